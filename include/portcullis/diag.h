@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Diagnostics: records queued while a module works and printed once, by the
+ * caller, at the end.  The core never prints.
+ *
+ * Ownership: a struct pc_diags owns every string of every record in it;
+ * pc_diags_finish() releases them.  Records keep their insertion order.
+ */
+#ifndef PORTCULLIS_DIAG_H
+#define PORTCULLIS_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum pc_severity {
+	PC_SEV_NOTE,
+	PC_SEV_WARNING,
+	PC_SEV_ERROR,
+};
+
+struct pc_diag {
+	enum pc_severity sev;
+	const char *code;	/* stable identifier, e.g. "registry-conflict" (static storage) */
+	char *file;		/* NULL when the record is not about a file */
+	unsigned line;		/* 1-based; 0 when unknown */
+	unsigned col;		/* 1-based byte column; 0 when unknown */
+	char *msg;
+	char *hint;		/* NULL, or a suggestion printed on its own line */
+};
+
+struct pc_diags {
+	struct pc_diag *v;
+	size_t n, cap;
+	size_t nerrors, nwarnings;
+	size_t max;		/* records kept at most (0: no limit); the rest are counted */
+	size_t dropped;
+};
+
+void pc_diags_init(struct pc_diags *d);
+void pc_diags_finish(struct pc_diags *d);
+
+/*
+ * Queues a record.  `file` and the formatted message are copied.  Returns the
+ * record, or NULL when the limit was reached (the record is then counted in
+ * `dropped`, and in nerrors/nwarnings).
+ */
+struct pc_diag *pc_diag_add(struct pc_diags *d, enum pc_severity sev, const char *code,
+		const char *file, unsigned line, unsigned col, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 7, 8)))
+#endif
+	;
+
+/* The same with a va_list. */
+struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const char *code,
+		const char *file, unsigned line, unsigned col, const char *fmt, va_list ap);
+
+/* Sets (replacing) the hint of a record; NULL-safe on `diag`. */
+void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/*
+ * Prints every record as `file:line:col: severity: message [code]`, then the
+ * hint.  Control characters, escape sequences and invalid UTF-8 that came
+ * from input are shown as \n, \x1b, ... so no input can alter the terminal.
+ */
+void pc_diags_print(const struct pc_diags *d, FILE *out);
+
+/* Writes `s` with control bytes and invalid UTF-8 escaped as above. */
+void pc_fputs_escaped(const char *s, FILE *out);
+
+const char *pc_severity_name(enum pc_severity sev);
+
+#endif

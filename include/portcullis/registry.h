@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The port registry: ordered layers of service-name <-> port/protocol
+ * knowledge, every answer with its provenance.
+ *
+ * Layers, lowest to highest precedence:
+ *   iana      the IANA Service Name and Transport Protocol Port Number
+ *             Registry (embedded snapshot, or a CSV given at run time)
+ *   practice  names the Internet uses that IANA never registered or
+ *             registered differently (embedded, from data/practice.services)
+ *   system    a services(5) file, only when asked for
+ *   override  definitions from the command line or a policy
+ *
+ * Ownership: a struct pc_registry owns its layers and everything a lookup
+ * returns points into them; results stay valid until the registry is
+ * destroyed.  Result vectors (struct pc_records, struct pc_resolution) are
+ * owned by the caller and released with their _finish() function.
+ *
+ * Errors: functions returning int return 0 on success and -1 on failure;
+ * failures from bad data are described in the struct pc_diags passed in,
+ * failures from the environment (cannot open a file) also set errno.
+ * Out of memory aborts.
+ */
+#ifndef PORTCULLIS_REGISTRY_H
+#define PORTCULLIS_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portcullis/diag.h"
+
+enum pc_proto {
+	PC_PROTO_ANY = 0,	/* a row that names no protocol; in queries: every protocol */
+	PC_PROTO_TCP,
+	PC_PROTO_UDP,
+	PC_PROTO_SCTP,
+	PC_PROTO_DCCP,
+};
+#define PC_PROTO_COUNT 5
+
+enum pc_state {
+	PC_STATE_ASSIGNED,
+	PC_STATE_RESERVED,
+	PC_STATE_UNASSIGNED,
+	PC_STATE_CONTESTED,	/* practice: a name people use for different ports */
+};
+
+enum pc_layer_kind {
+	PC_LAYER_IANA,
+	PC_LAYER_PRACTICE,
+	PC_LAYER_SYSTEM,
+	PC_LAYER_OVERRIDE,
+};
+#define PC_LAYER_COUNT 4
+
+enum {
+	PC_ENTRY_F_HISTORIC = 1u << 0,	/* IANA: "This entry is an alias to X ... now historic" */
+	PC_ENTRY_F_UNAUTH = 1u << 1,	/* IANA: Unauthorized Use Reported is filled */
+	PC_ENTRY_F_PORT = 1u << 2,	/* the row has a port (SRV-only names do not) */
+};
+
+#define PC_MAX_ALIASES 16
+#define PC_MAX_NAME 64
+
+/* One row of one layer, as a caller sees it.  Strings are never NULL. */
+struct pc_record {
+	enum pc_layer_kind layer;
+	const char *file;		/* where the layer came from */
+	unsigned line;			/* physical line where the row starts */
+	const char *name;		/* "" for unnamed rows (Reserved, Unassigned) */
+	const char *aliases[PC_MAX_ALIASES];
+	unsigned naliases;
+	uint16_t port_lo, port_hi;	/* valid when flags has PC_ENTRY_F_PORT */
+	enum pc_proto proto;
+	enum pc_state state;
+	unsigned flags;
+	const char *description;
+	const char *assignee, *contact, *registered, *modified, *reference, *service_code;
+	const char *unauthorized;	/* IANA "Unauthorized Use Reported" */
+	uint16_t unauth_port;		/* the one port of a range that note names; 0: all */
+	const char *notes;		/* IANA "Assignment Notes"; practice: its source note */
+	const char *alias_of;		/* historic alias: the canonical name */
+	const char *instead;		/* contested: names to use instead, comma-separated */
+};
+
+struct pc_records {
+	struct pc_record *v;
+	size_t n, cap;
+};
+
+void pc_records_init(struct pc_records *r);
+void pc_records_finish(struct pc_records *r);
+/* Appends one zeroed record and returns it. */
+struct pc_record *pc_records_push(struct pc_records *r);
+
+struct pc_registry;
+
+/* A registry holding the embedded iana and practice layers. */
+struct pc_registry *pc_registry_create(void);
+void pc_registry_destroy(struct pc_registry *reg);
+
+/*
+ * Replaces the iana layer with an IANA CSV read from `path` (at most
+ * PC_IANA_MAX_BYTES).  On any error the registry is unchanged and every
+ * problem found is in `diags` with file:line:col.
+ */
+#define PC_IANA_MAX_BYTES (64u << 20)
+int pc_registry_load_iana(struct pc_registry *reg, const char *path, struct pc_diags *diags);
+/* The same from memory; `label` is the file name used in provenance. */
+int pc_registry_load_iana_mem(struct pc_registry *reg, const char *label, const char *data,
+		size_t len, struct pc_diags *diags);
+
+/*
+ * Adds (or replaces) the system layer from a services(5) file.  Lines that
+ * cannot be used are skipped with a warning, as the C library does; -1 only
+ * when the file cannot be read or is larger than PC_SERVICES_MAX_BYTES.
+ */
+#define PC_SERVICES_MAX_BYTES (16u << 20)
+int pc_registry_load_services(struct pc_registry *reg, const char *path,
+		struct pc_diags *diags);
+int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, const char *data,
+		size_t len, struct pc_diags *diags);
+
+/*
+ * Adds one definition to the override layer: "NAME=PORT[-PORT]/PROTO[,PROTO...]".
+ * `origin` names where it came from (e.g. "command line"), `index` is its
+ * position there (used as the line in provenance).
+ */
+int pc_registry_add_override(struct pc_registry *reg, const char *spec, const char *origin,
+		unsigned index, struct pc_diags *diags);
+
+bool pc_registry_has_layer(const struct pc_registry *reg, enum pc_layer_kind kind);
+const char *pc_layer_name(enum pc_layer_kind kind);
+const char *pc_proto_name(enum pc_proto proto);
+const char *pc_state_name(enum pc_state state);
+/* Parses "tcp", "udp", "sctp", "dccp" (ASCII case-insensitive); -1 if none. */
+int pc_proto_parse(const char *s);
+/* The date of the newest registration or modification in the iana layer. */
+const char *pc_registry_iana_date(const struct pc_registry *reg);
+const char *pc_registry_iana_file(const struct pc_registry *reg);
+
+/*
+ * Appends to `out` every row, of every layer, whose name or alias equals
+ * `name` (ASCII case-insensitive), in layer order then file order.
+ */
+size_t pc_registry_find_name(const struct pc_registry *reg, const char *name,
+		struct pc_records *out);
+
+/*
+ * Appends every row whose port range contains `port`, for `proto` (rows with
+ * no protocol match every protocol; PC_PROTO_ANY matches every row).
+ */
+size_t pc_registry_find_port(const struct pc_registry *reg, uint16_t port, enum pc_proto proto,
+		struct pc_records *out);
+
+/*
+ * Up to `max` names from every layer within a small edit distance of `name`,
+ * closest first, then alphabetical.  Returns how many were stored.
+ */
+size_t pc_registry_suggest(const struct pc_registry *reg, const char *name, const char **out,
+		size_t max);
+
+/* The answer to "what does this service name mean?". */
+enum pc_resolve_status {
+	PC_RESOLVE_OK,
+	PC_RESOLVE_UNKNOWN,	/* no layer knows the name */
+	PC_RESOLVE_NO_PORT,	/* known, but only as SRV-only rows */
+	PC_RESOLVE_CONTESTED,	/* practice marks it contested; pick another name */
+	PC_RESOLVE_AMBIGUOUS,	/* the deciding layer lists it on several ports */
+};
+
+struct pc_port {
+	uint16_t lo, hi;
+	enum pc_proto proto;	/* PC_PROTO_ANY only when the deciding row names none */
+	struct pc_record src;	/* the deciding row */
+};
+
+struct pc_resolution {
+	enum pc_resolve_status status;
+	enum pc_layer_kind layer;	/* the deciding layer */
+	const char *canonical;		/* the deciding row's primary name */
+	struct pc_port *ports;		/* sorted by proto, then port */
+	size_t nports, cap;
+	struct pc_records rows;		/* every row of every layer with this name */
+	struct pc_diags findings;	/* disagreements, each with a stable code */
+};
+
+void pc_resolution_init(struct pc_resolution *res);
+void pc_resolution_finish(struct pc_resolution *res);
+
+/*
+ * Resolves `name`: the highest layer that gives it a port decides (the
+ * practice layer's "contested" mark can only be overridden by the override
+ * layer), and every disagreement between layers is reported in
+ * res->findings with these codes:
+ *   registry-conflict  the port is assigned by IANA to another service
+ *   name-conflict      another layer puts the same name on other ports
+ *   port-reserved      the port is Reserved in IANA
+ *   port-unassigned    the port is Unassigned in IANA
+ *   historic-alias     the name is a historic alias; use the canonical one
+ *   unauthorized-use   IANA reports unauthorized use of the port
+ *   contested          see PC_RESOLVE_CONTESTED
+ *   multi-port         see PC_RESOLVE_AMBIGUOUS
+ * Findings carry the deciding row's file and line.  Returns res->status.
+ */
+enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const char *name,
+		struct pc_resolution *res);
+
+/*
+ * Reports, for one port and protocol (PC_PROTO_ANY: tcp and udp and the
+ * others each in turn), where the layers disagree about its meaning
+ * (code port-conflict), and IANA's unauthorized-use note for it
+ * (unauthorized-use).  Appends to `findings`.
+ */
+void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enum pc_proto proto,
+		struct pc_diags *findings);
+
+/*
+ * Parses a port query "754", "754/tcp" or "6000-6063/tcp".  A query needs
+ * decimal digits only (no sign, no leading zero) and ports 0..65535.
+ * Returns 0, or -1 when `s` is not a port query (then it is a name).
+ */
+int pc_port_query_parse(const char *s, uint16_t *lo, uint16_t *hi, enum pc_proto *proto);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The command-line interface: the only part of portcullis that prints or
+ * exits.  One file per subcommand; main.c holds the tables.
+ */
+#ifndef PC_CLI_H
+#define PC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "portcullis/registry.h"
+
+/* Exit statuses, documented in docs/cli.md and portcullis(1). */
+enum pc_exit {
+	PC_EXIT_OK = 0,
+	PC_EXIT_INVALID = 1,	/* bad input: policy, registry data, unknown service name */
+	PC_EXIT_USAGE = 2,	/* bad command line */
+	PC_EXIT_ENV = 3,	/* a file cannot be read, a resource is missing */
+	PC_EXIT_KERNEL = 4,	/* reserved: the kernel rejected a ruleset, nothing changed */
+	PC_EXIT_UNKNOWN = 5,	/* reserved: the outcome of an apply is unknown */
+	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
+};
+
+/* Options every command that reads the registry accepts, already parsed. */
+struct cli_ctx {
+	FILE *out, *err;
+	const char *prog;
+	bool json;
+	const char *registry_path;
+	const char *services_path;
+	const char **defines;
+	size_t ndefines;
+	struct pc_registry *reg;
+};
+
+/*
+ * Builds ctx->reg from the registry options; prints problems to ctx->err.
+ * Returns PC_EXIT_OK or the exit status to end with.
+ */
+int cli_open_registry(struct cli_ctx *ctx);
+
+int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "pc-version.h"
+#include "util.h"
+
+/* Options: one table makes the getopt string, the long options and the help. */
+enum {
+	OPT_JSON = 1u << 0,
+	OPT_REGISTRY = 1u << 1,
+	OPT_SERVICES = 1u << 2,
+	OPT_SYSTEM = 1u << 3,
+	OPT_DEFINE = 1u << 4,
+	OPT_HELP = 1u << 5,
+};
+
+struct option_def {
+	unsigned id;
+	const char *name;
+	int short_name;
+	const char *arg;
+	const char *help;
+};
+
+static const struct option_def options[] = {
+	{OPT_REGISTRY, "registry", 'r', "FILE",
+		"use this IANA registry CSV instead of the embedded snapshot"},
+	{OPT_SERVICES, "services", 's', "FILE", "add a system layer from this services(5) file"},
+	{OPT_SYSTEM, "system", 'S', NULL, "add a system layer from /etc/services"},
+	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO",
+		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)"},
+	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
+	{OPT_HELP, "help", 'h', NULL, "show this help"},
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+	unsigned options;
+	const char *args;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
+		"NAME|PORT[/PROTO]...",
+		"show what every registry layer says about service names or ports"},
+};
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "usage: %s COMMAND [OPTIONS] ARGS...\n\ncommands:\n", prog);
+	for (size_t i = 0; i < PC_ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n  %s COMMAND --help   options of one command\n"
+		   "  %s --version        print the version\n",
+			prog, prog);
+}
+
+static void command_usage(FILE *f, const char *prog, const struct command *cmd)
+{
+	fprintf(f, "usage: %s %s [OPTIONS] %s\n%s\n\noptions:\n", prog, cmd->name, cmd->args,
+			cmd->summary);
+	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
+		const struct option_def *o = &options[i];
+		char left[64];
+
+		if (!(cmd->options & o->id) && o->id != OPT_HELP)
+			continue;
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
+				o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-32s %s\n", left, o->help);
+	}
+}
+
+static int run_command(const struct command *cmd, const char *prog, int argc, char **argv)
+{
+	struct option longopts[PC_ARRAY_SIZE(options) + 1];
+	char shortopts[2 * PC_ARRAY_SIZE(options) + 3] = "+:";
+	struct cli_ctx ctx;
+	size_t nl = 0, sl = 2;
+	int ret;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.out = stdout;
+	ctx.err = stderr;
+	ctx.prog = prog;
+	ctx.defines = xcalloc((size_t)argc + 1, sizeof(*ctx.defines));
+	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
+		const struct option_def *o = &options[i];
+		if (!(cmd->options & o->id) && o->id != OPT_HELP)
+			continue;
+		longopts[nl++] = (struct option){o->name, o->arg ? required_argument : no_argument,
+				NULL, o->short_name};
+		shortopts[sl++] = (char)o->short_name;
+		if (o->arg)
+			shortopts[sl++] = ':';
+	}
+	longopts[nl] = (struct option){NULL, 0, NULL, 0};
+	shortopts[sl] = '\0';
+
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'j':
+			ctx.json = true;
+			break;
+		case 'r':
+			ctx.registry_path = optarg;
+			break;
+		case 's':
+			ctx.services_path = optarg;
+			break;
+		case 'S':
+			ctx.services_path = "/etc/services";
+			break;
+		case 'D':
+			ctx.defines[ctx.ndefines++] = optarg;
+			break;
+		case 'h':
+			command_usage(stdout, prog, cmd);
+			ret = PC_EXIT_OK;
+			goto out;
+		case ':':
+			fprintf(stderr, "%s %s: option '%s' needs an argument\n", prog, cmd->name,
+					argv[optind - 1]);
+			command_usage(stderr, prog, cmd);
+			ret = PC_EXIT_USAGE;
+			goto out;
+		default:
+			fprintf(stderr, "%s %s: unknown option '%s'\n", prog, cmd->name,
+					argv[optind - 1]);
+			command_usage(stderr, prog, cmd);
+			ret = PC_EXIT_USAGE;
+			goto out;
+		}
+	}
+	ret = cmd->run(&ctx, argc - optind, argv + optind);
+out:
+	pc_registry_destroy(ctx.reg);
+	free(ctx.defines);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
+		if (ret == PC_EXIT_OK)
+			ret = PC_EXIT_ENV;
+	}
+	return ret;
+}
+
+int cli_open_registry(struct cli_ctx *ctx)
+{
+	struct pc_diags diags;
+	int ret = PC_EXIT_OK;
+
+	pc_diags_init(&diags);
+	diags.max = 100;
+	ctx->reg = pc_registry_create();
+	if (ctx->registry_path && pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags) < 0)
+		ret = errno == EINVAL ? PC_EXIT_INVALID : PC_EXIT_ENV;
+	if (ret == PC_EXIT_OK && ctx->services_path &&
+			pc_registry_load_services(ctx->reg, ctx->services_path, &diags) < 0)
+		ret = PC_EXIT_ENV;
+	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
+		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define",
+				    (unsigned)i + 1, &diags) < 0)
+			ret = PC_EXIT_USAGE;
+	pc_diags_print(&diags, ctx->err);
+	pc_diags_finish(&diags);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	const char *prog = "portcullis";
+
+	/* Output is plain bytes; nothing depends on the locale. */
+	setlocale(LC_ALL, "C");
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		usage(stderr, prog);
+		return PC_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("portcullis %s\n", PC_VERSION);
+		return PC_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout, prog);
+		return PC_EXIT_OK;
+	}
+	for (size_t i = 0; i < PC_ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return run_command(&commands[i], prog, argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command '", prog);
+	pc_fputs_escaped(argv[1], stderr);
+	fprintf(stderr, "'\n");
+	usage(stderr, prog);
+	return PC_EXIT_USAGE;
+}

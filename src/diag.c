@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "portcullis/diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void pc_diags_init(struct pc_diags *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void pc_diags_finish(struct pc_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].file);
+		free(d->v[i].msg);
+		free(d->v[i].hint);
+	}
+	free(d->v);
+	pc_diags_init(d);
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+	char *s;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return xstrdup(fmt);
+	s = xmalloc((size_t)n + 1);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+struct pc_diag *pc_diag_add(struct pc_diags *d, enum pc_severity sev, const char *code,
+		const char *file, unsigned line, unsigned col, const char *fmt, ...)
+{
+	struct pc_diag *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = pc_diag_addv(d, sev, code, file, line, col, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const char *code,
+		const char *file, unsigned line, unsigned col, const char *fmt, va_list ap)
+{
+	struct pc_diag *r;
+
+	if (sev == PC_SEV_ERROR)
+		d->nerrors++;
+	else if (sev == PC_SEV_WARNING)
+		d->nwarnings++;
+	if (d->max && d->n >= d->max) {
+		d->dropped++;
+		return NULL;
+	}
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->v = xreallocarray(d->v, d->cap, sizeof(*d->v));
+	}
+	r = &d->v[d->n++];
+	r->sev = sev;
+	r->code = code;
+	r->file = file ? xstrdup(file) : NULL;
+	r->line = line;
+	r->col = col;
+	r->msg = vformat(fmt, ap);
+	r->hint = NULL;
+	return r;
+}
+
+void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!diag)
+		return;
+	free(diag->hint);
+	va_start(ap, fmt);
+	diag->hint = vformat(fmt, ap);
+	va_end(ap);
+}
+
+const char *pc_severity_name(enum pc_severity sev)
+{
+	switch (sev) {
+	case PC_SEV_NOTE:
+		return "note";
+	case PC_SEV_WARNING:
+		return "warning";
+	case PC_SEV_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+void pc_fputs_escaped(const char *s, FILE *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	while (n) {
+		size_t len = pc_utf8_seq(p, n);
+
+		if (len == 1 && *p == '\n')
+			fputs("\\n", out);
+		else if (len == 1 && *p == '\r')
+			fputs("\\r", out);
+		else if (len == 1 && *p == '\t')
+			fputs("\\t", out);
+		else if (len == 1 && (*p < 0x20 || *p == 0x7f))
+			fprintf(out, "\\x%02x", *p);
+		else if (len == 0)
+			fprintf(out, "\\x%02x", *p);
+		else if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			fprintf(out, "\\u%04x", p[1]); /* C1 controls, U+0085 among them */
+		else if (len == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+				(p[2] == 0xa8 || p[2] == 0xa9 || (p[2] >= 0x8b && p[2] <= 0x8f) ||
+						(p[2] >= 0xaa && p[2] <= 0xae)))
+			fprintf(out, "\\u20%02x", p[2] - 0x80); /* line/para separators, bidi */
+		else
+			fwrite(p, 1, len, out);
+		if (len == 0)
+			len = 1;
+		p += len;
+		n -= len;
+	}
+}
+
+void pc_diags_print(const struct pc_diags *d, FILE *out)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct pc_diag *r = &d->v[i];
+
+		if (r->file) {
+			pc_fputs_escaped(r->file, out);
+			if (r->line)
+				fprintf(out, ":%u", r->line);
+			if (r->line && r->col)
+				fprintf(out, ":%u", r->col);
+			fputs(": ", out);
+		}
+		fprintf(out, "%s: ", pc_severity_name(r->sev));
+		pc_fputs_escaped(r->msg, out);
+		if (r->code)
+			fprintf(out, " [%s]", r->code);
+		fputc('\n', out);
+		if (r->hint) {
+			fputs("  hint: ", out);
+			pc_fputs_escaped(r->hint, out);
+			fputc('\n', out);
+		}
+	}
+	if (d->dropped)
+		fprintf(out, "(%zu more diagnostics not shown)\n", d->dropped);
+}

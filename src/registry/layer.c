@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "layer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const layer_names[PC_LAYER_COUNT] = {"iana", "practice", "system", "override"};
+static const char *const proto_names[PC_PROTO_COUNT] = {"", "tcp", "udp", "sctp", "dccp"};
+static const char *const state_names[] = {"assigned", "reserved", "unassigned", "contested"};
+
+const char *pc_layer_name(enum pc_layer_kind kind)
+{
+	return (unsigned)kind < PC_LAYER_COUNT ? layer_names[kind] : "?";
+}
+
+const char *pc_proto_name(enum pc_proto proto)
+{
+	return (unsigned)proto < PC_PROTO_COUNT ? proto_names[proto] : "?";
+}
+
+const char *pc_state_name(enum pc_state state)
+{
+	return (unsigned)state < PC_ARRAY_SIZE(state_names) ? state_names[state] : "?";
+}
+
+int pc_proto_parse(const char *s)
+{
+	for (int i = 1; i < PC_PROTO_COUNT; i++)
+		if (pc_fold(s[0]) == proto_names[i][0] && pc_streq_fold(s, proto_names[i]))
+			return i;
+	return -1;
+}
+
+void pc_builder_init(struct pc_layer_builder *b, enum pc_layer_kind kind, const char *file)
+{
+	memset(b, 0, sizeof(*b));
+	b->kind = (uint8_t)kind;
+	b->file = xstrdup(file);
+	pc_buf_init(&b->strs);
+	pc_buf_add(&b->strs, "", 0);
+	pc_buf_add(&b->strs, "", 1); /* offset 0 is "" */
+}
+
+void pc_builder_adopt(struct pc_layer_builder *b, struct pc_buf *text)
+{
+	pc_buf_finish(&b->strs);
+	b->strs = *text;
+	pc_buf_init(text);
+}
+
+int pc_read_text(const char *path, size_t max, struct pc_buf *text)
+{
+	pc_buf_init(text);
+	pc_buf_add(text, "", 1);
+	if (pc_read_file_append(path, max, text) < 0) {
+		int err = errno;
+		pc_buf_finish(text);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void pc_builder_finish(struct pc_layer_builder *b)
+{
+	free(b->file);
+	pc_buf_finish(&b->strs);
+	free(b->entries);
+	memset(b, 0, sizeof(*b));
+}
+
+void pc_builder_expect(struct pc_layer_builder *b, uint32_t n)
+{
+	if (n > b->cap) {
+		b->cap = n;
+		b->entries = xreallocarray(b->entries, b->cap, sizeof(*b->entries));
+	}
+}
+
+struct pc_entry *pc_builder_add(struct pc_layer_builder *b)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 256;
+		b->entries = xreallocarray(b->entries, b->cap, sizeof(*b->entries));
+	}
+	struct pc_entry *e = &b->entries[b->n++];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	size_t off = pc_buf_add(&b->strs, s, n);
+	pc_buf_add(&b->strs, "", 1);
+	return (uint32_t)off;
+}
+
+static int cmp_ranges(const void *a, const void *b, void *arg)
+{
+	const struct pc_entry *entries = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const struct pc_entry *ex = &entries[x], *ey = &entries[y];
+
+	if (ex->port_lo != ey->port_lo)
+		return ex->port_lo < ey->port_lo ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* A stable LSD radix sort by port, low byte then high byte: rows stay in file order. */
+static void sort_ports(uint32_t *ports, uint32_t n, const struct pc_entry *entries)
+{
+	uint32_t *tmp = xcalloc(n ? n : 1, sizeof(*tmp));
+
+	for (int shift = 0; shift < 16; shift += 8) {
+		uint32_t count[257] = {0};
+		for (uint32_t i = 0; i < n; i++)
+			count[((entries[ports[i]].port_lo >> shift) & 0xff) + 1]++;
+		for (int b = 1; b <= 256; b++)
+			count[b] += count[b - 1];
+		for (uint32_t i = 0; i < n; i++)
+			tmp[count[(entries[ports[i]].port_lo >> shift) & 0xff]++] = ports[i];
+		memcpy(ports, tmp, n * sizeof(*ports));
+	}
+	free(tmp);
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+	uint32_t p = 16;
+
+	while (p < n)
+		p *= 2;
+	return p;
+}
+
+const struct pc_nameref *pc_layer_find(const struct pc_layer *l, const char *name)
+{
+	uint32_t mask = l->nslots - 1;
+
+	if (!l->nslots)
+		return NULL;
+	for (uint32_t i = pc_name_hash(name) & mask;; i = (i + 1) & mask) {
+		uint32_t s = l->slots[i];
+		if (!s)
+			return NULL;
+		if (pc_streq_fold(l->strtab + l->names[s - 1].name, name))
+			return &l->names[s - 1];
+	}
+}
+
+/*
+ * Duplicate rows (same name, port and protocol) are found with a second
+ * hash set of row indexes keyed on (name, ports, protocol), so a file that
+ * repeats one line 100 000 times costs linear time.
+ */
+struct dup_set {
+	uint32_t *rows;		/* 1 + entry index; 0: empty */
+	uint32_t mask;
+};
+
+static bool dup_check(struct dup_set *d, const struct pc_layer_builder *b, uint32_t name_hash,
+		uint32_t idx, uint32_t *first)
+{
+	const struct pc_entry *e = &b->entries[idx];
+	const char *name = b->strs.data + e->str[COL_NAME];
+	uint32_t h = (name_hash ^ ((uint32_t)e->port_lo << 16 | e->port_hi) ^ e->proto) *
+			0x9e3779b1u;
+
+	for (uint32_t i = (h >> 7) & d->mask;; i = (i + 1) & d->mask) {
+		if (!d->rows[i]) {
+			d->rows[i] = idx + 1;
+			return false;
+		}
+		const struct pc_entry *o = &b->entries[d->rows[i] - 1];
+		if (o->port_lo == e->port_lo && o->port_hi == e->port_hi && o->proto == e->proto &&
+				pc_streq_fold(b->strs.data + o->str[COL_NAME], name)) {
+			*first = d->rows[i] - 1;
+			return true;
+		}
+	}
+}
+
+/* Duplicate rows are reported a few at a time. */
+#define DUP_REPORTED 5
+
+struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *diags)
+{
+	struct pc_layer *l = xcalloc(1, sizeof(*l));
+	struct pc_nameref *names;
+	uint32_t *slots, *ports, *ranges;
+	uint32_t nnames = 0, nports = 0, nranges = 0, ndup = 0, dup_first_line = 0;
+	uint32_t nslots, mask;
+	bool *dup = xcalloc(b->n ? b->n : 1, sizeof(*dup));
+	struct dup_set ds;
+	const char *strtab = b->strs.data;
+
+	for (uint32_t i = 0; i < b->n; i++)
+		nnames += (b->entries[i].str[COL_NAME] != 0) + b->entries[i].naliases;
+	nslots = pow2_at_least((uint64_t)nnames * 2);
+	mask = nslots - 1;
+	names = xcalloc(nnames ? nnames : 1, sizeof(*names));
+	slots = xcalloc(nslots, sizeof(*slots));
+	ds.mask = pow2_at_least((uint64_t)b->n * 2) - 1;
+	ds.rows = xcalloc((size_t)ds.mask + 1, sizeof(*ds.rows));
+
+	nnames = 0;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct pc_entry *e = &b->entries[i];
+		uint32_t off = e->aliases;
+
+		for (int k = -1; k < (int)e->naliases; k++) {
+			uint32_t name = k < 0 ? e->str[COL_NAME] : off;
+			if (k >= 0)
+				off += (uint32_t)strlen(strtab + off) + 1;
+			if (!name)
+				continue;
+			uint32_t hash = pc_name_hash(strtab + name), h = hash & mask;
+			while (slots[h] && !pc_streq_fold(strtab + names[slots[h] - 1].name,
+							strtab + name))
+				h = (h + 1) & mask;
+			uint32_t first;
+			if (k < 0 && (e->flags & PC_ENTRY_F_PORT) &&
+					dup_check(&ds, b, hash, i, &first)) {
+				dup[i] = true;
+				if (++ndup <= DUP_REPORTED)
+					pc_diag_add(diags, PC_SEV_WARNING, "duplicate-row", b->file,
+							e->line, 1,
+							"duplicate row for '%s' (first at line %u); "
+							"ignored",
+							strtab + name, b->entries[first].line);
+				else if (!dup_first_line)
+					dup_first_line = e->line;
+				break; /* the whole row, aliases too */
+			}
+			/* Chains are newest first; lookups put rows back in file order. */
+			names[nnames] = (struct pc_nameref){name, i, slots[h]};
+			slots[h] = ++nnames;
+		}
+	}
+	if (ndup > DUP_REPORTED)
+		pc_diag_add(diags, PC_SEV_WARNING, "duplicate-row", b->file, dup_first_line, 1,
+				"%u more duplicate rows ignored", ndup - DUP_REPORTED);
+	free(ds.rows);
+
+	ports = xcalloc(b->n ? b->n : 1, sizeof(*ports));
+	ranges = xcalloc(b->n ? b->n : 1, sizeof(*ranges));
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct pc_entry *e = &b->entries[i];
+
+		if (!(e->flags & PC_ENTRY_F_PORT) || dup[i])
+			continue;
+		if (e->port_lo == e->port_hi)
+			ports[nports++] = i;
+		else
+			ranges[nranges++] = i;
+	}
+	sort_ports(ports, nports, b->entries);
+	qsort_r(ranges, nranges, sizeof(*ranges), cmp_ranges, b->entries);
+	free(dup);
+
+	l->kind = b->kind;
+	l->owned = true;
+	l->file = b->file;
+	l->date = b->strs.data; /* "" unless the parser sets one */
+	l->strtab_len = (uint32_t)b->strs.len;
+	l->strtab = b->strs.data;
+	l->entries = b->entries;
+	l->nentries = b->n;
+	l->names = names;
+	l->nnames = nnames;
+	l->slots = slots;
+	l->nslots = nslots;
+	l->ports = ports;
+	l->nports = nports;
+	l->ranges = ranges;
+	l->nranges = nranges;
+	b->file = NULL;
+	b->entries = NULL;
+	b->n = b->cap = 0;
+	pc_buf_init(&b->strs);
+	return l;
+}
+
+void pc_layer_destroy(struct pc_layer *l)
+{
+	if (!l || !l->owned)
+		return;
+	free((void *)l->file);
+	free((void *)l->strtab);
+	free((void *)l->entries);
+	free((void *)l->names);
+	free((void *)l->slots);
+	free((void *)l->ports);
+	free((void *)l->ranges);
+	free(l);
+}
+
+void pc_layer_record(const struct pc_layer *l, const struct pc_entry *e, struct pc_record *r)
+{
+	uint32_t off = e->aliases;
+
+	memset(r, 0, sizeof(*r));
+	r->layer = (enum pc_layer_kind)l->kind;
+	r->file = l->file;
+	r->line = e->line;
+	r->name = pc_layer_str(l, e->str[COL_NAME]);
+	r->naliases = e->naliases;
+	for (unsigned k = 0; k < e->naliases && k < PC_MAX_ALIASES; k++) {
+		r->aliases[k] = pc_layer_str(l, off);
+		off += (uint32_t)strlen(r->aliases[k]) + 1;
+	}
+	r->port_lo = e->port_lo;
+	r->port_hi = e->port_hi;
+	r->proto = (enum pc_proto)e->proto;
+	r->state = (enum pc_state)e->state;
+	r->flags = e->flags;
+	r->description = pc_layer_str(l, e->str[COL_DESC]);
+	r->assignee = pc_layer_str(l, e->str[COL_ASSIGNEE]);
+	r->contact = pc_layer_str(l, e->str[COL_CONTACT]);
+	r->registered = pc_layer_str(l, e->str[COL_REGISTERED]);
+	r->modified = pc_layer_str(l, e->str[COL_MODIFIED]);
+	r->reference = pc_layer_str(l, e->str[COL_REFERENCE]);
+	r->service_code = pc_layer_str(l, e->str[COL_SERVICE_CODE]);
+	r->unauthorized = pc_layer_str(l, e->str[COL_UNAUTH]);
+	r->unauth_port = e->unauth_port;
+	r->notes = pc_layer_str(l, e->str[COL_NOTES]);
+	r->alias_of = pc_layer_str(l, e->alias_of);
+	r->instead = pc_layer_str(l, e->instead);
+}
+
+int pc_parse_port_range(const char *s, size_t n, uint16_t *lo, uint16_t *hi)
+{
+	unsigned long v[2] = {0, 0};
+	size_t i = 0;
+	int k = 0;
+
+	for (;;) {
+		size_t start = i;
+
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			v[k] = v[k] * 10 + (unsigned long)(s[i] - '0');
+			if (v[k] > 65535)
+				return -1;
+			i++;
+		}
+		if (i == start || (s[start] == '0' && i - start > 1))
+			return -1;
+		if (i == n)
+			break;
+		if (k == 1 || s[i] != '-')
+			return -1;
+		k = 1;
+		i++;
+	}
+	if (k == 0)
+		v[1] = v[0];
+	if (v[1] < v[0])
+		return -1;
+	*lo = (uint16_t)v[0];
+	*hi = (uint16_t)v[1];
+	return 0;
+}
+

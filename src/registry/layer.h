@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * How one registry layer is stored.  Every string is an offset into the
+ * layer's string table, so the same layout is a const table compiled into
+ * the binary (no relocations, nothing parsed at run time) and a heap copy
+ * built from a file at run time.  Offset 0 is always the empty string.
+ */
+#ifndef PC_REGISTRY_LAYER_H
+#define PC_REGISTRY_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "portcullis/diag.h"
+#include "portcullis/registry.h"
+#include "util.h"
+
+enum {
+	COL_NAME,
+	COL_PORT,
+	COL_PROTO,
+	COL_DESC,
+	COL_ASSIGNEE,
+	COL_CONTACT,
+	COL_REGISTERED,
+	COL_MODIFIED,
+	COL_REFERENCE,
+	COL_SERVICE_CODE,
+	COL_UNAUTH,
+	COL_NOTES,
+	COL_COUNT,
+};
+
+struct pc_entry {
+	uint32_t str[COL_COUNT];	/* the IANA columns; COL_PORT/COL_PROTO hold the raw text */
+	uint32_t alias_of;
+	uint32_t instead;
+	uint32_t aliases;		/* first alias; the others follow, NUL-separated */
+	uint32_t line;
+	uint16_t port_lo, port_hi;
+	uint8_t proto, state, naliases, flags;
+	uint16_t unauth_port;		/* the port an in-range unauthorized-use note names */
+	uint16_t pad;
+};
+
+struct pc_nameref {
+	uint32_t name;			/* offset of the name or alias */
+	uint32_t entry;
+	uint32_t next;			/* 1 + index of the next ref with this name; 0: last */
+};
+
+struct pc_layer {
+	uint8_t kind;
+	bool owned;			/* heap memory released by pc_layer_destroy() */
+	const char *file;
+	const char *date;		/* iana: newest registration/modification date */
+	const char *strtab;
+	uint32_t strtab_len;
+	uint32_t nentries, nnames, nports, nranges, nslots;
+	const struct pc_entry *entries;
+	const struct pc_nameref *names;	/* in file order, chained by folded name */
+	const uint32_t *slots;		/* hash of the folded name -> 1 + first ref; 0: empty */
+	const uint32_t *ports;		/* entries with one port, sorted by port, then entry */
+	const uint32_t *ranges;		/* entries with a port range, by first port */
+};
+
+static inline const char *pc_layer_str(const struct pc_layer *l, uint32_t off)
+{
+	return l->strtab + off;
+}
+
+/* FNV-1a over the ASCII-folded name: the hash of the name index. */
+static inline uint32_t pc_name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)pc_fold(*s)) * 16777619u;
+	return h;
+}
+
+/* The first ref named `name` (ASCII case-insensitive), or NULL. */
+const struct pc_nameref *pc_layer_find(const struct pc_layer *l, const char *name);
+
+/* Building a layer: rows are added, then the indexes are built once. */
+struct pc_layer_builder {
+	uint8_t kind;
+	char *file;
+	struct pc_buf strs;
+	struct pc_entry *entries;
+	uint32_t n, cap;
+};
+
+void pc_builder_init(struct pc_layer_builder *b, enum pc_layer_kind kind, const char *file);
+void pc_builder_finish(struct pc_layer_builder *b);
+/*
+ * Takes `text` as the string table (it must hold a NUL at offset 0); the
+ * parsers then cut their input into strings in place.  `text` is emptied.
+ */
+void pc_builder_adopt(struct pc_layer_builder *b, struct pc_buf *text);
+struct pc_entry *pc_builder_add(struct pc_layer_builder *b);
+/* Reserves room for `n` rows (untouched room costs no memory). */
+void pc_builder_expect(struct pc_layer_builder *b, uint32_t n);
+uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n);
+/* Turns the builder into a heap-owned layer (the builder is emptied). */
+struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *diags);
+void pc_layer_destroy(struct pc_layer *l);
+
+/*
+ * Parsers (iana_csv.c, services.c).  They return 0 or -1 with diagnostics.
+ * The _text forms take `text`: a NUL byte then the input (see
+ * pc_builder_adopt), and parse it in place.
+ */
+int pc_iana_parse(const char *label, const char *data, size_t len, struct pc_layer **out,
+		struct pc_diags *diags);
+int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer **out,
+		struct pc_diags *diags);
+enum pc_services_mode {
+	PC_SERVICES_SYSTEM,	/* services(5): bad lines are skipped with a warning */
+	PC_SERVICES_PRACTICE,	/* our data file: a source note is required, bad lines are errors */
+};
+int pc_services_parse(const char *label, const char *data, size_t len,
+		enum pc_services_mode mode, struct pc_layer **out, struct pc_diags *diags);
+int pc_services_parse_text(const char *label, struct pc_buf *text, enum pc_services_mode mode,
+		struct pc_layer **out, struct pc_diags *diags);
+/* Reads a file into a text buffer for the _text parsers; 0, or -1 with errno. */
+int pc_read_text(const char *path, size_t max, struct pc_buf *text);
+
+/*
+ * Characters a registry name may hold: printable ASCII without space and
+ * without quotes, separators or shell/nft metacharacters.
+ */
+static inline bool pc_name_char_ok(unsigned char ch)
+{
+	/* Bit c set: byte c may appear in a name (0x21-0x7e but "#$',;\\`{}). */
+	static const uint64_t ok[2] = {0xf7ffef6200000000ull, 0x57fffffeefffffffull};
+
+	return ch < 128 && ((ok[ch >> 6] >> (ch & 63)) & 1);
+}
+
+/* Parses a decimal port or range; no sign, no leading zeros.  0 or -1. */
+int pc_parse_port_range(const char *s, size_t n, uint16_t *lo, uint16_t *hi);
+
+/* The embedded layers (generated at build time). */
+extern const struct pc_layer pc_embedded_iana;
+extern const struct pc_layer pc_embedded_practice;
+
+/* Fills a public record from a layer row. */
+void pc_layer_record(const struct pc_layer *l, const struct pc_entry *e, struct pc_record *r);
+
+#endif

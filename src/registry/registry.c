@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layer.h"
+
+struct pc_registry {
+	const struct pc_layer *layers[PC_LAYER_COUNT];	/* NULL when absent */
+	struct pc_layer *owned[PC_LAYER_COUNT];
+	char **override_specs;				/* re-parsed on every addition */
+	char **override_origins;
+	unsigned *override_index;
+	size_t noverrides;
+};
+
+void pc_records_init(struct pc_records *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void pc_records_finish(struct pc_records *r)
+{
+	free(r->v);
+	pc_records_init(r);
+}
+
+struct pc_record *pc_records_push(struct pc_records *r)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 8;
+		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
+	}
+	memset(&r->v[r->n], 0, sizeof(r->v[0]));
+	return &r->v[r->n++];
+}
+
+struct pc_registry *pc_registry_create(void)
+{
+	struct pc_registry *reg = xcalloc(1, sizeof(*reg));
+
+	reg->layers[PC_LAYER_IANA] = &pc_embedded_iana;
+	reg->layers[PC_LAYER_PRACTICE] = &pc_embedded_practice;
+	return reg;
+}
+
+static void set_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct pc_layer *l)
+{
+	pc_layer_destroy(reg->owned[kind]);
+	reg->owned[kind] = l;
+	reg->layers[kind] = l;
+}
+
+void pc_registry_destroy(struct pc_registry *reg)
+{
+	if (!reg)
+		return;
+	for (int i = 0; i < PC_LAYER_COUNT; i++)
+		pc_layer_destroy(reg->owned[i]);
+	for (size_t i = 0; i < reg->noverrides; i++) {
+		free(reg->override_specs[i]);
+		free(reg->override_origins[i]);
+	}
+	free(reg->override_specs);
+	free(reg->override_origins);
+	free(reg->override_index);
+	free(reg);
+}
+
+bool pc_registry_has_layer(const struct pc_registry *reg, enum pc_layer_kind kind)
+{
+	return (unsigned)kind < PC_LAYER_COUNT && reg->layers[kind];
+}
+
+const char *pc_registry_iana_date(const struct pc_registry *reg)
+{
+	return reg->layers[PC_LAYER_IANA]->date;
+}
+
+const char *pc_registry_iana_file(const struct pc_registry *reg)
+{
+	return reg->layers[PC_LAYER_IANA]->file;
+}
+
+static void env_error(struct pc_diags *diags, const char *path, const char *what)
+{
+	int err = errno;
+	const char *why = err == EFBIG ? "file is too large" :
+			err == EINVAL ? "not a regular file" : strerror(err);
+
+	pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read %s: %s", what, why);
+	errno = err;
+}
+
+int pc_registry_load_iana_mem(struct pc_registry *reg, const char *label, const char *data,
+		size_t len, struct pc_diags *diags)
+{
+	struct pc_layer *l;
+
+	if (pc_iana_parse(label, data, len, &l, diags) < 0)
+		return -1;
+	set_layer(reg, PC_LAYER_IANA, l);
+	return 0;
+}
+
+int pc_registry_load_iana(struct pc_registry *reg, const char *path, struct pc_diags *diags)
+{
+	struct pc_buf text;
+	struct pc_layer *l;
+	int ret;
+
+	if (pc_read_text(path, PC_IANA_MAX_BYTES, &text) < 0) {
+		env_error(diags, path, "the IANA registry");
+		return -1;
+	}
+	ret = pc_iana_parse_text(path, &text, &l, diags);
+	pc_buf_finish(&text);
+	if (ret < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	set_layer(reg, PC_LAYER_IANA, l);
+	return 0;
+}
+
+int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, const char *data,
+		size_t len, struct pc_diags *diags)
+{
+	struct pc_layer *l;
+
+	if (pc_services_parse(label, data, len, PC_SERVICES_SYSTEM, &l, diags) < 0)
+		return -1;
+	set_layer(reg, PC_LAYER_SYSTEM, l);
+	return 0;
+}
+
+int pc_registry_load_services(struct pc_registry *reg, const char *path,
+		struct pc_diags *diags)
+{
+	struct pc_buf text;
+	struct pc_layer *l;
+	int ret;
+
+	if (pc_read_text(path, PC_SERVICES_MAX_BYTES, &text) < 0) {
+		env_error(diags, path, "the services file");
+		return -1;
+	}
+	ret = pc_services_parse_text(path, &text, PC_SERVICES_SYSTEM, &l, diags);
+	pc_buf_finish(&text);
+	if (ret == 0)
+		set_layer(reg, PC_LAYER_SYSTEM, l);
+	return ret;
+}
+
+/* NAME=PORT[-PORT]/PROTO[,PROTO...] -> one row per protocol. */
+static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned index,
+		struct pc_diags *diags, const char *origin)
+{
+	const char *eq = strchr(spec, '=');
+	const char *slash = eq ? strchr(eq, '/') : NULL;
+	uint16_t lo, hi;
+
+	if (!eq || !slash || eq == spec) {
+		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin,
+				index, 0, "bad service definition '%s'", spec);
+		pc_diag_hint(d, "write NAME=PORT/PROTO, e.g. kdc-metrics=9102/tcp or "
+				"x=6000-6063/tcp,udp");
+		return -1;
+	}
+	size_t nlen = (size_t)(eq - spec);
+	if (nlen >= PC_MAX_NAME) {
+		pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
+				"service name longer than %d characters", PC_MAX_NAME - 1);
+		return -1;
+	}
+	bool letter = false;
+	for (size_t i = 0; i < nlen; i++) {
+		unsigned char ch = (unsigned char)spec[i];
+		if (!pc_name_char_ok(ch)) {
+			pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
+					"service name '%.*s' contains a character that is not "
+					"allowed",
+					(int)nlen, spec);
+			return -1;
+		}
+		letter |= (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z';
+	}
+	if (!letter) {
+		pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
+				"service name '%.*s' needs a letter", (int)nlen, spec);
+		return -1;
+	}
+	if (pc_parse_port_range(eq + 1, (size_t)(slash - eq - 1), &lo, &hi) < 0) {
+		pc_diag_add(diags, PC_SEV_ERROR, "override-port", origin, index, 0,
+				"bad port '%.*s': expected a number from 1 to 65535 or a range",
+				(int)(slash - eq - 1), eq + 1);
+		return -1;
+	}
+	if (lo == 0) {
+		pc_diag_add(diags, PC_SEV_ERROR, "override-port", origin, index, 0,
+				"port 0 is reserved and cannot be matched");
+		return -1;
+	}
+	uint32_t name = pc_builder_str(b, spec, nlen);
+	for (const char *p = slash + 1;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char proto[8];
+		int pr = -1;
+
+		if (n < sizeof(proto)) {
+			memcpy(proto, p, n);
+			proto[n] = '\0';
+			pr = pc_proto_parse(proto);
+		}
+		if (pr < 0) {
+			pc_diag_add(diags, PC_SEV_ERROR, "override-protocol", origin, index, 0,
+					"unknown protocol '%.*s' (expected tcp, udp, sctp or dccp)",
+					(int)n, p);
+			return -1;
+		}
+		struct pc_entry *e = pc_builder_add(b);
+		e->str[COL_NAME] = name;
+		e->port_lo = lo;
+		e->port_hi = hi;
+		e->proto = (uint8_t)pr;
+		e->flags = PC_ENTRY_F_PORT;
+		e->line = index;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+int pc_registry_add_override(struct pc_registry *reg, const char *spec, const char *origin,
+		unsigned index, struct pc_diags *diags)
+{
+	struct pc_layer_builder b;
+	int ret = 0;
+
+	pc_builder_init(&b, PC_LAYER_OVERRIDE, origin);
+	for (size_t i = 0; i < reg->noverrides && ret == 0; i++)
+		ret = parse_override(&b, reg->override_specs[i], reg->override_index[i], diags,
+				reg->override_origins[i]);
+	if (ret == 0)
+		ret = parse_override(&b, spec, index, diags, origin);
+	if (ret == 0) {
+		size_t n = reg->noverrides + 1;
+		reg->override_specs = xreallocarray(reg->override_specs, n, sizeof(char *));
+		reg->override_origins = xreallocarray(reg->override_origins, n, sizeof(char *));
+		reg->override_index = xreallocarray(reg->override_index, n, sizeof(unsigned));
+		reg->override_specs[n - 1] = xstrdup(spec);
+		reg->override_origins[n - 1] = xstrdup(origin);
+		reg->override_index[n - 1] = index;
+		reg->noverrides = n;
+		set_layer(reg, PC_LAYER_OVERRIDE, pc_builder_build(&b, diags));
+	}
+	pc_builder_finish(&b);
+	return ret;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Appends the rows `idx` (sorted into file order, duplicates dropped). */
+static void push_rows(const struct pc_layer *l, uint32_t *idx, size_t n, struct pc_records *out)
+{
+	qsort(idx, n, sizeof(*idx), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || idx[i] != idx[i - 1])
+			pc_layer_record(l, &l->entries[idx[i]], pc_records_push(out));
+}
+
+size_t pc_registry_find_name(const struct pc_registry *reg, const char *name,
+		struct pc_records *out)
+{
+	size_t before = out->n;
+
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
+		const struct pc_layer *l = reg->layers[k];
+		const struct pc_nameref *r = l ? pc_layer_find(l, name) : NULL;
+		uint32_t n = 0, cap = 8;
+
+		if (!r)
+			continue;
+		uint32_t *idx = xcalloc(cap, sizeof(*idx));
+		for (; r; r = r->next ? &l->names[r->next - 1] : NULL) {
+			if (n == cap)
+				idx = xreallocarray(idx, cap *= 2, sizeof(*idx));
+			idx[n++] = r->entry;
+		}
+		push_rows(l, idx, n, out);
+		free(idx);
+	}
+	return out->n - before;
+}
+
+static bool proto_matches(uint8_t row, enum pc_proto query)
+{
+	return query == PC_PROTO_ANY || row == PC_PROTO_ANY || row == query;
+}
+
+/* Rows of one layer whose ports overlap lo..hi for `proto`. */
+static void layer_rows_overlapping(const struct pc_layer *l, uint16_t lo, uint16_t hi,
+		enum pc_proto proto, struct pc_records *out)
+{
+	uint32_t a = 0, b = l->nports, n = 0, cap = 16;
+	uint32_t *idx = xcalloc(cap, sizeof(*idx));
+
+	while (a < b) {
+		uint32_t mid = a + (b - a) / 2;
+		if (l->entries[l->ports[mid]].port_lo < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < l->nports && l->entries[l->ports[a]].port_lo <= hi; a++) {
+		const struct pc_entry *e = &l->entries[l->ports[a]];
+		if (!proto_matches(e->proto, proto))
+			continue;
+		if (n == cap)
+			idx = xreallocarray(idx, cap *= 2, sizeof(*idx));
+		idx[n++] = l->ports[a];
+	}
+	for (uint32_t r = 0; r < l->nranges; r++) {
+		const struct pc_entry *e = &l->entries[l->ranges[r]];
+		if (e->port_lo > hi)
+			break;
+		if (e->port_hi < lo || !proto_matches(e->proto, proto))
+			continue;
+		if (n == cap)
+			idx = xreallocarray(idx, cap *= 2, sizeof(*idx));
+		idx[n++] = l->ranges[r];
+	}
+	push_rows(l, idx, n, out);
+	free(idx);
+}
+
+size_t pc_registry_find_port(const struct pc_registry *reg, uint16_t port, enum pc_proto proto,
+		struct pc_records *out)
+{
+	size_t before = out->n;
+
+	for (int k = 0; k < PC_LAYER_COUNT; k++)
+		if (reg->layers[k])
+			layer_rows_overlapping(reg->layers[k], port, port, proto, out);
+	return out->n - before;
+}
+
+struct suggestion {
+	const char *name;
+	unsigned dist;
+};
+
+static int cmp_suggestion(const void *a, const void *b)
+{
+	const struct suggestion *x = a, *y = b;
+
+	if (x->dist != y->dist)
+		return x->dist < y->dist ? -1 : 1;
+	return pc_strcasecmp(x->name, y->name);
+}
+
+size_t pc_registry_suggest(const struct pc_registry *reg, const char *name, const char **out,
+		size_t max)
+{
+	size_t len = strlen(name), n = 0, cap = 0, stored = 0;
+	unsigned limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+	struct suggestion *v = NULL;
+
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
+		const struct pc_layer *l = reg->layers[k];
+		if (!l)
+			continue;
+		for (uint32_t i = 0; i < l->nslots; i++) {
+			if (!l->slots[i])
+				continue;
+			const char *cand = pc_layer_str(l, l->names[l->slots[i] - 1].name);
+			unsigned d = pc_edit_distance(name, cand, limit);
+			if (d > limit || d == 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			v[n++] = (struct suggestion){cand, d};
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_suggestion);
+	for (size_t i = 0; i < n && stored < max; i++)
+		if (i == 0 || !pc_streq_fold(v[i].name, v[i - 1].name))
+			out[stored++] = v[i].name;
+	free(v);
+	return stored;
+}
+
+int pc_port_query_parse(const char *s, uint16_t *lo, uint16_t *hi, enum pc_proto *proto)
+{
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (n == 0 || strspn(s, "0123456789-") != n)
+		return -1;
+	if (pc_parse_port_range(s, n, lo, hi) < 0)
+		return -2;
+	*proto = PC_PROTO_ANY;
+	if (slash) {
+		int pr = pc_proto_parse(slash + 1);
+		if (pr < 0)
+			return -2;
+		*proto = (enum pc_proto)pr;
+	}
+	return 0;
+}
+
+/* ---- resolution ------------------------------------------------------- */
+
+void pc_resolution_init(struct pc_resolution *res)
+{
+	memset(res, 0, sizeof(*res));
+	pc_records_init(&res->rows);
+	pc_diags_init(&res->findings);
+}
+
+void pc_resolution_finish(struct pc_resolution *res)
+{
+	free(res->ports);
+	pc_records_finish(&res->rows);
+	pc_diags_finish(&res->findings);
+	pc_resolution_init(res);
+}
+
+static bool record_has_name(const struct pc_record *r, const char *name)
+{
+	if (!*name)
+		return false;
+	if (pc_streq_fold(r->name, name) || pc_streq_fold(r->alias_of, name))
+		return true;
+	for (unsigned i = 0; i < r->naliases; i++)
+		if (pc_streq_fold(r->aliases[i], name))
+			return true;
+	return false;
+}
+
+/* Two rows name the same service when their names, aliases or canonical names meet. */
+static bool same_service(const struct pc_record *a, const struct pc_record *b)
+{
+	if (record_has_name(b, a->name) || record_has_name(b, a->alias_of))
+		return true;
+	for (unsigned i = 0; i < a->naliases; i++)
+		if (record_has_name(b, a->aliases[i]))
+			return true;
+	return false;
+}
+
+static void format_port(char *buf, size_t n, uint16_t lo, uint16_t hi, enum pc_proto proto)
+{
+	int w = lo == hi ? snprintf(buf, n, "%u", lo) : snprintf(buf, n, "%u-%u", lo, hi);
+
+	if (proto != PC_PROTO_ANY && w > 0 && (size_t)w < n)
+		snprintf(buf + w, n - (size_t)w, "/%s", pc_proto_name(proto));
+}
+
+static void add_port(struct pc_resolution *res, const struct pc_record *r)
+{
+	for (size_t i = 0; i < res->nports; i++) {
+		struct pc_port *p = &res->ports[i];
+		if (p->lo == r->port_lo && p->hi == r->port_hi && p->proto == r->proto)
+			return; /* a higher layer already gave it */
+	}
+	if (res->nports == res->cap) {
+		res->cap = res->cap ? res->cap * 2 : 4;
+		res->ports = xreallocarray(res->ports, res->cap, sizeof(*res->ports));
+	}
+	res->ports[res->nports++] = (struct pc_port){r->port_lo, r->port_hi, r->proto, *r};
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+	const struct pc_port *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* The first line of a description, cut short, for messages. */
+static void short_desc(char *buf, size_t n, const char *desc)
+{
+	size_t len = strcspn(desc, "\r\n");
+
+	if (len >= n) {
+		len = n - 4;
+		while (len && ((unsigned char)desc[len] & 0xc0) == 0x80)
+			len--;
+		snprintf(buf, n, "%.*s...", (int)len, desc);
+	} else {
+		snprintf(buf, n, "%.*s", (int)len, desc);
+	}
+}
+
+/* One finding per (code, text), listing every port/protocol it applies to. */
+struct finding_acc {
+	const char *code;
+	enum pc_severity sev;
+	char key[192];
+	char ports[256];
+	const struct pc_record *at;
+	char head[160];
+	char tail[256];
+};
+
+struct findings {
+	struct finding_acc v[32];
+	size_t n;
+};
+
+static void acc_add(struct findings *f, const char *code, enum pc_severity sev,
+		const struct pc_record *at, const char *head, const char *port, const char *tail)
+{
+	char key[192];
+
+	snprintf(key, sizeof(key), "%s|%s|%s", code, head, tail);
+	for (size_t i = 0; i < f->n; i++) {
+		if (!strcmp(f->v[i].key, key)) {
+			size_t l = strlen(f->v[i].ports);
+			if (!strstr(f->v[i].ports, port))
+				snprintf(f->v[i].ports + l, sizeof(f->v[i].ports) - l, ", %s", port);
+			return;
+		}
+	}
+	if (f->n == PC_ARRAY_SIZE(f->v))
+		return;
+	struct finding_acc *a = &f->v[f->n++];
+	a->code = code;
+	a->sev = sev;
+	a->at = at;
+	snprintf(a->key, sizeof(a->key), "%s", key);
+	snprintf(a->ports, sizeof(a->ports), "%s", port);
+	snprintf(a->head, sizeof(a->head), "%s", head);
+	snprintf(a->tail, sizeof(a->tail), "%s", tail);
+}
+
+static void acc_flush(struct findings *f, struct pc_diags *out)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct finding_acc *a = &f->v[i];
+		pc_diag_add(out, a->sev, a->code, a->at->file, a->at->line, 0, "%s%s%s", a->head,
+				a->ports, a->tail);
+	}
+	f->n = 0;
+}
+
+/* What IANA says about the ports a name resolved to. */
+static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res,
+		const char *query)
+{
+	const struct pc_layer *iana = reg->layers[PC_LAYER_IANA];
+	struct findings acc = {.n = 0};
+	struct pc_records rows;
+	char head[160], tail[256], port[32], desc[80];
+
+	if (!iana)
+		return;
+	pc_records_init(&rows);
+	for (size_t i = 0; i < res->nports; i++) {
+		const struct pc_port *p = &res->ports[i];
+		rows.n = 0;
+		layer_rows_overlapping(iana, p->lo, p->hi, p->proto, &rows);
+		for (size_t k = 0; k < rows.n; k++) {
+			const struct pc_record *r = &rows.v[k];
+			enum pc_proto pr = p->proto != PC_PROTO_ANY ? p->proto : r->proto;
+			uint16_t lo = r->port_lo > p->lo ? r->port_lo : p->lo;
+			uint16_t hi = r->port_hi < p->hi ? r->port_hi : p->hi;
+
+			bool itself = r->line == p->src.line && p->src.layer == PC_LAYER_IANA;
+
+			format_port(port, sizeof(port), lo, hi, pr);
+			short_desc(desc, sizeof(desc), r->description);
+			if (itself) {
+				/* the deciding row: only its unauthorized-use note below */
+			} else if (*r->name && !same_service(r, &p->src) &&
+					!record_has_name(r, query)) {
+				if (p->src.layer == PC_LAYER_IANA)
+					snprintf(head, sizeof(head), "IANA also assigns ");
+				else
+					snprintf(head, sizeof(head),
+							"%s resolves to %s from the %s layer; IANA "
+							"assigns ",
+							query, port, pc_layer_name(p->src.layer));
+				snprintf(tail, sizeof(tail), " to \"%s\"%s%s%s", r->name,
+						*desc ? " (" : "", desc, *desc ? ")" : "");
+				acc_add(&acc, "registry-conflict", PC_SEV_WARNING, &p->src, head,
+						port, tail);
+			} else if (!*r->name && r->state == PC_STATE_RESERVED) {
+				snprintf(head, sizeof(head), "%s resolves to ", query);
+				acc_add(&acc, "port-reserved", PC_SEV_WARNING, &p->src, head, port,
+						", which IANA lists as Reserved");
+			} else if (!*r->name && r->state == PC_STATE_UNASSIGNED) {
+				snprintf(head, sizeof(head), "%s resolves to ", query);
+				acc_add(&acc, "port-unassigned", PC_SEV_WARNING, &p->src, head,
+						port, ", which IANA lists as Unassigned");
+			}
+			if ((r->flags & PC_ENTRY_F_UNAUTH)) {
+				/* A note on a range may name the one port it is about. */
+				uint16_t up = r->unauth_port;
+				if (up && (up < p->lo || up > p->hi))
+					continue;
+				if (up)
+					format_port(port, sizeof(port), up, up, pr);
+				snprintf(tail, sizeof(tail), ": \"%s\"", r->unauthorized);
+				acc_add(&acc, "unauthorized-use", PC_SEV_WARNING, &p->src,
+						"IANA reports unauthorized use of ", port, tail);
+			}
+		}
+	}
+	pc_records_finish(&rows);
+	acc_flush(&acc, &res->findings);
+}
+
+static bool ranges_contain(const struct pc_port *v, size_t n, uint16_t lo, uint16_t hi)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].lo == lo && v[i].hi == hi)
+			return true;
+	return false;
+}
+
+enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const char *name,
+		struct pc_resolution *res)
+{
+	const struct pc_record *contested = NULL, *decider = NULL;
+	char ports[256];
+
+	pc_registry_find_name(reg, name, &res->rows);
+	if (res->rows.n == 0)
+		return res->status = PC_RESOLVE_UNKNOWN;
+
+	for (size_t i = res->rows.n; i-- > 0;) {
+		const struct pc_record *r = &res->rows.v[i];
+		if (r->state == PC_STATE_CONTESTED)
+			contested = r;
+		if ((r->flags & PC_ENTRY_F_PORT) && (!decider || r->layer > decider->layer ||
+				(r->layer == decider->layer && i < (size_t)(decider - res->rows.v))))
+			decider = r;
+	}
+	if (contested && (!decider || decider->layer != PC_LAYER_OVERRIDE)) {
+		struct pc_diag *d = pc_diag_add(&res->findings, PC_SEV_ERROR, "contested",
+				contested->file, contested->line, 0,
+				"'%s' is contested: it names different ports in different places "
+				"(%s)",
+				name, contested->notes);
+		pc_diag_hint(d, "use one of: %s", contested->instead);
+		res->layer = contested->layer;
+		res->canonical = contested->name;
+		return res->status = PC_RESOLVE_CONTESTED;
+	}
+	if (!decider) {
+		res->canonical = res->rows.v[0].name;
+		res->layer = res->rows.v[0].layer;
+		pc_diag_add(&res->findings, PC_SEV_ERROR, "no-port", res->rows.v[0].file,
+				res->rows.v[0].line, 0,
+				"'%s' is registered without a port (a DNS SRV name only)", name);
+		return res->status = PC_RESOLVE_NO_PORT;
+	}
+	res->layer = decider->layer;
+	res->canonical = decider->name;
+
+	/* The deciding layer fixes the ports; every layer may add protocols on them. */
+	for (size_t i = 0; i < res->rows.n; i++) {
+		const struct pc_record *r = &res->rows.v[i];
+		if (r->layer == decider->layer && (r->flags & PC_ENTRY_F_PORT))
+			add_port(res, r);
+	}
+	size_t decided = res->nports;
+	for (int k = PC_LAYER_COUNT - 1; k >= 0; k--) {
+		char other[256] = "";
+		size_t ol = 0;
+		const struct pc_record *first = NULL;
+
+		if (k == (int)decider->layer)
+			continue;
+		for (size_t i = 0; i < res->rows.n; i++) {
+			const struct pc_record *r = &res->rows.v[i];
+			if ((int)r->layer != k || !(r->flags & PC_ENTRY_F_PORT))
+				continue;
+			if (ranges_contain(res->ports, decided, r->port_lo, r->port_hi)) {
+				add_port(res, r);
+				continue;
+			}
+			char p[32];
+			format_port(p, sizeof(p), r->port_lo, r->port_hi, r->proto);
+			if (!strstr(other, p) && ol + strlen(p) + 3 < sizeof(other))
+				ol += (size_t)snprintf(other + ol, sizeof(other) - ol, "%s%s",
+						ol ? ", " : "", p);
+			if (!first)
+				first = r;
+		}
+		if (first) {
+			ports[0] = '\0';
+			for (size_t i = 0, pl = 0; i < decided; i++) {
+				char p[32];
+				format_port(p, sizeof(p), res->ports[i].lo, res->ports[i].hi,
+						res->ports[i].proto);
+				pl += (size_t)snprintf(ports + pl, sizeof(ports) - pl, "%s%s",
+						pl ? ", " : "", p);
+				if (pl >= sizeof(ports))
+					break;
+			}
+			pc_diag_add(&res->findings, PC_SEV_WARNING, "name-conflict", first->file,
+					first->line, 0,
+					"'%s' is %s in the %s layer but %s in the %s layer (%s:%u)",
+					name, ports, pc_layer_name(decider->layer), other,
+					pc_layer_name((enum pc_layer_kind)k), first->file,
+					first->line);
+		}
+	}
+	qsort(res->ports, res->nports, sizeof(*res->ports), cmp_port);
+
+	/* Several ports in the deciding layer: the user must pin one. */
+	for (size_t i = 1; i < res->nports; i++) {
+		if (res->ports[i].lo == res->ports[0].lo && res->ports[i].hi == res->ports[0].hi)
+			continue;
+		size_t pl = 0;
+		ports[0] = '\0';
+		for (size_t j = 0; j < res->nports; j++) {
+			char p[32];
+			format_port(p, sizeof(p), res->ports[j].lo, res->ports[j].hi,
+					PC_PROTO_ANY);
+			if (strstr(ports, p))
+				continue;
+			pl += (size_t)snprintf(ports + pl, sizeof(ports) - pl, "%s%s",
+					pl ? ", " : "", p);
+			if (pl >= sizeof(ports))
+				break;
+		}
+		struct pc_diag *d = pc_diag_add(&res->findings, PC_SEV_ERROR, "multi-port",
+				decider->file, decider->line, 0,
+				"'%s' is registered on several ports (%s) in the %s layer", name,
+				ports, pc_layer_name(decider->layer));
+		pc_diag_hint(d, "pin one: write the port number, or define the service yourself");
+		res->status = PC_RESOLVE_AMBIGUOUS;
+		break;
+	}
+
+	for (size_t i = 0; i < res->rows.n; i++) {
+		const struct pc_record *r = &res->rows.v[i];
+		if (!(r->flags & PC_ENTRY_F_HISTORIC) || !pc_streq_fold(r->name, name))
+			continue;
+		struct pc_diag *d = pc_diag_add(&res->findings, PC_SEV_WARNING, "historic-alias",
+				r->file, r->line, 0,
+				"'%s' is a historic alias of '%s' in the %s layer", r->name,
+				r->alias_of, pc_layer_name(r->layer));
+		pc_diag_hint(d, "use '%s'", r->alias_of);
+		break;
+	}
+	iana_checks(reg, res, name);
+	return res->status;
+}
+
+void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enum pc_proto proto,
+		struct pc_diags *findings)
+{
+	unsigned unauth_any_line = 0;
+
+	for (int pr = PC_PROTO_TCP; pr < PC_PROTO_COUNT; pr++) {
+		struct pc_records rows;
+		char buf[32], names[512] = "";
+		size_t nl = 0, groups = 0;
+		const struct pc_record *first = NULL;
+
+		if (proto != PC_PROTO_ANY && pr != (int)proto)
+			continue;
+		pc_records_init(&rows);
+		pc_registry_find_port(reg, port, (enum pc_proto)pr, &rows);
+		format_port(buf, sizeof(buf), port, port, (enum pc_proto)pr);
+		for (size_t i = 0; i < rows.n; i++) {
+			const struct pc_record *r = &rows.v[i];
+			bool seen = false;
+
+			if (!*r->name || r->state == PC_STATE_CONTESTED)
+				continue;
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = *rows.v[j].name && rows.v[j].state != PC_STATE_CONTESTED &&
+						same_service(&rows.v[j], r);
+			if (!seen && ++groups == 1)
+				first = r;
+			if (nl < sizeof(names))
+				nl += (size_t)snprintf(names + nl, sizeof(names) - nl,
+						"%s%s \"%s\"", nl ? ", " : "",
+						pc_layer_name(r->layer), r->name);
+		}
+		if (groups > 1)
+			pc_diag_add(findings, PC_SEV_WARNING, "port-conflict", first->file,
+					first->line, 0, "%s means different services in different places: %s",
+					buf, names);
+		for (size_t i = 0; i < rows.n; i++) {
+			const struct pc_record *r = &rows.v[i];
+			if (!(r->flags & PC_ENTRY_F_UNAUTH) || r->layer != PC_LAYER_IANA)
+				continue;
+			if (r->unauth_port && r->unauth_port != port)
+				continue;
+			/* A row without a protocol is reported once, not once per protocol. */
+			if (r->proto == PC_PROTO_ANY && unauth_any_line == r->line)
+				continue;
+			if (r->proto == PC_PROTO_ANY) {
+				unauth_any_line = r->line;
+				format_port(buf, sizeof(buf), port, port, PC_PROTO_ANY);
+			}
+			pc_diag_add(findings, PC_SEV_WARNING, "unauthorized-use", r->file, r->line, 0,
+					"IANA reports unauthorized use of %s: \"%s\"", buf,
+					r->unauthorized);
+			break;
+		}
+		pc_records_finish(&rows);
+	}
+}

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static PC_NORETURN void oom(size_t size)
+{
+	fprintf(stderr, "portcullis: out of memory (%zu bytes)\n", size);
+	abort();
+}
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (!p)
+		oom(size);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+
+	if (!q)
+		oom(size);
+	return q;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, n * size);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	struct pc_buf b;
+	va_list ap;
+	int n;
+
+	pc_buf_init(&b);
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom(0);
+	pc_buf_reserve(&b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return b.data;
+}
+
+void pc_buf_init(struct pc_buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void pc_buf_finish(struct pc_buf *b)
+{
+	free(b->data);
+	pc_buf_init(b);
+}
+
+void pc_buf_reserve(struct pc_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+	if (b->len == 0)
+		b->data[0] = '\0';
+}
+
+size_t pc_buf_add(struct pc_buf *b, const void *p, size_t n)
+{
+	size_t off = b->len;
+
+	pc_buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return off;
+}
+
+size_t pc_buf_adds(struct pc_buf *b, const char *s)
+{
+	return pc_buf_add(b, s, strlen(s));
+}
+
+void pc_buf_printf(struct pc_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	pc_buf_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+int pc_read_file(const char *path, size_t max, struct pc_buf *out)
+{
+	pc_buf_init(out);
+	if (pc_read_file_append(path, max, out) < 0)
+		return -1;
+	if (!out->data)
+		pc_buf_add(out, "", 0);
+	return 0;
+}
+
+int pc_read_file_append(const char *path, size_t max, struct pc_buf *out)
+{
+	struct stat st;
+	size_t base = out->len;
+	int fd, err = 0;
+
+	/* O_NONBLOCK so that opening a FIFO never waits for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = EISDIR;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = EINVAL;
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		err = EFBIG;
+		goto out;
+	}
+	/* One allocation of the right size; growth only if the file grows meanwhile. */
+	pc_buf_reserve(out, (size_t)st.st_size + 1);
+	for (;;) {
+		if (out->len - base > max) {
+			err = EFBIG;
+			goto out;
+		}
+		if (out->cap - out->len - 1 == 0)
+			pc_buf_reserve(out, 65536);
+		ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+	}
+	if (out->len - base > max)
+		err = EFBIG;
+out:
+	close(fd);
+	if (out->data)
+		out->data[err ? base : out->len] = '\0';
+	if (err) {
+		out->len = base;
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+int pc_strcasecmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
+
+		if (ca == cb) {
+			if (!ca)
+				return 0;
+			continue;
+		}
+		ca = (unsigned char)pc_fold((char)ca);
+		cb = (unsigned char)pc_fold((char)cb);
+		if (ca != cb)
+			return ca - cb;
+	}
+}
+
+bool pc_streq_fold(const char *a, const char *b)
+{
+	return pc_strcasecmp(a, b) == 0;
+}
+
+bool pc_startswith_fold(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++)
+		if (pc_fold(*s) != pc_fold(*prefix))
+			return false;
+	return true;
+}
+
+size_t pc_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+			(cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+unsigned pc_edit_distance(const char *a, const char *b, unsigned limit)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned rows[3][65];
+	unsigned *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+
+	if (la > 64 || lb > 64)
+		return limit + 1;
+	if ((la > lb ? la - lb : lb - la) > limit)
+		return limit + 1;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned best = limit + 1;
+
+		cur[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			char ca = pc_fold(a[i - 1]), cb = pc_fold(b[j - 1]);
+			unsigned cost = ca == cb ? 0 : 1;
+			unsigned v = prev[j] + 1;
+
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (prev[j - 1] + cost < v)
+				v = prev[j - 1] + cost;
+			if (i > 1 && j > 1 && ca == pc_fold(b[j - 2]) && pc_fold(a[i - 2]) == cb &&
+					prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
+			if (v < best)
+				best = v;
+		}
+		if (best > limit)
+			return limit + 1;
+		unsigned *t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[lb];
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Small helpers shared by every module: allocation that aborts on
+ * out-of-memory, a growable byte buffer, bounded file reading, ASCII case
+ * folding and UTF-8 checks.  Nothing here prints except xmalloc's abort.
+ */
+#ifndef PC_UTIL_H
+#define PC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define PC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define PC_NORETURN __attribute__((noreturn))
+#else
+#define PC_PRINTF(f, a)
+#define PC_NORETURN
+#endif
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PC_PRINTF(1, 2);
+
+/* A growable byte buffer; `data` is always NUL-terminated after any append. */
+struct pc_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void pc_buf_init(struct pc_buf *b);
+void pc_buf_finish(struct pc_buf *b);
+void pc_buf_reserve(struct pc_buf *b, size_t extra);
+/* Appends `n` bytes and a NUL; returns the offset of the first byte. */
+size_t pc_buf_add(struct pc_buf *b, const void *p, size_t n);
+size_t pc_buf_adds(struct pc_buf *b, const char *s);
+void pc_buf_printf(struct pc_buf *b, const char *fmt, ...) PC_PRINTF(2, 3);
+
+/*
+ * Reads a whole regular file of at most `max` bytes into `out` (which is
+ * initialised here and NUL-terminated).  Refuses directories, FIFOs and
+ * devices without blocking.  Returns 0, or -1 with errno set (EFBIG when the
+ * file is larger than `max`, EINVAL when it is not a regular file).
+ */
+int pc_read_file(const char *path, size_t max, struct pc_buf *out);
+/* The same, appending to `out` (left as it was on failure). */
+int pc_read_file_append(const char *path, size_t max, struct pc_buf *out);
+
+static inline char pc_fold(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* ASCII case-insensitive comparison, independent of the locale. */
+int pc_strcasecmp(const char *a, const char *b);
+bool pc_streq_fold(const char *a, const char *b);
+bool pc_startswith_fold(const char *s, const char *prefix);
+
+/*
+ * Returns the length of the valid UTF-8 sequence starting at `s` (at most
+ * `n` bytes available), or 0 when the bytes there are not valid UTF-8
+ * (overlong forms, surrogates and code points above U+10FFFF included).
+ */
+size_t pc_utf8_seq(const unsigned char *s, size_t n);
+
+/* Optimal string alignment distance, stopping early above `limit`. */
+unsigned pc_edit_distance(const char *a, const char *b, unsigned limit);
+
+#endif

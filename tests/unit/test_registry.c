@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The layered registry: resolution, conflicts between layers, suggestions. */
+#include "testutil.h"
+
+#include "portcullis/registry.h"
+
+struct fixture {
+	struct pc_registry *reg;
+	struct pc_resolution res;
+	struct pc_diags diags;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->reg = pc_registry_create();
+	pc_resolution_init(&f->res);
+	pc_diags_init(&f->diags);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	pc_resolution_finish(&f->res);
+	pc_diags_finish(&f->diags);
+	pc_registry_destroy(f->reg);
+	free(f);
+	return 0;
+}
+
+static void with_services(struct fixture *f)
+{
+	assert_int_equal(pc_registry_load_services(f->reg, src_path("tests/data/services"),
+					 &f->diags),
+			0);
+	assert_int_equal(f->diags.n, 0);
+}
+
+static const struct pc_diag *finding(const struct fixture *f, const char *code)
+{
+	const struct pc_diag *d = find_diag(&f->res.findings, code);
+
+	if (!d)
+		fail_msg("no [%s] finding", code);
+	return d;
+}
+
+static void test_krb5_prop_from_practice(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "krb5_prop", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_PRACTICE);
+	assert_int_equal(f->res.nports, 1);
+	assert_int_equal(f->res.ports[0].lo, 754);
+	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
+	assert_string_equal(f->res.ports[0].src.file, "data/practice.services");
+	assert_true(f->res.ports[0].src.line > 0);
+	const struct pc_diag *d = finding(f, "registry-conflict");
+	assert_int_equal(d->sev, PC_SEV_WARNING);
+	assert_string_equal(d->msg, "krb5_prop resolves to 754/tcp from the practice layer; IANA "
+				    "assigns 754/tcp to \"tell\" (send)");
+	assert_string_equal(d->file, "data/practice.services");
+}
+
+static void test_krb5_prop_with_system_layer(void **state)
+{
+	struct fixture *f = *state;
+
+	with_services(f);
+	assert_int_equal(pc_registry_resolve(f->reg, "krb5_prop", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_SYSTEM);
+	assert_int_equal(f->res.ports[0].src.line, 10);
+	assert_non_null(strstr(f->res.ports[0].src.file, "tests/data/services"));
+	assert_string_equal(f->res.canonical, "krb-prop");
+	/* Every layer's row is kept: practice and system. */
+	assert_int_equal(f->res.rows.n, 2);
+	assert_int_equal(f->res.rows.v[0].layer, PC_LAYER_PRACTICE);
+	assert_int_equal(f->res.rows.v[1].layer, PC_LAYER_SYSTEM);
+	assert_non_null(strstr(finding(f, "registry-conflict")->msg, "\"tell\""));
+}
+
+static void test_kerberos_protocols(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.nports, 2);
+	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
+	assert_int_equal(f->res.ports[1].proto, PC_PROTO_UDP);
+	assert_int_equal(f->res.ports[0].lo, 88);
+	assert_int_equal(f->res.findings.n, 0);
+	pc_resolution_finish(&f->res);
+	pc_resolution_init(&f->res);
+
+	assert_int_equal(pc_registry_resolve(f->reg, "kpasswd", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.nports, 2);
+	assert_int_equal(f->res.ports[1].lo, 464);
+	assert_int_equal(f->res.layer, PC_LAYER_IANA);
+}
+
+static void test_kerberos_adm_keeps_iana_udp(void **state)
+{
+	struct fixture *f = *state;
+
+	/* The services file lists 749/tcp only; IANA's 749/udp stays, with its provenance. */
+	with_services(f);
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos-adm", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_SYSTEM);
+	assert_int_equal(f->res.nports, 2);
+	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
+	assert_int_equal(f->res.ports[0].src.layer, PC_LAYER_SYSTEM);
+	assert_int_equal(f->res.ports[1].proto, PC_PROTO_UDP);
+	assert_int_equal(f->res.ports[1].src.layer, PC_LAYER_IANA);
+	assert_int_equal(f->res.ports[1].src.line, 1481);
+	assert_null(find_diag(&f->res.findings, "name-conflict"));
+}
+
+static void test_kerberos_iv_conflicts(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos-iv", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_PRACTICE);
+	assert_string_equal(f->res.canonical, "kerberos4");
+	assert_int_equal(f->res.nports, 2);
+	assert_int_equal(count_diag(&f->res.findings, "registry-conflict"), 2);
+	assert_non_null(strstr(f->res.findings.v[0].msg, "\"rfile\""));
+	assert_non_null(strstr(f->res.findings.v[1].msg, "\"loadav\""));
+}
+
+static void test_contested_kdc(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "kdc", &f->res), PC_RESOLVE_CONTESTED);
+	const struct pc_diag *d = finding(f, "contested");
+	assert_int_equal(d->sev, PC_SEV_ERROR);
+	assert_string_equal(d->hint, "use one of: kerberos,kerberos4");
+	assert_int_equal(f->res.nports, 0);
+	pc_resolution_finish(&f->res);
+	pc_resolution_init(&f->res);
+
+	/* A services file that maps kdc does not make it resolve silently. */
+	with_services(f);
+	assert_int_equal(pc_registry_resolve(f->reg, "kdc", &f->res), PC_RESOLVE_CONTESTED);
+	pc_resolution_finish(&f->res);
+	pc_resolution_init(&f->res);
+
+	/* Only the user's own definition does. */
+	assert_int_equal(pc_registry_add_override(f->reg, "kdc=88/tcp,udp", "--define", 1,
+					 &f->diags),
+			0);
+	assert_int_equal(pc_registry_resolve(f->reg, "kdc", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_OVERRIDE);
+	assert_int_equal(f->res.ports[0].lo, 88);
+	assert_int_equal(f->res.nports, 2);
+	assert_non_null(find_diag(&f->res.findings, "name-conflict")); /* system: 750 */
+}
+
+static void test_multi_port_name(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "npp", &f->res), PC_RESOLVE_AMBIGUOUS);
+	const struct pc_diag *d = finding(f, "multi-port");
+	assert_non_null(strstr(d->msg, "(92, 4045)"));
+	assert_non_null(d->hint);
+}
+
+static void test_historic_alias(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "acmaint_dbd", &f->res), PC_RESOLVE_OK);
+	const struct pc_diag *d = finding(f, "historic-alias");
+	assert_string_equal(d->hint, "use 'acmaint-dbd'");
+	assert_int_equal(d->line, 1526);
+	assert_null(find_diag(&f->res.findings, "registry-conflict"));
+}
+
+static void test_reserved_and_unassigned_ports(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_add_override(f->reg, "legacy=250/tcp", "policy.yaml", 7,
+					 &f->diags),
+			0);
+	assert_int_equal(pc_registry_add_override(f->reg, "odd=796/udp", "policy.yaml", 8,
+					 &f->diags),
+			0);
+	assert_int_equal(pc_registry_resolve(f->reg, "legacy", &f->res), PC_RESOLVE_OK);
+	const struct pc_diag *d = finding(f, "port-reserved");
+	assert_string_equal(d->file, "policy.yaml");
+	assert_int_equal(d->line, 7);
+	pc_resolution_finish(&f->res);
+	pc_resolution_init(&f->res);
+	assert_int_equal(pc_registry_resolve(f->reg, "odd", &f->res), PC_RESOLVE_OK);
+	finding(f, "port-unassigned");
+	assert_non_null(strstr(finding(f, "unauthorized-use")->msg, "796/udp"));
+}
+
+static void test_unauthorized_use_on_range_names_one_port(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "x11", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.ports[0].lo, 6000);
+	assert_int_equal(f->res.ports[0].hi, 6063);
+	const struct pc_diag *d = finding(f, "unauthorized-use");
+	assert_non_null(strstr(d->msg, "6003/tcp, 6003/udp"));
+}
+
+static void test_no_port_name(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "argus", &f->res), PC_RESOLVE_NO_PORT);
+	finding(f, "no-port");
+}
+
+static void test_case_folding(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_resolve(f->reg, "KERBEROS-ADM", &f->res), PC_RESOLVE_OK);
+	assert_string_equal(f->res.canonical, "kerberos-adm");
+	pc_resolution_finish(&f->res);
+	pc_resolution_init(&f->res);
+	assert_int_equal(pc_registry_resolve(f->reg, "Krb5", &f->res), PC_RESOLVE_OK);
+	assert_string_equal(f->res.canonical, "kerberos");
+}
+
+static void test_unknown_and_suggestions(void **state)
+{
+	struct fixture *f = *state;
+	const char *s[3];
+
+	assert_int_equal(pc_registry_resolve(f->reg, "kerbros", &f->res), PC_RESOLVE_UNKNOWN);
+	assert_int_equal(pc_registry_suggest(f->reg, "kerbros", s, 3), 3);
+	assert_string_equal(s[0], "kerberos");
+	assert_true(pc_registry_suggest(f->reg, "kpaswd", s, 3) >= 1);
+	assert_string_equal(s[0], "kpasswd");
+	/* Names of every layer count, the system layer's too. */
+	with_services(f);
+	size_t n = pc_registry_suggest(f->reg, "myyapp", s, 3);
+	bool seen = false;
+	for (size_t i = 0; i < n; i++)
+		seen |= !strcmp(s[i], "myapp");
+	assert_true(seen);
+	assert_int_equal(pc_registry_suggest(f->reg, "zzzzzzzzzzzz", s, 3), 0);
+}
+
+static void test_port_findings(void **state)
+{
+	struct fixture *f = *state;
+
+	pc_registry_port_findings(f->reg, 754, PC_PROTO_TCP, &f->diags);
+	const struct pc_diag *d = find_diag(&f->diags, "port-conflict");
+	assert_non_null(d);
+	assert_string_equal(d->msg, "754/tcp means different services in different places: iana "
+				    "\"tell\", practice \"krb5_prop\"");
+	pc_diags_finish(&f->diags);
+	pc_diags_init(&f->diags);
+
+	pc_registry_port_findings(f->reg, 796, PC_PROTO_ANY, &f->diags);
+	assert_int_equal(count_diag(&f->diags, "unauthorized-use"), 1);
+	assert_null(find_diag(&f->diags, "port-conflict"));
+	pc_diags_finish(&f->diags);
+	pc_diags_init(&f->diags);
+
+	pc_registry_port_findings(f->reg, 795, PC_PROTO_ANY, &f->diags);
+	assert_int_equal(f->diags.n, 0);
+	/* Aliases are the same service: 88 is not a conflict. */
+	with_services(f);
+	pc_registry_port_findings(f->reg, 88, PC_PROTO_ANY, &f->diags);
+	assert_int_equal(f->diags.n, 0);
+}
+
+static void test_find_port_ranges_and_protocols(void **state)
+{
+	struct fixture *f = *state;
+	struct pc_records r;
+
+	pc_records_init(&r);
+	assert_int_equal(pc_registry_find_port(f->reg, 254, PC_PROTO_TCP, &r), 1);
+	assert_int_equal(r.v[0].port_lo, 249);
+	assert_int_equal(r.v[0].state, PC_STATE_RESERVED);
+	r.n = 0;
+	assert_int_equal(pc_registry_find_port(f->reg, 754, PC_PROTO_ANY, &r), 3);
+	r.n = 0;
+	assert_int_equal(pc_registry_find_port(f->reg, 754, PC_PROTO_UDP, &r), 1);
+	assert_string_equal(r.v[0].name, "tell");
+	r.n = 0;
+	assert_int_equal(pc_registry_find_port(f->reg, 6010, PC_PROTO_TCP, &r), 1);
+	assert_string_equal(r.v[0].name, "x11");
+	pc_records_finish(&r);
+}
+
+static void test_port_query_syntax(void **state)
+{
+	uint16_t lo, hi;
+	enum pc_proto p;
+
+	(void)state;
+	assert_int_equal(pc_port_query_parse("754", &lo, &hi, &p), 0);
+	assert_int_equal(lo, 754);
+	assert_int_equal(p, PC_PROTO_ANY);
+	assert_int_equal(pc_port_query_parse("754/tcp", &lo, &hi, &p), 0);
+	assert_int_equal(p, PC_PROTO_TCP);
+	assert_int_equal(pc_port_query_parse("6000-6063/UDP", &lo, &hi, &p), 0);
+	assert_int_equal(hi, 6063);
+	assert_int_equal(p, PC_PROTO_UDP);
+	assert_int_equal(pc_port_query_parse("99999", &lo, &hi, &p), -2);
+	assert_int_equal(pc_port_query_parse("022", &lo, &hi, &p), -2);
+	assert_int_equal(pc_port_query_parse("754/xyz", &lo, &hi, &p), -2);
+	assert_int_equal(pc_port_query_parse("20-10", &lo, &hi, &p), -2);
+	assert_int_equal(pc_port_query_parse("3com-tsmux", &lo, &hi, &p), -1); /* a name */
+	assert_int_equal(pc_port_query_parse("kerberos", &lo, &hi, &p), -1);
+}
+
+static void test_override_errors(void **state)
+{
+	struct fixture *f = *state;
+	static const char *bad[] = {
+		"noport", "x=/tcp", "x=0/tcp", "x=70000/tcp", "x=80/ddp", "x=80", "=80/tcp",
+		"88=80/tcp", "a b=80/tcp", "x=022/tcp", "x=80/tcp,",
+	};
+
+	for (size_t i = 0; i < PC_ARRAY_SIZE(bad); i++) {
+		struct pc_diags d;
+		pc_diags_init(&d);
+		if (pc_registry_add_override(f->reg, bad[i], "--define", (unsigned)i + 1, &d) != -1)
+			fail_msg("accepted '%s'", bad[i]);
+		assert_int_equal(d.nerrors, 1);
+		assert_int_equal(d.v[0].line, i + 1);
+		pc_diags_finish(&d);
+	}
+	assert_false(pc_registry_has_layer(f->reg, PC_LAYER_OVERRIDE));
+}
+
+static void test_missing_files(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_load_iana(f->reg, "/nonexistent/iana.csv", &f->diags), -1);
+	assert_int_equal(pc_registry_load_services(f->reg, src_path("tests"), &f->diags), -1);
+	assert_int_equal(f->diags.nerrors, 2);
+	assert_non_null(strstr(f->diags.v[0].msg, "No such file"));
+	assert_non_null(strstr(f->diags.v[1].msg, "Is a directory"));
+	/* The embedded layers are still there. */
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos", &f->res), PC_RESOLVE_OK);
+	assert_string_equal(pc_registry_iana_date(f->reg), "2026-02-13");
+}
+
+static void test_runtime_registry_replaces_embedded(void **state)
+{
+	struct fixture *f = *state;
+	static const char csv[] =
+		"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"
+		"Registration Date,Modification Date,Reference,Service Code,"
+		"Unauthorized Use Reported,Assignment Notes\r\n"
+		"kerberos,1088,tcp,Kerberos (test),,,,2030-01-01,,,,\r\n";
+
+	assert_int_equal(pc_registry_load_iana_mem(f->reg, "new.csv", csv, sizeof(csv) - 1,
+					 &f->diags),
+			0);
+	assert_string_equal(pc_registry_iana_date(f->reg), "2030-01-01");
+	assert_string_equal(pc_registry_iana_file(f->reg), "new.csv");
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos", &f->res), PC_RESOLVE_OK);
+	/* practice (88) is above iana (1088): it decides, and the disagreement is reported. */
+	assert_int_equal(f->res.ports[0].lo, 88);
+	assert_non_null(strstr(finding(f, "name-conflict")->msg, "1088/tcp in the iana layer"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_krb5_prop_from_practice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_krb5_prop_with_system_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kerberos_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kerberos_adm_keeps_iana_udp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kerberos_iv_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contested_kdc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multi_port_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_historic_alias, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_and_unassigned_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unauthorized_use_on_range_names_one_port, setup,
+				teardown),
+		cmocka_unit_test_setup_teardown(test_no_port_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_folding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_and_suggestions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_findings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_port_ranges_and_protocols, setup, teardown),
+		cmocka_unit_test(test_port_query_syntax),
+		cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runtime_registry_replaces_embedded, setup,
+				teardown),
+	};
+
+	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers: case folding, UTF-8, edit distance, file reading, escaping, JSON. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "json.h"
+#include "portcullis/diag.h"
+#include "util.h"
+
+static void test_fold_compare(void **state)
+{
+	(void)state;
+	assert_int_equal(pc_strcasecmp("KERBEROS", "kerberos"), 0);
+	assert_true(pc_strcasecmp("kerberos", "kerberos-adm") < 0);
+	assert_true(pc_strcasecmp("b", "A") > 0);
+	assert_true(pc_streq_fold("Kpasswd", "kPASSWD"));
+	/* ASCII only: no locale folding of other bytes (the Turkish dotless i trap). */
+	assert_false(pc_streq_fold("\xc4\xb1", "i"));
+	assert_true(pc_startswith_fold("Reserved - IANA", "reserved"));
+	assert_false(pc_startswith_fold("Res", "reserved"));
+}
+
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"a", 1), 1);
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xc3\xa9", 2), 2);
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xe2\x80\xae", 3), 3);
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xf0\x9f\x94\x92", 4), 4);
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xff", 1), 0);
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xc0\xaf", 2), 0);	    /* overlong */
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xed\xa0\x80", 3), 0); /* surrogate */
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xc3", 1), 0); /* truncated */
+}
+
+static void test_edit_distance(void **state)
+{
+	(void)state;
+	assert_int_equal(pc_edit_distance("kerbros", "kerberos", 3), 1);
+	assert_int_equal(pc_edit_distance("kerbreos", "kerberos", 3), 1); /* transposition */
+	assert_int_equal(pc_edit_distance("KPASSWD", "kpasswd", 3), 0);
+	assert_true(pc_edit_distance("ssh", "kerberos-adm", 2) > 2);
+}
+
+static void test_read_file_refuses_non_regular(void **state)
+{
+	struct pc_buf b;
+	char dir[] = "/tmp/pc-test-XXXXXX";
+	char path[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pc_read_file(dir, 1024, &b), -1);
+	assert_int_equal(errno, EISDIR);
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(pc_read_file(path, 1024, &b), -1); /* must not block */
+	assert_int_equal(errno, EINVAL);
+	unlink(path);
+
+	assert_int_equal(pc_read_file("/dev/zero", 1024, &b), -1);
+	assert_int_equal(errno, EINVAL);
+
+	snprintf(path, sizeof(path), "%s/big", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 3000; i++)
+		fputc('x', f);
+	fclose(f);
+	assert_int_equal(pc_read_file(path, 1024, &b), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(pc_read_file(path, 4096, &b), 0);
+	assert_int_equal(b.len, 3000);
+	assert_int_equal(b.data[3000], '\0');
+	pc_buf_finish(&b);
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	assert_int_equal(pc_read_file(path, 1024, &b), -1);
+	assert_int_equal(errno, ENOENT);
+	rmdir(dir);
+}
+
+static char *capture_escaped(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	pc_fputs_escaped(s, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_escaping_for_terminals(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = capture_escaped("a\nb\x1b[31mc\td\xff");
+	assert_string_equal(out, "a\\nb\\x1b[31mc\\td\\xff");
+	free(out);
+	out = capture_escaped("bidi \xe2\x80\xae end, nel \xc2\x85, caf\xc3\xa9");
+	assert_string_equal(out, "bidi \\u202e end, nel \\u0085, caf\xc3\xa9");
+	free(out);
+}
+
+static void test_diag_print_format(void **state)
+{
+	struct pc_diags d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	pc_diags_init(&d);
+	struct pc_diag *r = pc_diag_add(&d, PC_SEV_WARNING, "registry-conflict", "p.yaml", 14, 12,
+			"krb5_prop resolves to %s", "754/tcp");
+	pc_diag_hint(r, "use %s", "x\ny");
+	pc_diag_add(&d, PC_SEV_ERROR, "io", "f", 0, 0, "cannot read");
+	pc_diags_print(&d, f);
+	fclose(f);
+	assert_string_equal(buf, "p.yaml:14:12: warning: krb5_prop resolves to 754/tcp "
+				 "[registry-conflict]\n  hint: use x\\ny\nf: error: cannot read [io]\n");
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.nwarnings, 1);
+	free(buf);
+	pc_diags_finish(&d);
+}
+
+static void test_diag_limit(void **state)
+{
+	struct pc_diags d;
+
+	(void)state;
+	pc_diags_init(&d);
+	d.max = 3;
+	for (int i = 0; i < 10; i++)
+		pc_diag_add(&d, PC_SEV_ERROR, "x", NULL, 0, 0, "e%d", i);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.dropped, 7);
+	assert_int_equal(d.nerrors, 10);
+	pc_diags_finish(&d);
+}
+
+static void test_json_strings(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct pc_json j;
+
+	(void)state;
+	pc_json_init(&j, f);
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "s");
+	pc_json_string(&j, "q\"b\\s\n\x01\xe2\x80\xa8\xff\xc3\xa9");
+	pc_json_key(&j, "a");
+	pc_json_begin_array(&j);
+	pc_json_end_array(&j);
+	pc_json_key(&j, "n");
+	pc_json_uint(&j, 65535);
+	pc_json_key(&j, "z");
+	pc_json_string_or_null(&j, "");
+	pc_json_end_object(&j);
+	pc_json_finish(&j);
+	fclose(f);
+	assert_string_equal(buf, "{\n  \"s\": \"q\\\"b\\\\s\\n\\u0001\\u2028\\ufffd\xc3\xa9\",\n"
+				 "  \"a\": [],\n  \"n\": 65535,\n  \"z\": null\n}\n");
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fold_compare),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_read_file_refuses_non_regular),
+		cmocka_unit_test(test_escaping_for_terminals),
+		cmocka_unit_test(test_diag_print_format),
+		cmocka_unit_test(test_diag_limit),
+		cmocka_unit_test(test_json_strings),
+	};
+
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
