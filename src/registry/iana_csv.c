@@ -135,84 +135,100 @@ static inline size_t scan_plain(const char *s, size_t pos, const unsigned char *
 static long read_record_general(struct csv *c, struct field *f, size_t max, bool *bad);
 
 /*
- * A bit for each of the 32 bytes at `p` that ends or complicates an
- * unquoted field: comma, CR, LF, quote, NUL or a non-ASCII byte.
+ * Classifies the 32 bytes at `p`: a bit in *commas for each comma, a bit in
+ * *other for each byte that ends or complicates an unquoted field (CR, LF,
+ * quote, NUL, non-ASCII).
  */
-static inline uint32_t special_bits(const char *p, const unsigned char *cls)
+static inline void classify32(const char *p, const unsigned char *cls, uint32_t *commas,
+		uint32_t *other)
 {
 #if defined(__SSE2__)
 	const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n');
 	const __m128i cr = _mm_set1_epi8('\r'), quote = _mm_set1_epi8('"');
 	const __m128i zero = _mm_setzero_si128();
-	uint32_t bits = 0;
+	uint32_t cm = 0, ot = 0;
 
 	(void)cls;
 	for (int half = 0; half < 2; half++) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * half));
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
-				_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, zero));
-		bits |= ((uint32_t)_mm_movemask_epi8(m) | (uint32_t)_mm_movemask_epi8(v))
+		__m128i o = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)),
+				_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, zero)));
+		cm |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) << (16 * half);
+		ot |= ((uint32_t)_mm_movemask_epi8(o) | (uint32_t)_mm_movemask_epi8(v))
 				<< (16 * half);
 	}
-	return bits;
+	*commas = cm;
+	*other = ot;
 #else
-	uint32_t bits = 0;
+	uint32_t cm = 0, ot = 0;
 
-	for (int i = 0; i < 32; i++)
-		bits |= (uint32_t)(cls[(unsigned char)p[i]] != CL_PLAIN) << i;
-	return bits;
+	for (int i = 0; i < 32; i++) {
+		unsigned char k = cls[(unsigned char)p[i]];
+		cm |= (uint32_t)(k == CL_COMMA) << i;
+		ot |= (uint32_t)(k != CL_PLAIN && k != CL_COMMA) << i;
+	}
+	*commas = cm;
+	*other = ot;
 #endif
 }
 
 /*
- * The common record: unquoted ASCII fields and a CRLF or LF end.  It only
- * finds the field boundaries, 32 bytes at a time; on anything else it
- * returns -1 having written nothing, and the general path reads the record.
- * The text ends with a NUL and PC_CSV_PAD zero bytes, so loads never need
- * a bounds check.
+ * The common record: unquoted ASCII fields and a CRLF or LF end.  It finds
+ * the field boundaries 32 bytes at a time and cuts the fields at the commas;
+ * on anything else it puts the commas back and returns -1, and the general
+ * path reads the record.  The text ends with a NUL and PC_CSV_PAD zero
+ * bytes, so loads never need a bounds check.
  */
 static long simple_record(const struct csv *c, struct field *f, size_t max, size_t *next,
 		bool *eol)
 {
 	char *s = c->s;
 	size_t base = c->pos, start = c->pos;
-	uint32_t bits = special_bits(s + base, c->cls);
 	long nf = 0;
 
 	for (;;) {
-		while (!bits) {
-			base += 32;
-			bits = special_bits(s + base, c->cls);
-		}
-		size_t p = base + (size_t)__builtin_ctz(bits);
-		unsigned char x = (unsigned char)s[p];
+		uint32_t commas, other;
 
-		bits &= bits - 1;
-		if ((size_t)nf < max) {
+		classify32(s + base, c->cls, &commas, &other);
+		uint32_t stop = other & -other; /* the first byte that is not plain or a comma */
+		uint32_t cm = stop ? commas & (stop - 1) : commas;
+		while (cm) {
+			size_t p = base + (size_t)__builtin_ctz(cm);
+			if ((size_t)nf + 1 >= max)
+				goto restore; /* too many fields: the general path counts them */
+			cm &= cm - 1;
 			f[nf].off = (uint32_t)start;
 			f[nf].len = (uint32_t)(p - start);
-		}
-		nf++;
-		if (x == ',') {
+			nf++;
 			s[p] = '\0';
 			start = p + 1;
+		}
+		if (!stop) {
+			base += 32;
 			continue;
 		}
-		*eol = x != '\0';
-		if (x == '\n')
+		size_t p = base + (size_t)__builtin_ctz(stop);
+		unsigned char x = (unsigned char)s[p];
+		f[nf].off = (uint32_t)start;
+		f[nf].len = (uint32_t)(p - start);
+		nf++;
+		*eol = true;
+		if (x == '\n') {
 			*next = p + 1;
-		else if (x == '\r' && s[p + 1] == '\n')
+		} else if (x == '\r' && s[p + 1] == '\n') {
 			*next = p + 2;
-		else if (x == '\0' && p >= c->end)
+		} else if (x == '\0' && p >= c->end) {
 			*next = p; /* the last line has no end */
-		else
-			break;
+			*eol = false;
+		} else {
+			nf--; /* that field did not end at a comma */
+			goto restore;
+		}
 		s[p] = '\0';
 		return nf;
 	}
-	/* Not simple: put the commas back for the general path. */
-	for (long i = 0; i + 1 < nf && (size_t)i < max; i++)
+restore:
+	for (long i = 0; i < nf; i++)
 		s[f[i].off + f[i].len] = ',';
 	return -1;
 }
