@@ -479,8 +479,9 @@ static void note_date(struct csv *c, const struct field *f)
 {
 	const char *d = c->s + f->off;
 
-	if (f->len != 10 || d[4] != '-' || d[7] != '-')
-		return;
+	if (f->len != 10 || d[4] != '-' || d[7] != '-' ||
+			(c->date && memcmp(d, c->s + c->date, 4) < 0))
+		return; /* not a date, or an older year */
 	for (int i = 0; i < 10; i++)
 		if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
 			return;
@@ -512,7 +513,9 @@ static void add_row(struct csv *c, const struct field *f, const int *colmap)
 				"service name longer than %d characters", PC_MAX_NAME - 1);
 		bad = true;
 	}
+	uint32_t hash = 2166136261u; /* pc_name_hash(), while checking each byte */
 	for (const char *p = name; *p; p++) {
+		hash = (hash ^ (unsigned char)pc_fold(*p)) * 16777619u;
 		if (!pc_name_char_ok((unsigned char)*p)) {
 			char what[8];
 			if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f)
@@ -555,6 +558,7 @@ static void add_row(struct csv *c, const struct field *f, const int *colmap)
 		c->b->n--;
 		return;
 	}
+	pc_builder_set_hash(c->b, c->b->n - 1, hash);
 	e->state = (uint8_t)row_state(name, c->s + e->str[COL_DESC]);
 	note_date(c, &f[c->where[COL_REGISTERED]]);
 	note_date(c, &f[c->where[COL_MODIFIED]]);

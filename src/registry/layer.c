@@ -62,8 +62,19 @@ int pc_read_text(const char *path, size_t max, struct pc_buf *text)
 	return 0;
 }
 
+void pc_builder_set_hash(struct pc_layer_builder *b, uint32_t i, uint32_t hash)
+{
+	if (i >= b->hash_cap) {
+		uint32_t cap = b->cap > i ? b->cap : 2 * i + 16;
+		b->name_hash = xreallocarray(b->name_hash, cap, sizeof(*b->name_hash));
+		b->hash_cap = cap;
+	}
+	b->name_hash[i] = hash;
+}
+
 void pc_builder_finish(struct pc_layer_builder *b)
 {
+	free(b->name_hash);
 	free(b->file);
 	pc_buf_finish(&b->strs);
 	free(b->entries);
@@ -78,15 +89,11 @@ void pc_builder_expect(struct pc_layer_builder *b, uint32_t n)
 	}
 }
 
-struct pc_entry *pc_builder_add(struct pc_layer_builder *b)
+struct pc_entry *pc_builder_grow(struct pc_layer_builder *b)
 {
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 256;
-		b->entries = xreallocarray(b->entries, b->cap, sizeof(*b->entries));
-	}
-	struct pc_entry *e = &b->entries[b->n++];
-	memset(e, 0, sizeof(*e));
-	return e;
+	b->cap = b->cap ? b->cap * 2 : 256;
+	b->entries = xreallocarray(b->entries, b->cap, sizeof(*b->entries));
+	return pc_builder_add(b);
 }
 
 uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n)
@@ -98,32 +105,33 @@ uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n)
 	return (uint32_t)off;
 }
 
-static int cmp_ranges(const void *a, const void *b, void *arg)
+/*
+ * Sorts row indexes by first port, stably (rows with the same port stay in
+ * file order): an LSD radix sort on (port << 32 | index) keys, so that the
+ * passes read one compact array in order instead of the rows at random.
+ */
+static void sort_ports(uint32_t *rows, uint32_t n, const struct pc_entry *entries)
 {
-	const struct pc_entry *entries = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	const struct pc_entry *ex = &entries[x], *ey = &entries[y];
+	uint64_t *key = xcalloc(n ? n : 1, sizeof(*key));
+	uint64_t *tmp = xcalloc(n ? n : 1, sizeof(*tmp));
 
-	if (ex->port_lo != ey->port_lo)
-		return ex->port_lo < ey->port_lo ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-/* A stable LSD radix sort by port, low byte then high byte: rows stay in file order. */
-static void sort_ports(uint32_t *ports, uint32_t n, const struct pc_entry *entries)
-{
-	uint32_t *tmp = xcalloc(n ? n : 1, sizeof(*tmp));
-
-	for (int shift = 0; shift < 16; shift += 8) {
+	for (uint32_t i = 0; i < n; i++)
+		key[i] = (uint64_t)entries[rows[i]].port_lo << 32 | rows[i];
+	for (int shift = 32; shift < 48; shift += 8) {
 		uint32_t count[257] = {0};
 		for (uint32_t i = 0; i < n; i++)
-			count[((entries[ports[i]].port_lo >> shift) & 0xff) + 1]++;
+			count[((key[i] >> shift) & 0xff) + 1]++;
 		for (int b = 1; b <= 256; b++)
 			count[b] += count[b - 1];
 		for (uint32_t i = 0; i < n; i++)
-			tmp[count[(entries[ports[i]].port_lo >> shift) & 0xff]++] = ports[i];
-		memcpy(ports, tmp, n * sizeof(*ports));
+			tmp[count[(key[i] >> shift) & 0xff]++] = key[i];
+		uint64_t *t = key;
+		key = tmp;
+		tmp = t;
 	}
+	for (uint32_t i = 0; i < n; i++)
+		rows[i] = (uint32_t)key[i];
+	free(key);
 	free(tmp);
 }
 
@@ -217,7 +225,9 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 				off += (uint32_t)strlen(strtab + off) + 1;
 			if (!name)
 				continue;
-			uint32_t hash = pc_name_hash(strtab + name), h = hash & mask;
+			uint32_t hash = k < 0 && b->name_hash ? b->name_hash[i]
+						  : pc_name_hash(strtab + name);
+			uint32_t h = hash & mask;
 			while (slots[h] && !pc_streq_fold(strtab + names[slots[h] - 1].name,
 							strtab + name))
 				h = (h + 1) & mask;
@@ -258,7 +268,7 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 			ranges[nranges++] = i;
 	}
 	sort_ports(ports, nports, b->entries);
-	qsort_r(ranges, nranges, sizeof(*ranges), cmp_ranges, b->entries);
+	sort_ports(ranges, nranges, b->entries);
 	free(dup);
 
 	l->kind = b->kind;

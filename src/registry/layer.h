@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "portcullis/diag.h"
 #include "portcullis/registry.h"
@@ -89,6 +90,8 @@ struct pc_layer_builder {
 	struct pc_buf strs;
 	struct pc_entry *entries;
 	uint32_t n, cap;
+	uint32_t *name_hash;	/* NULL, or pc_name_hash() of each row's name, set by the parser */
+	uint32_t hash_cap;
 };
 
 void pc_builder_init(struct pc_layer_builder *b, enum pc_layer_kind kind, const char *file);
@@ -98,7 +101,20 @@ void pc_builder_finish(struct pc_layer_builder *b);
  * parsers then cut their input into strings in place.  `text` is emptied.
  */
 void pc_builder_adopt(struct pc_layer_builder *b, struct pc_buf *text);
-struct pc_entry *pc_builder_add(struct pc_layer_builder *b);
+struct pc_entry *pc_builder_grow(struct pc_layer_builder *b);
+
+/* Records the hash of row `i`'s name, computed while the parser checked it. */
+void pc_builder_set_hash(struct pc_layer_builder *b, uint32_t i, uint32_t hash);
+
+/* Appends one zeroed row and returns it. */
+static inline struct pc_entry *pc_builder_add(struct pc_layer_builder *b)
+{
+	if (b->n == b->cap)
+		return pc_builder_grow(b);
+	struct pc_entry *e = &b->entries[b->n++];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
 /* Reserves room for `n` rows (untouched room costs no memory). */
 void pc_builder_expect(struct pc_layer_builder *b, uint32_t n);
 uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n);
