@@ -22,6 +22,8 @@ enum pc_exit {
 	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
 };
 
+#define PC_SYSTEM_SERVICES "/etc/services"
+
 /* Options every command that reads the registry accepts, already parsed. */
 struct cli_ctx {
 	FILE *out, *err;
@@ -29,6 +31,7 @@ struct cli_ctx {
 	bool json;
 	const char *registry_path;
 	const char *services_path;
+	bool services_optional;	/* --system: a missing file is a warning */
 	const char **defines;
 	size_t ndefines;
 	struct pc_registry *reg;

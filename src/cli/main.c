@@ -120,9 +120,11 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			break;
 		case 's':
 			ctx.services_path = optarg;
+			ctx.services_optional = false;
 			break;
 		case 'S':
-			ctx.services_path = "/etc/services";
+			ctx.services_path = PC_SYSTEM_SERVICES;
+			ctx.services_optional = true;
 			break;
 		case 'D':
 			ctx.defines[ctx.ndefines++] = optarg;
@@ -169,8 +171,17 @@ int cli_open_registry(struct cli_ctx *ctx)
 	if (ctx->registry_path && pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags) < 0)
 		ret = errno == EINVAL ? PC_EXIT_INVALID : PC_EXIT_ENV;
 	if (ret == PC_EXIT_OK && ctx->services_path &&
-			pc_registry_load_services(ctx->reg, ctx->services_path, &diags) < 0)
-		ret = PC_EXIT_ENV;
+			pc_registry_load_services(ctx->reg, ctx->services_path, &diags) < 0) {
+		/* The host's own file may be absent (a container): say so and go on. */
+		if (ctx->services_optional && errno == ENOENT && diags.n) {
+			diags.v[diags.n - 1].sev = PC_SEV_WARNING;
+			diags.nerrors--;
+			diags.nwarnings++;
+			pc_diag_hint(&diags.v[diags.n - 1], "going on without a system layer");
+		} else {
+			ret = PC_EXIT_ENV;
+		}
+	}
 	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
 		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define",
 				    (unsigned)i + 1, &diags) < 0)

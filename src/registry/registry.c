@@ -201,6 +201,19 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 				"port 0 is reserved and cannot be matched");
 		return -1;
 	}
+	/* One definition per name (ASCII case folded): a second one is a mistake. */
+	for (uint32_t i = 0; i < b->n; i++) {
+		const char *other = b->strs.data + b->entries[i].str[COL_NAME];
+		size_t k = 0;
+		while (k < nlen && other[k] && pc_fold(other[k]) == pc_fold(spec[k]))
+			k++;
+		if (k == nlen && !other[k]) {
+			pc_diag_add(diags, PC_SEV_ERROR, "override-duplicate", origin, index, 0,
+					"'%.*s' is already defined (%s:%u)", (int)nlen, spec,
+					b->file, b->entries[i].line);
+			return -1;
+		}
+	}
 	uint32_t name = pc_builder_str(b, spec, nlen);
 	for (const char *p = slash + 1;;) {
 		const char *comma = strchr(p, ',');

@@ -343,6 +343,22 @@ static void test_override_errors(void **state)
 	assert_false(pc_registry_has_layer(f->reg, PC_LAYER_OVERRIDE));
 }
 
+static void test_override_defined_twice(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_add_override(f->reg, "Foo=80/tcp", "--define", 1, &f->diags), 0);
+	assert_int_equal(pc_registry_add_override(f->reg, "foo=81/tcp", "--define", 2, &f->diags),
+			-1);
+	assert_diag_at(&f->diags, "override-duplicate", 2, 0);
+	assert_non_null(strstr(f->diags.v[0].msg, "already defined (--define:1)"));
+	assert_int_equal(pc_registry_add_override(f->reg, "foobar=82/tcp", "--define", 3,
+					 &f->diags),
+			0);
+	assert_int_equal(pc_registry_resolve(f->reg, "FOO", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.ports[0].lo, 80);
+}
+
 static void test_missing_files(void **state)
 {
 	struct fixture *f = *state;
@@ -398,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_find_port_ranges_and_protocols, setup, teardown),
 		cmocka_unit_test(test_port_query_syntax),
 		cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_override_defined_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runtime_registry_replaces_embedded, setup,
 				teardown),
