@@ -112,24 +112,31 @@ uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n)
  */
 static void sort_ports(uint32_t *rows, uint32_t n, const struct pc_entry *entries)
 {
-	uint64_t *key = xcalloc(n ? n : 1, sizeof(*key));
-	uint64_t *tmp = xcalloc(n ? n : 1, sizeof(*tmp));
+	uint32_t i = 1;
 
-	for (uint32_t i = 0; i < n; i++)
+	while (i < n && entries[rows[i]].port_lo >= entries[rows[i - 1]].port_lo)
+		i++;
+	if (i >= n)
+		return; /* already in order, as in the IANA file */
+
+	uint64_t *key = xcalloc(n, sizeof(*key));
+	uint64_t *tmp = xcalloc(n, sizeof(*tmp));
+
+	for (i = 0; i < n; i++)
 		key[i] = (uint64_t)entries[rows[i]].port_lo << 32 | rows[i];
 	for (int shift = 32; shift < 48; shift += 8) {
 		uint32_t count[257] = {0};
-		for (uint32_t i = 0; i < n; i++)
+		for (i = 0; i < n; i++)
 			count[((key[i] >> shift) & 0xff) + 1]++;
 		for (int b = 1; b <= 256; b++)
 			count[b] += count[b - 1];
-		for (uint32_t i = 0; i < n; i++)
+		for (i = 0; i < n; i++)
 			tmp[count[(key[i] >> shift) & 0xff]++] = key[i];
 		uint64_t *t = key;
 		key = tmp;
 		tmp = t;
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		rows[i] = (uint32_t)key[i];
 	free(key);
 	free(tmp);
@@ -160,35 +167,31 @@ const struct pc_nameref *pc_layer_find(const struct pc_layer *l, const char *nam
 }
 
 /*
- * Duplicate rows (same name, port and protocol) are found with a second
- * hash set of row indexes keyed on (name, ports, protocol), so a file that
- * repeats one line 100 000 times costs linear time.
+ * Duplicate rows (same name, port and protocol) are found on the name's
+ * chain, newest first.  A duplicate is never added to a chain, so a file that
+ * repeats one line 100 000 times keeps a chain of one; the walk is bounded so
+ * that 100 000 distinct rows of one name stay linear too (a duplicate further
+ * back than that is then kept, which is harmless).
  */
-struct dup_set {
-	uint32_t *rows;		/* 1 + entry index; 0: empty */
-	uint32_t mask;
-};
+#define DUP_WALK 64
 
-static bool dup_check(struct dup_set *d, const struct pc_layer_builder *b, uint32_t name_hash,
-		uint32_t idx, uint32_t *first)
+static bool dup_check(const struct pc_layer_builder *b, const struct pc_nameref *names,
+		uint32_t head, uint32_t idx, uint32_t *first)
 {
 	const struct pc_entry *e = &b->entries[idx];
-	const char *name = b->strs.data + e->str[COL_NAME];
-	uint32_t h = (name_hash ^ ((uint32_t)e->port_lo << 16 | e->port_hi) ^ e->proto) *
-			0x9e3779b1u;
 
-	for (uint32_t i = (h >> 7) & d->mask;; i = (i + 1) & d->mask) {
-		if (!d->rows[i]) {
-			d->rows[i] = idx + 1;
-			return false;
-		}
-		const struct pc_entry *o = &b->entries[d->rows[i] - 1];
-		if (o->port_lo == e->port_lo && o->port_hi == e->port_hi && o->proto == e->proto &&
-				pc_streq_fold(b->strs.data + o->str[COL_NAME], name)) {
-			*first = d->rows[i] - 1;
+	for (unsigned steps = 0; head && steps < DUP_WALK; steps++) {
+		const struct pc_nameref *r = &names[head - 1];
+		const struct pc_entry *o = &b->entries[r->entry];
+		if (r->name == o->str[COL_NAME] && o->port_lo == e->port_lo &&
+				o->port_hi == e->port_hi && o->proto == e->proto &&
+				(o->flags & PC_ENTRY_F_PORT)) {
+			*first = r->entry;
 			return true;
 		}
+		head = r->next;
 	}
+	return false;
 }
 
 /* Duplicate rows are reported a few at a time. */
@@ -202,7 +205,6 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 	uint32_t nnames = 0, nports = 0, nranges = 0, ndup = 0, dup_first_line = 0;
 	uint32_t nslots, mask;
 	bool *dup = xcalloc(b->n ? b->n : 1, sizeof(*dup));
-	struct dup_set ds;
 	const char *strtab = b->strs.data;
 
 	for (uint32_t i = 0; i < b->n; i++)
@@ -211,8 +213,6 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 	mask = nslots - 1;
 	names = xcalloc(nnames ? nnames : 1, sizeof(*names));
 	slots = xcalloc(nslots, sizeof(*slots));
-	ds.mask = pow2_at_least((uint64_t)b->n * 2) - 1;
-	ds.rows = xcalloc((size_t)ds.mask + 1, sizeof(*ds.rows));
 
 	nnames = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
@@ -233,7 +233,7 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 				h = (h + 1) & mask;
 			uint32_t first;
 			if (k < 0 && (e->flags & PC_ENTRY_F_PORT) &&
-					dup_check(&ds, b, hash, i, &first)) {
+					dup_check(b, names, slots[h], i, &first)) {
 				dup[i] = true;
 				if (++ndup <= DUP_REPORTED)
 					pc_diag_add(diags, PC_SEV_WARNING, "duplicate-row", b->file,
@@ -253,7 +253,6 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 	if (ndup > DUP_REPORTED)
 		pc_diag_add(diags, PC_SEV_WARNING, "duplicate-row", b->file, dup_first_line, 1,
 				"%u more duplicate rows ignored", ndup - DUP_REPORTED);
-	free(ds.rows);
 
 	ports = xcalloc(b->n ? b->n : 1, sizeof(*ports));
 	ranges = xcalloc(b->n ? b->n : 1, sizeof(*ranges));

@@ -2,6 +2,8 @@
 /* The layered registry: resolution, conflicts between layers, suggestions. */
 #include "testutil.h"
 
+#include <unistd.h>
+
 #include "portcullis/registry.h"
 
 struct fixture {
@@ -359,6 +361,37 @@ static void test_override_defined_twice(void **state)
 	assert_int_equal(f->res.ports[0].lo, 80);
 }
 
+static void test_override_of_an_iana_name(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Allowed: the user's word is the top layer, and the disagreement is reported. */
+	assert_int_equal(pc_registry_add_override(f->reg, "kerberos=8888/tcp", "--define", 1,
+					 &f->diags),
+			0);
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_OVERRIDE);
+	assert_int_equal(f->res.nports, 1);
+	assert_int_equal(f->res.ports[0].lo, 8888);
+	assert_int_equal(count_diag(&f->res.findings, "name-conflict"), 2); /* practice, iana */
+	assert_non_null(strstr(f->res.findings.v[0].msg, "88/tcp, 88/udp in the practice layer"));
+}
+
+static void test_registry_file_too_large(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/pc-big-XXXXXX";
+	int fd = mkstemp(path);
+
+	/* 100 MB, sparse: refused before a byte is read. */
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 100 * 1000 * 1000), 0);
+	close(fd);
+	assert_int_equal(pc_registry_load_iana(f->reg, path, &f->diags), -1);
+	assert_non_null(strstr(f->diags.v[0].msg, "file is too large"));
+	unlink(path);
+}
+
 static void test_missing_files(void **state)
 {
 	struct fixture *f = *state;
@@ -415,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_port_query_syntax),
 		cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_override_defined_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_override_of_an_iana_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_file_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runtime_registry_replaces_embedded, setup,
 				teardown),
