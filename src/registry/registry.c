@@ -92,64 +92,69 @@ static void env_error(struct pc_diags *diags, const char *path, const char *what
 	errno = err;
 }
 
-int pc_registry_load_iana_mem(struct pc_registry *reg, const char *label, const char *data,
-		size_t len, struct pc_diags *diags)
+/* Parses `text` (taken) into the layer `kind` replaces; data errors set EINVAL. */
+static int load_text(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
+		struct pc_buf *text, struct pc_diags *diags)
 {
 	struct pc_layer *l;
+	int ret = kind == PC_LAYER_IANA
+			? pc_iana_parse_text(label, text, &l, diags)
+			: pc_services_parse_text(label, text, PC_SERVICES_SYSTEM, &l, diags);
 
-	if (pc_iana_parse(label, data, len, &l, diags) < 0)
-		return -1;
-	set_layer(reg, PC_LAYER_IANA, l);
-	return 0;
-}
-
-int pc_registry_load_iana(struct pc_registry *reg, const char *path, struct pc_diags *diags)
-{
-	struct pc_buf text;
-	struct pc_layer *l;
-	int ret;
-
-	if (pc_read_text(path, PC_IANA_MAX_BYTES, &text) < 0) {
-		env_error(diags, path, "the IANA registry");
-		return -1;
-	}
-	ret = pc_iana_parse_text(path, &text, &l, diags);
-	pc_buf_finish(&text);
+	pc_buf_finish(text);
 	if (ret < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	set_layer(reg, PC_LAYER_IANA, l);
+	set_layer(reg, kind, l);
 	return 0;
+}
+
+static int load_mem(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
+		const char *data, size_t len, struct pc_diags *diags)
+{
+	struct pc_buf text;
+
+	pc_buf_init(&text);
+	pc_buf_add(&text, "", 1);
+	pc_buf_add(&text, data, len);
+	return load_text(reg, kind, label, &text, diags);
+}
+
+static int load_file(struct pc_registry *reg, enum pc_layer_kind kind, const char *path,
+		struct pc_diags *diags)
+{
+	bool iana = kind == PC_LAYER_IANA;
+	struct pc_buf text;
+
+	if (pc_read_text(path, iana ? PC_IANA_MAX_BYTES : PC_SERVICES_MAX_BYTES, &text) < 0) {
+		env_error(diags, path, iana ? "the IANA registry" : "the services file");
+		return -1;
+	}
+	return load_text(reg, kind, path, &text, diags);
+}
+
+int pc_registry_load_iana_mem(struct pc_registry *reg, const char *label, const char *data,
+		size_t len, struct pc_diags *diags)
+{
+	return load_mem(reg, PC_LAYER_IANA, label, data, len, diags);
+}
+
+int pc_registry_load_iana(struct pc_registry *reg, const char *path, struct pc_diags *diags)
+{
+	return load_file(reg, PC_LAYER_IANA, path, diags);
 }
 
 int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, const char *data,
 		size_t len, struct pc_diags *diags)
 {
-	struct pc_layer *l;
-
-	if (pc_services_parse(label, data, len, PC_SERVICES_SYSTEM, &l, diags) < 0)
-		return -1;
-	set_layer(reg, PC_LAYER_SYSTEM, l);
-	return 0;
+	return load_mem(reg, PC_LAYER_SYSTEM, label, data, len, diags);
 }
 
 int pc_registry_load_services(struct pc_registry *reg, const char *path,
 		struct pc_diags *diags)
 {
-	struct pc_buf text;
-	struct pc_layer *l;
-	int ret;
-
-	if (pc_read_text(path, PC_SERVICES_MAX_BYTES, &text) < 0) {
-		env_error(diags, path, "the services file");
-		return -1;
-	}
-	ret = pc_services_parse_text(path, &text, PC_SERVICES_SYSTEM, &l, diags);
-	pc_buf_finish(&text);
-	if (ret == 0)
-		set_layer(reg, PC_LAYER_SYSTEM, l);
-	return ret;
+	return load_file(reg, PC_LAYER_SYSTEM, path, diags);
 }
 
 /* NAME=PORT[-PORT]/PROTO[,PROTO...] -> one row per protocol. */
