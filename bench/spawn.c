@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * pc-bench-spawn: runs several commands round-robin, N times each, and
+ * pc-bench-spawn: runs several commands N times each, interleaved, and
  * prints per-process wall time (median, mean, p10, p90) and peak RSS, so
- * that peers are measured side by side under the same machine noise.
+ * that peers are measured side by side under the same machine noise.  Each
+ * round runs every command once in a shuffled order (a fixed-seed PRNG, so
+ * runs are repeatable): a command never always follows the same one, whose
+ * cache footprint would otherwise bias it.
  *
  * usage: pc-bench-spawn N -- LABEL CMD [ARGS...] -- LABEL CMD [ARGS...] ...
  * Output: one tab-separated line per command:
@@ -10,6 +13,7 @@
  */
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +81,22 @@ int main(int argc, char **argv)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	int order[16];
+
+	for (int k = 0; k < ncmds; k++)
+		order[k] = k;
 	for (int r = 0; r < runs; r++) {
-		for (int k = 0; k < ncmds; k++) {
-			struct cmd *c = &cmds[k];
+		for (int k = ncmds - 1; k > 0; k--) {
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			int j = (int)(rng % (uint64_t)(k + 1)), t = order[k];
+			order[k] = order[j];
+			order[j] = t;
+		}
+		for (int o = 0; o < ncmds; o++) {
+			struct cmd *c = &cmds[order[o]];
 			struct rusage ru;
 			int status;
 			pid_t pid;

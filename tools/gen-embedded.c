@@ -61,10 +61,7 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind,
 			l->nentries ? l->nentries : 1);
 	for (uint32_t i = 0; i < l->nentries; i++) {
 		const struct pc_entry *e = &l->entries[i];
-		fputs("\t{{", out);
-		for (int k = 0; k < COL_COUNT; k++)
-			fprintf(out, "%s%u", k ? "," : "", e->str[k]);
-		fprintf(out, "},%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,0},\n", e->alias_of, e->instead,
+		fprintf(out, "\t{%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,0},\n", e->row, e->extra,
 				e->aliases, e->line, e->port_lo, e->port_hi, e->proto, e->state,
 				e->naliases, e->flags, e->unauth_port);
 	}
@@ -73,9 +70,9 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind,
 	fprintf(out, "static const struct pc_nameref %s_names[%u] = {\n", prefix,
 			l->nnames ? l->nnames : 1);
 	for (uint32_t i = 0; i < l->nnames; i++)
-		fprintf(out, "\t{%u,%u,%u},\n", l->names[i].name, l->names[i].entry,
-				l->names[i].next);
-	fputs(l->nnames ? "};\n\n" : "\t{0,0,0}\n};\n\n", out);
+		fprintf(out, "\t{%u,%u,%u,%u},\n", l->names[i].name, l->names[i].entry,
+				l->names[i].next, l->names[i].hash);
+	fputs(l->nnames ? "};\n\n" : "\t{0,0,0,0}\n};\n\n", out);
 	emit_u32s(out, prefix, "slots", l->slots, l->nslots);
 
 	emit_u32s(out, prefix, "ports", l->ports, l->nports);

@@ -17,6 +17,8 @@
 #include "layer.h"
 
 #define MAX_ERRORS 50
+#define ALIAS_MARK "alias to \""
+#define FIELD_ROOM (COL_COUNT + 1 + 32) /* fields read per record; see simple_record() */
 #define PC_CSV_PAD 32	/* zero bytes after the text, for 32-byte scans */
 
 static const char *const column_names[COL_COUNT] = {
@@ -48,9 +50,10 @@ struct csv {
 	unsigned nerr;
 	bool fatal;
 	int where[COL_COUNT];		/* column -> field index */
-	const int *colmap;		/* field index -> column */
 	size_t nrows;
-	uint32_t date;			/* offset of the newest date; 0: none */
+	char date[11];			/* the newest YYYY-MM-DD seen; "" until one is */
+	size_t rec_start;		/* where the last record began */
+	struct pc_buf scratch;		/* for putting a record's columns in order */
 	bool identity;			/* the columns are in the usual order */
 	bool simple;			/* the last record was on one line: */
 	unsigned rec_line;		/* its line */
@@ -192,10 +195,9 @@ static long simple_record(const struct csv *c, struct field *f, size_t max, size
 		classify32(s + base, c->cls, &commas, &other);
 		uint32_t stop = other & -other; /* the first byte that is not plain or a comma */
 		uint32_t cm = stop ? commas & (stop - 1) : commas;
+		/* `f` has room for 32 fields past `max`: one chunk's commas, checked after. */
 		while (cm) {
 			size_t p = base + (size_t)__builtin_ctz(cm);
-			if ((size_t)nf + 1 >= max)
-				goto restore; /* too many fields: the general path counts them */
 			cm &= cm - 1;
 			f[nf].off = (uint32_t)start;
 			f[nf].len = (uint32_t)(p - start);
@@ -203,6 +205,8 @@ static long simple_record(const struct csv *c, struct field *f, size_t max, size
 			s[p] = '\0';
 			start = p + 1;
 		}
+		if ((size_t)nf >= max)
+			goto restore; /* too many fields: the general path counts them */
 		if (!stop) {
 			base += 32;
 			continue;
@@ -240,6 +244,7 @@ static long read_record(struct csv *c, struct field *f, size_t max, bool *bad)
 	*bad = false;
 	if (c->pos >= c->end)
 		return -1;
+	c->rec_start = c->pos;
 	bool eol;
 	long n = simple_record(c, f, max, &next, &eol);
 	c->simple = n >= 0;
@@ -479,17 +484,42 @@ static void note_date(struct csv *c, const struct field *f)
 {
 	const char *d = c->s + f->off;
 
-	if (f->len != 10 || d[4] != '-' || d[7] != '-' ||
-			(c->date && memcmp(d, c->s + c->date, 4) < 0))
+	if (f->len != 10 || d[4] != '-' || d[7] != '-' || memcmp(d, c->date, 4) < 0)
 		return; /* not a date, or an older year */
 	for (int i = 0; i < 10; i++)
 		if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
 			return;
-	if (!c->date || memcmp(d, c->s + c->date, 10) > 0)
-		c->date = f->off;
+	if (memcmp(d, c->date, 10) > 0)
+		memcpy(c->date, d, 10);
 }
 
-static void add_row(struct csv *c, const struct field *f, const int *colmap)
+/*
+ * Rewrites the record that began at c->rec_start as its columns in the usual
+ * order, each NUL-terminated.  It fits: the columns lose their quotes and
+ * doubled quotes, and each separator becomes the NUL (a record without a line
+ * end at the end of the text uses the NUL that follows it).
+ */
+static uint32_t compact_row(struct csv *c, const struct field *f)
+{
+	struct pc_buf *t = &c->scratch;
+
+	size_t total = 0;
+
+	for (int col = 0; col < COL_COUNT; col++)
+		total += f[c->where[col]].len + 1u;
+	t->len = 0;
+	pc_buf_reserve(t, total);
+	for (int col = 0; col < COL_COUNT; col++) {
+		const struct field *x = &f[c->where[col]];
+		memcpy(t->data + t->len, c->s + x->off, x->len);
+		t->len += x->len;
+		t->data[t->len++] = '\0';
+	}
+	memcpy(c->s + c->rec_start, t->data, t->len);
+	return (uint32_t)c->rec_start;
+}
+
+static void add_row(struct csv *c, const struct field *f)
 {
 	struct pc_entry *e = pc_builder_add(c->b);
 	const struct field *fname = &f[c->where[COL_NAME]];
@@ -499,14 +529,6 @@ static void add_row(struct csv *c, const struct field *f, const int *colmap)
 	bool bad = false;
 
 	e->line = field_line(c, &f[0]);
-	/* Empty fields point at offset 0 (""); branch-free, as most are short. */
-	if (c->identity) {
-		for (int i = 0; i < COL_COUNT; i++)
-			e->str[i] = f[i].off & -(uint32_t)(f[i].len != 0);
-	} else {
-		for (int i = 0; i < COL_COUNT; i++)
-			e->str[colmap[i]] = f[i].off & -(uint32_t)(f[i].len != 0);
-	}
 
 	if (fname->len >= PC_MAX_NAME) {
 		csv_error(c, field_line(c, fname), field_col(c, fname), "csv-name",
@@ -559,48 +581,54 @@ static void add_row(struct csv *c, const struct field *f, const int *colmap)
 		return;
 	}
 	pc_builder_set_hash(c->b, c->b->n - 1, hash);
-	e->state = (uint8_t)row_state(name, c->s + e->str[COL_DESC]);
+	e->state = (uint8_t)row_state(name, c->s + f[c->where[COL_DESC]].off);
 	note_date(c, &f[c->where[COL_REGISTERED]]);
 	note_date(c, &f[c->where[COL_MODIFIED]]);
-	if (e->str[COL_UNAUTH]) {
+	/* Historic aliases say: This entry is an alias to "canonical-name" (linked later). */
+	if (f[c->where[COL_NOTES]].len && strstr(c->s + f[c->where[COL_NOTES]].off, ALIAS_MARK))
+		e->flags |= PC_ENTRY_F_HISTORIC;
+	if (f[c->where[COL_UNAUTH]].len) {
 		e->flags |= PC_ENTRY_F_UNAUTH;
-		e->unauth_port = unauth_port_in(c->s + e->str[COL_UNAUTH], e->port_lo, e->port_hi);
+		e->unauth_port = unauth_port_in(c->s + f[c->where[COL_UNAUTH]].off, e->port_lo,
+				e->port_hi);
 	}
+	/*
+	 * A simple record in the usual column order already holds its columns one
+	 * after the other, NUL-terminated; any other is rewritten so, in place.
+	 */
+	e->row = c->simple && c->identity ? f[0].off : compact_row(c, f);
 }
 
-/* Historic aliases say: This entry is an alias to "canonical-name". */
+/* The canonical names of the rows add_row() marked historic. */
 static void link_aliases(struct pc_layer_builder *b)
 {
-	static const char marker[] = "alias to \"";
-
 	for (uint32_t i = 0; i < b->n; i++) {
 		struct pc_entry *e = &b->entries[i];
-		const char *notes = b->strs.data + e->str[COL_NOTES];
-		const char *p = e->str[COL_NOTES] ? strstr(notes, marker) : NULL;
 
-		if (!p)
+		if (!(e->flags & PC_ENTRY_F_HISTORIC))
 			continue;
-		p += sizeof(marker) - 1;
+		const char *p = strstr(pc_row_col(b->strs.data, e, COL_NOTES), ALIAS_MARK);
+		p += sizeof(ALIAS_MARK) - 1;
 		const char *q = strchr(p, '"');
-		if (!q || q == p || q - p >= PC_MAX_NAME)
+		if (!q || q == p || q - p >= PC_MAX_NAME) {
+			e->flags &= (uint8_t)~PC_ENTRY_F_HISTORIC; /* no name to point to */
 			continue;
-		size_t off = (size_t)(p - b->strs.data), n = (size_t)(q - p);
+		}
 		char tmp[PC_MAX_NAME];
-		memcpy(tmp, b->strs.data + off, n);
-		e->alias_of = pc_builder_str(b, tmp, n); /* may move strs.data */
-		e->flags |= PC_ENTRY_F_HISTORIC;
+		memcpy(tmp, p, (size_t)(q - p));
+		e->extra = pc_builder_str(b, tmp, (size_t)(q - p)); /* may move strs.data */
 	}
 }
 
 
 static void parse_rows(struct csv *c)
 {
-	struct field f[COL_COUNT + 1];
+	struct field f[FIELD_ROOM];
 	bool bad;
 
 	while (!c->fatal) {
 		unsigned rec_line = c->line;
-		long nf = read_record(c, f, PC_ARRAY_SIZE(f), &bad);
+		long nf = read_record(c, f, COL_COUNT + 1, &bad);
 
 		if (nf < 0)
 			break;
@@ -611,7 +639,7 @@ static void parse_rows(struct csv *c)
 					COL_COUNT, nf);
 			continue;
 		}
-		add_row(c, f, c->colmap);
+		add_row(c, f);
 		c->nrows++;
 	}
 }
@@ -634,8 +662,7 @@ int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer *
 {
 	struct pc_layer_builder b;
 	struct csv c;
-	struct field f[COL_COUNT + 1];
-	int colmap[COL_COUNT];
+	struct field f[FIELD_ROOM];
 	bool bad;
 	long nf;
 	size_t nrows = 0;
@@ -645,7 +672,6 @@ int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer *
 	pc_builder_init(&b, PC_LAYER_IANA, label);
 	memset(&c, 0, sizeof(c));
 	c.label = label;
-	c.colmap = colmap;
 	c.b = &b;
 	c.diags = diags;
 	c.line = 1;
@@ -673,7 +699,7 @@ int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer *
 	if (len >= 3 && memcmp(c.s + 1, "\xef\xbb\xbf", 3) == 0)
 		c.pos += 3;
 
-	nf = read_record(&c, f, PC_ARRAY_SIZE(f), &bad);
+	nf = read_record(&c, f, COL_COUNT + 1, &bad);
 	if (nf < 0 || (nf == 1 && f[0].len == 0)) {
 		pc_diag_add(diags, PC_SEV_ERROR, "csv-empty", label, 1, 1,
 				"the registry is empty: expected the header line \"%s,%s,...\"",
@@ -697,7 +723,6 @@ int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer *
 				break;
 			}
 			seen[k] = true;
-			colmap[i] = k;
 			c.where[k] = (int)i;
 			c.identity = i == 0 ? k == 0 : c.identity && k == i;
 		}
@@ -727,10 +752,12 @@ int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer *
 	}
 
 	link_aliases(&b);
+	uint32_t date = pc_builder_str(&b, c.date, strlen(c.date));
 	*out = pc_builder_build(&b, diags);
-	(*out)->date = (*out)->strtab + c.date;
+	(*out)->date = (*out)->strtab + date;
 	ret = 0;
 out:
+	pc_buf_finish(&c.scratch);
 	pc_builder_finish(&b);
 	return ret;
 }

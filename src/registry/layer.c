@@ -62,14 +62,12 @@ int pc_read_text(const char *path, size_t max, struct pc_buf *text)
 	return 0;
 }
 
-void pc_builder_set_hash(struct pc_layer_builder *b, uint32_t i, uint32_t hash)
+void pc_builder_grow_hash(struct pc_layer_builder *b, uint32_t i)
 {
-	if (i >= b->hash_cap) {
-		uint32_t cap = b->cap > i ? b->cap : 2 * i + 16;
-		b->name_hash = xreallocarray(b->name_hash, cap, sizeof(*b->name_hash));
-		b->hash_cap = cap;
-	}
-	b->name_hash[i] = hash;
+	uint32_t cap = b->cap > i ? b->cap : 2 * i + 16;
+
+	b->name_hash = xreallocarray(b->name_hash, cap, sizeof(*b->name_hash));
+	b->hash_cap = cap;
 }
 
 void pc_builder_finish(struct pc_layer_builder *b)
@@ -94,6 +92,22 @@ struct pc_entry *pc_builder_grow(struct pc_layer_builder *b)
 	b->cap = b->cap ? b->cap * 2 : 256;
 	b->entries = xreallocarray(b->entries, b->cap, sizeof(*b->entries));
 	return pc_builder_add(b);
+}
+
+uint32_t pc_builder_row(struct pc_layer_builder *b, const uint32_t col[COL_COUNT])
+{
+	size_t len[COL_COUNT], total = 0;
+
+	for (int k = 0; k < COL_COUNT; k++)
+		total += (len[k] = strlen(b->strs.data + col[k])) + 1;
+	pc_buf_reserve(&b->strs, total); /* sources stay where they are while copying */
+	size_t row = b->strs.len;
+	for (int k = 0; k < COL_COUNT; k++) {
+		memcpy(b->strs.data + b->strs.len, b->strs.data + col[k], len[k] + 1);
+		b->strs.len += len[k] + 1;
+	}
+	b->strs.data[b->strs.len] = '\0';
+	return (uint32_t)row;
 }
 
 uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n)
@@ -157,11 +171,14 @@ const struct pc_nameref *pc_layer_find(const struct pc_layer *l, const char *nam
 
 	if (!l->nslots)
 		return NULL;
-	for (uint32_t i = pc_name_hash(name) & mask;; i = (i + 1) & mask) {
+	uint32_t hash = pc_name_hash(name);
+
+	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
 		uint32_t s = l->slots[i];
 		if (!s)
 			return NULL;
-		if (pc_streq_fold(l->strtab + l->names[s - 1].name, name))
+		if (l->names[s - 1].hash == hash &&
+				pc_streq_fold(l->strtab + l->names[s - 1].name, name))
 			return &l->names[s - 1];
 	}
 }
@@ -183,7 +200,7 @@ static bool dup_check(const struct pc_layer_builder *b, const struct pc_nameref 
 	for (unsigned steps = 0; head && steps < DUP_WALK; steps++) {
 		const struct pc_nameref *r = &names[head - 1];
 		const struct pc_entry *o = &b->entries[r->entry];
-		if (r->name == o->str[COL_NAME] && o->port_lo == e->port_lo &&
+		if (r->name == o->row && o->port_lo == e->port_lo &&
 				o->port_hi == e->port_hi && o->proto == e->proto &&
 				(o->flags & PC_ENTRY_F_PORT)) {
 			*first = r->entry;
@@ -208,7 +225,7 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 	const char *strtab = b->strs.data;
 
 	for (uint32_t i = 0; i < b->n; i++)
-		nnames += (b->entries[i].str[COL_NAME] != 0) + b->entries[i].naliases;
+		nnames += (strtab[b->entries[i].row] != '\0') + b->entries[i].naliases;
 	nslots = pow2_at_least((uint64_t)nnames * 2);
 	mask = nslots - 1;
 	names = xcalloc(nnames ? nnames : 1, sizeof(*names));
@@ -220,16 +237,17 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 		uint32_t off = e->aliases;
 
 		for (int k = -1; k < (int)e->naliases; k++) {
-			uint32_t name = k < 0 ? e->str[COL_NAME] : off;
+			uint32_t name = k < 0 ? e->row : off;
 			if (k >= 0)
 				off += (uint32_t)strlen(strtab + off) + 1;
-			if (!name)
+			if (!strtab[name])
 				continue;
 			uint32_t hash = k < 0 && b->name_hash ? b->name_hash[i]
 						  : pc_name_hash(strtab + name);
 			uint32_t h = hash & mask;
-			while (slots[h] && !pc_streq_fold(strtab + names[slots[h] - 1].name,
-							strtab + name))
+			while (slots[h] && (names[slots[h] - 1].hash != hash ||
+						   !pc_streq_fold(strtab + names[slots[h] - 1].name,
+							   strtab + name)))
 				h = (h + 1) & mask;
 			uint32_t first;
 			if (k < 0 && (e->flags & PC_ENTRY_F_PORT) &&
@@ -246,7 +264,7 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 				break; /* the whole row, aliases too */
 			}
 			/* Chains are newest first; lookups put rows back in file order. */
-			names[nnames] = (struct pc_nameref){name, i, slots[h]};
+			names[nnames] = (struct pc_nameref){name, i, slots[h], hash};
 			slots[h] = ++nnames;
 		}
 	}
@@ -315,7 +333,13 @@ void pc_layer_record(const struct pc_layer *l, const struct pc_entry *e, struct 
 	r->layer = (enum pc_layer_kind)l->kind;
 	r->file = l->file;
 	r->line = e->line;
-	r->name = pc_layer_str(l, e->str[COL_NAME]);
+	const char *col[COL_COUNT];
+	const char *p = l->strtab + e->row;
+	for (int k = 0; k < COL_COUNT; k++) {
+		col[k] = p;
+		p += strlen(p) + 1;
+	}
+	r->name = col[COL_NAME];
 	r->naliases = e->naliases;
 	for (unsigned k = 0; k < e->naliases && k < PC_MAX_ALIASES; k++) {
 		r->aliases[k] = pc_layer_str(l, off);
@@ -326,18 +350,18 @@ void pc_layer_record(const struct pc_layer *l, const struct pc_entry *e, struct 
 	r->proto = (enum pc_proto)e->proto;
 	r->state = (enum pc_state)e->state;
 	r->flags = e->flags;
-	r->description = pc_layer_str(l, e->str[COL_DESC]);
-	r->assignee = pc_layer_str(l, e->str[COL_ASSIGNEE]);
-	r->contact = pc_layer_str(l, e->str[COL_CONTACT]);
-	r->registered = pc_layer_str(l, e->str[COL_REGISTERED]);
-	r->modified = pc_layer_str(l, e->str[COL_MODIFIED]);
-	r->reference = pc_layer_str(l, e->str[COL_REFERENCE]);
-	r->service_code = pc_layer_str(l, e->str[COL_SERVICE_CODE]);
-	r->unauthorized = pc_layer_str(l, e->str[COL_UNAUTH]);
+	r->description = col[COL_DESC];
+	r->assignee = col[COL_ASSIGNEE];
+	r->contact = col[COL_CONTACT];
+	r->registered = col[COL_REGISTERED];
+	r->modified = col[COL_MODIFIED];
+	r->reference = col[COL_REFERENCE];
+	r->service_code = col[COL_SERVICE_CODE];
+	r->unauthorized = col[COL_UNAUTH];
 	r->unauth_port = e->unauth_port;
-	r->notes = pc_layer_str(l, e->str[COL_NOTES]);
-	r->alias_of = pc_layer_str(l, e->alias_of);
-	r->instead = pc_layer_str(l, e->instead);
+	r->notes = col[COL_NOTES];
+	r->alias_of = e->state == PC_STATE_CONTESTED ? "" : pc_layer_str(l, e->extra);
+	r->instead = e->state == PC_STATE_CONTESTED ? pc_layer_str(l, e->extra) : "";
 }
 
 int pc_parse_port_range(const char *s, size_t n, uint16_t *lo, uint16_t *hi)

@@ -32,10 +32,14 @@ enum {
 	COL_COUNT,
 };
 
+/*
+ * One row.  `row` is the offset of its COL_COUNT column strings, stored one
+ * after the other, each NUL-terminated (the first is the name), so a row
+ * costs 24 bytes whatever its text.
+ */
 struct pc_entry {
-	uint32_t str[COL_COUNT];	/* the IANA columns; COL_PORT/COL_PROTO hold the raw text */
-	uint32_t alias_of;
-	uint32_t instead;
+	uint32_t row;
+	uint32_t extra;			/* alias_of (historic alias) or instead (contested) */
 	uint32_t aliases;		/* first alias; the others follow, NUL-separated */
 	uint32_t line;
 	uint16_t port_lo, port_hi;
@@ -48,6 +52,7 @@ struct pc_nameref {
 	uint32_t name;			/* offset of the name or alias */
 	uint32_t entry;
 	uint32_t next;			/* 1 + index of the next ref with this name; 0: last */
+	uint32_t hash;			/* pc_name_hash(name): compared before the names */
 };
 
 struct pc_layer {
@@ -80,6 +85,16 @@ static inline uint32_t pc_name_hash(const char *s)
 	return h;
 }
 
+/* Column `col` of a row: walks the row's strings. */
+static inline const char *pc_row_col(const char *strtab, const struct pc_entry *e, int col)
+{
+	const char *p = strtab + e->row;
+
+	while (col-- > 0)
+		p += strlen(p) + 1;
+	return p;
+}
+
 /* The first ref named `name` (ASCII case-insensitive), or NULL. */
 const struct pc_nameref *pc_layer_find(const struct pc_layer *l, const char *name);
 
@@ -103,8 +118,15 @@ void pc_builder_finish(struct pc_layer_builder *b);
 void pc_builder_adopt(struct pc_layer_builder *b, struct pc_buf *text);
 struct pc_entry *pc_builder_grow(struct pc_layer_builder *b);
 
+void pc_builder_grow_hash(struct pc_layer_builder *b, uint32_t i);
+
 /* Records the hash of row `i`'s name, computed while the parser checked it. */
-void pc_builder_set_hash(struct pc_layer_builder *b, uint32_t i, uint32_t hash);
+static inline void pc_builder_set_hash(struct pc_layer_builder *b, uint32_t i, uint32_t hash)
+{
+	if (i >= b->hash_cap)
+		pc_builder_grow_hash(b, i);
+	b->name_hash[i] = hash;
+}
 
 /* Appends one zeroed row and returns it. */
 static inline struct pc_entry *pc_builder_add(struct pc_layer_builder *b)
@@ -118,6 +140,11 @@ static inline struct pc_entry *pc_builder_add(struct pc_layer_builder *b)
 /* Reserves room for `n` rows (untouched room costs no memory). */
 void pc_builder_expect(struct pc_layer_builder *b, uint32_t n);
 uint32_t pc_builder_str(struct pc_layer_builder *b, const char *s, size_t n);
+/*
+ * Appends a row's column strings: col[k] is an offset into the string table
+ * (0: empty).  Returns the row offset for pc_entry.row.
+ */
+uint32_t pc_builder_row(struct pc_layer_builder *b, const uint32_t col[COL_COUNT]);
 /* Turns the builder into a heap-owned layer (the builder is emptied). */
 struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *diags);
 void pc_layer_destroy(struct pc_layer *l);
@@ -149,9 +176,9 @@ int pc_read_text(const char *path, size_t max, struct pc_buf *text);
 static inline bool pc_name_char_ok(unsigned char ch)
 {
 	/* Bit c set: byte c may appear in a name (0x21-0x7e but "#$',;\\`{}). */
-	static const uint64_t ok[2] = {0xf7ffef6200000000ull, 0x57fffffeefffffffull};
+	static const uint64_t ok[4] = {0xf7ffef6200000000ull, 0x57fffffeefffffffull, 0, 0};
 
-	return ch < 128 && ((ok[ch >> 6] >> (ch & 63)) & 1);
+	return (ok[ch >> 6] >> (ch & 63)) & 1;
 }
 
 /* Parses a decimal port or range; no sign, no leading zeros.  0 or -1. */

@@ -208,7 +208,7 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 	}
 	/* One definition per name (ASCII case folded): a second one is a mistake. */
 	for (uint32_t i = 0; i < b->n; i++) {
-		const char *other = b->strs.data + b->entries[i].str[COL_NAME];
+		const char *other = b->strs.data + b->entries[i].row;
 		size_t k = 0;
 		while (k < nlen && other[k] && pc_fold(other[k]) == pc_fold(spec[k]))
 			k++;
@@ -219,7 +219,8 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 			return -1;
 		}
 	}
-	uint32_t name = pc_builder_str(b, spec, nlen);
+	uint32_t col[COL_COUNT] = {pc_builder_str(b, spec, nlen)};
+	uint32_t row = pc_builder_row(b, col);
 	for (const char *p = slash + 1;;) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -238,7 +239,7 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 			return -1;
 		}
 		struct pc_entry *e = pc_builder_add(b);
-		e->str[COL_NAME] = name;
+		e->row = row;
 		e->port_lo = lo;
 		e->port_hi = hi;
 		e->proto = (uint8_t)pr;

@@ -142,7 +142,8 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 	struct pc_entry e;
 	memset(&e, 0, sizeof(e));
 	e.line = line;
-	e.str[COL_NAME] = (uint32_t)(tok[0] - base);
+	uint32_t cols[COL_COUNT] = {0};
+	cols[COL_NAME] = (uint32_t)(tok[0] - base);
 
 	if (s->mode == PC_SERVICES_PRACTICE && !strcmp(tok[1], "contested")) {
 		if (ntok != 3) {
@@ -151,7 +152,7 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 			return;
 		}
 		e.state = PC_STATE_CONTESTED;
-		e.instead = (uint32_t)(tok[2] - base);
+		e.extra = (uint32_t)(tok[2] - base);
 		ntok = 2; /* no aliases */
 	} else {
 		char *slash = strchr(tok[1], '/');
@@ -201,10 +202,11 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 					"practice entry '%s' needs a source note after '#'", tok[0]);
 			return;
 		}
-		e.str[COL_NOTES] = comment;
+		cols[COL_NOTES] = comment;
 	} else {
-		e.str[COL_DESC] = comment;
+		cols[COL_DESC] = comment;
 	}
+	e.row = pc_builder_row(s->b, cols); /* may move the string table: `base` is stale */
 	*pc_builder_add(s->b) = e;
 }
 

@@ -47,7 +47,7 @@ static size_t rows_named(const struct pc_layer *l, const char *name, struct pc_r
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < l->nentries && n < max; i++)
-		if (pc_streq_fold(pc_layer_str(l, l->entries[i].str[COL_NAME]), name))
+		if (pc_streq_fold(pc_row_col(l->strtab, &l->entries[i], COL_NAME), name))
 			pc_layer_record(l, &l->entries[i], &out[n++]);
 	return n;
 }
@@ -345,7 +345,7 @@ static void test_encoding(void **state)
 	/* Valid non-ASCII passes; a UTF-8 BOM is skipped. */
 	static const char ok[] = "\xef\xbb\xbf" HEADER "foo,1,tcp,caf\xc3\xa9,,,,,,,,\r\n";
 	assert_int_equal(parse(ok, sizeof(ok) - 1, &d, &l), 0);
-	assert_string_equal(pc_layer_str(l, l->entries[0].str[COL_DESC]), "caf\xc3\xa9");
+	assert_string_equal(pc_row_col(l->strtab, &l->entries[0], COL_DESC), "caf\xc3\xa9");
 	pc_layer_destroy(l);
 	pc_diags_finish(&d);
 }
@@ -404,7 +404,7 @@ static void test_reordered_columns_found_by_name(void **state)
 
 	(void)state;
 	assert_int_equal(parse(text, sizeof(text) - 1, &d, &l), 0);
-	assert_string_equal(pc_layer_str(l, l->entries[0].str[COL_NAME]), "kerberos");
+	assert_string_equal(pc_row_col(l->strtab, &l->entries[0], COL_NAME), "kerberos");
 	assert_int_equal(l->entries[0].port_lo, 88);
 	pc_layer_destroy(l);
 	pc_diags_finish(&d);
@@ -425,8 +425,8 @@ static void test_quotes_and_line_ends(void **state)
 	(void)state;
 	assert_int_equal(parse(lf, sizeof(lf) - 1, &d, &l), 0);
 	assert_int_equal(l->nentries, 2);
-	assert_string_equal(pc_layer_str(l, l->entries[0].str[COL_DESC]), "say \"hi\"\nthere");
-	assert_string_equal(pc_layer_str(l, l->entries[0].alias_of), "bar");
+	assert_string_equal(pc_row_col(l->strtab, &l->entries[0], COL_DESC), "say \"hi\"\nthere");
+	assert_string_equal(pc_layer_str(l, l->entries[0].extra), "bar");
 	assert_int_equal(l->entries[1].line, 4);
 	assert_string_equal(l->date, "2020-01-02");
 	pc_layer_destroy(l);
