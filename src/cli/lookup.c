@@ -72,10 +72,13 @@ static void print_row(FILE *out, const struct pc_record *r)
 
 	record_port(port, sizeof(port), r);
 	snprintf(src, sizeof(src), "%s:%u", r->file, r->line);
+	const char *name = *r->name ? r->name : "-";
+	size_t width = strlen(name);
+
 	fprintf(out, "  %-9s %-14s ", pc_layer_name(r->layer), port);
-	pc_fputs_escaped(*r->name ? r->name : "-", out);
-	fprintf(out, "%*s %-10s ", (int)(strlen(r->name) < 18 ? 18 - (*r->name ? strlen(r->name) : 1) : 0),
-			"", r->state == PC_STATE_CONTESTED ? "-" : pc_state_name(r->state));
+	pc_fputs_escaped(name, out);
+	fprintf(out, "%*s %-10s ", width < 18 ? (int)(18 - width) : 0, "",
+			r->state == PC_STATE_CONTESTED ? "-" : pc_state_name(r->state));
 	pc_fputs_escaped(src, out);
 	fputc('\n', out);
 	if (r->naliases) {
@@ -113,32 +116,33 @@ static bool layer_listed(const struct pc_records *rows, enum pc_layer_kind k)
 	return false;
 }
 
+/* A layer that is loaded but has no row for the query. */
+static void print_absent(FILE *out, const struct pc_registry *reg, const struct pc_records *rows,
+		enum pc_layer_kind k)
+{
+	if (pc_registry_has_layer(reg, k) && !layer_listed(rows, k))
+		fprintf(out, "  %-9s %-14s %-18s %-10s %s\n", pc_layer_name(k), "-", "-", "-",
+				"no entry");
+}
+
+/* Port queries: rows in layer order as found, then the silent layers. */
 static void print_absent_layers(FILE *out, const struct pc_registry *reg,
 		const struct pc_records *rows)
 {
 	for (int k = 0; k < PC_LAYER_COUNT; k++)
-		if (pc_registry_has_layer(reg, (enum pc_layer_kind)k) &&
-				!layer_listed(rows, (enum pc_layer_kind)k))
-			fprintf(out, "  %-9s %-14s %-18s %-10s %s\n",
-					pc_layer_name((enum pc_layer_kind)k), "-", "-", "-",
-					"no entry");
+		print_absent(out, reg, rows, (enum pc_layer_kind)k);
 }
 
+/* Name queries: every layer in turn, its rows or "no entry". */
 static void print_rows_by_layer(FILE *out, const struct pc_registry *reg,
 		const struct pc_records *rows)
 {
 	print_header(out);
 	for (int k = 0; k < PC_LAYER_COUNT; k++) {
-		bool any = false;
 		for (size_t i = 0; i < rows->n; i++)
-			if ((int)rows->v[i].layer == k) {
+			if ((int)rows->v[i].layer == k)
 				print_row(out, &rows->v[i]);
-				any = true;
-			}
-		if (!any && pc_registry_has_layer(reg, (enum pc_layer_kind)k))
-			fprintf(out, "  %-9s %-14s %-18s %-10s %s\n",
-					pc_layer_name((enum pc_layer_kind)k), "-", "-", "-",
-					"no entry");
+		print_absent(out, reg, rows, (enum pc_layer_kind)k);
 	}
 }
 
