@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -142,6 +143,65 @@ void pc_buf_printf(struct pc_buf *b, const char *fmt, ...)
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+struct pc_arena_block {
+	struct pc_arena_block *next;
+	size_t size;
+	max_align_t data[];
+};
+
+#define ARENA_BLOCK (64u << 10)
+
+void pc_arena_init(struct pc_arena *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void pc_arena_finish(struct pc_arena *a)
+{
+	while (a->head) {
+		struct pc_arena_block *b = a->head;
+		a->head = b->next;
+		free(b);
+	}
+	pc_arena_init(a);
+}
+
+void *pc_arena_alloc(struct pc_arena *a, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (!a->head || a->size - a->used < n) {
+		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+		struct pc_arena_block *b = xmalloc(sizeof(*b) + size);
+		b->size = size;
+		if (n > ARENA_BLOCK / 4 && a->head) {
+			/* A big one gets a block of its own behind the current head. */
+			b->next = a->head->next;
+			a->head->next = b;
+			memset(b->data, 0, n);
+			a->total += n;
+			return b->data;
+		}
+		b->next = a->head;
+		a->head = b;
+		a->used = 0;
+		a->size = size;
+	}
+	void *p = (char *)a->head->data + a->used;
+	a->used += n;
+	a->total += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *pc_arena_strndup(struct pc_arena *a, const char *s, size_t n)
+{
+	char *p = pc_arena_alloc(a, n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
 }
 
 int pc_read_file(const char *path, size_t max, struct pc_buf *out)

@@ -46,6 +46,21 @@ size_t pc_buf_adds(struct pc_buf *b, const char *s);
 void pc_buf_printf(struct pc_buf *b, const char *fmt, ...) PC_PRINTF(2, 3);
 
 /*
+ * An arena: many small allocations released in one call.  Memory is
+ * zeroed; alignment is 8 bytes.  pc_arena_finish() accepts an empty arena.
+ */
+struct pc_arena {
+	struct pc_arena_block *head;
+	size_t used, size;	/* of the head block */
+	size_t total;		/* bytes handed out, for limits */
+};
+
+void pc_arena_init(struct pc_arena *a);
+void pc_arena_finish(struct pc_arena *a);
+void *pc_arena_alloc(struct pc_arena *a, size_t n);
+char *pc_arena_strndup(struct pc_arena *a, const char *s, size_t n);
+
+/*
  * Reads a whole regular file of at most `max` bytes into `out` (which is
  * initialised here and NUL-terminated).  Refuses directories, FIFOs and
  * devices without blocking.  Returns 0, or -1 with errno set (EFBIG when the

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * YAML in, a located tree out.  The only file that includes libyaml.
+ *
+ * The event stream is read with limits enforced while streaming (size,
+ * depth, scalar length, node count), and everything a policy never needs is
+ * refused with a diagnostic at its file:line:col: anchors and aliases (no
+ * expansion bombs), tags, merge keys, complex keys, duplicate keys, several
+ * documents, NUL bytes, invalid UTF-8, tab indentation.  Every problem found
+ * is reported; a document with any error yields no tree.
+ *
+ * Ownership: the tree lives in the document's arena; pc_ydoc_finish()
+ * releases it.  Lines and columns are 1-based; columns count bytes.
+ */
+#ifndef PC_POLICY_YAML_H
+#define PC_POLICY_YAML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "portcullis/diag.h"
+#include "util.h"
+
+/* The limits, documented in docs/policy.md. */
+#define PC_YAML_MAX_BYTES (4u << 20)
+#define PC_YAML_MAX_DEPTH 64
+#define PC_YAML_MAX_SCALAR 4096
+#define PC_YAML_MAX_KEY 1024
+#define PC_YAML_MAX_NODES 200000
+
+enum pc_ynode_kind {
+	PC_Y_SCALAR,
+	PC_Y_SEQ,
+	PC_Y_MAP,
+};
+
+struct pc_ynode {
+	enum pc_ynode_kind kind;
+	unsigned line, col;
+	/* scalar */
+	const char *str;	/* NUL-terminated; never holds a NUL itself */
+	size_t len;
+	bool plain;		/* unquoted: `022`, `yes`, `~` are still just text here */
+	/* sequence: items[i]; mapping: items[2i] is a key (a scalar), items[2i+1] its value */
+	struct pc_ynode **items;
+	size_t n;		/* entries: items, or key/value pairs */
+	bool flow;		/* written [a, b] or {a: b} */
+};
+
+struct pc_ydoc {
+	const char *file;	/* as given; used in diagnostics */
+	struct pc_arena arena;
+	struct pc_ynode *root;	/* NULL after an error */
+	const char *text;	/* the source, for context lines (owned by the arena) */
+	size_t text_len;
+};
+
+/* The value for `key` in a mapping node, or NULL. */
+const struct pc_ynode *pc_ynode_get(const struct pc_ynode *map, const char *key);
+
+void pc_ydoc_init(struct pc_ydoc *doc);
+void pc_ydoc_finish(struct pc_ydoc *doc);
+
+/*
+ * Parses `data` (which need not be NUL-terminated) as one YAML document.
+ * Returns 0 with doc->root set, or -1 with every problem in `diags`.
+ */
+int pc_yaml_parse(struct pc_ydoc *doc, const char *file, const char *data, size_t len,
+		struct pc_diags *diags);
+
+/* The source line `line` (1-based) of a document, without its end; NULL if none. */
+const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len);
+
+#endif

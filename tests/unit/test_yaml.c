@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The YAML reader: a located tree from good input, a located error from bad input. */
+#include "testutil.h"
+
+#include "policy/yaml.h"
+
+struct result {
+	struct pc_ydoc doc;
+	struct pc_diags diags;
+	int rc;
+};
+
+static void parse_n(struct result *r, const char *text, size_t len)
+{
+	pc_ydoc_init(&r->doc);
+	pc_diags_init(&r->diags);
+	r->rc = pc_yaml_parse(&r->doc, "p.yaml", text, len, &r->diags);
+}
+
+static void parse(struct result *r, const char *text)
+{
+	parse_n(r, text, strlen(text));
+}
+
+static void done(struct result *r)
+{
+	pc_ydoc_finish(&r->doc);
+	pc_diags_finish(&r->diags);
+}
+
+/* Parses `text` and expects one error [code] at line:col (col 0: any), and no tree. */
+static void expect_error(const char *text, size_t len, const char *code, unsigned line,
+		unsigned col)
+{
+	struct result r;
+
+	parse_n(&r, text, len);
+	assert_int_equal(r.rc, -1);
+	assert_null(r.doc.root);
+	assert_diag_at(&r.diags, code, line, col);
+	assert_string_equal(find_diag(&r.diags, code)->file, "p.yaml");
+	done(&r);
+}
+
+#define EXPECT_ERROR(text, code, line, col) expect_error((text), sizeof(text) - 1, code, line, col)
+
+static void test_tree_and_locations(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse(&r, "version: 1\n"
+		  "networks:\n"
+		  "  admins: [198.51.100.0/24, \"2001:db8::/32\"]\n"
+		  "rules:\n"
+		  "  - allow: kerberos\n"
+		  "    port: 022\n"
+		  "    comment: |\n"
+		  "      two\n"
+		  "      lines\n");
+	assert_int_equal(r.rc, 0);
+	const struct pc_ynode *root = r.doc.root;
+	assert_int_equal(root->kind, PC_Y_MAP);
+	assert_int_equal(root->n, 3);
+	const struct pc_ynode *v = pc_ynode_get(root, "version");
+	assert_string_equal(v->str, "1");
+	assert_true(v->plain);
+	assert_int_equal(v->line, 1);
+	assert_int_equal(v->col, 10);
+	const struct pc_ynode *admins = pc_ynode_get(pc_ynode_get(root, "networks"), "admins");
+	assert_int_equal(admins->kind, PC_Y_SEQ);
+	assert_true(admins->flow);
+	assert_int_equal(admins->n, 2);
+	assert_int_equal(admins->items[1]->line, 3);
+	assert_int_equal(admins->items[1]->col, 29);
+	assert_false(admins->items[1]->plain);
+	const struct pc_ynode *rule = pc_ynode_get(root, "rules")->items[0];
+	assert_int_equal(rule->line, 5);
+	assert_int_equal(rule->col, 5);
+	/* `022` stays text: the schema decides what a port is. */
+	assert_string_equal(pc_ynode_get(rule, "port")->str, "022");
+	assert_string_equal(pc_ynode_get(rule, "comment")->str, "two\nlines\n");
+	assert_null(pc_ynode_get(rule, "nope"));
+
+	size_t len;
+	const char *line = pc_ydoc_line(&r.doc, 3, &len);
+	assert_int_equal(len, strlen("  admins: [198.51.100.0/24, \"2001:db8::/32\"]"));
+	assert_memory_equal(line, "  admins:", 9);
+	assert_null(pc_ydoc_line(&r.doc, 99, &len));
+	done(&r);
+}
+
+static void test_crlf_reads_like_lf(void **state)
+{
+	struct result a, b;
+
+	(void)state;
+	parse(&a, "a:\n  b: 1\n  c: [x, y]\n");
+	parse(&b, "a:\r\n  b: 1\r\n  c: [x, y]\r\n");
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	const struct pc_ynode *ca = pc_ynode_get(pc_ynode_get(a.doc.root, "a"), "c");
+	const struct pc_ynode *cb = pc_ynode_get(pc_ynode_get(b.doc.root, "a"), "c");
+	assert_int_equal(ca->line, cb->line);
+	assert_int_equal(ca->col, cb->col);
+	assert_string_equal(cb->items[1]->str, "y");
+	size_t len;
+	pc_ydoc_line(&b.doc, 2, &len);
+	assert_int_equal(len, 6); /* "  b: 1" without the CR */
+	done(&a);
+	done(&b);
+}
+
+static void test_utf8_bom_accepted(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse(&r, "\xef\xbb\xbf" "a: caf\xc3\xa9\n");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(pc_ynode_get(r.doc.root, "a")->str, "caf\xc3\xa9");
+	done(&r);
+}
+
+static void test_syntax_errors_in_plain_words(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("a: \"unterminated\nb: 1\n", "yaml-syntax", 3, 1); /* Y1 */
+	EXPECT_ERROR("a:\n\tb: 1\n", "yaml-tab", 2, 1);			    /* Y2 */
+	EXPECT_ERROR("a: b: c\n", "yaml-syntax", 1, 5);			    /* Y3 */
+	EXPECT_ERROR("a:\n  b: 1\n c: 2\n", "yaml-syntax", 3, 2);
+
+	struct result r;
+	parse(&r, "a: \"unterminated\nb: 1\n");
+	assert_non_null(strstr(r.diags.v[0].msg, "opened at 1:4"));
+	done(&r);
+}
+
+static void test_empty_and_documents(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("", "yaml-empty", 1, 1);			/* Y4 */
+	EXPECT_ERROR("# only a comment\n\n", "yaml-empty", 1, 1);
+	EXPECT_ERROR("a: 1\n---\nb: 2\n", "yaml-documents", 2, 1); /* Y5 */
+}
+
+static void test_duplicate_keys_everywhere(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse(&r, "a: 1\nb:\n  c: 1\n  \"c\": 2\n  d: [{e: 1, e: 2}]\na: 3\n"); /* Y6 */
+	assert_int_equal(r.rc, -1);
+	assert_int_equal(count_diag(&r.diags, "yaml-duplicate-key"), 3);
+	assert_int_equal(r.diags.v[0].line, 5); /* inner mappings close first */
+	assert_int_equal(r.diags.v[0].col, 14);
+	assert_string_equal(r.diags.v[0].msg, "duplicate key 'e' (first at 5:8)");
+	assert_string_equal(r.diags.v[1].msg, "duplicate key 'c' (first at 3:3)");
+	assert_int_equal(r.diags.v[2].line, 6);
+	done(&r);
+}
+
+static void test_many_keys_stay_fast(void **state)
+{
+	struct pc_buf b;
+	struct result r;
+
+	(void)state;
+	pc_buf_init(&b);
+	for (int i = 0; i < 50000; i++)
+		pc_buf_printf(&b, "k%d: %d\n", i, i);
+	pc_buf_printf(&b, "k7: again\n");
+	parse_n(&r, b.data, b.len);
+	assert_int_equal(count_diag(&r.diags, "yaml-duplicate-key"), 1);
+	assert_int_equal(r.diags.v[0].line, 50001);
+	done(&r);
+	pc_buf_finish(&b);
+}
+
+static void test_anchors_aliases_merge_keys(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("a: &x 1\nb: *x\n", "yaml-anchor", 1, 4);	/* Y8 */
+	EXPECT_ERROR("a: *nope\n", "yaml-anchor", 1, 4);
+	EXPECT_ERROR("base: {a: 1}\nx:\n  <<: {b: 2}\n", "yaml-merge", 3, 3); /* Y10 */
+
+	/* Y9: the billion laughs stop at the first anchor, with nothing expanded. */
+	static const char lol[] = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+				  "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+				  "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+				  "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+				  "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+				  "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
+	struct result r;
+	parse(&r, lol);
+	assert_int_equal(r.rc, -1);
+	assert_int_equal(r.diags.n, 1);
+	assert_int_equal(r.diags.v[0].line, 1);
+	assert_true(r.doc.arena.total < 4096);
+	done(&r);
+}
+
+static void test_nesting_limits(void **state)
+{
+	struct pc_buf b;
+	struct result r;
+
+	(void)state;
+	/* Y11: 100 000 '[' stop at depth 64, long before libyaml's quadratic time. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, "a: ");
+	for (int i = 0; i < 100000; i++)
+		pc_buf_adds(&b, "[");
+	for (int i = 0; i < 100000; i++)
+		pc_buf_adds(&b, "]");
+	parse_n(&r, b.data, b.len);
+	assert_diag_at(&r.diags, "yaml-limit", 1, 4 + PC_YAML_MAX_DEPTH - 1);
+	done(&r);
+	pc_buf_finish(&b);
+
+	/* Y12: 3 000-deep block nesting. */
+	pc_buf_init(&b);
+	for (int i = 0; i < 3000; i++)
+		pc_buf_adds(&b, "- ");
+	pc_buf_adds(&b, "1\n");
+	parse_n(&r, b.data, b.len);
+	assert_diag_at(&r.diags, "yaml-limit", 1, 2 * PC_YAML_MAX_DEPTH + 1);
+	done(&r);
+	pc_buf_finish(&b);
+}
+
+static void test_complex_keys_and_tags(void **state)
+{
+	struct result r;
+
+	(void)state;
+	EXPECT_ERROR("? [a, b]\n: c\n", "yaml-complex-key", 1, 3); /* Y13 */
+	EXPECT_ERROR("{x: 1}: 2\n", "yaml-complex-key", 1, 1);
+	parse(&r, "a: !!python/object/apply:os.system [\"ls\"]\nb: !x foo\nc: !!int \"22\"\n");
+	assert_int_equal(count_diag(&r.diags, "yaml-tag"), 3); /* Y14: each one */
+	assert_int_equal(r.diags.v[1].line, 2);
+	done(&r);
+	EXPECT_ERROR("%YAML 1.3\n---\na: 1\n", "yaml-syntax", 1, 1); /* Y15 */
+	EXPECT_ERROR("%TAG !e! tag:example.com,2000:\n---\na: 1\n", "yaml-tag", 1, 1);
+}
+
+static void test_bytes_libyaml_would_misplace(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("a: 1\nb: caf\xff\n", "yaml-encoding", 2, 7);	 /* Y16 */
+	EXPECT_ERROR("a: 1\nb: \xed\xa0\x80\n", "yaml-encoding", 2, 4); /* surrogate */
+	EXPECT_ERROR("a: 1\nb: x\0y\n", "yaml-character", 2, 5);	 /* Y17 */
+	EXPECT_ERROR("\xff\xfe" "a\0:\0 \0" "1\0", "yaml-encoding", 1, 1); /* Y19 */
+	EXPECT_ERROR("a: x\xc2\x85y\n", "yaml-character", 1, 5);	 /* Y21: NEL */
+	EXPECT_ERROR("a: 1\nb: \xe2\x80\xa8\n", "yaml-character", 2, 4); /* Y21: LS */
+	EXPECT_ERROR("name: ab\xe2\x80\xae" "cd\n", "yaml-character", 1, 9); /* Y22 */
+	EXPECT_ERROR("name: a\xe2\x80\x8b" "b\n", "yaml-character", 1, 8); /* zero width */
+	EXPECT_ERROR("a: 1\rb: 2\r", "yaml-character", 1, 5);	 /* old Mac line ends */
+	EXPECT_ERROR("a: x\x1b[31my\n", "yaml-character", 1, 5);
+}
+
+static void test_escapes_cannot_smuggle_controls(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse(&r, "a: \"kerberos\\0x\"\nb: \"\\u0000\"\nc: \"\\e[31m\"\nd: \"tab\\there\"\n");
+	assert_int_equal(count_diag(&r.diags, "yaml-character"), 3); /* Y18, Y23; a tab is text */
+	assert_int_equal(r.diags.v[0].line, 1);
+	assert_int_equal(r.diags.v[2].line, 3);
+	assert_non_null(strstr(r.diags.v[2].msg, "0x1b"));
+	done(&r);
+}
+
+static void test_size_limits(void **state)
+{
+	struct pc_buf b;
+	struct result r;
+
+	(void)state;
+	/* Y24: refused before parsing. */
+	pc_buf_init(&b);
+	pc_buf_reserve(&b, PC_YAML_MAX_BYTES + 16);
+	memset(b.data, 'x', PC_YAML_MAX_BYTES + 1);
+	b.len = PC_YAML_MAX_BYTES + 1;
+	parse_n(&r, b.data, b.len);
+	assert_non_null(find_diag(&r.diags, "yaml-limit"));
+	assert_null(r.doc.text);
+	done(&r);
+	pc_buf_finish(&b);
+
+	/* A scalar over the limit. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, "a: ");
+	for (int i = 0; i < PC_YAML_MAX_SCALAR + 1; i++)
+		pc_buf_adds(&b, "y");
+	parse_n(&r, b.data, b.len);
+	assert_diag_at(&r.diags, "yaml-limit", 1, 4);
+	done(&r);
+	pc_buf_finish(&b);
+
+	/* Y25: an implicit key over 1024 bytes, said so. */
+	pc_buf_init(&b);
+	for (int i = 0; i < 1100; i++)
+		pc_buf_adds(&b, "k");
+	pc_buf_adds(&b, ": 1\n");
+	parse_n(&r, b.data, b.len);
+	assert_non_null(strstr(find_diag(&r.diags, "yaml-limit")->msg, "key longer"));
+	done(&r);
+	pc_buf_finish(&b);
+
+	/* Y26: a flow list of 300 000 entries stops at the node limit. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, "a: [1");
+	for (int i = 0; i < 300000; i++)
+		pc_buf_adds(&b, ",1");
+	pc_buf_adds(&b, "]\n");
+	parse_n(&r, b.data, b.len);
+	assert_non_null(find_diag(&r.diags, "yaml-limit"));
+	done(&r);
+	pc_buf_finish(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tree_and_locations),
+		cmocka_unit_test(test_crlf_reads_like_lf),
+		cmocka_unit_test(test_utf8_bom_accepted),
+		cmocka_unit_test(test_syntax_errors_in_plain_words),
+		cmocka_unit_test(test_empty_and_documents),
+		cmocka_unit_test(test_duplicate_keys_everywhere),
+		cmocka_unit_test(test_many_keys_stay_fast),
+		cmocka_unit_test(test_anchors_aliases_merge_keys),
+		cmocka_unit_test(test_nesting_limits),
+		cmocka_unit_test(test_complex_keys_and_tags),
+		cmocka_unit_test(test_bytes_libyaml_would_misplace),
+		cmocka_unit_test(test_escapes_cannot_smuggle_controls),
+		cmocka_unit_test(test_size_limits),
+	};
+
+	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
+}
