@@ -131,6 +131,8 @@ int pc_registry_add_override(struct pc_registry *reg, const char *spec, const ch
 		unsigned index, struct pc_diags *diags);
 
 bool pc_registry_has_layer(const struct pc_registry *reg, enum pc_layer_kind kind);
+/* Takes a layer out (a policy may ask for fewer layers). */
+void pc_registry_remove_layer(struct pc_registry *reg, enum pc_layer_kind kind);
 const char *pc_layer_name(enum pc_layer_kind kind);
 const char *pc_proto_name(enum pc_proto proto);
 const char *pc_state_name(enum pc_state state);
@@ -215,6 +217,18 @@ enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const 
  */
 void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enum pc_proto proto,
 		struct pc_diags *findings);
+
+/*
+ * Whether `s` can be a service name: 1 to 63 printable ASCII characters
+ * without space, quotes or any of ,;#\$`{}, at least one of them a letter.
+ */
+bool pc_service_name_ok(const char *s);
+
+/*
+ * Parses a decimal port or range "LOW-HIGH": digits only, no sign, no
+ * leading zero, at most 65535, LOW <= HIGH.  Returns 0 or -1.
+ */
+int pc_parse_port_range_public(const char *s, uint16_t *lo, uint16_t *hi);
 
 /*
  * Parses a port query "754", "754/tcp" or "6000-6063/tcp".  A query needs

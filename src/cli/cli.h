@@ -34,6 +34,10 @@ struct cli_ctx {
 	bool services_optional;	/* --system: a missing file is a warning */
 	const char **defines;
 	size_t ndefines;
+	bool strict;		/* warnings are errors */
+	const char **wno;	/* --Wno-CODE: warning codes to leave out */
+	size_t nwno;
+	size_t last_warnings;	/* of the last policy checked */
 	struct pc_registry *reg;
 };
 
@@ -44,5 +48,10 @@ struct cli_ctx {
 int cli_open_registry(struct cli_ctx *ctx);
 
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
+
+struct pc_policy;
+/* Loads, resolves and reports one policy (the registry comes from ctx); its exit status. */
+int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p);
 
 #endif

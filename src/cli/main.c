@@ -19,7 +19,11 @@ enum {
 	OPT_SYSTEM = 1u << 3,
 	OPT_DEFINE = 1u << 4,
 	OPT_HELP = 1u << 5,
+	OPT_STRICT = 1u << 6,
+	OPT_WNO = 1u << 7,	/* --Wno-CODE, read before getopt */
 };
+
+#define LONG_ONLY 256 /* option ids above this have no short form */
 
 struct option_def {
 	unsigned id;
@@ -37,6 +41,8 @@ static const struct option_def options[] = {
 	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO",
 		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)"},
 	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
+	{OPT_STRICT, "strict", LONG_ONLY + 1, NULL, "treat warnings as errors"},
+	{OPT_WNO, "Wno-CODE", 0, NULL, "leave out the warnings with this code (repeatable)"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},
 };
 
@@ -49,6 +55,10 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"check", cmd_check,
+		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO,
+		"POLICY...",
+		"check policies: every service and network resolved, every problem reported"},
 	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 		"NAME|PORT[/PROTO]...",
 		"show what every registry layer says about service names or ports"},
@@ -74,8 +84,12 @@ static void command_usage(FILE *f, const char *prog, const struct command *cmd)
 
 		if (!(cmd->options & o->id) && o->id != OPT_HELP)
 			continue;
-		snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
-				o->arg ? " " : "", o->arg ? o->arg : "");
+		if (o->short_name > 0 && o->short_name < LONG_ONLY)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
+					o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+					o->arg ? o->arg : "");
 		fprintf(f, "  %-32s %s\n", left, o->help);
 	}
 }
@@ -93,15 +107,34 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	ctx.err = stderr;
 	ctx.prog = prog;
 	ctx.defines = xcalloc((size_t)argc + 1, sizeof(*ctx.defines));
+	ctx.wno = xcalloc((size_t)argc + 1, sizeof(*ctx.wno));
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
-		if (!(cmd->options & o->id) && o->id != OPT_HELP)
+		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->short_name == 0)
 			continue;
 		longopts[nl++] = (struct option){o->name, o->arg ? required_argument : no_argument,
 				NULL, o->short_name};
+		if (o->short_name >= LONG_ONLY)
+			continue;
 		shortopts[sl++] = (char)o->short_name;
 		if (o->arg)
 			shortopts[sl++] = ':';
+	}
+	/* --Wno-CODE names its code in the option itself: taken out before getopt. */
+	if (cmd->options & OPT_WNO) {
+		int w = 1;
+		bool rest = false;
+
+		for (int i = 1; i < argc; i++) {
+			rest |= !strcmp(argv[i], "--");
+			if (!rest && !strncmp(argv[i], "--Wno-", 6) && argv[i][6]) {
+				ctx.wno[ctx.nwno++] = argv[i] + 6;
+				continue;
+			}
+			argv[w++] = argv[i];
+		}
+		argc = w;
+		argv[argc] = NULL;
 	}
 	longopts[nl] = (struct option){NULL, 0, NULL, 0};
 	shortopts[sl] = '\0';
@@ -130,6 +163,9 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 		case 'D':
 			ctx.defines[ctx.ndefines++] = optarg;
 			break;
+		case LONG_ONLY + 1:
+			ctx.strict = true;
+			break;
 		case 'h':
 			command_usage(stdout, prog, cmd);
 			ret = PC_EXIT_OK;
@@ -152,6 +188,7 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 out:
 	pc_registry_destroy(ctx.reg);
 	free(ctx.defines);
+	free(ctx.wno);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));

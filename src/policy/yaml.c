@@ -328,9 +328,9 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 		pc_diag_hint(d, "indent with spaces");
 	} else if (strstr(problem, "found unexpected end of stream") &&
 			strstr(context, "quoted scalar")) {
-		d = rerror(r, "yaml-syntax", m, true,
-				"unterminated quoted string (opened at %u:%u)",
-				(unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+		/* Said where the quote opens: the end of the file is no help. */
+		d = rerror(r, "yaml-syntax", p->context_mark, true,
+				"unterminated quoted string: it runs to the end of the file");
 		pc_diag_hint(d, "close the quote");
 	} else if ((strstr(problem, "mapping values are not allowed") ||
 			   strstr(problem, "could not find expected ':'")) &&
@@ -343,6 +343,9 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 	} else if (strstr(problem, "could not find expected ':'")) {
 		d = rerror(r, "yaml-syntax", m, true, "expected 'key: value' (a ':' is missing)");
 		pc_diag_hint(d, "check the line before: a key needs ': ' after it");
+	} else if (strstr(problem, "did not find expected node content") && at == ':') {
+		d = rerror(r, "yaml-syntax", m, true, "a value cannot start with ':' here");
+		pc_diag_hint(d, "quote IPv6 addresses: \"::/0\", \"2001:db8::1\"");
 	} else if (strstr(problem, "did not find expected key") ||
 			strstr(problem, "did not find expected '-' indicator") ||
 			strstr(problem, "did not find expected node content")) {

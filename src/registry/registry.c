@@ -72,14 +72,20 @@ bool pc_registry_has_layer(const struct pc_registry *reg, enum pc_layer_kind kin
 	return (unsigned)kind < PC_LAYER_COUNT && reg->layers[kind];
 }
 
+void pc_registry_remove_layer(struct pc_registry *reg, enum pc_layer_kind kind)
+{
+	if ((unsigned)kind < PC_LAYER_COUNT)
+		set_layer(reg, kind, NULL);
+}
+
 const char *pc_registry_iana_date(const struct pc_registry *reg)
 {
-	return reg->layers[PC_LAYER_IANA]->date;
+	return reg->layers[PC_LAYER_IANA] ? reg->layers[PC_LAYER_IANA]->date : "";
 }
 
 const char *pc_registry_iana_file(const struct pc_registry *reg)
 {
-	return reg->layers[PC_LAYER_IANA]->file;
+	return reg->layers[PC_LAYER_IANA] ? reg->layers[PC_LAYER_IANA]->file : "";
 }
 
 static void env_error(struct pc_diags *diags, const char *path, const char *what)
@@ -277,6 +283,27 @@ int pc_registry_add_override(struct pc_registry *reg, const char *spec, const ch
 	}
 	pc_builder_finish(&b);
 	return ret;
+}
+
+bool pc_service_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	bool letter = false;
+
+	if (n == 0 || n >= PC_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!pc_name_char_ok(c))
+			return false;
+		letter |= (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+	}
+	return letter;
+}
+
+int pc_parse_port_range_public(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	return pc_parse_port_range(s, strlen(s), lo, hi);
 }
 
 static int cmp_u32(const void *a, const void *b)

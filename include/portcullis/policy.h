@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Policies: YAML files that name services and the networks allowed to reach
+ * them (docs/policy.md), read into a located form and resolved against the
+ * registry.
+ *
+ * Ownership: a struct pc_policy owns everything it points to (one arena,
+ * released by pc_policy_finish()).  Strings and locations stay valid until
+ * then.  Functions returning int return 0, or -1 when `diags` holds errors;
+ * they never stop at the first problem.
+ */
+#ifndef PORTCULLIS_POLICY_H
+#define PORTCULLIS_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "portcullis/diag.h"
+#include "portcullis/registry.h"
+
+struct pc_loc {
+	const char *file;
+	unsigned line, col;
+};
+
+/* An address prefix; `bytes` holds 4 (IPv4) or 16 (IPv6) bytes, host bits zero. */
+struct pc_prefix {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t len;
+	uint8_t bytes[16];
+	struct pc_loc loc;
+};
+
+/* A source or destination: a network name or an address literal. */
+struct pc_peer {
+	const char *text;
+	struct pc_loc loc;
+};
+
+/* Peers resolved: prefixes per family, merged; `any` when they cover everything. */
+struct pc_addrset {
+	struct pc_prefix *v4, *v6;
+	size_t nv4, nv6;
+	bool any;
+};
+
+/* A named address group, resolved to prefixes split per family. */
+struct pc_network {
+	const char *name;
+	struct pc_loc loc;
+	struct pc_peer *members;	/* addresses and names of other groups, as written */
+	size_t nmembers;
+	struct pc_addrset set;		/* resolved */
+	int state;			/* resolution: 0 new, 1 in progress, 2 done */
+};
+
+/* A service the policy defines itself (registry.services). */
+struct pc_service_def {
+	const char *name;
+	uint16_t lo, hi;
+	unsigned protos;		/* bits 1 << enum pc_proto */
+	const char *note;
+	struct pc_loc loc;
+};
+
+enum pc_action {
+	PC_ACTION_ALLOW,
+	PC_ACTION_DENY,
+	PC_ACTION_REJECT,
+};
+
+enum pc_direction {
+	PC_DIR_INPUT,
+	PC_DIR_OUTPUT,
+	PC_DIR_FORWARD,
+};
+
+enum pc_verdict {
+	PC_VERDICT_ACCEPT,
+	PC_VERDICT_DROP,
+};
+
+enum pc_icmp {
+	PC_ICMP_ESSENTIAL,
+	PC_ICMP_ALL,
+	PC_ICMP_NONE,
+};
+
+/* One port or range on one protocol, and where it came from. */
+struct pc_match {
+	enum pc_proto proto;
+	uint16_t lo, hi;
+	const char *service;		/* the name as written, or NULL for a raw port */
+	enum pc_layer_kind layer;	/* valid when `service` is set */
+	const char *src_file;		/* the registry row (or the policy line) it came from */
+	unsigned src_line;
+	struct pc_loc loc;		/* where the policy names it */
+};
+
+/* A service as a rule writes it: a name, PORT/PROTO, or LOW-HIGH/PROTO. */
+struct pc_rule_service {
+	const char *text;
+	struct pc_loc loc;
+};
+
+
+enum {
+	PC_RULE_F_LOG = 1u << 0,
+	PC_RULE_F_COUNTER = 1u << 1,
+	PC_RULE_F_LIMIT = 1u << 2,
+};
+
+struct pc_rule {
+	struct pc_loc loc;
+	enum pc_action action;
+	enum pc_direction direction;
+	struct pc_rule_service *services;
+	size_t nservices;
+	unsigned protos;		/* narrowing; 0: every protocol the services list */
+	struct pc_loc protos_loc;
+	struct pc_peer *from, *to;	/* sources, destinations; none: anywhere */
+	size_t nfrom, nto;
+	const char *interface;
+	unsigned flags;
+	unsigned limit_rate;		/* packets per limit_unit */
+	const char *limit_unit;		/* "second", "minute", "hour", "day" */
+	const char *comment;
+	/* resolved */
+	struct pc_match *matches;
+	size_t nmatches;
+	struct pc_addrset src, dst;
+};
+
+struct pc_defaults {
+	enum pc_verdict input, forward, output;
+	bool established;		/* accept established,related */
+	bool loopback;			/* accept traffic on lo */
+	enum pc_icmp icmp;
+};
+
+struct pc_policy_state;
+
+struct pc_policy {
+	struct pc_policy_state *state;	/* the files read, the arena */
+	const char *name;
+	const char *description;
+	struct pc_loc loc;
+	unsigned layers;		/* bits 1 << enum pc_layer_kind asked for */
+	bool layers_given;
+	struct pc_service_def *services;
+	size_t nservices;
+	struct pc_network *networks;
+	size_t nnetworks;
+	struct pc_defaults defaults;
+	struct pc_rule *rules;
+	size_t nrules;
+};
+
+void pc_policy_init(struct pc_policy *p);
+void pc_policy_finish(struct pc_policy *p);
+
+/* Reads `path` (and its includes) and checks it against the schema. */
+int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags);
+/* The same from memory; includes are read relative to `label`'s directory. */
+int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data, size_t len,
+		struct pc_diags *diags);
+
+/*
+ * Resolves services against `reg` (the policy's own services become its
+ * override layer, and its `registry.layers` are honoured by the caller) and
+ * networks to prefixes.  Every finding of the registry is reported at the
+ * rule that names the service.
+ */
+int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags);
+
+/* Whether the policy file itself could not be read (an environment error). */
+bool pc_policy_io_error(const struct pc_policy *p);
+
+/* The source line of a location, for context under a diagnostic; NULL if none. */
+const char *pc_policy_source_line(const struct pc_policy *p, const char *file, unsigned line,
+		size_t *len);
+
+/*
+ * Prints diagnostics as `file:line:col: severity: message [code]`, then the
+ * source line and a caret under the column, then the hint.
+ */
+void pc_policy_print_diags(const struct pc_policy *p, const struct pc_diags *d, FILE *out);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * portcullis check: read policies, resolve every service and network, and
+ * print every problem with its file:line:col, source line and caret.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "portcullis/policy.h"
+#include "util.h"
+
+/* --Wno-CODE silences warnings with that code; --strict makes the rest errors. */
+static void apply_warning_options(const struct cli_ctx *ctx, struct pc_diags *d)
+{
+	size_t w = 0;
+
+	d->nerrors = d->nwarnings = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		struct pc_diag *x = &d->v[i];
+		bool silenced = false;
+
+		for (size_t k = 0; k < ctx->nwno && x->sev == PC_SEV_WARNING; k++)
+			silenced |= x->code && !strcmp(x->code, ctx->wno[k]);
+		if (silenced) {
+			free(x->file);
+			free(x->msg);
+			free(x->hint);
+			continue;
+		}
+		if (ctx->strict && x->sev == PC_SEV_WARNING)
+			x->sev = PC_SEV_ERROR;
+		if (x->sev == PC_SEV_ERROR)
+			d->nerrors++;
+		else if (x->sev == PC_SEV_WARNING)
+			d->nwarnings++;
+		d->v[w++] = *x;
+	}
+	d->n = w;
+}
+
+/* Loads, resolves and reports one policy; returns its exit status. */
+int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
+{
+	struct pc_diags d;
+	int ret;
+
+	pc_diags_init(&d);
+	d.max = 200;
+	pc_policy_init(p);
+	ret = cli_open_registry(ctx);
+	if (ret != PC_EXIT_OK)
+		goto out;
+	if (pc_policy_load(p, path, &d) == 0) {
+		/* `registry.layers: [..., system]` asks for the host's services file. */
+		if ((p->layers & (1u << PC_LAYER_SYSTEM)) &&
+				!pc_registry_has_layer(ctx->reg, PC_LAYER_SYSTEM))
+			pc_registry_load_services(ctx->reg, PC_SYSTEM_SERVICES, &d);
+		pc_policy_resolve(p, ctx->reg, &d);
+	}
+	apply_warning_options(ctx, &d);
+	ctx->last_warnings = d.nwarnings;
+	pc_policy_print_diags(p, &d, ctx->err);
+	if (pc_policy_io_error(p))
+		ret = PC_EXIT_ENV;
+	else if (d.nerrors)
+		ret = PC_EXIT_INVALID;
+out:
+	pc_diags_finish(&d);
+	return ret;
+}
+
+int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int worst = PC_EXIT_OK;
+
+	if (argc < 1) {
+		fprintf(ctx->err, "%s check: name a policy file, e.g. '%s check policies/kdc-primary.yaml'\n",
+				ctx->prog, ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct pc_policy p;
+		int ret = cli_check_policy(ctx, argv[i], &p);
+
+		if (ret == PC_EXIT_OK)
+			fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n", argv[i], p.nrules,
+					p.nrules == 1 ? "rule" : "rules", ctx->last_warnings,
+					ctx->last_warnings == 1 ? "warning" : "warnings");
+		pc_policy_finish(&p);
+		pc_registry_destroy(ctx->reg);
+		ctx->reg = NULL;
+		if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && worst == PC_EXIT_OK))
+			worst = ret;
+	}
+	return worst;
+}

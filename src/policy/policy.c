@@ -1,0 +1,805 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Policy files: the schema check of the YAML tree, includes, and the
+ * printing of diagnostics with their source line.  Resolution against the
+ * registry is in resolve.c.
+ */
+#include "portcullis/policy.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/internal.h"
+#include "util.h"
+
+void pc_policy_init(struct pc_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->state = xcalloc(1, sizeof(*p->state));
+	pc_arena_init(&p->state->arena);
+	p->defaults = (struct pc_defaults){PC_VERDICT_DROP, PC_VERDICT_DROP, PC_VERDICT_ACCEPT,
+			true, true, PC_ICMP_ESSENTIAL};
+}
+
+void pc_policy_finish(struct pc_policy *p)
+{
+	if (!p->state)
+		return;
+	for (size_t i = 0; i < p->state->ndocs; i++) {
+		pc_ydoc_finish(p->state->docs[i]);
+		free(p->state->docs[i]);
+	}
+	free(p->state->docs);
+	for (size_t i = 0; i < p->state->nopen; i++)
+		free(p->state->open[i]);
+	pc_arena_finish(&p->state->arena);
+	free(p->state);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- diagnostics at nodes --------------------------------------------- */
+
+struct pc_diag *pol_diag(struct loader *l, enum pc_severity sev, const char *code,
+		const struct pc_ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+	struct pc_diag *d;
+
+	va_start(ap, fmt);
+	d = pc_diag_addv(l->diags, sev, code, l->doc->file, n ? n->line : 0, n ? n->col : 0, fmt,
+			ap);
+	va_end(ap);
+	return d;
+}
+
+static struct pc_loc loc_of(const struct loader *l, const struct pc_ynode *n)
+{
+	return (struct pc_loc){l->doc->file, n->line, n->col};
+}
+
+static const char *kind_name(const struct pc_ynode *n)
+{
+	switch (n->kind) {
+	case PC_Y_SCALAR:
+		return "a single value";
+	case PC_Y_SEQ:
+		return "a list";
+	case PC_Y_MAP:
+		return "a mapping";
+	}
+	return "?";
+}
+
+static bool want(struct loader *l, const struct pc_ynode *n, enum pc_ynode_kind kind,
+		const char *what)
+{
+	static const char *const names[] = {"a single value", "a list", "a mapping"};
+
+	if (n->kind == kind)
+		return true;
+	pol_diag(l, PC_SEV_ERROR, "schema-type", n, "%s must be %s, not %s", what, names[kind],
+			kind_name(n));
+	return false;
+}
+
+/* A scalar that is not empty, null or `~`. */
+static const char *want_text(struct loader *l, const struct pc_ynode *n, const char *what)
+{
+	if (!want(l, n, PC_Y_SCALAR, what))
+		return NULL;
+	if (n->len == 0 || (n->plain && (!strcmp(n->str, "~") || !strcmp(n->str, "null")))) {
+		pol_diag(l, PC_SEV_ERROR, "schema-missing", n, "%s has no value", what);
+		return NULL;
+	}
+	return n->str;
+}
+
+static int want_bool(struct loader *l, const struct pc_ynode *n, const char *what)
+{
+	const char *s = want_text(l, n, what);
+
+	if (!s)
+		return -1;
+	if (n->plain && !strcmp(s, "true"))
+		return 1;
+	if (n->plain && !strcmp(s, "false"))
+		return 0;
+	struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-value", n,
+			"%s must be true or false, not '%s'", what, s);
+	pc_diag_hint(d, "YAML 1.1 words such as yes, no, on and off are not booleans here");
+	return -1;
+}
+
+/* One of `choices` (NULL-terminated); returns its index or -1. */
+static int want_choice(struct loader *l, const struct pc_ynode *n, const char *what,
+		const char *const *choices)
+{
+	const char *s = want_text(l, n, what);
+	struct pc_buf b;
+
+	if (!s)
+		return -1;
+	for (int i = 0; choices[i]; i++)
+		if (!strcmp(s, choices[i]))
+			return i;
+	pc_buf_init(&b);
+	for (int i = 0; choices[i]; i++)
+		pc_buf_printf(&b, "%s%s", i ? ", " : "", choices[i]);
+	struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-value", n, "%s must be one of %s, not '%s'",
+			what, b.data, s);
+	const char *best = NULL;
+	unsigned bestd = 3;
+	for (int i = 0; choices[i]; i++) {
+		unsigned dist = pc_edit_distance(s, choices[i], 2);
+		if (dist < bestd) {
+			bestd = dist;
+			best = choices[i];
+		}
+	}
+	if (best)
+		pc_diag_hint(d, "did you mean '%s'?", best);
+	pc_buf_finish(&b);
+	return -1;
+}
+
+/* A single value or a list of them: the items, or NULL after a diagnostic. */
+static const struct pc_ynode *const *want_items(struct loader *l, const struct pc_ynode *n,
+		const char *what, size_t *count)
+{
+	if (n->kind == PC_Y_SCALAR) {
+		if (!want_text(l, n, what))
+			return NULL;
+		const struct pc_ynode **one = pc_arena_alloc(&l->p->state->arena, sizeof(*one));
+		*one = n;
+		*count = 1;
+		return one;
+	}
+	if (!want(l, n, PC_Y_SEQ, what))
+		return NULL;
+	if (n->n == 0) {
+		pol_diag(l, PC_SEV_ERROR, "schema-empty", n, "%s is an empty list", what);
+		return NULL;
+	}
+	for (size_t i = 0; i < n->n; i++)
+		if (!want_text(l, n->items[i], what))
+			return NULL;
+	*count = n->n;
+	return (const struct pc_ynode *const *)n->items;
+}
+
+/* Checks a mapping's keys against `keys` (NULL-terminated); reports unknown ones. */
+static void check_keys(struct loader *l, const struct pc_ynode *map, const char *const *keys,
+		const char *where)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const struct pc_ynode *k = map->items[2 * i];
+		int j;
+		for (j = 0; keys[j]; j++)
+			if (!strcmp(k->str, keys[j]))
+				break;
+		if (keys[j])
+			continue;
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-unknown-key", k,
+				"unknown key '%s' in %s", k->str, where);
+		const char *best = NULL;
+		unsigned bestd = 3;
+		for (j = 0; keys[j]; j++) {
+			unsigned dist = pc_edit_distance(k->str, keys[j], 2);
+			if (dist < bestd || (dist == bestd && best && strcmp(keys[j], best) < 0)) {
+				bestd = dist;
+				best = keys[j];
+			}
+		}
+		if (best)
+			pc_diag_hint(d, "did you mean '%s'?", best);
+		else {
+			struct pc_buf b;
+			pc_buf_init(&b);
+			for (j = 0; keys[j]; j++)
+				pc_buf_printf(&b, "%s%s", j ? ", " : "", keys[j]);
+			pc_diag_hint(d, "the keys of %s: %s", where, b.data);
+			pc_buf_finish(&b);
+		}
+	}
+}
+
+static char *adup(struct loader *l, const char *s)
+{
+	return pc_arena_strndup(&l->p->state->arena, s, strlen(s));
+}
+
+static void *aalloc(struct loader *l, size_t n)
+{
+	return pc_arena_alloc(&l->p->state->arena, n ? n : 1);
+}
+
+/* A port: decimal digits only (never octal), 1-65535; or a range LOW-HIGH. */
+int pol_port_range(struct loader *l, const struct pc_ynode *n, uint16_t *lo, uint16_t *hi)
+{
+	const char *s = want_text(l, n, "port");
+
+	if (!s)
+		return -1;
+	if (pc_parse_port_range_public(s, lo, hi) < 0) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "port-syntax", n,
+				"'%s' is not a port: a decimal number from 1 to 65535, or a range "
+				"LOW-HIGH",
+				s);
+		if (s[0] == '0' && s[1])
+			pc_diag_hint(d, "no leading zeros: ports are decimal, never octal");
+		return -1;
+	}
+	if (*lo == 0) {
+		pol_diag(l, PC_SEV_ERROR, "port-zero", n, "port 0 is reserved and cannot be matched");
+		return -1;
+	}
+	return 0;
+}
+
+/* protocol: tcp | [tcp, udp]; returns a mask of 1 << enum pc_proto, 0 after an error. */
+unsigned pol_protocols(struct loader *l, const struct pc_ynode *n, const char *what)
+{
+	static const char *const names[] = {"tcp", "udp", "sctp", "dccp", NULL};
+	size_t k;
+	unsigned mask = 0;
+	const struct pc_ynode *const *items = want_items(l, n, what, &k);
+
+	for (size_t i = 0; items && i < k; i++) {
+		int c = want_choice(l, items[i], what, names);
+		if (c < 0)
+			return 0;
+		if (mask & (1u << (c + 1)))
+			pol_diag(l, PC_SEV_WARNING, "duplicate-protocol", items[i],
+					"protocol %s is listed twice", names[c]);
+		mask |= 1u << (c + 1);
+	}
+	return mask;
+}
+
+/* limit: N/second|minute|hour|day, N from 1 to 1000000. */
+int pol_limit(struct loader *l, const struct pc_ynode *n, unsigned *rate, const char **unit)
+{
+	static const char *const units[] = {"second", "minute", "hour", "day", NULL};
+	const char *s = want_text(l, n, "limit");
+	const char *slash = s ? strchr(s, '/') : NULL;
+	unsigned long v = 0;
+	size_t digits = slash ? (size_t)(slash - s) : 0;
+
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < digits && v <= 1000000; i++)
+		v = s[i] >= '0' && s[i] <= '9' ? v * 10 + (unsigned long)(s[i] - '0') : 1000001;
+	for (int i = 0; slash && digits && digits <= 7 && s[0] != '0' && v >= 1 && v <= 1000000 &&
+			units[i]; i++) {
+		if (!strcmp(slash + 1, units[i])) {
+			*rate = (unsigned)v;
+			*unit = units[i];
+			return 0;
+		}
+	}
+	struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "rule-limit", n,
+			"'%s' is not a rate: write N/second, N/minute, N/hour or N/day with N from 1 "
+			"to 1000000",
+			s);
+	pc_diag_hint(d, "e.g. limit: 10/minute");
+	return -1;
+}
+
+/* Identifiers: policy, network and interface names end up in rulesets. */
+static bool identifier_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') &&
+				c != '-' && c != '_')
+			return false;
+	}
+	return true;
+}
+
+/* ---- sections --------------------------------------------------------- */
+
+static void read_services(struct loader *l, const struct pc_ynode *map)
+{
+	static const char *const keys[] = {"note", "port", "protocol", NULL};
+
+	if (!want(l, map, PC_Y_MAP, "registry.services"))
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct pc_ynode *k = map->items[2 * i], *v = map->items[2 * i + 1];
+		struct pc_service_def def = {.name = k->str, .loc = loc_of(l, k)};
+		bool ok = true;
+
+		ok = pc_service_name_ok(k->str);
+		if (!ok) {
+			pol_diag(l, PC_SEV_ERROR, "service-name", k,
+					"'%s' is not a service name (a letter, then letters, digits, "
+					"'-' or '_'; at most %d characters)",
+					k->str, PC_MAX_NAME - 1);
+			continue;
+		}
+		if (!want(l, v, PC_Y_MAP, "a service definition"))
+			continue;
+		check_keys(l, v, keys, "a service definition");
+		const struct pc_ynode *port = pc_ynode_get(v, "port");
+		const struct pc_ynode *proto = pc_ynode_get(v, "protocol");
+		const struct pc_ynode *note = pc_ynode_get(v, "note");
+		if (!port) {
+			pol_diag(l, PC_SEV_ERROR, "schema-missing", k, "service '%s' needs a port",
+					k->str);
+			continue;
+		}
+		if (!proto) {
+			pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
+					"service '%s' needs a protocol (tcp, udp, sctp or dccp)", k->str);
+			continue;
+		}
+		if (pol_port_range(l, port, &def.lo, &def.hi) < 0)
+			continue;
+		if ((def.protos = pol_protocols(l, proto, "protocol")) == 0)
+			continue;
+		if (note) {
+			if (!want(l, note, PC_Y_SCALAR, "note"))
+				continue;
+			def.note = note->str;
+		}
+		l->p->services = xreallocarray(l->p->services, l->p->nservices + 1,
+				sizeof(*l->p->services));
+		l->p->services[l->p->nservices++] = def;
+	}
+}
+
+static void read_registry(struct loader *l, const struct pc_ynode *map, bool included)
+{
+	static const char *const keys[] = {"layers", "services", NULL};
+	static const char *const layer_names[] = {"iana", "practice", "system", NULL};
+
+	if (!want(l, map, PC_Y_MAP, "registry"))
+		return;
+	check_keys(l, map, keys, "registry");
+	const struct pc_ynode *layers = pc_ynode_get(map, "layers");
+	if (layers && included) {
+		pol_diag(l, PC_SEV_ERROR, "include-scope", layers,
+				"registry.layers belongs in the policy itself, not in an included file");
+	} else if (layers) {
+		size_t n;
+		const struct pc_ynode *const *items = want_items(l, layers, "registry.layers", &n);
+		l->p->layers_given = true;
+		for (size_t i = 0; items && i < n; i++) {
+			int k = want_choice(l, items[i], "a registry layer", layer_names);
+			if (k >= 0)
+				l->p->layers |= 1u << k;
+		}
+	}
+	const struct pc_ynode *services = pc_ynode_get(map, "services");
+	if (services)
+		read_services(l, services);
+}
+
+static void read_networks(struct loader *l, const struct pc_ynode *map)
+{
+	if (!want(l, map, PC_Y_MAP, "networks"))
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct pc_ynode *k = map->items[2 * i], *v = map->items[2 * i + 1];
+		size_t n;
+
+		if (!identifier_ok(k->str, 63)) {
+			pol_diag(l, PC_SEV_ERROR, "network-name", k,
+					"'%s' is not a network name (a letter, then letters, digits, "
+					"'-' or '_'; at most 63 characters)",
+					k->str);
+			continue;
+		}
+		for (size_t j = 0; j < l->p->nnetworks; j++) {
+			if (strcmp(l->p->networks[j].name, k->str))
+				continue;
+			pol_diag(l, PC_SEV_ERROR, "network-duplicate", k,
+					"network '%s' is already defined (%s:%u:%u)", k->str,
+					l->p->networks[j].loc.file, l->p->networks[j].loc.line,
+					l->p->networks[j].loc.col);
+			goto next;
+		}
+		const struct pc_ynode *const *items = want_items(l, v, "a network", &n);
+		if (!items)
+			continue;
+		struct pc_network net = {.name = adup(l, k->str), .loc = loc_of(l, k)};
+		net.members = aalloc(l, n * sizeof(*net.members));
+		for (size_t j = 0; j < n; j++)
+			net.members[j] = (struct pc_peer){items[j]->str, loc_of(l, items[j])};
+		net.nmembers = n;
+		l->p->networks = xreallocarray(l->p->networks, l->p->nnetworks + 1,
+				sizeof(*l->p->networks));
+		l->p->networks[l->p->nnetworks++] = net;
+next:;
+	}
+}
+
+static void read_defaults(struct loader *l, const struct pc_ynode *map)
+{
+	static const char *const keys[] = {"established", "forward", "icmp", "input", "loopback",
+			"output", NULL};
+	static const char *const verdicts[] = {"accept", "drop", NULL};
+	static const char *const onoff[] = {"accept", "none", NULL};
+	static const char *const icmp[] = {"essential", "all", "none", NULL};
+	const struct pc_ynode *v;
+	int k;
+
+	if (!want(l, map, PC_Y_MAP, "defaults"))
+		return;
+	check_keys(l, map, keys, "defaults");
+	if ((v = pc_ynode_get(map, "input")) && (k = want_choice(l, v, "defaults.input", verdicts)) >= 0)
+		l->p->defaults.input = (enum pc_verdict)k;
+	if ((v = pc_ynode_get(map, "forward")) &&
+			(k = want_choice(l, v, "defaults.forward", verdicts)) >= 0)
+		l->p->defaults.forward = (enum pc_verdict)k;
+	if ((v = pc_ynode_get(map, "output")) &&
+			(k = want_choice(l, v, "defaults.output", verdicts)) >= 0)
+		l->p->defaults.output = (enum pc_verdict)k;
+	if ((v = pc_ynode_get(map, "established")) &&
+			(k = want_choice(l, v, "defaults.established", onoff)) >= 0)
+		l->p->defaults.established = k == 0;
+	if ((v = pc_ynode_get(map, "loopback")) &&
+			(k = want_choice(l, v, "defaults.loopback", onoff)) >= 0)
+		l->p->defaults.loopback = k == 0;
+	if ((v = pc_ynode_get(map, "icmp")) && (k = want_choice(l, v, "defaults.icmp", icmp)) >= 0)
+		l->p->defaults.icmp = (enum pc_icmp)k;
+}
+
+static struct pc_peer *read_peers(struct loader *l, const struct pc_ynode *n, const char *what,
+		size_t *count)
+{
+	size_t k;
+	const struct pc_ynode *const *items = want_items(l, n, what, &k);
+
+	if (!items)
+		return NULL;
+	struct pc_peer *peers = aalloc(l, k * sizeof(*peers));
+	for (size_t i = 0; i < k; i++)
+		peers[i] = (struct pc_peer){items[i]->str, loc_of(l, items[i])};
+	*count = k;
+	return peers;
+}
+
+static void read_rule(struct loader *l, const struct pc_ynode *map)
+{
+	static const char *const keys[] = {"allow", "comment", "counter", "deny", "direction",
+			"from", "interface", "limit", "log", "protocol", "reject", "to", NULL};
+	static const char *const actions[] = {"allow", "deny", "reject"};
+	static const char *const dirs[] = {"input", "output", "forward", NULL};
+	struct pc_rule r = {.loc = loc_of(l, map)};
+	const struct pc_ynode *svc = NULL, *v;
+	int nact = 0;
+
+	if (!want(l, map, PC_Y_MAP, "a rule"))
+		return;
+	check_keys(l, map, keys, "a rule");
+	for (int a = 0; a < 3; a++) {
+		if ((v = pc_ynode_get(map, actions[a]))) {
+			if (nact++ == 0) {
+				svc = v;
+				r.action = (enum pc_action)a;
+			} else {
+				pol_diag(l, PC_SEV_ERROR, "rule-action", v,
+						"a rule has one action; this one also says '%s'",
+						actions[a]);
+			}
+		}
+	}
+	if (!svc) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "rule-action", map,
+				"a rule needs an action: allow, deny or reject");
+		pc_diag_hint(d, "e.g. `- allow: kerberos` with `from: clients`");
+		return;
+	}
+	size_t n;
+	const struct pc_ynode *const *items = want_items(l, svc, "the services of a rule", &n);
+	if (items) {
+		r.services = aalloc(l, n * sizeof(*r.services));
+		for (size_t i = 0; i < n; i++)
+			r.services[i] = (struct pc_rule_service){items[i]->str, loc_of(l, items[i])};
+		r.nservices = n;
+	}
+	if ((v = pc_ynode_get(map, "protocol"))) {
+		r.protos = pol_protocols(l, v, "protocol");
+		r.protos_loc = loc_of(l, v);
+	}
+	if ((v = pc_ynode_get(map, "direction"))) {
+		int k = want_choice(l, v, "direction", dirs);
+		if (k >= 0)
+			r.direction = (enum pc_direction)k;
+	}
+	if ((v = pc_ynode_get(map, "from"))) {
+		if (r.direction == PC_DIR_OUTPUT)
+			pol_diag(l, PC_SEV_ERROR, "rule-peer", v,
+					"an output rule names destinations with `to:`, not `from:`");
+		else
+			r.from = read_peers(l, v, "from", &r.nfrom);
+	}
+	if ((v = pc_ynode_get(map, "to"))) {
+		if (r.direction == PC_DIR_INPUT) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "rule-peer", v,
+					"an input rule names sources with `from:`, not `to:`");
+			pc_diag_hint(d, "add `direction: output` for traffic this host sends");
+		} else {
+			r.to = read_peers(l, v, "to", &r.nto);
+		}
+	}
+	if ((v = pc_ynode_get(map, "interface"))) {
+		const char *s = want_text(l, v, "interface");
+		if (s && (strlen(s) > 15 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						     "0123456789._-") != strlen(s)))
+			pol_diag(l, PC_SEV_ERROR, "rule-interface", v,
+					"'%s' is not an interface name (at most 15 letters, digits, "
+					"'.', '_' or '-')",
+					s);
+		else if (s)
+			r.interface = s;
+	}
+	if ((v = pc_ynode_get(map, "limit"))) {
+		if (pol_limit(l, v, &r.limit_rate, &r.limit_unit) == 0)
+			r.flags |= PC_RULE_F_LIMIT;
+	}
+	if ((v = pc_ynode_get(map, "log")) && want_bool(l, v, "log") == 1)
+		r.flags |= PC_RULE_F_LOG;
+	if ((v = pc_ynode_get(map, "counter")) && want_bool(l, v, "counter") == 1)
+		r.flags |= PC_RULE_F_COUNTER;
+	if ((v = pc_ynode_get(map, "comment"))) {
+		if (want(l, v, PC_Y_SCALAR, "comment"))
+			r.comment = v->str;
+	}
+	if (!r.nservices)
+		return;
+	l->p->rules = xreallocarray(l->p->rules, l->p->nrules + 1, sizeof(*l->p->rules));
+	l->p->rules[l->p->nrules++] = r;
+}
+
+static void read_rules(struct loader *l, const struct pc_ynode *list)
+{
+	if (!want(l, list, PC_Y_SEQ, "rules"))
+		return;
+	if (list->n == 0) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-empty", list,
+				"rules is an empty list");
+		pc_diag_hint(d, "a policy without rules only applies its defaults; say so with a "
+				"rule, or remove the policy");
+		return;
+	}
+	for (size_t i = 0; i < list->n; i++)
+		read_rule(l, list->items[i]);
+}
+
+/* ---- files and includes ----------------------------------------------- */
+
+#define MAX_INCLUDE_DEPTH 8
+
+static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
+		bool included, unsigned depth, struct pc_diags *diags,
+		const struct pc_ynode *from, const char *from_file);
+
+static char *dir_join(const char *base_file, const char *rel)
+{
+	if (rel[0] == '/')
+		return xstrdup(rel);
+	const char *slash = strrchr(base_file, '/');
+	if (!slash)
+		return xstrdup(rel);
+	return xasprintf("%.*s/%s", (int)(slash - base_file), base_file, rel);
+}
+
+static void read_includes(struct loader *l, const struct pc_ynode *n)
+{
+	size_t k;
+	const struct pc_ynode *const *items = want_items(l, n, "include", &k);
+
+	for (size_t i = 0; items && i < k; i++) {
+		char *path = dir_join(l->doc->file, items[i]->str);
+		load_file(l->p, path, NULL, 0, true, l->depth + 1, l->diags, items[i],
+				l->doc->file);
+		free(path);
+	}
+}
+
+static void read_document(struct loader *l, const struct pc_ynode *root, bool included)
+{
+	static const char *const keys[] = {"defaults", "description", "include", "networks",
+			"policy", "registry", "rules", "version", NULL};
+	static const char *const include_keys[] = {"description", "include", "networks",
+			"registry", "version", NULL};
+	const struct pc_ynode *v;
+
+	if (!want(l, root, PC_Y_MAP, "a policy"))
+		return;
+	check_keys(l, root, included ? include_keys : keys,
+			included ? "an included file" : "a policy");
+	if ((v = pc_ynode_get(root, "version"))) {
+		const char *s = want_text(l, v, "version");
+		if (s && strcmp(s, "1")) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-version", v,
+					"unknown policy version '%s'", s);
+			pc_diag_hint(d, "this portcullis reads version 1");
+		}
+	} else if (!included) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-missing", root,
+				"a policy needs `version: 1`");
+		pc_diag_hint(d, "start the file with `version: 1`");
+	}
+	if (!included) {
+		if ((v = pc_ynode_get(root, "policy"))) {
+			const char *s = want_text(l, v, "policy");
+			if (s && !identifier_ok(s, 63))
+				pol_diag(l, PC_SEV_ERROR, "policy-name", v,
+						"'%s' is not a policy name (a letter, then letters, "
+						"digits, '-' or '_'; at most 63 characters)",
+						s);
+			else if (s) {
+				l->p->name = s;
+				l->p->loc = loc_of(l, v);
+			}
+		} else {
+			pol_diag(l, PC_SEV_ERROR, "schema-missing", root,
+					"a policy needs a name: `policy: NAME`");
+		}
+		if ((v = pc_ynode_get(root, "description")) && want(l, v, PC_Y_SCALAR, "description"))
+			l->p->description = v->str;
+	}
+	if ((v = pc_ynode_get(root, "include")))
+		read_includes(l, v);
+	if ((v = pc_ynode_get(root, "registry")))
+		read_registry(l, v, included);
+	if ((v = pc_ynode_get(root, "networks")))
+		read_networks(l, v);
+	if (included)
+		return;
+	if ((v = pc_ynode_get(root, "defaults")))
+		read_defaults(l, v);
+	if ((v = pc_ynode_get(root, "rules")))
+		read_rules(l, v);
+	else
+		pol_diag(l, PC_SEV_ERROR, "schema-missing", root, "a policy needs `rules:`");
+}
+
+static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
+		bool included, unsigned depth, struct pc_diags *diags,
+		const struct pc_ynode *from, const char *from_file)
+{
+	struct pc_policy_state *st = p->state;
+	struct pc_buf buf;
+	char real[PATH_MAX];
+	int ret = -1;
+
+	pc_buf_init(&buf);
+	if (depth > MAX_INCLUDE_DEPTH) {
+		pc_diag_add(diags, PC_SEV_ERROR, "include-depth", from_file, from->line, from->col,
+				"includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
+		return -1;
+	}
+	if (!data) {
+		if (!realpath(path, real) || pc_read_file(path, PC_YAML_MAX_BYTES, &buf) < 0) {
+			int err = errno;
+			const char *why = err == EFBIG ? "larger than 4 MiB" :
+					err == EINVAL ? "not a regular file" : strerror(err);
+			if (from)
+				pc_diag_add(diags, PC_SEV_ERROR, "include-read", from_file, from->line,
+						from->col, "cannot read '%s': %s", path, why);
+			else
+				pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read the policy: %s",
+						why);
+			st->io_error |= !from;
+			pc_buf_finish(&buf);
+			return -1;
+		}
+		data = buf.data;
+		len = buf.len;
+		/* A file already on the way here includes itself, through however many others. */
+		for (size_t i = 0; i < st->nopen; i++) {
+			if (strcmp(st->open[i], real))
+				continue;
+			pc_diag_add(diags, PC_SEV_ERROR, "include-cycle", from_file, from->line,
+					from->col,
+					"'%s' is already being read: includes must not form a cycle", path);
+			goto out;
+		}
+	} else {
+		snprintf(real, sizeof(real), "%s", path);
+	}
+	struct pc_ydoc *doc = xcalloc(1, sizeof(*doc));
+	pc_ydoc_init(doc);
+	st->docs = xreallocarray(st->docs, st->ndocs + 1, sizeof(*st->docs));
+	st->docs[st->ndocs++] = doc;
+	size_t before = diags->nerrors;
+	if (pc_yaml_parse(doc, path, data, len, diags) < 0)
+		goto out;
+	st->open = xreallocarray(st->open, st->nopen + 1, sizeof(*st->open));
+	st->open[st->nopen++] = xstrdup(real);
+	struct loader l = {p, doc, diags, depth};
+	read_document(&l, doc->root, included);
+	free(st->open[--st->nopen]);
+	ret = diags->nerrors == before ? 0 : -1;
+out:
+	pc_buf_finish(&buf);
+	return ret;
+}
+
+int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags)
+{
+	size_t before = diags->nerrors;
+
+	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL);
+	return diags->nerrors == before ? 0 : -1;
+}
+
+int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data, size_t len,
+		struct pc_diags *diags)
+{
+	size_t before = diags->nerrors;
+
+	load_file(p, label, data, len, false, 0, diags, NULL, NULL);
+	return diags->nerrors == before ? 0 : -1;
+}
+
+bool pc_policy_io_error(const struct pc_policy *p)
+{
+	return p->state && p->state->io_error;
+}
+
+/* ---- printing --------------------------------------------------------- */
+
+const char *pc_policy_source_line(const struct pc_policy *p, const char *file, unsigned line,
+		size_t *len)
+{
+	if (!file || !p->state)
+		return NULL;
+	for (size_t i = 0; i < p->state->ndocs; i++)
+		if (p->state->docs[i]->file && !strcmp(p->state->docs[i]->file, file))
+			return pc_ydoc_line(p->state->docs[i], line, len);
+	return NULL;
+}
+
+void pc_policy_print_diags(const struct pc_policy *p, const struct pc_diags *d, FILE *out)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct pc_diag *r = &d->v[i];
+		struct pc_diags one = {.v = (struct pc_diag *)r, .n = 1};
+		struct pc_diag copy = *r;
+		size_t len;
+		const char *src = r->line ? pc_policy_source_line(p, r->file, r->line, &len) : NULL;
+
+		copy.hint = NULL;
+		one.v = &copy;
+		pc_diags_print(&one, out);
+		if (src && len) {
+			char *text = xstrndup(src, len);
+			fputs("  ", out);
+			pc_fputs_escaped(text, out);
+			fputs("\n  ", out);
+			/* The caret under the column, counted in what was printed before it. */
+			size_t before = r->col > 1 ? r->col - 1 : 0;
+			text[before < len ? before : len] = '\0';
+			char *shown = NULL;
+			size_t width = 0;
+			FILE *m = open_memstream(&shown, &width);
+			pc_fputs_escaped(text, m);
+			fclose(m);
+			for (size_t c = 0; c < width; c++)
+				fputc(' ', out);
+			fputs("^\n", out);
+			free(shown);
+			free(text);
+		}
+		if (r->hint) {
+			fputs("  hint: ", out);
+			pc_fputs_escaped(r->hint, out);
+			fputc('\n', out);
+		}
+	}
+	if (d->dropped)
+		fprintf(out, "(%zu more diagnostics not shown)\n", d->dropped);
+}

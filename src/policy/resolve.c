@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Resolution: service names to ports through the registry, network names to
+ * address prefixes, and the checks that need both (shadowed rules, sensitive
+ * services open to anywhere).  Every diagnostic points at the policy.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+struct resolver {
+	struct pc_policy *p;
+	struct pc_registry *reg;
+	struct pc_diags *diags;
+};
+
+static PC_PRINTF(5, 6) struct pc_diag *rdiag(struct resolver *r, enum pc_severity sev,
+		const char *code, const struct pc_loc *at, const char *fmt, ...)
+{
+	va_list ap;
+	struct pc_diag *d;
+
+	va_start(ap, fmt);
+	d = pc_diag_addv(r->diags, sev, code, at->file, at->line, at->col, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+static void *ralloc(struct resolver *r, size_t n)
+{
+	return pc_arena_alloc(&r->p->state->arena, n ? n : 1);
+}
+
+/* ---- addresses -------------------------------------------------------- */
+
+static bool looks_like_address(const char *s)
+{
+	return strchr(s, ':') || (s[0] >= '0' && s[0] <= '9');
+}
+
+static void format_prefix(char *buf, size_t n, const struct pc_prefix *x)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
+	snprintf(buf, n, "%s/%u", a, x->len);
+}
+
+/* Parses an address or prefix literal, strictly (inet_pton: no 010.0.0.1, no 10.1). */
+static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct pc_prefix *out)
+{
+	const char *s = peer->text, *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	char addr[INET6_ADDRSTRLEN + 8];
+	struct pc_diag *d;
+
+	memset(out, 0, sizeof(*out));
+	out->loc = peer->loc;
+	if (alen >= sizeof(addr) || memchr(s, '%', alen)) {
+		d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc,
+				"'%s' is not an address%s", s,
+				memchr(s, '%', alen) ? ": zone indexes (%eth0) are not allowed" : "");
+		return -1;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, out->bytes) == 1) {
+		out->family = 4;
+	} else if (inet_pton(AF_INET6, addr, out->bytes) == 1) {
+		out->family = 6;
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		if (!memcmp(out->bytes, mapped, 12)) {
+			d = rdiag(r, PC_SEV_ERROR, "address-mapped", &peer->loc,
+					"'%s' is an IPv4-mapped IPv6 address", s);
+			pc_diag_hint(d, "write the IPv4 address itself: %u.%u.%u.%u", out->bytes[12],
+					out->bytes[13], out->bytes[14], out->bytes[15]);
+			return -1;
+		}
+	} else {
+		d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc,
+				"'%s' is not an IPv4 or IPv6 address", s);
+		pc_diag_hint(d, "IPv4 in dotted decimal without leading zeros (192.0.2.1), IPv6 as "
+				"in RFC 4291 (2001:db8::1), each with an optional /prefix");
+		return -1;
+	}
+	unsigned max = out->family == 4 ? 32 : 128;
+	out->len = (uint8_t)max;
+	if (slash) {
+		const char *q = slash + 1;
+		unsigned long v = 0;
+		size_t nd = strspn(q, "0123456789");
+		if (nd == 0 || nd > 3 || q[nd] || (q[0] == '0' && nd > 1) ||
+				(v = strtoul(q, NULL, 10)) > max) {
+			rdiag(r, PC_SEV_ERROR, "address-prefix", &peer->loc,
+					"'%s': the prefix length must be 0 to %u for IPv%u", s, max,
+					out->family);
+			return -1;
+		}
+		out->len = (uint8_t)v;
+	}
+	/* Host bits set: said, and cleared (nft and iptables clear them silently). */
+	bool host = false;
+	for (unsigned bit = out->len; bit < max; bit++) {
+		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+		if (out->bytes[bit / 8] & m) {
+			host = true;
+			out->bytes[bit / 8] &= (uint8_t)~m;
+		}
+	}
+	if (host) {
+		char norm[64];
+		format_prefix(norm, sizeof(norm), out);
+		d = rdiag(r, PC_SEV_WARNING, "address-host-bits", &peer->loc,
+				"'%s' has host bits set; it means %s", s, norm);
+		pc_diag_hint(d, "write %s", norm);
+	}
+	return 0;
+}
+
+static int cmp_prefix(const void *a, const void *b)
+{
+	const struct pc_prefix *x = a, *y = b;
+	int c = memcmp(x->bytes, y->bytes, 16);
+
+	return c ? c : (int)x->len - (int)y->len;
+}
+
+static bool prefix_covers(const struct pc_prefix *outer, const struct pc_prefix *inner)
+{
+	if (outer->family != inner->family || outer->len > inner->len)
+		return false;
+	for (unsigned bit = 0; bit < outer->len; bit++) {
+		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+		if ((outer->bytes[bit / 8] ^ inner->bytes[bit / 8]) & m)
+			return false;
+	}
+	return true;
+}
+
+/* Sorts, drops duplicates and prefixes inside others (with a warning naming both). */
+static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const char *what)
+{
+	size_t w = 0;
+
+	qsort(v, *n, sizeof(*v), cmp_prefix);
+	for (size_t i = 0; i < *n; i++) {
+		if (w && prefix_covers(&v[w - 1], &v[i])) {
+			char a[64], b[64];
+			format_prefix(a, sizeof(a), &v[i]);
+			format_prefix(b, sizeof(b), &v[w - 1]);
+			if (v[i].loc.file && v[w - 1].loc.file &&
+					(v[i].loc.line != v[w - 1].loc.line ||
+							v[i].loc.col != v[w - 1].loc.col)) {
+				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap", &v[i].loc,
+						"%s is already inside %s (%s:%u:%u) in %s", a, b,
+						v[w - 1].loc.file, v[w - 1].loc.line, v[w - 1].loc.col,
+						what);
+				pc_diag_hint(d, "remove the narrower entry");
+			}
+			continue;
+		}
+		v[w++] = v[i];
+	}
+	*n = w;
+}
+
+static void add_prefix(struct resolver *r, struct pc_addrset *set, const struct pc_prefix *x)
+{
+	struct pc_prefix **v = x->family == 4 ? &set->v4 : &set->v6;
+	size_t *n = x->family == 4 ? &set->nv4 : &set->nv6;
+	struct pc_prefix *grown = ralloc(r, (*n + 1) * sizeof(**v));
+
+	if (*n)
+		memcpy(grown, *v, *n * sizeof(**v));
+	grown[(*n)++] = *x;
+	*v = grown;
+}
+
+static void add_set(struct resolver *r, struct pc_addrset *to, const struct pc_addrset *from)
+{
+	for (size_t i = 0; i < from->nv4; i++)
+		add_prefix(r, to, &from->v4[i]);
+	for (size_t i = 0; i < from->nv6; i++)
+		add_prefix(r, to, &from->v6[i]);
+}
+
+static struct pc_network *find_network(struct pc_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nnetworks; i++)
+		if (!strcmp(p->networks[i].name, name))
+			return &p->networks[i];
+	return NULL;
+}
+
+static void unknown_network(struct resolver *r, const struct pc_peer *peer)
+{
+	struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "network-unknown", &peer->loc,
+			"no network is named '%s'", peer->text);
+	const char *best = NULL;
+	unsigned bestd = 3;
+
+	for (size_t i = 0; i < r->p->nnetworks; i++) {
+		unsigned dist = pc_edit_distance(peer->text, r->p->networks[i].name, 2);
+		if (dist < bestd) {
+			bestd = dist;
+			best = r->p->networks[i].name;
+		}
+	}
+	if (best)
+		pc_diag_hint(d, "did you mean '%s'?", best);
+	else if (strchr(peer->text, '.'))
+		pc_diag_hint(d, "addresses must be literal: portcullis never resolves host names");
+	else
+		pc_diag_hint(d, "define it under `networks:`");
+}
+
+static void resolve_network(struct resolver *r, struct pc_network *net);
+
+/* A list of members (addresses and group names) into a set. */
+static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
+		struct pc_addrset *set, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_peer *m = &peers[i];
+		struct pc_prefix x;
+
+		if (looks_like_address(m->text)) {
+			if (parse_prefix(r, m, &x) == 0)
+				add_prefix(r, set, &x);
+			continue;
+		}
+		struct pc_network *net = find_network(r->p, m->text);
+		if (!net) {
+			unknown_network(r, m);
+			continue;
+		}
+		if (net->state == 1) {
+			rdiag(r, PC_SEV_ERROR, "network-cycle", &m->loc,
+					"network '%s' includes itself through '%s'", net->name, what);
+			continue;
+		}
+		resolve_network(r, net);
+		add_set(r, set, &net->set);
+	}
+	normalise(r, set->v4, &set->nv4, what);
+	normalise(r, set->v6, &set->nv6, what);
+	set->any = set->nv4 && set->v4[0].len == 0 && set->nv6 && set->v6[0].len == 0;
+}
+
+static void resolve_network(struct resolver *r, struct pc_network *net)
+{
+	if (net->state == 2)
+		return;
+	net->state = 1;
+	resolve_peers(r, net->members, net->nmembers, &net->set, net->name);
+	net->state = 2;
+}
+
+/* ---- services --------------------------------------------------------- */
+
+static bool is_sensitive(const struct pc_resolution *res)
+{
+	static const char *const names[] = {"kerberos-adm", "krb5_prop", "hprop", "iprop", "ssh",
+			"kerberos-master", NULL};
+
+	for (int i = 0; names[i]; i++) {
+		if (pc_streq_fold(res->canonical, names[i]))
+			return true;
+		for (size_t k = 0; k < res->rows.n; k++) {
+			const struct pc_record *row = &res->rows.v[k];
+			if (pc_streq_fold(row->name, names[i]))
+				return true;
+			for (unsigned a = 0; a < row->naliases; a++)
+				if (pc_streq_fold(row->aliases[a], names[i]))
+					return true;
+		}
+	}
+	return false;
+}
+
+static void add_match(struct resolver *r, struct pc_rule *rule, const struct pc_match *m)
+{
+	for (size_t i = 0; i < rule->nmatches; i++) {
+		const struct pc_match *o = &rule->matches[i];
+		if (o->proto == m->proto && o->lo == m->lo && o->hi == m->hi) {
+			rdiag(r, PC_SEV_WARNING, "duplicate-service", &m->loc,
+					"%u/%s is already in this rule (from '%s')", m->lo,
+					pc_proto_name(m->proto), o->service ? o->service : "a port");
+			return;
+		}
+	}
+	struct pc_match *grown = ralloc(r, (rule->nmatches + 1) * sizeof(*grown));
+	if (rule->nmatches)
+		memcpy(grown, rule->matches, rule->nmatches * sizeof(*grown));
+	grown[rule->nmatches++] = *m;
+	rule->matches = grown;
+}
+
+static void proto_list(char *buf, size_t n, unsigned mask)
+{
+	size_t w = 0;
+
+	buf[0] = '\0';
+	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++)
+		if (mask & (1u << p))
+			w += (size_t)snprintf(buf + w, n > w ? n - w : 0, "%s%s", w ? ", " : "",
+					pc_proto_name((enum pc_proto)p));
+}
+
+/* PORT/PROTO or LOW-HIGH/PROTO, written in a rule. */
+static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
+		const struct pc_rule_service *s, uint16_t lo, uint16_t hi, enum pc_proto proto)
+{
+	if (lo == 0) {
+		rdiag(r, PC_SEV_ERROR, "port-zero", &s->loc, "port 0 is reserved and cannot be matched");
+		return;
+	}
+	if (lo == 1 && hi == 65535)
+		rdiag(r, PC_SEV_WARNING, "port-all", &s->loc, "'%s' opens every port", s->text);
+	unsigned protos = proto != PC_PROTO_ANY ? 1u << proto : rule->protos;
+	if (!protos) {
+		struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "port-protocol", &s->loc,
+				"'%s' needs a protocol", s->text);
+		pc_diag_hint(d, "write %s/tcp or %s/udp, or add `protocol:`", s->text, s->text);
+		return;
+	}
+	if (proto != PC_PROTO_ANY && rule->protos && !(rule->protos & (1u << proto))) {
+		rdiag(r, PC_SEV_ERROR, "protocol-conflict", &s->loc,
+				"'%s' says %s but the rule's protocol does not include it", s->text,
+				pc_proto_name(proto));
+		return;
+	}
+	/* The registry's view of the port, for the reviewer. */
+	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
+		if (!(protos & (1u << p)))
+			continue;
+		struct pc_match m = {(enum pc_proto)p, lo, hi, NULL, PC_LAYER_OVERRIDE, s->loc.file,
+				s->loc.line, s->loc};
+		add_match(r, rule, &m);
+	}
+}
+
+static void resolve_service(struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
+{
+	uint16_t lo, hi;
+	enum pc_proto proto;
+	struct pc_resolution res;
+	struct pc_diag *d;
+
+	int q = pc_port_query_parse(s->text, &lo, &hi, &proto);
+	if (q == 0) {
+		resolve_raw_port(r, rule, s, lo, hi, proto);
+		return;
+	}
+	if (q == -2) {
+		d = rdiag(r, PC_SEV_ERROR, "port-syntax", &s->loc,
+				"'%s' is not a port: PORT/PROTO or LOW-HIGH/PROTO with decimal ports "
+				"1-65535",
+				s->text);
+		if (s->text[0] == '0')
+			pc_diag_hint(d, "no leading zeros: ports are decimal, never octal");
+		return;
+	}
+	if (!pc_service_name_ok(s->text)) {
+		rdiag(r, PC_SEV_ERROR, "service-name", &s->loc, "'%s' is not a service name", s->text);
+		return;
+	}
+	pc_resolution_init(&res);
+	switch (pc_registry_resolve(r->reg, s->text, &res)) {
+	case PC_RESOLVE_UNKNOWN: {
+		const char *sug[3];
+		size_t n = pc_registry_suggest(r->reg, s->text, sug, 3);
+		d = rdiag(r, PC_SEV_ERROR, "unknown-service", &s->loc,
+				"unknown service '%s' (no registry layer knows it)", s->text);
+		if (n == 1)
+			pc_diag_hint(d, "did you mean '%s'?", sug[0]);
+		else if (n == 2)
+			pc_diag_hint(d, "did you mean '%s' or '%s'?", sug[0], sug[1]);
+		else if (n == 3)
+			pc_diag_hint(d, "did you mean '%s', '%s' or '%s'?", sug[0], sug[1], sug[2]);
+		else
+			pc_diag_hint(d, "define it under registry.services, or write PORT/PROTO");
+		goto out;
+	}
+	case PC_RESOLVE_CONTESTED:
+	case PC_RESOLVE_AMBIGUOUS:
+	case PC_RESOLVE_NO_PORT:
+		/* The registry's own error, at the rule. */
+		for (size_t i = 0; i < res.findings.n; i++) {
+			const struct pc_diag *f = &res.findings.v[i];
+			if (f->sev != PC_SEV_ERROR)
+				continue;
+			d = rdiag(r, PC_SEV_ERROR, f->code, &s->loc, "%s", f->msg);
+			if (f->hint)
+				pc_diag_hint(d, "%s", f->hint);
+		}
+		goto out;
+	case PC_RESOLVE_OK:
+		break;
+	}
+
+	unsigned listed = 0, anyproto = 0;
+	for (size_t i = 0; i < res.nports; i++) {
+		if (res.ports[i].proto == PC_PROTO_ANY)
+			anyproto = 1;
+		else
+			listed |= 1u << res.ports[i].proto;
+	}
+	if (rule->protos && !anyproto && (rule->protos & ~listed)) {
+		char want[64], have[64];
+		proto_list(want, sizeof(want), rule->protos & ~listed);
+		proto_list(have, sizeof(have), listed);
+		d = rdiag(r, PC_SEV_ERROR, "protocol-not-listed", &s->loc,
+				"'%s' is not registered over %s (the registry lists %s)", s->text, want,
+				have);
+		pc_diag_hint(d, "narrow `protocol:` to what the service uses, or write PORT/PROTO");
+		goto out;
+	}
+	if (anyproto && !rule->protos) {
+		d = rdiag(r, PC_SEV_ERROR, "protocol-unknown", &s->loc,
+				"the registry lists '%s' without a protocol", s->text);
+		pc_diag_hint(d, "say which with `protocol:`");
+		goto out;
+	}
+	for (size_t i = 0; i < res.nports; i++) {
+		const struct pc_port *pt = &res.ports[i];
+		for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
+			bool on = pt->proto == PC_PROTO_ANY ? (rule->protos & (1u << p)) != 0
+							    : pt->proto == (enum pc_proto)p &&
+									    (!rule->protos ||
+											    (rule->protos & (1u << p)));
+			if (!on)
+				continue;
+			struct pc_match m = {(enum pc_proto)p, pt->lo, pt->hi, s->text,
+					pt->src.layer, pt->src.file, pt->src.line, s->loc};
+			add_match(r, rule, &m);
+		}
+	}
+	/* The registry's warnings, said at the rule that uses the name. */
+	for (size_t i = 0; i < res.findings.n; i++) {
+		const struct pc_diag *f = &res.findings.v[i];
+		d = rdiag(r, f->sev, f->code, &s->loc, "%s", f->msg);
+		if (f->hint)
+			pc_diag_hint(d, "%s", f->hint);
+	}
+	if (rule->action == PC_ACTION_ALLOW && rule->direction != PC_DIR_OUTPUT && is_sensitive(&res) &&
+			(rule->nfrom == 0 || rule->src.any)) {
+		d = rdiag(r, PC_SEV_WARNING, "open-to-anywhere", &s->loc,
+				"'%s' is open to anywhere", s->text);
+		pc_diag_hint(d, "name the hosts that need it with `from:`");
+	}
+out:
+	pc_resolution_finish(&res);
+}
+
+/* ---- rules against each other ----------------------------------------- */
+
+static bool set_covers(const struct pc_addrset *outer, size_t nouter_peers,
+		const struct pc_addrset *inner, size_t ninner_peers)
+{
+	if (nouter_peers == 0 || outer->any)
+		return true;
+	if (ninner_peers == 0 || inner->any)
+		return false;
+	for (int fam = 0; fam < 2; fam++) {
+		const struct pc_prefix *iv = fam ? inner->v6 : inner->v4;
+		const struct pc_prefix *ov = fam ? outer->v6 : outer->v4;
+		size_t in = fam ? inner->nv6 : inner->nv4, on = fam ? outer->nv6 : outer->nv4;
+		for (size_t i = 0; i < in; i++) {
+			bool covered = false;
+			for (size_t j = 0; j < on && !covered; j++)
+				covered = prefix_covers(&ov[j], &iv[i]);
+			if (!covered)
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool matches_cover(const struct pc_rule *a, const struct pc_rule *b)
+{
+	for (size_t i = 0; i < b->nmatches; i++) {
+		bool covered = false;
+		for (size_t j = 0; j < a->nmatches && !covered; j++)
+			covered = a->matches[j].proto == b->matches[i].proto &&
+					a->matches[j].lo <= b->matches[i].lo &&
+					a->matches[j].hi >= b->matches[i].hi;
+		if (!covered)
+			return false;
+	}
+	return b->nmatches > 0;
+}
+
+#define SHADOW_CHECK_MAX 4000
+
+static void check_shadowing(struct resolver *r)
+{
+	struct pc_policy *p = r->p;
+
+	for (size_t j = 1; j < p->nrules && j < SHADOW_CHECK_MAX; j++) {
+		struct pc_rule *b = &p->rules[j];
+		for (size_t i = 0; i < j; i++) {
+			const struct pc_rule *a = &p->rules[i];
+			if (a->direction != b->direction || (a->flags & PC_RULE_F_LIMIT) ||
+					(a->interface && (!b->interface || strcmp(a->interface, b->interface))))
+				continue;
+			if (!matches_cover(a, b) || !set_covers(&a->src, a->nfrom, &b->src, b->nfrom) ||
+					!set_covers(&a->dst, a->nto, &b->dst, b->nto))
+				continue;
+			bool same = matches_cover(b, a) && set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
+					set_covers(&b->dst, b->nto, &a->dst, a->nto) &&
+					a->action == b->action;
+			struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
+					&b->loc,
+					same ? "this rule repeats the rule at %s:%u:%u"
+					     : "this rule never matches: the rule at %s:%u:%u matches "
+					       "all of its packets first",
+					a->loc.file, a->loc.line, a->loc.col);
+			pc_diag_hint(d, same ? "remove one of them" : "move it above, or remove it");
+			break;
+		}
+	}
+}
+
+/* ---- entry point ------------------------------------------------------ */
+
+int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
+{
+	struct resolver r = {p, reg, diags};
+	size_t before = diags->nerrors;
+
+	if (p->layers_given) {
+		for (int k = PC_LAYER_IANA; k <= PC_LAYER_PRACTICE; k++)
+			if (!(p->layers & (1u << k)))
+				pc_registry_remove_layer(reg, (enum pc_layer_kind)k);
+	}
+	for (size_t i = 0; i < p->nservices; i++) {
+		const struct pc_service_def *s = &p->services[i];
+		char protos[64], spec[160];
+		size_t w = 0;
+		for (int k = PC_PROTO_TCP; k < PC_PROTO_COUNT; k++)
+			if (s->protos & (1u << k))
+				w += (size_t)snprintf(protos + w, sizeof(protos) - w, "%s%s", w ? "," : "",
+						pc_proto_name((enum pc_proto)k));
+		if (s->lo == s->hi)
+			snprintf(spec, sizeof(spec), "%s=%u/%s", s->name, s->lo, protos);
+		else
+			snprintf(spec, sizeof(spec), "%s=%u-%u/%s", s->name, s->lo, s->hi, protos);
+		struct pc_diags tmp;
+		pc_diags_init(&tmp);
+		if (pc_registry_add_override(reg, spec, s->loc.file, s->loc.line, &tmp) < 0) {
+			for (size_t k = 0; k < tmp.n; k++)
+				rdiag(&r, PC_SEV_ERROR, "service-duplicate", &s->loc, "%s", tmp.v[k].msg);
+		}
+		pc_diags_finish(&tmp);
+	}
+	for (size_t i = 0; i < p->nnetworks; i++)
+		resolve_network(&r, &p->networks[i]);
+	for (size_t i = 0; i < p->nrules; i++) {
+		struct pc_rule *rule = &p->rules[i];
+		resolve_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
+		resolve_peers(&r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
+		for (size_t k = 0; k < rule->nservices; k++)
+			resolve_service(&r, rule, &rule->services[k]);
+	}
+	check_shadowing(&r);
+	return diags->nerrors == before ? 0 : -1;
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The bad-policy corpus: every tests/policies/bad/NAME.yaml is checked from the
+# source root and its exit status and diagnostics (stderr) must match
+# NAME.expected exactly (errors exit 1; a few cases hold warnings only).  PC_UPDATE_GOLDEN=1 rewrites the expected files after
+# an intentional change (review the diff).  PC_TEST_WRAPPER (e.g. valgrind)
+# runs every case under it.  Every case must also finish within 10 seconds.
+set -u
+bin=$1
+dir=$2
+root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export LC_ALL=C
+passed=0
+failed=0
+rel=${dir#"$root"/}
+
+for yaml in "$dir"/bad/*.yaml; do
+    name=$(basename "$yaml" .yaml)
+    # shellcheck disable=SC2086
+    (cd "$root" && timeout 10 ${PC_TEST_WRAPPER:-} "$bin" check "$rel/bad/$name.yaml") \
+        >/dev/null 2>"$tmp/err"
+    rc=$?
+    { echo "exit $rc"; cat "$tmp/err"; } >"$tmp/got"
+    expected="$dir/bad/$name.expected"
+    [ "${PC_UPDATE_GOLDEN:-0}" = 1 ] && cp "$tmp/got" "$expected"
+    if [ "$rc" -ge 124 ] || [ ! -s "$tmp/err" ]; then
+        echo "FAIL $name: exit status $rc, $(wc -l <"$tmp/err") lines of diagnostics (each case must be diagnosed, never crash or hang)"
+        failed=$((failed + 1))
+    elif cmp -s "$tmp/got" "$expected"; then
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name:"
+        diff -u "$expected" "$tmp/got" | head -30
+        failed=$((failed + 1))
+    fi
+done
+
+# The shipped policies pass.
+for yaml in "$root"/policies/*.yaml; do
+    if (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" check "$yaml") >/dev/null 2>"$tmp/err"; then
+        passed=$((passed + 1))
+    else
+        echo "FAIL $(basename "$yaml") does not pass check:"
+        cat "$tmp/err"
+        failed=$((failed + 1))
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
