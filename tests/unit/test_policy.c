@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Policies: every diagnostic with its code, severity, line and column; what resolution yields. */
+#include "testutil.h"
+
+#include "portcullis/policy.h"
+#include "portcullis/registry.h"
+
+struct checked {
+	struct pc_policy p;
+	struct pc_registry *reg;
+	struct pc_diags d;
+	int rc;
+};
+
+static void check_text(struct checked *c, const char *text)
+{
+	pc_policy_init(&c->p);
+	pc_diags_init(&c->d);
+	c->reg = pc_registry_create();
+	c->rc = pc_policy_load_mem(&c->p, "p.yaml", text, strlen(text), &c->d);
+	if (c->rc == 0)
+		c->rc = pc_policy_resolve(&c->p, c->reg, &c->d);
+}
+
+static void done(struct checked *c)
+{
+	pc_policy_finish(&c->p);
+	pc_diags_finish(&c->d);
+	pc_registry_destroy(c->reg);
+}
+
+#define H "version: 1\npolicy: t\n"
+
+static const struct diag_case {
+	const char *text;
+	const char *code;
+	enum pc_severity sev;
+	unsigned line, col;
+} cases[] = {
+	{H "rulez:\n  - allow: ssh\n", "schema-unknown-key", PC_SEV_ERROR, 3, 1},
+	{H "rules:\n  - allow: ssh\n    form: 192.0.2.1\n", "schema-unknown-key", PC_SEV_ERROR, 5, 5},
+	{"policy: t\nrules:\n  - allow: ssh\n", "schema-missing", PC_SEV_ERROR, 1, 1},
+	{"version: 2\npolicy: t\nrules:\n  - allow: ssh\n", "schema-version", PC_SEV_ERROR, 1, 10},
+	{H "rules: []\n", "schema-empty", PC_SEV_ERROR, 3, 8},
+	{H "rules:\n  allow: ssh\n", "schema-type", PC_SEV_ERROR, 4, 3},
+	{H "rules:\n  - allow: ssh\n    log: yes\n", "schema-value", PC_SEV_ERROR, 5, 10},
+	{H "rules:\n  - allow: ~\n", "schema-missing", PC_SEV_ERROR, 4, 12},
+	{H "defaults:\n  input: reject\nrules:\n  - allow: ssh\n", "schema-value", PC_SEV_ERROR, 4, 10},
+	{H "rules:\n  - from: 192.0.2.1\n", "rule-action", PC_SEV_ERROR, 4, 5},
+	{H "rules:\n  - allow: ssh\n    deny: ssh\n", "rule-action", PC_SEV_ERROR, 5, 11},
+	{H "rules:\n  - allow: ssh\n    to: 192.0.2.1\n", "rule-peer", PC_SEV_ERROR, 5, 9},
+	{H "rules:\n  - allow: ssh\n    limit: 0/minute\n", "rule-limit", PC_SEV_ERROR, 5, 12},
+	{H "rules:\n  - allow: ssh\n    interface: 'a b'\n", "rule-interface", PC_SEV_ERROR, 5, 16},
+	{"version: 1\npolicy: '1abc'\nrules:\n  - allow: ssh\n", "policy-name", PC_SEV_ERROR, 2, 9},
+	{H "rules:\n  - allow: kerbros\n", "unknown-service", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: kdc\n", "contested", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: npp\n", "multi-port", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: argus\n", "no-port", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: krb5_prop\n    protocol: udp\n", "protocol-not-listed", PC_SEV_ERROR, 4,
+			12},
+	{H "rules:\n  - allow: boe-cms\n", "protocol-unknown", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: krb5_prop\n    from: 192.0.2.1\n", "registry-conflict", PC_SEV_WARNING, 4,
+			12},
+	{H "rules:\n  - allow: acmaint_dbd\n", "historic-alias", PC_SEV_WARNING, 4, 12},
+	{H "rules:\n  - allow: kerberos-adm\n", "open-to-anywhere", PC_SEV_WARNING, 4, 12},
+	{H "rules:\n  - allow: x11\n    from: 192.0.2.1\n", "unauthorized-use", PC_SEV_WARNING, 4, 12},
+	{H "registry:\n  services:\n    m: {port: 250, protocol: tcp}\nrules:\n  - allow: m\n",
+			"port-reserved", PC_SEV_WARNING, 7, 12},
+	{H "registry:\n  services:\n    m: {port: 796, protocol: udp}\nrules:\n  - allow: m\n",
+			"port-unassigned", PC_SEV_WARNING, 7, 12},
+	{H "registry:\n  services:\n    m: {port: 022, protocol: tcp}\nrules:\n  - allow: m\n",
+			"port-syntax", PC_SEV_ERROR, 5, 15},
+	{H "registry:\n  services:\n    m: {port: 0, protocol: tcp}\nrules:\n  - allow: m\n",
+			"port-zero", PC_SEV_ERROR, 5, 15},
+	{H "registry:\n  services:\n    m: {port: 9102}\nrules:\n  - allow: m\n", "schema-missing",
+			PC_SEV_ERROR, 5, 5},
+	{H "registry:\n  services:\n    '9102': {port: 9102, protocol: tcp}\nrules:\n  - allow: ssh\n",
+			"service-name", PC_SEV_ERROR, 5, 5},
+	{H "rules:\n  - allow: 0/tcp\n", "port-zero", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: 70000/tcp\n", "port-syntax", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: 100-50/tcp\n", "port-syntax", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: 8080\n", "port-protocol", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: 1-65535/tcp\n    from: 192.0.2.1\n", "port-all", PC_SEV_WARNING, 4, 12},
+	{H "rules:\n  - allow: 22/udp\n    protocol: tcp\n", "protocol-conflict", PC_SEV_ERROR, 4, 12},
+	{H "rules:\n  - allow: [ssh, 22/tcp]\n    from: 192.0.2.1\n", "duplicate-service",
+			PC_SEV_WARNING, 4, 18},
+	{H "rules:\n  - allow: ssh\n    from: admin\n", "network-unknown", PC_SEV_ERROR, 5, 11},
+	{H "networks:\n  a: [b]\n  b: [a]\nrules:\n  - allow: ssh\n    from: a\n", "network-cycle",
+			PC_SEV_ERROR, 5, 7},
+	{H "networks:\n  a: [192.0.2.1]\n  a: [192.0.2.2]\nrules:\n  - allow: ssh\n",
+			"yaml-duplicate-key", PC_SEV_ERROR, 5, 3},
+	{H "networks:\n  '1a': [192.0.2.1]\nrules:\n  - allow: ssh\n", "network-name", PC_SEV_ERROR, 4,
+			3},
+	{H "rules:\n  - allow: ssh\n    from: 10.0.0.0/33\n", "address-prefix", PC_SEV_ERROR, 5, 11},
+	{H "rules:\n  - allow: ssh\n    from: 10.0.0.1/8\n", "address-host-bits", PC_SEV_WARNING, 5,
+			11},
+	{H "rules:\n  - allow: ssh\n    from: 010.0.0.1\n", "address-syntax", PC_SEV_ERROR, 5, 11},
+	{H "rules:\n  - allow: ssh\n    from: 10.1\n", "address-syntax", PC_SEV_ERROR, 5, 11},
+	{H "rules:\n  - allow: ssh\n    from: 'fe80::1%eth0'\n", "address-syntax", PC_SEV_ERROR, 5, 11},
+	{H "rules:\n  - allow: ssh\n    from: '::ffff:10.0.0.1'\n", "address-mapped", PC_SEV_ERROR, 5,
+			11},
+	{H "networks:\n  a: [10.0.0.0/8, 10.1.0.0/16]\nrules:\n  - allow: ssh\n    from: a\n",
+			"network-overlap", PC_SEV_WARNING, 4, 19},
+	{H "rules:\n  - allow: ssh\n    from: 192.0.2.0/24\n  - deny: ssh\n    from: 192.0.2.7\n",
+			"rule-shadowed", PC_SEV_WARNING, 6, 5},
+	{H "rules:\n  - allow: ssh\n    from: 192.0.2.7\n  - allow: ssh\n    from: 192.0.2.7\n",
+			"rule-duplicate", PC_SEV_WARNING, 6, 5},
+	{H "rules:\n  - allow: ssh\n    protocol: [tcp, tcp]\n", "duplicate-protocol", PC_SEV_WARNING,
+			5, 21},
+	{H "include: nothere.yaml\nrules:\n  - allow: ssh\n", "include-read", PC_SEV_ERROR, 3, 10},
+	{H "registry:\n  layers: [iana]\nrules:\n  - allow: krb5_prop\n", "unknown-service",
+			PC_SEV_ERROR, 6, 12},
+};
+
+static void test_every_diagnostic(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < PC_ARRAY_SIZE(cases); i++) {
+		const struct diag_case *k = &cases[i];
+		struct checked c;
+
+		check_text(&c, k->text);
+		const struct pc_diag *d = find_diag(&c.d, k->code);
+		if (!d) {
+			pc_diags_print(&c.d, stderr);
+			fail_msg("case %zu: no [%s]", i, k->code);
+		}
+		if (d->sev != k->sev || d->line != k->line || d->col != k->col) {
+			pc_diags_print(&c.d, stderr);
+			fail_msg("case %zu [%s]: got %s at %u:%u, want %s at %u:%u", i, k->code,
+					pc_severity_name(d->sev), d->line, d->col,
+					pc_severity_name(k->sev), k->line, k->col);
+		}
+		assert_string_equal(d->file, "p.yaml");
+		if (k->sev == PC_SEV_ERROR)
+			assert_int_equal(c.rc, -1);
+		done(&c);
+	}
+}
+
+static void test_resolution(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, "version: 1\n"
+		       "policy: kdc\n"
+		       "registry:\n"
+		       "  services:\n"
+		       "    metrics: {port: 9102, protocol: tcp}\n"
+		       "networks:\n"
+		       "  replicas: [192.0.2.11, \"2001:db8:10::11\"]\n"
+		       "  admins: [198.51.100.0/24]\n"
+		       "  monitoring: [admins, 203.0.113.7]\n"
+		       "  anywhere: [0.0.0.0/0, \"::/0\"]\n"
+		       "rules:\n"
+		       "  - allow: [kerberos, kpasswd]\n"
+		       "    from: anywhere\n"
+		       "  - allow: kerberos-adm\n"
+		       "    protocol: tcp\n"
+		       "    from: admins\n"
+		       "  - allow: x11\n"
+		       "    protocol: tcp\n"
+		       "    from: monitoring\n"
+		       "  - allow: metrics\n"
+		       "    from: monitoring\n"
+		       "  - allow: krb5_prop\n"
+		       "    direction: output\n"
+		       "    to: replicas\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.d.nerrors, 0);
+	assert_int_equal(c.p.nrules, 5);
+	const struct pc_rule *r = &c.p.rules[0];
+	assert_int_equal(r->nmatches, 4); /* 88 and 464, tcp and udp */
+	assert_true(r->src.any);
+	assert_int_equal(r->matches[0].lo, 88);
+	assert_int_equal(r->matches[0].proto, PC_PROTO_TCP);
+	assert_string_equal(r->matches[0].service, "kerberos");
+	assert_int_equal(r->matches[3].lo, 464);
+	assert_int_equal(r->matches[3].proto, PC_PROTO_UDP);
+
+	r = &c.p.rules[1]; /* narrowed to tcp */
+	assert_int_equal(r->nmatches, 1);
+	assert_int_equal(r->matches[0].lo, 749);
+	assert_int_equal(r->matches[0].layer, PC_LAYER_IANA);
+	assert_int_equal(r->matches[0].src_line, 1480);
+	assert_int_equal(r->src.nv4, 1);
+	assert_int_equal(r->src.v4[0].len, 24);
+
+	r = &c.p.rules[2]; /* a range stays a range; networks nest */
+	assert_int_equal(r->matches[0].lo, 6000);
+	assert_int_equal(r->matches[0].hi, 6063);
+	assert_int_equal(r->src.nv4, 2);
+	assert_int_equal(r->src.v4[1].bytes[0], 203);
+	assert_int_equal(r->src.v4[1].len, 32);
+
+	r = &c.p.rules[3]; /* the policy's own service, from its own line */
+	assert_int_equal(r->matches[0].lo, 9102);
+	assert_int_equal(r->matches[0].layer, PC_LAYER_OVERRIDE);
+	assert_string_equal(r->matches[0].src_file, "p.yaml");
+	assert_int_equal(r->matches[0].src_line, 5);
+
+	r = &c.p.rules[4];
+	assert_int_equal(r->direction, PC_DIR_OUTPUT);
+	assert_int_equal(r->dst.nv4, 1);
+	assert_int_equal(r->dst.nv6, 1);
+	assert_int_equal(r->dst.v6[0].len, 128);
+	assert_int_equal(r->matches[0].layer, PC_LAYER_PRACTICE);
+	done(&c);
+}
+
+static void test_defaults(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "rules:\n  - allow: ssh\n    from: 192.0.2.1\n");
+	assert_int_equal(c.p.defaults.input, PC_VERDICT_DROP);
+	assert_int_equal(c.p.defaults.forward, PC_VERDICT_DROP);
+	assert_int_equal(c.p.defaults.output, PC_VERDICT_ACCEPT);
+	assert_true(c.p.defaults.established);
+	assert_true(c.p.defaults.loopback);
+	assert_int_equal(c.p.defaults.icmp, PC_ICMP_ESSENTIAL);
+	done(&c);
+	check_text(&c, H "defaults:\n  output: drop\n  established: none\n  icmp: none\n"
+			 "rules:\n  - allow: ssh\n    from: 192.0.2.1\n");
+	assert_int_equal(c.p.defaults.output, PC_VERDICT_DROP);
+	assert_false(c.p.defaults.established);
+	assert_int_equal(c.p.defaults.icmp, PC_ICMP_NONE);
+	done(&c);
+}
+
+static void test_many_errors_in_one_run(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			 "  - allow: kerbros\n"
+			 "  - allow: ssh\n"
+			 "    from: 10.0.0.0/33\n"
+			 "  - allow: 0/tcp\n"
+			 "  - allow: kdc\n");
+	assert_int_equal(c.d.nerrors, 4);
+	assert_int_equal(c.d.v[0].line, 4);
+	assert_int_equal(c.d.v[3].line, 8);
+	done(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_diagnostic),
+		cmocka_unit_test(test_resolution),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_many_errors_in_one_run),
+	};
+
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
