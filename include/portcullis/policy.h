@@ -175,6 +175,40 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
  */
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags);
 
+/* A packet to ask the resolved policy about. */
+struct pc_packet {
+	enum pc_direction direction;
+	enum pc_proto proto;
+	uint8_t family;			/* 4 or 6; 0 when no address was given */
+	uint8_t addr[16];		/* the source (input, forward) or destination (output) */
+	uint16_t port;			/* destination port */
+};
+
+struct pc_decision {
+	bool by_rule;			/* else the chain's default policy decided */
+	size_t rule;			/* index into p->rules when by_rule */
+	size_t match;			/* index into that rule's matches */
+	enum pc_action action;		/* when by_rule */
+	enum pc_verdict verdict;	/* accept or drop (reject drops, with an answer) */
+	size_t skipped_interface;	/* rules passed over: they depend on an interface */
+};
+
+/*
+ * Parses "PROTO SRC -> PORT" (input: SRC sends to this host's PORT),
+ * "PROTO -> DST PORT" (output) or "forward PROTO SRC -> PORT".  Returns 0,
+ * or -1 with a message in `err` (at most `errlen` bytes).
+ */
+int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errlen);
+
+/*
+ * What the resolved policy does with a packet: the first rule (in order, of
+ * the packet's direction) whose services, protocol and peers match decides;
+ * otherwise the default policy of the direction.  Rules that name an
+ * interface are passed over (the packet has none) and counted.
+ */
+void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
+		struct pc_decision *out);
+
 /* Whether the policy file itself could not be read (an environment error). */
 bool pc_policy_io_error(const struct pc_policy *p);
 

@@ -38,6 +38,7 @@ struct cli_ctx {
 	const char **wno;	/* --Wno-CODE: warning codes to leave out */
 	size_t nwno;
 	size_t last_warnings;	/* of the last policy checked */
+	const char *packet;	/* explain --packet */
 	struct pc_registry *reg;
 };
 
@@ -49,6 +50,7 @@ int cli_open_registry(struct cli_ctx *ctx);
 
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
 
 struct pc_policy;
 /* Loads, resolves and reports one policy (the registry comes from ctx); its exit status. */

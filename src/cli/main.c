@@ -21,6 +21,7 @@ enum {
 	OPT_HELP = 1u << 5,
 	OPT_STRICT = 1u << 6,
 	OPT_WNO = 1u << 7,	/* --Wno-CODE, read before getopt */
+	OPT_PACKET = 1u << 8,
 };
 
 #define LONG_ONLY 256 /* option ids above this have no short form */
@@ -43,6 +44,8 @@ static const struct option_def options[] = {
 	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
 	{OPT_STRICT, "strict", LONG_ONLY + 1, NULL, "treat warnings as errors"},
 	{OPT_WNO, "Wno-CODE", 0, NULL, "leave out the warnings with this code (repeatable)"},
+	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'",
+		"say which rule decides this packet ('PROTO -> DST PORT' for output)"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},
 };
 
@@ -59,6 +62,11 @@ static const struct command commands[] = {
 		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO,
 		"POLICY...",
 		"check policies: every service and network resolved, every problem reported"},
+	{"explain", cmd_explain,
+		OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
+				OPT_WNO | OPT_PACKET,
+		"POLICY",
+		"show a policy resolved: each rule, service, port, registry line and network"},
 	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 		"NAME|PORT[/PROTO]...",
 		"show what every registry layer says about service names or ports"},
@@ -97,9 +105,9 @@ static void command_usage(FILE *f, const char *prog, const struct command *cmd)
 static int run_command(const struct command *cmd, const char *prog, int argc, char **argv)
 {
 	struct option longopts[PC_ARRAY_SIZE(options) + 1];
-	char shortopts[2 * PC_ARRAY_SIZE(options) + 3] = "+:";
+	char shortopts[2 * PC_ARRAY_SIZE(options) + 3] = ":";
 	struct cli_ctx ctx;
-	size_t nl = 0, sl = 2;
+	size_t nl = 0, sl = 1;
 	int ret;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -165,6 +173,9 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			break;
 		case LONG_ONLY + 1:
 			ctx.strict = true;
+			break;
+		case 'p':
+			ctx.packet = optarg;
 			break;
 		case 'h':
 			command_usage(stdout, prog, cmd);

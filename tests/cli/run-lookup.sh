@@ -70,6 +70,23 @@ check registry-directory 3 lookup --registry tests/data kerberos
 check services-missing 3 lookup --services tests/data/no-such-services kerberos
 check define-bad 2 lookup --define kdc=88 kdc
 check define-twice 2 lookup --define kdc=88/tcp --define KDC=750/udp kdc
+check check-kdc-primary 0 check policies/kdc-primary.yaml
+check check-strict 1 check --strict policies/kdc-primary.yaml
+check check-wno 0 check --Wno-registry-conflict policies/kdc-primary.yaml
+check check-bad 1 check tests/policies/bad/service-unknown.yaml policies/kdc-primary.yaml
+check check-missing 3 check policies/no-such-policy.yaml
+check check-directory 3 check policies
+check check-no-file 2 check
+check explain-kdc-primary 0 explain policies/kdc-primary.yaml
+check explain-json 0 explain --json policies/kdc-primary.yaml
+check packet-kerberos-v4 0 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 88'
+check packet-kerberos-v6 0 explain policies/kdc-primary.yaml --packet 'udp 2001:db8::5 -> 88'
+check packet-kadmin-outsider 0 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 749'
+check packet-kadmin-admin 0 explain policies/kdc-primary.yaml --packet 'tcp 198.51.100.7 -> 749'
+check packet-denied 0 explain policies/kdc-primary.yaml --packet 'udp 198.51.100.7 -> 754'
+check packet-output 0 explain policies/kdc-primary.yaml --packet 'tcp -> 2001:db8:10::11 754'
+check packet-json 0 explain --json policies/kdc-primary.yaml --packet 'tcp 203.0.113.7 -> 9102'
+check packet-bad 2 explain policies/kdc-primary.yaml --packet 'tcp 1.2.3 -> 4'
 check usage-none 2
 check usage-command 2 lokup kerberos
 check usage-option 2 lookup --frobnicate kerberos
@@ -103,7 +120,8 @@ fi
 
 # The JSON is valid JSON (when a JSON parser is at hand).
 if command -v python3 >/dev/null 2>&1; then
-    if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$golden/json-krb5_prop.out"; then
+    if python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' \
+        "$golden/json-krb5_prop.out" "$golden/explain-json.out" "$golden/packet-json.out"; then
         passed=$((passed + 1)); echo "ok json-valid"
     else
         failed=$((failed + 1)); echo "FAIL json-valid"

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * portcullis explain: the resolved policy as a reviewer reads it (each rule,
+ * each service, its ports and the registry line they came from, the
+ * networks), or, with --packet, which rule decides one packet and why.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "portcullis/policy.h"
+#include "util.h"
+
+static const char *const action_names[] = {"allow", "deny", "reject"};
+static const char *const dir_names[] = {"input", "output", "forward"};
+static const char *const verdict_names[] = {"accept", "drop"};
+static const char *const icmp_names[] = {"essential", "all", "none"};
+
+static void prefix_text(char *buf, size_t n, const struct pc_prefix *x)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
+	if (x->len == (x->family == 4 ? 32 : 128))
+		snprintf(buf, n, "%s", a);
+	else
+		snprintf(buf, n, "%s/%u", a, x->len);
+}
+
+static void port_text(char *buf, size_t n, const struct pc_match *m)
+{
+	if (m->lo == m->hi)
+		snprintf(buf, n, "%u/%s", m->lo, pc_proto_name(m->proto));
+	else
+		snprintf(buf, n, "%u-%u/%s", m->lo, m->hi, pc_proto_name(m->proto));
+}
+
+static void print_peers(FILE *out, const char *label, const struct pc_peer *peers, size_t n,
+		const struct pc_addrset *set)
+{
+	char buf[64];
+
+	if (n == 0) {
+		fprintf(out, "        %s: anywhere (no `%s:`)\n", label, label);
+		return;
+	}
+	fprintf(out, "        %s: ", label);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", " : "", out);
+		pc_fputs_escaped(peers[i].text, out);
+	}
+	fputs(" =", out);
+	for (size_t i = 0; i < set->nv4; i++) {
+		prefix_text(buf, sizeof(buf), &set->v4[i]);
+		fprintf(out, "%s %s", i ? "," : "", buf);
+	}
+	for (size_t i = 0; i < set->nv6; i++) {
+		prefix_text(buf, sizeof(buf), &set->v6[i]);
+		fprintf(out, "%s %s", i || set->nv4 ? "," : "", buf);
+	}
+	fputc('\n', out);
+}
+
+static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_registry *reg,
+		const char *path)
+{
+	const struct pc_defaults *d = &p->defaults;
+	size_t nmatch = 0;
+
+	fprintf(out, "policy %s", p->name);
+	if (p->description) {
+		fputs(": ", out);
+		pc_fputs_escaped(p->description, out);
+	}
+	fprintf(out, "\nfile: %s\nregistry:", path);
+	for (int k = 0, first = 1; k < PC_LAYER_COUNT; k++) {
+		if (!pc_registry_has_layer(reg, (enum pc_layer_kind)k))
+			continue;
+		fprintf(out, "%s %s", first ? "" : ",", pc_layer_name((enum pc_layer_kind)k));
+		first = 0;
+		if (k == PC_LAYER_IANA)
+			fprintf(out, " (%s, %s)", pc_registry_iana_file(reg), pc_registry_iana_date(reg));
+	}
+	fprintf(out, "\ndefaults: input %s, forward %s, output %s; established %s, loopback %s, "
+		     "icmp %s\n",
+			verdict_names[d->input], verdict_names[d->forward], verdict_names[d->output],
+			d->established ? "accept" : "none", d->loopback ? "accept" : "none",
+			icmp_names[d->icmp]);
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line, r->loc.col,
+				action_names[r->action], dir_names[r->direction]);
+		if (r->interface)
+			fprintf(out, " on %s", r->interface);
+		if (r->flags & PC_RULE_F_LIMIT)
+			fprintf(out, ", at most %u/%s", r->limit_rate, r->limit_unit);
+		if (r->flags & PC_RULE_F_LOG)
+			fputs(", logged", out);
+		if (r->flags & PC_RULE_F_COUNTER)
+			fputs(", counted", out);
+		fputc('\n', out);
+		if (r->comment) {
+			fputs("        comment: ", out);
+			pc_fputs_escaped(r->comment, out);
+			fputc('\n', out);
+		}
+		for (size_t k = 0; k < r->nmatches; k++) {
+			const struct pc_match *m = &r->matches[k];
+			char port[32];
+			port_text(port, sizeof(port), m);
+			fputs("        ", out);
+			pc_fputs_escaped(m->service ? m->service : "(port)", out);
+			fprintf(out, "%*s %-14s %-9s %s:%u\n",
+					(int)(m->service && strlen(m->service) < 16 ? 16 - strlen(m->service)
+										     : m->service ? 0 : 10),
+					"", port, m->service ? pc_layer_name(m->layer) : "policy",
+					m->src_file, m->src_line);
+		}
+		nmatch += r->nmatches;
+		if (r->direction != PC_DIR_OUTPUT)
+			print_peers(out, "from", r->from, r->nfrom, &r->src);
+		if (r->direction != PC_DIR_INPUT)
+			print_peers(out, "to", r->to, r->nto, &r->dst);
+	}
+	fprintf(out, "\n%zu %s, %zu port %s\n", p->nrules, p->nrules == 1 ? "rule" : "rules", nmatch,
+			nmatch == 1 ? "match" : "matches");
+}
+
+static void json_set(struct pc_json *j, const char *key, const struct pc_addrset *set, size_t npeers)
+{
+	char buf[64];
+
+	pc_json_key(j, key);
+	pc_json_begin_object(j);
+	pc_json_key(j, "any");
+	pc_json_bool(j, npeers == 0 || set->any);
+	pc_json_key(j, "ipv4");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < set->nv4; i++) {
+		prefix_text(buf, sizeof(buf), &set->v4[i]);
+		pc_json_string(j, buf);
+	}
+	pc_json_end_array(j);
+	pc_json_key(j, "ipv6");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < set->nv6; i++) {
+		prefix_text(buf, sizeof(buf), &set->v6[i]);
+		pc_json_string(j, buf);
+	}
+	pc_json_end_array(j);
+	pc_json_end_object(j);
+}
+
+static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, "index");
+	pc_json_uint(j, index + 1);
+	pc_json_key(j, "file");
+	pc_json_string(j, r->loc.file);
+	pc_json_key(j, "line");
+	pc_json_uint(j, r->loc.line);
+	pc_json_key(j, "action");
+	pc_json_string(j, action_names[r->action]);
+	pc_json_key(j, "direction");
+	pc_json_string(j, dir_names[r->direction]);
+	pc_json_key(j, "interface");
+	pc_json_string_or_null(j, r->interface);
+	pc_json_key(j, "comment");
+	pc_json_string_or_null(j, r->comment);
+	pc_json_key(j, "log");
+	pc_json_bool(j, r->flags & PC_RULE_F_LOG);
+	pc_json_key(j, "counter");
+	pc_json_bool(j, r->flags & PC_RULE_F_COUNTER);
+	pc_json_key(j, "limit");
+	if (r->flags & PC_RULE_F_LIMIT) {
+		char buf[48];
+		snprintf(buf, sizeof(buf), "%u/%s", r->limit_rate, r->limit_unit);
+		pc_json_string(j, buf);
+	} else {
+		pc_json_null(j);
+	}
+	pc_json_key(j, "matches");
+	pc_json_begin_array(j);
+	for (size_t k = 0; k < r->nmatches; k++) {
+		const struct pc_match *m = &r->matches[k];
+		pc_json_begin_object(j);
+		pc_json_key(j, "service");
+		pc_json_string_or_null(j, m->service);
+		pc_json_key(j, "protocol");
+		pc_json_string(j, pc_proto_name(m->proto));
+		pc_json_key(j, "port");
+		pc_json_uint(j, m->lo);
+		pc_json_key(j, "port_end");
+		pc_json_uint(j, m->hi);
+		pc_json_key(j, "layer");
+		if (m->service)
+			pc_json_string(j, pc_layer_name(m->layer));
+		else
+			pc_json_string(j, "policy");
+		pc_json_key(j, "source_file");
+		pc_json_string(j, m->src_file);
+		pc_json_key(j, "source_line");
+		pc_json_uint(j, m->src_line);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
+	json_set(j, "from", &r->src, r->nfrom);
+	json_set(j, "to", &r->dst, r->nto);
+	pc_json_end_object(j);
+}
+
+static void json_explain(FILE *out, const struct pc_policy *p, const char *path)
+{
+	struct pc_json j;
+
+	pc_json_init(&j, out);
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "policy");
+	pc_json_string(&j, p->name);
+	pc_json_key(&j, "file");
+	pc_json_string(&j, path);
+	pc_json_key(&j, "description");
+	pc_json_string_or_null(&j, p->description);
+	pc_json_key(&j, "defaults");
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "input");
+	pc_json_string(&j, verdict_names[p->defaults.input]);
+	pc_json_key(&j, "forward");
+	pc_json_string(&j, verdict_names[p->defaults.forward]);
+	pc_json_key(&j, "output");
+	pc_json_string(&j, verdict_names[p->defaults.output]);
+	pc_json_key(&j, "established");
+	pc_json_bool(&j, p->defaults.established);
+	pc_json_key(&j, "loopback");
+	pc_json_bool(&j, p->defaults.loopback);
+	pc_json_key(&j, "icmp");
+	pc_json_string(&j, icmp_names[p->defaults.icmp]);
+	pc_json_end_object(&j);
+	pc_json_key(&j, "rules");
+	pc_json_begin_array(&j);
+	for (size_t i = 0; i < p->nrules; i++)
+		json_rule(&j, &p->rules[i], i);
+	pc_json_end_array(&j);
+	pc_json_end_object(&j);
+	pc_json_finish(&j);
+}
+
+static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
+		const struct pc_packet *pkt, const char *spec)
+{
+	struct pc_decision dec;
+
+	pc_policy_evaluate(p, pkt, &dec);
+	const struct pc_rule *r = dec.by_rule ? &p->rules[dec.rule] : NULL;
+	const struct pc_match *m = r ? &r->matches[dec.match] : NULL;
+	if (ctx->json) {
+		struct pc_json j;
+		pc_json_init(&j, ctx->out);
+		pc_json_begin_object(&j);
+		pc_json_key(&j, "packet");
+		pc_json_string(&j, spec);
+		pc_json_key(&j, "direction");
+		pc_json_string(&j, dir_names[pkt->direction]);
+		pc_json_key(&j, "verdict");
+		pc_json_string(&j, r && r->action == PC_ACTION_REJECT ? "reject"
+								     : verdict_names[dec.verdict]);
+		pc_json_key(&j, "rule");
+		if (r)
+			json_rule(&j, r, dec.rule);
+		else
+			pc_json_null(&j);
+		pc_json_key(&j, "skipped_interface_rules");
+		pc_json_uint(&j, dec.skipped_interface);
+		pc_json_end_object(&j);
+		pc_json_finish(&j);
+		return;
+	}
+	fprintf(ctx->out, "%s (%s): %s\n", spec, dir_names[pkt->direction],
+			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict]);
+	if (r) {
+		char port[32];
+		port_text(port, sizeof(port), m);
+		fprintf(ctx->out, "  by rule %zu at %s:%u:%u: %s ", dec.rule + 1, r->loc.file,
+				r->loc.line, r->loc.col, action_names[r->action]);
+		if (m->service) {
+			pc_fputs_escaped(m->service, ctx->out);
+			fputc(' ', ctx->out);
+		}
+		fprintf(ctx->out, "%s (%s %s:%u)\n", port,
+				m->service ? pc_layer_name(m->layer) : "policy", m->src_file, m->src_line);
+	} else {
+		fprintf(ctx->out, "  no rule matches; the %s default is %s\n", dir_names[pkt->direction],
+				verdict_names[dec.verdict]);
+	}
+	if (dec.skipped_interface)
+		fprintf(ctx->out, "  (%zu earlier %s on an interface; they would decide first on it)\n",
+				dec.skipped_interface, dec.skipped_interface == 1 ? "rule matches" : "rules match");
+}
+
+int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct pc_policy p;
+	struct pc_packet pkt;
+	char err[128];
+	int ret;
+
+	if (argc != 1) {
+		fprintf(ctx->err, "%s explain: name one policy file, e.g. '%s explain "
+				  "policies/kdc-primary.yaml'\n",
+				ctx->prog, ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->packet && pc_packet_parse(ctx->packet, &pkt, err, sizeof(err)) < 0) {
+		fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
+		pc_fputs_escaped(ctx->packet, ctx->err);
+		fprintf(ctx->err, "': %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754' or --packet 'udp -> "
+				  "2001:db8::1 88'\n",
+				err);
+		return PC_EXIT_USAGE;
+	}
+	ret = cli_check_policy(ctx, argv[0], &p);
+	if (ret == PC_EXIT_OK) {
+		if (ctx->packet)
+			explain_packet(ctx, &p, &pkt, ctx->packet);
+		else if (ctx->json)
+			json_explain(ctx->out, &p, argv[0]);
+		else
+			text_explain(ctx->out, &p, ctx->reg, argv[0]);
+	}
+	pc_policy_finish(&p);
+	return ret;
+}
