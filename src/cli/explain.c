@@ -63,6 +63,50 @@ static void print_peers(FILE *out, const char *label, const struct pc_peer *peer
 	fputc('\n', out);
 }
 
+static int cmp_match_ptr(const void *a, const void *b)
+{
+	const struct pc_match *x = *(const struct pc_match *const *)a;
+	const struct pc_match *y = *(const struct pc_match *const *)b;
+	int c = strcmp(x->service ? x->service : "", y->service ? y->service : "");
+
+	if (c)
+		return c;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) : (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+/*
+ * Every service the policy names, with the ports it resolved to and the
+ * registry line of each: two hosts with different services files can compare
+ * this table and never disagree silently.
+ */
+static void print_service_table(FILE *out, const struct pc_policy *p, size_t nmatch)
+{
+	const struct pc_match **v = xcalloc(nmatch ? nmatch : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nrules; i++)
+		for (size_t k = 0; k < p->rules[i].nmatches; k++)
+			if (p->rules[i].matches[k].service)
+				v[n++] = &p->rules[i].matches[k];
+	qsort(v, n, sizeof(*v), cmp_match_ptr);
+	if (n)
+		fputs("\nservices:\n", out);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !cmp_match_ptr(&v[i], &v[i - 1]))
+			continue;
+		char port[32];
+		port_text(port, sizeof(port), v[i]);
+		fputs("  ", out);
+		pc_fputs_escaped(v[i]->service, out);
+		fprintf(out, "%*s %-14s %-9s %s:%u\n",
+				(int)(strlen(v[i]->service) < 16 ? 16 - strlen(v[i]->service) : 0), "",
+				port, pc_layer_name(v[i]->layer), v[i]->src_file, v[i]->src_line);
+	}
+	free(v);
+}
+
 static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_registry *reg,
 		const char *path)
 {
@@ -124,6 +168,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		if (r->direction != PC_DIR_INPUT)
 			print_peers(out, "to", r->to, r->nto, &r->dst);
 	}
+	print_service_table(out, p, nmatch);
 	fprintf(out, "\n%zu %s, %zu port %s\n", p->nrules, p->nrules == 1 ? "rule" : "rules", nmatch,
 			nmatch == 1 ? "match" : "matches");
 }

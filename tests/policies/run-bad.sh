@@ -37,12 +37,25 @@ for yaml in "$dir"/bad/*.yaml; do
     fi
 done
 
-# The shipped policies pass.
-for yaml in "$root"/policies/*.yaml; do
-    if (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" check "$yaml") >/dev/null 2>"$tmp/err"; then
+# The shipped policies and examples pass `check`, and `explain` reads them,
+# as text and as JSON.
+for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml; do
+    rel_yaml=${yaml#"$root"/}
+    ok=1
+    # shellcheck disable=SC2086
+    (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" check "$rel_yaml") >/dev/null 2>"$tmp/err" || ok=0
+    # shellcheck disable=SC2086
+    (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" explain "$rel_yaml") >"$tmp/out" 2>>"$tmp/err" || ok=0
+    grep -q "^rule 1 " "$tmp/out" || ok=0
+    # shellcheck disable=SC2086
+    (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" explain --json "$rel_yaml") >"$tmp/json" 2>>"$tmp/err" || ok=0
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/json" || ok=0
+    fi
+    if [ $ok = 1 ]; then
         passed=$((passed + 1))
     else
-        echo "FAIL $(basename "$yaml") does not pass check:"
+        echo "FAIL $rel_yaml: check or explain failed:"
         cat "$tmp/err"
         failed=$((failed + 1))
     fi
