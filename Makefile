@@ -19,11 +19,17 @@ build: deps
 	meson compile -C $(BUILD)
 
 demo: build
+	@echo '$$ portcullis check policies/kdc-primary.yaml'
+	@./$(BUILD)/portcullis check policies/kdc-primary.yaml
+	@echo
+	@echo '$$ portcullis explain policies/kdc-primary.yaml'
+	@./$(BUILD)/portcullis explain policies/kdc-primary.yaml 2>/dev/null
+	@echo
+	@echo "$$ portcullis explain policies/kdc-primary.yaml --packet 'tcp -> 192.0.2.11 754'"
+	@./$(BUILD)/portcullis explain policies/kdc-primary.yaml --packet 'tcp -> 192.0.2.11 754' 2>/dev/null
+	@echo
 	@echo '$$ portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc'
 	@./$(BUILD)/portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc
-	@echo
-	@echo '$$ portcullis lookup 754/tcp'
-	@./$(BUILD)/portcullis lookup 754/tcp
 
 # Every test: the suites as built, again under ASan+UBSan, again under valgrind.
 check: check-plain check-asan check-valgrind

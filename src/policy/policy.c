@@ -35,8 +35,12 @@ void pc_policy_finish(struct pc_policy *p)
 	free(p->state->docs);
 	for (size_t i = 0; i < p->state->nopen; i++)
 		free(p->state->open[i]);
+	free(p->state->open);
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
+	free(p->rules);
+	free(p->networks);
+	free(p->services);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -145,7 +145,8 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 {
 	size_t w = 0;
 
-	qsort(v, *n, sizeof(*v), cmp_prefix);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmp_prefix);
 	for (size_t i = 0; i < *n; i++) {
 		if (w && prefix_covers(&v[w - 1], &v[i])) {
 			char a[64], b[64];

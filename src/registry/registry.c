@@ -769,7 +769,8 @@ enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const 
 					first->line);
 		}
 	}
-	qsort(res->ports, res->nports, sizeof(*res->ports), cmp_port);
+	if (res->nports > 1)
+		qsort(res->ports, res->nports, sizeof(*res->ports), cmp_port);
 
 	/* Several ports in the deciding layer: the user must pin one. */
 	for (size_t i = 1; i < res->nports; i++) {
