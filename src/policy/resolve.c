@@ -440,9 +440,21 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 			add_match(r, rule, &m);
 		}
 	}
-	/* The registry's warnings, said at the rule that uses the name. */
+	/*
+	 * The registry's warnings, said at the rule that uses the name.  Layers
+	 * that put the name on different ports make it ambiguous: the user picks,
+	 * unless the policy defined the name itself (then it has picked).
+	 */
 	for (size_t i = 0; i < res.findings.n; i++) {
 		const struct pc_diag *f = &res.findings.v[i];
+		if (!strcmp(f->code, "name-conflict") && res.layer != PC_LAYER_OVERRIDE) {
+			d = rdiag(r, PC_SEV_ERROR, "ambiguous-service", &s->loc,
+					"'%s' is ambiguous: %s", s->text, f->msg);
+			pc_diag_hint(d, "pick the port: write PORT/PROTO, or define '%s' under "
+					"registry.services",
+					s->text);
+			continue;
+		}
 		d = rdiag(r, f->sev, f->code, &s->loc, "%s", f->msg);
 		if (f->hint)
 			pc_diag_hint(d, "%s", f->hint);

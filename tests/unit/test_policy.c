@@ -2,6 +2,8 @@
 /* Policies: every diagnostic with its code, severity, line and column; what resolution yields. */
 #include "testutil.h"
 
+#include <unistd.h>
+
 #include "portcullis/policy.h"
 #include "portcullis/registry.h"
 
@@ -230,6 +232,140 @@ static void test_defaults(void **state)
 	done(&c);
 }
 
+static void test_layers_that_disagree(void **state)
+{
+	struct checked c;
+	struct pc_diags tmp;
+
+	(void)state;
+	/* A services file puts a name elsewhere than IANA: ambiguous, the user picks. */
+	pc_policy_init(&c.p);
+	pc_diags_init(&c.d);
+	pc_diags_init(&tmp);
+	c.reg = pc_registry_create();
+	static const char services[] = "kpasswd 4640/tcp\n";
+	assert_int_equal(pc_registry_load_services_mem(c.reg, "svc", services, sizeof(services) - 1,
+					 &tmp),
+			0);
+	static const char text[] = H "rules:\n  - allow: kpasswd\n    from: 192.0.2.1\n";
+	assert_int_equal(pc_policy_load_mem(&c.p, "p.yaml", text, sizeof(text) - 1, &c.d), 0);
+	assert_int_equal(pc_policy_resolve(&c.p, c.reg, &c.d), -1);
+	assert_diag_at(&c.d, "ambiguous-service", 4, 12);
+	assert_non_null(find_diag(&c.d, "ambiguous-service")->hint);
+	done(&c);
+	pc_diags_finish(&tmp);
+
+	/* The policy's own definition is a choice: a warning says what it overrides. */
+	check_text(&c, H "registry:\n  services:\n    kpasswd: {port: 4640, protocol: tcp}\n"
+			 "rules:\n  - allow: kpasswd\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	const struct pc_diag *d = find_diag(&c.d, "name-conflict");
+	assert_non_null(d);
+	assert_int_equal(d->sev, PC_SEV_WARNING);
+	assert_int_equal(d->line, 7);
+	assert_int_equal(c.p.rules[0].matches[0].lo, 4640);
+	done(&c);
+}
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_includes(void **state)
+{
+	char dir[] = "/tmp/pc-include-XXXXXX";
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg = pc_registry_create();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	char *a = write_file(dir, "nets.yaml", "networks:\n  admins: [198.51.100.0/24]\n"
+					   "registry:\n  services:\n    m: {port: 9479, protocol: tcp}\n");
+	char *b = write_file(dir, "main.yaml", H "include: nets.yaml\nrules:\n  - allow: m\n"
+					   "    from: admins\n");
+	char *c = write_file(dir, "scope.yaml", "registry:\n  layers: [iana]\n");
+	char *e = write_file(dir, "dup.yaml", H "include: nets.yaml\nnetworks:\n  admins: "
+					  "[192.0.2.1]\nrules:\n  - allow: ssh\n    from: admins\n");
+	char *f = write_file(dir, "uses-scope.yaml", H "include: scope.yaml\nrules:\n  - allow: ssh\n");
+	char *g = write_file(dir, "rules.yaml", H "rules:\n  - allow: ssh\n");
+	char *h = write_file(dir, "inc-rules.yaml", H "include: rules.yaml\nrules:\n  - allow: ssh\n");
+
+	/* Shared networks and services come in. */
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load(&p, b, &d), 0);
+	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
+	assert_int_equal(p.rules[0].src.nv4, 1);
+	assert_int_equal(p.rules[0].matches[0].lo, 9479);
+	assert_string_equal(p.rules[0].matches[0].src_file, a);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* registry.layers is the policy's to say. */
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load(&p, f, &d), -1);
+	assert_diag_at(&d, "include-scope", 2, 11);
+	assert_string_equal(find_diag(&d, "include-scope")->file, c);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* A network defined twice across files. */
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load(&p, e, &d), -1);
+	assert_diag_at(&d, "network-duplicate", 5, 3);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* An included file holds no rules. */
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load(&p, h, &d), -1);
+	assert_diag_at(&d, "schema-unknown-key", 2, 1); /* policy: */
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* Nine files deep. */
+	char *chain[10];
+	for (int i = 0; i < 10; i++) {
+		char name[32], text[64];
+		snprintf(name, sizeof(name), "chain%d.yaml", i);
+		if (i < 9)
+			snprintf(text, sizeof(text), "include: chain%d.yaml\n", i + 1);
+		else
+			snprintf(text, sizeof(text), "networks:\n  x: [192.0.2.1]\n");
+		chain[i] = write_file(dir, name, text);
+	}
+	char *top = write_file(dir, "deep.yaml", H "include: chain0.yaml\nrules:\n  - allow: ssh\n");
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load(&p, top, &d), -1);
+	assert_non_null(find_diag(&d, "include-depth"));
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	char *all[] = {a, b, c, e, f, g, h, top};
+	for (size_t i = 0; i < PC_ARRAY_SIZE(all); i++) {
+		unlink(all[i]);
+		free(all[i]);
+	}
+	for (int i = 0; i < 10; i++) {
+		unlink(chain[i]);
+		free(chain[i]);
+	}
+	rmdir(dir);
+	pc_registry_destroy(reg);
+}
+
 static void test_many_errors_in_one_run(void **state)
 {
 	struct checked c;
@@ -254,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_resolution),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_many_errors_in_one_run),
+		cmocka_unit_test(test_layers_that_disagree),
+		cmocka_unit_test(test_includes),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
