@@ -632,7 +632,14 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 			format_port(port, sizeof(port), lo, hi, pr);
 			short_desc(desc, sizeof(desc), r->description);
 			if (itself) {
-				/* the deciding row: only its unauthorized-use note below */
+				/* The deciding row: a reservation of its own (stun-behaviors), and
+				 * its unauthorized-use note below. */
+				if (r->state == PC_STATE_RESERVED) {
+					snprintf(head, sizeof(head), "%s resolves to ", query);
+					snprintf(tail, sizeof(tail), ", which IANA reserves: \"%s\"", desc);
+					acc_add(&acc, "port-reserved", PC_SEV_WARNING, &p->src, head,
+							port, tail);
+				}
 			} else if (*r->name && !same_service(r, &p->src) &&
 					!record_has_name(r, query)) {
 				if (p->src.layer == PC_LAYER_IANA)

@@ -206,6 +206,17 @@ static void test_reserved_and_unassigned_ports(void **state)
 	assert_non_null(strstr(finding(f, "unauthorized-use")->msg, "796/udp"));
 }
 
+static void test_named_reservation(void **state)
+{
+	struct fixture *f = *state;
+
+	/* IANA lists stun-behaviors 5349/udp as "Reserved for a future enhancement". */
+	assert_int_equal(pc_registry_resolve(f->reg, "stun-behaviors", &f->res), PC_RESOLVE_OK);
+	const struct pc_diag *d = finding(f, "port-reserved");
+	assert_non_null(strstr(d->msg, "5349/udp"));
+	assert_null(strstr(d->msg, "5349/tcp"));
+}
+
 static void test_unauthorized_use_on_range_names_one_port(void **state)
 {
 	struct fixture *f = *state;
@@ -438,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_multi_port_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_historic_alias, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserved_and_unassigned_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_named_reservation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthorized_use_on_range_names_one_port, setup,
 				teardown),
 		cmocka_unit_test_setup_teardown(test_no_port_name, setup, teardown),
