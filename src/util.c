@@ -214,6 +214,32 @@ int pc_read_file(const char *path, size_t max, struct pc_buf *out)
 	return 0;
 }
 
+int pc_read_stream(FILE *f, size_t max, struct pc_buf *out)
+{
+	pc_buf_init(out);
+	pc_buf_add(out, "", 0);
+	for (;;) {
+		pc_buf_reserve(out, 65536);
+		size_t n = fread(out->data + out->len, 1, out->cap - out->len - 1, f);
+		out->len += n;
+		out->data[out->len] = '\0';
+		if (out->len > max) {
+			pc_buf_finish(out);
+			errno = EFBIG;
+			return -1;
+		}
+		if (n == 0) {
+			if (ferror(f)) {
+				int err = errno ? errno : EIO;
+				pc_buf_finish(out);
+				errno = err;
+				return -1;
+			}
+			return 0;
+		}
+	}
+}
+
 int pc_read_file_append(const char *path, size_t max, struct pc_buf *out)
 {
 	struct stat st;

@@ -10,12 +10,18 @@
 #include "portcullis/policy.h"
 #include "util.h"
 
-/* --Wno-CODE silences warnings with that code; --strict makes the rest errors. */
+#define MAX_PRINTED 200
+
+/*
+ * --Wno-CODE silences warnings with that code; --strict makes the rest
+ * errors; then at most MAX_PRINTED are kept for printing, the rest counted.
+ */
 static void apply_warning_options(const struct cli_ctx *ctx, struct pc_diags *d)
 {
 	size_t w = 0;
 
 	d->nerrors = d->nwarnings = 0;
+	d->dropped = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		struct pc_diag *x = &d->v[i];
 		bool silenced = false;
@@ -34,6 +40,13 @@ static void apply_warning_options(const struct cli_ctx *ctx, struct pc_diags *d)
 			d->nerrors++;
 		else if (x->sev == PC_SEV_WARNING)
 			d->nwarnings++;
+		if (w == MAX_PRINTED) {
+			d->dropped++;
+			free(x->file);
+			free(x->msg);
+			free(x->hint);
+			continue;
+		}
 		d->v[w++] = *x;
 	}
 	d->n = w;
@@ -46,7 +59,6 @@ int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
 	int ret;
 
 	pc_diags_init(&d);
-	d.max = 200;
 	pc_policy_init(p);
 	ret = cli_open_registry(ctx);
 	if (ret != PC_EXIT_OK)
@@ -84,7 +96,8 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		int ret = cli_check_policy(ctx, argv[i], &p);
 
 		if (ret == PC_EXIT_OK)
-			fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n", argv[i], p.nrules,
+			fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n",
+					strcmp(argv[i], "-") ? argv[i] : "<stdin>", p.nrules,
 					p.nrules == 1 ? "rule" : "rules", ctx->last_warnings,
 					ctx->last_warnings == 1 ? "warning" : "warnings");
 		pc_policy_finish(&p);

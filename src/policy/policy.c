@@ -685,7 +685,20 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 				"includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
 		return -1;
 	}
-	if (!data) {
+	if (!data && !from && !strcmp(path, "-")) {
+		/* A policy on standard input: labelled <stdin>, read up to the size limit. */
+		if (pc_read_stream(stdin, PC_YAML_MAX_BYTES, &buf) < 0) {
+			pc_diag_add(diags, PC_SEV_ERROR, "io", "<stdin>", 0, 0,
+					"cannot read the policy: %s",
+					errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
+			st->io_error = true;
+			return -1;
+		}
+		path = "<stdin>";
+		data = buf.data;
+		len = buf.len;
+		snprintf(real, sizeof(real), "<stdin>");
+	} else if (!data) {
 		if (!realpath(path, real) || pc_read_file(path, PC_YAML_MAX_BYTES, &buf) < 0) {
 			int err = errno;
 			const char *why = err == EFBIG ? "larger than 4 MiB" :

@@ -76,6 +76,7 @@ check check-wno 0 check --Wno-registry-conflict policies/kdc-primary.yaml
 check check-bad 1 check tests/policies/bad/service-unknown.yaml policies/kdc-primary.yaml
 check check-missing 3 check policies/no-such-policy.yaml
 check check-directory 3 check policies
+check check-device 3 check /dev/zero
 check check-no-file 2 check
 check explain-kdc-primary 0 explain policies/kdc-primary.yaml
 check explain-json 0 explain --json policies/kdc-primary.yaml
@@ -116,6 +117,16 @@ if cmp -s "$tmp/out" "$tmp/want"; then
     passed=$((passed + 1)); echo "ok locale-independent"
 else
     failed=$((failed + 1)); echo "FAIL locale-independent"; diff "$tmp/want" "$tmp/out" | head
+fi
+
+# A policy on standard input is labelled <stdin>.
+(cd "$root" && "$bin" check - <tests/policies/bad/service-unknown.yaml) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc = 1 ] && grep -q '^<stdin>:4:12: error: unknown service' "$tmp/err" &&
+    (cd "$root" && "$bin" check - <policies/kdc-replica.yaml 2>/dev/null) | grep -q '^<stdin>: ok, 3 rules'; then
+    passed=$((passed + 1)); echo "ok stdin"
+else
+    failed=$((failed + 1)); echo "FAIL stdin (status $rc)"; cat "$tmp/err"
 fi
 
 # The JSON is valid JSON (when a JSON parser is at hand).
