@@ -2,11 +2,16 @@
 # A thin wrapper over meson: `make demo` and `make check` are the quick start.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS = iana_csv services policy packet
+FUZZ_SEEDS_policy = policies/*.yaml examples/*.yaml tests/policies/bad/*.yaml
 MESON_OPTS ?=
 VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible
 
-.PHONY: all deps build demo check check-plain check-asan check-valgrind bench install clean
+.PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz bench \
+	install clean
 
 all: build
 
@@ -31,8 +36,9 @@ demo: build
 	@echo '$$ portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc'
 	@./$(BUILD)/portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc
 
-# Every test: the suites as built, again under ASan+UBSan, again under valgrind.
-check: check-plain check-asan check-valgrind
+# Every test: the suites as built, again under ASan+UBSan, again under valgrind,
+# and a short fuzzing run of every parser when clang is there.
+check: check-plain check-asan check-valgrind check-fuzz
 
 check-plain: build
 	meson test -C $(BUILD) --print-errorlogs --verbose
@@ -50,6 +56,31 @@ check-valgrind: build
 	  --wrapper "$(VALGRIND)" --suite unit
 	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --suite cli
 
+# libFuzzer on every parser for FUZZ_SECONDS each (clang); the seeds are copied,
+# so the work corpus grows in $(FUZZ_BUILD)/corpus, and a crash stops the run
+# with its input in $(FUZZ_BUILD)/artifacts.  Keep crashes as regression
+# inputs in tests/fuzz/corpus/TARGET/.
+fuzz: deps
+	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang meson setup $(FUZZ_BUILD) \
+	   -Dfuzz=true -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+	   -Dc_args=-fno-sanitize-recover=all; fi
+	meson compile -C $(FUZZ_BUILD)
+	@mkdir -p $(FUZZ_BUILD)/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/; \
+	  [ $$t = policy ] && cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  ./$(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
+	    $(FUZZ_BUILD)/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
+	    || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	done
+
+check-fuzz:
+	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz; \
+	 else echo "check-fuzz: no clang here; the corpora were replayed by the suites"; fi
+
 bench: build
 	@sh bench/registry.sh $(BUILD)
 
@@ -57,4 +88,4 @@ install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
