@@ -4,6 +4,7 @@
  * print every problem with its file:line:col, source line and caret.
  */
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
@@ -63,6 +64,9 @@ int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
 	ret = cli_open_registry(ctx);
 	if (ret != PC_EXIT_OK)
 		goto out;
+	if (!strcmp(path, "-") && isatty(STDIN_FILENO))
+		fprintf(ctx->err, "%s: reading the policy from the terminal; end it with Ctrl-D\n",
+				ctx->prog);
 	if (pc_policy_load(p, path, &d) == 0) {
 		/* `registry.layers: [..., system]` asks for the host's services file. */
 		if ((p->layers & (1u << PC_LAYER_SYSTEM)) &&
