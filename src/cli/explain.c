@@ -336,6 +336,10 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		}
 		fprintf(ctx->out, "%s (%s %s:%u)\n", port,
 				m->service ? pc_layer_name(m->layer) : "policy", m->src_file, m->src_line);
+		if (r->flags & PC_RULE_F_LIMIT)
+			fprintf(ctx->out, "  (up to %u/%s; beyond that rate, later rules and the default "
+					  "decide)\n",
+					r->limit_rate, r->limit_unit);
 	} else {
 		fprintf(ctx->out, "  no rule matches; the %s default is %s\n", dir_names[pkt->direction],
 				verdict_names[dec.verdict]);

@@ -87,6 +87,7 @@ check packet-kadmin-admin 0 explain policies/kdc-primary.yaml --packet 'tcp 198.
 check packet-denied 0 explain policies/kdc-primary.yaml --packet 'udp 198.51.100.7 -> 754'
 check packet-output 0 explain policies/kdc-primary.yaml --packet 'tcp -> 2001:db8:10::11 754'
 check packet-json 0 explain --json policies/kdc-primary.yaml --packet 'tcp 203.0.113.7 -> 9102'
+check packet-limited 0 explain policies/kdc-primary.yaml --packet 'tcp 198.51.100.9 -> 22'
 check packet-bad 2 explain policies/kdc-primary.yaml --packet 'tcp 1.2.3 -> 4'
 check usage-none 2
 check usage-command 2 lokup kerberos
