@@ -139,6 +139,12 @@ void pc_fputs_escaped(const char *s, FILE *out)
 
 void pc_diags_print(const struct pc_diags *d, FILE *out)
 {
+	pc_diags_print_with(d, out, NULL, NULL);
+}
+
+void pc_diags_print_with(const struct pc_diags *d, FILE *out,
+		void (*context)(const struct pc_diag *r, FILE *out, void *arg), void *arg)
+{
 	for (size_t i = 0; i < d->n; i++) {
 		const struct pc_diag *r = &d->v[i];
 
@@ -155,6 +161,8 @@ void pc_diags_print(const struct pc_diags *d, FILE *out)
 		if (r->code)
 			fprintf(out, " [%s]", r->code);
 		fputc('\n', out);
+		if (context)
+			context(r, out, arg);
 		if (r->hint) {
 			fputs("  hint: ", out);
 			pc_fputs_escaped(r->hint, out);

@@ -71,6 +71,13 @@ void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
  */
 void pc_diags_print(const struct pc_diags *d, FILE *out);
 
+/*
+ * The same, calling `context` (when not NULL) after each record's first line
+ * and before its hint, to show what the record is about (a source line).
+ */
+void pc_diags_print_with(const struct pc_diags *d, FILE *out,
+		void (*context)(const struct pc_diag *r, FILE *out, void *arg), void *arg);
+
 /* Writes `s` with control bytes and invalid UTF-8 escaped as above. */
 void pc_fputs_escaped(const char *s, FILE *out);
 

@@ -780,43 +780,35 @@ const char *pc_policy_source_line(const struct pc_policy *p, const char *file, u
 	return NULL;
 }
 
+/* The source line of a record and a caret under its column. */
+static void print_source(const struct pc_diag *r, FILE *out, void *arg)
+{
+	const struct pc_policy *p = arg;
+	size_t len;
+	const char *src = r->line ? pc_policy_source_line(p, r->file, r->line, &len) : NULL;
+
+	if (!src || !len)
+		return;
+	char *text = xstrndup(src, len);
+	fputs("  ", out);
+	pc_fputs_escaped(text, out);
+	fputs("\n  ", out);
+	/* The caret goes under the column, counted in what was printed before it. */
+	size_t before = r->col > 1 ? r->col - 1 : 0;
+	text[before < len ? before : len] = '\0';
+	char *shown = NULL;
+	size_t width = 0;
+	FILE *m = open_memstream(&shown, &width);
+	pc_fputs_escaped(text, m);
+	fclose(m);
+	for (size_t c = 0; c < width; c++)
+		fputc(' ', out);
+	fputs("^\n", out);
+	free(shown);
+	free(text);
+}
+
 void pc_policy_print_diags(const struct pc_policy *p, const struct pc_diags *d, FILE *out)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const struct pc_diag *r = &d->v[i];
-		struct pc_diags one = {.v = (struct pc_diag *)r, .n = 1};
-		struct pc_diag copy = *r;
-		size_t len;
-		const char *src = r->line ? pc_policy_source_line(p, r->file, r->line, &len) : NULL;
-
-		copy.hint = NULL;
-		one.v = &copy;
-		pc_diags_print(&one, out);
-		if (src && len) {
-			char *text = xstrndup(src, len);
-			fputs("  ", out);
-			pc_fputs_escaped(text, out);
-			fputs("\n  ", out);
-			/* The caret under the column, counted in what was printed before it. */
-			size_t before = r->col > 1 ? r->col - 1 : 0;
-			text[before < len ? before : len] = '\0';
-			char *shown = NULL;
-			size_t width = 0;
-			FILE *m = open_memstream(&shown, &width);
-			pc_fputs_escaped(text, m);
-			fclose(m);
-			for (size_t c = 0; c < width; c++)
-				fputc(' ', out);
-			fputs("^\n", out);
-			free(shown);
-			free(text);
-		}
-		if (r->hint) {
-			fputs("  hint: ", out);
-			pc_fputs_escaped(r->hint, out);
-			fputc('\n', out);
-		}
-	}
-	if (d->dropped)
-		fprintf(out, "(%zu more diagnostics not shown)\n", d->dropped);
+	pc_diags_print_with(d, out, print_source, (void *)p);
 }
