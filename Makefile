@@ -33,6 +33,9 @@ demo: build
 	@echo "$$ portcullis explain policies/kdc-primary.yaml --packet 'tcp -> 192.0.2.11 754'"
 	@./$(BUILD)/portcullis explain policies/kdc-primary.yaml --packet 'tcp -> 192.0.2.11 754' 2>/dev/null
 	@echo
+	@echo '$$ portcullis render policies/kdc-primary.yaml'
+	@./$(BUILD)/portcullis render policies/kdc-primary.yaml 2>/dev/null
+	@echo
 	@echo '$$ portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc'
 	@./$(BUILD)/portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "registry/layer.h"
+#include "sha256.h"
 
 static const char *base_name(const char *path)
 {
@@ -53,7 +54,7 @@ static void emit_u32s(FILE *out, const char *prefix, const char *what, const uin
 }
 
 static void emit_layer(FILE *out, const char *prefix, const char *kind,
-		const struct pc_layer *l)
+		const struct pc_layer *l, const char *sha256)
 {
 	emit_strtab(out, prefix, l);
 
@@ -84,6 +85,7 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind,
 			"\t.owned = false,\n"
 			"\t.file = \"%s\",\n"
 			"\t.date = %s_strtab + %u,\n"
+			"\t.sha256 = \"%s\",\n"
 			"\t.strtab = %s_strtab,\n"
 			"\t.strtab_len = %u,\n"
 			"\t.nentries = %u,\n"
@@ -97,13 +99,14 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind,
 			"\t.ranges = %s_ranges,\n"
 			"\t.slots = %s_slots,\n"
 			"};\n\n",
-			prefix, kind, l->file, prefix, (unsigned)(l->date - l->strtab), prefix,
+			prefix, kind, l->file, prefix, (unsigned)(l->date - l->strtab), sha256, prefix,
 			l->strtab_len, l->nentries, l->nnames, l->nports, l->nranges, l->nslots,
 			prefix, prefix, prefix, prefix, prefix);
 }
 
 /* Provenance names the file as it sits in the source tree. */
-static struct pc_layer *load(const char *path, bool iana, struct pc_diags *diags)
+static struct pc_layer *load(const char *path, bool iana, struct pc_diags *diags,
+		char sha256[65])
 {
 	struct pc_buf b;
 	struct pc_layer *l = NULL;
@@ -114,6 +117,7 @@ static struct pc_layer *load(const char *path, bool iana, struct pc_diags *diags
 		fprintf(stderr, "gen-embedded: %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
+	pc_sha256_of(b.data, b.len, sha256);
 	if (iana)
 		pc_iana_parse(label, b.data, b.len, &l, diags);
 	else
@@ -134,8 +138,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pc_diags_init(&diags);
-	iana = load(argv[1], true, &diags);
-	practice = load(argv[2], false, &diags);
+	char iana_sha[65], practice_sha[65];
+	iana = load(argv[1], true, &diags, iana_sha);
+	practice = load(argv[2], false, &diags, practice_sha);
 	pc_diags_print(&diags, stderr);
 	if (!iana || !practice || diags.nerrors)
 		goto out;
@@ -152,8 +157,8 @@ int main(int argc, char **argv)
 	      "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n"
 	      "#endif\n\n",
 			out);
-	emit_layer(out, "iana", "PC_LAYER_IANA", iana);
-	emit_layer(out, "practice", "PC_LAYER_PRACTICE", practice);
+	emit_layer(out, "iana", "PC_LAYER_IANA", iana, iana_sha);
+	emit_layer(out, "practice", "PC_LAYER_PRACTICE", practice, practice_sha);
 	if (fclose(out) != 0) {
 		fprintf(stderr, "gen-embedded: %s: %s\n", argv[3], strerror(errno));
 		goto out;

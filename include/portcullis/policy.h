@@ -209,6 +209,10 @@ int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errl
 void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
 		struct pc_decision *out);
 
+/* The files read for the policy (itself first, then its includes), with their text. */
+size_t pc_policy_file_count(const struct pc_policy *p);
+const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **text, size_t *len);
+
 /* Whether the policy file itself could not be read (an environment error). */
 bool pc_policy_io_error(const struct pc_policy *p);
 

@@ -141,6 +141,10 @@ int pc_proto_parse(const char *s);
 /* The date of the newest registration or modification in the iana layer. */
 const char *pc_registry_iana_date(const struct pc_registry *reg);
 const char *pc_registry_iana_file(const struct pc_registry *reg);
+/* Where a layer came from ("" when absent), and for the embedded layers the
+ * SHA-256 of their source file (NULL for layers read at run time). */
+const char *pc_registry_layer_file(const struct pc_registry *reg, enum pc_layer_kind kind);
+const char *pc_registry_layer_sha256(const struct pc_registry *reg, enum pc_layer_kind kind);
 
 /*
  * Appends to `out` every row, of every layer, whose name or alias equals

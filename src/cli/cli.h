@@ -39,6 +39,9 @@ struct cli_ctx {
 	size_t nwno;
 	size_t last_warnings;	/* of the last policy checked */
 	const char *packet;	/* explain --packet */
+	const char *target;	/* render --target */
+	const char *table;	/* render --table */
+	const char *output;	/* render --output */
 	struct pc_registry *reg;
 };
 
@@ -51,6 +54,7 @@ int cli_open_registry(struct cli_ctx *ctx);
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_render(struct cli_ctx *ctx, int argc, char **argv);
 
 struct pc_policy;
 /* Loads, resolves and reports one policy (the registry comes from ctx); its exit status. */

@@ -22,6 +22,9 @@ enum {
 	OPT_STRICT = 1u << 6,
 	OPT_WNO = 1u << 7,	/* --Wno-CODE, read before getopt */
 	OPT_PACKET = 1u << 8,
+	OPT_TARGET = 1u << 9,
+	OPT_TABLE = 1u << 10,
+	OPT_OUTPUT = 1u << 11,
 };
 
 #define LONG_ONLY 256 /* option ids above this have no short form */
@@ -44,6 +47,10 @@ static const struct option_def options[] = {
 	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
 	{OPT_STRICT, "strict", LONG_ONLY + 1, NULL, "treat warnings as errors"},
 	{OPT_WNO, "Wno-CODE", 0, NULL, "leave out the warnings with this code (repeatable)"},
+	{OPT_TARGET, "target", 't', "TARGET", "what to render: nft"},
+	{OPT_TABLE, "table", LONG_ONLY + 2, "NAME", "the nft table portcullis owns (portcullis)"},
+	{OPT_OUTPUT, "output", 'o', "FILE",
+		"write to FILE (replaced all at once) instead of standard output"},
 	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'",
 		"say which rule decides this packet ('PROTO -> DST PORT' for output)"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},
@@ -67,6 +74,10 @@ static const struct command commands[] = {
 				OPT_WNO | OPT_PACKET,
 		"POLICY",
 		"show a policy resolved: each rule, service, port, registry line and network"},
+	{"render", cmd_render,
+		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
+				OPT_TARGET | OPT_TABLE | OPT_OUTPUT,
+		"POLICY", "print the ruleset a policy becomes (nftables), for review"},
 	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 		"NAME|PORT[/PROTO]...",
 		"show what every registry layer says about service names or ports"},
@@ -176,6 +187,15 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			break;
 		case 'p':
 			ctx.packet = optarg;
+			break;
+		case 't':
+			ctx.target = optarg;
+			break;
+		case LONG_ONLY + 2:
+			ctx.table = optarg;
+			break;
+		case 'o':
+			ctx.output = optarg;
 			break;
 		case 'h':
 			command_usage(stdout, prog, cmd);

@@ -762,6 +762,20 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
 	return diags->nerrors == before ? 0 : -1;
 }
 
+size_t pc_policy_file_count(const struct pc_policy *p)
+{
+	return p->state ? p->state->ndocs : 0;
+}
+
+const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **text, size_t *len)
+{
+	const struct pc_ydoc *doc = p->state->docs[i];
+
+	*text = doc->text ? doc->text : "";
+	*len = doc->text_len;
+	return doc->file ? doc->file : "";
+}
+
 bool pc_policy_io_error(const struct pc_policy *p)
 {
 	return p->state && p->state->io_error;

@@ -60,6 +60,7 @@ struct pc_layer {
 	bool owned;			/* heap memory released by pc_layer_destroy() */
 	const char *file;
 	const char *date;		/* iana: newest registration/modification date */
+	const char *sha256;		/* embedded layers: of the source file; else NULL */
 	const char *strtab;
 	uint32_t strtab_len;
 	uint32_t nentries, nnames, nports, nranges, nslots;

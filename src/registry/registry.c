@@ -83,6 +83,17 @@ const char *pc_registry_iana_date(const struct pc_registry *reg)
 	return reg->layers[PC_LAYER_IANA] ? reg->layers[PC_LAYER_IANA]->date : "";
 }
 
+const char *pc_registry_layer_file(const struct pc_registry *reg, enum pc_layer_kind kind)
+{
+	return (unsigned)kind < PC_LAYER_COUNT && reg->layers[kind] ? reg->layers[kind]->file : "";
+}
+
+const char *pc_registry_layer_sha256(const struct pc_registry *reg, enum pc_layer_kind kind)
+{
+	return (unsigned)kind < PC_LAYER_COUNT && reg->layers[kind] ? reg->layers[kind]->sha256
+								     : NULL;
+}
+
 const char *pc_registry_iana_file(const struct pc_registry *reg)
 {
 	return reg->layers[PC_LAYER_IANA] ? reg->layers[PC_LAYER_IANA]->file : "";

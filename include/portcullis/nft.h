@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The nftables model: the one description of the table portcullis owns
+ * (named sets with their elements and declared sizes, base chains, rules as
+ * typed matches with comments).  The nft text printer reads it; the JSON
+ * printer and the netlink batch builder are to read the same model, so that
+ * what is reviewed is what is applied.
+ *
+ * Ownership: a struct pc_nft_table owns its sets and rules and their
+ * strings; pc_nft_table_finish() releases them.  It points into the policy
+ * it was lowered from (set elements, locations), which must outlive it.
+ */
+#ifndef PORTCULLIS_NFT_H
+#define PORTCULLIS_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "portcullis/policy.h"
+
+#define PC_NFT_NAME_MAX 32	/* table, set and chain names: [A-Za-z][A-Za-z0-9_-]{0,31} */
+#define PC_NFT_COMMENT_MAX 128	/* bytes, as the kernel keeps them */
+
+enum pc_nft_set_type {
+	PC_NFT_SET_IPV4,
+	PC_NFT_SET_IPV6,
+	PC_NFT_SET_SERVICE,	/* inet_service: ports and port ranges */
+};
+
+struct pc_nft_port_range {
+	uint16_t lo, hi;
+};
+
+struct pc_nft_set {
+	char name[PC_NFT_NAME_MAX + 1];
+	enum pc_nft_set_type type;
+	const struct pc_prefix *prefixes;	/* IPv4 / IPv6 sets */
+	struct pc_nft_port_range *ports;	/* service sets */
+	size_t n;
+	size_t size;				/* declared: the elements it may hold */
+	char comment[PC_NFT_COMMENT_MAX + 1];
+};
+
+enum pc_nft_rule_kind {
+	PC_NFT_POLICY_RULE,		/* from a policy rule */
+	PC_NFT_ESTABLISHED,		/* ct state established,related accept */
+	PC_NFT_INVALID,			/* ct state invalid drop */
+	PC_NFT_LOOPBACK,		/* iif/oif "lo" accept */
+	PC_NFT_ICMP_ESSENTIAL,		/* ICMP errors, ICMPv6 errors and neighbour discovery */
+	PC_NFT_ICMP_ECHO,		/* echo requests, rate-limited */
+	PC_NFT_ICMP_ALL,		/* every ICMP and ICMPv6 */
+};
+
+enum pc_nft_verdict {
+	PC_NFT_ACCEPT,
+	PC_NFT_DROP,
+	PC_NFT_REJECT,
+};
+
+struct pc_nft_rule {
+	enum pc_nft_rule_kind kind;
+	/* policy rules */
+	uint8_t family;			/* 0: both, 4: ip, 6: ip6 */
+	const struct pc_nft_set *saddr, *daddr;	/* NULL: any */
+	enum pc_proto proto;
+	const struct pc_nft_set *dport;	/* with proto */
+	const char *iifname, *oifname;
+	unsigned limit_rate;		/* 0: none */
+	const char *limit_unit;
+	bool log, counter;
+	enum pc_nft_verdict verdict;
+	size_t policy_rule;		/* index into the policy's rules */
+	char comment[PC_NFT_COMMENT_MAX + 1];
+};
+
+struct pc_nft_chain {
+	const char *name;		/* "input", "forward", "output" */
+	enum pc_verdict policy;
+	struct pc_nft_rule *rules;
+	size_t n, cap;
+};
+
+struct pc_nft_table {
+	char name[PC_NFT_NAME_MAX + 1];
+	char comment[PC_NFT_COMMENT_MAX + 1];
+	struct pc_nft_set *sets;
+	size_t nsets, setcap;
+	struct pc_nft_chain chains[3];	/* input, forward, output */
+};
+
+/* Whether `name` can name a table, set or chain: [A-Za-z][A-Za-z0-9_-]{0,31}. */
+bool pc_nft_name_ok(const char *name);
+
+/*
+ * Lowers a resolved policy into the model of table `name` (inet family).
+ * Returns 0, or -1 with a diagnostic when something cannot be expressed.
+ */
+int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_table *t,
+		struct pc_diags *diags);
+void pc_nft_table_finish(struct pc_nft_table *t);
+
+/*
+ * Writes a comment string safe in nft text and netlink alike: no quote, no
+ * backslash, no control character (each becomes a space or a slash), valid
+ * UTF-8 only, at most PC_NFT_COMMENT_MAX bytes, cut on a character boundary
+ * with "..." when longer.
+ */
+void pc_nft_comment(char out[PC_NFT_COMMENT_MAX + 1], const char *in);
+
+/*
+ * Prints the table as an nft script that replaces the previous table of the
+ * same name atomically (one transaction: declare, delete, create) and leaves
+ * every other table alone.  `header` lines are printed first as comments.
+ */
+void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
+		FILE *out);
+
+#endif

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Lowering a resolved policy into the nft model: one inet table, a base
+ * chain per direction with the defaults, named sets for networks and ports
+ * (never anonymous sets: the kernel loads those in quadratic time), and one
+ * rule per policy rule, address family and protocol, in policy order, so the
+ * first match still decides.
+ */
+#include "portcullis/nft.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const chain_names[3] = {"input", "forward", "output"};
+
+bool pc_nft_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > PC_NFT_NAME_MAX || !((name[0] | 0x20) >= 'a' && (name[0] | 0x20) <= 'z'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = name[i];
+		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') && c != '_' &&
+				c != '-')
+			return false;
+	}
+	return true;
+}
+
+void pc_nft_comment(char out[PC_NFT_COMMENT_MAX + 1], const char *in)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n = strlen(in), w = 0;
+
+	while (n) {
+		size_t len = pc_utf8_seq(p, n);
+		unsigned char c = *p;
+		char repl = 0;
+
+		if (len == 0 || (len == 2 && c == 0xc2 && p[1] < 0xa0) ||
+				(len == 3 && c == 0xe2 && p[1] == 0x80 &&
+						((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae))) ||
+				(len == 3 && c == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))
+			repl = ' '; /* invalid UTF-8, C1 controls, separators and bidi controls */
+		else if (len == 1 && (c < 0x20 || c == 0x7f))
+			repl = ' ';
+		else if (len == 1 && c == '"')
+			repl = '\'';
+		else if (len == 1 && c == '\\')
+			repl = '/';
+		if (repl)
+			len = len ? len : 1;
+		size_t add = repl ? 1 : len;
+		if (w + add > PC_NFT_COMMENT_MAX) {
+			/* Cut on a character boundary, with a marker. */
+			while (w > PC_NFT_COMMENT_MAX - 3)
+				do
+					w--;
+				while (w && ((unsigned char)out[w] & 0xc0) == 0x80);
+			memcpy(out + w, "...", 3);
+			w += 3;
+			break;
+		}
+		if (repl)
+			out[w++] = repl;
+		else
+			memcpy(out + w, p, len), w += len;
+		p += len;
+		n -= len;
+	}
+	out[w] = '\0';
+}
+
+static size_t declared_size(size_t n)
+{
+	size_t s = 16;
+
+	while (s < 2 * n)
+		s *= 2;
+	return s;
+}
+
+static struct pc_nft_set *find_set(struct pc_nft_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nsets; i++)
+		if (!strcmp(t->sets[i].name, name))
+			return &t->sets[i];
+	return NULL;
+}
+
+static struct pc_nft_set *new_set(struct pc_nft_table *t, const char *name,
+		enum pc_nft_set_type type)
+{
+	if (t->nsets == t->setcap) {
+		t->setcap = t->setcap ? t->setcap * 2 : 16;
+		/* Rules point at sets: grow before any rule refers to the moved ones. */
+		t->sets = xreallocarray(t->sets, t->setcap, sizeof(*t->sets));
+	}
+	struct pc_nft_set *s = &t->sets[t->nsets++];
+	memset(s, 0, sizeof(*s));
+	size_t n = strlen(name); /* callers build names that fit; never cut a name silently */
+	if (n > PC_NFT_NAME_MAX)
+		abort();
+	memcpy(s->name, name, n + 1);
+	s->type = type;
+	return s;
+}
+
+/*
+ * The address set for one side of a rule and one family: shared and named
+ * after the network when the rule names exactly one, else the rule's own.
+ */
+static const char *addr_set(struct pc_nft_table *t, const struct pc_peer *peers, size_t npeers,
+		const struct pc_addrset *set, int family, size_t rule, const char *side)
+{
+	const struct pc_prefix *v = family == 4 ? set->v4 : set->v6;
+	size_t n = family == 4 ? set->nv4 : set->nv6;
+	char name[PC_NFT_NAME_MAX + 16];
+
+	if (n == 0)
+		return NULL;
+	if (npeers == 1 && strlen(peers[0].text) + 5 <= PC_NFT_NAME_MAX &&
+			pc_nft_name_ok(peers[0].text))
+		snprintf(name, sizeof(name), "n_%s_v%d", peers[0].text, family);
+	else
+		snprintf(name, sizeof(name), "r%zu_%s%d", rule + 1, side, family);
+	struct pc_nft_set *s = find_set(t, name);
+	if (!s) {
+		s = new_set(t, name, family == 4 ? PC_NFT_SET_IPV4 : PC_NFT_SET_IPV6);
+		s->prefixes = v;
+		s->n = n;
+		s->size = declared_size(n);
+		char text[256];
+		if (name[0] == 'n')
+			snprintf(text, sizeof(text), "network %s, IPv%d", peers[0].text, family);
+		else
+			snprintf(text, sizeof(text), "rule %zu %s, IPv%d", rule + 1,
+					side[0] == 's' ? "sources" : "destinations", family);
+		pc_nft_comment(s->comment, text);
+	}
+	return s->name;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct pc_nft_port_range *x = a, *y = b;
+
+	return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) : (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+/* The port set of one rule and one protocol: sorted, overlaps and neighbours merged. */
+static const char *port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t rule,
+		enum pc_proto proto)
+{
+	char name[PC_NFT_NAME_MAX + 16];
+	size_t n = 0;
+
+	for (size_t k = 0; k < r->nmatches; k++)
+		n += r->matches[k].proto == proto;
+	if (!n)
+		return NULL;
+	snprintf(name, sizeof(name), "r%zu_%s", rule + 1, pc_proto_name(proto));
+	struct pc_nft_set *s = new_set(t, name, PC_NFT_SET_SERVICE);
+	s->ports = xcalloc(n, sizeof(*s->ports));
+	for (size_t k = 0; k < r->nmatches; k++)
+		if (r->matches[k].proto == proto)
+			s->ports[s->n++] = (struct pc_nft_port_range){r->matches[k].lo, r->matches[k].hi};
+	qsort(s->ports, s->n, sizeof(*s->ports), cmp_range);
+	size_t w = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (w && s->ports[i].lo <= (uint32_t)s->ports[w - 1].hi + 1) {
+			if (s->ports[i].hi > s->ports[w - 1].hi)
+				s->ports[w - 1].hi = s->ports[i].hi;
+			continue;
+		}
+		s->ports[w++] = s->ports[i];
+	}
+	s->n = w;
+	s->size = declared_size(w);
+	char text[64];
+	snprintf(text, sizeof(text), "rule %zu, %s ports", rule + 1, pc_proto_name(proto));
+	pc_nft_comment(s->comment, text);
+	return s->name;
+}
+
+static struct pc_nft_rule *add_rule(struct pc_nft_chain *c, enum pc_nft_rule_kind kind)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->rules = xreallocarray(c->rules, c->cap, sizeof(*c->rules));
+	}
+	struct pc_nft_rule *r = &c->rules[c->n++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->verdict = PC_NFT_ACCEPT;
+	return r;
+}
+
+/* "r2 kerberos-adm 749/tcp iana:1480, ... policies/kdc.yaml:33" */
+static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule *r, size_t index,
+		enum pc_proto proto)
+{
+	struct pc_buf b;
+
+	pc_buf_init(&b);
+	pc_buf_printf(&b, "r%zu", index + 1);
+	for (size_t k = 0; k < r->nmatches; k++) {
+		const struct pc_match *m = &r->matches[k];
+		if (m->proto != proto)
+			continue;
+		pc_buf_printf(&b, " %s", m->service ? m->service : "port");
+		if (m->lo == m->hi)
+			pc_buf_printf(&b, " %u/%s", m->lo, pc_proto_name(m->proto));
+		else
+			pc_buf_printf(&b, " %u-%u/%s", m->lo, m->hi, pc_proto_name(m->proto));
+		if (m->service)
+			pc_buf_printf(&b, " %s:%u",
+					m->layer == PC_LAYER_OVERRIDE ? "policy" : pc_layer_name(m->layer),
+					m->src_line);
+		pc_buf_adds(&b, ";");
+	}
+	if (b.data[b.len - 1] == ';')
+		b.data[--b.len] = '\0';
+	if (r->comment)
+		pc_buf_printf(&b, "; %s", r->comment);
+	pc_nft_comment(out, b.data);
+	pc_buf_finish(&b);
+}
+
+static void lower_defaults(const struct pc_policy *p, struct pc_nft_table *t)
+{
+	for (int k = 0; k < 3; k++) {
+		struct pc_nft_chain *c = &t->chains[k];
+		c->name = chain_names[k];
+		c->policy = k == 0 ? p->defaults.input : k == 1 ? p->defaults.forward
+								 : p->defaults.output;
+		if (p->defaults.established) {
+			add_rule(c, PC_NFT_ESTABLISHED);
+			add_rule(c, PC_NFT_INVALID)->verdict = PC_NFT_DROP;
+		}
+		if (p->defaults.loopback && k != 1)
+			add_rule(c, PC_NFT_LOOPBACK);
+		if (p->defaults.icmp == PC_ICMP_ALL) {
+			add_rule(c, PC_NFT_ICMP_ALL);
+		} else if (p->defaults.icmp == PC_ICMP_ESSENTIAL) {
+			add_rule(c, PC_NFT_ICMP_ESSENTIAL);
+			add_rule(c, PC_NFT_ICMP_ECHO);
+		}
+	}
+}
+
+int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_table *t,
+		struct pc_diags *diags)
+{
+	memset(t, 0, sizeof(*t));
+	if (!pc_nft_name_ok(name)) {
+		pc_diag_add(diags, PC_SEV_ERROR, "nft-name", NULL, 0, 0,
+				"'%s' cannot name an nft table: a letter, then at most 31 letters, "
+				"digits, '_' or '-'",
+				name);
+		return -1;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	char text[256];
+	snprintf(text, sizeof(text), "managed by portcullis; policy %s", p->name ? p->name : "");
+	pc_nft_comment(t->comment, text);
+	lower_defaults(p, t);
+
+	/* Sets first (rules keep pointers to them), then the rules. */
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		for (int fam = 4; fam <= 6; fam += 2) {
+			if (r->nfrom && !r->src.any)
+				addr_set(t, r->from, r->nfrom, &r->src, fam, i, "src");
+			if (r->nto && !r->dst.any)
+				addr_set(t, r->to, r->nto, &r->dst, fam, i, "dst");
+		}
+		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++)
+			port_set(t, r, i, (enum pc_proto)proto);
+	}
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		struct pc_nft_chain *c = &t->chains[r->direction == PC_DIR_INPUT    ? 0
+						     : r->direction == PC_DIR_FORWARD ? 1
+										      : 2];
+		bool src_any = !r->nfrom || r->src.any, dst_any = !r->nto || r->dst.any;
+		int families[2] = {0, 0}, nfam = 0;
+
+		if (src_any && dst_any) {
+			families[nfam++] = 0;
+		} else {
+			for (int fam = 4; fam <= 6; fam += 2) {
+				bool s = src_any || (fam == 4 ? r->src.nv4 : r->src.nv6);
+				bool d = dst_any || (fam == 4 ? r->dst.nv4 : r->dst.nv6);
+				if (s && d)
+					families[nfam++] = fam;
+			}
+		}
+		if (nfam == 0) {
+			pc_diag_add(diags, PC_SEV_WARNING, "nft-no-family", r->loc.file, r->loc.line,
+					r->loc.col,
+					"this rule's sources and destinations share no address family; "
+					"it can never match and is left out");
+			continue;
+		}
+		for (int f = 0; f < nfam; f++) {
+			for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
+				char pname[PC_NFT_NAME_MAX + 16];
+				snprintf(pname, sizeof(pname), "r%zu_%s", i + 1,
+						pc_proto_name((enum pc_proto)proto));
+				const struct pc_nft_set *ps = find_set(t, pname);
+				if (!ps)
+					continue;
+				struct pc_nft_rule *nr = add_rule(c, PC_NFT_POLICY_RULE);
+				nr->family = (uint8_t)families[f];
+				nr->policy_rule = i;
+				nr->proto = (enum pc_proto)proto;
+				nr->dport = ps;
+				if (families[f]) {
+					char an[PC_NFT_NAME_MAX + 16];
+					for (int side = 0; side < 2; side++) {
+						const struct pc_peer *peers = side ? r->to : r->from;
+						size_t np = side ? r->nto : r->nfrom;
+						const struct pc_addrset *as = side ? &r->dst : &r->src;
+						if (!np || as->any)
+							continue;
+						if (np == 1 && strlen(peers[0].text) + 5 <= PC_NFT_NAME_MAX &&
+								pc_nft_name_ok(peers[0].text))
+							snprintf(an, sizeof(an), "n_%s_v%d", peers[0].text,
+									families[f]);
+						else
+							snprintf(an, sizeof(an), "r%zu_%s%d", i + 1,
+									side ? "dst" : "src", families[f]);
+						if (side)
+							nr->daddr = find_set(t, an);
+						else
+							nr->saddr = find_set(t, an);
+					}
+				}
+				if (r->interface) {
+					if (r->direction == PC_DIR_OUTPUT)
+						nr->oifname = r->interface;
+					else
+						nr->iifname = r->interface;
+				}
+				if (r->flags & PC_RULE_F_LIMIT) {
+					nr->limit_rate = r->limit_rate;
+					nr->limit_unit = r->limit_unit;
+				}
+				nr->log = r->flags & PC_RULE_F_LOG;
+				nr->counter = r->flags & PC_RULE_F_COUNTER;
+				nr->verdict = r->action == PC_ACTION_ALLOW ? PC_NFT_ACCEPT
+						: r->action == PC_ACTION_DENY ? PC_NFT_DROP
+									       : PC_NFT_REJECT;
+				rule_comment(nr->comment, r, i, (enum pc_proto)proto);
+			}
+		}
+	}
+	return 0;
+}
+
+void pc_nft_table_finish(struct pc_nft_table *t)
+{
+	for (size_t i = 0; i < t->nsets; i++)
+		free(t->sets[i].ports);
+	free(t->sets);
+	for (int k = 0; k < 3; k++)
+		free(t->chains[k].rules);
+	memset(t, 0, sizeof(*t));
+}

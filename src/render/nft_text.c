@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The nft model as an nft script.  Everything printed comes from the model:
+ * names were checked when it was built, comments made safe, so no text from
+ * a policy or a registry can change the structure of the script.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "portcullis/nft.h"
+
+static const char *const verdicts[] = {"accept", "drop"};
+
+static void print_prefix(FILE *out, const struct pc_prefix *x)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
+	if (x->len == (x->family == 4 ? 32 : 128))
+		fputs(a, out);
+	else
+		fprintf(out, "%s/%u", a, x->len);
+}
+
+static void print_set(FILE *out, const struct pc_nft_set *s)
+{
+	static const char *const types[] = {"ipv4_addr", "ipv6_addr", "inet_service"};
+
+	fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\tsize %zu\n", s->name,
+			types[s->type], s->size);
+	if (s->comment[0])
+		fprintf(out, "\t\tcomment \"%s\"\n", s->comment);
+	fputs("\t\telements = { ", out);
+	for (size_t i = 0; i < s->n; i++) {
+		if (i)
+			fputs(i % 8 ? ", " : ",\n\t\t\t     ", out);
+		if (s->type == PC_NFT_SET_SERVICE) {
+			if (s->ports[i].lo == s->ports[i].hi)
+				fprintf(out, "%u", s->ports[i].lo);
+			else
+				fprintf(out, "%u-%u", s->ports[i].lo, s->ports[i].hi);
+		} else {
+			print_prefix(out, &s->prefixes[i]);
+		}
+	}
+	fputs(" }\n\t}\n", out);
+}
+
+static void print_rule(FILE *out, const struct pc_nft_chain *c, const struct pc_nft_rule *r)
+{
+	bool output = !strcmp(c->name, "output");
+
+	fputs("\t\t", out);
+	switch (r->kind) {
+	case PC_NFT_ESTABLISHED:
+		fputs("ct state established,related accept\n", out);
+		return;
+	case PC_NFT_INVALID:
+		fputs("ct state invalid drop\n", out);
+		return;
+	case PC_NFT_LOOPBACK:
+		fprintf(out, "%s \"lo\" accept\n", output ? "oif" : "iif");
+		return;
+	case PC_NFT_ICMP_ESSENTIAL:
+		fputs("meta l4proto icmp icmp type { destination-unreachable, time-exceeded, "
+		      "parameter-problem } accept\n"
+		      "\t\tmeta l4proto ipv6-icmp icmpv6 type { destination-unreachable, "
+		      "packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, "
+		      "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept\n",
+				out);
+		return;
+	case PC_NFT_ICMP_ECHO:
+		fputs("icmp type echo-request limit rate 5/second accept\n"
+		      "\t\ticmpv6 type echo-request limit rate 5/second accept\n",
+				out);
+		return;
+	case PC_NFT_ICMP_ALL:
+		fputs("meta l4proto { icmp, ipv6-icmp } accept\n", out);
+		return;
+	case PC_NFT_POLICY_RULE:
+		break;
+	}
+	const char *fam = r->family == 4 ? "ip" : "ip6";
+	if (r->iifname)
+		fprintf(out, "iifname \"%s\" ", r->iifname);
+	if (r->oifname)
+		fprintf(out, "oifname \"%s\" ", r->oifname);
+	if (r->saddr)
+		fprintf(out, "%s saddr @%s ", fam, r->saddr->name);
+	if (r->daddr)
+		fprintf(out, "%s daddr @%s ", fam, r->daddr->name);
+	if (r->family && !r->saddr && !r->daddr)
+		fprintf(out, "meta nfproto %s ", r->family == 4 ? "ipv4" : "ipv6");
+	fprintf(out, "%s dport @%s ", pc_proto_name(r->proto), r->dport->name);
+	if (r->limit_rate)
+		fprintf(out, "limit rate %u/%s ", r->limit_rate, r->limit_unit);
+	if (r->log)
+		fprintf(out, "log prefix \"portcullis r%zu \" ", r->policy_rule + 1);
+	if (r->counter)
+		fputs("counter ", out);
+	if (r->verdict == PC_NFT_REJECT)
+		fputs(r->proto == PC_PROTO_TCP ? "reject with tcp reset" : "reject", out);
+	else
+		fputs(r->verdict == PC_NFT_ACCEPT ? "accept" : "drop", out);
+	fprintf(out, " comment \"%s\"\n", r->comment);
+}
+
+void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
+		FILE *out)
+{
+	static const char *const hooks[] = {"input", "forward", "output"};
+
+	for (size_t i = 0; i < nheader; i++)
+		fprintf(out, "# %s\n", header[i]);
+	/* One transaction: declare (so the delete cannot fail), delete, create. */
+	fprintf(out, "table inet %s\ndelete table inet %s\ntable inet %s {\n", t->name, t->name,
+			t->name);
+	fprintf(out, "\tcomment \"%s\"\n", t->comment);
+	for (size_t i = 0; i < t->nsets; i++) {
+		fputc('\n', out);
+		print_set(out, &t->sets[i]);
+	}
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		fprintf(out, "\n\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
+				c->name, hooks[k], verdicts[c->policy]);
+		for (size_t i = 0; i < c->n; i++)
+			print_rule(out, c, &c->rules[i]);
+		fputs("\t}\n", out);
+	}
+	fputs("}\n", out);
+}

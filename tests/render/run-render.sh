@@ -1,0 +1,98 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `portcullis render`: every policy in policies/ and examples/ (and the
+# injection policy here) renders byte for byte as tests/render/golden/NAME.nft,
+# twice alike; and, as root, inside a network namespace this script makes,
+# `nft -c -f` accepts every rendering, loading it twice replaces the table
+# atomically and leaves a foreign table alone, and the kernel's listing of it
+# reloads into exactly the same ruleset (no comment can add a rule).
+# PC_UPDATE_GOLDEN=1 rewrites the golden files (review the diff).
+set -u
+bin=$1
+dir=$2
+root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export LC_ALL=C
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+
+netns=0
+if [ "$(id -u)" = 0 ] && command -v nft >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
+    netns=1
+elif [ "${CI:-}" = true ]; then
+    echo "FAIL: CI runs as root with nft: the namespace tests must run"
+    exit 1
+fi
+
+for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/injection.yaml; do
+    name=$(basename "$yaml" .yaml)
+    rel=${yaml#"$root"/}
+    out="$tmp/$name.nft"
+    # shellcheck disable=SC2086
+    (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" render "$rel") >"$out" 2>/dev/null || { fail "$name: render failed"; continue; }
+    (cd "$root" && "$bin" render "$rel") 2>/dev/null | cmp -s - "$out" || fail "$name: two renderings differ"
+    [ "${PC_UPDATE_GOLDEN:-0}" = 1 ] && cp "$out" "$dir/golden/$name.nft"
+    if cmp -s "$out" "$dir/golden/$name.nft"; then
+        pass "$name golden"
+    else
+        fail "$name golden"
+        diff -u "$dir/golden/$name.nft" "$out" | head -30
+    fi
+    [ $netns = 1 ] || continue
+    cat >"$tmp/ns.sh" <<'NS'
+set -e
+nft add table inet foreign
+nft add chain inet foreign keep '{ type filter hook input priority 10; policy accept; }'
+nft -c -f "$1"
+nft -f "$1"
+before=$(nft -a list table inet portcullis | grep -c '# handle')
+nft list table inet portcullis >"$2"
+nft -f "$1"                      # again: replaced in one transaction
+nft list table inet foreign >/dev/null
+nft delete table inet portcullis
+nft -f "$2"                      # the kernel's listing loads back...
+after=$(nft -a list table inet portcullis | grep -c '# handle')
+[ "$before" = "$after" ]         # ...into the same number of objects
+[ "$(nft list tables | wc -l)" = 2 ]
+NS
+    if timeout 60 unshare -n sh "$tmp/ns.sh" "$out" "$tmp/$name.listing" 2>"$tmp/err"; then
+        pass "$name kernel"
+    else
+        fail "$name kernel"
+        cat "$tmp/err"
+    fi
+done
+
+# Usage and output files: a bad target or table name, an atomic write, a full disk.
+(cd "$root" && "$bin" render --target pf policies/kdc-replica.yaml) >/dev/null 2>&1
+[ $? = 2 ] && pass "unknown target" || fail "unknown target"
+(cd "$root" && "$bin" render --table 'x;y' policies/kdc-replica.yaml) >/dev/null 2>&1
+[ $? = 2 ] && pass "bad table name" || fail "bad table name"
+echo "old" >"$tmp/out.nft"
+if (cd "$root" && "$bin" render -o "$tmp/out.nft" --table kdc policies/kdc-replica.yaml) 2>/dev/null &&
+    grep -q '^table inet kdc {' "$tmp/out.nft" && [ "$(ls "$tmp" | grep -c 'out.nft.tmp')" = 0 ]; then
+    pass "write to a file"
+else
+    fail "write to a file"
+fi
+(cd "$root" && "$bin" render -o /dev/full policies/kdc-replica.yaml) >/dev/null 2>&1
+rc=$?
+[ $rc = 3 ] && pass "disk full" || fail "disk full (status $rc)"
+[ -c /dev/full ] && pass "/dev/full is still a device" || fail "/dev/full was replaced"
+(cd "$root" && "$bin" render -o "$tmp/no/such/dir.nft" policies/kdc-replica.yaml) >/dev/null 2>&1
+rc=$?
+[ $rc = 3 ] && pass "missing directory" || fail "missing directory (status $rc)"
+mkfifo "$tmp/fifo"
+(cd "$root" && timeout 10 "$bin" render -o "$tmp/fifo" policies/kdc-replica.yaml) >/dev/null 2>&1
+rc=$?
+[ $rc = 3 ] && pass "a FIFO, without blocking" || fail "a FIFO (status $rc)"
+ln -s "$tmp/nowhere/x" "$tmp/dangling"
+(cd "$root" && "$bin" render -o "$tmp/dangling" policies/kdc-replica.yaml) >/dev/null 2>&1
+rc=$?
+[ $rc = 3 ] && pass "a dangling link" || fail "a dangling link (status $rc)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

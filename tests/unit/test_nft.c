@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The nft model: safe comments and names, and what a policy lowers into. */
+#include "testutil.h"
+
+#include "portcullis/nft.h"
+#include "portcullis/policy.h"
+
+static void test_comments_cannot_escape(void **state)
+{
+	char out[PC_NFT_COMMENT_MAX + 1];
+
+	(void)state;
+	pc_nft_comment(out, "x\"\n\t\tdrop comment \"y");
+	assert_string_equal(out, "x'   drop comment 'y");
+	pc_nft_comment(out, "back\\slash \x1b[31m red \x7f");
+	assert_string_equal(out, "back/slash  [31m red  ");
+	pc_nft_comment(out, "bad \xff utf8 \xc3");
+	assert_string_equal(out, "bad   utf8  ");
+	pc_nft_comment(out, "bidi \xe2\x80\xae here, nel \xc2\x85");
+	assert_string_equal(out, "bidi   here, nel  ");
+
+	/* Long: cut on a character boundary, with a marker, at most 128 bytes. */
+	char in[400];
+	memset(in, 'a', 126);
+	strcpy(in + 126, "\xc3\xa9\xc3\xa9\xc3\xa9 tail");
+	pc_nft_comment(out, in);
+	assert_true(strlen(out) <= PC_NFT_COMMENT_MAX);
+	assert_string_equal(out + strlen(out) - 3, "...");
+	for (size_t i = 0; out[i]; i++)
+		assert_true((unsigned char)out[i] < 0x80); /* the é was not split */
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(pc_nft_name_ok("portcullis"));
+	assert_true(pc_nft_name_ok("kdc-primary_2"));
+	assert_false(pc_nft_name_ok(""));
+	assert_false(pc_nft_name_ok("1abc"));
+	assert_false(pc_nft_name_ok("a b"));
+	assert_false(pc_nft_name_ok("x;y"));
+	assert_false(pc_nft_name_ok("abcdefghijklmnopqrstuvwxyz0123456")); /* 33 */
+}
+
+static void test_lowering(void **state)
+{
+	static const char text[] = "version: 1\n"
+				   "policy: t\n"
+				   "networks:\n"
+				   "  admins: [198.51.100.0/24, \"2001:db8:ad::/48\"]\n"
+				   "  v6only: [\"2001:db8:1::/64\"]\n"
+				   "defaults:\n"
+				   "  icmp: none\n"
+				   "  loopback: none\n"
+				   "rules:\n"
+				   "  - allow: [6000-6010/tcp, 6005-6020/tcp, 6021/tcp, 22/tcp]\n"
+				   "    from: admins\n"
+				   "  - allow: ssh\n"
+				   "    protocol: tcp\n"
+				   "    from: admins\n"
+				   "  - reject: 25/tcp\n"
+				   "    from: v6only\n"
+				   "  - allow: krb5_prop\n"
+				   "    direction: output\n"
+				   "    to: v6only\n";
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg = pc_registry_create();
+	struct pc_nft_table t;
+
+	(void)state;
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load_mem(&p, "t.yaml", text, sizeof(text) - 1, &d), 0);
+	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
+	assert_int_equal(pc_nft_lower(&p, "tbl", &t, &d), 0);
+
+	/* Networks named once, shared by the rules that name them. */
+	size_t admins4 = 0;
+	for (size_t i = 0; i < t.nsets; i++)
+		admins4 += !strcmp(t.sets[i].name, "n_admins_v4");
+	assert_int_equal(admins4, 1);
+
+	/* Overlapping and touching ranges merge: 22, 6000-6021. */
+	const struct pc_nft_set *r1 = NULL;
+	for (size_t i = 0; i < t.nsets; i++)
+		if (!strcmp(t.sets[i].name, "r1_tcp"))
+			r1 = &t.sets[i];
+	assert_non_null(r1);
+	assert_int_equal(r1->n, 2);
+	assert_int_equal(r1->ports[1].lo, 6000);
+	assert_int_equal(r1->ports[1].hi, 6021);
+	assert_true(r1->size >= 2 * r1->n);
+
+	/* Input: established + invalid, then rule 1 and 2 per family, then rule 3 (v6 only). */
+	const struct pc_nft_chain *in = &t.chains[0];
+	assert_int_equal(in->n, 2 + 2 + 2 + 1);
+	assert_int_equal(in->rules[2].family, 4);
+	assert_int_equal(in->rules[3].family, 6);
+	assert_int_equal(in->rules[6].verdict, PC_NFT_REJECT);
+	assert_int_equal(in->rules[6].family, 6);
+	/* Output: one rule, IPv6 only. */
+	const struct pc_nft_chain *out = &t.chains[2];
+	assert_int_equal(out->n, 2 + 1);
+	assert_int_equal(out->rules[2].family, 6);
+	assert_string_equal(out->rules[2].daddr->name, "n_v6only_v6");
+	assert_non_null(strstr(out->rules[2].comment, "krb5_prop 754/tcp practice:"));
+
+	pc_nft_table_finish(&t);
+	assert_int_equal(pc_nft_lower(&p, "bad name", &t, &d), -1);
+	pc_nft_table_finish(&t);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+	pc_registry_destroy(reg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_comments_cannot_escape),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_lowering),
+	};
+
+	return cmocka_run_group_tests_name("nft", tests, NULL, NULL);
+}
