@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "portcullis/nft.h"
 #include "portcullis/policy.h"
 #include "util.h"
 
@@ -107,8 +108,49 @@ static void print_service_table(FILE *out, const struct pc_policy *p, size_t nma
 	free(v);
 }
 
+/* The nft rules a policy rule became, each as one line of text (caller frees). */
+static char **emitted(const struct pc_nft_table *t, size_t rule, size_t *n)
+{
+	char **v = NULL;
+
+	*n = 0;
+	for (int k = 0; t && k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		for (size_t i = 0; i < c->n; i++) {
+			const struct pc_nft_rule *r = &c->rules[i];
+			if (r->kind != PC_NFT_POLICY_RULE || r->policy_rule != rule)
+				continue;
+			char *text = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&text, &len);
+			fprintf(m, "%s: ", c->name);
+			pc_nft_print_rule(c, r, m);
+			fclose(m);
+			v = xreallocarray(v, *n + 1, sizeof(*v));
+			v[(*n)++] = text;
+		}
+	}
+	return v;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void nft_counts(const struct pc_nft_table *t, size_t *rules, size_t *elements)
+{
+	*rules = *elements = 0;
+	for (int k = 0; k < 3; k++)
+		*rules += t->chains[k].n;
+	for (size_t i = 0; i < t->nsets; i++)
+		*elements += t->sets[i].n;
+}
+
 static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_registry *reg,
-		const char *path)
+		const char *path, const struct pc_nft_table *t)
 {
 	const struct pc_defaults *d = &p->defaults;
 	size_t nmatch = 0;
@@ -167,10 +209,19 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			print_peers(out, "from", r->from, r->nfrom, &r->src);
 		if (r->direction != PC_DIR_INPUT)
 			print_peers(out, "to", r->to, r->nto, &r->dst);
+		size_t ne;
+		char **em = emitted(t, i, &ne);
+		for (size_t k = 0; k < ne; k++)
+			fprintf(out, "        emits %s\n", em[k]);
+		free_strings(em, ne);
 	}
 	print_service_table(out, p, nmatch);
-	fprintf(out, "\n%zu %s, %zu port %s\n", p->nrules, p->nrules == 1 ? "rule" : "rules", nmatch,
-			nmatch == 1 ? "match" : "matches");
+	size_t nrules, nelems;
+	nft_counts(t, &nrules, &nelems);
+	fprintf(out, "\n%zu %s, %zu port %s; nft table inet %s: %zu rules in 3 chains, %zu sets "
+		     "holding %zu elements\n",
+			p->nrules, p->nrules == 1 ? "rule" : "rules", nmatch,
+			nmatch == 1 ? "match" : "matches", t->name, nrules, t->nsets, nelems);
 }
 
 static void json_set(struct pc_json *j, const char *key, const struct pc_addrset *set, size_t npeers)
@@ -198,7 +249,8 @@ static void json_set(struct pc_json *j, const char *key, const struct pc_addrset
 	pc_json_end_object(j);
 }
 
-static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index)
+static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
+		const struct pc_nft_table *t)
 {
 	pc_json_begin_object(j);
 	pc_json_key(j, "index");
@@ -254,10 +306,19 @@ static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index)
 	pc_json_end_array(j);
 	json_set(j, "from", &r->src, r->nfrom);
 	json_set(j, "to", &r->dst, r->nto);
+	size_t ne;
+	char **em = emitted(t, index, &ne);
+	pc_json_key(j, "emits");
+	pc_json_begin_array(j);
+	for (size_t k = 0; k < ne; k++)
+		pc_json_string(j, em[k]);
+	pc_json_end_array(j);
+	free_strings(em, ne);
 	pc_json_end_object(j);
 }
 
-static void json_explain(FILE *out, const struct pc_policy *p, const char *path)
+static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
+		const struct pc_nft_table *t)
 {
 	struct pc_json j;
 
@@ -287,14 +348,27 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path)
 	pc_json_key(&j, "rules");
 	pc_json_begin_array(&j);
 	for (size_t i = 0; i < p->nrules; i++)
-		json_rule(&j, &p->rules[i], i);
+		json_rule(&j, &p->rules[i], i, t);
 	pc_json_end_array(&j);
+	size_t nrules, nelems;
+	nft_counts(t, &nrules, &nelems);
+	pc_json_key(&j, "nft");
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "table");
+	pc_json_string(&j, t->name);
+	pc_json_key(&j, "rules");
+	pc_json_uint(&j, nrules);
+	pc_json_key(&j, "sets");
+	pc_json_uint(&j, t->nsets);
+	pc_json_key(&j, "elements");
+	pc_json_uint(&j, nelems);
+	pc_json_end_object(&j);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);
 }
 
 static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
-		const struct pc_packet *pkt, const char *spec)
+		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t)
 {
 	struct pc_decision dec;
 
@@ -314,7 +388,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 								     : verdict_names[dec.verdict]);
 		pc_json_key(&j, "rule");
 		if (r)
-			json_rule(&j, r, dec.rule);
+			json_rule(&j, r, dec.rule, t);
 		else
 			pc_json_null(&j);
 		pc_json_key(&j, "skipped_interface_rules");
@@ -372,12 +446,22 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	ret = cli_check_policy(ctx, argv[0], &p);
 	if (ret == PC_EXIT_OK) {
-		if (ctx->packet)
-			explain_packet(ctx, &p, &pkt, ctx->packet);
-		else if (ctx->json)
-			json_explain(ctx->out, &p, argv[0]);
-		else
-			text_explain(ctx->out, &p, ctx->reg, argv[0]);
+		struct pc_nft_table t;
+		struct pc_diags d;
+		pc_diags_init(&d);
+		/* What will be emitted comes from the same model `render` prints. */
+		if (pc_nft_lower(&p, "portcullis", &t, &d) < 0) {
+			pc_policy_print_diags(&p, &d, ctx->err);
+			ret = PC_EXIT_INVALID;
+		} else if (ctx->packet) {
+			explain_packet(ctx, &p, &pkt, ctx->packet, &t);
+		} else if (ctx->json) {
+			json_explain(ctx->out, &p, argv[0], &t);
+		} else {
+			text_explain(ctx->out, &p, ctx->reg, argv[0], &t);
+		}
+		pc_nft_table_finish(&t);
+		pc_diags_finish(&d);
 	}
 	pc_policy_finish(&p);
 	return ret;

@@ -48,34 +48,40 @@ static void print_set(FILE *out, const struct pc_nft_set *s)
 
 static void print_rule(FILE *out, const struct pc_nft_chain *c, const struct pc_nft_rule *r)
 {
+	fputs("\t\t", out);
+	pc_nft_print_rule(c, r, out);
+	fputc('\n', out);
+}
+
+void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r, FILE *out)
+{
 	bool output = !strcmp(c->name, "output");
 
-	fputs("\t\t", out);
 	switch (r->kind) {
 	case PC_NFT_ESTABLISHED:
-		fputs("ct state established,related accept\n", out);
+		fputs("ct state established,related accept", out);
 		return;
 	case PC_NFT_INVALID:
-		fputs("ct state invalid drop\n", out);
+		fputs("ct state invalid drop", out);
 		return;
 	case PC_NFT_LOOPBACK:
-		fprintf(out, "%s \"lo\" accept\n", output ? "oif" : "iif");
+		fprintf(out, "%s \"lo\" accept", output ? "oif" : "iif");
 		return;
 	case PC_NFT_ICMP_ESSENTIAL:
 		fputs("meta l4proto icmp icmp type { destination-unreachable, time-exceeded, "
 		      "parameter-problem } accept\n"
 		      "\t\tmeta l4proto ipv6-icmp icmpv6 type { destination-unreachable, "
 		      "packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, "
-		      "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept\n",
+		      "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
 				out);
 		return;
 	case PC_NFT_ICMP_ECHO:
 		fputs("icmp type echo-request limit rate 5/second accept\n"
-		      "\t\ticmpv6 type echo-request limit rate 5/second accept\n",
+		      "\t\ticmpv6 type echo-request limit rate 5/second accept",
 				out);
 		return;
 	case PC_NFT_ICMP_ALL:
-		fputs("meta l4proto { icmp, ipv6-icmp } accept\n", out);
+		fputs("meta l4proto { icmp, ipv6-icmp } accept", out);
 		return;
 	case PC_NFT_POLICY_RULE:
 		break;
@@ -102,7 +108,7 @@ static void print_rule(FILE *out, const struct pc_nft_chain *c, const struct pc_
 		fputs(r->proto == PC_PROTO_TCP ? "reject with tcp reset" : "reject", out);
 	else
 		fputs(r->verdict == PC_NFT_ACCEPT ? "accept" : "drop", out);
-	fprintf(out, " comment \"%s\"\n", r->comment);
+	fprintf(out, " comment \"%s\"", r->comment);
 }
 
 void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
