@@ -116,6 +116,14 @@ void pc_nft_comment(char out[PC_NFT_COMMENT_MAX + 1], const char *in);
 void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
 		FILE *out);
 
+/*
+ * Prints the same script in the libnftables JSON schema (`nft -j -f`).  JSON
+ * has no comments, so `header` goes into the metainfo object under the key
+ * "portcullis", which libnftables ignores.
+ */
+void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, size_t nheader,
+		FILE *out);
+
 /* One rule of a chain as nft text, without indentation or line end. */
 void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r, FILE *out);
 

@@ -47,7 +47,7 @@ static const struct option_def options[] = {
 	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
 	{OPT_STRICT, "strict", LONG_ONLY + 1, NULL, "treat warnings as errors"},
 	{OPT_WNO, "Wno-CODE", 0, NULL, "leave out the warnings with this code (repeatable)"},
-	{OPT_TARGET, "target", 't', "TARGET", "what to render: nft"},
+	{OPT_TARGET, "target", 't', "TARGET", "what to render: nft, nft-json"},
 	{OPT_TABLE, "table", LONG_ONLY + 2, "NAME", "the nft table portcullis owns (portcullis)"},
 	{OPT_OUTPUT, "output", 'o', "FILE",
 		"write to FILE (replaced all at once) instead of standard output"},

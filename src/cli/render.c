@@ -122,10 +122,11 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
-	if (ctx->target && strcmp(ctx->target, "nft")) {
+	bool json = ctx->target && !strcmp(ctx->target, "nft-json");
+	if (ctx->target && !json && strcmp(ctx->target, "nft")) {
 		fprintf(ctx->err, "%s render: unknown target '", ctx->prog);
 		pc_fputs_escaped(ctx->target, ctx->err);
-		fprintf(ctx->err, "'; the targets: nft\n");
+		fprintf(ctx->err, "'; the targets: nft, nft-json\n");
 		return PC_EXIT_USAGE;
 	}
 	if (!pc_nft_name_ok(table)) {
@@ -180,7 +181,10 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
-	pc_nft_print(&t, (const char *const *)header, nh, mem);
+	if (json)
+		pc_nft_print_json(&t, (const char *const *)header, nh, mem);
+	else
+		pc_nft_print(&t, (const char *const *)header, nh, mem);
 	fclose(mem);
 	if (ctx->output) {
 		if (write_atomically(ctx->output, text, len, ctx->err, ctx->prog) < 0)

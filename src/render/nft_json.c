@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The nft model in the libnftables JSON schema (`nft -j -f`): the same
+ * commands as the text script, in the same order (declare the table, delete
+ * it, create it with its sets and chains, then the rules), one transaction.
+ * Every string goes through the JSON writer, so no text from a policy or a
+ * registry can change the structure of the document.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "json.h"
+#include "portcullis/nft.h"
+
+static void key_string(struct pc_json *j, const char *key, const char *value)
+{
+	pc_json_key(j, key);
+	pc_json_string(j, value);
+}
+
+/* {"family": "inet", "table": T} opening a set, chain or rule object. */
+static void begin_object_in(struct pc_json *j, const char *kind, const struct pc_nft_table *t)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, kind);
+	pc_json_begin_object(j);
+	key_string(j, "family", "inet");
+	key_string(j, "table", t->name);
+}
+
+static void end_object_in(struct pc_json *j)
+{
+	pc_json_end_object(j);
+	pc_json_end_object(j);
+}
+
+static void table_command(struct pc_json *j, const char *command, const struct pc_nft_table *t,
+		bool with_comment)
+{
+	pc_json_begin_object(j);
+	if (command) {
+		pc_json_key(j, command);
+		pc_json_begin_object(j);
+	}
+	pc_json_key(j, "table");
+	pc_json_begin_object(j);
+	key_string(j, "family", "inet");
+	key_string(j, "name", t->name);
+	if (with_comment)
+		key_string(j, "comment", t->comment);
+	pc_json_end_object(j);
+	if (command)
+		pc_json_end_object(j);
+	pc_json_end_object(j);
+}
+
+static void prefix_value(struct pc_json *j, const struct pc_prefix *x)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
+	if (x->len == (x->family == 4 ? 32 : 128)) {
+		pc_json_string(j, a);
+		return;
+	}
+	pc_json_begin_object(j);
+	pc_json_key(j, "prefix");
+	pc_json_begin_object(j);
+	key_string(j, "addr", a);
+	pc_json_key(j, "len");
+	pc_json_uint(j, x->len);
+	pc_json_end_object(j);
+	pc_json_end_object(j);
+}
+
+static void set_command(struct pc_json *j, const struct pc_nft_table *t, const struct pc_nft_set *s)
+{
+	static const char *const types[] = {"ipv4_addr", "ipv6_addr", "inet_service"};
+
+	begin_object_in(j, "set", t);
+	key_string(j, "name", s->name);
+	key_string(j, "type", types[s->type]);
+	pc_json_key(j, "flags");
+	pc_json_begin_array(j);
+	pc_json_string(j, "interval");
+	pc_json_end_array(j);
+	pc_json_key(j, "size");
+	pc_json_uint(j, s->size);
+	if (s->comment[0])
+		key_string(j, "comment", s->comment);
+	pc_json_key(j, "elem");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->type != PC_NFT_SET_SERVICE) {
+			prefix_value(j, &s->prefixes[i]);
+		} else if (s->ports[i].lo == s->ports[i].hi) {
+			pc_json_uint(j, s->ports[i].lo);
+		} else {
+			pc_json_begin_object(j);
+			pc_json_key(j, "range");
+			pc_json_begin_array(j);
+			pc_json_uint(j, s->ports[i].lo);
+			pc_json_uint(j, s->ports[i].hi);
+			pc_json_end_array(j);
+			pc_json_end_object(j);
+		}
+	}
+	pc_json_end_array(j);
+	end_object_in(j);
+}
+
+/* The left side of a match: {"meta": {"key": K}} or {"payload": {...}} or {"ct": ...}. */
+enum left_kind { META, PAYLOAD, CT };
+
+static void begin_match(struct pc_json *j, const char *op, enum left_kind kind, const char *a,
+		const char *b)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, "match");
+	pc_json_begin_object(j);
+	key_string(j, "op", op);
+	pc_json_key(j, "left");
+	pc_json_begin_object(j);
+	pc_json_key(j, kind == META ? "meta" : kind == CT ? "ct" : "payload");
+	pc_json_begin_object(j);
+	if (kind == PAYLOAD) {
+		key_string(j, "protocol", a);
+		key_string(j, "field", b);
+	} else {
+		key_string(j, "key", a);
+	}
+	pc_json_end_object(j);
+	pc_json_end_object(j);
+	pc_json_key(j, "right");
+}
+
+static void end_match(struct pc_json *j)
+{
+	pc_json_end_object(j);
+	pc_json_end_object(j);
+}
+
+static void match_string(struct pc_json *j, enum left_kind kind, const char *a, const char *b,
+		const char *right)
+{
+	begin_match(j, "==", kind, a, b);
+	pc_json_string(j, right);
+	end_match(j);
+}
+
+static void match_list(struct pc_json *j, enum left_kind kind, const char *a, const char *b,
+		const char *const *right, size_t n)
+{
+	begin_match(j, "==", kind, a, b);
+	pc_json_begin_object(j);
+	pc_json_key(j, "set");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		pc_json_string(j, right[i]);
+	pc_json_end_array(j);
+	pc_json_end_object(j);
+	end_match(j);
+}
+
+static void statement(struct pc_json *j, const char *name)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, name);
+	pc_json_null(j);
+	pc_json_end_object(j);
+}
+
+static void limit(struct pc_json *j, unsigned rate, const char *per)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, "limit");
+	pc_json_begin_object(j);
+	pc_json_key(j, "rate");
+	pc_json_uint(j, rate);
+	key_string(j, "per", per);
+	pc_json_end_object(j);
+	pc_json_end_object(j);
+}
+
+static void begin_rule(struct pc_json *j, const struct pc_nft_table *t,
+		const struct pc_nft_chain *c, const char *comment)
+{
+	begin_object_in(j, "rule", t);
+	key_string(j, "chain", c->name);
+	if (comment)
+		key_string(j, "comment", comment);
+	pc_json_key(j, "expr");
+	pc_json_begin_array(j);
+}
+
+static void end_rule(struct pc_json *j)
+{
+	pc_json_end_array(j);
+	end_object_in(j);
+}
+
+static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
+		const struct pc_nft_chain *c, enum pc_nft_rule_kind kind)
+{
+	static const char *const icmp_errors[] = {
+		"destination-unreachable", "time-exceeded", "parameter-problem"};
+	static const char *const icmpv6_essential[] = {"destination-unreachable",
+		"packet-too-big", "time-exceeded", "parameter-problem", "nd-router-solicit",
+		"nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert"};
+	static const char *const both[] = {"icmp", "ipv6-icmp"};
+
+	if (kind == PC_NFT_ICMP_ALL) {
+		begin_rule(j, t, c, NULL);
+		match_list(j, META, "l4proto", NULL, both, 2);
+		statement(j, "accept");
+		end_rule(j);
+		return;
+	}
+	for (int v6 = 0; v6 < 2; v6++) {
+		const char *proto = v6 ? "icmpv6" : "icmp";
+		begin_rule(j, t, c, NULL);
+		if (kind == PC_NFT_ICMP_ESSENTIAL) {
+			match_string(j, META, "l4proto", NULL, both[v6]);
+			if (v6)
+				match_list(j, PAYLOAD, proto, "type", icmpv6_essential, 8);
+			else
+				match_list(j, PAYLOAD, proto, "type", icmp_errors, 3);
+		} else {
+			match_string(j, PAYLOAD, proto, "type", "echo-request");
+			limit(j, 5, "second");
+		}
+		statement(j, "accept");
+		end_rule(j);
+	}
+}
+
+static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
+		const struct pc_nft_chain *c, const struct pc_nft_rule *r)
+{
+	bool output = !strcmp(c->name, "output");
+	char setref[PC_NFT_NAME_MAX + 2];
+
+	switch (r->kind) {
+	case PC_NFT_ESTABLISHED:
+	case PC_NFT_INVALID:
+		begin_rule(j, t, c, NULL);
+		begin_match(j, "in", CT, "state", NULL);
+		if (r->kind == PC_NFT_INVALID) {
+			pc_json_string(j, "invalid");
+		} else {
+			pc_json_begin_array(j);
+			pc_json_string(j, "established");
+			pc_json_string(j, "related");
+			pc_json_end_array(j);
+		}
+		end_match(j);
+		statement(j, r->kind == PC_NFT_INVALID ? "drop" : "accept");
+		end_rule(j);
+		return;
+	case PC_NFT_LOOPBACK:
+		begin_rule(j, t, c, NULL);
+		match_string(j, META, output ? "oif" : "iif", NULL, "lo");
+		statement(j, "accept");
+		end_rule(j);
+		return;
+	case PC_NFT_ICMP_ESSENTIAL:
+	case PC_NFT_ICMP_ECHO:
+	case PC_NFT_ICMP_ALL:
+		icmp_rules(j, t, c, r->kind);
+		return;
+	case PC_NFT_POLICY_RULE:
+		break;
+	}
+
+	const char *fam = r->family == 4 ? "ip" : "ip6";
+	begin_rule(j, t, c, r->comment);
+	if (r->iifname)
+		match_string(j, META, "iifname", NULL, r->iifname);
+	if (r->oifname)
+		match_string(j, META, "oifname", NULL, r->oifname);
+	if (r->saddr) {
+		snprintf(setref, sizeof(setref), "@%s", r->saddr->name);
+		match_string(j, PAYLOAD, fam, "saddr", setref);
+	}
+	if (r->daddr) {
+		snprintf(setref, sizeof(setref), "@%s", r->daddr->name);
+		match_string(j, PAYLOAD, fam, "daddr", setref);
+	}
+	if (r->family && !r->saddr && !r->daddr)
+		match_string(j, META, "nfproto", NULL, r->family == 4 ? "ipv4" : "ipv6");
+	snprintf(setref, sizeof(setref), "@%s", r->dport->name);
+	match_string(j, PAYLOAD, pc_proto_name(r->proto), "dport", setref);
+	if (r->limit_rate)
+		limit(j, r->limit_rate, r->limit_unit);
+	if (r->log) {
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "portcullis r%zu ", r->policy_rule + 1);
+		pc_json_begin_object(j);
+		pc_json_key(j, "log");
+		pc_json_begin_object(j);
+		key_string(j, "prefix", prefix);
+		pc_json_end_object(j);
+		pc_json_end_object(j);
+	}
+	if (r->counter)
+		statement(j, "counter");
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP) {
+		pc_json_begin_object(j);
+		pc_json_key(j, "reject");
+		pc_json_begin_object(j);
+		key_string(j, "type", "tcp reset");
+		pc_json_end_object(j);
+		pc_json_end_object(j);
+	} else {
+		statement(j, r->verdict == PC_NFT_REJECT ? "reject"
+				: r->verdict == PC_NFT_ACCEPT ? "accept"
+							      : "drop");
+	}
+	end_rule(j);
+}
+
+void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, size_t nheader,
+		FILE *out)
+{
+	static const char *const hooks[] = {"input", "forward", "output"};
+	static const char *const policies[] = {"accept", "drop"};
+	struct pc_json j;
+
+	pc_json_init(&j, out);
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "nftables");
+	pc_json_begin_array(&j);
+
+	/* The schema has no comments: the header rides in the metainfo object. */
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "metainfo");
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "json_schema_version");
+	pc_json_uint(&j, 1);
+	pc_json_key(&j, "portcullis");
+	pc_json_begin_array(&j);
+	for (size_t i = 0; i < nheader; i++)
+		pc_json_string(&j, header[i]);
+	pc_json_end_array(&j);
+	pc_json_end_object(&j);
+	pc_json_end_object(&j);
+
+	/* One transaction: declare (so the delete cannot fail), delete, create. */
+	table_command(&j, NULL, t, false);
+	table_command(&j, "delete", t, false);
+	table_command(&j, NULL, t, true);
+	for (size_t i = 0; i < t->nsets; i++)
+		set_command(&j, t, &t->sets[i]);
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		begin_object_in(&j, "chain", t);
+		key_string(&j, "name", c->name);
+		key_string(&j, "type", "filter");
+		key_string(&j, "hook", hooks[k]);
+		pc_json_key(&j, "prio");
+		pc_json_uint(&j, 0);
+		key_string(&j, "policy", policies[c->policy]);
+		end_object_in(&j);
+	}
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		for (size_t i = 0; i < c->n; i++)
+			rule_command(&j, t, c, &c->rules[i]);
+	}
+	pc_json_end_array(&j);
+	pc_json_end_object(&j);
+	pc_json_finish(&j);
+}
