@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `portcullis render`: every policy in policies/ and examples/ (and the
-# injection policy here) renders byte for byte as tests/render/golden/NAME.nft,
+# feature and injection policies here) renders byte for byte as tests/render/golden/NAME.nft,
 # twice alike; and, as root, inside a network namespace this script makes,
 # `nft -c -f` accepts every rendering, loading it twice replaces the table
 # atomically and leaves a foreign table alone, and the kernel's listing of it
@@ -10,6 +10,8 @@
 # with `nft -j -f` gives the kernel the same table as the text, rule for rule
 # (libnftables 1.0.6 drops table and set comments from JSON input: those
 # lines alone are left out of the comparison).
+# coverage.py checks each rendering against what `explain --json` says the
+# policy means: every (rule, service, protocol, family, network) is matched.
 # PC_UPDATE_GOLDEN=1 rewrites the golden files (review the diff).
 set -u
 bin=$1
@@ -31,7 +33,7 @@ elif [ "${CI:-}" = true ]; then
     exit 1
 fi
 
-for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/injection.yaml; do
+for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml "$dir"/injection.yaml; do
     name=$(basename "$yaml" .yaml)
     rel=${yaml#"$root"/}
     out="$tmp/$name.nft"
@@ -52,6 +54,13 @@ for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/injection.yam
             diff -u "$g" "$o" | head -30
         fi
     done
+    # The coverage guarantee: every (rule, service, family, network) is in the output.
+    if (cd "$root" && python3 "$dir/coverage.py" "$bin" "$rel") >"$tmp/cov" 2>&1; then
+        pass "$name coverage"
+    else
+        fail "$name coverage"
+        cat "$tmp/cov"
+    fi
     [ $netns = 1 ] || continue
     cat >"$tmp/ns.sh" <<'NS'
 set -e
