@@ -77,6 +77,16 @@ static inline char pc_fold(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+/* FNV-1a over the ASCII-folded name: the hash of every name index. */
+static inline uint32_t pc_name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)pc_fold(*s)) * 16777619u;
+	return h;
+}
+
 /* ASCII case-insensitive comparison, independent of the locale. */
 int pc_strcasecmp(const char *a, const char *b);
 bool pc_streq_fold(const char *a, const char *b);

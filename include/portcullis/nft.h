@@ -86,6 +86,8 @@ struct pc_nft_table {
 	char comment[PC_NFT_COMMENT_MAX + 1];
 	struct pc_nft_set *sets;
 	size_t nsets, setcap;
+	uint32_t *set_index;		/* open addressing on set names: index + 1, 0 empty */
+	size_t set_index_cap;		/* a power of two, at least twice nsets */
 	struct pc_nft_chain chains[3];	/* input, forward, output */
 };
 

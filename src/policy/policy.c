@@ -690,7 +690,7 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 		if (pc_read_stream(stdin, PC_YAML_MAX_BYTES, &buf) < 0) {
 			pc_diag_add(diags, PC_SEV_ERROR, "io", "<stdin>", 0, 0,
 					"cannot read the policy: %s",
-					errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
+					errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
 			st->io_error = true;
 			return -1;
 		}
@@ -701,7 +701,7 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 	} else if (!data) {
 		if (!realpath(path, real) || pc_read_file(path, PC_YAML_MAX_BYTES, &buf) < 0) {
 			int err = errno;
-			const char *why = err == EFBIG ? "larger than 4 MiB" :
+			const char *why = err == EFBIG ? "larger than 16 MiB" :
 					err == EINVAL ? "not a regular file" : strerror(err);
 			if (from)
 				pc_diag_add(diags, PC_SEV_ERROR, "include-read", from_file, from->line,

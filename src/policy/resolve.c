@@ -15,6 +15,8 @@ struct resolver {
 	struct pc_policy *p;
 	struct pc_registry *reg;
 	struct pc_diags *diags;
+	uint32_t *networks;	/* open addressing on network names: index + 1, 0 empty */
+	size_t nslots;		/* a power of two, more than twice the networks */
 };
 
 static PC_PRINTF(5, 6) struct pc_diag *rdiag(struct resolver *r, enum pc_severity sev,
@@ -172,12 +174,15 @@ static void add_prefix(struct resolver *r, struct pc_addrset *set, const struct 
 {
 	struct pc_prefix **v = x->family == 4 ? &set->v4 : &set->v6;
 	size_t *n = x->family == 4 ? &set->nv4 : &set->nv6;
-	struct pc_prefix *grown = ralloc(r, (*n + 1) * sizeof(**v));
 
-	if (*n)
-		memcpy(grown, *v, *n * sizeof(**v));
-	grown[(*n)++] = *x;
-	*v = grown;
+	/* Capacity doubles at each power of two (the arena keeps the old copy). */
+	if ((*n & (*n - 1)) == 0) {
+		struct pc_prefix *grown = ralloc(r, (*n ? 2 * *n : 1) * sizeof(**v));
+		if (*n)
+			memcpy(grown, *v, *n * sizeof(**v));
+		*v = grown;
+	}
+	(*v)[(*n)++] = *x;
 }
 
 static void add_set(struct resolver *r, struct pc_addrset *to, const struct pc_addrset *from)
@@ -188,12 +193,36 @@ static void add_set(struct resolver *r, struct pc_addrset *to, const struct pc_a
 		add_prefix(r, to, &from->v6[i]);
 }
 
-static struct pc_network *find_network(struct pc_policy *p, const char *name)
+/* The slot of `name` in the network index: where it is, or the empty slot it would take. */
+static size_t network_slot(const struct resolver *r, const char *name)
 {
-	for (size_t i = 0; i < p->nnetworks; i++)
-		if (!strcmp(p->networks[i].name, name))
-			return &p->networks[i];
-	return NULL;
+	size_t mask = r->nslots - 1, i = pc_name_hash(name) & mask;
+
+	while (r->networks[i] && strcmp(r->p->networks[r->networks[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void index_networks(struct resolver *r)
+{
+	r->nslots = 16;
+	while (r->nslots <= 2 * r->p->nnetworks)
+		r->nslots *= 2;
+	r->networks = ralloc(r, r->nslots * sizeof(*r->networks));
+	memset(r->networks, 0, r->nslots * sizeof(*r->networks));
+	/* Names are unique: the parser refuses a second definition. */
+	for (size_t i = 0; i < r->p->nnetworks; i++) {
+		size_t k = network_slot(r, r->p->networks[i].name);
+		if (!r->networks[k])
+			r->networks[k] = (uint32_t)i + 1;
+	}
+}
+
+static struct pc_network *find_network(struct resolver *r, const char *name)
+{
+	uint32_t k = r->networks[network_slot(r, name)];
+
+	return k ? &r->p->networks[k - 1] : NULL;
 }
 
 static void unknown_network(struct resolver *r, const struct pc_peer *peer)
@@ -233,7 +262,7 @@ static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_
 				add_prefix(r, set, &x);
 			continue;
 		}
-		struct pc_network *net = find_network(r->p, m->text);
+		struct pc_network *net = find_network(r, m->text);
 		if (!net) {
 			unknown_network(r, m);
 			continue;
@@ -542,7 +571,7 @@ static void check_shadowing(struct resolver *r)
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags};
+	struct resolver r = {p, reg, diags, NULL, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -570,6 +599,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		}
 		pc_diags_finish(&tmp);
 	}
+	index_networks(&r);
 	for (size_t i = 0; i < p->nnetworks; i++)
 		resolve_network(&r, &p->networks[i]);
 	for (size_t i = 0; i < p->nrules; i++) {

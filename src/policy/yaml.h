@@ -22,11 +22,11 @@
 #include "util.h"
 
 /* The limits, documented in docs/policy.md. */
-#define PC_YAML_MAX_BYTES (4u << 20)
+#define PC_YAML_MAX_BYTES (16u << 20)
 #define PC_YAML_MAX_DEPTH 64
 #define PC_YAML_MAX_SCALAR 4096
 #define PC_YAML_MAX_KEY 1024
-#define PC_YAML_MAX_NODES 200000
+#define PC_YAML_MAX_NODES 1000000
 
 enum pc_ynode_kind {
 	PC_Y_SCALAR,

@@ -76,16 +76,6 @@ static inline const char *pc_layer_str(const struct pc_layer *l, uint32_t off)
 	return l->strtab + off;
 }
 
-/* FNV-1a over the ASCII-folded name: the hash of the name index. */
-static inline uint32_t pc_name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)pc_fold(*s)) * 16777619u;
-	return h;
-}
-
 /* Column `col` of a row: walks the row's strings. */
 static inline const char *pc_row_col(const char *strtab, const struct pc_entry *e, int col)
 {

@@ -83,12 +83,22 @@ static size_t declared_size(size_t n)
 	return s;
 }
 
+/* The slot of `name` in the set index: where it is, or the empty slot it would take. */
+static size_t set_slot(const struct pc_nft_table *t, const char *name)
+{
+	size_t mask = t->set_index_cap - 1, i = pc_name_hash(name) & mask;
+
+	while (t->set_index[i] && strcmp(t->sets[t->set_index[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return i;
+}
+
 static struct pc_nft_set *find_set(struct pc_nft_table *t, const char *name)
 {
-	for (size_t i = 0; i < t->nsets; i++)
-		if (!strcmp(t->sets[i].name, name))
-			return &t->sets[i];
-	return NULL;
+	if (!t->nsets)
+		return NULL;
+	uint32_t k = t->set_index[set_slot(t, name)];
+	return k ? &t->sets[k - 1] : NULL;
 }
 
 static struct pc_nft_set *new_set(struct pc_nft_table *t, const char *name,
@@ -96,8 +106,13 @@ static struct pc_nft_set *new_set(struct pc_nft_table *t, const char *name,
 {
 	if (t->nsets == t->setcap) {
 		t->setcap = t->setcap ? t->setcap * 2 : 16;
-		/* Rules point at sets: grow before any rule refers to the moved ones. */
+		/* Rules point at sets: every set exists before the first rule is made. */
 		t->sets = xreallocarray(t->sets, t->setcap, sizeof(*t->sets));
+		free(t->set_index);
+		t->set_index_cap = 2 * t->setcap;
+		t->set_index = xcalloc(t->set_index_cap, sizeof(*t->set_index));
+		for (size_t i = 0; i < t->nsets; i++)
+			t->set_index[set_slot(t, t->sets[i].name)] = (uint32_t)i + 1;
 	}
 	struct pc_nft_set *s = &t->sets[t->nsets++];
 	memset(s, 0, sizeof(*s));
@@ -106,6 +121,7 @@ static struct pc_nft_set *new_set(struct pc_nft_table *t, const char *name,
 		abort();
 	memcpy(s->name, name, n + 1);
 	s->type = type;
+	t->set_index[set_slot(t, s->name)] = (uint32_t)t->nsets;
 	return s;
 }
 
@@ -367,6 +383,7 @@ void pc_nft_table_finish(struct pc_nft_table *t)
 	for (size_t i = 0; i < t->nsets; i++)
 		free(t->sets[i].ports);
 	free(t->sets);
+	free(t->set_index);
 	for (int k = 0; k < 3; k++)
 		free(t->chains[k].rules);
 	memset(t, 0, sizeof(*t));

@@ -299,6 +299,18 @@ static void test_size_limits(void **state)
 	done(&r);
 	pc_buf_finish(&b);
 
+	/* Y26: values; the mapping, its key and the sequence count, so item MAX - 2 on line
+	 * MAX - 1 is the one over the limit; said once. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, "a:\n");
+	for (int i = 0; i < PC_YAML_MAX_NODES; i++)
+		pc_buf_adds(&b, "- 0\n");
+	parse_n(&r, b.data, b.len);
+	assert_diag_at(&r.diags, "yaml-limit", PC_YAML_MAX_NODES - 1, 3);
+	assert_int_equal(r.diags.n, 1);
+	done(&r);
+	pc_buf_finish(&b);
+
 	/* Y25: an implicit key over 1024 bytes, said so. */
 	pc_buf_init(&b);
 	for (int i = 0; i < 1100; i++)
@@ -306,17 +318,6 @@ static void test_size_limits(void **state)
 	pc_buf_adds(&b, ": 1\n");
 	parse_n(&r, b.data, b.len);
 	assert_non_null(strstr(find_diag(&r.diags, "yaml-limit")->msg, "key longer"));
-	done(&r);
-	pc_buf_finish(&b);
-
-	/* Y26: a flow list of 300 000 entries stops at the node limit. */
-	pc_buf_init(&b);
-	pc_buf_adds(&b, "a: [1");
-	for (int i = 0; i < 300000; i++)
-		pc_buf_adds(&b, ",1");
-	pc_buf_adds(&b, "]\n");
-	parse_n(&r, b.data, b.len);
-	assert_non_null(find_diag(&r.diags, "yaml-limit"));
 	done(&r);
 	pc_buf_finish(&b);
 }
