@@ -40,6 +40,12 @@ struct pc_nft_set {
 	size_t n;
 	size_t size;				/* declared: the elements it may hold */
 	char comment[PC_NFT_COMMENT_MAX + 1];
+	/*
+	 * One port or one range: written into the rule (`tcp dport 88`) and never
+	 * declared.  Every set the kernel creates costs a walk of the table's
+	 * sets, so a set per rule makes loading quadratic.
+	 */
+	bool literal;
 };
 
 enum pc_nft_rule_kind {

@@ -140,13 +140,19 @@ static void free_strings(char **v, size_t n)
 	free(v);
 }
 
-static void nft_counts(const struct pc_nft_table *t, size_t *rules, size_t *elements)
+/* Rules in the chains, declared sets and their elements (ports written into a rule are neither). */
+static void nft_counts(const struct pc_nft_table *t, size_t *rules, size_t *sets,
+		size_t *elements)
 {
-	*rules = *elements = 0;
+	*rules = *sets = *elements = 0;
 	for (int k = 0; k < 3; k++)
 		*rules += t->chains[k].n;
-	for (size_t i = 0; i < t->nsets; i++)
+	for (size_t i = 0; i < t->nsets; i++) {
+		if (t->sets[i].literal)
+			continue;
+		++*sets;
 		*elements += t->sets[i].n;
+	}
 }
 
 static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_registry *reg,
@@ -216,12 +222,12 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		free_strings(em, ne);
 	}
 	print_service_table(out, p, nmatch);
-	size_t nrules, nelems;
-	nft_counts(t, &nrules, &nelems);
+	size_t nrules, nsets, nelems;
+	nft_counts(t, &nrules, &nsets, &nelems);
 	fprintf(out, "\n%zu %s, %zu port %s; nft table inet %s: %zu rules in 3 chains, %zu sets "
 		     "holding %zu elements\n",
 			p->nrules, p->nrules == 1 ? "rule" : "rules", nmatch,
-			nmatch == 1 ? "match" : "matches", t->name, nrules, t->nsets, nelems);
+			nmatch == 1 ? "match" : "matches", t->name, nrules, nsets, nelems);
 }
 
 static void json_set(struct pc_json *j, const char *key, const struct pc_addrset *set, size_t npeers)
@@ -350,8 +356,8 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	for (size_t i = 0; i < p->nrules; i++)
 		json_rule(&j, &p->rules[i], i, t);
 	pc_json_end_array(&j);
-	size_t nrules, nelems;
-	nft_counts(t, &nrules, &nelems);
+	size_t nrules, nsets, nelems;
+	nft_counts(t, &nrules, &nsets, &nelems);
 	pc_json_key(&j, "nft");
 	pc_json_begin_object(&j);
 	pc_json_key(&j, "table");
@@ -359,7 +365,7 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_key(&j, "rules");
 	pc_json_uint(&j, nrules);
 	pc_json_key(&j, "sets");
-	pc_json_uint(&j, t->nsets);
+	pc_json_uint(&j, nsets);
 	pc_json_key(&j, "elements");
 	pc_json_uint(&j, nelems);
 	pc_json_end_object(&j);

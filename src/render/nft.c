@@ -195,6 +195,7 @@ static const char *port_set(struct pc_nft_table *t, const struct pc_rule *r, siz
 		s->ports[w++] = s->ports[i];
 	}
 	s->n = w;
+	s->literal = w == 1;
 	s->size = declared_size(w);
 	char text[64];
 	snprintf(text, sizeof(text), "rule %zu, %s ports", rule + 1, pc_proto_name(proto));

@@ -73,6 +73,21 @@ static void prefix_value(struct pc_json *j, const struct pc_prefix *x)
 	pc_json_end_object(j);
 }
 
+static void ports_value(struct pc_json *j, const struct pc_nft_port_range *r)
+{
+	if (r->lo == r->hi) {
+		pc_json_uint(j, r->lo);
+		return;
+	}
+	pc_json_begin_object(j);
+	pc_json_key(j, "range");
+	pc_json_begin_array(j);
+	pc_json_uint(j, r->lo);
+	pc_json_uint(j, r->hi);
+	pc_json_end_array(j);
+	pc_json_end_object(j);
+}
+
 static void set_command(struct pc_json *j, const struct pc_nft_table *t, const struct pc_nft_set *s)
 {
 	static const char *const types[] = {"ipv4_addr", "ipv6_addr", "inet_service"};
@@ -91,19 +106,10 @@ static void set_command(struct pc_json *j, const struct pc_nft_table *t, const s
 	pc_json_key(j, "elem");
 	pc_json_begin_array(j);
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->type != PC_NFT_SET_SERVICE) {
+		if (s->type != PC_NFT_SET_SERVICE)
 			prefix_value(j, &s->prefixes[i]);
-		} else if (s->ports[i].lo == s->ports[i].hi) {
-			pc_json_uint(j, s->ports[i].lo);
-		} else {
-			pc_json_begin_object(j);
-			pc_json_key(j, "range");
-			pc_json_begin_array(j);
-			pc_json_uint(j, s->ports[i].lo);
-			pc_json_uint(j, s->ports[i].hi);
-			pc_json_end_array(j);
-			pc_json_end_object(j);
-		}
+		else
+			ports_value(j, &s->ports[i]);
 	}
 	pc_json_end_array(j);
 	end_object_in(j);
@@ -288,8 +294,14 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	}
 	if (r->family && !r->saddr && !r->daddr)
 		match_string(j, META, "nfproto", NULL, r->family == 4 ? "ipv4" : "ipv6");
-	snprintf(setref, sizeof(setref), "@%s", r->dport->name);
-	match_string(j, PAYLOAD, pc_proto_name(r->proto), "dport", setref);
+	if (r->dport->literal) {
+		begin_match(j, "==", PAYLOAD, pc_proto_name(r->proto), "dport");
+		ports_value(j, &r->dport->ports[0]);
+		end_match(j);
+	} else {
+		snprintf(setref, sizeof(setref), "@%s", r->dport->name);
+		match_string(j, PAYLOAD, pc_proto_name(r->proto), "dport", setref);
+	}
 	if (r->limit_rate)
 		limit(j, r->limit_rate, r->limit_unit);
 	if (r->log) {
@@ -350,7 +362,8 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 	table_command(&j, "delete", t, false);
 	table_command(&j, NULL, t, true);
 	for (size_t i = 0; i < t->nsets; i++)
-		set_command(&j, t, &t->sets[i]);
+		if (!t->sets[i].literal)
+			set_command(&j, t, &t->sets[i]);
 	for (int k = 0; k < 3; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		begin_object_in(&j, "chain", t);

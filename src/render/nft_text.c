@@ -22,6 +22,14 @@ static void print_prefix(FILE *out, const struct pc_prefix *x)
 		fprintf(out, "%s/%u", a, x->len);
 }
 
+static void print_ports(FILE *out, const struct pc_nft_port_range *r)
+{
+	if (r->lo == r->hi)
+		fprintf(out, "%u", r->lo);
+	else
+		fprintf(out, "%u-%u", r->lo, r->hi);
+}
+
 static void print_set(FILE *out, const struct pc_nft_set *s)
 {
 	static const char *const types[] = {"ipv4_addr", "ipv6_addr", "inet_service"};
@@ -35,10 +43,7 @@ static void print_set(FILE *out, const struct pc_nft_set *s)
 		if (i)
 			fputs(i % 8 ? ", " : ",\n\t\t\t     ", out);
 		if (s->type == PC_NFT_SET_SERVICE) {
-			if (s->ports[i].lo == s->ports[i].hi)
-				fprintf(out, "%u", s->ports[i].lo);
-			else
-				fprintf(out, "%u-%u", s->ports[i].lo, s->ports[i].hi);
+			print_ports(out, &s->ports[i]);
 		} else {
 			print_prefix(out, &s->prefixes[i]);
 		}
@@ -97,7 +102,12 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 		fprintf(out, "%s daddr @%s ", fam, r->daddr->name);
 	if (r->family && !r->saddr && !r->daddr)
 		fprintf(out, "meta nfproto %s ", r->family == 4 ? "ipv4" : "ipv6");
-	fprintf(out, "%s dport @%s ", pc_proto_name(r->proto), r->dport->name);
+	fprintf(out, "%s dport ", pc_proto_name(r->proto));
+	if (r->dport->literal)
+		print_ports(out, &r->dport->ports[0]);
+	else
+		fprintf(out, "@%s", r->dport->name);
+	fputc(' ', out);
 	if (r->limit_rate)
 		fprintf(out, "limit rate %u/%s ", r->limit_rate, r->limit_unit);
 	if (r->log)
@@ -123,6 +133,8 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 			t->name);
 	fprintf(out, "\tcomment \"%s\"\n", t->comment);
 	for (size_t i = 0; i < t->nsets; i++) {
+		if (t->sets[i].literal)
+			continue;
 		fputc('\n', out);
 		print_set(out, &t->sets[i]);
 	}

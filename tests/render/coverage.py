@@ -57,6 +57,10 @@ def lowered(rule, sets):
                 if p["field"] in ("saddr", "daddr"):
                     m[p["field"]] = (p["protocol"], ref)
                 elif p["field"] == "dport":
+                    if isinstance(ref, int):            # one port, written into the rule
+                        ref = [(ref, ref)]
+                    elif isinstance(ref, dict):         # one range
+                        ref = [tuple(ref["range"])]
                     m["proto"], m["dport"] = p["protocol"], ref
         elif "limit" in e:
             m["limit"] = "%d/%s" % (e["limit"]["rate"], e["limit"]["per"])

@@ -91,6 +91,21 @@ static void test_lowering(void **state)
 	assert_int_equal(r1->ports[1].lo, 6000);
 	assert_int_equal(r1->ports[1].hi, 6021);
 	assert_true(r1->size >= 2 * r1->n);
+	assert_false(r1->literal);
+
+	/* One port is written into the rule, not declared as a set of its own. */
+	const struct pc_nft_rule *r3 = &t.chains[0].rules[6];
+	assert_int_equal(r3->policy_rule, 2);
+	assert_true(r3->dport->literal);
+	assert_int_equal(r3->dport->ports[0].lo, 25);
+	char *text_out = NULL;
+	size_t text_len = 0;
+	FILE *mem = open_memstream(&text_out, &text_len);
+	pc_nft_print(&t, NULL, 0, mem);
+	fclose(mem);
+	assert_non_null(strstr(text_out, "ip6 saddr @n_v6only_v6 tcp dport 25 reject with tcp reset"));
+	assert_null(strstr(text_out, "set r3_tcp"));
+	free(text_out);
 
 	/* Input: established + invalid, then rule 1 and 2 per family, then rule 3 (v6 only). */
 	const struct pc_nft_chain *in = &t.chains[0];
