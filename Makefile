@@ -10,7 +10,7 @@ MESON_OPTS ?=
 VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible
 
-.PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz bench \
+.PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz bench bench-deps \
 	install clean
 
 all: build
@@ -84,8 +84,18 @@ check-fuzz:
 	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz; \
 	 else echo "check-fuzz: no clang here; the corpora were replayed by the suites"; fi
 
-bench: build
+# The peers the render benchmark measures.  ferm's package would load its
+# own firewall at install time: it is told not to, and no service may start.
+bench-deps: deps
+	@echo 'ferm ferm/enable boolean false' | debconf-set-selections 2>/dev/null || true
+	@if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && \
+	  chmod +x /usr/sbin/policy-rc.d && trap 'rm -f /usr/sbin/policy-rc.d' EXIT && \
+	  PC_BOOTSTRAP_EXTRA="ferm python3-capirca time" sh tools/bootstrap.sh; \
+	 else PC_BOOTSTRAP_EXTRA="ferm python3-capirca time" sh tools/bootstrap.sh; fi
+
+bench: build bench-deps
 	@sh bench/registry.sh $(BUILD)
+	@python3 bench/render.py $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

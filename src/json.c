@@ -13,9 +13,9 @@ void pc_json_init(struct pc_json *j, FILE *out)
 
 static void indent(struct pc_json *j)
 {
-	fputc('\n', j->out);
-	for (int i = 0; i < j->depth; i++)
-		fputs("  ", j->out);
+	static const char spaces[] = "\n                                                                ";
+
+	fwrite_unlocked(spaces, 1, 1 + 2 * (size_t)j->depth, j->out);
 }
 
 /* Separator and indentation before a value or a key. */
@@ -28,7 +28,7 @@ static void before_item(struct pc_json *j)
 	if (j->depth == 0)
 		return;
 	if (!j->first[j->depth])
-		fputc(',', j->out);
+		fputc_unlocked(',', j->out);
 	j->first[j->depth] = false;
 	indent(j);
 }
@@ -36,7 +36,7 @@ static void before_item(struct pc_json *j)
 static void open_container(struct pc_json *j, char c)
 {
 	before_item(j);
-	fputc(c, j->out);
+	fputc_unlocked(c, j->out);
 	if (j->depth + 1 < PC_JSON_MAX_DEPTH)
 		j->depth++;
 	j->first[j->depth] = true;
@@ -50,7 +50,7 @@ static void close_container(struct pc_json *j, char c)
 		j->depth--;
 	if (!empty)
 		indent(j);
-	fputc(c, j->out);
+	fputc_unlocked(c, j->out);
 }
 
 void pc_json_begin_object(struct pc_json *j)
@@ -77,7 +77,7 @@ void pc_json_key(struct pc_json *j, const char *key)
 {
 	before_item(j);
 	pc_json_quote(j->out, key);
-	fputs(": ", j->out);
+	fputs_unlocked(": ", j->out);
 	j->after_key = true;
 }
 
@@ -86,12 +86,22 @@ void pc_json_quote(FILE *out, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 
-	fputc('"', out);
+	fputc_unlocked('"', out);
 	while (n) {
+		/* A run of printable ASCII that needs no escape goes out at once. */
+		size_t run = 0;
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run) {
+			fwrite_unlocked(p, 1, run, out);
+			p += run;
+			n -= run;
+			continue;
+		}
 		size_t len = pc_utf8_seq(p, n);
 
 		if (len == 0) {
-			fputs("\\ufffd", out);
+			fputs_unlocked("\\ufffd", out);
 			len = 1;
 		} else if (len == 1) {
 			switch (*p) {
@@ -99,22 +109,22 @@ void pc_json_quote(FILE *out, const char *s)
 				fputs("\\\"", out);
 				break;
 			case '\\':
-				fputs("\\\\", out);
+				fputs_unlocked("\\\\", out);
 				break;
 			case '\n':
-				fputs("\\n", out);
+				fputs_unlocked("\\n", out);
 				break;
 			case '\r':
-				fputs("\\r", out);
+				fputs_unlocked("\\r", out);
 				break;
 			case '\t':
-				fputs("\\t", out);
+				fputs_unlocked("\\t", out);
 				break;
 			default:
 				if (*p < 0x20 || *p == 0x7f)
 					fprintf(out, "\\u%04x", *p);
 				else
-					fputc(*p, out);
+					fputc_unlocked(*p, out);
 			}
 		} else if (len == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
 			fprintf(out, "\\u%04x", 0x2000 + (p[2] - 0x80));
@@ -124,7 +134,7 @@ void pc_json_quote(FILE *out, const char *s)
 		p += len;
 		n -= len;
 	}
-	fputc('"', out);
+	fputc_unlocked('"', out);
 }
 
 void pc_json_string(struct pc_json *j, const char *s)
@@ -156,10 +166,10 @@ void pc_json_bool(struct pc_json *j, bool v)
 void pc_json_null(struct pc_json *j)
 {
 	before_item(j);
-	fputs("null", j->out);
+	fputs_unlocked("null", j->out);
 }
 
 void pc_json_finish(struct pc_json *j)
 {
-	fputc('\n', j->out);
+	fputc_unlocked('\n', j->out);
 }

@@ -536,35 +536,94 @@ static bool matches_cover(const struct pc_rule *a, const struct pc_rule *b)
 	return b->nmatches > 0;
 }
 
-#define SHADOW_CHECK_MAX 4000
+/*
+ * Which earlier rule first covers each rule.  A rule that covers rule b covers
+ * b's first port, so the candidates are the earlier rules with a match on that
+ * protocol and port: an index by (direction, protocol, port / 64) holds every
+ * rule under each bucket its matches touch (a match wider than 64 buckets goes
+ * on a short list checked always).  Linear in the policy for the usual one
+ * port per service, never more than the pairwise walk.
+ */
+#define SHADOW_BUCKET_SHIFT 6
+#define SHADOW_BUCKETS (65536 >> SHADOW_BUCKET_SHIFT)
+#define SHADOW_WIDE 64
+
+struct rule_list {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static void rule_list_add(struct rule_list *l, uint32_t rule)
+{
+	if (l->n && l->v[l->n - 1] == rule)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 4;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = rule;
+}
+
+static bool rule_covers(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->direction != b->direction || (a->flags & PC_RULE_F_LIMIT) ||
+			(a->interface && (!b->interface || strcmp(a->interface, b->interface))))
+		return false;
+	return matches_cover(a, b) && set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
+			set_covers(&a->dst, a->nto, &b->dst, b->nto);
+}
+
+static void report_shadowed(struct resolver *r, const struct pc_rule *a, const struct pc_rule *b)
+{
+	bool same = matches_cover(b, a) && set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
+			set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
+	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
+			&b->loc,
+			same ? "this rule repeats the rule at %s:%u:%u"
+			     : "this rule never matches: the rule at %s:%u:%u matches "
+			       "all of its packets first",
+			a->loc.file, a->loc.line, a->loc.col);
+	pc_diag_hint(d, same ? "remove one of them" : "move it above, or remove it");
+}
 
 static void check_shadowing(struct resolver *r)
 {
 	struct pc_policy *p = r->p;
+	size_t nlists = 3 * PC_PROTO_COUNT * (SHADOW_BUCKETS + 1);
+	struct rule_list *lists = xcalloc(nlists, sizeof(*lists));
 
-	for (size_t j = 1; j < p->nrules && j < SHADOW_CHECK_MAX; j++) {
-		struct pc_rule *b = &p->rules[j];
-		for (size_t i = 0; i < j; i++) {
-			const struct pc_rule *a = &p->rules[i];
-			if (a->direction != b->direction || (a->flags & PC_RULE_F_LIMIT) ||
-					(a->interface && (!b->interface || strcmp(a->interface, b->interface))))
+	for (size_t j = 0; j < p->nrules; j++) {
+		const struct pc_rule *b = &p->rules[j];
+		if (b->nmatches) {
+			const struct pc_match *m = &b->matches[0];
+			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
+				      (SHADOW_BUCKETS + 1);
+			const struct rule_list *cand[2] = {
+				&lists[base + (m->lo >> SHADOW_BUCKET_SHIFT)], &lists[base + SHADOW_BUCKETS]};
+			size_t first = SIZE_MAX;
+			for (int c = 0; c < 2; c++)
+				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++)
+					if (rule_covers(&p->rules[cand[c]->v[k]], b))
+						first = cand[c]->v[k];
+			if (first != SIZE_MAX)
+				report_shadowed(r, &p->rules[first], b);
+		}
+		for (size_t k = 0; k < b->nmatches; k++) {
+			const struct pc_match *m = &b->matches[k];
+			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
+				      (SHADOW_BUCKETS + 1);
+			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT, hi = m->hi >> SHADOW_BUCKET_SHIFT;
+			if (hi - lo >= SHADOW_WIDE) {
+				rule_list_add(&lists[base + SHADOW_BUCKETS], (uint32_t)j);
 				continue;
-			if (!matches_cover(a, b) || !set_covers(&a->src, a->nfrom, &b->src, b->nfrom) ||
-					!set_covers(&a->dst, a->nto, &b->dst, b->nto))
-				continue;
-			bool same = matches_cover(b, a) && set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
-					set_covers(&b->dst, b->nto, &a->dst, a->nto) &&
-					a->action == b->action;
-			struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
-					&b->loc,
-					same ? "this rule repeats the rule at %s:%u:%u"
-					     : "this rule never matches: the rule at %s:%u:%u matches "
-					       "all of its packets first",
-					a->loc.file, a->loc.line, a->loc.col);
-			pc_diag_hint(d, same ? "remove one of them" : "move it above, or remove it");
-			break;
+			}
+			for (unsigned x = lo; x <= hi; x++)
+				rule_list_add(&lists[base + x], (uint32_t)j);
 		}
 	}
+	for (size_t i = 0; i < nlists; i++)
+		free(lists[i].v);
+	free(lists);
 }
 
 /* ---- entry point ------------------------------------------------------ */

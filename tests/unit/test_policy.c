@@ -383,6 +383,37 @@ static void test_many_errors_in_one_run(void **state)
 	done(&c);
 }
 
+/* Shadowing across a large policy: found however far apart, wide ranges included. */
+static void test_shadowing_at_scale(void **state)
+{
+	struct pc_buf b;
+	struct checked c;
+
+	(void)state;
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "rules:\n  - deny: 1-65535/udp\n"); /* rule 1, wide: line 4 */
+	for (int i = 0; i < 6000; i++) {                          /* rules 2-6001 */
+		char line[64];
+		snprintf(line, sizeof(line), "  - allow: %d/tcp\n    from: 192.0.2.%d\n", 1024 + i,
+				i % 200);
+		pc_buf_adds(&b, line);
+	}
+	/* Rule 6002 repeats rule 2 (line 5); rule 6003 sits under the wide deny. */
+	pc_buf_adds(&b, "  - allow: 1024/tcp\n    from: 192.0.2.0\n  - allow: 53/udp\n");
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.d.n, 3);
+	assert_string_equal(c.d.v[0].code, "port-all");
+	assert_string_equal(c.d.v[1].code, "rule-duplicate");
+	assert_int_equal(c.d.v[1].line, 4 + 1 + 2 * 6000);
+	assert_non_null(strstr(c.d.v[1].msg, "p.yaml:5:5"));
+	assert_string_equal(c.d.v[2].code, "rule-shadowed");
+	assert_int_equal(c.d.v[2].line, 4 + 1 + 2 * 6000 + 2);
+	assert_non_null(strstr(c.d.v[2].msg, "p.yaml:4:5"));
+	done(&c);
+	pc_buf_finish(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_many_errors_in_one_run),
 		cmocka_unit_test(test_layers_that_disagree),
 		cmocka_unit_test(test_includes),
+		cmocka_unit_test(test_shadowing_at_scale),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Rendering, side by side in one run: portcullis against Capirca (aclgen,
+nftables target) and ferm (--noexec --lines), on the same generated policy,
+then the time `nft -f` takes to load each nftables rendering inside a network
+namespace made for it.
+
+The policy of N rules: rule i allows tcp port 1024 + i from network i mod K
+(K = N/10 networks, each an IPv4 /24 and an IPv6 /48), input hook, default
+drop.  The address case: one network of 100 000 IPv4 addresses that 10 rules
+use.  Each command runs PC_BENCH_RUNS times (3) and the median is shown, with
+the peak resident memory of the run.
+
+usage: bench/render.py [BUILD_DIR]   (as root for the load times)
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SIZES = [10, 1000, 5000, 50000]
+TIMEOUT = int(os.environ.get("PC_BENCH_TIMEOUT", "300"))
+RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))
+
+
+def networks(n):
+    k = max(1, n // 10)
+    return [("net%d" % i, "10.%d.%d.0/24" % (i // 256 % 256, i % 256), "2001:db8:%x::/48" % i)
+            for i in range(k)]
+
+
+def write_policy(d, n, addresses=0):
+    nets = networks(n)
+    rules = [(1024 + i, nets[i % len(nets)][0]) for i in range(n)]
+    if addresses:
+        nets = [("big", ["10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255)
+                         for a in range(1, addresses + 1)], [])]
+        rules = [(1024 + i, "big") for i in range(n)]
+    else:
+        nets = [(name, [v4], [v6]) for name, v4, v6 in nets]
+
+    with open(os.path.join(d, "gen.yaml"), "w") as f:
+        f.write("version: 1\npolicy: gen\ndefaults:\n  icmp: none\n  loopback: none\n"
+                "  established: accept\nnetworks:\n")
+        for name, v4, v6 in nets:
+            f.write("  %s: [%s]\n" % (name, ", ".join(v4 + ['"%s"' % a for a in v6])))
+        f.write("rules:\n")
+        for port, net in rules:
+            f.write("  - allow: %d/tcp\n    from: %s\n" % (port, net))
+
+    os.makedirs(os.path.join(d, "def"), exist_ok=True)
+    os.makedirs(os.path.join(d, "pol"), exist_ok=True)
+    with open(os.path.join(d, "def", "NETWORK.net"), "w") as f:
+        for name, v4, v6 in nets:
+            addrs = v4 + v6
+            f.write("%s = %s\n" % (name.upper(), addrs[0]))
+            for a in addrs[1:]:
+                f.write("    %s\n" % a)
+    with open(os.path.join(d, "def", "SERVICES.svc"), "w") as f:
+        for port, _ in rules:
+            f.write("P%d = %d/tcp\n" % (port, port))
+    # gen.pol as the others (IPv4 and IPv6); gen4.pol IPv4 only, for loading:
+    # Capirca 2.0.6's mixed nftables output does not load (`ip6 saddr ... ip protocol tcp`).
+    for name, family in (("gen", "mixed"), ("gen4", "inet")):
+        with open(os.path.join(d, "pol", name + ".pol"), "w") as f:
+            f.write("header {\n  target:: nftables %s input\n}\n" % family)
+            for i, (port, net) in enumerate(rules):
+                f.write("term t%d {\n  source-address:: %s\n  destination-port:: P%d\n"
+                        "  protocol:: tcp\n  action:: accept\n}\n" % (i, net.upper(), port))
+
+    with open(os.path.join(d, "ferm.conf"), "w") as f:
+        for dom, col in (("ip", 1), ("ip6", 2)):
+            f.write("domain %s table filter chain INPUT {\n  policy DROP;\n"
+                    "  mod state state (ESTABLISHED RELATED) ACCEPT;\n" % dom)
+            byname = {x[0]: x[col] for x in nets}
+            for port, net in rules:
+                if byname[net]:
+                    f.write("  saddr (%s) proto tcp dport %d ACCEPT;\n"
+                            % (" ".join(byname[net]), port))
+            f.write("}\n")
+
+
+def measure(argv, cwd, out=None):
+    """Median seconds and the largest peak RSS (KiB) over RUNS runs, or None on failure.
+    Each run is timed on its own and its own resource usage read with wait4()."""
+    times, rss = [], 0
+    for _ in range(RUNS):
+        with open(out or os.devnull, "w") as o:
+            start = time.perf_counter()
+            p = subprocess.Popen(argv, cwd=cwd, stdout=o, stderr=subprocess.DEVNULL)
+            timer = threading.Timer(TIMEOUT, p.kill)
+            timer.start()
+            _, status, usage = os.wait4(p.pid, 0)
+            elapsed = time.perf_counter() - start
+            timer.cancel()
+            p.returncode = os.waitstatus_to_exitcode(status)
+        if elapsed >= TIMEOUT:
+            return None, "timeout (%d s)" % TIMEOUT
+        if p.returncode:
+            return None, "failed (status %d)" % p.returncode
+        times.append(elapsed)
+        rss = max(rss, usage.ru_maxrss)
+        if elapsed > 20:
+            break       # one run is enough to show a slow command
+    return statistics.median(times), rss
+
+
+def fmt(r):
+    t, m = r
+    if t is None:
+        return m, ""
+    return ("%.1f ms" % (t * 1000) if t < 1 else "%.2f s" % t), "%d MiB" % max(1, round(m / 1024))
+
+
+def ratio(a, b):
+    if a[0] is None or b[0] is None:
+        return "-"
+    return "%.0fx" % (b[0] / max(a[0], 0.001))
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    pc = os.path.abspath(os.path.join(build, "portcullis"))
+    root = os.getuid() == 0 and shutil.which("nft") and shutil.which("unshare")
+    have_capirca = shutil.which("aclgen")
+    have_ferm = shutil.which("ferm")
+    cases = [(n, 0) for n in SIZES] + [(10, 100000)]
+    rows = []
+    for n, addresses in cases:
+        d = tempfile.mkdtemp(prefix="pc-bench-")
+        write_policy(d, n, addresses)
+        label = "%d rules" % n if not addresses else "%d addresses, %d rules" % (addresses, n)
+        nft = measure([pc, "render", "gen.yaml", "-o", "gen.nft"], d)
+        js = measure([pc, "render", "--target", "nft-json", "gen.yaml", "-o", "gen.json"], d)
+        cap = ferm = (None, "not installed")
+        if have_capirca:
+            cap = measure(["aclgen", "--base_directory=pol", "--definitions_directory=def",
+                           "--output_directory=out", "--policy_file=pol/gen.pol",
+                           "--logtostderr=false"], d)
+        if have_ferm:
+            # --noexec: ferm prints the rules and touches no kernel table.
+            ferm = measure(["unshare", "-n", "ferm", "--noexec", "--lines", "ferm.conf"], d)
+        load = cload = (None, "not root")
+        if root:
+            load = measure(["unshare", "-n", "nft", "-f", "gen.nft"], d)
+            cap_file = os.path.join(d, "out", "gen4.nft")
+            if have_capirca:
+                subprocess.run(["aclgen", "--base_directory=pol", "--definitions_directory=def",
+                                "--output_directory=out", "--policy_file=pol/gen4.pol"],
+                               cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               timeout=TIMEOUT)
+            cload = (measure(["unshare", "-n", "nft", "-f", cap_file], d)
+                     if os.path.exists(cap_file) else (None, "no output"))
+        rows.append((label, nft, js, cap, ferm, load, cload))
+        shutil.rmtree(d)
+        print("done: %s" % label, file=sys.stderr)
+
+    print("rendering, seconds (median of %d) and peak RSS, %d cores, %s" % (
+        RUNS, os.cpu_count(), os.uname().release))
+    print("| policy | portcullis nft | RSS | nft-json | Capirca aclgen | RSS | vs Capirca "
+          "| ferm --noexec | RSS | vs ferm | nft -f portcullis | nft -f Capirca (IPv4) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, nft, js, cap, ferm, load, cload in rows:
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, *fmt(nft), fmt(js)[0], *fmt(cap), ratio(nft, cap), *fmt(ferm),
+            ratio(nft, ferm), fmt(load)[0], fmt(cload)[0]))
+
+
+if __name__ == "__main__":
+    main()
