@@ -8,22 +8,21 @@ namespace made for it.
 The policy of N rules: rule i allows tcp port 1024 + i from network i mod K
 (K = N/10 networks, each an IPv4 /24 and an IPv6 /48), input hook, default
 drop.  The address case: one network of 100 000 IPv4 addresses that 10 rules
-use.  Each command runs PC_BENCH_RUNS times (3) and the median is shown, with
-the peak resident memory of the run.
+use.  Each command runs PC_BENCH_RUNS times (3), interleaved with its peers by
+bench/spawn.c, and the median is shown with the peak resident memory.
+Capirca's own output of these terms in both families does not load into nft
+(2.0.6 writes `ip6 saddr ... ip protocol tcp`), so its load time is that of its
+IPv4-only rendering of the same terms.
 
 usage: bench/render.py [BUILD_DIR]   (as root for the load times)
 """
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 SIZES = [10, 1000, 5000, 50000]
-TIMEOUT = int(os.environ.get("PC_BENCH_TIMEOUT", "300"))
 RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))
 
 
@@ -84,29 +83,20 @@ def write_policy(d, n, addresses=0):
             f.write("}\n")
 
 
-def measure(argv, cwd, out=None):
-    """Median seconds and the largest peak RSS (KiB) over RUNS runs, or None on failure.
-    Each run is timed on its own and its own resource usage read with wait4()."""
-    times, rss = [], 0
-    for _ in range(RUNS):
-        with open(out or os.devnull, "w") as o:
-            start = time.perf_counter()
-            p = subprocess.Popen(argv, cwd=cwd, stdout=o, stderr=subprocess.DEVNULL)
-            timer = threading.Timer(TIMEOUT, p.kill)
-            timer.start()
-            _, status, usage = os.wait4(p.pid, 0)
-            elapsed = time.perf_counter() - start
-            timer.cancel()
-            p.returncode = os.waitstatus_to_exitcode(status)
-        if elapsed >= TIMEOUT:
-            return None, "timeout (%d s)" % TIMEOUT
-        if p.returncode:
-            return None, "failed (status %d)" % p.returncode
-        times.append(elapsed)
-        rss = max(rss, usage.ru_maxrss)
-        if elapsed > 20:
-            break       # one run is enough to show a slow command
-    return statistics.median(times), rss
+def spawn(build, commands):
+    """Runs the commands RUNS times each, interleaved, with pc-bench-spawn: each
+    process timed on its own and its own peak RSS read with wait4().  Returns
+    {label: (median seconds, peak KiB)} or (None, why) for a command that failed."""
+    argv = [os.path.join(build, "pc-bench-spawn"), str(RUNS)]
+    for label, cmd in commands:
+        argv += ["--", label] + cmd
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    result = {}
+    for line in out.splitlines():
+        label, median, _, _, _, rss, failures = line.split("\t")
+        result[label] = ((None, "failed") if int(failures)
+                         else (int(median) / 1e6, int(rss)))
+    return result
 
 
 def fmt(r):
@@ -130,36 +120,48 @@ def main():
     have_ferm = shutil.which("ferm")
     cases = [(n, 0) for n in SIZES] + [(10, 100000)]
     rows = []
+    nft_bin, unshare = shutil.which("nft"), shutil.which("unshare")
     for n, addresses in cases:
         d = tempfile.mkdtemp(prefix="pc-bench-")
         write_policy(d, n, addresses)
         label = "%d rules" % n if not addresses else "%d addresses, %d rules" % (addresses, n)
-        nft = measure([pc, "render", "gen.yaml", "-o", "gen.nft"], d)
-        js = measure([pc, "render", "--target", "nft-json", "gen.yaml", "-o", "gen.json"], d)
-        cap = ferm = (None, "not installed")
+        j = lambda *p: os.path.join(d, *p)
+        commands = [
+            ("nft", [pc, "render", j("gen.yaml"), "-o", j("gen.nft")]),
+            ("json", [pc, "render", "--target", "nft-json", j("gen.yaml"), "-o", j("gen.json")]),
+        ]
         if have_capirca:
-            cap = measure(["aclgen", "--base_directory=pol", "--definitions_directory=def",
-                           "--output_directory=out", "--policy_file=pol/gen.pol",
-                           "--logtostderr=false"], d)
-        if have_ferm:
+            commands.append(("capirca", [have_capirca, "--base_directory=" + j("pol"),
+                                         "--definitions_directory=" + j("def"),
+                                         "--output_directory=" + j("out"),
+                                         "--policy_file=" + j("pol", "gen.pol")]))
+        if have_ferm and unshare:
             # --noexec: ferm prints the rules and touches no kernel table.
-            ferm = measure(["unshare", "-n", "ferm", "--noexec", "--lines", "ferm.conf"], d)
+            commands.append(("ferm", [unshare, "-n", have_ferm, "--noexec", "--lines",
+                                      j("ferm.conf")]))
+        res = spawn(build, commands)
         load = cload = (None, "not root")
         if root:
-            load = measure(["unshare", "-n", "nft", "-f", "gen.nft"], d)
-            cap_file = os.path.join(d, "out", "gen4.nft")
+            subprocess.run([pc, "render", j("gen.yaml"), "-o", j("gen.nft")], check=True,
+                           stderr=subprocess.DEVNULL)
+            loads = [("load", [unshare, "-n", nft_bin, "-f", j("gen.nft")])]
             if have_capirca:
-                subprocess.run(["aclgen", "--base_directory=pol", "--definitions_directory=def",
-                                "--output_directory=out", "--policy_file=pol/gen4.pol"],
-                               cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               timeout=TIMEOUT)
-            cload = (measure(["unshare", "-n", "nft", "-f", cap_file], d)
-                     if os.path.exists(cap_file) else (None, "no output"))
-        rows.append((label, nft, js, cap, ferm, load, cload))
+                subprocess.run([have_capirca, "--base_directory=" + j("pol"),
+                                "--definitions_directory=" + j("def"),
+                                "--output_directory=" + j("out"),
+                                "--policy_file=" + j("pol", "gen4.pol")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                loads.append(("cload", [unshare, "-n", nft_bin, "-f", j("out", "gen4.nft")]))
+            res.update(spawn(build, loads))
+            load = res["load"]
+            cload = res.get("cload", (None, "not installed"))
+        none = (None, "not installed")
+        rows.append((label, res["nft"], res["json"], res.get("capirca", none),
+                     res.get("ferm", none), load, cload))
         shutil.rmtree(d)
         print("done: %s" % label, file=sys.stderr)
 
-    print("rendering, seconds (median of %d) and peak RSS, %d cores, %s" % (
+    print("rendering: median of %d runs, interleaved, and peak RSS; %d cores, %s" % (
         RUNS, os.cpu_count(), os.uname().release))
     print("| policy | portcullis nft | RSS | nft-json | Capirca aclgen | RSS | vs Capirca "
           "| ferm --noexec | RSS | vs ferm | nft -f portcullis | nft -f Capirca (IPv4) |")

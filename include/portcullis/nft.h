@@ -41,8 +41,8 @@ struct pc_nft_set {
 	size_t size;				/* declared: the elements it may hold */
 	char comment[PC_NFT_COMMENT_MAX + 1];
 	/*
-	 * One port or one range: written into the rule (`tcp dport 88`) and never
-	 * declared.  Every set the kernel creates costs a walk of the table's
+	 * One port, range or prefix: written into the rule (`tcp dport 88`,
+	 * `ip saddr 198.51.100.0/24`) and never declared.  Every set the kernel creates costs a walk of the table's
 	 * sets, so a set per rule makes loading quadratic.
 	 */
 	bool literal;

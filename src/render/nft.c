@@ -148,6 +148,7 @@ static const char *addr_set(struct pc_nft_table *t, const struct pc_peer *peers,
 		s = new_set(t, name, family == 4 ? PC_NFT_SET_IPV4 : PC_NFT_SET_IPV6);
 		s->prefixes = v;
 		s->n = n;
+		s->literal = n == 1;
 		s->size = declared_size(n);
 		char text[256];
 		if (name[0] == 'n')
@@ -216,7 +217,7 @@ static struct pc_nft_rule *add_rule(struct pc_nft_chain *c, enum pc_nft_rule_kin
 	return r;
 }
 
-/* "r2 kerberos-adm 749/tcp iana:1480, ... policies/kdc.yaml:33" */
+/* "r2 kerberos-adm 749/tcp iana:1480; from admins; the rule's comment" */
 static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule *r, size_t index,
 		enum pc_proto proto)
 {
@@ -241,6 +242,16 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 	}
 	if (b.data[b.len - 1] == ';')
 		b.data[--b.len] = '\0';
+	/* The networks by the names the policy gives them (a prefix in the rule says no name). */
+	for (int side = 0; side < 2; side++) {
+		const struct pc_peer *peers = side ? r->to : r->from;
+		size_t n = side ? r->nto : r->nfrom;
+		if (!n || (side ? r->dst.any : r->src.any))
+			continue;
+		pc_buf_adds(&b, side ? "; to " : "; from ");
+		for (size_t k = 0; k < n; k++)
+			pc_buf_printf(&b, "%s%s", k ? "," : "", peers[k].text);
+	}
 	if (r->comment)
 		pc_buf_printf(&b, "; %s", r->comment);
 	pc_nft_comment(out, b.data);

@@ -284,13 +284,18 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 		match_string(j, META, "iifname", NULL, r->iifname);
 	if (r->oifname)
 		match_string(j, META, "oifname", NULL, r->oifname);
-	if (r->saddr) {
-		snprintf(setref, sizeof(setref), "@%s", r->saddr->name);
-		match_string(j, PAYLOAD, fam, "saddr", setref);
-	}
-	if (r->daddr) {
-		snprintf(setref, sizeof(setref), "@%s", r->daddr->name);
-		match_string(j, PAYLOAD, fam, "daddr", setref);
+	for (int side = 0; side < 2; side++) {
+		const struct pc_nft_set *s = side ? r->daddr : r->saddr;
+		if (!s)
+			continue;
+		if (s->literal) {
+			begin_match(j, "==", PAYLOAD, fam, side ? "daddr" : "saddr");
+			prefix_value(j, &s->prefixes[0]);
+			end_match(j);
+		} else {
+			snprintf(setref, sizeof(setref), "@%s", s->name);
+			match_string(j, PAYLOAD, fam, side ? "daddr" : "saddr", setref);
+		}
 	}
 	if (r->family && !r->saddr && !r->daddr)
 		match_string(j, META, "nfproto", NULL, r->family == 4 ? "ipv4" : "ipv6");

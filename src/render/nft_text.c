@@ -96,10 +96,17 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 		fprintf(out, "iifname \"%s\" ", r->iifname);
 	if (r->oifname)
 		fprintf(out, "oifname \"%s\" ", r->oifname);
-	if (r->saddr)
-		fprintf(out, "%s saddr @%s ", fam, r->saddr->name);
-	if (r->daddr)
-		fprintf(out, "%s daddr @%s ", fam, r->daddr->name);
+	for (int side = 0; side < 2; side++) {
+		const struct pc_nft_set *s = side ? r->daddr : r->saddr;
+		if (!s)
+			continue;
+		fprintf(out, "%s %s ", fam, side ? "daddr" : "saddr");
+		if (s->literal)
+			print_prefix(out, &s->prefixes[0]);
+		else
+			fprintf(out, "@%s", s->name);
+		fputc(' ', out);
+	}
 	if (r->family && !r->saddr && !r->daddr)
 		fprintf(out, "meta nfproto %s ", r->family == 4 ? "ipv4" : "ipv6");
 	fprintf(out, "%s dport ", pc_proto_name(r->proto));

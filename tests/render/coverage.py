@@ -55,6 +55,11 @@ def lowered(rule, sets):
                 p = left["payload"]
                 ref = sets[right[1:]] if isinstance(right, str) and right.startswith("@") else right
                 if p["field"] in ("saddr", "daddr"):
+                    if isinstance(ref, str):            # one address, written into the rule
+                        ref = [ipaddress.ip_network(ref)]
+                    elif isinstance(ref, dict):         # one prefix
+                        ref = [ipaddress.ip_network("%s/%d" % (ref["prefix"]["addr"],
+                                                               ref["prefix"]["len"]))]
                     m[p["field"]] = (p["protocol"], ref)
                 elif p["field"] == "dport":
                     if isinstance(ref, int):            # one port, written into the rule

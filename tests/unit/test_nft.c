@@ -47,7 +47,7 @@ static void test_lowering(void **state)
 	static const char text[] = "version: 1\n"
 				   "policy: t\n"
 				   "networks:\n"
-				   "  admins: [198.51.100.0/24, \"2001:db8:ad::/48\"]\n"
+				   "  admins: [198.51.100.0/24, 203.0.113.0/24, \"2001:db8:ad::/48\"]\n"
 				   "  v6only: [\"2001:db8:1::/64\"]\n"
 				   "defaults:\n"
 				   "  icmp: none\n"
@@ -103,7 +103,8 @@ static void test_lowering(void **state)
 	FILE *mem = open_memstream(&text_out, &text_len);
 	pc_nft_print(&t, NULL, 0, mem);
 	fclose(mem);
-	assert_non_null(strstr(text_out, "ip6 saddr @n_v6only_v6 tcp dport 25 reject with tcp reset"));
+	assert_non_null(strstr(text_out, "ip6 saddr 2001:db8:1::/64 tcp dport 25 reject with tcp reset"));
+	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 tcp dport @r1_tcp accept"));
 	assert_null(strstr(text_out, "set r3_tcp"));
 	free(text_out);
 
@@ -119,6 +120,7 @@ static void test_lowering(void **state)
 	assert_int_equal(out->n, 2 + 1);
 	assert_int_equal(out->rules[2].family, 6);
 	assert_string_equal(out->rules[2].daddr->name, "n_v6only_v6");
+	assert_true(out->rules[2].daddr->literal); /* one prefix: written into the rule */
 	assert_non_null(strstr(out->rules[2].comment, "krb5_prop 754/tcp practice:"));
 
 	pc_nft_table_finish(&t);
