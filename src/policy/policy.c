@@ -389,6 +389,10 @@ static void read_registry(struct loader *l, const struct pc_ynode *map, bool inc
 
 static void read_networks(struct loader *l, const struct pc_ynode *map)
 {
+	/* One mapping has no duplicate keys (the YAML reader refuses them): compare
+	 * with the networks of the files read before this one only. */
+	size_t before = l->p->nnetworks;
+
 	if (!want(l, map, PC_Y_MAP, "networks"))
 		return;
 	for (size_t i = 0; i < map->n; i++) {
@@ -402,7 +406,7 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 					k->str);
 			continue;
 		}
-		for (size_t j = 0; j < l->p->nnetworks; j++) {
+		for (size_t j = 0; j < before; j++) {
 			if (strcmp(l->p->networks[j].name, k->str))
 				continue;
 			pol_diag(l, PC_SEV_ERROR, "network-duplicate", k,
