@@ -10,6 +10,8 @@
 # with `nft -j -f` gives the kernel the same table as the text, rule for rule
 # (libnftables 1.0.6 drops table and set comments from JSON input: those
 # lines alone are left out of the comparison).
+# probe.py sends real packets through the rendering of probe.yaml in two
+# namespaces it makes and checks each verdict against `explain --packet`.
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
 # PC_UPDATE_GOLDEN=1 rewrites the golden files (review the diff).
@@ -93,6 +95,20 @@ NS
         cat "$tmp/err"
     fi
 done
+
+# Verdict probes: real TCP and UDP from each network, IPv4 and IPv6, against the
+# nft and the nft-json rendering, each verdict as `explain --packet` says.
+if [ $netns = 1 ] && command -v ip >/dev/null 2>&1; then
+    if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" tests/render/probe.yaml) \
+        >"$tmp/probe" 2>&1; then
+        pass "verdict probes"
+    else
+        fail "verdict probes"
+    fi
+    grep -E '^(ok|FAIL)' "$tmp/probe"
+elif [ "${CI:-}" = true ]; then
+    fail "verdict probes: CI must run them (root, ip)"
+fi
 
 # Usage and output files: a bad target or table name, an atomic write, a full disk.
 (cd "$root" && "$bin" render --target cisco policies/kdc-replica.yaml) >/dev/null 2>&1

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Verdict probes: the kernel gives the verdicts the policy says.
+
+Makes two network namespaces joined by a veth pair, loads the rendering of
+POLICY into the server's (the nft text, then again the nft JSON), listens on
+every probed port there, and from the client sends a real TCP connect or UDP
+datagram from addresses in each network, IPv4 and IPv6.  Each probe's expected
+verdict comes from `portcullis explain --packet`; the outcome seen must match:
+accept = connected or answered, drop = no answer within the timeout, reject =
+refused at once (TCP reset, ICMP port unreachable).  The namespaces are
+removed on exit; nothing outside them is touched.
+
+usage: probe.py PORTCULLIS POLICY   (as root, from the source root)
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+PORTS = [("tcp", 88), ("udp", 88), ("udp", 464), ("tcp", 749), ("udp", 749), ("tcp", 754),
+         ("tcp", 2121), ("tcp", 9999), ("udp", 9999)]
+SOURCES = ["198.51.100.7", "192.0.2.11", "203.0.113.50",
+           "2001:db8:ad::7", "2001:db8:10::11", "2001:db8:99::50"]
+SERVER4, SERVER6 = "10.99.0.1", "fd00:99::1"
+TIMEOUT = 1.0
+
+
+def serve():
+    """Listens on every probed port, dual-stack; echoes UDP; prints 'ready'."""
+    socks = []
+    for proto, port in PORTS:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM if proto == "tcp"
+                          else socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::", port))
+        if proto == "tcp":
+            s.listen(64)
+        s.setblocking(False)
+        socks.append((proto, s))
+    print("ready", flush=True)
+    import select
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([s for _, s in socks], [], [], 1.0)
+        for s in r:
+            if s.type == socket.SOCK_STREAM:
+                c, _ = s.accept()
+                c.close()
+            else:
+                data, peer = s.recvfrom(64)
+                s.sendto(data, peer)
+
+
+def probe_one(proto, src, port):
+    v6 = ":" in src
+    family = socket.AF_INET6 if v6 else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    try:
+        s.bind((src, 0))
+        s.connect((SERVER6 if v6 else SERVER4, port))
+        if proto == "udp":
+            s.send(b"probe")
+            s.recv(64)
+        return "accept"
+    except socket.timeout:
+        return "drop"
+    except ConnectionRefusedError:
+        return "reject"
+    except OSError as e:
+        return "error: %s" % e
+    finally:
+        s.close()
+
+
+def probe(args):
+    """Runs the probes given as JSON [[proto, src, port], ...]; prints the outcomes."""
+    probes = json.loads(args)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        out = list(pool.map(lambda p: probe_one(*p), probes))
+    print(json.dumps(out))
+
+
+def sh(*argv):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def in_ns(ns, *argv, **kw):
+    return subprocess.run(["ip", "netns", "exec", ns] + list(argv), **kw)
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        return serve()
+    if len(sys.argv) > 2 and sys.argv[1] == "probe":
+        return probe(sys.argv[2])
+    binary, policy = sys.argv[1], sys.argv[2]
+    tag = "pc%d" % os.getpid()
+    srv, cli = tag + "s", tag + "c"
+    me = os.path.abspath(__file__)
+    failures = 0
+    listener = None
+    try:
+        sh("ip", "netns", "add", srv)
+        sh("ip", "netns", "add", cli)
+        sh("ip", "link", "add", "vs" + tag, "netns", srv, "type", "veth", "peer", "name",
+           "vc" + tag, "netns", cli)
+        for ns, dev in ((srv, "vs" + tag), (cli, "vc" + tag)):
+            for k in ("all", "default"):
+                in_ns(ns, "sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=0" % k, check=True)
+            in_ns(ns, "ip", "link", "set", "lo", "up", check=True)
+            in_ns(ns, "ip", "link", "set", dev, "up", check=True)
+        in_ns(srv, "ip", "addr", "add", SERVER4 + "/24", "dev", "vs" + tag, check=True)
+        in_ns(srv, "ip", "addr", "add", SERVER6 + "/64", "dev", "vs" + tag, "nodad", check=True)
+        in_ns(srv, "ip", "route", "add", "default", "dev", "vs" + tag, check=True)
+        in_ns(srv, "ip", "-6", "route", "add", "default", "dev", "vs" + tag, check=True)
+        for a in SOURCES:
+            v6 = ":" in a
+            in_ns(cli, "ip", "addr", "add", a + ("/128" if v6 else "/32"), "dev", "vc" + tag,
+                  *(["nodad"] if v6 else []), check=True)
+        in_ns(cli, "ip", "route", "add", SERVER4, "dev", "vc" + tag, check=True)
+        in_ns(cli, "ip", "-6", "route", "add", SERVER6, "dev", "vc" + tag, check=True)
+
+        listener = subprocess.Popen(["ip", "netns", "exec", srv, sys.executable, me, "serve"],
+                                    stdout=subprocess.PIPE, text=True)
+        if listener.stdout.readline().strip() != "ready":
+            print("FAIL: the listener did not start")
+            return 1
+
+        probes, expected = [], []
+        for proto, port in PORTS:
+            for src in SOURCES:
+                packet = "%s %s -> %d" % (proto, src, port)
+                r = subprocess.run([binary, "explain", "--json", "--packet", packet, policy],
+                                   capture_output=True, text=True, check=True)
+                probes.append([proto, src, port])
+                expected.append(json.loads(r.stdout)["verdict"])
+
+        for target in ("nft", "nft-json"):
+            rendered = subprocess.run([binary, "render", "--target", target, policy],
+                                      capture_output=True, text=True, check=True).stdout
+            load = ["nft", "-j", "-f", "-"] if target == "nft-json" else ["nft", "-f", "-"]
+            in_ns(srv, *load, input=rendered, text=True, check=True)
+            r = in_ns(cli, sys.executable, me, "probe", json.dumps(probes),
+                      capture_output=True, text=True, check=True, timeout=60)
+            seen = json.loads(r.stdout)
+            bad = 0
+            for (proto, src, port), want, got in zip(probes, expected, seen):
+                if want != got:
+                    bad += 1
+                    print("FAIL %s: %s %s -> %d: policy says %s, the kernel did %s"
+                          % (target, proto, src, port, want, got))
+            counts = {v: expected.count(v) for v in sorted(set(expected))}
+            print("%s %s: %d probes (%s), %d differ" % (
+                "ok" if not bad else "FAIL", target, len(probes),
+                ", ".join("%d %s" % (n, v) for v, n in counts.items()), bad))
+            failures += bad
+    finally:
+        if listener:
+            listener.kill()
+            listener.wait()
+        for ns in (srv, cli):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
