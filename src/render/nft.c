@@ -134,7 +134,7 @@ static struct pc_nft_set *new_set(struct pc_nft_table *t, const char *name,
  * The address set for one side of a rule and one family: shared and named
  * after the network when the rule names exactly one, else the rule's own.
  */
-static const char *addr_set(struct pc_nft_table *t, const struct pc_peer *peers, size_t npeers,
+static size_t addr_set(struct pc_nft_table *t, const struct pc_peer *peers, size_t npeers,
 		const struct pc_addrset *set, int family, size_t rule, const char *side)
 {
 	const struct pc_prefix *v = family == 4 ? set->v4 : set->v6;
@@ -142,7 +142,7 @@ static const char *addr_set(struct pc_nft_table *t, const struct pc_peer *peers,
 	char name[PC_NFT_NAME_MAX + 16];
 
 	if (n == 0)
-		return NULL;
+		return 0;
 	if (npeers == 1 && strlen(peers[0].text) + 5 <= PC_NFT_NAME_MAX &&
 			pc_nft_name_ok(peers[0].text))
 		snprintf(name, sizeof(name), "n_%s_v%d", peers[0].text, family);
@@ -163,7 +163,7 @@ static const char *addr_set(struct pc_nft_table *t, const struct pc_peer *peers,
 					side[0] == 's' ? "sources" : "destinations", family);
 		pc_nft_comment(s->comment, text);
 	}
-	return s->name;
+	return (size_t)(s - t->sets) + 1;
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -174,7 +174,7 @@ static int cmp_range(const void *a, const void *b)
 }
 
 /* The port set of one rule and one protocol: sorted, overlaps and neighbours merged. */
-static const char *port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t rule,
+static size_t port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t rule,
 		enum pc_proto proto)
 {
 	char name[PC_NFT_NAME_MAX + 16];
@@ -183,7 +183,7 @@ static const char *port_set(struct pc_nft_table *t, const struct pc_rule *r, siz
 	for (size_t k = 0; k < r->nmatches; k++)
 		n += r->matches[k].proto == proto;
 	if (!n)
-		return NULL;
+		return 0;
 	snprintf(name, sizeof(name), "r%zu_%s", rule + 1, pc_proto_name(proto));
 	struct pc_nft_set *s = new_set(t, name, PC_NFT_SET_SERVICE);
 	s->ports = xcalloc(n, sizeof(*s->ports));
@@ -206,7 +206,7 @@ static const char *port_set(struct pc_nft_table *t, const struct pc_rule *r, siz
 	char text[64];
 	snprintf(text, sizeof(text), "rule %zu, %s ports", rule + 1, pc_proto_name(proto));
 	pc_nft_comment(s->comment, text);
-	return s->name;
+	return (size_t)(s - t->sets) + 1;
 }
 
 static struct pc_nft_rule *add_rule(struct pc_nft_chain *c, enum pc_nft_rule_kind kind)
@@ -222,6 +222,29 @@ static struct pc_nft_rule *add_rule(struct pc_nft_chain *c, enum pc_nft_rule_kin
 	return r;
 }
 
+/* Appends a decimal number: the comments are built for every rule, without printf. */
+static void add_uint(struct pc_buf *b, size_t v)
+{
+	char d[24];
+	size_t n = sizeof(d);
+
+	do
+		d[--n] = (char)('0' + v % 10);
+	while (v /= 10);
+	pc_buf_add(b, d + n, sizeof(d) - n);
+}
+
+static void add_ports(struct pc_buf *b, const struct pc_match *m)
+{
+	add_uint(b, m->lo);
+	if (m->hi != m->lo) {
+		pc_buf_add(b, "-", 1);
+		add_uint(b, m->hi);
+	}
+	pc_buf_add(b, "/", 1);
+	pc_buf_adds(b, pc_proto_name(m->proto));
+}
+
 /* "r2 kerberos-adm 749/tcp iana:1480; from admins; the rule's comment" */
 static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule *r, size_t index,
 		enum pc_proto proto)
@@ -229,21 +252,24 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 	struct pc_buf b;
 
 	pc_buf_init(&b);
-	pc_buf_printf(&b, "r%zu", index + 1);
+	pc_buf_add(&b, "r", 1);
+	add_uint(&b, index + 1);
 	for (size_t k = 0; k < r->nmatches; k++) {
 		const struct pc_match *m = &r->matches[k];
 		if (m->proto != proto)
 			continue;
-		pc_buf_printf(&b, " %s", m->service ? m->service : "port");
-		if (m->lo == m->hi)
-			pc_buf_printf(&b, " %u/%s", m->lo, pc_proto_name(m->proto));
-		else
-			pc_buf_printf(&b, " %u-%u/%s", m->lo, m->hi, pc_proto_name(m->proto));
-		if (m->service)
-			pc_buf_printf(&b, " %s:%u",
-					m->layer == PC_LAYER_OVERRIDE ? "policy" : pc_layer_name(m->layer),
-					m->src_line);
-		pc_buf_adds(&b, ";");
+		pc_buf_add(&b, " ", 1);
+		pc_buf_adds(&b, m->service ? m->service : "port");
+		pc_buf_add(&b, " ", 1);
+		add_ports(&b, m);
+		if (m->service) {
+			pc_buf_add(&b, " ", 1);
+			pc_buf_adds(&b, m->layer == PC_LAYER_OVERRIDE ? "policy"
+								: pc_layer_name(m->layer));
+			pc_buf_add(&b, ":", 1);
+			add_uint(&b, m->src_line);
+		}
+		pc_buf_add(&b, ";", 1);
 	}
 	if (b.data[b.len - 1] == ';')
 		b.data[--b.len] = '\0';
@@ -254,11 +280,16 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 		if (!n || (side ? r->dst.any : r->src.any))
 			continue;
 		pc_buf_adds(&b, side ? "; to " : "; from ");
-		for (size_t k = 0; k < n; k++)
-			pc_buf_printf(&b, "%s%s", k ? "," : "", peers[k].text);
+		for (size_t k = 0; k < n; k++) {
+			if (k)
+				pc_buf_add(&b, ",", 1);
+			pc_buf_adds(&b, peers[k].text);
+		}
 	}
-	if (r->comment)
-		pc_buf_printf(&b, "; %s", r->comment);
+	if (r->comment) {
+		pc_buf_adds(&b, "; ");
+		pc_buf_adds(&b, r->comment);
+	}
 	pc_nft_comment(out, b.data);
 	pc_buf_finish(&b);
 }
@@ -302,17 +333,27 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 	pc_nft_comment(t->comment, text);
 	lower_defaults(p, t);
 
-	/* Sets first (rules keep pointers to them), then the rules. */
+	/*
+	 * Sets first (rules keep pointers to them, and the array moves while it
+	 * grows), then the rules.  refs keeps, per policy rule, the index + 1 of
+	 * its port set for each protocol and of its address sets (src v4, src v6,
+	 * dst v4, dst v6), 0 for none.
+	 */
+	enum { NREFS = PC_PROTO_COUNT + 4 };
+	size_t *refs = xcalloc(p->nrules ? p->nrules * NREFS : 1, sizeof(*refs));
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
+		size_t *ref = &refs[i * NREFS];
 		for (int fam = 4; fam <= 6; fam += 2) {
 			if (r->nfrom && !r->src.any)
-				addr_set(t, r->from, r->nfrom, &r->src, fam, i, "src");
+				ref[PC_PROTO_COUNT + fam / 6] =
+						addr_set(t, r->from, r->nfrom, &r->src, fam, i, "src");
 			if (r->nto && !r->dst.any)
-				addr_set(t, r->to, r->nto, &r->dst, fam, i, "dst");
+				ref[PC_PROTO_COUNT + 2 + fam / 6] =
+						addr_set(t, r->to, r->nto, &r->dst, fam, i, "dst");
 		}
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++)
-			port_set(t, r, i, (enum pc_proto)proto);
+			ref[proto] = port_set(t, r, i, (enum pc_proto)proto);
 	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
@@ -341,37 +382,20 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 		}
 		for (int f = 0; f < nfam; f++) {
 			for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
-				char pname[PC_NFT_NAME_MAX + 16];
-				snprintf(pname, sizeof(pname), "r%zu_%s", i + 1,
-						pc_proto_name((enum pc_proto)proto));
-				const struct pc_nft_set *ps = find_set(t, pname);
-				if (!ps)
+				const size_t *ref = &refs[i * NREFS];
+				if (!ref[proto])
 					continue;
+				const struct pc_nft_set *ps = &t->sets[ref[proto] - 1];
 				struct pc_nft_rule *nr = add_rule(c, PC_NFT_POLICY_RULE);
 				nr->family = (uint8_t)families[f];
 				nr->policy_rule = i;
 				nr->proto = (enum pc_proto)proto;
 				nr->dport = ps;
 				if (families[f]) {
-					char an[PC_NFT_NAME_MAX + 16];
-					for (int side = 0; side < 2; side++) {
-						const struct pc_peer *peers = side ? r->to : r->from;
-						size_t np = side ? r->nto : r->nfrom;
-						const struct pc_addrset *as = side ? &r->dst : &r->src;
-						if (!np || as->any)
-							continue;
-						if (np == 1 && strlen(peers[0].text) + 5 <= PC_NFT_NAME_MAX &&
-								pc_nft_name_ok(peers[0].text))
-							snprintf(an, sizeof(an), "n_%s_v%d", peers[0].text,
-									families[f]);
-						else
-							snprintf(an, sizeof(an), "r%zu_%s%d", i + 1,
-									side ? "dst" : "src", families[f]);
-						if (side)
-							nr->daddr = find_set(t, an);
-						else
-							nr->saddr = find_set(t, an);
-					}
+					size_t src = ref[PC_PROTO_COUNT + families[f] / 6];
+					size_t dst = ref[PC_PROTO_COUNT + 2 + families[f] / 6];
+					nr->saddr = src ? &t->sets[src - 1] : NULL;
+					nr->daddr = dst ? &t->sets[dst - 1] : NULL;
 				}
 				if (r->interface) {
 					if (r->direction == PC_DIR_OUTPUT)
@@ -392,6 +416,7 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 			}
 		}
 	}
+	free(refs);
 	return 0;
 }
 
