@@ -33,6 +33,18 @@ struct pc_prefix {
 	struct pc_loc loc;
 };
 
+/* Text of an address: fits the longest IPv6 form (INET6_ADDRSTRLEN). */
+#define PC_ADDR_TEXT_MAX 46
+
+/*
+ * Writes the prefix's address as text; returns whether the prefix is a whole
+ * host (/32, /128), which the renderers and explain write without a length.
+ */
+bool pc_prefix_addr(char buf[PC_ADDR_TEXT_MAX], const struct pc_prefix *x);
+
+/* The prefix as "ADDR" for a whole host, else "ADDR/LEN". */
+void pc_prefix_text(char buf[PC_ADDR_TEXT_MAX + 4], const struct pc_prefix *x);
+
 /* A source or destination: a network name or an address literal. */
 struct pc_peer {
 	const char *text;

@@ -4,7 +4,6 @@
  * each service, its ports and the registry line they came from, the
  * networks), or, with --packet, which rule decides one packet and why.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,17 +17,6 @@ static const char *const action_names[] = {"allow", "deny", "reject"};
 static const char *const dir_names[] = {"input", "output", "forward"};
 static const char *const verdict_names[] = {"accept", "drop"};
 static const char *const icmp_names[] = {"essential", "all", "none"};
-
-static void prefix_text(char *buf, size_t n, const struct pc_prefix *x)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
-	if (x->len == (x->family == 4 ? 32 : 128))
-		snprintf(buf, n, "%s", a);
-	else
-		snprintf(buf, n, "%s/%u", a, x->len);
-}
 
 static void port_text(char *buf, size_t n, const struct pc_match *m)
 {
@@ -53,13 +41,9 @@ static void print_peers(FILE *out, const char *label, const struct pc_peer *peer
 		pc_fputs_escaped(peers[i].text, out);
 	}
 	fputs(" =", out);
-	for (size_t i = 0; i < set->nv4; i++) {
-		prefix_text(buf, sizeof(buf), &set->v4[i]);
+	for (size_t i = 0; i < set->nv4 + set->nv6; i++) {
+		pc_prefix_text(buf, i < set->nv4 ? &set->v4[i] : &set->v6[i - set->nv4]);
 		fprintf(out, "%s %s", i ? "," : "", buf);
-	}
-	for (size_t i = 0; i < set->nv6; i++) {
-		prefix_text(buf, sizeof(buf), &set->v6[i]);
-		fprintf(out, "%s %s", i || set->nv4 ? "," : "", buf);
 	}
 	fputc('\n', out);
 }
@@ -238,20 +222,15 @@ static void json_set(struct pc_json *j, const char *key, const struct pc_addrset
 	pc_json_begin_object(j);
 	pc_json_key(j, "any");
 	pc_json_bool(j, npeers == 0 || set->any);
-	pc_json_key(j, "ipv4");
-	pc_json_begin_array(j);
-	for (size_t i = 0; i < set->nv4; i++) {
-		prefix_text(buf, sizeof(buf), &set->v4[i]);
-		pc_json_string(j, buf);
+	for (int v6 = 0; v6 < 2; v6++) {
+		pc_json_key(j, v6 ? "ipv6" : "ipv4");
+		pc_json_begin_array(j);
+		for (size_t i = 0; i < (v6 ? set->nv6 : set->nv4); i++) {
+			pc_prefix_text(buf, v6 ? &set->v6[i] : &set->v4[i]);
+			pc_json_string(j, buf);
+		}
+		pc_json_end_array(j);
 	}
-	pc_json_end_array(j);
-	pc_json_key(j, "ipv6");
-	pc_json_begin_array(j);
-	for (size_t i = 0; i < set->nv6; i++) {
-		prefix_text(buf, sizeof(buf), &set->v6[i]);
-		pc_json_string(j, buf);
-	}
-	pc_json_end_array(j);
 	pc_json_end_object(j);
 }
 

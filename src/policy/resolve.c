@@ -43,11 +43,24 @@ static bool looks_like_address(const char *s)
 	return strchr(s, ':') || (s[0] >= '0' && s[0] <= '9');
 }
 
+bool pc_prefix_addr(char buf[PC_ADDR_TEXT_MAX], const struct pc_prefix *x)
+{
+	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, buf, PC_ADDR_TEXT_MAX);
+	return x->len == (x->family == 4 ? 32 : 128);
+}
+
+void pc_prefix_text(char buf[PC_ADDR_TEXT_MAX + 4], const struct pc_prefix *x)
+{
+	if (!pc_prefix_addr(buf, x))
+		snprintf(buf + strlen(buf), 5, "/%u", x->len);
+}
+
+/* Diagnostics always show the length: "192.0.2.1/32". */
 static void format_prefix(char *buf, size_t n, const struct pc_prefix *x)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[PC_ADDR_TEXT_MAX];
 
-	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
+	pc_prefix_addr(a, x);
 	snprintf(buf, n, "%s/%u", a, x->len);
 }
 

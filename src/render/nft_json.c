@@ -6,7 +6,6 @@
  * Every string goes through the JSON writer, so no text from a policy or a
  * registry can change the structure of the document.
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "json.h"
@@ -56,10 +55,9 @@ static void table_command(struct pc_json *j, const char *command, const struct p
 
 static void prefix_value(struct pc_json *j, const struct pc_prefix *x)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[PC_ADDR_TEXT_MAX];
 
-	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
-	if (x->len == (x->family == 4 ? 32 : 128)) {
+	if (pc_prefix_addr(a, x)) {
 		pc_json_string(j, a);
 		return;
 	}

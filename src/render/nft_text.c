@@ -4,7 +4,6 @@
  * names were checked when it was built, comments made safe, so no text from
  * a policy or a registry can change the structure of the script.
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "portcullis/nft.h"
@@ -13,13 +12,10 @@ static const char *const verdicts[] = {"accept", "drop"};
 
 static void print_prefix(FILE *out, const struct pc_prefix *x)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[PC_ADDR_TEXT_MAX + 4];
 
-	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, a, sizeof(a));
-	if (x->len == (x->family == 4 ? 32 : 128))
-		fputs(a, out);
-	else
-		fprintf(out, "%s/%u", a, x->len);
+	pc_prefix_text(a, x);
+	fputs(a, out);
 }
 
 static void print_ports(FILE *out, const struct pc_nft_port_range *r)
