@@ -4,16 +4,8 @@
 # the source root and compares stdout, stderr and the exit status with the
 # golden files in tests/cli/golden/.  PC_UPDATE_GOLDEN=1 rewrites them after an
 # intentional change (review the diff before committing).
-set -u
-bin=$1
-dir=$2
-root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
+. "$(dirname "$0")/../lib.sh"
 golden=$dir/golden
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-export LC_ALL=C
-passed=0
-failed=0
 
 # check NAME EXPECTED_STATUS ARGS...
 check() {
@@ -155,5 +147,4 @@ fi
 rc=$?
 if [ $rc = 0 ]; then passed=$((passed + 1)); echo "ok epipe"; else failed=$((failed + 1)); echo "FAIL epipe"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -5,15 +5,7 @@
 # NAME.expected exactly (errors exit 1; a few cases hold warnings only).  PC_UPDATE_GOLDEN=1 rewrites the expected files after
 # an intentional change (review the diff).  PC_TEST_WRAPPER (e.g. valgrind)
 # runs every case under it.  Every case must also finish within 10 seconds.
-set -u
-bin=$1
-dir=$2
-root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-export LC_ALL=C
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 rel=${dir#"$root"/}
 
 for yaml in "$dir"/bad/*.yaml; do
@@ -61,5 +53,4 @@ for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml; do
     fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -15,17 +15,7 @@
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
 # PC_UPDATE_GOLDEN=1 rewrites the golden files (review the diff).
-set -u
-bin=$1
-dir=$2
-root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-export LC_ALL=C
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+. "$(dirname "$0")/../lib.sh"
 
 netns=0
 if [ "$(id -u)" = 0 ] && command -v nft >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
@@ -138,5 +128,4 @@ ln -s "$tmp/nowhere/x" "$tmp/dangling"
 rc=$?
 [ $rc = 3 ] && pass "a dangling link" || fail "a dangling link (status $rc)"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The start every shell test runner shares; sourced as `. lib.sh` with the
+# runner's arguments BIN DIR still in place.  Sets bin, dir, root (the source
+# root) and tmp (removed on exit), the C locale, and the counters that pass,
+# fail and finish keep.
+set -u
+bin=$1
+dir=$2
+root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export LC_ALL=C
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+# The summary line, and the runner's status: 0 only when nothing failed.
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+}
