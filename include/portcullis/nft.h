@@ -46,7 +46,6 @@ struct pc_nft_set {
 	 * sets, so a set per rule makes loading quadratic.
 	 */
 	bool literal;
-	uint32_t hash;				/* of the name, for the table's set index */
 };
 
 enum pc_nft_rule_kind {

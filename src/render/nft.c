@@ -86,14 +86,10 @@ static size_t declared_size(size_t n)
 /* The slot of `name` in the set index: where it is, or the empty slot it would take. */
 static size_t set_slot(const struct pc_nft_table *t, const char *name)
 {
-	uint32_t h = pc_name_hash(name);
-	size_t mask = t->set_index_cap - 1, i = h & mask;
+	size_t mask = t->set_index_cap - 1, i = pc_name_hash(name) & mask;
 
-	for (; t->set_index[i]; i = (i + 1) & mask) {
-		const struct pc_nft_set *s = &t->sets[t->set_index[i] - 1];
-		if (s->hash == h && !strcmp(s->name, name))
-			break;
-	}
+	while (t->set_index[i] && strcmp(t->sets[t->set_index[i] - 1].name, name))
+		i = (i + 1) & mask;
 	return i;
 }
 
@@ -125,7 +121,6 @@ static struct pc_nft_set *new_set(struct pc_nft_table *t, const char *name,
 		abort();
 	memcpy(s->name, name, n + 1);
 	s->type = type;
-	s->hash = pc_name_hash(s->name);
 	t->set_index[set_slot(t, s->name)] = (uint32_t)t->nsets;
 	return s;
 }
