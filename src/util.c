@@ -404,3 +404,16 @@ unsigned pc_edit_distance(const char *a, const char *b, unsigned limit)
 	}
 	return prev[lb];
 }
+
+size_t pc_text_char(const unsigned char *p, size_t n, bool *unsafe)
+{
+	size_t len = pc_utf8_seq(p, n);
+	unsigned char c = *p;
+
+	*unsafe = len == 0 || (len == 1 && (c < 0x20 || c == 0x7f)) ||
+			(len == 2 && c == 0xc2 && p[1] < 0xa0) ||
+			(len == 3 && c == 0xe2 && p[1] == 0x80 &&
+					((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae))) ||
+			(len == 3 && c == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+	return len ? len : 1;
+}

@@ -99,6 +99,14 @@ bool pc_startswith_fold(const char *s, const char *prefix);
  */
 size_t pc_utf8_seq(const unsigned char *s, size_t n);
 
+/*
+ * The next character of `s` for text that lands in a generated ruleset (a
+ * comment, a header line): returns its length in bytes (at least 1) and
+ * sets *unsafe when it must be replaced: invalid UTF-8, a C0 or C1 control,
+ * DEL, a line or paragraph separator, a bidirectional or zero-width control.
+ */
+size_t pc_text_char(const unsigned char *s, size_t n, bool *unsafe);
+
 /* Optimal string alignment distance, stopping early above `limit`. */
 unsigned pc_edit_distance(const char *a, const char *b, unsigned limit);
 

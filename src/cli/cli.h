@@ -42,6 +42,9 @@ struct cli_ctx {
 	const char *target;	/* render --target */
 	const char *table;	/* render --table */
 	const char *output;	/* render --output */
+	const char *family;	/* render --family */
+	const char *out_dir;	/* render --out-dir */
+	bool no_jump;		/* render --no-jump */
 	struct pc_registry *reg;
 };
 

@@ -25,6 +25,9 @@ enum {
 	OPT_TARGET = 1u << 9,
 	OPT_TABLE = 1u << 10,
 	OPT_OUTPUT = 1u << 11,
+	OPT_FAMILY = 1u << 12,
+	OPT_OUT_DIR = 1u << 13,
+	OPT_NO_JUMP = 1u << 14,
 };
 
 #define LONG_ONLY 256 /* option ids above this have no short form */
@@ -47,10 +50,16 @@ static const struct option_def options[] = {
 	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
 	{OPT_STRICT, "strict", LONG_ONLY + 1, NULL, "treat warnings as errors"},
 	{OPT_WNO, "Wno-CODE", 0, NULL, "leave out the warnings with this code (repeatable)"},
-	{OPT_TARGET, "target", 't', "TARGET", "what to render: nft, nft-json"},
+	{OPT_TARGET, "target", 't', "TARGET", "what to render: nft, nft-json, iptables, pf, all"},
+	{OPT_FAMILY, "family", LONG_ONLY + 3, "ipv4|ipv6",
+		"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)"},
+	{OPT_NO_JUMP, "no-jump", LONG_ONLY + 5, NULL,
+		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)"},
 	{OPT_TABLE, "table", LONG_ONLY + 2, "NAME", "the nft table portcullis owns (portcullis)"},
 	{OPT_OUTPUT, "output", 'o', "FILE",
 		"write to FILE (replaced all at once) instead of standard output"},
+	{OPT_OUT_DIR, "out-dir", LONG_ONLY + 4, "DIR",
+		"write each target's file into DIR (TABLE.nft, .nft.json, .iptables, .ip6tables, .pf)"},
 	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'",
 		"say which rule decides this packet ('PROTO -> DST PORT' for output)"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},
@@ -76,8 +85,9 @@ static const struct command commands[] = {
 		"show a policy resolved: each rule, service, port, registry line and network"},
 	{"render", cmd_render,
 		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
-				OPT_TARGET | OPT_TABLE | OPT_OUTPUT,
-		"POLICY", "print the ruleset a policy becomes (nftables), for review"},
+				OPT_TARGET | OPT_TABLE | OPT_OUTPUT | OPT_FAMILY | OPT_OUT_DIR |
+				OPT_NO_JUMP,
+		"POLICY", "print the ruleset a policy becomes (nftables, iptables, pf), for review"},
 	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 		"NAME|PORT[/PROTO]...",
 		"show what every registry layer says about service names or ports"},
@@ -196,6 +206,15 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			break;
 		case 'o':
 			ctx.output = optarg;
+			break;
+		case LONG_ONLY + 3:
+			ctx.family = optarg;
+			break;
+		case LONG_ONLY + 4:
+			ctx.out_dir = optarg;
+			break;
+		case LONG_ONLY + 5:
+			ctx.no_jump = true;
 			break;
 		case 'h':
 			command_usage(stdout, prog, cmd);

@@ -36,23 +36,17 @@ void pc_nft_comment(char out[PC_NFT_COMMENT_MAX + 1], const char *in)
 	size_t n = strlen(in), w = 0;
 
 	while (n) {
-		size_t len = pc_utf8_seq(p, n);
+		bool unsafe;
+		size_t len = pc_text_char(p, n, &unsafe);
 		unsigned char c = *p;
 		char repl = 0;
 
-		if (len == 0 || (len == 2 && c == 0xc2 && p[1] < 0xa0) ||
-				(len == 3 && c == 0xe2 && p[1] == 0x80 &&
-						((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae))) ||
-				(len == 3 && c == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))
-			repl = ' '; /* invalid UTF-8, C1 controls, separators and bidi controls */
-		else if (len == 1 && (c < 0x20 || c == 0x7f))
-			repl = ' ';
-		else if (len == 1 && c == '"')
+		if (unsafe)
+			repl = ' '; /* controls, invalid UTF-8, separators and bidi controls */
+		else if (c == '"')
 			repl = '\'';
-		else if (len == 1 && c == '\\')
+		else if (c == '\\')
 			repl = '/';
-		if (repl)
-			len = len ? len : 1;
 		size_t add = repl ? 1 : len;
 		if (w + add > PC_NFT_COMMENT_MAX) {
 			/* Cut on a character boundary, with a marker. */

@@ -2,20 +2,32 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The coverage guarantee, checked from the outside.
 
-For one policy, reads what `portcullis explain --json` says each rule means
-(its ports and protocols, its sources and destinations per address family)
-and what `portcullis render --target nft-json` emits, and checks that every
-(rule, protocol, port range, address family, network prefix) the policy names
-is matched by an nft rule of that policy rule, in the right chain, with the
-right verdict, interface, limit, log and counter, and that the nft rules of a
-policy rule match nothing it did not name.
+For one policy and one target, reads what `portcullis explain --json` says
+each rule means (its ports and protocols, its sources and destinations per
+address family) and what `portcullis render --target TARGET` emits, and
+checks that every (rule, protocol, port range, address family, network
+prefix) the policy names is matched by a rule of that policy rule, in the
+right chain (direction), with the right verdict, interface, limit, log and
+counter, and that the emitted rules of a policy rule match nothing it did not
+name.  What a target cannot express must be named by a warning of the render
+on that rule's line (pf: forward rules, sctp ports); it is then not required.
 
-usage: coverage.py PORTCULLIS POLICY   (run from the source root)
+Targets: nft (read through nft-json), iptables (the IPv4 and the IPv6 file;
+iptables counts every rule, so `counter` is not asked of it), pf (read with
+pfcheck.py; pf counts every rule too).
+
+usage: coverage.py PORTCULLIS POLICY [TARGET]   (run from the source root)
 """
 import ipaddress
 import json
+import os
+import re
+import shlex
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pfcheck  # noqa: E402
 
 
 def run(argv):
@@ -80,12 +92,112 @@ def lowered(rule, sets):
     return m
 
 
+def render(binary, policy, *args):
+    r = subprocess.run([binary, "render", *args, policy], capture_output=True, text=True,
+                       check=True)
+    return r.stdout, r.stderr
+
+
+def nft_rules(binary, policy):
+    out, err = render(binary, policy, "--target", "nft-json")
+    nft = json.loads(out)["nftables"]
+    sets = sets_of(nft)
+    return [lowered(c["rule"], sets) for c in nft if "rule" in c], err
+
+
+IPT_VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject"}
+UNITS = {"sec": "second", "min": "minute", "hour": "hour", "day": "day"}
+
+
+def ipt_rules(binary, policy):
+    """Each -A line of the IPv4 and IPv6 files; a LOG line marks the next as logged."""
+    rules, errs = [], ""
+    for family in ("ipv4", "ipv6"):
+        out, err = render(binary, policy, "--target", "iptables", "--family", family)
+        errs += err
+        fam = "ip" if family == "ipv4" else "ip6"
+        logged = None
+        for line in out.splitlines():
+            if not line.startswith("-A "):
+                continue
+            argv = shlex.split(line)
+            chain = argv[1]
+            m = {"chain": chain.rsplit("-", 1)[1], "comment": "", "nfproto": family,
+                 "counter": None}
+            i = 2
+            while i < len(argv):
+                a, v = argv[i], argv[i + 1] if i + 1 < len(argv) else None
+                if a in ("-s", "-d"):
+                    m["saddr" if a == "-s" else "daddr"] = (fam, [ipaddress.ip_network(v)])
+                elif a in ("-i", "-o"):
+                    m["iifname" if a == "-i" else "oifname"] = v
+                elif a == "-p":
+                    m["proto"] = v
+                elif a in ("--dport", "--dports"):
+                    m["dport"] = [tuple(int(x) for x in (p.split(":") * 2)[:2])
+                                  for p in v.split(",")]
+                elif a == "--limit":
+                    rate, unit = v.split("/")
+                    m["limit"] = "%s/%s" % (rate, UNITS[unit])
+                elif a == "--comment":
+                    m["comment"] = v
+                elif a == "-j":
+                    m["verdict"] = IPT_VERDICTS.get(v, v)
+                elif a == "-m":
+                    i += 2
+                    continue
+                elif not a.startswith("-"):
+                    raise SystemExit("cannot read %r" % line)
+                i += 2 if v is not None and not v.startswith("-") else 1
+            key = {k: v for k, v in m.items() if k != "verdict"}
+            if m.get("verdict") == "LOG":
+                logged = key
+                continue
+            if logged is not None:
+                if logged != key:
+                    raise SystemExit("a LOG line not followed by its rule: %r" % line)
+                m["log"] = True
+                logged = None
+            rules.append(m)
+    return rules, errs
+
+
+def pf_rules(binary, policy):
+    out, err = render(binary, policy, "--target", "pf")
+    _, _, parsed = pfcheck.parse(out)
+    rules = []
+    for r in parsed:
+        if not r["label"]:
+            continue      # defaults: loopback, ICMP, the closing block
+        m = {"chain": "input" if r["dir"] == "in" else "output", "comment": r["label"] + " ",
+             "log": r["log"], "counter": None, "proto": r["proto"], "dport": r["dport"]}
+        if r["af"]:
+            m["nfproto"] = "ipv4" if r["af"] == "inet" else "ipv6"
+        for side, key in (("from", "saddr"), ("to", "daddr")):
+            if r[side] is not None:
+                m[key] = ("ip" if r[side][0].version == 4 else "ip6", r[side])
+        if r["on"]:
+            m["iifname" if r["dir"] == "in" else "oifname"] = r["on"].strip('"')
+        if r["rate"]:
+            secs = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}[r["rate"][1]]
+            m["limit"] = "%d/%s" % (r["rate"][0], secs)
+        m["verdict"] = "accept" if r["action"] == "pass" else (
+            "reject" if r["return"] else "drop")
+        rules.append(m)
+    return rules, err
+
+
+def excused(err, r, code):
+    """Whether the render warned, on this rule's line, that it could not express it."""
+    return re.search(r"^%s:%d:\d+: warning: .*\[%s\]$" % (re.escape(r["file"]), r["line"], code),
+                     err, re.M) is not None
+
+
 def main():
     binary, policy = sys.argv[1], sys.argv[2]
+    target = sys.argv[3] if len(sys.argv) > 3 else "nft"
     explained = run([binary, "explain", "--json", policy])
-    nft = run([binary, "render", "--target", "nft-json", policy])["nftables"]
-    sets = sets_of(nft)
-    rules = [lowered(c["rule"], sets) for c in nft if "rule" in c]
+    rules, err = {"nft": nft_rules, "iptables": ipt_rules, "pf": pf_rules}[target](binary, policy)
     problems = []
     checked = 0
 
@@ -94,14 +206,25 @@ def main():
         mine = [x for x in rules if x["comment"].startswith(tag)]
         where = "%s:%d" % (r["file"], r["line"])
         verdict = {"allow": "accept", "deny": "drop", "reject": "reject"}[r["action"]]
+        if target == "pf" and r["direction"] == "forward":
+            if mine or not excused(err, r, "pf-forward"):
+                problems.append("%s: a forward rule in pf, or left out without a warning"
+                                % where)
+            continue
+        if target == "pf" and any(m["protocol"] == "sctp" for m in r["matches"]):
+            if any(x.get("proto") == "sctp" for x in mine) or not excused(err, r, "pf-sctp"):
+                problems.append("%s: sctp ports in pf, or left out without a warning" % where)
+            r["matches"] = [m for m in r["matches"] if m["protocol"] != "sctp"]
         if not mine:
-            problems.append("%s: rule %d emits no nft rule" % (where, r["index"]))
+            problems.append("%s: rule %d emits no %s rule" % (where, r["index"], target))
             continue
         for x in mine:
             want = {"chain": r["direction"], "verdict": verdict, "log": r["log"],
                     "counter": r["counter"], "limit": r["limit"]}
             got = {"chain": x["chain"], "verdict": x.get("verdict"), "log": x.get("log", False),
                    "counter": x.get("counter", False), "limit": x.get("limit")}
+            if x.get("counter", False) is None:     # the target counts every rule
+                got["counter"] = want["counter"]
             if r["interface"]:
                 key = "oifname" if r["direction"] == "output" else "iifname"
                 want[key], got[key] = r["interface"], x.get(key)
@@ -113,34 +236,42 @@ def main():
             key = "ipv%d" % family
             if any(not v[key] for _, v in sides):
                 continue      # a side has no address of this family: nothing to match
+            named = {side: [ipaddress.ip_network(p) for p in v[key]] for side, v in sides}
+            combos = [(sp, dp) for sp in named.get("saddr", [None])
+                      for dp in named.get("daddr", [None])]
             for svc in r["matches"]:
-                checked += 1
                 port = (svc["port"], svc["port_end"])
 
-                def covers(x):
+                def covers(x, want):
                     if x.get("proto") != svc["protocol"]:
                         return False
                     if not any(lo <= port[0] and port[1] <= hi for lo, hi in x["dport"]):
                         return False
-                    for side in ("saddr", "daddr"):
-                        named = [v for s, v in sides if s == side]
-                        if not named:
+                    for side, prefix in zip(("saddr", "daddr"), want):
+                        if prefix is None:
                             if side in x:
                                 return False
-                            continue
-                        if side not in x or x[side][0] != fam:
-                            return False
-                        prefixes = [ipaddress.ip_network(p) for p in named[0][key]]
-                        if sorted(prefixes) != sorted(x[side][1]):
+                        elif side not in x or x[side][0] != fam or prefix not in x[side][1]:
                             return False
                     nfproto = x.get("nfproto")
                     if not sides and nfproto not in (None, "ipv%d" % family):
                         return False
                     return True
 
-                if not any(covers(x) for x in mine):
-                    problems.append("%s: %s %d-%d/%s over IPv%d is in no nft rule" % (
-                        where, svc["service"] or "port", port[0], port[1], svc["protocol"], family))
+                for want in combos:
+                    checked += 1
+                    if not any(covers(x, want) for x in mine):
+                        problems.append("%s: %s %d-%d/%s over IPv%d from %s to %s is in no %s "
+                                        "rule" % (where, svc["service"] or "port", port[0],
+                                                  port[1], svc["protocol"], family,
+                                                  want[0] or "any", want[1] or "any", target))
+            # Nothing beyond the rule's networks.
+            for x in mine:
+                for side in ("saddr", "daddr"):
+                    if side in x and x[side][0] == fam and side in named and \
+                            not set(x[side][1]) <= set(named[side]):
+                        problems.append("%s: %s %s beyond the rule's %s" % (
+                            where, side, x[side][1], named[side]))
         # Nothing beyond what the rule names: each nft rule's ports are the rule's ports.
         for x in mine:
             named = sorted({(m["port"], m["port_end"]) for m in r["matches"]
@@ -152,7 +283,8 @@ def main():
 
     for p in problems:
         print("FAIL %s: %s" % (policy, p))
-    print("%s: %d (rule, service, family) checked, %d problems" % (policy, checked, len(problems)))
+    print("%s %s: %d (rule, service, family, network) checked, %d problems"
+          % (policy, target, checked, len(problems)))
     return 1 if problems else 0
 
 

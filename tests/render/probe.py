@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Verdict probes: the kernel gives the verdicts the policy says.
 
-Makes two network namespaces joined by a veth pair, loads the rendering of
-POLICY into the server's (the nft text, then again the nft JSON), listens on
+For each stack (nftables, then iptables), makes two network namespaces joined
+by a veth pair, loads the rendering of POLICY into the server's (the nft text,
+then again the nft JSON; the iptables-restore and ip6tables-restore files in
+namespaces of their own), listens on
 every probed port there, and from the client sends a real TCP connect or UDP
 datagram from addresses in each network, IPv4 and IPv6.  Each probe's expected
 verdict comes from `portcullis explain --packet`; the outcome seen must match:
@@ -94,13 +96,22 @@ def in_ns(ns, *argv, **kw):
     return subprocess.run(["ip", "netns", "exec", ns] + list(argv), **kw)
 
 
-def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        return serve()
-    if len(sys.argv) > 2 and sys.argv[1] == "probe":
-        return probe(sys.argv[2])
-    binary, policy = sys.argv[1], sys.argv[2]
-    tag = "pc%d" % os.getpid()
+def render(binary, policy, *args):
+    return subprocess.run([binary, "render", *args, policy], capture_output=True, text=True,
+                          check=True).stdout
+
+
+# Each stack gets namespaces of its own: (name, [(label, [(load command, render args)])]).
+STACKS = [
+    ("nft", [("nft", [(["nft", "-f", "-"], ["--target", "nft"])]),
+             ("nft-json", [(["nft", "-j", "-f", "-"], ["--target", "nft-json"])])]),
+    ("iptables", [("iptables", [
+        (["iptables-restore", "--noflush"], ["--target", "iptables", "--family", "ipv4"]),
+        (["ip6tables-restore", "--noflush"], ["--target", "iptables", "--family", "ipv6"])])]),
+]
+
+
+def run_stack(binary, policy, tag, loads, probes, expected):
     srv, cli = tag + "s", tag + "c"
     me = os.path.abspath(__file__)
     failures = 0
@@ -132,20 +143,9 @@ def main():
             print("FAIL: the listener did not start")
             return 1
 
-        probes, expected = [], []
-        for proto, port in PORTS:
-            for src in SOURCES:
-                packet = "%s %s -> %d" % (proto, src, port)
-                r = subprocess.run([binary, "explain", "--json", "--packet", packet, policy],
-                                   capture_output=True, text=True, check=True)
-                probes.append([proto, src, port])
-                expected.append(json.loads(r.stdout)["verdict"])
-
-        for target in ("nft", "nft-json"):
-            rendered = subprocess.run([binary, "render", "--target", target, policy],
-                                      capture_output=True, text=True, check=True).stdout
-            load = ["nft", "-j", "-f", "-"] if target == "nft-json" else ["nft", "-f", "-"]
-            in_ns(srv, *load, input=rendered, text=True, check=True)
+        for label, steps in loads:
+            for load, args in steps:
+                in_ns(srv, *load, input=render(binary, policy, *args), text=True, check=True)
             r = in_ns(cli, sys.executable, me, "probe", json.dumps(probes),
                       capture_output=True, text=True, check=True, timeout=60)
             seen = json.loads(r.stdout)
@@ -154,10 +154,10 @@ def main():
                 if want != got:
                     bad += 1
                     print("FAIL %s: %s %s -> %d: policy says %s, the kernel did %s"
-                          % (target, proto, src, port, want, got))
+                          % (label, proto, src, port, want, got))
             counts = {v: expected.count(v) for v in sorted(set(expected))}
             print("%s %s: %d probes (%s), %d differ" % (
-                "ok" if not bad else "FAIL", target, len(probes),
+                "ok" if not bad else "FAIL", label, len(probes),
                 ", ".join("%d %s" % (n, v) for v, n in counts.items()), bad))
             failures += bad
     finally:
@@ -166,6 +166,27 @@ def main():
             listener.wait()
         for ns in (srv, cli):
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+    return failures
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        return serve()
+    if len(sys.argv) > 2 and sys.argv[1] == "probe":
+        return probe(sys.argv[2])
+    binary, policy = sys.argv[1], sys.argv[2]
+    probes, expected = [], []
+    for proto, port in PORTS:
+        for src in SOURCES:
+            packet = "%s %s -> %d" % (proto, src, port)
+            r = subprocess.run([binary, "explain", "--json", "--packet", packet, policy],
+                               capture_output=True, text=True, check=True)
+            probes.append([proto, src, port])
+            expected.append(json.loads(r.stdout)["verdict"])
+    failures = 0
+    for name, loads in STACKS:
+        failures += run_stack(binary, policy, "pc%d%s" % (os.getpid(), name[0]), loads,
+                              probes, expected)
     return 1 if failures else 0
 
 

@@ -14,6 +14,13 @@
 # namespaces it makes and checks each verdict against `explain --packet`.
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
+# The iptables renderings (golden NAME.iptables, NAME.ip6tables) pass
+# `iptables-restore --test` and `ip6tables-restore --test`, load with
+# --noflush next to a foreign rule, reload (--no-jump) without a second jump,
+# list back exactly as rendered, and the listing restores into the same rules.
+# The pf rendering (golden NAME.pf) passes pfcheck.py, a pf.conf(5) checker
+# for the subset portcullis emits; pf itself does not run on Linux.
+# coverage.py runs for every target.
 # PC_UPDATE_GOLDEN=1 rewrites the golden files (review the diff).
 . "$(dirname "$0")/../lib.sh"
 
@@ -30,13 +37,20 @@ for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml
     rel=${yaml#"$root"/}
     out="$tmp/$name.nft"
     json="$tmp/$name.json"
-    for target in nft nft-json; do
-        o=$out; g="$dir/golden/$name.nft"
-        [ $target = nft-json ] && { o=$json; g="$dir/golden/$name.json"; }
+    for target in nft nft-json iptables ip6tables pf; do
+        o="$tmp/$name.$target"; g="$dir/golden/$name.$target"
+        args="--target $target"
+        case $target in
+        nft) o=$out; g="$dir/golden/$name.nft" ;;
+        nft-json) o=$json; g="$dir/golden/$name.json" ;;
+        iptables) args="--target iptables --family ipv4" ;;
+        ip6tables) args="--target iptables --family ipv6" ;;
+        esac
         # shellcheck disable=SC2086
-        (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" render --target $target "$rel") >"$o" 2>/dev/null ||
+        (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" render $args "$rel") >"$o" 2>/dev/null ||
             { fail "$name $target: render failed"; continue; }
-        (cd "$root" && "$bin" render --target $target "$rel") 2>/dev/null | cmp -s - "$o" ||
+        # shellcheck disable=SC2086
+        (cd "$root" && "$bin" render $args "$rel") 2>/dev/null | cmp -s - "$o" ||
             fail "$name $target: two renderings differ"
         [ "${PC_UPDATE_GOLDEN:-0}" = 1 ] && cp "$o" "$g"
         if cmp -s "$o" "$g"; then
@@ -46,13 +60,34 @@ for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml
             diff -u "$g" "$o" | head -30
         fi
     done
-    # The coverage guarantee: every (rule, service, family, network) is in the output.
-    if (cd "$root" && python3 "$dir/coverage.py" "$bin" "$rel") >"$tmp/cov" 2>&1; then
-        pass "$name coverage"
+    # --target all --out-dir: the same five files.
+    rm -rf "$tmp/all" && mkdir "$tmp/all"
+    if (cd "$root" && "$bin" render --target all --out-dir "$tmp/all" "$rel") 2>/dev/null &&
+        cmp -s "$tmp/all/portcullis.nft" "$out" && cmp -s "$tmp/all/portcullis.nft.json" "$json" &&
+        cmp -s "$tmp/all/portcullis.iptables" "$tmp/$name.iptables" &&
+        cmp -s "$tmp/all/portcullis.ip6tables" "$tmp/$name.ip6tables" &&
+        cmp -s "$tmp/all/portcullis.pf" "$tmp/$name.pf" && [ "$(ls "$tmp/all" | wc -l)" = 5 ]; then
+        pass "$name all targets into a directory"
     else
-        fail "$name coverage"
-        cat "$tmp/cov"
+        fail "$name all targets into a directory"
     fi
+    # pf: the pf.conf(5) checker reads every statement (none swallowed by a comment).
+    if python3 "$dir/pfcheck.py" "$tmp/$name.pf" >"$tmp/pfc" 2>&1 &&
+        [ "$(grep -c '^\(pass\|block\) ' "$tmp/$name.pf")" = "$(sed -n 's/.* \([0-9]*\) rules$/\1/p' "$tmp/pfc")" ]; then
+        pass "$name pf syntax"
+    else
+        fail "$name pf syntax"
+        cat "$tmp/pfc"
+    fi
+    # The coverage guarantee: every (rule, service, family, network) is in each output.
+    for target in nft iptables pf; do
+        if (cd "$root" && python3 "$dir/coverage.py" "$bin" "$rel" $target) >"$tmp/cov" 2>&1; then
+            pass "$name $target coverage"
+        else
+            fail "$name $target coverage"
+            cat "$tmp/cov"
+        fi
+    done
     [ $netns = 1 ] || continue
     cat >"$tmp/ns.sh" <<'NS'
 set -e
@@ -84,7 +119,55 @@ NS
         fail "$name kernel"
         cat "$tmp/err"
     fi
+    command -v iptables-restore >/dev/null 2>&1 || { fail "$name: no iptables-restore"; continue; }
+    for fam in ipv4 ipv6; do
+        (cd "$root" && "$bin" render --target iptables --family $fam --no-jump "$rel") \
+            >"$tmp/$name.$fam.nojump" 2>/dev/null
+    done
+    cat >"$tmp/ipt.sh" <<'NS'
+set -e
+tmp=$1; name=$2
+iptables -A INPUT -s 203.0.113.99 -j ACCEPT          # a foreign rule, before
+ip6tables -A INPUT -s 2001:db8:ffff::1 -j ACCEPT
+iptables-restore --test "$tmp/$name.iptables"
+ip6tables-restore --test "$tmp/$name.ip6tables"
+iptables-restore --noflush "$tmp/$name.iptables"
+ip6tables-restore --noflush "$tmp/$name.ip6tables"
+iptables-restore --noflush "$tmp/$name.ipv4.nojump"  # a reload: emptied and refilled
+ip6tables-restore --noflush "$tmp/$name.ipv6.nojump"
+for t in iptables ip6tables; do
+    for c in INPUT FORWARD OUTPUT; do                 # one jump each, at the head
+        [ "$($t -S $c | grep -c -- "-j portcullis-")" = 1 ]
+        $t -S $c | sed -n 2p | grep -q -- "-j portcullis-"
+    done
+    $t -S INPUT | grep -q -- "-A INPUT -s [0-9a-f:.]*/[0-9]* -j ACCEPT"   # the foreign rule
+    # the kernel lists exactly the rendered rules (iptables-save sorts chains by name)
+    $t-save | grep '^-A portcullis-' >"$tmp/$name.$t.saved"
+    grep '^-A portcullis-' "$tmp/$name.$t" | sort -s -k2,2 | cmp - "$tmp/$name.$t.saved"
+    # and its listing restores into the same rules: no comment became a rule
+    $t-save >"$tmp/$name.$t.full"
+    before=$($t-save | grep -c '^-A')
+    $t-restore <"$tmp/$name.$t.full"
+    [ "$($t-save | grep -c '^-A')" = "$before" ]
 done
+NS
+    if timeout 60 unshare -n sh "$tmp/ipt.sh" "$tmp" "$name" 2>"$tmp/err"; then
+        pass "$name iptables kernel"
+    else
+        fail "$name iptables kernel"
+        cat "$tmp/err"
+    fi
+done
+
+# pf: the verdicts of the pf rules, evaluated as pf does, are the policy's.
+(cd "$root" && "$bin" render --target pf tests/render/probe.yaml) >"$tmp/probe.pf" 2>/dev/null
+if (cd "$root" && python3 "$dir/pfcheck.py" "$tmp/probe.pf" "$bin" tests/render/probe.yaml) \
+    >"$tmp/pfprobe" 2>&1; then
+    pass "pf verdicts"
+else
+    fail "pf verdicts"
+fi
+grep -E '^(ok|FAIL)' "$tmp/pfprobe"
 
 # Verdict probes: real TCP and UDP from each network, IPv4 and IPv6, against the
 # nft and the nft-json rendering, each verdict as `explain --packet` says.
@@ -103,6 +186,33 @@ fi
 # Usage and output files: a bad target or table name, an atomic write, a full disk.
 (cd "$root" && "$bin" render --target cisco policies/kdc-replica.yaml) >/dev/null 2>&1
 [ $? = 2 ] && pass "unknown target" || fail "unknown target"
+for bad in "--target all" "--target all --out-dir $tmp -o $tmp/x" "--family ipv4" \
+    "--target iptables --family ipv5" "--target pf --no-jump" \
+    "--target iptables --table portcullis-with-a-long-name"; do
+    # shellcheck disable=SC2086
+    (cd "$root" && "$bin" render $bad policies/kdc-replica.yaml) >/dev/null 2>&1
+    rc=$?
+    [ $rc = 2 ] && pass "usage: $bad" || fail "usage: $bad (status $rc)"
+done
+(cd "$root" && "$bin" render --target all --out-dir "$tmp/no/such" policies/kdc-replica.yaml) >/dev/null 2>&1
+rc=$?
+[ $rc = 3 ] && pass "--out-dir missing" || fail "--out-dir missing (status $rc)"
+
+# A file name is printed in every header: a line break or backslash in it
+# stays inside the comment.
+mkdir -p "$tmp/hdr"
+evil="$tmp/hdr/x
+delete table inet foreign \\"
+cp "$root/policies/kdc-replica.yaml" "$evil"
+for target in nft iptables pf; do
+    if "$bin" render --target $target "$evil" >"$tmp/hdr.out" 2>/dev/null &&
+        ! grep -q '^delete table inet foreign' "$tmp/hdr.out" && ! grep -q '\\$' "$tmp/hdr.out" &&
+        grep -q '^# policy .*x?delete table inet foreign ?' "$tmp/hdr.out"; then
+        pass "$target header with a line break in a file name"
+    else
+        fail "$target header with a line break in a file name"
+    fi
+done
 (cd "$root" && "$bin" render --table 'x;y' policies/kdc-replica.yaml) >/dev/null 2>&1
 [ $? = 2 ] && pass "bad table name" || fail "bad table name"
 echo "old" >"$tmp/out.nft"

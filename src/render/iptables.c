@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The nft model as iptables-restore input.  iptables has no sets, so a rule
+ * naming several prefixes becomes one iptables rule per prefix, and a port
+ * list becomes multiport matches of at most 15 ports (a range counts two);
+ * a logged rule becomes a LOG rule followed by the verdict rule, with the
+ * same matches.  Lines come out as iptables-save prints them, so a listing
+ * of the kernel's rules can be compared with the file line for line.
+ */
+#include <string.h>
+
+#include "portcullis/targets.h"
+
+#define MULTIPORT_SLOTS 15
+
+static const char *const chain_suffix[3] = {"input", "forward", "output"};
+static const char *const builtin[3] = {"INPUT", "FORWARD", "OUTPUT"};
+
+/* The number of iptables rules one model rule becomes in the file of `family`. */
+static size_t expansion(const struct pc_nft_rule *r, int family)
+{
+	if (r->family && r->family != family)
+		return 0;
+	size_t chunks = 0, slots = MULTIPORT_SLOTS;
+	for (size_t i = 0; i < r->dport->n; i++) {
+		size_t need = r->dport->ports[i].lo == r->dport->ports[i].hi ? 1 : 2;
+		if (slots + need > MULTIPORT_SLOTS)
+			chunks++, slots = 0;
+		slots += need;
+	}
+	size_t n = chunks * (r->saddr ? r->saddr->n : 1) * (r->daddr ? r->daddr->n : 1);
+	return r->log ? 2 * n : n;
+}
+
+int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int family,
+		struct pc_diags *diags)
+{
+	if (strlen(t->name) + strlen("-forward") > PC_IPT_CHAIN_MAX) {
+		pc_diag_add(diags, PC_SEV_ERROR, "ipt-name", NULL, 0, 0,
+				"iptables chain names hold at most %d characters: '%s-forward' is "
+				"too long; choose a table name of at most %d",
+				PC_IPT_CHAIN_MAX, t->name,
+				PC_IPT_CHAIN_MAX - (int)strlen("-forward"));
+		return -1;
+	}
+	size_t expanded = 0, into = 0, other = 0;
+	const struct pc_rule *first_expanded = NULL, *first_other = NULL;
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		for (size_t i = 0; i < c->n; i++) {
+			const struct pc_nft_rule *r = &c->rules[i];
+			if (r->kind != PC_NFT_POLICY_RULE)
+				continue;
+			size_t n = expansion(r, family);
+			if (n == 0) {
+				other++;
+				if (!first_other)
+					first_other = &p->rules[r->policy_rule];
+			} else if (n > (r->log ? 2u : 1u)) {
+				expanded++;
+				into += n;
+				if (!first_expanded)
+					first_expanded = &p->rules[r->policy_rule];
+			}
+		}
+	}
+	if (expanded)
+		pc_diag_add(diags, PC_SEV_NOTE, "ipt-expanded", first_expanded->loc.file,
+				first_expanded->loc.line, first_expanded->loc.col,
+				"iptables has no sets: %zu nft rule%s (this one first) became %zu "
+				"iptables rules, one per prefix and per 15 ports",
+				expanded, expanded == 1 ? "" : "s", into);
+	if (other)
+		pc_diag_add(diags, PC_SEV_NOTE, "ipt-family", first_other->loc.file,
+				first_other->loc.line, first_other->loc.col,
+				"%zu nft rule%s (this one first) match%s IPv%d only: see the %s rendering "
+				"(--family %s)",
+				other, other == 1 ? "" : "s", other == 1 ? "es" : "", family == 4 ? 6 : 4,
+				family == 4 ? "ip6tables" : "iptables", family == 4 ? "ipv6" : "ipv4");
+	return 0;
+}
+
+static void print_prefix(FILE *out, const char *flag, const struct pc_prefix *x)
+{
+	char a[PC_ADDR_TEXT_MAX];
+
+	pc_prefix_addr(a, x);
+	fprintf(out, " %s %s/%u", flag, a, x->len);
+}
+
+static void print_range(FILE *out, const struct pc_nft_port_range *r)
+{
+	if (r->lo == r->hi)
+		fprintf(out, "%u", r->lo);
+	else
+		fprintf(out, "%u:%u", r->lo, r->hi);
+}
+
+/*
+ * The comment is already free of double quotes, backslashes and controls
+ * (pc_nft_comment); a single quote is written \' as iptables-save does.
+ */
+static void print_comment(FILE *out, const char *comment)
+{
+	fputs(" -m comment --comment \"", out);
+	for (const char *p = comment; *p; p++) {
+		if (*p == '\'')
+			fputc('\\', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* iptables-save's words for the limit units. */
+static const char *limit_unit(const char *unit)
+{
+	return !strcmp(unit, "second") ? "sec" : !strcmp(unit, "minute") ? "min" : unit;
+}
+
+static void print_target(FILE *out, const struct pc_nft_rule *r, int family, bool log)
+{
+	if (log)
+		fprintf(out, " -j LOG --log-prefix \"portcullis r%zu \"\n", r->policy_rule + 1);
+	else if (r->verdict == PC_NFT_ACCEPT)
+		fputs(" -j ACCEPT\n", out);
+	else if (r->verdict == PC_NFT_DROP)
+		fputs(" -j DROP\n", out);
+	else if (r->proto == PC_PROTO_TCP)
+		fputs(" -j REJECT --reject-with tcp-reset\n", out);
+	else
+		fprintf(out, " -j REJECT --reject-with %s\n",
+				family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
+}
+
+static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_rule *r,
+		int family)
+{
+	size_t ns = r->saddr ? r->saddr->n : 1, nd = r->daddr ? r->daddr->n : 1;
+	const char *proto = pc_proto_name(r->proto);
+
+	for (size_t s = 0; s < ns; s++)
+		for (size_t d = 0; d < nd; d++)
+			for (size_t first = 0; first < r->dport->n;) {
+				/* One multiport chunk: at most 15 slots, a range taking two. */
+				size_t last = first, slots = 0;
+				while (last < r->dport->n) {
+					const struct pc_nft_port_range *pr = &r->dport->ports[last];
+					size_t need = pr->lo == pr->hi ? 1 : 2;
+					if (slots + need > MULTIPORT_SLOTS)
+						break;
+					slots += need;
+					last++;
+				}
+				for (int pass = r->log ? 0 : 1; pass < 2; pass++) {
+					fprintf(out, "-A %s", chain);
+					if (r->saddr)
+						print_prefix(out, "-s", &r->saddr->prefixes[s]);
+					if (r->daddr)
+						print_prefix(out, "-d", &r->daddr->prefixes[d]);
+					if (r->iifname)
+						fprintf(out, " -i %s", r->iifname);
+					if (r->oifname)
+						fprintf(out, " -o %s", r->oifname);
+					if (last - first == 1) {
+						fprintf(out, " -p %s -m %s --dport ", proto, proto);
+						print_range(out, &r->dport->ports[first]);
+					} else {
+						fprintf(out, " -p %s -m multiport --dports ", proto);
+						for (size_t i = first; i < last; i++) {
+							if (i > first)
+								fputc(',', out);
+							print_range(out, &r->dport->ports[i]);
+						}
+					}
+					if (r->limit_rate)
+						fprintf(out, " -m limit --limit %u/%s", r->limit_rate,
+								limit_unit(r->limit_unit));
+					print_comment(out, r->comment);
+					print_target(out, r, family, pass == 0);
+				}
+				first = last;
+			}
+}
+
+static void print_rule(FILE *out, const char *chain, bool output, const struct pc_nft_rule *r,
+		int family)
+{
+	static const unsigned essential4[] = {3, 11, 12};
+	static const unsigned essential6[] = {1, 2, 3, 4, 133, 134, 135, 136};
+	const char *icmp = family == 4 ? "-p icmp -m icmp --icmp-type"
+				       : "-p ipv6-icmp -m icmp6 --icmpv6-type";
+
+	switch (r->kind) {
+	case PC_NFT_ESTABLISHED:
+		fprintf(out, "-A %s -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n", chain);
+		break;
+	case PC_NFT_INVALID:
+		fprintf(out, "-A %s -m conntrack --ctstate INVALID -j DROP\n", chain);
+		break;
+	case PC_NFT_LOOPBACK:
+		fprintf(out, "-A %s %s lo -j ACCEPT\n", chain, output ? "-o" : "-i");
+		break;
+	case PC_NFT_ICMP_ESSENTIAL:
+		if (family == 4)
+			for (size_t i = 0; i < sizeof(essential4) / sizeof(*essential4); i++)
+				fprintf(out, "-A %s %s %u -j ACCEPT\n", chain, icmp, essential4[i]);
+		else
+			for (size_t i = 0; i < sizeof(essential6) / sizeof(*essential6); i++)
+				fprintf(out, "-A %s %s %u -j ACCEPT\n", chain, icmp, essential6[i]);
+		break;
+	case PC_NFT_ICMP_ECHO:
+		fprintf(out, "-A %s %s %u -m limit --limit 5/sec -j ACCEPT\n", chain, icmp,
+				family == 4 ? 8u : 128u);
+		break;
+	case PC_NFT_ICMP_ALL:
+		fprintf(out, "-A %s -p %s -j ACCEPT\n", chain, family == 4 ? "icmp" : "ipv6-icmp");
+		break;
+	case PC_NFT_POLICY_RULE:
+		if (!r->family || r->family == family)
+			print_policy_rule(out, chain, r, family);
+		break;
+	}
+}
+
+void pc_ipt_print(const struct pc_nft_table *t, int family, bool jumps,
+		const char *const *header, size_t nheader, FILE *out)
+{
+	char chains[3][PC_NFT_NAME_MAX + 16];
+
+	for (size_t i = 0; i < nheader; i++)
+		fprintf(out, "# %s\n", header[i]);
+	fputs("*filter\n", out);
+	for (int k = 0; k < 3; k++) {
+		snprintf(chains[k], sizeof(chains[k]), "%s-%s", t->name, chain_suffix[k]);
+		fprintf(out, ":%s - [0:0]\n", chains[k]);
+	}
+	if (jumps)
+		for (int k = 0; k < 3; k++)
+			fprintf(out, "-I %s 1 -j %s\n", builtin[k], chains[k]);
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		for (size_t i = 0; i < c->n; i++)
+			print_rule(out, chains[k], k == 2, &c->rules[i], family);
+		/*
+		 * The default: a drop is final, as the policy of an nft base chain
+		 * is; an accept returns to the built-in chain, so the host's own
+		 * rules still have their say, as other nft tables would.
+		 */
+		fprintf(out, "-A %s -j %s\n", chains[k], c->policy == PC_VERDICT_DROP ? "DROP" : "RETURN");
+	}
+	fputs("COMMIT\n", out);
+}

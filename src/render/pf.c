@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The nft model as an OpenBSD pf.conf fragment, for an anchor.  pf.conf(5)
+ * orders statements as macros, tables, options, then rules; an anchor takes
+ * no options, so the fragment is: a macro per port list, a const table per
+ * network and family, then the rules.  pf decides by the last matching rule
+ * unless a rule says `quick`; every rule here says it, so the first match
+ * decides, as in the policy and in nft.  Connection state is pf's own: with
+ * `established` in the policy, pass rules keep state (replies match the
+ * state, not the rules); without it, they say `no state`.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "portcullis/targets.h"
+#include "util.h"
+
+#define PF_TABLE_NAME_MAX 31
+
+static const char *const dir_words[3] = {"in", NULL, "out"};
+
+size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
+		struct pc_diags *diags)
+{
+	const struct pc_nft_chain *c = &t->chains[1];
+	size_t n = 0, last = (size_t)-1;
+
+	for (int k = 0; k < 3; k += 2)
+		for (size_t i = 0; i < t->chains[k].n; i++) {
+			const struct pc_nft_rule *r = &t->chains[k].rules[i];
+			if (r->kind != PC_NFT_POLICY_RULE || r->proto != PC_PROTO_SCTP ||
+					r->policy_rule == last)
+				continue;
+			const struct pc_rule *pr = &p->rules[r->policy_rule];
+			last = r->policy_rule;
+			pc_diag_hint(pc_diag_add(diags, PC_SEV_WARNING, "pf-sctp", pr->loc.file,
+					     pr->loc.line, pr->loc.col,
+					     "OpenBSD pf matches ports of tcp and udp only: this "
+					     "rule's sctp ports are left out of the pf rendering"),
+					"narrow the rule with 'protocol: [tcp, udp]' if sctp is not used");
+			n++;
+		}
+	last = (size_t)-1;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pc_nft_rule *r = &c->rules[i];
+		if (r->kind != PC_NFT_POLICY_RULE || r->policy_rule == last)
+			continue;
+		const struct pc_rule *pr = &p->rules[r->policy_rule];
+		last = r->policy_rule;
+		pc_diag_add(diags, PC_SEV_WARNING, "pf-forward", pr->loc.file, pr->loc.line,
+				pr->loc.col,
+				"pf has no forward hook (it filters a forwarded packet as it enters "
+				"and as it leaves an interface): this forward rule is left out of "
+				"the pf rendering");
+		n++;
+	}
+	if (c->policy == PC_VERDICT_DROP) {
+		pc_diag_add(diags, PC_SEV_NOTE, "pf-forward", p->loc.file, p->loc.line,
+				p->loc.col,
+				"pf has no forward hook: the forward default (drop) is left out of "
+				"the pf rendering; block forwarding with net.inet.ip.forwarding=0 or "
+				"with in/out rules of your own");
+		n++;
+	}
+	return n;
+}
+
+/* The table's name in pf: the set's, or s<index> when it is longer than pf allows. */
+static void table_name(char out[PC_NFT_NAME_MAX + 1], const struct pc_nft_table *t,
+		const struct pc_nft_set *s)
+{
+	if (strlen(s->name) <= PF_TABLE_NAME_MAX)
+		memcpy(out, s->name, strlen(s->name) + 1);
+	else
+		snprintf(out, PC_NFT_NAME_MAX + 1, "s%zu", (size_t)(s - t->sets) + 1);
+}
+
+static void print_prefix(FILE *out, const struct pc_prefix *x)
+{
+	char a[PC_ADDR_TEXT_MAX + 4];
+
+	pc_prefix_text(a, x);
+	fputs(a, out);
+}
+
+static void print_range(FILE *out, const struct pc_nft_port_range *r)
+{
+	if (r->lo == r->hi)
+		fprintf(out, "%u", r->lo);
+	else
+		fprintf(out, "%u:%u", r->lo, r->hi);
+}
+
+static void print_host(FILE *out, const struct pc_nft_table *t, const struct pc_nft_set *s)
+{
+	char name[PC_NFT_NAME_MAX + 1];
+
+	if (!s) {
+		fputs("any", out);
+	} else if (s->literal) {
+		print_prefix(out, &s->prefixes[0]);
+	} else {
+		table_name(name, t, s);
+		fprintf(out, "<%s>", name);
+	}
+}
+
+/* An interface name that does not start with a letter, digit or '_' must be quoted. */
+static void print_ifname(FILE *out, const char *name)
+{
+	char c = name[0];
+	bool plain = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '_';
+
+	fprintf(out, plain ? " on %s" : " on \"%s\"", name);
+}
+
+static unsigned unit_seconds(const char *unit)
+{
+	return !strcmp(unit, "second") ? 1 : !strcmp(unit, "minute") ? 60
+			: !strcmp(unit, "hour")                    ? 3600
+								   : 86400;
+}
+
+static void print_policy_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
+		const struct pc_nft_rule *r, const char *state)
+{
+	fprintf(out, "# %s\n", r->comment);
+	if (r->proto == PC_PROTO_SCTP) {
+		fputs("# (left out: OpenBSD pf matches ports of tcp and udp only)\n", out);
+		return;
+	}
+	if (r->verdict == PC_NFT_ACCEPT)
+		fputs("pass", out);
+	else
+		fputs(r->verdict == PC_NFT_DROP ? "block drop" : "block return", out);
+	fprintf(out, " %s%s quick", dir, r->log ? " log" : "");
+	if (r->iifname || r->oifname)
+		print_ifname(out, r->iifname ? r->iifname : r->oifname);
+	if (r->family)
+		fputs(r->family == 4 ? " inet" : " inet6", out);
+	fprintf(out, " proto %s from ", pc_proto_name(r->proto));
+	print_host(out, t, r->saddr);
+	fputs(" to ", out);
+	print_host(out, t, r->daddr);
+	fputs(" port ", out);
+	if (r->dport->literal)
+		print_range(out, &r->dport->ports[0]);
+	else
+		fprintf(out, "$%s", r->dport->name);
+	if (r->verdict == PC_NFT_ACCEPT)
+		fprintf(out, " %s", state);
+	if (r->limit_rate)
+		fprintf(out, " max-pkt-rate %u/%u", r->limit_rate, unit_seconds(r->limit_unit));
+	fprintf(out, " label \"r%zu\"\n", r->policy_rule + 1);
+}
+
+static void print_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
+		const struct pc_nft_rule *r, const char *state)
+{
+	switch (r->kind) {
+	case PC_NFT_ESTABLISHED:
+	case PC_NFT_INVALID:
+		/* pf's state table: replies match their state, out-of-window packets are blocked. */
+		break;
+	case PC_NFT_LOOPBACK:
+		/* `lo` is the interface group of every loopback interface. */
+		fprintf(out, "pass %s quick on lo all %s\n", dir, state);
+		break;
+	case PC_NFT_ICMP_ESSENTIAL:
+		fprintf(out, "pass %s quick inet proto icmp icmp-type { unreach, timex, paramprob } "
+			     "%s\n",
+				dir, state);
+		fprintf(out, "pass %s quick inet6 proto icmp6 icmp6-type { unreach, toobig, timex, "
+			     "paramprob, routersol, routeradv, neighbrsol, neighbradv } %s\n",
+				dir, state);
+		break;
+	case PC_NFT_ICMP_ECHO:
+		fprintf(out, "pass %s quick inet proto icmp icmp-type echoreq %s max-pkt-rate 5/1\n",
+				dir, state);
+		fprintf(out, "pass %s quick inet6 proto icmp6 icmp6-type echoreq %s "
+			     "max-pkt-rate 5/1\n",
+				dir, state);
+		break;
+	case PC_NFT_ICMP_ALL:
+		fprintf(out, "pass %s quick inet proto icmp all %s\n", dir, state);
+		fprintf(out, "pass %s quick inet6 proto icmp6 all %s\n", dir, state);
+		break;
+	case PC_NFT_POLICY_RULE:
+		print_policy_rule(out, t, dir, r, state);
+		break;
+	}
+}
+
+static void print_set(FILE *out, const struct pc_nft_table *t, const struct pc_nft_set *s)
+{
+	if (s->type == PC_NFT_SET_SERVICE) {
+		fprintf(out, "%s = \"{", s->name);
+		for (size_t i = 0; i < s->n; i++) {
+			fputs(i ? ", " : " ", out);
+			print_range(out, &s->ports[i]);
+		}
+		fputs(" }\"\n", out);
+		return;
+	}
+	char name[PC_NFT_NAME_MAX + 1];
+	table_name(name, t, s);
+	fprintf(out, "table <%s> const {", name);
+	for (size_t i = 0; i < s->n; i++) {
+		fputs(i == 0 ? " " : i % 8 ? ", " : ", \\\n\t", out);
+		print_prefix(out, &s->prefixes[i]);
+	}
+	fputs(" }\n", out);
+}
+
+void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
+		FILE *out)
+{
+	bool stateful = false;
+
+	for (size_t i = 0; i < nheader; i++)
+		fprintf(out, "# %s\n", header[i]);
+	for (size_t i = 0; i < t->chains[0].n && !stateful; i++)
+		stateful = t->chains[0].rules[i].kind == PC_NFT_ESTABLISHED;
+	const char *state = stateful ? "keep state" : "no state";
+
+	/* The sets the printed rules use: not those of forward rules or sctp ports. */
+	bool *used = xcalloc(t->nsets ? t->nsets : 1, sizeof(*used));
+	for (int k = 0; k < 3; k += 2)
+		for (size_t i = 0; i < t->chains[k].n; i++) {
+			const struct pc_nft_rule *r = &t->chains[k].rules[i];
+			if (r->kind != PC_NFT_POLICY_RULE || r->proto == PC_PROTO_SCTP)
+				continue;
+			used[r->dport - t->sets] = true;
+			if (r->saddr)
+				used[r->saddr - t->sets] = true;
+			if (r->daddr)
+				used[r->daddr - t->sets] = true;
+		}
+	/* Macros (port lists), then tables (networks): pf.conf(5) wants them first. */
+	for (int pass = 0; pass < 2; pass++) {
+		bool any = false;
+		for (size_t i = 0; i < t->nsets; i++) {
+			const struct pc_nft_set *s = &t->sets[i];
+			if (!used[i] || s->literal || (s->type == PC_NFT_SET_SERVICE) != (pass == 0))
+				continue;
+			if (!any)
+				fputs(pass == 0 ? "\n# ports\n" : "\n# networks\n", out);
+			any = true;
+			print_set(out, t, s);
+		}
+	}
+	free(used);
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		if (!dir_words[k]) {
+			size_t last = (size_t)-1;
+			bool any = false;
+			for (size_t i = 0; i < c->n; i++) {
+				const struct pc_nft_rule *r = &c->rules[i];
+				if (r->kind != PC_NFT_POLICY_RULE || r->policy_rule == last)
+					continue;
+				if (!any)
+					fputs("\n# forward: pf has no forward hook; left out:\n", out);
+				any = true;
+				last = r->policy_rule;
+				fprintf(out, "#   %s\n", r->comment);
+			}
+			if (c->policy == PC_VERDICT_DROP)
+				fputs("\n# forward default (drop) left out: pf has no forward hook\n", out);
+			continue;
+		}
+		fprintf(out, "\n# %s\n", k == 0 ? "input" : "output");
+		for (size_t i = 0; i < c->n; i++)
+			print_rule(out, t, dir_words[k], &c->rules[i], state);
+		if (c->policy == PC_VERDICT_DROP)
+			fprintf(out, "block drop %s quick all\n", dir_words[k]);
+		else
+			fprintf(out, "# default accept: the main ruleset decides what is left\n");
+	}
+}
