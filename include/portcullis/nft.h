@@ -80,11 +80,42 @@ struct pc_nft_rule {
 	char comment[PC_NFT_COMMENT_MAX + 1];
 };
 
+/*
+ * The packet path.  A base chain does not walk its policy rules one by one:
+ * after the defaults, one rule per protocol looks the destination port up in
+ * a verdict map (`tcp dport vmap @input_tcp`), so the rules a packet walks do
+ * not grow with the policy.  The map's keys are the elementary port ranges of
+ * the chain's rules (no two overlap); each either carries the verdict of the
+ * one rule that covers it, when that rule matches nothing else (no address,
+ * interface or limit; accept or drop, no log or counter), or jumps to a chain
+ * holding, in policy order, the rules that cover it, so the first match still
+ * decides.  A chain of one rule is shared by all the ranges of that rule.
+ */
+struct pc_nft_segment {
+	uint16_t lo, hi;
+	const struct pc_nft_rule *direct;	/* its verdict and comment; NULL: jump */
+	size_t sub;				/* index into t->subs when jumping */
+};
+
+struct pc_nft_map {
+	char name[PC_NFT_NAME_MAX + 1];		/* "input_tcp"; empty: none */
+	struct pc_nft_segment *segs;
+	size_t n, size;
+};
+
+struct pc_nft_subchain {
+	char name[PC_NFT_NAME_MAX + 1];		/* "r3_tcp", or "input_tcp_88" for several rules */
+	int base;				/* index into t->chains */
+	size_t *rules;				/* indices into the base chain's rules */
+	size_t n;
+};
+
 struct pc_nft_chain {
 	const char *name;		/* "input", "forward", "output" */
 	enum pc_verdict policy;
-	struct pc_nft_rule *rules;
+	struct pc_nft_rule *rules;	/* the defaults, then the policy rules in order */
 	size_t n, cap;
+	struct pc_nft_map maps[PC_PROTO_COUNT];
 };
 
 struct pc_nft_table {
@@ -95,6 +126,8 @@ struct pc_nft_table {
 	uint32_t *set_index;		/* open addressing on set names: index + 1, 0 empty */
 	size_t set_index_cap;		/* a power of two, at least twice nsets */
 	struct pc_nft_chain chains[3];	/* input, forward, output */
+	struct pc_nft_subchain *subs;
+	size_t nsubs, subcap;
 };
 
 /* Whether `name` can name a table, set or chain: [A-Za-z][A-Za-z0-9_-]{0,31}. */
@@ -132,7 +165,15 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, size_t nheader,
 		FILE *out);
 
-/* One rule of a chain as nft text, without indentation or line end. */
+/*
+ * One rule as nft text, without indentation or line end.  A policy rule is
+ * printed as it stands in its jump chain: the verdict map matched its
+ * protocol and port already.
+ */
 void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r, FILE *out);
+
+/* A map element's key and verdict as nft text: `749 : accept`, `88-89 : jump r2_tcp`. */
+void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,
+		FILE *out);
 
 #endif

@@ -92,26 +92,51 @@ static void print_service_table(FILE *out, const struct pc_policy *p, size_t nma
 	free(v);
 }
 
-/* The nft rules a policy rule became, each as one line of text (caller frees). */
+static void add_line(char ***v, size_t *n, char *text)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = text;
+}
+
+/*
+ * What a policy rule became in nft, each as one line of text (caller frees):
+ * the verdict map elements that carry its verdict, then its rules in the
+ * chains the maps jump to.
+ */
 static char **emitted(const struct pc_nft_table *t, size_t rule, size_t *n)
 {
 	char **v = NULL;
 
 	*n = 0;
-	for (int k = 0; t && k < 3; k++) {
-		const struct pc_nft_chain *c = &t->chains[k];
-		for (size_t i = 0; i < c->n; i++) {
-			const struct pc_nft_rule *r = &c->rules[i];
-			if (r->kind != PC_NFT_POLICY_RULE || r->policy_rule != rule)
+	for (int k = 0; t && k < 3; k++)
+		for (int p = 0; p < PC_PROTO_COUNT; p++) {
+			const struct pc_nft_map *m = &t->chains[k].maps[p];
+			for (size_t i = 0; i < m->n; i++) {
+				if (!m->segs[i].direct || m->segs[i].direct->policy_rule != rule)
+					continue;
+				char *text = NULL;
+				size_t len = 0;
+				FILE *f = open_memstream(&text, &len);
+				fprintf(f, "map %s: ", m->name);
+				pc_nft_print_element(t, &m->segs[i], f);
+				fclose(f);
+				add_line(&v, n, text);
+			}
+		}
+	for (size_t i = 0; t && i < t->nsubs; i++) {
+		const struct pc_nft_subchain *sc = &t->subs[i];
+		const struct pc_nft_chain *c = &t->chains[sc->base];
+		for (size_t k = 0; k < sc->n; k++) {
+			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
+			if (r->policy_rule != rule)
 				continue;
 			char *text = NULL;
 			size_t len = 0;
-			FILE *m = open_memstream(&text, &len);
-			fprintf(m, "%s: ", c->name);
-			pc_nft_print_rule(c, r, m);
-			fclose(m);
-			v = xreallocarray(v, *n + 1, sizeof(*v));
-			v[(*n)++] = text;
+			FILE *f = open_memstream(&text, &len);
+			fprintf(f, "%s: ", sc->name);
+			pc_nft_print_rule(c, r, f);
+			fclose(f);
+			add_line(&v, n, text);
 		}
 	}
 	return v;
@@ -124,15 +149,45 @@ static void free_strings(char **v, size_t n)
 	free(v);
 }
 
-/* Rules in the chains, declared sets and their elements (ports written into a rule are neither). */
-static void nft_counts(const struct pc_nft_table *t, size_t *rules, size_t *sets,
-		size_t *elements)
+/*
+ * Rules in the chains (base and jump chains), declared sets and verdict maps,
+ * and their elements (an address written into a rule is neither).
+ */
+struct nft_counts {
+	size_t rules, chains, sets, elements;
+	size_t walk;	/* the most rules one packet walks: a base chain's, then a jump chain's */
+};
+
+static void nft_counts(const struct pc_nft_table *t, struct nft_counts *n)
 {
-	*rules = *sets = *elements = 0;
+	size_t base[3] = {0, 0, 0}, longest[3] = {0, 0, 0};
+
+	memset(n, 0, sizeof(*n));
+	n->chains = 3 + t->nsubs;
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		for (size_t i = 0; i < c->n; i++)
+			base[k] += c->rules[i].kind != PC_NFT_POLICY_RULE;
+		for (int p = 0; p < PC_PROTO_COUNT; p++) {
+			if (!c->maps[p].n)
+				continue;
+			base[k]++;
+			n->sets++;
+			n->elements += c->maps[p].n;
+		}
+		n->rules += base[k];
+	}
+	for (size_t i = 0; i < t->nsubs; i++) {
+		n->rules += t->subs[i].n;
+		if (t->subs[i].n > longest[t->subs[i].base])
+			longest[t->subs[i].base] = t->subs[i].n;
+	}
 	for (int k = 0; k < 3; k++)
-		*rules += t->chains[k].n;
+		if (base[k] + longest[k] > n->walk)
+			n->walk = base[k] + longest[k];
+	size_t *sets = &n->sets, *elements = &n->elements;
 	for (size_t i = 0; i < t->nsets; i++) {
-		if (t->sets[i].literal)
+		if (t->sets[i].literal || t->sets[i].type == PC_NFT_SET_SERVICE)
 			continue;
 		++*sets;
 		*elements += t->sets[i].n;
@@ -206,12 +261,13 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		free_strings(em, ne);
 	}
 	print_service_table(out, p, nmatch);
-	size_t nrules, nsets, nelems;
-	nft_counts(t, &nrules, &nsets, &nelems);
-	fprintf(out, "\n%zu %s, %zu port %s; nft table inet %s: %zu rules in 3 chains, %zu sets "
-		     "holding %zu elements\n",
+	struct nft_counts nc;
+	nft_counts(t, &nc);
+	fprintf(out, "\n%zu %s, %zu port %s; nft table inet %s: %zu rules in %zu chains, %zu sets "
+		     "and maps holding %zu elements; a packet walks at most %zu rules\n",
 			p->nrules, p->nrules == 1 ? "rule" : "rules", nmatch,
-			nmatch == 1 ? "match" : "matches", t->name, nrules, nsets, nelems);
+			nmatch == 1 ? "match" : "matches", t->name, nc.rules, nc.chains, nc.sets,
+			nc.elements, nc.walk);
 }
 
 static void json_set(struct pc_json *j, const char *key, const struct pc_addrset *set, size_t npeers)
@@ -335,18 +391,22 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	for (size_t i = 0; i < p->nrules; i++)
 		json_rule(&j, &p->rules[i], i, t);
 	pc_json_end_array(&j);
-	size_t nrules, nsets, nelems;
-	nft_counts(t, &nrules, &nsets, &nelems);
+	struct nft_counts nc;
+	nft_counts(t, &nc);
 	pc_json_key(&j, "nft");
 	pc_json_begin_object(&j);
 	pc_json_key(&j, "table");
 	pc_json_string(&j, t->name);
 	pc_json_key(&j, "rules");
-	pc_json_uint(&j, nrules);
+	pc_json_uint(&j, nc.rules);
+	pc_json_key(&j, "chains");
+	pc_json_uint(&j, nc.chains);
 	pc_json_key(&j, "sets");
-	pc_json_uint(&j, nsets);
+	pc_json_uint(&j, nc.sets);
 	pc_json_key(&j, "elements");
-	pc_json_uint(&j, nelems);
+	pc_json_uint(&j, nc.elements);
+	pc_json_key(&j, "walk_max");
+	pc_json_uint(&j, nc.walk);
 	pc_json_end_object(&j);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);

@@ -198,6 +198,138 @@ static size_t port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t r
 	return (size_t)(s - t->sets) + 1;
 }
 
+/* Whether a policy rule matches every packet of its protocol and ports. */
+static bool matches_all(const struct pc_nft_rule *r)
+{
+	return !r->family && !r->saddr && !r->daddr && !r->iifname && !r->oifname &&
+			!r->limit_rate;
+}
+
+struct port_event {
+	uint32_t at;	/* the first port of a range, or one past its last */
+	size_t rule;	/* index into the chain's rules */
+	bool start;
+};
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct port_event *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* The jump chain holding exactly `rules`: the rule's own when it is one, else a new one. */
+static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, const size_t *rules,
+		size_t n, const struct pc_nft_segment *seg, size_t *shared)
+{
+	const struct pc_nft_chain *c = &t->chains[base];
+
+	/* The rules of one policy rule (one per family) cover all its ports alike: one chain. */
+	bool one = true;
+	for (size_t i = 1; i < n; i++)
+		one &= c->rules[rules[i]].policy_rule == c->rules[rules[0]].policy_rule;
+	if (one && shared[rules[0]])
+		return shared[rules[0]] - 1;
+	if (t->nsubs == t->subcap) {
+		t->subcap = t->subcap ? 2 * t->subcap : 16;
+		t->subs = xreallocarray(t->subs, t->subcap, sizeof(*t->subs));
+	}
+	struct pc_nft_subchain *sc = &t->subs[t->nsubs];
+	memset(sc, 0, sizeof(*sc));
+	sc->base = base;
+	sc->rules = xreallocarray(NULL, n, sizeof(*rules));
+	memcpy(sc->rules, rules, n * sizeof(*rules));
+	sc->n = n;
+	if (one) {
+		snprintf(sc->name, sizeof(sc->name), "r%zu_%s", c->rules[rules[0]].policy_rule + 1,
+				pc_proto_name(proto));
+		shared[rules[0]] = t->nsubs + 1;
+	} else if (seg->lo == seg->hi) {
+		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u", c->name, pc_proto_name(proto),
+				seg->lo);
+	} else {
+		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u_%u", c->name, pc_proto_name(proto),
+				seg->lo, seg->hi);
+	}
+	return t->nsubs++;
+}
+
+/*
+ * The verdict map of one base chain and protocol: the elementary port ranges
+ * of its rules, found by a sweep over the ranges' ends, each with the rules
+ * covering it in policy order.
+ */
+static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto, size_t *shared)
+{
+	struct pc_nft_chain *c = &t->chains[base];
+	struct pc_nft_map *m = &c->maps[proto];
+	struct port_event *ev = NULL;
+	size_t nev = 0, cap = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pc_nft_rule *r = &c->rules[i];
+		if (r->kind != PC_NFT_POLICY_RULE || r->proto != proto)
+			continue;
+		for (size_t k = 0; k < r->dport->n; k++) {
+			if (nev + 2 > cap) {
+				cap = cap ? 2 * cap : 64;
+				ev = xreallocarray(ev, cap, sizeof(*ev));
+			}
+			ev[nev++] = (struct port_event){r->dport->ports[k].lo, i, true};
+			ev[nev++] = (struct port_event){(uint32_t)r->dport->ports[k].hi + 1, i, false};
+		}
+	}
+	if (!nev)
+		return;
+	qsort(ev, nev, sizeof(*ev), cmp_event);
+	snprintf(m->name, sizeof(m->name), "%s_%s", c->name, pc_proto_name(proto));
+
+	/* The active rules, kept sorted by index: policy order. */
+	size_t *active = xcalloc(nev, sizeof(*active)), nactive = 0, segcap = 0;
+	for (size_t e = 0; e < nev;) {
+		uint32_t at = ev[e].at;
+		for (; e < nev && ev[e].at == at; e++) {
+			size_t lo = 0, hi = nactive;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (active[mid] < ev[e].rule)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (ev[e].start) {
+				memmove(active + lo + 1, active + lo, (nactive - lo) * sizeof(*active));
+				active[lo] = ev[e].rule;
+				nactive++;
+			} else {
+				memmove(active + lo, active + lo + 1, (nactive - lo - 1) * sizeof(*active));
+				nactive--;
+			}
+		}
+		if (!nactive || e == nev)
+			continue;
+		if (m->n == segcap) {
+			segcap = segcap ? 2 * segcap : 16;
+			m->segs = xreallocarray(m->segs, segcap, sizeof(*m->segs));
+		}
+		struct pc_nft_segment *seg = &m->segs[m->n++];
+		seg->lo = (uint16_t)at;
+		seg->hi = (uint16_t)(ev[e].at - 1);
+		const struct pc_nft_rule *first = &c->rules[active[0]];
+		seg->direct = NULL;
+		if (nactive == 1 && matches_all(first) && !first->log && !first->counter &&
+				first->verdict != PC_NFT_REJECT)
+			seg->direct = first;
+		else
+			seg->sub = subchain(t, base, proto, active, nactive, seg, shared);
+	}
+	m->size = declared_size(m->n);
+	free(active);
+	free(ev);
+}
+
 static struct pc_nft_rule *add_rule(struct pc_nft_chain *c, enum pc_nft_rule_kind kind)
 {
 	if (c->n == c->cap) {
@@ -406,6 +538,14 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 		}
 	}
 	free(refs);
+
+	/* The packet path: a verdict map per chain and protocol (see nft.h). */
+	for (int k = 0; k < 3; k++) {
+		size_t *shared = xcalloc(t->chains[k].n + 1, sizeof(*shared));
+		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++)
+			compile_map(t, k, (enum pc_proto)proto, shared);
+		free(shared);
+	}
 	return 0;
 }
 
@@ -415,7 +555,13 @@ void pc_nft_table_finish(struct pc_nft_table *t)
 		free(t->sets[i].ports);
 	free(t->sets);
 	free(t->set_index);
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 3; k++) {
 		free(t->chains[k].rules);
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			free(t->chains[k].maps[p].segs);
+	}
+	for (size_t i = 0; i < t->nsubs; i++)
+		free(t->subs[i].rules);
+	free(t->subs);
 	memset(t, 0, sizeof(*t));
 }

@@ -186,11 +186,11 @@ static void limit(struct pc_json *j, unsigned rate, const char *per)
 	pc_json_end_object(j);
 }
 
-static void begin_rule(struct pc_json *j, const struct pc_nft_table *t,
-		const struct pc_nft_chain *c, const char *comment)
+static void begin_rule(struct pc_json *j, const struct pc_nft_table *t, const char *chain,
+		const char *comment)
 {
 	begin_object_in(j, "rule", t);
-	key_string(j, "chain", c->name);
+	key_string(j, "chain", chain);
 	if (comment)
 		key_string(j, "comment", comment);
 	pc_json_key(j, "expr");
@@ -214,7 +214,7 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 	static const char *const both[] = {"icmp", "ipv6-icmp"};
 
 	if (kind == PC_NFT_ICMP_ALL) {
-		begin_rule(j, t, c, NULL);
+		begin_rule(j, t, c->name, NULL);
 		match_list(j, META, "l4proto", NULL, both, 2);
 		statement(j, "accept");
 		end_rule(j);
@@ -222,7 +222,7 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 	}
 	for (int v6 = 0; v6 < 2; v6++) {
 		const char *proto = v6 ? "icmpv6" : "icmp";
-		begin_rule(j, t, c, NULL);
+		begin_rule(j, t, c->name, NULL);
 		if (kind == PC_NFT_ICMP_ESSENTIAL) {
 			match_string(j, META, "l4proto", NULL, both[v6]);
 			if (v6)
@@ -239,7 +239,7 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 }
 
 static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
-		const struct pc_nft_chain *c, const struct pc_nft_rule *r)
+		const struct pc_nft_chain *c, const char *chain, const struct pc_nft_rule *r)
 {
 	bool output = !strcmp(c->name, "output");
 	char setref[PC_NFT_NAME_MAX + 2];
@@ -247,7 +247,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	switch (r->kind) {
 	case PC_NFT_ESTABLISHED:
 	case PC_NFT_INVALID:
-		begin_rule(j, t, c, NULL);
+		begin_rule(j, t, c->name, NULL);
 		begin_match(j, "in", CT, "state", NULL);
 		if (r->kind == PC_NFT_INVALID) {
 			pc_json_string(j, "invalid");
@@ -262,7 +262,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 		end_rule(j);
 		return;
 	case PC_NFT_LOOPBACK:
-		begin_rule(j, t, c, NULL);
+		begin_rule(j, t, c->name, NULL);
 		match_string(j, META, output ? "oif" : "iif", NULL, "lo");
 		statement(j, "accept");
 		end_rule(j);
@@ -277,7 +277,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	}
 
 	const char *fam = r->family == 4 ? "ip" : "ip6";
-	begin_rule(j, t, c, r->comment);
+	begin_rule(j, t, chain, r->comment);
 	if (r->iifname)
 		match_string(j, META, "iifname", NULL, r->iifname);
 	if (r->oifname)
@@ -297,14 +297,9 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	}
 	if (r->family && !r->saddr && !r->daddr)
 		match_string(j, META, "nfproto", NULL, r->family == 4 ? "ipv4" : "ipv6");
-	if (r->dport->literal) {
-		begin_match(j, "==", PAYLOAD, pc_proto_name(r->proto), "dport");
-		ports_value(j, &r->dport->ports[0]);
-		end_match(j);
-	} else {
-		snprintf(setref, sizeof(setref), "@%s", r->dport->name);
-		match_string(j, PAYLOAD, pc_proto_name(r->proto), "dport", setref);
-	}
+	/* The verdict map matched protocol and port; a TCP reset names its protocol. */
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+		match_string(j, META, "l4proto", NULL, "tcp");
 	if (r->limit_rate)
 		limit(j, r->limit_rate, r->limit_unit);
 	if (r->log) {
@@ -331,6 +326,82 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 				: r->verdict == PC_NFT_ACCEPT ? "accept"
 							      : "drop");
 	}
+	end_rule(j);
+}
+
+static void verdict_object(struct pc_json *j, const char *verdict, const char *target)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, verdict);
+	if (target) {
+		pc_json_begin_object(j);
+		key_string(j, "target", target);
+		pc_json_end_object(j);
+	} else {
+		pc_json_null(j);
+	}
+	pc_json_end_object(j);
+}
+
+static void map_command(struct pc_json *j, const struct pc_nft_table *t, const struct pc_nft_map *m)
+{
+	begin_object_in(j, "map", t);
+	key_string(j, "name", m->name);
+	key_string(j, "type", "inet_service");
+	key_string(j, "map", "verdict");
+	pc_json_key(j, "flags");
+	pc_json_begin_array(j);
+	pc_json_string(j, "interval");
+	pc_json_end_array(j);
+	pc_json_key(j, "size");
+	pc_json_uint(j, m->size);
+	pc_json_key(j, "elem");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct pc_nft_segment *s = &m->segs[i];
+		struct pc_nft_port_range r = {s->lo, s->hi};
+		pc_json_begin_array(j);
+		if (s->direct) {
+			pc_json_begin_object(j);
+			pc_json_key(j, "elem");
+			pc_json_begin_object(j);
+			pc_json_key(j, "val");
+			ports_value(j, &r);
+			key_string(j, "comment", s->direct->comment);
+			pc_json_end_object(j);
+			pc_json_end_object(j);
+			verdict_object(j, s->direct->verdict == PC_NFT_DROP ? "drop" : "accept", NULL);
+		} else {
+			ports_value(j, &r);
+			verdict_object(j, "jump", t->subs[s->sub].name);
+		}
+		pc_json_end_array(j);
+	}
+	pc_json_end_array(j);
+	end_object_in(j);
+}
+
+static void vmap_rule(struct pc_json *j, const struct pc_nft_table *t, const char *chain,
+		enum pc_proto proto, const char *map)
+{
+	char ref[PC_NFT_NAME_MAX + 2];
+
+	snprintf(ref, sizeof(ref), "@%s", map);
+	begin_rule(j, t, chain, NULL);
+	pc_json_begin_object(j);
+	pc_json_key(j, "vmap");
+	pc_json_begin_object(j);
+	pc_json_key(j, "key");
+	pc_json_begin_object(j);
+	pc_json_key(j, "payload");
+	pc_json_begin_object(j);
+	key_string(j, "protocol", pc_proto_name(proto));
+	key_string(j, "field", "dport");
+	pc_json_end_object(j);
+	pc_json_end_object(j);
+	key_string(j, "data", ref);
+	pc_json_end_object(j);
+	pc_json_end_object(j);
 	end_rule(j);
 }
 
@@ -364,8 +435,9 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 	table_command(&j, NULL, t, false);
 	table_command(&j, "delete", t, false);
 	table_command(&j, NULL, t, true);
+	/* Port sets are not declared: the verdict maps hold the ports. */
 	for (size_t i = 0; i < t->nsets; i++)
-		if (!t->sets[i].literal)
+		if (!t->sets[i].literal && t->sets[i].type != PC_NFT_SET_SERVICE)
 			set_command(&j, t, &t->sets[i]);
 	for (int k = 0; k < 3; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
@@ -378,10 +450,30 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 		key_string(&j, "policy", policies[c->policy]);
 		end_object_in(&j);
 	}
+	/* The jump chains exist before the maps that name them, the maps before the rules. */
+	for (size_t i = 0; i < t->nsubs; i++) {
+		begin_object_in(&j, "chain", t);
+		key_string(&j, "name", t->subs[i].name);
+		end_object_in(&j);
+	}
+	for (int k = 0; k < 3; k++)
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			if (t->chains[k].maps[p].n)
+				map_command(&j, t, &t->chains[k].maps[p]);
 	for (int k = 0; k < 3; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		for (size_t i = 0; i < c->n; i++)
-			rule_command(&j, t, c, &c->rules[i]);
+			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
+				rule_command(&j, t, c, c->name, &c->rules[i]);
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			if (c->maps[p].n)
+				vmap_rule(&j, t, c->name, (enum pc_proto)p, c->maps[p].name);
+	}
+	for (size_t i = 0; i < t->nsubs; i++) {
+		const struct pc_nft_subchain *sc = &t->subs[i];
+		const struct pc_nft_chain *c = &t->chains[sc->base];
+		for (size_t k = 0; k < sc->n; k++)
+			rule_command(&j, t, c, sc->name, &c->rules[sc->rules[k]]);
 	}
 	pc_json_end_array(&j);
 	pc_json_end_object(&j);

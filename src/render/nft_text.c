@@ -105,12 +105,9 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 	}
 	if (r->family && !r->saddr && !r->daddr)
 		fprintf(out, "meta nfproto %s ", r->family == 4 ? "ipv4" : "ipv6");
-	fprintf(out, "%s dport ", pc_proto_name(r->proto));
-	if (r->dport->literal)
-		print_ports(out, &r->dport->ports[0]);
-	else
-		fprintf(out, "@%s", r->dport->name);
-	fputc(' ', out);
+	/* The verdict map matched protocol and port; a TCP reset names its protocol. */
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+		fputs("meta l4proto tcp ", out);
 	if (r->limit_rate)
 		fprintf(out, "limit rate %u/%s ", r->limit_rate, r->limit_unit);
 	if (r->log)
@@ -124,6 +121,31 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 	fprintf(out, " comment \"%s\"", r->comment);
 }
 
+void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,
+		FILE *out)
+{
+	struct pc_nft_port_range r = {s->lo, s->hi};
+
+	print_ports(out, &r);
+	if (s->direct)
+		fprintf(out, " comment \"%s\" : %s", s->direct->comment,
+				verdicts[s->direct->verdict == PC_NFT_DROP]);
+	else
+		fprintf(out, " : jump %s", t->subs[s->sub].name);
+}
+
+static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_nft_map *m)
+{
+	fprintf(out, "\tmap %s {\n\t\ttype inet_service : verdict\n\t\tflags interval\n"
+		     "\t\tsize %zu\n\t\telements = {",
+			m->name, m->size);
+	for (size_t i = 0; i < m->n; i++) {
+		fputs(i ? ",\n\t\t\t     " : " ", out);
+		pc_nft_print_element(t, &m->segs[i], out);
+	}
+	fputs(" }\n\t}\n", out);
+}
+
 void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
 		FILE *out)
 {
@@ -135,18 +157,38 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 	fprintf(out, "table inet %s\ndelete table inet %s\ntable inet %s {\n", t->name, t->name,
 			t->name);
 	fprintf(out, "\tcomment \"%s\"\n", t->comment);
+	/* Port sets are not declared: the verdict maps hold the ports. */
 	for (size_t i = 0; i < t->nsets; i++) {
-		if (t->sets[i].literal)
+		if (t->sets[i].literal || t->sets[i].type == PC_NFT_SET_SERVICE)
 			continue;
 		fputc('\n', out);
 		print_set(out, &t->sets[i]);
 	}
+	for (int k = 0; k < 3; k++)
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			if (t->chains[k].maps[p].n) {
+				fputc('\n', out);
+				print_map(out, t, &t->chains[k].maps[p]);
+			}
 	for (int k = 0; k < 3; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		fprintf(out, "\n\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
 				c->name, hooks[k], verdicts[c->policy]);
 		for (size_t i = 0; i < c->n; i++)
-			print_rule(out, c, &c->rules[i]);
+			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
+				print_rule(out, c, &c->rules[i]);
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			if (c->maps[p].n)
+				fprintf(out, "\t\t%s dport vmap @%s\n", pc_proto_name((enum pc_proto)p),
+						c->maps[p].name);
+		fputs("\t}\n", out);
+	}
+	for (size_t i = 0; i < t->nsubs; i++) {
+		const struct pc_nft_subchain *sc = &t->subs[i];
+		const struct pc_nft_chain *c = &t->chains[sc->base];
+		fprintf(out, "\n\tchain %s {\n", sc->name);
+		for (size_t k = 0; k < sc->n; k++)
+			print_rule(out, c, &c->rules[sc->rules[k]]);
 		fputs("\t}\n", out);
 	}
 	fputs("}\n", out);

@@ -19,6 +19,12 @@
 
 static const char *const dir_words[3] = {"in", NULL, "out"};
 
+/* OpenBSD's pfctl: "port only applies to tcp/udp". */
+static bool pf_has_ports(enum pc_proto proto)
+{
+	return proto == PC_PROTO_TCP || proto == PC_PROTO_UDP;
+}
+
 size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
 		struct pc_diags *diags)
 {
@@ -28,16 +34,18 @@ size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
 	for (int k = 0; k < 3; k += 2)
 		for (size_t i = 0; i < t->chains[k].n; i++) {
 			const struct pc_nft_rule *r = &t->chains[k].rules[i];
-			if (r->kind != PC_NFT_POLICY_RULE || r->proto != PC_PROTO_SCTP ||
+			if (r->kind != PC_NFT_POLICY_RULE || pf_has_ports(r->proto) ||
 					r->policy_rule == last)
 				continue;
 			const struct pc_rule *pr = &p->rules[r->policy_rule];
 			last = r->policy_rule;
-			pc_diag_hint(pc_diag_add(diags, PC_SEV_WARNING, "pf-sctp", pr->loc.file,
+			pc_diag_hint(pc_diag_add(diags, PC_SEV_WARNING, "pf-proto", pr->loc.file,
 					     pr->loc.line, pr->loc.col,
 					     "OpenBSD pf matches ports of tcp and udp only: this "
-					     "rule's sctp ports are left out of the pf rendering"),
-					"narrow the rule with 'protocol: [tcp, udp]' if sctp is not used");
+					     "rule's %s ports are left out of the pf rendering",
+					     pc_proto_name(r->proto)),
+					"narrow the rule with 'protocol: [tcp, udp]' if %s is not used",
+					pc_proto_name(r->proto));
 			n++;
 		}
 	last = (size_t)-1;
@@ -126,7 +134,7 @@ static void print_policy_rule(FILE *out, const struct pc_nft_table *t, const cha
 		const struct pc_nft_rule *r, const char *state)
 {
 	fprintf(out, "# %s\n", r->comment);
-	if (r->proto == PC_PROTO_SCTP) {
+	if (!pf_has_ports(r->proto)) {
 		fputs("# (left out: OpenBSD pf matches ports of tcp and udp only)\n", out);
 		return;
 	}
@@ -224,12 +232,12 @@ void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t
 		stateful = t->chains[0].rules[i].kind == PC_NFT_ESTABLISHED;
 	const char *state = stateful ? "keep state" : "no state";
 
-	/* The sets the printed rules use: not those of forward rules or sctp ports. */
+	/* The sets the printed rules use: not those of forward rules or of protocols without ports in pf. */
 	bool *used = xcalloc(t->nsets ? t->nsets : 1, sizeof(*used));
 	for (int k = 0; k < 3; k += 2)
 		for (size_t i = 0; i < t->chains[k].n; i++) {
 			const struct pc_nft_rule *r = &t->chains[k].rules[i];
-			if (r->kind != PC_NFT_POLICY_RULE || r->proto == PC_PROTO_SCTP)
+			if (r->kind != PC_NFT_POLICY_RULE || !pf_has_ports(r->proto))
 				continue;
 			used[r->dport - t->sets] = true;
 			if (r->saddr)

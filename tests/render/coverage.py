@@ -12,7 +12,8 @@ counter, and that the emitted rules of a policy rule match nothing it did not
 name.  What a target cannot express must be named by a warning of the render
 on that rule's line (pf: forward rules, sctp ports); it is then not required.
 
-Targets: nft (read through nft-json), iptables (the IPv4 and the IPv6 file;
+Targets: nft (read through nft-json: verdict map elements and the rules of
+the chains they jump to), iptables (the IPv4 and the IPv6 file;
 iptables counts every rule, so `counter` is not asked of it), pf (read with
 pfcheck.py; pf counts every rule too).
 
@@ -99,10 +100,42 @@ def render(binary, policy, *args):
 
 
 def nft_rules(binary, policy):
+    """The policy rules as the packet meets them: a verdict map element that
+    decides (its port, its comment), or a rule in a chain a map element jumps
+    to (with the ports of the elements that jump there)."""
     out, err = render(binary, policy, "--target", "nft-json")
     nft = json.loads(out)["nftables"]
     sets = sets_of(nft)
-    return [lowered(c["rule"], sets) for c in nft if "rule" in c], err
+    used_by = {}
+    for c in nft:
+        for e in c.get("rule", {}).get("expr", []):
+            if "vmap" in e:
+                used_by[e["vmap"]["data"][1:]] = (c["rule"]["chain"],
+                                                  e["vmap"]["key"]["payload"]["protocol"])
+    rules, jumps = [], {}
+    for c in nft:
+        m = c.get("map")
+        if not m:
+            continue
+        base, proto = used_by[m["name"]]
+        for key, verdict in m["elem"]:
+            comment = ""
+            if isinstance(key, dict) and "elem" in key:
+                comment, key = key["elem"].get("comment", ""), key["elem"]["val"]
+            ports = (key, key) if isinstance(key, int) else tuple(key["range"])
+            if "jump" in verdict:
+                jumps.setdefault(verdict["jump"]["target"], (base, proto, []))[2].append(ports)
+            else:
+                (v,) = verdict.keys()
+                rules.append({"chain": base, "comment": comment, "proto": proto,
+                              "dport": [ports], "verdict": v})
+    for c in nft:
+        r = c.get("rule")
+        if r and r["chain"] in jumps:
+            x = lowered(r, sets)
+            x["chain"], x["proto"], x["dport"] = jumps[r["chain"]]
+            rules.append(x)
+    return rules, err
 
 
 IPT_VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject"}
@@ -211,10 +244,13 @@ def main():
                 problems.append("%s: a forward rule in pf, or left out without a warning"
                                 % where)
             continue
-        if target == "pf" and any(m["protocol"] == "sctp" for m in r["matches"]):
-            if any(x.get("proto") == "sctp" for x in mine) or not excused(err, r, "pf-sctp"):
-                problems.append("%s: sctp ports in pf, or left out without a warning" % where)
-            r["matches"] = [m for m in r["matches"] if m["protocol"] != "sctp"]
+        portless = ("sctp", "dccp")     # OpenBSD pf matches ports of tcp and udp only
+        if target == "pf" and any(m["protocol"] in portless for m in r["matches"]):
+            if any(x.get("proto") in portless for x in mine) or \
+                    not excused(err, r, "pf-proto"):
+                problems.append("%s: sctp/dccp ports in pf, or left out without a warning"
+                                % where)
+            r["matches"] = [m for m in r["matches"] if m["protocol"] not in portless]
         if not mine:
             problems.append("%s: rule %d emits no %s rule" % (where, r["index"], target))
             continue

@@ -62,7 +62,8 @@ static void test_lowering(void **state)
 				   "    from: v6only\n"
 				   "  - allow: krb5_prop\n"
 				   "    direction: output\n"
-				   "    to: v6only\n";
+				   "    to: v6only\n"
+				   "  - allow: 88/udp\n";
 	struct pc_policy p;
 	struct pc_diags d;
 	struct pc_registry *reg = pc_registry_create();
@@ -103,14 +104,40 @@ static void test_lowering(void **state)
 	FILE *mem = open_memstream(&text_out, &text_len);
 	pc_nft_print(&t, NULL, 0, mem);
 	fclose(mem);
-	assert_non_null(strstr(text_out, "ip6 saddr 2001:db8:1::/64 tcp dport 25 reject with tcp reset"));
-	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 tcp dport @r1_tcp accept"));
+	/*
+	 * The packet path: one verdict map per protocol.  Port 22 is named by
+	 * rules 1 and 2: a chain of both, in policy order; 6000-6021 by rule 1
+	 * alone: its own chain; 88/udp by a rule that matches every packet: the
+	 * element carries its verdict.  Port sets are not declared.
+	 */
+	assert_non_null(strstr(text_out, "tcp dport vmap @input_tcp\n"));
+	assert_non_null(strstr(text_out, "udp dport vmap @input_udp\n"));
+	assert_non_null(strstr(text_out, "22 : jump input_tcp_22,"));
+	assert_non_null(strstr(text_out, "25 : jump r3_tcp,"));
+	assert_non_null(strstr(text_out, "6000-6021 : jump r1_tcp }"));
+	assert_non_null(strstr(text_out, "88 comment \"r5 port 88/udp\" : accept }"));
+	assert_non_null(strstr(text_out, "ip6 saddr 2001:db8:1::/64 meta l4proto tcp reject with tcp reset"));
+	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 accept"));
+	assert_null(strstr(text_out, "set r1_tcp"));
 	assert_null(strstr(text_out, "set r3_tcp"));
 	free(text_out);
+	const struct pc_nft_map *m = &t.chains[0].maps[PC_PROTO_TCP];
+	assert_int_equal(m->n, 3);
+	assert_int_equal(m->segs[0].lo, 22);
+	const struct pc_nft_subchain *sc = &t.subs[m->segs[0].sub];
+	assert_string_equal(sc->name, "input_tcp_22");
+	assert_int_equal(sc->n, 4);
+	for (size_t i = 0; i < sc->n; i++)
+		assert_int_equal(t.chains[0].rules[sc->rules[i]].policy_rule, i / 2);
+	assert_null(m->segs[2].direct);
+	assert_int_equal(m->segs[2].lo, 6000);
+	assert_int_equal(m->segs[2].hi, 6021);
+	assert_non_null(t.chains[0].maps[PC_PROTO_UDP].segs[0].direct);
+	assert_int_equal(t.chains[2].maps[PC_PROTO_TCP].n, 1);
 
-	/* Input: established + invalid, then rule 1 and 2 per family, then rule 3 (v6 only). */
+	/* Input: established + invalid, rules 1 and 2 per family, rule 3 (v6 only), rule 5. */
 	const struct pc_nft_chain *in = &t.chains[0];
-	assert_int_equal(in->n, 2 + 2 + 2 + 1);
+	assert_int_equal(in->n, 2 + 2 + 2 + 1 + 1);
 	assert_int_equal(in->rules[2].family, 4);
 	assert_int_equal(in->rules[3].family, 6);
 	assert_int_equal(in->rules[6].verdict, PC_NFT_REJECT);
