@@ -89,12 +89,16 @@ struct pc_nft_rule {
  * one rule that covers it, when that rule matches nothing else (no address,
  * interface or limit; accept or drop, no log or counter), or jumps to a chain
  * holding, in policy order, the rules that cover it, so the first match still
- * decides.  A chain of one rule is shared by all the ranges of that rule.
+ * decides.  A range decided by one policy rule carries that rule's comment.
+ * Policy rules that differ only in their ports (the same networks, verdict
+ * and options) share one jump chain: each chain the kernel creates costs
+ * more than a map element.
  */
 struct pc_nft_segment {
 	uint16_t lo, hi;
-	const struct pc_nft_rule *direct;	/* its verdict and comment; NULL: jump */
-	size_t sub;				/* index into t->subs when jumping */
+	const struct pc_nft_rule *rule;	/* the one policy rule deciding here; NULL: several */
+	bool direct;			/* the element carries rule's verdict */
+	size_t sub;			/* else the index into t->subs it jumps to */
 };
 
 struct pc_nft_map {
@@ -108,6 +112,10 @@ struct pc_nft_subchain {
 	int base;				/* index into t->chains */
 	size_t *rules;				/* indices into the base chain's rules */
 	size_t n;
+	size_t *users;				/* the policy rules it serves, ascending */
+	size_t nusers, usercap;
+	bool shared;				/* by policy rules alike but for their ports */
+	char comment[PC_NFT_COMMENT_MAX + 1];	/* of its rules, when shared */
 };
 
 struct pc_nft_chain {
@@ -171,6 +179,10 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
  * protocol and port already.
  */
 void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r, FILE *out);
+
+/* The same with another comment: that of a shared jump chain. */
+void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
+		const char *comment, FILE *out);
 
 /* A map element's key and verdict as nft text: `749 : accept`, `88-89 : jump r2_tcp`. */
 void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,

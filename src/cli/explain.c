@@ -112,7 +112,7 @@ static char **emitted(const struct pc_nft_table *t, size_t rule, size_t *n)
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
 			const struct pc_nft_map *m = &t->chains[k].maps[p];
 			for (size_t i = 0; i < m->n; i++) {
-				if (!m->segs[i].direct || m->segs[i].direct->policy_rule != rule)
+				if (!m->segs[i].rule || m->segs[i].rule->policy_rule != rule)
 					continue;
 				char *text = NULL;
 				size_t len = 0;
@@ -126,15 +126,18 @@ static char **emitted(const struct pc_nft_table *t, size_t rule, size_t *n)
 	for (size_t i = 0; t && i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		const struct pc_nft_chain *c = &t->chains[sc->base];
-		for (size_t k = 0; k < sc->n; k++) {
+		bool serves = false;
+		for (size_t k = 0; k < sc->nusers && !serves; k++)
+			serves = sc->users[k] == rule;
+		for (size_t k = 0; serves && k < sc->n; k++) {
 			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
-			if (r->policy_rule != rule)
+			if (!sc->shared && r->policy_rule != rule)
 				continue;
 			char *text = NULL;
 			size_t len = 0;
 			FILE *f = open_memstream(&text, &len);
 			fprintf(f, "%s: ", sc->name);
-			pc_nft_print_rule(c, r, f);
+			pc_nft_print_rule_as(c, r, sc->shared ? sc->comment : r->comment, f);
 			fclose(f);
 			add_line(&v, n, text);
 		}

@@ -220,18 +220,106 @@ static int cmp_event(const void *a, const void *b)
 	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
-/* The jump chain holding exactly `rules`: the rule's own when it is one, else a new one. */
+/* Jump chains by content, while lowering: open addressing on a key string. */
+struct share_index {
+	char **keys;
+	size_t *subs;
+	size_t cap, n;
+};
+
+/*
+ * What makes the rules of one policy rule (one per family) a chain another
+ * policy rule can share: everything but the ports and the comment.  A logged
+ * rule names its policy rule in the log prefix, so it shares with no other.
+ */
+static char *content_key(const struct pc_nft_chain *c, const size_t *rules, size_t n)
+{
+	struct pc_buf b;
+
+	pc_buf_init(&b);
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_nft_rule *r = &c->rules[rules[i]];
+		pc_buf_printf(&b, "%d|%p|%p|%s|%s|%u|%s|%d|%d|%d|%zu;", r->family,
+				(const void *)r->saddr, (const void *)r->daddr,
+				r->iifname ? r->iifname : "", r->oifname ? r->oifname : "",
+				r->limit_rate, r->limit_unit ? r->limit_unit : "", r->counter,
+				(int)r->verdict, (int)r->proto, r->log ? r->policy_rule + 1 : 0);
+	}
+	return b.data; /* the caller owns it */
+}
+
+static size_t *share_slot(struct share_index *x, const char *key, char ***slot_key)
+{
+	size_t mask = x->cap - 1, i = pc_name_hash(key) & mask;
+
+	while (x->keys[i] && strcmp(x->keys[i], key))
+		i = (i + 1) & mask;
+	*slot_key = &x->keys[i];
+	return &x->subs[i];
+}
+
+static void share_grow(struct share_index *x)
+{
+	struct share_index old = *x;
+
+	x->cap = old.cap ? 2 * old.cap : 64;
+	x->keys = xcalloc(x->cap, sizeof(*x->keys));
+	x->subs = xcalloc(x->cap, sizeof(*x->subs));
+	for (size_t i = 0; i < old.cap; i++) {
+		if (!old.keys[i])
+			continue;
+		char **k;
+		*share_slot(x, old.keys[i], &k) = old.subs[i];
+		*k = old.keys[i];
+	}
+	free(old.keys);
+	free(old.subs);
+}
+
+static void share_finish(struct share_index *x)
+{
+	for (size_t i = 0; i < x->cap; i++)
+		free(x->keys[i]);
+	free(x->keys);
+	free(x->subs);
+}
+
+static void add_user(struct pc_nft_subchain *sc, size_t rule)
+{
+	for (size_t i = sc->nusers; i-- > 0;)
+		if (sc->users[i] == rule)
+			return;
+	if (sc->nusers == sc->usercap) {
+		sc->usercap = sc->usercap ? 2 * sc->usercap : 4;
+		sc->users = xreallocarray(sc->users, sc->usercap, sizeof(*sc->users));
+	}
+	sc->users[sc->nusers++] = rule;
+}
+
+/* The jump chain holding `rules`: an existing one of the same content, or a new one. */
 static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, const size_t *rules,
-		size_t n, const struct pc_nft_segment *seg, size_t *shared)
+		size_t n, const struct pc_nft_segment *seg, struct share_index *share)
 {
 	const struct pc_nft_chain *c = &t->chains[base];
-
-	/* The rules of one policy rule (one per family) cover all its ports alike: one chain. */
 	bool one = true;
+	char *key = NULL, **slot_key = NULL;
+	size_t *slot = NULL;
+
 	for (size_t i = 1; i < n; i++)
 		one &= c->rules[rules[i]].policy_rule == c->rules[rules[0]].policy_rule;
-	if (one && shared[rules[0]])
-		return shared[rules[0]] - 1;
+	if (one) {
+		if (2 * (share->n + 1) > share->cap)
+			share_grow(share);
+		key = content_key(c, rules, n);
+		slot = share_slot(share, key, &slot_key);
+		if (*slot_key) {
+			free(key);
+			struct pc_nft_subchain *sc = &t->subs[*slot];
+			add_user(sc, c->rules[rules[0]].policy_rule);
+			sc->shared = sc->nusers > 1;
+			return *slot;
+		}
+	}
 	if (t->nsubs == t->subcap) {
 		t->subcap = t->subcap ? 2 * t->subcap : 16;
 		t->subs = xreallocarray(t->subs, t->subcap, sizeof(*t->subs));
@@ -242,10 +330,14 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 	sc->rules = xreallocarray(NULL, n, sizeof(*rules));
 	memcpy(sc->rules, rules, n * sizeof(*rules));
 	sc->n = n;
+	for (size_t i = 0; i < n; i++)
+		add_user(sc, c->rules[rules[i]].policy_rule);
 	if (one) {
 		snprintf(sc->name, sizeof(sc->name), "r%zu_%s", c->rules[rules[0]].policy_rule + 1,
 				pc_proto_name(proto));
-		shared[rules[0]] = t->nsubs + 1;
+		*slot_key = key;
+		*slot = t->nsubs;
+		share->n++;
 	} else if (seg->lo == seg->hi) {
 		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u", c->name, pc_proto_name(proto),
 				seg->lo);
@@ -257,11 +349,51 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 }
 
 /*
+ * The comment of a shared chain's rules: the policy rules it serves and the
+ * networks they name, "r7 r17 r27; from net7", cut at the comment's length.
+ */
+static void shared_comment(struct pc_nft_subchain *sc, const struct pc_policy *p)
+{
+	const struct pc_rule *r = &p->rules[sc->users[0]];
+	struct pc_buf b;
+
+	pc_buf_init(&b);
+	for (int side = 0; side < 2; side++) {
+		const struct pc_peer *peers = side ? r->to : r->from;
+		size_t n = side ? r->nto : r->nfrom;
+		if (!n || (side ? r->dst.any : r->src.any))
+			continue;
+		pc_buf_adds(&b, side ? "; to " : "; from ");
+		for (size_t k = 0; k < n; k++) {
+			if (k)
+				pc_buf_add(&b, ",", 1);
+			pc_buf_adds(&b, peers[k].text);
+		}
+	}
+	struct pc_buf c;
+	pc_buf_init(&c);
+	for (size_t i = 0; i < sc->nusers; i++) {
+		char num[32];
+		int len = snprintf(num, sizeof(num), "%sr%zu", i ? " " : "", sc->users[i] + 1);
+		if (c.len + (size_t)len + b.len + 4 > PC_NFT_COMMENT_MAX) {
+			pc_buf_adds(&c, " ...");
+			break;
+		}
+		pc_buf_add(&c, num, (size_t)len);
+	}
+	pc_buf_add(&c, b.data ? b.data : "", b.len);
+	pc_nft_comment(sc->comment, c.data);
+	pc_buf_finish(&b);
+	pc_buf_finish(&c);
+}
+
+/*
  * The verdict map of one base chain and protocol: the elementary port ranges
  * of its rules, found by a sweep over the ranges' ends, each with the rules
  * covering it in policy order.
  */
-static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto, size_t *shared)
+static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
+		struct share_index *share)
 {
 	struct pc_nft_chain *c = &t->chains[base];
 	struct pc_nft_map *m = &c->maps[proto];
@@ -318,12 +450,15 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto, s
 		seg->lo = (uint16_t)at;
 		seg->hi = (uint16_t)(ev[e].at - 1);
 		const struct pc_nft_rule *first = &c->rules[active[0]];
-		seg->direct = NULL;
-		if (nactive == 1 && matches_all(first) && !first->log && !first->counter &&
-				first->verdict != PC_NFT_REJECT)
-			seg->direct = first;
-		else
-			seg->sub = subchain(t, base, proto, active, nactive, seg, shared);
+		bool one = true;
+		for (size_t i = 1; i < nactive; i++)
+			one &= c->rules[active[i]].policy_rule == first->policy_rule;
+		seg->rule = one ? first : NULL;
+		seg->direct = nactive == 1 && matches_all(first) && !first->log && !first->counter &&
+				first->verdict != PC_NFT_REJECT;
+		seg->sub = 0;
+		if (!seg->direct)
+			seg->sub = subchain(t, base, proto, active, nactive, seg, share);
 	}
 	m->size = declared_size(m->n);
 	free(active);
@@ -540,12 +675,14 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 	free(refs);
 
 	/* The packet path: a verdict map per chain and protocol (see nft.h). */
-	for (int k = 0; k < 3; k++) {
-		size_t *shared = xcalloc(t->chains[k].n + 1, sizeof(*shared));
+	struct share_index share = {NULL, NULL, 0, 0};
+	for (int k = 0; k < 3; k++)
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++)
-			compile_map(t, k, (enum pc_proto)proto, shared);
-		free(shared);
-	}
+			compile_map(t, k, (enum pc_proto)proto, &share);
+	share_finish(&share);
+	for (size_t i = 0; i < t->nsubs; i++)
+		if (t->subs[i].shared)
+			shared_comment(&t->subs[i], p);
 	return 0;
 }
 
@@ -560,8 +697,10 @@ void pc_nft_table_finish(struct pc_nft_table *t)
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			free(t->chains[k].maps[p].segs);
 	}
-	for (size_t i = 0; i < t->nsubs; i++)
+	for (size_t i = 0; i < t->nsubs; i++) {
 		free(t->subs[i].rules);
+		free(t->subs[i].users);
+	}
 	free(t->subs);
 	memset(t, 0, sizeof(*t));
 }

@@ -239,7 +239,8 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 }
 
 static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
-		const struct pc_nft_chain *c, const char *chain, const struct pc_nft_rule *r)
+		const struct pc_nft_chain *c, const char *chain, const struct pc_nft_rule *r,
+		const char *comment)
 {
 	bool output = !strcmp(c->name, "output");
 	char setref[PC_NFT_NAME_MAX + 2];
@@ -277,7 +278,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	}
 
 	const char *fam = r->family == 4 ? "ip" : "ip6";
-	begin_rule(j, t, chain, r->comment);
+	begin_rule(j, t, chain, comment);
 	if (r->iifname)
 		match_string(j, META, "iifname", NULL, r->iifname);
 	if (r->oifname)
@@ -361,20 +362,22 @@ static void map_command(struct pc_json *j, const struct pc_nft_table *t, const s
 		const struct pc_nft_segment *s = &m->segs[i];
 		struct pc_nft_port_range r = {s->lo, s->hi};
 		pc_json_begin_array(j);
-		if (s->direct) {
+		if (s->rule) {
 			pc_json_begin_object(j);
 			pc_json_key(j, "elem");
 			pc_json_begin_object(j);
 			pc_json_key(j, "val");
 			ports_value(j, &r);
-			key_string(j, "comment", s->direct->comment);
+			key_string(j, "comment", s->rule->comment);
 			pc_json_end_object(j);
 			pc_json_end_object(j);
-			verdict_object(j, s->direct->verdict == PC_NFT_DROP ? "drop" : "accept", NULL);
 		} else {
 			ports_value(j, &r);
-			verdict_object(j, "jump", t->subs[s->sub].name);
 		}
+		if (s->direct)
+			verdict_object(j, s->rule->verdict == PC_NFT_DROP ? "drop" : "accept", NULL);
+		else
+			verdict_object(j, "jump", t->subs[s->sub].name);
 		pc_json_end_array(j);
 	}
 	pc_json_end_array(j);
@@ -464,7 +467,7 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 		const struct pc_nft_chain *c = &t->chains[k];
 		for (size_t i = 0; i < c->n; i++)
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
-				rule_command(&j, t, c, c->name, &c->rules[i]);
+				rule_command(&j, t, c, c->name, &c->rules[i], NULL);
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (c->maps[p].n)
 				vmap_rule(&j, t, c->name, (enum pc_proto)p, c->maps[p].name);
@@ -472,8 +475,10 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 	for (size_t i = 0; i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		const struct pc_nft_chain *c = &t->chains[sc->base];
-		for (size_t k = 0; k < sc->n; k++)
-			rule_command(&j, t, c, sc->name, &c->rules[sc->rules[k]]);
+		for (size_t k = 0; k < sc->n; k++) {
+			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
+			rule_command(&j, t, c, sc->name, r, sc->shared ? sc->comment : r->comment);
+		}
 	}
 	pc_json_end_array(&j);
 	pc_json_end_object(&j);

@@ -47,14 +47,21 @@ static void print_set(FILE *out, const struct pc_nft_set *s)
 	fputs(" }\n\t}\n", out);
 }
 
-static void print_rule(FILE *out, const struct pc_nft_chain *c, const struct pc_nft_rule *r)
+static void print_rule(FILE *out, const struct pc_nft_chain *c, const struct pc_nft_rule *r,
+		const char *comment)
 {
 	fputs("\t\t", out);
-	pc_nft_print_rule(c, r, out);
+	pc_nft_print_rule_as(c, r, comment, out);
 	fputc('\n', out);
 }
 
 void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r, FILE *out)
+{
+	pc_nft_print_rule_as(c, r, r->comment, out);
+}
+
+void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
+		const char *comment, FILE *out)
 {
 	bool output = !strcmp(c->name, "output");
 
@@ -118,7 +125,7 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 		fputs(r->proto == PC_PROTO_TCP ? "reject with tcp reset" : "reject", out);
 	else
 		fputs(r->verdict == PC_NFT_ACCEPT ? "accept" : "drop", out);
-	fprintf(out, " comment \"%s\"", r->comment);
+	fprintf(out, " comment \"%s\"", comment);
 }
 
 void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,
@@ -127,9 +134,10 @@ void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segm
 	struct pc_nft_port_range r = {s->lo, s->hi};
 
 	print_ports(out, &r);
+	if (s->rule)
+		fprintf(out, " comment \"%s\"", s->rule->comment);
 	if (s->direct)
-		fprintf(out, " comment \"%s\" : %s", s->direct->comment,
-				verdicts[s->direct->verdict == PC_NFT_DROP]);
+		fprintf(out, " : %s", verdicts[s->rule->verdict == PC_NFT_DROP]);
 	else
 		fprintf(out, " : jump %s", t->subs[s->sub].name);
 }
@@ -176,7 +184,7 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 				c->name, hooks[k], verdicts[c->policy]);
 		for (size_t i = 0; i < c->n; i++)
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
-				print_rule(out, c, &c->rules[i]);
+				print_rule(out, c, &c->rules[i], NULL);
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (c->maps[p].n)
 				fprintf(out, "\t\t%s dport vmap @%s\n", pc_proto_name((enum pc_proto)p),
@@ -187,8 +195,10 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		const struct pc_nft_chain *c = &t->chains[sc->base];
 		fprintf(out, "\n\tchain %s {\n", sc->name);
-		for (size_t k = 0; k < sc->n; k++)
-			print_rule(out, c, &c->rules[sc->rules[k]]);
+		for (size_t k = 0; k < sc->n; k++) {
+			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
+			print_rule(out, c, r, sc->shared ? sc->comment : r->comment);
+		}
 		fputs("\t}\n", out);
 	}
 	fputs("}\n", out);

@@ -112,7 +112,7 @@ def nft_rules(binary, policy):
             if "vmap" in e:
                 used_by[e["vmap"]["data"][1:]] = (c["rule"]["chain"],
                                                   e["vmap"]["key"]["payload"]["protocol"])
-    rules, jumps = [], {}
+    rules, jumps, named = [], {}, []
     for c in nft:
         m = c.get("map")
         if not m:
@@ -123,18 +123,26 @@ def nft_rules(binary, policy):
             if isinstance(key, dict) and "elem" in key:
                 comment, key = key["elem"].get("comment", ""), key["elem"]["val"]
             ports = (key, key) if isinstance(key, int) else tuple(key["range"])
-            if "jump" in verdict:
+            if "jump" in verdict and comment:
+                # one policy rule decides here: the element names it, the chain holds its rules
+                named.append((verdict["jump"]["target"], base, proto, ports, comment))
+            elif "jump" in verdict:
                 jumps.setdefault(verdict["jump"]["target"], (base, proto, []))[2].append(ports)
             else:
                 (v,) = verdict.keys()
                 rules.append({"chain": base, "comment": comment, "proto": proto,
                               "dport": [ports], "verdict": v})
+    chains = {}
     for c in nft:
         r = c.get("rule")
-        if r and r["chain"] in jumps:
-            x = lowered(r, sets)
-            x["chain"], x["proto"], x["dport"] = jumps[r["chain"]]
-            rules.append(x)
+        if r:
+            chains.setdefault(r["chain"], []).append(lowered(r, sets))
+    for target, base, proto, ports, comment in named:
+        for x in chains.get(target, []):
+            rules.append(dict(x, chain=base, proto=proto, dport=[ports], comment=comment))
+    for target, (base, proto, ports) in jumps.items():
+        for x in chains.get(target, []):
+            rules.append(dict(x, chain=base, proto=proto, dport=ports))
     return rules, err
 
 

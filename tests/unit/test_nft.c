@@ -63,7 +63,9 @@ static void test_lowering(void **state)
 				   "  - allow: krb5_prop\n"
 				   "    direction: output\n"
 				   "    to: v6only\n"
-				   "  - allow: 88/udp\n";
+				   "  - allow: 88/udp\n"
+				   "  - allow: 7000/tcp\n"
+				   "    from: admins\n";
 	struct pc_policy p;
 	struct pc_diags d;
 	struct pc_registry *reg = pc_registry_create();
@@ -113,8 +115,13 @@ static void test_lowering(void **state)
 	assert_non_null(strstr(text_out, "tcp dport vmap @input_tcp\n"));
 	assert_non_null(strstr(text_out, "udp dport vmap @input_udp\n"));
 	assert_non_null(strstr(text_out, "22 : jump input_tcp_22,"));
-	assert_non_null(strstr(text_out, "25 : jump r3_tcp,"));
-	assert_non_null(strstr(text_out, "6000-6021 : jump r1_tcp }"));
+	assert_non_null(strstr(text_out, "25 comment \"r3 port 25/tcp; from v6only\" : jump r3_tcp,"));
+	assert_non_null(strstr(text_out, "22 : jump input_tcp_22,"));
+	assert_non_null(strstr(text_out, "6000-6021 comment \"r1 port 6000-6010/tcp; port 6005-6020/tcp; "
+					 "port 6021/tcp; port 22/tcp; from admins\" : jump r1_tcp,"));
+	/* Rule 6 differs from rule 1 only in its port: it shares rule 1's chain. */
+	assert_non_null(strstr(text_out, "7000 comment \"r6 port 7000/tcp; from admins\" : jump r1_tcp }"));
+	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 accept comment \"r1 r6; from admins\""));
 	assert_non_null(strstr(text_out, "88 comment \"r5 port 88/udp\" : accept }"));
 	assert_non_null(strstr(text_out, "ip6 saddr 2001:db8:1::/64 meta l4proto tcp reject with tcp reset"));
 	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 accept"));
@@ -122,7 +129,9 @@ static void test_lowering(void **state)
 	assert_null(strstr(text_out, "set r3_tcp"));
 	free(text_out);
 	const struct pc_nft_map *m = &t.chains[0].maps[PC_PROTO_TCP];
-	assert_int_equal(m->n, 3);
+	assert_int_equal(m->n, 4);
+	assert_true(t.subs[m->segs[2].sub].shared);
+	assert_int_equal(m->segs[2].sub, m->segs[3].sub);
 	assert_int_equal(m->segs[0].lo, 22);
 	const struct pc_nft_subchain *sc = &t.subs[m->segs[0].sub];
 	assert_string_equal(sc->name, "input_tcp_22");
@@ -135,9 +144,9 @@ static void test_lowering(void **state)
 	assert_non_null(t.chains[0].maps[PC_PROTO_UDP].segs[0].direct);
 	assert_int_equal(t.chains[2].maps[PC_PROTO_TCP].n, 1);
 
-	/* Input: established + invalid, rules 1 and 2 per family, rule 3 (v6 only), rule 5. */
+	/* Input: established + invalid, rules 1 and 2 per family, rule 3 (v6 only), 5, 6. */
 	const struct pc_nft_chain *in = &t.chains[0];
-	assert_int_equal(in->n, 2 + 2 + 2 + 1 + 1);
+	assert_int_equal(in->n, 2 + 2 + 2 + 1 + 1 + 2);
 	assert_int_equal(in->rules[2].family, 4);
 	assert_int_equal(in->rules[3].family, 6);
 	assert_int_equal(in->rules[6].verdict, PC_NFT_REJECT);
