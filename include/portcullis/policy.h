@@ -109,6 +109,7 @@ struct pc_match {
 	const char *src_file;		/* the registry row (or the policy line) it came from */
 	unsigned src_line;
 	struct pc_loc loc;		/* where the policy names it */
+	const char *iana;		/* IANA's other view of the port (struct pc_port) */
 };
 
 /* A service as a rule writes it: a name, PORT/PROTO, or LOW-HIGH/PROTO. */

@@ -180,6 +180,11 @@ struct pc_port {
 	uint16_t lo, hi;
 	enum pc_proto proto;	/* PC_PROTO_ANY only when the deciding row names none */
 	struct pc_record src;	/* the deciding row */
+	/*
+	 * When the deciding row is not IANA's and IANA says otherwise about the
+	 * port: the name IANA assigns it, "Reserved" or "Unassigned"; else NULL.
+	 */
+	const char *iana;
 };
 
 struct pc_resolution {

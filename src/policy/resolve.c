@@ -381,7 +381,7 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		if (!(protos & (1u << p)))
 			continue;
 		struct pc_match m = {(enum pc_proto)p, lo, hi, NULL, PC_LAYER_OVERRIDE, s->loc.file,
-				s->loc.line, s->loc};
+				s->loc.line, s->loc, NULL};
 		add_match(r, rule, &m);
 	}
 }
@@ -478,7 +478,7 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 			if (!on)
 				continue;
 			struct pc_match m = {(enum pc_proto)p, pt->lo, pt->hi, s->text,
-					pt->src.layer, pt->src.file, pt->src.line, s->loc};
+					pt->src.layer, pt->src.file, pt->src.line, s->loc, pt->iana};
 			add_match(r, rule, &m);
 		}
 	}

@@ -535,7 +535,7 @@ static void add_port(struct pc_resolution *res, const struct pc_record *r)
 		res->cap = res->cap ? res->cap * 2 : 4;
 		res->ports = xreallocarray(res->ports, res->cap, sizeof(*res->ports));
 	}
-	res->ports[res->nports++] = (struct pc_port){r->port_lo, r->port_hi, r->proto, *r};
+	res->ports[res->nports++] = (struct pc_port){r->port_lo, r->port_hi, r->proto, *r, NULL};
 }
 
 static int cmp_port(const void *a, const void *b)
@@ -629,7 +629,8 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 		return;
 	pc_records_init(&rows);
 	for (size_t i = 0; i < res->nports; i++) {
-		const struct pc_port *p = &res->ports[i];
+		struct pc_port *p = &res->ports[i];
+		bool other = p->src.layer != PC_LAYER_IANA;
 		rows.n = 0;
 		layer_rows_overlapping(iana, p->lo, p->hi, p->proto, &rows);
 		for (size_t k = 0; k < rows.n; k++) {
@@ -662,16 +663,22 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 							query, port, pc_layer_name(p->src.layer));
 				snprintf(tail, sizeof(tail), " to \"%s\"%s%s%s", r->name,
 						*desc ? " (" : "", desc, *desc ? ")" : "");
+				if (other && !p->iana)
+					p->iana = r->name;
 				acc_add(&acc, "registry-conflict", PC_SEV_WARNING, &p->src, head,
 						port, tail);
 			} else if (!*r->name && r->state == PC_STATE_RESERVED) {
 				snprintf(head, sizeof(head), "%s resolves to ", query);
 				acc_add(&acc, "port-reserved", PC_SEV_WARNING, &p->src, head, port,
 						", which IANA lists as Reserved");
+				if (other && !p->iana)
+					p->iana = "Reserved";
 			} else if (!*r->name && r->state == PC_STATE_UNASSIGNED) {
 				snprintf(head, sizeof(head), "%s resolves to ", query);
 				acc_add(&acc, "port-unassigned", PC_SEV_WARNING, &p->src, head,
 						port, ", which IANA lists as Unassigned");
+				if (other && !p->iana)
+					p->iana = "Unassigned";
 			}
 			if ((r->flags & PC_ENTRY_F_UNAUTH)) {
 				/* A note on a range may name the one port it is about. */

@@ -524,6 +524,12 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 								: pc_layer_name(m->layer));
 			pc_buf_add(&b, ":", 1);
 			add_uint(&b, m->src_line);
+			if (m->iana) {
+				/* Where practice and IANA disagree: "krb5_prop 754/tcp practice:22 (IANA: tell)" */
+				pc_buf_adds(&b, " (IANA: ");
+				pc_buf_adds(&b, m->iana);
+				pc_buf_add(&b, ")", 1);
+			}
 		}
 		pc_buf_add(&b, ";", 1);
 	}

@@ -158,6 +158,7 @@ static void test_lowering(void **state)
 	assert_string_equal(out->rules[2].daddr->name, "n_v6only_v6");
 	assert_true(out->rules[2].daddr->literal); /* one prefix: written into the rule */
 	assert_non_null(strstr(out->rules[2].comment, "krb5_prop 754/tcp practice:"));
+	assert_non_null(strstr(out->rules[2].comment, " (IANA: tell); to v6only"));
 
 	pc_nft_table_finish(&t);
 	assert_int_equal(pc_nft_lower(&p, "bad name", &t, &d), -1);

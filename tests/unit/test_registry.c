@@ -67,6 +67,8 @@ static void test_krb5_prop_from_practice(void **state)
 	assert_string_equal(d->msg, "krb5_prop resolves to 754/tcp from the practice layer; IANA "
 				    "assigns 754/tcp to \"tell\" (send)");
 	assert_string_equal(d->file, "data/practice.services");
+	/* The same disagreement, kept with the port for rule comments. */
+	assert_string_equal(f->res.ports[0].iana, "tell");
 }
 
 static void test_krb5_prop_with_system_layer(void **state)
