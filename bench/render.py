@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Rendering, side by side in one run: portcullis against Capirca (aclgen,
-nftables target) and ferm (--noexec --lines), on the same generated policy,
-then the time `nft -f` takes to load each nftables rendering inside a network
+"""Rendering, side by side in one run: portcullis (every target) against
+Capirca (aclgen, nftables target) and ferm (--noexec --lines), on the same
+generated policy, then the time `nft -f` takes to load each nftables rendering
+and `iptables-restore` portcullis's iptables rendering, each inside a network
 namespace made for it.
 
 The policy of N rules: rule i allows tcp port 1024 + i from network i mod K
@@ -129,6 +130,8 @@ def main():
         commands = [
             ("nft", [pc, "render", j("gen.yaml"), "-o", j("gen.nft")]),
             ("json", [pc, "render", "--target", "nft-json", j("gen.yaml"), "-o", j("gen.json")]),
+            ("ipt", [pc, "render", "--target", "iptables", j("gen.yaml"), "-o", j("gen.ipt")]),
+            ("pf", [pc, "render", "--target", "pf", j("gen.yaml"), "-o", j("gen.pf")]),
         ]
         if have_capirca:
             commands.append(("capirca", [have_capirca, "--base_directory=" + j("pol"),
@@ -144,7 +147,12 @@ def main():
         if root:
             subprocess.run([pc, "render", j("gen.yaml"), "-o", j("gen.nft")], check=True,
                            stderr=subprocess.DEVNULL)
+            subprocess.run([pc, "render", "--target", "iptables", j("gen.yaml"), "-o",
+                            j("gen.ipt")], check=True, stderr=subprocess.DEVNULL)
             loads = [("load", [unshare, "-n", nft_bin, "-f", j("gen.nft")])]
+            if shutil.which("iptables-restore"):
+                loads.append(("iload", [unshare, "-n", shutil.which("iptables-restore"),
+                                        "--noflush", j("gen.ipt")]))
             if have_capirca:
                 subprocess.run([have_capirca, "--base_directory=" + j("pol"),
                                 "--definitions_directory=" + j("def"),
@@ -157,7 +165,8 @@ def main():
             cload = res.get("cload", (None, "not installed"))
         none = (None, "not installed")
         rows.append((label, res["nft"], res["json"], res.get("capirca", none),
-                     res.get("ferm", none), load, cload))
+                     res.get("ferm", none), load, cload, res["ipt"], res["pf"],
+                     res.get("iload", (None, "not root"))))
         shutil.rmtree(d)
         print("done: %s" % label, file=sys.stderr)
 
@@ -166,10 +175,17 @@ def main():
     print("| policy | portcullis nft | RSS | nft-json | Capirca aclgen | RSS | vs Capirca "
           "| ferm --noexec | RSS | vs ferm | nft -f portcullis | nft -f Capirca (IPv4) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, nft, js, cap, ferm, load, cload in rows:
+    for label, nft, js, cap, ferm, load, cload, _, _, _ in rows:
         print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, *fmt(nft), fmt(js)[0], *fmt(cap), ratio(nft, cap), *fmt(ferm),
             ratio(nft, ferm), fmt(load)[0], fmt(cload)[0]))
+    print()
+    print("| policy | portcullis iptables | RSS | vs ferm | portcullis pf | RSS "
+          "| iptables-restore --noflush (IPv4, iptables-nft) |")
+    print("|---|---|---|---|---|---|---|")
+    for label, _, _, _, ferm, _, _, ipt, pf, iload in rows:
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+            label, *fmt(ipt), ratio(ipt, ferm), *fmt(pf), fmt(iload)[0]))
 
 
 if __name__ == "__main__":

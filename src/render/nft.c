@@ -36,9 +36,16 @@ void pc_nft_comment(char out[PC_NFT_COMMENT_MAX + 1], const char *in)
 	size_t n = strlen(in), w = 0;
 
 	while (n) {
+		unsigned char c = *p;
+		/* Printable ASCII but for the quote and backslash: as it is. */
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && w < PC_NFT_COMMENT_MAX) {
+			out[w++] = (char)c;
+			p++;
+			n--;
+			continue;
+		}
 		bool unsafe;
 		size_t len = pc_text_char(p, n, &unsafe);
-		unsigned char c = *p;
 		char repl = 0;
 
 		if (unsafe)
@@ -132,10 +139,13 @@ static size_t addr_set(struct pc_nft_table *t, const struct pc_peer *peers, size
 
 	if (n == 0)
 		return 0;
-	if (npeers == 1 && strlen(peers[0].text) + 5 <= PC_NFT_NAME_MAX &&
-			pc_nft_name_ok(peers[0].text))
-		snprintf(name, sizeof(name), "n_%s_v%d", peers[0].text, family);
-	else
+	size_t len = strlen(peers[0].text);
+	if (npeers == 1 && len + 5 <= PC_NFT_NAME_MAX && pc_nft_name_ok(peers[0].text)) {
+		/* The common case, for every rule that names a network: no printf. */
+		memcpy(name, "n_", 2);
+		memcpy(name + 2, peers[0].text, len);
+		memcpy(name + 2 + len, family == 4 ? "_v4" : "_v6", 4);
+	} else
 		snprintf(name, sizeof(name), "r%zu_%s%d", rule + 1, side, family);
 	struct pc_nft_set *s = find_set(t, name);
 	if (!s) {
@@ -179,7 +189,8 @@ static size_t port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t r
 	for (size_t k = 0; k < r->nmatches; k++)
 		if (r->matches[k].proto == proto)
 			s->ports[s->n++] = (struct pc_nft_port_range){r->matches[k].lo, r->matches[k].hi};
-	qsort(s->ports, s->n, sizeof(*s->ports), cmp_range);
+	if (s->n > 1)
+		qsort(s->ports, s->n, sizeof(*s->ports), cmp_range);
 	size_t w = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		if (w && s->ports[i].lo <= (uint32_t)s->ports[w - 1].hi + 1) {
@@ -192,9 +203,7 @@ static size_t port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t r
 	s->n = w;
 	s->literal = w == 1;
 	s->size = declared_size(w);
-	char text[64];
-	snprintf(text, sizeof(text), "rule %zu, %s ports", rule + 1, pc_proto_name(proto));
-	pc_nft_comment(s->comment, text);
+	/* No comment: nft holds the ports in its verdict maps, iptables and pf in their rules. */
 	return (size_t)(s - t->sets) + 1;
 }
 
@@ -220,11 +229,26 @@ static int cmp_event(const void *a, const void *b)
 	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
-/* Jump chains by content, while lowering: open addressing on a key string. */
+/* Jump chains by content, while lowering: open addressing on the key bytes. */
+struct share_key {
+	unsigned char *bytes;
+	size_t len;
+	uint32_t hash;
+};
+
 struct share_index {
-	char **keys;
+	struct share_key *keys;
 	size_t *subs;
 	size_t cap, n;
+};
+
+/* One rule's part of a key: zeroed first, so padding compares equal. */
+struct rule_key {
+	const void *saddr, *daddr;
+	const char *iifname, *oifname, *limit_unit;
+	size_t log_rule;
+	unsigned limit_rate;
+	int family, verdict, proto, counter;
 };
 
 /*
@@ -232,30 +256,39 @@ struct share_index {
  * policy rule can share: everything but the ports and the comment.  A logged
  * rule names its policy rule in the log prefix, so it shares with no other.
  */
-static char *content_key(const struct pc_nft_chain *c, const size_t *rules, size_t n)
+static struct share_key content_key(const struct pc_nft_chain *c, const size_t *rules, size_t n)
 {
-	struct pc_buf b;
+	struct share_key k = {xcalloc(n, sizeof(struct rule_key)), n * sizeof(struct rule_key),
+		2166136261u};
 
-	pc_buf_init(&b);
 	for (size_t i = 0; i < n; i++) {
 		const struct pc_nft_rule *r = &c->rules[rules[i]];
-		pc_buf_printf(&b, "%d|%p|%p|%s|%s|%u|%s|%d|%d|%d|%zu;", r->family,
-				(const void *)r->saddr, (const void *)r->daddr,
-				r->iifname ? r->iifname : "", r->oifname ? r->oifname : "",
-				r->limit_rate, r->limit_unit ? r->limit_unit : "", r->counter,
-				(int)r->verdict, (int)r->proto, r->log ? r->policy_rule + 1 : 0);
+		struct rule_key *x = (struct rule_key *)k.bytes + i;
+		x->saddr = r->saddr;
+		x->daddr = r->daddr;
+		x->iifname = r->iifname;
+		x->oifname = r->oifname;
+		x->limit_unit = r->limit_unit;
+		x->log_rule = r->log ? r->policy_rule + 1 : 0;
+		x->limit_rate = r->limit_rate;
+		x->family = r->family;
+		x->verdict = (int)r->verdict;
+		x->proto = (int)r->proto;
+		x->counter = r->counter;
 	}
-	return b.data; /* the caller owns it */
+	for (size_t i = 0; i < k.len; i++)
+		k.hash = (k.hash ^ k.bytes[i]) * 16777619u;
+	return k;
 }
 
-static size_t *share_slot(struct share_index *x, const char *key, char ***slot_key)
+static size_t share_slot(const struct share_index *x, const struct share_key *k)
 {
-	size_t mask = x->cap - 1, i = pc_name_hash(key) & mask;
+	size_t mask = x->cap - 1, i = k->hash & mask;
 
-	while (x->keys[i] && strcmp(x->keys[i], key))
+	while (x->keys[i].bytes && (x->keys[i].hash != k->hash || x->keys[i].len != k->len ||
+					   memcmp(x->keys[i].bytes, k->bytes, k->len)))
 		i = (i + 1) & mask;
-	*slot_key = &x->keys[i];
-	return &x->subs[i];
+	return i;
 }
 
 static void share_grow(struct share_index *x)
@@ -266,11 +299,11 @@ static void share_grow(struct share_index *x)
 	x->keys = xcalloc(x->cap, sizeof(*x->keys));
 	x->subs = xcalloc(x->cap, sizeof(*x->subs));
 	for (size_t i = 0; i < old.cap; i++) {
-		if (!old.keys[i])
+		if (!old.keys[i].bytes)
 			continue;
-		char **k;
-		*share_slot(x, old.keys[i], &k) = old.subs[i];
-		*k = old.keys[i];
+		size_t slot = share_slot(x, &old.keys[i]);
+		x->keys[slot] = old.keys[i];
+		x->subs[slot] = old.subs[i];
 	}
 	free(old.keys);
 	free(old.subs);
@@ -279,7 +312,7 @@ static void share_grow(struct share_index *x)
 static void share_finish(struct share_index *x)
 {
 	for (size_t i = 0; i < x->cap; i++)
-		free(x->keys[i]);
+		free(x->keys[i].bytes);
 	free(x->keys);
 	free(x->subs);
 }
@@ -302,8 +335,8 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 {
 	const struct pc_nft_chain *c = &t->chains[base];
 	bool one = true;
-	char *key = NULL, **slot_key = NULL;
-	size_t *slot = NULL;
+	struct share_key key = {NULL, 0, 0};
+	size_t slot = 0;
 
 	for (size_t i = 1; i < n; i++)
 		one &= c->rules[rules[i]].policy_rule == c->rules[rules[0]].policy_rule;
@@ -311,13 +344,13 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 		if (2 * (share->n + 1) > share->cap)
 			share_grow(share);
 		key = content_key(c, rules, n);
-		slot = share_slot(share, key, &slot_key);
-		if (*slot_key) {
-			free(key);
-			struct pc_nft_subchain *sc = &t->subs[*slot];
+		slot = share_slot(share, &key);
+		if (share->keys[slot].bytes) {
+			free(key.bytes);
+			struct pc_nft_subchain *sc = &t->subs[share->subs[slot]];
 			add_user(sc, c->rules[rules[0]].policy_rule);
 			sc->shared = sc->nusers > 1;
-			return *slot;
+			return share->subs[slot];
 		}
 	}
 	if (t->nsubs == t->subcap) {
@@ -335,8 +368,8 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 	if (one) {
 		snprintf(sc->name, sizeof(sc->name), "r%zu_%s", c->rules[rules[0]].policy_rule + 1,
 				pc_proto_name(proto));
-		*slot_key = key;
-		*slot = t->nsubs;
+		share->keys[slot] = key;
+		share->subs[slot] = t->nsubs;
 		share->n++;
 	} else if (seg->lo == seg->hi) {
 		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u", c->name, pc_proto_name(proto),
