@@ -37,76 +37,80 @@ static char *layer_hash(const struct pc_registry *reg, enum pc_layer_kind kind)
 }
 
 /*
- * Writes `text` to `path` all at once or not at all: a temporary file in the
- * same directory, flushed to disk, then renamed over the target.
+ * An output file, written all at once or not at all: the text goes to a
+ * temporary file in the same directory, which is flushed to disk and then
+ * renamed over the target.  A symbolic link is followed (the file it names
+ * is replaced); a character device (/dev/stdout, /dev/full) is written to;
+ * a directory, a FIFO or a link to nothing is refused.
  */
-static int write_all(int fd, const char *text, size_t len)
-{
-	size_t done = 0;
+struct output {
+	FILE *f;
+	const char *path;	/* as given, for messages */
+	char *target;		/* what is replaced: the path, or where its link points */
+	char *tmp;		/* the temporary file; NULL for a device */
+};
 
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : ENOSPC;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int write_atomically(const char *path, const char *text, size_t len, FILE *err,
-		const char *prog)
+static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 {
 	struct stat st;
 	char real[PATH_MAX];
-	int saved = 0;
 
-	/* A symbolic link: the file it names is replaced, not the link. */
+	memset(o, 0, sizeof(*o));
+	o->path = path;
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		if (!realpath(path, real)) {
-			fprintf(err, "%s: cannot write %s: it is a symbolic link to nothing\n", prog,
-					path);
+			fprintf(ctx->err, "%s: cannot write %s: it is a symbolic link to nothing\n",
+					ctx->prog, path);
 			return -1;
 		}
 		path = real;
 	}
-	/* A device (/dev/stdout, /dev/full) is written to; a directory or FIFO is refused. */
+	o->target = xstrdup(path);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		if (!S_ISCHR(st.st_mode)) {
-			fprintf(err, "%s: cannot write %s: not a regular file\n", prog, path);
+			fprintf(ctx->err, "%s: cannot write %s: not a regular file\n", ctx->prog,
+					o->path);
 			return -1;
 		}
-		int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0 || (saved = write_all(fd, text, len)) != 0 || close(fd) < 0) {
-			fprintf(err, "%s: cannot write %s: %s\n", prog, path,
-					strerror(saved ? saved : errno));
-			return -1;
+		o->f = fopen(path, "we");
+	} else {
+		o->tmp = xasprintf("%s.tmp-XXXXXX", path);
+		int fd = mkstemp(o->tmp);
+		if (fd >= 0 && !(o->f = fdopen(fd, "w"))) {
+			close(fd);
+			unlink(o->tmp);
 		}
-		return 0;
 	}
-	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
-	int fd = mkstemp(tmp);
-
-	if (fd < 0) {
-		fprintf(err, "%s: cannot write %s: %s\n", prog, path, strerror(errno));
-		free(tmp);
+	if (!o->f) {
+		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, o->path, strerror(errno));
 		return -1;
 	}
-	saved = write_all(fd, text, len);
-	if (!saved && fsync(fd) < 0)
-		saved = errno;
-	if (close(fd) < 0 && !saved)
-		saved = errno;
-	if (!saved && rename(tmp, path) < 0)
-		saved = errno;
-	if (saved) {
-		unlink(tmp);
-		fprintf(err, "%s: cannot write %s: %s (nothing was changed)\n", prog, path,
-				strerror(saved));
+	return 0;
+}
+
+/* Ends the output: flushed, synced and renamed, or removed.  `ok`: keep it. */
+static int output_close(struct cli_ctx *ctx, struct output *o, bool ok)
+{
+	int saved = 0;
+
+	if (o->f) {
+		if (fflush(o->f) != 0 || ferror(o->f))
+			saved = errno ? errno : EIO;
+		if (!saved && o->tmp && fsync(fileno(o->f)) < 0)
+			saved = errno;
+		if (fclose(o->f) != 0 && !saved)
+			saved = errno;
+		if (ok && !saved && o->tmp && rename(o->tmp, o->target) < 0)
+			saved = errno;
+		if ((saved || !ok) && o->tmp)
+			unlink(o->tmp);
+		if (saved)
+			fprintf(ctx->err, "%s: cannot write %s: %s%s\n", ctx->prog, o->path,
+					strerror(saved), o->tmp ? " (nothing was changed)" : "");
 	}
-	free(tmp);
-	return saved ? -1 : 0;
+	free(o->tmp);
+	free(o->target);
+	return saved || !o->f ? -1 : 0;
 }
 
 /* The targets, in the order --target all writes them, with their file names. */
@@ -337,23 +341,18 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	for (int k = 0; k < T_COUNT && ret == PC_EXIT_OK; k++) {
 		if (!want[k])
 			continue;
-		char *text = NULL;
-		size_t len = 0;
-		FILE *mem = open_memstream(&text, &len);
-		print_target((enum target)k, &t, p.name, !ctx->no_jump, header, nh, mem);
-		fclose(mem);
-		if (ctx->out_dir) {
-			char *path = xasprintf("%s/%s%s", ctx->out_dir, table, suffixes[k]);
-			if (write_atomically(path, text, len, ctx->err, ctx->prog) < 0)
-				ret = PC_EXIT_ENV;
-			free(path);
-		} else if (ctx->output) {
-			if (write_atomically(ctx->output, text, len, ctx->err, ctx->prog) < 0)
-				ret = PC_EXIT_ENV;
-		} else {
-			fwrite(text, 1, len, ctx->out);
+		if (!ctx->out_dir && !ctx->output) {
+			print_target((enum target)k, &t, p.name, !ctx->no_jump, header, nh, ctx->out);
+			continue;
 		}
-		free(text);
+		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table, suffixes[k])
+					  : xstrdup(ctx->output);
+		struct output o;
+		if (output_open(ctx, path, &o) == 0)
+			print_target((enum target)k, &t, p.name, !ctx->no_jump, header, nh, o.f);
+		if (output_close(ctx, &o, true) < 0)
+			ret = PC_EXIT_ENV;
+		free(path);
 	}
 	for (size_t i = 0; i < nh; i++)
 		free(header[i]);

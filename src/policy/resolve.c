@@ -45,7 +45,23 @@ static bool looks_like_address(const char *s)
 
 bool pc_prefix_addr(char buf[PC_ADDR_TEXT_MAX], const struct pc_prefix *x)
 {
-	inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->bytes, buf, PC_ADDR_TEXT_MAX);
+	if (x->family == 4) {
+		/* Dotted quad by hand: renderings print one per address of large networks. */
+		char *w = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned b = x->bytes[i];
+			if (i)
+				*w++ = '.';
+			if (b >= 100)
+				*w++ = (char)('0' + b / 100);
+			if (b >= 10)
+				*w++ = (char)('0' + b / 10 % 10);
+			*w++ = (char)('0' + b % 10);
+		}
+		*w = '\0';
+	} else {
+		inet_ntop(AF_INET6, x->bytes, buf, PC_ADDR_TEXT_MAX);
+	}
 	return x->len == (x->family == 4 ? 32 : 128);
 }
 

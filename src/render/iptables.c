@@ -7,6 +7,7 @@
  * same matches.  Lines come out as iptables-save prints them, so a listing
  * of the kernel's rules can be compared with the file line for line.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "portcullis/targets.h"
@@ -80,12 +81,25 @@ int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int fa
 	return 0;
 }
 
+/* " -s ADDR/LEN": once per line of a large network, so without printf. */
 static void print_prefix(FILE *out, const char *flag, const struct pc_prefix *x)
 {
-	char a[PC_ADDR_TEXT_MAX];
+	char a[PC_ADDR_TEXT_MAX + 8];
+	char len[4] = {0};
+	int n = 0;
 
 	pc_prefix_addr(a, x);
-	fprintf(out, " %s %s/%u", flag, a, x->len);
+	if (x->len >= 100)
+		len[n++] = (char)('0' + x->len / 100);
+	if (x->len >= 10)
+		len[n++] = (char)('0' + x->len / 10 % 10);
+	len[n++] = (char)('0' + x->len % 10);
+	fputc(' ', out);
+	fputs(flag, out);
+	fputc(' ', out);
+	fputs(a, out);
+	fputc('/', out);
+	fputs(len, out);
 }
 
 static void print_range(FILE *out, const struct pc_nft_port_range *r)
@@ -103,10 +117,11 @@ static void print_range(FILE *out, const struct pc_nft_port_range *r)
 static void print_comment(FILE *out, const char *comment)
 {
 	fputs(" -m comment --comment \"", out);
-	for (const char *p = comment; *p; p++) {
-		if (*p == '\'')
-			fputc('\\', out);
-		fputc(*p, out);
+	for (const char *p = comment, *q; *p; p = q) {
+		q = p + strcspn(p, "'");
+		fwrite(p, 1, (size_t)(q - p), out);
+		if (*q == '\'')
+			fputs("\\'", out), q++;
 	}
 	fputc('"', out);
 }
@@ -132,54 +147,75 @@ static void print_target(FILE *out, const struct pc_nft_rule *r, int family, boo
 				family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
 }
 
+/*
+ * One model rule: a line per source prefix, destination prefix, multiport
+ * chunk (and LOG line).  Everything after the source is the same for every
+ * source, so those tails are built once and the lines are put together from
+ * them: a network of 100 000 addresses is 100 000 lines per rule.
+ */
 static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_rule *r,
 		int family)
 {
 	size_t ns = r->saddr ? r->saddr->n : 1, nd = r->daddr ? r->daddr->n : 1;
 	const char *proto = pc_proto_name(r->proto);
+	char *tails = NULL;
+	size_t tails_len = 0, ntails = 0;
+	FILE *m = open_memstream(&tails, &tails_len);
 
-	for (size_t s = 0; s < ns; s++)
-		for (size_t d = 0; d < nd; d++)
-			for (size_t first = 0; first < r->dport->n;) {
-				/* One multiport chunk: at most 15 slots, a range taking two. */
-				size_t last = first, slots = 0;
-				while (last < r->dport->n) {
-					const struct pc_nft_port_range *pr = &r->dport->ports[last];
-					size_t need = pr->lo == pr->hi ? 1 : 2;
-					if (slots + need > MULTIPORT_SLOTS)
-						break;
-					slots += need;
-					last++;
-				}
-				for (int pass = r->log ? 0 : 1; pass < 2; pass++) {
-					fprintf(out, "-A %s", chain);
-					if (r->saddr)
-						print_prefix(out, "-s", &r->saddr->prefixes[s]);
-					if (r->daddr)
-						print_prefix(out, "-d", &r->daddr->prefixes[d]);
-					if (r->iifname)
-						fprintf(out, " -i %s", r->iifname);
-					if (r->oifname)
-						fprintf(out, " -o %s", r->oifname);
-					if (last - first == 1) {
-						fprintf(out, " -p %s -m %s --dport ", proto, proto);
-						print_range(out, &r->dport->ports[first]);
-					} else {
-						fprintf(out, " -p %s -m multiport --dports ", proto);
-						for (size_t i = first; i < last; i++) {
-							if (i > first)
-								fputc(',', out);
-							print_range(out, &r->dport->ports[i]);
-						}
-					}
-					if (r->limit_rate)
-						fprintf(out, " -m limit --limit %u/%s", r->limit_rate,
-								limit_unit(r->limit_unit));
-					print_comment(out, r->comment);
-					print_target(out, r, family, pass == 0);
-				}
-				first = last;
+	for (size_t d = 0; d < nd; d++)
+		for (size_t first = 0; first < r->dport->n;) {
+			/* One multiport chunk: at most 15 slots, a range taking two. */
+			size_t last = first, slots = 0;
+			while (last < r->dport->n) {
+				const struct pc_nft_port_range *pr = &r->dport->ports[last];
+				size_t need = pr->lo == pr->hi ? 1 : 2;
+				if (slots + need > MULTIPORT_SLOTS)
+					break;
+				slots += need;
+				last++;
 			}
+			for (int pass = r->log ? 0 : 1; pass < 2; pass++) {
+				if (r->daddr)
+					print_prefix(m, "-d", &r->daddr->prefixes[d]);
+				if (r->iifname)
+					fprintf(m, " -i %s", r->iifname);
+				if (r->oifname)
+					fprintf(m, " -o %s", r->oifname);
+				if (last - first == 1) {
+					fprintf(m, " -p %s -m %s --dport ", proto, proto);
+					print_range(m, &r->dport->ports[first]);
+				} else {
+					fprintf(m, " -p %s -m multiport --dports ", proto);
+					for (size_t i = first; i < last; i++) {
+						if (i > first)
+							fputc(',', m);
+						print_range(m, &r->dport->ports[i]);
+					}
+				}
+				if (r->limit_rate)
+					fprintf(m, " -m limit --limit %u/%s", r->limit_rate,
+							limit_unit(r->limit_unit));
+				print_comment(m, r->comment);
+				print_target(m, r, family, pass == 0);
+				fputc('\0', m);
+				ntails++;
+			}
+			first = last;
+		}
+	fclose(m);
+	for (size_t s = 0; s < ns; s++) {
+		const char *tail = tails;
+		for (size_t k = 0; k < ntails; k++) {
+			fputs("-A ", out);
+			fputs(chain, out);
+			if (r->saddr)
+				print_prefix(out, "-s", &r->saddr->prefixes[s]);
+			size_t len = strlen(tail);
+			fwrite(tail, 1, len, out);
+			tail += len + 1;
+		}
+	}
+	free(tails);
 }
 
 static void print_rule(FILE *out, const char *chain, bool output, const struct pc_nft_rule *r,
