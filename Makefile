@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = iana_csv services policy packet
+FUZZ_TARGETS = iana_csv services policy packet render
 FUZZ_SEEDS_policy = policies/*.yaml examples/*.yaml tests/policies/bad/*.yaml
 MESON_OPTS ?=
 VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
@@ -71,7 +71,7 @@ fuzz: deps
 	@mkdir -p $(FUZZ_BUILD)/artifacts
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/; \
-	  [ $$t = policy ] && cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/; \
+	  case $$t in policy|render) cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/;; esac; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  ./$(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \

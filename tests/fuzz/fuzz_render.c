@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Renderers: a policy that loads and resolves is rendered to every target,
+ * and each text must keep the invariants that make it uninjectable, whatever
+ * the policy's names, comments and descriptions hold:
+ *   - every comment in the model: no quote, backslash or control character,
+ *     at most 128 bytes (each target prints the same comments);
+ *   - no control character but the line end (and tabs in nft and pf);
+ *   - nft: every double quote opens or closes a string on its line, and no
+ *     string holds a backslash or is longer than 128 bytes (comments);
+ *   - iptables: every line is a comment, *filter, a chain, -A/-I, or COMMIT,
+ *     with its quotes paired;
+ *   - pf: every line is a comment, a macro, a table, a rule or a table's
+ *     continuation; no comment ends in a backslash (which would join the next
+ *     line to the comment);
+ *   - JSON: strings closed, nothing but escapes after a backslash, brackets
+ *     balanced.
+ * A broken invariant aborts, so libFuzzer keeps the input.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portcullis/nft.h"
+#include "portcullis/targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int ok, const char *what, const char *line)
+{
+	if (!ok) {
+		fprintf(stderr, "invariant broken: %s: %.200s\n", what, line);
+		abort();
+	}
+}
+
+/* Quotes paired on the line, no backslash inside a string, strings of at most `max` bytes. */
+static void quoted_strings(const char *line, size_t len, size_t max, int backslash_ok)
+{
+	int in = 0;
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (line[i] == '"') {
+			if (in)
+				check(i - start <= max, "a string longer than allowed", line);
+			in = !in;
+			start = i + 1;
+		} else if (in && line[i] == '\\' && !(backslash_ok && line[i + 1] == '\'')) {
+			check(0, "a backslash in a string", line);
+		}
+	}
+	check(!in, "a quote left open", line);
+}
+
+static void lines(const char *text, size_t n, int target)
+{
+	const char *p = text, *end = text + n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		check(nl != NULL, "text not ending in a line end", p);
+		size_t len = (size_t)(nl - p);
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
+			check(c >= 0x20 || (c == '\t' && target != 'i'), "a control character", p);
+			check(c != 0x7f, "DEL", p);
+		}
+		if (target == 'n') {
+			if (len && p[0] != '#')
+				quoted_strings(p, len, PC_NFT_COMMENT_MAX, 0);
+		} else if (target == 'i') {
+			check(len && (p[0] == '#' || !strncmp(p, "*filter", len) || p[0] == ':' ||
+						     !strncmp(p, "-A ", 3) || !strncmp(p, "-I ", 3) ||
+						     (len == 6 && !memcmp(p, "COMMIT", 6))),
+					"an iptables line of no known kind", p);
+			if (p[0] != '#')
+				quoted_strings(p, len, 256, 1);
+		} else if (target == 'p') {
+			static const char *const starts[] = {"#", "r", "table <", "pass ", "block ",
+				"\t", NULL};
+			int known = len == 0;
+			for (int k = 0; starts[k] && !known; k++)
+				known = !strncmp(p, starts[k], strlen(starts[k]));
+			check(known, "a pf line of no known kind", p);
+			if (len && p[0] == '#')
+				check(p[len - 1] != '\\', "a pf comment ending in a backslash", p);
+			else if (len)
+				quoted_strings(p, len, 64, 0);
+		}
+		p = nl + 1;
+	}
+}
+
+static void json(const char *text, size_t n)
+{
+	int depth = 0, in = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+		if (in) {
+			check((unsigned char)c >= 0x20, "a control character in a JSON string", text + i);
+			if (c == '\\') {
+				check(i + 1 < n && strchr("\"\\/bfnrtu", text[i + 1]) != NULL,
+						"a bad JSON escape", text + i);
+				i++;
+			} else if (c == '"') {
+				in = 0;
+			}
+		} else if (c == '"') {
+			in = 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			check(--depth >= 0, "a JSON bracket closed twice", text + i);
+		}
+	}
+	check(!in && depth == 0, "JSON left open", text);
+}
+
+/* Every comment in the model: no quote, backslash or control character, at most 128 bytes. */
+static void comment_ok(const char *c)
+{
+	size_t n = strlen(c);
+
+	check(n <= PC_NFT_COMMENT_MAX, "a comment longer than 128 bytes", c);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)c[i];
+		check(x >= 0x20 && x != 0x7f && x != '"' && x != '\\', "a comment that could escape",
+				c);
+	}
+}
+
+static void model(const struct pc_nft_table *t)
+{
+	comment_ok(t->comment);
+	for (size_t i = 0; i < t->nsets; i++)
+		comment_ok(t->sets[i].comment);
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < t->chains[k].n; i++)
+			comment_ok(t->chains[k].rules[i].comment);
+	for (size_t i = 0; i < t->nsubs; i++)
+		comment_ok(t->subs[i].comment);
+}
+
+static void render(const struct pc_nft_table *t, int kind)
+{
+	static const char *const header[] = {"policy fuzz.yaml"};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	switch (kind) {
+	case 'n':
+		pc_nft_print(t, header, 1, f);
+		break;
+	case 'j':
+		pc_nft_print_json(t, header, 1, f);
+		break;
+	case '4':
+	case '6':
+		pc_ipt_print(t, kind == '4' ? 4 : 6, 1, header, 1, f);
+		break;
+	case 'p':
+		pc_pf_print(t, header, 1, f);
+		break;
+	}
+	fclose(f);
+	if (kind == 'j')
+		json(text, len);
+	else
+		lines(text, len, kind == '4' || kind == '6' ? 'i' : kind);
+	free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pc_registry *reg = pc_registry_create();
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_nft_table t;
+
+	pc_diags_init(&d);
+	pc_policy_init(&p);
+	if (pc_policy_load_mem(&p, "fuzz.yaml", (const char *)data, size, &d) == 0 &&
+			pc_policy_resolve(&p, reg, &d) == 0 && pc_nft_lower(&p, "portcullis", &t, &d) == 0) {
+		if (pc_ipt_check(&t, &p, 4, &d) == 0 && pc_ipt_check(&t, &p, 6, &d) == 0) {
+			render(&t, '4');
+			render(&t, '6');
+		}
+		pc_pf_check(&t, &p, &d);
+		model(&t);
+		render(&t, 'n');
+		render(&t, 'j');
+		render(&t, 'p');
+		pc_nft_table_finish(&t);
+	}
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+	pc_registry_destroy(reg);
+	return 0;
+}
