@@ -11,7 +11,7 @@ VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible
 
 .PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz bench bench-deps \
-	install clean
+	update-golden install clean
 
 all: build
 
@@ -38,6 +38,12 @@ demo: build
 	@echo
 	@echo '$$ portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc'
 	@./$(BUILD)/portcullis lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop kdc
+
+# Rewrites the golden files of the CLI and render suites from the current
+# build, for intentional changes: review `git diff tests/` before committing.
+update-golden: build
+	PC_UPDATE_GOLDEN=1 PC_SOURCE_ROOT=$(CURDIR) sh tests/cli/run-lookup.sh $(CURDIR)/$(BUILD)/portcullis $(CURDIR)/tests/cli
+	PC_UPDATE_GOLDEN=1 PC_SOURCE_ROOT=$(CURDIR) sh tests/render/run-render.sh $(CURDIR)/$(BUILD)/portcullis $(CURDIR)/tests/render
 
 # Every test: the suites as built, again under ASan+UBSan, again under valgrind,
 # and a short fuzzing run of every parser when clang is there.
