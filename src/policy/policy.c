@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy/internal.h"
 #include "util.h"
@@ -674,6 +676,36 @@ static void read_document(struct loader *l, const struct pc_ynode *root, bool in
 		pol_diag(l, PC_SEV_ERROR, "schema-missing", root, "a policy needs `rules:`");
 }
 
+/*
+ * Whoever can write the policy can change the firewall: a file every user
+ * may write, or one that belongs to neither the caller nor root, is said
+ * (a warning; an error under --strict).
+ */
+static void check_owner(const char *real, const char *path, struct pc_diags *diags,
+		const struct pc_ynode *from, const char *from_file)
+{
+	struct stat st;
+	struct pc_diag *d = NULL;
+	const char *file = from ? from_file : path;
+	unsigned line = from ? from->line : 0, col = from ? from->col : 0;
+
+	if (stat(real, &st) < 0)
+		return;
+	if (st.st_mode & S_IWOTH) {
+		d = pc_diag_add(diags, PC_SEV_WARNING, "policy-permissions", file, line, col,
+				"'%s' can be changed by every user of this host (mode %04o), and with "
+				"it the firewall",
+				path, (unsigned)(st.st_mode & 07777));
+		pc_diag_hint(d, "chmod o-w '%s'", path);
+	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		d = pc_diag_add(diags, PC_SEV_WARNING, "policy-owner", file, line, col,
+				"'%s' belongs to uid %u, neither you nor root: that user can change "
+				"the firewall",
+				path, (unsigned)st.st_uid);
+		pc_diag_hint(d, "keep policies owned by root, or by whoever applies them");
+	}
+}
+
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
 		bool included, unsigned depth, struct pc_diags *diags,
 		const struct pc_ynode *from, const char *from_file)
@@ -719,6 +751,7 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 		}
 		data = buf.data;
 		len = buf.len;
+		check_owner(real, path, diags, from, from_file);
 		/* A file already on the way here includes itself, through however many others. */
 		for (size_t i = 0; i < st->nopen; i++) {
 			if (strcmp(st->open[i], real))

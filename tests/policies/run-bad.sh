@@ -53,4 +53,30 @@ for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml; do
     fi
 done
 
+# Whoever can write a policy can change the firewall: a file every user may
+# write is a warning (an error under --strict), as is one owned by another user.
+cp "$root/policies/kdc-replica.yaml" "$tmp/open.yaml"
+chmod 666 "$tmp/open.yaml"
+"$bin" check "$tmp/open.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && grep -q "can be changed by every user of this host (mode 0666).*\[policy-permissions\]" "$tmp/err" &&
+    ! "$bin" check --strict "$tmp/open.yaml" >/dev/null 2>&1; then
+    pass "a world-writable policy"
+else
+    fail "a world-writable policy (status $rc)"
+fi
+printf 'networks:\n  lan: [192.0.2.0/24]\n' >"$tmp/nets.yaml"
+chmod 666 "$tmp/nets.yaml"
+printf 'version: 1\npolicy: inc\ninclude: nets.yaml\nrules:\n  - allow: 88/udp\n    from: lan\n' >"$tmp/inc.yaml"
+if "$bin" check "$tmp/inc.yaml" 2>&1 | grep -q "inc.yaml:3:10: warning: '.*nets.yaml' can be changed"; then
+    pass "a world-writable include, at the include"
+else
+    fail "a world-writable include, at the include"
+fi
+chmod 644 "$tmp/open.yaml"
+if [ "$(id -u)" = 0 ] && chown 65534 "$tmp/open.yaml" 2>/dev/null; then
+    "$bin" check "$tmp/open.yaml" 2>&1 | grep -q "belongs to uid 65534.*\[policy-owner\]" &&
+        pass "a policy owned by another user" || fail "a policy owned by another user"
+fi
+
 finish
