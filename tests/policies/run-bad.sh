@@ -79,4 +79,33 @@ if [ "$(id -u)" = 0 ] && chown 65534 "$tmp/open.yaml" 2>/dev/null; then
         pass "a policy owned by another user" || fail "a policy owned by another user"
 fi
 
+# Symbolic links and `../`: a loop is refused with its reason (exit 3 for the
+# policy, an error at the include line for an include); an include may climb
+# out of the policy's directory (documented: the files are the administrator's);
+# a link back to the including file is a cycle, found through the link.
+mkdir -p "$tmp/links/a" "$tmp/links/shared"
+ln -s loop2 "$tmp/links/loop1"
+ln -s loop1 "$tmp/links/loop2"
+"$bin" check "$tmp/links/loop1" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc = 3 ] && grep -q "Too many levels of symbolic links" "$tmp/err" &&
+    pass "a policy that is a symlink loop" || fail "a policy that is a symlink loop (status $rc)"
+printf 'networks:\n  lan: [192.0.2.0/24]\n' >"$tmp/links/shared/nets.yaml"
+printf 'version: 1\npolicy: up\ninclude: ../shared/nets.yaml\nrules:\n  - allow: 88/udp\n    from: lan\n' \
+    >"$tmp/links/a/up.yaml"
+"$bin" check "$tmp/links/a/up.yaml" >/dev/null 2>&1 && pass "an include through ../" ||
+    fail "an include through ../"
+printf 'version: 1\npolicy: l\ninclude: ../loop1\nrules:\n  - allow: 88/udp\n' >"$tmp/links/a/l.yaml"
+"$bin" check "$tmp/links/a/l.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc = 1 ] && grep -q "l.yaml:3:10: error: cannot read '.*loop1': Too many levels of symbolic links" "$tmp/err" &&
+    pass "an include that is a symlink loop" || fail "an include that is a symlink loop (status $rc)"
+printf 'networks:\n  x: [192.0.2.1]\ninclude: back.yaml\n' >"$tmp/links/a/inc.yaml"
+ln -s inc.yaml "$tmp/links/a/back.yaml"
+printf 'version: 1\npolicy: c\ninclude: inc.yaml\nrules:\n  - allow: 88/udp\n' >"$tmp/links/a/c.yaml"
+"$bin" check "$tmp/links/a/c.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc = 1 ] && grep -q "include-cycle" "$tmp/err" &&
+    pass "an include cycle through a symbolic link" || fail "an include cycle through a symbolic link (status $rc)"
+
 finish
