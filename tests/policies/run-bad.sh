@@ -108,4 +108,14 @@ rc=$?
 [ $rc = 1 ] && grep -q "include-cycle" "$tmp/err" &&
     pass "an include cycle through a symbolic link" || fail "an include cycle through a symbolic link (status $rc)"
 
+# A 100 MB policy (one scalar, sparse on disk): refused by its size before a
+# byte is parsed, in bounded time and memory.
+printf 'version: 1\npolicy: big\ndescription: "' >"$tmp/big.yaml"
+truncate -s 100M "$tmp/big.yaml"
+timeout 10 "$bin" check "$tmp/big.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc = 3 ] && grep -q "larger than 16 MiB" "$tmp/err" && pass "a 100 MB policy" ||
+    fail "a 100 MB policy (status $rc)"
+rm -f "$tmp/big.yaml"
+
 finish

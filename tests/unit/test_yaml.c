@@ -218,9 +218,9 @@ static void test_nesting_limits(void **state)
 	done(&r);
 	pc_buf_finish(&b);
 
-	/* Y12: 3 000-deep block nesting. */
+	/* Y12: 10 000-deep block nesting. */
 	pc_buf_init(&b);
-	for (int i = 0; i < 3000; i++)
+	for (int i = 0; i < 10000; i++)
 		pc_buf_adds(&b, "- ");
 	pc_buf_adds(&b, "1\n");
 	parse_n(&r, b.data, b.len);
