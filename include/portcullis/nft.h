@@ -184,6 +184,12 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
 		const char *comment, FILE *out);
 
+/* A port or range: "88", or "749-750" in nft and "749:750" in iptables and pf (`sep`). */
+void pc_nft_print_ports(FILE *out, const struct pc_nft_port_range *r, char sep);
+
+/* A prefix as nft and pf write it: "192.0.2.1" for a host, else "198.51.100.0/24". */
+void pc_nft_print_prefix(FILE *out, const struct pc_prefix *x);
+
 /* A map element's key and verdict as nft text: `749 : accept`, `88-89 : jump r2_tcp`. */
 void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,
 		FILE *out);

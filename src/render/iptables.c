@@ -102,14 +102,6 @@ static void print_prefix(FILE *out, const char *flag, const struct pc_prefix *x)
 	fputs(len, out);
 }
 
-static void print_range(FILE *out, const struct pc_nft_port_range *r)
-{
-	if (r->lo == r->hi)
-		fprintf(out, "%u", r->lo);
-	else
-		fprintf(out, "%u:%u", r->lo, r->hi);
-}
-
 /*
  * The comment is already free of double quotes, backslashes and controls
  * (pc_nft_comment); a single quote is written \' as iptables-save does.
@@ -183,13 +175,13 @@ static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_
 					fprintf(m, " -o %s", r->oifname);
 				if (last - first == 1) {
 					fprintf(m, " -p %s -m %s --dport ", proto, proto);
-					print_range(m, &r->dport->ports[first]);
+					pc_nft_print_ports(m, &r->dport->ports[first], ':');
 				} else {
 					fprintf(m, " -p %s -m multiport --dports ", proto);
 					for (size_t i = first; i < last; i++) {
 						if (i > first)
 							fputc(',', m);
-						print_range(m, &r->dport->ports[i]);
+						pc_nft_print_ports(m, &r->dport->ports[i], ':');
 					}
 				}
 				if (r->limit_rate)

@@ -229,6 +229,23 @@ static int cmp_event(const void *a, const void *b)
 	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
+/* "; from admins,lan; to dmz": the networks by the names the policy gives them. */
+static void add_peers(struct pc_buf *b, const struct pc_rule *r)
+{
+	for (int side = 0; side < 2; side++) {
+		const struct pc_peer *peers = side ? r->to : r->from;
+		size_t n = side ? r->nto : r->nfrom;
+		if (!n || (side ? r->dst.any : r->src.any))
+			continue;
+		pc_buf_adds(b, side ? "; to " : "; from ");
+		for (size_t k = 0; k < n; k++) {
+			if (k)
+				pc_buf_add(b, ",", 1);
+			pc_buf_adds(b, peers[k].text);
+		}
+	}
+}
+
 /* Jump chains by content, while lowering: open addressing on the key bytes. */
 struct share_key {
 	unsigned char *bytes;
@@ -391,18 +408,7 @@ static void shared_comment(struct pc_nft_subchain *sc, const struct pc_policy *p
 	struct pc_buf b;
 
 	pc_buf_init(&b);
-	for (int side = 0; side < 2; side++) {
-		const struct pc_peer *peers = side ? r->to : r->from;
-		size_t n = side ? r->nto : r->nfrom;
-		if (!n || (side ? r->dst.any : r->src.any))
-			continue;
-		pc_buf_adds(&b, side ? "; to " : "; from ");
-		for (size_t k = 0; k < n; k++) {
-			if (k)
-				pc_buf_add(&b, ",", 1);
-			pc_buf_adds(&b, peers[k].text);
-		}
-	}
+	add_peers(&b, r);
 	struct pc_buf c;
 	pc_buf_init(&c);
 	for (size_t i = 0; i < sc->nusers; i++) {
@@ -568,19 +574,8 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 	}
 	if (b.data[b.len - 1] == ';')
 		b.data[--b.len] = '\0';
-	/* The networks by the names the policy gives them (a prefix in the rule says no name). */
-	for (int side = 0; side < 2; side++) {
-		const struct pc_peer *peers = side ? r->to : r->from;
-		size_t n = side ? r->nto : r->nfrom;
-		if (!n || (side ? r->dst.any : r->src.any))
-			continue;
-		pc_buf_adds(&b, side ? "; to " : "; from ");
-		for (size_t k = 0; k < n; k++) {
-			if (k)
-				pc_buf_add(&b, ",", 1);
-			pc_buf_adds(&b, peers[k].text);
-		}
-	}
+	/* A prefix written in the rule has no name: it is the name. */
+	add_peers(&b, r);
 	if (r->comment) {
 		pc_buf_adds(&b, "; ");
 		pc_buf_adds(&b, r->comment);

@@ -10,7 +10,7 @@
 
 static const char *const verdicts[] = {"accept", "drop"};
 
-static void print_prefix(FILE *out, const struct pc_prefix *x)
+void pc_nft_print_prefix(FILE *out, const struct pc_prefix *x)
 {
 	char a[PC_ADDR_TEXT_MAX + 4];
 
@@ -18,12 +18,12 @@ static void print_prefix(FILE *out, const struct pc_prefix *x)
 	fputs(a, out);
 }
 
-static void print_ports(FILE *out, const struct pc_nft_port_range *r)
+void pc_nft_print_ports(FILE *out, const struct pc_nft_port_range *r, char sep)
 {
 	if (r->lo == r->hi)
 		fprintf(out, "%u", r->lo);
 	else
-		fprintf(out, "%u-%u", r->lo, r->hi);
+		fprintf(out, "%u%c%u", r->lo, sep, r->hi);
 }
 
 static void print_set(FILE *out, const struct pc_nft_set *s)
@@ -39,9 +39,9 @@ static void print_set(FILE *out, const struct pc_nft_set *s)
 		if (i)
 			fputs(i % 8 ? ", " : ",\n\t\t\t     ", out);
 		if (s->type == PC_NFT_SET_SERVICE) {
-			print_ports(out, &s->ports[i]);
+			pc_nft_print_ports(out, &s->ports[i], '-');
 		} else {
-			print_prefix(out, &s->prefixes[i]);
+			pc_nft_print_prefix(out, &s->prefixes[i]);
 		}
 	}
 	fputs(" }\n\t}\n", out);
@@ -105,7 +105,7 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 			continue;
 		fprintf(out, "%s %s ", fam, side ? "daddr" : "saddr");
 		if (s->literal)
-			print_prefix(out, &s->prefixes[0]);
+			pc_nft_print_prefix(out, &s->prefixes[0]);
 		else
 			fprintf(out, "@%s", s->name);
 		fputc(' ', out);
@@ -133,7 +133,7 @@ void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segm
 {
 	struct pc_nft_port_range r = {s->lo, s->hi};
 
-	print_ports(out, &r);
+	pc_nft_print_ports(out, &r, '-');
 	if (s->rule)
 		fprintf(out, " comment \"%s\"", s->rule->comment);
 	if (s->direct)

@@ -84,22 +84,6 @@ static void table_name(char out[PC_NFT_NAME_MAX + 1], const struct pc_nft_table 
 		snprintf(out, PC_NFT_NAME_MAX + 1, "s%zu", (size_t)(s - t->sets) + 1);
 }
 
-static void print_prefix(FILE *out, const struct pc_prefix *x)
-{
-	char a[PC_ADDR_TEXT_MAX + 4];
-
-	pc_prefix_text(a, x);
-	fputs(a, out);
-}
-
-static void print_range(FILE *out, const struct pc_nft_port_range *r)
-{
-	if (r->lo == r->hi)
-		fprintf(out, "%u", r->lo);
-	else
-		fprintf(out, "%u:%u", r->lo, r->hi);
-}
-
 static void print_host(FILE *out, const struct pc_nft_table *t, const struct pc_nft_set *s)
 {
 	char name[PC_NFT_NAME_MAX + 1];
@@ -107,7 +91,7 @@ static void print_host(FILE *out, const struct pc_nft_table *t, const struct pc_
 	if (!s) {
 		fputs("any", out);
 	} else if (s->literal) {
-		print_prefix(out, &s->prefixes[0]);
+		pc_nft_print_prefix(out, &s->prefixes[0]);
 	} else {
 		table_name(name, t, s);
 		fprintf(out, "<%s>", name);
@@ -153,7 +137,7 @@ static void print_policy_rule(FILE *out, const struct pc_nft_table *t, const cha
 	print_host(out, t, r->daddr);
 	fputs(" port ", out);
 	if (r->dport->literal)
-		print_range(out, &r->dport->ports[0]);
+		pc_nft_print_ports(out, &r->dport->ports[0], ':');
 	else
 		fprintf(out, "$%s", r->dport->name);
 	if (r->verdict == PC_NFT_ACCEPT)
@@ -206,7 +190,7 @@ static void print_set(FILE *out, const struct pc_nft_table *t, const struct pc_n
 		fprintf(out, "%s = \"{", s->name);
 		for (size_t i = 0; i < s->n; i++) {
 			fputs(i ? ", " : " ", out);
-			print_range(out, &s->ports[i]);
+			pc_nft_print_ports(out, &s->ports[i], ':');
 		}
 		fputs(" }\"\n", out);
 		return;
@@ -216,7 +200,7 @@ static void print_set(FILE *out, const struct pc_nft_table *t, const struct pc_n
 	fprintf(out, "table <%s> const {", name);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i == 0 ? " " : i % 8 ? ", " : ", \\\n\t", out);
-		print_prefix(out, &s->prefixes[i]);
+		pc_nft_print_prefix(out, &s->prefixes[i]);
 	}
 	fputs(" }\n", out);
 }
