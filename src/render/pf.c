@@ -30,15 +30,17 @@ size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
 {
 	const struct pc_nft_chain *c = &t->chains[1];
 	size_t n = 0, last = (size_t)-1;
+	/* Per policy rule, the protocols already said (a rule has one nft rule per family). */
+	unsigned *said = xcalloc(p->nrules ? p->nrules : 1, sizeof(*said));
 
 	for (int k = 0; k < 3; k += 2)
 		for (size_t i = 0; i < t->chains[k].n; i++) {
 			const struct pc_nft_rule *r = &t->chains[k].rules[i];
 			if (r->kind != PC_NFT_POLICY_RULE || pf_has_ports(r->proto) ||
-					r->policy_rule == last)
+					(said[r->policy_rule] & (1u << r->proto)))
 				continue;
 			const struct pc_rule *pr = &p->rules[r->policy_rule];
-			last = r->policy_rule;
+			said[r->policy_rule] |= 1u << r->proto;
 			pc_diag_hint(pc_diag_add(diags, PC_SEV_WARNING, "pf-proto", pr->loc.file,
 					     pr->loc.line, pr->loc.col,
 					     "OpenBSD pf matches ports of tcp and udp only: this "
@@ -48,7 +50,7 @@ size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
 					pc_proto_name(r->proto));
 			n++;
 		}
-	last = (size_t)-1;
+	free(said);
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct pc_nft_rule *r = &c->rules[i];
