@@ -228,6 +228,17 @@ def pf_rules(binary, policy):
     return rules, err
 
 
+def merged(ranges):
+    """Port ranges with overlapping and touching ones joined, as the renderers join them."""
+    out = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def excused(err, r, code):
     """Whether the render warned, on this rule's line, that it could not express it."""
     return re.search(r"^%s:%d:\d+: warning: .*\[%s\]$" % (re.escape(r["file"]), r["line"], code),
@@ -259,6 +270,8 @@ def main():
                 problems.append("%s: sctp/dccp ports in pf, or left out without a warning"
                                 % where)
             r["matches"] = [m for m in r["matches"] if m["protocol"] not in portless]
+            if not r["matches"]:
+                continue      # nothing of this rule is for pf, and the warning said so
         if not mine:
             problems.append("%s: rule %d emits no %s rule" % (where, r["index"], target))
             continue
@@ -318,7 +331,7 @@ def main():
                             where, side, x[side][1], named[side]))
         # Nothing beyond what the rule names: each nft rule's ports are the rule's ports.
         for x in mine:
-            named = sorted({(m["port"], m["port_end"]) for m in r["matches"]
+            named = merged({(m["port"], m["port_end"]) for m in r["matches"]
                             if m["protocol"] == x.get("proto")})
             emitted = sorted(x.get("dport", []))
             if any(not any(lo <= a and b <= hi for lo, hi in named) for a, b in emitted):
