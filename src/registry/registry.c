@@ -423,10 +423,27 @@ static int cmp_suggestion(const void *a, const void *b)
 	return pc_strcasecmp(x->name, y->name);
 }
 
+/*
+ * The characters of a name as a set of bits (case folded; letters and digits
+ * each their own bit).  Every edit changes at most two bits of the set, so
+ * half the bits two names do not share is a lower bound of their distance.
+ */
+static uint64_t char_set(const char *s, size_t *len)
+{
+	uint64_t set = 0;
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		set |= UINT64_C(1) << ((unsigned char)pc_fold(s[n]) % 64);
+	*len = n;
+	return set;
+}
+
 size_t pc_registry_suggest(const struct pc_registry *reg, const char *name, const char **out,
 		size_t max)
 {
-	size_t len = strlen(name), n = 0, cap = 0, stored = 0;
+	size_t len, n = 0, cap = 0, stored = 0;
+	uint64_t set = char_set(name, &len);
 	unsigned limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
 	struct suggestion *v = NULL;
 
@@ -438,6 +455,12 @@ size_t pc_registry_suggest(const struct pc_registry *reg, const char *name, cons
 			if (!l->slots[i])
 				continue;
 			const char *cand = pc_layer_str(l, l->names[l->slots[i] - 1].name);
+			size_t clen;
+			uint64_t cset = char_set(cand, &clen);
+			/* Most names are too far by length or letters alone: no table to fill. */
+			if ((clen > len ? clen - len : len - clen) > limit ||
+					(unsigned)__builtin_popcountll(set ^ cset) > 2 * limit)
+				continue;
 			unsigned d = pc_edit_distance(name, cand, limit);
 			if (d > limit || d == 0)
 				continue;
