@@ -66,11 +66,13 @@ int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int fa
 		}
 	}
 	if (expanded)
-		pc_diag_add(diags, PC_SEV_NOTE, "ipt-expanded", first_expanded->loc.file,
-				first_expanded->loc.line, first_expanded->loc.col,
-				"iptables has no sets: %zu nft rule%s (this one first) became %zu "
-				"iptables rules, one per prefix and per 15 ports",
-				expanded, expanded == 1 ? "" : "s", into);
+		pc_diag_hint(pc_diag_add(diags, PC_SEV_NOTE, "ipt-expanded",
+				     first_expanded->loc.file, first_expanded->loc.line,
+				     first_expanded->loc.col,
+				     "iptables has no sets: %zu nft rule%s (this one first) became "
+				     "%zu iptables rules, one per prefix and per 15 ports",
+				     expanded, expanded == 1 ? "" : "s", into),
+				"the nft target keeps each network in one set, looked up at once");
 	if (other)
 		pc_diag_add(diags, PC_SEV_NOTE, "ipt-family", first_other->loc.file,
 				first_other->loc.line, first_other->loc.col,
