@@ -107,6 +107,26 @@ struct pc_nft_map {
 	size_t n, size;
 };
 
+/* One element of a source-address verdict map: a prefix and the rule it decides for. */
+struct pc_nft_addr_elem {
+	const struct pc_prefix *prefix;
+	const struct pc_nft_rule *rule;
+};
+
+/*
+ * A jump chain whose rules (at least PC_NFT_ADDR_MAP_MIN) each match only
+ * source networks, with accept or drop, and whose networks do not overlap:
+ * order cannot matter, so instead of walking them the chain looks the source
+ * up in a verdict map per family (`ip saddr vmap @input_tcp_88_v4`).
+ */
+#define PC_NFT_ADDR_MAP_MIN 4
+
+struct pc_nft_addr_map {
+	char name[PC_NFT_NAME_MAX + 1];		/* "<chain>_v4"; empty: none */
+	struct pc_nft_addr_elem *elems;		/* sorted by address */
+	size_t n, size;
+};
+
 struct pc_nft_subchain {
 	char name[PC_NFT_NAME_MAX + 1];		/* "r3_tcp", or "input_tcp_88" for several rules */
 	int base;				/* index into t->chains */
@@ -116,6 +136,8 @@ struct pc_nft_subchain {
 	size_t nusers, usercap;
 	bool shared;				/* by policy rules alike but for their ports */
 	char comment[PC_NFT_COMMENT_MAX + 1];	/* of its rules, when shared */
+	struct pc_nft_addr_map by_saddr[2];	/* IPv4, IPv6: the rules as maps, see above */
+	bool mapped;				/* by_saddr replaces the rules */
 };
 
 struct pc_nft_chain {
@@ -193,5 +215,8 @@ void pc_nft_print_prefix(FILE *out, const struct pc_prefix *x);
 /* A map element's key and verdict as nft text: `749 : accept`, `88-89 : jump r2_tcp`. */
 void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,
 		FILE *out);
+
+/* A source-address map element as nft text: `198.51.100.0/24 comment "..." : accept`. */
+void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out);
 
 #endif

@@ -125,8 +125,26 @@ static char **emitted(const struct pc_nft_table *t, size_t rule, size_t *n)
 		}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
+		for (int f = 0; sc->mapped && f < 2; f++)
+			for (size_t k = 0; k < sc->by_saddr[f].n; k++) {
+				const struct pc_nft_addr_elem *e = &sc->by_saddr[f].elems[k];
+				if (e->rule->policy_rule != rule)
+					continue;
+				char *text = NULL;
+				size_t len = 0;
+				FILE *f2 = open_memstream(&text, &len);
+				fprintf(f2, "map %s: ", sc->by_saddr[f].name);
+				pc_nft_print_addr_element(e, f2);
+				fclose(f2);
+				add_line(&v, n, text);
+			}
+	}
+	for (size_t i = 0; t && i < t->nsubs; i++) {
+		const struct pc_nft_subchain *sc = &t->subs[i];
 		const struct pc_nft_chain *c = &t->chains[sc->base];
 		bool serves = false;
+		if (sc->mapped)
+			continue;
 		for (size_t k = 0; k < sc->nusers && !serves; k++)
 			serves = sc->users[k] == rule;
 		for (size_t k = 0; serves && k < sc->n; k++) {
@@ -181,9 +199,21 @@ static void nft_counts(const struct pc_nft_table *t, struct nft_counts *n)
 		n->rules += base[k];
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {
-		n->rules += t->subs[i].n;
-		if (t->subs[i].n > longest[t->subs[i].base])
-			longest[t->subs[i].base] = t->subs[i].n;
+		const struct pc_nft_subchain *sc = &t->subs[i];
+		size_t walked = sc->n;
+		if (sc->mapped) {
+			walked = 0;
+			for (int f = 0; f < 2; f++) {
+				if (!sc->by_saddr[f].n)
+					continue;
+				walked++;
+				n->sets++;
+				n->elements += sc->by_saddr[f].n;
+			}
+		}
+		n->rules += walked;
+		if (walked > longest[sc->base])
+			longest[sc->base] = walked;
 	}
 	for (int k = 0; k < 3; k++)
 		if (base[k] + longest[k] > n->walk)

@@ -504,6 +504,75 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
 	free(ev);
 }
 
+/*
+ * A jump chain of rules that each match only source networks, with accept or
+ * drop, on networks that do not overlap, becomes a verdict map per family:
+ * no address meets two rules, so their order cannot matter.
+ */
+static int cmp_addr_elem(const void *a, const void *b)
+{
+	const struct pc_nft_addr_elem *x = a, *y = b;
+
+	return memcmp(x->prefix->bytes, y->prefix->bytes, 16);
+}
+
+/* The last address of a prefix. */
+static void prefix_last(const struct pc_prefix *x, uint8_t last[16])
+{
+	unsigned bits = x->family == 4 ? 32 : 128;
+
+	memcpy(last, x->bytes, 16);
+	for (unsigned b = x->len; b < bits; b++)
+		last[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+}
+
+static void map_by_saddr(struct pc_nft_subchain *sc, const struct pc_nft_chain *c)
+{
+	size_t count[2] = {0, 0};
+
+	if (sc->n < PC_NFT_ADDR_MAP_MIN)
+		return;
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct pc_nft_rule *r = &c->rules[sc->rules[i]];
+		if (!r->saddr || r->daddr || r->iifname || r->oifname || r->limit_rate || r->log ||
+				r->counter || r->verdict == PC_NFT_REJECT)
+			return;
+		count[r->family == 6] += r->saddr->n;
+	}
+	struct pc_nft_addr_map m[2];
+	memset(m, 0, sizeof(m));
+	for (int f = 0; f < 2; f++)
+		m[f].elems = xcalloc(count[f] ? count[f] : 1, sizeof(*m[f].elems));
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct pc_nft_rule *r = &c->rules[sc->rules[i]];
+		struct pc_nft_addr_map *x = &m[r->family == 6];
+		for (size_t k = 0; k < r->saddr->n; k++)
+			x->elems[x->n++] = (struct pc_nft_addr_elem){&r->saddr->prefixes[k], r};
+	}
+	bool disjoint = true;
+	for (int f = 0; f < 2 && disjoint; f++) {
+		qsort(m[f].elems, m[f].n, sizeof(*m[f].elems), cmp_addr_elem);
+		for (size_t i = 1; i < m[f].n && disjoint; i++) {
+			uint8_t last[16];
+			prefix_last(m[f].elems[i - 1].prefix, last);
+			disjoint = memcmp(m[f].elems[i].prefix->bytes, last, 16) > 0;
+		}
+	}
+	if (!disjoint) {
+		free(m[0].elems);
+		free(m[1].elems);
+		return;
+	}
+	for (int f = 0; f < 2; f++) {
+		if (m[f].n) {
+			snprintf(m[f].name, sizeof(m[f].name), "%.28s_v%d", sc->name, f ? 6 : 4);
+			m[f].size = declared_size(m[f].n);
+		}
+		sc->by_saddr[f] = m[f];
+	}
+	sc->mapped = true;
+}
+
 static struct pc_nft_rule *add_rule(struct pc_nft_chain *c, enum pc_nft_rule_kind kind)
 {
 	if (c->n == c->cap) {
@@ -714,9 +783,11 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++)
 			compile_map(t, k, (enum pc_proto)proto, &share);
 	share_finish(&share);
-	for (size_t i = 0; i < t->nsubs; i++)
+	for (size_t i = 0; i < t->nsubs; i++) {
 		if (t->subs[i].shared)
 			shared_comment(&t->subs[i], p);
+		map_by_saddr(&t->subs[i], &t->chains[t->subs[i].base]);
+	}
 	return 0;
 }
 
@@ -734,6 +805,8 @@ void pc_nft_table_finish(struct pc_nft_table *t)
 	for (size_t i = 0; i < t->nsubs; i++) {
 		free(t->subs[i].rules);
 		free(t->subs[i].users);
+		free(t->subs[i].by_saddr[0].elems);
+		free(t->subs[i].by_saddr[1].elems);
 	}
 	free(t->subs);
 	memset(t, 0, sizeof(*t));

@@ -384,8 +384,41 @@ static void map_command(struct pc_json *j, const struct pc_nft_table *t, const s
 	end_object_in(j);
 }
 
+static void addr_map_command(struct pc_json *j, const struct pc_nft_table *t,
+		const struct pc_nft_addr_map *m, int family)
+{
+	begin_object_in(j, "map", t);
+	key_string(j, "name", m->name);
+	key_string(j, "type", family == 4 ? "ipv4_addr" : "ipv6_addr");
+	key_string(j, "map", "verdict");
+	pc_json_key(j, "flags");
+	pc_json_begin_array(j);
+	pc_json_string(j, "interval");
+	pc_json_end_array(j);
+	pc_json_key(j, "size");
+	pc_json_uint(j, m->size);
+	pc_json_key(j, "elem");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct pc_nft_addr_elem *e = &m->elems[i];
+		pc_json_begin_array(j);
+		pc_json_begin_object(j);
+		pc_json_key(j, "elem");
+		pc_json_begin_object(j);
+		pc_json_key(j, "val");
+		prefix_value(j, e->prefix);
+		key_string(j, "comment", e->rule->comment);
+		pc_json_end_object(j);
+		pc_json_end_object(j);
+		verdict_object(j, e->rule->verdict == PC_NFT_DROP ? "drop" : "accept", NULL);
+		pc_json_end_array(j);
+	}
+	pc_json_end_array(j);
+	end_object_in(j);
+}
+
 static void vmap_rule(struct pc_json *j, const struct pc_nft_table *t, const char *chain,
-		enum pc_proto proto, const char *map)
+		const char *protocol, const char *field, const char *map)
 {
 	char ref[PC_NFT_NAME_MAX + 2];
 
@@ -398,8 +431,8 @@ static void vmap_rule(struct pc_json *j, const struct pc_nft_table *t, const cha
 	pc_json_begin_object(j);
 	pc_json_key(j, "payload");
 	pc_json_begin_object(j);
-	key_string(j, "protocol", pc_proto_name(proto));
-	key_string(j, "field", "dport");
+	key_string(j, "protocol", protocol);
+	key_string(j, "field", field);
 	pc_json_end_object(j);
 	pc_json_end_object(j);
 	key_string(j, "data", ref);
@@ -463,6 +496,10 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (t->chains[k].maps[p].n)
 				map_command(&j, t, &t->chains[k].maps[p]);
+	for (size_t i = 0; i < t->nsubs; i++)
+		for (int f = 0; f < 2; f++)
+			if (t->subs[i].mapped && t->subs[i].by_saddr[f].n)
+				addr_map_command(&j, t, &t->subs[i].by_saddr[f], f ? 6 : 4);
 	for (int k = 0; k < 3; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		for (size_t i = 0; i < c->n; i++)
@@ -470,12 +507,17 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 				rule_command(&j, t, c, c->name, &c->rules[i], NULL);
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (c->maps[p].n)
-				vmap_rule(&j, t, c->name, (enum pc_proto)p, c->maps[p].name);
+				vmap_rule(&j, t, c->name, pc_proto_name((enum pc_proto)p), "dport",
+						c->maps[p].name);
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		const struct pc_nft_chain *c = &t->chains[sc->base];
-		for (size_t k = 0; k < sc->n; k++) {
+		for (int f = 0; sc->mapped && f < 2; f++)
+			if (sc->by_saddr[f].n)
+				vmap_rule(&j, t, sc->name, f ? "ip6" : "ip", "saddr",
+						sc->by_saddr[f].name);
+		for (size_t k = 0; !sc->mapped && k < sc->n; k++) {
 			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
 			rule_command(&j, t, c, sc->name, r, sc->shared ? sc->comment : r->comment);
 		}

@@ -142,6 +142,25 @@ void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segm
 		fprintf(out, " : jump %s", t->subs[s->sub].name);
 }
 
+void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out)
+{
+	pc_nft_print_prefix(out, e->prefix);
+	fprintf(out, " comment \"%s\" : %s", e->rule->comment,
+			verdicts[e->rule->verdict == PC_NFT_DROP]);
+}
+
+static void print_addr_map(FILE *out, const struct pc_nft_addr_map *m, int family)
+{
+	fprintf(out, "\tmap %s {\n\t\ttype %s : verdict\n\t\tflags interval\n"
+		     "\t\tsize %zu\n\t\telements = {",
+			m->name, family == 4 ? "ipv4_addr" : "ipv6_addr", m->size);
+	for (size_t i = 0; i < m->n; i++) {
+		fputs(i ? ",\n\t\t\t     " : " ", out);
+		pc_nft_print_addr_element(&m->elems[i], out);
+	}
+	fputs(" }\n\t}\n", out);
+}
+
 static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_nft_map *m)
 {
 	fprintf(out, "\tmap %s {\n\t\ttype inet_service : verdict\n\t\tflags interval\n"
@@ -178,6 +197,12 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 				fputc('\n', out);
 				print_map(out, t, &t->chains[k].maps[p]);
 			}
+	for (size_t i = 0; i < t->nsubs; i++)
+		for (int f = 0; f < 2; f++)
+			if (t->subs[i].mapped && t->subs[i].by_saddr[f].n) {
+				fputc('\n', out);
+				print_addr_map(out, &t->subs[i].by_saddr[f], f ? 6 : 4);
+			}
 	for (int k = 0; k < 3; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		fprintf(out, "\n\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
@@ -195,7 +220,11 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		const struct pc_nft_chain *c = &t->chains[sc->base];
 		fprintf(out, "\n\tchain %s {\n", sc->name);
-		for (size_t k = 0; k < sc->n; k++) {
+		for (int f = 0; sc->mapped && f < 2; f++)
+			if (sc->by_saddr[f].n)
+				fprintf(out, "\t\t%s saddr vmap @%s\n", f ? "ip6" : "ip",
+						sc->by_saddr[f].name);
+		for (size_t k = 0; !sc->mapped && k < sc->n; k++) {
 			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
 			print_rule(out, c, r, sc->shared ? sc->comment : r->comment);
 		}

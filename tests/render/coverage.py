@@ -113,9 +113,13 @@ def nft_rules(binary, policy):
                 used_by[e["vmap"]["data"][1:]] = (c["rule"]["chain"],
                                                   e["vmap"]["key"]["payload"]["protocol"])
     rules, jumps, named = [], {}, []
+    addr_maps = {}
     for c in nft:
         m = c.get("map")
         if not m:
+            continue
+        if m["type"] != "inet_service":
+            addr_maps[m["name"]] = m       # a jump chain's sources, looked up at once
             continue
         base, proto = used_by[m["name"]]
         for key, verdict in m["elem"]:
@@ -135,8 +139,21 @@ def nft_rules(binary, policy):
     chains = {}
     for c in nft:
         r = c.get("rule")
-        if r:
+        if not r:
+            continue
+        by_saddr = [e["vmap"] for e in r["expr"]
+                    if "vmap" in e and e["vmap"]["key"]["payload"]["field"] == "saddr"]
+        if not by_saddr:
             chains.setdefault(r["chain"], []).append(lowered(r, sets))
+            continue
+        fam = by_saddr[0]["key"]["payload"]["protocol"]
+        for key, verdict in addr_maps[by_saddr[0]["data"][1:]]["elem"]:
+            comment, key = key["elem"].get("comment", ""), key["elem"]["val"]
+            net = ipaddress.ip_network(key if isinstance(key, str) else
+                                       "%s/%d" % (key["prefix"]["addr"], key["prefix"]["len"]))
+            (v,) = verdict.keys()
+            chains.setdefault(r["chain"], []).append(
+                {"chain": r["chain"], "comment": comment, "saddr": (fam, [net]), "verdict": v})
     for target, base, proto, ports, comment in named:
         for x in chains.get(target, []):
             rules.append(dict(x, chain=base, proto=proto, dport=[ports], comment=comment))

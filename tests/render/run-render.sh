@@ -32,7 +32,7 @@ elif [ "${CI:-}" = true ]; then
     exit 1
 fi
 
-for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml "$dir"/injection.yaml; do
+for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml "$dir"/injection.yaml "$dir"/probe.yaml; do
     name=$(basename "$yaml" .yaml)
     rel=${yaml#"$root"/}
     out="$tmp/$name.nft"

@@ -136,6 +136,7 @@ static void test_lowering(void **state)
 	const struct pc_nft_subchain *sc = &t.subs[m->segs[0].sub];
 	assert_string_equal(sc->name, "input_tcp_22");
 	assert_int_equal(sc->n, 4);
+	assert_false(sc->mapped); /* rules 1 and 2 name the same network: order matters */
 	for (size_t i = 0; i < sc->n; i++)
 		assert_int_equal(t.chains[0].rules[sc->rules[i]].policy_rule, i / 2);
 	assert_null(m->segs[2].direct);
@@ -168,12 +169,69 @@ static void test_lowering(void **state)
 	pc_registry_destroy(reg);
 }
 
+/* Rules on one port from networks that do not overlap: one lookup per family. */
+static void test_source_maps(void **state)
+{
+	static const char disjoint[] = "version: 1\npolicy: t\nrules:\n"
+				       "  - allow: 88/udp\n    from: 10.1.0.0/16\n"
+				       "  - deny: 88/udp\n    from: [10.2.0.0/16, 10.3.0.1]\n"
+				       "  - allow: 88/udp\n    from: \"2001:db8::/32\"\n"
+				       "  - allow: 88/udp\n    from: 10.0.0.0/16\n";
+	static const char overlapping[] = "version: 1\npolicy: t\nrules:\n"
+					  "  - deny: 88/udp\n    from: 10.1.2.3\n"
+					  "  - allow: 88/udp\n    from: 10.1.0.0/16\n"
+					  "  - deny: 88/udp\n    from: 10.2.0.0/16\n"
+					  "  - allow: 88/udp\n    from: 10.3.0.0/16\n";
+	struct pc_registry *reg = pc_registry_create();
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		const char *text = k ? overlapping : disjoint;
+		struct pc_policy p;
+		struct pc_diags d;
+		struct pc_nft_table t;
+		pc_policy_init(&p);
+		pc_diags_init(&d);
+		assert_int_equal(pc_policy_load_mem(&p, "t.yaml", text, strlen(text), &d), 0);
+		assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
+		assert_int_equal(pc_nft_lower(&p, "tbl", &t, &d), 0);
+		assert_int_equal(t.nsubs, 1);
+		const struct pc_nft_subchain *sc = &t.subs[0];
+		if (k) {
+			assert_false(sc->mapped); /* 10.1.2.3 must meet its deny first */
+		} else {
+			assert_true(sc->mapped);
+			assert_string_equal(sc->by_saddr[0].name, "input_udp_88_v4");
+			assert_int_equal(sc->by_saddr[0].n, 4); /* sorted by address */
+			assert_int_equal(sc->by_saddr[0].elems[0].prefix->bytes[1], 0);
+			assert_int_equal(sc->by_saddr[0].elems[3].prefix->bytes[3], 1);
+			assert_int_equal(sc->by_saddr[0].elems[3].rule->verdict, PC_NFT_DROP);
+			assert_int_equal(sc->by_saddr[1].n, 1);
+			char *out = NULL;
+			size_t len = 0;
+			FILE *mem = open_memstream(&out, &len);
+			pc_nft_print(&t, NULL, 0, mem);
+			fclose(mem);
+			assert_non_null(strstr(out, "\t\tip saddr vmap @input_udp_88_v4\n"
+						    "\t\tip6 saddr vmap @input_udp_88_v6\n"));
+			assert_non_null(strstr(out, "10.3.0.1 comment \"r2 port 88/udp; from "
+						    "10.2.0.0/16,10.3.0.1\" : drop }"));
+			free(out);
+		}
+		pc_nft_table_finish(&t);
+		pc_policy_finish(&p);
+		pc_diags_finish(&d);
+	}
+	pc_registry_destroy(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_comments_cannot_escape),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_lowering),
+		cmocka_unit_test(test_source_maps),
 	};
 
 	return cmocka_run_group_tests_name("nft", tests, NULL, NULL);
