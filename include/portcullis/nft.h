@@ -107,17 +107,19 @@ struct pc_nft_map {
 	size_t n, size;
 };
 
-/* One element of a source-address verdict map: a prefix and the rule it decides for. */
+/* One element of a source-address verdict map: an address range and the rule deciding it. */
 struct pc_nft_addr_elem {
-	const struct pc_prefix *prefix;
+	uint8_t family;				/* 4: lo and hi use their first 4 bytes */
+	uint8_t lo[16], hi[16];			/* big-endian, inclusive */
 	const struct pc_nft_rule *rule;
 };
 
 /*
  * A jump chain whose rules (at least PC_NFT_ADDR_MAP_MIN) each match only
- * source networks, with accept or drop, and whose networks do not overlap:
- * order cannot matter, so instead of walking them the chain looks the source
- * up in a verdict map per family (`ip saddr vmap @input_tcp_88_v4`).
+ * source networks (or everything), with accept or drop, is looked up instead
+ * of walked: a verdict map per family (`ip saddr vmap @input_tcp_88_v4`)
+ * whose elements are the address ranges each rule decides first, so an
+ * address meets the rule the policy puts first, as in the chain.
  */
 #define PC_NFT_ADDR_MAP_MIN 4
 
@@ -218,5 +220,8 @@ void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segm
 
 /* A source-address map element as nft text: `198.51.100.0/24 comment "..." : accept`. */
 void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out);
+
+/* Whether an element's range is one prefix (then *x is it), or needs "LO-HI". */
+bool pc_nft_addr_elem_prefix(const struct pc_nft_addr_elem *e, struct pc_prefix *x);
 
 #endif

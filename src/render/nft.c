@@ -505,15 +505,46 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
 }
 
 /*
- * A jump chain of rules that each match only source networks, with accept or
- * drop, on networks that do not overlap, becomes a verdict map per family:
- * no address meets two rules, so their order cannot matter.
+ * Source-address maps (see nft.h): the ranges each rule decides first, found
+ * by taking from each rule's ranges what earlier rules took already.
+ * Addresses are big-endian byte strings of 4 or 16 bytes.
  */
-static int cmp_addr_elem(const void *a, const void *b)
+static int addr_cmp(const uint8_t *a, const uint8_t *b, size_t w)
 {
-	const struct pc_nft_addr_elem *x = a, *y = b;
+	return memcmp(a, b, w);
+}
 
-	return memcmp(x->prefix->bytes, y->prefix->bytes, 16);
+/* a += 1; returns whether it wrapped past the top. */
+static bool addr_inc(uint8_t *a, size_t w)
+{
+	for (size_t i = w; i-- > 0;)
+		if (++a[i])
+			return false;
+	return true;
+}
+
+static void addr_dec(uint8_t *a, size_t w)
+{
+	for (size_t i = w; i-- > 0;)
+		if (a[i]--)
+			return;
+}
+
+bool pc_nft_addr_elem_prefix(const struct pc_nft_addr_elem *e, struct pc_prefix *x)
+{
+	unsigned bits = e->family == 4 ? 32 : 128, len = 0;
+#define BIT(a, b) (((a)[(b) / 8] >> (7 - (b) % 8)) & 1)
+	while (len < bits && BIT(e->lo, len) == BIT(e->hi, len))
+		len++;
+	for (unsigned b = len; b < bits; b++)
+		if (BIT(e->lo, b) || !BIT(e->hi, b))
+			return false;
+#undef BIT
+	memset(x, 0, sizeof(*x));
+	x->family = e->family;
+	x->len = (uint8_t)len;
+	memcpy(x->bytes, e->lo, 16);
+	return true;
 }
 
 /* The last address of a prefix. */
@@ -526,49 +557,115 @@ static void prefix_last(const struct pc_prefix *x, uint8_t last[16])
 		last[b / 8] |= (uint8_t)(0x80u >> (b % 8));
 }
 
+struct addr_pieces {
+	struct pc_nft_addr_elem *v;	/* disjoint, sorted by lo */
+	size_t n, cap;
+};
+
+/* Adds to `p` the parts of [lo, hi] no earlier rule took, as the rule's. */
+static void take_range(struct addr_pieces *p, int family, const uint8_t lo[16],
+		const uint8_t hi[16], const struct pc_nft_rule *r)
+{
+	size_t w = family == 4 ? 4 : 16;
+	struct pc_nft_addr_elem *gaps = NULL;
+	size_t ngaps = 0, gapcap = 0;
+	uint8_t cur[16];
+	bool done = false;
+
+	memcpy(cur, lo, 16);
+	for (size_t i = 0; i <= p->n && !done; i++) {
+		const struct pc_nft_addr_elem *e = i < p->n ? &p->v[i] : NULL;
+		if (e && addr_cmp(e->hi, cur, w) < 0)
+			continue;			/* wholly before what is left */
+		struct pc_nft_addr_elem gap = {(uint8_t)family, {0}, {0}, r};
+		memcpy(gap.lo, cur, 16);
+		if (e && addr_cmp(e->lo, hi, w) <= 0) {
+			if (addr_cmp(e->lo, cur, w) > 0) {
+				memcpy(gap.hi, e->lo, 16);
+				addr_dec(gap.hi, w);
+			} else {
+				gap.family = 0;		/* nothing free before this piece */
+			}
+			memcpy(cur, e->hi, 16);
+			done = addr_cmp(cur, hi, w) >= 0 || addr_inc(cur, w);
+		} else {
+			memcpy(gap.hi, hi, 16);		/* the rest of the range is free */
+			done = true;
+		}
+		if (!gap.family)
+			continue;
+		if (ngaps == gapcap) {
+			gapcap = gapcap ? 2 * gapcap : 8;
+			gaps = xreallocarray(gaps, gapcap, sizeof(*gaps));
+		}
+		gaps[ngaps++] = gap;
+	}
+	if (!ngaps)
+		return;
+	/* Both lists are sorted and disjoint: merge them. */
+	struct pc_nft_addr_elem *v = xreallocarray(NULL, p->n + ngaps, sizeof(*v));
+	size_t a = 0, b = 0, k = 0;
+	while (a < p->n || b < ngaps)
+		v[k++] = b == ngaps || (a < p->n && addr_cmp(p->v[a].lo, gaps[b].lo, w) < 0)
+				? p->v[a++]
+				: gaps[b++];
+	free(p->v);
+	free(gaps);
+	p->v = v;
+	p->n = p->cap = k;
+}
+
 static void map_by_saddr(struct pc_nft_subchain *sc, const struct pc_nft_chain *c)
 {
-	size_t count[2] = {0, 0};
+	struct addr_pieces p[2];
 
 	if (sc->n < PC_NFT_ADDR_MAP_MIN)
 		return;
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct pc_nft_rule *r = &c->rules[sc->rules[i]];
-		if (!r->saddr || r->daddr || r->iifname || r->oifname || r->limit_rate || r->log ||
-				r->counter || r->verdict == PC_NFT_REJECT)
+		if (r->daddr || r->iifname || r->oifname || r->limit_rate || r->log || r->counter ||
+				r->verdict == PC_NFT_REJECT)
 			return;
-		count[r->family == 6] += r->saddr->n;
 	}
-	struct pc_nft_addr_map m[2];
-	memset(m, 0, sizeof(m));
-	for (int f = 0; f < 2; f++)
-		m[f].elems = xcalloc(count[f] ? count[f] : 1, sizeof(*m[f].elems));
+	memset(p, 0, sizeof(p));
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct pc_nft_rule *r = &c->rules[sc->rules[i]];
-		struct pc_nft_addr_map *x = &m[r->family == 6];
-		for (size_t k = 0; k < r->saddr->n; k++)
-			x->elems[x->n++] = (struct pc_nft_addr_elem){&r->saddr->prefixes[k], r};
-	}
-	bool disjoint = true;
-	for (int f = 0; f < 2 && disjoint; f++) {
-		qsort(m[f].elems, m[f].n, sizeof(*m[f].elems), cmp_addr_elem);
-		for (size_t i = 1; i < m[f].n && disjoint; i++) {
+		for (size_t k = 0; r->saddr && k < r->saddr->n; k++) {
+			const struct pc_prefix *x = &r->saddr->prefixes[k];
 			uint8_t last[16];
-			prefix_last(m[f].elems[i - 1].prefix, last);
-			disjoint = memcmp(m[f].elems[i].prefix->bytes, last, 16) > 0;
+			prefix_last(x, last);
+			take_range(&p[x->family == 6], x->family, x->bytes, last, r);
 		}
-	}
-	if (!disjoint) {
-		free(m[0].elems);
-		free(m[1].elems);
-		return;
+		for (int f = 4; !r->saddr && f <= 6; f += 2) {
+			/* No source named: every address of the rule's families. */
+			uint8_t lo[16] = {0}, hi[16] = {0};
+			if (r->family && r->family != f)
+				continue;
+			memset(hi, 0xff, f == 4 ? 4 : 16);
+			take_range(&p[f == 6], f, lo, hi, r);
+		}
 	}
 	for (int f = 0; f < 2; f++) {
-		if (m[f].n) {
-			snprintf(m[f].name, sizeof(m[f].name), "%.28s_v%d", sc->name, f ? 6 : 4);
-			m[f].size = declared_size(m[f].n);
+		struct pc_nft_addr_map *m = &sc->by_saddr[f];
+		size_t w = f ? 16 : 4, k = 0;
+		/* Neighbouring ranges of one rule become one element. */
+		for (size_t i = 0; i < p[f].n; i++) {
+			if (k && p[f].v[k - 1].rule == p[f].v[i].rule) {
+				uint8_t next[16];
+				memcpy(next, p[f].v[k - 1].hi, 16);
+				if (!addr_inc(next, w) && !addr_cmp(next, p[f].v[i].lo, w)) {
+					memcpy(p[f].v[k - 1].hi, p[f].v[i].hi, 16);
+					continue;
+				}
+			}
+			p[f].v[k++] = p[f].v[i];
 		}
-		sc->by_saddr[f] = m[f];
+		m->elems = p[f].v;
+		m->n = k;
+		if (k) {
+			snprintf(m->name, sizeof(m->name), "%.28s_v%d", sc->name, f ? 6 : 4);
+			m->size = declared_size(k);
+		}
 	}
 	sc->mapped = true;
 }

@@ -406,7 +406,25 @@ static void addr_map_command(struct pc_json *j, const struct pc_nft_table *t,
 		pc_json_key(j, "elem");
 		pc_json_begin_object(j);
 		pc_json_key(j, "val");
-		prefix_value(j, e->prefix);
+		struct pc_prefix x;
+		if (pc_nft_addr_elem_prefix(e, &x)) {
+			prefix_value(j, &x);
+		} else {
+			char a[PC_ADDR_TEXT_MAX];
+			pc_json_begin_object(j);
+			pc_json_key(j, "range");
+			pc_json_begin_array(j);
+			for (int end = 0; end < 2; end++) {
+				memset(&x, 0, sizeof(x));
+				x.family = e->family;
+				x.len = e->family == 4 ? 32 : 128;
+				memcpy(x.bytes, end ? e->hi : e->lo, 16);
+				pc_prefix_addr(a, &x);
+				pc_json_string(j, a);
+			}
+			pc_json_end_array(j);
+			pc_json_end_object(j);
+		}
 		key_string(j, "comment", e->rule->comment);
 		pc_json_end_object(j);
 		pc_json_end_object(j);

@@ -149,11 +149,19 @@ def nft_rules(binary, policy):
         fam = by_saddr[0]["key"]["payload"]["protocol"]
         for key, verdict in addr_maps[by_saddr[0]["data"][1:]]["elem"]:
             comment, key = key["elem"].get("comment", ""), key["elem"]["val"]
-            net = ipaddress.ip_network(key if isinstance(key, str) else
-                                       "%s/%d" % (key["prefix"]["addr"], key["prefix"]["len"]))
+            if isinstance(key, str):
+                nets = [ipaddress.ip_network(key)]
+            elif "prefix" in key:
+                nets = [ipaddress.ip_network("%s/%d" % (key["prefix"]["addr"],
+                                                        key["prefix"]["len"]))]
+            else:
+                lo, hi = (ipaddress.ip_address(a) for a in key["range"])
+                nets = list(ipaddress.summarize_address_range(lo, hi))
             (v,) = verdict.keys()
+            # A source map keeps the first match: what an earlier rule decides is not here.
             chains.setdefault(r["chain"], []).append(
-                {"chain": r["chain"], "comment": comment, "saddr": (fam, [net]), "verdict": v})
+                {"chain": r["chain"], "comment": comment, "saddr": (fam, nets), "verdict": v,
+                 "mapped": int(comment.split()[0][1:])})
     for target, base, proto, ports, comment in named:
         for x in chains.get(target, []):
             rules.append(dict(x, chain=base, proto=proto, dport=[ports], comment=comment))
@@ -245,6 +253,20 @@ def pf_rules(binary, policy):
     return rules, err
 
 
+def exclude_all(net, others):
+    """The parts of `net` that none of `others` covers."""
+    parts = [net]
+    for o in others:
+        nxt = []
+        for p in parts:
+            if p.version != o.version or not p.overlaps(o):
+                nxt.append(p)
+            elif not p.subnet_of(o):
+                nxt.extend(p.address_exclude(o))
+        parts = nxt
+    return parts
+
+
 def merged(ranges):
     """Port ranges with overlapping and touching ones joined, as the renderers join them."""
     out = []
@@ -289,7 +311,9 @@ def main():
             r["matches"] = [m for m in r["matches"] if m["protocol"] not in portless]
             if not r["matches"]:
                 continue      # nothing of this rule is for pf, and the warning said so
-        if not mine:
+        mapped = [x for x in rules if x.get("mapped") and x["mapped"] <= r["index"]
+                  and x["chain"] == r["direction"]]
+        if not mine and not mapped:
             problems.append("%s: rule %d emits no %s rule" % (where, r["index"], target))
             continue
         for x in mine:
@@ -332,9 +356,19 @@ def main():
                         return False
                     return True
 
+                def first_match(want):
+                    """In a source map, the rule or the earlier ones decide every address."""
+                    if want[1] is not None or want[0] is None:
+                        return False
+                    have = [n for x in mapped if x.get("proto") == svc["protocol"]
+                            and x["saddr"][0] == fam
+                            and any(lo <= port[0] and port[1] <= hi for lo, hi in x["dport"])
+                            for n in x["saddr"][1]]
+                    return not any(True for _ in exclude_all(want[0], have))
+
                 for want in combos:
                     checked += 1
-                    if not any(covers(x, want) for x in mine):
+                    if not any(covers(x, want) for x in mine) and not first_match(want):
                         problems.append("%s: %s %d-%d/%s over IPv%d from %s to %s is in no %s "
                                         "rule" % (where, svc["service"] or "port", port[0],
                                                   port[1], svc["protocol"], family,
@@ -342,7 +376,11 @@ def main():
             # Nothing beyond the rule's networks.
             for x in mine:
                 for side in ("saddr", "daddr"):
-                    if side in x and x[side][0] == fam and side in named and \
+                    if x.get("mapped") and side in x and x[side][0] == fam and side in named:
+                        if not all(any(n.subnet_of(p) for p in named[side]) for n in x[side][1]):
+                            problems.append("%s: %s %s beyond the rule's %s" % (
+                                where, side, x[side][1], named[side]))
+                    elif side in x and x[side][0] == fam and side in named and \
                             not set(x[side][1]) <= set(named[side]):
                         problems.append("%s: %s %s beyond the rule's %s" % (
                             where, side, x[side][1], named[side]))
@@ -354,6 +392,18 @@ def main():
             if any(not any(lo <= a and b <= hi for lo, hi in named) for a, b in emitted):
                 problems.append("%s: %s ports %s beyond the rule's %s" % (
                     where, x.get("proto"), emitted, named))
+
+    # A source map decides each address once: its elements never overlap.
+    groups = {}
+    for x in rules:
+        if x.get("mapped"):
+            key = (x["chain"], x["proto"], tuple(x["dport"]), x["saddr"][0])
+            groups.setdefault(key, []).extend(x["saddr"][1])
+    for key, nets in groups.items():
+        nets.sort()
+        for a, b in zip(nets, nets[1:]):
+            if a.overlaps(b):
+                problems.append("%s: %s and %s overlap in one source map" % (key, a, b))
 
     for p in problems:
         print("FAIL %s: %s" % (policy, p))

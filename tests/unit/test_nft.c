@@ -136,7 +136,11 @@ static void test_lowering(void **state)
 	const struct pc_nft_subchain *sc = &t.subs[m->segs[0].sub];
 	assert_string_equal(sc->name, "input_tcp_22");
 	assert_int_equal(sc->n, 4);
-	assert_false(sc->mapped); /* rules 1 and 2 name the same network: order matters */
+	/* Rules 1 and 2 name the same network: rule 1 decides port 22 for all of it. */
+	assert_true(sc->mapped);
+	for (int f = 0; f < 2; f++)
+		for (size_t i = 0; i < sc->by_saddr[f].n; i++)
+			assert_int_equal(sc->by_saddr[f].elems[i].rule->policy_rule, 0);
 	for (size_t i = 0; i < sc->n; i++)
 		assert_int_equal(t.chains[0].rules[sc->rules[i]].policy_rule, i / 2);
 	assert_null(m->segs[2].direct);
@@ -169,7 +173,7 @@ static void test_lowering(void **state)
 	pc_registry_destroy(reg);
 }
 
-/* Rules on one port from networks that do not overlap: one lookup per family. */
+/* Rules on one port that match only sources: one lookup per family, first match kept. */
 static void test_source_maps(void **state)
 {
 	static const char disjoint[] = "version: 1\npolicy: t\nrules:\n"
@@ -198,13 +202,29 @@ static void test_source_maps(void **state)
 		assert_int_equal(t.nsubs, 1);
 		const struct pc_nft_subchain *sc = &t.subs[0];
 		if (k) {
-			assert_false(sc->mapped); /* 10.1.2.3 must meet its deny first */
+			/* 10.1.2.3 meets its deny; the rest of 10.1.0.0/16 the allow after it. */
+			assert_true(sc->mapped);
+			assert_int_equal(sc->by_saddr[0].n, 5);
+			assert_int_equal(sc->by_saddr[1].n, 0);
+			char *out = NULL;
+			size_t len = 0;
+			FILE *mem = open_memstream(&out, &len);
+			pc_nft_print(&t, NULL, 0, mem);
+			fclose(mem);
+			assert_non_null(strstr(out, "{ 10.1.0.0-10.1.2.2 comment \"r2 port 88/udp; "
+						    "from 10.1.0.0/16\" : accept,"));
+			assert_non_null(strstr(out, "10.1.2.3 comment \"r1 port 88/udp; from 10.1.2.3\" "
+						    ": drop,"));
+			assert_non_null(strstr(out, "10.1.2.4-10.1.255.255 comment \"r2"));
+			assert_non_null(strstr(out, "10.2.0.0/16 comment \"r3"));
+			assert_null(strstr(out, "ip6 saddr vmap"));
+			free(out);
 		} else {
 			assert_true(sc->mapped);
 			assert_string_equal(sc->by_saddr[0].name, "input_udp_88_v4");
 			assert_int_equal(sc->by_saddr[0].n, 4); /* sorted by address */
-			assert_int_equal(sc->by_saddr[0].elems[0].prefix->bytes[1], 0);
-			assert_int_equal(sc->by_saddr[0].elems[3].prefix->bytes[3], 1);
+			assert_int_equal(sc->by_saddr[0].elems[0].lo[1], 0);
+			assert_int_equal(sc->by_saddr[0].elems[3].lo[3], 1);
 			assert_int_equal(sc->by_saddr[0].elems[3].rule->verdict, PC_NFT_DROP);
 			assert_int_equal(sc->by_saddr[1].n, 1);
 			char *out = NULL;
