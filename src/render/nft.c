@@ -557,6 +557,20 @@ static void prefix_last(const struct pc_prefix *x, uint8_t last[16])
 		last[b / 8] |= (uint8_t)(0x80u >> (b % 8));
 }
 
+void pc_nft_addr_elem_ends(const struct pc_nft_addr_elem *e, char lo[PC_ADDR_TEXT_MAX],
+		char hi[PC_ADDR_TEXT_MAX])
+{
+	struct pc_prefix x;
+
+	memset(&x, 0, sizeof(x));
+	x.family = e->family;
+	x.len = e->family == 4 ? 32 : 128;
+	memcpy(x.bytes, e->lo, 16);
+	pc_prefix_addr(lo, &x);
+	memcpy(x.bytes, e->hi, 16);
+	pc_prefix_addr(hi, &x);
+}
+
 struct addr_pieces {
 	struct pc_nft_addr_elem *v;	/* disjoint, sorted by lo */
 	size_t n, cap;

@@ -344,20 +344,27 @@ static void verdict_object(struct pc_json *j, const char *verdict, const char *t
 	pc_json_end_object(j);
 }
 
-static void map_command(struct pc_json *j, const struct pc_nft_table *t, const struct pc_nft_map *m)
+/* A verdict map with interval keys, up to the opening of its element list. */
+static void begin_map(struct pc_json *j, const struct pc_nft_table *t, const char *name,
+		const char *type, size_t size)
 {
 	begin_object_in(j, "map", t);
-	key_string(j, "name", m->name);
-	key_string(j, "type", "inet_service");
+	key_string(j, "name", name);
+	key_string(j, "type", type);
 	key_string(j, "map", "verdict");
 	pc_json_key(j, "flags");
 	pc_json_begin_array(j);
 	pc_json_string(j, "interval");
 	pc_json_end_array(j);
 	pc_json_key(j, "size");
-	pc_json_uint(j, m->size);
+	pc_json_uint(j, size);
 	pc_json_key(j, "elem");
 	pc_json_begin_array(j);
+}
+
+static void map_command(struct pc_json *j, const struct pc_nft_table *t, const struct pc_nft_map *m)
+{
+	begin_map(j, t, m->name, "inet_service", m->size);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct pc_nft_segment *s = &m->segs[i];
 		struct pc_nft_port_range r = {s->lo, s->hi};
@@ -387,18 +394,7 @@ static void map_command(struct pc_json *j, const struct pc_nft_table *t, const s
 static void addr_map_command(struct pc_json *j, const struct pc_nft_table *t,
 		const struct pc_nft_addr_map *m, int family)
 {
-	begin_object_in(j, "map", t);
-	key_string(j, "name", m->name);
-	key_string(j, "type", family == 4 ? "ipv4_addr" : "ipv6_addr");
-	key_string(j, "map", "verdict");
-	pc_json_key(j, "flags");
-	pc_json_begin_array(j);
-	pc_json_string(j, "interval");
-	pc_json_end_array(j);
-	pc_json_key(j, "size");
-	pc_json_uint(j, m->size);
-	pc_json_key(j, "elem");
-	pc_json_begin_array(j);
+	begin_map(j, t, m->name, family == 4 ? "ipv4_addr" : "ipv6_addr", m->size);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct pc_nft_addr_elem *e = &m->elems[i];
 		pc_json_begin_array(j);
@@ -410,18 +406,13 @@ static void addr_map_command(struct pc_json *j, const struct pc_nft_table *t,
 		if (pc_nft_addr_elem_prefix(e, &x)) {
 			prefix_value(j, &x);
 		} else {
-			char a[PC_ADDR_TEXT_MAX];
+			char lo[PC_ADDR_TEXT_MAX], hi[PC_ADDR_TEXT_MAX];
+			pc_nft_addr_elem_ends(e, lo, hi);
 			pc_json_begin_object(j);
 			pc_json_key(j, "range");
 			pc_json_begin_array(j);
-			for (int end = 0; end < 2; end++) {
-				memset(&x, 0, sizeof(x));
-				x.family = e->family;
-				x.len = e->family == 4 ? 32 : 128;
-				memcpy(x.bytes, end ? e->hi : e->lo, 16);
-				pc_prefix_addr(a, &x);
-				pc_json_string(j, a);
-			}
+			pc_json_string(j, lo);
+			pc_json_string(j, hi);
 			pc_json_end_array(j);
 			pc_json_end_object(j);
 		}

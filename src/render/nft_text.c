@@ -149,16 +149,9 @@ void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out)
 	if (pc_nft_addr_elem_prefix(e, &x)) {
 		pc_nft_print_prefix(out, &x);
 	} else {
-		char a[PC_ADDR_TEXT_MAX];
-		for (int end = 0; end < 2; end++) {
-			memset(&x, 0, sizeof(x));
-			x.family = e->family;
-			x.len = e->family == 4 ? 32 : 128;
-			memcpy(x.bytes, end ? e->hi : e->lo, 16);
-			pc_prefix_addr(a, &x);
-			fputs(end ? "-" : "", out);
-			fputs(a, out);
-		}
+		char lo[PC_ADDR_TEXT_MAX], hi[PC_ADDR_TEXT_MAX];
+		pc_nft_addr_elem_ends(e, lo, hi);
+		fprintf(out, "%s-%s", lo, hi);
 	}
 	fprintf(out, " comment \"%s\" : %s", e->rule->comment,
 			verdicts[e->rule->verdict == PC_NFT_DROP]);
