@@ -64,6 +64,7 @@ check-valgrind: build
 	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs \
 	  --wrapper "$(VALGRIND)" --suite unit
 	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --suite cli
+	meson test -C $(BUILD) --print-errorlogs --wrapper "$(VALGRIND)" --suite fuzz
 
 # libFuzzer on every parser for FUZZ_SECONDS each (clang); the seeds are copied,
 # so the work corpus grows in $(FUZZ_BUILD)/corpus, and a crash stops the run
@@ -76,7 +77,7 @@ fuzz: deps
 	meson compile -C $(FUZZ_BUILD)
 	@mkdir -p $(FUZZ_BUILD)/artifacts
 	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* tests/fuzz/campaign/$$t/* $(FUZZ_BUILD)/corpus/$$t/; \
 	  case $$t in policy|render) cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/;; esac; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  ./$(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
