@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static PC_NORETURN void oom(size_t size)
+PC_NORETURN void pc_oom_size(size_t size)
 {
 	fprintf(stderr, "portcullis: out of memory (%zu bytes)\n", size);
 	abort();
@@ -21,7 +21,7 @@ void *xmalloc(size_t size)
 	void *p = malloc(size ? size : 1);
 
 	if (!p)
-		oom(size);
+		pc_oom_size(size);
 	return p;
 }
 
@@ -30,7 +30,7 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom(n * size);
+		pc_oom_size(n * size);
 	return p;
 }
 
@@ -39,14 +39,14 @@ void *xrealloc(void *p, size_t size)
 	void *q = realloc(p, size ? size : 1);
 
 	if (!q)
-		oom(size);
+		pc_oom_size(size);
 	return q;
 }
 
 void *xreallocarray(void *p, size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)
-		oom(SIZE_MAX);
+		pc_oom_size(SIZE_MAX);
 	return xrealloc(p, n * size);
 }
 
@@ -75,7 +75,7 @@ char *xasprintf(const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom(0);
+		pc_oom_size(0);
 	pc_buf_reserve(&b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b.data, (size_t)n + 1, fmt, ap);

@@ -22,6 +22,8 @@
 #define PC_NORETURN
 #endif
 
+/* Says that `size` bytes could not be had, and aborts. */
+PC_NORETURN void pc_oom_size(size_t size);
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);

@@ -17,8 +17,8 @@ enum pc_exit {
 	PC_EXIT_INVALID = 1,	/* bad input: policy, registry data, unknown service name */
 	PC_EXIT_USAGE = 2,	/* bad command line */
 	PC_EXIT_ENV = 3,	/* a file cannot be read, a resource is missing */
-	PC_EXIT_KERNEL = 4,	/* reserved: the kernel rejected a ruleset, nothing changed */
-	PC_EXIT_UNKNOWN = 5,	/* reserved: the outcome of an apply is unknown */
+	PC_EXIT_KERNEL = 4,	/* the ruleset was not applied (the kernel refused it, or a foreign table); nothing changed */
+	PC_EXIT_UNKNOWN = 5,	/* the outcome of an apply is unknown */
 	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
 };
 
@@ -45,6 +45,8 @@ struct cli_ctx {
 	const char *family;	/* render --family */
 	const char *out_dir;	/* render --out-dir */
 	bool no_jump;		/* render --no-jump */
+	bool force;		/* apply --force */
+	bool kernel;		/* check --kernel */
 	struct pc_registry *reg;
 };
 
@@ -58,9 +60,17 @@ int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_render(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
 
 struct pc_policy;
 /* Loads, resolves and reports one policy (the registry comes from ctx); its exit status. */
 int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p);
+
+/*
+ * Sends the policy's table to the kernel in one transaction: applied
+ * (`commit`), or checked and thrown away.  `cmd` names the command in
+ * messages.  Returns the exit status.
+ */
+int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit);
 
 #endif

@@ -28,6 +28,8 @@ enum {
 	OPT_FAMILY = 1u << 12,
 	OPT_OUT_DIR = 1u << 13,
 	OPT_NO_JUMP = 1u << 14,
+	OPT_FORCE = 1u << 15,
+	OPT_KERNEL = 1u << 16,
 };
 
 #define LONG_ONLY 256 /* option ids above this have no short form */
@@ -60,6 +62,10 @@ static const struct option_def options[] = {
 		"write to FILE (replaced all at once) instead of standard output"},
 	{OPT_OUT_DIR, "out-dir", LONG_ONLY + 4, "DIR",
 		"write each target's file into DIR (TABLE.nft, .nft.json, .iptables, .ip6tables, .pf)"},
+	{OPT_FORCE, "force", LONG_ONLY + 6, NULL,
+		"replace a table of that name even if portcullis does not manage it"},
+	{OPT_KERNEL, "kernel", LONG_ONLY + 7, NULL,
+		"also have the kernel check the ruleset (one transaction, never committed; root)"},
 	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'",
 		"say which rule decides this packet ('PROTO -> DST PORT' for output)"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},
@@ -75,7 +81,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"check", cmd_check,
-		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO,
+		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
+				OPT_KERNEL | OPT_TABLE,
 		"POLICY...",
 		"check policies: every service and network resolved, every problem reported"},
 	{"explain", cmd_explain,
@@ -88,6 +95,11 @@ static const struct command commands[] = {
 				OPT_TARGET | OPT_TABLE | OPT_OUTPUT | OPT_FAMILY | OPT_OUT_DIR |
 				OPT_NO_JUMP,
 		"POLICY", "print the ruleset a policy becomes (nftables, iptables, pf), for review"},
+	{"apply", cmd_apply,
+		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
+				OPT_TABLE | OPT_FORCE,
+		"POLICY",
+		"replace the policy's nftables table in the kernel, all at once (root)"},
 	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 		"NAME|PORT[/PROTO]...",
 		"show what every registry layer says about service names or ports"},
@@ -215,6 +227,12 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			break;
 		case LONG_ONLY + 5:
 			ctx.no_jump = true;
+			break;
+		case LONG_ONLY + 6:
+			ctx.force = true;
+			break;
+		case LONG_ONLY + 7:
+			ctx.kernel = true;
 			break;
 		case 'h':
 			command_usage(stdout, prog, cmd);

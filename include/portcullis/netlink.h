@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The nft model as one netlink transaction (libnftnl + libmnl): the same
+ * declare, delete and create of the table that `render --target nft`
+ * prints, as nf_tables messages between a batch begin and a batch end, so
+ * the kernel applies all of it or none of it.  Built from the model the
+ * text printers read, so what is reviewed is what is applied.
+ *
+ * Ownership: a struct pc_nl_batch owns its buffer and its message list;
+ * pc_nl_batch_finish() releases them.  Message descriptions point into the
+ * model, which must outlive the batch.
+ */
+#ifndef PORTCULLIS_NETLINK_H
+#define PORTCULLIS_NETLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portcullis/nft.h"
+
+/* What one message of a batch does, so a kernel error can name it. */
+struct pc_nl_msg {
+	const char *what;		/* "table", "set", "elements of set", "chain", "rule" */
+	const char *name;		/* set or chain name; the table's for the table */
+	const struct pc_nft_rule *rule;	/* a policy rule's message, else NULL */
+};
+
+struct pc_nl_batch {
+	char *buf;
+	size_t len, cap;
+	uint32_t seq0;			/* the sequence number of message 0 (batch begin) */
+	struct pc_nl_msg *msgs;		/* by sequence number - seq0 */
+	size_t n, msgcap;
+	size_t nsets, nelems, nchains, nrules;	/* what it creates */
+};
+
+struct pc_nl_options {
+	uint32_t seq;			/* the first sequence number */
+	uint32_t genid;			/* the generation the batch was computed against */
+	bool commit;			/* false: leave out the batch end (the kernel checks, then aborts) */
+	unsigned lo_ifindex;		/* the interface index "lo" has */
+};
+
+/* Builds the transaction that replaces table t; aborts only on allocation failure. */
+void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
+		struct pc_nl_batch *b);
+void pc_nl_batch_finish(struct pc_nl_batch *b);
+
+/* One error the kernel reported, in the order of the batch. */
+struct pc_nl_error {
+	int err;			/* errno */
+	size_t msg;			/* index into the batch's msgs */
+};
+
+struct pc_nl_result {
+	uint32_t genid_before, genid_after;
+	struct pc_nl_error *errors;	/* owned; free() */
+	size_t nerrors;
+	size_t lost;			/* errors the receive buffer dropped (ENOBUFS) */
+	int sys_err;			/* a failure outside the batch (socket, send); 0 if none */
+	const char *sys_what;		/* what was being done then */
+	bool table_exists, table_ours;	/* before the batch */
+	bool sent;			/* the transaction reached the kernel */
+	bool committed;			/* the generation moved on with no error */
+};
+
+struct pc_nl_apply_options {
+	const char *table;
+	bool commit;			/* false: check only */
+	bool force;			/* replace a same-named table portcullis does not manage */
+	unsigned retries;		/* after a concurrent change (ERESTART) */
+};
+
+/*
+ * Sends the transaction for t and collects what the kernel said.  Reads the
+ * generation and the current table first; a table of that name portcullis
+ * does not manage is left alone unless o->force (r->table_ours false, no
+ * batch sent).  The batch carries the generation it was computed against;
+ * when another program commits in between, the kernel refuses it and it is
+ * computed and sent again, at most o->retries times.  Returns 0 when the
+ * kernel accepted everything (and, with commit, applied it), -1 otherwise
+ * with r saying why.  r->errors is owned by the caller.
+ */
+int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
+		struct pc_nl_batch *b, struct pc_nl_result *r);
+
+/* The marker every table portcullis manages has at the start of its comment. */
+#define PC_NL_MARKER "managed by portcullis"
+
+#endif

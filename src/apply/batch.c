@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The nft model as nf_tables messages.  Each rule is written as the
+ * expressions nft itself generates for the text `render` prints (nft 1.0.6:
+ * the same loads, masks, comparisons, lookups and user data), so a table
+ * applied from here and one loaded with `nft -f` from the rendering cannot
+ * be told apart; tests/apply compares the two attribute by attribute.
+ *
+ * Order of the transaction, as nft sends it: begin, declare the table,
+ * delete it, create it with its comment; every chain (so map elements can
+ * jump to them); every named set and map with its elements; the rules,
+ * each after the anonymous set it looks up; end.
+ */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "portcullis/netlink.h"
+#include "util.h"
+
+/*
+ * The largest message: a set's elements go in chunks small enough for the
+ * 16-bit attribute length of their list, and a rule is far smaller.
+ */
+#define MSG_MAX (96u << 10)
+#define ELEMS_PER_MSG 256
+
+/* nft's data type numbers (kernel-opaque, kept in the set for listing). */
+enum {
+	TYPE_VERDICT = 1,
+	TYPE_IPADDR = 7,
+	TYPE_IP6ADDR = 8,
+	TYPE_INET_PROTOCOL = 12,
+	TYPE_INET_SERVICE = 13,
+	TYPE_ICMP_TYPE = 14,
+	TYPE_ICMP6_TYPE = 29,
+};
+
+enum { BYTEORDER_BIG_ENDIAN = 2 };
+
+/* ct state bits */
+enum { CT_INVALID = 1, CT_ESTABLISHED = 2, CT_RELATED = 4 };
+
+static const uint8_t proto_numbers[PC_PROTO_COUNT] = {0, 6, 17, 132, 33};
+
+static struct nlmsghdr *msg_begin(struct pc_nl_batch *b, const char *what, const char *name,
+		const struct pc_nft_rule *rule)
+{
+	if (b->cap - b->len < MSG_MAX) {
+		b->cap = b->cap * 2 > b->len + MSG_MAX ? b->cap * 2 : b->len + MSG_MAX;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+	if (b->n == b->msgcap) {
+		b->msgcap = b->msgcap ? b->msgcap * 2 : 64;
+		b->msgs = xrealloc(b->msgs, b->msgcap * sizeof(*b->msgs));
+	}
+	b->msgs[b->n] = (struct pc_nl_msg){what, name, rule};
+	memset(b->buf + b->len, 0, MSG_MAX);
+	return (struct nlmsghdr *)(b->buf + b->len);
+}
+
+static void msg_end(struct pc_nl_batch *b, struct nlmsghdr *nlh)
+{
+	if (nlh->nlmsg_len > MSG_MAX)
+		abort(); /* a chunk outgrew MSG_MAX: a bug, not an input */
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	b->n++;
+}
+
+static uint32_t next_seq(const struct pc_nl_batch *b)
+{
+	return b->seq0 + (uint32_t)b->n;
+}
+
+static struct nlmsghdr *nft_msg(struct pc_nl_batch *b, uint16_t type, uint16_t flags,
+		const char *what, const char *name, const struct pc_nft_rule *rule)
+{
+	struct nlmsghdr *nlh = msg_begin(b, what, name, rule);
+
+	return nftnl_nlmsg_build_hdr((char *)nlh, type, NFPROTO_INET, flags, next_seq(b));
+}
+
+static void batch_marker(struct pc_nl_batch *b, uint16_t type, uint32_t genid)
+{
+	struct nlmsghdr *nlh = msg_begin(b, "transaction", "", NULL);
+
+	mnl_nlmsg_put_header(nlh);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = next_seq(b);
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	/* The kernel refuses the batch (ERESTART) if the ruleset moved on since. */
+	if (type == NFNL_MSG_BATCH_BEGIN && genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	msg_end(b, nlh);
+}
+
+/* User data holding one NUL-terminated string of type `type`. */
+static struct nftnl_udata_buf *udata_str(uint8_t type, const char *s)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 64);
+
+	if (!u || !nftnl_udata_put_strz(u, type, s))
+		pc_oom_size(0);
+	return u;
+}
+
+static void table_msgs(struct pc_nl_batch *b, const struct pc_nft_table *t)
+{
+	static const uint16_t types[3] = {NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_NEWTABLE};
+
+	for (int i = 0; i < 3; i++) {
+		struct nftnl_table *nt = nftnl_table_alloc();
+		if (!nt)
+			pc_oom_size(0);
+		nftnl_table_set_str(nt, NFTNL_TABLE_NAME, t->name);
+		if (i != 1)
+			nftnl_table_set_u32(nt, NFTNL_TABLE_FLAGS, 0);
+		if (i == 2) {
+			struct nftnl_udata_buf *u = udata_str(NFTNL_UDATA_TABLE_COMMENT, t->comment);
+			nftnl_table_set_data(nt, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(u),
+					nftnl_udata_buf_len(u));
+			nftnl_udata_buf_free(u);
+		}
+		struct nlmsghdr *nlh = nft_msg(b, types[i], i == 1 ? 0 : NLM_F_CREATE, "table",
+				t->name, NULL);
+		nftnl_table_nlmsg_build_payload(nlh, nt);
+		nftnl_table_free(nt);
+		msg_end(b, nlh);
+	}
+}
+
+static void chain_msg(struct pc_nl_batch *b, const char *table, const char *name, int hook,
+		int policy)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (!c)
+		pc_oom_size(0);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	if (hook >= 0) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, (uint32_t)policy);
+	}
+	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "chain", name, NULL);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	msg_end(b, nlh);
+	b->nchains++;
+}
+
+/* A set being declared: its attributes, then its elements in chunks. */
+struct set_out {
+	struct pc_nl_batch *b;
+	const char *table, *name;
+	uint32_t id;
+	struct nftnl_set *elems;	/* the chunk being filled */
+	size_t nchunk;
+};
+
+static void set_msg(struct pc_nl_batch *b, const char *table, const char *name, uint32_t id,
+		uint32_t flags, uint32_t key_type, uint32_t key_len, bool vmap, size_t size,
+		const void *udata, uint32_t udata_len)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		pc_oom_size(0);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+	if (vmap) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)size);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, udata, udata_len);
+	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, "set", name, NULL);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	msg_end(b, nlh);
+	b->nsets++;
+}
+
+static void elems_flush(struct set_out *so)
+{
+	if (!so->elems)
+		return;
+	struct nlmsghdr *nlh = nft_msg(so->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, "elements of set",
+			so->name, NULL);
+	nftnl_set_elems_nlmsg_build_payload(nlh, so->elems);
+	nftnl_set_free(so->elems);
+	so->elems = NULL;
+	so->nchunk = 0;
+	msg_end(so->b, nlh);
+}
+
+/*
+ * One element: a key, and for an interval set's end the flag; for a map a
+ * verdict (accept, drop, or a jump to `chain`); a comment.
+ */
+static void elem_add(struct set_out *so, const void *key, uint32_t key_len, bool end,
+		int verdict, const char *chain, const char *comment)
+{
+	if (!so->elems) {
+		if (!(so->elems = nftnl_set_alloc()))
+			pc_oom_size(0);
+		nftnl_set_set_str(so->elems, NFTNL_SET_TABLE, so->table);
+		nftnl_set_set_str(so->elems, NFTNL_SET_NAME, so->name);
+		nftnl_set_set_u32(so->elems, NFTNL_SET_ID, so->id);
+	}
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	if (!e)
+		pc_oom_size(0);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);
+	if (end) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	} else if (chain) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+	} else if (verdict >= 0) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)verdict);
+	}
+	if (comment && !end) {
+		struct nftnl_udata_buf *u = udata_str(NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+				nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	nftnl_set_elem_add(so->elems, e);
+	so->b->nelems += !end;
+	if (++so->nchunk == ELEMS_PER_MSG)
+		elems_flush(so);
+}
+
+/* key + 1 in place (big-endian); false when it wrapped past the largest key. */
+static bool key_next(uint8_t *key, uint32_t len)
+{
+	for (uint32_t i = len; i-- > 0;)
+		if (++key[i])
+			return true;
+	return false;
+}
+
+static bool key_zero(const uint8_t *key, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (key[i])
+			return false;
+	return true;
+}
+
+/*
+ * An interval [lo, hi] as nft sends it: a start element carrying the
+ * verdict and comment, and an end element just past hi (none when hi is the
+ * largest key).  Before the first interval, when it does not start at zero,
+ * an end element at zero.
+ */
+static void interval_add(struct set_out *so, bool first, const uint8_t *lo, const uint8_t *hi,
+		uint32_t len, int verdict, const char *chain, const char *comment)
+{
+	uint8_t k[16];
+
+	if (first && !key_zero(lo, len)) {
+		memset(k, 0, len);
+		elem_add(so, k, len, true, -1, NULL, NULL);
+	}
+	elem_add(so, lo, len, false, verdict, chain, comment);
+	memcpy(k, hi, len);
+	if (key_next(k, len))
+		elem_add(so, k, len, true, -1, NULL, NULL);
+}
+
+static struct nftnl_udata_buf *set_udata(bool vmap, const char *comment)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 64);
+
+	if (!u || !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BYTEORDER_BIG_ENDIAN))
+		pc_oom_size(0);
+	if (vmap && (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 0) ||
+				!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATA_INTERVAL, 0)))
+		pc_oom_size(0);
+	if (comment && comment[0] && !nftnl_udata_put_strz(u, NFTNL_UDATA_SET_COMMENT, comment))
+		pc_oom_size(0);
+	return u;
+}
+
+static void named_set(struct pc_nl_batch *b, const char *table, const char *name, uint32_t id,
+		uint32_t key_type, uint32_t key_len, bool vmap, size_t size, const char *comment,
+		struct set_out *so)
+{
+	struct nftnl_udata_buf *u = set_udata(vmap, comment);
+
+	set_msg(b, table, name, id, NFT_SET_INTERVAL | (vmap ? NFT_SET_MAP : 0), key_type, key_len,
+			vmap, size, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	*so = (struct set_out){.b = b, .table = table, .name = name, .id = id};
+}
+
+static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
+		const struct pc_nft_set *s, uint32_t id)
+{
+	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
+	struct set_out so;
+
+	named_set(b, t->name, s->name, id, len == 4 ? TYPE_IPADDR : TYPE_IP6ADDR, len, false,
+			s->size, s->comment, &so);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct pc_prefix *x = &s->prefixes[i];
+		uint8_t hi[16];
+		memcpy(hi, x->bytes, len);
+		for (uint32_t bit = x->len; bit < len * 8; bit++)
+			hi[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+		interval_add(&so, i == 0, x->bytes, hi, len, -1, NULL, NULL);
+	}
+	elems_flush(&so);
+}
+
+static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
+		const struct pc_nft_map *m, uint32_t id)
+{
+	struct set_out so;
+
+	named_set(b, t->name, m->name, id, TYPE_INET_SERVICE, 2, true, m->size, NULL, &so);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct pc_nft_segment *s = &m->segs[i];
+		uint8_t lo[2] = {(uint8_t)(s->lo >> 8), (uint8_t)s->lo};
+		uint8_t hi[2] = {(uint8_t)(s->hi >> 8), (uint8_t)s->hi};
+		int verdict = s->direct && s->rule->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT;
+		interval_add(&so, i == 0, lo, hi, 2, verdict, s->direct ? NULL : t->subs[s->sub].name,
+				s->rule ? s->rule->comment : NULL);
+	}
+	elems_flush(&so);
+}
+
+static void address_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
+		const struct pc_nft_addr_map *m, int family, uint32_t id)
+{
+	uint32_t len = family == 4 ? 4 : 16;
+	struct set_out so;
+
+	named_set(b, t->name, m->name, id, len == 4 ? TYPE_IPADDR : TYPE_IP6ADDR, len, true,
+			m->size, NULL, &so);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct pc_nft_addr_elem *e = &m->elems[i];
+		interval_add(&so, i == 0, e->lo, e->hi, len,
+				e->rule->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT, NULL,
+				e->rule->comment);
+	}
+	elems_flush(&so);
+}
+
+/* ---- rules ---- */
+
+struct rule_out {
+	struct pc_nl_batch *b;
+	const struct pc_nft_table *t;
+	const struct pc_nl_options *o;
+	uint32_t *next_id;		/* set ids */
+	unsigned anon;			/* anonymous sets made so far: their names */
+	struct nftnl_rule *r;
+};
+
+static void add(struct rule_out *ro, struct nftnl_expr *e)
+{
+	nftnl_rule_add_expr(ro->r, e);
+}
+
+static struct nftnl_expr *expr(const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (!e)
+		pc_oom_size(0);
+	return e;
+}
+
+static void meta(struct rule_out *ro, uint32_t key)
+{
+	struct nftnl_expr *e = expr("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	add(ro, e);
+}
+
+static void cmp(struct rule_out *ro, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	add(ro, e);
+}
+
+static void cmp_u8(struct rule_out *ro, uint8_t v)
+{
+	cmp(ro, NFT_CMP_EQ, &v, 1);
+}
+
+static void payload(struct rule_out *ro, uint32_t base, uint32_t offset, uint32_t len)
+{
+	struct nftnl_expr *e = expr("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	add(ro, e);
+}
+
+static void bitwise(struct rule_out *ro, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = expr("bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	add(ro, e);
+}
+
+static void lookup(struct rule_out *ro, const char *set, uint32_t id, bool vmap)
+{
+	struct nftnl_expr *e = expr("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	if (vmap)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	add(ro, e);
+}
+
+static void verdict(struct rule_out *ro, int v)
+{
+	struct nftnl_expr *e = expr("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
+	add(ro, e);
+}
+
+static void l4proto(struct rule_out *ro, uint8_t proto)
+{
+	meta(ro, NFT_META_L4PROTO);
+	cmp_u8(ro, proto);
+}
+
+static void nfproto(struct rule_out *ro, int family)
+{
+	meta(ro, NFT_META_NFPROTO);
+	cmp_u8(ro, family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+}
+
+static void limit(struct rule_out *ro, uint64_t rate, uint64_t unit)
+{
+	struct nftnl_expr *e = expr("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, unit);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, 5); /* nft's default */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	add(ro, e);
+}
+
+static void ct_state(struct rule_out *ro, uint32_t bits, int v)
+{
+	struct nftnl_expr *e = expr("ct");
+	uint32_t zero = 0;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add(ro, e);
+	bitwise(ro, &bits, sizeof(bits));
+	cmp(ro, NFT_CMP_NEQ, &zero, sizeof(zero));
+	verdict(ro, v);
+}
+
+/*
+ * The user data nft gives the anonymous sets it makes for these rules: key
+ * byte order and the expression the key came from (`typeof`), which `nft
+ * list` reads to print the elements by name.
+ */
+static const uint8_t udata_l4proto[] = {0x00, 0x04, 0x01, 0x00, 0x00, 0x00, 0x03, 0x0e, 0x00,
+	0x04, 0x09, 0x00, 0x00, 0x00, 0x01, 0x06, 0x00, 0x04, 0x10, 0x00, 0x00, 0x00};
+static const uint8_t udata_icmp[] = {0x00, 0x04, 0x02, 0x00, 0x00, 0x00, 0x03, 0x14, 0x00, 0x04,
+	0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x04, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01,
+	0x00, 0x00, 0x00};
+static const uint8_t udata_icmp6[] = {0x00, 0x04, 0x02, 0x00, 0x00, 0x00, 0x03, 0x14, 0x00, 0x04,
+	0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01,
+	0x00, 0x00, 0x00};
+
+/* An anonymous constant set of one-byte keys, looked up by the rule being built. */
+static void anon_lookup(struct rule_out *ro, uint32_t key_type, const uint8_t *keys, size_t n,
+		const uint8_t *udata, uint32_t udata_len)
+{
+	uint32_t id = (*ro->next_id)++;
+	struct set_out so = {.b = ro->b, .table = ro->t->name, .name = "__set%d", .id = id};
+
+	set_msg(ro->b, ro->t->name, "__set%d", id, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, key_type,
+			1, false, n, udata, udata_len);
+	for (size_t i = 0; i < n; i++)
+		elem_add(&so, &keys[i], 1, false, -1, NULL, NULL);
+	elems_flush(&so);
+	lookup(ro, "__set%d", id, false);
+	ro->anon++;
+}
+
+static void rule_begin(struct rule_out *ro, const char *chain)
+{
+	if (!(ro->r = nftnl_rule_alloc()))
+		pc_oom_size(0);
+	nftnl_rule_set_str(ro->r, NFTNL_RULE_TABLE, ro->t->name);
+	nftnl_rule_set_str(ro->r, NFTNL_RULE_CHAIN, chain);
+}
+
+static void rule_end(struct rule_out *ro, const char *chain, const char *comment,
+		const struct pc_nft_rule *policy_rule)
+{
+	if (comment && comment[0]) {
+		struct nftnl_udata_buf *u = udata_str(NFTNL_UDATA_RULE_COMMENT, comment);
+		nftnl_rule_set_data(ro->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+				nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	struct nlmsghdr *nlh = nft_msg(ro->b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "rule",
+			chain, policy_rule);
+	nftnl_rule_nlmsg_build_payload(nlh, ro->r);
+	nftnl_rule_free(ro->r);
+	ro->r = NULL;
+	msg_end(ro->b, nlh);
+	ro->b->nrules++;
+}
+
+static void icmp_echo(struct rule_out *ro, const char *chain, int family)
+{
+	rule_begin(ro, chain);
+	nfproto(ro, family);
+	l4proto(ro, family == 4 ? 1 : 58);
+	payload(ro, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+	cmp_u8(ro, family == 4 ? 8 : 128);
+	limit(ro, 5, 1);
+	verdict(ro, NF_ACCEPT);
+	rule_end(ro, chain, NULL, NULL);
+}
+
+/* A default rule (not from the policy); some are two rules, one per family. */
+static void default_rule(struct rule_out *ro, const struct pc_nft_chain *c,
+		const struct pc_nft_rule *r)
+{
+	static const uint8_t icmp_errors[] = {3, 11, 12};
+	static const uint8_t icmp6_essential[] = {1, 2, 3, 4, 133, 134, 135, 136};
+	static const uint8_t icmp_protos[] = {1, 58};
+	const char *chain = c->name;
+
+	switch (r->kind) {
+	case PC_NFT_ESTABLISHED:
+	case PC_NFT_INVALID:
+		rule_begin(ro, chain);
+		if (r->kind == PC_NFT_ESTABLISHED)
+			ct_state(ro, CT_ESTABLISHED | CT_RELATED,
+					NF_ACCEPT);
+		else
+			ct_state(ro, CT_INVALID, NF_DROP);
+		rule_end(ro, chain, NULL, NULL);
+		return;
+	case PC_NFT_LOOPBACK: {
+		uint32_t lo = ro->o->lo_ifindex;
+		rule_begin(ro, chain);
+		meta(ro, strcmp(chain, "output") ? NFT_META_IIF : NFT_META_OIF);
+		cmp(ro, NFT_CMP_EQ, &lo, sizeof(lo));
+		verdict(ro, NF_ACCEPT);
+		rule_end(ro, chain, NULL, NULL);
+		return;
+	}
+	case PC_NFT_ICMP_ESSENTIAL:
+		for (int f = 0; f < 2; f++) {
+			rule_begin(ro, chain);
+			l4proto(ro, f ? 58 : 1);
+			payload(ro, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+			if (f)
+				anon_lookup(ro, TYPE_ICMP6_TYPE, icmp6_essential,
+						sizeof(icmp6_essential), udata_icmp6,
+						sizeof(udata_icmp6));
+			else
+				anon_lookup(ro, TYPE_ICMP_TYPE, icmp_errors, sizeof(icmp_errors),
+						udata_icmp, sizeof(udata_icmp));
+			verdict(ro, NF_ACCEPT);
+			rule_end(ro, chain, NULL, NULL);
+		}
+		return;
+	case PC_NFT_ICMP_ECHO:
+		icmp_echo(ro, chain, 4);
+		icmp_echo(ro, chain, 6);
+		return;
+	case PC_NFT_ICMP_ALL:
+		rule_begin(ro, chain);
+		meta(ro, NFT_META_L4PROTO);
+		anon_lookup(ro, TYPE_INET_PROTOCOL, icmp_protos, sizeof(icmp_protos), udata_l4proto,
+				sizeof(udata_l4proto));
+		verdict(ro, NF_ACCEPT);
+		rule_end(ro, chain, NULL, NULL);
+		return;
+	case PC_NFT_POLICY_RULE:
+		break;
+	}
+	abort();
+}
+
+static uint32_t set_id(const struct pc_nft_table *t, const struct pc_nft_set *s)
+{
+	return (uint32_t)(s - t->sets) + 1;
+}
+
+/*
+ * An address match as nft compiles it: a byte-aligned prefix loads only its
+ * bytes, a host loads the address, any other prefix is masked; a set is
+ * looked up.
+ */
+static void address(struct rule_out *ro, int family, bool dst, const struct pc_nft_set *s)
+{
+	uint32_t len = family == 4 ? 4 : 16;
+	uint32_t off = family == 4 ? (dst ? 16 : 12) : (dst ? 24 : 8);
+
+	if (!s->literal) {
+		payload(ro, NFT_PAYLOAD_NETWORK_HEADER, off, len);
+		lookup(ro, s->name, set_id(ro->t, s), false);
+		return;
+	}
+	const struct pc_prefix *x = &s->prefixes[0];
+	if (x->len % 8 == 0 && x->len > 0) {
+		payload(ro, NFT_PAYLOAD_NETWORK_HEADER, off, x->len / 8u);
+		cmp(ro, NFT_CMP_EQ, x->bytes, x->len / 8u);
+		return;
+	}
+	uint8_t mask[16] = {0};
+	for (unsigned bit = 0; bit < x->len; bit++)
+		mask[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+	payload(ro, NFT_PAYLOAD_NETWORK_HEADER, off, len);
+	bitwise(ro, mask, len);
+	cmp(ro, NFT_CMP_EQ, x->bytes, len);
+}
+
+static void ifname(struct rule_out *ro, uint32_t key, const char *name)
+{
+	char buf[16] = {0};
+
+	strncpy(buf, name, sizeof(buf) - 1);
+	meta(ro, key);
+	cmp(ro, NFT_CMP_EQ, buf, sizeof(buf));
+}
+
+static uint64_t unit_seconds(const char *unit)
+{
+	return !strcmp(unit, "second") ? 1 : !strcmp(unit, "minute") ? 60
+			: !strcmp(unit, "hour")                        ? 3600
+			: !strcmp(unit, "day")                         ? 86400
+								       : 604800;
+}
+
+/* A policy rule as it stands in its jump chain, under `comment`. */
+static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_nft_rule *r,
+		const char *comment)
+{
+	rule_begin(ro, chain);
+	if (r->iifname)
+		ifname(ro, NFT_META_IIFNAME, r->iifname);
+	if (r->oifname)
+		ifname(ro, NFT_META_OIFNAME, r->oifname);
+	if (r->family)
+		nfproto(ro, r->family);
+	if (r->saddr)
+		address(ro, r->family, false, r->saddr);
+	if (r->daddr)
+		address(ro, r->family, true, r->daddr);
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+		l4proto(ro, 6);
+	if (r->limit_rate)
+		limit(ro, r->limit_rate, unit_seconds(r->limit_unit));
+	if (r->log) {
+		char prefix[64];
+		struct nftnl_expr *e = expr("log");
+		snprintf(prefix, sizeof(prefix), "portcullis r%zu ", r->policy_rule + 1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+		add(ro, e);
+	}
+	if (r->counter)
+		add(ro, expr("counter"));
+	if (r->verdict == PC_NFT_REJECT) {
+		struct nftnl_expr *e = expr("reject");
+		if (r->proto == PC_PROTO_TCP) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+			nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+		} else if (r->family) {
+			/* ICMP port unreachable (3), ICMPv6 port unreachable (4) */
+			nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMP_UNREACH);
+			nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, r->family == 4 ? 3 : 4);
+		} else {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+			nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_PORT_UNREACH);
+		}
+		add(ro, e);
+	} else {
+		verdict(ro, r->verdict == PC_NFT_ACCEPT ? NF_ACCEPT : NF_DROP);
+	}
+	rule_end(ro, chain, comment, r);
+}
+
+void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
+		struct pc_nl_batch *b)
+{
+	static const int hooks[3] = {NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT};
+	uint32_t next_id = (uint32_t)t->nsets + 1;
+	uint32_t map_ids[3][PC_PROTO_COUNT];
+
+	memset(b, 0, sizeof(*b));
+	b->seq0 = o->seq;
+	batch_marker(b, NFNL_MSG_BATCH_BEGIN, o->genid);
+	table_msgs(b, t);
+	for (int k = 0; k < 3; k++)
+		chain_msg(b, t->name, t->chains[k].name, hooks[k],
+				t->chains[k].policy == PC_VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+	for (size_t i = 0; i < t->nsubs; i++)
+		chain_msg(b, t->name, t->subs[i].name, -1, 0);
+
+	/* Sets and maps in the order the text declares them. */
+	for (size_t i = 0; i < t->nsets; i++)
+		if (!t->sets[i].literal && t->sets[i].type != PC_NFT_SET_SERVICE)
+			address_set(b, t, &t->sets[i], set_id(t, &t->sets[i]));
+	for (int k = 0; k < 3; k++)
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			if (t->chains[k].maps[p].n)
+				port_map(b, t, &t->chains[k].maps[p], map_ids[k][p] = next_id++);
+	uint32_t *sub_ids = xcalloc(t->nsubs * 2 + 1, sizeof(*sub_ids));
+	for (size_t i = 0; i < t->nsubs; i++)
+		for (int f = 0; f < 2; f++)
+			if (t->subs[i].mapped && t->subs[i].by_saddr[f].n)
+				address_map(b, t, &t->subs[i].by_saddr[f], f ? 6 : 4,
+						sub_ids[2 * i + (size_t)f] = next_id++);
+
+	struct rule_out ro = {.b = b, .t = t, .o = o, .next_id = &next_id};
+	for (int k = 0; k < 3; k++) {
+		const struct pc_nft_chain *c = &t->chains[k];
+		for (size_t i = 0; i < c->n; i++)
+			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
+				default_rule(&ro, c, &c->rules[i]);
+		for (int p = 0; p < PC_PROTO_COUNT; p++) {
+			if (!c->maps[p].n)
+				continue;
+			rule_begin(&ro, c->name);
+			l4proto(&ro, proto_numbers[p]);
+			payload(&ro, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+			lookup(&ro, c->maps[p].name, map_ids[k][p], true);
+			rule_end(&ro, c->name, NULL, NULL);
+		}
+	}
+	for (size_t i = 0; i < t->nsubs; i++) {
+		const struct pc_nft_subchain *sc = &t->subs[i];
+		const struct pc_nft_chain *c = &t->chains[sc->base];
+		for (int f = 0; sc->mapped && f < 2; f++) {
+			if (!sc->by_saddr[f].n)
+				continue;
+			rule_begin(&ro, sc->name);
+			nfproto(&ro, f ? 6 : 4);
+			payload(&ro, NFT_PAYLOAD_NETWORK_HEADER, f ? 8 : 12, f ? 16 : 4);
+			lookup(&ro, sc->by_saddr[f].name, sub_ids[2 * i + (size_t)f], true);
+			rule_end(&ro, sc->name, NULL, NULL);
+		}
+		for (size_t k = 0; !sc->mapped && k < sc->n; k++) {
+			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
+			policy_rule(&ro, sc->name, r, sc->shared ? sc->comment : r->comment);
+		}
+	}
+	free(sub_ids);
+	if (o->commit)
+		batch_marker(b, NFNL_MSG_BATCH_END, 0);
+}
+
+void pc_nl_batch_finish(struct pc_nl_batch *b)
+{
+	free(b->buf);
+	free(b->msgs);
+	memset(b, 0, sizeof(*b));
+}

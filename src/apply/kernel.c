@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Talking to nf_tables: read the generation and the table portcullis is
+ * about to replace, send the transaction in one sendmsg(), and collect
+ * every error the kernel reports for it.  The kernel processes a batch
+ * inside sendmsg(), so its errors are queued before the answer to a
+ * generation request sent right after; that answer ends the collection and
+ * says whether a commit happened.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "portcullis/netlink.h"
+#include "util.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+/* How long the kernel may take to answer, in milliseconds. */
+#define ANSWER_TIMEOUT_MS 30000
+
+struct talk {
+	struct mnl_socket *nl;
+	const struct pc_nl_batch *b;	/* whose errors to collect; NULL: none sent */
+	struct pc_nl_result *r;
+	size_t errcap;
+	/* the request being answered */
+	uint32_t seq;
+	int err;			/* its error */
+	uint32_t genid;			/* from a generation answer */
+	struct nftnl_table *table;	/* from a table answer */
+};
+
+static int fail(struct pc_nl_result *r, int err, const char *what)
+{
+	r->sys_err = err;
+	r->sys_what = what;
+	return -1;
+}
+
+static void batch_error(struct talk *tk, uint32_t seq, int err)
+{
+	struct pc_nl_result *r = tk->r;
+
+	if (r->nerrors == tk->errcap) {
+		tk->errcap = tk->errcap ? tk->errcap * 2 : 8;
+		r->errors = xreallocarray(r->errors, tk->errcap, sizeof(*r->errors));
+	}
+	r->errors[r->nerrors++] = (struct pc_nl_error){err, seq - tk->b->seq0};
+}
+
+/* Reads until the request tk->seq is answered (its ack or error); 0, or -errno. */
+static int wait_answer(struct talk *tk)
+{
+	static char buf[1 << 16];
+	int fd = mnl_socket_get_fd(tk->nl);
+
+	for (;;) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int n = poll(&pfd, 1, ANSWER_TIMEOUT_MS);
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* Errors were dropped; the answer may have been too. */
+				tk->r->lost++;
+				return -ENOBUFS;
+			}
+			return -errno;
+		}
+		bool done = false;
+		int remaining = (int)len;
+		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+				mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+			uint16_t type = nlh->nlmsg_type;
+			if (type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				if (nlh->nlmsg_seq == tk->seq) {
+					tk->err = -e->error;
+					done = true;
+				} else if (tk->b && e->error && nlh->nlmsg_seq >= tk->b->seq0 &&
+						nlh->nlmsg_seq - tk->b->seq0 < tk->b->n) {
+					batch_error(tk, nlh->nlmsg_seq, -e->error);
+				}
+				continue;
+			}
+			if (nlh->nlmsg_seq != tk->seq)
+				continue;
+			if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
+				struct nftnl_gen *g = nftnl_gen_alloc();
+				if (!g)
+					pc_oom_size(0);
+				if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
+					tk->genid = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+				nftnl_gen_free(g);
+			} else if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) &&
+					!tk->table) {
+				if (!(tk->table = nftnl_table_alloc()))
+					pc_oom_size(0);
+				nftnl_table_nlmsg_parse(nlh, tk->table);
+			}
+		}
+		if (done)
+			return tk->err ? -tk->err : 0;
+	}
+}
+
+static int request(struct talk *tk, struct nlmsghdr *nlh)
+{
+	tk->seq = nlh->nlmsg_seq;
+	tk->err = 0;
+	if (mnl_socket_sendto(tk->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return wait_answer(tk);
+}
+
+static int read_genid(struct talk *tk, uint32_t seq, uint32_t *genid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
+			seq);
+	int ret;
+
+	tk->genid = 0;
+	ret = request(tk, nlh);
+	*genid = tk->genid;
+	return ret;
+}
+
+static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT)
+		*(const struct nftnl_udata **)data = attr;
+	return 0;
+}
+
+/* Whether table inet NAME exists and whether its comment carries the marker. */
+static int read_table(struct talk *tk, const char *name, uint32_t seq, struct pc_nl_result *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		pc_oom_size(0);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+			NLM_F_ACK, seq);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	int ret = request(tk, nlh);
+	r->table_exists = r->table_ours = false;
+	if (ret == -ENOENT)
+		ret = 0;
+	if (tk->table) {
+		uint32_t len = 0;
+		const struct nftnl_udata *c = NULL;
+		const void *u = nftnl_table_get_data(tk->table, NFTNL_TABLE_USERDATA, &len);
+		r->table_exists = true;
+		if (u)
+			nftnl_udata_parse(u, len, udata_comment_cb, &c);
+		r->table_ours = c && nftnl_udata_len(c) > strlen(PC_NL_MARKER) &&
+				!strncmp(nftnl_udata_get(c), PC_NL_MARKER, strlen(PC_NL_MARKER));
+		nftnl_table_free(tk->table);
+		tk->table = NULL;
+	}
+	return ret;
+}
+
+/* The send buffer must hold the whole batch: it is never split. */
+static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b)
+{
+	int fd = mnl_socket_get_fd(nl), size = 0;
+	socklen_t len = sizeof(size);
+	struct sockaddr_nl snl = {.nl_family = AF_NETLINK};
+	struct iovec iov = {b->buf, b->len};
+	struct msghdr msg = {.msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = &iov,
+		.msg_iovlen = 1};
+
+	if (b->len > (size_t)INT32_MAX / 2)
+		return -EMSGSIZE;
+	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len);
+	if ((size_t)size < b->len) {
+		int want = (int)b->len;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+	}
+	/* Room for an error per message, each capped to its header. */
+	int rcv = (int)(b->n < 65536 ? b->n : 65536) * 256;
+	if (rcv > (1 << 20) && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	for (;;) {
+		ssize_t n = sendmsg(fd, &msg, 0);
+		if (n >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int cmp_errors(const void *a, const void *b)
+{
+	const struct pc_nl_error *x = a, *y = b;
+
+	return x->msg < y->msg ? -1 : x->msg > y->msg;
+}
+
+int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
+		struct pc_nl_batch *b, struct pc_nl_result *r)
+{
+	struct talk tk = {.r = r};
+	int one = 1, ret;
+
+	memset(r, 0, sizeof(*r));
+	memset(b, 0, sizeof(*b));
+	tk.nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!tk.nl)
+		return fail(r, errno, "open a netlink socket");
+	if (mnl_socket_bind(tk.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = errno;
+		mnl_socket_close(tk.nl);
+		return fail(r, ret, "bind a netlink socket");
+	}
+	setsockopt(mnl_socket_get_fd(tk.nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(tk.nl), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+
+	uint32_t seq = (uint32_t)time(NULL) << 8;
+	unsigned lo = if_nametoindex("lo");
+	for (unsigned attempt = 0;; attempt++) {
+		ret = read_genid(&tk, seq++, &r->genid_before);
+		if (ret < 0) {
+			fail(r, -ret, "read the ruleset generation");
+			break;
+		}
+		ret = read_table(&tk, o->table, seq++, r);
+		if (ret < 0) {
+			fail(r, -ret, "read the current table");
+			break;
+		}
+		if (r->table_exists && !r->table_ours && !o->force) {
+			ret = -1;
+			break;
+		}
+		struct pc_nl_options bo = {.seq = seq, .genid = r->genid_before, .commit = o->commit,
+			.lo_ifindex = lo ? lo : 1};
+		pc_nl_build(t, &bo, b);
+		seq += (uint32_t)b->n;
+		ret = send_batch(tk.nl, b);
+		if (ret < 0) {
+			fail(r, -ret, "send the transaction");
+			break;
+		}
+		r->sent = true;
+		tk.b = b;
+		do {
+			/* After ENOBUFS the answer may be lost too: ask again. */
+			ret = read_genid(&tk, seq++, &r->genid_after);
+		} while (ret == -ENOBUFS);
+		tk.b = NULL;
+		if (ret < 0) {
+			fail(r, -ret, "read the ruleset generation after the transaction");
+			break;
+		}
+		bool restart = false;
+		for (size_t i = 0; i < r->nerrors; i++)
+			restart |= r->errors[i].err == ERESTART;
+		if (restart && attempt < o->retries) {
+			/* Another program committed in between: compute again, after a pause. */
+			struct timespec ts = {0, (long)(10 + (unsigned)rand() % 40) * 1000000L};
+			nanosleep(&ts, NULL);
+			free(r->errors);
+			r->errors = NULL;
+			r->nerrors = 0;
+			pc_nl_batch_finish(b);
+			continue;
+		}
+		qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_errors);
+		if (r->nerrors || r->lost) {
+			ret = -1;
+		} else if (o->commit && r->genid_after == r->genid_before) {
+			ret = fail(r, EPROTO, "see the transaction committed (the generation did not move)");
+		} else {
+			r->committed = o->commit;
+			ret = 0;
+		}
+		break;
+	}
+	mnl_socket_close(tk.nl);
+	return ret < 0 ? -1 : 0;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * portcullis apply: the policy's table, replaced in the kernel in one
+ * netlink transaction; and `check --kernel`, the same transaction without
+ * its end, so the kernel checks every object and then throws it all away.
+ * Either the whole table is replaced or nothing changes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "portcullis/netlink.h"
+#include "portcullis/nft.h"
+#include "util.h"
+
+/* Errors printed; the rest are counted. */
+#define MAX_ERRORS 20
+
+static const char *kernel_reason(int err)
+{
+	switch (err) {
+	case ENFILE:
+		return "a set or map is full (its declared size)";
+	case EEXIST:
+		return "it exists already";
+	case ENOENT:
+		return "something it refers to does not exist";
+	case EOPNOTSUPP:
+		return "the kernel lacks a feature it needs";
+	case ELOOP:
+		return "the jumps would loop";
+	case EBUSY:
+		return "it is in use";
+	case ERESTART:
+		return "another program changed the ruleset at the same time";
+	default:
+		return NULL;
+	}
+}
+
+static void print_error(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
+		const struct pc_nl_batch *b, const struct pc_nl_error *e)
+{
+	const struct pc_nl_msg *m = &b->msgs[e->msg];
+	const char *why = kernel_reason(e->err);
+
+	if (m->rule) {
+		const struct pc_rule *r = &p->rules[m->rule->policy_rule];
+		fprintf(ctx->err, "%s:%u:%u: error: the kernel refused rule %zu (in chain %s): %s",
+				r->loc.file, r->loc.line, r->loc.col, m->rule->policy_rule + 1,
+				m->name, strerror(e->err));
+	} else {
+		fprintf(ctx->err, "%s %s: error: the kernel refused the %s %s: %s", ctx->prog, cmd,
+				m->what, m->name, strerror(e->err));
+	}
+	fprintf(ctx->err, "%s%s\n", why ? "; " : "", why ? why : "");
+}
+
+static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
+		const char *table, const struct pc_nl_batch *b, const struct pc_nl_result *r,
+		bool commit)
+{
+	if (r->sys_err) {
+		fprintf(ctx->err, "%s %s: cannot %s: %s\n", ctx->prog, cmd, r->sys_what,
+				strerror(r->sys_err));
+		if (r->sys_err == EPERM || r->sys_err == EACCES) {
+			fprintf(ctx->err, "%s %s: %s needs CAP_NET_ADMIN (run it as root)\n",
+					ctx->prog, cmd, cmd);
+			return PC_EXIT_ENV;
+		}
+		if (r->sys_err == EMSGSIZE)
+			fprintf(ctx->err, "%s %s: the transaction (%zu bytes) is larger than the "
+					  "socket may send; raise net.core.wmem_max\n",
+					ctx->prog, cmd, b->len);
+		if (!r->sent) {
+			fprintf(ctx->err, "%s %s: nothing was changed\n", ctx->prog, cmd);
+			return b->n ? PC_EXIT_KERNEL : PC_EXIT_ENV;
+		}
+		fprintf(ctx->err, "%s %s: the outcome is unknown: compare `nft list table inet %s` "
+				  "with the rendering\n",
+				ctx->prog, cmd, table);
+		return PC_EXIT_UNKNOWN;
+	}
+	if (r->table_exists && !r->table_ours && !b->n) {
+		fprintf(ctx->err, "%s %s: table inet %s exists and portcullis does not manage it (its "
+				  "comment does not start with '%s'); nothing was changed. Name another "
+				  "with --table, or replace it with --force\n",
+				ctx->prog, cmd, table, PC_NL_MARKER);
+		return PC_EXIT_KERNEL;
+	}
+	if (r->nerrors || r->lost) {
+		for (size_t i = 0; i < r->nerrors && i < MAX_ERRORS; i++)
+			print_error(ctx, cmd, p, b, &r->errors[i]);
+		if (r->nerrors > MAX_ERRORS)
+			fprintf(ctx->err, "%s %s: %zu more errors not shown\n", ctx->prog, cmd,
+					r->nerrors - MAX_ERRORS);
+		if (r->lost)
+			fprintf(ctx->err, "%s %s: more errors were lost (the receive buffer "
+					  "overflowed)\n",
+					ctx->prog, cmd);
+		if (r->genid_after == r->genid_before)
+			fprintf(ctx->err, "%s %s: nothing was changed (ruleset generation %u)\n",
+					ctx->prog, cmd, r->genid_before);
+		else
+			fprintf(ctx->err, "%s %s: the ruleset generation moved from %u to %u; another "
+					  "program changed it\n",
+					ctx->prog, cmd, r->genid_before, r->genid_after);
+		return PC_EXIT_KERNEL;
+	}
+	fprintf(ctx->out, "%s: table inet %s %s: %zu chains, %zu rules, %zu sets and maps, "
+			  "%zu elements in one transaction of %zu messages (%zu bytes); ",
+			p->name, table, commit ? "applied" : "accepted by the kernel", b->nchains,
+			b->nrules, b->nsets, b->nelems, b->n, b->len);
+	if (commit)
+		fprintf(ctx->out, "generation %u -> %u\n", r->genid_before, r->genid_after);
+	else
+		fprintf(ctx->out, "nothing changed (generation %u)\n", r->genid_after);
+	return PC_EXIT_OK;
+}
+
+int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit)
+{
+	const char *table = ctx->table ? ctx->table : "portcullis";
+	struct pc_policy p;
+	struct pc_nft_table t;
+	struct pc_diags d;
+	int ret;
+
+	if (!pc_nft_name_ok(table)) {
+		fprintf(ctx->err, "%s %s: '", ctx->prog, cmd);
+		pc_fputs_escaped(table, ctx->err);
+		fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
+				  "'_' or '-'\n");
+		return PC_EXIT_USAGE;
+	}
+	ret = cli_check_policy(ctx, path, &p);
+	if (ret != PC_EXIT_OK) {
+		pc_policy_finish(&p);
+		return ret;
+	}
+	pc_diags_init(&d);
+	if (pc_nft_lower(&p, table, &t, &d) < 0) {
+		pc_policy_print_diags(&p, &d, ctx->err);
+		ret = PC_EXIT_INVALID;
+		goto out;
+	}
+	pc_policy_print_diags(&p, &d, ctx->err);
+
+	struct pc_nl_apply_options o = {.table = table, .commit = commit, .force = ctx->force,
+		.retries = 3};
+	struct pc_nl_batch b;
+	struct pc_nl_result r;
+	pc_nl_apply(&t, &o, &b, &r);
+	ret = report(ctx, cmd, &p, table, &b, &r, commit);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+out:
+	pc_nft_table_finish(&t);
+	pc_diags_finish(&d);
+	pc_policy_finish(&p);
+	return ret;
+}
+
+int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 1) {
+		fprintf(ctx->err, "%s apply: name one policy file, e.g. '%s apply "
+				  "policies/kdc-primary.yaml'\n",
+				ctx->prog, ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	return cli_apply_policy(ctx, "apply", argv[0], true);
+}
