@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The netlink transaction: its shape, and what the kernel does with it.
+ * The kernel tests run in a network namespace this program makes for
+ * itself (unshare), so they never see or change the host's ruleset; where
+ * no namespace can be made (not root) they are skipped.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <sched.h>
+
+#include "portcullis/netlink.h"
+#include "portcullis/nft.h"
+#include "portcullis/policy.h"
+
+static bool in_netns;
+
+static const char policy_text[] = "version: 1\n"
+				  "policy: t\n"
+				  "networks:\n"
+				  "  admins: [198.51.100.0/24, \"2001:db8:ad::/48\"]\n"
+				  "  lan: [10.20.0.0/16]\n"
+				  "rules:\n"
+				  "  - allow: [22/tcp, 2222/tcp]\n"
+				  "    from: admins\n"
+				  "  - allow: 6000-6010/tcp\n"
+				  "    from: lan\n"
+				  "  - reject: 25/tcp\n"
+				  "  - allow: 88/udp\n";
+
+struct model {
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg;
+	struct pc_nft_table t;
+};
+
+static void model_load(struct model *m)
+{
+	pc_policy_init(&m->p);
+	pc_diags_init(&m->d);
+	m->reg = pc_registry_create();
+	assert_int_equal(pc_policy_load_mem(&m->p, "t.yaml", policy_text, sizeof(policy_text) - 1,
+				 &m->d),
+			0);
+	assert_int_equal(pc_policy_resolve(&m->p, m->reg, &m->d), 0);
+	assert_int_equal(pc_nft_lower(&m->p, "pctest", &m->t, &m->d), 0);
+}
+
+static void model_finish(struct model *m)
+{
+	pc_nft_table_finish(&m->t);
+	pc_diags_finish(&m->d);
+	pc_policy_finish(&m->p);
+	pc_registry_destroy(m->reg);
+}
+
+/* The message at index i of the batch. */
+static const struct nlmsghdr *msg_at(const struct pc_nl_batch *b, size_t i)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+
+	for (size_t k = 0; k < i; k++)
+		nlh = (const struct nlmsghdr *)((const char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+	return nlh;
+}
+
+static uint16_t nft_type(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_type & 0xff;
+}
+
+static void test_batch_shape(void **state)
+{
+	struct model m;
+	struct pc_nl_batch b;
+	struct pc_nl_options o = {.seq = 1000, .genid = 7, .commit = true, .lo_ifindex = 1};
+
+	(void)state;
+	model_load(&m);
+	pc_nl_build(&m.t, &o, &b);
+
+	/* begin (with the generation), declare, delete, create; ...; end */
+	assert_true(b.n > 8);
+	assert_int_equal(msg_at(&b, 0)->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	assert_int_equal(msg_at(&b, 0)->nlmsg_seq, 1000);
+	assert_int_equal(nft_type(msg_at(&b, 1)), NFT_MSG_NEWTABLE);
+	assert_int_equal(nft_type(msg_at(&b, 2)), NFT_MSG_DELTABLE);
+	assert_int_equal(nft_type(msg_at(&b, 3)), NFT_MSG_NEWTABLE);
+	assert_int_equal(msg_at(&b, b.n - 1)->nlmsg_type, NFNL_MSG_BATCH_END);
+	assert_int_equal(msg_at(&b, b.n - 1)->nlmsg_seq, 1000 + b.n - 1);
+	size_t total = 0;
+	for (size_t i = 0; i < b.n; i++)
+		total += NLMSG_ALIGN(msg_at(&b, i)->nlmsg_len);
+	assert_int_equal(total, b.len);
+
+	/* Every rule message names its policy rule; chains come before sets, sets before rules. */
+	size_t first_set = 0, last_chain = 0, first_rule = 0, policy_rules = 0;
+	for (size_t i = 0; i < b.n; i++) {
+		uint16_t ty = nft_type(msg_at(&b, i));
+		if (ty == NFT_MSG_NEWCHAIN)
+			last_chain = i;
+		if (ty == NFT_MSG_NEWSET && !first_set)
+			first_set = i;
+		if (ty == NFT_MSG_NEWRULE && !first_rule)
+			first_rule = i;
+		if (b.msgs[i].rule) {
+			assert_int_equal(ty, NFT_MSG_NEWRULE);
+			assert_string_equal(b.msgs[i].what, "rule");
+			policy_rules++;
+		}
+	}
+	assert_true(last_chain < first_set && first_set < first_rule);
+	assert_true(policy_rules >= 3); /* admins v4 and v6, lan */
+	assert_int_equal(b.nchains, 3 + m.t.nsubs);
+	pc_nl_batch_finish(&b);
+
+	/* Checking only: no end, so the kernel aborts after checking. */
+	o.commit = false;
+	pc_nl_build(&m.t, &o, &b);
+	assert_int_not_equal(msg_at(&b, b.n - 1)->nlmsg_type, NFNL_MSG_BATCH_END);
+	pc_nl_batch_finish(&b);
+	model_finish(&m);
+}
+
+static int apply(struct model *m, bool commit, bool force, struct pc_nl_result *r)
+{
+	struct pc_nl_apply_options o = {.table = "pctest", .commit = commit, .force = force,
+		.retries = 3};
+	struct pc_nl_batch b;
+	int ret = pc_nl_apply(&m->t, &o, &b, r);
+
+	pc_nl_batch_finish(&b);
+	free(r->errors);
+	r->errors = NULL;
+	return ret;
+}
+
+static void test_apply_check_replace(void **state)
+{
+	struct model m;
+	struct pc_nl_result r;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+
+	/* Checking: accepted, nothing committed, nothing left behind. */
+	assert_int_equal(apply(&m, false, false, &r), 0);
+	assert_false(r.committed);
+	assert_false(r.table_exists);
+	assert_int_equal(r.genid_after, r.genid_before);
+	assert_int_equal(apply(&m, false, false, &r), 0);
+	assert_false(r.table_exists);
+
+	/* Applying: one commit each time, the second replacing the first. */
+	assert_int_equal(apply(&m, true, false, &r), 0);
+	assert_true(r.committed);
+	assert_false(r.table_exists);
+	assert_int_equal(r.genid_after, r.genid_before + 1);
+	uint32_t g = r.genid_after;
+	assert_int_equal(apply(&m, true, false, &r), 0);
+	assert_true(r.table_exists && r.table_ours);
+	assert_int_equal(r.genid_before, g);
+	assert_int_equal(r.genid_after, g + 1);
+	model_finish(&m);
+}
+
+static void test_foreign_table(void **state)
+{
+	struct model m;
+	struct pc_nl_result r;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+	/* A table of that name whose comment lacks the marker: another program's. */
+	char saved[sizeof(m.t.comment)];
+	memcpy(saved, m.t.comment, sizeof(saved));
+	strcpy(m.t.comment, "somebody else's table");
+	assert_int_equal(apply(&m, true, true, &r), 0);
+	memcpy(m.t.comment, saved, sizeof(saved));
+
+	assert_int_equal(apply(&m, true, false, &r), -1);
+	assert_true(r.table_exists);
+	assert_false(r.table_ours);
+	assert_int_equal(r.nerrors, 0);
+	assert_int_equal(r.sys_err, 0);
+	assert_false(r.sent);
+	assert_int_equal(apply(&m, false, false, &r), -1); /* checking refuses too */
+
+	assert_int_equal(apply(&m, true, true, &r), 0); /* --force */
+	assert_true(r.committed);
+	assert_int_equal(apply(&m, true, false, &r), 0); /* ours now */
+	assert_true(r.table_ours);
+	model_finish(&m);
+}
+
+/*
+ * The kernel refuses two rules in the middle of the transaction: both are
+ * reported, in policy order, each naming its rule; the generation does not
+ * move, so the table applied before is untouched.
+ */
+static void test_kernel_errors(void **state)
+{
+	struct model m;
+	struct pc_nl_result r;
+	struct pc_nl_batch b;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+	assert_int_equal(apply(&m, true, false, &r), 0);
+	uint32_t g = r.genid_after;
+
+	/* A port set is never declared: a rule looking it up refers to nothing. */
+	const struct pc_nft_set *undeclared = NULL;
+	for (size_t i = 0; i < m.t.nsets && !undeclared; i++)
+		if (m.t.sets[i].type == PC_NFT_SET_SERVICE && !m.t.sets[i].literal)
+			undeclared = &m.t.sets[i];
+	assert_non_null(undeclared);
+	struct pc_nft_rule *bad[2] = {NULL, NULL};
+	size_t nbad = 0;
+	for (size_t i = 0; i < m.t.nsubs && nbad < 2; i++) {
+		const struct pc_nft_subchain *sc = &m.t.subs[i];
+		if (sc->mapped)
+			continue;
+		struct pc_nft_rule *x = &m.t.chains[sc->base].rules[sc->rules[0]];
+		if (x->saddr && !x->saddr->literal)
+			continue;
+		x->saddr = undeclared;
+		bad[nbad++] = x;
+	}
+	assert_int_equal(nbad, 2);
+
+	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .retries = 3};
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_true(r.sent);
+	assert_int_equal(r.nerrors, 2);
+	assert_true(r.errors[0].msg < r.errors[1].msg);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(r.errors[i].err, ENOENT);
+		assert_ptr_equal(b.msgs[r.errors[i].msg].rule, bad[i]);
+	}
+	assert_false(r.committed);
+	assert_int_equal(r.genid_before, g);
+	assert_int_equal(r.genid_after, g);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+
+	/* Checking reports the same and changes nothing either. */
+	o.commit = false;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.nerrors, 2);
+	assert_int_equal(r.genid_after, g);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+	model_finish(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_shape),
+		cmocka_unit_test(test_apply_check_replace),
+		cmocka_unit_test(test_foreign_table),
+		cmocka_unit_test(test_kernel_errors),
+	};
+
+	in_netns = unshare(CLONE_NEWNET) == 0;
+	if (!in_netns)
+		fprintf(stderr, "test_apply: cannot make a network namespace (%s): the kernel tests "
+				"are skipped\n",
+				strerror(errno));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
