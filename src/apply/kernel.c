@@ -144,7 +144,7 @@ static int request(struct talk *tk, struct nlmsghdr *nlh)
 
 static int read_genid(struct talk *tk, uint32_t seq, uint32_t *genid)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE] = {0}; /* attribute padding is sent too */
+	char buf[8192] = {0}; /* attribute padding is sent too */
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
 			seq);
 	int ret;
@@ -165,7 +165,7 @@ static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
 /* Whether table inet NAME exists and whether its comment carries the marker. */
 static int read_table(struct talk *tk, const char *name, uint32_t seq, struct pc_nl_result *r)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE] = {0}; /* attribute padding is sent too */
+	char buf[8192] = {0}; /* attribute padding is sent too */
 	struct nftnl_table *t = nftnl_table_alloc();
 
 	if (!t)
