@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `portcullis apply` and `check --kernel`, as root, each case in a network
+# namespace of its own (unshare -n): the host's ruleset is never touched.
+# - For every policy in policies/ and examples/ (and the feature, injection
+#   and probe policies), the table `apply` makes is the table `nft -f` makes
+#   from `render`: nldump (libnftnl, attribute by attribute: set flags, types,
+#   sizes, user data, every element, every expression of every rule) and
+#   `nft list ruleset` print the same.
+# - Replacing: applied twice, one table, a foreign table left as it was.
+# - `check --kernel`: accepted, nothing changed.
+# - A same-named table portcullis does not manage: refused (exit 4, left
+#   as it was) unless --force.
+# - Without CAP_NET_ADMIN: exit 3 with a clear message, nothing changed.
+# - Usage errors and invalid policies: nothing is sent.
+. "$(dirname "$0")/../lib.sh"
+nldump=$3
+w=${PC_TEST_WRAPPER:-}
+
+if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
+    if [ "${CI:-}" = true ]; then
+        echo "FAIL: CI runs as root with nft: the namespace tests must run"
+        exit 1
+    fi
+    echo "skipped: needs root, nft and network namespaces"
+    exit 0
+fi
+export bin nldump w tmp root
+
+# ns SCRIPT: runs SCRIPT (sh) in a new network namespace.
+ns() { unshare -n sh -c "$1"; }
+
+# 1. apply == nft -f of the rendering, attribute by attribute.
+for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
+    "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml; do
+    name=$(basename "$yaml" .yaml)
+    rel=${yaml#"$root"/}
+    (cd "$root" && "$bin" render "$rel") >"$tmp/r.nft" 2>/dev/null || { fail "$name: render"; continue; }
+    ns 'nft -f "$tmp/r.nft" && "$nldump" portcullis && nft list ruleset' >"$tmp/by-nft" 2>&1
+    export rel
+    ns 'cd "$root" && $w "$bin" apply "$rel" >"$tmp/out" 2>"$tmp/err"; echo "rc $?"; "$nldump" portcullis && nft list ruleset' >"$tmp/by-apply" 2>&1
+    if [ "$(head -1 "$tmp/by-apply")" = "rc 0" ] && tail -n +2 "$tmp/by-apply" | cmp -s - "$tmp/by-nft" &&
+        grep -q "^$name: table inet portcullis applied: .* in one transaction" "$tmp/out"; then
+        pass "$name: apply makes the table nft -f makes"
+    else
+        fail "$name: apply makes the table nft -f makes"
+        tail -n +2 "$tmp/by-apply" | diff "$tmp/by-nft" - | head -20
+        cat "$tmp/out" "$tmp/err"
+    fi
+done
+
+# 2. Replacing, next to a foreign table; check --kernel changes nothing.
+pol=policies/kdc-primary.yaml other=policies/kdc-replica.yaml
+export pol other
+ns '
+cd "$root"
+nft -f - <<EOF
+table inet keep {
+	chain c {
+		type filter hook input priority 10; policy accept;
+		tcp dport 9 counter accept comment "a foreign rule"
+	}
+}
+EOF
+nft list table inet keep >"$tmp/keep0"
+$w "$bin" apply "$pol" >/dev/null 2>&1 || echo "first apply failed"
+$w "$bin" apply "$other" >/dev/null 2>&1 || echo "second apply failed"
+nft list tables
+nft list table inet keep | cmp -s - "$tmp/keep0" || echo "the foreign table changed"
+"$nldump" portcullis >"$tmp/before"
+$w "$bin" check --kernel "$pol" >"$tmp/out" 2>"$tmp/err"; echo "check rc $?"
+"$nldump" portcullis | cmp -s - "$tmp/before" || echo "check --kernel changed the table"
+' >"$tmp/replace" 2>&1
+if [ "$(cat "$tmp/replace")" = "$(printf 'table inet keep\ntable inet portcullis\ncheck rc 0')" ] &&
+    grep -q '^kdc-primary: table inet portcullis accepted by the kernel: .*nothing changed' "$tmp/out"; then
+    pass "apply replaces its table, leaves a foreign one; check --kernel changes nothing"
+else
+    fail "apply replaces its table, leaves a foreign one; check --kernel changes nothing"
+    cat "$tmp/replace" "$tmp/out" "$tmp/err"
+fi
+
+# check --kernel on a host without the table: accepted, and still no table.
+ns 'cd "$root"; $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/chk" 2>&1
+if [ "$(cat "$tmp/chk")" = "rc 0" ]; then
+    pass "check --kernel leaves nothing behind"
+else
+    fail "check --kernel leaves nothing behind"
+    cat "$tmp/chk"
+fi
+
+# --table: another name, the default table untouched.
+ns 'cd "$root"; $w "$bin" apply --table kdc "$pol" >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/tbl" 2>&1
+if [ "$(cat "$tmp/tbl")" = "$(printf 'rc 0\ntable inet kdc')" ]; then
+    pass "apply --table NAME"
+else
+    fail "apply --table NAME"
+    cat "$tmp/tbl"
+fi
+
+# 3. A same-named table portcullis does not manage.
+ns '
+cd "$root"
+nft add table inet portcullis
+nft add chain inet portcullis mine
+nft list ruleset >"$tmp/foreign0"
+$w "$bin" apply "$pol" >/dev/null 2>"$tmp/err"; echo "apply rc $?"
+$w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "check rc $?"
+nft list ruleset | cmp -s - "$tmp/foreign0" || echo "the foreign table changed"
+$w "$bin" apply --force "$pol" >/dev/null 2>&1; echo "force rc $?"
+nft list chains | grep -c "chain mine"
+' >"$tmp/foreign" 2>&1
+if [ "$(cat "$tmp/foreign")" = "$(printf 'apply rc 4\ncheck rc 4\nforce rc 0\n0')" ] &&
+    grep -q "apply: table inet portcullis exists and portcullis does not manage it .*nothing was changed.*--force" "$tmp/err"; then
+    pass "a foreign table of the same name: refused, replaced only with --force"
+else
+    fail "a foreign table of the same name: refused, replaced only with --force"
+    cat "$tmp/foreign" "$tmp/err"
+fi
+
+# 4. Without CAP_NET_ADMIN (an unprivileged user in the namespace).
+if command -v setpriv >/dev/null 2>&1; then
+    ns '
+cd "$root"
+$w "$bin" apply "$pol" >/dev/null 2>&1
+nft list ruleset >"$tmp/mine0"
+setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" apply "$pol" >/dev/null 2>"$tmp/err"; echo "apply rc $?"
+setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "check rc $?"
+"$bin" check "$pol" >/dev/null 2>&1; echo "plain check rc $?"
+nft list ruleset | cmp -s - "$tmp/mine0" || echo "the table changed"
+' >"$tmp/eperm" 2>&1
+    if [ "$(cat "$tmp/eperm")" = "$(printf 'apply rc 3\ncheck rc 3\nplain check rc 0')" ] &&
+        grep -q "apply needs CAP_NET_ADMIN" "$tmp/err"; then
+        pass "without CAP_NET_ADMIN: exit 3, nothing changed"
+    else
+        fail "without CAP_NET_ADMIN: exit 3, nothing changed"
+        cat "$tmp/eperm" "$tmp/err"
+    fi
+fi
+
+# 5. Usage errors and invalid policies: nothing is sent.
+for args in "apply" "apply $pol $other" "apply --table 1bad $pol" "apply --bogus $pol" \
+    "apply tests/policies/bad/service-def-bad-port.yaml"; do
+    export args
+    ns 'cd "$root"; $w "$bin" $args >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/use" 2>&1
+    want=2
+    case $args in *bad/*) want=1 ;; esac
+    if [ "$(cat "$tmp/use")" = "rc $want" ]; then
+        pass "'$args': exit $want, nothing applied"
+    else
+        fail "'$args': exit $want, nothing applied"
+        cat "$tmp/use"
+    fi
+done
+
+finish
