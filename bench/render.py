@@ -110,7 +110,8 @@ def fmt(r):
 def ratio(a, b):
     if a[0] is None or b[0] is None:
         return "-"
-    return "%.0fx" % (b[0] / max(a[0], 0.001))
+    r = b[0] / max(a[0], 0.001)
+    return ("%.0fx" if r >= 10 else "%.1fx") % r
 
 
 def main():
@@ -149,7 +150,9 @@ def main():
                            stderr=subprocess.DEVNULL)
             subprocess.run([pc, "render", "--target", "iptables", j("gen.yaml"), "-o",
                             j("gen.ipt")], check=True, stderr=subprocess.DEVNULL)
-            loads = [("load", [unshare, "-n", nft_bin, "-f", j("gen.nft")])]
+            loads = [("load", [unshare, "-n", nft_bin, "-f", j("gen.nft")]),
+                     # policy to kernel in one process: read, resolve, lower, netlink
+                     ("apply", [unshare, "-n", pc, "apply", j("gen.yaml")])]
             if shutil.which("iptables-restore"):
                 loads.append(("iload", [unshare, "-n", shutil.which("iptables-restore"),
                                         "--noflush", j("gen.ipt")]))
@@ -166,7 +169,7 @@ def main():
         none = (None, "not installed")
         rows.append((label, res["nft"], res["json"], res.get("capirca", none),
                      res.get("ferm", none), load, cload, res["ipt"], res["pf"],
-                     res.get("iload", (None, "not root"))))
+                     res.get("iload", (None, "not root")), res.get("apply", (None, "not root"))))
         shutil.rmtree(d)
         print("done: %s" % label, file=sys.stderr)
 
@@ -175,7 +178,7 @@ def main():
     print("| policy | portcullis nft | RSS | nft-json | Capirca aclgen | RSS | vs Capirca "
           "| ferm --noexec | RSS | vs ferm | nft -f portcullis | nft -f Capirca (IPv4) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, nft, js, cap, ferm, load, cload, _, _, _ in rows:
+    for label, nft, js, cap, ferm, load, cload, _, _, _, _ in rows:
         print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, *fmt(nft), fmt(js)[0], *fmt(cap), ratio(nft, cap), *fmt(ferm),
             ratio(nft, ferm), fmt(load)[0], fmt(cload)[0]))
@@ -183,9 +186,20 @@ def main():
     print("| policy | portcullis iptables | RSS | vs ferm | portcullis pf | RSS "
           "| iptables-restore --noflush (IPv4, iptables-nft) |")
     print("|---|---|---|---|---|---|---|")
-    for label, _, _, _, ferm, _, _, ipt, pf, iload in rows:
+    for label, _, _, _, ferm, _, _, ipt, pf, iload, _ in rows:
         print("| %s | %s | %s | %s | %s | %s | %s |" % (
             label, *fmt(ipt), ratio(ipt, ferm), *fmt(pf), fmt(iload)[0]))
+
+    print()
+    print("| policy | portcullis apply (policy to kernel) | RSS | portcullis render + nft -f "
+          "| apply vs render + nft -f | nft -f alone | apply vs nft -f alone |")
+    print("|---|---|---|---|---|---|---|")
+    for label, nft, _, _, _, load, _, _, _, _, apply in rows:
+        both = ((nft[0] + load[0], max(nft[1], load[1])) if nft[0] is not None
+                and load[0] is not None else (None, "-"))
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+            label, *fmt(apply), fmt(both)[0], ratio(apply, both), fmt(load)[0],
+            ratio(apply, load)))
 
 
 if __name__ == "__main__":
