@@ -119,6 +119,56 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 	return PC_EXIT_OK;
 }
 
+/*
+ * An apply over SSH must not cut off the session it comes through: from
+ * $SSH_CONNECTION ("CLIENT CPORT SERVER SPORT"), a new connection from the
+ * client to the server's port must be accepted on input, and without
+ * `established: accept` the replies to the client's port on output too.
+ * Returns PC_EXIT_OK, or PC_EXIT_KERNEL after saying why not.
+ */
+static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	char client[64], server[64];
+	unsigned cport, sport;
+
+	if (ctx->allow_lockout || !conn ||
+			sscanf(conn, "%63s %u %63s %u", client, &cport, server, &sport) != 4 ||
+			!cport || cport > 65535 || !sport || sport > 65535)
+		return PC_EXIT_OK;
+	for (int dir = 0; dir < 2; dir++) {
+		if (dir == 1 && p->defaults.established)
+			break;
+		char *text = dir ? xasprintf("tcp -> %s %u", client, cport)
+				 : xasprintf("tcp %s -> %u", client, sport);
+		struct pc_packet pkt;
+		struct pc_decision dec;
+		char err[128];
+		int ok = pc_packet_parse(text, &pkt, err, sizeof(err));
+		free(text);
+		if (ok < 0)
+			return PC_EXIT_OK; /* not an address portcullis reads: nothing to check */
+		pc_policy_evaluate(p, &pkt, &dec);
+		if (dec.verdict == PC_VERDICT_ACCEPT)
+			continue;
+		fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it is "
+				  "applied through (SSH_CONNECTION: %s port %u -> port %u): ",
+				ctx->prog, client, cport, sport);
+		if (dec.by_rule) {
+			const struct pc_rule *r = &p->rules[dec.rule];
+			fprintf(ctx->err, "rule %zu at %s:%u:%u %s it", dec.rule + 1, r->loc.file,
+					r->loc.line, r->loc.col,
+					dec.action == PC_ACTION_REJECT ? "rejects" : "drops");
+		} else {
+			fprintf(ctx->err, "the default policy of %s drops it", dir ? "output" : "input");
+		}
+		fprintf(ctx->err, "; nothing was changed. Allow it in the policy, or pass "
+				  "--allow-lockout\n");
+		return PC_EXIT_KERNEL;
+	}
+	return PC_EXIT_OK;
+}
+
 int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit)
 {
 	const char *table = ctx->table ? ctx->table : "portcullis";
@@ -146,6 +196,8 @@ int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, boo
 		goto out;
 	}
 	pc_policy_print_diags(&p, &d, ctx->err);
+	if (commit && (ret = lockout_check(ctx, &p)) != PC_EXIT_OK)
+		goto out;
 
 	struct pc_nl_apply_options o = {.table = table, .commit = commit, .force = ctx->force,
 		.retries = 3};

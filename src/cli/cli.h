@@ -46,6 +46,7 @@ struct cli_ctx {
 	const char *out_dir;	/* render --out-dir */
 	bool no_jump;		/* render --no-jump */
 	bool force;		/* apply --force */
+	bool allow_lockout;	/* apply --allow-lockout */
 	bool kernel;		/* check --kernel */
 	struct pc_registry *reg;
 };

@@ -30,6 +30,7 @@ enum {
 	OPT_NO_JUMP = 1u << 14,
 	OPT_FORCE = 1u << 15,
 	OPT_KERNEL = 1u << 16,
+	OPT_ALLOW_LOCKOUT = 1u << 17,
 };
 
 #define LONG_ONLY 256 /* option ids above this have no short form */
@@ -64,6 +65,8 @@ static const struct option_def options[] = {
 		"write each target's file into DIR (TABLE.nft, .nft.json, .iptables, .ip6tables, .pf)"},
 	{OPT_FORCE, "force", LONG_ONLY + 6, NULL,
 		"replace a table of that name even if portcullis does not manage it"},
+	{OPT_ALLOW_LOCKOUT, "allow-lockout", LONG_ONLY + 8, NULL,
+		"apply even if the policy drops the SSH session it comes through"},
 	{OPT_KERNEL, "kernel", LONG_ONLY + 7, NULL,
 		"also have the kernel check the ruleset (one transaction, never committed; root)"},
 	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'",
@@ -97,7 +100,7 @@ static const struct command commands[] = {
 		"POLICY", "print the ruleset a policy becomes (nftables, iptables, pf), for review"},
 	{"apply", cmd_apply,
 		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
-				OPT_TABLE | OPT_FORCE,
+				OPT_TABLE | OPT_FORCE | OPT_ALLOW_LOCKOUT,
 		"POLICY",
 		"replace the policy's nftables table in the kernel, all at once (root)"},
 	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
@@ -233,6 +236,9 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			break;
 		case LONG_ONLY + 7:
 			ctx.kernel = true;
+			break;
+		case LONG_ONLY + 8:
+			ctx.allow_lockout = true;
 			break;
 		case 'h':
 			command_usage(stdout, prog, cmd);

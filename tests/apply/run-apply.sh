@@ -13,6 +13,8 @@
 #   as it was) unless --force.
 # - Without CAP_NET_ADMIN: exit 3 with a clear message, nothing changed.
 # - Usage errors and invalid policies: nothing is sent.
+# - Over SSH ($SSH_CONNECTION), a policy that drops the session's own
+#   connection is refused (exit 4) unless --allow-lockout.
 . "$(dirname "$0")/../lib.sh"
 nldump=$3
 w=${PC_TEST_WRAPPER:-}
@@ -26,6 +28,8 @@ if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 
     exit 0
 fi
 export bin nldump w tmp root
+# A developer's SSH session must not change what apply is asked (see 6.).
+unset SSH_CONNECTION
 
 # ns SCRIPT: runs SCRIPT (sh) in a new network namespace.
 ns() { unshare -n sh -c "$1"; }
@@ -151,5 +155,24 @@ for args in "apply" "apply $pol $other" "apply --table 1bad $pol" "apply --bogus
         cat "$tmp/use"
     fi
 done
+
+# 6. Over SSH: a policy that would drop the session's own connection is not applied.
+export pol
+ns '
+cd "$root"
+SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply "$pol" >/dev/null 2>"$tmp/err"; echo "outsider rc $?"
+nft list tables
+SSH_CONNECTION="2001:db8::5 50000 2001:db8::1 22" $w "$bin" apply "$pol" >/dev/null 2>&1; echo "outsider v6 rc $?"
+SSH_CONNECTION="198.51.100.7 50000 192.0.2.1 22" $w "$bin" apply "$pol" >/dev/null 2>&1; echo "admin rc $?"
+SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "check rc $?"
+SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply --allow-lockout "$pol" >/dev/null 2>&1; echo "allowed rc $?"
+' >"$tmp/lockout" 2>&1
+if [ "$(cat "$tmp/lockout")" = "$(printf 'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nallowed rc 0')" ] &&
+    grep -q "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it; nothing was changed.*--allow-lockout" "$tmp/err"; then
+    pass "over SSH: a policy that drops the session is refused unless --allow-lockout"
+else
+    fail "over SSH: a policy that drops the session is refused unless --allow-lockout"
+    cat "$tmp/lockout" "$tmp/err"
+fi
 
 finish

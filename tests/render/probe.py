@@ -149,7 +149,8 @@ def run_stack(binary, policy, tag, loads, probes, expected):
         for label, steps in loads:
             for load, args in steps:
                 if args is None:  # portcullis itself, through netlink
-                    in_ns(srv, binary, *load, policy, capture_output=True, check=True)
+                    env = {k: v for k, v in os.environ.items() if k != "SSH_CONNECTION"}
+                    in_ns(srv, binary, *load, policy, capture_output=True, check=True, env=env)
                 else:
                     in_ns(srv, *load, input=render(binary, policy, *args), text=True, check=True)
             r = in_ns(cli, sys.executable, me, "probe", json.dumps(probes),
