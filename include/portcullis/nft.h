@@ -2,9 +2,9 @@
 /*
  * The nftables model: the one description of the table portcullis owns
  * (named sets with their elements and declared sizes, base chains, rules as
- * typed matches with comments).  The nft text printer reads it; the JSON
- * printer and the netlink batch builder are to read the same model, so that
- * what is reviewed is what is applied.
+ * typed matches with comments).  The nft text printer, the JSON printer and
+ * the netlink transaction (portcullis/netlink.h) all read it, so that what
+ * is reviewed is what is applied.
  *
  * Ownership: a struct pc_nft_table owns its sets and rules and their
  * strings; pc_nft_table_finish() releases them.  It points into the policy
