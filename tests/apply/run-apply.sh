@@ -33,6 +33,17 @@ unset SSH_CONNECTION
 
 # ns SCRIPT: runs SCRIPT (sh) in a new network namespace.
 ns() { unshare -n sh -c "$1"; }
+# expect NAME WANT OUT [PATTERN FILE]: passes when OUT holds exactly WANT (a
+# printf format) and, if given, a line of FILE matches PATTERN.
+expect() {
+    # shellcheck disable=SC2059
+    if [ "$(cat "$3")" = "$(printf "$2")" ] && { [ $# -lt 5 ] || grep -q "$4" "$5"; }; then
+        pass "$1"
+    else
+        fail "$1"
+        cat "$3" ${5:+"$5"}
+    fi
+}
 
 # 1. apply == nft -f of the rendering, attribute by attribute.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
@@ -75,31 +86,17 @@ nft list table inet keep | cmp -s - "$tmp/keep0" || echo "the foreign table chan
 $w "$bin" check --kernel "$pol" >"$tmp/out" 2>"$tmp/err"; echo "check rc $?"
 "$nldump" portcullis | cmp -s - "$tmp/before" || echo "check --kernel changed the table"
 ' >"$tmp/replace" 2>&1
-if [ "$(cat "$tmp/replace")" = "$(printf 'table inet keep\ntable inet portcullis\ncheck rc 0')" ] &&
-    grep -q '^kdc-primary: table inet portcullis accepted by the kernel: .*nothing changed' "$tmp/out"; then
-    pass "apply replaces its table, leaves a foreign one; check --kernel changes nothing"
-else
-    fail "apply replaces its table, leaves a foreign one; check --kernel changes nothing"
-    cat "$tmp/replace" "$tmp/out" "$tmp/err"
-fi
+expect "apply replaces its table, leaves a foreign one; check --kernel changes nothing" \
+    'table inet keep\ntable inet portcullis\ncheck rc 0' "$tmp/replace" \
+    '^kdc-primary: table inet portcullis accepted by the kernel: .*nothing changed' "$tmp/out"
 
 # check --kernel on a host without the table: accepted, and still no table.
 ns 'cd "$root"; $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/chk" 2>&1
-if [ "$(cat "$tmp/chk")" = "rc 0" ]; then
-    pass "check --kernel leaves nothing behind"
-else
-    fail "check --kernel leaves nothing behind"
-    cat "$tmp/chk"
-fi
+expect "check --kernel leaves nothing behind" 'rc 0' "$tmp/chk"
 
 # --table: another name, the default table untouched.
 ns 'cd "$root"; $w "$bin" apply --table kdc "$pol" >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/tbl" 2>&1
-if [ "$(cat "$tmp/tbl")" = "$(printf 'rc 0\ntable inet kdc')" ]; then
-    pass "apply --table NAME"
-else
-    fail "apply --table NAME"
-    cat "$tmp/tbl"
-fi
+expect "apply --table NAME" 'rc 0\ntable inet kdc' "$tmp/tbl"
 
 # 3. A same-named table portcullis does not manage.
 ns '
@@ -113,13 +110,9 @@ nft list ruleset | cmp -s - "$tmp/foreign0" || echo "the foreign table changed"
 $w "$bin" apply --force "$pol" >/dev/null 2>&1; echo "force rc $?"
 nft list chains | grep -c "chain mine"
 ' >"$tmp/foreign" 2>&1
-if [ "$(cat "$tmp/foreign")" = "$(printf 'apply rc 4\ncheck rc 4\nforce rc 0\n0')" ] &&
-    grep -q "apply: table inet portcullis exists and portcullis does not manage it .*nothing was changed.*--force" "$tmp/err"; then
-    pass "a foreign table of the same name: refused, replaced only with --force"
-else
-    fail "a foreign table of the same name: refused, replaced only with --force"
-    cat "$tmp/foreign" "$tmp/err"
-fi
+expect "a foreign table of the same name: refused, replaced only with --force" \
+    'apply rc 4\ncheck rc 4\nforce rc 0\n0' "$tmp/foreign" \
+    "apply: table inet portcullis exists and portcullis does not manage it .*nothing was changed.*--force" "$tmp/err"
 
 # 4. Without CAP_NET_ADMIN (an unprivileged user in the namespace).
 if command -v setpriv >/dev/null 2>&1; then
@@ -132,13 +125,8 @@ setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" check --kernel "$po
 "$bin" check "$pol" >/dev/null 2>&1; echo "plain check rc $?"
 nft list ruleset | cmp -s - "$tmp/mine0" || echo "the table changed"
 ' >"$tmp/eperm" 2>&1
-    if [ "$(cat "$tmp/eperm")" = "$(printf 'apply rc 3\ncheck rc 3\nplain check rc 0')" ] &&
-        grep -q "apply needs CAP_NET_ADMIN" "$tmp/err"; then
-        pass "without CAP_NET_ADMIN: exit 3, nothing changed"
-    else
-        fail "without CAP_NET_ADMIN: exit 3, nothing changed"
-        cat "$tmp/eperm" "$tmp/err"
-    fi
+    expect "without CAP_NET_ADMIN: exit 3, nothing changed" \
+        'apply rc 3\ncheck rc 3\nplain check rc 0' "$tmp/eperm" "apply needs CAP_NET_ADMIN" "$tmp/err"
 fi
 
 # 5. Usage errors and invalid policies: nothing is sent.
@@ -148,12 +136,7 @@ for args in "apply" "apply $pol $other" "apply --table 1bad $pol" "apply --bogus
     ns 'cd "$root"; $w "$bin" $args >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/use" 2>&1
     want=2
     case $args in *bad/*) want=1 ;; esac
-    if [ "$(cat "$tmp/use")" = "rc $want" ]; then
-        pass "'$args': exit $want, nothing applied"
-    else
-        fail "'$args': exit $want, nothing applied"
-        cat "$tmp/use"
-    fi
+    expect "'$args': exit $want, nothing applied" "rc $want" "$tmp/use"
 done
 
 # 6. Over SSH: a policy that would drop the session's own connection is not applied.
@@ -167,12 +150,8 @@ SSH_CONNECTION="198.51.100.7 50000 192.0.2.1 22" $w "$bin" apply "$pol" >/dev/nu
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "check rc $?"
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply --allow-lockout "$pol" >/dev/null 2>&1; echo "allowed rc $?"
 ' >"$tmp/lockout" 2>&1
-if [ "$(cat "$tmp/lockout")" = "$(printf 'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nallowed rc 0')" ] &&
-    grep -q "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it; nothing was changed.*--allow-lockout" "$tmp/err"; then
-    pass "over SSH: a policy that drops the session is refused unless --allow-lockout"
-else
-    fail "over SSH: a policy that drops the session is refused unless --allow-lockout"
-    cat "$tmp/lockout" "$tmp/err"
-fi
+expect "over SSH: a policy that drops the session is refused unless --allow-lockout" \
+    'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nallowed rc 0' "$tmp/lockout" \
+    "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it; nothing was changed.*--allow-lockout" "$tmp/err"
 
 finish
