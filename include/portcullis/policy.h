@@ -138,7 +138,7 @@ struct pc_rule {
 	const char *interface;
 	unsigned flags;
 	unsigned limit_rate;		/* packets per limit_unit */
-	const char *limit_unit;		/* "second", "minute", "hour", "day" */
+	const char *limit_unit;		/* "second", "minute", "hour", "day": pc_limit_seconds() */
 	const char *comment;
 	/* resolved */
 	struct pc_match *matches;
@@ -187,6 +187,9 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
  * rule that names the service.
  */
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags);
+
+/* The seconds in a rule's limit unit ("second", "minute", "hour" or "day"). */
+unsigned pc_limit_seconds(const char *unit);
 
 /* A packet to ask the resolved policy about. */
 struct pc_packet {

@@ -676,14 +676,6 @@ static void ifname(struct rule_out *ro, uint32_t key, const char *name)
 	cmp(ro, NFT_CMP_EQ, buf, sizeof(buf));
 }
 
-static uint64_t unit_seconds(const char *unit)
-{
-	return !strcmp(unit, "second") ? 1 : !strcmp(unit, "minute") ? 60
-			: !strcmp(unit, "hour")                        ? 3600
-			: !strcmp(unit, "day")                         ? 86400
-								       : 604800;
-}
-
 /* A policy rule as it stands in its jump chain, under `comment`. */
 static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_nft_rule *r,
 		const char *comment)
@@ -702,7 +694,7 @@ static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_
 	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
 		l4proto(ro, 6);
 	if (r->limit_rate)
-		limit(ro, r->limit_rate, unit_seconds(r->limit_unit));
+		limit(ro, r->limit_rate, pc_limit_seconds(r->limit_unit));
 	if (r->log) {
 		char prefix[64];
 		struct nftnl_expr *e = expr("log");

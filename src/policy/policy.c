@@ -265,6 +265,13 @@ unsigned pol_protocols(struct loader *l, const struct pc_ynode *n, const char *w
 	return mask;
 }
 
+unsigned pc_limit_seconds(const char *unit)
+{
+	return !strcmp(unit, "second") ? 1 : !strcmp(unit, "minute") ? 60
+			: !strcmp(unit, "hour")                    ? 3600
+								   : 86400;
+}
+
 /* limit: N/second|minute|hour|day, N from 1 to 1000000. */
 int pol_limit(struct loader *l, const struct pc_ynode *n, unsigned *rate, const char **unit)
 {

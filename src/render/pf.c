@@ -109,13 +109,6 @@ static void print_ifname(FILE *out, const char *name)
 	fprintf(out, plain ? " on %s" : " on \"%s\"", name);
 }
 
-static unsigned unit_seconds(const char *unit)
-{
-	return !strcmp(unit, "second") ? 1 : !strcmp(unit, "minute") ? 60
-			: !strcmp(unit, "hour")                    ? 3600
-								   : 86400;
-}
-
 static void print_policy_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
 		const struct pc_nft_rule *r, const char *state)
 {
@@ -145,7 +138,7 @@ static void print_policy_rule(FILE *out, const struct pc_nft_table *t, const cha
 	if (r->verdict == PC_NFT_ACCEPT)
 		fprintf(out, " %s", state);
 	if (r->limit_rate)
-		fprintf(out, " max-pkt-rate %u/%u", r->limit_rate, unit_seconds(r->limit_unit));
+		fprintf(out, " max-pkt-rate %u/%u", r->limit_rate, pc_limit_seconds(r->limit_unit));
 	fprintf(out, " label \"r%zu\"\n", r->policy_rule + 1);
 }
 
