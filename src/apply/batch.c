@@ -59,15 +59,17 @@ static struct nlmsghdr *msg_begin(struct pc_nl_batch *b, const char *what, const
 		const struct pc_nft_rule *rule)
 {
 	if (b->cap - b->len < MSG_MAX) {
+		size_t old = b->cap;
 		b->cap = b->cap * 2 > b->len + MSG_MAX ? b->cap * 2 : b->len + MSG_MAX;
 		b->buf = xrealloc(b->buf, b->cap);
+		/* Attribute padding is sent as it is (libmnl 1.0.4 leaves it): zeroed once here. */
+		memset(b->buf + old, 0, b->cap - old);
 	}
 	if (b->n == b->msgcap) {
 		b->msgcap = b->msgcap ? b->msgcap * 2 : 64;
 		b->msgs = xrealloc(b->msgs, b->msgcap * sizeof(*b->msgs));
 	}
 	b->msgs[b->n] = (struct pc_nl_msg){what, name, rule};
-	memset(b->buf + b->len, 0, MSG_MAX);
 	return (struct nlmsghdr *)(b->buf + b->len);
 }
 
