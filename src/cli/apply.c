@@ -51,8 +51,8 @@ static void print_error(struct cli_ctx *ctx, const char *cmd, const struct pc_po
 				r->loc.file, r->loc.line, r->loc.col, m->rule->policy_rule + 1,
 				m->name, strerror(e->err));
 	} else {
-		fprintf(ctx->err, "%s %s: error: the kernel refused the %s %s: %s", ctx->prog, cmd,
-				m->what, m->name, strerror(e->err));
+		fprintf(ctx->err, "%s %s: error: the kernel refused the %s%s%s: %s", ctx->prog, cmd,
+				m->what, m->name[0] ? " " : "", m->name, strerror(e->err));
 	}
 	fprintf(ctx->err, "%s%s\n", why ? "; " : "", why ? why : "");
 }
