@@ -6,6 +6,7 @@
  * Either the whole table is replaced or nothing changes.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,8 +204,22 @@ int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, boo
 		.retries = 3};
 	struct pc_nl_batch b;
 	struct pc_nl_result r;
+	/*
+	 * From here until the outcome is printed, an interrupt waits: the
+	 * transaction is all or nothing in the kernel, and what happened is said
+	 * before the signal ends the process (when unblocked below).
+	 */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	pc_nl_apply(&t, &o, &b, &r);
 	ret = report(ctx, cmd, &p, table, &b, &r, commit);
+	fflush(ctx->out);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(r.errors);
 	pc_nl_batch_finish(&b);
 out:

@@ -15,6 +15,8 @@
 # - Usage errors and invalid policies: nothing is sent.
 # - Over SSH ($SSH_CONNECTION), a policy that drops the session's own
 #   connection is refused (exit 4) unless --allow-lockout.
+# - Killed (SIGKILL, SIGTERM) at random points while replacing a table: the
+#   kernel holds the old table or the new one, never a mix.
 . "$(dirname "$0")/../lib.sh"
 nldump=$3
 w=${PC_TEST_WRAPPER:-}
@@ -153,5 +155,40 @@ SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply --allow-lockout "
 expect "over SSH: a policy that drops the session is refused unless --allow-lockout" \
     'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nallowed rc 0' "$tmp/lockout" \
     "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it; nothing was changed.*--allow-lockout" "$tmp/err"
+
+# 7. Killed at random points (SIGKILL, SIGTERM) while replacing a table:
+#    the kernel holds the old table or the new one, never a mix.
+{
+    echo "version: 1"; echo "policy: many"; echo "networks:"
+    i=0; while [ $i -lt 200 ]; do echo "  n$i: [10.$i.0.0/16]"; i=$((i + 1)); done
+    echo "rules:"
+    i=0; while [ $i -lt 3000 ]; do printf '  - allow: %d/tcp\n    from: n%d\n' $((2000 + i)) $((i % 200)); i=$((i + 1)); done
+} >"$tmp/many.yaml"
+ns '
+cd "$root"
+"$bin" apply "$tmp/many.yaml" >/dev/null 2>&1 && "$nldump" portcullis >"$tmp/new"
+"$bin" apply "$pol" >/dev/null 2>&1 && "$nldump" portcullis >"$tmp/old"
+old=0 new=0 other=0 i=0
+while [ $i -lt 24 ]; do
+    sig=KILL; [ $((i % 2)) = 1 ] && sig=TERM
+    "$bin" apply "$tmp/many.yaml" >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.0$((i % 10))$((i * 7 % 10))"
+    kill -$sig $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    "$nldump" portcullis >"$tmp/now"
+    if cmp -s "$tmp/now" "$tmp/old"; then old=$((old + 1))
+    elif cmp -s "$tmp/now" "$tmp/new"; then new=$((new + 1)); "$bin" apply "$pol" >/dev/null 2>&1
+    else other=$((other + 1)); fi
+    i=$((i + 1))
+done
+echo "old $old new $new other $other"
+' >"$tmp/killed" 2>&1
+if grep -q '^old [0-9]* new [0-9]* other 0$' "$tmp/killed" && [ -s "$tmp/old" ] && [ -s "$tmp/new" ]; then
+    pass "killed while applying: the old table or the new one, never a mix ($(cat "$tmp/killed"))"
+else
+    fail "killed while applying: the old table or the new one, never a mix"
+    cat "$tmp/killed"
+fi
 
 finish
