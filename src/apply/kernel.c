@@ -301,7 +301,8 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			pc_nl_batch_finish(b);
 			continue;
 		}
-		qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_errors);
+		if (r->nerrors > 1)
+			qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_errors);
 		if (r->nerrors || r->lost) {
 			ret = -1;
 		} else if (o->commit && r->genid_after == r->genid_before) {
