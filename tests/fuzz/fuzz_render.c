@@ -15,6 +15,9 @@
  *     line to the comment);
  *   - JSON: strings closed, nothing but escapes after a backslash, brackets
  *     balanced.
+ *   - the netlink transaction: its messages fill the buffer exactly, each
+ *     within its bound, and read back with libnftnl, every comment a rule or
+ *     map element carries keeps the comment invariants above.
  * A broken invariant aborts, so libFuzzer keeps the input.
  */
 #include <stdint.h>
@@ -22,6 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libmnl/libmnl.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/targets.h"
 
@@ -174,6 +184,68 @@ static void render(const struct pc_nft_table *t, int kind)
 	free(text);
 }
 
+static void safe_comment(const char *c, uint32_t len)
+{
+	check(len >= 1 && len <= PC_NFT_COMMENT_MAX + 1 && c[len - 1] == '\0',
+			"a netlink comment of the wrong length", c);
+	for (uint32_t i = 0; i + 1 < len; i++)
+		check(c[i] != '"' && c[i] != '\\' && (unsigned char)c[i] >= 0x20 && c[i] != 0x7f,
+				"an unsafe character in a netlink comment", c);
+}
+
+static int udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	(void)data;
+	/* Type 0 is the comment for rules and set elements alike. */
+	if (nftnl_udata_type(attr) == 0)
+		safe_comment(nftnl_udata_get(attr), nftnl_udata_len(attr));
+	return 0;
+}
+
+static void batch(const struct pc_nft_table *t)
+{
+	struct pc_nl_options o = {.seq = 1, .genid = 1, .commit = true, .lo_ifindex = 1};
+	struct pc_nl_batch b;
+	size_t n = 0, total = 0;
+
+	pc_nl_build(t, &o, &b);
+	int remaining = (int)b.len;
+	for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)b.buf;
+			mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining), n++) {
+		uint16_t type = nlh->nlmsg_type & 0xff;
+		uint32_t len = 0;
+		total += NLMSG_ALIGN(nlh->nlmsg_len);
+		check(nlh->nlmsg_seq == 1 + n, "a message out of sequence", "");
+		check(!b.msgs[n].rule || type == NFT_MSG_NEWRULE, "a policy rule on another message", "");
+		if (type == NFT_MSG_NEWRULE && n && n + 1 < b.n) {
+			struct nftnl_rule *r = nftnl_rule_alloc();
+			check(nftnl_rule_nlmsg_parse(nlh, r) == 0, "a rule message libnftnl cannot read", "");
+			const void *u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+			if (u)
+				nftnl_udata_parse(u, len, udata_cb, NULL);
+			nftnl_rule_free(r);
+		} else if (type == NFT_MSG_NEWSETELEM) {
+			/* Read with libmnl: each element of the list, its user data. */
+			const struct nlattr *a, *el, *x;
+			mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+				if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+					continue;
+				mnl_attr_for_each_nested(el, a) {
+					mnl_attr_for_each_nested(x, el) {
+						if (mnl_attr_get_type(x) == NFTA_SET_ELEM_USERDATA)
+							nftnl_udata_parse(mnl_attr_get_payload(x),
+									mnl_attr_get_payload_len(x),
+									udata_cb, NULL);
+					}
+				}
+			}
+		}
+	}
+	check(remaining == 0 && n == b.n && total == b.len, "messages that do not fill the batch",
+			"");
+	pc_nl_batch_finish(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pc_registry *reg = pc_registry_create();
@@ -194,6 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		render(&t, 'n');
 		render(&t, 'j');
 		render(&t, 'p');
+		batch(&t);
 		pc_nft_table_finish(&t);
 	}
 	pc_policy_finish(&p);
