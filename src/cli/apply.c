@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "portcullis/netlink.h"
@@ -121,19 +122,87 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 }
 
 /*
+ * The SSH session this command runs in: $SSH_CONNECTION, or, when sudo, su,
+ * doas or pkexec started it and left the variable out, the one that command
+ * itself was given (read from /proc; root may).  Only those are looked
+ * through: a plain parent without the variable means no session.  Copied
+ * into `out`; false when there is none.
+ */
+static bool ssh_connection(char *out, size_t size)
+{
+	const char *v = getenv("SSH_CONNECTION");
+	static const char key[] = "SSH_CONNECTION=";
+
+	if (v) {
+		snprintf(out, size, "%s", v);
+		return true;
+	}
+	static const char *const wrappers[] = {"sudo", "su", "doas", "pkexec", "run0", NULL};
+	pid_t pid = getppid();
+	for (int depth = 0; depth < 8 && pid > 1; depth++) {
+		char path[64], comm[32] = "", *env = NULL;
+		size_t len = 0;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		FILE *f = fopen(path, "re");
+		if (!f || !fgets(comm, sizeof(comm), f)) {
+			if (f)
+				fclose(f);
+			break;
+		}
+		fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		bool wrapper = false;
+		for (int k = 0; wrappers[k]; k++)
+			wrapper |= !strcmp(comm, wrappers[k]);
+		if (!wrapper)
+			break;
+		snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+		f = fopen(path, "re");
+		if (f) {
+			/* NUL-separated NAME=VALUE entries; a few KiB at most in practice. */
+			env = xmalloc(1 << 16);
+			len = fread(env, 1, (1 << 16) - 1, f);
+			env[len] = '\0';
+			fclose(f);
+			for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+				if (!strncmp(env + i, key, sizeof(key) - 1)) {
+					snprintf(out, size, "%s", env + i + sizeof(key) - 1);
+					free(env);
+					return true;
+				}
+			free(env);
+		}
+		/* /proc/PID/stat: "PID (COMM) STATE PPID ...", COMM may hold spaces. */
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		char stat[512] = "";
+		f = fopen(path, "re");
+		if (!f)
+			break;
+		size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+		fclose(f);
+		stat[n] = '\0';
+		const char *paren = strrchr(stat, ')');
+		int ppid;
+		if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
+			break;
+		pid = ppid;
+	}
+	return false;
+}
+
+/*
  * An apply over SSH must not cut off the session it comes through: from
- * $SSH_CONNECTION ("CLIENT CPORT SERVER SPORT"), a new connection from the
+ * $SSH_CONNECTION ("CLIENT CPORT SERVER SPORT", see ssh_connection()), a new connection from the
  * client to the server's port must be accepted on input, and without
  * `established: accept` the replies to the client's port on output too.
  * Returns PC_EXIT_OK, or PC_EXIT_KERNEL after saying why not.
  */
 static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 {
-	const char *conn = getenv("SSH_CONNECTION");
-	char client[64], server[64];
+	char conn[256], client[64], server[64];
 	unsigned cport, sport;
 
-	if (ctx->allow_lockout || !conn ||
+	if (ctx->allow_lockout || !ssh_connection(conn, sizeof(conn)) ||
 			sscanf(conn, "%63s %u %63s %u", client, &cport, server, &sport) != 4 ||
 			!cport || cport > 65535 || !sport || sport > 65535)
 		return PC_EXIT_OK;

@@ -141,7 +141,10 @@ for args in "apply" "apply $pol $other" "apply --table 1bad $pol" "apply --bogus
     expect "'$args': exit $want, nothing applied" "rc $want" "$tmp/use"
 done
 
-# 6. Over SSH: a policy that would drop the session's own connection is not applied.
+# 6. Over SSH: a policy that would drop the session's own connection is not
+#    applied; through sudo (which drops the variable) too, from sudo's own
+#    environment: a stand-in named sudo that drops it the same way.
+mkdir "$tmp/wrap" && printf '#!/bin/sh\nenv -u SSH_CONNECTION "$@"\n' >"$tmp/wrap/sudo" && chmod +x "$tmp/wrap/sudo"
 export pol
 ns '
 cd "$root"
@@ -150,10 +153,12 @@ nft list tables
 SSH_CONNECTION="2001:db8::5 50000 2001:db8::1 22" $w "$bin" apply "$pol" >/dev/null 2>&1; echo "outsider v6 rc $?"
 SSH_CONNECTION="198.51.100.7 50000 192.0.2.1 22" $w "$bin" apply "$pol" >/dev/null 2>&1; echo "admin rc $?"
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "check rc $?"
+SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" "$tmp/wrap/sudo" $w "$bin" apply "$pol" >/dev/null 2>&1; echo "sudo rc $?"
+SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" sh -c "env -u SSH_CONNECTION $w \"\$bin\" apply --table other \"\$pol\" >/dev/null 2>&1"; echo "no session rc $?"
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply --allow-lockout "$pol" >/dev/null 2>&1; echo "allowed rc $?"
 ' >"$tmp/lockout" 2>&1
 expect "over SSH: a policy that drops the session is refused unless --allow-lockout" \
-    'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nallowed rc 0' "$tmp/lockout" \
+    'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nsudo rc 4\nno session rc 0\nallowed rc 0' "$tmp/lockout" \
     "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it; nothing was changed.*--allow-lockout" "$tmp/err"
 
 # 7. Killed at random points (SIGKILL, SIGTERM) while replacing a table:
