@@ -62,6 +62,7 @@ struct pc_nl_result {
 	const char *sys_what;		/* what was being done then */
 	bool table_exists, table_ours;	/* before the batch */
 	bool sent;			/* the transaction reached the kernel */
+	unsigned attempts;		/* transactions sent (more than one after ERESTART) */
 	bool committed;			/* the generation moved on with no error */
 };
 
@@ -70,6 +71,9 @@ struct pc_nl_apply_options {
 	bool commit;			/* false: check only */
 	bool force;			/* replace a same-named table portcullis does not manage */
 	unsigned retries;		/* after a concurrent change (ERESTART) */
+	/* Called after each attempt's transaction is built, before it is sent; may be NULL. */
+	void (*before_send)(void *arg);
+	void *arg;
 };
 
 /*

@@ -272,12 +272,15 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			.lo_ifindex = lo ? lo : 1};
 		pc_nl_build(t, &bo, b);
 		seq += (uint32_t)b->n;
+		if (o->before_send)
+			o->before_send(o->arg);
 		ret = send_batch(tk.nl, b);
 		if (ret < 0) {
 			fail(r, -ret, "send the transaction");
 			break;
 		}
 		r->sent = true;
+		r->attempts++;
 		tk.b = b;
 		do {
 			/* After ENOBUFS the answer may be lost too: ask again. */
@@ -298,6 +301,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			free(r->errors);
 			r->errors = NULL;
 			r->nerrors = 0;
+			tk.errcap = 0;
 			pc_nl_batch_finish(b);
 			continue;
 		}

@@ -265,6 +265,79 @@ static void test_kernel_errors(void **state)
 	model_finish(&m);
 }
 
+/* Commits another table `times` times, once between each building and sending. */
+struct between {
+	struct model *m;
+	unsigned times;
+};
+
+static void commit_in_between(void *arg)
+{
+	struct between *x = arg;
+	struct pc_nl_apply_options o = {.table = "other", .commit = true};
+	struct pc_nl_batch b;
+	struct pc_nl_result r;
+	char name[sizeof(x->m->t.name)];
+
+	if (!x->times)
+		return;
+	x->times--;
+	memcpy(name, x->m->t.name, sizeof(name));
+	strcpy(x->m->t.name, "other");
+	assert_int_equal(pc_nl_apply(&x->m->t, &o, &b, &r), 0);
+	memcpy(x->m->t.name, name, sizeof(name));
+	pc_nl_batch_finish(&b);
+}
+
+/*
+ * Another program commits between the read of the generation and the send:
+ * the kernel refuses the transaction (ERESTART), which is computed and sent
+ * again, up to `retries` times; then that refusal is the answer.
+ */
+static void test_concurrent_commit(void **state)
+{
+	struct model m, other;
+	struct pc_nl_result r;
+	struct pc_nl_batch b;
+	struct between x = {&other, 1};
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+	model_load(&other);
+	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .retries = 0,
+		.before_send = commit_in_between, .arg = &x};
+
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.nerrors, 1);
+	assert_int_equal(r.errors[0].err, ERESTART);
+	assert_int_equal(r.errors[0].msg, 0); /* the batch's begin */
+	assert_int_equal(r.genid_after, r.genid_before + 1); /* the other commit only */
+	assert_false(r.committed);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+
+	x.times = 1;
+	o.retries = 3;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), 0);
+	assert_int_equal(r.attempts, 2);
+	assert_true(r.committed);
+	pc_nl_batch_finish(&b);
+
+	x.times = 5;
+	o.retries = 2;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(r.nerrors, 1);
+	assert_int_equal(r.errors[0].err, ERESTART);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+	model_finish(&other);
+	model_finish(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_apply_check_replace),
 		cmocka_unit_test(test_foreign_table),
 		cmocka_unit_test(test_kernel_errors),
+		cmocka_unit_test(test_concurrent_commit),
 	};
 
 	in_netns = unshare(CLONE_NEWNET) == 0;
