@@ -247,13 +247,8 @@ int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, boo
 	struct pc_diags d;
 	int ret;
 
-	if (!pc_nft_name_ok(table)) {
-		fprintf(ctx->err, "%s %s: '", ctx->prog, cmd);
-		pc_fputs_escaped(table, ctx->err);
-		fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
-				  "'_' or '-'\n");
+	if (!cli_table_name_ok(ctx, cmd, table))
 		return PC_EXIT_USAGE;
-	}
 	ret = cli_check_policy(ctx, path, &p);
 	if (ret != PC_EXIT_OK) {
 		pc_policy_finish(&p);

@@ -63,6 +63,9 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_render(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
 
+/* Whether --table names a table; if not, says why (as command `cmd`). */
+bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table);
+
 struct pc_policy;
 /* Loads, resolves and reports one policy (the registry comes from ctx); its exit status. */
 int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p);

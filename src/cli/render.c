@@ -118,6 +118,17 @@ enum target { T_NFT, T_NFT_JSON, T_IPT4, T_IPT6, T_PF, T_COUNT };
 static const char *const suffixes[T_COUNT] = {".nft", ".nft.json", ".iptables", ".ip6tables",
 	".pf"};
 
+bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table)
+{
+	if (pc_nft_name_ok(table))
+		return true;
+	fprintf(ctx->err, "%s %s: '", ctx->prog, cmd);
+	pc_fputs_escaped(table, ctx->err);
+	fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
+			  "'_' or '-'\n");
+	return false;
+}
+
 /*
  * Which outputs the options ask for; PC_EXIT_OK, or PC_EXIT_USAGE after
  * saying why.
@@ -175,13 +186,8 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool want[T_CO
 		fprintf(ctx->err, "'; the targets: nft, nft-json, iptables, pf, all\n");
 		return PC_EXIT_USAGE;
 	}
-	if (!pc_nft_name_ok(table)) {
-		fprintf(ctx->err, "%s render: '", ctx->prog);
-		pc_fputs_escaped(table, ctx->err);
-		fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
-				  "'_' or '-'\n");
+	if (!cli_table_name_ok(ctx, "render", table))
 		return PC_EXIT_USAGE;
-	}
 	if ((want[T_IPT4] || want[T_IPT6]) &&
 			strlen(table) + strlen("-forward") > PC_IPT_CHAIN_MAX) {
 		fprintf(ctx->err, "%s render: iptables chain names hold at most %d characters: "
