@@ -96,26 +96,21 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		return PC_EXIT_USAGE;
 	}
 	for (int i = 0; i < argc; i++) {
-		struct pc_policy p;
 		int ret;
 
 		if (ctx->kernel) {
 			/* The same checks, then the kernel's on the whole table. */
 			ret = cli_apply_policy(ctx, "check", argv[i], false);
-			pc_registry_destroy(ctx->reg);
-			ctx->reg = NULL;
-			if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && worst == PC_EXIT_OK))
-				worst = ret;
-			continue;
+		} else {
+			struct pc_policy p;
+			ret = cli_check_policy(ctx, argv[i], &p);
+			if (ret == PC_EXIT_OK)
+				fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n",
+						strcmp(argv[i], "-") ? argv[i] : "<stdin>", p.nrules,
+						p.nrules == 1 ? "rule" : "rules", ctx->last_warnings,
+						ctx->last_warnings == 1 ? "warning" : "warnings");
+			pc_policy_finish(&p);
 		}
-		ret = cli_check_policy(ctx, argv[i], &p);
-
-		if (ret == PC_EXIT_OK)
-			fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n",
-					strcmp(argv[i], "-") ? argv[i] : "<stdin>", p.nrules,
-					p.nrules == 1 ? "rule" : "rules", ctx->last_warnings,
-					ctx->last_warnings == 1 ? "warning" : "warnings");
-		pc_policy_finish(&p);
 		pc_registry_destroy(ctx->reg);
 		ctx->reg = NULL;
 		if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && worst == PC_EXIT_OK))
