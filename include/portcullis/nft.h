@@ -224,6 +224,9 @@ void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out);
 /* Whether an element's range is one prefix (then *x is it), or needs "LO-HI". */
 bool pc_nft_addr_elem_prefix(const struct pc_nft_addr_elem *e, struct pc_prefix *x);
 
+/* The last address of a prefix (host bits set), in the prefix's first 4 or 16 bytes. */
+void pc_nft_prefix_last(const struct pc_prefix *x, uint8_t last[16]);
+
 /* The first and last address of an element's range as text. */
 void pc_nft_addr_elem_ends(const struct pc_nft_addr_elem *e, char lo[PC_ADDR_TEXT_MAX],
 		char hi[PC_ADDR_TEXT_MAX]);

@@ -331,9 +331,7 @@ static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 	for (size_t i = 0; i < s->n; i++) {
 		const struct pc_prefix *x = &s->prefixes[i];
 		uint8_t hi[16];
-		memcpy(hi, x->bytes, len);
-		for (uint32_t bit = x->len; bit < len * 8; bit++)
-			hi[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+		pc_nft_prefix_last(x, hi);
 		interval_add(&so, i == 0, x->bytes, hi, len, -1, NULL, NULL);
 	}
 	elems_flush(&so);

@@ -547,8 +547,7 @@ bool pc_nft_addr_elem_prefix(const struct pc_nft_addr_elem *e, struct pc_prefix 
 	return true;
 }
 
-/* The last address of a prefix. */
-static void prefix_last(const struct pc_prefix *x, uint8_t last[16])
+void pc_nft_prefix_last(const struct pc_prefix *x, uint8_t last[16])
 {
 	unsigned bits = x->family == 4 ? 32 : 128;
 
@@ -647,7 +646,7 @@ static void map_by_saddr(struct pc_nft_subchain *sc, const struct pc_nft_chain *
 		for (size_t k = 0; r->saddr && k < r->saddr->n; k++) {
 			const struct pc_prefix *x = &r->saddr->prefixes[k];
 			uint8_t last[16];
-			prefix_last(x, last);
+			pc_nft_prefix_last(x, last);
 			take_range(&p[x->family == 6], x->family, x->bytes, last, r);
 		}
 		for (int f = 4; !r->saddr && f <= 6; f += 2) {
