@@ -39,7 +39,6 @@
 
 /* nft's data type numbers (kernel-opaque, kept in the set for listing). */
 enum {
-	TYPE_VERDICT = 1,
 	TYPE_IPADDR = 7,
 	TYPE_IP6ADDR = 8,
 	TYPE_INET_PROTOCOL = 12,
@@ -378,7 +377,6 @@ struct rule_out {
 	const struct pc_nft_table *t;
 	const struct pc_nl_options *o;
 	uint32_t *next_id;		/* set ids */
-	unsigned anon;			/* anonymous sets made so far: their names */
 	struct nftnl_rule *r;
 };
 
@@ -529,7 +527,6 @@ static void anon_lookup(struct rule_out *ro, uint32_t key_type, const uint8_t *k
 		elem_add(&so, &keys[i], 1, false, -1, NULL, NULL);
 	elems_flush(&so);
 	lookup(ro, "__set%d", id, false);
-	ro->anon++;
 }
 
 static void rule_begin(struct rule_out *ro, const char *chain)
