@@ -5,7 +5,7 @@
 set -eu
 
 pkgs="gcc meson ninja-build pkg-config libnftnl-dev libmnl-dev libyaml-dev libcmocka-dev
-valgrind python3 iproute2 nftables"
+valgrind python3 iproute2 nftables iptables"
 [ "${PC_BOOTSTRAP_EXTRA:-}" ] && pkgs="$pkgs $PC_BOOTSTRAP_EXTRA"
 
 missing=""
