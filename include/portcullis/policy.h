@@ -198,6 +198,8 @@ struct pc_packet {
 	uint8_t family;			/* 4 or 6; 0 when no address was given */
 	uint8_t addr[16];		/* the source (input, forward) or destination (output) */
 	uint16_t port;			/* destination port */
+	char iface[16];			/* the interface it comes in on (input, forward) or
+					   leaves by (output); "" when unknown */
 };
 
 struct pc_decision {
@@ -207,6 +209,7 @@ struct pc_decision {
 	enum pc_action action;		/* when by_rule */
 	enum pc_verdict verdict;	/* accept or drop (reject drops, with an answer) */
 	size_t skipped_interface;	/* rules passed over: they depend on an interface */
+	bool by_loopback;		/* accepted by `loopback: accept` (the packet is on lo) */
 };
 
 /*
@@ -219,8 +222,11 @@ int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errl
 /*
  * What the resolved policy does with a packet: the first rule (in order, of
  * the packet's direction) whose services, protocol and peers match decides;
- * otherwise the default policy of the direction.  Rules that name an
- * interface are passed over (the packet has none) and counted.
+ * otherwise the default policy of the direction.  With pkt->iface set, a
+ * rule that names an interface matches only that one, and on "lo" (input,
+ * output) `loopback: accept` accepts first, as its rule comes before the
+ * policy's; with no interface, rules that name one are passed over and
+ * counted.
  */
 void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
 		struct pc_decision *out);

@@ -37,6 +37,12 @@ void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
 		struct pc_decision *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (pkt->iface[0] && pkt->direction != PC_DIR_FORWARD && p->defaults.loopback &&
+			!strcmp(pkt->iface, "lo")) {
+		out->by_loopback = true;
+		out->verdict = PC_VERDICT_ACCEPT;
+		return;
+	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 
@@ -50,10 +56,12 @@ void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
 			const struct pc_match *m = &r->matches[k];
 			if (m->proto != pkt->proto || pkt->port < m->lo || pkt->port > m->hi)
 				continue;
-			if (r->interface) {
+			if (r->interface && !pkt->iface[0]) {
 				out->skipped_interface++;
 				break;
 			}
+			if (r->interface && strcmp(r->interface, pkt->iface))
+				break;
 			out->by_rule = true;
 			out->rule = i;
 			out->match = k;

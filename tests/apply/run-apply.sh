@@ -15,6 +15,9 @@
 # - Usage errors and invalid policies: nothing is sent.
 # - Over SSH ($SSH_CONNECTION), a policy that drops the session's own
 #   connection is refused (exit 4) unless --allow-lockout.
+# - The lockout check's blind spots, each with a real TCP session between two
+#   namespaces joined by a veth pair: refused while the session lives; with
+#   --allow-lockout, applied, and the session dies.
 # - Killed (SIGKILL, SIGTERM) at random points while replacing a table: the
 #   kernel holds the old table or the new one, never a mix.
 . "$(dirname "$0")/../lib.sh"
@@ -27,7 +30,7 @@ if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 
         exit 1
     fi
     echo "skipped: needs root, nft and network namespaces"
-    exit 0
+    exit 77
 fi
 export bin nldump w tmp root
 # A developer's SSH session must not change what apply is asked (see 6.).
@@ -154,12 +157,153 @@ SSH_CONNECTION="2001:db8::5 50000 2001:db8::1 22" $w "$bin" apply "$pol" >/dev/n
 SSH_CONNECTION="198.51.100.7 50000 192.0.2.1 22" $w "$bin" apply "$pol" >/dev/null 2>&1; echo "admin rc $?"
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "check rc $?"
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" "$tmp/wrap/sudo" $w "$bin" apply "$pol" >/dev/null 2>&1; echo "sudo rc $?"
-SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" sh -c "env -u SSH_CONNECTION $w \"\$bin\" apply --table other \"\$pol\" >/dev/null 2>&1"; echo "no session rc $?"
+sh -c "env -u SSH_CONNECTION $w \"\$bin\" apply --table other \"\$pol\" >/dev/null 2>&1"; echo "no session rc $?"
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply --allow-lockout "$pol" >/dev/null 2>&1; echo "allowed rc $?"
 ' >"$tmp/lockout" 2>&1
 expect "over SSH: a policy that drops the session is refused unless --allow-lockout" \
     'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nsudo rc 4\nno session rc 0\nallowed rc 0' "$tmp/lockout" \
     "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it; nothing was changed.*--allow-lockout" "$tmp/err"
+
+# 8. The lockout check with a real TCP session: session.py listens on port 22
+#    in the namespace $S and connects from $C (through the veth pair pcc0 ->
+#    pcs0) or from $S itself; apply runs in $S with SSH_CONNECTION as the
+#    server wrote it (through the shell SNIPPET), then the client exchanges
+#    20 messages, each answered within 2 s or the session is dead.
+S=pclks$$ C=pclkc$$
+trap 'ip netns del $S 2>/dev/null; ip netns del $C 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+ip netns add $S && ip netns add $C &&
+    ip -n $S link add pcs0 type veth peer name pcc0 netns $C &&
+    ip -n $S addr add 192.0.2.1/24 dev pcs0 && ip -n $C addr add 192.0.2.2/24 dev pcc0 &&
+    ip -n $S addr add fe80::2/64 dev pcs0 nodad && ip -n $C addr add fe80::1/64 dev pcc0 nodad &&
+    ip -n $S link set lo up && ip -n $C link set lo up &&
+    ip -n $S link set pcs0 up && ip -n $C link set pcc0 up || { fail "lockout: namespaces"; finish; exit 1; }
+# live LISTEN CONNECT CLIENT_NS SNIPPET: prints "rc N alive|dead".
+live() {
+    rm -f "$tmp/sess" "$tmp/up" "$tmp/go" "$tmp/res"
+    ip netns exec $S timeout 90 python3 "$dir/session.py" server "$1" 22 "$tmp/sess" &
+    spid=$!
+    ip netns exec "$3" timeout 60 python3 "$dir/session.py" client "$2" 22 "$tmp/up" "$tmp/go" "$tmp/res" &
+    cpid=$!
+    i=0
+    while { [ ! -e "$tmp/up" ] || [ ! -e "$tmp/sess" ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if [ -e "$tmp/up" ] && [ -e "$tmp/sess" ]; then
+        SSH_CONNECTION=$(cat "$tmp/sess") ip netns exec $S sh -c "$4" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+    else
+        rc=none
+    fi
+    touch "$tmp/go"
+    wait $cpid
+    kill $spid 2>/dev/null
+    wait $spid 2>/dev/null
+    echo "rc $rc $(cat "$tmp/res" 2>/dev/null)"
+    ip netns exec $S nft flush ruleset
+}
+# pol NAME DEFAULTS RULES: writes $tmp/NAME.yaml.
+pol() {
+    printf 'version: 1\npolicy: %s\ndefaults:\n%s\nrules:\n%s\n' "$1" "$2" "$3" >"$tmp/$1.yaml"
+}
+strict='  input: drop
+  established: none'
+pol noauth "$strict" '  - allow: 88/tcp'
+pol ifdeny "$strict" '  - deny: 22/tcp
+    interface: pcs0
+  - allow: 22/tcp'
+pol ifother "$strict" '  - deny: 22/tcp
+    interface: pcs9
+  - allow: 22/tcp'
+pol limited "$strict" '  - allow: 22/tcp
+    limit: 3/minute'
+pol limited_est '  input: drop
+  established: accept' '  - allow: 22/tcp
+    limit: 3/minute'
+pol v6only "$strict" '  - allow: 22/tcp
+    from: "::/0"'
+pol v4net "$strict" '  - allow: 22/tcp
+    from: 192.0.2.0/24'
+pol nolo '  input: drop
+  established: none
+  loopback: none' '  - allow: 88/tcp'
+apply='$w "$bin" apply "$tmp/$P.yaml"'
+allow='$w "$bin" apply --allow-lockout "$tmp/$P.yaml"'
+cut='would cut off the SSH session it is applied through'
+# lockout CASE LISTEN CONNECT CLIENT_NS POLICY PATTERN: apply is refused, its
+# stderr matches PATTERN, and the session lives; with --allow-lockout it is
+# applied and the session dies (so the policy is a lockout).
+lockout() {
+    P=$5
+    export P
+    live "$2" "$3" "$4" "$apply" >"$tmp/l1"
+    cp "$tmp/err" "$tmp/l1.err"
+    live "$2" "$3" "$4" "$allow" >"$tmp/l2"
+    cat "$tmp/l1" "$tmp/l2" >"$tmp/lk"
+    expect "$1: refused, the session lives; with --allow-lockout it dies" \
+        'rc 4 alive\nrc 0 dead' "$tmp/lk" "$6" "$tmp/l1.err"
+}
+# keeps CASE LISTEN CONNECT CLIENT_NS POLICY: applied, and the session lives.
+keeps() {
+    P=$5
+    export P
+    live "$2" "$3" "$4" "$apply" >"$tmp/k"
+    expect "$1: applied, the session lives" 'rc 0 alive' "$tmp/k"
+    [ -s "$tmp/err" ] && cat "$tmp/err"
+}
+
+# A deny that names the session's interface, above the allow.
+lockout "a deny on the session's interface" 0.0.0.0 192.0.2.1 $C ifdeny \
+    "$cut (SSH_CONNECTION: 192.0.2.2 port [0-9]* -> port 22): rule 1 at .*ifdeny.yaml:7:5 drops it on pcs0; nothing was changed"
+keeps "a deny on another interface" 0.0.0.0 192.0.2.1 $C ifother
+# A rate-limited allow without established: the session dies past the burst.
+lockout "a limited allow without established" 0.0.0.0 192.0.2.1 $C limited \
+    "$cut .*: rule 1 at .*limited.yaml:7:5 accepts it at most 3/minute, and without .established: accept. every packet of the session meets that limit"
+keeps "a limited allow with established" 0.0.0.0 192.0.2.1 $C limited_est
+# Link-local IPv6: sshd writes the client with its zone, fe80::...%pcs0.
+lockout "a link-local session (fe80::...%pcs0)" :: "fe80::2%pcc0" $C noauth \
+    "$cut (SSH_CONNECTION: fe80:[0-9a-f:]*%pcs0 port [0-9]* -> port 22): the default policy of input drops it"
+# IPv4-mapped IPv6 from a dual-stack listener: the packets are IPv4.
+lockout "an IPv4-mapped client (::ffff:192.0.2.2)" :: 192.0.2.1 $C v6only \
+    "$cut (SSH_CONNECTION: ::ffff:192.0.2.2 port [0-9]* -> port 22): the default policy of input drops it"
+keeps "an IPv4-mapped client allowed by its IPv4 network" :: 192.0.2.1 $C v4net
+# A local client goes over lo: `loopback: accept` keeps it.
+keeps "a session from 127.0.0.1 with loopback: accept" 127.0.0.1 127.0.0.1 $S noauth
+keeps "a session from ::1 with loopback: accept" ::1 ::1 $S noauth
+keeps "a session from a local address with loopback: accept" 0.0.0.0 192.0.2.1 $S noauth
+lockout "a session from 127.0.0.1 with loopback: none" 127.0.0.1 127.0.0.1 $S nolo \
+    "$cut (SSH_CONNECTION: 127.0.0.1 port [0-9]* -> port 22): the default policy of input drops it"
+
+# Root shells lose the variable: sudo -s, sudo -i, su -, sudo su -, with
+# stand-ins that drop it as they do (sudo keeps part of the environment, su -
+# none); "-bash" is a login shell's name.  SSH_CONNECTION is set only for the
+# first command of each chain.
+printf '#!/bin/sh\nenv -u SSH_CONNECTION "$@"\nexit $?\n' >"$tmp/wrap/sudo"
+printf '#!/bin/sh\nenv -i PATH="$PATH" bin="$bin" tmp="$tmp" w="$w" "$@"\nexit $?\n' >"$tmp/wrap/su"
+chmod +x "$tmp/wrap/sudo" "$tmp/wrap/su"
+ln -s "$(command -v bash)" "$tmp/wrap/-bash"
+ln -s "$(command -v sh)" "$tmp/wrap/sshd"
+for how in "bash -c" "sudo bash -c" "sudo $tmp/wrap/-bash -c" "su $tmp/wrap/-bash -c" \
+    "sudo $tmp/wrap/su bash -c" "sudo $tmp/wrap/su sh -c"; do
+    case $how in sudo* | su*) how="$tmp/wrap/$how" ;; esac
+    live 0.0.0.0 192.0.2.1 $C \
+        "exec $how 'env -u SSH_CONNECTION \$w \"\$bin\" apply \"\$tmp/noauth.yaml\"; exit \$?'" >"$tmp/rs"
+    cp "$tmp/err" "$tmp/rs.err"
+    expect "under '$(echo "$how" | sed "s|$tmp/wrap/||g")': refused, the session lives" 'rc 4 alive' \
+        "$tmp/rs" "$cut (SSH_CONNECTION: 192.0.2.2 port" "$tmp/rs.err"
+done
+live 0.0.0.0 192.0.2.1 $C \
+    "exec $tmp/wrap/sudo bash -c '\$w \"\$bin\" apply --allow-lockout \"\$tmp/noauth.yaml\"; exit \$?'" >"$tmp/rs"
+expect "under 'sudo bash -c' with --allow-lockout: the session dies" 'rc 0 dead' "$tmp/rs"
+
+# Where the check cannot decide, it says so on stderr and apply goes on.
+ip netns exec $S sh -c '
+"$tmp/wrap/sshd" -c "env -u SSH_CONNECTION $w \"\$bin\" apply \"\$tmp/v4net.yaml\"; exit \$?" >/dev/null 2>"$tmp/e1"; echo "under sshd rc $?"
+SSH_CONNECTION="192.0.2.2 5" $w "$bin" apply "$tmp/v4net.yaml" >/dev/null 2>"$tmp/e2"; echo "unreadable rc $?"
+nft flush ruleset
+' >"$tmp/undecided" 2>&1
+expect "under sshd without SSH_CONNECTION: a warning, applied" 'under sshd rc 0\nunreadable rc 0' \
+    "$tmp/undecided" "apply: warning: it runs under sshd (process [0-9]*), but SSH_CONNECTION is set neither here nor for the shells, sudo or su between: the lockout check cannot tell whether this policy keeps the session" "$tmp/e1"
+expect "an SSH_CONNECTION it cannot read: a warning, applied" 'under sshd rc 0\nunreadable rc 0' \
+    "$tmp/undecided" "apply: warning: cannot read SSH_CONNECTION '192.0.2.2 5': expected four words: CLIENT CPORT SERVER SPORT; the lockout check cannot tell" "$tmp/e2"
 
 # 7. Killed at random points (SIGKILL, SIGTERM) while replacing a table:
 #    the kernel holds the old table or the new one, never a mix.

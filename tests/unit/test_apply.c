@@ -16,6 +16,7 @@
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
+#include "portcullis/route.h"
 
 static bool in_netns;
 
@@ -338,6 +339,28 @@ static void test_concurrent_commit(void **state)
 	model_finish(&m);
 }
 
+/* The route lookup apply's lockout check uses: its failures carry errno. */
+static void test_route_lookup(void **state)
+{
+	static const uint8_t a4[4] = {192, 0, 2, 1}, lo4[4] = {127, 0, 0, 1};
+	char name[16] = "";
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(pc_route_lookup(5, a4, name), -1);
+	assert_int_equal(errno, EAFNOSUPPORT);
+	if (!in_netns)
+		skip();
+	/* A new namespace has no routes and lo is down: the kernel's answer. */
+	errno = 0;
+	assert_int_equal(pc_route_lookup(4, a4, name), -1);
+	assert_int_equal(errno, ENETUNREACH);
+	errno = 0;
+	assert_int_equal(pc_route_lookup(4, lo4, name), -1);
+	assert_int_not_equal(errno, 0);
+	assert_string_equal(name, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_table),
 		cmocka_unit_test(test_kernel_errors),
 		cmocka_unit_test(test_concurrent_commit),
+		cmocka_unit_test(test_route_lookup),
 	};
 
 	in_netns = unshare(CLONE_NEWNET) == 0;

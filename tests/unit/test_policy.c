@@ -6,6 +6,7 @@
 
 #include "portcullis/policy.h"
 #include "portcullis/registry.h"
+#include "portcullis/session.h"
 
 struct checked {
 	struct pc_policy p;
@@ -232,6 +233,121 @@ static void test_defaults(void **state)
 	done(&c);
 }
 
+/* The packet as the lockout check builds it: on an interface, and on lo. */
+static void test_evaluate_interface(void **state)
+{
+	struct checked c;
+	struct pc_packet pkt;
+	struct pc_decision dec;
+	char err[128];
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			 "  - deny: 22/tcp\n    interface: eth0\n"
+			 "  - allow: 22/tcp\n    interface: eth1\n"
+			 "  - allow: 88/tcp\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 22", &pkt, err, sizeof(err)), 0);
+	assert_string_equal(pkt.iface, "");
+	pc_policy_evaluate(&c.p, &pkt, &dec); /* no interface: both passed over */
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_interface, 2);
+	memcpy(pkt.iface, "eth0", 5);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 0);
+	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
+	assert_int_equal(dec.skipped_interface, 0);
+	memcpy(pkt.iface, "eth1", 5);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 1);
+	assert_int_equal(dec.verdict, PC_VERDICT_ACCEPT);
+	memcpy(pkt.iface, "eth2", 5);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
+	assert_int_equal(dec.skipped_interface, 0);
+	/* loopback: accept (the default) comes first on lo, in and out; not forwarded. */
+	memcpy(pkt.iface, "lo", 3);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_loopback);
+	assert_int_equal(dec.verdict, PC_VERDICT_ACCEPT);
+	pkt.direction = PC_DIR_FORWARD;
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_loopback);
+	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
+	done(&c);
+	check_text(&c, H "defaults:\n  loopback: none\nrules:\n  - allow: 88/tcp\n");
+	assert_int_equal(pc_packet_parse("tcp 127.0.0.1 -> 22", &pkt, err, sizeof(err)), 0);
+	memcpy(pkt.iface, "lo", 3);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_loopback);
+	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
+	done(&c);
+}
+
+static void test_session_parse(void **state)
+{
+	struct pc_session s;
+	char err[128];
+	static const uint8_t v4[4] = {192, 0, 2, 9}, srv4[4] = {192, 0, 2, 1};
+
+	(void)state;
+	assert_int_equal(pc_session_parse("192.0.2.9 50000 192.0.2.1 22", &s, err, sizeof(err)), 0);
+	assert_int_equal(s.family, 4);
+	assert_memory_equal(s.client, v4, 4);
+	assert_memory_equal(s.server, srv4, 4);
+	assert_int_equal(s.cport, 50000);
+	assert_int_equal(s.sport, 22);
+	assert_string_equal(s.zone, "");
+
+	/* sshd writes a link-local peer with its zone: taken off, kept as the interface. */
+	assert_int_equal(pc_session_parse("fe80::1%eth0 50000 fe80::2%eth0 22", &s, err,
+					 sizeof(err)),
+			0);
+	assert_int_equal(s.family, 6);
+	assert_int_equal(s.client[0], 0xfe);
+	assert_int_equal(s.client[15], 1);
+	assert_string_equal(s.zone, "eth0");
+
+	/* IPv4-mapped (a dual-stack listener): the packets are IPv4. */
+	assert_int_equal(pc_session_parse("::ffff:192.0.2.9 50000 ::ffff:192.0.2.1 22", &s, err,
+					 sizeof(err)),
+			0);
+	assert_int_equal(s.family, 4);
+	assert_memory_equal(s.client, v4, 4);
+	assert_int_equal(s.client[4], 0);
+
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{"", "expected four words: CLIENT CPORT SERVER SPORT"},
+		{"192.0.2.9 50000 192.0.2.1", "expected four words: CLIENT CPORT SERVER SPORT"},
+		{"192.0.2.9 50000 192.0.2.1 22 x", "expected four words: CLIENT CPORT SERVER SPORT"},
+		{"192.0.2.9  50000 192.0.2.1 22", "expected four words: CLIENT CPORT SERVER SPORT"},
+		{"192.0.2.9 50000 192.0.2.1 22 ", "expected four words: CLIENT CPORT SERVER SPORT"},
+		{"192.0.2.9\t50000 192.0.2.1 22", "expected four words: CLIENT CPORT SERVER SPORT"},
+		{"host 50000 192.0.2.1 22", "'host' is not an IPv4 or IPv6 address"},
+		{"192.0.2.9%eth0 50000 192.0.2.1 22", "'192.0.2.9%eth0' is not an IPv4 or IPv6 address"},
+		{"fe80::1% 50000 fe80::2 22", "'fe80::1%' has a zone that is not an interface name"},
+		{"fe80::1%a/b 50000 fe80::2 22", "'fe80::1%a/b' has a zone that is not an interface name"},
+		{"fe80::1%abcdefghijklmnop 1 fe80::2 22",
+				"'fe80::1%abcdefghijklmnop' has a zone that is not an interface name"},
+		{"192.0.2.9 0 192.0.2.1 22", "'0' is not a port (1-65535)"},
+		{"192.0.2.9 65536 192.0.2.1 22", "'65536' is not a port (1-65535)"},
+		{"192.0.2.9 022 192.0.2.1 22", "'022' is not a port (1-65535)"},
+		{"192.0.2.9 50000 192.0.2.1 +22", "'+22' is not a port (1-65535)"},
+		{"192.0.2.9 50000 2001:db8::1 22",
+				"the client '192.0.2.9' and the server '2001:db8::1' are not of one family"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(pc_session_parse(bad[i].text, &s, err, sizeof(err)), -1);
+		assert_string_equal(err, bad[i].err);
+	}
+}
+
 static void test_layers_that_disagree(void **state)
 {
 	struct checked c;
@@ -420,6 +536,8 @@ int main(void)
 		cmocka_unit_test(test_every_diagnostic),
 		cmocka_unit_test(test_resolution),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_evaluate_interface),
+		cmocka_unit_test(test_session_parse),
 		cmocka_unit_test(test_many_errors_in_one_run),
 		cmocka_unit_test(test_layers_that_disagree),
 		cmocka_unit_test(test_includes),

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The interface the kernel routes a packet to an address by, asked over
+ * rtnetlink (libmnl).  For the client of a session this host serves, it is
+ * the interface the session's packets use both ways (with symmetric
+ * routing); for an address of this host it is "lo".
+ */
+#ifndef PORTCULLIS_ROUTE_H
+#define PORTCULLIS_ROUTE_H
+
+#include <stdint.h>
+
+/*
+ * Looks up the route to `addr` (family 4: 4 bytes, 6: 16 bytes) with one
+ * RTM_GETROUTE request and writes its output interface's name to `name`.
+ * Returns 0, or -1 with errno set: the kernel's answer (ENETUNREACH,
+ * EHOSTUNREACH: no route), ETIMEDOUT when it does not answer within 5
+ * seconds, ENOENT when the route names no interface, or that of the socket
+ * call that failed.
+ */
+int pc_route_lookup(int family, const uint8_t *addr, char name[16]);
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One route lookup over rtnetlink: see portcullis/route.h. */
+#include <errno.h>
+#include <stdbool.h>
+#include <net/if.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
+#include "portcullis/route.h"
+
+#define ANSWER_TIMEOUT_MS 5000
+
+struct answer {
+	uint32_t oif;
+	bool got;
+};
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+	struct answer *an = data;
+
+	if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		an->oif = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int route_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct answer *an = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	an->got = true;
+	return mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr, data);
+}
+
+int pc_route_lookup(int family, const uint8_t *addr, char name[16])
+{
+	char buf[8192];
+	struct mnl_socket *nl = NULL;
+	struct answer an = {0, false};
+	uint32_t seq = (uint32_t)time(NULL);
+	int ret = -1, err = 0;
+
+	if (family != 4 && family != 6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family == 4 ? AF_INET : AF_INET6;
+	rtm->rtm_dst_len = family == 4 ? 32 : 128;
+	mnl_attr_put(nlh, RTA_DST, family == 4 ? 4 : 16, addr);
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+			mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = errno;
+		goto out;
+	}
+	unsigned portid = mnl_socket_get_portid(nl);
+	for (;;) {
+		struct pollfd pfd = {mnl_socket_get_fd(nl), POLLIN, 0};
+		int n = poll(&pfd, 1, ANSWER_TIMEOUT_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n == 0 ? ETIMEDOUT : errno;
+			goto out;
+		}
+		ssize_t len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			goto out;
+		}
+		int r = mnl_cb_run(buf, (size_t)len, seq, portid, route_msg, &an);
+		if (r < 0) {
+			err = errno;
+			goto out;
+		}
+		if (an.got || r == MNL_CB_STOP)
+			break;
+	}
+	if (!an.oif) {
+		err = ENOENT;
+		goto out;
+	}
+	if (!if_indextoname(an.oif, name)) {
+		err = errno;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	if (ret < 0)
+		errno = err ? err : EIO;
+	return ret;
+}
