@@ -71,8 +71,11 @@ static int named_fd(const char *path)
 		if (!strcmp(path, names[i]))
 			return i;
 	for (size_t i = 0; i < PC_ARRAY_SIZE(dirs); i++) {
-		size_t n = strlen(dirs[i]), digits = strspn(path + n, "0123456789");
-		if (strncmp(path, dirs[i], n) || digits == 0 || digits > 9 || path[n + digits])
+		size_t n = strlen(dirs[i]);
+		if (strncmp(path, dirs[i], n))
+			continue;
+		size_t digits = strspn(path + n, "0123456789");
+		if (digits == 0 || digits > 9 || path[n + digits])
 			continue;
 		return atoi(path + n);
 	}
