@@ -75,6 +75,14 @@ if [ $is_root = 1 ]; then
     [ $rc = 0 ] && cmp -s "$tmp/victim" "$tmp/plain.nft" &&
         pass "a link owned by its directory's owner is followed" ||
         fail "a link owned by its directory's owner is followed (status $rc)"
+    # --out-dir: the same walk for every file written.
+    echo "root's own file" >"$tmp/victim"
+    ln -s "$tmp/victim" "$tmp/sticky/portcullis.nft"
+    chown -h $other "$tmp/sticky/portcullis.nft"
+    run render --target all --out-dir "$tmp/sticky" "$policy"
+    [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] &&
+        grep -q "cannot write $tmp/sticky/portcullis.nft: it is a symbolic link owned by uid $other" "$tmp/err" &&
+        pass "--out-dir with a planted link" || fail "--out-dir with a planted link (status $rc)"
 elif [ "${CI:-}" = true ]; then
     fail "planted links: CI must run them as root"
 fi
