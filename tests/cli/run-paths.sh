@@ -161,6 +161,15 @@ if [ $is_root = 1 ]; then
     [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" && grep -q "it has 2 hard links and lies in" "$tmp/err" &&
         pass "a hard link in a shared directory is not read" ||
         fail "a hard link in a shared directory is not read (status $rc)"
+    # The same in a directory of the other user's own, which only they can write.
+    mkdir "$tmp/inc/home" && chown $other "$tmp/inc/home" && chmod 755 "$tmp/inc/home"
+    ln "$tmp/inc/secret" "$tmp/inc/home/nets.yaml"
+    sed 's|shared/nets.yaml|home/nets.yaml|' "$tmp/inc/planted.yaml" >"$tmp/inc/home.yaml"
+    run check "$tmp/inc/home.yaml"
+    [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" &&
+        grep -q "uid $other, who owns the directory that holds it, cannot read it (owner uid 0, mode 0600)" "$tmp/err" &&
+        pass "a hard link in another user's directory is not read" ||
+        fail "a hard link in another user's directory is not read (status $rc)"
     # root's own link in root's directory to root's own file: read as before.
     printf 'networks:\n  lan: [192.0.2.0/24]\n' >"$tmp/inc/nets-root"
     chmod 600 "$tmp/inc/nets-root"
