@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,55 +38,218 @@ static char *layer_hash(const struct pc_registry *reg, enum pc_layer_kind kind)
 }
 
 /*
- * An output file, written all at once or not at all: the text goes to a
- * temporary file in the same directory, which is flushed to disk and then
- * renamed over the target.  A symbolic link is followed (the file it names
- * is replaced); a character device (/dev/stdout, /dev/full) is written to;
- * a directory, a FIFO or a link to nothing is refused.
+ * An output file.  A regular file, or a name not yet taken, is replaced all
+ * at once or not at all: the text goes to a temporary file made next to it
+ * (O_EXCL, through the directory's descriptor), which is flushed to disk and
+ * renamed over the name.  A character device, a FIFO with a reader, and an
+ * open descriptor named as /dev/stdout, /dev/stderr, /dev/fd/N or
+ * /proc/self/fd/N are written in place, never truncated or renamed (so
+ * `-o /dev/stdout >>log` appends to log).  A symbolic link as the last
+ * component is followed only where no other user could have planted it:
+ * links owned by another user in a sticky, group- or world-writable
+ * directory are refused, as fs.protected_symlinks refuses them, whatever
+ * that setting says.  A directory, a socket, a FIFO nobody reads and a link
+ * to nothing are refused.
  */
 struct output {
 	FILE *f;
 	const char *path;	/* as given, for messages */
-	char *target;		/* what is replaced: the path, or where its link points */
-	char *tmp;		/* the temporary file; NULL for a device */
+	int dirfd;		/* the directory of the name replaced; -1 when written in place */
+	char *name;		/* that name, in dirfd */
+	char *tmp;		/* the temporary file, in dirfd */
 };
+
+#define MAX_LINK_HOPS 40
+
+/* The descriptor a path names by number (/dev/stdout, /dev/fd/1, ...), or -1. */
+static int named_fd(const char *path)
+{
+	static const char *const names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
+	static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/"};
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(path, names[i]))
+			return i;
+	for (size_t i = 0; i < PC_ARRAY_SIZE(dirs); i++) {
+		size_t n = strlen(dirs[i]);
+		if (strncmp(path, dirs[i], n))
+			continue;
+		size_t digits = strspn(path + n, "0123456789");
+		if (digits == 0 || digits > 9 || path[n + digits])
+			continue;
+		return atoi(path + n);
+	}
+	return -1;
+}
+
+/* Whether a link may be followed: see the comment on struct output. */
+static bool link_safe(const struct stat *link, const struct stat *dir)
+{
+	if (link->st_uid == geteuid() || link->st_uid == dir->st_uid)
+		return true;
+	return !(dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH));
+}
+
+/* A new file named after `name` in dirfd, made by this process alone. */
+static int make_temp(int dirfd, const char *name, char **tmp)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[6];
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		*tmp = xasprintf("%s.tmp-XXXXXX", name);
+		char *x = *tmp + strlen(*tmp) - 6;
+		for (size_t i = 0; i < sizeof(r); i++)
+			x[i] = chars[r[i] % (sizeof(chars) - 1)];
+		int fd = openat(dirfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+		if (fd >= 0)
+			return fd;
+		int err = errno;
+		free(*tmp);
+		*tmp = NULL;
+		if (err != EEXIST) {
+			errno = err;
+			return -1;
+		}
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Splits a path into its directory and last component (both allocated). */
+static void split_path(const char *path, char **dir, char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		*dir = xstrdup(".");
+		*base = xstrdup(path);
+	} else {
+		*dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+		*base = xstrdup(slash + 1);
+	}
+}
 
 static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 {
-	struct stat st;
-	char real[PATH_MAX];
+	char *cur = xstrdup(path), *dir = NULL, *base = NULL;
+	struct stat st, dst;
+	int fd = -1, dfd = -1, err = 0, hops = 0;
+	char *why = NULL;
 
 	memset(o, 0, sizeof(*o));
 	o->path = path;
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		if (!realpath(path, real)) {
-			fprintf(ctx->err, "%s: cannot write %s: it is a symbolic link to nothing\n",
-					ctx->prog, path);
-			return -1;
+	o->dirfd = -1;
+	for (;;) {
+		int n = named_fd(cur);
+		if (n >= 0) {
+			int fl = fcntl(n, F_GETFL);
+			if (fl < 0)
+				why = xasprintf("descriptor %d is not open", n);
+			else if ((fl & O_ACCMODE) == O_RDONLY)
+				why = xasprintf("descriptor %d is not open for writing", n);
+			else if ((fd = fcntl(n, F_DUPFD_CLOEXEC, 3)) < 0)
+				err = errno;
+			goto opened;
 		}
-		path = real;
+		free(dir);
+		free(base);
+		split_path(cur, &dir, &base);
+		if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+			why = xstrdup("it is a directory");
+			goto opened;
+		}
+		if (dfd >= 0)
+			close(dfd);
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fstat(dfd, &dst) < 0) {
+			err = errno;
+			if (hops && err == ENOENT)
+				why = xstrdup("it is a symbolic link to nothing");
+			goto opened;
+		}
+		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				err = errno;
+			else if (hops)
+				why = xstrdup("it is a symbolic link to nothing");
+			else if ((fd = make_temp(dfd, base, &o->tmp)) < 0)
+				err = errno;
+			goto opened;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t len;
+			if (!link_safe(&st, &dst)) {
+				why = xasprintf("%s is a symbolic link owned by uid %u in %s, a "
+						"directory other users can write (mode %04o, owner "
+						"uid %u): it is not followed; remove it, or name the "
+						"file it points to",
+						strcmp(cur, path) ? cur : "it", (unsigned)st.st_uid, dir,
+						(unsigned)(dst.st_mode & 07777), (unsigned)dst.st_uid);
+				goto opened;
+			}
+			if (++hops > MAX_LINK_HOPS) {
+				err = ELOOP;
+				goto opened;
+			}
+			len = readlinkat(dfd, base, target, sizeof(target) - 1);
+			if (len < 0) {
+				err = errno;
+				goto opened;
+			}
+			target[len] = '\0';
+			char *next = target[0] == '/' ? xstrdup(target)
+						      : xasprintf("%s/%s", dir, target);
+			free(cur);
+			cur = next;
+			continue;
+		}
+		if (S_ISREG(st.st_mode)) {
+			if ((fd = make_temp(dfd, base, &o->tmp)) < 0)
+				err = errno;
+		} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+			/* O_NONBLOCK: a FIFO that nobody reads is refused at once (ENXIO). */
+			fd = openat(dfd, base, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode))
+				why = xstrdup("it is a FIFO that no process reads");
+			else if (fd < 0)
+				err = errno;
+			else if (fstat(fd, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) ||
+					fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+				why = xstrdup("it changed while it was opened");
+		} else {
+			why = xstrdup(S_ISDIR(st.st_mode) ? "it is a directory"
+							  : "not a regular file, a character device or a FIFO");
+		}
+		goto opened;
 	}
-	o->target = xstrdup(path);
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (!S_ISCHR(st.st_mode)) {
-			fprintf(ctx->err, "%s: cannot write %s: not a regular file\n", ctx->prog,
-					o->path);
-			return -1;
-		}
-		o->f = fopen(path, "we");
-	} else {
-		o->tmp = xasprintf("%s.tmp-XXXXXX", path);
-		int fd = mkstemp(o->tmp);
-		if (fd >= 0 && !(o->f = fdopen(fd, "w"))) {
+opened:
+	if (!why && !err && fd >= 0 && !(o->f = fdopen(fd, "w")))
+		err = errno;
+	if (o->f && o->tmp) {
+		o->dirfd = dfd;
+		o->name = base;
+		dfd = -1;
+		base = NULL;
+	} else if (!o->f) {
+		if (fd >= 0)
 			close(fd);
-			unlink(o->tmp);
-		}
+		if (o->tmp)
+			unlinkat(dfd, o->tmp, 0);
+		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, path,
+				why ? why : strerror(err));
 	}
-	if (!o->f) {
-		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, o->path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (dfd >= 0)
+		close(dfd);
+	free(why);
+	free(cur);
+	free(dir);
+	free(base);
+	return o->f ? 0 : -1;
 }
 
 /* Ends the output: flushed, synced and renamed, or removed.  `ok`: keep it. */
@@ -100,16 +264,18 @@ static int output_close(struct cli_ctx *ctx, struct output *o, bool ok)
 			saved = errno;
 		if (fclose(o->f) != 0 && !saved)
 			saved = errno;
-		if (ok && !saved && o->tmp && rename(o->tmp, o->target) < 0)
+		if (ok && !saved && o->tmp && renameat(o->dirfd, o->tmp, o->dirfd, o->name) < 0)
 			saved = errno;
 		if ((saved || !ok) && o->tmp)
-			unlink(o->tmp);
-		if (saved)
+			unlinkat(o->dirfd, o->tmp, 0);
+		if (saved && saved != EPIPE)
 			fprintf(ctx->err, "%s: cannot write %s: %s%s\n", ctx->prog, o->path,
 					strerror(saved), o->tmp ? " (nothing was changed)" : "");
 	}
+	if (o->dirfd >= 0)
+		close(o->dirfd);
 	free(o->tmp);
-	free(o->target);
+	free(o->name);
 	return saved || !o->f ? -1 : 0;
 }
 

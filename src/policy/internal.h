@@ -4,6 +4,7 @@
 #define PC_POLICY_INTERNAL_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "policy/yaml.h"
 #include "portcullis/policy.h"
@@ -15,6 +16,9 @@ struct pc_policy_state {
 	size_t ndocs;
 	char **open;		/* real paths of the files being read: include cycles */
 	size_t nopen;
+	char **seen;		/* real paths of every file read: each is read once */
+	size_t nseen;
+	size_t bytes;		/* read so far, the policy and its includes together */
 	bool io_error;		/* the policy itself could not be read */
 };
 
@@ -23,6 +27,7 @@ struct loader {
 	struct pc_ydoc *doc;
 	struct pc_diags *diags;
 	unsigned depth;
+	uid_t owner;		/* of the file read: its includes are read on that user's word */
 };
 
 struct pc_diag *pol_diag(struct loader *l, enum pc_severity sev, const char *code,

@@ -7,8 +7,10 @@
 #include "portcullis/policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +40,9 @@ void pc_policy_finish(struct pc_policy *p)
 	for (size_t i = 0; i < p->state->nopen; i++)
 		free(p->state->open[i]);
 	free(p->state->open);
+	for (size_t i = 0; i < p->state->nseen; i++)
+		free(p->state->seen[i]);
+	free(p->state->seen);
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
 	free(p->rules);
@@ -596,10 +601,13 @@ static void read_rules(struct loader *l, const struct pc_ynode *list)
 /* ---- files and includes ----------------------------------------------- */
 
 #define MAX_INCLUDE_DEPTH 8
+#define MAX_FILES 128			/* the policy and its includes */
+#define MAX_TOTAL_BYTES PC_YAML_MAX_BYTES /* the same, together */
+#define MAX_LINK_HOPS 40
 
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
 		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file);
+		const struct pc_ynode *from, const char *from_file, uid_t from_owner);
 
 static char *dir_join(const char *base_file, const char *rel)
 {
@@ -619,7 +627,7 @@ static void read_includes(struct loader *l, const struct pc_ynode *n)
 	for (size_t i = 0; items && i < k; i++) {
 		char *path = dir_join(l->doc->file, items[i]->str);
 		load_file(l->p, path, NULL, 0, true, l->depth + 1, l->diags, items[i],
-				l->doc->file);
+				l->doc->file, l->owner);
 		free(path);
 	}
 }
@@ -713,13 +721,268 @@ static void check_owner(const char *real, const char *path, struct pc_diags *dia
 	}
 }
 
+/* Whether `path` lies in (or is) the directory `top`. */
+static bool under(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The directory part of a path, for stat(). */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+static bool others_may_write(const struct stat *dir)
+{
+	return dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH);
+}
+
+/* Whether user `uid` can read a file with `st` (groups aside: not counted). */
+static bool can_read(uid_t uid, const struct stat *st)
+{
+	if (uid == 0 || uid == geteuid())
+		return true;
+	return (st->st_uid == uid && (st->st_mode & S_IRUSR)) || (st->st_mode & S_IROTH);
+}
+
+/* The directory of /proc, /sys and /dev that `path` lies in, or NULL. */
+static const char *special_dir(const char *path)
+{
+	static const char *const special[] = {"/proc", "/sys", "/dev"};
+
+	for (size_t i = 0; i < PC_ARRAY_SIZE(special); i++)
+		if (under(path, special[i]))
+			return special[i];
+	return NULL;
+}
+
+/*
+ * Whether an include may be read, and if not why (allocated).  What an
+ * include holds reaches the diagnostics (a source line under an error, a key
+ * or an address quoted in a message), so nothing is read on the word of
+ * someone who could not read it: the owner of the including file, of each
+ * symbolic link on the way and of the directory that holds the file must be
+ * able to read it (or be the caller, or root); a link in a sticky, group- or
+ * world-writable directory must belong to the caller or to the directory's
+ * owner (another user may have planted it); a file with other hard links in
+ * such a directory may have been linked there by anyone.  `st` is the file
+ * as opened, so what is checked is what is read.
+ */
+static char *include_refused(const char *path, const char *real, const struct stat *st,
+		uid_t owner)
+{
+	struct stat lst, dst;
+	char *cur = xstrdup(path), *why = NULL, *dir;
+	uid_t readers[MAX_LINK_HOPS + 3];
+	const char *whose[MAX_LINK_HOPS + 3];
+	size_t nreaders = 0;
+
+	readers[nreaders] = owner;
+	whose[nreaders++] = "owns the including file";
+	for (int hops = 0; lstat(cur, &lst) == 0 && S_ISLNK(lst.st_mode); hops++) {
+		char target[PATH_MAX];
+		dir = dir_of(cur);
+		bool planted = lst.st_uid != geteuid() && stat(dir, &dst) == 0 &&
+				lst.st_uid != dst.st_uid && others_may_write(&dst);
+		ssize_t len = hops < MAX_LINK_HOPS ? readlink(cur, target, sizeof(target) - 1) : -1;
+		if (planted)
+			why = xasprintf("%s is a symbolic link owned by uid %u in '%s', a "
+					"directory other users can write (mode %04o): anyone "
+					"there could have made it point anywhere",
+					strcmp(cur, path) ? cur : "it", (unsigned)lst.st_uid, dir,
+					(unsigned)(dst.st_mode & 07777));
+		else if (len < 0)
+			why = xasprintf("its symbolic links cannot be followed: %s",
+					strerror(hops < MAX_LINK_HOPS ? errno : ELOOP));
+		else
+			target[len] = '\0';
+		char *next = why ? NULL
+			: target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
+		free(dir);
+		readers[nreaders] = lst.st_uid;
+		whose[nreaders++] = "owns a symbolic link to it";
+		if (!next)
+			goto out;
+		free(cur);
+		cur = next;
+	}
+	dir = dir_of(real);
+	if (stat(dir, &dst) == 0) {
+		readers[nreaders] = dst.st_uid;
+		whose[nreaders++] = "owns the directory that holds it";
+		if (st->st_nlink > 1 && others_may_write(&dst))
+			why = xasprintf("it has %u hard links and lies in '%s', a directory "
+					"other users can write (mode %04o): anyone there could "
+					"have linked it",
+					(unsigned)st->st_nlink, dir, (unsigned)(dst.st_mode & 07777));
+	}
+	free(dir);
+	for (size_t i = 0; !why && i < nreaders; i++)
+		if (!can_read(readers[i], st))
+			why = xasprintf("uid %u, who %s, cannot read it (owner uid %u, mode %04o)",
+					(unsigned)readers[i], whose[i], (unsigned)st->st_uid,
+					(unsigned)(st->st_mode & 07777));
+out:
+	free(cur);
+	return why;
+}
+
+static void say_refused(struct pc_diags *diags, const struct pc_ynode *from,
+		const char *from_file, const char *path, char *why, const char *hint)
+{
+	struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-refused", from_file,
+			from->line, from->col, "'%s' is not read: %s", path, why);
+
+	pc_diag_hint(d, "%s", hint);
+	free(why);
+}
+
+/*
+ * Reads a policy file or an include into `buf` and its real path into
+ * `real`.  Returns 0; 1 for an include read before (nothing to do again);
+ * -1 after a diagnostic.  An include is opened once, without following a
+ * link in its last component, and checked through that descriptor.
+ */
+static int read_source(struct pc_policy_state *st, const char *path, char *real,
+		struct pc_buf *buf, uid_t *owner, struct pc_diags *diags,
+		const struct pc_ynode *from, const char *from_file, uid_t from_owner)
+{
+	static const char *const not_mine = "include a file of your own, readable by the owner "
+					    "of the including file";
+	static const char *const special = "copy what the policy needs into a file of its own";
+	struct stat fst;
+	const char *sp;
+	char *why;
+	int err = 0, fd = -1;
+
+	pc_buf_init(buf);
+	if (from && (sp = special_dir(path))) {
+		say_refused(diags, from, from_file, path,
+				xasprintf("it is under %s: includes are read from ordinary files only",
+						sp),
+				special);
+		return -1;
+	}
+	if (!realpath(path, real)) {
+		err = errno;
+		goto unreadable;
+	}
+	if (from && (sp = special_dir(real))) {
+		say_refused(diags, from, from_file, path,
+				xasprintf("it is under %s: includes are read from ordinary files only",
+						sp),
+				special);
+		return -1;
+	}
+	/* A file already on the way here includes itself, through however many others. */
+	for (size_t i = 0; from && i < st->nopen; i++) {
+		if (strcmp(st->open[i], real))
+			continue;
+		pc_diag_add(diags, PC_SEV_ERROR, "include-cycle", from_file, from->line, from->col,
+				"'%s' is already being read: includes must not form a cycle", path);
+		return -1;
+	}
+	if (from) {
+		fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0 || fstat(fd, &fst) < 0) {
+			err = errno;
+			goto unreadable;
+		}
+		if (!S_ISREG(fst.st_mode)) {
+			err = S_ISDIR(fst.st_mode) ? EISDIR : EINVAL;
+			goto unreadable;
+		}
+		if ((why = include_refused(path, real, &fst, from_owner))) {
+			say_refused(diags, from, from_file, path, why, not_mine);
+			close(fd);
+			return -1;
+		}
+		/* Read already: its networks and services are in (a diamond). */
+		for (size_t i = 0; i < st->nseen; i++)
+			if (!strcmp(st->seen[i], real)) {
+				close(fd);
+				return 1;
+			}
+		if (st->nseen >= MAX_FILES) {
+			struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit",
+					from_file, from->line, from->col,
+					"'%s' would be file %d of this policy: a policy and its "
+					"includes are at most %d files",
+					path, MAX_FILES + 1, MAX_FILES);
+			pc_diag_hint(d, "merge small includes into fewer files");
+			close(fd);
+			return -1;
+		}
+		if ((uintmax_t)fst.st_size > PC_YAML_MAX_BYTES) {
+			err = EFBIG;
+			goto unreadable;
+		}
+		FILE *f = fdopen(fd, "r");
+		if (!f) {
+			err = errno;
+			goto unreadable;
+		}
+		fd = -1;
+		if (pc_read_stream(f, PC_YAML_MAX_BYTES, buf) < 0)
+			err = errno;
+		fclose(f);
+		if (err)
+			goto unreadable;
+		if (buf->len > MAX_TOTAL_BYTES - st->bytes) {
+			struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit",
+					from_file, from->line, from->col,
+					"'%s' (%zu bytes) would bring the policy and its includes "
+					"past %u MiB together",
+					path, buf->len, MAX_TOTAL_BYTES >> 20);
+			pc_diag_hint(d, "a policy and everything it includes are read as one");
+			pc_buf_finish(buf);
+			return -1;
+		}
+		*owner = fst.st_uid;
+	} else {
+		if (pc_read_file(path, PC_YAML_MAX_BYTES, buf) < 0) {
+			err = errno;
+			goto unreadable;
+		}
+		if (stat(real, &fst) == 0)
+			*owner = fst.st_uid;
+	}
+	check_owner(real, path, diags, from, from_file);
+	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
+	st->seen[st->nseen++] = xstrdup(real);
+	return 0;
+
+unreadable:;
+	const char *why_not = err == EFBIG ? "larger than 16 MiB"
+			: err == EINVAL ? "not a regular file" : strerror(err);
+	if (fd >= 0)
+		close(fd);
+	if (from)
+		pc_diag_add(diags, PC_SEV_ERROR, "include-read", from_file, from->line, from->col,
+				"cannot read '%s': %s", path, why_not);
+	else
+		pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read the policy: %s",
+				why_not);
+	st->io_error |= !from;
+	pc_buf_finish(buf);
+	return -1;
+}
+
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
 		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file)
+		const struct pc_ynode *from, const char *from_file, uid_t from_owner)
 {
 	struct pc_policy_state *st = p->state;
 	struct pc_buf buf;
 	char real[PATH_MAX];
+	uid_t owner = geteuid();
 	int ret = -1;
 
 	pc_buf_init(&buf);
@@ -742,35 +1005,16 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 		len = buf.len;
 		snprintf(real, sizeof(real), "<stdin>");
 	} else if (!data) {
-		if (!realpath(path, real) || pc_read_file(path, PC_YAML_MAX_BYTES, &buf) < 0) {
-			int err = errno;
-			const char *why = err == EFBIG ? "larger than 16 MiB" :
-					err == EINVAL ? "not a regular file" : strerror(err);
-			if (from)
-				pc_diag_add(diags, PC_SEV_ERROR, "include-read", from_file, from->line,
-						from->col, "cannot read '%s': %s", path, why);
-			else
-				pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read the policy: %s",
-						why);
-			st->io_error |= !from;
-			pc_buf_finish(&buf);
-			return -1;
-		}
+		int r = read_source(st, path, real, &buf, &owner, diags, from, from_file,
+				from_owner);
+		if (r != 0)
+			return r > 0 ? 0 : -1;
 		data = buf.data;
 		len = buf.len;
-		check_owner(real, path, diags, from, from_file);
-		/* A file already on the way here includes itself, through however many others. */
-		for (size_t i = 0; i < st->nopen; i++) {
-			if (strcmp(st->open[i], real))
-				continue;
-			pc_diag_add(diags, PC_SEV_ERROR, "include-cycle", from_file, from->line,
-					from->col,
-					"'%s' is already being read: includes must not form a cycle", path);
-			goto out;
-		}
 	} else {
 		snprintf(real, sizeof(real), "%s", path);
 	}
+	st->bytes += len;
 	struct pc_ydoc *doc = xcalloc(1, sizeof(*doc));
 	pc_ydoc_init(doc);
 	st->docs = xreallocarray(st->docs, st->ndocs + 1, sizeof(*st->docs));
@@ -780,7 +1024,7 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 		goto out;
 	st->open = xreallocarray(st->open, st->nopen + 1, sizeof(*st->open));
 	st->open[st->nopen++] = xstrdup(real);
-	struct loader l = {p, doc, diags, depth};
+	struct loader l = {p, doc, diags, depth, owner};
 	read_document(&l, doc->root, included);
 	free(st->open[--st->nopen]);
 	ret = diags->nerrors == before ? 0 : -1;
@@ -793,7 +1037,7 @@ int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags
 {
 	size_t before = diags->nerrors;
 
-	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL);
+	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL, geteuid());
 	return diags->nerrors == before ? 0 : -1;
 }
 
@@ -802,7 +1046,7 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
 {
 	size_t before = diags->nerrors;
 
-	load_file(p, label, data, len, false, 0, diags, NULL, NULL);
+	load_file(p, label, data, len, false, 0, diags, NULL, NULL, geteuid());
 	return diags->nerrors == before ? 0 : -1;
 }
 

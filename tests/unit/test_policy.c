@@ -482,6 +482,129 @@ static void test_includes(void **state)
 	pc_registry_destroy(reg);
 }
 
+static struct pc_diags *load_quietly(struct pc_policy *p, struct pc_diags *d, const char *path,
+		int *rc)
+{
+	pc_policy_init(p);
+	pc_diags_init(d);
+	*rc = pc_policy_load(p, path, d);
+	return d;
+}
+
+/*
+ * Include graphs: a file reached twice is read once and its definitions
+ * come in once; a cycle is still an error; the files and bytes of a policy
+ * and its includes are bounded, the include that passes a bound named.
+ */
+static void test_include_graphs(void **state)
+{
+	char dir[] = "/tmp/pc-graph-XXXXXX";
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_buf b;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+
+	/* Eight files, each including the next `fan` times: nine files read, whatever
+	 * the fan (the counts would be 1 + fan + ... + fan^8 if each path were read). */
+	static const int fans[] = {1, 4, 16};
+	for (size_t k = 0; k < PC_ARRAY_SIZE(fans); k++) {
+		for (int i = 0; i <= 8; i++) {
+			char name[32];
+			pc_buf_init(&b);
+			if (i == 0)
+				pc_buf_printf(&b, H "rules:\n  - allow: ssh\n    from: [n1, n8]\n");
+			if (i < 8) {
+				pc_buf_printf(&b, "include: [");
+				for (int j = 0; j < fans[k]; j++)
+					pc_buf_printf(&b, "%sg%d.yaml", j ? ", " : "", i + 1);
+				pc_buf_printf(&b, "]\n");
+			}
+			if (i > 0)
+				pc_buf_printf(&b, "networks:\n  n%d: [192.0.2.%d]\n", i, i);
+			snprintf(name, sizeof(name), "g%d.yaml", i);
+			free(write_file(dir, name, b.data));
+			pc_buf_finish(&b);
+		}
+		char *top = xasprintf("%s/g0.yaml", dir);
+		load_quietly(&p, &d, top, &rc);
+		assert_int_equal(rc, 0);
+		assert_int_equal(d.nerrors + d.nwarnings, 0);
+		assert_int_equal(pc_policy_file_count(&p), 9);
+		assert_int_equal(p.nnetworks, 8);
+		pc_policy_finish(&p);
+		pc_diags_finish(&d);
+		free(top);
+	}
+
+	/* A diamond: each definition once, no error. */
+	free(write_file(dir, "common.yaml", "networks:\n  common: [192.0.2.1]\n"));
+	free(write_file(dir, "b.yaml", "include: common.yaml\nnetworks:\n  b: [192.0.2.2]\n"));
+	free(write_file(dir, "c.yaml", "include: common.yaml\nnetworks:\n  c: [192.0.2.3]\n"));
+	char *a = write_file(dir, "a.yaml", H "include: [b.yaml, c.yaml]\nrules:\n  - allow: ssh\n"
+					    "    from: [common, b, c]\n");
+	load_quietly(&p, &d, a, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(p.nnetworks, 3);
+	assert_int_equal(pc_policy_file_count(&p), 4);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* 130 distinct includes: the one that would be file 129 is refused, at itself. */
+	pc_buf_init(&b);
+	pc_buf_printf(&b, H "include: [");
+	for (int i = 0; i < 130; i++) {
+		char name[32], text[64];
+		snprintf(name, sizeof(name), "w%03d.yaml", i);
+		snprintf(text, sizeof(text), "networks:\n  w%03d: [192.0.2.1]\n", i);
+		free(write_file(dir, name, text));
+		pc_buf_printf(&b, "%s%s", i ? ", " : "", name);
+	}
+	pc_buf_printf(&b, "]\nrules:\n  - allow: ssh\n");
+	char *wide = write_file(dir, "wide.yaml", b.data);
+	pc_buf_finish(&b);
+	load_quietly(&p, &d, wide, &rc);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pc_policy_file_count(&p), 128);
+	assert_int_equal(d.nerrors, 3);
+	assert_diag_at(&d, "include-limit", 3, 11 + 11 * 127);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* Two includes of 9 MiB: together past 16 MiB, the second refused unread. */
+	for (int i = 0; i < 2; i++) {
+		char name[32];
+		pc_buf_init(&b);
+		pc_buf_printf(&b, "networks:\n  big%d: [192.0.2.1]\n# ", i);
+		pc_buf_reserve(&b, 9u << 20);
+		memset(b.data + b.len, 'x', 9u << 20);
+		b.len += 9u << 20;
+		pc_buf_add(&b, "\n", 1);
+		snprintf(name, sizeof(name), "big%d.yaml", i);
+		free(write_file(dir, name, b.data));
+		pc_buf_finish(&b);
+	}
+	char *big = write_file(dir, "big.yaml", H "include: [big0.yaml, big1.yaml]\nrules:\n"
+						 "  - allow: ssh\n");
+	load_quietly(&p, &d, big, &rc);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pc_policy_file_count(&p), 2);
+	assert_int_equal(d.nerrors, 1);
+	assert_diag_at(&d, "include-limit", 3, 22);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	free(a);
+	free(wide);
+	free(big);
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 static void test_many_errors_in_one_run(void **state)
 {
 	struct checked c;
@@ -541,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_many_errors_in_one_run),
 		cmocka_unit_test(test_layers_that_disagree),
 		cmocka_unit_test(test_includes),
+		cmocka_unit_test(test_include_graphs),
 		cmocka_unit_test(test_shadowing_at_scale),
 	};
 

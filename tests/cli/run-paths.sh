@@ -1,0 +1,239 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Output paths and includes, as an attacker sharing the host would use them:
+# links planted in sticky directories, `-o /dev/stdout` onto pipes and files
+# opened for append, includes that point at files the policy's author could
+# not read, and include graphs that would explode if every path were read
+# again.  The cases that plant files for another user run as root (CI does);
+# elsewhere they are skipped, and the whole runner exits 77 if none could run.
+. "$(dirname "$0")/../lib.sh"
+policy=$root/policies/kdc-replica.yaml
+other=65534
+is_root=0
+[ "$(id -u)" = 0 ] && is_root=1
+
+# run NAME: the binary with the remaining arguments; status in $rc, stdout in
+# $tmp/out, stderr in $tmp/err.
+run() {
+    # shellcheck disable=SC2086
+    timeout 60 ${PC_TEST_WRAPPER:-} "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+"$bin" render "$policy" >"$tmp/plain.nft" 2>/dev/null || fail "render to stdout"
+
+# ---- render -o through links -----------------------------------------------
+if [ $is_root = 1 ]; then
+    # A link planted by another user in a sticky world-writable directory,
+    # pointing at a file of root's: refused, the file and the link untouched.
+    mkdir "$tmp/sticky" && chmod 1777 "$tmp/sticky"
+    echo "root's own file" >"$tmp/victim"
+    ln -s "$tmp/victim" "$tmp/sticky/out.nft"
+    chown -h $other "$tmp/sticky/out.nft"
+    run render -o "$tmp/sticky/out.nft" "$policy"
+    if [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] && [ -L "$tmp/sticky/out.nft" ] &&
+        grep -q "cannot write $tmp/sticky/out.nft: it is a symbolic link owned by uid $other in $tmp/sticky, a directory other users can write (mode 1777, owner uid 0): it is not followed" "$tmp/err" &&
+        [ "$(ls -A "$tmp/sticky" | wc -l)" = 1 ]; then
+        pass "a link planted in a sticky directory is not followed"
+    else
+        fail "a link planted in a sticky directory is not followed (status $rc)"; cat "$tmp/err"
+    fi
+    # The same through a link of root's that leads to the planted one.
+    ln -s "$tmp/sticky/out.nft" "$tmp/via"
+    run render -o "$tmp/via" "$policy"
+    [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] &&
+        grep -q "cannot write $tmp/via: $tmp/sticky/out.nft is a symbolic link owned by uid $other" "$tmp/err" &&
+        pass "a planted link further along a chain" || fail "a planted link further along a chain (status $rc)"
+    # A group-writable directory is no better.
+    mkdir "$tmp/group" && chmod 775 "$tmp/group"
+    ln -s "$tmp/victim" "$tmp/group/out.nft"
+    chown -h $other "$tmp/group/out.nft"
+    run render -o "$tmp/group/out.nft" "$policy"
+    [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] &&
+        pass "a foreign link in a group-writable directory" ||
+        fail "a foreign link in a group-writable directory (status $rc)"
+    # Links that only their directory's owner or the caller could make: followed,
+    # the file they name replaced, the link kept.
+    mkdir "$tmp/own" && chmod 755 "$tmp/own"
+    ln -s "$tmp/victim" "$tmp/own/out.nft"
+    run render -o "$tmp/own/out.nft" "$policy"
+    if [ $rc = 0 ] && cmp -s "$tmp/victim" "$tmp/plain.nft" && [ -L "$tmp/own/out.nft" ]; then
+        pass "root's link in root's directory is followed"
+    else
+        fail "root's link in root's directory is followed (status $rc)"; cat "$tmp/err"
+    fi
+    echo "root's own file" >"$tmp/victim"
+    chown -h root "$tmp/sticky/out.nft"
+    run render -o "$tmp/sticky/out.nft" "$policy"
+    [ $rc = 0 ] && cmp -s "$tmp/victim" "$tmp/plain.nft" &&
+        pass "root's link in a sticky directory is followed" ||
+        fail "root's link in a sticky directory is followed (status $rc)"
+    mkdir "$tmp/theirs" && chown $other "$tmp/theirs"
+    ln -s "$tmp/victim" "$tmp/theirs/out.nft" && chown -h $other "$tmp/theirs/out.nft"
+    echo "root's own file" >"$tmp/victim"
+    run render -o "$tmp/theirs/out.nft" "$policy"
+    [ $rc = 0 ] && cmp -s "$tmp/victim" "$tmp/plain.nft" &&
+        pass "a link owned by its directory's owner is followed" ||
+        fail "a link owned by its directory's owner is followed (status $rc)"
+    # --out-dir: the same walk for every file written.
+    echo "root's own file" >"$tmp/victim"
+    ln -s "$tmp/victim" "$tmp/sticky/portcullis.nft"
+    chown -h $other "$tmp/sticky/portcullis.nft"
+    run render --target all --out-dir "$tmp/sticky" "$policy"
+    [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] &&
+        grep -q "cannot write $tmp/sticky/portcullis.nft: it is a symbolic link owned by uid $other" "$tmp/err" &&
+        pass "--out-dir with a planted link" || fail "--out-dir with a planted link (status $rc)"
+elif [ "${CI:-}" = true ]; then
+    fail "planted links: CI must run them as root"
+fi
+
+# ---- render -o onto descriptors, pipes and FIFOs ------------------------------
+# Into a pipe: written in place.
+timeout 60 "$bin" render -o /dev/stdout "$policy" 2>"$tmp/err" | cat >"$tmp/piped"
+cmp -s "$tmp/piped" "$tmp/plain.nft" && pass "-o /dev/stdout into a pipe" ||
+    { fail "-o /dev/stdout into a pipe"; cat "$tmp/err"; }
+# Onto a file opened for append: appended, what was there kept.
+echo "an earlier line" >"$tmp/log"
+timeout 60 "$bin" render -o /dev/stdout "$policy" >>"$tmp/log" 2>/dev/null
+rc=$?
+{ echo "an earlier line"; cat "$tmp/plain.nft"; } >"$tmp/want"
+[ $rc = 0 ] && cmp -s "$tmp/log" "$tmp/want" && pass "-o /dev/stdout >>log appends" ||
+    fail "-o /dev/stdout >>log appends (status $rc)"
+timeout 60 "$bin" render -o /dev/fd/1 "$policy" >>"$tmp/log" 2>/dev/null &&
+    timeout 60 "$bin" render -o /proc/self/fd/1 "$policy" >>"$tmp/log" 2>/dev/null
+rc=$?
+cat "$tmp/plain.nft" "$tmp/plain.nft" >>"$tmp/want"
+[ $rc = 0 ] && cmp -s "$tmp/log" "$tmp/want" && pass "-o /dev/fd/1 and /proc/self/fd/1 append" ||
+    fail "-o /dev/fd/1 and /proc/self/fd/1 append (status $rc)"
+run render -o /dev/fd/9 "$policy"
+[ $rc = 3 ] && grep -q "cannot write /dev/fd/9: descriptor 9 is not open" "$tmp/err" &&
+    pass "-o a descriptor that is not open" || fail "-o a descriptor that is not open (status $rc)"
+run render -o /dev/stdin "$policy" </dev/null
+[ $rc = 3 ] && grep -q "descriptor 0 is not open for writing" "$tmp/err" &&
+    pass "-o a descriptor open for reading" || fail "-o a descriptor open for reading (status $rc)"
+# A FIFO with a reader: written in place, still a FIFO.
+mkfifo "$tmp/fifo"
+timeout 60 cat "$tmp/fifo" >"$tmp/fifo.out" &
+reader=$!
+# Until the reader has the FIFO open, the write is refused (ENXIO): retry, bounded.
+i=0
+rc=3
+while [ $i -lt 50 ]; do
+    run render -o "$tmp/fifo" "$policy"
+    [ $rc = 0 ] && break
+    sleep 0.1; i=$((i + 1))
+done
+wait $reader
+[ $rc = 0 ] && [ -p "$tmp/fifo" ] && cmp -s "$tmp/fifo.out" "$tmp/plain.nft" &&
+    pass "a FIFO with a reader" || fail "a FIFO with a reader (status $rc)"
+
+# ---- includes that would echo what their author could not read --------------
+if [ $is_root = 1 ]; then
+    mkdir "$tmp/inc" "$tmp/inc/shared" && chmod 1777 "$tmp/inc/shared"
+    printf 'TOPSECRET-4242: hunter2\nnetworks:\n  lan: [TOPSECRET-4343]\n' >"$tmp/inc/secret"
+    chmod 600 "$tmp/inc/secret"
+    ln -s "$tmp/inc/secret" "$tmp/inc/shared/nets.yaml"
+    chown -h $other "$tmp/inc/shared/nets.yaml"
+    printf 'version: 1\npolicy: p\ninclude: shared/nets.yaml\nrules:\n  - allow: 88/udp\n    from: lan\n' \
+        >"$tmp/inc/planted.yaml"
+    for cmd in check explain render; do
+        run $cmd "$tmp/inc/planted.yaml"
+        if [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" "$tmp/out" &&
+            grep -q "^$tmp/inc/planted.yaml:3:10: error: '$tmp/inc/shared/nets.yaml' is not read: it is a symbolic link owned by uid $other in '$tmp/inc/shared', a directory other users can write (mode 1777).*\[include-refused\]" "$tmp/err"; then
+            pass "$cmd: an include through a planted link is not read"
+        else
+            fail "$cmd: an include through a planted link is not read (status $rc)"; cat "$tmp/err"
+        fi
+    done
+    # A policy of another user's naming a file only root can read.
+    mkdir "$tmp/inc/theirs"
+    printf 'version: 1\npolicy: p\ninclude: ../secret\nrules:\n  - allow: 88/udp\n    from: lan\n' \
+        >"$tmp/inc/theirs/p.yaml"
+    chown -R $other "$tmp/inc/theirs"
+    run check "$tmp/inc/theirs/p.yaml"
+    [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" &&
+        grep -q "p.yaml:3:10: error: '.*secret' is not read: uid $other, who owns the including file, cannot read it (owner uid 0, mode 0600)" "$tmp/err" &&
+        pass "an include its author could not read" || fail "an include its author could not read (status $rc)"
+    # A hard link to it, made in a directory everyone can write.
+    rm "$tmp/inc/shared/nets.yaml"
+    ln "$tmp/inc/secret" "$tmp/inc/shared/nets.yaml"
+    run check "$tmp/inc/planted.yaml"
+    [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" && grep -q "it has 2 hard links and lies in" "$tmp/err" &&
+        pass "a hard link in a shared directory is not read" ||
+        fail "a hard link in a shared directory is not read (status $rc)"
+    # The same in a directory of the other user's own, which only they can write.
+    mkdir "$tmp/inc/home" && chown $other "$tmp/inc/home" && chmod 755 "$tmp/inc/home"
+    ln "$tmp/inc/secret" "$tmp/inc/home/nets.yaml"
+    sed 's|shared/nets.yaml|home/nets.yaml|' "$tmp/inc/planted.yaml" >"$tmp/inc/home.yaml"
+    run check "$tmp/inc/home.yaml"
+    [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" &&
+        grep -q "uid $other, who owns the directory that holds it, cannot read it (owner uid 0, mode 0600)" "$tmp/err" &&
+        pass "a hard link in another user's directory is not read" ||
+        fail "a hard link in another user's directory is not read (status $rc)"
+    # root's own link in root's directory to root's own file: read as before.
+    printf 'networks:\n  lan: [192.0.2.0/24]\n' >"$tmp/inc/nets-root"
+    chmod 600 "$tmp/inc/nets-root"
+    ln -s nets-root "$tmp/inc/nets.yaml"
+    sed 's|shared/nets.yaml|nets.yaml|' "$tmp/inc/planted.yaml" >"$tmp/inc/own.yaml"
+    run check "$tmp/inc/own.yaml"
+    [ $rc = 0 ] && pass "root's link to root's include" || { fail "root's link to root's include (status $rc)"; cat "$tmp/err"; }
+elif [ "${CI:-}" = true ]; then
+    fail "untrusted includes: CI must run them as root"
+fi
+# /proc, /sys and /dev hold no policies: refused at the include, nothing echoed.
+for special in /proc/self/environ /proc/self/cmdline /sys/kernel/hostname /dev/stdin; do
+    printf 'version: 1\npolicy: p\ninclude: %s\nrules:\n  - allow: 88/udp\n' "$special" >"$tmp/special.yaml"
+    PC_TEST_MARKER=MARKER-9d1c run check "$tmp/special.yaml" </dev/null
+    if [ $rc = 1 ] && ! grep -q "MARKER-9d1c\|SHELL=\|PATH=" "$tmp/err" &&
+        grep -q "^$tmp/special.yaml:3:10: error: '$special' is not read: it is under /[a-z]*: includes are read from ordinary files only \[include-refused\]" "$tmp/err"; then
+        pass "include: $special"
+    else
+        fail "include: $special (status $rc)"; head -5 "$tmp/err"
+    fi
+done
+
+# ---- include graphs: each file read once ---------------------------------------
+# A diamond: a includes b and c, both include common.yaml: accepted, common's
+# network defined once, the file hashed once in the header.
+mkdir "$tmp/dia"
+printf 'networks:\n  common: [192.0.2.1]\n' >"$tmp/dia/common.yaml"
+printf 'include: common.yaml\nnetworks:\n  b: [192.0.2.2]\n' >"$tmp/dia/b.yaml"
+printf 'include: common.yaml\nnetworks:\n  c: [192.0.2.3]\n' >"$tmp/dia/c.yaml"
+printf 'version: 1\npolicy: d\ninclude: [b.yaml, c.yaml, b.yaml]\nrules:\n  - allow: 88/udp\n    from: [common, b, c]\n' \
+    >"$tmp/dia/a.yaml"
+run render "$tmp/dia/a.yaml"
+if [ $rc = 0 ] && [ ! -s "$tmp/err" ] && [ "$(grep -c '^# include .*common.yaml sha256' "$tmp/out")" = 1 ] &&
+    [ "$(grep -c '^# include ' "$tmp/out")" = 3 ] && grep -q '192.0.2.1' "$tmp/out"; then
+    pass "a diamond of includes"
+else
+    fail "a diamond of includes (status $rc)"; cat "$tmp/err"
+fi
+# A cycle is still one.
+printf 'include: a.yaml\n' >>"$tmp/dia/common.yaml"
+run check "$tmp/dia/a.yaml"
+[ $rc = 1 ] && grep -q "common.yaml:3:10: error: '.*a.yaml' is already being read: includes must not form a cycle \[include-cycle\]" "$tmp/err" &&
+    pass "a cycle through a diamond" || fail "a cycle through a diamond (status $rc)"
+
+# Nine files, each including the next five times (5^8 = 390 625 paths; it
+# took 24 GB): read once each, in bounded memory (256 MiB of address space,
+# where the instrumented builds do not need more than that to start).
+mkdir "$tmp/fan"
+for i in 1 2 3 4 5 6 7; do
+    n=$((i + 1))
+    printf 'include: [f%d.yaml, f%d.yaml, f%d.yaml, f%d.yaml, f%d.yaml]\nnetworks:\n  n%d: [192.0.2.%d]\n' \
+        $n $n $n $n $n $i $i >"$tmp/fan/f$i.yaml"
+done
+printf 'networks:\n  n8: [192.0.2.8]\n' >"$tmp/fan/f8.yaml"
+printf 'version: 1\npolicy: fan\ninclude: [f1.yaml, f1.yaml, f1.yaml, f1.yaml, f1.yaml]\nrules:\n  - allow: 88/udp\n    from: [n1, n8]\n' \
+    >"$tmp/fan/top.yaml"
+limit="ulimit -v 262144;"
+grep -q __asan_init "$bin" 2>/dev/null && limit=
+# shellcheck disable=SC2016
+timeout 120 sh -c "$limit"' exec "$1" render "$2"' sh "$bin" "$tmp/fan/top.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] && [ "$(grep -c '^# include ' "$tmp/out")" = 8 ] &&
+    pass "nine files each including the next five times" ||
+    { fail "nine files each including the next five times (status $rc)"; head -5 "$tmp/err"; }
+
+[ "$passed" = 0 ] && [ "$failed" = 0 ] && exit 77
+finish
