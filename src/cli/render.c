@@ -90,8 +90,12 @@ static bool link_safe(const struct stat *link, const struct stat *dir)
 	return !(dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH));
 }
 
-/* A new file named after `name` in dirfd, made by this process alone. */
-static int make_temp(int dirfd, const char *name, char **tmp)
+/*
+ * A new file named after `name` in dirfd, made by this process alone.  It
+ * gets the mode a new file gets from `>` (0666 less the umask), or, when it
+ * replaces a file (`old`), that file's permissions and, for root, its owner.
+ */
+static int make_temp(int dirfd, const char *name, char **tmp, const struct stat *old)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -104,7 +108,12 @@ static int make_temp(int dirfd, const char *name, char **tmp)
 		for (size_t i = 0; i < sizeof(r); i++)
 			x[i] = chars[r[i] % (sizeof(chars) - 1)];
 		int fd = openat(dirfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				0600);
+				old ? 0600 : 0666);
+		if (fd >= 0 && old) {
+			if (geteuid() == 0)
+				(void)!fchown(fd, old->st_uid, old->st_gid);
+			(void)!fchmod(fd, old->st_mode & 0777);
+		}
 		if (fd >= 0)
 			return fd;
 		int err = errno;
@@ -176,7 +185,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 				err = errno;
 			else if (hops)
 				why = xstrdup("it is a symbolic link to nothing");
-			else if ((fd = make_temp(dfd, base, &o->tmp)) < 0)
+			else if ((fd = make_temp(dfd, base, &o->tmp, NULL)) < 0)
 				err = errno;
 			goto opened;
 		}
@@ -209,7 +218,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 			continue;
 		}
 		if (S_ISREG(st.st_mode)) {
-			if ((fd = make_temp(dfd, base, &o->tmp)) < 0)
+			if ((fd = make_temp(dfd, base, &o->tmp, &st)) < 0)
 				err = errno;
 		} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
 			/* O_NONBLOCK: a FIFO that nobody reads is refused at once (ENXIO). */

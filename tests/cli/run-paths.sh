@@ -87,6 +87,30 @@ elif [ "${CI:-}" = true ]; then
     fail "planted links: CI must run them as root"
 fi
 
+# ---- the mode of what render -o writes ----------------------------------------
+# A new file gets what `>` gives it (0666 less the umask); a file replaced keeps
+# its permissions (and, for root, its owner and group).
+mkdir "$tmp/mode"
+(umask 022 && exec "$bin" render -o "$tmp/mode/new.nft" "$policy" 2>/dev/null)
+[ "$(stat -c %a "$tmp/mode/new.nft")" = 644 ] && pass "a new file: 0666 less the umask" ||
+    fail "a new file: 0666 less the umask (mode $(stat -c %a "$tmp/mode/new.nft"))"
+(umask 077 && exec "$bin" render -o "$tmp/mode/private.nft" "$policy" 2>/dev/null)
+[ "$(stat -c %a "$tmp/mode/private.nft")" = 600 ] && pass "a new file under umask 077" ||
+    fail "a new file under umask 077 (mode $(stat -c %a "$tmp/mode/private.nft"))"
+echo old >"$tmp/mode/kept.nft"
+chmod 640 "$tmp/mode/kept.nft"
+want=640
+if [ $is_root = 1 ]; then
+    chown $other:$other "$tmp/mode/kept.nft"
+    want="640 $other:$other"
+fi
+(umask 077 && exec "$bin" render -o "$tmp/mode/kept.nft" "$policy" 2>/dev/null)
+got=$(stat -c %a "$tmp/mode/kept.nft")
+[ $is_root = 1 ] && got="$got $(stat -c %u:%g "$tmp/mode/kept.nft")"
+[ "$got" = "$want" ] && cmp -s "$tmp/mode/kept.nft" "$tmp/plain.nft" &&
+    pass "a replaced file keeps its mode and owner" ||
+    fail "a replaced file keeps its mode and owner (want $want, got $got)"
+
 # ---- render -o onto descriptors, pipes and FIFOs ------------------------------
 # Into a pipe: written in place.
 timeout 60 "$bin" render -o /dev/stdout "$policy" 2>"$tmp/err" | cat >"$tmp/piped"
