@@ -41,14 +41,7 @@ kernel)
         command -v $c >/dev/null 2>&1 || why="$why${why:+, }$c"
     done
     [ -z "$why" ] && ! unshare -n true 2>/dev/null && why="network namespaces (unshare -n)"
-    if [ -n "$why" ]; then
-        if [ "${CI:-}" = true ]; then
-            echo "FAIL: CI runs as root with the bootstrap's packages: the kernel tests must run; missing: $why"
-            exit 1
-        fi
-        echo "skipped: the kernel tests need $why"
-        exit 77
-    fi
+    [ -z "$why" ] || cannot_run "$why"
     ;;
 *)
     echo "usage: run-render.sh BIN DIR [text|kernel]" >&2
