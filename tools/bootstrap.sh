@@ -60,7 +60,7 @@ survey() {
         cmd) command -v "$name" >/dev/null 2>&1 && continue ;;
         lib) [ $have_pkgconfig = 1 ] && pkg-config --exists "$name" 2>/dev/null && continue ;;
         esac
-        what=command
+        what="command"
         [ "$kind" = lib ] && what=library
         missing="$missing${missing:+, }$what $name ($pkg)"
         case " $packages " in *" $pkg "*) ;; *) packages="$packages${packages:+ }$pkg" ;; esac

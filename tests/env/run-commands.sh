@@ -18,6 +18,7 @@
 # plus make, which runs the bootstrap.  Everything else must be bootstrapped.
 base="apt bash bsdutils coreutils dash debconf debianutils diffutils dpkg findutils gawk grep gzip
 libc-bin login make mawk mount passwd procps sed tar util-linux"
+base=$(echo $base)
 . "$(dirname "$0")/../lib.sh"
 list="$dir/commands"
 
@@ -124,13 +125,13 @@ while read -r w; do
     pkgs=$(owners "$w")
     ok=0
     for p in $pkgs; do
-        case " $(echo $base) " in *" $p "*) ok=1 ;; esac
+        case " $base " in *" $p "*) ok=1 ;; esac
     done
     [ $ok = 1 ] && continue
     bad=1
     where=$(awk -v w="$w" '$1 == w { printf "%s%s", sep, $2; sep = ", " }' "$tmp/words")
     if [ -n "$pkgs" ]; then
-        fail "$where: $w (Debian package $(echo $pkgs)) is not in a base system nor in tests/env/commands: add it there, and its package to tools/bootstrap.sh"
+        fail "$where: $w (Debian package $(echo $pkgs | sed 's/ /, /g')) is not in a base system nor in tests/env/commands: add it there, and its package to tools/bootstrap.sh"
     else
         fail "$where: $w ($(which_cmd "$w"), from no Debian package) is not in tests/env/commands: add it there"
     fi
