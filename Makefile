@@ -61,10 +61,10 @@ check-asan: deps
 	  meson test -C $(ASAN_BUILD) --print-errorlogs
 
 check-valgrind: build
-	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs \
+	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 \
 	  --wrapper "$(VALGRIND)" --suite unit
-	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --suite cli
-	meson test -C $(BUILD) --print-errorlogs --wrapper "$(VALGRIND)" --suite fuzz
+	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --suite cli
+	meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --wrapper "$(VALGRIND)" --suite fuzz
 
 # libFuzzer on every parser for FUZZ_SECONDS each (clang); the seeds are copied,
 # so the work corpus grows in $(FUZZ_BUILD)/corpus, and a crash stops the run
