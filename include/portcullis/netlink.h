@@ -57,7 +57,7 @@ struct pc_nl_result {
 	uint32_t genid_before, genid_after;
 	struct pc_nl_error *errors;	/* owned; free() */
 	size_t nerrors;
-	size_t lost;			/* errors the receive buffer dropped (ENOBUFS) */
+	size_t lost;			/* times the receive buffer overflowed, dropping errors (ENOBUFS) */
 	int sys_err;			/* a failure outside the batch (socket, send); 0 if none */
 	const char *sys_what;		/* what was being done then */
 	bool table_exists, table_ours;	/* before the batch */
@@ -71,6 +71,7 @@ struct pc_nl_apply_options {
 	bool commit;			/* false: check only */
 	bool force;			/* replace a same-named table portcullis does not manage */
 	unsigned retries;		/* after a concurrent change (ERESTART) */
+	int rcvbuf;			/* receive buffer in bytes; 0: room for an error per message */
 	/* Called after each attempt's transaction is built, before it is sent; may be NULL. */
 	void (*before_send)(void *arg);
 	void *arg;

@@ -49,6 +49,7 @@ struct talk {
 	int err;			/* its error */
 	uint32_t genid;			/* from a generation answer */
 	struct nftnl_table *table;	/* from a table answer */
+	char buf[1 << 16];		/* one read */
 };
 
 static int fail(struct pc_nl_result *r, int err, const char *what)
@@ -69,10 +70,73 @@ static void batch_error(struct talk *tk, uint32_t seq, int err)
 	r->errors[r->nerrors++] = (struct pc_nl_error){err, seq - tk->b->seq0};
 }
 
+/* Takes in one read of messages: errors of the batch, and the answer to tk->seq. */
+static bool take(struct talk *tk, const char *buf, size_t len)
+{
+	bool done = false;
+	int remaining = (int)len;
+
+	for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, remaining);
+			nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		uint16_t type = nlh->nlmsg_type;
+		if (type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_seq == tk->seq) {
+				tk->err = -e->error;
+				done = true;
+			} else if (tk->b && e->error && nlh->nlmsg_seq >= tk->b->seq0 &&
+					nlh->nlmsg_seq - tk->b->seq0 < tk->b->n) {
+				batch_error(tk, nlh->nlmsg_seq, -e->error);
+			}
+			continue;
+		}
+		if (nlh->nlmsg_seq != tk->seq)
+			continue;
+		if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
+			struct nftnl_gen *g = nftnl_gen_alloc();
+			if (!g)
+				pc_oom_size(0);
+			if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
+				tk->genid = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+			nftnl_gen_free(g);
+		} else if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) && !tk->table) {
+			if (!(tk->table = nftnl_table_alloc()))
+				pc_oom_size(0);
+			nftnl_table_nlmsg_parse(nlh, tk->table);
+		}
+	}
+	return done;
+}
+
+/*
+ * Reads what the kernel has already queued, without waiting: after a batch,
+ * all of its errors (nf_tables answers inside sendmsg()).  A receive buffer
+ * that overflowed dropped some: counted, and the reading goes on.  0, or -errno.
+ */
+static int drain(struct talk *tk)
+{
+	int fd = mnl_socket_get_fd(tk->nl);
+
+	for (;;) {
+		ssize_t len = recv(fd, tk->buf, sizeof(tk->buf), MSG_DONTWAIT);
+		if (len < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				tk->r->lost++;
+				continue;
+			}
+			return -errno;
+		}
+		take(tk, tk->buf, (size_t)len);
+	}
+}
+
 /* Reads until the request tk->seq is answered (its ack or error); 0, or -errno. */
 static int wait_answer(struct talk *tk)
 {
-	static char buf[1 << 16];
 	int fd = mnl_socket_get_fd(tk->nl);
 
 	for (;;) {
@@ -85,7 +149,7 @@ static int wait_answer(struct talk *tk)
 				continue;
 			return -errno;
 		}
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		ssize_t len = recv(fd, tk->buf, sizeof(tk->buf), 0);
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
@@ -96,39 +160,7 @@ static int wait_answer(struct talk *tk)
 			}
 			return -errno;
 		}
-		bool done = false;
-		int remaining = (int)len;
-		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-				mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
-			uint16_t type = nlh->nlmsg_type;
-			if (type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-				if (nlh->nlmsg_seq == tk->seq) {
-					tk->err = -e->error;
-					done = true;
-				} else if (tk->b && e->error && nlh->nlmsg_seq >= tk->b->seq0 &&
-						nlh->nlmsg_seq - tk->b->seq0 < tk->b->n) {
-					batch_error(tk, nlh->nlmsg_seq, -e->error);
-				}
-				continue;
-			}
-			if (nlh->nlmsg_seq != tk->seq)
-				continue;
-			if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
-				struct nftnl_gen *g = nftnl_gen_alloc();
-				if (!g)
-					pc_oom_size(0);
-				if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
-					tk->genid = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-				nftnl_gen_free(g);
-			} else if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) &&
-					!tk->table) {
-				if (!(tk->table = nftnl_table_alloc()))
-					pc_oom_size(0);
-				nftnl_table_nlmsg_parse(nlh, tk->table);
-			}
-		}
-		if (done)
+		if (take(tk, tk->buf, (size_t)len))
 			return tk->err ? -tk->err : 0;
 	}
 }
@@ -194,8 +226,18 @@ static int read_table(struct talk *tk, const char *name, uint32_t seq, struct pc
 	return ret;
 }
 
+/*
+ * What one refused message costs the receive buffer: its error (at most 44
+ * bytes with NETLINK_CAP_ACK, the offset of the bad attribute included) is
+ * charged as a whole socket buffer, measured at 832 bytes on Linux 6.18 (of
+ * a buffer the kernel counts twice what is asked).  Twice that, for errors
+ * that carry a message.
+ */
+#define ERROR_COST 1024
+#define RCVBUF_MAX (256 << 20)
+
 /* The send buffer must hold the whole batch: it is never split. */
-static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b)
+static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b, int rcvbuf)
 {
 	int fd = mnl_socket_get_fd(nl), size = 0;
 	socklen_t len = sizeof(size);
@@ -212,9 +254,13 @@ static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b)
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 	}
-	/* Room for an error per message, each capped to its header. */
-	int rcv = (int)(b->n < 65536 ? b->n : 65536) * 256;
-	if (rcv > (1 << 20) && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+	/* Room for an error per message, so none is dropped (see ERROR_COST). */
+	int rcv = rcvbuf ? rcvbuf
+			 : (int)(b->n < RCVBUF_MAX / ERROR_COST ? b->n * ERROR_COST : RCVBUF_MAX);
+	len = sizeof(size);
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len);
+	if ((rcvbuf || size / 2 < rcv) &&
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	for (;;) {
 		ssize_t n = sendmsg(fd, &msg, 0);
@@ -223,6 +269,24 @@ static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b)
 		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+/*
+ * After the batch: its errors, all queued by now, then the generation.  When
+ * the receive buffer overflowed anyway, an answer may have been dropped with
+ * the errors: what is queued is read and the generation asked again.
+ */
+static int collect(struct talk *tk, uint32_t *seq)
+{
+	int ret = drain(tk);
+
+	for (int ask = 0; ret == 0 && ask < 8; ask++) {
+		ret = read_genid(tk, (*seq)++, &tk->r->genid_after);
+		if (ret != -ENOBUFS)
+			return ret;
+		ret = drain(tk);
+	}
+	return ret < 0 ? ret : -ENOBUFS;
 }
 
 static int cmp_errors(const void *a, const void *b)
@@ -274,7 +338,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		seq += (uint32_t)b->n;
 		if (o->before_send)
 			o->before_send(o->arg);
-		ret = send_batch(tk.nl, b);
+		ret = send_batch(tk.nl, b, o->rcvbuf);
 		if (ret < 0) {
 			fail(r, -ret, "send the transaction");
 			break;
@@ -282,10 +346,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		r->sent = true;
 		r->attempts++;
 		tk.b = b;
-		do {
-			/* After ENOBUFS the answer may be lost too: ask again. */
-			ret = read_genid(&tk, seq++, &r->genid_after);
-		} while (ret == -ENOBUFS);
+		ret = collect(&tk, &seq);
 		tk.b = NULL;
 		if (ret < 0) {
 			fail(r, -ret, "read the ruleset generation after the transaction");

@@ -36,6 +36,8 @@ static const char *kernel_reason(int err)
 		return "it is in use";
 	case ERESTART:
 		return "another program changed the ruleset at the same time";
+	case EPERM:
+		return "another program owns the table (nft `flags owner`)";
 	default:
 		return NULL;
 	}

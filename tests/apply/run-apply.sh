@@ -196,4 +196,31 @@ else
     cat "$tmp/killed"
 fi
 
+# 8. Hundreds of messages refused (a same-named table another program owns:
+#    `flags owner`, held by `nft -i`; replaced with --force): every error is
+#    read before the generation is asked, so the answer comes at once: exit 4,
+#    nothing changed (before, the answer was dropped and apply waited 30 s).
+{
+    echo "version: 1"; echo "policy: refused"; echo "networks:"
+    i=0; while [ $i -lt 200 ]; do echo "  n$i: [10.$i.0.0/16]"; i=$((i + 1)); done
+    echo "rules:"
+    i=0; while [ $i -lt 200 ]; do printf '  - allow: %d/tcp\n    from: n%d\n' $((2000 + i)) $i; i=$((i + 1)); done
+} >"$tmp/refused.yaml"
+ns '
+cd "$tmp"
+mkfifo owner.in
+nft -i <owner.in >/dev/null 2>&1 &
+exec 3>owner.in
+echo "add table inet portcullis { flags owner; }" >&3
+i=0; until nft list table inet portcullis >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+nft list ruleset >owned0
+timeout 20 $w "$bin" apply --force refused.yaml >/dev/null 2>refused.err; echo "apply rc $?"
+nft list ruleset | cmp -s - owned0 || echo "the owned table changed"
+exec 3>&-
+wait
+' >"$tmp/owned" 2>&1
+expect "hundreds of refused messages: exit 4 at once, nothing changed" \
+    'apply rc 4' "$tmp/owned" \
+    "^portcullis apply: nothing was changed (ruleset generation [0-9]*)$" "$tmp/refused.err"
+
 finish
