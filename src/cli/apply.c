@@ -284,7 +284,24 @@ int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, boo
 	sigprocmask(SIG_BLOCK, &block, &old);
 	pc_nl_apply(&t, &o, &b, &r);
 	ret = report(ctx, cmd, &p, table, &b, &r, commit);
-	fflush(ctx->out);
+	/*
+	 * The kernel decided the outcome, not the printing: a report that cannot
+	 * be written (a closed pipe, a full disk, a closed descriptor) is said on
+	 * standard error and the status stays the outcome's.  SIGPIPE is ignored
+	 * (main), so a closed pipe is an error here, not the end of the process.
+	 */
+	if ((fflush(ctx->out) != 0 || ferror(ctx->out)) && commit) {
+		int err = errno;
+		if (ret == PC_EXIT_OK)
+			fprintf(ctx->err, "%s %s: cannot write the report to standard output (%s); "
+					  "table inet %s was applied (generation %u -> %u)\n",
+					ctx->prog, cmd, strerror(err), table, r.genid_before,
+					r.genid_after);
+		else
+			fprintf(ctx->err, "%s %s: cannot write to standard output (%s)\n",
+					ctx->prog, cmd, strerror(err));
+		ctx->out_reported = true;
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(r.errors);
 	pc_nl_batch_finish(&b);

@@ -49,6 +49,7 @@ struct cli_ctx {
 	bool allow_lockout;	/* apply --allow-lockout */
 	bool kernel;		/* check --kernel */
 	struct pc_registry *reg;
+	bool out_reported;	/* a failed write to out was reported; the status stands */
 };
 
 /*

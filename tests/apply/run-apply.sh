@@ -223,4 +223,32 @@ expect "hundreds of refused messages: exit 4 at once, nothing changed" \
     'apply rc 4' "$tmp/owned" \
     "^portcullis apply: nothing was changed (ruleset generation [0-9]*)$" "$tmp/refused.err"
 
+# 9. Standard output closed, full, or a pipe nobody reads: the table is
+#    applied, so the status is 0, and the report that could not be written is
+#    said on standard error with the outcome (before: exit 3, "no
+#    CAP_NET_ADMIN" by the table, and nothing at all for the pipe).
+ns '
+cd "$root"
+$w "$bin" apply "$pol" >&- 2>"$tmp/closed.err"; echo "closed rc $?"
+nft list tables
+$w "$bin" apply "$pol" >/dev/full 2>"$tmp/full.err"; echo "full rc $?"
+rm -f "$tmp/nobody"; mkfifo "$tmp/nobody"
+sh -c "exec <\"\$1\"" sh "$tmp/nobody" &
+exec 4>"$tmp/nobody"
+wait
+$w "$bin" apply "$pol" >&4 2>"$tmp/pipe.err"; echo "pipe rc $?"
+exec 4>&-
+' >"$tmp/stdout" 2>&1
+expect "standard output closed, full or a closed pipe: applied, exit 0" \
+    'closed rc 0\ntable inet portcullis\nfull rc 0\npipe rc 0' "$tmp/stdout"
+for c in "closed:Bad file descriptor" "full:No space left on device" "pipe:Broken pipe"; do
+    f=${c%%:*} why=${c#*:}
+    if grep -q "^portcullis apply: cannot write the report to standard output ($why); table inet portcullis was applied (generation [0-9]* -> [0-9]*)$" "$tmp/$f.err"; then
+        pass "standard output $f: the outcome on standard error"
+    else
+        fail "standard output $f: the outcome on standard error"
+        cat "$tmp/$f.err"
+    fi
+done
+
 finish
