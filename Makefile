@@ -103,6 +103,7 @@ bench-deps: deps
 bench: build bench-deps
 	@sh bench/registry.sh $(BUILD)
 	@python3 bench/render.py $(BUILD)
+	@python3 bench/contention.py $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

@@ -14,8 +14,10 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -296,6 +298,41 @@ static int cmp_errors(const void *a, const void *b)
 	return x->msg < y->msg ? -1 : x->msg > y->msg;
 }
 
+/* A seed for the retry pauses, different in every process. */
+static unsigned jitter_seed(void)
+{
+	unsigned seed;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		return seed;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned)getpid() ^ (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec;
+}
+
+/* Whether an interrupt waits (the CLI blocks them while applying): no more retries then. */
+static bool interrupted(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigismember(&pending, sigs[i]) == 1)
+			return true;
+	return false;
+}
+
+static unsigned ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned)((now.tv_sec - start->tv_sec) * 1000 +
+			(now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
 int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
 		struct pc_nl_batch *b, struct pc_nl_result *r)
 {
@@ -315,8 +352,21 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	setsockopt(mnl_socket_get_fd(tk.nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(mnl_socket_get_fd(tk.nl), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 
-	uint32_t seq = (uint32_t)time(NULL) << 8;
+	/*
+	 * Built once: a retry writes the new generation into the batch and sends
+	 * it again.  The batch never depends on what the kernel holds (it
+	 * declares, deletes and creates the whole table), so only the generation
+	 * and the check for a foreign table are done again.  Requests are
+	 * numbered after the batch, so an answer is never taken for an error.
+	 */
 	unsigned lo = if_nametoindex("lo");
+	struct pc_nl_options bo = {.seq = (uint32_t)time(NULL) << 8, .commit = o->commit,
+		.lo_ifindex = lo ? lo : 1};
+	pc_nl_build(t, &bo, b);
+	uint32_t seq = b->seq0 + (uint32_t)b->n;
+	unsigned jitter = jitter_seed();
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned attempt = 0;; attempt++) {
 		ret = read_genid(&tk, seq++, &r->genid_before);
 		if (ret < 0) {
@@ -332,12 +382,10 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			ret = -1;
 			break;
 		}
-		struct pc_nl_options bo = {.seq = seq, .genid = r->genid_before, .commit = o->commit,
-			.lo_ifindex = lo ? lo : 1};
-		pc_nl_build(t, &bo, b);
-		seq += (uint32_t)b->n;
+		pc_nl_batch_set_genid(b, r->genid_before);
 		if (o->before_send)
 			o->before_send(o->arg);
+		r->send_tried = true;
 		ret = send_batch(tk.nl, b, o->rcvbuf);
 		if (ret < 0) {
 			fail(r, -ret, "send the transaction");
@@ -355,15 +403,20 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		bool restart = false;
 		for (size_t i = 0; i < r->nerrors; i++)
 			restart |= r->errors[i].err == ERESTART;
-		if (restart && attempt < o->retries) {
-			/* Another program committed in between: compute again, after a pause. */
-			struct timespec ts = {0, (long)(10 + (unsigned)rand() % 40) * 1000000L};
+		if (restart && attempt < o->retries &&
+				(!o->retry_ms || ms_since(&start) < o->retry_ms) && !interrupted()) {
+			/*
+			 * Another program committed in between: after a pause that
+			 * doubles each time, drawn at random below it so that
+			 * programs retrying together drift apart.
+			 */
+			unsigned cap = attempt < 5 ? 2u << attempt : 64;
+			struct timespec ts = {0, (long)(1 + rand_r(&jitter) % cap) * 1000000L};
 			nanosleep(&ts, NULL);
 			free(r->errors);
 			r->errors = NULL;
 			r->nerrors = 0;
 			tk.errcap = 0;
-			pc_nl_batch_finish(b);
 			continue;
 		}
 		if (r->nerrors > 1)

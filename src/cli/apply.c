@@ -79,14 +79,14 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 					ctx->prog, cmd, b->len);
 		if (!r->sent) {
 			fprintf(ctx->err, "%s %s: nothing was changed\n", ctx->prog, cmd);
-			return b->n ? PC_EXIT_KERNEL : PC_EXIT_ENV;
+			return r->send_tried ? PC_EXIT_KERNEL : PC_EXIT_ENV;
 		}
 		fprintf(ctx->err, "%s %s: the outcome is unknown: compare `nft list table inet %s` "
 				  "with the rendering\n",
 				ctx->prog, cmd, table);
 		return PC_EXIT_UNKNOWN;
 	}
-	if (r->table_exists && !r->table_ours && !b->n) {
+	if (r->table_exists && !r->table_ours && !r->send_tried) {
 		fprintf(ctx->err, "%s %s: table inet %s exists and portcullis does not manage it (its "
 				  "comment does not start with '%s'); nothing was changed. Name another "
 				  "with --table, or replace it with --force\n",
@@ -103,12 +103,21 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 			fprintf(ctx->err, "%s %s: more errors were lost (the receive buffer "
 					  "overflowed)\n",
 					ctx->prog, cmd);
-		if (r->genid_after == r->genid_before)
+		/* A refused transaction is aborted whole: none of it was applied. */
+		bool restart = false;
+		for (size_t i = 0; i < r->nerrors; i++)
+			restart |= r->errors[i].err == ERESTART;
+		if (restart)
+			fprintf(ctx->err, "%s %s: another program changed the ruleset before each of "
+					  "%u attempts; nothing was changed (ruleset generation %u). "
+					  "Try again when it is quieter\n",
+					ctx->prog, cmd, r->attempts, r->genid_after);
+		else if (r->genid_after == r->genid_before)
 			fprintf(ctx->err, "%s %s: nothing was changed (ruleset generation %u)\n",
 					ctx->prog, cmd, r->genid_before);
 		else
-			fprintf(ctx->err, "%s %s: the ruleset generation moved from %u to %u; another "
-					  "program changed it\n",
+			fprintf(ctx->err, "%s %s: nothing was changed; meanwhile another program moved "
+					  "the ruleset generation from %u to %u\n",
 					ctx->prog, cmd, r->genid_before, r->genid_after);
 		return PC_EXIT_KERNEL;
 	}
@@ -267,7 +276,7 @@ int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, boo
 		goto out;
 
 	struct pc_nl_apply_options o = {.table = table, .commit = commit, .force = ctx->force,
-		.retries = 3};
+		.retries = 100, .retry_ms = 5000};
 	struct pc_nl_batch b;
 	struct pc_nl_result r;
 	/*

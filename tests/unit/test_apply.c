@@ -12,7 +12,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <endian.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -297,8 +299,8 @@ static void commit_in_between(void *arg)
 
 /*
  * Another program commits between the read of the generation and the send:
- * the kernel refuses the transaction (ERESTART), which is computed and sent
- * again, up to `retries` times; then that refusal is the answer.
+ * the kernel refuses the transaction (ERESTART), which is sent again with
+ * the new generation, up to `retries` times; then that refusal is the answer.
  */
 static void test_concurrent_commit(void **state)
 {
@@ -338,6 +340,98 @@ static void test_concurrent_commit(void **state)
 	assert_int_equal(r.attempts, 3);
 	assert_int_equal(r.nerrors, 1);
 	assert_int_equal(r.errors[0].err, ERESTART);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+	model_finish(&other);
+	model_finish(&m);
+}
+
+/* What each attempt sent: the batch's buffer, first sequence number and generation. */
+struct seen {
+	struct between x;
+	const struct pc_nl_batch *b;
+	unsigned n;
+	const char *buf[4];
+	uint32_t seq0[4], genid[4];
+};
+
+static void record_and_commit(void *arg)
+{
+	struct seen *s = arg;
+	const struct nlmsghdr *begin = (const struct nlmsghdr *)s->b->buf;
+	const struct nlattr *a = (const struct nlattr *)((const char *)begin +
+			NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)));
+
+	assert_int_equal(a->nla_type & NLA_TYPE_MASK, NFNL_BATCH_GENID);
+	if (s->n < 4) {
+		uint32_t g;
+		memcpy(&g, (const char *)a + NLA_HDRLEN, sizeof(g));
+		s->buf[s->n] = s->b->buf;
+		s->seq0[s->n] = s->b->seq0;
+		s->genid[s->n] = be32toh(g);
+	}
+	s->n++;
+	commit_in_between(&s->x);
+}
+
+/*
+ * A retry after ERESTART sends the same batch (not built again: the same
+ * buffer and sequence numbers) with the generation read just before; the
+ * retries stop when the time given runs out, even with retries left, and
+ * when an interrupt is waiting.
+ */
+static void test_retry_same_batch(void **state)
+{
+	struct model m, other;
+	struct pc_nl_result r;
+	struct pc_nl_batch b;
+	struct seen s = {.x = {&other, 2}, .b = &b};
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+	model_load(&other);
+	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .retries = 3,
+		.before_send = record_and_commit, .arg = &s};
+
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), 0);
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(s.n, 3);
+	for (unsigned i = 1; i < 3; i++) {
+		assert_ptr_equal(s.buf[i], s.buf[0]);
+		assert_int_equal(s.seq0[i], s.seq0[0]);
+		assert_int_equal(s.genid[i], s.genid[i - 1] + 1); /* the other commit moved it */
+	}
+	assert_int_equal(s.genid[2], r.genid_before);
+	assert_int_equal(r.genid_after, r.genid_before + 1);
+	pc_nl_batch_finish(&b);
+
+	/* Bounded by time: another commit before every attempt, for as long as it lasts. */
+	s = (struct seen){.x = {&other, 100000}, .b = &b};
+	o.retries = 100000;
+	o.retry_ms = 100;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_true(r.attempts > 1 && r.attempts < 100000);
+	assert_int_equal(r.nerrors, 1);
+	assert_int_equal(r.errors[0].err, ERESTART);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+
+	/* An interrupt waiting (blocked, as the command line blocks it): no more retries. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	raise(SIGINT);
+	s = (struct seen){.x = {&other, 100000}, .b = &b};
+	o.retry_ms = 0;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.errors[0].err, ERESTART);
+	signal(SIGINT, SIG_IGN); /* discards the pending one */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGINT, SIG_DFL);
 	free(r.errors);
 	pc_nl_batch_finish(&b);
 	model_finish(&other);
@@ -456,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_table),
 		cmocka_unit_test(test_kernel_errors),
 		cmocka_unit_test(test_concurrent_commit),
+		cmocka_unit_test(test_retry_same_batch),
 		cmocka_unit_test(test_many_errors),
 	};
 
