@@ -24,7 +24,6 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
@@ -61,15 +60,23 @@ static int fail(struct pc_nl_result *r, int err, const char *what)
 	return -1;
 }
 
+/* Room for one error per message was made before sending (see pc_nl_apply). */
 static void batch_error(struct talk *tk, uint32_t seq, int err)
 {
 	struct pc_nl_result *r = tk->r;
 
 	if (r->nerrors == tk->errcap) {
-		tk->errcap = tk->errcap ? tk->errcap * 2 : 8;
-		r->errors = xreallocarray(r->errors, tk->errcap, sizeof(*r->errors));
+		r->lost++;
+		return;
 	}
 	r->errors[r->nerrors++] = (struct pc_nl_error){err, seq - tk->b->seq0};
+}
+
+static int gen_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
 }
 
 /* Takes in one read of messages: errors of the batch, and the answer to tk->seq. */
@@ -95,12 +102,7 @@ static bool take(struct talk *tk, const char *buf, size_t len)
 		if (nlh->nlmsg_seq != tk->seq)
 			continue;
 		if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
-			struct nftnl_gen *g = nftnl_gen_alloc();
-			if (!g)
-				pc_oom_size(0);
-			if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
-				tk->genid = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-			nftnl_gen_free(g);
+			mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, &tk->genid);
 		} else if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) && !tk->table) {
 			if (!(tk->table = nftnl_table_alloc()))
 				pc_oom_size(0);
@@ -363,6 +365,12 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	struct pc_nl_options bo = {.seq = (uint32_t)time(NULL) << 8, .commit = o->commit,
 		.lo_ifindex = lo ? lo : 1};
 	pc_nl_build(t, &bo, b);
+	/*
+	 * Nothing is allocated from the first sending on, so running out of
+	 * memory (which ends the process) always leaves the ruleset unchanged.
+	 */
+	r->errors = xreallocarray(NULL, b->n, sizeof(*r->errors));
+	tk.errcap = b->n;
 	uint32_t seq = b->seq0 + (uint32_t)b->n;
 	unsigned jitter = jitter_seed();
 	struct timespec start;
@@ -413,10 +421,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			unsigned cap = attempt < 5 ? 2u << attempt : 64;
 			struct timespec ts = {0, (long)(1 + rand_r(&jitter) % cap) * 1000000L};
 			nanosleep(&ts, NULL);
-			free(r->errors);
-			r->errors = NULL;
 			r->nerrors = 0;
-			tk.errcap = 0;
 			continue;
 		}
 		if (r->nerrors > 1)
@@ -432,5 +437,9 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		break;
 	}
 	mnl_socket_close(tk.nl);
+	if (!r->nerrors) {
+		free(r->errors);
+		r->errors = NULL;
+	}
 	return ret < 0 ? -1 : 0;
 }

@@ -12,6 +12,8 @@
 #include "pc-version.h"
 #include "util.h"
 
+_Static_assert(PC_OOM_EXIT == PC_EXIT_ENV, "running out of memory is an environment failure");
+
 /* Options: one table makes the getopt string, the long options and the help. */
 enum {
 	OPT_JSON = 1u << 0,

@@ -251,4 +251,34 @@ for c in "closed:Bad file descriptor" "full:No space left on device" "pipe:Broke
     fi
 done
 
+# 10. Out of memory (an address-space limit, at three points of reading,
+#     resolving, lowering and building a 100 000-rule policy): exit 3 with
+#     "out of memory (N bytes); stopped, no ruleset was changed", no core,
+#     the table applied before untouched (before: abort(), exit 134, a core).
+#     The bare binary: valgrind and ASan need more address space than this.
+awk 'BEGIN {
+    print "version: 1"; print "policy: huge"; print "networks:"
+    for (i = 0; i < 10000; i++) printf "  n%d: [10.%d.%d.0/24]\n", i, int(i / 256), i % 256
+    print "rules:"
+    for (i = 0; i < 100000; i++) printf "  - allow: %d/tcp\n    from: n%d\n", 1024 + i % 60000, i % 10000
+}' >"$tmp/huge.yaml"
+if (ulimit -v 20000 && "$bin" --version) >/dev/null 2>&1; then
+    ns '
+cd "$root"
+"$bin" apply "$pol" >/dev/null 2>&1
+"$nldump" portcullis >"$tmp/before-oom"
+for kb in 20000 60000 120000; do
+    (ulimit -c 0; ulimit -v $kb; exec "$bin" apply "$tmp/huge.yaml") >/dev/null 2>"$tmp/oom.err"
+    echo "$kb rc $?"
+    tail -n 1 "$tmp/oom.err" | sed "s/([0-9]* bytes)/(N bytes)/"
+done
+"$nldump" portcullis | cmp -s - "$tmp/before-oom" || echo "the table changed"
+' >"$tmp/oom" 2>&1
+    m="portcullis: out of memory (N bytes); stopped, no ruleset was changed"
+    expect "out of memory: exit 3, said, nothing changed" \
+        "20000 rc 3\n$m\n60000 rc 3\n$m\n120000 rc 3\n$m" "$tmp/oom"
+else
+    echo "skipped: out of memory (this binary does not start in 20 MB of address space: ASan)"
+fi
+
 finish
