@@ -70,7 +70,7 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 				strerror(r->sys_err));
 		if (r->sys_err == EPERM || r->sys_err == EACCES) {
 			fprintf(ctx->err, "%s %s: %s needs CAP_NET_ADMIN (run it as root)\n",
-					ctx->prog, cmd, cmd);
+					ctx->prog, cmd, commit ? cmd : "check --kernel");
 			return PC_EXIT_ENV;
 		}
 		if (r->sys_err == EMSGSIZE)

@@ -281,4 +281,17 @@ else
     echo "skipped: out of memory (this binary does not start in 20 MB of address space: ASan)"
 fi
 
+# 11. check --kernel without CAP_NET_ADMIN names itself (not plain check,
+#     which needs nothing); it has no --force.
+if command -v setpriv >/dev/null 2>&1; then
+    ns '
+cd "$root"
+setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" check --kernel "$pol" >/dev/null 2>"$tmp/err"; echo "check rc $?"
+$w "$bin" check --kernel --force "$pol" >/dev/null 2>&1; echo "force rc $?"
+' >"$tmp/ckperm" 2>&1
+    expect "check --kernel without CAP_NET_ADMIN names check --kernel; no --force" \
+        'check rc 3\nforce rc 2' "$tmp/ckperm" \
+        "^portcullis check: check --kernel needs CAP_NET_ADMIN (run it as root)$" "$tmp/err"
+fi
+
 finish
