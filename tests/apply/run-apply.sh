@@ -294,4 +294,20 @@ $w "$bin" check --kernel --force "$pol" >/dev/null 2>&1; echo "force rc $?"
         "^portcullis check: check --kernel needs CAP_NET_ADMIN (run it as root)$" "$tmp/err"
 fi
 
+# 12. Another program commits before every attempt (restart_shim, preloaded):
+#     the kernel refuses each (ERESTART); when the retries run out, apply
+#     says that nothing was changed, exit 4, the table as it was.
+shim=$(dirname "$nldump")/restart_shim.so
+export shim
+ns '
+cd "$root"
+$w "$bin" apply "$pol" >/dev/null 2>&1
+"$nldump" portcullis >"$tmp/before-restart"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD="$shim" \
+    timeout 60 $w "$bin" apply "$other" >/dev/null 2>"$tmp/restart.err"; echo "apply rc $?"
+"$nldump" portcullis | cmp -s - "$tmp/before-restart" || echo "the table changed"
+' >"$tmp/restart" 2>&1
+expect "retries run out: exit 4, says nothing was changed, the table as it was" 'apply rc 4' "$tmp/restart" \
+    "^portcullis apply: another program changed the ruleset before each of 101 attempts; nothing was changed (ruleset generation [0-9]*). Try again when it is quieter$" "$tmp/restart.err"
+
 finish
