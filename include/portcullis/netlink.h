@@ -60,7 +60,7 @@ struct pc_nl_result {
 	uint32_t genid_before, genid_after;
 	struct pc_nl_error *errors;	/* owned; free() */
 	size_t nerrors;
-	size_t lost;			/* times the receive buffer overflowed, dropping errors (ENOBUFS) */
+	size_t lost;			/* receive buffer overflows (ENOBUFS): errors dropped */
 	int sys_err;			/* a failure outside the batch (socket, send); 0 if none */
 	const char *sys_what;		/* what was being done then */
 	bool table_exists, table_ours;	/* before the batch */
@@ -75,8 +75,8 @@ struct pc_nl_apply_options {
 	bool commit;			/* false: check only */
 	bool force;			/* replace a same-named table portcullis does not manage */
 	unsigned retries;		/* after a concurrent change (ERESTART), at most */
-	unsigned retry_ms;		/* and no more once this long has passed since the start; 0: no bound */
-	int rcvbuf;			/* receive buffer in bytes; 0: room for an error per message */
+	unsigned retry_ms;		/* none once this long (ms) has passed; 0: no bound */
+	int rcvbuf;			/* receive buffer (bytes); 0: an error per message */
 	/* Called after each attempt's transaction is built, before it is sent; may be NULL. */
 	void (*before_send)(void *arg);
 	void *arg;

@@ -85,8 +85,8 @@ static bool take(struct talk *tk, const char *buf, size_t len)
 	bool done = false;
 	int remaining = (int)len;
 
-	for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, remaining);
-			nlh = mnl_nlmsg_next(nlh, &remaining)) {
+	for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+			mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
 		uint16_t type = nlh->nlmsg_type;
 		if (type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
@@ -411,8 +411,8 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		bool restart = false;
 		for (size_t i = 0; i < r->nerrors; i++)
 			restart |= r->errors[i].err == ERESTART;
-		if (restart && attempt < o->retries &&
-				(!o->retry_ms || ms_since(&start) < o->retry_ms) && !interrupted()) {
+		bool in_time = !o->retry_ms || ms_since(&start) < o->retry_ms;
+		if (restart && attempt < o->retries && in_time && !interrupted()) {
 			/*
 			 * Another program committed in between: after a pause that
 			 * doubles each time, drawn at random below it so that

@@ -108,16 +108,16 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 		for (size_t i = 0; i < r->nerrors; i++)
 			restart |= r->errors[i].err == ERESTART;
 		if (restart)
-			fprintf(ctx->err, "%s %s: another program changed the ruleset before each of "
-					  "%u attempts; nothing was changed (ruleset generation %u). "
-					  "Try again when it is quieter\n",
+			fprintf(ctx->err, "%s %s: another program changed the ruleset before "
+					  "each of %u attempts; nothing was changed (ruleset "
+					  "generation %u). Try again when it is quieter\n",
 					ctx->prog, cmd, r->attempts, r->genid_after);
 		else if (r->genid_after == r->genid_before)
 			fprintf(ctx->err, "%s %s: nothing was changed (ruleset generation %u)\n",
 					ctx->prog, cmd, r->genid_before);
 		else
-			fprintf(ctx->err, "%s %s: nothing was changed; meanwhile another program moved "
-					  "the ruleset generation from %u to %u\n",
+			fprintf(ctx->err, "%s %s: nothing was changed; meanwhile another "
+					  "program moved the ruleset generation from %u to %u\n",
 					ctx->prog, cmd, r->genid_before, r->genid_after);
 		return PC_EXIT_KERNEL;
 	}

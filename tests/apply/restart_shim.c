@@ -48,8 +48,9 @@ static void commit_another(unsigned n)
 	if (fd < 0)
 		return;
 	len += put(buf + len, NFNL_MSG_BATCH_BEGIN, 0, 1, AF_UNSPEC, NULL);
-	len += put(buf + len, NFNL_SUBSYS_NFTABLES << 8 | (n % 2 ? NFT_MSG_DELTABLE : NFT_MSG_NEWTABLE),
-			n % 2 ? 0 : NLM_F_CREATE, 2, NFPROTO_INET, "shim");
+	uint16_t type = n % 2 ? NFT_MSG_DELTABLE : NFT_MSG_NEWTABLE;
+	len += put(buf + len, NFNL_SUBSYS_NFTABLES << 8 | type, n % 2 ? 0 : NLM_F_CREATE, 2,
+			NFPROTO_INET, "shim");
 	len += put(buf + len, NFNL_MSG_BATCH_END, 0, 3, AF_UNSPEC, NULL);
 	/* The kernel commits inside sendto(); not sendmsg(), which is wrapped here. */
 	sendto(fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));

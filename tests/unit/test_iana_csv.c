@@ -317,7 +317,8 @@ static void test_port_zero(void **state)
 			&d);
 	assert_int_equal(count_diag(&d, "port-zero"), 2);
 	assert_diag_at(&d, "port-zero", 3, 6);
-	assert_string_equal(d.v[0].msg, "port 0 is reserved and cannot be matched (service 'zero')");
+	assert_string_equal(d.v[0].msg,
+			"port 0 is reserved and cannot be matched (service 'zero')");
 	assert_int_equal(d.v[1].line, 4);
 	assert_int_equal(d.v[1].col, 10);
 	pc_diags_finish(&d);
