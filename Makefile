@@ -104,6 +104,7 @@ bench: build bench-deps
 	@sh bench/registry.sh $(BUILD)
 	@python3 bench/render.py $(BUILD)
 	@python3 bench/includes.py $(BUILD)
+	@python3 bench/contention.py $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

@@ -10,10 +10,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * The one place outside the command line that ends the process: nothing
+ * useful can go on without the memory, and nothing is left half done (apply
+ * allocates nothing once its transaction is sent).  _exit(): no stdio
+ * buffers flushed and no handlers run with the heap exhausted; no abort(),
+ * so no core file and no status that looks like a crash.
+ */
 PC_NORETURN void pc_oom_size(size_t size)
 {
-	fprintf(stderr, "portcullis: out of memory (%zu bytes)\n", size);
-	abort();
+	static const char msg[] = "portcullis: out of memory (";
+	char num[24];
+	size_t n = sizeof(num);
+
+	/* Written without stdio, which may itself need memory. */
+	do
+		num[--n] = (char)('0' + size % 10);
+	while ((size /= 10) && n);
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)!write(STDERR_FILENO, num + n, sizeof(num) - n);
+	static const char tail[] = " bytes); stopped, no ruleset was changed\n";
+	(void)!write(STDERR_FILENO, tail, sizeof(tail) - 1);
+	_exit(PC_OOM_EXIT);
 }
 
 void *xmalloc(size_t size)

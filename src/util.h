@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Small helpers shared by every module: allocation that aborts on
+ * Small helpers shared by every module: allocation that ends the process on
  * out-of-memory, a growable byte buffer, bounded file reading, ASCII case
- * folding and UTF-8 checks.  Nothing here prints except xmalloc's abort.
+ * folding and UTF-8 checks.  Nothing here prints except that end.
  */
 #ifndef PC_UTIL_H
 #define PC_UTIL_H
@@ -22,7 +22,13 @@
 #define PC_NORETURN
 #endif
 
-/* Says that `size` bytes could not be had, and aborts. */
+/* The exit status after running out of memory: PC_EXIT_ENV (src/cli/cli.h). */
+#define PC_OOM_EXIT 3
+
+/*
+ * Says on standard error that `size` bytes could not be had and that no
+ * ruleset was changed, and ends the process with PC_OOM_EXIT.
+ */
 PC_NORETURN void pc_oom_size(size_t size);
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);

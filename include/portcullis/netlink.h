@@ -33,6 +33,7 @@ struct pc_nl_batch {
 	struct pc_nl_msg *msgs;		/* by sequence number - seq0 */
 	size_t n, msgcap;
 	size_t nsets, nelems, nchains, nrules;	/* what it creates */
+	size_t genid_off;		/* where in buf the begin's generation is */
 };
 
 struct pc_nl_options {
@@ -46,6 +47,8 @@ struct pc_nl_options {
 void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
 		struct pc_nl_batch *b);
 void pc_nl_batch_finish(struct pc_nl_batch *b);
+/* Writes the generation the batch is checked against into its begin (0: none). */
+void pc_nl_batch_set_genid(struct pc_nl_batch *b, uint32_t genid);
 
 /* One error the kernel reported, in the order of the batch. */
 struct pc_nl_error {
@@ -57,10 +60,11 @@ struct pc_nl_result {
 	uint32_t genid_before, genid_after;
 	struct pc_nl_error *errors;	/* owned; free() */
 	size_t nerrors;
-	size_t lost;			/* errors the receive buffer dropped (ENOBUFS) */
+	size_t lost;			/* receive buffer overflows (ENOBUFS): errors dropped */
 	int sys_err;			/* a failure outside the batch (socket, send); 0 if none */
 	const char *sys_what;		/* what was being done then */
 	bool table_exists, table_ours;	/* before the batch */
+	bool send_tried;		/* the transaction was built and its sending tried */
 	bool sent;			/* the transaction reached the kernel */
 	unsigned attempts;		/* transactions sent (more than one after ERESTART) */
 	bool committed;			/* the generation moved on with no error */
@@ -70,7 +74,9 @@ struct pc_nl_apply_options {
 	const char *table;
 	bool commit;			/* false: check only */
 	bool force;			/* replace a same-named table portcullis does not manage */
-	unsigned retries;		/* after a concurrent change (ERESTART) */
+	unsigned retries;		/* after a concurrent change (ERESTART), at most */
+	unsigned retry_ms;		/* none once this long (ms) has passed; 0: no bound */
+	int rcvbuf;			/* receive buffer (bytes); 0: an error per message */
 	/* Called after each attempt's transaction is built, before it is sent; may be NULL. */
 	void (*before_send)(void *arg);
 	void *arg;
@@ -80,9 +86,12 @@ struct pc_nl_apply_options {
  * Sends the transaction for t and collects what the kernel said.  Reads the
  * generation and the current table first; a table of that name portcullis
  * does not manage is left alone unless o->force (r->table_ours false, no
- * batch sent).  The batch carries the generation it was computed against;
- * when another program commits in between, the kernel refuses it and it is
- * computed and sent again, at most o->retries times.  Returns 0 when the
+ * batch sent).  The batch is built once and carries the generation read
+ * just before each sending; when another program commits in between, the
+ * kernel refuses it and it is sent again with the new generation, after a
+ * random pause that doubles each time (up to 64 ms), at most o->retries
+ * times, not after o->retry_ms, and not while SIGINT, SIGTERM, SIGHUP or
+ * SIGQUIT is pending (blocked by the caller).  Returns 0 when the
  * kernel accepted everything (and, with commit, applied it), -1 otherwise
  * with r saying why.  r->errors is owned by the caller.
  */

@@ -105,10 +105,23 @@ static void batch_marker(struct pc_nl_batch *b, uint16_t type, uint32_t genid)
 	nfg->nfgen_family = AF_UNSPEC;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
-	/* The kernel refuses the batch (ERESTART) if the ruleset moved on since. */
-	if (type == NFNL_MSG_BATCH_BEGIN && genid)
+	/*
+	 * The kernel refuses the batch (ERESTART) if the ruleset moved on since
+	 * (0: no check).  Always there, so a retry writes the new generation
+	 * into the same place instead of building the batch again.
+	 */
+	if (type == NFNL_MSG_BATCH_BEGIN) {
+		b->genid_off = b->len + MNL_ALIGN(nlh->nlmsg_len) + MNL_ATTR_HDRLEN;
 		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	}
 	msg_end(b, nlh);
+}
+
+void pc_nl_batch_set_genid(struct pc_nl_batch *b, uint32_t genid)
+{
+	uint32_t be = htonl(genid);
+
+	memcpy(b->buf + b->genid_off, &be, sizeof(be));
 }
 
 /* User data holding one NUL-terminated string of type `type`. */

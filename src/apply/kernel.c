@@ -14,15 +14,16 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
@@ -49,6 +50,7 @@ struct talk {
 	int err;			/* its error */
 	uint32_t genid;			/* from a generation answer */
 	struct nftnl_table *table;	/* from a table answer */
+	char buf[1 << 16];		/* one read */
 };
 
 static int fail(struct pc_nl_result *r, int err, const char *what)
@@ -58,21 +60,87 @@ static int fail(struct pc_nl_result *r, int err, const char *what)
 	return -1;
 }
 
+/* Room for one error per message was made before sending (see pc_nl_apply). */
 static void batch_error(struct talk *tk, uint32_t seq, int err)
 {
 	struct pc_nl_result *r = tk->r;
 
 	if (r->nerrors == tk->errcap) {
-		tk->errcap = tk->errcap ? tk->errcap * 2 : 8;
-		r->errors = xreallocarray(r->errors, tk->errcap, sizeof(*r->errors));
+		r->lost++;
+		return;
 	}
 	r->errors[r->nerrors++] = (struct pc_nl_error){err, seq - tk->b->seq0};
+}
+
+static int gen_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+/* Takes in one read of messages: errors of the batch, and the answer to tk->seq. */
+static bool take(struct talk *tk, const char *buf, size_t len)
+{
+	bool done = false;
+	int remaining = (int)len;
+
+	for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+			mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		uint16_t type = nlh->nlmsg_type;
+		if (type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_seq == tk->seq) {
+				tk->err = -e->error;
+				done = true;
+			} else if (tk->b && e->error && nlh->nlmsg_seq >= tk->b->seq0 &&
+					nlh->nlmsg_seq - tk->b->seq0 < tk->b->n) {
+				batch_error(tk, nlh->nlmsg_seq, -e->error);
+			}
+			continue;
+		}
+		if (nlh->nlmsg_seq != tk->seq)
+			continue;
+		if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
+			mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, &tk->genid);
+		} else if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) && !tk->table) {
+			if (!(tk->table = nftnl_table_alloc()))
+				pc_oom_size(0);
+			nftnl_table_nlmsg_parse(nlh, tk->table);
+		}
+	}
+	return done;
+}
+
+/*
+ * Reads what the kernel has already queued, without waiting: after a batch,
+ * all of its errors (nf_tables answers inside sendmsg()).  A receive buffer
+ * that overflowed dropped some: counted, and the reading goes on.  0, or -errno.
+ */
+static int drain(struct talk *tk)
+{
+	int fd = mnl_socket_get_fd(tk->nl);
+
+	for (;;) {
+		ssize_t len = recv(fd, tk->buf, sizeof(tk->buf), MSG_DONTWAIT);
+		if (len < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				tk->r->lost++;
+				continue;
+			}
+			return -errno;
+		}
+		take(tk, tk->buf, (size_t)len);
+	}
 }
 
 /* Reads until the request tk->seq is answered (its ack or error); 0, or -errno. */
 static int wait_answer(struct talk *tk)
 {
-	static char buf[1 << 16];
 	int fd = mnl_socket_get_fd(tk->nl);
 
 	for (;;) {
@@ -85,7 +153,7 @@ static int wait_answer(struct talk *tk)
 				continue;
 			return -errno;
 		}
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		ssize_t len = recv(fd, tk->buf, sizeof(tk->buf), 0);
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
@@ -96,39 +164,7 @@ static int wait_answer(struct talk *tk)
 			}
 			return -errno;
 		}
-		bool done = false;
-		int remaining = (int)len;
-		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-				mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
-			uint16_t type = nlh->nlmsg_type;
-			if (type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-				if (nlh->nlmsg_seq == tk->seq) {
-					tk->err = -e->error;
-					done = true;
-				} else if (tk->b && e->error && nlh->nlmsg_seq >= tk->b->seq0 &&
-						nlh->nlmsg_seq - tk->b->seq0 < tk->b->n) {
-					batch_error(tk, nlh->nlmsg_seq, -e->error);
-				}
-				continue;
-			}
-			if (nlh->nlmsg_seq != tk->seq)
-				continue;
-			if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
-				struct nftnl_gen *g = nftnl_gen_alloc();
-				if (!g)
-					pc_oom_size(0);
-				if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
-					tk->genid = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-				nftnl_gen_free(g);
-			} else if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) &&
-					!tk->table) {
-				if (!(tk->table = nftnl_table_alloc()))
-					pc_oom_size(0);
-				nftnl_table_nlmsg_parse(nlh, tk->table);
-			}
-		}
-		if (done)
+		if (take(tk, tk->buf, (size_t)len))
 			return tk->err ? -tk->err : 0;
 	}
 }
@@ -194,8 +230,18 @@ static int read_table(struct talk *tk, const char *name, uint32_t seq, struct pc
 	return ret;
 }
 
+/*
+ * What one refused message costs the receive buffer: its error (at most 44
+ * bytes with NETLINK_CAP_ACK, the offset of the bad attribute included) is
+ * charged as a whole socket buffer, measured at 832 bytes on Linux 6.18 (of
+ * a buffer the kernel counts twice what is asked).  Twice that, for errors
+ * that carry a message.
+ */
+#define ERROR_COST 1024
+#define RCVBUF_MAX (256 << 20)
+
 /* The send buffer must hold the whole batch: it is never split. */
-static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b)
+static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b, int rcvbuf)
 {
 	int fd = mnl_socket_get_fd(nl), size = 0;
 	socklen_t len = sizeof(size);
@@ -212,9 +258,13 @@ static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b)
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 	}
-	/* Room for an error per message, each capped to its header. */
-	int rcv = (int)(b->n < 65536 ? b->n : 65536) * 256;
-	if (rcv > (1 << 20) && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+	/* Room for an error per message, so none is dropped (see ERROR_COST). */
+	int rcv = rcvbuf ? rcvbuf
+			 : (int)(b->n < RCVBUF_MAX / ERROR_COST ? b->n * ERROR_COST : RCVBUF_MAX);
+	len = sizeof(size);
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len);
+	if ((rcvbuf || size / 2 < rcv) &&
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	for (;;) {
 		ssize_t n = sendmsg(fd, &msg, 0);
@@ -225,11 +275,64 @@ static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b)
 	}
 }
 
+/*
+ * After the batch: its errors, all queued by now, then the generation.  When
+ * the receive buffer overflowed anyway, an answer may have been dropped with
+ * the errors: what is queued is read and the generation asked again.
+ */
+static int collect(struct talk *tk, uint32_t *seq)
+{
+	int ret = drain(tk);
+
+	for (int ask = 0; ret == 0 && ask < 8; ask++) {
+		ret = read_genid(tk, (*seq)++, &tk->r->genid_after);
+		if (ret != -ENOBUFS)
+			return ret;
+		ret = drain(tk);
+	}
+	return ret < 0 ? ret : -ENOBUFS;
+}
+
 static int cmp_errors(const void *a, const void *b)
 {
 	const struct pc_nl_error *x = a, *y = b;
 
 	return x->msg < y->msg ? -1 : x->msg > y->msg;
+}
+
+/* A seed for the retry pauses, different in every process. */
+static unsigned jitter_seed(void)
+{
+	unsigned seed;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		return seed;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned)getpid() ^ (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec;
+}
+
+/* Whether an interrupt waits (the CLI blocks them while applying): no more retries then. */
+static bool interrupted(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigismember(&pending, sigs[i]) == 1)
+			return true;
+	return false;
+}
+
+static unsigned ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned)((now.tv_sec - start->tv_sec) * 1000 +
+			(now.tv_nsec - start->tv_nsec) / 1000000);
 }
 
 int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
@@ -251,8 +354,27 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	setsockopt(mnl_socket_get_fd(tk.nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(mnl_socket_get_fd(tk.nl), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 
-	uint32_t seq = (uint32_t)time(NULL) << 8;
+	/*
+	 * Built once: a retry writes the new generation into the batch and sends
+	 * it again.  The batch never depends on what the kernel holds (it
+	 * declares, deletes and creates the whole table), so only the generation
+	 * and the check for a foreign table are done again.  Requests are
+	 * numbered after the batch, so an answer is never taken for an error.
+	 */
 	unsigned lo = if_nametoindex("lo");
+	struct pc_nl_options bo = {.seq = (uint32_t)time(NULL) << 8, .commit = o->commit,
+		.lo_ifindex = lo ? lo : 1};
+	pc_nl_build(t, &bo, b);
+	/*
+	 * Nothing is allocated from the first sending on, so running out of
+	 * memory (which ends the process) always leaves the ruleset unchanged.
+	 */
+	r->errors = xreallocarray(NULL, b->n, sizeof(*r->errors));
+	tk.errcap = b->n;
+	uint32_t seq = b->seq0 + (uint32_t)b->n;
+	unsigned jitter = jitter_seed();
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned attempt = 0;; attempt++) {
 		ret = read_genid(&tk, seq++, &r->genid_before);
 		if (ret < 0) {
@@ -268,13 +390,11 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			ret = -1;
 			break;
 		}
-		struct pc_nl_options bo = {.seq = seq, .genid = r->genid_before, .commit = o->commit,
-			.lo_ifindex = lo ? lo : 1};
-		pc_nl_build(t, &bo, b);
-		seq += (uint32_t)b->n;
+		pc_nl_batch_set_genid(b, r->genid_before);
 		if (o->before_send)
 			o->before_send(o->arg);
-		ret = send_batch(tk.nl, b);
+		r->send_tried = true;
+		ret = send_batch(tk.nl, b, o->rcvbuf);
 		if (ret < 0) {
 			fail(r, -ret, "send the transaction");
 			break;
@@ -282,10 +402,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		r->sent = true;
 		r->attempts++;
 		tk.b = b;
-		do {
-			/* After ENOBUFS the answer may be lost too: ask again. */
-			ret = read_genid(&tk, seq++, &r->genid_after);
-		} while (ret == -ENOBUFS);
+		ret = collect(&tk, &seq);
 		tk.b = NULL;
 		if (ret < 0) {
 			fail(r, -ret, "read the ruleset generation after the transaction");
@@ -294,15 +411,17 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		bool restart = false;
 		for (size_t i = 0; i < r->nerrors; i++)
 			restart |= r->errors[i].err == ERESTART;
-		if (restart && attempt < o->retries) {
-			/* Another program committed in between: compute again, after a pause. */
-			struct timespec ts = {0, (long)(10 + (unsigned)rand() % 40) * 1000000L};
+		bool in_time = !o->retry_ms || ms_since(&start) < o->retry_ms;
+		if (restart && attempt < o->retries && in_time && !interrupted()) {
+			/*
+			 * Another program committed in between: after a pause that
+			 * doubles each time, drawn at random below it so that
+			 * programs retrying together drift apart.
+			 */
+			unsigned cap = attempt < 5 ? 2u << attempt : 64;
+			struct timespec ts = {0, (long)(1 + rand_r(&jitter) % cap) * 1000000L};
 			nanosleep(&ts, NULL);
-			free(r->errors);
-			r->errors = NULL;
 			r->nerrors = 0;
-			tk.errcap = 0;
-			pc_nl_batch_finish(b);
 			continue;
 		}
 		if (r->nerrors > 1)
@@ -318,5 +437,9 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		break;
 	}
 	mnl_socket_close(tk.nl);
+	if (!r->nerrors) {
+		free(r->errors);
+		r->errors = NULL;
+	}
 	return ret < 0 ? -1 : 0;
 }

@@ -39,6 +39,8 @@ static const char *kernel_reason(int err)
 		return "it is in use";
 	case ERESTART:
 		return "another program changed the ruleset at the same time";
+	case EPERM:
+		return "another program owns the table (nft `flags owner`)";
 	default:
 		return NULL;
 	}
@@ -71,7 +73,7 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 				strerror(r->sys_err));
 		if (r->sys_err == EPERM || r->sys_err == EACCES) {
 			fprintf(ctx->err, "%s %s: %s needs CAP_NET_ADMIN (run it as root)\n",
-					ctx->prog, cmd, cmd);
+					ctx->prog, cmd, commit ? cmd : "check --kernel");
 			return PC_EXIT_ENV;
 		}
 		if (r->sys_err == EMSGSIZE)
@@ -80,14 +82,14 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 					ctx->prog, cmd, b->len);
 		if (!r->sent) {
 			fprintf(ctx->err, "%s %s: nothing was changed\n", ctx->prog, cmd);
-			return b->n ? PC_EXIT_KERNEL : PC_EXIT_ENV;
+			return r->send_tried ? PC_EXIT_KERNEL : PC_EXIT_ENV;
 		}
 		fprintf(ctx->err, "%s %s: the outcome is unknown: compare `nft list table inet %s` "
 				  "with the rendering\n",
 				ctx->prog, cmd, table);
 		return PC_EXIT_UNKNOWN;
 	}
-	if (r->table_exists && !r->table_ours && !b->n) {
+	if (r->table_exists && !r->table_ours && !r->send_tried) {
 		fprintf(ctx->err, "%s %s: table inet %s exists and portcullis does not manage it (its "
 				  "comment does not start with '%s'); nothing was changed. Name another "
 				  "with --table, or replace it with --force\n",
@@ -104,12 +106,21 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 			fprintf(ctx->err, "%s %s: more errors were lost (the receive buffer "
 					  "overflowed)\n",
 					ctx->prog, cmd);
-		if (r->genid_after == r->genid_before)
+		/* A refused transaction is aborted whole: none of it was applied. */
+		bool restart = false;
+		for (size_t i = 0; i < r->nerrors; i++)
+			restart |= r->errors[i].err == ERESTART;
+		if (restart)
+			fprintf(ctx->err, "%s %s: another program changed the ruleset before "
+					  "each of %u attempts; nothing was changed (ruleset "
+					  "generation %u). Try again when it is quieter\n",
+					ctx->prog, cmd, r->attempts, r->genid_after);
+		else if (r->genid_after == r->genid_before)
 			fprintf(ctx->err, "%s %s: nothing was changed (ruleset generation %u)\n",
 					ctx->prog, cmd, r->genid_before);
 		else
-			fprintf(ctx->err, "%s %s: the ruleset generation moved from %u to %u; another "
-					  "program changed it\n",
+			fprintf(ctx->err, "%s %s: nothing was changed; meanwhile another "
+					  "program moved the ruleset generation from %u to %u\n",
 					ctx->prog, cmd, r->genid_before, r->genid_after);
 		return PC_EXIT_KERNEL;
 	}
@@ -360,7 +371,7 @@ int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, boo
 		goto out;
 
 	struct pc_nl_apply_options o = {.table = table, .commit = commit, .force = ctx->force,
-		.retries = 3};
+		.retries = 100, .retry_ms = 5000};
 	struct pc_nl_batch b;
 	struct pc_nl_result r;
 	/*
@@ -377,7 +388,24 @@ int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, boo
 	sigprocmask(SIG_BLOCK, &block, &old);
 	pc_nl_apply(&t, &o, &b, &r);
 	ret = report(ctx, cmd, &p, table, &b, &r, commit);
-	fflush(ctx->out);
+	/*
+	 * The kernel decided the outcome, not the printing: a report that cannot
+	 * be written (a closed pipe, a full disk, a closed descriptor) is said on
+	 * standard error and the status stays the outcome's.  SIGPIPE is ignored
+	 * (main), so a closed pipe is an error here, not the end of the process.
+	 */
+	if ((fflush(ctx->out) != 0 || ferror(ctx->out)) && commit) {
+		int err = errno;
+		if (ret == PC_EXIT_OK)
+			fprintf(ctx->err, "%s %s: cannot write the report to standard output (%s); "
+					  "table inet %s was applied (generation %u -> %u)\n",
+					ctx->prog, cmd, strerror(err), table, r.genid_before,
+					r.genid_after);
+		else
+			fprintf(ctx->err, "%s %s: cannot write to standard output (%s)\n",
+					ctx->prog, cmd, strerror(err));
+		ctx->out_reported = true;
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(r.errors);
 	pc_nl_batch_finish(&b);

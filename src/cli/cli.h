@@ -16,8 +16,8 @@ enum pc_exit {
 	PC_EXIT_OK = 0,
 	PC_EXIT_INVALID = 1,	/* bad input: policy, registry data, unknown service name */
 	PC_EXIT_USAGE = 2,	/* bad command line */
-	PC_EXIT_ENV = 3,	/* a file cannot be read, a resource is missing */
-	PC_EXIT_KERNEL = 4,	/* the ruleset was not applied (the kernel refused it, or a foreign table); nothing changed */
+	PC_EXIT_ENV = 3,	/* a file cannot be read, a resource is missing, memory ran out */
+	PC_EXIT_KERNEL = 4,	/* not applied, nothing changed: refused by the kernel, a foreign table, retries spent */
 	PC_EXIT_UNKNOWN = 5,	/* the outcome of an apply is unknown */
 	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
 };
@@ -49,6 +49,7 @@ struct cli_ctx {
 	bool allow_lockout;	/* apply --allow-lockout */
 	bool kernel;		/* check --kernel */
 	struct pc_registry *reg;
+	bool out_reported;	/* a failed write to out was reported; the status stands */
 };
 
 /*

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
 #include <malloc.h>
@@ -10,6 +11,8 @@
 #include "cli.h"
 #include "pc-version.h"
 #include "util.h"
+
+_Static_assert(PC_OOM_EXIT == PC_EXIT_ENV, "running out of memory is an environment failure");
 
 /* Options: one table makes the getopt string, the long options and the help. */
 enum {
@@ -263,7 +266,7 @@ out:
 	pc_registry_destroy(ctx.reg);
 	free(ctx.defines);
 	free(ctx.wno);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (!ctx.out_reported && (fflush(stdout) != 0 || ferror(stdout))) {
 		if (errno != EPIPE)
 			fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
 		if (ret == PC_EXIT_OK)
@@ -317,6 +320,15 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 256 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A standard descriptor the caller closed (`>&-`) is held on /dev/null,
+	 * opened so that using it fails (EBADF): otherwise the next file or
+	 * socket opened would take its number and receive the output.
+	 */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+				open("/dev/null", fd ? O_RDONLY : O_WRONLY) != fd)
+			return PC_EXIT_ENV;
 
 	if (argc < 2) {
 		usage(stderr, prog);

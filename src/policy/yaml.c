@@ -317,6 +317,8 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 	yaml_mark_t m = p->problem_mark;
 	struct pc_diag *d;
 
+	if (p->error == YAML_MEMORY_ERROR)
+		pc_oom_size(0); /* as every other allocation that fails */
 	if (p->error == YAML_READER_ERROR) {
 		rerror(r, "yaml-encoding", m, true, "%s", problem);
 		return;
@@ -390,7 +392,7 @@ int pc_yaml_parse(struct pc_ydoc *doc, const char *file, const char *data, size_
 		return -1;
 
 	if (!yaml_parser_initialize(&parser))
-		abort(); /* out of memory */
+		pc_oom_size(sizeof(parser));
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 	while (!r.stop) {

@@ -557,6 +557,10 @@ static void add_row(struct csv *c, const struct field *f)
 					"LOW-HIGH",
 					port);
 			bad = true;
+		} else if (e->port_lo == 0 && fname->len && !bad) {
+			csv_error(c, field_line(c, fport), field_col(c, fport), "port-zero",
+					PC_PORT_ZERO_MSG " (service '%s')", name);
+			bad = true;
 		} else {
 			e->flags |= PC_ENTRY_F_PORT;
 		}

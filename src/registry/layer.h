@@ -16,6 +16,13 @@
 #include "portcullis/registry.h"
 #include "util.h"
 
+/*
+ * Every layer refuses a service on port 0 (the IANA snapshot's own port 0
+ * rows are unnamed, kept for lookup): one message for all of them, as the
+ * policy's own ports get.
+ */
+#define PC_PORT_ZERO_MSG "port 0 is reserved and cannot be matched"
+
 enum {
 	COL_NAME,
 	COL_PORT,

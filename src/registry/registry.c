@@ -220,7 +220,7 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 	}
 	if (lo == 0) {
 		pc_diag_add(diags, PC_SEV_ERROR, "override-port", origin, index, 0,
-				"port 0 is reserved and cannot be matched");
+				PC_PORT_ZERO_MSG);
 		return -1;
 	}
 	/* One definition per name (ASCII case folded): a second one is a mistake. */

@@ -179,6 +179,10 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 					"bad port '%s': expected a number from 0 to 65535", tok[1]);
 			return;
 		}
+		if (e.port_lo == 0) {
+			svc_problem(s, line, col[1], "port-zero", PC_PORT_ZERO_MSG);
+			return;
+		}
 		e.proto = (uint8_t)pr;
 		e.flags |= PC_ENTRY_F_PORT;
 	}

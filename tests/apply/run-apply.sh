@@ -340,4 +340,118 @@ else
     cat "$tmp/killed"
 fi
 
+# 8. Hundreds of messages refused (a same-named table another program owns:
+#    `flags owner`, held by `nft -i`; replaced with --force): every error is
+#    read before the generation is asked, so the answer comes at once: exit 4,
+#    nothing changed (before, the answer was dropped and apply waited 30 s).
+{
+    echo "version: 1"; echo "policy: refused"; echo "networks:"
+    i=0; while [ $i -lt 200 ]; do echo "  n$i: [10.$i.0.0/16]"; i=$((i + 1)); done
+    echo "rules:"
+    i=0; while [ $i -lt 200 ]; do printf '  - allow: %d/tcp\n    from: n%d\n' $((2000 + i)) $i; i=$((i + 1)); done
+} >"$tmp/refused.yaml"
+ns '
+cd "$tmp"
+mkfifo owner.in
+nft -i <owner.in >/dev/null 2>&1 &
+exec 3>owner.in
+echo "add table inet portcullis { flags owner; }" >&3
+i=0; until nft list table inet portcullis >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+nft list ruleset >owned0
+timeout 20 $w "$bin" apply --force refused.yaml >/dev/null 2>refused.err; echo "apply rc $?"
+nft list ruleset | cmp -s - owned0 || echo "the owned table changed"
+exec 3>&-
+wait
+' >"$tmp/owned" 2>&1
+expect "hundreds of refused messages: exit 4 at once, nothing changed" \
+    'apply rc 4' "$tmp/owned" \
+    "^portcullis apply: nothing was changed (ruleset generation [0-9]*)$" "$tmp/refused.err"
+
+# 9. Standard output closed, full, or a pipe nobody reads: the table is
+#    applied, so the status is 0, and the report that could not be written is
+#    said on standard error with the outcome (before: exit 3, "no
+#    CAP_NET_ADMIN" by the table, and nothing at all for the pipe).
+ns '
+cd "$root"
+$w "$bin" apply "$pol" >&- 2>"$tmp/closed.err"; echo "closed rc $?"
+nft list tables
+$w "$bin" apply "$pol" >/dev/full 2>"$tmp/full.err"; echo "full rc $?"
+rm -f "$tmp/nobody"; mkfifo "$tmp/nobody"
+sh -c "exec <\"\$1\"" sh "$tmp/nobody" &
+exec 4>"$tmp/nobody"
+wait
+$w "$bin" apply "$pol" >&4 2>"$tmp/pipe.err"; echo "pipe rc $?"
+exec 4>&-
+' >"$tmp/stdout" 2>&1
+expect "standard output closed, full or a closed pipe: applied, exit 0" \
+    'closed rc 0\ntable inet portcullis\nfull rc 0\npipe rc 0' "$tmp/stdout"
+for c in "closed:Bad file descriptor" "full:No space left on device" "pipe:Broken pipe"; do
+    f=${c%%:*} why=${c#*:}
+    if grep -q "^portcullis apply: cannot write the report to standard output ($why); table inet portcullis was applied (generation [0-9]* -> [0-9]*)$" "$tmp/$f.err"; then
+        pass "standard output $f: the outcome on standard error"
+    else
+        fail "standard output $f: the outcome on standard error"
+        cat "$tmp/$f.err"
+    fi
+done
+
+# 10. Out of memory (an address-space limit, at three points of reading,
+#     resolving, lowering and building a 100 000-rule policy): exit 3 with
+#     "out of memory (N bytes); stopped, no ruleset was changed", no core,
+#     the table applied before untouched (before: abort(), exit 134, a core).
+#     The bare binary: valgrind and ASan need more address space than this.
+awk 'BEGIN {
+    print "version: 1"; print "policy: huge"; print "networks:"
+    for (i = 0; i < 10000; i++) printf "  n%d: [10.%d.%d.0/24]\n", i, int(i / 256), i % 256
+    print "rules:"
+    for (i = 0; i < 100000; i++) printf "  - allow: %d/tcp\n    from: n%d\n", 1024 + i % 60000, i % 10000
+}' >"$tmp/huge.yaml"
+if (ulimit -v 20000 && "$bin" --version) >/dev/null 2>&1; then
+    ns '
+cd "$root"
+"$bin" apply "$pol" >/dev/null 2>&1
+"$nldump" portcullis >"$tmp/before-oom"
+for kb in 20000 60000 120000; do
+    (ulimit -c 0; ulimit -v $kb; exec "$bin" apply "$tmp/huge.yaml") >/dev/null 2>"$tmp/oom.err"
+    echo "$kb rc $?"
+    tail -n 1 "$tmp/oom.err" | sed "s/([0-9]* bytes)/(N bytes)/"
+done
+"$nldump" portcullis | cmp -s - "$tmp/before-oom" || echo "the table changed"
+' >"$tmp/oom" 2>&1
+    m="portcullis: out of memory (N bytes); stopped, no ruleset was changed"
+    expect "out of memory: exit 3, said, nothing changed" \
+        "20000 rc 3\n$m\n60000 rc 3\n$m\n120000 rc 3\n$m" "$tmp/oom"
+else
+    echo "skipped: out of memory (this binary does not start in 20 MB of address space: ASan)"
+fi
+
+# 11. check --kernel without CAP_NET_ADMIN names itself (not plain check,
+#     which needs nothing); it has no --force.
+if command -v setpriv >/dev/null 2>&1; then
+    ns '
+cd "$root"
+setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" check --kernel "$pol" >/dev/null 2>"$tmp/err"; echo "check rc $?"
+$w "$bin" check --kernel --force "$pol" >/dev/null 2>&1; echo "force rc $?"
+' >"$tmp/ckperm" 2>&1
+    expect "check --kernel without CAP_NET_ADMIN names check --kernel; no --force" \
+        'check rc 3\nforce rc 2' "$tmp/ckperm" \
+        "^portcullis check: check --kernel needs CAP_NET_ADMIN (run it as root)$" "$tmp/err"
+fi
+
+# 12. Another program commits before every attempt (restart_shim, preloaded):
+#     the kernel refuses each (ERESTART); when the retries run out, apply
+#     says that nothing was changed, exit 4, the table as it was.
+shim=$(dirname "$nldump")/restart_shim.so
+export shim
+ns '
+cd "$root"
+$w "$bin" apply "$pol" >/dev/null 2>&1
+"$nldump" portcullis >"$tmp/before-restart"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD="$shim" \
+    timeout 60 $w "$bin" apply "$other" >/dev/null 2>"$tmp/restart.err"; echo "apply rc $?"
+"$nldump" portcullis | cmp -s - "$tmp/before-restart" || echo "the table changed"
+' >"$tmp/restart" 2>&1
+expect "retries run out: exit 4, says nothing was changed, the table as it was" 'apply rc 4' "$tmp/restart" \
+    "^portcullis apply: another program changed the ruleset before each of 101 attempts; nothing was changed (ruleset generation [0-9]*). Try again when it is quieter$" "$tmp/restart.err"
+
 finish

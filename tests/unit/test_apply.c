@@ -8,10 +8,18 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <endian.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/table.h>
 
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
@@ -292,8 +300,8 @@ static void commit_in_between(void *arg)
 
 /*
  * Another program commits between the read of the generation and the send:
- * the kernel refuses the transaction (ERESTART), which is computed and sent
- * again, up to `retries` times; then that refusal is the answer.
+ * the kernel refuses the transaction (ERESTART), which is sent again with
+ * the new generation, up to `retries` times; then that refusal is the answer.
  */
 static void test_concurrent_commit(void **state)
 {
@@ -361,6 +369,202 @@ static void test_route_lookup(void **state)
 	assert_string_equal(name, "");
 }
 
+/* What each attempt sent: the batch's buffer, first sequence number and generation. */
+struct seen {
+	struct between x;
+	const struct pc_nl_batch *b;
+	unsigned n;
+	const char *buf[4];
+	uint32_t seq0[4], genid[4];
+};
+
+static void record_and_commit(void *arg)
+{
+	struct seen *s = arg;
+	const struct nlmsghdr *begin = (const struct nlmsghdr *)s->b->buf;
+	const struct nlattr *a = (const struct nlattr *)((const char *)begin +
+			NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)));
+
+	assert_int_equal(a->nla_type & NLA_TYPE_MASK, NFNL_BATCH_GENID);
+	if (s->n < 4) {
+		uint32_t g;
+		memcpy(&g, (const char *)a + NLA_HDRLEN, sizeof(g));
+		s->buf[s->n] = s->b->buf;
+		s->seq0[s->n] = s->b->seq0;
+		s->genid[s->n] = be32toh(g);
+	}
+	s->n++;
+	commit_in_between(&s->x);
+}
+
+/*
+ * A retry after ERESTART sends the same batch (not built again: the same
+ * buffer and sequence numbers) with the generation read just before; the
+ * retries stop when the time given runs out, even with retries left, and
+ * when an interrupt is waiting.
+ */
+static void test_retry_same_batch(void **state)
+{
+	struct model m, other;
+	struct pc_nl_result r;
+	struct pc_nl_batch b;
+	struct seen s = {.x = {&other, 2}, .b = &b};
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+	model_load(&other);
+	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .retries = 3,
+		.before_send = record_and_commit, .arg = &s};
+
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), 0);
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(s.n, 3);
+	for (unsigned i = 1; i < 3; i++) {
+		assert_ptr_equal(s.buf[i], s.buf[0]);
+		assert_int_equal(s.seq0[i], s.seq0[0]);
+		assert_int_equal(s.genid[i], s.genid[i - 1] + 1); /* the other commit moved it */
+	}
+	assert_int_equal(s.genid[2], r.genid_before);
+	assert_int_equal(r.genid_after, r.genid_before + 1);
+	pc_nl_batch_finish(&b);
+
+	/* Bounded by time: another commit before every attempt, for as long as it lasts. */
+	s = (struct seen){.x = {&other, 100000}, .b = &b};
+	o.retries = 100000;
+	o.retry_ms = 100;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_true(r.attempts > 1 && r.attempts < 100000);
+	assert_int_equal(r.nerrors, 1);
+	assert_int_equal(r.errors[0].err, ERESTART);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+
+	/* An interrupt waiting (blocked, as the command line blocks it): no more retries. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	raise(SIGINT);
+	s = (struct seen){.x = {&other, 100000}, .b = &b};
+	o.retry_ms = 0;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.errors[0].err, ERESTART);
+	signal(SIGINT, SIG_IGN); /* discards the pending one */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGINT, SIG_DFL);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+	model_finish(&other);
+	model_finish(&m);
+}
+
+/*
+ * Table inet NAME with `flags owner`, held by a socket of its own (returned;
+ * closing it removes the table): every message of another socket about that
+ * table is refused (EPERM).
+ */
+static struct mnl_socket *owned_table(const char *name)
+{
+	char buf[8192] = {0};
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct mnl_nlmsg_batch *batch = mnl_nlmsg_batch_start(buf, sizeof(buf));
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	assert_non_null(nl);
+	assert_int_equal(mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID), 0);
+	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), 1);
+	mnl_nlmsg_batch_next(batch);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(batch),
+			NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, 2);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	mnl_nlmsg_batch_next(batch);
+	nftnl_batch_end(mnl_nlmsg_batch_current(batch), 3);
+	mnl_nlmsg_batch_next(batch);
+	assert_true(mnl_socket_sendto(nl, mnl_nlmsg_batch_head(batch),
+				    mnl_nlmsg_batch_size(batch)) > 0);
+	mnl_nlmsg_batch_stop(batch);
+	ssize_t len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(mnl_cb_run(buf, (size_t)len, 2, mnl_socket_get_portid(nl), NULL, NULL),
+			MNL_CB_STOP);
+	return nl;
+}
+
+/* A policy of n rules, each from a network of its own: a transaction of about 2n messages. */
+static void model_load_many(struct model *m, unsigned n)
+{
+	struct pc_buf y;
+
+	pc_buf_init(&y);
+	pc_buf_adds(&y, "version: 1\npolicy: many\nnetworks:\n");
+	for (unsigned i = 0; i < n; i++)
+		pc_buf_printf(&y, "  n%u: [10.%u.%u.0/24]\n", i, i / 256, i % 256);
+	pc_buf_adds(&y, "rules:\n");
+	for (unsigned i = 0; i < n; i++)
+		pc_buf_printf(&y, "  - allow: %u/tcp\n    from: n%u\n", 2000 + i, i);
+	pc_policy_init(&m->p);
+	pc_diags_init(&m->d);
+	m->reg = pc_registry_create();
+	assert_int_equal(pc_policy_load_mem(&m->p, "many.yaml", y.data, y.len, &m->d), 0);
+	assert_int_equal(pc_policy_resolve(&m->p, m->reg, &m->d), 0);
+	assert_int_equal(pc_nft_lower(&m->p, "owned", &m->t, &m->d), 0);
+	pc_buf_finish(&y);
+}
+
+/*
+ * Hundreds of refused messages (a same-named table another program owns,
+ * replaced with --force): every error is read, the generation is read after
+ * them, and the answer is "refused, nothing changed", at once.  With a
+ * receive buffer too small for them, errors are dropped: counted as lost,
+ * and the outcome still comes from the generation.
+ */
+static void test_many_errors(void **state)
+{
+	struct model m;
+	struct pc_nl_result r;
+	struct pc_nl_batch b;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load_many(&m, 400);
+	struct mnl_socket *owner = owned_table("owned");
+	struct pc_nl_apply_options o = {.table = "owned", .commit = true, .force = true,
+		.retries = 3};
+
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.sys_err, 0);
+	assert_true(r.sent);
+	assert_true(b.n > 800);
+	assert_int_equal(r.lost, 0);
+	assert_int_equal(r.nerrors, b.n - 2); /* all but the begin and the end */
+	for (size_t i = 0; i < r.nerrors; i++)
+		assert_int_equal(r.errors[i].err, EPERM);
+	assert_int_equal(r.genid_after, r.genid_before);
+	assert_false(r.committed);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+
+	o.rcvbuf = 8192;
+	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.sys_err, 0);
+	assert_true(r.lost > 0);
+	assert_true(r.nerrors > 0 && r.nerrors < b.n - 2);
+	assert_int_equal(r.genid_after, r.genid_before);
+	assert_false(r.committed);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+
+	mnl_socket_close(owner);
+	model_finish(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +574,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_errors),
 		cmocka_unit_test(test_concurrent_commit),
 		cmocka_unit_test(test_route_lookup),
+		cmocka_unit_test(test_retry_same_batch),
+		cmocka_unit_test(test_many_errors),
 	};
 
 	in_netns = unshare(CLONE_NEWNET) == 0;

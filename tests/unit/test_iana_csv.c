@@ -300,6 +300,38 @@ static void test_bad_ports(void **state)
 	pc_diags_finish(&d);
 }
 
+/*
+ * A service on port 0 (alone or starting a range) is refused as --define
+ * and the policy refuse it, at its port field; the snapshot's own unnamed
+ * port 0 rows (Reserved) stay, for lookup.
+ */
+static void test_port_zero(void **state)
+{
+	struct pc_diags d;
+	struct pc_layer *l = NULL;
+
+	(void)state;
+	PARSE_FAILS(HEADER "ok,7,tcp,,,,,,,,,\r\n"
+			   "zero,0,tcp,,,,,,,,,\r\n"
+			   "\"quoted\",0-5,udp,,,,,,,,,\r\n",
+			&d);
+	assert_int_equal(count_diag(&d, "port-zero"), 2);
+	assert_diag_at(&d, "port-zero", 3, 6);
+	assert_string_equal(d.v[0].msg,
+			"port 0 is reserved and cannot be matched (service 'zero')");
+	assert_int_equal(d.v[1].line, 4);
+	assert_int_equal(d.v[1].col, 10);
+	pc_diags_finish(&d);
+
+	static const char reserved[] = HEADER ",0,tcp,Reserved,,,,,,,,\r\n";
+	assert_int_equal(parse(reserved, sizeof(reserved) - 1, &d, &l), 0);
+	assert_int_equal(l->nentries, 1);
+	assert_int_equal(l->entries[0].port_lo, 0);
+	assert_int_equal(d.n, 0);
+	pc_layer_destroy(l);
+	pc_diags_finish(&d);
+}
+
 static void test_stray_cr_never_merges_records(void **state)
 {
 	struct pc_diags d;
@@ -524,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_column_count),
 		cmocka_unit_test(test_ten_thousand_columns),
 		cmocka_unit_test(test_bad_ports),
+		cmocka_unit_test(test_port_zero),
 		cmocka_unit_test(test_stray_cr_never_merges_records),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_encoding),

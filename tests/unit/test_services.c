@@ -144,6 +144,31 @@ static void test_too_many_aliases(void **state)
 	pc_diags_finish(&d);
 }
 
+/*
+ * A service on port 0: in a system file, skipped with a warning at the port
+ * as every unusable line is; in the practice layer, an error.
+ */
+static void test_port_zero(void **state)
+{
+	struct pc_diags d;
+	struct pc_layer *l = parse_ok("zero 0/tcp\nok 7/tcp\n", &d);
+
+	(void)state;
+	assert_int_equal(l->nentries, 1);
+	assert_int_equal(d.nwarnings, 1);
+	assert_diag_at(&d, "port-zero", 1, 6);
+	assert_string_equal(d.v[0].msg, "port 0 is reserved and cannot be matched");
+	assert_string_equal(d.v[0].hint, "the line is ignored");
+	pc_layer_destroy(l);
+	pc_diags_finish(&d);
+
+	l = parse_mode("zero 0/tcp # a source\n", PC_SERVICES_PRACTICE, &d, -1);
+	assert_null(l);
+	assert_diag_at(&d, "port-zero", 1, 6);
+	assert_int_equal(d.v[0].sev, PC_SEV_ERROR);
+	pc_diags_finish(&d);
+}
+
 static void test_practice_mode(void **state)
 {
 	struct pc_diags d;
@@ -239,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_control_bytes_and_encoding),
 		cmocka_unit_test(test_many_duplicate_lines),
 		cmocka_unit_test(test_too_many_aliases),
+		cmocka_unit_test(test_port_zero),
 		cmocka_unit_test(test_practice_mode),
 		cmocka_unit_test(test_shipped_practice_file),
 	};
