@@ -17,6 +17,13 @@ struct resolver {
 	struct pc_diags *diags;
 	uint32_t *networks;	/* open addressing on network names: index + 1, 0 empty */
 	size_t nslots;		/* a power of two, more than twice the networks */
+	struct match_slot *mslots; /* the current rule's matches by (protocol, ports) */
+	size_t nmslots;		/* a power of two, more than twice its matches */
+	uint32_t mgen;		/* the current rule's mark: slots of other rules are empty */
+};
+
+struct match_slot {
+	uint32_t gen, index;	/* a match of the rule marked `gen`: its index */
 };
 
 static PC_PRINTF(5, 6) struct pc_diag *rdiag(struct resolver *r, enum pc_severity sev,
@@ -340,22 +347,62 @@ static bool is_sensitive(const struct pc_resolution *res)
 	return false;
 }
 
+static size_t match_hash(const struct pc_match *m)
+{
+	return ((size_t)m->proto * 65537u + m->lo) * 2654435761u ^ (size_t)m->hi * 40503u;
+}
+
+/* The slot of the current rule's match like `m`: where it is, or the empty slot it would take. */
+static struct match_slot *match_slot(struct resolver *r, const struct pc_rule *rule,
+		const struct pc_match *m)
+{
+	size_t mask = r->nmslots - 1, i = match_hash(m) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct match_slot *x = &r->mslots[i];
+		if (x->gen != r->mgen)
+			return x;
+		const struct pc_match *o = &rule->matches[x->index];
+		if (o->proto == m->proto && o->lo == m->lo && o->hi == m->hi)
+			return x;
+	}
+}
+
+/*
+ * Appends a match to a rule, once.  Capacity doubles at each power of two (the
+ * arena keeps the old copy: twice the final size at most), and the rule's
+ * matches are found again through a hash: a rule of many ports stays linear.
+ */
 static void add_match(struct resolver *r, struct pc_rule *rule, const struct pc_match *m)
 {
-	for (size_t i = 0; i < rule->nmatches; i++) {
-		const struct pc_match *o = &rule->matches[i];
-		if (o->proto == m->proto && o->lo == m->lo && o->hi == m->hi) {
-			rdiag(r, PC_SEV_WARNING, "duplicate-service", &m->loc,
-					"%u/%s is already in this rule (from '%s')", m->lo,
-					pc_proto_name(m->proto), o->service ? o->service : "a port");
-			return;
-		}
+	size_t n = rule->nmatches;
+
+	if (2 * (n + 1) > r->nmslots) {
+		size_t cap = r->nmslots ? 2 * r->nmslots : 64;
+		free(r->mslots);
+		r->mslots = xcalloc(cap, sizeof(*r->mslots));
+		r->nmslots = cap;
+		r->mgen = 1;
+		for (size_t i = 0; i < n; i++)
+			*match_slot(r, rule, &rule->matches[i]) = (struct match_slot){1, (uint32_t)i};
 	}
-	struct pc_match *grown = ralloc(r, (rule->nmatches + 1) * sizeof(*grown));
-	if (rule->nmatches)
-		memcpy(grown, rule->matches, rule->nmatches * sizeof(*grown));
-	grown[rule->nmatches++] = *m;
-	rule->matches = grown;
+	struct match_slot *x = match_slot(r, rule, m);
+	if (x->gen == r->mgen) {
+		const struct pc_match *o = &rule->matches[x->index];
+		rdiag(r, PC_SEV_WARNING, "duplicate-service", &m->loc,
+				"%u/%s is already in this rule (from '%s')", m->lo, pc_proto_name(m->proto),
+				o->service ? o->service : "a port");
+		return;
+	}
+	if ((n & (n - 1)) == 0) {
+		struct pc_match *grown = ralloc(r, (n ? 2 * n : 1) * sizeof(*grown));
+		if (n)
+			memcpy(grown, rule->matches, n * sizeof(*grown));
+		rule->matches = grown;
+	}
+	rule->matches[n] = *m;
+	*x = (struct match_slot){r->mgen, (uint32_t)n};
+	rule->nmatches = n + 1;
 }
 
 static void proto_list(char *buf, size_t n, unsigned mask)
@@ -659,7 +706,7 @@ static void check_shadowing(struct resolver *r)
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0};
+	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -694,9 +741,17 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		struct pc_rule *rule = &p->rules[i];
 		resolve_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
 		resolve_peers(&r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
+		/* A new mark empties the match index for this rule. */
+		if (++r.mgen == 0 && r.mslots) {
+			memset(r.mslots, 0, r.nmslots * sizeof(*r.mslots));
+			r.mgen = 1;
+		} else if (r.mgen == 0) {
+			r.mgen = 1;
+		}
 		for (size_t k = 0; k < rule->nservices; k++)
 			resolve_service(&r, rule, &rule->services[k]);
 	}
+	free(r.mslots);
 	check_shadowing(&r);
 	return diags->nerrors == before ? 0 : -1;
 }

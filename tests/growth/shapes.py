@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Policies of the shapes that once grew faster than their size (see
+docs/hardening.md, "Input that explodes"); the growth test and bench/render.py
+both write them from here.
+
+write(path, shape, n) writes one policy of `n` items of `shape`:
+  hosts     n rules `allow: kerberos`, each from its own host
+  denies    n rules denying 8080/tcp, each from its own host
+  ports     one rule with n literal ports
+  unknown   n rules, each naming its own unknown service
+  longline  one rule whose service list is one line of about n * 8 bytes,
+            with one bad value in its middle
+"""
+
+HEAD = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
+        "  established: accept\nrules:\n")
+
+
+def host(i):
+    return "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+
+
+def write(path, shape, n):
+    with open(path, "w") as f:
+        f.write(HEAD)
+        if shape == "hosts":
+            for i in range(n):
+                f.write("  - allow: kerberos\n    from: %s\n" % host(i + 1))
+        elif shape == "denies":
+            for i in range(n):
+                f.write("  - deny: 8080/tcp\n    from: %s\n" % host(i + 1))
+        elif shape == "ports":
+            f.write("  - allow: [%s]\n" % ", ".join(
+                "%d/tcp" % (1 + i % 65535) if i < 65535 else "%d/udp" % (1 + i - 65535)
+                for i in range(n)))
+        elif shape == "unknown":
+            for i in range(n):
+                f.write("  - allow: nosuch%dsvc\n    protocol: tcp\n" % i)
+        elif shape == "longline":
+            ports = ["%d/tcp" % (1 + i % 65535) for i in range(n)]
+            ports[n // 2] = "bad/value"
+            f.write("  - allow: [%s]\n" % ", ".join(ports))
+        else:
+            raise ValueError(shape)
