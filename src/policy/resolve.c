@@ -576,6 +576,11 @@ out:
 
 /* ---- rules against each other ----------------------------------------- */
 
+/*
+ * Whether every prefix of `inner` lies inside one prefix of `outer`.  Both
+ * are normalised (sorted, disjoint): the only outer prefix that can hold an
+ * inner one is the last that starts at or before it, so one merge-walk does.
+ */
 static bool set_covers(const struct pc_addrset *outer, size_t nouter_peers,
 		const struct pc_addrset *inner, size_t ninner_peers)
 {
@@ -587,11 +592,11 @@ static bool set_covers(const struct pc_addrset *outer, size_t nouter_peers,
 		const struct pc_prefix *iv = fam ? inner->v6 : inner->v4;
 		const struct pc_prefix *ov = fam ? outer->v6 : outer->v4;
 		size_t in = fam ? inner->nv6 : inner->nv4, on = fam ? outer->nv6 : outer->nv4;
+		size_t j = 0;
 		for (size_t i = 0; i < in; i++) {
-			bool covered = false;
-			for (size_t j = 0; j < on && !covered; j++)
-				covered = prefix_covers(&ov[j], &iv[i]);
-			if (!covered)
+			while (j + 1 < on && memcmp(ov[j + 1].bytes, iv[i].bytes, 16) <= 0)
+				j++;
+			if (!on || !prefix_covers(&ov[j], &iv[i]))
 				return false;
 		}
 	}
@@ -613,16 +618,26 @@ static bool matches_cover(const struct pc_rule *a, const struct pc_rule *b)
 }
 
 /*
- * Which earlier rule first covers each rule.  A rule that covers rule b covers
- * b's first port, so the candidates are the earlier rules with a match on that
- * protocol and port: an index by (direction, protocol, port / 64) holds every
- * rule under each bucket its matches touch (a match wider than 64 buckets goes
- * on a short list checked always).  Linear in the policy for the usual one
- * port per service, never more than the pairwise walk.
+ * Which earlier rule first covers each rule (matches every packet of it).
+ * Three indexes each give a superset of the candidates, and the smallest is
+ * walked in policy order:
+ *  - ports: a rule that covers rule b covers b's first port, so an index by
+ *    (direction, protocol, port / 64) holds every rule under each bucket its
+ *    matches touch (a match wider than 64 buckets goes on a list checked
+ *    always);
+ *  - sources and destinations: a rule that covers b holds b's first address
+ *    in one of its prefixes, so an index by (side, direction, prefix) holds
+ *    every rule under each of its prefixes, and b looks up each prefix
+ *    length in use that holds its first address; rules of any address are on
+ *    a list of their own, and so are rules of more than SHADOW_SET_WIDE
+ *    prefixes (indexing each would cost more than checking them).
+ * Many rules on one port, each from its own host, then cost a few lookups
+ * each instead of a walk over all the earlier ones.
  */
 #define SHADOW_BUCKET_SHIFT 6
 #define SHADOW_BUCKETS (65536 >> SHADOW_BUCKET_SHIFT)
 #define SHADOW_WIDE 64
+#define SHADOW_SET_WIDE 16
 
 struct rule_list {
 	uint32_t *v;
@@ -638,6 +653,137 @@ static void rule_list_add(struct rule_list *l, uint32_t rule)
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
 	l->v[l->n++] = rule;
+}
+
+struct prefix_key {
+	uint8_t side, direction, family, len;
+	uint8_t bytes[16];
+};
+
+struct prefix_entry {
+	struct prefix_key key;
+	bool used;
+	struct rule_list rules;
+};
+
+struct shadow_index {
+	struct rule_list *ports;	/* 3 directions x protocols x (buckets + the wide list) */
+	struct prefix_entry *prefixes;	/* open addressing on prefix_key */
+	size_t nprefixes, cap;
+	struct rule_list any[2][3];	/* per side and direction: any address, or many */
+	uint64_t lens[2][3][2][3];	/* per side, direction, family: prefix lengths in use */
+};
+
+static size_t prefix_hash(const struct prefix_key *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static struct prefix_entry *prefix_slot(struct prefix_entry *v, size_t cap,
+		const struct prefix_key *k)
+{
+	size_t mask = cap - 1, i = prefix_hash(k) & mask;
+
+	while (v[i].used && memcmp(&v[i].key, k, sizeof(*k)))
+		i = (i + 1) & mask;
+	return &v[i];
+}
+
+static void prefix_key_make(struct prefix_key *k, int side, int direction,
+		const struct pc_prefix *x, unsigned len)
+{
+	memset(k, 0, sizeof(*k));
+	k->side = (uint8_t)side;
+	k->direction = (uint8_t)direction;
+	k->family = x->family;
+	k->len = (uint8_t)len;
+	for (unsigned bit = 0; bit < len; bit += 8) {
+		uint8_t m = len - bit >= 8 ? 0xff : (uint8_t)(0xff00u >> (len - bit));
+		k->bytes[bit / 8] = x->bytes[bit / 8] & m;
+	}
+}
+
+static void index_prefix(struct shadow_index *x, int side, int direction,
+		const struct pc_prefix *p, uint32_t rule)
+{
+	struct prefix_key k;
+
+	if (2 * (x->nprefixes + 1) > x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 256;
+		struct prefix_entry *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->prefixes[i].used)
+				*prefix_slot(v, cap, &x->prefixes[i].key) = x->prefixes[i];
+		free(x->prefixes);
+		x->prefixes = v;
+		x->cap = cap;
+	}
+	prefix_key_make(&k, side, direction, p, p->len);
+	struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
+	if (!e->used) {
+		e->used = true;
+		e->key = k;
+		x->nprefixes++;
+	}
+	rule_list_add(&e->rules, rule);
+	x->lens[side][direction][p->family == 6][p->len / 64] |= 1ull << (p->len % 64);
+}
+
+static void index_side(struct shadow_index *x, int side, const struct pc_rule *a, uint32_t rule)
+{
+	const struct pc_addrset *set = side ? &a->dst : &a->src;
+	size_t npeers = side ? a->nto : a->nfrom;
+
+	if (npeers == 0 || set->any || set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
+		rule_list_add(&x->any[side][a->direction], rule);
+		return;
+	}
+	for (size_t i = 0; i < set->nv4; i++)
+		index_prefix(x, side, a->direction, &set->v4[i], rule);
+	for (size_t i = 0; i < set->nv6; i++)
+		index_prefix(x, side, a->direction, &set->v6[i], rule);
+}
+
+#define SHADOW_MAX_LISTS (2 + 129)
+
+/*
+ * The lists of rules that may cover b's side (sources or destinations): the
+ * list of rules of any address, and those under every prefix holding b's
+ * first address.  Returns how many rules they hold, or SIZE_MAX when b's side
+ * gives nothing to look up.
+ */
+static size_t side_candidates(const struct shadow_index *x, int side, const struct pc_rule *b,
+		const struct rule_list **out, size_t *nout)
+{
+	const struct pc_addrset *set = side ? &b->dst : &b->src;
+	size_t npeers = side ? b->nto : b->nfrom, total;
+
+	*nout = 0;
+	out[(*nout)++] = &x->any[side][b->direction];
+	total = out[0]->n;
+	if (npeers == 0 || set->any)
+		return total;
+	const struct pc_prefix *first = set->nv4 ? &set->v4[0] : set->nv6 ? &set->v6[0] : NULL;
+	if (!first || !x->cap)
+		return first ? total : SIZE_MAX;
+	const uint64_t *lens = x->lens[side][b->direction][first->family == 6];
+	for (unsigned len = 0; len <= first->len; len++) {
+		if (!(lens[len / 64] >> (len % 64) & 1))
+			continue;
+		struct prefix_key k;
+		prefix_key_make(&k, side, b->direction, first, len);
+		const struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
+		if (e->used) {
+			out[(*nout)++] = &e->rules;
+			total += e->rules.n;
+		}
+	}
+	return total;
 }
 
 static bool rule_covers(const struct pc_rule *a, const struct pc_rule *b)
@@ -666,18 +812,31 @@ static void check_shadowing(struct resolver *r)
 {
 	struct pc_policy *p = r->p;
 	size_t nlists = 3 * PC_PROTO_COUNT * (SHADOW_BUCKETS + 1);
-	struct rule_list *lists = xcalloc(nlists, sizeof(*lists));
+	struct shadow_index x;
 
+	memset(&x, 0, sizeof(x));
+	x.ports = xcalloc(nlists, sizeof(*x.ports));
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
 		if (b->nmatches) {
 			const struct pc_match *m = &b->matches[0];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
 				      (SHADOW_BUCKETS + 1);
-			const struct rule_list *cand[2] = {
-				&lists[base + (m->lo >> SHADOW_BUCKET_SHIFT)], &lists[base + SHADOW_BUCKETS]};
+			const struct rule_list *cand[SHADOW_MAX_LISTS], *side[2][SHADOW_MAX_LISTS];
+			size_t ncand = 2, nside[2];
+			cand[0] = &x.ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)];
+			cand[1] = &x.ports[base + SHADOW_BUCKETS];
+			size_t best = cand[0]->n + cand[1]->n;
+			for (int s = 0; s < 2; s++) {
+				size_t n = side_candidates(&x, s, b, side[s], &nside[s]);
+				if (n < best) {
+					best = n;
+					ncand = nside[s];
+					memcpy(cand, side[s], ncand * sizeof(*cand));
+				}
+			}
 			size_t first = SIZE_MAX;
-			for (int c = 0; c < 2; c++)
+			for (size_t c = 0; c < ncand; c++)
 				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++)
 					if (rule_covers(&p->rules[cand[c]->v[k]], b))
 						first = cand[c]->v[k];
@@ -690,16 +849,24 @@ static void check_shadowing(struct resolver *r)
 				      (SHADOW_BUCKETS + 1);
 			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT, hi = m->hi >> SHADOW_BUCKET_SHIFT;
 			if (hi - lo >= SHADOW_WIDE) {
-				rule_list_add(&lists[base + SHADOW_BUCKETS], (uint32_t)j);
+				rule_list_add(&x.ports[base + SHADOW_BUCKETS], (uint32_t)j);
 				continue;
 			}
-			for (unsigned x = lo; x <= hi; x++)
-				rule_list_add(&lists[base + x], (uint32_t)j);
+			for (unsigned u = lo; u <= hi; u++)
+				rule_list_add(&x.ports[base + u], (uint32_t)j);
 		}
+		index_side(&x, 0, b, (uint32_t)j);
+		index_side(&x, 1, b, (uint32_t)j);
 	}
 	for (size_t i = 0; i < nlists; i++)
-		free(lists[i].v);
-	free(lists);
+		free(x.ports[i].v);
+	free(x.ports);
+	for (size_t i = 0; i < x.cap; i++)
+		free(x.prefixes[i].rules.v);
+	free(x.prefixes);
+	for (int s = 0; s < 2; s++)
+		for (int d = 0; d < 3; d++)
+			free(x.any[s][d].v);
 }
 
 /* ---- entry point ------------------------------------------------------ */
