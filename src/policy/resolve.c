@@ -20,6 +20,15 @@ struct resolver {
 	struct match_slot *mslots; /* the current rule's matches by (protocol, ports) */
 	size_t nmslots;		/* a power of two, more than twice its matches */
 	uint32_t mgen;		/* the current rule's mark: slots of other rules are empty */
+	struct hint_entry *hints; /* the hints given to unknown names, by kind and name */
+	size_t nhints, hcap;
+};
+
+/* The hint for an unknown name, once per distinct name (a suggestion search is costly). */
+struct hint_entry {
+	const char *name;	/* NULL: empty slot */
+	const char *hint;
+	int kind;
 };
 
 struct match_slot {
@@ -41,6 +50,42 @@ static PC_PRINTF(5, 6) struct pc_diag *rdiag(struct resolver *r, enum pc_severit
 static void *ralloc(struct resolver *r, size_t n)
 {
 	return pc_arena_alloc(&r->p->state->arena, n ? n : 1);
+}
+
+enum { HINT_SERVICE, HINT_NETWORK };
+
+static struct hint_entry *hint_slot(struct hint_entry *v, size_t cap, int kind, const char *name)
+{
+	size_t mask = cap - 1, i = (pc_name_hash(name) + (size_t)kind) & mask;
+
+	while (v[i].name && (v[i].kind != kind || strcmp(v[i].name, name)))
+		i = (i + 1) & mask;
+	return &v[i];
+}
+
+/* The cached hint for an unknown name: its slot, with `name` NULL when there is none yet. */
+static struct hint_entry *hint_find(struct resolver *r, int kind, const char *name)
+{
+	if (2 * (r->nhints + 1) > r->hcap) {
+		size_t cap = r->hcap ? 2 * r->hcap : 64;
+		struct hint_entry *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < r->hcap; i++)
+			if (r->hints[i].name)
+				*hint_slot(v, cap, r->hints[i].kind, r->hints[i].name) = r->hints[i];
+		free(r->hints);
+		r->hints = v;
+		r->hcap = cap;
+	}
+	return hint_slot(r->hints, r->hcap, kind, name);
+}
+
+static void hint_keep(struct resolver *r, struct hint_entry *e, int kind, const char *name,
+		const char *hint)
+{
+	e->name = name;
+	e->kind = kind;
+	e->hint = hint;
+	r->nhints++;
 }
 
 /* ---- addresses -------------------------------------------------------- */
@@ -263,11 +308,25 @@ static struct pc_network *find_network(struct resolver *r, const char *name)
 
 static void unknown_network(struct resolver *r, const struct pc_peer *peer)
 {
+	bool want = pc_diags_want_hint(r->diags);
 	struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "network-unknown", &peer->loc,
 			"no network is named '%s'", peer->text);
 	const char *best = NULL;
 	unsigned bestd = 3;
 
+	if (!d || !want)
+		return; /* never shown: no search over the networks */
+	struct hint_entry *e = hint_find(r, HINT_NETWORK, peer->text);
+	if (e->name) {
+		if (e->hint)
+			pc_diag_hint(d, "did you mean '%s'?", e->hint);
+		else if (strchr(peer->text, '.'))
+			pc_diag_hint(d, "addresses must be literal: portcullis never resolves host "
+					"names");
+		else
+			pc_diag_hint(d, "define it under `networks:`");
+		return;
+	}
 	for (size_t i = 0; i < r->p->nnetworks; i++) {
 		unsigned dist = pc_edit_distance(peer->text, r->p->networks[i].name, 2);
 		if (dist < bestd) {
@@ -275,6 +334,7 @@ static void unknown_network(struct resolver *r, const struct pc_peer *peer)
 			best = r->p->networks[i].name;
 		}
 	}
+	hint_keep(r, e, HINT_NETWORK, peer->text, best);
 	if (best)
 		pc_diag_hint(d, "did you mean '%s'?", best);
 	else if (strchr(peer->text, '.'))
@@ -477,18 +537,30 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 	pc_resolution_init(&res);
 	switch (pc_registry_resolve(r->reg, s->text, &res)) {
 	case PC_RESOLVE_UNKNOWN: {
-		const char *sug[3];
-		size_t n = pc_registry_suggest(r->reg, s->text, sug, 3);
+		bool want = pc_diags_want_hint(r->diags);
 		d = rdiag(r, PC_SEV_ERROR, "unknown-service", &s->loc,
 				"unknown service '%s' (no registry layer knows it)", s->text);
-		if (n == 1)
-			pc_diag_hint(d, "did you mean '%s'?", sug[0]);
-		else if (n == 2)
-			pc_diag_hint(d, "did you mean '%s' or '%s'?", sug[0], sug[1]);
-		else if (n == 3)
-			pc_diag_hint(d, "did you mean '%s', '%s' or '%s'?", sug[0], sug[1], sug[2]);
-		else
-			pc_diag_hint(d, "define it under registry.services, or write PORT/PROTO");
+		if (!d || !want)
+			goto out; /* never shown: no search over the registry */
+		struct hint_entry *e = hint_find(r, HINT_SERVICE, s->text);
+		if (!e->name) {
+			const char *sug[3];
+			char hint[512];
+			size_t n = pc_registry_suggest(r->reg, s->text, sug, 3);
+			if (n == 1)
+				snprintf(hint, sizeof(hint), "did you mean '%s'?", sug[0]);
+			else if (n == 2)
+				snprintf(hint, sizeof(hint), "did you mean '%s' or '%s'?", sug[0], sug[1]);
+			else if (n == 3)
+				snprintf(hint, sizeof(hint), "did you mean '%s', '%s' or '%s'?", sug[0],
+						sug[1], sug[2]);
+			else
+				snprintf(hint, sizeof(hint),
+						"define it under registry.services, or write PORT/PROTO");
+			hint_keep(r, e, HINT_SERVICE, s->text,
+					pc_arena_strndup(&r->p->state->arena, hint, strlen(hint)));
+		}
+		pc_diag_hint(d, "%s", e->hint);
 		goto out;
 	}
 	case PC_RESOLVE_CONTESTED:
@@ -873,7 +945,7 @@ static void check_shadowing(struct resolver *r)
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0};
+	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -919,6 +991,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 			resolve_service(&r, rule, &rule->services[k]);
 	}
 	free(r.mslots);
+	free(r.hints);
 	check_shadowing(&r);
 	return diags->nerrors == before ? 0 : -1;
 }

@@ -59,19 +59,23 @@ CASES = {
     "ports-memory": ("ports", ["check"], "rss", 0),
     "ports-check": ("ports", ["check"], "cpu", 0),
     "unknown-check": ("unknown", ["check"], "cpu", 1),
+    # Linear either way: each unknown name against a known one, at the large size.
+    "unknown-vs-known": ("unknown", ["check"], "versus known", 1),
     "longline-bytes": ("longline", ["check"], "stderr", 1),
     "longline-writes": ("longline", ["check"], "writes", 1),
 }
 
 
-def cost(pc, path, case):
-    shape, cmd, measure, want = CASES[case]
+def cost(pc, path, case, want=None):
+    shape, cmd, measure, status_want = CASES[case]
+    want = status_want if want is None else want
     best = None
     for _ in range(RUNS if measure == "cpu" else 1):
         status, cpu, rss, nbytes, writes = run([pc] + cmd + [path])
         if status != want:
             raise SystemExit("%s: %s exited %d, expected %d" % (case, path, status, want))
-        v = {"cpu": cpu, "rss": rss, "stderr": nbytes, "writes": writes}[measure]
+        v = {"cpu": cpu, "rss": rss, "stderr": nbytes, "writes": writes}[measure.split()[0]
+                                                                        .replace("versus", "cpu")]
         best = v if best is None else min(best, v)
     return best
 
@@ -89,6 +93,16 @@ def main():
             small, large = os.path.join(d, "small.yaml"), os.path.join(d, "large.yaml")
             shapes.write(small, shape, SMALL)
             shapes.write(large, shape, LARGE)
+            if measure.startswith("versus"):
+                other = measure.split()[1]
+                shapes.write(small, other, LARGE)
+                a, b = cost(pc, small, case, 0), cost(pc, large, case)
+                ratio = b / max(a, 1e-3)
+                ok = ratio < MAX_RATIO
+                print("%-16s %s %d: %-10.4g %s %d: %-10.4g ratio %.2f%s" % (
+                    case, other, LARGE, a, shape, LARGE, b, ratio, "" if ok else "  FAIL"))
+                failed += not ok
+                continue
             a, b = cost(pc, small, case), cost(pc, large, case)
             if measure in ("stderr", "writes"):
                 # Bounded: the same few diagnostics whatever the line's length.

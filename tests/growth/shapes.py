@@ -8,6 +8,7 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   denies    n rules denying 8080/tcp, each from its own host
   ports     one rule with n literal ports
   unknown   n rules, each naming its own unknown service
+  known     n rules, each naming its own port (what `unknown` is compared with)
   longline  one rule whose service list is one line of about n * 8 bytes,
             with one bad value in its middle
 """
@@ -33,6 +34,9 @@ def write(path, shape, n):
             f.write("  - allow: [%s]\n" % ", ".join(
                 "%d/tcp" % (1 + i % 65535) if i < 65535 else "%d/udp" % (1 + i - 65535)
                 for i in range(n)))
+        elif shape == "known":
+            for i in range(n):
+                f.write("  - allow: %d/tcp\n    protocol: tcp\n" % (1 + i % 65535))
         elif shape == "unknown":
             for i in range(n):
                 f.write("  - allow: nosuch%dsvc\n    protocol: tcp\n" % i)
