@@ -317,6 +317,11 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 256 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * stderr is unbuffered: a diagnostic would cost a write() per character
+	 * escaped and per space under its caret.  A line at a time instead.
+	 */
+	setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 
 	if (argc < 2) {
 		usage(stderr, prog);

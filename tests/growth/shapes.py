@@ -9,8 +9,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   ports     one rule with n literal ports
   unknown   n rules, each naming its own unknown service
   known     n rules, each naming its own port (what `unknown` is compared with)
-  longline  one rule whose service list is one line of about n * 8 bytes,
-            with one bad value in its middle
+  longline  one rule whose source list is one line of about n * 12 bytes,
+            with one bad address in its middle
 """
 
 HEAD = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
@@ -41,8 +41,8 @@ def write(path, shape, n):
             for i in range(n):
                 f.write("  - allow: nosuch%dsvc\n    protocol: tcp\n" % i)
         elif shape == "longline":
-            ports = ["%d/tcp" % (1 + i % 65535) for i in range(n)]
-            ports[n // 2] = "bad/value"
-            f.write("  - allow: [%s]\n" % ", ".join(ports))
+            hosts = [host(i + 1) for i in range(n)]
+            hosts[n // 2] = "10.0.0.256"
+            f.write("  - allow: kerberos\n    from: [%s]\n" % ", ".join(hosts))
         else:
             raise ValueError(shape)
