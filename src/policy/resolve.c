@@ -675,11 +675,66 @@ static bool set_covers(const struct pc_addrset *outer, size_t nouter_peers,
 	return true;
 }
 
-static bool matches_cover(const struct pc_rule *a, const struct pc_rule *b)
+/*
+ * A rule's matches sorted by (protocol, first port), each with the highest
+ * last port among those of its protocol up to it: whether the rule holds a
+ * port range is then one binary search.  Made for rules of many matches only.
+ */
+struct sorted_matches {
+	struct port_span {
+		uint32_t key;	/* protocol << 16 | first port */
+		uint16_t hi, maxhi;
+	} *v;
+	size_t n;
+};
+
+#define SORTED_MATCHES_MIN 16
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct port_span *x = a, *y = b;
+
+	return x->key != y->key ? (x->key < y->key ? -1 : 1) : (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+static void sorted_matches_make(struct sorted_matches *s, const struct pc_rule *a)
+{
+	s->n = a->nmatches;
+	s->v = xcalloc(s->n, sizeof(*s->v));
+	for (size_t i = 0; i < s->n; i++)
+		s->v[i] = (struct port_span){(uint32_t)a->matches[i].proto << 16 | a->matches[i].lo,
+				a->matches[i].hi, 0};
+	qsort(s->v, s->n, sizeof(*s->v), cmp_span);
+	for (size_t i = 0; i < s->n; i++) {
+		bool same = i && s->v[i - 1].key >> 16 == s->v[i].key >> 16;
+		s->v[i].maxhi = same && s->v[i - 1].maxhi > s->v[i].hi ? s->v[i - 1].maxhi : s->v[i].hi;
+	}
+}
+
+static bool sorted_matches_hold(const struct sorted_matches *s, const struct pc_match *m)
+{
+	uint32_t key = (uint32_t)m->proto << 16 | m->lo;
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->v[mid].key <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && s->v[lo - 1].key >> 16 == (uint32_t)m->proto && s->v[lo - 1].maxhi >= m->hi;
+}
+
+/* Whether rule a's matches hold every match of rule b; `sa` is a's sorted matches, or NULL. */
+static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *sa,
+		const struct pc_rule *b)
 {
 	for (size_t i = 0; i < b->nmatches; i++) {
 		bool covered = false;
-		for (size_t j = 0; j < a->nmatches && !covered; j++)
+		if (sa)
+			covered = sorted_matches_hold(sa, &b->matches[i]);
+		for (size_t j = 0; !sa && j < a->nmatches && !covered; j++)
 			covered = a->matches[j].proto == b->matches[i].proto &&
 					a->matches[j].lo <= b->matches[i].lo &&
 					a->matches[j].hi >= b->matches[i].hi;
@@ -744,7 +799,19 @@ struct shadow_index {
 	size_t nprefixes, cap;
 	struct rule_list any[2][3];	/* per side and direction: any address, or many */
 	uint64_t lens[2][3][2][3];	/* per side, direction, family: prefix lengths in use */
+	struct sorted_matches *sorted;	/* per rule, made when first needed */
 };
+
+/* Rule i's sorted matches, for a rule of many (NULL for the others). */
+static const struct sorted_matches *sorted_of(struct shadow_index *x, const struct pc_policy *p,
+		size_t i)
+{
+	if (p->rules[i].nmatches < SORTED_MATCHES_MIN)
+		return NULL;
+	if (!x->sorted[i].v)
+		sorted_matches_make(&x->sorted[i], &p->rules[i]);
+	return &x->sorted[i];
+}
 
 static size_t prefix_hash(const struct prefix_key *k)
 {
@@ -858,18 +925,24 @@ static size_t side_candidates(const struct shadow_index *x, int side, const stru
 	return total;
 }
 
-static bool rule_covers(const struct pc_rule *a, const struct pc_rule *b)
+static bool rule_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
+		const struct pc_rule *b)
 {
+	const struct pc_rule *a = &p->rules[ai];
+
 	if (a->direction != b->direction || (a->flags & PC_RULE_F_LIMIT) ||
 			(a->interface && (!b->interface || strcmp(a->interface, b->interface))))
 		return false;
-	return matches_cover(a, b) && set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
+	return matches_cover(a, sorted_of(x, p, ai), b) &&
+			set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
 			set_covers(&a->dst, a->nto, &b->dst, b->nto);
 }
 
-static void report_shadowed(struct resolver *r, const struct pc_rule *a, const struct pc_rule *b)
+static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t ai, size_t bi)
 {
-	bool same = matches_cover(b, a) && set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
+	const struct pc_rule *a = &r->p->rules[ai], *b = &r->p->rules[bi];
+	bool same = matches_cover(b, sorted_of(x, r->p, bi), a) &&
+			set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
 			set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
 	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
 			&b->loc,
@@ -888,6 +961,7 @@ static void check_shadowing(struct resolver *r)
 
 	memset(&x, 0, sizeof(x));
 	x.ports = xcalloc(nlists, sizeof(*x.ports));
+	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
 		if (b->nmatches) {
@@ -910,10 +984,10 @@ static void check_shadowing(struct resolver *r)
 			size_t first = SIZE_MAX;
 			for (size_t c = 0; c < ncand; c++)
 				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++)
-					if (rule_covers(&p->rules[cand[c]->v[k]], b))
+					if (rule_covers(&x, p, cand[c]->v[k], b))
 						first = cand[c]->v[k];
 			if (first != SIZE_MAX)
-				report_shadowed(r, &p->rules[first], b);
+				report_shadowed(r, &x, first, j);
 		}
 		for (size_t k = 0; k < b->nmatches; k++) {
 			const struct pc_match *m = &b->matches[k];
@@ -939,6 +1013,9 @@ static void check_shadowing(struct resolver *r)
 	for (int s = 0; s < 2; s++)
 		for (int d = 0; d < 3; d++)
 			free(x.any[s][d].v);
+	for (size_t i = 0; i < p->nrules; i++)
+		free(x.sorted[i].v);
+	free(x.sorted);
 }
 
 /* ---- entry point ------------------------------------------------------ */

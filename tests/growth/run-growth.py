@@ -58,6 +58,7 @@ CASES = {
     "denies-render": ("denies", ["render", "-o", "/dev/null"], "cpu", 0),
     "ports-memory": ("ports", ["check"], "rss", 0),
     "ports-check": ("ports", ["check"], "cpu", 0),
+    "twoports-check": ("twoports", ["check"], "cpu", 0),
     "unknown-check": ("unknown", ["check"], "cpu", 1),
     # Linear either way: each unknown name against a known one, at the large size.
     "unknown-vs-known": ("unknown", ["check"], "versus known", 1),

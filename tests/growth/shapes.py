@@ -7,6 +7,7 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   hosts     n rules `allow: kerberos`, each from its own host
   denies    n rules denying 8080/tcp, each from its own host
   ports     one rule with n literal ports
+  twoports  two rules with the same n literal ports (the second repeats the first)
   unknown   n rules, each naming its own unknown service
   known     n rules, each naming its own port (what `unknown` is compared with)
   longline  one rule whose source list is one line of about n * 12 bytes,
@@ -30,10 +31,11 @@ def write(path, shape, n):
         elif shape == "denies":
             for i in range(n):
                 f.write("  - deny: 8080/tcp\n    from: %s\n" % host(i + 1))
-        elif shape == "ports":
-            f.write("  - allow: [%s]\n" % ", ".join(
+        elif shape in ("ports", "twoports"):
+            line = "  - allow: [%s]\n" % ", ".join(
                 "%d/tcp" % (1 + i % 65535) if i < 65535 else "%d/udp" % (1 + i - 65535)
-                for i in range(n)))
+                for i in range(n))
+            f.write(line * (2 if shape == "twoports" else 1))
         elif shape == "known":
             for i in range(n):
                 f.write("  - allow: %d/tcp\n    protocol: tcp\n" % (1 + i % 65535))
