@@ -212,6 +212,15 @@ static void check_keys(struct loader *l, const struct pc_ynode *map, const char 
 	}
 }
 
+/*
+ * Room for one more in an array of n: the capacity doubles when n reaches a
+ * power of two, so a policy of many rules is not copied once per rule.
+ */
+static void *grow(void *v, size_t n, size_t size)
+{
+	return n & (n - 1) ? v : xreallocarray(v, n ? 2 * n : 1, size);
+}
+
 static char *adup(struct loader *l, const char *s)
 {
 	return pc_arena_strndup(&l->p->state->arena, s, strlen(s));
@@ -363,8 +372,7 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 				continue;
 			def.note = note->str;
 		}
-		l->p->services = xreallocarray(l->p->services, l->p->nservices + 1,
-				sizeof(*l->p->services));
+		l->p->services = grow(l->p->services, l->p->nservices, sizeof(*l->p->services));
 		l->p->services[l->p->nservices++] = def;
 	}
 }
@@ -432,8 +440,7 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 		for (size_t j = 0; j < n; j++)
 			net.members[j] = (struct pc_peer){items[j]->str, loc_of(l, items[j])};
 		net.nmembers = n;
-		l->p->networks = xreallocarray(l->p->networks, l->p->nnetworks + 1,
-				sizeof(*l->p->networks));
+		l->p->networks = grow(l->p->networks, l->p->nnetworks, sizeof(*l->p->networks));
 		l->p->networks[l->p->nnetworks++] = net;
 next:;
 	}
@@ -574,7 +581,7 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 	}
 	if (!r.nservices)
 		return;
-	l->p->rules = xreallocarray(l->p->rules, l->p->nrules + 1, sizeof(*l->p->rules));
+	l->p->rules = grow(l->p->rules, l->p->nrules, sizeof(*l->p->rules));
 	l->p->rules[l->p->nrules++] = r;
 }
 
