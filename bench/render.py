@@ -19,7 +19,8 @@ The growth shapes (tests/growth/shapes.py: the same service in many rules
 each from its own host, denies on one port from single hosts, one rule with
 many ports, many unknown names, a bad value on a long line) run last, at
 10 000 and 40 000 items, with the ratio of the two: linear is about 4x.
-PC_BENCH_ONLY=shapes runs only those.
+PC_BENCH_ONLY=shapes runs only those; PC_BENCH_SHAPES and PC_BENCH_SHAPE_SIZES
+pick some shapes and other sizes.
 
 usage: bench/render.py [BUILD_DIR]   (as root for the load times)
 """
@@ -34,11 +35,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import shapes  # noqa: E402
 
 SIZES = [10, 1000, 5000, 50000]
-SHAPE_SIZES = [10000, 40000]
+SHAPE_SIZES = [int(x) for x in os.environ.get("PC_BENCH_SHAPE_SIZES", "10000 40000").split()]
 SHAPE_CASES = [("hosts", "check"), ("hosts", "render"), ("hosts", "explain"),
                ("denies", "check"), ("denies", "render"), ("ports", "check"),
                ("ports", "render"), ("twoports", "check"), ("unknown", "check"),
                ("longline", "check")]
+if os.environ.get("PC_BENCH_SHAPES"):
+    SHAPE_CASES = [c for c in SHAPE_CASES if c[0] in os.environ["PC_BENCH_SHAPES"].split()]
 RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))
 
 

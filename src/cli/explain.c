@@ -132,16 +132,16 @@ static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item
 			const struct pc_nft_map *m = &t->chains[k].maps[p];
 			for (size_t i = 0; i < m->n; i++)
 				if (m->segs[i].rule)
-					EMIT(m->segs[i].rule->policy_rule, EMIT_SEGMENT, m, &m->segs[i],
-							NULL, NULL, NULL, NULL);
+					EMIT(m->segs[i].rule->policy_rule, EMIT_SEGMENT, m,
+							&m->segs[i], NULL, NULL, NULL, NULL);
 		}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		for (int f = 0; sc->mapped && f < 2; f++)
 			for (size_t k = 0; k < sc->by_saddr[f].n; k++) {
 				const struct pc_nft_addr_elem *e = &sc->by_saddr[f].elems[k];
-				EMIT(e->rule->policy_rule, EMIT_ADDR, NULL, NULL, &sc->by_saddr[f], e,
-						NULL, NULL);
+				EMIT(e->rule->policy_rule, EMIT_ADDR, NULL, NULL,
+						&sc->by_saddr[f], e, NULL, NULL);
 			}
 	}
 	for (size_t i = 0; t && i < t->nsubs; i++) {

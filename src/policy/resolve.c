@@ -71,7 +71,8 @@ static struct hint_entry *hint_find(struct resolver *r, int kind, const char *na
 		struct hint_entry *v = xcalloc(cap, sizeof(*v));
 		for (size_t i = 0; i < r->hcap; i++)
 			if (r->hints[i].name)
-				*hint_slot(v, cap, r->hints[i].kind, r->hints[i].name) = r->hints[i];
+				*hint_slot(v, cap, r->hints[i].kind, r->hints[i].name) =
+						r->hints[i];
 		free(r->hints);
 		r->hints = v;
 		r->hcap = cap;
@@ -444,14 +445,15 @@ static void add_match(struct resolver *r, struct pc_rule *rule, const struct pc_
 		r->nmslots = cap;
 		r->mgen = 1;
 		for (size_t i = 0; i < n; i++)
-			*match_slot(r, rule, &rule->matches[i]) = (struct match_slot){1, (uint32_t)i};
+			*match_slot(r, rule, &rule->matches[i]) =
+					(struct match_slot){1, (uint32_t)i};
 	}
 	struct match_slot *x = match_slot(r, rule, m);
 	if (x->gen == r->mgen) {
 		const struct pc_match *o = &rule->matches[x->index];
 		rdiag(r, PC_SEV_WARNING, "duplicate-service", &m->loc,
-				"%u/%s is already in this rule (from '%s')", m->lo, pc_proto_name(m->proto),
-				o->service ? o->service : "a port");
+				"%u/%s is already in this rule (from '%s')", m->lo,
+				pc_proto_name(m->proto), o->service ? o->service : "a port");
 		return;
 	}
 	if ((n & (n - 1)) == 0) {
@@ -550,7 +552,8 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 			if (n == 1)
 				snprintf(hint, sizeof(hint), "did you mean '%s'?", sug[0]);
 			else if (n == 2)
-				snprintf(hint, sizeof(hint), "did you mean '%s' or '%s'?", sug[0], sug[1]);
+				snprintf(hint, sizeof(hint), "did you mean '%s' or '%s'?", sug[0],
+						sug[1]);
 			else if (n == 3)
 				snprintf(hint, sizeof(hint), "did you mean '%s', '%s' or '%s'?", sug[0],
 						sug[1], sug[2]);
@@ -707,7 +710,8 @@ static void sorted_matches_make(struct sorted_matches *s, const struct pc_rule *
 	qsort(s->v, s->n, sizeof(*s->v), cmp_span);
 	for (size_t i = 0; i < s->n; i++) {
 		bool same = i && s->v[i - 1].key >> 16 == s->v[i].key >> 16;
-		s->v[i].maxhi = same && s->v[i - 1].maxhi > s->v[i].hi ? s->v[i - 1].maxhi : s->v[i].hi;
+		uint16_t before = same ? s->v[i - 1].maxhi : 0;
+		s->v[i].maxhi = before > s->v[i].hi ? before : s->v[i].hi;
 	}
 }
 
@@ -993,7 +997,8 @@ static void check_shadowing(struct resolver *r)
 			const struct pc_match *m = &b->matches[k];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
 				      (SHADOW_BUCKETS + 1);
-			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT, hi = m->hi >> SHADOW_BUCKET_SHIFT;
+			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT;
+			unsigned hi = m->hi >> SHADOW_BUCKET_SHIFT;
 			if (hi - lo >= SHADOW_WIDE) {
 				rule_list_add(&x.ports[base + SHADOW_BUCKETS], (uint32_t)j);
 				continue;
