@@ -15,6 +15,13 @@ Capirca's own output of these terms in both families does not load into nft
 (2.0.6 writes `ip6 saddr ... ip protocol tcp`), so its load time is that of its
 IPv4-only rendering of the same terms.
 
+The growth shapes (tests/growth/shapes.py: the same service in many rules
+each from its own host, denies on one port from single hosts, one rule with
+many ports, many unknown names, a bad value on a long line) run last, at
+10 000 and 40 000 items, with the ratio of the two: linear is about 4x.
+PC_BENCH_ONLY=shapes runs only those; PC_BENCH_SHAPES and PC_BENCH_SHAPE_SIZES
+pick some shapes and other sizes.
+
 usage: bench/render.py [BUILD_DIR]   (as root for the load times)
 """
 import os
@@ -23,7 +30,18 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "growth"))
+import shapes  # noqa: E402
+
 SIZES = [10, 1000, 5000, 50000]
+SHAPE_SIZES = [int(x) for x in os.environ.get("PC_BENCH_SHAPE_SIZES", "10000 40000").split()]
+SHAPE_CASES = [("hosts", "check"), ("hosts", "render"), ("hosts", "explain"),
+               ("denies", "check"), ("denies", "render"), ("ports", "check"),
+               ("ports", "render"), ("twoports", "check"), ("unknown", "check"),
+               ("longline", "check")]
+if os.environ.get("PC_BENCH_SHAPES"):
+    SHAPE_CASES = [c for c in SHAPE_CASES if c[0] in os.environ["PC_BENCH_SHAPES"].split()]
 RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))
 
 
@@ -114,8 +132,40 @@ def ratio(a, b):
     return ("%.0fx" if r >= 10 else "%.1fx") % r
 
 
+def shape_table(build, pc):
+    """The growth shapes at each of SHAPE_SIZES, and the ratio of the two."""
+    d = tempfile.mkdtemp(prefix="pc-bench-")
+    commands = []
+    for shape in sorted({s for s, _ in SHAPE_CASES}):
+        for n in SHAPE_SIZES:
+            shapes.write(os.path.join(d, "%s%d.yaml" % (shape, n)), shape, n)
+    for shape, cmd in SHAPE_CASES:
+        for n in SHAPE_SIZES:
+            path = os.path.join(d, "%s%d.yaml" % (shape, n))
+            argv = [pc, cmd, path] + (["-o", os.devnull] if cmd == "render" else [])
+            commands.append(("%s %s %d" % (shape, cmd, n), argv))
+    # check exits 1 on the unknown and longline shapes: run through a shell that ignores it.
+    commands = [(label, ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1; exit 0'] + argv)
+                for label, argv in commands]
+    res = {}
+    for shape in sorted({s for s, _ in SHAPE_CASES}):  # spawn takes 16 commands at most
+        res.update(spawn(build, [c for c in commands if c[0].split()[0] == shape]))
+    shutil.rmtree(d)
+    print("growth shapes: median of %d runs, interleaved, and peak RSS" % RUNS)
+    print("| shape | command | %s | ratio |" % " | ".join(
+        "%d | RSS" % n for n in SHAPE_SIZES))
+    print("|---|---|%s---|" % ("---|---|" * len(SHAPE_SIZES)))
+    for shape, cmd in SHAPE_CASES:
+        r = [res["%s %s %d" % (shape, cmd, n)] for n in SHAPE_SIZES]
+        cells = " | ".join("%s | %s" % fmt(x) for x in r)
+        print("| %s | %s | %s | %s |" % (shape, cmd, cells, ratio(r[0], r[-1])))
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    if os.environ.get("PC_BENCH_ONLY") == "shapes":
+        shape_table(build, os.path.abspath(os.path.join(build, "portcullis")))
+        return
     pc = os.path.abspath(os.path.join(build, "portcullis"))
     root = os.getuid() == 0 and shutil.which("nft") and shutil.which("unshare")
     have_capirca = shutil.which("aclgen")
@@ -200,6 +250,9 @@ def main():
         print("| %s | %s | %s | %s | %s | %s | %s |" % (
             label, *fmt(apply), fmt(both)[0], ratio(apply, both), fmt(load)[0],
             ratio(apply, load)))
+
+    print()
+    shape_table(build, pc)
 
 
 if __name__ == "__main__":

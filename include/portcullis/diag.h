@@ -36,7 +36,18 @@ struct pc_diags {
 	size_t nerrors, nwarnings;
 	size_t max;		/* records kept at most (0: no limit); the rest are counted */
 	size_t dropped;
+	/*
+	 * Errors after this many (0: no limit) get no costly hint, such as a
+	 * suggestion searched over a registry: set it to what will be shown.
+	 */
+	size_t hints_max;
 };
+
+/* Whether the next error deserves a costly hint (see hints_max). */
+static inline int pc_diags_want_hint(const struct pc_diags *d)
+{
+	return !d->hints_max || d->nerrors < d->hints_max;
+}
 
 void pc_diags_init(struct pc_diags *d);
 void pc_diags_finish(struct pc_diags *d);

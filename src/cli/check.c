@@ -60,6 +60,7 @@ int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
 	int ret;
 
 	pc_diags_init(&d);
+	d.hints_max = MAX_PRINTED; /* no suggestion is searched for an error never shown */
 	pc_policy_init(p);
 	ret = cli_open_registry(ctx);
 	if (ret != PC_EXIT_OK)

@@ -92,73 +92,125 @@ static void print_service_table(FILE *out, const struct pc_policy *p, size_t nma
 	free(v);
 }
 
-static void add_line(char ***v, size_t *n, char *text)
-{
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = text;
-}
+/* One thing a policy rule became in nft: a verdict map element, an address map element, a rule. */
+struct emit_item {
+	enum { EMIT_SEGMENT, EMIT_ADDR, EMIT_RULE } kind;
+	const struct pc_nft_map *map;			/* EMIT_SEGMENT */
+	const struct pc_nft_segment *seg;
+	const struct pc_nft_addr_map *amap;		/* EMIT_ADDR */
+	const struct pc_nft_addr_elem *elem;
+	const struct pc_nft_subchain *sc;		/* EMIT_RULE */
+	const struct pc_nft_rule *rule;
+};
 
 /*
- * What a policy rule became in nft, each as one line of text (caller frees):
- * the verdict map elements that carry its verdict, then its rules in the
- * chains the maps jump to.
+ * What each policy rule became, found in one pass over the table (not one per
+ * rule): the items of rule i are items[start[i]] to items[start[i + 1]].
  */
-static char **emitted(const struct pc_nft_table *t, size_t rule, size_t *n)
-{
-	char **v = NULL;
+struct emit_index {
+	size_t *start;
+	struct emit_item *items;
+};
 
-	*n = 0;
+/*
+ * Every item with the policy rule it is for, in the order explain shows them:
+ * the verdict map elements that carry a rule's verdict, then the elements of
+ * the address maps, then the rules in the chains the maps jump to.  Counts
+ * per rule when `items` is NULL, else puts each in place.
+ */
+static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item *items)
+{
+#define EMIT(owner, ...)                                                                 \
+	do {                                                                             \
+		size_t o_ = (owner);                                                     \
+		if (items)                                                               \
+			items[at[o_]] = (struct emit_item){__VA_ARGS__};                 \
+		at[o_]++;                                                                \
+	} while (0)
 	for (int k = 0; t && k < 3; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
 			const struct pc_nft_map *m = &t->chains[k].maps[p];
-			for (size_t i = 0; i < m->n; i++) {
-				if (!m->segs[i].rule || m->segs[i].rule->policy_rule != rule)
-					continue;
-				char *text = NULL;
-				size_t len = 0;
-				FILE *f = open_memstream(&text, &len);
-				fprintf(f, "map %s: ", m->name);
-				pc_nft_print_element(t, &m->segs[i], f);
-				fclose(f);
-				add_line(&v, n, text);
-			}
+			for (size_t i = 0; i < m->n; i++)
+				if (m->segs[i].rule)
+					EMIT(m->segs[i].rule->policy_rule, EMIT_SEGMENT, m,
+							&m->segs[i], NULL, NULL, NULL, NULL);
 		}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		for (int f = 0; sc->mapped && f < 2; f++)
 			for (size_t k = 0; k < sc->by_saddr[f].n; k++) {
 				const struct pc_nft_addr_elem *e = &sc->by_saddr[f].elems[k];
-				if (e->rule->policy_rule != rule)
-					continue;
-				char *text = NULL;
-				size_t len = 0;
-				FILE *f2 = open_memstream(&text, &len);
-				fprintf(f2, "map %s: ", sc->by_saddr[f].name);
-				pc_nft_print_addr_element(e, f2);
-				fclose(f2);
-				add_line(&v, n, text);
+				EMIT(e->rule->policy_rule, EMIT_ADDR, NULL, NULL,
+						&sc->by_saddr[f], e, NULL, NULL);
 			}
 	}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
 		const struct pc_nft_chain *c = &t->chains[sc->base];
-		bool serves = false;
 		if (sc->mapped)
 			continue;
-		for (size_t k = 0; k < sc->nusers && !serves; k++)
-			serves = sc->users[k] == rule;
-		for (size_t k = 0; serves && k < sc->n; k++) {
-			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
-			if (!sc->shared && r->policy_rule != rule)
-				continue;
-			char *text = NULL;
-			size_t len = 0;
-			FILE *f = open_memstream(&text, &len);
-			fprintf(f, "%s: ", sc->name);
-			pc_nft_print_rule_as(c, r, sc->shared ? sc->comment : r->comment, f);
-			fclose(f);
-			add_line(&v, n, text);
+		if (!sc->shared) {
+			/* Each rule is its own policy rule's, and that rule is among the users. */
+			for (size_t k = 0; k < sc->n; k++) {
+				const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
+				EMIT(r->policy_rule, EMIT_RULE, NULL, NULL, NULL, NULL, sc, r);
+			}
+			continue;
 		}
+		for (size_t u = 0; u < sc->nusers; u++)
+			for (size_t k = 0; k < sc->n; k++)
+				EMIT(sc->users[u], EMIT_RULE, NULL, NULL, NULL, NULL, sc,
+						&c->rules[sc->rules[k]]);
+	}
+#undef EMIT
+}
+
+static void emit_index_init(struct emit_index *x, const struct pc_nft_table *t, size_t nrules)
+{
+	size_t *at = xcalloc(nrules + 1, sizeof(*at));
+
+	x->start = xcalloc(nrules + 1, sizeof(*x->start));
+	emit_walk(t, at, NULL);
+	for (size_t i = 0; i < nrules; i++)
+		x->start[i + 1] = x->start[i] + at[i];
+	x->items = xcalloc(x->start[nrules] ? x->start[nrules] : 1, sizeof(*x->items));
+	memcpy(at, x->start, nrules * sizeof(*at));
+	emit_walk(t, at, x->items);
+	free(at);
+}
+
+static void emit_index_finish(struct emit_index *x)
+{
+	free(x->start);
+	free(x->items);
+}
+
+/* What policy rule `rule` became in nft, each as one line of text (caller frees). */
+static char **emitted(const struct pc_nft_table *t, const struct emit_index *x, size_t rule,
+		size_t *n)
+{
+	size_t from = x->start[rule], to = x->start[rule + 1];
+	char **v = xcalloc(to > from ? to - from : 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = from; i < to; i++) {
+		const struct emit_item *it = &x->items[i];
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (it->kind == EMIT_SEGMENT) {
+			fprintf(f, "map %s: ", it->map->name);
+			pc_nft_print_element(t, it->seg, f);
+		} else if (it->kind == EMIT_ADDR) {
+			fprintf(f, "map %s: ", it->amap->name);
+			pc_nft_print_addr_element(it->elem, f);
+		} else {
+			fprintf(f, "%s: ", it->sc->name);
+			pc_nft_print_rule_as(&t->chains[it->sc->base], it->rule,
+					it->sc->shared ? it->sc->comment : it->rule->comment, f);
+		}
+		fclose(f);
+		v[(*n)++] = text;
 	}
 	return v;
 }
@@ -232,6 +284,9 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 {
 	const struct pc_defaults *d = &p->defaults;
 	size_t nmatch = 0;
+	struct emit_index emits;
+
+	emit_index_init(&emits, t, p->nrules);
 
 	fprintf(out, "policy %s", p->name);
 	if (p->description) {
@@ -288,11 +343,12 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		if (r->direction != PC_DIR_INPUT)
 			print_peers(out, "to", r->to, r->nto, &r->dst);
 		size_t ne;
-		char **em = emitted(t, i, &ne);
+		char **em = emitted(t, &emits, i, &ne);
 		for (size_t k = 0; k < ne; k++)
 			fprintf(out, "        emits %s\n", em[k]);
 		free_strings(em, ne);
 	}
+	emit_index_finish(&emits);
 	print_service_table(out, p, nmatch);
 	struct nft_counts nc;
 	nft_counts(t, &nc);
@@ -324,7 +380,7 @@ static void json_set(struct pc_json *j, const char *key, const struct pc_addrset
 }
 
 static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
-		const struct pc_nft_table *t)
+		const struct pc_nft_table *t, const struct emit_index *emits)
 {
 	pc_json_begin_object(j);
 	pc_json_key(j, "index");
@@ -381,7 +437,7 @@ static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
 	json_set(j, "from", &r->src, r->nfrom);
 	json_set(j, "to", &r->dst, r->nto);
 	size_t ne;
-	char **em = emitted(t, index, &ne);
+	char **em = emitted(t, emits, index, &ne);
 	pc_json_key(j, "emits");
 	pc_json_begin_array(j);
 	for (size_t k = 0; k < ne; k++)
@@ -421,8 +477,11 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_end_object(&j);
 	pc_json_key(&j, "rules");
 	pc_json_begin_array(&j);
+	struct emit_index emits;
+	emit_index_init(&emits, t, p->nrules);
 	for (size_t i = 0; i < p->nrules; i++)
-		json_rule(&j, &p->rules[i], i, t);
+		json_rule(&j, &p->rules[i], i, t, &emits);
+	emit_index_finish(&emits);
 	pc_json_end_array(&j);
 	struct nft_counts nc;
 	nft_counts(t, &nc);
@@ -465,10 +524,14 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_string(&j, r && r->action == PC_ACTION_REJECT ? "reject"
 								     : verdict_names[dec.verdict]);
 		pc_json_key(&j, "rule");
-		if (r)
-			json_rule(&j, r, dec.rule, t);
-		else
+		if (r) {
+			struct emit_index emits;
+			emit_index_init(&emits, t, p->nrules);
+			json_rule(&j, r, dec.rule, t, &emits);
+			emit_index_finish(&emits);
+		} else {
 			pc_json_null(&j);
+		}
 		pc_json_key(&j, "skipped_interface_rules");
 		pc_json_uint(&j, dec.skipped_interface);
 		pc_json_end_object(&j);

@@ -329,6 +329,11 @@ int main(int argc, char **argv)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
 				open("/dev/null", fd ? O_RDONLY : O_WRONLY) != fd)
 			return PC_EXIT_ENV;
+	/*
+	 * stderr is unbuffered: a diagnostic would cost a write() per character
+	 * escaped and per space under its caret.  A line at a time instead.
+	 */
+	setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 
 	if (argc < 2) {
 		usage(stderr, prog);

@@ -217,6 +217,15 @@ static void check_keys(struct loader *l, const struct pc_ynode *map, const char 
 	}
 }
 
+/*
+ * Room for one more in an array of n: the capacity doubles when n reaches a
+ * power of two, so a policy of many rules is not copied once per rule.
+ */
+static void *grow(void *v, size_t n, size_t size)
+{
+	return n & (n - 1) ? v : xreallocarray(v, n ? 2 * n : 1, size);
+}
+
 static char *adup(struct loader *l, const char *s)
 {
 	return pc_arena_strndup(&l->p->state->arena, s, strlen(s));
@@ -368,8 +377,7 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 				continue;
 			def.note = note->str;
 		}
-		l->p->services = xreallocarray(l->p->services, l->p->nservices + 1,
-				sizeof(*l->p->services));
+		l->p->services = grow(l->p->services, l->p->nservices, sizeof(*l->p->services));
 		l->p->services[l->p->nservices++] = def;
 	}
 }
@@ -437,8 +445,7 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 		for (size_t j = 0; j < n; j++)
 			net.members[j] = (struct pc_peer){items[j]->str, loc_of(l, items[j])};
 		net.nmembers = n;
-		l->p->networks = xreallocarray(l->p->networks, l->p->nnetworks + 1,
-				sizeof(*l->p->networks));
+		l->p->networks = grow(l->p->networks, l->p->nnetworks, sizeof(*l->p->networks));
 		l->p->networks[l->p->nnetworks++] = net;
 next:;
 	}
@@ -579,7 +586,7 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 	}
 	if (!r.nservices)
 		return;
-	l->p->rules = xreallocarray(l->p->rules, l->p->nrules + 1, sizeof(*l->p->rules));
+	l->p->rules = grow(l->p->rules, l->p->nrules, sizeof(*l->p->rules));
 	l->p->rules[l->p->nrules++] = r;
 }
 
@@ -1082,6 +1089,22 @@ const char *pc_policy_source_line(const struct pc_policy *p, const char *file, u
 	return NULL;
 }
 
+/*
+ * A line longer than EXCERPT_WHOLE bytes is shown as EXCERPT_SIDE bytes either
+ * side of the column, each cut marked with "...": one bad value on a line of
+ * megabytes must not print megabytes (nor a caret line as long).
+ */
+#define EXCERPT_WHOLE 160
+#define EXCERPT_SIDE 60
+
+/* Moves a cut back to the start of the UTF-8 character it falls in. */
+static size_t char_start(const char *s, size_t i, size_t floor)
+{
+	while (i > floor && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i--;
+	return i;
+}
+
 /* The source line of a record and a caret under its column. */
 static void print_source(const struct pc_diag *r, FILE *out, void *arg)
 {
@@ -1091,23 +1114,34 @@ static void print_source(const struct pc_diag *r, FILE *out, void *arg)
 
 	if (!src || !len)
 		return;
-	char *text = xstrndup(src, len);
-	fputs("  ", out);
-	pc_fputs_escaped(text, out);
-	fputs("\n  ", out);
-	/* The caret goes under the column, counted in what was printed before it. */
-	size_t before = r->col > 1 ? r->col - 1 : 0;
-	text[before < len ? before : len] = '\0';
+	size_t at = r->col > 1 ? r->col - 1 : 0, from = 0, to = len;
+	if (at > len)
+		at = len;
+	if (len > EXCERPT_WHOLE) {
+		if (at > EXCERPT_SIDE)
+			from = char_start(src, at - EXCERPT_SIDE, 0);
+		if (len - at > EXCERPT_SIDE)
+			to = char_start(src, at + EXCERPT_SIDE, at);
+	}
+	char *before = xstrndup(src + from, at - from), *rest = xstrndup(src + at, to - at);
+	/* The caret goes under the column, counted in what is printed before it. */
 	char *shown = NULL;
 	size_t width = 0;
 	FILE *m = open_memstream(&shown, &width);
-	pc_fputs_escaped(text, m);
+	fputs("  ", m);
+	if (from)
+		fputs("...", m);
+	pc_fputs_escaped(before, m);
 	fclose(m);
-	for (size_t c = 0; c < width; c++)
-		fputc(' ', out);
+	fputs(shown, out);
+	pc_fputs_escaped(rest, out);
+	fputs(to < len ? "...\n" : "\n", out);
+	memset(shown, ' ', width);
+	fputs(shown, out);
 	fputs("^\n", out);
 	free(shown);
-	free(text);
+	free(before);
+	free(rest);
 }
 
 void pc_policy_print_diags(const struct pc_policy *p, const struct pc_diags *d, FILE *out)

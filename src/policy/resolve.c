@@ -17,6 +17,22 @@ struct resolver {
 	struct pc_diags *diags;
 	uint32_t *networks;	/* open addressing on network names: index + 1, 0 empty */
 	size_t nslots;		/* a power of two, more than twice the networks */
+	struct match_slot *mslots; /* the current rule's matches by (protocol, ports) */
+	size_t nmslots;		/* a power of two, more than twice its matches */
+	uint32_t mgen;		/* the current rule's mark: slots of other rules are empty */
+	struct hint_entry *hints; /* the hints given to unknown names, by kind and name */
+	size_t nhints, hcap;
+};
+
+/* The hint for an unknown name, once per distinct name (a suggestion search is costly). */
+struct hint_entry {
+	const char *name;	/* NULL: empty slot */
+	const char *hint;
+	int kind;
+};
+
+struct match_slot {
+	uint32_t gen, index;	/* a match of the rule marked `gen`: its index */
 };
 
 static PC_PRINTF(5, 6) struct pc_diag *rdiag(struct resolver *r, enum pc_severity sev,
@@ -34,6 +50,43 @@ static PC_PRINTF(5, 6) struct pc_diag *rdiag(struct resolver *r, enum pc_severit
 static void *ralloc(struct resolver *r, size_t n)
 {
 	return pc_arena_alloc(&r->p->state->arena, n ? n : 1);
+}
+
+enum { HINT_SERVICE, HINT_NETWORK };
+
+static struct hint_entry *hint_slot(struct hint_entry *v, size_t cap, int kind, const char *name)
+{
+	size_t mask = cap - 1, i = (pc_name_hash(name) + (size_t)kind) & mask;
+
+	while (v[i].name && (v[i].kind != kind || strcmp(v[i].name, name)))
+		i = (i + 1) & mask;
+	return &v[i];
+}
+
+/* The cached hint for an unknown name: its slot, with `name` NULL when there is none yet. */
+static struct hint_entry *hint_find(struct resolver *r, int kind, const char *name)
+{
+	if (2 * (r->nhints + 1) > r->hcap) {
+		size_t cap = r->hcap ? 2 * r->hcap : 64;
+		struct hint_entry *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < r->hcap; i++)
+			if (r->hints[i].name)
+				*hint_slot(v, cap, r->hints[i].kind, r->hints[i].name) =
+						r->hints[i];
+		free(r->hints);
+		r->hints = v;
+		r->hcap = cap;
+	}
+	return hint_slot(r->hints, r->hcap, kind, name);
+}
+
+static void hint_keep(struct resolver *r, struct hint_entry *e, int kind, const char *name,
+		const char *hint)
+{
+	e->name = name;
+	e->kind = kind;
+	e->hint = hint;
+	r->nhints++;
 }
 
 /* ---- addresses -------------------------------------------------------- */
@@ -256,11 +309,25 @@ static struct pc_network *find_network(struct resolver *r, const char *name)
 
 static void unknown_network(struct resolver *r, const struct pc_peer *peer)
 {
+	bool want = pc_diags_want_hint(r->diags);
 	struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "network-unknown", &peer->loc,
 			"no network is named '%s'", peer->text);
 	const char *best = NULL;
 	unsigned bestd = 3;
 
+	if (!d || !want)
+		return; /* never shown: no search over the networks */
+	struct hint_entry *e = hint_find(r, HINT_NETWORK, peer->text);
+	if (e->name) {
+		if (e->hint)
+			pc_diag_hint(d, "did you mean '%s'?", e->hint);
+		else if (strchr(peer->text, '.'))
+			pc_diag_hint(d, "addresses must be literal: portcullis never resolves host "
+					"names");
+		else
+			pc_diag_hint(d, "define it under `networks:`");
+		return;
+	}
 	for (size_t i = 0; i < r->p->nnetworks; i++) {
 		unsigned dist = pc_edit_distance(peer->text, r->p->networks[i].name, 2);
 		if (dist < bestd) {
@@ -268,6 +335,7 @@ static void unknown_network(struct resolver *r, const struct pc_peer *peer)
 			best = r->p->networks[i].name;
 		}
 	}
+	hint_keep(r, e, HINT_NETWORK, peer->text, best);
 	if (best)
 		pc_diag_hint(d, "did you mean '%s'?", best);
 	else if (strchr(peer->text, '.'))
@@ -340,22 +408,63 @@ static bool is_sensitive(const struct pc_resolution *res)
 	return false;
 }
 
+static size_t match_hash(const struct pc_match *m)
+{
+	return ((size_t)m->proto * 65537u + m->lo) * 2654435761u ^ (size_t)m->hi * 40503u;
+}
+
+/* The slot of the current rule's match like `m`: where it is, or the empty slot it would take. */
+static struct match_slot *match_slot(struct resolver *r, const struct pc_rule *rule,
+		const struct pc_match *m)
+{
+	size_t mask = r->nmslots - 1, i = match_hash(m) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct match_slot *x = &r->mslots[i];
+		if (x->gen != r->mgen)
+			return x;
+		const struct pc_match *o = &rule->matches[x->index];
+		if (o->proto == m->proto && o->lo == m->lo && o->hi == m->hi)
+			return x;
+	}
+}
+
+/*
+ * Appends a match to a rule, once.  Capacity doubles at each power of two (the
+ * arena keeps the old copy: twice the final size at most), and the rule's
+ * matches are found again through a hash: a rule of many ports stays linear.
+ */
 static void add_match(struct resolver *r, struct pc_rule *rule, const struct pc_match *m)
 {
-	for (size_t i = 0; i < rule->nmatches; i++) {
-		const struct pc_match *o = &rule->matches[i];
-		if (o->proto == m->proto && o->lo == m->lo && o->hi == m->hi) {
-			rdiag(r, PC_SEV_WARNING, "duplicate-service", &m->loc,
-					"%u/%s is already in this rule (from '%s')", m->lo,
-					pc_proto_name(m->proto), o->service ? o->service : "a port");
-			return;
-		}
+	size_t n = rule->nmatches;
+
+	if (2 * (n + 1) > r->nmslots) {
+		size_t cap = r->nmslots ? 2 * r->nmslots : 64;
+		free(r->mslots);
+		r->mslots = xcalloc(cap, sizeof(*r->mslots));
+		r->nmslots = cap;
+		r->mgen = 1;
+		for (size_t i = 0; i < n; i++)
+			*match_slot(r, rule, &rule->matches[i]) =
+					(struct match_slot){1, (uint32_t)i};
 	}
-	struct pc_match *grown = ralloc(r, (rule->nmatches + 1) * sizeof(*grown));
-	if (rule->nmatches)
-		memcpy(grown, rule->matches, rule->nmatches * sizeof(*grown));
-	grown[rule->nmatches++] = *m;
-	rule->matches = grown;
+	struct match_slot *x = match_slot(r, rule, m);
+	if (x->gen == r->mgen) {
+		const struct pc_match *o = &rule->matches[x->index];
+		rdiag(r, PC_SEV_WARNING, "duplicate-service", &m->loc,
+				"%u/%s is already in this rule (from '%s')", m->lo,
+				pc_proto_name(m->proto), o->service ? o->service : "a port");
+		return;
+	}
+	if ((n & (n - 1)) == 0) {
+		struct pc_match *grown = ralloc(r, (n ? 2 * n : 1) * sizeof(*grown));
+		if (n)
+			memcpy(grown, rule->matches, n * sizeof(*grown));
+		rule->matches = grown;
+	}
+	rule->matches[n] = *m;
+	*x = (struct match_slot){r->mgen, (uint32_t)n};
+	rule->nmatches = n + 1;
 }
 
 static void proto_list(char *buf, size_t n, unsigned mask)
@@ -430,18 +539,31 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 	pc_resolution_init(&res);
 	switch (pc_registry_resolve(r->reg, s->text, &res)) {
 	case PC_RESOLVE_UNKNOWN: {
-		const char *sug[3];
-		size_t n = pc_registry_suggest(r->reg, s->text, sug, 3);
+		bool want = pc_diags_want_hint(r->diags);
 		d = rdiag(r, PC_SEV_ERROR, "unknown-service", &s->loc,
 				"unknown service '%s' (no registry layer knows it)", s->text);
-		if (n == 1)
-			pc_diag_hint(d, "did you mean '%s'?", sug[0]);
-		else if (n == 2)
-			pc_diag_hint(d, "did you mean '%s' or '%s'?", sug[0], sug[1]);
-		else if (n == 3)
-			pc_diag_hint(d, "did you mean '%s', '%s' or '%s'?", sug[0], sug[1], sug[2]);
-		else
-			pc_diag_hint(d, "define it under registry.services, or write PORT/PROTO");
+		if (!d || !want)
+			goto out; /* never shown: no search over the registry */
+		struct hint_entry *e = hint_find(r, HINT_SERVICE, s->text);
+		if (!e->name) {
+			const char *sug[3];
+			char hint[512];
+			size_t n = pc_registry_suggest(r->reg, s->text, sug, 3);
+			if (n == 1)
+				snprintf(hint, sizeof(hint), "did you mean '%s'?", sug[0]);
+			else if (n == 2)
+				snprintf(hint, sizeof(hint), "did you mean '%s' or '%s'?", sug[0],
+						sug[1]);
+			else if (n == 3)
+				snprintf(hint, sizeof(hint), "did you mean '%s', '%s' or '%s'?", sug[0],
+						sug[1], sug[2]);
+			else
+				snprintf(hint, sizeof(hint),
+						"define it under registry.services, or write PORT/PROTO");
+			hint_keep(r, e, HINT_SERVICE, s->text,
+					pc_arena_strndup(&r->p->state->arena, hint, strlen(hint)));
+		}
+		pc_diag_hint(d, "%s", e->hint);
 		goto out;
 	}
 	case PC_RESOLVE_CONTESTED:
@@ -529,6 +651,11 @@ out:
 
 /* ---- rules against each other ----------------------------------------- */
 
+/*
+ * Whether every prefix of `inner` lies inside one prefix of `outer`.  Both
+ * are normalised (sorted, disjoint): the only outer prefix that can hold an
+ * inner one is the last that starts at or before it, so one merge-walk does.
+ */
 static bool set_covers(const struct pc_addrset *outer, size_t nouter_peers,
 		const struct pc_addrset *inner, size_t ninner_peers)
 {
@@ -540,22 +667,78 @@ static bool set_covers(const struct pc_addrset *outer, size_t nouter_peers,
 		const struct pc_prefix *iv = fam ? inner->v6 : inner->v4;
 		const struct pc_prefix *ov = fam ? outer->v6 : outer->v4;
 		size_t in = fam ? inner->nv6 : inner->nv4, on = fam ? outer->nv6 : outer->nv4;
+		size_t j = 0;
 		for (size_t i = 0; i < in; i++) {
-			bool covered = false;
-			for (size_t j = 0; j < on && !covered; j++)
-				covered = prefix_covers(&ov[j], &iv[i]);
-			if (!covered)
+			while (j + 1 < on && memcmp(ov[j + 1].bytes, iv[i].bytes, 16) <= 0)
+				j++;
+			if (!on || !prefix_covers(&ov[j], &iv[i]))
 				return false;
 		}
 	}
 	return true;
 }
 
-static bool matches_cover(const struct pc_rule *a, const struct pc_rule *b)
+/*
+ * A rule's matches sorted by (protocol, first port), each with the highest
+ * last port among those of its protocol up to it: whether the rule holds a
+ * port range is then one binary search.  Made for rules of many matches only.
+ */
+struct sorted_matches {
+	struct port_span {
+		uint32_t key;	/* protocol << 16 | first port */
+		uint16_t hi, maxhi;
+	} *v;
+	size_t n;
+};
+
+#define SORTED_MATCHES_MIN 16
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct port_span *x = a, *y = b;
+
+	return x->key != y->key ? (x->key < y->key ? -1 : 1) : (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+static void sorted_matches_make(struct sorted_matches *s, const struct pc_rule *a)
+{
+	s->n = a->nmatches;
+	s->v = xcalloc(s->n, sizeof(*s->v));
+	for (size_t i = 0; i < s->n; i++)
+		s->v[i] = (struct port_span){(uint32_t)a->matches[i].proto << 16 | a->matches[i].lo,
+				a->matches[i].hi, 0};
+	qsort(s->v, s->n, sizeof(*s->v), cmp_span);
+	for (size_t i = 0; i < s->n; i++) {
+		bool same = i && s->v[i - 1].key >> 16 == s->v[i].key >> 16;
+		uint16_t before = same ? s->v[i - 1].maxhi : 0;
+		s->v[i].maxhi = before > s->v[i].hi ? before : s->v[i].hi;
+	}
+}
+
+static bool sorted_matches_hold(const struct sorted_matches *s, const struct pc_match *m)
+{
+	uint32_t key = (uint32_t)m->proto << 16 | m->lo;
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->v[mid].key <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && s->v[lo - 1].key >> 16 == (uint32_t)m->proto && s->v[lo - 1].maxhi >= m->hi;
+}
+
+/* Whether rule a's matches hold every match of rule b; `sa` is a's sorted matches, or NULL. */
+static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *sa,
+		const struct pc_rule *b)
 {
 	for (size_t i = 0; i < b->nmatches; i++) {
 		bool covered = false;
-		for (size_t j = 0; j < a->nmatches && !covered; j++)
+		if (sa)
+			covered = sorted_matches_hold(sa, &b->matches[i]);
+		for (size_t j = 0; !sa && j < a->nmatches && !covered; j++)
 			covered = a->matches[j].proto == b->matches[i].proto &&
 					a->matches[j].lo <= b->matches[i].lo &&
 					a->matches[j].hi >= b->matches[i].hi;
@@ -566,16 +749,26 @@ static bool matches_cover(const struct pc_rule *a, const struct pc_rule *b)
 }
 
 /*
- * Which earlier rule first covers each rule.  A rule that covers rule b covers
- * b's first port, so the candidates are the earlier rules with a match on that
- * protocol and port: an index by (direction, protocol, port / 64) holds every
- * rule under each bucket its matches touch (a match wider than 64 buckets goes
- * on a short list checked always).  Linear in the policy for the usual one
- * port per service, never more than the pairwise walk.
+ * Which earlier rule first covers each rule (matches every packet of it).
+ * Three indexes each give a superset of the candidates, and the smallest is
+ * walked in policy order:
+ *  - ports: a rule that covers rule b covers b's first port, so an index by
+ *    (direction, protocol, port / 64) holds every rule under each bucket its
+ *    matches touch (a match wider than 64 buckets goes on a list checked
+ *    always);
+ *  - sources and destinations: a rule that covers b holds b's first address
+ *    in one of its prefixes, so an index by (side, direction, prefix) holds
+ *    every rule under each of its prefixes, and b looks up each prefix
+ *    length in use that holds its first address; rules of any address are on
+ *    a list of their own, and so are rules of more than SHADOW_SET_WIDE
+ *    prefixes (indexing each would cost more than checking them).
+ * Many rules on one port, each from its own host, then cost a few lookups
+ * each instead of a walk over all the earlier ones.
  */
 #define SHADOW_BUCKET_SHIFT 6
 #define SHADOW_BUCKETS (65536 >> SHADOW_BUCKET_SHIFT)
 #define SHADOW_WIDE 64
+#define SHADOW_SET_WIDE 16
 
 struct rule_list {
 	uint32_t *v;
@@ -593,18 +786,167 @@ static void rule_list_add(struct rule_list *l, uint32_t rule)
 	l->v[l->n++] = rule;
 }
 
-static bool rule_covers(const struct pc_rule *a, const struct pc_rule *b)
+struct prefix_key {
+	uint8_t side, direction, family, len;
+	uint8_t bytes[16];
+};
+
+struct prefix_entry {
+	struct prefix_key key;
+	bool used;
+	struct rule_list rules;
+};
+
+struct shadow_index {
+	struct rule_list *ports;	/* 3 directions x protocols x (buckets + the wide list) */
+	struct prefix_entry *prefixes;	/* open addressing on prefix_key */
+	size_t nprefixes, cap;
+	struct rule_list any[2][3];	/* per side and direction: any address, or many */
+	uint64_t lens[2][3][2][3];	/* per side, direction, family: prefix lengths in use */
+	struct sorted_matches *sorted;	/* per rule, made when first needed */
+};
+
+/* Rule i's sorted matches, for a rule of many (NULL for the others). */
+static const struct sorted_matches *sorted_of(struct shadow_index *x, const struct pc_policy *p,
+		size_t i)
 {
+	if (p->rules[i].nmatches < SORTED_MATCHES_MIN)
+		return NULL;
+	if (!x->sorted[i].v)
+		sorted_matches_make(&x->sorted[i], &p->rules[i]);
+	return &x->sorted[i];
+}
+
+static size_t prefix_hash(const struct prefix_key *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static struct prefix_entry *prefix_slot(struct prefix_entry *v, size_t cap,
+		const struct prefix_key *k)
+{
+	size_t mask = cap - 1, i = prefix_hash(k) & mask;
+
+	while (v[i].used && memcmp(&v[i].key, k, sizeof(*k)))
+		i = (i + 1) & mask;
+	return &v[i];
+}
+
+static void prefix_key_make(struct prefix_key *k, int side, int direction,
+		const struct pc_prefix *x, unsigned len)
+{
+	memset(k, 0, sizeof(*k));
+	k->side = (uint8_t)side;
+	k->direction = (uint8_t)direction;
+	k->family = x->family;
+	k->len = (uint8_t)len;
+	for (unsigned bit = 0; bit < len; bit += 8) {
+		uint8_t m = len - bit >= 8 ? 0xff : (uint8_t)(0xff00u >> (len - bit));
+		k->bytes[bit / 8] = x->bytes[bit / 8] & m;
+	}
+}
+
+static void index_prefix(struct shadow_index *x, int side, int direction,
+		const struct pc_prefix *p, uint32_t rule)
+{
+	struct prefix_key k;
+
+	if (2 * (x->nprefixes + 1) > x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 256;
+		struct prefix_entry *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->prefixes[i].used)
+				*prefix_slot(v, cap, &x->prefixes[i].key) = x->prefixes[i];
+		free(x->prefixes);
+		x->prefixes = v;
+		x->cap = cap;
+	}
+	prefix_key_make(&k, side, direction, p, p->len);
+	struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
+	if (!e->used) {
+		e->used = true;
+		e->key = k;
+		x->nprefixes++;
+	}
+	rule_list_add(&e->rules, rule);
+	x->lens[side][direction][p->family == 6][p->len / 64] |= 1ull << (p->len % 64);
+}
+
+static void index_side(struct shadow_index *x, int side, const struct pc_rule *a, uint32_t rule)
+{
+	const struct pc_addrset *set = side ? &a->dst : &a->src;
+	size_t npeers = side ? a->nto : a->nfrom;
+
+	if (npeers == 0 || set->any || set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
+		rule_list_add(&x->any[side][a->direction], rule);
+		return;
+	}
+	for (size_t i = 0; i < set->nv4; i++)
+		index_prefix(x, side, a->direction, &set->v4[i], rule);
+	for (size_t i = 0; i < set->nv6; i++)
+		index_prefix(x, side, a->direction, &set->v6[i], rule);
+}
+
+#define SHADOW_MAX_LISTS (2 + 129)
+
+/*
+ * The lists of rules that may cover b's side (sources or destinations): the
+ * list of rules of any address, and those under every prefix holding b's
+ * first address.  Returns how many rules they hold, or SIZE_MAX when b's side
+ * gives nothing to look up.
+ */
+static size_t side_candidates(const struct shadow_index *x, int side, const struct pc_rule *b,
+		const struct rule_list **out, size_t *nout)
+{
+	const struct pc_addrset *set = side ? &b->dst : &b->src;
+	size_t npeers = side ? b->nto : b->nfrom, total;
+
+	*nout = 0;
+	out[(*nout)++] = &x->any[side][b->direction];
+	total = out[0]->n;
+	if (npeers == 0 || set->any)
+		return total;
+	const struct pc_prefix *first = set->nv4 ? &set->v4[0] : set->nv6 ? &set->v6[0] : NULL;
+	if (!first || !x->cap)
+		return first ? total : SIZE_MAX;
+	const uint64_t *lens = x->lens[side][b->direction][first->family == 6];
+	for (unsigned len = 0; len <= first->len; len++) {
+		if (!(lens[len / 64] >> (len % 64) & 1))
+			continue;
+		struct prefix_key k;
+		prefix_key_make(&k, side, b->direction, first, len);
+		const struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
+		if (e->used) {
+			out[(*nout)++] = &e->rules;
+			total += e->rules.n;
+		}
+	}
+	return total;
+}
+
+static bool rule_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
+		const struct pc_rule *b)
+{
+	const struct pc_rule *a = &p->rules[ai];
+
 	if (a->direction != b->direction || (a->flags & PC_RULE_F_LIMIT) ||
 			(a->interface && (!b->interface || strcmp(a->interface, b->interface))))
 		return false;
-	return matches_cover(a, b) && set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
+	return matches_cover(a, sorted_of(x, p, ai), b) &&
+			set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
 			set_covers(&a->dst, a->nto, &b->dst, b->nto);
 }
 
-static void report_shadowed(struct resolver *r, const struct pc_rule *a, const struct pc_rule *b)
+static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t ai, size_t bi)
 {
-	bool same = matches_cover(b, a) && set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
+	const struct pc_rule *a = &r->p->rules[ai], *b = &r->p->rules[bi];
+	bool same = matches_cover(b, sorted_of(x, r->p, bi), a) &&
+			set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
 			set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
 	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
 			&b->loc,
@@ -619,47 +961,73 @@ static void check_shadowing(struct resolver *r)
 {
 	struct pc_policy *p = r->p;
 	size_t nlists = 3 * PC_PROTO_COUNT * (SHADOW_BUCKETS + 1);
-	struct rule_list *lists = xcalloc(nlists, sizeof(*lists));
+	struct shadow_index x;
 
+	memset(&x, 0, sizeof(x));
+	x.ports = xcalloc(nlists, sizeof(*x.ports));
+	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
 		if (b->nmatches) {
 			const struct pc_match *m = &b->matches[0];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
 				      (SHADOW_BUCKETS + 1);
-			const struct rule_list *cand[2] = {
-				&lists[base + (m->lo >> SHADOW_BUCKET_SHIFT)], &lists[base + SHADOW_BUCKETS]};
+			const struct rule_list *cand[SHADOW_MAX_LISTS], *side[2][SHADOW_MAX_LISTS];
+			size_t ncand = 2, nside[2];
+			cand[0] = &x.ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)];
+			cand[1] = &x.ports[base + SHADOW_BUCKETS];
+			size_t best = cand[0]->n + cand[1]->n;
+			for (int s = 0; s < 2; s++) {
+				size_t n = side_candidates(&x, s, b, side[s], &nside[s]);
+				if (n < best) {
+					best = n;
+					ncand = nside[s];
+					memcpy(cand, side[s], ncand * sizeof(*cand));
+				}
+			}
 			size_t first = SIZE_MAX;
-			for (int c = 0; c < 2; c++)
+			for (size_t c = 0; c < ncand; c++)
 				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++)
-					if (rule_covers(&p->rules[cand[c]->v[k]], b))
+					if (rule_covers(&x, p, cand[c]->v[k], b))
 						first = cand[c]->v[k];
 			if (first != SIZE_MAX)
-				report_shadowed(r, &p->rules[first], b);
+				report_shadowed(r, &x, first, j);
 		}
 		for (size_t k = 0; k < b->nmatches; k++) {
 			const struct pc_match *m = &b->matches[k];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
 				      (SHADOW_BUCKETS + 1);
-			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT, hi = m->hi >> SHADOW_BUCKET_SHIFT;
+			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT;
+			unsigned hi = m->hi >> SHADOW_BUCKET_SHIFT;
 			if (hi - lo >= SHADOW_WIDE) {
-				rule_list_add(&lists[base + SHADOW_BUCKETS], (uint32_t)j);
+				rule_list_add(&x.ports[base + SHADOW_BUCKETS], (uint32_t)j);
 				continue;
 			}
-			for (unsigned x = lo; x <= hi; x++)
-				rule_list_add(&lists[base + x], (uint32_t)j);
+			for (unsigned u = lo; u <= hi; u++)
+				rule_list_add(&x.ports[base + u], (uint32_t)j);
 		}
+		index_side(&x, 0, b, (uint32_t)j);
+		index_side(&x, 1, b, (uint32_t)j);
 	}
 	for (size_t i = 0; i < nlists; i++)
-		free(lists[i].v);
-	free(lists);
+		free(x.ports[i].v);
+	free(x.ports);
+	for (size_t i = 0; i < x.cap; i++)
+		free(x.prefixes[i].rules.v);
+	free(x.prefixes);
+	for (int s = 0; s < 2; s++)
+		for (int d = 0; d < 3; d++)
+			free(x.any[s][d].v);
+	for (size_t i = 0; i < p->nrules; i++)
+		free(x.sorted[i].v);
+	free(x.sorted);
 }
 
 /* ---- entry point ------------------------------------------------------ */
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0};
+	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -694,9 +1062,18 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		struct pc_rule *rule = &p->rules[i];
 		resolve_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
 		resolve_peers(&r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
+		/* A new mark empties the match index for this rule. */
+		if (++r.mgen == 0 && r.mslots) {
+			memset(r.mslots, 0, r.nmslots * sizeof(*r.mslots));
+			r.mgen = 1;
+		} else if (r.mgen == 0) {
+			r.mgen = 1;
+		}
 		for (size_t k = 0; k < rule->nservices; k++)
 			resolve_service(&r, rule, &rule->services[k]);
 	}
+	free(r.mslots);
+	free(r.hints);
 	check_shadowing(&r);
 	return diags->nerrors == before ? 0 : -1;
 }

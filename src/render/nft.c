@@ -257,6 +257,8 @@ struct share_index {
 	struct share_key *keys;
 	size_t *subs;
 	size_t cap, n;
+	uint64_t *users;	/* (jump chain, policy rule) + 1 pairs of shared chains, 0 empty */
+	size_t ucap, nusers;
 };
 
 /* One rule's part of a key: zeroed first, so padding compares equal. */
@@ -332,13 +334,44 @@ static void share_finish(struct share_index *x)
 		free(x->keys[i].bytes);
 	free(x->keys);
 	free(x->subs);
+	free(x->users);
 }
 
+static size_t user_slot(const uint64_t *v, size_t cap, uint64_t key)
+{
+	size_t mask = cap - 1, i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+
+	while (v[i] && v[i] != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Whether `rule` was new to jump chain `sub` (a chain shared by content); it is not any more. */
+static bool user_first_time(struct share_index *x, size_t sub, size_t rule)
+{
+	uint64_t key = ((uint64_t)sub << 32 | (uint64_t)rule) + 1;
+
+	if (2 * (x->nusers + 1) > x->ucap) {
+		size_t cap = x->ucap ? 2 * x->ucap : 64;
+		uint64_t *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < x->ucap; i++)
+			if (x->users[i])
+				v[user_slot(v, cap, x->users[i])] = x->users[i];
+		free(x->users);
+		x->users = v;
+		x->ucap = cap;
+	}
+	size_t i = user_slot(x->users, x->ucap, key);
+	if (x->users[i])
+		return false;
+	x->users[i] = key;
+	x->nusers++;
+	return true;
+}
+
+/* Appends a user; the callers see to it that it is not there yet. */
 static void add_user(struct pc_nft_subchain *sc, size_t rule)
 {
-	for (size_t i = sc->nusers; i-- > 0;)
-		if (sc->users[i] == rule)
-			return;
 	if (sc->nusers == sc->usercap) {
 		sc->usercap = sc->usercap ? 2 * sc->usercap : 4;
 		sc->users = xreallocarray(sc->users, sc->usercap, sizeof(*sc->users));
@@ -365,7 +398,9 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 		if (share->keys[slot].bytes) {
 			free(key.bytes);
 			struct pc_nft_subchain *sc = &t->subs[share->subs[slot]];
-			add_user(sc, c->rules[rules[0]].policy_rule);
+			size_t user = c->rules[rules[0]].policy_rule;
+			if (user_first_time(share, share->subs[slot], user))
+				add_user(sc, user);
 			sc->shared = sc->nusers > 1;
 			return share->subs[slot];
 		}
@@ -380,9 +415,12 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 	sc->rules = xreallocarray(NULL, n, sizeof(*rules));
 	memcpy(sc->rules, rules, n * sizeof(*rules));
 	sc->n = n;
+	/* The rules are in policy order: a policy rule's are together. */
 	for (size_t i = 0; i < n; i++)
-		add_user(sc, c->rules[rules[i]].policy_rule);
+		if (!sc->nusers || sc->users[sc->nusers - 1] != c->rules[rules[i]].policy_rule)
+			add_user(sc, c->rules[rules[i]].policy_rule);
 	if (one) {
+		user_first_time(share, t->nsubs, c->rules[rules[0]].policy_rule);
 		snprintf(sc->name, sizeof(sc->name), "r%zu_%s", c->rules[rules[0]].policy_rule + 1,
 				pc_proto_name(proto));
 		share->keys[slot] = key;
@@ -457,28 +495,32 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
 	qsort(ev, nev, sizeof(*ev), cmp_event);
 	snprintf(m->name, sizeof(m->name), "%s_%s", c->name, pc_proto_name(proto));
 
-	/* The active rules, kept sorted by index: policy order. */
-	size_t *active = xcalloc(nev, sizeof(*active)), nactive = 0, segcap = 0;
+	/*
+	 * The active rules, kept sorted by index: policy order.  The events at
+	 * one port are sorted by rule too, and a rule's ranges neither overlap nor
+	 * touch (port_set merged them): the rules ending there leave and those
+	 * starting there join in one merge, linear in the active rules, never one
+	 * shift of the array per event.
+	 */
+	size_t *active = xcalloc(nev, sizeof(*active)), *next = xcalloc(nev, sizeof(*next));
+	size_t nactive = 0, segcap = 0;
 	for (size_t e = 0; e < nev;) {
 		uint32_t at = ev[e].at;
+		size_t w = 0, a = 0;
 		for (; e < nev && ev[e].at == at; e++) {
-			size_t lo = 0, hi = nactive;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (active[mid] < ev[e].rule)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			if (ev[e].start) {
-				memmove(active + lo + 1, active + lo, (nactive - lo) * sizeof(*active));
-				active[lo] = ev[e].rule;
-				nactive++;
-			} else {
-				memmove(active + lo, active + lo + 1, (nactive - lo - 1) * sizeof(*active));
-				nactive--;
-			}
+			while (a < nactive && active[a] < ev[e].rule)
+				next[w++] = active[a++];
+			if (ev[e].start)
+				next[w++] = ev[e].rule;
+			else if (a < nactive && active[a] == ev[e].rule)
+				a++;
 		}
+		while (a < nactive)
+			next[w++] = active[a++];
+		size_t *swap = active;
+		active = next;
+		next = swap;
+		nactive = w;
 		if (!nactive || e == nev)
 			continue;
 		if (m->n == segcap) {
@@ -501,6 +543,7 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
 	}
 	m->size = declared_size(m->n);
 	free(active);
+	free(next);
 	free(ev);
 }
 
@@ -570,67 +613,123 @@ void pc_nft_addr_elem_ends(const struct pc_nft_addr_elem *e, char lo[PC_ADDR_TEX
 	pc_prefix_addr(hi, &x);
 }
 
-struct addr_pieces {
-	struct pc_nft_addr_elem *v;	/* disjoint, sorted by lo */
-	size_t n, cap;
+/* One address range of a rule, in the sweep: `order` is the rule's place in the chain. */
+struct addr_range {
+	uint8_t lo[16], hi[16];
+	size_t order;
+	const struct pc_nft_rule *rule;
 };
 
-/* Adds to `p` the parts of [lo, hi] no earlier rule took, as the rule's. */
-static void take_range(struct addr_pieces *p, int family, const uint8_t lo[16],
+static int cmp_addr_range(const void *a, const void *b)
+{
+	const struct addr_range *x = a, *y = b;
+	int c = memcmp(x->lo, y->lo, 16);
+
+	return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+/* A min-heap of ranges by order: the first rule among those holding an address. */
+static void heap_push(struct addr_range **h, size_t *n, struct addr_range *x)
+{
+	size_t i = (*n)++;
+
+	while (i && h[(i - 1) / 2]->order > x->order) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = x;
+}
+
+static void heap_pop(struct addr_range **h, size_t *n)
+{
+	struct addr_range *x = h[--*n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1]->order < h[c]->order)
+			c++;
+		if (h[c]->order >= x->order)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = x;
+}
+
+static void add_piece(struct pc_nft_addr_map *m, size_t *cap, int family, const uint8_t lo[16],
 		const uint8_t hi[16], const struct pc_nft_rule *r)
 {
-	size_t w = family == 4 ? 4 : 16;
-	struct pc_nft_addr_elem *gaps = NULL;
-	size_t ngaps = 0, gapcap = 0;
-	uint8_t cur[16];
-	bool done = false;
-
-	memcpy(cur, lo, 16);
-	for (size_t i = 0; i <= p->n && !done; i++) {
-		const struct pc_nft_addr_elem *e = i < p->n ? &p->v[i] : NULL;
-		if (e && addr_cmp(e->hi, cur, w) < 0)
-			continue;			/* wholly before what is left */
-		struct pc_nft_addr_elem gap = {(uint8_t)family, {0}, {0}, r};
-		memcpy(gap.lo, cur, 16);
-		if (e && addr_cmp(e->lo, hi, w) <= 0) {
-			if (addr_cmp(e->lo, cur, w) > 0) {
-				memcpy(gap.hi, e->lo, 16);
-				addr_dec(gap.hi, w);
-			} else {
-				gap.family = 0;		/* nothing free before this piece */
-			}
-			memcpy(cur, e->hi, 16);
-			done = addr_cmp(cur, hi, w) >= 0 || addr_inc(cur, w);
-		} else {
-			memcpy(gap.hi, hi, 16);		/* the rest of the range is free */
-			done = true;
-		}
-		if (!gap.family)
-			continue;
-		if (ngaps == gapcap) {
-			gapcap = gapcap ? 2 * gapcap : 8;
-			gaps = xreallocarray(gaps, gapcap, sizeof(*gaps));
-		}
-		gaps[ngaps++] = gap;
+	if (m->n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		m->elems = xreallocarray(m->elems, *cap, sizeof(*m->elems));
 	}
-	if (!ngaps)
-		return;
-	/* Both lists are sorted and disjoint: merge them. */
-	struct pc_nft_addr_elem *v = xreallocarray(NULL, p->n + ngaps, sizeof(*v));
-	size_t a = 0, b = 0, k = 0;
-	while (a < p->n || b < ngaps)
-		v[k++] = b == ngaps || (a < p->n && addr_cmp(p->v[a].lo, gaps[b].lo, w) < 0)
-				? p->v[a++]
-				: gaps[b++];
-	free(p->v);
-	free(gaps);
-	p->v = v;
-	p->n = p->cap = k;
+	struct pc_nft_addr_elem *e = &m->elems[m->n++];
+	memset(e, 0, sizeof(*e));
+	e->family = (uint8_t)family;
+	memcpy(e->lo, lo, 16);
+	memcpy(e->hi, hi, 16);
+	e->rule = r;
+}
+
+/*
+ * The ranges of one family cut into the pieces each rule decides first: a
+ * sweep over the ranges sorted by their first address, with the ranges that
+ * hold the current address in a heap by rule order.  Neighbouring pieces of
+ * one rule become one element.
+ */
+static void sweep_ranges(struct addr_range *v, size_t n, int family, struct pc_nft_addr_map *m)
+{
+	size_t w = family == 4 ? 4 : 16, next = 0, nheap = 0, cap = 0;
+	struct addr_range **heap = xcalloc(n ? n : 1, sizeof(*heap));
+	uint8_t cur[16];
+
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_addr_range);
+	if (n)
+		memcpy(cur, v[0].lo, 16);
+	while (next < n || nheap) {
+		while (next < n && addr_cmp(v[next].lo, cur, w) <= 0)
+			heap_push(heap, &nheap, &v[next++]);
+		while (nheap && addr_cmp(heap[0]->hi, cur, w) < 0)
+			heap_pop(heap, &nheap);
+		if (!nheap) {
+			if (next < n)
+				memcpy(cur, v[next].lo, 16);
+			continue;
+		}
+		/* The first rule holds cur up to its range's end or the next range's start. */
+		const struct addr_range *top = heap[0];
+		uint8_t end[16];
+		memcpy(end, top->hi, 16);
+		if (next < n && addr_cmp(v[next].lo, end, w) <= 0) {
+			memcpy(end, v[next].lo, 16);
+			addr_dec(end, w);
+		}
+		struct pc_nft_addr_elem *last = m->n ? &m->elems[m->n - 1] : NULL;
+		uint8_t after[16];
+		if (last) {
+			memcpy(after, last->hi, 16);
+			addr_inc(after, w);
+		}
+		if (last && last->rule == top->rule && !addr_cmp(after, cur, w))
+			memcpy(last->hi, end, 16);
+		else
+			add_piece(m, &cap, family, cur, end, top->rule);
+		memcpy(cur, end, 16);
+		if (addr_inc(cur, w))
+			break; /* the last address of the family */
+	}
+	free(heap);
 }
 
 static void map_by_saddr(struct pc_nft_subchain *sc, const struct pc_nft_chain *c)
 {
-	struct addr_pieces p[2];
+	struct addr_range *v[2] = {NULL, NULL};
+	size_t n[2] = {0, 0}, cap[2] = {0, 0};
 
 	if (sc->n < PC_NFT_ADDR_MAP_MIN)
 		return;
@@ -640,44 +739,42 @@ static void map_by_saddr(struct pc_nft_subchain *sc, const struct pc_nft_chain *
 				r->verdict == PC_NFT_REJECT)
 			return;
 	}
-	memset(p, 0, sizeof(p));
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct pc_nft_rule *r = &c->rules[sc->rules[i]];
-		for (size_t k = 0; r->saddr && k < r->saddr->n; k++) {
-			const struct pc_prefix *x = &r->saddr->prefixes[k];
-			uint8_t last[16];
-			pc_nft_prefix_last(x, last);
-			take_range(&p[x->family == 6], x->family, x->bytes, last, r);
-		}
-		for (int f = 4; !r->saddr && f <= 6; f += 2) {
-			/* No source named: every address of the rule's families. */
-			uint8_t lo[16] = {0}, hi[16] = {0};
-			if (r->family && r->family != f)
-				continue;
-			memset(hi, 0xff, f == 4 ? 4 : 16);
-			take_range(&p[f == 6], f, lo, hi, r);
+		size_t k = 0, nr = r->saddr ? r->saddr->n : 2;
+		for (; k < nr; k++) {
+			struct addr_range x;
+			int f;
+			memset(&x, 0, sizeof(x));
+			if (r->saddr) {
+				const struct pc_prefix *pf = &r->saddr->prefixes[k];
+				f = pf->family;
+				memcpy(x.lo, pf->bytes, 16);
+				pc_nft_prefix_last(pf, x.hi);
+			} else {
+				/* No source named: every address of the rule's families. */
+				f = k ? 6 : 4;
+				if (r->family && r->family != f)
+					continue;
+				memset(x.hi, 0xff, f == 4 ? 4 : 16);
+			}
+			x.order = i;
+			x.rule = r;
+			int fi = f == 6;
+			if (n[fi] == cap[fi]) {
+				cap[fi] = cap[fi] ? 2 * cap[fi] : 16;
+				v[fi] = xreallocarray(v[fi], cap[fi], sizeof(*v[fi]));
+			}
+			v[fi][n[fi]++] = x;
 		}
 	}
 	for (int f = 0; f < 2; f++) {
 		struct pc_nft_addr_map *m = &sc->by_saddr[f];
-		size_t w = f ? 16 : 4, k = 0;
-		/* Neighbouring ranges of one rule become one element. */
-		for (size_t i = 0; i < p[f].n; i++) {
-			if (k && p[f].v[k - 1].rule == p[f].v[i].rule) {
-				uint8_t next[16];
-				memcpy(next, p[f].v[k - 1].hi, 16);
-				if (!addr_inc(next, w) && !addr_cmp(next, p[f].v[i].lo, w)) {
-					memcpy(p[f].v[k - 1].hi, p[f].v[i].hi, 16);
-					continue;
-				}
-			}
-			p[f].v[k++] = p[f].v[i];
-		}
-		m->elems = p[f].v;
-		m->n = k;
-		if (k) {
+		sweep_ranges(v[f], n[f], f ? 6 : 4, m);
+		free(v[f]);
+		if (m->n) {
 			snprintf(m->name, sizeof(m->name), "%.28s_v%d", sc->name, f ? 6 : 4);
-			m->size = declared_size(k);
+			m->size = declared_size(m->n);
 		}
 	}
 	sc->mapped = true;
@@ -888,7 +985,7 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 	free(refs);
 
 	/* The packet path: a verdict map per chain and protocol (see nft.h). */
-	struct share_index share = {NULL, NULL, 0, 0};
+	struct share_index share = {NULL, NULL, 0, 0, NULL, 0, 0};
 	for (int k = 0; k < 3; k++)
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++)
 			compile_map(t, k, (enum pc_proto)proto, &share);

@@ -653,6 +653,80 @@ static void test_shadowing_at_scale(void **state)
 	pc_buf_finish(&b);
 }
 
+/*
+ * Many rules on one port, each from its own host: the rule that covers a
+ * later one is found by its prefix, whatever lies between; the union of
+ * earlier hosts covers nothing (one earlier rule must match every packet).
+ */
+static void test_shadowing_by_address_at_scale(void **state)
+{
+	struct pc_buf b;
+	struct checked c;
+
+	(void)state;
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "rules:\n  - deny: 8080/tcp\n    from: 10.1.0.0/16\n"); /* line 4 */
+	for (int i = 0; i < 4000; i++) {					  /* lines 6-8005 */
+		char line[80];
+		snprintf(line, sizeof(line), "  - deny: 8080/tcp\n    from: 10.2.%d.%d\n", i / 256,
+				i % 256);
+		pc_buf_adds(&b, line);
+	}
+	pc_buf_adds(&b, "  - allow: 8080/tcp\n    from: 10.2.0.0/30\n"    /* 8006: the union only */
+			"  - allow: 8080/tcp\n    from: 10.1.2.3\n"	     /* 8008: under line 4 */
+			"  - allow: 8080/tcp\n    from: 10.2.15.7\n"	     /* 8010: under line 7700 */
+			"  - allow: 8080/tcp\n    direction: output\n    to: 192.0.2.1\n"
+			"  - deny: 8080/tcp\n    direction: output\n    to: 192.0.2.1\n"); /* 8015 */
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.d.n, 3);
+	assert_string_equal(c.d.v[0].code, "rule-shadowed");
+	assert_int_equal(c.d.v[0].line, 8008);
+	assert_non_null(strstr(c.d.v[0].msg, "p.yaml:4:5"));
+	assert_string_equal(c.d.v[1].code, "rule-shadowed");
+	assert_int_equal(c.d.v[1].line, 8010);
+	assert_non_null(strstr(c.d.v[1].msg, "p.yaml:7700:5"));
+	assert_string_equal(c.d.v[2].code, "rule-shadowed");
+	assert_int_equal(c.d.v[2].line, 8015);
+	assert_non_null(strstr(c.d.v[2].msg, "p.yaml:8012:5"));
+	done(&c);
+	pc_buf_finish(&b);
+}
+
+/*
+ * Suggestions for unknown names: searched once per distinct name, and not at
+ * all for errors past hints_max (never shown).
+ */
+static void test_hints_where_shown(void **state)
+{
+	struct checked c;
+	const char *text = H "networks:\n  admins: [192.0.2.0/24]\nrules:\n"
+			     "  - allow: kerbros\n"			/* 6 */
+			     "  - allow: kerbros\n"			/* 7 */
+			     "  - allow: ssh\n    from: admns\n"	/* 8, 9 */
+			     "  - allow: kerbros\n"			/* 10 */
+			     "  - allow: ssh\n    from: admns\n";	/* 11, 12 */
+
+	(void)state;
+	pc_policy_init(&c.p);
+	pc_diags_init(&c.d);
+	c.d.hints_max = 3;
+	c.reg = pc_registry_create();
+	assert_int_equal(pc_policy_load_mem(&c.p, "p.yaml", text, strlen(text), &c.d), 0);
+	assert_int_equal(pc_policy_resolve(&c.p, c.reg, &c.d), -1);
+	assert_int_equal(c.d.n, 6); /* the last: a rule-duplicate warning */
+	assert_int_equal(c.d.v[0].line, 6);
+	assert_string_equal(c.d.v[0].hint, "did you mean 'kerberos', 'kerberos4' or 'kerberos5'?");
+	assert_string_equal(c.d.v[1].hint, "did you mean 'kerberos', 'kerberos4' or 'kerberos5'?");
+	assert_int_equal(c.d.v[2].line, 9);
+	assert_string_equal(c.d.v[2].hint, "did you mean 'admins'?");
+	assert_int_equal(c.d.v[3].line, 10);
+	assert_null(c.d.v[3].hint);
+	assert_int_equal(c.d.v[4].line, 12);
+	assert_null(c.d.v[4].hint);
+	done(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +740,8 @@ int main(void)
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_include_graphs),
 		cmocka_unit_test(test_shadowing_at_scale),
+		cmocka_unit_test(test_shadowing_by_address_at_scale),
+		cmocka_unit_test(test_hints_where_shown),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Growth test: each shape of docs/hardening.md's "Input that explodes" at
+10 000 and 40 000 items in one run, asserting that the cost grows about
+linearly: 40k/10k below MAX_RATIO (linear is about 4, quadratic 16).  The
+cost is the child's CPU time (best of RUNS), its peak RSS, or what it wrote
+to stderr (bytes and write() calls), read with wait4() and /proc/PID/io.
+Never a time on its own: a ratio of two sizes measured side by side.
+
+usage: run-growth.py PORTCULLIS [SHAPE...]
+Exits 77 (skip) under valgrind (PC_TEST_WRAPPER), where it would take hours.
+"""
+import os
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shapes  # noqa: E402
+
+SMALL, LARGE = (int(x) for x in os.environ.get("PC_GROWTH_SIZES", "10000 40000").split())
+MAX_RATIO = 6.0
+RUNS = int(os.environ.get("PC_GROWTH_RUNS", "3"))
+
+
+def run(argv):
+    """Runs argv with stdout to /dev/null and stderr to a file; returns
+    (exit status, CPU seconds, peak RSS KiB, stderr bytes, write calls)."""
+    with tempfile.TemporaryFile() as err:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.dup2(err.fileno(), 2)
+                os.execv(argv[0], argv)
+            finally:
+                os._exit(127)
+        # The child stays a zombie until reaped: its I/O counters are still there.
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        writes = 0
+        with open("/proc/%d/io" % pid) as f:
+            for line in f:
+                if line.startswith("syscw:"):
+                    writes = int(line.split()[1])
+        _, status, ru = os.wait4(pid, 0)
+        err.seek(0, os.SEEK_END)
+        return (os.waitstatus_to_exitcode(status), ru.ru_utime + ru.ru_stime, ru.ru_maxrss,
+                err.tell(), writes)
+
+
+# shape: (policy shape, command, measure, expected exit status)
+CASES = {
+    "hosts-check": ("hosts", ["check"], "cpu", 0),
+    "hosts-render": ("hosts", ["render", "-o", "/dev/null"], "cpu", 0),
+    "hosts-explain": ("hosts", ["explain"], "cpu", 0),
+    "denies-check": ("denies", ["check"], "cpu", 0),
+    "denies-render": ("denies", ["render", "-o", "/dev/null"], "cpu", 0),
+    "ports-memory": ("ports", ["check"], "rss", 0),
+    "ports-check": ("ports", ["check"], "cpu", 0),
+    "twoports-check": ("twoports", ["check"], "cpu", 0),
+    "unknown-check": ("unknown", ["check"], "cpu", 1),
+    # Linear either way: each unknown name against a known one, at the large size.
+    "unknown-vs-known": ("unknown", ["check"], "versus known", 1),
+    "longline-bytes": ("longline", ["check"], "stderr", 1),
+    "longline-writes": ("longline", ["check"], "writes", 1),
+}
+
+
+def cost(pc, path, case, want=None):
+    shape, cmd, measure, status_want = CASES[case]
+    want = status_want if want is None else want
+    best = None
+    for _ in range(RUNS if measure == "cpu" else 1):
+        status, cpu, rss, nbytes, writes = run([pc] + cmd + [path])
+        if status != want:
+            raise SystemExit("%s: %s exited %d, expected %d" % (case, path, status, want))
+        v = {"cpu": cpu, "rss": rss, "stderr": nbytes, "writes": writes}[measure.split()[0]
+                                                                        .replace("versus", "cpu")]
+        best = v if best is None else min(best, v)
+    return best
+
+
+def main():
+    if os.environ.get("PC_TEST_WRAPPER"):
+        print("SKIP: growth ratios under %s would take hours" % os.environ["PC_TEST_WRAPPER"])
+        return 77
+    pc = sys.argv[1]
+    cases = sys.argv[2:] or list(CASES)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="pc-growth-") as d:
+        for case in cases:
+            shape, measure = CASES[case][0], CASES[case][2]
+            small, large = os.path.join(d, "small.yaml"), os.path.join(d, "large.yaml")
+            shapes.write(small, shape, SMALL)
+            shapes.write(large, shape, LARGE)
+            if measure.startswith("versus"):
+                other = measure.split()[1]
+                shapes.write(small, other, LARGE)
+                a, b = cost(pc, small, case, 0), cost(pc, large, case)
+                ratio = b / max(a, 1e-3)
+                ok = ratio < MAX_RATIO
+                print("%-16s %s %d: %-10.4g %s %d: %-10.4g ratio %.2f%s" % (
+                    case, other, LARGE, a, shape, LARGE, b, ratio, "" if ok else "  FAIL"))
+                failed += not ok
+                continue
+            a, b = cost(pc, small, case), cost(pc, large, case)
+            if measure in ("stderr", "writes"):
+                # Bounded: the same few diagnostics whatever the line's length.
+                ok = b <= a * 1.1 + 16
+                ratio = b / max(a, 1)
+            else:
+                ratio = b / max(a, 1e-3)
+                ok = ratio < MAX_RATIO
+            print("%-16s %-6s %d: %-10.4g %d: %-10.4g ratio %.2f%s" % (
+                case, measure, SMALL, a, LARGE, b, ratio, "" if ok else "  FAIL"))
+            failed += not ok
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Policies of the shapes that once grew faster than their size (see
+docs/hardening.md, "Input that explodes"); the growth test and bench/render.py
+both write them from here.
+
+write(path, shape, n) writes one policy of `n` items of `shape`:
+  hosts     n rules `allow: kerberos`, each from its own host
+  denies    n rules denying 8080/tcp, each from its own host
+  ports     one rule with n literal ports
+  twoports  two rules with the same n literal ports (the second repeats the first)
+  unknown   n rules, each naming its own unknown service
+  known     n rules, each naming its own port (what `unknown` is compared with)
+  longline  one rule whose source list is one line of about n * 12 bytes,
+            with one bad address in its middle
+"""
+
+HEAD = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
+        "  established: accept\nrules:\n")
+
+
+def host(i):
+    return "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+
+
+def write(path, shape, n):
+    with open(path, "w") as f:
+        f.write(HEAD)
+        if shape == "hosts":
+            for i in range(n):
+                f.write("  - allow: kerberos\n    from: %s\n" % host(i + 1))
+        elif shape == "denies":
+            for i in range(n):
+                f.write("  - deny: 8080/tcp\n    from: %s\n" % host(i + 1))
+        elif shape in ("ports", "twoports"):
+            line = "  - allow: [%s]\n" % ", ".join(
+                "%d/tcp" % (1 + i % 65535) if i < 65535 else "%d/udp" % (1 + i - 65535)
+                for i in range(n))
+            f.write(line * (2 if shape == "twoports" else 1))
+        elif shape == "known":
+            for i in range(n):
+                f.write("  - allow: %d/tcp\n    protocol: tcp\n" % (1 + i % 65535))
+        elif shape == "unknown":
+            for i in range(n):
+                f.write("  - allow: nosuch%dsvc\n    protocol: tcp\n" % i)
+        elif shape == "longline":
+            hosts = [host(i + 1) for i in range(n)]
+            hosts[n // 2] = "10.0.0.256"
+            f.write("  - allow: kerberos\n    from: [%s]\n" % ", ".join(hosts))
+        else:
+            raise ValueError(shape)
