@@ -101,6 +101,7 @@ bench-deps: deps
 	 else PC_BOOTSTRAP_EXTRA="ferm python3-capirca time" sh tools/bootstrap.sh; fi
 
 bench: build bench-deps
+	meson compile -C $(BUILD) pc-bench-spawn
 	@sh bench/registry.sh $(BUILD)
 	@python3 bench/render.py $(BUILD)
 	@python3 bench/includes.py $(BUILD)

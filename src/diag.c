@@ -23,7 +23,7 @@ void pc_diags_finish(struct pc_diags *d)
 	pc_diags_init(d);
 }
 
-static char *vformat(const char *fmt, va_list ap)
+PC_PRINTF(1, 0) static char *vformat(const char *fmt, va_list ap)
 {
 	va_list aq;
 	int n;

@@ -66,7 +66,8 @@ struct pc_diag *pc_diag_add(struct pc_diags *d, enum pc_severity sev, const char
 
 /* The same with a va_list. */
 struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const char *code,
-		const char *file, unsigned line, unsigned col, const char *fmt, va_list ap);
+		const char *file, unsigned line, unsigned col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
 
 /* Sets (replacing) the hint of a record; NULL-safe on `diag`. */
 void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
