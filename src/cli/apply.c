@@ -150,7 +150,13 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 			fprintf(ctx->err, "%s %s: the transaction (%zu bytes) is larger than the "
 					  "socket may send; raise net.core.wmem_max\n",
 					ctx->prog, cmd, b->len);
-		fprintf(ctx->err, "%s %s: nothing was changed\n", ctx->prog, cmd);
+		if (r->attempts)
+			fprintf(ctx->err, "%s %s: nothing was changed: another program changed the "
+					  "ruleset, and the kernel refused the %u %s sent\n",
+					ctx->prog, cmd, r->attempts,
+					r->attempts == 1 ? "transaction" : "transactions");
+		else
+			fprintf(ctx->err, "%s %s: nothing was changed\n", ctx->prog, cmd);
 		return r->outcome == PC_NL_NOT_STARTED ? PC_EXIT_ENV : PC_EXIT_KERNEL;
 	case PC_NL_UNKNOWN:
 	default:

@@ -17,6 +17,12 @@
  *   "enobufs"         the transaction is sent; the first read after it says
  *                     the receive buffer overflowed (ENOBUFS), once, as the
  *                     kernel does after dropping a message.
+ *   "recv-eperm"      as "recv-error", with EPERM.
+ *   "send-error"      sending the transaction fails (ENOBUFS): it never
+ *                     reaches the kernel.
+ *   "retry-error"     another program's commit before the first transaction
+ *                     only (ERESTART); then the request that starts the
+ *                     retry (the generation's) cannot be sent (EIO).
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -72,8 +78,14 @@ static void commit_another(unsigned n, const char *name)
 	close(fd);
 }
 
-/* The socket a transaction went through, and whether its next read is to fail. */
-static int sent_fd = -1;
+/* The socket whose next read is to fail; the one whose second request is to. */
+static int sent_fd = -1, watch_fd = -1;
+static unsigned requests;
+
+static bool is(const char *mode, const char *name)
+{
+	return mode && !strcmp(mode, name);
+}
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
@@ -87,12 +99,41 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	*(void **)&real = dlsym(RTLD_NEXT, "sendmsg"); /* POSIX's way past -Wpedantic */
 	if (batch && (!mode || !strcmp(mode, "restart")))
 		commit_another(commits++, "shim");
-	else if (batch && !strcmp(mode, "foreign") && !commits++)
+	else if (batch && is(mode, "foreign") && !commits++)
 		commit_another(0, "portcullis");
+	else if (batch && is(mode, "retry-error") && !commits++) {
+		commit_another(0, "shim");
+		watch_fd = fd;
+		requests = 0;
+	}
+	if (batch && is(mode, "send-error")) {
+		errno = ENOBUFS;
+		return -1;
+	}
 	ssize_t n = real(fd, msg, flags);
-	if (batch && n >= 0 && mode && (!strcmp(mode, "recv-error") || !strcmp(mode, "enobufs")))
+	if (batch && n >= 0 &&
+			(is(mode, "recv-error") || is(mode, "enobufs") || is(mode, "recv-eperm")))
 		sent_fd = fd;
 	return n;
+}
+
+/*
+ * Requests (libmnl sends each with sendto()): after the batch, the
+ * generation's, then the retry's.  The address type is glibc's, as its
+ * <sys/socket.h> declares sendto().
+ */
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, __CONST_SOCKADDR_ARG to,
+		socklen_t tolen)
+{
+	ssize_t (*real)(int, const void *, size_t, int, __CONST_SOCKADDR_ARG, socklen_t);
+
+	*(void **)&real = dlsym(RTLD_NEXT, "sendto");
+	if (fd == watch_fd && ++requests == 2) {
+		watch_fd = -1;
+		errno = EIO;
+		return -1;
+	}
+	return real(fd, buf, len, flags, to, tolen);
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -103,7 +144,7 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 	*(void **)&real = dlsym(RTLD_NEXT, "recv");
 	if (fd == sent_fd && mode) {
 		sent_fd = -1;
-		errno = strcmp(mode, "enobufs") ? EIO : ENOBUFS;
+		errno = is(mode, "enobufs") ? ENOBUFS : is(mode, "recv-eperm") ? EPERM : EIO;
 		return -1;
 	}
 	return real(fd, buf, len, flags);

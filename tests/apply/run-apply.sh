@@ -20,6 +20,10 @@
 #   --allow-lockout, applied, and the session dies.
 # - Killed (SIGKILL, SIGTERM) at random points while replacing a table: the
 #   kernel holds the old table or the new one, never a mix.
+# - What apply and check --kernel say and their status match what the kernel
+#   did, around the sending (restart_shim.so, preloaded): a foreign table
+#   made between attempts, reads or the sending failing, lost errors, an
+#   interrupt during the retries.
 . "$(dirname "$0")/../lib.sh"
 nldump=$3
 w=${PC_TEST_WRAPPER:-}
@@ -521,5 +525,32 @@ expect "an interrupt during the retries: said, nothing changed, ended by the sig
     'apply rc 143' "$tmp/term" \
     "^portcullis apply: another program changed the ruleset before each of [0-9]* attempts, and an interrupt stopped the retries; nothing was changed (ruleset generation [0-9]*)$" \
     "$tmp/term.err"
+# 13e. A system error after the sending (EPERM on the read that follows):
+#      apply cannot know whether the kernel committed, exit 5 (before: "apply
+#      needs CAP_NET_ADMIN", exit 3, while the table had been applied).
+ns "
+cd \"\$tmp\"
+$(preload recv-eperm) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>eperm.err; echo \"apply rc \$?\"
+nft list table inet portcullis | grep -c 'managed by portcullis; policy pr2'
+" >"$tmp/eperm" 2>&1
+expect "EPERM after the sending: exit 5, outcome unknown, not a missing capability" \
+    'apply rc 5\n1' "$tmp/eperm" '^portcullis apply: the outcome is unknown' "$tmp/eperm.err"
+grep -q CAP_NET_ADMIN "$tmp/eperm.err" && { fail "EPERM after the sending: no word of CAP_NET_ADMIN"; cat "$tmp/eperm.err"; }
+# 13f. Refused once (ERESTART), then the retry's first request fails: every
+#      transaction sent was refused, so nothing changed, exit 4 (before: "the
+#      outcome is unknown", exit 5).  Sending that fails: nothing changed, 4.
+ns "
+cd \"\$tmp\"
+$(preload retry-error) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>retry.err; echo \"retry rc \$?\"
+$(preload send-error) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>send.err; echo \"send rc \$?\"
+nft list tables
+" >"$tmp/unsent" 2>&1
+expect "the retry cannot be prepared: nothing changed, exit 4" \
+    'retry rc 4\nsend rc 4\ntable inet shim' "$tmp/unsent" \
+    '^portcullis apply: nothing was changed: another program changed the ruleset, and the kernel refused the 1 transaction sent$' \
+    "$tmp/retry.err"
+expect "the sending fails: nothing changed, exit 4" \
+    'retry rc 4\nsend rc 4\ntable inet shim' "$tmp/unsent" \
+    '^portcullis apply: nothing was changed$' "$tmp/send.err"
 
 finish
