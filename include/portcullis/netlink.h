@@ -56,7 +56,32 @@ struct pc_nl_error {
 	size_t msg;			/* index into the batch's msgs */
 };
 
+/*
+ * What became of the transaction: pc_nl_apply() sets exactly one, and it
+ * alone says whether the ruleset changed.  The other fields of the result
+ * only explain it.
+ */
+enum pc_nl_outcome {
+	PC_NL_UNKNOWN = 0,	/* sent, and whether the kernel committed it cannot be known
+				 * (r->sys_err after the sending, or errors lost while the
+				 * generation moved); checking only: whether it was accepted */
+	PC_NL_COMMITTED,	/* applied: no error, and the generation moved on */
+	PC_NL_CHECKED,		/* checking only: every message accepted, nothing changed */
+	PC_NL_REFUSED,		/* the kernel refused it (r->errors, r->lost): nothing changed */
+	PC_NL_RETRIES_SPENT,	/* another program committed before every attempt (ERESTART)
+				 * until the retries or the time ran out: nothing changed */
+	PC_NL_INTERRUPTED,	/* refused by ERESTART, and an interrupt waiting stopped the
+				 * retries: nothing changed */
+	PC_NL_FOREIGN_TABLE,	/* a same-named table portcullis does not manage (seen before
+				 * the first attempt or a retry): nothing changed */
+	PC_NL_NOT_STARTED,	/* r->sys_err before any transaction was sent (the socket, the
+				 * first reads): nothing changed */
+	PC_NL_NOT_SENT,		/* r->sys_err sending a transaction, or preparing a retry after
+				 * refused attempts: nothing changed */
+};
+
 struct pc_nl_result {
+	enum pc_nl_outcome outcome;
 	uint32_t genid_before, genid_after;
 	struct pc_nl_error *errors;	/* owned; free() */
 	size_t nerrors;
@@ -91,9 +116,9 @@ struct pc_nl_apply_options {
  * kernel refuses it and it is sent again with the new generation, after a
  * random pause that doubles each time (up to 64 ms), at most o->retries
  * times, not after o->retry_ms, and not while SIGINT, SIGTERM, SIGHUP or
- * SIGQUIT is pending (blocked by the caller).  Returns 0 when the
- * kernel accepted everything (and, with commit, applied it), -1 otherwise
- * with r saying why.  r->errors is owned by the caller.
+ * SIGQUIT is pending (blocked by the caller).  r->outcome says what
+ * happened.  Returns 0 when it is PC_NL_COMMITTED (with commit) or
+ * PC_NL_CHECKED (without), -1 otherwise.  r->errors is owned by the caller.
  */
 int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
 		struct pc_nl_batch *b, struct pc_nl_result *r);

@@ -101,20 +101,33 @@ struct pc_registry *pc_registry_create(void);
 void pc_registry_destroy(struct pc_registry *reg);
 
 /*
+ * What the loaders below return, so a caller can tell bad data from a file
+ * it cannot read (the command line exits 1 for one, 3 for the other).
+ */
+enum pc_load_status {
+	PC_LOAD_OK = 0,
+	PC_LOAD_INVALID = -1,	/* read, but its content has errors (in diags) */
+	PC_LOAD_UNREADABLE = -2, /* cannot be read: missing, a directory, a FIFO or
+				  * device, too large, an I/O error; errno says which */
+};
+
+/*
  * Replaces the iana layer with an IANA CSV read from `path` (at most
- * PC_IANA_MAX_BYTES).  On any error the registry is unchanged and every
- * problem found is in `diags` with file:line:col.
+ * PC_IANA_MAX_BYTES).  Returns a pc_load_status: PC_LOAD_OK, or
+ * PC_LOAD_INVALID or PC_LOAD_UNREADABLE with the registry unchanged and
+ * every problem found in `diags` with file:line:col.
  */
 #define PC_IANA_MAX_BYTES (64u << 20)
 int pc_registry_load_iana(struct pc_registry *reg, const char *path, struct pc_diags *diags);
-/* The same from memory; `label` is the file name used in provenance. */
+/* The same from memory (PC_LOAD_OK or PC_LOAD_INVALID); `label` names it in provenance. */
 int pc_registry_load_iana_mem(struct pc_registry *reg, const char *label, const char *data,
 		size_t len, struct pc_diags *diags);
 
 /*
  * Adds (or replaces) the system layer from a services(5) file.  Lines that
- * cannot be used are skipped with a warning, as the C library does; -1 only
- * when the file cannot be read or is larger than PC_SERVICES_MAX_BYTES.
+ * cannot be used are skipped with a warning, as the C library does.  Returns
+ * a pc_load_status: PC_LOAD_UNREADABLE when the file cannot be read or is
+ * larger than PC_SERVICES_MAX_BYTES (the _mem form never returns it).
  */
 #define PC_SERVICES_MAX_BYTES (16u << 20)
 int pc_registry_load_services(struct pc_registry *reg, const char *path,
@@ -242,7 +255,9 @@ int pc_parse_port_range_public(const char *s, uint16_t *lo, uint16_t *hi);
 /*
  * Parses a port query "754", "754/tcp" or "6000-6063/tcp".  A query needs
  * decimal digits only (no sign, no leading zero) and ports 0..65535.
- * Returns 0, or -1 when `s` is not a port query (then it is a name).
+ * Returns 0; -1 when `s` is not a port query (then it is a name); -2 when it
+ * is one, but malformed: a port above 65535, a leading zero, LOW > HIGH, an
+ * unknown protocol.
  */
 int pc_port_query_parse(const char *s, uint16_t *lo, uint16_t *hi, enum pc_proto *proto);
 

@@ -344,11 +344,14 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	memset(r, 0, sizeof(*r));
 	memset(b, 0, sizeof(*b));
 	tk.nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!tk.nl)
+	if (!tk.nl) {
+		r->outcome = PC_NL_NOT_STARTED;
 		return fail(r, errno, "open a netlink socket");
+	}
 	if (mnl_socket_bind(tk.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = errno;
 		mnl_socket_close(tk.nl);
+		r->outcome = PC_NL_NOT_STARTED;
 		return fail(r, ret, "bind a netlink socket");
 	}
 	setsockopt(mnl_socket_get_fd(tk.nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
@@ -376,18 +379,22 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned attempt = 0;; attempt++) {
+		/* What failing now means: no transaction sent yet, or every one refused. */
+		enum pc_nl_outcome unsent = attempt ? PC_NL_NOT_SENT : PC_NL_NOT_STARTED;
 		ret = read_genid(&tk, seq++, &r->genid_before);
 		if (ret < 0) {
 			fail(r, -ret, "read the ruleset generation");
+			r->outcome = unsent;
 			break;
 		}
 		ret = read_table(&tk, o->table, seq++, r);
 		if (ret < 0) {
 			fail(r, -ret, "read the current table");
+			r->outcome = unsent;
 			break;
 		}
 		if (r->table_exists && !r->table_ours && !o->force) {
-			ret = -1;
+			r->outcome = PC_NL_FOREIGN_TABLE;
 			break;
 		}
 		pc_nl_batch_set_genid(b, r->genid_before);
@@ -396,7 +403,9 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		r->send_tried = true;
 		ret = send_batch(tk.nl, b, o->rcvbuf);
 		if (ret < 0) {
+			/* The kernel takes a batch whole inside sendmsg(), or not at all. */
 			fail(r, -ret, "send the transaction");
+			r->outcome = PC_NL_NOT_SENT;
 			break;
 		}
 		r->sent = true;
@@ -404,35 +413,58 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		tk.b = b;
 		ret = collect(&tk, &seq);
 		tk.b = NULL;
+		if (r->nerrors > 1)
+			qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_errors);
 		if (ret < 0) {
 			fail(r, -ret, "read the ruleset generation after the transaction");
+			/* An error seen means the kernel aborted the whole transaction. */
+			r->outcome = r->nerrors ? PC_NL_REFUSED : PC_NL_UNKNOWN;
 			break;
 		}
 		bool restart = false;
 		for (size_t i = 0; i < r->nerrors; i++)
 			restart |= r->errors[i].err == ERESTART;
-		bool in_time = !o->retry_ms || ms_since(&start) < o->retry_ms;
-		if (restart && attempt < o->retries && in_time && !interrupted()) {
+		if (restart) {
+			bool in_time = !o->retry_ms || ms_since(&start) < o->retry_ms;
+			if (interrupted()) {
+				r->outcome = PC_NL_INTERRUPTED;
+				break;
+			}
+			if (attempt >= o->retries || !in_time) {
+				r->outcome = PC_NL_RETRIES_SPENT;
+				break;
+			}
 			/*
 			 * Another program committed in between: after a pause that
 			 * doubles each time, drawn at random below it so that
-			 * programs retrying together drift apart.
+			 * programs retrying together drift apart.  What this attempt
+			 * collected is forgotten; the outcome is the next one's.
 			 */
 			unsigned cap = attempt < 5 ? 2u << attempt : 64;
 			struct timespec ts = {0, (long)(1 + rand_r(&jitter) % cap) * 1000000L};
 			nanosleep(&ts, NULL);
 			r->nerrors = 0;
+			r->lost = 0;
 			continue;
 		}
-		if (r->nerrors > 1)
-			qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_errors);
-		if (r->nerrors || r->lost) {
-			ret = -1;
-		} else if (o->commit && r->genid_after == r->genid_before) {
-			ret = fail(r, EPROTO, "see the transaction committed (the generation did not move)");
+		if (r->nerrors) {
+			r->outcome = PC_NL_REFUSED;
+		} else if (r->lost) {
+			/*
+			 * Errors were dropped (the receive buffer overflowed), none
+			 * seen: refused, unless the generation moved, which this
+			 * commit or another program's may have done.
+			 */
+			r->outcome = o->commit && r->genid_after != r->genid_before ? PC_NL_UNKNOWN
+										 : PC_NL_REFUSED;
+		} else if (!o->commit) {
+			r->outcome = PC_NL_CHECKED;
+		} else if (r->genid_after == r->genid_before) {
+			fail(r, EPROTO, "see the transaction committed (the generation did not move)");
+			r->outcome = PC_NL_UNKNOWN;
 		} else {
-			r->committed = o->commit;
-			ret = 0;
+			r->committed = true;
+			r->outcome = PC_NL_COMMITTED;
 		}
 		break;
 	}
@@ -441,5 +473,5 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		free(r->errors);
 		r->errors = NULL;
 	}
-	return ret < 0 ? -1 : 0;
+	return r->outcome == PC_NL_COMMITTED || r->outcome == PC_NL_CHECKED ? 0 : -1;
 }

@@ -64,13 +64,83 @@ static void print_error(struct cli_ctx *ctx, const char *cmd, const struct pc_po
 	fprintf(ctx->err, "%s%s\n", why ? "; " : "", why ? why : "");
 }
 
+static void print_errors(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
+		const struct pc_nl_batch *b, const struct pc_nl_result *r)
+{
+	for (size_t i = 0; i < r->nerrors && i < MAX_ERRORS; i++)
+		print_error(ctx, cmd, p, b, &r->errors[i]);
+	if (r->nerrors > MAX_ERRORS)
+		fprintf(ctx->err, "%s %s: %zu more errors not shown\n", ctx->prog, cmd,
+				r->nerrors - MAX_ERRORS);
+	if (r->lost)
+		fprintf(ctx->err, "%s %s: more errors were lost (the receive buffer overflowed)\n",
+				ctx->prog, cmd);
+}
+
+static void print_sys_error(struct cli_ctx *ctx, const char *cmd, const struct pc_nl_result *r)
+{
+	if (r->sys_err)
+		fprintf(ctx->err, "%s %s: cannot %s: %s\n", ctx->prog, cmd, r->sys_what,
+				strerror(r->sys_err));
+}
+
+/*
+ * Says what became of the transaction and returns the exit status, both from
+ * r->outcome alone: success only when the kernel committed (or, checking,
+ * accepted) it.
+ */
 static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
 		const char *table, const struct pc_nl_batch *b, const struct pc_nl_result *r,
 		bool commit)
 {
-	if (r->sys_err) {
-		fprintf(ctx->err, "%s %s: cannot %s: %s\n", ctx->prog, cmd, r->sys_what,
-				strerror(r->sys_err));
+	switch (r->outcome) {
+	case PC_NL_COMMITTED:
+	case PC_NL_CHECKED:
+		fprintf(ctx->out, "%s: table inet %s %s: %zu chains, %zu rules, %zu sets and maps, "
+				  "%zu elements in one transaction of %zu messages (%zu bytes); ",
+				p->name, table, commit ? "applied" : "accepted by the kernel",
+				b->nchains, b->nrules, b->nsets, b->nelems, b->n, b->len);
+		if (commit)
+			fprintf(ctx->out, "generation %u -> %u\n", r->genid_before, r->genid_after);
+		else
+			fprintf(ctx->out, "nothing changed (generation %u)\n", r->genid_after);
+		return PC_EXIT_OK;
+	case PC_NL_FOREIGN_TABLE:
+		fprintf(ctx->err, "%s %s: table inet %s exists and portcullis does not manage it (its "
+				  "comment does not start with '%s'%s); nothing was changed. Name "
+				  "another with --table, or replace it with --force\n",
+				ctx->prog, cmd, table, PC_NL_MARKER,
+				r->attempts ? "; another program made it between two attempts" : "");
+		return PC_EXIT_KERNEL;
+	case PC_NL_REFUSED:
+		print_errors(ctx, cmd, p, b, r);
+		print_sys_error(ctx, cmd, r);
+		/* A refused transaction is aborted whole: none of it was applied. */
+		if (r->genid_after == r->genid_before || r->sys_err)
+			fprintf(ctx->err, "%s %s: nothing was changed (ruleset generation %u)\n",
+					ctx->prog, cmd, r->genid_before);
+		else
+			fprintf(ctx->err, "%s %s: nothing was changed; meanwhile another "
+					  "program moved the ruleset generation from %u to %u\n",
+					ctx->prog, cmd, r->genid_before, r->genid_after);
+		return PC_EXIT_KERNEL;
+	case PC_NL_RETRIES_SPENT:
+		print_errors(ctx, cmd, p, b, r);
+		fprintf(ctx->err, "%s %s: another program changed the ruleset before each of %u "
+				  "attempts; nothing was changed (ruleset generation %u). Try again "
+				  "when it is quieter\n",
+				ctx->prog, cmd, r->attempts, r->genid_after);
+		return PC_EXIT_KERNEL;
+	case PC_NL_INTERRUPTED:
+		print_errors(ctx, cmd, p, b, r);
+		fprintf(ctx->err, "%s %s: another program changed the ruleset before each of %u "
+				  "attempts, and an interrupt stopped the retries; nothing was changed "
+				  "(ruleset generation %u)\n",
+				ctx->prog, cmd, r->attempts, r->genid_after);
+		return PC_EXIT_KERNEL;
+	case PC_NL_NOT_STARTED:
+	case PC_NL_NOT_SENT:
+		print_sys_error(ctx, cmd, r);
 		if (r->sys_err == EPERM || r->sys_err == EACCES) {
 			fprintf(ctx->err, "%s %s: %s needs CAP_NET_ADMIN (run it as root)\n",
 					ctx->prog, cmd, commit ? cmd : "check --kernel");
@@ -80,59 +150,33 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 			fprintf(ctx->err, "%s %s: the transaction (%zu bytes) is larger than the "
 					  "socket may send; raise net.core.wmem_max\n",
 					ctx->prog, cmd, b->len);
-		if (!r->sent) {
+		if (r->attempts)
+			fprintf(ctx->err, "%s %s: nothing was changed: another program changed the "
+					  "ruleset, and the kernel refused the %u %s sent\n",
+					ctx->prog, cmd, r->attempts,
+					r->attempts == 1 ? "transaction" : "transactions");
+		else
 			fprintf(ctx->err, "%s %s: nothing was changed\n", ctx->prog, cmd);
-			return r->send_tried ? PC_EXIT_KERNEL : PC_EXIT_ENV;
-		}
+		return r->outcome == PC_NL_NOT_STARTED ? PC_EXIT_ENV : PC_EXIT_KERNEL;
+	case PC_NL_UNKNOWN:
+	default:
+		break;
+	}
+	print_errors(ctx, cmd, p, b, r);
+	print_sys_error(ctx, cmd, r);
+	if (r->lost && !r->sys_err)
+		fprintf(ctx->err, "%s %s: meanwhile the ruleset generation moved from %u to %u, by "
+				  "this transaction or another program's\n",
+				ctx->prog, cmd, r->genid_before, r->genid_after);
+	if (commit)
 		fprintf(ctx->err, "%s %s: the outcome is unknown: compare `nft list table inet %s` "
 				  "with the rendering\n",
 				ctx->prog, cmd, table);
-		return PC_EXIT_UNKNOWN;
-	}
-	if (r->table_exists && !r->table_ours && !r->send_tried) {
-		fprintf(ctx->err, "%s %s: table inet %s exists and portcullis does not manage it (its "
-				  "comment does not start with '%s'); nothing was changed. Name another "
-				  "with --table, or replace it with --force\n",
-				ctx->prog, cmd, table, PC_NL_MARKER);
-		return PC_EXIT_KERNEL;
-	}
-	if (r->nerrors || r->lost) {
-		for (size_t i = 0; i < r->nerrors && i < MAX_ERRORS; i++)
-			print_error(ctx, cmd, p, b, &r->errors[i]);
-		if (r->nerrors > MAX_ERRORS)
-			fprintf(ctx->err, "%s %s: %zu more errors not shown\n", ctx->prog, cmd,
-					r->nerrors - MAX_ERRORS);
-		if (r->lost)
-			fprintf(ctx->err, "%s %s: more errors were lost (the receive buffer "
-					  "overflowed)\n",
-					ctx->prog, cmd);
-		/* A refused transaction is aborted whole: none of it was applied. */
-		bool restart = false;
-		for (size_t i = 0; i < r->nerrors; i++)
-			restart |= r->errors[i].err == ERESTART;
-		if (restart)
-			fprintf(ctx->err, "%s %s: another program changed the ruleset before "
-					  "each of %u attempts; nothing was changed (ruleset "
-					  "generation %u). Try again when it is quieter\n",
-					ctx->prog, cmd, r->attempts, r->genid_after);
-		else if (r->genid_after == r->genid_before)
-			fprintf(ctx->err, "%s %s: nothing was changed (ruleset generation %u)\n",
-					ctx->prog, cmd, r->genid_before);
-		else
-			fprintf(ctx->err, "%s %s: nothing was changed; meanwhile another "
-					  "program moved the ruleset generation from %u to %u\n",
-					ctx->prog, cmd, r->genid_before, r->genid_after);
-		return PC_EXIT_KERNEL;
-	}
-	fprintf(ctx->out, "%s: table inet %s %s: %zu chains, %zu rules, %zu sets and maps, "
-			  "%zu elements in one transaction of %zu messages (%zu bytes); ",
-			p->name, table, commit ? "applied" : "accepted by the kernel", b->nchains,
-			b->nrules, b->nsets, b->nelems, b->n, b->len);
-	if (commit)
-		fprintf(ctx->out, "generation %u -> %u\n", r->genid_before, r->genid_after);
 	else
-		fprintf(ctx->out, "nothing changed (generation %u)\n", r->genid_after);
-	return PC_EXIT_OK;
+		fprintf(ctx->err, "%s %s: whether the kernel accepts the table is unknown; nothing "
+				  "was changed\n",
+				ctx->prog, cmd);
+	return PC_EXIT_UNKNOWN;
 }
 
 /* Reads /proc/PID/NAME into buf (NUL-terminated); its length, or -1. */

@@ -18,7 +18,7 @@ enum pc_exit {
 	PC_EXIT_USAGE = 2,	/* bad command line */
 	PC_EXIT_ENV = 3,	/* a file cannot be read, a resource is missing, memory ran out */
 	PC_EXIT_KERNEL = 4,	/* not applied, nothing changed: refused by the kernel, a foreign table, retries spent */
-	PC_EXIT_UNKNOWN = 5,	/* the outcome of an apply is unknown */
+	PC_EXIT_UNKNOWN = 5,	/* the outcome of apply (or check --kernel) is unknown */
 	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
 };
 

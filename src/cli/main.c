@@ -275,6 +275,13 @@ out:
 	return ret;
 }
 
+/* A registry file with errors is invalid input; one that cannot be read, the environment. */
+static int load_status(int st)
+{
+	return st == PC_LOAD_OK ? PC_EXIT_OK
+				: st == PC_LOAD_UNREADABLE ? PC_EXIT_ENV : PC_EXIT_INVALID;
+}
+
 int cli_open_registry(struct cli_ctx *ctx)
 {
 	struct pc_diags diags;
@@ -283,18 +290,20 @@ int cli_open_registry(struct cli_ctx *ctx)
 	pc_diags_init(&diags);
 	diags.max = 100;
 	ctx->reg = pc_registry_create();
-	if (ctx->registry_path && pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags) < 0)
-		ret = errno == EINVAL ? PC_EXIT_INVALID : PC_EXIT_ENV;
+	if (ctx->registry_path)
+		ret = load_status(pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags));
+	int st = PC_LOAD_OK;
 	if (ret == PC_EXIT_OK && ctx->services_path &&
-			pc_registry_load_services(ctx->reg, ctx->services_path, &diags) < 0) {
+			(st = pc_registry_load_services(ctx->reg, ctx->services_path, &diags)) < 0) {
 		/* The host's own file may be absent (a container): say so and go on. */
-		if (ctx->services_optional && errno == ENOENT && diags.n) {
+		if (ctx->services_optional && st == PC_LOAD_UNREADABLE && errno == ENOENT &&
+				diags.n) {
 			diags.v[diags.n - 1].sev = PC_SEV_WARNING;
 			diags.nerrors--;
 			diags.nwarnings++;
 			pc_diag_hint(&diags.v[diags.n - 1], "going on without a system layer");
 		} else {
-			ret = PC_EXIT_ENV;
+			ret = load_status(st);
 		}
 	}
 	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)

@@ -109,7 +109,7 @@ static void env_error(struct pc_diags *diags, const char *path, const char *what
 	errno = err;
 }
 
-/* Parses `text` (taken) into the layer `kind` replaces; data errors set EINVAL. */
+/* Parses `text` (taken) into the layer `kind` replaces; a pc_load_status. */
 static int load_text(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
 		struct pc_buf *text, struct pc_diags *diags)
 {
@@ -119,12 +119,10 @@ static int load_text(struct pc_registry *reg, enum pc_layer_kind kind, const cha
 			: pc_services_parse_text(label, text, PC_SERVICES_SYSTEM, &l, diags);
 
 	pc_buf_finish(text);
-	if (ret < 0) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (ret < 0)
+		return PC_LOAD_INVALID;
 	set_layer(reg, kind, l);
-	return 0;
+	return PC_LOAD_OK;
 }
 
 static int load_mem(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
@@ -146,7 +144,7 @@ static int load_file(struct pc_registry *reg, enum pc_layer_kind kind, const cha
 
 	if (pc_read_text(path, iana ? PC_IANA_MAX_BYTES : PC_SERVICES_MAX_BYTES, &text) < 0) {
 		env_error(diags, path, iana ? "the IANA registry" : "the services file");
-		return -1;
+		return PC_LOAD_UNREADABLE;
 	}
 	return load_text(reg, kind, path, &text, diags);
 }

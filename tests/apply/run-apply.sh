@@ -20,6 +20,10 @@
 #   --allow-lockout, applied, and the session dies.
 # - Killed (SIGKILL, SIGTERM) at random points while replacing a table: the
 #   kernel holds the old table or the new one, never a mix.
+# - What apply and check --kernel say and their status match what the kernel
+#   did, around the sending (restart_shim.so, preloaded): a foreign table
+#   made between attempts, reads or the sending failing, lost errors, an
+#   interrupt during the retries.
 . "$(dirname "$0")/../lib.sh"
 nldump=$3
 w=${PC_TEST_WRAPPER:-}
@@ -453,5 +457,100 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=
 ' >"$tmp/restart" 2>&1
 expect "retries run out: exit 4, says nothing was changed, the table as it was" 'apply rc 4' "$tmp/restart" \
     "^portcullis apply: another program changed the ruleset before each of 101 attempts; nothing was changed (ruleset generation [0-9]*). Try again when it is quieter$" "$tmp/restart.err"
+
+# 13. What apply and check --kernel say is what the kernel did (restart_shim,
+#     preloaded, as PC_SHIM says).  Exit 0 and "applied" only for a commit.
+preload() { echo "ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=\$shim PC_SHIM=$1"; }
+printf '%s\n' 'version: 1' 'policy: pr2' 'defaults: {input: drop, established: none}' 'rules:' \
+    '  - allow: 22/tcp' '    interface: pcsA' >"$tmp/pr2.yaml"
+# 13a. Another program makes table inet portcullis (no comment) just before
+#      the first sending: refused (ERESTART), and the retry meets a foreign
+#      table: refused, exit 4, the foreign table as it was (before: "applied",
+#      exit 0, and the kernel held the other program's empty table).
+for c in apply "check --kernel"; do
+    ns "
+cd \"\$tmp\"
+$(preload foreign) timeout 60 \$w \"\$bin\" $c pr2.yaml >foreign.out 2>foreign.err; echo \"rc \$?\"
+nft list ruleset
+" >"$tmp/foreign" 2>&1
+    expect "$c: a foreign table made between attempts: refused, exit 4, left as it was" \
+        'rc 4\ntable inet portcullis {\n}' "$tmp/foreign" \
+        "^portcullis ${c%% *}: table inet portcullis exists and portcullis does not manage it (its comment does not start with 'managed by portcullis'; another program made it between two attempts); nothing was changed" \
+        "$tmp/foreign.err"
+    [ -s "$tmp/foreign.out" ] && { fail "$c: a foreign table: nothing on standard output"; cat "$tmp/foreign.out"; }
+done
+# 13b. The first read after the sending fails: apply cannot know whether the
+#      kernel committed (exit 5); check --kernel knows nothing changed but not
+#      whether the kernel accepts the table (exit 5, and says so).
+ns "
+cd \"\$tmp\"
+$(preload recv-error) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>recv-apply.err; echo \"apply rc \$?\"
+$(preload recv-error) timeout 60 \$w \"\$bin\" check --kernel \"\$root/\$pol\" >/dev/null 2>recv-check.err; echo \"check rc \$?\"
+" >"$tmp/recv" 2>&1
+expect "a read failing after the sending: apply exit 5, outcome unknown" 'apply rc 5\ncheck rc 5' "$tmp/recv" \
+    '^portcullis apply: the outcome is unknown: compare `nft list table inet portcullis` with the rendering$' "$tmp/recv-apply.err"
+expect "a read failing after the sending: check --kernel says nothing changed, acceptance unknown" \
+    'apply rc 5\ncheck rc 5' "$tmp/recv" \
+    '^portcullis check: whether the kernel accepts the table is unknown; nothing was changed$' "$tmp/recv-check.err"
+# 13c. The receive buffer said to overflow (ENOBUFS) after the sending, no
+#      error seen, the generation moved: apply cannot tell its commit from
+#      another program's, exit 5 (before: "nothing was changed", exit 4, and
+#      the table applied); check --kernel: an error lost, nothing changed, 4.
+ns "
+cd \"\$tmp\"
+$(preload enobufs) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>enobufs-apply.err; echo \"apply rc \$?\"
+nft list table inet portcullis | grep -c 'managed by portcullis; policy pr2'
+$(preload enobufs) timeout 60 \$w \"\$bin\" check --kernel pr2.yaml >/dev/null 2>enobufs-check.err; echo \"check rc \$?\"
+" >"$tmp/enobufs" 2>&1
+expect "ENOBUFS after the sending, the generation moved: apply exit 5, outcome unknown" \
+    'apply rc 5\n1\ncheck rc 4' "$tmp/enobufs" \
+    '^portcullis apply: the outcome is unknown' "$tmp/enobufs-apply.err"
+expect "ENOBUFS after the sending: check --kernel exit 4, nothing changed" \
+    'apply rc 5\n1\ncheck rc 4' "$tmp/enobufs" \
+    '^portcullis check: nothing was changed (ruleset generation [0-9]*)$' "$tmp/enobufs-check.err"
+# 13d. An interrupt (SIGTERM) while another program commits before every
+#      attempt: the retries stop, apply says so and that nothing changed,
+#      then ends by the signal; the table as it was.
+ns "
+cd \"\$root\"
+\$w \"\$bin\" apply \"\$pol\" >/dev/null 2>&1
+\"\$nldump\" portcullis >\"\$tmp/before-term\"
+$(preload restart) timeout 60 \$w \"\$bin\" apply \"\$other\" >/dev/null 2>\"\$tmp/term.err\" &
+pid=\$!
+i=0; until nft list table inet shim >/dev/null 2>&1 || [ \$i -ge 400 ]; do sleep 0.01; i=\$((i + 1)); done
+kill -TERM \$pid; wait \$pid; echo \"apply rc \$?\"
+\"\$nldump\" portcullis | cmp -s - \"\$tmp/before-term\" || echo 'the table changed'
+" >"$tmp/term" 2>"$tmp/term.sh" # the shell's own word on the signal goes apart
+expect "an interrupt during the retries: said, nothing changed, ended by the signal" \
+    'apply rc 143' "$tmp/term" \
+    "^portcullis apply: another program changed the ruleset before each of [0-9]* attempts, and an interrupt stopped the retries; nothing was changed (ruleset generation [0-9]*)$" \
+    "$tmp/term.err"
+# 13e. A system error after the sending (EPERM on the read that follows):
+#      apply cannot know whether the kernel committed, exit 5 (before: "apply
+#      needs CAP_NET_ADMIN", exit 3, while the table had been applied).
+ns "
+cd \"\$tmp\"
+$(preload recv-eperm) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>eperm.err; echo \"apply rc \$?\"
+nft list table inet portcullis | grep -c 'managed by portcullis; policy pr2'
+" >"$tmp/eperm" 2>&1
+expect "EPERM after the sending: exit 5, outcome unknown, not a missing capability" \
+    'apply rc 5\n1' "$tmp/eperm" '^portcullis apply: the outcome is unknown' "$tmp/eperm.err"
+grep -q CAP_NET_ADMIN "$tmp/eperm.err" && { fail "EPERM after the sending: no word of CAP_NET_ADMIN"; cat "$tmp/eperm.err"; }
+# 13f. Refused once (ERESTART), then the retry's first request fails: every
+#      transaction sent was refused, so nothing changed, exit 4 (before: "the
+#      outcome is unknown", exit 5).  Sending that fails: nothing changed, 4.
+ns "
+cd \"\$tmp\"
+$(preload retry-error) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>retry.err; echo \"retry rc \$?\"
+$(preload send-error) timeout 60 \$w \"\$bin\" apply pr2.yaml >/dev/null 2>send.err; echo \"send rc \$?\"
+nft list tables
+" >"$tmp/unsent" 2>&1
+expect "the retry cannot be prepared: nothing changed, exit 4" \
+    'retry rc 4\nsend rc 4\ntable inet shim' "$tmp/unsent" \
+    '^portcullis apply: nothing was changed: another program changed the ruleset, and the kernel refused the 1 transaction sent$' \
+    "$tmp/retry.err"
+expect "the sending fails: nothing changed, exit 4" \
+    'retry rc 4\nsend rc 4\ntable inet shim' "$tmp/unsent" \
+    '^portcullis apply: nothing was changed$' "$tmp/send.err"
 
 finish

@@ -142,6 +142,39 @@ else
     failed=$((failed + 1)); echo "FAIL deterministic"
 fi
 
+# A device, a FIFO (no writer: opening it must not wait) and a directory,
+# given as --registry, --services or the policy: the environment's problem,
+# exit 3 for every command, saying which file and why (before: a device or
+# FIFO as --registry exited 1, the status of a registry with bad data).
+mkfifo "$tmp/fifo" && mkdir "$tmp/dir"
+for f in /dev/zero "$tmp/fifo" "$tmp/dir"; do
+    case $f in
+        */dir) why='Is a directory' ;;
+        *) why='not a regular file' ;;
+    esac
+    for c in check explain render lookup; do
+        pol=policies/kdc-primary.yaml
+        [ $c = lookup ] && pol=kerberos
+        for how in registry services policy; do
+            [ $c = lookup ] && [ $how = policy ] && continue
+            case $how in
+                registry) set -- --registry "$f" "$pol"; what='the IANA registry' ;;
+                services) set -- --services "$f" "$pol"; what='the services file' ;;
+                policy) set -- "$f"; what='the policy' ;;
+            esac
+            # shellcheck disable=SC2086
+            (cd "$root" && timeout 20 ${PC_TEST_WRAPPER:-} "$bin" $c "$@") >"$tmp/out" 2>"$tmp/err"
+            rc=$?
+            if [ $rc = 3 ] && grep -qxF "$f: error: cannot read $what: $why [io]" "$tmp/err"; then
+                passed=$((passed + 1)); echo "ok $c --$how ${f##*/}: exit 3"
+            else
+                failed=$((failed + 1)); echo "FAIL $c --$how ${f##*/}: exit $rc, expected 3"
+                cat "$tmp/err"
+            fi
+        done
+    done
+done
+
 # A closed stdout (EPIPE) is not a crash.
 (cd "$root" && "$bin" lookup kerberos 754 x11 | head -c 10 >/dev/null)
 rc=$?

@@ -161,6 +161,7 @@ static void test_apply_check_replace(void **state)
 
 	/* Checking: accepted, nothing committed, nothing left behind. */
 	assert_int_equal(apply(&m, false, false, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_CHECKED);
 	assert_false(r.committed);
 	assert_false(r.table_exists);
 	assert_int_equal(r.genid_after, r.genid_before);
@@ -169,6 +170,7 @@ static void test_apply_check_replace(void **state)
 
 	/* Applying: one commit each time, the second replacing the first. */
 	assert_int_equal(apply(&m, true, false, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_COMMITTED);
 	assert_true(r.committed);
 	assert_false(r.table_exists);
 	assert_int_equal(r.genid_after, r.genid_before + 1);
@@ -197,12 +199,14 @@ static void test_foreign_table(void **state)
 	memcpy(m.t.comment, saved, sizeof(saved));
 
 	assert_int_equal(apply(&m, true, false, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_FOREIGN_TABLE);
 	assert_true(r.table_exists);
 	assert_false(r.table_ours);
 	assert_int_equal(r.nerrors, 0);
 	assert_int_equal(r.sys_err, 0);
 	assert_false(r.sent);
 	assert_int_equal(apply(&m, false, false, &r), -1); /* checking refuses too */
+	assert_int_equal(r.outcome, PC_NL_FOREIGN_TABLE);
 
 	assert_int_equal(apply(&m, true, true, &r), 0); /* --force */
 	assert_true(r.committed);
@@ -251,6 +255,7 @@ static void test_kernel_errors(void **state)
 
 	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .retries = 3};
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_REFUSED);
 	assert_true(r.sent);
 	assert_int_equal(r.nerrors, 2);
 	assert_true(r.errors[0].msg < r.errors[1].msg);
@@ -267,6 +272,7 @@ static void test_kernel_errors(void **state)
 	/* Checking reports the same and changes nothing either. */
 	o.commit = false;
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_REFUSED);
 	assert_int_equal(r.nerrors, 2);
 	assert_int_equal(r.genid_after, g);
 	free(r.errors);
@@ -319,6 +325,7 @@ static void test_concurrent_commit(void **state)
 		.before_send = commit_in_between, .arg = &x};
 
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_RETRIES_SPENT);
 	assert_int_equal(r.attempts, 1);
 	assert_int_equal(r.nerrors, 1);
 	assert_int_equal(r.errors[0].err, ERESTART);
@@ -331,6 +338,7 @@ static void test_concurrent_commit(void **state)
 	x.times = 1;
 	o.retries = 3;
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_COMMITTED);
 	assert_int_equal(r.attempts, 2);
 	assert_true(r.committed);
 	pc_nl_batch_finish(&b);
@@ -338,11 +346,75 @@ static void test_concurrent_commit(void **state)
 	x.times = 5;
 	o.retries = 2;
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_RETRIES_SPENT);
 	assert_int_equal(r.attempts, 3);
 	assert_int_equal(r.nerrors, 1);
 	assert_int_equal(r.errors[0].err, ERESTART);
 	free(r.errors);
 	pc_nl_batch_finish(&b);
+	model_finish(&other);
+	model_finish(&m);
+}
+
+/* Before the first sending only: a table named as the target, without the marker. */
+static void foreign_in_between(void *arg)
+{
+	struct model *x = arg;
+	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .force = true};
+	struct pc_nl_batch b;
+	struct pc_nl_result r;
+	char saved[sizeof(x->t.comment)];
+
+	if (!x->t.name[0])
+		return;
+	memcpy(saved, x->t.comment, sizeof(saved));
+	strcpy(x->t.comment, "somebody else's table");
+	assert_int_equal(pc_nl_apply(&x->t, &o, &b, &r), 0);
+	memcpy(x->t.comment, saved, sizeof(saved));
+	pc_nl_batch_finish(&b);
+	x->t.name[0] = '\0'; /* once */
+}
+
+/*
+ * Another program makes a same-named table of its own between the reads and
+ * the sending: the transaction is refused (ERESTART), and the retry finds
+ * that table.  The outcome is the foreign table, nothing sent again, nothing
+ * changed: what the retry found, not what the first attempt did.
+ */
+static void test_foreign_table_on_retry(void **state)
+{
+	struct model m, other;
+	struct pc_nl_result r;
+	struct pc_nl_batch b;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+	model_load(&other);
+	for (int commit = 1; commit >= 0; commit--) {
+		char name[sizeof(other.t.name)];
+		memcpy(name, other.t.name, sizeof(name));
+		struct pc_nl_apply_options o = {.table = "pctest", .commit = commit,
+			.retries = 3, .before_send = foreign_in_between, .arg = &other};
+		assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+		assert_int_equal(r.outcome, PC_NL_FOREIGN_TABLE);
+		assert_int_equal(r.attempts, 1);
+		assert_int_equal(r.nerrors, 0);
+		assert_true(r.table_exists);
+		assert_false(r.table_ours);
+		assert_false(r.committed);
+		assert_int_equal(r.genid_after, r.genid_before);
+		free(r.errors);
+		pc_nl_batch_finish(&b);
+		/* Removed again (--force replaces it with ours), for the next round. */
+		memcpy(other.t.name, name, sizeof(name));
+		struct pc_nl_apply_options f = {.table = "pctest", .commit = true, .force = true};
+		assert_int_equal(pc_nl_apply(&m.t, &f, &b, &r), 0);
+		pc_nl_batch_finish(&b);
+		assert_int_equal(apply(&m, true, false, &r), 0);
+		assert_true(r.table_ours);
+	}
 	model_finish(&other);
 	model_finish(&m);
 }
@@ -435,6 +507,7 @@ static void test_retry_same_batch(void **state)
 	o.retries = 100000;
 	o.retry_ms = 100;
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_RETRIES_SPENT);
 	assert_true(r.attempts > 1 && r.attempts < 100000);
 	assert_int_equal(r.nerrors, 1);
 	assert_int_equal(r.errors[0].err, ERESTART);
@@ -450,6 +523,7 @@ static void test_retry_same_batch(void **state)
 	s = (struct seen){.x = {&other, 100000}, .b = &b};
 	o.retry_ms = 0;
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_INTERRUPTED);
 	assert_int_equal(r.attempts, 1);
 	assert_int_equal(r.errors[0].err, ERESTART);
 	signal(SIGINT, SIG_IGN); /* discards the pending one */
@@ -539,6 +613,7 @@ static void test_many_errors(void **state)
 		.retries = 3};
 
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_REFUSED);
 	assert_int_equal(r.sys_err, 0);
 	assert_true(r.sent);
 	assert_true(b.n > 800);
@@ -553,6 +628,7 @@ static void test_many_errors(void **state)
 
 	o.rcvbuf = 8192;
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_REFUSED);
 	assert_int_equal(r.sys_err, 0);
 	assert_true(r.lost > 0);
 	assert_true(r.nerrors > 0 && r.nerrors < b.n - 2);
@@ -573,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_table),
 		cmocka_unit_test(test_kernel_errors),
 		cmocka_unit_test(test_concurrent_commit),
+		cmocka_unit_test(test_foreign_table_on_retry),
 		cmocka_unit_test(test_route_lookup),
 		cmocka_unit_test(test_retry_same_batch),
 		cmocka_unit_test(test_many_errors),

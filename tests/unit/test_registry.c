@@ -2,6 +2,7 @@
 /* The layered registry: resolution, conflicts between layers, suggestions. */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portcullis/registry.h"
@@ -400,7 +401,7 @@ static void test_registry_file_too_large(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 100 * 1000 * 1000), 0);
 	close(fd);
-	assert_int_equal(pc_registry_load_iana(f->reg, path, &f->diags), -1);
+	assert_int_equal(pc_registry_load_iana(f->reg, path, &f->diags), PC_LOAD_UNREADABLE);
 	assert_non_null(strstr(f->diags.v[0].msg, "file is too large"));
 	unlink(path);
 }
@@ -409,13 +410,43 @@ static void test_missing_files(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(pc_registry_load_iana(f->reg, "/nonexistent/iana.csv", &f->diags), -1);
-	assert_int_equal(pc_registry_load_services(f->reg, src_path("tests"), &f->diags), -1);
+	assert_int_equal(pc_registry_load_iana(f->reg, "/nonexistent/iana.csv", &f->diags),
+			PC_LOAD_UNREADABLE);
+	assert_int_equal(pc_registry_load_services(f->reg, src_path("tests"), &f->diags),
+			PC_LOAD_UNREADABLE);
 	assert_int_equal(f->diags.nerrors, 2);
 	assert_non_null(strstr(f->diags.v[0].msg, "No such file"));
 	assert_non_null(strstr(f->diags.v[1].msg, "Is a directory"));
 	/* The embedded layers are still there. */
 	assert_int_equal(pc_registry_resolve(f->reg, "kerberos", &f->res), PC_RESOLVE_OK);
+	assert_string_equal(pc_registry_iana_date(f->reg), "2026-02-13");
+}
+
+/*
+ * A file that is not a regular one (a device, a FIFO) cannot be read: the
+ * environment's problem, told apart from a registry whose data is wrong.
+ */
+static void test_unreadable_or_invalid(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/pc-load-XXXXXX", fifo[64];
+	static const char bad[] = "Service Name,Port Number\nkerberos,88\n";
+
+	assert_int_equal(pc_registry_load_iana(f->reg, "/dev/zero", &f->diags), PC_LOAD_UNREADABLE);
+	assert_int_equal(pc_registry_load_services(f->reg, "/dev/zero", &f->diags),
+			PC_LOAD_UNREADABLE);
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(pc_registry_load_iana(f->reg, fifo, &f->diags), PC_LOAD_UNREADABLE);
+	assert_non_null(strstr(f->diags.v[f->diags.n - 1].msg, "not a regular file"));
+	unlink(fifo);
+	rmdir(dir);
+	size_t before = f->diags.nerrors;
+	assert_int_equal(pc_registry_load_iana_mem(f->reg, "bad.csv", bad, sizeof(bad) - 1,
+				 &f->diags),
+			PC_LOAD_INVALID);
+	assert_true(f->diags.nerrors > before);
 	assert_string_equal(pc_registry_iana_date(f->reg), "2026-02-13");
 }
 
@@ -465,6 +496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_override_of_an_iana_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_file_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_or_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runtime_registry_replaces_embedded, setup,
 				teardown),
 	};
