@@ -22,6 +22,17 @@ struct resolver {
 	uint32_t mgen;		/* the current rule's mark: slots of other rules are empty */
 	struct hint_entry *hints; /* the hints given to unknown names, by kind and name */
 	size_t nhints, hcap;
+	struct peer_union *unions; /* rules' address sets by their list of peers */
+	size_t nunions, ucap;
+	size_t overlaps;	/* network-overlap warnings given so far */
+};
+
+/* A union of peers naming networks, resolved once and shared by the rules that write it. */
+struct peer_union {
+	const struct pc_peer *peers;	/* NULL: empty slot */
+	size_t n;
+	uint32_t hash;
+	struct pc_addrset set;
 };
 
 /* The hint for an unknown name, once per distinct name (a suggestion search is costly). */
@@ -244,6 +255,7 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 						v[w - 1].loc.file, v[w - 1].loc.line, v[w - 1].loc.col,
 						what);
 				pc_diag_hint(d, "remove the narrower entry");
+				r->overlaps++;
 			}
 			continue;
 		}
@@ -384,6 +396,98 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 	net->state = 1;
 	resolve_peers(r, net->members, net->nmembers, &net->set, net->name);
 	net->state = 2;
+}
+
+/*
+ * A rule's sources or destinations.  One network: the rule shares the
+ * network's set.  Several peers of which one at least is a network: the union
+ * is built once per distinct list of peers (by text) and shared; a later rule
+ * writing the same list only parses its own literals again, for their
+ * diagnostics at its own locations.  A union whose merge warned is not kept,
+ * so each rule gives its warnings as before.  Peers of literals alone are
+ * built per rule: they cost what the rule's text does.
+ */
+static uint32_t peers_hash(const struct pc_peer *peers, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		for (const unsigned char *c = (const unsigned char *)peers[i].text;; c++) {
+			h = (h ^ *c) * 16777619u;
+			if (!*c)
+				break;
+		}
+	return h;
+}
+
+static struct peer_union *union_slot(struct peer_union *v, size_t cap, const struct pc_peer *peers,
+		size_t n, uint32_t hash)
+{
+	size_t mask = cap - 1, i = hash & mask;
+
+	for (; v[i].peers; i = (i + 1) & mask) {
+		if (v[i].hash != hash || v[i].n != n)
+			continue;
+		size_t k = 0;
+		while (k < n && !strcmp(v[i].peers[k].text, peers[k].text))
+			k++;
+		if (k == n)
+			break;
+	}
+	return &v[i];
+}
+
+static void resolve_rule_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
+		struct pc_addrset *set, const char *what)
+{
+	size_t nnets = 0;
+
+	for (size_t i = 0; i < n; i++)
+		nnets += !looks_like_address(peers[i].text);
+	if (nnets == 0) {
+		resolve_peers(r, peers, n, set, what);
+		return;
+	}
+	if (n == 1) {
+		struct pc_network *net = find_network(r, peers[0].text);
+		if (net && net->state == 2) {
+			*set = net->set;
+			return;
+		}
+		resolve_peers(r, peers, n, set, what);
+		return;
+	}
+	uint32_t hash = peers_hash(peers, n);
+	struct peer_union *u = r->ucap ? union_slot(r->unions, r->ucap, peers, n, hash) : NULL;
+	if (u && u->peers) {
+		for (size_t i = 0; i < n; i++) {
+			struct pc_prefix x;
+			if (looks_like_address(peers[i].text))
+				parse_prefix(r, &peers[i], &x);
+			else if (!find_network(r, peers[i].text))
+				unknown_network(r, &peers[i]);
+		}
+		*set = u->set;
+		return;
+	}
+	size_t overlaps = r->overlaps;
+	resolve_peers(r, peers, n, set, what);
+	if (r->overlaps != overlaps)
+		return;
+	if (2 * (r->nunions + 1) > r->ucap) {
+		size_t cap = r->ucap ? 2 * r->ucap : 64;
+		struct peer_union *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < r->ucap; i++)
+			if (r->unions[i].peers)
+				*union_slot(v, cap, r->unions[i].peers, r->unions[i].n,
+						r->unions[i].hash) = r->unions[i];
+		free(r->unions);
+		r->unions = v;
+		r->ucap = cap;
+	}
+	u = union_slot(r->unions, r->ucap, peers, n, hash);
+	*u = (struct peer_union){peers, n, hash, *set};
+	r->nunions++;
 }
 
 /* ---- services --------------------------------------------------------- */
@@ -1027,7 +1131,7 @@ static void check_shadowing(struct resolver *r)
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0};
+	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -1060,8 +1164,9 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		resolve_network(&r, &p->networks[i]);
 	for (size_t i = 0; i < p->nrules; i++) {
 		struct pc_rule *rule = &p->rules[i];
-		resolve_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
-		resolve_peers(&r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
+		resolve_rule_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
+		resolve_rule_peers(&r, rule->to, rule->nto, &rule->dst,
+				"this rule's destinations");
 		/* A new mark empties the match index for this rule. */
 		if (++r.mgen == 0 && r.mslots) {
 			memset(r.mslots, 0, r.nmslots * sizeof(*r.mslots));
@@ -1074,6 +1179,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	}
 	free(r.mslots);
 	free(r.hints);
+	free(r.unions);
 	check_shadowing(&r);
 	return diags->nerrors == before ? 0 : -1;
 }
