@@ -908,6 +908,9 @@ struct shadow_index {
 	struct rule_list any[2][3];	/* per side and direction: any address, or many */
 	uint64_t lens[2][3][2][3];	/* per side, direction, family: prefix lengths in use */
 	struct sorted_matches *sorted;	/* per rule, made when first needed */
+	struct group_slot *groups;	/* rules of the same ports and addresses */
+	size_t ngroups, gcap;
+	uint32_t *ghash;		/* per rule: geometry_hash() */
 };
 
 /* Rule i's sorted matches, for a rule of many (NULL for the others). */
@@ -1033,23 +1036,195 @@ static size_t side_candidates(const struct shadow_index *x, int side, const stru
 	return total;
 }
 
-static bool rule_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
+/*
+ * Whether rule a's ports and addresses hold all of b's.  The options decide
+ * the rest (see group_cover): a rule with a limit covers nothing, one with an
+ * interface only rules on that interface.
+ */
+static bool geometry_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
 		const struct pc_rule *b)
 {
 	const struct pc_rule *a = &p->rules[ai];
 
-	if (a->direction != b->direction || (a->flags & PC_RULE_F_LIMIT) ||
-			(a->interface && (!b->interface || strcmp(a->interface, b->interface))))
+	if (a->direction != b->direction)
 		return false;
 	return matches_cover(a, sorted_of(x, p, ai), b) &&
 			set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
 			set_covers(&a->dst, a->nto, &b->dst, b->nto);
 }
 
+/*
+ * Rules of one direction with the same matches and the same sources and
+ * destinations form a group, indexed once under its first rule: a later
+ * rule of the group only changes which of them covers first.  Many rules on
+ * one port from one host that differ by interface, limit, log or counter
+ * then cost one candidate each, not one per earlier rule.
+ */
+static uint32_t set_hash(uint32_t h, const struct pc_addrset *set, size_t npeers)
+{
+	h = (h ^ (npeers == 0 || set->any)) * 16777619u;
+	if (npeers == 0 || set->any)
+		return h;
+	h = (h ^ (uint32_t)set->nv4) * 16777619u;
+	h = (h ^ (uint32_t)set->nv6) * 16777619u;
+	/* The first prefixes only: a long set is told apart when compared. */
+	for (size_t i = 0; i < set->nv4 + set->nv6 && i < 4; i++) {
+		const struct pc_prefix *x = i < set->nv4 ? &set->v4[i] : &set->v6[i - set->nv4];
+		for (size_t k = 0; k < 16; k++)
+			h = (h ^ x->bytes[k]) * 16777619u;
+		h = (h ^ x->len) * 16777619u;
+	}
+	return h;
+}
+
+static bool set_same(const struct pc_addrset *a, size_t na, const struct pc_addrset *b, size_t nb)
+{
+	bool all_a = na == 0 || a->any, all_b = nb == 0 || b->any;
+
+	if (all_a || all_b)
+		return all_a == all_b;
+	if (a->nv4 != b->nv4 || a->nv6 != b->nv6)
+		return false;
+	for (size_t i = 0; a->v4 != b->v4 && i < a->nv4; i++)
+		if (a->v4[i].len != b->v4[i].len || memcmp(a->v4[i].bytes, b->v4[i].bytes, 16))
+			return false;
+	for (size_t i = 0; a->v6 != b->v6 && i < a->nv6; i++)
+		if (a->v6[i].len != b->v6[i].len || memcmp(a->v6[i].bytes, b->v6[i].bytes, 16))
+			return false;
+	return true;
+}
+
+static uint32_t geometry_hash(const struct pc_rule *r)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)r->direction;
+
+	h = (h ^ (uint32_t)r->nmatches) * 16777619u;
+	for (size_t i = 0; i < r->nmatches; i++)
+		h = (h ^ ((uint32_t)r->matches[i].proto << 16 ^ r->matches[i].lo ^
+				 (uint32_t)r->matches[i].hi << 8)) * 16777619u;
+	h = set_hash(h, &r->src, r->nfrom);
+	return set_hash(h, &r->dst, r->nto);
+}
+
+static bool geometry_same(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->direction != b->direction || a->nmatches != b->nmatches)
+		return false;
+	for (size_t i = 0; i < a->nmatches; i++)
+		if (a->matches[i].proto != b->matches[i].proto || a->matches[i].lo != b->matches[i].lo ||
+				a->matches[i].hi != b->matches[i].hi)
+			return false;
+	return set_same(&a->src, a->nfrom, &b->src, b->nfrom) &&
+			set_same(&a->dst, a->nto, &b->dst, b->nto);
+}
+
+/* Slots of the group index: a group by its first rule, or a (group, interface) pair. */
+struct group_slot {
+	uint32_t hash;
+	uint32_t group;		/* the group's first rule + 1; 0: empty */
+	const char *interface;	/* NULL: the group itself */
+	uint32_t first;		/* the group: its first rule without limit or interface, + 1;
+				   a pair: its first rule without limit on that interface, + 1 */
+};
+
+static struct group_slot *group_slot(struct group_slot *v, size_t cap, const struct pc_policy *p,
+		uint32_t hash, const struct pc_rule *rule, uint32_t group, const char *interface)
+{
+	size_t mask = cap - 1, i = hash & mask;
+
+	for (; v[i].group; i = (i + 1) & mask) {
+		if (v[i].hash != hash || !v[i].interface != !interface)
+			continue;
+		if (interface ? v[i].group == group && !strcmp(v[i].interface, interface)
+			      : geometry_same(&p->rules[v[i].group - 1], rule))
+			break;
+	}
+	return &v[i];
+}
+
+static void group_grow(struct shadow_index *x, const struct pc_policy *p)
+{
+	if (2 * (x->ngroups + 1) <= x->gcap)
+		return;
+	size_t cap = x->gcap ? 2 * x->gcap : 256;
+	struct group_slot *v = xcalloc(cap, sizeof(*v));
+	for (size_t i = 0; i < x->gcap; i++) {
+		const struct group_slot *e = &x->groups[i];
+		if (e->group)
+			*group_slot(v, cap, p, e->hash, &p->rules[e->group - 1], e->group,
+					e->interface) = *e;
+	}
+	free(x->groups);
+	x->groups = v;
+	x->gcap = cap;
+}
+
+static uint32_t pair_hash(uint32_t group, const char *interface)
+{
+	return pc_name_hash(interface) ^ group * 2654435761u;
+}
+
+/*
+ * Rule j's group: found, or made with j first (then `*fresh`).  Rule j is
+ * then recorded among the group's members that may cover later rules.
+ */
+static uint32_t group_join(struct shadow_index *x, const struct pc_policy *p, size_t j,
+		bool *fresh)
+{
+	const struct pc_rule *b = &p->rules[j];
+	uint32_t hash = x->ghash[j];
+
+	group_grow(x, p);
+	struct group_slot *g = group_slot(x->groups, x->gcap, p, hash, b, 0, NULL);
+	*fresh = !g->group;
+	if (!g->group) {
+		*g = (struct group_slot){hash, (uint32_t)j + 1, NULL, 0};
+		x->ngroups++;
+	}
+	uint32_t group = g->group;
+	if (b->flags & PC_RULE_F_LIMIT)
+		return group;
+	if (!b->interface) {
+		if (!g->first)
+			g->first = (uint32_t)j + 1;
+		return group;
+	}
+	group_grow(x, p);
+	uint32_t ph = pair_hash(group, b->interface);
+	struct group_slot *e = group_slot(x->groups, x->gcap, p, ph, b, group, b->interface);
+	if (!e->group) {
+		*e = (struct group_slot){ph, group, b->interface, (uint32_t)j + 1};
+		x->ngroups++;
+	}
+	return group;
+}
+
+/* The first rule of the group under rule `rep` (its first) that covers b, or SIZE_MAX. */
+static size_t group_cover(struct shadow_index *x, const struct pc_policy *p, size_t rep,
+		const struct pc_rule *b)
+{
+	size_t best = SIZE_MAX;
+
+	if (!geometry_covers(x, p, rep, b))
+		return SIZE_MAX;
+	const struct pc_rule *a = &p->rules[rep];
+	const struct group_slot *g = group_slot(x->groups, x->gcap, p, x->ghash[rep], a, 0, NULL);
+	if (g->first)
+		best = g->first - 1;
+	if (b->interface) {
+		uint32_t group = (uint32_t)rep + 1;
+		const struct group_slot *e = group_slot(x->groups, x->gcap, p,
+				pair_hash(group, b->interface), b, group, b->interface);
+		if (e->group && e->first - 1 < best)
+			best = e->first - 1;
+	}
+	return best;
+}
+
 static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t ai, size_t bi)
 {
 	const struct pc_rule *a = &r->p->rules[ai], *b = &r->p->rules[bi];
-	bool same = matches_cover(b, sorted_of(x, r->p, bi), a) &&
+	bool same = a->direction == b->direction && matches_cover(b, sorted_of(x, r->p, bi), a) &&
 			set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
 			set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
 	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
@@ -1070,8 +1245,10 @@ static void check_shadowing(struct resolver *r)
 	memset(&x, 0, sizeof(x));
 	x.ports = xcalloc(nlists, sizeof(*x.ports));
 	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
+	x.ghash = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ghash));
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
+		x.ghash[j] = geometry_hash(b);
 		if (b->nmatches) {
 			const struct pc_match *m = &b->matches[0];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
@@ -1091,12 +1268,18 @@ static void check_shadowing(struct resolver *r)
 			}
 			size_t first = SIZE_MAX;
 			for (size_t c = 0; c < ncand; c++)
-				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++)
-					if (rule_covers(&x, p, cand[c]->v[k], b))
-						first = cand[c]->v[k];
+				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++) {
+					size_t g = group_cover(&x, p, cand[c]->v[k], b);
+					if (g < first)
+						first = g;
+				}
 			if (first != SIZE_MAX)
 				report_shadowed(r, &x, first, j);
 		}
+		bool fresh;
+		group_join(&x, p, j, &fresh);
+		if (!fresh)
+			continue;
 		for (size_t k = 0; k < b->nmatches; k++) {
 			const struct pc_match *m = &b->matches[k];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
@@ -1125,6 +1308,8 @@ static void check_shadowing(struct resolver *r)
 	for (size_t i = 0; i < p->nrules; i++)
 		free(x.sorted[i].v);
 	free(x.sorted);
+	free(x.groups);
+	free(x.ghash);
 }
 
 /* ---- entry point ------------------------------------------------------ */

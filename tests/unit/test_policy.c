@@ -694,6 +694,39 @@ static void test_shadowing_by_address_at_scale(void **state)
 }
 
 /*
+ * Rules of the same port and addresses that differ by their options: the
+ * first of them without a limit, on no interface or on the later rule's,
+ * is the one named (a rule with a limit covers nothing).
+ */
+static void test_shadowing_same_geometry(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"  /* 4 */
+			"    limit: 5/second\n"
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n"  /* 8 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    limit: 5/second\n"  /* 11 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n"  /* 14 */
+			"    log: true\n"
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"  /* 18 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n"                        /* 21 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth2\n"  /* 23 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"); /* 26 */
+	assert_int_equal(c.rc, 0);
+	/* 18 and 21: only rules with a limit or on another interface come before */
+	assert_int_equal(c.d.n, 3);
+	assert_int_equal(c.d.v[0].line, 14);
+	assert_non_null(strstr(c.d.v[0].msg, "p.yaml:8:5"));
+	assert_int_equal(c.d.v[1].line, 23);
+	assert_non_null(strstr(c.d.v[1].msg, "p.yaml:21:5"));
+	assert_int_equal(c.d.v[2].line, 26);
+	assert_non_null(strstr(c.d.v[2].msg, "p.yaml:18:5"));
+	done(&c);
+}
+
+/*
  * Suggestions for unknown names: searched once per distinct name, and not at
  * all for errors past hints_max (never shown).
  */
@@ -741,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_include_graphs),
 		cmocka_unit_test(test_shadowing_at_scale),
 		cmocka_unit_test(test_shadowing_by_address_at_scale),
+		cmocka_unit_test(test_shadowing_same_geometry),
 		cmocka_unit_test(test_hints_where_shown),
 	};
 
