@@ -864,8 +864,10 @@ static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *
  *    in one of its prefixes, so an index by (side, direction, prefix) holds
  *    every rule under each of its prefixes, and b looks up each prefix
  *    length in use that holds its first address; rules of any address are on
- *    a list of their own, and so are rules of more than SHADOW_SET_WIDE
- *    prefixes (indexing each would cost more than checking them).
+ *    a list of their own.  A set of more than SHADOW_SET_WIDE prefixes (often
+ *    a network many rules share) has its prefixes indexed once, under which
+ *    it names the list of rules that use it: the index grows with the
+ *    distinct sets, not with rules times prefixes.
  * Many rules on one port, each from its own host, then cost a few lookups
  * each instead of a walk over all the earlier ones.
  */
@@ -874,20 +876,44 @@ static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *
 #define SHADOW_WIDE 64
 #define SHADOW_SET_WIDE 16
 
+/* Rule numbers in order; one is held in place (most prefixes name one rule). */
 struct rule_list {
-	uint32_t *v;
-	size_t n, cap;
+	union {
+		uint32_t *v;	/* cap > 0 */
+		uint32_t one;	/* cap == 0, n == 1 */
+	} u;
+	uint32_t n, cap;
 };
+
+static const uint32_t *rule_list_items(const struct rule_list *l)
+{
+	return l->cap ? l->u.v : &l->u.one;
+}
 
 static void rule_list_add(struct rule_list *l, uint32_t rule)
 {
-	if (l->n && l->v[l->n - 1] == rule)
+	if (l->n && rule_list_items(l)[l->n - 1] == rule)
 		return;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 4;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	if (l->n == 0 && l->cap == 0) {
+		l->u.one = rule;
+		l->n = 1;
+		return;
 	}
-	l->v[l->n++] = rule;
+	if (l->n >= l->cap) {
+		uint32_t cap = l->cap ? 2 * l->cap : 4;
+		uint32_t *v = xreallocarray(l->cap ? l->u.v : NULL, cap, sizeof(*v));
+		if (!l->cap)
+			v[0] = l->u.one;
+		l->u.v = v;
+		l->cap = cap;
+	}
+	l->u.v[l->n++] = rule;
+}
+
+static void rule_list_finish(struct rule_list *l)
+{
+	if (l->cap)
+		free(l->u.v);
 }
 
 struct prefix_key {
@@ -899,6 +925,20 @@ struct prefix_entry {
 	struct prefix_key key;
 	bool used;
 	struct rule_list rules;
+	struct rule_list wides;	/* wide sets holding the prefix: their ids */
+};
+
+/* A wide set, by its arrays (rules naming one network share them), side and direction. */
+struct wide_key {
+	const struct pc_prefix *v4, *v6;
+	size_t nv4, nv6;
+	int side, direction;
+};
+
+/* Lists of candidate rules, gathered per side. */
+struct list_refs {
+	const struct rule_list **v;
+	size_t n, cap;
 };
 
 struct shadow_index {
@@ -911,6 +951,12 @@ struct shadow_index {
 	struct group_slot *groups;	/* rules of the same ports and addresses */
 	size_t ngroups, gcap;
 	uint32_t *ghash;		/* per rule: geometry_hash() */
+	struct wide_key *wkeys;		/* per wide set */
+	struct rule_list *wrules;	/* per wide set: the rules that use it */
+	size_t nwides, wcap;
+	uint32_t *wslots;		/* open addressing on wide_key: id + 1, 0 empty */
+	size_t nwslots;
+	struct list_refs refs[2];	/* per side, reused */
 };
 
 /* Rule i's sorted matches, for a rule of many (NULL for the others). */
@@ -959,11 +1005,11 @@ static void prefix_key_make(struct prefix_key *k, int side, int direction,
 }
 
 static void index_prefix(struct shadow_index *x, int side, int direction,
-		const struct pc_prefix *p, uint32_t rule)
+		const struct pc_prefix *p, uint32_t rule, bool wide)
 {
 	struct prefix_key k;
 
-	if (2 * (x->nprefixes + 1) > x->cap) {
+	if (4 * (x->nprefixes + 1) > 3 * x->cap) { /* at most three quarters full */
 		size_t cap = x->cap ? 2 * x->cap : 256;
 		struct prefix_entry *v = xcalloc(cap, sizeof(*v));
 		for (size_t i = 0; i < x->cap; i++)
@@ -980,8 +1026,66 @@ static void index_prefix(struct shadow_index *x, int side, int direction,
 		e->key = k;
 		x->nprefixes++;
 	}
-	rule_list_add(&e->rules, rule);
+	rule_list_add(wide ? &e->wides : &e->rules, rule);
 	x->lens[side][direction][p->family == 6][p->len / 64] |= 1ull << (p->len % 64);
+}
+
+static size_t wide_hash(const struct wide_key *k)
+{
+	uintptr_t h = (uintptr_t)k->v4 * 31 + (uintptr_t)k->v6;
+
+	h = h * 31 + k->nv4 * 7 + k->nv6;
+	return (size_t)(h ^ h >> 17) * 3 + (size_t)k->side * 5 + (size_t)k->direction;
+}
+
+static bool wide_eq(const struct wide_key *a, const struct wide_key *b)
+{
+	return a->v4 == b->v4 && a->v6 == b->v6 && a->nv4 == b->nv4 && a->nv6 == b->nv6 &&
+			a->side == b->side && a->direction == b->direction;
+}
+
+static uint32_t *wide_slot(uint32_t *v, size_t cap, const struct wide_key *keys,
+		const struct wide_key *k)
+{
+	size_t mask = cap - 1, i = wide_hash(k) & mask;
+
+	while (v[i] && !wide_eq(&keys[v[i] - 1], k))
+		i = (i + 1) & mask;
+	return &v[i];
+}
+
+/* The id of a wide set, made (and its prefixes indexed) the first time it is seen. */
+static uint32_t wide_id(struct shadow_index *x, int side, int direction,
+		const struct pc_addrset *set)
+{
+	struct wide_key k = {set->v4, set->v6, set->nv4, set->nv6, side, direction};
+
+	if (2 * (x->nwides + 1) > x->nwslots) {
+		size_t cap = x->nwslots ? 2 * x->nwslots : 64;
+		uint32_t *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < x->nwides; i++)
+			*wide_slot(v, cap, x->wkeys, &x->wkeys[i]) = (uint32_t)i + 1;
+		free(x->wslots);
+		x->wslots = v;
+		x->nwslots = cap;
+	}
+	uint32_t *slot = wide_slot(x->wslots, x->nwslots, x->wkeys, &k);
+	if (*slot)
+		return *slot - 1;
+	if (x->nwides == x->wcap) {
+		x->wcap = x->wcap ? 2 * x->wcap : 16;
+		x->wkeys = xreallocarray(x->wkeys, x->wcap, sizeof(*x->wkeys));
+		x->wrules = xreallocarray(x->wrules, x->wcap, sizeof(*x->wrules));
+	}
+	uint32_t id = (uint32_t)x->nwides++;
+	x->wkeys[id] = k;
+	memset(&x->wrules[id], 0, sizeof(x->wrules[id]));
+	*slot = id + 1;
+	for (size_t i = 0; i < set->nv4; i++)
+		index_prefix(x, side, direction, &set->v4[i], id, true);
+	for (size_t i = 0; i < set->nv6; i++)
+		index_prefix(x, side, direction, &set->v6[i], id, true);
+	return id;
 }
 
 static void index_side(struct shadow_index *x, int side, const struct pc_rule *a, uint32_t rule)
@@ -989,33 +1093,47 @@ static void index_side(struct shadow_index *x, int side, const struct pc_rule *a
 	const struct pc_addrset *set = side ? &a->dst : &a->src;
 	size_t npeers = side ? a->nto : a->nfrom;
 
-	if (npeers == 0 || set->any || set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
+	if (npeers == 0 || set->any) {
 		rule_list_add(&x->any[side][a->direction], rule);
 		return;
 	}
+	if (set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
+		uint32_t id = wide_id(x, side, a->direction, set); /* may move x->wrules */
+		rule_list_add(&x->wrules[id], rule);
+		return;
+	}
 	for (size_t i = 0; i < set->nv4; i++)
-		index_prefix(x, side, a->direction, &set->v4[i], rule);
+		index_prefix(x, side, a->direction, &set->v4[i], rule, false);
 	for (size_t i = 0; i < set->nv6; i++)
-		index_prefix(x, side, a->direction, &set->v6[i], rule);
+		index_prefix(x, side, a->direction, &set->v6[i], rule, false);
 }
 
-#define SHADOW_MAX_LISTS (2 + 129)
+static void refs_add(struct list_refs *r, const struct rule_list *l)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
+	}
+	r->v[r->n++] = l;
+}
 
 /*
  * The lists of rules that may cover b's side (sources or destinations): the
  * list of rules of any address, and those under every prefix holding b's
- * first address.  Returns how many rules they hold, or SIZE_MAX when b's side
- * gives nothing to look up.
+ * first address (directly, or through a wide set).  Returns how many rules
+ * they hold, or SIZE_MAX when b's side gives nothing to look up or they hold
+ * more than `enough` (another list is shorter: gathering stops there).
  */
-static size_t side_candidates(const struct shadow_index *x, int side, const struct pc_rule *b,
-		const struct rule_list **out, size_t *nout)
+static size_t side_candidates(struct shadow_index *x, int side, const struct pc_rule *b,
+		size_t enough)
 {
 	const struct pc_addrset *set = side ? &b->dst : &b->src;
 	size_t npeers = side ? b->nto : b->nfrom, total;
+	struct list_refs *out = &x->refs[side];
 
-	*nout = 0;
-	out[(*nout)++] = &x->any[side][b->direction];
-	total = out[0]->n;
+	out->n = 0;
+	refs_add(out, &x->any[side][b->direction]);
+	total = out->v[0]->n;
 	if (npeers == 0 || set->any)
 		return total;
 	const struct pc_prefix *first = set->nv4 ? &set->v4[0] : set->nv6 ? &set->v6[0] : NULL;
@@ -1028,10 +1146,18 @@ static size_t side_candidates(const struct shadow_index *x, int side, const stru
 		struct prefix_key k;
 		prefix_key_make(&k, side, b->direction, first, len);
 		const struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
-		if (e->used) {
-			out[(*nout)++] = &e->rules;
+		if (!e->used)
+			continue;
+		if (e->rules.n) {
+			refs_add(out, &e->rules);
 			total += e->rules.n;
 		}
+		for (size_t i = 0; i < e->wides.n && total <= enough; i++) {
+			refs_add(out, &x->wrules[rule_list_items(&e->wides)[i]]);
+			total += x->wrules[rule_list_items(&e->wides)[i]].n;
+		}
+		if (total > enough)
+			return SIZE_MAX;
 	}
 	return total;
 }
@@ -1253,26 +1379,28 @@ static void check_shadowing(struct resolver *r)
 			const struct pc_match *m = &b->matches[0];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
 				      (SHADOW_BUCKETS + 1);
-			const struct rule_list *cand[SHADOW_MAX_LISTS], *side[2][SHADOW_MAX_LISTS];
-			size_t ncand = 2, nside[2];
-			cand[0] = &x.ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)];
-			cand[1] = &x.ports[base + SHADOW_BUCKETS];
-			size_t best = cand[0]->n + cand[1]->n;
+			const struct rule_list *by_port[2], **cand = by_port;
+			size_t ncand = 2;
+			by_port[0] = &x.ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)];
+			by_port[1] = &x.ports[base + SHADOW_BUCKETS];
+			size_t best = by_port[0]->n + by_port[1]->n;
 			for (int s = 0; s < 2; s++) {
-				size_t n = side_candidates(&x, s, b, side[s], &nside[s]);
+				size_t n = side_candidates(&x, s, b, best);
 				if (n < best) {
 					best = n;
-					ncand = nside[s];
-					memcpy(cand, side[s], ncand * sizeof(*cand));
+					ncand = x.refs[s].n;
+					cand = x.refs[s].v;
 				}
 			}
 			size_t first = SIZE_MAX;
-			for (size_t c = 0; c < ncand; c++)
-				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++) {
-					size_t g = group_cover(&x, p, cand[c]->v[k], b);
+			for (size_t c = 0; c < ncand; c++) {
+				const uint32_t *v = rule_list_items(cand[c]);
+				for (size_t k = 0; k < cand[c]->n && v[k] < first; k++) {
+					size_t g = group_cover(&x, p, v[k], b);
 					if (g < first)
 						first = g;
 				}
+			}
 			if (first != SIZE_MAX)
 				report_shadowed(r, &x, first, j);
 		}
@@ -1297,14 +1425,23 @@ static void check_shadowing(struct resolver *r)
 		index_side(&x, 1, b, (uint32_t)j);
 	}
 	for (size_t i = 0; i < nlists; i++)
-		free(x.ports[i].v);
+		rule_list_finish(&x.ports[i]);
 	free(x.ports);
-	for (size_t i = 0; i < x.cap; i++)
-		free(x.prefixes[i].rules.v);
+	for (size_t i = 0; i < x.cap; i++) {
+		rule_list_finish(&x.prefixes[i].rules);
+		rule_list_finish(&x.prefixes[i].wides);
+	}
+	for (size_t i = 0; i < x.nwides; i++)
+		rule_list_finish(&x.wrules[i]);
+	free(x.wrules);
+	free(x.wkeys);
+	free(x.wslots);
+	for (int s = 0; s < 2; s++)
+		free(x.refs[s].v);
 	free(x.prefixes);
 	for (int s = 0; s < 2; s++)
 		for (int d = 0; d < 3; d++)
-			free(x.any[s][d].v);
+			rule_list_finish(&x.any[s][d]);
 	for (size_t i = 0; i < p->nrules; i++)
 		free(x.sorted[i].v);
 	free(x.sorted);
