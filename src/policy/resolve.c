@@ -1237,7 +1237,8 @@ static bool geometry_same(const struct pc_rule *a, const struct pc_rule *b)
 	if (a->direction != b->direction || a->nmatches != b->nmatches)
 		return false;
 	for (size_t i = 0; i < a->nmatches; i++)
-		if (a->matches[i].proto != b->matches[i].proto || a->matches[i].lo != b->matches[i].lo ||
+		if (a->matches[i].proto != b->matches[i].proto ||
+				a->matches[i].lo != b->matches[i].lo ||
 				a->matches[i].hi != b->matches[i].hi)
 			return false;
 	return set_same(&a->src, a->nfrom, &b->src, b->nfrom) &&

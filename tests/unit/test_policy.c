@@ -709,8 +709,8 @@ static void test_rule_sets_shared(void **state)
 			"  - allow: 23/tcp\n    from: big\n"				/* 1 */
 			"  - allow: 24/tcp\n    from: [big, 192.0.2.1]\n"		/* 2 */
 			"  - allow: 25/tcp\n    from: [big, 192.0.2.1]\n"		/* 3 */
-			"  - allow: 26/tcp\n    from: [big, 10.0.0.7]\n"		/* 4, line 15 */
-			"  - allow: 27/tcp\n    from: [big, 10.0.0.7]\n");		/* 5, line 17 */
+			"  - allow: 26/tcp\n    from: [big, 10.0.0.7]\n"	/* 4, line 15 */
+			"  - allow: 27/tcp\n    from: [big, 10.0.0.7]\n");	/* 5, line 17 */
 	assert_int_equal(c.rc, 0);
 	const struct pc_rule *r = c.p.rules;
 	assert_int_equal(c.p.nrules, 6);
