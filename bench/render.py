@@ -17,7 +17,9 @@ IPv4-only rendering of the same terms.
 
 The growth shapes (tests/growth/shapes.py: the same service in many rules
 each from its own host, denies on one port from single hosts, one rule with
-many ports, many unknown names, a bad value on a long line) run last, at
+many ports, many unknown names, a bad value on a long line, many rules from
+one large network, rules on one port from one host that differ by interface,
+rules of 17 hosts each) run last, at
 10 000 and 40 000 items, with the ratio of the two: linear is about 4x.
 PC_BENCH_ONLY=shapes runs only those; PC_BENCH_SHAPES and PC_BENCH_SHAPE_SIZES
 pick some shapes and other sizes.
@@ -39,7 +41,8 @@ SHAPE_SIZES = [int(x) for x in os.environ.get("PC_BENCH_SHAPE_SIZES", "10000 400
 SHAPE_CASES = [("hosts", "check"), ("hosts", "render"), ("hosts", "explain"),
                ("denies", "check"), ("denies", "render"), ("ports", "check"),
                ("ports", "render"), ("twoports", "check"), ("unknown", "check"),
-               ("longline", "check")]
+               ("longline", "check"), ("group", "check"), ("sameports", "check"),
+               ("wide", "check")]
 if os.environ.get("PC_BENCH_SHAPES"):
     SHAPE_CASES = [c for c in SHAPE_CASES if c[0] in os.environ["PC_BENCH_SHAPES"].split()]
 RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))

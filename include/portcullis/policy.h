@@ -51,7 +51,13 @@ struct pc_peer {
 	struct pc_loc loc;
 };
 
-/* Peers resolved: prefixes per family, merged; `any` when they cover everything. */
+/*
+ * Peers resolved: prefixes per family, sorted and merged; `any` when they
+ * cover everything.  The arrays are read-only and may be shared: a rule that
+ * names one network points at the network's own arrays, and rules writing the
+ * same list of peers (with a network among them) point at one union.  The
+ * policy's arena owns them all.
+ */
 struct pc_addrset {
 	struct pc_prefix *v4, *v6;
 	size_t nv4, nv6;

@@ -22,6 +22,17 @@ struct resolver {
 	uint32_t mgen;		/* the current rule's mark: slots of other rules are empty */
 	struct hint_entry *hints; /* the hints given to unknown names, by kind and name */
 	size_t nhints, hcap;
+	struct peer_union *unions; /* rules' address sets by their list of peers */
+	size_t nunions, ucap;
+	size_t overlaps;	/* network-overlap warnings given so far */
+};
+
+/* A union of peers naming networks, resolved once and shared by the rules that write it. */
+struct peer_union {
+	const struct pc_peer *peers;	/* NULL: empty slot */
+	size_t n;
+	uint32_t hash;
+	struct pc_addrset set;
 };
 
 /* The hint for an unknown name, once per distinct name (a suggestion search is costly). */
@@ -244,6 +255,7 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 						v[w - 1].loc.file, v[w - 1].loc.line, v[w - 1].loc.col,
 						what);
 				pc_diag_hint(d, "remove the narrower entry");
+				r->overlaps++;
 			}
 			continue;
 		}
@@ -384,6 +396,98 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 	net->state = 1;
 	resolve_peers(r, net->members, net->nmembers, &net->set, net->name);
 	net->state = 2;
+}
+
+/*
+ * A rule's sources or destinations.  One network: the rule shares the
+ * network's set.  Several peers of which one at least is a network: the union
+ * is built once per distinct list of peers (by text) and shared; a later rule
+ * writing the same list only parses its own literals again, for their
+ * diagnostics at its own locations.  A union whose merge warned is not kept,
+ * so each rule gives its warnings as before.  Peers of literals alone are
+ * built per rule: they cost what the rule's text does.
+ */
+static uint32_t peers_hash(const struct pc_peer *peers, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		for (const unsigned char *c = (const unsigned char *)peers[i].text;; c++) {
+			h = (h ^ *c) * 16777619u;
+			if (!*c)
+				break;
+		}
+	return h;
+}
+
+static struct peer_union *union_slot(struct peer_union *v, size_t cap, const struct pc_peer *peers,
+		size_t n, uint32_t hash)
+{
+	size_t mask = cap - 1, i = hash & mask;
+
+	for (; v[i].peers; i = (i + 1) & mask) {
+		if (v[i].hash != hash || v[i].n != n)
+			continue;
+		size_t k = 0;
+		while (k < n && !strcmp(v[i].peers[k].text, peers[k].text))
+			k++;
+		if (k == n)
+			break;
+	}
+	return &v[i];
+}
+
+static void resolve_rule_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
+		struct pc_addrset *set, const char *what)
+{
+	size_t nnets = 0;
+
+	for (size_t i = 0; i < n; i++)
+		nnets += !looks_like_address(peers[i].text);
+	if (nnets == 0) {
+		resolve_peers(r, peers, n, set, what);
+		return;
+	}
+	if (n == 1) {
+		struct pc_network *net = find_network(r, peers[0].text);
+		if (net && net->state == 2) {
+			*set = net->set;
+			return;
+		}
+		resolve_peers(r, peers, n, set, what);
+		return;
+	}
+	uint32_t hash = peers_hash(peers, n);
+	struct peer_union *u = r->ucap ? union_slot(r->unions, r->ucap, peers, n, hash) : NULL;
+	if (u && u->peers) {
+		for (size_t i = 0; i < n; i++) {
+			struct pc_prefix x;
+			if (looks_like_address(peers[i].text))
+				parse_prefix(r, &peers[i], &x);
+			else if (!find_network(r, peers[i].text))
+				unknown_network(r, &peers[i]);
+		}
+		*set = u->set;
+		return;
+	}
+	size_t overlaps = r->overlaps;
+	resolve_peers(r, peers, n, set, what);
+	if (r->overlaps != overlaps)
+		return;
+	if (2 * (r->nunions + 1) > r->ucap) {
+		size_t cap = r->ucap ? 2 * r->ucap : 64;
+		struct peer_union *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < r->ucap; i++)
+			if (r->unions[i].peers)
+				*union_slot(v, cap, r->unions[i].peers, r->unions[i].n,
+						r->unions[i].hash) = r->unions[i];
+		free(r->unions);
+		r->unions = v;
+		r->ucap = cap;
+	}
+	u = union_slot(r->unions, r->ucap, peers, n, hash);
+	*u = (struct peer_union){peers, n, hash, *set};
+	r->nunions++;
 }
 
 /* ---- services --------------------------------------------------------- */
@@ -760,8 +864,10 @@ static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *
  *    in one of its prefixes, so an index by (side, direction, prefix) holds
  *    every rule under each of its prefixes, and b looks up each prefix
  *    length in use that holds its first address; rules of any address are on
- *    a list of their own, and so are rules of more than SHADOW_SET_WIDE
- *    prefixes (indexing each would cost more than checking them).
+ *    a list of their own.  A set of more than SHADOW_SET_WIDE prefixes (often
+ *    a network many rules share) has its prefixes indexed once, under which
+ *    it names the list of rules that use it: the index grows with the
+ *    distinct sets, not with rules times prefixes.
  * Many rules on one port, each from its own host, then cost a few lookups
  * each instead of a walk over all the earlier ones.
  */
@@ -770,20 +876,44 @@ static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *
 #define SHADOW_WIDE 64
 #define SHADOW_SET_WIDE 16
 
+/* Rule numbers in order; one is held in place (most prefixes name one rule). */
 struct rule_list {
-	uint32_t *v;
-	size_t n, cap;
+	union {
+		uint32_t *v;	/* cap > 0 */
+		uint32_t one;	/* cap == 0, n == 1 */
+	} u;
+	uint32_t n, cap;
 };
+
+static const uint32_t *rule_list_items(const struct rule_list *l)
+{
+	return l->cap ? l->u.v : &l->u.one;
+}
 
 static void rule_list_add(struct rule_list *l, uint32_t rule)
 {
-	if (l->n && l->v[l->n - 1] == rule)
+	if (l->n && rule_list_items(l)[l->n - 1] == rule)
 		return;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 4;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	if (l->n == 0 && l->cap == 0) {
+		l->u.one = rule;
+		l->n = 1;
+		return;
 	}
-	l->v[l->n++] = rule;
+	if (l->n >= l->cap) {
+		uint32_t cap = l->cap ? 2 * l->cap : 4;
+		uint32_t *v = xreallocarray(l->cap ? l->u.v : NULL, cap, sizeof(*v));
+		if (!l->cap)
+			v[0] = l->u.one;
+		l->u.v = v;
+		l->cap = cap;
+	}
+	l->u.v[l->n++] = rule;
+}
+
+static void rule_list_finish(struct rule_list *l)
+{
+	if (l->cap)
+		free(l->u.v);
 }
 
 struct prefix_key {
@@ -795,6 +925,20 @@ struct prefix_entry {
 	struct prefix_key key;
 	bool used;
 	struct rule_list rules;
+	struct rule_list wides;	/* wide sets holding the prefix: their ids */
+};
+
+/* A wide set, by its arrays (rules naming one network share them), side and direction. */
+struct wide_key {
+	const struct pc_prefix *v4, *v6;
+	size_t nv4, nv6;
+	int side, direction;
+};
+
+/* Lists of candidate rules, gathered per side. */
+struct list_refs {
+	const struct rule_list **v;
+	size_t n, cap;
 };
 
 struct shadow_index {
@@ -804,6 +948,15 @@ struct shadow_index {
 	struct rule_list any[2][3];	/* per side and direction: any address, or many */
 	uint64_t lens[2][3][2][3];	/* per side, direction, family: prefix lengths in use */
 	struct sorted_matches *sorted;	/* per rule, made when first needed */
+	struct group_slot *groups;	/* rules of the same ports and addresses */
+	size_t ngroups, gcap;
+	uint32_t *ghash;		/* per rule: geometry_hash() */
+	struct wide_key *wkeys;		/* per wide set */
+	struct rule_list *wrules;	/* per wide set: the rules that use it */
+	size_t nwides, wcap;
+	uint32_t *wslots;		/* open addressing on wide_key: id + 1, 0 empty */
+	size_t nwslots;
+	struct list_refs refs[2];	/* per side, reused */
 };
 
 /* Rule i's sorted matches, for a rule of many (NULL for the others). */
@@ -852,11 +1005,11 @@ static void prefix_key_make(struct prefix_key *k, int side, int direction,
 }
 
 static void index_prefix(struct shadow_index *x, int side, int direction,
-		const struct pc_prefix *p, uint32_t rule)
+		const struct pc_prefix *p, uint32_t rule, bool wide)
 {
 	struct prefix_key k;
 
-	if (2 * (x->nprefixes + 1) > x->cap) {
+	if (4 * (x->nprefixes + 1) > 3 * x->cap) { /* at most three quarters full */
 		size_t cap = x->cap ? 2 * x->cap : 256;
 		struct prefix_entry *v = xcalloc(cap, sizeof(*v));
 		for (size_t i = 0; i < x->cap; i++)
@@ -873,8 +1026,66 @@ static void index_prefix(struct shadow_index *x, int side, int direction,
 		e->key = k;
 		x->nprefixes++;
 	}
-	rule_list_add(&e->rules, rule);
+	rule_list_add(wide ? &e->wides : &e->rules, rule);
 	x->lens[side][direction][p->family == 6][p->len / 64] |= 1ull << (p->len % 64);
+}
+
+static size_t wide_hash(const struct wide_key *k)
+{
+	uintptr_t h = (uintptr_t)k->v4 * 31 + (uintptr_t)k->v6;
+
+	h = h * 31 + k->nv4 * 7 + k->nv6;
+	return (size_t)(h ^ h >> 17) * 3 + (size_t)k->side * 5 + (size_t)k->direction;
+}
+
+static bool wide_eq(const struct wide_key *a, const struct wide_key *b)
+{
+	return a->v4 == b->v4 && a->v6 == b->v6 && a->nv4 == b->nv4 && a->nv6 == b->nv6 &&
+			a->side == b->side && a->direction == b->direction;
+}
+
+static uint32_t *wide_slot(uint32_t *v, size_t cap, const struct wide_key *keys,
+		const struct wide_key *k)
+{
+	size_t mask = cap - 1, i = wide_hash(k) & mask;
+
+	while (v[i] && !wide_eq(&keys[v[i] - 1], k))
+		i = (i + 1) & mask;
+	return &v[i];
+}
+
+/* The id of a wide set, made (and its prefixes indexed) the first time it is seen. */
+static uint32_t wide_id(struct shadow_index *x, int side, int direction,
+		const struct pc_addrset *set)
+{
+	struct wide_key k = {set->v4, set->v6, set->nv4, set->nv6, side, direction};
+
+	if (2 * (x->nwides + 1) > x->nwslots) {
+		size_t cap = x->nwslots ? 2 * x->nwslots : 64;
+		uint32_t *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < x->nwides; i++)
+			*wide_slot(v, cap, x->wkeys, &x->wkeys[i]) = (uint32_t)i + 1;
+		free(x->wslots);
+		x->wslots = v;
+		x->nwslots = cap;
+	}
+	uint32_t *slot = wide_slot(x->wslots, x->nwslots, x->wkeys, &k);
+	if (*slot)
+		return *slot - 1;
+	if (x->nwides == x->wcap) {
+		x->wcap = x->wcap ? 2 * x->wcap : 16;
+		x->wkeys = xreallocarray(x->wkeys, x->wcap, sizeof(*x->wkeys));
+		x->wrules = xreallocarray(x->wrules, x->wcap, sizeof(*x->wrules));
+	}
+	uint32_t id = (uint32_t)x->nwides++;
+	x->wkeys[id] = k;
+	memset(&x->wrules[id], 0, sizeof(x->wrules[id]));
+	*slot = id + 1;
+	for (size_t i = 0; i < set->nv4; i++)
+		index_prefix(x, side, direction, &set->v4[i], id, true);
+	for (size_t i = 0; i < set->nv6; i++)
+		index_prefix(x, side, direction, &set->v6[i], id, true);
+	return id;
 }
 
 static void index_side(struct shadow_index *x, int side, const struct pc_rule *a, uint32_t rule)
@@ -882,33 +1093,47 @@ static void index_side(struct shadow_index *x, int side, const struct pc_rule *a
 	const struct pc_addrset *set = side ? &a->dst : &a->src;
 	size_t npeers = side ? a->nto : a->nfrom;
 
-	if (npeers == 0 || set->any || set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
+	if (npeers == 0 || set->any) {
 		rule_list_add(&x->any[side][a->direction], rule);
 		return;
 	}
+	if (set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
+		uint32_t id = wide_id(x, side, a->direction, set); /* may move x->wrules */
+		rule_list_add(&x->wrules[id], rule);
+		return;
+	}
 	for (size_t i = 0; i < set->nv4; i++)
-		index_prefix(x, side, a->direction, &set->v4[i], rule);
+		index_prefix(x, side, a->direction, &set->v4[i], rule, false);
 	for (size_t i = 0; i < set->nv6; i++)
-		index_prefix(x, side, a->direction, &set->v6[i], rule);
+		index_prefix(x, side, a->direction, &set->v6[i], rule, false);
 }
 
-#define SHADOW_MAX_LISTS (2 + 129)
+static void refs_add(struct list_refs *r, const struct rule_list *l)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
+	}
+	r->v[r->n++] = l;
+}
 
 /*
  * The lists of rules that may cover b's side (sources or destinations): the
  * list of rules of any address, and those under every prefix holding b's
- * first address.  Returns how many rules they hold, or SIZE_MAX when b's side
- * gives nothing to look up.
+ * first address (directly, or through a wide set).  Returns how many rules
+ * they hold, or SIZE_MAX when b's side gives nothing to look up or they hold
+ * more than `enough` (another list is shorter: gathering stops there).
  */
-static size_t side_candidates(const struct shadow_index *x, int side, const struct pc_rule *b,
-		const struct rule_list **out, size_t *nout)
+static size_t side_candidates(struct shadow_index *x, int side, const struct pc_rule *b,
+		size_t enough)
 {
 	const struct pc_addrset *set = side ? &b->dst : &b->src;
 	size_t npeers = side ? b->nto : b->nfrom, total;
+	struct list_refs *out = &x->refs[side];
 
-	*nout = 0;
-	out[(*nout)++] = &x->any[side][b->direction];
-	total = out[0]->n;
+	out->n = 0;
+	refs_add(out, &x->any[side][b->direction]);
+	total = out->v[0]->n;
 	if (npeers == 0 || set->any)
 		return total;
 	const struct pc_prefix *first = set->nv4 ? &set->v4[0] : set->nv6 ? &set->v6[0] : NULL;
@@ -921,31 +1146,212 @@ static size_t side_candidates(const struct shadow_index *x, int side, const stru
 		struct prefix_key k;
 		prefix_key_make(&k, side, b->direction, first, len);
 		const struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
-		if (e->used) {
-			out[(*nout)++] = &e->rules;
+		if (!e->used)
+			continue;
+		if (e->rules.n) {
+			refs_add(out, &e->rules);
 			total += e->rules.n;
 		}
+		for (size_t i = 0; i < e->wides.n && total <= enough; i++) {
+			refs_add(out, &x->wrules[rule_list_items(&e->wides)[i]]);
+			total += x->wrules[rule_list_items(&e->wides)[i]].n;
+		}
+		if (total > enough)
+			return SIZE_MAX;
 	}
 	return total;
 }
 
-static bool rule_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
+/*
+ * Whether rule a's ports and addresses hold all of b's.  The options decide
+ * the rest (see group_cover): a rule with a limit covers nothing, one with an
+ * interface only rules on that interface.
+ */
+static bool geometry_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
 		const struct pc_rule *b)
 {
 	const struct pc_rule *a = &p->rules[ai];
 
-	if (a->direction != b->direction || (a->flags & PC_RULE_F_LIMIT) ||
-			(a->interface && (!b->interface || strcmp(a->interface, b->interface))))
+	if (a->direction != b->direction)
 		return false;
 	return matches_cover(a, sorted_of(x, p, ai), b) &&
 			set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
 			set_covers(&a->dst, a->nto, &b->dst, b->nto);
 }
 
+/*
+ * Rules of one direction with the same matches and the same sources and
+ * destinations form a group, indexed once under its first rule: a later
+ * rule of the group only changes which of them covers first.  Many rules on
+ * one port from one host that differ by interface, limit, log or counter
+ * then cost one candidate each, not one per earlier rule.
+ */
+static uint32_t set_hash(uint32_t h, const struct pc_addrset *set, size_t npeers)
+{
+	h = (h ^ (npeers == 0 || set->any)) * 16777619u;
+	if (npeers == 0 || set->any)
+		return h;
+	h = (h ^ (uint32_t)set->nv4) * 16777619u;
+	h = (h ^ (uint32_t)set->nv6) * 16777619u;
+	/* The first prefixes only: a long set is told apart when compared. */
+	for (size_t i = 0; i < set->nv4 + set->nv6 && i < 4; i++) {
+		const struct pc_prefix *x = i < set->nv4 ? &set->v4[i] : &set->v6[i - set->nv4];
+		for (size_t k = 0; k < 16; k++)
+			h = (h ^ x->bytes[k]) * 16777619u;
+		h = (h ^ x->len) * 16777619u;
+	}
+	return h;
+}
+
+static bool set_same(const struct pc_addrset *a, size_t na, const struct pc_addrset *b, size_t nb)
+{
+	bool all_a = na == 0 || a->any, all_b = nb == 0 || b->any;
+
+	if (all_a || all_b)
+		return all_a == all_b;
+	if (a->nv4 != b->nv4 || a->nv6 != b->nv6)
+		return false;
+	for (size_t i = 0; a->v4 != b->v4 && i < a->nv4; i++)
+		if (a->v4[i].len != b->v4[i].len || memcmp(a->v4[i].bytes, b->v4[i].bytes, 16))
+			return false;
+	for (size_t i = 0; a->v6 != b->v6 && i < a->nv6; i++)
+		if (a->v6[i].len != b->v6[i].len || memcmp(a->v6[i].bytes, b->v6[i].bytes, 16))
+			return false;
+	return true;
+}
+
+static uint32_t geometry_hash(const struct pc_rule *r)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)r->direction;
+
+	h = (h ^ (uint32_t)r->nmatches) * 16777619u;
+	for (size_t i = 0; i < r->nmatches; i++)
+		h = (h ^ ((uint32_t)r->matches[i].proto << 16 ^ r->matches[i].lo ^
+				 (uint32_t)r->matches[i].hi << 8)) * 16777619u;
+	h = set_hash(h, &r->src, r->nfrom);
+	return set_hash(h, &r->dst, r->nto);
+}
+
+static bool geometry_same(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->direction != b->direction || a->nmatches != b->nmatches)
+		return false;
+	for (size_t i = 0; i < a->nmatches; i++)
+		if (a->matches[i].proto != b->matches[i].proto ||
+				a->matches[i].lo != b->matches[i].lo ||
+				a->matches[i].hi != b->matches[i].hi)
+			return false;
+	return set_same(&a->src, a->nfrom, &b->src, b->nfrom) &&
+			set_same(&a->dst, a->nto, &b->dst, b->nto);
+}
+
+/* Slots of the group index: a group by its first rule, or a (group, interface) pair. */
+struct group_slot {
+	uint32_t hash;
+	uint32_t group;		/* the group's first rule + 1; 0: empty */
+	const char *interface;	/* NULL: the group itself */
+	uint32_t first;		/* the group: its first rule without limit or interface, + 1;
+				   a pair: its first rule without limit on that interface, + 1 */
+};
+
+static struct group_slot *group_slot(struct group_slot *v, size_t cap, const struct pc_policy *p,
+		uint32_t hash, const struct pc_rule *rule, uint32_t group, const char *interface)
+{
+	size_t mask = cap - 1, i = hash & mask;
+
+	for (; v[i].group; i = (i + 1) & mask) {
+		if (v[i].hash != hash || !v[i].interface != !interface)
+			continue;
+		if (interface ? v[i].group == group && !strcmp(v[i].interface, interface)
+			      : geometry_same(&p->rules[v[i].group - 1], rule))
+			break;
+	}
+	return &v[i];
+}
+
+static void group_grow(struct shadow_index *x, const struct pc_policy *p)
+{
+	if (2 * (x->ngroups + 1) <= x->gcap)
+		return;
+	size_t cap = x->gcap ? 2 * x->gcap : 256;
+	struct group_slot *v = xcalloc(cap, sizeof(*v));
+	for (size_t i = 0; i < x->gcap; i++) {
+		const struct group_slot *e = &x->groups[i];
+		if (e->group)
+			*group_slot(v, cap, p, e->hash, &p->rules[e->group - 1], e->group,
+					e->interface) = *e;
+	}
+	free(x->groups);
+	x->groups = v;
+	x->gcap = cap;
+}
+
+static uint32_t pair_hash(uint32_t group, const char *interface)
+{
+	return pc_name_hash(interface) ^ group * 2654435761u;
+}
+
+/*
+ * Rule j's group: found, or made with j first (then `*fresh`).  Rule j is
+ * then recorded among the group's members that may cover later rules.
+ */
+static uint32_t group_join(struct shadow_index *x, const struct pc_policy *p, size_t j,
+		bool *fresh)
+{
+	const struct pc_rule *b = &p->rules[j];
+	uint32_t hash = x->ghash[j];
+
+	group_grow(x, p);
+	struct group_slot *g = group_slot(x->groups, x->gcap, p, hash, b, 0, NULL);
+	*fresh = !g->group;
+	if (!g->group) {
+		*g = (struct group_slot){hash, (uint32_t)j + 1, NULL, 0};
+		x->ngroups++;
+	}
+	uint32_t group = g->group;
+	if (b->flags & PC_RULE_F_LIMIT)
+		return group;
+	if (!b->interface) {
+		if (!g->first)
+			g->first = (uint32_t)j + 1;
+		return group;
+	}
+	group_grow(x, p);
+	uint32_t ph = pair_hash(group, b->interface);
+	struct group_slot *e = group_slot(x->groups, x->gcap, p, ph, b, group, b->interface);
+	if (!e->group) {
+		*e = (struct group_slot){ph, group, b->interface, (uint32_t)j + 1};
+		x->ngroups++;
+	}
+	return group;
+}
+
+/* The first rule of the group under rule `rep` (its first) that covers b, or SIZE_MAX. */
+static size_t group_cover(struct shadow_index *x, const struct pc_policy *p, size_t rep,
+		const struct pc_rule *b)
+{
+	size_t best = SIZE_MAX;
+
+	if (!geometry_covers(x, p, rep, b))
+		return SIZE_MAX;
+	const struct pc_rule *a = &p->rules[rep];
+	const struct group_slot *g = group_slot(x->groups, x->gcap, p, x->ghash[rep], a, 0, NULL);
+	if (g->first)
+		best = g->first - 1;
+	if (b->interface) {
+		uint32_t group = (uint32_t)rep + 1;
+		const struct group_slot *e = group_slot(x->groups, x->gcap, p,
+				pair_hash(group, b->interface), b, group, b->interface);
+		if (e->group && e->first - 1 < best)
+			best = e->first - 1;
+	}
+	return best;
+}
+
 static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t ai, size_t bi)
 {
 	const struct pc_rule *a = &r->p->rules[ai], *b = &r->p->rules[bi];
-	bool same = matches_cover(b, sorted_of(x, r->p, bi), a) &&
+	bool same = a->direction == b->direction && matches_cover(b, sorted_of(x, r->p, bi), a) &&
 			set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
 			set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
 	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
@@ -966,33 +1372,43 @@ static void check_shadowing(struct resolver *r)
 	memset(&x, 0, sizeof(x));
 	x.ports = xcalloc(nlists, sizeof(*x.ports));
 	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
+	x.ghash = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ghash));
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
+		x.ghash[j] = geometry_hash(b);
 		if (b->nmatches) {
 			const struct pc_match *m = &b->matches[0];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
 				      (SHADOW_BUCKETS + 1);
-			const struct rule_list *cand[SHADOW_MAX_LISTS], *side[2][SHADOW_MAX_LISTS];
-			size_t ncand = 2, nside[2];
-			cand[0] = &x.ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)];
-			cand[1] = &x.ports[base + SHADOW_BUCKETS];
-			size_t best = cand[0]->n + cand[1]->n;
+			const struct rule_list *by_port[2], **cand = by_port;
+			size_t ncand = 2;
+			by_port[0] = &x.ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)];
+			by_port[1] = &x.ports[base + SHADOW_BUCKETS];
+			size_t best = by_port[0]->n + by_port[1]->n;
 			for (int s = 0; s < 2; s++) {
-				size_t n = side_candidates(&x, s, b, side[s], &nside[s]);
+				size_t n = side_candidates(&x, s, b, best);
 				if (n < best) {
 					best = n;
-					ncand = nside[s];
-					memcpy(cand, side[s], ncand * sizeof(*cand));
+					ncand = x.refs[s].n;
+					cand = x.refs[s].v;
 				}
 			}
 			size_t first = SIZE_MAX;
-			for (size_t c = 0; c < ncand; c++)
-				for (size_t k = 0; k < cand[c]->n && cand[c]->v[k] < first; k++)
-					if (rule_covers(&x, p, cand[c]->v[k], b))
-						first = cand[c]->v[k];
+			for (size_t c = 0; c < ncand; c++) {
+				const uint32_t *v = rule_list_items(cand[c]);
+				for (size_t k = 0; k < cand[c]->n && v[k] < first; k++) {
+					size_t g = group_cover(&x, p, v[k], b);
+					if (g < first)
+						first = g;
+				}
+			}
 			if (first != SIZE_MAX)
 				report_shadowed(r, &x, first, j);
 		}
+		bool fresh;
+		group_join(&x, p, j, &fresh);
+		if (!fresh)
+			continue;
 		for (size_t k = 0; k < b->nmatches; k++) {
 			const struct pc_match *m = &b->matches[k];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
@@ -1010,24 +1426,35 @@ static void check_shadowing(struct resolver *r)
 		index_side(&x, 1, b, (uint32_t)j);
 	}
 	for (size_t i = 0; i < nlists; i++)
-		free(x.ports[i].v);
+		rule_list_finish(&x.ports[i]);
 	free(x.ports);
-	for (size_t i = 0; i < x.cap; i++)
-		free(x.prefixes[i].rules.v);
+	for (size_t i = 0; i < x.cap; i++) {
+		rule_list_finish(&x.prefixes[i].rules);
+		rule_list_finish(&x.prefixes[i].wides);
+	}
+	for (size_t i = 0; i < x.nwides; i++)
+		rule_list_finish(&x.wrules[i]);
+	free(x.wrules);
+	free(x.wkeys);
+	free(x.wslots);
+	for (int s = 0; s < 2; s++)
+		free(x.refs[s].v);
 	free(x.prefixes);
 	for (int s = 0; s < 2; s++)
 		for (int d = 0; d < 3; d++)
-			free(x.any[s][d].v);
+			rule_list_finish(&x.any[s][d]);
 	for (size_t i = 0; i < p->nrules; i++)
 		free(x.sorted[i].v);
 	free(x.sorted);
+	free(x.groups);
+	free(x.ghash);
 }
 
 /* ---- entry point ------------------------------------------------------ */
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0};
+	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -1060,8 +1487,9 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		resolve_network(&r, &p->networks[i]);
 	for (size_t i = 0; i < p->nrules; i++) {
 		struct pc_rule *rule = &p->rules[i];
-		resolve_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
-		resolve_peers(&r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
+		resolve_rule_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
+		resolve_rule_peers(&r, rule->to, rule->nto, &rule->dst,
+				"this rule's destinations");
 		/* A new mark empties the match index for this rule. */
 		if (++r.mgen == 0 && r.mslots) {
 			memset(r.mslots, 0, r.nmslots * sizeof(*r.mslots));
@@ -1074,6 +1502,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	}
 	free(r.mslots);
 	free(r.hints);
+	free(r.unions);
 	check_shadowing(&r);
 	return diags->nerrors == before ? 0 : -1;
 }

@@ -6,6 +6,11 @@ linearly: 40k/10k below MAX_RATIO (linear is about 4, quadratic 16).  The
 cost is the child's CPU time (best of RUNS), its peak RSS, or what it wrote
 to stderr (bytes and write() calls), read with wait4() and /proc/PID/io.
 Never a time on its own: a ratio of two sizes measured side by side.
+A memory case marked "bound" also holds the large size's peak RSS under
+BOUND_PER_BYTE times the policy's size above the RSS of the same command on a
+policy of one item of the shape (what it costs to start): the memory must
+follow the input, not its rules times its prefixes.  Under ASan (ASAN_OPTIONS
+set) each byte may cost three times that: its redzones and quarantine.
 
 usage: run-growth.py PORTCULLIS [SHAPE...]
 Exits 77 (skip) under valgrind (PC_TEST_WRAPPER), where it would take hours.
@@ -20,6 +25,7 @@ import shapes  # noqa: E402
 
 SMALL, LARGE = (int(x) for x in os.environ.get("PC_GROWTH_SIZES", "10000 40000").split())
 MAX_RATIO = 6.0
+BOUND_PER_BYTE = 40
 RUNS = int(os.environ.get("PC_GROWTH_RUNS", "3"))
 
 
@@ -58,6 +64,9 @@ CASES = {
     "denies-render": ("denies", ["render", "-o", "/dev/null"], "cpu", 0),
     "ports-memory": ("ports", ["check"], "rss", 0),
     "ports-check": ("ports", ["check"], "cpu", 0),
+    "group-memory": ("group", ["check"], "rss bound", 0),
+    "sameports-check": ("sameports", ["check"], "cpu", 0),
+    "wide-check": ("wide", ["check"], "cpu", 0),
     "twoports-check": ("twoports", ["check"], "cpu", 0),
     "unknown-check": ("unknown", ["check"], "cpu", 1),
     # Linear either way: each unknown name against a known one, at the large size.
@@ -113,8 +122,19 @@ def main():
                 ratio = b / max(a, 1e-3)
                 ok = ratio < MAX_RATIO
             print("%-16s %-6s %d: %-10.4g %d: %-10.4g ratio %.2f%s" % (
-                case, measure, SMALL, a, LARGE, b, ratio, "" if ok else "  FAIL"))
+                case, measure.split()[0], SMALL, a, LARGE, b, ratio, "" if ok else "  FAIL"))
             failed += not ok
+            if measure.endswith("bound"):
+                one = os.path.join(d, "one.yaml")
+                shapes.write(one, shape, 1)
+                base = cost(pc, one, case)
+                per_byte = BOUND_PER_BYTE * (3 if os.environ.get("ASAN_OPTIONS") else 1)
+                bound = base + per_byte * os.path.getsize(large) / 1024
+                ok = b <= bound
+                print("%-16s rss    %d: %-10.4g KiB, bound %d + %d x %d bytes = %.4g KiB%s" % (
+                    case, LARGE, b, base, per_byte, os.path.getsize(large), bound,
+                    "" if ok else "  FAIL"))
+                failed += not ok
     return 1 if failed else 0
 
 

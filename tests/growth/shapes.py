@@ -10,6 +10,13 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   twoports  two rules with the same n literal ports (the second repeats the first)
   unknown   n rules, each naming its own unknown service
   known     n rules, each naming its own port (what `unknown` is compared with)
+  group     one network of 2000 addresses, and n rules each allowing its
+            own port from it (every other rule from it and one more host)
+  sameports n rules allowing 8080/tcp from one host, each on its own
+            interface
+  wide      n rules allowing 8080/tcp, each from its own 17 hosts (more than
+            the 16 that are indexed one by one; 20 would pass the policy's
+            limit of 1 000 000 values at 40 000 rules)
   longline  one rule whose source list is one line of about n * 12 bytes,
             with one bad address in its middle
 """
@@ -42,9 +49,23 @@ def write(path, shape, n):
         elif shape == "unknown":
             for i in range(n):
                 f.write("  - allow: nosuch%dsvc\n    protocol: tcp\n" % i)
+        elif shape == "group":
+            for i in range(n):
+                f.write("  - allow: %d/tcp\n    from: %s\n" % (
+                    1 + i % 65535, "[big0, 192.0.2.1]" if i % 2 else "big0"))
+        elif shape == "sameports":
+            for i in range(n):
+                f.write("  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: e%d\n" % i)
+        elif shape == "wide":
+            for i in range(n):
+                f.write("  - allow: 8080/tcp\n    from: [%s]\n" % ", ".join(
+                    host(17 * i + k + 1) for k in range(17)))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"
             f.write("  - allow: kerberos\n    from: [%s]\n" % ", ".join(hosts))
         else:
             raise ValueError(shape)
+        if shape == "group":
+            f.write("networks:\n  big0:\n%s" % "".join(
+                "    - 172.%d.%d.1\n" % (16 + k // 250, k % 250) for k in range(2000)))

@@ -694,6 +694,76 @@ static void test_shadowing_by_address_at_scale(void **state)
 }
 
 /*
+ * A rule naming one network points at the network's prefixes; rules writing
+ * the same union with a network share one; a union whose merge warns is made
+ * per rule, and each rule gives its warning.
+ */
+static void test_rule_sets_shared(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "networks:\n  big: [10.0.0.0/24, 10.0.2.0/24, \"2001:db8::/64\"]\n"
+			"rules:\n"
+			"  - allow: 22/tcp\n    from: big\n"				/* 0 */
+			"  - allow: 23/tcp\n    from: big\n"				/* 1 */
+			"  - allow: 24/tcp\n    from: [big, 192.0.2.1]\n"		/* 2 */
+			"  - allow: 25/tcp\n    from: [big, 192.0.2.1]\n"		/* 3 */
+			"  - allow: 26/tcp\n    from: [big, 10.0.0.7]\n"	/* 4, line 15 */
+			"  - allow: 27/tcp\n    from: [big, 10.0.0.7]\n");	/* 5, line 17 */
+	assert_int_equal(c.rc, 0);
+	const struct pc_rule *r = c.p.rules;
+	assert_int_equal(c.p.nrules, 6);
+	assert_ptr_equal(r[0].src.v4, c.p.networks[0].set.v4);
+	assert_ptr_equal(r[1].src.v6, c.p.networks[0].set.v6);
+	assert_int_equal(r[1].src.nv4, 2);
+	assert_int_equal(r[2].src.nv4, 3);
+	assert_ptr_equal(r[2].src.v4, r[3].src.v4);
+	assert_ptr_not_equal(r[2].src.v4, r[0].src.v4);
+	assert_int_equal(r[4].src.nv4, 2);
+	assert_ptr_not_equal(r[4].src.v4, r[5].src.v4);
+	assert_int_equal(c.d.n, 2);
+	assert_string_equal(c.d.v[0].code, "network-overlap");
+	assert_int_equal(c.d.v[0].line, 15);
+	assert_string_equal(c.d.v[1].code, "network-overlap");
+	assert_int_equal(c.d.v[1].line, 17);
+	done(&c);
+}
+
+/*
+ * Rules of the same port and addresses that differ by their options: the
+ * first of them without a limit, on no interface or on the later rule's,
+ * is the one named (a rule with a limit covers nothing).
+ */
+static void test_shadowing_same_geometry(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"  /* 4 */
+			"    limit: 5/second\n"
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n"  /* 8 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    limit: 5/second\n"  /* 11 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n"  /* 14 */
+			"    log: true\n"
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"  /* 18 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n"                        /* 21 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth2\n"  /* 23 */
+			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"); /* 26 */
+	assert_int_equal(c.rc, 0);
+	/* 18 and 21: only rules with a limit or on another interface come before */
+	assert_int_equal(c.d.n, 3);
+	assert_int_equal(c.d.v[0].line, 14);
+	assert_non_null(strstr(c.d.v[0].msg, "p.yaml:8:5"));
+	assert_int_equal(c.d.v[1].line, 23);
+	assert_non_null(strstr(c.d.v[1].msg, "p.yaml:21:5"));
+	assert_int_equal(c.d.v[2].line, 26);
+	assert_non_null(strstr(c.d.v[2].msg, "p.yaml:18:5"));
+	done(&c);
+}
+
+/*
  * Suggestions for unknown names: searched once per distinct name, and not at
  * all for errors past hints_max (never shown).
  */
@@ -741,6 +811,8 @@ int main(void)
 		cmocka_unit_test(test_include_graphs),
 		cmocka_unit_test(test_shadowing_at_scale),
 		cmocka_unit_test(test_shadowing_by_address_at_scale),
+		cmocka_unit_test(test_shadowing_same_geometry),
+		cmocka_unit_test(test_rule_sets_shared),
 		cmocka_unit_test(test_hints_where_shown),
 	};
 
