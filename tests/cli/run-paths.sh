@@ -83,9 +83,67 @@ if [ $is_root = 1 ]; then
     [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] &&
         grep -q "cannot write $tmp/sticky/portcullis.nft: it is a symbolic link owned by uid $other" "$tmp/err" &&
         pass "--out-dir with a planted link" || fail "--out-dir with a planted link (status $rc)"
+    # A planted link as a directory of the path, not its last component:
+    # refused the same way, for -o and for --out-dir, in a sticky directory
+    # and in a group-writable one.
+    mkdir "$tmp/victimdir" "$tmp/grp"
+    echo ORIGINAL >"$tmp/victimdir/victim.conf" && chmod 600 "$tmp/victimdir/victim.conf"
+    chgrp "$(id -gn $other 2>/dev/null || echo $other)" "$tmp/grp" && chmod 2775 "$tmp/grp"
+    for d in sticky grp; do
+        ln -s "$tmp/victimdir" "$tmp/$d/d" && chown -h $other "$tmp/$d/d"
+        run render -o "$tmp/$d/d/victim.conf" "$policy"
+        [ $rc = 3 ] && [ "$(cat "$tmp/victimdir/victim.conf")" = ORIGINAL ] &&
+            grep -q "cannot write $tmp/$d/d/victim.conf: $tmp/$d/d is a symbolic link owned by uid $other in $tmp/$d, a directory other users can write" "$tmp/err" &&
+            pass "-o through a planted link to a directory ($d)" ||
+            { fail "-o through a planted link to a directory ($d, status $rc)"; cat "$tmp/err"; }
+        run render --target all --out-dir "$tmp/$d/d" "$policy"
+        [ $rc = 3 ] && [ "$(ls -A "$tmp/victimdir")" = victim.conf ] &&
+            pass "--out-dir through a planted link to a directory ($d)" ||
+            { fail "--out-dir through a planted link to a directory ($d, status $rc)"; ls -A "$tmp/victimdir"; }
+        # The same link further in: the file named through it and a ..
+        run render -o "$tmp/$d/d/../victimdir/victim.conf" "$policy"
+        [ $rc = 3 ] && [ "$(cat "$tmp/victimdir/victim.conf")" = ORIGINAL ] &&
+            pass "-o through a planted link and .. ($d)" ||
+            fail "-o through a planted link and .. ($d, status $rc)"
+        rm "$tmp/$d/d"
+    done
+    # root's own link to a directory, in the sticky directory: followed.
+    ln -s "$tmp/victimdir" "$tmp/sticky/mine"
+    run render -o "$tmp/sticky/mine/victim.conf" "$policy"
+    [ $rc = 0 ] && cmp -s "$tmp/victimdir/victim.conf" "$tmp/plain.nft" &&
+        pass "root's link to a directory is followed" ||
+        fail "root's link to a directory is followed (status $rc)"
+    rm "$tmp/sticky/mine"
 elif [ "${CI:-}" = true ]; then
     fail "planted links: CI must run them as root"
 fi
+
+# ---- --out-dir: every file or none ---------------------------------------------
+# An earlier rendering, then a new one where one name is taken by a directory:
+# exit 3, and every file of the earlier rendering is still there, unchanged,
+# with no temporary file left.
+mkdir "$tmp/od"
+"$bin" render --target all --out-dir "$tmp/od" "$policy" 2>/dev/null || fail "--out-dir: the first rendering"
+for f in "$tmp/od"/*; do cp "$f" "$f.before"; done
+sed 's/^policy: .*/policy: second/' "$policy" >"$tmp/new.yaml"
+rm "$tmp/od/portcullis.iptables" "$tmp/od/portcullis.iptables.before"
+mkdir "$tmp/od/portcullis.iptables"
+run render --target all --out-dir "$tmp/od" "$tmp/new.yaml"
+same=1
+for f in nft nft.json ip6tables pf; do
+    cmp -s "$tmp/od/portcullis.$f" "$tmp/od/portcullis.$f.before" || same=0
+done
+if [ $rc = 3 ] && [ $same = 1 ] && [ "$(ls -A "$tmp/od" | wc -l)" = 9 ] &&
+    grep -q "cannot write $tmp/od/portcullis.iptables: it is a directory" "$tmp/err" &&
+    grep -q "none of the 5 files was replaced" "$tmp/err"; then
+    pass "--out-dir: a failure replaces no file"
+else
+    fail "--out-dir: a failure replaces no file (status $rc, unchanged $same)"; cat "$tmp/err"; ls -A "$tmp/od"
+fi
+rmdir "$tmp/od/portcullis.iptables"
+run render --target all --out-dir "$tmp/od" "$tmp/new.yaml"
+[ $rc = 0 ] && [ "$(grep -l 'policy second' "$tmp/od"/portcullis.* | wc -l)" = 5 ] &&
+    pass "--out-dir: every file replaced" || fail "--out-dir: every file replaced (status $rc)"
 
 # ---- the mode of what render -o writes ----------------------------------------
 # A new file gets what `>` gives it (0666 less the umask); a file replaced keeps
