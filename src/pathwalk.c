@@ -82,9 +82,10 @@ static int walk(struct pc_walk *w, pc_walk_link_ok ok, void *arg)
 			free(w->name);
 			/* "dir/" and "/" name a directory: no last component. */
 			w->name = n && !rest[n] ? xstrndup(rest, n) : xstrdup("");
+			note_dir(w); /* searched for the last component */
 			return PC_WALK_OK;
 		}
-		if (++w->steps > PC_WALK_MAX_STEPS)
+		if (++w->steps > w->max_steps)
 			return PC_WALK_STEPS;
 		char *comp = xstrndup(rest, n);
 		rest = (char *)after;
@@ -146,13 +147,14 @@ static int walk(struct pc_walk *w, pc_walk_link_ok ok, void *arg)
 	}
 }
 
-int pc_walk_start(struct pc_walk *w, const char *path, bool absolute, pc_walk_link_ok ok,
-		void *arg)
+int pc_walk_start(struct pc_walk *w, const char *path, bool absolute, unsigned max_steps,
+		pc_walk_link_ok ok, void *arg)
 {
 	int r;
 
 	memset(w, 0, sizeof(*w));
 	w->dirfd = -1;
+	w->max_steps = max_steps < PC_WALK_MAX_STEPS ? max_steps : PC_WALK_MAX_STEPS;
 	pc_buf_init(&w->shown);
 	pc_buf_init(&w->real);
 	if (path[0] == '/' || absolute) {

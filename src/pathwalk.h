@@ -41,7 +41,7 @@ struct pc_walk {
 	struct pc_buf shown;	/* that directory as the walk reached it, for messages */
 	struct pc_buf real;	/* the same from '/', links and ".." resolved (absolute starts) */
 	char *rest;		/* what remains to walk */
-	unsigned links, steps;
+	unsigned links, steps, max_steps;
 	struct pc_walk_dir *dirs; /* every directory searched on the way, in order */
 	size_t ndirs;
 	struct stat link;	/* the last link met (the refused one after PC_WALK_LINK) */
@@ -54,8 +54,8 @@ struct pc_walk {
  * '/' too when `absolute`: the working directory's own path is walked
  * first), and walks to the directory that holds the last component.
  */
-int pc_walk_start(struct pc_walk *w, const char *path, bool absolute, pc_walk_link_ok ok,
-		void *arg);
+int pc_walk_start(struct pc_walk *w, const char *path, bool absolute, unsigned max_steps,
+		pc_walk_link_ok ok, void *arg);
 /* The last component, not followed (fstatat with AT_SYMLINK_NOFOLLOW). */
 int pc_walk_lstat(struct pc_walk *w, struct stat *st);
 /*

@@ -163,7 +163,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 			err = errno;
 		goto opened;
 	}
-	for (r = pc_walk_start(&w, path, false, link_ok, NULL); r == PC_WALK_OK;
+	for (r = pc_walk_start(&w, path, false, PC_WALK_MAX_STEPS, link_ok, NULL); r == PC_WALK_OK;
 			r = pc_walk_follow(&w, &st, link_ok, NULL)) {
 		if (!*w.name || !strcmp(w.name, ".") || !strcmp(w.name, "..")) {
 			why = xstrdup("it is a directory");
