@@ -2,6 +2,7 @@
 /* Policies: every diagnostic with its code, severity, line and column; what resolution yields. */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portcullis/policy.h"
@@ -391,6 +392,8 @@ static char *write_file(const char *dir, const char *name, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+	/* Not group-writable whatever the umask: such a file's includes must be public. */
+	assert_int_equal(chmod(path, 0644), 0);
 	return path;
 }
 
