@@ -1171,7 +1171,9 @@ static int read_policy(struct pc_policy_state *st, const char *path, char *real,
 	pc_buf_init(buf);
 	if (!realpath(path, real) || pc_read_file(path, PC_YAML_MAX_BYTES, buf) < 0) {
 		pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read the policy: %s",
-				errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
+				errno == EFBIG	 ? "larger than 16 MiB"
+				: errno == EINVAL ? "not a regular file"
+						  : strerror(errno));
 		st->io_error = true;
 		pc_buf_finish(buf);
 		return -1;
