@@ -469,10 +469,13 @@ static int write_outputs(struct cli_ctx *ctx, const bool want[T_COUNT],
 {
 	struct output o[T_COUNT];
 	enum target kind[T_COUNT];
-	size_t n = 0, renamed = 0;
+	size_t n = 0, renamed = 0, nwant = 0;
 	bool ok = true;
 
-	for (int k = 0; k < T_COUNT; k++) {
+	for (int k = 0; k < T_COUNT; k++)
+		nwant += want[k];
+	/* The first file that cannot be opened ends the opening: one message. */
+	for (int k = 0; k < T_COUNT && ok; k++) {
 		if (!want[k])
 			continue;
 		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table, suffixes[k])
@@ -495,11 +498,12 @@ static int write_outputs(struct cli_ctx *ctx, const bool want[T_COUNT],
 		else if (keep)
 			renamed++;
 	}
-	if (!ok && n > 1 && renamed)
+	if (!ok && nwant > 1 && renamed)
 		fprintf(ctx->err, "%s render: %zu of the %zu files were replaced before that "
-				  "failure\n", ctx->prog, renamed, n);
-	else if (!ok && n > 1)
-		fprintf(ctx->err, "%s render: none of the %zu files was replaced\n", ctx->prog, n);
+				  "failure\n", ctx->prog, renamed, nwant);
+	else if (!ok && nwant > 1)
+		fprintf(ctx->err, "%s render: none of the %zu files was replaced\n", ctx->prog,
+				nwant);
 	return ok ? PC_EXIT_OK : PC_EXIT_ENV;
 }
 
