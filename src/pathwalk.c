@@ -96,7 +96,8 @@ static int walk(struct pc_walk *w, pc_walk_link_ok ok, void *arg)
 		note_dir(w);
 		if (!strcmp(comp, "..")) {
 			free(comp);
-			if ((r = set_dir(w, openat(w->dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC))))
+			r = set_dir(w, openat(w->dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+			if (r)
 				return r;
 			path_add(&w->shown, "..", 2);
 			path_up(&w->real);

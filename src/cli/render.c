@@ -207,7 +207,8 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 			err = errno;
 	} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
 		/* O_NONBLOCK: a FIFO that nobody reads is refused at once (ENXIO). */
-		fd = openat(w.dirfd, w.name, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		fd = openat(w.dirfd, w.name,
+				O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode))
 			why = xstrdup("it is a FIFO that no process reads");
 		else if (fd < 0)
@@ -216,8 +217,9 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 			why = xstrdup("it changed while it was opened");
 	} else {
-		why = xstrdup(S_ISDIR(st.st_mode) ? "it is a directory"
-						  : "not a regular file, a character device or a FIFO");
+		why = xstrdup(S_ISDIR(st.st_mode)
+					? "it is a directory"
+					: "not a regular file, a character device or a FIFO");
 	}
 opened:
 	if (!why && !err && fd >= 0 && !(o->f = fdopen(fd, "w")))

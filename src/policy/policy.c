@@ -623,7 +623,8 @@ static void read_rules(struct loader *l, const struct pc_ynode *list)
 
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
 		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file, const struct author *from_author);
+		const struct pc_ynode *from, const char *from_file,
+		const struct author *from_author);
 
 static char *dir_join(const char *base_file, const char *rel)
 {
@@ -645,10 +646,11 @@ static void read_includes(struct loader *l, const struct pc_ynode *n)
 		if (++st->listings > MAX_INCLUDE_LISTINGS) {
 			/* Said once: the listings past the bound are not looked at. */
 			if (st->listings == MAX_INCLUDE_LISTINGS + 1) {
-				struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "include-limit", items[i],
-						"more than %d includes are listed in this policy and "
-						"its includes together: this one and those after it "
-						"are not read",
+				struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "include-limit",
+						items[i],
+						"more than %d includes are listed in this policy "
+						"and its includes together: this one and those "
+						"after it are not read",
 						MAX_INCLUDE_LISTINGS);
 				pc_diag_hint(d, "list each file once");
 			}
@@ -1095,8 +1097,8 @@ resolved:
 	if (st->nseen >= MAX_FILES) {
 		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from_file,
 				from->line, from->col,
-				"'%s' would be file %d of this policy: a policy and its includes are "
-				"at most %d files",
+				"'%s' would be file %d of this policy: a policy and its includes "
+				"are at most %d files",
 				path, MAX_FILES + 1, MAX_FILES);
 		pc_diag_hint(d, "merge small includes into fewer files");
 		close(fd);
@@ -1124,8 +1126,8 @@ resolved:
 	if (buf->len > MAX_TOTAL_BYTES - st->bytes) {
 		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from_file,
 				from->line, from->col,
-				"'%s' (%zu bytes) would bring the policy and its includes past %u MiB "
-				"together",
+				"'%s' (%zu bytes) would bring the policy and its includes past "
+				"%u MiB together",
 				path, buf->len, MAX_TOTAL_BYTES >> 20);
 		pc_diag_hint(d, "a policy and everything it includes are read as one");
 		pc_buf_finish(buf);
@@ -1189,7 +1191,8 @@ static int read_policy(struct pc_policy_state *st, const char *path, char *real,
 
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
 		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file, const struct author *from_author)
+		const struct pc_ynode *from, const char *from_file,
+		const struct author *from_author)
 {
 	struct pc_policy_state *st = p->state;
 	struct pc_buf buf;
