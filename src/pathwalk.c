@@ -77,14 +77,14 @@ static int walk(struct pc_walk *w, pc_walk_link_ok ok, void *arg)
 		while (*rest == '/')
 			rest++;
 		size_t n = strcspn(rest, "/");
-		const char *after = rest + n + strspn(rest + n, "/");
-		if (!*after) {
+		if (!rest[n]) {
+			/* The last component; "" after "dir/" or "/", which name directories. */
 			free(w->name);
-			/* "dir/" and "/" name a directory: no last component. */
-			w->name = n && !rest[n] ? xstrndup(rest, n) : xstrdup("");
+			w->name = xstrndup(rest, n);
 			note_dir(w); /* searched for the last component */
 			return PC_WALK_OK;
 		}
+		const char *after = rest + n + 1;
 		if (++w->steps > w->max_steps)
 			return PC_WALK_STEPS;
 		char *comp = xstrndup(rest, n);

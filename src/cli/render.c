@@ -163,8 +163,10 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 			err = errno;
 		goto opened;
 	}
+	/* `followed`: the last component is the target of a link (not a directory link). */
+	bool followed = false;
 	for (r = pc_walk_start(&w, path, false, PC_WALK_MAX_STEPS, link_ok, NULL); r == PC_WALK_OK;
-			r = pc_walk_follow(&w, &st, link_ok, NULL)) {
+			r = pc_walk_follow(&w, &st, link_ok, NULL), followed = true) {
 		if (!*w.name || !strcmp(w.name, ".") || !strcmp(w.name, "..")) {
 			why = xstrdup("it is a directory");
 			goto opened;
@@ -172,7 +174,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 		if (pc_walk_lstat(&w, &st) < 0) {
 			if (errno != ENOENT)
 				err = errno;
-			else if (w.links)
+			else if (followed)
 				why = xstrdup("it is a symbolic link to nothing");
 			else if ((fd = make_temp(w.dirfd, w.name, &o->tmp, NULL)) < 0)
 				err = errno;
@@ -198,7 +200,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 	}
 	if (r != PC_WALK_OK) {
 		err = errno;
-		if (w.links && err == ENOENT)
+		if (followed && err == ENOENT)
 			why = xstrdup("it is a symbolic link to nothing");
 		goto opened;
 	}

@@ -107,12 +107,17 @@ if [ $is_root = 1 ]; then
             fail "-o through a planted link and .. ($d, status $rc)"
         rm "$tmp/$d/d"
     done
-    # root's own link to a directory, in the sticky directory: followed.
-    ln -s "$tmp/victimdir" "$tmp/sticky/mine"
+    # root's own link to a directory, in the sticky directory: followed (its
+    # target written with a trailing slash).
+    ln -s "$tmp/victimdir/" "$tmp/sticky/mine"
     run render -o "$tmp/sticky/mine/victim.conf" "$policy"
     [ $rc = 0 ] && cmp -s "$tmp/victimdir/victim.conf" "$tmp/plain.nft" &&
         pass "root's link to a directory is followed" ||
         fail "root's link to a directory is followed (status $rc)"
+    run render -o "$tmp/sticky/mine/new.nft" "$policy"
+    [ $rc = 0 ] && cmp -s "$tmp/victimdir/new.nft" "$tmp/plain.nft" &&
+        pass "a new file through root's link to a directory" ||
+        { fail "a new file through root's link to a directory (status $rc)"; cat "$tmp/err"; }
     rm "$tmp/sticky/mine"
 elif [ "${CI:-}" = true ]; then
     fail "planted links: CI must run them as root"
