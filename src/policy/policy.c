@@ -982,6 +982,8 @@ static int read_include(struct pc_policy_state *st, const char *path, char *real
 	int err = 0, fd = -1, r;
 	char *refusal = NULL;
 
+	memset(&w, 0, sizeof(w));
+	w.dirfd = -1;
 	pc_buf_init(buf);
 	if ((sp = special_dir(path))) {
 		include_error(NULL, diags, "include-refused", from, from_file,
