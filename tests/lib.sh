@@ -10,6 +10,9 @@ root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 export LC_ALL=C
+# Files made as under the usual umask: a group-writable policy may include
+# only what every user can read and reach (docs/policy.md).
+umask 022
 passed=0
 failed=0
 pass() { passed=$((passed + 1)); echo "ok $1"; }

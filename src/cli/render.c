@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pathwalk.h"
 #include "pc-version.h"
 #include "portcullis/nft.h"
 #include "portcullis/targets.h"
@@ -53,13 +54,11 @@ static char *layer_hash(const struct pc_registry *reg, enum pc_layer_kind kind)
  */
 struct output {
 	FILE *f;
-	const char *path;	/* as given, for messages */
+	char *path;		/* as given, for messages */
 	int dirfd;		/* the directory of the name replaced; -1 when written in place */
 	char *name;		/* that name, in dirfd */
 	char *tmp;		/* the temporary file, in dirfd */
 };
-
-#define MAX_LINK_HOPS 40
 
 /* The descriptor a path names by number (/dev/stdout, /dev/fd/1, ...), or -1. */
 static int named_fd(const char *path)
@@ -128,164 +127,175 @@ static int make_temp(int dirfd, const char *name, char **tmp, const struct stat 
 	return -1;
 }
 
-/* Splits a path into its directory and last component (both allocated). */
-static void split_path(const char *path, char **dir, char **base)
+static bool link_ok(const struct stat *link, const struct stat *dir, void *arg)
 {
-	const char *slash = strrchr(path, '/');
-
-	if (!slash) {
-		*dir = xstrdup(".");
-		*base = xstrdup(path);
-	} else {
-		*dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
-		*base = xstrdup(slash + 1);
-	}
+	(void)arg;
+	return link_safe(link, dir);
 }
 
+/*
+ * Opens an output: a temporary file next to a regular file or a new name,
+ * or the file itself when it is written in place.  Every component of the
+ * path is walked through directory descriptors, and every link met (in the
+ * directory part as well as at the end) is followed only if link_safe().
+ * Nothing that exists is changed here.
+ */
 static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 {
-	char *cur = xstrdup(path), *dir = NULL, *base = NULL;
-	struct stat st, dst;
-	int fd = -1, dfd = -1, err = 0, hops = 0;
+	struct pc_walk w;
+	struct stat st;
+	int fd = -1, err = 0, r = PC_WALK_OK;
 	char *why = NULL;
 
 	memset(o, 0, sizeof(*o));
-	o->path = path;
+	memset(&w, 0, sizeof(w));
+	w.dirfd = -1;
+	o->path = xstrdup(path);
 	o->dirfd = -1;
-	for (;;) {
-		int n = named_fd(cur);
-		if (n >= 0) {
-			int fl = fcntl(n, F_GETFL);
-			if (fl < 0)
-				why = xasprintf("descriptor %d is not open", n);
-			else if ((fl & O_ACCMODE) == O_RDONLY)
-				why = xasprintf("descriptor %d is not open for writing", n);
-			else if ((fd = fcntl(n, F_DUPFD_CLOEXEC, 3)) < 0)
-				err = errno;
-			goto opened;
-		}
-		free(dir);
-		free(base);
-		split_path(cur, &dir, &base);
-		if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+	int n = named_fd(path);
+	if (n >= 0) {
+		int fl = fcntl(n, F_GETFL);
+		if (fl < 0)
+			why = xasprintf("descriptor %d is not open", n);
+		else if ((fl & O_ACCMODE) == O_RDONLY)
+			why = xasprintf("descriptor %d is not open for writing", n);
+		else if ((fd = fcntl(n, F_DUPFD_CLOEXEC, 3)) < 0)
+			err = errno;
+		goto opened;
+	}
+	/* `followed`: the last component is the target of a link (not a directory link). */
+	bool followed = false;
+	for (r = pc_walk_start(&w, path, false, PC_WALK_MAX_STEPS, link_ok, NULL); r == PC_WALK_OK;
+			r = pc_walk_follow(&w, &st, link_ok, NULL), followed = true) {
+		if (!*w.name || !strcmp(w.name, ".") || !strcmp(w.name, "..")) {
 			why = xstrdup("it is a directory");
 			goto opened;
 		}
-		if (dfd >= 0)
-			close(dfd);
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || fstat(dfd, &dst) < 0) {
-			err = errno;
-			if (hops && err == ENOENT)
-				why = xstrdup("it is a symbolic link to nothing");
-			goto opened;
-		}
-		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (pc_walk_lstat(&w, &st) < 0) {
 			if (errno != ENOENT)
 				err = errno;
-			else if (hops)
+			else if (followed)
 				why = xstrdup("it is a symbolic link to nothing");
-			else if ((fd = make_temp(dfd, base, &o->tmp, NULL)) < 0)
+			else if ((fd = make_temp(w.dirfd, w.name, &o->tmp, NULL)) < 0)
 				err = errno;
 			goto opened;
 		}
-		if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t len;
-			if (!link_safe(&st, &dst)) {
-				why = xasprintf("%s is a symbolic link owned by uid %u in %s, a "
-						"directory other users can write (mode %04o, owner "
-						"uid %u): it is not followed; remove it, or name the "
-						"file it points to",
-						strcmp(cur, path) ? cur : "it", (unsigned)st.st_uid, dir,
-						(unsigned)(dst.st_mode & 07777), (unsigned)dst.st_uid);
-				goto opened;
-			}
-			if (++hops > MAX_LINK_HOPS) {
-				err = ELOOP;
-				goto opened;
-			}
-			len = readlinkat(dfd, base, target, sizeof(target) - 1);
-			if (len < 0) {
-				err = errno;
-				goto opened;
-			}
-			target[len] = '\0';
-			char *next = target[0] == '/' ? xstrdup(target)
-						      : xasprintf("%s/%s", dir, target);
-			free(cur);
-			cur = next;
-			continue;
-		}
-		if (S_ISREG(st.st_mode)) {
-			if ((fd = make_temp(dfd, base, &o->tmp, &st)) < 0)
-				err = errno;
-		} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
-			/* O_NONBLOCK: a FIFO that nobody reads is refused at once (ENXIO). */
-			fd = openat(dfd, base, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-			if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode))
-				why = xstrdup("it is a FIFO that no process reads");
-			else if (fd < 0)
-				err = errno;
-			else if (fstat(fd, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) ||
-					fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-				why = xstrdup("it changed while it was opened");
-		} else {
-			why = xstrdup(S_ISDIR(st.st_mode) ? "it is a directory"
-							  : "not a regular file, a character device or a FIFO");
-		}
+		if (!S_ISLNK(st.st_mode))
+			break;
+	}
+	if (r == PC_WALK_LINK) {
+		const char *dir = w.shown.len ? w.shown.data : ".";
+		why = xasprintf("%s is a symbolic link owned by uid %u in %s, a directory other "
+				"users can write (mode %04o, owner uid %u): it is not followed; "
+				"remove it, or name the file it points to",
+				strcmp(w.link_shown, path) ? w.link_shown : "it",
+				(unsigned)w.link.st_uid, dir, (unsigned)(w.dir.st_mode & 07777),
+				(unsigned)w.dir.st_uid);
 		goto opened;
+	}
+	if (r == PC_WALK_STEPS) {
+		why = xasprintf("resolving it walks more than %d path components",
+				PC_WALK_MAX_STEPS);
+		goto opened;
+	}
+	if (r != PC_WALK_OK) {
+		err = errno;
+		if (followed && err == ENOENT)
+			why = xstrdup("it is a symbolic link to nothing");
+		goto opened;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if ((fd = make_temp(w.dirfd, w.name, &o->tmp, &st)) < 0)
+			err = errno;
+	} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		/* O_NONBLOCK: a FIFO that nobody reads is refused at once (ENXIO). */
+		fd = openat(w.dirfd, w.name,
+				O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode))
+			why = xstrdup("it is a FIFO that no process reads");
+		else if (fd < 0)
+			err = errno;
+		else if (fstat(fd, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) ||
+				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+			why = xstrdup("it changed while it was opened");
+	} else {
+		why = xstrdup(S_ISDIR(st.st_mode)
+					? "it is a directory"
+					: "not a regular file, a character device or a FIFO");
 	}
 opened:
 	if (!why && !err && fd >= 0 && !(o->f = fdopen(fd, "w")))
 		err = errno;
 	if (o->f && o->tmp) {
-		o->dirfd = dfd;
-		o->name = base;
-		dfd = -1;
-		base = NULL;
+		/* The temporary file is renamed (or removed) through this descriptor. */
+		o->dirfd = w.dirfd;
+		o->name = w.name;
+		w.dirfd = -1;
+		w.name = NULL;
 	} else if (!o->f) {
 		if (fd >= 0)
 			close(fd);
 		if (o->tmp)
-			unlinkat(dfd, o->tmp, 0);
+			unlinkat(w.dirfd, o->tmp, 0);
 		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, path,
 				why ? why : strerror(err));
 	}
-	if (dfd >= 0)
-		close(dfd);
+	pc_walk_finish(&w);
 	free(why);
-	free(cur);
-	free(dir);
-	free(base);
 	return o->f ? 0 : -1;
 }
 
-/* Ends the output: flushed, synced and renamed, or removed.  `ok`: keep it. */
-static int output_close(struct cli_ctx *ctx, struct output *o, bool ok)
+/*
+ * Ends the writing of an output: flushed, and a temporary file synced to
+ * disk and closed.  Says why on failure.
+ */
+static int output_flush(struct cli_ctx *ctx, struct output *o)
 {
 	int saved = 0;
 
+	if (!o->f)
+		return -1;
+	if (fflush(o->f) != 0 || ferror(o->f))
+		saved = errno ? errno : EIO;
+	if (!saved && o->tmp && fsync(fileno(o->f)) < 0)
+		saved = errno;
+	if (fclose(o->f) != 0 && !saved)
+		saved = errno;
+	o->f = NULL;
+	if (saved && saved != EPIPE)
+		fprintf(ctx->err, "%s: cannot write %s: %s%s\n", ctx->prog, o->path,
+				strerror(saved), o->tmp ? " (nothing was changed)" : "");
+	return saved ? -1 : 0;
+}
+
+/*
+ * Puts an output in place (`keep`: its temporary file renamed over the
+ * name) or removes its temporary file, and frees it.
+ */
+static int output_end(struct cli_ctx *ctx, struct output *o, bool keep)
+{
+	int ret = 0;
+
 	if (o->f) {
-		if (fflush(o->f) != 0 || ferror(o->f))
-			saved = errno ? errno : EIO;
-		if (!saved && o->tmp && fsync(fileno(o->f)) < 0)
-			saved = errno;
-		if (fclose(o->f) != 0 && !saved)
-			saved = errno;
-		if (ok && !saved && o->tmp && renameat(o->dirfd, o->tmp, o->dirfd, o->name) < 0)
-			saved = errno;
-		if ((saved || !ok) && o->tmp)
-			unlinkat(o->dirfd, o->tmp, 0);
-		if (saved && saved != EPIPE)
-			fprintf(ctx->err, "%s: cannot write %s: %s%s\n", ctx->prog, o->path,
-					strerror(saved), o->tmp ? " (nothing was changed)" : "");
+		fclose(o->f);
+		o->f = NULL;
 	}
+	if (o->tmp && keep && renameat(o->dirfd, o->tmp, o->dirfd, o->name) < 0) {
+		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, o->path,
+				strerror(errno));
+		ret = -1;
+		keep = false;
+	}
+	if (o->tmp && !keep)
+		unlinkat(o->dirfd, o->tmp, 0);
 	if (o->dirfd >= 0)
 		close(o->dirfd);
 	free(o->tmp);
 	free(o->name);
-	return saved || !o->f ? -1 : 0;
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+	o->dirfd = -1;
+	return ret;
 }
 
 /* The targets, in the order --target all writes them, with their file names. */
@@ -450,6 +460,57 @@ static void print_target(enum target k, const struct pc_nft_table *t, const char
 		free(header[i]);
 }
 
+/*
+ * Every file asked for, all or none: each target's temporary file is made,
+ * written and synced first, and they are renamed over their names only when
+ * all of them were.  On any failure every temporary file is removed and no
+ * name changes.  (The renames are one after the other: a crash between them
+ * can still leave some files new and others old.)
+ */
+static int write_outputs(struct cli_ctx *ctx, const bool want[T_COUNT],
+		const struct pc_nft_table *t, const char *policy, char **header, size_t nh,
+		const char *table)
+{
+	struct output o[T_COUNT];
+	enum target kind[T_COUNT];
+	size_t n = 0, renamed = 0, nwant = 0;
+	bool ok = true;
+
+	for (int k = 0; k < T_COUNT; k++)
+		nwant += want[k];
+	/* The first file that cannot be opened ends the opening: one message. */
+	for (int k = 0; k < T_COUNT && ok; k++) {
+		if (!want[k])
+			continue;
+		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table, suffixes[k])
+					  : xstrdup(ctx->output);
+		kind[n] = (enum target)k;
+		if (output_open(ctx, path, &o[n]) < 0)
+			ok = false;
+		n++;
+		free(path);
+	}
+	for (size_t i = 0; ok && i < n; i++)
+		print_target(kind[i], t, policy, !ctx->no_jump, header, nh, o[i].f);
+	for (size_t i = 0; ok && i < n; i++)
+		if (output_flush(ctx, &o[i]) < 0)
+			ok = false;
+	for (size_t i = 0; i < n; i++) {
+		bool keep = ok;
+		if (output_end(ctx, &o[i], keep) < 0)
+			ok = false;
+		else if (keep)
+			renamed++;
+	}
+	if (!ok && nwant > 1 && renamed)
+		fprintf(ctx->err, "%s render: %zu of the %zu files were replaced before that "
+				  "failure\n", ctx->prog, renamed, nwant);
+	else if (!ok && nwant > 1)
+		fprintf(ctx->err, "%s render: none of the %zu files was replaced\n", ctx->prog,
+				nwant);
+	return ok ? PC_EXIT_OK : PC_EXIT_ENV;
+}
+
 int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pc_policy p;
@@ -519,21 +580,13 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 		free(h);
 	}
 
-	for (int k = 0; k < T_COUNT && ret == PC_EXIT_OK; k++) {
-		if (!want[k])
-			continue;
-		if (!ctx->out_dir && !ctx->output) {
-			print_target((enum target)k, &t, p.name, !ctx->no_jump, header, nh, ctx->out);
-			continue;
-		}
-		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table, suffixes[k])
-					  : xstrdup(ctx->output);
-		struct output o;
-		if (output_open(ctx, path, &o) == 0)
-			print_target((enum target)k, &t, p.name, !ctx->no_jump, header, nh, o.f);
-		if (output_close(ctx, &o, true) < 0)
-			ret = PC_EXIT_ENV;
-		free(path);
+	if (!ctx->out_dir && !ctx->output) {
+		for (int k = 0; k < T_COUNT; k++)
+			if (want[k])
+				print_target((enum target)k, &t, p.name, !ctx->no_jump, header, nh,
+						ctx->out);
+	} else {
+		ret = write_outputs(ctx, want, &t, p.name, header, nh, table);
 	}
 	for (size_t i = 0; i < nh; i++)
 		free(header[i]);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pathwalk.h"
 #include "policy/internal.h"
 #include "util.h"
 
@@ -43,6 +44,13 @@ void pc_policy_finish(struct pc_policy *p)
 	for (size_t i = 0; i < p->state->nseen; i++)
 		free(p->state->seen[i]);
 	free(p->state->seen);
+	for (size_t i = 0; i < p->state->nmemo; i++) {
+		free(p->state->memo[i].path);
+		free(p->state->memo[i].real);
+		free(p->state->memo[i].msg);
+		free(p->state->memo[i].hint);
+	}
+	free(p->state->memo);
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
 	free(p->rules);
@@ -610,11 +618,13 @@ static void read_rules(struct loader *l, const struct pc_ynode *list)
 #define MAX_INCLUDE_DEPTH 8
 #define MAX_FILES 128			/* the policy and its includes */
 #define MAX_TOTAL_BYTES PC_YAML_MAX_BYTES /* the same, together */
-#define MAX_LINK_HOPS 40
+#define MAX_INCLUDE_LISTINGS 1024	/* include listings, the whole policy together */
+#define MAX_INCLUDE_STEPS 65536		/* path components walked for them, the same */
 
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
 		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file, uid_t from_owner);
+		const struct pc_ynode *from, const char *from_file,
+		const struct author *from_author);
 
 static char *dir_join(const char *base_file, const char *rel)
 {
@@ -632,9 +642,23 @@ static void read_includes(struct loader *l, const struct pc_ynode *n)
 	const struct pc_ynode *const *items = want_items(l, n, "include", &k);
 
 	for (size_t i = 0; items && i < k; i++) {
+		struct pc_policy_state *st = l->p->state;
+		if (++st->listings > MAX_INCLUDE_LISTINGS) {
+			/* Said once: the listings past the bound are not looked at. */
+			if (st->listings == MAX_INCLUDE_LISTINGS + 1) {
+				struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "include-limit",
+						items[i],
+						"more than %d includes are listed in this policy "
+						"and its includes together: this one and those "
+						"after it are not read",
+						MAX_INCLUDE_LISTINGS);
+				pc_diag_hint(d, "list each file once");
+			}
+			return;
+		}
 		char *path = dir_join(l->doc->file, items[i]->str);
 		load_file(l->p, path, NULL, 0, true, l->depth + 1, l->diags, items[i],
-				l->doc->file, l->owner);
+				l->doc->file, &l->author);
 		free(path);
 	}
 }
@@ -703,29 +727,34 @@ static void read_document(struct loader *l, const struct pc_ynode *root, bool in
  * may write, or one that belongs to neither the caller nor root, is said
  * (a warning; an error under --strict).
  */
-static void check_owner(const char *real, const char *path, struct pc_diags *diags,
+static void check_owner(const struct stat *st, const char *path, struct pc_diags *diags,
 		const struct pc_ynode *from, const char *from_file)
 {
-	struct stat st;
 	struct pc_diag *d = NULL;
 	const char *file = from ? from_file : path;
 	unsigned line = from ? from->line : 0, col = from ? from->col : 0;
 
-	if (stat(real, &st) < 0)
-		return;
-	if (st.st_mode & S_IWOTH) {
+	if (st->st_mode & S_IWOTH) {
 		d = pc_diag_add(diags, PC_SEV_WARNING, "policy-permissions", file, line, col,
 				"'%s' can be changed by every user of this host (mode %04o), and with "
 				"it the firewall",
-				path, (unsigned)(st.st_mode & 07777));
+				path, (unsigned)(st->st_mode & 07777));
 		pc_diag_hint(d, "chmod o-w '%s'", path);
-	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	} else if (st->st_uid != 0 && st->st_uid != geteuid()) {
 		d = pc_diag_add(diags, PC_SEV_WARNING, "policy-owner", file, line, col,
 				"'%s' belongs to uid %u, neither you nor root: that user can change "
 				"the firewall",
-				path, (unsigned)st.st_uid);
+				path, (unsigned)st->st_uid);
 		pc_diag_hint(d, "keep policies owned by root, or by whoever applies them");
 	}
+}
+
+/* The author of a file with `st`: see struct author. */
+static struct author author_of(const struct stat *st)
+{
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return (struct author){AUTHOR_WRITERS, st->st_uid, st->st_mode};
+	return (struct author){AUTHOR_OWNER, st->st_uid, st->st_mode};
 }
 
 /* Whether `path` lies in (or is) the directory `top`. */
@@ -736,27 +765,43 @@ static bool under(const char *path, const char *top)
 	return !strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-/* The directory part of a path, for stat(). */
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return xstrdup(".");
-	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
-}
-
 static bool others_may_write(const struct stat *dir)
 {
 	return dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH);
 }
 
-/* Whether user `uid` can read a file with `st` (groups aside: not counted). */
+/*
+ * A reader an include must be readable by: a user, or every user (EVERYONE).
+ * Groups are not counted: a user reads through the owner bits of what they
+ * own, through the other bits of the rest.
+ */
+#define EVERYONE ((uid_t)-1)
+
+static bool exempt(uid_t uid)
+{
+	return uid != EVERYONE && (uid == 0 || uid == geteuid());
+}
+
 static bool can_read(uid_t uid, const struct stat *st)
 {
-	if (uid == 0 || uid == geteuid())
+	if (exempt(uid))
 		return true;
-	return (st->st_uid == uid && (st->st_mode & S_IRUSR)) || (st->st_mode & S_IROTH);
+	return (uid != EVERYONE && st->st_uid == uid) ? st->st_mode & S_IRUSR
+						       : st->st_mode & S_IROTH;
+}
+
+/* The first directory on the way that `uid` may not search, or NULL. */
+static const struct pc_walk_dir *unreachable(uid_t uid, const struct pc_walk *w)
+{
+	if (exempt(uid))
+		return NULL;
+	for (size_t i = 0; i < w->ndirs; i++) {
+		const struct pc_walk_dir *d = &w->dirs[i];
+		bool x = (uid != EVERYONE && d->uid == uid) ? d->mode & S_IXUSR : d->mode & S_IXOTH;
+		if (!x)
+			return d;
+	}
+	return NULL;
 }
 
 /* The directory of /proc, /sys and /dev that `path` lies in, or NULL. */
@@ -770,226 +815,391 @@ static const char *special_dir(const char *path)
 	return NULL;
 }
 
+static uint32_t hash_of(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static bool same_author(const struct author *a, const struct author *b)
+{
+	return a->kind == b->kind && (a->kind != AUTHOR_OWNER || a->uid == b->uid);
+}
+
+static struct include_memo *memo_find(struct pc_policy_state *st, const char *path,
+		const struct author *author)
+{
+	uint32_t h = hash_of(path);
+
+	for (size_t i = 0; i < st->nmemo; i++) {
+		struct include_memo *m = &st->memo[i];
+		if (m->hash == h && same_author(&m->author, author) && !strcmp(m->path, path))
+			return m;
+	}
+	return NULL;
+}
+
+static struct include_memo *memo_add(struct pc_policy_state *st, const char *path,
+		const struct author *author)
+{
+	st->memo = xreallocarray(st->memo, st->nmemo + 1, sizeof(*st->memo));
+	struct include_memo *m = &st->memo[st->nmemo++];
+	*m = (struct include_memo){hash_of(path), xstrdup(path), *author, NULL, NULL, NULL, NULL};
+	return m;
+}
+
+/* An error at an include, kept in `m` (when given) for the next listing of it. */
+static void include_error(struct include_memo *m, struct pc_diags *diags, const char *code,
+		const struct pc_ynode *from, const char *from_file, char *msg, const char *hint)
+{
+	struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, code, from_file, from->line,
+			from->col, "%s", msg);
+
+	if (hint)
+		pc_diag_hint(d, "%s", hint);
+	if (m) {
+		m->code = code;
+		m->msg = msg;
+		m->hint = hint ? xstrdup(hint) : NULL;
+	} else {
+		free(msg);
+	}
+}
+
+/* What a link met on the way to an include tells. */
+struct include_links {
+	uid_t owners[PC_WALK_MAX_LINKS + 1];
+	size_t n;
+};
+
+/*
+ * A link in a sticky, group- or world-writable directory must belong to the
+ * caller or to the directory's owner (another user may have planted it).
+ * The owner of a link followed must be able to read the file too.
+ */
+static bool include_link_ok(const struct stat *link, const struct stat *dir, void *arg)
+{
+	struct include_links *links = arg;
+
+	if (link->st_uid != geteuid() && link->st_uid != dir->st_uid && others_may_write(dir))
+		return false;
+	if (links->n < PC_ARRAY_SIZE(links->owners))
+		links->owners[links->n++] = link->st_uid;
+	return true;
+}
+
 /*
  * Whether an include may be read, and if not why (allocated).  What an
  * include holds reaches the diagnostics (a source line under an error, a key
  * or an address quoted in a message), so nothing is read on the word of
- * someone who could not read it: the owner of the including file, of each
- * symbolic link on the way and of the directory that holds the file must be
- * able to read it (or be the caller, or root); a link in a sticky, group- or
- * world-writable directory must belong to the caller or to the directory's
- * owner (another user may have planted it); a file with other hard links in
- * such a directory may have been linked there by anyone.  `st` is the file
- * as opened, so what is checked is what is read.
+ * someone who could not read it: the author of the including file (see
+ * struct author), the owner of each symbolic link on the way and of the
+ * directory that holds the file must be able to read it and to search every
+ * directory on the way (or be the caller, or root); a file with other hard
+ * links in a directory others can write may have been linked there by
+ * anyone.  `st` is the file as opened, so what is checked is what is read.
  */
-static char *include_refused(const char *path, const char *real, const struct stat *st,
-		uid_t owner)
+static char *include_refused(const struct stat *st, const struct pc_walk *w,
+		const struct include_links *links, const struct author *author)
 {
-	struct stat lst, dst;
-	char *cur = xstrdup(path), *why = NULL, *dir;
-	uid_t readers[MAX_LINK_HOPS + 3];
-	const char *whose[MAX_LINK_HOPS + 3];
-	size_t nreaders = 0;
+	uid_t readers[PC_WALK_MAX_LINKS + 3];
+	const char *whose[PC_WALK_MAX_LINKS + 3];
+	size_t n = 0;
+	const char *dir = w->real.len ? w->real.data : "/";
 
-	readers[nreaders] = owner;
-	whose[nreaders++] = "owns the including file";
-	for (int hops = 0; lstat(cur, &lst) == 0 && S_ISLNK(lst.st_mode); hops++) {
-		char target[PATH_MAX];
-		dir = dir_of(cur);
-		bool planted = lst.st_uid != geteuid() && stat(dir, &dst) == 0 &&
-				lst.st_uid != dst.st_uid && others_may_write(&dst);
-		ssize_t len = hops < MAX_LINK_HOPS ? readlink(cur, target, sizeof(target) - 1) : -1;
-		if (planted)
-			why = xasprintf("%s is a symbolic link owned by uid %u in '%s', a "
-					"directory other users can write (mode %04o): anyone "
-					"there could have made it point anywhere",
-					strcmp(cur, path) ? cur : "it", (unsigned)lst.st_uid, dir,
-					(unsigned)(dst.st_mode & 07777));
-		else if (len < 0)
-			why = xasprintf("its symbolic links cannot be followed: %s",
-					strerror(hops < MAX_LINK_HOPS ? errno : ELOOP));
+	if (st->st_nlink > 1 && others_may_write(&w->dir))
+		return xasprintf("it has %u hard links and lies in '%s', a directory other users "
+				 "can write (mode %04o): anyone there could have linked it",
+				(unsigned)st->st_nlink, dir, (unsigned)(w->dir.st_mode & 07777));
+	if (author->kind != AUTHOR_CALLER) {
+		readers[n] = author->kind == AUTHOR_OWNER ? author->uid : EVERYONE;
+		whose[n++] = "owns the including file";
+	}
+	for (size_t i = 0; i < links->n; i++) {
+		readers[n] = links->owners[i];
+		whose[n++] = "owns a symbolic link to it";
+	}
+	readers[n] = w->dir.st_uid;
+	whose[n++] = "owns the directory that holds it";
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_walk_dir *d = NULL;
+		bool readable = can_read(readers[i], st);
+		if (readable && !(d = unreachable(readers[i], w)))
+			continue;
+		bool all = readers[i] == EVERYONE;
+		char *what = readable
+			? xasprintf("%s: a directory on the way is not searchable for %s "
+				    "(owner uid %u, mode %04o)",
+				  all ? "not every user can reach it" : "cannot reach it",
+				  all ? "every user" : "them", (unsigned)d->uid,
+				  (unsigned)(d->mode & 07777))
+			: xasprintf("%s (owner uid %u, mode %04o)",
+				  all ? "not every user can read it" : "cannot read it",
+				  (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+		char *why;
+		if (!all)
+			why = xasprintf("uid %u, who %s, %s", (unsigned)readers[i], whose[i], what);
+		else if (author->kind == AUTHOR_STDIN)
+			why = xasprintf("a policy on standard input may come from any user, so "
+					"its includes are read only if every user can read "
+					"them; %s",
+					what);
 		else
-			target[len] = '\0';
-		char *next = why ? NULL
-			: target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
-		free(dir);
-		readers[nreaders] = lst.st_uid;
-		whose[nreaders++] = "owns a symbolic link to it";
-		if (!next)
-			goto out;
-		free(cur);
-		cur = next;
+			why = xasprintf("the including file can be written by users other than "
+					"its owner (mode %04o), so its includes are read only if "
+					"every user can read them; %s",
+					(unsigned)(author->mode & 07777), what);
+		free(what);
+		return why;
 	}
-	dir = dir_of(real);
-	if (stat(dir, &dst) == 0) {
-		readers[nreaders] = dst.st_uid;
-		whose[nreaders++] = "owns the directory that holds it";
-		if (st->st_nlink > 1 && others_may_write(&dst))
-			why = xasprintf("it has %u hard links and lies in '%s', a directory "
-					"other users can write (mode %04o): anyone there could "
-					"have linked it",
-					(unsigned)st->st_nlink, dir, (unsigned)(dst.st_mode & 07777));
-	}
-	free(dir);
-	for (size_t i = 0; !why && i < nreaders; i++)
-		if (!can_read(readers[i], st))
-			why = xasprintf("uid %u, who %s, cannot read it (owner uid %u, mode %04o)",
-					(unsigned)readers[i], whose[i], (unsigned)st->st_uid,
-					(unsigned)(st->st_mode & 07777));
-out:
-	free(cur);
-	return why;
-}
-
-static void say_refused(struct pc_diags *diags, const struct pc_ynode *from,
-		const char *from_file, const char *path, char *why, const char *hint)
-{
-	struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-refused", from_file,
-			from->line, from->col, "'%s' is not read: %s", path, why);
-
-	pc_diag_hint(d, "%s", hint);
-	free(why);
+	return NULL;
 }
 
 /*
- * Reads a policy file or an include into `buf` and its real path into
- * `real`.  Returns 0; 1 for an include read before (nothing to do again);
- * -1 after a diagnostic.  An include is opened once, without following a
- * link in its last component, and checked through that descriptor.
+ * Reads an include into `buf`, its real path into `real` and its author into
+ * `author`.  Returns 0; 1 for an include read before (nothing to do again);
+ * -1 after a diagnostic.  The include is resolved once per way of writing
+ * it (and author), one component at a time through directory descriptors
+ * with a bounded number of components and links, and opened once, the
+ * last component without following a link, and checked through that
+ * descriptor.
  */
-static int read_source(struct pc_policy_state *st, const char *path, char *real,
-		struct pc_buf *buf, uid_t *owner, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file, uid_t from_owner)
+static int read_include(struct pc_policy_state *st, const char *path, char *real,
+		struct pc_buf *buf, struct author *author, struct pc_diags *diags,
+		const struct pc_ynode *from, const char *from_file, const struct author *from_author)
 {
-	static const char *const not_mine = "include a file of your own, readable by the owner "
+	static const char *const not_mine = "include a file of your own, readable by the author "
 					    "of the including file";
 	static const char *const special = "copy what the policy needs into a file of its own";
-	struct stat fst;
+	struct include_memo *m;
+	struct include_links links = {.n = 0};
+	struct pc_walk w;
+	struct stat lst, fst;
 	const char *sp;
-	char *why;
-	int err = 0, fd = -1;
+	int err = 0, fd = -1, r;
+	char *refusal = NULL;
 
+	memset(&w, 0, sizeof(w));
+	w.dirfd = -1;
 	pc_buf_init(buf);
-	if (from && (sp = special_dir(path))) {
-		say_refused(diags, from, from_file, path,
-				xasprintf("it is under %s: includes are read from ordinary files only",
-						sp),
+	if ((sp = special_dir(path))) {
+		include_error(NULL, diags, "include-refused", from, from_file,
+				xasprintf("'%s' is not read: it is under %s: includes are read from "
+					  "ordinary files only",
+						path, sp),
 				special);
 		return -1;
 	}
-	if (!realpath(path, real)) {
+	m = memo_find(st, path, from_author);
+	if (m && m->msg) {
+		include_error(NULL, diags, m->code, from, from_file, xstrdup(m->msg), m->hint);
+		return -1;
+	}
+	if (m && m->real) {
+		snprintf(real, PATH_MAX, "%s", m->real);
+		goto resolved;
+	}
+	if (!m)
+		m = memo_add(st, path, from_author);
+	unsigned budget = st->steps < MAX_INCLUDE_STEPS ? MAX_INCLUDE_STEPS - st->steps : 0;
+	for (r = pc_walk_start(&w, path, true,
+			     budget < PC_WALK_MAX_STEPS ? budget : PC_WALK_MAX_STEPS,
+			     include_link_ok, &links);
+			r == PC_WALK_OK; r = pc_walk_follow(&w, &lst, include_link_ok, &links)) {
+		if (!*w.name || !strcmp(w.name, ".") || !strcmp(w.name, "..")) {
+			errno = EISDIR;
+			r = PC_WALK_ERRNO;
+			break;
+		}
+		if ((r = pc_walk_lstat(&w, &lst)) || !S_ISLNK(lst.st_mode))
+			break;
+	}
+	st->steps += w.steps;
+	if (r == PC_WALK_LINK) {
+		const char *dir = w.shown.len ? w.shown.data : ".";
+		refusal = xasprintf("%s is a symbolic link owned by uid %u in '%s', a directory "
+				    "other users can write (mode %04o): anyone there could have "
+				    "made it point anywhere",
+				strcmp(w.link_shown, path) ? w.link_shown : "it",
+				(unsigned)w.link.st_uid, dir, (unsigned)(w.dir.st_mode & 07777));
+		goto refused;
+	}
+	if (r == PC_WALK_STEPS) {
+		bool total = w.max_steps < PC_WALK_MAX_STEPS;
+		include_error(m, diags, "include-limit", from, from_file,
+				total ? xasprintf("'%s' is not read: the includes of this policy "
+						  "would walk more than %d path components "
+						  "together",
+						path, MAX_INCLUDE_STEPS)
+				      : xasprintf("'%s' is not read: resolving it walks more "
+						  "than %d path components (those of the "
+						  "symbolic links followed counted)",
+						path, PC_WALK_MAX_STEPS),
+				"name the file by a plainer path");
+		pc_walk_finish(&w);
+		return -1;
+	}
+	if (r != PC_WALK_OK) {
 		err = errno;
 		goto unreadable;
 	}
-	if (from && (sp = special_dir(real))) {
-		say_refused(diags, from, from_file, path,
-				xasprintf("it is under %s: includes are read from ordinary files only",
-						sp),
-				special);
+	snprintf(real, PATH_MAX, "%s%s%s", w.real.data,
+			w.real.len && w.real.data[w.real.len - 1] == '/' ? "" : "/", w.name);
+	if ((sp = special_dir(real))) {
+		refusal = xasprintf("it is under %s: includes are read from ordinary files only",
+				sp);
+		pc_walk_finish(&w);
+		include_error(m, diags, "include-refused", from, from_file,
+				xasprintf("'%s' is not read: %s", path, refusal), special);
+		free(refusal);
 		return -1;
 	}
+	if (!S_ISREG(lst.st_mode)) {
+		err = S_ISDIR(lst.st_mode) ? EISDIR : EINVAL;
+		goto unreadable;
+	}
+	fd = openat(w.dirfd, w.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &fst) < 0) {
+		err = errno;
+		goto unreadable;
+	}
+	if (!S_ISREG(fst.st_mode) || fst.st_dev != lst.st_dev || fst.st_ino != lst.st_ino) {
+		err = EAGAIN;
+		goto unreadable;
+	}
+	if ((refusal = include_refused(&fst, &w, &links, from_author)))
+		goto refused;
+	pc_walk_finish(&w);
+
+resolved:
 	/* A file already on the way here includes itself, through however many others. */
-	for (size_t i = 0; from && i < st->nopen; i++) {
+	for (size_t i = 0; i < st->nopen; i++) {
 		if (strcmp(st->open[i], real))
 			continue;
 		pc_diag_add(diags, PC_SEV_ERROR, "include-cycle", from_file, from->line, from->col,
 				"'%s' is already being read: includes must not form a cycle", path);
+		if (!m->real)
+			m->real = xstrdup(real);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	if (from) {
-		fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-		if (fd < 0 || fstat(fd, &fst) < 0) {
-			err = errno;
-			goto unreadable;
-		}
-		if (!S_ISREG(fst.st_mode)) {
-			err = S_ISDIR(fst.st_mode) ? EISDIR : EINVAL;
-			goto unreadable;
-		}
-		if ((why = include_refused(path, real, &fst, from_owner))) {
-			say_refused(diags, from, from_file, path, why, not_mine);
-			close(fd);
-			return -1;
-		}
-		/* Read already: its networks and services are in (a diamond). */
-		for (size_t i = 0; i < st->nseen; i++)
-			if (!strcmp(st->seen[i], real)) {
+	/* Read already: its networks and services are in (a diamond). */
+	for (size_t i = 0; i < st->nseen; i++)
+		if (!strcmp(st->seen[i], real)) {
+			if (!m->real)
+				m->real = xstrdup(real);
+			if (fd >= 0)
 				close(fd);
-				return 1;
-			}
-		if (st->nseen >= MAX_FILES) {
-			struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit",
-					from_file, from->line, from->col,
-					"'%s' would be file %d of this policy: a policy and its "
-					"includes are at most %d files",
-					path, MAX_FILES + 1, MAX_FILES);
-			pc_diag_hint(d, "merge small includes into fewer files");
-			close(fd);
-			return -1;
+			return 1;
 		}
-		if ((uintmax_t)fst.st_size > PC_YAML_MAX_BYTES) {
-			err = EFBIG;
-			goto unreadable;
-		}
-		FILE *f = fdopen(fd, "r");
-		if (!f) {
-			err = errno;
-			goto unreadable;
-		}
-		fd = -1;
-		if (pc_read_stream(f, PC_YAML_MAX_BYTES, buf) < 0)
-			err = errno;
-		fclose(f);
-		if (err)
-			goto unreadable;
-		if (buf->len > MAX_TOTAL_BYTES - st->bytes) {
-			struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit",
-					from_file, from->line, from->col,
-					"'%s' (%zu bytes) would bring the policy and its includes "
-					"past %u MiB together",
-					path, buf->len, MAX_TOTAL_BYTES >> 20);
-			pc_diag_hint(d, "a policy and everything it includes are read as one");
-			pc_buf_finish(buf);
-			return -1;
-		}
-		*owner = fst.st_uid;
-	} else {
-		if (pc_read_file(path, PC_YAML_MAX_BYTES, buf) < 0) {
-			err = errno;
-			goto unreadable;
-		}
-		if (stat(real, &fst) == 0)
-			*owner = fst.st_uid;
+	if (st->nseen >= MAX_FILES) {
+		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from_file,
+				from->line, from->col,
+				"'%s' would be file %d of this policy: a policy and its includes "
+				"are at most %d files",
+				path, MAX_FILES + 1, MAX_FILES);
+		pc_diag_hint(d, "merge small includes into fewer files");
+		close(fd);
+		return -1;
 	}
-	check_owner(real, path, diags, from, from_file);
+	if ((uintmax_t)fst.st_size > PC_YAML_MAX_BYTES) {
+		err = EFBIG;
+		m = NULL;
+		goto unreadable;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		err = errno;
+		m = NULL;
+		goto unreadable;
+	}
+	fd = -1;
+	if (pc_read_stream(f, PC_YAML_MAX_BYTES, buf) < 0)
+		err = errno;
+	fclose(f);
+	if (err) {
+		m = NULL;
+		goto unreadable;
+	}
+	if (buf->len > MAX_TOTAL_BYTES - st->bytes) {
+		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from_file,
+				from->line, from->col,
+				"'%s' (%zu bytes) would bring the policy and its includes past "
+				"%u MiB together",
+				path, buf->len, MAX_TOTAL_BYTES >> 20);
+		pc_diag_hint(d, "a policy and everything it includes are read as one");
+		pc_buf_finish(buf);
+		return -1;
+	}
+	*author = author_of(&fst);
+	check_owner(&fst, path, diags, from, from_file);
 	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
 	st->seen[st->nseen++] = xstrdup(real);
+	m->real = xstrdup(real);
 	return 0;
 
-unreadable:;
-	const char *why_not = err == EFBIG ? "larger than 16 MiB"
-			: err == EINVAL ? "not a regular file" : strerror(err);
+refused:
+	pc_walk_finish(&w);
 	if (fd >= 0)
 		close(fd);
-	if (from)
-		pc_diag_add(diags, PC_SEV_ERROR, "include-read", from_file, from->line, from->col,
-				"cannot read '%s': %s", path, why_not);
-	else
-		pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read the policy: %s",
-				why_not);
-	st->io_error |= !from;
+	include_error(m, diags, "include-refused", from, from_file,
+			xasprintf("'%s' is not read: %s", path, refusal), not_mine);
+	free(refusal);
+	return -1;
+
+unreadable:
+	pc_walk_finish(&w);
+	if (fd >= 0)
+		close(fd);
+	include_error(m, diags, "include-read", from, from_file,
+			xasprintf("cannot read '%s': %s", path,
+					err == EFBIG	 ? "larger than 16 MiB"
+					: err == EINVAL ? "not a regular file"
+					: err == EAGAIN ? "it changed while it was opened"
+							: strerror(err)),
+			NULL);
 	pc_buf_finish(buf);
 	return -1;
 }
 
+/* Reads the policy itself into `buf`, its real path into `real`; 0 or -1. */
+static int read_policy(struct pc_policy_state *st, const char *path, char *real,
+		struct pc_buf *buf, struct author *author, struct pc_diags *diags)
+{
+	struct stat fst;
+
+	pc_buf_init(buf);
+	if (!realpath(path, real) || pc_read_file(path, PC_YAML_MAX_BYTES, buf) < 0) {
+		pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read the policy: %s",
+				errno == EFBIG	 ? "larger than 16 MiB"
+				: errno == EINVAL ? "not a regular file"
+						  : strerror(errno));
+		st->io_error = true;
+		pc_buf_finish(buf);
+		return -1;
+	}
+	if (stat(real, &fst) == 0) {
+		*author = author_of(&fst);
+		check_owner(&fst, path, diags, NULL, NULL);
+	}
+	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
+	st->seen[st->nseen++] = xstrdup(real);
+	return 0;
+}
+
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
 		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file, uid_t from_owner)
+		const struct pc_ynode *from, const char *from_file,
+		const struct author *from_author)
 {
 	struct pc_policy_state *st = p->state;
 	struct pc_buf buf;
 	char real[PATH_MAX];
-	uid_t owner = geteuid();
+	struct author author = {AUTHOR_CALLER, 0, 0};
 	int ret = -1;
 
 	pc_buf_init(&buf);
@@ -1011,9 +1221,11 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 		data = buf.data;
 		len = buf.len;
 		snprintf(real, sizeof(real), "<stdin>");
+		author.kind = AUTHOR_STDIN;
 	} else if (!data) {
-		int r = read_source(st, path, real, &buf, &owner, diags, from, from_file,
-				from_owner);
+		int r = from ? read_include(st, path, real, &buf, &author, diags, from, from_file,
+					       from_author)
+			     : read_policy(st, path, real, &buf, &author, diags);
 		if (r != 0)
 			return r > 0 ? 0 : -1;
 		data = buf.data;
@@ -1031,7 +1243,7 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 		goto out;
 	st->open = xreallocarray(st->open, st->nopen + 1, sizeof(*st->open));
 	st->open[st->nopen++] = xstrdup(real);
-	struct loader l = {p, doc, diags, depth, owner};
+	struct loader l = {p, doc, diags, depth, author};
 	read_document(&l, doc->root, included);
 	free(st->open[--st->nopen]);
 	ret = diags->nerrors == before ? 0 : -1;
@@ -1044,7 +1256,7 @@ int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags
 {
 	size_t before = diags->nerrors;
 
-	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL, geteuid());
+	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL, NULL);
 	return diags->nerrors == before ? 0 : -1;
 }
 
@@ -1053,7 +1265,7 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
 {
 	size_t before = diags->nerrors;
 
-	load_file(p, label, data, len, false, 0, diags, NULL, NULL, geteuid());
+	load_file(p, label, data, len, false, 0, diags, NULL, NULL, NULL);
 	return diags->nerrors == before ? 0 : -1;
 }
 

@@ -83,9 +83,72 @@ if [ $is_root = 1 ]; then
     [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] &&
         grep -q "cannot write $tmp/sticky/portcullis.nft: it is a symbolic link owned by uid $other" "$tmp/err" &&
         pass "--out-dir with a planted link" || fail "--out-dir with a planted link (status $rc)"
+    # A planted link as a directory of the path, not its last component:
+    # refused the same way, for -o and for --out-dir, in a sticky directory
+    # and in a group-writable one.
+    mkdir "$tmp/victimdir" "$tmp/grp"
+    echo ORIGINAL >"$tmp/victimdir/victim.conf" && chmod 600 "$tmp/victimdir/victim.conf"
+    chgrp "$(id -gn $other 2>/dev/null || echo $other)" "$tmp/grp" && chmod 2775 "$tmp/grp"
+    for d in sticky grp; do
+        ln -s "$tmp/victimdir" "$tmp/$d/d" && chown -h $other "$tmp/$d/d"
+        run render -o "$tmp/$d/d/victim.conf" "$policy"
+        [ $rc = 3 ] && [ "$(cat "$tmp/victimdir/victim.conf")" = ORIGINAL ] &&
+            grep -q "cannot write $tmp/$d/d/victim.conf: $tmp/$d/d is a symbolic link owned by uid $other in $tmp/$d, a directory other users can write" "$tmp/err" &&
+            pass "-o through a planted link to a directory ($d)" ||
+            { fail "-o through a planted link to a directory ($d, status $rc)"; cat "$tmp/err"; }
+        run render --target all --out-dir "$tmp/$d/d" "$policy"
+        [ $rc = 3 ] && [ "$(ls -A "$tmp/victimdir")" = victim.conf ] &&
+            pass "--out-dir through a planted link to a directory ($d)" ||
+            { fail "--out-dir through a planted link to a directory ($d, status $rc)"; ls -A "$tmp/victimdir"; }
+        # The same link further in: the file named through it and a ..
+        run render -o "$tmp/$d/d/../victimdir/victim.conf" "$policy"
+        [ $rc = 3 ] && [ "$(cat "$tmp/victimdir/victim.conf")" = ORIGINAL ] &&
+            pass "-o through a planted link and .. ($d)" ||
+            fail "-o through a planted link and .. ($d, status $rc)"
+        rm "$tmp/$d/d"
+    done
+    # root's own link to a directory, in the sticky directory: followed (its
+    # target written with a trailing slash).
+    ln -s "$tmp/victimdir/" "$tmp/sticky/mine"
+    run render -o "$tmp/sticky/mine/victim.conf" "$policy"
+    [ $rc = 0 ] && cmp -s "$tmp/victimdir/victim.conf" "$tmp/plain.nft" &&
+        pass "root's link to a directory is followed" ||
+        fail "root's link to a directory is followed (status $rc)"
+    run render -o "$tmp/sticky/mine/new.nft" "$policy"
+    [ $rc = 0 ] && cmp -s "$tmp/victimdir/new.nft" "$tmp/plain.nft" &&
+        pass "a new file through root's link to a directory" ||
+        { fail "a new file through root's link to a directory (status $rc)"; cat "$tmp/err"; }
+    rm "$tmp/sticky/mine"
 elif [ "${CI:-}" = true ]; then
     fail "planted links: CI must run them as root"
 fi
+
+# ---- --out-dir: every file or none ---------------------------------------------
+# An earlier rendering, then a new one where one name is taken by a directory:
+# exit 3, and every file of the earlier rendering is still there, unchanged,
+# with no temporary file left.
+mkdir "$tmp/od"
+"$bin" render --target all --out-dir "$tmp/od" "$policy" 2>/dev/null || fail "--out-dir: the first rendering"
+for f in "$tmp/od"/*; do cp "$f" "$f.before"; done
+sed 's/^policy: .*/policy: second/' "$policy" >"$tmp/new.yaml"
+rm "$tmp/od/portcullis.iptables" "$tmp/od/portcullis.iptables.before"
+mkdir "$tmp/od/portcullis.iptables"
+run render --target all --out-dir "$tmp/od" "$tmp/new.yaml"
+same=1
+for f in nft nft.json ip6tables pf; do
+    cmp -s "$tmp/od/portcullis.$f" "$tmp/od/portcullis.$f.before" || same=0
+done
+if [ $rc = 3 ] && [ $same = 1 ] && [ "$(ls -A "$tmp/od" | wc -l)" = 9 ] &&
+    grep -q "cannot write $tmp/od/portcullis.iptables: it is a directory" "$tmp/err" &&
+    grep -q "none of the 5 files was replaced" "$tmp/err"; then
+    pass "--out-dir: a failure replaces no file"
+else
+    fail "--out-dir: a failure replaces no file (status $rc, unchanged $same)"; cat "$tmp/err"; ls -A "$tmp/od"
+fi
+rmdir "$tmp/od/portcullis.iptables"
+run render --target all --out-dir "$tmp/od" "$tmp/new.yaml"
+[ $rc = 0 ] && [ "$(grep -l 'policy second' "$tmp/od"/portcullis.* | wc -l)" = 5 ] &&
+    pass "--out-dir: every file replaced" || fail "--out-dir: every file replaced (status $rc)"
 
 # ---- the mode of what render -o writes ----------------------------------------
 # A new file gets what `>` gives it (0666 less the umask); a file replaced keeps
@@ -201,6 +264,51 @@ if [ $is_root = 1 ]; then
     sed 's|shared/nets.yaml|nets.yaml|' "$tmp/inc/planted.yaml" >"$tmp/inc/own.yaml"
     run check "$tmp/inc/own.yaml"
     [ $rc = 0 ] && pass "root's link to root's include" || { fail "root's link to root's include (status $rc)"; cat "$tmp/err"; }
+    # A file every user may read, in a directory only root may search: its
+    # author could not reach it.  The directories above are searchable
+    # ($tmp itself made so), so only the mode 700 one stops them.
+    chmod 755 "$tmp"
+    mkdir "$tmp/inc/priv" && chmod 700 "$tmp/inc/priv"
+    printf 'TOPSECRET-5151: x\n' >"$tmp/inc/priv/readable" && chmod 644 "$tmp/inc/priv/readable"
+    printf 'version: 1\npolicy: p\ninclude: ../priv/readable\nrules:\n  - allow: 88/udp\n' >"$tmp/inc/theirs/q.yaml"
+    chown $other "$tmp/inc/theirs/q.yaml"
+    run check "$tmp/inc/theirs/q.yaml"
+    [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" &&
+        grep -q "q.yaml:3:10: error: '.*readable' is not read: uid $other, who owns the including file, cannot reach it: a directory on the way is not searchable for them (owner uid 0, mode 0700) \[include-refused\]" "$tmp/err" &&
+        pass "an include in a directory its author cannot search" ||
+        { fail "an include in a directory its author cannot search (status $rc)"; cat "$tmp/err"; }
+    # The same file once that directory is searchable: read (and its line shown).
+    chmod 711 "$tmp/inc/priv"
+    run check "$tmp/inc/theirs/q.yaml"
+    [ $rc = 1 ] && grep -q "unknown key 'TOPSECRET-5151'" "$tmp/err" &&
+        pass "an include in a directory its author can search" ||
+        { fail "an include in a directory its author can search (status $rc)"; cat "$tmp/err"; }
+    chmod 700 "$tmp/inc/priv"
+    # Whoever can write the including file is its author: a policy on standard
+    # input, or one group or other users may write, includes only what every
+    # user may read and reach.
+    printf 'version: 1\npolicy: p\ninclude: %s\nrules:\n  - allow: 88/udp\n    from: lan\n' "$tmp/inc/secret" \
+        >"$tmp/inc/abs.yaml"
+    run check - <"$tmp/inc/abs.yaml"
+    [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" &&
+        grep -q "^<stdin>:3:10: error: '$tmp/inc/secret' is not read: a policy on standard input may come from any user, so its includes are read only if every user can read them; not every user can read it (owner uid 0, mode 0600) \[include-refused\]" "$tmp/err" &&
+        pass "a policy on standard input including a file of root's" ||
+        { fail "a policy on standard input including a file of root's (status $rc)"; cat "$tmp/err"; }
+    for mode in 666 664; do
+        chmod $mode "$tmp/inc/abs.yaml"
+        run check "$tmp/inc/abs.yaml"
+        [ $rc = 1 ] && ! grep -q TOPSECRET "$tmp/err" &&
+            grep -q "abs.yaml:3:10: error: '$tmp/inc/secret' is not read: the including file can be written by users other than its owner (mode 0$mode), so its includes are read only if every user can read them; not every user can read it" "$tmp/err" &&
+            pass "a policy of root's of mode $mode including a file of root's" ||
+            { fail "a policy of root's of mode $mode including a file of root's (status $rc)"; cat "$tmp/err"; }
+    done
+    # An include every user may read and reach: read from standard input too.
+    mkdir "$tmp/pubinc" && printf 'networks:\n  lan: [192.0.2.0/24]\n' >"$tmp/pubinc/nets.yaml"
+    printf 'version: 1\npolicy: p\ninclude: %s\nrules:\n  - allow: 88/udp\n    from: lan\n' "$tmp/pubinc/nets.yaml" \
+        >"$tmp/pubinc/p.yaml"
+    run check - <"$tmp/pubinc/p.yaml"
+    [ $rc = 0 ] && pass "a policy on standard input including a public file" ||
+        { fail "a policy on standard input including a public file (status $rc)"; cat "$tmp/err"; }
 elif [ "${CI:-}" = true ]; then
     fail "untrusted includes: CI must run them as root"
 fi
@@ -258,6 +366,31 @@ rc=$?
 [ $rc = 0 ] && [ "$(grep -c '^# include ' "$tmp/out")" = 8 ] &&
     pass "nine files each including the next five times" ||
     { fail "nine files each including the next five times (status $rc)"; head -5 "$tmp/err"; }
+
+# ---- includes that cost work before they are read --------------------------------
+# 40 links in a chain, each target padded with `d/../` 800 times, listed 1000
+# times (a 4 KB policy; it took about 60 s): the include is resolved once,
+# refused as it passes 1024 path components, and the same refusal said at
+# every listing.  10 s is far above the fixed cost, far below the old one.
+mkdir -p "$tmp/pad/d"
+pad=$(i=0; while [ $i -lt 800 ]; do printf 'd/../'; i=$((i + 1)); done)
+i=0
+while [ $i -lt 40 ]; do ln -s "${pad}l$((i + 1))" "$tmp/pad/l$i"; i=$((i + 1)); done
+printf 'networks:\n  n: [192.0.2.1]\n' >"$tmp/pad/l40"
+list=$(i=0; while [ $i -lt 1000 ]; do printf 'l0, '; i=$((i + 1)); done)
+printf 'version: 1\npolicy: p\ninclude: [%sl0]\nrules:\n  - allow: 88/udp\n    from: n\n' "$list" >"$tmp/pad/p.yaml"
+timeout 10 "$bin" check "$tmp/pad/p.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 1 ] &&
+    grep -q "p.yaml:3:11: error: '$tmp/pad/l0' is not read: resolving it walks more than 1024 path components (those of the symbolic links followed counted) \[include-limit\]" "$tmp/err" &&
+    pass "a padded chain of links listed 1000 times" ||
+    { fail "a padded chain of links listed 1000 times (status $rc)"; head -5 "$tmp/err"; }
+# The same chain without the padding: read, through its 40 links.
+i=0
+while [ $i -lt 40 ]; do ln -sf "l$((i + 1))" "$tmp/pad/l$i"; i=$((i + 1)); done
+run check "$tmp/pad/p.yaml"
+[ $rc = 0 ] && pass "a chain of 40 links listed 1001 times" ||
+    { fail "a chain of 40 links listed 1001 times (status $rc)"; head -5 "$tmp/err"; }
 
 [ "$passed" = 0 ] && [ "$failed" = 0 ] && exit 77
 finish

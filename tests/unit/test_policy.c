@@ -2,6 +2,7 @@
 /* Policies: every diagnostic with its code, severity, line and column; what resolution yields. */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portcullis/policy.h"
@@ -391,6 +392,8 @@ static char *write_file(const char *dir, const char *name, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+	/* Not group-writable whatever the umask: such a file's includes must be public. */
+	assert_int_equal(chmod(path, 0644), 0);
 	return path;
 }
 
@@ -605,6 +608,121 @@ static void test_include_graphs(void **state)
 	free(cmd);
 }
 
+/* A policy listing `item` `n` times in one include list, in dir. */
+static char *listing(const char *dir, const char *name, const char *item, int n)
+{
+	struct pc_buf b;
+
+	pc_buf_init(&b);
+	pc_buf_printf(&b, H "include: [");
+	for (int i = 0; i < n; i++)
+		pc_buf_printf(&b, "%s%s", i ? ", " : "", item);
+	pc_buf_printf(&b, "]\nrules:\n  - allow: ssh\n");
+	char *path = write_file(dir, name, b.data);
+	pc_buf_finish(&b);
+	return path;
+}
+
+/*
+ * The work includes cost before they are read is bounded: 1024 listings for
+ * a policy and its includes together, 1024 path components walked to
+ * resolve one include (those of its links counted), 65536 for all of them;
+ * an include is resolved once however often it is listed, a refusal said
+ * again at each listing.
+ */
+static void test_include_work(void **state)
+{
+	char dir[] = "/tmp/pc-work-XXXXXX";
+	struct pc_policy p;
+	struct pc_diags d;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	free(write_file(dir, "n.yaml", "networks:\n  n: [192.0.2.1]\n"));
+
+	/* 1024 listings of one file: read once. */
+	char *ok = listing(dir, "ok.yaml", "n.yaml", 1024);
+	load_quietly(&p, &d, ok, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(pc_policy_file_count(&p), 2);
+	assert_int_equal(p.nnetworks, 1);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* 1025: one error, at the 1025th ("n.yaml, " is 8 bytes, the first at column 11). */
+	char *over = listing(dir, "over.yaml", "n.yaml", 1025);
+	load_quietly(&p, &d, over, &rc);
+	assert_int_equal(rc, -1);
+	assert_int_equal(d.nerrors, 1);
+	assert_diag_at(&d, "include-limit", 3, 11 + 8 * 1024);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* A file that is not there, listed three times: said at each listing. */
+	char *missing = listing(dir, "missing.yaml", "none.yaml", 3);
+	load_quietly(&p, &d, missing, &rc);
+	assert_int_equal(rc, -1);
+	assert_int_equal(count_diag(&d, "include-read"), 3);
+	assert_int_equal(d.v[2].col, 11 + 11 * 2);
+	assert_string_equal(d.v[0].msg, d.v[2].msg);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	/* 900 components to walk: read; 1100: refused as it passes 1024. */
+	static const int dots[] = {900, 1100};
+	for (size_t k = 0; k < PC_ARRAY_SIZE(dots); k++) {
+		struct pc_buf item;
+		pc_buf_init(&item);
+		for (int i = 0; i < dots[k]; i++)
+			pc_buf_adds(&item, "./");
+		pc_buf_adds(&item, "n.yaml");
+		char *path = listing(dir, "dots.yaml", item.data, 1);
+		load_quietly(&p, &d, path, &rc);
+		assert_int_equal(rc, k == 0 ? 0 : -1);
+		assert_int_equal(d.nerrors, k == 0 ? 0 : 1);
+		if (k == 1) {
+			assert_diag_at(&d, "include-limit", 3, 11);
+			assert_non_null(strstr(d.v[0].msg, "walks more than 1024 path components"));
+		}
+		pc_policy_finish(&p);
+		pc_diags_finish(&d);
+		pc_buf_finish(&item);
+		free(path);
+	}
+
+	/* 80 ways of writing it, each walking about 950 components: the includes
+	 * of the policy pass 65536 together, and those past are refused. */
+	struct pc_buf b;
+	pc_buf_init(&b);
+	pc_buf_printf(&b, H "include: [");
+	for (int i = 0; i < 80; i++) {
+		for (int j = 0; j < 900 + i; j++)
+			pc_buf_adds(&b, "./");
+		pc_buf_printf(&b, "n.yaml%s", i < 79 ? ", " : "");
+	}
+	pc_buf_printf(&b, "]\nrules:\n  - allow: ssh\n");
+	char *many = write_file(dir, "many.yaml", b.data);
+	pc_buf_finish(&b);
+	load_quietly(&p, &d, many, &rc);
+	assert_int_equal(rc, -1);
+	assert_in_range(count_diag(&d, "include-limit"), 1, 80 - 60);
+	assert_non_null(strstr(find_diag(&d, "include-limit")->msg, "more than 65536 path "
+								     "components together"));
+	assert_int_equal(p.nnetworks, 1);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	free(ok);
+	free(over);
+	free(missing);
+	free(many);
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 static void test_many_errors_in_one_run(void **state)
 {
 	struct checked c;
@@ -809,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_layers_that_disagree),
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_include_graphs),
+		cmocka_unit_test(test_include_work),
 		cmocka_unit_test(test_shadowing_at_scale),
 		cmocka_unit_test(test_shadowing_by_address_at_scale),
 		cmocka_unit_test(test_shadowing_same_geometry),
