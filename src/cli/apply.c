@@ -6,6 +6,7 @@
  * Either the whole table is replaced or nothing changes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -228,23 +229,49 @@ out:
 	return found;
 }
 
-/* The interface the session's packets use: the client's zone, else the route to it. */
+/*
+ * The interface a "%zone" names: an interface name that exists, or the
+ * decimal index of one.  Returns 0, or -1 with errno set (ENODEV: no such
+ * interface, ERANGE: a number past any index).
+ */
+static int zone_iface(const char *zone, char iface[16])
+{
+	char name[IF_NAMESIZE];
+
+	if (strspn(zone, "0123456789") == strlen(zone)) {
+		errno = 0;
+		unsigned long v = strtoul(zone, NULL, 10);
+		if (errno || v > UINT_MAX) {
+			errno = ERANGE;
+			return -1;
+		}
+		if (!if_indextoname((unsigned)v, name)) {
+			errno = ENODEV;
+			return -1;
+		}
+		snprintf(iface, 16, "%s", name);
+		return 0;
+	}
+	if (!if_nametoindex(zone)) {
+		errno = ENODEV;
+		return -1;
+	}
+	snprintf(iface, 16, "%s", zone);
+	return 0;
+}
+
+/*
+ * The interface the session's packets use: the client's zone, else the route
+ * the replies take, from the server's address to the client's (under policy
+ * routing the source chooses the table; with symmetric routing the client's
+ * packets come in on the same interface).
+ */
 static int session_iface(const struct pc_session *s, char iface[16])
 {
 	static const uint8_t v6lo[16] = {[15] = 1};
 
-	if (s->zone[0]) {
-		if (strspn(s->zone, "0123456789") == strlen(s->zone)) {
-			char name[IF_NAMESIZE];
-			if (!if_indextoname((unsigned)atoi(s->zone), name))
-				return -1;
-			snprintf(iface, 16, "%s", name);
-		} else {
-			snprintf(iface, 16, "%s", s->zone);
-		}
-		return 0;
-	}
-	if (pc_route_lookup(s->family, s->client, iface) == 0)
+	if (pc_route_lookup(s->family, s->client, s->server, iface) == 0 ||
+			pc_route_lookup(s->family, s->client, NULL, iface) == 0)
 		return 0;
 	/* A loopback client goes over lo, whatever the routing tables say. */
 	if ((s->family == 4 && s->client[0] == 127) ||
@@ -295,7 +322,13 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 				ctx->prog, conn, err, undecided);
 		return PC_EXIT_OK;
 	}
-	if (session_iface(&s, iface) < 0) {
+	if (s.zone[0] && zone_iface(s.zone, iface) < 0) {
+		fprintf(ctx->err, "%s apply: warning: the zone of the client in SSH_CONNECTION "
+				  "'%s' names no interface of this host (%s); %s\n",
+				ctx->prog, conn, strerror(errno), undecided);
+		return PC_EXIT_OK;
+	}
+	if (!s.zone[0] && session_iface(&s, iface) < 0) {
 		iface_err = errno;
 		iface[0] = '\0';
 	}

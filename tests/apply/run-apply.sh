@@ -272,6 +272,43 @@ keeps "a session from a local address with loopback: accept" 0.0.0.0 192.0.2.1 $
 lockout "a session from 127.0.0.1 with loopback: none" 127.0.0.1 127.0.0.1 $S nolo \
     "$cut (SSH_CONNECTION: 127.0.0.1 port [0-9]* -> port 22): the default policy of input drops it"
 
+# Policy routing: the replies from the server's address take table 100 out
+# of pcsA, while the main table routes the client's network out of pcsB (to
+# the namespace $N).  The client (203.0.113.2 on its lo, behind pccA) is
+# reached through pcsA: a deny on pcsA cuts the session, an allow only on
+# pcsA keeps it (before, the lookup asked the main table: pcsB).
+S0=$S C0=$C S=pcprs$$ C=pcprc$$ N=pcprn$$
+trap 'for n in $S0 $C0 $S $C $N; do ip netns del $n 2>/dev/null; done; rm -rf "$tmp"' EXIT
+if ip netns add $S && ip netns add $C && ip netns add $N &&
+    ip -n $S link add pcsA type veth peer name pccA netns $C &&
+    ip -n $S link add pcsB type veth peer name pcnB netns $N &&
+    ip -n $S addr add 192.0.2.1/24 dev pcsA && ip -n $S addr add 198.51.100.1/24 dev pcsB &&
+    ip -n $N addr add 198.51.100.2/24 dev pcnB && ip -n $C addr add 192.0.2.2/24 dev pccA &&
+    ip -n $C addr add 203.0.113.2/32 dev lo &&
+    for n in $S $C $N; do ip -n $n link set lo up || exit 1; done &&
+    ip -n $S link set pcsA up && ip -n $S link set pcsB up && ip -n $C link set pccA up &&
+    ip -n $N link set pcnB up &&
+    ip -n $S route add 203.0.113.0/24 dev pcsB &&
+    ip -n $S rule add from 192.0.2.1 lookup 100 &&
+    ip -n $S route add 203.0.113.0/24 dev pcsA table 100 &&
+    ip netns exec $S sh -c 'for k in all default pcsA; do
+        echo 0 >/proc/sys/net/ipv4/conf/$k/rp_filter || exit 1; done' &&
+    ip -n $C route add 192.0.2.1/32 dev pccA src 203.0.113.2; then
+    pol prdeny "$strict" '  - deny: 22/tcp
+    interface: pcsA
+  - allow: 22/tcp'
+    pol pronly "$strict" '  - allow: 22/tcp
+    interface: pcsA'
+    lockout "policy routing: a deny on the interface the session uses (table 100)" \
+        192.0.2.1 192.0.2.1 $C prdeny \
+        "$cut (SSH_CONNECTION: 203.0.113.2 port [0-9]* -> port 22): rule 1 at .*prdeny.yaml:7:5 drops it on pcsA"
+    keeps "policy routing: an allow only on the interface the session uses" 192.0.2.1 192.0.2.1 $C pronly
+else
+    fail "lockout: the policy routing namespaces"
+fi
+for n in $S $C $N; do ip netns del $n 2>/dev/null; done
+S=$S0 C=$C0
+
 # Root shells lose the variable: sudo -s, sudo -i, su -, sudo su -, with
 # stand-ins that drop it as they do (sudo keeps part of the environment, su -
 # none); "-bash" is a login shell's name.  SSH_CONNECTION is set only for the
@@ -304,6 +341,19 @@ expect "under sshd without SSH_CONNECTION: a warning, applied" 'under sshd rc 0\
     "$tmp/undecided" "apply: warning: it runs under sshd (process [0-9]*), but SSH_CONNECTION is set neither here nor for the shells, sudo or su between: the lockout check cannot tell whether this policy keeps the session" "$tmp/e1"
 expect "an SSH_CONNECTION it cannot read: a warning, applied" 'under sshd rc 0\nunreadable rc 0' \
     "$tmp/undecided" "apply: warning: cannot read SSH_CONNECTION '192.0.2.2 5': expected four words: CLIENT CPORT SERVER SPORT; the lockout check cannot tell" "$tmp/e2"
+
+# A zone that names no interface: 4294967297 is no index (it wrapped to 1,
+# lo, which `loopback: accept` passed silently), pcs9 does not exist.
+ip netns exec $S sh -c '
+for z in 4294967297 pcs9 1x; do
+    SSH_CONNECTION="fe80::1%$z 50000 fe80::2 22" $w "$bin" apply "$tmp/noauth.yaml" >/dev/null 2>"$tmp/z-$z"; echo "$z rc $?"
+    nft flush ruleset
+done
+' >"$tmp/zones" 2>&1
+for z in 4294967297 pcs9; do
+    expect "a zone that names no interface (%$z): a warning, applied" '4294967297 rc 0\npcs9 rc 0\n1x rc 0' \
+        "$tmp/zones" "apply: warning: the zone of the client in SSH_CONNECTION 'fe80::1%$z 50000 fe80::2 22' names no interface of this host (.*); the lockout check cannot tell" "$tmp/z-$z"
+done
 
 # 7. Killed at random points (SIGKILL, SIGTERM) while replacing a table:
 #    the kernel holds the old table or the new one, never a mix.

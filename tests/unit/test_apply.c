@@ -355,16 +355,16 @@ static void test_route_lookup(void **state)
 
 	(void)state;
 	errno = 0;
-	assert_int_equal(pc_route_lookup(5, a4, name), -1);
+	assert_int_equal(pc_route_lookup(5, a4, NULL, name), -1);
 	assert_int_equal(errno, EAFNOSUPPORT);
 	if (!in_netns)
 		skip();
 	/* A new namespace has no routes and lo is down: the kernel's answer. */
 	errno = 0;
-	assert_int_equal(pc_route_lookup(4, a4, name), -1);
+	assert_int_equal(pc_route_lookup(4, a4, NULL, name), -1);
 	assert_int_equal(errno, ENETUNREACH);
 	errno = 0;
-	assert_int_equal(pc_route_lookup(4, lo4, name), -1);
+	assert_int_equal(pc_route_lookup(4, lo4, NULL, name), -1);
 	assert_int_not_equal(errno, 0);
 	assert_string_equal(name, "");
 }
