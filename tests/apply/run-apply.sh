@@ -176,6 +176,7 @@ ip netns add $S && ip netns add $C &&
     ip -n $S link add pcs0 type veth peer name pcc0 netns $C &&
     ip -n $S addr add 192.0.2.1/24 dev pcs0 && ip -n $C addr add 192.0.2.2/24 dev pcc0 &&
     ip -n $S addr add fe80::2/64 dev pcs0 nodad && ip -n $C addr add fe80::1/64 dev pcc0 nodad &&
+    ip -n $S addr add 2001:db8::1/64 dev pcs0 nodad && ip -n $C addr add 2001:db8::2/64 dev pcc0 nodad &&
     ip -n $S link set lo up && ip -n $C link set lo up &&
     ip -n $S link set pcs0 up && ip -n $C link set pcc0 up || { fail "lockout: namespaces"; finish; exit 1; }
 # live LISTEN CONNECT CLIENT_NS SNIPPET: prints "rc N alive|dead".
@@ -271,6 +272,31 @@ keeps "a session from ::1 with loopback: accept" ::1 ::1 $S noauth
 keeps "a session from a local address with loopback: accept" 0.0.0.0 192.0.2.1 $S noauth
 lockout "a session from 127.0.0.1 with loopback: none" 127.0.0.1 127.0.0.1 $S nolo \
     "$cut (SSH_CONNECTION: 127.0.0.1 port [0-9]* -> port 22): the default policy of input drops it"
+
+# IPv6 with `icmp: none`: neighbour discovery is not tracked, so even with
+# `established: accept` the default drop takes it, and the session dies when
+# its neighbour entries expire (here at once: the snippet flushes them after
+# apply in both namespaces, as their expiry would).
+nd='pol_nd=$1; $w "$bin" apply $pol_nd "$tmp/$P.yaml"; r=$?; ip neigh flush all; ip -n "$C" neigh flush all; exit $r'
+pol v6nd '  input: drop
+  established: accept
+  icmp: none' '  - allow: 22/tcp'
+pol v6nd_out '  input: accept
+  output: drop
+  established: accept
+  icmp: none' '  - allow: 22/tcp'
+pol v6nd_ess '  input: drop
+  established: accept
+  icmp: essential' '  - allow: 22/tcp'
+export C
+apply0=$apply allow0=$allow
+apply="sh -c '$nd' sh" allow="sh -c '$nd' sh --allow-lockout"
+lockout "an IPv6 session with icmp: none (input: drop)" :: 2001:db8::1 $C v6nd \
+    "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and with .icmp: none. the default policy of input drops the neighbour solicitations and advertisements it needs"
+lockout "an IPv6 session with icmp: none (output: drop)" :: 2001:db8::1 $C v6nd_out \
+    "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and with .icmp: none. the default policy of output drops"
+keeps "an IPv6 session with icmp: essential" :: 2001:db8::1 $C v6nd_ess
+apply=$apply0 allow=$allow0
 
 # Policy routing: the replies from the server's address take table 100 out
 # of pcsA, while the main table routes the client's network out of pcsB (to
