@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "portcullis/netlink.h"
+#include "portcullis/conntrack.h"
 #include "portcullis/nft.h"
 #include "portcullis/route.h"
 #include "portcullis/session.h"
@@ -333,8 +334,58 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		iface[0] = '\0';
 	}
 	conn[strcspn(conn, " ")] = '\0';
+	/*
+	 * IPv6 lives on neighbour discovery, which conntrack does not track
+	 * (`established: accept` does not pass it) and rules cannot name: only
+	 * the ICMP defaults or an accepting hook let it through.  On lo there is
+	 * none.
+	 */
+	if (s.family == 6 && p->defaults.icmp == PC_ICMP_NONE && strcmp(iface, "lo") &&
+			(p->defaults.input != PC_VERDICT_ACCEPT ||
+			 p->defaults.output != PC_VERDICT_ACCEPT)) {
+		fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it is "
+				  "applied through (SSH_CONNECTION: %s port %u -> port %u): it is "
+				  "IPv6, and with `icmp: none` the default policy of %s drops the "
+				  "neighbour solicitations and advertisements it needs (to and from "
+				  "the client, or the router it is reached through; conntrack does "
+				  "not track them, so `established: accept` does not pass them): "
+				  "the session dies once the neighbour entry expires; nothing was "
+				  "changed. Set `icmp: essential`, or pass --allow-lockout\n",
+				ctx->prog, conn, s.cport, s.sport,
+				p->defaults.input != PC_VERDICT_ACCEPT ? "input" : "output");
+		return PC_EXIT_KERNEL;
+	}
+	bool untracked = false;
+	if (p->defaults.established) {
+		int loose = pc_conntrack_tcp_loose(), tracked = 0;
+		if (loose < 0 && errno != ENOENT) {
+			fprintf(ctx->err, "%s apply: warning: cannot read "
+					  "net.netfilter.nf_conntrack_tcp_loose (%s); taken as 1\n",
+					ctx->prog, strerror(errno));
+			loose = 1;
+		}
+		/* Without conntrack loaded nothing is tracked; it loads with the ruleset. */
+		if (loose >= 0 && (tracked = pc_conntrack_tracked(s.family, s.client, s.cport,
+						   s.server, s.sport)) < 0)
+			fprintf(ctx->err, "%s apply: warning: cannot ask conntrack whether it "
+					  "tracks the SSH session (%s); taken as tracked\n",
+					ctx->prog, strerror(errno));
+		untracked = tracked == 0;
+		if (untracked && loose == 0) {
+			fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it "
+					  "is applied through (SSH_CONNECTION: %s port %u -> port %u): "
+					  "conntrack does not track the session yet (it was open before "
+					  "the first ruleset with connection tracking here), and with "
+					  "net.netfilter.nf_conntrack_tcp_loose 0 its packets are "
+					  "invalid, which `established: accept` drops; nothing was "
+					  "changed. Apply from a new session once conntrack is in use, "
+					  "or pass --allow-lockout\n",
+					ctx->prog, conn, s.cport, s.sport);
+			return PC_EXIT_KERNEL;
+		}
+	}
 	for (int dir = 0; dir < 2; dir++) {
-		if (dir == 1 && p->defaults.established)
+		if (dir == 1 && p->defaults.established && !untracked)
 			break;
 		struct pc_packet pkt = {dir ? PC_DIR_OUTPUT : PC_DIR_INPUT, PC_PROTO_TCP, s.family,
 			{0}, dir ? s.cport : s.sport, {0}};
@@ -371,29 +422,14 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		} else {
 			fprintf(ctx->err, "the default policy of %s drops it", dir ? "output" : "input");
 		}
-		fprintf(ctx->err, "; nothing was changed. Allow it in the policy, or pass "
-				  "--allow-lockout\n");
-		return PC_EXIT_KERNEL;
-	}
-	/*
-	 * IPv6 lives on neighbour discovery, which conntrack does not track
-	 * (`established: accept` does not pass it) and rules cannot name: only
-	 * the ICMP defaults or an accepting hook let it through.  On lo there is
-	 * none.
-	 */
-	if (s.family == 6 && p->defaults.icmp == PC_ICMP_NONE && strcmp(iface, "lo") &&
-			(p->defaults.input != PC_VERDICT_ACCEPT ||
-			 p->defaults.output != PC_VERDICT_ACCEPT)) {
-		fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it is "
-				  "applied through (SSH_CONNECTION: %s port %u -> port %u): it is "
-				  "IPv6, and with `icmp: none` the default policy of %s drops the "
-				  "neighbour solicitations and advertisements it needs (to and from "
-				  "the client, or the router it is reached through; conntrack does "
-				  "not track them, so `established: accept` does not pass them): "
-				  "the session dies once the neighbour entry expires; nothing was "
-				  "changed. Set `icmp: essential`, or pass --allow-lockout\n",
-				ctx->prog, conn, s.cport, s.sport,
-				p->defaults.input != PC_VERDICT_ACCEPT ? "input" : "output");
+		if (dir == 1 && p->defaults.established)
+			fprintf(ctx->err, " (conntrack does not track the session yet: it was "
+					  "open before the first ruleset with connection tracking "
+					  "here, so the next packet this host sends in it is a new "
+					  "connection on output, dropped until the client speaks)");
+		fprintf(ctx->err, "; nothing was changed. Allow it in the policy%s, or pass "
+				  "--allow-lockout\n",
+				dir == 1 ? " (output to the client's port)" : "");
 		return PC_EXIT_KERNEL;
 	}
 	return PC_EXIT_OK;

@@ -179,12 +179,14 @@ ip netns add $S && ip netns add $C &&
     ip -n $S addr add 2001:db8::1/64 dev pcs0 nodad && ip -n $C addr add 2001:db8::2/64 dev pcc0 nodad &&
     ip -n $S link set lo up && ip -n $C link set lo up &&
     ip -n $S link set pcs0 up && ip -n $C link set pcc0 up || { fail "lockout: namespaces"; finish; exit 1; }
-# live LISTEN CONNECT CLIENT_NS SNIPPET: prints "rc N alive|dead".
+# live LISTEN CONNECT CLIENT_NS SNIPPET: prints "rc N alive|dead".  With
+# $speak set, the server speaks first after apply, the client only echoes.
+speak=
 live() {
     rm -f "$tmp/sess" "$tmp/up" "$tmp/go" "$tmp/res"
-    ip netns exec $S timeout 90 python3 "$dir/session.py" server "$1" 22 "$tmp/sess" &
+    ip netns exec $S timeout 90 python3 "$dir/session.py" server "$1" 22 "$tmp/sess" ${speak:+"$tmp/go"} &
     spid=$!
-    ip netns exec "$3" timeout 60 python3 "$dir/session.py" client "$2" 22 "$tmp/up" "$tmp/go" "$tmp/res" &
+    ip netns exec "$3" timeout 60 python3 "$dir/session.py" client "$2" 22 "$tmp/up" "$tmp/go" "$tmp/res" ${speak:+listen} &
     cpid=$!
     i=0
     while { [ ! -e "$tmp/up" ] || [ ! -e "$tmp/sess" ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -297,6 +299,30 @@ lockout "an IPv6 session with icmp: none (output: drop)" :: 2001:db8::1 $C v6nd_
     "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and with .icmp: none. the default policy of output drops"
 keeps "an IPv6 session with icmp: essential" :: 2001:db8::1 $C v6nd_ess
 apply=$apply0 allow=$allow0
+
+# A session conntrack does not track yet (open before the first ruleset
+# with connection tracking in the namespace).  With `output: drop` and
+# `established: accept`, the server's next packet is a new connection on
+# output: dropped while the client says nothing (the server speaks first).
+# With nf_conntrack_tcp_loose 0, every packet of it is invalid, which
+# `established: accept` drops.  Once a stateful ruleset tracks the session
+# (one applied before it began), the same policy keeps it.
+pol outdrop '  input: drop
+  output: drop
+  established: accept' '  - allow: 22/tcp'
+pol stateful '  input: drop
+  established: accept' '  - allow: 22/tcp'
+speak=1
+lockout "an untracked session, output: drop, the server speaking first" 0.0.0.0 192.0.2.1 $C outdrop \
+    "$cut (SSH_CONNECTION: 192.0.2.2 port [0-9]* -> port 22): the default policy of output drops it (conntrack does not track the session yet: .*; nothing was changed. Allow it in the policy (output to the client's port), or pass --allow-lockout"
+printf 'table inet pcct {\n chain c {\n  type filter hook output priority 10; policy accept;\n  ct state established accept\n }\n}\n' >"$tmp/ct.nft"
+ip netns exec $S nft -f "$tmp/ct.nft"
+keeps "a tracked session, output: drop, the server speaking first" 0.0.0.0 192.0.2.1 $C outdrop
+speak=
+ip netns exec $S sh -c 'nft flush ruleset; echo 0 >/proc/sys/net/netfilter/nf_conntrack_tcp_loose' &&
+    lockout "an untracked session with nf_conntrack_tcp_loose 0" 0.0.0.0 192.0.2.1 $C stateful \
+        "$cut (SSH_CONNECTION: 192.0.2.2 port [0-9]* -> port 22): conntrack does not track the session yet .*nf_conntrack_tcp_loose 0 its packets are invalid, which .established: accept. drops; nothing was changed"
+ip netns exec $S sh -c 'echo 1 >/proc/sys/net/netfilter/nf_conntrack_tcp_loose'
 
 # Policy routing: the replies from the server's address take table 100 out
 # of pcsA, while the main table routes the client's network out of pcsB (to

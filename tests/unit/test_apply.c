@@ -21,6 +21,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/table.h>
 
+#include "portcullis/conntrack.h"
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
@@ -369,6 +370,26 @@ static void test_route_lookup(void **state)
 	assert_string_equal(name, "");
 }
 
+/* The conntrack lookup of the lockout check: an unknown connection is "not tracked", not an error. */
+static void test_conntrack_tracked(void **state)
+{
+	static const uint8_t a[4] = {192, 0, 2, 2}, b[4] = {192, 0, 2, 1};
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(pc_conntrack_tracked(5, a, 50000, b, 22), -1);
+	assert_int_equal(errno, EAFNOSUPPORT);
+	if (!in_netns)
+		skip();
+	int loose = pc_conntrack_tcp_loose();
+	if (loose < 0) {
+		assert_int_equal(errno, ENOENT);
+		skip();
+	}
+	assert_true(loose == 0 || loose == 1);
+	assert_int_equal(pc_conntrack_tracked(4, a, 50000, b, 22), 0);
+}
+
 /* What each attempt sent: the batch's buffer, first sequence number and generation. */
 struct seen {
 	struct between x;
@@ -574,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_errors),
 		cmocka_unit_test(test_concurrent_commit),
 		cmocka_unit_test(test_route_lookup),
+		cmocka_unit_test(test_conntrack_tracked),
 		cmocka_unit_test(test_retry_same_batch),
 		cmocka_unit_test(test_many_errors),
 	};
