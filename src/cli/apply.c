@@ -19,6 +19,7 @@
 #include "portcullis/nft.h"
 #include "portcullis/route.h"
 #include "portcullis/session.h"
+#include "portcullis/sockdiag.h"
 #include "util.h"
 
 /* Errors printed; the rest are counted. */
@@ -334,6 +335,14 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		iface[0] = '\0';
 	}
 	conn[strcspn(conn, " ")] = '\0';
+	/* A tmux or screen pane keeps the variable it was started with. */
+	if (pc_sockdiag_established(s.family, s.server, s.sport, s.client, s.cport) == 0)
+		fprintf(ctx->err, "%s apply: warning: SSH_CONNECTION names no live connection "
+				  "on this host (no established TCP connection from %s port %u to "
+				  "port %u): it is stale (e.g. kept by a tmux or screen session "
+				  "since it was started), so the lockout check cannot vouch for the "
+				  "session this command comes through\n",
+				ctx->prog, conn, s.cport, s.sport);
 	/*
 	 * IPv6 lives on neighbour discovery, which conntrack does not track
 	 * (`established: accept` does not pass it) and rules cannot name: only

@@ -407,6 +407,30 @@ for z in 4294967297 pcs9; do
         "$tmp/zones" "apply: warning: the zone of the client in SSH_CONNECTION 'fe80::1%$z 50000 fe80::2 22' names no interface of this host (.*); the lockout check cannot tell" "$tmp/z-$z"
 done
 
+# A stale SSH_CONNECTION (a tmux or screen pane's, from an earlier
+# connection): no established socket has its four addresses and ports, so
+# apply warns that the check cannot vouch for the session; a live session
+# (IPv4, IPv4 on a dual-stack socket, IPv6) draws no such warning.
+stale='apply: warning: SSH_CONNECTION names no live connection on this host (no established TCP connection from 192.0.2.2 port 50000 to port 22): it is stale'
+ip netns exec $S sh -c '
+SSH_CONNECTION="192.0.2.2 50000 192.0.2.1 22" $w "$bin" apply "$tmp/v4net.yaml" >/dev/null 2>"$tmp/stale.err"; echo "stale rc $?"
+nft flush ruleset
+' >"$tmp/stale" 2>&1
+expect "a stale SSH_CONNECTION: a warning, applied" 'stale rc 0' "$tmp/stale" "$stale" "$tmp/stale.err"
+pol open '  input: accept' '  - allow: 22/tcp'
+P=open
+export P
+for c in "0.0.0.0 192.0.2.1" ":: 192.0.2.1" ":: 2001:db8::1" ":: fe80::2%pcc0"; do
+    # shellcheck disable=SC2086
+    live $c $C "$apply" >"$tmp/k"
+    if [ "$(cat "$tmp/k")" = "rc 0 alive" ] && ! grep -q "names no live connection" "$tmp/err"; then
+        pass "a live session (listening on ${c% *}, to ${c#* }): no stale warning"
+    else
+        fail "a live session (listening on ${c% *}, to ${c#* }): no stale warning"
+        cat "$tmp/k" "$tmp/err"
+    fi
+done
+
 # 7. Killed at random points (SIGKILL, SIGTERM) while replacing a table:
 #    the kernel holds the old table or the new one, never a mix.
 {

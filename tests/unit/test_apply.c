@@ -26,6 +26,7 @@
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
 #include "portcullis/route.h"
+#include "portcullis/sockdiag.h"
 
 static bool in_netns;
 
@@ -390,6 +391,22 @@ static void test_conntrack_tracked(void **state)
 	assert_int_equal(pc_conntrack_tracked(4, a, 50000, b, 22), 0);
 }
 
+/* The socket search of the lockout check: none in a new namespace, and no error. */
+static void test_sockdiag_established(void **state)
+{
+	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, b[16] = {0x20, 0x01, 0x0d,
+		0xb8, [15] = 2};
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(pc_sockdiag_established(5, a, 22, b, 50000), -1);
+	assert_int_equal(errno, EAFNOSUPPORT);
+	if (!in_netns)
+		skip();
+	assert_int_equal(pc_sockdiag_established(6, a, 22, b, 50000), 0);
+	assert_int_equal(pc_sockdiag_established(4, a, 22, b, 50000), 0);
+}
+
 /* What each attempt sent: the batch's buffer, first sequence number and generation. */
 struct seen {
 	struct between x;
@@ -596,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_commit),
 		cmocka_unit_test(test_route_lookup),
 		cmocka_unit_test(test_conntrack_tracked),
+		cmocka_unit_test(test_sockdiag_established),
 		cmocka_unit_test(test_retry_same_batch),
 		cmocka_unit_test(test_many_errors),
 	};
