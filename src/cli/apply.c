@@ -168,20 +168,22 @@ enum session_found {
 	SESSION_NONE,
 	SESSION_FOUND,
 	SESSION_HIDDEN, /* under sshd, but the variable is nowhere in reach */
+	SESSION_ORPHAN, /* started by process 1 (run0) from a terminal: nothing to walk */
 };
 
 /*
  * The SSH session this command runs in: $SSH_CONNECTION, or, since root
- * shells (sudo -i, sudo -s, su -, sudo su -) and sudo, su, doas, pkexec and
- * run0 leave it out, the one an ancestor was started with, read from
+ * shells (sudo -i, sudo -s, su -, sudo su -) and sudo, su, doas and pkexec
+ * leave it out, the one an ancestor was started with, read from
  * /proc/PID/environ (root may) up a chain of such shells and wrappers.  Past
  * the first other program only names are read: an sshd above means a
  * session the variable does not reach (SESSION_HIDDEN, *sshd its pid).
+ * run0 is no ancestor: process 1 starts the command (SESSION_ORPHAN).
  */
 static enum session_found ssh_connection(char *out, size_t size, int *sshd)
 {
 	static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh",
-		"fish", "tcsh", "csh", "sudo", "su", "doas", "pkexec", "run0", NULL};
+		"fish", "tcsh", "csh", "sudo", "su", "doas", "pkexec", NULL};
 	static const char *const sshds[] = {"sshd", "sshd-session", NULL};
 	static const char key[] = "SSH_CONNECTION=";
 	const char *v = getenv("SSH_CONNECTION");
@@ -194,6 +196,13 @@ static enum session_found ssh_connection(char *out, size_t size, int *sshd)
 		return SESSION_FOUND;
 	}
 	int pid = (int)getppid();
+	/*
+	 * run0 has the service manager start the command: its parent is process
+	 * 1 and the caller's processes are out of reach.  A terminal tells an
+	 * interactive caller from a service.
+	 */
+	if (pid == 1 && (isatty(0) || isatty(1) || isatty(2)))
+		return SESSION_ORPHAN;
 	for (int depth = 0; depth < MAX_ANCESTORS && pid > 1; depth++) {
 		char comm[32], stat[512];
 		if (read_proc(pid, "comm", comm, sizeof(comm)) < 0)
@@ -315,6 +324,13 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 				  "between: %s. Keep the variable (sudo --preserve-env=SSH_CONNECTION), "
 				  "or ask `%s explain --packet`\n",
 				ctx->prog, sshd, undecided, ctx->prog);
+		return PC_EXIT_OK;
+	case SESSION_ORPHAN:
+		fprintf(ctx->err, "%s apply: warning: it was started by process 1 on a terminal "
+				  "(as run0 starts commands), so the SSH session it may come through "
+				  "cannot be found: %s. Pass the variable on (run0 "
+				  "--setenv=SSH_CONNECTION), or ask `%s explain --packet`\n",
+				ctx->prog, undecided, ctx->prog);
 		return PC_EXIT_OK;
 	case SESSION_FOUND:
 		break;

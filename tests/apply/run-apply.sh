@@ -407,6 +407,22 @@ for z in 4294967297 pcs9; do
         "$tmp/zones" "apply: warning: the zone of the client in SSH_CONNECTION 'fe80::1%$z 50000 fe80::2 22' names no interface of this host (.*); the lockout check cannot tell" "$tmp/z-$z"
 done
 
+# Started by process 1 on a terminal, as run0 does (here: the first process
+# of a new PID namespace, a shell, on a pty from python3): there are no
+# ancestors to read, so apply warns that the check cannot tell.  Without a
+# terminal (a service, a timer) it says nothing.
+printf 'import pty, sys\nsys.exit(pty.spawn(sys.argv[1:]) >> 8)\n' >"$tmp/onpty.py"
+printf '%s\n' '$w "$bin" apply "$tmp/noauth.yaml" >/dev/null 2>"$tmp/pid1.err"; echo "tty rc $?"' >"$tmp/pid1.sh"
+printf '%s\n' '$w "$bin" apply "$tmp/noauth.yaml" </dev/null >/dev/null 2>"$tmp/pid1b.err"; echo "no tty rc $?"' >"$tmp/pid1b.sh"
+unshare -n sh -c '
+env -u SSH_CONNECTION timeout 30 python3 "$tmp/onpty.py" unshare -p -f sh "$tmp/pid1.sh" </dev/null | tr -d "\r"
+nft flush ruleset
+env -u SSH_CONNECTION timeout 30 unshare -p -f sh "$tmp/pid1b.sh"
+[ -s "$tmp/pid1b.err" ] && echo "a warning without a terminal"
+' >"$tmp/pid1" 2>&1
+expect "started by process 1 on a terminal (run0): a warning, applied" 'tty rc 0\nno tty rc 0' "$tmp/pid1" \
+    "apply: warning: it was started by process 1 on a terminal (as run0 starts commands), so the SSH session it may come through cannot be found: the lockout check cannot tell" "$tmp/pid1.err"
+
 # A stale SSH_CONNECTION (a tmux or screen pane's, from an earlier
 # connection): no established socket has its four addresses and ports, so
 # apply warns that the check cannot vouch for the session; a live session
