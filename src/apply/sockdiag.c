@@ -34,7 +34,8 @@ static int socket_msg(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 	if (m->idiag_state == TCP_ESTABLISHED && m->id.idiag_sport == w->lport &&
-			m->id.idiag_dport == w->rport && !memcmp(m->id.idiag_src, w->local, w->alen) &&
+			m->id.idiag_dport == w->rport &&
+			!memcmp(m->id.idiag_src, w->local, w->alen) &&
 			!memcmp(m->id.idiag_dst, w->remote, w->alen))
 		w->found = true;
 	return MNL_CB_OK;

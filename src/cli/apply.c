@@ -327,8 +327,8 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		return PC_EXIT_OK;
 	case SESSION_ORPHAN:
 		fprintf(ctx->err, "%s apply: warning: it was started by process 1 on a terminal "
-				  "(as run0 starts commands), so the SSH session it may come through "
-				  "cannot be found: %s. Pass the variable on (run0 "
+				  "(as run0 starts commands), so the SSH session it may come "
+				  "through cannot be found: %s. Pass the variable on (run0 "
 				  "--setenv=SSH_CONNECTION), or ask `%s explain --packet`\n",
 				ctx->prog, undecided, ctx->prog);
 		return PC_EXIT_OK;
@@ -353,11 +353,11 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 	conn[strcspn(conn, " ")] = '\0';
 	/* A tmux or screen pane keeps the variable it was started with. */
 	if (pc_sockdiag_established(s.family, s.server, s.sport, s.client, s.cport) == 0)
-		fprintf(ctx->err, "%s apply: warning: SSH_CONNECTION names no live connection "
-				  "on this host (no established TCP connection from %s port %u to "
+		fprintf(ctx->err, "%s apply: warning: SSH_CONNECTION names no live connection on "
+				  "this host (no established TCP connection from %s port %u to "
 				  "port %u): it is stale (e.g. kept by a tmux or screen session "
-				  "since it was started), so the lockout check cannot vouch for the "
-				  "session this command comes through\n",
+				  "since it was started), so the lockout check cannot vouch for "
+				  "the session this command comes through\n",
 				ctx->prog, conn, s.cport, s.sport);
 	/*
 	 * IPv6 lives on neighbour discovery, which conntrack does not track
@@ -371,11 +371,12 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it is "
 				  "applied through (SSH_CONNECTION: %s port %u -> port %u): it is "
 				  "IPv6, and with `icmp: none` the default policy of %s drops the "
-				  "neighbour solicitations and advertisements it needs (to and from "
-				  "the client, or the router it is reached through; conntrack does "
-				  "not track them, so `established: accept` does not pass them): "
-				  "the session dies once the neighbour entry expires; nothing was "
-				  "changed. Set `icmp: essential`, or pass --allow-lockout\n",
+				  "neighbour solicitations and advertisements it needs (to and "
+				  "from the client, or the router it is reached through; conntrack "
+				  "does not track them, so `established: accept` does not pass "
+				  "them): the session dies once the neighbour entry expires; "
+				  "nothing was changed. Set `icmp: essential`, or pass "
+				  "--allow-lockout\n",
 				ctx->prog, conn, s.cport, s.sport,
 				p->defaults.input != PC_VERDICT_ACCEPT ? "input" : "output");
 		return PC_EXIT_KERNEL;
@@ -398,13 +399,13 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		untracked = tracked == 0;
 		if (untracked && loose == 0) {
 			fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it "
-					  "is applied through (SSH_CONNECTION: %s port %u -> port %u): "
-					  "conntrack does not track the session yet (it was open before "
-					  "the first ruleset with connection tracking here), and with "
-					  "net.netfilter.nf_conntrack_tcp_loose 0 its packets are "
-					  "invalid, which `established: accept` drops; nothing was "
-					  "changed. Apply from a new session once conntrack is in use, "
-					  "or pass --allow-lockout\n",
+					  "is applied through (SSH_CONNECTION: %s port %u -> port "
+					  "%u): conntrack does not track the session yet (it was "
+					  "open before the first ruleset with connection tracking "
+					  "here), and with net.netfilter.nf_conntrack_tcp_loose 0 "
+					  "its packets are invalid, which `established: accept` "
+					  "drops; nothing was changed. Apply from a new session "
+					  "once conntrack is in use, or pass --allow-lockout\n",
 					ctx->prog, conn, s.cport, s.sport);
 			return PC_EXIT_KERNEL;
 		}

@@ -371,7 +371,7 @@ static void test_route_lookup(void **state)
 	assert_string_equal(name, "");
 }
 
-/* The conntrack lookup of the lockout check: an unknown connection is "not tracked", not an error. */
+/* The conntrack lookup of the lockout check: an unknown connection is not tracked, no error. */
 static void test_conntrack_tracked(void **state)
 {
 	static const uint8_t a[4] = {192, 0, 2, 2}, b[4] = {192, 0, 2, 1};
