@@ -16,8 +16,10 @@
 # - Over SSH ($SSH_CONNECTION), a policy that drops the session's own
 #   connection is refused (exit 4) unless --allow-lockout.
 # - The lockout check's blind spots, each with a real TCP session between two
-#   namespaces joined by a veth pair: refused while the session lives; with
-#   --allow-lockout, applied, and the session dies.
+#   namespaces joined by a veth pair (three, for policy routing): refused
+#   while the session lives; with --allow-lockout, applied, and the session
+#   dies.  Where it cannot tell (a stale SSH_CONNECTION, a zone that names no
+#   interface, started by process 1 on a terminal), a warning.
 # - Killed (SIGKILL, SIGTERM) at random points while replacing a table: the
 #   kernel holds the old table or the new one, never a mix.
 . "$(dirname "$0")/../lib.sh"
