@@ -339,7 +339,7 @@ if ip netns add $S && ip netns add $C && ip netns add $N &&
     ip -n $S addr add 192.0.2.1/24 dev pcsA && ip -n $S addr add 198.51.100.1/24 dev pcsB &&
     ip -n $N addr add 198.51.100.2/24 dev pcnB && ip -n $C addr add 192.0.2.2/24 dev pccA &&
     ip -n $C addr add 203.0.113.2/32 dev lo &&
-    for n in $S $C $N; do ip -n $n link set lo up || exit 1; done &&
+    ip -n $S link set lo up && ip -n $C link set lo up && ip -n $N link set lo up &&
     ip -n $S link set pcsA up && ip -n $S link set pcsB up && ip -n $C link set pccA up &&
     ip -n $N link set pcnB up &&
     ip -n $S route add 203.0.113.0/24 dev pcsB &&
@@ -360,7 +360,7 @@ if ip netns add $S && ip netns add $C && ip netns add $N &&
 else
     fail "lockout: the policy routing namespaces"
 fi
-for n in $S $C $N; do ip netns del $n 2>/dev/null; done
+for n in $S $C $N; do ip netns del "$n" 2>/dev/null; done
 S=$S0 C=$C0
 
 # Root shells lose the variable: sudo -s, sudo -i, su -, sudo su -, with
