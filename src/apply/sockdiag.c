@@ -23,7 +23,17 @@ struct want {
 	uint8_t local[16], remote[16];	/* as the dumped family writes them */
 	uint16_t lport, rport;		/* network order */
 	bool found;
+	struct pc_sock_route route;
 };
+
+static int socket_attr(const struct nlattr *a, void *data)
+{
+	struct want *w = data;
+
+	if (mnl_attr_get_type(a) == INET_DIAG_MARK && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		w->route.mark = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
 
 static int socket_msg(const struct nlmsghdr *nlh, void *data)
 {
@@ -36,8 +46,11 @@ static int socket_msg(const struct nlmsghdr *nlh, void *data)
 	if (m->idiag_state == TCP_ESTABLISHED && m->id.idiag_sport == w->lport &&
 			m->id.idiag_dport == w->rport &&
 			!memcmp(m->id.idiag_src, w->local, w->alen) &&
-			!memcmp(m->id.idiag_dst, w->remote, w->alen))
+			!memcmp(m->id.idiag_dst, w->remote, w->alen) && !w->found) {
 		w->found = true;
+		w->route.ifindex = m->id.idiag_if;
+		return mnl_attr_parse(nlh, sizeof(*m), socket_attr, w);
+	}
 	return MNL_CB_OK;
 }
 
@@ -82,7 +95,7 @@ static int dump(struct mnl_socket *nl, uint32_t seq, int af, struct want *w)
 }
 
 int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport,
-		const uint8_t *remote, uint16_t rport)
+		const uint8_t *remote, uint16_t rport, struct pc_sock_route *route)
 {
 	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
 	struct mnl_socket *nl = NULL;
@@ -119,6 +132,8 @@ int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport,
 		}
 	}
 	ret = w.found;
+	if (w.found && route)
+		*route = w.route;
 out:
 	if (nl)
 		mnl_socket_close(nl);

@@ -273,16 +273,21 @@ static int zone_iface(const char *zone, char iface[16])
 
 /*
  * The interface the session's packets use: the client's zone, else the route
- * the replies take, from the server's address to the client's (under policy
- * routing the source chooses the table; with symmetric routing the client's
- * packets come in on the same interface).
+ * the replies take, from the server's address to the client's, with the
+ * mark and bound interface of the session's socket (under policy routing the
+ * source or the mark chooses the table, in a VRF the interface does; with
+ * symmetric routing the client's packets come in on the same interface).
  */
-static int session_iface(const struct pc_session *s, char iface[16])
+static int session_iface(const struct pc_session *s, const struct pc_sock_route *r,
+		char iface[16])
 {
 	static const uint8_t v6lo[16] = {[15] = 1};
 
-	if (pc_route_lookup(s->family, s->client, s->server, iface) == 0 ||
-			pc_route_lookup(s->family, s->client, NULL, iface) == 0)
+	if (((r->mark || r->ifindex) &&
+			    pc_route_lookup(s->family, s->client, s->server, r->mark, r->ifindex,
+					    iface) == 0) ||
+			pc_route_lookup(s->family, s->client, s->server, 0, 0, iface) == 0 ||
+			pc_route_lookup(s->family, s->client, NULL, 0, 0, iface) == 0)
 		return 0;
 	/* A loopback client goes over lo, whatever the routing tables say. */
 	if ((s->family == 4 && s->client[0] == 127) ||
@@ -346,13 +351,16 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 				ctx->prog, conn, strerror(errno), undecided);
 		return PC_EXIT_OK;
 	}
-	if (!s.zone[0] && session_iface(&s, iface) < 0) {
+	/* A tmux or screen pane keeps the variable it was started with. */
+	struct pc_sock_route route = {0, 0};
+	int live = pc_sockdiag_established(s.family, s.server, s.sport, s.client, s.cport,
+			&route);
+	if (!s.zone[0] && session_iface(&s, &route, iface) < 0) {
 		iface_err = errno;
 		iface[0] = '\0';
 	}
 	conn[strcspn(conn, " ")] = '\0';
-	/* A tmux or screen pane keeps the variable it was started with. */
-	if (pc_sockdiag_established(s.family, s.server, s.sport, s.client, s.cport) == 0)
+	if (live == 0)
 		fprintf(ctx->err, "%s apply: warning: SSH_CONNECTION names no live connection on "
 				  "this host (no established TCP connection from %s port %u to "
 				  "port %u): it is stale (e.g. kept by a tmux or screen session "

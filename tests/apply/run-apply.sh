@@ -357,6 +357,20 @@ if ip netns add $S && ip netns add $C && ip netns add $N &&
         192.0.2.1 192.0.2.1 $C prdeny \
         "$cut (SSH_CONNECTION: 203.0.113.2 port [0-9]* -> port 22): rule 1 at .*prdeny.yaml:7:5 drops it on pcsA"
     keeps "policy routing: an allow only on the interface the session uses" 192.0.2.1 192.0.2.1 $C pronly
+    # The same by the socket's firewall mark (`ip rule add fwmark`), as a
+    # daemon that marks its sockets gets.
+    if ip -n $S rule del from 192.0.2.1 lookup 100 && ip -n $S rule add fwmark 7 lookup 100; then
+        PC_SESSION_MARK=7
+        export PC_SESSION_MARK
+        lockout "routing by the socket's mark: a deny on the interface the session uses" \
+            192.0.2.1 192.0.2.1 $C prdeny \
+            "$cut (SSH_CONNECTION: 203.0.113.2 port [0-9]* -> port 22): rule 1 at .*prdeny.yaml:7:5 drops it on pcsA"
+        keeps "routing by the socket's mark: an allow only on the interface the session uses" \
+            192.0.2.1 192.0.2.1 $C pronly
+        unset PC_SESSION_MARK
+    else
+        fail "lockout: the fwmark rule"
+    fi
 else
     fail "lockout: the policy routing namespaces"
 fi

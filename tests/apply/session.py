@@ -10,7 +10,9 @@ server ADDR PORT SESSION [GO]
     and an IPv4 peer of a dual-stack socket is IPv4-mapped), then echoes
     until the client closes; 60 s at most.  With GO, the server speaks first
     once the file GO exists (as sshd does with a command's output): it sends
-    20 messages, each after the echo of the one before.
+    20 messages, each after the echo of the one before.  With PC_SESSION_MARK
+    in the environment, the listening socket (and so the session's) carries
+    that firewall mark (SO_MARK).
 client ADDR PORT UP GO RESULT [listen]
     Connects to ADDR (which may carry a %zone), exchanges one message, creates
     UP, waits (30 s at most) for the file GO, then exchanges 20 messages, each
@@ -34,6 +36,9 @@ def server(addr, port, session, go=None):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if os.environ.get("PC_SESSION_MARK"):
+        s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_MARK", 36),
+                     int(os.environ["PC_SESSION_MARK"]))
     if family == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.bind((addr, int(port)))

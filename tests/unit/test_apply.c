@@ -357,16 +357,16 @@ static void test_route_lookup(void **state)
 
 	(void)state;
 	errno = 0;
-	assert_int_equal(pc_route_lookup(5, a4, NULL, name), -1);
+	assert_int_equal(pc_route_lookup(5, a4, NULL, 0, 0, name), -1);
 	assert_int_equal(errno, EAFNOSUPPORT);
 	if (!in_netns)
 		skip();
 	/* A new namespace has no routes and lo is down: the kernel's answer. */
 	errno = 0;
-	assert_int_equal(pc_route_lookup(4, a4, NULL, name), -1);
+	assert_int_equal(pc_route_lookup(4, a4, NULL, 0, 0, name), -1);
 	assert_int_equal(errno, ENETUNREACH);
 	errno = 0;
-	assert_int_equal(pc_route_lookup(4, lo4, NULL, name), -1);
+	assert_int_equal(pc_route_lookup(4, lo4, NULL, 0, 0, name), -1);
 	assert_int_not_equal(errno, 0);
 	assert_string_equal(name, "");
 }
@@ -399,12 +399,12 @@ static void test_sockdiag_established(void **state)
 
 	(void)state;
 	errno = 0;
-	assert_int_equal(pc_sockdiag_established(5, a, 22, b, 50000), -1);
+	assert_int_equal(pc_sockdiag_established(5, a, 22, b, 50000, NULL), -1);
 	assert_int_equal(errno, EAFNOSUPPORT);
 	if (!in_netns)
 		skip();
-	assert_int_equal(pc_sockdiag_established(6, a, 22, b, 50000), 0);
-	assert_int_equal(pc_sockdiag_established(4, a, 22, b, 50000), 0);
+	assert_int_equal(pc_sockdiag_established(6, a, 22, b, 50000, NULL), 0);
+	assert_int_equal(pc_sockdiag_established(4, a, 22, b, 50000, NULL), 0);
 }
 
 /* What each attempt sent: the batch's buffer, first sequence number and generation. */
