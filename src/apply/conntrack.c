@@ -36,6 +36,8 @@ static int get_one(struct mnl_socket *nl, uint32_t seq, int family, const uint8_
 	bool found = false;
 	size_t alen = family == 4 ? 4 : 16;
 
+	/* The u8 attribute's padding is sent too: zero it. */
+	memset(buf, 0, 1024);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
