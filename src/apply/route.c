@@ -39,7 +39,8 @@ static int route_msg(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr, data);
 }
 
-int pc_route_lookup(int family, const uint8_t *addr, char name[16])
+int pc_route_lookup(int family, const uint8_t *addr, const uint8_t *src, uint32_t mark,
+		unsigned oif, char name[16])
 {
 	char buf[8192];
 	struct mnl_socket *nl = NULL;
@@ -59,6 +60,15 @@ int pc_route_lookup(int family, const uint8_t *addr, char name[16])
 	rtm->rtm_family = family == 4 ? AF_INET : AF_INET6;
 	rtm->rtm_dst_len = family == 4 ? 32 : 128;
 	mnl_attr_put(nlh, RTA_DST, family == 4 ? 4 : 16, addr);
+	/* The source selects the table under policy routing (`ip rule from ...`). */
+	if (src) {
+		rtm->rtm_src_len = family == 4 ? 32 : 128;
+		mnl_attr_put(nlh, RTA_SRC, family == 4 ? 4 : 16, src);
+	}
+	if (mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark);
+	if (oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, oif);
 
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||

@@ -6,6 +6,7 @@
  * Either the whole table is replaced or nothing changes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,9 +15,11 @@
 
 #include "cli.h"
 #include "portcullis/netlink.h"
+#include "portcullis/conntrack.h"
 #include "portcullis/nft.h"
 #include "portcullis/route.h"
 #include "portcullis/session.h"
+#include "portcullis/sockdiag.h"
 #include "util.h"
 
 /* Errors printed; the rest are counted. */
@@ -209,20 +212,22 @@ enum session_found {
 	SESSION_NONE,
 	SESSION_FOUND,
 	SESSION_HIDDEN, /* under sshd, but the variable is nowhere in reach */
+	SESSION_ORPHAN, /* started by process 1 (run0) from a terminal: nothing to walk */
 };
 
 /*
  * The SSH session this command runs in: $SSH_CONNECTION, or, since root
- * shells (sudo -i, sudo -s, su -, sudo su -) and sudo, su, doas, pkexec and
- * run0 leave it out, the one an ancestor was started with, read from
+ * shells (sudo -i, sudo -s, su -, sudo su -) and sudo, su, doas and pkexec
+ * leave it out, the one an ancestor was started with, read from
  * /proc/PID/environ (root may) up a chain of such shells and wrappers.  Past
  * the first other program only names are read: an sshd above means a
  * session the variable does not reach (SESSION_HIDDEN, *sshd its pid).
+ * run0 is no ancestor: process 1 starts the command (SESSION_ORPHAN).
  */
 static enum session_found ssh_connection(char *out, size_t size, int *sshd)
 {
 	static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh",
-		"fish", "tcsh", "csh", "sudo", "su", "doas", "pkexec", "run0", NULL};
+		"fish", "tcsh", "csh", "sudo", "su", "doas", "pkexec", NULL};
 	static const char *const sshds[] = {"sshd", "sshd-session", NULL};
 	static const char key[] = "SSH_CONNECTION=";
 	const char *v = getenv("SSH_CONNECTION");
@@ -235,6 +240,13 @@ static enum session_found ssh_connection(char *out, size_t size, int *sshd)
 		return SESSION_FOUND;
 	}
 	int pid = (int)getppid();
+	/*
+	 * run0 has the service manager start the command: its parent is process
+	 * 1 and the caller's processes are out of reach.  A terminal tells an
+	 * interactive caller from a service.
+	 */
+	if (pid == 1 && (isatty(0) || isatty(1) || isatty(2)))
+		return SESSION_ORPHAN;
 	for (int depth = 0; depth < MAX_ANCESTORS && pid > 1; depth++) {
 		char comm[32], stat[512];
 		if (read_proc(pid, "comm", comm, sizeof(comm)) < 0)
@@ -272,23 +284,54 @@ out:
 	return found;
 }
 
-/* The interface the session's packets use: the client's zone, else the route to it. */
-static int session_iface(const struct pc_session *s, char iface[16])
+/*
+ * The interface a "%zone" names: an interface name that exists, or the
+ * decimal index of one.  Returns 0, or -1 with errno set (ENODEV: no such
+ * interface, ERANGE: a number past any index).
+ */
+static int zone_iface(const char *zone, char iface[16])
+{
+	char name[IF_NAMESIZE];
+
+	if (strspn(zone, "0123456789") == strlen(zone)) {
+		errno = 0;
+		unsigned long v = strtoul(zone, NULL, 10);
+		if (errno || v > UINT_MAX) {
+			errno = ERANGE;
+			return -1;
+		}
+		if (!if_indextoname((unsigned)v, name)) {
+			errno = ENODEV;
+			return -1;
+		}
+		snprintf(iface, 16, "%s", name);
+		return 0;
+	}
+	if (!if_nametoindex(zone)) {
+		errno = ENODEV;
+		return -1;
+	}
+	snprintf(iface, 16, "%s", zone);
+	return 0;
+}
+
+/*
+ * The interface the session's packets use: the client's zone, else the route
+ * the replies take, from the server's address to the client's, with the
+ * mark and bound interface of the session's socket (under policy routing the
+ * source or the mark chooses the table, in a VRF the interface does; with
+ * symmetric routing the client's packets come in on the same interface).
+ */
+static int session_iface(const struct pc_session *s, const struct pc_sock_route *r,
+		char iface[16])
 {
 	static const uint8_t v6lo[16] = {[15] = 1};
 
-	if (s->zone[0]) {
-		if (strspn(s->zone, "0123456789") == strlen(s->zone)) {
-			char name[IF_NAMESIZE];
-			if (!if_indextoname((unsigned)atoi(s->zone), name))
-				return -1;
-			snprintf(iface, 16, "%s", name);
-		} else {
-			snprintf(iface, 16, "%s", s->zone);
-		}
-		return 0;
-	}
-	if (pc_route_lookup(s->family, s->client, iface) == 0)
+	if (((r->mark || r->ifindex) &&
+			    pc_route_lookup(s->family, s->client, s->server, r->mark, r->ifindex,
+					    iface) == 0) ||
+			pc_route_lookup(s->family, s->client, s->server, 0, 0, iface) == 0 ||
+			pc_route_lookup(s->family, s->client, NULL, 0, 0, iface) == 0)
 		return 0;
 	/* A loopback client goes over lo, whatever the routing tables say. */
 	if ((s->family == 4 && s->client[0] == 127) ||
@@ -331,6 +374,13 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 				  "or ask `%s explain --packet`\n",
 				ctx->prog, sshd, undecided, ctx->prog);
 		return PC_EXIT_OK;
+	case SESSION_ORPHAN:
+		fprintf(ctx->err, "%s apply: warning: it was started by process 1 on a terminal "
+				  "(as run0 starts commands), so the SSH session it may come "
+				  "through cannot be found: %s. Pass the variable on (run0 "
+				  "--setenv=SSH_CONNECTION), or ask `%s explain --packet`\n",
+				ctx->prog, undecided, ctx->prog);
+		return PC_EXIT_OK;
 	case SESSION_FOUND:
 		break;
 	}
@@ -339,13 +389,81 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 				ctx->prog, conn, err, undecided);
 		return PC_EXIT_OK;
 	}
-	if (session_iface(&s, iface) < 0) {
+	if (s.zone[0] && zone_iface(s.zone, iface) < 0) {
+		fprintf(ctx->err, "%s apply: warning: the zone of the client in SSH_CONNECTION "
+				  "'%s' names no interface of this host (%s); %s\n",
+				ctx->prog, conn, strerror(errno), undecided);
+		return PC_EXIT_OK;
+	}
+	/* A tmux or screen pane keeps the variable it was started with. */
+	struct pc_sock_route route = {0, 0};
+	int live = pc_sockdiag_established(s.family, s.server, s.sport, s.client, s.cport,
+			&route);
+	if (!s.zone[0] && session_iface(&s, &route, iface) < 0) {
 		iface_err = errno;
 		iface[0] = '\0';
 	}
 	conn[strcspn(conn, " ")] = '\0';
+	if (live == 0)
+		fprintf(ctx->err, "%s apply: warning: SSH_CONNECTION names no live connection on "
+				  "this host (no established TCP connection from %s port %u to "
+				  "port %u): it is stale (e.g. kept by a tmux or screen session "
+				  "since it was started), so the lockout check cannot vouch for "
+				  "the session this command comes through\n",
+				ctx->prog, conn, s.cport, s.sport);
+	/*
+	 * IPv6 lives on neighbour discovery, which conntrack does not track
+	 * (`established: accept` does not pass it) and rules cannot name: only
+	 * the ICMP defaults or an accepting hook let it through.  On lo there is
+	 * none.
+	 */
+	if (s.family == 6 && p->defaults.icmp == PC_ICMP_NONE && strcmp(iface, "lo") &&
+			(p->defaults.input != PC_VERDICT_ACCEPT ||
+			 p->defaults.output != PC_VERDICT_ACCEPT)) {
+		fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it is "
+				  "applied through (SSH_CONNECTION: %s port %u -> port %u): it is "
+				  "IPv6, and with `icmp: none` the default policy of %s drops the "
+				  "neighbour solicitations and advertisements it needs (to and "
+				  "from the client, or the router it is reached through; conntrack "
+				  "does not track them, so `established: accept` does not pass "
+				  "them): the session dies once the neighbour entry expires; "
+				  "nothing was changed. Set `icmp: essential`, or pass "
+				  "--allow-lockout\n",
+				ctx->prog, conn, s.cport, s.sport,
+				p->defaults.input != PC_VERDICT_ACCEPT ? "input" : "output");
+		return PC_EXIT_KERNEL;
+	}
+	bool untracked = false;
+	if (p->defaults.established) {
+		int loose = pc_conntrack_tcp_loose(), tracked = 0;
+		if (loose < 0 && errno != ENOENT) {
+			fprintf(ctx->err, "%s apply: warning: cannot read "
+					  "net.netfilter.nf_conntrack_tcp_loose (%s); taken as 1\n",
+					ctx->prog, strerror(errno));
+			loose = 1;
+		}
+		/* Without conntrack loaded nothing is tracked; it loads with the ruleset. */
+		if (loose >= 0 && (tracked = pc_conntrack_tracked(s.family, s.client, s.cport,
+						   s.server, s.sport)) < 0)
+			fprintf(ctx->err, "%s apply: warning: cannot ask conntrack whether it "
+					  "tracks the SSH session (%s); taken as tracked\n",
+					ctx->prog, strerror(errno));
+		untracked = tracked == 0;
+		if (untracked && loose == 0) {
+			fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it "
+					  "is applied through (SSH_CONNECTION: %s port %u -> port "
+					  "%u): conntrack does not track the session yet (it was "
+					  "open before the first ruleset with connection tracking "
+					  "here), and with net.netfilter.nf_conntrack_tcp_loose 0 "
+					  "its packets are invalid, which `established: accept` "
+					  "drops; nothing was changed. Apply from a new session "
+					  "once conntrack is in use, or pass --allow-lockout\n",
+					ctx->prog, conn, s.cport, s.sport);
+			return PC_EXIT_KERNEL;
+		}
+	}
 	for (int dir = 0; dir < 2; dir++) {
-		if (dir == 1 && p->defaults.established)
+		if (dir == 1 && p->defaults.established && !untracked)
 			break;
 		struct pc_packet pkt = {dir ? PC_DIR_OUTPUT : PC_DIR_INPUT, PC_PROTO_TCP, s.family,
 			{0}, dir ? s.cport : s.sport, {0}};
@@ -382,8 +500,14 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		} else {
 			fprintf(ctx->err, "the default policy of %s drops it", dir ? "output" : "input");
 		}
-		fprintf(ctx->err, "; nothing was changed. Allow it in the policy, or pass "
-				  "--allow-lockout\n");
+		if (dir == 1 && p->defaults.established)
+			fprintf(ctx->err, " (conntrack does not track the session yet: it was "
+					  "open before the first ruleset with connection tracking "
+					  "here, so the next packet this host sends in it is a new "
+					  "connection on output, dropped until the client speaks)");
+		fprintf(ctx->err, "; nothing was changed. Allow it in the policy%s, or pass "
+				  "--allow-lockout\n",
+				dir == 1 ? " (output to the client's port)" : "");
 		return PC_EXIT_KERNEL;
 	}
 	return PC_EXIT_OK;

@@ -16,8 +16,10 @@
 # - Over SSH ($SSH_CONNECTION), a policy that drops the session's own
 #   connection is refused (exit 4) unless --allow-lockout.
 # - The lockout check's blind spots, each with a real TCP session between two
-#   namespaces joined by a veth pair: refused while the session lives; with
-#   --allow-lockout, applied, and the session dies.
+#   namespaces joined by a veth pair (three, for policy routing): refused
+#   while the session lives; with --allow-lockout, applied, and the session
+#   dies.  Where it cannot tell (a stale SSH_CONNECTION, a zone that names no
+#   interface, started by process 1 on a terminal), a warning.
 # - Killed (SIGKILL, SIGTERM) at random points while replacing a table: the
 #   kernel holds the old table or the new one, never a mix.
 # - What apply and check --kernel say and their status match what the kernel
@@ -180,14 +182,17 @@ ip netns add $S && ip netns add $C &&
     ip -n $S link add pcs0 type veth peer name pcc0 netns $C &&
     ip -n $S addr add 192.0.2.1/24 dev pcs0 && ip -n $C addr add 192.0.2.2/24 dev pcc0 &&
     ip -n $S addr add fe80::2/64 dev pcs0 nodad && ip -n $C addr add fe80::1/64 dev pcc0 nodad &&
+    ip -n $S addr add 2001:db8::1/64 dev pcs0 nodad && ip -n $C addr add 2001:db8::2/64 dev pcc0 nodad &&
     ip -n $S link set lo up && ip -n $C link set lo up &&
     ip -n $S link set pcs0 up && ip -n $C link set pcc0 up || { fail "lockout: namespaces"; finish; exit 1; }
-# live LISTEN CONNECT CLIENT_NS SNIPPET: prints "rc N alive|dead".
+# live LISTEN CONNECT CLIENT_NS SNIPPET: prints "rc N alive|dead".  With
+# $speak set, the server speaks first after apply, the client only echoes.
+speak=
 live() {
     rm -f "$tmp/sess" "$tmp/up" "$tmp/go" "$tmp/res"
-    ip netns exec $S timeout 90 python3 "$dir/session.py" server "$1" 22 "$tmp/sess" &
+    ip netns exec $S timeout 90 python3 "$dir/session.py" server "$1" 22 "$tmp/sess" ${speak:+"$tmp/go"} &
     spid=$!
-    ip netns exec "$3" timeout 60 python3 "$dir/session.py" client "$2" 22 "$tmp/up" "$tmp/go" "$tmp/res" &
+    ip netns exec "$3" timeout 60 python3 "$dir/session.py" client "$2" 22 "$tmp/up" "$tmp/go" "$tmp/res" ${speak:+listen} &
     cpid=$!
     i=0
     while { [ ! -e "$tmp/up" ] || [ ! -e "$tmp/sess" ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -276,6 +281,106 @@ keeps "a session from a local address with loopback: accept" 0.0.0.0 192.0.2.1 $
 lockout "a session from 127.0.0.1 with loopback: none" 127.0.0.1 127.0.0.1 $S nolo \
     "$cut (SSH_CONNECTION: 127.0.0.1 port [0-9]* -> port 22): the default policy of input drops it"
 
+# IPv6 with `icmp: none`: neighbour discovery is not tracked, so even with
+# `established: accept` the default drop takes it, and the session dies when
+# its neighbour entries expire (here at once: the snippet flushes them after
+# apply in both namespaces, as their expiry would).
+nd='pol_nd=$1; $w "$bin" apply $pol_nd "$tmp/$P.yaml"; r=$?; ip neigh flush all; ip -n "$C" neigh flush all; exit $r'
+pol v6nd '  input: drop
+  established: accept
+  icmp: none' '  - allow: 22/tcp'
+pol v6nd_out '  input: accept
+  output: drop
+  established: accept
+  icmp: none' '  - allow: 22/tcp'
+pol v6nd_ess '  input: drop
+  established: accept
+  icmp: essential' '  - allow: 22/tcp'
+export C
+apply0=$apply allow0=$allow
+apply="sh -c '$nd' sh" allow="sh -c '$nd' sh --allow-lockout"
+lockout "an IPv6 session with icmp: none (input: drop)" :: 2001:db8::1 $C v6nd \
+    "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and with .icmp: none. the default policy of input drops the neighbour solicitations and advertisements it needs"
+lockout "an IPv6 session with icmp: none (output: drop)" :: 2001:db8::1 $C v6nd_out \
+    "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and with .icmp: none. the default policy of output drops"
+keeps "an IPv6 session with icmp: essential" :: 2001:db8::1 $C v6nd_ess
+apply=$apply0 allow=$allow0
+
+# A session conntrack does not track yet (open before the first ruleset
+# with connection tracking in the namespace).  With `output: drop` and
+# `established: accept`, the server's next packet is a new connection on
+# output: dropped while the client says nothing (the server speaks first).
+# With nf_conntrack_tcp_loose 0, every packet of it is invalid, which
+# `established: accept` drops.  Once a stateful ruleset tracks the session
+# (one applied before it began), the same policy keeps it.
+pol outdrop '  input: drop
+  output: drop
+  established: accept' '  - allow: 22/tcp'
+pol stateful '  input: drop
+  established: accept' '  - allow: 22/tcp'
+speak=1
+lockout "an untracked session, output: drop, the server speaking first" 0.0.0.0 192.0.2.1 $C outdrop \
+    "$cut (SSH_CONNECTION: 192.0.2.2 port [0-9]* -> port 22): the default policy of output drops it (conntrack does not track the session yet: .*; nothing was changed. Allow it in the policy (output to the client's port), or pass --allow-lockout"
+printf 'table inet pcct {\n chain c {\n  type filter hook output priority 10; policy accept;\n  ct state established accept\n }\n}\n' >"$tmp/ct.nft"
+ip netns exec $S nft -f "$tmp/ct.nft"
+keeps "a tracked session, output: drop, the server speaking first" 0.0.0.0 192.0.2.1 $C outdrop
+speak=
+ip netns exec $S sh -c 'nft flush ruleset; echo 0 >/proc/sys/net/netfilter/nf_conntrack_tcp_loose' &&
+    lockout "an untracked session with nf_conntrack_tcp_loose 0" 0.0.0.0 192.0.2.1 $C stateful \
+        "$cut (SSH_CONNECTION: 192.0.2.2 port [0-9]* -> port 22): conntrack does not track the session yet .*nf_conntrack_tcp_loose 0 its packets are invalid, which .established: accept. drops; nothing was changed"
+ip netns exec $S sh -c 'echo 1 >/proc/sys/net/netfilter/nf_conntrack_tcp_loose'
+
+# Policy routing: the replies from the server's address take table 100 out
+# of pcsA, while the main table routes the client's network out of pcsB (to
+# the namespace $N).  The client (203.0.113.2 on its lo, behind pccA) is
+# reached through pcsA: a deny on pcsA cuts the session, an allow only on
+# pcsA keeps it (before, the lookup asked the main table: pcsB).
+S0=$S C0=$C S=pcprs$$ C=pcprc$$ N=pcprn$$
+trap 'for n in $S0 $C0 $S $C $N; do ip netns del $n 2>/dev/null; done; rm -rf "$tmp"' EXIT
+if ip netns add $S && ip netns add $C && ip netns add $N &&
+    ip -n $S link add pcsA type veth peer name pccA netns $C &&
+    ip -n $S link add pcsB type veth peer name pcnB netns $N &&
+    ip -n $S addr add 192.0.2.1/24 dev pcsA && ip -n $S addr add 198.51.100.1/24 dev pcsB &&
+    ip -n $N addr add 198.51.100.2/24 dev pcnB && ip -n $C addr add 192.0.2.2/24 dev pccA &&
+    ip -n $C addr add 203.0.113.2/32 dev lo &&
+    ip -n $S link set lo up && ip -n $C link set lo up && ip -n $N link set lo up &&
+    ip -n $S link set pcsA up && ip -n $S link set pcsB up && ip -n $C link set pccA up &&
+    ip -n $N link set pcnB up &&
+    ip -n $S route add 203.0.113.0/24 dev pcsB &&
+    ip -n $S rule add from 192.0.2.1 lookup 100 &&
+    ip -n $S route add 203.0.113.0/24 dev pcsA table 100 &&
+    ip netns exec $S sh -c 'for k in all default pcsA; do
+        echo 0 >/proc/sys/net/ipv4/conf/$k/rp_filter || exit 1; done' &&
+    ip -n $C route add 192.0.2.1/32 dev pccA src 203.0.113.2; then
+    pol prdeny "$strict" '  - deny: 22/tcp
+    interface: pcsA
+  - allow: 22/tcp'
+    pol pronly "$strict" '  - allow: 22/tcp
+    interface: pcsA'
+    lockout "policy routing: a deny on the interface the session uses (table 100)" \
+        192.0.2.1 192.0.2.1 $C prdeny \
+        "$cut (SSH_CONNECTION: 203.0.113.2 port [0-9]* -> port 22): rule 1 at .*prdeny.yaml:7:5 drops it on pcsA"
+    keeps "policy routing: an allow only on the interface the session uses" 192.0.2.1 192.0.2.1 $C pronly
+    # The same by the socket's firewall mark (`ip rule add fwmark`), as a
+    # daemon that marks its sockets gets.
+    if ip -n $S rule del from 192.0.2.1 lookup 100 && ip -n $S rule add fwmark 7 lookup 100; then
+        PC_SESSION_MARK=7
+        export PC_SESSION_MARK
+        lockout "routing by the socket's mark: a deny on the interface the session uses" \
+            192.0.2.1 192.0.2.1 $C prdeny \
+            "$cut (SSH_CONNECTION: 203.0.113.2 port [0-9]* -> port 22): rule 1 at .*prdeny.yaml:7:5 drops it on pcsA"
+        keeps "routing by the socket's mark: an allow only on the interface the session uses" \
+            192.0.2.1 192.0.2.1 $C pronly
+        unset PC_SESSION_MARK
+    else
+        fail "lockout: the fwmark rule"
+    fi
+else
+    fail "lockout: the policy routing namespaces"
+fi
+for n in $S $C $N; do ip netns del "$n" 2>/dev/null; done
+S=$S0 C=$C0
+
 # Root shells lose the variable: sudo -s, sudo -i, su -, sudo su -, with
 # stand-ins that drop it as they do (sudo keeps part of the environment, su -
 # none); "-bash" is a login shell's name.  SSH_CONNECTION is set only for the
@@ -308,6 +413,59 @@ expect "under sshd without SSH_CONNECTION: a warning, applied" 'under sshd rc 0\
     "$tmp/undecided" "apply: warning: it runs under sshd (process [0-9]*), but SSH_CONNECTION is set neither here nor for the shells, sudo or su between: the lockout check cannot tell whether this policy keeps the session" "$tmp/e1"
 expect "an SSH_CONNECTION it cannot read: a warning, applied" 'under sshd rc 0\nunreadable rc 0' \
     "$tmp/undecided" "apply: warning: cannot read SSH_CONNECTION '192.0.2.2 5': expected four words: CLIENT CPORT SERVER SPORT; the lockout check cannot tell" "$tmp/e2"
+
+# A zone that names no interface: 4294967297 is no index (it wrapped to 1,
+# lo, which `loopback: accept` passed silently), pcs9 does not exist.
+ip netns exec $S sh -c '
+for z in 4294967297 pcs9 1x; do
+    SSH_CONNECTION="fe80::1%$z 50000 fe80::2 22" $w "$bin" apply "$tmp/noauth.yaml" >/dev/null 2>"$tmp/z-$z"; echo "$z rc $?"
+    nft flush ruleset
+done
+' >"$tmp/zones" 2>&1
+for z in 4294967297 pcs9; do
+    expect "a zone that names no interface (%$z): a warning, applied" '4294967297 rc 0\npcs9 rc 0\n1x rc 0' \
+        "$tmp/zones" "apply: warning: the zone of the client in SSH_CONNECTION 'fe80::1%$z 50000 fe80::2 22' names no interface of this host (.*); the lockout check cannot tell" "$tmp/z-$z"
+done
+
+# Started by process 1 on a terminal, as run0 does (here: the first process
+# of a new PID namespace, a shell, on a pty from python3): there are no
+# ancestors to read, so apply warns that the check cannot tell.  Without a
+# terminal (a service, a timer) it says nothing.
+printf 'import pty, sys\nsys.exit(pty.spawn(sys.argv[1:]) >> 8)\n' >"$tmp/onpty.py"
+printf '%s\n' '$w "$bin" apply "$tmp/noauth.yaml" >/dev/null 2>"$tmp/pid1.err"; echo "tty rc $?"' >"$tmp/pid1.sh"
+printf '%s\n' '$w "$bin" apply "$tmp/noauth.yaml" </dev/null >/dev/null 2>"$tmp/pid1b.err"; echo "no tty rc $?"' >"$tmp/pid1b.sh"
+unshare -n sh -c '
+env -u SSH_CONNECTION timeout 30 python3 "$tmp/onpty.py" unshare -p -f sh "$tmp/pid1.sh" </dev/null | tr -d "\r"
+nft flush ruleset
+env -u SSH_CONNECTION timeout 30 unshare -p -f sh "$tmp/pid1b.sh"
+[ -s "$tmp/pid1b.err" ] && echo "a warning without a terminal"
+' >"$tmp/pid1" 2>&1
+expect "started by process 1 on a terminal (run0): a warning, applied" 'tty rc 0\nno tty rc 0' "$tmp/pid1" \
+    "apply: warning: it was started by process 1 on a terminal (as run0 starts commands), so the SSH session it may come through cannot be found: the lockout check cannot tell" "$tmp/pid1.err"
+
+# A stale SSH_CONNECTION (a tmux or screen pane's, from an earlier
+# connection): no established socket has its four addresses and ports, so
+# apply warns that the check cannot vouch for the session; a live session
+# (IPv4, IPv4 on a dual-stack socket, IPv6) draws no such warning.
+stale='apply: warning: SSH_CONNECTION names no live connection on this host (no established TCP connection from 192.0.2.2 port 50000 to port 22): it is stale'
+ip netns exec $S sh -c '
+SSH_CONNECTION="192.0.2.2 50000 192.0.2.1 22" $w "$bin" apply "$tmp/v4net.yaml" >/dev/null 2>"$tmp/stale.err"; echo "stale rc $?"
+nft flush ruleset
+' >"$tmp/stale" 2>&1
+expect "a stale SSH_CONNECTION: a warning, applied" 'stale rc 0' "$tmp/stale" "$stale" "$tmp/stale.err"
+pol open '  input: accept' '  - allow: 22/tcp'
+P=open
+export P
+for c in "0.0.0.0 192.0.2.1" ":: 192.0.2.1" ":: 2001:db8::1" ":: fe80::2%pcc0"; do
+    # shellcheck disable=SC2086
+    live $c $C "$apply" >"$tmp/k"
+    if [ "$(cat "$tmp/k")" = "rc 0 alive" ] && ! grep -q "names no live connection" "$tmp/err"; then
+        pass "a live session (listening on ${c% *}, to ${c#* }): no stale warning"
+    else
+        fail "a live session (listening on ${c% *}, to ${c#* }): no stale warning"
+        cat "$tmp/k" "$tmp/err"
+    fi
+done
 
 # 7. Killed at random points (SIGKILL, SIGTERM) while replacing a table:
 #    the kernel holds the old table or the new one, never a mix.

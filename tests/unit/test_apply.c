@@ -21,10 +21,12 @@
 #include <libnftnl/common.h>
 #include <libnftnl/table.h>
 
+#include "portcullis/conntrack.h"
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
 #include "portcullis/route.h"
+#include "portcullis/sockdiag.h"
 
 static bool in_netns;
 
@@ -427,18 +429,54 @@ static void test_route_lookup(void **state)
 
 	(void)state;
 	errno = 0;
-	assert_int_equal(pc_route_lookup(5, a4, name), -1);
+	assert_int_equal(pc_route_lookup(5, a4, NULL, 0, 0, name), -1);
 	assert_int_equal(errno, EAFNOSUPPORT);
 	if (!in_netns)
 		skip();
 	/* A new namespace has no routes and lo is down: the kernel's answer. */
 	errno = 0;
-	assert_int_equal(pc_route_lookup(4, a4, name), -1);
+	assert_int_equal(pc_route_lookup(4, a4, NULL, 0, 0, name), -1);
 	assert_int_equal(errno, ENETUNREACH);
 	errno = 0;
-	assert_int_equal(pc_route_lookup(4, lo4, name), -1);
+	assert_int_equal(pc_route_lookup(4, lo4, NULL, 0, 0, name), -1);
 	assert_int_not_equal(errno, 0);
 	assert_string_equal(name, "");
+}
+
+/* The conntrack lookup of the lockout check: an unknown connection is not tracked, no error. */
+static void test_conntrack_tracked(void **state)
+{
+	static const uint8_t a[4] = {192, 0, 2, 2}, b[4] = {192, 0, 2, 1};
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(pc_conntrack_tracked(5, a, 50000, b, 22), -1);
+	assert_int_equal(errno, EAFNOSUPPORT);
+	if (!in_netns)
+		skip();
+	int loose = pc_conntrack_tcp_loose();
+	if (loose < 0) {
+		assert_int_equal(errno, ENOENT);
+		skip();
+	}
+	assert_true(loose == 0 || loose == 1);
+	assert_int_equal(pc_conntrack_tracked(4, a, 50000, b, 22), 0);
+}
+
+/* The socket search of the lockout check: none in a new namespace, and no error. */
+static void test_sockdiag_established(void **state)
+{
+	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, b[16] = {0x20, 0x01, 0x0d,
+		0xb8, [15] = 2};
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(pc_sockdiag_established(5, a, 22, b, 50000, NULL), -1);
+	assert_int_equal(errno, EAFNOSUPPORT);
+	if (!in_netns)
+		skip();
+	assert_int_equal(pc_sockdiag_established(6, a, 22, b, 50000, NULL), 0);
+	assert_int_equal(pc_sockdiag_established(4, a, 22, b, 50000, NULL), 0);
 }
 
 /* What each attempt sent: the batch's buffer, first sequence number and generation. */
@@ -651,6 +689,8 @@ int main(void)
 		cmocka_unit_test(test_concurrent_commit),
 		cmocka_unit_test(test_foreign_table_on_retry),
 		cmocka_unit_test(test_route_lookup),
+		cmocka_unit_test(test_conntrack_tracked),
+		cmocka_unit_test(test_sockdiag_established),
 		cmocka_unit_test(test_retry_same_batch),
 		cmocka_unit_test(test_many_errors),
 	};
