@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,9 +14,8 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netinet/in.h>
 
+#include "apply/nlquery.h"
 #include "portcullis/conntrack.h"
-
-#define ANSWER_TIMEOUT_MS 5000
 
 static int found_msg(const struct nlmsghdr *nlh, void *data)
 {
@@ -58,32 +56,10 @@ static int get_one(struct mnl_socket *nl, uint32_t seq, int family, const uint8_
 	mnl_attr_nest_end(nlh, proto);
 	mnl_attr_nest_end(nlh, tuple);
 
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	unsigned portid = mnl_socket_get_portid(nl);
-	for (;;) {
-		struct pollfd pfd = {mnl_socket_get_fd(nl), POLLIN, 0};
-		int n = poll(&pfd, 1, ANSWER_TIMEOUT_MS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ETIMEDOUT;
-			return -1;
-		}
-		ssize_t len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		int r = mnl_cb_run(buf, (size_t)len, seq, portid, found_msg, &found);
-		if (r < 0)
-			return errno == ENOENT ? 0 : -1;
-		/* The entry comes first, then the acknowledgement (a STOP). */
-		if (r == MNL_CB_STOP)
-			return found ? 1 : 0;
-	}
+	/* The entry comes first, then the acknowledgement; none: ENOENT. */
+	if (pc_nlquery(nl, nlh, buf, sizeof(buf), found_msg, &found, NULL) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return found ? 1 : 0;
 }
 
 int pc_conntrack_tracked(int family, const uint8_t *a, uint16_t aport, const uint8_t *b,

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <net/if.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -11,9 +10,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "apply/nlquery.h"
 #include "portcullis/route.h"
-
-#define ANSWER_TIMEOUT_MS 5000
 
 struct answer {
 	uint32_t oif;
@@ -72,34 +70,9 @@ int pc_route_lookup(int family, const uint8_t *addr, const uint8_t *src, uint32_
 
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-			mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+			pc_nlquery(nl, nlh, buf, sizeof(buf), route_msg, &an, &an.got) < 0) {
 		err = errno;
 		goto out;
-	}
-	unsigned portid = mnl_socket_get_portid(nl);
-	for (;;) {
-		struct pollfd pfd = {mnl_socket_get_fd(nl), POLLIN, 0};
-		int n = poll(&pfd, 1, ANSWER_TIMEOUT_MS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n == 0 ? ETIMEDOUT : errno;
-			goto out;
-		}
-		ssize_t len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			goto out;
-		}
-		int r = mnl_cb_run(buf, (size_t)len, seq, portid, route_msg, &an);
-		if (r < 0) {
-			err = errno;
-			goto out;
-		}
-		if (an.got || r == MNL_CB_STOP)
-			break;
 	}
 	if (!an.oif) {
 		err = ENOENT;

@@ -2,7 +2,6 @@
 /* One TCP socket search over inet_diag: see portcullis/sockdiag.h. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,9 +13,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "apply/nlquery.h"
 #include "portcullis/sockdiag.h"
-
-#define ANSWER_TIMEOUT_MS 5000
 
 struct want {
 	size_t alen;
@@ -67,31 +65,7 @@ static int dump(struct mnl_socket *nl, uint32_t seq, int af, struct want *w)
 	req->sdiag_family = (uint8_t)af;
 	req->sdiag_protocol = IPPROTO_TCP;
 	req->idiag_states = 1u << TCP_ESTABLISHED;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	unsigned portid = mnl_socket_get_portid(nl);
-	for (;;) {
-		struct pollfd pfd = {mnl_socket_get_fd(nl), POLLIN, 0};
-		int n = poll(&pfd, 1, ANSWER_TIMEOUT_MS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ETIMEDOUT;
-			return -1;
-		}
-		ssize_t len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		int r = mnl_cb_run(buf, (size_t)len, seq, portid, socket_msg, w);
-		if (r < 0)
-			return -1;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return pc_nlquery(nl, nlh, buf, sizeof(buf), socket_msg, w, NULL);
 }
 
 int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport,
