@@ -67,21 +67,49 @@ enum pc_nft_verdict {
 	PC_NFT_REJECT,
 };
 
+/*
+ * What a policy rule matches and does but for its ports: everything that
+ * decides a packet's fate or what the kernel does with it.  Two rules whose
+ * matches are the same (pc_nft_match_same) may share a jump chain; a rule may
+ * be a map element's verdict only when its match is a plain one.  Matches are
+ * compared and hashed as whole objects, padding included: a new option is one
+ * new field here, and is then part of every such decision.  The fields are
+ * also members of struct pc_nft_rule itself (r->iifname).
+ */
+#define PC_NFT_MATCH_FIELDS \
+	const struct pc_nft_set *saddr, *daddr;	/* NULL: any */ \
+	const char *iifname, *oifname; \
+	const char *limit_unit; \
+	size_t log;			/* 0: none; else the policy rule + 1 its prefix names */ \
+	unsigned limit_rate;		/* 0: none */ \
+	enum pc_proto proto; \
+	enum pc_nft_verdict verdict; \
+	uint8_t family;			/* 0: both, 4: ip, 6: ip6 */ \
+	bool counter;
+
+struct pc_nft_match {
+	PC_NFT_MATCH_FIELDS
+};
+
 struct pc_nft_rule {
 	enum pc_nft_rule_kind kind;
+	union {
+		struct pc_nft_match match;	/* made by memset: padding is compared too */
+		struct {
+			PC_NFT_MATCH_FIELDS
+		};
+	};
 	/* policy rules */
-	uint8_t family;			/* 0: both, 4: ip, 6: ip6 */
-	const struct pc_nft_set *saddr, *daddr;	/* NULL: any */
-	enum pc_proto proto;
 	const struct pc_nft_set *dport;	/* with proto */
-	const char *iifname, *oifname;
-	unsigned limit_rate;		/* 0: none */
-	const char *limit_unit;
-	bool log, counter;
-	enum pc_nft_verdict verdict;
 	size_t policy_rule;		/* index into the policy's rules */
 	char comment[PC_NFT_COMMENT_MAX + 1];
 };
+
+/* Whether two matches are the same in every field (and so in every byte). */
+bool pc_nft_match_same(const struct pc_nft_match *a, const struct pc_nft_match *b);
+
+/* Folds a match into a hash (FNV-1a over its bytes); start from 2166136261. */
+uint32_t pc_nft_match_hash(const struct pc_nft_match *m, uint32_t h);
 
 /*
  * The packet path.  A base chain does not walk its policy rules one by one:

@@ -418,7 +418,7 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 					nr->limit_rate = r->limit_rate;
 					nr->limit_unit = r->limit_unit;
 				}
-				nr->log = r->flags & PC_RULE_F_LOG;
+				nr->log = r->flags & PC_RULE_F_LOG ? i + 1 : 0;
 				nr->counter = r->flags & PC_RULE_F_COUNTER;
 				nr->verdict = r->action == PC_ACTION_ALLOW ? PC_NFT_ACCEPT
 						: r->action == PC_ACTION_DENY ? PC_NFT_DROP

@@ -14,11 +14,38 @@
 #include "model/internal.h"
 #include "util.h"
 
-/* Whether a policy rule matches every packet of its protocol and ports. */
-static bool matches_all(const struct pc_nft_rule *r)
+bool pc_nft_match_same(const struct pc_nft_match *a, const struct pc_nft_match *b)
 {
-	return !r->family && !r->saddr && !r->daddr && !r->iifname && !r->oifname &&
-			!r->limit_rate;
+	return !memcmp(a, b, sizeof(*a));
+}
+
+uint32_t pc_nft_match_hash(const struct pc_nft_match *m, uint32_t h)
+{
+	const unsigned char *b = (const unsigned char *)m;
+
+	for (size_t i = 0; i < sizeof(*m); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * Whether a rule's match is a plain one: its protocol and verdict (accept or
+ * drop) and, when `by_saddr`, its family and source set, and nothing else.
+ * A map element can then carry its verdict (keyed by port, or by source in a
+ * source-address map); any other option keeps the rule in a chain.
+ */
+static bool plain(const struct pc_nft_rule *r, bool by_saddr)
+{
+	struct pc_nft_match m;
+
+	memset(&m, 0, sizeof(m));
+	m.proto = r->proto;
+	m.verdict = r->verdict;
+	if (by_saddr) {
+		m.family = r->family;
+		m.saddr = r->saddr;
+	}
+	return r->verdict != PC_NFT_REJECT && pc_nft_match_same(&r->match, &m);
 }
 
 struct port_event {
@@ -36,10 +63,10 @@ static int cmp_event(const void *a, const void *b)
 	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
-/* Jump chains by content, while lowering: open addressing on the key bytes. */
+/* Jump chains by content, while lowering: open addressing on the rules' matches. */
 struct share_key {
-	unsigned char *bytes;
-	size_t len;
+	struct pc_nft_match *matches;
+	size_t n;
 	uint32_t hash;
 };
 
@@ -51,51 +78,39 @@ struct share_index {
 	size_t ucap, nusers;
 };
 
-/* One rule's part of a key: zeroed first, so padding compares equal. */
-struct rule_key {
-	const void *saddr, *daddr;
-	const char *iifname, *oifname, *limit_unit;
-	size_t log_rule;
-	unsigned limit_rate;
-	int family, verdict, proto, counter;
-};
-
 /*
  * What makes the rules of one policy rule (one per family) a chain another
- * policy rule can share: everything but the ports and the comment.  A logged
- * rule names its policy rule in the log prefix, so it shares with no other.
+ * policy rule can share: their matches, everything but the ports and the
+ * comment.  A logged rule names its policy rule in the log prefix, so it
+ * shares with no other.
  */
 static struct share_key content_key(const struct pc_nft_chain *c, const size_t *rules, size_t n)
 {
-	struct share_key k = {xcalloc(n, sizeof(struct rule_key)), n * sizeof(struct rule_key),
-		2166136261u};
+	struct share_key k = {xcalloc(n, sizeof(struct pc_nft_match)), n, 2166136261u};
 
 	for (size_t i = 0; i < n; i++) {
-		const struct pc_nft_rule *r = &c->rules[rules[i]];
-		struct rule_key *x = (struct rule_key *)k.bytes + i;
-		x->saddr = r->saddr;
-		x->daddr = r->daddr;
-		x->iifname = r->iifname;
-		x->oifname = r->oifname;
-		x->limit_unit = r->limit_unit;
-		x->log_rule = r->log ? r->policy_rule + 1 : 0;
-		x->limit_rate = r->limit_rate;
-		x->family = r->family;
-		x->verdict = (int)r->verdict;
-		x->proto = (int)r->proto;
-		x->counter = r->counter;
+		/* Copied byte for byte: an assignment need not copy the padding. */
+		memcpy(&k.matches[i], &c->rules[rules[i]].match, sizeof(k.matches[i]));
+		k.hash = pc_nft_match_hash(&k.matches[i], k.hash);
 	}
-	for (size_t i = 0; i < k.len; i++)
-		k.hash = (k.hash ^ k.bytes[i]) * 16777619u;
 	return k;
+}
+
+static bool same_key(const struct share_key *a, const struct share_key *b)
+{
+	if (a->hash != b->hash || a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!pc_nft_match_same(&a->matches[i], &b->matches[i]))
+			return false;
+	return true;
 }
 
 static size_t share_slot(const struct share_index *x, const struct share_key *k)
 {
 	size_t mask = x->cap - 1, i = k->hash & mask;
 
-	while (x->keys[i].bytes && (x->keys[i].hash != k->hash || x->keys[i].len != k->len ||
-					   memcmp(x->keys[i].bytes, k->bytes, k->len)))
+	while (x->keys[i].matches && !same_key(&x->keys[i], k))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -108,7 +123,7 @@ static void share_grow(struct share_index *x)
 	x->keys = xcalloc(x->cap, sizeof(*x->keys));
 	x->subs = xcalloc(x->cap, sizeof(*x->subs));
 	for (size_t i = 0; i < old.cap; i++) {
-		if (!old.keys[i].bytes)
+		if (!old.keys[i].matches)
 			continue;
 		size_t slot = share_slot(x, &old.keys[i]);
 		x->keys[slot] = old.keys[i];
@@ -121,7 +136,7 @@ static void share_grow(struct share_index *x)
 static void share_finish(struct share_index *x)
 {
 	for (size_t i = 0; i < x->cap; i++)
-		free(x->keys[i].bytes);
+		free(x->keys[i].matches);
 	free(x->keys);
 	free(x->subs);
 	free(x->users);
@@ -185,8 +200,8 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 			share_grow(share);
 		key = content_key(c, rules, n);
 		slot = share_slot(share, &key);
-		if (share->keys[slot].bytes) {
-			free(key.bytes);
+		if (share->keys[slot].matches) {
+			free(key.matches);
 			struct pc_nft_subchain *sc = &t->subs[share->subs[slot]];
 			size_t user = c->rules[rules[0]].policy_rule;
 			if (user_first_time(share, share->subs[slot], user))
@@ -325,8 +340,7 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
 		for (size_t i = 1; i < nactive; i++)
 			one &= c->rules[active[i]].policy_rule == first->policy_rule;
 		seg->rule = one ? first : NULL;
-		seg->direct = nactive == 1 && matches_all(first) && !first->log && !first->counter &&
-				first->verdict != PC_NFT_REJECT;
+		seg->direct = nactive == 1 && plain(first, false);
 		seg->sub = 0;
 		if (!seg->direct)
 			seg->sub = subchain(t, base, proto, active, nactive, seg, share);
@@ -525,8 +539,7 @@ static void map_by_saddr(struct pc_nft_subchain *sc, const struct pc_nft_chain *
 		return;
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct pc_nft_rule *r = &c->rules[sc->rules[i]];
-		if (r->daddr || r->iifname || r->oifname || r->limit_rate || r->log || r->counter ||
-				r->verdict == PC_NFT_REJECT)
+		if (!plain(r, true))
 			return;
 	}
 	for (size_t i = 0; i < sc->n; i++) {
