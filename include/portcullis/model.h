@@ -45,8 +45,9 @@ struct pc_nft_set {
 	char comment[PC_NFT_COMMENT_MAX + 1];
 	/*
 	 * One port, range or prefix: written into the rule (`tcp dport 88`,
-	 * `ip saddr 198.51.100.0/24`) and never declared.  Every set the kernel creates costs a walk of the table's
-	 * sets, so a set per rule makes loading quadratic.
+	 * `ip saddr 198.51.100.0/24`) and never declared.  Every set the
+	 * kernel creates costs a walk of the table's sets, so a set per rule
+	 * makes loading quadratic.
 	 */
 	bool literal;
 };
@@ -173,8 +174,40 @@ struct pc_nft_subchain {
 	bool mapped;				/* by_saddr replaces the rules */
 };
 
+/* The hooks of the base chains, in the order the table holds and prints them. */
+enum pc_nft_hook {
+	PC_NFT_HOOK_INPUT,
+	PC_NFT_HOOK_FORWARD,
+	PC_NFT_HOOK_OUTPUT,
+	PC_NFT_HOOK_COUNT,
+};
+
+/* "input", "forward", "output": the name of the hook and of its base chain. */
+const char *pc_nft_hook_name(enum pc_nft_hook hook);
+
+/* The hook that filters the packets of a policy direction. */
+enum pc_nft_hook pc_nft_hook_of(enum pc_direction dir);
+
+/* An ICMP or ICMPv6 type: its number, and its name in nft and in pf. */
+struct pc_nft_icmp_type {
+	uint8_t type;
+	const char *nft, *pf;
+};
+
+#define PC_NFT_ICMP_ESSENTIAL_MAX 8	/* the most types pc_nft_icmp_essential() returns */
+
+/*
+ * The types the essential ICMP defaults accept (PC_NFT_ICMP_ESSENTIAL) for
+ * family 4 (ICMP errors) or 6 (ICMPv6 errors and neighbour discovery), in
+ * the order every output lists them; *n is set to their number.
+ */
+const struct pc_nft_icmp_type *pc_nft_icmp_essential(int family, size_t *n);
+
+/* The echo request of family 4 or 6: what PC_NFT_ICMP_ECHO accepts, rate-limited. */
+const struct pc_nft_icmp_type *pc_nft_icmp_echo(int family);
+
 struct pc_nft_chain {
-	const char *name;		/* "input", "forward", "output" */
+	enum pc_nft_hook hook;		/* named by pc_nft_hook_name() */
 	enum pc_verdict policy;
 	struct pc_nft_rule *rules;	/* the defaults, then the policy rules in order */
 	size_t n, cap;
@@ -188,7 +221,7 @@ struct pc_nft_table {
 	size_t nsets, setcap;
 	uint32_t *set_index;		/* open addressing on set names: index + 1, 0 empty */
 	size_t set_index_cap;		/* a power of two, at least twice nsets */
-	struct pc_nft_chain chains[3];	/* input, forward, output */
+	struct pc_nft_chain chains[PC_NFT_HOOK_COUNT];
 	struct pc_nft_subchain *subs;
 	size_t nsubs, subcap;
 };

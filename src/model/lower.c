@@ -14,8 +14,6 @@
 #include "model/internal.h"
 #include "util.h"
 
-static const char *const chain_names[3] = {"input", "forward", "output"};
-
 bool pc_nft_name_ok(const char *name)
 {
 	size_t n = strlen(name);
@@ -307,16 +305,17 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 
 static void lower_defaults(const struct pc_policy *p, struct pc_nft_table *t)
 {
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		struct pc_nft_chain *c = &t->chains[k];
-		c->name = chain_names[k];
-		c->policy = k == 0 ? p->defaults.input : k == 1 ? p->defaults.forward
-								 : p->defaults.output;
+		c->hook = (enum pc_nft_hook)k;
+		c->policy = k == PC_NFT_HOOK_INPUT     ? p->defaults.input
+			    : k == PC_NFT_HOOK_FORWARD ? p->defaults.forward
+						       : p->defaults.output;
 		if (p->defaults.established) {
 			add_rule(c, PC_NFT_ESTABLISHED);
 			add_rule(c, PC_NFT_INVALID)->verdict = PC_NFT_DROP;
 		}
-		if (p->defaults.loopback && k != 1)
+		if (p->defaults.loopback && k != PC_NFT_HOOK_FORWARD)
 			add_rule(c, PC_NFT_LOOPBACK);
 		if (p->defaults.icmp == PC_ICMP_ALL) {
 			add_rule(c, PC_NFT_ICMP_ALL);
@@ -368,9 +367,7 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
-		struct pc_nft_chain *c = &t->chains[r->direction == PC_DIR_INPUT    ? 0
-						     : r->direction == PC_DIR_FORWARD ? 1
-										      : 2];
+		struct pc_nft_chain *c = &t->chains[pc_nft_hook_of(r->direction)];
 		bool src_any = !r->nfrom || r->src.any, dst_any = !r->nto || r->dst.any;
 		int families[2] = {0, 0}, nfam = 0;
 
@@ -439,7 +436,7 @@ void pc_nft_table_finish(struct pc_nft_table *t)
 		free(t->sets[i].ports);
 	free(t->sets);
 	free(t->set_index);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		free(t->chains[k].rules);
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			free(t->chains[k].maps[p].segs);

@@ -232,11 +232,11 @@ static size_t subchain(struct pc_nft_table *t, int base, enum pc_proto proto, co
 		share->subs[slot] = t->nsubs;
 		share->n++;
 	} else if (seg->lo == seg->hi) {
-		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u", c->name, pc_proto_name(proto),
-				seg->lo);
+		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u", pc_nft_hook_name(c->hook),
+				pc_proto_name(proto), seg->lo);
 	} else {
-		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u_%u", c->name, pc_proto_name(proto),
-				seg->lo, seg->hi);
+		snprintf(sc->name, sizeof(sc->name), "%s_%s_%u_%u", pc_nft_hook_name(c->hook),
+				pc_proto_name(proto), seg->lo, seg->hi);
 	}
 	return t->nsubs++;
 }
@@ -298,7 +298,8 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
 	if (!nev)
 		return;
 	qsort(ev, nev, sizeof(*ev), cmp_event);
-	snprintf(m->name, sizeof(m->name), "%s_%s", c->name, pc_proto_name(proto));
+	snprintf(m->name, sizeof(m->name), "%s_%s", pc_nft_hook_name(c->hook),
+			pc_proto_name(proto));
 
 	/*
 	 * The active rules, kept sorted by index: policy order.  The events at
@@ -587,7 +588,7 @@ void pc_model_compile_paths(struct pc_nft_table *t, const struct pc_policy *p)
 {
 	struct share_index share = {NULL, NULL, 0, 0, NULL, 0, 0};
 
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++)
 			compile_map(t, k, (enum pc_proto)proto, &share);
 	share_finish(&share);

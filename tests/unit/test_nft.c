@@ -320,9 +320,8 @@ static void compile(struct pc_nft_table *t, const struct pc_nft_match *m,
 	memset(rules, 0, sizeof(rules));
 	p.rules = rules;
 	p.nrules = n;
-	t->chains[0].name = "input";
-	t->chains[1].name = "forward";
-	t->chains[2].name = "output";
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
+		t->chains[k].hook = (enum pc_nft_hook)k;
 	struct pc_nft_chain *c = &t->chains[0];
 	c->rules = calloc(n, sizeof(*c->rules));
 	c->n = c->cap = n;
