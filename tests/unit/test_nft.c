@@ -453,6 +453,30 @@ static void test_options_decide(void **state)
 	}
 }
 
+/* One name per hook, each direction filtered at its own hook, ICMP types listed once per family. */
+static void test_hooks_and_icmp(void **state)
+{
+	size_t n4, n6;
+	const struct pc_nft_icmp_type *v4 = pc_nft_icmp_essential(4, &n4);
+	const struct pc_nft_icmp_type *v6 = pc_nft_icmp_essential(6, &n6);
+
+	(void)state;
+	assert_string_equal(pc_nft_hook_name(PC_NFT_HOOK_INPUT), "input");
+	assert_string_equal(pc_nft_hook_name(PC_NFT_HOOK_FORWARD), "forward");
+	assert_string_equal(pc_nft_hook_name(PC_NFT_HOOK_OUTPUT), "output");
+	assert_int_equal(pc_nft_hook_of(PC_DIR_INPUT), PC_NFT_HOOK_INPUT);
+	assert_int_equal(pc_nft_hook_of(PC_DIR_FORWARD), PC_NFT_HOOK_FORWARD);
+	assert_int_equal(pc_nft_hook_of(PC_DIR_OUTPUT), PC_NFT_HOOK_OUTPUT);
+	assert_int_equal(n4, 3);
+	assert_int_equal(n6, 8);
+	assert_true(n4 <= PC_NFT_ICMP_ESSENTIAL_MAX && n6 <= PC_NFT_ICMP_ESSENTIAL_MAX);
+	assert_int_equal(v4[0].type, 3);
+	assert_string_equal(v6[1].nft, "packet-too-big");
+	assert_string_equal(v6[1].pf, "toobig");
+	assert_int_equal(pc_nft_icmp_echo(4)->type, 8);
+	assert_int_equal(pc_nft_icmp_echo(6)->type, 128);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_lowering),
 		cmocka_unit_test(test_source_maps),
 		cmocka_unit_test(test_options_decide),
+		cmocka_unit_test(test_hooks_and_icmp),
 	};
 
 	return cmocka_run_group_tests_name("nft", tests, NULL, NULL);
