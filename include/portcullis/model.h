@@ -118,13 +118,12 @@ uint32_t pc_nft_match_hash(const struct pc_nft_match *m, uint32_t h);
  * a verdict map (`tcp dport vmap @input_tcp`), so the rules a packet walks do
  * not grow with the policy.  The map's keys are the elementary port ranges of
  * the chain's rules (no two overlap); each either carries the verdict of the
- * one rule that covers it, when that rule matches nothing else (no address,
- * interface or limit; accept or drop, no log or counter), or jumps to a chain
- * holding, in policy order, the rules that cover it, so the first match still
- * decides.  A range decided by one policy rule carries that rule's comment.
- * Policy rules that differ only in their ports (the same networks, verdict
- * and options) share one jump chain: each chain the kernel creates costs
- * more than a map element.
+ * one rule that covers it, when that rule's match is plain (its protocol and
+ * an accept or drop, nothing else), or jumps to a chain holding, in policy
+ * order, the rules that cover it, so the first match still decides.  A range
+ * decided by one policy rule carries that rule's comment.  Policy rules whose
+ * matches are the same (they differ only in their ports) share one jump
+ * chain: each chain the kernel creates costs more than a map element.
  */
 struct pc_nft_segment {
 	uint16_t lo, hi;
