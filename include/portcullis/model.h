@@ -202,8 +202,12 @@ struct pc_nft_icmp_type {
  */
 const struct pc_nft_icmp_type *pc_nft_icmp_essential(int family, size_t *n);
 
-/* The echo request of family 4 or 6: what PC_NFT_ICMP_ECHO accepts, rate-limited. */
+/*
+ * The echo request of family 4 or 6: what PC_NFT_ICMP_ECHO accepts, at most
+ * PC_NFT_ICMP_ECHO_PER_SECOND packets a second per chain and family.
+ */
 const struct pc_nft_icmp_type *pc_nft_icmp_echo(int family);
+#define PC_NFT_ICMP_ECHO_PER_SECOND 5
 
 struct pc_nft_chain {
 	enum pc_nft_hook hook;		/* named by pc_nft_hook_name() */

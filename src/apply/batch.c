@@ -575,7 +575,7 @@ static void icmp_echo(struct rule_out *ro, const char *chain, int family)
 	l4proto(ro, family == 4 ? 1 : 58);
 	payload(ro, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
 	cmp_u8(ro, pc_nft_icmp_echo(family)->type);
-	limit(ro, 5, 1);
+	limit(ro, PC_NFT_ICMP_ECHO_PER_SECOND, 1);
 	verdict(ro, NF_ACCEPT);
 	rule_end(ro, chain, NULL, NULL);
 }

@@ -239,8 +239,8 @@ static void print_rule(FILE *out, const char *chain, bool output, const struct p
 			fprintf(out, "-A %s %s %u -j ACCEPT\n", chain, icmp, essential[i].type);
 		break;
 	case PC_NFT_ICMP_ECHO:
-		fprintf(out, "-A %s %s %u -m limit --limit 5/sec -j ACCEPT\n", chain, icmp,
-				pc_nft_icmp_echo(family)->type);
+		fprintf(out, "-A %s %s %u -m limit --limit %u/sec -j ACCEPT\n", chain, icmp,
+				pc_nft_icmp_echo(family)->type, PC_NFT_ICMP_ECHO_PER_SECOND);
 		break;
 	case PC_NFT_ICMP_ALL:
 		fprintf(out, "-A %s -p %s -j ACCEPT\n", chain, family == 4 ? "icmp" : "ipv6-icmp");

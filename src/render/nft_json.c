@@ -228,7 +228,7 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 			match_list(j, PAYLOAD, proto, "type", names, n);
 		} else {
 			match_string(j, PAYLOAD, proto, "type", pc_nft_icmp_echo(v6 ? 6 : 4)->nft);
-			limit(j, 5, "second");
+			limit(j, PC_NFT_ICMP_ECHO_PER_SECOND, "second");
 		}
 		statement(j, "accept");
 		end_rule(j);

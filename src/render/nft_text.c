@@ -91,9 +91,10 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 		fputs(" } accept", out);
 		return;
 	case PC_NFT_ICMP_ECHO:
-		fprintf(out, "icmp type %s limit rate 5/second accept\n"
-			     "\t\ticmpv6 type %s limit rate 5/second accept",
-				pc_nft_icmp_echo(4)->nft, pc_nft_icmp_echo(6)->nft);
+		fprintf(out, "icmp type %s limit rate %u/second accept\n"
+			     "\t\ticmpv6 type %s limit rate %u/second accept",
+				pc_nft_icmp_echo(4)->nft, PC_NFT_ICMP_ECHO_PER_SECOND,
+				pc_nft_icmp_echo(6)->nft, PC_NFT_ICMP_ECHO_PER_SECOND);
 		return;
 	case PC_NFT_ICMP_ALL:
 		fputs("meta l4proto { icmp, ipv6-icmp } accept", out);

@@ -169,10 +169,10 @@ static void print_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
 		}
 		break;
 	case PC_NFT_ICMP_ECHO:
-		fprintf(out, "pass %s quick inet proto icmp icmp-type %s %s max-pkt-rate 5/1\n",
-				dir, pc_nft_icmp_echo(4)->pf, state);
-		fprintf(out, "pass %s quick inet6 proto icmp6 icmp6-type %s %s max-pkt-rate 5/1\n",
-				dir, pc_nft_icmp_echo(6)->pf, state);
+		fprintf(out, "pass %s quick inet proto icmp icmp-type %s %s max-pkt-rate %u/1\n",
+				dir, pc_nft_icmp_echo(4)->pf, state, PC_NFT_ICMP_ECHO_PER_SECOND);
+		fprintf(out, "pass %s quick inet6 proto icmp6 icmp6-type %s %s max-pkt-rate %u/1\n",
+				dir, pc_nft_icmp_echo(6)->pf, state, PC_NFT_ICMP_ECHO_PER_SECOND);
 		break;
 	case PC_NFT_ICMP_ALL:
 		fprintf(out, "pass %s quick inet proto icmp all %s\n", dir, state);
