@@ -14,12 +14,13 @@
 #include "util.h"
 
 static const char *const action_names[] = {"allow", "deny", "reject"};
+static const char *const verdict_names[] = {"accept", "drop"};
+static const char *const icmp_names[] = {"essential", "all", "none"};
+
 static const char *dir_name(enum pc_direction d)
 {
 	return pc_nft_hook_name(pc_nft_hook_of(d));
 }
-static const char *const verdict_names[] = {"accept", "drop"};
-static const char *const icmp_names[] = {"essential", "all", "none"};
 
 static void port_text(char *buf, size_t n, const struct pc_match *m)
 {
