@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "portcullis/nft.h"
+#include "portcullis/model.h"
 
 /* What one message of a batch does, so a kernel error can name it. */
 struct pc_nl_msg {

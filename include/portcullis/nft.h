@@ -1,185 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The nftables model: the one description of the table portcullis owns
- * (named sets with their elements and declared sizes, base chains, rules as
- * typed matches with comments).  The nft text printer, the JSON printer and
- * the netlink transaction (portcullis/netlink.h) all read it, so that what
- * is reviewed is what is applied.
- *
- * Ownership: a struct pc_nft_table owns its sets and rules and their
- * strings; pc_nft_table_finish() releases them.  It points into the policy
- * it was lowered from (set elements, locations), which must outlive it.
+ * The printers of the nft model (portcullis/model.h): nft text and the
+ * libnftables JSON schema, and the pieces of nft text the other printers and
+ * the CLI share.  They print what the model holds and decide nothing.
  */
 #ifndef PORTCULLIS_NFT_H
 #define PORTCULLIS_NFT_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdio.h>
 
-#include "portcullis/policy.h"
-
-#define PC_NFT_NAME_MAX 32	/* table, set and chain names: [A-Za-z][A-Za-z0-9_-]{0,31} */
-#define PC_NFT_COMMENT_MAX 128	/* bytes, as the kernel keeps them */
-
-enum pc_nft_set_type {
-	PC_NFT_SET_IPV4,
-	PC_NFT_SET_IPV6,
-	PC_NFT_SET_SERVICE,	/* inet_service: ports and port ranges */
-};
-
-struct pc_nft_port_range {
-	uint16_t lo, hi;
-};
-
-struct pc_nft_set {
-	char name[PC_NFT_NAME_MAX + 1];
-	enum pc_nft_set_type type;
-	const struct pc_prefix *prefixes;	/* IPv4 / IPv6 sets */
-	struct pc_nft_port_range *ports;	/* service sets */
-	size_t n;
-	size_t size;				/* declared: the elements it may hold */
-	char comment[PC_NFT_COMMENT_MAX + 1];
-	/*
-	 * One port, range or prefix: written into the rule (`tcp dport 88`,
-	 * `ip saddr 198.51.100.0/24`) and never declared.  Every set the kernel creates costs a walk of the table's
-	 * sets, so a set per rule makes loading quadratic.
-	 */
-	bool literal;
-};
-
-enum pc_nft_rule_kind {
-	PC_NFT_POLICY_RULE,		/* from a policy rule */
-	PC_NFT_ESTABLISHED,		/* ct state established,related accept */
-	PC_NFT_INVALID,			/* ct state invalid drop */
-	PC_NFT_LOOPBACK,		/* iif/oif "lo" accept */
-	PC_NFT_ICMP_ESSENTIAL,		/* ICMP errors, ICMPv6 errors and neighbour discovery */
-	PC_NFT_ICMP_ECHO,		/* echo requests, rate-limited */
-	PC_NFT_ICMP_ALL,		/* every ICMP and ICMPv6 */
-};
-
-enum pc_nft_verdict {
-	PC_NFT_ACCEPT,
-	PC_NFT_DROP,
-	PC_NFT_REJECT,
-};
-
-struct pc_nft_rule {
-	enum pc_nft_rule_kind kind;
-	/* policy rules */
-	uint8_t family;			/* 0: both, 4: ip, 6: ip6 */
-	const struct pc_nft_set *saddr, *daddr;	/* NULL: any */
-	enum pc_proto proto;
-	const struct pc_nft_set *dport;	/* with proto */
-	const char *iifname, *oifname;
-	unsigned limit_rate;		/* 0: none */
-	const char *limit_unit;
-	bool log, counter;
-	enum pc_nft_verdict verdict;
-	size_t policy_rule;		/* index into the policy's rules */
-	char comment[PC_NFT_COMMENT_MAX + 1];
-};
-
-/*
- * The packet path.  A base chain does not walk its policy rules one by one:
- * after the defaults, one rule per protocol looks the destination port up in
- * a verdict map (`tcp dport vmap @input_tcp`), so the rules a packet walks do
- * not grow with the policy.  The map's keys are the elementary port ranges of
- * the chain's rules (no two overlap); each either carries the verdict of the
- * one rule that covers it, when that rule matches nothing else (no address,
- * interface or limit; accept or drop, no log or counter), or jumps to a chain
- * holding, in policy order, the rules that cover it, so the first match still
- * decides.  A range decided by one policy rule carries that rule's comment.
- * Policy rules that differ only in their ports (the same networks, verdict
- * and options) share one jump chain: each chain the kernel creates costs
- * more than a map element.
- */
-struct pc_nft_segment {
-	uint16_t lo, hi;
-	const struct pc_nft_rule *rule;	/* the one policy rule deciding here; NULL: several */
-	bool direct;			/* the element carries rule's verdict */
-	size_t sub;			/* else the index into t->subs it jumps to */
-};
-
-struct pc_nft_map {
-	char name[PC_NFT_NAME_MAX + 1];		/* "input_tcp"; empty: none */
-	struct pc_nft_segment *segs;
-	size_t n, size;
-};
-
-/* One element of a source-address verdict map: an address range and the rule deciding it. */
-struct pc_nft_addr_elem {
-	uint8_t family;				/* 4: lo and hi use their first 4 bytes */
-	uint8_t lo[16], hi[16];			/* big-endian, inclusive */
-	const struct pc_nft_rule *rule;
-};
-
-/*
- * A jump chain whose rules (at least PC_NFT_ADDR_MAP_MIN) each match only
- * source networks (or everything), with accept or drop, is looked up instead
- * of walked: a verdict map per family (`ip saddr vmap @input_tcp_88_v4`)
- * whose elements are the address ranges each rule decides first, so an
- * address meets the rule the policy puts first, as in the chain.
- */
-#define PC_NFT_ADDR_MAP_MIN 4
-
-struct pc_nft_addr_map {
-	char name[PC_NFT_NAME_MAX + 1];		/* "<chain>_v4"; empty: none */
-	struct pc_nft_addr_elem *elems;		/* sorted by address */
-	size_t n, size;
-};
-
-struct pc_nft_subchain {
-	char name[PC_NFT_NAME_MAX + 1];		/* "r3_tcp", or "input_tcp_88" for several rules */
-	int base;				/* index into t->chains */
-	size_t *rules;				/* indices into the base chain's rules */
-	size_t n;
-	size_t *users;				/* the policy rules it serves, ascending */
-	size_t nusers, usercap;
-	bool shared;				/* by policy rules alike but for their ports */
-	char comment[PC_NFT_COMMENT_MAX + 1];	/* of its rules, when shared */
-	struct pc_nft_addr_map by_saddr[2];	/* IPv4, IPv6: the rules as maps, see above */
-	bool mapped;				/* by_saddr replaces the rules */
-};
-
-struct pc_nft_chain {
-	const char *name;		/* "input", "forward", "output" */
-	enum pc_verdict policy;
-	struct pc_nft_rule *rules;	/* the defaults, then the policy rules in order */
-	size_t n, cap;
-	struct pc_nft_map maps[PC_PROTO_COUNT];
-};
-
-struct pc_nft_table {
-	char name[PC_NFT_NAME_MAX + 1];
-	char comment[PC_NFT_COMMENT_MAX + 1];
-	struct pc_nft_set *sets;
-	size_t nsets, setcap;
-	uint32_t *set_index;		/* open addressing on set names: index + 1, 0 empty */
-	size_t set_index_cap;		/* a power of two, at least twice nsets */
-	struct pc_nft_chain chains[3];	/* input, forward, output */
-	struct pc_nft_subchain *subs;
-	size_t nsubs, subcap;
-};
-
-/* Whether `name` can name a table, set or chain: [A-Za-z][A-Za-z0-9_-]{0,31}. */
-bool pc_nft_name_ok(const char *name);
-
-/*
- * Lowers a resolved policy into the model of table `name` (inet family).
- * Returns 0, or -1 with a diagnostic when something cannot be expressed.
- */
-int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_table *t,
-		struct pc_diags *diags);
-void pc_nft_table_finish(struct pc_nft_table *t);
-
-/*
- * Writes a comment string safe in nft text and netlink alike: no quote, no
- * backslash, no control character (each becomes a space or a slash), valid
- * UTF-8 only, at most PC_NFT_COMMENT_MAX bytes, cut on a character boundary
- * with "..." when longer.
- */
-void pc_nft_comment(char out[PC_NFT_COMMENT_MAX + 1], const char *in);
+#include "portcullis/model.h"
 
 /*
  * Prints the table as an nft script that replaces the previous table of the
@@ -220,15 +50,5 @@ void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segm
 
 /* A source-address map element as nft text: `198.51.100.0/24 comment "..." : accept`. */
 void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out);
-
-/* Whether an element's range is one prefix (then *x is it), or needs "LO-HI". */
-bool pc_nft_addr_elem_prefix(const struct pc_nft_addr_elem *e, struct pc_prefix *x);
-
-/* The last address of a prefix (host bits set), in the prefix's first 4 or 16 bytes. */
-void pc_nft_prefix_last(const struct pc_prefix *x, uint8_t last[16]);
-
-/* The first and last address of an element's range as text. */
-void pc_nft_addr_elem_ends(const struct pc_nft_addr_elem *e, char lo[PC_ADDR_TEXT_MAX],
-		char hi[PC_ADDR_TEXT_MAX]);
 
 #endif

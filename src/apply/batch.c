@@ -574,8 +574,8 @@ static void icmp_echo(struct rule_out *ro, const char *chain, int family)
 	nfproto(ro, family);
 	l4proto(ro, family == 4 ? 1 : 58);
 	payload(ro, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
-	cmp_u8(ro, family == 4 ? 8 : 128);
-	limit(ro, 5, 1);
+	cmp_u8(ro, pc_nft_icmp_echo(family)->type);
+	limit(ro, PC_NFT_ICMP_ECHO_PER_SECOND, 1);
 	verdict(ro, NF_ACCEPT);
 	rule_end(ro, chain, NULL, NULL);
 }
@@ -584,10 +584,8 @@ static void icmp_echo(struct rule_out *ro, const char *chain, int family)
 static void default_rule(struct rule_out *ro, const struct pc_nft_chain *c,
 		const struct pc_nft_rule *r)
 {
-	static const uint8_t icmp_errors[] = {3, 11, 12};
-	static const uint8_t icmp6_essential[] = {1, 2, 3, 4, 133, 134, 135, 136};
 	static const uint8_t icmp_protos[] = {1, 58};
-	const char *chain = c->name;
+	const char *chain = pc_nft_hook_name(c->hook);
 
 	switch (r->kind) {
 	case PC_NFT_ESTABLISHED:
@@ -603,7 +601,7 @@ static void default_rule(struct rule_out *ro, const struct pc_nft_chain *c,
 	case PC_NFT_LOOPBACK: {
 		uint32_t lo = ro->o->lo_ifindex;
 		rule_begin(ro, chain);
-		meta(ro, strcmp(chain, "output") ? NFT_META_IIF : NFT_META_OIF);
+		meta(ro, c->hook == PC_NFT_HOOK_OUTPUT ? NFT_META_OIF : NFT_META_IIF);
 		cmp(ro, NFT_CMP_EQ, &lo, sizeof(lo));
 		verdict(ro, NF_ACCEPT);
 		rule_end(ro, chain, NULL, NULL);
@@ -611,16 +609,20 @@ static void default_rule(struct rule_out *ro, const struct pc_nft_chain *c,
 	}
 	case PC_NFT_ICMP_ESSENTIAL:
 		for (int f = 0; f < 2; f++) {
+			size_t n;
+			const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(f ? 6 : 4, &n);
+			uint8_t types[PC_NFT_ICMP_ESSENTIAL_MAX];
+			for (size_t i = 0; i < n; i++)
+				types[i] = v[i].type;
 			rule_begin(ro, chain);
 			l4proto(ro, f ? 58 : 1);
 			payload(ro, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
 			if (f)
-				anon_lookup(ro, TYPE_ICMP6_TYPE, icmp6_essential,
-						sizeof(icmp6_essential), udata_icmp6,
+				anon_lookup(ro, TYPE_ICMP6_TYPE, types, n, udata_icmp6,
 						sizeof(udata_icmp6));
 			else
-				anon_lookup(ro, TYPE_ICMP_TYPE, icmp_errors, sizeof(icmp_errors),
-						udata_icmp, sizeof(udata_icmp));
+				anon_lookup(ro, TYPE_ICMP_TYPE, types, n, udata_icmp,
+						sizeof(udata_icmp));
 			verdict(ro, NF_ACCEPT);
 			rule_end(ro, chain, NULL, NULL);
 		}
@@ -737,16 +739,20 @@ static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_
 void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
 		struct pc_nl_batch *b)
 {
-	static const int hooks[3] = {NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT};
+	static const int hooks[PC_NFT_HOOK_COUNT] = {
+		[PC_NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
+		[PC_NFT_HOOK_FORWARD] = NF_INET_FORWARD,
+		[PC_NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+	};
 	uint32_t next_id = (uint32_t)t->nsets + 1;
-	uint32_t map_ids[3][PC_PROTO_COUNT];
+	uint32_t map_ids[PC_NFT_HOOK_COUNT][PC_PROTO_COUNT];
 
 	memset(b, 0, sizeof(*b));
 	b->seq0 = o->seq;
 	batch_marker(b, NFNL_MSG_BATCH_BEGIN, o->genid);
 	table_msgs(b, t);
-	for (int k = 0; k < 3; k++)
-		chain_msg(b, t->name, t->chains[k].name, hooks[k],
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
+		chain_msg(b, t->name, pc_nft_hook_name(t->chains[k].hook), hooks[t->chains[k].hook],
 				t->chains[k].policy == PC_VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
 	for (size_t i = 0; i < t->nsubs; i++)
 		chain_msg(b, t->name, t->subs[i].name, -1, 0);
@@ -755,7 +761,7 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
 	for (size_t i = 0; i < t->nsets; i++)
 		if (!t->sets[i].literal && t->sets[i].type != PC_NFT_SET_SERVICE)
 			address_set(b, t, &t->sets[i], set_id(t, &t->sets[i]));
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (t->chains[k].maps[p].n)
 				port_map(b, t, &t->chains[k].maps[p], map_ids[k][p] = next_id++);
@@ -767,19 +773,20 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
 						sub_ids[2 * i + (size_t)f] = next_id++);
 
 	struct rule_out ro = {.b = b, .t = t, .o = o, .next_id = &next_id};
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
+		const char *chain = pc_nft_hook_name(c->hook);
 		for (size_t i = 0; i < c->n; i++)
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
 				default_rule(&ro, c, &c->rules[i]);
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
 			if (!c->maps[p].n)
 				continue;
-			rule_begin(&ro, c->name);
+			rule_begin(&ro, chain);
 			l4proto(&ro, proto_numbers[p]);
 			payload(&ro, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
 			lookup(&ro, c->maps[p].name, map_ids[k][p], true);
-			rule_end(&ro, c->name, NULL, NULL);
+			rule_end(&ro, chain, NULL, NULL);
 		}
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {

@@ -14,9 +14,13 @@
 #include "util.h"
 
 static const char *const action_names[] = {"allow", "deny", "reject"};
-static const char *const dir_names[] = {"input", "output", "forward"};
 static const char *const verdict_names[] = {"accept", "drop"};
 static const char *const icmp_names[] = {"essential", "all", "none"};
+
+static const char *dir_name(enum pc_direction d)
+{
+	return pc_nft_hook_name(pc_nft_hook_of(d));
+}
 
 static void port_text(char *buf, size_t n, const struct pc_match *m)
 {
@@ -310,7 +314,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line, r->loc.col,
-				action_names[r->action], dir_names[r->direction]);
+				action_names[r->action], dir_name(r->direction));
 		if (r->interface)
 			fprintf(out, " on %s", r->interface);
 		if (r->flags & PC_RULE_F_LIMIT)
@@ -392,7 +396,7 @@ static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
 	pc_json_key(j, "action");
 	pc_json_string(j, action_names[r->action]);
 	pc_json_key(j, "direction");
-	pc_json_string(j, dir_names[r->direction]);
+	pc_json_string(j, dir_name(r->direction));
 	pc_json_key(j, "interface");
 	pc_json_string_or_null(j, r->interface);
 	pc_json_key(j, "comment");
@@ -519,7 +523,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_key(&j, "packet");
 		pc_json_string(&j, spec);
 		pc_json_key(&j, "direction");
-		pc_json_string(&j, dir_names[pkt->direction]);
+		pc_json_string(&j, dir_name(pkt->direction));
 		pc_json_key(&j, "verdict");
 		pc_json_string(&j, r && r->action == PC_ACTION_REJECT ? "reject"
 								     : verdict_names[dec.verdict]);
@@ -538,7 +542,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_finish(&j);
 		return;
 	}
-	fprintf(ctx->out, "%s (%s): %s\n", spec, dir_names[pkt->direction],
+	fprintf(ctx->out, "%s (%s): %s\n", spec, dir_name(pkt->direction),
 			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict]);
 	if (r) {
 		char port[32];
@@ -556,7 +560,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 					  "decide)\n",
 					r->limit_rate, r->limit_unit);
 	} else {
-		fprintf(ctx->out, "  no rule matches; the %s default is %s\n", dir_names[pkt->direction],
+		fprintf(ctx->out, "  no rule matches; the %s default is %s\n", dir_name(pkt->direction),
 				verdict_names[dec.verdict]);
 	}
 	if (dec.skipped_interface)

@@ -14,8 +14,11 @@
 
 #define MULTIPORT_SLOTS 15
 
-static const char *const chain_suffix[3] = {"input", "forward", "output"};
-static const char *const builtin[3] = {"INPUT", "FORWARD", "OUTPUT"};
+static const char *const builtin[PC_NFT_HOOK_COUNT] = {
+	[PC_NFT_HOOK_INPUT] = "INPUT",
+	[PC_NFT_HOOK_FORWARD] = "FORWARD",
+	[PC_NFT_HOOK_OUTPUT] = "OUTPUT",
+};
 
 /* The number of iptables rules one model rule becomes in the file of `family`. */
 static size_t expansion(const struct pc_nft_rule *r, int family)
@@ -46,7 +49,7 @@ int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int fa
 	}
 	size_t expanded = 0, into = 0, other = 0;
 	const struct pc_rule *first_expanded = NULL, *first_other = NULL;
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		for (size_t i = 0; i < c->n; i++) {
 			const struct pc_nft_rule *r = &c->rules[i];
@@ -215,10 +218,10 @@ static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_
 static void print_rule(FILE *out, const char *chain, bool output, const struct pc_nft_rule *r,
 		int family)
 {
-	static const unsigned essential4[] = {3, 11, 12};
-	static const unsigned essential6[] = {1, 2, 3, 4, 133, 134, 135, 136};
 	const char *icmp = family == 4 ? "-p icmp -m icmp --icmp-type"
 				       : "-p ipv6-icmp -m icmp6 --icmpv6-type";
+	const struct pc_nft_icmp_type *essential;
+	size_t n;
 
 	switch (r->kind) {
 	case PC_NFT_ESTABLISHED:
@@ -231,16 +234,13 @@ static void print_rule(FILE *out, const char *chain, bool output, const struct p
 		fprintf(out, "-A %s %s lo -j ACCEPT\n", chain, output ? "-o" : "-i");
 		break;
 	case PC_NFT_ICMP_ESSENTIAL:
-		if (family == 4)
-			for (size_t i = 0; i < sizeof(essential4) / sizeof(*essential4); i++)
-				fprintf(out, "-A %s %s %u -j ACCEPT\n", chain, icmp, essential4[i]);
-		else
-			for (size_t i = 0; i < sizeof(essential6) / sizeof(*essential6); i++)
-				fprintf(out, "-A %s %s %u -j ACCEPT\n", chain, icmp, essential6[i]);
+		essential = pc_nft_icmp_essential(family, &n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "-A %s %s %u -j ACCEPT\n", chain, icmp, essential[i].type);
 		break;
 	case PC_NFT_ICMP_ECHO:
-		fprintf(out, "-A %s %s %u -m limit --limit 5/sec -j ACCEPT\n", chain, icmp,
-				family == 4 ? 8u : 128u);
+		fprintf(out, "-A %s %s %u -m limit --limit %u/sec -j ACCEPT\n", chain, icmp,
+				pc_nft_icmp_echo(family)->type, PC_NFT_ICMP_ECHO_PER_SECOND);
 		break;
 	case PC_NFT_ICMP_ALL:
 		fprintf(out, "-A %s -p %s -j ACCEPT\n", chain, family == 4 ? "icmp" : "ipv6-icmp");
@@ -255,22 +255,23 @@ static void print_rule(FILE *out, const char *chain, bool output, const struct p
 void pc_ipt_print(const struct pc_nft_table *t, int family, bool jumps,
 		const char *const *header, size_t nheader, FILE *out)
 {
-	char chains[3][PC_NFT_NAME_MAX + 16];
+	char chains[PC_NFT_HOOK_COUNT][PC_NFT_NAME_MAX + 16];
 
 	for (size_t i = 0; i < nheader; i++)
 		fprintf(out, "# %s\n", header[i]);
 	fputs("*filter\n", out);
-	for (int k = 0; k < 3; k++) {
-		snprintf(chains[k], sizeof(chains[k]), "%s-%s", t->name, chain_suffix[k]);
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
+		snprintf(chains[k], sizeof(chains[k]), "%s-%s", t->name,
+				pc_nft_hook_name(t->chains[k].hook));
 		fprintf(out, ":%s - [0:0]\n", chains[k]);
 	}
 	if (jumps)
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 			fprintf(out, "-I %s 1 -j %s\n", builtin[k], chains[k]);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		for (size_t i = 0; i < c->n; i++)
-			print_rule(out, chains[k], k == 2, &c->rules[i], family);
+			print_rule(out, chains[k], c->hook == PC_NFT_HOOK_OUTPUT, &c->rules[i], family);
 		/*
 		 * The default: a drop is final, as the policy of an nft base chain
 		 * is; an accept returns to the built-in chain, so the host's own

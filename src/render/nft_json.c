@@ -206,15 +206,10 @@ static void end_rule(struct pc_json *j)
 static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 		const struct pc_nft_chain *c, enum pc_nft_rule_kind kind)
 {
-	static const char *const icmp_errors[] = {
-		"destination-unreachable", "time-exceeded", "parameter-problem"};
-	static const char *const icmpv6_essential[] = {"destination-unreachable",
-		"packet-too-big", "time-exceeded", "parameter-problem", "nd-router-solicit",
-		"nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert"};
 	static const char *const both[] = {"icmp", "ipv6-icmp"};
 
 	if (kind == PC_NFT_ICMP_ALL) {
-		begin_rule(j, t, c->name, NULL);
+		begin_rule(j, t, pc_nft_hook_name(c->hook), NULL);
 		match_list(j, META, "l4proto", NULL, both, 2);
 		statement(j, "accept");
 		end_rule(j);
@@ -222,16 +217,18 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 	}
 	for (int v6 = 0; v6 < 2; v6++) {
 		const char *proto = v6 ? "icmpv6" : "icmp";
-		begin_rule(j, t, c->name, NULL);
+		begin_rule(j, t, pc_nft_hook_name(c->hook), NULL);
 		if (kind == PC_NFT_ICMP_ESSENTIAL) {
+			size_t n;
+			const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(v6 ? 6 : 4, &n);
+			const char *names[PC_NFT_ICMP_ESSENTIAL_MAX];
+			for (size_t i = 0; i < n; i++)
+				names[i] = v[i].nft;
 			match_string(j, META, "l4proto", NULL, both[v6]);
-			if (v6)
-				match_list(j, PAYLOAD, proto, "type", icmpv6_essential, 8);
-			else
-				match_list(j, PAYLOAD, proto, "type", icmp_errors, 3);
+			match_list(j, PAYLOAD, proto, "type", names, n);
 		} else {
-			match_string(j, PAYLOAD, proto, "type", "echo-request");
-			limit(j, 5, "second");
+			match_string(j, PAYLOAD, proto, "type", pc_nft_icmp_echo(v6 ? 6 : 4)->nft);
+			limit(j, PC_NFT_ICMP_ECHO_PER_SECOND, "second");
 		}
 		statement(j, "accept");
 		end_rule(j);
@@ -242,13 +239,13 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 		const struct pc_nft_chain *c, const char *chain, const struct pc_nft_rule *r,
 		const char *comment)
 {
-	bool output = !strcmp(c->name, "output");
+	bool output = c->hook == PC_NFT_HOOK_OUTPUT;
 	char setref[PC_NFT_NAME_MAX + 2];
 
 	switch (r->kind) {
 	case PC_NFT_ESTABLISHED:
 	case PC_NFT_INVALID:
-		begin_rule(j, t, c->name, NULL);
+		begin_rule(j, t, pc_nft_hook_name(c->hook), NULL);
 		begin_match(j, "in", CT, "state", NULL);
 		if (r->kind == PC_NFT_INVALID) {
 			pc_json_string(j, "invalid");
@@ -263,7 +260,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 		end_rule(j);
 		return;
 	case PC_NFT_LOOPBACK:
-		begin_rule(j, t, c->name, NULL);
+		begin_rule(j, t, pc_nft_hook_name(c->hook), NULL);
 		match_string(j, META, output ? "oif" : "iif", NULL, "lo");
 		statement(j, "accept");
 		end_rule(j);
@@ -453,7 +450,6 @@ static void vmap_rule(struct pc_json *j, const struct pc_nft_table *t, const cha
 void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, size_t nheader,
 		FILE *out)
 {
-	static const char *const hooks[] = {"input", "forward", "output"};
 	static const char *const policies[] = {"accept", "drop"};
 	struct pc_json j;
 
@@ -484,12 +480,12 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 	for (size_t i = 0; i < t->nsets; i++)
 		if (!t->sets[i].literal && t->sets[i].type != PC_NFT_SET_SERVICE)
 			set_command(&j, t, &t->sets[i]);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		begin_object_in(&j, "chain", t);
-		key_string(&j, "name", c->name);
+		key_string(&j, "name", pc_nft_hook_name(c->hook));
 		key_string(&j, "type", "filter");
-		key_string(&j, "hook", hooks[k]);
+		key_string(&j, "hook", pc_nft_hook_name(c->hook));
 		pc_json_key(&j, "prio");
 		pc_json_uint(&j, 0);
 		key_string(&j, "policy", policies[c->policy]);
@@ -501,7 +497,7 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 		key_string(&j, "name", t->subs[i].name);
 		end_object_in(&j);
 	}
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (t->chains[k].maps[p].n)
 				map_command(&j, t, &t->chains[k].maps[p]);
@@ -509,14 +505,15 @@ void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, 
 		for (int f = 0; f < 2; f++)
 			if (t->subs[i].mapped && t->subs[i].by_saddr[f].n)
 				addr_map_command(&j, t, &t->subs[i].by_saddr[f], f ? 6 : 4);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
+		const char *chain = pc_nft_hook_name(c->hook);
 		for (size_t i = 0; i < c->n; i++)
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
-				rule_command(&j, t, c, c->name, &c->rules[i], NULL);
+				rule_command(&j, t, c, chain, &c->rules[i], NULL);
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (c->maps[p].n)
-				vmap_rule(&j, t, c->name, pc_proto_name((enum pc_proto)p), "dport",
+				vmap_rule(&j, t, chain, pc_proto_name((enum pc_proto)p), "dport",
 						c->maps[p].name);
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {

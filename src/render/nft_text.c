@@ -4,8 +4,6 @@
  * names were checked when it was built, comments made safe, so no text from
  * a policy or a registry can change the structure of the script.
  */
-#include <string.h>
-
 #include "portcullis/nft.h"
 
 static const char *const verdicts[] = {"accept", "drop"};
@@ -47,6 +45,16 @@ static void print_set(FILE *out, const struct pc_nft_set *s)
 	fputs(" }\n\t}\n", out);
 }
 
+/* "destination-unreachable, time-exceeded, parameter-problem" */
+static void print_icmp_types(FILE *out, int family)
+{
+	size_t n;
+	const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(family, &n);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ", " : "", v[i].nft);
+}
+
 static void print_rule(FILE *out, const struct pc_nft_chain *c, const struct pc_nft_rule *r,
 		const char *comment)
 {
@@ -63,7 +71,7 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
 		const char *comment, FILE *out)
 {
-	bool output = !strcmp(c->name, "output");
+	bool output = c->hook == PC_NFT_HOOK_OUTPUT;
 
 	switch (r->kind) {
 	case PC_NFT_ESTABLISHED:
@@ -76,17 +84,17 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 		fprintf(out, "%s \"lo\" accept", output ? "oif" : "iif");
 		return;
 	case PC_NFT_ICMP_ESSENTIAL:
-		fputs("meta l4proto icmp icmp type { destination-unreachable, time-exceeded, "
-		      "parameter-problem } accept\n"
-		      "\t\tmeta l4proto ipv6-icmp icmpv6 type { destination-unreachable, "
-		      "packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, "
-		      "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
-				out);
+		fputs("meta l4proto icmp icmp type { ", out);
+		print_icmp_types(out, 4);
+		fputs(" } accept\n\t\tmeta l4proto ipv6-icmp icmpv6 type { ", out);
+		print_icmp_types(out, 6);
+		fputs(" } accept", out);
 		return;
 	case PC_NFT_ICMP_ECHO:
-		fputs("icmp type echo-request limit rate 5/second accept\n"
-		      "\t\ticmpv6 type echo-request limit rate 5/second accept",
-				out);
+		fprintf(out, "icmp type %s limit rate %u/second accept\n"
+			     "\t\ticmpv6 type %s limit rate %u/second accept",
+				pc_nft_icmp_echo(4)->nft, PC_NFT_ICMP_ECHO_PER_SECOND,
+				pc_nft_icmp_echo(6)->nft, PC_NFT_ICMP_ECHO_PER_SECOND);
 		return;
 	case PC_NFT_ICMP_ALL:
 		fputs("meta l4proto { icmp, ipv6-icmp } accept", out);
@@ -184,8 +192,6 @@ static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_n
 void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
 		FILE *out)
 {
-	static const char *const hooks[] = {"input", "forward", "output"};
-
 	for (size_t i = 0; i < nheader; i++)
 		fprintf(out, "# %s\n", header[i]);
 	/* One transaction: declare (so the delete cannot fail), delete, create. */
@@ -199,7 +205,7 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 		fputc('\n', out);
 		print_set(out, &t->sets[i]);
 	}
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (t->chains[k].maps[p].n) {
 				fputc('\n', out);
@@ -211,10 +217,11 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 				fputc('\n', out);
 				print_addr_map(out, &t->subs[i].by_saddr[f], f ? 6 : 4);
 			}
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
+		const char *hook = pc_nft_hook_name(c->hook);
 		fprintf(out, "\n\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
-				c->name, hooks[k], verdicts[c->policy]);
+				hook, hook, verdicts[c->policy]);
 		for (size_t i = 0; i < c->n; i++)
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
 				print_rule(out, c, &c->rules[i], NULL);

@@ -17,7 +17,10 @@
 
 #define PF_TABLE_NAME_MAX 31
 
-static const char *const dir_words[3] = {"in", NULL, "out"};
+static const char *const dir_words[PC_NFT_HOOK_COUNT] = {
+	[PC_NFT_HOOK_INPUT] = "in",
+	[PC_NFT_HOOK_OUTPUT] = "out",
+};
 
 /* OpenBSD's pfctl: "port only applies to tcp/udp". */
 static bool pf_has_ports(enum pc_proto proto)
@@ -28,13 +31,13 @@ static bool pf_has_ports(enum pc_proto proto)
 size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
 		struct pc_diags *diags)
 {
-	const struct pc_nft_chain *c = &t->chains[1];
+	const struct pc_nft_chain *c = &t->chains[PC_NFT_HOOK_FORWARD];
 	size_t n = 0, last = (size_t)-1;
 	/* Per policy rule, the protocols already said (a rule has one nft rule per family). */
 	unsigned *said = xcalloc(p->nrules ? p->nrules : 1, sizeof(*said));
 
-	for (int k = 0; k < 3; k += 2)
-		for (size_t i = 0; i < t->chains[k].n; i++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
+		for (size_t i = 0; dir_words[k] && i < t->chains[k].n; i++) {
 			const struct pc_nft_rule *r = &t->chains[k].rules[i];
 			if (r->kind != PC_NFT_POLICY_RULE || pf_has_ports(r->proto) ||
 					(said[r->policy_rule] & (1u << r->proto)))
@@ -155,19 +158,21 @@ static void print_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
 		fprintf(out, "pass %s quick on lo all %s\n", dir, state);
 		break;
 	case PC_NFT_ICMP_ESSENTIAL:
-		fprintf(out, "pass %s quick inet proto icmp icmp-type { unreach, timex, paramprob } "
-			     "%s\n",
-				dir, state);
-		fprintf(out, "pass %s quick inet6 proto icmp6 icmp6-type { unreach, toobig, timex, "
-			     "paramprob, routersol, routeradv, neighbrsol, neighbradv } %s\n",
-				dir, state);
+		for (int f = 4; f <= 6; f += 2) {
+			size_t n;
+			const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(f, &n);
+			fprintf(out, "pass %s quick %s {", dir,
+					f == 4 ? "inet proto icmp icmp-type" : "inet6 proto icmp6 icmp6-type");
+			for (size_t i = 0; i < n; i++)
+				fprintf(out, "%s %s", i ? "," : "", v[i].pf);
+			fprintf(out, " } %s\n", state);
+		}
 		break;
 	case PC_NFT_ICMP_ECHO:
-		fprintf(out, "pass %s quick inet proto icmp icmp-type echoreq %s max-pkt-rate 5/1\n",
-				dir, state);
-		fprintf(out, "pass %s quick inet6 proto icmp6 icmp6-type echoreq %s "
-			     "max-pkt-rate 5/1\n",
-				dir, state);
+		fprintf(out, "pass %s quick inet proto icmp icmp-type %s %s max-pkt-rate %u/1\n",
+				dir, pc_nft_icmp_echo(4)->pf, state, PC_NFT_ICMP_ECHO_PER_SECOND);
+		fprintf(out, "pass %s quick inet6 proto icmp6 icmp6-type %s %s max-pkt-rate %u/1\n",
+				dir, pc_nft_icmp_echo(6)->pf, state, PC_NFT_ICMP_ECHO_PER_SECOND);
 		break;
 	case PC_NFT_ICMP_ALL:
 		fprintf(out, "pass %s quick inet proto icmp all %s\n", dir, state);
@@ -207,14 +212,15 @@ void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t
 
 	for (size_t i = 0; i < nheader; i++)
 		fprintf(out, "# %s\n", header[i]);
-	for (size_t i = 0; i < t->chains[0].n && !stateful; i++)
-		stateful = t->chains[0].rules[i].kind == PC_NFT_ESTABLISHED;
+	const struct pc_nft_chain *in = &t->chains[PC_NFT_HOOK_INPUT];
+	for (size_t i = 0; i < in->n && !stateful; i++)
+		stateful = in->rules[i].kind == PC_NFT_ESTABLISHED;
 	const char *state = stateful ? "keep state" : "no state";
 
 	/* The sets the printed rules use: not those of forward rules or of protocols without ports in pf. */
 	bool *used = xcalloc(t->nsets ? t->nsets : 1, sizeof(*used));
-	for (int k = 0; k < 3; k += 2)
-		for (size_t i = 0; i < t->chains[k].n; i++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
+		for (size_t i = 0; dir_words[k] && i < t->chains[k].n; i++) {
 			const struct pc_nft_rule *r = &t->chains[k].rules[i];
 			if (r->kind != PC_NFT_POLICY_RULE || !pf_has_ports(r->proto))
 				continue;
@@ -238,7 +244,7 @@ void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t
 		}
 	}
 	free(used);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		if (!dir_words[k]) {
 			size_t last = (size_t)-1;
@@ -257,7 +263,7 @@ void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t
 				fputs("\n# forward default (drop) left out: pf has no forward hook\n", out);
 			continue;
 		}
-		fprintf(out, "\n# %s\n", k == 0 ? "input" : "output");
+		fprintf(out, "\n# %s\n", pc_nft_hook_name(c->hook));
 		for (size_t i = 0; i < c->n; i++)
 			print_rule(out, t, dir_words[k], &c->rules[i], state);
 		if (c->policy == PC_VERDICT_DROP)

@@ -2,6 +2,9 @@
 /* The nft model: safe comments and names, and what a policy lowers into. */
 #include "testutil.h"
 
+#include <stddef.h>
+
+#include "model/internal.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
 
@@ -245,6 +248,235 @@ static void test_source_maps(void **state)
 	pc_registry_destroy(reg);
 }
 
+/*
+ * A rule's match options, one row each: a new field of struct pc_nft_match
+ * is a new row (the sizes below must add up to the struct).
+ */
+#define OPTION(f) {#f, offsetof(struct pc_nft_match, f), sizeof(((struct pc_nft_match *)NULL)->f)}
+static const struct {
+	const char *name;
+	size_t off, size;
+} options[] = {
+	OPTION(saddr), OPTION(daddr), OPTION(iifname), OPTION(oifname), OPTION(limit_unit),
+	OPTION(log), OPTION(limit_rate), OPTION(proto), OPTION(verdict), OPTION(family),
+	OPTION(counter),
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static struct pc_prefix prefixes[4];
+static struct pc_nft_set addrs[4];
+static struct pc_nft_port_range port_ranges[2] = {{88, 88}, {89, 89}};
+static struct pc_nft_set ports[2];
+
+static void fixtures(void)
+{
+	for (int i = 0; i < 4; i++) {
+		memset(&prefixes[i], 0, sizeof(prefixes[i]));
+		prefixes[i].family = 4;
+		prefixes[i].len = 16;
+		prefixes[i].bytes[0] = 10;
+		prefixes[i].bytes[1] = (uint8_t)(i + 1);
+		memset(&addrs[i], 0, sizeof(addrs[i]));
+		addrs[i].type = PC_NFT_SET_IPV4;
+		addrs[i].prefixes = &prefixes[i];
+		addrs[i].n = 1;
+		addrs[i].literal = true;
+	}
+	for (int i = 0; i < 2; i++) {
+		memset(&ports[i], 0, sizeof(ports[i]));
+		ports[i].type = PC_NFT_SET_SERVICE;
+		ports[i].ports = &port_ranges[i];
+		ports[i].n = 1;
+		ports[i].literal = true;
+	}
+}
+
+/* A match that differs from base in every option. */
+static void other_match(struct pc_nft_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->saddr = &addrs[1];
+	m->daddr = &addrs[2];
+	m->iifname = "eth1";
+	m->oifname = "eth2";
+	m->limit_unit = "minute";
+	m->log = 2;
+	m->limit_rate = 5;
+	m->proto = PC_PROTO_UDP;
+	m->verdict = PC_NFT_DROP;
+	m->family = 6;
+	m->counter = true;
+}
+
+/* The input chain holding one policy rule per match, each on its port set, and its packet path. */
+static void compile(struct pc_nft_table *t, const struct pc_nft_match *m,
+		const struct pc_nft_set *const *dport, size_t n)
+{
+	static struct pc_rule rules[4];
+	struct pc_policy p;
+
+	memset(t, 0, sizeof(*t));
+	memset(&p, 0, sizeof(p));
+	memset(rules, 0, sizeof(rules));
+	p.rules = rules;
+	p.nrules = n;
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
+		t->chains[k].hook = (enum pc_nft_hook)k;
+	struct pc_nft_chain *c = &t->chains[0];
+	c->rules = calloc(n, sizeof(*c->rules));
+	c->n = c->cap = n;
+	for (size_t i = 0; i < n; i++) {
+		struct pc_nft_rule *r = &c->rules[i];
+		r->kind = PC_NFT_POLICY_RULE;
+		memcpy(&r->match, &m[i], sizeof(m[i]));
+		r->dport = dport[i];
+		r->policy_rule = i;
+		snprintf(r->comment, sizeof(r->comment), "r%zu", i + 1);
+	}
+	pc_model_compile_paths(t, &p);
+}
+
+static const struct pc_nft_segment *segment(const struct pc_nft_table *t, enum pc_proto proto,
+		uint16_t port)
+{
+	const struct pc_nft_map *m = &t->chains[0].maps[proto];
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->segs[i].lo <= port && port <= m->segs[i].hi)
+			return &m->segs[i];
+	fail_msg("no element for port %u", port);
+	return NULL;
+}
+
+static void test_options_decide(void **state)
+{
+	struct pc_nft_match other, zero, m[4];
+	struct pc_nft_table t;
+	size_t sum = 0;
+
+	(void)state;
+	fixtures();
+	memset(&zero, 0, sizeof(zero));
+	other_match(&other);
+	for (size_t k = 0; k < NOPTIONS; k++) {
+		struct pc_nft_match base;
+		memset(&base, 0, sizeof(base));
+		sum += options[k].size;
+		/* The fixture differs in this option, and the comparison sees it. */
+		memcpy((char *)&base + options[k].off, (char *)&other + options[k].off,
+				options[k].size);
+		assert_false(pc_nft_match_same(&base, &zero));
+	}
+	size_t align = _Alignof(struct pc_nft_match);
+	assert_int_equal((sum + align - 1) / align * align, sizeof(struct pc_nft_match));
+
+	/*
+	 * Two policy rules alike but for their ports share one jump chain; differing in any
+	 * one option, never.
+	 */
+	for (size_t k = 0; k <= NOPTIONS; k++) {
+		const struct pc_nft_set *dport[2] = {&ports[0], &ports[1]};
+		memset(m, 0, sizeof(m));
+		m[0].saddr = &addrs[0];
+		m[0].family = 4;
+		m[0].proto = PC_PROTO_TCP;
+		m[0].verdict = PC_NFT_ACCEPT;
+		memcpy(&m[1], &m[0], sizeof(m[0]));
+		if (k < NOPTIONS)
+			memcpy((char *)&m[1] + options[k].off, (char *)&other + options[k].off,
+					options[k].size);
+		compile(&t, m, dport, 2);
+		const struct pc_nft_segment *a = segment(&t, m[0].proto, 88);
+		const struct pc_nft_segment *b = segment(&t, m[1].proto, 89);
+		if (k == NOPTIONS) {
+			assert_false(a->direct || b->direct);
+			assert_int_equal(a->sub, b->sub);
+			assert_true(t.subs[a->sub].shared);
+		} else if (!a->direct && !b->direct && a->sub == b->sub) {
+			fail_msg("rules differing in %s share a chain", options[k].name);
+		}
+		pc_nft_table_finish(&t);
+	}
+
+	/*
+	 * A rule whose only options are its protocol and verdict is a map element's verdict;
+	 * with any other option, it is a jump to a chain.
+	 */
+	for (size_t k = 0; k <= NOPTIONS; k++) {
+		const struct pc_nft_set *dport[1] = {&ports[0]};
+		memset(m, 0, sizeof(m));
+		m[0].proto = PC_PROTO_TCP;
+		m[0].verdict = PC_NFT_ACCEPT;
+		if (k < NOPTIONS)
+			memcpy((char *)&m[0] + options[k].off, (char *)&other + options[k].off,
+					options[k].size);
+		compile(&t, m, dport, 1);
+		const struct pc_nft_segment *a = segment(&t, m[0].proto, 88);
+		bool carried = k == NOPTIONS || !strcmp(options[k].name, "proto") ||
+				!strcmp(options[k].name, "verdict");
+		if (a->direct != carried)
+			fail_msg("a rule with another %s: direct %d", k < NOPTIONS ? options[k].name
+										 : "nothing",
+					a->direct);
+		pc_nft_table_finish(&t);
+	}
+
+	/*
+	 * A chain of rules that match sources only is a source-address map; a rule with any
+	 * other option keeps it a chain of rules.
+	 */
+	for (size_t k = 0; k <= NOPTIONS; k++) {
+		const struct pc_nft_set *dport[4] = {&ports[0], &ports[0], &ports[0], &ports[0]};
+		for (int i = 0; i < 4; i++) {
+			memset(&m[i], 0, sizeof(m[i]));
+			m[i].saddr = &addrs[i];
+			m[i].family = 4;
+			m[i].proto = PC_PROTO_TCP;
+			m[i].verdict = PC_NFT_ACCEPT;
+		}
+		if (k < NOPTIONS)
+			memcpy((char *)&m[3] + options[k].off, (char *)&other + options[k].off,
+					options[k].size);
+		if (k < NOPTIONS && !strcmp(options[k].name, "log"))
+			m[3].log = 4;
+		compile(&t, m, dport, 4);
+		const struct pc_nft_segment *a = segment(&t, PC_PROTO_TCP, 88);
+		assert_false(a->direct);
+		bool keyed = k == NOPTIONS || !strcmp(options[k].name, "saddr") ||
+				!strcmp(options[k].name, "family") ||
+				!strcmp(options[k].name, "verdict");
+		if (t.subs[a->sub].mapped != keyed)
+			fail_msg("a rule with another %s: mapped %d", k < NOPTIONS ? options[k].name
+										 : "nothing",
+					t.subs[a->sub].mapped);
+		pc_nft_table_finish(&t);
+	}
+}
+
+/* One name per hook, each direction filtered at its own hook, ICMP types listed once per family. */
+static void test_hooks_and_icmp(void **state)
+{
+	size_t n4, n6;
+	const struct pc_nft_icmp_type *v4 = pc_nft_icmp_essential(4, &n4);
+	const struct pc_nft_icmp_type *v6 = pc_nft_icmp_essential(6, &n6);
+
+	(void)state;
+	assert_string_equal(pc_nft_hook_name(PC_NFT_HOOK_INPUT), "input");
+	assert_string_equal(pc_nft_hook_name(PC_NFT_HOOK_FORWARD), "forward");
+	assert_string_equal(pc_nft_hook_name(PC_NFT_HOOK_OUTPUT), "output");
+	assert_int_equal(pc_nft_hook_of(PC_DIR_INPUT), PC_NFT_HOOK_INPUT);
+	assert_int_equal(pc_nft_hook_of(PC_DIR_FORWARD), PC_NFT_HOOK_FORWARD);
+	assert_int_equal(pc_nft_hook_of(PC_DIR_OUTPUT), PC_NFT_HOOK_OUTPUT);
+	assert_int_equal(n4, 3);
+	assert_int_equal(n6, 8);
+	assert_true(n4 <= PC_NFT_ICMP_ESSENTIAL_MAX && n6 <= PC_NFT_ICMP_ESSENTIAL_MAX);
+	assert_int_equal(v4[0].type, 3);
+	assert_string_equal(v6[1].nft, "packet-too-big");
+	assert_string_equal(v6[1].pf, "toobig");
+	assert_int_equal(pc_nft_icmp_echo(4)->type, 8);
+	assert_int_equal(pc_nft_icmp_echo(6)->type, 128);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_lowering),
 		cmocka_unit_test(test_source_maps),
+		cmocka_unit_test(test_options_decide),
+		cmocka_unit_test(test_hooks_and_icmp),
 	};
 
 	return cmocka_run_group_tests_name("nft", tests, NULL, NULL);
