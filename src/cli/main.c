@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "pc-version.h"
+#include "portcullis/targets.h"
 #include "util.h"
 
 _Static_assert(PC_OOM_EXIT == PC_EXIT_ENV, "running out of memory is an environment failure");
@@ -36,46 +37,177 @@ enum {
 	OPT_ALLOW_LOCKOUT = 1u << 17,
 };
 
-#define LONG_ONLY 256 /* option ids above this have no short form */
+/* An option's setter: stores what it says in the context. */
+typedef void option_set(struct cli_ctx *ctx, const char *arg);
 
 struct option_def {
 	unsigned id;
 	const char *name;
-	int short_name;
-	const char *arg;
+	char short_name;	/* 0: a long option only */
+	const char *arg;	/* what its argument is called; NULL: it takes none */
+	option_set *set;	/* NULL: --help */
 	const char *help;
+	void (*more)(FILE *f);	/* prints the end of the help, from a table */
+	const char *prefix;	/* the option names its argument: --Wno-CODE */
 };
 
+/* " nft, nft-json, iptables, pf, all": the --target values. */
+static void target_values(FILE *f)
+{
+	for (size_t i = 0; i < pc_ntargets; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= !strcmp(pc_targets[k].option, pc_targets[i].option);
+		if (!seen)
+			fprintf(f, " %s,", pc_targets[i].option);
+	}
+	fputs(" all", f);
+}
+
+/* " (TABLE.nft, .nft.json, ...)": the files --out-dir holds. */
+static void target_files(FILE *f)
+{
+	for (size_t i = 0; i < pc_ntargets; i++)
+		fprintf(f, "%s%s", i ? ", " : " (TABLE", pc_targets[i].suffix);
+	fputc(')', f);
+}
+
+static void set_registry(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->registry_path = arg;
+}
+
+static void set_services(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->services_path = arg;
+	ctx->services_optional = false;
+}
+
+static void set_system(struct cli_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->services_path = PC_SYSTEM_SERVICES;
+	ctx->services_optional = true;
+}
+
+static void set_define(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->defines[ctx->ndefines++] = arg;
+}
+
+static void set_json(struct cli_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->json = true;
+}
+
+static void set_strict(struct cli_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->strict = true;
+}
+
+static void set_wno(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->wno[ctx->nwno++] = arg;
+}
+
+static void set_target(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->target = arg;
+}
+
+static void set_family(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->family = arg;
+}
+
+static void set_no_jump(struct cli_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->no_jump = true;
+}
+
+static void set_table(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->table = arg;
+}
+
+static void set_output(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->output = arg;
+}
+
+static void set_out_dir(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->out_dir = arg;
+}
+
+static void set_force(struct cli_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->force = true;
+}
+
+static void set_allow_lockout(struct cli_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->allow_lockout = true;
+}
+
+static void set_kernel(struct cli_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->kernel = true;
+}
+
+static void set_packet(struct cli_ctx *ctx, const char *arg)
+{
+	ctx->packet = arg;
+}
+
 static const struct option_def options[] = {
-	{OPT_REGISTRY, "registry", 'r', "FILE",
-		"use this IANA registry CSV instead of the embedded snapshot"},
-	{OPT_SERVICES, "services", 's', "FILE", "add a system layer from this services(5) file"},
-	{OPT_SYSTEM, "system", 'S', NULL, "add a system layer from /etc/services"},
-	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO",
-		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)"},
-	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
-	{OPT_STRICT, "strict", LONG_ONLY + 1, NULL, "treat warnings as errors"},
-	{OPT_WNO, "Wno-CODE", 0, NULL, "leave out the warnings with this code (repeatable)"},
-	{OPT_TARGET, "target", 't', "TARGET", "what to render: nft, nft-json, iptables, pf, all"},
-	{OPT_FAMILY, "family", LONG_ONLY + 3, "ipv4|ipv6",
-		"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)"},
-	{OPT_NO_JUMP, "no-jump", LONG_ONLY + 5, NULL,
-		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)"},
-	{OPT_TABLE, "table", LONG_ONLY + 2, "NAME", "the nft table portcullis owns (portcullis)"},
-	{OPT_OUTPUT, "output", 'o', "FILE",
-		"write to FILE (replaced all at once) instead of standard output"},
-	{OPT_OUT_DIR, "out-dir", LONG_ONLY + 4, "DIR",
-		"write each target's file into DIR (TABLE.nft, .nft.json, .iptables, .ip6tables, .pf)"},
-	{OPT_FORCE, "force", LONG_ONLY + 6, NULL,
-		"replace a table of that name even if portcullis does not manage it"},
-	{OPT_ALLOW_LOCKOUT, "allow-lockout", LONG_ONLY + 8, NULL,
-		"apply even if the policy drops the SSH session it comes through"},
-	{OPT_KERNEL, "kernel", LONG_ONLY + 7, NULL,
-		"also have the kernel check the ruleset (one transaction, never committed; root)"},
-	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'",
-		"say which rule decides this packet ('PROTO -> DST PORT' for output)"},
-	{OPT_HELP, "help", 'h', NULL, "show this help"},
+	{OPT_REGISTRY, "registry", 'r', "FILE", set_registry,
+		"use this IANA registry CSV instead of the embedded snapshot", NULL, NULL},
+	{OPT_SERVICES, "services", 's', "FILE", set_services,
+		"add a system layer from this services(5) file", NULL, NULL},
+	{OPT_SYSTEM, "system", 'S', NULL, set_system, "add a system layer from /etc/services",
+		NULL, NULL},
+	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_define,
+		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)",
+		NULL, NULL},
+	{OPT_JSON, "json", 'j', NULL, set_json, "print JSON instead of text", NULL, NULL},
+	{OPT_STRICT, "strict", 0, NULL, set_strict, "treat warnings as errors", NULL, NULL},
+	{OPT_WNO, "Wno-CODE", 0, NULL, set_wno,
+		"leave out the warnings with this code (repeatable)", NULL, "--Wno-"},
+	{OPT_TARGET, "target", 't', "TARGET", set_target, "what to render:", target_values,
+		NULL},
+	{OPT_FAMILY, "family", 0, "ipv4|ipv6", set_family,
+		"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)", NULL,
+		NULL},
+	{OPT_NO_JUMP, "no-jump", 0, NULL, set_no_jump,
+		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)", NULL,
+		NULL},
+	{OPT_TABLE, "table", 0, "NAME", set_table, "the nft table portcullis owns (portcullis)",
+		NULL, NULL},
+	{OPT_OUTPUT, "output", 'o', "FILE", set_output,
+		"write to FILE (replaced all at once) instead of standard output", NULL, NULL},
+	{OPT_OUT_DIR, "out-dir", 0, "DIR", set_out_dir, "write each target's file into DIR",
+		target_files, NULL},
+	{OPT_FORCE, "force", 0, NULL, set_force,
+		"replace a table of that name even if portcullis does not manage it", NULL, NULL},
+	{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_allow_lockout,
+		"apply even if the policy drops the SSH session it comes through", NULL, NULL},
+	{OPT_KERNEL, "kernel", 0, NULL, set_kernel,
+		"also have the kernel check the ruleset (one transaction, never committed; root)",
+		NULL, NULL},
+	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_packet,
+		"say which rule decides this packet ('PROTO -> DST PORT' for output)", NULL, NULL},
+	{OPT_HELP, "help", 'h', NULL, NULL, "show this help", NULL, NULL},
 };
+
+/* getopt_long returns this plus an option's index in options[] for a long option. */
+#define LONG_BASE 256
 
 struct command {
 	const char *name;
@@ -131,13 +263,16 @@ static void command_usage(FILE *f, const char *prog, const struct command *cmd)
 
 		if (!(cmd->options & o->id) && o->id != OPT_HELP)
 			continue;
-		if (o->short_name > 0 && o->short_name < LONG_ONLY)
+		if (o->short_name)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
 					o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 					o->arg ? o->arg : "");
-		fprintf(f, "  %-32s %s\n", left, o->help);
+		fprintf(f, "  %-32s %s", left, o->help);
+		if (o->more)
+			o->more(f);
+		fputc('\n', f);
 	}
 }
 
@@ -157,25 +292,29 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	ctx.wno = xcalloc((size_t)argc + 1, sizeof(*ctx.wno));
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
-		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->short_name == 0)
+		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->prefix)
 			continue;
 		longopts[nl++] = (struct option){o->name, o->arg ? required_argument : no_argument,
-				NULL, o->short_name};
-		if (o->short_name >= LONG_ONLY)
+				NULL, LONG_BASE + (int)i};
+		if (!o->short_name)
 			continue;
-		shortopts[sl++] = (char)o->short_name;
+		shortopts[sl++] = o->short_name;
 		if (o->arg)
 			shortopts[sl++] = ':';
 	}
-	/* --Wno-CODE names its code in the option itself: taken out before getopt. */
-	if (cmd->options & OPT_WNO) {
+	/* An option that names its argument (--Wno-CODE) is taken out before getopt. */
+	for (size_t k = 0; k < PC_ARRAY_SIZE(options); k++) {
+		const struct option_def *o = &options[k];
+		size_t len = o->prefix ? strlen(o->prefix) : 0;
 		int w = 1;
 		bool rest = false;
 
+		if (!o->prefix || !(cmd->options & o->id))
+			continue;
 		for (int i = 1; i < argc; i++) {
 			rest |= !strcmp(argv[i], "--");
-			if (!rest && !strncmp(argv[i], "--Wno-", 6) && argv[i][6]) {
-				ctx.wno[ctx.nwno++] = argv[i] + 6;
+			if (!rest && !strncmp(argv[i], o->prefix, len) && argv[i][len]) {
+				o->set(&ctx, argv[i] + len);
 				continue;
 			}
 			argv[w++] = argv[i];
@@ -189,71 +328,28 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	optind = 1;
 	opterr = 0;
 	for (;;) {
+		const struct option_def *o = NULL;
 		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c == -1)
 			break;
-		switch (c) {
-		case 'j':
-			ctx.json = true;
-			break;
-		case 'r':
-			ctx.registry_path = optarg;
-			break;
-		case 's':
-			ctx.services_path = optarg;
-			ctx.services_optional = false;
-			break;
-		case 'S':
-			ctx.services_path = PC_SYSTEM_SERVICES;
-			ctx.services_optional = true;
-			break;
-		case 'D':
-			ctx.defines[ctx.ndefines++] = optarg;
-			break;
-		case LONG_ONLY + 1:
-			ctx.strict = true;
-			break;
-		case 'p':
-			ctx.packet = optarg;
-			break;
-		case 't':
-			ctx.target = optarg;
-			break;
-		case LONG_ONLY + 2:
-			ctx.table = optarg;
-			break;
-		case 'o':
-			ctx.output = optarg;
-			break;
-		case LONG_ONLY + 3:
-			ctx.family = optarg;
-			break;
-		case LONG_ONLY + 4:
-			ctx.out_dir = optarg;
-			break;
-		case LONG_ONLY + 5:
-			ctx.no_jump = true;
-			break;
-		case LONG_ONLY + 6:
-			ctx.force = true;
-			break;
-		case LONG_ONLY + 7:
-			ctx.kernel = true;
-			break;
-		case LONG_ONLY + 8:
-			ctx.allow_lockout = true;
-			break;
-		case 'h':
+		if (c >= LONG_BASE)
+			o = &options[c - LONG_BASE];
+		for (size_t i = 0; !o && c != ':' && c != '?' && i < PC_ARRAY_SIZE(options); i++)
+			if (options[i].short_name == c)
+				o = &options[i];
+		if (o && o->set) {
+			o->set(&ctx, optarg);
+		} else if (o) {
 			command_usage(stdout, prog, cmd);
 			ret = PC_EXIT_OK;
 			goto out;
-		case ':':
+		} else if (c == ':') {
 			fprintf(stderr, "%s %s: option '%s' needs an argument\n", prog, cmd->name,
 					argv[optind - 1]);
 			command_usage(stderr, prog, cmd);
 			ret = PC_EXIT_USAGE;
 			goto out;
-		default:
+		} else {
 			fprintf(stderr, "%s %s: unknown option '%s'\n", prog, cmd->name,
 					argv[optind - 1]);
 			command_usage(stderr, prog, cmd);
