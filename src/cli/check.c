@@ -70,9 +70,12 @@ int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
 				ctx->prog);
 	if (pc_policy_load(p, path, &d) == 0) {
 		/* `registry.layers: [..., system]` asks for the host's services file. */
-		if ((p->layers & (1u << PC_LAYER_SYSTEM)) &&
-				!pc_registry_has_layer(ctx->reg, PC_LAYER_SYSTEM))
-			pc_registry_load_services(ctx->reg, PC_SYSTEM_SERVICES, &d);
+		for (int k = 0; k < PC_LAYER_COUNT; k++) {
+			const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+			if (def->default_path && (p->layers & (1u << k)) &&
+					!pc_registry_has_layer(ctx->reg, def->kind))
+				pc_registry_load(ctx->reg, def->kind, def->default_path, &d);
+		}
 		pc_policy_resolve(p, ctx->reg, &d);
 	}
 	apply_warning_options(ctx, &d);

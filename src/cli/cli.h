@@ -22,8 +22,6 @@ enum pc_exit {
 	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
 };
 
-#define PC_SYSTEM_SERVICES "/etc/services"
-
 /* Options every command that reads the registry accepts, already parsed. */
 struct cli_ctx {
 	FILE *out, *err;

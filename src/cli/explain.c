@@ -299,8 +299,10 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			continue;
 		fprintf(out, "%s %s", first ? "" : ",", pc_layer_name((enum pc_layer_kind)k));
 		first = 0;
-		if (k == PC_LAYER_IANA)
-			fprintf(out, " (%s, %s)", pc_registry_iana_file(reg), pc_registry_iana_date(reg));
+		if (pc_layer_def((enum pc_layer_kind)k)->flags & PC_LAYER_F_SNAPSHOT)
+			fprintf(out, " (%s, %s)",
+					pc_registry_layer_file(reg, (enum pc_layer_kind)k),
+					pc_registry_layer_date(reg, (enum pc_layer_kind)k));
 	}
 	fprintf(out, "\ndefaults: input %s, forward %s, output %s; established %s, loopback %s, "
 		     "icmp %s\n",

@@ -86,7 +86,7 @@ static void set_services(struct cli_ctx *ctx, const char *arg)
 static void set_system(struct cli_ctx *ctx, const char *arg)
 {
 	(void)arg;
-	ctx->services_path = PC_SYSTEM_SERVICES;
+	ctx->services_path = pc_layer_def(PC_LAYER_SYSTEM)->default_path;
 	ctx->services_optional = true;
 }
 

@@ -562,17 +562,18 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	for (int k = 0; k < PC_LAYER_COUNT; k++) {
 		if (!pc_registry_has_layer(ctx->reg, (enum pc_layer_kind)k))
 			continue;
-		if (k == PC_LAYER_OVERRIDE) {
-			header[nh++] = xasprintf("registry override: the policy's own services");
+		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+		if (def->flags & PC_LAYER_F_DEFINED) {
+			header[nh++] = xasprintf("registry %s: the policy's own services",
+					def->name);
 			continue;
 		}
-		char *h = layer_hash(ctx->reg, (enum pc_layer_kind)k);
-		if (k == PC_LAYER_IANA)
-			header[nh++] = header_line(xasprintf("registry iana %s, snapshot %s", h,
-					pc_registry_iana_date(ctx->reg)));
+		char *h = layer_hash(ctx->reg, def->kind);
+		if (def->flags & PC_LAYER_F_SNAPSHOT)
+			header[nh++] = header_line(xasprintf("registry %s %s, snapshot %s",
+					def->name, h, pc_registry_layer_date(ctx->reg, def->kind)));
 		else
-			header[nh++] = header_line(xasprintf("registry %s %s",
-					pc_layer_name((enum pc_layer_kind)k), h));
+			header[nh++] = header_line(xasprintf("registry %s %s", def->name, h));
 		free(h);
 	}
 
