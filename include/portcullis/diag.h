@@ -69,6 +69,23 @@ struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const cha
 		const char *file, unsigned line, unsigned col, const char *fmt, va_list ap)
 	__attribute__((format(printf, 7, 0)));
 
+/*
+ * Gives record `i` severity `sev`, and counts it there instead.  The only
+ * way to change a record's severity: the counters stay true.
+ */
+void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev);
+
+/*
+ * Applies the command line's choices to the records, in order: warnings
+ * whose code is one of `codes` are released and no longer counted; with
+ * `strict`, the other warnings become errors (those dropped before, see
+ * `max`, are counted as errors too); then records past the first `keep`
+ * (0: no limit) are released and counted in `dropped`, which counts only
+ * those afterwards.
+ */
+void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes, bool strict,
+		size_t keep);
+
 /* Sets (replacing) the hint of a record; NULL-safe on `diag`. */
 void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
 #if defined(__GNUC__)

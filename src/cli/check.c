@@ -13,46 +13,6 @@
 
 #define MAX_PRINTED 200
 
-/*
- * --Wno-CODE silences warnings with that code; --strict makes the rest
- * errors; then at most MAX_PRINTED are kept for printing, the rest counted.
- */
-static void apply_warning_options(const struct cli_ctx *ctx, struct pc_diags *d)
-{
-	size_t w = 0;
-
-	d->nerrors = d->nwarnings = 0;
-	d->dropped = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		struct pc_diag *x = &d->v[i];
-		bool silenced = false;
-
-		for (size_t k = 0; k < ctx->nwno && x->sev == PC_SEV_WARNING; k++)
-			silenced |= x->code && !strcmp(x->code, ctx->wno[k]);
-		if (silenced) {
-			free(x->file);
-			free(x->msg);
-			free(x->hint);
-			continue;
-		}
-		if (ctx->strict && x->sev == PC_SEV_WARNING)
-			x->sev = PC_SEV_ERROR;
-		if (x->sev == PC_SEV_ERROR)
-			d->nerrors++;
-		else if (x->sev == PC_SEV_WARNING)
-			d->nwarnings++;
-		if (w == MAX_PRINTED) {
-			d->dropped++;
-			free(x->file);
-			free(x->msg);
-			free(x->hint);
-			continue;
-		}
-		d->v[w++] = *x;
-	}
-	d->n = w;
-}
-
 /* Loads, resolves and reports one policy; returns its exit status. */
 int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
 {
@@ -78,7 +38,8 @@ int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
 		}
 		pc_policy_resolve(p, ctx->reg, &d);
 	}
-	apply_warning_options(ctx, &d);
+	/* --Wno-CODE silences warnings, --strict makes the rest errors; MAX_PRINTED are shown. */
+	pc_diags_filter(&d, ctx->wno, ctx->nwno, ctx->strict, MAX_PRINTED);
 	ctx->last_warnings = d.nwarnings;
 	pc_policy_print_diags(p, &d, ctx->err);
 	if (pc_policy_io_error(p))

@@ -394,9 +394,7 @@ int cli_open_registry(struct cli_ctx *ctx)
 		/* The host's own file may be absent (a container): say so and go on. */
 		if (ctx->services_optional && st == PC_LOAD_UNREADABLE && errno == ENOENT &&
 				diags.n) {
-			diags.v[diags.n - 1].sev = PC_SEV_WARNING;
-			diags.nerrors--;
-			diags.nwarnings++;
+			pc_diags_set_severity(&diags, diags.n - 1, PC_SEV_WARNING);
 			pc_diag_hint(&diags.v[diags.n - 1], "going on without a system layer");
 		} else {
 			ret = load_status(st);
