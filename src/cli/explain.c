@@ -587,13 +587,13 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 				err);
 		return PC_EXIT_USAGE;
 	}
-	ret = cli_check_policy(ctx, argv[0], &p);
+	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret == PC_EXIT_OK) {
 		struct pc_nft_table t;
 		struct pc_diags d;
 		pc_diags_init(&d);
 		/* What will be emitted comes from the same model `render` prints. */
-		if (pc_nft_lower(&p, "portcullis", &t, &d) < 0) {
+		if (pc_nft_lower(&p, ctx->table, &t, &d) < 0) {
 			pc_policy_print_diags(&p, &d, ctx->err);
 			ret = PC_EXIT_INVALID;
 		} else if (ctx->packet) {

@@ -188,7 +188,7 @@ static const struct option_def options[] = {
 	{OPT_NO_JUMP, "no-jump", 0, NULL, set_no_jump,
 		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)", NULL,
 		NULL},
-	{OPT_TABLE, "table", 0, "NAME", set_table, "the nft table portcullis owns (portcullis)",
+	{OPT_TABLE, "table", 0, "NAME", set_table, "the nft table portcullis owns (" CLI_DEFAULT_TABLE ")",
 		NULL, NULL},
 	{OPT_OUTPUT, "output", 'o', "FILE", set_output,
 		"write to FILE (replaced all at once) instead of standard output", NULL, NULL},
@@ -288,6 +288,7 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	ctx.out = stdout;
 	ctx.err = stderr;
 	ctx.prog = prog;
+	ctx.table = CLI_DEFAULT_TABLE;
 	ctx.defines = xcalloc((size_t)argc + 1, sizeof(*ctx.defines));
 	ctx.wno = xcalloc((size_t)argc + 1, sizeof(*ctx.wno));
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
@@ -368,44 +369,6 @@ out:
 		if (ret == PC_EXIT_OK)
 			ret = PC_EXIT_ENV;
 	}
-	return ret;
-}
-
-/* A registry file with errors is invalid input; one that cannot be read, the environment. */
-static int load_status(int st)
-{
-	return st == PC_LOAD_OK ? PC_EXIT_OK
-				: st == PC_LOAD_UNREADABLE ? PC_EXIT_ENV : PC_EXIT_INVALID;
-}
-
-int cli_open_registry(struct cli_ctx *ctx)
-{
-	struct pc_diags diags;
-	int ret = PC_EXIT_OK;
-
-	pc_diags_init(&diags);
-	diags.max = 100;
-	ctx->reg = pc_registry_create();
-	if (ctx->registry_path)
-		ret = load_status(pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags));
-	int st = PC_LOAD_OK;
-	if (ret == PC_EXIT_OK && ctx->services_path &&
-			(st = pc_registry_load_services(ctx->reg, ctx->services_path, &diags)) < 0) {
-		/* The host's own file may be absent (a container): say so and go on. */
-		if (ctx->services_optional && st == PC_LOAD_UNREADABLE && errno == ENOENT &&
-				diags.n) {
-			pc_diags_set_severity(&diags, diags.n - 1, PC_SEV_WARNING);
-			pc_diag_hint(&diags.v[diags.n - 1], "going on without a system layer");
-		} else {
-			ret = load_status(st);
-		}
-	}
-	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
-		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define",
-				    (unsigned)i + 1, &diags) < 0)
-			ret = PC_EXIT_USAGE;
-	pc_diags_print(&diags, ctx->err);
-	pc_diags_finish(&diags);
 	return ret;
 }
 

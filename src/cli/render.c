@@ -298,17 +298,6 @@ static int output_end(struct cli_ctx *ctx, struct output *o, bool keep)
 	return ret;
 }
 
-bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table)
-{
-	if (pc_nft_name_ok(table))
-		return true;
-	fprintf(ctx->err, "%s %s: '", ctx->prog, cmd);
-	pc_fputs_escaped(table, ctx->err);
-	fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
-			  "'_' or '-'\n");
-	return false;
-}
-
 static bool one_family(const struct pc_target *tg)
 {
 	return tg->family != 0;
@@ -508,7 +497,7 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	struct pc_policy p;
 	struct pc_nft_table t;
 	struct pc_diags d;
-	const char *table = ctx->table ? ctx->table : "portcullis";
+	const char *table = ctx->table;
 	bool *want = NULL;
 	int ret;
 
@@ -523,7 +512,7 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 		free(want);
 		return ret;
 	}
-	ret = cli_check_policy(ctx, argv[0], &p);
+	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret != PC_EXIT_OK) {
 		pc_policy_finish(&p);
 		free(want);

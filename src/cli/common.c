@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the commands share: the registry opened from the options, a policy
+ * loaded, resolved and reported, a table name checked.  The subcommand files
+ * call this file and never one another.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "portcullis/nft.h"
+#include "portcullis/policy.h"
+#include "util.h"
+
+/* Diagnostics of a policy shown at most; the rest are counted. */
+#define MAX_PRINTED 200
+
+/* A registry file with errors is invalid input; one that cannot be read, the environment. */
+static int load_status(int st)
+{
+	return st == PC_LOAD_OK ? PC_EXIT_OK
+				: st == PC_LOAD_UNREADABLE ? PC_EXIT_ENV : PC_EXIT_INVALID;
+}
+
+int cli_open_registry(struct cli_ctx *ctx)
+{
+	struct pc_diags diags;
+	int ret = PC_EXIT_OK;
+
+	pc_diags_init(&diags);
+	diags.max = 100;
+	ctx->reg = pc_registry_create();
+	if (ctx->registry_path)
+		ret = load_status(pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags));
+	int st = PC_LOAD_OK;
+	if (ret == PC_EXIT_OK && ctx->services_path &&
+			(st = pc_registry_load_services(ctx->reg, ctx->services_path, &diags)) < 0) {
+		/* The host's own file may be absent (a container): say so and go on. */
+		if (ctx->services_optional && st == PC_LOAD_UNREADABLE && errno == ENOENT &&
+				diags.n) {
+			pc_diags_set_severity(&diags, diags.n - 1, PC_SEV_WARNING);
+			pc_diag_hint(&diags.v[diags.n - 1], "going on without a system layer");
+		} else {
+			ret = load_status(st);
+		}
+	}
+	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
+		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define",
+				    (unsigned)i + 1, &diags) < 0)
+			ret = PC_EXIT_USAGE;
+	pc_diags_print(&diags, ctx->err);
+	pc_diags_finish(&diags);
+	return ret;
+}
+
+int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
+		size_t *warnings)
+{
+	struct pc_diags d;
+	int ret;
+
+	pc_diags_init(&d);
+	d.hints_max = MAX_PRINTED; /* no suggestion is searched for an error never shown */
+	pc_policy_init(p);
+	/* Each policy gets the registry afresh: a policy may take layers out of it. */
+	pc_registry_destroy(ctx->reg);
+	ctx->reg = NULL;
+	ret = cli_open_registry(ctx);
+	if (ret != PC_EXIT_OK)
+		goto out;
+	if (!strcmp(path, "-") && isatty(STDIN_FILENO))
+		fprintf(ctx->err, "%s: reading the policy from the terminal; end it with Ctrl-D\n",
+				ctx->prog);
+	if (pc_policy_load(p, path, &d) == 0) {
+		/* `registry.layers: [..., system]` asks for the host's services file. */
+		for (int k = 0; k < PC_LAYER_COUNT; k++) {
+			const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+			if (def->default_path && (p->layers & (1u << k)) &&
+					!pc_registry_has_layer(ctx->reg, def->kind))
+				pc_registry_load(ctx->reg, def->kind, def->default_path, &d);
+		}
+		pc_policy_resolve(p, ctx->reg, &d);
+	}
+	/* --Wno-CODE silences warnings, --strict makes the rest errors; MAX_PRINTED are shown. */
+	pc_diags_filter(&d, ctx->wno, ctx->nwno, ctx->strict, MAX_PRINTED);
+	if (warnings)
+		*warnings = d.nwarnings;
+	pc_policy_print_diags(p, &d, ctx->err);
+	if (pc_policy_io_error(p))
+		ret = PC_EXIT_ENV;
+	else if (d.nerrors)
+		ret = PC_EXIT_INVALID;
+out:
+	pc_diags_finish(&d);
+	return ret;
+}
+
+bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table)
+{
+	if (pc_nft_name_ok(table))
+		return true;
+	fprintf(ctx->err, "%s %s: '", ctx->prog, cmd);
+	pc_fputs_escaped(table, ctx->err);
+	fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
+			  "'_' or '-'\n");
+	return false;
+}
+
