@@ -43,6 +43,20 @@ struct pc_diags {
 	size_t hints_max;
 };
 
+/*
+ * What every loader of an input file returns (the registry's layers, a
+ * policy), so a caller can tell bad data from a file it cannot read: the
+ * command line exits 1 for one and 3 for the other.  The loaders from memory
+ * never return PC_LOAD_UNREADABLE.
+ */
+enum pc_load_status {
+	PC_LOAD_OK = 0,
+	PC_LOAD_INVALID = -1,	/* read, but its content has errors (in diags) */
+	PC_LOAD_UNREADABLE = -2, /* cannot be read: missing, a directory, a FIFO or
+				  * device, too large, an I/O error; a diagnostic
+				  * with code "io" says which */
+};
+
 /* Whether the next error deserves a costly hint (see hints_max). */
 static inline int pc_diags_want_hint(const struct pc_diags *d)
 {

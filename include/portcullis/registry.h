@@ -16,10 +16,11 @@
  * destroyed.  Result vectors (struct pc_records, struct pc_resolution) are
  * owned by the caller and released with their _finish() function.
  *
- * Errors: functions returning int return 0 on success and -1 on failure;
- * failures from bad data are described in the struct pc_diags passed in,
- * failures from the environment (cannot open a file) also set errno.
- * Out of memory aborts.
+ * Errors: the loaders return a pc_load_status (portcullis/diag.h): bad data
+ * and a file that cannot be read are told apart, each described in the
+ * struct pc_diags passed in.  Other functions returning int return 0 on
+ * success and -1 on failure, unless they say otherwise.  Out of memory
+ * aborts.
  */
 #ifndef PORTCULLIS_REGISTRY_H
 #define PORTCULLIS_REGISTRY_H
@@ -101,16 +102,7 @@ struct pc_registry;
 struct pc_registry *pc_registry_create(void);
 void pc_registry_destroy(struct pc_registry *reg);
 
-/*
- * What the loaders below return, so a caller can tell bad data from a file
- * it cannot read (the command line exits 1 for one, 3 for the other).
- */
-enum pc_load_status {
-	PC_LOAD_OK = 0,
-	PC_LOAD_INVALID = -1,	/* read, but its content has errors (in diags) */
-	PC_LOAD_UNREADABLE = -2, /* cannot be read: missing, a directory, a FIFO or
-				  * device, too large, an I/O error; errno says which */
-};
+/* The loaders below return a pc_load_status (portcullis/diag.h). */
 
 /*
  * Replaces the iana layer with an IANA CSV read from `path` (at most

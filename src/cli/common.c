@@ -73,7 +73,8 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
 	if (!strcmp(path, "-") && isatty(STDIN_FILENO))
 		fprintf(ctx->err, "%s: reading the policy from the terminal; end it with Ctrl-D\n",
 				ctx->prog);
-	if (pc_policy_load(p, path, &d) == 0) {
+	int st = pc_policy_load(p, path, &d);
+	if (st == PC_LOAD_OK) {
 		/* `registry.layers: [..., system]` asks for the host's services file. */
 		for (int k = 0; k < PC_LAYER_COUNT; k++) {
 			const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
@@ -88,7 +89,7 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
 	if (warnings)
 		*warnings = d.nwarnings;
 	pc_policy_print_diags(p, &d, ctx->err);
-	if (pc_policy_io_error(p))
+	if (st == PC_LOAD_UNREADABLE)
 		ret = PC_EXIT_ENV;
 	else if (d.nerrors)
 		ret = PC_EXIT_INVALID;
