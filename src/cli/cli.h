@@ -30,9 +30,8 @@ struct cli_ctx {
 	FILE *out, *err;
 	const char *prog;
 	bool json;
-	const char *registry_path;
-	const char *services_path;
-	bool services_optional;	/* --system: a missing file is a warning */
+	const char *layer_file[PC_LAYER_COUNT];	/* read into that registry layer */
+	unsigned layer_optional;	/* bit 1 << kind: a missing file is a warning (--system) */
 	const char **defines;
 	size_t ndefines;
 	bool strict;		/* warnings are errors */

@@ -32,16 +32,19 @@ int cli_open_registry(struct cli_ctx *ctx)
 	pc_diags_init(&diags);
 	diags.max = 100;
 	ctx->reg = pc_registry_create();
-	if (ctx->registry_path)
-		ret = load_status(pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags));
-	int st = PC_LOAD_OK;
-	if (ret == PC_EXIT_OK && ctx->services_path &&
-			(st = pc_registry_load_services(ctx->reg, ctx->services_path, &diags)) < 0) {
+	/* The layers' files, lowest first; the first that fails ends the loading. */
+	for (int k = 0; ret == PC_EXIT_OK && k < PC_LAYER_COUNT; k++) {
+		const char *path = ctx->layer_file[k];
+		int st;
+		if (!path || (st = pc_registry_load(ctx->reg, (enum pc_layer_kind)k, path,
+					&diags)) == PC_LOAD_OK)
+			continue;
 		/* The host's own file may be absent (a container): say so and go on. */
-		if (ctx->services_optional && st == PC_LOAD_UNREADABLE && errno == ENOENT &&
-				diags.n) {
+		if ((ctx->layer_optional & (1u << k)) && st == PC_LOAD_UNREADABLE &&
+				errno == ENOENT && diags.n) {
 			pc_diags_set_severity(&diags, diags.n - 1, PC_SEV_WARNING);
-			pc_diag_hint(&diags.v[diags.n - 1], "going on without a system layer");
+			pc_diag_hint(&diags.v[diags.n - 1], "going on without a %s layer",
+					pc_layer_name((enum pc_layer_kind)k));
 		} else {
 			ret = load_status(st);
 		}

@@ -74,20 +74,20 @@ static void target_files(FILE *f)
 
 static void set_registry(struct cli_ctx *ctx, const char *arg)
 {
-	ctx->registry_path = arg;
+	ctx->layer_file[PC_LAYER_IANA] = arg;
 }
 
 static void set_services(struct cli_ctx *ctx, const char *arg)
 {
-	ctx->services_path = arg;
-	ctx->services_optional = false;
+	ctx->layer_file[PC_LAYER_SYSTEM] = arg;
+	ctx->layer_optional &= ~(1u << PC_LAYER_SYSTEM);
 }
 
 static void set_system(struct cli_ctx *ctx, const char *arg)
 {
 	(void)arg;
-	ctx->services_path = pc_layer_def(PC_LAYER_SYSTEM)->default_path;
-	ctx->services_optional = true;
+	ctx->layer_file[PC_LAYER_SYSTEM] = pc_layer_def(PC_LAYER_SYSTEM)->default_path;
+	ctx->layer_optional |= 1u << PC_LAYER_SYSTEM;
 }
 
 static void set_define(struct cli_ctx *ctx, const char *arg)
