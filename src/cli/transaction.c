@@ -122,19 +122,16 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 					ctx->prog, cmd, r->genid_before, r->genid_after);
 		return PC_EXIT_KERNEL;
 	case PC_NL_RETRIES_SPENT:
+	case PC_NL_INTERRUPTED: {
+		bool interrupted = r->outcome == PC_NL_INTERRUPTED;
 		print_errors(ctx, cmd, p, b, r);
 		fprintf(ctx->err, "%s %s: another program changed the ruleset before each of %u "
-				  "attempts; nothing was changed (ruleset generation %u). Try again "
-				  "when it is quieter\n",
-				ctx->prog, cmd, r->attempts, r->genid_after);
+				  "attempts%s; nothing was changed (ruleset generation %u)%s\n",
+				ctx->prog, cmd, r->attempts,
+				interrupted ? ", and an interrupt stopped the retries" : "",
+				r->genid_after, interrupted ? "" : ". Try again when it is quieter");
 		return PC_EXIT_KERNEL;
-	case PC_NL_INTERRUPTED:
-		print_errors(ctx, cmd, p, b, r);
-		fprintf(ctx->err, "%s %s: another program changed the ruleset before each of %u "
-				  "attempts, and an interrupt stopped the retries; nothing was changed "
-				  "(ruleset generation %u)\n",
-				ctx->prog, cmd, r->attempts, r->genid_after);
-		return PC_EXIT_KERNEL;
+	}
 	case PC_NL_NOT_STARTED:
 	case PC_NL_NOT_SENT:
 		print_sys_error(ctx, cmd, r);
