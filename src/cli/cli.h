@@ -78,6 +78,10 @@ struct pc_policy;
 int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
 		size_t *warnings);
 
+struct pc_target;
+/* Prints the --target values of the targets `keep` keeps (NULL: all), each once, joined by ", ". */
+void cli_target_options(FILE *f, bool (*keep)(const struct pc_target *tg));
+
 /* Whether --table names a table; if not, says why (as command `cmd`). */
 bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table);
 

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
+#include "portcullis/targets.h"
 #include "util.h"
 
 /* Diagnostics of a policy shown at most; the rest are counted. */
@@ -112,3 +113,21 @@ bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table)
 	return false;
 }
 
+/* The --target values of the rows `keep` keeps (all: NULL), each once, joined by ", ". */
+void cli_target_options(FILE *f, bool (*keep)(const struct pc_target *tg))
+{
+	bool first = true;
+
+	for (size_t i = 0; i < pc_ntargets; i++) {
+		bool seen = false;
+		if (keep && !keep(&pc_targets[i]))
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = (!keep || keep(&pc_targets[k])) &&
+			       !strcmp(pc_targets[k].option, pc_targets[i].option);
+		if (seen)
+			continue;
+		fprintf(f, "%s%s", first ? "" : ", ", pc_targets[i].option);
+		first = false;
+	}
+}

@@ -54,14 +54,9 @@ struct option_def {
 /* " nft, nft-json, iptables, pf, all": the --target values. */
 static void target_values(FILE *f)
 {
-	for (size_t i = 0; i < pc_ntargets; i++) {
-		bool seen = false;
-		for (size_t k = 0; k < i; k++)
-			seen |= !strcmp(pc_targets[k].option, pc_targets[i].option);
-		if (!seen)
-			fprintf(f, " %s,", pc_targets[i].option);
-	}
-	fputs(" all", f);
+	fputc(' ', f);
+	cli_target_options(f, NULL);
+	fputs(", all", f);
 }
 
 /* " (TABLE.nft, .nft.json, ...)": the files --out-dir holds. */

@@ -308,25 +308,6 @@ static bool has_jumps(const struct pc_target *tg)
 	return tg->caps & PC_TARGET_F_JUMPS;
 }
 
-/* The --target values of the rows `keep` keeps (all: NULL), each once, joined by ", ". */
-static void list_options(FILE *f, bool (*keep)(const struct pc_target *tg))
-{
-	bool first = true;
-
-	for (size_t i = 0; i < pc_ntargets; i++) {
-		bool seen = false;
-		if (keep && !keep(&pc_targets[i]))
-			continue;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = (!keep || keep(&pc_targets[k])) &&
-			       !strcmp(pc_targets[k].option, pc_targets[i].option);
-		if (seen)
-			continue;
-		fprintf(f, "%s%s", first ? "" : ", ", pc_targets[i].option);
-		first = false;
-	}
-}
-
 /*
  * Which outputs the options ask for (want[i] for pc_targets[i]); PC_EXIT_OK,
  * or PC_EXIT_USAGE after saying why.
@@ -348,7 +329,7 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool *want)
 	if (ctx->family) {
 		if (!family_ok) {
 			fprintf(ctx->err, "%s render: --family applies to --target ", ctx->prog);
-			list_options(ctx->err, one_family);
+			cli_target_options(ctx->err, one_family);
 			fputc('\n', ctx->err);
 			return PC_EXIT_USAGE;
 		}
@@ -362,7 +343,7 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool *want)
 	}
 	if (ctx->no_jump && !jumps && !all) {
 		fprintf(ctx->err, "%s render: --no-jump applies to --target ", ctx->prog);
-		list_options(ctx->err, has_jumps);
+		cli_target_options(ctx->err, has_jumps);
 		fputc('\n', ctx->err);
 		return PC_EXIT_USAGE;
 	}
@@ -379,7 +360,7 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool *want)
 		fprintf(ctx->err, "%s render: unknown target '", ctx->prog);
 		pc_fputs_escaped(t, ctx->err);
 		fprintf(ctx->err, "'; the targets: ");
-		list_options(ctx->err, NULL);
+		cli_target_options(ctx->err, NULL);
 		fprintf(ctx->err, ", all\n");
 		return PC_EXIT_USAGE;
 	}
