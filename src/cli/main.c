@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,8 +38,9 @@ enum {
 	OPT_ALLOW_LOCKOUT = 1u << 17,
 };
 
+struct option_def;
 /* An option's setter: stores what it says in the context. */
-typedef void option_set(struct cli_ctx *ctx, const char *arg);
+typedef void option_set(struct cli_ctx *ctx, const struct option_def *o, const char *arg);
 
 struct option_def {
 	unsigned id;
@@ -46,6 +48,7 @@ struct option_def {
 	char short_name;	/* 0: a long option only */
 	const char *arg;	/* what its argument is called; NULL: it takes none */
 	option_set *set;	/* NULL: --help */
+	size_t field;		/* for set_value and set_flag: where in struct cli_ctx */
 	const char *help;
 	void (*more)(FILE *f);	/* prints the end of the help, from a table */
 	const char *prefix;	/* the option names its argument: --Wno-CODE */
@@ -67,138 +70,87 @@ static void target_files(FILE *f)
 	fputc(')', f);
 }
 
-static void set_registry(struct cli_ctx *ctx, const char *arg)
+/* The argument, kept in the const char * at o->field. */
+static void set_value(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
 {
-	ctx->layer_file[PC_LAYER_IANA] = arg;
+	*(const char **)(void *)((char *)ctx + o->field) = arg;
 }
 
-static void set_services(struct cli_ctx *ctx, const char *arg)
+/* The bool at o->field, made true. */
+static void set_flag(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
 {
+	(void)arg;
+	*(bool *)(void *)((char *)ctx + o->field) = true;
+}
+
+static void set_services(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	(void)o;
 	ctx->layer_file[PC_LAYER_SYSTEM] = arg;
 	ctx->layer_optional &= ~(1u << PC_LAYER_SYSTEM);
 }
 
-static void set_system(struct cli_ctx *ctx, const char *arg)
+static void set_system(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
 {
+	set_services(ctx, o, pc_layer_def(PC_LAYER_SYSTEM)->default_path);
 	(void)arg;
-	ctx->layer_file[PC_LAYER_SYSTEM] = pc_layer_def(PC_LAYER_SYSTEM)->default_path;
 	ctx->layer_optional |= 1u << PC_LAYER_SYSTEM;
 }
 
-static void set_define(struct cli_ctx *ctx, const char *arg)
+static void set_define(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
 {
+	(void)o;
 	ctx->defines[ctx->ndefines++] = arg;
 }
 
-static void set_json(struct cli_ctx *ctx, const char *arg)
+static void set_wno(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
 {
-	(void)arg;
-	ctx->json = true;
-}
-
-static void set_strict(struct cli_ctx *ctx, const char *arg)
-{
-	(void)arg;
-	ctx->strict = true;
-}
-
-static void set_wno(struct cli_ctx *ctx, const char *arg)
-{
+	(void)o;
 	ctx->wno[ctx->nwno++] = arg;
 }
 
-static void set_target(struct cli_ctx *ctx, const char *arg)
-{
-	ctx->target = arg;
-}
-
-static void set_family(struct cli_ctx *ctx, const char *arg)
-{
-	ctx->family = arg;
-}
-
-static void set_no_jump(struct cli_ctx *ctx, const char *arg)
-{
-	(void)arg;
-	ctx->no_jump = true;
-}
-
-static void set_table(struct cli_ctx *ctx, const char *arg)
-{
-	ctx->table = arg;
-}
-
-static void set_output(struct cli_ctx *ctx, const char *arg)
-{
-	ctx->output = arg;
-}
-
-static void set_out_dir(struct cli_ctx *ctx, const char *arg)
-{
-	ctx->out_dir = arg;
-}
-
-static void set_force(struct cli_ctx *ctx, const char *arg)
-{
-	(void)arg;
-	ctx->force = true;
-}
-
-static void set_allow_lockout(struct cli_ctx *ctx, const char *arg)
-{
-	(void)arg;
-	ctx->allow_lockout = true;
-}
-
-static void set_kernel(struct cli_ctx *ctx, const char *arg)
-{
-	(void)arg;
-	ctx->kernel = true;
-}
-
-static void set_packet(struct cli_ctx *ctx, const char *arg)
-{
-	ctx->packet = arg;
-}
+#define FIELD(f) .field = offsetof(struct cli_ctx, f)
 
 static const struct option_def options[] = {
-	{OPT_REGISTRY, "registry", 'r', "FILE", set_registry,
+	{OPT_REGISTRY, "registry", 'r', "FILE", set_value, FIELD(layer_file[PC_LAYER_IANA]),
 		"use this IANA registry CSV instead of the embedded snapshot", NULL, NULL},
-	{OPT_SERVICES, "services", 's', "FILE", set_services,
+	{OPT_SERVICES, "services", 's', "FILE", set_services, 0,
 		"add a system layer from this services(5) file", NULL, NULL},
-	{OPT_SYSTEM, "system", 'S', NULL, set_system, "add a system layer from /etc/services",
+	{OPT_SYSTEM, "system", 'S', NULL, set_system, 0, "add a system layer from /etc/services",
 		NULL, NULL},
-	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_define,
+	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_define, 0,
 		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)",
 		NULL, NULL},
-	{OPT_JSON, "json", 'j', NULL, set_json, "print JSON instead of text", NULL, NULL},
-	{OPT_STRICT, "strict", 0, NULL, set_strict, "treat warnings as errors", NULL, NULL},
-	{OPT_WNO, "Wno-CODE", 0, NULL, set_wno,
-		"leave out the warnings with this code (repeatable)", NULL, "--Wno-"},
-	{OPT_TARGET, "target", 't', "TARGET", set_target, "what to render:", target_values,
+	{OPT_JSON, "json", 'j', NULL, set_flag, FIELD(json), "print JSON instead of text", NULL,
 		NULL},
-	{OPT_FAMILY, "family", 0, "ipv4|ipv6", set_family,
+	{OPT_STRICT, "strict", 0, NULL, set_flag, FIELD(strict), "treat warnings as errors", NULL,
+		NULL},
+	{OPT_WNO, "Wno-CODE", 0, NULL, set_wno, 0,
+		"leave out the warnings with this code (repeatable)", NULL, "--Wno-"},
+	{OPT_TARGET, "target", 't', "TARGET", set_value, FIELD(target), "what to render:",
+		target_values, NULL},
+	{OPT_FAMILY, "family", 0, "ipv4|ipv6", set_value, FIELD(family),
 		"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)", NULL,
 		NULL},
-	{OPT_NO_JUMP, "no-jump", 0, NULL, set_no_jump,
+	{OPT_NO_JUMP, "no-jump", 0, NULL, set_flag, FIELD(no_jump),
 		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)", NULL,
 		NULL},
-	{OPT_TABLE, "table", 0, "NAME", set_table, "the nft table portcullis owns (" CLI_DEFAULT_TABLE ")",
-		NULL, NULL},
-	{OPT_OUTPUT, "output", 'o', "FILE", set_output,
+	{OPT_TABLE, "table", 0, "NAME", set_value, FIELD(table),
+		"the nft table portcullis owns (" CLI_DEFAULT_TABLE ")", NULL, NULL},
+	{OPT_OUTPUT, "output", 'o', "FILE", set_value, FIELD(output),
 		"write to FILE (replaced all at once) instead of standard output", NULL, NULL},
-	{OPT_OUT_DIR, "out-dir", 0, "DIR", set_out_dir, "write each target's file into DIR",
-		target_files, NULL},
-	{OPT_FORCE, "force", 0, NULL, set_force,
+	{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
+		"write each target's file into DIR", target_files, NULL},
+	{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
 		"replace a table of that name even if portcullis does not manage it", NULL, NULL},
-	{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_allow_lockout,
+	{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_flag, FIELD(allow_lockout),
 		"apply even if the policy drops the SSH session it comes through", NULL, NULL},
-	{OPT_KERNEL, "kernel", 0, NULL, set_kernel,
+	{OPT_KERNEL, "kernel", 0, NULL, set_flag, FIELD(kernel),
 		"also have the kernel check the ruleset (one transaction, never committed; root)",
 		NULL, NULL},
-	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_packet,
+	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_value, FIELD(packet),
 		"say which rule decides this packet ('PROTO -> DST PORT' for output)", NULL, NULL},
-	{OPT_HELP, "help", 'h', NULL, NULL, "show this help", NULL, NULL},
+	{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
 /* getopt_long returns this plus an option's index in options[] for a long option. */
@@ -310,7 +262,7 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 		for (int i = 1; i < argc; i++) {
 			rest |= !strcmp(argv[i], "--");
 			if (!rest && !strncmp(argv[i], o->prefix, len) && argv[i][len]) {
-				o->set(&ctx, argv[i] + len);
+				o->set(&ctx, o, argv[i] + len);
 				continue;
 			}
 			argv[w++] = argv[i];
@@ -334,7 +286,7 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			if (options[i].short_name == c)
 				o = &options[i];
 		if (o && o->set) {
-			o->set(&ctx, optarg);
+			o->set(&ctx, o, optarg);
 		} else if (o) {
 			command_usage(stdout, prog, cmd);
 			ret = PC_EXIT_OK;
