@@ -7,6 +7,21 @@
 
 #include "util.h"
 
+static void count(struct pc_diags *d, enum pc_severity sev, int by)
+{
+	if (sev == PC_SEV_ERROR)
+		d->nerrors += (size_t)by;
+	else if (sev == PC_SEV_WARNING)
+		d->nwarnings += (size_t)by;
+}
+
+static void release(struct pc_diag *r)
+{
+	free(r->file);
+	free(r->msg);
+	free(r->hint);
+}
+
 void pc_diags_init(struct pc_diags *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -14,11 +29,8 @@ void pc_diags_init(struct pc_diags *d)
 
 void pc_diags_finish(struct pc_diags *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		free(d->v[i].file);
-		free(d->v[i].msg);
-		free(d->v[i].hint);
-	}
+	for (size_t i = 0; i < d->n; i++)
+		release(&d->v[i]);
 	free(d->v);
 	pc_diags_init(d);
 }
@@ -56,10 +68,7 @@ struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const cha
 {
 	struct pc_diag *r;
 
-	if (sev == PC_SEV_ERROR)
-		d->nerrors++;
-	else if (sev == PC_SEV_WARNING)
-		d->nwarnings++;
+	count(d, sev, 1);
 	if (d->max && d->n >= d->max) {
 		d->dropped++;
 		return NULL;
@@ -77,6 +86,51 @@ struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const cha
 	r->msg = vformat(fmt, ap);
 	r->hint = NULL;
 	return r;
+}
+
+void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev)
+{
+	if (i >= d->n)
+		return;
+	count(d, d->v[i].sev, -1);
+	d->v[i].sev = sev;
+	count(d, sev, 1);
+}
+
+void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes, bool strict,
+		size_t keep)
+{
+	size_t w = 0;
+
+	/* What remains of the counters once every stored record is taken out: the dropped. */
+	for (size_t i = 0; i < d->n; i++)
+		count(d, d->v[i].sev, -1);
+	if (strict) {
+		d->nerrors += d->nwarnings;
+		d->nwarnings = 0;
+	}
+	d->dropped = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		struct pc_diag *x = &d->v[i];
+		bool silenced = false;
+
+		for (size_t k = 0; k < ncodes && x->sev == PC_SEV_WARNING; k++)
+			silenced |= x->code && !strcmp(x->code, codes[k]);
+		if (silenced) {
+			release(x);
+			continue;
+		}
+		if (strict && x->sev == PC_SEV_WARNING)
+			x->sev = PC_SEV_ERROR;
+		count(d, x->sev, 1);
+		if (keep && w == keep) {
+			d->dropped++;
+			release(x);
+			continue;
+		}
+		d->v[w++] = *x;
+	}
+	d->n = w;
 }
 
 void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)

@@ -43,6 +43,20 @@ struct pc_diags {
 	size_t hints_max;
 };
 
+/*
+ * What every loader of an input file returns (the registry's layers, a
+ * policy), so a caller can tell bad data from a file it cannot read: the
+ * command line exits 1 for one and 3 for the other.  The loaders from memory
+ * never return PC_LOAD_UNREADABLE.
+ */
+enum pc_load_status {
+	PC_LOAD_OK = 0,
+	PC_LOAD_INVALID = -1,	/* read, but its content has errors (in diags) */
+	PC_LOAD_UNREADABLE = -2, /* cannot be read: missing, a directory, a FIFO or
+				  * device, too large, an I/O error; a diagnostic
+				  * with code "io" says which */
+};
+
 /* Whether the next error deserves a costly hint (see hints_max). */
 static inline int pc_diags_want_hint(const struct pc_diags *d)
 {
@@ -68,6 +82,23 @@ struct pc_diag *pc_diag_add(struct pc_diags *d, enum pc_severity sev, const char
 struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const char *code,
 		const char *file, unsigned line, unsigned col, const char *fmt, va_list ap)
 	__attribute__((format(printf, 7, 0)));
+
+/*
+ * Gives record `i` severity `sev`, and counts it there instead.  The only
+ * way to change a record's severity: the counters stay true.
+ */
+void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev);
+
+/*
+ * Applies the command line's choices to the records, in order: warnings
+ * whose code is one of `codes` are released and no longer counted; with
+ * `strict`, the other warnings become errors (those dropped before, see
+ * `max`, are counted as errors too); then records past the first `keep`
+ * (0: no limit) are released and counted in `dropped`, which counts only
+ * those afterwards.
+ */
+void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes, bool strict,
+		size_t keep);
 
 /* Sets (replacing) the hint of a record; NULL-safe on `diag`. */
 void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)

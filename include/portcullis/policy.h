@@ -180,9 +180,18 @@ struct pc_policy {
 void pc_policy_init(struct pc_policy *p);
 void pc_policy_finish(struct pc_policy *p);
 
-/* Reads `path` (and its includes) and checks it against the schema. */
+/*
+ * Reads `path` (and its includes) and checks it against the schema.  Returns
+ * a pc_load_status (portcullis/diag.h): PC_LOAD_UNREADABLE when the policy
+ * file itself cannot be read (see pc_policy_io_error()), PC_LOAD_INVALID when
+ * it was read but `diags` holds errors (an include that cannot be read is
+ * one, at the line that names it).
+ */
 int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags);
-/* The same from memory; includes are read relative to `label`'s directory. */
+/*
+ * The same from memory (never PC_LOAD_UNREADABLE); includes are read
+ * relative to `label`'s directory.
+ */
 int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data, size_t len,
 		struct pc_diags *diags);
 

@@ -16,10 +16,11 @@
  * destroyed.  Result vectors (struct pc_records, struct pc_resolution) are
  * owned by the caller and released with their _finish() function.
  *
- * Errors: functions returning int return 0 on success and -1 on failure;
- * failures from bad data are described in the struct pc_diags passed in,
- * failures from the environment (cannot open a file) also set errno.
- * Out of memory aborts.
+ * Errors: the loaders return a pc_load_status (portcullis/diag.h): bad data
+ * and a file that cannot be read are told apart, each described in the
+ * struct pc_diags passed in.  Other functions returning int return 0 on
+ * success and -1 on failure, unless they say otherwise.  Out of memory
+ * aborts.
  */
 #ifndef PORTCULLIS_REGISTRY_H
 #define PORTCULLIS_REGISTRY_H
@@ -46,6 +47,7 @@ enum pc_state {
 	PC_STATE_CONTESTED,	/* practice: a name people use for different ports */
 };
 
+/* The layers, in precedence order: see pc_layer_defs() below. */
 enum pc_layer_kind {
 	PC_LAYER_IANA,
 	PC_LAYER_PRACTICE,
@@ -100,16 +102,7 @@ struct pc_registry;
 struct pc_registry *pc_registry_create(void);
 void pc_registry_destroy(struct pc_registry *reg);
 
-/*
- * What the loaders below return, so a caller can tell bad data from a file
- * it cannot read (the command line exits 1 for one, 3 for the other).
- */
-enum pc_load_status {
-	PC_LOAD_OK = 0,
-	PC_LOAD_INVALID = -1,	/* read, but its content has errors (in diags) */
-	PC_LOAD_UNREADABLE = -2, /* cannot be read: missing, a directory, a FIFO or
-				  * device, too large, an I/O error; errno says which */
-};
+/* The loaders below return a pc_load_status (portcullis/diag.h). */
 
 /*
  * Replaces the iana layer with an IANA CSV read from `path` (at most
@@ -143,6 +136,57 @@ int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, co
 int pc_registry_add_override(struct pc_registry *reg, const char *spec, const char *origin,
 		unsigned index, struct pc_diags *diags);
 
+/* What a layer is (struct pc_layer_def.flags). */
+enum {
+	PC_LAYER_F_EMBEDDED = 1u << 0,	/* compiled in: in every new registry; a policy's
+					 * registry.layers may leave it out */
+	PC_LAYER_F_SNAPSHOT = 1u << 1,	/* a dated snapshot of an assignment registry: its
+					 * rows carry assignee, contact, dates, reference,
+					 * service code and unauthorized use */
+	PC_LAYER_F_DEFINED = 1u << 2,	/* definitions of the policy or the command line,
+					 * not a file's rows */
+};
+
+struct pc_buf;
+struct pc_layer;
+
+/*
+ * One row per layer: what it is called, its place (a higher kind decides
+ * over a lower one), and how it is loaded.  A new layer is a parser in a file
+ * of its own, a kind above, and one row in registry.c.
+ */
+struct pc_layer_def {
+	enum pc_layer_kind kind;
+	const char *name;		/* in provenance, messages and registry.layers */
+	const char *cited;		/* its name where a ruleset comment cites a row */
+	const char *what;		/* its file in messages: "the services file" */
+	const char *default_path;	/* read when a policy asks for the layer; else NULL */
+	const char *description;	/* what its rows' description is called */
+	const char *notes;		/* and their notes */
+	unsigned flags;			/* PC_LAYER_F_* */
+	size_t max_bytes;		/* the largest file the loader reads */
+	/*
+	 * The loader (NULL: the layer is not read from a file): parses `text`, a
+	 * NUL byte then the input, in place; 0, or -1 with diagnostics.
+	 */
+	int (*parse)(const char *label, struct pc_buf *text, struct pc_layer **out,
+			struct pc_diags *diags);
+	const struct pc_layer *embedded; /* PC_LAYER_F_EMBEDDED: the compiled-in layer */
+};
+
+/* The row of layer `kind`, or NULL when there is none. */
+const struct pc_layer_def *pc_layer_def(enum pc_layer_kind kind);
+
+/*
+ * Replaces the layer `kind` with one read from `path` (at most its
+ * max_bytes), or from memory.  Returns a pc_load_status as the loaders below
+ * do; PC_LOAD_INVALID, with a diagnostic, for a layer that has no loader.
+ */
+int pc_registry_load(struct pc_registry *reg, enum pc_layer_kind kind, const char *path,
+		struct pc_diags *diags);
+int pc_registry_load_mem(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
+		const char *data, size_t len, struct pc_diags *diags);
+
 bool pc_registry_has_layer(const struct pc_registry *reg, enum pc_layer_kind kind);
 /* Takes a layer out (a policy may ask for fewer layers). */
 void pc_registry_remove_layer(struct pc_registry *reg, enum pc_layer_kind kind);
@@ -154,6 +198,8 @@ int pc_proto_parse(const char *s);
 /* The date of the newest registration or modification in the iana layer. */
 const char *pc_registry_iana_date(const struct pc_registry *reg);
 const char *pc_registry_iana_file(const struct pc_registry *reg);
+/* The date of a PC_LAYER_F_SNAPSHOT layer ("" for the others or when absent). */
+const char *pc_registry_layer_date(const struct pc_registry *reg, enum pc_layer_kind kind);
 /* Where a layer came from ("" when absent), and for the embedded layers the
  * SHA-256 of their source file (NULL for layers read at run time). */
 const char *pc_registry_layer_file(const struct pc_registry *reg, enum pc_layer_kind kind);

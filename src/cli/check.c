@@ -3,89 +3,10 @@
  * portcullis check: read policies, resolve every service and network, and
  * print every problem with its file:line:col, source line and caret.
  */
-#include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
 #include "portcullis/policy.h"
-#include "util.h"
-
-#define MAX_PRINTED 200
-
-/*
- * --Wno-CODE silences warnings with that code; --strict makes the rest
- * errors; then at most MAX_PRINTED are kept for printing, the rest counted.
- */
-static void apply_warning_options(const struct cli_ctx *ctx, struct pc_diags *d)
-{
-	size_t w = 0;
-
-	d->nerrors = d->nwarnings = 0;
-	d->dropped = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		struct pc_diag *x = &d->v[i];
-		bool silenced = false;
-
-		for (size_t k = 0; k < ctx->nwno && x->sev == PC_SEV_WARNING; k++)
-			silenced |= x->code && !strcmp(x->code, ctx->wno[k]);
-		if (silenced) {
-			free(x->file);
-			free(x->msg);
-			free(x->hint);
-			continue;
-		}
-		if (ctx->strict && x->sev == PC_SEV_WARNING)
-			x->sev = PC_SEV_ERROR;
-		if (x->sev == PC_SEV_ERROR)
-			d->nerrors++;
-		else if (x->sev == PC_SEV_WARNING)
-			d->nwarnings++;
-		if (w == MAX_PRINTED) {
-			d->dropped++;
-			free(x->file);
-			free(x->msg);
-			free(x->hint);
-			continue;
-		}
-		d->v[w++] = *x;
-	}
-	d->n = w;
-}
-
-/* Loads, resolves and reports one policy; returns its exit status. */
-int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p)
-{
-	struct pc_diags d;
-	int ret;
-
-	pc_diags_init(&d);
-	d.hints_max = MAX_PRINTED; /* no suggestion is searched for an error never shown */
-	pc_policy_init(p);
-	ret = cli_open_registry(ctx);
-	if (ret != PC_EXIT_OK)
-		goto out;
-	if (!strcmp(path, "-") && isatty(STDIN_FILENO))
-		fprintf(ctx->err, "%s: reading the policy from the terminal; end it with Ctrl-D\n",
-				ctx->prog);
-	if (pc_policy_load(p, path, &d) == 0) {
-		/* `registry.layers: [..., system]` asks for the host's services file. */
-		if ((p->layers & (1u << PC_LAYER_SYSTEM)) &&
-				!pc_registry_has_layer(ctx->reg, PC_LAYER_SYSTEM))
-			pc_registry_load_services(ctx->reg, PC_SYSTEM_SERVICES, &d);
-		pc_policy_resolve(p, ctx->reg, &d);
-	}
-	apply_warning_options(ctx, &d);
-	ctx->last_warnings = d.nwarnings;
-	pc_policy_print_diags(p, &d, ctx->err);
-	if (pc_policy_io_error(p))
-		ret = PC_EXIT_ENV;
-	else if (d.nerrors)
-		ret = PC_EXIT_INVALID;
-out:
-	pc_diags_finish(&d);
-	return ret;
-}
 
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -101,19 +22,18 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (ctx->kernel) {
 			/* The same checks, then the kernel's on the whole table. */
-			ret = cli_apply_policy(ctx, "check", argv[i], false);
+			ret = cli_send_table(ctx, "check", argv[i], false, NULL);
 		} else {
 			struct pc_policy p;
-			ret = cli_check_policy(ctx, argv[i], &p);
+			size_t nw = 0;
+			ret = cli_load_policy(ctx, argv[i], &p, &nw);
 			if (ret == PC_EXIT_OK)
 				fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n",
 						strcmp(argv[i], "-") ? argv[i] : "<stdin>", p.nrules,
-						p.nrules == 1 ? "rule" : "rules", ctx->last_warnings,
-						ctx->last_warnings == 1 ? "warning" : "warnings");
+						p.nrules == 1 ? "rule" : "rules", nw,
+						nw == 1 ? "warning" : "warnings");
 			pc_policy_finish(&p);
 		}
-		pc_registry_destroy(ctx->reg);
-		ctx->reg = NULL;
 		if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && worst == PC_EXIT_OK))
 			worst = ret;
 	}

@@ -22,25 +22,24 @@ enum pc_exit {
 	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
 };
 
-#define PC_SYSTEM_SERVICES "/etc/services"
+/* The nft table (iptables chains, pf anchor) portcullis owns unless --table names another. */
+#define CLI_DEFAULT_TABLE "portcullis"
 
 /* Options every command that reads the registry accepts, already parsed. */
 struct cli_ctx {
 	FILE *out, *err;
 	const char *prog;
 	bool json;
-	const char *registry_path;
-	const char *services_path;
-	bool services_optional;	/* --system: a missing file is a warning */
+	const char *layer_file[PC_LAYER_COUNT];	/* read into that registry layer */
+	unsigned layer_optional;	/* bit 1 << kind: a missing file is a warning (--system) */
 	const char **defines;
 	size_t ndefines;
 	bool strict;		/* warnings are errors */
 	const char **wno;	/* --Wno-CODE: warning codes to leave out */
 	size_t nwno;
-	size_t last_warnings;	/* of the last policy checked */
 	const char *packet;	/* explain --packet */
 	const char *target;	/* render --target */
-	const char *table;	/* render --table */
+	const char *table;	/* --table, CLI_DEFAULT_TABLE when not given */
 	const char *output;	/* render --output */
 	const char *family;	/* render --family */
 	const char *out_dir;	/* render --out-dir */
@@ -52,30 +51,48 @@ struct cli_ctx {
 	bool out_reported;	/* a failed write to out was reported; the status stands */
 };
 
-/*
- * Builds ctx->reg from the registry options; prints problems to ctx->err.
- * Returns PC_EXIT_OK or the exit status to end with.
- */
-int cli_open_registry(struct cli_ctx *ctx);
-
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_render(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
 
+/*
+ * What the commands share (common.c, transaction.c).  The files of the
+ * subcommands call these, never one another.
+ */
+
+/*
+ * Builds ctx->reg from the registry options; prints problems to ctx->err.
+ * Returns PC_EXIT_OK or the exit status to end with.
+ */
+int cli_open_registry(struct cli_ctx *ctx);
+
+struct pc_policy;
+/*
+ * Opens the registry afresh, then loads, resolves and reports one policy:
+ * its diagnostics filtered by --Wno-CODE and --strict and printed.  `p` is
+ * initialised whatever happens (the caller finishes it); `warnings` (may be
+ * NULL) gets the number of warnings left.  Returns the exit status.
+ */
+int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
+		size_t *warnings);
+
+struct pc_target;
+/* Prints the --target values of the targets `keep` keeps (NULL: all), each once, joined by ", ". */
+void cli_target_options(FILE *f, bool (*keep)(const struct pc_target *tg));
+
 /* Whether --table names a table; if not, says why (as command `cmd`). */
 bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table);
 
-struct pc_policy;
-/* Loads, resolves and reports one policy (the registry comes from ctx); its exit status. */
-int cli_check_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p);
-
 /*
  * Sends the policy's table to the kernel in one transaction: applied
- * (`commit`), or checked and thrown away.  `cmd` names the command in
+ * (`commit`), or checked and thrown away.  `before` (may be NULL) is asked
+ * first, once the policy is loaded and lowered: a status other than
+ * PC_EXIT_OK ends there, nothing sent.  `cmd` names the command in
  * messages.  Returns the exit status.
  */
-int cli_apply_policy(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit);
+int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit,
+		int (*before)(struct cli_ctx *ctx, const struct pc_policy *p));
 
 #endif

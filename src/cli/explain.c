@@ -303,8 +303,10 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			continue;
 		fprintf(out, "%s %s", first ? "" : ",", pc_layer_name((enum pc_layer_kind)k));
 		first = 0;
-		if (k == PC_LAYER_IANA)
-			fprintf(out, " (%s, %s)", pc_registry_iana_file(reg), pc_registry_iana_date(reg));
+		if (pc_layer_def((enum pc_layer_kind)k)->flags & PC_LAYER_F_SNAPSHOT)
+			fprintf(out, " (%s, %s)",
+					pc_registry_layer_file(reg, (enum pc_layer_kind)k),
+					pc_registry_layer_date(reg, (enum pc_layer_kind)k));
 	}
 	fprintf(out, "\ndefaults: input %s, forward %s, output %s; established %s, loopback %s, "
 		     "icmp %s\n",
@@ -589,13 +591,13 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 				err);
 		return PC_EXIT_USAGE;
 	}
-	ret = cli_check_policy(ctx, argv[0], &p);
+	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret == PC_EXIT_OK) {
 		struct pc_nft_table t;
 		struct pc_diags d;
 		pc_diags_init(&d);
 		/* What will be emitted comes from the same model `render` prints. */
-		if (pc_nft_lower(&p, "portcullis", &t, &d) < 0) {
+		if (pc_nft_lower(&p, ctx->table, &t, &d) < 0) {
 			pc_policy_print_diags(&p, &d, ctx->err);
 			ret = PC_EXIT_INVALID;
 		} else if (ctx->packet) {

@@ -91,12 +91,9 @@ static void print_row(FILE *out, const struct pc_record *r)
 	}
 	if (r->flags & PC_ENTRY_F_HISTORIC)
 		fprintf(out, "              historic alias of: %s\n", r->alias_of);
-	if (r->layer == PC_LAYER_SYSTEM)
-		print_text(out, "comment", r->description);
-	else
-		print_text(out, "description", r->description);
+	print_text(out, pc_layer_def(r->layer)->description, r->description);
 	print_text(out, "unauthorized use", r->unauthorized);
-	print_text(out, r->layer == PC_LAYER_PRACTICE ? "source" : "notes", r->notes);
+	print_text(out, pc_layer_def(r->layer)->notes, r->notes);
 	if (r->state == PC_STATE_CONTESTED)
 		print_text(out, "use instead", r->instead);
 	if (*r->reference)
@@ -304,7 +301,7 @@ static void json_record(struct pc_json *j, const struct pc_record *r)
 	pc_json_string_or_null(j, r->alias_of);
 	pc_json_key(j, "description");
 	pc_json_string_or_null(j, r->description);
-	if (r->layer == PC_LAYER_IANA) {
+	if (pc_layer_def(r->layer)->flags & PC_LAYER_F_SNAPSHOT) {
 		pc_json_key(j, "assignee");
 		pc_json_string_or_null(j, r->assignee);
 		pc_json_key(j, "contact");
@@ -320,7 +317,7 @@ static void json_record(struct pc_json *j, const struct pc_record *r)
 		pc_json_key(j, "unauthorized_use");
 		pc_json_string_or_null(j, r->unauthorized);
 	}
-	pc_json_key(j, r->layer == PC_LAYER_PRACTICE ? "source" : "notes");
+	pc_json_key(j, pc_layer_def(r->layer)->notes);
 	pc_json_string_or_null(j, r->notes);
 	if (r->state == PC_STATE_CONTESTED) {
 		pc_json_key(j, "use_instead");

@@ -5,11 +5,13 @@
 #include <locale.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "pc-version.h"
+#include "portcullis/targets.h"
 #include "util.h"
 
 _Static_assert(PC_OOM_EXIT == PC_EXIT_ENV, "running out of memory is an environment failure");
@@ -36,46 +38,123 @@ enum {
 	OPT_ALLOW_LOCKOUT = 1u << 17,
 };
 
-#define LONG_ONLY 256 /* option ids above this have no short form */
+struct option_def;
+/* An option's setter: stores what it says in the context. */
+typedef void option_set(struct cli_ctx *ctx, const struct option_def *o, const char *arg);
 
 struct option_def {
 	unsigned id;
 	const char *name;
-	int short_name;
-	const char *arg;
+	char short_name;	/* 0: a long option only */
+	const char *arg;	/* what its argument is called; NULL: it takes none */
+	option_set *set;	/* NULL: --help */
+	size_t field;		/* for set_value and set_flag: where in struct cli_ctx */
 	const char *help;
+	void (*more)(FILE *f);	/* prints the end of the help, from a table */
+	const char *prefix;	/* the option names its argument: --Wno-CODE */
 };
 
+/* " nft, nft-json, iptables, pf, all": the --target values. */
+static void target_values(FILE *f)
+{
+	fputc(' ', f);
+	cli_target_options(f, NULL);
+	fputs(", all", f);
+}
+
+/* " (TABLE.nft, .nft.json, ...)": the files --out-dir holds. */
+static void target_files(FILE *f)
+{
+	for (size_t i = 0; i < pc_ntargets; i++)
+		fprintf(f, "%s%s", i ? ", " : " (TABLE", pc_targets[i].suffix);
+	fputc(')', f);
+}
+
+/* The argument, kept in the const char * at o->field. */
+static void set_value(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	*(const char **)(void *)((char *)ctx + o->field) = arg;
+}
+
+/* The bool at o->field, made true. */
+static void set_flag(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	(void)arg;
+	*(bool *)(void *)((char *)ctx + o->field) = true;
+}
+
+static void set_services(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	(void)o;
+	ctx->layer_file[PC_LAYER_SYSTEM] = arg;
+	ctx->layer_optional &= ~(1u << PC_LAYER_SYSTEM);
+}
+
+static void set_system(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	set_services(ctx, o, pc_layer_def(PC_LAYER_SYSTEM)->default_path);
+	(void)arg;
+	ctx->layer_optional |= 1u << PC_LAYER_SYSTEM;
+}
+
+static void set_define(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	(void)o;
+	ctx->defines[ctx->ndefines++] = arg;
+}
+
+static void set_wno(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	(void)o;
+	ctx->wno[ctx->nwno++] = arg;
+}
+
+#define FIELD(f) .field = offsetof(struct cli_ctx, f)
+
 static const struct option_def options[] = {
-	{OPT_REGISTRY, "registry", 'r', "FILE",
-		"use this IANA registry CSV instead of the embedded snapshot"},
-	{OPT_SERVICES, "services", 's', "FILE", "add a system layer from this services(5) file"},
-	{OPT_SYSTEM, "system", 'S', NULL, "add a system layer from /etc/services"},
-	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO",
-		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)"},
-	{OPT_JSON, "json", 'j', NULL, "print JSON instead of text"},
-	{OPT_STRICT, "strict", LONG_ONLY + 1, NULL, "treat warnings as errors"},
-	{OPT_WNO, "Wno-CODE", 0, NULL, "leave out the warnings with this code (repeatable)"},
-	{OPT_TARGET, "target", 't', "TARGET", "what to render: nft, nft-json, iptables, pf, all"},
-	{OPT_FAMILY, "family", LONG_ONLY + 3, "ipv4|ipv6",
-		"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)"},
-	{OPT_NO_JUMP, "no-jump", LONG_ONLY + 5, NULL,
-		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)"},
-	{OPT_TABLE, "table", LONG_ONLY + 2, "NAME", "the nft table portcullis owns (portcullis)"},
-	{OPT_OUTPUT, "output", 'o', "FILE",
-		"write to FILE (replaced all at once) instead of standard output"},
-	{OPT_OUT_DIR, "out-dir", LONG_ONLY + 4, "DIR",
-		"write each target's file into DIR (TABLE.nft, .nft.json, .iptables, .ip6tables, .pf)"},
-	{OPT_FORCE, "force", LONG_ONLY + 6, NULL,
-		"replace a table of that name even if portcullis does not manage it"},
-	{OPT_ALLOW_LOCKOUT, "allow-lockout", LONG_ONLY + 8, NULL,
-		"apply even if the policy drops the SSH session it comes through"},
-	{OPT_KERNEL, "kernel", LONG_ONLY + 7, NULL,
-		"also have the kernel check the ruleset (one transaction, never committed; root)"},
-	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'",
-		"say which rule decides this packet ('PROTO -> DST PORT' for output)"},
-	{OPT_HELP, "help", 'h', NULL, "show this help"},
+	{OPT_REGISTRY, "registry", 'r', "FILE", set_value, FIELD(layer_file[PC_LAYER_IANA]),
+		"use this IANA registry CSV instead of the embedded snapshot", NULL, NULL},
+	{OPT_SERVICES, "services", 's', "FILE", set_services, 0,
+		"add a system layer from this services(5) file", NULL, NULL},
+	{OPT_SYSTEM, "system", 'S', NULL, set_system, 0, "add a system layer from /etc/services",
+		NULL, NULL},
+	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_define, 0,
+		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)",
+		NULL, NULL},
+	{OPT_JSON, "json", 'j', NULL, set_flag, FIELD(json), "print JSON instead of text", NULL,
+		NULL},
+	{OPT_STRICT, "strict", 0, NULL, set_flag, FIELD(strict), "treat warnings as errors", NULL,
+		NULL},
+	{OPT_WNO, "Wno-CODE", 0, NULL, set_wno, 0,
+		"leave out the warnings with this code (repeatable)", NULL, "--Wno-"},
+	{OPT_TARGET, "target", 't', "TARGET", set_value, FIELD(target), "what to render:",
+		target_values, NULL},
+	{OPT_FAMILY, "family", 0, "ipv4|ipv6", set_value, FIELD(family),
+		"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)", NULL,
+		NULL},
+	{OPT_NO_JUMP, "no-jump", 0, NULL, set_flag, FIELD(no_jump),
+		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)", NULL,
+		NULL},
+	{OPT_TABLE, "table", 0, "NAME", set_value, FIELD(table),
+		"the nft table portcullis owns (" CLI_DEFAULT_TABLE ")", NULL, NULL},
+	{OPT_OUTPUT, "output", 'o', "FILE", set_value, FIELD(output),
+		"write to FILE (replaced all at once) instead of standard output", NULL, NULL},
+	{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
+		"write each target's file into DIR", target_files, NULL},
+	{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
+		"replace a table of that name even if portcullis does not manage it", NULL, NULL},
+	{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_flag, FIELD(allow_lockout),
+		"apply even if the policy drops the SSH session it comes through", NULL, NULL},
+	{OPT_KERNEL, "kernel", 0, NULL, set_flag, FIELD(kernel),
+		"also have the kernel check the ruleset (one transaction, never committed; root)",
+		NULL, NULL},
+	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_value, FIELD(packet),
+		"say which rule decides this packet ('PROTO -> DST PORT' for output)", NULL, NULL},
+	{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
+
+/* getopt_long returns this plus an option's index in options[] for a long option. */
+#define LONG_BASE 256
 
 struct command {
 	const char *name;
@@ -131,13 +210,16 @@ static void command_usage(FILE *f, const char *prog, const struct command *cmd)
 
 		if (!(cmd->options & o->id) && o->id != OPT_HELP)
 			continue;
-		if (o->short_name > 0 && o->short_name < LONG_ONLY)
+		if (o->short_name)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
 					o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 					o->arg ? o->arg : "");
-		fprintf(f, "  %-32s %s\n", left, o->help);
+		fprintf(f, "  %-32s %s", left, o->help);
+		if (o->more)
+			o->more(f);
+		fputc('\n', f);
 	}
 }
 
@@ -153,29 +235,34 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	ctx.out = stdout;
 	ctx.err = stderr;
 	ctx.prog = prog;
+	ctx.table = CLI_DEFAULT_TABLE;
 	ctx.defines = xcalloc((size_t)argc + 1, sizeof(*ctx.defines));
 	ctx.wno = xcalloc((size_t)argc + 1, sizeof(*ctx.wno));
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
-		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->short_name == 0)
+		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->prefix)
 			continue;
 		longopts[nl++] = (struct option){o->name, o->arg ? required_argument : no_argument,
-				NULL, o->short_name};
-		if (o->short_name >= LONG_ONLY)
+				NULL, LONG_BASE + (int)i};
+		if (!o->short_name)
 			continue;
-		shortopts[sl++] = (char)o->short_name;
+		shortopts[sl++] = o->short_name;
 		if (o->arg)
 			shortopts[sl++] = ':';
 	}
-	/* --Wno-CODE names its code in the option itself: taken out before getopt. */
-	if (cmd->options & OPT_WNO) {
+	/* An option that names its argument (--Wno-CODE) is taken out before getopt. */
+	for (size_t k = 0; k < PC_ARRAY_SIZE(options); k++) {
+		const struct option_def *o = &options[k];
+		size_t len = o->prefix ? strlen(o->prefix) : 0;
 		int w = 1;
 		bool rest = false;
 
+		if (!o->prefix || !(cmd->options & o->id))
+			continue;
 		for (int i = 1; i < argc; i++) {
 			rest |= !strcmp(argv[i], "--");
-			if (!rest && !strncmp(argv[i], "--Wno-", 6) && argv[i][6]) {
-				ctx.wno[ctx.nwno++] = argv[i] + 6;
+			if (!rest && !strncmp(argv[i], o->prefix, len) && argv[i][len]) {
+				o->set(&ctx, o, argv[i] + len);
 				continue;
 			}
 			argv[w++] = argv[i];
@@ -189,71 +276,28 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	optind = 1;
 	opterr = 0;
 	for (;;) {
+		const struct option_def *o = NULL;
 		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c == -1)
 			break;
-		switch (c) {
-		case 'j':
-			ctx.json = true;
-			break;
-		case 'r':
-			ctx.registry_path = optarg;
-			break;
-		case 's':
-			ctx.services_path = optarg;
-			ctx.services_optional = false;
-			break;
-		case 'S':
-			ctx.services_path = PC_SYSTEM_SERVICES;
-			ctx.services_optional = true;
-			break;
-		case 'D':
-			ctx.defines[ctx.ndefines++] = optarg;
-			break;
-		case LONG_ONLY + 1:
-			ctx.strict = true;
-			break;
-		case 'p':
-			ctx.packet = optarg;
-			break;
-		case 't':
-			ctx.target = optarg;
-			break;
-		case LONG_ONLY + 2:
-			ctx.table = optarg;
-			break;
-		case 'o':
-			ctx.output = optarg;
-			break;
-		case LONG_ONLY + 3:
-			ctx.family = optarg;
-			break;
-		case LONG_ONLY + 4:
-			ctx.out_dir = optarg;
-			break;
-		case LONG_ONLY + 5:
-			ctx.no_jump = true;
-			break;
-		case LONG_ONLY + 6:
-			ctx.force = true;
-			break;
-		case LONG_ONLY + 7:
-			ctx.kernel = true;
-			break;
-		case LONG_ONLY + 8:
-			ctx.allow_lockout = true;
-			break;
-		case 'h':
+		if (c >= LONG_BASE)
+			o = &options[c - LONG_BASE];
+		for (size_t i = 0; !o && c != ':' && c != '?' && i < PC_ARRAY_SIZE(options); i++)
+			if (options[i].short_name == c)
+				o = &options[i];
+		if (o && o->set) {
+			o->set(&ctx, o, optarg);
+		} else if (o) {
 			command_usage(stdout, prog, cmd);
 			ret = PC_EXIT_OK;
 			goto out;
-		case ':':
+		} else if (c == ':') {
 			fprintf(stderr, "%s %s: option '%s' needs an argument\n", prog, cmd->name,
 					argv[optind - 1]);
 			command_usage(stderr, prog, cmd);
 			ret = PC_EXIT_USAGE;
 			goto out;
-		default:
+		} else {
 			fprintf(stderr, "%s %s: unknown option '%s'\n", prog, cmd->name,
 					argv[optind - 1]);
 			command_usage(stderr, prog, cmd);
@@ -272,46 +316,6 @@ out:
 		if (ret == PC_EXIT_OK)
 			ret = PC_EXIT_ENV;
 	}
-	return ret;
-}
-
-/* A registry file with errors is invalid input; one that cannot be read, the environment. */
-static int load_status(int st)
-{
-	return st == PC_LOAD_OK ? PC_EXIT_OK
-				: st == PC_LOAD_UNREADABLE ? PC_EXIT_ENV : PC_EXIT_INVALID;
-}
-
-int cli_open_registry(struct cli_ctx *ctx)
-{
-	struct pc_diags diags;
-	int ret = PC_EXIT_OK;
-
-	pc_diags_init(&diags);
-	diags.max = 100;
-	ctx->reg = pc_registry_create();
-	if (ctx->registry_path)
-		ret = load_status(pc_registry_load_iana(ctx->reg, ctx->registry_path, &diags));
-	int st = PC_LOAD_OK;
-	if (ret == PC_EXIT_OK && ctx->services_path &&
-			(st = pc_registry_load_services(ctx->reg, ctx->services_path, &diags)) < 0) {
-		/* The host's own file may be absent (a container): say so and go on. */
-		if (ctx->services_optional && st == PC_LOAD_UNREADABLE && errno == ENOENT &&
-				diags.n) {
-			diags.v[diags.n - 1].sev = PC_SEV_WARNING;
-			diags.nerrors--;
-			diags.nwarnings++;
-			pc_diag_hint(&diags.v[diags.n - 1], "going on without a system layer");
-		} else {
-			ret = load_status(st);
-		}
-	}
-	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
-		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define",
-				    (unsigned)i + 1, &diags) < 0)
-			ret = PC_EXIT_USAGE;
-	pc_diags_print(&diags, ctx->err);
-	pc_diags_finish(&diags);
 	return ret;
 }
 

@@ -298,37 +298,39 @@ static int output_end(struct cli_ctx *ctx, struct output *o, bool keep)
 	return ret;
 }
 
-/* The targets, in the order --target all writes them, with their file names. */
-enum target { T_NFT, T_NFT_JSON, T_IPT4, T_IPT6, T_PF, T_COUNT };
-static const char *const suffixes[T_COUNT] = {".nft", ".nft.json", ".iptables", ".ip6tables",
-	".pf"};
-
-bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table)
+static bool one_family(const struct pc_target *tg)
 {
-	if (pc_nft_name_ok(table))
-		return true;
-	fprintf(ctx->err, "%s %s: '", ctx->prog, cmd);
-	pc_fputs_escaped(table, ctx->err);
-	fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
-			  "'_' or '-'\n");
-	return false;
+	return tg->family != 0;
+}
+
+static bool has_jumps(const struct pc_target *tg)
+{
+	return tg->caps & PC_TARGET_F_JUMPS;
 }
 
 /*
- * Which outputs the options ask for; PC_EXIT_OK, or PC_EXIT_USAGE after
- * saying why.
+ * Which outputs the options ask for (want[i] for pc_targets[i]); PC_EXIT_OK,
+ * or PC_EXIT_USAGE after saying why.
  */
-static int choose_targets(struct cli_ctx *ctx, const char *table, bool want[T_COUNT])
+static int choose_targets(struct cli_ctx *ctx, const char *table, bool *want)
 {
 	const char *t = ctx->target ? ctx->target : "nft";
-	bool ipt = !strcmp(t, "iptables"), all = !strcmp(t, "all");
+	bool all = !strcmp(t, "all"), known = all, family_ok = false, jumps = false;
 	int family = 4;
+	char why[256];
 
-	memset(want, 0, T_COUNT * sizeof(*want));
+	for (size_t i = 0; i < pc_ntargets; i++) {
+		if (strcmp(pc_targets[i].option, t))
+			continue;
+		known = true;
+		family_ok |= one_family(&pc_targets[i]);
+		jumps |= has_jumps(&pc_targets[i]);
+	}
 	if (ctx->family) {
-		if (!ipt) {
-			fprintf(ctx->err, "%s render: --family applies to --target iptables\n",
-					ctx->prog);
+		if (!family_ok) {
+			fprintf(ctx->err, "%s render: --family applies to --target ", ctx->prog);
+			cli_target_options(ctx->err, one_family);
+			fputc('\n', ctx->err);
 			return PC_EXIT_USAGE;
 		}
 		if (strcmp(ctx->family, "ipv4") && strcmp(ctx->family, "ipv6")) {
@@ -339,8 +341,10 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool want[T_CO
 		}
 		family = ctx->family[3] == '6' ? 6 : 4;
 	}
-	if (ctx->no_jump && !ipt && !all) {
-		fprintf(ctx->err, "%s render: --no-jump applies to --target iptables\n", ctx->prog);
+	if (ctx->no_jump && !jumps && !all) {
+		fprintf(ctx->err, "%s render: --no-jump applies to --target ", ctx->prog);
+		cli_target_options(ctx->err, has_jumps);
+		fputc('\n', ctx->err);
 		return PC_EXIT_USAGE;
 	}
 	if (ctx->out_dir && ctx->output) {
@@ -352,33 +356,26 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool want[T_CO
 				ctx->prog);
 		return PC_EXIT_USAGE;
 	}
-	if (all) {
-		for (int k = 0; k < T_COUNT; k++)
-			want[k] = true;
-	} else if (!strcmp(t, "nft")) {
-		want[T_NFT] = true;
-	} else if (!strcmp(t, "nft-json")) {
-		want[T_NFT_JSON] = true;
-	} else if (!strcmp(t, "pf")) {
-		want[T_PF] = true;
-	} else if (ipt) {
-		/* Into a directory: both families, as iptables-restore and ip6tables-restore want. */
-		want[T_IPT4] = ctx->out_dir || family == 4;
-		want[T_IPT6] = ctx->out_dir || family == 6;
-	} else {
+	if (!known) {
 		fprintf(ctx->err, "%s render: unknown target '", ctx->prog);
 		pc_fputs_escaped(t, ctx->err);
-		fprintf(ctx->err, "'; the targets: nft, nft-json, iptables, pf, all\n");
+		fprintf(ctx->err, "'; the targets: ");
+		cli_target_options(ctx->err, NULL);
+		fprintf(ctx->err, ", all\n");
 		return PC_EXIT_USAGE;
 	}
+	/* Into a directory: every family's file, as iptables-restore and ip6tables-restore want. */
+	for (size_t i = 0; i < pc_ntargets; i++)
+		want[i] = all || (!strcmp(pc_targets[i].option, t) &&
+					 (ctx->out_dir || !pc_targets[i].family ||
+							 pc_targets[i].family == family));
 	if (!cli_table_name_ok(ctx, "render", table))
 		return PC_EXIT_USAGE;
-	if ((want[T_IPT4] || want[T_IPT6]) &&
-			strlen(table) + strlen("-forward") > PC_IPT_CHAIN_MAX) {
-		fprintf(ctx->err, "%s render: iptables chain names hold at most %d characters: "
-				  "'%s-forward' is too long; give --table a name of at most %d\n",
-				ctx->prog, PC_IPT_CHAIN_MAX, table,
-				PC_IPT_CHAIN_MAX - (int)strlen("-forward"));
+	for (size_t i = 0; i < pc_ntargets; i++) {
+		if (!want[i] || !pc_targets[i].table_ok || pc_targets[i].table_ok(table, why,
+				sizeof(why)))
+			continue;
+		fprintf(ctx->err, "%s render: %s\n", ctx->prog, why);
 		return PC_EXIT_USAGE;
 	}
 	return PC_EXIT_OK;
@@ -409,53 +406,16 @@ static char *header_line(char *s)
 	return s;
 }
 
-static void print_target(enum target k, const struct pc_nft_table *t, const char *policy,
-		bool jumps, char **common, size_t ncommon, FILE *out)
+static void print_target(const struct pc_target *tg, const struct pc_nft_table *t,
+		const char *policy, bool jumps, char **common, size_t ncommon, FILE *out)
 {
-	char *header[64 + 4];
-	size_t nh = 0;
+	struct pc_target_options o = {PC_VERSION, policy, jumps};
+	char *header[64 + PC_TARGET_HEADER_MAX];
+	size_t own = tg->header(t, &o, header), nh = own;
 
-	switch (k) {
-	case T_NFT:
-	case T_NFT_JSON:
-		header[nh++] = xasprintf("generated by portcullis %s: policy %s, table inet %s",
-				PC_VERSION, policy, t->name);
-		break;
-	case T_IPT4:
-	case T_IPT6:
-		header[nh++] = xasprintf("generated by portcullis %s: policy %s, chains %s-input, "
-					 "%s-forward, %s-output of the filter table (IPv%d)",
-				PC_VERSION, policy, t->name, t->name, t->name, k == T_IPT4 ? 4 : 6);
-		header[nh++] = xasprintf("load: %s --noflush FILE (these chains are emptied and "
-					 "refilled; no other rule is touched)",
-				k == T_IPT4 ? "iptables-restore" : "ip6tables-restore");
-		header[nh++] = xasprintf(jumps ? "this file inserts the jumps from INPUT, FORWARD "
-						 "and OUTPUT: render with --no-jump to reload"
-					       : "no jumps: INPUT, FORWARD and OUTPUT already jump to "
-						 "these chains");
-		break;
-	case T_PF:
-		header[nh++] = xasprintf("generated by portcullis %s: policy %s, pf anchor %s",
-				PC_VERSION, policy, t->name);
-		header[nh++] = xasprintf("load: pfctl -a %s -f FILE; the main ruleset calls it "
-					 "with: anchor \"%s\"",
-				t->name, t->name);
-		break;
-	case T_COUNT:
-		break;
-	}
-	size_t own = nh;
 	for (size_t i = 0; i < ncommon && nh < PC_ARRAY_SIZE(header); i++)
 		header[nh++] = common[i];
-	const char *const *h = (const char *const *)header;
-	if (k == T_NFT)
-		pc_nft_print(t, h, nh, out);
-	else if (k == T_NFT_JSON)
-		pc_nft_print_json(t, h, nh, out);
-	else if (k == T_PF)
-		pc_pf_print(t, h, nh, out);
-	else
-		pc_ipt_print(t, k == T_IPT4 ? 4 : 6, jumps, h, nh, out);
+	tg->print(t, &o, (const char *const *)header, nh, out);
 	for (size_t i = 0; i < own; i++)
 		free(header[i]);
 }
@@ -467,24 +427,24 @@ static void print_target(enum target k, const struct pc_nft_table *t, const char
  * name changes.  (The renames are one after the other: a crash between them
  * can still leave some files new and others old.)
  */
-static int write_outputs(struct cli_ctx *ctx, const bool want[T_COUNT],
-		const struct pc_nft_table *t, const char *policy, char **header, size_t nh,
-		const char *table)
+static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_nft_table *t,
+		const char *policy, char **header, size_t nh, const char *table)
 {
-	struct output o[T_COUNT];
-	enum target kind[T_COUNT];
+	struct output *o = xcalloc(pc_ntargets, sizeof(*o));
+	const struct pc_target **kind = xcalloc(pc_ntargets, sizeof(*kind));
 	size_t n = 0, renamed = 0, nwant = 0;
 	bool ok = true;
 
-	for (int k = 0; k < T_COUNT; k++)
+	for (size_t k = 0; k < pc_ntargets; k++)
 		nwant += want[k];
 	/* The first file that cannot be opened ends the opening: one message. */
-	for (int k = 0; k < T_COUNT && ok; k++) {
+	for (size_t k = 0; k < pc_ntargets && ok; k++) {
 		if (!want[k])
 			continue;
-		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table, suffixes[k])
+		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table,
+							pc_targets[k].suffix)
 					  : xstrdup(ctx->output);
-		kind[n] = (enum target)k;
+		kind[n] = &pc_targets[k];
 		if (output_open(ctx, path, &o[n]) < 0)
 			ok = false;
 		n++;
@@ -508,6 +468,8 @@ static int write_outputs(struct cli_ctx *ctx, const bool want[T_COUNT],
 	else if (!ok && nwant > 1)
 		fprintf(ctx->err, "%s render: none of the %zu files was replaced\n", ctx->prog,
 				nwant);
+	free(o);
+	free(kind);
 	return ok ? PC_EXIT_OK : PC_EXIT_ENV;
 }
 
@@ -516,8 +478,8 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	struct pc_policy p;
 	struct pc_nft_table t;
 	struct pc_diags d;
-	const char *table = ctx->table ? ctx->table : "portcullis";
-	bool want[T_COUNT];
+	const char *table = ctx->table;
+	bool *want = NULL;
 	int ret;
 
 	if (argc != 1) {
@@ -526,23 +488,27 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
-	if ((ret = choose_targets(ctx, table, want)) != PC_EXIT_OK)
+	want = xcalloc(pc_ntargets, sizeof(*want));
+	if ((ret = choose_targets(ctx, table, want)) != PC_EXIT_OK) {
+		free(want);
 		return ret;
-	ret = cli_check_policy(ctx, argv[0], &p);
+	}
+	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret != PC_EXIT_OK) {
 		pc_policy_finish(&p);
+		free(want);
 		return ret;
 	}
 	pc_diags_init(&d);
-	if (pc_nft_lower(&p, table, &t, &d) < 0 ||
-			(want[T_IPT4] && pc_ipt_check(&t, &p, 4, &d) < 0) ||
-			(want[T_IPT6] && pc_ipt_check(&t, &p, 6, &d) < 0)) {
+	bool printable = pc_nft_lower(&p, table, &t, &d) == 0;
+	for (size_t k = 0; k < pc_ntargets && printable; k++)
+		if (want[k] && pc_targets[k].check && pc_targets[k].check(&t, &p, &d) < 0)
+			printable = false;
+	if (!printable) {
 		pc_policy_print_diags(&p, &d, ctx->err);
 		ret = PC_EXIT_INVALID;
 		goto out;
 	}
-	if (want[T_PF])
-		pc_pf_check(&t, &p, &d);
 	pc_policy_print_diags(&p, &d, ctx->err);
 	if (ctx->strict && d.nwarnings) {
 		fprintf(ctx->err, "%s render: --strict: %zu warning%s about the rendering\n",
@@ -566,25 +532,26 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	for (int k = 0; k < PC_LAYER_COUNT; k++) {
 		if (!pc_registry_has_layer(ctx->reg, (enum pc_layer_kind)k))
 			continue;
-		if (k == PC_LAYER_OVERRIDE) {
-			header[nh++] = xasprintf("registry override: the policy's own services");
+		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+		if (def->flags & PC_LAYER_F_DEFINED) {
+			header[nh++] = xasprintf("registry %s: the policy's own services",
+					def->name);
 			continue;
 		}
-		char *h = layer_hash(ctx->reg, (enum pc_layer_kind)k);
-		if (k == PC_LAYER_IANA)
-			header[nh++] = header_line(xasprintf("registry iana %s, snapshot %s", h,
-					pc_registry_iana_date(ctx->reg)));
+		char *h = layer_hash(ctx->reg, def->kind);
+		if (def->flags & PC_LAYER_F_SNAPSHOT)
+			header[nh++] = header_line(xasprintf("registry %s %s, snapshot %s",
+					def->name, h, pc_registry_layer_date(ctx->reg, def->kind)));
 		else
-			header[nh++] = header_line(xasprintf("registry %s %s",
-					pc_layer_name((enum pc_layer_kind)k), h));
+			header[nh++] = header_line(xasprintf("registry %s %s", def->name, h));
 		free(h);
 	}
 
 	if (!ctx->out_dir && !ctx->output) {
-		for (int k = 0; k < T_COUNT; k++)
+		for (size_t k = 0; k < pc_ntargets; k++)
 			if (want[k])
-				print_target((enum target)k, &t, p.name, !ctx->no_jump, header, nh,
-						ctx->out);
+				print_target(&pc_targets[k], &t, p.name, !ctx->no_jump, header,
+						nh, ctx->out);
 	} else {
 		ret = write_outputs(ctx, want, &t, p.name, header, nh, table);
 	}
@@ -595,5 +562,6 @@ out:
 	pc_nft_table_finish(&t);
 	pc_diags_finish(&d);
 	pc_policy_finish(&p);
+	free(want);
 	return ret;
 }

@@ -1252,12 +1252,20 @@ out:
 	return ret;
 }
 
+/* A pc_load_status: a file that cannot be read outweighs the errors in the others. */
+static int load_status(const struct pc_policy *p, const struct pc_diags *diags, size_t before)
+{
+	if (pc_policy_io_error(p))
+		return PC_LOAD_UNREADABLE;
+	return diags->nerrors == before ? PC_LOAD_OK : PC_LOAD_INVALID;
+}
+
 int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags)
 {
 	size_t before = diags->nerrors;
 
 	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL, NULL);
-	return diags->nerrors == before ? 0 : -1;
+	return load_status(p, diags, before);
 }
 
 int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data, size_t len,
@@ -1266,7 +1274,7 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
 	size_t before = diags->nerrors;
 
 	load_file(p, label, data, len, false, 0, diags, NULL, NULL, NULL);
-	return diags->nerrors == before ? 0 : -1;
+	return load_status(p, diags, before);
 }
 
 size_t pc_policy_file_count(const struct pc_policy *p)

@@ -731,7 +731,8 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 	 */
 	for (size_t i = 0; i < res.findings.n; i++) {
 		const struct pc_diag *f = &res.findings.v[i];
-		if (!strcmp(f->code, "name-conflict") && res.layer != PC_LAYER_OVERRIDE) {
+		if (!strcmp(f->code, "name-conflict") &&
+				!(pc_layer_def(res.layer)->flags & PC_LAYER_F_DEFINED)) {
 			d = rdiag(r, PC_SEV_ERROR, "ambiguous-service", &s->loc,
 					"'%s' is ambiguous: %s", s->text, f->msg);
 			pc_diag_hint(d, "pick the port: write PORT/PROTO, or define '%s' under "
@@ -1458,8 +1459,9 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
-		for (int k = PC_LAYER_IANA; k <= PC_LAYER_PRACTICE; k++)
-			if (!(p->layers & (1u << k)))
+		for (int k = 0; k < PC_LAYER_COUNT; k++)
+			if ((pc_layer_def((enum pc_layer_kind)k)->flags & PC_LAYER_F_EMBEDDED) &&
+					!(p->layers & (1u << k)))
 				pc_registry_remove_layer(reg, (enum pc_layer_kind)k);
 	}
 	for (size_t i = 0; i < p->nservices; i++) {

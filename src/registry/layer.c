@@ -5,14 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const layer_names[PC_LAYER_COUNT] = {"iana", "practice", "system", "override"};
 static const char *const proto_names[PC_PROTO_COUNT] = {"", "tcp", "udp", "sctp", "dccp"};
 static const char *const state_names[] = {"assigned", "reserved", "unassigned", "contested"};
-
-const char *pc_layer_name(enum pc_layer_kind kind)
-{
-	return (unsigned)kind < PC_LAYER_COUNT ? layer_names[kind] : "?";
-}
 
 const char *pc_proto_name(enum pc_proto proto)
 {

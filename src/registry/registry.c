@@ -35,12 +35,42 @@ struct pc_record *pc_records_push(struct pc_records *r)
 	return &r->v[r->n++];
 }
 
+static int system_parse(const char *label, struct pc_buf *text, struct pc_layer **out,
+		struct pc_diags *diags)
+{
+	return pc_services_parse_text(label, text, PC_SERVICES_SYSTEM, out, diags);
+}
+
+/* The layers, in precedence order: the row's index is its kind. */
+static const struct pc_layer_def layer_defs[] = {
+	{PC_LAYER_IANA, "iana", "iana", "the IANA registry", NULL, "description", "notes",
+		PC_LAYER_F_EMBEDDED | PC_LAYER_F_SNAPSHOT, PC_IANA_MAX_BYTES,
+		pc_iana_parse_text, &pc_embedded_iana},
+	{PC_LAYER_PRACTICE, "practice", "practice", "the practice file", NULL, "description",
+		"source", PC_LAYER_F_EMBEDDED, 0, NULL, &pc_embedded_practice},
+	{PC_LAYER_SYSTEM, "system", "system", "the services file", "/etc/services", "comment",
+		"notes", 0, PC_SERVICES_MAX_BYTES, system_parse, NULL},
+	{PC_LAYER_OVERRIDE, "override", "policy", "the definitions", NULL, "description",
+		"notes", PC_LAYER_F_DEFINED, 0, NULL, NULL},
+};
+_Static_assert(PC_ARRAY_SIZE(layer_defs) == PC_LAYER_COUNT, "one row per layer");
+
+const struct pc_layer_def *pc_layer_def(enum pc_layer_kind kind)
+{
+	return (unsigned)kind < PC_LAYER_COUNT ? &layer_defs[kind] : NULL;
+}
+
+const char *pc_layer_name(enum pc_layer_kind kind)
+{
+	return (unsigned)kind < PC_LAYER_COUNT ? layer_defs[kind].name : "?";
+}
+
 struct pc_registry *pc_registry_create(void)
 {
 	struct pc_registry *reg = xcalloc(1, sizeof(*reg));
 
-	reg->layers[PC_LAYER_IANA] = &pc_embedded_iana;
-	reg->layers[PC_LAYER_PRACTICE] = &pc_embedded_practice;
+	for (int k = 0; k < PC_LAYER_COUNT; k++)
+		reg->layers[k] = layer_defs[k].embedded;
 	return reg;
 }
 
@@ -99,6 +129,13 @@ const char *pc_registry_iana_file(const struct pc_registry *reg)
 	return reg->layers[PC_LAYER_IANA] ? reg->layers[PC_LAYER_IANA]->file : "";
 }
 
+const char *pc_registry_layer_date(const struct pc_registry *reg, enum pc_layer_kind kind)
+{
+	return pc_registry_has_layer(reg, kind) && (layer_defs[kind].flags & PC_LAYER_F_SNAPSHOT)
+			? reg->layers[kind]->date
+			: "";
+}
+
 static void env_error(struct pc_diags *diags, const char *path, const char *what)
 {
 	int err = errno;
@@ -110,66 +147,82 @@ static void env_error(struct pc_diags *diags, const char *path, const char *what
 }
 
 /* Parses `text` (taken) into the layer `kind` replaces; a pc_load_status. */
-static int load_text(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
+static int load_text(struct pc_registry *reg, const struct pc_layer_def *def, const char *label,
 		struct pc_buf *text, struct pc_diags *diags)
 {
 	struct pc_layer *l;
-	int ret = kind == PC_LAYER_IANA
-			? pc_iana_parse_text(label, text, &l, diags)
-			: pc_services_parse_text(label, text, PC_SERVICES_SYSTEM, &l, diags);
+	int ret = def->parse(label, text, &l, diags);
 
 	pc_buf_finish(text);
 	if (ret < 0)
 		return PC_LOAD_INVALID;
-	set_layer(reg, kind, l);
+	set_layer(reg, def->kind, l);
 	return PC_LOAD_OK;
 }
 
-static int load_mem(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
+/* The layer `kind` if it can be read, or NULL after saying why not. */
+static const struct pc_layer_def *loadable(enum pc_layer_kind kind, const char *label,
+		struct pc_diags *diags)
+{
+	const struct pc_layer_def *def = pc_layer_def(kind);
+
+	if (def && def->parse)
+		return def;
+	pc_diag_add(diags, PC_SEV_ERROR, "io", label, 0, 0, "the %s layer is not read from a file",
+			pc_layer_name(kind));
+	return NULL;
+}
+
+int pc_registry_load_mem(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
 		const char *data, size_t len, struct pc_diags *diags)
 {
+	const struct pc_layer_def *def = loadable(kind, label, diags);
 	struct pc_buf text;
 
+	if (!def)
+		return PC_LOAD_INVALID;
 	pc_buf_init(&text);
 	pc_buf_add(&text, "", 1);
 	pc_buf_add(&text, data, len);
-	return load_text(reg, kind, label, &text, diags);
+	return load_text(reg, def, label, &text, diags);
 }
 
-static int load_file(struct pc_registry *reg, enum pc_layer_kind kind, const char *path,
+int pc_registry_load(struct pc_registry *reg, enum pc_layer_kind kind, const char *path,
 		struct pc_diags *diags)
 {
-	bool iana = kind == PC_LAYER_IANA;
+	const struct pc_layer_def *def = loadable(kind, path, diags);
 	struct pc_buf text;
 
-	if (pc_read_text(path, iana ? PC_IANA_MAX_BYTES : PC_SERVICES_MAX_BYTES, &text) < 0) {
-		env_error(diags, path, iana ? "the IANA registry" : "the services file");
+	if (!def)
+		return PC_LOAD_INVALID;
+	if (pc_read_text(path, def->max_bytes, &text) < 0) {
+		env_error(diags, path, def->what);
 		return PC_LOAD_UNREADABLE;
 	}
-	return load_text(reg, kind, path, &text, diags);
+	return load_text(reg, def, path, &text, diags);
 }
 
 int pc_registry_load_iana_mem(struct pc_registry *reg, const char *label, const char *data,
 		size_t len, struct pc_diags *diags)
 {
-	return load_mem(reg, PC_LAYER_IANA, label, data, len, diags);
+	return pc_registry_load_mem(reg, PC_LAYER_IANA, label, data, len, diags);
 }
 
 int pc_registry_load_iana(struct pc_registry *reg, const char *path, struct pc_diags *diags)
 {
-	return load_file(reg, PC_LAYER_IANA, path, diags);
+	return pc_registry_load(reg, PC_LAYER_IANA, path, diags);
 }
 
 int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, const char *data,
 		size_t len, struct pc_diags *diags)
 {
-	return load_mem(reg, PC_LAYER_SYSTEM, label, data, len, diags);
+	return pc_registry_load_mem(reg, PC_LAYER_SYSTEM, label, data, len, diags);
 }
 
 int pc_registry_load_services(struct pc_registry *reg, const char *path,
 		struct pc_diags *diags)
 {
-	return load_file(reg, PC_LAYER_SYSTEM, path, diags);
+	return pc_registry_load(reg, PC_LAYER_SYSTEM, path, diags);
 }
 
 /* NAME=PORT[-PORT]/PROTO[,PROTO...] -> one row per protocol. */

@@ -146,13 +146,15 @@ fi
 # given as --registry, --services or the policy: the environment's problem,
 # exit 3 for every command, saying which file and why (before: a device or
 # FIFO as --registry exited 1, the status of a registry with bad data).
+# apply and check --kernel read their inputs before any netlink socket is
+# opened: they never reach the kernel here.
 mkfifo "$tmp/fifo" && mkdir "$tmp/dir"
 for f in /dev/zero "$tmp/fifo" "$tmp/dir"; do
     case $f in
         */dir) why='Is a directory' ;;
         *) why='not a regular file' ;;
     esac
-    for c in check explain render lookup; do
+    for c in check check--kernel explain render apply lookup; do
         pol=policies/kdc-primary.yaml
         [ $c = lookup ] && pol=kerberos
         for how in registry services policy; do
@@ -162,8 +164,9 @@ for f in /dev/zero "$tmp/fifo" "$tmp/dir"; do
                 services) set -- --services "$f" "$pol"; what='the services file' ;;
                 policy) set -- "$f"; what='the policy' ;;
             esac
-            # shellcheck disable=SC2086
-            (cd "$root" && timeout 20 ${PC_TEST_WRAPPER:-} "$bin" $c "$@") >"$tmp/out" 2>"$tmp/err"
+            # shellcheck disable=SC2086,SC2046
+            (cd "$root" && timeout 20 ${PC_TEST_WRAPPER:-} "$bin" $(echo "$c" | sed 's/--/ --/') "$@") \
+                >"$tmp/out" 2>"$tmp/err"
             rc=$?
             if [ $rc = 3 ] && grep -qxF "$f: error: cannot read $what: $why [io]" "$tmp/err"; then
                 passed=$((passed + 1)); echo "ok $c --$how ${f##*/}: exit 3"

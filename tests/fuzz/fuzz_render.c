@@ -154,33 +154,38 @@ static void model(const struct pc_nft_table *t)
 		comment_ok(t->subs[i].comment);
 }
 
-static void render(const struct pc_nft_table *t, int kind)
+/* The invariants each kind of text keeps; a target not named here keeps the common ones. */
+static int text_kind(const struct pc_target *tg)
+{
+	static const struct {
+		const char *name;
+		int kind;
+	} kinds[] = {{"nft", 'n'}, {"nft-json", 'j'}, {"iptables", 'i'}, {"ip6tables", 'i'},
+		{"pf", 'p'}};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(tg->name, kinds[i].name))
+			return kinds[i].kind;
+	return 0;
+}
+
+static void render(const struct pc_nft_table *t, const struct pc_target *tg)
 {
 	static const char *const header[] = {"policy fuzz.yaml"};
-	char *text = NULL;
+	struct pc_target_options o = {"fuzz", "fuzz.yaml", true};
+	char *text = NULL, *own[PC_TARGET_HEADER_MAX];
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
+	int kind = text_kind(tg);
 
-	switch (kind) {
-	case 'n':
-		pc_nft_print(t, header, 1, f);
-		break;
-	case 'j':
-		pc_nft_print_json(t, header, 1, f);
-		break;
-	case '4':
-	case '6':
-		pc_ipt_print(t, kind == '4' ? 4 : 6, 1, header, 1, f);
-		break;
-	case 'p':
-		pc_pf_print(t, header, 1, f);
-		break;
-	}
+	for (size_t i = 0, n = tg->header(t, &o, own); i < n; i++)
+		free(own[i]);
+	tg->print(t, &o, header, 1, f);
 	fclose(f);
 	if (kind == 'j')
 		json(text, len);
 	else
-		lines(text, len, kind == '4' || kind == '6' ? 'i' : kind);
+		lines(text, len, kind);
 	free(text);
 }
 
@@ -257,15 +262,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pc_policy_init(&p);
 	if (pc_policy_load_mem(&p, "fuzz.yaml", (const char *)data, size, &d) == 0 &&
 			pc_policy_resolve(&p, reg, &d) == 0 && pc_nft_lower(&p, "portcullis", &t, &d) == 0) {
-		if (pc_ipt_check(&t, &p, 4, &d) == 0 && pc_ipt_check(&t, &p, 6, &d) == 0) {
-			render(&t, '4');
-			render(&t, '6');
-		}
-		pc_pf_check(&t, &p, &d);
 		model(&t);
-		render(&t, 'n');
-		render(&t, 'j');
-		render(&t, 'p');
+		for (size_t i = 0; i < pc_ntargets; i++)
+			if (!pc_targets[i].check || pc_targets[i].check(&t, &p, &d) == 0)
+				render(&t, &pc_targets[i]);
 		batch(&t);
 		pc_nft_table_finish(&t);
 	}

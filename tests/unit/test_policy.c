@@ -915,6 +915,65 @@ static void test_hints_where_shown(void **state)
 	done(&c);
 }
 
+/*
+ * The loaders' one contract: a policy that cannot be read (a device, a FIFO
+ * nobody writes, a directory, a missing file) is PC_LOAD_UNREADABLE, one
+ * that was read but is wrong PC_LOAD_INVALID; an include that cannot be read
+ * is the including file's error.
+ */
+static void test_load_status(void **state)
+{
+	char dir[] = "/tmp/pc-load-XXXXXX";
+	struct pc_policy p;
+	struct pc_diags d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	char *fifo = xasprintf("%s/fifo", dir), *sub = xasprintf("%s/dir", dir);
+	char *missing = xasprintf("%s/missing.yaml", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	char *bad = write_file(dir, "bad.yaml", "version: 1\npolicy: t\nrules: 7\n");
+	char *inc = write_file(dir, "inc.yaml", "version: 1\npolicy: t\ninclude: fifo\n"
+						"rules:\n  - allow: ssh\n");
+	const char *unreadable[] = {"/dev/zero", fifo, sub, missing};
+
+	for (size_t i = 0; i < PC_ARRAY_SIZE(unreadable); i++) {
+		pc_policy_init(&p);
+		pc_diags_init(&d);
+		assert_int_equal(pc_policy_load(&p, unreadable[i], &d), PC_LOAD_UNREADABLE);
+		assert_true(pc_policy_io_error(&p));
+		assert_non_null(find_diag(&d, "io"));
+		pc_policy_finish(&p);
+		pc_diags_finish(&d);
+	}
+	const char *invalid[] = {bad, inc};
+	for (size_t i = 0; i < PC_ARRAY_SIZE(invalid); i++) {
+		pc_policy_init(&p);
+		pc_diags_init(&d);
+		assert_int_equal(pc_policy_load(&p, invalid[i], &d), PC_LOAD_INVALID);
+		assert_false(pc_policy_io_error(&p));
+		pc_policy_finish(&p);
+		pc_diags_finish(&d);
+	}
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load_mem(&p, "m.yaml", "rules: 7\n", 9, &d), PC_LOAD_INVALID);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+
+	unlink(fifo);
+	unlink(bad);
+	unlink(inc);
+	rmdir(sub);
+	rmdir(dir);
+	free(fifo);
+	free(sub);
+	free(missing);
+	free(bad);
+	free(inc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +992,7 @@ int main(void)
 		cmocka_unit_test(test_shadowing_same_geometry),
 		cmocka_unit_test(test_rule_sets_shared),
 		cmocka_unit_test(test_hints_where_shown),
+		cmocka_unit_test(test_load_status),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

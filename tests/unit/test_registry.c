@@ -470,6 +470,42 @@ static void test_runtime_registry_replaces_embedded(void **state)
 	assert_non_null(strstr(finding(f, "name-conflict")->msg, "1088/tcp in the iana layer"));
 }
 
+/* One row per layer, in precedence order; a new registry holds the embedded ones. */
+static void test_layer_table(void **state)
+{
+	struct pc_registry *reg = pc_registry_create();
+	struct pc_diags d;
+
+	(void)state;
+	pc_diags_init(&d);
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
+		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+		assert_non_null(def);
+		assert_int_equal(def->kind, k);
+		assert_string_equal(pc_layer_name(def->kind), def->name);
+		assert_non_null(def->cited);
+		assert_non_null(def->description);
+		assert_non_null(def->notes);
+		assert_int_equal(pc_registry_has_layer(reg, def->kind),
+				(def->flags & PC_LAYER_F_EMBEDDED) != 0);
+		assert_true(!def->parse || (def->what && def->max_bytes));
+		assert_true(!def->default_path || def->parse);
+		for (int i = 0; i < k; i++)
+			assert_string_not_equal(def->name, pc_layer_def((enum pc_layer_kind)i)->name);
+		/* A layer with no loader says so, and the registry keeps what it had. */
+		if (!def->parse) {
+			bool had = pc_registry_has_layer(reg, def->kind);
+			assert_int_equal(pc_registry_load_mem(reg, def->kind, "x", "", 0, &d),
+					PC_LOAD_INVALID);
+			assert_int_equal(pc_registry_has_layer(reg, def->kind), had);
+		}
+	}
+	assert_null(pc_layer_def(PC_LAYER_COUNT));
+	assert_int_equal(d.nerrors, (size_t)count_diag(&d, "io"));
+	pc_diags_finish(&d);
+	pc_registry_destroy(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_port_ranges_and_protocols, setup, teardown),
 		cmocka_unit_test(test_port_query_syntax),
+		cmocka_unit_test(test_layer_table),
 		cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_override_defined_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_override_of_an_iana_name, setup, teardown),

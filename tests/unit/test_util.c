@@ -181,6 +181,42 @@ static void test_json_strings(void **state)
 	free(buf);
 }
 
+/* --Wno-CODE, --strict and the limit on what is shown: the counters follow the records. */
+static void test_diag_filter(void **state)
+{
+	static const char *const wno[] = {"quiet"};
+	struct pc_diags d;
+
+	(void)state;
+	pc_diags_init(&d);
+	pc_diag_add(&d, PC_SEV_WARNING, "quiet", "f", 1, 1, "silenced");
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 2, 1, "kept");
+	pc_diag_add(&d, PC_SEV_ERROR, "quiet", "f", 3, 1, "an error is never silenced");
+	pc_diag_add(&d, PC_SEV_NOTE, NULL, "f", 4, 1, "a note");
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 5, 1, "past the limit");
+	pc_diags_filter(&d, wno, 1, false, 3);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.v[0].line, 2);
+	assert_int_equal(d.v[1].line, 3);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.nwarnings, 2);
+	assert_int_equal(d.dropped, 1);
+	pc_diags_finish(&d);
+
+	pc_diags_init(&d);
+	d.max = 1;
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 1, 1, "kept");
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 2, 1, "dropped when added");
+	pc_diags_filter(&d, NULL, 0, true, 0);
+	assert_int_equal(d.v[0].sev, PC_SEV_ERROR);
+	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.nwarnings, 0);
+	pc_diags_set_severity(&d, 0, PC_SEV_WARNING);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.nwarnings, 1);
+	pc_diags_finish(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_read_file_refuses_non_regular),
 		cmocka_unit_test(test_escaping_for_terminals),
 		cmocka_unit_test(test_diag_print_format),
+		cmocka_unit_test(test_diag_filter),
 		cmocka_unit_test(test_diag_limit),
 		cmocka_unit_test(test_json_strings),
 	};

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the commands share: the registry opened from the options, a policy
+ * loaded, resolved and reported, a table name checked.  The subcommand files
+ * call this file and never one another.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "portcullis/nft.h"
+#include "portcullis/policy.h"
+#include "portcullis/targets.h"
+#include "util.h"
+
+/* Diagnostics of a policy shown at most; the rest are counted. */
+#define MAX_PRINTED 200
+
+/* A registry file with errors is invalid input; one that cannot be read, the environment. */
+static int load_status(int st)
+{
+	return st == PC_LOAD_OK ? PC_EXIT_OK
+				: st == PC_LOAD_UNREADABLE ? PC_EXIT_ENV : PC_EXIT_INVALID;
+}
+
+int cli_open_registry(struct cli_ctx *ctx)
+{
+	struct pc_diags diags;
+	int ret = PC_EXIT_OK;
+
+	pc_diags_init(&diags);
+	diags.max = 100;
+	ctx->reg = pc_registry_create();
+	/* The layers' files, lowest first; the first that fails ends the loading. */
+	for (int k = 0; ret == PC_EXIT_OK && k < PC_LAYER_COUNT; k++) {
+		const char *path = ctx->layer_file[k];
+		int st;
+		if (!path || (st = pc_registry_load(ctx->reg, (enum pc_layer_kind)k, path,
+					&diags)) == PC_LOAD_OK)
+			continue;
+		/* The host's own file may be absent (a container): say so and go on. */
+		if ((ctx->layer_optional & (1u << k)) && st == PC_LOAD_UNREADABLE &&
+				errno == ENOENT && diags.n) {
+			pc_diags_set_severity(&diags, diags.n - 1, PC_SEV_WARNING);
+			pc_diag_hint(&diags.v[diags.n - 1], "going on without a %s layer",
+					pc_layer_name((enum pc_layer_kind)k));
+		} else {
+			ret = load_status(st);
+		}
+	}
+	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
+		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define",
+				    (unsigned)i + 1, &diags) < 0)
+			ret = PC_EXIT_USAGE;
+	pc_diags_print(&diags, ctx->err);
+	pc_diags_finish(&diags);
+	return ret;
+}
+
+int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
+		size_t *warnings)
+{
+	struct pc_diags d;
+	int ret;
+
+	pc_diags_init(&d);
+	d.hints_max = MAX_PRINTED; /* no suggestion is searched for an error never shown */
+	pc_policy_init(p);
+	/* Each policy gets the registry afresh: a policy may take layers out of it. */
+	pc_registry_destroy(ctx->reg);
+	ctx->reg = NULL;
+	ret = cli_open_registry(ctx);
+	if (ret != PC_EXIT_OK)
+		goto out;
+	if (!strcmp(path, "-") && isatty(STDIN_FILENO))
+		fprintf(ctx->err, "%s: reading the policy from the terminal; end it with Ctrl-D\n",
+				ctx->prog);
+	int st = pc_policy_load(p, path, &d);
+	if (st == PC_LOAD_OK) {
+		/* `registry.layers: [..., system]` asks for the host's services file. */
+		for (int k = 0; k < PC_LAYER_COUNT; k++) {
+			const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+			if (def->default_path && (p->layers & (1u << k)) &&
+					!pc_registry_has_layer(ctx->reg, def->kind))
+				pc_registry_load(ctx->reg, def->kind, def->default_path, &d);
+		}
+		pc_policy_resolve(p, ctx->reg, &d);
+	}
+	/* --Wno-CODE silences warnings, --strict makes the rest errors; MAX_PRINTED are shown. */
+	pc_diags_filter(&d, ctx->wno, ctx->nwno, ctx->strict, MAX_PRINTED);
+	if (warnings)
+		*warnings = d.nwarnings;
+	pc_policy_print_diags(p, &d, ctx->err);
+	if (st == PC_LOAD_UNREADABLE)
+		ret = PC_EXIT_ENV;
+	else if (d.nerrors)
+		ret = PC_EXIT_INVALID;
+out:
+	pc_diags_finish(&d);
+	return ret;
+}
+
+bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table)
+{
+	if (pc_nft_name_ok(table))
+		return true;
+	fprintf(ctx->err, "%s %s: '", ctx->prog, cmd);
+	pc_fputs_escaped(table, ctx->err);
+	fprintf(ctx->err, "' cannot name a table: a letter, then at most 31 letters, digits, "
+			  "'_' or '-'\n");
+	return false;
+}
+
+/* The --target values of the rows `keep` keeps (all: NULL), each once, joined by ", ". */
+void cli_target_options(FILE *f, bool (*keep)(const struct pc_target *tg))
+{
+	bool first = true;
+
+	for (size_t i = 0; i < pc_ntargets; i++) {
+		bool seen = false;
+		if (keep && !keep(&pc_targets[i]))
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = (!keep || keep(&pc_targets[k])) &&
+			       !strcmp(pc_targets[k].option, pc_targets[i].option);
+		if (seen)
+			continue;
+		fprintf(f, "%s%s", first ? "" : ", ", pc_targets[i].option);
+		first = false;
+	}
+}
