@@ -278,8 +278,7 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 		add_ports(&b, m);
 		if (m->service) {
 			pc_buf_add(&b, " ", 1);
-			pc_buf_adds(&b, m->layer == PC_LAYER_OVERRIDE ? "policy"
-								: pc_layer_name(m->layer));
+			pc_buf_adds(&b, pc_layer_def(m->layer)->cited);
 			pc_buf_add(&b, ":", 1);
 			add_uint(&b, m->src_line);
 			if (m->iana) {

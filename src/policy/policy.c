@@ -393,7 +393,18 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 static void read_registry(struct loader *l, const struct pc_ynode *map, bool included)
 {
 	static const char *const keys[] = {"layers", "services", NULL};
-	static const char *const layer_names[] = {"iana", "practice", "system", NULL};
+	/* The layers a policy may choose: every one but its own definitions. */
+	const char *layer_names[PC_LAYER_COUNT + 1] = {NULL};
+	enum pc_layer_kind layer_kinds[PC_LAYER_COUNT];
+	size_t nlayers = 0;
+
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
+		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+		if (!(def->flags & PC_LAYER_F_DEFINED)) {
+			layer_kinds[nlayers] = (enum pc_layer_kind)k;
+			layer_names[nlayers++] = def->name;
+		}
+	}
 
 	if (!want(l, map, PC_Y_MAP, "registry"))
 		return;
@@ -409,7 +420,7 @@ static void read_registry(struct loader *l, const struct pc_ynode *map, bool inc
 		for (size_t i = 0; items && i < n; i++) {
 			int k = want_choice(l, items[i], "a registry layer", layer_names);
 			if (k >= 0)
-				l->p->layers |= 1u << k;
+				l->p->layers |= 1u << layer_kinds[k];
 		}
 	}
 	const struct pc_ynode *services = pc_ynode_get(map, "services");
