@@ -73,8 +73,8 @@ int pc_conntrack_tracked(int family, const uint8_t *a, uint16_t aport, const uin
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	nl = pc_nlquery_open(NETLINK_NETFILTER);
+	if (!nl) {
 		err = errno;
 		goto out;
 	}
@@ -84,11 +84,7 @@ int pc_conntrack_tracked(int family, const uint8_t *a, uint16_t aport, const uin
 		ret = get_one(nl, seq + 1, family, b, bport, a, aport);
 	err = errno;
 out:
-	if (nl)
-		mnl_socket_close(nl);
-	if (ret < 0)
-		errno = err ? err : EIO;
-	return ret;
+	return pc_nlquery_close(nl, ret, err);
 }
 
 int pc_conntrack_tcp_loose(void)

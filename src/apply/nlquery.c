@@ -5,6 +5,28 @@
 
 #include "apply/nlquery.h"
 
+struct mnl_socket *pc_nlquery_open(int bus)
+{
+	struct mnl_socket *nl = mnl_socket_open(bus);
+
+	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno;
+		mnl_socket_close(nl);
+		errno = err;
+		return NULL;
+	}
+	return nl;
+}
+
+int pc_nlquery_close(struct mnl_socket *nl, int ret, int err)
+{
+	if (nl)
+		mnl_socket_close(nl);
+	if (ret < 0)
+		errno = err ? err : EIO;
+	return ret;
+}
+
 int pc_nlquery(struct mnl_socket *nl, struct nlmsghdr *nlh, char *buf, size_t size, mnl_cb_t cb,
 		void *data, const bool *done)
 {

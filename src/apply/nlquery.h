@@ -15,6 +15,15 @@
 /* How long the kernel may take to answer one of these, in milliseconds. */
 #define PC_NLQUERY_TIMEOUT_MS 5000
 
+/* A netlink socket on `bus`, bound; NULL with errno set. */
+struct mnl_socket *pc_nlquery_open(int bus);
+
+/*
+ * Closes nl (NULL-safe) and returns ret; when ret < 0, errno is err (EIO
+ * when err is 0), whatever closing did to it.
+ */
+int pc_nlquery_close(struct mnl_socket *nl, int ret, int err);
+
 /*
  * Sends nlh (its nlmsg_seq set) on nl, then reads the answers into buf
  * (size bytes; it may be the buffer nlh was built in) and runs cb over each

@@ -68,9 +68,8 @@ int pc_route_lookup(int family, const uint8_t *addr, const uint8_t *src, uint32_
 	if (oif)
 		mnl_attr_put_u32(nlh, RTA_OIF, oif);
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-			pc_nlquery(nl, nlh, buf, sizeof(buf), route_msg, &an, &an.got) < 0) {
+	nl = pc_nlquery_open(NETLINK_ROUTE);
+	if (!nl || pc_nlquery(nl, nlh, buf, sizeof(buf), route_msg, &an, &an.got) < 0) {
 		err = errno;
 		goto out;
 	}
@@ -84,9 +83,5 @@ int pc_route_lookup(int family, const uint8_t *addr, const uint8_t *src, uint32_
 	}
 	ret = 0;
 out:
-	if (nl)
-		mnl_socket_close(nl);
-	if (ret < 0)
-		errno = err ? err : EIO;
-	return ret;
+	return pc_nlquery_close(nl, ret, err);
 }

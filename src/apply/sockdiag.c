@@ -81,8 +81,8 @@ int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport,
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	nl = mnl_socket_open(NETLINK_SOCK_DIAG);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	nl = pc_nlquery_open(NETLINK_SOCK_DIAG);
+	if (!nl) {
 		err = errno;
 		goto out;
 	}
@@ -109,9 +109,5 @@ int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport,
 	if (w.found && route)
 		*route = w.route;
 out:
-	if (nl)
-		mnl_socket_close(nl);
-	if (ret < 0)
-		errno = err ? err : EIO;
-	return ret;
+	return pc_nlquery_close(nl, ret, err);
 }
