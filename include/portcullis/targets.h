@@ -2,7 +2,7 @@
 /*
  * The targets a policy is rendered to: nft text, nft JSON, iptables-restore
  * and ip6tables-restore input, an OpenBSD pf.conf anchor.  Every one prints
- * the nft model (portcullis/nft.h), so every target says the same thing: the
+ * the nft model (portcullis/model.h), so every target says the same thing: the
  * same rules, in the same order, with the same comments.  What a target
  * cannot say is reported as a diagnostic, never dropped in silence.
  *
