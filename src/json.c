@@ -13,7 +13,8 @@ void pc_json_init(struct pc_json *j, FILE *out)
 
 static void indent(struct pc_json *j)
 {
-	static const char spaces[] = "\n                                                                ";
+	static const char spaces[] =
+			"\n                                                                ";
 
 	fwrite_unlocked(spaces, 1, 1 + 2 * (size_t)j->depth, j->out);
 }
@@ -90,7 +91,8 @@ void pc_json_quote(FILE *out, const char *s)
 	while (n) {
 		/* A run of printable ASCII that needs no escape goes out at once. */
 		size_t run = 0;
-		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' &&
+				p[run] != '\\')
 			run++;
 		if (run) {
 			fwrite_unlocked(p, 1, run, out);
@@ -126,7 +128,8 @@ void pc_json_quote(FILE *out, const char *s)
 				else
 					fputc_unlocked(*p, out);
 			}
-		} else if (len == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+		} else if (len == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+				(p[2] == 0xa8 || p[2] == 0xa9)) {
 			fprintf(out, "\\u%04x", 0x2000 + (p[2] - 0x80));
 		} else {
 			fwrite(p, 1, len, out);

@@ -182,8 +182,7 @@ int pc_walk_lstat(struct pc_walk *w, struct stat *st)
 		*st = w->dir;
 		return PC_WALK_OK;
 	}
-	return fstatat(w->dirfd, w->name, st, AT_SYMLINK_NOFOLLOW) < 0 ? PC_WALK_ERRNO
-								      : PC_WALK_OK;
+	return fstatat(w->dirfd, w->name, st, AT_SYMLINK_NOFOLLOW) < 0 ? PC_WALK_ERRNO : PC_WALK_OK;
 }
 
 int pc_walk_follow(struct pc_walk *w, const struct stat *st, pc_walk_link_ok ok, void *arg)

@@ -24,7 +24,12 @@
 #define PC_WALK_MAX_LINKS 40
 #define PC_WALK_MAX_STEPS 1024
 
-enum { PC_WALK_OK = 0, PC_WALK_ERRNO = -1, PC_WALK_LINK = -2, PC_WALK_STEPS = -3 };
+enum {
+	PC_WALK_OK = 0,
+	PC_WALK_ERRNO = -1,
+	PC_WALK_LINK = -2,
+	PC_WALK_STEPS = -3
+};
 
 /* Whether a link (`link`) met in directory `dir` may be followed. */
 typedef bool (*pc_walk_link_ok)(const struct stat *link, const struct stat *dir, void *arg);
@@ -35,18 +40,18 @@ struct pc_walk_dir {
 };
 
 struct pc_walk {
-	int dirfd;		/* O_PATH: the directory holding the last component */
-	struct stat dir;	/* that directory */
-	char *name;		/* the last component: "" after a trailing '/' */
-	struct pc_buf shown;	/* that directory as the walk reached it, for messages */
-	struct pc_buf real;	/* the same from '/', links and ".." resolved (absolute starts) */
-	char *rest;		/* what remains to walk */
+	int dirfd; /* O_PATH: the directory holding the last component */
+	struct stat dir; /* that directory */
+	char *name; /* the last component: "" after a trailing '/' */
+	struct pc_buf shown; /* that directory as the walk reached it, for messages */
+	struct pc_buf real; /* the same from '/', links and ".." resolved (absolute starts) */
+	char *rest; /* what remains to walk */
 	unsigned links, steps, max_steps;
 	struct pc_walk_dir *dirs; /* every directory searched on the way, in order */
 	size_t ndirs;
-	struct stat link;	/* the last link met (the refused one after PC_WALK_LINK) */
-	char *link_shown;	/* its path as the walk reached it */
-	char *target;		/* its target, as read */
+	struct stat link; /* the last link met (the refused one after PC_WALK_LINK) */
+	char *link_shown; /* its path as the walk reached it */
+	char *target; /* its target, as read */
 };
 
 /*

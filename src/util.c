@@ -429,9 +429,10 @@ size_t pc_text_char(const unsigned char *p, size_t n, bool *unsafe)
 	unsigned char c = *p;
 
 	*unsafe = len == 0 || (len == 1 && (c < 0x20 || c == 0x7f)) ||
-			(len == 2 && c == 0xc2 && p[1] < 0xa0) ||
-			(len == 3 && c == 0xe2 && p[1] == 0x80 &&
-					((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae))) ||
-			(len == 3 && c == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+		  (len == 2 && c == 0xc2 && p[1] < 0xa0) ||
+		  (len == 3 && c == 0xe2 && p[1] == 0x80 &&
+				  ((p[2] >= 0x8b && p[2] <= 0x8f) ||
+						  (p[2] >= 0xa8 && p[2] <= 0xae))) ||
+		  (len == 3 && c == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
 	return len ? len : 1;
 }

@@ -59,8 +59,8 @@ void pc_buf_printf(struct pc_buf *b, const char *fmt, ...) PC_PRINTF(2, 3);
  */
 struct pc_arena {
 	struct pc_arena_block *head;
-	size_t used, size;	/* of the head block */
-	size_t total;		/* bytes handed out, for limits */
+	size_t used, size; /* of the head block */
+	size_t total; /* bytes handed out, for limits */
 };
 
 void pc_arena_init(struct pc_arena *a);

@@ -34,6 +34,8 @@ cmd iptables-save      iptables
 cmd ip6tables          iptables
 cmd ip6tables-restore  iptables
 cmd ip6tables-save     iptables
+cmd clang-format       clang-format
+cmd git                git
 '
 
 if [ "${1:-}" = --list ]; then

@@ -44,8 +44,8 @@ static void emit_strtab(FILE *out, const char *prefix, const struct pc_layer *l)
 	fputs("\";\n\n", out);
 }
 
-static void emit_u32s(FILE *out, const char *prefix, const char *what, const uint32_t *v,
-		uint32_t n)
+static void emit_u32s(
+		FILE *out, const char *prefix, const char *what, const uint32_t *v, uint32_t n)
 {
 	fprintf(out, "static const uint32_t %s_%s[%u] = {", prefix, what, n ? n : 1);
 	for (uint32_t i = 0; i < n; i++)
@@ -53,8 +53,8 @@ static void emit_u32s(FILE *out, const char *prefix, const char *what, const uin
 	fputs(n ? "\n};\n\n" : "0};\n\n", out);
 }
 
-static void emit_layer(FILE *out, const char *prefix, const char *kind,
-		const struct pc_layer *l, const char *sha256)
+static void emit_layer(FILE *out, const char *prefix, const char *kind, const struct pc_layer *l,
+		const char *sha256)
 {
 	emit_strtab(out, prefix, l);
 
@@ -99,14 +99,13 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind,
 			"\t.ranges = %s_ranges,\n"
 			"\t.slots = %s_slots,\n"
 			"};\n\n",
-			prefix, kind, l->file, prefix, (unsigned)(l->date - l->strtab), sha256, prefix,
-			l->strtab_len, l->nentries, l->nnames, l->nports, l->nranges, l->nslots,
-			prefix, prefix, prefix, prefix, prefix);
+			prefix, kind, l->file, prefix, (unsigned)(l->date - l->strtab), sha256,
+			prefix, l->strtab_len, l->nentries, l->nnames, l->nports, l->nranges,
+			l->nslots, prefix, prefix, prefix, prefix, prefix);
 }
 
 /* Provenance names the file as it sits in the source tree. */
-static struct pc_layer *load(const char *path, bool iana, struct pc_diags *diags,
-		char sha256[65])
+static struct pc_layer *load(const char *path, bool iana, struct pc_diags *diags, char sha256[65])
 {
 	struct pc_buf b;
 	struct pc_layer *l = NULL;

@@ -19,8 +19,8 @@
  * the kernel's answer otherwise).  Asking may load nf_conntrack_netlink:
  * call pc_conntrack_tcp_loose() first to know whether conntrack is there.
  */
-int pc_conntrack_tracked(int family, const uint8_t *a, uint16_t aport, const uint8_t *b,
-		uint16_t bport);
+int pc_conntrack_tracked(
+		int family, const uint8_t *a, uint16_t aport, const uint8_t *b, uint16_t bport);
 
 /*
  * net.netfilter.nf_conntrack_tcp_loose in this network namespace: 1 when a

@@ -22,19 +22,19 @@ enum pc_severity {
 
 struct pc_diag {
 	enum pc_severity sev;
-	const char *code;	/* stable identifier, e.g. "registry-conflict" (static storage) */
-	char *file;		/* NULL when the record is not about a file */
-	unsigned line;		/* 1-based; 0 when unknown */
-	unsigned col;		/* 1-based byte column; 0 when unknown */
+	const char *code; /* stable identifier, e.g. "registry-conflict" (static storage) */
+	char *file; /* NULL when the record is not about a file */
+	unsigned line; /* 1-based; 0 when unknown */
+	unsigned col; /* 1-based byte column; 0 when unknown */
 	char *msg;
-	char *hint;		/* NULL, or a suggestion printed on its own line */
+	char *hint; /* NULL, or a suggestion printed on its own line */
 };
 
 struct pc_diags {
 	struct pc_diag *v;
 	size_t n, cap;
 	size_t nerrors, nwarnings;
-	size_t max;		/* records kept at most (0: no limit); the rest are counted */
+	size_t max; /* records kept at most (0: no limit); the rest are counted */
 	size_t dropped;
 	/*
 	 * Errors after this many (0: no limit) get no costly hint, such as a
@@ -51,7 +51,7 @@ struct pc_diags {
  */
 enum pc_load_status {
 	PC_LOAD_OK = 0,
-	PC_LOAD_INVALID = -1,	/* read, but its content has errors (in diags) */
+	PC_LOAD_INVALID = -1, /* read, but its content has errors (in diags) */
 	PC_LOAD_UNREADABLE = -2, /* cannot be read: missing, a directory, a FIFO or
 				  * device, too large, an I/O error; a diagnostic
 				  * with code "io" says which */
@@ -74,14 +74,14 @@ void pc_diags_finish(struct pc_diags *d);
 struct pc_diag *pc_diag_add(struct pc_diags *d, enum pc_severity sev, const char *code,
 		const char *file, unsigned line, unsigned col, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 7, 8)))
+		__attribute__((format(printf, 7, 8)))
 #endif
-	;
+		;
 
 /* The same with a va_list. */
 struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const char *code,
 		const char *file, unsigned line, unsigned col, const char *fmt, va_list ap)
-	__attribute__((format(printf, 7, 0)));
+		__attribute__((format(printf, 7, 0)));
 
 /*
  * Gives record `i` severity `sev`, and counts it there instead.  The only
@@ -103,9 +103,9 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 /* Sets (replacing) the hint of a record; NULL-safe on `diag`. */
 void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+		__attribute__((format(printf, 2, 3)))
 #endif
-	;
+		;
 
 /*
  * Prints every record as `file:line:col: severity: message [code]`, then the

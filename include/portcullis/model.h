@@ -22,13 +22,13 @@
 
 #include "portcullis/policy.h"
 
-#define PC_NFT_NAME_MAX 32	/* table, set and chain names: [A-Za-z][A-Za-z0-9_-]{0,31} */
-#define PC_NFT_COMMENT_MAX 128	/* bytes, as the kernel keeps them */
+#define PC_NFT_NAME_MAX 32 /* table, set and chain names: [A-Za-z][A-Za-z0-9_-]{0,31} */
+#define PC_NFT_COMMENT_MAX 128 /* bytes, as the kernel keeps them */
 
 enum pc_nft_set_type {
 	PC_NFT_SET_IPV4,
 	PC_NFT_SET_IPV6,
-	PC_NFT_SET_SERVICE,	/* inet_service: ports and port ranges */
+	PC_NFT_SET_SERVICE, /* inet_service: ports and port ranges */
 };
 
 struct pc_nft_port_range {
@@ -38,10 +38,10 @@ struct pc_nft_port_range {
 struct pc_nft_set {
 	char name[PC_NFT_NAME_MAX + 1];
 	enum pc_nft_set_type type;
-	const struct pc_prefix *prefixes;	/* IPv4 / IPv6 sets */
-	struct pc_nft_port_range *ports;	/* service sets */
+	const struct pc_prefix *prefixes; /* IPv4 / IPv6 sets */
+	struct pc_nft_port_range *ports; /* service sets */
 	size_t n;
-	size_t size;				/* declared: the elements it may hold */
+	size_t size; /* declared: the elements it may hold */
 	char comment[PC_NFT_COMMENT_MAX + 1];
 	/*
 	 * One port, range or prefix: written into the rule (`tcp dport 88`,
@@ -53,13 +53,13 @@ struct pc_nft_set {
 };
 
 enum pc_nft_rule_kind {
-	PC_NFT_POLICY_RULE,		/* from a policy rule */
-	PC_NFT_ESTABLISHED,		/* ct state established,related accept */
-	PC_NFT_INVALID,			/* ct state invalid drop */
-	PC_NFT_LOOPBACK,		/* iif/oif "lo" accept */
-	PC_NFT_ICMP_ESSENTIAL,		/* ICMP errors, ICMPv6 errors and neighbour discovery */
-	PC_NFT_ICMP_ECHO,		/* echo requests, rate-limited */
-	PC_NFT_ICMP_ALL,		/* every ICMP and ICMPv6 */
+	PC_NFT_POLICY_RULE, /* from a policy rule */
+	PC_NFT_ESTABLISHED, /* ct state established,related accept */
+	PC_NFT_INVALID, /* ct state invalid drop */
+	PC_NFT_LOOPBACK, /* iif/oif "lo" accept */
+	PC_NFT_ICMP_ESSENTIAL, /* ICMP errors, ICMPv6 errors and neighbour discovery */
+	PC_NFT_ICMP_ECHO, /* echo requests, rate-limited */
+	PC_NFT_ICMP_ALL, /* every ICMP and ICMPv6 */
 };
 
 enum pc_nft_verdict {
@@ -77,15 +77,15 @@ enum pc_nft_verdict {
  * new field here, and is then part of every such decision.  The fields are
  * also members of struct pc_nft_rule itself (r->iifname).
  */
-#define PC_NFT_MATCH_FIELDS \
-	const struct pc_nft_set *saddr, *daddr;	/* NULL: any */ \
-	const char *iifname, *oifname; \
-	const char *limit_unit; \
-	size_t log;			/* 0: none; else the policy rule + 1 its prefix names */ \
-	unsigned limit_rate;		/* 0: none */ \
-	enum pc_proto proto; \
-	enum pc_nft_verdict verdict; \
-	uint8_t family;			/* 0: both, 4: ip, 6: ip6 */ \
+#define PC_NFT_MATCH_FIELDS                                                                        \
+	const struct pc_nft_set *saddr, *daddr; /* NULL: any */                                    \
+	const char *iifname, *oifname;                                                             \
+	const char *limit_unit;                                                                    \
+	size_t log; /* 0: none; else the policy rule + 1 its prefix names */                       \
+	unsigned limit_rate; /* 0: none */                                                         \
+	enum pc_proto proto;                                                                       \
+	enum pc_nft_verdict verdict;                                                               \
+	uint8_t family; /* 0: both, 4: ip, 6: ip6 */                                               \
 	bool counter;
 
 struct pc_nft_match {
@@ -95,14 +95,14 @@ struct pc_nft_match {
 struct pc_nft_rule {
 	enum pc_nft_rule_kind kind;
 	union {
-		struct pc_nft_match match;	/* made by memset: padding is compared too */
+		struct pc_nft_match match; /* made by memset: padding is compared too */
 		struct {
 			PC_NFT_MATCH_FIELDS
 		};
 	};
 	/* policy rules */
-	const struct pc_nft_set *dport;	/* with proto */
-	size_t policy_rule;		/* index into the policy's rules */
+	const struct pc_nft_set *dport; /* with proto */
+	size_t policy_rule; /* index into the policy's rules */
 	char comment[PC_NFT_COMMENT_MAX + 1];
 };
 
@@ -127,21 +127,21 @@ uint32_t pc_nft_match_hash(const struct pc_nft_match *m, uint32_t h);
  */
 struct pc_nft_segment {
 	uint16_t lo, hi;
-	const struct pc_nft_rule *rule;	/* the one policy rule deciding here; NULL: several */
-	bool direct;			/* the element carries rule's verdict */
-	size_t sub;			/* else the index into t->subs it jumps to */
+	const struct pc_nft_rule *rule; /* the one policy rule deciding here; NULL: several */
+	bool direct; /* the element carries rule's verdict */
+	size_t sub; /* else the index into t->subs it jumps to */
 };
 
 struct pc_nft_map {
-	char name[PC_NFT_NAME_MAX + 1];		/* "input_tcp"; empty: none */
+	char name[PC_NFT_NAME_MAX + 1]; /* "input_tcp"; empty: none */
 	struct pc_nft_segment *segs;
 	size_t n, size;
 };
 
 /* One element of a source-address verdict map: an address range and the rule deciding it. */
 struct pc_nft_addr_elem {
-	uint8_t family;				/* 4: lo and hi use their first 4 bytes */
-	uint8_t lo[16], hi[16];			/* big-endian, inclusive */
+	uint8_t family; /* 4: lo and hi use their first 4 bytes */
+	uint8_t lo[16], hi[16]; /* big-endian, inclusive */
 	const struct pc_nft_rule *rule;
 };
 
@@ -155,22 +155,22 @@ struct pc_nft_addr_elem {
 #define PC_NFT_ADDR_MAP_MIN 4
 
 struct pc_nft_addr_map {
-	char name[PC_NFT_NAME_MAX + 1];		/* "<chain>_v4"; empty: none */
-	struct pc_nft_addr_elem *elems;		/* sorted by address */
+	char name[PC_NFT_NAME_MAX + 1]; /* "<chain>_v4"; empty: none */
+	struct pc_nft_addr_elem *elems; /* sorted by address */
 	size_t n, size;
 };
 
 struct pc_nft_subchain {
-	char name[PC_NFT_NAME_MAX + 1];		/* "r3_tcp", or "input_tcp_88" for several rules */
-	int base;				/* index into t->chains */
-	size_t *rules;				/* indices into the base chain's rules */
+	char name[PC_NFT_NAME_MAX + 1]; /* "r3_tcp", or "input_tcp_88" for several rules */
+	int base; /* index into t->chains */
+	size_t *rules; /* indices into the base chain's rules */
 	size_t n;
-	size_t *users;				/* the policy rules it serves, ascending */
+	size_t *users; /* the policy rules it serves, ascending */
 	size_t nusers, usercap;
-	bool shared;				/* by policy rules alike but for their ports */
-	char comment[PC_NFT_COMMENT_MAX + 1];	/* of its rules, when shared */
-	struct pc_nft_addr_map by_saddr[2];	/* IPv4, IPv6: the rules as maps, see above */
-	bool mapped;				/* by_saddr replaces the rules */
+	bool shared; /* by policy rules alike but for their ports */
+	char comment[PC_NFT_COMMENT_MAX + 1]; /* of its rules, when shared */
+	struct pc_nft_addr_map by_saddr[2]; /* IPv4, IPv6: the rules as maps, see above */
+	bool mapped; /* by_saddr replaces the rules */
 };
 
 /* The hooks of the base chains, in the order the table holds and prints them. */
@@ -193,7 +193,7 @@ struct pc_nft_icmp_type {
 	const char *nft, *pf;
 };
 
-#define PC_NFT_ICMP_ESSENTIAL_MAX 8	/* the most types pc_nft_icmp_essential() returns */
+#define PC_NFT_ICMP_ESSENTIAL_MAX 8 /* the most types pc_nft_icmp_essential() returns */
 
 /*
  * The types the essential ICMP defaults accept (PC_NFT_ICMP_ESSENTIAL) for
@@ -210,9 +210,9 @@ const struct pc_nft_icmp_type *pc_nft_icmp_echo(int family);
 #define PC_NFT_ICMP_ECHO_PER_SECOND 5
 
 struct pc_nft_chain {
-	enum pc_nft_hook hook;		/* named by pc_nft_hook_name() */
+	enum pc_nft_hook hook; /* named by pc_nft_hook_name() */
 	enum pc_verdict policy;
-	struct pc_nft_rule *rules;	/* the defaults, then the policy rules in order */
+	struct pc_nft_rule *rules; /* the defaults, then the policy rules in order */
 	size_t n, cap;
 	struct pc_nft_map maps[PC_PROTO_COUNT];
 };
@@ -222,8 +222,8 @@ struct pc_nft_table {
 	char comment[PC_NFT_COMMENT_MAX + 1];
 	struct pc_nft_set *sets;
 	size_t nsets, setcap;
-	uint32_t *set_index;		/* open addressing on set names: index + 1, 0 empty */
-	size_t set_index_cap;		/* a power of two, at least twice nsets */
+	uint32_t *set_index; /* open addressing on set names: index + 1, 0 empty */
+	size_t set_index_cap; /* a power of two, at least twice nsets */
 	struct pc_nft_chain chains[PC_NFT_HOOK_COUNT];
 	struct pc_nft_subchain *subs;
 	size_t nsubs, subcap;

@@ -21,39 +21,39 @@
 
 /* What one message of a batch does, so a kernel error can name it. */
 struct pc_nl_msg {
-	const char *what;		/* "table", "set", "elements of set", "chain", "rule" */
-	const char *name;		/* set or chain name; the table's for the table */
-	const struct pc_nft_rule *rule;	/* a policy rule's message, else NULL */
+	const char *what; /* "table", "set", "elements of set", "chain", "rule" */
+	const char *name; /* set or chain name; the table's for the table */
+	const struct pc_nft_rule *rule; /* a policy rule's message, else NULL */
 };
 
 struct pc_nl_batch {
 	char *buf;
 	size_t len, cap;
-	uint32_t seq0;			/* the sequence number of message 0 (batch begin) */
-	struct pc_nl_msg *msgs;		/* by sequence number - seq0 */
+	uint32_t seq0; /* the sequence number of message 0 (batch begin) */
+	struct pc_nl_msg *msgs; /* by sequence number - seq0 */
 	size_t n, msgcap;
-	size_t nsets, nelems, nchains, nrules;	/* what it creates */
-	size_t genid_off;		/* where in buf the begin's generation is */
+	size_t nsets, nelems, nchains, nrules; /* what it creates */
+	size_t genid_off; /* where in buf the begin's generation is */
 };
 
 struct pc_nl_options {
-	uint32_t seq;			/* the first sequence number */
-	uint32_t genid;			/* the generation the batch was computed against */
-	bool commit;			/* false: leave out the batch end (the kernel checks, then aborts) */
-	unsigned lo_ifindex;		/* the interface index "lo" has */
+	uint32_t seq; /* the first sequence number */
+	uint32_t genid; /* the generation the batch was computed against */
+	bool commit; /* false: leave out the batch end (the kernel checks, then aborts) */
+	unsigned lo_ifindex; /* the interface index "lo" has */
 };
 
 /* Builds the transaction that replaces table t; aborts only on allocation failure. */
-void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
-		struct pc_nl_batch *b);
+void pc_nl_build(
+		const struct pc_nft_table *t, const struct pc_nl_options *o, struct pc_nl_batch *b);
 void pc_nl_batch_finish(struct pc_nl_batch *b);
 /* Writes the generation the batch is checked against into its begin (0: none). */
 void pc_nl_batch_set_genid(struct pc_nl_batch *b, uint32_t genid);
 
 /* One error the kernel reported, in the order of the batch. */
 struct pc_nl_error {
-	int err;			/* errno */
-	size_t msg;			/* index into the batch's msgs */
+	int err; /* errno */
+	size_t msg; /* index into the batch's msgs */
 };
 
 /*
@@ -62,46 +62,46 @@ struct pc_nl_error {
  * only explain it.
  */
 enum pc_nl_outcome {
-	PC_NL_UNKNOWN = 0,	/* sent, and whether the kernel committed it cannot be known
-				 * (r->sys_err after the sending, or errors lost while the
-				 * generation moved); checking only: whether it was accepted */
-	PC_NL_COMMITTED,	/* applied: no error, and the generation moved on */
-	PC_NL_CHECKED,		/* checking only: every message accepted, nothing changed */
-	PC_NL_REFUSED,		/* the kernel refused it (r->errors, r->lost): nothing changed */
-	PC_NL_RETRIES_SPENT,	/* another program committed before every attempt (ERESTART)
-				 * until the retries or the time ran out: nothing changed */
-	PC_NL_INTERRUPTED,	/* refused by ERESTART, and an interrupt waiting stopped the
-				 * retries: nothing changed */
-	PC_NL_FOREIGN_TABLE,	/* a same-named table portcullis does not manage (seen before
-				 * the first attempt or a retry): nothing changed */
-	PC_NL_NOT_STARTED,	/* r->sys_err before any transaction was sent (the socket, the
-				 * first reads): nothing changed */
-	PC_NL_NOT_SENT,		/* r->sys_err sending a transaction, or preparing a retry after
-				 * refused attempts: nothing changed */
+	PC_NL_UNKNOWN = 0, /* sent, and whether the kernel committed it cannot be known
+			    * (r->sys_err after the sending, or errors lost while the
+			    * generation moved); checking only: whether it was accepted */
+	PC_NL_COMMITTED, /* applied: no error, and the generation moved on */
+	PC_NL_CHECKED, /* checking only: every message accepted, nothing changed */
+	PC_NL_REFUSED, /* the kernel refused it (r->errors, r->lost): nothing changed */
+	PC_NL_RETRIES_SPENT, /* another program committed before every attempt (ERESTART)
+			      * until the retries or the time ran out: nothing changed */
+	PC_NL_INTERRUPTED, /* refused by ERESTART, and an interrupt waiting stopped the
+			    * retries: nothing changed */
+	PC_NL_FOREIGN_TABLE, /* a same-named table portcullis does not manage (seen before
+			      * the first attempt or a retry): nothing changed */
+	PC_NL_NOT_STARTED, /* r->sys_err before any transaction was sent (the socket, the
+			    * first reads): nothing changed */
+	PC_NL_NOT_SENT, /* r->sys_err sending a transaction, or preparing a retry after
+			 * refused attempts: nothing changed */
 };
 
 struct pc_nl_result {
 	enum pc_nl_outcome outcome;
 	uint32_t genid_before, genid_after;
-	struct pc_nl_error *errors;	/* owned; free() */
+	struct pc_nl_error *errors; /* owned; free() */
 	size_t nerrors;
-	size_t lost;			/* receive buffer overflows (ENOBUFS): errors dropped */
-	int sys_err;			/* a failure outside the batch (socket, send); 0 if none */
-	const char *sys_what;		/* what was being done then */
-	bool table_exists, table_ours;	/* before the batch */
-	bool send_tried;		/* the transaction was built and its sending tried */
-	bool sent;			/* the transaction reached the kernel */
-	unsigned attempts;		/* transactions sent (more than one after ERESTART) */
-	bool committed;			/* the generation moved on with no error */
+	size_t lost; /* receive buffer overflows (ENOBUFS): errors dropped */
+	int sys_err; /* a failure outside the batch (socket, send); 0 if none */
+	const char *sys_what; /* what was being done then */
+	bool table_exists, table_ours; /* before the batch */
+	bool send_tried; /* the transaction was built and its sending tried */
+	bool sent; /* the transaction reached the kernel */
+	unsigned attempts; /* transactions sent (more than one after ERESTART) */
+	bool committed; /* the generation moved on with no error */
 };
 
 struct pc_nl_apply_options {
 	const char *table;
-	bool commit;			/* false: check only */
-	bool force;			/* replace a same-named table portcullis does not manage */
-	unsigned retries;		/* after a concurrent change (ERESTART), at most */
-	unsigned retry_ms;		/* none once this long (ms) has passed; 0: no bound */
-	int rcvbuf;			/* receive buffer (bytes); 0: an error per message */
+	bool commit; /* false: check only */
+	bool force; /* replace a same-named table portcullis does not manage */
+	unsigned retries; /* after a concurrent change (ERESTART), at most */
+	unsigned retry_ms; /* none once this long (ms) has passed; 0: no bound */
+	int rcvbuf; /* receive buffer (bytes); 0: an error per message */
 	/* Called after each attempt's transaction is built, before it is sent; may be NULL. */
 	void (*before_send)(void *arg);
 	void *arg;

@@ -16,16 +16,16 @@
  * same name atomically (one transaction: declare, delete, create) and leaves
  * every other table alone.  `header` lines are printed first as comments.
  */
-void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
-		FILE *out);
+void pc_nft_print(
+		const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out);
 
 /*
  * Prints the same script in the libnftables JSON schema (`nft -j -f`).  JSON
  * has no comments, so `header` goes into the metainfo object under the key
  * "portcullis", which libnftables ignores.
  */
-void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, size_t nheader,
-		FILE *out);
+void pc_nft_print_json(
+		const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out);
 
 /*
  * One rule as nft text, without indentation or line end.  A policy rule is
@@ -45,8 +45,7 @@ void pc_nft_print_ports(FILE *out, const struct pc_nft_port_range *r, char sep);
 void pc_nft_print_prefix(FILE *out, const struct pc_prefix *x);
 
 /* A map element's key and verdict as nft text: `749 : accept`, `88-89 : jump r2_tcp`. */
-void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,
-		FILE *out);
+void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s, FILE *out);
 
 /* A source-address map element as nft text: `198.51.100.0/24 comment "..." : accept`. */
 void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out);

@@ -27,7 +27,7 @@ struct pc_loc {
 
 /* An address prefix; `bytes` holds 4 (IPv4) or 16 (IPv6) bytes, host bits zero. */
 struct pc_prefix {
-	uint8_t family;		/* 4 or 6 */
+	uint8_t family; /* 4 or 6 */
 	uint8_t len;
 	uint8_t bytes[16];
 	struct pc_loc loc;
@@ -68,17 +68,17 @@ struct pc_addrset {
 struct pc_network {
 	const char *name;
 	struct pc_loc loc;
-	struct pc_peer *members;	/* addresses and names of other groups, as written */
+	struct pc_peer *members; /* addresses and names of other groups, as written */
 	size_t nmembers;
-	struct pc_addrset set;		/* resolved */
-	int state;			/* resolution: 0 new, 1 in progress, 2 done */
+	struct pc_addrset set; /* resolved */
+	int state; /* resolution: 0 new, 1 in progress, 2 done */
 };
 
 /* A service the policy defines itself (registry.services). */
 struct pc_service_def {
 	const char *name;
 	uint16_t lo, hi;
-	unsigned protos;		/* bits 1 << enum pc_proto */
+	unsigned protos; /* bits 1 << enum pc_proto */
 	const char *note;
 	struct pc_loc loc;
 };
@@ -110,12 +110,12 @@ enum pc_icmp {
 struct pc_match {
 	enum pc_proto proto;
 	uint16_t lo, hi;
-	const char *service;		/* the name as written, or NULL for a raw port */
-	enum pc_layer_kind layer;	/* valid when `service` is set */
-	const char *src_file;		/* the registry row (or the policy line) it came from */
+	const char *service; /* the name as written, or NULL for a raw port */
+	enum pc_layer_kind layer; /* valid when `service` is set */
+	const char *src_file; /* the registry row (or the policy line) it came from */
 	unsigned src_line;
-	struct pc_loc loc;		/* where the policy names it */
-	const char *iana;		/* IANA's other view of the port (struct pc_port) */
+	struct pc_loc loc; /* where the policy names it */
+	const char *iana; /* IANA's other view of the port (struct pc_port) */
 };
 
 /* A service as a rule writes it: a name, PORT/PROTO, or LOW-HIGH/PROTO. */
@@ -123,7 +123,6 @@ struct pc_rule_service {
 	const char *text;
 	struct pc_loc loc;
 };
-
 
 enum {
 	PC_RULE_F_LOG = 1u << 0,
@@ -137,14 +136,14 @@ struct pc_rule {
 	enum pc_direction direction;
 	struct pc_rule_service *services;
 	size_t nservices;
-	unsigned protos;		/* narrowing; 0: every protocol the services list */
+	unsigned protos; /* narrowing; 0: every protocol the services list */
 	struct pc_loc protos_loc;
-	struct pc_peer *from, *to;	/* sources, destinations; none: anywhere */
+	struct pc_peer *from, *to; /* sources, destinations; none: anywhere */
 	size_t nfrom, nto;
 	const char *interface;
 	unsigned flags;
-	unsigned limit_rate;		/* packets per limit_unit */
-	const char *limit_unit;		/* "second", "minute", "hour", "day": pc_limit_seconds() */
+	unsigned limit_rate; /* packets per limit_unit */
+	const char *limit_unit; /* "second", "minute", "hour", "day": pc_limit_seconds() */
 	const char *comment;
 	/* resolved */
 	struct pc_match *matches;
@@ -154,19 +153,19 @@ struct pc_rule {
 
 struct pc_defaults {
 	enum pc_verdict input, forward, output;
-	bool established;		/* accept established,related */
-	bool loopback;			/* accept traffic on lo */
+	bool established; /* accept established,related */
+	bool loopback; /* accept traffic on lo */
 	enum pc_icmp icmp;
 };
 
 struct pc_policy_state;
 
 struct pc_policy {
-	struct pc_policy_state *state;	/* the files read, the arena */
+	struct pc_policy_state *state; /* the files read, the arena */
 	const char *name;
 	const char *description;
 	struct pc_loc loc;
-	unsigned layers;		/* bits 1 << enum pc_layer_kind asked for */
+	unsigned layers; /* bits 1 << enum pc_layer_kind asked for */
 	bool layers_given;
 	struct pc_service_def *services;
 	size_t nservices;
@@ -210,21 +209,21 @@ unsigned pc_limit_seconds(const char *unit);
 struct pc_packet {
 	enum pc_direction direction;
 	enum pc_proto proto;
-	uint8_t family;			/* 4 or 6; 0 when no address was given */
-	uint8_t addr[16];		/* the source (input, forward) or destination (output) */
-	uint16_t port;			/* destination port */
-	char iface[16];			/* the interface it comes in on (input, forward) or
-					   leaves by (output); "" when unknown */
+	uint8_t family; /* 4 or 6; 0 when no address was given */
+	uint8_t addr[16]; /* the source (input, forward) or destination (output) */
+	uint16_t port; /* destination port */
+	char iface[16]; /* the interface it comes in on (input, forward) or
+			   leaves by (output); "" when unknown */
 };
 
 struct pc_decision {
-	bool by_rule;			/* else the chain's default policy decided */
-	size_t rule;			/* index into p->rules when by_rule */
-	size_t match;			/* index into that rule's matches */
-	enum pc_action action;		/* when by_rule */
-	enum pc_verdict verdict;	/* accept or drop (reject drops, with an answer) */
-	size_t skipped_interface;	/* rules passed over: they depend on an interface */
-	bool by_loopback;		/* accepted by `loopback: accept` (the packet is on lo) */
+	bool by_rule; /* else the chain's default policy decided */
+	size_t rule; /* index into p->rules when by_rule */
+	size_t match; /* index into that rule's matches */
+	enum pc_action action; /* when by_rule */
+	enum pc_verdict verdict; /* accept or drop (reject drops, with an answer) */
+	size_t skipped_interface; /* rules passed over: they depend on an interface */
+	bool by_loopback; /* accepted by `loopback: accept` (the packet is on lo) */
 };
 
 /*
@@ -243,8 +242,8 @@ int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errl
  * policy's; with no interface, rules that name one are passed over and
  * counted.
  */
-void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
-		struct pc_decision *out);
+void pc_policy_evaluate(
+		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out);
 
 /* The files read for the policy (itself first, then its includes), with their text. */
 size_t pc_policy_file_count(const struct pc_policy *p);
@@ -254,8 +253,8 @@ const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **tex
 bool pc_policy_io_error(const struct pc_policy *p);
 
 /* The source line of a location, for context under a diagnostic; NULL if none. */
-const char *pc_policy_source_line(const struct pc_policy *p, const char *file, unsigned line,
-		size_t *len);
+const char *pc_policy_source_line(
+		const struct pc_policy *p, const char *file, unsigned line, size_t *len);
 
 /*
  * Prints diagnostics as `file:line:col: severity: message [code]`, then the

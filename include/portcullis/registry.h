@@ -32,7 +32,7 @@
 #include "portcullis/diag.h"
 
 enum pc_proto {
-	PC_PROTO_ANY = 0,	/* a row that names no protocol; in queries: every protocol */
+	PC_PROTO_ANY = 0, /* a row that names no protocol; in queries: every protocol */
 	PC_PROTO_TCP,
 	PC_PROTO_UDP,
 	PC_PROTO_SCTP,
@@ -44,7 +44,7 @@ enum pc_state {
 	PC_STATE_ASSIGNED,
 	PC_STATE_RESERVED,
 	PC_STATE_UNASSIGNED,
-	PC_STATE_CONTESTED,	/* practice: a name people use for different ports */
+	PC_STATE_CONTESTED, /* practice: a name people use for different ports */
 };
 
 /* The layers, in precedence order: see pc_layer_defs() below. */
@@ -57,9 +57,9 @@ enum pc_layer_kind {
 #define PC_LAYER_COUNT 4
 
 enum {
-	PC_ENTRY_F_HISTORIC = 1u << 0,	/* IANA: "This entry is an alias to X ... now historic" */
-	PC_ENTRY_F_UNAUTH = 1u << 1,	/* IANA: Unauthorized Use Reported is filled */
-	PC_ENTRY_F_PORT = 1u << 2,	/* the row has a port (SRV-only names do not) */
+	PC_ENTRY_F_HISTORIC = 1u << 0, /* IANA: "This entry is an alias to X ... now historic" */
+	PC_ENTRY_F_UNAUTH = 1u << 1, /* IANA: Unauthorized Use Reported is filled */
+	PC_ENTRY_F_PORT = 1u << 2, /* the row has a port (SRV-only names do not) */
 };
 
 #define PC_MAX_ALIASES 16
@@ -68,22 +68,22 @@ enum {
 /* One row of one layer, as a caller sees it.  Strings are never NULL. */
 struct pc_record {
 	enum pc_layer_kind layer;
-	const char *file;		/* where the layer came from */
-	unsigned line;			/* physical line where the row starts */
-	const char *name;		/* "" for unnamed rows (Reserved, Unassigned) */
+	const char *file; /* where the layer came from */
+	unsigned line; /* physical line where the row starts */
+	const char *name; /* "" for unnamed rows (Reserved, Unassigned) */
 	const char *aliases[PC_MAX_ALIASES];
 	unsigned naliases;
-	uint16_t port_lo, port_hi;	/* valid when flags has PC_ENTRY_F_PORT */
+	uint16_t port_lo, port_hi; /* valid when flags has PC_ENTRY_F_PORT */
 	enum pc_proto proto;
 	enum pc_state state;
 	unsigned flags;
 	const char *description;
 	const char *assignee, *contact, *registered, *modified, *reference, *service_code;
-	const char *unauthorized;	/* IANA "Unauthorized Use Reported" */
-	uint16_t unauth_port;		/* the one port of a range that note names; 0: all */
-	const char *notes;		/* IANA "Assignment Notes"; practice: its source note */
-	const char *alias_of;		/* historic alias: the canonical name */
-	const char *instead;		/* contested: names to use instead, comma-separated */
+	const char *unauthorized; /* IANA "Unauthorized Use Reported" */
+	uint16_t unauth_port; /* the one port of a range that note names; 0: all */
+	const char *notes; /* IANA "Assignment Notes"; practice: its source note */
+	const char *alias_of; /* historic alias: the canonical name */
+	const char *instead; /* contested: names to use instead, comma-separated */
 };
 
 struct pc_records {
@@ -123,8 +123,7 @@ int pc_registry_load_iana_mem(struct pc_registry *reg, const char *label, const 
  * larger than PC_SERVICES_MAX_BYTES (the _mem form never returns it).
  */
 #define PC_SERVICES_MAX_BYTES (16u << 20)
-int pc_registry_load_services(struct pc_registry *reg, const char *path,
-		struct pc_diags *diags);
+int pc_registry_load_services(struct pc_registry *reg, const char *path, struct pc_diags *diags);
 int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, const char *data,
 		size_t len, struct pc_diags *diags);
 
@@ -138,13 +137,13 @@ int pc_registry_add_override(struct pc_registry *reg, const char *spec, const ch
 
 /* What a layer is (struct pc_layer_def.flags). */
 enum {
-	PC_LAYER_F_EMBEDDED = 1u << 0,	/* compiled in: in every new registry; a policy's
-					 * registry.layers may leave it out */
-	PC_LAYER_F_SNAPSHOT = 1u << 1,	/* a dated snapshot of an assignment registry: its
-					 * rows carry assignee, contact, dates, reference,
-					 * service code and unauthorized use */
-	PC_LAYER_F_DEFINED = 1u << 2,	/* definitions of the policy or the command line,
-					 * not a file's rows */
+	PC_LAYER_F_EMBEDDED = 1u << 0, /* compiled in: in every new registry; a policy's
+					* registry.layers may leave it out */
+	PC_LAYER_F_SNAPSHOT = 1u << 1, /* a dated snapshot of an assignment registry: its
+					* rows carry assignee, contact, dates, reference,
+					* service code and unauthorized use */
+	PC_LAYER_F_DEFINED = 1u << 2, /* definitions of the policy or the command line,
+				       * not a file's rows */
 };
 
 struct pc_buf;
@@ -157,14 +156,14 @@ struct pc_layer;
  */
 struct pc_layer_def {
 	enum pc_layer_kind kind;
-	const char *name;		/* in provenance, messages and registry.layers */
-	const char *cited;		/* its name where a ruleset comment cites a row */
-	const char *what;		/* its file in messages: "the services file" */
-	const char *default_path;	/* read when a policy asks for the layer; else NULL */
-	const char *description;	/* what its rows' description is called */
-	const char *notes;		/* and their notes */
-	unsigned flags;			/* PC_LAYER_F_* */
-	size_t max_bytes;		/* the largest file the loader reads */
+	const char *name; /* in provenance, messages and registry.layers */
+	const char *cited; /* its name where a ruleset comment cites a row */
+	const char *what; /* its file in messages: "the services file" */
+	const char *default_path; /* read when a policy asks for the layer; else NULL */
+	const char *description; /* what its rows' description is called */
+	const char *notes; /* and their notes */
+	unsigned flags; /* PC_LAYER_F_* */
+	size_t max_bytes; /* the largest file the loader reads */
 	/*
 	 * The loader (NULL: the layer is not read from a file): parses `text`, a
 	 * NUL byte then the input, in place; 0, or -1 with diagnostics.
@@ -209,8 +208,8 @@ const char *pc_registry_layer_sha256(const struct pc_registry *reg, enum pc_laye
  * Appends to `out` every row, of every layer, whose name or alias equals
  * `name` (ASCII case-insensitive), in layer order then file order.
  */
-size_t pc_registry_find_name(const struct pc_registry *reg, const char *name,
-		struct pc_records *out);
+size_t pc_registry_find_name(
+		const struct pc_registry *reg, const char *name, struct pc_records *out);
 
 /*
  * Appends every row whose port range contains `port`, for `proto` (rows with
@@ -223,22 +222,22 @@ size_t pc_registry_find_port(const struct pc_registry *reg, uint16_t port, enum 
  * Up to `max` names from every layer within a small edit distance of `name`,
  * closest first, then alphabetical.  Returns how many were stored.
  */
-size_t pc_registry_suggest(const struct pc_registry *reg, const char *name, const char **out,
-		size_t max);
+size_t pc_registry_suggest(
+		const struct pc_registry *reg, const char *name, const char **out, size_t max);
 
 /* The answer to "what does this service name mean?". */
 enum pc_resolve_status {
 	PC_RESOLVE_OK,
-	PC_RESOLVE_UNKNOWN,	/* no layer knows the name */
-	PC_RESOLVE_NO_PORT,	/* known, but only as SRV-only rows */
-	PC_RESOLVE_CONTESTED,	/* practice marks it contested; pick another name */
-	PC_RESOLVE_AMBIGUOUS,	/* the deciding layer lists it on several ports */
+	PC_RESOLVE_UNKNOWN, /* no layer knows the name */
+	PC_RESOLVE_NO_PORT, /* known, but only as SRV-only rows */
+	PC_RESOLVE_CONTESTED, /* practice marks it contested; pick another name */
+	PC_RESOLVE_AMBIGUOUS, /* the deciding layer lists it on several ports */
 };
 
 struct pc_port {
 	uint16_t lo, hi;
-	enum pc_proto proto;	/* PC_PROTO_ANY only when the deciding row names none */
-	struct pc_record src;	/* the deciding row */
+	enum pc_proto proto; /* PC_PROTO_ANY only when the deciding row names none */
+	struct pc_record src; /* the deciding row */
 	/*
 	 * When the deciding row is not IANA's and IANA says otherwise about the
 	 * port: the name IANA assigns it, "Reserved" or "Unassigned"; else NULL.
@@ -248,12 +247,12 @@ struct pc_port {
 
 struct pc_resolution {
 	enum pc_resolve_status status;
-	enum pc_layer_kind layer;	/* the deciding layer */
-	const char *canonical;		/* the deciding row's primary name */
-	struct pc_port *ports;		/* sorted by proto, then port */
+	enum pc_layer_kind layer; /* the deciding layer */
+	const char *canonical; /* the deciding row's primary name */
+	struct pc_port *ports; /* sorted by proto, then port */
 	size_t nports, cap;
-	struct pc_records rows;		/* every row of every layer with this name */
-	struct pc_diags findings;	/* disagreements, each with a stable code */
+	struct pc_records rows; /* every row of every layer with this name */
+	struct pc_diags findings; /* disagreements, each with a stable code */
 };
 
 void pc_resolution_init(struct pc_resolution *res);
@@ -274,8 +273,8 @@ void pc_resolution_finish(struct pc_resolution *res);
  *   multi-port         see PC_RESOLVE_AMBIGUOUS
  * Findings carry the deciding row's file and line.  Returns res->status.
  */
-enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const char *name,
-		struct pc_resolution *res);
+enum pc_resolve_status pc_registry_resolve(
+		const struct pc_registry *reg, const char *name, struct pc_resolution *res);
 
 /*
  * Reports, for one port and protocol (PC_PROTO_ANY: tcp and udp and the

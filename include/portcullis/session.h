@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 struct pc_session {
-	uint8_t family;			/* 4 or 6: as the kernel sees the session's packets */
-	uint8_t client[16], server[16];	/* 4 bytes for IPv4 */
+	uint8_t family; /* 4 or 6: as the kernel sees the session's packets */
+	uint8_t client[16], server[16]; /* 4 bytes for IPv4 */
 	uint16_t cport, sport;
-	char zone[16];			/* the client's "%zone" (a link-local scope), "" if none */
+	char zone[16]; /* the client's "%zone" (a link-local scope), "" if none */
 };
 
 /*

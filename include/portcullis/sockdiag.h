@@ -11,8 +11,8 @@
 
 /* What the socket carries that routes its packets. */
 struct pc_sock_route {
-	uint32_t mark;		/* SO_MARK, 0 for none */
-	unsigned ifindex;	/* the interface it is bound to (SO_BINDTODEVICE, a VRF), 0 for none */
+	uint32_t mark; /* SO_MARK, 0 for none */
+	unsigned ifindex; /* the interface it is bound to (SO_BINDTODEVICE, a VRF), 0 for none */
 };
 
 /*
@@ -26,7 +26,7 @@ struct pc_sock_route {
  * (read only with CAP_NET_ADMIN, else 0) and bound interface are written
  * there.
  */
-int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport,
-		const uint8_t *remote, uint16_t rport, struct pc_sock_route *route);
+int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport, const uint8_t *remote,
+		uint16_t rport, struct pc_sock_route *route);
 
 #endif

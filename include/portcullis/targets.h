@@ -20,27 +20,27 @@
 
 /* What a target can express (struct pc_target.caps). */
 enum {
-	PC_TARGET_F_SETS = 1u << 0,	/* named sets and maps; without, rules are expanded */
-	PC_TARGET_F_FORWARD = 1u << 1,	/* a forward hook; without, forward rules are left out */
-	PC_TARGET_F_JUMPS = 1u << 2,	/* entered by jumps from built-in chains (--no-jump) */
+	PC_TARGET_F_SETS = 1u << 0, /* named sets and maps; without, rules are expanded */
+	PC_TARGET_F_FORWARD = 1u << 1, /* a forward hook; without, forward rules are left out */
+	PC_TARGET_F_JUMPS = 1u << 2, /* entered by jumps from built-in chains (--no-jump) */
 };
 
 /* What the printing of one target depends on, besides the model. */
 struct pc_target_options {
-	const char *version;	/* of portcullis, named in the first header line */
-	const char *policy;	/* the policy's name */
-	bool jumps;		/* PC_TARGET_F_JUMPS: insert the jumps from the built-in chains */
+	const char *version; /* of portcullis, named in the first header line */
+	const char *policy; /* the policy's name */
+	bool jumps; /* PC_TARGET_F_JUMPS: insert the jumps from the built-in chains */
 };
 
 /* Header lines a target writes about itself, at most. */
 #define PC_TARGET_HEADER_MAX 4
 
 struct pc_target {
-	const char *name;	/* the kind of file, unique: "nft", "iptables", "ip6tables" */
-	const char *option;	/* the --target value that selects it (rows may share one) */
-	const char *suffix;	/* the file name after TABLE, with --out-dir */
-	int family;		/* 4 or 6 when the file holds one family only; else 0 */
-	unsigned caps;		/* PC_TARGET_F_* */
+	const char *name; /* the kind of file, unique: "nft", "iptables", "ip6tables" */
+	const char *option; /* the --target value that selects it (rows may share one) */
+	const char *suffix; /* the file name after TABLE, with --out-dir */
+	int family; /* 4 or 6 when the file holds one family only; else 0 */
+	unsigned caps; /* PC_TARGET_F_* */
 	/*
 	 * Whether `table` can name the table in this target (NULL: any name the
 	 * model takes); if not, says why in `why`.
@@ -87,16 +87,15 @@ int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int fa
  * a jump to them at their head (once: a reload over a running ruleset leaves
  * them out).  Lines are printed as iptables-save prints them.
  */
-void pc_ipt_print(const struct pc_nft_table *t, int family, bool jumps,
-		const char *const *header, size_t nheader, FILE *out);
+void pc_ipt_print(const struct pc_nft_table *t, int family, bool jumps, const char *const *header,
+		size_t nheader, FILE *out);
 
 /*
  * Reports, as warnings, what pf cannot say: forward rules (pf filters a
  * forwarded packet as it enters and as it leaves an interface; there is no
  * forward hook) and a forward default.  Returns the number of warnings.
  */
-size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
-		struct pc_diags *diags);
+size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p, struct pc_diags *diags);
 
 /*
  * Prints a pf.conf fragment for `pfctl -a NAME -f FILE`: macros for port
@@ -106,7 +105,7 @@ size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
  * traffic (pf's state table does that work) and say `no state` otherwise.
  * Forward rules are left out with a comment saying so.
  */
-void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
-		FILE *out);
+void pc_pf_print(
+		const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out);
 
 #endif

@@ -47,10 +47,16 @@ enum {
 	TYPE_ICMP6_TYPE = 29,
 };
 
-enum { BYTEORDER_BIG_ENDIAN = 2 };
+enum {
+	BYTEORDER_BIG_ENDIAN = 2
+};
 
 /* ct state bits */
-enum { CT_INVALID = 1, CT_ESTABLISHED = 2, CT_RELATED = 4 };
+enum {
+	CT_INVALID = 1,
+	CT_ESTABLISHED = 2,
+	CT_RELATED = 4
+};
 
 static const uint8_t proto_numbers[PC_PROTO_COUNT] = {0, 6, 17, 132, 33};
 
@@ -146,21 +152,22 @@ static void table_msgs(struct pc_nl_batch *b, const struct pc_nft_table *t)
 		if (i != 1)
 			nftnl_table_set_u32(nt, NFTNL_TABLE_FLAGS, 0);
 		if (i == 2) {
-			struct nftnl_udata_buf *u = udata_str(NFTNL_UDATA_TABLE_COMMENT, t->comment);
+			struct nftnl_udata_buf *u =
+					udata_str(NFTNL_UDATA_TABLE_COMMENT, t->comment);
 			nftnl_table_set_data(nt, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(u),
 					nftnl_udata_buf_len(u));
 			nftnl_udata_buf_free(u);
 		}
-		struct nlmsghdr *nlh = nft_msg(b, types[i], i == 1 ? 0 : NLM_F_CREATE, "table",
-				t->name, NULL);
+		struct nlmsghdr *nlh = nft_msg(
+				b, types[i], i == 1 ? 0 : NLM_F_CREATE, "table", t->name, NULL);
 		nftnl_table_nlmsg_build_payload(nlh, nt);
 		nftnl_table_free(nt);
 		msg_end(b, nlh);
 	}
 }
 
-static void chain_msg(struct pc_nl_batch *b, const char *table, const char *name, int hook,
-		int policy)
+static void chain_msg(
+		struct pc_nl_batch *b, const char *table, const char *name, int hook, int policy)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
@@ -186,7 +193,7 @@ struct set_out {
 	struct pc_nl_batch *b;
 	const char *table, *name;
 	uint32_t id;
-	struct nftnl_set *elems;	/* the chunk being filled */
+	struct nftnl_set *elems; /* the chunk being filled */
 	size_t nchunk;
 };
 
@@ -221,8 +228,8 @@ static void elems_flush(struct set_out *so)
 {
 	if (!so->elems)
 		return;
-	struct nlmsghdr *nlh = nft_msg(so->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, "elements of set",
-			so->name, NULL);
+	struct nlmsghdr *nlh = nft_msg(
+			so->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, "elements of set", so->name, NULL);
 	nftnl_set_elems_nlmsg_build_payload(nlh, so->elems);
 	nftnl_set_free(so->elems);
 	so->elems = NULL;
@@ -234,8 +241,8 @@ static void elems_flush(struct set_out *so)
  * One element: a key, and for an interval set's end the flag; for a map a
  * verdict (accept, drop, or a jump to `chain`); a comment.
  */
-static void elem_add(struct set_out *so, const void *key, uint32_t key_len, bool end,
-		int verdict, const char *chain, const char *comment)
+static void elem_add(struct set_out *so, const void *key, uint32_t key_len, bool end, int verdict,
+		const char *chain, const char *comment)
 {
 	if (!so->elems) {
 		if (!(so->elems = nftnl_set_alloc()))
@@ -313,7 +320,7 @@ static struct nftnl_udata_buf *set_udata(bool vmap, const char *comment)
 	if (!u || !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BYTEORDER_BIG_ENDIAN))
 		pc_oom_size(0);
 	if (vmap && (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 0) ||
-				!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATA_INTERVAL, 0)))
+				    !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATA_INTERVAL, 0)))
 		pc_oom_size(0);
 	if (comment && comment[0] && !nftnl_udata_put_strz(u, NFTNL_UDATA_SET_COMMENT, comment))
 		pc_oom_size(0);
@@ -360,7 +367,8 @@ static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 		uint8_t lo[2] = {(uint8_t)(s->lo >> 8), (uint8_t)s->lo};
 		uint8_t hi[2] = {(uint8_t)(s->hi >> 8), (uint8_t)s->hi};
 		int verdict = s->direct && s->rule->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT;
-		interval_add(&so, i == 0, lo, hi, 2, verdict, s->direct ? NULL : t->subs[s->sub].name,
+		interval_add(&so, i == 0, lo, hi, 2, verdict,
+				s->direct ? NULL : t->subs[s->sub].name,
 				s->rule ? s->rule->comment : NULL);
 	}
 	elems_flush(&so);
@@ -389,7 +397,7 @@ struct rule_out {
 	struct pc_nl_batch *b;
 	const struct pc_nft_table *t;
 	const struct pc_nl_options *o;
-	uint32_t *next_id;		/* set ids */
+	uint32_t *next_id; /* set ids */
 	struct nftnl_rule *r;
 };
 
@@ -518,14 +526,14 @@ static void ct_state(struct rule_out *ro, uint32_t bits, int v)
  * byte order and the expression the key came from (`typeof`), which `nft
  * list` reads to print the elements by name.
  */
-static const uint8_t udata_l4proto[] = {0x00, 0x04, 0x01, 0x00, 0x00, 0x00, 0x03, 0x0e, 0x00,
-	0x04, 0x09, 0x00, 0x00, 0x00, 0x01, 0x06, 0x00, 0x04, 0x10, 0x00, 0x00, 0x00};
+static const uint8_t udata_l4proto[] = {0x00, 0x04, 0x01, 0x00, 0x00, 0x00, 0x03, 0x0e, 0x00, 0x04,
+		0x09, 0x00, 0x00, 0x00, 0x01, 0x06, 0x00, 0x04, 0x10, 0x00, 0x00, 0x00};
 static const uint8_t udata_icmp[] = {0x00, 0x04, 0x02, 0x00, 0x00, 0x00, 0x03, 0x14, 0x00, 0x04,
-	0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x04, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01,
-	0x00, 0x00, 0x00};
+		0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x04, 0x00, 0x00, 0x00, 0x01, 0x04,
+		0x01, 0x00, 0x00, 0x00};
 static const uint8_t udata_icmp6[] = {0x00, 0x04, 0x02, 0x00, 0x00, 0x00, 0x03, 0x14, 0x00, 0x04,
-	0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01,
-	0x00, 0x00, 0x00};
+		0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00, 0x01, 0x04,
+		0x01, 0x00, 0x00, 0x00};
 
 /* An anonymous constant set of one-byte keys, looked up by the rule being built. */
 static void anon_lookup(struct rule_out *ro, uint32_t key_type, const uint8_t *keys, size_t n,
@@ -581,8 +589,8 @@ static void icmp_echo(struct rule_out *ro, const char *chain, int family)
 }
 
 /* A default rule (not from the policy); some are two rules, one per family. */
-static void default_rule(struct rule_out *ro, const struct pc_nft_chain *c,
-		const struct pc_nft_rule *r)
+static void default_rule(
+		struct rule_out *ro, const struct pc_nft_chain *c, const struct pc_nft_rule *r)
 {
 	static const uint8_t icmp_protos[] = {1, 58};
 	const char *chain = pc_nft_hook_name(c->hook);
@@ -592,8 +600,7 @@ static void default_rule(struct rule_out *ro, const struct pc_nft_chain *c,
 	case PC_NFT_INVALID:
 		rule_begin(ro, chain);
 		if (r->kind == PC_NFT_ESTABLISHED)
-			ct_state(ro, CT_ESTABLISHED | CT_RELATED,
-					NF_ACCEPT);
+			ct_state(ro, CT_ESTABLISHED | CT_RELATED, NF_ACCEPT);
 		else
 			ct_state(ro, CT_INVALID, NF_DROP);
 		rule_end(ro, chain, NULL, NULL);
@@ -736,13 +743,12 @@ static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_
 	rule_end(ro, chain, comment, r);
 }
 
-void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o,
-		struct pc_nl_batch *b)
+void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, struct pc_nl_batch *b)
 {
 	static const int hooks[PC_NFT_HOOK_COUNT] = {
-		[PC_NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
-		[PC_NFT_HOOK_FORWARD] = NF_INET_FORWARD,
-		[PC_NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+			[PC_NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
+			[PC_NFT_HOOK_FORWARD] = NF_INET_FORWARD,
+			[PC_NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
 	};
 	uint32_t next_id = (uint32_t)t->nsets + 1;
 	uint32_t map_ids[PC_NFT_HOOK_COUNT][PC_PROTO_COUNT];

@@ -62,8 +62,8 @@ static int get_one(struct mnl_socket *nl, uint32_t seq, int family, const uint8_
 	return found ? 1 : 0;
 }
 
-int pc_conntrack_tracked(int family, const uint8_t *a, uint16_t aport, const uint8_t *b,
-		uint16_t bport)
+int pc_conntrack_tracked(
+		int family, const uint8_t *a, uint16_t aport, const uint8_t *b, uint16_t bport)
 {
 	struct mnl_socket *nl = NULL;
 	uint32_t seq = (uint32_t)time(NULL);

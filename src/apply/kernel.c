@@ -42,15 +42,15 @@
 
 struct talk {
 	struct mnl_socket *nl;
-	const struct pc_nl_batch *b;	/* whose errors to collect; NULL: none sent */
+	const struct pc_nl_batch *b; /* whose errors to collect; NULL: none sent */
 	struct pc_nl_result *r;
 	size_t errcap;
 	/* the request being answered */
 	uint32_t seq;
-	int err;			/* its error */
-	uint32_t genid;			/* from a generation answer */
-	struct nftnl_table *table;	/* from a table answer */
-	char buf[1 << 16];		/* one read */
+	int err; /* its error */
+	uint32_t genid; /* from a generation answer */
+	struct nftnl_table *table; /* from a table answer */
+	char buf[1 << 16]; /* one read */
 };
 
 static int fail(struct pc_nl_result *r, int err, const char *what)
@@ -181,8 +181,8 @@ static int request(struct talk *tk, struct nlmsghdr *nlh)
 static int read_genid(struct talk *tk, uint32_t seq, uint32_t *genid)
 {
 	char buf[8192] = {0}; /* attribute padding is sent too */
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
-			seq);
+	struct nlmsghdr *nlh =
+			nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, seq);
 	int ret;
 
 	tk->genid = 0;
@@ -207,8 +207,8 @@ static int read_table(struct talk *tk, const char *name, uint32_t seq, struct pc
 	if (!t)
 		pc_oom_size(0);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
-			NLM_F_ACK, seq);
+	struct nlmsghdr *nlh =
+			nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	int ret = request(tk, nlh);
@@ -247,8 +247,10 @@ static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b, int rc
 	socklen_t len = sizeof(size);
 	struct sockaddr_nl snl = {.nl_family = AF_NETLINK};
 	struct iovec iov = {b->buf, b->len};
-	struct msghdr msg = {.msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = &iov,
-		.msg_iovlen = 1};
+	struct msghdr msg = {.msg_name = &snl,
+			.msg_namelen = sizeof(snl),
+			.msg_iov = &iov,
+			.msg_iovlen = 1};
 
 	if (b->len > (size_t)INT32_MAX / 2)
 		return -EMSGSIZE;
@@ -332,7 +334,7 @@ static unsigned ms_since(const struct timespec *start)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (unsigned)((now.tv_sec - start->tv_sec) * 1000 +
-			(now.tv_nsec - start->tv_nsec) / 1000000);
+			  (now.tv_nsec - start->tv_nsec) / 1000000);
 }
 
 int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
@@ -365,8 +367,9 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	 * numbered after the batch, so an answer is never taken for an error.
 	 */
 	unsigned lo = if_nametoindex("lo");
-	struct pc_nl_options bo = {.seq = (uint32_t)time(NULL) << 8, .commit = o->commit,
-		.lo_ifindex = lo ? lo : 1};
+	struct pc_nl_options bo = {.seq = (uint32_t)time(NULL) << 8,
+			.commit = o->commit,
+			.lo_ifindex = lo ? lo : 1};
 	pc_nl_build(t, &bo, b);
 	/*
 	 * Nothing is allocated from the first sending on, so running out of
@@ -456,7 +459,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			 * commit or another program's may have done.
 			 */
 			r->outcome = o->commit && r->genid_after != r->genid_before ? PC_NL_UNKNOWN
-										 : PC_NL_REFUSED;
+										    : PC_NL_REFUSED;
 		} else if (!o->commit) {
 			r->outcome = PC_NL_CHECKED;
 		} else if (r->genid_after == r->genid_before) {

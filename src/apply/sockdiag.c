@@ -18,8 +18,8 @@
 
 struct want {
 	size_t alen;
-	uint8_t local[16], remote[16];	/* as the dumped family writes them */
-	uint16_t lport, rport;		/* network order */
+	uint8_t local[16], remote[16]; /* as the dumped family writes them */
+	uint16_t lport, rport; /* network order */
 	bool found;
 	struct pc_sock_route route;
 };
@@ -68,8 +68,8 @@ static int dump(struct mnl_socket *nl, uint32_t seq, int af, struct want *w)
 	return pc_nlquery(nl, nlh, buf, sizeof(buf), socket_msg, w, NULL);
 }
 
-int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport,
-		const uint8_t *remote, uint16_t rport, struct pc_sock_route *route)
+int pc_sockdiag_established(int family, const uint8_t *local, uint16_t lport, const uint8_t *remote,
+		uint16_t rport, struct pc_sock_route *route)
 {
 	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
 	struct mnl_socket *nl = NULL;

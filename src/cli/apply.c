@@ -66,7 +66,7 @@ enum session_found {
 static enum session_found ssh_connection(char *out, size_t size, int *sshd)
 {
 	static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh",
-		"fish", "tcsh", "csh", "sudo", "su", "doas", "pkexec", NULL};
+			"fish", "tcsh", "csh", "sudo", "su", "doas", "pkexec", NULL};
 	static const char *const sshds[] = {"sshd", "sshd-session", NULL};
 	static const char key[] = "SSH_CONNECTION=";
 	const char *v = getenv("SSH_CONNECTION");
@@ -161,14 +161,12 @@ static int zone_iface(const char *zone, char iface[16])
  * source or the mark chooses the table, in a VRF the interface does; with
  * symmetric routing the client's packets come in on the same interface).
  */
-static int session_iface(const struct pc_session *s, const struct pc_sock_route *r,
-		char iface[16])
+static int session_iface(const struct pc_session *s, const struct pc_sock_route *r, char iface[16])
 {
 	static const uint8_t v6lo[16] = {[15] = 1};
 
-	if (((r->mark || r->ifindex) &&
-			    pc_route_lookup(s->family, s->client, s->server, r->mark, r->ifindex,
-					    iface) == 0) ||
+	if (((r->mark || r->ifindex) && pc_route_lookup(s->family, s->client, s->server, r->mark,
+							r->ifindex, iface) == 0) ||
 			pc_route_lookup(s->family, s->client, s->server, 0, 0, iface) == 0 ||
 			pc_route_lookup(s->family, s->client, NULL, 0, 0, iface) == 0)
 		return 0;
@@ -207,17 +205,19 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 	case SESSION_NONE:
 		return PC_EXIT_OK;
 	case SESSION_HIDDEN:
-		fprintf(ctx->err, "%s apply: warning: it runs under sshd (process %d), but "
-				  "SSH_CONNECTION is set neither here nor for the shells, sudo or su "
-				  "between: %s. Keep the variable (sudo --preserve-env=SSH_CONNECTION), "
-				  "or ask `%s explain --packet`\n",
+		fprintf(ctx->err,
+				"%s apply: warning: it runs under sshd (process %d), but "
+				"SSH_CONNECTION is set neither here nor for the shells, sudo or su "
+				"between: %s. Keep the variable (sudo --preserve-env=SSH_CONNECTION), "
+				"or ask `%s explain --packet`\n",
 				ctx->prog, sshd, undecided, ctx->prog);
 		return PC_EXIT_OK;
 	case SESSION_ORPHAN:
-		fprintf(ctx->err, "%s apply: warning: it was started by process 1 on a terminal "
-				  "(as run0 starts commands), so the SSH session it may come "
-				  "through cannot be found: %s. Pass the variable on (run0 "
-				  "--setenv=SSH_CONNECTION), or ask `%s explain --packet`\n",
+		fprintf(ctx->err,
+				"%s apply: warning: it was started by process 1 on a terminal "
+				"(as run0 starts commands), so the SSH session it may come "
+				"through cannot be found: %s. Pass the variable on (run0 "
+				"--setenv=SSH_CONNECTION), or ask `%s explain --packet`\n",
 				ctx->prog, undecided, ctx->prog);
 		return PC_EXIT_OK;
 	case SESSION_FOUND:
@@ -229,26 +229,27 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		return PC_EXIT_OK;
 	}
 	if (s.zone[0] && zone_iface(s.zone, iface) < 0) {
-		fprintf(ctx->err, "%s apply: warning: the zone of the client in SSH_CONNECTION "
-				  "'%s' names no interface of this host (%s); %s\n",
+		fprintf(ctx->err,
+				"%s apply: warning: the zone of the client in SSH_CONNECTION "
+				"'%s' names no interface of this host (%s); %s\n",
 				ctx->prog, conn, strerror(errno), undecided);
 		return PC_EXIT_OK;
 	}
 	/* A tmux or screen pane keeps the variable it was started with. */
 	struct pc_sock_route route = {0, 0};
-	int live = pc_sockdiag_established(s.family, s.server, s.sport, s.client, s.cport,
-			&route);
+	int live = pc_sockdiag_established(s.family, s.server, s.sport, s.client, s.cport, &route);
 	if (!s.zone[0] && session_iface(&s, &route, iface) < 0) {
 		iface_err = errno;
 		iface[0] = '\0';
 	}
 	conn[strcspn(conn, " ")] = '\0';
 	if (live == 0)
-		fprintf(ctx->err, "%s apply: warning: SSH_CONNECTION names no live connection on "
-				  "this host (no established TCP connection from %s port %u to "
-				  "port %u): it is stale (e.g. kept by a tmux or screen session "
-				  "since it was started), so the lockout check cannot vouch for "
-				  "the session this command comes through\n",
+		fprintf(ctx->err,
+				"%s apply: warning: SSH_CONNECTION names no live connection on "
+				"this host (no established TCP connection from %s port %u to "
+				"port %u): it is stale (e.g. kept by a tmux or screen session "
+				"since it was started), so the lockout check cannot vouch for "
+				"the session this command comes through\n",
 				ctx->prog, conn, s.cport, s.sport);
 	/*
 	 * IPv6 lives on neighbour discovery, which conntrack does not track
@@ -258,16 +259,17 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 	 */
 	if (s.family == 6 && p->defaults.icmp == PC_ICMP_NONE && strcmp(iface, "lo") &&
 			(p->defaults.input != PC_VERDICT_ACCEPT ||
-			 p->defaults.output != PC_VERDICT_ACCEPT)) {
-		fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it is "
-				  "applied through (SSH_CONNECTION: %s port %u -> port %u): it is "
-				  "IPv6, and with `icmp: none` the default policy of %s drops the "
-				  "neighbour solicitations and advertisements it needs (to and "
-				  "from the client, or the router it is reached through; conntrack "
-				  "does not track them, so `established: accept` does not pass "
-				  "them): the session dies once the neighbour entry expires; "
-				  "nothing was changed. Set `icmp: essential`, or pass "
-				  "--allow-lockout\n",
+					p->defaults.output != PC_VERDICT_ACCEPT)) {
+		fprintf(ctx->err,
+				"%s apply: this policy would cut off the SSH session it is "
+				"applied through (SSH_CONNECTION: %s port %u -> port %u): it is "
+				"IPv6, and with `icmp: none` the default policy of %s drops the "
+				"neighbour solicitations and advertisements it needs (to and "
+				"from the client, or the router it is reached through; conntrack "
+				"does not track them, so `established: accept` does not pass "
+				"them): the session dies once the neighbour entry expires; "
+				"nothing was changed. Set `icmp: essential`, or pass "
+				"--allow-lockout\n",
 				ctx->prog, conn, s.cport, s.sport,
 				p->defaults.input != PC_VERDICT_ACCEPT ? "input" : "output");
 		return PC_EXIT_KERNEL;
@@ -276,27 +278,30 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 	if (p->defaults.established) {
 		int loose = pc_conntrack_tcp_loose(), tracked = 0;
 		if (loose < 0 && errno != ENOENT) {
-			fprintf(ctx->err, "%s apply: warning: cannot read "
-					  "net.netfilter.nf_conntrack_tcp_loose (%s); taken as 1\n",
+			fprintf(ctx->err,
+					"%s apply: warning: cannot read "
+					"net.netfilter.nf_conntrack_tcp_loose (%s); taken as 1\n",
 					ctx->prog, strerror(errno));
 			loose = 1;
 		}
 		/* Without conntrack loaded nothing is tracked; it loads with the ruleset. */
 		if (loose >= 0 && (tracked = pc_conntrack_tracked(s.family, s.client, s.cport,
 						   s.server, s.sport)) < 0)
-			fprintf(ctx->err, "%s apply: warning: cannot ask conntrack whether it "
-					  "tracks the SSH session (%s); taken as tracked\n",
+			fprintf(ctx->err,
+					"%s apply: warning: cannot ask conntrack whether it "
+					"tracks the SSH session (%s); taken as tracked\n",
 					ctx->prog, strerror(errno));
 		untracked = tracked == 0;
 		if (untracked && loose == 0) {
-			fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it "
-					  "is applied through (SSH_CONNECTION: %s port %u -> port "
-					  "%u): conntrack does not track the session yet (it was "
-					  "open before the first ruleset with connection tracking "
-					  "here), and with net.netfilter.nf_conntrack_tcp_loose 0 "
-					  "its packets are invalid, which `established: accept` "
-					  "drops; nothing was changed. Apply from a new session "
-					  "once conntrack is in use, or pass --allow-lockout\n",
+			fprintf(ctx->err,
+					"%s apply: this policy would cut off the SSH session it "
+					"is applied through (SSH_CONNECTION: %s port %u -> port "
+					"%u): conntrack does not track the session yet (it was "
+					"open before the first ruleset with connection tracking "
+					"here), and with net.netfilter.nf_conntrack_tcp_loose 0 "
+					"its packets are invalid, which `established: accept` "
+					"drops; nothing was changed. Apply from a new session "
+					"once conntrack is in use, or pass --allow-lockout\n",
 					ctx->prog, conn, s.cport, s.sport);
 			return PC_EXIT_KERNEL;
 		}
@@ -305,15 +310,16 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		if (dir == 1 && p->defaults.established && !untracked)
 			break;
 		struct pc_packet pkt = {dir ? PC_DIR_OUTPUT : PC_DIR_INPUT, PC_PROTO_TCP, s.family,
-			{0}, dir ? s.cport : s.sport, {0}};
+				{0}, dir ? s.cport : s.sport, {0}};
 		struct pc_decision dec;
 		memcpy(pkt.addr, s.client, sizeof(pkt.addr));
 		memcpy(pkt.iface, iface, sizeof(pkt.iface));
 		pc_policy_evaluate(p, &pkt, &dec);
 		if (dec.skipped_interface) {
-			fprintf(ctx->err, "%s apply: warning: cannot tell which interface the SSH "
-					  "session from %s uses (%s), so the rules that name one are "
-					  "passed over: %s\n",
+			fprintf(ctx->err,
+					"%s apply: warning: cannot tell which interface the SSH "
+					"session from %s uses (%s), so the rules that name one are "
+					"passed over: %s\n",
 					ctx->prog, conn, strerror(iface_err), undecided);
 			return PC_EXIT_OK;
 		}
@@ -321,13 +327,15 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 		bool limited = r && (r->flags & PC_RULE_F_LIMIT) && !p->defaults.established;
 		if (dec.verdict == PC_VERDICT_ACCEPT && !limited)
 			continue;
-		fprintf(ctx->err, "%s apply: this policy would cut off the SSH session it is "
-				  "applied through (SSH_CONNECTION: %s port %u -> port %u): ",
+		fprintf(ctx->err,
+				"%s apply: this policy would cut off the SSH session it is "
+				"applied through (SSH_CONNECTION: %s port %u -> port %u): ",
 				ctx->prog, conn, s.cport, s.sport);
 		if (limited) {
-			fprintf(ctx->err, "rule %zu at %s:%u:%u accepts it at most %u/%s, and "
-					  "without `established: accept` every packet of the session "
-					  "meets that limit: those past it are dropped",
+			fprintf(ctx->err,
+					"rule %zu at %s:%u:%u accepts it at most %u/%s, and "
+					"without `established: accept` every packet of the session "
+					"meets that limit: those past it are dropped",
 					dec.rule + 1, r->loc.file, r->loc.line, r->loc.col,
 					r->limit_rate, r->limit_unit);
 		} else if (r) {
@@ -337,15 +345,17 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 			if (r->interface)
 				fprintf(ctx->err, " on %s", r->interface);
 		} else {
-			fprintf(ctx->err, "the default policy of %s drops it", dir ? "output" : "input");
+			fprintf(ctx->err, "the default policy of %s drops it",
+					dir ? "output" : "input");
 		}
 		if (dir == 1 && p->defaults.established)
 			fprintf(ctx->err, " (conntrack does not track the session yet: it was "
 					  "open before the first ruleset with connection tracking "
 					  "here, so the next packet this host sends in it is a new "
 					  "connection on output, dropped until the client speaks)");
-		fprintf(ctx->err, "; nothing was changed. Allow it in the policy%s, or pass "
-				  "--allow-lockout\n",
+		fprintf(ctx->err,
+				"; nothing was changed. Allow it in the policy%s, or pass "
+				"--allow-lockout\n",
 				dir == 1 ? " (output to the client's port)" : "");
 		return PC_EXIT_KERNEL;
 	}
@@ -355,8 +365,9 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc != 1) {
-		fprintf(ctx->err, "%s apply: name one policy file, e.g. '%s apply "
-				  "policies/kdc-primary.yaml'\n",
+		fprintf(ctx->err,
+				"%s apply: name one policy file, e.g. '%s apply "
+				"policies/kdc-primary.yaml'\n",
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}

@@ -13,7 +13,8 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	int worst = PC_EXIT_OK;
 
 	if (argc < 1) {
-		fprintf(ctx->err, "%s check: name a policy file, e.g. '%s check policies/kdc-primary.yaml'\n",
+		fprintf(ctx->err,
+				"%s check: name a policy file, e.g. '%s check policies/kdc-primary.yaml'\n",
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
@@ -29,8 +30,8 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 			ret = cli_load_policy(ctx, argv[i], &p, &nw);
 			if (ret == PC_EXIT_OK)
 				fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n",
-						strcmp(argv[i], "-") ? argv[i] : "<stdin>", p.nrules,
-						p.nrules == 1 ? "rule" : "rules", nw,
+						strcmp(argv[i], "-") ? argv[i] : "<stdin>",
+						p.nrules, p.nrules == 1 ? "rule" : "rules", nw,
 						nw == 1 ? "warning" : "warnings");
 			pc_policy_finish(&p);
 		}

@@ -14,11 +14,12 @@
 /* Exit statuses, documented in docs/cli.md and portcullis(1). */
 enum pc_exit {
 	PC_EXIT_OK = 0,
-	PC_EXIT_INVALID = 1,	/* bad input: policy, registry data, unknown service name */
-	PC_EXIT_USAGE = 2,	/* bad command line */
-	PC_EXIT_ENV = 3,	/* a file cannot be read, a resource is missing, memory ran out */
-	PC_EXIT_KERNEL = 4,	/* not applied, nothing changed: refused by the kernel, a foreign table, retries spent */
-	PC_EXIT_UNKNOWN = 5,	/* the outcome of apply (or check --kernel) is unknown */
+	PC_EXIT_INVALID = 1, /* bad input: policy, registry data, unknown service name */
+	PC_EXIT_USAGE = 2, /* bad command line */
+	PC_EXIT_ENV = 3, /* a file cannot be read, a resource is missing, memory ran out */
+	PC_EXIT_KERNEL = 4, /* not applied, nothing changed: refused by the kernel, a foreign table,
+			       retries spent */
+	PC_EXIT_UNKNOWN = 5, /* the outcome of apply (or check --kernel) is unknown */
 	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
 };
 
@@ -30,25 +31,25 @@ struct cli_ctx {
 	FILE *out, *err;
 	const char *prog;
 	bool json;
-	const char *layer_file[PC_LAYER_COUNT];	/* read into that registry layer */
-	unsigned layer_optional;	/* bit 1 << kind: a missing file is a warning (--system) */
+	const char *layer_file[PC_LAYER_COUNT]; /* read into that registry layer */
+	unsigned layer_optional; /* bit 1 << kind: a missing file is a warning (--system) */
 	const char **defines;
 	size_t ndefines;
-	bool strict;		/* warnings are errors */
-	const char **wno;	/* --Wno-CODE: warning codes to leave out */
+	bool strict; /* warnings are errors */
+	const char **wno; /* --Wno-CODE: warning codes to leave out */
 	size_t nwno;
-	const char *packet;	/* explain --packet */
-	const char *target;	/* render --target */
-	const char *table;	/* --table, CLI_DEFAULT_TABLE when not given */
-	const char *output;	/* render --output */
-	const char *family;	/* render --family */
-	const char *out_dir;	/* render --out-dir */
-	bool no_jump;		/* render --no-jump */
-	bool force;		/* apply --force */
-	bool allow_lockout;	/* apply --allow-lockout */
-	bool kernel;		/* check --kernel */
+	const char *packet; /* explain --packet */
+	const char *target; /* render --target */
+	const char *table; /* --table, CLI_DEFAULT_TABLE when not given */
+	const char *output; /* render --output */
+	const char *family; /* render --family */
+	const char *out_dir; /* render --out-dir */
+	bool no_jump; /* render --no-jump */
+	bool force; /* apply --force */
+	bool allow_lockout; /* apply --allow-lockout */
+	bool kernel; /* check --kernel */
 	struct pc_registry *reg;
-	bool out_reported;	/* a failed write to out was reported; the status stands */
+	bool out_reported; /* a failed write to out was reported; the status stands */
 };
 
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
@@ -75,8 +76,7 @@ struct pc_policy;
  * initialised whatever happens (the caller finishes it); `warnings` (may be
  * NULL) gets the number of warnings left.  Returns the exit status.
  */
-int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
-		size_t *warnings);
+int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, size_t *warnings);
 
 struct pc_target;
 /* Prints the --target values of the targets `keep` keeps (NULL: all), each once, joined by ", ". */

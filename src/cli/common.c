@@ -21,8 +21,9 @@
 /* A registry file with errors is invalid input; one that cannot be read, the environment. */
 static int load_status(int st)
 {
-	return st == PC_LOAD_OK ? PC_EXIT_OK
-				: st == PC_LOAD_UNREADABLE ? PC_EXIT_ENV : PC_EXIT_INVALID;
+	return st == PC_LOAD_OK		  ? PC_EXIT_OK
+	       : st == PC_LOAD_UNREADABLE ? PC_EXIT_ENV
+					  : PC_EXIT_INVALID;
 }
 
 int cli_open_registry(struct cli_ctx *ctx)
@@ -38,7 +39,7 @@ int cli_open_registry(struct cli_ctx *ctx)
 		const char *path = ctx->layer_file[k];
 		int st;
 		if (!path || (st = pc_registry_load(ctx->reg, (enum pc_layer_kind)k, path,
-					&diags)) == PC_LOAD_OK)
+					      &diags)) == PC_LOAD_OK)
 			continue;
 		/* The host's own file may be absent (a container): say so and go on. */
 		if ((ctx->layer_optional & (1u << k)) && st == PC_LOAD_UNREADABLE &&
@@ -51,16 +52,15 @@ int cli_open_registry(struct cli_ctx *ctx)
 		}
 	}
 	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
-		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define",
-				    (unsigned)i + 1, &diags) < 0)
+		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define", (unsigned)i + 1,
+				    &diags) < 0)
 			ret = PC_EXIT_USAGE;
 	pc_diags_print(&diags, ctx->err);
 	pc_diags_finish(&diags);
 	return ret;
 }
 
-int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p,
-		size_t *warnings)
+int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, size_t *warnings)
 {
 	struct pc_diags d;
 	int ret;

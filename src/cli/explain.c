@@ -90,20 +90,25 @@ static void print_service_table(FILE *out, const struct pc_policy *p, size_t nma
 		fputs("  ", out);
 		pc_fputs_escaped(v[i]->service, out);
 		fprintf(out, "%*s %-14s %-9s %s:%u\n",
-				(int)(strlen(v[i]->service) < 16 ? 16 - strlen(v[i]->service) : 0), "",
-				port, pc_layer_name(v[i]->layer), v[i]->src_file, v[i]->src_line);
+				(int)(strlen(v[i]->service) < 16 ? 16 - strlen(v[i]->service) : 0),
+				"", port, pc_layer_name(v[i]->layer), v[i]->src_file,
+				v[i]->src_line);
 	}
 	free(v);
 }
 
 /* One thing a policy rule became in nft: a verdict map element, an address map element, a rule. */
 struct emit_item {
-	enum { EMIT_SEGMENT, EMIT_ADDR, EMIT_RULE } kind;
-	const struct pc_nft_map *map;			/* EMIT_SEGMENT */
+	enum {
+		EMIT_SEGMENT,
+		EMIT_ADDR,
+		EMIT_RULE
+	} kind;
+	const struct pc_nft_map *map; /* EMIT_SEGMENT */
 	const struct pc_nft_segment *seg;
-	const struct pc_nft_addr_map *amap;		/* EMIT_ADDR */
+	const struct pc_nft_addr_map *amap; /* EMIT_ADDR */
 	const struct pc_nft_addr_elem *elem;
-	const struct pc_nft_subchain *sc;		/* EMIT_RULE */
+	const struct pc_nft_subchain *sc; /* EMIT_RULE */
 	const struct pc_nft_rule *rule;
 };
 
@@ -124,12 +129,12 @@ struct emit_index {
  */
 static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item *items)
 {
-#define EMIT(owner, ...)                                                                 \
-	do {                                                                             \
-		size_t o_ = (owner);                                                     \
-		if (items)                                                               \
-			items[at[o_]] = (struct emit_item){__VA_ARGS__};                 \
-		at[o_]++;                                                                \
+#define EMIT(owner, ...)                                                                           \
+	do {                                                                                       \
+		size_t o_ = (owner);                                                               \
+		if (items)                                                                         \
+			items[at[o_]] = (struct emit_item){__VA_ARGS__};                           \
+		at[o_]++;                                                                          \
 	} while (0)
 	for (int k = 0; t && k < 3; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
@@ -144,8 +149,8 @@ static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item
 		for (int f = 0; sc->mapped && f < 2; f++)
 			for (size_t k = 0; k < sc->by_saddr[f].n; k++) {
 				const struct pc_nft_addr_elem *e = &sc->by_saddr[f].elems[k];
-				EMIT(e->rule->policy_rule, EMIT_ADDR, NULL, NULL,
-						&sc->by_saddr[f], e, NULL, NULL);
+				EMIT(e->rule->policy_rule, EMIT_ADDR, NULL, NULL, &sc->by_saddr[f],
+						e, NULL, NULL);
 			}
 	}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
@@ -190,8 +195,8 @@ static void emit_index_finish(struct emit_index *x)
 }
 
 /* What policy rule `rule` became in nft, each as one line of text (caller frees). */
-static char **emitted(const struct pc_nft_table *t, const struct emit_index *x, size_t rule,
-		size_t *n)
+static char **emitted(
+		const struct pc_nft_table *t, const struct emit_index *x, size_t rule, size_t *n)
 {
 	size_t from = x->start[rule], to = x->start[rule + 1];
 	char **v = xcalloc(to > from ? to - from : 1, sizeof(*v));
@@ -232,7 +237,7 @@ static void free_strings(char **v, size_t n)
  */
 struct nft_counts {
 	size_t rules, chains, sets, elements;
-	size_t walk;	/* the most rules one packet walks: a base chain's, then a jump chain's */
+	size_t walk; /* the most rules one packet walks: a base chain's, then a jump chain's */
 };
 
 static void nft_counts(const struct pc_nft_table *t, struct nft_counts *n)
@@ -308,15 +313,16 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 					pc_registry_layer_file(reg, (enum pc_layer_kind)k),
 					pc_registry_layer_date(reg, (enum pc_layer_kind)k));
 	}
-	fprintf(out, "\ndefaults: input %s, forward %s, output %s; established %s, loopback %s, "
-		     "icmp %s\n",
-			verdict_names[d->input], verdict_names[d->forward], verdict_names[d->output],
-			d->established ? "accept" : "none", d->loopback ? "accept" : "none",
-			icmp_names[d->icmp]);
+	fprintf(out,
+			"\ndefaults: input %s, forward %s, output %s; established %s, loopback %s, "
+			"icmp %s\n",
+			verdict_names[d->input], verdict_names[d->forward],
+			verdict_names[d->output], d->established ? "accept" : "none",
+			d->loopback ? "accept" : "none", icmp_names[d->icmp]);
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
-		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line, r->loc.col,
-				action_names[r->action], dir_name(r->direction));
+		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line,
+				r->loc.col, action_names[r->action], dir_name(r->direction));
 		if (r->interface)
 			fprintf(out, " on %s", r->interface);
 		if (r->flags & PC_RULE_F_LIMIT)
@@ -338,8 +344,10 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			fputs("        ", out);
 			pc_fputs_escaped(m->service ? m->service : "(port)", out);
 			fprintf(out, "%*s %-14s %-9s %s:%u\n",
-					(int)(m->service && strlen(m->service) < 16 ? 16 - strlen(m->service)
-										     : m->service ? 0 : 10),
+					(int)(m->service && strlen(m->service) < 16
+									? 16 - strlen(m->service)
+							: m->service ? 0
+								     : 10),
 					"", port, m->service ? pc_layer_name(m->layer) : "policy",
 					m->src_file, m->src_line);
 		}
@@ -358,14 +366,16 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 	print_service_table(out, p, nmatch);
 	struct nft_counts nc;
 	nft_counts(t, &nc);
-	fprintf(out, "\n%zu %s, %zu port %s; nft table inet %s: %zu rules in %zu chains, %zu sets "
-		     "and maps holding %zu elements; a packet walks at most %zu rules\n",
+	fprintf(out,
+			"\n%zu %s, %zu port %s; nft table inet %s: %zu rules in %zu chains, %zu sets "
+			"and maps holding %zu elements; a packet walks at most %zu rules\n",
 			p->nrules, p->nrules == 1 ? "rule" : "rules", nmatch,
 			nmatch == 1 ? "match" : "matches", t->name, nc.rules, nc.chains, nc.sets,
 			nc.elements, nc.walk);
 }
 
-static void json_set(struct pc_json *j, const char *key, const struct pc_addrset *set, size_t npeers)
+static void json_set(
+		struct pc_json *j, const char *key, const struct pc_addrset *set, size_t npeers)
 {
 	char buf[64];
 
@@ -528,7 +538,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_string(&j, dir_name(pkt->direction));
 		pc_json_key(&j, "verdict");
 		pc_json_string(&j, r && r->action == PC_ACTION_REJECT ? "reject"
-								     : verdict_names[dec.verdict]);
+								      : verdict_names[dec.verdict]);
 		pc_json_key(&j, "rule");
 		if (r) {
 			struct emit_index emits;
@@ -556,18 +566,22 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 			fputc(' ', ctx->out);
 		}
 		fprintf(ctx->out, "%s (%s %s:%u)\n", port,
-				m->service ? pc_layer_name(m->layer) : "policy", m->src_file, m->src_line);
+				m->service ? pc_layer_name(m->layer) : "policy", m->src_file,
+				m->src_line);
 		if (r->flags & PC_RULE_F_LIMIT)
-			fprintf(ctx->out, "  (up to %u/%s; beyond that rate, later rules and the default "
-					  "decide)\n",
+			fprintf(ctx->out,
+					"  (up to %u/%s; beyond that rate, later rules and the default "
+					"decide)\n",
 					r->limit_rate, r->limit_unit);
 	} else {
-		fprintf(ctx->out, "  no rule matches; the %s default is %s\n", dir_name(pkt->direction),
-				verdict_names[dec.verdict]);
+		fprintf(ctx->out, "  no rule matches; the %s default is %s\n",
+				dir_name(pkt->direction), verdict_names[dec.verdict]);
 	}
 	if (dec.skipped_interface)
-		fprintf(ctx->out, "  (%zu earlier %s on an interface; they would decide first on it)\n",
-				dec.skipped_interface, dec.skipped_interface == 1 ? "rule matches" : "rules match");
+		fprintf(ctx->out,
+				"  (%zu earlier %s on an interface; they would decide first on it)\n",
+				dec.skipped_interface,
+				dec.skipped_interface == 1 ? "rule matches" : "rules match");
 }
 
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
@@ -578,16 +592,18 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 	int ret;
 
 	if (argc != 1) {
-		fprintf(ctx->err, "%s explain: name one policy file, e.g. '%s explain "
-				  "policies/kdc-primary.yaml'\n",
+		fprintf(ctx->err,
+				"%s explain: name one policy file, e.g. '%s explain "
+				"policies/kdc-primary.yaml'\n",
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
 	if (ctx->packet && pc_packet_parse(ctx->packet, &pkt, err, sizeof(err)) < 0) {
 		fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
 		pc_fputs_escaped(ctx->packet, ctx->err);
-		fprintf(ctx->err, "': %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754' or --packet 'udp -> "
-				  "2001:db8::1 88'\n",
+		fprintf(ctx->err,
+				"': %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754' or --packet 'udp -> "
+				"2001:db8::1 88'\n",
 				err);
 		return PC_EXIT_USAGE;
 	}

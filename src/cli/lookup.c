@@ -12,19 +12,22 @@
 
 #define MAX_SUGGESTIONS 3
 
-enum query_kind { Q_NAME, Q_PORT };
+enum query_kind {
+	Q_NAME,
+	Q_PORT
+};
 
 struct query {
 	const char *text;
 	enum query_kind kind;
 	uint16_t lo, hi;
 	enum pc_proto proto;
-	struct pc_resolution res;	/* names */
-	struct pc_records rows;		/* ports: every row; names: rows sharing its ports */
-	struct pc_diags findings;	/* ports */
+	struct pc_resolution res; /* names */
+	struct pc_records rows; /* ports: every row; names: rows sharing its ports */
+	struct pc_diags findings; /* ports */
 	const char *suggestions[MAX_SUGGESTIONS];
 	size_t nsuggestions;
-	bool bad;			/* malformed port query */
+	bool bad; /* malformed port query */
 };
 
 static void port_text(char *buf, size_t n, uint16_t lo, uint16_t hi, enum pc_proto proto)
@@ -123,16 +126,16 @@ static void print_absent(FILE *out, const struct pc_registry *reg, const struct 
 }
 
 /* Port queries: rows in layer order as found, then the silent layers. */
-static void print_absent_layers(FILE *out, const struct pc_registry *reg,
-		const struct pc_records *rows)
+static void print_absent_layers(
+		FILE *out, const struct pc_registry *reg, const struct pc_records *rows)
 {
 	for (int k = 0; k < PC_LAYER_COUNT; k++)
 		print_absent(out, reg, rows, (enum pc_layer_kind)k);
 }
 
 /* Name queries: every layer in turn, its rows or "no entry". */
-static void print_rows_by_layer(FILE *out, const struct pc_registry *reg,
-		const struct pc_records *rows)
+static void print_rows_by_layer(
+		FILE *out, const struct pc_registry *reg, const struct pc_records *rows)
 {
 	print_header(out);
 	for (int k = 0; k < PC_LAYER_COUNT; k++) {
@@ -219,7 +222,8 @@ static void resolved_summary(FILE *out, const struct query *q)
 		for (size_t k = 0; k < q->res.rows.n; k++) {
 			const struct pc_record *r = &q->res.rows.v[k];
 			if (!(r->flags & PC_ENTRY_F_PORT) || r->port_lo != p->lo ||
-					r->port_hi != p->hi || r->proto != p->proto || seen[r->layer])
+					r->port_hi != p->hi || r->proto != p->proto ||
+					seen[r->layer])
 				continue;
 			seen[r->layer] = true;
 		}
@@ -438,7 +442,10 @@ static void report_unknown(struct cli_ctx *ctx, const struct query *q)
 	if (q->nsuggestions) {
 		fprintf(ctx->err, "  hint: did you mean ");
 		for (size_t i = 0; i < q->nsuggestions; i++)
-			fprintf(ctx->err, "%s'%s'", i == 0 ? "" : i + 1 == q->nsuggestions ? " or " : ", ",
+			fprintf(ctx->err, "%s'%s'",
+					i == 0			   ? ""
+					: i + 1 == q->nsuggestions ? " or "
+								   : ", ",
 					q->suggestions[i]);
 		fprintf(ctx->err, "?\n");
 	}
@@ -451,8 +458,9 @@ int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
 	int ret;
 
 	if (argc < 1) {
-		fprintf(ctx->err, "%s lookup: name a service or a port, e.g. '%s lookup kerberos' "
-				  "or '%s lookup 754/tcp'\n",
+		fprintf(ctx->err,
+				"%s lookup: name a service or a port, e.g. '%s lookup kerberos' "
+				"or '%s lookup 754/tcp'\n",
 				ctx->prog, ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
@@ -476,8 +484,9 @@ int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
 			if (q->bad) {
 				fprintf(ctx->err, "%s: error: bad port '", ctx->prog);
 				pc_fputs_escaped(q->text, ctx->err);
-				fprintf(ctx->err, "': expected PORT, PORT/PROTO or LOW-HIGH/PROTO with "
-						  "ports 0-65535 and PROTO tcp, udp, sctp or dccp\n");
+				fprintf(ctx->err,
+						"': expected PORT, PORT/PROTO or LOW-HIGH/PROTO with "
+						"ports 0-65535 and PROTO tcp, udp, sctp or dccp\n");
 				ret = PC_EXIT_INVALID;
 				continue;
 			}
@@ -503,8 +512,8 @@ int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		q->kind = Q_NAME;
 		if (pc_registry_resolve(ctx->reg, q->text, &q->res) == PC_RESOLVE_UNKNOWN) {
-			q->nsuggestions = pc_registry_suggest(ctx->reg, q->text, q->suggestions,
-					MAX_SUGGESTIONS);
+			q->nsuggestions = pc_registry_suggest(
+					ctx->reg, q->text, q->suggestions, MAX_SUGGESTIONS);
 			report_unknown(ctx, q);
 			ret = PC_EXIT_INVALID;
 			continue;

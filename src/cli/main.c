@@ -25,7 +25,7 @@ enum {
 	OPT_DEFINE = 1u << 4,
 	OPT_HELP = 1u << 5,
 	OPT_STRICT = 1u << 6,
-	OPT_WNO = 1u << 7,	/* --Wno-CODE, read before getopt */
+	OPT_WNO = 1u << 7, /* --Wno-CODE, read before getopt */
 	OPT_PACKET = 1u << 8,
 	OPT_TARGET = 1u << 9,
 	OPT_TABLE = 1u << 10,
@@ -45,13 +45,13 @@ typedef void option_set(struct cli_ctx *ctx, const struct option_def *o, const c
 struct option_def {
 	unsigned id;
 	const char *name;
-	char short_name;	/* 0: a long option only */
-	const char *arg;	/* what its argument is called; NULL: it takes none */
-	option_set *set;	/* NULL: --help */
-	size_t field;		/* for set_value and set_flag: where in struct cli_ctx */
+	char short_name; /* 0: a long option only */
+	const char *arg; /* what its argument is called; NULL: it takes none */
+	option_set *set; /* NULL: --help */
+	size_t field; /* for set_value and set_flag: where in struct cli_ctx */
 	const char *help;
-	void (*more)(FILE *f);	/* prints the end of the help, from a table */
-	const char *prefix;	/* the option names its argument: --Wno-CODE */
+	void (*more)(FILE *f); /* prints the end of the help, from a table */
+	const char *prefix; /* the option names its argument: --Wno-CODE */
 };
 
 /* " nft, nft-json, iptables, pf, all": the --target values. */
@@ -112,45 +112,52 @@ static void set_wno(struct cli_ctx *ctx, const struct option_def *o, const char 
 #define FIELD(f) .field = offsetof(struct cli_ctx, f)
 
 static const struct option_def options[] = {
-	{OPT_REGISTRY, "registry", 'r', "FILE", set_value, FIELD(layer_file[PC_LAYER_IANA]),
-		"use this IANA registry CSV instead of the embedded snapshot", NULL, NULL},
-	{OPT_SERVICES, "services", 's', "FILE", set_services, 0,
-		"add a system layer from this services(5) file", NULL, NULL},
-	{OPT_SYSTEM, "system", 'S', NULL, set_system, 0, "add a system layer from /etc/services",
-		NULL, NULL},
-	{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_define, 0,
-		"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)",
-		NULL, NULL},
-	{OPT_JSON, "json", 'j', NULL, set_flag, FIELD(json), "print JSON instead of text", NULL,
-		NULL},
-	{OPT_STRICT, "strict", 0, NULL, set_flag, FIELD(strict), "treat warnings as errors", NULL,
-		NULL},
-	{OPT_WNO, "Wno-CODE", 0, NULL, set_wno, 0,
-		"leave out the warnings with this code (repeatable)", NULL, "--Wno-"},
-	{OPT_TARGET, "target", 't', "TARGET", set_value, FIELD(target), "what to render:",
-		target_values, NULL},
-	{OPT_FAMILY, "family", 0, "ipv4|ipv6", set_value, FIELD(family),
-		"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)", NULL,
-		NULL},
-	{OPT_NO_JUMP, "no-jump", 0, NULL, set_flag, FIELD(no_jump),
-		"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)", NULL,
-		NULL},
-	{OPT_TABLE, "table", 0, "NAME", set_value, FIELD(table),
-		"the nft table portcullis owns (" CLI_DEFAULT_TABLE ")", NULL, NULL},
-	{OPT_OUTPUT, "output", 'o', "FILE", set_value, FIELD(output),
-		"write to FILE (replaced all at once) instead of standard output", NULL, NULL},
-	{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
-		"write each target's file into DIR", target_files, NULL},
-	{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
-		"replace a table of that name even if portcullis does not manage it", NULL, NULL},
-	{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_flag, FIELD(allow_lockout),
-		"apply even if the policy drops the SSH session it comes through", NULL, NULL},
-	{OPT_KERNEL, "kernel", 0, NULL, set_flag, FIELD(kernel),
-		"also have the kernel check the ruleset (one transaction, never committed; root)",
-		NULL, NULL},
-	{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_value, FIELD(packet),
-		"say which rule decides this packet ('PROTO -> DST PORT' for output)", NULL, NULL},
-	{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
+		{OPT_REGISTRY, "registry", 'r', "FILE", set_value, FIELD(layer_file[PC_LAYER_IANA]),
+				"use this IANA registry CSV instead of the embedded snapshot", NULL,
+				NULL},
+		{OPT_SERVICES, "services", 's', "FILE", set_services, 0,
+				"add a system layer from this services(5) file", NULL, NULL},
+		{OPT_SYSTEM, "system", 'S', NULL, set_system, 0,
+				"add a system layer from /etc/services", NULL, NULL},
+		{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_define, 0,
+				"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)",
+				NULL, NULL},
+		{OPT_JSON, "json", 'j', NULL, set_flag, FIELD(json), "print JSON instead of text",
+				NULL, NULL},
+		{OPT_STRICT, "strict", 0, NULL, set_flag, FIELD(strict), "treat warnings as errors",
+				NULL, NULL},
+		{OPT_WNO, "Wno-CODE", 0, NULL, set_wno, 0,
+				"leave out the warnings with this code (repeatable)", NULL,
+				"--Wno-"},
+		{OPT_TARGET, "target", 't', "TARGET", set_value, FIELD(target),
+				"what to render:", target_values, NULL},
+		{OPT_FAMILY, "family", 0, "ipv4|ipv6", set_value, FIELD(family),
+				"iptables: render for iptables-restore (ipv4) or ip6tables-restore (ipv6)",
+				NULL, NULL},
+		{OPT_NO_JUMP, "no-jump", 0, NULL, set_flag, FIELD(no_jump),
+				"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)",
+				NULL, NULL},
+		{OPT_TABLE, "table", 0, "NAME", set_value, FIELD(table),
+				"the nft table portcullis owns (" CLI_DEFAULT_TABLE ")", NULL,
+				NULL},
+		{OPT_OUTPUT, "output", 'o', "FILE", set_value, FIELD(output),
+				"write to FILE (replaced all at once) instead of standard output",
+				NULL, NULL},
+		{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
+				"write each target's file into DIR", target_files, NULL},
+		{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
+				"replace a table of that name even if portcullis does not manage it",
+				NULL, NULL},
+		{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_flag, FIELD(allow_lockout),
+				"apply even if the policy drops the SSH session it comes through",
+				NULL, NULL},
+		{OPT_KERNEL, "kernel", 0, NULL, set_flag, FIELD(kernel),
+				"also have the kernel check the ruleset (one transaction, never committed; root)",
+				NULL, NULL},
+		{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_value, FIELD(packet),
+				"say which rule decides this packet ('PROTO -> DST PORT' for output)",
+				NULL, NULL},
+		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
 /* getopt_long returns this plus an option's index in options[] for a long option. */
@@ -165,29 +172,31 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"check", cmd_check,
-		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
-				OPT_KERNEL | OPT_TABLE,
-		"POLICY...",
-		"check policies: every service and network resolved, every problem reported"},
-	{"explain", cmd_explain,
-		OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
-				OPT_WNO | OPT_PACKET,
-		"POLICY",
-		"show a policy resolved: each rule, service, port, registry line and network"},
-	{"render", cmd_render,
-		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
-				OPT_TARGET | OPT_TABLE | OPT_OUTPUT | OPT_FAMILY | OPT_OUT_DIR |
-				OPT_NO_JUMP,
-		"POLICY", "print the ruleset a policy becomes (nftables, iptables, pf), for review"},
-	{"apply", cmd_apply,
-		OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT | OPT_WNO |
-				OPT_TABLE | OPT_FORCE | OPT_ALLOW_LOCKOUT,
-		"POLICY",
-		"replace the policy's nftables table in the kernel, all at once (root)"},
-	{"lookup", cmd_lookup, OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
-		"NAME|PORT[/PROTO]...",
-		"show what every registry layer says about service names or ports"},
+		{"check", cmd_check,
+				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
+						OPT_WNO | OPT_KERNEL | OPT_TABLE,
+				"POLICY...",
+				"check policies: every service and network resolved, every problem reported"},
+		{"explain", cmd_explain,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
+						OPT_STRICT | OPT_WNO | OPT_PACKET,
+				"POLICY",
+				"show a policy resolved: each rule, service, port, registry line and network"},
+		{"render", cmd_render,
+				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
+						OPT_WNO | OPT_TARGET | OPT_TABLE | OPT_OUTPUT |
+						OPT_FAMILY | OPT_OUT_DIR | OPT_NO_JUMP,
+				"POLICY",
+				"print the ruleset a policy becomes (nftables, iptables, pf), for review"},
+		{"apply", cmd_apply,
+				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
+						OPT_WNO | OPT_TABLE | OPT_FORCE | OPT_ALLOW_LOCKOUT,
+				"POLICY",
+				"replace the policy's nftables table in the kernel, all at once (root)"},
+		{"lookup", cmd_lookup,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
+				"NAME|PORT[/PROTO]...",
+				"show what every registry layer says about service names or ports"},
 };
 
 static void usage(FILE *f, const char *prog)
@@ -195,8 +204,9 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f, "usage: %s COMMAND [OPTIONS] ARGS...\n\ncommands:\n", prog);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n  %s COMMAND --help   options of one command\n"
-		   "  %s --version        print the version\n",
+	fprintf(f,
+			"\n  %s COMMAND --help   options of one command\n"
+			"  %s --version        print the version\n",
 			prog, prog);
 }
 

@@ -54,10 +54,10 @@ static char *layer_hash(const struct pc_registry *reg, enum pc_layer_kind kind)
  */
 struct output {
 	FILE *f;
-	char *path;		/* as given, for messages */
-	int dirfd;		/* the directory of the name replaced; -1 when written in place */
-	char *name;		/* that name, in dirfd */
-	char *tmp;		/* the temporary file, in dirfd */
+	char *path; /* as given, for messages */
+	int dirfd; /* the directory of the name replaced; -1 when written in place */
+	char *name; /* that name, in dirfd */
+	char *tmp; /* the temporary file, in dirfd */
 };
 
 /* The descriptor a path names by number (/dev/stdout, /dev/fd/1, ...), or -1. */
@@ -96,7 +96,8 @@ static bool link_safe(const struct stat *link, const struct stat *dir)
  */
 static int make_temp(int dirfd, const char *name, char **tmp, const struct stat *old)
 {
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char chars[] =
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned char r[6];
@@ -220,8 +221,8 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 			why = xstrdup("it changed while it was opened");
 	} else {
 		why = xstrdup(S_ISDIR(st.st_mode)
-					? "it is a directory"
-					: "not a regular file, a character device or a FIFO");
+						? "it is a directory"
+						: "not a regular file, a character device or a FIFO");
 	}
 opened:
 	if (!why && !err && fd >= 0 && !(o->f = fdopen(fd, "w")))
@@ -281,8 +282,7 @@ static int output_end(struct cli_ctx *ctx, struct output *o, bool keep)
 		o->f = NULL;
 	}
 	if (o->tmp && keep && renameat(o->dirfd, o->tmp, o->dirfd, o->name) < 0) {
-		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, o->path,
-				strerror(errno));
+		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, o->path, strerror(errno));
 		ret = -1;
 		keep = false;
 	}
@@ -348,11 +348,13 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool *want)
 		return PC_EXIT_USAGE;
 	}
 	if (ctx->out_dir && ctx->output) {
-		fprintf(ctx->err, "%s render: give -o FILE or --out-dir DIR, not both\n", ctx->prog);
+		fprintf(ctx->err, "%s render: give -o FILE or --out-dir DIR, not both\n",
+				ctx->prog);
 		return PC_EXIT_USAGE;
 	}
 	if (all && !ctx->out_dir) {
-		fprintf(ctx->err, "%s render: --target all writes several files: add --out-dir DIR\n",
+		fprintf(ctx->err,
+				"%s render: --target all writes several files: add --out-dir DIR\n",
 				ctx->prog);
 		return PC_EXIT_USAGE;
 	}
@@ -367,13 +369,13 @@ static int choose_targets(struct cli_ctx *ctx, const char *table, bool *want)
 	/* Into a directory: every family's file, as iptables-restore and ip6tables-restore want. */
 	for (size_t i = 0; i < pc_ntargets; i++)
 		want[i] = all || (!strcmp(pc_targets[i].option, t) &&
-					 (ctx->out_dir || !pc_targets[i].family ||
-							 pc_targets[i].family == family));
+						 (ctx->out_dir || !pc_targets[i].family ||
+								 pc_targets[i].family == family));
 	if (!cli_table_name_ok(ctx, "render", table))
 		return PC_EXIT_USAGE;
 	for (size_t i = 0; i < pc_ntargets; i++) {
-		if (!want[i] || !pc_targets[i].table_ok || pc_targets[i].table_ok(table, why,
-				sizeof(why)))
+		if (!want[i] || !pc_targets[i].table_ok ||
+				pc_targets[i].table_ok(table, why, sizeof(why)))
 			continue;
 		fprintf(ctx->err, "%s render: %s\n", ctx->prog, why);
 		return PC_EXIT_USAGE;
@@ -442,7 +444,7 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 		if (!want[k])
 			continue;
 		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table,
-							pc_targets[k].suffix)
+							    pc_targets[k].suffix)
 					  : xstrdup(ctx->output);
 		kind[n] = &pc_targets[k];
 		if (output_open(ctx, path, &o[n]) < 0)
@@ -463,8 +465,10 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 			renamed++;
 	}
 	if (!ok && nwant > 1 && renamed)
-		fprintf(ctx->err, "%s render: %zu of the %zu files were replaced before that "
-				  "failure\n", ctx->prog, renamed, nwant);
+		fprintf(ctx->err,
+				"%s render: %zu of the %zu files were replaced before that "
+				"failure\n",
+				ctx->prog, renamed, nwant);
 	else if (!ok && nwant > 1)
 		fprintf(ctx->err, "%s render: none of the %zu files was replaced\n", ctx->prog,
 				nwant);
@@ -483,8 +487,9 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	int ret;
 
 	if (argc != 1) {
-		fprintf(ctx->err, "%s render: name one policy file, e.g. '%s render "
-				  "policies/kdc-primary.yaml'\n",
+		fprintf(ctx->err,
+				"%s render: name one policy file, e.g. '%s render "
+				"policies/kdc-primary.yaml'\n",
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
@@ -534,8 +539,8 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 			continue;
 		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
 		if (def->flags & PC_LAYER_F_DEFINED) {
-			header[nh++] = xasprintf("registry %s: the policy's own services",
-					def->name);
+			header[nh++] = xasprintf(
+					"registry %s: the policy's own services", def->name);
 			continue;
 		}
 		char *h = layer_hash(ctx->reg, def->kind);
@@ -550,8 +555,8 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	if (!ctx->out_dir && !ctx->output) {
 		for (size_t k = 0; k < pc_ntargets; k++)
 			if (want[k])
-				print_target(&pc_targets[k], &t, p.name, !ctx->no_jump, header,
-						nh, ctx->out);
+				print_target(&pc_targets[k], &t, p.name, !ctx->no_jump, header, nh,
+						ctx->out);
 	} else {
 		ret = write_outputs(ctx, want, &t, p.name, header, nh, table);
 	}

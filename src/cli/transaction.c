@@ -93,8 +93,9 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 	switch (r->outcome) {
 	case PC_NL_COMMITTED:
 	case PC_NL_CHECKED:
-		fprintf(ctx->out, "%s: table inet %s %s: %zu chains, %zu rules, %zu sets and maps, "
-				  "%zu elements in one transaction of %zu messages (%zu bytes); ",
+		fprintf(ctx->out,
+				"%s: table inet %s %s: %zu chains, %zu rules, %zu sets and maps, "
+				"%zu elements in one transaction of %zu messages (%zu bytes); ",
 				p->name, table, commit ? "applied" : "accepted by the kernel",
 				b->nchains, b->nrules, b->nsets, b->nelems, b->n, b->len);
 		if (commit)
@@ -103,11 +104,13 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 			fprintf(ctx->out, "nothing changed (generation %u)\n", r->genid_after);
 		return PC_EXIT_OK;
 	case PC_NL_FOREIGN_TABLE:
-		fprintf(ctx->err, "%s %s: table inet %s exists and portcullis does not manage it (its "
-				  "comment does not start with '%s'%s); nothing was changed. Name "
-				  "another with --table, or replace it with --force\n",
+		fprintf(ctx->err,
+				"%s %s: table inet %s exists and portcullis does not manage it (its "
+				"comment does not start with '%s'%s); nothing was changed. Name "
+				"another with --table, or replace it with --force\n",
 				ctx->prog, cmd, table, PC_NL_MARKER,
-				r->attempts ? "; another program made it between two attempts" : "");
+				r->attempts ? "; another program made it between two attempts"
+					    : "");
 		return PC_EXIT_KERNEL;
 	case PC_NL_REFUSED:
 		print_errors(ctx, cmd, p, b, r);
@@ -117,19 +120,22 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 			fprintf(ctx->err, "%s %s: nothing was changed (ruleset generation %u)\n",
 					ctx->prog, cmd, r->genid_before);
 		else
-			fprintf(ctx->err, "%s %s: nothing was changed; meanwhile another "
-					  "program moved the ruleset generation from %u to %u\n",
+			fprintf(ctx->err,
+					"%s %s: nothing was changed; meanwhile another "
+					"program moved the ruleset generation from %u to %u\n",
 					ctx->prog, cmd, r->genid_before, r->genid_after);
 		return PC_EXIT_KERNEL;
 	case PC_NL_RETRIES_SPENT:
 	case PC_NL_INTERRUPTED: {
 		bool interrupted = r->outcome == PC_NL_INTERRUPTED;
 		print_errors(ctx, cmd, p, b, r);
-		fprintf(ctx->err, "%s %s: another program changed the ruleset before each of %u "
-				  "attempts%s; nothing was changed (ruleset generation %u)%s\n",
+		fprintf(ctx->err,
+				"%s %s: another program changed the ruleset before each of %u "
+				"attempts%s; nothing was changed (ruleset generation %u)%s\n",
 				ctx->prog, cmd, r->attempts,
 				interrupted ? ", and an interrupt stopped the retries" : "",
-				r->genid_after, interrupted ? "" : ". Try again when it is quieter");
+				r->genid_after,
+				interrupted ? "" : ". Try again when it is quieter");
 		return PC_EXIT_KERNEL;
 	}
 	case PC_NL_NOT_STARTED:
@@ -141,12 +147,14 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 			return PC_EXIT_ENV;
 		}
 		if (r->sys_err == EMSGSIZE)
-			fprintf(ctx->err, "%s %s: the transaction (%zu bytes) is larger than the "
-					  "socket may send; raise net.core.wmem_max\n",
+			fprintf(ctx->err,
+					"%s %s: the transaction (%zu bytes) is larger than the "
+					"socket may send; raise net.core.wmem_max\n",
 					ctx->prog, cmd, b->len);
 		if (r->attempts)
-			fprintf(ctx->err, "%s %s: nothing was changed: another program changed the "
-					  "ruleset, and the kernel refused the %u %s sent\n",
+			fprintf(ctx->err,
+					"%s %s: nothing was changed: another program changed the "
+					"ruleset, and the kernel refused the %u %s sent\n",
 					ctx->prog, cmd, r->attempts,
 					r->attempts == 1 ? "transaction" : "transactions");
 		else
@@ -159,16 +167,19 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 	print_errors(ctx, cmd, p, b, r);
 	print_sys_error(ctx, cmd, r);
 	if (r->lost && !r->sys_err)
-		fprintf(ctx->err, "%s %s: meanwhile the ruleset generation moved from %u to %u, by "
-				  "this transaction or another program's\n",
+		fprintf(ctx->err,
+				"%s %s: meanwhile the ruleset generation moved from %u to %u, by "
+				"this transaction or another program's\n",
 				ctx->prog, cmd, r->genid_before, r->genid_after);
 	if (commit)
-		fprintf(ctx->err, "%s %s: the outcome is unknown: compare `nft list table inet %s` "
-				  "with the rendering\n",
+		fprintf(ctx->err,
+				"%s %s: the outcome is unknown: compare `nft list table inet %s` "
+				"with the rendering\n",
 				ctx->prog, cmd, table);
 	else
-		fprintf(ctx->err, "%s %s: whether the kernel accepts the table is unknown; nothing "
-				  "was changed\n",
+		fprintf(ctx->err,
+				"%s %s: whether the kernel accepts the table is unknown; nothing "
+				"was changed\n",
 				ctx->prog, cmd);
 	return PC_EXIT_UNKNOWN;
 }
@@ -199,8 +210,11 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 	if (before && (ret = before(ctx, &p)) != PC_EXIT_OK)
 		goto out;
 
-	struct pc_nl_apply_options o = {.table = table, .commit = commit, .force = ctx->force,
-		.retries = 100, .retry_ms = 5000};
+	struct pc_nl_apply_options o = {.table = table,
+			.commit = commit,
+			.force = ctx->force,
+			.retries = 100,
+			.retry_ms = 5000};
 	struct pc_nl_batch b;
 	struct pc_nl_result r;
 	/*
@@ -226,8 +240,9 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 	if ((fflush(ctx->out) != 0 || ferror(ctx->out)) && commit) {
 		int err = errno;
 		if (ret == PC_EXIT_OK)
-			fprintf(ctx->err, "%s %s: cannot write the report to standard output (%s); "
-					  "table inet %s was applied (generation %u -> %u)\n",
+			fprintf(ctx->err,
+					"%s %s: cannot write the report to standard output (%s); "
+					"table inet %s was applied (generation %u -> %u)\n",
 					ctx->prog, cmd, strerror(err), table, r.genid_before,
 					r.genid_after);
 		else

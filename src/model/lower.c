@@ -22,8 +22,8 @@ bool pc_nft_name_ok(const char *name)
 		return false;
 	for (size_t i = 1; i < n; i++) {
 		char c = name[i];
-		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') && c != '_' &&
-				c != '-')
+		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') &&
+				c != '_' && c != '-')
 			return false;
 	}
 	return true;
@@ -101,8 +101,8 @@ static struct pc_nft_set *find_set(struct pc_nft_table *t, const char *name)
 	return k ? &t->sets[k - 1] : NULL;
 }
 
-static struct pc_nft_set *new_set(struct pc_nft_table *t, const char *name,
-		enum pc_nft_set_type type)
+static struct pc_nft_set *new_set(
+		struct pc_nft_table *t, const char *name, enum pc_nft_set_type type)
 {
 	if (t->nsets == t->setcap) {
 		t->setcap = t->setcap ? t->setcap * 2 : 16;
@@ -172,8 +172,8 @@ static int cmp_range(const void *a, const void *b)
 }
 
 /* The port set of one rule and one protocol: sorted, overlaps and neighbours merged. */
-static size_t port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t rule,
-		enum pc_proto proto)
+static size_t port_set(
+		struct pc_nft_table *t, const struct pc_rule *r, size_t rule, enum pc_proto proto)
 {
 	char name[PC_NFT_NAME_MAX + 16];
 	size_t n = 0;
@@ -187,7 +187,8 @@ static size_t port_set(struct pc_nft_table *t, const struct pc_rule *r, size_t r
 	s->ports = xcalloc(n, sizeof(*s->ports));
 	for (size_t k = 0; k < r->nmatches; k++)
 		if (r->matches[k].proto == proto)
-			s->ports[s->n++] = (struct pc_nft_port_range){r->matches[k].lo, r->matches[k].hi};
+			s->ports[s->n++] = (struct pc_nft_port_range){
+					r->matches[k].lo, r->matches[k].hi};
 	if (s->n > 1)
 		qsort(s->ports, s->n, sizeof(*s->ports), cmp_range);
 	size_t w = 0;
@@ -282,7 +283,8 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 			pc_buf_add(&b, ":", 1);
 			add_uint(&b, m->src_line);
 			if (m->iana) {
-				/* Where practice and IANA disagree: "krb5_prop 754/tcp practice:22 (IANA: tell)" */
+				/* Where practice and IANA disagree: "krb5_prop 754/tcp practice:22
+				 * (IANA: tell)" */
 				pc_buf_adds(&b, " (IANA: ");
 				pc_buf_adds(&b, m->iana);
 				pc_buf_add(&b, ")", 1);
@@ -348,15 +350,17 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 	 * its port set for each protocol and of its address sets (src v4, src v6,
 	 * dst v4, dst v6), 0 for none.
 	 */
-	enum { NREFS = PC_PROTO_COUNT + 4 };
+	enum {
+		NREFS = PC_PROTO_COUNT + 4
+	};
 	size_t *refs = xcalloc(p->nrules ? p->nrules * NREFS : 1, sizeof(*refs));
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 		size_t *ref = &refs[i * NREFS];
 		for (int fam = 4; fam <= 6; fam += 2) {
 			if (r->nfrom && !r->src.any)
-				ref[PC_PROTO_COUNT + fam / 6] =
-						addr_set(t, r->from, r->nfrom, &r->src, fam, i, "src");
+				ref[PC_PROTO_COUNT + fam / 6] = addr_set(
+						t, r->from, r->nfrom, &r->src, fam, i, "src");
 			if (r->nto && !r->dst.any)
 				ref[PC_PROTO_COUNT + 2 + fam / 6] =
 						addr_set(t, r->to, r->nto, &r->dst, fam, i, "dst");
@@ -381,8 +385,8 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 			}
 		}
 		if (nfam == 0) {
-			pc_diag_add(diags, PC_SEV_WARNING, "nft-no-family", r->loc.file, r->loc.line,
-					r->loc.col,
+			pc_diag_add(diags, PC_SEV_WARNING, "nft-no-family", r->loc.file,
+					r->loc.line, r->loc.col,
 					"this rule's sources and destinations share no address family; "
 					"it can never match and is left out");
 			continue;
@@ -416,9 +420,9 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 				}
 				nr->log = r->flags & PC_RULE_F_LOG ? i + 1 : 0;
 				nr->counter = r->flags & PC_RULE_F_COUNTER;
-				nr->verdict = r->action == PC_ACTION_ALLOW ? PC_NFT_ACCEPT
-						: r->action == PC_ACTION_DENY ? PC_NFT_DROP
-									       : PC_NFT_REJECT;
+				nr->verdict = r->action == PC_ACTION_ALLOW  ? PC_NFT_ACCEPT
+					      : r->action == PC_ACTION_DENY ? PC_NFT_DROP
+									    : PC_NFT_REJECT;
 				rule_comment(nr->comment, r, i, (enum pc_proto)proto);
 			}
 		}

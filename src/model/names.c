@@ -7,9 +7,9 @@
 #include "portcullis/model.h"
 
 static const char *const hook_names[PC_NFT_HOOK_COUNT] = {
-	[PC_NFT_HOOK_INPUT] = "input",
-	[PC_NFT_HOOK_FORWARD] = "forward",
-	[PC_NFT_HOOK_OUTPUT] = "output",
+		[PC_NFT_HOOK_INPUT] = "input",
+		[PC_NFT_HOOK_FORWARD] = "forward",
+		[PC_NFT_HOOK_OUTPUT] = "output",
 };
 
 const char *pc_nft_hook_name(enum pc_nft_hook hook)
@@ -32,19 +32,19 @@ enum pc_nft_hook pc_nft_hook_of(enum pc_direction dir)
 
 /* ICMP errors; ICMPv6 errors and neighbour discovery (RFC 4890). */
 static const struct pc_nft_icmp_type essential4[] = {
-	{3, "destination-unreachable", "unreach"},
-	{11, "time-exceeded", "timex"},
-	{12, "parameter-problem", "paramprob"},
+		{3, "destination-unreachable", "unreach"},
+		{11, "time-exceeded", "timex"},
+		{12, "parameter-problem", "paramprob"},
 };
 static const struct pc_nft_icmp_type essential6[] = {
-	{1, "destination-unreachable", "unreach"},
-	{2, "packet-too-big", "toobig"},
-	{3, "time-exceeded", "timex"},
-	{4, "parameter-problem", "paramprob"},
-	{133, "nd-router-solicit", "routersol"},
-	{134, "nd-router-advert", "routeradv"},
-	{135, "nd-neighbor-solicit", "neighbrsol"},
-	{136, "nd-neighbor-advert", "neighbradv"},
+		{1, "destination-unreachable", "unreach"},
+		{2, "packet-too-big", "toobig"},
+		{3, "time-exceeded", "timex"},
+		{4, "parameter-problem", "paramprob"},
+		{133, "nd-router-solicit", "routersol"},
+		{134, "nd-router-advert", "routeradv"},
+		{135, "nd-neighbor-solicit", "neighbrsol"},
+		{136, "nd-neighbor-advert", "neighbradv"},
 };
 static const struct pc_nft_icmp_type echo4 = {8, "echo-request", "echoreq"};
 static const struct pc_nft_icmp_type echo6 = {128, "echo-request", "echoreq"};

@@ -49,8 +49,8 @@ static bool plain(const struct pc_nft_rule *r, bool by_saddr)
 }
 
 struct port_event {
-	uint32_t at;	/* the first port of a range, or one past its last */
-	size_t rule;	/* index into the chain's rules */
+	uint32_t at; /* the first port of a range, or one past its last */
+	size_t rule; /* index into the chain's rules */
 	bool start;
 };
 
@@ -74,7 +74,7 @@ struct share_index {
 	struct share_key *keys;
 	size_t *subs;
 	size_t cap, n;
-	uint64_t *users;	/* (jump chain, policy rule) + 1 pairs of shared chains, 0 empty */
+	uint64_t *users; /* (jump chain, policy rule) + 1 pairs of shared chains, 0 empty */
 	size_t ucap, nusers;
 };
 
@@ -274,8 +274,8 @@ static void shared_comment(struct pc_nft_subchain *sc, const struct pc_policy *p
  * of its rules, found by a sweep over the ranges' ends, each with the rules
  * covering it in policy order.
  */
-static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
-		struct share_index *share)
+static void compile_map(
+		struct pc_nft_table *t, int base, enum pc_proto proto, struct share_index *share)
 {
 	struct pc_nft_chain *c = &t->chains[base];
 	struct pc_nft_map *m = &c->maps[proto];
@@ -292,7 +292,8 @@ static void compile_map(struct pc_nft_table *t, int base, enum pc_proto proto,
 				ev = xreallocarray(ev, cap, sizeof(*ev));
 			}
 			ev[nev++] = (struct port_event){r->dport->ports[k].lo, i, true};
-			ev[nev++] = (struct port_event){(uint32_t)r->dport->ports[k].hi + 1, i, false};
+			ev[nev++] = (struct port_event){
+					(uint32_t)r->dport->ports[k].hi + 1, i, false};
 		}
 	}
 	if (!nev)

@@ -33,8 +33,8 @@ static bool set_has(const struct pc_addrset *set, size_t npeers, const struct pc
 	return false;
 }
 
-void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
-		struct pc_decision *out)
+void pc_policy_evaluate(
+		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (pkt->iface[0] && pkt->direction != PC_DIR_FORWARD && p->defaults.loopback &&
@@ -66,12 +66,14 @@ void pc_policy_evaluate(const struct pc_policy *p, const struct pc_packet *pkt,
 			out->rule = i;
 			out->match = k;
 			out->action = r->action;
-			out->verdict = r->action == PC_ACTION_ALLOW ? PC_VERDICT_ACCEPT : PC_VERDICT_DROP;
+			out->verdict = r->action == PC_ACTION_ALLOW ? PC_VERDICT_ACCEPT
+								    : PC_VERDICT_DROP;
 			return;
 		}
 	}
-	out->verdict = pkt->direction == PC_DIR_INPUT ? p->defaults.input :
-			pkt->direction == PC_DIR_OUTPUT ? p->defaults.output : p->defaults.forward;
+	out->verdict = pkt->direction == PC_DIR_INPUT	 ? p->defaults.input
+		       : pkt->direction == PC_DIR_OUTPUT ? p->defaults.output
+							 : p->defaults.forward;
 }
 
 static int parse_addr(const char *s, struct pc_packet *pkt)
@@ -98,7 +100,8 @@ int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errl
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%s", s);
-	for (char *save = NULL, *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+	for (char *save = NULL, *t = strtok_r(buf, " \t", &save); t;
+			t = strtok_r(NULL, " \t", &save)) {
 		if (n == 6) {
 			snprintf(err, errlen, "too many words");
 			return -1;

@@ -15,38 +15,43 @@
  * owner, unless group or other users may write it (groups are not counted:
  * then every user) or it has no owner (a policy on standard input).
  */
-enum author_kind { AUTHOR_OWNER, AUTHOR_WRITERS, AUTHOR_STDIN, AUTHOR_CALLER };
+enum author_kind {
+	AUTHOR_OWNER,
+	AUTHOR_WRITERS,
+	AUTHOR_STDIN,
+	AUTHOR_CALLER
+};
 
 struct author {
 	enum author_kind kind;
-	uid_t uid;		/* the owner (AUTHOR_OWNER) */
-	mode_t mode;		/* the file's permissions (AUTHOR_WRITERS) */
+	uid_t uid; /* the owner (AUTHOR_OWNER) */
+	mode_t mode; /* the file's permissions (AUTHOR_WRITERS) */
 };
 
 /* An include as written, in the file that lists it, and what became of it. */
 struct include_memo {
 	uint32_t hash;
-	char *path;		/* joined to the including file's directory */
+	char *path; /* joined to the including file's directory */
 	struct author author;
-	char *real;		/* accepted: the file it names */
-	const char *code;	/* refused: the diagnostic, said again at each listing */
+	char *real; /* accepted: the file it names */
+	const char *code; /* refused: the diagnostic, said again at each listing */
 	char *msg, *hint;
 };
 
 struct pc_policy_state {
 	struct pc_arena arena;
-	struct pc_ydoc **docs;	/* every file read, for source lines */
+	struct pc_ydoc **docs; /* every file read, for source lines */
 	size_t ndocs;
-	char **open;		/* real paths of the files being read: include cycles */
+	char **open; /* real paths of the files being read: include cycles */
 	size_t nopen;
-	char **seen;		/* real paths of every file read: each is read once */
+	char **seen; /* real paths of every file read: each is read once */
 	size_t nseen;
-	size_t bytes;		/* read so far, the policy and its includes together */
+	size_t bytes; /* read so far, the policy and its includes together */
 	struct include_memo *memo; /* every include resolved, by how it was written */
 	size_t nmemo;
-	size_t listings;	/* include listings met, the whole policy together */
-	unsigned steps;		/* path components walked for includes, together */
-	bool io_error;		/* the policy itself could not be read */
+	size_t listings; /* include listings met, the whole policy together */
+	unsigned steps; /* path components walked for includes, together */
+	bool io_error; /* the policy itself could not be read */
 };
 
 struct loader {
@@ -54,7 +59,7 @@ struct loader {
 	struct pc_ydoc *doc;
 	struct pc_diags *diags;
 	unsigned depth;
-	struct author author;	/* of the file read: its includes are read on that word */
+	struct author author; /* of the file read: its includes are read on that word */
 };
 
 struct pc_diag *pol_diag(struct loader *l, enum pc_severity sev, const char *code,

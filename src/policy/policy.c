@@ -147,8 +147,8 @@ static int want_choice(struct loader *l, const struct pc_ynode *n, const char *w
 	pc_buf_init(&b);
 	for (int i = 0; choices[i]; i++)
 		pc_buf_printf(&b, "%s%s", i ? ", " : "", choices[i]);
-	struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-value", n, "%s must be one of %s, not '%s'",
-			what, b.data, s);
+	struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-value", n,
+			"%s must be one of %s, not '%s'", what, b.data, s);
 	const char *best = NULL;
 	unsigned bestd = 3;
 	for (int i = 0; choices[i]; i++) {
@@ -165,8 +165,8 @@ static int want_choice(struct loader *l, const struct pc_ynode *n, const char *w
 }
 
 /* A single value or a list of them: the items, or NULL after a diagnostic. */
-static const struct pc_ynode *const *want_items(struct loader *l, const struct pc_ynode *n,
-		const char *what, size_t *count)
+static const struct pc_ynode *const *want_items(
+		struct loader *l, const struct pc_ynode *n, const char *what, size_t *count)
 {
 	if (n->kind == PC_Y_SCALAR) {
 		if (!want_text(l, n, what))
@@ -261,7 +261,8 @@ int pol_port_range(struct loader *l, const struct pc_ynode *n, uint16_t *lo, uin
 		return -1;
 	}
 	if (*lo == 0) {
-		pol_diag(l, PC_SEV_ERROR, "port-zero", n, "port 0 is reserved and cannot be matched");
+		pol_diag(l, PC_SEV_ERROR, "port-zero", n,
+				"port 0 is reserved and cannot be matched");
 		return -1;
 	}
 	return 0;
@@ -289,9 +290,10 @@ unsigned pol_protocols(struct loader *l, const struct pc_ynode *n, const char *w
 
 unsigned pc_limit_seconds(const char *unit)
 {
-	return !strcmp(unit, "second") ? 1 : !strcmp(unit, "minute") ? 60
-			: !strcmp(unit, "hour")                    ? 3600
-								   : 86400;
+	return !strcmp(unit, "second")	 ? 1
+	       : !strcmp(unit, "minute") ? 60
+	       : !strcmp(unit, "hour")	 ? 3600
+					 : 86400;
 }
 
 /* limit: N/second|minute|hour|day, N from 1 to 1000000. */
@@ -308,7 +310,8 @@ int pol_limit(struct loader *l, const struct pc_ynode *n, unsigned *rate, const 
 	for (size_t i = 0; i < digits && v <= 1000000; i++)
 		v = s[i] >= '0' && s[i] <= '9' ? v * 10 + (unsigned long)(s[i] - '0') : 1000001;
 	for (int i = 0; slash && digits && digits <= 7 && s[0] != '0' && v >= 1 && v <= 1000000 &&
-			units[i]; i++) {
+			units[i];
+			i++) {
 		if (!strcmp(slash + 1, units[i])) {
 			*rate = (unsigned)v;
 			*unit = units[i];
@@ -373,7 +376,8 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 		}
 		if (!proto) {
 			pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
-					"service '%s' needs a protocol (tcp, udp, sctp or dccp)", k->str);
+					"service '%s' needs a protocol (tcp, udp, sctp or dccp)",
+					k->str);
 			continue;
 		}
 		if (pol_port_range(l, port, &def.lo, &def.hi) < 0)
@@ -466,14 +470,14 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 		net.nmembers = n;
 		l->p->networks = grow(l->p->networks, l->p->nnetworks, sizeof(*l->p->networks));
 		l->p->networks[l->p->nnetworks++] = net;
-next:;
+	next:;
 	}
 }
 
 static void read_defaults(struct loader *l, const struct pc_ynode *map)
 {
-	static const char *const keys[] = {"established", "forward", "icmp", "input", "loopback",
-			"output", NULL};
+	static const char *const keys[] = {
+			"established", "forward", "icmp", "input", "loopback", "output", NULL};
 	static const char *const verdicts[] = {"accept", "drop", NULL};
 	static const char *const onoff[] = {"accept", "none", NULL};
 	static const char *const icmp[] = {"essential", "all", "none", NULL};
@@ -483,7 +487,8 @@ static void read_defaults(struct loader *l, const struct pc_ynode *map)
 	if (!want(l, map, PC_Y_MAP, "defaults"))
 		return;
 	check_keys(l, map, keys, "defaults");
-	if ((v = pc_ynode_get(map, "input")) && (k = want_choice(l, v, "defaults.input", verdicts)) >= 0)
+	if ((v = pc_ynode_get(map, "input")) &&
+			(k = want_choice(l, v, "defaults.input", verdicts)) >= 0)
 		l->p->defaults.input = (enum pc_verdict)k;
 	if ((v = pc_ynode_get(map, "forward")) &&
 			(k = want_choice(l, v, "defaults.forward", verdicts)) >= 0)
@@ -501,8 +506,8 @@ static void read_defaults(struct loader *l, const struct pc_ynode *map)
 		l->p->defaults.icmp = (enum pc_icmp)k;
 }
 
-static struct pc_peer *read_peers(struct loader *l, const struct pc_ynode *n, const char *what,
-		size_t *count)
+static struct pc_peer *read_peers(
+		struct loader *l, const struct pc_ynode *n, const char *what, size_t *count)
 {
 	size_t k;
 	const struct pc_ynode *const *items = want_items(l, n, what, &k);
@@ -552,7 +557,8 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 	if (items) {
 		r.services = aalloc(l, n * sizeof(*r.services));
 		for (size_t i = 0; i < n; i++)
-			r.services[i] = (struct pc_rule_service){items[i]->str, loc_of(l, items[i])};
+			r.services[i] = (struct pc_rule_service){
+					items[i]->str, loc_of(l, items[i])};
 		r.nservices = n;
 	}
 	if ((v = pc_ynode_get(map, "protocol"))) {
@@ -582,8 +588,9 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 	}
 	if ((v = pc_ynode_get(map, "interface"))) {
 		const char *s = want_text(l, v, "interface");
-		if (s && (strlen(s) > 15 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						     "0123456789._-") != strlen(s)))
+		if (s && (strlen(s) > 15 ||
+					 strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						   "0123456789._-") != strlen(s)))
 			pol_diag(l, PC_SEV_ERROR, "rule-interface", v,
 					"'%s' is not an interface name (at most 15 letters, digits, "
 					"'.', '_' or '-')",
@@ -614,8 +621,8 @@ static void read_rules(struct loader *l, const struct pc_ynode *list)
 	if (!want(l, list, PC_Y_SEQ, "rules"))
 		return;
 	if (list->n == 0) {
-		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-empty", list,
-				"rules is an empty list");
+		struct pc_diag *d = pol_diag(
+				l, PC_SEV_ERROR, "schema-empty", list, "rules is an empty list");
 		pc_diag_hint(d, "a policy without rules only applies its defaults; say so with a "
 				"rule, or remove the policy");
 		return;
@@ -627,15 +634,14 @@ static void read_rules(struct loader *l, const struct pc_ynode *list)
 /* ---- files and includes ----------------------------------------------- */
 
 #define MAX_INCLUDE_DEPTH 8
-#define MAX_FILES 128			/* the policy and its includes */
+#define MAX_FILES 128 /* the policy and its includes */
 #define MAX_TOTAL_BYTES PC_YAML_MAX_BYTES /* the same, together */
-#define MAX_INCLUDE_LISTINGS 1024	/* include listings, the whole policy together */
-#define MAX_INCLUDE_STEPS 65536		/* path components walked for them, the same */
+#define MAX_INCLUDE_LISTINGS 1024 /* include listings, the whole policy together */
+#define MAX_INCLUDE_STEPS 65536 /* path components walked for them, the same */
 
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
-		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file,
-		const struct author *from_author);
+		bool included, unsigned depth, struct pc_diags *diags, const struct pc_ynode *from,
+		const char *from_file, const struct author *from_author);
 
 static char *dir_join(const char *base_file, const char *rel)
 {
@@ -668,8 +674,8 @@ static void read_includes(struct loader *l, const struct pc_ynode *n)
 			return;
 		}
 		char *path = dir_join(l->doc->file, items[i]->str);
-		load_file(l->p, path, NULL, 0, true, l->depth + 1, l->diags, items[i],
-				l->doc->file, &l->author);
+		load_file(l->p, path, NULL, 0, true, l->depth + 1, l->diags, items[i], l->doc->file,
+				&l->author);
 		free(path);
 	}
 }
@@ -678,8 +684,8 @@ static void read_document(struct loader *l, const struct pc_ynode *root, bool in
 {
 	static const char *const keys[] = {"defaults", "description", "include", "networks",
 			"policy", "registry", "rules", "version", NULL};
-	static const char *const include_keys[] = {"description", "include", "networks",
-			"registry", "version", NULL};
+	static const char *const include_keys[] = {
+			"description", "include", "networks", "registry", "version", NULL};
 	const struct pc_ynode *v;
 
 	if (!want(l, root, PC_Y_MAP, "a policy"))
@@ -714,7 +720,8 @@ static void read_document(struct loader *l, const struct pc_ynode *root, bool in
 			pol_diag(l, PC_SEV_ERROR, "schema-missing", root,
 					"a policy needs a name: `policy: NAME`");
 		}
-		if ((v = pc_ynode_get(root, "description")) && want(l, v, PC_Y_SCALAR, "description"))
+		if ((v = pc_ynode_get(root, "description")) &&
+				want(l, v, PC_Y_SCALAR, "description"))
 			l->p->description = v->str;
 	}
 	if ((v = pc_ynode_get(root, "include")))
@@ -798,7 +805,7 @@ static bool can_read(uid_t uid, const struct stat *st)
 	if (exempt(uid))
 		return true;
 	return (uid != EVERYONE && st->st_uid == uid) ? st->st_mode & S_IRUSR
-						       : st->st_mode & S_IROTH;
+						      : st->st_mode & S_IROTH;
 }
 
 /* The first directory on the way that `uid` may not search, or NULL. */
@@ -840,8 +847,8 @@ static bool same_author(const struct author *a, const struct author *b)
 	return a->kind == b->kind && (a->kind != AUTHOR_OWNER || a->uid == b->uid);
 }
 
-static struct include_memo *memo_find(struct pc_policy_state *st, const char *path,
-		const struct author *author)
+static struct include_memo *memo_find(
+		struct pc_policy_state *st, const char *path, const struct author *author)
 {
 	uint32_t h = hash_of(path);
 
@@ -853,8 +860,8 @@ static struct include_memo *memo_find(struct pc_policy_state *st, const char *pa
 	return NULL;
 }
 
-static struct include_memo *memo_add(struct pc_policy_state *st, const char *path,
-		const struct author *author)
+static struct include_memo *memo_add(
+		struct pc_policy_state *st, const char *path, const struct author *author)
 {
 	st->memo = xreallocarray(st->memo, st->nmemo + 1, sizeof(*st->memo));
 	struct include_memo *m = &st->memo[st->nmemo++];
@@ -866,8 +873,8 @@ static struct include_memo *memo_add(struct pc_policy_state *st, const char *pat
 static void include_error(struct include_memo *m, struct pc_diags *diags, const char *code,
 		const struct pc_ynode *from, const char *from_file, char *msg, const char *hint)
 {
-	struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, code, from_file, from->line,
-			from->col, "%s", msg);
+	struct pc_diag *d = pc_diag_add(
+			diags, PC_SEV_ERROR, code, from_file, from->line, from->col, "%s", msg);
 
 	if (hint)
 		pc_diag_hint(d, "%s", hint);
@@ -941,15 +948,18 @@ static char *include_refused(const struct stat *st, const struct pc_walk *w,
 		if (readable && !(d = unreachable(readers[i], w)))
 			continue;
 		bool all = readers[i] == EVERYONE;
-		char *what = readable
-			? xasprintf("%s: a directory on the way is not searchable for %s "
-				    "(owner uid %u, mode %04o)",
-				  all ? "not every user can reach it" : "cannot reach it",
-				  all ? "every user" : "them", (unsigned)d->uid,
-				  (unsigned)(d->mode & 07777))
-			: xasprintf("%s (owner uid %u, mode %04o)",
-				  all ? "not every user can read it" : "cannot read it",
-				  (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+		char *what = readable ? xasprintf("%s: a directory on the way is not searchable for %s "
+						  "(owner uid %u, mode %04o)",
+							all ? "not every user can reach it"
+							    : "cannot reach it",
+							all ? "every user" : "them",
+							(unsigned)d->uid,
+							(unsigned)(d->mode & 07777))
+				      : xasprintf("%s (owner uid %u, mode %04o)",
+							all ? "not every user can read it"
+							    : "cannot read it",
+							(unsigned)st->st_uid,
+							(unsigned)(st->st_mode & 07777));
 		char *why;
 		if (!all)
 			why = xasprintf("uid %u, who %s, %s", (unsigned)readers[i], whose[i], what);
@@ -980,7 +990,8 @@ static char *include_refused(const struct stat *st, const struct pc_walk *w,
  */
 static int read_include(struct pc_policy_state *st, const char *path, char *real,
 		struct pc_buf *buf, struct author *author, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file, const struct author *from_author)
+		const struct pc_ynode *from, const char *from_file,
+		const struct author *from_author)
 {
 	static const char *const not_mine = "include a file of your own, readable by the author "
 					    "of the including file";
@@ -1044,11 +1055,11 @@ static int read_include(struct pc_policy_state *st, const char *path, char *real
 				total ? xasprintf("'%s' is not read: the includes of this policy "
 						  "would walk more than %d path components "
 						  "together",
-						path, MAX_INCLUDE_STEPS)
+							path, MAX_INCLUDE_STEPS)
 				      : xasprintf("'%s' is not read: resolving it walks more "
 						  "than %d path components (those of the "
 						  "symbolic links followed counted)",
-						path, PC_WALK_MAX_STEPS),
+							path, PC_WALK_MAX_STEPS),
 				"name the file by a plainer path");
 		pc_walk_finish(&w);
 		return -1;
@@ -1060,8 +1071,8 @@ static int read_include(struct pc_policy_state *st, const char *path, char *real
 	snprintf(real, PATH_MAX, "%s%s%s", w.real.data,
 			w.real.len && w.real.data[w.real.len - 1] == '/' ? "" : "/", w.name);
 	if ((sp = special_dir(real))) {
-		refusal = xasprintf("it is under %s: includes are read from ordinary files only",
-				sp);
+		refusal = xasprintf(
+				"it is under %s: includes are read from ordinary files only", sp);
 		pc_walk_finish(&w);
 		include_error(m, diags, "include-refused", from, from_file,
 				xasprintf("'%s' is not read: %s", path, refusal), special);
@@ -1168,7 +1179,7 @@ unreadable:
 		close(fd);
 	include_error(m, diags, "include-read", from, from_file,
 			xasprintf("cannot read '%s': %s", path,
-					err == EFBIG	 ? "larger than 16 MiB"
+					err == EFBIG	? "larger than 16 MiB"
 					: err == EINVAL ? "not a regular file"
 					: err == EAGAIN ? "it changed while it was opened"
 							: strerror(err)),
@@ -1178,15 +1189,15 @@ unreadable:
 }
 
 /* Reads the policy itself into `buf`, its real path into `real`; 0 or -1. */
-static int read_policy(struct pc_policy_state *st, const char *path, char *real,
-		struct pc_buf *buf, struct author *author, struct pc_diags *diags)
+static int read_policy(struct pc_policy_state *st, const char *path, char *real, struct pc_buf *buf,
+		struct author *author, struct pc_diags *diags)
 {
 	struct stat fst;
 
 	pc_buf_init(buf);
 	if (!realpath(path, real) || pc_read_file(path, PC_YAML_MAX_BYTES, buf) < 0) {
 		pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read the policy: %s",
-				errno == EFBIG	 ? "larger than 16 MiB"
+				errno == EFBIG	  ? "larger than 16 MiB"
 				: errno == EINVAL ? "not a regular file"
 						  : strerror(errno));
 		st->io_error = true;
@@ -1203,9 +1214,8 @@ static int read_policy(struct pc_policy_state *st, const char *path, char *real,
 }
 
 static int load_file(struct pc_policy *p, const char *path, const char *data, size_t len,
-		bool included, unsigned depth, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file,
-		const struct author *from_author)
+		bool included, unsigned depth, struct pc_diags *diags, const struct pc_ynode *from,
+		const char *from_file, const struct author *from_author)
 {
 	struct pc_policy_state *st = p->state;
 	struct pc_buf buf;
@@ -1309,8 +1319,8 @@ bool pc_policy_io_error(const struct pc_policy *p)
 
 /* ---- printing --------------------------------------------------------- */
 
-const char *pc_policy_source_line(const struct pc_policy *p, const char *file, unsigned line,
-		size_t *len)
+const char *pc_policy_source_line(
+		const struct pc_policy *p, const char *file, unsigned line, size_t *len)
 {
 	if (!file || !p->state)
 		return NULL;

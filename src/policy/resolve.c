@@ -15,21 +15,21 @@ struct resolver {
 	struct pc_policy *p;
 	struct pc_registry *reg;
 	struct pc_diags *diags;
-	uint32_t *networks;	/* open addressing on network names: index + 1, 0 empty */
-	size_t nslots;		/* a power of two, more than twice the networks */
+	uint32_t *networks; /* open addressing on network names: index + 1, 0 empty */
+	size_t nslots; /* a power of two, more than twice the networks */
 	struct match_slot *mslots; /* the current rule's matches by (protocol, ports) */
-	size_t nmslots;		/* a power of two, more than twice its matches */
-	uint32_t mgen;		/* the current rule's mark: slots of other rules are empty */
+	size_t nmslots; /* a power of two, more than twice its matches */
+	uint32_t mgen; /* the current rule's mark: slots of other rules are empty */
 	struct hint_entry *hints; /* the hints given to unknown names, by kind and name */
 	size_t nhints, hcap;
 	struct peer_union *unions; /* rules' address sets by their list of peers */
 	size_t nunions, ucap;
-	size_t overlaps;	/* network-overlap warnings given so far */
+	size_t overlaps; /* network-overlap warnings given so far */
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
 struct peer_union {
-	const struct pc_peer *peers;	/* NULL: empty slot */
+	const struct pc_peer *peers; /* NULL: empty slot */
 	size_t n;
 	uint32_t hash;
 	struct pc_addrset set;
@@ -37,13 +37,13 @@ struct peer_union {
 
 /* The hint for an unknown name, once per distinct name (a suggestion search is costly). */
 struct hint_entry {
-	const char *name;	/* NULL: empty slot */
+	const char *name; /* NULL: empty slot */
 	const char *hint;
 	int kind;
 };
 
 struct match_slot {
-	uint32_t gen, index;	/* a match of the rule marked `gen`: its index */
+	uint32_t gen, index; /* a match of the rule marked `gen`: its index */
 };
 
 static PC_PRINTF(5, 6) struct pc_diag *rdiag(struct resolver *r, enum pc_severity sev,
@@ -63,7 +63,10 @@ static void *ralloc(struct resolver *r, size_t n)
 	return pc_arena_alloc(&r->p->state->arena, n ? n : 1);
 }
 
-enum { HINT_SERVICE, HINT_NETWORK };
+enum {
+	HINT_SERVICE,
+	HINT_NETWORK
+};
 
 static struct hint_entry *hint_slot(struct hint_entry *v, size_t cap, int kind, const char *name)
 {
@@ -155,9 +158,10 @@ static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct p
 	memset(out, 0, sizeof(*out));
 	out->loc = peer->loc;
 	if (alen >= sizeof(addr) || memchr(s, '%', alen)) {
-		d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc,
-				"'%s' is not an address%s", s,
-				memchr(s, '%', alen) ? ": zone indexes (%eth0) are not allowed" : "");
+		d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc, "'%s' is not an address%s",
+				s,
+				memchr(s, '%', alen) ? ": zone indexes (%eth0) are not allowed"
+						     : "");
 		return -1;
 	}
 	memcpy(addr, s, alen);
@@ -170,8 +174,9 @@ static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct p
 		if (!memcmp(out->bytes, mapped, 12)) {
 			d = rdiag(r, PC_SEV_ERROR, "address-mapped", &peer->loc,
 					"'%s' is an IPv4-mapped IPv6 address", s);
-			pc_diag_hint(d, "write the IPv4 address itself: %u.%u.%u.%u", out->bytes[12],
-					out->bytes[13], out->bytes[14], out->bytes[15]);
+			pc_diag_hint(d, "write the IPv4 address itself: %u.%u.%u.%u",
+					out->bytes[12], out->bytes[13], out->bytes[14],
+					out->bytes[15]);
 			return -1;
 		}
 	} else {
@@ -250,10 +255,11 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 			if (v[i].loc.file && v[w - 1].loc.file &&
 					(v[i].loc.line != v[w - 1].loc.line ||
 							v[i].loc.col != v[w - 1].loc.col)) {
-				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap", &v[i].loc,
+				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap",
+						&v[i].loc,
 						"%s is already inside %s (%s:%u:%u) in %s", a, b,
-						v[w - 1].loc.file, v[w - 1].loc.line, v[w - 1].loc.col,
-						what);
+						v[w - 1].loc.file, v[w - 1].loc.line,
+						v[w - 1].loc.col, what);
 				pc_diag_hint(d, "remove the narrower entry");
 				r->overlaps++;
 			}
@@ -378,7 +384,8 @@ static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_
 		}
 		if (net->state == 1) {
 			rdiag(r, PC_SEV_ERROR, "network-cycle", &m->loc,
-					"network '%s' includes itself through '%s'", net->name, what);
+					"network '%s' includes itself through '%s'", net->name,
+					what);
 			continue;
 		}
 		resolve_network(r, net);
@@ -518,8 +525,8 @@ static size_t match_hash(const struct pc_match *m)
 }
 
 /* The slot of the current rule's match like `m`: where it is, or the empty slot it would take. */
-static struct match_slot *match_slot(struct resolver *r, const struct pc_rule *rule,
-		const struct pc_match *m)
+static struct match_slot *match_slot(
+		struct resolver *r, const struct pc_rule *rule, const struct pc_match *m)
 {
 	size_t mask = r->nmslots - 1, i = match_hash(m) & mask;
 
@@ -587,7 +594,8 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		const struct pc_rule_service *s, uint16_t lo, uint16_t hi, enum pc_proto proto)
 {
 	if (lo == 0) {
-		rdiag(r, PC_SEV_ERROR, "port-zero", &s->loc, "port 0 is reserved and cannot be matched");
+		rdiag(r, PC_SEV_ERROR, "port-zero", &s->loc,
+				"port 0 is reserved and cannot be matched");
 		return;
 	}
 	if (lo == 1 && hi == 65535)
@@ -615,7 +623,8 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 	}
 }
 
-static void resolve_service(struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
+static void resolve_service(
+		struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
 {
 	uint16_t lo, hi;
 	enum pc_proto proto;
@@ -637,7 +646,8 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 		return;
 	}
 	if (!pc_service_name_ok(s->text)) {
-		rdiag(r, PC_SEV_ERROR, "service-name", &s->loc, "'%s' is not a service name", s->text);
+		rdiag(r, PC_SEV_ERROR, "service-name", &s->loc, "'%s' is not a service name",
+				s->text);
 		return;
 	}
 	pc_resolution_init(&res);
@@ -659,8 +669,8 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 				snprintf(hint, sizeof(hint), "did you mean '%s' or '%s'?", sug[0],
 						sug[1]);
 			else if (n == 3)
-				snprintf(hint, sizeof(hint), "did you mean '%s', '%s' or '%s'?", sug[0],
-						sug[1], sug[2]);
+				snprintf(hint, sizeof(hint), "did you mean '%s', '%s' or '%s'?",
+						sug[0], sug[1], sug[2]);
 			else
 				snprintf(hint, sizeof(hint),
 						"define it under registry.services, or write PORT/PROTO");
@@ -699,8 +709,8 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 		proto_list(want, sizeof(want), rule->protos & ~listed);
 		proto_list(have, sizeof(have), listed);
 		d = rdiag(r, PC_SEV_ERROR, "protocol-not-listed", &s->loc,
-				"'%s' is not registered over %s (the registry lists %s)", s->text, want,
-				have);
+				"'%s' is not registered over %s (the registry lists %s)", s->text,
+				want, have);
 		pc_diag_hint(d, "narrow `protocol:` to what the service uses, or write PORT/PROTO");
 		goto out;
 	}
@@ -713,14 +723,16 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 	for (size_t i = 0; i < res.nports; i++) {
 		const struct pc_port *pt = &res.ports[i];
 		for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
-			bool on = pt->proto == PC_PROTO_ANY ? (rule->protos & (1u << p)) != 0
-							    : pt->proto == (enum pc_proto)p &&
-									    (!rule->protos ||
-											    (rule->protos & (1u << p)));
+			bool on = pt->proto == PC_PROTO_ANY
+						  ? (rule->protos & (1u << p)) != 0
+						  : pt->proto == (enum pc_proto)p &&
+								    (!rule->protos ||
+										    (rule->protos & (1u << p)));
 			if (!on)
 				continue;
 			struct pc_match m = {(enum pc_proto)p, pt->lo, pt->hi, s->text,
-					pt->src.layer, pt->src.file, pt->src.line, s->loc, pt->iana};
+					pt->src.layer, pt->src.file, pt->src.line, s->loc,
+					pt->iana};
 			add_match(r, rule, &m);
 		}
 	}
@@ -735,7 +747,8 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 				!(pc_layer_def(res.layer)->flags & PC_LAYER_F_DEFINED)) {
 			d = rdiag(r, PC_SEV_ERROR, "ambiguous-service", &s->loc,
 					"'%s' is ambiguous: %s", s->text, f->msg);
-			pc_diag_hint(d, "pick the port: write PORT/PROTO, or define '%s' under "
+			pc_diag_hint(d,
+					"pick the port: write PORT/PROTO, or define '%s' under "
 					"registry.services",
 					s->text);
 			continue;
@@ -744,8 +757,8 @@ static void resolve_service(struct resolver *r, struct pc_rule *rule, const stru
 		if (f->hint)
 			pc_diag_hint(d, "%s", f->hint);
 	}
-	if (rule->action == PC_ACTION_ALLOW && rule->direction != PC_DIR_OUTPUT && is_sensitive(&res) &&
-			(rule->nfrom == 0 || rule->src.any)) {
+	if (rule->action == PC_ACTION_ALLOW && rule->direction != PC_DIR_OUTPUT &&
+			is_sensitive(&res) && (rule->nfrom == 0 || rule->src.any)) {
 		d = rdiag(r, PC_SEV_WARNING, "open-to-anywhere", &s->loc,
 				"'%s' is open to anywhere", s->text);
 		pc_diag_hint(d, "name the hosts that need it with `from:`");
@@ -790,9 +803,9 @@ static bool set_covers(const struct pc_addrset *outer, size_t nouter_peers,
  */
 struct sorted_matches {
 	struct port_span {
-		uint32_t key;	/* protocol << 16 | first port */
+		uint32_t key; /* protocol << 16 | first port */
 		uint16_t hi, maxhi;
-	} *v;
+	} * v;
 	size_t n;
 };
 
@@ -836,8 +849,8 @@ static bool sorted_matches_hold(const struct sorted_matches *s, const struct pc_
 }
 
 /* Whether rule a's matches hold every match of rule b; `sa` is a's sorted matches, or NULL. */
-static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *sa,
-		const struct pc_rule *b)
+static bool matches_cover(
+		const struct pc_rule *a, const struct sorted_matches *sa, const struct pc_rule *b)
 {
 	for (size_t i = 0; i < b->nmatches; i++) {
 		bool covered = false;
@@ -845,8 +858,8 @@ static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *
 			covered = sorted_matches_hold(sa, &b->matches[i]);
 		for (size_t j = 0; !sa && j < a->nmatches && !covered; j++)
 			covered = a->matches[j].proto == b->matches[i].proto &&
-					a->matches[j].lo <= b->matches[i].lo &&
-					a->matches[j].hi >= b->matches[i].hi;
+				  a->matches[j].lo <= b->matches[i].lo &&
+				  a->matches[j].hi >= b->matches[i].hi;
 		if (!covered)
 			return false;
 	}
@@ -880,8 +893,8 @@ static bool matches_cover(const struct pc_rule *a, const struct sorted_matches *
 /* Rule numbers in order; one is held in place (most prefixes name one rule). */
 struct rule_list {
 	union {
-		uint32_t *v;	/* cap > 0 */
-		uint32_t one;	/* cap == 0, n == 1 */
+		uint32_t *v; /* cap > 0 */
+		uint32_t one; /* cap == 0, n == 1 */
 	} u;
 	uint32_t n, cap;
 };
@@ -926,7 +939,7 @@ struct prefix_entry {
 	struct prefix_key key;
 	bool used;
 	struct rule_list rules;
-	struct rule_list wides;	/* wide sets holding the prefix: their ids */
+	struct rule_list wides; /* wide sets holding the prefix: their ids */
 };
 
 /* A wide set, by its arrays (rules naming one network share them), side and direction. */
@@ -943,26 +956,26 @@ struct list_refs {
 };
 
 struct shadow_index {
-	struct rule_list *ports;	/* 3 directions x protocols x (buckets + the wide list) */
-	struct prefix_entry *prefixes;	/* open addressing on prefix_key */
+	struct rule_list *ports; /* 3 directions x protocols x (buckets + the wide list) */
+	struct prefix_entry *prefixes; /* open addressing on prefix_key */
 	size_t nprefixes, cap;
-	struct rule_list any[2][3];	/* per side and direction: any address, or many */
-	uint64_t lens[2][3][2][3];	/* per side, direction, family: prefix lengths in use */
-	struct sorted_matches *sorted;	/* per rule, made when first needed */
-	struct group_slot *groups;	/* rules of the same ports and addresses */
+	struct rule_list any[2][3]; /* per side and direction: any address, or many */
+	uint64_t lens[2][3][2][3]; /* per side, direction, family: prefix lengths in use */
+	struct sorted_matches *sorted; /* per rule, made when first needed */
+	struct group_slot *groups; /* rules of the same ports and addresses */
 	size_t ngroups, gcap;
-	uint32_t *ghash;		/* per rule: geometry_hash() */
-	struct wide_key *wkeys;		/* per wide set */
-	struct rule_list *wrules;	/* per wide set: the rules that use it */
+	uint32_t *ghash; /* per rule: geometry_hash() */
+	struct wide_key *wkeys; /* per wide set */
+	struct rule_list *wrules; /* per wide set: the rules that use it */
 	size_t nwides, wcap;
-	uint32_t *wslots;		/* open addressing on wide_key: id + 1, 0 empty */
+	uint32_t *wslots; /* open addressing on wide_key: id + 1, 0 empty */
 	size_t nwslots;
-	struct list_refs refs[2];	/* per side, reused */
+	struct list_refs refs[2]; /* per side, reused */
 };
 
 /* Rule i's sorted matches, for a rule of many (NULL for the others). */
-static const struct sorted_matches *sorted_of(struct shadow_index *x, const struct pc_policy *p,
-		size_t i)
+static const struct sorted_matches *sorted_of(
+		struct shadow_index *x, const struct pc_policy *p, size_t i)
 {
 	if (p->rules[i].nmatches < SORTED_MATCHES_MIN)
 		return NULL;
@@ -981,8 +994,8 @@ static size_t prefix_hash(const struct prefix_key *k)
 	return h;
 }
 
-static struct prefix_entry *prefix_slot(struct prefix_entry *v, size_t cap,
-		const struct prefix_key *k)
+static struct prefix_entry *prefix_slot(
+		struct prefix_entry *v, size_t cap, const struct prefix_key *k)
 {
 	size_t mask = cap - 1, i = prefix_hash(k) & mask;
 
@@ -1005,8 +1018,8 @@ static void prefix_key_make(struct prefix_key *k, int side, int direction,
 	}
 }
 
-static void index_prefix(struct shadow_index *x, int side, int direction,
-		const struct pc_prefix *p, uint32_t rule, bool wide)
+static void index_prefix(struct shadow_index *x, int side, int direction, const struct pc_prefix *p,
+		uint32_t rule, bool wide)
 {
 	struct prefix_key k;
 
@@ -1042,11 +1055,11 @@ static size_t wide_hash(const struct wide_key *k)
 static bool wide_eq(const struct wide_key *a, const struct wide_key *b)
 {
 	return a->v4 == b->v4 && a->v6 == b->v6 && a->nv4 == b->nv4 && a->nv6 == b->nv6 &&
-			a->side == b->side && a->direction == b->direction;
+	       a->side == b->side && a->direction == b->direction;
 }
 
-static uint32_t *wide_slot(uint32_t *v, size_t cap, const struct wide_key *keys,
-		const struct wide_key *k)
+static uint32_t *wide_slot(
+		uint32_t *v, size_t cap, const struct wide_key *keys, const struct wide_key *k)
 {
 	size_t mask = cap - 1, i = wide_hash(k) & mask;
 
@@ -1056,8 +1069,8 @@ static uint32_t *wide_slot(uint32_t *v, size_t cap, const struct wide_key *keys,
 }
 
 /* The id of a wide set, made (and its prefixes indexed) the first time it is seen. */
-static uint32_t wide_id(struct shadow_index *x, int side, int direction,
-		const struct pc_addrset *set)
+static uint32_t wide_id(
+		struct shadow_index *x, int side, int direction, const struct pc_addrset *set)
 {
 	struct wide_key k = {set->v4, set->v6, set->nv4, set->nv6, side, direction};
 
@@ -1125,8 +1138,8 @@ static void refs_add(struct list_refs *r, const struct rule_list *l)
  * they hold, or SIZE_MAX when b's side gives nothing to look up or they hold
  * more than `enough` (another list is shorter: gathering stops there).
  */
-static size_t side_candidates(struct shadow_index *x, int side, const struct pc_rule *b,
-		size_t enough)
+static size_t side_candidates(
+		struct shadow_index *x, int side, const struct pc_rule *b, size_t enough)
 {
 	const struct pc_addrset *set = side ? &b->dst : &b->src;
 	size_t npeers = side ? b->nto : b->nfrom, total;
@@ -1176,8 +1189,8 @@ static bool geometry_covers(struct shadow_index *x, const struct pc_policy *p, s
 	if (a->direction != b->direction)
 		return false;
 	return matches_cover(a, sorted_of(x, p, ai), b) &&
-			set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
-			set_covers(&a->dst, a->nto, &b->dst, b->nto);
+	       set_covers(&a->src, a->nfrom, &b->src, b->nfrom) &&
+	       set_covers(&a->dst, a->nto, &b->dst, b->nto);
 }
 
 /*
@@ -1228,7 +1241,8 @@ static uint32_t geometry_hash(const struct pc_rule *r)
 	h = (h ^ (uint32_t)r->nmatches) * 16777619u;
 	for (size_t i = 0; i < r->nmatches; i++)
 		h = (h ^ ((uint32_t)r->matches[i].proto << 16 ^ r->matches[i].lo ^
-				 (uint32_t)r->matches[i].hi << 8)) * 16777619u;
+					 (uint32_t)r->matches[i].hi << 8)) *
+		    16777619u;
 	h = set_hash(h, &r->src, r->nfrom);
 	return set_hash(h, &r->dst, r->nto);
 }
@@ -1243,16 +1257,16 @@ static bool geometry_same(const struct pc_rule *a, const struct pc_rule *b)
 				a->matches[i].hi != b->matches[i].hi)
 			return false;
 	return set_same(&a->src, a->nfrom, &b->src, b->nfrom) &&
-			set_same(&a->dst, a->nto, &b->dst, b->nto);
+	       set_same(&a->dst, a->nto, &b->dst, b->nto);
 }
 
 /* Slots of the group index: a group by its first rule, or a (group, interface) pair. */
 struct group_slot {
 	uint32_t hash;
-	uint32_t group;		/* the group's first rule + 1; 0: empty */
-	const char *interface;	/* NULL: the group itself */
-	uint32_t first;		/* the group: its first rule without limit or interface, + 1;
-				   a pair: its first rule without limit on that interface, + 1 */
+	uint32_t group; /* the group's first rule + 1; 0: empty */
+	const char *interface; /* NULL: the group itself */
+	uint32_t first; /* the group: its first rule without limit or interface, + 1;
+			   a pair: its first rule without limit on that interface, + 1 */
 };
 
 static struct group_slot *group_slot(struct group_slot *v, size_t cap, const struct pc_policy *p,
@@ -1296,8 +1310,7 @@ static uint32_t pair_hash(uint32_t group, const char *interface)
  * Rule j's group: found, or made with j first (then `*fresh`).  Rule j is
  * then recorded among the group's members that may cover later rules.
  */
-static uint32_t group_join(struct shadow_index *x, const struct pc_policy *p, size_t j,
-		bool *fresh)
+static uint32_t group_join(struct shadow_index *x, const struct pc_policy *p, size_t j, bool *fresh)
 {
 	const struct pc_rule *b = &p->rules[j];
 	uint32_t hash = x->ghash[j];
@@ -1353,8 +1366,8 @@ static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t a
 {
 	const struct pc_rule *a = &r->p->rules[ai], *b = &r->p->rules[bi];
 	bool same = a->direction == b->direction && matches_cover(b, sorted_of(x, r->p, bi), a) &&
-			set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
-			set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
+		    set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
+		    set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
 	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
 			&b->loc,
 			same ? "this rule repeats the rule at %s:%u:%u"
@@ -1470,8 +1483,8 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		size_t w = 0;
 		for (int k = PC_PROTO_TCP; k < PC_PROTO_COUNT; k++)
 			if (s->protos & (1u << k))
-				w += (size_t)snprintf(protos + w, sizeof(protos) - w, "%s%s", w ? "," : "",
-						pc_proto_name((enum pc_proto)k));
+				w += (size_t)snprintf(protos + w, sizeof(protos) - w, "%s%s",
+						w ? "," : "", pc_proto_name((enum pc_proto)k));
 		if (s->lo == s->hi)
 			snprintf(spec, sizeof(spec), "%s=%u/%s", s->name, s->lo, protos);
 		else
@@ -1480,7 +1493,8 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		pc_diags_init(&tmp);
 		if (pc_registry_add_override(reg, spec, s->loc.file, s->loc.line, &tmp) < 0) {
 			for (size_t k = 0; k < tmp.n; k++)
-				rdiag(&r, PC_SEV_ERROR, "service-duplicate", &s->loc, "%s", tmp.v[k].msg);
+				rdiag(&r, PC_SEV_ERROR, "service-duplicate", &s->loc, "%s",
+						tmp.v[k].msg);
 		}
 		pc_diags_finish(&tmp);
 	}
@@ -1490,8 +1504,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	for (size_t i = 0; i < p->nrules; i++) {
 		struct pc_rule *rule = &p->rules[i];
 		resolve_rule_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
-		resolve_rule_peers(&r, rule->to, rule->nto, &rule->dst,
-				"this rule's destinations");
+		resolve_rule_peers(&r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
 		/* A new mark empties the match index for this rule. */
 		if (++r.mgen == 0 && r.mslots) {
 			memset(r.mslots, 0, r.nmslots * sizeof(*r.mslots));

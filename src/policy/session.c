@@ -9,8 +9,8 @@
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* One address word: ADDR or IPV6%ZONE; *family 4 or 6, zone copied when present. */
-static int parse_addr(const char *w, uint8_t addr[16], uint8_t *family, char zone[16],
-		char *err, size_t errlen)
+static int parse_addr(const char *w, uint8_t addr[16], uint8_t *family, char zone[16], char *err,
+		size_t errlen)
 {
 	char buf[64];
 	const char *pct = strchr(w, '%');
@@ -33,8 +33,9 @@ static int parse_addr(const char *w, uint8_t addr[16], uint8_t *family, char zon
 	}
 	if (pct) {
 		size_t zl = strlen(pct + 1);
-		if (zl == 0 || zl > 15 || strspn(pct + 1, "abcdefghijklmnopqrstuvwxyz"
-							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") != zl) {
+		if (zl == 0 || zl > 15 ||
+				strspn(pct + 1, "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") != zl) {
 			snprintf(err, errlen, "'%s' has a zone that is not an interface name", w);
 			return -1;
 		}

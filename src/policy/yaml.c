@@ -102,8 +102,8 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 		else if (n == 3 && c == 0xef && s[i + 1] == 0xbb && s[i + 2] == 0xbf && i != 0)
 			what = "a byte order mark inside the text";
 		if (what) {
-			struct pc_diag *x = pc_diag_add(d, PC_SEV_ERROR, "yaml-character", file, line,
-					col, "%s is not allowed in a policy", what);
+			struct pc_diag *x = pc_diag_add(d, PC_SEV_ERROR, "yaml-character", file,
+					line, col, "%s is not allowed in a policy", what);
 			if (c == 0)
 				pc_diag_hint(x, "the file may be binary or truncated");
 			bad++;
@@ -125,14 +125,14 @@ struct reader {
 	struct pc_ydoc *doc;
 	struct pc_diags *diags;
 	struct frame stack[PC_YAML_MAX_DEPTH + 1];
-	int depth;		/* open containers */
+	int depth; /* open containers */
 	size_t nodes;
 	int errors;
-	bool stop;		/* a problem after which the rest cannot be trusted */
+	bool stop; /* a problem after which the rest cannot be trusted */
 };
 
-static PC_PRINTF(5, 6) struct pc_diag *rerror(struct reader *r, const char *code,
-		yaml_mark_t mark, bool stop, const char *fmt, ...)
+static PC_PRINTF(5, 6) struct pc_diag *rerror(struct reader *r, const char *code, yaml_mark_t mark,
+		bool stop, const char *fmt, ...)
 {
 	va_list ap;
 	struct pc_diag *d;
@@ -261,7 +261,8 @@ static void on_scalar(struct reader *r, const yaml_event_t *e)
 		return;
 	}
 	if (len > PC_YAML_MAX_SCALAR) {
-		rerror(r, "yaml-limit", m, false, "a value longer than %u bytes", PC_YAML_MAX_SCALAR);
+		rerror(r, "yaml-limit", m, false, "a value longer than %u bytes",
+				PC_YAML_MAX_SCALAR);
 		len = 0;
 	}
 	/* Escapes ("\0", "\e", "\u202e") can put in a value what the file may not hold. */
@@ -269,11 +270,13 @@ static void on_scalar(struct reader *r, const yaml_event_t *e)
 		unsigned char c = (unsigned char)v[i];
 		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
 			rerror(r, "yaml-character", m, false,
-					"control character 0x%02x in a value (written as an escape)", c);
+					"control character 0x%02x in a value (written as an escape)",
+					c);
 			break;
 		}
 	}
-	if (key && e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len == 2 && !memcmp(v, "<<", 2))
+	if (key && e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len == 2 &&
+			!memcmp(v, "<<", 2))
 		rerror(r, "yaml-merge", m, false, "merge keys (<<) are not supported in policies");
 	struct pc_ynode *n = new_node(r, PC_Y_SCALAR, m);
 	n->str = pc_arena_strndup(&r->doc->arena, v, len);
@@ -287,8 +290,8 @@ static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind 
 	yaml_mark_t m = e->start_mark;
 	const yaml_char_t *anchor = kind == PC_Y_MAP ? e->data.mapping_start.anchor
 						     : e->data.sequence_start.anchor;
-	const yaml_char_t *tag = kind == PC_Y_MAP ? e->data.mapping_start.tag
-						  : e->data.sequence_start.tag;
+	const yaml_char_t *tag =
+			kind == PC_Y_MAP ? e->data.mapping_start.tag : e->data.sequence_start.tag;
 	int implicit = kind == PC_Y_MAP ? e->data.mapping_start.implicit
 					: e->data.sequence_start.implicit;
 
@@ -300,7 +303,8 @@ static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind 
 	if (!node_start(r, m, anchor, tag, implicit))
 		return;
 	if (r->depth >= PC_YAML_MAX_DEPTH) {
-		rerror(r, "yaml-limit", m, true, "nesting deeper than %d levels", PC_YAML_MAX_DEPTH);
+		rerror(r, "yaml-limit", m, true, "nesting deeper than %d levels",
+				PC_YAML_MAX_DEPTH);
 		return;
 	}
 	struct pc_ynode *n = new_node(r, kind, m);
@@ -335,9 +339,9 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 				"unterminated quoted string: it runs to the end of the file");
 		pc_diag_hint(d, "close the quote");
 	} else if ((strstr(problem, "mapping values are not allowed") ||
-			   strstr(problem, "could not find expected ':'")) &&
-			m.column > PC_YAML_MAX_KEY && !memchr(r->doc->text + off - m.column, ':',
-							  m.column)) {
+				   strstr(problem, "could not find expected ':'")) &&
+			m.column > PC_YAML_MAX_KEY &&
+			!memchr(r->doc->text + off - m.column, ':', m.column)) {
 		rerror(r, "yaml-limit", m, true, "a key longer than %u bytes", PC_YAML_MAX_KEY);
 	} else if (strstr(problem, "mapping values are not allowed")) {
 		d = rerror(r, "yaml-syntax", m, true, "unexpected ':' here");

@@ -38,20 +38,20 @@ struct pc_ynode {
 	enum pc_ynode_kind kind;
 	unsigned line, col;
 	/* scalar */
-	const char *str;	/* NUL-terminated; never holds a NUL itself */
+	const char *str; /* NUL-terminated; never holds a NUL itself */
 	size_t len;
-	bool plain;		/* unquoted: `022`, `yes`, `~` are still just text here */
+	bool plain; /* unquoted: `022`, `yes`, `~` are still just text here */
 	/* sequence: items[i]; mapping: items[2i] is a key (a scalar), items[2i+1] its value */
 	struct pc_ynode **items;
-	size_t n;		/* entries: items, or key/value pairs */
-	bool flow;		/* written [a, b] or {a: b} */
+	size_t n; /* entries: items, or key/value pairs */
+	bool flow; /* written [a, b] or {a: b} */
 };
 
 struct pc_ydoc {
-	const char *file;	/* as given; used in diagnostics */
+	const char *file; /* as given; used in diagnostics */
 	struct pc_arena arena;
-	struct pc_ynode *root;	/* NULL after an error */
-	const char *text;	/* the source, for context lines (owned by the arena) */
+	struct pc_ynode *root; /* NULL after an error */
+	const char *text; /* the source, for context lines (owned by the arena) */
 	size_t text_len;
 };
 

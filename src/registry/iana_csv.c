@@ -19,53 +19,61 @@
 #define MAX_ERRORS 50
 #define ALIAS_MARK "alias to \""
 #define FIELD_ROOM (COL_COUNT + 1 + 32) /* fields read per record; see simple_record() */
-#define PC_CSV_PAD 32	/* zero bytes after the text, for 32-byte scans */
+#define PC_CSV_PAD 32 /* zero bytes after the text, for 32-byte scans */
 
 static const char *const column_names[COL_COUNT] = {
-	[COL_NAME] = "Service Name",
-	[COL_PORT] = "Port Number",
-	[COL_PROTO] = "Transport Protocol",
-	[COL_DESC] = "Description",
-	[COL_ASSIGNEE] = "Assignee",
-	[COL_CONTACT] = "Contact",
-	[COL_REGISTERED] = "Registration Date",
-	[COL_MODIFIED] = "Modification Date",
-	[COL_REFERENCE] = "Reference",
-	[COL_SERVICE_CODE] = "Service Code",
-	[COL_UNAUTH] = "Unauthorized Use Reported",
-	[COL_NOTES] = "Assignment Notes",
+		[COL_NAME] = "Service Name",
+		[COL_PORT] = "Port Number",
+		[COL_PROTO] = "Transport Protocol",
+		[COL_DESC] = "Description",
+		[COL_ASSIGNEE] = "Assignee",
+		[COL_CONTACT] = "Contact",
+		[COL_REGISTERED] = "Registration Date",
+		[COL_MODIFIED] = "Modification Date",
+		[COL_REFERENCE] = "Reference",
+		[COL_SERVICE_CODE] = "Service Code",
+		[COL_UNAUTH] = "Unauthorized Use Reported",
+		[COL_NOTES] = "Assignment Notes",
 };
 
 /* Byte classes for the unquoted-field fast path. */
-enum { CL_PLAIN, CL_COMMA, CL_LF, CL_CR, CL_QUOTE, CL_NUL, CL_HIGH };
+enum {
+	CL_PLAIN,
+	CL_COMMA,
+	CL_LF,
+	CL_CR,
+	CL_QUOTE,
+	CL_NUL,
+	CL_HIGH
+};
 
 struct csv {
 	const char *label;
 	struct pc_layer_builder *b;
-	char *s;		/* the string table; the text starts at `pos` */
+	char *s; /* the string table; the text starts at `pos` */
 	size_t pos, end;
 	unsigned line;
 	size_t line_start;
 	struct pc_diags *diags;
 	unsigned nerr;
 	bool fatal;
-	int where[COL_COUNT];		/* column -> field index */
+	int where[COL_COUNT]; /* column -> field index */
 	size_t nrows;
-	char date[11];			/* the newest YYYY-MM-DD seen; "" until one is */
-	size_t rec_start;		/* where the last record began */
-	struct pc_buf scratch;		/* for putting a record's columns in order */
-	bool identity;			/* the columns are in the usual order */
-	bool simple;			/* the last record was on one line: */
-	unsigned rec_line;		/* its line */
-	uint32_t rec_line_start;	/* and where that line starts */
-	unsigned char cls[256];		/* unquoted fields */
-	unsigned char qcls[256];	/* quoted fields: nonzero needs care */
+	char date[11]; /* the newest YYYY-MM-DD seen; "" until one is */
+	size_t rec_start; /* where the last record began */
+	struct pc_buf scratch; /* for putting a record's columns in order */
+	bool identity; /* the columns are in the usual order */
+	bool simple; /* the last record was on one line: */
+	unsigned rec_line; /* its line */
+	uint32_t rec_line_start; /* and where that line starts */
+	unsigned char cls[256]; /* unquoted fields */
+	unsigned char qcls[256]; /* quoted fields: nonzero needs care */
 };
 
 struct field {
 	uint32_t off, len;
-	uint32_t line;		/* where the field starts */
-	uint32_t line_start;	/* offset of the first byte of that line */
+	uint32_t line; /* where the field starts */
+	uint32_t line_start; /* offset of the first byte of that line */
 };
 
 static unsigned field_line(const struct csv *c, const struct field *f)
@@ -78,9 +86,8 @@ static unsigned field_col(const struct csv *c, const struct field *f)
 	return f->off - (c->simple ? c->rec_line_start : f->line_start) + 1;
 }
 
-
-static PC_PRINTF(5, 6) void csv_error(struct csv *c, unsigned line, unsigned col,
-		const char *code, const char *fmt, ...)
+static PC_PRINTF(5, 6) void csv_error(
+		struct csv *c, unsigned line, unsigned col, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,7 +102,6 @@ static PC_PRINTF(5, 6) void csv_error(struct csv *c, unsigned line, unsigned col
 	pc_diag_addv(c->diags, PC_SEV_ERROR, code, c->label, line, col, fmt, ap);
 	va_end(ap);
 }
-
 
 /*
  * The position of the next byte that ends or complicates an unquoted field:
@@ -114,9 +120,11 @@ static inline size_t scan_plain(const char *s, size_t pos, const unsigned char *
 	(void)cls;
 	for (;;) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + pos));
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+		__m128i m = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
 				_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
-		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(m, _mm_cmpeq_epi8(v, zero))) |
+		unsigned bits = (unsigned)_mm_movemask_epi8(
+						_mm_or_si128(m, _mm_cmpeq_epi8(v, zero))) |
 				(unsigned)_mm_movemask_epi8(v);
 		if (bits)
 			return pos + (size_t)__builtin_ctz(bits);
@@ -142,8 +150,8 @@ static long read_record_general(struct csv *c, struct field *f, size_t max, bool
  * *other for each byte that ends or complicates an unquoted field (CR, LF,
  * quote, NUL, non-ASCII).
  */
-static inline void classify32(const char *p, const unsigned char *cls, uint32_t *commas,
-		uint32_t *other)
+static inline void classify32(
+		const char *p, const unsigned char *cls, uint32_t *commas, uint32_t *other)
 {
 #if defined(__SSE2__)
 	const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n');
@@ -158,7 +166,7 @@ static inline void classify32(const char *p, const unsigned char *cls, uint32_t 
 				_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, zero)));
 		cm |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) << (16 * half);
 		ot |= ((uint32_t)_mm_movemask_epi8(o) | (uint32_t)_mm_movemask_epi8(v))
-				<< (16 * half);
+		      << (16 * half);
 	}
 	*commas = cm;
 	*other = ot;
@@ -182,8 +190,7 @@ static inline void classify32(const char *p, const unsigned char *cls, uint32_t 
  * path reads the record.  The text ends with a NUL and PC_CSV_PAD zero
  * bytes, so loads never need a bounds check.
  */
-static long simple_record(const struct csv *c, struct field *f, size_t max, size_t *next,
-		bool *eol)
+static long simple_record(const struct csv *c, struct field *f, size_t max, size_t *next, bool *eol)
 {
 	char *s = c->s;
 	size_t base = c->pos, start = c->pos;
@@ -269,7 +276,7 @@ static long read_record_general(struct csv *c, struct field *f, size_t max, bool
 	unsigned line = c->line;
 	long nf = 0;
 
-#define COL(at) ((unsigned)((at) - line_start + 1))
+#define COL(at) ((unsigned)((at)-line_start + 1))
 	*bad = false;
 	if (pos >= end)
 		return -1;
@@ -282,7 +289,8 @@ static long read_record_general(struct csv *c, struct field *f, size_t max, bool
 		if (pos < end && s[pos] == '"') {
 			start = w = ++pos;
 			for (;;) {
-				/* Bytes that need no care; copied once a "" has shrunk the field. */
+				/* Bytes that need no care; copied once a "" has shrunk the field.
+				 */
 				if (w == pos) {
 					while (!qcls[(unsigned char)s[pos]])
 						pos++;
@@ -326,7 +334,8 @@ static long read_record_general(struct csv *c, struct field *f, size_t max, bool
 					*bad = true;
 					pos++;
 				} else {
-					size_t n = pc_utf8_seq((const unsigned char *)s + pos, end - pos);
+					size_t n = pc_utf8_seq(
+							(const unsigned char *)s + pos, end - pos);
 					if (!n) {
 						csv_error(c, line, COL(pos), "csv-encoding",
 								"invalid UTF-8 (byte 0x%02x)", x);
@@ -342,7 +351,8 @@ static long read_record_general(struct csv *c, struct field *f, size_t max, bool
 				csv_error(c, line, COL(pos), "csv-quote",
 						"unexpected text after a closing quote");
 				*bad = true;
-				while (pos < end && s[pos] != ',' && s[pos] != '\r' && s[pos] != '\n')
+				while (pos < end && s[pos] != ',' && s[pos] != '\r' &&
+						s[pos] != '\n')
 					pos++;
 			}
 		} else {
@@ -352,7 +362,8 @@ static long read_record_general(struct csv *c, struct field *f, size_t max, bool
 					break;
 				unsigned char k = cls[(unsigned char)s[pos]];
 				if (k == CL_HIGH) {
-					size_t n = pc_utf8_seq((const unsigned char *)s + pos, end - pos);
+					size_t n = pc_utf8_seq(
+							(const unsigned char *)s + pos, end - pos);
 					if (!n) {
 						csv_error(c, line, COL(pos), "csv-encoding",
 								"invalid UTF-8 (byte 0x%02x)",
@@ -362,7 +373,8 @@ static long read_record_general(struct csv *c, struct field *f, size_t max, bool
 					}
 					pos += n;
 				} else if (k == CL_QUOTE || k == CL_NUL) {
-					csv_error(c, line, COL(pos), k == CL_NUL ? "csv-nul" : "csv-quote",
+					csv_error(c, line, COL(pos),
+							k == CL_NUL ? "csv-nul" : "csv-quote",
 							k == CL_NUL ? "NUL byte in the file"
 								    : "quote inside an unquoted field");
 					*bad = true;
@@ -424,8 +436,8 @@ static enum pc_state row_state(const char *name, const char *desc)
 	if (pc_startswith_fold(desc, "Reserved"))
 		return PC_STATE_RESERVED;
 	if (!*name && (pc_startswith_fold(desc, "Unassigned") ||
-			pc_startswith_fold(desc, "De-registered") ||
-			pc_startswith_fold(desc, "Removed")))
+				      pc_startswith_fold(desc, "De-registered") ||
+				      pc_startswith_fold(desc, "Removed")))
 		return PC_STATE_UNASSIGNED;
 	return PC_STATE_ASSIGNED;
 }
@@ -544,7 +556,8 @@ static void add_row(struct csv *c, const struct field *f)
 				snprintf(what, sizeof(what), "'%c'", *p);
 			else
 				snprintf(what, sizeof(what), "0x%02x", (unsigned char)*p);
-			csv_error(c, field_line(c, fname), field_col(c, fname) + (unsigned)(p - name), "csv-name",
+			csv_error(c, field_line(c, fname),
+					field_col(c, fname) + (unsigned)(p - name), "csv-name",
 					"service name contains %s", what);
 			bad = true;
 			break;
@@ -593,8 +606,8 @@ static void add_row(struct csv *c, const struct field *f)
 		e->flags |= PC_ENTRY_F_HISTORIC;
 	if (f[c->where[COL_UNAUTH]].len) {
 		e->flags |= PC_ENTRY_F_UNAUTH;
-		e->unauth_port = unauth_port_in(c->s + f[c->where[COL_UNAUTH]].off, e->port_lo,
-				e->port_hi);
+		e->unauth_port = unauth_port_in(
+				c->s + f[c->where[COL_UNAUTH]].off, e->port_lo, e->port_hi);
 	}
 	/*
 	 * A simple record in the usual column order already holds its columns one
@@ -623,7 +636,6 @@ static void link_aliases(struct pc_layer_builder *b)
 		e->extra = pc_builder_str(b, tmp, (size_t)(q - p)); /* may move strs.data */
 	}
 }
-
 
 static void parse_rows(struct csv *c)
 {
@@ -731,11 +743,13 @@ int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer *
 			c.identity = i == 0 ? k == 0 : c.identity && k == i;
 		}
 		if (!header_ok) {
-			struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "csv-header", label, 1, 1,
+			struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "csv-header", label, 1,
+					1,
 					"unexpected header: expected the %d columns of the IANA "
 					"registry CSV",
 					COL_COUNT);
-			pc_diag_hint(d, "the header names: %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+			pc_diag_hint(d,
+					"the header names: %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
 					"%s, %s",
 					column_names[0], column_names[1], column_names[2],
 					column_names[3], column_names[4], column_names[5],

@@ -194,9 +194,8 @@ static bool dup_check(const struct pc_layer_builder *b, const struct pc_nameref 
 	for (unsigned steps = 0; head && steps < DUP_WALK; steps++) {
 		const struct pc_nameref *r = &names[head - 1];
 		const struct pc_entry *o = &b->entries[r->entry];
-		if (r->name == o->row && o->port_lo == e->port_lo &&
-				o->port_hi == e->port_hi && o->proto == e->proto &&
-				(o->flags & PC_ENTRY_F_PORT)) {
+		if (r->name == o->row && o->port_lo == e->port_lo && o->port_hi == e->port_hi &&
+				o->proto == e->proto && (o->flags & PC_ENTRY_F_PORT)) {
 			*first = r->entry;
 			return true;
 		}
@@ -237,11 +236,12 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 			if (!strtab[name])
 				continue;
 			uint32_t hash = k < 0 && b->name_hash ? b->name_hash[i]
-						  : pc_name_hash(strtab + name);
+							      : pc_name_hash(strtab + name);
 			uint32_t h = hash & mask;
-			while (slots[h] && (names[slots[h] - 1].hash != hash ||
-						   !pc_streq_fold(strtab + names[slots[h] - 1].name,
-							   strtab + name)))
+			while (slots[h] &&
+					(names[slots[h] - 1].hash != hash ||
+							!pc_streq_fold(strtab + names[slots[h] - 1].name,
+									strtab + name)))
 				h = (h + 1) & mask;
 			uint32_t first;
 			if (k < 0 && (e->flags & PC_ENTRY_F_PORT) &&
@@ -390,4 +390,3 @@ int pc_parse_port_range(const char *s, size_t n, uint16_t *lo, uint16_t *hi)
 	*hi = (uint16_t)v[1];
 	return 0;
 }
-

@@ -46,36 +46,36 @@ enum {
  */
 struct pc_entry {
 	uint32_t row;
-	uint32_t extra;			/* alias_of (historic alias) or instead (contested) */
-	uint32_t aliases;		/* first alias; the others follow, NUL-separated */
+	uint32_t extra; /* alias_of (historic alias) or instead (contested) */
+	uint32_t aliases; /* first alias; the others follow, NUL-separated */
 	uint32_t line;
 	uint16_t port_lo, port_hi;
 	uint8_t proto, state, naliases, flags;
-	uint16_t unauth_port;		/* the port an in-range unauthorized-use note names */
+	uint16_t unauth_port; /* the port an in-range unauthorized-use note names */
 	uint16_t pad;
 };
 
 struct pc_nameref {
-	uint32_t name;			/* offset of the name or alias */
+	uint32_t name; /* offset of the name or alias */
 	uint32_t entry;
-	uint32_t next;			/* 1 + index of the next ref with this name; 0: last */
-	uint32_t hash;			/* pc_name_hash(name): compared before the names */
+	uint32_t next; /* 1 + index of the next ref with this name; 0: last */
+	uint32_t hash; /* pc_name_hash(name): compared before the names */
 };
 
 struct pc_layer {
 	uint8_t kind;
-	bool owned;			/* heap memory released by pc_layer_destroy() */
+	bool owned; /* heap memory released by pc_layer_destroy() */
 	const char *file;
-	const char *date;		/* iana: newest registration/modification date */
-	const char *sha256;		/* embedded layers: of the source file; else NULL */
+	const char *date; /* iana: newest registration/modification date */
+	const char *sha256; /* embedded layers: of the source file; else NULL */
 	const char *strtab;
 	uint32_t strtab_len;
 	uint32_t nentries, nnames, nports, nranges, nslots;
 	const struct pc_entry *entries;
-	const struct pc_nameref *names;	/* in file order, chained by folded name */
-	const uint32_t *slots;		/* hash of the folded name -> 1 + first ref; 0: empty */
-	const uint32_t *ports;		/* entries with one port, sorted by port, then entry */
-	const uint32_t *ranges;		/* entries with a port range, by first port */
+	const struct pc_nameref *names; /* in file order, chained by folded name */
+	const uint32_t *slots; /* hash of the folded name -> 1 + first ref; 0: empty */
+	const uint32_t *ports; /* entries with one port, sorted by port, then entry */
+	const uint32_t *ranges; /* entries with a port range, by first port */
 };
 
 static inline const char *pc_layer_str(const struct pc_layer *l, uint32_t off)
@@ -103,7 +103,7 @@ struct pc_layer_builder {
 	struct pc_buf strs;
 	struct pc_entry *entries;
 	uint32_t n, cap;
-	uint32_t *name_hash;	/* NULL, or pc_name_hash() of each row's name, set by the parser */
+	uint32_t *name_hash; /* NULL, or pc_name_hash() of each row's name, set by the parser */
 	uint32_t hash_cap;
 };
 
@@ -157,11 +157,11 @@ int pc_iana_parse(const char *label, const char *data, size_t len, struct pc_lay
 int pc_iana_parse_text(const char *label, struct pc_buf *text, struct pc_layer **out,
 		struct pc_diags *diags);
 enum pc_services_mode {
-	PC_SERVICES_SYSTEM,	/* services(5): bad lines are skipped with a warning */
-	PC_SERVICES_PRACTICE,	/* our data file: a source note is required, bad lines are errors */
+	PC_SERVICES_SYSTEM, /* services(5): bad lines are skipped with a warning */
+	PC_SERVICES_PRACTICE, /* our data file: a source note is required, bad lines are errors */
 };
-int pc_services_parse(const char *label, const char *data, size_t len,
-		enum pc_services_mode mode, struct pc_layer **out, struct pc_diags *diags);
+int pc_services_parse(const char *label, const char *data, size_t len, enum pc_services_mode mode,
+		struct pc_layer **out, struct pc_diags *diags);
 int pc_services_parse_text(const char *label, struct pc_buf *text, enum pc_services_mode mode,
 		struct pc_layer **out, struct pc_diags *diags);
 /* Reads a file into a text buffer for the _text parsers; 0, or -1 with errno. */

@@ -6,9 +6,9 @@
 #include "layer.h"
 
 struct pc_registry {
-	const struct pc_layer *layers[PC_LAYER_COUNT];	/* NULL when absent */
+	const struct pc_layer *layers[PC_LAYER_COUNT]; /* NULL when absent */
 	struct pc_layer *owned[PC_LAYER_COUNT];
-	char **override_specs;				/* re-parsed on every addition */
+	char **override_specs; /* re-parsed on every addition */
 	char **override_origins;
 	unsigned *override_index;
 	size_t noverrides;
@@ -43,15 +43,16 @@ static int system_parse(const char *label, struct pc_buf *text, struct pc_layer 
 
 /* The layers, in precedence order: the row's index is its kind. */
 static const struct pc_layer_def layer_defs[] = {
-	{PC_LAYER_IANA, "iana", "iana", "the IANA registry", NULL, "description", "notes",
-		PC_LAYER_F_EMBEDDED | PC_LAYER_F_SNAPSHOT, PC_IANA_MAX_BYTES,
-		pc_iana_parse_text, &pc_embedded_iana},
-	{PC_LAYER_PRACTICE, "practice", "practice", "the practice file", NULL, "description",
-		"source", PC_LAYER_F_EMBEDDED, 0, NULL, &pc_embedded_practice},
-	{PC_LAYER_SYSTEM, "system", "system", "the services file", "/etc/services", "comment",
-		"notes", 0, PC_SERVICES_MAX_BYTES, system_parse, NULL},
-	{PC_LAYER_OVERRIDE, "override", "policy", "the definitions", NULL, "description",
-		"notes", PC_LAYER_F_DEFINED, 0, NULL, NULL},
+		{PC_LAYER_IANA, "iana", "iana", "the IANA registry", NULL, "description", "notes",
+				PC_LAYER_F_EMBEDDED | PC_LAYER_F_SNAPSHOT, PC_IANA_MAX_BYTES,
+				pc_iana_parse_text, &pc_embedded_iana},
+		{PC_LAYER_PRACTICE, "practice", "practice", "the practice file", NULL,
+				"description", "source", PC_LAYER_F_EMBEDDED, 0, NULL,
+				&pc_embedded_practice},
+		{PC_LAYER_SYSTEM, "system", "system", "the services file", "/etc/services",
+				"comment", "notes", 0, PC_SERVICES_MAX_BYTES, system_parse, NULL},
+		{PC_LAYER_OVERRIDE, "override", "policy", "the definitions", NULL, "description",
+				"notes", PC_LAYER_F_DEFINED, 0, NULL, NULL},
 };
 _Static_assert(PC_ARRAY_SIZE(layer_defs) == PC_LAYER_COUNT, "one row per layer");
 
@@ -121,7 +122,7 @@ const char *pc_registry_layer_file(const struct pc_registry *reg, enum pc_layer_
 const char *pc_registry_layer_sha256(const struct pc_registry *reg, enum pc_layer_kind kind)
 {
 	return (unsigned)kind < PC_LAYER_COUNT && reg->layers[kind] ? reg->layers[kind]->sha256
-								     : NULL;
+								    : NULL;
 }
 
 const char *pc_registry_iana_file(const struct pc_registry *reg)
@@ -132,15 +133,16 @@ const char *pc_registry_iana_file(const struct pc_registry *reg)
 const char *pc_registry_layer_date(const struct pc_registry *reg, enum pc_layer_kind kind)
 {
 	return pc_registry_has_layer(reg, kind) && (layer_defs[kind].flags & PC_LAYER_F_SNAPSHOT)
-			? reg->layers[kind]->date
-			: "";
+			       ? reg->layers[kind]->date
+			       : "";
 }
 
 static void env_error(struct pc_diags *diags, const char *path, const char *what)
 {
 	int err = errno;
-	const char *why = err == EFBIG ? "file is too large" :
-			err == EINVAL ? "not a regular file" : strerror(err);
+	const char *why = err == EFBIG	  ? "file is too large"
+			  : err == EINVAL ? "not a regular file"
+					  : strerror(err);
 
 	pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0, "cannot read %s: %s", what, why);
 	errno = err;
@@ -161,8 +163,8 @@ static int load_text(struct pc_registry *reg, const struct pc_layer_def *def, co
 }
 
 /* The layer `kind` if it can be read, or NULL after saying why not. */
-static const struct pc_layer_def *loadable(enum pc_layer_kind kind, const char *label,
-		struct pc_diags *diags)
+static const struct pc_layer_def *loadable(
+		enum pc_layer_kind kind, const char *label, struct pc_diags *diags)
 {
 	const struct pc_layer_def *def = pc_layer_def(kind);
 
@@ -219,8 +221,7 @@ int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, co
 	return pc_registry_load_mem(reg, PC_LAYER_SYSTEM, label, data, len, diags);
 }
 
-int pc_registry_load_services(struct pc_registry *reg, const char *path,
-		struct pc_diags *diags)
+int pc_registry_load_services(struct pc_registry *reg, const char *path, struct pc_diags *diags)
 {
 	return pc_registry_load(reg, PC_LAYER_SYSTEM, path, diags);
 }
@@ -384,8 +385,8 @@ static void push_rows(const struct pc_layer *l, uint32_t *idx, size_t n, struct 
 			pc_layer_record(l, &l->entries[idx[i]], pc_records_push(out));
 }
 
-size_t pc_registry_find_name(const struct pc_registry *reg, const char *name,
-		struct pc_records *out)
+size_t pc_registry_find_name(
+		const struct pc_registry *reg, const char *name, struct pc_records *out)
 {
 	size_t before = out->n;
 
@@ -490,8 +491,8 @@ static uint64_t char_set(const char *s, size_t *len)
 	return set;
 }
 
-size_t pc_registry_suggest(const struct pc_registry *reg, const char *name, const char **out,
-		size_t max)
+size_t pc_registry_suggest(
+		const struct pc_registry *reg, const char *name, const char **out, size_t max)
 {
 	size_t len, n = 0, cap = 0, stored = 0;
 	uint64_t set = char_set(name, &len);
@@ -664,7 +665,8 @@ static void acc_add(struct findings *f, const char *code, enum pc_severity sev,
 		if (!strcmp(f->v[i].key, key)) {
 			size_t l = strlen(f->v[i].ports);
 			if (!strstr(f->v[i].ports, port))
-				snprintf(f->v[i].ports + l, sizeof(f->v[i].ports) - l, ", %s", port);
+				snprintf(f->v[i].ports + l, sizeof(f->v[i].ports) - l, ", %s",
+						port);
 			return;
 		}
 	}
@@ -691,8 +693,7 @@ static void acc_flush(struct findings *f, struct pc_diags *out)
 }
 
 /* What IANA says about the ports a name resolved to. */
-static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res,
-		const char *query)
+static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res, const char *query)
 {
 	const struct pc_layer *iana = reg->layers[PC_LAYER_IANA];
 	struct findings acc = {.n = 0};
@@ -722,9 +723,10 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 				 * its unauthorized-use note below. */
 				if (r->state == PC_STATE_RESERVED) {
 					snprintf(head, sizeof(head), "%s resolves to ", query);
-					snprintf(tail, sizeof(tail), ", which IANA reserves: \"%s\"", desc);
-					acc_add(&acc, "port-reserved", PC_SEV_WARNING, &p->src, head,
-							port, tail);
+					snprintf(tail, sizeof(tail),
+							", which IANA reserves: \"%s\"", desc);
+					acc_add(&acc, "port-reserved", PC_SEV_WARNING, &p->src,
+							head, port, tail);
 				}
 			} else if (*r->name && !same_service(r, &p->src) &&
 					!record_has_name(r, query)) {
@@ -779,8 +781,8 @@ static bool ranges_contain(const struct pc_port *v, size_t n, uint16_t lo, uint1
 	return false;
 }
 
-enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const char *name,
-		struct pc_resolution *res)
+enum pc_resolve_status pc_registry_resolve(
+		const struct pc_registry *reg, const char *name, struct pc_resolution *res)
 {
 	const struct pc_record *contested = NULL, *decider = NULL;
 	char ports[256];
@@ -793,8 +795,11 @@ enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const 
 		const struct pc_record *r = &res->rows.v[i];
 		if (r->state == PC_STATE_CONTESTED)
 			contested = r;
-		if ((r->flags & PC_ENTRY_F_PORT) && (!decider || r->layer > decider->layer ||
-				(r->layer == decider->layer && i < (size_t)(decider - res->rows.v))))
+		if ((r->flags & PC_ENTRY_F_PORT) &&
+				(!decider || r->layer > decider->layer ||
+						(r->layer == decider->layer &&
+								i < (size_t)(decider -
+										    res->rows.v))))
 			decider = r;
 	}
 	if (contested && (!decider || decider->layer != PC_LAYER_OVERRIDE)) {
@@ -879,12 +884,11 @@ enum pc_resolve_status pc_registry_resolve(const struct pc_registry *reg, const 
 		ports[0] = '\0';
 		for (size_t j = 0; j < res->nports; j++) {
 			char p[32];
-			format_port(p, sizeof(p), res->ports[j].lo, res->ports[j].hi,
-					PC_PROTO_ANY);
+			format_port(p, sizeof(p), res->ports[j].lo, res->ports[j].hi, PC_PROTO_ANY);
 			if (strstr(ports, p))
 				continue;
-			pl += (size_t)snprintf(ports + pl, sizeof(ports) - pl, "%s%s",
-					pl ? ", " : "", p);
+			pl += (size_t)snprintf(
+					ports + pl, sizeof(ports) - pl, "%s%s", pl ? ", " : "", p);
 			if (pl >= sizeof(ports))
 				break;
 		}
@@ -936,7 +940,7 @@ void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enu
 				continue;
 			for (size_t j = 0; j < i && !seen; j++)
 				seen = *rows.v[j].name && rows.v[j].state != PC_STATE_CONTESTED &&
-						same_service(&rows.v[j], r);
+				       same_service(&rows.v[j], r);
 			if (!seen && ++groups == 1)
 				first = r;
 			if (nl < sizeof(names))
@@ -946,8 +950,9 @@ void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enu
 		}
 		if (groups > 1)
 			pc_diag_add(findings, PC_SEV_WARNING, "port-conflict", first->file,
-					first->line, 0, "%s means different services in different places: %s",
-					buf, names);
+					first->line, 0,
+					"%s means different services in different places: %s", buf,
+					names);
 		for (size_t i = 0; i < rows.n; i++) {
 			const struct pc_record *r = &rows.v[i];
 			if (!(r->flags & PC_ENTRY_F_UNAUTH) || r->layer != PC_LAYER_IANA)
@@ -961,8 +966,8 @@ void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enu
 				unauth_any_line = r->line;
 				format_port(buf, sizeof(buf), port, port, PC_PROTO_ANY);
 			}
-			pc_diag_add(findings, PC_SEV_WARNING, "unauthorized-use", r->file, r->line, 0,
-					"IANA reports unauthorized use of %s: \"%s\"", buf,
+			pc_diag_add(findings, PC_SEV_WARNING, "unauthorized-use", r->file, r->line,
+					0, "IANA reports unauthorized use of %s: \"%s\"", buf,
 					r->unauthorized);
 			break;
 		}

@@ -24,8 +24,8 @@ struct svc {
 	unsigned nerr;
 };
 
-static PC_PRINTF(5, 6) void svc_problem(struct svc *s, unsigned line, unsigned col,
-		const char *code, const char *fmt, ...)
+static PC_PRINTF(5, 6) void svc_problem(
+		struct svc *s, unsigned line, unsigned col, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 	enum pc_severity sev = s->mode == PC_SERVICES_PRACTICE ? PC_SEV_ERROR : PC_SEV_WARNING;
@@ -49,8 +49,8 @@ static bool non_ip_protocol(const char *p)
 	return !strcmp(p, "ddp");
 }
 
-static bool check_name(struct svc *s, const char *tok, unsigned line, unsigned col,
-		const char *what)
+static bool check_name(
+		struct svc *s, const char *tok, unsigned line, unsigned col, const char *what)
 {
 	size_t n = strlen(tok);
 
@@ -203,7 +203,8 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 	if (s->mode == PC_SERVICES_PRACTICE) {
 		if (!comment) {
 			svc_problem(s, line, (unsigned)len + 1, "practice-source",
-					"practice entry '%s' needs a source note after '#'", tok[0]);
+					"practice entry '%s' needs a source note after '#'",
+					tok[0]);
 			return;
 		}
 		cols[COL_NOTES] = comment;
@@ -214,8 +215,8 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 	*pc_builder_add(s->b) = e;
 }
 
-int pc_services_parse(const char *label, const char *data, size_t len,
-		enum pc_services_mode mode, struct pc_layer **out, struct pc_diags *diags)
+int pc_services_parse(const char *label, const char *data, size_t len, enum pc_services_mode mode,
+		struct pc_layer **out, struct pc_diags *diags)
 {
 	struct pc_buf text;
 

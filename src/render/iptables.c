@@ -15,9 +15,9 @@
 #define MULTIPORT_SLOTS 15
 
 static const char *const builtin[PC_NFT_HOOK_COUNT] = {
-	[PC_NFT_HOOK_INPUT] = "INPUT",
-	[PC_NFT_HOOK_FORWARD] = "FORWARD",
-	[PC_NFT_HOOK_OUTPUT] = "OUTPUT",
+		[PC_NFT_HOOK_INPUT] = "INPUT",
+		[PC_NFT_HOOK_FORWARD] = "FORWARD",
+		[PC_NFT_HOOK_OUTPUT] = "OUTPUT",
 };
 
 /* The number of iptables rules one model rule becomes in the file of `family`. */
@@ -70,19 +70,20 @@ int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int fa
 	}
 	if (expanded)
 		pc_diag_hint(pc_diag_add(diags, PC_SEV_NOTE, "ipt-expanded",
-				     first_expanded->loc.file, first_expanded->loc.line,
-				     first_expanded->loc.col,
-				     "iptables has no sets: %zu nft rule%s (this one first) became "
-				     "%zu iptables rules, one per prefix and per 15 ports",
-				     expanded, expanded == 1 ? "" : "s", into),
+					     first_expanded->loc.file, first_expanded->loc.line,
+					     first_expanded->loc.col,
+					     "iptables has no sets: %zu nft rule%s (this one first) became "
+					     "%zu iptables rules, one per prefix and per 15 ports",
+					     expanded, expanded == 1 ? "" : "s", into),
 				"the nft target keeps each network in one set, looked up at once");
 	if (other)
 		pc_diag_add(diags, PC_SEV_NOTE, "ipt-family", first_other->loc.file,
 				first_other->loc.line, first_other->loc.col,
 				"%zu nft rule%s (this one first) match%s IPv%d only: see the %s rendering "
 				"(--family %s)",
-				other, other == 1 ? "" : "s", other == 1 ? "es" : "", family == 4 ? 6 : 4,
-				family == 4 ? "ip6tables" : "iptables", family == 4 ? "ipv6" : "ipv4");
+				other, other == 1 ? "" : "s", other == 1 ? "es" : "",
+				family == 4 ? 6 : 4, family == 4 ? "ip6tables" : "iptables",
+				family == 4 ? "ipv6" : "ipv4");
 	return 0;
 }
 
@@ -150,8 +151,7 @@ static void print_target(FILE *out, const struct pc_nft_rule *r, int family, boo
  * source, so those tails are built once and the lines are put together from
  * them: a network of 100 000 addresses is 100 000 lines per rule.
  */
-static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_rule *r,
-		int family)
+static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_rule *r, int family)
 {
 	size_t ns = r->saddr ? r->saddr->n : 1, nd = r->daddr ? r->daddr->n : 1;
 	const char *proto = pc_proto_name(r->proto);
@@ -215,8 +215,8 @@ static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_
 	free(tails);
 }
 
-static void print_rule(FILE *out, const char *chain, bool output, const struct pc_nft_rule *r,
-		int family)
+static void print_rule(
+		FILE *out, const char *chain, bool output, const struct pc_nft_rule *r, int family)
 {
 	const char *icmp = family == 4 ? "-p icmp -m icmp --icmp-type"
 				       : "-p ipv6-icmp -m icmp6 --icmpv6-type";
@@ -252,8 +252,8 @@ static void print_rule(FILE *out, const char *chain, bool output, const struct p
 	}
 }
 
-void pc_ipt_print(const struct pc_nft_table *t, int family, bool jumps,
-		const char *const *header, size_t nheader, FILE *out)
+void pc_ipt_print(const struct pc_nft_table *t, int family, bool jumps, const char *const *header,
+		size_t nheader, FILE *out)
 {
 	char chains[PC_NFT_HOOK_COUNT][PC_NFT_NAME_MAX + 16];
 
@@ -271,13 +271,15 @@ void pc_ipt_print(const struct pc_nft_table *t, int family, bool jumps,
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		for (size_t i = 0; i < c->n; i++)
-			print_rule(out, chains[k], c->hook == PC_NFT_HOOK_OUTPUT, &c->rules[i], family);
+			print_rule(out, chains[k], c->hook == PC_NFT_HOOK_OUTPUT, &c->rules[i],
+					family);
 		/*
 		 * The default: a drop is final, as the policy of an nft base chain
 		 * is; an accept returns to the built-in chain, so the host's own
 		 * rules still have their say, as other nft tables would.
 		 */
-		fprintf(out, "-A %s -j %s\n", chains[k], c->policy == PC_VERDICT_DROP ? "DROP" : "RETURN");
+		fprintf(out, "-A %s -j %s\n", chains[k],
+				c->policy == PC_VERDICT_DROP ? "DROP" : "RETURN");
 	}
 	fputs("COMMIT\n", out);
 }

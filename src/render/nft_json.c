@@ -114,7 +114,11 @@ static void set_command(struct pc_json *j, const struct pc_nft_table *t, const s
 }
 
 /* The left side of a match: {"meta": {"key": K}} or {"payload": {...}} or {"ct": ...}. */
-enum left_kind { META, PAYLOAD, CT };
+enum left_kind {
+	META,
+	PAYLOAD,
+	CT
+};
 
 static void begin_match(struct pc_json *j, const char *op, enum left_kind kind, const char *a,
 		const char *b)
@@ -320,7 +324,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 		pc_json_end_object(j);
 		pc_json_end_object(j);
 	} else {
-		statement(j, r->verdict == PC_NFT_REJECT ? "reject"
+		statement(j, r->verdict == PC_NFT_REJECT      ? "reject"
 				: r->verdict == PC_NFT_ACCEPT ? "accept"
 							      : "drop");
 	}
@@ -379,7 +383,8 @@ static void map_command(struct pc_json *j, const struct pc_nft_table *t, const s
 			ports_value(j, &r);
 		}
 		if (s->direct)
-			verdict_object(j, s->rule->verdict == PC_NFT_DROP ? "drop" : "accept", NULL);
+			verdict_object(j, s->rule->verdict == PC_NFT_DROP ? "drop" : "accept",
+					NULL);
 		else
 			verdict_object(j, "jump", t->subs[s->sub].name);
 		pc_json_end_array(j);
@@ -447,8 +452,8 @@ static void vmap_rule(struct pc_json *j, const struct pc_nft_table *t, const cha
 	end_rule(j);
 }
 
-void pc_nft_print_json(const struct pc_nft_table *t, const char *const *header, size_t nheader,
-		FILE *out)
+void pc_nft_print_json(
+		const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out)
 {
 	static const char *const policies[] = {"accept", "drop"};
 	struct pc_json j;

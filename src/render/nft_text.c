@@ -91,8 +91,9 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 		fputs(" } accept", out);
 		return;
 	case PC_NFT_ICMP_ECHO:
-		fprintf(out, "icmp type %s limit rate %u/second accept\n"
-			     "\t\ticmpv6 type %s limit rate %u/second accept",
+		fprintf(out,
+				"icmp type %s limit rate %u/second accept\n"
+				"\t\ticmpv6 type %s limit rate %u/second accept",
 				pc_nft_icmp_echo(4)->nft, PC_NFT_ICMP_ECHO_PER_SECOND,
 				pc_nft_icmp_echo(6)->nft, PC_NFT_ICMP_ECHO_PER_SECOND);
 		return;
@@ -136,8 +137,7 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 	fprintf(out, " comment \"%s\"", comment);
 }
 
-void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s,
-		FILE *out)
+void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s, FILE *out)
 {
 	struct pc_nft_port_range r = {s->lo, s->hi};
 
@@ -167,8 +167,9 @@ void pc_nft_print_addr_element(const struct pc_nft_addr_elem *e, FILE *out)
 
 static void print_addr_map(FILE *out, const struct pc_nft_addr_map *m, int family)
 {
-	fprintf(out, "\tmap %s {\n\t\ttype %s : verdict\n\t\tflags interval\n"
-		     "\t\tsize %zu\n\t\telements = {",
+	fprintf(out,
+			"\tmap %s {\n\t\ttype %s : verdict\n\t\tflags interval\n"
+			"\t\tsize %zu\n\t\telements = {",
 			m->name, family == 4 ? "ipv4_addr" : "ipv6_addr", m->size);
 	for (size_t i = 0; i < m->n; i++) {
 		fputs(i ? ",\n\t\t\t     " : " ", out);
@@ -179,8 +180,9 @@ static void print_addr_map(FILE *out, const struct pc_nft_addr_map *m, int famil
 
 static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_nft_map *m)
 {
-	fprintf(out, "\tmap %s {\n\t\ttype inet_service : verdict\n\t\tflags interval\n"
-		     "\t\tsize %zu\n\t\telements = {",
+	fprintf(out,
+			"\tmap %s {\n\t\ttype inet_service : verdict\n\t\tflags interval\n"
+			"\t\tsize %zu\n\t\telements = {",
 			m->name, m->size);
 	for (size_t i = 0; i < m->n; i++) {
 		fputs(i ? ",\n\t\t\t     " : " ", out);
@@ -189,8 +191,8 @@ static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_n
 	fputs(" }\n\t}\n", out);
 }
 
-void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
-		FILE *out)
+void pc_nft_print(
+		const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out)
 {
 	for (size_t i = 0; i < nheader; i++)
 		fprintf(out, "# %s\n", header[i]);
@@ -227,8 +229,8 @@ void pc_nft_print(const struct pc_nft_table *t, const char *const *header, size_
 				print_rule(out, c, &c->rules[i], NULL);
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (c->maps[p].n)
-				fprintf(out, "\t\t%s dport vmap @%s\n", pc_proto_name((enum pc_proto)p),
-						c->maps[p].name);
+				fprintf(out, "\t\t%s dport vmap @%s\n",
+						pc_proto_name((enum pc_proto)p), c->maps[p].name);
 		fputs("\t}\n", out);
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {

@@ -18,8 +18,8 @@
 #define PF_TABLE_NAME_MAX 31
 
 static const char *const dir_words[PC_NFT_HOOK_COUNT] = {
-	[PC_NFT_HOOK_INPUT] = "in",
-	[PC_NFT_HOOK_OUTPUT] = "out",
+		[PC_NFT_HOOK_INPUT] = "in",
+		[PC_NFT_HOOK_OUTPUT] = "out",
 };
 
 /* OpenBSD's pfctl: "port only applies to tcp/udp". */
@@ -28,8 +28,7 @@ static bool pf_has_ports(enum pc_proto proto)
 	return proto == PC_PROTO_TCP || proto == PC_PROTO_UDP;
 }
 
-size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
-		struct pc_diags *diags)
+size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p, struct pc_diags *diags)
 {
 	const struct pc_nft_chain *c = &t->chains[PC_NFT_HOOK_FORWARD];
 	size_t n = 0, last = (size_t)-1;
@@ -45,10 +44,10 @@ size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
 			const struct pc_rule *pr = &p->rules[r->policy_rule];
 			said[r->policy_rule] |= 1u << r->proto;
 			pc_diag_hint(pc_diag_add(diags, PC_SEV_WARNING, "pf-proto", pr->loc.file,
-					     pr->loc.line, pr->loc.col,
-					     "OpenBSD pf matches ports of tcp and udp only: this "
-					     "rule's %s ports are left out of the pf rendering",
-					     pc_proto_name(r->proto)),
+						     pr->loc.line, pr->loc.col,
+						     "OpenBSD pf matches ports of tcp and udp only: this "
+						     "rule's %s ports are left out of the pf rendering",
+						     pc_proto_name(r->proto)),
 					"narrow the rule with 'protocol: [tcp, udp]' if %s is not used",
 					pc_proto_name(r->proto));
 			n++;
@@ -69,8 +68,7 @@ size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p,
 		n++;
 	}
 	if (c->policy == PC_VERDICT_DROP) {
-		pc_diag_add(diags, PC_SEV_NOTE, "pf-forward", p->loc.file, p->loc.line,
-				p->loc.col,
+		pc_diag_add(diags, PC_SEV_NOTE, "pf-forward", p->loc.file, p->loc.line, p->loc.col,
 				"pf has no forward hook: the forward default (drop) is left out of "
 				"the pf rendering; block forwarding with net.inet.ip.forwarding=0 or "
 				"with in/out rules of your own");
@@ -151,7 +149,8 @@ static void print_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
 	switch (r->kind) {
 	case PC_NFT_ESTABLISHED:
 	case PC_NFT_INVALID:
-		/* pf's state table: replies match their state, out-of-window packets are blocked. */
+		/* pf's state table: replies match their state, out-of-window packets are blocked.
+		 */
 		break;
 	case PC_NFT_LOOPBACK:
 		/* `lo` is the interface group of every loopback interface. */
@@ -162,7 +161,8 @@ static void print_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
 			size_t n;
 			const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(f, &n);
 			fprintf(out, "pass %s quick %s {", dir,
-					f == 4 ? "inet proto icmp icmp-type" : "inet6 proto icmp6 icmp6-type");
+					f == 4 ? "inet proto icmp icmp-type"
+					       : "inet6 proto icmp6 icmp6-type");
 			for (size_t i = 0; i < n; i++)
 				fprintf(out, "%s %s", i ? "," : "", v[i].pf);
 			fprintf(out, " } %s\n", state);
@@ -205,8 +205,7 @@ static void print_set(FILE *out, const struct pc_nft_table *t, const struct pc_n
 	fputs(" }\n", out);
 }
 
-void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t nheader,
-		FILE *out)
+void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out)
 {
 	bool stateful = false;
 
@@ -217,7 +216,8 @@ void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t
 		stateful = in->rules[i].kind == PC_NFT_ESTABLISHED;
 	const char *state = stateful ? "keep state" : "no state";
 
-	/* The sets the printed rules use: not those of forward rules or of protocols without ports in pf. */
+	/* The sets the printed rules use: not those of forward rules or of protocols without ports
+	 * in pf. */
 	bool *used = xcalloc(t->nsets ? t->nsets : 1, sizeof(*used));
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (size_t i = 0; dir_words[k] && i < t->chains[k].n; i++) {
@@ -235,7 +235,8 @@ void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t
 		bool any = false;
 		for (size_t i = 0; i < t->nsets; i++) {
 			const struct pc_nft_set *s = &t->sets[i];
-			if (!used[i] || s->literal || (s->type == PC_NFT_SET_SERVICE) != (pass == 0))
+			if (!used[i] || s->literal ||
+					(s->type == PC_NFT_SET_SERVICE) != (pass == 0))
 				continue;
 			if (!any)
 				fputs(pass == 0 ? "\n# ports\n" : "\n# networks\n", out);
@@ -254,13 +255,15 @@ void pc_pf_print(const struct pc_nft_table *t, const char *const *header, size_t
 				if (r->kind != PC_NFT_POLICY_RULE || r->policy_rule == last)
 					continue;
 				if (!any)
-					fputs("\n# forward: pf has no forward hook; left out:\n", out);
+					fputs("\n# forward: pf has no forward hook; left out:\n",
+							out);
 				any = true;
 				last = r->policy_rule;
 				fprintf(out, "#   %s\n", r->comment);
 			}
 			if (c->policy == PC_VERDICT_DROP)
-				fputs("\n# forward default (drop) left out: pf has no forward hook\n", out);
+				fputs("\n# forward default (drop) left out: pf has no forward hook\n",
+						out);
 			continue;
 		}
 		fprintf(out, "\n# %s\n", pc_nft_hook_name(c->hook));

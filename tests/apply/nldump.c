@@ -85,9 +85,10 @@ struct names {
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	static const uint16_t u32s[] = {NFTNL_SET_FLAGS, NFTNL_SET_KEY_TYPE, NFTNL_SET_KEY_LEN,
-		NFTNL_SET_DATA_TYPE, NFTNL_SET_DATA_LEN, NFTNL_SET_POLICY, NFTNL_SET_DESC_SIZE};
-	static const char *const u32names[] = {"flags", "key_type", "key_len", "data_type",
-		"data_len", "policy", "size"};
+			NFTNL_SET_DATA_TYPE, NFTNL_SET_DATA_LEN, NFTNL_SET_POLICY,
+			NFTNL_SET_DESC_SIZE};
+	static const char *const u32names[] = {
+			"flags", "key_type", "key_len", "data_type", "data_len", "policy", "size"};
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct names *names = data;
 	uint32_t len;
@@ -228,8 +229,8 @@ int main(int argc, char **argv)
 
 	struct nftnl_set *s = nftnl_set_alloc();
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
-			++seq);
+	nlh = nftnl_nlmsg_build_hdr(
+			buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK, ++seq);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	talk(nlh, set_cb, &sets);
@@ -247,11 +248,11 @@ int main(int argc, char **argv)
 	}
 	free(sets.v);
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
-			++seq);
+	nlh = nftnl_nlmsg_build_hdr(
+			buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK, ++seq);
 	talk(nlh, chain_cb, NULL);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
-			++seq);
+	nlh = nftnl_nlmsg_build_hdr(
+			buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK, ++seq);
 	talk(nlh, rule_cb, NULL);
 	mnl_socket_close(nl);
 	return 0;

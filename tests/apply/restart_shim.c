@@ -93,8 +93,8 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	ssize_t (*real)(int, const struct msghdr *, int);
 	const char *mode = getenv("PC_SHIM");
 	bool batch = msg->msg_iovlen && msg->msg_iov[0].iov_len >= NLMSG_HDRLEN &&
-			((const struct nlmsghdr *)msg->msg_iov[0].iov_base)->nlmsg_type ==
-					NFNL_MSG_BATCH_BEGIN;
+		     ((const struct nlmsghdr *)msg->msg_iov[0].iov_base)->nlmsg_type ==
+				     NFNL_MSG_BATCH_BEGIN;
 
 	*(void **)&real = dlsym(RTLD_NEXT, "sendmsg"); /* POSIX's way past -Wpedantic */
 	if (batch && (!mode || !strcmp(mode, "restart")))

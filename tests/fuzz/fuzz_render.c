@@ -82,14 +82,15 @@ static void lines(const char *text, size_t n, int target)
 				quoted_strings(p, len, PC_NFT_COMMENT_MAX, 0);
 		} else if (target == 'i') {
 			check(len && (p[0] == '#' || !strncmp(p, "*filter", len) || p[0] == ':' ||
-						     !strncmp(p, "-A ", 3) || !strncmp(p, "-I ", 3) ||
+						     !strncmp(p, "-A ", 3) ||
+						     !strncmp(p, "-I ", 3) ||
 						     (len == 6 && !memcmp(p, "COMMIT", 6))),
 					"an iptables line of no known kind", p);
 			if (p[0] != '#')
 				quoted_strings(p, len, 256, 1);
 		} else if (target == 'p') {
-			static const char *const starts[] = {"#", "r", "table <", "pass ", "block ",
-				"\t", NULL};
+			static const char *const starts[] = {
+					"#", "r", "table <", "pass ", "block ", "\t", NULL};
 			int known = len == 0;
 			for (int k = 0; starts[k] && !known; k++)
 				known = !strncmp(p, starts[k], strlen(starts[k]));
@@ -110,7 +111,8 @@ static void json(const char *text, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char c = text[i];
 		if (in) {
-			check((unsigned char)c >= 0x20, "a control character in a JSON string", text + i);
+			check((unsigned char)c >= 0x20, "a control character in a JSON string",
+					text + i);
 			if (c == '\\') {
 				check(i + 1 < n && strchr("\"\\/bfnrtu", text[i + 1]) != NULL,
 						"a bad JSON escape", text + i);
@@ -137,8 +139,8 @@ static void comment_ok(const char *c)
 	check(n <= PC_NFT_COMMENT_MAX, "a comment longer than 128 bytes", c);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)c[i];
-		check(x >= 0x20 && x != 0x7f && x != '"' && x != '\\', "a comment that could escape",
-				c);
+		check(x >= 0x20 && x != 0x7f && x != '"' && x != '\\',
+				"a comment that could escape", c);
 	}
 }
 
@@ -161,7 +163,7 @@ static int text_kind(const struct pc_target *tg)
 		const char *name;
 		int kind;
 	} kinds[] = {{"nft", 'n'}, {"nft-json", 'j'}, {"iptables", 'i'}, {"ip6tables", 'i'},
-		{"pf", 'p'}};
+			{"pf", 'p'}};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(tg->name, kinds[i].name))
@@ -221,10 +223,12 @@ static void batch(const struct pc_nft_table *t)
 		uint32_t len = 0;
 		total += NLMSG_ALIGN(nlh->nlmsg_len);
 		check(nlh->nlmsg_seq == 1 + n, "a message out of sequence", "");
-		check(!b.msgs[n].rule || type == NFT_MSG_NEWRULE, "a policy rule on another message", "");
+		check(!b.msgs[n].rule || type == NFT_MSG_NEWRULE,
+				"a policy rule on another message", "");
 		if (type == NFT_MSG_NEWRULE && n && n + 1 < b.n) {
 			struct nftnl_rule *r = nftnl_rule_alloc();
-			check(nftnl_rule_nlmsg_parse(nlh, r) == 0, "a rule message libnftnl cannot read", "");
+			check(nftnl_rule_nlmsg_parse(nlh, r) == 0,
+					"a rule message libnftnl cannot read", "");
 			const void *u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 			if (u)
 				nftnl_udata_parse(u, len, udata_cb, NULL);
@@ -232,11 +236,14 @@ static void batch(const struct pc_nft_table *t)
 		} else if (type == NFT_MSG_NEWSETELEM) {
 			/* Read with libmnl: each element of the list, its user data. */
 			const struct nlattr *a, *el, *x;
-			mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+			{
 				if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
 					continue;
-				mnl_attr_for_each_nested(el, a) {
-					mnl_attr_for_each_nested(x, el) {
+				mnl_attr_for_each_nested(el, a)
+				{
+					mnl_attr_for_each_nested(x, el)
+					{
 						if (mnl_attr_get_type(x) == NFTA_SET_ELEM_USERDATA)
 							nftnl_udata_parse(mnl_attr_get_payload(x),
 									mnl_attr_get_payload_len(x),
@@ -261,7 +268,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pc_diags_init(&d);
 	pc_policy_init(&p);
 	if (pc_policy_load_mem(&p, "fuzz.yaml", (const char *)data, size, &d) == 0 &&
-			pc_policy_resolve(&p, reg, &d) == 0 && pc_nft_lower(&p, "portcullis", &t, &d) == 0) {
+			pc_policy_resolve(&p, reg, &d) == 0 &&
+			pc_nft_lower(&p, "portcullis", &t, &d) == 0) {
 		model(&t);
 		for (size_t i = 0; i < pc_ntargets; i++)
 			if (!pc_targets[i].check || pc_targets[i].check(&t, &p, &d) == 0)

@@ -56,7 +56,7 @@ static void model_load(struct model *m)
 	pc_diags_init(&m->d);
 	m->reg = pc_registry_create();
 	assert_int_equal(pc_policy_load_mem(&m->p, "t.yaml", policy_text, sizeof(policy_text) - 1,
-				 &m->d),
+					 &m->d),
 			0);
 	assert_int_equal(pc_policy_resolve(&m->p, m->reg, &m->d), 0);
 	assert_int_equal(pc_nft_lower(&m->p, "pctest", &m->t, &m->d), 0);
@@ -140,8 +140,8 @@ static void test_batch_shape(void **state)
 
 static int apply(struct model *m, bool commit, bool force, struct pc_nl_result *r)
 {
-	struct pc_nl_apply_options o = {.table = "pctest", .commit = commit, .force = force,
-		.retries = 3};
+	struct pc_nl_apply_options o = {
+			.table = "pctest", .commit = commit, .force = force, .retries = 3};
 	struct pc_nl_batch b;
 	int ret = pc_nl_apply(&m->t, &o, &b, r);
 
@@ -323,8 +323,11 @@ static void test_concurrent_commit(void **state)
 		skip();
 	model_load(&m);
 	model_load(&other);
-	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .retries = 0,
-		.before_send = commit_in_between, .arg = &x};
+	struct pc_nl_apply_options o = {.table = "pctest",
+			.commit = true,
+			.retries = 0,
+			.before_send = commit_in_between,
+			.arg = &x};
 
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
 	assert_int_equal(r.outcome, PC_NL_RETRIES_SPENT);
@@ -397,8 +400,11 @@ static void test_foreign_table_on_retry(void **state)
 	for (int commit = 1; commit >= 0; commit--) {
 		char name[sizeof(other.t.name)];
 		memcpy(name, other.t.name, sizeof(name));
-		struct pc_nl_apply_options o = {.table = "pctest", .commit = commit,
-			.retries = 3, .before_send = foreign_in_between, .arg = &other};
+		struct pc_nl_apply_options o = {.table = "pctest",
+				.commit = commit,
+				.retries = 3,
+				.before_send = foreign_in_between,
+				.arg = &other};
 		assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
 		assert_int_equal(r.outcome, PC_NL_FOREIGN_TABLE);
 		assert_int_equal(r.attempts, 1);
@@ -466,8 +472,8 @@ static void test_conntrack_tracked(void **state)
 /* The socket search of the lockout check: none in a new namespace, and no error. */
 static void test_sockdiag_established(void **state)
 {
-	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, b[16] = {0x20, 0x01, 0x0d,
-		0xb8, [15] = 2};
+	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+			     b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 	(void)state;
 	errno = 0;
@@ -493,7 +499,8 @@ static void record_and_commit(void *arg)
 	struct seen *s = arg;
 	const struct nlmsghdr *begin = (const struct nlmsghdr *)s->b->buf;
 	const struct nlattr *a = (const struct nlattr *)((const char *)begin +
-			NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)));
+							 NLMSG_ALIGN(NLMSG_HDRLEN +
+									 sizeof(struct nfgenmsg)));
 
 	assert_int_equal(a->nla_type & NLA_TYPE_MASK, NFNL_BATCH_GENID);
 	if (s->n < 4) {
@@ -525,8 +532,11 @@ static void test_retry_same_batch(void **state)
 		skip();
 	model_load(&m);
 	model_load(&other);
-	struct pc_nl_apply_options o = {.table = "pctest", .commit = true, .retries = 3,
-		.before_send = record_and_commit, .arg = &s};
+	struct pc_nl_apply_options o = {.table = "pctest",
+			.commit = true,
+			.retries = 3,
+			.before_send = record_and_commit,
+			.arg = &s};
 
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), 0);
 	assert_int_equal(r.attempts, 3);
@@ -647,8 +657,8 @@ static void test_many_errors(void **state)
 		skip();
 	model_load_many(&m, 400);
 	struct mnl_socket *owner = owned_table("owned");
-	struct pc_nl_apply_options o = {.table = "owned", .commit = true, .force = true,
-		.retries = 3};
+	struct pc_nl_apply_options o = {
+			.table = "owned", .commit = true, .force = true, .retries = 3};
 
 	assert_int_equal(pc_nl_apply(&m.t, &o, &b, &r), -1);
 	assert_int_equal(r.outcome, PC_NL_REFUSED);
@@ -682,22 +692,23 @@ static void test_many_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_shape),
-		cmocka_unit_test(test_apply_check_replace),
-		cmocka_unit_test(test_foreign_table),
-		cmocka_unit_test(test_kernel_errors),
-		cmocka_unit_test(test_concurrent_commit),
-		cmocka_unit_test(test_foreign_table_on_retry),
-		cmocka_unit_test(test_route_lookup),
-		cmocka_unit_test(test_conntrack_tracked),
-		cmocka_unit_test(test_sockdiag_established),
-		cmocka_unit_test(test_retry_same_batch),
-		cmocka_unit_test(test_many_errors),
+			cmocka_unit_test(test_batch_shape),
+			cmocka_unit_test(test_apply_check_replace),
+			cmocka_unit_test(test_foreign_table),
+			cmocka_unit_test(test_kernel_errors),
+			cmocka_unit_test(test_concurrent_commit),
+			cmocka_unit_test(test_foreign_table_on_retry),
+			cmocka_unit_test(test_route_lookup),
+			cmocka_unit_test(test_conntrack_tracked),
+			cmocka_unit_test(test_sockdiag_established),
+			cmocka_unit_test(test_retry_same_batch),
+			cmocka_unit_test(test_many_errors),
 	};
 
 	in_netns = unshare(CLONE_NEWNET) == 0;
 	if (!in_netns)
-		fprintf(stderr, "test_apply: cannot make a network namespace (%s): the kernel tests "
+		fprintf(stderr,
+				"test_apply: cannot make a network namespace (%s): the kernel tests "
 				"are skipped\n",
 				strerror(errno));
 	return cmocka_run_group_tests(tests, NULL, NULL);

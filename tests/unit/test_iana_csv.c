@@ -5,9 +5,9 @@
 #include "portcullis/registry.h"
 #include "registry/layer.h"
 
-#define HEADER                                                                                   \
-	"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"             \
-	"Registration Date,Modification Date,Reference,Service Code,"                          \
+#define HEADER                                                                                     \
+	"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"                \
+	"Registration Date,Modification Date,Reference,Service Code,"                              \
 	"Unauthorized Use Reported,Assignment Notes\r\n"
 
 struct snapshot {
@@ -41,8 +41,8 @@ static int free_snapshot(void **state)
 }
 
 /* Every row of the layer whose name or alias is `name`, in file order. */
-static size_t rows_named(const struct pc_layer *l, const char *name, struct pc_record *out,
-		size_t max)
+static size_t rows_named(
+		const struct pc_layer *l, const char *name, struct pc_record *out, size_t max)
 {
 	size_t n = 0;
 
@@ -218,14 +218,14 @@ static int parse(const char *text, size_t len, struct pc_diags *d, struct pc_lay
 	return pc_iana_parse("t.csv", text, len, l, d);
 }
 
-#define PARSE_FAILS(text, d)                                                                   \
-	do {                                                                                   \
-		struct pc_layer *l_ = NULL;                                                    \
-		assert_int_equal(parse((text), sizeof(text) - 1, (d), &l_), -1);               \
-		assert_null(l_);                                                               \
-		assert_true((d)->nerrors > 0);                                                 \
-		for (size_t i_ = 0; i_ < (d)->n; i_++)                                         \
-			assert_string_equal((d)->v[i_].file, "t.csv");                          \
+#define PARSE_FAILS(text, d)                                                                       \
+	do {                                                                                       \
+		struct pc_layer *l_ = NULL;                                                        \
+		assert_int_equal(parse((text), sizeof(text) - 1, (d), &l_), -1);                   \
+		assert_null(l_);                                                                   \
+		assert_true((d)->nerrors > 0);                                                     \
+		for (size_t i_ = 0; i_ < (d)->n; i_++)                                             \
+			assert_string_equal((d)->v[i_].file, "t.csv");                             \
 	} while (0)
 
 static void test_unterminated_quote(void **state)
@@ -317,8 +317,8 @@ static void test_port_zero(void **state)
 			&d);
 	assert_int_equal(count_diag(&d, "port-zero"), 2);
 	assert_diag_at(&d, "port-zero", 3, 6);
-	assert_string_equal(d.v[0].msg,
-			"port 0 is reserved and cannot be matched (service 'zero')");
+	assert_string_equal(
+			d.v[0].msg, "port 0 is reserved and cannot be matched (service 'zero')");
 	assert_int_equal(d.v[1].line, 4);
 	assert_int_equal(d.v[1].col, 10);
 	pc_diags_finish(&d);
@@ -428,9 +428,9 @@ static void test_empty_and_headers(void **state)
 static void test_reordered_columns_found_by_name(void **state)
 {
 	static const char text[] =
-		"Port Number,Service Name,Transport Protocol,Description,Assignee,Contact,"
-		"Registration Date,Modification Date,Reference,Service Code,"
-		"Unauthorized Use Reported,Assignment Notes\r\n88,kerberos,udp,Kerberos,,,,,,,,\r\n";
+			"Port Number,Service Name,Transport Protocol,Description,Assignee,Contact,"
+			"Registration Date,Modification Date,Reference,Service Code,"
+			"Unauthorized Use Reported,Assignment Notes\r\n88,kerberos,udp,Kerberos,,,,,,,,\r\n";
 	struct pc_diags d;
 	struct pc_layer *l;
 
@@ -541,36 +541,36 @@ static void test_duplicate_rows_warn(void **state)
 int main(void)
 {
 	const struct CMUnitTest snapshot[] = {
-		cmocka_unit_test(test_snapshot_shape),
-		cmocka_unit_test(test_kerberos_family),
-		cmocka_unit_test(test_reserved_range),
-		cmocka_unit_test(test_unassigned_range_with_unauthorized_use),
-		cmocka_unit_test(test_historic_alias),
-		cmocka_unit_test(test_named_range),
-		cmocka_unit_test(test_multiline_description),
-		cmocka_unit_test(test_rows_without_port_or_protocol),
-		cmocka_unit_test(test_embedded_matches_runtime_parse),
+			cmocka_unit_test(test_snapshot_shape),
+			cmocka_unit_test(test_kerberos_family),
+			cmocka_unit_test(test_reserved_range),
+			cmocka_unit_test(test_unassigned_range_with_unauthorized_use),
+			cmocka_unit_test(test_historic_alias),
+			cmocka_unit_test(test_named_range),
+			cmocka_unit_test(test_multiline_description),
+			cmocka_unit_test(test_rows_without_port_or_protocol),
+			cmocka_unit_test(test_embedded_matches_runtime_parse),
 	};
 	const struct CMUnitTest broken[] = {
-		cmocka_unit_test(test_unterminated_quote),
-		cmocka_unit_test(test_wrong_column_count),
-		cmocka_unit_test(test_ten_thousand_columns),
-		cmocka_unit_test(test_bad_ports),
-		cmocka_unit_test(test_port_zero),
-		cmocka_unit_test(test_stray_cr_never_merges_records),
-		cmocka_unit_test(test_nul_byte),
-		cmocka_unit_test(test_encoding),
-		cmocka_unit_test(test_bad_names_and_protocols),
-		cmocka_unit_test(test_empty_and_headers),
-		cmocka_unit_test(test_reordered_columns_found_by_name),
-		cmocka_unit_test(test_quotes_and_line_ends),
-		cmocka_unit_test(test_text_after_closing_quote),
-		cmocka_unit_test(test_truncated_snapshot),
-		cmocka_unit_test(test_error_cap),
-		cmocka_unit_test(test_duplicate_rows_warn),
+			cmocka_unit_test(test_unterminated_quote),
+			cmocka_unit_test(test_wrong_column_count),
+			cmocka_unit_test(test_ten_thousand_columns),
+			cmocka_unit_test(test_bad_ports),
+			cmocka_unit_test(test_port_zero),
+			cmocka_unit_test(test_stray_cr_never_merges_records),
+			cmocka_unit_test(test_nul_byte),
+			cmocka_unit_test(test_encoding),
+			cmocka_unit_test(test_bad_names_and_protocols),
+			cmocka_unit_test(test_empty_and_headers),
+			cmocka_unit_test(test_reordered_columns_found_by_name),
+			cmocka_unit_test(test_quotes_and_line_ends),
+			cmocka_unit_test(test_text_after_closing_quote),
+			cmocka_unit_test(test_truncated_snapshot),
+			cmocka_unit_test(test_error_cap),
+			cmocka_unit_test(test_duplicate_rows_warn),
 	};
-	int failed = cmocka_run_group_tests_name("iana_csv snapshot", snapshot, load_snapshot,
-			free_snapshot);
+	int failed = cmocka_run_group_tests_name(
+			"iana_csv snapshot", snapshot, load_snapshot, free_snapshot);
 
 	return failed + cmocka_run_group_tests_name("iana_csv broken", broken, NULL, NULL);
 }

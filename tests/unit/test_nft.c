@@ -47,28 +47,29 @@ static void test_names(void **state)
 
 static void test_lowering(void **state)
 {
-	static const char text[] = "version: 1\n"
-				   "policy: t\n"
-				   "networks:\n"
-				   "  admins: [198.51.100.0/24, 203.0.113.0/24, \"2001:db8:ad::/48\"]\n"
-				   "  v6only: [\"2001:db8:1::/64\"]\n"
-				   "defaults:\n"
-				   "  icmp: none\n"
-				   "  loopback: none\n"
-				   "rules:\n"
-				   "  - allow: [6000-6010/tcp, 6005-6020/tcp, 6021/tcp, 22/tcp]\n"
-				   "    from: admins\n"
-				   "  - allow: ssh\n"
-				   "    protocol: tcp\n"
-				   "    from: admins\n"
-				   "  - reject: 25/tcp\n"
-				   "    from: v6only\n"
-				   "  - allow: krb5_prop\n"
-				   "    direction: output\n"
-				   "    to: v6only\n"
-				   "  - allow: 88/udp\n"
-				   "  - allow: 7000/tcp\n"
-				   "    from: admins\n";
+	static const char text[] =
+			"version: 1\n"
+			"policy: t\n"
+			"networks:\n"
+			"  admins: [198.51.100.0/24, 203.0.113.0/24, \"2001:db8:ad::/48\"]\n"
+			"  v6only: [\"2001:db8:1::/64\"]\n"
+			"defaults:\n"
+			"  icmp: none\n"
+			"  loopback: none\n"
+			"rules:\n"
+			"  - allow: [6000-6010/tcp, 6005-6020/tcp, 6021/tcp, 22/tcp]\n"
+			"    from: admins\n"
+			"  - allow: ssh\n"
+			"    protocol: tcp\n"
+			"    from: admins\n"
+			"  - reject: 25/tcp\n"
+			"    from: v6only\n"
+			"  - allow: krb5_prop\n"
+			"    direction: output\n"
+			"    to: v6only\n"
+			"  - allow: 88/udp\n"
+			"  - allow: 7000/tcp\n"
+			"    from: admins\n";
 	struct pc_policy p;
 	struct pc_diags d;
 	struct pc_registry *reg = pc_registry_create();
@@ -118,15 +119,20 @@ static void test_lowering(void **state)
 	assert_non_null(strstr(text_out, "tcp dport vmap @input_tcp\n"));
 	assert_non_null(strstr(text_out, "udp dport vmap @input_udp\n"));
 	assert_non_null(strstr(text_out, "22 : jump input_tcp_22,"));
-	assert_non_null(strstr(text_out, "25 comment \"r3 port 25/tcp; from v6only\" : jump r3_tcp,"));
+	assert_non_null(strstr(
+			text_out, "25 comment \"r3 port 25/tcp; from v6only\" : jump r3_tcp,"));
 	assert_non_null(strstr(text_out, "22 : jump input_tcp_22,"));
-	assert_non_null(strstr(text_out, "6000-6021 comment \"r1 port 6000-6010/tcp; port 6005-6020/tcp; "
-					 "port 6021/tcp; port 22/tcp; from admins\" : jump r1_tcp,"));
+	assert_non_null(strstr(text_out,
+			"6000-6021 comment \"r1 port 6000-6010/tcp; port 6005-6020/tcp; "
+			"port 6021/tcp; port 22/tcp; from admins\" : jump r1_tcp,"));
 	/* Rule 6 differs from rule 1 only in its port: it shares rule 1's chain. */
-	assert_non_null(strstr(text_out, "7000 comment \"r6 port 7000/tcp; from admins\" : jump r1_tcp }"));
-	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 accept comment \"r1 r6; from admins\""));
+	assert_non_null(strstr(text_out,
+			"7000 comment \"r6 port 7000/tcp; from admins\" : jump r1_tcp }"));
+	assert_non_null(strstr(
+			text_out, "ip saddr @n_admins_v4 accept comment \"r1 r6; from admins\""));
 	assert_non_null(strstr(text_out, "88 comment \"r5 port 88/udp\" : accept }"));
-	assert_non_null(strstr(text_out, "ip6 saddr 2001:db8:1::/64 meta l4proto tcp reject with tcp reset"));
+	assert_non_null(strstr(text_out,
+			"ip6 saddr 2001:db8:1::/64 meta l4proto tcp reject with tcp reset"));
 	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 accept"));
 	assert_null(strstr(text_out, "set r1_tcp"));
 	assert_null(strstr(text_out, "set r3_tcp"));
@@ -216,8 +222,9 @@ static void test_source_maps(void **state)
 			fclose(mem);
 			assert_non_null(strstr(out, "{ 10.1.0.0-10.1.2.2 comment \"r2 port 88/udp; "
 						    "from 10.1.0.0/16\" : accept,"));
-			assert_non_null(strstr(out, "10.1.2.3 comment \"r1 port 88/udp; from 10.1.2.3\" "
-						    ": drop,"));
+			assert_non_null(strstr(out,
+					"10.1.2.3 comment \"r1 port 88/udp; from 10.1.2.3\" "
+					": drop,"));
 			assert_non_null(strstr(out, "10.1.2.4-10.1.255.255 comment \"r2"));
 			assert_non_null(strstr(out, "10.2.0.0/16 comment \"r3"));
 			assert_null(strstr(out, "ip6 saddr vmap"));
@@ -252,14 +259,25 @@ static void test_source_maps(void **state)
  * A rule's match options, one row each: a new field of struct pc_nft_match
  * is a new row (the sizes below must add up to the struct).
  */
-#define OPTION(f) {#f, offsetof(struct pc_nft_match, f), sizeof(((struct pc_nft_match *)NULL)->f)}
+#define OPTION(f)                                                                                  \
+	{                                                                                          \
+#f, offsetof(struct pc_nft_match, f), sizeof(((struct pc_nft_match *)NULL)->f)     \
+	}
 static const struct {
 	const char *name;
 	size_t off, size;
 } options[] = {
-	OPTION(saddr), OPTION(daddr), OPTION(iifname), OPTION(oifname), OPTION(limit_unit),
-	OPTION(log), OPTION(limit_rate), OPTION(proto), OPTION(verdict), OPTION(family),
-	OPTION(counter),
+		OPTION(saddr),
+		OPTION(daddr),
+		OPTION(iifname),
+		OPTION(oifname),
+		OPTION(limit_unit),
+		OPTION(log),
+		OPTION(limit_rate),
+		OPTION(proto),
+		OPTION(verdict),
+		OPTION(family),
+		OPTION(counter),
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -336,8 +354,8 @@ static void compile(struct pc_nft_table *t, const struct pc_nft_match *m,
 	pc_model_compile_paths(t, &p);
 }
 
-static const struct pc_nft_segment *segment(const struct pc_nft_table *t, enum pc_proto proto,
-		uint16_t port)
+static const struct pc_nft_segment *segment(
+		const struct pc_nft_table *t, enum pc_proto proto, uint16_t port)
 {
 	const struct pc_nft_map *m = &t->chains[0].maps[proto];
 
@@ -413,11 +431,10 @@ static void test_options_decide(void **state)
 		compile(&t, m, dport, 1);
 		const struct pc_nft_segment *a = segment(&t, m[0].proto, 88);
 		bool carried = k == NOPTIONS || !strcmp(options[k].name, "proto") ||
-				!strcmp(options[k].name, "verdict");
+			       !strcmp(options[k].name, "verdict");
 		if (a->direct != carried)
-			fail_msg("a rule with another %s: direct %d", k < NOPTIONS ? options[k].name
-										 : "nothing",
-					a->direct);
+			fail_msg("a rule with another %s: direct %d",
+					k < NOPTIONS ? options[k].name : "nothing", a->direct);
 		pc_nft_table_finish(&t);
 	}
 
@@ -443,11 +460,11 @@ static void test_options_decide(void **state)
 		const struct pc_nft_segment *a = segment(&t, PC_PROTO_TCP, 88);
 		assert_false(a->direct);
 		bool keyed = k == NOPTIONS || !strcmp(options[k].name, "saddr") ||
-				!strcmp(options[k].name, "family") ||
-				!strcmp(options[k].name, "verdict");
+			     !strcmp(options[k].name, "family") ||
+			     !strcmp(options[k].name, "verdict");
 		if (t.subs[a->sub].mapped != keyed)
-			fail_msg("a rule with another %s: mapped %d", k < NOPTIONS ? options[k].name
-										 : "nothing",
+			fail_msg("a rule with another %s: mapped %d",
+					k < NOPTIONS ? options[k].name : "nothing",
 					t.subs[a->sub].mapped);
 		pc_nft_table_finish(&t);
 	}
@@ -480,12 +497,12 @@ static void test_hooks_and_icmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_comments_cannot_escape),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_lowering),
-		cmocka_unit_test(test_source_maps),
-		cmocka_unit_test(test_options_decide),
-		cmocka_unit_test(test_hooks_and_icmp),
+			cmocka_unit_test(test_comments_cannot_escape),
+			cmocka_unit_test(test_names),
+			cmocka_unit_test(test_lowering),
+			cmocka_unit_test(test_source_maps),
+			cmocka_unit_test(test_options_decide),
+			cmocka_unit_test(test_hooks_and_icmp),
 	};
 
 	return cmocka_run_group_tests_name("nft", tests, NULL, NULL);

@@ -41,79 +41,94 @@ static const struct diag_case {
 	enum pc_severity sev;
 	unsigned line, col;
 } cases[] = {
-	{H "rulez:\n  - allow: ssh\n", "schema-unknown-key", PC_SEV_ERROR, 3, 1},
-	{H "rules:\n  - allow: ssh\n    form: 192.0.2.1\n", "schema-unknown-key", PC_SEV_ERROR, 5, 5},
-	{"policy: t\nrules:\n  - allow: ssh\n", "schema-missing", PC_SEV_ERROR, 1, 1},
-	{"version: 2\npolicy: t\nrules:\n  - allow: ssh\n", "schema-version", PC_SEV_ERROR, 1, 10},
-	{H "rules: []\n", "schema-empty", PC_SEV_ERROR, 3, 8},
-	{H "rules:\n  allow: ssh\n", "schema-type", PC_SEV_ERROR, 4, 3},
-	{H "rules:\n  - allow: ssh\n    log: yes\n", "schema-value", PC_SEV_ERROR, 5, 10},
-	{H "rules:\n  - allow: ~\n", "schema-missing", PC_SEV_ERROR, 4, 12},
-	{H "defaults:\n  input: reject\nrules:\n  - allow: ssh\n", "schema-value", PC_SEV_ERROR, 4, 10},
-	{H "rules:\n  - from: 192.0.2.1\n", "rule-action", PC_SEV_ERROR, 4, 5},
-	{H "rules:\n  - allow: ssh\n    deny: ssh\n", "rule-action", PC_SEV_ERROR, 5, 11},
-	{H "rules:\n  - allow: ssh\n    to: 192.0.2.1\n", "rule-peer", PC_SEV_ERROR, 5, 9},
-	{H "rules:\n  - allow: ssh\n    limit: 0/minute\n", "rule-limit", PC_SEV_ERROR, 5, 12},
-	{H "rules:\n  - allow: ssh\n    interface: 'a b'\n", "rule-interface", PC_SEV_ERROR, 5, 16},
-	{"version: 1\npolicy: '1abc'\nrules:\n  - allow: ssh\n", "policy-name", PC_SEV_ERROR, 2, 9},
-	{H "rules:\n  - allow: kerbros\n", "unknown-service", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: kdc\n", "contested", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: npp\n", "multi-port", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: argus\n", "no-port", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: krb5_prop\n    protocol: udp\n", "protocol-not-listed", PC_SEV_ERROR, 4,
-			12},
-	{H "rules:\n  - allow: boe-cms\n", "protocol-unknown", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: krb5_prop\n    from: 192.0.2.1\n", "registry-conflict", PC_SEV_WARNING, 4,
-			12},
-	{H "rules:\n  - allow: acmaint_dbd\n", "historic-alias", PC_SEV_WARNING, 4, 12},
-	{H "rules:\n  - allow: kerberos-adm\n", "open-to-anywhere", PC_SEV_WARNING, 4, 12},
-	{H "rules:\n  - allow: x11\n    from: 192.0.2.1\n", "unauthorized-use", PC_SEV_WARNING, 4, 12},
-	{H "registry:\n  services:\n    m: {port: 250, protocol: tcp}\nrules:\n  - allow: m\n",
-			"port-reserved", PC_SEV_WARNING, 7, 12},
-	{H "registry:\n  services:\n    m: {port: 796, protocol: udp}\nrules:\n  - allow: m\n",
-			"port-unassigned", PC_SEV_WARNING, 7, 12},
-	{H "registry:\n  services:\n    m: {port: 022, protocol: tcp}\nrules:\n  - allow: m\n",
-			"port-syntax", PC_SEV_ERROR, 5, 15},
-	{H "registry:\n  services:\n    m: {port: 0, protocol: tcp}\nrules:\n  - allow: m\n",
-			"port-zero", PC_SEV_ERROR, 5, 15},
-	{H "registry:\n  services:\n    m: {port: 9102}\nrules:\n  - allow: m\n", "schema-missing",
-			PC_SEV_ERROR, 5, 5},
-	{H "registry:\n  services:\n    '9102': {port: 9102, protocol: tcp}\nrules:\n  - allow: ssh\n",
-			"service-name", PC_SEV_ERROR, 5, 5},
-	{H "rules:\n  - allow: 0/tcp\n", "port-zero", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: 70000/tcp\n", "port-syntax", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: 100-50/tcp\n", "port-syntax", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: 8080\n", "port-protocol", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: 1-65535/tcp\n    from: 192.0.2.1\n", "port-all", PC_SEV_WARNING, 4, 12},
-	{H "rules:\n  - allow: 22/udp\n    protocol: tcp\n", "protocol-conflict", PC_SEV_ERROR, 4, 12},
-	{H "rules:\n  - allow: [ssh, 22/tcp]\n    from: 192.0.2.1\n", "duplicate-service",
-			PC_SEV_WARNING, 4, 18},
-	{H "rules:\n  - allow: ssh\n    from: admin\n", "network-unknown", PC_SEV_ERROR, 5, 11},
-	{H "networks:\n  a: [b]\n  b: [a]\nrules:\n  - allow: ssh\n    from: a\n", "network-cycle",
-			PC_SEV_ERROR, 5, 7},
-	{H "networks:\n  a: [192.0.2.1]\n  a: [192.0.2.2]\nrules:\n  - allow: ssh\n",
-			"yaml-duplicate-key", PC_SEV_ERROR, 5, 3},
-	{H "networks:\n  '1a': [192.0.2.1]\nrules:\n  - allow: ssh\n", "network-name", PC_SEV_ERROR, 4,
-			3},
-	{H "rules:\n  - allow: ssh\n    from: 10.0.0.0/33\n", "address-prefix", PC_SEV_ERROR, 5, 11},
-	{H "rules:\n  - allow: ssh\n    from: 10.0.0.1/8\n", "address-host-bits", PC_SEV_WARNING, 5,
-			11},
-	{H "rules:\n  - allow: ssh\n    from: 010.0.0.1\n", "address-syntax", PC_SEV_ERROR, 5, 11},
-	{H "rules:\n  - allow: ssh\n    from: 10.1\n", "address-syntax", PC_SEV_ERROR, 5, 11},
-	{H "rules:\n  - allow: ssh\n    from: 'fe80::1%eth0'\n", "address-syntax", PC_SEV_ERROR, 5, 11},
-	{H "rules:\n  - allow: ssh\n    from: '::ffff:10.0.0.1'\n", "address-mapped", PC_SEV_ERROR, 5,
-			11},
-	{H "networks:\n  a: [10.0.0.0/8, 10.1.0.0/16]\nrules:\n  - allow: ssh\n    from: a\n",
-			"network-overlap", PC_SEV_WARNING, 4, 19},
-	{H "rules:\n  - allow: ssh\n    from: 192.0.2.0/24\n  - deny: ssh\n    from: 192.0.2.7\n",
-			"rule-shadowed", PC_SEV_WARNING, 6, 5},
-	{H "rules:\n  - allow: ssh\n    from: 192.0.2.7\n  - allow: ssh\n    from: 192.0.2.7\n",
-			"rule-duplicate", PC_SEV_WARNING, 6, 5},
-	{H "rules:\n  - allow: ssh\n    protocol: [tcp, tcp]\n", "duplicate-protocol", PC_SEV_WARNING,
-			5, 21},
-	{H "include: nothere.yaml\nrules:\n  - allow: ssh\n", "include-read", PC_SEV_ERROR, 3, 10},
-	{H "registry:\n  layers: [iana]\nrules:\n  - allow: krb5_prop\n", "unknown-service",
-			PC_SEV_ERROR, 6, 12},
+		{H "rulez:\n  - allow: ssh\n", "schema-unknown-key", PC_SEV_ERROR, 3, 1},
+		{H "rules:\n  - allow: ssh\n    form: 192.0.2.1\n", "schema-unknown-key",
+				PC_SEV_ERROR, 5, 5},
+		{"policy: t\nrules:\n  - allow: ssh\n", "schema-missing", PC_SEV_ERROR, 1, 1},
+		{"version: 2\npolicy: t\nrules:\n  - allow: ssh\n", "schema-version", PC_SEV_ERROR,
+				1, 10},
+		{H "rules: []\n", "schema-empty", PC_SEV_ERROR, 3, 8},
+		{H "rules:\n  allow: ssh\n", "schema-type", PC_SEV_ERROR, 4, 3},
+		{H "rules:\n  - allow: ssh\n    log: yes\n", "schema-value", PC_SEV_ERROR, 5, 10},
+		{H "rules:\n  - allow: ~\n", "schema-missing", PC_SEV_ERROR, 4, 12},
+		{H "defaults:\n  input: reject\nrules:\n  - allow: ssh\n", "schema-value",
+				PC_SEV_ERROR, 4, 10},
+		{H "rules:\n  - from: 192.0.2.1\n", "rule-action", PC_SEV_ERROR, 4, 5},
+		{H "rules:\n  - allow: ssh\n    deny: ssh\n", "rule-action", PC_SEV_ERROR, 5, 11},
+		{H "rules:\n  - allow: ssh\n    to: 192.0.2.1\n", "rule-peer", PC_SEV_ERROR, 5, 9},
+		{H "rules:\n  - allow: ssh\n    limit: 0/minute\n", "rule-limit", PC_SEV_ERROR, 5,
+				12},
+		{H "rules:\n  - allow: ssh\n    interface: 'a b'\n", "rule-interface", PC_SEV_ERROR,
+				5, 16},
+		{"version: 1\npolicy: '1abc'\nrules:\n  - allow: ssh\n", "policy-name",
+				PC_SEV_ERROR, 2, 9},
+		{H "rules:\n  - allow: kerbros\n", "unknown-service", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: kdc\n", "contested", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: npp\n", "multi-port", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: argus\n", "no-port", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: krb5_prop\n    protocol: udp\n", "protocol-not-listed",
+				PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: boe-cms\n", "protocol-unknown", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: krb5_prop\n    from: 192.0.2.1\n", "registry-conflict",
+				PC_SEV_WARNING, 4, 12},
+		{H "rules:\n  - allow: acmaint_dbd\n", "historic-alias", PC_SEV_WARNING, 4, 12},
+		{H "rules:\n  - allow: kerberos-adm\n", "open-to-anywhere", PC_SEV_WARNING, 4, 12},
+		{H "rules:\n  - allow: x11\n    from: 192.0.2.1\n", "unauthorized-use",
+				PC_SEV_WARNING, 4, 12},
+		{H "registry:\n  services:\n    m: {port: 250, protocol: tcp}\nrules:\n  - allow: m\n",
+				"port-reserved", PC_SEV_WARNING, 7, 12},
+		{H "registry:\n  services:\n    m: {port: 796, protocol: udp}\nrules:\n  - allow: m\n",
+				"port-unassigned", PC_SEV_WARNING, 7, 12},
+		{H "registry:\n  services:\n    m: {port: 022, protocol: tcp}\nrules:\n  - allow: m\n",
+				"port-syntax", PC_SEV_ERROR, 5, 15},
+		{H "registry:\n  services:\n    m: {port: 0, protocol: tcp}\nrules:\n  - allow: m\n",
+				"port-zero", PC_SEV_ERROR, 5, 15},
+		{H "registry:\n  services:\n    m: {port: 9102}\nrules:\n  - allow: m\n",
+				"schema-missing", PC_SEV_ERROR, 5, 5},
+		{H "registry:\n  services:\n    '9102': {port: 9102, protocol: tcp}\nrules:\n  - allow: ssh\n",
+				"service-name", PC_SEV_ERROR, 5, 5},
+		{H "rules:\n  - allow: 0/tcp\n", "port-zero", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: 70000/tcp\n", "port-syntax", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: 100-50/tcp\n", "port-syntax", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: 8080\n", "port-protocol", PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: 1-65535/tcp\n    from: 192.0.2.1\n", "port-all",
+				PC_SEV_WARNING, 4, 12},
+		{H "rules:\n  - allow: 22/udp\n    protocol: tcp\n", "protocol-conflict",
+				PC_SEV_ERROR, 4, 12},
+		{H "rules:\n  - allow: [ssh, 22/tcp]\n    from: 192.0.2.1\n", "duplicate-service",
+				PC_SEV_WARNING, 4, 18},
+		{H "rules:\n  - allow: ssh\n    from: admin\n", "network-unknown", PC_SEV_ERROR, 5,
+				11},
+		{H "networks:\n  a: [b]\n  b: [a]\nrules:\n  - allow: ssh\n    from: a\n",
+				"network-cycle", PC_SEV_ERROR, 5, 7},
+		{H "networks:\n  a: [192.0.2.1]\n  a: [192.0.2.2]\nrules:\n  - allow: ssh\n",
+				"yaml-duplicate-key", PC_SEV_ERROR, 5, 3},
+		{H "networks:\n  '1a': [192.0.2.1]\nrules:\n  - allow: ssh\n", "network-name",
+				PC_SEV_ERROR, 4, 3},
+		{H "rules:\n  - allow: ssh\n    from: 10.0.0.0/33\n", "address-prefix",
+				PC_SEV_ERROR, 5, 11},
+		{H "rules:\n  - allow: ssh\n    from: 10.0.0.1/8\n", "address-host-bits",
+				PC_SEV_WARNING, 5, 11},
+		{H "rules:\n  - allow: ssh\n    from: 010.0.0.1\n", "address-syntax", PC_SEV_ERROR,
+				5, 11},
+		{H "rules:\n  - allow: ssh\n    from: 10.1\n", "address-syntax", PC_SEV_ERROR, 5,
+				11},
+		{H "rules:\n  - allow: ssh\n    from: 'fe80::1%eth0'\n", "address-syntax",
+				PC_SEV_ERROR, 5, 11},
+		{H "rules:\n  - allow: ssh\n    from: '::ffff:10.0.0.1'\n", "address-mapped",
+				PC_SEV_ERROR, 5, 11},
+		{H "networks:\n  a: [10.0.0.0/8, 10.1.0.0/16]\nrules:\n  - allow: ssh\n    from: a\n",
+				"network-overlap", PC_SEV_WARNING, 4, 19},
+		{H "rules:\n  - allow: ssh\n    from: 192.0.2.0/24\n  - deny: ssh\n    from: 192.0.2.7\n",
+				"rule-shadowed", PC_SEV_WARNING, 6, 5},
+		{H "rules:\n  - allow: ssh\n    from: 192.0.2.7\n  - allow: ssh\n    from: 192.0.2.7\n",
+				"rule-duplicate", PC_SEV_WARNING, 6, 5},
+		{H "rules:\n  - allow: ssh\n    protocol: [tcp, tcp]\n", "duplicate-protocol",
+				PC_SEV_WARNING, 5, 21},
+		{H "include: nothere.yaml\nrules:\n  - allow: ssh\n", "include-read", PC_SEV_ERROR,
+				3, 10},
+		{H "registry:\n  layers: [iana]\nrules:\n  - allow: krb5_prop\n", "unknown-service",
+				PC_SEV_ERROR, 6, 12},
 };
 
 static void test_every_diagnostic(void **state)
@@ -323,24 +338,32 @@ static void test_session_parse(void **state)
 	static const struct {
 		const char *text, *err;
 	} bad[] = {
-		{"", "expected four words: CLIENT CPORT SERVER SPORT"},
-		{"192.0.2.9 50000 192.0.2.1", "expected four words: CLIENT CPORT SERVER SPORT"},
-		{"192.0.2.9 50000 192.0.2.1 22 x", "expected four words: CLIENT CPORT SERVER SPORT"},
-		{"192.0.2.9  50000 192.0.2.1 22", "expected four words: CLIENT CPORT SERVER SPORT"},
-		{"192.0.2.9 50000 192.0.2.1 22 ", "expected four words: CLIENT CPORT SERVER SPORT"},
-		{"192.0.2.9\t50000 192.0.2.1 22", "expected four words: CLIENT CPORT SERVER SPORT"},
-		{"host 50000 192.0.2.1 22", "'host' is not an IPv4 or IPv6 address"},
-		{"192.0.2.9%eth0 50000 192.0.2.1 22", "'192.0.2.9%eth0' is not an IPv4 or IPv6 address"},
-		{"fe80::1% 50000 fe80::2 22", "'fe80::1%' has a zone that is not an interface name"},
-		{"fe80::1%a/b 50000 fe80::2 22", "'fe80::1%a/b' has a zone that is not an interface name"},
-		{"fe80::1%abcdefghijklmnop 1 fe80::2 22",
-				"'fe80::1%abcdefghijklmnop' has a zone that is not an interface name"},
-		{"192.0.2.9 0 192.0.2.1 22", "'0' is not a port (1-65535)"},
-		{"192.0.2.9 65536 192.0.2.1 22", "'65536' is not a port (1-65535)"},
-		{"192.0.2.9 022 192.0.2.1 22", "'022' is not a port (1-65535)"},
-		{"192.0.2.9 50000 192.0.2.1 +22", "'+22' is not a port (1-65535)"},
-		{"192.0.2.9 50000 2001:db8::1 22",
-				"the client '192.0.2.9' and the server '2001:db8::1' are not of one family"},
+			{"", "expected four words: CLIENT CPORT SERVER SPORT"},
+			{"192.0.2.9 50000 192.0.2.1",
+					"expected four words: CLIENT CPORT SERVER SPORT"},
+			{"192.0.2.9 50000 192.0.2.1 22 x",
+					"expected four words: CLIENT CPORT SERVER SPORT"},
+			{"192.0.2.9  50000 192.0.2.1 22",
+					"expected four words: CLIENT CPORT SERVER SPORT"},
+			{"192.0.2.9 50000 192.0.2.1 22 ",
+					"expected four words: CLIENT CPORT SERVER SPORT"},
+			{"192.0.2.9\t50000 192.0.2.1 22",
+					"expected four words: CLIENT CPORT SERVER SPORT"},
+			{"host 50000 192.0.2.1 22", "'host' is not an IPv4 or IPv6 address"},
+			{"192.0.2.9%eth0 50000 192.0.2.1 22",
+					"'192.0.2.9%eth0' is not an IPv4 or IPv6 address"},
+			{"fe80::1% 50000 fe80::2 22",
+					"'fe80::1%' has a zone that is not an interface name"},
+			{"fe80::1%a/b 50000 fe80::2 22",
+					"'fe80::1%a/b' has a zone that is not an interface name"},
+			{"fe80::1%abcdefghijklmnop 1 fe80::2 22",
+					"'fe80::1%abcdefghijklmnop' has a zone that is not an interface name"},
+			{"192.0.2.9 0 192.0.2.1 22", "'0' is not a port (1-65535)"},
+			{"192.0.2.9 65536 192.0.2.1 22", "'65536' is not a port (1-65535)"},
+			{"192.0.2.9 022 192.0.2.1 22", "'022' is not a port (1-65535)"},
+			{"192.0.2.9 50000 192.0.2.1 +22", "'+22' is not a port (1-65535)"},
+			{"192.0.2.9 50000 2001:db8::1 22",
+					"the client '192.0.2.9' and the server '2001:db8::1' are not of one family"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -361,8 +384,8 @@ static void test_layers_that_disagree(void **state)
 	pc_diags_init(&tmp);
 	c.reg = pc_registry_create();
 	static const char services[] = "kpasswd 4640/tcp\n";
-	assert_int_equal(pc_registry_load_services_mem(c.reg, "svc", services, sizeof(services) - 1,
-					 &tmp),
+	assert_int_equal(pc_registry_load_services_mem(
+					 c.reg, "svc", services, sizeof(services) - 1, &tmp),
 			0);
 	static const char text[] = H "rules:\n  - allow: kpasswd\n    from: 192.0.2.1\n";
 	assert_int_equal(pc_policy_load_mem(&c.p, "p.yaml", text, sizeof(text) - 1, &c.d), 0);
@@ -406,16 +429,21 @@ static void test_includes(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	char *a = write_file(dir, "nets.yaml", "networks:\n  admins: [198.51.100.0/24]\n"
-					   "registry:\n  services:\n    m: {port: 9479, protocol: tcp}\n");
-	char *b = write_file(dir, "main.yaml", H "include: nets.yaml\nrules:\n  - allow: m\n"
-					   "    from: admins\n");
+	char *a = write_file(dir, "nets.yaml",
+			"networks:\n  admins: [198.51.100.0/24]\n"
+			"registry:\n  services:\n    m: {port: 9479, protocol: tcp}\n");
+	char *b = write_file(dir, "main.yaml",
+			H "include: nets.yaml\nrules:\n  - allow: m\n"
+			  "    from: admins\n");
 	char *c = write_file(dir, "scope.yaml", "registry:\n  layers: [iana]\n");
-	char *e = write_file(dir, "dup.yaml", H "include: nets.yaml\nnetworks:\n  admins: "
-					  "[192.0.2.1]\nrules:\n  - allow: ssh\n    from: admins\n");
-	char *f = write_file(dir, "uses-scope.yaml", H "include: scope.yaml\nrules:\n  - allow: ssh\n");
+	char *e = write_file(dir, "dup.yaml",
+			H "include: nets.yaml\nnetworks:\n  admins: "
+			  "[192.0.2.1]\nrules:\n  - allow: ssh\n    from: admins\n");
+	char *f = write_file(
+			dir, "uses-scope.yaml", H "include: scope.yaml\nrules:\n  - allow: ssh\n");
 	char *g = write_file(dir, "rules.yaml", H "rules:\n  - allow: ssh\n");
-	char *h = write_file(dir, "inc-rules.yaml", H "include: rules.yaml\nrules:\n  - allow: ssh\n");
+	char *h = write_file(
+			dir, "inc-rules.yaml", H "include: rules.yaml\nrules:\n  - allow: ssh\n");
 
 	/* Shared networks and services come in. */
 	pc_policy_init(&p);
@@ -464,7 +492,8 @@ static void test_includes(void **state)
 			snprintf(text, sizeof(text), "networks:\n  x: [192.0.2.1]\n");
 		chain[i] = write_file(dir, name, text);
 	}
-	char *top = write_file(dir, "deep.yaml", H "include: chain0.yaml\nrules:\n  - allow: ssh\n");
+	char *top = write_file(
+			dir, "deep.yaml", H "include: chain0.yaml\nrules:\n  - allow: ssh\n");
 	pc_policy_init(&p);
 	pc_diags_init(&d);
 	assert_int_equal(pc_policy_load(&p, top, &d), -1);
@@ -485,8 +514,8 @@ static void test_includes(void **state)
 	pc_registry_destroy(reg);
 }
 
-static struct pc_diags *load_quietly(struct pc_policy *p, struct pc_diags *d, const char *path,
-		int *rc)
+static struct pc_diags *load_quietly(
+		struct pc_policy *p, struct pc_diags *d, const char *path, int *rc)
 {
 	pc_policy_init(p);
 	pc_diags_init(d);
@@ -546,8 +575,9 @@ static void test_include_graphs(void **state)
 	free(write_file(dir, "common.yaml", "networks:\n  common: [192.0.2.1]\n"));
 	free(write_file(dir, "b.yaml", "include: common.yaml\nnetworks:\n  b: [192.0.2.2]\n"));
 	free(write_file(dir, "c.yaml", "include: common.yaml\nnetworks:\n  c: [192.0.2.3]\n"));
-	char *a = write_file(dir, "a.yaml", H "include: [b.yaml, c.yaml]\nrules:\n  - allow: ssh\n"
-					    "    from: [common, b, c]\n");
+	char *a = write_file(dir, "a.yaml",
+			H "include: [b.yaml, c.yaml]\nrules:\n  - allow: ssh\n"
+			  "    from: [common, b, c]\n");
 	load_quietly(&p, &d, a, &rc);
 	assert_int_equal(rc, 0);
 	assert_int_equal(d.nerrors, 0);
@@ -590,8 +620,9 @@ static void test_include_graphs(void **state)
 		free(write_file(dir, name, b.data));
 		pc_buf_finish(&b);
 	}
-	char *big = write_file(dir, "big.yaml", H "include: [big0.yaml, big1.yaml]\nrules:\n"
-						 "  - allow: ssh\n");
+	char *big = write_file(dir, "big.yaml",
+			H "include: [big0.yaml, big1.yaml]\nrules:\n"
+			  "  - allow: ssh\n");
 	load_quietly(&p, &d, big, &rc);
 	assert_int_equal(rc, -1);
 	assert_int_equal(pc_policy_file_count(&p), 2);
@@ -709,7 +740,7 @@ static void test_include_work(void **state)
 	assert_int_equal(rc, -1);
 	assert_in_range(count_diag(&d, "include-limit"), 1, 80 - 60);
 	assert_non_null(strstr(find_diag(&d, "include-limit")->msg, "more than 65536 path "
-								     "components together"));
+								    "components together"));
 	assert_int_equal(p.nnetworks, 1);
 	pc_policy_finish(&p);
 	pc_diags_finish(&d);
@@ -749,7 +780,7 @@ static void test_shadowing_at_scale(void **state)
 	(void)state;
 	pc_buf_init(&b);
 	pc_buf_adds(&b, H "rules:\n  - deny: 1-65535/udp\n"); /* rule 1, wide: line 4 */
-	for (int i = 0; i < 6000; i++) {                          /* rules 2-6001 */
+	for (int i = 0; i < 6000; i++) { /* rules 2-6001 */
 		char line[64];
 		snprintf(line, sizeof(line), "  - allow: %d/tcp\n    from: 192.0.2.%d\n", 1024 + i,
 				i % 200);
@@ -784,17 +815,18 @@ static void test_shadowing_by_address_at_scale(void **state)
 	(void)state;
 	pc_buf_init(&b);
 	pc_buf_adds(&b, H "rules:\n  - deny: 8080/tcp\n    from: 10.1.0.0/16\n"); /* line 4 */
-	for (int i = 0; i < 4000; i++) {					  /* lines 6-8005 */
+	for (int i = 0; i < 4000; i++) { /* lines 6-8005 */
 		char line[80];
 		snprintf(line, sizeof(line), "  - deny: 8080/tcp\n    from: 10.2.%d.%d\n", i / 256,
 				i % 256);
 		pc_buf_adds(&b, line);
 	}
-	pc_buf_adds(&b, "  - allow: 8080/tcp\n    from: 10.2.0.0/30\n"    /* 8006: the union only */
-			"  - allow: 8080/tcp\n    from: 10.1.2.3\n"	     /* 8008: under line 4 */
-			"  - allow: 8080/tcp\n    from: 10.2.15.7\n"	     /* 8010: under line 7700 */
+	pc_buf_adds(&b, "  - allow: 8080/tcp\n    from: 10.2.0.0/30\n" /* 8006: the union only */
+			"  - allow: 8080/tcp\n    from: 10.1.2.3\n" /* 8008: under line 4 */
+			"  - allow: 8080/tcp\n    from: 10.2.15.7\n" /* 8010: under line 7700 */
 			"  - allow: 8080/tcp\n    direction: output\n    to: 192.0.2.1\n"
-			"  - deny: 8080/tcp\n    direction: output\n    to: 192.0.2.1\n"); /* 8015 */
+			"  - deny: 8080/tcp\n    direction: output\n    to: 192.0.2.1\n"); /* 8015
+											    */
 	check_text(&c, b.data);
 	assert_int_equal(c.rc, 0);
 	assert_int_equal(c.d.n, 3);
@@ -822,13 +854,13 @@ static void test_rule_sets_shared(void **state)
 
 	(void)state;
 	check_text(&c, H "networks:\n  big: [10.0.0.0/24, 10.0.2.0/24, \"2001:db8::/64\"]\n"
-			"rules:\n"
-			"  - allow: 22/tcp\n    from: big\n"				/* 0 */
-			"  - allow: 23/tcp\n    from: big\n"				/* 1 */
-			"  - allow: 24/tcp\n    from: [big, 192.0.2.1]\n"		/* 2 */
-			"  - allow: 25/tcp\n    from: [big, 192.0.2.1]\n"		/* 3 */
-			"  - allow: 26/tcp\n    from: [big, 10.0.0.7]\n"	/* 4, line 15 */
-			"  - allow: 27/tcp\n    from: [big, 10.0.0.7]\n");	/* 5, line 17 */
+			 "rules:\n"
+			 "  - allow: 22/tcp\n    from: big\n" /* 0 */
+			 "  - allow: 23/tcp\n    from: big\n" /* 1 */
+			 "  - allow: 24/tcp\n    from: [big, 192.0.2.1]\n" /* 2 */
+			 "  - allow: 25/tcp\n    from: [big, 192.0.2.1]\n" /* 3 */
+			 "  - allow: 26/tcp\n    from: [big, 10.0.0.7]\n" /* 4, line 15 */
+			 "  - allow: 27/tcp\n    from: [big, 10.0.0.7]\n"); /* 5, line 17 */
 	assert_int_equal(c.rc, 0);
 	const struct pc_rule *r = c.p.rules;
 	assert_int_equal(c.p.nrules, 6);
@@ -859,16 +891,16 @@ static void test_shadowing_same_geometry(void **state)
 
 	(void)state;
 	check_text(&c, H "rules:\n"
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"  /* 4 */
-			"    limit: 5/second\n"
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n"  /* 8 */
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    limit: 5/second\n"  /* 11 */
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n"  /* 14 */
-			"    log: true\n"
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"  /* 18 */
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n"                        /* 21 */
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth2\n"  /* 23 */
-			"  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"); /* 26 */
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n" /* 4 */
+			 "    limit: 5/second\n"
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n" /* 8 */
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n    limit: 5/second\n" /* 11 */
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth1\n" /* 14 */
+			 "    log: true\n"
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n" /* 18 */
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n" /* 21 */
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth2\n" /* 23 */
+			 "  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: eth0\n"); /* 26 */
 	assert_int_equal(c.rc, 0);
 	/* 18 and 21: only rules with a limit or on another interface come before */
 	assert_int_equal(c.d.n, 3);
@@ -889,11 +921,11 @@ static void test_hints_where_shown(void **state)
 {
 	struct checked c;
 	const char *text = H "networks:\n  admins: [192.0.2.0/24]\nrules:\n"
-			     "  - allow: kerbros\n"			/* 6 */
-			     "  - allow: kerbros\n"			/* 7 */
-			     "  - allow: ssh\n    from: admns\n"	/* 8, 9 */
-			     "  - allow: kerbros\n"			/* 10 */
-			     "  - allow: ssh\n    from: admns\n";	/* 11, 12 */
+			     "  - allow: kerbros\n" /* 6 */
+			     "  - allow: kerbros\n" /* 7 */
+			     "  - allow: ssh\n    from: admns\n" /* 8, 9 */
+			     "  - allow: kerbros\n" /* 10 */
+			     "  - allow: ssh\n    from: admns\n"; /* 11, 12 */
 
 	(void)state;
 	pc_policy_init(&c.p);
@@ -934,8 +966,9 @@ static void test_load_status(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	char *bad = write_file(dir, "bad.yaml", "version: 1\npolicy: t\nrules: 7\n");
-	char *inc = write_file(dir, "inc.yaml", "version: 1\npolicy: t\ninclude: fifo\n"
-						"rules:\n  - allow: ssh\n");
+	char *inc = write_file(dir, "inc.yaml",
+			"version: 1\npolicy: t\ninclude: fifo\n"
+			"rules:\n  - allow: ssh\n");
 	const char *unreadable[] = {"/dev/zero", fifo, sub, missing};
 
 	for (size_t i = 0; i < PC_ARRAY_SIZE(unreadable); i++) {
@@ -977,22 +1010,22 @@ static void test_load_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_diagnostic),
-		cmocka_unit_test(test_resolution),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_evaluate_interface),
-		cmocka_unit_test(test_session_parse),
-		cmocka_unit_test(test_many_errors_in_one_run),
-		cmocka_unit_test(test_layers_that_disagree),
-		cmocka_unit_test(test_includes),
-		cmocka_unit_test(test_include_graphs),
-		cmocka_unit_test(test_include_work),
-		cmocka_unit_test(test_shadowing_at_scale),
-		cmocka_unit_test(test_shadowing_by_address_at_scale),
-		cmocka_unit_test(test_shadowing_same_geometry),
-		cmocka_unit_test(test_rule_sets_shared),
-		cmocka_unit_test(test_hints_where_shown),
-		cmocka_unit_test(test_load_status),
+			cmocka_unit_test(test_every_diagnostic),
+			cmocka_unit_test(test_resolution),
+			cmocka_unit_test(test_defaults),
+			cmocka_unit_test(test_evaluate_interface),
+			cmocka_unit_test(test_session_parse),
+			cmocka_unit_test(test_many_errors_in_one_run),
+			cmocka_unit_test(test_layers_that_disagree),
+			cmocka_unit_test(test_includes),
+			cmocka_unit_test(test_include_graphs),
+			cmocka_unit_test(test_include_work),
+			cmocka_unit_test(test_shadowing_at_scale),
+			cmocka_unit_test(test_shadowing_by_address_at_scale),
+			cmocka_unit_test(test_shadowing_same_geometry),
+			cmocka_unit_test(test_rule_sets_shared),
+			cmocka_unit_test(test_hints_where_shown),
+			cmocka_unit_test(test_load_status),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

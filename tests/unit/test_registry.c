@@ -37,8 +37,8 @@ static int teardown(void **state)
 
 static void with_services(struct fixture *f)
 {
-	assert_int_equal(pc_registry_load_services(f->reg, src_path("tests/data/services"),
-					 &f->diags),
+	assert_int_equal(pc_registry_load_services(
+					 f->reg, src_path("tests/data/services"), &f->diags),
 			0);
 	assert_int_equal(f->diags.n, 0);
 }
@@ -157,8 +157,8 @@ static void test_contested_kdc(void **state)
 	pc_resolution_init(&f->res);
 
 	/* Only the user's own definition does. */
-	assert_int_equal(pc_registry_add_override(f->reg, "kdc=88/tcp,udp", "--define", 1,
-					 &f->diags),
+	assert_int_equal(pc_registry_add_override(
+					 f->reg, "kdc=88/tcp,udp", "--define", 1, &f->diags),
 			0);
 	assert_int_equal(pc_registry_resolve(f->reg, "kdc", &f->res), PC_RESOLVE_OK);
 	assert_int_equal(f->res.layer, PC_LAYER_OVERRIDE);
@@ -192,11 +192,11 @@ static void test_reserved_and_unassigned_ports(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(pc_registry_add_override(f->reg, "legacy=250/tcp", "policy.yaml", 7,
-					 &f->diags),
+	assert_int_equal(pc_registry_add_override(
+					 f->reg, "legacy=250/tcp", "policy.yaml", 7, &f->diags),
 			0);
-	assert_int_equal(pc_registry_add_override(f->reg, "odd=796/udp", "policy.yaml", 8,
-					 &f->diags),
+	assert_int_equal(pc_registry_add_override(
+					 f->reg, "odd=796/udp", "policy.yaml", 8, &f->diags),
 			0);
 	assert_int_equal(pc_registry_resolve(f->reg, "legacy", &f->res), PC_RESOLVE_OK);
 	const struct pc_diag *d = finding(f, "port-reserved");
@@ -343,8 +343,17 @@ static void test_override_errors(void **state)
 {
 	struct fixture *f = *state;
 	static const char *bad[] = {
-		"noport", "x=/tcp", "x=0/tcp", "x=70000/tcp", "x=80/ddp", "x=80", "=80/tcp",
-		"88=80/tcp", "a b=80/tcp", "x=022/tcp", "x=80/tcp,",
+			"noport",
+			"x=/tcp",
+			"x=0/tcp",
+			"x=70000/tcp",
+			"x=80/ddp",
+			"x=80",
+			"=80/tcp",
+			"88=80/tcp",
+			"a b=80/tcp",
+			"x=022/tcp",
+			"x=80/tcp,",
 	};
 
 	for (size_t i = 0; i < PC_ARRAY_SIZE(bad); i++) {
@@ -363,13 +372,14 @@ static void test_override_defined_twice(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(pc_registry_add_override(f->reg, "Foo=80/tcp", "--define", 1, &f->diags), 0);
+	assert_int_equal(pc_registry_add_override(f->reg, "Foo=80/tcp", "--define", 1, &f->diags),
+			0);
 	assert_int_equal(pc_registry_add_override(f->reg, "foo=81/tcp", "--define", 2, &f->diags),
 			-1);
 	assert_diag_at(&f->diags, "override-duplicate", 2, 0);
 	assert_non_null(strstr(f->diags.v[0].msg, "already defined (--define:1)"));
-	assert_int_equal(pc_registry_add_override(f->reg, "foobar=82/tcp", "--define", 3,
-					 &f->diags),
+	assert_int_equal(
+			pc_registry_add_override(f->reg, "foobar=82/tcp", "--define", 3, &f->diags),
 			0);
 	assert_int_equal(pc_registry_resolve(f->reg, "FOO", &f->res), PC_RESOLVE_OK);
 	assert_int_equal(f->res.ports[0].lo, 80);
@@ -380,8 +390,8 @@ static void test_override_of_an_iana_name(void **state)
 	struct fixture *f = *state;
 
 	/* Allowed: the user's word is the top layer, and the disagreement is reported. */
-	assert_int_equal(pc_registry_add_override(f->reg, "kerberos=8888/tcp", "--define", 1,
-					 &f->diags),
+	assert_int_equal(pc_registry_add_override(
+					 f->reg, "kerberos=8888/tcp", "--define", 1, &f->diags),
 			0);
 	assert_int_equal(pc_registry_resolve(f->reg, "kerberos", &f->res), PC_RESOLVE_OK);
 	assert_int_equal(f->res.layer, PC_LAYER_OVERRIDE);
@@ -443,8 +453,8 @@ static void test_unreadable_or_invalid(void **state)
 	unlink(fifo);
 	rmdir(dir);
 	size_t before = f->diags.nerrors;
-	assert_int_equal(pc_registry_load_iana_mem(f->reg, "bad.csv", bad, sizeof(bad) - 1,
-				 &f->diags),
+	assert_int_equal(pc_registry_load_iana_mem(
+					 f->reg, "bad.csv", bad, sizeof(bad) - 1, &f->diags),
 			PC_LOAD_INVALID);
 	assert_true(f->diags.nerrors > before);
 	assert_string_equal(pc_registry_iana_date(f->reg), "2026-02-13");
@@ -454,13 +464,13 @@ static void test_runtime_registry_replaces_embedded(void **state)
 {
 	struct fixture *f = *state;
 	static const char csv[] =
-		"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"
-		"Registration Date,Modification Date,Reference,Service Code,"
-		"Unauthorized Use Reported,Assignment Notes\r\n"
-		"kerberos,1088,tcp,Kerberos (test),,,,2030-01-01,,,,\r\n";
+			"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"
+			"Registration Date,Modification Date,Reference,Service Code,"
+			"Unauthorized Use Reported,Assignment Notes\r\n"
+			"kerberos,1088,tcp,Kerberos (test),,,,2030-01-01,,,,\r\n";
 
-	assert_int_equal(pc_registry_load_iana_mem(f->reg, "new.csv", csv, sizeof(csv) - 1,
-					 &f->diags),
+	assert_int_equal(pc_registry_load_iana_mem(
+					 f->reg, "new.csv", csv, sizeof(csv) - 1, &f->diags),
 			0);
 	assert_string_equal(pc_registry_iana_date(f->reg), "2030-01-01");
 	assert_string_equal(pc_registry_iana_file(f->reg), "new.csv");
@@ -491,7 +501,8 @@ static void test_layer_table(void **state)
 		assert_true(!def->parse || (def->what && def->max_bytes));
 		assert_true(!def->default_path || def->parse);
 		for (int i = 0; i < k; i++)
-			assert_string_not_equal(def->name, pc_layer_def((enum pc_layer_kind)i)->name);
+			assert_string_not_equal(
+					def->name, pc_layer_def((enum pc_layer_kind)i)->name);
 		/* A layer with no loader says so, and the registry keeps what it had. */
 		if (!def->parse) {
 			bool had = pc_registry_has_layer(reg, def->kind);
@@ -509,33 +520,45 @@ static void test_layer_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_krb5_prop_from_practice, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_krb5_prop_with_system_layer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kerberos_protocols, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kerberos_adm_keeps_iana_udp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kerberos_iv_conflicts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_contested_kdc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multi_port_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_historic_alias, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reserved_and_unassigned_ports, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_named_reservation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unauthorized_use_on_range_names_one_port, setup,
-				teardown),
-		cmocka_unit_test_setup_teardown(test_no_port_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_case_folding, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_and_suggestions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_port_findings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_find_port_ranges_and_protocols, setup, teardown),
-		cmocka_unit_test(test_port_query_syntax),
-		cmocka_unit_test(test_layer_table),
-		cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_override_defined_twice, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_override_of_an_iana_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_registry_file_too_large, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable_or_invalid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runtime_registry_replaces_embedded, setup,
-				teardown),
+			cmocka_unit_test_setup_teardown(
+					test_krb5_prop_from_practice, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_krb5_prop_with_system_layer, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_kerberos_protocols, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_kerberos_adm_keeps_iana_udp, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_kerberos_iv_conflicts, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_contested_kdc, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_multi_port_name, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_historic_alias, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_reserved_and_unassigned_ports, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_named_reservation, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_unauthorized_use_on_range_names_one_port, setup,
+					teardown),
+			cmocka_unit_test_setup_teardown(test_no_port_name, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_case_folding, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_unknown_and_suggestions, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_port_findings, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_find_port_ranges_and_protocols, setup, teardown),
+			cmocka_unit_test(test_port_query_syntax),
+			cmocka_unit_test(test_layer_table),
+			cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_override_defined_twice, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_override_of_an_iana_name, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_registry_file_too_large, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_unreadable_or_invalid, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_runtime_registry_replaces_embedded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);

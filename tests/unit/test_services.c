@@ -5,8 +5,8 @@
 #include "portcullis/registry.h"
 #include "registry/layer.h"
 
-static struct pc_layer *parse_mode(const char *text, enum pc_services_mode mode,
-		struct pc_diags *d, int expect)
+static struct pc_layer *parse_mode(
+		const char *text, enum pc_services_mode mode, struct pc_diags *d, int expect)
 {
 	struct pc_layer *l = NULL;
 
@@ -23,11 +23,12 @@ static struct pc_layer *parse_ok(const char *text, struct pc_diags *d)
 static void test_lines_aliases_comments(void **state)
 {
 	struct pc_diags d;
-	struct pc_layer *l = parse_ok("# comment line\n"
-				      "\n"
-				      "kerberos\t88/tcp\t\tkerberos5 krb5 kerberos-sec\t# Kerberos v5\r\n"
-				      "krb-prop  754/tcp  krb_prop krb5_prop hprop # propagation\n"
-				      "kpasswd 464/udp",
+	struct pc_layer *l = parse_ok(
+			"# comment line\n"
+			"\n"
+			"kerberos\t88/tcp\t\tkerberos5 krb5 kerberos-sec\t# Kerberos v5\r\n"
+			"krb-prop  754/tcp  krb_prop krb5_prop hprop # propagation\n"
+			"kpasswd 464/udp",
 			&d);
 	struct pc_record r;
 
@@ -94,13 +95,14 @@ static void test_unusable_lines_are_skipped_with_warnings(void **state)
 static void test_control_bytes_and_encoding(void **state)
 {
 	struct pc_diags d;
-	static const char text[] = "a 1/tcp\nb\0x 2/tcp\nc 3/tcp # caf\xff\nd 4/tcp # caf\xc3\xa9\n";
+	static const char text[] =
+			"a 1/tcp\nb\0x 2/tcp\nc 3/tcp # caf\xff\nd 4/tcp # caf\xc3\xa9\n";
 	struct pc_layer *l = NULL;
 
 	(void)state;
 	pc_diags_init(&d);
-	assert_int_equal(pc_services_parse("svc", text, sizeof(text) - 1, PC_SERVICES_SYSTEM, &l,
-					 &d),
+	assert_int_equal(pc_services_parse(
+					 "svc", text, sizeof(text) - 1, PC_SERVICES_SYSTEM, &l, &d),
 			0);
 	assert_int_equal(l->nentries, 2);
 	assert_int_equal(d.v[0].line, 2);
@@ -209,7 +211,8 @@ static void test_shipped_practice_file(void **state)
 	(void)state;
 	pc_diags_init(&d);
 	assert_int_equal(pc_read_text(src_path("data/practice.services"), 1u << 20, &text), 0);
-	assert_int_equal(pc_services_parse_text("practice", &text, PC_SERVICES_PRACTICE, &l, &d), 0);
+	assert_int_equal(
+			pc_services_parse_text("practice", &text, PC_SERVICES_PRACTICE, &l, &d), 0);
 	assert_int_equal(d.n, 0);
 	pc_buf_finish(&text);
 
@@ -219,15 +222,15 @@ static void test_shipped_practice_file(void **state)
 		uint16_t port;
 		enum pc_proto proto;
 	} want[] = {
-		{"krb5_prop", 754, PC_PROTO_TCP},
-		{"krb_prop", 754, PC_PROTO_TCP},
-		{"krb-prop", 754, PC_PROTO_TCP},
-		{"hprop", 754, PC_PROTO_TCP},
-		{"kerberos4", 750, PC_PROTO_UDP},
-		{"kerberos-iv", 750, PC_PROTO_UDP},
-		{"kerberos-master", 751, PC_PROTO_UDP},
-		{"iprop", 2121, PC_PROTO_TCP},
-		{"krb524", 4444, PC_PROTO_UDP},
+			{"krb5_prop", 754, PC_PROTO_TCP},
+			{"krb_prop", 754, PC_PROTO_TCP},
+			{"krb-prop", 754, PC_PROTO_TCP},
+			{"hprop", 754, PC_PROTO_TCP},
+			{"kerberos4", 750, PC_PROTO_UDP},
+			{"kerberos-iv", 750, PC_PROTO_UDP},
+			{"kerberos-master", 751, PC_PROTO_UDP},
+			{"iprop", 2121, PC_PROTO_TCP},
+			{"krb524", 4444, PC_PROTO_UDP},
 	};
 	for (size_t i = 0; i < PC_ARRAY_SIZE(want); i++) {
 		const struct pc_nameref *ref = pc_layer_find(l, want[i].name);
@@ -246,7 +249,7 @@ static void test_shipped_practice_file(void **state)
 	unsigned tcp750 = 0;
 	for (uint32_t i = 0; i < l->nentries; i++)
 		tcp750 += l->entries[i].proto == PC_PROTO_TCP &&
-				(l->entries[i].port_lo == 750 || l->entries[i].port_lo == 751);
+			  (l->entries[i].port_lo == 750 || l->entries[i].port_lo == 751);
 	assert_int_equal(tcp750, 2);
 
 	const struct pc_nameref *kdc = pc_layer_find(l, "kdc");
@@ -259,14 +262,14 @@ static void test_shipped_practice_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lines_aliases_comments),
-		cmocka_unit_test(test_unusable_lines_are_skipped_with_warnings),
-		cmocka_unit_test(test_control_bytes_and_encoding),
-		cmocka_unit_test(test_many_duplicate_lines),
-		cmocka_unit_test(test_too_many_aliases),
-		cmocka_unit_test(test_port_zero),
-		cmocka_unit_test(test_practice_mode),
-		cmocka_unit_test(test_shipped_practice_file),
+			cmocka_unit_test(test_lines_aliases_comments),
+			cmocka_unit_test(test_unusable_lines_are_skipped_with_warnings),
+			cmocka_unit_test(test_control_bytes_and_encoding),
+			cmocka_unit_test(test_many_duplicate_lines),
+			cmocka_unit_test(test_too_many_aliases),
+			cmocka_unit_test(test_port_zero),
+			cmocka_unit_test(test_practice_mode),
+			cmocka_unit_test(test_shipped_practice_file),
 	};
 
 	return cmocka_run_group_tests_name("services", tests, NULL, NULL);

@@ -51,7 +51,8 @@ static void test_forward(void **state)
 	pc_policy_init(&p);
 	pc_diags_init(&d);
 	assert_int_equal(pc_policy_load_mem(&p, "t.yaml", forward_policy,
-					 sizeof(forward_policy) - 1, &d), 0);
+					 sizeof(forward_policy) - 1, &d),
+			0);
 	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
 	assert_int_equal(pc_nft_lower(&p, "tbl", &t, &d), 0);
 	for (size_t i = 0; i < pc_ntargets; i++) {
@@ -100,8 +101,8 @@ static void test_table_names(void **state)
 			continue;
 		why[0] = '\0';
 		assert_true(tg->table_ok("portcullis", why, sizeof(why)));
-		assert_false(tg->table_ok("a_name_much_longer_than_any_target_takes", why,
-				sizeof(why)));
+		assert_false(tg->table_ok(
+				"a_name_much_longer_than_any_target_takes", why, sizeof(why)));
 		assert_true(why[0] != '\0');
 	}
 }
@@ -109,9 +110,9 @@ static void test_table_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_forward),
-		cmocka_unit_test(test_table_names),
+			cmocka_unit_test(test_table),
+			cmocka_unit_test(test_forward),
+			cmocka_unit_test(test_table_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

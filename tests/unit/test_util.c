@@ -37,7 +37,7 @@ static void test_utf8(void **state)
 	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xe2\x80\xae", 3), 3);
 	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xf0\x9f\x94\x92", 4), 4);
 	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xff", 1), 0);
-	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xc0\xaf", 2), 0);	    /* overlong */
+	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xc0\xaf", 2), 0); /* overlong */
 	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xed\xa0\x80", 3), 0); /* surrogate */
 	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
 	assert_int_equal(pc_utf8_seq((const unsigned char *)"\xc3", 1), 0); /* truncated */
@@ -131,8 +131,9 @@ static void test_diag_print_format(void **state)
 	pc_diag_add(&d, PC_SEV_ERROR, "io", "f", 0, 0, "cannot read");
 	pc_diags_print(&d, f);
 	fclose(f);
-	assert_string_equal(buf, "p.yaml:14:12: warning: krb5_prop resolves to 754/tcp "
-				 "[registry-conflict]\n  hint: use x\\ny\nf: error: cannot read [io]\n");
+	assert_string_equal(buf,
+			"p.yaml:14:12: warning: krb5_prop resolves to 754/tcp "
+			"[registry-conflict]\n  hint: use x\\ny\nf: error: cannot read [io]\n");
 	assert_int_equal(d.nerrors, 1);
 	assert_int_equal(d.nwarnings, 1);
 	free(buf);
@@ -220,15 +221,15 @@ static void test_diag_filter(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fold_compare),
-		cmocka_unit_test(test_utf8),
-		cmocka_unit_test(test_edit_distance),
-		cmocka_unit_test(test_read_file_refuses_non_regular),
-		cmocka_unit_test(test_escaping_for_terminals),
-		cmocka_unit_test(test_diag_print_format),
-		cmocka_unit_test(test_diag_filter),
-		cmocka_unit_test(test_diag_limit),
-		cmocka_unit_test(test_json_strings),
+			cmocka_unit_test(test_fold_compare),
+			cmocka_unit_test(test_utf8),
+			cmocka_unit_test(test_edit_distance),
+			cmocka_unit_test(test_read_file_refuses_non_regular),
+			cmocka_unit_test(test_escaping_for_terminals),
+			cmocka_unit_test(test_diag_print_format),
+			cmocka_unit_test(test_diag_filter),
+			cmocka_unit_test(test_diag_limit),
+			cmocka_unit_test(test_json_strings),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -29,8 +29,8 @@ static void done(struct result *r)
 }
 
 /* Parses `text` and expects one error [code] at line:col (col 0: any), and no tree. */
-static void expect_error(const char *text, size_t len, const char *code, unsigned line,
-		unsigned col)
+static void expect_error(
+		const char *text, size_t len, const char *code, unsigned line, unsigned col)
 {
 	struct result r;
 
@@ -116,7 +116,8 @@ static void test_utf8_bom_accepted(void **state)
 	struct result r;
 
 	(void)state;
-	parse(&r, "\xef\xbb\xbf" "a: caf\xc3\xa9\n");
+	parse(&r, "\xef\xbb\xbf"
+		  "a: caf\xc3\xa9\n");
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(pc_ynode_get(r.doc.root, "a")->str, "caf\xc3\xa9");
 	done(&r);
@@ -126,8 +127,8 @@ static void test_syntax_errors_in_plain_words(void **state)
 {
 	(void)state;
 	EXPECT_ERROR("a: \"unterminated\nb: 1\n", "yaml-syntax", 1, 4); /* Y1 */
-	EXPECT_ERROR("a:\n\tb: 1\n", "yaml-tab", 2, 1);			    /* Y2 */
-	EXPECT_ERROR("a: b: c\n", "yaml-syntax", 1, 5);			    /* Y3 */
+	EXPECT_ERROR("a:\n\tb: 1\n", "yaml-tab", 2, 1); /* Y2 */
+	EXPECT_ERROR("a: b: c\n", "yaml-syntax", 1, 5); /* Y3 */
 	EXPECT_ERROR("a:\n  b: 1\n c: 2\n", "yaml-syntax", 3, 2);
 
 	struct result r;
@@ -139,7 +140,7 @@ static void test_syntax_errors_in_plain_words(void **state)
 static void test_empty_and_documents(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("", "yaml-empty", 1, 1);			/* Y4 */
+	EXPECT_ERROR("", "yaml-empty", 1, 1); /* Y4 */
 	EXPECT_ERROR("# only a comment\n\n", "yaml-empty", 1, 1);
 	EXPECT_ERROR("a: 1\n---\nb: 2\n", "yaml-documents", 2, 1); /* Y5 */
 }
@@ -180,17 +181,18 @@ static void test_many_keys_stay_fast(void **state)
 static void test_anchors_aliases_merge_keys(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("a: &x 1\nb: *x\n", "yaml-anchor", 1, 4);	/* Y8 */
+	EXPECT_ERROR("a: &x 1\nb: *x\n", "yaml-anchor", 1, 4); /* Y8 */
 	EXPECT_ERROR("a: *nope\n", "yaml-anchor", 1, 4);
 	EXPECT_ERROR("base: {a: 1}\nx:\n  <<: {b: 2}\n", "yaml-merge", 3, 3); /* Y10 */
 
 	/* Y9: the billion laughs stop at the first anchor, with nothing expanded. */
-	static const char lol[] = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-				  "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-				  "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-				  "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-				  "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-				  "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
+	static const char lol[] =
+			"a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+			"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+			"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+			"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+			"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+			"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
 	struct result r;
 	parse(&r, lol);
 	assert_int_equal(r.rc, -1);
@@ -247,15 +249,22 @@ static void test_complex_keys_and_tags(void **state)
 static void test_bytes_libyaml_would_misplace(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("a: 1\nb: caf\xff\n", "yaml-encoding", 2, 7);	 /* Y16 */
+	EXPECT_ERROR("a: 1\nb: caf\xff\n", "yaml-encoding", 2, 7); /* Y16 */
 	EXPECT_ERROR("a: 1\nb: \xed\xa0\x80\n", "yaml-encoding", 2, 4); /* surrogate */
-	EXPECT_ERROR("a: 1\nb: x\0y\n", "yaml-character", 2, 5);	 /* Y17 */
-	EXPECT_ERROR("\xff\xfe" "a\0:\0 \0" "1\0", "yaml-encoding", 1, 1); /* Y19 */
-	EXPECT_ERROR("a: x\xc2\x85y\n", "yaml-character", 1, 5);	 /* Y21: NEL */
+	EXPECT_ERROR("a: 1\nb: x\0y\n", "yaml-character", 2, 5); /* Y17 */
+	EXPECT_ERROR("\xff\xfe"
+		     "a\0:\0 \0"
+		     "1\0",
+			"yaml-encoding", 1, 1); /* Y19 */
+	EXPECT_ERROR("a: x\xc2\x85y\n", "yaml-character", 1, 5); /* Y21: NEL */
 	EXPECT_ERROR("a: 1\nb: \xe2\x80\xa8\n", "yaml-character", 2, 4); /* Y21: LS */
-	EXPECT_ERROR("name: ab\xe2\x80\xae" "cd\n", "yaml-character", 1, 9); /* Y22 */
-	EXPECT_ERROR("name: a\xe2\x80\x8b" "b\n", "yaml-character", 1, 8); /* zero width */
-	EXPECT_ERROR("a: 1\rb: 2\r", "yaml-character", 1, 5);	 /* old Mac line ends */
+	EXPECT_ERROR("name: ab\xe2\x80\xae"
+		     "cd\n",
+			"yaml-character", 1, 9); /* Y22 */
+	EXPECT_ERROR("name: a\xe2\x80\x8b"
+		     "b\n",
+			"yaml-character", 1, 8); /* zero width */
+	EXPECT_ERROR("a: 1\rb: 2\r", "yaml-character", 1, 5); /* old Mac line ends */
 	EXPECT_ERROR("a: x\x1b[31my\n", "yaml-character", 1, 5);
 }
 
@@ -325,19 +334,19 @@ static void test_size_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tree_and_locations),
-		cmocka_unit_test(test_crlf_reads_like_lf),
-		cmocka_unit_test(test_utf8_bom_accepted),
-		cmocka_unit_test(test_syntax_errors_in_plain_words),
-		cmocka_unit_test(test_empty_and_documents),
-		cmocka_unit_test(test_duplicate_keys_everywhere),
-		cmocka_unit_test(test_many_keys_stay_fast),
-		cmocka_unit_test(test_anchors_aliases_merge_keys),
-		cmocka_unit_test(test_nesting_limits),
-		cmocka_unit_test(test_complex_keys_and_tags),
-		cmocka_unit_test(test_bytes_libyaml_would_misplace),
-		cmocka_unit_test(test_escapes_cannot_smuggle_controls),
-		cmocka_unit_test(test_size_limits),
+			cmocka_unit_test(test_tree_and_locations),
+			cmocka_unit_test(test_crlf_reads_like_lf),
+			cmocka_unit_test(test_utf8_bom_accepted),
+			cmocka_unit_test(test_syntax_errors_in_plain_words),
+			cmocka_unit_test(test_empty_and_documents),
+			cmocka_unit_test(test_duplicate_keys_everywhere),
+			cmocka_unit_test(test_many_keys_stay_fast),
+			cmocka_unit_test(test_anchors_aliases_merge_keys),
+			cmocka_unit_test(test_nesting_limits),
+			cmocka_unit_test(test_complex_keys_and_tags),
+			cmocka_unit_test(test_bytes_libyaml_would_misplace),
+			cmocka_unit_test(test_escapes_cannot_smuggle_controls),
+			cmocka_unit_test(test_size_limits),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

@@ -45,14 +45,14 @@ static inline size_t count_diag(const struct pc_diags *d, const char *code)
 }
 
 /* Asserts a diagnostic with this code at line:col (col 0: any). */
-#define assert_diag_at(d, code, line_, col_)                                                \
-	do {                                                                                 \
-		const struct pc_diag *x_ = find_diag((d), (code));                            \
-		if (!x_)                                                                     \
-			fail_msg("no diagnostic [%s]", (code));                              \
-		assert_int_equal(x_->line, (line_));                                         \
-		if ((col_))                                                                  \
-			assert_int_equal(x_->col, (col_));                                   \
+#define assert_diag_at(d, code, line_, col_)                                                       \
+	do {                                                                                       \
+		const struct pc_diag *x_ = find_diag((d), (code));                                 \
+		if (!x_)                                                                           \
+			fail_msg("no diagnostic [%s]", (code));                                    \
+		assert_int_equal(x_->line, (line_));                                               \
+		if ((col_))                                                                        \
+			assert_int_equal(x_->col, (col_));                                         \
 	} while (0)
 
 #endif
