@@ -711,5 +711,10 @@ int main(void)
 				"test_apply: cannot make a network namespace (%s): the kernel tests "
 				"are skipped\n",
 				strerror(errno));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	if (failed || in_netns)
+		return failed;
+	/* The kernel half could not run: SKIP (77), which CI does not accept. */
+	const char *ci = getenv("CI");
+	return ci && !strcmp(ci, "true") ? 1 : 77;
 }
