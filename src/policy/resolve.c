@@ -623,6 +623,39 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 	}
 }
 
+/* The registry's findings about a definition itself, not about a rule using it. */
+static bool about_definition(const struct pc_diag *f)
+{
+	return !strcmp(f->code, "definition-replaces") || !strcmp(f->code, "definition-alias");
+}
+
+/* Whether the policy's registry.services defines `name`. */
+static bool policy_defines(const struct pc_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nservices; i++)
+		if (pc_streq_fold(p->services[i].name, name))
+			return true;
+	return false;
+}
+
+/*
+ * A definition replaces what the layers below say about its name: the
+ * difference, said once at the definition.
+ */
+static void report_replaced(struct resolver *r, const struct pc_service_def *s)
+{
+	struct pc_resolution res;
+
+	pc_resolution_init(&res);
+	pc_registry_resolve(r->reg, s->name, &res);
+	for (size_t i = 0; i < res.findings.n; i++) {
+		const struct pc_diag *f = &res.findings.v[i];
+		if (about_definition(f))
+			rdiag(r, f->sev, f->code, &s->loc, "%s", f->msg);
+	}
+	pc_resolution_finish(&res);
+}
+
 static void resolve_service(
 		struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
 {
@@ -743,6 +776,8 @@ static void resolve_service(
 	 */
 	for (size_t i = 0; i < res.findings.n; i++) {
 		const struct pc_diag *f = &res.findings.v[i];
+		if (about_definition(f) && policy_defines(r->p, s->text))
+			continue; /* said once, at the definition */
 		if (!strcmp(f->code, "name-conflict") &&
 				!(pc_layer_def(res.layer)->flags & PC_LAYER_F_DEFINED)) {
 			d = rdiag(r, PC_SEV_ERROR, "ambiguous-service", &s->loc,
@@ -1498,6 +1533,8 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		}
 		pc_diags_finish(&tmp);
 	}
+	for (size_t i = 0; i < p->nservices; i++)
+		report_replaced(&r, &p->services[i]);
 	index_networks(&r);
 	for (size_t i = 0; i < p->nnetworks; i++)
 		resolve_network(&r, &p->networks[i]);

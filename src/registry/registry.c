@@ -692,6 +692,129 @@ static void acc_flush(struct findings *f, struct pc_diags *out)
 	f->n = 0;
 }
 
+/* Whether the port and protocol of `r` are among the first `n` of `v`. */
+static bool port_listed(const struct pc_port *v, size_t n, const struct pc_record *r)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].lo == r->port_lo && v[i].hi == r->port_hi && v[i].proto == r->proto)
+			return true;
+	return false;
+}
+
+/* Appends the port of `r` to the list in `buf` (length *len), once. */
+static void list_port(char *buf, size_t n, size_t *len, const struct pc_record *r)
+{
+	char p[32];
+
+	format_port(p, sizeof(p), r->port_lo, r->port_hi, r->proto);
+	if (!strstr(buf, p) && *len + strlen(p) + 3 < n)
+		*len += (size_t)snprintf(buf + *len, n - *len, "%s%s", *len ? ", " : "", p);
+}
+
+/* The first `decided` ports of `res`, as "88/tcp, 88/udp". */
+static void decided_ports(const struct pc_resolution *res, size_t decided, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	for (size_t i = 0, pl = 0; i < decided; i++) {
+		char p[32];
+		format_port(p, sizeof(p), res->ports[i].lo, res->ports[i].hi, res->ports[i].proto);
+		pl += (size_t)snprintf(buf + pl, n - pl, "%s%s", pl ? ", " : "", p);
+		if (pl >= n)
+			break;
+	}
+}
+
+/*
+ * Whether the layers below the definitions give `name` exactly the ports
+ * of `res` (a definition that does is an alias of that service in effect).
+ */
+static bool same_ports_as(
+		const struct pc_registry *reg, const struct pc_resolution *res, const char *name)
+{
+	struct pc_records rows;
+	size_t matched = 0;
+	bool same = true;
+
+	pc_records_init(&rows);
+	pc_registry_find_name(reg, name, &rows);
+	for (size_t i = 0; i < rows.n && same; i++) {
+		const struct pc_record *r = &rows.v[i];
+		if (!(r->flags & PC_ENTRY_F_PORT) ||
+				(pc_layer_def(r->layer)->flags & PC_LAYER_F_DEFINED))
+			continue;
+		same = port_listed(res->ports, res->nports, r);
+		matched++;
+	}
+	/* And every port of the definition is one of those rows'. */
+	for (size_t i = 0; i < res->nports && same; i++) {
+		const struct pc_port *p = &res->ports[i];
+		same = false;
+		for (size_t k = 0; k < rows.n && !same; k++) {
+			const struct pc_record *r = &rows.v[k];
+			same = (r->flags & PC_ENTRY_F_PORT) &&
+			       !(pc_layer_def(r->layer)->flags & PC_LAYER_F_DEFINED) &&
+			       r->port_lo == p->lo && r->port_hi == p->hi && r->proto == p->proto;
+		}
+	}
+	pc_records_finish(&rows);
+	return same && matched;
+}
+
+/*
+ * The service a definition is an alias of in effect: the one service IANA
+ * assigns its ports to, when the layers below give that service exactly
+ * those ports; NULL when none is, or when IANA names several services there.
+ */
+static const char *definition_alias(
+		const struct pc_registry *reg, const struct pc_resolution *res, const char *query)
+{
+	const struct pc_layer *iana = reg->layers[PC_LAYER_IANA];
+	const char *alias = NULL;
+	struct pc_records rows;
+	bool one = true;
+
+	if (!iana || !res->nports ||
+			!(pc_layer_def(res->ports[0].src.layer)->flags & PC_LAYER_F_DEFINED))
+		return NULL;
+	pc_records_init(&rows);
+	for (size_t i = 0; i < res->nports && one; i++) {
+		const struct pc_port *p = &res->ports[i];
+		rows.n = 0;
+		layer_rows_overlapping(iana, p->lo, p->hi, p->proto, &rows);
+		for (size_t k = 0; k < rows.n && one; k++) {
+			const struct pc_record *r = &rows.v[k];
+			if (!*r->name)
+				continue;
+			if (record_has_name(r, query))
+				one = false; /* IANA has the name itself there */
+			else if (!alias)
+				alias = r->name;
+			else
+				one = pc_streq_fold(alias, r->name);
+		}
+	}
+	pc_records_finish(&rows);
+	return one && alias && same_ports_as(reg, res, alias) ? alias : NULL;
+}
+
+/* Says once that the definition of `query` is an alias of `name` in effect. */
+static void note_alias(struct pc_resolution *res, const struct pc_port *p, const char *query,
+		const char *name)
+{
+	char ports[256], msg[512];
+
+	decided_ports(res, res->nports, ports, sizeof(ports));
+	snprintf(msg, sizeof(msg),
+			"%s: the definition (%s) gives exactly the ports of '%s': an alias of it, "
+			"no conflict",
+			query, ports, name);
+	for (size_t i = 0; i < res->findings.n; i++)
+		if (!strcmp(res->findings.v[i].msg, msg))
+			return;
+	pc_diag_add(&res->findings, PC_SEV_NOTE, "definition-alias", p->src.file, p->src.line, 0,
+			"%s", msg);
+}
+
 /* What IANA says about the ports a name resolved to. */
 static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res, const char *query)
 {
@@ -702,6 +825,7 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 
 	if (!iana)
 		return;
+	const char *alias = definition_alias(reg, res, query);
 	pc_records_init(&rows);
 	for (size_t i = 0; i < res->nports; i++) {
 		struct pc_port *p = &res->ports[i];
@@ -741,8 +865,11 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 						*desc ? " (" : "", desc, *desc ? ")" : "");
 				if (other && !p->iana)
 					p->iana = r->name;
-				acc_add(&acc, "registry-conflict", PC_SEV_WARNING, &p->src, head,
-						port, tail);
+				if (alias && pc_streq_fold(alias, r->name))
+					note_alias(res, p, query, alias);
+				else
+					acc_add(&acc, "registry-conflict", PC_SEV_WARNING, &p->src,
+							head, port, tail);
 			} else if (!*r->name && r->state == PC_STATE_RESERVED) {
 				snprintf(head, sizeof(head), "%s resolves to ", query);
 				acc_add(&acc, "port-reserved", PC_SEV_WARNING, &p->src, head, port,
@@ -831,9 +958,12 @@ enum pc_resolve_status pc_registry_resolve(
 			add_port(res, r);
 	}
 	size_t decided = res->nports;
+	/* A definition is the final word for its name: the layers below add nothing. */
+	bool defined = (pc_layer_def(decider->layer)->flags & PC_LAYER_F_DEFINED) != 0;
 	for (int k = PC_LAYER_COUNT - 1; k >= 0; k--) {
-		char other[256] = "";
-		size_t ol = 0;
+		char other[256] = "", replaced[256] = "";
+		size_t ol = 0, rl = 0;
+		bool differs = false;
 		const struct pc_record *first = NULL;
 
 		if (k == (int)decider->layer)
@@ -843,7 +973,12 @@ enum pc_resolve_status pc_registry_resolve(
 			if ((int)r->layer != k || !(r->flags & PC_ENTRY_F_PORT))
 				continue;
 			if (ranges_contain(res->ports, decided, r->port_lo, r->port_hi)) {
-				add_port(res, r);
+				if (!defined) {
+					add_port(res, r);
+					continue;
+				}
+				differs |= !port_listed(res->ports, decided, r);
+				list_port(replaced, sizeof(replaced), &rl, r);
 				continue;
 			}
 			char p[32];
@@ -855,22 +990,21 @@ enum pc_resolve_status pc_registry_resolve(
 				first = r;
 		}
 		if (first) {
-			ports[0] = '\0';
-			for (size_t i = 0, pl = 0; i < decided; i++) {
-				char p[32];
-				format_port(p, sizeof(p), res->ports[i].lo, res->ports[i].hi,
-						res->ports[i].proto);
-				pl += (size_t)snprintf(ports + pl, sizeof(ports) - pl, "%s%s",
-						pl ? ", " : "", p);
-				if (pl >= sizeof(ports))
-					break;
-			}
+			decided_ports(res, decided, ports, sizeof(ports));
 			pc_diag_add(&res->findings, PC_SEV_WARNING, "name-conflict", first->file,
 					first->line, 0,
 					"'%s' is %s in the %s layer but %s in the %s layer (%s:%u)",
 					name, ports, pc_layer_name(decider->layer), other,
 					pc_layer_name((enum pc_layer_kind)k), first->file,
 					first->line);
+		}
+		if (differs) {
+			decided_ports(res, decided, ports, sizeof(ports));
+			pc_diag_add(&res->findings, PC_SEV_NOTE, "definition-replaces",
+					decider->file, decider->line, 0,
+					"%s: the definition (%s) replaces what the %s layer says (%s)",
+					name, ports, pc_layer_name((enum pc_layer_kind)k),
+					replaced);
 		}
 	}
 	if (res->nports > 1)
