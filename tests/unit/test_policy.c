@@ -407,6 +407,132 @@ static void test_layers_that_disagree(void **state)
 	done(&c);
 }
 
+/* The protocols a rule's matches open on `port`, as bits 1 << enum pc_proto. */
+static unsigned protos_on(const struct pc_rule *rule, uint16_t port)
+{
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < rule->nmatches; i++)
+		if (rule->matches[i].lo <= port && port <= rule->matches[i].hi)
+			bits |= 1u << rule->matches[i].proto;
+	return bits;
+}
+
+/* The one diagnostic with `code`, checked whole. */
+static void assert_one(const struct pc_diags *d, const char *code, enum pc_severity sev,
+		unsigned line, unsigned col, const char *msg)
+{
+	const struct pc_diag *f = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].code, code) && n++ == 0)
+			f = &d->v[i];
+	if (n != 1) {
+		pc_diags_print(d, stderr);
+		fail_msg("%zu [%s], want 1", n, code);
+	}
+	assert_int_equal(f->sev, sev);
+	assert_int_equal(f->line, line);
+	assert_int_equal(f->col, col);
+	assert_string_equal(f->msg, msg);
+}
+
+/*
+ * A definition in the policy is the final word for its name: the layers
+ * below add no protocol, and what they said is a note at the definition.
+ */
+static void test_definition_narrows(void **state)
+{
+	static const struct {
+		const char *def, *name;
+		uint16_t port;
+		unsigned want;
+		const char *code, *msg;
+	} v[] = {
+			{"kerberos-adm: {port: 749, protocol: tcp}", "kerberos-adm", 749,
+					1u << PC_PROTO_TCP, "definition-replaces",
+					"kerberos-adm: the definition (749/tcp) replaces what the iana "
+					"layer says (749/tcp, 749/udp)"},
+			{"kerberos: {port: 88, protocol: udp}", "kerberos", 88, 1u << PC_PROTO_UDP,
+					"definition-replaces",
+					"kerberos: the definition (88/udp) replaces what the practice "
+					"layer says (88/tcp, 88/udp)"},
+			{"kerberos-iv: {port: 750, protocol: udp}", "kerberos-iv", 750,
+					1u << PC_PROTO_UDP, "definition-replaces",
+					"kerberos-iv: the definition (750/udp) replaces what the practice "
+					"layer says (750/udp, 750/tcp)"},
+	};
+	(void)state;
+	for (size_t i = 0; i < PC_ARRAY_SIZE(v); i++) {
+		struct checked c;
+		char *text = xasprintf(H "registry:\n  services:\n    %s\nrules:\n  - allow: "
+					 "%s\n    from: 192.0.2.1\n",
+				v[i].def, v[i].name);
+		check_text(&c, text);
+		assert_int_equal(c.rc, 0);
+		assert_int_equal(protos_on(&c.p.rules[0], v[i].port), v[i].want);
+		/* Said once, at the definition, not at every rule that uses the name. */
+		const struct pc_diag *d = find_diag(&c.d, v[i].code);
+		assert_non_null(d);
+		assert_int_equal(d->sev, PC_SEV_NOTE);
+		assert_int_equal(d->line, 5);
+		assert_int_equal(d->col, 5);
+		assert_string_equal(d->msg, v[i].msg);
+		for (size_t k = 0; k < c.d.n; k++)
+			if (!strcmp(c.d.v[k].code, v[i].code))
+				assert_int_equal(c.d.v[k].line, 5);
+		done(&c);
+		free(text);
+	}
+
+	/* A definition that says what the layers say is no news. */
+	struct checked c;
+	check_text(&c, H "registry:\n  services:\n    kerberos-adm: {port: 749, protocol: [tcp, "
+			 "udp]}\nrules:\n  - allow: kerberos-adm\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	assert_null(find_diag(&c.d, "definition-replaces"));
+	assert_int_equal(protos_on(&c.p.rules[0], 749), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	done(&c);
+}
+
+/*
+ * Pinning the contested kdc to the ports of kerberos, as the contested
+ * finding's hint says, is an alias of kerberos: a note, never a conflict.
+ */
+static void test_definition_alias(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "registry:\n  services:\n    kdc: {port: 88, protocol: [tcp, udp]}\n"
+			 "rules:\n  - allow: kdc\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.d.nwarnings, 0);
+	assert_null(find_diag(&c.d, "registry-conflict"));
+	assert_one(&c.d, "definition-alias", PC_SEV_NOTE, 5, 5,
+			"kdc: the definition (88/tcp, 88/udp) gives exactly the ports of "
+			"'kerberos': an alias of it, no conflict");
+	assert_int_equal(protos_on(&c.p.rules[0], 88), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	done(&c);
+
+	/* Fewer ports than kerberos has are not kerberos: the conflict stays. */
+	check_text(&c, H "registry:\n  services:\n    kdc: {port: 88, protocol: tcp}\n"
+			 "rules:\n  - allow: kdc\n    from: 192.0.2.1\n");
+	assert_null(find_diag(&c.d, "definition-alias"));
+	assert_one(&c.d, "registry-conflict", PC_SEV_WARNING, 7, 12,
+			"kdc resolves to 88/tcp from the override layer; IANA assigns 88/tcp to "
+			"\"kerberos\" (Kerberos)");
+	done(&c);
+
+	/* Where IANA names two services (loadav, kerberos-iv on 750/udp) it is no alias. */
+	check_text(&c, H "registry:\n  services:\n    kdc: {port: 750, protocol: udp}\n"
+			 "rules:\n  - allow: kdc\n    from: 192.0.2.1\n");
+	assert_null(find_diag(&c.d, "definition-alias"));
+	assert_int_equal(c.d.nwarnings, 2);
+	done(&c);
+}
+
 static char *write_file(const char *dir, const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", dir, name);
@@ -1017,6 +1143,8 @@ int main(void)
 			cmocka_unit_test(test_session_parse),
 			cmocka_unit_test(test_many_errors_in_one_run),
 			cmocka_unit_test(test_layers_that_disagree),
+			cmocka_unit_test(test_definition_narrows),
+			cmocka_unit_test(test_definition_alias),
 			cmocka_unit_test(test_includes),
 			cmocka_unit_test(test_include_graphs),
 			cmocka_unit_test(test_include_work),
