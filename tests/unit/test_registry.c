@@ -167,6 +167,47 @@ static void test_contested_kdc(void **state)
 	assert_non_null(find_diag(&f->res.findings, "name-conflict")); /* system: 750 */
 }
 
+/* A --define is the final word for its name: the layers below add no protocol. */
+static void test_define_narrows(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_add_override(
+					 f->reg, "kerberos-adm=749/tcp", "--define", 1, &f->diags),
+			0);
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos-adm", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_OVERRIDE);
+	assert_int_equal(f->res.nports, 1);
+	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
+	const struct pc_diag *d = finding(f, "definition-replaces");
+	assert_int_equal(d->sev, PC_SEV_NOTE);
+	assert_string_equal(d->file, "--define");
+	assert_int_equal(d->line, 1);
+	assert_string_equal(d->msg, "kerberos-adm: the definition (749/tcp) replaces what the "
+				    "iana layer says (749/tcp, 749/udp)");
+	assert_null(find_diag(&f->res.findings, "name-conflict"));
+}
+
+/* kdc pinned to exactly the ports of kerberos is an alias of it, not a conflict. */
+static void test_define_alias(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_add_override(
+					 f->reg, "kdc=88/tcp,udp", "--define", 1, &f->diags),
+			0);
+	assert_int_equal(pc_registry_resolve(f->reg, "kdc", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.nports, 2);
+	assert_null(find_diag(&f->res.findings, "registry-conflict"));
+	const struct pc_diag *d = finding(f, "definition-alias");
+	assert_int_equal(d->sev, PC_SEV_NOTE);
+	assert_int_equal(d->line, 1);
+	assert_string_equal(d->msg, "kdc: the definition (88/tcp, 88/udp) gives exactly the ports "
+				    "of 'kerberos': an alias of it, no conflict");
+	/* The comment still says what IANA calls the port. */
+	assert_string_equal(f->res.ports[0].iana, "kerberos");
+}
+
 static void test_multi_port_name(void **state)
 {
 	struct fixture *f = *state;
@@ -525,6 +566,8 @@ int main(void)
 			cmocka_unit_test_setup_teardown(
 					test_krb5_prop_with_system_layer, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_kerberos_protocols, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_define_narrows, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_define_alias, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_kerberos_adm_keeps_iana_udp, setup, teardown),
 			cmocka_unit_test_setup_teardown(
