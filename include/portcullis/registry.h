@@ -261,10 +261,16 @@ void pc_resolution_finish(struct pc_resolution *res);
 /*
  * Resolves `name`: the highest layer that gives it a port decides (the
  * practice layer's "contested" mark can only be overridden by the override
- * layer), and every disagreement between layers is reported in
- * res->findings with these codes:
+ * layer); lower layers add protocols on the decided ports, except under a
+ * definition (PC_LAYER_F_DEFINED), which is the final word for its name.
+ * Every disagreement between layers is reported in res->findings with
+ * these codes:
  *   registry-conflict  the port is assigned by IANA to another service
  *   name-conflict      another layer puts the same name on other ports
+ *   definition-replaces  (note) a definition drops what a lower layer says
+ *                      on its ports
+ *   definition-alias   (note) a definition gives exactly the ports of the one
+ *                      service IANA assigns there: no registry-conflict
  *   port-reserved      the port is Reserved in IANA
  *   port-unassigned    the port is Unassigned in IANA
  *   historic-alias     the name is a historic alias; use the canonical one
