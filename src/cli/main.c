@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "pc-version.h"
+#include "portcullis/diag.h"
 #include "portcullis/targets.h"
 #include "util.h"
 
@@ -312,6 +313,18 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			ret = PC_EXIT_USAGE;
 			goto out;
 		}
+	}
+	for (size_t i = 0; i < ctx.wno.n; i++) {
+		const char *nearest;
+		if (pc_diag_code_known(ctx.wno.v[i], &nearest))
+			continue;
+		fprintf(stderr, "%s %s: unknown warning code in '--Wno-", prog, cmd->name);
+		pc_fputs_escaped(ctx.wno.v[i], stderr);
+		fputs("'\n", stderr);
+		if (nearest)
+			fprintf(stderr, "  did you mean '--Wno-%s'?\n", nearest);
+		ret = PC_EXIT_USAGE;
+		goto out;
 	}
 	ret = cmd->run(&ctx, argc - optind, argv + optind);
 out:

@@ -65,6 +65,8 @@ check define-twice 2 lookup --define kdc=88/tcp --define KDC=750/udp kdc
 check check-kdc-primary 0 check policies/kdc-primary.yaml
 check check-strict 1 check --strict policies/kdc-primary.yaml
 check check-wno 0 check --Wno-registry-conflict policies/kdc-primary.yaml
+check wno-unknown 2 check --Wno-registry-conflicts policies/kdc-primary.yaml
+check wno-nothing-near 2 explain --Wno-frobnicate policies/kdc-primary.yaml
 check check-bad 1 check tests/policies/bad/service-unknown.yaml policies/kdc-primary.yaml
 check check-missing 3 check policies/no-such-policy.yaml
 check check-directory 3 check policies
