@@ -7,6 +7,129 @@
 
 #include "util.h"
 
+/*
+ * Every code a diagnostic can carry, sorted: --Wno-CODE is checked against it,
+ * and tests/cli/diag-codes.py checks it against the sources.
+ */
+const char *const pc_diag_codes[] = {
+		"address-host-bits",
+		"address-mapped",
+		"address-prefix",
+		"address-syntax",
+		"ambiguous-service",
+		"contested",
+		"csv-columns",
+		"csv-empty",
+		"csv-empty-row",
+		"csv-encoding",
+		"csv-header",
+		"csv-name",
+		"csv-nul",
+		"csv-port",
+		"csv-protocol",
+		"csv-quote",
+		"csv-stray-cr",
+		"csv-too-many-errors",
+		"csv-unterminated",
+		"definition-alias",
+		"definition-replaces",
+		"duplicate-protocol",
+		"duplicate-row",
+		"duplicate-service",
+		"historic-alias",
+		"include-cycle",
+		"include-depth",
+		"include-limit",
+		"include-read",
+		"include-refused",
+		"include-scope",
+		"io",
+		"ipt-expanded",
+		"ipt-family",
+		"ipt-name",
+		"multi-port",
+		"name-conflict",
+		"network-cycle",
+		"network-duplicate",
+		"network-name",
+		"network-overlap",
+		"network-unknown",
+		"nft-name",
+		"nft-no-family",
+		"no-port",
+		"open-to-anywhere",
+		"override-duplicate",
+		"override-port",
+		"override-protocol",
+		"override-syntax",
+		"pf-forward",
+		"pf-proto",
+		"policy-name",
+		"policy-owner",
+		"policy-permissions",
+		"port-all",
+		"port-conflict",
+		"port-protocol",
+		"port-reserved",
+		"port-syntax",
+		"port-unassigned",
+		"port-zero",
+		"practice-source",
+		"protocol-conflict",
+		"protocol-not-listed",
+		"protocol-unknown",
+		"registry-conflict",
+		"rule-action",
+		"rule-duplicate",
+		"rule-interface",
+		"rule-limit",
+		"rule-peer",
+		"rule-shadowed",
+		"schema-empty",
+		"schema-missing",
+		"schema-type",
+		"schema-unknown-key",
+		"schema-value",
+		"schema-version",
+		"service-duplicate",
+		"service-name",
+		"services-encoding",
+		"services-syntax",
+		"unauthorized-use",
+		"unknown-service",
+		"yaml-anchor",
+		"yaml-character",
+		"yaml-complex-key",
+		"yaml-documents",
+		"yaml-duplicate-key",
+		"yaml-empty",
+		"yaml-encoding",
+		"yaml-limit",
+		"yaml-merge",
+		"yaml-syntax",
+		"yaml-tab",
+		"yaml-tag",
+};
+const size_t pc_diag_ncodes = PC_ARRAY_SIZE(pc_diag_codes);
+
+bool pc_diag_code_known(const char *code, const char **nearest)
+{
+	unsigned best = 3;
+
+	if (nearest)
+		*nearest = NULL;
+	for (size_t i = 0; i < pc_diag_ncodes; i++) {
+		unsigned dist = pc_edit_distance(code, pc_diag_codes[i], 2);
+		if (dist == 0)
+			return true;
+		if (nearest && dist < best) {
+			best = dist;
+			*nearest = pc_diag_codes[i];
+		}
+	}
+	return false;
+}
+
 static void count(struct pc_diags *d, enum pc_severity sev, int by)
 {
 	if (sev == PC_SEV_ERROR)

@@ -100,6 +100,16 @@ void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev);
 void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes, bool strict,
 		size_t keep);
 
+/* Every code a diagnostic can carry, sorted by name. */
+extern const char *const pc_diag_codes[];
+extern const size_t pc_diag_ncodes;
+
+/*
+ * Whether `code` is in pc_diag_codes.  If not, `*nearest` (when not NULL)
+ * gets the code within two edits of it, the first of the nearest ones, or NULL.
+ */
+bool pc_diag_code_known(const char *code, const char **nearest);
+
 /* Sets (replacing) the hint of a record; NULL-safe on `diag`. */
 void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
 #if defined(__GNUC__)

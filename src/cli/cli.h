@@ -26,6 +26,12 @@ enum pc_exit {
 /* The nft table (iptables chains, pf anchor) portcullis owns unless --table names another. */
 #define CLI_DEFAULT_TABLE "portcullis"
 
+/* A repeatable option's arguments, in the order given. */
+struct cli_list {
+	const char **v;
+	size_t n;
+};
+
 /* Options every command that reads the registry accepts, already parsed. */
 struct cli_ctx {
 	FILE *out, *err;
@@ -33,12 +39,10 @@ struct cli_ctx {
 	bool json;
 	const char *layer_file[PC_LAYER_COUNT]; /* read into that registry layer */
 	unsigned layer_optional; /* bit 1 << kind: a missing file is a warning (--system) */
-	const char **defines;
-	size_t ndefines;
+	struct cli_list defines; /* --define */
 	bool strict; /* warnings are errors */
-	const char **wno; /* --Wno-CODE: warning codes to leave out */
-	size_t nwno;
-	const char *packet; /* explain --packet */
+	struct cli_list wno; /* --Wno-CODE: warning codes to leave out */
+	struct cli_list packets; /* explain --packet */
 	const char *target; /* render --target */
 	const char *table; /* --table, CLI_DEFAULT_TABLE when not given */
 	const char *output; /* render --output */

@@ -51,9 +51,9 @@ int cli_open_registry(struct cli_ctx *ctx)
 			ret = load_status(st);
 		}
 	}
-	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->ndefines; i++)
-		if (pc_registry_add_override(ctx->reg, ctx->defines[i], "--define", (unsigned)i + 1,
-				    &diags) < 0)
+	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->defines.n; i++)
+		if (pc_registry_add_override(ctx->reg, ctx->defines.v[i], "--define",
+				    (unsigned)i + 1, &diags) < 0)
 			ret = PC_EXIT_USAGE;
 	pc_diags_print(&diags, ctx->err);
 	pc_diags_finish(&diags);
@@ -89,7 +89,7 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 		pc_policy_resolve(p, ctx->reg, &d);
 	}
 	/* --Wno-CODE silences warnings, --strict makes the rest errors; MAX_PRINTED are shown. */
-	pc_diags_filter(&d, ctx->wno, ctx->nwno, ctx->strict, MAX_PRINTED);
+	pc_diags_filter(&d, ctx->wno.v, ctx->wno.n, ctx->strict, MAX_PRINTED);
 	if (warnings)
 		*warnings = d.nwarnings;
 	pc_policy_print_diags(p, &d, ctx->err);

@@ -520,38 +520,37 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_finish(&j);
 }
 
+/* One packet's answer: as text, or as an object written into `j` (non-NULL with --json). */
 static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
-		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t)
+		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t,
+		struct pc_json *j)
 {
 	struct pc_decision dec;
 
 	pc_policy_evaluate(p, pkt, &dec);
 	const struct pc_rule *r = dec.by_rule ? &p->rules[dec.rule] : NULL;
 	const struct pc_match *m = r ? &r->matches[dec.match] : NULL;
-	if (ctx->json) {
-		struct pc_json j;
-		pc_json_init(&j, ctx->out);
-		pc_json_begin_object(&j);
-		pc_json_key(&j, "packet");
-		pc_json_string(&j, spec);
-		pc_json_key(&j, "direction");
-		pc_json_string(&j, dir_name(pkt->direction));
-		pc_json_key(&j, "verdict");
-		pc_json_string(&j, r && r->action == PC_ACTION_REJECT ? "reject"
-								      : verdict_names[dec.verdict]);
-		pc_json_key(&j, "rule");
+	if (j) {
+		pc_json_begin_object(j);
+		pc_json_key(j, "packet");
+		pc_json_string(j, spec);
+		pc_json_key(j, "direction");
+		pc_json_string(j, dir_name(pkt->direction));
+		pc_json_key(j, "verdict");
+		pc_json_string(j, r && r->action == PC_ACTION_REJECT ? "reject"
+								     : verdict_names[dec.verdict]);
+		pc_json_key(j, "rule");
 		if (r) {
 			struct emit_index emits;
 			emit_index_init(&emits, t, p->nrules);
-			json_rule(&j, r, dec.rule, t, &emits);
+			json_rule(j, r, dec.rule, t, &emits);
 			emit_index_finish(&emits);
 		} else {
-			pc_json_null(&j);
+			pc_json_null(j);
 		}
-		pc_json_key(&j, "skipped_interface_rules");
-		pc_json_uint(&j, dec.skipped_interface);
-		pc_json_end_object(&j);
-		pc_json_finish(&j);
+		pc_json_key(j, "skipped_interface_rules");
+		pc_json_uint(j, dec.skipped_interface);
+		pc_json_end_object(j);
 		return;
 	}
 	fprintf(ctx->out, "%s (%s): %s\n", spec, dir_name(pkt->direction),
@@ -584,10 +583,34 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 				dec.skipped_interface == 1 ? "rule matches" : "rules match");
 }
 
+/*
+ * Answers every --packet in the order given: one after another as text; with
+ * --json one object, or an array of them when there are several.
+ */
+static void explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
+		const struct pc_packet *pkts, const struct pc_nft_table *t)
+{
+	struct pc_json j;
+	bool array = ctx->packets.n > 1;
+
+	if (ctx->json) {
+		pc_json_init(&j, ctx->out);
+		if (array)
+			pc_json_begin_array(&j);
+	}
+	for (size_t i = 0; i < ctx->packets.n; i++)
+		explain_packet(ctx, p, &pkts[i], ctx->packets.v[i], t, ctx->json ? &j : NULL);
+	if (ctx->json) {
+		if (array)
+			pc_json_end_array(&j);
+		pc_json_finish(&j);
+	}
+}
+
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pc_policy p;
-	struct pc_packet pkt;
+	struct pc_packet *pkts;
 	char err[128];
 	int ret;
 
@@ -598,13 +621,17 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
-	if (ctx->packet && pc_packet_parse(ctx->packet, &pkt, err, sizeof(err)) < 0) {
+	pkts = xcalloc(ctx->packets.n + 1, sizeof(*pkts));
+	for (size_t i = 0; i < ctx->packets.n; i++) {
+		if (pc_packet_parse(ctx->packets.v[i], &pkts[i], err, sizeof(err)) == 0)
+			continue;
 		fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
-		pc_fputs_escaped(ctx->packet, ctx->err);
+		pc_fputs_escaped(ctx->packets.v[i], ctx->err);
 		fprintf(ctx->err,
 				"': %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754' or --packet 'udp -> "
 				"2001:db8::1 88'\n",
 				err);
+		free(pkts);
 		return PC_EXIT_USAGE;
 	}
 	ret = cli_load_policy(ctx, argv[0], &p, NULL);
@@ -616,8 +643,8 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		if (pc_nft_lower(&p, ctx->table, &t, &d) < 0) {
 			pc_policy_print_diags(&p, &d, ctx->err);
 			ret = PC_EXIT_INVALID;
-		} else if (ctx->packet) {
-			explain_packet(ctx, &p, &pkt, ctx->packet, &t);
+		} else if (ctx->packets.n) {
+			explain_packets(ctx, &p, pkts, &t);
 		} else if (ctx->json) {
 			json_explain(ctx->out, &p, argv[0], &t);
 		} else {
@@ -627,5 +654,6 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		pc_diags_finish(&d);
 	}
 	pc_policy_finish(&p);
+	free(pkts);
 	return ret;
 }

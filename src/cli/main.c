@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "pc-version.h"
+#include "portcullis/diag.h"
 #include "portcullis/targets.h"
 #include "util.h"
 
@@ -97,16 +98,11 @@ static void set_system(struct cli_ctx *ctx, const struct option_def *o, const ch
 	ctx->layer_optional |= 1u << PC_LAYER_SYSTEM;
 }
 
-static void set_define(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+/* The argument, added to the struct cli_list at o->field (a repeatable option). */
+static void set_append(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
 {
-	(void)o;
-	ctx->defines[ctx->ndefines++] = arg;
-}
-
-static void set_wno(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
-{
-	(void)o;
-	ctx->wno[ctx->nwno++] = arg;
+	struct cli_list *l = (struct cli_list *)(void *)((char *)ctx + o->field);
+	l->v[l->n++] = arg;
 }
 
 #define FIELD(f) .field = offsetof(struct cli_ctx, f)
@@ -119,14 +115,14 @@ static const struct option_def options[] = {
 				"add a system layer from this services(5) file", NULL, NULL},
 		{OPT_SYSTEM, "system", 'S', NULL, set_system, 0,
 				"add a system layer from /etc/services", NULL, NULL},
-		{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_define, 0,
+		{OPT_DEFINE, "define", 'D', "NAME=PORT/PROTO", set_append, FIELD(defines),
 				"define a service in the override layer (repeatable; e.g. x=6000-6063/tcp,udp)",
 				NULL, NULL},
 		{OPT_JSON, "json", 'j', NULL, set_flag, FIELD(json), "print JSON instead of text",
 				NULL, NULL},
 		{OPT_STRICT, "strict", 0, NULL, set_flag, FIELD(strict), "treat warnings as errors",
 				NULL, NULL},
-		{OPT_WNO, "Wno-CODE", 0, NULL, set_wno, 0,
+		{OPT_WNO, "Wno-CODE", 0, NULL, set_append, FIELD(wno),
 				"leave out the warnings with this code (repeatable)", NULL,
 				"--Wno-"},
 		{OPT_TARGET, "target", 't', "TARGET", set_value, FIELD(target),
@@ -154,8 +150,9 @@ static const struct option_def options[] = {
 		{OPT_KERNEL, "kernel", 0, NULL, set_flag, FIELD(kernel),
 				"also have the kernel check the ruleset (one transaction, never committed; root)",
 				NULL, NULL},
-		{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_value, FIELD(packet),
-				"say which rule decides this packet ('PROTO -> DST PORT' for output)",
+		{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_append, FIELD(packets),
+				"say which rule decides this packet ('PROTO -> DST PORT' for output; "
+				"repeatable)",
 				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
@@ -246,8 +243,10 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	ctx.err = stderr;
 	ctx.prog = prog;
 	ctx.table = CLI_DEFAULT_TABLE;
-	ctx.defines = xcalloc((size_t)argc + 1, sizeof(*ctx.defines));
-	ctx.wno = xcalloc((size_t)argc + 1, sizeof(*ctx.wno));
+	/* A repeatable option has at most one argument per word of the command line. */
+	ctx.defines.v = xcalloc((size_t)argc + 1, sizeof(*ctx.defines.v));
+	ctx.wno.v = xcalloc((size_t)argc + 1, sizeof(*ctx.wno.v));
+	ctx.packets.v = xcalloc((size_t)argc + 1, sizeof(*ctx.packets.v));
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
 		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->prefix)
@@ -315,11 +314,24 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < ctx.wno.n; i++) {
+		const char *nearest;
+		if (pc_diag_code_known(ctx.wno.v[i], &nearest))
+			continue;
+		fprintf(stderr, "%s %s: unknown warning code in '--Wno-", prog, cmd->name);
+		pc_fputs_escaped(ctx.wno.v[i], stderr);
+		fputs("'\n", stderr);
+		if (nearest)
+			fprintf(stderr, "  did you mean '--Wno-%s'?\n", nearest);
+		ret = PC_EXIT_USAGE;
+		goto out;
+	}
 	ret = cmd->run(&ctx, argc - optind, argv + optind);
 out:
 	pc_registry_destroy(ctx.reg);
-	free(ctx.defines);
-	free(ctx.wno);
+	free(ctx.defines.v);
+	free(ctx.wno.v);
+	free(ctx.packets.v);
 	if (!ctx.out_reported && (fflush(stdout) != 0 || ferror(stdout))) {
 		if (errno != EPIPE)
 			fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));

@@ -815,6 +815,34 @@ static void note_alias(struct pc_resolution *res, const struct pc_port *p, const
 			"%s", msg);
 }
 
+/*
+ * ` to "loadav", "kerberos-iv" (kerberos version iv)`: every name IANA gives
+ * the port and protocol of row `r` (among `rows`), in registry order, each
+ * with its description.  Beside an IANA answer (`src`), its own names are
+ * left out: they are the answer.
+ */
+static void iana_names(char *buf, size_t n, const struct pc_records *rows,
+		const struct pc_record *r, const struct pc_record *src, const char *query)
+{
+	size_t len = 0;
+	char desc[80];
+
+	snprintf(buf, n, " to ");
+	for (size_t k = 0; k < rows->n; k++) {
+		const struct pc_record *o = &rows->v[k];
+		if (!*o->name || o->proto != r->proto || o->port_lo != r->port_lo ||
+				o->port_hi != r->port_hi)
+			continue;
+		if (src->layer == PC_LAYER_IANA && (o->line == src->line || same_service(o, src) ||
+								   record_has_name(o, query)))
+			continue;
+		len = strlen(buf);
+		short_desc(desc, sizeof(desc), o->description);
+		snprintf(buf + len, n - len, "%s\"%s\"%s%s%s", len > 4 ? ", " : "", o->name,
+				*desc ? " (" : "", desc, *desc ? ")" : "");
+	}
+}
+
 /* What IANA says about the ports a name resolved to. */
 static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res, const char *query)
 {
@@ -861,8 +889,7 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 							"%s resolves to %s from the %s layer; IANA "
 							"assigns ",
 							query, port, pc_layer_name(p->src.layer));
-				snprintf(tail, sizeof(tail), " to \"%s\"%s%s%s", r->name,
-						*desc ? " (" : "", desc, *desc ? ")" : "");
+				iana_names(tail, sizeof(tail), &rows, r, &p->src, query);
 				if (other && !p->iana)
 					p->iana = r->name;
 				if (alias && pc_streq_fold(alias, r->name))

@@ -65,6 +65,8 @@ check define-twice 2 lookup --define kdc=88/tcp --define KDC=750/udp kdc
 check check-kdc-primary 0 check policies/kdc-primary.yaml
 check check-strict 1 check --strict policies/kdc-primary.yaml
 check check-wno 0 check --Wno-registry-conflict policies/kdc-primary.yaml
+check wno-unknown 2 check --Wno-registry-conflicts policies/kdc-primary.yaml
+check wno-nothing-near 2 explain --Wno-frobnicate policies/kdc-primary.yaml
 check check-bad 1 check tests/policies/bad/service-unknown.yaml policies/kdc-primary.yaml
 check check-missing 3 check policies/no-such-policy.yaml
 check check-directory 3 check policies
@@ -80,6 +82,9 @@ check packet-denied 0 explain policies/kdc-primary.yaml --packet 'udp 198.51.100
 check packet-output 0 explain policies/kdc-primary.yaml --packet 'tcp -> 2001:db8:10::11 754'
 check packet-json 0 explain --json policies/kdc-primary.yaml --packet 'tcp 203.0.113.7 -> 9102'
 check packet-limited 0 explain policies/kdc-primary.yaml --packet 'tcp 198.51.100.9 -> 22'
+check packet-twice 0 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 749' --packet 'tcp 198.51.100.7 -> 749'
+check packet-twice-json 0 explain --json policies/kdc-primary.yaml -p 'tcp 203.0.113.7 -> 9102' -p 'udp 198.51.100.7 -> 754'
+check packet-bad-second 2 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 88' --packet 'tcp 1.2.3 -> 4'
 check packet-bad 2 explain policies/kdc-primary.yaml --packet 'tcp 1.2.3 -> 4'
 check usage-none 2
 check usage-command 2 lokup kerberos
@@ -127,7 +132,8 @@ fi
 # The JSON is valid JSON (when a JSON parser is at hand).
 if command -v python3 >/dev/null 2>&1; then
     if python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' \
-        "$golden/json-krb5_prop.out" "$golden/explain-json.out" "$golden/packet-json.out"; then
+        "$golden/json-krb5_prop.out" "$golden/explain-json.out" "$golden/packet-json.out" \
+        "$golden/packet-twice-json.out"; then
         passed=$((passed + 1)); echo "ok json-valid"
     else
         failed=$((failed + 1)); echo "FAIL json-valid"
