@@ -68,6 +68,12 @@ static int to_root(struct pc_walk *w)
 }
 
 /* Walks `w->rest` up to its last component, which becomes `w->name`. */
+bool pc_walk_link_planted(const struct stat *link, const struct stat *dir)
+{
+	return link->st_uid != geteuid() && link->st_uid != dir->st_uid &&
+	       (dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH));
+}
+
 static int walk(struct pc_walk *w, pc_walk_link_ok ok, void *arg)
 {
 	char *rest = w->rest;

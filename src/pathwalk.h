@@ -31,6 +31,14 @@ enum {
 	PC_WALK_STEPS = -3
 };
 
+/*
+ * Whether a link met in directory `dir` could have been planted by another
+ * user: the directory is sticky, group- or world-writable, and the link
+ * belongs neither to the caller (the effective user) nor to the directory's
+ * owner (the rule of the kernel's fs.protected_symlinks).
+ */
+bool pc_walk_link_planted(const struct stat *link, const struct stat *dir);
+
 /* Whether a link (`link`) met in directory `dir` may be followed. */
 typedef bool (*pc_walk_link_ok)(const struct stat *link, const struct stat *dir, void *arg);
 

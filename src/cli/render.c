@@ -81,14 +81,6 @@ static int named_fd(const char *path)
 	return -1;
 }
 
-/* Whether a link may be followed: see the comment on struct output. */
-static bool link_safe(const struct stat *link, const struct stat *dir)
-{
-	if (link->st_uid == geteuid() || link->st_uid == dir->st_uid)
-		return true;
-	return !(dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH));
-}
-
 /*
  * A new file named after `name` in dirfd, made by this process alone.  It
  * gets the mode a new file gets from `>` (0666 less the umask), or, when it
@@ -131,15 +123,15 @@ static int make_temp(int dirfd, const char *name, char **tmp, const struct stat 
 static bool link_ok(const struct stat *link, const struct stat *dir, void *arg)
 {
 	(void)arg;
-	return link_safe(link, dir);
+	return !pc_walk_link_planted(link, dir);
 }
 
 /*
  * Opens an output: a temporary file next to a regular file or a new name,
  * or the file itself when it is written in place.  Every component of the
  * path is walked through directory descriptors, and every link met (in the
- * directory part as well as at the end) is followed only if link_safe().
- * Nothing that exists is changed here.
+ * directory part as well as at the end) is followed only if it is not planted
+ * (pc_walk_link_planted()). Nothing that exists is changed here.
  */
 static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 {

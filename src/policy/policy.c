@@ -902,7 +902,7 @@ static bool include_link_ok(const struct stat *link, const struct stat *dir, voi
 {
 	struct include_links *links = arg;
 
-	if (link->st_uid != geteuid() && link->st_uid != dir->st_uid && others_may_write(dir))
+	if (pc_walk_link_planted(link, dir))
 		return false;
 	if (links->n < PC_ARRAY_SIZE(links->owners))
 		links->owners[links->n++] = link->st_uid;
