@@ -69,24 +69,24 @@ def server(addr, port, session, go=None):
         pass
 
 
-def exchange(c):
-    c.sendall(b"ping\n")
+def recv_line(c):
+    """The five bytes of one message, or OSError when the peer closed."""
     got = b""
     while len(got) < 5:
         data = c.recv(64)
         if not data:
             raise OSError("closed")
         got += data
+    return got
+
+
+def exchange(c):
+    c.sendall(b"ping\n")
+    recv_line(c)
 
 
 def echo(c):
-    got = b""
-    while len(got) < 5:
-        data = c.recv(64)
-        if not data:
-            raise OSError("closed")
-        got += data
-    c.sendall(got)
+    c.sendall(recv_line(c))
 
 
 def client(addr, port, up, go, result, mode=None):
