@@ -45,6 +45,7 @@ enum {
 	TYPE_INET_SERVICE = 13,
 	TYPE_ICMP_TYPE = 14,
 	TYPE_ICMP6_TYPE = 29,
+	TYPE_IFNAME = 41,
 };
 
 enum {
@@ -463,7 +464,8 @@ static void bitwise(struct rule_out *ro, const void *mask, uint32_t len)
 	add(ro, e);
 }
 
-static void lookup(struct rule_out *ro, const char *set, uint32_t id, bool vmap)
+/* A lookup in a set or verdict map; `invert`: the key is not in the set (`!=`). */
+static void lookup_in(struct rule_out *ro, const char *set, uint32_t id, bool vmap, bool invert)
 {
 	struct nftnl_expr *e = expr("lookup");
 
@@ -472,7 +474,14 @@ static void lookup(struct rule_out *ro, const char *set, uint32_t id, bool vmap)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	if (invert)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	add(ro, e);
+}
+
+static void lookup(struct rule_out *ro, const char *set, uint32_t id, bool vmap)
+{
+	lookup_in(ro, set, id, vmap, false);
 }
 
 static void verdict(struct rule_out *ro, int v)
@@ -535,19 +544,30 @@ static const uint8_t udata_icmp6[] = {0x00, 0x04, 0x02, 0x00, 0x00, 0x00, 0x03, 
 		0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00, 0x01, 0x04,
 		0x01, 0x00, 0x00, 0x00};
 
-/* An anonymous constant set of one-byte keys, looked up by the rule being built. */
-static void anon_lookup(struct rule_out *ro, uint32_t key_type, const uint8_t *keys, size_t n,
-		const uint8_t *udata, uint32_t udata_len)
+/*
+ * An anonymous constant set of `n` keys of `key_len` bytes each, looked up
+ * by the rule being built; with `invert`, the lookup matches what is not in it.
+ */
+static void anon_set_lookup(struct rule_out *ro, uint32_t key_type, uint32_t key_len,
+		const uint8_t *keys, size_t n, const uint8_t *udata, uint32_t udata_len,
+		bool invert)
 {
 	uint32_t id = (*ro->next_id)++;
 	struct set_out so = {.b = ro->b, .table = ro->t->name, .name = "__set%d", .id = id};
 
 	set_msg(ro->b, ro->t->name, "__set%d", id, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, key_type,
-			1, false, n, udata, udata_len);
+			key_len, false, n, udata, udata_len);
 	for (size_t i = 0; i < n; i++)
-		elem_add(&so, &keys[i], 1, false, -1, NULL, NULL);
+		elem_add(&so, &keys[i * key_len], key_len, false, -1, NULL, NULL);
 	elems_flush(&so);
-	lookup(ro, "__set%d", id, false);
+	lookup_in(ro, "__set%d", id, false, invert);
+}
+
+/* The same for one-byte keys. */
+static void anon_lookup(struct rule_out *ro, uint32_t key_type, const uint8_t *keys, size_t n,
+		const uint8_t *udata, uint32_t udata_len)
+{
+	anon_set_lookup(ro, key_type, 1, keys, n, udata, udata_len, false);
 }
 
 static void rule_begin(struct rule_out *ro, const char *chain)
@@ -686,13 +706,34 @@ static void address(struct rule_out *ro, int family, bool dst, const struct pc_n
 	cmp(ro, NFT_CMP_EQ, x->bytes, len);
 }
 
-static void ifname(struct rule_out *ro, uint32_t key, const char *name)
+/*
+ * An interface match as nft compiles it: a name compares all 16 bytes
+ * (padded with NULs), a wildcard only those before its '*'; a list is an
+ * anonymous set of names; negation is `neq` or an inverted lookup.
+ */
+static void ifname(struct rule_out *ro, uint32_t key, const struct pc_ifaces *s)
 {
-	char buf[16] = {0};
+	/* udata_l4proto's layout: the key comes from meta (9), key 6 or 7 */
+	uint8_t udata[sizeof(udata_l4proto)];
+	uint8_t *names;
 
-	strncpy(buf, name, sizeof(buf) - 1);
 	meta(ro, key);
-	cmp(ro, NFT_CMP_EQ, buf, sizeof(buf));
+	if (s->n == 1) {
+		char buf[16] = {0};
+		size_t len = strlen(s->names[0]);
+		bool wild = pc_ifname_wild(s->names[0]);
+		memcpy(buf, s->names[0], len - wild);
+		cmp(ro, s->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, buf,
+				wild ? (uint32_t)(len - 1) : (uint32_t)sizeof(buf));
+		return;
+	}
+	memcpy(udata, udata_l4proto, sizeof(udata));
+	udata[sizeof(udata) - 4] = (uint8_t)key;
+	names = xcalloc(s->n, 16);
+	for (size_t i = 0; i < s->n; i++)
+		memcpy(&names[16 * i], s->names[i], strlen(s->names[i]));
+	anon_set_lookup(ro, TYPE_IFNAME, 16, names, s->n, udata, sizeof(udata), s->negate);
+	free(names);
 }
 
 /* A policy rule as it stands in its jump chain, under `comment`. */
