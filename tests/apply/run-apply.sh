@@ -58,7 +58,8 @@ expect() {
 
 # 1. apply == nft -f of the rendering, attribute by attribute.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
-    "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml; do
+    "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml \
+    "$root"/tests/render/probe-interfaces.yaml; do
     name=$(basename "$yaml" .yaml)
     rel=${yaml#"$root"/}
     (cd "$root" && "$bin" render "$rel") >"$tmp/r.nft" 2>/dev/null || { fail "$name: render"; continue; }

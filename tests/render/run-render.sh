@@ -11,7 +11,8 @@
 # (libnftables 1.0.6 drops table and set comments from JSON input: those
 # lines alone are left out of the comparison).
 # probe.py sends real packets through the rendering of probe.yaml in two
-# namespaces it makes and checks each verdict against `explain --packet`.
+# namespaces it makes and checks each verdict against `explain --packet`;
+# with --links, those of probe-interfaces.yaml over three links.
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
 # The iptables renderings (golden NAME.iptables, NAME.ip6tables) pass
@@ -199,7 +200,7 @@ NS
 # each_policy FUNCTION: FUNCTION YAML for every policy.
 each_policy() {
     for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml \
-        "$dir"/injection.yaml "$dir"/probe.yaml; do
+        "$dir"/injection.yaml "$dir"/probe.yaml "$dir"/probe-interfaces.yaml; do
         "$1" "$yaml"
     done
 }
@@ -215,6 +216,15 @@ if [ "$mode" = kernel ]; then
         fail "verdict probes"
     fi
     grep -E '^(ok|FAIL)' "$tmp/probe"
+    # The same over three links (pcA0, pcB0, xC0), each probe on each link:
+    # rules on interface lists, wildcards and negations.
+    if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" tests/render/probe-interfaces.yaml \
+        --links) >"$tmp/probe-if" 2>&1; then
+        pass "verdict probes over three links"
+    else
+        fail "verdict probes over three links"
+    fi
+    grep -E '^(ok|FAIL)' "$tmp/probe-if"
     finish
     exit
 fi
