@@ -521,8 +521,8 @@ static struct pc_peer *read_peers(
 	return peers;
 }
 
-/* One interface name, or a wildcard ("eth*") when `wild_ok`. */
-static bool interface_name_ok(struct loader *l, const struct pc_ynode *n, bool wild_ok)
+/* One interface name, or a wildcard ("eth*"). */
+static bool interface_name_ok(struct loader *l, const struct pc_ynode *n)
 {
 	const char *s = n->str;
 	size_t len = strlen(s), stem = len && s[len - 1] == '*' ? len - 1 : len;
@@ -551,13 +551,32 @@ static bool interface_name_ok(struct loader *l, const struct pc_ynode *n, bool w
 				s);
 		return false;
 	}
-	if (stem != len && !wild_ok) {
-		d = pol_diag(l, PC_SEV_ERROR, "rule-interface", n,
-				"a list of interfaces cannot hold the wildcard '%s'", s);
-		pc_diag_hint(d, "give the wildcard a rule of its own");
-		return false;
-	}
 	return true;
+}
+
+/* Whether name i of a list is one an earlier name or wildcard of it already matches, or the
+ * reverse. */
+static bool interface_repeated(struct loader *l, const struct pc_ynode *const *items, size_t i)
+{
+	const struct pc_ifaces b = {&items[i]->str, 1, false, {0}};
+
+	for (size_t k = 0; k < i; k++) {
+		const struct pc_ifaces a = {&items[k]->str, 1, false, {0}};
+		if (!strcmp(items[k]->str, items[i]->str))
+			pol_diag(l, PC_SEV_ERROR, "rule-interface", items[i],
+					"interface '%s' is listed twice (first at %u:%u)",
+					items[i]->str, items[k]->line, items[k]->col);
+		else if (pc_ifaces_cover(&a, &b) || pc_ifaces_cover(&b, &a))
+			pol_diag(l, PC_SEV_ERROR, "rule-interface", items[i],
+					"'%s' and '%s' (at %u:%u) both match some interfaces: a list "
+					"names each once",
+					items[i]->str, items[k]->str, items[k]->line,
+					items[k]->col);
+		else
+			continue;
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -592,16 +611,8 @@ static void read_interface(struct loader *l, const struct pc_ynode *v, struct pc
 	}
 	const char **names = aalloc(l, n * sizeof(*names));
 	for (size_t i = 0; i < n; i++) {
-		if (!interface_name_ok(l, items[i], n == 1))
+		if (!interface_name_ok(l, items[i]) || interface_repeated(l, items, i))
 			return;
-		for (size_t k = 0; k < s.n; k++) {
-			if (strcmp(names[k], items[i]->str))
-				continue;
-			pol_diag(l, PC_SEV_ERROR, "rule-interface", items[i],
-					"interface '%s' is listed twice (first at %u:%u)",
-					items[i]->str, items[k]->line, items[k]->col);
-			return;
-		}
 		names[s.n++] = items[i]->str;
 	}
 	s.names = names;

@@ -1047,6 +1047,9 @@ static void test_evaluate_interface_sets(void **state)
 			{"tcp 192.0.2.9 -> 89 in wlan0", true, 3},
 			{"tcp 192.0.2.9 -> 90 in vlan5", false, 0},
 			{"tcp 192.0.2.9 -> 90 in eth5", true, 4},
+			{"tcp 192.0.2.9 -> 91 in wg7", true, 6},
+			{"tcp 192.0.2.9 -> 91 in eth4", false, 0},
+			{"tcp 192.0.2.9 -> 91 in eth3", true, 6},
 			{"udp -> 192.0.2.9 53 out wg0", true, 5},
 			{"udp -> 192.0.2.9 53 out wg1", false, 0},
 	};
@@ -1062,7 +1065,8 @@ static void test_evaluate_interface_sets(void **state)
 			 "  - allow: 88/tcp\n    interface: {not: eth0}\n"
 			 "  - allow: 89/tcp\n    interface: {not: [eth0, eth1]}\n"
 			 "  - allow: 90/tcp\n    interface: {not: vlan*}\n"
-			 "  - allow: 53/udp\n    direction: output\n    interface: {not: wg1}\n");
+			 "  - allow: 53/udp\n    direction: output\n    interface: {not: wg1}\n"
+			 "  - allow: 91/tcp\n    interface: [eth3, wg*]\n");
 	assert_int_equal(c.rc, 0);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(want); i++) {
 		if (pc_packet_parse(want[i].packet, &pkt, err, sizeof(err)))
