@@ -1214,8 +1214,8 @@ static size_t side_candidates(
 
 /*
  * Whether rule a's ports and addresses hold all of b's.  The options decide
- * the rest (see group_cover): a rule with a limit covers nothing, one with an
- * interface only rules on that interface.
+ * the rest (see group_cover): a rule with a limit covers nothing, one on
+ * interfaces only rules on interfaces it holds all of (pc_ifaces_cover).
  */
 static bool geometry_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
 		const struct pc_rule *b)
