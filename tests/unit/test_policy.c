@@ -1088,6 +1088,42 @@ static void test_evaluate_interface_sets(void **state)
 	done(&c);
 }
 
+/* The forms of interface: as read into the IR, and as explain writes them. */
+static void test_interface_forms(void **state)
+{
+	static const struct {
+		const char *yaml, *text;
+		size_t n;
+		bool negate;
+		unsigned col;
+	} want[] = {
+			{"eth0", "eth0", 1, false, 16},
+			{"[eth0, wg*]", "{eth0, wg*}", 2, false, 16},
+			{"[eth0]", "eth0", 1, false, 16},
+			{"vlan1*", "vlan1*", 1, false, 16},
+			{"{not: eth0}", "not eth0", 1, true, 16},
+			{"{not: [eth0, wg*]}", "not {eth0, wg*}", 2, true, 16},
+	};
+	char text[PC_IFACES_TEXT_MAX], yaml[256];
+
+	(void)state;
+	for (size_t i = 0; i < PC_ARRAY_SIZE(want); i++) {
+		struct checked c;
+		snprintf(yaml, sizeof(yaml), H "rules:\n  - allow: 22/tcp\n    interface: %s\n",
+				want[i].yaml);
+		check_text(&c, yaml);
+		assert_int_equal(c.rc, 0);
+		const struct pc_ifaces *s = &c.p.rules[0].interface;
+		assert_int_equal(s->n, want[i].n);
+		assert_int_equal(s->negate, want[i].negate);
+		assert_int_equal(s->loc.line, 5);
+		assert_int_equal(s->loc.col, want[i].col);
+		pc_ifaces_text(text, s);
+		assert_string_equal(text, want[i].text);
+		done(&c);
+	}
+}
+
 /* Which interfaces hold which: wildcards, lists, negation; unsure is no. */
 static void test_ifaces_cover(void **state)
 {
@@ -1289,6 +1325,7 @@ int main(void)
 			cmocka_unit_test(test_evaluate_interface),
 			cmocka_unit_test(test_evaluate_interface_sets),
 			cmocka_unit_test(test_ifaces_cover),
+			cmocka_unit_test(test_interface_forms),
 			cmocka_unit_test(test_shadowing_interfaces),
 			cmocka_unit_test(test_session_parse),
 			cmocka_unit_test(test_many_errors_in_one_run),
