@@ -550,6 +550,8 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		}
 		pc_json_key(j, "skipped_interface_rules");
 		pc_json_uint(j, dec.skipped_interface);
+		pc_json_key(j, "skipped_destination_rules");
+		pc_json_uint(j, dec.skipped_destination);
 		pc_json_end_object(j);
 		return;
 	}
@@ -581,6 +583,13 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 				"  (%zu earlier %s on an interface; they would decide first on it)\n",
 				dec.skipped_interface,
 				dec.skipped_interface == 1 ? "rule matches" : "rules match");
+	if (dec.skipped_destination)
+		fprintf(ctx->out,
+				"  (%zu earlier %s on a destination address; give the packet's "
+				"destination, 'SOURCE -> DESTINATION PORT', to see whether it decides "
+				"first)\n",
+				dec.skipped_destination,
+				dec.skipped_destination == 1 ? "rule matches" : "rules match");
 }
 
 /*
@@ -607,11 +616,36 @@ static void explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 	}
 }
 
+/* A --packet refused: the text, a caret under the column, the message. */
+static void bad_packet(struct cli_ctx *ctx, const char *text, const struct pc_packet_error *e)
+{
+	fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
+	pc_fputs_escaped(text, ctx->err);
+	fprintf(ctx->err,
+			"' at column %u: %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754', 'tcp "
+			"198.51.100.7 -> 192.0.2.10 kerberos in eth0' or 'udp -> 2001:db8::1 88'\n",
+			e->col, e->msg);
+}
+
+/* The service names of the --packet options, through the policy's registry. */
+static int resolve_packets(struct cli_ctx *ctx, struct pc_packet *pkts)
+{
+	struct pc_packet_error err;
+
+	for (size_t i = 0; i < ctx->packets.n; i++) {
+		if (pc_packet_resolve(ctx->reg, &pkts[i], &err) == 0)
+			continue;
+		bad_packet(ctx, ctx->packets.v[i], &err);
+		return PC_EXIT_INVALID;
+	}
+	return PC_EXIT_OK;
+}
+
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pc_policy p;
 	struct pc_packet *pkts;
-	char err[128];
+	struct pc_packet_error err;
 	int ret;
 
 	if (argc != 1) {
@@ -623,18 +657,15 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	pkts = xcalloc(ctx->packets.n + 1, sizeof(*pkts));
 	for (size_t i = 0; i < ctx->packets.n; i++) {
-		if (pc_packet_parse(ctx->packets.v[i], &pkts[i], err, sizeof(err)) == 0)
+		if (pc_packet_parse(ctx->packets.v[i], &pkts[i], &err) == 0)
 			continue;
-		fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
-		pc_fputs_escaped(ctx->packets.v[i], ctx->err);
-		fprintf(ctx->err,
-				"': %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754' or --packet 'udp -> "
-				"2001:db8::1 88'\n",
-				err);
+		bad_packet(ctx, ctx->packets.v[i], &err);
 		free(pkts);
 		return PC_EXIT_USAGE;
 	}
 	ret = cli_load_policy(ctx, argv[0], &p, NULL);
+	if (ret == PC_EXIT_OK)
+		ret = resolve_packets(ctx, pkts);
 	if (ret == PC_EXIT_OK) {
 		struct pc_nft_table t;
 		struct pc_diags d;
