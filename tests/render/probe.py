@@ -7,7 +7,9 @@ by a veth pair, loads the rendering of POLICY into the server's (the nft text,
 then the table `portcullis apply` sends through netlink, then the nft JSON; the iptables-restore and ip6tables-restore files in
 namespaces of their own), listens on
 every probed port there, and from the client sends a real TCP connect or UDP
-datagram from addresses in each network, IPv4 and IPv6.  Each probe's expected
+datagram from addresses in each network, IPv4 and IPv6, to each of the
+server's two addresses of that family (rules with `to:` decide on it).  Each
+probe's expected
 verdict comes from `portcullis explain --packet`; the outcome seen must match:
 accept = connected or answered, drop = no answer within the timeout, reject =
 refused at once (TCP reset, ICMP port unreachable).  The namespaces are
@@ -24,26 +26,29 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 PORTS = [("tcp", 88), ("udp", 88), ("udp", 464), ("tcp", 749), ("udp", 749), ("tcp", 754),
-         ("tcp", 2121), ("tcp", 9999), ("udp", 9999)]
+         ("tcp", 2121), ("tcp", 9999), ("udp", 9999), ("tcp", 7000), ("udp", 7000)]
 SOURCES = ["198.51.100.7", "192.0.2.11", "203.0.113.50",
            "2001:db8:ad::7", "2001:db8:10::11", "2001:db8:99::50"]
-SERVER4, SERVER6 = "10.99.0.1", "fd00:99::1"
+# The server's addresses, two per family: a multi-homed host.
+SERVERS4, SERVERS6 = ["10.99.0.1", "10.99.0.2"], ["fd00:99::1", "fd00:99::2"]
 TIMEOUT = 1.0
 
 
 def serve():
-    """Listens on every probed port, dual-stack; echoes UDP; prints 'ready'."""
+    """Listens on every probed port of every server address, as a daemon told
+    its listen addresses does (a UDP answer then leaves from the address the
+    datagram came to); echoes UDP; prints 'ready'."""
     socks = []
     for proto, port in PORTS:
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM if proto == "tcp"
-                          else socket.SOCK_DGRAM)
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("::", port))
-        if proto == "tcp":
-            s.listen(64)
-        s.setblocking(False)
-        socks.append((proto, s))
+        for addr in SERVERS4 + SERVERS6:
+            s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
+                              socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((addr, port))
+            if proto == "tcp":
+                s.listen(64)
+            s.setblocking(False)
+            socks.append((proto, s))
     print("ready", flush=True)
     import select
     deadline = time.monotonic() + 120
@@ -58,14 +63,14 @@ def serve():
                 s.sendto(data, peer)
 
 
-def probe_one(proto, src, port):
+def probe_one(proto, src, dst, port):
     v6 = ":" in src
     family = socket.AF_INET6 if v6 else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
     s.settimeout(TIMEOUT)
     try:
         s.bind((src, 0))
-        s.connect((SERVER6 if v6 else SERVER4, port))
+        s.connect((dst, port))
         if proto == "udp":
             s.send(b"probe")
             s.recv(64)
@@ -81,11 +86,27 @@ def probe_one(proto, src, port):
 
 
 def probe(args):
-    """Runs the probes given as JSON [[proto, src, port], ...]; prints the outcomes."""
+    """Runs the probes given as JSON [[proto, src, dst, port], ...]; prints the outcomes."""
     probes = json.loads(args)
     with ThreadPoolExecutor(max_workers=16) as pool:
         out = list(pool.map(lambda p: probe_one(*p), probes))
     print(json.dumps(out))
+
+
+def probe_packets():
+    """Every probe: [proto, source, destination, port], each source to each
+    server address of its family."""
+    return [[proto, src, dst, port] for proto, port in PORTS for src in SOURCES
+            for dst in (SERVERS6 if ":" in src else SERVERS4)]
+
+
+def explain_verdicts(binary, policy, probes):
+    """What `portcullis explain --packet` says of each probe, in order."""
+    argv = [binary, "explain", "--json"]
+    for proto, src, dst, port in probes:
+        argv += ["--packet", "%s %s -> %s %d" % (proto, src, dst, port)]
+    r = subprocess.run(argv + [policy], capture_output=True, text=True, check=True)
+    return [answer["verdict"] for answer in json.loads(r.stdout)]
 
 
 def sh(*argv):
@@ -129,16 +150,18 @@ def run_stack(binary, policy, tag, loads, probes, expected):
                 in_ns(ns, "sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=0" % k, check=True)
             in_ns(ns, "ip", "link", "set", "lo", "up", check=True)
             in_ns(ns, "ip", "link", "set", dev, "up", check=True)
-        in_ns(srv, "ip", "addr", "add", SERVER4 + "/24", "dev", "vs" + tag, check=True)
-        in_ns(srv, "ip", "addr", "add", SERVER6 + "/64", "dev", "vs" + tag, "nodad", check=True)
+        for a in SERVERS4:
+            in_ns(srv, "ip", "addr", "add", a + "/24", "dev", "vs" + tag, check=True)
+        for a in SERVERS6:
+            in_ns(srv, "ip", "addr", "add", a + "/64", "dev", "vs" + tag, "nodad", check=True)
         in_ns(srv, "ip", "route", "add", "default", "dev", "vs" + tag, check=True)
         in_ns(srv, "ip", "-6", "route", "add", "default", "dev", "vs" + tag, check=True)
         for a in SOURCES:
             v6 = ":" in a
             in_ns(cli, "ip", "addr", "add", a + ("/128" if v6 else "/32"), "dev", "vc" + tag,
                   *(["nodad"] if v6 else []), check=True)
-        in_ns(cli, "ip", "route", "add", SERVER4, "dev", "vc" + tag, check=True)
-        in_ns(cli, "ip", "-6", "route", "add", SERVER6, "dev", "vc" + tag, check=True)
+        for a in SERVERS4 + SERVERS6:
+            in_ns(cli, "ip", "route", "add", a, "dev", "vc" + tag, check=True)
 
         listener = subprocess.Popen(["ip", "netns", "exec", srv, sys.executable, me, "serve"],
                                     stdout=subprocess.PIPE, text=True)
@@ -157,11 +180,11 @@ def run_stack(binary, policy, tag, loads, probes, expected):
                       capture_output=True, text=True, check=True, timeout=60)
             seen = json.loads(r.stdout)
             bad = 0
-            for (proto, src, port), want, got in zip(probes, expected, seen):
+            for (proto, src, dst, port), want, got in zip(probes, expected, seen):
                 if want != got:
                     bad += 1
-                    print("FAIL %s: %s %s -> %d: policy says %s, the kernel did %s"
-                          % (label, proto, src, port, want, got))
+                    print("FAIL %s: %s %s -> %s %d: policy says %s, the kernel did %s"
+                          % (label, proto, src, dst, port, want, got))
             counts = {v: expected.count(v) for v in sorted(set(expected))}
             print("%s %s: %d probes (%s), %d differ" % (
                 "ok" if not bad else "FAIL", label, len(probes),
@@ -182,14 +205,8 @@ def main():
     if len(sys.argv) > 2 and sys.argv[1] == "probe":
         return probe(sys.argv[2])
     binary, policy = sys.argv[1], sys.argv[2]
-    probes, expected = [], []
-    for proto, port in PORTS:
-        for src in SOURCES:
-            packet = "%s %s -> %d" % (proto, src, port)
-            r = subprocess.run([binary, "explain", "--json", "--packet", packet, policy],
-                               capture_output=True, text=True, check=True)
-            probes.append([proto, src, port])
-            expected.append(json.loads(r.stdout)["verdict"])
+    probes = probe_packets()
+    expected = explain_verdicts(binary, policy, probes)
     failures = 0
     for name, loads in STACKS:
         failures += run_stack(binary, policy, "pc%d%s" % (os.getpid(), name[0]), loads,
