@@ -4,6 +4,7 @@
  * each service, its ports and the registry line they came from, the
  * networks), or, with --packet, which rule decides one packet and why.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -520,6 +521,17 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_finish(&j);
 }
 
+/* The rules a packet's answer passed over for want of what `what` is about. */
+static void passed_over(FILE *out, size_t n, const char *what, const char *how)
+{
+	if (n)
+		fprintf(out,
+				"  (%zu earlier %s on %s, passed over: give the packet's, '%s', to "
+				"see whether %s first)\n",
+				n, n == 1 ? "rule matches" : "rules match", what, how,
+				n == 1 ? "it decides" : "one decides");
+}
+
 /* One packet's answer: as text, or as an object written into `j` (non-NULL with --json). */
 static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t,
@@ -578,29 +590,125 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		fprintf(ctx->out, "  no rule matches; the %s default is %s\n",
 				dir_name(pkt->direction), verdict_names[dec.verdict]);
 	}
-	if (dec.skipped_interface)
-		fprintf(ctx->out,
-				"  (%zu earlier %s on an interface; they would decide first on it)\n",
-				dec.skipped_interface,
-				dec.skipped_interface == 1 ? "rule matches" : "rules match");
-	if (dec.skipped_destination)
-		fprintf(ctx->out,
-				"  (%zu earlier %s on a destination address; give the packet's "
-				"destination, 'SOURCE -> DESTINATION PORT', to see whether it decides "
-				"first)\n",
-				dec.skipped_destination,
-				dec.skipped_destination == 1 ? "rule matches" : "rules match");
+	passed_over(ctx->out, dec.skipped_interface, "an interface",
+			pkt->direction == PC_DIR_OUTPUT ? "out IFACE" : "in IFACE");
+	passed_over(ctx->out, dec.skipped_destination, "a destination address",
+			"SOURCE -> DESTINATION PORT");
+}
+
+/* The longest line of a file of packets (a packet itself is at most 255 characters). */
+#define PACKET_LINE_MAX 1024
+
+/* A line of a file of packets refused: where, the line, a caret, and in JSON an entry of its own.
+ */
+static void bad_packet_line(struct cli_ctx *ctx, const char *label, unsigned long line,
+		const char *text, const struct pc_packet_error *e, struct pc_json *j)
+{
+	fprintf(ctx->err, "%s:%lu:%u: error: %s\n  ", label, line, e->col, e->msg);
+	pc_fputs_escaped(text, ctx->err);
+	fprintf(ctx->err, "\n  %*s^\n", (int)(e->col - 1), "");
+	if (!j)
+		return;
+	pc_json_begin_object(j);
+	pc_json_key(j, "packet");
+	pc_json_string(j, text);
+	pc_json_key(j, "line");
+	pc_json_uint(j, line);
+	pc_json_key(j, "column");
+	pc_json_uint(j, e->col);
+	pc_json_key(j, "error");
+	pc_json_string(j, e->msg);
+	pc_json_end_object(j);
 }
 
 /*
- * Answers every --packet in the order given: one after another as text; with
- * --json one object, or an array of them when there are several.
+ * Reads one line into buf (at most PACKET_LINE_MAX - 1 bytes, without its
+ * end): 1, 0 at the end of the file, or -1 for a line too long or holding a
+ * NUL byte (the rest of it is read and dropped).  Memory stays bounded.
  */
-static void explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
-		const struct pc_packet *pkts, const struct pc_nft_table *t)
+static int read_packet_line(FILE *f, char *buf, size_t *len)
+{
+	bool bad = false;
+	int c;
+
+	*len = 0;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0' || *len == PACKET_LINE_MAX - 1)
+			bad = true;
+		else
+			buf[(*len)++] = (char)c;
+	}
+	buf[*len] = '\0';
+	if (c == EOF && *len == 0 && !bad)
+		return 0;
+	return bad ? -1 : 1;
+}
+
+/*
+ * Answers the packets of a file, one a line, in order, as they are read:
+ * blank lines and `#` comments are skipped, a bad line is reported at
+ * FILE:LINE:COL and the others still answered.  Returns PC_EXIT_OK,
+ * PC_EXIT_INVALID when a line was refused, PC_EXIT_ENV when the file could
+ * not be read to its end.
+ */
+static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
+		const struct pc_nft_table *t, FILE *f, const char *label, struct pc_json *j)
+{
+	char buf[PACKET_LINE_MAX];
+	unsigned long line = 0;
+	size_t len;
+	int got, ret = PC_EXIT_OK;
+
+	while ((got = read_packet_line(f, buf, &len)) != 0) {
+		struct pc_packet pkt;
+		struct pc_packet_error e;
+		line++;
+		if (got < 0) {
+			e.col = 1;
+			snprintf(e.msg, sizeof(e.msg),
+					"a line of at most %d bytes, without NUL, was expected",
+					PACKET_LINE_MAX - 1);
+			bad_packet_line(ctx, label, line, buf, &e, j);
+			ret = PC_EXIT_INVALID;
+			continue;
+		}
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		len = strlen(buf);
+		while (len && strchr(" \t\r", buf[len - 1]))
+			buf[--len] = '\0';
+		size_t lead = strspn(buf, " \t");
+		if (!buf[lead])
+			continue;
+		if (pc_packet_parse(buf, &pkt, &e) < 0 ||
+				pc_packet_resolve(ctx->reg, &pkt, &e) < 0) {
+			bad_packet_line(ctx, label, line, buf, &e, j);
+			ret = PC_EXIT_INVALID;
+			continue;
+		}
+		explain_packet(ctx, p, &pkt, buf + lead, t, j);
+	}
+	if (ferror(f)) {
+		fprintf(ctx->err, "%s explain: cannot read %s after line %lu\n", ctx->prog, label,
+				line);
+		ret = PC_EXIT_ENV;
+	}
+	return ret;
+}
+
+/*
+ * Answers every --packet in the order given, then the lines of --packets:
+ * one after another as text; with --json one object, or an array of them
+ * when there are several or a file of them.
+ */
+static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
+		const struct pc_packet *pkts, const struct pc_nft_table *t, FILE *file,
+		const char *label)
 {
 	struct pc_json j;
-	bool array = ctx->packets.n > 1;
+	bool array = ctx->packets.n > 1 || file;
+	int ret = PC_EXIT_OK;
 
 	if (ctx->json) {
 		pc_json_init(&j, ctx->out);
@@ -609,11 +717,14 @@ static void explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 	}
 	for (size_t i = 0; i < ctx->packets.n; i++)
 		explain_packet(ctx, p, &pkts[i], ctx->packets.v[i], t, ctx->json ? &j : NULL);
+	if (file)
+		ret = explain_packet_file(ctx, p, t, file, label, ctx->json ? &j : NULL);
 	if (ctx->json) {
 		if (array)
 			pc_json_end_array(&j);
 		pc_json_finish(&j);
 	}
+	return ret;
 }
 
 /* A --packet refused: the text, a caret under the column, the message. */
@@ -663,6 +774,17 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		free(pkts);
 		return PC_EXIT_USAGE;
 	}
+	FILE *file = NULL;
+	const char *label = ctx->packets_file;
+	if (label && !strcmp(label, "-")) {
+		file = stdin;
+		label = "<stdin>";
+	} else if (label && !(file = fopen(label, "r"))) {
+		fprintf(ctx->err, "%s explain: cannot read --packets %s: %s\n", ctx->prog, label,
+				strerror(errno));
+		free(pkts);
+		return PC_EXIT_ENV;
+	}
 	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret == PC_EXIT_OK)
 		ret = resolve_packets(ctx, pkts);
@@ -674,8 +796,8 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		if (pc_nft_lower(&p, ctx->table, &t, &d) < 0) {
 			pc_policy_print_diags(&p, &d, ctx->err);
 			ret = PC_EXIT_INVALID;
-		} else if (ctx->packets.n) {
-			explain_packets(ctx, &p, pkts, &t);
+		} else if (ctx->packets.n || file) {
+			ret = explain_packets(ctx, &p, pkts, &t, file, label);
 		} else if (ctx->json) {
 			json_explain(ctx->out, &p, argv[0], &t);
 		} else {
@@ -686,5 +808,7 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	pc_policy_finish(&p);
 	free(pkts);
+	if (file && file != stdin)
+		fclose(file);
 	return ret;
 }
