@@ -355,7 +355,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		nmatch += r->nmatches;
 		if (r->direction != PC_DIR_OUTPUT)
 			print_peers(out, "from", r->from, r->nfrom, &r->src);
-		if (r->direction != PC_DIR_INPUT)
+		if (r->direction != PC_DIR_INPUT || r->nto) /* an input rule's: the host's own */
 			print_peers(out, "to", r->to, r->nto, &r->dst);
 		size_t ne;
 		char **em = emitted(t, &emits, i, &ne);
