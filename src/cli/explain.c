@@ -548,6 +548,8 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_string(j, spec);
 		pc_json_key(j, "direction");
 		pc_json_string(j, dir_name(pkt->direction));
+		pc_json_key(j, "port");
+		pc_json_uint(j, pkt->port);
 		pc_json_key(j, "verdict");
 		pc_json_string(j, r && r->action == PC_ACTION_REJECT ? "reject"
 								     : verdict_names[dec.verdict]);
@@ -567,7 +569,10 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_end_object(j);
 		return;
 	}
-	fprintf(ctx->out, "%s (%s): %s\n", spec, dir_name(pkt->direction),
+	fprintf(ctx->out, "%s (%s", spec, dir_name(pkt->direction));
+	if (pkt->service[0]) /* the port the name gave */
+		fprintf(ctx->out, ", %s %u", pc_proto_name(pkt->proto), pkt->port);
+	fprintf(ctx->out, "): %s\n",
 			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict]);
 	if (r) {
 		char port[32];
