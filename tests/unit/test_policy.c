@@ -1329,6 +1329,48 @@ static void test_packet_service(void **state)
 	done(&c);
 }
 
+/* `in IFACE` and `out IFACE` feed the evaluator: a rule on an interface decides on it. */
+static void test_packet_interface(void **state)
+{
+	struct checked c;
+	struct pc_packet pkt;
+	struct pc_packet_error e;
+	struct pc_decision dec;
+
+	(void)state;
+	check_text(&c, H "defaults:\n  output: drop\nrules:\n"
+			 "  - allow: krb5_prop\n    direction: output\n    interface: eth1\n"
+			 "  - allow: kerberos\n    interface: eth0\n    to: 192.0.2.10\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(pc_packet_parse("tcp -> 192.0.2.11 754 out eth1", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 0);
+	assert_int_equal(pc_packet_parse("tcp -> 192.0.2.11 754 out eth0", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_interface, 0);
+	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
+	assert_int_equal(pc_packet_parse("tcp -> 192.0.2.11 754", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_interface, 1);
+	/* both an interface and a destination: each must be given to decide */
+	assert_int_equal(pc_packet_parse("udp 198.51.100.7 -> 192.0.2.10 88 in eth0", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 1);
+	assert_int_equal(pc_packet_parse("udp 198.51.100.7 -> 88 in eth0", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_destination, 1);
+	assert_int_equal(pc_packet_parse("udp 198.51.100.7 -> 192.0.2.10 88 in eth1", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_destination + dec.skipped_interface, 0);
+	done(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1339,6 +1381,7 @@ int main(void)
 			cmocka_unit_test(test_input_destinations),
 			cmocka_unit_test(test_packet_parse),
 			cmocka_unit_test(test_packet_service),
+			cmocka_unit_test(test_packet_interface),
 			cmocka_unit_test(test_session_parse),
 			cmocka_unit_test(test_many_errors_in_one_run),
 			cmocka_unit_test(test_layers_that_disagree),
