@@ -604,12 +604,14 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 /* The longest line of a file of packets (a packet itself is at most 255 characters). */
 #define PACKET_LINE_MAX 1024
 
-/* A line of a file of packets refused: where, the line, a caret, and in JSON an entry of its own.
- */
+/* A bad line of a file of packets: where, the line with a caret, and in JSON an entry. */
 static void bad_packet_line(struct cli_ctx *ctx, const char *label, unsigned long line,
 		const char *text, const struct pc_packet_error *e, struct pc_json *j)
 {
-	fprintf(ctx->err, "%s:%lu:%u: error: %s\n  ", label, line, e->col, e->msg);
+	pc_fputs_escaped(label, ctx->err);
+	fprintf(ctx->err, ":%lu:%u: error: ", line, e->col);
+	pc_fputs_escaped(e->msg, ctx->err);
+	fputs("\n  ", ctx->err);
 	pc_fputs_escaped(text, ctx->err);
 	fprintf(ctx->err, "\n  %*s^\n", (int)(e->col - 1), "");
 	if (!j)
@@ -732,15 +734,16 @@ static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 	return ret;
 }
 
-/* A --packet refused: the text, a caret under the column, the message. */
+/* A --packet refused: the text, the column and the message, and examples. */
 static void bad_packet(struct cli_ctx *ctx, const char *text, const struct pc_packet_error *e)
 {
 	fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
 	pc_fputs_escaped(text, ctx->err);
-	fprintf(ctx->err,
-			"' at column %u: %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754', 'tcp "
-			"198.51.100.7 -> 192.0.2.10 kerberos in eth0' or 'udp -> 2001:db8::1 88'\n",
-			e->col, e->msg);
+	fprintf(ctx->err, "' at column %u: ", e->col);
+	pc_fputs_escaped(e->msg, ctx->err);
+	fputs("\n  e.g. --packet 'tcp 192.0.2.11 -> 754', 'tcp 198.51.100.7 -> 192.0.2.10 kerberos "
+	      "in eth0' or 'udp -> 2001:db8::1 88'\n",
+			ctx->err);
 }
 
 /* The service names of the --packet options, through the policy's registry. */

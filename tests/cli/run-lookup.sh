@@ -88,6 +88,7 @@ check packet-bad-second 2 explain policies/kdc-primary.yaml --packet 'tcp 192.0.
 check packet-bad 2 explain policies/kdc-primary.yaml --packet 'tcp 1.2.3 -> 4'
 check packet-bad-column 2 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.7 -> 88 out eth0'
 check explain-multihomed 0 explain tests/cli/multihomed.yaml
+check packet-escape 2 explain tests/cli/multihomed.yaml --packet "$(printf 'tcp 192.0.2.7 -> \033[31m')"
 check packet-destination 0 explain tests/cli/multihomed.yaml --packet 'tcp 198.51.100.7 -> 192.0.2.10 88' \
     --packet 'tcp 198.51.100.7 -> 192.0.2.11 88' --packet 'tcp 198.51.100.7 -> 88'
 check packet-service 0 explain examples/kdc-with-metrics.yaml --packet 'tcp 203.0.113.7 -> kdc-metrics in eth1' \
