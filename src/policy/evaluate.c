@@ -93,7 +93,7 @@ struct words {
 	char buf[256];
 	char *w[MAX_WORDS + 1];
 	unsigned col[MAX_WORDS + 1];
-	int n, i;
+	int n;
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(
@@ -129,7 +129,7 @@ static int split(struct words *w, const char *s, struct pc_packet_error *e)
 	size_t len = strlen(s);
 
 	w->s = s;
-	w->n = w->i = 0;
+	w->n = 0;
 	if (len >= sizeof(w->buf))
 		return fail(e, (unsigned)sizeof(w->buf),
 				"the packet is too long to be one (at most 255 characters)");

@@ -173,7 +173,7 @@ expect "over SSH: a policy that drops the session is refused unless --allow-lock
 # 7. The lockout check asks for the session's server address too: a policy
 #    that opens SSH on one address of the host (to:) keeps a session to that
 #    address and cuts one to another.
-printf 'version: 1\npolicy: sshto\nrules:\n  - allow: ssh\n    protocol: tcp\n    to: 192.0.2.1\n' \
+printf 'version: 1\npolicy: sshto\nrules:\n  - allow: 22/tcp\n    to: 192.0.2.1\n' \
     >"$tmp/sshto.yaml"
 ns '
 SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply "$tmp/sshto.yaml" >/dev/null 2>&1; echo "to it rc $?"
