@@ -656,16 +656,25 @@ static int read_packet_line(FILE *f, char *buf, size_t *len)
  * blank lines and `#` comments are skipped, a bad line is reported at
  * FILE:LINE:COL and the others still answered.  Returns PC_EXIT_OK,
  * PC_EXIT_INVALID when a line was refused, PC_EXIT_ENV when the file could
- * not be read to its end.
+ * not be read to its end.  `path` "-" is standard input.
  */
 static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
-		const struct pc_nft_table *t, FILE *f, const char *label, struct pc_json *j)
+		const struct pc_nft_table *t, const char *path, struct pc_json *j)
 {
+	bool std = !strcmp(path, "-");
+	const char *label = std ? "<stdin>" : path;
+	FILE *f = std ? stdin : fopen(path, "r");
 	char buf[PACKET_LINE_MAX];
 	unsigned long line = 0;
 	size_t len;
 	int got, ret = PC_EXIT_OK;
 
+	if (!f) {
+		fprintf(ctx->err, "%s explain: cannot read --packets ", ctx->prog);
+		pc_fputs_escaped(path, ctx->err);
+		fprintf(ctx->err, ": %s\n", strerror(errno));
+		return PC_EXIT_ENV;
+	}
 	while ((got = read_packet_line(f, buf, &len)) != 0) {
 		struct pc_packet pkt;
 		struct pc_packet_error e;
@@ -697,24 +706,27 @@ static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
 		explain_packet(ctx, p, &pkt, buf + lead, t, j);
 	}
 	if (ferror(f)) {
-		fprintf(ctx->err, "%s explain: cannot read %s after line %lu\n", ctx->prog, label,
-				line);
+		fprintf(ctx->err, "%s explain: cannot read ", ctx->prog);
+		pc_fputs_escaped(label, ctx->err);
+		fprintf(ctx->err, " after line %lu\n", line);
 		ret = PC_EXIT_ENV;
 	}
+	if (!std)
+		fclose(f);
 	return ret;
 }
 
 /*
- * Answers every --packet in the order given, then the lines of --packets:
- * one after another as text; with --json one object, or an array of them
- * when there are several or a file of them.
+ * Answers every --packet in the order given, then the lines of each
+ * --packets file in turn: one after another as text; with --json one object,
+ * or an array of them when there are several or a file of them.  Returns
+ * the worst status of the files (PC_EXIT_ENV before PC_EXIT_INVALID).
  */
 static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
-		const struct pc_packet *pkts, const struct pc_nft_table *t, FILE *file,
-		const char *label)
+		const struct pc_packet *pkts, const struct pc_nft_table *t)
 {
 	struct pc_json j;
-	bool array = ctx->packets.n > 1 || file;
+	bool array = ctx->packets.n > 1 || ctx->packet_files.n;
 	int ret = PC_EXIT_OK;
 
 	if (ctx->json) {
@@ -724,8 +736,12 @@ static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 	}
 	for (size_t i = 0; i < ctx->packets.n; i++)
 		explain_packet(ctx, p, &pkts[i], ctx->packets.v[i], t, ctx->json ? &j : NULL);
-	if (file)
-		ret = explain_packet_file(ctx, p, t, file, label, ctx->json ? &j : NULL);
+	for (size_t i = 0; i < ctx->packet_files.n; i++) {
+		int r = explain_packet_file(
+				ctx, p, t, ctx->packet_files.v[i], ctx->json ? &j : NULL);
+		if (r != PC_EXIT_OK && ret != PC_EXIT_ENV)
+			ret = r;
+	}
 	if (ctx->json) {
 		if (array)
 			pc_json_end_array(&j);
@@ -782,17 +798,6 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		free(pkts);
 		return PC_EXIT_USAGE;
 	}
-	FILE *file = NULL;
-	const char *label = ctx->packets_file;
-	if (label && !strcmp(label, "-")) {
-		file = stdin;
-		label = "<stdin>";
-	} else if (label && !(file = fopen(label, "r"))) {
-		fprintf(ctx->err, "%s explain: cannot read --packets %s: %s\n", ctx->prog, label,
-				strerror(errno));
-		free(pkts);
-		return PC_EXIT_ENV;
-	}
 	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret == PC_EXIT_OK)
 		ret = resolve_packets(ctx, pkts);
@@ -804,8 +809,8 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		if (pc_nft_lower(&p, ctx->table, &t, &d) < 0) {
 			pc_policy_print_diags(&p, &d, ctx->err);
 			ret = PC_EXIT_INVALID;
-		} else if (ctx->packets.n || file) {
-			ret = explain_packets(ctx, &p, pkts, &t, file, label);
+		} else if (ctx->packets.n || ctx->packet_files.n) {
+			ret = explain_packets(ctx, &p, pkts, &t);
 		} else if (ctx->json) {
 			json_explain(ctx->out, &p, argv[0], &t);
 		} else {
@@ -816,7 +821,5 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	pc_policy_finish(&p);
 	free(pkts);
-	if (file && file != stdin)
-		fclose(file);
 	return ret;
 }

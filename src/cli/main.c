@@ -156,8 +156,9 @@ static const struct option_def options[] = {
 				"'PROTO -> DST PORT [out IF]' for output; PORT may be a service "
 				"name; repeatable",
 				NULL, NULL},
-		{OPT_PACKETS, "packets", 0, "FILE", set_value, FIELD(packets_file),
-				"the same for each line of FILE ('-': standard input), in order",
+		{OPT_PACKETS, "packets", 0, "FILE", set_append, FIELD(packet_files),
+				"the same for each line of FILE ('-': standard input), in order; "
+				"repeatable",
 				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
@@ -252,6 +253,7 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	ctx.defines.v = xcalloc((size_t)argc + 1, sizeof(*ctx.defines.v));
 	ctx.wno.v = xcalloc((size_t)argc + 1, sizeof(*ctx.wno.v));
 	ctx.packets.v = xcalloc((size_t)argc + 1, sizeof(*ctx.packets.v));
+	ctx.packet_files.v = xcalloc((size_t)argc + 1, sizeof(*ctx.packet_files.v));
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
 		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->prefix)
@@ -337,6 +339,7 @@ out:
 	free(ctx.defines.v);
 	free(ctx.wno.v);
 	free(ctx.packets.v);
+	free(ctx.packet_files.v);
 	if (!ctx.out_reported && (fflush(stdout) != 0 || ferror(stdout))) {
 		if (errno != EPIPE)
 			fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));

@@ -98,6 +98,8 @@ check packets-file 1 explain tests/cli/multihomed.yaml --packets tests/cli/packe
 check packets-file-json 1 explain --json tests/cli/multihomed.yaml --packet 'tcp 198.51.100.7 -> 22' \
     --packets tests/cli/packets.txt
 check packets-missing 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file
+check packets-two 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file \
+    --packets tests/cli/packets.txt
 check usage-none 2
 check usage-command 2 lokup kerberos
 check usage-option 2 lookup --frobnicate kerberos
