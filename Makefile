@@ -69,7 +69,8 @@ check-valgrind: build
 # libFuzzer on every parser for FUZZ_SECONDS each (clang); the seeds are copied,
 # so the work corpus grows in $(FUZZ_BUILD)/corpus, and a crash stops the run
 # with its input in $(FUZZ_BUILD)/artifacts.  Keep crashes as regression
-# inputs in tests/fuzz/corpus/TARGET/.
+# inputs in tests/fuzz/corpus/TARGET/.  tests/fuzz/TARGET.dict, when there is one, is
+# its dictionary.
 fuzz: deps
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang meson setup $(FUZZ_BUILD) \
 	   -Dfuzz=true -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
@@ -81,6 +82,7 @@ fuzz: deps
 	  case $$t in policy|render) cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/;; esac; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  ./$(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
 	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	    $(FUZZ_BUILD)/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
 	    || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \

@@ -246,10 +246,19 @@ struct pc_packet {
 	enum pc_direction direction;
 	enum pc_proto proto;
 	uint8_t family; /* 4 or 6; 0 when no address was given */
-	uint8_t addr[16]; /* the source (input, forward) or destination (output) */
-	uint16_t port; /* destination port */
+	bool has_src, has_dst; /* which addresses were given */
+	uint8_t src[16], dst[16];
+	uint16_t port; /* destination port; 0 while `service` is unresolved */
 	char iface[16]; /* the interface it comes in on (input, forward) or
 			   leaves by (output); "" when unknown */
+	char service[64]; /* the service named instead of a port, or "" */
+	unsigned service_col; /* its column in the text */
+};
+
+/* Why a packet's text was refused: the message and its column (from 1). */
+struct pc_packet_error {
+	unsigned col;
+	char msg[320];
 };
 
 struct pc_decision {
@@ -259,15 +268,28 @@ struct pc_decision {
 	enum pc_action action; /* when by_rule */
 	enum pc_verdict verdict; /* accept or drop (reject drops, with an answer) */
 	size_t skipped_interface; /* rules passed over: they depend on an interface */
+	size_t skipped_destination; /* the same for a destination address */
 	bool by_loopback; /* accepted by `loopback: accept` (the packet is on lo) */
 };
 
 /*
- * Parses "PROTO SRC -> PORT" (input: SRC sends to this host's PORT),
- * "PROTO -> DST PORT" (output) or "forward PROTO SRC -> PORT".  Returns 0,
- * or -1 with a message in `err` (at most `errlen` bytes).
+ * Parses a packet (docs/cli.md, "explain --packet"):
+ *   [forward] PROTO SRC -> [DST] PORT [in IFACE]   arriving (input, forward)
+ *   PROTO -> DST PORT [out IFACE]                  sent by this host (output)
+ * PORT is a number, or a service name left in pkt->service for
+ * pc_packet_resolve().  Returns 0, or -1 with the message and its column in
+ * `e`.
  */
-int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errlen);
+int pc_packet_parse(const char *s, struct pc_packet *pkt, struct pc_packet_error *e);
+
+/*
+ * Gives a packet that names a service its port, through `reg` (the
+ * registry the policy was resolved against, its own definitions included):
+ * the name must resolve to exactly one port on the packet's protocol.
+ * Returns 0 (also when the packet names no service), or -1 with `e` set.
+ */
+int pc_packet_resolve(
+		const struct pc_registry *reg, struct pc_packet *pkt, struct pc_packet_error *e);
 
 /*
  * What the resolved policy does with a packet: the first rule (in order, of
@@ -276,7 +298,8 @@ int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errl
  * rule that names an interface matches only that one, and on "lo" (input,
  * output) `loopback: accept` accepts first, as its rule comes before the
  * policy's; with no interface, rules that name one are passed over and
- * counted.
+ * counted.  A rule with destinations is passed over and counted the same
+ * way when the packet gives no destination address.
  */
 void pc_policy_evaluate(
 		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out);

@@ -309,10 +309,15 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 	for (int dir = 0; dir < 2; dir++) {
 		if (dir == 1 && p->defaults.established && !untracked)
 			break;
-		struct pc_packet pkt = {dir ? PC_DIR_OUTPUT : PC_DIR_INPUT, PC_PROTO_TCP, s.family,
-				{0}, dir ? s.cport : s.sport, {0}};
+		struct pc_packet pkt = {.direction = dir ? PC_DIR_OUTPUT : PC_DIR_INPUT,
+				.proto = PC_PROTO_TCP,
+				.family = s.family,
+				.has_src = true,
+				.has_dst = true,
+				.port = dir ? s.cport : s.sport};
 		struct pc_decision dec;
-		memcpy(pkt.addr, s.client, sizeof(pkt.addr));
+		memcpy(pkt.src, dir ? s.server : s.client, sizeof(pkt.src));
+		memcpy(pkt.dst, dir ? s.client : s.server, sizeof(pkt.dst));
 		memcpy(pkt.iface, iface, sizeof(pkt.iface));
 		pc_policy_evaluate(p, &pkt, &dec);
 		if (dec.skipped_interface) {

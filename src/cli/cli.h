@@ -43,6 +43,7 @@ struct cli_ctx {
 	bool strict; /* warnings are errors */
 	struct cli_list wno; /* --Wno-CODE: warning codes to leave out */
 	struct cli_list packets; /* explain --packet */
+	struct cli_list packet_files; /* explain --packets: files of them, "-" for stdin */
 	const char *target; /* render --target */
 	const char *table; /* --table, CLI_DEFAULT_TABLE when not given */
 	const char *output; /* render --output */

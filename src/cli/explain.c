@@ -4,6 +4,7 @@
  * each service, its ports and the registry line they came from, the
  * networks), or, with --packet, which rule decides one packet and why.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,7 +354,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		nmatch += r->nmatches;
 		if (r->direction != PC_DIR_OUTPUT)
 			print_peers(out, "from", r->from, r->nfrom, &r->src);
-		if (r->direction != PC_DIR_INPUT)
+		if (r->direction != PC_DIR_INPUT || r->nto) /* an input rule's: the host's own */
 			print_peers(out, "to", r->to, r->nto, &r->dst);
 		size_t ne;
 		char **em = emitted(t, &emits, i, &ne);
@@ -546,6 +547,17 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_finish(&j);
 }
 
+/* The rules a packet's answer passed over for want of what `what` is about. */
+static void passed_over(FILE *out, size_t n, const char *what, const char *how)
+{
+	if (n)
+		fprintf(out,
+				"  (%zu earlier %s on %s, passed over: give the packet's, '%s', to "
+				"see whether %s first)\n",
+				n, n == 1 ? "rule matches" : "rules match", what, how,
+				n == 1 ? "it decides" : "one decides");
+}
+
 /* One packet's answer: as text, or as an object written into `j` (non-NULL with --json). */
 static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t,
@@ -562,6 +574,8 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_string(j, spec);
 		pc_json_key(j, "direction");
 		pc_json_string(j, dir_name(pkt->direction));
+		pc_json_key(j, "port");
+		pc_json_uint(j, pkt->port);
 		pc_json_key(j, "verdict");
 		pc_json_string(j, r && r->action == PC_ACTION_REJECT ? "reject"
 								     : verdict_names[dec.verdict]);
@@ -576,10 +590,15 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		}
 		pc_json_key(j, "skipped_interface_rules");
 		pc_json_uint(j, dec.skipped_interface);
+		pc_json_key(j, "skipped_destination_rules");
+		pc_json_uint(j, dec.skipped_destination);
 		pc_json_end_object(j);
 		return;
 	}
-	fprintf(ctx->out, "%s (%s): %s\n", spec, dir_name(pkt->direction),
+	fprintf(ctx->out, "%s (%s", spec, dir_name(pkt->direction));
+	if (pkt->service[0]) /* the port the name gave */
+		fprintf(ctx->out, ", %s %u", pc_proto_name(pkt->proto), pkt->port);
+	fprintf(ctx->out, "): %s\n",
 			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict]);
 	if (r) {
 		char port[32];
@@ -602,22 +621,139 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		fprintf(ctx->out, "  no rule matches; the %s default is %s\n",
 				dir_name(pkt->direction), verdict_names[dec.verdict]);
 	}
-	if (dec.skipped_interface)
-		fprintf(ctx->out,
-				"  (%zu earlier %s on an interface; they would decide first on it)\n",
-				dec.skipped_interface,
-				dec.skipped_interface == 1 ? "rule matches" : "rules match");
+	passed_over(ctx->out, dec.skipped_interface, "an interface",
+			pkt->direction == PC_DIR_OUTPUT ? "out IFACE" : "in IFACE");
+	passed_over(ctx->out, dec.skipped_destination, "a destination address",
+			"SOURCE -> DESTINATION PORT");
+}
+
+/* The longest line of a file of packets (a packet itself is at most 255 characters). */
+#define PACKET_LINE_MAX 1024
+
+/* A bad line of a file of packets: where, the line with a caret, and in JSON an entry. */
+static void bad_packet_line(struct cli_ctx *ctx, const char *label, unsigned long line,
+		const char *text, const struct pc_packet_error *e, struct pc_json *j)
+{
+	pc_fputs_escaped(label, ctx->err);
+	fprintf(ctx->err, ":%lu:%u: error: ", line, e->col);
+	pc_fputs_escaped(e->msg, ctx->err);
+	fputs("\n  ", ctx->err);
+	pc_fputs_escaped(text, ctx->err);
+	fprintf(ctx->err, "\n  %*s^\n", (int)(e->col - 1), "");
+	if (!j)
+		return;
+	pc_json_begin_object(j);
+	pc_json_key(j, "packet");
+	pc_json_string(j, text);
+	pc_json_key(j, "line");
+	pc_json_uint(j, line);
+	pc_json_key(j, "column");
+	pc_json_uint(j, e->col);
+	pc_json_key(j, "error");
+	pc_json_string(j, e->msg);
+	pc_json_end_object(j);
 }
 
 /*
- * Answers every --packet in the order given: one after another as text; with
- * --json one object, or an array of them when there are several.
+ * Reads one line into buf (at most PACKET_LINE_MAX - 1 bytes, without its
+ * end): 1, 0 at the end of the file, or -1 for a line too long or holding a
+ * NUL byte (the rest of it is read and dropped).  Memory stays bounded.
  */
-static void explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
+static int read_packet_line(FILE *f, char *buf, size_t *len)
+{
+	bool bad = false;
+	int c;
+
+	*len = 0;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0' || *len == PACKET_LINE_MAX - 1)
+			bad = true;
+		else
+			buf[(*len)++] = (char)c;
+	}
+	buf[*len] = '\0';
+	if (c == EOF && *len == 0 && !bad)
+		return 0;
+	return bad ? -1 : 1;
+}
+
+/*
+ * Answers the packets of a file, one a line, in order, as they are read:
+ * blank lines and `#` comments are skipped, a bad line is reported at
+ * FILE:LINE:COL and the others still answered.  Returns PC_EXIT_OK,
+ * PC_EXIT_INVALID when a line was refused, PC_EXIT_ENV when the file could
+ * not be read to its end.  `path` "-" is standard input.
+ */
+static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
+		const struct pc_nft_table *t, const char *path, struct pc_json *j)
+{
+	bool std = !strcmp(path, "-");
+	const char *label = std ? "<stdin>" : path;
+	FILE *f = std ? stdin : fopen(path, "r");
+	char buf[PACKET_LINE_MAX];
+	unsigned long line = 0;
+	size_t len;
+	int got, ret = PC_EXIT_OK;
+
+	if (!f) {
+		fprintf(ctx->err, "%s explain: cannot read --packets ", ctx->prog);
+		pc_fputs_escaped(path, ctx->err);
+		fprintf(ctx->err, ": %s\n", strerror(errno));
+		return PC_EXIT_ENV;
+	}
+	while ((got = read_packet_line(f, buf, &len)) != 0) {
+		struct pc_packet pkt;
+		struct pc_packet_error e;
+		line++;
+		if (got < 0) {
+			e.col = 1;
+			snprintf(e.msg, sizeof(e.msg),
+					"a line of at most %d bytes, without NUL, was expected",
+					PACKET_LINE_MAX - 1);
+			bad_packet_line(ctx, label, line, buf, &e, j);
+			ret = PC_EXIT_INVALID;
+			continue;
+		}
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		len = strlen(buf);
+		while (len && strchr(" \t\r", buf[len - 1]))
+			buf[--len] = '\0';
+		size_t lead = strspn(buf, " \t");
+		if (!buf[lead])
+			continue;
+		if (pc_packet_parse(buf, &pkt, &e) < 0 ||
+				pc_packet_resolve(ctx->reg, &pkt, &e) < 0) {
+			bad_packet_line(ctx, label, line, buf, &e, j);
+			ret = PC_EXIT_INVALID;
+			continue;
+		}
+		explain_packet(ctx, p, &pkt, buf + lead, t, j);
+	}
+	if (ferror(f)) {
+		fprintf(ctx->err, "%s explain: cannot read ", ctx->prog);
+		pc_fputs_escaped(label, ctx->err);
+		fprintf(ctx->err, " after line %lu\n", line);
+		ret = PC_EXIT_ENV;
+	}
+	if (!std)
+		fclose(f);
+	return ret;
+}
+
+/*
+ * Answers every --packet in the order given, then the lines of each
+ * --packets file in turn: one after another as text; with --json one object,
+ * or an array of them when there are several or a file of them.  Returns
+ * the worst status of the files (PC_EXIT_ENV before PC_EXIT_INVALID).
+ */
+static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 		const struct pc_packet *pkts, const struct pc_nft_table *t)
 {
 	struct pc_json j;
-	bool array = ctx->packets.n > 1;
+	bool array = ctx->packets.n > 1 || ctx->packet_files.n;
+	int ret = PC_EXIT_OK;
 
 	if (ctx->json) {
 		pc_json_init(&j, ctx->out);
@@ -626,18 +762,51 @@ static void explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 	}
 	for (size_t i = 0; i < ctx->packets.n; i++)
 		explain_packet(ctx, p, &pkts[i], ctx->packets.v[i], t, ctx->json ? &j : NULL);
+	for (size_t i = 0; i < ctx->packet_files.n; i++) {
+		int r = explain_packet_file(
+				ctx, p, t, ctx->packet_files.v[i], ctx->json ? &j : NULL);
+		if (r != PC_EXIT_OK && ret != PC_EXIT_ENV)
+			ret = r;
+	}
 	if (ctx->json) {
 		if (array)
 			pc_json_end_array(&j);
 		pc_json_finish(&j);
 	}
+	return ret;
+}
+
+/* A --packet refused: the text, the column and the message, and examples. */
+static void bad_packet(struct cli_ctx *ctx, const char *text, const struct pc_packet_error *e)
+{
+	fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
+	pc_fputs_escaped(text, ctx->err);
+	fprintf(ctx->err, "' at column %u: ", e->col);
+	pc_fputs_escaped(e->msg, ctx->err);
+	fputs("\n  e.g. --packet 'tcp 192.0.2.11 -> 754', 'tcp 198.51.100.7 -> 192.0.2.10 kerberos "
+	      "in eth0' or 'udp -> 2001:db8::1 88'\n",
+			ctx->err);
+}
+
+/* The service names of the --packet options, through the policy's registry. */
+static int resolve_packets(struct cli_ctx *ctx, struct pc_packet *pkts)
+{
+	struct pc_packet_error err;
+
+	for (size_t i = 0; i < ctx->packets.n; i++) {
+		if (pc_packet_resolve(ctx->reg, &pkts[i], &err) == 0)
+			continue;
+		bad_packet(ctx, ctx->packets.v[i], &err);
+		return PC_EXIT_INVALID;
+	}
+	return PC_EXIT_OK;
 }
 
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pc_policy p;
 	struct pc_packet *pkts;
-	char err[128];
+	struct pc_packet_error err;
 	int ret;
 
 	if (argc != 1) {
@@ -649,18 +818,15 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	pkts = xcalloc(ctx->packets.n + 1, sizeof(*pkts));
 	for (size_t i = 0; i < ctx->packets.n; i++) {
-		if (pc_packet_parse(ctx->packets.v[i], &pkts[i], err, sizeof(err)) == 0)
+		if (pc_packet_parse(ctx->packets.v[i], &pkts[i], &err) == 0)
 			continue;
-		fprintf(ctx->err, "%s explain: bad --packet '", ctx->prog);
-		pc_fputs_escaped(ctx->packets.v[i], ctx->err);
-		fprintf(ctx->err,
-				"': %s\n  e.g. --packet 'tcp 192.0.2.11 -> 754' or --packet 'udp -> "
-				"2001:db8::1 88'\n",
-				err);
+		bad_packet(ctx, ctx->packets.v[i], &err);
 		free(pkts);
 		return PC_EXIT_USAGE;
 	}
 	ret = cli_load_policy(ctx, argv[0], &p, NULL);
+	if (ret == PC_EXIT_OK)
+		ret = resolve_packets(ctx, pkts);
 	if (ret == PC_EXIT_OK) {
 		struct pc_nft_table t;
 		struct pc_diags d;
@@ -669,8 +835,8 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		if (pc_nft_lower(&p, ctx->table, &t, &d) < 0) {
 			pc_policy_print_diags(&p, &d, ctx->err);
 			ret = PC_EXIT_INVALID;
-		} else if (ctx->packets.n) {
-			explain_packets(ctx, &p, pkts, &t);
+		} else if (ctx->packets.n || ctx->packet_files.n) {
+			ret = explain_packets(ctx, &p, pkts, &t);
 		} else if (ctx->json) {
 			json_explain(ctx->out, &p, argv[0], &t);
 		} else {

@@ -37,6 +37,7 @@ enum {
 	OPT_FORCE = 1u << 15,
 	OPT_KERNEL = 1u << 16,
 	OPT_ALLOW_LOCKOUT = 1u << 17,
+	OPT_PACKETS = 1u << 18,
 };
 
 struct option_def;
@@ -150,9 +151,14 @@ static const struct option_def options[] = {
 		{OPT_KERNEL, "kernel", 0, NULL, set_flag, FIELD(kernel),
 				"also have the kernel check the ruleset (one transaction, never committed; root)",
 				NULL, NULL},
-		{OPT_PACKET, "packet", 'p', "'PROTO SRC -> PORT'", set_append, FIELD(packets),
-				"say which rule decides this packet ('PROTO -> DST PORT' for output; "
-				"repeatable)",
+		{OPT_PACKET, "packet", 'p', "PACKET", set_append, FIELD(packets),
+				"say which rule decides PACKET: 'PROTO SRC -> [DST] PORT [in IF]', or "
+				"'PROTO -> DST PORT [out IF]' for output; PORT may be a service "
+				"name; repeatable",
+				NULL, NULL},
+		{OPT_PACKETS, "packets", 0, "FILE", set_append, FIELD(packet_files),
+				"the same for each line of FILE ('-': standard input), in order; "
+				"repeatable",
 				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
@@ -176,7 +182,7 @@ static const struct command commands[] = {
 				"check policies: every service and network resolved, every problem reported"},
 		{"explain", cmd_explain,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
-						OPT_STRICT | OPT_WNO | OPT_PACKET,
+						OPT_STRICT | OPT_WNO | OPT_PACKET | OPT_PACKETS,
 				"POLICY",
 				"show a policy resolved: each rule, service, port, registry line and network"},
 		{"render", cmd_render,
@@ -247,6 +253,7 @@ static int run_command(const struct command *cmd, const char *prog, int argc, ch
 	ctx.defines.v = xcalloc((size_t)argc + 1, sizeof(*ctx.defines.v));
 	ctx.wno.v = xcalloc((size_t)argc + 1, sizeof(*ctx.wno.v));
 	ctx.packets.v = xcalloc((size_t)argc + 1, sizeof(*ctx.packets.v));
+	ctx.packet_files.v = xcalloc((size_t)argc + 1, sizeof(*ctx.packet_files.v));
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
 		if ((!(cmd->options & o->id) && o->id != OPT_HELP) || o->prefix)
@@ -332,6 +339,7 @@ out:
 	free(ctx.defines.v);
 	free(ctx.wno.v);
 	free(ctx.packets.v);
+	free(ctx.packet_files.v);
 	if (!ctx.out_reported && (fflush(stdout) != 0 || ferror(stdout))) {
 		if (errno != EPIPE)
 			fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));

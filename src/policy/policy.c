@@ -675,15 +675,8 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 		else
 			r.from = read_peers(l, v, "from", &r.nfrom);
 	}
-	if ((v = pc_ynode_get(map, "to"))) {
-		if (r.direction == PC_DIR_INPUT) {
-			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "rule-peer", v,
-					"an input rule names sources with `from:`, not `to:`");
-			pc_diag_hint(d, "add `direction: output` for traffic this host sends");
-		} else {
-			r.to = read_peers(l, v, "to", &r.nto);
-		}
-	}
+	if ((v = pc_ynode_get(map, "to")))
+		r.to = read_peers(l, v, "to", &r.nto);
 	if ((v = pc_ynode_get(map, "interface")))
 		read_interface(l, v, &r.interface);
 	if ((v = pc_ynode_get(map, "limit"))) {

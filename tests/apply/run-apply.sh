@@ -171,6 +171,19 @@ expect "over SSH: a policy that drops the session is refused unless --allow-lock
     'outsider rc 4\noutsider v6 rc 4\nadmin rc 0\ncheck rc 0\nsudo rc 4\nno session rc 0\nallowed rc 0' "$tmp/lockout" \
     "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it; nothing was changed.*--allow-lockout" "$tmp/err"
 
+# 7. The lockout check asks for the session's server address too: a policy
+#    that opens SSH on one address of the host (to:) keeps a session to that
+#    address and cuts one to another.
+printf 'version: 1\npolicy: sshto\nrules:\n  - allow: 22/tcp\n    to: 192.0.2.1\n' \
+    >"$tmp/sshto.yaml"
+ns '
+SSH_CONNECTION="192.0.2.50 50000 192.0.2.1 22" $w "$bin" apply "$tmp/sshto.yaml" >/dev/null 2>&1; echo "to it rc $?"
+SSH_CONNECTION="192.0.2.50 50000 192.0.2.9 22" $w "$bin" apply "$tmp/sshto.yaml" >/dev/null 2>"$tmp/err"; echo "to another rc $?"
+' >"$tmp/lockto" 2>&1
+expect "over SSH: a rule on one of the host's addresses keeps a session to it, not to another" \
+    'to it rc 0\nto another rc 4' "$tmp/lockto" \
+    "would cut off the SSH session it is applied through (SSH_CONNECTION: 192.0.2.50 port 50000 -> port 22): the default policy of input drops it" "$tmp/err"
+
 # 8. The lockout check with a real TCP session: session.py listens on port 22
 #    in the namespace $S and connects from $C (through the veth pair pcc0 ->
 #    pcs0) or from $S itself; apply runs in $S with SSH_CONNECTION as the

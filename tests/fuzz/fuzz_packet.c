@@ -25,14 +25,17 @@ static const char policy[] = "version: 1\n"
 			     "    interface: {not: vlan1*}\n"
 			     "  - allow: krb5_prop\n"
 			     "    direction: output\n"
-			     "    to: admins\n";
+			     "    to: admins\n"
+			     "  - allow: kerberos\n"
+			     "    to: [192.0.2.10, \"2001:db8::10\"]\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pc_policy p;
 	static struct pc_registry *reg;
-	char text[512], err[128];
+	char text[512];
 	struct pc_packet pkt;
+	struct pc_packet_error err;
 	struct pc_decision dec;
 
 	if (!reg) {
@@ -49,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (pc_packet_parse(text, &pkt, err, sizeof(err)) == 0)
+	if (pc_packet_parse(text, &pkt, &err) == 0 && pc_packet_resolve(reg, &pkt, &err) == 0)
 		pc_policy_evaluate(&p, &pkt, &dec);
 	return 0;
 }

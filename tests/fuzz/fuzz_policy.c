@@ -24,7 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The label has no directory: includes resolve in the current one. */
 	if (pc_policy_load_mem(&p, "fuzz.yaml", (const char *)data, size, &d) == 0 &&
 			pc_policy_resolve(&p, reg, &d) == 0) {
-		struct pc_packet pkt = {PC_DIR_INPUT, PC_PROTO_TCP, 4, {192, 0, 2, 11}, 754, ""};
+		struct pc_packet pkt = {.direction = PC_DIR_INPUT,
+				.proto = PC_PROTO_TCP,
+				.family = 4,
+				.has_src = true,
+				.src = {192, 0, 2, 11},
+				.port = 754};
 		struct pc_decision dec;
 		pc_policy_evaluate(&p, &pkt, &dec);
 	}

@@ -342,26 +342,21 @@ def main():
     if len(sys.argv) < 4:
         return 0
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from probe import PORTS, SOURCES, SERVER4, SERVER6
+    from probe import explain_verdicts, probe_packets
     binary, policy = sys.argv[2], sys.argv[3]
+    probes = probe_packets()
     bad = 0
-    for proto, port in PORTS:
-        for src in SOURCES:
-            v6 = ":" in src
-            packet = {"dir": "in", "af": "inet6" if v6 else "inet", "proto": proto,
-                      "src": ipaddress.ip_address(src),
-                      "dst": ipaddress.ip_address(SERVER6 if v6 else SERVER4), "dport": port}
-            r = subprocess.run([binary, "explain", "--json", "--packet",
-                                "%s %s -> %d" % (proto, src, port), policy],
-                               capture_output=True, text=True, check=True)
-            want = json.loads(r.stdout)["verdict"]
-            got = evaluate(rules, packet)
-            if want != got:
-                bad += 1
-                print("FAIL pf: %s %s -> %d: policy says %s, the pf rules %s"
-                      % (proto, src, port, want, got))
-    print("%s pf: %d probes, %d differ" % ("FAIL" if bad else "ok",
-                                           len(PORTS) * len(SOURCES), bad))
+    for (proto, src, dst, port), want in zip(probes, explain_verdicts(binary, policy, probes)):
+        v6 = ":" in src
+        packet = {"dir": "in", "af": "inet6" if v6 else "inet", "proto": proto,
+                  "src": ipaddress.ip_address(src), "dst": ipaddress.ip_address(dst),
+                  "dport": port}
+        got = evaluate(rules, packet)
+        if want != got:
+            bad += 1
+            print("FAIL pf: %s %s -> %s %d: policy says %s, the pf rules %s"
+                  % (proto, src, dst, port, want, got))
+    print("%s pf: %d probes, %d differ" % ("FAIL" if bad else "ok", len(probes), bad))
     return 1 if bad else 0
 
 

@@ -55,7 +55,8 @@ static const struct diag_case {
 				PC_SEV_ERROR, 4, 10},
 		{H "rules:\n  - from: 192.0.2.1\n", "rule-action", PC_SEV_ERROR, 4, 5},
 		{H "rules:\n  - allow: ssh\n    deny: ssh\n", "rule-action", PC_SEV_ERROR, 5, 11},
-		{H "rules:\n  - allow: ssh\n    to: 192.0.2.1\n", "rule-peer", PC_SEV_ERROR, 5, 9},
+		{H "rules:\n  - allow: ssh\n    direction: output\n    from: 192.0.2.1\n",
+				"rule-peer", PC_SEV_ERROR, 6, 11},
 		{H "rules:\n  - allow: ssh\n    limit: 0/minute\n", "rule-limit", PC_SEV_ERROR, 5,
 				12},
 		{H "rules:\n  - allow: ssh\n    interface: 'a b'\n", "rule-interface", PC_SEV_ERROR,
@@ -271,7 +272,7 @@ static void test_evaluate_interface(void **state)
 	struct checked c;
 	struct pc_packet pkt;
 	struct pc_decision dec;
-	char err[128];
+	struct pc_packet_error err;
 
 	(void)state;
 	check_text(&c, H "rules:\n"
@@ -279,7 +280,7 @@ static void test_evaluate_interface(void **state)
 			 "  - allow: 22/tcp\n    interface: eth1\n"
 			 "  - allow: 88/tcp\n");
 	assert_int_equal(c.rc, 0);
-	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 22", &pkt, err, sizeof(err)), 0);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 22", &pkt, &err), 0);
 	assert_string_equal(pkt.iface, "");
 	pc_policy_evaluate(&c.p, &pkt, &dec); /* no interface: both passed over */
 	assert_false(dec.by_rule);
@@ -311,7 +312,7 @@ static void test_evaluate_interface(void **state)
 	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
 	done(&c);
 	check_text(&c, H "defaults:\n  loopback: none\nrules:\n  - allow: 88/tcp\n");
-	assert_int_equal(pc_packet_parse("tcp 127.0.0.1 -> 22", &pkt, err, sizeof(err)), 0);
+	assert_int_equal(pc_packet_parse("tcp 127.0.0.1 -> 22", &pkt, &err), 0);
 	memcpy(pkt.iface, "lo", 3);
 	pc_policy_evaluate(&c.p, &pkt, &dec);
 	assert_false(dec.by_loopback);
@@ -1056,7 +1057,7 @@ static void test_evaluate_interface_sets(void **state)
 	struct checked c;
 	struct pc_packet pkt;
 	struct pc_decision dec;
-	char err[160];
+	struct pc_packet_error err;
 
 	(void)state;
 	check_text(&c, H "rules:\n"
@@ -1069,22 +1070,20 @@ static void test_evaluate_interface_sets(void **state)
 			 "  - allow: 91/tcp\n    interface: [eth3, wg*]\n");
 	assert_int_equal(c.rc, 0);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(want); i++) {
-		if (pc_packet_parse(want[i].packet, &pkt, err, sizeof(err)))
-			fail_msg("%s: %s", want[i].packet, err);
+		if (pc_packet_parse(want[i].packet, &pkt, &err))
+			fail_msg("%s: %s", want[i].packet, err.msg);
 		pc_policy_evaluate(&c.p, &pkt, &dec);
 		if (dec.by_rule != want[i].by_rule || (dec.by_rule && dec.rule != want[i].rule))
 			fail_msg("%s: by rule %d (%zu)", want[i].packet, dec.by_rule, dec.rule + 1);
 	}
 	/* no interface given: every rule of the port that names one is passed over */
-	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88", &pkt, err, sizeof(err)), 0);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88", &pkt, &err), 0);
 	pc_policy_evaluate(&c.p, &pkt, &dec);
 	assert_int_equal(dec.skipped_interface, 1);
 	/* the interface goes with the direction: in for input, out for output */
-	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88 out eth0", &pkt, err, sizeof(err)),
-			-1);
-	assert_int_equal(
-			pc_packet_parse("udp -> 192.0.2.9 53 in eth0", &pkt, err, sizeof(err)), -1);
-	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88 in 'a", &pkt, err, sizeof(err)), -1);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88 out eth0", &pkt, &err), -1);
+	assert_int_equal(pc_packet_parse("udp -> 192.0.2.9 53 in eth0", &pkt, &err), -1);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88 in 'a", &pkt, &err), -1);
 	done(&c);
 }
 
@@ -1316,6 +1315,240 @@ static void test_load_status(void **state)
 	free(inc);
 }
 
+/* A multi-homed KDC: input rules name the addresses its daemons listen on. */
+static void test_input_destinations(void **state)
+{
+	struct checked c;
+	struct pc_packet pkt;
+	struct pc_packet_error err;
+	struct pc_decision dec;
+
+	(void)state;
+	check_text(&c, H "networks:\n  kdc-listen: [192.0.2.10, \"2001:db8::10\"]\n"
+			 "rules:\n"
+			 "  - allow: kerberos\n    to: kdc-listen\n"
+			 "  - allow: kerberos-adm\n    protocol: tcp\n    from: 198.51.100.0/24\n"
+			 "    to: 10.1.0.5\n");
+	assert_int_equal(c.rc, 0);
+	assert_null(find_diag(&c.d, "rule-peer"));
+	const struct pc_rule *r = &c.p.rules[0];
+	assert_int_equal(r->direction, PC_DIR_INPUT);
+	assert_int_equal(r->nto, 1);
+	assert_int_equal(r->dst.nv4, 1);
+	assert_int_equal(r->dst.nv6, 1);
+	assert_int_equal(r->dst.v4[0].len, 32);
+	assert_int_equal(r->dst.v6[0].len, 128);
+	assert_int_equal(c.p.rules[1].dst.nv4, 1);
+	assert_int_equal(c.p.rules[1].dst.nv6, 0);
+
+	assert_int_equal(pc_packet_parse("udp 203.0.113.1 -> 192.0.2.10 88", &pkt, &err), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 0);
+	assert_int_equal(pc_packet_parse("udp 203.0.113.1 -> 192.0.2.11 88", &pkt, &err), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_destination, 0);
+	assert_int_equal(pc_packet_parse("tcp 2001:db8:1::1 -> 2001:db8::10 88", &pkt, &err), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	/* both ends count: the source of rule 2, then its destination */
+	assert_int_equal(pc_packet_parse("tcp 198.51.100.9 -> 10.1.0.5 749", &pkt, &err), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 1);
+	assert_int_equal(pc_packet_parse("tcp 203.0.113.9 -> 10.1.0.5 749", &pkt, &err), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(pc_packet_parse("tcp 198.51.100.9 -> 10.1.0.6 749", &pkt, &err), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	/* no destination given: the rule is passed over and counted, as for an interface */
+	assert_int_equal(pc_packet_parse("tcp 198.51.100.9 -> 749", &pkt, &err), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_destination, 1);
+	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
+	done(&c);
+
+	/* the shadowing check compares destinations too */
+	check_text(&c, H "rules:\n"
+			 "  - allow: kerberos\n    to: 192.0.2.0/24\n"
+			 "  - deny: kerberos\n    to: 192.0.2.10\n"
+			 "  - allow: kpasswd\n    to: 192.0.2.10\n"
+			 "  - deny: kpasswd\n    to: 192.0.2.0/24\n");
+	const struct pc_diag *d = find_diag(&c.d, "rule-shadowed");
+	assert_non_null(d);
+	assert_int_equal(d->line, 6);
+	assert_int_equal(d->col, 5);
+	size_t shadowed = 0;
+	for (size_t i = 0; i < c.d.n; i++)
+		shadowed += !strcmp(c.d.v[i].code, "rule-shadowed");
+	assert_int_equal(shadowed, 1);
+	done(&c);
+}
+
+/* Every form of a packet, and every refusal at its column. */
+static void test_packet_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		enum pc_direction dir;
+		uint8_t family;
+		bool src, dst;
+		uint16_t port;
+		const char *service, *iface;
+	} ok[] = {
+			{"tcp 192.0.2.7 -> 88", PC_DIR_INPUT, 4, true, false, 88, "", ""},
+			{"tcp 198.51.100.7 -> 192.0.2.10 88", PC_DIR_INPUT, 4, true, true, 88, "",
+					""},
+			{"udp 2001:db8::7 -> 2001:db8::10 kerberos in eth0", PC_DIR_INPUT, 6, true,
+					true, 0, "kerberos", "eth0"},
+			{"tcp 192.0.2.7 -> kerberos", PC_DIR_INPUT, 4, true, false, 0, "kerberos",
+					""},
+			{"tcp 192.0.2.7 -> 22 in lo", PC_DIR_INPUT, 4, true, false, 22, "", "lo"},
+			{"tcp -> 192.0.2.11 754", PC_DIR_OUTPUT, 4, false, true, 754, "", ""},
+			{"udp -> 2001:db8::1 kerberos out eth1.20", PC_DIR_OUTPUT, 6, false, true,
+					0, "kerberos", "eth1.20"},
+			{"forward tcp 10.0.0.1 -> 389", PC_DIR_FORWARD, 4, true, false, 389, "",
+					""},
+			{"forward\ttcp 10.0.0.1 -> 192.0.2.70  ldap in eth2", PC_DIR_FORWARD, 4,
+					true, true, 0, "ldap", "eth2"},
+	};
+	static const struct {
+		const char *text;
+		unsigned col;
+		const char *msg;
+	} bad[] = {
+			{"", 1, "expected a protocol"},
+			{"icmp 192.0.2.7 -> 88", 1, "expected a protocol"},
+			{"forward -> 192.0.2.7 88", 9, "expected a protocol"},
+			{"tcp 1.2.3 -> 4", 5, "'1.2.3' is not an IPv4"},
+			{"tcp 192.0.2.7 88", 15, "expected '->'"},
+			{"tcp 192.0.2.7 ->", 17, "expected a port or a service"},
+			{"tcp 192.0.2.7 -> 0", 18, "'0' is not a port"},
+			{"tcp 192.0.2.7 -> 65536", 18, "'65536' is not a port"},
+			{"tcp 192.0.2.7 -> 192.0.2.300 88", 18, "'192.0.2.300' is not an IPv4"},
+			{"tcp 192.0.2.7 -> 2001:db8::1 88", 18, "is IPv6, the source IPv4"},
+			{"tcp 192.0.2.7 -> 1.2.3.4 88 99", 29, "unexpected '99'"},
+			{"tcp 192.0.2.7 -> 88 out eth0", 21, "'in IFACE', not 'out'"},
+			{"tcp 192.0.2.7 -> 88 in", 23, "expected an interface name"},
+			{"tcp 192.0.2.7 -> 88 in eth0;x", 24, "not an interface name"},
+			{"tcp 192.0.2.7 -> 88 in eth0 x", 29, "unexpected 'x'"},
+			{"tcp 192.0.2.7 -> k$rb", 18, "neither a port"},
+			{"tcp -> 192.0.2.1 22 in eth0", 21, "'out IFACE', not 'in'"},
+			{"tcp -> 22", 8, "'22' is not an IPv4"},
+			{"forward tcp -> 1.2.3.4 22", 13, "names its source first"},
+			{"tcp 1 2 3 4 5 6 7 8 9", 19, "too many words"},
+	};
+	struct pc_packet pkt;
+	struct pc_packet_error e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (pc_packet_parse(ok[i].text, &pkt, &e) != 0)
+			fail_msg("'%s': %u: %s", ok[i].text, e.col, e.msg);
+		assert_int_equal(pkt.direction, ok[i].dir);
+		assert_int_equal(pkt.family, ok[i].family);
+		assert_int_equal(pkt.has_src, ok[i].src);
+		assert_int_equal(pkt.has_dst, ok[i].dst);
+		assert_int_equal(pkt.port, ok[i].port);
+		assert_string_equal(pkt.service, ok[i].service);
+		assert_string_equal(pkt.iface, ok[i].iface);
+	}
+	assert_int_equal(pc_packet_parse("tcp 198.51.100.7 -> 192.0.2.10 88", &pkt, &e), 0);
+	assert_int_equal(pkt.src[0], 198);
+	assert_int_equal(pkt.dst[3], 10);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (pc_packet_parse(bad[i].text, &pkt, &e) == 0)
+			fail_msg("'%s' was accepted", bad[i].text);
+		if (e.col != bad[i].col || !strstr(e.msg, bad[i].msg))
+			fail_msg("'%s': got %u: %s; want %u: %s", bad[i].text, e.col, e.msg,
+					bad[i].col, bad[i].msg);
+	}
+}
+
+/* A service name instead of a port, through the policy's own registry. */
+static void test_packet_service(void **state)
+{
+	struct checked c;
+	struct pc_packet pkt;
+	struct pc_packet_error e;
+
+	(void)state;
+	check_text(&c, H "registry:\n  services:\n    kdc-metrics: {port: 9102, protocol: tcp}\n"
+			 "rules:\n  - allow: kerberos\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(pc_packet_parse("udp 192.0.2.7 -> kerberos", &pkt, &e), 0);
+	assert_int_equal(pc_packet_resolve(c.reg, &pkt, &e), 0);
+	assert_int_equal(pkt.port, 88);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.7 -> 192.0.2.1 kdc-metrics", &pkt, &e), 0);
+	assert_int_equal(pc_packet_resolve(c.reg, &pkt, &e), 0);
+	assert_int_equal(pkt.port, 9102);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.7 -> 22", &pkt, &e), 0);
+	assert_int_equal(pc_packet_resolve(c.reg, &pkt, &e), 0);
+	assert_int_equal(pkt.port, 22);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.7 -> kerbros", &pkt, &e), 0);
+	assert_int_equal(pc_packet_resolve(c.reg, &pkt, &e), -1);
+	assert_int_equal(e.col, 18);
+	assert_string_equal(e.msg, "unknown service 'kerbros'; did you mean 'kerberos'?");
+	assert_int_equal(pc_packet_parse("udp 192.0.2.7 -> kdc-metrics", &pkt, &e), 0);
+	assert_int_equal(pc_packet_resolve(c.reg, &pkt, &e), -1);
+	assert_string_equal(e.msg, "'kdc-metrics' has no udp port");
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.7 -> 10.0.0.1 x11", &pkt, &e), 0);
+	assert_int_equal(pc_packet_resolve(c.reg, &pkt, &e), -1);
+	assert_int_equal(e.col, 27);
+	assert_string_equal(e.msg,
+			"'x11' is 6000-6063/tcp: a packet goes to one port; give it as a "
+			"number");
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.7 -> kdc", &pkt, &e), 0);
+	assert_int_equal(pc_packet_resolve(c.reg, &pkt, &e), -1);
+	assert_non_null(strstr(e.msg, "names no one port"));
+	done(&c);
+}
+
+/* `in IFACE` and `out IFACE` feed the evaluator: a rule on an interface decides on it. */
+static void test_packet_interface(void **state)
+{
+	struct checked c;
+	struct pc_packet pkt;
+	struct pc_packet_error e;
+	struct pc_decision dec;
+
+	(void)state;
+	check_text(&c, H "defaults:\n  output: drop\nrules:\n"
+			 "  - allow: krb5_prop\n    direction: output\n    interface: eth1\n"
+			 "  - allow: kerberos\n    interface: eth0\n    to: 192.0.2.10\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(pc_packet_parse("tcp -> 192.0.2.11 754 out eth1", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 0);
+	assert_int_equal(pc_packet_parse("tcp -> 192.0.2.11 754 out eth0", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_interface, 0);
+	assert_int_equal(dec.verdict, PC_VERDICT_DROP);
+	assert_int_equal(pc_packet_parse("tcp -> 192.0.2.11 754", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_interface, 1);
+	/* both an interface and a destination: each must be given to decide */
+	assert_int_equal(pc_packet_parse("udp 198.51.100.7 -> 192.0.2.10 88 in eth0", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_true(dec.by_rule);
+	assert_int_equal(dec.rule, 1);
+	assert_int_equal(pc_packet_parse("udp 198.51.100.7 -> 88 in eth0", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_destination, 1);
+	assert_int_equal(pc_packet_parse("udp 198.51.100.7 -> 192.0.2.10 88 in eth1", &pkt, &e), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_false(dec.by_rule);
+	assert_int_equal(dec.skipped_destination + dec.skipped_interface, 0);
+	done(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1327,6 +1560,10 @@ int main(void)
 			cmocka_unit_test(test_ifaces_cover),
 			cmocka_unit_test(test_interface_forms),
 			cmocka_unit_test(test_shadowing_interfaces),
+			cmocka_unit_test(test_input_destinations),
+			cmocka_unit_test(test_packet_parse),
+			cmocka_unit_test(test_packet_service),
+			cmocka_unit_test(test_packet_interface),
 			cmocka_unit_test(test_session_parse),
 			cmocka_unit_test(test_many_errors_in_one_run),
 			cmocka_unit_test(test_layers_that_disagree),
