@@ -520,12 +520,61 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_finish(&j);
 }
 
+/*
+ * What keeps an accepted packet from being of use (its replies dropped, or
+ * IPv6 without neighbour discovery): with --json, "unusable" is null or
+ * {code, reply_chain, reason}; as text, the verdict says "accept, but
+ * unusable" and a line of its own says why.
+ */
+static enum pc_unusable unusable_of(const struct pc_policy *p, const struct pc_packet *pkt,
+		const struct pc_decision *dec, enum pc_direction *reply)
+{
+	*reply = pkt->direction;
+	if (dec->verdict != PC_VERDICT_ACCEPT)
+		return PC_USABLE;
+	return pc_policy_reply_path(p, pkt->direction, pkt->family, pkt->iface, reply);
+}
+
+static void explain_unusable(struct cli_ctx *ctx, const struct pc_policy *p,
+		const struct pc_packet *pkt, const struct pc_decision *dec, struct pc_json *j)
+{
+	enum pc_direction reply;
+	enum pc_unusable why = unusable_of(p, pkt, dec, &reply);
+	char text[256];
+
+	if (why != PC_USABLE)
+		pc_unusable_text(p, why, reply, text, sizeof(text));
+	if (j) {
+		pc_json_key(j, "unusable");
+		if (why == PC_USABLE) {
+			pc_json_null(j);
+			return;
+		}
+		pc_json_begin_object(j);
+		pc_json_key(j, "code");
+		pc_json_string(j, pc_unusable_code(why));
+		pc_json_key(j, "reply_chain");
+		if (why == PC_UNUSABLE_REPLIES)
+			pc_json_string(j, dir_name(reply));
+		else
+			pc_json_null(j);
+		pc_json_key(j, "reason");
+		pc_json_string(j, text);
+		pc_json_end_object(j);
+	} else if (why != PC_USABLE) {
+		fputs("  but ", ctx->out);
+		pc_fputs_escaped(text, ctx->out);
+		fprintf(ctx->out, " [%s]\n", pc_unusable_code(why));
+	}
+}
+
 /* One packet's answer: as text, or as an object written into `j` (non-NULL with --json). */
 static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t,
 		struct pc_json *j)
 {
 	struct pc_decision dec;
+	enum pc_direction reply;
 
 	pc_policy_evaluate(p, pkt, &dec);
 	const struct pc_rule *r = dec.by_rule ? &p->rules[dec.rule] : NULL;
@@ -550,11 +599,13 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		}
 		pc_json_key(j, "skipped_interface_rules");
 		pc_json_uint(j, dec.skipped_interface);
+		explain_unusable(ctx, p, pkt, &dec, j);
 		pc_json_end_object(j);
 		return;
 	}
-	fprintf(ctx->out, "%s (%s): %s\n", spec, dir_name(pkt->direction),
-			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict]);
+	fprintf(ctx->out, "%s (%s): %s%s\n", spec, dir_name(pkt->direction),
+			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict],
+			unusable_of(p, pkt, &dec, &reply) ? ", but unusable" : "");
 	if (r) {
 		char port[32];
 		port_text(port, sizeof(port), m);
@@ -581,6 +632,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 				"  (%zu earlier %s on an interface; they would decide first on it)\n",
 				dec.skipped_interface,
 				dec.skipped_interface == 1 ? "rule matches" : "rules match");
+	explain_unusable(ctx, p, pkt, &dec, NULL);
 }
 
 /*
