@@ -10,11 +10,16 @@ every probed port there, and from the client sends a real TCP connect or UDP
 datagram from addresses in each network, IPv4 and IPv6.  Each probe's expected
 verdict comes from `portcullis explain --packet`; the outcome seen must match:
 accept = connected or answered, drop = no answer within the timeout, reject =
-refused at once (TCP reset, ICMP port unreachable).  The namespaces are
-removed on exit; nothing outside them is touched.
+refused at once (TCP reset, ICMP port unreachable).  A packet explain accepts
+but calls unusable (its replies dropped, or IPv6 without neighbour discovery)
+gets no answer: drop.  The neighbours are found by real neighbour discovery and
+ARP: no static entries, and both namespaces forget them after each load, so
+none learnt under an earlier load hides what this one does.  The namespaces
+are removed on exit; nothing outside them is touched.
 
 usage: probe.py PORTCULLIS POLICY   (as root, from the source root)
 """
+import errno
 import json
 import os
 import socket
@@ -55,7 +60,10 @@ def serve():
                 c.close()
             else:
                 data, peer = s.recvfrom(64)
-                s.sendto(data, peer)
+                try:
+                    s.sendto(data, peer)
+                except OSError:  # EPERM: output dropped the answer
+                    pass
 
 
 def probe_one(proto, src, port):
@@ -75,6 +83,9 @@ def probe_one(proto, src, port):
     except ConnectionRefusedError:
         return "reject"
     except OSError as e:
+        # Neighbour discovery (or ARP) got no answer: nothing came back either.
+        if e.errno == errno.EHOSTUNREACH:
+            return "drop"
         return "error: %s" % e
     finally:
         s.close()
@@ -153,6 +164,8 @@ def run_stack(binary, policy, tag, loads, probes, expected):
                     in_ns(srv, binary, *load, policy, capture_output=True, check=True, env=env)
                 else:
                     in_ns(srv, *load, input=render(binary, policy, *args), text=True, check=True)
+            for ns in (srv, cli):
+                in_ns(ns, "ip", "neigh", "flush", "all", check=True)
             r = in_ns(cli, sys.executable, me, "probe", json.dumps(probes),
                       capture_output=True, text=True, check=True, timeout=60)
             seen = json.loads(r.stdout)
@@ -182,14 +195,23 @@ def main():
     if len(sys.argv) > 2 and sys.argv[1] == "probe":
         return probe(sys.argv[2])
     binary, policy = sys.argv[1], sys.argv[2]
-    probes, expected = [], []
+    probes, expected, codes = [], [], []
     for proto, port in PORTS:
         for src in SOURCES:
             packet = "%s %s -> %d" % (proto, src, port)
             r = subprocess.run([binary, "explain", "--json", "--packet", packet, policy],
                                capture_output=True, text=True, check=True)
+            answer = json.loads(r.stdout)
             probes.append([proto, src, port])
-            expected.append(json.loads(r.stdout)["verdict"])
+            expected.append("drop" if answer["unusable"] else answer["verdict"])
+            codes.append(answer["unusable"] and answer["unusable"]["code"])
+    unusable = {}
+    for code in codes:
+        if code:
+            unusable[code] = unusable.get(code, 0) + 1
+    if unusable:
+        print("explain: %s accepted but unusable (%s): expected to get no answer" % (
+            sum(unusable.values()), ", ".join("%s %d" % kv for kv in sorted(unusable.items()))))
     failures = 0
     for name, loads in STACKS:
         failures += run_stack(binary, policy, "pc%d%s" % (os.getpid(), name[0]), loads,
