@@ -257,6 +257,8 @@ enum pc_unusable {
 	PC_USABLE,
 	PC_UNUSABLE_REPLIES, /* its replies meet a dropping default, `established: none` */
 	PC_UNUSABLE_ND, /* it is IPv6, and `neighbour-discovery: drop` */
+	PC_UNUSABLE_RESET, /* a reject's TCP reset meets output's default drop */
+	PC_UNUSABLE_ICMP_ERROR, /* a reject's ICMP error too, under `icmp: none` */
 };
 
 /*
@@ -268,6 +270,14 @@ enum pc_unusable {
  */
 enum pc_unusable pc_policy_reply_path(const struct pc_policy *p, enum pc_direction dir, int family,
 		const char *iface, enum pc_direction *reply);
+
+/*
+ * The same for a packet a rule of `dir` rejects: its answer (a TCP reset for
+ * tcp, an ICMP error for the others) leaves through output, whatever `dir`
+ * (on output it goes to a local socket: PC_USABLE).
+ */
+enum pc_unusable pc_policy_reject_path(const struct pc_policy *p, enum pc_direction dir,
+		enum pc_proto proto, int family, const char *iface);
 
 /* The diagnostic code that says `why` ("replies-dropped", "nd-dropped"); NULL for PC_USABLE. */
 const char *pc_unusable_code(enum pc_unusable why);

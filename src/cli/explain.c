@@ -530,6 +530,11 @@ static enum pc_unusable unusable_of(const struct pc_policy *p, const struct pc_p
 		const struct pc_decision *dec, enum pc_direction *reply)
 {
 	*reply = pkt->direction;
+	if (dec->by_rule && dec->action == PC_ACTION_REJECT) {
+		*reply = PC_DIR_OUTPUT;
+		return pc_policy_reject_path(
+				p, pkt->direction, pkt->proto, pkt->family, pkt->iface);
+	}
 	if (dec->verdict != PC_VERDICT_ACCEPT)
 		return PC_USABLE;
 	return pc_policy_reply_path(p, pkt->direction, pkt->family, pkt->iface, reply);
@@ -554,7 +559,7 @@ static void explain_unusable(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_key(j, "code");
 		pc_json_string(j, pc_unusable_code(why));
 		pc_json_key(j, "reply_chain");
-		if (why == PC_UNUSABLE_REPLIES)
+		if (why != PC_UNUSABLE_ND)
 			pc_json_string(j, dir_name(reply));
 		else
 			pc_json_null(j);
@@ -605,7 +610,9 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 	}
 	fprintf(ctx->out, "%s (%s): %s%s\n", spec, dir_name(pkt->direction),
 			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict],
-			unusable_of(p, pkt, &dec, &reply) ? ", but unusable" : "");
+			!unusable_of(p, pkt, &dec, &reply) ? ""
+			: dec.verdict == PC_VERDICT_ACCEPT ? ", but unusable"
+							   : ", but its answer is dropped");
 	if (r) {
 		char port[32];
 		port_text(port, sizeof(port), m);

@@ -41,6 +41,28 @@ enum pc_unusable pc_policy_reply_path(const struct pc_policy *p, enum pc_directi
 	return PC_USABLE;
 }
 
+enum pc_unusable pc_policy_reject_path(const struct pc_policy *p, enum pc_direction dir,
+		enum pc_proto proto, int family, const char *iface)
+{
+	enum pc_direction reply;
+	enum pc_unusable why = pc_policy_reply_path(p, dir, family, iface, &reply);
+
+	/*
+	 * The host sends the answer itself, through output, as related
+	 * traffic; on output it goes to a local socket.  ICMP errors also pass
+	 * by `icmp: essential` or `all`.
+	 */
+	if (why == PC_UNUSABLE_ND)
+		return why;
+	if (dir == PC_DIR_OUTPUT ||
+			(dir != PC_DIR_FORWARD && !strcmp(iface, "lo") && p->defaults.loopback) ||
+			p->defaults.established || p->defaults.output == PC_VERDICT_ACCEPT)
+		return PC_USABLE;
+	if (proto == PC_PROTO_TCP)
+		return PC_UNUSABLE_RESET;
+	return p->defaults.icmp == PC_ICMP_NONE ? PC_UNUSABLE_ICMP_ERROR : PC_USABLE;
+}
+
 const char *pc_unusable_code(enum pc_unusable why)
 {
 	return why == PC_UNUSABLE_ND ? "nd-dropped" : why ? "replies-dropped" : NULL;
@@ -66,6 +88,15 @@ void pc_unusable_text(const struct pc_policy *p, enum pc_unusable why, enum pc_d
 				"its replies %s, whose default policy is drop, and `established: "
 				"none` does not pass them",
 				ways[reply]);
+	else if (why == PC_UNUSABLE_RESET)
+		snprintf(buf, n,
+				"its answer, a TCP reset, leaves through output, whose default "
+				"policy is drop, and `established: none` does not pass it");
+	else if (why == PC_UNUSABLE_ICMP_ERROR)
+		snprintf(buf, n,
+				"its answer, an ICMP error, leaves through output, whose default "
+				"policy is drop, and neither `established: none` nor `icmp: none` "
+				"passes it");
 	else
 		snprintf(buf, n, "its replies pass");
 }

@@ -10,9 +10,9 @@ every probed port there, and from the client sends a real TCP connect or UDP
 datagram from addresses in each network, IPv4 and IPv6.  Each probe's expected
 verdict comes from `portcullis explain --packet`; the outcome seen must match:
 accept = connected or answered, drop = no answer within the timeout, reject =
-refused at once (TCP reset, ICMP port unreachable).  A packet explain accepts
-but calls unusable (its replies dropped, or IPv6 without neighbour discovery)
-gets no answer: drop.  The neighbours are found by real neighbour discovery and
+refused at once (TCP reset, ICMP port unreachable).  A packet whose answers
+explain says are dropped ("unusable": its replies, a reject's reset, or IPv6
+without neighbour discovery) gets none: drop.  The neighbours are found by real neighbour discovery and
 ARP: no static entries, and both namespaces forget them after each load, so
 none learnt under an earlier load hides what this one does.  The namespaces
 are removed on exit; nothing outside them is touched.
@@ -210,7 +210,7 @@ def main():
         if code:
             unusable[code] = unusable.get(code, 0) + 1
     if unusable:
-        print("explain: %s accepted but unusable (%s): expected to get no answer" % (
+        print("explain: %s packets whose answers are dropped (%s): expected to get none" % (
             sum(unusable.values()), ", ".join("%s %d" % kv for kv in sorted(unusable.items()))))
     failures = 0
     for name, loads in STACKS:

@@ -512,6 +512,25 @@ static void test_replies_dropped(void **state)
 	assert_int_equal(reply, PC_DIR_FORWARD);
 	/* On lo, `loopback: accept` passes the replies. */
 	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_INPUT, 4, "lo", &reply), PC_USABLE);
+	/*
+	 * A reject's answer leaves through output: a TCP reset is dropped, an
+	 * ICMP error passes by `icmp: essential`; on output it stays local.
+	 */
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_TCP, 4, ""),
+			PC_UNUSABLE_RESET);
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_FORWARD, PC_PROTO_TCP, 6, ""),
+			PC_UNUSABLE_RESET);
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_UDP, 4, ""), PC_USABLE);
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_TCP, 4, "lo"),
+			PC_USABLE);
+	assert_int_equal(
+			pc_policy_reject_path(&c.p, PC_DIR_OUTPUT, PC_PROTO_TCP, 4, ""), PC_USABLE);
+	done(&c);
+	check_text(&c, H "defaults:\n  output: drop\n  established: none\n  icmp: none\n"
+			 "rules:\n  - reject: 88/udp\n");
+	assert_int_equal(c.d.n, 0); /* a reject is no warning */
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_UDP, 6, ""),
+			PC_UNUSABLE_ICMP_ERROR);
 	done(&c);
 	/* `established: accept`, or an accepting default, passes them. */
 	check_text(&c, H "defaults:\n  output: drop\nrules:\n  - allow: 88/udp\n");
