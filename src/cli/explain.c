@@ -319,6 +319,8 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			verdict_names[d->input], verdict_names[d->forward],
 			verdict_names[d->output], d->established ? "accept" : "none",
 			d->loopback ? "accept" : "none", icmp_names[d->icmp]);
+	if (!d->neighbour_discovery)
+		fputs("  neighbour discovery: drop (IPv6 finds no neighbour)\n", out);
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line,
@@ -490,6 +492,8 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_bool(&j, p->defaults.loopback);
 	pc_json_key(&j, "icmp");
 	pc_json_string(&j, icmp_names[p->defaults.icmp]);
+	pc_json_key(&j, "neighbour_discovery");
+	pc_json_string(&j, p->defaults.neighbour_discovery ? "accept" : "drop");
 	pc_json_end_object(&j);
 	pc_json_key(&j, "rules");
 	pc_json_begin_array(&j);
