@@ -101,6 +101,12 @@ void pc_unusable_text(const struct pc_policy *p, enum pc_unusable why, enum pc_d
 		snprintf(buf, n, "its replies pass");
 }
 
+/* Whether a rule applies on lo alone: its replies stay there too. */
+static bool only_on_lo(const struct pc_rule *r)
+{
+	return r->interface && !strcmp(r->interface, "lo");
+}
+
 void pc_policy_check_replies(const struct pc_policy *p, struct pc_diags *diags)
 {
 	char why[256];
@@ -110,8 +116,7 @@ void pc_policy_check_replies(const struct pc_policy *p, struct pc_diags *diags)
 		enum pc_direction reply;
 		/* Neighbour discovery is said once, at its key. */
 		if (r->action != PC_ACTION_ALLOW ||
-				pc_policy_reply_path(p, r->direction, 4,
-						r->interface ? r->interface : "",
+				pc_policy_reply_path(p, r->direction, 4, only_on_lo(r) ? "lo" : "",
 						&reply) != PC_UNUSABLE_REPLIES)
 			continue;
 		pc_unusable_text(p, PC_UNUSABLE_REPLIES, reply, why, sizeof(why));
