@@ -80,7 +80,7 @@ enum pc_nft_verdict {
  */
 #define PC_NFT_MATCH_FIELDS                                                                        \
 	const struct pc_nft_set *saddr, *daddr; /* NULL: any */                                    \
-	const char *iifname, *oifname;                                                             \
+	const struct pc_ifaces *iifname, *oifname; /* NULL: any; the policy rule's */              \
 	const char *limit_unit;                                                                    \
 	size_t log; /* 0: none; else the policy rule + 1 its prefix names */                       \
 	unsigned limit_rate; /* 0: none */                                                         \

@@ -124,6 +124,42 @@ struct pc_rule_service {
 	struct pc_loc loc;
 };
 
+/*
+ * The interfaces a rule applies on: none listed, every one; else the names
+ * (a name ending in '*' stands for every name that begins with what comes
+ * before it, as in nft), or with `negate` every interface but those.
+ */
+struct pc_ifaces {
+	const char *const *names; /* in policy order, none twice */
+	size_t n; /* 0: any interface */
+	bool negate;
+	struct pc_loc loc;
+};
+
+/* Whether the interface `name` is one of `s` (every name when s->n is 0). */
+bool pc_ifaces_match(const struct pc_ifaces *s, const char *name);
+
+/*
+ * Whether every interface of `b` is one of `a`.  When the answer cannot be
+ * told from the names (a negated `b` under a list `a`), false.
+ */
+bool pc_ifaces_cover(const struct pc_ifaces *a, const struct pc_ifaces *b);
+
+/* Whether the name is a wildcard ("eth*"). */
+bool pc_ifname_wild(const char *name);
+
+/*
+ * The interfaces as a reader writes them: "eth0", "eth*", "{eth0, eth1}",
+ * "not eth0", "not {eth0, eth1}"; "" for any.  Names hold only letters,
+ * digits, '.', '_', '-' and a final '*', so the text needs no escaping.
+ */
+#define PC_IFACES_MAX 64 /* names in one rule's list */
+#define PC_IFACES_TEXT_MAX (PC_IFACES_MAX * 17 + 16)
+void pc_ifaces_text(char buf[PC_IFACES_TEXT_MAX], const struct pc_ifaces *s);
+
+/* Writes `before` and that text to `out`, or nothing for every interface. */
+void pc_ifaces_print(FILE *out, const char *before, const struct pc_ifaces *s);
+
 enum {
 	PC_RULE_F_LOG = 1u << 0,
 	PC_RULE_F_COUNTER = 1u << 1,
@@ -140,7 +176,7 @@ struct pc_rule {
 	struct pc_loc protos_loc;
 	struct pc_peer *from, *to; /* sources, destinations; none: anywhere */
 	size_t nfrom, nto;
-	const char *interface;
+	struct pc_ifaces interface;
 	unsigned flags;
 	unsigned limit_rate; /* packets per limit_unit */
 	const char *limit_unit; /* "second", "minute", "hour", "day": pc_limit_seconds() */

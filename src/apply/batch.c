@@ -45,6 +45,7 @@ enum {
 	TYPE_INET_SERVICE = 13,
 	TYPE_ICMP_TYPE = 14,
 	TYPE_ICMP6_TYPE = 29,
+	TYPE_IFNAME = 41,
 };
 
 enum {
@@ -463,7 +464,8 @@ static void bitwise(struct rule_out *ro, const void *mask, uint32_t len)
 	add(ro, e);
 }
 
-static void lookup(struct rule_out *ro, const char *set, uint32_t id, bool vmap)
+/* A lookup in a set or verdict map; `invert`: the key is not in the set (`!=`). */
+static void lookup_in(struct rule_out *ro, const char *set, uint32_t id, bool vmap, bool invert)
 {
 	struct nftnl_expr *e = expr("lookup");
 
@@ -472,7 +474,14 @@ static void lookup(struct rule_out *ro, const char *set, uint32_t id, bool vmap)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	if (invert)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	add(ro, e);
+}
+
+static void lookup(struct rule_out *ro, const char *set, uint32_t id, bool vmap)
+{
+	lookup_in(ro, set, id, vmap, false);
 }
 
 static void verdict(struct rule_out *ro, int v)
@@ -535,19 +544,33 @@ static const uint8_t udata_icmp6[] = {0x00, 0x04, 0x02, 0x00, 0x00, 0x00, 0x03, 
 		0x07, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00, 0x01, 0x04,
 		0x01, 0x00, 0x00, 0x00};
 
-/* An anonymous constant set of one-byte keys, looked up by the rule being built. */
-static void anon_lookup(struct rule_out *ro, uint32_t key_type, const uint8_t *keys, size_t n,
-		const uint8_t *udata, uint32_t udata_len)
+/*
+ * An anonymous constant set of `n` elements of `key_len` bytes each, looked
+ * up by the rule being built; with `ends` (an interval set), ends[i] says
+ * element i ends an interval.  With `invert`, the lookup matches what is not
+ * in the set.
+ */
+static void anon_set_lookup(struct rule_out *ro, uint32_t key_type, uint32_t key_len,
+		const uint8_t *keys, const bool *ends, size_t n, const uint8_t *udata,
+		uint32_t udata_len, bool invert)
 {
 	uint32_t id = (*ro->next_id)++;
 	struct set_out so = {.b = ro->b, .table = ro->t->name, .name = "__set%d", .id = id};
 
-	set_msg(ro->b, ro->t->name, "__set%d", id, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, key_type,
-			1, false, n, udata, udata_len);
+	set_msg(ro->b, ro->t->name, "__set%d", id,
+			NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (ends ? NFT_SET_INTERVAL : 0),
+			key_type, key_len, false, n, udata, udata_len);
 	for (size_t i = 0; i < n; i++)
-		elem_add(&so, &keys[i], 1, false, -1, NULL, NULL);
+		elem_add(&so, &keys[i * key_len], key_len, ends && ends[i], -1, NULL, NULL);
 	elems_flush(&so);
-	lookup(ro, "__set%d", id, false);
+	lookup_in(ro, "__set%d", id, false, invert);
+}
+
+/* The same for one-byte keys. */
+static void anon_lookup(struct rule_out *ro, uint32_t key_type, const uint8_t *keys, size_t n,
+		const uint8_t *udata, uint32_t udata_len)
+{
+	anon_set_lookup(ro, key_type, 1, keys, NULL, n, udata, udata_len, false);
 }
 
 static void rule_begin(struct rule_out *ro, const char *chain)
@@ -690,13 +713,89 @@ static void address(struct rule_out *ro, int family, bool dst, const struct pc_n
 	cmp(ro, NFT_CMP_EQ, x->bytes, len);
 }
 
-static void ifname(struct rule_out *ro, uint32_t key, const char *name)
+static int key16_cmp(const void *a, const void *b)
 {
-	char buf[16] = {0};
+	return memcmp(a, b, 16);
+}
 
-	strncpy(buf, name, sizeof(buf) - 1);
+/*
+ * A list holding a wildcard as nft 1.0.6 sends it: an interval set, each
+ * name the interval [name, name], each wildcard [stem, stem then 0xff
+ * bytes], in key order; an end element at zero before the first interval,
+ * and one just past each.  The user data also says the elements were merged.
+ */
+static void ifname_intervals(struct rule_out *ro, uint32_t key, const struct pc_ifaces *s)
+{
+	static const uint8_t merged[] = {0x02, 0x04, 0x01, 0x00, 0x00, 0x00};
+	uint8_t udata[sizeof(udata_l4proto) + sizeof(merged)];
+	uint8_t(*lohi)[2][16] = xcalloc(s->n, sizeof(*lohi));
+	uint8_t(*keys)[16] = xcalloc(2 * s->n + 1, sizeof(*keys));
+	bool *ends = xcalloc(2 * s->n + 1, sizeof(*ends));
+	size_t k = 0;
+
+	memcpy(udata, udata_l4proto, 6);
+	memcpy(udata + 6, merged, sizeof(merged));
+	memcpy(udata + 6 + sizeof(merged), udata_l4proto + 6, sizeof(udata_l4proto) - 6);
+	udata[sizeof(udata) - 4] = (uint8_t)key;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t len = strlen(s->names[i]);
+		bool wild = pc_ifname_wild(s->names[i]);
+		memcpy(lohi[i][0], s->names[i], len - wild);
+		memcpy(lohi[i][1], s->names[i], len - wild);
+		if (wild)
+			memset(lohi[i][1] + len - 1, 0xff, 16 - (len - 1));
+	}
+	qsort(lohi, s->n, sizeof(*lohi), key16_cmp);
+	for (size_t i = 0; i < s->n; i++) {
+		if (i == 0 && !key_zero(lohi[0][0], 16))
+			ends[k++] = true; /* keys[0] is zero */
+		memcpy(keys[k++], lohi[i][0], 16);
+		memcpy(keys[k], lohi[i][1], 16);
+		if (key_next(keys[k], 16))
+			ends[k++] = true;
+	}
+	anon_set_lookup(ro, TYPE_IFNAME, 16, keys[0], ends, k, udata, sizeof(udata), s->negate);
+	free(ends);
+	free(keys);
+	free(lohi);
+}
+
+/*
+ * An interface match as nft compiles it: a name compares all 16 bytes
+ * (padded with NULs), a wildcard only those before its '*'; a list is an
+ * anonymous set of names (of intervals, with a wildcard among them);
+ * negation is `neq` or an inverted lookup.
+ */
+static void ifname(struct rule_out *ro, uint32_t key, const struct pc_ifaces *s)
+{
+	/* udata_l4proto's layout: the key comes from meta (9), key 6 or 7 */
+	uint8_t udata[sizeof(udata_l4proto)];
+	uint8_t *names;
+	bool wild = false;
+
 	meta(ro, key);
-	cmp(ro, NFT_CMP_EQ, buf, sizeof(buf));
+	if (s->n == 1) {
+		char buf[16] = {0};
+		size_t len = strlen(s->names[0]);
+		wild = pc_ifname_wild(s->names[0]);
+		memcpy(buf, s->names[0], len - wild);
+		cmp(ro, s->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, buf,
+				wild ? (uint32_t)(len - 1) : (uint32_t)sizeof(buf));
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		wild |= pc_ifname_wild(s->names[i]);
+	if (wild) {
+		ifname_intervals(ro, key, s);
+		return;
+	}
+	memcpy(udata, udata_l4proto, sizeof(udata));
+	udata[sizeof(udata) - 4] = (uint8_t)key;
+	names = xcalloc(s->n, 16);
+	for (size_t i = 0; i < s->n; i++)
+		memcpy(&names[16 * i], s->names[i], strlen(s->names[i]));
+	anon_set_lookup(ro, TYPE_IFNAME, 16, names, NULL, s->n, udata, sizeof(udata), s->negate);
+	free(names);
 }
 
 /* A policy rule as it stands in its jump chain, under `comment`. */

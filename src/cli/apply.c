@@ -340,8 +340,7 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 			fprintf(ctx->err, "rule %zu at %s:%u:%u %s it", dec.rule + 1, r->loc.file,
 					r->loc.line, r->loc.col,
 					dec.action == PC_ACTION_REJECT ? "rejects" : "drops");
-			if (r->interface)
-				fprintf(ctx->err, " on %s", r->interface);
+			pc_ifaces_print(ctx->err, " on ", &r->interface);
 		} else {
 			fprintf(ctx->err, "the default policy of %s drops it",
 					dir ? "output" : "input");

@@ -325,8 +325,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		const struct pc_rule *r = &p->rules[i];
 		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line,
 				r->loc.col, action_names[r->action], dir_name(r->direction));
-		if (r->interface)
-			fprintf(out, " on %s", r->interface);
+		pc_ifaces_print(out, " on ", &r->interface);
 		if (r->flags & PC_RULE_F_LIMIT)
 			fprintf(out, ", at most %u/%s", r->limit_rate, r->limit_unit);
 		if (r->flags & PC_RULE_F_LOG)
@@ -397,6 +396,34 @@ static void json_set(
 	pc_json_end_object(j);
 }
 
+/*
+ * "interface": the text explain prints (null for every interface), and
+ * "interfaces": {"names": [...], "not": bool} (null the same).
+ */
+static void json_interfaces(struct pc_json *j, const struct pc_rule *r)
+{
+	const struct pc_ifaces *s = &r->interface;
+	char text[PC_IFACES_TEXT_MAX];
+
+	pc_ifaces_text(text, s);
+	pc_json_key(j, "interface");
+	pc_json_string_or_null(j, s->n ? text : NULL);
+	pc_json_key(j, "interfaces");
+	if (!s->n) {
+		pc_json_null(j);
+		return;
+	}
+	pc_json_begin_object(j);
+	pc_json_key(j, "names");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < s->n; i++)
+		pc_json_string(j, s->names[i]);
+	pc_json_end_array(j);
+	pc_json_key(j, "not");
+	pc_json_bool(j, s->negate);
+	pc_json_end_object(j);
+}
+
 static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
 		const struct pc_nft_table *t, const struct emit_index *emits)
 {
@@ -411,8 +438,7 @@ static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
 	pc_json_string(j, action_names[r->action]);
 	pc_json_key(j, "direction");
 	pc_json_string(j, dir_name(r->direction));
-	pc_json_key(j, "interface");
-	pc_json_string_or_null(j, r->interface);
+	json_interfaces(j, r);
 	pc_json_key(j, "comment");
 	pc_json_string_or_null(j, r->comment);
 	pc_json_key(j, "log");

@@ -425,11 +425,11 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 					nr->saddr = src ? &t->sets[src - 1] : NULL;
 					nr->daddr = dst ? &t->sets[dst - 1] : NULL;
 				}
-				if (r->interface) {
+				if (r->interface.n) {
 					if (r->direction == PC_DIR_OUTPUT)
-						nr->oifname = r->interface;
+						nr->oifname = &r->interface;
 					else
-						nr->iifname = r->interface;
+						nr->iifname = &r->interface;
 				}
 				if (r->flags & PC_RULE_F_LIMIT) {
 					nr->limit_rate = r->limit_rate;

@@ -33,6 +33,16 @@ static bool set_has(const struct pc_addrset *set, size_t npeers, const struct pc
 	return false;
 }
 
+/* Whether the packet is on the rule's interfaces: 1, 0, or -1 when its interface is unknown. */
+static int on_interface(const struct pc_rule *r, const struct pc_packet *pkt)
+{
+	if (!r->interface.n)
+		return 1;
+	if (!pkt->iface[0])
+		return -1;
+	return pc_ifaces_match(&r->interface, pkt->iface);
+}
+
 void pc_policy_evaluate(
 		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out)
 {
@@ -56,11 +66,10 @@ void pc_policy_evaluate(
 			const struct pc_match *m = &r->matches[k];
 			if (m->proto != pkt->proto || pkt->port < m->lo || pkt->port > m->hi)
 				continue;
-			if (r->interface && !pkt->iface[0]) {
+			int on = on_interface(r, pkt);
+			if (on < 0)
 				out->skipped_interface++;
-				break;
-			}
-			if (r->interface && strcmp(r->interface, pkt->iface))
+			if (on <= 0)
 				break;
 			out->by_rule = true;
 			out->rule = i;
@@ -89,10 +98,32 @@ static int parse_addr(const char *s, struct pc_packet *pkt)
 	return -1;
 }
 
+/*
+ * A trailing "in NAME" (the interface a packet comes in on) or "out NAME"
+ * (the one a packet this host sends leaves by): taken off the words and
+ * written to pkt->iface.  Returns 0 for none, 1 for in, 2 for out, -1.
+ */
+static int packet_interface(char **tok, int *n, struct pc_packet *pkt, char *err, size_t errlen)
+{
+	if (*n < 2 || (strcmp(tok[*n - 2], "in") && strcmp(tok[*n - 2], "out")))
+		return 0;
+	const char *name = tok[*n - 1];
+	size_t len = strlen(name);
+	if (len >= sizeof(pkt->iface) ||
+			strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len) {
+		snprintf(err, errlen, "'%s' is not an interface name", name);
+		return -1;
+	}
+	memcpy(pkt->iface, name, len + 1);
+	*n -= 2;
+	return strcmp(tok[*n], "in") ? 2 : 1;
+}
+
 int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errlen)
 {
-	char buf[256], *tok[6];
-	int n = 0;
+	char buf[256], *tok[8];
+	int n = 0, on;
 
 	memset(pkt, 0, sizeof(*pkt));
 	if (strlen(s) >= sizeof(buf)) {
@@ -102,12 +133,14 @@ int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errl
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (char *save = NULL, *t = strtok_r(buf, " \t", &save); t;
 			t = strtok_r(NULL, " \t", &save)) {
-		if (n == 6) {
+		if (n == 8) {
 			snprintf(err, errlen, "too many words");
 			return -1;
 		}
 		tok[n++] = t;
 	}
+	if ((on = packet_interface(tok, &n, pkt, err, errlen)) < 0)
+		return -1;
 	int i = 0;
 	pkt->direction = PC_DIR_INPUT;
 	if (i < n && !strcmp(tok[i], "forward")) {
@@ -149,5 +182,10 @@ int pc_packet_parse(const char *s, struct pc_packet *pkt, char *err, size_t errl
 		return -1;
 	}
 	pkt->port = lo;
+	if (on && (on == 2) != (pkt->direction == PC_DIR_OUTPUT)) {
+		snprintf(err, errlen,
+				"a packet comes in on an interface (`in NAME`) or, sent by this host, goes out by one (`out NAME`)");
+		return -1;
+	}
 	return 0;
 }

@@ -548,6 +548,104 @@ static struct pc_peer *read_peers(
 	return peers;
 }
 
+/* One interface name, or a wildcard ("eth*"). */
+static bool interface_name_ok(struct loader *l, const struct pc_ynode *n)
+{
+	const char *s = n->str;
+	size_t len = strlen(s), stem = len && s[len - 1] == '*' ? len - 1 : len;
+	struct pc_diag *d;
+
+	if (stem == 0 && len) {
+		d = pol_diag(l, PC_SEV_ERROR, "rule-interface", n,
+				"'*' alone is every interface, which a rule without `interface:` "
+				"already means");
+		pc_diag_hint(d, "leave `interface:` out, or write a stem: eth*");
+		return false;
+	}
+	if (s[0] == '!') {
+		d = pol_diag(l, PC_SEV_ERROR, "rule-interface", n,
+				"'%s' is not an interface name; every interface but some is written "
+				"with `not:`",
+				s);
+		pc_diag_hint(d, "interface: {not: %s}", s + 1);
+		return false;
+	}
+	if (len > 15 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789._-") != stem) {
+		pol_diag(l, PC_SEV_ERROR, "rule-interface", n,
+				"'%s' is not an interface name (at most 15 letters, digits, "
+				"'.', '_' or '-', and a final '*' for every name that begins so)",
+				s);
+		return false;
+	}
+	return true;
+}
+
+/* Whether name i of a list is one an earlier name or wildcard of it already matches, or the
+ * reverse. */
+static bool interface_repeated(struct loader *l, const struct pc_ynode *const *items, size_t i)
+{
+	const struct pc_ifaces b = {&items[i]->str, 1, false, {0}};
+
+	for (size_t k = 0; k < i; k++) {
+		const struct pc_ifaces a = {&items[k]->str, 1, false, {0}};
+		if (!strcmp(items[k]->str, items[i]->str))
+			pol_diag(l, PC_SEV_ERROR, "rule-interface", items[i],
+					"interface '%s' is listed twice (first at %u:%u)",
+					items[i]->str, items[k]->line, items[k]->col);
+		else if (pc_ifaces_cover(&a, &b) || pc_ifaces_cover(&b, &a))
+			pol_diag(l, PC_SEV_ERROR, "rule-interface", items[i],
+					"'%s' and '%s' (at %u:%u) both match some interfaces: a list "
+					"names each once",
+					items[i]->str, items[k]->str, items[k]->line,
+					items[k]->col);
+		else
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * `interface:` is a name, a wildcard ("eth*"), a list of names, or
+ * `{not: ...}` (one of these) for every interface but those.
+ */
+static void read_interface(struct loader *l, const struct pc_ynode *v, struct pc_ifaces *out)
+{
+	static const char *const keys[] = {"not", NULL};
+	struct pc_ifaces s = {.loc = loc_of(l, v)};
+	size_t n;
+
+	if (v->kind == PC_Y_MAP) {
+		const struct pc_ynode *map = v;
+		check_keys(l, map, keys, "interface");
+		if (!(v = pc_ynode_get(map, "not"))) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-missing", map,
+					"interface: a mapping names the interfaces a rule is not on, "
+					"under `not:`");
+			pc_diag_hint(d, "interface: {not: [eth0, eth1]}");
+			return;
+		}
+		s.negate = true;
+	}
+	const struct pc_ynode *const *items = want_items(l, v, "interface", &n);
+	if (!items)
+		return;
+	if (n > PC_IFACES_MAX) {
+		pol_diag(l, PC_SEV_ERROR, "rule-interface", v,
+				"a rule names at most %d interfaces, not %zu", PC_IFACES_MAX, n);
+		return;
+	}
+	const char **names = aalloc(l, n * sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		if (!interface_name_ok(l, items[i]) || interface_repeated(l, items, i))
+			return;
+		names[s.n++] = items[i]->str;
+	}
+	s.names = names;
+	*out = s;
+}
+
 static void read_rule(struct loader *l, const struct pc_ynode *map)
 {
 	static const char *const keys[] = {"allow", "comment", "counter", "deny", "direction",
@@ -613,18 +711,8 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 			r.to = read_peers(l, v, "to", &r.nto);
 		}
 	}
-	if ((v = pc_ynode_get(map, "interface"))) {
-		const char *s = want_text(l, v, "interface");
-		if (s && (strlen(s) > 15 ||
-					 strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						   "0123456789._-") != strlen(s)))
-			pol_diag(l, PC_SEV_ERROR, "rule-interface", v,
-					"'%s' is not an interface name (at most 15 letters, digits, "
-					"'.', '_' or '-')",
-					s);
-		else if (s)
-			r.interface = s;
-	}
+	if ((v = pc_ynode_get(map, "interface")))
+		read_interface(l, v, &r.interface);
 	if ((v = pc_ynode_get(map, "limit"))) {
 		if (pol_limit(l, v, &r.limit_rate, &r.limit_unit) == 0)
 			r.flags |= PC_RULE_F_LIMIT;

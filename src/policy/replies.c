@@ -104,7 +104,9 @@ void pc_unusable_text(const struct pc_policy *p, enum pc_unusable why, enum pc_d
 /* Whether a rule applies on lo alone: its replies stay there too. */
 static bool only_on_lo(const struct pc_rule *r)
 {
-	return r->interface && !strcmp(r->interface, "lo");
+	const struct pc_ifaces *s = &r->interface;
+
+	return s->n == 1 && !s->negate && !strcmp(s->names[0], "lo");
 }
 
 void pc_policy_check_replies(const struct pc_policy *p, struct pc_diags *diags)

@@ -1000,6 +1000,7 @@ struct shadow_index {
 	struct group_slot *groups; /* rules of the same ports and addresses */
 	size_t ngroups, gcap;
 	uint32_t *ghash; /* per rule: geometry_hash() */
+	struct rule_list *ifrules; /* per group's first rule: members on interfaces not plain */
 	struct wide_key *wkeys; /* per wide set */
 	struct rule_list *wrules; /* per wide set: the rules that use it */
 	size_t nwides, wcap;
@@ -1213,8 +1214,8 @@ static size_t side_candidates(
 
 /*
  * Whether rule a's ports and addresses hold all of b's.  The options decide
- * the rest (see group_cover): a rule with a limit covers nothing, one with an
- * interface only rules on that interface.
+ * the rest (see group_cover): a rule with a limit covers nothing, one on
+ * interfaces only rules on interfaces it holds all of (pc_ifaces_cover).
  */
 static bool geometry_covers(struct shadow_index *x, const struct pc_policy *p, size_t ai,
 		const struct pc_rule *b)
@@ -1295,6 +1296,20 @@ static bool geometry_same(const struct pc_rule *a, const struct pc_rule *b)
 	       set_same(&a->dst, a->nto, &b->dst, b->nto);
 }
 
+/*
+ * A rule's one interface when it names one plainly (no list, wildcard or
+ * negation): those are indexed by name; the others are compared in full.
+ */
+static const char *plain_interface(const struct pc_rule *r)
+{
+	const struct pc_ifaces *s = &r->interface;
+
+	return s->n == 1 && !s->negate && !pc_ifname_wild(s->names[0]) ? s->names[0] : NULL;
+}
+
+/* Members compared one by one against a rule on interfaces not plain: past these, unsure. */
+#define SHADOW_IFACE_SCAN 64
+
 /* Slots of the group index: a group by its first rule, or a (group, interface) pair. */
 struct group_slot {
 	uint32_t hash;
@@ -1360,19 +1375,41 @@ static uint32_t group_join(struct shadow_index *x, const struct pc_policy *p, si
 	uint32_t group = g->group;
 	if (b->flags & PC_RULE_F_LIMIT)
 		return group;
-	if (!b->interface) {
+	if (!b->interface.n) {
 		if (!g->first)
 			g->first = (uint32_t)j + 1;
 		return group;
 	}
+	const char *plain = plain_interface(b);
+	if (!plain) {
+		rule_list_add(&x->ifrules[group - 1], (uint32_t)j);
+		return group;
+	}
 	group_grow(x, p);
-	uint32_t ph = pair_hash(group, b->interface);
-	struct group_slot *e = group_slot(x->groups, x->gcap, p, ph, b, group, b->interface);
+	uint32_t ph = pair_hash(group, plain);
+	struct group_slot *e = group_slot(x->groups, x->gcap, p, ph, b, group, plain);
 	if (!e->group) {
-		*e = (struct group_slot){ph, group, b->interface, (uint32_t)j + 1};
+		*e = (struct group_slot){ph, group, plain, (uint32_t)j + 1};
 		x->ngroups++;
 	}
 	return group;
+}
+
+/*
+ * The first member of group `rep` on interfaces not plain whose interfaces
+ * hold all of b's, if before `best`; a bounded scan, as not knowing is
+ * reported as not shadowed.
+ */
+static size_t interface_cover(const struct shadow_index *x, const struct pc_policy *p, size_t rep,
+		const struct pc_rule *b, size_t best)
+{
+	const struct rule_list *l = &x->ifrules[rep];
+	const uint32_t *v = rule_list_items(l);
+
+	for (size_t i = 0; i < l->n && i < SHADOW_IFACE_SCAN && v[i] < best; i++)
+		if (pc_ifaces_cover(&p->rules[v[i]].interface, &b->interface))
+			return v[i];
+	return best;
 }
 
 /* The first rule of the group under rule `rep` (its first) that covers b, or SIZE_MAX. */
@@ -1387,13 +1424,16 @@ static size_t group_cover(struct shadow_index *x, const struct pc_policy *p, siz
 	const struct group_slot *g = group_slot(x->groups, x->gcap, p, x->ghash[rep], a, 0, NULL);
 	if (g->first)
 		best = g->first - 1;
-	if (b->interface) {
+	const char *plain = plain_interface(b);
+	if (plain) {
 		uint32_t group = (uint32_t)rep + 1;
-		const struct group_slot *e = group_slot(x->groups, x->gcap, p,
-				pair_hash(group, b->interface), b, group, b->interface);
+		const struct group_slot *e = group_slot(
+				x->groups, x->gcap, p, pair_hash(group, plain), b, group, plain);
 		if (e->group && e->first - 1 < best)
 			best = e->first - 1;
 	}
+	if (b->interface.n)
+		best = interface_cover(x, p, rep, b, best);
 	return best;
 }
 
@@ -1402,7 +1442,8 @@ static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t a
 	const struct pc_rule *a = &r->p->rules[ai], *b = &r->p->rules[bi];
 	bool same = a->direction == b->direction && matches_cover(b, sorted_of(x, r->p, bi), a) &&
 		    set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
-		    set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action;
+		    set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action &&
+		    pc_ifaces_cover(&b->interface, &a->interface);
 	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, same ? "rule-duplicate" : "rule-shadowed",
 			&b->loc,
 			same ? "this rule repeats the rule at %s:%u:%u"
@@ -1422,6 +1463,7 @@ static void check_shadowing(struct resolver *r)
 	x.ports = xcalloc(nlists, sizeof(*x.ports));
 	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
 	x.ghash = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ghash));
+	x.ifrules = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ifrules));
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
 		x.ghash[j] = geometry_hash(b);
@@ -1497,6 +1539,9 @@ static void check_shadowing(struct resolver *r)
 	free(x.sorted);
 	free(x.groups);
 	free(x.ghash);
+	for (size_t i = 0; i < p->nrules; i++)
+		rule_list_finish(&x.ifrules[i]);
+	free(x.ifrules);
 }
 
 /* ---- entry point ------------------------------------------------------ */

@@ -7,6 +7,7 @@
  * same matches.  Lines come out as iptables-save prints them, so a listing
  * of the kernel's rules can be compared with the file line for line.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,11 +21,30 @@ static const char *const builtin[PC_NFT_HOOK_COUNT] = {
 		[PC_NFT_HOOK_OUTPUT] = "OUTPUT",
 };
 
+/* The rule's interfaces, when it names some: -i for input and forward, -o for output. */
+static const struct pc_ifaces *ifaces_of(const struct pc_nft_rule *r)
+{
+	return r->iifname ? r->iifname : r->oifname;
+}
+
+/*
+ * iptables matches one interface a rule, or every one but one (`! -i`): a
+ * list is a rule per name, and every interface but several is not one rule.
+ */
+static bool ifaces_unsaid(const struct pc_nft_rule *r)
+{
+	const struct pc_ifaces *s = ifaces_of(r);
+
+	return s && s->negate && s->n > 1;
+}
+
 /* The number of iptables rules one model rule becomes in the file of `family`. */
 static size_t expansion(const struct pc_nft_rule *r, int family)
 {
 	if (r->family && r->family != family)
 		return 0;
+	const struct pc_ifaces *ifs = ifaces_of(r);
+	size_t per_iface = ifs && !ifs->negate ? ifs->n : 1;
 	size_t chunks = 0, slots = MULTIPORT_SLOTS;
 	for (size_t i = 0; i < r->dport->n; i++) {
 		size_t need = r->dport->ports[i].lo == r->dport->ports[i].hi ? 1 : 2;
@@ -32,8 +52,32 @@ static size_t expansion(const struct pc_nft_rule *r, int family)
 			chunks++, slots = 0;
 		slots += need;
 	}
-	size_t n = chunks * (r->saddr ? r->saddr->n : 1) * (r->daddr ? r->daddr->n : 1);
+	size_t n = chunks * (r->saddr ? r->saddr->n : 1) * (r->daddr ? r->daddr->n : 1) * per_iface;
 	return r->log ? 2 * n : n;
+}
+
+/* A warning at each policy rule on every interface but several: it is left out. */
+static void ifaces_check(
+		const struct pc_nft_table *t, const struct pc_policy *p, struct pc_diags *diags)
+{
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
+		size_t last = SIZE_MAX;
+		for (size_t i = 0; i < t->chains[k].n; i++) {
+			const struct pc_nft_rule *r = &t->chains[k].rules[i];
+			if (r->kind != PC_NFT_POLICY_RULE || !ifaces_unsaid(r) ||
+					r->policy_rule == last)
+				continue;
+			const struct pc_rule *pr = &p->rules[r->policy_rule];
+			last = r->policy_rule;
+			pc_diag_hint(pc_diag_add(diags, PC_SEV_WARNING, "ipt-interface",
+						     pr->loc.file, pr->loc.line, pr->loc.col,
+						     "iptables matches every interface but one, not but "
+						     "several: this rule is left out of the iptables "
+						     "rendering"),
+					"write a rule per interface it is not on, with the opposite "
+					"verdict, above one on every interface");
+		}
+	}
 }
 
 int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int family,
@@ -47,6 +91,7 @@ int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int fa
 				PC_IPT_CHAIN_MAX - (int)strlen("-forward"));
 		return -1;
 	}
+	ifaces_check(t, p, diags);
 	size_t expanded = 0, into = 0, other = 0;
 	const struct pc_rule *first_expanded = NULL, *first_other = NULL;
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
@@ -56,6 +101,8 @@ int pc_ipt_check(const struct pc_nft_table *t, const struct pc_policy *p, int fa
 			if (r->kind != PC_NFT_POLICY_RULE)
 				continue;
 			size_t n = expansion(r, family);
+			if (ifaces_unsaid(r))
+				continue;
 			if (n == 0) {
 				other++;
 				if (!first_other)
@@ -124,6 +171,16 @@ static void print_comment(FILE *out, const char *comment)
 	fputc('"', out);
 }
 
+/* " -i eth0", " ! -i eth0", " -i eth+" (a wildcard ends in '+' in iptables). */
+static void print_iface(FILE *out, const char *flag, const struct pc_ifaces *s, size_t i)
+{
+	const char *name = s->names[i];
+	int stem = (int)strlen(name) - pc_ifname_wild(name);
+
+	fprintf(out, "%s %s %.*s%s", s->negate ? " !" : "", flag, stem, name,
+			pc_ifname_wild(name) ? "+" : "");
+}
+
 /* iptables-save's words for the limit units. */
 static const char *limit_unit(const char *unit)
 {
@@ -159,46 +216,51 @@ static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_
 	size_t tails_len = 0, ntails = 0;
 	FILE *m = open_memstream(&tails, &tails_len);
 
+	const struct pc_ifaces *ifs = ifaces_of(r);
+	size_t nif = ifs && !ifs->negate ? ifs->n : 1;
+
+	if (ifaces_unsaid(r))
+		return;
 	for (size_t d = 0; d < nd; d++)
-		for (size_t first = 0; first < r->dport->n;) {
-			/* One multiport chunk: at most 15 slots, a range taking two. */
-			size_t last = first, slots = 0;
-			while (last < r->dport->n) {
-				const struct pc_nft_port_range *pr = &r->dport->ports[last];
-				size_t need = pr->lo == pr->hi ? 1 : 2;
-				if (slots + need > MULTIPORT_SLOTS)
-					break;
-				slots += need;
-				last++;
-			}
-			for (int pass = r->log ? 0 : 1; pass < 2; pass++) {
-				if (r->daddr)
-					print_prefix(m, "-d", &r->daddr->prefixes[d]);
-				if (r->iifname)
-					fprintf(m, " -i %s", r->iifname);
-				if (r->oifname)
-					fprintf(m, " -o %s", r->oifname);
-				if (last - first == 1) {
-					fprintf(m, " -p %s -m %s --dport ", proto, proto);
-					pc_nft_print_ports(m, &r->dport->ports[first], ':');
-				} else {
-					fprintf(m, " -p %s -m multiport --dports ", proto);
-					for (size_t i = first; i < last; i++) {
-						if (i > first)
-							fputc(',', m);
-						pc_nft_print_ports(m, &r->dport->ports[i], ':');
-					}
+		for (size_t f = 0; f < nif; f++)
+			for (size_t first = 0; first < r->dport->n;) {
+				/* One multiport chunk: at most 15 slots, a range taking two. */
+				size_t last = first, slots = 0;
+				while (last < r->dport->n) {
+					const struct pc_nft_port_range *pr = &r->dport->ports[last];
+					size_t need = pr->lo == pr->hi ? 1 : 2;
+					if (slots + need > MULTIPORT_SLOTS)
+						break;
+					slots += need;
+					last++;
 				}
-				if (r->limit_rate)
-					fprintf(m, " -m limit --limit %u/%s", r->limit_rate,
-							limit_unit(r->limit_unit));
-				print_comment(m, r->comment);
-				print_target(m, r, family, pass == 0);
-				fputc('\0', m);
-				ntails++;
+				for (int pass = r->log ? 0 : 1; pass < 2; pass++) {
+					if (r->daddr)
+						print_prefix(m, "-d", &r->daddr->prefixes[d]);
+					if (ifs)
+						print_iface(m, r->iifname ? "-i" : "-o", ifs, f);
+					if (last - first == 1) {
+						fprintf(m, " -p %s -m %s --dport ", proto, proto);
+						pc_nft_print_ports(m, &r->dport->ports[first], ':');
+					} else {
+						fprintf(m, " -p %s -m multiport --dports ", proto);
+						for (size_t i = first; i < last; i++) {
+							if (i > first)
+								fputc(',', m);
+							pc_nft_print_ports(m, &r->dport->ports[i],
+									':');
+						}
+					}
+					if (r->limit_rate)
+						fprintf(m, " -m limit --limit %u/%s", r->limit_rate,
+								limit_unit(r->limit_unit));
+					print_comment(m, r->comment);
+					print_target(m, r, family, pass == 0);
+					fputc('\0', m);
+					ntails++;
+				}
+				first = last;
 			}
-			first = last;
-		}
 	fclose(m);
 	for (size_t s = 0; s < ns; s++) {
 		const char *tail = tails;

@@ -156,10 +156,10 @@ static void match_string(struct pc_json *j, enum left_kind kind, const char *a, 
 	end_match(j);
 }
 
-static void match_list(struct pc_json *j, enum left_kind kind, const char *a, const char *b,
-		const char *const *right, size_t n)
+static void match_set(struct pc_json *j, const char *op, enum left_kind kind, const char *a,
+		const char *b, const char *const *right, size_t n)
 {
-	begin_match(j, "==", kind, a, b);
+	begin_match(j, op, kind, a, b);
 	pc_json_begin_object(j);
 	pc_json_key(j, "set");
 	pc_json_begin_array(j);
@@ -167,6 +167,28 @@ static void match_list(struct pc_json *j, enum left_kind kind, const char *a, co
 		pc_json_string(j, right[i]);
 	pc_json_end_array(j);
 	pc_json_end_object(j);
+	end_match(j);
+}
+
+static void match_list(struct pc_json *j, enum left_kind kind, const char *a, const char *b,
+		const char *const *right, size_t n)
+{
+	match_set(j, "==", kind, a, b, right, n);
+}
+
+/* An interface match: a name or wildcard, or a set of names; `!=` when negated. */
+static void match_ifnames(struct pc_json *j, const char *key, const struct pc_ifaces *s)
+{
+	const char *op = s && s->negate ? "!=" : "==";
+
+	if (!s)
+		return;
+	if (s->n > 1) {
+		match_set(j, op, META, key, NULL, s->names, s->n);
+		return;
+	}
+	begin_match(j, op, META, key, NULL);
+	pc_json_string(j, s->names[0]);
 	end_match(j);
 }
 
@@ -284,10 +306,8 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 
 	const char *fam = r->family == 4 ? "ip" : "ip6";
 	begin_rule(j, t, chain, comment);
-	if (r->iifname)
-		match_string(j, META, "iifname", NULL, r->iifname);
-	if (r->oifname)
-		match_string(j, META, "oifname", NULL, r->oifname);
+	match_ifnames(j, "iifname", r->iifname);
+	match_ifnames(j, "oifname", r->oifname);
 	for (int side = 0; side < 2; side++) {
 		const struct pc_nft_set *s = side ? r->daddr : r->saddr;
 		if (!s)

@@ -67,6 +67,17 @@ static void print_icmp_rules(FILE *out, const struct pc_nft_rule *r)
 	}
 }
 
+/* `iifname "eth0"`, `iifname "eth*"`, `iifname != { "eth0", "eth1" }`; nothing for any. */
+static void print_ifnames(FILE *out, const char *key, const struct pc_ifaces *s)
+{
+	if (!s)
+		return;
+	fprintf(out, "%s %s%s", key, s->negate ? "!= " : "", s->n > 1 ? "{ " : "");
+	for (size_t i = 0; i < s->n; i++)
+		fprintf(out, "%s\"%s\"", i ? ", " : "", s->names[i]);
+	fputs(s->n > 1 ? " } " : " ", out);
+}
+
 static void print_rule(FILE *out, const struct pc_nft_chain *c, const struct pc_nft_rule *r,
 		const char *comment)
 {
@@ -113,10 +124,8 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 		break;
 	}
 	const char *fam = r->family == 4 ? "ip" : "ip6";
-	if (r->iifname)
-		fprintf(out, "iifname \"%s\" ", r->iifname);
-	if (r->oifname)
-		fprintf(out, "oifname \"%s\" ", r->oifname);
+	print_ifnames(out, "iifname", r->iifname);
+	print_ifnames(out, "oifname", r->oifname);
 	for (int side = 0; side < 2; side++) {
 		const struct pc_nft_set *s = side ? r->daddr : r->saddr;
 		if (!s)

@@ -9,6 +9,7 @@
  * `established` in the policy, pass rules keep state (replies match the
  * state, not the rules); without it, they say `no state`.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,49 @@ static const char *const dir_words[PC_NFT_HOOK_COUNT] = {
 static bool pf_has_ports(enum pc_proto proto)
 {
 	return proto == PC_PROTO_TCP || proto == PC_PROTO_UDP;
+}
+
+/*
+ * pf matches an interface, a list of them, or every one but one; a name of
+ * pf is an interface or a group of them, never a prefix, and `! { a b }`
+ * would be a rule per name, each passing the other.
+ */
+static const char *ifaces_unsaid(const struct pc_nft_rule *r)
+{
+	const struct pc_ifaces *s = r->iifname ? r->iifname : r->oifname;
+
+	if (!s)
+		return NULL;
+	if (s->negate && s->n > 1)
+		return "pf matches every interface but one, not but several";
+	for (size_t i = 0; i < s->n; i++)
+		if (pc_ifname_wild(s->names[i]))
+			return "pf has no interface wildcards (an interface group is another thing)";
+	return NULL;
+}
+
+/* A warning at each policy rule whose interfaces pf cannot say: it is left out. */
+static size_t ifaces_check(
+		const struct pc_nft_table *t, const struct pc_policy *p, struct pc_diags *diags)
+{
+	size_t n = 0;
+
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
+		size_t last = SIZE_MAX;
+		for (size_t i = 0; dir_words[k] && i < t->chains[k].n; i++) {
+			const struct pc_nft_rule *r = &t->chains[k].rules[i];
+			const char *why = r->kind == PC_NFT_POLICY_RULE ? ifaces_unsaid(r) : NULL;
+			if (!why || r->policy_rule == last)
+				continue;
+			const struct pc_rule *pr = &p->rules[r->policy_rule];
+			last = r->policy_rule;
+			pc_diag_add(diags, PC_SEV_WARNING, "pf-interface", pr->loc.file,
+					pr->loc.line, pr->loc.col,
+					"%s: this rule is left out of the pf rendering", why);
+			n++;
+		}
+	}
+	return n;
 }
 
 size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p, struct pc_diags *diags)
@@ -53,6 +97,7 @@ size_t pc_pf_check(const struct pc_nft_table *t, const struct pc_policy *p, stru
 			n++;
 		}
 	free(said);
+	n += ifaces_check(t, p, diags);
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct pc_nft_rule *r = &c->rules[i];
@@ -107,13 +152,30 @@ static void print_ifname(FILE *out, const char *name)
 	char c = name[0];
 	bool plain = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '_';
 
-	fprintf(out, plain ? " on %s" : " on \"%s\"", name);
+	fprintf(out, plain ? "%s" : "\"%s\"", name);
+}
+
+/* ` on em0`, ` on ! em0`, ` on { em0 em1 }`. */
+static void print_ifnames(FILE *out, const struct pc_ifaces *s)
+{
+	fprintf(out, " on %s%s", s->negate ? "! " : "", s->n > 1 ? "{ " : "");
+	for (size_t i = 0; i < s->n; i++) {
+		print_ifname(out, s->names[i]);
+		if (s->n > 1)
+			fputc(' ', out);
+	}
+	if (s->n > 1)
+		fputc('}', out);
 }
 
 static void print_policy_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
 		const struct pc_nft_rule *r, const char *state)
 {
 	fprintf(out, "# %s\n", r->comment);
+	if (ifaces_unsaid(r)) {
+		fputs("# (left out: pf cannot say these interfaces)\n", out);
+		return;
+	}
 	if (!pf_has_ports(r->proto)) {
 		fputs("# (left out: OpenBSD pf matches ports of tcp and udp only)\n", out);
 		return;
@@ -124,7 +186,7 @@ static void print_policy_rule(FILE *out, const struct pc_nft_table *t, const cha
 		fputs(r->verdict == PC_NFT_DROP ? "block drop" : "block return", out);
 	fprintf(out, " %s%s quick", dir, r->log ? " log" : "");
 	if (r->iifname || r->oifname)
-		print_ifname(out, r->iifname ? r->iifname : r->oifname);
+		print_ifnames(out, r->iifname ? r->iifname : r->oifname);
 	if (r->family)
 		fputs(r->family == 4 ? " inet" : " inet6", out);
 	fprintf(out, " proto %s from ", pc_proto_name(r->proto));

@@ -5,7 +5,9 @@
  * flags, types, lengths, size, user data and elements, every chain, and
  * every rule as its expressions with its user data.  Handles and ids, which
  * differ from load to load, are left out, so two loads of the same ruleset
- * print the same text whichever program made them.  A test tool.
+ * print the same text whichever program made them.  The elements of a set
+ * are printed sorted: a hash set lists them in an order its random seed
+ * decides, different from load to load.  A test tool.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,15 +26,16 @@
 
 static struct mnl_socket *nl;
 static const char *table;
+static FILE *dump; /* where hex() and the elements go: stdout, or a set's lines */
 
 static void hex(const char *what, const void *p, const uint32_t *lenp)
 {
 	const unsigned char *b = p;
 	uint32_t len = *lenp;
 
-	printf(" %s=", what);
+	fprintf(dump, " %s=", what);
 	for (uint32_t i = 0; i < len; i++)
-		printf("%02x", b[i]);
+		fprintf(dump, "%02x", b[i]);
 }
 
 typedef int (*parse_cb)(const struct nlmsghdr *nlh, void *data);
@@ -119,23 +122,54 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	uint32_t len;
 	(void)data;
 
-	fputs("  elem", stdout);
+	fputs("  elem", dump);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY))
 		hex("key", nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len), &len);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END))
 		hex("key_end", nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len), &len);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
-		printf(" flags=%#x", nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS));
+		fprintf(dump, " flags=%#x", nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS));
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
-		printf(" verdict=%d", (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT));
+		fprintf(dump, " verdict=%d",
+				(int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT));
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
-		printf(" chain=%s", nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+		fprintf(dump, " chain=%s", nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA))
 		hex("data", nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len), &len);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
 		hex("udata", nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len), &len);
-	putchar('\n');
+	fputc('\n', dump);
 	return 0;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data);
+
+/* The elements the request asks for, one a line, sorted. */
+static void print_sorted_elems(struct nlmsghdr *nlh)
+{
+	char *text = NULL, **lines = NULL;
+	size_t len = 0, n = 0;
+
+	dump = open_memstream(&text, &len);
+	talk(nlh, elems_cb, NULL);
+	fclose(dump);
+	dump = stdout;
+	for (char *p = text, *q; p && *p; p = q + 1) {
+		q = strchr(p, '\n');
+		*q = '\0';
+		lines = realloc(lines, (n + 1) * sizeof(*lines));
+		lines[n++] = p;
+	}
+	qsort(lines, n, sizeof(*lines), line_cmp);
+	for (size_t i = 0; i < n; i++)
+		puts(lines[i]);
+	free(lines);
+	free(text);
 }
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
@@ -209,6 +243,8 @@ int main(int argc, char **argv)
 	struct nlmsghdr *nlh;
 	struct names sets = {0};
 
+	dump = stdout;
+
 	if (argc != 2) {
 		fprintf(stderr, "usage: nldump TABLE\n");
 		return 2;
@@ -243,7 +279,7 @@ int main(int argc, char **argv)
 				NLM_F_DUMP | NLM_F_ACK, ++seq);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
-		talk(nlh, elems_cb, NULL);
+		print_sorted_elems(nlh);
 		free(sets.v[i]);
 	}
 	free(sets.v);

@@ -58,7 +58,8 @@ expect() {
 
 # 1. apply == nft -f of the rendering, attribute by attribute.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
-    "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml; do
+    "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml \
+    "$root"/tests/render/probe-interfaces.yaml; do
     name=$(basename "$yaml" .yaml)
     rel=${yaml#"$root"/}
     (cd "$root" && "$bin" render "$rel") >"$tmp/r.nft" 2>/dev/null || { fail "$name: render"; continue; }
@@ -222,6 +223,17 @@ pol ifdeny "$strict" '  - deny: 22/tcp
 pol ifother "$strict" '  - deny: 22/tcp
     interface: pcs9
   - allow: 22/tcp'
+pol ifwild "$strict" '  - deny: 22/tcp
+    interface: pcs*
+  - allow: 22/tcp'
+pol ifnot "$strict" '  - deny: 22/tcp
+    interface: {not: [pcs9, pcs8]}
+  - allow: 22/tcp'
+pol ifnotours "$strict" '  - deny: 22/tcp
+    interface: {not: [pcs0, pcs9]}
+  - allow: 22/tcp'
+pol iflist "$strict" '  - allow: 22/tcp
+    interface: [pcs9, pcs0]'
 pol limited "$strict" '  - allow: 22/tcp
     limit: 3/minute'
 pol limited_est '  input: drop
@@ -263,6 +275,13 @@ keeps() {
 lockout "a deny on the session's interface" 0.0.0.0 192.0.2.1 $C ifdeny \
     "$cut (SSH_CONNECTION: 192.0.2.2 port [0-9]* -> port 22): rule 1 at .*ifdeny.yaml:7:5 drops it on pcs0; nothing was changed"
 keeps "a deny on another interface" 0.0.0.0 192.0.2.1 $C ifother
+# Interface wildcards, lists and negation decide as the kernel decides.
+lockout "a deny on a wildcard the session's interface matches" 0.0.0.0 192.0.2.1 $C ifwild \
+    "$cut .*: rule 1 at .*ifwild.yaml:7:5 drops it on pcs\\*; nothing was changed"
+lockout "a deny on every interface but two others" 0.0.0.0 192.0.2.1 $C ifnot \
+    "$cut .*: rule 1 at .*ifnot.yaml:7:5 drops it on not {pcs9, pcs8}; nothing was changed"
+keeps "a deny on every interface but the session's and another" 0.0.0.0 192.0.2.1 $C ifnotours
+keeps "an allow on a list that holds the session's interface" 0.0.0.0 192.0.2.1 $C iflist
 # A rate-limited allow without established: the session dies past the burst.
 lockout "a limited allow without established" 0.0.0.0 192.0.2.1 $C limited \
     "$cut .*: rule 1 at .*limited.yaml:7:5 accepts it at most 3/minute, and without .established: accept. every packet of the session meets that limit"

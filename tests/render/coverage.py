@@ -62,7 +62,10 @@ def lowered(rule, sets):
     for e in rule["expr"]:
         if "match" in e:
             left, right = e["match"]["left"], e["match"]["right"]
-            if "meta" in left:
+            if "meta" in left and left["meta"]["key"] in ("iifname", "oifname"):
+                names = right["set"] if isinstance(right, dict) else [right]
+                m[left["meta"]["key"]] = (e["match"]["op"] == "!=", tuple(sorted(names)))
+            elif "meta" in left:
                 m[left["meta"]["key"]] = right
             elif "payload" in left:
                 p = left["payload"]
@@ -190,13 +193,20 @@ def ipt_rules(binary, policy):
             chain = argv[1]
             m = {"chain": chain.rsplit("-", 1)[1], "comment": "", "nfproto": family,
                  "counter": None}
-            i = 2
+            i, neg = 2, False
             while i < len(argv):
                 a, v = argv[i], argv[i + 1] if i + 1 < len(argv) else None
+                if a == "!":
+                    neg = True
+                    i += 1
+                    continue
                 if a in ("-s", "-d"):
                     m["saddr" if a == "-s" else "daddr"] = (fam, [ipaddress.ip_network(v)])
                 elif a in ("-i", "-o"):
-                    m["iifname" if a == "-i" else "oifname"] = v
+                    # a wildcard ends in '+' in iptables, in '*' in the policy
+                    name = v[:-1] + "*" if v.endswith("+") else v
+                    m["iifname" if a == "-i" else "oifname"] = (neg, (name,))
+                    neg = False
                 elif a == "-p":
                     m["proto"] = v
                 elif a in ("--dport", "--dports"):
@@ -243,7 +253,8 @@ def pf_rules(binary, policy):
             if r[side] is not None:
                 m[key] = ("ip" if r[side][0].version == 4 else "ip6", r[side])
         if r["on"]:
-            m["iifname" if r["dir"] == "in" else "oifname"] = r["on"].strip('"')
+            m["iifname" if r["dir"] == "in" else "oifname"] = (r["on"][0],
+                                                               tuple(sorted(r["on"][1])))
         if r["rate"]:
             secs = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}[r["rate"][1]]
             m["limit"] = "%d/%s" % (r["rate"][0], secs)
@@ -311,11 +322,23 @@ def main():
             r["matches"] = [m for m in r["matches"] if m["protocol"] not in portless]
             if not r["matches"]:
                 continue      # nothing of this rule is for pf, and the warning said so
+        ifs = r["interfaces"]
+        want_if = (ifs["not"], tuple(sorted(ifs["names"]))) if ifs else None
+        unsaid = {"iptables": want_if and want_if[0] and len(want_if[1]) > 1,
+                  "pf": want_if and ((want_if[0] and len(want_if[1]) > 1)
+                                     or any(n.endswith("*") for n in want_if[1]))}
+        if unsaid.get(target):
+            code = "ipt-interface" if target == "iptables" else "pf-interface"
+            if mine or not excused(err, r, code):
+                problems.append("%s: interfaces %s in %s, or left out without a warning"
+                                % (where, r["interface"], target))
+            continue
         mapped = [x for x in rules if x.get("mapped") and x["mapped"] <= r["index"]
                   and x["chain"] == r["direction"]]
         if not mine and not mapped:
             problems.append("%s: rule %d emits no %s rule" % (where, r["index"], target))
             continue
+        seen_if = set()
         for x in mine:
             want = {"chain": r["direction"], "verdict": verdict, "log": r["log"],
                     "counter": r["counter"], "limit": r["limit"]}
@@ -323,11 +346,20 @@ def main():
                    "counter": x.get("counter", False), "limit": x.get("limit")}
             if x.get("counter", False) is None:     # the target counts every rule
                 got["counter"] = want["counter"]
-            if r["interface"]:
+            if want_if:
                 key = "oifname" if r["direction"] == "output" else "iifname"
-                want[key], got[key] = r["interface"], x.get(key)
+                want[key], got[key] = want_if, x.get(key)
+                # iptables: a list is a rule per name, all of them together
+                if target == "iptables" and got[key] and not want_if[0] and \
+                        len(got[key][1]) == 1 and got[key][1][0] in want_if[1]:
+                    seen_if.add(got[key][1][0])
+                    got[key] = want_if
             if want != got:
                 problems.append("%s: %s, expected %s" % (where, got, want))
+        if target == "iptables" and want_if and not want_if[0] and \
+                seen_if != set(want_if[1]):
+            problems.append("%s: iptables rules on %s, expected one per name of %s"
+                            % (where, sorted(seen_if), list(want_if[1])))
         sides = [(side, r[name]) for side, name in (("saddr", "from"), ("daddr", "to"))
                  if not r[name]["any"]]
         for family, fam in ((4, "ip"), (6, "ip6")):

@@ -9,7 +9,8 @@ line; macros expanded outside quotes) and every statement must be one of:
 
     name = "value"                                        (macro)
     table <name> [const|persist]... { address, ... }      (table)
-    (pass | block [drop|return]) (in|out) [log] [quick] [on ifname]
+    (pass | block [drop|return]) (in|out) [log] [quick]
+        [on [!] (ifname | { ifname ... })]
         [inet|inet6] [proto name]
         [all | from host [port ports] to host [port ports]]
         [icmp-type t | icmp6-type t] [keep state | no state]
@@ -153,6 +154,13 @@ def check_name(name, what, n):
         raise PfError("line %d: %r cannot name a %s" % (n, name, what))
 
 
+def interface(text, n):
+    """An interface or group name as pf.conf(5) takes it: no wildcards."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", text):
+        raise PfError("line %d: %r is not an interface name" % (n, text))
+    return text
+
+
 def port_item(n):
     def item(text):
         m = re.fullmatch(r"(\d+)(?::(\d+))?", text)
@@ -213,7 +221,12 @@ def parse(text):
         r["quick"] = p.accept("quick")
         r["on"] = None
         if p.accept("on"):
-            r["on"] = p.take()
+            neg = p.accept("!")
+            names = p.listof(lambda t: interface(t, n))
+            if neg and len(names) > 1:
+                raise PfError("line %d: `on ! { ... }` is a rule per name, each passing "
+                              "the others" % n)
+            r["on"] = (neg, names)
         r["af"] = p.take() if p.peek() in ("inet", "inet6") else None
         r["proto"] = None
         if p.accept("proto"):

@@ -11,7 +11,8 @@
 # (libnftables 1.0.6 drops table and set comments from JSON input: those
 # lines alone are left out of the comparison).
 # probe.py sends real packets through the rendering of probe.yaml in two
-# namespaces it makes and checks each verdict against `explain --packet`.
+# namespaces it makes and checks each verdict against `explain --packet`;
+# with --links, those of probe-interfaces.yaml over three links.
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
 # The iptables renderings (golden NAME.iptables, NAME.ip6tables) pass
@@ -209,11 +210,16 @@ if [ "$mode" = kernel ]; then
     # Verdict probes: real TCP and UDP from each network, IPv4 and IPv6, against
     # the nft and the nft-json rendering, each verdict as `explain --packet` says;
     # probe-nd*.yaml: neighbour discovery kept under `icmp: none`, and dropped;
-    # probe-replies.yaml: replies dropped by output, `established: none`.
+    # probe-replies.yaml: replies dropped by output, `established: none`;
+    # probe-interfaces.yaml over three links (pcA0, pcB0, xC0), each probe on
+    # each link: rules on interface lists, wildcards and negations.
     for yaml in "$dir"/probe*.yaml; do
         name=$(basename "$yaml" .yaml)
-        if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" "tests/render/$name.yaml") \
-            >"$tmp/probe" 2>&1; then
+        links=
+        [ "$name" = probe-interfaces ] && links=--links
+        # shellcheck disable=SC2086
+        if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" "tests/render/$name.yaml" \
+            $links) >"$tmp/probe" 2>&1; then
             pass "$name verdict probes"
         else
             fail "$name verdict probes"

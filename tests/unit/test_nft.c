@@ -329,14 +329,18 @@ static void fixtures(void)
 	}
 }
 
+static const char *const if_names[] = {"eth1", "eth2"};
+static const struct pc_ifaces ifaces[] = {
+		{&if_names[0], 1, false, {0}}, {&if_names[1], 1, false, {0}}};
+
 /* A match that differs from base in every option. */
 static void other_match(struct pc_nft_match *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->saddr = &addrs[1];
 	m->daddr = &addrs[2];
-	m->iifname = "eth1";
-	m->oifname = "eth2";
+	m->iifname = &ifaces[0];
+	m->oifname = &ifaces[1];
 	m->limit_unit = "minute";
 	m->log = 2;
 	m->limit_rate = 5;

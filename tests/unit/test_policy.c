@@ -60,6 +60,22 @@ static const struct diag_case {
 				12},
 		{H "rules:\n  - allow: ssh\n    interface: 'a b'\n", "rule-interface", PC_SEV_ERROR,
 				5, 16},
+		{H "rules:\n  - allow: ssh\n    interface: '*'\n", "rule-interface", PC_SEV_ERROR,
+				5, 16},
+		{H "rules:\n  - allow: ssh\n    interface: e*h0\n", "rule-interface", PC_SEV_ERROR,
+				5, 16},
+		{H "rules:\n  - allow: ssh\n    interface: '!eth0'\n", "rule-interface",
+				PC_SEV_ERROR, 5, 16},
+		{H "rules:\n  - allow: ssh\n    interface: [eth0, eth1, eth0]\n", "rule-interface",
+				PC_SEV_ERROR, 5, 29},
+		{H "rules:\n  - allow: ssh\n    interface: [eth0, eth*]\n", "rule-interface",
+				PC_SEV_ERROR, 5, 23},
+		{H "rules:\n  - allow: ssh\n    interface: {not: [eth0, '*']}\n", "rule-interface",
+				PC_SEV_ERROR, 5, 29},
+		{H "rules:\n  - allow: ssh\n    interface: {nor: eth0}\n", "schema-missing",
+				PC_SEV_ERROR, 5, 16},
+		{H "rules:\n  - allow: ssh\n    interface: {not: []}\n", "schema-empty",
+				PC_SEV_ERROR, 5, 22},
 		{"version: 1\npolicy: '1abc'\nrules:\n  - allow: ssh\n", "policy-name",
 				PC_SEV_ERROR, 2, 9},
 		{H "rules:\n  - allow: kerbros\n", "unknown-service", PC_SEV_ERROR, 4, 12},
@@ -1119,6 +1135,170 @@ static void test_rule_sets_shared(void **state)
 	done(&c);
 }
 
+/* Interface lists, wildcards and negation, matched as the kernel matches iifname. */
+static void test_evaluate_interface_sets(void **state)
+{
+	static const struct {
+		const char *packet;
+		bool by_rule;
+		size_t rule;
+	} want[] = {
+			{"tcp 192.0.2.9 -> 22 in eth0", true, 0},
+			{"tcp 192.0.2.9 -> 22 in eth1", true, 0},
+			{"tcp 192.0.2.9 -> 22 in eth2", false, 0},
+			{"tcp 192.0.2.9 -> 80 in vlan1", true, 1}, /* the stem itself matches */
+			{"tcp 192.0.2.9 -> 80 in vlan10", true, 1},
+			{"tcp 192.0.2.9 -> 80 in vlan2", false, 0},
+			{"tcp 192.0.2.9 -> 88 in eth0", false, 0},
+			{"tcp 192.0.2.9 -> 88 in eth1", true, 2},
+			{"tcp 192.0.2.9 -> 88 in lo0", true, 2},
+			{"tcp 192.0.2.9 -> 89 in eth0", false, 0},
+			{"tcp 192.0.2.9 -> 89 in eth1", false, 0},
+			{"tcp 192.0.2.9 -> 89 in wlan0", true, 3},
+			{"tcp 192.0.2.9 -> 90 in vlan5", false, 0},
+			{"tcp 192.0.2.9 -> 90 in eth5", true, 4},
+			{"tcp 192.0.2.9 -> 91 in wg7", true, 6},
+			{"tcp 192.0.2.9 -> 91 in eth4", false, 0},
+			{"tcp 192.0.2.9 -> 91 in eth3", true, 6},
+			{"udp -> 192.0.2.9 53 out wg0", true, 5},
+			{"udp -> 192.0.2.9 53 out wg1", false, 0},
+	};
+	struct checked c;
+	struct pc_packet pkt;
+	struct pc_decision dec;
+	char err[160];
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			 "  - deny: 22/tcp\n    interface: [eth0, eth1]\n"
+			 "  - allow: 80/tcp\n    interface: vlan1*\n"
+			 "  - allow: 88/tcp\n    interface: {not: eth0}\n"
+			 "  - allow: 89/tcp\n    interface: {not: [eth0, eth1]}\n"
+			 "  - allow: 90/tcp\n    interface: {not: vlan*}\n"
+			 "  - allow: 53/udp\n    direction: output\n    interface: {not: wg1}\n"
+			 "  - allow: 91/tcp\n    interface: [eth3, wg*]\n");
+	assert_int_equal(c.rc, 0);
+	for (size_t i = 0; i < PC_ARRAY_SIZE(want); i++) {
+		if (pc_packet_parse(want[i].packet, &pkt, err, sizeof(err)))
+			fail_msg("%s: %s", want[i].packet, err);
+		pc_policy_evaluate(&c.p, &pkt, &dec);
+		if (dec.by_rule != want[i].by_rule || (dec.by_rule && dec.rule != want[i].rule))
+			fail_msg("%s: by rule %d (%zu)", want[i].packet, dec.by_rule, dec.rule + 1);
+	}
+	/* no interface given: every rule of the port that names one is passed over */
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88", &pkt, err, sizeof(err)), 0);
+	pc_policy_evaluate(&c.p, &pkt, &dec);
+	assert_int_equal(dec.skipped_interface, 1);
+	/* the interface goes with the direction: in for input, out for output */
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88 out eth0", &pkt, err, sizeof(err)),
+			-1);
+	assert_int_equal(
+			pc_packet_parse("udp -> 192.0.2.9 53 in eth0", &pkt, err, sizeof(err)), -1);
+	assert_int_equal(pc_packet_parse("tcp 192.0.2.9 -> 88 in 'a", &pkt, err, sizeof(err)), -1);
+	done(&c);
+}
+
+/* The forms of interface: as read into the IR, and as explain writes them. */
+static void test_interface_forms(void **state)
+{
+	static const struct {
+		const char *yaml, *text;
+		size_t n;
+		bool negate;
+		unsigned col;
+	} want[] = {
+			{"eth0", "eth0", 1, false, 16},
+			{"[eth0, wg*]", "{eth0, wg*}", 2, false, 16},
+			{"[eth0]", "eth0", 1, false, 16},
+			{"vlan1*", "vlan1*", 1, false, 16},
+			{"{not: eth0}", "not eth0", 1, true, 16},
+			{"{not: [eth0, wg*]}", "not {eth0, wg*}", 2, true, 16},
+	};
+	char text[PC_IFACES_TEXT_MAX], yaml[256];
+
+	(void)state;
+	for (size_t i = 0; i < PC_ARRAY_SIZE(want); i++) {
+		struct checked c;
+		snprintf(yaml, sizeof(yaml), H "rules:\n  - allow: 22/tcp\n    interface: %s\n",
+				want[i].yaml);
+		check_text(&c, yaml);
+		assert_int_equal(c.rc, 0);
+		const struct pc_ifaces *s = &c.p.rules[0].interface;
+		assert_int_equal(s->n, want[i].n);
+		assert_int_equal(s->negate, want[i].negate);
+		assert_int_equal(s->loc.line, 5);
+		assert_int_equal(s->loc.col, want[i].col);
+		pc_ifaces_text(text, s);
+		assert_string_equal(text, want[i].text);
+		done(&c);
+	}
+}
+
+/* Which interfaces hold which: wildcards, lists, negation; unsure is no. */
+static void test_ifaces_cover(void **state)
+{
+	static const char *const eth0[] = {"eth0"}, *const eth1[] = {"eth1"},
+				 *const eths[] = {"eth*"}, *const both[] = {"eth0", "eth1"},
+				 *const et[] = {"et"}, *const eth10[] = {"eth10*"};
+	const struct pc_ifaces any = {0}, a0 = {eth0, 1, false, {0}}, a1 = {eth1, 1, false, {0}},
+			       w = {eths, 1, false, {0}}, l = {both, 2, false, {0}},
+			       n0 = {eth0, 1, true, {0}}, nw = {eths, 1, true, {0}},
+			       nl = {both, 2, true, {0}}, e = {et, 1, false, {0}},
+			       w10 = {eth10, 1, false, {0}};
+
+	(void)state;
+	assert_true(pc_ifaces_cover(&any, &nl));
+	assert_false(pc_ifaces_cover(&a0, &any));
+	assert_true(pc_ifaces_cover(&w, &a0));
+	assert_true(pc_ifaces_cover(&w, &l));
+	assert_true(pc_ifaces_cover(&w, &w10));
+	assert_false(pc_ifaces_cover(&w10, &w));
+	assert_false(pc_ifaces_cover(&w, &e));
+	assert_true(pc_ifaces_cover(&l, &a1));
+	assert_false(pc_ifaces_cover(&a0, &l));
+	assert_true(pc_ifaces_cover(&n0, &a1));
+	assert_false(pc_ifaces_cover(&n0, &w)); /* eth* holds eth0 */
+	assert_true(pc_ifaces_cover(&nw, &e));
+	assert_false(pc_ifaces_cover(&nw, &w10));
+	assert_true(pc_ifaces_cover(&n0, &nl)); /* not {eth0, eth1} lies within not eth0 */
+	assert_false(pc_ifaces_cover(&nl, &n0));
+	assert_true(pc_ifaces_cover(&n0, &nw));
+	assert_false(pc_ifaces_cover(&l, &n0));
+	assert_true(pc_ifaces_match(&nw, "wlan0"));
+	assert_false(pc_ifaces_match(&nw, "eth"));
+	assert_true(pc_ifaces_match(&any, "eth0"));
+}
+
+/* A rule on eth* shadows a later one on eth0; one on every interface but eth0 covers less. */
+static void test_shadowing_interfaces(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H
+			"rules:\n"
+			"  - allow: 8080/tcp\n    interface: eth*\n" /* 4 */
+			"  - allow: 8080/tcp\n    interface: eth0\n" /* 6: shadowed by 4 */
+			"  - allow: 8080/tcp\n    interface: [eth1, eth2]\n" /* 8: by 4 */
+			"  - allow: 8080/tcp\n    interface: wlan0\n" /* 10: not */
+			"  - allow: 9090/tcp\n    interface: {not: wlan0}\n" /* 12 */
+			"  - allow: 9090/tcp\n    interface: wlan*\n" /* 14: not */
+			"  - allow: 9090/tcp\n    interface: {not: [wlan0, eth0]}\n" /* 16: by 12 */
+			"  - allow: 9090/tcp\n    interface: eth0\n" /* 18: by 12 */
+			"  - allow: 9090/tcp\n    interface: wlan0\n"); /* 20: by 14 */
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.d.n, 5);
+	static const unsigned line[] = {6, 8, 16, 18, 20};
+	static const char *const by[] = {
+			"p.yaml:4:5", "p.yaml:4:5", "p.yaml:12:5", "p.yaml:12:5", "p.yaml:14:5"};
+	for (size_t i = 0; i < 5; i++) {
+		assert_string_equal(c.d.v[i].code, "rule-shadowed");
+		assert_int_equal(c.d.v[i].line, line[i]);
+		assert_non_null(strstr(c.d.v[i].msg, by[i]));
+	}
+	done(&c);
+}
+
 /*
  * Rules of the same port and addresses that differ by their options: the
  * first of them without a limit, on no interface or on the later rule's,
@@ -1255,6 +1435,10 @@ int main(void)
 			cmocka_unit_test(test_neighbour_discovery),
 			cmocka_unit_test(test_replies_dropped),
 			cmocka_unit_test(test_evaluate_interface),
+			cmocka_unit_test(test_evaluate_interface_sets),
+			cmocka_unit_test(test_ifaces_cover),
+			cmocka_unit_test(test_interface_forms),
+			cmocka_unit_test(test_shadowing_interfaces),
 			cmocka_unit_test(test_session_parse),
 			cmocka_unit_test(test_many_errors_in_one_run),
 			cmocka_unit_test(test_layers_that_disagree),
