@@ -60,6 +60,7 @@ enum pc_nft_rule_kind {
 	PC_NFT_ICMP_ESSENTIAL, /* ICMP errors, ICMPv6 errors and neighbour discovery */
 	PC_NFT_ICMP_ECHO, /* echo requests, rate-limited */
 	PC_NFT_ICMP_ALL, /* every ICMP and ICMPv6 */
+	PC_NFT_ICMP_ND, /* ICMPv6 neighbour discovery, accepted or dropped (verdict) */
 };
 
 enum pc_nft_verdict {
@@ -201,6 +202,14 @@ struct pc_nft_icmp_type {
  * the order every output lists them; *n is set to their number.
  */
 const struct pc_nft_icmp_type *pc_nft_icmp_essential(int family, size_t *n);
+
+/*
+ * The types a rule of `kind` (PC_NFT_ICMP_ESSENTIAL or PC_NFT_ICMP_ND)
+ * matches in `family`: for PC_NFT_ICMP_ND the neighbour discovery of RFC 4861
+ * (router and neighbour solicitations and advertisements) in IPv6, none
+ * (*n = 0) in IPv4, where ARP is not filtered by an inet table.
+ */
+const struct pc_nft_icmp_type *pc_nft_icmp_types(enum pc_nft_rule_kind kind, int family, size_t *n);
 
 /*
  * The echo request of family 4 or 6: what PC_NFT_ICMP_ECHO accepts, at most

@@ -192,6 +192,13 @@ struct pc_defaults {
 	bool established; /* accept established,related */
 	bool loopback; /* accept traffic on lo */
 	enum pc_icmp icmp;
+	/*
+	 * ICMPv6 neighbour discovery in input and output: accepted (true, the
+	 * default; `icmp: none` keeps it) or dropped (`neighbour-discovery:
+	 * drop`), whatever `icmp` says.
+	 */
+	bool neighbour_discovery;
+	struct pc_loc neighbour_discovery_loc; /* where it is set; line 0: not written */
 };
 
 struct pc_policy_state;
@@ -303,6 +310,50 @@ int pc_packet_resolve(
  */
 void pc_policy_evaluate(
 		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out);
+
+/* What keeps a packet the policy accepts from being of use, if anything. */
+enum pc_unusable {
+	PC_USABLE,
+	PC_UNUSABLE_REPLIES, /* its replies meet a dropping default, `established: none` */
+	PC_UNUSABLE_ND, /* it is IPv6, and `neighbour-discovery: drop` */
+	PC_UNUSABLE_RESET, /* a reject's TCP reset meets output's default drop */
+	PC_UNUSABLE_ICMP_ERROR, /* a reject's ICMP error too, under `icmp: none` */
+};
+
+/*
+ * The reply path of what is accepted in `dir`: input's replies leave through
+ * output, output's come in through input, forward's go back through forward.
+ * `family` is 4 or 6, or 0 for both; `iface` the interface ("" unknown): on
+ * lo, `loopback: accept` passes everything.  Sets *reply to the direction of
+ * the replies; returns what makes the packet of no use, or PC_USABLE.
+ */
+enum pc_unusable pc_policy_reply_path(const struct pc_policy *p, enum pc_direction dir, int family,
+		const char *iface, enum pc_direction *reply);
+
+/*
+ * The same for a packet a rule of `dir` rejects: its answer (a TCP reset for
+ * tcp, an ICMP error for the others) leaves through output, whatever `dir`
+ * (on output it goes to a local socket: PC_USABLE).
+ */
+enum pc_unusable pc_policy_reject_path(const struct pc_policy *p, enum pc_direction dir,
+		enum pc_proto proto, int family, const char *iface);
+
+/* The diagnostic code that says `why` ("replies-dropped", "nd-dropped"); NULL for PC_USABLE. */
+const char *pc_unusable_code(enum pc_unusable why);
+
+/*
+ * `why` as a clause ("its replies leave through output, whose default policy
+ * is drop, and `established: none` does not pass them"), into `buf` of `n`
+ * bytes.
+ */
+void pc_unusable_text(const struct pc_policy *p, enum pc_unusable why, enum pc_direction reply,
+		char *buf, size_t n);
+
+/*
+ * A warning (replies-dropped) at every allow rule whose replies the
+ * defaults drop; run by pc_policy_resolve().
+ */
+void pc_policy_check_replies(const struct pc_policy *p, struct pc_diags *diags);
 
 /* The files read for the policy (itself first, then its includes), with their text. */
 size_t pc_policy_file_count(const struct pc_policy *p);

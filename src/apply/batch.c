@@ -638,10 +638,14 @@ static void default_rule(
 		return;
 	}
 	case PC_NFT_ICMP_ESSENTIAL:
+	case PC_NFT_ICMP_ND:
 		for (int f = 0; f < 2; f++) {
 			size_t n;
-			const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(f ? 6 : 4, &n);
+			const struct pc_nft_icmp_type *v =
+					pc_nft_icmp_types(r->kind, f ? 6 : 4, &n);
 			uint8_t types[PC_NFT_ICMP_ESSENTIAL_MAX];
+			if (!n)
+				continue;
 			for (size_t i = 0; i < n; i++)
 				types[i] = v[i].type;
 			rule_begin(ro, chain);
@@ -653,7 +657,7 @@ static void default_rule(
 			else
 				anon_lookup(ro, TYPE_ICMP_TYPE, types, n, udata_icmp,
 						sizeof(udata_icmp));
-			verdict(ro, NF_ACCEPT);
+			verdict(ro, r->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT);
 			rule_end(ro, chain, NULL, NULL);
 		}
 		return;

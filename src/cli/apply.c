@@ -253,25 +253,23 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 				ctx->prog, conn, s.cport, s.sport);
 	/*
 	 * IPv6 lives on neighbour discovery, which conntrack does not track
-	 * (`established: accept` does not pass it) and rules cannot name: only
-	 * the ICMP defaults or an accepting hook let it through.  On lo there is
-	 * none.
+	 * (`established: accept` does not pass it) and rules cannot name: the
+	 * defaults keep it (`icmp: none` too) unless the policy drops it.  On
+	 * lo there is none.
 	 */
-	if (s.family == 6 && p->defaults.icmp == PC_ICMP_NONE && strcmp(iface, "lo") &&
-			(p->defaults.input != PC_VERDICT_ACCEPT ||
-					p->defaults.output != PC_VERDICT_ACCEPT)) {
+	if (s.family == 6 && !p->defaults.neighbour_discovery && strcmp(iface, "lo")) {
+		const struct pc_loc *at = &p->defaults.neighbour_discovery_loc;
 		fprintf(ctx->err,
 				"%s apply: this policy would cut off the SSH session it is "
 				"applied through (SSH_CONNECTION: %s port %u -> port %u): it is "
-				"IPv6, and with `icmp: none` the default policy of %s drops the "
+				"IPv6, and `neighbour-discovery: drop` (%s:%u:%u) drops the "
 				"neighbour solicitations and advertisements it needs (to and "
 				"from the client, or the router it is reached through; conntrack "
 				"does not track them, so `established: accept` does not pass "
 				"them): the session dies once the neighbour entry expires; "
-				"nothing was changed. Set `icmp: essential`, or pass "
+				"nothing was changed. Remove `neighbour-discovery: drop`, or pass "
 				"--allow-lockout\n",
-				ctx->prog, conn, s.cport, s.sport,
-				p->defaults.input != PC_VERDICT_ACCEPT ? "input" : "output");
+				ctx->prog, conn, s.cport, s.sport, at->file, at->line, at->col);
 		return PC_EXIT_KERNEL;
 	}
 	bool untracked = false;

@@ -320,6 +320,8 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			verdict_names[d->input], verdict_names[d->forward],
 			verdict_names[d->output], d->established ? "accept" : "none",
 			d->loopback ? "accept" : "none", icmp_names[d->icmp]);
+	if (!d->neighbour_discovery)
+		fputs("  neighbour discovery: drop (IPv6 finds no neighbour)\n", out);
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line,
@@ -517,6 +519,8 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_bool(&j, p->defaults.loopback);
 	pc_json_key(&j, "icmp");
 	pc_json_string(&j, icmp_names[p->defaults.icmp]);
+	pc_json_key(&j, "neighbour_discovery");
+	pc_json_string(&j, p->defaults.neighbour_discovery ? "accept" : "drop");
 	pc_json_end_object(&j);
 	pc_json_key(&j, "rules");
 	pc_json_begin_array(&j);
@@ -558,12 +562,66 @@ static void passed_over(FILE *out, size_t n, const char *what, const char *how)
 				n == 1 ? "it decides" : "one decides");
 }
 
+/*
+ * What keeps an accepted packet from being of use (its replies dropped, or
+ * IPv6 without neighbour discovery): with --json, "unusable" is null or
+ * {code, reply_chain, reason}; as text, the verdict says "accept, but
+ * unusable" and a line of its own says why.
+ */
+static enum pc_unusable unusable_of(const struct pc_policy *p, const struct pc_packet *pkt,
+		const struct pc_decision *dec, enum pc_direction *reply)
+{
+	*reply = pkt->direction;
+	if (dec->by_rule && dec->action == PC_ACTION_REJECT) {
+		*reply = PC_DIR_OUTPUT;
+		return pc_policy_reject_path(
+				p, pkt->direction, pkt->proto, pkt->family, pkt->iface);
+	}
+	if (dec->verdict != PC_VERDICT_ACCEPT)
+		return PC_USABLE;
+	return pc_policy_reply_path(p, pkt->direction, pkt->family, pkt->iface, reply);
+}
+
+static void explain_unusable(struct cli_ctx *ctx, const struct pc_policy *p,
+		const struct pc_packet *pkt, const struct pc_decision *dec, struct pc_json *j)
+{
+	enum pc_direction reply;
+	enum pc_unusable why = unusable_of(p, pkt, dec, &reply);
+	char text[256];
+
+	if (why != PC_USABLE)
+		pc_unusable_text(p, why, reply, text, sizeof(text));
+	if (j) {
+		pc_json_key(j, "unusable");
+		if (why == PC_USABLE) {
+			pc_json_null(j);
+			return;
+		}
+		pc_json_begin_object(j);
+		pc_json_key(j, "code");
+		pc_json_string(j, pc_unusable_code(why));
+		pc_json_key(j, "reply_chain");
+		if (why != PC_UNUSABLE_ND)
+			pc_json_string(j, dir_name(reply));
+		else
+			pc_json_null(j);
+		pc_json_key(j, "reason");
+		pc_json_string(j, text);
+		pc_json_end_object(j);
+	} else if (why != PC_USABLE) {
+		fputs("  but ", ctx->out);
+		pc_fputs_escaped(text, ctx->out);
+		fprintf(ctx->out, " [%s]\n", pc_unusable_code(why));
+	}
+}
+
 /* One packet's answer: as text, or as an object written into `j` (non-NULL with --json). */
 static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t,
 		struct pc_json *j)
 {
 	struct pc_decision dec;
+	enum pc_direction reply;
 
 	pc_policy_evaluate(p, pkt, &dec);
 	const struct pc_rule *r = dec.by_rule ? &p->rules[dec.rule] : NULL;
@@ -592,14 +650,18 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_uint(j, dec.skipped_interface);
 		pc_json_key(j, "skipped_destination_rules");
 		pc_json_uint(j, dec.skipped_destination);
+		explain_unusable(ctx, p, pkt, &dec, j);
 		pc_json_end_object(j);
 		return;
 	}
 	fprintf(ctx->out, "%s (%s", spec, dir_name(pkt->direction));
 	if (pkt->service[0]) /* the port the name gave */
 		fprintf(ctx->out, ", %s %u", pc_proto_name(pkt->proto), pkt->port);
-	fprintf(ctx->out, "): %s\n",
-			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict]);
+	fprintf(ctx->out, "): %s%s\n",
+			r && r->action == PC_ACTION_REJECT ? "reject" : verdict_names[dec.verdict],
+			!unusable_of(p, pkt, &dec, &reply) ? ""
+			: dec.verdict == PC_VERDICT_ACCEPT ? ", but unusable"
+							   : ", but its answer is dropped");
 	if (r) {
 		char port[32];
 		port_text(port, sizeof(port), m);
@@ -625,6 +687,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 			pkt->direction == PC_DIR_OUTPUT ? "out IFACE" : "in IFACE");
 	passed_over(ctx->out, dec.skipped_destination, "a destination address",
 			"SOURCE -> DESTINATION PORT");
+	explain_unusable(ctx, p, pkt, &dec, NULL);
 }
 
 /* The longest line of a file of packets (a packet itself is at most 255 characters). */

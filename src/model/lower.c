@@ -304,6 +304,22 @@ static void rule_comment(char out[PC_NFT_COMMENT_MAX + 1], const struct pc_rule 
 	pc_buf_finish(&b);
 }
 
+/*
+ * Neighbour discovery is IPv6's ARP: without it no IPv6 packet reaches a
+ * neighbour.  It is link-local (never forwarded), so it concerns input and
+ * output only: accepted there under `icmp: none` too, dropped ahead of the
+ * ICMP defaults when the policy says `neighbour-discovery: drop`.
+ */
+static void lower_neighbour_discovery(const struct pc_policy *p, struct pc_nft_chain *c)
+{
+	if (c->hook == PC_NFT_HOOK_FORWARD)
+		return;
+	if (!p->defaults.neighbour_discovery)
+		add_rule(c, PC_NFT_ICMP_ND)->verdict = PC_NFT_DROP;
+	else if (p->defaults.icmp == PC_ICMP_NONE)
+		add_rule(c, PC_NFT_ICMP_ND);
+}
+
 static void lower_defaults(const struct pc_policy *p, struct pc_nft_table *t)
 {
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
@@ -318,6 +334,7 @@ static void lower_defaults(const struct pc_policy *p, struct pc_nft_table *t)
 		}
 		if (p->defaults.loopback && k != PC_NFT_HOOK_FORWARD)
 			add_rule(c, PC_NFT_LOOPBACK);
+		lower_neighbour_discovery(p, c);
 		if (p->defaults.icmp == PC_ICMP_ALL) {
 			add_rule(c, PC_NFT_ICMP_ALL);
 		} else if (p->defaults.icmp == PC_ICMP_ESSENTIAL) {

@@ -30,7 +30,11 @@ enum pc_nft_hook pc_nft_hook_of(enum pc_direction dir)
 	return PC_NFT_HOOK_INPUT;
 }
 
-/* ICMP errors; ICMPv6 errors and neighbour discovery (RFC 4890). */
+/*
+ * ICMP errors; ICMPv6 errors and neighbour discovery (RFC 4890), the last
+ * ND_TYPES of them neighbour discovery: what PC_NFT_ICMP_ND matches.
+ */
+#define ND_TYPES 4
 static const struct pc_nft_icmp_type essential4[] = {
 		{3, "destination-unreachable", "unreach"},
 		{11, "time-exceeded", "timex"},
@@ -62,4 +66,16 @@ const struct pc_nft_icmp_type *pc_nft_icmp_essential(int family, size_t *n)
 const struct pc_nft_icmp_type *pc_nft_icmp_echo(int family)
 {
 	return family == 4 ? &echo4 : &echo6;
+}
+
+const struct pc_nft_icmp_type *pc_nft_icmp_types(enum pc_nft_rule_kind kind, int family, size_t *n)
+{
+	size_t all;
+	const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(family, n);
+
+	if (kind != PC_NFT_ICMP_ND)
+		return v;
+	v = pc_nft_icmp_essential(6, &all);
+	*n = family == 6 ? ND_TYPES : 0;
+	return v + all - ND_TYPES;
 }

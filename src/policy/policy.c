@@ -26,7 +26,7 @@ void pc_policy_init(struct pc_policy *p)
 	p->state = xcalloc(1, sizeof(*p->state));
 	pc_arena_init(&p->state->arena);
 	p->defaults = (struct pc_defaults){PC_VERDICT_DROP, PC_VERDICT_DROP, PC_VERDICT_ACCEPT,
-			true, true, PC_ICMP_ESSENTIAL};
+			true, true, PC_ICMP_ESSENTIAL, true, {0}};
 }
 
 void pc_policy_finish(struct pc_policy *p)
@@ -474,10 +474,36 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 	}
 }
 
+/*
+ * `neighbour-discovery: drop`: IPv6 then reaches no neighbour, whatever the
+ * rules allow, so it is said at the key (RFC 4861; RFC 4890 lists it among
+ * what a host must not drop).
+ */
+static void read_neighbour_discovery(struct loader *l, const struct pc_ynode *map)
+{
+	static const char *const choices[] = {"accept", "drop", NULL};
+	const struct pc_ynode *v = pc_ynode_get(map, "neighbour-discovery");
+	int k;
+
+	if (!v || (k = want_choice(l, v, "defaults.neighbour-discovery", choices)) < 0)
+		return;
+	l->p->defaults.neighbour_discovery = k == 0;
+	l->p->defaults.neighbour_discovery_loc = loc_of(l, v);
+	if (k == 0)
+		return;
+	struct pc_diag *d = pol_diag(l, PC_SEV_WARNING, "nd-dropped", v,
+			"neighbour discovery is dropped (ICMPv6 router and neighbour solicitations "
+			"and advertisements, in input and output): this host finds no IPv6 "
+			"neighbour, so no IPv6 traffic reaches it, leaves it or crosses it but on "
+			"lo, whatever the rules allow");
+	pc_diag_hint(d, "remove `neighbour-discovery: drop` to keep IPv6 working; neighbour "
+			"discovery never leaves the link");
+}
+
 static void read_defaults(struct loader *l, const struct pc_ynode *map)
 {
-	static const char *const keys[] = {
-			"established", "forward", "icmp", "input", "loopback", "output", NULL};
+	static const char *const keys[] = {"established", "forward", "icmp", "input", "loopback",
+			"neighbour-discovery", "output", NULL};
 	static const char *const verdicts[] = {"accept", "drop", NULL};
 	static const char *const onoff[] = {"accept", "none", NULL};
 	static const char *const icmp[] = {"essential", "all", "none", NULL};
@@ -504,6 +530,7 @@ static void read_defaults(struct loader *l, const struct pc_ynode *map)
 		l->p->defaults.loopback = k == 0;
 	if ((v = pc_ynode_get(map, "icmp")) && (k = want_choice(l, v, "defaults.icmp", icmp)) >= 0)
 		l->p->defaults.icmp = (enum pc_icmp)k;
+	read_neighbour_discovery(l, map);
 }
 
 static struct pc_peer *read_peers(

@@ -1601,5 +1601,6 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	free(r.hints);
 	free(r.unions);
 	check_shadowing(&r);
+	pc_policy_check_replies(p, diags);
 	return diags->nerrors == before ? 0 : -1;
 }

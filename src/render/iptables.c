@@ -296,9 +296,11 @@ static void print_rule(
 		fprintf(out, "-A %s %s lo -j ACCEPT\n", chain, output ? "-o" : "-i");
 		break;
 	case PC_NFT_ICMP_ESSENTIAL:
-		essential = pc_nft_icmp_essential(family, &n);
+	case PC_NFT_ICMP_ND:
+		essential = pc_nft_icmp_types(r->kind, family, &n);
 		for (size_t i = 0; i < n; i++)
-			fprintf(out, "-A %s %s %u -j ACCEPT\n", chain, icmp, essential[i].type);
+			fprintf(out, "-A %s %s %u -j %s\n", chain, icmp, essential[i].type,
+					r->verdict == PC_NFT_DROP ? "DROP" : "ACCEPT");
 		break;
 	case PC_NFT_ICMP_ECHO:
 		fprintf(out, "-A %s %s %u -m limit --limit %u/sec -j ACCEPT\n", chain, icmp,

@@ -230,9 +230,10 @@ static void end_rule(struct pc_json *j)
 }
 
 static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
-		const struct pc_nft_chain *c, enum pc_nft_rule_kind kind)
+		const struct pc_nft_chain *c, const struct pc_nft_rule *r)
 {
 	static const char *const both[] = {"icmp", "ipv6-icmp"};
+	enum pc_nft_rule_kind kind = r->kind;
 
 	if (kind == PC_NFT_ICMP_ALL) {
 		begin_rule(j, t, pc_nft_hook_name(c->hook), NULL);
@@ -243,10 +244,12 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 	}
 	for (int v6 = 0; v6 < 2; v6++) {
 		const char *proto = v6 ? "icmpv6" : "icmp";
+		size_t n = 0;
+		const struct pc_nft_icmp_type *v = NULL;
+		if (kind != PC_NFT_ICMP_ECHO && !(v = pc_nft_icmp_types(kind, v6 ? 6 : 4, &n), n))
+			continue;
 		begin_rule(j, t, pc_nft_hook_name(c->hook), NULL);
-		if (kind == PC_NFT_ICMP_ESSENTIAL) {
-			size_t n;
-			const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(v6 ? 6 : 4, &n);
+		if (v) {
 			const char *names[PC_NFT_ICMP_ESSENTIAL_MAX];
 			for (size_t i = 0; i < n; i++)
 				names[i] = v[i].nft;
@@ -256,7 +259,7 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 			match_string(j, PAYLOAD, proto, "type", pc_nft_icmp_echo(v6 ? 6 : 4)->nft);
 			limit(j, PC_NFT_ICMP_ECHO_PER_SECOND, "second");
 		}
-		statement(j, "accept");
+		statement(j, r->verdict == PC_NFT_DROP ? "drop" : "accept");
 		end_rule(j);
 	}
 }
@@ -294,7 +297,8 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	case PC_NFT_ICMP_ESSENTIAL:
 	case PC_NFT_ICMP_ECHO:
 	case PC_NFT_ICMP_ALL:
-		icmp_rules(j, t, c, r->kind);
+	case PC_NFT_ICMP_ND:
+		icmp_rules(j, t, c, r);
 		return;
 	case PC_NFT_POLICY_RULE:
 		break;

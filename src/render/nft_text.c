@@ -45,14 +45,26 @@ static void print_set(FILE *out, const struct pc_nft_set *s)
 	fputs(" }\n\t}\n", out);
 }
 
-/* "destination-unreachable, time-exceeded, parameter-problem" */
-static void print_icmp_types(FILE *out, int family)
+/*
+ * "meta l4proto icmp icmp type { destination-unreachable, ... } accept", a
+ * line per family that has types.
+ */
+static void print_icmp_rules(FILE *out, const struct pc_nft_rule *r)
 {
-	size_t n;
-	const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(family, &n);
+	const char *sep = "";
 
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%s%s", i ? ", " : "", v[i].nft);
+	for (int family = 4; family <= 6; family += 2) {
+		size_t n;
+		const struct pc_nft_icmp_type *v = pc_nft_icmp_types(r->kind, family, &n);
+		if (!n)
+			continue;
+		fprintf(out, "%smeta l4proto %s { ", sep,
+				family == 4 ? "icmp icmp type" : "ipv6-icmp icmpv6 type");
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%s%s", i ? ", " : "", v[i].nft);
+		fprintf(out, " } %s", verdicts[r->verdict == PC_NFT_DROP]);
+		sep = "\n\t\t";
+	}
 }
 
 /* `iifname "eth0"`, `iifname "eth*"`, `iifname != { "eth0", "eth1" }`; nothing for any. */
@@ -95,11 +107,8 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 		fprintf(out, "%s \"lo\" accept", output ? "oif" : "iif");
 		return;
 	case PC_NFT_ICMP_ESSENTIAL:
-		fputs("meta l4proto icmp icmp type { ", out);
-		print_icmp_types(out, 4);
-		fputs(" } accept\n\t\tmeta l4proto ipv6-icmp icmpv6 type { ", out);
-		print_icmp_types(out, 6);
-		fputs(" } accept", out);
+	case PC_NFT_ICMP_ND:
+		print_icmp_rules(out, r);
 		return;
 	case PC_NFT_ICMP_ECHO:
 		fprintf(out,

@@ -219,15 +219,22 @@ static void print_rule(FILE *out, const struct pc_nft_table *t, const char *dir,
 		fprintf(out, "pass %s quick on lo all %s\n", dir, state);
 		break;
 	case PC_NFT_ICMP_ESSENTIAL:
+	case PC_NFT_ICMP_ND:
 		for (int f = 4; f <= 6; f += 2) {
 			size_t n;
-			const struct pc_nft_icmp_type *v = pc_nft_icmp_essential(f, &n);
-			fprintf(out, "pass %s quick %s {", dir,
+			const struct pc_nft_icmp_type *v = pc_nft_icmp_types(r->kind, f, &n);
+			if (!n)
+				continue;
+			fprintf(out, "%s %s quick %s {",
+					r->verdict == PC_NFT_DROP ? "block" : "pass", dir,
 					f == 4 ? "inet proto icmp icmp-type"
 					       : "inet6 proto icmp6 icmp6-type");
 			for (size_t i = 0; i < n; i++)
 				fprintf(out, "%s %s", i ? "," : "", v[i].pf);
-			fprintf(out, " } %s\n", state);
+			if (r->verdict == PC_NFT_DROP)
+				fputs(" }\n", out);
+			else
+				fprintf(out, " } %s\n", state);
 		}
 		break;
 	case PC_NFT_ICMP_ECHO:

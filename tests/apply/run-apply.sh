@@ -313,10 +313,11 @@ keeps "a session from a local address with loopback: accept" 0.0.0.0 192.0.2.1 $
 lockout "a session from 127.0.0.1 with loopback: none" 127.0.0.1 127.0.0.1 $S nolo \
     "$cut (SSH_CONNECTION: 127.0.0.1 port [0-9]* -> port 22): the default policy of input drops it"
 
-# IPv6 with `icmp: none`: neighbour discovery is not tracked, so even with
-# `established: accept` the default drop takes it, and the session dies when
-# its neighbour entries expire (here at once: the snippet flushes them after
-# apply in both namespaces, as their expiry would).
+# IPv6 lives on neighbour discovery, which conntrack does not track: the
+# defaults keep it, `icmp: none` too, and `neighbour-discovery: drop` drops it
+# even with `established: accept`, so the session dies when its neighbour
+# entries expire (here at once: the snippet flushes them after apply in both
+# namespaces, as their expiry would).
 nd='pol_nd=$1; $w "$bin" apply $pol_nd "$tmp/$P.yaml"; r=$?; ip neigh flush all; ip -n "$C" neigh flush all; exit $r'
 pol v6nd '  input: drop
   established: accept
@@ -325,16 +326,24 @@ pol v6nd_out '  input: accept
   output: drop
   established: accept
   icmp: none' '  - allow: 22/tcp'
+pol v6nd_drop '  input: drop
+  established: accept
+  icmp: none
+  neighbour-discovery: drop' '  - allow: 22/tcp'
 pol v6nd_ess '  input: drop
   established: accept
   icmp: essential' '  - allow: 22/tcp'
 export C
 apply0=$apply allow0=$allow
 apply="sh -c '$nd' sh" allow="sh -c '$nd' sh --allow-lockout"
-lockout "an IPv6 session with icmp: none (input: drop)" :: 2001:db8::1 $C v6nd \
-    "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and with .icmp: none. the default policy of input drops the neighbour solicitations and advertisements it needs"
-lockout "an IPv6 session with icmp: none (output: drop)" :: 2001:db8::1 $C v6nd_out \
-    "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and with .icmp: none. the default policy of output drops"
+keeps "an IPv6 session with icmp: none (input: drop)" :: 2001:db8::1 $C v6nd
+# With `output: drop`, a session conntrack tracks (a stateful table loaded
+# before it began; see the untracked cases below).
+printf 'table inet pcct {\n chain c {\n  type filter hook output priority 10; policy accept;\n  ct state established accept\n }\n}\n' >"$tmp/ct.nft"
+ip netns exec $S nft -f "$tmp/ct.nft"
+keeps "an IPv6 session with icmp: none (output: drop)" :: 2001:db8::1 $C v6nd_out
+lockout "an IPv6 session with neighbour-discovery: drop" :: 2001:db8::1 $C v6nd_drop \
+    "$cut (SSH_CONNECTION: 2001:db8::2 port [0-9]* -> port 22): it is IPv6, and .neighbour-discovery: drop. (.*v6nd_drop.yaml:7:24) drops the neighbour solicitations and advertisements it needs"
 keeps "an IPv6 session with icmp: essential" :: 2001:db8::1 $C v6nd_ess
 apply=$apply0 allow=$allow0
 
@@ -353,7 +362,6 @@ pol stateful '  input: drop
 speak=1
 lockout "an untracked session, output: drop, the server speaking first" 0.0.0.0 192.0.2.1 $C outdrop \
     "$cut (SSH_CONNECTION: 192.0.2.2 port [0-9]* -> port 22): the default policy of output drops it (conntrack does not track the session yet: .*; nothing was changed. Allow it in the policy (output to the client's port), or pass --allow-lockout"
-printf 'table inet pcct {\n chain c {\n  type filter hook output priority 10; policy accept;\n  ct state established accept\n }\n}\n' >"$tmp/ct.nft"
 ip netns exec $S nft -f "$tmp/ct.nft"
 keeps "a tracked session, output: drop, the server speaking first" 0.0.0.0 192.0.2.1 $C outdrop
 speak=

@@ -84,6 +84,11 @@ check packet-json 0 explain --json policies/kdc-primary.yaml --packet 'tcp 203.0
 check packet-limited 0 explain policies/kdc-primary.yaml --packet 'tcp 198.51.100.9 -> 22'
 check packet-twice 0 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 749' --packet 'tcp 198.51.100.7 -> 749'
 check packet-twice-json 0 explain --json policies/kdc-primary.yaml -p 'tcp 203.0.113.7 -> 9102' -p 'udp 198.51.100.7 -> 754'
+# An accept whose replies the defaults drop, or IPv6 without neighbour discovery: of no use.
+check packet-replies-dropped 0 explain tests/policies/bad/replies-dropped.yaml --packet 'tcp 192.0.2.7 -> 88' --packet 'tcp 192.0.2.7 -> 2121' --packet 'tcp 192.0.2.7 -> 2049'
+check packet-replies-dropped-json 0 explain --json tests/policies/bad/replies-dropped.yaml --packet 'udp 192.0.2.7 -> 464' --packet 'tcp -> 192.0.2.11 22'
+check explain-nd-dropped 0 explain tests/policies/bad/nd-dropped.yaml
+check packet-nd-dropped 0 explain tests/policies/bad/nd-dropped.yaml --packet 'tcp 2001:db8::7 -> 88' --packet 'tcp 192.0.2.7 -> 88'
 check packet-bad-second 2 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 88' --packet 'tcp 1.2.3 -> 4'
 check packet-bad 2 explain policies/kdc-primary.yaml --packet 'tcp 1.2.3 -> 4'
 check packet-bad-column 2 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.7 -> 88 out eth0'

@@ -10,8 +10,13 @@ every probed port there, and from the client sends a real TCP connect or UDP
 datagram from addresses in each network, IPv4 and IPv6.  Each probe's expected
 verdict comes from `portcullis explain --packet`; the outcome seen must match:
 accept = connected or answered, drop = no answer within the timeout, reject =
-refused at once (TCP reset, ICMP port unreachable).  The namespaces are
-removed on exit; nothing outside them is touched.
+refused at once (TCP reset, ICMP port unreachable).  A packet whose answers
+explain says are dropped ("unusable": its replies, a reject's reset, or IPv6
+without neighbour discovery) gets none: drop.  The neighbours are found by
+real neighbour discovery and ARP: no static entries, and both namespaces
+forget them after each load, so none learnt under an earlier load hides what
+this one does.  The namespaces are removed on exit; nothing outside them is
+touched.
 
 With --links, the server has three veth links to the client, pcA0, pcB0 and
 xC0, each with addresses of its own, and every probe goes over each of them:
@@ -22,6 +27,7 @@ the probes it decides are counted as excused.
 
 usage: probe.py PORTCULLIS POLICY [--links]   (as root, from the source root)
 """
+import errno
 import json
 import os
 import re
@@ -85,7 +91,10 @@ def serve():
                 c.close()
             else:
                 data, peer = s.recvfrom(64)
-                s.sendto(data, peer)
+                try:
+                    s.sendto(data, peer)
+                except OSError:  # EPERM: output dropped the answer
+                    pass
 
 
 def probe_one(proto, src, port, link=0):
@@ -105,6 +114,9 @@ def probe_one(proto, src, port, link=0):
     except ConnectionRefusedError:
         return "reject"
     except OSError as e:
+        # Neighbour discovery (or ARP) got no answer: nothing came back either.
+        if e.errno == errno.EHOSTUNREACH:
+            return "drop"
         return "error: %s" % e
     finally:
         s.close()
@@ -199,6 +211,8 @@ def run_stack(binary, policy, tag, loads, probes, expected, links=False, excused
                     in_ns(srv, binary, *load, policy, capture_output=True, check=True, env=env)
                 else:
                     in_ns(srv, *load, input=render(binary, policy, *args), text=True, check=True)
+            for ns in (srv, cli):
+                in_ns(ns, "ip", "neigh", "flush", "all", check=True)
             r = in_ns(cli, sys.executable, me, "probe", json.dumps(probes),
                       capture_output=True, text=True, check=True, timeout=60)
             seen = json.loads(r.stdout)
@@ -267,7 +281,7 @@ def main():
         return probe(sys.argv[2])
     binary, policy = sys.argv[1], sys.argv[2]
     links = "--links" in sys.argv[3:]
-    probes, expected = [], []
+    probes, expected, codes = [], [], []
     for proto, port in PORTS:
         for src in LINK_SOURCES if links else SOURCES:
             for link in range(len(LINKS)) if links else [None]:
@@ -278,8 +292,17 @@ def main():
                                    capture_output=True, text=True, check=True)
                 answer = json.loads(r.stdout)
                 probes.append([proto, src, port] + ([link] if link is not None else []))
-                expected.append((answer["verdict"], (answer.get("rule") or {}).get("line")))
+                verdict = "drop" if answer["unusable"] else answer["verdict"]
+                expected.append((verdict, (answer.get("rule") or {}).get("line")))
+                codes.append(answer["unusable"] and answer["unusable"]["code"])
     excused = left_out(binary, policy) if links else None
+    unusable = {}
+    for code in codes:
+        if code:
+            unusable[code] = unusable.get(code, 0) + 1
+    if unusable:
+        print("explain: %s packets whose answers are dropped (%s): expected to get none" % (
+            sum(unusable.values()), ", ".join("%s %d" % kv for kv in sorted(unusable.items()))))
     failures = 0
     for name, loads in STACKS:
         failures += run_stack(binary, policy, "pc%d%s" % (os.getpid(), name[0]), loads,

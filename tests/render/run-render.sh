@@ -200,7 +200,7 @@ NS
 # each_policy FUNCTION: FUNCTION YAML for every policy.
 each_policy() {
     for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml \
-        "$dir"/injection.yaml "$dir"/probe.yaml "$dir"/probe-interfaces.yaml; do
+        "$dir"/injection.yaml "$dir"/probe*.yaml; do
         "$1" "$yaml"
     done
 }
@@ -208,23 +208,24 @@ each_policy() {
 if [ "$mode" = kernel ]; then
     each_policy kernel_policy
     # Verdict probes: real TCP and UDP from each network, IPv4 and IPv6, against
-    # the nft and the nft-json rendering, each verdict as `explain --packet` says.
-    if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" tests/render/probe.yaml) \
-        >"$tmp/probe" 2>&1; then
-        pass "verdict probes"
-    else
-        fail "verdict probes"
-    fi
-    grep -E '^(ok|FAIL)' "$tmp/probe"
-    # The same over three links (pcA0, pcB0, xC0), each probe on each link:
-    # rules on interface lists, wildcards and negations.
-    if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" tests/render/probe-interfaces.yaml \
-        --links) >"$tmp/probe-if" 2>&1; then
-        pass "verdict probes over three links"
-    else
-        fail "verdict probes over three links"
-    fi
-    grep -E '^(ok|FAIL)' "$tmp/probe-if"
+    # the nft and the nft-json rendering, each verdict as `explain --packet` says;
+    # probe-nd*.yaml: neighbour discovery kept under `icmp: none`, and dropped;
+    # probe-replies.yaml: replies dropped by output, `established: none`;
+    # probe-interfaces.yaml over three links (pcA0, pcB0, xC0), each probe on
+    # each link: rules on interface lists, wildcards and negations.
+    for yaml in "$dir"/probe*.yaml; do
+        name=$(basename "$yaml" .yaml)
+        links=
+        [ "$name" = probe-interfaces ] && links=--links
+        # shellcheck disable=SC2086
+        if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" "tests/render/$name.yaml" \
+            $links) >"$tmp/probe" 2>&1; then
+            pass "$name verdict probes"
+        else
+            fail "$name verdict probes"
+        fi
+        grep -E '^(ok|FAIL|explain)' "$tmp/probe"
+    done
     finish
     exit
 fi

@@ -100,8 +100,21 @@ static void test_lowering(void **state)
 	assert_true(r1->size >= 2 * r1->n);
 	assert_false(r1->literal);
 
+	/*
+	 * `icmp: none` keeps neighbour discovery, in input and output (after
+	 * established and invalid): IPv6 needs it.  It never crosses a router,
+	 * so forward has none.
+	 */
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
+		const struct pc_nft_chain *c = &t.chains[k];
+		bool nd = c->n > 2 && c->rules[2].kind == PC_NFT_ICMP_ND;
+		assert_int_equal(nd, c->hook != PC_NFT_HOOK_FORWARD);
+		if (nd)
+			assert_int_equal(c->rules[2].verdict, PC_NFT_ACCEPT);
+	}
+
 	/* One port is written into the rule, not declared as a set of its own. */
-	const struct pc_nft_rule *r3 = &t.chains[0].rules[6];
+	const struct pc_nft_rule *r3 = &t.chains[0].rules[7];
 	assert_int_equal(r3->policy_rule, 2);
 	assert_true(r3->dport->literal);
 	assert_int_equal(r3->dport->ports[0].lo, 25);
@@ -134,6 +147,10 @@ static void test_lowering(void **state)
 	assert_non_null(strstr(text_out,
 			"ip6 saddr 2001:db8:1::/64 meta l4proto tcp reject with tcp reset"));
 	assert_non_null(strstr(text_out, "ip saddr @n_admins_v4 accept"));
+	assert_non_null(strstr(text_out,
+			"\t\tmeta l4proto ipv6-icmp icmpv6 type { nd-router-solicit, "
+			"nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept\n"));
+	assert_null(strstr(text_out, "icmp type"));
 	assert_null(strstr(text_out, "set r1_tcp"));
 	assert_null(strstr(text_out, "set r3_tcp"));
 	free(text_out);
@@ -158,21 +175,24 @@ static void test_lowering(void **state)
 	assert_non_null(t.chains[0].maps[PC_PROTO_UDP].segs[0].direct);
 	assert_int_equal(t.chains[2].maps[PC_PROTO_TCP].n, 1);
 
-	/* Input: established + invalid, rules 1 and 2 per family, rule 3 (v6 only), 5, 6. */
+	/*
+	 * Input: established + invalid + neighbour discovery, rules 1 and 2 per
+	 * family, rule 3 (v6 only), 5, 6.
+	 */
 	const struct pc_nft_chain *in = &t.chains[0];
-	assert_int_equal(in->n, 2 + 2 + 2 + 1 + 1 + 2);
-	assert_int_equal(in->rules[2].family, 4);
-	assert_int_equal(in->rules[3].family, 6);
-	assert_int_equal(in->rules[6].verdict, PC_NFT_REJECT);
-	assert_int_equal(in->rules[6].family, 6);
-	/* Output: one rule, IPv6 only. */
+	assert_int_equal(in->n, 3 + 2 + 2 + 1 + 1 + 2);
+	assert_int_equal(in->rules[3].family, 4);
+	assert_int_equal(in->rules[4].family, 6);
+	assert_int_equal(in->rules[7].verdict, PC_NFT_REJECT);
+	assert_int_equal(in->rules[7].family, 6);
+	/* Output: neighbour discovery and one rule, IPv6 only. */
 	const struct pc_nft_chain *out = &t.chains[2];
-	assert_int_equal(out->n, 2 + 1);
-	assert_int_equal(out->rules[2].family, 6);
-	assert_string_equal(out->rules[2].daddr->name, "n_v6only_v6");
-	assert_true(out->rules[2].daddr->literal); /* one prefix: written into the rule */
-	assert_non_null(strstr(out->rules[2].comment, "krb5_prop 754/tcp practice:"));
-	assert_non_null(strstr(out->rules[2].comment, " (IANA: tell); to v6only"));
+	assert_int_equal(out->n, 3 + 1);
+	assert_int_equal(out->rules[3].family, 6);
+	assert_string_equal(out->rules[3].daddr->name, "n_v6only_v6");
+	assert_true(out->rules[3].daddr->literal); /* one prefix: written into the rule */
+	assert_non_null(strstr(out->rules[3].comment, "krb5_prop 754/tcp practice:"));
+	assert_non_null(strstr(out->rules[3].comment, " (IANA: tell); to v6only"));
 
 	pc_nft_table_finish(&t);
 	assert_int_equal(pc_nft_lower(&p, "bad name", &t, &d), -1);

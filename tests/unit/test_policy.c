@@ -456,6 +456,116 @@ static void assert_one(const struct pc_diags *d, const char *code, enum pc_sever
 }
 
 /*
+ * Neighbour discovery is kept unless the policy drops it, and dropping it
+ * is a warning at the key that names what stops working.
+ */
+static void test_neighbour_discovery(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "defaults:\n  icmp: none\nrules:\n  - allow: 22/tcp\n");
+	assert_int_equal(c.rc, 0);
+	assert_true(c.p.defaults.neighbour_discovery);
+	assert_int_equal(c.d.n, 0);
+	done(&c);
+	check_text(&c, H "defaults:\n  icmp: none\n  neighbour-discovery: drop\n"
+			 "rules:\n  - allow: 22/tcp\n");
+	assert_int_equal(c.rc, 0);
+	assert_false(c.p.defaults.neighbour_discovery);
+	assert_int_equal(c.p.defaults.neighbour_discovery_loc.line, 5);
+	assert_one(&c.d, "nd-dropped", PC_SEV_WARNING, 5, 24,
+			"neighbour discovery is dropped (ICMPv6 router and neighbour solicitations "
+			"and advertisements, in input and output): this host finds no IPv6 "
+			"neighbour, so no IPv6 traffic reaches it, leaves it or crosses it but on "
+			"lo, whatever the rules allow");
+	done(&c);
+	check_text(&c, H "defaults:\n  neighbour-discovery: none\nrules:\n  - allow: 22/tcp\n");
+	assert_int_not_equal(c.rc, 0);
+	assert_diag_at(&c.d, "schema-value", 4, 24);
+	done(&c);
+}
+
+/*
+ * The reply path of every allow rule: input's replies leave through output,
+ * output's come in through input, forward's go back through forward; with
+ * `established: none` a dropping default there is a warning at the rule.
+ */
+static void test_replies_dropped(void **state)
+{
+	struct checked c;
+	enum pc_direction reply;
+
+	(void)state;
+	check_text(&c, H "defaults:\n  output: drop\n  established: none\nrules:\n"
+			 "  - allow: 88/udp\n"
+			 "  - deny: 89/udp\n"
+			 "  - allow: 22/tcp\n    direction: output\n"
+			 "  - allow: 53/udp\n    interface: lo\n"
+			 "  - allow: 25/tcp\n    direction: forward\n");
+	assert_int_equal(c.rc, 0);
+	/* The allows on input, output and forward; not the deny, not the one on lo. */
+	static const unsigned lines[] = {7, 9, 13};
+	static const char *const ways[] = {
+			"leave through output", "come in through input", "go back through forward"};
+	assert_int_equal(c.d.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+				"every connection this rule accepts fails: its replies %s, whose "
+				"default policy is drop, and `established: none` does not pass them",
+				ways[i]);
+		assert_string_equal(c.d.v[i].code, "replies-dropped");
+		assert_int_equal(c.d.v[i].sev, PC_SEV_WARNING);
+		assert_int_equal(c.d.v[i].line, lines[i]);
+		assert_int_equal(c.d.v[i].col, 5);
+		assert_string_equal(c.d.v[i].msg, msg);
+	}
+	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_OUTPUT, 4, "", &reply),
+			PC_UNUSABLE_REPLIES);
+	assert_int_equal(reply, PC_DIR_INPUT);
+	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_FORWARD, 6, "", &reply),
+			PC_UNUSABLE_REPLIES);
+	assert_int_equal(reply, PC_DIR_FORWARD);
+	/* On lo, `loopback: accept` passes the replies. */
+	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_INPUT, 4, "lo", &reply), PC_USABLE);
+	/*
+	 * A reject's answer leaves through output: a TCP reset is dropped, an
+	 * ICMP error passes by `icmp: essential`; on output it stays local.
+	 */
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_TCP, 4, ""),
+			PC_UNUSABLE_RESET);
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_FORWARD, PC_PROTO_TCP, 6, ""),
+			PC_UNUSABLE_RESET);
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_UDP, 4, ""), PC_USABLE);
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_TCP, 4, "lo"),
+			PC_USABLE);
+	assert_int_equal(
+			pc_policy_reject_path(&c.p, PC_DIR_OUTPUT, PC_PROTO_TCP, 4, ""), PC_USABLE);
+	done(&c);
+	check_text(&c, H "defaults:\n  output: drop\n  established: none\n  icmp: none\n"
+			 "rules:\n  - reject: 88/udp\n");
+	assert_int_equal(c.d.n, 0); /* a reject is no warning */
+	assert_int_equal(pc_policy_reject_path(&c.p, PC_DIR_INPUT, PC_PROTO_UDP, 6, ""),
+			PC_UNUSABLE_ICMP_ERROR);
+	done(&c);
+	/* `established: accept`, or an accepting default, passes them. */
+	check_text(&c, H "defaults:\n  output: drop\nrules:\n  - allow: 88/udp\n");
+	assert_int_equal(c.d.n, 0);
+	done(&c);
+	check_text(&c, H "defaults:\n  established: none\nrules:\n  - allow: 88/udp\n");
+	assert_int_equal(c.d.n, 0);
+	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_INPUT, 6, "", &reply), PC_USABLE);
+	done(&c);
+	/* IPv6 without neighbour discovery is of no use, whatever the replies do. */
+	check_text(&c, H "defaults:\n  neighbour-discovery: drop\nrules:\n  - allow: 88/udp\n");
+	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_INPUT, 6, "", &reply), PC_UNUSABLE_ND);
+	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_INPUT, 4, "", &reply), PC_USABLE);
+	assert_int_equal(pc_policy_reply_path(&c.p, PC_DIR_INPUT, 6, "lo", &reply), PC_USABLE);
+	done(&c);
+}
+
+/*
  * A definition in the policy is the final word for its name: the layers
  * below add no protocol, and what they said is a note at the definition.
  */
@@ -1555,6 +1665,8 @@ int main(void)
 			cmocka_unit_test(test_every_diagnostic),
 			cmocka_unit_test(test_resolution),
 			cmocka_unit_test(test_defaults),
+			cmocka_unit_test(test_neighbour_discovery),
+			cmocka_unit_test(test_replies_dropped),
 			cmocka_unit_test(test_evaluate_interface),
 			cmocka_unit_test(test_evaluate_interface_sets),
 			cmocka_unit_test(test_ifaces_cover),
