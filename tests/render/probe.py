@@ -2,28 +2,34 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Verdict probes: the kernel gives the verdicts the policy says.
 
-For each stack (nftables, then iptables), makes two network namespaces joined
-by a veth pair, loads the rendering of POLICY into the server's (the nft text,
-then the table `portcullis apply` sends through netlink, then the nft JSON; the iptables-restore and ip6tables-restore files in
-namespaces of their own), listens on
-every probed port there, and from the client sends a real TCP connect or UDP
-datagram from addresses in each network, IPv4 and IPv6.  Each probe's expected
-verdict comes from `portcullis explain --packet`; the outcome seen must match:
-accept = connected or answered, drop = no answer within the timeout, reject =
-refused at once (TCP reset, ICMP port unreachable).  A packet whose answers
-explain says are dropped ("unusable": its replies, a reject's reset, or IPv6
-without neighbour discovery) gets none: drop.  The neighbours are found by
-real neighbour discovery and ARP: no static entries, and both namespaces
-forget them after each load, so none learnt under an earlier load hides what
-this one does.  The namespaces are removed on exit; nothing outside them is
-touched.
+For each stack (nftables, then iptables), makes two network namespaces, a
+server and a client joined by veth links, loads the rendering of POLICY into
+the server's (the nft text, then the table `portcullis apply` sends through
+netlink, then the nft JSON; the iptables-restore and ip6tables-restore files
+in namespaces of their own), listens on every probed port of every server
+address there, as a daemon told its listen addresses does (a UDP answer
+leaves from the address the datagram came to), and from the client sends a
+real TCP connect or UDP datagram from addresses in each network, IPv4 and
+IPv6, to each server address of that family.
 
-With --links, the server has three veth links to the client, pcA0, pcB0 and
-xC0, each with addresses of its own, and every probe goes over each of them:
-its verdict comes from `explain --packet '... in LINK'`, so rules on
-interface lists, wildcards and negations are probed.  A rule a target leaves
-out with a warning at its line (ipt-interface) is not asked of that target:
-the probes it decides are counted as excused.
+The server's links are a list, each link a name and its addresses.  By
+default there is one link holding two addresses per family, a multi-homed
+host, so rules with `to:` are probed.  With --links there are three, pcA0,
+pcB0 and xC0, each with addresses of its own, and every probe goes over each
+of them, so rules on interface lists, wildcards and negations are probed.
+
+Each probe's expected verdict comes from `portcullis explain --packet`, one
+call answering every probe (`PROTO SRC -> DST PORT`, with `in LINK` under
+--links); the outcome seen must match: accept = connected or answered, drop
+= no answer within the timeout, reject = refused at once (TCP reset, ICMP
+port unreachable).  A packet whose answers explain says are dropped
+("unusable": its replies, a reject's reset, or IPv6 without neighbour
+discovery) gets none: drop.  A rule a target leaves out with a warning at
+its line (ipt-interface) is not asked of that target: the probes it decides
+are counted as excused.  The neighbours are found by real neighbour
+discovery and ARP: no static entries, and both namespaces forget them after
+each load, so none learnt under an earlier load hides what this one does.
+The namespaces are removed on exit; nothing outside them is touched.
 
 usage: probe.py PORTCULLIS POLICY [--links]   (as root, from the source root)
 """
@@ -38,73 +44,57 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 PORTS = [("tcp", 88), ("udp", 88), ("udp", 464), ("tcp", 749), ("udp", 749), ("tcp", 754),
-         ("tcp", 2121), ("tcp", 9999), ("udp", 9999)]
+         ("tcp", 2121), ("tcp", 9999), ("udp", 9999), ("tcp", 7000), ("udp", 7000)]
 SOURCES = ["198.51.100.7", "192.0.2.11", "203.0.113.50",
            "2001:db8:ad::7", "2001:db8:10::11", "2001:db8:99::50"]
-SERVER4, SERVER6 = "10.99.0.1", "fd00:99::1"
-# --links: the server's links (name, IPv4, IPv6), and fewer sources.
-LINKS = [("pcA0", SERVER4, SERVER6), ("pcB0", "10.98.0.1", "fd00:98::1"),
-         ("xC0", "10.97.0.1", "fd00:97::1")]
+# The server's links, (name, addresses): by default one link with two
+# addresses per family (probe.yaml's `to:` rules name the second ones).
+SERVERS4, SERVERS6 = ["10.99.0.1", "10.99.0.2"], ["fd00:99::1", "fd00:99::2"]
+ONE_LINK = [("pcS0", SERVERS4 + SERVERS6)]
+# --links: three links, one address per family each, and fewer sources.
+LINKS = [("pcA0", ["10.99.0.1", "fd00:99::1"]), ("pcB0", ["10.98.0.1", "fd00:98::1"]),
+         ("xC0", ["10.97.0.1", "fd00:97::1"])]
 LINK_SOURCES = ["198.51.100.7", "203.0.113.50", "2001:db8:ad::7", "2001:db8:99::50"]
 TIMEOUT = 1.0
 
 
-def udp_sockets(port):
-    """A UDP socket per server address the namespace holds: an answer leaves
-    from the address the probe was sent to, whichever link routes it back."""
-    out = []
-    for _, a4, a6 in LINKS:
-        for family, addr in ((socket.AF_INET, a4), (socket.AF_INET6, a6)):
-            s = socket.socket(family, socket.SOCK_DGRAM)
-            try:
-                s.bind((addr, port))
-            except OSError:
-                s.close()
-                continue
-            s.setblocking(False)
-            out.append(s)
-    return out
-
-
-def serve():
-    """Listens on every probed port, dual-stack; echoes UDP; prints 'ready'."""
+def serve(addresses):
+    """Listens on every probed port of each address; echoes UDP; prints 'ready'."""
     socks = []
     for proto, port in PORTS:
-        if proto == "udp":
-            socks.extend(("udp", s) for s in udp_sockets(port))
-            continue
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("::", port))
-        s.listen(64)
-        s.setblocking(False)
-        socks.append((proto, s))
+        for addr in addresses:
+            s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
+                              socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((addr, port))
+            if proto == "tcp":
+                s.listen(64)
+            s.setblocking(False)
+            socks.append(s)
     print("ready", flush=True)
     import select
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        r, _, _ = select.select([s for _, s in socks], [], [], 1.0)
+        r, _, _ = select.select(socks, [], [], 1.0)
         for s in r:
-            if s.type == socket.SOCK_STREAM:
-                c, _ = s.accept()
-                c.close()
-            else:
-                data, peer = s.recvfrom(64)
-                try:
+            try:
+                if s.type == socket.SOCK_STREAM:
+                    s.accept()[0].close()
+                else:
+                    data, peer = s.recvfrom(64)
                     s.sendto(data, peer)
-                except OSError:  # EPERM: output dropped the answer
-                    pass
+            except OSError:  # EPERM: output dropped the answer
+                pass
 
 
-def probe_one(proto, src, port, link=0):
+def probe_one(proto, src, dst, port):
     v6 = ":" in src
     family = socket.AF_INET6 if v6 else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
     s.settimeout(TIMEOUT)
     try:
         s.bind((src, 0))
-        s.connect((LINKS[link][2] if v6 else LINKS[link][1], port))
+        s.connect((dst, port))
         if proto == "udp":
             s.send(b"probe")
             s.recv(64)
@@ -123,11 +113,39 @@ def probe_one(proto, src, port, link=0):
 
 
 def probe(args):
-    """Runs the probes given as JSON [[proto, src, port], ...]; prints the outcomes."""
+    """Runs the probes given as JSON [[proto, src, dst, port, ...], ...]; prints the outcomes."""
     probes = json.loads(args)
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        out = list(pool.map(lambda p: probe_one(*p), probes))
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        out = list(pool.map(lambda p: probe_one(*p[:4]), probes))
     print(json.dumps(out))
+
+
+def probe_packets(links=False):
+    """Every probe: [proto, source, destination, port], each source to each
+    server address of its family; under --links, the link's name after."""
+    out = []
+    for proto, port in PORTS:
+        for src in LINK_SOURCES if links else SOURCES:
+            for name, addresses in LINKS if links else ONE_LINK:
+                for dst in addresses:
+                    if (":" in dst) == (":" in src):
+                        out.append([proto, src, dst, port] + ([name] if links else []))
+    return out
+
+
+def explain_answers(binary, policy, probes):
+    """The answers of `portcullis explain --json --packet` for the probes, in order."""
+    argv = [binary, "explain", "--json"]
+    for proto, src, dst, port, *link in probes:
+        argv += ["--packet", "%s %s -> %s %d%s" % (proto, src, dst, port,
+                                                   "".join(" in " + n for n in link))]
+    r = subprocess.run(argv + [policy], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)
+
+
+def explain_verdicts(binary, policy, probes):
+    """What `portcullis explain --packet` says the rules decide of each probe."""
+    return [answer["verdict"] for answer in explain_answers(binary, policy, probes)]
 
 
 def sh(*argv):
@@ -156,8 +174,9 @@ STACKS = [
 ]
 
 
-def add_links(srv, cli, tag):
-    """--links: the server's three links, the sources on the client's first."""
+def add_links(srv, cli, tag, links, sources):
+    """The server's links to the client, each with its addresses; the sources
+    on the client's end of the first, by which the server's answers leave."""
     for ns in (srv, cli):
         for k in ("all", "default"):
             in_ns(ns, "sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=0" % k, check=True)
@@ -166,26 +185,26 @@ def add_links(srv, cli, tag):
             # time out on the links made last
             in_ns(ns, "sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % k, check=True)
         in_ns(ns, "ip", "link", "set", "lo", "up", check=True)
-    for i, (name, a4, a6) in enumerate(LINKS):
+    for i, (name, addresses) in enumerate(links):
         peer = "v%d%s" % (i, tag)
         in_ns(srv, "ip", "link", "add", name, "type", "veth", "peer", "name", peer, "netns",
               cli, check=True)
         in_ns(srv, "ip", "link", "set", name, "up", check=True)
         in_ns(cli, "ip", "link", "set", peer, "up", check=True)
-        in_ns(srv, "ip", "addr", "add", a4 + "/24", "dev", name, check=True)
-        in_ns(srv, "ip", "addr", "add", a6 + "/64", "dev", name, "nodad", check=True)
-        in_ns(cli, "ip", "route", "add", a4, "dev", peer, check=True)
-        in_ns(cli, "ip", "-6", "route", "add", a6, "dev", peer, check=True)
-    # Replies leave by the first link, where the client holds the sources.
-    in_ns(srv, "ip", "route", "add", "default", "dev", LINKS[0][0], check=True)
-    in_ns(srv, "ip", "-6", "route", "add", "default", "dev", LINKS[0][0], check=True)
-    for a in LINK_SOURCES:
+        for a in addresses:
+            v6 = ":" in a
+            in_ns(srv, "ip", "addr", "add", a + ("/64" if v6 else "/24"), "dev", name,
+                  *(["nodad"] if v6 else []), check=True)
+            in_ns(cli, "ip", "-6" if v6 else "-4", "route", "add", a, "dev", peer, check=True)
+    in_ns(srv, "ip", "route", "add", "default", "dev", links[0][0], check=True)
+    in_ns(srv, "ip", "-6", "route", "add", "default", "dev", links[0][0], check=True)
+    for a in sources:
         v6 = ":" in a
         in_ns(cli, "ip", "addr", "add", a + ("/128" if v6 else "/32"), "dev", "v0" + tag,
               *(["nodad"] if v6 else []), check=True)
 
 
-def run_stack(binary, policy, tag, loads, probes, expected, links=False, excused=None):
+def run_stack(binary, policy, tag, loads, probes, expected, links, excused):
     srv, cli = tag + "s", tag + "c"
     me = os.path.abspath(__file__)
     failures = 0
@@ -193,13 +212,11 @@ def run_stack(binary, policy, tag, loads, probes, expected, links=False, excused
     try:
         sh("ip", "netns", "add", srv)
         sh("ip", "netns", "add", cli)
-        if links:
-            add_links(srv, cli, tag)
-        else:
-            one_link(srv, cli, tag)
-
-        listener = subprocess.Popen(["ip", "netns", "exec", srv, sys.executable, me, "serve"],
-                                    stdout=subprocess.PIPE, text=True)
+        add_links(srv, cli, tag, LINKS if links else ONE_LINK,
+                  LINK_SOURCES if links else SOURCES)
+        addresses = [a for _, link in (LINKS if links else ONE_LINK) for a in link]
+        listener = subprocess.Popen(["ip", "netns", "exec", srv, sys.executable, me, "serve",
+                                     json.dumps(addresses)], stdout=subprocess.PIPE, text=True)
         if listener.stdout.readline().strip() != "ready":
             print("FAIL: the listener did not start")
             return 1
@@ -217,14 +234,14 @@ def run_stack(binary, policy, tag, loads, probes, expected, links=False, excused
                       capture_output=True, text=True, check=True, timeout=60)
             seen = json.loads(r.stdout)
             bad = spared = 0
-            for (proto, src, port, *link), (want, line), got in zip(probes, expected, seen):
-                if excused and line in excused.get(label, ()):
+            for (proto, src, dst, port, *link), (want, line), got in zip(probes, expected, seen):
+                if line in excused.get(label, ()):
                     spared += 1
                 elif want != got:
                     bad += 1
-                    print("FAIL %s: %s %s -> %d%s: policy says %s, the kernel did %s"
-                          % (label, proto, src, port,
-                             " in %s" % LINKS[link[0]][0] if link else "", want, got))
+                    print("FAIL %s: %s %s -> %s %d%s: policy says %s, the kernel did %s"
+                          % (label, proto, src, dst, port, "".join(" in " + n for n in link),
+                             want, got))
             verdicts = [v for v, _ in expected]
             counts = {v: verdicts.count(v) for v in sorted(set(verdicts))}
             print("%s %s: %d probes (%s), %d differ%s" % (
@@ -241,27 +258,6 @@ def run_stack(binary, policy, tag, loads, probes, expected, links=False, excused
     return failures
 
 
-def one_link(srv, cli, tag):
-    """The server and the client joined by one veth pair."""
-    sh("ip", "link", "add", "vs" + tag, "netns", srv, "type", "veth", "peer", "name",
-       "vc" + tag, "netns", cli)
-    for ns, dev in ((srv, "vs" + tag), (cli, "vc" + tag)):
-        for k in ("all", "default"):
-            in_ns(ns, "sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=0" % k, check=True)
-        in_ns(ns, "ip", "link", "set", "lo", "up", check=True)
-        in_ns(ns, "ip", "link", "set", dev, "up", check=True)
-    in_ns(srv, "ip", "addr", "add", SERVER4 + "/24", "dev", "vs" + tag, check=True)
-    in_ns(srv, "ip", "addr", "add", SERVER6 + "/64", "dev", "vs" + tag, "nodad", check=True)
-    in_ns(srv, "ip", "route", "add", "default", "dev", "vs" + tag, check=True)
-    in_ns(srv, "ip", "-6", "route", "add", "default", "dev", "vs" + tag, check=True)
-    for a in SOURCES:
-        v6 = ":" in a
-        in_ns(cli, "ip", "addr", "add", a + ("/128" if v6 else "/32"), "dev", "vc" + tag,
-              *(["nodad"] if v6 else []), check=True)
-    in_ns(cli, "ip", "route", "add", SERVER4, "dev", "vc" + tag, check=True)
-    in_ns(cli, "ip", "-6", "route", "add", SERVER6, "dev", "vc" + tag, check=True)
-
-
 def left_out(binary, policy):
     """Per load label, the policy lines whose rule the rendering leaves out (ipt-interface)."""
     lines = set()
@@ -275,34 +271,24 @@ def left_out(binary, policy):
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        return serve()
+    if len(sys.argv) > 2 and sys.argv[1] == "serve":
+        return serve(json.loads(sys.argv[2]))
     if len(sys.argv) > 2 and sys.argv[1] == "probe":
         return probe(sys.argv[2])
     binary, policy = sys.argv[1], sys.argv[2]
     links = "--links" in sys.argv[3:]
-    probes, expected, codes = [], [], []
-    for proto, port in PORTS:
-        for src in LINK_SOURCES if links else SOURCES:
-            for link in range(len(LINKS)) if links else [None]:
-                packet = "%s %s -> %d" % (proto, src, port)
-                if link is not None:
-                    packet += " in %s" % LINKS[link][0]
-                r = subprocess.run([binary, "explain", "--json", "--packet", packet, policy],
-                                   capture_output=True, text=True, check=True)
-                answer = json.loads(r.stdout)
-                probes.append([proto, src, port] + ([link] if link is not None else []))
-                verdict = "drop" if answer["unusable"] else answer["verdict"]
-                expected.append((verdict, (answer.get("rule") or {}).get("line")))
-                codes.append(answer["unusable"] and answer["unusable"]["code"])
-    excused = left_out(binary, policy) if links else None
-    unusable = {}
-    for code in codes:
+    probes = probe_packets(links)
+    expected, unusable = [], {}
+    for answer in explain_answers(binary, policy, probes):
+        code = answer["unusable"] and answer["unusable"]["code"]
         if code:
             unusable[code] = unusable.get(code, 0) + 1
+        expected.append(("drop" if code else answer["verdict"],
+                         (answer.get("rule") or {}).get("line")))
     if unusable:
         print("explain: %s packets whose answers are dropped (%s): expected to get none" % (
             sum(unusable.values()), ", ".join("%s %d" % kv for kv in sorted(unusable.items()))))
+    excused = left_out(binary, policy)
     failures = 0
     for name, loads in STACKS:
         failures += run_stack(binary, policy, "pc%d%s" % (os.getpid(), name[0]), loads,

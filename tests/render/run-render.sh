@@ -11,8 +11,9 @@
 # (libnftables 1.0.6 drops table and set comments from JSON input: those
 # lines alone are left out of the comparison).
 # probe.py sends real packets through the rendering of probe.yaml in two
-# namespaces it makes and checks each verdict against `explain --packet`;
-# with --links, those of probe-interfaces.yaml over three links.
+# namespaces it makes, to each of the server's two addresses per family, and
+# checks each verdict against `explain --packet`; with --links, those of
+# probe-interfaces.yaml over three links.
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
 # The iptables renderings (golden NAME.iptables, NAME.ip6tables) pass
@@ -207,8 +208,10 @@ each_policy() {
 
 if [ "$mode" = kernel ]; then
     each_policy kernel_policy
-    # Verdict probes: real TCP and UDP from each network, IPv4 and IPv6, against
-    # the nft and the nft-json rendering, each verdict as `explain --packet` says;
+    # Verdict probes: real TCP and UDP from each network, IPv4 and IPv6, to each
+    # of the server's two addresses of the family (rules with `to:`), through
+    # nft -f, apply, nft -j -f and iptables-restore, each verdict as
+    # `explain --packet` says;
     # probe-nd*.yaml: neighbour discovery kept under `icmp: none`, and dropped;
     # probe-replies.yaml: replies dropped by output, `established: none`;
     # probe-interfaces.yaml over three links (pcA0, pcB0, xC0), each probe on
