@@ -33,10 +33,8 @@ usage: pfcheck.py FILE                        check; print the rule count
                                               `explain --packet` says
 """
 import ipaddress
-import json
 import os
 import re
-import subprocess
 import sys
 
 RESERVED = {"pass", "block", "in", "out", "log", "quick", "on", "inet", "inet6", "proto",
