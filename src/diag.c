@@ -83,6 +83,7 @@ const char *const pc_diag_codes[] = {
 		"rule-duplicate",
 		"rule-interface",
 		"rule-limit",
+		"rule-no-match",
 		"rule-peer",
 		"rule-shadowed",
 		"schema-empty",

@@ -499,26 +499,6 @@ static void resolve_rule_peers(struct resolver *r, const struct pc_peer *peers, 
 
 /* ---- services --------------------------------------------------------- */
 
-static bool is_sensitive(const struct pc_resolution *res)
-{
-	static const char *const names[] = {"kerberos-adm", "krb5_prop", "hprop", "iprop", "ssh",
-			"kerberos-master", NULL};
-
-	for (int i = 0; names[i]; i++) {
-		if (pc_streq_fold(res->canonical, names[i]))
-			return true;
-		for (size_t k = 0; k < res->rows.n; k++) {
-			const struct pc_record *row = &res->rows.v[k];
-			if (pc_streq_fold(row->name, names[i]))
-				return true;
-			for (unsigned a = 0; a < row->naliases; a++)
-				if (pc_streq_fold(row->aliases[a], names[i]))
-					return true;
-		}
-	}
-	return false;
-}
-
 static size_t match_hash(const struct pc_match *m)
 {
 	return ((size_t)m->proto * 65537u + m->lo) * 2654435761u ^ (size_t)m->hi * 40503u;
@@ -791,12 +771,6 @@ static void resolve_service(
 		d = rdiag(r, f->sev, f->code, &s->loc, "%s", f->msg);
 		if (f->hint)
 			pc_diag_hint(d, "%s", f->hint);
-	}
-	if (rule->action == PC_ACTION_ALLOW && rule->direction != PC_DIR_OUTPUT &&
-			is_sensitive(&res) && (rule->nfrom == 0 || rule->src.any)) {
-		d = rdiag(r, PC_SEV_WARNING, "open-to-anywhere", &s->loc,
-				"'%s' is open to anywhere", s->text);
-		pc_diag_hint(d, "name the hosts that need it with `from:`");
 	}
 out:
 	pc_resolution_finish(&res);
@@ -1556,5 +1530,6 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	free(r.hints);
 	free(r.unions);
 	check_shadowing(&r);
+	pol_lint(p, diags, diags->nerrors == before);
 	return diags->nerrors == before ? 0 : -1;
 }

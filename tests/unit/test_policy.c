@@ -157,6 +157,76 @@ static void test_every_diagnostic(void **state)
 	}
 }
 
+/* The diagnostics with `code`, in order, as "line:col: message". */
+static void expect_diags(
+		const struct pc_diags *d, const char *code, const char *const *want, size_t n)
+{
+	size_t k = 0;
+	char got[512];
+
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->v[i].code, code))
+			continue;
+		snprintf(got, sizeof(got), "%u:%u: %s", d->v[i].line, d->v[i].col, d->v[i].msg);
+		if (k >= n)
+			fail_msg("one [%s] too many: %s", code, got);
+		assert_string_equal(got, want[k]);
+		assert_int_equal(d->v[i].sev, PC_SEV_WARNING);
+		k++;
+	}
+	assert_int_equal(k, n);
+}
+
+/* A sensitive port open to a whole family, however the sources and the port are written. */
+static void test_open_per_family(void **state)
+{
+	struct checked c;
+	static const char *const want[] = {
+			"4:12: 'kerberos-adm' is open to every IPv4 address",
+			"6:12: 'kerberos-adm' is open to every IPv6 address",
+			"8:12: '749/tcp' is open to every IPv4 address: port 749 is kerberos-adm",
+			"10:12: '740-760/tcp' is open to anywhere (every IPv4 and IPv6 address): "
+			"port 749 is kerberos-adm, 751 is kerberos-master, 754 is krb5_prop",
+			"11:12: 'tell' is open to anywhere (every IPv4 and IPv6 address): port 754 "
+			"is krb5_prop",
+	};
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			 "  - allow: kerberos-adm\n    from: 0.0.0.0/0\n"
+			 "  - allow: kerberos-adm\n    from: '::/0'\n"
+			 "  - allow: 749/tcp\n    from: [0.0.0.0/1, 128.0.0.0/1]\n"
+			 "  - allow: 740-760/tcp\n"
+			 "  - allow: tell\n"
+			 "  - allow: 749/tcp\n    from: [0.0.0.0/1, 192.0.2.0/24, '::/1']\n"
+			 "  - allow: 749/tcp\n    direction: output\n"
+			 "  - deny: 749/tcp\n");
+	assert_int_equal(c.rc, 0);
+	expect_diags(&c.d, "open-to-anywhere", want, PC_ARRAY_SIZE(want));
+	done(&c);
+}
+
+/* Sources and destinations with no family in common: the rule matches no packet. */
+static void test_rule_no_match(void **state)
+{
+	struct checked c;
+	static const char *const want[] = {
+			"4:5: this rule matches no packet: its sources are IPv6 only and its "
+			"destinations IPv4 only",
+	};
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			 "  - allow: 88/udp\n    direction: forward\n"
+			 "    from: '2001:db8::/32'\n    to: 192.0.2.0/24\n"
+			 "  - allow: 88/udp\n    direction: forward\n"
+			 "    from: ['2001:db8::/32', 198.51.100.1]\n    to: 192.0.2.0/24\n"
+			 "  - allow: 88/udp\n    direction: forward\n    to: 192.0.2.0/24\n");
+	assert_int_equal(c.rc, 0);
+	expect_diags(&c.d, "rule-no-match", want, PC_ARRAY_SIZE(want));
+	done(&c);
+}
+
 static void test_resolution(void **state)
 {
 	struct checked c;
@@ -1140,6 +1210,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_every_diagnostic),
+			cmocka_unit_test(test_open_per_family),
+			cmocka_unit_test(test_rule_no_match),
 			cmocka_unit_test(test_resolution),
 			cmocka_unit_test(test_defaults),
 			cmocka_unit_test(test_evaluate_interface),
