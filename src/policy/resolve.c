@@ -569,6 +569,108 @@ static void proto_list(char *buf, size_t n, unsigned mask)
 					pc_proto_name((enum pc_proto)p));
 }
 
+/* A range wider than this is not looked up port by port (`lookup` lists it). */
+#define RAW_PORT_LOOKUP_MAX 16
+
+/* Ports of one state, listed as runs: "250-255/tcp, 258/tcp". */
+struct port_runs {
+	char text[128];
+	int32_t first, last; /* the open run; -1: none */
+};
+
+static void runs_flush(struct port_runs *x, enum pc_proto proto)
+{
+	size_t w = strlen(x->text);
+	char p[32];
+
+	if (x->first < 0)
+		return;
+	if (x->first == x->last)
+		snprintf(p, sizeof(p), "%d/%s", x->first, pc_proto_name(proto));
+	else
+		snprintf(p, sizeof(p), "%d-%d/%s", x->first, x->last, pc_proto_name(proto));
+	if (w + strlen(p) + 3 < sizeof(x->text))
+		snprintf(x->text + w, sizeof(x->text) - w, "%s%s", w ? ", " : "", p);
+	x->first = x->last = -1;
+}
+
+static void runs_add(struct port_runs *x, int32_t port, enum pc_proto proto)
+{
+	if (x->first >= 0 && x->last + 1 != port)
+		runs_flush(x, proto);
+	if (x->first < 0)
+		x->first = port;
+	x->last = port;
+}
+
+/* A range wider than this is not looked up port by port (`lookup` lists it). */
+#define RAW_PORT_LOOKUP_MAX 16
+
+/* IANA's state of a port: its unnamed row's (Reserved, Unassigned), unless a named row has it. */
+static enum pc_state iana_state(const struct pc_records *rows)
+{
+	enum pc_state state = PC_STATE_ASSIGNED;
+
+	for (size_t k = 0; k < rows->n; k++) {
+		const struct pc_record *row = &rows->v[k];
+		if (row->layer != PC_LAYER_IANA)
+			continue;
+		if (*row->name)
+			return PC_STATE_ASSIGNED;
+		state = row->state;
+	}
+	return state;
+}
+
+/*
+ * What the registry says about ports written as numbers: IANA's Reserved and
+ * Unassigned blocks, its unauthorized-use notes, and layers that give the
+ * port to different services (port-conflict) - the findings a name gets.
+ */
+static void report_raw_port(struct resolver *r, const struct pc_rule_service *s, uint16_t lo,
+		uint16_t hi, unsigned protos)
+{
+	struct port_runs reserved = {"", -1, -1}, unassigned = {"", -1, -1};
+	struct pc_diags tmp;
+	struct pc_records rows;
+
+	if (hi - lo >= RAW_PORT_LOOKUP_MAX)
+		return;
+	pc_diags_init(&tmp);
+	pc_records_init(&rows);
+	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
+		if (!(protos & (1u << p)))
+			continue;
+		for (int32_t port = lo; port <= hi; port++) {
+			pc_registry_port_findings(r->reg, (uint16_t)port, (enum pc_proto)p, &tmp);
+			rows.n = 0;
+			pc_registry_find_port(r->reg, (uint16_t)port, (enum pc_proto)p, &rows);
+			enum pc_state state = iana_state(&rows);
+			if (state == PC_STATE_RESERVED)
+				runs_add(&reserved, port, (enum pc_proto)p);
+			else if (state == PC_STATE_UNASSIGNED)
+				runs_add(&unassigned, port, (enum pc_proto)p);
+		}
+		runs_flush(&reserved, (enum pc_proto)p);
+		runs_flush(&unassigned, (enum pc_proto)p);
+	}
+	if (*reserved.text)
+		rdiag(r, PC_SEV_WARNING, "port-reserved", &s->loc,
+				"'%s': IANA lists %s as Reserved", s->text, reserved.text);
+	if (*unassigned.text)
+		rdiag(r, PC_SEV_WARNING, "port-unassigned", &s->loc,
+				"'%s': IANA lists %s as Unassigned", s->text, unassigned.text);
+	for (size_t i = 0; i < tmp.n; i++) {
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = !strcmp(tmp.v[k].msg, tmp.v[i].msg);
+		if (!again)
+			rdiag(r, tmp.v[i].sev, tmp.v[i].code, &s->loc, "%s", tmp.v[i].msg);
+	}
+	pc_records_finish(&rows);
+	pc_diags_finish(&tmp);
+}
+
 /* PORT/PROTO or LOW-HIGH/PROTO, written in a rule. */
 static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		const struct pc_rule_service *s, uint16_t lo, uint16_t hi, enum pc_proto proto)
@@ -594,6 +696,7 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		return;
 	}
 	/* The registry's view of the port, for the reviewer. */
+	report_raw_port(r, s, lo, hi, protos);
 	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
 		if (!(protos & (1u << p)))
 			continue;
