@@ -739,6 +739,63 @@ static void report_replaced(struct resolver *r, const struct pc_service_def *s)
 	pc_resolution_finish(&res);
 }
 
+/*
+ * A name that opened several protocols, in a rule without `protocol:`, where
+ * no layer that knows the daemons (practice) or the author (a definition)
+ * vouches for them: the registry lists every protocol a port was ever
+ * registered for (`ssh`: 22/tcp, 22/udp, 22/sctp), not what the daemon uses.
+ * Said once, with the protocols beyond the first (tcp when there is one).
+ */
+static void report_implied_protocols(struct resolver *r, const struct pc_rule *rule,
+		const struct pc_rule_service *s, const struct pc_resolution *res)
+{
+	unsigned protos = 0;
+
+	if (rule->protos || (pc_layer_def(res->layer)->flags & PC_LAYER_F_DEFINED))
+		return;
+	for (size_t i = 0; i < res->rows.n; i++)
+		if (res->rows.v[i].layer == PC_LAYER_PRACTICE)
+			return;
+	for (size_t i = 0; i < res->nports; i++)
+		if (res->ports[i].proto != PC_PROTO_ANY)
+			protos |= 1u << res->ports[i].proto;
+	if (!(protos & (protos - 1)))
+		return;
+	int first = PC_PROTO_TCP;
+	while (!(protos & (1u << first)))
+		first++;
+	char more[128] = "", main[64] = "";
+	size_t w = 0, mw = 0, nmore = 0, k = 0;
+	for (size_t i = 0; i < res->nports; i++)
+		nmore += (int)res->ports[i].proto != first;
+	for (size_t i = 0; i < res->nports; i++) {
+		const struct pc_port *pt = &res->ports[i];
+		char p[32];
+		if (pt->lo == pt->hi)
+			snprintf(p, sizeof(p), "%u/%s", pt->lo, pc_proto_name(pt->proto));
+		else
+			snprintf(p, sizeof(p), "%u-%u/%s", pt->lo, pt->hi,
+					pc_proto_name(pt->proto));
+		if ((int)pt->proto == first) {
+			mw += (size_t)snprintf(main + mw, mw < sizeof(main) ? sizeof(main) - mw : 0,
+					"%s%s", mw ? ", " : "", p);
+			continue;
+		}
+		k++;
+		w += (size_t)snprintf(more + w, w < sizeof(more) ? sizeof(more) - w : 0, "%s%s",
+				k == 1	     ? ""
+				: k == nmore ? " and "
+					     : ", ",
+				p);
+	}
+	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "protocol-implied", &s->loc,
+			"'%s' opens %s as well as %s: the registry lists those protocols, and no "
+			"layer says the daemon uses them",
+			s->text, more, main);
+	pc_diag_hint(d, "say which protocols the daemon uses, e.g. `protocol: %s`",
+			pc_proto_name((enum pc_proto)first));
+}
+
 static void resolve_service(
 		struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
 {
@@ -861,6 +918,8 @@ static void resolve_service(
 		const struct pc_diag *f = &res.findings.v[i];
 		if (about_definition(f) && policy_defines(r->p, s->text))
 			continue; /* said once, at the definition */
+		if (!strcmp(f->code, "practice-only") && rule->protos)
+			continue; /* the rule says its protocols itself */
 		if (!strcmp(f->code, "name-conflict") &&
 				!(pc_layer_def(res.layer)->flags & PC_LAYER_F_DEFINED)) {
 			d = rdiag(r, PC_SEV_ERROR, "ambiguous-service", &s->loc,
@@ -875,6 +934,7 @@ static void resolve_service(
 		if (f->hint)
 			pc_diag_hint(d, "%s", f->hint);
 	}
+	report_implied_protocols(r, rule, s, &res);
 out:
 	pc_resolution_finish(&res);
 }

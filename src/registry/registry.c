@@ -935,6 +935,49 @@ static bool ranges_contain(const struct pc_port *v, size_t n, uint16_t lo, uint1
 	return false;
 }
 
+/*
+ * The practice row that says the daemon serves r's port over its own
+ * protocols only (`only`), when r, a row of a layer below practice, adds a
+ * protocol the practice rows of the name do not list there; else NULL.
+ */
+static const struct pc_record *practice_only(
+		const struct pc_resolution *res, const struct pc_record *r)
+{
+	const struct pc_record *only = NULL;
+
+	if (r->layer >= PC_LAYER_PRACTICE)
+		return NULL;
+	for (size_t i = 0; i < res->rows.n; i++) {
+		const struct pc_record *x = &res->rows.v[i];
+		if (x->layer != PC_LAYER_PRACTICE || !(x->flags & PC_ENTRY_F_PORT) ||
+				x->port_lo != r->port_lo || x->port_hi != r->port_hi)
+			continue;
+		if (x->proto == r->proto)
+			return NULL;
+		if (x->flags & PC_ENTRY_F_ONLY)
+			only = x;
+	}
+	return only;
+}
+
+/* Says which protocols of `layer` an `only` row of the practice layer left out, and why. */
+static void note_practice_only(struct pc_resolution *res, const char *name,
+		const struct pc_record *only, const char *left, enum pc_layer_kind layer)
+{
+	char kept[256] = "";
+	size_t kl = 0;
+
+	for (size_t i = 0; i < res->rows.n; i++) {
+		const struct pc_record *x = &res->rows.v[i];
+		if (x->layer == PC_LAYER_PRACTICE && (x->flags & PC_ENTRY_F_PORT) &&
+				x->port_lo == only->port_lo && x->port_hi == only->port_hi)
+			list_port(kept, sizeof(kept), &kl, x);
+	}
+	pc_diag_add(&res->findings, PC_SEV_NOTE, "practice-only", only->file, only->line, 0,
+			"%s: the %s layer's %s is left out: the daemon serves %s only (%s)", name,
+			pc_layer_name(layer), left, kept, only->notes);
+}
+
 enum pc_resolve_status pc_registry_resolve(
 		const struct pc_registry *reg, const char *name, struct pc_resolution *res)
 {
@@ -988,10 +1031,10 @@ enum pc_resolve_status pc_registry_resolve(
 	/* A definition is the final word for its name: the layers below add nothing. */
 	bool defined = (pc_layer_def(decider->layer)->flags & PC_LAYER_F_DEFINED) != 0;
 	for (int k = PC_LAYER_COUNT - 1; k >= 0; k--) {
-		char other[256] = "", replaced[256] = "";
-		size_t ol = 0, rl = 0;
+		char other[256] = "", replaced[256] = "", left[256] = "";
+		size_t ol = 0, rl = 0, ll = 0;
 		bool differs = false;
-		const struct pc_record *first = NULL;
+		const struct pc_record *first = NULL, *only = NULL;
 
 		if (k == (int)decider->layer)
 			continue;
@@ -1000,6 +1043,12 @@ enum pc_resolve_status pc_registry_resolve(
 			if ((int)r->layer != k || !(r->flags & PC_ENTRY_F_PORT))
 				continue;
 			if (ranges_contain(res->ports, decided, r->port_lo, r->port_hi)) {
+				const struct pc_record *o = defined ? NULL : practice_only(res, r);
+				if (o) {
+					list_port(left, sizeof(left), &ll, r);
+					only = o;
+					continue;
+				}
 				if (!defined) {
 					add_port(res, r);
 					continue;
@@ -1025,6 +1074,8 @@ enum pc_resolve_status pc_registry_resolve(
 					pc_layer_name((enum pc_layer_kind)k), first->file,
 					first->line);
 		}
+		if (only)
+			note_practice_only(res, name, only, left, (enum pc_layer_kind)k);
 		if (differs) {
 			decided_ports(res, decided, ports, sizeof(ports));
 			pc_diag_add(&res->findings, PC_SEV_NOTE, "definition-replaces",

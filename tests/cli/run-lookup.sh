@@ -86,6 +86,8 @@ check packet-twice 0 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 
 check packet-twice-json 0 explain --json policies/kdc-primary.yaml -p 'tcp 203.0.113.7 -> 9102' -p 'udp 198.51.100.7 -> 754'
 check packet-bad-second 2 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 88' --packet 'tcp 1.2.3 -> 4'
 check packet-bad 2 explain policies/kdc-primary.yaml --packet 'tcp 1.2.3 -> 4'
+# kerberos-adm opens 749/tcp only: 749/udp from the admins falls to the default.
+check packet-kadmin-udp 0 explain tests/render/probe.yaml --packet 'udp 198.51.100.7 -> 749' --packet 'tcp 198.51.100.7 -> 749'
 # A port written as a number: what every registry layer says about it.
 check packet-literal-port 0 explain tests/policies/bad/port-literal-registry.yaml -p 'tcp 198.51.100.7 -> 754' -p 'tcp 198.51.100.7 -> 796'
 check packet-literal-port-json 0 explain --json tests/policies/bad/port-literal-registry.yaml -p 'tcp 198.51.100.7 -> 254'

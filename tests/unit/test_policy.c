@@ -243,6 +243,47 @@ static void test_literal_port_findings(void **state)
 	done(&c);
 }
 
+/*
+ * kerberos-adm opens 749/tcp only (the practice layer knows kadmind), with a
+ * note at the rule naming the source; ssh, which practice does not know,
+ * opens every protocol IANA lists, and check says so, unless the rule
+ * writes `protocol:`.
+ */
+static void test_protocols_the_daemon_uses(void **state)
+{
+	struct checked c;
+	static const char *const implied[] = {
+			"6:12: 'ssh' opens 22/udp and 22/sctp as well as 22/tcp: the registry lists "
+			"those protocols, and no layer says the daemon uses them",
+	};
+
+	(void)state;
+	check_text(&c, H "rules:\n"
+			 "  - allow: kerberos-adm\n    from: 192.0.2.1\n"
+			 "  - allow: ssh\n    from: 192.0.2.1\n"
+			 "  - allow: ssh\n    protocol: tcp\n    from: 192.0.2.2\n"
+			 "  - allow: kerberos-adm\n    protocol: tcp\n    from: 192.0.2.2\n"
+			 "  - allow: [kerberos, kpasswd]\n    from: 192.0.2.3\n");
+	assert_int_equal(c.rc, 0);
+	const struct pc_rule *r = &c.p.rules[0];
+	assert_int_equal(r->nmatches, 1);
+	assert_int_equal(r->matches[0].proto, PC_PROTO_TCP);
+	assert_int_equal(r->matches[0].layer, PC_LAYER_PRACTICE);
+	assert_int_equal(count_diag(&c.d, "practice-only"), 1);
+	const struct pc_diag *d = find_diag(&c.d, "practice-only");
+	assert_int_equal(d->sev, PC_SEV_NOTE);
+	assert_int_equal(d->line, 4);
+	assert_int_equal(d->col, 12);
+	assert_non_null(strstr(d->msg, "749/udp is left out: the daemon serves 749/tcp only (MIT "
+				       "krb5 kadmin/server/ovsec_kadmd.c"));
+	assert_int_equal(c.p.rules[1].nmatches, 3);
+	expect_diags(&c.d, "protocol-implied", implied, PC_ARRAY_SIZE(implied));
+	assert_string_equal(find_diag(&c.d, "protocol-implied")->hint,
+			"say which protocols the daemon uses, e.g. `protocol: tcp`");
+	assert_int_equal(c.p.rules[4].nmatches, 4);
+	done(&c);
+}
+
 /* Sources and destinations with no family in common: the rule matches no packet. */
 static void test_rule_no_match(void **state)
 {
@@ -305,11 +346,11 @@ static void test_resolution(void **state)
 	assert_int_equal(r->matches[3].lo, 464);
 	assert_int_equal(r->matches[3].proto, PC_PROTO_UDP);
 
-	r = &c.p.rules[1]; /* narrowed to tcp */
+	r = &c.p.rules[1]; /* tcp: what the practice layer says kadmind serves */
 	assert_int_equal(r->nmatches, 1);
 	assert_int_equal(r->matches[0].lo, 749);
-	assert_int_equal(r->matches[0].layer, PC_LAYER_IANA);
-	assert_int_equal(r->matches[0].src_line, 1480);
+	assert_int_equal(r->matches[0].layer, PC_LAYER_PRACTICE);
+	assert_string_equal(r->matches[0].src_file, "data/practice.services");
 	assert_int_equal(r->src.nv4, 1);
 	assert_int_equal(r->src.v4[0].len, 24);
 
@@ -997,7 +1038,7 @@ static void test_many_errors_in_one_run(void **state)
 	(void)state;
 	check_text(&c, H "rules:\n"
 			 "  - allow: kerbros\n"
-			 "  - allow: ssh\n"
+			 "  - allow: kpasswd\n"
 			 "    from: 10.0.0.0/33\n"
 			 "  - allow: 0/tcp\n"
 			 "  - allow: kdc\n");
@@ -1170,9 +1211,9 @@ static void test_hints_where_shown(void **state)
 	const char *text = H "networks:\n  admins: [192.0.2.0/24]\nrules:\n"
 			     "  - allow: kerbros\n" /* 6 */
 			     "  - allow: kerbros\n" /* 7 */
-			     "  - allow: ssh\n    from: admns\n" /* 8, 9 */
+			     "  - allow: kpasswd\n    from: admns\n" /* 8, 9 */
 			     "  - allow: kerbros\n" /* 10 */
-			     "  - allow: ssh\n    from: admns\n"; /* 11, 12 */
+			     "  - allow: kpasswd\n    from: admns\n"; /* 11, 12 */
 
 	(void)state;
 	pc_policy_init(&c.p);
@@ -1261,6 +1302,7 @@ int main(void)
 			cmocka_unit_test(test_open_per_family),
 			cmocka_unit_test(test_rule_no_match),
 			cmocka_unit_test(test_literal_port_findings),
+			cmocka_unit_test(test_protocols_the_daemon_uses),
 			cmocka_unit_test(test_resolution),
 			cmocka_unit_test(test_defaults),
 			cmocka_unit_test(test_evaluate_interface),

@@ -105,24 +105,66 @@ static void test_kerberos_protocols(void **state)
 	assert_int_equal(pc_registry_resolve(f->reg, "kpasswd", &f->res), PC_RESOLVE_OK);
 	assert_int_equal(f->res.nports, 2);
 	assert_int_equal(f->res.ports[1].lo, 464);
-	assert_int_equal(f->res.layer, PC_LAYER_IANA);
+	/* The practice layer vouches for both protocols (kadmind serves both). */
+	assert_int_equal(f->res.layer, PC_LAYER_PRACTICE);
+	assert_int_equal(f->res.findings.n, 0);
 }
 
-static void test_kerberos_adm_keeps_iana_udp(void **state)
+/*
+ * kadmind serves 749 over TCP only: the practice layer's `only` row leaves
+ * IANA's 749/udp out, with a note that names its source, whether practice
+ * decides or a services file does.
+ */
+static void test_kerberos_adm_tcp_only(void **state)
 {
 	struct fixture *f = *state;
 
-	/* The services file lists 749/tcp only; IANA's 749/udp stays, with its provenance. */
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos-adm", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_PRACTICE);
+	assert_int_equal(f->res.nports, 1);
+	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
+	assert_int_equal(f->res.ports[0].src.layer, PC_LAYER_PRACTICE);
+	assert_true(f->res.ports[0].src.flags & PC_ENTRY_F_ONLY);
+	assert_int_equal(f->res.findings.n, 1);
+	const struct pc_diag *d = find_diag(&f->res.findings, "practice-only");
+	assert_non_null(d);
+	assert_int_equal(d->sev, PC_SEV_NOTE);
+	assert_string_equal(d->file, "data/practice.services");
+	assert_int_equal(d->line, f->res.ports[0].src.line);
+	assert_true(strncmp(d->msg,
+				    "kerberos-adm: the iana layer's 749/udp is left out: the daemon serves "
+				    "749/tcp only (MIT krb5 kadmin/server/ovsec_kadmd.c",
+				    strlen("kerberos-adm: the iana layer's 749/udp is left out: the daemon "
+					   "serves 749/tcp only (MIT krb5 kadmin/server/ovsec_kadmd.c")) ==
+			0);
+	pc_resolution_finish(&f->res);
+	pc_resolution_init(&f->res);
+
+	/* The services file lists 749/tcp and decides; IANA's 749/udp stays out. */
 	with_services(f);
 	assert_int_equal(pc_registry_resolve(f->reg, "kerberos-adm", &f->res), PC_RESOLVE_OK);
 	assert_int_equal(f->res.layer, PC_LAYER_SYSTEM);
-	assert_int_equal(f->res.nports, 2);
+	assert_int_equal(f->res.nports, 1);
 	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
 	assert_int_equal(f->res.ports[0].src.layer, PC_LAYER_SYSTEM);
+	assert_non_null(find_diag(&f->res.findings, "practice-only"));
+	assert_null(find_diag(&f->res.findings, "name-conflict"));
+}
+
+/* Without an `only` row, the layers below add their protocols: ssh 22/tcp (services file) gets
+ * IANA's udp and sctp. */
+static void test_lower_layers_add_protocols(void **state)
+{
+	struct fixture *f = *state;
+
+	with_services(f);
+	assert_int_equal(pc_registry_resolve(f->reg, "ssh", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_SYSTEM);
+	assert_int_equal(f->res.nports, 3);
 	assert_int_equal(f->res.ports[1].proto, PC_PROTO_UDP);
 	assert_int_equal(f->res.ports[1].src.layer, PC_LAYER_IANA);
-	assert_int_equal(f->res.ports[1].src.line, 1481);
-	assert_null(find_diag(&f->res.findings, "name-conflict"));
+	assert_int_equal(f->res.ports[2].proto, PC_PROTO_SCTP);
+	assert_null(find_diag(&f->res.findings, "practice-only"));
 }
 
 static void test_kerberos_iv_conflicts(void **state)
@@ -571,7 +613,9 @@ int main(void)
 			cmocka_unit_test_setup_teardown(test_define_narrows, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_define_alias, setup, teardown),
 			cmocka_unit_test_setup_teardown(
-					test_kerberos_adm_keeps_iana_udp, setup, teardown),
+					test_kerberos_adm_tcp_only, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_lower_layers_add_protocols, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_kerberos_iv_conflicts, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_contested_kdc, setup, teardown),
