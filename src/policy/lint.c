@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Findings about resolved rules that no single name or address shows: a
- * sensitive port open to a whole address family, a rule no packet can match.
+ * sensitive port open to a whole address family, a rule no packet can match,
+ * "anywhere" on one family of a dual-stack policy, a rule the default makes
+ * redundant, definitions nothing uses.
  * Every finding is a warning at the policy line it is about.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/internal.h"
@@ -181,6 +184,229 @@ static void check_no_match(struct pc_diags *diags, const struct pc_rule *rule)
 			"rule");
 }
 
+/* ---- a rule the default makes redundant ------------------------------- */
+
+static bool ranges_meet(const struct pc_rule *a, const struct pc_rule *b, size_t *cost)
+{
+	*cost += a->nmatches * b->nmatches;
+	for (size_t i = 0; i < a->nmatches; i++)
+		for (size_t k = 0; k < b->nmatches; k++)
+			if (a->matches[i].proto == b->matches[k].proto &&
+					a->matches[i].lo <= b->matches[k].hi &&
+					b->matches[k].lo <= a->matches[i].hi)
+				return true;
+	return false;
+}
+
+static bool prefixes_meet(const struct pc_prefix *a, size_t na, const struct pc_prefix *b,
+		size_t nb, size_t *cost)
+{
+	*cost += na * nb;
+	for (size_t i = 0; i < na; i++)
+		for (size_t k = 0; k < nb; k++) {
+			unsigned len = a[i].len < b[k].len ? a[i].len : b[k].len;
+			bool same = true;
+			for (unsigned bit = 0; bit < len && same; bit++) {
+				uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+				same = !((a[i].bytes[bit / 8] ^ b[k].bytes[bit / 8]) & m);
+			}
+			if (same)
+				return true;
+		}
+	return false;
+}
+
+static bool sets_meet(const struct pc_addrset *a, size_t npa, const struct pc_addrset *b,
+		size_t npb, size_t *cost)
+{
+	if (npa == 0 || a->any || npb == 0 || b->any)
+		return true;
+	return prefixes_meet(a->v4, a->nv4, b->v4, b->nv4, cost) ||
+	       prefixes_meet(a->v6, a->nv6, b->v6, b->nv6, cost);
+}
+
+/* Whether some packet could match both rules (interfaces apart only when both name one). */
+static bool rules_meet(const struct pc_rule *a, const struct pc_rule *b, size_t *cost)
+{
+	if (a->direction != b->direction)
+		return false;
+	if (a->interface && b->interface && strcmp(a->interface, b->interface))
+		return false;
+	return ranges_meet(a, b, cost) && sets_meet(&a->src, a->nfrom, &b->src, b->nfrom, cost) &&
+	       sets_meet(&a->dst, a->nto, &b->dst, b->nto, cost);
+}
+
+static const char *const direction_words[] = {"input", "output", "forward"};
+
+/* Comparisons spent on the redundancy lint at most: past it, no more rules are judged. */
+#define REDUNDANT_BUDGET (1u << 22)
+
+/* The rules of one direction and one action, in policy order. */
+struct rule_ids {
+	size_t *v, n, cap, start;
+};
+
+/*
+ * A rule that does what its direction's default does (an allow under accept,
+ * a deny under drop), with nothing of its own (no log, counter or limit):
+ * removing it changes no verdict, unless a later rule of the direction that
+ * does something else could match its packets.  Only those rules are
+ * compared with it, and the comparisons are bounded (REDUNDANT_BUDGET):
+ * past it, no more rules are judged, so no finding is ever wrong.
+ */
+static void check_redundant(struct pc_diags *diags, const struct pc_policy *p)
+{
+	struct rule_ids ids[3][3];
+	size_t cost = 0;
+
+	memset(ids, 0, sizeof(ids));
+	for (size_t i = 0; i < p->nrules; i++) {
+		struct rule_ids *l = &ids[p->rules[i].direction][p->rules[i].action];
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 16;
+			l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+		}
+		l->v[l->n++] = i;
+	}
+	for (size_t i = 0; i < p->nrules && cost < REDUNDANT_BUDGET; i++) {
+		const struct pc_rule *a = &p->rules[i];
+		enum pc_verdict def = a->direction == PC_DIR_INPUT    ? p->defaults.input
+				      : a->direction == PC_DIR_OUTPUT ? p->defaults.output
+								      : p->defaults.forward;
+		bool same = (a->action == PC_ACTION_ALLOW && def == PC_VERDICT_ACCEPT) ||
+			    (a->action == PC_ACTION_DENY && def == PC_VERDICT_DROP);
+		if (!same || a->flags || !a->nmatches)
+			continue;
+		bool needed = false;
+		for (int act = 0; act < 3 && !needed; act++) {
+			struct rule_ids *l = &ids[a->direction][act];
+			if (act == (int)a->action)
+				continue;
+			while (l->start < l->n && l->v[l->start] <= i)
+				l->start++;
+			for (size_t k = l->start; k < l->n && !needed && cost < REDUNDANT_BUDGET;
+					k++) {
+				cost++;
+				needed = rules_meet(a, &p->rules[l->v[k]], &cost);
+			}
+		}
+		if (needed || cost >= REDUNDANT_BUDGET)
+			continue;
+		struct pc_diag *d = ldiag(diags, PC_SEV_WARNING, "rule-redundant", &a->loc,
+				"this rule does what the %s default does (%s): removing it changes "
+				"no verdict",
+				direction_words[a->direction],
+				def == PC_VERDICT_ACCEPT ? "accept" : "drop");
+		pc_diag_hint(d, "remove it, or change the default");
+	}
+	for (int d = 0; d < 3; d++)
+		for (int act = 0; act < 3; act++)
+			free(ids[d][act].v);
+}
+
+/* ---- definitions nobody uses ------------------------------------------ */
+
+static void mark_network(const struct pc_policy *p, const char *name, bool *used, unsigned depth)
+{
+	for (size_t i = 0; i < p->nnetworks; i++) {
+		const struct pc_network *n = &p->networks[i];
+		if (used[i] || strcmp(n->name, name))
+			continue;
+		used[i] = true;
+		for (size_t k = 0; k < n->nmembers && depth < 64; k++)
+			mark_network(p, n->members[k].text, used, depth + 1);
+		return;
+	}
+}
+
+/*
+ * Networks and services the policy file itself defines and nothing uses (a
+ * network is used by a rule, or by a network that is).  Those of included
+ * files are left alone: such a file serves several policies.
+ */
+static void check_unused(struct pc_diags *diags, const struct pc_policy *p)
+{
+	bool *used = xcalloc(p->nnetworks + 1, sizeof(*used));
+	const char *self = p->loc.file;
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		for (size_t k = 0; k < r->nfrom; k++)
+			mark_network(p, r->from[k].text, used, 0);
+		for (size_t k = 0; k < r->nto; k++)
+			mark_network(p, r->to[k].text, used, 0);
+	}
+	for (size_t i = 0; self && i < p->nnetworks; i++) {
+		const struct pc_network *n = &p->networks[i];
+		if (used[i] || !n->loc.file || strcmp(n->loc.file, self))
+			continue;
+		struct pc_diag *d = ldiag(diags, PC_SEV_WARNING, "network-unused", &n->loc,
+				"network '%s' is defined but no rule uses it", n->name);
+		pc_diag_hint(d, "remove it, or name it in a rule's `from:` or `to:`");
+	}
+	free(used);
+	for (size_t i = 0; self && i < p->nservices; i++) {
+		const struct pc_service_def *s = &p->services[i];
+		bool seen = false;
+		for (size_t k = 0; k < p->nrules && !seen; k++)
+			for (size_t m = 0; m < p->rules[k].nservices && !seen; m++)
+				seen = pc_streq_fold(p->rules[k].services[m].text, s->name);
+		if (seen || !s->loc.file || strcmp(s->loc.file, self))
+			continue;
+		struct pc_diag *d = ldiag(diags, PC_SEV_WARNING, "service-unused", &s->loc,
+				"service '%s' is defined but no rule uses it", s->name);
+		pc_diag_hint(d, "remove it, or name it in a rule");
+	}
+}
+
+/* ---- anywhere on one family of a dual-stack policy --------------------- */
+
+/* Where the policy first writes an address of `family`, or NULL. */
+static const struct pc_loc *family_used(const struct pc_policy *p, uint8_t family)
+{
+	for (size_t i = 0; i < p->nnetworks; i++) {
+		const struct pc_addrset *s = &p->networks[i].set;
+		if (family == 4 ? s->nv4 : s->nv6)
+			return family == 4 ? &s->v4[0].loc : &s->v6[0].loc;
+	}
+	for (size_t i = 0; i < p->nrules; i++)
+		for (int side = 0; side < 2; side++) {
+			const struct pc_addrset *s = side ? &p->rules[i].dst : &p->rules[i].src;
+			size_t n = side ? p->rules[i].nto : p->rules[i].nfrom;
+			if (n && !s->any && (family == 4 ? s->nv4 : s->nv6))
+				return family == 4 ? &s->v4[0].loc : &s->v6[0].loc;
+		}
+	return NULL;
+}
+
+/*
+ * `from: 0.0.0.0/0` alone on a policy that has IPv6 addresses elsewhere (or
+ * `"::/0"` alone on one with IPv4): "anywhere" that forgot a family.
+ */
+static void check_one_family(struct pc_diags *diags, const struct pc_policy *p)
+{
+	const struct pc_loc *v4 = family_used(p, 4), *v6 = family_used(p, 6);
+
+	if (!v4 || !v6)
+		return;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		unsigned fams = families_covered(&r->src, r->nfrom);
+		unsigned held = families_held(&r->src, r->nfrom);
+		if (fams != held || (fams != 1 && fams != 2))
+			continue;
+		const struct pc_loc *other = fams == 1 ? v6 : v4;
+		struct pc_diag *d = ldiag(diags, PC_SEV_WARNING, "anywhere-one-family",
+				&r->from[0].loc,
+				"`from:` covers every %s address and no %s one, but this policy "
+				"uses %s (%s:%u:%u)",
+				fams == 1 ? "IPv4" : "IPv6", fams == 1 ? "IPv6" : "IPv4",
+				fams == 1 ? "IPv6" : "IPv4", other->file, other->line, other->col);
+		pc_diag_hint(d, "add %s for anywhere on both, or leave `from:` out",
+				fams == 1 ? "\"::/0\"" : "0.0.0.0/0");
+	}
+}
+
 void pol_lint(struct pc_policy *p, struct pc_diags *diags, bool resolved)
 {
 	for (size_t i = 0; i < p->nrules; i++) {
@@ -188,4 +414,9 @@ void pol_lint(struct pc_policy *p, struct pc_diags *diags, bool resolved)
 		if (resolved)
 			check_no_match(diags, &p->rules[i]);
 	}
+	if (!resolved)
+		return;
+	check_one_family(diags, p);
+	check_redundant(diags, p);
+	check_unused(diags, p);
 }

@@ -697,6 +697,42 @@ static char *write_file(const char *dir, const char *name, const char *text)
 	return path;
 }
 
+/*
+ * Networks nobody uses: a network of an include the including file uses is
+ * used; one of an include nobody uses is left alone (the file serves several
+ * policies); one of the policy file itself is reported.
+ */
+static void test_unused_across_includes(void **state)
+{
+	char dir[] = "/tmp/pc-unused-XXXXXX";
+	struct checked c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	char *a = write_file(dir, "nets.yaml",
+			"networks:\n  admins: [198.51.100.0/24]\n  lab: [192.0.2.0/24]\n");
+	char *b = write_file(dir, "main.yaml",
+			H "include: nets.yaml\nnetworks:\n  spare: [203.0.113.0/24]\n"
+			  "rules:\n  - allow: 88/udp\n    from: admins\n");
+	pc_policy_init(&c.p);
+	pc_diags_init(&c.d);
+	c.reg = pc_registry_create();
+	assert_int_equal(pc_policy_load(&c.p, b, &c.d), 0);
+	assert_int_equal(pc_policy_resolve(&c.p, c.reg, &c.d), 0);
+	assert_int_equal(count_diag(&c.d, "network-unused"), 1);
+	const struct pc_diag *d = find_diag(&c.d, "network-unused");
+	assert_string_equal(d->file, b);
+	assert_int_equal(d->line, 5);
+	assert_int_equal(d->col, 3);
+	assert_string_equal(d->msg, "network 'spare' is defined but no rule uses it");
+	done(&c);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+	free(a);
+	free(b);
+}
+
 static void test_includes(void **state)
 {
 	char dir[] = "/tmp/pc-include-XXXXXX";
@@ -1048,11 +1084,14 @@ static void test_many_errors_in_one_run(void **state)
 	done(&c);
 }
 
-/* Leaves out what the registry says of the ports a test writes as numbers. */
+/*
+ * Leaves out what the registry says of the ports a test writes as numbers,
+ * and the rules its defaults make redundant: tests of other findings.
+ */
 static void leave_out_port_findings(struct checked *c)
 {
-	static const char *const codes[] = {
-			"port-conflict", "port-reserved", "port-unassigned", "unauthorized-use"};
+	static const char *const codes[] = {"port-conflict", "port-reserved", "port-unassigned",
+			"rule-redundant", "unauthorized-use"};
 
 	pc_diags_filter(&c->d, codes, PC_ARRAY_SIZE(codes), false, 0);
 }
@@ -1116,6 +1155,7 @@ static void test_shadowing_by_address_at_scale(void **state)
 											    */
 	check_text(&c, b.data);
 	assert_int_equal(c.rc, 0);
+	leave_out_port_findings(&c);
 	assert_int_equal(c.d.n, 3);
 	assert_string_equal(c.d.v[0].code, "rule-shadowed");
 	assert_int_equal(c.d.v[0].line, 8008);
@@ -1303,6 +1343,7 @@ int main(void)
 			cmocka_unit_test(test_rule_no_match),
 			cmocka_unit_test(test_literal_port_findings),
 			cmocka_unit_test(test_protocols_the_daemon_uses),
+			cmocka_unit_test(test_unused_across_includes),
 			cmocka_unit_test(test_resolution),
 			cmocka_unit_test(test_defaults),
 			cmocka_unit_test(test_evaluate_interface),
