@@ -306,16 +306,98 @@ static void check_redundant(struct pc_diags *diags, const struct pc_policy *p)
 
 /* ---- definitions nobody uses ------------------------------------------ */
 
-static void mark_network(const struct pc_policy *p, const char *name, bool *used, unsigned depth)
+/* Names sorted for a binary search: networks by name, services ASCII case folded. */
+struct name_ref {
+	const char *name;
+	size_t at;
+};
+
+struct name_index {
+	struct name_ref *v;
+	size_t n;
+	bool fold;
+};
+
+static int cmp_fold(const char *a, const char *b)
 {
-	for (size_t i = 0; i < p->nnetworks; i++) {
-		const struct pc_network *n = &p->networks[i];
-		if (used[i] || strcmp(n->name, name))
-			continue;
-		used[i] = true;
-		for (size_t k = 0; k < n->nmembers && depth < 64; k++)
-			mark_network(p, n->members[k].text, used, depth + 1);
+	for (;; a++, b++) {
+		int x = (unsigned char)*a, y = (unsigned char)*b;
+		x = x >= 'A' && x <= 'Z' ? x + 32 : x;
+		y = y >= 'A' && y <= 'Z' ? y + 32 : y;
+		if (x != y || !x)
+			return x - y;
+	}
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
+}
+
+static int cmp_ref_fold(const void *a, const void *b)
+{
+	return cmp_fold(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
+}
+
+/* The index of `name`, or SIZE_MAX. */
+static size_t index_find(const struct name_index *x, const char *name)
+{
+	size_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = x->fold ? cmp_fold(x->v[mid].name, name) : strcmp(x->v[mid].name, name);
+		if (!c)
+			return x->v[mid].at;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
+static void index_make(struct name_index *x, size_t n, bool fold,
+		const char *(*name_of)(const struct pc_policy *, size_t), const struct pc_policy *p)
+{
+	x->v = xcalloc(n + 1, sizeof(*x->v));
+	x->n = n;
+	x->fold = fold;
+	for (size_t i = 0; i < n; i++)
+		x->v[i] = (struct name_ref){name_of(p, i), i};
+	if (n > 1)
+		qsort(x->v, n, sizeof(*x->v), fold ? cmp_ref_fold : cmp_ref);
+}
+
+static const char *network_name(const struct pc_policy *p, size_t i)
+{
+	return p->networks[i].name;
+}
+
+static const char *service_name(const struct pc_policy *p, size_t i)
+{
+	return p->services[i].name;
+}
+
+/* Marks network `name` used, and the networks it names, through a stack: no depth limit. */
+static void mark_network(const struct name_index *x, const struct pc_policy *p, const char *name,
+		bool *used, size_t *stack)
+{
+	size_t top = 0, k = index_find(x, name);
+
+	if (k == SIZE_MAX || used[k])
 		return;
+	used[k] = true;
+	stack[top++] = k;
+	while (top) {
+		const struct pc_network *n = &p->networks[stack[--top]];
+		for (size_t m = 0; m < n->nmembers; m++) {
+			size_t j = index_find(x, n->members[m].text);
+			if (j != SIZE_MAX && !used[j]) {
+				used[j] = true;
+				stack[top++] = j;
+			}
+		}
 	}
 }
 
@@ -326,15 +408,25 @@ static void mark_network(const struct pc_policy *p, const char *name, bool *used
  */
 static void check_unused(struct pc_diags *diags, const struct pc_policy *p)
 {
-	bool *used = xcalloc(p->nnetworks + 1, sizeof(*used));
+	bool *used = xcalloc(p->nnetworks + p->nservices + 1, sizeof(*used));
+	size_t *stack = xcalloc(p->nnetworks + 1, sizeof(*stack));
 	const char *self = p->loc.file;
+	struct name_index nets, svcs;
 
+	index_make(&nets, p->nnetworks, false, network_name, p);
+	index_make(&svcs, p->nservices, true, service_name, p);
+	bool *sused = used + p->nnetworks;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 		for (size_t k = 0; k < r->nfrom; k++)
-			mark_network(p, r->from[k].text, used, 0);
+			mark_network(&nets, p, r->from[k].text, used, stack);
 		for (size_t k = 0; k < r->nto; k++)
-			mark_network(p, r->to[k].text, used, 0);
+			mark_network(&nets, p, r->to[k].text, used, stack);
+		for (size_t k = 0; k < r->nservices; k++) {
+			size_t j = index_find(&svcs, r->services[k].text);
+			if (j != SIZE_MAX)
+				sused[j] = true;
+		}
 	}
 	for (size_t i = 0; self && i < p->nnetworks; i++) {
 		const struct pc_network *n = &p->networks[i];
@@ -344,19 +436,18 @@ static void check_unused(struct pc_diags *diags, const struct pc_policy *p)
 				"network '%s' is defined but no rule uses it", n->name);
 		pc_diag_hint(d, "remove it, or name it in a rule's `from:` or `to:`");
 	}
-	free(used);
 	for (size_t i = 0; self && i < p->nservices; i++) {
 		const struct pc_service_def *s = &p->services[i];
-		bool seen = false;
-		for (size_t k = 0; k < p->nrules && !seen; k++)
-			for (size_t m = 0; m < p->rules[k].nservices && !seen; m++)
-				seen = pc_streq_fold(p->rules[k].services[m].text, s->name);
-		if (seen || !s->loc.file || strcmp(s->loc.file, self))
+		if (sused[i] || !s->loc.file || strcmp(s->loc.file, self))
 			continue;
 		struct pc_diag *d = ldiag(diags, PC_SEV_WARNING, "service-unused", &s->loc,
 				"service '%s' is defined but no rule uses it", s->name);
 		pc_diag_hint(d, "remove it, or name it in a rule");
 	}
+	free(nets.v);
+	free(svcs.v);
+	free(stack);
+	free(used);
 }
 
 /* ---- anywhere on one family of a dual-stack policy --------------------- */

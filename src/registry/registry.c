@@ -8,6 +8,12 @@
 struct pc_registry {
 	const struct pc_layer *layers[PC_LAYER_COUNT]; /* NULL when absent */
 	struct pc_layer *owned[PC_LAYER_COUNT];
+	/*
+	 * Per layer, for its ranges in order of first port: the highest last
+	 * port among the ranges up to each (a lookup walks back from the ranges
+	 * that start at or before its port only while one may still reach it).
+	 */
+	uint16_t *reach[PC_LAYER_COUNT];
 	char **override_specs; /* re-parsed on every addition */
 	char **override_origins;
 	unsigned *override_index;
@@ -66,12 +72,27 @@ const char *pc_layer_name(enum pc_layer_kind kind)
 	return (unsigned)kind < PC_LAYER_COUNT ? layer_defs[kind].name : "?";
 }
 
+/* The reach of a layer's ranges (see struct pc_registry), or NULL for none. */
+static uint16_t *ranges_reach(const struct pc_layer *l)
+{
+	if (!l || !l->nranges)
+		return NULL;
+	uint16_t *v = xcalloc(l->nranges, sizeof(*v)), top = 0;
+	for (uint32_t r = 0; r < l->nranges; r++) {
+		uint16_t hi = l->entries[l->ranges[r]].port_hi;
+		v[r] = top = hi > top ? hi : top;
+	}
+	return v;
+}
+
 struct pc_registry *pc_registry_create(void)
 {
 	struct pc_registry *reg = xcalloc(1, sizeof(*reg));
 
-	for (int k = 0; k < PC_LAYER_COUNT; k++)
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
 		reg->layers[k] = layer_defs[k].embedded;
+		reg->reach[k] = ranges_reach(reg->layers[k]);
+	}
 	return reg;
 }
 
@@ -80,14 +101,18 @@ static void set_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct p
 	pc_layer_destroy(reg->owned[kind]);
 	reg->owned[kind] = l;
 	reg->layers[kind] = l;
+	free(reg->reach[kind]);
+	reg->reach[kind] = ranges_reach(l);
 }
 
 void pc_registry_destroy(struct pc_registry *reg)
 {
 	if (!reg)
 		return;
-	for (int i = 0; i < PC_LAYER_COUNT; i++)
+	for (int i = 0; i < PC_LAYER_COUNT; i++) {
 		pc_layer_destroy(reg->owned[i]);
+		free(reg->reach[i]);
+	}
 	for (size_t i = 0; i < reg->noverrides; i++) {
 		free(reg->override_specs[i]);
 		free(reg->override_origins[i]);
@@ -414,10 +439,16 @@ static bool proto_matches(uint8_t row, enum pc_proto query)
 	return query == PC_PROTO_ANY || row == PC_PROTO_ANY || row == query;
 }
 
-/* Rows of one layer whose ports overlap lo..hi for `proto`. */
-static void layer_rows_overlapping(const struct pc_layer *l, uint16_t lo, uint16_t hi,
-		enum pc_proto proto, struct pc_records *out)
+/*
+ * Rows of layer `k` whose ports overlap lo..hi for `proto`.  Ranges are found
+ * from the last that starts at or before `hi`, walking back while the reach
+ * says an earlier one may still cover `lo`: a lookup costs what it finds.
+ */
+static void layer_rows_overlapping(const struct pc_registry *reg, enum pc_layer_kind k, uint16_t lo,
+		uint16_t hi, enum pc_proto proto, struct pc_records *out)
 {
+	const struct pc_layer *l = reg->layers[k];
+	const uint16_t *reach = reg->reach[k];
 	uint32_t a = 0, b = l->nports, n = 0, cap = 16;
 	uint32_t *idx = xcalloc(cap, sizeof(*idx));
 
@@ -436,10 +467,17 @@ static void layer_rows_overlapping(const struct pc_layer *l, uint16_t lo, uint16
 			idx = xreallocarray(idx, cap *= 2, sizeof(*idx));
 		idx[n++] = l->ports[a];
 	}
-	for (uint32_t r = 0; r < l->nranges; r++) {
+	a = 0;
+	b = l->nranges;
+	while (a < b) { /* the first range that starts after hi */
+		uint32_t mid = a + (b - a) / 2;
+		if (l->entries[l->ranges[mid]].port_lo <= hi)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (uint32_t r = a; r-- > 0 && reach[r] >= lo;) {
 		const struct pc_entry *e = &l->entries[l->ranges[r]];
-		if (e->port_lo > hi)
-			break;
 		if (e->port_hi < lo || !proto_matches(e->proto, proto))
 			continue;
 		if (n == cap)
@@ -457,7 +495,7 @@ size_t pc_registry_find_port(const struct pc_registry *reg, uint16_t port, enum 
 
 	for (int k = 0; k < PC_LAYER_COUNT; k++)
 		if (reg->layers[k])
-			layer_rows_overlapping(reg->layers[k], port, port, proto, out);
+			layer_rows_overlapping(reg, (enum pc_layer_kind)k, port, port, proto, out);
 	return out->n - before;
 }
 
@@ -780,7 +818,7 @@ static const char *definition_alias(
 	for (size_t i = 0; i < res->nports && one; i++) {
 		const struct pc_port *p = &res->ports[i];
 		rows.n = 0;
-		layer_rows_overlapping(iana, p->lo, p->hi, p->proto, &rows);
+		layer_rows_overlapping(reg, PC_LAYER_IANA, p->lo, p->hi, p->proto, &rows);
 		for (size_t k = 0; k < rows.n && one; k++) {
 			const struct pc_record *r = &rows.v[k];
 			if (!*r->name)
@@ -859,7 +897,7 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 		struct pc_port *p = &res->ports[i];
 		bool other = p->src.layer != PC_LAYER_IANA;
 		rows.n = 0;
-		layer_rows_overlapping(iana, p->lo, p->hi, p->proto, &rows);
+		layer_rows_overlapping(reg, PC_LAYER_IANA, p->lo, p->hi, p->proto, &rows);
 		for (size_t k = 0; k < rows.n; k++) {
 			const struct pc_record *r = &rows.v[k];
 			enum pc_proto pr = p->proto != PC_PROTO_ANY ? p->proto : r->proto;
