@@ -545,6 +545,40 @@ static void test_unreadable_or_invalid(void **state)
 	assert_string_equal(pc_registry_iana_date(f->reg), "2026-02-13");
 }
 
+/*
+ * A port lookup finds every range holding the port, a wide one that starts
+ * long before it too, past narrower ranges that end before the port.
+ */
+static void test_find_port_nested_ranges(void **state)
+{
+	struct fixture *f = *state;
+	static const char csv[] =
+			"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"
+			"Registration Date,Modification Date,Reference,Service Code,"
+			"Unauthorized Use Reported,Assignment Notes\r\n"
+			"wide,1000-2000,tcp,wide,,,,2030-01-01,,,,\r\n"
+			"early,1100-1200,tcp,early,,,,,,,,\r\n"
+			"later,1500-1600,tcp,later,,,,,,,,\r\n"
+			"after,2500-2600,tcp,after,,,,,,,,\r\n";
+	struct pc_records rows;
+
+	assert_int_equal(pc_registry_load_iana_mem(
+					 f->reg, "nested.csv", csv, sizeof(csv) - 1, &f->diags),
+			0);
+	pc_records_init(&rows);
+	assert_int_equal(pc_registry_find_port(f->reg, 1550, PC_PROTO_TCP, &rows), 2);
+	assert_string_equal(rows.v[0].name, "wide");
+	assert_string_equal(rows.v[1].name, "later");
+	rows.n = 0;
+	assert_int_equal(pc_registry_find_port(f->reg, 1700, PC_PROTO_TCP, &rows), 1);
+	assert_string_equal(rows.v[0].name, "wide");
+	rows.n = 0;
+	assert_int_equal(pc_registry_find_port(f->reg, 2100, PC_PROTO_TCP, &rows), 0);
+	assert_int_equal(pc_registry_find_port(f->reg, 2600, PC_PROTO_TCP, &rows), 1);
+	assert_string_equal(rows.v[0].name, "after");
+	pc_records_finish(&rows);
+}
+
 static void test_runtime_registry_replaces_embedded(void **state)
 {
 	struct fixture *f = *state;
@@ -646,6 +680,8 @@ int main(void)
 			cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_unreadable_or_invalid, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_find_port_nested_ranges, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_runtime_registry_replaces_embedded, setup, teardown),
 	};
