@@ -225,12 +225,14 @@ static bool sets_meet(const struct pc_addrset *a, size_t npa, const struct pc_ad
 	       prefixes_meet(a->v6, a->nv6, b->v6, b->nv6, cost);
 }
 
-/* Whether some packet could match both rules (interfaces apart only when both name one). */
+/*
+ * Whether some packet could match both rules.  Interfaces are not looked at:
+ * two rules on different interfaces count as meeting, so a rule is never
+ * called redundant for a reason the interfaces could undo.
+ */
 static bool rules_meet(const struct pc_rule *a, const struct pc_rule *b, size_t *cost)
 {
 	if (a->direction != b->direction)
-		return false;
-	if (a->interface && b->interface && strcmp(a->interface, b->interface))
 		return false;
 	return ranges_meet(a, b, cost) && sets_meet(&a->src, a->nfrom, &b->src, b->nfrom, cost) &&
 	       sets_meet(&a->dst, a->nto, &b->dst, b->nto, cost);
