@@ -60,6 +60,9 @@ enum {
 	PC_ENTRY_F_HISTORIC = 1u << 0, /* IANA: "This entry is an alias to X ... now historic" */
 	PC_ENTRY_F_UNAUTH = 1u << 1, /* IANA: Unauthorized Use Reported is filled */
 	PC_ENTRY_F_PORT = 1u << 2, /* the row has a port (SRV-only names do not) */
+	PC_ENTRY_F_ONLY = 1u << 3, /* practice: the daemon serves the port over the protocols of
+				    * the layer's rows for the name only; the layers below
+				    * add none */
 };
 
 #define PC_MAX_ALIASES 16
@@ -271,6 +274,9 @@ void pc_resolution_finish(struct pc_resolution *res);
  *                      on its ports
  *   definition-alias   (note) a definition gives exactly the ports of the one
  *                      service IANA assigns there: no registry-conflict
+ *   practice-only      (note) the practice layer says the daemon serves the
+ *                      port over its protocols only (an `only` row): the
+ *                      protocols the layers below it add there are left out
  *   port-reserved      the port is Reserved in IANA
  *   port-unassigned    the port is Unassigned in IANA
  *   historic-alias     the name is a historic alias; use the canonical one

@@ -31,6 +31,110 @@ static void port_text(char *buf, size_t n, const struct pc_match *m)
 		snprintf(buf, n, "%u-%u/%s", m->lo, m->hi, pc_proto_name(m->proto));
 }
 
+/*
+ * What every registry layer says about a port the policy writes as a number
+ * (one port, not a range): appends the rows to `rows`; false for a name or a
+ * range, which have no such list.
+ */
+static bool port_layers(
+		const struct pc_registry *reg, const struct pc_match *m, struct pc_records *rows)
+{
+	if (m->service || m->lo != m->hi)
+		return false;
+	pc_registry_find_port(reg, m->lo, m->proto, rows);
+	return true;
+}
+
+/* A row's name, or its state when it has none (IANA's Reserved and Unassigned blocks). */
+static const char *row_name(const struct pc_record *row)
+{
+	return *row->name ? row->name : pc_state_name(row->state);
+}
+
+/* Under a port written as a number: each layer's row for it, one a line. */
+static void print_port_layers(FILE *out, const char *indent, const struct pc_registry *reg,
+		const struct pc_match *m)
+{
+	struct pc_records rows;
+
+	pc_records_init(&rows);
+	if (port_layers(reg, m, &rows)) {
+		for (int k = 0; k < PC_LAYER_COUNT; k++) {
+			bool any = false;
+			for (size_t i = 0; i < rows.n; i++) {
+				const struct pc_record *row = &rows.v[i];
+				if ((int)row->layer != k)
+					continue;
+				any = true;
+				fprintf(out, "%s%s: ", indent, pc_layer_name(row->layer));
+				pc_fputs_escaped(row_name(row), out);
+				if (*row->name && *row->description) {
+					fputs(" (", out);
+					pc_fputs_escaped(row->description, out);
+					fputc(')', out);
+				}
+				fputs(", ", out);
+				pc_fputs_escaped(row->file, out);
+				fprintf(out, ":%u", row->line);
+				if (*row->unauthorized &&
+						(!row->unauth_port || row->unauth_port == m->lo)) {
+					fputs("; unauthorized use: ", out);
+					pc_fputs_escaped(row->unauthorized, out);
+				}
+				fputc('\n', out);
+			}
+			/* A layer of files that says nothing about the port says so. */
+			if (!any && pc_registry_has_layer(reg, (enum pc_layer_kind)k) &&
+					!(pc_layer_def((enum pc_layer_kind)k)->flags &
+							PC_LAYER_F_DEFINED))
+				fprintf(out, "%s%s: no entry\n", indent,
+						pc_layer_name((enum pc_layer_kind)k));
+		}
+	}
+	pc_records_finish(&rows);
+}
+
+/* The same as JSON: "registry": an array of rows, or null for a name or a range. */
+static void json_port_layers(
+		struct pc_json *j, const struct pc_registry *reg, const struct pc_match *m)
+{
+	struct pc_records rows;
+
+	pc_json_key(j, "registry");
+	pc_records_init(&rows);
+	if (!port_layers(reg, m, &rows)) {
+		pc_json_null(j);
+	} else {
+		pc_json_begin_array(j);
+		for (size_t i = 0; i < rows.n; i++) {
+			const struct pc_record *row = &rows.v[i];
+			pc_json_begin_object(j);
+			pc_json_key(j, "layer");
+			pc_json_string(j, pc_layer_name(row->layer));
+			pc_json_key(j, "name");
+			pc_json_string_or_null(j, *row->name ? row->name : NULL);
+			pc_json_key(j, "state");
+			pc_json_string(j, pc_state_name(row->state));
+			pc_json_key(j, "description");
+			pc_json_string(j, row->description);
+			pc_json_key(j, "file");
+			pc_json_string(j, row->file);
+			pc_json_key(j, "line");
+			pc_json_uint(j, row->line);
+			pc_json_key(j, "unauthorized_use");
+			pc_json_string_or_null(j,
+					*row->unauthorized && (!row->unauth_port ||
+									      row->unauth_port ==
+											      m->lo)
+							? row->unauthorized
+							: NULL);
+			pc_json_end_object(j);
+		}
+		pc_json_end_array(j);
+	}
+	pc_records_finish(&rows);
+}
+
 static void print_peers(FILE *out, const char *label, const struct pc_peer *peers, size_t n,
 		const struct pc_addrset *set)
 {
@@ -352,6 +456,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 								     : 10),
 					"", port, m->service ? pc_layer_name(m->layer) : "policy",
 					m->src_file, m->src_line);
+			print_port_layers(out, "          ", reg, m);
 		}
 		nmatch += r->nmatches;
 		if (r->direction != PC_DIR_OUTPUT)
@@ -425,8 +530,8 @@ static void json_interfaces(struct pc_json *j, const struct pc_rule *r)
 	pc_json_end_object(j);
 }
 
-static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
-		const struct pc_nft_table *t, const struct emit_index *emits)
+static void json_rule(struct pc_json *j, const struct pc_registry *reg, const struct pc_rule *r,
+		size_t index, const struct pc_nft_table *t, const struct emit_index *emits)
 {
 	pc_json_begin_object(j);
 	pc_json_key(j, "index");
@@ -476,6 +581,7 @@ static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
 		pc_json_string(j, m->src_file);
 		pc_json_key(j, "source_line");
 		pc_json_uint(j, m->src_line);
+		json_port_layers(j, reg, m);
 		pc_json_end_object(j);
 	}
 	pc_json_end_array(j);
@@ -492,8 +598,8 @@ static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
 	pc_json_end_object(j);
 }
 
-static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
-		const struct pc_nft_table *t)
+static void json_explain(FILE *out, const struct pc_policy *p, const struct pc_registry *reg,
+		const char *path, const struct pc_nft_table *t)
 {
 	struct pc_json j;
 
@@ -527,7 +633,7 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	struct emit_index emits;
 	emit_index_init(&emits, t, p->nrules);
 	for (size_t i = 0; i < p->nrules; i++)
-		json_rule(&j, &p->rules[i], i, t, &emits);
+		json_rule(&j, reg, &p->rules[i], i, t, &emits);
 	emit_index_finish(&emits);
 	pc_json_end_array(&j);
 	struct nft_counts nc;
@@ -641,7 +747,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		if (r) {
 			struct emit_index emits;
 			emit_index_init(&emits, t, p->nrules);
-			json_rule(j, r, dec.rule, t, &emits);
+			json_rule(j, ctx->reg, r, dec.rule, t, &emits);
 			emit_index_finish(&emits);
 		} else {
 			pc_json_null(j);
@@ -674,6 +780,7 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		fprintf(ctx->out, "%s (%s %s:%u)\n", port,
 				m->service ? pc_layer_name(m->layer) : "policy", m->src_file,
 				m->src_line);
+		print_port_layers(ctx->out, "    ", ctx->reg, m);
 		if (r->flags & PC_RULE_F_LIMIT)
 			fprintf(ctx->out,
 					"  (up to %u/%s; beyond that rate, later rules and the default "
@@ -901,7 +1008,7 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		} else if (ctx->packets.n || ctx->packet_files.n) {
 			ret = explain_packets(ctx, &p, pkts, &t);
 		} else if (ctx->json) {
-			json_explain(ctx->out, &p, argv[0], &t);
+			json_explain(ctx->out, &p, ctx->reg, argv[0], &t);
 		} else {
 			text_explain(ctx->out, &p, ctx->reg, argv[0], &t);
 		}

@@ -97,6 +97,10 @@ static void print_row(FILE *out, const struct pc_record *r)
 	print_text(out, pc_layer_def(r->layer)->description, r->description);
 	print_text(out, "unauthorized use", r->unauthorized);
 	print_text(out, pc_layer_def(r->layer)->notes, r->notes);
+	if (r->flags & PC_ENTRY_F_ONLY)
+		print_text(out, "protocols",
+				"only those this layer lists for the name here; the layers below "
+				"add none");
 	if (r->state == PC_STATE_CONTESTED)
 		print_text(out, "use instead", r->instead);
 	if (*r->reference)

@@ -68,4 +68,10 @@ int pol_port_range(struct loader *l, const struct pc_ynode *n, uint16_t *lo, uin
 unsigned pol_protocols(struct loader *l, const struct pc_ynode *n, const char *what);
 int pol_limit(struct loader *l, const struct pc_ynode *n, unsigned *rate, const char **unit);
 
+/*
+ * The findings about resolved rules (lint.c); the checks that need every
+ * address resolved wait for `resolved`, so that an error is not said twice.
+ */
+void pol_lint(struct pc_policy *p, struct pc_diags *diags, bool resolved);
+
 #endif

@@ -499,26 +499,6 @@ static void resolve_rule_peers(struct resolver *r, const struct pc_peer *peers, 
 
 /* ---- services --------------------------------------------------------- */
 
-static bool is_sensitive(const struct pc_resolution *res)
-{
-	static const char *const names[] = {"kerberos-adm", "krb5_prop", "hprop", "iprop", "ssh",
-			"kerberos-master", NULL};
-
-	for (int i = 0; names[i]; i++) {
-		if (pc_streq_fold(res->canonical, names[i]))
-			return true;
-		for (size_t k = 0; k < res->rows.n; k++) {
-			const struct pc_record *row = &res->rows.v[k];
-			if (pc_streq_fold(row->name, names[i]))
-				return true;
-			for (unsigned a = 0; a < row->naliases; a++)
-				if (pc_streq_fold(row->aliases[a], names[i]))
-					return true;
-		}
-	}
-	return false;
-}
-
 static size_t match_hash(const struct pc_match *m)
 {
 	return ((size_t)m->proto * 65537u + m->lo) * 2654435761u ^ (size_t)m->hi * 40503u;
@@ -589,6 +569,108 @@ static void proto_list(char *buf, size_t n, unsigned mask)
 					pc_proto_name((enum pc_proto)p));
 }
 
+/* A range wider than this is not looked up port by port (`lookup` lists it). */
+#define RAW_PORT_LOOKUP_MAX 16
+
+/* Ports of one state, listed as runs: "250-255/tcp, 258/tcp". */
+struct port_runs {
+	char text[128];
+	int32_t first, last; /* the open run; -1: none */
+};
+
+static void runs_flush(struct port_runs *x, enum pc_proto proto)
+{
+	size_t w = strlen(x->text);
+	char p[32];
+
+	if (x->first < 0)
+		return;
+	if (x->first == x->last)
+		snprintf(p, sizeof(p), "%d/%s", x->first, pc_proto_name(proto));
+	else
+		snprintf(p, sizeof(p), "%d-%d/%s", x->first, x->last, pc_proto_name(proto));
+	if (w + strlen(p) + 3 < sizeof(x->text))
+		snprintf(x->text + w, sizeof(x->text) - w, "%s%s", w ? ", " : "", p);
+	x->first = x->last = -1;
+}
+
+static void runs_add(struct port_runs *x, int32_t port, enum pc_proto proto)
+{
+	if (x->first >= 0 && x->last + 1 != port)
+		runs_flush(x, proto);
+	if (x->first < 0)
+		x->first = port;
+	x->last = port;
+}
+
+/* A range wider than this is not looked up port by port (`lookup` lists it). */
+#define RAW_PORT_LOOKUP_MAX 16
+
+/* IANA's state of a port: its unnamed row's (Reserved, Unassigned), unless a named row has it. */
+static enum pc_state iana_state(const struct pc_records *rows)
+{
+	enum pc_state state = PC_STATE_ASSIGNED;
+
+	for (size_t k = 0; k < rows->n; k++) {
+		const struct pc_record *row = &rows->v[k];
+		if (row->layer != PC_LAYER_IANA)
+			continue;
+		if (*row->name)
+			return PC_STATE_ASSIGNED;
+		state = row->state;
+	}
+	return state;
+}
+
+/*
+ * What the registry says about ports written as numbers: IANA's Reserved and
+ * Unassigned blocks, its unauthorized-use notes, and layers that give the
+ * port to different services (port-conflict) - the findings a name gets.
+ */
+static void report_raw_port(struct resolver *r, const struct pc_rule_service *s, uint16_t lo,
+		uint16_t hi, unsigned protos)
+{
+	struct port_runs reserved = {"", -1, -1}, unassigned = {"", -1, -1};
+	struct pc_diags tmp;
+	struct pc_records rows;
+
+	if (hi - lo >= RAW_PORT_LOOKUP_MAX)
+		return;
+	pc_diags_init(&tmp);
+	pc_records_init(&rows);
+	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
+		if (!(protos & (1u << p)))
+			continue;
+		for (int32_t port = lo; port <= hi; port++) {
+			pc_registry_port_findings(r->reg, (uint16_t)port, (enum pc_proto)p, &tmp);
+			rows.n = 0;
+			pc_registry_find_port(r->reg, (uint16_t)port, (enum pc_proto)p, &rows);
+			enum pc_state state = iana_state(&rows);
+			if (state == PC_STATE_RESERVED)
+				runs_add(&reserved, port, (enum pc_proto)p);
+			else if (state == PC_STATE_UNASSIGNED)
+				runs_add(&unassigned, port, (enum pc_proto)p);
+		}
+		runs_flush(&reserved, (enum pc_proto)p);
+		runs_flush(&unassigned, (enum pc_proto)p);
+	}
+	if (*reserved.text)
+		rdiag(r, PC_SEV_WARNING, "port-reserved", &s->loc,
+				"'%s': IANA lists %s as Reserved", s->text, reserved.text);
+	if (*unassigned.text)
+		rdiag(r, PC_SEV_WARNING, "port-unassigned", &s->loc,
+				"'%s': IANA lists %s as Unassigned", s->text, unassigned.text);
+	for (size_t i = 0; i < tmp.n; i++) {
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = !strcmp(tmp.v[k].msg, tmp.v[i].msg);
+		if (!again)
+			rdiag(r, tmp.v[i].sev, tmp.v[i].code, &s->loc, "%s", tmp.v[i].msg);
+	}
+	pc_records_finish(&rows);
+	pc_diags_finish(&tmp);
+}
+
 /* PORT/PROTO or LOW-HIGH/PROTO, written in a rule. */
 static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		const struct pc_rule_service *s, uint16_t lo, uint16_t hi, enum pc_proto proto)
@@ -614,6 +696,7 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		return;
 	}
 	/* The registry's view of the port, for the reviewer. */
+	report_raw_port(r, s, lo, hi, protos);
 	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
 		if (!(protos & (1u << p)))
 			continue;
@@ -654,6 +737,63 @@ static void report_replaced(struct resolver *r, const struct pc_service_def *s)
 			rdiag(r, f->sev, f->code, &s->loc, "%s", f->msg);
 	}
 	pc_resolution_finish(&res);
+}
+
+/*
+ * A name that opened several protocols, in a rule without `protocol:`, where
+ * no layer that knows the daemons (practice) or the author (a definition)
+ * vouches for them: the registry lists every protocol a port was ever
+ * registered for (`ssh`: 22/tcp, 22/udp, 22/sctp), not what the daemon uses.
+ * Said once, with the protocols beyond the first (tcp when there is one).
+ */
+static void report_implied_protocols(struct resolver *r, const struct pc_rule *rule,
+		const struct pc_rule_service *s, const struct pc_resolution *res)
+{
+	unsigned protos = 0;
+
+	if (rule->protos || (pc_layer_def(res->layer)->flags & PC_LAYER_F_DEFINED))
+		return;
+	for (size_t i = 0; i < res->rows.n; i++)
+		if (res->rows.v[i].layer == PC_LAYER_PRACTICE)
+			return;
+	for (size_t i = 0; i < res->nports; i++)
+		if (res->ports[i].proto != PC_PROTO_ANY)
+			protos |= 1u << res->ports[i].proto;
+	if (!(protos & (protos - 1)))
+		return;
+	int first = PC_PROTO_TCP;
+	while (!(protos & (1u << first)))
+		first++;
+	char more[128] = "", main[64] = "";
+	size_t w = 0, mw = 0, nmore = 0, k = 0;
+	for (size_t i = 0; i < res->nports; i++)
+		nmore += (int)res->ports[i].proto != first;
+	for (size_t i = 0; i < res->nports; i++) {
+		const struct pc_port *pt = &res->ports[i];
+		char p[32];
+		if (pt->lo == pt->hi)
+			snprintf(p, sizeof(p), "%u/%s", pt->lo, pc_proto_name(pt->proto));
+		else
+			snprintf(p, sizeof(p), "%u-%u/%s", pt->lo, pt->hi,
+					pc_proto_name(pt->proto));
+		if ((int)pt->proto == first) {
+			mw += (size_t)snprintf(main + mw, mw < sizeof(main) ? sizeof(main) - mw : 0,
+					"%s%s", mw ? ", " : "", p);
+			continue;
+		}
+		k++;
+		w += (size_t)snprintf(more + w, w < sizeof(more) ? sizeof(more) - w : 0, "%s%s",
+				k == 1	     ? ""
+				: k == nmore ? " and "
+					     : ", ",
+				p);
+	}
+	struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "protocol-implied", &s->loc,
+			"'%s' opens %s as well as %s: the registry lists those protocols, and no "
+			"layer says the daemon uses them",
+			s->text, more, main);
+	pc_diag_hint(d, "say which protocols the daemon uses, e.g. `protocol: %s`",
+			pc_proto_name((enum pc_proto)first));
 }
 
 static void resolve_service(
@@ -778,6 +918,8 @@ static void resolve_service(
 		const struct pc_diag *f = &res.findings.v[i];
 		if (about_definition(f) && policy_defines(r->p, s->text))
 			continue; /* said once, at the definition */
+		if (!strcmp(f->code, "practice-only") && rule->protos)
+			continue; /* the rule says its protocols itself */
 		if (!strcmp(f->code, "name-conflict") &&
 				!(pc_layer_def(res.layer)->flags & PC_LAYER_F_DEFINED)) {
 			d = rdiag(r, PC_SEV_ERROR, "ambiguous-service", &s->loc,
@@ -792,12 +934,7 @@ static void resolve_service(
 		if (f->hint)
 			pc_diag_hint(d, "%s", f->hint);
 	}
-	if (rule->action == PC_ACTION_ALLOW && rule->direction != PC_DIR_OUTPUT &&
-			is_sensitive(&res) && (rule->nfrom == 0 || rule->src.any)) {
-		d = rdiag(r, PC_SEV_WARNING, "open-to-anywhere", &s->loc,
-				"'%s' is open to anywhere", s->text);
-		pc_diag_hint(d, "name the hosts that need it with `from:`");
-	}
+	report_implied_protocols(r, rule, s, &res);
 out:
 	pc_resolution_finish(&res);
 }
@@ -1602,5 +1739,6 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	free(r.unions);
 	check_shadowing(&r);
 	pc_policy_check_replies(p, diags);
+	pol_lint(p, diags, diags->nerrors == before);
 	return diags->nerrors == before ? 0 : -1;
 }

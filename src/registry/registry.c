@@ -8,6 +8,12 @@
 struct pc_registry {
 	const struct pc_layer *layers[PC_LAYER_COUNT]; /* NULL when absent */
 	struct pc_layer *owned[PC_LAYER_COUNT];
+	/*
+	 * Per layer, for its ranges in order of first port: the highest last
+	 * port among the ranges up to each (a lookup walks back from the ranges
+	 * that start at or before its port only while one may still reach it).
+	 */
+	uint16_t *reach[PC_LAYER_COUNT];
 	char **override_specs; /* re-parsed on every addition */
 	char **override_origins;
 	unsigned *override_index;
@@ -66,12 +72,27 @@ const char *pc_layer_name(enum pc_layer_kind kind)
 	return (unsigned)kind < PC_LAYER_COUNT ? layer_defs[kind].name : "?";
 }
 
+/* The reach of a layer's ranges (see struct pc_registry), or NULL for none. */
+static uint16_t *ranges_reach(const struct pc_layer *l)
+{
+	if (!l || !l->nranges)
+		return NULL;
+	uint16_t *v = xcalloc(l->nranges, sizeof(*v)), top = 0;
+	for (uint32_t r = 0; r < l->nranges; r++) {
+		uint16_t hi = l->entries[l->ranges[r]].port_hi;
+		v[r] = top = hi > top ? hi : top;
+	}
+	return v;
+}
+
 struct pc_registry *pc_registry_create(void)
 {
 	struct pc_registry *reg = xcalloc(1, sizeof(*reg));
 
-	for (int k = 0; k < PC_LAYER_COUNT; k++)
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
 		reg->layers[k] = layer_defs[k].embedded;
+		reg->reach[k] = ranges_reach(reg->layers[k]);
+	}
 	return reg;
 }
 
@@ -80,14 +101,18 @@ static void set_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct p
 	pc_layer_destroy(reg->owned[kind]);
 	reg->owned[kind] = l;
 	reg->layers[kind] = l;
+	free(reg->reach[kind]);
+	reg->reach[kind] = ranges_reach(l);
 }
 
 void pc_registry_destroy(struct pc_registry *reg)
 {
 	if (!reg)
 		return;
-	for (int i = 0; i < PC_LAYER_COUNT; i++)
+	for (int i = 0; i < PC_LAYER_COUNT; i++) {
 		pc_layer_destroy(reg->owned[i]);
+		free(reg->reach[i]);
+	}
 	for (size_t i = 0; i < reg->noverrides; i++) {
 		free(reg->override_specs[i]);
 		free(reg->override_origins[i]);
@@ -414,10 +439,16 @@ static bool proto_matches(uint8_t row, enum pc_proto query)
 	return query == PC_PROTO_ANY || row == PC_PROTO_ANY || row == query;
 }
 
-/* Rows of one layer whose ports overlap lo..hi for `proto`. */
-static void layer_rows_overlapping(const struct pc_layer *l, uint16_t lo, uint16_t hi,
-		enum pc_proto proto, struct pc_records *out)
+/*
+ * Rows of layer `k` whose ports overlap lo..hi for `proto`.  Ranges are found
+ * from the last that starts at or before `hi`, walking back while the reach
+ * says an earlier one may still cover `lo`: a lookup costs what it finds.
+ */
+static void layer_rows_overlapping(const struct pc_registry *reg, enum pc_layer_kind k, uint16_t lo,
+		uint16_t hi, enum pc_proto proto, struct pc_records *out)
 {
+	const struct pc_layer *l = reg->layers[k];
+	const uint16_t *reach = reg->reach[k];
 	uint32_t a = 0, b = l->nports, n = 0, cap = 16;
 	uint32_t *idx = xcalloc(cap, sizeof(*idx));
 
@@ -436,10 +467,17 @@ static void layer_rows_overlapping(const struct pc_layer *l, uint16_t lo, uint16
 			idx = xreallocarray(idx, cap *= 2, sizeof(*idx));
 		idx[n++] = l->ports[a];
 	}
-	for (uint32_t r = 0; r < l->nranges; r++) {
+	a = 0;
+	b = l->nranges;
+	while (a < b) { /* the first range that starts after hi */
+		uint32_t mid = a + (b - a) / 2;
+		if (l->entries[l->ranges[mid]].port_lo <= hi)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (uint32_t r = a; r-- > 0 && reach[r] >= lo;) {
 		const struct pc_entry *e = &l->entries[l->ranges[r]];
-		if (e->port_lo > hi)
-			break;
 		if (e->port_hi < lo || !proto_matches(e->proto, proto))
 			continue;
 		if (n == cap)
@@ -457,7 +495,7 @@ size_t pc_registry_find_port(const struct pc_registry *reg, uint16_t port, enum 
 
 	for (int k = 0; k < PC_LAYER_COUNT; k++)
 		if (reg->layers[k])
-			layer_rows_overlapping(reg->layers[k], port, port, proto, out);
+			layer_rows_overlapping(reg, (enum pc_layer_kind)k, port, port, proto, out);
 	return out->n - before;
 }
 
@@ -780,7 +818,7 @@ static const char *definition_alias(
 	for (size_t i = 0; i < res->nports && one; i++) {
 		const struct pc_port *p = &res->ports[i];
 		rows.n = 0;
-		layer_rows_overlapping(iana, p->lo, p->hi, p->proto, &rows);
+		layer_rows_overlapping(reg, PC_LAYER_IANA, p->lo, p->hi, p->proto, &rows);
 		for (size_t k = 0; k < rows.n && one; k++) {
 			const struct pc_record *r = &rows.v[k];
 			if (!*r->name)
@@ -859,7 +897,7 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 		struct pc_port *p = &res->ports[i];
 		bool other = p->src.layer != PC_LAYER_IANA;
 		rows.n = 0;
-		layer_rows_overlapping(iana, p->lo, p->hi, p->proto, &rows);
+		layer_rows_overlapping(reg, PC_LAYER_IANA, p->lo, p->hi, p->proto, &rows);
 		for (size_t k = 0; k < rows.n; k++) {
 			const struct pc_record *r = &rows.v[k];
 			enum pc_proto pr = p->proto != PC_PROTO_ANY ? p->proto : r->proto;
@@ -935,6 +973,49 @@ static bool ranges_contain(const struct pc_port *v, size_t n, uint16_t lo, uint1
 	return false;
 }
 
+/*
+ * The practice row that says the daemon serves r's port over its own
+ * protocols only (`only`), when r, a row of a layer below practice, adds a
+ * protocol the practice rows of the name do not list there; else NULL.
+ */
+static const struct pc_record *practice_only(
+		const struct pc_resolution *res, const struct pc_record *r)
+{
+	const struct pc_record *only = NULL;
+
+	if (r->layer >= PC_LAYER_PRACTICE)
+		return NULL;
+	for (size_t i = 0; i < res->rows.n; i++) {
+		const struct pc_record *x = &res->rows.v[i];
+		if (x->layer != PC_LAYER_PRACTICE || !(x->flags & PC_ENTRY_F_PORT) ||
+				x->port_lo != r->port_lo || x->port_hi != r->port_hi)
+			continue;
+		if (x->proto == r->proto)
+			return NULL;
+		if (x->flags & PC_ENTRY_F_ONLY)
+			only = x;
+	}
+	return only;
+}
+
+/* Says which protocols of `layer` an `only` row of the practice layer left out, and why. */
+static void note_practice_only(struct pc_resolution *res, const char *name,
+		const struct pc_record *only, const char *left, enum pc_layer_kind layer)
+{
+	char kept[256] = "";
+	size_t kl = 0;
+
+	for (size_t i = 0; i < res->rows.n; i++) {
+		const struct pc_record *x = &res->rows.v[i];
+		if (x->layer == PC_LAYER_PRACTICE && (x->flags & PC_ENTRY_F_PORT) &&
+				x->port_lo == only->port_lo && x->port_hi == only->port_hi)
+			list_port(kept, sizeof(kept), &kl, x);
+	}
+	pc_diag_add(&res->findings, PC_SEV_NOTE, "practice-only", only->file, only->line, 0,
+			"%s: the %s layer's %s is left out: the daemon serves %s only (%s)", name,
+			pc_layer_name(layer), left, kept, only->notes);
+}
+
 enum pc_resolve_status pc_registry_resolve(
 		const struct pc_registry *reg, const char *name, struct pc_resolution *res)
 {
@@ -988,10 +1069,10 @@ enum pc_resolve_status pc_registry_resolve(
 	/* A definition is the final word for its name: the layers below add nothing. */
 	bool defined = (pc_layer_def(decider->layer)->flags & PC_LAYER_F_DEFINED) != 0;
 	for (int k = PC_LAYER_COUNT - 1; k >= 0; k--) {
-		char other[256] = "", replaced[256] = "";
-		size_t ol = 0, rl = 0;
+		char other[256] = "", replaced[256] = "", left[256] = "";
+		size_t ol = 0, rl = 0, ll = 0;
 		bool differs = false;
-		const struct pc_record *first = NULL;
+		const struct pc_record *first = NULL, *only = NULL;
 
 		if (k == (int)decider->layer)
 			continue;
@@ -1000,6 +1081,12 @@ enum pc_resolve_status pc_registry_resolve(
 			if ((int)r->layer != k || !(r->flags & PC_ENTRY_F_PORT))
 				continue;
 			if (ranges_contain(res->ports, decided, r->port_lo, r->port_hi)) {
+				const struct pc_record *o = defined ? NULL : practice_only(res, r);
+				if (o) {
+					list_port(left, sizeof(left), &ll, r);
+					only = o;
+					continue;
+				}
 				if (!defined) {
 					add_port(res, r);
 					continue;
@@ -1025,6 +1112,8 @@ enum pc_resolve_status pc_registry_resolve(
 					pc_layer_name((enum pc_layer_kind)k), first->file,
 					first->line);
 		}
+		if (only)
+			note_practice_only(res, name, only, left, (enum pc_layer_kind)k);
 		if (differs) {
 			decided_ports(res, decided, ports, sizeof(ports));
 			pc_diag_add(&res->findings, PC_SEV_NOTE, "definition-replaces",
@@ -1086,6 +1175,8 @@ void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enu
 		struct pc_records rows;
 		char buf[32], names[512] = "";
 		size_t nl = 0, groups = 0;
+		unsigned layers =
+				0; /* of the services told apart: one layer alone is no conflict */
 		const struct pc_record *first = NULL;
 
 		if (proto != PC_PROTO_ANY && pr != (int)proto)
@@ -1104,12 +1195,14 @@ void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enu
 				       same_service(&rows.v[j], r);
 			if (!seen && ++groups == 1)
 				first = r;
+			if (!seen)
+				layers |= 1u << r->layer;
 			if (nl < sizeof(names))
 				nl += (size_t)snprintf(names + nl, sizeof(names) - nl,
 						"%s%s \"%s\"", nl ? ", " : "",
 						pc_layer_name(r->layer), r->name);
 		}
-		if (groups > 1)
+		if (groups > 1 && (layers & (layers - 1)))
 			pc_diag_add(findings, PC_SEV_WARNING, "port-conflict", first->file,
 					first->line, 0,
 					"%s means different services in different places: %s", buf,

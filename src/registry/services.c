@@ -3,9 +3,12 @@
  * services(5) files: `name port/protocol [alias ...] [# comment]`.
  *
  * The same syntax carries the practice layer shipped with portcullis, where
- * the comment is the mandatory source note and one more form exists:
+ * the comment is the mandatory source note and two more forms exist:
  *   `name contested name1,name2 # why`
- * marking a name that people use for different ports.
+ * marking a name that people use for different ports, and
+ *   `name port/protocol only [alias ...] # source`
+ * saying that the daemon serves the port over the protocols of the name's
+ * practice rows only.
  *
  * In system mode a line that cannot be used is skipped with a warning, as
  * the C library skips it; protocols that are not IP transports (ddp) are
@@ -68,6 +71,20 @@ static bool check_name(
 		}
 	}
 	return true;
+}
+
+/*
+ * Practice: `name port/proto only [aliases]` says the daemon serves the port
+ * over the protocols of the name's practice rows only.  Returns the index of
+ * the first alias.
+ */
+static unsigned practice_only(struct svc *s, struct pc_entry *e, char **tok, unsigned ntok)
+{
+	if (s->mode != PC_SERVICES_PRACTICE || ntok < 3 || strcmp(tok[2], "only") ||
+			!(e->flags & PC_ENTRY_F_PORT))
+		return 2;
+	e->flags |= PC_ENTRY_F_ONLY;
+	return 3;
 }
 
 /* One line, already NUL-terminated at `text` (the string table at `base`). */
@@ -186,15 +203,16 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 		e.proto = (uint8_t)pr;
 		e.flags |= PC_ENTRY_F_PORT;
 	}
-	for (unsigned i = 2; i < ntok; i++)
+	unsigned first = practice_only(s, &e, tok, ntok);
+	for (unsigned i = first; i < ntok; i++)
 		if (!check_name(s, tok[i], line, col[i], "alias"))
 			return;
-	if (ntok > 2) {
-		e.aliases = (uint32_t)(tok[2] - base);
-		e.naliases = (uint8_t)(ntok - 2);
+	if (ntok > first) {
+		e.aliases = (uint32_t)(tok[first] - base);
+		e.naliases = (uint8_t)(ntok - first);
 		/* Make the aliases contiguous: "a\0b\0c\0". */
-		char *w = tok[2];
-		for (unsigned i = 2; i < ntok; i++) {
+		char *w = tok[first];
+		for (unsigned i = first; i < ntok; i++) {
 			size_t n = strlen(tok[i]) + 1;
 			memmove(w, tok[i], n);
 			w += n;

@@ -105,6 +105,11 @@ check packets-file-json 1 explain --json tests/cli/multihomed.yaml --packet 'tcp
 check packets-missing 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file
 check packets-two 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file \
     --packets tests/cli/packets.txt
+# kerberos-adm opens 749/tcp only: 749/udp from the admins falls to the default.
+check packet-kadmin-udp 0 explain tests/render/probe.yaml --packet 'udp 198.51.100.7 -> 749' --packet 'tcp 198.51.100.7 -> 749'
+# A port written as a number: what every registry layer says about it.
+check packet-literal-port 0 explain tests/policies/bad/port-literal-registry.yaml -p 'tcp 198.51.100.7 -> 754' -p 'tcp 198.51.100.7 -> 796'
+check packet-literal-port-json 0 explain --json tests/policies/bad/port-literal-registry.yaml -p 'tcp 198.51.100.7 -> 254'
 check usage-none 2
 check usage-command 2 lokup kerberos
 check usage-option 2 lookup --frobnicate kerberos

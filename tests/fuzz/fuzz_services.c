@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pc_diags_init(&d);
 	if (pc_registry_load_services_mem(reg, "fuzz", (const char *)data, size, &d) == 0) {
 		/* No suggestions here: they walk the whole embedded IANA layer. */
-		static const char *const names[] = {"krb5_prop", "kerberos", "kdc", "ssh", "x"};
+		static const char *const names[] = {
+				"krb5_prop", "kerberos", "kerberos-adm", "kdc", "ssh", "x"};
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			struct pc_resolution res;
 			pc_resolution_init(&res);

@@ -105,24 +105,66 @@ static void test_kerberos_protocols(void **state)
 	assert_int_equal(pc_registry_resolve(f->reg, "kpasswd", &f->res), PC_RESOLVE_OK);
 	assert_int_equal(f->res.nports, 2);
 	assert_int_equal(f->res.ports[1].lo, 464);
-	assert_int_equal(f->res.layer, PC_LAYER_IANA);
+	/* The practice layer vouches for both protocols (kadmind serves both). */
+	assert_int_equal(f->res.layer, PC_LAYER_PRACTICE);
+	assert_int_equal(f->res.findings.n, 0);
 }
 
-static void test_kerberos_adm_keeps_iana_udp(void **state)
+/*
+ * kadmind serves 749 over TCP only: the practice layer's `only` row leaves
+ * IANA's 749/udp out, with a note that names its source, whether practice
+ * decides or a services file does.
+ */
+static void test_kerberos_adm_tcp_only(void **state)
 {
 	struct fixture *f = *state;
 
-	/* The services file lists 749/tcp only; IANA's 749/udp stays, with its provenance. */
+	assert_int_equal(pc_registry_resolve(f->reg, "kerberos-adm", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_PRACTICE);
+	assert_int_equal(f->res.nports, 1);
+	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
+	assert_int_equal(f->res.ports[0].src.layer, PC_LAYER_PRACTICE);
+	assert_true(f->res.ports[0].src.flags & PC_ENTRY_F_ONLY);
+	assert_int_equal(f->res.findings.n, 1);
+	const struct pc_diag *d = find_diag(&f->res.findings, "practice-only");
+	assert_non_null(d);
+	assert_int_equal(d->sev, PC_SEV_NOTE);
+	assert_string_equal(d->file, "data/practice.services");
+	assert_int_equal(d->line, f->res.ports[0].src.line);
+	assert_true(strncmp(d->msg,
+				    "kerberos-adm: the iana layer's 749/udp is left out: the daemon serves "
+				    "749/tcp only (MIT krb5 kadmin/server/ovsec_kadmd.c",
+				    strlen("kerberos-adm: the iana layer's 749/udp is left out: the daemon "
+					   "serves 749/tcp only (MIT krb5 kadmin/server/ovsec_kadmd.c")) ==
+			0);
+	pc_resolution_finish(&f->res);
+	pc_resolution_init(&f->res);
+
+	/* The services file lists 749/tcp and decides; IANA's 749/udp stays out. */
 	with_services(f);
 	assert_int_equal(pc_registry_resolve(f->reg, "kerberos-adm", &f->res), PC_RESOLVE_OK);
 	assert_int_equal(f->res.layer, PC_LAYER_SYSTEM);
-	assert_int_equal(f->res.nports, 2);
+	assert_int_equal(f->res.nports, 1);
 	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
 	assert_int_equal(f->res.ports[0].src.layer, PC_LAYER_SYSTEM);
+	assert_non_null(find_diag(&f->res.findings, "practice-only"));
+	assert_null(find_diag(&f->res.findings, "name-conflict"));
+}
+
+/* Without an `only` row, the layers below add their protocols: ssh 22/tcp (services file) gets
+ * IANA's udp and sctp. */
+static void test_lower_layers_add_protocols(void **state)
+{
+	struct fixture *f = *state;
+
+	with_services(f);
+	assert_int_equal(pc_registry_resolve(f->reg, "ssh", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.layer, PC_LAYER_SYSTEM);
+	assert_int_equal(f->res.nports, 3);
 	assert_int_equal(f->res.ports[1].proto, PC_PROTO_UDP);
 	assert_int_equal(f->res.ports[1].src.layer, PC_LAYER_IANA);
-	assert_int_equal(f->res.ports[1].src.line, 1481);
-	assert_null(find_diag(&f->res.findings, "name-conflict"));
+	assert_int_equal(f->res.ports[2].proto, PC_PROTO_SCTP);
+	assert_null(find_diag(&f->res.findings, "practice-only"));
 }
 
 static void test_kerberos_iv_conflicts(void **state)
@@ -503,6 +545,40 @@ static void test_unreadable_or_invalid(void **state)
 	assert_string_equal(pc_registry_iana_date(f->reg), "2026-02-13");
 }
 
+/*
+ * A port lookup finds every range holding the port, a wide one that starts
+ * long before it too, past narrower ranges that end before the port.
+ */
+static void test_find_port_nested_ranges(void **state)
+{
+	struct fixture *f = *state;
+	static const char csv[] =
+			"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"
+			"Registration Date,Modification Date,Reference,Service Code,"
+			"Unauthorized Use Reported,Assignment Notes\r\n"
+			"wide,1000-2000,tcp,wide,,,,2030-01-01,,,,\r\n"
+			"early,1100-1200,tcp,early,,,,,,,,\r\n"
+			"later,1500-1600,tcp,later,,,,,,,,\r\n"
+			"after,2500-2600,tcp,after,,,,,,,,\r\n";
+	struct pc_records rows;
+
+	assert_int_equal(pc_registry_load_iana_mem(
+					 f->reg, "nested.csv", csv, sizeof(csv) - 1, &f->diags),
+			0);
+	pc_records_init(&rows);
+	assert_int_equal(pc_registry_find_port(f->reg, 1550, PC_PROTO_TCP, &rows), 2);
+	assert_string_equal(rows.v[0].name, "wide");
+	assert_string_equal(rows.v[1].name, "later");
+	rows.n = 0;
+	assert_int_equal(pc_registry_find_port(f->reg, 1700, PC_PROTO_TCP, &rows), 1);
+	assert_string_equal(rows.v[0].name, "wide");
+	rows.n = 0;
+	assert_int_equal(pc_registry_find_port(f->reg, 2100, PC_PROTO_TCP, &rows), 0);
+	assert_int_equal(pc_registry_find_port(f->reg, 2600, PC_PROTO_TCP, &rows), 1);
+	assert_string_equal(rows.v[0].name, "after");
+	pc_records_finish(&rows);
+}
+
 static void test_runtime_registry_replaces_embedded(void **state)
 {
 	struct fixture *f = *state;
@@ -571,7 +647,9 @@ int main(void)
 			cmocka_unit_test_setup_teardown(test_define_narrows, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_define_alias, setup, teardown),
 			cmocka_unit_test_setup_teardown(
-					test_kerberos_adm_keeps_iana_udp, setup, teardown),
+					test_kerberos_adm_tcp_only, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_lower_layers_add_protocols, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_kerberos_iv_conflicts, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_contested_kdc, setup, teardown),
@@ -602,6 +680,8 @@ int main(void)
 			cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_unreadable_or_invalid, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_find_port_nested_ranges, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_runtime_registry_replaces_embedded, setup, teardown),
 	};

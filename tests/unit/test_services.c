@@ -191,6 +191,23 @@ static void test_practice_mode(void **state)
 	pc_layer_destroy(l);
 	pc_diags_finish(&d);
 
+	/* `only` after the port marks the row; the aliases follow it.  Elsewhere it is an alias. */
+	l = parse_mode("kerberos-adm 749/tcp only kadmin # MIT kadmind\n", PC_SERVICES_PRACTICE, &d,
+			0);
+	pc_layer_record(l, &l->entries[0], &r);
+	assert_true(r.flags & PC_ENTRY_F_ONLY);
+	assert_int_equal(r.naliases, 1);
+	assert_string_equal(r.aliases[0], "kadmin");
+	pc_layer_destroy(l);
+	pc_diags_finish(&d);
+	l = parse_mode("kerberos-adm 749/tcp only\n", PC_SERVICES_SYSTEM, &d, 0);
+	pc_layer_record(l, &l->entries[0], &r);
+	assert_false(r.flags & PC_ENTRY_F_ONLY);
+	assert_int_equal(r.naliases, 1);
+	assert_string_equal(r.aliases[0], "only");
+	pc_layer_destroy(l);
+	pc_diags_finish(&d);
+
 	/* A practice entry without its source note is an error, not a warning. */
 	l = parse_mode("iprop 2121/tcp\n", PC_SERVICES_PRACTICE, &d, -1);
 	assert_null(l);
