@@ -74,13 +74,27 @@ struct pc_network {
 	int state; /* resolution: 0 new, 1 in progress, 2 done */
 };
 
-/* A service the policy defines itself (registry.services). */
-struct pc_service_def {
-	const char *name;
+/* One port or range of a service definition, on the protocols in `protos`. */
+struct pc_service_port {
 	uint16_t lo, hi;
 	unsigned protos; /* bits 1 << enum pc_proto */
+	struct pc_loc loc;
+};
+
+/*
+ * A service the policy defines itself (registry.services): its ports, or a
+ * group of other services (`members`, as written: names, PORT/PROTO, other
+ * groups), never both.
+ */
+struct pc_service_def {
+	const char *name;
+	struct pc_service_port *ports;
+	size_t nports;
+	struct pc_rule_service *members; /* a group; NULL for ports */
+	size_t nmembers;
 	const char *note;
 	struct pc_loc loc;
+	int state; /* a group's check: 0 new, 1 in progress, 2 good, 3 broken */
 };
 
 enum pc_action {
@@ -116,6 +130,7 @@ struct pc_match {
 	unsigned src_line;
 	struct pc_loc loc; /* where the policy names it */
 	const char *iana; /* IANA's other view of the port (struct pc_port) */
+	const char *group; /* the group the rule names, when the service is a member; else NULL */
 };
 
 /* A service as a rule writes it: a name, PORT/PROTO, or LOW-HIGH/PROTO. */

@@ -52,6 +52,17 @@ static void print_peers(FILE *out, const char *label, const struct pc_peer *peer
 	fputc('\n', out);
 }
 
+/* The group a rule names, said once above its members' matches (`prev`: the match before). */
+static void print_group(FILE *out, const char *indent, const struct pc_match *m,
+		const struct pc_match *prev)
+{
+	if (!m->group || (prev && prev->group && !strcmp(prev->group, m->group)))
+		return;
+	fputs(indent, out);
+	pc_fputs_escaped(m->group, out);
+	fputs(", a group of:\n", out);
+}
+
 static int cmp_match_ptr(const void *a, const void *b)
 {
 	const struct pc_match *x = *(const struct pc_match *const *)a;
@@ -341,6 +352,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			const struct pc_match *m = &r->matches[k];
 			char port[32];
 			port_text(port, sizeof(port), m);
+			print_group(out, "        ", m, k ? &r->matches[k - 1] : NULL);
 			fputs("        ", out);
 			pc_fputs_escaped(m->service ? m->service : "(port)", out);
 			fprintf(out, "%*s %-14s %-9s %s:%u\n",
@@ -447,6 +459,10 @@ static void json_rule(struct pc_json *j, const struct pc_rule *r, size_t index,
 		pc_json_string(j, m->src_file);
 		pc_json_key(j, "source_line");
 		pc_json_uint(j, m->src_line);
+		if (m->group) {
+			pc_json_key(j, "group");
+			pc_json_string(j, m->group);
+		}
 		pc_json_end_object(j);
 	}
 	pc_json_end_array(j);
@@ -560,6 +576,10 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		port_text(port, sizeof(port), m);
 		fprintf(ctx->out, "  by rule %zu at %s:%u:%u: %s ", dec.rule + 1, r->loc.file,
 				r->loc.line, r->loc.col, action_names[r->action]);
+		if (m->group) {
+			pc_fputs_escaped(m->group, ctx->out);
+			fputs(": ", ctx->out);
+		}
 		if (m->service) {
 			pc_fputs_escaped(m->service, ctx->out);
 			fputc(' ', ctx->out);

@@ -62,6 +62,9 @@ check registry-directory 3 lookup --registry tests/data kerberos
 check services-missing 3 lookup --services tests/data/no-such-services kerberos
 check define-bad 2 lookup --define kdc=88 kdc
 check define-twice 2 lookup --define kdc=88/tcp --define KDC=750/udp kdc
+check define-ports 0 lookup --define 'kdc=88/tcp,udp;750/udp' kdc
+check define-ports-bad 2 lookup --define 'kdc=88/tcp;750' kdc
+check packet-group 0 explain tests/render/features.yaml --packet 'udp 192.0.2.70 -> 750'
 check check-kdc-primary 0 check policies/kdc-primary.yaml
 check check-strict 1 check --strict policies/kdc-primary.yaml
 check check-wno 0 check --Wno-registry-conflict policies/kdc-primary.yaml

@@ -536,6 +536,125 @@ static void test_definition_alias(void **state)
 	done(&c);
 }
 
+/* A definition lists several ports per protocol; every port keeps the definition's line. */
+static void test_definition_ports(void **state)
+{
+	static const char *const forms[] = {
+			"kdc: {port: [88, 750], protocol: udp}",
+			"kdc: {udp: [88, 750]}",
+			"kdc: {udp: 88, tcp: 750-751}",
+	};
+	static const unsigned want750[] = {
+			1u << PC_PROTO_UDP, 1u << PC_PROTO_UDP, 1u << PC_PROTO_TCP};
+	struct checked c;
+
+	(void)state;
+	for (size_t i = 0; i < PC_ARRAY_SIZE(forms); i++) {
+		char *text = xasprintf(H "registry:\n  services:\n    %s\nrules:\n  - allow: kdc\n"
+					 "    from: 192.0.2.1\n",
+				forms[i]);
+		check_text(&c, text);
+		assert_int_equal(c.rc, 0);
+		assert_null(find_diag(&c.d, "multi-port"));
+		assert_int_equal(protos_on(&c.p.rules[0], 88), 1u << PC_PROTO_UDP);
+		assert_int_equal(protos_on(&c.p.rules[0], 750), want750[i]);
+		for (size_t k = 0; k < c.p.rules[0].nmatches; k++) {
+			const struct pc_match *m = &c.p.rules[0].matches[k];
+			assert_string_equal(m->service, "kdc");
+			assert_int_equal(m->layer, PC_LAYER_OVERRIDE);
+			assert_int_equal(m->src_line, 5);
+			assert_null(m->group);
+		}
+		done(&c);
+		free(text);
+	}
+
+	/* Both forms at once, a port twice, a group with ports: each an error at its place. */
+	check_text(&c, H "registry:\n  services:\n    kdc: {port: 88, protocol: udp, tcp: 88}\n"
+			 "rules:\n  - allow: ssh\n");
+	assert_one(&c.d, "schema-value", PC_SEV_ERROR, 5, 41,
+			"service 'kdc' lists its ports either with `port:` and `protocol:` or per "
+			"protocol, not both");
+	done(&c);
+	check_text(&c, H
+			"registry:\n  services:\n    kdc: {udp: [88, 88]}\nrules:\n  - allow: ssh\n");
+	assert_one(&c.d, "service-port-duplicate", PC_SEV_ERROR, 5, 21,
+			"'kdc' lists 88 twice for one protocol");
+	done(&c);
+	check_text(&c, H "registry:\n  services:\n    kdc: {group: [kerberos], port: 88}\n"
+			 "rules:\n  - allow: ssh\n");
+	assert_diag_at(&c.d, "schema-unknown-key", 5, 30);
+	done(&c);
+}
+
+/*
+ * A group names services of any layer, ports and other groups; a rule that
+ * names it opens every member's ports, each with its own provenance.
+ */
+static void test_service_groups(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "registry:\n  services:\n    kdc4: {udp: 750}\n"
+			 "    kdc: [kerberos, kdc4]\n    krb: {group: [kdc, kpasswd, 9102/tcp]}\n"
+			 "rules:\n  - allow: krb\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	const struct pc_rule *r = &c.p.rules[0];
+	assert_int_equal(protos_on(r, 88), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(r, 750), 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(r, 464), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(r, 9102), 1u << PC_PROTO_TCP);
+	for (size_t k = 0; k < r->nmatches; k++) {
+		const struct pc_match *m = &r->matches[k];
+		assert_string_equal(m->group, "krb");
+		assert_int_equal(m->loc.line, 9);
+		assert_int_equal(m->loc.col, 12);
+		if (m->lo == 750) {
+			assert_string_equal(m->service, "kdc4");
+			assert_int_equal(m->src_line, 5);
+		} else if (m->lo == 88) {
+			assert_string_equal(m->service, "kerberos");
+			assert_int_equal(m->layer, PC_LAYER_PRACTICE);
+		} else if (m->lo == 9102) {
+			assert_null(m->service);
+		}
+	}
+	/* A member's finding is said at the rule that names the group. */
+	assert_one(&c.d, "registry-conflict", PC_SEV_WARNING, 9, 12,
+			"kdc4 resolves to 750/udp from the override layer; IANA assigns 750/udp to "
+			"\"loadav\", \"kerberos-iv\" (kerberos version iv)");
+	done(&c);
+
+	/* A cycle names its chain, once, at the member that closes it. */
+	check_text(&c, H "registry:\n  services:\n    a: [kerberos, b]\n    b: [c]\n    c: [a]\n"
+			 "rules:\n  - allow: a\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, -1);
+	assert_one(&c.d, "service-cycle", PC_SEV_ERROR, 7, 9,
+			"service group 'a' contains itself: a -> b -> c -> a");
+	assert_int_equal(c.d.nerrors, 1);
+	assert_int_equal(c.p.rules[0].nmatches, 0);
+	done(&c);
+
+	/* An unknown member: did you mean, at the member. */
+	check_text(&c, H "registry:\n  services:\n    kdc: [kerberos, kpaswd]\n"
+			 "rules:\n  - allow: kdc\n    from: 192.0.2.1\n");
+	assert_one(&c.d, "unknown-service", PC_SEV_ERROR, 5, 21,
+			"unknown service 'kpaswd' (no registry layer knows it)");
+	assert_string_equal(find_diag(&c.d, "unknown-service")->hint,
+			"did you mean 'kpasswd' or 'rpasswd'?");
+	assert_int_equal(c.d.nerrors, 1);
+	done(&c);
+
+	/* A port without a protocol, and a group defined twice. */
+	check_text(&c, H "registry:\n  services:\n    kdc: [88]\n    KDC: [kerberos]\n"
+			 "rules:\n  - allow: ssh\n    from: 192.0.2.1\n");
+	assert_one(&c.d, "port-protocol", PC_SEV_ERROR, 5, 11, "'88' in a group needs a protocol");
+	assert_one(&c.d, "service-duplicate", PC_SEV_ERROR, 6, 5,
+			"'KDC' is already defined (p.yaml:5)");
+	done(&c);
+}
+
 static char *write_file(const char *dir, const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", dir, name);
@@ -1148,6 +1267,8 @@ int main(void)
 			cmocka_unit_test(test_layers_that_disagree),
 			cmocka_unit_test(test_definition_narrows),
 			cmocka_unit_test(test_definition_alias),
+			cmocka_unit_test(test_definition_ports),
+			cmocka_unit_test(test_service_groups),
 			cmocka_unit_test(test_includes),
 			cmocka_unit_test(test_include_graphs),
 			cmocka_unit_test(test_include_work),
