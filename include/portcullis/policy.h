@@ -97,6 +97,22 @@ struct pc_service_def {
 	int state; /* a group's check: 0 new, 1 in progress, 2 good, 3 broken */
 };
 
+/*
+ * A finding the policy acknowledges where it is written (`acknowledge:
+ * {CODE: REASON}` on a rule or a service definition): the warnings and notes
+ * of that code reported inside the rule or definition (lines first..last of
+ * loc.file), and for a definition those about the service wherever a rule
+ * names it, are acknowledged, not counted.
+ */
+struct pc_ack {
+	const char *code; /* a code of pc_diag_codes */
+	const char *reason; /* never empty */
+	struct pc_loc loc; /* of the code, as written */
+	unsigned first, last; /* the lines of what it is written on */
+	const char *service; /* on a definition: its name; else NULL */
+	size_t matched; /* findings acknowledged (after pc_policy_resolve) */
+};
+
 enum pc_action {
 	PC_ACTION_ALLOW,
 	PC_ACTION_DENY,
@@ -189,6 +205,8 @@ struct pc_policy {
 	struct pc_defaults defaults;
 	struct pc_rule *rules;
 	size_t nrules;
+	struct pc_ack *acks; /* in policy order */
+	size_t nacks;
 };
 
 void pc_policy_init(struct pc_policy *p);
@@ -216,6 +234,21 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
  * rule that names the service.
  */
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags);
+
+/*
+ * Applies the policy's acknowledgements to `diags` (pc_policy_resolve() does
+ * it last): each finding they cover is marked with pc_diags_acknowledge().
+ * An acknowledgement that covers nothing is a warning (acknowledge-stale),
+ * one that covers only errors an error (acknowledge-error).  `about[i]`
+ * (`n` entries, the first `n` records; may be NULL) says which service
+ * record i is about, for the acknowledgements on definitions.
+ */
+struct pc_about {
+	const char *service; /* the name resolved; NULL: no service */
+	const char *group; /* the group the rule named it through; else NULL */
+};
+void pc_policy_acknowledge(struct pc_policy *p, struct pc_diags *diags,
+		const struct pc_about *about, size_t n);
 
 /* The seconds in a rule's limit unit ("second", "minute", "hour" or "day"). */
 unsigned pc_limit_seconds(const char *unit);

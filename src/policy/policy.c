@@ -54,6 +54,7 @@ void pc_policy_finish(struct pc_policy *p)
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
 	free(p->rules);
+	free(p->acks);
 	free(p->networks);
 	for (size_t i = 0; i < p->nservices; i++)
 		free(p->services[i].ports);
@@ -344,6 +345,62 @@ static bool identifier_ok(const char *s, size_t max)
 	return true;
 }
 
+/* The last line a node's text reaches (its deepest, last item). */
+static unsigned last_line(const struct pc_ynode *n)
+{
+	unsigned last = n->line;
+
+	for (size_t i = 0; i < n->n; i++) {
+		unsigned l = last_line(n->items[i]);
+		last = l > last ? l : last;
+	}
+	return last;
+}
+
+/*
+ * acknowledge: {CODE: REASON, ...} on `on` (a rule, or a definition's key and
+ * value): each a known code and a reason that is not empty.
+ */
+static void read_acks(struct loader *l, const struct pc_ynode *n, const struct pc_ynode *on,
+		const struct pc_ynode *value, const char *service)
+{
+	if (!want(l, n, PC_Y_MAP, "acknowledge"))
+		return;
+	if (n->n == 0) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-empty", n,
+				"acknowledge is an empty mapping");
+		pc_diag_hint(d, "e.g. acknowledge: {registry-conflict: \"kpropd listens on 754; "
+				"IANA's tell is unused here\"}");
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct pc_ynode *k = n->items[2 * i], *v = n->items[2 * i + 1];
+		const char *nearest;
+		unsigned last = last_line(value);
+		if (!pc_diag_code_known(k->str, &nearest)) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "acknowledge-code", k,
+					"'%s' is not a diagnostic code", k->str);
+			if (nearest)
+				pc_diag_hint(d, "did you mean '%s'?", nearest);
+			else
+				pc_diag_hint(d, "the code is the word in brackets after a "
+						"finding, e.g. [registry-conflict]");
+			continue;
+		}
+		if (v->kind != PC_Y_SCALAR || v->len == 0 ||
+				(v->plain && (!strcmp(v->str, "~") || !strcmp(v->str, "null")))) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "acknowledge-reason", v,
+					"acknowledging '%s' needs a reason", k->str);
+			pc_diag_hint(d, "say why the finding is expected here: %s: \"WHY\"",
+					k->str);
+			continue;
+		}
+		struct pc_ack a = {k->str, v->str, loc_of(l, k), on->line, last, service, 0};
+		l->p->acks = grow(l->p->acks, l->p->nacks, sizeof(*l->p->acks));
+		l->p->acks[l->p->nacks++] = a;
+	}
+}
+
 /* ---- sections --------------------------------------------------------- */
 
 /* A port, a range, or a list of them, each on the protocols `protos`; false after an error. */
@@ -432,9 +489,9 @@ static bool read_def_group(struct loader *l, const struct pc_ynode *n, struct pc
 
 static void read_services(struct loader *l, const struct pc_ynode *map)
 {
-	static const char *const keys[] = {
-			"dccp", "note", "port", "protocol", "sctp", "tcp", "udp", NULL};
-	static const char *const group_keys[] = {"group", "note", NULL};
+	static const char *const keys[] = {"acknowledge", "dccp", "note", "port", "protocol",
+			"sctp", "tcp", "udp", NULL};
+	static const char *const group_keys[] = {"acknowledge", "group", "note", NULL};
 
 	if (!want(l, map, PC_Y_MAP, "registry.services"))
 		return;
@@ -473,6 +530,9 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 			}
 			def.note = note->str;
 		}
+		const struct pc_ynode *ack = pc_ynode_get(v, "acknowledge");
+		if (ack)
+			read_acks(l, ack, k, v, k->str);
 	keep:
 		l->p->services = grow(l->p->services, l->p->nservices, sizeof(*l->p->services));
 		l->p->services[l->p->nservices++] = def;
@@ -608,8 +668,9 @@ static struct pc_peer *read_peers(
 
 static void read_rule(struct loader *l, const struct pc_ynode *map)
 {
-	static const char *const keys[] = {"allow", "comment", "counter", "deny", "direction",
-			"from", "interface", "limit", "log", "protocol", "reject", "to", NULL};
+	static const char *const keys[] = {"acknowledge", "allow", "comment", "counter", "deny",
+			"direction", "from", "interface", "limit", "log", "protocol", "reject",
+			"to", NULL};
 	static const char *const actions[] = {"allow", "deny", "reject"};
 	static const char *const dirs[] = {"input", "output", "forward", NULL};
 	struct pc_rule r = {.loc = loc_of(l, map)};
@@ -695,6 +756,8 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 		if (want(l, v, PC_Y_SCALAR, "comment"))
 			r.comment = v->str;
 	}
+	if ((v = pc_ynode_get(map, "acknowledge")))
+		read_acks(l, v, map, map, NULL);
 	if (!r.nservices)
 		return;
 	l->p->rules = grow(l->p->rules, l->p->nrules, sizeof(*l->p->rules));

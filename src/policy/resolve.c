@@ -26,6 +26,8 @@ struct resolver {
 	size_t nunions, ucap;
 	size_t overlaps; /* network-overlap warnings given so far */
 	const char *group; /* the group a rule names, while its members are resolved */
+	struct pc_about *about; /* what each diagnostic is about, by index; NULL: nothing */
+	size_t nabout;
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
@@ -631,6 +633,26 @@ static bool about_definition(const struct pc_diag *f)
 	return !strcmp(f->code, "definition-replaces") || !strcmp(f->code, "definition-alias");
 }
 
+/* The records from `first` on are about the service `name` (for acknowledgements on definitions).
+ */
+static void note_about(struct resolver *r, size_t first, const char *name)
+{
+	size_t n = r->diags->n;
+
+	if (first == n)
+		return;
+	if (n > r->nabout) {
+		size_t cap = r->nabout ? r->nabout : 64;
+		while (cap < n)
+			cap *= 2;
+		r->about = xreallocarray(r->about, cap, sizeof(*r->about));
+		memset(r->about + r->nabout, 0, (cap - r->nabout) * sizeof(*r->about));
+		r->nabout = cap;
+	}
+	for (size_t i = first; i < n; i++)
+		r->about[i] = (struct pc_about){name, r->group};
+}
+
 /* An unknown name: an error with the nearest names every layer knows, searched once per name. */
 static void unknown_service(struct resolver *r, const struct pc_rule_service *s)
 {
@@ -849,6 +871,7 @@ static void define_service(struct resolver *r, const struct pc_service_def *s)
 static void resolve_service(
 		struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
 {
+	size_t first = r->diags->n;
 	uint16_t lo, hi;
 	enum pc_proto proto;
 	struct pc_resolution res;
@@ -966,6 +989,7 @@ static void resolve_service(
 		pc_diag_hint(d, "name the hosts that need it with `from:`");
 	}
 out:
+	note_about(r, first, s->text);
 	pc_resolution_finish(&res);
 }
 
@@ -1670,7 +1694,8 @@ static void check_shadowing(struct resolver *r)
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL};
+	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL,
+			NULL, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -1706,5 +1731,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	free(r.hints);
 	free(r.unions);
 	check_shadowing(&r);
+	pc_policy_acknowledge(p, diags, r.about, r.nabout < diags->n ? r.nabout : diags->n);
+	free(r.about);
 	return diags->nerrors == before ? 0 : -1;
 }

@@ -655,6 +655,104 @@ static void test_service_groups(void **state)
 	done(&c);
 }
 
+/* The records acknowledged, and those of `code` that are not. */
+static size_t acked(const struct pc_diags *d, const char *code, size_t *open)
+{
+	size_t n = 0;
+
+	*open = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->v[i].code, code))
+			continue;
+		if (d->v[i].acknowledged)
+			n++;
+		else
+			++*open;
+	}
+	return n;
+}
+
+/*
+ * A finding acknowledged next to what it is about: only that code, only at
+ * that rule (or about that definition), never counted; what matches nothing
+ * or only an error says so.
+ */
+static void test_acknowledge(void **state)
+{
+	struct checked c;
+	size_t open;
+
+	(void)state;
+	/* At the rule: its registry-conflict, not the same finding at another rule. */
+	check_text(&c, H "rules:\n  - allow: krb5_prop\n    from: 192.0.2.1\n    acknowledge:\n"
+			 "      registry-conflict: \"kpropd listens on 754\"\n"
+			 "  - allow: krb5_prop\n    direction: output\n    to: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(acked(&c.d, "registry-conflict", &open), 1);
+	assert_int_equal(open, 1);
+	assert_int_equal(c.d.nwarnings, 1);
+	assert_int_equal(c.d.nacknowledged, 1);
+	assert_int_equal(c.p.nacks, 1);
+	assert_int_equal(c.p.acks[0].matched, 1);
+	assert_string_equal(c.p.acks[0].reason, "kpropd listens on 754");
+	/* --strict counts what is left, not what is acknowledged. */
+	pc_diags_filter(&c.d, NULL, 0, true, 0);
+	assert_int_equal(c.d.nerrors, 1);
+	assert_int_equal(c.d.n, 1);
+	assert_int_equal(c.d.v[0].line, 8);
+	done(&c);
+
+	/* On a definition: its findings at every rule that names it, or a group of it. */
+	check_text(&c, H "registry:\n  services:\n    metrics:\n      port: 9102\n"
+			 "      protocol: tcp\n      acknowledge: {registry-conflict: \"no Bacula "
+			 "here\"}\n    all: [metrics, ssh]\nrules:\n  - allow: metrics\n"
+			 "    from: 192.0.2.1\n  - allow: all\n    from: 192.0.2.2\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(acked(&c.d, "registry-conflict", &open), 2);
+	assert_int_equal(open, 0);
+	assert_int_equal(c.d.nwarnings, 0);
+	done(&c);
+
+	/* Another code at the rule is not covered, and the acknowledgement is stale. */
+	check_text(&c, H "rules:\n  - allow: krb5_prop\n    from: 192.0.2.1\n    acknowledge:\n"
+			 "      port-reserved: \"not here\"\n");
+	assert_int_equal(acked(&c.d, "registry-conflict", &open), 0);
+	assert_int_equal(open, 1);
+	assert_one(&c.d, "acknowledge-stale", PC_SEV_WARNING, 7, 7,
+			"nothing here is reported as 'port-reserved': the acknowledgement is stale");
+	assert_string_equal(find_diag(&c.d, "acknowledge-stale")->hint,
+			"remove it (the reason was: \"not here\")");
+	done(&c);
+
+	/* An error is refused. */
+	check_text(&c, H "rules:\n  - allow: kerbros\n    from: 192.0.2.1\n    acknowledge:\n"
+			 "      unknown-service: \"on purpose\"\n");
+	assert_int_equal(c.rc, -1);
+	assert_one(&c.d, "acknowledge-error", PC_SEV_ERROR, 7, 7,
+			"an error cannot be acknowledged: p.yaml:4:12 says 'unknown-service' is an "
+			"error here");
+	assert_false(find_diag(&c.d, "unknown-service")->acknowledged);
+	done(&c);
+
+	/* An unknown code (did you mean), a missing reason, an empty one. */
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: {registry-conflcit: x}\n");
+	assert_one(&c.d, "acknowledge-code", PC_SEV_ERROR, 5, 19,
+			"'registry-conflcit' is not a diagnostic code");
+	assert_string_equal(find_diag(&c.d, "acknowledge-code")->hint,
+			"did you mean 'registry-conflict'?");
+	done(&c);
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: {open-to-anywhere: ~}\n");
+	assert_one(&c.d, "acknowledge-reason", PC_SEV_ERROR, 5, 37,
+			"acknowledging 'open-to-anywhere' needs a reason");
+	done(&c);
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: {open-to-anywhere: ''}\n");
+	assert_diag_at(&c.d, "acknowledge-reason", 5, 37);
+	done(&c);
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: [open-to-anywhere]\n");
+	assert_diag_at(&c.d, "schema-type", 5, 18);
+	done(&c);
+}
+
 static char *write_file(const char *dir, const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", dir, name);
@@ -1269,6 +1367,7 @@ int main(void)
 			cmocka_unit_test(test_definition_alias),
 			cmocka_unit_test(test_definition_ports),
 			cmocka_unit_test(test_service_groups),
+			cmocka_unit_test(test_acknowledge),
 			cmocka_unit_test(test_includes),
 			cmocka_unit_test(test_include_graphs),
 			cmocka_unit_test(test_include_work),
