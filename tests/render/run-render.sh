@@ -10,7 +10,8 @@
 # with `nft -j -f` gives the kernel the same table as the text, rule for rule
 # (libnftables 1.0.6 drops table and set comments from JSON input: those
 # lines alone are left out of the comparison).
-# probe.py sends real packets through the rendering of probe.yaml in two
+# probe.py sends real packets through the rendering of probe.yaml (and of
+# probe-groups.yaml, a service of several ports and groups) in two
 # namespaces it makes and checks each verdict against `explain --packet`.
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
@@ -199,7 +200,7 @@ NS
 # each_policy FUNCTION: FUNCTION YAML for every policy.
 each_policy() {
     for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$dir"/features.yaml \
-        "$dir"/injection.yaml "$dir"/probe.yaml; do
+        "$dir"/injection.yaml "$dir"/probe.yaml "$dir"/probe-groups.yaml; do
         "$1" "$yaml"
     done
 }
@@ -215,6 +216,14 @@ if [ "$mode" = kernel ]; then
         fail "verdict probes"
     fi
     grep -E '^(ok|FAIL)' "$tmp/probe"
+    # The same for a service of several ports and groups of services.
+    if (cd "$root" && timeout 120 python3 "$dir/probe.py" "$bin" tests/render/probe-groups.yaml) \
+        >"$tmp/probe" 2>&1; then
+        pass "verdict probes, groups"
+    else
+        fail "verdict probes, groups"
+    fi
+    grep -E '^(ok|FAIL)' "$tmp/probe"
     finish
     exit
 fi
@@ -222,14 +231,16 @@ fi
 each_policy text_policy
 
 # pf: the verdicts of the pf rules, evaluated as pf does, are the policy's.
-(cd "$root" && "$bin" render --target pf tests/render/probe.yaml) >"$tmp/probe.pf" 2>/dev/null
-if (cd "$root" && python3 "$dir/pfcheck.py" "$tmp/probe.pf" "$bin" tests/render/probe.yaml) \
-    >"$tmp/pfprobe" 2>&1; then
-    pass "pf verdicts"
-else
-    fail "pf verdicts"
-fi
-grep -E '^(ok|FAIL)' "$tmp/pfprobe"
+for probe in probe probe-groups; do
+    (cd "$root" && "$bin" render --target pf tests/render/$probe.yaml) >"$tmp/probe.pf" 2>/dev/null
+    if (cd "$root" && python3 "$dir/pfcheck.py" "$tmp/probe.pf" "$bin" tests/render/$probe.yaml) \
+        >"$tmp/pfprobe" 2>&1; then
+        pass "pf verdicts ($probe)"
+    else
+        fail "pf verdicts ($probe)"
+    fi
+    grep -E '^(ok|FAIL)' "$tmp/pfprobe"
+done
 
 # Usage and output files: a bad target or table name, an atomic write, a full disk.
 (cd "$root" && "$bin" render --target cisco policies/kdc-replica.yaml) >/dev/null 2>&1
