@@ -577,6 +577,26 @@ static void read_registry(struct loader *l, const struct pc_ynode *map, bool inc
 		read_services(l, services);
 }
 
+/* NAME: {members: [...], acknowledge: {...}}: the members, or NULL after an error. */
+static const struct pc_ynode *network_members(
+		struct loader *l, const struct pc_ynode *k, const struct pc_ynode *v)
+{
+	static const char *const keys[] = {"acknowledge", "members", NULL};
+	const struct pc_ynode *members = pc_ynode_get(v, "members");
+	const struct pc_ynode *ack = pc_ynode_get(v, "acknowledge");
+
+	check_keys(l, v, keys, "a network");
+	if (ack)
+		read_acks(l, ack, k, v, NULL);
+	if (!members) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
+				"network '%s' needs its members", k->str);
+		pc_diag_hint(d, "write %s: {members: [192.0.2.0/24]}, or just %s: [192.0.2.0/24]",
+				k->str, k->str);
+	}
+	return members;
+}
+
 static void read_networks(struct loader *l, const struct pc_ynode *map)
 {
 	/* One mapping has no duplicate keys (the YAML reader refuses them): compare
@@ -605,7 +625,9 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 					l->p->networks[j].loc.col);
 			goto next;
 		}
-		const struct pc_ynode *const *items = want_items(l, v, "a network", &n);
+		const struct pc_ynode *list = v->kind == PC_Y_MAP ? network_members(l, k, v) : v;
+		const struct pc_ynode *const *items =
+				list ? want_items(l, list, "a network", &n) : NULL;
 		if (!items)
 			continue;
 		struct pc_network net = {.name = adup(l, k->str), .loc = loc_of(l, k)};

@@ -751,6 +751,21 @@ static void test_acknowledge(void **state)
 	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: [open-to-anywhere]\n");
 	assert_diag_at(&c.d, "schema-type", 5, 18);
 	done(&c);
+
+	/* On a network written as a mapping: what is reported inside it. */
+	check_text(&c, H "networks:\n  lab:\n    members: [10.0.0.0/8, 10.1.0.0/16]\n"
+			 "    acknowledge: {network-overlap: \"the lab's own subnet, for the "
+			 "reader\"}\n  other: {members: [10.2.0.0/16, 10.2.0.0/24]}\nrules:\n"
+			 "  - allow: ssh\n    from: [lab, other]\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(acked(&c.d, "network-overlap", &open), 1);
+	assert_int_equal(open, 2); /* in other, and other's /16 inside lab's /8 at other */
+	assert_int_equal(c.p.networks[0].nmembers, 2);
+	done(&c);
+	check_text(&c, H "networks:\n  lab: {acknowledge: {network-overlap: x}}\nrules:\n"
+			 "  - allow: ssh\n");
+	assert_one(&c.d, "schema-missing", PC_SEV_ERROR, 4, 3, "network 'lab' needs its members");
+	done(&c);
 }
 
 static char *write_file(const char *dir, const char *name, const char *text)
