@@ -108,6 +108,49 @@ static void print_service_table(FILE *out, const struct pc_policy *p, size_t nma
 	free(v);
 }
 
+/*
+ * The findings the policy acknowledges, each where it is written, with its
+ * reason and how many findings it covered: what `check` leaves unsaid.
+ */
+static void print_acknowledged(FILE *out, const struct pc_policy *p)
+{
+	if (p->nacks)
+		fputs("\nacknowledged:\n", out);
+	for (size_t i = 0; i < p->nacks; i++) {
+		const struct pc_ack *a = &p->acks[i];
+		fputs("  ", out);
+		pc_fputs_escaped(a->loc.file, out);
+		fprintf(out, ":%u:%u  %s, %zu %s: ", a->loc.line, a->loc.col, a->code, a->matched,
+				a->matched == 1 ? "finding" : "findings");
+		pc_fputs_escaped(a->reason, out);
+		fputc('\n', out);
+	}
+}
+
+static void json_acknowledged(struct pc_json *j, const struct pc_policy *p)
+{
+	pc_json_key(j, "acknowledged");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < p->nacks; i++) {
+		const struct pc_ack *a = &p->acks[i];
+		pc_json_begin_object(j);
+		pc_json_key(j, "code");
+		pc_json_string(j, a->code);
+		pc_json_key(j, "reason");
+		pc_json_string(j, a->reason);
+		pc_json_key(j, "file");
+		pc_json_string(j, a->loc.file);
+		pc_json_key(j, "line");
+		pc_json_uint(j, a->loc.line);
+		pc_json_key(j, "col");
+		pc_json_uint(j, a->loc.col);
+		pc_json_key(j, "findings");
+		pc_json_uint(j, a->matched);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
+}
+
 /* One thing a policy rule became in nft: a verdict map element, an address map element, a rule. */
 struct emit_item {
 	enum {
@@ -376,6 +419,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 	}
 	emit_index_finish(&emits);
 	print_service_table(out, p, nmatch);
+	print_acknowledged(out, p);
 	struct nft_counts nc;
 	nft_counts(t, &nc);
 	fprintf(out,
@@ -532,6 +576,7 @@ static void json_explain(FILE *out, const struct pc_policy *p, const char *path,
 	pc_json_key(&j, "walk_max");
 	pc_json_uint(&j, nc.walk);
 	pc_json_end_object(&j);
+	json_acknowledged(&j, p);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);
 }
