@@ -837,14 +837,17 @@ static void define_service(struct resolver *r, const struct pc_service_def *s)
 	struct pc_buf spec;
 	struct pc_diags tmp;
 
-	if (s->members) {
-		for (const struct pc_service_def *o = r->p->services; o < s; o++)
-			if (pc_streq_fold(o->name, s->name))
-				rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc,
-						"'%s' is already defined (%s:%u)", s->name,
-						o->loc.file, o->loc.line);
-		return;
+	/* Two definitions of ports meet in the override layer; a group meets no layer. */
+	for (const struct pc_service_def *o = r->p->services; o < s; o++) {
+		if ((o->members || s->members) && pc_streq_fold(o->name, s->name)) {
+			rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc,
+					"'%s' is already defined (%s:%u)", s->name, o->loc.file,
+					o->loc.line);
+			return;
+		}
 	}
+	if (s->members)
+		return;
 	pc_buf_init(&spec);
 	pc_buf_printf(&spec, "%s=", s->name);
 	for (size_t i = 0; i < s->nports; i++) {

@@ -653,6 +653,11 @@ static void test_service_groups(void **state)
 	assert_one(&c.d, "service-duplicate", PC_SEV_ERROR, 6, 5,
 			"'KDC' is already defined (p.yaml:5)");
 	done(&c);
+	check_text(&c, H "registry:\n  services:\n    kdc: [kerberos]\n    KDC: {udp: 750}\n"
+			 "rules:\n  - allow: ssh\n    from: 192.0.2.1\n");
+	assert_one(&c.d, "service-duplicate", PC_SEV_ERROR, 6, 5,
+			"'KDC' is already defined (p.yaml:5)");
+	done(&c);
 }
 
 /* The records acknowledged, and those of `code` that are not. */
