@@ -97,6 +97,7 @@ const char *const pc_diag_codes[] = {
 		"schema-version",
 		"service-cycle",
 		"service-duplicate",
+		"service-group-limit",
 		"service-name",
 		"service-port-duplicate",
 		"services-encoding",

@@ -95,7 +95,12 @@ struct pc_service_def {
 	const char *note;
 	struct pc_loc loc;
 	int state; /* a group's check: 0 new, 1 in progress, 2 good, 3 broken */
+	uint32_t mark; /* resolution: the last rule that expanded the group */
 };
+
+/* Groups nest at most this deep; a policy's groups expand to this many services at most. */
+#define PC_GROUP_MAX_DEPTH 16
+#define PC_GROUP_MAX_EXPANSION 1000000
 
 /*
  * A finding the policy acknowledges where it is written (`acknowledge:

@@ -28,6 +28,9 @@ struct resolver {
 	const char *group; /* the group a rule names, while its members are resolved */
 	struct pc_about *about; /* what each diagnostic is about, by index; NULL: nothing */
 	size_t nabout;
+	uint32_t *defs; /* open addressing on definition names: index + 1, 0 empty */
+	size_t ndslots; /* a power of two, more than twice the definitions */
+	size_t expanded; /* group members resolved so far, the whole policy together */
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
@@ -683,19 +686,45 @@ static void unknown_service(struct resolver *r, const struct pc_rule_service *s)
 	pc_diag_hint(d, "%s", e->hint);
 }
 
-/* The policy's own definition of `name` (ASCII case folded), or NULL. */
-static struct pc_service_def *find_def(const struct pc_policy *p, const char *name)
+/* The slot of `name` in the definition index: where it is, or the empty slot it would take. */
+static size_t def_slot(const struct resolver *r, const char *name)
 {
-	for (size_t i = 0; i < p->nservices; i++)
-		if (pc_streq_fold(p->services[i].name, name))
-			return &p->services[i];
-	return NULL;
+	size_t mask = r->ndslots - 1, i = pc_name_hash(name) & mask;
+
+	while (r->defs[i] && !pc_streq_fold(r->p->services[r->defs[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The policy's definitions by name (ASCII case folded), the first of each name. */
+static void index_defs(struct resolver *r)
+{
+	r->ndslots = 16;
+	while (r->ndslots <= 2 * r->p->nservices)
+		r->ndslots *= 2;
+	r->defs = xcalloc(r->ndslots, sizeof(*r->defs));
+	for (size_t i = 0; i < r->p->nservices; i++) {
+		size_t k = def_slot(r, r->p->services[i].name);
+		if (!r->defs[k])
+			r->defs[k] = (uint32_t)i + 1;
+	}
+}
+
+/* The policy's own definition of `name` (ASCII case folded), or NULL. */
+static struct pc_service_def *find_def(const struct resolver *r, const char *name)
+{
+	uint32_t k = r->defs[def_slot(r, name)];
+
+	return k ? &r->p->services[k - 1] : NULL;
 }
 
 /* Whether the policy's registry.services defines `name`. */
 static bool policy_defines(const struct pc_policy *p, const char *name)
 {
-	return find_def(p, name) != NULL;
+	for (size_t i = 0; i < p->nservices; i++)
+		if (pc_streq_fold(p->services[i].name, name))
+			return true;
+	return false;
 }
 
 /*
@@ -727,13 +756,30 @@ static void resolve_service(
  */
 static bool expand_group(struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
 {
-	const struct pc_service_def *g = find_def(r->p, s->text);
+	struct pc_service_def *g = find_def(r, s->text);
 	const char *outer = r->group;
 
 	if (!g || !g->members)
 		return false;
 	if (g->state != 2)
 		return true; /* its error is said at the definition */
+	if (g->mark == r->mgen) {
+		/* Once a rule is enough: its members are in already. */
+		if (!outer)
+			rdiag(r, PC_SEV_WARNING, "duplicate-service", &s->loc,
+					"the group '%s' is already in this rule", s->text);
+		return true;
+	}
+	g->mark = r->mgen;
+	if (r->expanded > PC_GROUP_MAX_EXPANSION)
+		return true;
+	r->expanded += g->nmembers;
+	if (r->expanded > PC_GROUP_MAX_EXPANSION) {
+		rdiag(r, PC_SEV_ERROR, "service-group-limit", &s->loc,
+				"the policy's groups expand to more than %d services in its rules",
+				PC_GROUP_MAX_EXPANSION);
+		return true;
+	}
 	if (!outer)
 		r->group = s->text;
 	for (size_t i = 0; i < g->nmembers; i++)
@@ -767,11 +813,20 @@ static bool group_ok(struct resolver *r, struct pc_service_def *g, struct pc_ser
 
 	if (g->state != 0)
 		return g->state == 2;
+	if (depth == PC_GROUP_MAX_DEPTH) {
+		rdiag(r, PC_SEV_ERROR, "service-group-limit", &g->loc,
+				"groups nest at most %d deep: '%s' is the %dth of a chain that starts "
+				"at '%s'",
+				PC_GROUP_MAX_DEPTH, g->name, PC_GROUP_MAX_DEPTH + 1,
+				chain[0]->name);
+		g->state = 3;
+		return false;
+	}
 	g->state = 1;
 	chain[depth] = g;
 	for (size_t i = 0; i < g->nmembers; i++) {
 		const struct pc_rule_service *m = &g->members[i];
-		struct pc_service_def *sub = find_def(r->p, m->text);
+		struct pc_service_def *sub = find_def(r, m->text);
 		uint16_t lo, hi;
 		enum pc_proto proto;
 		int q = pc_port_query_parse(m->text, &lo, &hi, &proto);
@@ -823,9 +878,8 @@ static void check_group(struct resolver *r, struct pc_service_def *g)
 {
 	if (!g->members || g->state != 0)
 		return;
-	struct pc_service_def **chain = xcalloc(r->p->nservices, sizeof(*chain));
+	struct pc_service_def *chain[PC_GROUP_MAX_DEPTH];
 	group_ok(r, g, chain, 0);
-	free(chain);
 }
 
 /*
@@ -838,13 +892,12 @@ static void define_service(struct resolver *r, const struct pc_service_def *s)
 	struct pc_diags tmp;
 
 	/* Two definitions of ports meet in the override layer; a group meets no layer. */
-	for (const struct pc_service_def *o = r->p->services; o < s; o++) {
-		if ((o->members || s->members) && pc_streq_fold(o->name, s->name)) {
-			rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc,
-					"'%s' is already defined (%s:%u)", s->name, o->loc.file,
-					o->loc.line);
-			return;
-		}
+	const struct pc_service_def *o = find_def(r, s->name);
+	if (o != s && (o->members || s->members)) {
+		rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc,
+				"'%s' is already defined (%s:%u)", s->name, o->loc.file,
+				o->loc.line);
+		return;
 	}
 	if (s->members)
 		return;
@@ -1698,7 +1751,7 @@ static void check_shadowing(struct resolver *r)
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
 	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL,
-			NULL, 0};
+			NULL, 0, NULL, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -1707,6 +1760,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 					!(p->layers & (1u << k)))
 				pc_registry_remove_layer(reg, (enum pc_layer_kind)k);
 	}
+	index_defs(&r);
 	for (size_t i = 0; i < p->nservices; i++)
 		define_service(&r, &p->services[i]);
 	for (size_t i = 0; i < p->nservices; i++)
@@ -1736,5 +1790,6 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	check_shadowing(&r);
 	pc_policy_acknowledge(p, diags, r.about, r.nabout < diags->n ? r.nabout : diags->n);
 	free(r.about);
+	free(r.defs);
 	return diags->nerrors == before ? 0 : -1;
 }

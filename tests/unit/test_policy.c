@@ -678,6 +678,62 @@ static size_t acked(const struct pc_diags *d, const char *code, size_t *open)
 }
 
 /*
+ * Groups cost what they hold: nesting stops at PC_GROUP_MAX_DEPTH, a group is
+ * expanded once a rule, and a policy's groups expand to at most
+ * PC_GROUP_MAX_EXPANSION services in its rules.
+ */
+static void test_group_limits(void **state)
+{
+	struct checked c;
+	struct pc_buf b;
+
+	(void)state;
+	/* g0 -> g1 -> ... -> g17: the 17th is one too deep. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "registry:\n  services:\n");
+	for (int i = 0; i < 18; i++)
+		pc_buf_printf(&b, "    g%d: [g%d]\n", i, i + 1);
+	pc_buf_adds(&b, "    g18: [ssh]\nrules:\n  - allow: g0\n    from: 192.0.2.1\n");
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, -1);
+	assert_one(&c.d, "service-group-limit", PC_SEV_ERROR, 21, 5,
+			"groups nest at most 16 deep: 'g16' is the 17th of a chain that starts at "
+			"'g0'");
+	done(&c);
+	pc_buf_finish(&b);
+
+	/* A group named twice in a rule, or reached twice through others: once. */
+	check_text(&c, H "registry:\n  services:\n    a: [kerberos]\n    b: [a, a, kpasswd]\n"
+			 "rules:\n  - allow: [b, b]\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.p.rules[0].nmatches, 4);
+	assert_one(&c.d, "duplicate-service", PC_SEV_WARNING, 8, 16,
+			"the group 'b' is already in this rule");
+	done(&c);
+
+	/* f20 holds 60 of f19, and so on down to f0: each expanded once a rule. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "registry:\n  services:\n    f0: [ssh]\n");
+	for (int i = 1; i <= 20; i++) {
+		pc_buf_printf(&b, "    f%d: [f%d", i, i - 1);
+		for (int k = 1; k < 60; k++)
+			pc_buf_printf(&b, ", f%d", i - 1);
+		pc_buf_adds(&b, "]\n");
+	}
+	pc_buf_adds(&b, "rules:\n");
+	for (int i = 0; i < 900; i++)
+		pc_buf_printf(&b, "  - allow: f20\n    from: 10.%d.%d.1\n", i / 250, i % 250);
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, -1);
+	/* 1201 a rule (f20 to f1: 60 each, f0: 1); the 833rd passes 1000000, at line 27 + 2 * 832.
+	 */
+	assert_one(&c.d, "service-group-limit", PC_SEV_ERROR, 27 + 2 * 832, 12,
+			"the policy's groups expand to more than 1000000 services in its rules");
+	done(&c);
+	pc_buf_finish(&b);
+}
+
+/*
  * A finding acknowledged next to what it is about: only that code, only at
  * that rule (or about that definition), never counted; what matches nothing
  * or only an error says so.
@@ -1387,6 +1443,7 @@ int main(void)
 			cmocka_unit_test(test_definition_alias),
 			cmocka_unit_test(test_definition_ports),
 			cmocka_unit_test(test_service_groups),
+			cmocka_unit_test(test_group_limits),
 			cmocka_unit_test(test_acknowledge),
 			cmocka_unit_test(test_includes),
 			cmocka_unit_test(test_include_graphs),
