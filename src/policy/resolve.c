@@ -615,6 +615,8 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		return;
 	}
 	if (proto != PC_PROTO_ANY && rule->protos && !(rule->protos & (1u << proto))) {
+		if (r->group)
+			return; /* a group's member the rule's protocol leaves out */
 		rdiag(r, PC_SEV_ERROR, "protocol-conflict", &s->loc,
 				"'%s' says %s but the rule's protocol does not include it", s->text,
 				pc_proto_name(proto));
@@ -782,9 +784,18 @@ static bool expand_group(struct resolver *r, struct pc_rule *rule, const struct 
 	}
 	if (!outer)
 		r->group = s->text;
+	size_t before = rule->nmatches, errors = r->diags->nerrors;
 	for (size_t i = 0; i < g->nmembers; i++)
 		resolve_service(r, rule, &(struct pc_rule_service){g->members[i].text, s->loc});
 	r->group = outer;
+	/* `protocol:` takes the members on those protocols; none is an error. */
+	if (!outer && rule->protos && rule->nmatches == before && r->diags->nerrors == errors) {
+		char want[64];
+		proto_list(want, sizeof(want), rule->protos);
+		struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "protocol-not-listed", &s->loc,
+				"no member of the group '%s' is on %s", s->text, want);
+		pc_diag_hint(d, "narrow `protocol:` to what the members use, or name them");
+	}
 	return true;
 }
 
@@ -983,7 +994,9 @@ static void resolve_service(
 		else
 			listed |= 1u << res.ports[i].proto;
 	}
-	if (rule->protos && !anyproto && (rule->protos & ~listed)) {
+	if (r->group && rule->protos && !anyproto && !(rule->protos & listed))
+		goto out; /* a group's member the rule's protocol leaves out */
+	if (rule->protos && !anyproto && (rule->protos & ~listed) && !r->group) {
 		char want[64], have[64];
 		proto_list(want, sizeof(want), rule->protos & ~listed);
 		proto_list(have, sizeof(have), listed);

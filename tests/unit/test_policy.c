@@ -626,6 +626,22 @@ static void test_service_groups(void **state)
 			"\"loadav\", \"kerberos-iv\" (kerberos version iv)");
 	done(&c);
 
+	/* `protocol:` takes the members on that protocol, and the others not at all. */
+	check_text(&c, H "registry:\n  services:\n    kdc4: {udp: 750}\n"
+			 "    krb: [kerberos, kdc4, krb5_prop, 9102/tcp]\n"
+			 "rules:\n  - allow: krb\n    protocol: udp\n    from: 192.0.2.1\n"
+			 "  - allow: krb\n    protocol: sctp\n    from: 192.0.2.2\n");
+	assert_int_equal(c.rc, -1);
+	assert_int_equal(protos_on(&c.p.rules[0], 88), 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(&c.p.rules[0], 750), 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(&c.p.rules[0], 754), 0);
+	assert_int_equal(protos_on(&c.p.rules[0], 9102), 0);
+	assert_int_equal(c.p.rules[0].nmatches, 2);
+	assert_null(find_diag(&c.d, "protocol-conflict"));
+	assert_one(&c.d, "protocol-not-listed", PC_SEV_ERROR, 11, 12,
+			"no member of the group 'krb' is on sctp");
+	done(&c);
+
 	/* A cycle names its chain, once, at the member that closes it. */
 	check_text(&c, H "registry:\n  services:\n    a: [kerberos, b]\n    b: [c]\n    c: [a]\n"
 			 "rules:\n  - allow: a\n    from: 192.0.2.1\n");
