@@ -638,8 +638,7 @@ static bool about_definition(const struct pc_diag *f)
 	return !strcmp(f->code, "definition-replaces") || !strcmp(f->code, "definition-alias");
 }
 
-/* The records from `first` on are about the service `name` (for acknowledgements on definitions).
- */
+/* Records `first` on are about the service `name`, for acknowledgements on definitions. */
 static void note_about(struct resolver *r, size_t first, const char *name)
 {
 	size_t n = r->diags->n;
