@@ -395,14 +395,16 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			const struct pc_match *m = &r->matches[k];
 			char port[32];
 			port_text(port, sizeof(port), m);
+			/* A group's members stand under it, two columns in. */
+			size_t w = m->group ? 14 : 16;
 			print_group(out, "        ", m, k ? &r->matches[k - 1] : NULL);
-			fputs("        ", out);
+			fputs(m->group ? "          " : "        ", out);
 			pc_fputs_escaped(m->service ? m->service : "(port)", out);
 			fprintf(out, "%*s %-14s %-9s %s:%u\n",
-					(int)(m->service && strlen(m->service) < 16
-									? 16 - strlen(m->service)
+					(int)(m->service && strlen(m->service) < w
+									? w - strlen(m->service)
 							: m->service ? 0
-								     : 10),
+								     : w - 6),
 					"", port, m->service ? pc_layer_name(m->layer) : "policy",
 					m->src_file, m->src_line);
 		}

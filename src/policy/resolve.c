@@ -26,6 +26,7 @@ struct resolver {
 	size_t nunions, ucap;
 	size_t overlaps; /* network-overlap warnings given so far */
 	const char *group; /* the group a rule names, while its members are resolved */
+	const struct pc_loc *member; /* then: where the member being resolved is written */
 	struct pc_about *about; /* what each diagnostic is about, by index; NULL: nothing */
 	size_t nabout;
 	uint32_t *defs; /* open addressing on definition names: index + 1, 0 empty */
@@ -626,8 +627,10 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
 		if (!(protos & (1u << p)))
 			continue;
-		struct pc_match m = {(enum pc_proto)p, lo, hi, NULL, PC_LAYER_OVERRIDE, s->loc.file,
-				s->loc.line, s->loc, NULL, NULL};
+		/* A group's port cites the group's line, as a definition's port does. */
+		const struct pc_loc *src = r->group ? r->member : &s->loc;
+		struct pc_match m = {(enum pc_proto)p, lo, hi, NULL, PC_LAYER_OVERRIDE, src->file,
+				src->line, s->loc, NULL, NULL};
 		add_match(r, rule, &m);
 	}
 }
@@ -784,8 +787,10 @@ static bool expand_group(struct resolver *r, struct pc_rule *rule, const struct 
 	if (!outer)
 		r->group = s->text;
 	size_t before = rule->nmatches, errors = r->diags->nerrors;
-	for (size_t i = 0; i < g->nmembers; i++)
+	for (size_t i = 0; i < g->nmembers; i++) {
+		r->member = &g->members[i].loc;
 		resolve_service(r, rule, &(struct pc_rule_service){g->members[i].text, s->loc});
+	}
 	r->group = outer;
 	/* `protocol:` takes the members on those protocols; none is an error. */
 	if (!outer && rule->protos && rule->nmatches == before && r->diags->nerrors == errors) {
@@ -1763,7 +1768,7 @@ static void check_shadowing(struct resolver *r)
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
 	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL,
-			NULL, 0, NULL, 0, 0};
+			NULL, NULL, 0, NULL, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {

@@ -617,7 +617,9 @@ static void test_service_groups(void **state)
 			assert_string_equal(m->service, "kerberos");
 			assert_int_equal(m->layer, PC_LAYER_PRACTICE);
 		} else if (m->lo == 9102) {
+			/* A port in a group cites the group's line, as a definition's does. */
 			assert_null(m->service);
+			assert_int_equal(m->src_line, 7);
 		}
 	}
 	/* A member's finding is said at the rule that names the group. */
