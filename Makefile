@@ -67,6 +67,7 @@ check-valgrind: build
 	meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --wrapper "$(VALGRIND)" --suite fuzz
 
 # libFuzzer on every parser for FUZZ_SECONDS each (clang); the seeds are copied,
+# the policy and render targets use the keywords of tests/fuzz/policy.dict,
 # so the work corpus grows in $(FUZZ_BUILD)/corpus, and a crash stops the run
 # with its input in $(FUZZ_BUILD)/artifacts.  Keep crashes as regression
 # inputs in tests/fuzz/corpus/TARGET/.  tests/fuzz/TARGET.dict, when there is one, is
@@ -79,10 +80,11 @@ fuzz: deps
 	@mkdir -p $(FUZZ_BUILD)/artifacts
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* tests/fuzz/campaign/$$t/* $(FUZZ_BUILD)/corpus/$$t/; \
-	  case $$t in policy|render) cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/;; esac; \
+	  dict=; test ! -f tests/fuzz/$$t.dict || dict=-dict=tests/fuzz/$$t.dict; \
+	  case $$t in policy|render) cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/; \
+	    dict=-dict=tests/fuzz/policy.dict;; esac; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  ./$(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
+	  ./$(FUZZ_BUILD)/tests/fuzz_$$t $$dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	    $(FUZZ_BUILD)/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
 	    || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \

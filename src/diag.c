@@ -12,6 +12,10 @@
  * and tests/cli/diag-codes.py checks it against the sources.
  */
 const char *const pc_diag_codes[] = {
+		"acknowledge-code",
+		"acknowledge-error",
+		"acknowledge-reason",
+		"acknowledge-stale",
 		"address-host-bits",
 		"address-mapped",
 		"address-prefix",
@@ -101,8 +105,11 @@ const char *const pc_diag_codes[] = {
 		"schema-unknown-key",
 		"schema-value",
 		"schema-version",
+		"service-cycle",
 		"service-duplicate",
+		"service-group-limit",
 		"service-name",
+		"service-port-duplicate",
 		"service-unused",
 		"services-encoding",
 		"services-syntax",
@@ -219,6 +226,7 @@ struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const cha
 	r->col = col;
 	r->msg = vformat(fmt, ap);
 	r->hint = NULL;
+	r->acknowledged = false;
 	return r;
 }
 
@@ -226,9 +234,25 @@ void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev)
 {
 	if (i >= d->n)
 		return;
+	if (d->v[i].acknowledged) {
+		d->v[i].sev = sev; /* counted in nacknowledged either way */
+		return;
+	}
 	count(d, d->v[i].sev, -1);
 	d->v[i].sev = sev;
 	count(d, sev, 1);
+}
+
+bool pc_diags_acknowledge(struct pc_diags *d, size_t i)
+{
+	if (i >= d->n || d->v[i].sev == PC_SEV_ERROR)
+		return false;
+	if (!d->v[i].acknowledged) {
+		count(d, d->v[i].sev, -1);
+		d->v[i].acknowledged = true;
+		d->nacknowledged++;
+	}
+	return true;
 }
 
 void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes, bool strict,
@@ -238,7 +262,8 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 
 	/* What remains of the counters once every stored record is taken out: the dropped. */
 	for (size_t i = 0; i < d->n; i++)
-		count(d, d->v[i].sev, -1);
+		if (!d->v[i].acknowledged)
+			count(d, d->v[i].sev, -1);
 	if (strict) {
 		d->nerrors += d->nwarnings;
 		d->nwarnings = 0;
@@ -246,7 +271,7 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 	d->dropped = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		struct pc_diag *x = &d->v[i];
-		bool silenced = false;
+		bool silenced = x->acknowledged;
 
 		for (size_t k = 0; k < ncodes && x->sev == PC_SEV_WARNING; k++)
 			silenced |= x->code && !strcmp(x->code, codes[k]);

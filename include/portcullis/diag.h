@@ -28,12 +28,14 @@ struct pc_diag {
 	unsigned col; /* 1-based byte column; 0 when unknown */
 	char *msg;
 	char *hint; /* NULL, or a suggestion printed on its own line */
+	bool acknowledged; /* the policy acknowledges it: not counted, not shown */
 };
 
 struct pc_diags {
 	struct pc_diag *v;
 	size_t n, cap;
 	size_t nerrors, nwarnings;
+	size_t nacknowledged; /* records acknowledged (pc_diags_acknowledge), not counted above */
 	size_t max; /* records kept at most (0: no limit); the rest are counted */
 	size_t dropped;
 	/*
@@ -90,7 +92,16 @@ struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const cha
 void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev);
 
 /*
- * Applies the command line's choices to the records, in order: warnings
+ * Marks record `i` (a warning or a note) acknowledged: it leaves the counters
+ * for nacknowledged, --strict leaves it alone and pc_diags_filter() releases
+ * it.  Errors cannot be acknowledged: returns false for them (and for `i`
+ * out of range), true otherwise.
+ */
+bool pc_diags_acknowledge(struct pc_diags *d, size_t i);
+
+/*
+ * Applies the command line's choices to the records, in order: acknowledged
+ * records are released (still counted in nacknowledged); warnings
  * whose code is one of `codes` are released and no longer counted; with
  * `strict`, the other warnings become errors (those dropped before, see
  * `max`, are counted as errors too); then records past the first `keep`

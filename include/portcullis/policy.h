@@ -74,13 +74,48 @@ struct pc_network {
 	int state; /* resolution: 0 new, 1 in progress, 2 done */
 };
 
-/* A service the policy defines itself (registry.services). */
-struct pc_service_def {
-	const char *name;
+/* One port or range of a service definition, on the protocols in `protos`. */
+struct pc_service_port {
 	uint16_t lo, hi;
 	unsigned protos; /* bits 1 << enum pc_proto */
+	struct pc_loc loc;
+};
+
+/*
+ * A service the policy defines itself (registry.services): its ports, or a
+ * group of other services (`members`, as written: names, PORT/PROTO, other
+ * groups), never both.
+ */
+struct pc_service_def {
+	const char *name;
+	struct pc_service_port *ports;
+	size_t nports;
+	struct pc_rule_service *members; /* a group; NULL for ports */
+	size_t nmembers;
 	const char *note;
 	struct pc_loc loc;
+	int state; /* a group's check: 0 new, 1 in progress, 2 good, 3 broken */
+	uint32_t mark; /* resolution: the last rule that expanded the group */
+};
+
+/* Groups nest at most this deep; a policy's groups expand to this many services at most. */
+#define PC_GROUP_MAX_DEPTH 16
+#define PC_GROUP_MAX_EXPANSION 1000000
+
+/*
+ * A finding the policy acknowledges where it is written (`acknowledge:
+ * {CODE: REASON}` on a rule or a service definition): the warnings and notes
+ * of that code reported inside the rule or definition (lines first..last of
+ * loc.file), and for a definition those about the service wherever a rule
+ * names it, are acknowledged, not counted.
+ */
+struct pc_ack {
+	const char *code; /* a code of pc_diag_codes */
+	const char *reason; /* never empty */
+	struct pc_loc loc; /* of the code, as written */
+	unsigned first, last; /* the lines of what it is written on */
+	const char *service; /* on a definition: its name; else NULL */
+	size_t matched; /* findings acknowledged (after pc_policy_resolve) */
 };
 
 enum pc_action {
@@ -116,6 +151,7 @@ struct pc_match {
 	unsigned src_line;
 	struct pc_loc loc; /* where the policy names it */
 	const char *iana; /* IANA's other view of the port (struct pc_port) */
+	const char *group; /* the group the rule names, when the service is a member; else NULL */
 };
 
 /* A service as a rule writes it: a name, PORT/PROTO, or LOW-HIGH/PROTO. */
@@ -217,6 +253,8 @@ struct pc_policy {
 	struct pc_defaults defaults;
 	struct pc_rule *rules;
 	size_t nrules;
+	struct pc_ack *acks; /* in policy order */
+	size_t nacks;
 };
 
 void pc_policy_init(struct pc_policy *p);
@@ -244,6 +282,21 @@ int pc_policy_load_mem(struct pc_policy *p, const char *label, const char *data,
  * rule that names the service.
  */
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags);
+
+/*
+ * Applies the policy's acknowledgements to `diags` (pc_policy_resolve() does
+ * it last): each finding they cover is marked with pc_diags_acknowledge().
+ * An acknowledgement that covers nothing is a warning (acknowledge-stale),
+ * one that covers only errors an error (acknowledge-error).  `about[i]`
+ * (`n` entries, the first `n` records; may be NULL) says which service
+ * record i is about, for the acknowledgements on definitions.
+ */
+struct pc_about {
+	const char *service; /* the name resolved; NULL: no service */
+	const char *group; /* the group the rule named it through; else NULL */
+};
+void pc_policy_acknowledge(struct pc_policy *p, struct pc_diags *diags,
+		const struct pc_about *about, size_t n);
 
 /* The seconds in a rule's limit unit ("second", "minute", "hour" or "day"). */
 unsigned pc_limit_seconds(const char *unit);

@@ -8,6 +8,20 @@
 #include "cli.h"
 #include "portcullis/policy.h"
 
+/* "POLICY: ok, 6 rules, 0 warnings", and the findings the policy acknowledges when it does. */
+static void print_ok(FILE *out, const char *path, const struct pc_policy *p, size_t nw)
+{
+	size_t acked = 0;
+
+	for (size_t i = 0; i < p->nacks; i++)
+		acked += p->acks[i].matched;
+	fprintf(out, "%s: ok, %zu %s, %zu %s", strcmp(path, "-") ? path : "<stdin>", p->nrules,
+			p->nrules == 1 ? "rule" : "rules", nw, nw == 1 ? "warning" : "warnings");
+	if (acked)
+		fprintf(out, ", %zu acknowledged", acked);
+	fputc('\n', out);
+}
+
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
 	int worst = PC_EXIT_OK;
@@ -29,10 +43,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 			size_t nw = 0;
 			ret = cli_load_policy(ctx, argv[i], &p, &nw);
 			if (ret == PC_EXIT_OK)
-				fprintf(ctx->out, "%s: ok, %zu %s, %zu %s\n",
-						strcmp(argv[i], "-") ? argv[i] : "<stdin>",
-						p.nrules, p.nrules == 1 ? "rule" : "rules", nw,
-						nw == 1 ? "warning" : "warnings");
+				print_ok(ctx->out, argv[i], &p, nw);
 			pc_policy_finish(&p);
 		}
 		if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && worst == PC_EXIT_OK))

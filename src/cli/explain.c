@@ -157,6 +157,17 @@ static void print_peers(FILE *out, const char *label, const struct pc_peer *peer
 	fputc('\n', out);
 }
 
+/* The group a rule names, said once above its members' matches (`prev`: the match before). */
+static void print_group(FILE *out, const char *indent, const struct pc_match *m,
+		const struct pc_match *prev)
+{
+	if (!m->group || (prev && prev->group && !strcmp(prev->group, m->group)))
+		return;
+	fputs(indent, out);
+	pc_fputs_escaped(m->group, out);
+	fputs(", a group of:\n", out);
+}
+
 static int cmp_match_ptr(const void *a, const void *b)
 {
 	const struct pc_match *x = *(const struct pc_match *const *)a;
@@ -200,6 +211,49 @@ static void print_service_table(FILE *out, const struct pc_policy *p, size_t nma
 				v[i]->src_line);
 	}
 	free(v);
+}
+
+/*
+ * The findings the policy acknowledges, each where it is written, with its
+ * reason and how many findings it covered: what `check` leaves unsaid.
+ */
+static void print_acknowledged(FILE *out, const struct pc_policy *p)
+{
+	if (p->nacks)
+		fputs("\nacknowledged:\n", out);
+	for (size_t i = 0; i < p->nacks; i++) {
+		const struct pc_ack *a = &p->acks[i];
+		fputs("  ", out);
+		pc_fputs_escaped(a->loc.file, out);
+		fprintf(out, ":%u:%u  %s, %zu %s: ", a->loc.line, a->loc.col, a->code, a->matched,
+				a->matched == 1 ? "finding" : "findings");
+		pc_fputs_escaped(a->reason, out);
+		fputc('\n', out);
+	}
+}
+
+static void json_acknowledged(struct pc_json *j, const struct pc_policy *p)
+{
+	pc_json_key(j, "acknowledged");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < p->nacks; i++) {
+		const struct pc_ack *a = &p->acks[i];
+		pc_json_begin_object(j);
+		pc_json_key(j, "code");
+		pc_json_string(j, a->code);
+		pc_json_key(j, "reason");
+		pc_json_string(j, a->reason);
+		pc_json_key(j, "file");
+		pc_json_string(j, a->loc.file);
+		pc_json_key(j, "line");
+		pc_json_uint(j, a->loc.line);
+		pc_json_key(j, "col");
+		pc_json_uint(j, a->loc.col);
+		pc_json_key(j, "findings");
+		pc_json_uint(j, a->matched);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
 }
 
 /* One thing a policy rule became in nft: a verdict map element, an address map element, a rule. */
@@ -447,13 +501,16 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			const struct pc_match *m = &r->matches[k];
 			char port[32];
 			port_text(port, sizeof(port), m);
-			fputs("        ", out);
+			/* A group's members stand under it, two columns in. */
+			size_t w = m->group ? 14 : 16;
+			print_group(out, "        ", m, k ? &r->matches[k - 1] : NULL);
+			fputs(m->group ? "          " : "        ", out);
 			pc_fputs_escaped(m->service ? m->service : "(port)", out);
 			fprintf(out, "%*s %-14s %-9s %s:%u\n",
-					(int)(m->service && strlen(m->service) < 16
-									? 16 - strlen(m->service)
+					(int)(m->service && strlen(m->service) < w
+									? w - strlen(m->service)
 							: m->service ? 0
-								     : 10),
+								     : w - 6),
 					"", port, m->service ? pc_layer_name(m->layer) : "policy",
 					m->src_file, m->src_line);
 			print_port_layers(out, "          ", reg, m);
@@ -471,6 +528,7 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 	}
 	emit_index_finish(&emits);
 	print_service_table(out, p, nmatch);
+	print_acknowledged(out, p);
 	struct nft_counts nc;
 	nft_counts(t, &nc);
 	fprintf(out,
@@ -582,6 +640,10 @@ static void json_rule(struct pc_json *j, const struct pc_registry *reg, const st
 		pc_json_key(j, "source_line");
 		pc_json_uint(j, m->src_line);
 		json_port_layers(j, reg, m);
+		if (m->group) {
+			pc_json_key(j, "group");
+			pc_json_string(j, m->group);
+		}
 		pc_json_end_object(j);
 	}
 	pc_json_end_array(j);
@@ -653,6 +715,7 @@ static void json_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 	pc_json_key(&j, "walk_max");
 	pc_json_uint(&j, nc.walk);
 	pc_json_end_object(&j);
+	json_acknowledged(&j, p);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);
 }
@@ -773,6 +836,10 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		port_text(port, sizeof(port), m);
 		fprintf(ctx->out, "  by rule %zu at %s:%u:%u: %s ", dec.rule + 1, r->loc.file,
 				r->loc.line, r->loc.col, action_names[r->action]);
+		if (m->group) {
+			pc_fputs_escaped(m->group, ctx->out);
+			fputs(": ", ctx->out);
+		}
 		if (m->service) {
 			pc_fputs_escaped(m->service, ctx->out);
 			fputc(' ', ctx->out);

@@ -381,9 +381,41 @@ static const char *service_name(const struct pc_policy *p, size_t i)
 	return p->services[i].name;
 }
 
-/* Marks network `name` used, and the networks it names, through a stack: no depth limit. */
-static void mark_network(const struct name_index *x, const struct pc_policy *p, const char *name,
-		bool *used, size_t *stack)
+/* The names a network (its members) or a service group (its services) holds. */
+struct holder {
+	size_t (*count)(const struct pc_policy *p, size_t i);
+	const char *(*member)(const struct pc_policy *p, size_t i, size_t m);
+};
+
+static size_t network_count(const struct pc_policy *p, size_t i)
+{
+	return p->networks[i].nmembers;
+}
+
+static const char *network_member(const struct pc_policy *p, size_t i, size_t m)
+{
+	return p->networks[i].members[m].text;
+}
+
+static size_t group_count(const struct pc_policy *p, size_t i)
+{
+	return p->services[i].nmembers;
+}
+
+static const char *group_member(const struct pc_policy *p, size_t i, size_t m)
+{
+	return p->services[i].members[m].text;
+}
+
+static const struct holder networks_hold = {network_count, network_member};
+static const struct holder groups_hold = {group_count, group_member};
+
+/*
+ * Marks `name` used, and what it holds (the networks a network names, the
+ * services of a group), through a stack: no depth limit.
+ */
+static void mark_used(const struct name_index *x, const struct holder *h, const struct pc_policy *p,
+		const char *name, bool *used, size_t *stack)
 {
 	size_t top = 0, k = index_find(x, name);
 
@@ -392,9 +424,9 @@ static void mark_network(const struct name_index *x, const struct pc_policy *p, 
 	used[k] = true;
 	stack[top++] = k;
 	while (top) {
-		const struct pc_network *n = &p->networks[stack[--top]];
-		for (size_t m = 0; m < n->nmembers; m++) {
-			size_t j = index_find(x, n->members[m].text);
+		size_t i = stack[--top];
+		for (size_t m = 0, n = h->count(p, i); m < n; m++) {
+			size_t j = index_find(x, h->member(p, i, m));
 			if (j != SIZE_MAX && !used[j]) {
 				used[j] = true;
 				stack[top++] = j;
@@ -405,13 +437,14 @@ static void mark_network(const struct name_index *x, const struct pc_policy *p, 
 
 /*
  * Networks and services the policy file itself defines and nothing uses (a
- * network is used by a rule, or by a network that is).  Those of included
+ * network is used by a rule, or by a network that is; a service by a rule,
+ * or by a group that is).  Those of included
  * files are left alone: such a file serves several policies.
  */
 static void check_unused(struct pc_diags *diags, const struct pc_policy *p)
 {
 	bool *used = xcalloc(p->nnetworks + p->nservices + 1, sizeof(*used));
-	size_t *stack = xcalloc(p->nnetworks + 1, sizeof(*stack));
+	size_t *stack = xcalloc(p->nnetworks + p->nservices + 1, sizeof(*stack));
 	const char *self = p->loc.file;
 	struct name_index nets, svcs;
 
@@ -421,14 +454,11 @@ static void check_unused(struct pc_diags *diags, const struct pc_policy *p)
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 		for (size_t k = 0; k < r->nfrom; k++)
-			mark_network(&nets, p, r->from[k].text, used, stack);
+			mark_used(&nets, &networks_hold, p, r->from[k].text, used, stack);
 		for (size_t k = 0; k < r->nto; k++)
-			mark_network(&nets, p, r->to[k].text, used, stack);
-		for (size_t k = 0; k < r->nservices; k++) {
-			size_t j = index_find(&svcs, r->services[k].text);
-			if (j != SIZE_MAX)
-				sused[j] = true;
-		}
+			mark_used(&nets, &networks_hold, p, r->to[k].text, used, stack);
+		for (size_t k = 0; k < r->nservices; k++)
+			mark_used(&svcs, &groups_hold, p, r->services[k].text, sused, stack);
 	}
 	for (size_t i = 0; self && i < p->nnetworks; i++) {
 		const struct pc_network *n = &p->networks[i];

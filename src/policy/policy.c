@@ -54,7 +54,10 @@ void pc_policy_finish(struct pc_policy *p)
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
 	free(p->rules);
+	free(p->acks);
 	free(p->networks);
+	for (size_t i = 0; i < p->nservices; i++)
+		free(p->services[i].ports);
 	free(p->services);
 	memset(p, 0, sizeof(*p));
 }
@@ -342,11 +345,153 @@ static bool identifier_ok(const char *s, size_t max)
 	return true;
 }
 
+/* The last line a node's text reaches (its deepest, last item). */
+static unsigned last_line(const struct pc_ynode *n)
+{
+	unsigned last = n->line;
+
+	for (size_t i = 0; i < n->n; i++) {
+		unsigned l = last_line(n->items[i]);
+		last = l > last ? l : last;
+	}
+	return last;
+}
+
+/*
+ * acknowledge: {CODE: REASON, ...} on `on` (a rule, or a definition's key and
+ * value): each a known code and a reason that is not empty.
+ */
+static void read_acks(struct loader *l, const struct pc_ynode *n, const struct pc_ynode *on,
+		const struct pc_ynode *value, const char *service)
+{
+	if (!want(l, n, PC_Y_MAP, "acknowledge"))
+		return;
+	if (n->n == 0) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-empty", n,
+				"acknowledge is an empty mapping");
+		pc_diag_hint(d, "e.g. acknowledge: {registry-conflict: \"kpropd listens on 754; "
+				"IANA's tell is unused here\"}");
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct pc_ynode *k = n->items[2 * i], *v = n->items[2 * i + 1];
+		const char *nearest;
+		unsigned last = last_line(value);
+		if (!pc_diag_code_known(k->str, &nearest)) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "acknowledge-code", k,
+					"'%s' is not a diagnostic code", k->str);
+			if (nearest)
+				pc_diag_hint(d, "did you mean '%s'?", nearest);
+			else
+				pc_diag_hint(d, "the code is the word in brackets after a "
+						"finding, e.g. [registry-conflict]");
+			continue;
+		}
+		if (v->kind != PC_Y_SCALAR || v->len == 0 ||
+				(v->plain && (!strcmp(v->str, "~") || !strcmp(v->str, "null")))) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "acknowledge-reason", v,
+					"acknowledging '%s' needs a reason", k->str);
+			pc_diag_hint(d, "say why the finding is expected here: %s: \"WHY\"",
+					k->str);
+			continue;
+		}
+		struct pc_ack a = {k->str, v->str, loc_of(l, k), on->line, last, service, 0};
+		l->p->acks = grow(l->p->acks, l->p->nacks, sizeof(*l->p->acks));
+		l->p->acks[l->p->nacks++] = a;
+	}
+}
+
 /* ---- sections --------------------------------------------------------- */
+
+/* A port, a range, or a list of them, each on the protocols `protos`; false after an error. */
+static bool read_def_ports(struct loader *l, const struct pc_ynode *n, unsigned protos,
+		struct pc_service_def *def)
+{
+	size_t k;
+	const struct pc_ynode *const *items = want_items(l, n, "port", &k);
+
+	for (size_t i = 0; items && i < k; i++) {
+		struct pc_service_port pt = {.protos = protos, .loc = loc_of(l, items[i])};
+		if (pol_port_range(l, items[i], &pt.lo, &pt.hi) < 0)
+			return false;
+		for (size_t j = 0; j < def->nports; j++) {
+			struct pc_service_port *o = &def->ports[j];
+			if (o->lo != pt.lo || o->hi != pt.hi || !(o->protos & protos))
+				continue;
+			pol_diag(l, PC_SEV_ERROR, "service-port-duplicate", items[i],
+					"'%s' lists %s twice for one protocol", def->name,
+					items[i]->str);
+			return false;
+		}
+		def->ports = grow(def->ports, def->nports, sizeof(*def->ports));
+		def->ports[def->nports++] = pt;
+	}
+	return items != NULL;
+}
+
+/* {port: P | [P, ...], protocol: ...} or {tcp: P | [P, ...], udp: ...}; false after an error. */
+static bool read_def_port_map(struct loader *l, const struct pc_ynode *k, const struct pc_ynode *v,
+		struct pc_service_def *def)
+{
+	static const char *const protos[] = {"tcp", "udp", "sctp", "dccp", NULL};
+	const struct pc_ynode *port = pc_ynode_get(v, "port");
+	const struct pc_ynode *proto = pc_ynode_get(v, "protocol");
+	bool per_proto = false, ok = true;
+
+	for (int i = 0; protos[i]; i++) {
+		const struct pc_ynode *pv = pc_ynode_get(v, protos[i]);
+		if (!pv)
+			continue;
+		if (port || proto) {
+			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-value", pv,
+					"service '%s' lists its ports either with `port:` and "
+					"`protocol:` or per protocol, not both",
+					k->str);
+			pc_diag_hint(d, "e.g. {tcp: 88, udp: [88, 750]}");
+			return false;
+		}
+		per_proto = true;
+		ok &= read_def_ports(l, pv, 1u << (i + 1), def);
+	}
+	if (per_proto)
+		return ok;
+	if (!port) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
+				"service '%s' needs a port", k->str);
+		pc_diag_hint(d, "write {port: 88, protocol: tcp}, {port: [88, 750], protocol: "
+				"[tcp, udp]} or {tcp: 88, udp: [88, 750]}; a group is a list of "
+				"services");
+		return false;
+	}
+	if (!proto) {
+		pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
+				"service '%s' needs a protocol (tcp, udp, sctp or dccp)", k->str);
+		return false;
+	}
+	unsigned mask = pol_protocols(l, proto, "protocol");
+	return mask && read_def_ports(l, port, mask, def);
+}
+
+/* A group: the services it names (names, PORT/PROTO), as written. */
+static bool read_def_group(struct loader *l, const struct pc_ynode *n, struct pc_service_def *def)
+{
+	size_t k;
+	const struct pc_ynode *const *items = want_items(l, n, "a service group", &k);
+
+	if (!items)
+		return false;
+	def->members = aalloc(l, k * sizeof(*def->members));
+	for (size_t i = 0; i < k; i++)
+		def->members[i] = (struct pc_rule_service){items[i]->str, loc_of(l, items[i])};
+	def->nmembers = k;
+	return true;
+}
 
 static void read_services(struct loader *l, const struct pc_ynode *map)
 {
-	static const char *const keys[] = {"note", "port", "protocol", NULL};
+	static const char *const keys[] = {"acknowledge", "dccp", "note", "port", "protocol",
+			"sctp", "tcp", "udp", NULL};
+	static const char *const group_keys[] = {"acknowledge", "group", "note", NULL};
 
 	if (!want(l, map, PC_Y_MAP, "registry.services"))
 		return;
@@ -363,32 +508,32 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 					k->str, PC_MAX_NAME - 1);
 			continue;
 		}
+		if (v->kind == PC_Y_SEQ) {
+			if (!read_def_group(l, v, &def))
+				continue;
+			goto keep;
+		}
 		if (!want(l, v, PC_Y_MAP, "a service definition"))
 			continue;
-		check_keys(l, v, keys, "a service definition");
-		const struct pc_ynode *port = pc_ynode_get(v, "port");
-		const struct pc_ynode *proto = pc_ynode_get(v, "protocol");
+		const struct pc_ynode *group = pc_ynode_get(v, "group");
+		check_keys(l, v, group ? group_keys : keys,
+				group ? "a service group" : "a service definition");
+		if (group ? !read_def_group(l, group, &def) : !read_def_port_map(l, k, v, &def)) {
+			free(def.ports);
+			continue;
+		}
 		const struct pc_ynode *note = pc_ynode_get(v, "note");
-		if (!port) {
-			pol_diag(l, PC_SEV_ERROR, "schema-missing", k, "service '%s' needs a port",
-					k->str);
-			continue;
-		}
-		if (!proto) {
-			pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
-					"service '%s' needs a protocol (tcp, udp, sctp or dccp)",
-					k->str);
-			continue;
-		}
-		if (pol_port_range(l, port, &def.lo, &def.hi) < 0)
-			continue;
-		if ((def.protos = pol_protocols(l, proto, "protocol")) == 0)
-			continue;
 		if (note) {
-			if (!want(l, note, PC_Y_SCALAR, "note"))
+			if (!want(l, note, PC_Y_SCALAR, "note")) {
+				free(def.ports);
 				continue;
+			}
 			def.note = note->str;
 		}
+		const struct pc_ynode *ack = pc_ynode_get(v, "acknowledge");
+		if (ack)
+			read_acks(l, ack, k, v, k->str);
+	keep:
 		l->p->services = grow(l->p->services, l->p->nservices, sizeof(*l->p->services));
 		l->p->services[l->p->nservices++] = def;
 	}
@@ -432,6 +577,26 @@ static void read_registry(struct loader *l, const struct pc_ynode *map, bool inc
 		read_services(l, services);
 }
 
+/* NAME: {members: [...], acknowledge: {...}}: the members, or NULL after an error. */
+static const struct pc_ynode *network_members(
+		struct loader *l, const struct pc_ynode *k, const struct pc_ynode *v)
+{
+	static const char *const keys[] = {"acknowledge", "members", NULL};
+	const struct pc_ynode *members = pc_ynode_get(v, "members");
+	const struct pc_ynode *ack = pc_ynode_get(v, "acknowledge");
+
+	check_keys(l, v, keys, "a network");
+	if (ack)
+		read_acks(l, ack, k, v, NULL);
+	if (!members) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
+				"network '%s' needs its members", k->str);
+		pc_diag_hint(d, "write %s: {members: [192.0.2.0/24]}, or just %s: [192.0.2.0/24]",
+				k->str, k->str);
+	}
+	return members;
+}
+
 static void read_networks(struct loader *l, const struct pc_ynode *map)
 {
 	/* One mapping has no duplicate keys (the YAML reader refuses them): compare
@@ -460,7 +625,9 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 					l->p->networks[j].loc.col);
 			goto next;
 		}
-		const struct pc_ynode *const *items = want_items(l, v, "a network", &n);
+		const struct pc_ynode *list = v->kind == PC_Y_MAP ? network_members(l, k, v) : v;
+		const struct pc_ynode *const *items =
+				list ? want_items(l, list, "a network", &n) : NULL;
 		if (!items)
 			continue;
 		struct pc_network net = {.name = adup(l, k->str), .loc = loc_of(l, k)};
@@ -648,8 +815,9 @@ static void read_interface(struct loader *l, const struct pc_ynode *v, struct pc
 
 static void read_rule(struct loader *l, const struct pc_ynode *map)
 {
-	static const char *const keys[] = {"allow", "comment", "counter", "deny", "direction",
-			"from", "interface", "limit", "log", "protocol", "reject", "to", NULL};
+	static const char *const keys[] = {"acknowledge", "allow", "comment", "counter", "deny",
+			"direction", "from", "interface", "limit", "log", "protocol", "reject",
+			"to", NULL};
 	static const char *const actions[] = {"allow", "deny", "reject"};
 	static const char *const dirs[] = {"input", "output", "forward", NULL};
 	struct pc_rule r = {.loc = loc_of(l, map)};
@@ -718,6 +886,8 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 		if (want(l, v, PC_Y_SCALAR, "comment"))
 			r.comment = v->str;
 	}
+	if ((v = pc_ynode_get(map, "acknowledge")))
+		read_acks(l, v, map, map, NULL);
 	if (!r.nservices)
 		return;
 	l->p->rules = grow(l->p->rules, l->p->nrules, sizeof(*l->p->rules));

@@ -25,6 +25,13 @@ struct resolver {
 	struct peer_union *unions; /* rules' address sets by their list of peers */
 	size_t nunions, ucap;
 	size_t overlaps; /* network-overlap warnings given so far */
+	const char *group; /* the group a rule names, while its members are resolved */
+	const struct pc_loc *member; /* then: where the member being resolved is written */
+	struct pc_about *about; /* what each diagnostic is about, by index; NULL: nothing */
+	size_t nabout;
+	uint32_t *defs; /* open addressing on definition names: index + 1, 0 empty */
+	size_t ndslots; /* a power of two, more than twice the definitions */
+	size_t expanded; /* group members resolved so far, the whole policy together */
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
@@ -554,6 +561,7 @@ static void add_match(struct resolver *r, struct pc_rule *rule, const struct pc_
 		rule->matches = grown;
 	}
 	rule->matches[n] = *m;
+	rule->matches[n].group = r->group;
 	*x = (struct match_slot){r->mgen, (uint32_t)n};
 	rule->nmatches = n + 1;
 }
@@ -690,6 +698,8 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		return;
 	}
 	if (proto != PC_PROTO_ANY && rule->protos && !(rule->protos & (1u << proto))) {
+		if (r->group)
+			return; /* a group's member the rule's protocol leaves out */
 		rdiag(r, PC_SEV_ERROR, "protocol-conflict", &s->loc,
 				"'%s' says %s but the rule's protocol does not include it", s->text,
 				pc_proto_name(proto));
@@ -700,8 +710,10 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 	for (int p = PC_PROTO_TCP; p < PC_PROTO_COUNT; p++) {
 		if (!(protos & (1u << p)))
 			continue;
-		struct pc_match m = {(enum pc_proto)p, lo, hi, NULL, PC_LAYER_OVERRIDE, s->loc.file,
-				s->loc.line, s->loc, NULL};
+		/* A group's port cites the group's line, as a definition's port does. */
+		const struct pc_loc *src = r->group ? r->member : &s->loc;
+		struct pc_match m = {(enum pc_proto)p, lo, hi, NULL, PC_LAYER_OVERRIDE, src->file,
+				src->line, s->loc, NULL, NULL};
 		add_match(r, rule, &m);
 	}
 }
@@ -710,6 +722,87 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 static bool about_definition(const struct pc_diag *f)
 {
 	return !strcmp(f->code, "definition-replaces") || !strcmp(f->code, "definition-alias");
+}
+
+/* Records `first` on are about the service `name`, for acknowledgements on definitions. */
+static void note_about(struct resolver *r, size_t first, const char *name)
+{
+	size_t n = r->diags->n;
+
+	if (first == n)
+		return;
+	if (n > r->nabout) {
+		size_t cap = r->nabout ? r->nabout : 64;
+		while (cap < n)
+			cap *= 2;
+		r->about = xreallocarray(r->about, cap, sizeof(*r->about));
+		memset(r->about + r->nabout, 0, (cap - r->nabout) * sizeof(*r->about));
+		r->nabout = cap;
+	}
+	for (size_t i = first; i < n; i++)
+		r->about[i] = (struct pc_about){name, r->group};
+}
+
+/* An unknown name: an error with the nearest names every layer knows, searched once per name. */
+static void unknown_service(struct resolver *r, const struct pc_rule_service *s)
+{
+	bool want = pc_diags_want_hint(r->diags);
+	struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "unknown-service", &s->loc,
+			"unknown service '%s' (no registry layer knows it)", s->text);
+
+	if (!d || !want)
+		return; /* never shown: no search over the registry */
+	struct hint_entry *e = hint_find(r, HINT_SERVICE, s->text);
+	if (!e->name) {
+		const char *sug[3];
+		char hint[512];
+		size_t n = pc_registry_suggest(r->reg, s->text, sug, 3);
+		if (n == 1)
+			snprintf(hint, sizeof(hint), "did you mean '%s'?", sug[0]);
+		else if (n == 2)
+			snprintf(hint, sizeof(hint), "did you mean '%s' or '%s'?", sug[0], sug[1]);
+		else if (n == 3)
+			snprintf(hint, sizeof(hint), "did you mean '%s', '%s' or '%s'?", sug[0],
+					sug[1], sug[2]);
+		else
+			snprintf(hint, sizeof(hint),
+					"define it under registry.services, or write PORT/PROTO");
+		hint_keep(r, e, HINT_SERVICE, s->text,
+				pc_arena_strndup(&r->p->state->arena, hint, strlen(hint)));
+	}
+	pc_diag_hint(d, "%s", e->hint);
+}
+
+/* The slot of `name` in the definition index: where it is, or the empty slot it would take. */
+static size_t def_slot(const struct resolver *r, const char *name)
+{
+	size_t mask = r->ndslots - 1, i = pc_name_hash(name) & mask;
+
+	while (r->defs[i] && !pc_streq_fold(r->p->services[r->defs[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The policy's definitions by name (ASCII case folded), the first of each name. */
+static void index_defs(struct resolver *r)
+{
+	r->ndslots = 16;
+	while (r->ndslots <= 2 * r->p->nservices)
+		r->ndslots *= 2;
+	r->defs = xcalloc(r->ndslots, sizeof(*r->defs));
+	for (size_t i = 0; i < r->p->nservices; i++) {
+		size_t k = def_slot(r, r->p->services[i].name);
+		if (!r->defs[k])
+			r->defs[k] = (uint32_t)i + 1;
+	}
+}
+
+/* The policy's own definition of `name` (ASCII case folded), or NULL. */
+static struct pc_service_def *find_def(const struct resolver *r, const char *name)
+{
+	uint32_t k = r->defs[def_slot(r, name)];
+
+	return k ? &r->p->services[k - 1] : NULL;
 }
 
 /* Whether the policy's registry.services defines `name`. */
@@ -729,6 +822,8 @@ static void report_replaced(struct resolver *r, const struct pc_service_def *s)
 {
 	struct pc_resolution res;
 
+	if (s->members)
+		return; /* a group is no row of the registry */
 	pc_resolution_init(&res);
 	pc_registry_resolve(r->reg, s->name, &res);
 	for (size_t i = 0; i < res.findings.n; i++) {
@@ -797,8 +892,197 @@ static void report_implied_protocols(struct resolver *r, const struct pc_rule *r
 }
 
 static void resolve_service(
+		struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s);
+
+/*
+ * A group the rule names: each member resolved in turn, its findings at the
+ * rule, each match marked with the group.  Returns whether `s` names a group.
+ */
+static bool expand_group(struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
+{
+	struct pc_service_def *g = find_def(r, s->text);
+	const char *outer = r->group;
+
+	if (!g || !g->members)
+		return false;
+	if (g->state != 2)
+		return true; /* its error is said at the definition */
+	if (g->mark == r->mgen) {
+		/* Once a rule is enough: its members are in already. */
+		if (!outer)
+			rdiag(r, PC_SEV_WARNING, "duplicate-service", &s->loc,
+					"the group '%s' is already in this rule", s->text);
+		return true;
+	}
+	g->mark = r->mgen;
+	if (r->expanded > PC_GROUP_MAX_EXPANSION)
+		return true;
+	r->expanded += g->nmembers;
+	if (r->expanded > PC_GROUP_MAX_EXPANSION) {
+		rdiag(r, PC_SEV_ERROR, "service-group-limit", &s->loc,
+				"the policy's groups expand to more than %d services in its rules",
+				PC_GROUP_MAX_EXPANSION);
+		return true;
+	}
+	if (!outer)
+		r->group = s->text;
+	size_t before = rule->nmatches, errors = r->diags->nerrors;
+	for (size_t i = 0; i < g->nmembers; i++) {
+		r->member = &g->members[i].loc;
+		resolve_service(r, rule, &(struct pc_rule_service){g->members[i].text, s->loc});
+	}
+	r->group = outer;
+	/* `protocol:` takes the members on those protocols; none is an error. */
+	if (!outer && rule->protos && rule->nmatches == before && r->diags->nerrors == errors) {
+		char want[64];
+		proto_list(want, sizeof(want), rule->protos);
+		struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "protocol-not-listed", &s->loc,
+				"no member of the group '%s' is on %s", s->text, want);
+		pc_diag_hint(d, "narrow `protocol:` to what the members use, or name them");
+	}
+	return true;
+}
+
+/* "a -> b -> a": the groups of `chain` from `from` on, then `from` again. */
+static void group_chain(struct pc_buf *b, struct pc_service_def **chain, size_t depth,
+		const struct pc_service_def *from)
+{
+	size_t i = 0;
+
+	while (i < depth && chain[i] != from)
+		i++;
+	for (; i < depth; i++)
+		pc_buf_printf(b, "%s -> ", chain[i]->name);
+	pc_buf_adds(b, from->name);
+}
+
+/*
+ * Checks a group once: every member a port, a service some layer knows, or
+ * a good group; no group inside itself.  `chain` holds the groups being
+ * checked (room for every definition).  Returns whether `g` is good.
+ */
+static bool group_ok(struct resolver *r, struct pc_service_def *g, struct pc_service_def **chain,
+		size_t depth)
+{
+	bool ok = true;
+
+	if (g->state != 0)
+		return g->state == 2;
+	if (depth == PC_GROUP_MAX_DEPTH) {
+		rdiag(r, PC_SEV_ERROR, "service-group-limit", &g->loc,
+				"groups nest at most %d deep: '%s' is the %dth of a chain that starts "
+				"at '%s'",
+				PC_GROUP_MAX_DEPTH, g->name, PC_GROUP_MAX_DEPTH + 1,
+				chain[0]->name);
+		g->state = 3;
+		return false;
+	}
+	g->state = 1;
+	chain[depth] = g;
+	for (size_t i = 0; i < g->nmembers; i++) {
+		const struct pc_rule_service *m = &g->members[i];
+		struct pc_service_def *sub = find_def(r, m->text);
+		uint16_t lo, hi;
+		enum pc_proto proto;
+		int q = pc_port_query_parse(m->text, &lo, &hi, &proto);
+
+		if (sub && sub->members && sub->state == 1) {
+			struct pc_buf b;
+			pc_buf_init(&b);
+			group_chain(&b, chain, depth + 1, sub);
+			struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "service-cycle", &m->loc,
+					"service group '%s' contains itself: %s", sub->name,
+					b.data);
+			pc_diag_hint(d, "a group lists services and other groups, never one that "
+					"lists it");
+			pc_buf_finish(&b);
+			ok = false;
+		} else if (sub && sub->members) {
+			ok &= group_ok(r, sub, chain, depth + 1);
+		} else if (sub || q == 0) {
+			if (q == 0 && proto == PC_PROTO_ANY) {
+				struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "port-protocol", &m->loc,
+						"'%s' in a group needs a protocol", m->text);
+				pc_diag_hint(d, "write %s/tcp or %s/udp", m->text, m->text);
+				ok = false;
+			} else if (q == 0 && lo == 0) {
+				rdiag(r, PC_SEV_ERROR, "port-zero", &m->loc,
+						"port 0 is reserved and cannot be matched");
+				ok = false;
+			}
+		} else if (q == -2 || !pc_service_name_ok(m->text)) {
+			rdiag(r, PC_SEV_ERROR, q == -2 ? "port-syntax" : "service-name", &m->loc,
+					"'%s' is neither a service name nor PORT/PROTO", m->text);
+			ok = false;
+		} else {
+			struct pc_records rows;
+			pc_records_init(&rows);
+			if (pc_registry_find_name(r->reg, m->text, &rows) == 0) {
+				unknown_service(r, m);
+				ok = false;
+			}
+			pc_records_finish(&rows);
+		}
+	}
+	if (g->state == 1)
+		g->state = ok ? 2 : 3;
+	return ok;
+}
+
+static void check_group(struct resolver *r, struct pc_service_def *g)
+{
+	if (!g->members || g->state != 0)
+		return;
+	struct pc_service_def *chain[PC_GROUP_MAX_DEPTH];
+	group_ok(r, g, chain, 0);
+}
+
+/*
+ * A definition of ports joins the override layer as NAME=P/PROTO[,PROTO][;...]:
+ * every port on the definition's line.
+ */
+static void define_service(struct resolver *r, const struct pc_service_def *s)
+{
+	struct pc_buf spec;
+	struct pc_diags tmp;
+
+	/* Two definitions of ports meet in the override layer; a group meets no layer. */
+	const struct pc_service_def *o = find_def(r, s->name);
+	if (o != s && (o->members || s->members)) {
+		rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc,
+				"'%s' is already defined (%s:%u)", s->name, o->loc.file,
+				o->loc.line);
+		return;
+	}
+	if (s->members)
+		return;
+	pc_buf_init(&spec);
+	pc_buf_printf(&spec, "%s=", s->name);
+	for (size_t i = 0; i < s->nports; i++) {
+		const struct pc_service_port *pt = &s->ports[i];
+		pc_buf_printf(&spec, i ? ";%u" : "%u", pt->lo);
+		if (pt->hi != pt->lo)
+			pc_buf_printf(&spec, "-%u", pt->hi);
+		for (int k = PC_PROTO_TCP, first = 1; k < PC_PROTO_COUNT; k++)
+			if (pt->protos & (1u << k)) {
+				pc_buf_printf(&spec, "%s%s", first ? "/" : ",",
+						pc_proto_name((enum pc_proto)k));
+				first = 0;
+			}
+	}
+	pc_diags_init(&tmp);
+	if (pc_registry_add_override(r->reg, spec.data, s->loc.file, s->loc.line, &tmp) < 0) {
+		for (size_t k = 0; k < tmp.n; k++)
+			rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc, "%s", tmp.v[k].msg);
+	}
+	pc_diags_finish(&tmp);
+	pc_buf_finish(&spec);
+}
+
+static void resolve_service(
 		struct resolver *r, struct pc_rule *rule, const struct pc_rule_service *s)
 {
+	size_t first = r->diags->n;
 	uint16_t lo, hi;
 	enum pc_proto proto;
 	struct pc_resolution res;
@@ -823,36 +1107,13 @@ static void resolve_service(
 				s->text);
 		return;
 	}
+	if (expand_group(r, rule, s))
+		return;
 	pc_resolution_init(&res);
 	switch (pc_registry_resolve(r->reg, s->text, &res)) {
-	case PC_RESOLVE_UNKNOWN: {
-		bool want = pc_diags_want_hint(r->diags);
-		d = rdiag(r, PC_SEV_ERROR, "unknown-service", &s->loc,
-				"unknown service '%s' (no registry layer knows it)", s->text);
-		if (!d || !want)
-			goto out; /* never shown: no search over the registry */
-		struct hint_entry *e = hint_find(r, HINT_SERVICE, s->text);
-		if (!e->name) {
-			const char *sug[3];
-			char hint[512];
-			size_t n = pc_registry_suggest(r->reg, s->text, sug, 3);
-			if (n == 1)
-				snprintf(hint, sizeof(hint), "did you mean '%s'?", sug[0]);
-			else if (n == 2)
-				snprintf(hint, sizeof(hint), "did you mean '%s' or '%s'?", sug[0],
-						sug[1]);
-			else if (n == 3)
-				snprintf(hint, sizeof(hint), "did you mean '%s', '%s' or '%s'?",
-						sug[0], sug[1], sug[2]);
-			else
-				snprintf(hint, sizeof(hint),
-						"define it under registry.services, or write PORT/PROTO");
-			hint_keep(r, e, HINT_SERVICE, s->text,
-					pc_arena_strndup(&r->p->state->arena, hint, strlen(hint)));
-		}
-		pc_diag_hint(d, "%s", e->hint);
+	case PC_RESOLVE_UNKNOWN:
+		unknown_service(r, s);
 		goto out;
-	}
 	case PC_RESOLVE_CONTESTED:
 	case PC_RESOLVE_AMBIGUOUS:
 	case PC_RESOLVE_NO_PORT:
@@ -877,7 +1138,9 @@ static void resolve_service(
 		else
 			listed |= 1u << res.ports[i].proto;
 	}
-	if (rule->protos && !anyproto && (rule->protos & ~listed)) {
+	if (r->group && rule->protos && !anyproto && !(rule->protos & listed))
+		goto out; /* a group's member the rule's protocol leaves out */
+	if (rule->protos && !anyproto && (rule->protos & ~listed) && !r->group) {
 		char want[64], have[64];
 		proto_list(want, sizeof(want), rule->protos & ~listed);
 		proto_list(have, sizeof(have), listed);
@@ -904,8 +1167,8 @@ static void resolve_service(
 			if (!on)
 				continue;
 			struct pc_match m = {(enum pc_proto)p, pt->lo, pt->hi, s->text,
-					pt->src.layer, pt->src.file, pt->src.line, s->loc,
-					pt->iana};
+					pt->src.layer, pt->src.file, pt->src.line, s->loc, pt->iana,
+					NULL};
 			add_match(r, rule, &m);
 		}
 	}
@@ -936,6 +1199,7 @@ static void resolve_service(
 	}
 	report_implied_protocols(r, rule, s, &res);
 out:
+	note_about(r, first, s->text);
 	pc_resolution_finish(&res);
 }
 
@@ -1685,7 +1949,8 @@ static void check_shadowing(struct resolver *r)
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0};
+	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL,
+			NULL, NULL, 0, NULL, 0, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -1694,29 +1959,13 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 					!(p->layers & (1u << k)))
 				pc_registry_remove_layer(reg, (enum pc_layer_kind)k);
 	}
-	for (size_t i = 0; i < p->nservices; i++) {
-		const struct pc_service_def *s = &p->services[i];
-		char protos[64], spec[160];
-		size_t w = 0;
-		for (int k = PC_PROTO_TCP; k < PC_PROTO_COUNT; k++)
-			if (s->protos & (1u << k))
-				w += (size_t)snprintf(protos + w, sizeof(protos) - w, "%s%s",
-						w ? "," : "", pc_proto_name((enum pc_proto)k));
-		if (s->lo == s->hi)
-			snprintf(spec, sizeof(spec), "%s=%u/%s", s->name, s->lo, protos);
-		else
-			snprintf(spec, sizeof(spec), "%s=%u-%u/%s", s->name, s->lo, s->hi, protos);
-		struct pc_diags tmp;
-		pc_diags_init(&tmp);
-		if (pc_registry_add_override(reg, spec, s->loc.file, s->loc.line, &tmp) < 0) {
-			for (size_t k = 0; k < tmp.n; k++)
-				rdiag(&r, PC_SEV_ERROR, "service-duplicate", &s->loc, "%s",
-						tmp.v[k].msg);
-		}
-		pc_diags_finish(&tmp);
-	}
+	index_defs(&r);
+	for (size_t i = 0; i < p->nservices; i++)
+		define_service(&r, &p->services[i]);
 	for (size_t i = 0; i < p->nservices; i++)
 		report_replaced(&r, &p->services[i]);
+	for (size_t i = 0; i < p->nservices; i++)
+		check_group(&r, &p->services[i]);
 	index_networks(&r);
 	for (size_t i = 0; i < p->nnetworks; i++)
 		resolve_network(&r, &p->networks[i]);
@@ -1740,5 +1989,8 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 	check_shadowing(&r);
 	pc_policy_check_replies(p, diags);
 	pol_lint(p, diags, diags->nerrors == before);
+	pc_policy_acknowledge(p, diags, r.about, r.nabout < diags->n ? r.nabout : diags->n);
+	free(r.about);
+	free(r.defs);
 	return diags->nerrors == before ? 0 : -1;
 }

@@ -251,48 +251,23 @@ int pc_registry_load_services(struct pc_registry *reg, const char *path, struct 
 	return pc_registry_load(reg, PC_LAYER_SYSTEM, path, diags);
 }
 
-/* NAME=PORT[-PORT]/PROTO[,PROTO...] -> one row per protocol. */
-static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned index,
-		struct pc_diags *diags, const char *origin)
+/* PORT[-PORT]/PROTO[,PROTO...], `len` bytes of `item`: one row per protocol on `row`. */
+static int parse_override_item(struct pc_layer_builder *b, uint32_t row, const char *item,
+		size_t len, unsigned index, struct pc_diags *diags, const char *origin)
 {
-	const char *eq = strchr(spec, '=');
-	const char *slash = eq ? strchr(eq, '/') : NULL;
+	const char *slash = memchr(item, '/', len), *end = item + len;
 	uint16_t lo, hi;
 
-	if (!eq || !slash || eq == spec) {
+	if (!slash) {
 		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin,
-				index, 0, "bad service definition '%s'", spec);
-		pc_diag_hint(d, "write NAME=PORT/PROTO, e.g. kdc-metrics=9102/tcp or "
-				"x=6000-6063/tcp,udp");
+				index, 0, "bad port '%.*s': expected PORT/PROTO", (int)len, item);
+		pc_diag_hint(d, "e.g. kdc=88/tcp,udp;750/udp");
 		return -1;
 	}
-	size_t nlen = (size_t)(eq - spec);
-	if (nlen >= PC_MAX_NAME) {
-		pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
-				"service name longer than %d characters", PC_MAX_NAME - 1);
-		return -1;
-	}
-	bool letter = false;
-	for (size_t i = 0; i < nlen; i++) {
-		unsigned char ch = (unsigned char)spec[i];
-		if (!pc_name_char_ok(ch)) {
-			pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
-					"service name '%.*s' contains a character that is not "
-					"allowed",
-					(int)nlen, spec);
-			return -1;
-		}
-		letter |= (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z';
-	}
-	if (!letter) {
-		pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
-				"service name '%.*s' needs a letter", (int)nlen, spec);
-		return -1;
-	}
-	if (pc_parse_port_range(eq + 1, (size_t)(slash - eq - 1), &lo, &hi) < 0) {
+	if (pc_parse_port_range(item, (size_t)(slash - item), &lo, &hi) < 0) {
 		pc_diag_add(diags, PC_SEV_ERROR, "override-port", origin, index, 0,
 				"bad port '%.*s': expected a number from 1 to 65535 or a range",
-				(int)(slash - eq - 1), eq + 1);
+				(int)(slash - item), item);
 		return -1;
 	}
 	if (lo == 0) {
@@ -300,24 +275,9 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 				PC_PORT_ZERO_MSG);
 		return -1;
 	}
-	/* One definition per name (ASCII case folded): a second one is a mistake. */
-	for (uint32_t i = 0; i < b->n; i++) {
-		const char *other = b->strs.data + b->entries[i].row;
-		size_t k = 0;
-		while (k < nlen && other[k] && pc_fold(other[k]) == pc_fold(spec[k]))
-			k++;
-		if (k == nlen && !other[k]) {
-			pc_diag_add(diags, PC_SEV_ERROR, "override-duplicate", origin, index, 0,
-					"'%.*s' is already defined (%s:%u)", (int)nlen, spec,
-					b->file, b->entries[i].line);
-			return -1;
-		}
-	}
-	uint32_t col[COL_COUNT] = {pc_builder_str(b, spec, nlen)};
-	uint32_t row = pc_builder_row(b, col);
 	for (const char *p = slash + 1;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t n = comma ? (size_t)(comma - p) : (size_t)(end - p);
 		char proto[8];
 		int pr = -1;
 
@@ -344,6 +304,69 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 		p = comma + 1;
 	}
 	return 0;
+}
+
+/* NAME=PORTS/PROTOS[;PORTS/PROTOS...] -> one row per port and protocol. */
+static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned index,
+		struct pc_diags *diags, const char *origin)
+{
+	const char *eq = strchr(spec, '=');
+	const char *slash = eq ? strchr(eq, '/') : NULL;
+
+	if (!eq || !slash || eq == spec) {
+		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin,
+				index, 0, "bad service definition '%s'", spec);
+		pc_diag_hint(d, "write NAME=PORT/PROTO, e.g. kdc-metrics=9102/tcp or "
+				"x=6000-6063/tcp,udp; several ports: kdc=88/tcp,udp;750/udp");
+		return -1;
+	}
+	size_t nlen = (size_t)(eq - spec);
+	if (nlen >= PC_MAX_NAME) {
+		pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
+				"service name longer than %d characters", PC_MAX_NAME - 1);
+		return -1;
+	}
+	bool letter = false;
+	for (size_t i = 0; i < nlen; i++) {
+		unsigned char ch = (unsigned char)spec[i];
+		if (!pc_name_char_ok(ch)) {
+			pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
+					"service name '%.*s' contains a character that is not "
+					"allowed",
+					(int)nlen, spec);
+			return -1;
+		}
+		letter |= (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z';
+	}
+	if (!letter) {
+		pc_diag_add(diags, PC_SEV_ERROR, "override-syntax", origin, index, 0,
+				"service name '%.*s' needs a letter", (int)nlen, spec);
+		return -1;
+	}
+	/* One definition per name (ASCII case folded): a second one is a mistake. */
+	for (uint32_t i = 0; i < b->n; i++) {
+		const char *other = b->strs.data + b->entries[i].row;
+		size_t k = 0;
+		while (k < nlen && other[k] && pc_fold(other[k]) == pc_fold(spec[k]))
+			k++;
+		if (k == nlen && !other[k]) {
+			pc_diag_add(diags, PC_SEV_ERROR, "override-duplicate", origin, index, 0,
+					"'%.*s' is already defined (%s:%u)", (int)nlen, spec,
+					b->file, b->entries[i].line);
+			return -1;
+		}
+	}
+	uint32_t col[COL_COUNT] = {pc_builder_str(b, spec, nlen)};
+	uint32_t row = pc_builder_row(b, col);
+	for (const char *item = eq + 1;;) {
+		const char *semi = strchr(item, ';');
+		size_t n = semi ? (size_t)(semi - item) : strlen(item);
+		if (parse_override_item(b, row, item, n, index, diags, origin) < 0)
+			return -1;
+		if (!semi)
+			return 0;
+		item = semi + 1;
+	}
 }
 
 int pc_registry_add_override(struct pc_registry *reg, const char *spec, const char *origin,
@@ -1126,8 +1149,8 @@ enum pc_resolve_status pc_registry_resolve(
 	if (res->nports > 1)
 		qsort(res->ports, res->nports, sizeof(*res->ports), cmp_port);
 
-	/* Several ports in the deciding layer: the user must pin one. */
-	for (size_t i = 1; i < res->nports; i++) {
+	/* Several ports in the deciding layer: the user must pin one, unless a definition did. */
+	for (size_t i = 1; i < res->nports && !defined; i++) {
 		if (res->ports[i].lo == res->ports[0].lo && res->ports[i].hi == res->ports[0].hi)
 			continue;
 		size_t pl = 0;

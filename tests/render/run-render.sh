@@ -12,8 +12,10 @@
 # lines alone are left out of the comparison).
 # probe.py sends real packets through the rendering of probe.yaml in two
 # namespaces it makes, to each of the server's two addresses per family, and
-# checks each verdict against `explain --packet`; with --links, those of
-# probe-interfaces.yaml over three links.
+# checks each verdict against `explain --packet`; the same for probe-groups.yaml
+# (a service of several ports, groups of services), the neighbour discovery and
+# reply-path policies; with --links, those of probe-interfaces.yaml over three
+# links.
 # coverage.py checks each rendering against what `explain --json` says the
 # policy means: every (rule, service, protocol, family, network) is matched.
 # The iptables renderings (golden NAME.iptables, NAME.ip6tables) pass
@@ -236,14 +238,16 @@ fi
 each_policy text_policy
 
 # pf: the verdicts of the pf rules, evaluated as pf does, are the policy's.
-(cd "$root" && "$bin" render --target pf tests/render/probe.yaml) >"$tmp/probe.pf" 2>/dev/null
-if (cd "$root" && python3 "$dir/pfcheck.py" "$tmp/probe.pf" "$bin" tests/render/probe.yaml) \
-    >"$tmp/pfprobe" 2>&1; then
-    pass "pf verdicts"
-else
-    fail "pf verdicts"
-fi
-grep -E '^(ok|FAIL)' "$tmp/pfprobe"
+for probe in probe probe-groups; do
+    (cd "$root" && "$bin" render --target pf tests/render/$probe.yaml) >"$tmp/probe.pf" 2>/dev/null
+    if (cd "$root" && python3 "$dir/pfcheck.py" "$tmp/probe.pf" "$bin" tests/render/$probe.yaml) \
+        >"$tmp/pfprobe" 2>&1; then
+        pass "pf verdicts ($probe)"
+    else
+        fail "pf verdicts ($probe)"
+    fi
+    grep -E '^(ok|FAIL)' "$tmp/pfprobe"
+done
 
 # Usage and output files: a bad target or table name, an atomic write, a full disk.
 (cd "$root" && "$bin" render --target cisco policies/kdc-replica.yaml) >/dev/null 2>&1

@@ -816,6 +816,318 @@ static void test_definition_alias(void **state)
 	done(&c);
 }
 
+/* A definition lists several ports per protocol; every port keeps the definition's line. */
+static void test_definition_ports(void **state)
+{
+	static const char *const forms[] = {
+			"kdc: {port: [88, 750], protocol: udp}",
+			"kdc: {udp: [88, 750]}",
+			"kdc: {udp: 88, tcp: 750-751}",
+	};
+	static const unsigned want750[] = {
+			1u << PC_PROTO_UDP, 1u << PC_PROTO_UDP, 1u << PC_PROTO_TCP};
+	struct checked c;
+
+	(void)state;
+	for (size_t i = 0; i < PC_ARRAY_SIZE(forms); i++) {
+		char *text = xasprintf(H "registry:\n  services:\n    %s\nrules:\n  - allow: kdc\n"
+					 "    from: 192.0.2.1\n",
+				forms[i]);
+		check_text(&c, text);
+		assert_int_equal(c.rc, 0);
+		assert_null(find_diag(&c.d, "multi-port"));
+		assert_int_equal(protos_on(&c.p.rules[0], 88), 1u << PC_PROTO_UDP);
+		assert_int_equal(protos_on(&c.p.rules[0], 750), want750[i]);
+		for (size_t k = 0; k < c.p.rules[0].nmatches; k++) {
+			const struct pc_match *m = &c.p.rules[0].matches[k];
+			assert_string_equal(m->service, "kdc");
+			assert_int_equal(m->layer, PC_LAYER_OVERRIDE);
+			assert_int_equal(m->src_line, 5);
+			assert_null(m->group);
+		}
+		done(&c);
+		free(text);
+	}
+
+	/* Both forms at once, a port twice, a group with ports: each an error at its place. */
+	check_text(&c, H "registry:\n  services:\n    kdc: {port: 88, protocol: udp, tcp: 88}\n"
+			 "rules:\n  - allow: ssh\n");
+	assert_one(&c.d, "schema-value", PC_SEV_ERROR, 5, 41,
+			"service 'kdc' lists its ports either with `port:` and `protocol:` or per "
+			"protocol, not both");
+	done(&c);
+	check_text(&c, H
+			"registry:\n  services:\n    kdc: {udp: [88, 88]}\nrules:\n  - allow: ssh\n");
+	assert_one(&c.d, "service-port-duplicate", PC_SEV_ERROR, 5, 21,
+			"'kdc' lists 88 twice for one protocol");
+	done(&c);
+	check_text(&c, H "registry:\n  services:\n    kdc: {group: [kerberos], port: 88}\n"
+			 "rules:\n  - allow: ssh\n");
+	assert_diag_at(&c.d, "schema-unknown-key", 5, 30);
+	done(&c);
+}
+
+/*
+ * A group names services of any layer, ports and other groups; a rule that
+ * names it opens every member's ports, each with its own provenance.
+ */
+static void test_service_groups(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H "registry:\n  services:\n    kdc4: {udp: 750}\n"
+			 "    kdc: [kerberos, kdc4]\n    krb: {group: [kdc, kpasswd, 9102/tcp]}\n"
+			 "rules:\n  - allow: krb\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	const struct pc_rule *r = &c.p.rules[0];
+	assert_int_equal(protos_on(r, 88), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(r, 750), 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(r, 464), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(r, 9102), 1u << PC_PROTO_TCP);
+	for (size_t k = 0; k < r->nmatches; k++) {
+		const struct pc_match *m = &r->matches[k];
+		assert_string_equal(m->group, "krb");
+		assert_int_equal(m->loc.line, 9);
+		assert_int_equal(m->loc.col, 12);
+		if (m->lo == 750) {
+			assert_string_equal(m->service, "kdc4");
+			assert_int_equal(m->src_line, 5);
+		} else if (m->lo == 88) {
+			assert_string_equal(m->service, "kerberos");
+			assert_int_equal(m->layer, PC_LAYER_PRACTICE);
+		} else if (m->lo == 9102) {
+			/* A port in a group cites the group's line, as a definition's does. */
+			assert_null(m->service);
+			assert_int_equal(m->src_line, 7);
+		}
+	}
+	/* A member's finding is said at the rule that names the group. */
+	assert_one(&c.d, "registry-conflict", PC_SEV_WARNING, 9, 12,
+			"kdc4 resolves to 750/udp from the override layer; IANA assigns 750/udp to "
+			"\"loadav\", \"kerberos-iv\" (kerberos version iv)");
+	done(&c);
+
+	/* `protocol:` takes the members on that protocol, and the others not at all. */
+	check_text(&c, H "registry:\n  services:\n    kdc4: {udp: 750}\n"
+			 "    krb: [kerberos, kdc4, krb5_prop, 9102/tcp]\n"
+			 "rules:\n  - allow: krb\n    protocol: udp\n    from: 192.0.2.1\n"
+			 "  - allow: krb\n    protocol: sctp\n    from: 192.0.2.2\n");
+	assert_int_equal(c.rc, -1);
+	assert_int_equal(protos_on(&c.p.rules[0], 88), 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(&c.p.rules[0], 750), 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(&c.p.rules[0], 754), 0);
+	assert_int_equal(protos_on(&c.p.rules[0], 9102), 0);
+	assert_int_equal(c.p.rules[0].nmatches, 2);
+	assert_null(find_diag(&c.d, "protocol-conflict"));
+	assert_one(&c.d, "protocol-not-listed", PC_SEV_ERROR, 11, 12,
+			"no member of the group 'krb' is on sctp");
+	done(&c);
+
+	/* A cycle names its chain, once, at the member that closes it. */
+	check_text(&c, H "registry:\n  services:\n    a: [kerberos, b]\n    b: [c]\n    c: [a]\n"
+			 "rules:\n  - allow: a\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, -1);
+	assert_one(&c.d, "service-cycle", PC_SEV_ERROR, 7, 9,
+			"service group 'a' contains itself: a -> b -> c -> a");
+	assert_int_equal(c.d.nerrors, 1);
+	assert_int_equal(c.p.rules[0].nmatches, 0);
+	done(&c);
+
+	/* An unknown member: did you mean, at the member. */
+	check_text(&c, H "registry:\n  services:\n    kdc: [kerberos, kpaswd]\n"
+			 "rules:\n  - allow: kdc\n    from: 192.0.2.1\n");
+	assert_one(&c.d, "unknown-service", PC_SEV_ERROR, 5, 21,
+			"unknown service 'kpaswd' (no registry layer knows it)");
+	assert_string_equal(find_diag(&c.d, "unknown-service")->hint,
+			"did you mean 'kpasswd' or 'rpasswd'?");
+	assert_int_equal(c.d.nerrors, 1);
+	done(&c);
+
+	/* A port without a protocol, and a group defined twice. */
+	check_text(&c, H "registry:\n  services:\n    kdc: [88]\n    KDC: [kerberos]\n"
+			 "rules:\n  - allow: ssh\n    from: 192.0.2.1\n");
+	assert_one(&c.d, "port-protocol", PC_SEV_ERROR, 5, 11, "'88' in a group needs a protocol");
+	assert_one(&c.d, "service-duplicate", PC_SEV_ERROR, 6, 5,
+			"'KDC' is already defined (p.yaml:5)");
+	done(&c);
+	check_text(&c, H "registry:\n  services:\n    kdc: [kerberos]\n    KDC: {udp: 750}\n"
+			 "rules:\n  - allow: ssh\n    from: 192.0.2.1\n");
+	assert_one(&c.d, "service-duplicate", PC_SEV_ERROR, 6, 5,
+			"'KDC' is already defined (p.yaml:5)");
+	done(&c);
+}
+
+/* The records acknowledged, and those of `code` that are not. */
+static size_t acked(const struct pc_diags *d, const char *code, size_t *open)
+{
+	size_t n = 0;
+
+	*open = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->v[i].code, code))
+			continue;
+		if (d->v[i].acknowledged)
+			n++;
+		else
+			++*open;
+	}
+	return n;
+}
+
+/*
+ * Groups cost what they hold: nesting stops at PC_GROUP_MAX_DEPTH, a group is
+ * expanded once a rule, and a policy's groups expand to at most
+ * PC_GROUP_MAX_EXPANSION services in its rules.
+ */
+static void test_group_limits(void **state)
+{
+	struct checked c;
+	struct pc_buf b;
+
+	(void)state;
+	/* g0 -> g1 -> ... -> g17: the 17th is one too deep. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "registry:\n  services:\n");
+	for (int i = 0; i < 18; i++)
+		pc_buf_printf(&b, "    g%d: [g%d]\n", i, i + 1);
+	pc_buf_adds(&b, "    g18: [ssh]\nrules:\n  - allow: g0\n    from: 192.0.2.1\n");
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, -1);
+	assert_one(&c.d, "service-group-limit", PC_SEV_ERROR, 21, 5,
+			"groups nest at most 16 deep: 'g16' is the 17th of a chain that starts at "
+			"'g0'");
+	done(&c);
+	pc_buf_finish(&b);
+
+	/* A group named twice in a rule, or reached twice through others: once. */
+	check_text(&c, H "registry:\n  services:\n    a: [kerberos]\n    b: [a, a, kpasswd]\n"
+			 "rules:\n  - allow: [b, b]\n    from: 192.0.2.1\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.p.rules[0].nmatches, 4);
+	assert_one(&c.d, "duplicate-service", PC_SEV_WARNING, 8, 16,
+			"the group 'b' is already in this rule");
+	done(&c);
+
+	/* f20 holds 60 of f19, and so on down to f0: each expanded once a rule. */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "registry:\n  services:\n    f0: [ssh]\n");
+	for (int i = 1; i <= 20; i++) {
+		pc_buf_printf(&b, "    f%d: [f%d", i, i - 1);
+		for (int k = 1; k < 60; k++)
+			pc_buf_printf(&b, ", f%d", i - 1);
+		pc_buf_adds(&b, "]\n");
+	}
+	pc_buf_adds(&b, "rules:\n");
+	for (int i = 0; i < 900; i++)
+		pc_buf_printf(&b, "  - allow: f20\n    from: 10.%d.%d.1\n", i / 250, i % 250);
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, -1);
+	/* 1201 a rule (f20 to f1: 60 each, f0: 1); the 833rd passes 1000000, at line 27 + 2 * 832.
+	 */
+	assert_one(&c.d, "service-group-limit", PC_SEV_ERROR, 27 + 2 * 832, 12,
+			"the policy's groups expand to more than 1000000 services in its rules");
+	done(&c);
+	pc_buf_finish(&b);
+}
+
+/*
+ * A finding acknowledged next to what it is about: only that code, only at
+ * that rule (or about that definition), never counted; what matches nothing
+ * or only an error says so.
+ */
+static void test_acknowledge(void **state)
+{
+	struct checked c;
+	size_t open;
+
+	(void)state;
+	/* At the rule: its registry-conflict, not the same finding at another rule. */
+	check_text(&c, H "rules:\n  - allow: krb5_prop\n    from: 192.0.2.1\n    acknowledge:\n"
+			 "      registry-conflict: \"kpropd listens on 754\"\n"
+			 "  - allow: krb5_prop\n    direction: output\n    to: 192.0.2.1\n"
+			 "    log: true\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(acked(&c.d, "registry-conflict", &open), 1);
+	assert_int_equal(open, 1);
+	assert_int_equal(c.d.nwarnings, 1);
+	assert_int_equal(c.d.nacknowledged, 1);
+	assert_int_equal(c.p.nacks, 1);
+	assert_int_equal(c.p.acks[0].matched, 1);
+	assert_string_equal(c.p.acks[0].reason, "kpropd listens on 754");
+	/* --strict counts what is left, not what is acknowledged. */
+	pc_diags_filter(&c.d, NULL, 0, true, 0);
+	assert_int_equal(c.d.nerrors, 1);
+	assert_int_equal(c.d.n, 1);
+	assert_int_equal(c.d.v[0].line, 8);
+	done(&c);
+
+	/* On a definition: its findings at every rule that names it, or a group of it. */
+	check_text(&c, H "registry:\n  services:\n    metrics:\n      port: 9102\n"
+			 "      protocol: tcp\n      acknowledge: {registry-conflict: \"no Bacula "
+			 "here\"}\n    all: [metrics, kerberos]\nrules:\n  - allow: metrics\n"
+			 "    from: 192.0.2.1\n  - allow: all\n    from: 192.0.2.2\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(acked(&c.d, "registry-conflict", &open), 2);
+	assert_int_equal(open, 0);
+	assert_int_equal(c.d.nwarnings, 0);
+	done(&c);
+
+	/* Another code at the rule is not covered, and the acknowledgement is stale. */
+	check_text(&c, H "rules:\n  - allow: krb5_prop\n    from: 192.0.2.1\n    acknowledge:\n"
+			 "      port-reserved: \"not here\"\n");
+	assert_int_equal(acked(&c.d, "registry-conflict", &open), 0);
+	assert_int_equal(open, 1);
+	assert_one(&c.d, "acknowledge-stale", PC_SEV_WARNING, 7, 7,
+			"nothing here is reported as 'port-reserved': the acknowledgement is stale");
+	assert_string_equal(find_diag(&c.d, "acknowledge-stale")->hint,
+			"remove it (the reason was: \"not here\")");
+	done(&c);
+
+	/* An error is refused. */
+	check_text(&c, H "rules:\n  - allow: kerbros\n    from: 192.0.2.1\n    acknowledge:\n"
+			 "      unknown-service: \"on purpose\"\n");
+	assert_int_equal(c.rc, -1);
+	assert_one(&c.d, "acknowledge-error", PC_SEV_ERROR, 7, 7,
+			"an error cannot be acknowledged: p.yaml:4:12 says 'unknown-service' is an "
+			"error here");
+	assert_false(find_diag(&c.d, "unknown-service")->acknowledged);
+	done(&c);
+
+	/* An unknown code (did you mean), a missing reason, an empty one. */
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: {registry-conflcit: x}\n");
+	assert_one(&c.d, "acknowledge-code", PC_SEV_ERROR, 5, 19,
+			"'registry-conflcit' is not a diagnostic code");
+	assert_string_equal(find_diag(&c.d, "acknowledge-code")->hint,
+			"did you mean 'registry-conflict'?");
+	done(&c);
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: {open-to-anywhere: ~}\n");
+	assert_one(&c.d, "acknowledge-reason", PC_SEV_ERROR, 5, 37,
+			"acknowledging 'open-to-anywhere' needs a reason");
+	done(&c);
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: {open-to-anywhere: ''}\n");
+	assert_diag_at(&c.d, "acknowledge-reason", 5, 37);
+	done(&c);
+	check_text(&c, H "rules:\n  - allow: ssh\n    acknowledge: [open-to-anywhere]\n");
+	assert_diag_at(&c.d, "schema-type", 5, 18);
+	done(&c);
+
+	/* On a network written as a mapping: what is reported inside it. */
+	check_text(&c, H "networks:\n  lab:\n    members: [10.0.0.0/8, 10.1.0.0/16]\n"
+			 "    acknowledge: {network-overlap: \"the lab's own subnet, for the "
+			 "reader\"}\n  other: {members: [10.2.0.0/16, 10.2.0.0/24]}\nrules:\n"
+			 "  - allow: ssh\n    from: [lab, other]\n");
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(acked(&c.d, "network-overlap", &open), 1);
+	assert_int_equal(open, 2); /* in other, and other's /16 inside lab's /8 at other */
+	assert_int_equal(c.p.networks[0].nmembers, 2);
+	done(&c);
+	check_text(&c, H "networks:\n  lab: {acknowledge: {network-overlap: x}}\nrules:\n"
+			 "  - allow: ssh\n");
+	assert_one(&c.d, "schema-missing", PC_SEV_ERROR, 4, 3, "network 'lab' needs its members");
+	done(&c);
+}
+
 static char *write_file(const char *dir, const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", dir, name);
@@ -1890,6 +2202,10 @@ int main(void)
 			cmocka_unit_test(test_layers_that_disagree),
 			cmocka_unit_test(test_definition_narrows),
 			cmocka_unit_test(test_definition_alias),
+			cmocka_unit_test(test_definition_ports),
+			cmocka_unit_test(test_service_groups),
+			cmocka_unit_test(test_group_limits),
+			cmocka_unit_test(test_acknowledge),
 			cmocka_unit_test(test_includes),
 			cmocka_unit_test(test_include_graphs),
 			cmocka_unit_test(test_include_work),

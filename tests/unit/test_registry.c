@@ -439,6 +439,10 @@ static void test_override_errors(void **state)
 			"a b=80/tcp",
 			"x=022/tcp",
 			"x=80/tcp,",
+			"x=88/tcp;",
+			"x=88/tcp;750",
+			"x=88/tcp;0/udp",
+			"x=88/tcp;;750/udp",
 	};
 
 	for (size_t i = 0; i < PC_ARRAY_SIZE(bad); i++) {
@@ -451,6 +455,33 @@ static void test_override_errors(void **state)
 		pc_diags_finish(&d);
 	}
 	assert_false(pc_registry_has_layer(f->reg, PC_LAYER_OVERRIDE));
+}
+
+/*
+ * Several ports after `;`, each with its protocols: one service, every port
+ * at the definition's place, never "registered on several ports".
+ */
+static void test_override_several_ports(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(pc_registry_add_override(f->reg, "kdc=88/tcp,udp;750/udp", "--define", 1,
+					 &f->diags),
+			0);
+	assert_int_equal(pc_registry_resolve(f->reg, "kdc", &f->res), PC_RESOLVE_OK);
+	assert_int_equal(f->res.nports, 3);
+	assert_int_equal(f->res.ports[0].lo, 88);
+	assert_int_equal(f->res.ports[0].proto, PC_PROTO_TCP);
+	assert_int_equal(f->res.ports[1].lo, 88);
+	assert_int_equal(f->res.ports[1].proto, PC_PROTO_UDP);
+	assert_int_equal(f->res.ports[2].lo, 750);
+	assert_int_equal(f->res.ports[2].proto, PC_PROTO_UDP);
+	for (size_t i = 0; i < f->res.nports; i++) {
+		assert_int_equal(f->res.ports[i].src.layer, PC_LAYER_OVERRIDE);
+		assert_int_equal(f->res.ports[i].src.line, 1);
+	}
+	for (size_t i = 0; i < f->res.findings.n; i++)
+		assert_string_not_equal(f->res.findings.v[i].code, "multi-port");
 }
 
 static void test_override_defined_twice(void **state)
@@ -671,6 +702,8 @@ int main(void)
 			cmocka_unit_test(test_port_query_syntax),
 			cmocka_unit_test(test_layer_table),
 			cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
+			cmocka_unit_test_setup_teardown(
+					test_override_several_ports, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_override_defined_twice, setup, teardown),
 			cmocka_unit_test_setup_teardown(
