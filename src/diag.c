@@ -63,7 +63,6 @@ const char *const pc_diag_codes[] = {
 		"network-unknown",
 		"network-unused",
 		"nft-name",
-		"nft-no-family",
 		"no-port",
 		"open-to-anywhere",
 		"override-duplicate",

@@ -401,13 +401,8 @@ int pc_nft_lower(const struct pc_policy *p, const char *name, struct pc_nft_tabl
 					families[nfam++] = fam;
 			}
 		}
-		if (nfam == 0) {
-			pc_diag_add(diags, PC_SEV_WARNING, "nft-no-family", r->loc.file,
-					r->loc.line, r->loc.col,
-					"this rule's sources and destinations share no address family; "
-					"it can never match and is left out");
-			continue;
-		}
+		if (nfam == 0)
+			continue; /* it matches no packet: resolution said so (rule-no-match) */
 		for (int f = 0; f < nfam; f++) {
 			for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
 				const size_t *ref = &refs[i * NREFS];

@@ -1035,8 +1035,9 @@ static void note_practice_only(struct pc_resolution *res, const char *name,
 			list_port(kept, sizeof(kept), &kl, x);
 	}
 	pc_diag_add(&res->findings, PC_SEV_NOTE, "practice-only", only->file, only->line, 0,
-			"%s: the %s layer's %s is left out: the daemon serves %s only (%s)", name,
-			pc_layer_name(layer), left, kept, only->notes);
+			"%s: the %s layer's %s is left out: the daemon serves %s only (the source: "
+			"%s:%u, `portcullis lookup %s`)",
+			name, pc_layer_name(layer), left, kept, only->file, only->line, name);
 }
 
 enum pc_resolve_status pc_registry_resolve(
