@@ -877,22 +877,79 @@ static void note_alias(struct pc_resolution *res, const struct pc_port *p, const
 }
 
 /*
+ * The rows of `rows` in order of protocol and port range (then as listed), so
+ * that the names IANA gives one port are side by side: finding them is a walk
+ * over that port's own rows, not over every row (a definition of a wide range
+ * overlaps thousands).
+ */
+struct port_groups {
+	const struct pc_record **v;
+	size_t *at; /* rows->v[i] is v[at[i]] */
+	size_t *first, *end; /* of the group of v[k] */
+};
+
+static bool same_port(const struct pc_record *x, const struct pc_record *y)
+{
+	return x->proto == y->proto && x->port_lo == y->port_lo && x->port_hi == y->port_hi;
+}
+
+static int cmp_row_port(const void *a, const void *b)
+{
+	const struct pc_record *x = *(const struct pc_record *const *)a;
+	const struct pc_record *y = *(const struct pc_record *const *)b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->port_lo != y->port_lo)
+		return x->port_lo < y->port_lo ? -1 : 1;
+	if (x->port_hi != y->port_hi)
+		return x->port_hi < y->port_hi ? -1 : 1;
+	return x < y ? -1 : x > y; /* as listed: rows->v is in the layer's order */
+}
+
+static void port_groups_make(struct port_groups *g, const struct pc_records *rows)
+{
+	size_t n = rows->n;
+
+	g->v = xcalloc(n + 1, sizeof(*g->v));
+	g->at = xcalloc(n + 1, sizeof(*g->at));
+	g->first = xcalloc(n + 1, sizeof(*g->first));
+	g->end = xcalloc(n + 1, sizeof(*g->end));
+	for (size_t i = 0; i < n; i++)
+		g->v[i] = &rows->v[i];
+	qsort(g->v, n, sizeof(*g->v), cmp_row_port);
+	for (size_t k = 0; k < n; k++) {
+		g->at[(size_t)(g->v[k] - rows->v)] = k;
+		g->first[k] = k && same_port(g->v[k - 1], g->v[k]) ? g->first[k - 1] : k;
+	}
+	for (size_t k = n; k-- > 0;)
+		g->end[k] = k + 1 < n && g->first[k + 1] == g->first[k] ? g->end[k + 1] : k + 1;
+}
+
+static void port_groups_finish(struct port_groups *g)
+{
+	free(g->v);
+	free(g->at);
+	free(g->first);
+	free(g->end);
+}
+
+/*
  * ` to "loadav", "kerberos-iv" (kerberos version iv)`: every name IANA gives
- * the port and protocol of row `r` (among `rows`), in registry order, each
+ * the port and protocol of sorted row `at` (of `g`), in registry order, each
  * with its description.  Beside an IANA answer (`src`), its own names are
  * left out: they are the answer.
  */
-static void iana_names(char *buf, size_t n, const struct pc_records *rows,
-		const struct pc_record *r, const struct pc_record *src, const char *query)
+static void iana_names(char *buf, size_t n, const struct port_groups *g, size_t at,
+		const struct pc_record *src, const char *query)
 {
 	size_t len = 0;
 	char desc[80];
 
 	snprintf(buf, n, " to ");
-	for (size_t k = 0; k < rows->n; k++) {
-		const struct pc_record *o = &rows->v[k];
-		if (!*o->name || o->proto != r->proto || o->port_lo != r->port_lo ||
-				o->port_hi != r->port_hi)
+	for (size_t k = g->first[at]; k < g->end[at]; k++) {
+		const struct pc_record *o = g->v[k];
+		if (!*o->name)
 			continue;
 		if (src->layer == PC_LAYER_IANA && (o->line == src->line || same_service(o, src) ||
 								   record_has_name(o, query)))
@@ -919,8 +976,10 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 	for (size_t i = 0; i < res->nports; i++) {
 		struct pc_port *p = &res->ports[i];
 		bool other = p->src.layer != PC_LAYER_IANA;
+		struct port_groups g;
 		rows.n = 0;
 		layer_rows_overlapping(reg, PC_LAYER_IANA, p->lo, p->hi, p->proto, &rows);
+		port_groups_make(&g, &rows);
 		for (size_t k = 0; k < rows.n; k++) {
 			const struct pc_record *r = &rows.v[k];
 			enum pc_proto pr = p->proto != PC_PROTO_ANY ? p->proto : r->proto;
@@ -950,7 +1009,7 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 							"%s resolves to %s from the %s layer; IANA "
 							"assigns ",
 							query, port, pc_layer_name(p->src.layer));
-				iana_names(tail, sizeof(tail), &rows, r, &p->src, query);
+				iana_names(tail, sizeof(tail), &g, g.at[k], &p->src, query);
 				if (other && !p->iana)
 					p->iana = r->name;
 				if (alias && pc_streq_fold(alias, r->name))
@@ -983,6 +1042,7 @@ static void iana_checks(const struct pc_registry *reg, struct pc_resolution *res
 						"IANA reports unauthorized use of ", port, tail);
 			}
 		}
+		port_groups_finish(&g);
 	}
 	pc_records_finish(&rows);
 	acc_flush(&acc, &res->findings);

@@ -212,15 +212,14 @@ static void print_policy_rule(FILE *out, const char *chain, const struct pc_nft_
 {
 	size_t ns = r->saddr ? r->saddr->n : 1, nd = r->daddr ? r->daddr->n : 1;
 	const char *proto = pc_proto_name(r->proto);
-	char *tails = NULL;
-	size_t tails_len = 0, ntails = 0;
-	FILE *m = open_memstream(&tails, &tails_len);
-
 	const struct pc_ifaces *ifs = ifaces_of(r);
 	size_t nif = ifs && !ifs->negate ? ifs->n : 1;
 
 	if (ifaces_unsaid(r))
 		return;
+	char *tails = NULL;
+	size_t tails_len = 0, ntails = 0;
+	FILE *m = open_memstream(&tails, &tails_len);
 	for (size_t d = 0; d < nd; d++)
 		for (size_t f = 0; f < nif; f++)
 			for (size_t first = 0; first < r->dport->n;) {

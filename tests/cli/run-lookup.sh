@@ -173,6 +173,9 @@ if command -v python3 >/dev/null 2>&1; then
     if (cd "$root" && python3 - "$bin" "$tmp" <<'PY'
 import os, sys
 binary, tmp = sys.argv[1], sys.argv[2]
+# ASan's quarantine of freed memory would count in the peak RSS: keep it small.
+if os.environ.get("ASAN_OPTIONS"):
+    os.environ["ASAN_OPTIONS"] += ":quarantine_size_mb=8"
 def rss(n, json):
     path = os.path.join(tmp, "packets-%d" % n)
     with open(path, "w") as f:
