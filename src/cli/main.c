@@ -196,6 +196,8 @@ static const struct command commands[] = {
 						OPT_WNO | OPT_TABLE | OPT_FORCE | OPT_ALLOW_LOCKOUT,
 				"POLICY",
 				"replace the policy's nftables table in the kernel, all at once (root)"},
+		{"remove", cmd_remove, OPT_TABLE | OPT_FORCE, "",
+				"delete the table portcullis manages, and only it, all at once (root)"},
 		{"lookup", cmd_lookup,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 				"NAME|PORT[/PROTO]...",
@@ -215,8 +217,8 @@ static void usage(FILE *f, const char *prog)
 
 static void command_usage(FILE *f, const char *prog, const struct command *cmd)
 {
-	fprintf(f, "usage: %s %s [OPTIONS] %s\n%s\n\noptions:\n", prog, cmd->name, cmd->args,
-			cmd->summary);
+	fprintf(f, "usage: %s %s [OPTIONS]%s%s\n%s\n\noptions:\n", prog, cmd->name,
+			cmd->args[0] ? " " : "", cmd->args, cmd->summary);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
 		char left[64];
