@@ -25,17 +25,6 @@ export pol
 
 # ns SCRIPT: runs SCRIPT (sh) in a new network namespace.
 ns() { timeout 120 unshare -n sh -c "$1"; }
-# expect NAME WANT OUT [PATTERN FILE]: passes when OUT holds exactly WANT (a
-# printf format) and, if given, a line of FILE matches PATTERN.
-expect() {
-    # shellcheck disable=SC2059
-    if [ "$(cat "$3")" = "$(printf "$2")" ] && { [ $# -lt 5 ] || grep -q "$4" "$5"; }; then
-        pass "$1"
-    else
-        fail "$1"
-        cat "$3" ${5:+"$5"}
-    fi
-}
 
 # The other tables: what no command of portcullis may touch.
 cat >"$tmp/others.nft" <<'NFT'
