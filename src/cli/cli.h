@@ -11,7 +11,7 @@
 
 #include "portcullis/registry.h"
 
-/* Exit statuses, documented in docs/cli.md and portcullis(1). */
+/* Exit statuses, documented in docs/cli.md and portcullis(8). */
 enum pc_exit {
 	PC_EXIT_OK = 0,
 	PC_EXIT_INVALID = 1, /* bad input: policy, registry data, unknown service name */

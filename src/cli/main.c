@@ -351,6 +351,26 @@ out:
 	return ret;
 }
 
+/*
+ * The version, and what the registry compiled in was built from: the IANA
+ * snapshot's date and the SHA-256 of each source file, which provenance
+ * names relative to the data directory (data/...).
+ */
+static int version(void)
+{
+	struct pc_registry *reg = pc_registry_create();
+
+	printf("portcullis %s\n", PC_VERSION);
+	printf("IANA registry snapshot %s: %s sha256 %s\n", pc_registry_iana_date(reg),
+			pc_registry_layer_file(reg, PC_LAYER_IANA),
+			pc_registry_layer_sha256(reg, PC_LAYER_IANA));
+	printf("practice layer: %s sha256 %s\n", pc_registry_layer_file(reg, PC_LAYER_PRACTICE),
+			pc_registry_layer_sha256(reg, PC_LAYER_PRACTICE));
+	printf("registry sources: %s/data/\n", PC_DATADIR);
+	pc_registry_destroy(reg);
+	return PC_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *prog = "portcullis";
@@ -385,8 +405,7 @@ int main(int argc, char **argv)
 		return PC_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("portcullis %s\n", PC_VERSION);
-		return PC_EXIT_OK;
+		return version();
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout, prog);
