@@ -143,7 +143,7 @@ static const struct option_def options[] = {
 		{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
 				"write each target's file into DIR", target_files, NULL},
 		{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
-				"replace a table of that name even if portcullis does not manage it",
+				"replace (apply) or delete (remove) a table of that name portcullis does not manage",
 				NULL, NULL},
 		{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_flag, FIELD(allow_lockout),
 				"apply even if the policy drops the SSH session it comes through",

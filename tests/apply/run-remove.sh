@@ -129,5 +129,9 @@ fi
 "$bin" remove "$root/$pol" >/dev/null 2>"$tmp/err"
 echo "rc $?" >"$tmp/usage"
 expect "remove POLICY: a usage error" 'rc 2' "$tmp/usage" 'takes no policy' "$tmp/err"
+"$bin" remove --help >"$tmp/help" 2>&1
+echo "rc $?" >"$tmp/usage"
+expect "remove --help: its options, --force said as delete" 'rc 0' "$tmp/usage" \
+    '^  *--force  *replace (apply) or delete (remove) a table of that name' "$tmp/help"
 
 finish
