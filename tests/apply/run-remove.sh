@@ -14,11 +14,13 @@
 # - Usage: an argument is refused (exit 2).
 . "$(dirname "$0")/../lib.sh"
 nldump=$3
+# PC_TEST_WRAPPER (valgrind, say) runs every portcullis command under it.
+w=${PC_TEST_WRAPPER:-}
 
 if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
     cannot_run "root, nft and network namespaces"
 fi
-export bin nldump tmp root
+export bin nldump w tmp root
 unset SSH_CONNECTION
 pol=policies/kdc-primary.yaml
 export pol
@@ -53,8 +55,8 @@ ns '
 cd "$root"
 nft -f "$tmp/others.nft" || echo "cannot load the other tables"
 nft list ruleset >"$tmp/others0"
-"$bin" apply "$pol" >/dev/null 2>&1 || echo "apply failed"
-"$bin" remove >"$tmp/out" 2>"$tmp/err"; echo "remove rc $?"
+$w "$bin" apply "$pol" >/dev/null 2>&1 || echo "apply failed"
+$w "$bin" remove >"$tmp/out" 2>"$tmp/err"; echo "remove rc $?"
 nft list ruleset | cmp -s - "$tmp/others0" || { echo "the ruleset is not what it was"; nft list ruleset | diff "$tmp/others0" -; }
 nft list tables
 ' >"$tmp/remove" 2>&1
@@ -74,7 +76,7 @@ fi
 ns '
 nft -f "$tmp/others.nft"
 nft list ruleset >"$tmp/others0"
-"$bin" remove >"$tmp/out" 2>"$tmp/err"; echo "remove rc $?"
+$w "$bin" remove >"$tmp/out" 2>"$tmp/err"; echo "remove rc $?"
 nft list ruleset | cmp -s - "$tmp/others0" || echo "the ruleset changed"
 cat "$tmp/err"
 ' >"$tmp/absent" 2>&1
@@ -87,10 +89,10 @@ nft -f "$tmp/others.nft"
 nft add table inet portcullis "{ comment \"mine\"; }"
 nft add chain inet portcullis mine
 nft list ruleset >"$tmp/foreign0"
-"$bin" remove >/dev/null 2>"$tmp/err"; echo "remove rc $?"
+$w "$bin" remove >/dev/null 2>"$tmp/err"; echo "remove rc $?"
 nft list ruleset | cmp -s - "$tmp/foreign0" || echo "the foreign table changed"
 nft -f "$tmp/others.nft"
-"$bin" remove --force >/dev/null 2>&1; echo "force rc $?"
+$w "$bin" remove --force >/dev/null 2>&1; echo "force rc $?"
 nft list tables
 ' >"$tmp/foreign" 2>&1
 expect "a foreign table of the same name: refused, removed only with --force" \
@@ -100,11 +102,11 @@ expect "a foreign table of the same name: refused, removed only with --force" \
 # 4. --table: that table only.
 ns '
 cd "$root"
-"$bin" apply "$pol" >/dev/null 2>&1 || echo "apply failed"
-"$bin" apply --table kdc "$pol" >/dev/null 2>&1 || echo "apply --table failed"
-"$bin" remove --table kdc >"$tmp/out" 2>&1; echo "remove rc $?"
+$w "$bin" apply "$pol" >/dev/null 2>&1 || echo "apply failed"
+$w "$bin" apply --table kdc "$pol" >/dev/null 2>&1 || echo "apply --table failed"
+$w "$bin" remove --table kdc >"$tmp/out" 2>&1; echo "remove rc $?"
 nft list tables
-"$bin" remove --table "no/such" >/dev/null 2>&1; echo "bad name rc $?"
+$w "$bin" remove --table "no/such" >/dev/null 2>&1; echo "bad name rc $?"
 ' >"$tmp/table" 2>&1
 expect "remove --table NAME removes that table only" \
     'remove rc 0\ntable inet portcullis\nbad name rc 2' "$tmp/table" \
@@ -114,9 +116,9 @@ expect "remove --table NAME removes that table only" \
 if command -v setpriv >/dev/null 2>&1; then
     ns '
 cd "$root"
-"$bin" apply "$pol" >/dev/null 2>&1
+$w "$bin" apply "$pol" >/dev/null 2>&1
 nft list ruleset >"$tmp/mine0"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" remove >/dev/null 2>"$tmp/err"; echo "remove rc $?"
+setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" remove >/dev/null 2>"$tmp/err"; echo "remove rc $?"
 nft list ruleset | cmp -s - "$tmp/mine0" || echo "the table changed"
 ' >"$tmp/eperm" 2>&1
     expect "without CAP_NET_ADMIN: exit 3, nothing changed" 'remove rc 3' "$tmp/eperm" \
@@ -126,10 +128,10 @@ else
 fi
 
 # 6. Usage: remove takes no policy.
-"$bin" remove "$root/$pol" >/dev/null 2>"$tmp/err"
+$w "$bin" remove "$root/$pol" >/dev/null 2>"$tmp/err"
 echo "rc $?" >"$tmp/usage"
 expect "remove POLICY: a usage error" 'rc 2' "$tmp/usage" 'takes no policy' "$tmp/err"
-"$bin" remove --help >"$tmp/help" 2>&1
+$w "$bin" remove --help >"$tmp/help" 2>&1
 echo "rc $?" >"$tmp/usage"
 expect "remove --help: its options, --force said as delete" 'rc 0' "$tmp/usage" \
     '^  *--force  *replace (apply) or delete (remove) a table of that name' "$tmp/help"
