@@ -40,3 +40,14 @@ cannot_run() {
     echo "skipped: it needs $1"
     exit 77
 }
+# expect NAME WANT OUT [PATTERN FILE]: passes when OUT holds exactly WANT (a
+# printf format) and, if given, a line of FILE matches PATTERN.
+expect() {
+    # shellcheck disable=SC2059
+    if [ "$(cat "$3")" = "$(printf "$2")" ] && { [ $# -lt 5 ] || grep -q "$4" "$5"; }; then
+        pass "$1"
+    else
+        fail "$1"
+        cat "$3" ${5:+"$5"}
+    fi
+}

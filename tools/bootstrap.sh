@@ -36,6 +36,8 @@ cmd ip6tables-restore  iptables
 cmd ip6tables-save     iptables
 cmd clang-format       clang-format
 cmd git                git
+cmd man                man-db
+cmd systemd-analyze    systemd
 '
 
 if [ "${1:-}" = --list ]; then

@@ -46,6 +46,12 @@ struct pc_nl_options {
 /* Builds the transaction that replaces table t; aborts only on allocation failure. */
 void pc_nl_build(
 		const struct pc_nft_table *t, const struct pc_nl_options *o, struct pc_nl_batch *b);
+/*
+ * Builds the transaction that deletes table inet `table` and nothing else
+ * (`table` is copied into the batch; its description points to it, so it
+ * must outlive the batch); aborts only on allocation failure.
+ */
+void pc_nl_build_remove(const char *table, const struct pc_nl_options *o, struct pc_nl_batch *b);
 void pc_nl_batch_finish(struct pc_nl_batch *b);
 /* Writes the generation the batch is checked against into its begin (0: none). */
 void pc_nl_batch_set_genid(struct pc_nl_batch *b, uint32_t genid);
@@ -78,6 +84,7 @@ enum pc_nl_outcome {
 			    * first reads): nothing changed */
 	PC_NL_NOT_SENT, /* r->sys_err sending a transaction, or preparing a retry after
 			 * refused attempts: nothing changed */
+	PC_NL_ABSENT, /* removing: there is no table of that name, nothing was sent */
 };
 
 struct pc_nl_result {
@@ -119,6 +126,11 @@ struct pc_nl_apply_options {
  * SIGQUIT is pending (blocked by the caller).  r->outcome says what
  * happened.  Returns 0 when it is PC_NL_COMMITTED (with commit) or
  * PC_NL_CHECKED (without), -1 otherwise.  r->errors is owned by the caller.
+ *
+ * With t NULL, the transaction deletes table inet o->table instead (always
+ * committed, o->commit ignored), checked and retried the same way; a table
+ * of that name portcullis does not manage is refused the same way; when
+ * there is none, nothing is sent and the outcome is PC_NL_ABSENT (returns 0).
  */
 int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
 		struct pc_nl_batch *b, struct pc_nl_result *r);

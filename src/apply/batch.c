@@ -920,6 +920,24 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 		batch_marker(b, NFNL_MSG_BATCH_END, 0);
 }
 
+void pc_nl_build_remove(const char *table, const struct pc_nl_options *o, struct pc_nl_batch *b)
+{
+	struct nftnl_table *nt = nftnl_table_alloc();
+
+	if (!nt)
+		pc_oom_size(0);
+	memset(b, 0, sizeof(*b));
+	b->seq0 = o->seq;
+	batch_marker(b, NFNL_MSG_BATCH_BEGIN, o->genid);
+	nftnl_table_set_str(nt, NFTNL_TABLE_NAME, table);
+	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_DELTABLE, 0, "table", table, NULL);
+	nftnl_table_nlmsg_build_payload(nlh, nt);
+	nftnl_table_free(nt);
+	msg_end(b, nlh);
+	if (o->commit)
+		batch_marker(b, NFNL_MSG_BATCH_END, 0);
+}
+
 void pc_nl_batch_finish(struct pc_nl_batch *b)
 {
 	free(b->buf);

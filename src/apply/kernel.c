@@ -368,9 +368,12 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	 */
 	unsigned lo = if_nametoindex("lo");
 	struct pc_nl_options bo = {.seq = (uint32_t)time(NULL) << 8,
-			.commit = o->commit,
+			.commit = o->commit || !t,
 			.lo_ifindex = lo ? lo : 1};
-	pc_nl_build(t, &bo, b);
+	if (t)
+		pc_nl_build(t, &bo, b);
+	else
+		pc_nl_build_remove(o->table, &bo, b);
 	/*
 	 * Nothing is allocated from the first sending on, so running out of
 	 * memory (which ends the process) always leaves the ruleset unchanged.
@@ -398,6 +401,10 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		}
 		if (r->table_exists && !r->table_ours && !o->force) {
 			r->outcome = PC_NL_FOREIGN_TABLE;
+			break;
+		}
+		if (!t && !r->table_exists) {
+			r->outcome = PC_NL_ABSENT;
 			break;
 		}
 		pc_nl_batch_set_genid(b, r->genid_before);
@@ -458,9 +465,9 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			 * seen: refused, unless the generation moved, which this
 			 * commit or another program's may have done.
 			 */
-			r->outcome = o->commit && r->genid_after != r->genid_before ? PC_NL_UNKNOWN
+			r->outcome = bo.commit && r->genid_after != r->genid_before ? PC_NL_UNKNOWN
 										    : PC_NL_REFUSED;
-		} else if (!o->commit) {
+		} else if (!bo.commit) {
 			r->outcome = PC_NL_CHECKED;
 		} else if (r->genid_after == r->genid_before) {
 			fail(r, EPROTO, "see the transaction committed (the generation did not move)");
@@ -476,5 +483,12 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		free(r->errors);
 		r->errors = NULL;
 	}
-	return r->outcome == PC_NL_COMMITTED || r->outcome == PC_NL_CHECKED ? 0 : -1;
+	switch (r->outcome) {
+	case PC_NL_COMMITTED:
+	case PC_NL_CHECKED:
+	case PC_NL_ABSENT:
+		return 0;
+	default:
+		return -1;
+	}
 }

@@ -11,7 +11,7 @@
 
 #include "portcullis/registry.h"
 
-/* Exit statuses, documented in docs/cli.md and portcullis(1). */
+/* Exit statuses, documented in docs/cli.md and portcullis(8). */
 enum pc_exit {
 	PC_EXIT_OK = 0,
 	PC_EXIT_INVALID = 1, /* bad input: policy, registry data, unknown service name */
@@ -62,6 +62,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_render(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_remove(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the
@@ -99,5 +100,12 @@ bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table);
  */
 int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit,
 		int (*before)(struct cli_ctx *ctx, const struct pc_policy *p));
+
+/*
+ * Deletes table inet ctx->table in one transaction, refusing a table of
+ * that name portcullis does not manage unless ctx->force; no table is not
+ * an error.  `cmd` names the command in messages.  Returns the exit status.
+ */
+int cli_remove_table(struct cli_ctx *ctx, const char *cmd);
 
 #endif

@@ -143,7 +143,7 @@ static const struct option_def options[] = {
 		{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
 				"write each target's file into DIR", target_files, NULL},
 		{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
-				"replace a table of that name even if portcullis does not manage it",
+				"replace (apply) or delete (remove) a table of that name portcullis does not manage",
 				NULL, NULL},
 		{OPT_ALLOW_LOCKOUT, "allow-lockout", 0, NULL, set_flag, FIELD(allow_lockout),
 				"apply even if the policy drops the SSH session it comes through",
@@ -196,6 +196,8 @@ static const struct command commands[] = {
 						OPT_WNO | OPT_TABLE | OPT_FORCE | OPT_ALLOW_LOCKOUT,
 				"POLICY",
 				"replace the policy's nftables table in the kernel, all at once (root)"},
+		{"remove", cmd_remove, OPT_TABLE | OPT_FORCE, "",
+				"delete the table portcullis manages, and only it, all at once (root)"},
 		{"lookup", cmd_lookup,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 				"NAME|PORT[/PROTO]...",
@@ -215,8 +217,8 @@ static void usage(FILE *f, const char *prog)
 
 static void command_usage(FILE *f, const char *prog, const struct command *cmd)
 {
-	fprintf(f, "usage: %s %s [OPTIONS] %s\n%s\n\noptions:\n", prog, cmd->name, cmd->args,
-			cmd->summary);
+	fprintf(f, "usage: %s %s [OPTIONS]%s%s\n%s\n\noptions:\n", prog, cmd->name,
+			cmd->args[0] ? " " : "", cmd->args, cmd->summary);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(options); i++) {
 		const struct option_def *o = &options[i];
 		char left[64];
@@ -349,6 +351,26 @@ out:
 	return ret;
 }
 
+/*
+ * The version, and what the registry compiled in was built from: the IANA
+ * snapshot's date and the SHA-256 of each source file, which provenance
+ * names relative to the data directory (data/...).
+ */
+static int version(void)
+{
+	struct pc_registry *reg = pc_registry_create();
+
+	printf("portcullis %s\n", PC_VERSION);
+	printf("IANA registry snapshot %s: %s sha256 %s\n", pc_registry_iana_date(reg),
+			pc_registry_layer_file(reg, PC_LAYER_IANA),
+			pc_registry_layer_sha256(reg, PC_LAYER_IANA));
+	printf("practice layer: %s sha256 %s\n", pc_registry_layer_file(reg, PC_LAYER_PRACTICE),
+			pc_registry_layer_sha256(reg, PC_LAYER_PRACTICE));
+	printf("registry sources: %s/data/\n", PC_DATADIR);
+	pc_registry_destroy(reg);
+	return PC_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *prog = "portcullis";
@@ -383,8 +405,7 @@ int main(int argc, char **argv)
 		return PC_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("portcullis %s\n", PC_VERSION);
-		return PC_EXIT_OK;
+		return version();
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout, prog);

@@ -84,15 +84,24 @@ static void print_sys_error(struct cli_ctx *ctx, const char *cmd, const struct p
 /*
  * Says what became of the transaction and returns the exit status, both from
  * r->outcome alone: success only when the kernel committed (or, checking,
- * accepted) it.
+ * accepted) it, or when there was no table to remove.  `p` NULL: the
+ * transaction removed the table.
  */
 static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
 		const char *table, const struct pc_nl_batch *b, const struct pc_nl_result *r,
 		bool commit)
 {
 	switch (r->outcome) {
+	case PC_NL_ABSENT:
+		fprintf(ctx->out, "table inet %s is not loaded; nothing was removed\n", table);
+		return PC_EXIT_OK;
 	case PC_NL_COMMITTED:
 	case PC_NL_CHECKED:
+		if (!p) {
+			fprintf(ctx->out, "table inet %s removed; generation %u -> %u\n", table,
+					r->genid_before, r->genid_after);
+			return PC_EXIT_OK;
+		}
 		fprintf(ctx->out,
 				"%s: table inet %s %s: %zu chains, %zu rules, %zu sets and maps, "
 				"%zu elements in one transaction of %zu messages (%zu bytes); ",
@@ -107,10 +116,10 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 		fprintf(ctx->err,
 				"%s %s: table inet %s exists and portcullis does not manage it (its "
 				"comment does not start with '%s'%s); nothing was changed. Name "
-				"another with --table, or replace it with --force\n",
+				"another with --table, or %s it with --force\n",
 				ctx->prog, cmd, table, PC_NL_MARKER,
-				r->attempts ? "; another program made it between two attempts"
-					    : "");
+				r->attempts ? "; another program made it between two attempts" : "",
+				p ? "replace" : "remove");
 		return PC_EXIT_KERNEL;
 	case PC_NL_REFUSED:
 		print_errors(ctx, cmd, p, b, r);
@@ -171,7 +180,12 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 				"%s %s: meanwhile the ruleset generation moved from %u to %u, by "
 				"this transaction or another program's\n",
 				ctx->prog, cmd, r->genid_before, r->genid_after);
-	if (commit)
+	if (!p)
+		fprintf(ctx->err,
+				"%s %s: the outcome is unknown: see whether `nft list tables` "
+				"still lists table inet %s\n",
+				ctx->prog, cmd, table);
+	else if (commit)
 		fprintf(ctx->err,
 				"%s %s: the outcome is unknown: compare `nft list table inet %s` "
 				"with the rendering\n",
@@ -182,6 +196,62 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 				"was changed\n",
 				ctx->prog, cmd);
 	return PC_EXIT_UNKNOWN;
+}
+
+/*
+ * Sends the transaction for t (NULL: the removal of table ctx->table) and
+ * says what became of it; returns the exit status.
+ */
+static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
+		const struct pc_nft_table *t, bool commit)
+{
+	const char *table = ctx->table;
+	int ret;
+
+	struct pc_nl_apply_options o = {.table = table,
+			.commit = commit,
+			.force = ctx->force,
+			.retries = 100,
+			.retry_ms = 5000};
+	struct pc_nl_batch b;
+	struct pc_nl_result r;
+	/*
+	 * From here until the outcome is printed, an interrupt waits: the
+	 * transaction is all or nothing in the kernel, and what happened is said
+	 * before the signal ends the process (when unblocked below).
+	 */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	pc_nl_apply(t, &o, &b, &r);
+	ret = report(ctx, cmd, p, table, &b, &r, commit);
+	/*
+	 * The kernel decided the outcome, not the printing: a report that cannot
+	 * be written (a closed pipe, a full disk, a closed descriptor) is said on
+	 * standard error and the status stays the outcome's.  SIGPIPE is ignored
+	 * (main), so a closed pipe is an error here, not the end of the process.
+	 */
+	if ((fflush(ctx->out) != 0 || ferror(ctx->out)) && commit) {
+		int err = errno;
+		if (ret == PC_EXIT_OK)
+			fprintf(ctx->err,
+					"%s %s: cannot write the report to standard output (%s); "
+					"table inet %s was %s (generation %u -> %u)\n",
+					ctx->prog, cmd, strerror(err), table,
+					p ? "applied" : "removed", r.genid_before, r.genid_after);
+		else
+			fprintf(ctx->err, "%s %s: cannot write to standard output (%s)\n",
+					ctx->prog, cmd, strerror(err));
+		ctx->out_reported = true;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+	return ret;
 }
 
 int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit,
@@ -210,52 +280,17 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 	if (before && (ret = before(ctx, &p)) != PC_EXIT_OK)
 		goto out;
 
-	struct pc_nl_apply_options o = {.table = table,
-			.commit = commit,
-			.force = ctx->force,
-			.retries = 100,
-			.retry_ms = 5000};
-	struct pc_nl_batch b;
-	struct pc_nl_result r;
-	/*
-	 * From here until the outcome is printed, an interrupt waits: the
-	 * transaction is all or nothing in the kernel, and what happened is said
-	 * before the signal ends the process (when unblocked below).
-	 */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	pc_nl_apply(&t, &o, &b, &r);
-	ret = report(ctx, cmd, &p, table, &b, &r, commit);
-	/*
-	 * The kernel decided the outcome, not the printing: a report that cannot
-	 * be written (a closed pipe, a full disk, a closed descriptor) is said on
-	 * standard error and the status stays the outcome's.  SIGPIPE is ignored
-	 * (main), so a closed pipe is an error here, not the end of the process.
-	 */
-	if ((fflush(ctx->out) != 0 || ferror(ctx->out)) && commit) {
-		int err = errno;
-		if (ret == PC_EXIT_OK)
-			fprintf(ctx->err,
-					"%s %s: cannot write the report to standard output (%s); "
-					"table inet %s was applied (generation %u -> %u)\n",
-					ctx->prog, cmd, strerror(err), table, r.genid_before,
-					r.genid_after);
-		else
-			fprintf(ctx->err, "%s %s: cannot write to standard output (%s)\n",
-					ctx->prog, cmd, strerror(err));
-		ctx->out_reported = true;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	free(r.errors);
-	pc_nl_batch_finish(&b);
+	ret = transact(ctx, cmd, &p, &t, commit);
 out:
 	pc_nft_table_finish(&t);
 	pc_diags_finish(&d);
 	pc_policy_finish(&p);
 	return ret;
+}
+
+int cli_remove_table(struct cli_ctx *ctx, const char *cmd)
+{
+	if (!cli_table_name_ok(ctx, cmd, ctx->table))
+		return PC_EXIT_USAGE;
+	return transact(ctx, cmd, NULL, NULL, true);
 }

@@ -44,17 +44,6 @@ unset SSH_CONNECTION
 
 # ns SCRIPT: runs SCRIPT (sh) in a new network namespace.
 ns() { unshare -n sh -c "$1"; }
-# expect NAME WANT OUT [PATTERN FILE]: passes when OUT holds exactly WANT (a
-# printf format) and, if given, a line of FILE matches PATTERN.
-expect() {
-    # shellcheck disable=SC2059
-    if [ "$(cat "$3")" = "$(printf "$2")" ] && { [ $# -lt 5 ] || grep -q "$4" "$5"; }; then
-        pass "$1"
-    else
-        fail "$1"
-        cat "$3" ${5:+"$5"}
-    fi
-}
 
 # 1. apply == nft -f of the rendering, attribute by attribute.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \

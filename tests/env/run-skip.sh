@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A test that cannot run says so: the kernel runners, run by a user who is
+# A test that cannot run says so: the kernel runners (render-kernel, apply,
+# remove), run by a user who is
 # not root (as root this test drops to nobody with setpriv), exit 77, which
 # meson shows as SKIP, and under CI (CI=true) they fail (exit 1) instead.
 # The runners are copied where that user can read them; they stop before
@@ -11,6 +12,7 @@ mkdir -p "$tmp/t/render" "$tmp/t/apply"
 cp "$dir/../lib.sh" "$tmp/t/"
 cp "$dir/../render/run-render.sh" "$tmp/t/render/"
 cp "$dir/../apply/run-apply.sh" "$tmp/t/apply/"
+cp "$dir/../apply/run-remove.sh" "$tmp/t/apply/"
 chmod -R a+rX "$tmp"
 if [ "$(id -u)" = 0 ]; then
     command -v setpriv >/dev/null 2>&1 || cannot_run "setpriv (util-linux), to drop to nobody"
@@ -42,5 +44,9 @@ grep -q '^FAIL: under CI this must run, but it needs root' "$tmp/out" && pass "r
     fail "render kernel under CI: says why"
 check "apply, not root" 77 "" "$tmp/t/apply/run-apply.sh" "$bin" "$tmp/t/apply" /nonexistent
 check "apply, not root, under CI" 1 true "$tmp/t/apply/run-apply.sh" "$bin" "$tmp/t/apply" /nonexistent
+check "remove, not root" 77 "" "$tmp/t/apply/run-remove.sh" "$bin" "$tmp/t/apply" /nonexistent
+grep -q '^skipped: it needs root' "$tmp/out" && pass "remove: says why it skips" ||
+    fail "remove: says why it skips"
+check "remove, not root, under CI" 1 true "$tmp/t/apply/run-remove.sh" "$bin" "$tmp/t/apply" /nonexistent
 
 finish

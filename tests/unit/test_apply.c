@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -689,6 +690,90 @@ static void test_many_errors(void **state)
 	model_finish(&m);
 }
 
+/* The removal: begin (with the generation), delete the table, end; nothing else. */
+static void test_remove_batch_shape(void **state)
+{
+	struct pc_nl_batch b;
+	struct pc_nl_options o = {.seq = 500, .genid = 9, .commit = true, .lo_ifindex = 1};
+
+	(void)state;
+	pc_nl_build_remove("pctest", &o, &b);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(msg_at(&b, 0)->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	assert_int_equal(nft_type(msg_at(&b, 1)), NFT_MSG_DELTABLE);
+	assert_int_equal(msg_at(&b, 1)->nlmsg_seq, 501);
+	assert_string_equal(b.msgs[1].what, "table");
+	assert_string_equal(b.msgs[1].name, "pctest");
+	assert_int_equal(msg_at(&b, 2)->nlmsg_type, NFNL_MSG_BATCH_END);
+	assert_int_equal(b.nchains + b.nrules + b.nsets + b.nelems, 0);
+	uint32_t genid;
+	memcpy(&genid, b.buf + b.genid_off, sizeof(genid));
+	assert_int_equal(ntohl(genid), 9);
+	pc_nl_batch_finish(&b);
+}
+
+static int remove_table(bool force, unsigned retries, struct between *x, struct pc_nl_result *r)
+{
+	struct pc_nl_apply_options o = {.table = "pctest",
+			.force = force,
+			.retries = retries,
+			.before_send = x ? commit_in_between : NULL,
+			.arg = x};
+	struct pc_nl_batch b;
+	int ret = pc_nl_apply(NULL, &o, &b, r);
+
+	pc_nl_batch_finish(&b);
+	free(r->errors);
+	r->errors = NULL;
+	return ret;
+}
+
+/*
+ * Removing: one commit that deletes the table portcullis made; none there is
+ * not an error and sends nothing; a foreign table of that name is refused
+ * unless forced; another program's commit in between is retried with the
+ * new generation, as apply is.
+ */
+static void test_remove(void **state)
+{
+	struct model m, other;
+	struct pc_nl_result r;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	model_load(&m);
+	model_load(&other);
+	assert_int_equal(apply(&m, true, false, &r), 0);
+	assert_int_equal(remove_table(false, 0, NULL, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_COMMITTED);
+	assert_true(r.table_exists && r.table_ours);
+	assert_int_equal(r.genid_after, r.genid_before + 1);
+
+	assert_int_equal(remove_table(false, 0, NULL, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_ABSENT);
+	assert_false(r.table_exists);
+	assert_false(r.send_tried);
+
+	strcpy(m.t.comment, "somebody else's table");
+	assert_int_equal(apply(&m, true, true, &r), 0);
+	assert_int_equal(remove_table(false, 0, NULL, &r), -1);
+	assert_int_equal(r.outcome, PC_NL_FOREIGN_TABLE);
+	assert_false(r.sent);
+	assert_int_equal(remove_table(true, 0, NULL, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_COMMITTED);
+
+	struct between x = {&other, 1};
+	assert_int_equal(apply(&other, true, false, &r), 0);
+	assert_int_equal(remove_table(false, 3, &x, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_COMMITTED);
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(remove_table(false, 0, NULL, &r), 0);
+	assert_int_equal(r.outcome, PC_NL_ABSENT);
+	model_finish(&other);
+	model_finish(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +788,8 @@ int main(void)
 			cmocka_unit_test(test_sockdiag_established),
 			cmocka_unit_test(test_retry_same_batch),
 			cmocka_unit_test(test_many_errors),
+			cmocka_unit_test(test_remove_batch_shape),
+			cmocka_unit_test(test_remove),
 	};
 
 	in_netns = unshare(CLONE_NEWNET) == 0;
