@@ -866,6 +866,9 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 
 /* The longest line of a file of packets (a packet itself is at most 255 characters). */
 #define PACKET_LINE_MAX 1024
+/* How much of a bad line is read and dropped before the rest of its file is given up
+ * (/dev/zero has no line end). */
+#define PACKET_DROP_MAX (1024 * 1024)
 
 /* A bad line of a file of packets: where, the line with a caret, and in JSON an entry. */
 static void bad_packet_line(struct cli_ctx *ctx, const char *label, unsigned long line,
@@ -893,22 +896,30 @@ static void bad_packet_line(struct cli_ctx *ctx, const char *label, unsigned lon
 
 /*
  * Reads one line into buf (at most PACKET_LINE_MAX - 1 bytes, without its
- * end): 1, 0 at the end of the file, or -1 for a line too long or holding a
- * NUL byte (the rest of it is read and dropped).  Memory stays bounded.
+ * end): 1, 0 at the end of the file, -1 for a line too long or holding a
+ * NUL byte (the rest of it is read and dropped), or -2 when more than
+ * PACKET_DROP_MAX bytes of it would have to be dropped.  Memory and time
+ * stay bounded.
  */
 static int read_packet_line(FILE *f, char *buf, size_t *len)
 {
+	size_t dropped = 0;
 	bool bad = false;
 	int c;
 
 	*len = 0;
 	while ((c = getc(f)) != EOF && c != '\n') {
-		if (c == '\0' || *len == PACKET_LINE_MAX - 1)
+		if (c == '\0' || *len == PACKET_LINE_MAX - 1) {
 			bad = true;
-		else
+			if (++dropped > PACKET_DROP_MAX)
+				break;
+		} else {
 			buf[(*len)++] = (char)c;
+		}
 	}
 	buf[*len] = '\0';
+	if (dropped > PACKET_DROP_MAX)
+		return -2;
 	if (c == EOF && *len == 0 && !bad)
 		return 0;
 	return bad ? -1 : 1;
@@ -945,10 +956,14 @@ static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
 		if (got < 0) {
 			e.col = 1;
 			snprintf(e.msg, sizeof(e.msg),
-					"a line of at most %d bytes, without NUL, was expected",
-					PACKET_LINE_MAX - 1);
+					"a line of at most %d bytes, without NUL, was expected%s",
+					PACKET_LINE_MAX - 1,
+					got == -2 ? " (over 1 MiB of it: the rest of the file is not read)"
+						  : "");
 			bad_packet_line(ctx, label, line, buf, &e, j);
 			ret = PC_EXIT_INVALID;
+			if (got == -2)
+				break;
 			continue;
 		}
 		char *hash = strchr(buf, '#');
@@ -969,9 +984,10 @@ static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
 		explain_packet(ctx, p, &pkt, buf + lead, t, j);
 	}
 	if (ferror(f)) {
-		fprintf(ctx->err, "%s explain: cannot read ", ctx->prog);
+		int err = errno;
+		fprintf(ctx->err, "%s explain: cannot read --packets ", ctx->prog);
 		pc_fputs_escaped(label, ctx->err);
-		fprintf(ctx->err, " after line %lu\n", line);
+		fprintf(ctx->err, " after line %lu: %s\n", line, strerror(err));
 		ret = PC_EXIT_ENV;
 	}
 	if (!std)
