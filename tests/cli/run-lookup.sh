@@ -108,6 +108,8 @@ check packets-file-json 1 explain --json tests/cli/multihomed.yaml --packet 'tcp
 check packets-missing 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file
 check packets-two 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file \
     --packets tests/cli/packets.txt
+# A group the policy defines names no one port: said so, not "unknown service".
+check packet-group-name 1 explain tests/render/probe-groups.yaml --packet 'udp 198.51.100.7 -> krb-all'
 # A directory says why it cannot be read; a file without line ends (/dev/zero)
 # is given up after 1 MiB of a bad line, never read forever.
 check packets-directory 3 explain tests/cli/multihomed.yaml --packets tests/cli
