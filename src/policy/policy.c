@@ -763,6 +763,13 @@ static bool interface_name_ok(struct loader *l, const struct pc_ynode *n)
 				s);
 		return false;
 	}
+	if (!strcmp(s, ".") || !strcmp(s, "..")) {
+		pol_diag(l, PC_SEV_ERROR, "rule-interface", n,
+				"'%s' is not an interface name: the kernel refuses '.' and '..', so "
+				"the rule would match nothing",
+				s);
+		return false;
+	}
 	return true;
 }
 
