@@ -251,6 +251,31 @@ int pc_registry_load_services(struct pc_registry *reg, const char *path, struct 
 	return pc_registry_load(reg, PC_LAYER_SYSTEM, path, diags);
 }
 
+/* A port of a --define that meets one it listed before, on the same protocol: an error, as in a
+ * policy's definition. */
+static int override_overlap(const struct pc_layer_builder *b, uint32_t row, uint16_t lo,
+		uint16_t hi, int proto, unsigned index, struct pc_diags *diags, const char *origin)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct pc_entry *o = &b->entries[i];
+		char now[16], had[16];
+		if (o->row != row || o->proto != proto || o->port_lo > hi || lo > o->port_hi)
+			continue;
+		snprintf(now, sizeof(now), "%u", lo);
+		if (hi != lo)
+			snprintf(now + strlen(now), sizeof(now) - strlen(now), "-%u", hi);
+		snprintf(had, sizeof(had), "%u", o->port_lo);
+		if (o->port_hi != o->port_lo)
+			snprintf(had + strlen(had), sizeof(had) - strlen(had), "-%u", o->port_hi);
+		pc_diag_add(diags, PC_SEV_ERROR, "service-port-duplicate", origin, index, 0,
+				"'%s' lists %s/%s where it already lists %s/%s: each port once",
+				b->strs.data + row, now, pc_proto_name(proto), had,
+				pc_proto_name(proto));
+		return -1;
+	}
+	return 0;
+}
+
 /* PORT[-PORT]/PROTO[,PROTO...], `len` bytes of `item`: one row per protocol on `row`. */
 static int parse_override_item(struct pc_layer_builder *b, uint32_t row, const char *item,
 		size_t len, unsigned index, struct pc_diags *diags, const char *origin)
@@ -292,6 +317,8 @@ static int parse_override_item(struct pc_layer_builder *b, uint32_t row, const c
 					(int)n, p);
 			return -1;
 		}
+		if (override_overlap(b, row, lo, hi, pr, index, diags, origin) < 0)
+			return -1;
 		struct pc_entry *e = pc_builder_add(b);
 		e->row = row;
 		e->port_lo = lo;
