@@ -864,8 +864,34 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 	explain_unusable(ctx, p, pkt, &dec, NULL);
 }
 
+/*
+ * A packet's service name through the policy's registry; a group the policy
+ * defines names several services, never the one port of a packet (and it
+ * replaces a registry service of its name, as it does in the rules).
+ */
+static int packet_resolve(struct cli_ctx *ctx, const struct pc_policy *p, struct pc_packet *pkt,
+		struct pc_packet_error *e)
+{
+	for (size_t i = 0; pkt->service[0] && i < p->nservices; i++) {
+		const struct pc_service_def *s = &p->services[i];
+		if (!s->members || pc_strcasecmp(s->name, pkt->service))
+			continue;
+		memset(e, 0, sizeof(*e));
+		e->col = pkt->service_col;
+		snprintf(e->msg, sizeof(e->msg),
+				"'%s' is a group of services (%s:%u): a packet goes to one port; "
+				"name one of its members or give the port",
+				pkt->service, s->loc.file, s->loc.line);
+		return -1;
+	}
+	return pc_packet_resolve(ctx->reg, pkt, e);
+}
+
 /* The longest line of a file of packets (a packet itself is at most 255 characters). */
 #define PACKET_LINE_MAX 1024
+/* How much of a bad line is read and dropped before the rest of its file is given up
+ * (/dev/zero has no line end). */
+#define PACKET_DROP_MAX (1024 * 1024)
 
 /* A bad line of a file of packets: where, the line with a caret, and in JSON an entry. */
 static void bad_packet_line(struct cli_ctx *ctx, const char *label, unsigned long line,
@@ -893,22 +919,30 @@ static void bad_packet_line(struct cli_ctx *ctx, const char *label, unsigned lon
 
 /*
  * Reads one line into buf (at most PACKET_LINE_MAX - 1 bytes, without its
- * end): 1, 0 at the end of the file, or -1 for a line too long or holding a
- * NUL byte (the rest of it is read and dropped).  Memory stays bounded.
+ * end): 1, 0 at the end of the file, -1 for a line too long or holding a
+ * NUL byte (the rest of it is read and dropped), or -2 when more than
+ * PACKET_DROP_MAX bytes of it would have to be dropped.  Memory and time
+ * stay bounded.
  */
 static int read_packet_line(FILE *f, char *buf, size_t *len)
 {
+	size_t dropped = 0;
 	bool bad = false;
 	int c;
 
 	*len = 0;
 	while ((c = getc(f)) != EOF && c != '\n') {
-		if (c == '\0' || *len == PACKET_LINE_MAX - 1)
+		if (c == '\0' || *len == PACKET_LINE_MAX - 1) {
 			bad = true;
-		else
+			if (++dropped > PACKET_DROP_MAX)
+				break;
+		} else {
 			buf[(*len)++] = (char)c;
+		}
 	}
 	buf[*len] = '\0';
+	if (dropped > PACKET_DROP_MAX)
+		return -2;
 	if (c == EOF && *len == 0 && !bad)
 		return 0;
 	return bad ? -1 : 1;
@@ -945,10 +979,14 @@ static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
 		if (got < 0) {
 			e.col = 1;
 			snprintf(e.msg, sizeof(e.msg),
-					"a line of at most %d bytes, without NUL, was expected",
-					PACKET_LINE_MAX - 1);
+					"a line of at most %d bytes, without NUL, was expected%s",
+					PACKET_LINE_MAX - 1,
+					got == -2 ? " (over 1 MiB of it: the rest of the file is not read)"
+						  : "");
 			bad_packet_line(ctx, label, line, buf, &e, j);
 			ret = PC_EXIT_INVALID;
+			if (got == -2)
+				break;
 			continue;
 		}
 		char *hash = strchr(buf, '#');
@@ -960,8 +998,7 @@ static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
 		size_t lead = strspn(buf, " \t");
 		if (!buf[lead])
 			continue;
-		if (pc_packet_parse(buf, &pkt, &e) < 0 ||
-				pc_packet_resolve(ctx->reg, &pkt, &e) < 0) {
+		if (pc_packet_parse(buf, &pkt, &e) < 0 || packet_resolve(ctx, p, &pkt, &e) < 0) {
 			bad_packet_line(ctx, label, line, buf, &e, j);
 			ret = PC_EXIT_INVALID;
 			continue;
@@ -969,9 +1006,10 @@ static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
 		explain_packet(ctx, p, &pkt, buf + lead, t, j);
 	}
 	if (ferror(f)) {
-		fprintf(ctx->err, "%s explain: cannot read ", ctx->prog);
+		int err = errno;
+		fprintf(ctx->err, "%s explain: cannot read --packets ", ctx->prog);
 		pc_fputs_escaped(label, ctx->err);
-		fprintf(ctx->err, " after line %lu\n", line);
+		fprintf(ctx->err, " after line %lu: %s\n", line, strerror(err));
 		ret = PC_EXIT_ENV;
 	}
 	if (!std)
@@ -1026,12 +1064,12 @@ static void bad_packet(struct cli_ctx *ctx, const char *text, const struct pc_pa
 }
 
 /* The service names of the --packet options, through the policy's registry. */
-static int resolve_packets(struct cli_ctx *ctx, struct pc_packet *pkts)
+static int resolve_packets(struct cli_ctx *ctx, const struct pc_policy *p, struct pc_packet *pkts)
 {
 	struct pc_packet_error err;
 
 	for (size_t i = 0; i < ctx->packets.n; i++) {
-		if (pc_packet_resolve(ctx->reg, &pkts[i], &err) == 0)
+		if (packet_resolve(ctx, p, &pkts[i], &err) == 0)
 			continue;
 		bad_packet(ctx, ctx->packets.v[i], &err);
 		return PC_EXIT_INVALID;
@@ -1063,7 +1101,7 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret == PC_EXIT_OK)
-		ret = resolve_packets(ctx, pkts);
+		ret = resolve_packets(ctx, &p, pkts);
 	if (ret == PC_EXIT_OK) {
 		struct pc_nft_table t;
 		struct pc_diags d;

@@ -139,7 +139,10 @@ static const struct pc_rule_service *written_at(
  */
 static void check_open(struct pc_diags *diags, const struct pc_rule *rule)
 {
-	unsigned fams = families_covered(&rule->src, rule->nfrom), mask = 0;
+	/* A destination of one family leaves the other out: no packet of it matches. */
+	unsigned fams = families_covered(&rule->src, rule->nfrom) &
+			families_held(&rule->dst, rule->nto);
+	unsigned mask = 0;
 	const struct pc_loc *cur = NULL;
 	const char *name = NULL;
 	size_t next = 0;

@@ -387,7 +387,7 @@ static void read_acks(struct loader *l, const struct pc_ynode *n, const struct p
 						"finding, e.g. [registry-conflict]");
 			continue;
 		}
-		if (v->kind != PC_Y_SCALAR || v->len == 0 ||
+		if (v->kind != PC_Y_SCALAR || v->len == 0 || !v->str[strspn(v->str, " \t\r\n")] ||
 				(v->plain && (!strcmp(v->str, "~") || !strcmp(v->str, "null")))) {
 			struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "acknowledge-reason", v,
 					"acknowledging '%s' needs a reason", k->str);
@@ -403,6 +403,26 @@ static void read_acks(struct loader *l, const struct pc_ynode *n, const struct p
 
 /* ---- sections --------------------------------------------------------- */
 
+/* A port of a definition that meets one listed before it, on a protocol of both. */
+static void port_duplicate(struct loader *l, const struct pc_service_def *def,
+		const struct pc_ynode *n, const struct pc_service_port *o)
+{
+	char had[16];
+
+	if (o->lo == o->hi)
+		snprintf(had, sizeof(had), "%u", o->lo);
+	else
+		snprintf(had, sizeof(had), "%u-%u", o->lo, o->hi);
+	if (!strcmp(had, n->str)) {
+		pol_diag(l, PC_SEV_ERROR, "service-port-duplicate", n,
+				"'%s' lists %s twice for one protocol", def->name, n->str);
+		return;
+	}
+	pol_diag(l, PC_SEV_ERROR, "service-port-duplicate", n,
+			"'%s' lists %s, which overlaps %s (at %u:%u), for one protocol", def->name,
+			n->str, had, o->loc.line, o->loc.col);
+}
+
 /* A port, a range, or a list of them, each on the protocols `protos`; false after an error. */
 static bool read_def_ports(struct loader *l, const struct pc_ynode *n, unsigned protos,
 		struct pc_service_def *def)
@@ -416,11 +436,9 @@ static bool read_def_ports(struct loader *l, const struct pc_ynode *n, unsigned 
 			return false;
 		for (size_t j = 0; j < def->nports; j++) {
 			struct pc_service_port *o = &def->ports[j];
-			if (o->lo != pt.lo || o->hi != pt.hi || !(o->protos & protos))
+			if (o->lo > pt.hi || pt.lo > o->hi || !(o->protos & protos))
 				continue;
-			pol_diag(l, PC_SEV_ERROR, "service-port-duplicate", items[i],
-					"'%s' lists %s twice for one protocol", def->name,
-					items[i]->str);
+			port_duplicate(l, def, items[i], o);
 			return false;
 		}
 		def->ports = grow(def->ports, def->nports, sizeof(*def->ports));
@@ -742,6 +760,13 @@ static bool interface_name_ok(struct loader *l, const struct pc_ynode *n)
 		pol_diag(l, PC_SEV_ERROR, "rule-interface", n,
 				"'%s' is not an interface name (at most 15 letters, digits, "
 				"'.', '_' or '-', and a final '*' for every name that begins so)",
+				s);
+		return false;
+	}
+	if (!strcmp(s, ".") || !strcmp(s, "..")) {
+		pol_diag(l, PC_SEV_ERROR, "rule-interface", n,
+				"'%s' is not an interface name: the kernel refuses '.' and '..', so "
+				"the rule would match nothing",
 				s);
 		return false;
 	}

@@ -251,6 +251,74 @@ int pc_registry_load_services(struct pc_registry *reg, const char *path, struct 
 	return pc_registry_load(reg, PC_LAYER_SYSTEM, path, diags);
 }
 
+/* A port of a --define: its protocol, its range, and its place in the definition. */
+struct def_port {
+	uint8_t proto;
+	uint16_t lo, hi;
+	uint32_t pos;
+};
+
+static int def_port_cmp(const void *a, const void *b)
+{
+	const struct def_port *x = a, *y = b;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void port_text(char *buf, size_t n, const struct def_port *p)
+{
+	snprintf(buf, n, "%u", p->lo);
+	if (p->hi != p->lo)
+		snprintf(buf + strlen(buf), n - strlen(buf), "-%u", p->hi);
+}
+
+/*
+ * The ports a --define gave (entries `first` to the last): one that meets
+ * another on the same protocol is an error, as in a policy's definition.
+ * Sorted once, so a definition of many ports stays fast.
+ */
+static int override_overlaps(const struct pc_layer_builder *b, uint32_t first, unsigned index,
+		struct pc_diags *diags, const char *origin)
+{
+	size_t n = b->n - first, widest = 0;
+	struct def_port *v;
+	int ret = 0;
+
+	if (n < 2)
+		return 0;
+	v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_entry *e = &b->entries[first + i];
+		v[i] = (struct def_port){e->proto, e->port_lo, e->port_hi, (uint32_t)i};
+	}
+	qsort(v, n, sizeof(*v), def_port_cmp);
+	for (size_t i = 1; i < n && ret == 0; i++) {
+		if (v[i].proto != v[i - 1].proto) {
+			widest = i;
+			continue;
+		}
+		if (v[i].lo <= v[widest].hi) {
+			const struct def_port *now = v[i].pos > v[widest].pos ? &v[i] : &v[widest];
+			const struct def_port *had = now == &v[i] ? &v[widest] : &v[i];
+			char a[16], c[16];
+			port_text(a, sizeof(a), now);
+			port_text(c, sizeof(c), had);
+			pc_diag_add(diags, PC_SEV_ERROR, "service-port-duplicate", origin, index, 0,
+					"'%s' lists %s/%s where it already lists %s/%s: each port once",
+					b->strs.data + b->entries[first].row, a,
+					pc_proto_name(now->proto), c, pc_proto_name(had->proto));
+			ret = -1;
+		}
+		if (v[i].hi > v[widest].hi)
+			widest = i;
+	}
+	free(v);
+	return ret;
+}
+
 /* PORT[-PORT]/PROTO[,PROTO...], `len` bytes of `item`: one row per protocol on `row`. */
 static int parse_override_item(struct pc_layer_builder *b, uint32_t row, const char *item,
 		size_t len, unsigned index, struct pc_diags *diags, const char *origin)
@@ -357,14 +425,14 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 		}
 	}
 	uint32_t col[COL_COUNT] = {pc_builder_str(b, spec, nlen)};
-	uint32_t row = pc_builder_row(b, col);
+	uint32_t row = pc_builder_row(b, col), first = b->n;
 	for (const char *item = eq + 1;;) {
 		const char *semi = strchr(item, ';');
 		size_t n = semi ? (size_t)(semi - item) : strlen(item);
 		if (parse_override_item(b, row, item, n, index, diags, origin) < 0)
 			return -1;
 		if (!semi)
-			return 0;
+			return override_overlaps(b, first, index, diags, origin);
 		item = semi + 1;
 	}
 }

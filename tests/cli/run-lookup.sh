@@ -12,7 +12,7 @@ check() {
     name=$1 want=$2
     shift 2
     # shellcheck disable=SC2086
-    (cd "$root" && ${PC_TEST_WRAPPER:-} "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
+    (cd "$root" && timeout 60 ${PC_TEST_WRAPPER:-} "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
     rc=$?
     printf '%s\n' "$rc" >"$tmp/rc"
     if [ "${PC_UPDATE_GOLDEN:-0}" = 1 ]; then
@@ -108,6 +108,13 @@ check packets-file-json 1 explain --json tests/cli/multihomed.yaml --packet 'tcp
 check packets-missing 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file
 check packets-two 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file \
     --packets tests/cli/packets.txt
+# A group the policy defines names no one port: said so, not "unknown service".
+check packet-group-name 1 explain tests/render/probe-groups.yaml --packet 'udp 198.51.100.7 -> krb-all'
+# A directory says why it cannot be read; a file without line ends (/dev/zero)
+# is given up after 1 MiB of a bad line, never read forever.
+check packets-directory 3 explain tests/cli/multihomed.yaml --packets tests/cli
+check packets-zero 1 explain tests/cli/multihomed.yaml --packets /dev/zero \
+    --packet 'tcp 198.51.100.7 -> 22'
 # kerberos-adm opens 749/tcp only: 749/udp from the admins falls to the default.
 check packet-kadmin-udp 0 explain tests/render/probe.yaml --packet 'udp 198.51.100.7 -> 749' --packet 'tcp 198.51.100.7 -> 749'
 # A port written as a number: what every registry layer says about it.

@@ -502,6 +502,36 @@ static void test_override_defined_twice(void **state)
 	assert_int_equal(f->res.ports[0].lo, 80);
 }
 
+/* A port a --define lists twice for one protocol, or inside a range it lists, is an error. */
+static void test_override_port_twice(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[][2] = {
+			{"x=88/tcp;88/tcp",
+					"'x' lists 88/tcp where it already lists 88/tcp: each port once"},
+			{"y=88/tcp,tcp",
+					"'y' lists 88/tcp where it already lists 88/tcp: each port once"},
+			{"z=80-90/udp;88/udp",
+					"'z' lists 88/udp where it already lists 80-90/udp: each port once"},
+	};
+
+	for (size_t i = 0; i < PC_ARRAY_SIZE(bad); i++) {
+		struct pc_diags d;
+		pc_diags_init(&d);
+		assert_int_equal(pc_registry_add_override(f->reg, bad[i][0], "--define",
+						 (unsigned)i + 1, &d),
+				-1);
+		assert_int_equal(d.n, 1);
+		assert_diag_at(&d, "service-port-duplicate", (unsigned)i + 1, 0);
+		assert_int_equal(d.v[0].sev, PC_SEV_ERROR);
+		assert_string_equal(d.v[0].msg, bad[i][1]);
+		pc_diags_finish(&d);
+	}
+	assert_int_equal(pc_registry_add_override(
+					 f->reg, "w=88/tcp;88/udp", "--define", 9, &f->diags),
+			0);
+}
+
 static void test_override_of_an_iana_name(void **state)
 {
 	struct fixture *f = *state;
@@ -707,6 +737,7 @@ int main(void)
 					test_override_several_ports, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_override_defined_twice, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_override_port_twice, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_override_of_an_iana_name, setup, teardown),
 			cmocka_unit_test_setup_teardown(
