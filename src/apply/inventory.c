@@ -217,17 +217,16 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
 	struct pc_inventory *inv = rd->inv;
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct pc_inv_table *t = &inv->tables[rd->table];
 
+	/* A managed table's rules are only counted (there may be 50 000). */
+	t->nrules++;
+	if (t->managed)
+		return MNL_CB_OK;
+	struct nftnl_rule *r = nftnl_rule_alloc();
 	if (!r)
 		pc_oom_size(0);
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
-		nftnl_rule_free(r);
-		return MNL_CB_OK;
-	}
-	struct pc_inv_table *t = &inv->tables[rd->table];
-	t->nrules++;
-	if (!t->managed) {
+	if (nftnl_rule_nlmsg_parse(nlh, r) >= 0) {
 		size_t chain = find_chain(inv, rd->table, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 		void *a[2] = {rd, &chain};
 		if (chain != (size_t)-1)
@@ -380,7 +379,25 @@ static void reach(struct pc_inventory *inv, const struct edge *edges, size_t ned
 	free(stack);
 }
 
+static int read_once(struct pc_inventory *inv, unsigned flags, const char **what);
+
+/*
+ * The dumps are several requests: a table removed between two of them
+ * (ENOENT), or a ruleset changed during one (NLM_F_DUMP_INTR, EINTR), has
+ * the whole inventory read again, a few times at most.
+ */
 int pc_inventory_read(struct pc_inventory *inv, unsigned flags, const char **what)
+{
+	int ret = read_once(inv, flags, what);
+
+	for (int again = 0; ret < 0 && (errno == ENOENT || errno == EINTR) && again < 3; again++) {
+		pc_inventory_finish(inv);
+		ret = read_once(inv, flags, what);
+	}
+	return ret;
+}
+
+static int read_once(struct pc_inventory *inv, unsigned flags, const char **what)
 {
 	struct reader rd = {.inv = inv, .seq = (uint32_t)time(NULL)};
 	int ret, err = 0;

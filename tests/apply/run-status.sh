@@ -13,6 +13,7 @@
 #   another table's base chain can drop what the policy accepts; check
 #   --kernel says the same.
 # - Without CAP_NET_ADMIN: exit 3; usage errors: exit 2.
+# - Tables made and removed meanwhile: status reads again and succeeds.
 . "$(dirname "$0")/../lib.sh"
 w=${PC_TEST_WRAPPER:-}
 
@@ -156,5 +157,32 @@ want(open(f"{tmp}/a.err").read() == "", "the first apply warns of nothing")
 print("\n".join(problems) if problems else "ok")
 PY
 check "status: two managed tables, foreign chains, --json, drift; apply and check --kernel warn"
+
+# 3. Tables made and removed while status reads: it reads again, and succeeds.
+unshare -n sh -c '
+i=0
+while [ $i -lt 400 ]; do
+	nft -f - <<NFT
+table ip churn$i {
+	chain c {
+		type filter hook input priority 5; policy accept;
+		drop
+	}
+}
+NFT
+	nft delete table ip churn$i
+	i=$((i + 1))
+done &
+churn=$!
+n=0 bad=0
+while [ $n -lt 40 ]; do
+	$w "$bin" status >/dev/null 2>"$tmp/churn.err" || { bad=$((bad + 1)); cat "$tmp/churn.err"; }
+	n=$((n + 1))
+done
+kill $churn 2>/dev/null
+wait
+[ $bad = 0 ] && echo ok
+' >"$tmp/out" 2>&1
+check "status while another program adds and removes tables"
 
 finish
