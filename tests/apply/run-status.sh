@@ -7,8 +7,10 @@
 #   with its policy, the SHA-256 render prints, when, the file's path, the
 #   counts apply reported, and whether the file still matches (changed,
 #   removed); --table narrows it; --json (checked with python3).
-# - A foreign `policy drop` base chain on input, and a chain that jumps to a
-#   reject, are listed as able to drop what portcullis accepts.
+# - A foreign `policy drop` base chain on input, a chain that jumps to a
+#   reject, a verdict map and a drop rule are listed as able to drop what
+#   portcullis accepts; a prerouting chain is not listed.  A table loaded
+#   from the rendering is managed, and records no hash, time or path.
 # - apply warns (exit 0 still) when another managed table is active, and when
 #   another table's base chain can drop what the policy accepts; check
 #   --kernel says the same.
@@ -67,7 +69,21 @@ table ip keep {
 		type filter hook output priority -5; policy accept;
 	}
 }
+table ip6 six {
+	chain f {
+		type filter hook forward priority -10; policy accept;
+		meta l4proto vmap { tcp : drop }
+	}
+	chain pre {
+		type filter hook prerouting priority 0; policy drop;
+	}
+	chain out {
+		type filter hook output priority 20; policy accept;
+		udp dport 53 drop
+	}
+}
 NFT
+(cd "$root" && "$bin" render --table c policies/kdc-primary.yaml) | nft -f -
 $w "$bin" status >text
 $w "$bin" status --json >json
 $w "$bin" status --table b >only-b
@@ -100,7 +116,15 @@ def counts(out):
     m = re.search(r": (\d+) chains, (\d+) rules, (\d+) sets and maps, (\d+) elements", out)
     return [int(x) for x in m.groups()]
 managed = {t["table"]: t for t in doc["managed"]}
-want(sorted(managed) == ["a", "b"], f"managed tables {sorted(managed)}")
+want(sorted(managed) == ["a", "b", "c"], f"managed tables {sorted(managed)}")
+c = managed.get("c", {})
+want(c.get("policy") == "kdc-primary" and c.get("sha256") is None and c.get("file") == "unknown"
+     and c.get("rules") == managed.get("a", {}).get("rules"), f"c, loaded from the rendering: {c}")
+want("table inet c: policy kdc-primary; it records no hash, time or path" in open(f"{tmp}/text").read(),
+     "text: c records nothing")
+six = [o for o in doc["others"] if o["table"] == "six"]
+want([(o["chain"], o["hook"], o["priority"], o["why"]) for o in six] ==
+     [("f", "forward", -10, ["verdict-map"]), ("out", "output", 20, ["drop"])], f"ip6 six: {six}")
 for name, pol in (("a", "kdc-primary"), ("b", "kdc-replica")):
     t = managed.get(name, {})
     want(t.get("family") == "inet" and t.get("policy") == pol, f"{name}: policy {t.get('policy')}")
@@ -112,7 +136,8 @@ for name, pol in (("a", "kdc-primary"), ("b", "kdc-replica")):
          f"{name}: applied {t.get('applied')} {t.get('applied_utc')}")
 want(managed.get("a", {}).get("sha256") == sha_a, "a: sha256 is not the one render prints")
 others = {(o["family"], o["table"], o["chain"]): o for o in doc["others"]}
-want(sorted(others) == [("inet", "filter", "input"), ("ip", "keep", "c"), ("ip", "keep", "o")], f"others {sorted(others)}")
+want(sorted(others) == [("inet", "filter", "input"), ("ip", "keep", "c"), ("ip", "keep", "o"),
+                        ("ip6", "six", "f"), ("ip6", "six", "out")], f"others {sorted(others)}")
 f = others.get(("inet", "filter", "input"), {})
 want(f.get("hook") == "input" and f.get("priority") == 0 and f.get("policy") == "drop" and f.get("can_drop") is True
      and f.get("why") == ["policy"], f"inet filter input: {f}")
@@ -124,7 +149,7 @@ want(o.get("can_drop") is False and o.get("priority") == -5 and o.get("hook") ==
 want(f"table inet a: policy kdc-primary, applied " in text, "text: table a")
 want(f"  sha256 {sha_a}\n  from {tmp}/a.yaml, which still matches\n" in text, "text: a matches")
 want("table inet b: policy kdc-replica" in text, "text: table b")
-want("2 tables managed by portcullis filter the same hooks" in text, "text: two managed tables")
+want("3 tables managed by portcullis filter the same hooks" in text, "text: three managed tables")
 want("  table inet filter, chain input: filter hook input, priority 0, policy drop: can drop what portcullis accepts (its policy is drop)\n" in text,
      "text: the foreign drop chain")
 want("  table ip keep, chain c: filter hook input, priority 10, policy accept: can drop what portcullis accepts (a rule rejects)\n" in text,
@@ -151,6 +176,10 @@ for name in ("b2.err", "check.err"):
          f"{cmd}: the foreign drop chain: {err}")
     want("table ip keep, chain c (hook input, priority 10) can drop" in err, f"{cmd}: the jump to a reject")
     want("chain o " not in err, f"{cmd}: a chain that cannot drop is named: {err}")
+    want("table inet c, also managed by portcullis" in err, f"{cmd}: the table loaded from the rendering")
+    want("table ip6 six, chain f (hook forward, priority -10) can drop what this policy accepts (a verdict map may drop)" in err
+         and "table ip6 six, chain out (hook output, priority 20) can drop what this policy accepts (a rule drops)" in err,
+         f"{cmd}: the ip6 chains: {err}")
 b1 = open(f"{tmp}/b.err").read()
 want("table inet a, also managed by portcullis" in b1 and "inet filter" not in b1, f"first apply of b: {b1}")
 want(open(f"{tmp}/a.err").read() == "", "the first apply warns of nothing")
