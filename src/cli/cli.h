@@ -102,6 +102,14 @@ bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table);
 int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit,
 		int (*before)(struct cli_ctx *ctx, const struct pc_policy *p));
 
+struct pc_inventory;
+/*
+ * Escapes the names, policies, paths and chain types of an inventory in place
+ * (control bytes, invalid UTF-8), for printing as text: another program may
+ * have named its tables and chains with anything.
+ */
+void cli_inventory_escape(struct pc_inventory *inv);
+
 /* Why a chain can drop (PC_INV_DROP_* bits), as "its policy is drop, a rule rejects". */
 void cli_drop_reasons(FILE *f, unsigned drops);
 

@@ -11,8 +11,41 @@
 #include <string.h>
 
 #include "cli.h"
+#include "portcullis/diag.h"
 #include "portcullis/inventory.h"
 #include "portcullis/policy.h"
+#include "util.h"
+
+/* s, replaced by its copy with control bytes and invalid UTF-8 escaped. */
+static void escape(char **s)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!*s || !(f = open_memstream(&out, &len)))
+		return;
+	pc_fputs_escaped(*s, f);
+	if (fclose(f) == 0) {
+		free(*s);
+		*s = out;
+	} else {
+		free(out);
+	}
+}
+
+void cli_inventory_escape(struct pc_inventory *inv)
+{
+	for (size_t i = 0; i < inv->ntables; i++) {
+		escape(&inv->tables[i].name);
+		escape(&inv->tables[i].policy);
+		escape(&inv->tables[i].path);
+	}
+	for (size_t i = 0; i < inv->nchains; i++) {
+		escape(&inv->chains[i].name);
+		escape(&inv->chains[i].type);
+	}
+}
 
 void cli_drop_reasons(FILE *f, unsigned drops)
 {
@@ -73,6 +106,7 @@ int cli_warn_coexist(
 		errno = err;
 		return -1;
 	}
+	cli_inventory_escape(&inv);
 	for (size_t i = 0; i < inv.ntables; i++) {
 		const struct pc_inv_table *t = &inv.tables[i];
 		if (!t->managed || (t->family == NFPROTO_INET && !strcmp(t->name, table)))

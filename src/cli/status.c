@@ -266,10 +266,13 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		m[nm].t = t;
 		judge(&m[nm++]);
 	}
-	if (ctx->json)
+	if (ctx->json) {
 		print_json(ctx, &inv, m, nm);
-	else
+	} else {
+		/* After judge(), which opens the paths as recorded. */
+		cli_inventory_escape(&inv);
 		print_text(ctx, &inv, m, nm);
+	}
 	int ret = PC_EXIT_OK;
 	if (ctx->table_given && !nm) {
 		fprintf(ctx->err,

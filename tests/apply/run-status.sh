@@ -16,6 +16,8 @@
 #   --kernel says the same.
 # - Without CAP_NET_ADMIN: exit 3; usage errors: exit 2.
 # - Tables made and removed meanwhile: status reads again and succeeds.
+# - Other programs' names with control bytes (weird-names.py): escaped in
+#   the text, exact in the JSON.
 . "$(dirname "$0")/../lib.sh"
 w=${PC_TEST_WRAPPER:-}
 
@@ -213,5 +215,28 @@ wait
 [ $bad = 0 ] && echo ok
 ' >"$tmp/out" 2>&1
 check "status while another program adds and removes tables"
+
+# 4. Names and comments with control bytes (another program's): escaped in
+#    the text, exact in the JSON.
+unshare -n sh -e -c '
+nft add table ip f
+python3 "$root/tests/apply/weird-names.py"
+$w "$bin" status >"$tmp/w.text" 2>&1
+$w "$bin" status --json >"$tmp/w.json" 2>&1
+$w "$bin" apply "$root/policies/kdc-primary.yaml" >/dev/null 2>"$tmp/w.err"
+' >"$tmp/w.out" 2>&1 || { fail "names with control bytes: the namespace script"; cat "$tmp/w.out"; }
+python3 - "$tmp" >"$tmp/out" 2>&1 <<'PY'
+import json, sys
+tmp = sys.argv[1]
+text, err = open(tmp + "/w.text").read(), open(tmp + "/w.err").read()
+d = json.load(open(tmp + "/w.json"))
+ok = (r"table inet t\nx: policy a\x1b[31mb;" in text and r"chain c\nd: filter hook input" in text
+      and r"table ip f, chain c\nd (hook input" in err and r"table inet t\nx, also managed" in err
+      and "\x1b" not in text + err and text.count("\n") == 4 and err.count("\n") == 2
+      and d["managed"][0]["table"] == "t\nx" and d["managed"][0]["policy"] == "a\x1b[31mb"
+      and d["others"][0]["chain"] == "c\nd")
+print("ok" if ok else text + err + json.dumps(d))
+PY
+check "names with control bytes: escaped in the text, exact in the JSON"
 
 finish
