@@ -160,6 +160,12 @@ void pc_json_uint(struct pc_json *j, uint64_t v)
 	fprintf(j->out, "%llu", (unsigned long long)v);
 }
 
+void pc_json_int(struct pc_json *j, int64_t v)
+{
+	before_item(j);
+	fprintf(j->out, "%lld", (long long)v);
+}
+
 void pc_json_bool(struct pc_json *j, bool v)
 {
 	before_item(j);

@@ -31,6 +31,7 @@ void pc_json_string(struct pc_json *j, const char *s);
 /* Writes null for NULL or "". */
 void pc_json_string_or_null(struct pc_json *j, const char *s);
 void pc_json_uint(struct pc_json *j, uint64_t v);
+void pc_json_int(struct pc_json *j, int64_t v);
 void pc_json_bool(struct pc_json *j, bool v);
 void pc_json_null(struct pc_json *j);
 /* Ends the document with a newline. */

@@ -36,11 +36,30 @@ struct pc_nl_batch {
 	size_t genid_off; /* where in buf the begin's generation is */
 };
 
+/*
+ * What apply records in its table's user data, after the comment, under
+ * types nft does not read (`nft list` shows the table as before): the
+ * SHA-256 of the policy file, when it was applied, and the file's path.
+ * The kernel keeps at most PC_NL_UDATA_MAX bytes of it: a path that does
+ * not fit is left out.  `render` prints none of it (no time in its output).
+ */
+#define PC_NL_UDATA_MAX 256
+#define PC_NL_UDATA_SHA256 0xf0 /* 32 bytes */
+#define PC_NL_UDATA_TIME 0xf1 /* 8 bytes: seconds since 1970 (UTC), big-endian */
+#define PC_NL_UDATA_PATH 0xf2 /* the absolute path, NUL-terminated */
+
+struct pc_nl_stamp {
+	uint8_t sha256[32];
+	uint64_t time;
+	const char *path; /* NULL: none (standard input) */
+};
+
 struct pc_nl_options {
 	uint32_t seq; /* the first sequence number */
 	uint32_t genid; /* the generation the batch was computed against */
 	bool commit; /* false: leave out the batch end (the kernel checks, then aborts) */
 	unsigned lo_ifindex; /* the interface index "lo" has */
+	const struct pc_nl_stamp *stamp; /* recorded in the table; NULL: none */
 };
 
 /* Builds the transaction that replaces table t; aborts only on allocation failure. */
@@ -109,6 +128,7 @@ struct pc_nl_apply_options {
 	unsigned retries; /* after a concurrent change (ERESTART), at most */
 	unsigned retry_ms; /* none once this long (ms) has passed; 0: no bound */
 	int rcvbuf; /* receive buffer (bytes); 0: an error per message */
+	const struct pc_nl_stamp *stamp; /* recorded in the table; NULL: none */
 	/* Called after each attempt's transaction is built, before it is sent; may be NULL. */
 	void (*before_send)(void *arg);
 	void *arg;

@@ -141,7 +141,30 @@ static struct nftnl_udata_buf *udata_str(uint8_t type, const char *s)
 	return u;
 }
 
-static void table_msgs(struct pc_nl_batch *b, const struct pc_nft_table *t)
+/* The table's comment, then what apply records (see struct pc_nl_stamp). */
+static struct nftnl_udata_buf *table_udata(
+		const struct pc_nft_table *t, const struct pc_nl_stamp *st)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(PC_NL_UDATA_MAX);
+
+	if (!u || !nftnl_udata_put_strz(u, NFTNL_UDATA_TABLE_COMMENT, t->comment))
+		pc_oom_size(0);
+	if (!st)
+		return u;
+	uint8_t when[8];
+	for (int i = 0; i < 8; i++)
+		when[i] = (uint8_t)(st->time >> (56 - 8 * i));
+	if (!nftnl_udata_put(u, PC_NL_UDATA_SHA256, sizeof(st->sha256), st->sha256) ||
+			!nftnl_udata_put(u, PC_NL_UDATA_TIME, sizeof(when), when))
+		pc_oom_size(0);
+	/* A path too long for what is left is not recorded rather than cut. */
+	if (st->path && nftnl_udata_buf_len(u) + 2 + strlen(st->path) + 1 <= PC_NL_UDATA_MAX)
+		nftnl_udata_put_strz(u, PC_NL_UDATA_PATH, st->path);
+	return u;
+}
+
+static void table_msgs(
+		struct pc_nl_batch *b, const struct pc_nft_table *t, const struct pc_nl_stamp *st)
 {
 	static const uint16_t types[3] = {NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_NEWTABLE};
 
@@ -153,8 +176,7 @@ static void table_msgs(struct pc_nl_batch *b, const struct pc_nft_table *t)
 		if (i != 1)
 			nftnl_table_set_u32(nt, NFTNL_TABLE_FLAGS, 0);
 		if (i == 2) {
-			struct nftnl_udata_buf *u =
-					udata_str(NFTNL_UDATA_TABLE_COMMENT, t->comment);
+			struct nftnl_udata_buf *u = table_udata(t, st);
 			nftnl_table_set_data(nt, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(u),
 					nftnl_udata_buf_len(u));
 			nftnl_udata_buf_free(u);
@@ -859,7 +881,7 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 	memset(b, 0, sizeof(*b));
 	b->seq0 = o->seq;
 	batch_marker(b, NFNL_MSG_BATCH_BEGIN, o->genid);
-	table_msgs(b, t);
+	table_msgs(b, t, o->stamp);
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		chain_msg(b, t->name, pc_nft_hook_name(t->chains[k].hook), hooks[t->chains[k].hook],
 				t->chains[k].policy == PC_VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);

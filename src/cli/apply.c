@@ -364,6 +364,20 @@ static int lockout_check(struct cli_ctx *ctx, const struct pc_policy *p)
 	return PC_EXIT_OK;
 }
 
+/*
+ * The lockout check, then warnings about the other tables that filter the
+ * same packets (a ruleset that cannot be read is left to the transaction to
+ * report).
+ */
+static int before_apply(struct cli_ctx *ctx, const struct pc_policy *p)
+{
+	int ret = lockout_check(ctx, p);
+
+	if (ret == PC_EXIT_OK)
+		cli_warn_coexist(ctx, "apply", p, ctx->table);
+	return ret;
+}
+
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc != 1) {
@@ -373,5 +387,5 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
-	return cli_send_table(ctx, "apply", argv[0], true, lockout_check);
+	return cli_send_table(ctx, "apply", argv[0], true, before_apply);
 }

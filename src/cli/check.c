@@ -22,6 +22,13 @@ static void print_ok(FILE *out, const char *path, const struct pc_policy *p, siz
 	fputc('\n', out);
 }
 
+/* Before the kernel's check: the other tables that would filter the same packets. */
+static int coexist(struct cli_ctx *ctx, const struct pc_policy *p)
+{
+	cli_warn_coexist(ctx, "check", p, ctx->table);
+	return PC_EXIT_OK;
+}
+
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
 	int worst = PC_EXIT_OK;
@@ -37,7 +44,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (ctx->kernel) {
 			/* The same checks, then the kernel's on the whole table. */
-			ret = cli_send_table(ctx, "check", argv[i], false, NULL);
+			ret = cli_send_table(ctx, "check", argv[i], false, coexist);
 		} else {
 			struct pc_policy p;
 			size_t nw = 0;

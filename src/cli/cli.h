@@ -46,6 +46,7 @@ struct cli_ctx {
 	struct cli_list packet_files; /* explain --packets: files of them, "-" for stdin */
 	const char *target; /* render --target */
 	const char *table; /* --table, CLI_DEFAULT_TABLE when not given */
+	bool table_given; /* --table was given */
 	const char *output; /* render --output */
 	const char *family; /* render --family */
 	const char *out_dir; /* render --out-dir */
@@ -63,6 +64,7 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_render(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_remove(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the
@@ -107,5 +109,26 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
  * an error.  `cmd` names the command in messages.  Returns the exit status.
  */
 int cli_remove_table(struct cli_ctx *ctx, const char *cmd);
+
+struct pc_inventory;
+/*
+ * Escapes the names, policies, paths and chain types of an inventory in place
+ * (control bytes, invalid UTF-8), for printing as text: another program may
+ * have named its tables and chains with anything.
+ */
+void cli_inventory_escape(struct pc_inventory *inv);
+
+/* Why a chain can drop (PC_INV_DROP_* bits), as "its policy is drop, a rule rejects". */
+void cli_drop_reasons(FILE *f, unsigned drops);
+
+/*
+ * Warns (on ctx->err, as command `cmd`) about the other tables that filter
+ * what policy p, applied as table inet `table`, accepts: other tables
+ * portcullis manages, and base chains of other tables on the same hooks
+ * that can drop.  Returns 0, or -1 with errno set when the ruleset cannot
+ * be read (nothing printed).
+ */
+int cli_warn_coexist(
+		struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p, const char *table);
 
 #endif

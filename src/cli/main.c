@@ -72,6 +72,14 @@ static void target_files(FILE *f)
 	fputc(')', f);
 }
 
+/* --table: the name, and that it was given. */
+static void set_table(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	(void)o;
+	ctx->table = arg;
+	ctx->table_given = true;
+}
+
 /* The argument, kept in the const char * at o->field. */
 static void set_value(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
 {
@@ -134,7 +142,7 @@ static const struct option_def options[] = {
 		{OPT_NO_JUMP, "no-jump", 0, NULL, set_flag, FIELD(no_jump),
 				"iptables: leave out the jumps from INPUT, FORWARD and OUTPUT (for a reload)",
 				NULL, NULL},
-		{OPT_TABLE, "table", 0, "NAME", set_value, FIELD(table),
+		{OPT_TABLE, "table", 0, "NAME", set_table, FIELD(table),
 				"the nft table portcullis owns (" CLI_DEFAULT_TABLE ")", NULL,
 				NULL},
 		{OPT_OUTPUT, "output", 'o', "FILE", set_value, FIELD(output),
@@ -198,6 +206,9 @@ static const struct command commands[] = {
 				"replace the policy's nftables table in the kernel, all at once (root)"},
 		{"remove", cmd_remove, OPT_TABLE | OPT_FORCE, "",
 				"delete the table portcullis manages, and only it, all at once (root)"},
+		{"status", cmd_status, OPT_JSON | OPT_TABLE, "",
+				"show the tables portcullis manages, their policies, and the tables "
+				"beside them on the same hooks (root)"},
 		{"lookup", cmd_lookup,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 				"NAME|PORT[/PROTO]...",

@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
+#include "sha256.h"
 #include "util.h"
 
 /* Errors printed; the rest are counted. */
@@ -199,17 +201,42 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 }
 
 /*
- * Sends the transaction for t (NULL: the removal of table ctx->table) and
- * says what became of it; returns the exit status.
+ * What the table records of its policy: the SHA-256 `render` prints for the
+ * file, the time, and the file's absolute path (none for standard input).
+ * The path is the caller's to free.
+ */
+static char *make_stamp(const struct pc_policy *p, const char *path, struct pc_nl_stamp *st)
+{
+	const char *text;
+	size_t len;
+	char hex[65];
+
+	pc_policy_file(p, 0, &text, &len);
+	pc_sha256_of(text, len, hex);
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+		sscanf(hex + 2 * i, "%2x", &v);
+		st->sha256[i] = (uint8_t)v;
+	}
+	st->time = (uint64_t)time(NULL);
+	st->path = strcmp(path, "-") ? realpath(path, NULL) : NULL;
+	return (char *)st->path;
+}
+
+/*
+ * Sends the transaction for t (NULL: the removal of table ctx->table), with
+ * what the table records of its policy (`stamp`, NULL for none), and says
+ * what became of it; returns the exit status.
  */
 static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
-		const struct pc_nft_table *t, bool commit)
+		const struct pc_nft_table *t, bool commit, const struct pc_nl_stamp *stamp)
 {
 	const char *table = ctx->table;
 	int ret;
 
 	struct pc_nl_apply_options o = {.table = table,
 			.commit = commit,
+			.stamp = stamp,
 			.force = ctx->force,
 			.retries = 100,
 			.retry_ms = 5000};
@@ -280,7 +307,10 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 	if (before && (ret = before(ctx, &p)) != PC_EXIT_OK)
 		goto out;
 
-	ret = transact(ctx, cmd, &p, &t, commit);
+	struct pc_nl_stamp stamp;
+	char *abs = make_stamp(&p, path, &stamp);
+	ret = transact(ctx, cmd, &p, &t, commit, &stamp);
+	free(abs);
 out:
 	pc_nft_table_finish(&t);
 	pc_diags_finish(&d);
@@ -292,5 +322,5 @@ int cli_remove_table(struct cli_ctx *ctx, const char *cmd)
 {
 	if (!cli_table_name_ok(ctx, cmd, ctx->table))
 		return PC_EXIT_USAGE;
-	return transact(ctx, cmd, NULL, NULL, true);
+	return transact(ctx, cmd, NULL, NULL, true, NULL);
 }

@@ -3,7 +3,8 @@
  * nldump TABLE: prints what the kernel holds for table inet TABLE, attribute
  * by attribute, as libnftnl reads it back: the table, every set with its
  * flags, types, lengths, size, user data and elements, every chain, and
- * every rule as its expressions with its user data.  Handles and ids, which
+ * every rule as its expressions with its user data (the table's without
+ * what apply records of its policy).  Handles and ids, which
  * differ from load to load, are left out, so two loads of the same ruleset
  * print the same text whichever program made them.  The elements of a set
  * are printed sorted: a hash set lists them in an order its random seed
@@ -72,8 +73,16 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	printf("table %s flags=%u", nftnl_table_get_str(t, NFTNL_TABLE_NAME),
 			nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS));
 	if (nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)) {
-		const void *u = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
-		hex("udata", u, &len);
+		/*
+		 * What apply records of its policy (hash, time, path: types 0xf0
+		 * and up, after the comment) is left out: `nft -f` of the rendering
+		 * has none of it, and the time differs from load to load.
+		 */
+		const unsigned char *u = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+		uint32_t keep = 0;
+		while (keep + 2 <= len && u[keep] < 0xf0 && keep + 2 + u[keep + 1] <= len)
+			keep += 2 + u[keep + 1];
+		hex("udata", u, &keep);
 	}
 	putchar('\n');
 	nftnl_table_free(t);

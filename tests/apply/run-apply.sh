@@ -5,8 +5,9 @@
 # - For every policy in policies/ and examples/ (and the feature, injection
 #   and probe policies), the table `apply` makes is the table `nft -f` makes
 #   from `render`: nldump (libnftnl, attribute by attribute: set flags, types,
-#   sizes, user data, every element, every expression of every rule) and
-#   `nft list ruleset` print the same.
+#   sizes, user data, every element, every expression of every rule; of the
+#   table's user data, not what apply records of its policy: hash, time,
+#   path) and `nft list ruleset` print the same.
 # - Replacing: applied twice, one table, a foreign table left as it was.
 # - `check --kernel`: accepted, nothing changed.
 # - A same-named table portcullis does not manage: refused (exit 4, left

@@ -139,6 +139,73 @@ static void test_batch_shape(void **state)
 	model_finish(&m);
 }
 
+/* The user data of the table the batch creates (message 3), and its length. */
+static const uint8_t *table_udata(
+		const struct pc_nl_batch *b, uint32_t *len, struct nftnl_table **t)
+{
+	*t = nftnl_table_alloc();
+	assert_non_null(*t);
+	assert_int_equal(nftnl_table_nlmsg_parse(msg_at(b, 3), *t), 0);
+	return nftnl_table_get_data(*t, NFTNL_TABLE_USERDATA, len);
+}
+
+/* The table records the policy's hash, the time and the path after its comment. */
+static void test_batch_stamp(void **state)
+{
+	struct model m;
+	struct pc_nl_batch b;
+	struct pc_nl_stamp st = {.time = 0x0102030405060708ull, .path = "/etc/portcullis/a.yaml"};
+	struct pc_nl_options o = {.seq = 1, .commit = true, .lo_ifindex = 1, .stamp = &st};
+	struct nftnl_table *t;
+	uint32_t len;
+	char longpath[240];
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		st.sha256[i] = (uint8_t)(0xa0 + i);
+	model_load(&m);
+	pc_nl_build(&m.t, &o, &b);
+	const uint8_t *u = table_udata(&b, &len, &t);
+	size_t c = strlen(m.t.comment) + 1;
+	assert_int_equal(u[0], 0); /* the comment first, as nft writes it */
+	assert_int_equal(u[1], c);
+	assert_string_equal((const char *)u + 2, m.t.comment);
+	const uint8_t *x = u + 2 + c;
+	assert_int_equal(x[0], PC_NL_UDATA_SHA256);
+	assert_int_equal(x[1], 32);
+	assert_memory_equal(x + 2, st.sha256, 32);
+	x += 34;
+	assert_int_equal(x[0], PC_NL_UDATA_TIME);
+	assert_int_equal(x[1], 8);
+	assert_memory_equal(x + 2, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	x += 10;
+	assert_int_equal(x[0], PC_NL_UDATA_PATH);
+	assert_string_equal((const char *)x + 2, st.path);
+	assert_int_equal(len, (uint32_t)(x + 2 + x[1] - u));
+	nftnl_table_free(t);
+	pc_nl_batch_finish(&b);
+
+	/* A path that would pass what the kernel keeps is left out, not cut. */
+	memset(longpath, 'p', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	st.path = longpath;
+	pc_nl_build(&m.t, &o, &b);
+	u = table_udata(&b, &len, &t);
+	assert_int_equal(len, 2 + c + 34 + 10);
+	nftnl_table_free(t);
+	pc_nl_batch_finish(&b);
+
+	/* Without a stamp (the rendering's table), the comment alone. */
+	o.stamp = NULL;
+	pc_nl_build(&m.t, &o, &b);
+	u = table_udata(&b, &len, &t);
+	assert_int_equal(len, 2 + c);
+	nftnl_table_free(t);
+	pc_nl_batch_finish(&b);
+	model_finish(&m);
+}
+
 static int apply(struct model *m, bool commit, bool force, struct pc_nl_result *r)
 {
 	struct pc_nl_apply_options o = {
@@ -778,6 +845,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_batch_shape),
+			cmocka_unit_test(test_batch_stamp),
 			cmocka_unit_test(test_apply_check_replace),
 			cmocka_unit_test(test_foreign_table),
 			cmocka_unit_test(test_kernel_errors),

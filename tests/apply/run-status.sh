@@ -1,0 +1,242 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `portcullis status`, and the warnings of apply and check --kernel about the
+# other tables that filter the same packets, as root, each case in a network
+# namespace of its own (unshare -n): the host's ruleset is never touched.
+# - status lists every table portcullis manages (two: --table a, --table b)
+#   with its policy, the SHA-256 render prints, when, the file's path, the
+#   counts apply reported, and whether the file still matches (changed,
+#   removed); --table narrows it; --json (checked with python3).
+# - A foreign `policy drop` base chain on input, a chain that jumps to a
+#   reject, a verdict map and a drop rule are listed as able to drop what
+#   portcullis accepts; a prerouting chain is not listed.  A table loaded
+#   from the rendering is managed, and records no hash, time or path.
+# - apply warns (exit 0 still) when another managed table is active, and when
+#   another table's base chain can drop what the policy accepts; check
+#   --kernel says the same.
+# - Without CAP_NET_ADMIN: exit 3; usage errors: exit 2.
+# - Tables made and removed meanwhile: status reads again and succeeds.
+# - Other programs' names with control bytes (weird-names.py): escaped in
+#   the text, exact in the JSON.
+. "$(dirname "$0")/../lib.sh"
+w=${PC_TEST_WRAPPER:-}
+
+if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
+    cannot_run "root, nft and network namespaces"
+fi
+export bin w tmp root
+unset SSH_CONNECTION
+
+# check NAME: passes when the namespace script's output ($tmp/out) is exactly "ok".
+check() {
+    if [ "$(cat "$tmp/out")" = ok ]; then
+        pass "$1"
+    else
+        fail "$1"
+        cat "$tmp/out"
+    fi
+}
+
+# 1. Nothing managed, nothing else.
+unshare -n sh -c '$w "$bin" status >"$tmp/s" 2>&1; echo "rc $?"; cat "$tmp/s"' >"$tmp/out" 2>&1
+if [ "$(cat "$tmp/out")" = "$(printf 'rc 0\nno table managed by portcullis\nno other table has base chains on the same hooks')" ]; then
+    pass "status with nothing loaded"
+else
+    fail "status with nothing loaded"
+    cat "$tmp/out"
+fi
+
+# 2. Two managed tables and a foreign policy-drop chain; the JSON checked.
+cp "$root/policies/kdc-primary.yaml" "$tmp/a.yaml"
+cp "$root/policies/kdc-replica.yaml" "$tmp/b.yaml"
+unshare -n sh -e -c '
+cd "$tmp"
+$w "$bin" apply --table a a.yaml >a.out 2>a.err
+$w "$bin" apply --table b b.yaml >b.out 2>b.err
+nft -f - <<NFT
+table inet filter {
+	chain input {
+		type filter hook input priority 0; policy drop;
+	}
+}
+table ip keep {
+	chain c {
+		type filter hook input priority 10; policy accept;
+		tcp dport 9 jump sub
+	}
+	chain sub {
+		reject
+	}
+	chain o {
+		type filter hook output priority -5; policy accept;
+	}
+}
+table ip6 six {
+	chain f {
+		type filter hook forward priority -10; policy accept;
+		meta l4proto vmap { tcp : drop }
+	}
+	chain pre {
+		type filter hook prerouting priority 0; policy drop;
+	}
+	chain out {
+		type filter hook output priority 20; policy accept;
+		udp dport 53 drop
+	}
+}
+NFT
+(cd "$root" && "$bin" render --table c policies/kdc-primary.yaml) | nft -f -
+$w "$bin" status >text
+$w "$bin" status --json >json
+$w "$bin" status --table b >only-b
+$w "$bin" apply --table b b.yaml >/dev/null 2>b2.err
+$w "$bin" check --kernel --table b b.yaml >/dev/null 2>check.err
+echo "# changed" >>a.yaml
+rm b.yaml
+$w "$bin" status >after
+set +e
+$w "$bin" status --table zz >/dev/null 2>zz.err; echo "zz rc $?" >rcs
+$w "$bin" status extra >/dev/null 2>&1; echo "arg rc $?" >>rcs
+$w "$bin" status --table "a b" >/dev/null 2>&1; echo "name rc $?" >>rcs
+if command -v setpriv >/dev/null 2>&1; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" status >/dev/null 2>eperm.err
+	echo "eperm rc $?" >>rcs
+fi
+' >"$tmp/ns.out" 2>&1 || { fail "status: the namespace script"; cat "$tmp/ns.out"; }
+
+sha_a=$(cd "$root" && "$bin" render policies/kdc-primary.yaml 2>/dev/null | sed -n 's/^# policy .* sha256 \([0-9a-f]*\)$/\1/p' | head -1)
+python3 - "$tmp" "$sha_a" >"$tmp/out" 2>&1 <<'PY'
+import json, re, sys
+tmp, sha_a = sys.argv[1], sys.argv[2]
+problems = []
+def want(cond, what):
+    if not cond:
+        problems.append(what)
+text = open(f"{tmp}/text").read()
+doc = json.load(open(f"{tmp}/json"))
+def counts(out):
+    m = re.search(r": (\d+) chains, (\d+) rules, (\d+) sets and maps, (\d+) elements", out)
+    return [int(x) for x in m.groups()]
+managed = {t["table"]: t for t in doc["managed"]}
+want(sorted(managed) == ["a", "b", "c"], f"managed tables {sorted(managed)}")
+c = managed.get("c", {})
+want(c.get("policy") == "kdc-primary" and c.get("sha256") is None and c.get("file") == "unknown"
+     and c.get("rules") == managed.get("a", {}).get("rules"), f"c, loaded from the rendering: {c}")
+want("table inet c: policy kdc-primary; it records no hash, time or path" in open(f"{tmp}/text").read(),
+     "text: c records nothing")
+six = [o for o in doc["others"] if o["table"] == "six"]
+want([(o["chain"], o["hook"], o["priority"], o["why"]) for o in six] ==
+     [("f", "forward", -10, ["verdict-map"]), ("out", "output", 20, ["drop"])], f"ip6 six: {six}")
+for name, pol in (("a", "kdc-primary"), ("b", "kdc-replica")):
+    t = managed.get(name, {})
+    want(t.get("family") == "inet" and t.get("policy") == pol, f"{name}: policy {t.get('policy')}")
+    want(t.get("path") == f"{tmp}/{name}.yaml", f"{name}: path {t.get('path')}")
+    want(t.get("file") == "matches" and t.get("file_sha256") == t.get("sha256"), f"{name}: file {t.get('file')}")
+    want([t.get(k) for k in ("chains", "rules", "sets", "elements")] == counts(open(f"{tmp}/{name}.out").read()),
+         f"{name}: counts differ from apply's report")
+    want(isinstance(t.get("applied"), int) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", t.get("applied_utc", "")),
+         f"{name}: applied {t.get('applied')} {t.get('applied_utc')}")
+want(managed.get("a", {}).get("sha256") == sha_a, "a: sha256 is not the one render prints")
+others = {(o["family"], o["table"], o["chain"]): o for o in doc["others"]}
+want(sorted(others) == [("inet", "filter", "input"), ("ip", "keep", "c"), ("ip", "keep", "o"),
+                        ("ip6", "six", "f"), ("ip6", "six", "out")], f"others {sorted(others)}")
+f = others.get(("inet", "filter", "input"), {})
+want(f.get("hook") == "input" and f.get("priority") == 0 and f.get("policy") == "drop" and f.get("can_drop") is True
+     and f.get("why") == ["policy"], f"inet filter input: {f}")
+c = others.get(("ip", "keep", "c"), {})
+want(c.get("can_drop") is True and c.get("why") == ["reject"] and c.get("priority") == 10, f"ip keep c: {c}")
+o = others.get(("ip", "keep", "o"), {})
+want(o.get("can_drop") is False and o.get("priority") == -5 and o.get("hook") == "output", f"ip keep o: {o}")
+# The text says the same.
+want(f"table inet a: policy kdc-primary, applied " in text, "text: table a")
+want(f"  sha256 {sha_a}\n  from {tmp}/a.yaml, which still matches\n" in text, "text: a matches")
+want("table inet b: policy kdc-replica" in text, "text: table b")
+want("3 tables managed by portcullis filter the same hooks" in text, "text: three managed tables")
+want("  table inet filter, chain input: filter hook input, priority 0, policy drop: can drop what portcullis accepts (its policy is drop)\n" in text,
+     "text: the foreign drop chain")
+want("  table ip keep, chain c: filter hook input, priority 10, policy accept: can drop what portcullis accepts (a rule rejects)\n" in text,
+     "text: the jump to a reject")
+want("  table ip keep, chain o: filter hook output, priority -5, policy accept\n" in text, "text: the harmless chain")
+only = open(f"{tmp}/only-b").read()
+want("table inet b:" in only and "table inet a:" not in only, "--table b")
+after = open(f"{tmp}/after").read()
+want(re.search(rf"  from {re.escape(tmp)}/a.yaml, which has changed since \(sha256 now [0-9a-f]{{64}}\)\n", after), "a changed")
+want(f"  from {tmp}/b.yaml, which cannot be read now (No such file or directory)\n" in after, "b removed")
+rcs = open(f"{tmp}/rcs").read().split("\n")
+want("zz rc 1" in rcs and "arg rc 2" in rcs and "name rc 2" in rcs, f"statuses {rcs}")
+want(not any(r.startswith("eperm") for r in rcs) or "eperm rc 3" in rcs, f"without CAP_NET_ADMIN: {rcs}")
+if any(r.startswith("eperm") for r in rcs):
+    want("status needs CAP_NET_ADMIN" in open(f"{tmp}/eperm.err").read(), "eperm message")
+want("no table inet zz managed by portcullis" in open(f"{tmp}/zz.err").read(), "zz message")
+# apply and check --kernel warn, and still succeed.
+for name in ("b2.err", "check.err"):
+    err = open(f"{tmp}/{name}").read()
+    cmd = "apply" if name == "b2.err" else "check"
+    want(f"portcullis {cmd}: warning: table inet a, also managed by portcullis (policy kdc-primary), filters the same hooks" in err,
+         f"{cmd}: the other managed table: {err}")
+    want(f"portcullis {cmd}: warning: table inet filter, chain input (hook input, priority 0) can drop what this policy accepts (its policy is drop)" in err,
+         f"{cmd}: the foreign drop chain: {err}")
+    want("table ip keep, chain c (hook input, priority 10) can drop" in err, f"{cmd}: the jump to a reject")
+    want("chain o " not in err, f"{cmd}: a chain that cannot drop is named: {err}")
+    want("table inet c, also managed by portcullis" in err, f"{cmd}: the table loaded from the rendering")
+    want("table ip6 six, chain f (hook forward, priority -10) can drop what this policy accepts (a verdict map may drop)" in err
+         and "table ip6 six, chain out (hook output, priority 20) can drop what this policy accepts (a rule drops)" in err,
+         f"{cmd}: the ip6 chains: {err}")
+b1 = open(f"{tmp}/b.err").read()
+want("table inet a, also managed by portcullis" in b1 and "inet filter" not in b1, f"first apply of b: {b1}")
+want(open(f"{tmp}/a.err").read() == "", "the first apply warns of nothing")
+print("\n".join(problems) if problems else "ok")
+PY
+check "status: two managed tables, foreign chains, --json, drift; apply and check --kernel warn"
+
+# 3. Tables made and removed while status reads: it reads again, and succeeds.
+unshare -n sh -c '
+i=0
+while [ $i -lt 400 ]; do
+	nft -f - <<NFT
+table ip churn$i {
+	chain c {
+		type filter hook input priority 5; policy accept;
+		drop
+	}
+}
+NFT
+	nft delete table ip churn$i
+	i=$((i + 1))
+done &
+churn=$!
+n=0 bad=0
+while [ $n -lt 40 ]; do
+	$w "$bin" status >/dev/null 2>"$tmp/churn.err" || { bad=$((bad + 1)); cat "$tmp/churn.err"; }
+	n=$((n + 1))
+done
+kill $churn 2>/dev/null
+wait
+[ $bad = 0 ] && echo ok
+' >"$tmp/out" 2>&1
+check "status while another program adds and removes tables"
+
+# 4. Names and comments with control bytes (another program's): escaped in
+#    the text, exact in the JSON.
+unshare -n sh -e -c '
+nft add table ip f
+python3 "$root/tests/apply/weird-names.py"
+$w "$bin" status >"$tmp/w.text" 2>&1
+$w "$bin" status --json >"$tmp/w.json" 2>&1
+$w "$bin" apply "$root/policies/kdc-primary.yaml" >/dev/null 2>"$tmp/w.err"
+' >"$tmp/w.out" 2>&1 || { fail "names with control bytes: the namespace script"; cat "$tmp/w.out"; }
+python3 - "$tmp" >"$tmp/out" 2>&1 <<'PY'
+import json, sys
+tmp = sys.argv[1]
+text, err = open(tmp + "/w.text").read(), open(tmp + "/w.err").read()
+d = json.load(open(tmp + "/w.json"))
+ok = (r"table inet t\nx: policy a\x1b[31mb;" in text and r"chain c\nd: filter hook input" in text
+      and r"table ip f, chain c\nd (hook input" in err and r"table inet t\nx, also managed" in err
+      and "\x1b" not in text + err and text.count("\n") == 4 and err.count("\n") == 2
+      and d["managed"][0]["table"] == "t\nx" and d["managed"][0]["policy"] == "a\x1b[31mb"
+      and d["others"][0]["chain"] == "c\nd")
+print("ok" if ok else text + err + json.dumps(d))
+PY
+check "names with control bytes: escaped in the text, exact in the JSON"
+
+finish
