@@ -12,7 +12,7 @@
  * anonymous sets (their elements are written into the rule that looks them
  * up).  Set elements are sorted; the elements of an interval set are
  * written as ranges "LO-HI".  A rule is its expressions as libnftnl prints
- * them, in order.
+ * them, in order (and, to be read, in nft syntax: `nft`).
  *
  * Ownership: a struct pc_rb_table owns its objects and their strings;
  * pc_rb_finish() releases them.
@@ -40,6 +40,12 @@ struct pc_rb_obj {
 	char *text; /* canonical: compared and printed */
 	char *comment; /* the comment its user data carries; NULL: none */
 	char *sets; /* a rule: the named sets it looks up, each followed by a space */
+	/*
+	 * A rule in nft syntax (`tcp dport 3306 accept`), for people to read;
+	 * NULL when it holds an expression this printer has no words for.
+	 * Rules are compared by `text`: two rules may read alike here.
+	 */
+	char *nft;
 };
 
 struct pc_rb_table {

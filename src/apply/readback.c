@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -31,7 +32,10 @@
 enum {
 	KEY_IPV4 = 7,
 	KEY_IPV6 = 8,
+	KEY_PROTO = 12,
 	KEY_SERVICE = 13,
+	KEY_ICMP = 14,
+	KEY_ICMP6 = 29,
 	KEY_IFNAME = 41
 };
 
@@ -271,6 +275,7 @@ static void out_obj(struct pc_rb_table *t, enum pc_rb_kind kind, const char *own
 	o->text = xstrdup(text->data);
 	o->comment = comment ? xstrdup(comment) : NULL;
 	o->sets = sets;
+	o->nft = NULL;
 	text->len = 0;
 }
 
@@ -291,6 +296,50 @@ static void bprintf(struct pc_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+static const char *l4_name(int p)
+{
+	switch (p) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 33:
+		return "dccp";
+	case 58:
+		return "ipv6-icmp";
+	case 132:
+		return "sctp";
+	default:
+		return NULL;
+	}
+}
+
+static const char *icmp_name(int family, unsigned t)
+{
+	static const char *const v4[] = {[0] = "echo-reply",
+			[3] = "destination-unreachable",
+			[8] = "echo-request",
+			[11] = "time-exceeded",
+			[12] = "parameter-problem"};
+	static const char *const v6[] = {[1] = "destination-unreachable",
+			[2] = "packet-too-big",
+			[3] = "time-exceeded",
+			[4] = "parameter-problem",
+			[128] = "echo-request",
+			[129] = "echo-reply",
+			[133] = "nd-router-solicit",
+			[134] = "nd-router-advert",
+			[135] = "nd-neighbor-solicit",
+			[136] = "nd-neighbor-advert"};
+	if (family == 4 && t < PC_ARRAY_SIZE(v4))
+		return v4[t];
+	if (family == 6 && t < PC_ARRAY_SIZE(v6))
+		return v6[t];
+	return NULL;
+}
+
 static void key_text(struct pc_buf *b, uint32_t type, const uint8_t *k, uint32_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -299,6 +348,13 @@ static void key_text(struct pc_buf *b, uint32_t type, const uint8_t *k, uint32_t
 		bprintf(b, "%s", inet_ntop(AF_INET, k, a, sizeof(a)));
 	} else if (type == KEY_IPV6 && len == 16) {
 		bprintf(b, "%s", inet_ntop(AF_INET6, k, a, sizeof(a)));
+	} else if ((type == KEY_PROTO || type == KEY_ICMP || type == KEY_ICMP6) && len == 1) {
+		const char *n = type == KEY_PROTO ? l4_name(k[0])
+						  : icmp_name(type == KEY_ICMP ? 4 : 6, k[0]);
+		if (n)
+			bprintf(b, "%s", n);
+		else
+			bprintf(b, "%u", k[0]);
 	} else if (type == KEY_SERVICE && len == 2) {
 		bprintf(b, "%u", (unsigned)k[0] << 8 | k[1]);
 	} else if (type == KEY_IFNAME) {
@@ -359,6 +415,20 @@ static int elem_cmp(const void *a, const void *b)
 	return (int)y->end - (int)x->end; /* an end before a start at the same key */
 }
 
+/* Whether [lo, hi] are the names an interface wildcard "stem*" matches: lo the stem, hi 0xff after
+ * it. */
+static bool ifname_wild(const uint8_t *lo, const uint8_t *hi, uint32_t len)
+{
+	uint32_t n = (uint32_t)strnlen((const char *)lo, len);
+
+	if (memcmp(lo, hi, n) != 0)
+		return false;
+	for (uint32_t i = n; i < len; i++)
+		if (hi[i] != 0xff)
+			return false;
+	return true;
+}
+
 /* k - 1 in place (big-endian). */
 static void key_prev(uint8_t *k, uint32_t len)
 {
@@ -391,7 +461,11 @@ static void elems_text(struct set *x,
 			} else {
 				memset(hi, 0xff, e->len);
 			}
-			if (memcmp(hi, e->key, e->len) != 0) {
+			if (memcmp(hi, e->key, e->len) == 0) {
+			} else if (x->key_type == KEY_IFNAME && ifname_wild(e->key, hi, e->len)) {
+				b->len--; /* the closing quote */
+				bprintf(b, "*\"");
+			} else {
 				bprintf(b, "-");
 				key_text(b, x->key_type, hi, e->len);
 			}
@@ -570,6 +644,389 @@ static int expr_text(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
+/* ---- rules in nft syntax ---- */
+
+/*
+ * What a rule has loaded into register 1 so far, and what it said about the
+ * packet's protocols (which decide how a later load is named).
+ */
+struct syn {
+	struct collect *c;
+	struct pc_buf *b;
+	enum {
+		L_NONE,
+		L_META,
+		L_CT,
+		L_PAYLOAD
+	} load;
+	uint32_t key, base, off, len;
+	uint8_t mask[16];
+	bool masked;
+	int l4, nf; /* -1: not matched */
+	char pending[300]; /* "meta l4proto tcp": left out when a tcp match follows */
+	bool pending_nf;
+};
+
+static void syn_term(struct syn *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void syn_term(struct syn *s, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[512];
+
+	if (s->pending[0])
+		bprintf(s->b, "%s ", s->pending);
+	s->pending[0] = 0;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	bprintf(s->b, "%s ", tmp);
+}
+
+/* The left side of a match on what is loaded ("tcp dport"); NULL: no name for it. */
+static const char *syn_lhs(struct syn *s, char *out, size_t size)
+{
+	if (s->load == L_META) {
+		static const struct {
+			uint32_t key;
+			const char *name;
+		} metas[] = {{NFT_META_L4PROTO, "meta l4proto"}, {NFT_META_NFPROTO, "meta nfproto"},
+				{NFT_META_IIF, "iif"}, {NFT_META_OIF, "oif"},
+				{NFT_META_IIFNAME, "iifname"}, {NFT_META_OIFNAME, "oifname"},
+				{NFT_META_MARK, "meta mark"}};
+		for (size_t i = 0; i < PC_ARRAY_SIZE(metas); i++)
+			if (metas[i].key == s->key)
+				return metas[i].name;
+		return NULL;
+	}
+	if (s->load == L_CT)
+		return s->key == NFT_CT_STATE ? "ct state" : NULL;
+	if (s->load != L_PAYLOAD)
+		return NULL;
+	if (s->base == NFT_PAYLOAD_NETWORK_HEADER) {
+		bool v6 = s->nf == NFPROTO_IPV6 || (s->nf < 0 && s->len > 4);
+		uint32_t src = v6 ? 8 : 12, dst = v6 ? 24 : 16;
+		if (s->off != src && s->off != dst)
+			return NULL;
+		snprintf(out, size, "%s %s", v6 ? "ip6" : "ip", s->off == src ? "saddr" : "daddr");
+		return out;
+	}
+	if (s->base == NFT_PAYLOAD_TRANSPORT_HEADER) {
+		bool ports = s->l4 == 6 || s->l4 == 17 || s->l4 == 33 || s->l4 == 132;
+		const char *p = ports ? l4_name(s->l4) : "th";
+		if (s->off == 0 && s->len == 1 && (s->l4 == 1 || s->l4 == 58))
+			return s->l4 == 1 ? "icmp type" : "icmpv6 type";
+		if (s->len == 2 && (s->off == 0 || s->off == 2)) {
+			snprintf(out, size, "%s %s", p, s->off ? "dport" : "sport");
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* A value loaded as s says, as nft writes it. */
+static void syn_value(struct syn *s, struct pc_buf *b, const uint8_t *d, uint32_t len)
+{
+	char a[INET6_ADDRSTRLEN], name[IF_NAMESIZE];
+
+	if (s->load == L_META && (s->key == NFT_META_L4PROTO || s->key == NFT_META_NFPROTO) &&
+			len == 1) {
+		const char *n = s->key == NFT_META_L4PROTO ? l4_name(d[0])
+				: d[0] == NFPROTO_IPV4	   ? "ipv4"
+				: d[0] == NFPROTO_IPV6	   ? "ipv6"
+							   : NULL;
+		if (n)
+			bprintf(b, "%s", n);
+		else
+			bprintf(b, "%u", d[0]);
+	} else if (s->load == L_META && (s->key == NFT_META_IIF || s->key == NFT_META_OIF) &&
+			len == 4) {
+		uint32_t ix;
+		memcpy(&ix, d, 4);
+		if (if_indextoname(ix, name))
+			bprintf(b, "\"%s\"", name);
+		else
+			bprintf(b, "%u", ix);
+	} else if (s->load == L_META &&
+			(s->key == NFT_META_IIFNAME || s->key == NFT_META_OIFNAME)) {
+		key_text(b, KEY_IFNAME, d, len);
+		if (len < 16) { /* a prefix: a wildcard */
+			b->len--;
+			bprintf(b, "*\"");
+		}
+	} else if (s->load == L_PAYLOAD && s->base == NFT_PAYLOAD_NETWORK_HEADER) {
+		bool v6 = s->nf == NFPROTO_IPV6 || (s->nf < 0 && s->len > 4);
+		uint8_t full[16] = {0};
+		unsigned bits = len * 8;
+		memcpy(full, d, len > 16 ? 16 : len);
+		if (s->masked) {
+			bits = 0;
+			for (uint32_t i = 0; i < s->len; i++)
+				bits += (unsigned)__builtin_popcount(s->mask[i]);
+		}
+		bprintf(b, "%s", inet_ntop(v6 ? AF_INET6 : AF_INET, full, a, sizeof(a)));
+		if (bits != (v6 ? 128u : 32u))
+			bprintf(b, "/%u", bits);
+	} else if (s->load == L_PAYLOAD && s->len == 1 && (s->l4 == 1 || s->l4 == 58)) {
+		const char *n = icmp_name(s->l4 == 1 ? 4 : 6, d[0]);
+		if (n)
+			bprintf(b, "%s", n);
+		else
+			bprintf(b, "%u", d[0]);
+	} else if (len == 2) {
+		bprintf(b, "%u", (unsigned)d[0] << 8 | d[1]);
+	} else {
+		key_text(b, 0, d, len);
+	}
+}
+
+/* A match named by its protocol (`ip saddr`, `tcp dport`) says what the pending one said. */
+static void syn_implied(struct syn *s, const char *lhs)
+{
+	if (s->load == L_PAYLOAD && s->pending[0] &&
+			((s->base == NFT_PAYLOAD_NETWORK_HEADER && s->pending_nf) ||
+					(s->base == NFT_PAYLOAD_TRANSPORT_HEADER &&
+							!s->pending_nf &&
+							strncmp(lhs, "th", 2) != 0)))
+		s->pending[0] = 0;
+}
+
+static bool syn_cmp(struct syn *s, struct nftnl_expr *e)
+{
+	char buf[64], val[256];
+	uint32_t len = 0, op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+	const uint8_t *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+	const char *lhs = syn_lhs(s, buf, sizeof(buf));
+	struct pc_buf v;
+
+	if (!lhs || !d || (op != NFT_CMP_EQ && op != NFT_CMP_NEQ))
+		return false;
+	if (s->load == L_CT) { /* ct state: a mask of states, compared with zero */
+		static const char *const states[] = {"invalid", "established", "related", "new"};
+		uint32_t m;
+		const char *sep = "";
+		if (!s->masked || op != NFT_CMP_NEQ || len != 4)
+			return false;
+		memcpy(&m, s->mask, 4);
+		pc_buf_init(&v);
+		for (unsigned i = 0; i < 4; i++)
+			if (m & 1u << i) {
+				bprintf(&v, "%s%s", sep, states[i]);
+				sep = ",";
+			}
+		pc_buf_add(&v, "", 1);
+		syn_term(s, "ct state %s", v.data);
+		pc_buf_finish(&v);
+		return true;
+	}
+	if (s->masked && s->base != NFT_PAYLOAD_NETWORK_HEADER)
+		return false;
+	pc_buf_init(&v);
+	syn_value(s, &v, d, len);
+	pc_buf_add(&v, "", 1);
+	snprintf(val, sizeof(val), "%s", v.data);
+	pc_buf_finish(&v);
+	if (s->load == L_META && s->key == NFT_META_L4PROTO && op == NFT_CMP_EQ && len == 1) {
+		/* icmp says ipv4, ipv6-icmp ipv6 */
+		if (s->pending_nf && ((d[0] == 1 && s->nf == NFPROTO_IPV4) ||
+						     (d[0] == 58 && s->nf == NFPROTO_IPV6)))
+			s->pending[0] = 0;
+		if (s->pending[0])
+			bprintf(s->b, "%s ", s->pending);
+		s->pending_nf = false;
+		s->l4 = d[0];
+		snprintf(s->pending, sizeof(s->pending), "meta l4proto %s", val);
+		return true;
+	}
+	if (s->load == L_META && s->key == NFT_META_NFPROTO && op == NFT_CMP_EQ && len == 1) {
+		if (s->pending[0])
+			bprintf(s->b, "%s ", s->pending);
+		s->nf = d[0];
+		snprintf(s->pending, sizeof(s->pending), "meta nfproto %s", val);
+		s->pending_nf = true;
+		return true;
+	}
+	syn_implied(s, lhs);
+	syn_term(s, "%s %s%s", lhs, op == NFT_CMP_NEQ ? "!= " : "", val);
+	return true;
+}
+
+static void syn_elem_each(void *arg, struct pc_buf *b, const char *comment)
+{
+	(void)arg;
+	(void)comment;
+	bprintf(b, ", ");
+}
+
+static bool syn_lookup(struct syn *s, struct nftnl_expr *e)
+{
+	const char *sn = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+	bool has_id = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET_ID);
+	struct set *x = set_find(s->c, sn, has_id,
+			has_id ? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID) : 0);
+	bool vmap = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG);
+	bool inv = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+		   (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
+	char buf[64];
+	const char *lhs = syn_lhs(s, buf, sizeof(buf));
+	struct pc_buf v;
+
+	if (!lhs || !x || s->masked || s->load == L_CT)
+		return false;
+	syn_implied(s, lhs);
+	pc_buf_init(&v);
+	if (x->flags & NFT_SET_ANONYMOUS) {
+		bprintf(&v, "{ ");
+		/* the elements as the set's key type says; icmp types and protocols by number */
+		elems_text(x, syn_elem_each, NULL, &v);
+		v.len -= 2;
+		bprintf(&v, " }");
+	} else {
+		bprintf(&v, "@%s", x->name);
+	}
+	pc_buf_add(&v, "", 1);
+	syn_term(s, "%s %s%s%s", lhs, vmap ? "vmap " : "", inv ? "!= " : "", v.data);
+	pc_buf_finish(&v);
+	return true;
+}
+
+static bool syn_expr(struct syn *s, struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (strcmp(name, "meta") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG)) {
+		s->load = L_META;
+		s->key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+		s->masked = false;
+		return true;
+	}
+	if (strcmp(name, "ct") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG)) {
+		s->load = L_CT;
+		s->key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
+		s->masked = false;
+		return true;
+	}
+	if (strcmp(name, "payload") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG)) {
+		s->load = L_PAYLOAD;
+		s->base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+		s->off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+		s->len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+		s->masked = false;
+		return true;
+	}
+	if (strcmp(name, "bitwise") == 0) {
+		uint32_t len = 0;
+		const void *m = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len);
+		if (!m || len > sizeof(s->mask) || s->masked)
+			return false;
+		memset(s->mask, 0, sizeof(s->mask));
+		memcpy(s->mask, m, len);
+		s->masked = true;
+		return true;
+	}
+	if (strcmp(name, "cmp") == 0)
+		return syn_cmp(s, e);
+	if (strcmp(name, "lookup") == 0)
+		return syn_lookup(s, e);
+	if (strcmp(name, "immediate") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+		struct pc_buf v;
+		pc_buf_init(&v);
+		verdict_text(&v, (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT),
+				nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)
+						? nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN)
+						: NULL);
+		pc_buf_add(&v, "", 1);
+		syn_term(s, "%s", v.data);
+		pc_buf_finish(&v);
+		return true;
+	}
+	if (strcmp(name, "counter") == 0) {
+		syn_term(s, "counter");
+		return true;
+	}
+	if (strcmp(name, "limit") == 0 &&
+			nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) == NFT_LIMIT_PKTS) {
+		static const struct {
+			uint64_t secs;
+			const char *name;
+		} units[] = {{1, "second"}, {60, "minute"}, {3600, "hour"}, {86400, "day"},
+				{604800, "week"}};
+		uint64_t unit = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT);
+		uint32_t burst = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST);
+		for (size_t i = 0; i < PC_ARRAY_SIZE(units); i++)
+			if (units[i].secs == unit) {
+				char extra[32] = "";
+				if (burst != 5)
+					snprintf(extra, sizeof(extra), " burst %u packets", burst);
+				syn_term(s, "limit rate %llu/%s%s",
+						(unsigned long long)nftnl_expr_get_u64(
+								e, NFTNL_EXPR_LIMIT_RATE),
+						units[i].name, extra);
+				return true;
+			}
+		return false;
+	}
+	if (strcmp(name, "log") == 0) {
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX))
+			syn_term(s, "log prefix \"%s\"",
+					nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
+		else
+			syn_term(s, "log");
+		return true;
+	}
+	if (strcmp(name, "reject") == 0) {
+		uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
+		uint8_t code = nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE);
+		if (type == NFT_REJECT_TCP_RST)
+			syn_term(s, "reject with tcp reset");
+		else if (type == NFT_REJECT_ICMPX_UNREACH && code == NFT_REJECT_ICMPX_PORT_UNREACH)
+			syn_term(s, "reject");
+		else if (type == NFT_REJECT_ICMP_UNREACH && code == 3 && s->nf == NFPROTO_IPV4)
+			syn_term(s, "reject with icmp port-unreachable");
+		else if (type == NFT_REJECT_ICMP_UNREACH && code == 4 && s->nf == NFPROTO_IPV6)
+			syn_term(s, "reject with icmpv6 port-unreachable");
+		else
+			return false;
+		return true;
+	}
+	return false;
+}
+
+struct syn_walk {
+	struct syn s;
+	bool ok;
+};
+
+static int syn_cb(struct nftnl_expr *e, void *data)
+{
+	struct syn_walk *w = data;
+
+	if (w->ok && !syn_expr(&w->s, e))
+		w->ok = false;
+	return 0;
+}
+
+/*
+ * The rule in nft syntax, into b; false (b as it was) when it holds an
+ * expression, or a sequence, this printer has no words for.
+ */
+static bool rule_nft(struct collect *c, struct nftnl_rule *r, struct pc_buf *b)
+{
+	size_t mark = b->len;
+	struct syn_walk w = {.s = {.c = c, .b = b, .l4 = -1, .nf = -1}, .ok = true};
+
+	nftnl_expr_foreach(r, syn_cb, &w);
+	if (w.ok && w.s.pending[0])
+		syn_term(&w.s, "%s", "");
+	if (!w.ok || b->len == mark) {
+		b->len = mark;
+		return false;
+	}
+	while (b->len > mark && b->data[b->len - 1] == ' ')
+		b->len--;
+	return true;
+}
+
 static int chain_order(const void *a, const void *b)
 {
 	const struct chain *x = a, *y = b;
@@ -631,6 +1088,10 @@ static void emit(struct collect *c, struct pc_rb_table *t)
 			char *comment;
 			if (strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), name) != 0)
 				continue;
+			struct pc_buf nft;
+			pc_buf_init(&nft);
+			bool said = rule_nft(c, r, &nft);
+			pc_buf_add(&nft, "", 1);
 			pc_buf_init(&rt.sets);
 			nftnl_expr_foreach(r, expr_text, &rt);
 			if (b.len)
@@ -639,6 +1100,8 @@ static void emit(struct collect *c, struct pc_rb_table *t)
 			comment = udata_comment(u, len, NFTNL_UDATA_RULE_COMMENT);
 			pc_buf_add(&rt.sets, "", 1);
 			out_obj(t, PC_RB_RULE, name, &b, comment, xstrdup(rt.sets.data));
+			t->objs[t->n - 1].nft = said ? xstrdup(nft.data) : NULL;
+			pc_buf_finish(&nft);
 			pc_buf_finish(&rt.sets);
 			free(comment);
 		}
@@ -653,6 +1116,7 @@ void pc_rb_finish(struct pc_rb_table *t)
 		free(t->objs[i].text);
 		free(t->objs[i].comment);
 		free(t->objs[i].sets);
+		free(t->objs[i].nft);
 	}
 	free(t->objs);
 	memset(t, 0, sizeof(*t));

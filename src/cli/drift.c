@@ -45,7 +45,7 @@ int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struc
 
 static void print_obj(FILE *f, const struct pc_rb_obj *o)
 {
-	fprintf(f, "%s", o->text);
+	fprintf(f, "%s", o->nft ? o->nft : o->text);
 	if (o->comment)
 		fprintf(f, " comment \"%s\"", o->comment);
 }
@@ -240,7 +240,9 @@ static void print_text(struct cli_ctx *ctx, const char *table, const char *path,
 			fprintf(f, "~\tthe rules stand in another order than %s puts them\n", path);
 			continue;
 		}
-		fprintf(f, "%c\t%s %s: ", c->op, pc_rb_kind_name(c->o->kind), c->o->owner);
+		fprintf(f, "%c\t", c->op);
+		if (c->o->kind == PC_RB_RULE || c->o->kind == PC_RB_ELEM)
+			fprintf(f, "%s %s: ", pc_rb_kind_name(c->o->kind), c->o->owner);
 		print_obj(f, c->o);
 		fputc('\n', f);
 	}
@@ -282,6 +284,8 @@ static void print_json(struct cli_ctx *ctx, const char *table, const char *path,
 			pc_json_key(&j, "owner");
 			pc_json_string(&j, c->o->owner);
 			pc_json_key(&j, "text");
+			pc_json_string(&j, c->o->nft ? c->o->nft : c->o->text);
+			pc_json_key(&j, "raw");
 			pc_json_string(&j, c->o->text);
 			pc_json_key(&j, "comment");
 			pc_json_string_or_null(&j, c->o->comment);
