@@ -39,15 +39,24 @@ enum {
 	KEY_IFNAME = 41
 };
 
-#define KEY_MAX 64
+#define KEY_MAX 64 /* bytes: the longest key read (a concatenation) */
+#define KEY_IN 16 /* bytes: the longest kept in the element (an IPv6 address, a name) */
 
 struct elem {
-	uint8_t key[KEY_MAX];
+	union {
+		uint8_t in[KEY_IN]; /* a key of at most KEY_IN bytes */
+		uint8_t *out; /* a longer one, owned */
+	} k;
 	uint32_t len;
 	bool end;
 	int verdict; /* -1000: none */
 	char *chain, *comment;
 };
+
+static const uint8_t *elem_key(const struct elem *e)
+{
+	return e->len > KEY_IN ? e->k.out : e->k.in;
+}
 
 struct set {
 	char *name, *comment;
@@ -91,6 +100,8 @@ static void collect_finish(struct collect *c)
 {
 	for (size_t i = 0; i < c->nsets; i++) {
 		for (size_t j = 0; j < c->sets[i].n; j++) {
+			if (c->sets[i].elems[j].len > KEY_IN)
+				free(c->sets[i].elems[j].k.out);
 			free(c->sets[i].elems[j].chain);
 			free(c->sets[i].elems[j].comment);
 		}
@@ -218,8 +229,10 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 		y = &x->elems[x->n++];
 		memset(y, 0, sizeof(*y));
 		y->len = len > KEY_MAX ? KEY_MAX : len;
+		if (y->len > KEY_IN)
+			y->k.out = xmalloc(y->len);
 		if (k)
-			memcpy(y->key, k, y->len);
+			memcpy(y->len > KEY_IN ? y->k.out : y->k.in, k, y->len);
 		y->end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
 			 (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
 					 NFT_SET_ELEM_INTERVAL_END);
@@ -406,7 +419,7 @@ static void verdict_text(struct pc_buf *b, int v, const char *chain)
 static int elem_cmp(const void *a, const void *b)
 {
 	const struct elem *x = a, *y = b;
-	int d = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+	int d = memcmp(elem_key(x), elem_key(y), x->len < y->len ? x->len : y->len);
 
 	if (d)
 		return d;
@@ -452,17 +465,18 @@ static void elems_text(struct set *x,
 		const struct elem *e = &x->elems[i];
 		if (e->end)
 			continue;
-		key_text(b, x->key_type, e->key, e->len);
+		const uint8_t *key = elem_key(e);
+		key_text(b, x->key_type, key, e->len);
 		if (interval) {
 			uint8_t hi[KEY_MAX];
 			if (i + 1 < x->n) {
-				memcpy(hi, x->elems[i + 1].key, e->len);
+				memcpy(hi, elem_key(&x->elems[i + 1]), e->len);
 				key_prev(hi, e->len);
 			} else {
 				memset(hi, 0xff, e->len);
 			}
-			if (memcmp(hi, e->key, e->len) == 0) {
-			} else if (x->key_type == KEY_IFNAME && ifname_wild(e->key, hi, e->len)) {
+			if (memcmp(hi, key, e->len) == 0) {
+			} else if (x->key_type == KEY_IFNAME && ifname_wild(key, hi, e->len)) {
 				b->len--; /* the closing quote */
 				bprintf(b, "*\"");
 			} else {
@@ -1045,6 +1059,33 @@ static int chain_order(const void *a, const void *b)
 			nftnl_chain_get_str(y->c, NFTNL_CHAIN_NAME));
 }
 
+/* Rules by chain, each chain's in their order. */
+static int rule_order(const void *a, const void *b)
+{
+	const struct rule *x = a, *y = b;
+	int d = strcmp(nftnl_rule_get_str(x->r, NFTNL_RULE_CHAIN),
+			nftnl_rule_get_str(y->r, NFTNL_RULE_CHAIN));
+
+	if (d)
+		return d;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The first of the rules (sorted by rule_order) of chain `name`, or nrules. */
+static size_t rules_of(const struct collect *c, const char *name)
+{
+	size_t lo = 0, hi = c->nrules;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(nftnl_rule_get_str(c->rules[mid].r, NFTNL_RULE_CHAIN), name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int set_order(const void *a, const void *b)
 {
 	const struct set *x = a, *y = b;
@@ -1076,18 +1117,19 @@ static void emit(struct collect *c, struct pc_rb_table *t)
 		elems_text(x, elem_each, &eo, &b);
 	}
 	qsort(c->chains, c->nchains, sizeof(*c->chains), chain_order);
+	qsort(c->rules, c->nrules, sizeof(*c->rules), rule_order);
 	for (size_t i = 0; i < c->nchains; i++) {
 		const char *name = nftnl_chain_get_str(c->chains[i].c, NFTNL_CHAIN_NAME);
 		chain_text(&b, c->chains[i].c);
 		out_obj(t, PC_RB_CHAIN, name, &b, NULL, NULL);
-		for (size_t j = 0; j < c->nrules; j++) {
+		for (size_t j = rules_of(c, name); j < c->nrules; j++) {
 			struct nftnl_rule *r = c->rules[j].r;
 			struct rule_text rt = {.c = c, .b = &b};
 			uint32_t len = 0;
 			const void *u;
 			char *comment;
 			if (strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), name) != 0)
-				continue;
+				break;
 			struct pc_buf nft;
 			pc_buf_init(&nft);
 			bool said = rule_nft(c, r, &nft);
