@@ -63,9 +63,9 @@ struct pc_rb_options {
 
 /*
  * Reads table inet `name` from the kernel.  A dump that a concurrent change
- * interrupts (NLM_F_DUMP_INTR, or a generation that moved) is taken again,
- * at most o->retries times.  Returns 0 (t->exists false when there is no
- * such table), or -1 with *err the errno and *what what was being done.
+ * interrupts (NLM_F_DUMP_INTR, a generation that moved, or a set that was
+ * there a moment before gone) is taken again, at most o->retries times.  Returns 0 (t->exists false
+ * when there is no such table), or -1 with *err the errno and *what what was being done.
  */
 int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_table *t, int *err,
 		const char **what);

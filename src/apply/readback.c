@@ -1480,9 +1480,13 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 			break;
 		}
 		collect_finish(&c);
-		if (ret < 0 && *err != EINTR)
+		/*
+		 * Interrupted by a concurrent change, the generation moved, or a
+		 * set the table named a moment ago is gone (ENOENT: the table was
+		 * replaced meanwhile): again.
+		 */
+		if (ret < 0 && *err != EINTR && *err != ENOENT)
 			break;
-		/* interrupted by a concurrent change, or the generation moved: again */
 		ret = -1;
 		*err = EINTR;
 		*what = "read a consistent table (it kept changing)";

@@ -11,6 +11,8 @@
 #   element deleted, a chain policy changed, the table removed; --json says
 #   the same (read with python3).
 # - apply --dry-run prints the diff and sends nothing.
+# - show while another process replaces the table again and again: each
+#   output is the one table or the other, whole.
 # - No table: show exits 1; without CAP_NET_ADMIN: 3; usage errors: 2.
 . "$(dirname "$0")/../lib.sh"
 w=${PC_TEST_WRAPPER:-}
@@ -154,7 +156,32 @@ nft list ruleset | cmp -s - "$tmp/rs0" || echo "the ruleset changed"
 expect "apply --dry-run: the diff, nothing sent" 'absent rc 1\ndrift rc 1' "$tmp/dry" \
     "^table inet portcullis is not loaded" "$tmp/dry0"
 
-# 5. No table, no CAP_NET_ADMIN, usage.
+# 5. Read while another program replaces the table over and over: each show is
+# one table or the other, whole (a dump the change interrupts is taken again).
+other=policies/kdc-replica.yaml
+export other
+ns '
+cd "$root"
+"$bin" apply "$other" >/dev/null 2>&1; "$bin" show >"$tmp/sB"
+"$bin" apply "$pol" >/dev/null 2>&1; "$bin" show >"$tmp/sA"
+( i=0; while [ $i -lt 60 ]; do "$bin" apply "$other" >/dev/null 2>&1; "$bin" apply "$pol" >/dev/null 2>&1; i=$((i + 1)); done ) &
+writer=$!
+i=0 torn=0 failed=0
+while [ $i -lt 40 ]; do
+    $w "$bin" show >"$tmp/sX" 2>"$tmp/sE"; rc=$?
+    if [ $rc = 0 ]; then
+        cmp -s "$tmp/sX" "$tmp/sA" || cmp -s "$tmp/sX" "$tmp/sB" || torn=$((torn + 1))
+    elif [ $rc != 3 ] || ! grep -q "changed the ruleset during each of 9 reads" "$tmp/sE"; then
+        failed=$((failed + 1))
+    fi
+    i=$((i + 1))
+done
+wait $writer
+echo "torn $torn failed $failed"
+' >"$tmp/race" 2>&1
+expect "show while the table is replaced: one table or the other, whole" 'torn 0 failed 0' "$tmp/race"
+
+# 6. No table, no CAP_NET_ADMIN, usage.
 ns '
 cd "$root"
 $w "$bin" show >/dev/null 2>"$tmp/none"; echo "none rc $?"
