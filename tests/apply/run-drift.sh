@@ -151,9 +151,10 @@ nft add rule inet portcullis input tcp dport 3306 accept
 nft list ruleset >"$tmp/rs0"
 $w "$bin" apply --dry-run "$pol" >"$tmp/dry1"; echo "drift rc $?"
 "$bin" diff "$pol" | cmp -s - "$tmp/dry1" || echo "not the diff"
+$w "$bin" apply --dry-run --json "$pol" | python3 -c "import json, sys; d = json.load(sys.stdin); print(\"json\", d[\"equal\"], len(d[\"changes\"]))"
 nft list ruleset | cmp -s - "$tmp/rs0" || echo "the ruleset changed"
 ' >"$tmp/dry" 2>&1
-expect "apply --dry-run: the diff, nothing sent" 'absent rc 1\ndrift rc 1' "$tmp/dry" \
+expect "apply --dry-run: the diff, nothing sent" 'absent rc 1\ndrift rc 1\njson False 1' "$tmp/dry" \
     "^table inet portcullis is not loaded" "$tmp/dry0"
 
 # 5. Read while another program replaces the table over and over: each show is
@@ -203,7 +204,8 @@ setpriv --reuid=65534 --regid=65534 --clear-groups $w "$bin" diff "$pol" >/dev/n
 else
     skip "without CAP_NET_ADMIN" "setpriv"
 fi
-for args in "show x" "show --table 1bad" "diff" "diff $pol $pol" "diff --bogus $pol"; do
+for args in "show x" "show --table 1bad" "diff" "diff $pol $pol" "diff --bogus $pol" \
+    "apply --json $pol"; do
     (cd "$root" && $w "$bin" $args >/dev/null 2>&1)
     rc=$?
     if [ "$rc" = 2 ]; then pass "usage: $args"; else fail "usage: $args (rc $rc)"; fi
