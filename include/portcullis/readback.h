@@ -36,7 +36,8 @@ enum pc_rb_kind {
 
 struct pc_rb_obj {
 	enum pc_rb_kind kind;
-	char *owner; /* the table's, set's or chain's name; a rule's chain, an element's set */
+	char *owner; /* the table's, set's or chain's name; a rule's chain, an element's set
+		      * (an element's is its set's string, not a copy of it) */
 	char *text; /* canonical: compared and printed */
 	char *comment; /* the comment its user data carries; NULL: none */
 	char *sets; /* a rule: the named sets it looks up, each followed by a space */

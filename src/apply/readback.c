@@ -96,16 +96,23 @@ const char *pc_rb_kind_name(enum pc_rb_kind k)
 	return names[k];
 }
 
+static void elems_release(struct set *x)
+{
+	for (size_t j = 0; j < x->n; j++) {
+		if (x->elems[j].len > KEY_IN)
+			free(x->elems[j].k.out);
+		free(x->elems[j].chain);
+		free(x->elems[j].comment);
+	}
+	free(x->elems);
+	x->elems = NULL;
+	x->n = x->cap = 0;
+}
+
 static void collect_finish(struct collect *c)
 {
 	for (size_t i = 0; i < c->nsets; i++) {
-		for (size_t j = 0; j < c->sets[i].n; j++) {
-			if (c->sets[i].elems[j].len > KEY_IN)
-				free(c->sets[i].elems[j].k.out);
-			free(c->sets[i].elems[j].chain);
-			free(c->sets[i].elems[j].comment);
-		}
-		free(c->sets[i].elems);
+		elems_release(&c->sets[i]);
 		free(c->sets[i].name);
 		free(c->sets[i].comment);
 	}
@@ -272,6 +279,10 @@ static void rule_take(struct collect *c, struct nftnl_rule *r)
 
 /* ---- the canonical text ---- */
 
+/*
+ * One object, its text taken from `text` (emptied).  An element's owner is
+ * the string of its set's object, not a copy (`owner` is then that string).
+ */
 static void out_obj(struct pc_rb_table *t, enum pc_rb_kind kind, const char *owner,
 		struct pc_buf *text, const char *comment, char *sets)
 {
@@ -283,7 +294,7 @@ static void out_obj(struct pc_rb_table *t, enum pc_rb_kind kind, const char *own
 	}
 	o = &t->objs[t->n++];
 	o->kind = kind;
-	o->owner = xstrdup(owner);
+	o->owner = kind == PC_RB_ELEM ? (char *)owner : xstrdup(owner);
 	pc_buf_add(text, "", 1);
 	o->text = xstrdup(text->data);
 	o->comment = comment ? xstrdup(comment) : NULL;
@@ -1105,16 +1116,24 @@ static void emit(struct collect *c, struct pc_rb_table *t)
 	bprintf(&b, "table inet %s", c->table);
 	if (c->flags)
 		bprintf(&b, " { flags 0x%x; }", c->flags);
+	/* room for every object at once: a large set's are most of them */
+	t->cap = 1 + c->nsets + c->nchains + c->nrules;
+	for (size_t i = 0; i < c->nsets; i++)
+		for (size_t j = 0; j < c->sets[i].n; j++)
+			t->cap += !c->sets[i].elems[j].end;
+	t->objs = xreallocarray(NULL, t->cap, sizeof(*t->objs));
 	out_obj(t, PC_RB_TABLE, c->table, &b, c->comment, NULL);
 	qsort(c->sets, c->nsets, sizeof(*c->sets), set_order);
 	for (size_t i = 0; i < c->nsets; i++) {
 		struct set *x = &c->sets[i];
-		struct elem_out eo = {.t = t, .set = x->name};
+		struct elem_out eo = {.t = t};
 		if (x->flags & NFT_SET_ANONYMOUS)
 			continue;
 		set_text(&b, x);
 		out_obj(t, PC_RB_SET, x->name, &b, x->comment, NULL);
+		eo.set = t->objs[t->n - 1].owner;
 		elems_text(x, elem_each, &eo, &b);
+		elems_release(x); /* no rule writes a named set's elements out */
 	}
 	qsort(c->chains, c->nchains, sizeof(*c->chains), chain_order);
 	qsort(c->rules, c->nrules, sizeof(*c->rules), rule_order);
@@ -1154,7 +1173,8 @@ static void emit(struct collect *c, struct pc_rb_table *t)
 void pc_rb_finish(struct pc_rb_table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		free(t->objs[i].owner);
+		if (t->objs[i].kind != PC_RB_ELEM)
+			free(t->objs[i].owner);
 		free(t->objs[i].text);
 		free(t->objs[i].comment);
 		free(t->objs[i].sets);
