@@ -173,8 +173,12 @@ static int change_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Whether the rules of both tables, each chain's in its order, are the same. */
-static bool same_order(const struct pc_rb_table *a, const struct pc_rb_table *b)
+/*
+ * The first rule of a that stands elsewhere in b, each chain's rules in
+ * their order; NULL when they stand alike.  Called when both hold the same
+ * rules.
+ */
+static const struct pc_rb_obj *moved_rule(const struct pc_rb_table *a, const struct pc_rb_table *b)
 {
 	size_t i = 0, j = 0;
 
@@ -184,9 +188,9 @@ static bool same_order(const struct pc_rb_table *a, const struct pc_rb_table *b)
 		while (j < b->n && b->objs[j].kind != PC_RB_RULE)
 			j++;
 		if (i == a->n || j == b->n)
-			return i == a->n && j == b->n;
+			return NULL;
 		if (obj_cmp(&a->objs[i++], &b->objs[j++]) != 0)
-			return false;
+			return &a->objs[i - 1];
 	}
 }
 
@@ -237,7 +241,12 @@ static void print_text(struct cli_ctx *ctx, const char *table, const char *path,
 			}
 		}
 		if (c->group == G_ORDER) {
-			fprintf(f, "~\tthe rules stand in another order than %s puts them\n", path);
+			fprintf(f, "~\trule %s: ", c->o->owner);
+			print_obj(f, c->o);
+			fprintf(f,
+					"\n\t(the first rule of chain %s that stands elsewhere than %s puts "
+					"it)\n",
+					c->o->owner, path);
 			continue;
 		}
 		fprintf(f, "%c\t", c->op);
@@ -317,7 +326,7 @@ static size_t compare(
 		classify(&ch[n], live, want);
 		n++;
 	}
-	if (n == 0 && !same_order(live, want)) {
+	if (n == 0 && (ch[n].o = moved_rule(live, want))) {
 		ch[n].op = '~';
 		ch[n].group = G_ORDER;
 		n++;

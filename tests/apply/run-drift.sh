@@ -92,6 +92,11 @@ $w "$bin" diff "$pol" >"$tmp/policy"; echo "policy rc $?"
 nft add rule inet portcullis r3_tcp accept comment \"r3 widened by hand\"
 $w "$bin" diff "$pol" >"$tmp/r3"; echo "r3 rc $?"
 "$bin" apply "$pol" >/dev/null 2>&1
+handle=$(nft -a list chain inet portcullis input | sed -n "s/.*ct state invalid drop # handle //p")
+nft delete rule inet portcullis input handle "$handle"
+nft add rule inet portcullis input ct state invalid drop
+$w "$bin" diff "$pol" >"$tmp/order"; echo "order rc $?"
+"$bin" apply "$pol" >/dev/null 2>&1
 nft add set inet portcullis pairs "{ type ipv6_addr . inet_service; }"
 nft add element inet portcullis pairs "{ 2001:db8::1 . 22 }"
 $w "$bin" diff "$pol" >"$tmp/pairs"; echo "pairs rc $?"
@@ -100,7 +105,7 @@ $w "$bin" diff "$pol" >"$tmp/gone"; echo "gone rc $?"
 $w "$bin" diff --json "$pol" >"$tmp/gone.json"
 ' >"$tmp/drift" 2>&1
 expect "diff: 1 after each drift" \
-    'hand rc 1\nelem rc 1\nmap element rc 1\npolicy rc 1\nr3 rc 1\npairs rc 1\ngone rc 1' "$tmp/drift"
+    'hand rc 1\nelem rc 1\nmap element rc 1\npolicy rc 1\nr3 rc 1\norder rc 1\npairs rc 1\ngone rc 1' "$tmp/drift"
 tail -n +2 "$tmp/hand" >"$tmp/hand.body"
 expect "diff: a rule added by hand, reported as such" \
     "added by hand (no portcullis comment):\n-\trule input: tcp dport 3306 accept" \
@@ -120,6 +125,10 @@ tail -n +2 "$tmp/r3" >"$tmp/r3.body"
 expect "diff: a rule with a portcullis-like comment, under that rule" \
     "rule r3 ($pol:37):\n-\trule r3_tcp: accept comment \"r3 widened by hand\"" \
     "$tmp/r3.body"
+tail -n +2 "$tmp/order" >"$tmp/order.body"
+expect "diff: the same rules in another order" \
+    "order:\n~\trule input: iif \"lo\" accept\n\t(the first rule of chain input that stands elsewhere than $pol puts it)" \
+    "$tmp/order.body" "^table inet portcullis differs from what $pol installs: 1 change" "$tmp/order"
 tail -n +2 "$tmp/pairs" >"$tmp/pairs.body"
 expect "diff: a set added by hand, its long keys whole" \
     "sets and maps:\n-\tset pairs { type 525/20; }\n-\telement pairs: 0x20010db800000000000000000000000100160000" \
