@@ -37,6 +37,14 @@ expect() {
     fi
 }
 
+# changes NAME WANT CASE: passes when the diff saved as $tmp/CASE holds
+# exactly WANT (a printf format) after its first line, which says how many
+# changes there are: 1.
+changes() {
+    tail -n +2 "$tmp/$3" >"$tmp/$3.body"
+    expect "$1" "$2" "$tmp/$3.body" "^table inet portcullis differs from what $pol installs: [0-9]* change" "$tmp/$3"
+}
+
 # 1. Equal after apply and after nft -f; show the same for both.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
     "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml \
@@ -106,33 +114,20 @@ $w "$bin" diff --json "$pol" >"$tmp/gone.json"
 ' >"$tmp/drift" 2>&1
 expect "diff: 1 after each drift" \
     'hand rc 1\nelem rc 1\nmap element rc 1\npolicy rc 1\nr3 rc 1\norder rc 1\npairs rc 1\ngone rc 1' "$tmp/drift"
-tail -n +2 "$tmp/hand" >"$tmp/hand.body"
-expect "diff: a rule added by hand, reported as such" \
-    "added by hand (no portcullis comment):\n-\trule input: tcp dport 3306 accept" \
-    "$tmp/hand.body" "^table inet portcullis differs from what $pol installs: 1 change" "$tmp/hand"
-tail -n +2 "$tmp/elem" >"$tmp/elem.body"
-expect "diff: a deleted address, under the rule that uses its set" \
-    "rule r5 ($pol:44):\n+\telement n_monitoring_v4: 203.0.113.7" "$tmp/elem.body"
-tail -n +2 "$tmp/mapelem" >"$tmp/mapelem.body"
-expect "diff: a deleted map element, under its rule" \
-    "rule r3 ($pol:37):\n+\telement input_tcp: 22 : jump r3_tcp comment \"r3 ssh 22/tcp iana:50; from admins\"" \
-    "$tmp/mapelem.body"
-tail -n +2 "$tmp/policy" >"$tmp/policy.body"
-expect "diff: a chain's policy" \
-    "chains:\n+\tchain output { type filter hook output priority 0; policy accept; }\n-\tchain output { type filter hook output priority 0; policy drop; }" \
-    "$tmp/policy.body"
-tail -n +2 "$tmp/r3" >"$tmp/r3.body"
-expect "diff: a rule with a portcullis-like comment, under that rule" \
-    "rule r3 ($pol:37):\n-\trule r3_tcp: accept comment \"r3 widened by hand\"" \
-    "$tmp/r3.body"
-tail -n +2 "$tmp/order" >"$tmp/order.body"
-expect "diff: the same rules in another order" \
-    "order:\n~\trule input: iif \"lo\" accept\n\t(the first rule of chain input that stands elsewhere than $pol puts it)" \
-    "$tmp/order.body" "^table inet portcullis differs from what $pol installs: 1 change" "$tmp/order"
-tail -n +2 "$tmp/pairs" >"$tmp/pairs.body"
-expect "diff: a set added by hand, its long keys whole" \
-    "sets and maps:\n-\tset pairs { type 525/20; }\n-\telement pairs: 0x20010db800000000000000000000000100160000" \
-    "$tmp/pairs.body"
+changes "diff: a rule added by hand, reported as such" \
+    "added by hand (no portcullis comment):\n-\trule input: tcp dport 3306 accept" hand
+changes "diff: a deleted address, under the rule that uses its set" \
+    "rule r5 ($pol:44):\n+\telement n_monitoring_v4: 203.0.113.7" elem
+changes "diff: a deleted map element, under its rule" \
+    "rule r3 ($pol:37):\n+\telement input_tcp: 22 : jump r3_tcp comment \"r3 ssh 22/tcp iana:50; from admins\"" mapelem
+changes "diff: a chain's policy" \
+    "chains:\n+\tchain output { type filter hook output priority 0; policy accept; }\n-\tchain output { type filter hook output priority 0; policy drop; }" policy
+changes "diff: a rule with a portcullis-like comment, under that rule" \
+    "rule r3 ($pol:37):\n-\trule r3_tcp: accept comment \"r3 widened by hand\"" r3
+changes "diff: the same rules in another order" \
+    "order:\n~\trule input: iif \"lo\" accept\n\t(the first rule of chain input that stands elsewhere than $pol puts it)" order
+changes "diff: a set added by hand, its long keys whole" \
+    "sets and maps:\n-\tset pairs { type 525/20; }\n-\telement pairs: 0x20010db800000000000000000000000100160000" pairs
 head -1 "$tmp/gone" >"$tmp/gone.head"
 expect "diff: the table removed, everything to add" \
     "table inet portcullis is not loaded: $pol would create all of it" "$tmp/gone.head"
