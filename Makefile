@@ -110,6 +110,8 @@ bench: build bench-deps
 	@python3 bench/render.py $(BUILD)
 	@python3 bench/includes.py $(BUILD)
 	@python3 bench/contention.py $(BUILD)
+	meson compile -C $(BUILD) pc-bench-dump
+	@python3 bench/readback.py $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

@@ -44,7 +44,7 @@ cannot_run() {
 # printf format) and, if given, a line of FILE matches PATTERN.
 expect() {
     # shellcheck disable=SC2059
-    if [ "$(cat "$3")" = "$(printf "$2")" ] && { [ $# -lt 5 ] || grep -q "$4" "$5"; }; then
+    if [ "$(cat "$3")" = "$(printf "$2")" ] && { [ $# -lt 5 ] || grep -q -- "$4" "$5"; }; then
         pass "$1"
     else
         fail "$1"

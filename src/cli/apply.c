@@ -387,5 +387,14 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
+	if (ctx->json && !ctx->dry_run) {
+		fprintf(ctx->err,
+				"%s apply: --json prints what --dry-run finds; apply itself reports in "
+				"text\n",
+				ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->dry_run)
+		return cli_diff(ctx, "apply", argv[0]);
 	return cli_send_table(ctx, "apply", argv[0], true, before_apply);
 }

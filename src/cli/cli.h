@@ -54,6 +54,7 @@ struct cli_ctx {
 	bool force; /* apply --force */
 	bool allow_lockout; /* apply --allow-lockout */
 	bool kernel; /* check --kernel */
+	bool dry_run; /* apply --dry-run */
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
 };
@@ -65,6 +66,8 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_remove(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_diff(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the
@@ -92,6 +95,16 @@ void cli_target_options(FILE *f, bool (*keep)(const struct pc_target *tg));
 
 /* Whether --table names a table; if not, says why (as command `cmd`). */
 bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table);
+
+struct pc_nft_table;
+/*
+ * Checks --table, then loads, resolves and reports the policy at `path` and
+ * lowers it into the model of that table, its diagnostics printed.  On
+ * PC_EXIT_OK the caller finishes t, then p; on any other status (returned)
+ * nothing is left to finish.
+ */
+int cli_lower_policy(struct cli_ctx *ctx, const char *cmd, const char *path, struct pc_policy *p,
+		struct pc_nft_table *t);
 
 /*
  * Sends the policy's table to the kernel in one transaction: applied
@@ -130,5 +143,25 @@ void cli_drop_reasons(FILE *f, unsigned drops);
  */
 int cli_warn_coexist(
 		struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p, const char *table);
+
+struct pc_rb_table;
+/*
+ * Reads table inet `table` back from the kernel (drift.c); says why not on
+ * ctx->err.  Returns PC_EXIT_OK (live->exists false when there is none) or
+ * PC_EXIT_ENV.
+ */
+int cli_read_live(
+		struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live);
+
+/* Prints a table read back, one object a line, indented by what holds it. */
+void cli_print_live(FILE *f, const struct pc_rb_table *t);
+
+/*
+ * Compares the live table --table with what the policy at `path` installs,
+ * object by object, and prints the changes (text, or --json).  Nothing is
+ * sent.  Returns PC_EXIT_OK when they are the same, PC_EXIT_INVALID when
+ * they differ (or the table is not loaded), or the status of an error.
+ */
+int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path);
 
 #endif

@@ -38,6 +38,7 @@ enum {
 	OPT_KERNEL = 1u << 16,
 	OPT_ALLOW_LOCKOUT = 1u << 17,
 	OPT_PACKETS = 1u << 18,
+	OPT_DRY_RUN = 1u << 19,
 };
 
 struct option_def;
@@ -168,6 +169,10 @@ static const struct option_def options[] = {
 				"the same for each line of FILE ('-': standard input), in order; "
 				"repeatable",
 				NULL, NULL},
+		{OPT_DRY_RUN, "dry-run", 0, NULL, set_flag, FIELD(dry_run),
+				"send nothing: print what apply would change in the live table, as "
+				"diff does",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -201,7 +206,8 @@ static const struct command commands[] = {
 				"print the ruleset a policy becomes (nftables, iptables, pf), for review"},
 		{"apply", cmd_apply,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
-						OPT_WNO | OPT_TABLE | OPT_FORCE | OPT_ALLOW_LOCKOUT,
+						OPT_WNO | OPT_TABLE | OPT_FORCE |
+						OPT_ALLOW_LOCKOUT | OPT_DRY_RUN | OPT_JSON,
 				"POLICY",
 				"replace the policy's nftables table in the kernel, all at once (root)"},
 		{"remove", cmd_remove, OPT_TABLE | OPT_FORCE, "",
@@ -209,6 +215,14 @@ static const struct command commands[] = {
 		{"status", cmd_status, OPT_JSON | OPT_TABLE, "",
 				"show the tables portcullis manages, their policies, and the tables "
 				"beside them on the same hooks (root)"},
+		{"show", cmd_show, OPT_TABLE, "",
+				"print the live table as the kernel holds it, read back (root)"},
+		{"diff", cmd_diff,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
+						OPT_STRICT | OPT_WNO | OPT_TABLE,
+				"POLICY",
+				"compare the live table with what a policy installs, object by object "
+				"(root)"},
 		{"lookup", cmd_lookup,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 				"NAME|PORT[/PROTO]...",

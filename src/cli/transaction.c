@@ -281,29 +281,39 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 	return ret;
 }
 
-int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit,
-		int (*before)(struct cli_ctx *ctx, const struct pc_policy *p))
+int cli_lower_policy(struct cli_ctx *ctx, const char *cmd, const char *path, struct pc_policy *p,
+		struct pc_nft_table *t)
 {
-	const char *table = ctx->table;
-	struct pc_policy p;
-	struct pc_nft_table t;
 	struct pc_diags d;
 	int ret;
 
-	if (!cli_table_name_ok(ctx, cmd, table))
+	if (!cli_table_name_ok(ctx, cmd, ctx->table))
 		return PC_EXIT_USAGE;
-	ret = cli_load_policy(ctx, path, &p, NULL);
+	ret = cli_load_policy(ctx, path, p, NULL);
 	if (ret != PC_EXIT_OK) {
-		pc_policy_finish(&p);
+		pc_policy_finish(p);
 		return ret;
 	}
 	pc_diags_init(&d);
-	if (pc_nft_lower(&p, table, &t, &d) < 0) {
-		pc_policy_print_diags(&p, &d, ctx->err);
-		ret = PC_EXIT_INVALID;
-		goto out;
+	ret = pc_nft_lower(p, ctx->table, t, &d) < 0 ? PC_EXIT_INVALID : PC_EXIT_OK;
+	pc_policy_print_diags(p, &d, ctx->err);
+	pc_diags_finish(&d);
+	if (ret != PC_EXIT_OK) {
+		pc_nft_table_finish(t);
+		pc_policy_finish(p);
 	}
-	pc_policy_print_diags(&p, &d, ctx->err);
+	return ret;
+}
+
+int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit,
+		int (*before)(struct cli_ctx *ctx, const struct pc_policy *p))
+{
+	struct pc_policy p;
+	struct pc_nft_table t;
+	int ret;
+
+	if ((ret = cli_lower_policy(ctx, cmd, path, &p, &t)) != PC_EXIT_OK)
+		return ret;
 	if (before && (ret = before(ctx, &p)) != PC_EXIT_OK)
 		goto out;
 
@@ -313,7 +323,6 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 	free(abs);
 out:
 	pc_nft_table_finish(&t);
-	pc_diags_finish(&d);
 	pc_policy_finish(&p);
 	return ret;
 }

@@ -26,6 +26,7 @@
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
+#include "portcullis/readback.h"
 #include "portcullis/route.h"
 #include "portcullis/sockdiag.h"
 
@@ -841,11 +842,75 @@ static void test_remove(void **state)
 	model_finish(&m);
 }
 
+/* The object of this kind, owner and text (its nft text for a rule), or NULL. */
+static const struct pc_rb_obj *rb_find(const struct pc_rb_table *w, enum pc_rb_kind kind,
+		const char *owner, const char *text)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct pc_rb_obj *o = &w->objs[i];
+		const char *t = o->kind == PC_RB_RULE ? o->nft : o->text;
+		if (o->kind == kind && strcmp(o->owner, owner) == 0 && t && strcmp(t, text) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* A transaction read back as show and diff see it, with no kernel. */
+static void test_readback_from_batch(void **state)
+{
+	struct model m;
+	struct pc_nl_batch b;
+	struct pc_nl_options o = {.seq = 1000, .genid = 7, .commit = true, .lo_ifindex = 1};
+	struct pc_rb_table w, again;
+	const struct pc_rb_obj *x;
+
+	(void)state;
+	model_load(&m);
+	pc_nl_build(&m.t, &o, &b);
+	pc_rb_from_batch(&b, &w);
+	assert_true(w.exists);
+	assert_int_equal(w.objs[0].kind, PC_RB_TABLE);
+	assert_string_equal(w.objs[0].text, "table inet pctest");
+	assert_string_equal(w.objs[0].comment, PC_NL_MARKER "; policy t");
+	assert_non_null(rb_find(&w, PC_RB_SET, "input_tcp",
+			"map input_tcp { type inet_service : verdict; flags interval; size 16; }"));
+	/* an interval's end element is not an element of its own */
+	assert_non_null(x = rb_find(&w, PC_RB_ELEM, "input_tcp", "6000-6010 : jump r2_tcp"));
+	assert_string_equal(x->comment, "r2 port 6000-6010/tcp; from lan");
+	assert_non_null(rb_find(&w, PC_RB_ELEM, "input_udp", "88 : accept"));
+	assert_non_null(rb_find(&w, PC_RB_CHAIN, "input",
+			"chain input { type filter hook input priority 0; policy drop; }"));
+	assert_non_null(rb_find(&w, PC_RB_RULE, "input", "ct state established,related accept"));
+	assert_non_null(rb_find(&w, PC_RB_RULE, "input",
+			"icmp type { destination-unreachable, time-exceeded, parameter-problem } accept"));
+	assert_non_null(rb_find(&w, PC_RB_RULE, "input",
+			"icmp type echo-request limit rate 5/second accept"));
+	assert_non_null(x = rb_find(&w, PC_RB_RULE, "input", "tcp dport vmap @input_tcp"));
+	assert_string_equal(x->sets, "input_tcp ");
+	assert_string_equal(x->text, "[ meta load l4proto => reg 1 ] [ cmp eq reg 1 0x00000006 ] "
+				     "[ payload load 2b @ transport header + 2 => reg 1 ] "
+				     "[ lookup reg 1 set @input_tcp dreg 0 ]");
+	assert_non_null(x = rb_find(&w, PC_RB_RULE, "r1_tcp", "ip6 saddr 2001:db8:ad::/48 accept"));
+	assert_string_equal(x->comment, "r1 port 22/tcp; port 2222/tcp; from admins");
+	assert_non_null(rb_find(
+			&w, PC_RB_RULE, "r3_tcp", "meta l4proto tcp reject with tcp reset"));
+	/* the same transaction reads back the same, object by object */
+	pc_rb_from_batch(&b, &again);
+	assert_int_equal(again.n, w.n);
+	for (size_t i = 0; i < w.n; i++)
+		assert_string_equal(again.objs[i].text, w.objs[i].text);
+	pc_rb_finish(&again);
+	pc_rb_finish(&w);
+	pc_nl_batch_finish(&b);
+	model_finish(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_batch_shape),
 			cmocka_unit_test(test_batch_stamp),
+			cmocka_unit_test(test_readback_from_batch),
 			cmocka_unit_test(test_apply_check_replace),
 			cmocka_unit_test(test_foreign_table),
 			cmocka_unit_test(test_kernel_errors),

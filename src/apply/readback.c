@@ -1,0 +1,1516 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A table read back from the kernel, or from a transaction, into the
+ * canonical objects of portcullis/readback.h.  Both sides go through the
+ * same libnftnl objects and the same printer (struct collect).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "portcullis/readback.h"
+#include "util.h"
+
+/* Key types as nft numbers them (datatype.h). */
+enum {
+	KEY_IPV4 = 7,
+	KEY_IPV6 = 8,
+	KEY_PROTO = 12,
+	KEY_SERVICE = 13,
+	KEY_ICMP = 14,
+	KEY_ICMP6 = 29,
+	KEY_IFNAME = 41
+};
+
+#define KEY_MAX 64 /* bytes: the longest key read (a concatenation) */
+#define KEY_IN 16 /* bytes: the longest kept in the element (an IPv6 address, a name) */
+
+struct elem {
+	union {
+		uint8_t in[KEY_IN]; /* a key of at most KEY_IN bytes */
+		uint8_t *out; /* a longer one, owned */
+	} k;
+	uint32_t len;
+	bool end;
+	int verdict; /* -1000: none */
+	char *chain, *comment;
+};
+
+static const uint8_t *elem_key(const struct elem *e)
+{
+	return e->len > KEY_IN ? e->k.out : e->k.in;
+}
+
+struct set {
+	char *name, *comment;
+	uint32_t id, flags, key_type, key_len, data_type, size;
+	bool has_id, has_data;
+	struct elem *elems;
+	size_t n, cap;
+};
+
+struct rule {
+	struct nftnl_rule *r;
+	size_t order;
+};
+
+struct chain {
+	struct nftnl_chain *c;
+	size_t order;
+};
+
+/* What one table is made of, before it becomes text. */
+struct collect {
+	char *table;
+	bool exists;
+	uint32_t flags;
+	char *comment;
+	struct set *sets;
+	size_t nsets, setcap;
+	struct chain *chains;
+	size_t nchains, chaincap;
+	struct rule *rules;
+	size_t nrules, rulecap;
+};
+
+const char *pc_rb_kind_name(enum pc_rb_kind k)
+{
+	static const char *const names[] = {"table", "set", "element", "chain", "rule"};
+	return names[k];
+}
+
+static void elems_release(struct set *x)
+{
+	for (size_t j = 0; j < x->n; j++) {
+		if (x->elems[j].len > KEY_IN)
+			free(x->elems[j].k.out);
+		free(x->elems[j].chain);
+		free(x->elems[j].comment);
+	}
+	free(x->elems);
+	x->elems = NULL;
+	x->n = x->cap = 0;
+}
+
+static void collect_finish(struct collect *c)
+{
+	for (size_t i = 0; i < c->nsets; i++) {
+		elems_release(&c->sets[i]);
+		free(c->sets[i].name);
+		free(c->sets[i].comment);
+	}
+	free(c->sets);
+	for (size_t i = 0; i < c->nchains; i++)
+		nftnl_chain_free(c->chains[i].c);
+	free(c->chains);
+	for (size_t i = 0; i < c->nrules; i++)
+		nftnl_rule_free(c->rules[i].r);
+	free(c->rules);
+	free(c->comment);
+	free(c->table);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The comment of user data: the attribute `type` holds a string. */
+struct udata_want {
+	uint8_t type;
+	char *s;
+};
+
+static int udata_cb(const struct nftnl_udata *a, void *data)
+{
+	struct udata_want *w = data;
+
+	if (nftnl_udata_type(a) == w->type && !w->s) {
+		uint8_t len = nftnl_udata_len(a);
+		const char *v = nftnl_udata_get(a);
+		w->s = xmalloc((size_t)len + 1);
+		memcpy(w->s, v, len);
+		w->s[len] = 0;
+		w->s[strnlen(w->s, len)] = 0;
+	}
+	return MNL_CB_OK;
+}
+
+static char *udata_comment(const void *p, uint32_t len, uint8_t type)
+{
+	struct udata_want w = {.type = type};
+
+	if (p && len)
+		nftnl_udata_parse(p, len, udata_cb, &w);
+	return w.s;
+}
+
+static void table_take(struct collect *c, const struct nftnl_table *t)
+{
+	uint32_t len = 0;
+	const void *u;
+
+	c->exists = true;
+	c->flags = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS)
+				   ? nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS)
+				   : 0;
+	free(c->comment);
+	u = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	c->comment = udata_comment(u, len, NFTNL_UDATA_TABLE_COMMENT);
+}
+
+static uint32_t set_u32(const struct nftnl_set *s, uint16_t a)
+{
+	return nftnl_set_is_set(s, a) ? nftnl_set_get_u32(s, a) : 0;
+}
+
+static void set_take(struct collect *c, const struct nftnl_set *s)
+{
+	struct set *x;
+	uint32_t len = 0;
+	const void *u;
+
+	if (c->nsets == c->setcap) {
+		c->setcap = c->setcap ? 2 * c->setcap : 8;
+		c->sets = xreallocarray(c->sets, c->setcap, sizeof(*c->sets));
+	}
+	x = &c->sets[c->nsets++];
+	memset(x, 0, sizeof(*x));
+	x->name = xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
+	x->has_id = nftnl_set_is_set(s, NFTNL_SET_ID);
+	x->id = set_u32(s, NFTNL_SET_ID);
+	x->flags = set_u32(s, NFTNL_SET_FLAGS);
+	x->key_type = set_u32(s, NFTNL_SET_KEY_TYPE);
+	x->key_len = set_u32(s, NFTNL_SET_KEY_LEN);
+	x->has_data = nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE);
+	x->data_type = set_u32(s, NFTNL_SET_DATA_TYPE);
+	x->size = set_u32(s, NFTNL_SET_DESC_SIZE);
+	u = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
+	x->comment = udata_comment(u, len, NFTNL_UDATA_SET_COMMENT);
+}
+
+/* The set the elements of `s` belong to: by id (a transaction's anonymous sets), else name. */
+static struct set *set_find(struct collect *c, const char *name, bool has_id, uint32_t id)
+{
+	if (has_id && name && strchr(name, '%'))
+		for (size_t i = 0; i < c->nsets; i++)
+			if (c->sets[i].has_id && c->sets[i].id == id)
+				return &c->sets[i];
+	for (size_t i = c->nsets; i-- > 0;)
+		if (name && strcmp(c->sets[i].name, name) == 0)
+			return &c->sets[i];
+	return NULL;
+}
+
+static void elems_take(struct collect *c, struct nftnl_set *s)
+{
+	struct set *x = set_find(c, nftnl_set_get_str(s, NFTNL_SET_NAME),
+			nftnl_set_is_set(s, NFTNL_SET_ID), set_u32(s, NFTNL_SET_ID));
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+
+	if (!x || !(it = nftnl_set_elems_iter_create(s)))
+		return;
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		struct elem *y;
+		uint32_t len = 0, ulen = 0;
+		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		const void *u;
+		if (x->n == x->cap) {
+			x->cap = x->cap ? 2 * x->cap : 16;
+			x->elems = xreallocarray(x->elems, x->cap, sizeof(*x->elems));
+		}
+		y = &x->elems[x->n++];
+		memset(y, 0, sizeof(*y));
+		y->len = len > KEY_MAX ? KEY_MAX : len;
+		if (y->len > KEY_IN)
+			y->k.out = xmalloc(y->len);
+		if (k)
+			memcpy(y->len > KEY_IN ? y->k.out : y->k.in, k, y->len);
+		y->end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+			 (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
+					 NFT_SET_ELEM_INTERVAL_END);
+		y->verdict = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)
+					     ? (int)nftnl_set_elem_get_u32(
+							       e, NFTNL_SET_ELEM_VERDICT)
+					     : -1000;
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+			y->chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+		u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
+		y->comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
+	}
+	nftnl_set_elems_iter_destroy(it);
+}
+
+static void chain_take(struct collect *c, struct nftnl_chain *ch)
+{
+	if (c->nchains == c->chaincap) {
+		c->chaincap = c->chaincap ? 2 * c->chaincap : 8;
+		c->chains = xreallocarray(c->chains, c->chaincap, sizeof(*c->chains));
+	}
+	c->chains[c->nchains].c = ch;
+	c->chains[c->nchains].order = c->nchains;
+	c->nchains++;
+}
+
+static void rule_take(struct collect *c, struct nftnl_rule *r)
+{
+	if (c->nrules == c->rulecap) {
+		c->rulecap = c->rulecap ? 2 * c->rulecap : 32;
+		c->rules = xreallocarray(c->rules, c->rulecap, sizeof(*c->rules));
+	}
+	c->rules[c->nrules].r = r;
+	c->rules[c->nrules].order = c->nrules;
+	c->nrules++;
+}
+
+/* ---- the canonical text ---- */
+
+/*
+ * One object, its text taken from `text` (emptied).  An element's owner is
+ * the string of its set's object, not a copy (`owner` is then that string).
+ */
+static void out_obj(struct pc_rb_table *t, enum pc_rb_kind kind, const char *owner,
+		struct pc_buf *text, const char *comment, char *sets)
+{
+	struct pc_rb_obj *o;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->objs = xreallocarray(t->objs, t->cap, sizeof(*t->objs));
+	}
+	o = &t->objs[t->n++];
+	o->kind = kind;
+	o->owner = kind == PC_RB_ELEM ? (char *)owner : xstrdup(owner);
+	pc_buf_add(text, "", 1);
+	o->text = xstrdup(text->data);
+	o->comment = comment ? xstrdup(comment) : NULL;
+	o->sets = sets;
+	o->nft = NULL;
+	text->len = 0;
+}
+
+static void bprintf(struct pc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void bprintf(struct pc_buf *b, const char *fmt, ...)
+{
+	va_list ap, aq;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	pc_buf_reserve(b, (size_t)n + 1);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, aq);
+	va_end(aq);
+	b->len += (size_t)n;
+}
+
+static const char *l4_name(int p)
+{
+	switch (p) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 33:
+		return "dccp";
+	case 58:
+		return "ipv6-icmp";
+	case 132:
+		return "sctp";
+	default:
+		return NULL;
+	}
+}
+
+static const char *icmp_name(int family, unsigned t)
+{
+	static const char *const v4[] = {[0] = "echo-reply",
+			[3] = "destination-unreachable",
+			[8] = "echo-request",
+			[11] = "time-exceeded",
+			[12] = "parameter-problem"};
+	static const char *const v6[] = {[1] = "destination-unreachable",
+			[2] = "packet-too-big",
+			[3] = "time-exceeded",
+			[4] = "parameter-problem",
+			[128] = "echo-request",
+			[129] = "echo-reply",
+			[133] = "nd-router-solicit",
+			[134] = "nd-router-advert",
+			[135] = "nd-neighbor-solicit",
+			[136] = "nd-neighbor-advert"};
+	if (family == 4 && t < PC_ARRAY_SIZE(v4))
+		return v4[t];
+	if (family == 6 && t < PC_ARRAY_SIZE(v6))
+		return v6[t];
+	return NULL;
+}
+
+static void key_text(struct pc_buf *b, uint32_t type, const uint8_t *k, uint32_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (type == KEY_IPV4 && len == 4) {
+		bprintf(b, "%s", inet_ntop(AF_INET, k, a, sizeof(a)));
+	} else if (type == KEY_IPV6 && len == 16) {
+		bprintf(b, "%s", inet_ntop(AF_INET6, k, a, sizeof(a)));
+	} else if ((type == KEY_PROTO || type == KEY_ICMP || type == KEY_ICMP6) && len == 1) {
+		const char *n = type == KEY_PROTO ? l4_name(k[0])
+						  : icmp_name(type == KEY_ICMP ? 4 : 6, k[0]);
+		if (n)
+			bprintf(b, "%s", n);
+		else
+			bprintf(b, "%u", k[0]);
+	} else if (type == KEY_SERVICE && len == 2) {
+		bprintf(b, "%u", (unsigned)k[0] << 8 | k[1]);
+	} else if (type == KEY_IFNAME) {
+		bprintf(b, "\"");
+		for (uint32_t i = 0; i < len && k[i]; i++)
+			if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '"' && k[i] != '\\')
+				bprintf(b, "%c", k[i]);
+			else
+				bprintf(b, "\\x%02x", k[i]);
+		bprintf(b, "\"");
+	} else if (len <= 4) {
+		uint32_t v = 0;
+		for (uint32_t i = 0; i < len; i++)
+			v = v << 8 | k[i];
+		bprintf(b, "%u", v);
+	} else {
+		bprintf(b, "0x");
+		for (uint32_t i = 0; i < len; i++)
+			bprintf(b, "%02x", k[i]);
+	}
+}
+
+static void verdict_text(struct pc_buf *b, int v, const char *chain)
+{
+	switch (v) {
+	case NF_ACCEPT:
+		bprintf(b, "accept");
+		break;
+	case NF_DROP:
+		bprintf(b, "drop");
+		break;
+	case NFT_JUMP:
+		bprintf(b, "jump %s", chain ? chain : "?");
+		break;
+	case NFT_GOTO:
+		bprintf(b, "goto %s", chain ? chain : "?");
+		break;
+	case NFT_RETURN:
+		bprintf(b, "return");
+		break;
+	case NFT_CONTINUE:
+		bprintf(b, "continue");
+		break;
+	default:
+		bprintf(b, "verdict %d", v);
+	}
+}
+
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct elem *x = a, *y = b;
+	int d = memcmp(elem_key(x), elem_key(y), x->len < y->len ? x->len : y->len);
+
+	if (d)
+		return d;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return (int)y->end - (int)x->end; /* an end before a start at the same key */
+}
+
+/* Whether [lo, hi] are the names an interface wildcard "stem*" matches: lo the stem, hi 0xff after
+ * it. */
+static bool ifname_wild(const uint8_t *lo, const uint8_t *hi, uint32_t len)
+{
+	uint32_t n = (uint32_t)strnlen((const char *)lo, len);
+
+	if (memcmp(lo, hi, n) != 0)
+		return false;
+	for (uint32_t i = n; i < len; i++)
+		if (hi[i] != 0xff)
+			return false;
+	return true;
+}
+
+/* k - 1 in place (big-endian). */
+static void key_prev(uint8_t *k, uint32_t len)
+{
+	for (uint32_t i = len; i-- > 0;)
+		if (k[i]--)
+			return;
+}
+
+/*
+ * The text of the elements of x, one call of `each` per element: a key (of
+ * an interval set, a range up to the next element) and its data.
+ */
+static void elems_text(struct set *x,
+		void (*each)(void *arg, struct pc_buf *b, const char *comment), void *arg,
+		struct pc_buf *b)
+{
+	bool interval = x->flags & NFT_SET_INTERVAL;
+
+	qsort(x->elems, x->n, sizeof(*x->elems), elem_cmp);
+	for (size_t i = 0; i < x->n; i++) {
+		const struct elem *e = &x->elems[i];
+		if (e->end)
+			continue;
+		const uint8_t *key = elem_key(e);
+		key_text(b, x->key_type, key, e->len);
+		if (interval) {
+			uint8_t hi[KEY_MAX];
+			if (i + 1 < x->n) {
+				memcpy(hi, elem_key(&x->elems[i + 1]), e->len);
+				key_prev(hi, e->len);
+			} else {
+				memset(hi, 0xff, e->len);
+			}
+			if (memcmp(hi, key, e->len) == 0) {
+			} else if (x->key_type == KEY_IFNAME && ifname_wild(key, hi, e->len)) {
+				b->len--; /* the closing quote */
+				bprintf(b, "*\"");
+			} else {
+				bprintf(b, "-");
+				key_text(b, x->key_type, hi, e->len);
+			}
+		}
+		if (e->verdict != -1000) {
+			bprintf(b, " : ");
+			verdict_text(b, e->verdict, e->chain);
+		}
+		each(arg, b, e->comment);
+	}
+}
+
+static void inline_each(void *arg, struct pc_buf *b, const char *comment)
+{
+	(void)arg;
+	if (comment)
+		bprintf(b, " comment \"%s\"", comment);
+	bprintf(b, ", ");
+}
+
+struct elem_out {
+	struct pc_rb_table *t;
+	const char *set;
+};
+
+static void elem_each(void *arg, struct pc_buf *b, const char *comment)
+{
+	struct elem_out *eo = arg;
+	out_obj(eo->t, PC_RB_ELEM, eo->set, b, comment, NULL);
+}
+
+static const char *type_name(uint32_t type)
+{
+	switch (type) {
+	case KEY_IPV4:
+		return "ipv4_addr";
+	case KEY_IPV6:
+		return "ipv6_addr";
+	case KEY_SERVICE:
+		return "inet_service";
+	case KEY_IFNAME:
+		return "ifname";
+	default:
+		return NULL;
+	}
+}
+
+static void set_text(struct pc_buf *b, const struct set *x)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} flags[] = {{NFT_SET_ANONYMOUS, "anonymous"}, {NFT_SET_CONSTANT, "constant"},
+			{NFT_SET_INTERVAL, "interval"}, {NFT_SET_MAP, "map"},
+			{NFT_SET_TIMEOUT, "timeout"}, {NFT_SET_EVAL, "dynamic"}};
+	const char *tn = type_name(x->key_type);
+	const char *sep = " ";
+
+	bprintf(b, "%s %s { type ", x->flags & NFT_SET_MAP ? "map" : "set", x->name);
+	if (tn)
+		bprintf(b, "%s", tn);
+	else
+		bprintf(b, "%u/%u", x->key_type, x->key_len);
+	if (x->has_data)
+		bprintf(b, " : %s", x->data_type == NFT_DATA_VERDICT ? "verdict" : "data");
+	bprintf(b, ";");
+	uint32_t rest = x->flags & ~(uint32_t)NFT_SET_MAP;
+	if (rest) {
+		bprintf(b, " flags");
+		for (size_t i = 0; i < PC_ARRAY_SIZE(flags); i++)
+			if (rest & flags[i].bit) {
+				bprintf(b, "%s%s", sep, flags[i].name);
+				sep = ",";
+				rest &= ~flags[i].bit;
+			}
+		if (rest)
+			bprintf(b, "%s0x%x", sep, rest);
+		bprintf(b, ";");
+	}
+	if (x->size)
+		bprintf(b, " size %u;", x->size);
+	bprintf(b, " }");
+}
+
+static const char *hook_name(uint32_t h)
+{
+	static const char *const names[] = {
+			"prerouting", "input", "forward", "output", "postrouting", "ingress"};
+	return h < PC_ARRAY_SIZE(names) ? names[h] : "?";
+}
+
+static void chain_text(struct pc_buf *b, const struct nftnl_chain *ch)
+{
+	bprintf(b, "chain %s", nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME));
+	if (!nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM))
+		return;
+	bprintf(b, " { type %s hook %s priority %d; policy ",
+			nftnl_chain_is_set(ch, NFTNL_CHAIN_TYPE)
+					? nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE)
+					: "filter",
+			hook_name(nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM)),
+			nftnl_chain_is_set(ch, NFTNL_CHAIN_PRIO)
+					? nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO)
+					: 0);
+	verdict_text(b,
+			nftnl_chain_is_set(ch, NFTNL_CHAIN_POLICY)
+					? (int)nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY)
+					: NF_ACCEPT,
+			NULL);
+	bprintf(b, "; }");
+}
+
+struct rule_text {
+	struct collect *c;
+	struct pc_buf *b;
+	struct pc_buf sets;
+};
+
+static int expr_text(struct nftnl_expr *e, void *data)
+{
+	struct rule_text *rt = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	char buf[512];
+
+	bprintf(rt->b, "[ ");
+	if (strcmp(name, "counter") == 0) {
+		bprintf(rt->b, "counter");
+	} else if (strcmp(name, "lookup") == 0) {
+		const char *sn = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+		struct set *x = set_find(rt->c, sn, nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET_ID),
+				nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET_ID)
+						? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID)
+						: 0);
+		bprintf(rt->b, "lookup reg %u set ", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG));
+		if (x && (x->flags & NFT_SET_ANONYMOUS)) {
+			size_t mark;
+			bprintf(rt->b, "{ ");
+			mark = rt->b->len;
+			elems_text(x, inline_each, NULL, rt->b);
+			if (rt->b->len > mark)
+				rt->b->len -= 2;
+			bprintf(rt->b, " }");
+		} else {
+			bprintf(rt->b, "@%s", sn ? sn : "?");
+			bprintf(&rt->sets, "%s ", sn ? sn : "?");
+		}
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG))
+			bprintf(rt->b, " dreg %u", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG));
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+				nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS))
+			bprintf(rt->b, " flags 0x%x",
+					nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS));
+	} else if (strcmp(name, "log") == 0) {
+		/* the kernel reports the level it logs at when none was given: 4 */
+		bprintf(rt->b, "log");
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX))
+			bprintf(rt->b, " prefix \"%s\"",
+					nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP))
+			bprintf(rt->b, " group %u", nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP));
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_LEVEL) &&
+				nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_LEVEL) != 4)
+			bprintf(rt->b, " level %u", nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_LEVEL));
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_FLAGS) &&
+				nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_FLAGS))
+			bprintf(rt->b, " flags 0x%x", nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_FLAGS));
+	} else {
+		size_t len;
+		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+		len = strlen(buf);
+		while (len && buf[len - 1] == ' ')
+			buf[--len] = 0;
+		bprintf(rt->b, "%s %s", name, buf);
+	}
+	bprintf(rt->b, " ] ");
+	return 0;
+}
+
+/* ---- rules in nft syntax ---- */
+
+/*
+ * What a rule has loaded into register 1 so far, and what it said about the
+ * packet's protocols (which decide how a later load is named).
+ */
+struct syn {
+	struct collect *c;
+	struct pc_buf *b;
+	enum {
+		L_NONE,
+		L_META,
+		L_CT,
+		L_PAYLOAD
+	} load;
+	uint32_t key, base, off, len;
+	uint8_t mask[16];
+	bool masked;
+	int l4, nf; /* -1: not matched */
+	char pending[300]; /* "meta l4proto tcp": left out when a tcp match follows */
+	bool pending_nf;
+};
+
+static void syn_term(struct syn *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void syn_term(struct syn *s, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[512];
+
+	if (s->pending[0])
+		bprintf(s->b, "%s ", s->pending);
+	s->pending[0] = 0;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	bprintf(s->b, "%s ", tmp);
+}
+
+/* The left side of a match on what is loaded ("tcp dport"); NULL: no name for it. */
+static const char *syn_lhs(struct syn *s, char *out, size_t size)
+{
+	if (s->load == L_META) {
+		static const struct {
+			uint32_t key;
+			const char *name;
+		} metas[] = {{NFT_META_L4PROTO, "meta l4proto"}, {NFT_META_NFPROTO, "meta nfproto"},
+				{NFT_META_IIF, "iif"}, {NFT_META_OIF, "oif"},
+				{NFT_META_IIFNAME, "iifname"}, {NFT_META_OIFNAME, "oifname"},
+				{NFT_META_MARK, "meta mark"}};
+		for (size_t i = 0; i < PC_ARRAY_SIZE(metas); i++)
+			if (metas[i].key == s->key)
+				return metas[i].name;
+		return NULL;
+	}
+	if (s->load == L_CT)
+		return s->key == NFT_CT_STATE ? "ct state" : NULL;
+	if (s->load != L_PAYLOAD)
+		return NULL;
+	if (s->base == NFT_PAYLOAD_NETWORK_HEADER) {
+		bool v6 = s->nf == NFPROTO_IPV6 || (s->nf < 0 && s->len > 4);
+		uint32_t src = v6 ? 8 : 12, dst = v6 ? 24 : 16;
+		if (s->off != src && s->off != dst)
+			return NULL;
+		snprintf(out, size, "%s %s", v6 ? "ip6" : "ip", s->off == src ? "saddr" : "daddr");
+		return out;
+	}
+	if (s->base == NFT_PAYLOAD_TRANSPORT_HEADER) {
+		bool ports = s->l4 == 6 || s->l4 == 17 || s->l4 == 33 || s->l4 == 132;
+		const char *p = ports ? l4_name(s->l4) : "th";
+		if (s->off == 0 && s->len == 1 && (s->l4 == 1 || s->l4 == 58))
+			return s->l4 == 1 ? "icmp type" : "icmpv6 type";
+		if (s->len == 2 && (s->off == 0 || s->off == 2)) {
+			snprintf(out, size, "%s %s", p, s->off ? "dport" : "sport");
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* A value loaded as s says, as nft writes it. */
+static void syn_value(struct syn *s, struct pc_buf *b, const uint8_t *d, uint32_t len)
+{
+	char a[INET6_ADDRSTRLEN], name[IF_NAMESIZE];
+
+	if (s->load == L_META && (s->key == NFT_META_L4PROTO || s->key == NFT_META_NFPROTO) &&
+			len == 1) {
+		const char *n = s->key == NFT_META_L4PROTO ? l4_name(d[0])
+				: d[0] == NFPROTO_IPV4	   ? "ipv4"
+				: d[0] == NFPROTO_IPV6	   ? "ipv6"
+							   : NULL;
+		if (n)
+			bprintf(b, "%s", n);
+		else
+			bprintf(b, "%u", d[0]);
+	} else if (s->load == L_META && (s->key == NFT_META_IIF || s->key == NFT_META_OIF) &&
+			len == 4) {
+		uint32_t ix;
+		memcpy(&ix, d, 4);
+		if (if_indextoname(ix, name))
+			bprintf(b, "\"%s\"", name);
+		else
+			bprintf(b, "%u", ix);
+	} else if (s->load == L_META &&
+			(s->key == NFT_META_IIFNAME || s->key == NFT_META_OIFNAME)) {
+		key_text(b, KEY_IFNAME, d, len);
+		if (len < 16) { /* a prefix: a wildcard */
+			b->len--;
+			bprintf(b, "*\"");
+		}
+	} else if (s->load == L_PAYLOAD && s->base == NFT_PAYLOAD_NETWORK_HEADER) {
+		bool v6 = s->nf == NFPROTO_IPV6 || (s->nf < 0 && s->len > 4);
+		uint8_t full[16] = {0};
+		unsigned bits = len * 8;
+		memcpy(full, d, len > 16 ? 16 : len);
+		if (s->masked) {
+			bits = 0;
+			for (uint32_t i = 0; i < s->len; i++)
+				bits += (unsigned)__builtin_popcount(s->mask[i]);
+		}
+		bprintf(b, "%s", inet_ntop(v6 ? AF_INET6 : AF_INET, full, a, sizeof(a)));
+		if (bits != (v6 ? 128u : 32u))
+			bprintf(b, "/%u", bits);
+	} else if (s->load == L_PAYLOAD && s->len == 1 && (s->l4 == 1 || s->l4 == 58)) {
+		const char *n = icmp_name(s->l4 == 1 ? 4 : 6, d[0]);
+		if (n)
+			bprintf(b, "%s", n);
+		else
+			bprintf(b, "%u", d[0]);
+	} else if (len == 2) {
+		bprintf(b, "%u", (unsigned)d[0] << 8 | d[1]);
+	} else {
+		key_text(b, 0, d, len);
+	}
+}
+
+/* A match named by its protocol (`ip saddr`, `tcp dport`) says what the pending one said. */
+static void syn_implied(struct syn *s, const char *lhs)
+{
+	if (s->load == L_PAYLOAD && s->pending[0] &&
+			((s->base == NFT_PAYLOAD_NETWORK_HEADER && s->pending_nf) ||
+					(s->base == NFT_PAYLOAD_TRANSPORT_HEADER &&
+							!s->pending_nf &&
+							strncmp(lhs, "th", 2) != 0)))
+		s->pending[0] = 0;
+}
+
+static bool syn_cmp(struct syn *s, struct nftnl_expr *e)
+{
+	char buf[64], val[256];
+	uint32_t len = 0, op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+	const uint8_t *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+	const char *lhs = syn_lhs(s, buf, sizeof(buf));
+	struct pc_buf v;
+
+	if (!lhs || !d || (op != NFT_CMP_EQ && op != NFT_CMP_NEQ))
+		return false;
+	if (s->load == L_CT) { /* ct state: a mask of states, compared with zero */
+		static const char *const states[] = {"invalid", "established", "related", "new"};
+		uint32_t m;
+		const char *sep = "";
+		if (!s->masked || op != NFT_CMP_NEQ || len != 4)
+			return false;
+		memcpy(&m, s->mask, 4);
+		pc_buf_init(&v);
+		for (unsigned i = 0; i < 4; i++)
+			if (m & 1u << i) {
+				bprintf(&v, "%s%s", sep, states[i]);
+				sep = ",";
+			}
+		pc_buf_add(&v, "", 1);
+		syn_term(s, "ct state %s", v.data);
+		pc_buf_finish(&v);
+		return true;
+	}
+	if (s->masked && s->base != NFT_PAYLOAD_NETWORK_HEADER)
+		return false;
+	pc_buf_init(&v);
+	syn_value(s, &v, d, len);
+	pc_buf_add(&v, "", 1);
+	snprintf(val, sizeof(val), "%s", v.data);
+	pc_buf_finish(&v);
+	if (s->load == L_META && s->key == NFT_META_L4PROTO && op == NFT_CMP_EQ && len == 1) {
+		/* icmp says ipv4, ipv6-icmp ipv6 */
+		if (s->pending_nf && ((d[0] == 1 && s->nf == NFPROTO_IPV4) ||
+						     (d[0] == 58 && s->nf == NFPROTO_IPV6)))
+			s->pending[0] = 0;
+		if (s->pending[0])
+			bprintf(s->b, "%s ", s->pending);
+		s->pending_nf = false;
+		s->l4 = d[0];
+		snprintf(s->pending, sizeof(s->pending), "meta l4proto %s", val);
+		return true;
+	}
+	if (s->load == L_META && s->key == NFT_META_NFPROTO && op == NFT_CMP_EQ && len == 1) {
+		if (s->pending[0])
+			bprintf(s->b, "%s ", s->pending);
+		s->nf = d[0];
+		snprintf(s->pending, sizeof(s->pending), "meta nfproto %s", val);
+		s->pending_nf = true;
+		return true;
+	}
+	syn_implied(s, lhs);
+	syn_term(s, "%s %s%s", lhs, op == NFT_CMP_NEQ ? "!= " : "", val);
+	return true;
+}
+
+static void syn_elem_each(void *arg, struct pc_buf *b, const char *comment)
+{
+	(void)arg;
+	(void)comment;
+	bprintf(b, ", ");
+}
+
+static bool syn_lookup(struct syn *s, struct nftnl_expr *e)
+{
+	const char *sn = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+	bool has_id = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET_ID);
+	struct set *x = set_find(s->c, sn, has_id,
+			has_id ? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID) : 0);
+	bool vmap = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG);
+	bool inv = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+		   (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
+	char buf[64];
+	const char *lhs = syn_lhs(s, buf, sizeof(buf));
+	struct pc_buf v;
+
+	if (!lhs || !x || s->masked || s->load == L_CT)
+		return false;
+	syn_implied(s, lhs);
+	pc_buf_init(&v);
+	if (x->flags & NFT_SET_ANONYMOUS) {
+		bprintf(&v, "{ ");
+		/* the elements as the set's key type says; icmp types and protocols by number */
+		elems_text(x, syn_elem_each, NULL, &v);
+		v.len -= 2;
+		bprintf(&v, " }");
+	} else {
+		bprintf(&v, "@%s", x->name);
+	}
+	pc_buf_add(&v, "", 1);
+	syn_term(s, "%s %s%s%s", lhs, vmap ? "vmap " : "", inv ? "!= " : "", v.data);
+	pc_buf_finish(&v);
+	return true;
+}
+
+static bool syn_expr(struct syn *s, struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (strcmp(name, "meta") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG)) {
+		s->load = L_META;
+		s->key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+		s->masked = false;
+		return true;
+	}
+	if (strcmp(name, "ct") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG)) {
+		s->load = L_CT;
+		s->key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
+		s->masked = false;
+		return true;
+	}
+	if (strcmp(name, "payload") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG)) {
+		s->load = L_PAYLOAD;
+		s->base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+		s->off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+		s->len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+		s->masked = false;
+		return true;
+	}
+	if (strcmp(name, "bitwise") == 0) {
+		uint32_t len = 0;
+		const void *m = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len);
+		if (!m || len > sizeof(s->mask) || s->masked)
+			return false;
+		memset(s->mask, 0, sizeof(s->mask));
+		memcpy(s->mask, m, len);
+		s->masked = true;
+		return true;
+	}
+	if (strcmp(name, "cmp") == 0)
+		return syn_cmp(s, e);
+	if (strcmp(name, "lookup") == 0)
+		return syn_lookup(s, e);
+	if (strcmp(name, "immediate") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+		struct pc_buf v;
+		pc_buf_init(&v);
+		verdict_text(&v, (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT),
+				nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)
+						? nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN)
+						: NULL);
+		pc_buf_add(&v, "", 1);
+		syn_term(s, "%s", v.data);
+		pc_buf_finish(&v);
+		return true;
+	}
+	if (strcmp(name, "counter") == 0) {
+		syn_term(s, "counter");
+		return true;
+	}
+	if (strcmp(name, "limit") == 0 &&
+			nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) == NFT_LIMIT_PKTS) {
+		static const struct {
+			uint64_t secs;
+			const char *name;
+		} units[] = {{1, "second"}, {60, "minute"}, {3600, "hour"}, {86400, "day"},
+				{604800, "week"}};
+		uint64_t unit = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT);
+		uint32_t burst = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST);
+		for (size_t i = 0; i < PC_ARRAY_SIZE(units); i++)
+			if (units[i].secs == unit) {
+				char extra[32] = "";
+				if (burst != 5)
+					snprintf(extra, sizeof(extra), " burst %u packets", burst);
+				syn_term(s, "limit rate %llu/%s%s",
+						(unsigned long long)nftnl_expr_get_u64(
+								e, NFTNL_EXPR_LIMIT_RATE),
+						units[i].name, extra);
+				return true;
+			}
+		return false;
+	}
+	if (strcmp(name, "log") == 0) {
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX))
+			syn_term(s, "log prefix \"%s\"",
+					nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
+		else
+			syn_term(s, "log");
+		return true;
+	}
+	if (strcmp(name, "reject") == 0) {
+		uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
+		uint8_t code = nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE);
+		if (type == NFT_REJECT_TCP_RST)
+			syn_term(s, "reject with tcp reset");
+		else if (type == NFT_REJECT_ICMPX_UNREACH && code == NFT_REJECT_ICMPX_PORT_UNREACH)
+			syn_term(s, "reject");
+		else if (type == NFT_REJECT_ICMP_UNREACH && code == 3 && s->nf == NFPROTO_IPV4)
+			syn_term(s, "reject with icmp port-unreachable");
+		else if (type == NFT_REJECT_ICMP_UNREACH && code == 4 && s->nf == NFPROTO_IPV6)
+			syn_term(s, "reject with icmpv6 port-unreachable");
+		else
+			return false;
+		return true;
+	}
+	return false;
+}
+
+struct syn_walk {
+	struct syn s;
+	bool ok;
+};
+
+static int syn_cb(struct nftnl_expr *e, void *data)
+{
+	struct syn_walk *w = data;
+
+	if (w->ok && !syn_expr(&w->s, e))
+		w->ok = false;
+	return 0;
+}
+
+/*
+ * The rule in nft syntax, into b; false (b as it was) when it holds an
+ * expression, or a sequence, this printer has no words for.
+ */
+static bool rule_nft(struct collect *c, struct nftnl_rule *r, struct pc_buf *b)
+{
+	size_t mark = b->len;
+	struct syn_walk w = {.s = {.c = c, .b = b, .l4 = -1, .nf = -1}, .ok = true};
+
+	nftnl_expr_foreach(r, syn_cb, &w);
+	if (w.ok && w.s.pending[0])
+		syn_term(&w.s, "%s", "");
+	if (!w.ok || b->len == mark) {
+		b->len = mark;
+		return false;
+	}
+	while (b->len > mark && b->data[b->len - 1] == ' ')
+		b->len--;
+	return true;
+}
+
+static int chain_order(const void *a, const void *b)
+{
+	const struct chain *x = a, *y = b;
+	bool bx = nftnl_chain_is_set(x->c, NFTNL_CHAIN_HOOKNUM);
+	bool by = nftnl_chain_is_set(y->c, NFTNL_CHAIN_HOOKNUM);
+
+	if (bx != by)
+		return bx ? -1 : 1;
+	if (bx) {
+		uint32_t hx = nftnl_chain_get_u32(x->c, NFTNL_CHAIN_HOOKNUM);
+		uint32_t hy = nftnl_chain_get_u32(y->c, NFTNL_CHAIN_HOOKNUM);
+		if (hx != hy)
+			return hx < hy ? -1 : 1;
+	}
+	return strcmp(nftnl_chain_get_str(x->c, NFTNL_CHAIN_NAME),
+			nftnl_chain_get_str(y->c, NFTNL_CHAIN_NAME));
+}
+
+/* Rules by chain, each chain's in their order. */
+static int rule_order(const void *a, const void *b)
+{
+	const struct rule *x = a, *y = b;
+	int d = strcmp(nftnl_rule_get_str(x->r, NFTNL_RULE_CHAIN),
+			nftnl_rule_get_str(y->r, NFTNL_RULE_CHAIN));
+
+	if (d)
+		return d;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The first of the rules (sorted by rule_order) of chain `name`, or nrules. */
+static size_t rules_of(const struct collect *c, const char *name)
+{
+	size_t lo = 0, hi = c->nrules;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(nftnl_rule_get_str(c->rules[mid].r, NFTNL_RULE_CHAIN), name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int set_order(const void *a, const void *b)
+{
+	const struct set *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+/* The objects of c, in the order of readback.h. */
+static void emit(struct collect *c, struct pc_rb_table *t)
+{
+	struct pc_buf b;
+
+	memset(t, 0, sizeof(*t));
+	t->exists = c->exists;
+	if (!c->exists)
+		return;
+	pc_buf_init(&b);
+	bprintf(&b, "table inet %s", c->table);
+	if (c->flags)
+		bprintf(&b, " { flags 0x%x; }", c->flags);
+	/* room for every object at once: a large set's are most of them */
+	t->cap = 1 + c->nsets + c->nchains + c->nrules;
+	for (size_t i = 0; i < c->nsets; i++)
+		for (size_t j = 0; j < c->sets[i].n; j++)
+			t->cap += !c->sets[i].elems[j].end;
+	t->objs = xreallocarray(NULL, t->cap, sizeof(*t->objs));
+	out_obj(t, PC_RB_TABLE, c->table, &b, c->comment, NULL);
+	qsort(c->sets, c->nsets, sizeof(*c->sets), set_order);
+	for (size_t i = 0; i < c->nsets; i++) {
+		struct set *x = &c->sets[i];
+		struct elem_out eo = {.t = t};
+		if (x->flags & NFT_SET_ANONYMOUS)
+			continue;
+		set_text(&b, x);
+		out_obj(t, PC_RB_SET, x->name, &b, x->comment, NULL);
+		eo.set = t->objs[t->n - 1].owner;
+		elems_text(x, elem_each, &eo, &b);
+		elems_release(x); /* no rule writes a named set's elements out */
+	}
+	qsort(c->chains, c->nchains, sizeof(*c->chains), chain_order);
+	qsort(c->rules, c->nrules, sizeof(*c->rules), rule_order);
+	for (size_t i = 0; i < c->nchains; i++) {
+		const char *name = nftnl_chain_get_str(c->chains[i].c, NFTNL_CHAIN_NAME);
+		chain_text(&b, c->chains[i].c);
+		out_obj(t, PC_RB_CHAIN, name, &b, NULL, NULL);
+		for (size_t j = rules_of(c, name); j < c->nrules; j++) {
+			struct nftnl_rule *r = c->rules[j].r;
+			struct rule_text rt = {.c = c, .b = &b};
+			uint32_t len = 0;
+			const void *u;
+			char *comment;
+			if (strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), name) != 0)
+				break;
+			struct pc_buf nft;
+			pc_buf_init(&nft);
+			bool said = rule_nft(c, r, &nft);
+			pc_buf_add(&nft, "", 1);
+			pc_buf_init(&rt.sets);
+			nftnl_expr_foreach(r, expr_text, &rt);
+			if (b.len)
+				b.len--; /* the last space */
+			u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+			comment = udata_comment(u, len, NFTNL_UDATA_RULE_COMMENT);
+			pc_buf_add(&rt.sets, "", 1);
+			out_obj(t, PC_RB_RULE, name, &b, comment, xstrdup(rt.sets.data));
+			t->objs[t->n - 1].nft = said ? xstrdup(nft.data) : NULL;
+			pc_buf_finish(&nft);
+			pc_buf_finish(&rt.sets);
+			free(comment);
+		}
+	}
+	pc_buf_finish(&b);
+}
+
+void pc_rb_finish(struct pc_rb_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->objs[i].kind != PC_RB_ELEM)
+			free(t->objs[i].owner);
+		free(t->objs[i].text);
+		free(t->objs[i].comment);
+		free(t->objs[i].sets);
+		free(t->objs[i].nft);
+	}
+	free(t->objs);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- a transaction ---- */
+
+/*
+ * The elements of a NEWSETELEM message.  libnftnl numbers the element nests
+ * it writes 1, 2, 3, ... (the kernel does not look) but reads back only
+ * nests of type NFTA_LIST_ELEM, so a copy with those types is parsed.
+ */
+static int elems_parse(const struct nlmsghdr *nlh, struct nftnl_set *x)
+{
+	struct nlmsghdr *copy = xmalloc(nlh->nlmsg_len);
+	struct nlattr *a, *e;
+	int ret;
+
+	memcpy(copy, nlh, nlh->nlmsg_len);
+	mnl_attr_for_each(a, copy, sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) ==
+								NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_for_each_nested(e, a) e->nla_type =
+			(uint16_t)((e->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM);
+	ret = nftnl_set_elems_nlmsg_parse(copy, x);
+	free(copy);
+	return ret;
+}
+
+void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t)
+{
+	struct collect c = {0};
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int left = (int)b->len;
+
+	while (mnl_nlmsg_ok(nlh, left)) {
+		uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+		bool nft = (nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES;
+		if (nft && type == NFT_MSG_NEWTABLE) {
+			struct nftnl_table *x = nftnl_table_alloc();
+			if (!x)
+				pc_oom_size(0);
+			if (nftnl_table_nlmsg_parse(nlh, x) == 0) {
+				if (!c.table)
+					c.table = xstrdup(nftnl_table_get_str(x, NFTNL_TABLE_NAME));
+				table_take(&c, x);
+			}
+			nftnl_table_free(x);
+		} else if (nft && type == NFT_MSG_NEWSET) {
+			struct nftnl_set *x = nftnl_set_alloc();
+			if (!x)
+				pc_oom_size(0);
+			if (nftnl_set_nlmsg_parse(nlh, x) == 0)
+				set_take(&c, x);
+			nftnl_set_free(x);
+		} else if (nft && type == NFT_MSG_NEWSETELEM) {
+			struct nftnl_set *x = nftnl_set_alloc();
+			if (!x)
+				pc_oom_size(0);
+			if (elems_parse(nlh, x) == 0)
+				elems_take(&c, x);
+			nftnl_set_free(x);
+		} else if (nft && type == NFT_MSG_NEWCHAIN) {
+			struct nftnl_chain *x = nftnl_chain_alloc();
+			if (!x)
+				pc_oom_size(0);
+			if (nftnl_chain_nlmsg_parse(nlh, x) == 0)
+				chain_take(&c, x);
+			else
+				nftnl_chain_free(x);
+		} else if (nft && type == NFT_MSG_NEWRULE) {
+			struct nftnl_rule *x = nftnl_rule_alloc();
+			if (!x)
+				pc_oom_size(0);
+			if (nftnl_rule_nlmsg_parse(nlh, x) == 0)
+				rule_take(&c, x);
+			else
+				nftnl_rule_free(x);
+		}
+		nlh = mnl_nlmsg_next(nlh, &left);
+	}
+	emit(&c, t);
+	collect_finish(&c);
+}
+
+/* ---- the kernel ---- */
+
+/*
+ * The size of the buffer a dump is read into.  The kernel makes each dump
+ * message as large as the largest read so far allows (up to about 32 KiB),
+ * and restarts a set's walk for every message: larger messages, fewer walks.
+ */
+#define RECV_BUF (128 * 1024)
+
+struct reader {
+	struct mnl_socket *nl;
+	char *buf;
+	uint32_t seq;
+	struct collect *c;
+	uint32_t genid;
+};
+
+static int gen_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, &rd->genid);
+	return MNL_CB_OK;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_table *x = nftnl_table_alloc();
+
+	if (!x)
+		pc_oom_size(0);
+	if (nftnl_table_nlmsg_parse(nlh, x) == 0 &&
+			strcmp(nftnl_table_get_str(x, NFTNL_TABLE_NAME), rd->c->table) == 0)
+		table_take(rd->c, x);
+	nftnl_table_free(x);
+	return MNL_CB_OK;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_set *x = nftnl_set_alloc();
+
+	if (!x)
+		pc_oom_size(0);
+	if (nftnl_set_nlmsg_parse(nlh, x) == 0 &&
+			strcmp(nftnl_set_get_str(x, NFTNL_SET_TABLE), rd->c->table) == 0) {
+		set_take(rd->c, x);
+		rd->c->sets[rd->c->nsets - 1].has_id = false;
+	}
+	nftnl_set_free(x);
+	return MNL_CB_OK;
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_set *x = nftnl_set_alloc();
+
+	if (!x)
+		pc_oom_size(0);
+	if (nftnl_set_elems_nlmsg_parse(nlh, x) == 0) {
+		nftnl_set_unset(x, NFTNL_SET_ID);
+		elems_take(rd->c, x);
+	}
+	nftnl_set_free(x);
+	return MNL_CB_OK;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_chain *x = nftnl_chain_alloc();
+
+	if (!x)
+		pc_oom_size(0);
+	if (nftnl_chain_nlmsg_parse(nlh, x) == 0 &&
+			strcmp(nftnl_chain_get_str(x, NFTNL_CHAIN_TABLE), rd->c->table) == 0)
+		chain_take(rd->c, x);
+	else
+		nftnl_chain_free(x);
+	return MNL_CB_OK;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_rule *x = nftnl_rule_alloc();
+
+	if (!x)
+		pc_oom_size(0);
+	if (nftnl_rule_nlmsg_parse(nlh, x) == 0 &&
+			strcmp(nftnl_rule_get_str(x, NFTNL_RULE_TABLE), rd->c->table) == 0)
+		rule_take(rd->c, x);
+	else
+		nftnl_rule_free(x);
+	return MNL_CB_OK;
+}
+
+/* Sends the request in rd->buf and runs cb on its answers; -1 with errno on failure. */
+static int talk(struct reader *rd, mnl_cb_t cb)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)rd->buf;
+	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(rd->nl);
+	ssize_t len;
+	int ret;
+
+	if (mnl_socket_sendto(rd->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	do {
+		len = mnl_socket_recvfrom(rd->nl, rd->buf, RECV_BUF);
+		if (len < 0)
+			return -1;
+		ret = mnl_cb_run(rd->buf, (size_t)len, seq, portid, cb, rd);
+	} while (ret > 0);
+	return ret < 0 ? -1 : 0;
+}
+
+static struct nlmsghdr *hdr(struct reader *rd, uint16_t type, uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(rd->buf, type, NFPROTO_INET, flags, rd->seq++);
+}
+
+/* One consistent dump of the table into rd->c; -1 with errno and *what on failure. */
+static int dump(struct reader *rd, uint32_t *gen_before, const char **what)
+{
+	struct collect *c = rd->c;
+	struct nlmsghdr *nlh;
+
+	*what = "read the generation";
+	nlh = nftnl_nlmsg_build_hdr(rd->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, rd->seq++);
+	if (talk(rd, gen_cb) < 0)
+		return -1;
+	*gen_before = rd->genid;
+
+	*what = "read the table";
+	nlh = hdr(rd, NFT_MSG_GETTABLE, NLM_F_ACK);
+	struct nftnl_table *t = nftnl_table_alloc();
+	if (!t)
+		pc_oom_size(0);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, c->table);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	if (talk(rd, table_cb) < 0)
+		return errno == ENOENT ? 0 : -1;
+
+	*what = "read the sets";
+	nlh = hdr(rd, NFT_MSG_GETSET, NLM_F_DUMP);
+	struct nftnl_set *s = nftnl_set_alloc();
+	if (!s)
+		pc_oom_size(0);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (talk(rd, set_cb) < 0)
+		return -1;
+
+	*what = "read the elements of a set";
+	for (size_t i = 0, n = c->nsets; i < n; i++) {
+		nlh = hdr(rd, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+		if (!(s = nftnl_set_alloc()))
+			pc_oom_size(0);
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, c->sets[i].name);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		if (talk(rd, elem_cb) < 0)
+			return -1;
+	}
+
+	*what = "read the chains";
+	nlh = hdr(rd, NFT_MSG_GETCHAIN, NLM_F_DUMP);
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	if (!ch)
+		pc_oom_size(0);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->table);
+	nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nftnl_chain_free(ch);
+	if (talk(rd, chain_cb) < 0)
+		return -1;
+
+	*what = "read the rules";
+	nlh = hdr(rd, NFT_MSG_GETRULE, NLM_F_DUMP);
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	if (!r)
+		pc_oom_size(0);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, c->table);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if (talk(rd, rule_cb) < 0)
+		return -1;
+
+	*what = "read the generation";
+	nftnl_nlmsg_build_hdr(rd->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, rd->seq++);
+	return talk(rd, gen_cb);
+}
+
+int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_table *t, int *err,
+		const char **what)
+{
+	struct reader rd = {.seq = 1};
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	rd.buf = xmalloc(RECV_BUF);
+	for (unsigned attempt = 0; attempt <= o->retries; attempt++) {
+		struct collect c = {.table = xstrdup(name)};
+		uint32_t before = 0;
+		rd.c = &c;
+		*what = "open a netlink socket";
+		rd.nl = mnl_socket_open(NETLINK_NETFILTER);
+		if (!rd.nl || mnl_socket_bind(rd.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			*err = errno;
+			if (rd.nl)
+				mnl_socket_close(rd.nl);
+			collect_finish(&c);
+			break;
+		}
+		ret = dump(&rd, &before, what);
+		*err = ret < 0 ? errno : 0;
+		mnl_socket_close(rd.nl);
+		t->attempts = attempt + 1;
+		if (ret == 0 && before == rd.genid) {
+			emit(&c, t);
+			t->genid = rd.genid;
+			t->attempts = attempt + 1;
+			collect_finish(&c);
+			break;
+		}
+		collect_finish(&c);
+		/*
+		 * Interrupted by a concurrent change, the generation moved, or a
+		 * set the table named a moment ago is gone (ENOENT: the table was
+		 * replaced meanwhile): again.
+		 */
+		if (ret < 0 && *err != EINTR && *err != ENOENT)
+			break;
+		ret = -1;
+		*err = EINTR;
+		*what = "read a consistent table (it kept changing)";
+	}
+	free(rd.buf);
+	return ret;
+}
