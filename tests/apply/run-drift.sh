@@ -26,8 +26,6 @@ unset SSH_CONNECTION
 # ns SCRIPT: runs SCRIPT (sh) in a new network namespace, its loopback up.
 ns() { unshare -n sh -c "ip link set lo up; $1"; }
 # expect NAME WANT OUT [PATTERN FILE]: tests/lib.sh.
-    fi
-}
 
 # changes NAME WANT CASE: passes when the diff saved as $tmp/CASE holds
 # exactly WANT (a printf format) after its first line, which says how many
