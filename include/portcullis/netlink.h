@@ -72,6 +72,17 @@ void pc_nl_build(
  */
 void pc_nl_build_remove(const char *table, const struct pc_nl_options *o, struct pc_nl_batch *b);
 void pc_nl_batch_finish(struct pc_nl_batch *b);
+/*
+ * For builders outside batch.c: the batch begin (with o->genid) and, with
+ * o->commit, the end; one nf_tables message of `type`, its header written
+ * (payload follows, then pc_nl_batch_msg_end()).  `what` and `name`
+ * describe it in errors and must outlive the batch.
+ */
+void pc_nl_batch_begin(struct pc_nl_batch *b, const struct pc_nl_options *o);
+void pc_nl_batch_end(struct pc_nl_batch *b, const struct pc_nl_options *o);
+struct nlmsghdr *pc_nl_batch_msg(struct pc_nl_batch *b, uint16_t type, uint16_t flags,
+		const char *what, const char *name);
+void pc_nl_batch_msg_end(struct pc_nl_batch *b, struct nlmsghdr *nlh);
 /* Writes the generation the batch is checked against into its begin (0: none). */
 void pc_nl_batch_set_genid(struct pc_nl_batch *b, uint32_t genid);
 
@@ -132,6 +143,13 @@ struct pc_nl_apply_options {
 	/* Called after each attempt's transaction is built, before it is sent; may be NULL. */
 	void (*before_send)(void *arg);
 	void *arg;
+	/*
+	 * With t NULL: builds the transaction instead of the removal (a saved
+	 * table put back, snapshot.h), sent even when there is no table now;
+	 * build_arg is passed to it.  NULL: the removal.
+	 */
+	void (*build)(void *build_arg, const struct pc_nl_options *o, struct pc_nl_batch *b);
+	void *build_arg;
 };
 
 /*

@@ -960,6 +960,30 @@ void pc_nl_build_remove(const char *table, const struct pc_nl_options *o, struct
 		batch_marker(b, NFNL_MSG_BATCH_END, 0);
 }
 
+void pc_nl_batch_begin(struct pc_nl_batch *b, const struct pc_nl_options *o)
+{
+	memset(b, 0, sizeof(*b));
+	b->seq0 = o->seq;
+	batch_marker(b, NFNL_MSG_BATCH_BEGIN, o->genid);
+}
+
+void pc_nl_batch_end(struct pc_nl_batch *b, const struct pc_nl_options *o)
+{
+	if (o->commit)
+		batch_marker(b, NFNL_MSG_BATCH_END, 0);
+}
+
+struct nlmsghdr *pc_nl_batch_msg(struct pc_nl_batch *b, uint16_t type, uint16_t flags,
+		const char *what, const char *name)
+{
+	return nft_msg(b, type, flags, what, name, NULL);
+}
+
+void pc_nl_batch_msg_end(struct pc_nl_batch *b, struct nlmsghdr *nlh)
+{
+	msg_end(b, nlh);
+}
+
 void pc_nl_batch_finish(struct pc_nl_batch *b)
 {
 	free(b->buf);

@@ -373,6 +373,8 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			.stamp = o->stamp};
 	if (t)
 		pc_nl_build(t, &bo, b);
+	else if (o->build)
+		o->build(o->build_arg, &bo, b);
 	else
 		pc_nl_build_remove(o->table, &bo, b);
 	/*
@@ -404,7 +406,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			r->outcome = PC_NL_FOREIGN_TABLE;
 			break;
 		}
-		if (!t && !r->table_exists) {
+		if (!t && !o->build && !r->table_exists) {
 			r->outcome = PC_NL_ABSENT;
 			break;
 		}

@@ -378,6 +378,30 @@ static int before_apply(struct cli_ctx *ctx, const struct pc_policy *p)
 	return ret;
 }
 
+/* With --confirm: the checks of every apply, then the live table saved. */
+static int before_confirm(struct cli_ctx *ctx, const struct pc_policy *p)
+{
+	int ret = before_apply(ctx, p);
+
+	return ret == PC_EXIT_OK ? cli_confirm_before(ctx) : ret;
+}
+
+/* --confirm SECONDS: 1 to 86400; 0 and a message when it is not. */
+static unsigned confirm_seconds(struct cli_ctx *ctx)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(ctx->confirm, &end, 10);
+	if (errno || end == ctx->confirm || *end || ctx->confirm[0] == '-' || v < 1 || v > 86400) {
+		fprintf(ctx->err,
+				"%s apply: --confirm takes the seconds to wait for '%s confirm', 1 to "
+				"86400, e.g. '--confirm 60'; not '%s'\n",
+				ctx->prog, ctx->prog, ctx->confirm);
+		return 0;
+	}
+	return (unsigned)v;
+}
+
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc != 1) {
@@ -396,5 +420,19 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->dry_run)
 		return cli_diff(ctx, "apply", argv[0]);
+	if (ctx->confirm) {
+		unsigned seconds = confirm_seconds(ctx);
+		if (!seconds)
+			return PC_EXIT_USAGE;
+		if (!cli_table_name_ok(ctx, "apply", ctx->table))
+			return PC_EXIT_USAGE;
+		int ret = cli_send_table(ctx, "apply", argv[0], true, before_confirm);
+		return cli_confirm_after(ctx, ret, seconds);
+	}
+	if (cli_table_name_ok(ctx, "apply", ctx->table)) {
+		int ret = cli_confirm_pending(ctx, "apply");
+		if (ret != PC_EXIT_OK)
+			return ret;
+	}
 	return cli_send_table(ctx, "apply", argv[0], true, before_apply);
 }

@@ -20,7 +20,7 @@ enum pc_exit {
 	PC_EXIT_KERNEL = 4, /* not applied, nothing changed: refused by the kernel, a foreign table,
 			       retries spent */
 	PC_EXIT_UNKNOWN = 5, /* the outcome of apply (or check --kernel) is unknown */
-	PC_EXIT_ROLLED_BACK = 6, /* reserved: an apply was rolled back */
+	PC_EXIT_ROLLED_BACK = 6, /* confirm too late: the apply was rolled back */
 };
 
 /* The nft table (iptables chains, pf anchor) portcullis owns unless --table names another. */
@@ -55,6 +55,7 @@ struct cli_ctx {
 	bool allow_lockout; /* apply --allow-lockout */
 	bool kernel; /* check --kernel */
 	bool dry_run; /* apply --dry-run */
+	const char *confirm; /* apply --confirm SECONDS */
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
 };
@@ -68,6 +69,8 @@ int cmd_remove(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_diff(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_confirm(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the
@@ -163,5 +166,19 @@ void cli_print_live(FILE *f, const struct pc_rb_table *t);
  * they differ (or the table is not loaded), or the status of an error.
  */
 int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path);
+
+/*
+ * apply --confirm (confirm.c).  cli_confirm_pending(): PC_EXIT_OK, or
+ * PC_EXIT_KERNEL after saying that a confirmation of ctx->table is pending.
+ * cli_confirm_before(): takes the pending slot and saves the live table
+ * (PC_EXIT_OK) or says why not.  cli_confirm_after(): given the apply's
+ * status, starts the process that rolls back after `seconds` (or lets go of
+ * what before took); returns the status to end with.
+ */
+int cli_confirm_pending(struct cli_ctx *ctx, const char *cmd);
+int cli_confirm_before(struct cli_ctx *ctx);
+int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds);
+/* Whether a confirmation of `table` is pending: 1 with its deadline and watcher, else 0. */
+int cli_confirm_status(const char *table, long long *deadline, long *pid);
 
 #endif

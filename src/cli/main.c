@@ -39,6 +39,7 @@ enum {
 	OPT_ALLOW_LOCKOUT = 1u << 17,
 	OPT_PACKETS = 1u << 18,
 	OPT_DRY_RUN = 1u << 19,
+	OPT_CONFIRM = 1u << 20,
 };
 
 struct option_def;
@@ -173,6 +174,10 @@ static const struct option_def options[] = {
 				"send nothing: print what apply would change in the live table, as "
 				"diff does",
 				NULL, NULL},
+		{OPT_CONFIRM, "confirm", 0, "SECONDS", set_value, FIELD(confirm),
+				"roll back to the table loaded before unless '"
+				"confirm' is run within SECONDS (root)",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -207,7 +212,8 @@ static const struct command commands[] = {
 		{"apply", cmd_apply,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
 						OPT_WNO | OPT_TABLE | OPT_FORCE |
-						OPT_ALLOW_LOCKOUT | OPT_DRY_RUN | OPT_JSON,
+						OPT_ALLOW_LOCKOUT | OPT_DRY_RUN | OPT_JSON |
+						OPT_CONFIRM,
 				"POLICY",
 				"replace the policy's nftables table in the kernel, all at once (root)"},
 		{"remove", cmd_remove, OPT_TABLE | OPT_FORCE, "",
@@ -223,6 +229,10 @@ static const struct command commands[] = {
 				"POLICY",
 				"compare the live table with what a policy installs, object by object "
 				"(root)"},
+		{"confirm", cmd_confirm, OPT_TABLE, "",
+				"keep the table an apply --confirm loaded: no rollback (root)"},
+		{"rollback", cmd_rollback, OPT_TABLE, "",
+				"undo an apply --confirm now: the table loaded before put back (root)"},
 		{"lookup", cmd_lookup,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 				"NAME|PORT[/PROTO]...",

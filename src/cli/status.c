@@ -109,6 +109,18 @@ static void print_text(struct cli_ctx *ctx, const struct pc_inventory *inv, cons
 		}
 		fprintf(f, "  %zu chains, %zu rules, %zu sets and maps, %zu elements\n", t->nchains,
 				t->nrules, t->nsets, t->nelems);
+		long long deadline;
+		long pid;
+		if (t->family == NFPROTO_INET && cli_confirm_status(t->name, &deadline, &pid)) {
+			char until[32];
+			time_t dl = (time_t)deadline;
+			struct tm tm;
+			strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&dl, &tm));
+			fprintf(f,
+					"  waits for confirmation until %s (process %ld): rolled back "
+					"then unless '%s confirm --table %s' runs before\n",
+					until, pid, ctx->prog, t->name);
+		}
 	}
 	if (!nm)
 		fprintf(f, "no table managed by portcullis%s%s\n",
@@ -187,6 +199,13 @@ static void print_json(struct cli_ctx *ctx, const struct pc_inventory *inv, cons
 			pc_json_key(&j, keys[k]);
 			pc_json_uint(&j, v[k]);
 		}
+		long long deadline;
+		long pid;
+		pc_json_key(&j, "confirm_deadline");
+		if (t->family == NFPROTO_INET && cli_confirm_status(t->name, &deadline, &pid))
+			pc_json_int(&j, deadline);
+		else
+			pc_json_null(&j);
 		pc_json_end_object(&j);
 	}
 	pc_json_end_array(&j);

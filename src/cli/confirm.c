@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * apply --confirm SECONDS, confirm, rollback: an apply that undoes itself
+ * unless confirmed in time.  Before the transaction the live table is saved
+ * as the kernel holds it (snapshot.c); after it, a detached process (its
+ * own session, SIGHUP ignored, no terminal, working directory /) holds the
+ * saved table in memory and waits for the deadline.  `confirm` (from any
+ * session) tells it to let the new table stand; at the deadline, on
+ * `rollback` or on SIGTERM it puts the saved table back in one
+ * generation-guarded transaction (or removes the table if there was none).
+ *
+ * What is pending is a root-only file in the state directory (0700):
+ * TABLE@NETNS.pending holds "PID DEADLINE GENERATION"; once the rollback
+ * happened, TABLE@NETNS.rolledback holds "TIME OUTCOME".  NETNS is the
+ * network namespace's inode, so namespaces (tests, containers) do not meet.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "portcullis/netlink.h"
+#include "portcullis/snapshot.h"
+#include "util.h"
+
+#define STATE_DIR "/run/portcullis"
+/* How long confirm and rollback wait for the watcher to answer, at most (ms). */
+#define ANSWER_MS 30000
+
+/* The state directory: $PORTCULLIS_STATE_DIR, else /run/portcullis. */
+static const char *state_dir(void)
+{
+	const char *d = getenv("PORTCULLIS_STATE_DIR");
+	return d && d[0] ? d : STATE_DIR;
+}
+
+/* DIR/TABLE@NETNS.SUFFIX into buf. */
+static void state_path(char *buf, size_t size, const char *table, const char *suffix)
+{
+	struct stat st;
+	unsigned long ns = stat("/proc/self/ns/net", &st) == 0 ? (unsigned long)st.st_ino : 0;
+
+	snprintf(buf, size, "%s/%s@%lu.%s", state_dir(), table, ns, suffix);
+}
+
+struct pending {
+	long pid;
+	long long deadline;
+	unsigned genid;
+};
+
+/* Reads TABLE's pending file: 1 found, 0 none, -1 unreadable (errno). */
+static int read_pending(const char *table, struct pending *p)
+{
+	char path[4096];
+	state_path(path, sizeof(path), table, "pending");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	char buf[128];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	memset(p, 0, sizeof(*p));
+	if (sscanf(buf, "%ld %lld %u", &p->pid, &p->deadline, &p->genid) < 2)
+		p->pid = 0;
+	return 1;
+}
+
+/* Whether pid is a live process of this program (not a recycled number). */
+static bool watcher_alive(long pid)
+{
+	char path[64], comm[64] = "", self[64] = "";
+	FILE *f;
+
+	if (pid <= 1 || kill((pid_t)pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "re"))) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	if ((f = fopen("/proc/self/comm", "re"))) {
+		if (!fgets(self, sizeof(self), f))
+			self[0] = '\0';
+		fclose(f);
+	}
+	return comm[0] && !strcmp(comm, self);
+}
+
+/* Writes "TEXT" into TABLE's file SUFFIX whole (a new file renamed over it). */
+static int write_state(const char *table, const char *suffix, const char *text)
+{
+	char path[4096], tmp[4200];
+	state_path(path, sizeof(path), table, suffix);
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(text);
+	bool ok = write(fd, text, len) == (ssize_t)len;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void unlink_state(const char *table, const char *suffix)
+{
+	char path[4096];
+	state_path(path, sizeof(path), table, suffix);
+	unlink(path);
+}
+
+/*
+ * Takes the pending slot for `table`: the state directory made (0700, a
+ * directory owned by root and no link), then the pending file created
+ * exclusively.  Returns 0, 1 when another confirmation is pending (p
+ * filled), -1 with errno.
+ */
+static int take_pending(const char *table, struct pending *p)
+{
+	char path[4096];
+	struct stat st;
+	const char *dir = state_dir();
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (lstat(dir, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077)) {
+		errno = EPERM;
+		return -1;
+	}
+	state_path(path, sizeof(path), table, "pending");
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			char text[64];
+			int len = snprintf(text, sizeof(text), "%ld 0 0\n", (long)getpid());
+			bool ok = write(fd, text, (size_t)len) == len;
+			close(fd);
+			if (!ok) {
+				unlink(path);
+				return -1;
+			}
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+		if (read_pending(table, p) > 0 && watcher_alive(p->pid))
+			return 1;
+		/* Left by a watcher that died (a reboot of /run does not need this). */
+		unlink(path);
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* The saved table, for before_confirm() and the watcher. */
+struct confirm_state {
+	struct pc_snap snap;
+	bool saved;
+	bool pending_taken;
+};
+static struct confirm_state cs;
+
+static void utc(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/*
+ * The watcher: waits for the deadline, a confirm (SIGUSR1), a rollback
+ * (SIGUSR2) or an end (SIGTERM, SIGINT: the saved table is put back then,
+ * never left unconfirmed).  Runs in its own session, without a terminal.
+ */
+static void watch_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+}
+
+/*
+ * Called with watch_signals() blocked since before the pending file named it.
+ * `end` is on the monotonic clock: a change of the wall clock does not move
+ * the deadline.
+ */
+static void watch(const char *table, const struct timespec *end)
+{
+	sigset_t set;
+	watch_signals(&set);
+
+	int sig = 0;
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long left_ms = ((long long)end->tv_sec - (long long)now.tv_sec) * 1000 +
+				    (end->tv_nsec - now.tv_nsec) / 1000000;
+		if (left_ms <= 0)
+			break;
+		struct timespec ts = {(time_t)(left_ms / 1000), (long)(left_ms % 1000) * 1000000L};
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig > 0)
+			break;
+		sig = 0;
+	}
+	if (sig == SIGUSR1) {
+		unlink_state(table, "pending");
+		return;
+	}
+	struct pc_nl_apply_options o = {.table = table,
+			.commit = true,
+			.retries = 100,
+			.retry_ms = 5000,
+			.build = pc_snap_build,
+			.build_arg = &cs.snap};
+	struct pc_nl_batch b;
+	struct pc_nl_result r;
+	pc_nl_apply(NULL, &o, &b, &r);
+	char text[512];
+	const char *what = r.outcome == PC_NL_COMMITTED ? (cs.snap.exists ? "restored" : "removed")
+			   : r.outcome == PC_NL_FOREIGN_TABLE ? "foreign"
+			   : r.outcome == PC_NL_UNKNOWN	      ? "unknown"
+							      : "refused";
+	/* Then, for people, the first error: what the kernel refused, or what failed. */
+	const struct pc_nl_msg *m = r.nerrors ? &b.msgs[r.errors[0].msg] : NULL;
+	if (m)
+		snprintf(text, sizeof(text), "%lld %s %u %u the %s %s: %s\n", (long long)time(NULL),
+				what, r.genid_before, r.genid_after, m->what, m->name,
+				strerror(r.errors[0].err));
+	else if (r.sys_err)
+		snprintf(text, sizeof(text), "%lld %s %u %u cannot %s: %s\n", (long long)time(NULL),
+				what, r.genid_before, r.genid_after, r.sys_what,
+				strerror(r.sys_err));
+	else
+		snprintf(text, sizeof(text), "%lld %s %u %u\n", (long long)time(NULL), what,
+				r.genid_before, r.genid_after);
+	write_state(table, "rolledback", text);
+	unlink_state(table, "pending");
+	free(r.errors);
+	pc_nl_batch_finish(&b);
+}
+
+/*
+ * Starts the watcher (two forks, a session of its own, stdio on /dev/null,
+ * every other descriptor closed), and waits until it has written the
+ * pending file.  Returns 0, or -1 with errno.
+ */
+static int start_watcher(const char *table, long long deadline, unsigned seconds, unsigned genid)
+{
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += seconds;
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Blocked before anyone can read its pid: a confirm never kills it. */
+		sigset_t set;
+		watch_signals(&set);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		close(fds[0]);
+		setsid();
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		if (fork() != 0)
+			_exit(0);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		if (chdir("/") < 0)
+			_exit(1);
+		umask(077);
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			if (fd != fds[1])
+				close((int)fd);
+		char text[96];
+		snprintf(text, sizeof(text), "%ld %lld %u\n", (long)getpid(), deadline, genid);
+		char ok = write_state(table, "pending", text) == 0 ? 'y' : 'n';
+		if (write(fds[1], &ok, 1) < 0 || ok != 'y')
+			_exit(1);
+		close(fds[1]);
+		watch(table, &end);
+		pc_snap_finish(&cs.snap);
+		free(cs.snap.name);
+		_exit(0);
+	}
+	close(fds[1]);
+	waitpid(pid, NULL, 0);
+	char ok = 'n';
+	ssize_t n;
+	do
+		n = read(fds[0], &ok, 1);
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	if (n != 1 || ok != 'y') {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int refuse_pending(struct cli_ctx *ctx, const char *cmd, const struct pending *p)
+{
+	char when[40];
+	utc(p->deadline, when, sizeof(when));
+	fprintf(ctx->err,
+			"%s %s: an apply of table inet %s waits for confirmation until %s (process "
+			"%ld); nothing was changed. Run '%s confirm%s%s' to keep it or '%s "
+			"rollback%s%s' to undo it first\n",
+			ctx->prog, cmd, ctx->table, when, p->pid, ctx->prog,
+			ctx->table_given ? " --table " : "", ctx->table_given ? ctx->table : "",
+			ctx->prog, ctx->table_given ? " --table " : "",
+			ctx->table_given ? ctx->table : "");
+	return PC_EXIT_KERNEL;
+}
+
+/* Refuses an apply while a confirmation is pending (any apply). */
+int cli_confirm_pending(struct cli_ctx *ctx, const char *cmd)
+{
+	struct pending p;
+	if (read_pending(ctx->table, &p) > 0 && watcher_alive(p.pid))
+		return refuse_pending(ctx, cmd, &p);
+	return PC_EXIT_OK;
+}
+
+/* Before the transaction: the pending slot taken, the live table saved. */
+int cli_confirm_before(struct cli_ctx *ctx)
+{
+	struct pending p;
+	int err;
+	const char *what;
+
+	int taken = take_pending(ctx->table, &p);
+	if (taken == 1)
+		return refuse_pending(ctx, "apply", &p);
+	if (taken < 0) {
+		fprintf(ctx->err,
+				"%s apply: cannot keep the confirmation in %s (%s); nothing was "
+				"changed. It must be a directory only root can read (mode 0700), "
+				"or set PORTCULLIS_STATE_DIR\n",
+				ctx->prog, state_dir(), strerror(errno));
+		return PC_EXIT_ENV;
+	}
+	cs.pending_taken = true;
+	if (pc_snap_read(ctx->table, 100, &cs.snap, &err, &what) < 0) {
+		fprintf(ctx->err,
+				"%s apply: cannot save the live table to roll back to: cannot %s: %s; nothing was changed\n",
+				ctx->prog, what, strerror(err));
+		unlink_state(ctx->table, "pending");
+		cs.pending_taken = false;
+		return PC_EXIT_ENV;
+	}
+	cs.saved = true;
+	unlink_state(ctx->table, "rolledback");
+	return PC_EXIT_OK;
+}
+
+/* After the transaction (status ret): the watcher started, or everything let go. */
+int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds)
+{
+	if (ret == PC_EXIT_OK && cs.saved) {
+		long long deadline = (long long)time(NULL) + seconds;
+		if (start_watcher(ctx->table, deadline, seconds, cs.snap.genid) < 0) {
+			fprintf(ctx->err,
+					"%s apply: the table was applied, but the process that would "
+					"roll it back cannot be started (%s): run '%s confirm' or "
+					"'%s rollback' yourself\n",
+					ctx->prog, strerror(errno), ctx->prog, ctx->prog);
+			ret = PC_EXIT_ENV;
+		} else {
+			char when[40];
+			utc(deadline, when, sizeof(when));
+			fprintf(ctx->out,
+					"rolled back at %s (in %u s) unless '%s confirm%s%s' is run "
+					"before\n",
+					when, seconds, ctx->prog,
+					ctx->table_given ? " --table " : "",
+					ctx->table_given ? ctx->table : "");
+		}
+	} else if (cs.pending_taken) {
+		unlink_state(ctx->table, "pending");
+	}
+	if (cs.saved) {
+		pc_snap_finish(&cs.snap);
+		free(cs.snap.name);
+	}
+	memset(&cs, 0, sizeof(cs));
+	return ret;
+}
+
+/* Waits (bounded) until the pending file is gone; whether it went. */
+static bool wait_gone(const char *table)
+{
+	struct pending p;
+	for (int ms = 0; ms < ANSWER_MS; ms += 10) {
+		if (read_pending(table, &p) <= 0)
+			return true;
+		/* It may have ended between the two looks. */
+		if (!watcher_alive(p.pid))
+			return read_pending(table, &p) <= 0;
+		struct timespec ts = {0, 10000000L};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* The record of the last rollback: 1 read, 0 none. */
+static int read_rolledback(const char *table, long long *when, char *what, size_t size,
+		unsigned *gen0, unsigned *gen1)
+{
+	char path[4096], buf[256];
+	state_path(path, sizeof(path), table, "rolledback");
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	(void)size; /* what holds 16 bytes */
+	int n = fgets(buf, sizeof(buf), f) ? sscanf(buf, "%lld %15s %u %u", when, what, gen0, gen1)
+					   : 0;
+	fclose(f);
+	return n == 4;
+}
+
+static int no_args(struct cli_ctx *ctx, const char *cmd, int argc)
+{
+	if (argc == 0)
+		return PC_EXIT_OK;
+	fprintf(ctx->err, "%s %s: takes no arguments, only options: e.g. '%s %s --table %s'\n",
+			ctx->prog, cmd, ctx->prog, cmd, CLI_DEFAULT_TABLE);
+	return PC_EXIT_USAGE;
+}
+
+/* What became of the rollback, from its record; the exit status (`now`: asked for). */
+static int report_rollback(struct cli_ctx *ctx, const char *cmd, bool now)
+{
+	long long when;
+	char what[16], stamp[40];
+	unsigned g0, g1;
+
+	if (!read_rolledback(ctx->table, &when, what, sizeof(what), &g0, &g1)) {
+		fprintf(ctx->err, "%s %s: no confirmation is pending for table inet %s\n",
+				ctx->prog, cmd, ctx->table);
+		return PC_EXIT_ENV;
+	}
+	utc(when, stamp, sizeof(stamp));
+	if (!strcmp(what, "restored") || !strcmp(what, "removed")) {
+		const char *how = !strcmp(what, "restored") ? "the saved table put back"
+							    : "there was none before: removed";
+		if (now) {
+			fprintf(ctx->out,
+					"table inet %s rolled back at %s (%s; generation %u -> %u)\n",
+					ctx->table, stamp, how, g0, g1);
+			return PC_EXIT_OK;
+		}
+		fprintf(ctx->err,
+				"%s %s: too late: table inet %s was rolled back at %s (%s; generation "
+				"%u -> %u). Apply it again with --confirm and confirm in time\n",
+				ctx->prog, cmd, ctx->table, stamp, how, g0, g1);
+		return PC_EXIT_ROLLED_BACK;
+	}
+	fprintf(ctx->err,
+			"%s %s: the rollback of table inet %s at %s failed (%s): the applied table "
+			"may still be loaded; see '%s status' and '%s show'\n",
+			ctx->prog, cmd, ctx->table, stamp, what, ctx->prog, ctx->prog);
+	return !strcmp(what, "unknown") ? PC_EXIT_UNKNOWN : PC_EXIT_KERNEL;
+}
+
+static int signal_watcher(struct cli_ctx *ctx, const char *cmd, int sig, struct pending *p)
+{
+	if (!cli_table_name_ok(ctx, cmd, ctx->table))
+		return PC_EXIT_USAGE;
+	int found = read_pending(ctx->table, p);
+	if (found < 0) {
+		fprintf(ctx->err, "%s %s: cannot read the pending confirmation: %s\n", ctx->prog,
+				cmd, strerror(errno));
+		return PC_EXIT_ENV;
+	}
+	if (found == 0 || !watcher_alive(p->pid))
+		return -1;
+	if (kill((pid_t)p->pid, sig) < 0) {
+		fprintf(ctx->err, "%s %s: cannot signal process %ld: %s (run it as root)\n",
+				ctx->prog, cmd, p->pid, strerror(errno));
+		return PC_EXIT_ENV;
+	}
+	if (!wait_gone(ctx->table)) {
+		fprintf(ctx->err, "%s %s: process %ld did not answer in %d s\n", ctx->prog, cmd,
+				p->pid, ANSWER_MS / 1000);
+		return PC_EXIT_UNKNOWN;
+	}
+	return PC_EXIT_OK;
+}
+
+int cmd_confirm(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct pending p;
+	(void)argv;
+	int ret = no_args(ctx, "confirm", argc);
+	if (ret != PC_EXIT_OK)
+		return ret;
+	ret = signal_watcher(ctx, "confirm", SIGUSR1, &p);
+	if (ret > 0)
+		return ret;
+	if (ret == 0) {
+		long long when;
+		char what[16];
+		unsigned g0, g1;
+		/* The deadline may have come as the signal did. */
+		if (read_rolledback(ctx->table, &when, what, sizeof(what), &g0, &g1))
+			return report_rollback(ctx, "confirm", false);
+		fprintf(ctx->out, "table inet %s confirmed: it stays as applied\n", ctx->table);
+		return PC_EXIT_OK;
+	}
+	return report_rollback(ctx, "confirm", false);
+}
+
+int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct pending p;
+	(void)argv;
+	int ret = no_args(ctx, "rollback", argc);
+	if (ret != PC_EXIT_OK)
+		return ret;
+	ret = signal_watcher(ctx, "rollback", SIGUSR2, &p);
+	if (ret > 0)
+		return ret;
+	if (ret < 0) {
+		fprintf(ctx->err, "%s rollback: no confirmation is pending for table inet %s\n",
+				ctx->prog, ctx->table);
+		return PC_EXIT_ENV;
+	}
+	return report_rollback(ctx, "rollback", true);
+}
+
+int cli_confirm_status(const char *table, long long *deadline, long *pid)
+{
+	struct pending p;
+	if (read_pending(table, &p) > 0 && watcher_alive(p.pid)) {
+		*deadline = p.deadline;
+		*pid = p.pid;
+		return 1;
+	}
+	return 0;
+}
