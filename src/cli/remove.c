@@ -16,5 +16,11 @@ int cmd_remove(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog, CLI_DEFAULT_TABLE);
 		return PC_EXIT_USAGE;
 	}
+	/* The rollback would bring back the table removed now: confirm or roll back first. */
+	if (cli_table_name_ok(ctx, "remove", ctx->table)) {
+		int ret = cli_confirm_pending(ctx, "remove");
+		if (ret != PC_EXIT_OK)
+			return ret;
+	}
 	return cli_remove_table(ctx, "remove");
 }

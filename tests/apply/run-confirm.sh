@@ -10,7 +10,7 @@
 #    the table is the one saved (nft list ruleset identical), the generation
 #    moved exactly twice, and a late `confirm` exits 6 and says so.
 # 2. `confirm` from another process before the deadline: `closed` stays.
-# 3. A pending confirmation: a second apply is refused (exit 4), `status`
+# 3. A pending confirmation: a second apply and remove are refused (exit 4), `status`
 #    shows the deadline (text and --json); `rollback` restores now.
 # 4. No table before: the rollback removes the table.
 # 5. Usage: --confirm 0 (2), confirm with nothing pending (3), an argument (2).
@@ -162,6 +162,15 @@ if [ $rc = 4 ] && grep -q 'waits for confirmation until .*confirm.*rollback' "$t
     pass "a pending confirmation refuses a second apply (exit 4, says how to go on)"
 else
     fail "a pending confirmation refuses a second apply: rc $rc"
+    cat "$tmp/err"
+fi
+run remove >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc = 4 ] && grep -q 'remove: an apply of table inet portcullis waits for confirmation' "$tmp/err" &&
+    in_s nft list tables | grep -q 'inet portcullis'; then
+    pass "a pending confirmation refuses remove (exit 4): the rollback would bring the table back"
+else
+    fail "a pending confirmation refuses remove: rc $rc"
     cat "$tmp/err"
 fi
 run status >"$tmp/st" 2>&1
