@@ -94,14 +94,23 @@ g_open=${2:-x}
 rm -f "$tmp/sid" "$tmp/out2"
 in_s setsid sh -c 'echo $$ >"$1/sid"; '"$w"' "$2" apply --confirm 2 "$1/closed.yaml" >"$1/out2" 2>&1; sleep 60' \
     sh "$tmp" "$bin" &
+job=$!
 i=0
 while ! grep -q 'unless' "$tmp/out2" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 t0=$(date +%s%N)
 sid=$(cat "$tmp/sid")
-kill -HUP -- -"$sid" 2>/dev/null
+# (dash's kill takes no "--": a negative number is the process group.)
+kill -HUP -"$sid"
 sleep 0.1
-kill -KILL -- -"$sid" 2>/dev/null
+kill -KILL -"$sid" 2>/dev/null
 first=$(probe)
+wait $job 2>/dev/null
+# What is left of the session (zombies aside): nothing.
+if ps -e -o sid=,stat= | awk -v s="$sid" '$1 == s && $2 !~ /^Z/ { found = 1 } END { exit !found }'; then
+    fail "the session that ran apply --confirm is gone"
+else
+    pass "the session that ran apply --confirm is gone (SIGHUP, SIGKILL)"
+fi
 last=$first
 while [ "$last" = dropped ] && [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 6000 ]; do
     sleep 0.1
