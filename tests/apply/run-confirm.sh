@@ -33,6 +33,10 @@ cleanup() {
         [ -e "$f" ] && kill "$(cut -d' ' -f1 "$f")" 2>/dev/null
     done
     [ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null
+    # Whatever still runs in the namespaces is this runner's (the listener).
+    for n in $S $C; do
+        for p in $(ip netns pids $n 2>/dev/null); do kill "$p" 2>/dev/null; done
+    done
     ip netns del $S 2>/dev/null
     ip netns del $C 2>/dev/null
     rm -rf "$tmp"
