@@ -243,7 +243,7 @@ static void usage(FILE *f, const char *prog)
 {
 	fprintf(f, "usage: %s COMMAND [OPTIONS] ARGS...\n\ncommands:\n", prog);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 			"\n  %s COMMAND --help   options of one command\n"
 			"  %s --version        print the version\n",
