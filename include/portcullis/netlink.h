@@ -19,6 +19,21 @@
 
 #include "portcullis/model.h"
 
+/*
+ * nft's numbers for the data types of set keys and values: the kernel keeps
+ * them opaque, in the set, for listing; the batch writes them and the
+ * read-back names what it finds by them.
+ */
+enum pc_nft_type {
+	PC_NFT_TYPE_IPADDR = 7,
+	PC_NFT_TYPE_IP6ADDR = 8,
+	PC_NFT_TYPE_INET_PROTOCOL = 12,
+	PC_NFT_TYPE_INET_SERVICE = 13,
+	PC_NFT_TYPE_ICMP_TYPE = 14,
+	PC_NFT_TYPE_ICMP6_TYPE = 29,
+	PC_NFT_TYPE_IFNAME = 41,
+};
+
 /* What one message of a batch does, so a kernel error can name it. */
 struct pc_nl_msg {
 	const char *what; /* "table", "set", "elements of set", "chain", "rule" */

@@ -37,17 +37,6 @@
 #define MSG_MAX (96u << 10)
 #define ELEMS_PER_MSG 256
 
-/* nft's data type numbers (kernel-opaque, kept in the set for listing). */
-enum {
-	TYPE_IPADDR = 7,
-	TYPE_IP6ADDR = 8,
-	TYPE_INET_PROTOCOL = 12,
-	TYPE_INET_SERVICE = 13,
-	TYPE_ICMP_TYPE = 14,
-	TYPE_ICMP6_TYPE = 29,
-	TYPE_IFNAME = 41,
-};
-
 enum {
 	BYTEORDER_BIG_ENDIAN = 2
 };
@@ -368,8 +357,8 @@ static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
 	struct set_out so;
 
-	named_set(b, t->name, s->name, id, len == 4 ? TYPE_IPADDR : TYPE_IP6ADDR, len, false,
-			s->size, s->comment, &so);
+	named_set(b, t->name, s->name, id, len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len,
+			false, s->size, s->comment, &so);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct pc_prefix *x = &s->prefixes[i];
 		uint8_t hi[16];
@@ -384,7 +373,7 @@ static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 {
 	struct set_out so;
 
-	named_set(b, t->name, m->name, id, TYPE_INET_SERVICE, 2, true, m->size, NULL, &so);
+	named_set(b, t->name, m->name, id, PC_NFT_TYPE_INET_SERVICE, 2, true, m->size, NULL, &so);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct pc_nft_segment *s = &m->segs[i];
 		uint8_t lo[2] = {(uint8_t)(s->lo >> 8), (uint8_t)s->lo};
@@ -403,8 +392,8 @@ static void address_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 	uint32_t len = family == 4 ? 4 : 16;
 	struct set_out so;
 
-	named_set(b, t->name, m->name, id, len == 4 ? TYPE_IPADDR : TYPE_IP6ADDR, len, true,
-			m->size, NULL, &so);
+	named_set(b, t->name, m->name, id, len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len,
+			true, m->size, NULL, &so);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct pc_nft_addr_elem *e = &m->elems[i];
 		interval_add(&so, i == 0, e->lo, e->hi, len,
@@ -674,10 +663,10 @@ static void default_rule(
 			l4proto(ro, f ? 58 : 1);
 			payload(ro, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
 			if (f)
-				anon_lookup(ro, TYPE_ICMP6_TYPE, types, n, udata_icmp6,
+				anon_lookup(ro, PC_NFT_TYPE_ICMP6_TYPE, types, n, udata_icmp6,
 						sizeof(udata_icmp6));
 			else
-				anon_lookup(ro, TYPE_ICMP_TYPE, types, n, udata_icmp,
+				anon_lookup(ro, PC_NFT_TYPE_ICMP_TYPE, types, n, udata_icmp,
 						sizeof(udata_icmp));
 			verdict(ro, r->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT);
 			rule_end(ro, chain, NULL, NULL);
@@ -690,8 +679,8 @@ static void default_rule(
 	case PC_NFT_ICMP_ALL:
 		rule_begin(ro, chain);
 		meta(ro, NFT_META_L4PROTO);
-		anon_lookup(ro, TYPE_INET_PROTOCOL, icmp_protos, sizeof(icmp_protos), udata_l4proto,
-				sizeof(udata_l4proto));
+		anon_lookup(ro, PC_NFT_TYPE_INET_PROTOCOL, icmp_protos, sizeof(icmp_protos),
+				udata_l4proto, sizeof(udata_l4proto));
 		verdict(ro, NF_ACCEPT);
 		rule_end(ro, chain, NULL, NULL);
 		return;
@@ -776,7 +765,8 @@ static void ifname_intervals(struct rule_out *ro, uint32_t key, const struct pc_
 		if (key_next(keys[k], 16))
 			ends[k++] = true;
 	}
-	anon_set_lookup(ro, TYPE_IFNAME, 16, keys[0], ends, k, udata, sizeof(udata), s->negate);
+	anon_set_lookup(ro, PC_NFT_TYPE_IFNAME, 16, keys[0], ends, k, udata, sizeof(udata),
+			s->negate);
 	free(ends);
 	free(keys);
 	free(lohi);
@@ -816,7 +806,8 @@ static void ifname(struct rule_out *ro, uint32_t key, const struct pc_ifaces *s)
 	names = xcalloc(s->n, 16);
 	for (size_t i = 0; i < s->n; i++)
 		memcpy(&names[16 * i], s->names[i], strlen(s->names[i]));
-	anon_set_lookup(ro, TYPE_IFNAME, 16, names, NULL, s->n, udata, sizeof(udata), s->negate);
+	anon_set_lookup(ro, PC_NFT_TYPE_IFNAME, 16, names, NULL, s->n, udata, sizeof(udata),
+			s->negate);
 	free(names);
 }
 

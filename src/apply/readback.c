@@ -26,18 +26,8 @@
 #include <libnftnl/udata.h>
 
 #include "portcullis/readback.h"
+#include "apply/nlquery.h"
 #include "util.h"
-
-/* Key types as nft numbers them (datatype.h). */
-enum {
-	KEY_IPV4 = 7,
-	KEY_IPV6 = 8,
-	KEY_PROTO = 12,
-	KEY_SERVICE = 13,
-	KEY_ICMP = 14,
-	KEY_ICMP6 = 29,
-	KEY_IFNAME = 41
-};
 
 #define KEY_MAX 64 /* bytes: the longest key read (a concatenation) */
 #define KEY_IN 16 /* bytes: the longest kept in the element (an IPv6 address, a name) */
@@ -368,20 +358,24 @@ static void key_text(struct pc_buf *b, uint32_t type, const uint8_t *k, uint32_t
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (type == KEY_IPV4 && len == 4) {
+	if (type == PC_NFT_TYPE_IPADDR && len == 4) {
 		bprintf(b, "%s", inet_ntop(AF_INET, k, a, sizeof(a)));
-	} else if (type == KEY_IPV6 && len == 16) {
+	} else if (type == PC_NFT_TYPE_IP6ADDR && len == 16) {
 		bprintf(b, "%s", inet_ntop(AF_INET6, k, a, sizeof(a)));
-	} else if ((type == KEY_PROTO || type == KEY_ICMP || type == KEY_ICMP6) && len == 1) {
-		const char *n = type == KEY_PROTO ? l4_name(k[0])
-						  : icmp_name(type == KEY_ICMP ? 4 : 6, k[0]);
+	} else if ((type == PC_NFT_TYPE_INET_PROTOCOL || type == PC_NFT_TYPE_ICMP_TYPE ||
+				   type == PC_NFT_TYPE_ICMP6_TYPE) &&
+			len == 1) {
+		const char *n = type == PC_NFT_TYPE_INET_PROTOCOL
+						? l4_name(k[0])
+						: icmp_name(type == PC_NFT_TYPE_ICMP_TYPE ? 4 : 6,
+								  k[0]);
 		if (n)
 			bprintf(b, "%s", n);
 		else
 			bprintf(b, "%u", k[0]);
-	} else if (type == KEY_SERVICE && len == 2) {
+	} else if (type == PC_NFT_TYPE_INET_SERVICE && len == 2) {
 		bprintf(b, "%u", (unsigned)k[0] << 8 | k[1]);
-	} else if (type == KEY_IFNAME) {
+	} else if (type == PC_NFT_TYPE_IFNAME) {
 		bprintf(b, "\"");
 		for (uint32_t i = 0; i < len && k[i]; i++)
 			if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '"' && k[i] != '\\')
@@ -487,7 +481,8 @@ static void elems_text(struct set *x,
 				memset(hi, 0xff, e->len);
 			}
 			if (memcmp(hi, key, e->len) == 0) {
-			} else if (x->key_type == KEY_IFNAME && ifname_wild(key, hi, e->len)) {
+			} else if (x->key_type == PC_NFT_TYPE_IFNAME &&
+					ifname_wild(key, hi, e->len)) {
 				b->len--; /* the closing quote */
 				bprintf(b, "*\"");
 			} else {
@@ -525,13 +520,13 @@ static void elem_each(void *arg, struct pc_buf *b, const char *comment)
 static const char *type_name(uint32_t type)
 {
 	switch (type) {
-	case KEY_IPV4:
+	case PC_NFT_TYPE_IPADDR:
 		return "ipv4_addr";
-	case KEY_IPV6:
+	case PC_NFT_TYPE_IP6ADDR:
 		return "ipv6_addr";
-	case KEY_SERVICE:
+	case PC_NFT_TYPE_INET_SERVICE:
 		return "inet_service";
-	case KEY_IFNAME:
+	case PC_NFT_TYPE_IFNAME:
 		return "ifname";
 	default:
 		return NULL;
@@ -774,7 +769,7 @@ static void syn_value(struct syn *s, struct pc_buf *b, const uint8_t *d, uint32_
 			bprintf(b, "%u", ix);
 	} else if (s->load == L_META &&
 			(s->key == NFT_META_IIFNAME || s->key == NFT_META_OIFNAME)) {
-		key_text(b, KEY_IFNAME, d, len);
+		key_text(b, PC_NFT_TYPE_IFNAME, d, len);
 		if (len < 16) { /* a prefix: a wildcard */
 			b->len--;
 			bprintf(b, "*\"");
@@ -1372,20 +1367,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 /* Sends the request in rd->buf and runs cb on its answers; -1 with errno on failure. */
 static int talk(struct reader *rd, mnl_cb_t cb)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)rd->buf;
-	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(rd->nl);
-	ssize_t len;
-	int ret;
-
-	if (mnl_socket_sendto(rd->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	do {
-		len = mnl_socket_recvfrom(rd->nl, rd->buf, RECV_BUF);
-		if (len < 0)
-			return -1;
-		ret = mnl_cb_run(rd->buf, (size_t)len, seq, portid, cb, rd);
-	} while (ret > 0);
-	return ret < 0 ? -1 : 0;
+	return pc_nlquery(rd->nl, (struct nlmsghdr *)rd->buf, rd->buf, RECV_BUF, cb, rd, NULL);
 }
 
 static struct nlmsghdr *hdr(struct reader *rd, uint16_t type, uint16_t flags)

@@ -22,6 +22,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "portcullis/snapshot.h"
+#include "apply/nlquery.h"
 #include "util.h"
 
 /* Dump messages are at most a page or two; 128 KiB takes several at a time. */
@@ -170,20 +171,7 @@ static int snap_rule_cb(const struct nlmsghdr *nlh, void *data)
 /* Sends the request in rd->buf and runs cb on its answers; -1 with errno on failure. */
 static int snap_talk(struct snap_reader *rd, mnl_cb_t cb)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)rd->buf;
-	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(rd->nl);
-	ssize_t len;
-	int ret;
-
-	if (mnl_socket_sendto(rd->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	do {
-		len = mnl_socket_recvfrom(rd->nl, rd->buf, SNAP_BUF);
-		if (len < 0)
-			return -1;
-		ret = mnl_cb_run(rd->buf, (size_t)len, seq, portid, cb, rd);
-	} while (ret > 0);
-	return ret < 0 ? -1 : 0;
+	return pc_nlquery(rd->nl, (struct nlmsghdr *)rd->buf, rd->buf, SNAP_BUF, cb, rd, NULL);
 }
 
 static struct nlmsghdr *snap_hdr(struct snap_reader *rd, uint16_t type, uint16_t flags)
