@@ -191,4 +191,11 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 /* The marker every table portcullis manages has at the start of its comment. */
 #define PC_NL_MARKER "managed by portcullis"
 
+struct nlmsghdr;
+/*
+ * Reads the ruleset generation from an NFT_MSG_NEWGEN answer into *genid
+ * (left as it is when the message holds none); returns MNL_CB_OK (1).
+ */
+int pc_nl_genid_parse(const struct nlmsghdr *nlh, uint32_t *genid);
+
 #endif

@@ -79,6 +79,12 @@ static int gen_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+int pc_nl_genid_parse(const struct nlmsghdr *nlh, uint32_t *genid)
+{
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, genid);
+	return MNL_CB_OK;
+}
+
 /* Takes in one read of messages: errors of the batch, and the answer to tk->seq. */
 static bool take(struct talk *tk, const char *buf, size_t len)
 {

@@ -1275,18 +1275,9 @@ struct reader {
 	uint32_t genid;
 };
 
-static int gen_attr(const struct nlattr *a, void *data)
-{
-	if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-		*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
-	return MNL_CB_OK;
-}
-
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct reader *rd = data;
-	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, &rd->genid);
-	return MNL_CB_OK;
+	return pc_nl_genid_parse(nlh, &((struct reader *)data)->genid);
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)

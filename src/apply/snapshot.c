@@ -44,18 +44,9 @@ static void *grow(void *v, size_t n, size_t size)
 	return xreallocarray(v, n * 2, size);
 }
 
-static int snap_gen_attr(const struct nlattr *a, void *data)
-{
-	if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-		*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
-	return MNL_CB_OK;
-}
-
 static int snap_gen_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct snap_reader *rd = data;
-	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), snap_gen_attr, &rd->genid);
-	return MNL_CB_OK;
+	return pc_nl_genid_parse(nlh, &((struct snap_reader *)data)->genid);
 }
 
 static int snap_table_cb(const struct nlmsghdr *nlh, void *data)
