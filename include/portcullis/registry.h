@@ -318,4 +318,17 @@ int pc_parse_port_range_public(const char *s, uint16_t *lo, uint16_t *hi);
  */
 int pc_port_query_parse(const char *s, uint16_t *lo, uint16_t *hi, enum pc_proto *proto);
 
+/*
+ * Appends every row of layer `kind` (none when it is absent), in file
+ * order.  Returns how many.
+ */
+size_t pc_registry_layer_rows(
+		const struct pc_registry *reg, enum pc_layer_kind kind, struct pc_records *out);
+
+/* Whether `name` is the row's name, one of its aliases or its canonical name (ASCII case folded).
+ */
+bool pc_record_has_name(const struct pc_record *r, const char *name);
+/* Whether two rows name the same service: their names, aliases or canonical names meet. */
+bool pc_record_same_service(const struct pc_record *a, const struct pc_record *b);
+
 #endif

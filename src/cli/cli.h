@@ -56,6 +56,8 @@ struct cli_ctx {
 	bool kernel; /* check --kernel */
 	bool dry_run; /* apply --dry-run */
 	const char *confirm; /* apply --confirm SECONDS */
+	bool no_services; /* registry audit --no-services */
+	bool all; /* registry audit --all */
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
 };
@@ -71,6 +73,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_diff(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_confirm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_registry_audit(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the
@@ -82,6 +85,14 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
  * Returns PC_EXIT_OK or the exit status to end with.
  */
 int cli_open_registry(struct cli_ctx *ctx);
+
+struct pc_json;
+/*
+ * Writes a registry row as a JSON object: layer, file, line, name, aliases,
+ * port, port_end, protocol, state, historic_alias_of, description, and a
+ * snapshot's other columns or practice's source (docs/cli.md, lookup).
+ */
+void cli_json_record(struct pc_json *j, const struct pc_record *r);
 
 struct pc_policy;
 /*

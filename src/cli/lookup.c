@@ -275,79 +275,12 @@ static void text_report(struct cli_ctx *ctx, struct query *q)
 	pc_diags_print(&q->res.findings, out);
 }
 
-static void json_record(struct pc_json *j, const struct pc_record *r)
-{
-	pc_json_begin_object(j);
-	pc_json_key(j, "layer");
-	pc_json_string(j, pc_layer_name(r->layer));
-	pc_json_key(j, "file");
-	pc_json_string(j, r->file);
-	pc_json_key(j, "line");
-	pc_json_uint(j, r->line);
-	pc_json_key(j, "name");
-	pc_json_string_or_null(j, r->name);
-	pc_json_key(j, "aliases");
-	pc_json_begin_array(j);
-	for (unsigned i = 0; i < r->naliases; i++)
-		pc_json_string(j, r->aliases[i]);
-	pc_json_end_array(j);
-	pc_json_key(j, "port");
-	if (r->flags & PC_ENTRY_F_PORT)
-		pc_json_uint(j, r->port_lo);
-	else
-		pc_json_null(j);
-	pc_json_key(j, "port_end");
-	if (r->flags & PC_ENTRY_F_PORT)
-		pc_json_uint(j, r->port_hi);
-	else
-		pc_json_null(j);
-	pc_json_key(j, "protocol");
-	pc_json_string_or_null(j, pc_proto_name(r->proto));
-	pc_json_key(j, "state");
-	pc_json_string(j, pc_state_name(r->state));
-	pc_json_key(j, "historic_alias_of");
-	pc_json_string_or_null(j, r->alias_of);
-	pc_json_key(j, "description");
-	pc_json_string_or_null(j, r->description);
-	if (pc_layer_def(r->layer)->flags & PC_LAYER_F_SNAPSHOT) {
-		pc_json_key(j, "assignee");
-		pc_json_string_or_null(j, r->assignee);
-		pc_json_key(j, "contact");
-		pc_json_string_or_null(j, r->contact);
-		pc_json_key(j, "registration_date");
-		pc_json_string_or_null(j, r->registered);
-		pc_json_key(j, "modification_date");
-		pc_json_string_or_null(j, r->modified);
-		pc_json_key(j, "reference");
-		pc_json_string_or_null(j, r->reference);
-		pc_json_key(j, "service_code");
-		pc_json_string_or_null(j, r->service_code);
-		pc_json_key(j, "unauthorized_use");
-		pc_json_string_or_null(j, r->unauthorized);
-	}
-	pc_json_key(j, pc_layer_def(r->layer)->notes);
-	pc_json_string_or_null(j, r->notes);
-	if (r->state == PC_STATE_CONTESTED) {
-		pc_json_key(j, "use_instead");
-		pc_json_begin_array(j);
-		for (const char *p = r->instead; *p;) {
-			size_t n = strcspn(p, ",");
-			char *s = xstrndup(p, n);
-			pc_json_string(j, s);
-			free(s);
-			p += n + (p[n] == ',');
-		}
-		pc_json_end_array(j);
-	}
-	pc_json_end_object(j);
-}
-
 static void json_records(struct pc_json *j, const char *key, const struct pc_records *rows)
 {
 	pc_json_key(j, key);
 	pc_json_begin_array(j);
 	for (size_t i = 0; i < rows->n; i++)
-		json_record(j, &rows->v[i]);
+		cli_json_record(j, &rows->v[i]);
 	pc_json_end_array(j);
 }
 

@@ -40,6 +40,8 @@ enum {
 	OPT_PACKETS = 1u << 18,
 	OPT_DRY_RUN = 1u << 19,
 	OPT_CONFIRM = 1u << 20,
+	OPT_NO_SERVICES = 1u << 21,
+	OPT_ALL = 1u << 22,
 };
 
 struct option_def;
@@ -178,6 +180,13 @@ static const struct option_def options[] = {
 				"roll back to the table loaded before unless '"
 				"confirm' is run within SECONDS (root)",
 				NULL, NULL},
+		{OPT_NO_SERVICES, "no-services", 0, NULL, set_flag, FIELD(no_services),
+				"leave the services file out: only IANA and the practice layer",
+				NULL, NULL},
+		{OPT_ALL, "all", 'a', NULL, set_flag, FIELD(all),
+				"also list the protocols IANA lists that a layer leaves out (counted "
+				"without it)",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -190,6 +199,30 @@ struct command {
 	unsigned options;
 	const char *args;
 	const char *summary;
+};
+
+/* The subcommands of `registry`, each named "registry SUB". */
+static const struct command registry_commands[] = {
+		{"registry audit", cmd_registry_audit,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_NO_SERVICES | OPT_ALL,
+				"",
+				"list where the services file (/etc/services unless --services or "
+				"--no-services), IANA and the practice layer disagree"},
+		{NULL, NULL, 0, NULL, NULL},
+};
+
+/* A command whose first argument is a subcommand: `portcullis registry audit`. */
+struct command_group {
+	const char *name;
+	const char *summary;
+	const struct command *sub; /* ended by a row without a name */
+};
+
+static const struct command_group groups[] = {
+		{"registry",
+				"audit the registry layers against each other, or see what a new "
+				"IANA registry changes",
+				registry_commands},
 };
 
 static const struct command commands[] = {
@@ -244,6 +277,8 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f, "usage: %s COMMAND [OPTIONS] ARGS...\n\ncommands:\n", prog);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	for (size_t i = 0; i < PC_ARRAY_SIZE(groups); i++)
+		fprintf(f, "  %-9s %s\n", groups[i].name, groups[i].summary);
 	fprintf(f,
 			"\n  %s COMMAND --help   options of one command\n"
 			"  %s --version        print the version\n",
@@ -386,6 +421,42 @@ out:
 	return ret;
 }
 
+/* The subcommands of `cmd`, for `portcullis registry --help`. */
+static void subcommand_usage(FILE *f, const char *prog, const struct command_group *cmd)
+{
+	size_t n = strlen(cmd->name) + 1;
+
+	fprintf(f, "usage: %s %s SUBCOMMAND [OPTIONS] ARGS...\n%s\n\nsubcommands:\n", prog,
+			cmd->name, cmd->summary);
+	for (const struct command *s = cmd->sub; s->name; s++)
+		fprintf(f, "  %-9s %s\n", s->name + n, s->summary);
+	fprintf(f, "\n  %s %s SUBCOMMAND --help   options of one subcommand\n", prog, cmd->name);
+}
+
+/* `portcullis registry SUB ...`: argv[0] is the command, argv[1] the subcommand. */
+static int run_subcommand(const struct command_group *cmd, const char *prog, int argc, char **argv)
+{
+	size_t n = strlen(cmd->name) + 1;
+
+	if (argc < 2) {
+		fprintf(stderr, "%s %s: name a subcommand\n", prog, cmd->name);
+		subcommand_usage(stderr, prog, cmd);
+		return PC_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		subcommand_usage(stdout, prog, cmd);
+		return PC_EXIT_OK;
+	}
+	for (const struct command *s = cmd->sub; s->name; s++)
+		if (!strcmp(s->name + n, argv[1]))
+			return run_command(s, prog, argc - 1, argv + 1);
+	fprintf(stderr, "%s %s: unknown subcommand '", prog, cmd->name);
+	pc_fputs_escaped(argv[1], stderr);
+	fprintf(stderr, "'\n");
+	subcommand_usage(stderr, prog, cmd);
+	return PC_EXIT_USAGE;
+}
+
 /*
  * The version, and what the registry compiled in was built from: the IANA
  * snapshot's date and the SHA-256 of each source file, which provenance
@@ -446,6 +517,9 @@ int main(int argc, char **argv)
 		usage(stdout, prog);
 		return PC_EXIT_OK;
 	}
+	for (size_t i = 0; i < PC_ARRAY_SIZE(groups); i++)
+		if (!strcmp(argv[1], groups[i].name))
+			return run_subcommand(&groups[i], prog, argc - 1, argv + 1);
 	for (size_t i = 0; i < PC_ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return run_command(&commands[i], prog, argc - 1, argv + 1);

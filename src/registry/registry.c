@@ -1380,3 +1380,25 @@ void pc_registry_port_findings(const struct pc_registry *reg, uint16_t port, enu
 		pc_records_finish(&rows);
 	}
 }
+
+size_t pc_registry_layer_rows(
+		const struct pc_registry *reg, enum pc_layer_kind kind, struct pc_records *out)
+{
+	const struct pc_layer *l = (unsigned)kind < PC_LAYER_COUNT ? reg->layers[kind] : NULL;
+
+	if (!l)
+		return 0;
+	for (uint32_t i = 0; i < l->nentries; i++)
+		pc_layer_record(l, &l->entries[i], pc_records_push(out));
+	return l->nentries;
+}
+
+bool pc_record_has_name(const struct pc_record *r, const char *name)
+{
+	return record_has_name(r, name);
+}
+
+bool pc_record_same_service(const struct pc_record *a, const struct pc_record *b)
+{
+	return same_service(a, b);
+}
