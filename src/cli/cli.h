@@ -74,6 +74,7 @@ int cmd_diff(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_confirm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_registry_audit(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_registry_update(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the

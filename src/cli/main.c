@@ -208,6 +208,12 @@ static const struct command registry_commands[] = {
 				"",
 				"list where the services file (/etc/services unless --services or "
 				"--no-services), IANA and the practice layer disagree"},
+		{"registry update", cmd_registry_update,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
+						OPT_TABLE,
+				"NEW.csv [POLICY...]",
+				"what changes from the IANA registry in use to NEW.csv, and which "
+				"rules and rendered lines of each policy would change"},
 		{NULL, NULL, 0, NULL, NULL},
 };
 

@@ -580,9 +580,9 @@ static int cmp_change(const void *pa, const void *pb)
 		return x->kind < y->kind ? -1 : 1;
 	if ((c = pc_strcasecmp(x->name, y->name)) || (c = strcmp(x->name, y->name)))
 		return c;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->proto < y->proto ? -1 : x->proto > y->proto;
 }
 
 void pc_registry_compare(const struct pc_registry *old, const struct pc_registry *new,

@@ -64,4 +64,49 @@ else
     skip registry-audit-etc-services "a Debian /etc/services (netbase) naming krb-prop 754/tcp"
 fi
 
+# registry update: a copy of the snapshot, edited here (kpasswd moved from 464
+# to 465, kerberos-adm removed, 754/tcp marked Reserved, a name added at the
+# end), and policies that it leaves alone, changes or breaks.  Run in a
+# directory of their own so the report names them by short relative paths.
+work=$tmp/w
+mkdir "$work" && cp -R "$root/policies" "$work/" && cp "$dir/update-iana.yaml" "$work/" &&
+    cp "$root/data/service-names-port-numbers.csv" "$work/same.csv" || exit 1
+python3 - "$work/same.csv" "$work" <<'PY' || exit 1
+import sys
+src, work = sys.argv[1], sys.argv[2]
+rows = open(src, "rb").read().split(b"\n")
+new, bad = [], []
+for line in rows:
+    bad.append(line.replace(b"kpasswd,464,tcp,", b"kpasswd,99999,tcp,"))
+    if line.startswith(b"kpasswd,464,"):
+        line = b"kpasswd,465," + line[len(b"kpasswd,464,"):]
+    elif line.startswith(b"kerberos-adm,749,"):
+        continue
+    elif line.startswith(b"tell,754,tcp,"):
+        line = b",754,tcp,Reserved,,,,,,,,\r"
+    new.append(line)
+assert new[-1] == b""
+new[-1:] = [b"newsvc,4711,tcp,A service registered after the snapshot,,,2026-03-01,,,,,\r", b""]
+open(work + "/new.csv", "wb").write(b"\n".join(new))
+open(work + "/bad.csv", "wb").write(b"\n".join(bad))
+PY
+run update-policies 1 registry update new.csv policies/kdc-primary.yaml policies/kdc-replica.yaml update-iana.yaml
+run update-moved 1 registry update new.csv update-iana.yaml
+run update-unaffected 0 registry update new.csv policies/kdc-replica.yaml
+run update-registry-only 0 registry update new.csv
+run update-same 0 registry update same.csv policies/kdc-primary.yaml update-iana.yaml
+run update-reverse 1 registry update --registry new.csv same.csv update-iana.yaml
+run update-json 1 registry update --json new.csv update-iana.yaml policies/kdc-primary.yaml
+run update-bad-csv 3 registry update bad.csv update-iana.yaml
+run update-missing 3 registry update no-such.csv update-iana.yaml
+run update-policy-missing 3 registry update new.csv no-such.yaml
+run update-no-file 2 registry update
+work=$root
+run update-help 0 registry update --help
+if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$golden/registry-update-json.out"; then
+    pass registry-update-json-valid
+else
+    fail registry-update-json-valid
+fi
+
 finish

@@ -118,6 +118,7 @@ check_offer "portcullis render --target nft-j -> nft-json" nft-json portcullis r
 check_offer "portcullis reg -> registry" registry portcullis reg
 check_offer "portcullis registry a -> audit" audit portcullis registry a
 check_offer "portcullis registry audit --no -> --no-services" --no-services portcullis registry audit --no
+check_offer "portcullis registry u -> update" update portcullis registry u
 if [ "$(complete portcullis lo)" = lookup ]; then pass "completion: lo offers lookup only"; else fail "completion: lo offers lookup only"; fi
 
 # The unit.

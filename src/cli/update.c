@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * portcullis registry update: what changes between the IANA registry in use
+ * (the embedded snapshot, or --registry) and a newer one, and for each
+ * policy given, which rules resolve differently and which lines of its nft
+ * rendering change.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "portcullis/audit.h"
+#include "portcullis/nft.h"
+#include "portcullis/policy.h"
+#include "util.h"
+
+/* ---- the registries ------------------------------------------------------ */
+
+/* "kpasswd (data/...csv:946)": a change's row, or nothing when it has none. */
+static void print_row_ref(FILE *out, const struct pc_record *r)
+{
+	if (!r->line)
+		return;
+	fputs(" (", out);
+	pc_fputs_escaped(r->file, out);
+	fprintf(out, ":%u)", r->line);
+}
+
+static void print_change(FILE *out, const struct pc_change *c)
+{
+	if (c->kind == PC_CHANGE_STATE) {
+		fprintf(out, "  %-16s %s", c->old_ports, pc_port_state_name(c->old_state));
+		if (c->old_row.line && *c->old_row.name)
+			fprintf(out, " %s", c->old_row.name);
+		print_row_ref(out, &c->old_row);
+		fprintf(out, " -> %s", pc_port_state_name(c->new_state));
+		if (c->new_row.line && *c->new_row.name)
+			fprintf(out, " %s", c->new_row.name);
+		print_row_ref(out, &c->new_row);
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, "  %-16s ", c->name);
+	if (c->kind != PC_CHANGE_ADDED) {
+		fputs(c->old_ports, out);
+		print_row_ref(out, &c->old_row);
+	}
+	if (c->kind != PC_CHANGE_ADDED && c->kind != PC_CHANGE_REMOVED)
+		fputs(" -> ", out);
+	if (c->kind != PC_CHANGE_REMOVED) {
+		fputs(c->new_ports, out);
+		print_row_ref(out, &c->new_row);
+	}
+	fputc('\n', out);
+}
+
+static void text_changes(FILE *out, const struct pc_registry *old, const char *new_path,
+		const char *new_date, const struct pc_changes *c)
+{
+	size_t total = 0;
+
+	for (int k = 0; k < PC_CHANGE_KIND_COUNT; k++)
+		total += c->count[k];
+	fputs("registry update: ", out);
+	pc_fputs_escaped(pc_registry_iana_file(old), out);
+	fprintf(out, " (snapshot %s) -> ", pc_registry_iana_date(old));
+	pc_fputs_escaped(new_path, out);
+	fprintf(out, " (snapshot %s)\n%zu change%s\n", new_date, total, total == 1 ? "" : "s");
+	for (int k = 0; k < PC_CHANGE_KIND_COUNT; k++)
+		fprintf(out, "  %-16s %5zu  %s\n", pc_change_code((enum pc_change_kind)k),
+				c->count[k], pc_change_what((enum pc_change_kind)k));
+	for (int k = 0; k < PC_CHANGE_KIND_COUNT; k++) {
+		if (!c->count[k])
+			continue;
+		fprintf(out, "\n%s (%zu): %s\n", pc_change_code((enum pc_change_kind)k),
+				c->count[k], pc_change_what((enum pc_change_kind)k));
+		for (size_t i = 0; i < c->n; i++)
+			if ((int)c->v[i].kind == k)
+				print_change(out, &c->v[i]);
+	}
+}
+
+static void json_row_ref(struct pc_json *j, const char *key, const struct pc_record *r)
+{
+	pc_json_key(j, key);
+	if (r->line)
+		cli_json_record(j, r);
+	else
+		pc_json_null(j);
+}
+
+static void json_changes(struct pc_json *j, const struct pc_registry *old, const char *new_path,
+		const char *new_date, const struct pc_changes *c)
+{
+	size_t total = 0;
+
+	pc_json_key(j, "old");
+	pc_json_begin_object(j);
+	pc_json_key(j, "file");
+	pc_json_string(j, pc_registry_iana_file(old));
+	pc_json_key(j, "date");
+	pc_json_string_or_null(j, pc_registry_iana_date(old));
+	pc_json_end_object(j);
+	pc_json_key(j, "new");
+	pc_json_begin_object(j);
+	pc_json_key(j, "file");
+	pc_json_string(j, new_path);
+	pc_json_key(j, "date");
+	pc_json_string_or_null(j, new_date);
+	pc_json_end_object(j);
+	for (int k = 0; k < PC_CHANGE_KIND_COUNT; k++)
+		total += c->count[k];
+	pc_json_key(j, "total");
+	pc_json_uint(j, total);
+	pc_json_key(j, "counts");
+	pc_json_begin_object(j);
+	for (int k = 0; k < PC_CHANGE_KIND_COUNT; k++) {
+		pc_json_key(j, pc_change_code((enum pc_change_kind)k));
+		pc_json_uint(j, c->count[k]);
+	}
+	pc_json_end_object(j);
+	pc_json_key(j, "changes");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pc_change *ch = &c->v[i];
+		bool state = ch->kind == PC_CHANGE_STATE;
+		pc_json_begin_object(j);
+		pc_json_key(j, "kind");
+		pc_json_string(j, pc_change_code(ch->kind));
+		pc_json_key(j, "name");
+		pc_json_string_or_null(j, ch->name);
+		pc_json_key(j, "old_ports");
+		pc_json_string(j, ch->old_ports);
+		pc_json_key(j, "new_ports");
+		pc_json_string(j, ch->new_ports);
+		pc_json_key(j, "old_state");
+		pc_json_string_or_null(j, state ? pc_port_state_name(ch->old_state) : NULL);
+		pc_json_key(j, "new_state");
+		pc_json_string_or_null(j, state ? pc_port_state_name(ch->new_state) : NULL);
+		json_row_ref(j, "old_row", &ch->old_row);
+		json_row_ref(j, "new_row", &ch->new_row);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
+}
+
+/* ---- one policy against both ------------------------------------------- */
+
+/* One service a rule names, and the ports it resolved to. */
+struct named {
+	struct pc_loc loc;
+	const char *label; /* the name as written (a group's name for its members) */
+	char *old_ports, *new_ports; /* NULL: not resolved on that side */
+};
+
+/* One side: the policy resolved and lowered, its diagnostics, its rendering. */
+struct side {
+	int status;
+	struct pc_policy p;
+	struct pc_nft_table t;
+	char *diags; /* what loading it printed */
+	size_t ndiags;
+	char *text; /* the nft rendering (status PC_EXIT_OK) */
+	size_t ntext;
+};
+
+/*
+ * Loads and lowers the policy at `path` against the registry the options
+ * give, with `iana` as the iana layer's file (NULL: the embedded snapshot),
+ * its diagnostics kept apart, and renders it as nft text (without the
+ * header, which names the registry files).
+ */
+static void load_side(struct cli_ctx *ctx, const char *path, const char *iana, struct side *s)
+{
+	FILE *err = ctx->err, *f;
+
+	memset(s, 0, sizeof(*s));
+	ctx->layer_file[PC_LAYER_IANA] = iana;
+	ctx->err = open_memstream(&s->diags, &s->ndiags);
+	if (!ctx->err)
+		pc_oom_size(0);
+	s->status = cli_lower_policy(ctx, "registry update", path, &s->p, &s->t);
+	fclose(ctx->err);
+	ctx->err = err;
+	if (s->status != PC_EXIT_OK)
+		return;
+	f = open_memstream(&s->text, &s->ntext);
+	if (!f)
+		pc_oom_size(0);
+	pc_nft_print(&s->t, NULL, 0, f);
+	fclose(f);
+}
+
+static void side_finish(struct side *s)
+{
+	if (s->status == PC_EXIT_OK) {
+		pc_nft_table_finish(&s->t);
+		pc_policy_finish(&s->p);
+	}
+	free(s->diags);
+	free(s->text);
+}
+
+static bool same_loc(const struct pc_loc *a, const struct pc_loc *b)
+{
+	return a->line == b->line && a->col == b->col && !strcmp(a->file, b->file);
+}
+
+/* Adds the rule's matches, as port lists per service named, to v (old or new side). */
+static void collect(const struct pc_rule *r, bool new, struct named **v, size_t *n)
+{
+	for (size_t i = 0; i < r->nmatches; i++) {
+		const struct pc_match *m = &r->matches[i];
+		struct named *x = NULL;
+		char port[48];
+		for (size_t k = 0; k < *n && !x; k++)
+			if (same_loc(&(*v)[k].loc, &m->loc))
+				x = &(*v)[k];
+		if (!x) {
+			*v = xreallocarray(*v, *n + 1, sizeof(**v));
+			x = &(*v)[(*n)++];
+			memset(x, 0, sizeof(*x));
+			x->loc = m->loc;
+			x->label = m->group ? m->group : m->service ? m->service : "port";
+		}
+		char **ports = new ? &x->new_ports : &x->old_ports;
+		if (m->lo == m->hi)
+			snprintf(port, sizeof(port), "%u/%s", m->lo, pc_proto_name(m->proto));
+		else
+			snprintf(port, sizeof(port), "%u-%u/%s", m->lo, m->hi,
+					pc_proto_name(m->proto));
+		char *joined = *ports ? xasprintf("%s, %s", *ports, port) : xstrdup(port);
+		free(*ports);
+		*ports = joined;
+	}
+}
+
+/* The services of rule `i` that resolve differently (appended to v), with their ports. */
+static size_t rule_changes(const struct pc_rule *a, const struct pc_rule *b, struct named **v)
+{
+	size_t n = 0, w = 0;
+
+	collect(a, false, v, &n);
+	collect(b, true, v, &n);
+	for (size_t k = 0; k < n; k++) {
+		struct named *x = &(*v)[k];
+		if (x->old_ports && x->new_ports && !strcmp(x->old_ports, x->new_ports)) {
+			free(x->old_ports);
+			free(x->new_ports);
+			continue;
+		}
+		(*v)[w++] = *x;
+	}
+	return w;
+}
+
+/* One line of a rendering. */
+struct line {
+	const char *s;
+	size_t len;
+	size_t at; /* its place in the rendering */
+	bool both; /* matched by a line of the other rendering */
+};
+
+static struct line *split_lines(const char *text, size_t *n)
+{
+	struct line *v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (*n == cap)
+			v = xreallocarray(v, cap = cap ? cap * 2 : 64, sizeof(*v));
+		v[*n] = (struct line){p, len, *n, false};
+		(*n)++;
+		p = nl ? nl + 1 : p + len;
+	}
+	return v;
+}
+
+static int cmp_line(const struct line *x, const struct line *y)
+{
+	int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int cmp_line_text(const void *a, const void *b)
+{
+	const struct line *x = *(const struct line *const *)a, *y = *(const struct line *const *)b;
+	int c = cmp_line(x, y);
+
+	return c ? c : (x->at < y->at ? -1 : x->at > y->at);
+}
+
+static struct line **sorted(struct line *v, size_t n)
+{
+	struct line **s = xcalloc(n + 1, sizeof(*s));
+
+	for (size_t i = 0; i < n; i++)
+		s[i] = &v[i];
+	qsort(s, n, sizeof(*s), cmp_line_text);
+	return s;
+}
+
+/*
+ * The lines of `a` that `b` does not hold (as often), and those of `b` that
+ * `a` does not: a multiset difference, not a diff (no order), each line
+ * marked `both` when matched.  The unified line diff can take its place.
+ */
+static void line_changes(struct line *a, size_t na, struct line *b, size_t nb)
+{
+	struct line **sa = sorted(a, na), **sb = sorted(b, nb);
+
+	for (size_t i = 0, k = 0; i < na && k < nb;) {
+		int c = cmp_line(sa[i], sb[k]);
+		if (c == 0) {
+			sa[i++]->both = true;
+			sb[k++]->both = true;
+		} else if (c < 0) {
+			i++;
+		} else {
+			k++;
+		}
+	}
+	free(sa);
+	free(sb);
+}
+
+/* What one policy does under each registry. */
+struct verdict {
+	const char *path;
+	struct side old, new;
+	struct named *rules; /* the services that resolve differently */
+	size_t *rule_of; /* their rules' indexes */
+	size_t nrules;
+	struct line *la, *lb;
+	size_t na, nb, removed, added;
+	bool affected;
+};
+
+static void judge(struct cli_ctx *ctx, const char *path, const char *old_iana, const char *new_iana,
+		struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->path = path;
+	load_side(ctx, path, old_iana, &v->old);
+	load_side(ctx, path, new_iana, &v->new);
+	ctx->layer_file[PC_LAYER_IANA] = old_iana;
+	if (v->old.status != PC_EXIT_OK || v->new.status != PC_EXIT_OK) {
+		v->affected = true;
+		return;
+	}
+	for (size_t i = 0; i < v->old.p.nrules && i < v->new.p.nrules; i++) {
+		struct named *x = NULL;
+		size_t n = rule_changes(&v->old.p.rules[i], &v->new.p.rules[i], &x);
+		v->rules = xreallocarray(v->rules, v->nrules + n + 1, sizeof(*v->rules));
+		v->rule_of = xreallocarray(v->rule_of, v->nrules + n + 1, sizeof(*v->rule_of));
+		for (size_t k = 0; k < n; k++) {
+			v->rule_of[v->nrules] = i;
+			v->rules[v->nrules++] = x[k];
+		}
+		free(x);
+	}
+	v->affected = v->nrules > 0;
+	v->la = split_lines(v->old.text, &v->na);
+	v->lb = split_lines(v->new.text, &v->nb);
+	line_changes(v->la, v->na, v->lb, v->nb);
+	for (size_t i = 0; i < v->na; i++)
+		v->removed += !v->la[i].both;
+	for (size_t i = 0; i < v->nb; i++)
+		v->added += !v->lb[i].both;
+}
+
+static void verdict_finish(struct verdict *v)
+{
+	for (size_t i = 0; i < v->nrules; i++) {
+		free(v->rules[i].old_ports);
+		free(v->rules[i].new_ports);
+	}
+	free(v->rules);
+	free(v->rule_of);
+	free(v->la);
+	free(v->lb);
+	side_finish(&v->old);
+	side_finish(&v->new);
+}
+
+/* Which side failed, and how, in words. */
+static const char *failure(const struct verdict *v)
+{
+	if (v->old.status == PC_EXIT_ENV)
+		return "it cannot be read";
+	if (v->old.status != PC_EXIT_OK)
+		return "it does not resolve against the old registry either";
+	return "it no longer resolves";
+}
+
+static void print_ports(FILE *out, const char *ports)
+{
+	fputs(ports ? ports : "nothing", out);
+}
+
+static void text_verdict(struct cli_ctx *ctx, const struct verdict *v)
+{
+	FILE *out = ctx->out;
+
+	fputs("\npolicy ", out);
+	pc_fputs_escaped(v->path, out);
+	if (v->old.status != PC_EXIT_OK || v->new.status != PC_EXIT_OK) {
+		fprintf(out, ": affected: %s (its diagnostics are on standard error)\n",
+				failure(v));
+		return;
+	}
+	if (v->affected)
+		fprintf(out, ": affected: %zu service%s of its rules resolve%s differently",
+				v->nrules, v->nrules == 1 ? "" : "s", v->nrules == 1 ? "s" : "");
+	else
+		fputs(": not affected: every rule resolves as before", out);
+	fprintf(out, "; %zu rendered line%s change%s\n", v->removed + v->added,
+			v->removed + v->added == 1 ? "" : "s",
+			v->removed + v->added == 1 ? "s" : "");
+	for (size_t i = 0; i < v->nrules; i++) {
+		const struct named *x = &v->rules[i];
+		fprintf(out, "  r%zu ", v->rule_of[i] + 1);
+		pc_fputs_escaped(x->label, out);
+		fputs(": ", out);
+		print_ports(out, x->old_ports);
+		fputs(" -> ", out);
+		print_ports(out, x->new_ports);
+		fputs(" at ", out);
+		pc_fputs_escaped(x->loc.file, out);
+		fprintf(out, ":%u:%u\n", x->loc.line, x->loc.col);
+	}
+	if (!v->removed && !v->added)
+		return;
+	fputs("  nft (- with the old registry only, + with the new only):\n", out);
+	for (size_t i = 0; i < v->na; i++)
+		if (!v->la[i].both)
+			fprintf(out, "  -%.*s\n", (int)v->la[i].len, v->la[i].s);
+	for (size_t i = 0; i < v->nb; i++)
+		if (!v->lb[i].both)
+			fprintf(out, "  +%.*s\n", (int)v->lb[i].len, v->lb[i].s);
+}
+
+static void json_lines(struct pc_json *j, const char *key, const struct line *v, size_t n)
+{
+	pc_json_key(j, key);
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].both)
+			continue;
+		char *s = xstrndup(v[i].s, v[i].len);
+		pc_json_string(j, s);
+		free(s);
+	}
+	pc_json_end_array(j);
+}
+
+static void json_verdict(struct pc_json *j, const struct verdict *v)
+{
+	bool failed = v->old.status != PC_EXIT_OK || v->new.status != PC_EXIT_OK;
+
+	pc_json_begin_object(j);
+	pc_json_key(j, "policy");
+	pc_json_string(j, v->path);
+	pc_json_key(j, "affected");
+	pc_json_bool(j, v->affected);
+	pc_json_key(j, "resolves");
+	pc_json_bool(j, !failed);
+	pc_json_key(j, "diagnostics");
+	pc_json_string_or_null(
+			j, failed ? (v->new.status != PC_EXIT_OK ? v->new.diags : v->old.diags)
+				  : NULL);
+	pc_json_key(j, "rules");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < v->nrules; i++) {
+		const struct named *x = &v->rules[i];
+		pc_json_begin_object(j);
+		pc_json_key(j, "rule");
+		pc_json_uint(j, v->rule_of[i] + 1);
+		pc_json_key(j, "service");
+		pc_json_string(j, x->label);
+		pc_json_key(j, "file");
+		pc_json_string(j, x->loc.file);
+		pc_json_key(j, "line");
+		pc_json_uint(j, x->loc.line);
+		pc_json_key(j, "col");
+		pc_json_uint(j, x->loc.col);
+		pc_json_key(j, "old_ports");
+		pc_json_string_or_null(j, x->old_ports);
+		pc_json_key(j, "new_ports");
+		pc_json_string_or_null(j, x->new_ports);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
+	json_lines(j, "removed_lines", v->la, v->na);
+	json_lines(j, "added_lines", v->lb, v->nb);
+	pc_json_end_object(j);
+}
+
+/* Says on standard error why a policy does not resolve: what loading it printed. */
+static void report_failure(struct cli_ctx *ctx, const struct verdict *v)
+{
+	const struct side *s = v->old.status != PC_EXIT_OK ? &v->old : &v->new;
+
+	fprintf(ctx->err, "%s registry update: ", ctx->prog);
+	pc_fputs_escaped(v->path, ctx->err);
+	fprintf(ctx->err, ": %s:\n", failure(v));
+	fwrite(s->diags, 1, s->ndiags, ctx->err);
+}
+
+/* The new registry, read on its own: a file that cannot be read or has errors is exit 3. */
+static struct pc_registry *open_new(struct cli_ctx *ctx, const char *path)
+{
+	struct pc_registry *reg = pc_registry_create();
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	d.max = 100;
+	int st = pc_registry_load_iana(reg, path, &d);
+	pc_diags_print(&d, ctx->err);
+	pc_diags_finish(&d);
+	if (st == PC_LOAD_OK)
+		return reg;
+	pc_registry_destroy(reg);
+	return NULL;
+}
+
+int cmd_registry_update(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *old_iana = ctx->layer_file[PC_LAYER_IANA];
+	struct pc_registry *new;
+	struct pc_changes c;
+	struct pc_json j;
+	bool affected = false;
+	int ret;
+
+	if (argc < 1) {
+		fprintf(ctx->err,
+				"%s registry update: name the new registry file, e.g. '%s registry "
+				"update service-names-port-numbers.csv policies/kdc-primary.yaml'\n",
+				ctx->prog, ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	if (!cli_table_name_ok(ctx, "registry update", ctx->table))
+		return PC_EXIT_USAGE;
+	/* A registry file that cannot be used is this command's environment: 1 means affected. */
+	ret = cli_open_registry(ctx);
+	if (ret != PC_EXIT_OK)
+		return ret == PC_EXIT_INVALID ? PC_EXIT_ENV : ret;
+	if (!(new = open_new(ctx, argv[0])))
+		return PC_EXIT_ENV;
+
+	pc_changes_init(&c);
+	pc_registry_compare(ctx->reg, new, &c);
+	if (ctx->json) {
+		pc_json_init(&j, ctx->out);
+		pc_json_begin_object(&j);
+		json_changes(&j, ctx->reg, argv[0], pc_registry_iana_date(new), &c);
+		pc_json_key(&j, "policies");
+		pc_json_begin_array(&j);
+	} else {
+		text_changes(ctx->out, ctx->reg, argv[0], pc_registry_iana_date(new), &c);
+	}
+	/* Each policy reopens the registry (cli_lower_policy): the changes point into this one. */
+	pc_changes_finish(&c);
+	pc_registry_destroy(new);
+
+	for (int i = 1; i < argc; i++) {
+		struct verdict v;
+		judge(ctx, argv[i], old_iana, argv[0], &v);
+		if (v.old.status != PC_EXIT_OK || v.new.status != PC_EXIT_OK)
+			report_failure(ctx, &v);
+		if (v.old.status == PC_EXIT_ENV || v.new.status == PC_EXIT_ENV)
+			ret = PC_EXIT_ENV;
+		affected |= v.affected;
+		if (ctx->json)
+			json_verdict(&j, &v);
+		else
+			text_verdict(ctx, &v);
+		verdict_finish(&v);
+	}
+	if (ctx->json) {
+		pc_json_end_array(&j);
+		pc_json_key(&j, "affected");
+		pc_json_bool(&j, affected);
+		pc_json_end_object(&j);
+		pc_json_finish(&j);
+	}
+	if (ret != PC_EXIT_OK)
+		return ret;
+	return affected ? PC_EXIT_INVALID : PC_EXIT_OK;
+}
