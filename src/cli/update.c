@@ -147,11 +147,11 @@ static void json_changes(struct pc_json *j, const struct pc_registry *old, const
 
 /* ---- one policy against both ------------------------------------------- */
 
-/* One service a rule names, and the ports it resolved to. */
+/* One service a rule names, and the ports it resolved to on each side. */
 struct named {
 	struct pc_loc loc;
 	const char *label; /* the name as written (a group's name for its members) */
-	char *old_ports, *new_ports; /* NULL: not resolved on that side */
+	struct pc_buf ports[2]; /* old, new: "464/tcp, 464/udp"; data NULL: not resolved */
 };
 
 /* One side: the policy resolved and lowered, its diagnostics, its rendering. */
@@ -207,33 +207,49 @@ static bool same_loc(const struct pc_loc *a, const struct pc_loc *b)
 	return a->line == b->line && a->col == b->col && !strcmp(a->file, b->file);
 }
 
-/* Adds the rule's matches, as port lists per service named, to v (old or new side). */
-static void collect(const struct pc_rule *r, bool new, struct named **v, size_t *n)
+/*
+ * The named entry of v[0..n) at `loc`: looked for at *hint first (the two
+ * sides list a rule's services in the same order, so this is a walk), then
+ * everywhere; a new one when there is none.
+ */
+static struct named *named_at(struct named **v, size_t *n, size_t *hint, const struct pc_match *m)
 {
+	for (size_t k = *hint; k < *n; k++)
+		if (same_loc(&(*v)[k].loc, &m->loc))
+			return &(*v)[*hint = k];
+	for (size_t k = 0; k < *hint && k < *n; k++)
+		if (same_loc(&(*v)[k].loc, &m->loc))
+			return &(*v)[*hint = k];
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	struct named *x = &(*v)[ *hint = (*n)++];
+	memset(x, 0, sizeof(*x));
+	x->loc = m->loc;
+	x->label = m->group ? m->group : m->service ? m->service : "port";
+	return x;
+}
+
+/* Adds the rule's matches, as port lists per service named, to v (side 0 old, 1 new). */
+static void collect(const struct pc_rule *r, int side, struct named **v, size_t *n)
+{
+	size_t hint = 0;
+
 	for (size_t i = 0; i < r->nmatches; i++) {
 		const struct pc_match *m = &r->matches[i];
-		struct named *x = NULL;
-		char port[48];
-		for (size_t k = 0; k < *n && !x; k++)
-			if (same_loc(&(*v)[k].loc, &m->loc))
-				x = &(*v)[k];
-		if (!x) {
-			*v = xreallocarray(*v, *n + 1, sizeof(**v));
-			x = &(*v)[(*n)++];
-			memset(x, 0, sizeof(*x));
-			x->loc = m->loc;
-			x->label = m->group ? m->group : m->service ? m->service : "port";
-		}
-		char **ports = new ? &x->new_ports : &x->old_ports;
-		if (m->lo == m->hi)
-			snprintf(port, sizeof(port), "%u/%s", m->lo, pc_proto_name(m->proto));
-		else
-			snprintf(port, sizeof(port), "%u-%u/%s", m->lo, m->hi,
-					pc_proto_name(m->proto));
-		char *joined = *ports ? xasprintf("%s, %s", *ports, port) : xstrdup(port);
-		free(*ports);
-		*ports = joined;
+		struct pc_buf *b = &named_at(v, n, &hint, m)->ports[side];
+		if (!b->data)
+			pc_buf_adds(b, "");
+		pc_buf_printf(b, "%s%u", b->len ? ", " : "", m->lo);
+		if (m->hi != m->lo)
+			pc_buf_printf(b, "-%u", m->hi);
+		pc_buf_printf(b, "/%s", pc_proto_name(m->proto));
 	}
+}
+
+static bool same_ports(const struct named *x)
+{
+	const struct pc_buf *a = &x->ports[0], *b = &x->ports[1];
+
+	return a->data && b->data && a->len == b->len && !memcmp(a->data, b->data, a->len);
 }
 
 /* The services of rule `i` that resolve differently (appended to v), with their ports. */
@@ -241,13 +257,13 @@ static size_t rule_changes(const struct pc_rule *a, const struct pc_rule *b, str
 {
 	size_t n = 0, w = 0;
 
-	collect(a, false, v, &n);
-	collect(b, true, v, &n);
+	collect(a, 0, v, &n);
+	collect(b, 1, v, &n);
 	for (size_t k = 0; k < n; k++) {
 		struct named *x = &(*v)[k];
-		if (x->old_ports && x->new_ports && !strcmp(x->old_ports, x->new_ports)) {
-			free(x->old_ports);
-			free(x->new_ports);
+		if (same_ports(x)) {
+			pc_buf_finish(&x->ports[0]);
+			pc_buf_finish(&x->ports[1]);
 			continue;
 		}
 		(*v)[w++] = *x;
@@ -380,8 +396,8 @@ static void judge(struct cli_ctx *ctx, const char *path, const char *old_iana, c
 static void verdict_finish(struct verdict *v)
 {
 	for (size_t i = 0; i < v->nrules; i++) {
-		free(v->rules[i].old_ports);
-		free(v->rules[i].new_ports);
+		pc_buf_finish(&v->rules[i].ports[0]);
+		pc_buf_finish(&v->rules[i].ports[1]);
 	}
 	free(v->rules);
 	free(v->rule_of);
@@ -430,9 +446,9 @@ static void text_verdict(struct cli_ctx *ctx, const struct verdict *v)
 		fprintf(out, "  r%zu ", v->rule_of[i] + 1);
 		pc_fputs_escaped(x->label, out);
 		fputs(": ", out);
-		print_ports(out, x->old_ports);
+		print_ports(out, x->ports[0].data);
 		fputs(" -> ", out);
-		print_ports(out, x->new_ports);
+		print_ports(out, x->ports[1].data);
 		fputs(" at ", out);
 		pc_fputs_escaped(x->loc.file, out);
 		fprintf(out, ":%u:%u\n", x->loc.line, x->loc.col);
@@ -493,9 +509,9 @@ static void json_verdict(struct pc_json *j, const struct verdict *v)
 		pc_json_key(j, "col");
 		pc_json_uint(j, x->loc.col);
 		pc_json_key(j, "old_ports");
-		pc_json_string_or_null(j, x->old_ports);
+		pc_json_string_or_null(j, x->ports[0].data);
 		pc_json_key(j, "new_ports");
-		pc_json_string_or_null(j, x->new_ports);
+		pc_json_string_or_null(j, x->ports[1].data);
 		pc_json_end_object(j);
 	}
 	pc_json_end_array(j);

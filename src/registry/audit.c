@@ -307,7 +307,8 @@ void pc_registry_audit(const struct pc_registry *reg, struct pc_audit *out)
 	pc_records_finish(&at);
 	pc_records_finish(&practice);
 
-	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_entry);
+	if (out->n > first)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_entry);
 	for (w = first; w < out->n; w++)
 		out->count[out->v[w].kind]++;
 	/* The same finding reached twice (a protocol absent beside two rows) counts once. */
@@ -609,7 +610,8 @@ void pc_registry_compare(const struct pc_registry *old, const struct pc_registry
 		j = je;
 	}
 	compare_states(out, old, new, &orows, &nrows);
-	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_change);
+	if (out->n > first)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_change);
 	free(o);
 	free(nw);
 	pc_records_finish(&orows);
