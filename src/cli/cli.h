@@ -148,16 +148,18 @@ int cli_warn_coexist(
 		struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p, const char *table);
 
 struct pc_rb_table;
+struct pc_rb_obj;
 /*
  * Reads table inet `table` back from the kernel (drift.c); says why not on
- * ctx->err.  Returns PC_EXIT_OK (live->exists false when there is none) or
- * PC_EXIT_ENV.
+ * ctx->err.  With `each`, the objects are given to each(arg, ...) one at a
+ * time instead of kept in live (pc_rb_options.each).  Returns PC_EXIT_OK
+ * (live->exists false when there is none) or PC_EXIT_ENV.
  */
-int cli_read_live(
-		struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live);
+int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live,
+		void (*each)(void *arg, const struct pc_rb_obj *o), void *arg);
 
-/* Prints a table read back, one object a line, indented by what holds it. */
-void cli_print_live(FILE *f, const struct pc_rb_table *t);
+/* Prints one object read back on the FILE f, a line, indented by what holds it. */
+void cli_print_live(void *f, const struct pc_rb_obj *o);
 
 /*
  * Compares the live table --table with what the policy at `path` installs,
