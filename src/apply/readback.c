@@ -26,7 +26,7 @@
 #include <libnftnl/udata.h>
 
 #include "portcullis/readback.h"
-#include "apply/nlquery.h"
+#include "apply/dump.h"
 #include "util.h"
 
 #define KEY_MAX 64 /* bytes: the longest key read (a concatenation) */
@@ -1332,230 +1332,70 @@ void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t)
 
 /* ---- the kernel ---- */
 
-/*
- * The size of the buffer a dump is read into.  The kernel makes each dump
- * message as large as the largest read so far allows (up to about 32 KiB),
- * and restarts a set's walk for every message: larger messages, fewer walks.
- */
-#define RECV_BUF (128 * 1024)
-
-struct reader {
-	struct mnl_socket *nl;
-	char *buf;
-	uint32_t seq;
-	struct collect *c;
-	uint32_t genid;
-};
-
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
+static void rd_begin(void *arg)
 {
-	return pc_nl_genid_parse(nlh, &((struct reader *)data)->genid);
+	struct collect *c = arg;
+	char *table = c->table;
+
+	c->table = NULL;
+	collect_finish(c);
+	c->table = table;
 }
 
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_table(void *arg, struct nftnl_table *x)
 {
-	struct reader *rd = data;
-	struct nftnl_table *x = nftnl_table_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_table_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_table_get_str(x, NFTNL_TABLE_NAME), rd->c->table) == 0)
-		table_take(rd->c, x);
-	nftnl_table_free(x);
-	return MNL_CB_OK;
+	table_take(arg, x);
+	return false;
 }
 
-static int set_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_set(void *arg, struct nftnl_set *x)
 {
-	struct reader *rd = data;
-	struct nftnl_set *x = nftnl_set_alloc();
+	struct collect *c = arg;
 
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_set_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_set_get_str(x, NFTNL_SET_TABLE), rd->c->table) == 0) {
-		set_take(rd->c, x);
-		rd->c->sets[rd->c->nsets - 1].has_id = false;
-	}
-	nftnl_set_free(x);
-	return MNL_CB_OK;
+	set_take(c, x);
+	c->sets[c->nsets - 1].has_id = false;
+	return false;
 }
 
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_elems(void *arg, struct nftnl_set *x)
 {
-	struct reader *rd = data;
-	struct nftnl_set *x = nftnl_set_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_set_elems_nlmsg_parse(nlh, x) == 0) {
-		nftnl_set_unset(x, NFTNL_SET_ID);
-		elems_take(rd->c, x);
-	}
-	nftnl_set_free(x);
-	return MNL_CB_OK;
+	nftnl_set_unset(x, NFTNL_SET_ID);
+	elems_take(arg, x);
+	return false;
 }
 
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_chain(void *arg, struct nftnl_chain *x)
 {
-	struct reader *rd = data;
-	struct nftnl_chain *x = nftnl_chain_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_chain_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_chain_get_str(x, NFTNL_CHAIN_TABLE), rd->c->table) == 0)
-		chain_take(rd->c, x);
-	else
-		nftnl_chain_free(x);
-	return MNL_CB_OK;
+	chain_take(arg, x);
+	return true;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_rule(void *arg, struct nftnl_rule *x)
 {
-	struct reader *rd = data;
-	struct nftnl_rule *x = nftnl_rule_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_rule_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_rule_get_str(x, NFTNL_RULE_TABLE), rd->c->table) == 0)
-		rule_take(rd->c, x);
-	else
-		nftnl_rule_free(x);
-	return MNL_CB_OK;
-}
-
-/* Sends the request in rd->buf and runs cb on its answers; -1 with errno on failure. */
-static int talk(struct reader *rd, mnl_cb_t cb)
-{
-	return pc_nlquery(rd->nl, (struct nlmsghdr *)rd->buf, rd->buf, RECV_BUF, cb, rd, NULL);
-}
-
-static struct nlmsghdr *hdr(struct reader *rd, uint16_t type, uint16_t flags)
-{
-	return nftnl_nlmsg_build_hdr(rd->buf, type, NFPROTO_INET, flags, rd->seq++);
-}
-
-/* One consistent dump of the table into rd->c; -1 with errno and *what on failure. */
-static int dump(struct reader *rd, uint32_t *gen_before, const char **what)
-{
-	struct collect *c = rd->c;
-	struct nlmsghdr *nlh;
-
-	*what = "read the generation";
-	nlh = nftnl_nlmsg_build_hdr(rd->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, rd->seq++);
-	if (talk(rd, gen_cb) < 0)
-		return -1;
-	*gen_before = rd->genid;
-
-	*what = "read the table";
-	nlh = hdr(rd, NFT_MSG_GETTABLE, NLM_F_ACK);
-	struct nftnl_table *t = nftnl_table_alloc();
-	if (!t)
-		pc_oom_size(0);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, c->table);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	if (talk(rd, table_cb) < 0)
-		return errno == ENOENT ? 0 : -1;
-
-	*what = "read the sets";
-	nlh = hdr(rd, NFT_MSG_GETSET, NLM_F_DUMP);
-	struct nftnl_set *s = nftnl_set_alloc();
-	if (!s)
-		pc_oom_size(0);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	if (talk(rd, set_cb) < 0)
-		return -1;
-
-	*what = "read the elements of a set";
-	for (size_t i = 0, n = c->nsets; i < n; i++) {
-		nlh = hdr(rd, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-		if (!(s = nftnl_set_alloc()))
-			pc_oom_size(0);
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, c->sets[i].name);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		nftnl_set_free(s);
-		if (talk(rd, elem_cb) < 0)
-			return -1;
-	}
-
-	*what = "read the chains";
-	nlh = hdr(rd, NFT_MSG_GETCHAIN, NLM_F_DUMP);
-	struct nftnl_chain *ch = nftnl_chain_alloc();
-	if (!ch)
-		pc_oom_size(0);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->table);
-	nftnl_chain_nlmsg_build_payload(nlh, ch);
-	nftnl_chain_free(ch);
-	if (talk(rd, chain_cb) < 0)
-		return -1;
-
-	*what = "read the rules";
-	nlh = hdr(rd, NFT_MSG_GETRULE, NLM_F_DUMP);
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	if (!r)
-		pc_oom_size(0);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, c->table);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	if (talk(rd, rule_cb) < 0)
-		return -1;
-
-	*what = "read the generation";
-	nftnl_nlmsg_build_hdr(rd->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, rd->seq++);
-	return talk(rd, gen_cb);
+	rule_take(arg, x);
+	return true;
 }
 
 int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_table *t, int *err,
 		const char **what)
 {
-	struct reader rd = {.seq = 1};
-	int ret = -1;
+	static const struct pc_dump_ops ops = {.begin = rd_begin,
+			.table = rd_table,
+			.set = rd_set,
+			.elems = rd_elems,
+			.chain = rd_chain,
+			.rule = rd_rule};
+	struct collect c = {.table = xstrdup(name)};
+	struct pc_dump_result r;
+	int ret = pc_dump_table(name, o->retries, &ops, &c, &r, err, what);
 
 	memset(t, 0, sizeof(*t));
-	rd.buf = xmalloc(RECV_BUF);
-	for (unsigned attempt = 0; attempt <= o->retries; attempt++) {
-		struct collect c = {.table = xstrdup(name)};
-		uint32_t before = 0;
-		rd.c = &c;
-		*what = "open a netlink socket";
-		rd.nl = mnl_socket_open(NETLINK_NETFILTER);
-		if (!rd.nl || mnl_socket_bind(rd.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-			*err = errno;
-			if (rd.nl)
-				mnl_socket_close(rd.nl);
-			collect_finish(&c);
-			break;
-		}
-		ret = dump(&rd, &before, what);
-		*err = ret < 0 ? errno : 0;
-		mnl_socket_close(rd.nl);
-		t->attempts = attempt + 1;
-		if (ret == 0 && before == rd.genid) {
-			emit(&c, t, o->each, o->arg);
-			t->genid = rd.genid;
-			t->attempts = attempt + 1;
-			collect_finish(&c);
-			break;
-		}
-		collect_finish(&c);
-		/*
-		 * Interrupted by a concurrent change, the generation moved, or a
-		 * set the table named a moment ago is gone (ENOENT: the table was
-		 * replaced meanwhile): again.
-		 */
-		if (ret < 0 && *err != EINTR && *err != ENOENT)
-			break;
-		ret = -1;
-		*err = EINTR;
-		*what = "read a consistent table (it kept changing)";
+	if (ret == 0) {
+		c.exists = r.exists;
+		emit(&c, t, o->each, o->arg);
+		t->genid = r.genid;
 	}
-	free(rd.buf);
+	t->attempts = r.attempts;
+	collect_finish(&c);
 	return ret;
 }
