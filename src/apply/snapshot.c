@@ -180,34 +180,6 @@ static struct nftnl_set_elem *elem_copy(struct nftnl_set_elem *e)
 	return c;
 }
 
-/*
- * The elements of one dumped message in the opposite order, as a new set
- * object: an interval set is dumped from its highest element down, and the
- * kernel takes its intervals from the lowest up (each start before its end).
- */
-static struct nftnl_set *reversed(struct nftnl_set *from)
-{
-	struct nftnl_set *x = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(from);
-	struct nftnl_set_elem **v = NULL, *e;
-	size_t n = 0;
-
-	if (!x || !it)
-		pc_oom_size(0);
-	nftnl_set_set_str(x, NFTNL_SET_TABLE, nftnl_set_get_str(from, NFTNL_SET_TABLE));
-	nftnl_set_set_str(x, NFTNL_SET_NAME, nftnl_set_get_str(from, NFTNL_SET_NAME));
-	while ((e = nftnl_set_elems_iter_next(it))) {
-		v = grow(v, n, sizeof(*v));
-		v[n++] = e;
-	}
-	nftnl_set_elems_iter_destroy(it);
-	while (n-- > 0) {
-		nftnl_set_elem_add(x, elem_copy(v[n]));
-	}
-	free(v);
-	return x;
-}
-
 void pc_snap_build(void *snap, const struct pc_nl_options *o, struct pc_nl_batch *b)
 {
 	struct pc_snap *s = snap;
@@ -245,23 +217,44 @@ void pc_snap_build(void *snap, const struct pc_nl_options *o, struct pc_nl_batch
 			nftnl_chain_nlmsg_build_payload(nlh, s->chains[i]);
 			pc_nl_batch_msg_end(b, nlh);
 		}
-		/* Backwards: the kernel dumps an interval set from its highest element down. */
+		/*
+		 * Backwards, each message's elements too: the kernel dumps an
+		 * interval set from its highest element down, and takes its
+		 * intervals from the lowest up (each start before its end).  The
+		 * elements go in messages as apply's do (pc_nl_elems): a dumped
+		 * message may hold more than a batch message should.
+		 */
+		struct pc_nl_elems w = {0};
 		for (size_t i = s->nelems; i-- > 0;) {
-			struct nftnl_set *x = reversed(s->elems[i]);
-			/* Named by the id of the set this transaction creates, as nft does. */
-			const char *sn = nftnl_set_get_str(x, NFTNL_SET_NAME);
-			for (size_t k = 0; k < s->nsets; k++)
-				if (!strcmp(nftnl_set_get_str(s->sets[k], NFTNL_SET_NAME), sn))
-					nftnl_set_set_u32(x, NFTNL_SET_ID,
-							nftnl_set_get_u32(
-									s->sets[k], NFTNL_SET_ID));
-			nlh = pc_nl_batch_msg(b, NFT_MSG_NEWSETELEM,
-					NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, "elements of set",
-					nftnl_set_get_str(s->elems[i], NFTNL_SET_NAME));
-			nftnl_set_elems_nlmsg_build_payload(nlh, x);
-			pc_nl_batch_msg_end(b, nlh);
-			nftnl_set_free(x);
+			const char *sn = nftnl_set_get_str(s->elems[i], NFTNL_SET_NAME);
+			if (!w.name || strcmp(w.name, sn) != 0) {
+				pc_nl_elems_flush(&w);
+				/* Named by the id of the set this transaction creates, as nft does.
+				 */
+				w = (struct pc_nl_elems){.b = b,
+						.table = s->name,
+						.name = sn,
+						.flags = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK};
+				for (size_t k = 0; k < s->nsets; k++)
+					if (!strcmp(nftnl_set_get_str(s->sets[k], NFTNL_SET_NAME),
+							    sn))
+						w.id = nftnl_set_get_u32(s->sets[k], NFTNL_SET_ID);
+			}
+			struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s->elems[i]);
+			struct nftnl_set_elem **v = NULL, *e;
+			size_t n = 0;
+			if (!it)
+				pc_oom_size(0);
+			while ((e = nftnl_set_elems_iter_next(it))) {
+				v = grow(v, n, sizeof(*v));
+				v[n++] = e;
+			}
+			nftnl_set_elems_iter_destroy(it);
+			while (n-- > 0)
+				pc_nl_elems_add(&w, elem_copy(v[n]));
+			free(v);
 		}
+		pc_nl_elems_flush(&w);
 		for (size_t i = 0; i < s->nrules; i++) {
 			nlh = pc_nl_batch_msg(b, NFT_MSG_NEWRULE,
 					NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, "rule",
