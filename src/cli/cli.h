@@ -92,6 +92,19 @@ struct pc_policy;
  */
 int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, size_t *warnings);
 
+/*
+ * The SHA-256 apply records of a policy, in hex: of the policy file when it
+ * includes nothing (the one `render` prints); else of the SHA-256 of every
+ * file it read, itself first then its includes in the order read, each in
+ * hex and followed by a newline.  Editing an include changes it.
+ */
+void cli_policy_sha256(const struct pc_policy *p, char hex[65]);
+/*
+ * The same of the policy at `path` as it reads now (loaded, not resolved);
+ * false when it cannot be read.
+ */
+bool cli_policy_path_sha256(const char *path, char hex[65]);
+
 struct pc_target;
 /* Prints the --target values of the targets `keep` keeps (NULL: all), each once, joined by ", ". */
 void cli_target_options(FILE *f, bool (*keep)(const struct pc_target *tg));
