@@ -535,7 +535,8 @@ static void elems_text(struct set *x,
 
 	size_t rs = rec_size(x);
 
-	qsort(x->recs, x->n, rs, rec_cmp);
+	if (x->n)
+		qsort(x->recs, x->n, rs, rec_cmp);
 	for (size_t i = 0; i < x->n; i++) {
 		const uint8_t *r = x->recs + i * rs;
 		if (r[1])
@@ -1191,7 +1192,8 @@ static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, 
 		t->objs = xreallocarray(NULL, t->cap, sizeof(*t->objs));
 	}
 	out_obj(&s, PC_RB_TABLE, c->table, &b, c->comment, NULL, NULL);
-	qsort(c->sets, c->nsets, sizeof(*c->sets), set_order);
+	if (c->nsets)
+		qsort(c->sets, c->nsets, sizeof(*c->sets), set_order);
 	for (size_t i = 0; i < c->nsets; i++) {
 		struct set *x = &c->sets[i];
 		if (x->flags & NFT_SET_ANONYMOUS)
@@ -1202,8 +1204,11 @@ static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, 
 		elems_text(x, elem_each, &s, &b);
 		elems_release(x); /* no rule writes a named set's elements out */
 	}
-	qsort(c->chains, c->nchains, sizeof(*c->chains), chain_order);
-	qsort(c->rules, c->nrules, sizeof(*c->rules), rule_order);
+	/* (qsort is given no null array, even of nothing) */
+	if (c->nchains)
+		qsort(c->chains, c->nchains, sizeof(*c->chains), chain_order);
+	if (c->nrules)
+		qsort(c->rules, c->nrules, sizeof(*c->rules), rule_order);
 	for (size_t i = 0; i < c->nchains; i++) {
 		const char *name = nftnl_chain_get_str(c->chains[i].c, NFTNL_CHAIN_NAME);
 		chain_text(&b, c->chains[i].c);

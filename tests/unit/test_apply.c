@@ -910,6 +910,93 @@ static void test_readback_from_batch(void **state)
 	model_finish(&m);
 }
 
+/* One element for pc_nl_elems: key bytes, and a comment or none. */
+static struct nftnl_set_elem *key_elem(const void *key, uint32_t len, const char *comment)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	assert_non_null(e);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+	if (comment) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+		assert_non_null(u);
+		assert_true(nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment));
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+				nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	return e;
+}
+
+/*
+ * A set's elements read back from their packed records: keys shorter and
+ * longer than the set's length (the records widened for a 20-byte key after
+ * others were kept) sort by their bytes, then their length, and keep their
+ * comments.
+ */
+static void test_readback_packed_keys(void **state)
+{
+	static const uint8_t k9[] = {0, 0, 0, 9}, k5[] = {0, 5}, k1[] = {0, 0, 0, 1};
+	static const char *const want[] = {
+			"1", "9", "5", "0x0102030405060708090a0b0c0d0e0f1011121314"};
+	uint8_t k20[20];
+	struct pc_nl_options o = {.seq = 1, .commit = true};
+	struct pc_nl_batch b;
+	struct pc_rb_table t;
+	struct nlmsghdr *nlh;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(k20); i++)
+		k20[i] = (uint8_t)(i + 1);
+	pc_nl_batch_begin(&b, &o);
+	struct nftnl_table *nt = nftnl_table_alloc();
+	assert_non_null(nt);
+	nftnl_table_set_str(nt, NFTNL_TABLE_NAME, "pctest");
+	nlh = pc_nl_batch_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, "table", "pctest");
+	nftnl_table_nlmsg_build_payload(nlh, nt);
+	pc_nl_batch_msg_end(&b, nlh);
+	nftnl_table_free(nt);
+	struct nftnl_set *ns = nftnl_set_alloc();
+	assert_non_null(ns);
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, "pctest");
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, "odd");
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, 1);
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, 0);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, 4);
+	nlh = pc_nl_batch_msg(&b, NFT_MSG_NEWSET, NLM_F_CREATE, "set", "odd");
+	nftnl_set_nlmsg_build_payload(nlh, ns);
+	pc_nl_batch_msg_end(&b, nlh);
+	nftnl_set_free(ns);
+	struct pc_nl_elems w = {.b = &b, .table = "pctest", .name = "odd", .id = 1};
+	pc_nl_elems_add(&w, key_elem(k9, sizeof(k9), NULL));
+	pc_nl_elems_add(&w, key_elem(k20, sizeof(k20), "long"));
+	pc_nl_elems_add(&w, key_elem(k5, sizeof(k5), "short"));
+	pc_nl_elems_add(&w, key_elem(k1, sizeof(k1), NULL));
+	pc_nl_elems_flush(&w);
+	pc_nl_batch_end(&b, &o);
+
+	pc_rb_from_batch(&b, &t);
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.objs[i].kind != PC_RB_ELEM)
+			continue;
+		assert_true(n < PC_ARRAY_SIZE(want));
+		assert_string_equal(t.objs[i].owner, "odd");
+		assert_string_equal(t.objs[i].text, want[n]);
+		if (n == 2)
+			assert_string_equal(t.objs[i].comment, "short");
+		else if (n == 3)
+			assert_string_equal(t.objs[i].comment, "long");
+		else
+			assert_null(t.objs[i].comment);
+		n++;
+	}
+	assert_int_equal(n, PC_ARRAY_SIZE(want));
+	pc_rb_finish(&t);
+	pc_nl_batch_finish(&b);
+}
+
 /* ---- the restore of apply --confirm, without a kernel ---- */
 
 #define SNAP_ADDRS 1000 /* addresses, each an interval: a start and an end element */
@@ -1153,6 +1240,7 @@ int main(void)
 			cmocka_unit_test(test_batch_shape),
 			cmocka_unit_test(test_batch_stamp),
 			cmocka_unit_test(test_readback_from_batch),
+			cmocka_unit_test(test_readback_packed_keys),
 			cmocka_unit_test(test_apply_check_replace),
 			cmocka_unit_test(test_foreign_table),
 			cmocka_unit_test(test_kernel_errors),
