@@ -20,7 +20,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
-#define RECV_BUF (128 * 1024) /* as src/apply/readback.c */
+#define RECV_BUF (128 * 1024) /* as src/apply/dump.c */
 
 static struct mnl_socket *nl;
 static char *buf;

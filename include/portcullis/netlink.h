@@ -101,6 +101,38 @@ void pc_nl_batch_msg_end(struct pc_nl_batch *b, struct nlmsghdr *nlh);
 /* Writes the generation the batch is checked against into its begin (0: none). */
 void pc_nl_batch_set_genid(struct pc_nl_batch *b, uint32_t genid);
 
+struct nftnl_set;
+struct nftnl_set_elem;
+
+/*
+ * The elements of a set go in NEWSETELEM messages of at most
+ * PC_NL_ELEMS_PER_MSG elements and PC_NL_ELEMS_BYTES bytes of element list:
+ * the kernel reads the list through an attribute whose length has 16 bits
+ * (nft starts a new message before 65 535 bytes too).
+ */
+#define PC_NL_ELEMS_PER_MSG 256
+#define PC_NL_ELEMS_BYTES (60u << 10)
+
+/*
+ * The elements of one set being added to a batch, a message at a time.
+ * Set b, table, name (it describes the messages: it must outlive the
+ * batch), id (the set's in this transaction; 0: none) and flags (each
+ * message's NLM_F_*), the rest zero; add each element, then flush.
+ */
+struct pc_nl_elems {
+	struct pc_nl_batch *b;
+	const char *table, *name;
+	uint32_t id;
+	uint16_t flags;
+	struct nftnl_set *chunk; /* the message being filled */
+	size_t n, bytes;
+};
+
+/* Adds e (taken: the batch's to free) to the set's elements; aborts only on allocation failure. */
+void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e);
+/* Writes the elements not yet in a message. */
+void pc_nl_elems_flush(struct pc_nl_elems *w);
+
 /* One error the kernel reported, in the order of the batch. */
 struct pc_nl_error {
 	int err; /* errno */

@@ -58,8 +58,22 @@ struct pc_rb_table {
 	unsigned attempts; /* read: dumps taken (more than one after a concurrent change) */
 };
 
+/*
+ * Given each object in turn, in the order of the list, when the objects are
+ * not kept (pc_rb_options.each): o and its strings are the caller's, to be
+ * read during the call only.
+ */
+typedef void pc_rb_each_fn(void *arg, const struct pc_rb_obj *o);
+
 struct pc_rb_options {
 	unsigned retries; /* dumps taken again after a concurrent change, at most */
+	/*
+	 * NULL: the objects are kept in the table.  Else each is given to
+	 * each(arg, ...) as it is made, after a consistent dump, and the table
+	 * holds none (t->n is 0): a large set is printed without a copy of it.
+	 */
+	pc_rb_each_fn *each;
+	void *arg;
 };
 
 /*

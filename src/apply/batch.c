@@ -35,7 +35,6 @@
  * 16-bit attribute length of their list, and a rule is far smaller.
  */
 #define MSG_MAX (96u << 10)
-#define ELEMS_PER_MSG 256
 
 enum {
 	BYTEORDER_BIG_ENDIAN = 2
@@ -200,15 +199,6 @@ static void chain_msg(
 	b->nchains++;
 }
 
-/* A set being declared: its attributes, then its elements in chunks. */
-struct set_out {
-	struct pc_nl_batch *b;
-	const char *table, *name;
-	uint32_t id;
-	struct nftnl_set *elems; /* the chunk being filled */
-	size_t nchunk;
-};
-
 static void set_msg(struct pc_nl_batch *b, const char *table, const char *name, uint32_t id,
 		uint32_t flags, uint32_t key_type, uint32_t key_len, bool vmap, size_t size,
 		const void *udata, uint32_t udata_len)
@@ -236,33 +226,71 @@ static void set_msg(struct pc_nl_batch *b, const char *table, const char *name, 
 	b->nsets++;
 }
 
-static void elems_flush(struct set_out *so)
+/*
+ * The most bytes element e takes in its message's list: its attributes'
+ * data, and ELEM_OVERHEAD for their headers, nests and padding (flags,
+ * key, key end, data or verdict, timeout, expiration, user data, object).
+ */
+#define ELEM_OVERHEAD 128
+
+static size_t elem_size(struct nftnl_set_elem *e)
 {
-	if (!so->elems)
+	static const uint16_t data[] = {NFTNL_SET_ELEM_KEY, NFTNL_SET_ELEM_KEY_END,
+			NFTNL_SET_ELEM_CHAIN, NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_USERDATA,
+			NFTNL_SET_ELEM_OBJREF};
+	size_t size = ELEM_OVERHEAD;
+
+	for (size_t i = 0; i < PC_ARRAY_SIZE(data); i++) {
+		uint32_t len = 0;
+		if (nftnl_set_elem_is_set(e, data[i]) && nftnl_set_elem_get(e, data[i], &len))
+			size += len + 1;
+	}
+	return size;
+}
+
+void pc_nl_elems_flush(struct pc_nl_elems *w)
+{
+	if (!w->chunk)
 		return;
 	struct nlmsghdr *nlh = nft_msg(
-			so->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, "elements of set", so->name, NULL);
-	nftnl_set_elems_nlmsg_build_payload(nlh, so->elems);
-	nftnl_set_free(so->elems);
-	so->elems = NULL;
-	so->nchunk = 0;
-	msg_end(so->b, nlh);
+			w->b, NFT_MSG_NEWSETELEM, w->flags, "elements of set", w->name, NULL);
+	nftnl_set_elems_nlmsg_build_payload(nlh, w->chunk);
+	nftnl_set_free(w->chunk);
+	w->chunk = NULL;
+	w->n = w->bytes = 0;
+	msg_end(w->b, nlh);
+}
+
+void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e)
+{
+	size_t size = elem_size(e);
+
+	if (w->chunk && w->bytes + size > PC_NL_ELEMS_BYTES)
+		pc_nl_elems_flush(w);
+	if (!w->chunk) {
+		if (!(w->chunk = nftnl_set_alloc()))
+			pc_oom_size(0);
+		nftnl_set_set_str(w->chunk, NFTNL_SET_TABLE, w->table);
+		nftnl_set_set_str(w->chunk, NFTNL_SET_NAME, w->name);
+		if (w->id)
+			nftnl_set_set_u32(w->chunk, NFTNL_SET_ID, w->id);
+	}
+	w->b->nelems += !(nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+			  (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
+					  NFT_SET_ELEM_INTERVAL_END));
+	nftnl_set_elem_add(w->chunk, e);
+	w->bytes += size;
+	if (++w->n == PC_NL_ELEMS_PER_MSG)
+		pc_nl_elems_flush(w);
 }
 
 /*
  * One element: a key, and for an interval set's end the flag; for a map a
  * verdict (accept, drop, or a jump to `chain`); a comment.
  */
-static void elem_add(struct set_out *so, const void *key, uint32_t key_len, bool end, int verdict,
-		const char *chain, const char *comment)
+static void elem_add(struct pc_nl_elems *so, const void *key, uint32_t key_len, bool end,
+		int verdict, const char *chain, const char *comment)
 {
-	if (!so->elems) {
-		if (!(so->elems = nftnl_set_alloc()))
-			pc_oom_size(0);
-		nftnl_set_set_str(so->elems, NFTNL_SET_TABLE, so->table);
-		nftnl_set_set_str(so->elems, NFTNL_SET_NAME, so->name);
-		nftnl_set_set_u32(so->elems, NFTNL_SET_ID, so->id);
-	}
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	if (!e)
 		pc_oom_size(0);
@@ -281,10 +309,7 @@ static void elem_add(struct set_out *so, const void *key, uint32_t key_len, bool
 				nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
 	}
-	nftnl_set_elem_add(so->elems, e);
-	so->b->nelems += !end;
-	if (++so->nchunk == ELEMS_PER_MSG)
-		elems_flush(so);
+	pc_nl_elems_add(so, e);
 }
 
 /* key + 1 in place (big-endian); false when it wrapped past the largest key. */
@@ -310,7 +335,7 @@ static bool key_zero(const uint8_t *key, uint32_t len)
  * largest key).  Before the first interval, when it does not start at zero,
  * an end element at zero.
  */
-static void interval_add(struct set_out *so, bool first, const uint8_t *lo, const uint8_t *hi,
+static void interval_add(struct pc_nl_elems *so, bool first, const uint8_t *lo, const uint8_t *hi,
 		uint32_t len, int verdict, const char *chain, const char *comment)
 {
 	uint8_t k[16];
@@ -341,21 +366,22 @@ static struct nftnl_udata_buf *set_udata(bool vmap, const char *comment)
 
 static void named_set(struct pc_nl_batch *b, const char *table, const char *name, uint32_t id,
 		uint32_t key_type, uint32_t key_len, bool vmap, size_t size, const char *comment,
-		struct set_out *so)
+		struct pc_nl_elems *so)
 {
 	struct nftnl_udata_buf *u = set_udata(vmap, comment);
 
 	set_msg(b, table, name, id, NFT_SET_INTERVAL | (vmap ? NFT_SET_MAP : 0), key_type, key_len,
 			vmap, size, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
-	*so = (struct set_out){.b = b, .table = table, .name = name, .id = id};
+	*so = (struct pc_nl_elems){
+			.b = b, .table = table, .name = name, .id = id, .flags = NLM_F_CREATE};
 }
 
 static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 		const struct pc_nft_set *s, uint32_t id)
 {
 	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
-	struct set_out so;
+	struct pc_nl_elems so;
 
 	named_set(b, t->name, s->name, id, len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len,
 			false, s->size, s->comment, &so);
@@ -365,13 +391,13 @@ static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 		pc_nft_prefix_last(x, hi);
 		interval_add(&so, i == 0, x->bytes, hi, len, -1, NULL, NULL);
 	}
-	elems_flush(&so);
+	pc_nl_elems_flush(&so);
 }
 
 static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 		const struct pc_nft_map *m, uint32_t id)
 {
-	struct set_out so;
+	struct pc_nl_elems so;
 
 	named_set(b, t->name, m->name, id, PC_NFT_TYPE_INET_SERVICE, 2, true, m->size, NULL, &so);
 	for (size_t i = 0; i < m->n; i++) {
@@ -383,14 +409,14 @@ static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 				s->direct ? NULL : t->subs[s->sub].name,
 				s->rule ? s->rule->comment : NULL);
 	}
-	elems_flush(&so);
+	pc_nl_elems_flush(&so);
 }
 
 static void address_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 		const struct pc_nft_addr_map *m, int family, uint32_t id)
 {
 	uint32_t len = family == 4 ? 4 : 16;
-	struct set_out so;
+	struct pc_nl_elems so;
 
 	named_set(b, t->name, m->name, id, len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len,
 			true, m->size, NULL, &so);
@@ -400,7 +426,7 @@ static void address_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 				e->rule->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT, NULL,
 				e->rule->comment);
 	}
-	elems_flush(&so);
+	pc_nl_elems_flush(&so);
 }
 
 /* ---- rules ---- */
@@ -566,14 +592,18 @@ static void anon_set_lookup(struct rule_out *ro, uint32_t key_type, uint32_t key
 		uint32_t udata_len, bool invert)
 {
 	uint32_t id = (*ro->next_id)++;
-	struct set_out so = {.b = ro->b, .table = ro->t->name, .name = "__set%d", .id = id};
+	struct pc_nl_elems so = {.b = ro->b,
+			.table = ro->t->name,
+			.name = "__set%d",
+			.id = id,
+			.flags = NLM_F_CREATE};
 
 	set_msg(ro->b, ro->t->name, "__set%d", id,
 			NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (ends ? NFT_SET_INTERVAL : 0),
 			key_type, key_len, false, n, udata, udata_len);
 	for (size_t i = 0; i < n; i++)
 		elem_add(&so, &keys[i * key_len], key_len, ends && ends[i], -1, NULL, NULL);
-	elems_flush(&so);
+	pc_nl_elems_flush(&so);
 	lookup_in(ro, "__set%d", id, false, invert);
 }
 

@@ -9,7 +9,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -20,13 +19,10 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
-#include "apply/nlquery.h"
+#include "apply/dump.h"
 #include "portcullis/inventory.h"
 #include "portcullis/netlink.h"
 #include "util.h"
-
-/* One read of a dump; nf_tables fills messages up to what the reader takes. */
-#define DUMP_BUF (1 << 16)
 
 /* A jump or goto from one chain to another, by name, within one table. */
 struct edge {
@@ -36,9 +32,7 @@ struct edge {
 
 struct reader {
 	struct pc_inventory *inv;
-	struct mnl_socket *nl;
-	char *buf;
-	uint32_t seq;
+	struct pc_dumper d;
 	struct edge *edges;
 	size_t nedges, edgecap;
 	size_t table; /* the table whose rules or sets are being read */
@@ -46,17 +40,6 @@ struct reader {
 	size_t nsets;
 	size_t count; /* elements counted */
 };
-
-static int dump(struct reader *rd, uint16_t type, uint32_t family,
-		void (*payload)(struct nlmsghdr *, void *), void *arg, mnl_cb_t cb)
-{
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
-			rd->buf, type, (uint16_t)family, NLM_F_DUMP | NLM_F_ACK, rd->seq++);
-
-	if (payload)
-		payload(nlh, arg);
-	return pc_nlquery(rd->nl, nlh, rd->buf, DUMP_BUF, cb, rd, NULL);
-}
 
 static int udata_cb(const struct nftnl_udata *attr, void *data)
 {
@@ -100,19 +83,12 @@ static int udata_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+static bool table_cb(void *data, struct nftnl_table *nt)
 {
 	struct reader *rd = data;
 	struct pc_inventory *inv = rd->inv;
-	struct nftnl_table *nt = nftnl_table_alloc();
 	uint32_t len = 0;
 
-	if (!nt)
-		pc_oom_size(0);
-	if (nftnl_table_nlmsg_parse(nlh, nt) < 0) {
-		nftnl_table_free(nt);
-		return MNL_CB_OK;
-	}
 	inv->tables = xreallocarray(inv->tables, inv->ntables + 1, sizeof(*inv->tables));
 	struct pc_inv_table *t = &inv->tables[inv->ntables++];
 	memset(t, 0, sizeof(*t));
@@ -123,8 +99,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_udata_parse(u, len, udata_cb, t);
 	if (!t->managed)
 		t->stamped = false;
-	nftnl_table_free(nt);
-	return MNL_CB_OK;
+	return false;
 }
 
 static size_t find_table(const struct pc_inventory *inv, uint32_t family, const char *name)
@@ -143,18 +118,10 @@ static size_t find_chain(const struct pc_inventory *inv, size_t table, const cha
 	return (size_t)-1;
 }
 
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
+static bool chain_cb(void *data, struct nftnl_chain *nc)
 {
 	struct reader *rd = data;
 	struct pc_inventory *inv = rd->inv;
-	struct nftnl_chain *nc = nftnl_chain_alloc();
-
-	if (!nc)
-		pc_oom_size(0);
-	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0) {
-		nftnl_chain_free(nc);
-		return MNL_CB_OK;
-	}
 	size_t t = find_table(inv, nftnl_chain_get_u32(nc, NFTNL_CHAIN_FAMILY),
 			nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE));
 	if (t != (size_t)-1) {
@@ -176,8 +143,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		}
 		inv->tables[t].nchains++;
 	}
-	nftnl_chain_free(nc);
-	return MNL_CB_OK;
+	return false;
 }
 
 /* What one expression says about dropping; a jump or goto is kept as an edge. */
@@ -213,104 +179,61 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static bool rule_cb(void *data, struct nftnl_rule *r)
 {
 	struct reader *rd = data;
 	struct pc_inventory *inv = rd->inv;
-	struct pc_inv_table *t = &inv->tables[rd->table];
 
-	/* A managed table's rules are only counted (there may be 50 000). */
-	t->nrules++;
-	if (t->managed)
-		return MNL_CB_OK;
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	if (!r)
-		pc_oom_size(0);
-	if (nftnl_rule_nlmsg_parse(nlh, r) >= 0) {
+	inv->tables[rd->table].nrules++;
+	if (r) {
 		size_t chain = find_chain(inv, rd->table, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 		void *a[2] = {rd, &chain};
 		if (chain != (size_t)-1)
 			nftnl_expr_foreach(r, expr_cb, a);
 	}
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
+	return false;
 }
 
-static void table_payload(struct nlmsghdr *nlh, void *arg)
-{
-	struct reader *rd = arg;
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (!r)
-		pc_oom_size(0);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rd->inv->tables[rd->table].name);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-}
-
-static int set_cb(const struct nlmsghdr *nlh, void *data)
+static bool set_cb(void *data, struct nftnl_set *s)
 {
 	struct reader *rd = data;
-	struct nftnl_set *s = nftnl_set_alloc();
 
-	if (!s)
-		pc_oom_size(0);
-	if (nftnl_set_nlmsg_parse(nlh, s) >= 0) {
-		rd->sets = xreallocarray(rd->sets, rd->nsets + 1, sizeof(*rd->sets));
-		rd->sets[rd->nsets++] = xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
-	}
-	nftnl_set_free(s);
-	return MNL_CB_OK;
-}
-
-static void set_payload(struct nlmsghdr *nlh, void *arg)
-{
-	void **a = arg;
-	struct reader *rd = a[0];
-	struct nftnl_set *s = nftnl_set_alloc();
-
-	if (!s)
-		pc_oom_size(0);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, rd->inv->tables[rd->table].name);
-	if (a[1]) {
-		nftnl_set_set_str(s, NFTNL_SET_NAME, a[1]);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	} else {
-		nftnl_set_nlmsg_build_payload(nlh, s);
-	}
-	nftnl_set_free(s);
+	rd->sets = xreallocarray(rd->sets, rd->nsets + 1, sizeof(*rd->sets));
+	rd->sets[rd->nsets++] = xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
+	return false;
 }
 
 /* Elements as apply counts them: an interval's end is no element of its own. */
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
+static bool elem_cb(void *data, struct nftnl_set *s)
 {
 	struct reader *rd = data;
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
 
-	if (!s)
-		pc_oom_size(0);
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) >= 0) {
-		struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
-		for (struct nftnl_set_elem *e; it && (e = nftnl_set_elems_iter_next(it));)
-			rd->count += !(nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-					(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
-							NFT_SET_ELEM_INTERVAL_END));
-		nftnl_set_elems_iter_destroy(it);
-	}
-	nftnl_set_free(s);
-	return MNL_CB_OK;
+	for (struct nftnl_set_elem *e; it && (e = nftnl_set_elems_iter_next(it));)
+		rd->count += !(nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+				(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
+						NFT_SET_ELEM_INTERVAL_END));
+	nftnl_set_elems_iter_destroy(it);
+	return false;
 }
+
+static const struct pc_dump_ops inv_ops = {.table = table_cb,
+		.set = set_cb,
+		.elems = elem_cb,
+		.chain = chain_cb,
+		.rule = rule_cb};
+/* A managed table's rules are only counted (there may be 50 000). */
+static const struct pc_dump_ops count_ops = {.rule = rule_cb, .count_rules = true};
 
 static int count_sets(struct reader *rd, struct pc_inv_table *t)
 {
-	void *a[2] = {rd, NULL};
-	int ret = dump(rd, NFT_MSG_GETSET, t->family, set_payload, a, set_cb);
+	int ret = pc_dump_list(&rd->d, NFT_MSG_GETSET, t->family, t->name, NULL, &inv_ops, rd);
 
 	t->nsets = rd->nsets;
 	for (size_t i = 0; i < rd->nsets && ret == 0; i++) {
-		a[1] = rd->sets[i];
 		rd->count = 0;
-		ret = dump(rd, NFT_MSG_GETSETELEM, t->family, set_payload, a, elem_cb);
+		ret = pc_dump_list(&rd->d, NFT_MSG_GETSETELEM, t->family, t->name, rd->sets[i],
+				&inv_ops, rd);
 		t->nelems += rd->count;
 	}
 	for (size_t i = 0; i < rd->nsets; i++)
@@ -399,31 +322,31 @@ int pc_inventory_read(struct pc_inventory *inv, unsigned flags, const char **wha
 
 static int read_once(struct pc_inventory *inv, unsigned flags, const char **what)
 {
-	struct reader rd = {.inv = inv, .seq = (uint32_t)time(NULL)};
+	struct reader rd = {.inv = inv};
 	int ret, err = 0;
 
 	memset(inv, 0, sizeof(*inv));
 	*what = "open a netlink socket";
-	rd.nl = pc_nlquery_open(NETLINK_NETFILTER);
-	if (!rd.nl)
+	if (pc_dump_open(&rd.d) < 0)
 		return -1;
-	rd.buf = xmalloc(DUMP_BUF);
 	*what = "list the tables";
-	ret = dump(&rd, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, table_cb);
+	ret = pc_dump_list(&rd.d, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, &inv_ops, &rd);
 	if (ret == 0) {
 		*what = "list the chains";
-		ret = dump(&rd, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, NULL, chain_cb);
+		ret = pc_dump_list(
+				&rd.d, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, NULL, &inv_ops, &rd);
 	}
 	for (size_t t = 0; ret == 0 && t < inv->ntables; t++) {
+		struct pc_inv_table *it = &inv->tables[t];
 		if (!wants_rules(inv, t, flags))
 			continue;
 		rd.table = t;
 		*what = "list the rules";
-		ret = dump(&rd, NFT_MSG_GETRULE, inv->tables[t].family, table_payload, &rd,
-				rule_cb);
-		if (ret == 0 && inv->tables[t].managed) {
+		ret = pc_dump_list(&rd.d, NFT_MSG_GETRULE, it->family, it->name, NULL,
+				it->managed ? &count_ops : &inv_ops, &rd);
+		if (ret == 0 && it->managed) {
 			*what = "list the sets";
-			ret = count_sets(&rd, &inv->tables[t]);
+			ret = count_sets(&rd, it);
 		}
 	}
 	if (ret == 0)
@@ -433,8 +356,7 @@ static int read_once(struct pc_inventory *inv, unsigned flags, const char **what
 	for (size_t e = 0; e < rd.nedges; e++)
 		free(rd.edges[e].to);
 	free(rd.edges);
-	free(rd.buf);
-	return pc_nlquery_close(rd.nl, ret, err);
+	return pc_dump_close(&rd.d, ret, err);
 }
 
 void pc_inventory_finish(struct pc_inventory *inv)

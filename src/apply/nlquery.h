@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One request and its answers over a netlink socket (libmnl), for the small
- * questions apply asks besides its transaction: a route, a conntrack entry,
- * the established sockets.
+ * questions apply asks besides its transaction (a route, a conntrack entry,
+ * the established sockets) and for the nf_tables dumps of dump.c.
  */
 #ifndef PC_NLQUERY_H
 #define PC_NLQUERY_H

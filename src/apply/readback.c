@@ -26,35 +26,63 @@
 #include <libnftnl/udata.h>
 
 #include "portcullis/readback.h"
-#include "apply/nlquery.h"
+#include "apply/dump.h"
 #include "util.h"
 
 #define KEY_MAX 64 /* bytes: the longest key read (a concatenation) */
-#define KEY_IN 16 /* bytes: the longest kept in the element (an IPv6 address, a name) */
 
-struct elem {
-	union {
-		uint8_t in[KEY_IN]; /* a key of at most KEY_IN bytes */
-		uint8_t *out; /* a longer one, owned */
-	} k;
-	uint32_t len;
-	bool end;
+/*
+ * A set's elements are kept packed, one record each: the key's length, 1
+ * when it ends an interval, the number of its extra (0: none; 4 bytes,
+ * unaligned), then the key in `klen` bytes.  A set of 200 000 addresses is
+ * an interval set of 400 000 elements (each address a start and an end):
+ * records rather than objects keep it in a few MiB.
+ */
+#define REC_HEAD 6
+
+/* What few elements carry besides their key: a verdict, a chain, a comment. */
+struct extra {
 	int verdict; /* -1000: none */
 	char *chain, *comment;
 };
-
-static const uint8_t *elem_key(const struct elem *e)
-{
-	return e->len > KEY_IN ? e->k.out : e->k.in;
-}
 
 struct set {
 	char *name, *comment;
 	uint32_t id, flags, key_type, key_len, data_type, size;
 	bool has_id, has_data;
-	struct elem *elems;
+	uint8_t *recs;
 	size_t n, cap;
+	uint32_t klen; /* the key bytes of a record */
+	struct extra *extras;
+	size_t nextras, extcap;
 };
+
+static size_t rec_size(const struct set *x)
+{
+	return REC_HEAD + x->klen;
+}
+
+static const struct extra *rec_extra(const struct set *x, const uint8_t *r)
+{
+	uint32_t k;
+
+	memcpy(&k, r + 2, sizeof(k));
+	return k ? &x->extras[k - 1] : NULL;
+}
+
+/* Records of `klen` key bytes from now on (more than before). */
+static void recs_widen(struct set *x, uint32_t klen)
+{
+	size_t from = rec_size(x), to = REC_HEAD + klen;
+	uint8_t *v = xreallocarray(NULL, x->cap ? x->cap : 1, to);
+
+	memset(v, 0, (x->cap ? x->cap : 1) * to);
+	for (size_t i = 0; i < x->n; i++)
+		memcpy(v + i * to, x->recs + i * from, from);
+	free(x->recs);
+	x->recs = v;
+	x->klen = klen;
+}
 
 struct rule {
 	struct nftnl_rule *r;
@@ -88,15 +116,15 @@ const char *pc_rb_kind_name(enum pc_rb_kind k)
 
 static void elems_release(struct set *x)
 {
-	for (size_t j = 0; j < x->n; j++) {
-		if (x->elems[j].len > KEY_IN)
-			free(x->elems[j].k.out);
-		free(x->elems[j].chain);
-		free(x->elems[j].comment);
+	for (size_t j = 0; j < x->nextras; j++) {
+		free(x->extras[j].chain);
+		free(x->extras[j].comment);
 	}
-	free(x->elems);
-	x->elems = NULL;
-	x->n = x->cap = 0;
+	free(x->extras);
+	free(x->recs);
+	x->extras = NULL;
+	x->recs = NULL;
+	x->n = x->cap = x->nextras = x->extcap = 0;
 }
 
 static void collect_finish(struct collect *c)
@@ -215,32 +243,42 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 	if (!x || !(it = nftnl_set_elems_iter_create(s)))
 		return;
 	while ((e = nftnl_set_elems_iter_next(it))) {
-		struct elem *y;
 		uint32_t len = 0, ulen = 0;
 		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		const void *u;
+		struct extra ex = {.verdict = -1000};
+		uint32_t ext = 0;
+		uint8_t *r;
+		if (len > KEY_MAX)
+			len = KEY_MAX;
+		if (len > x->klen)
+			recs_widen(x, len);
 		if (x->n == x->cap) {
 			x->cap = x->cap ? 2 * x->cap : 16;
-			x->elems = xreallocarray(x->elems, x->cap, sizeof(*x->elems));
+			x->recs = xreallocarray(x->recs, x->cap, rec_size(x));
 		}
-		y = &x->elems[x->n++];
-		memset(y, 0, sizeof(*y));
-		y->len = len > KEY_MAX ? KEY_MAX : len;
-		if (y->len > KEY_IN)
-			y->k.out = xmalloc(y->len);
+		r = x->recs + x->n++ * rec_size(x);
+		memset(r, 0, rec_size(x));
+		r[0] = (uint8_t)len;
+		r[1] = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+		       (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
+				       NFT_SET_ELEM_INTERVAL_END);
 		if (k)
-			memcpy(y->len > KEY_IN ? y->k.out : y->k.in, k, y->len);
-		y->end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-			 (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
-					 NFT_SET_ELEM_INTERVAL_END);
-		y->verdict = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)
-					     ? (int)nftnl_set_elem_get_u32(
-							       e, NFTNL_SET_ELEM_VERDICT)
-					     : -1000;
+			memcpy(r + REC_HEAD, k, len);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
+			ex.verdict = (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
-			y->chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
-		u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
-		y->comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
+			ex.chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+		const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
+		ex.comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
+		if (ex.verdict != -1000 || ex.chain || ex.comment) {
+			if (x->nextras == x->extcap) {
+				x->extcap = x->extcap ? 2 * x->extcap : 8;
+				x->extras = xreallocarray(x->extras, x->extcap, sizeof(*x->extras));
+			}
+			x->extras[x->nextras++] = ex;
+			ext = (uint32_t)x->nextras;
+		}
+		memcpy(r + 2, &ext, sizeof(ext));
 	}
 	nftnl_set_elems_iter_destroy(it);
 }
@@ -269,28 +307,58 @@ static void rule_take(struct collect *c, struct nftnl_rule *r)
 
 /* ---- the canonical text ---- */
 
-/*
- * One object, its text taken from `text` (emptied).  An element's owner is
- * the string of its set's object, not a copy (`owner` is then that string).
- */
-static void out_obj(struct pc_rb_table *t, enum pc_rb_kind kind, const char *owner,
-		struct pc_buf *text, const char *comment, char *sets)
+/* Where the objects go as they are made: a callback, or a table (table_add). */
+struct sink {
+	pc_rb_each_fn *each;
+	void *arg;
+	const char *set; /* the name of the set whose elements are being made */
+};
+
+/* One object, its text taken from `text` (emptied); the strings are borrowed for the call. */
+static void out_obj(struct sink *s, enum pc_rb_kind kind, const char *owner, struct pc_buf *text,
+		const char *comment, const char *sets, const char *nft)
 {
-	struct pc_rb_obj *o;
+	struct pc_rb_obj o = {.kind = kind,
+			.owner = (char *)owner,
+			.comment = (char *)comment,
+			.sets = (char *)sets,
+			.nft = (char *)nft};
+
+	pc_buf_add(text, "", 1);
+	o.text = text->data;
+	s->each(s->arg, &o);
+	text->len = 0;
+}
+
+/* The table objects are added to, and where its last set stands. */
+struct table_sink {
+	struct pc_rb_table *t;
+	size_t set;
+};
+
+/*
+ * A copy of o added to the table of arg (a struct table_sink).  An
+ * element's owner is the string of its set's object, not a copy.
+ */
+static void table_add(void *arg, const struct pc_rb_obj *o)
+{
+	struct table_sink *ts = arg;
+	struct pc_rb_table *t = ts->t;
+	struct pc_rb_obj *p;
 
 	if (t->n == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 64;
 		t->objs = xreallocarray(t->objs, t->cap, sizeof(*t->objs));
 	}
-	o = &t->objs[t->n++];
-	o->kind = kind;
-	o->owner = kind == PC_RB_ELEM ? (char *)owner : xstrdup(owner);
-	pc_buf_add(text, "", 1);
-	o->text = xstrdup(text->data);
-	o->comment = comment ? xstrdup(comment) : NULL;
-	o->sets = sets;
-	o->nft = NULL;
-	text->len = 0;
+	if (o->kind == PC_RB_SET)
+		ts->set = t->n;
+	p = &t->objs[t->n++];
+	p->kind = o->kind;
+	p->owner = o->kind == PC_RB_ELEM ? t->objs[ts->set].owner : xstrdup(o->owner);
+	p->text = xstrdup(o->text);
+	p->comment = o->comment ? xstrdup(o->comment) : NULL;
+	p->sets = o->sets ? xstrdup(o->sets) : NULL;
+	p->nft = o->nft ? xstrdup(o->nft) : NULL;
 }
 
 static void bprintf(struct pc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -421,16 +489,16 @@ static void verdict_text(struct pc_buf *b, int v, const char *chain)
 	}
 }
 
-static int elem_cmp(const void *a, const void *b)
+static int rec_cmp(const void *a, const void *b)
 {
-	const struct elem *x = a, *y = b;
-	int d = memcmp(elem_key(x), elem_key(y), x->len < y->len ? x->len : y->len);
+	const uint8_t *x = a, *y = b;
+	int d = memcmp(x + REC_HEAD, y + REC_HEAD, x[0] < y[0] ? x[0] : y[0]);
 
 	if (d)
 		return d;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return (int)y->end - (int)x->end; /* an end before a start at the same key */
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return (int)y[1] - (int)x[1]; /* an end before a start at the same key */
 }
 
 /* Whether [lo, hi] are the names an interface wildcard "stem*" matches: lo the stem, hi 0xff after
@@ -465,36 +533,40 @@ static void elems_text(struct set *x,
 {
 	bool interval = x->flags & NFT_SET_INTERVAL;
 
-	qsort(x->elems, x->n, sizeof(*x->elems), elem_cmp);
+	size_t rs = rec_size(x);
+
+	if (x->n)
+		qsort(x->recs, x->n, rs, rec_cmp);
 	for (size_t i = 0; i < x->n; i++) {
-		const struct elem *e = &x->elems[i];
-		if (e->end)
+		const uint8_t *r = x->recs + i * rs;
+		if (r[1])
 			continue;
-		const uint8_t *key = elem_key(e);
-		key_text(b, x->key_type, key, e->len);
+		uint32_t len = r[0];
+		const uint8_t *key = r + REC_HEAD;
+		const struct extra *ex = rec_extra(x, r);
+		key_text(b, x->key_type, key, len);
 		if (interval) {
 			uint8_t hi[KEY_MAX];
 			if (i + 1 < x->n) {
-				memcpy(hi, elem_key(&x->elems[i + 1]), e->len);
-				key_prev(hi, e->len);
+				memcpy(hi, r + rs + REC_HEAD, len);
+				key_prev(hi, len);
 			} else {
-				memset(hi, 0xff, e->len);
+				memset(hi, 0xff, len);
 			}
-			if (memcmp(hi, key, e->len) == 0) {
-			} else if (x->key_type == PC_NFT_TYPE_IFNAME &&
-					ifname_wild(key, hi, e->len)) {
+			if (memcmp(hi, key, len) == 0) {
+			} else if (x->key_type == PC_NFT_TYPE_IFNAME && ifname_wild(key, hi, len)) {
 				b->len--; /* the closing quote */
 				bprintf(b, "*\"");
 			} else {
 				bprintf(b, "-");
-				key_text(b, x->key_type, hi, e->len);
+				key_text(b, x->key_type, hi, len);
 			}
 		}
-		if (e->verdict != -1000) {
+		if (ex && ex->verdict != -1000) {
 			bprintf(b, " : ");
-			verdict_text(b, e->verdict, e->chain);
+			verdict_text(b, ex->verdict, ex->chain);
 		}
-		each(arg, b, e->comment);
+		each(arg, b, ex ? ex->comment : NULL);
 	}
 }
 
@@ -506,15 +578,10 @@ static void inline_each(void *arg, struct pc_buf *b, const char *comment)
 	bprintf(b, ", ");
 }
 
-struct elem_out {
-	struct pc_rb_table *t;
-	const char *set;
-};
-
 static void elem_each(void *arg, struct pc_buf *b, const char *comment)
 {
-	struct elem_out *eo = arg;
-	out_obj(eo->t, PC_RB_ELEM, eo->set, b, comment, NULL);
+	struct sink *s = arg;
+	out_obj(s, PC_RB_ELEM, s->set, b, comment, NULL, NULL);
 }
 
 static const char *type_name(uint32_t type)
@@ -1098,9 +1165,14 @@ static int set_order(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* The objects of c, in the order of readback.h. */
-static void emit(struct collect *c, struct pc_rb_table *t)
+/*
+ * The objects of c, in the order of readback.h: given to `each` one at a
+ * time, or, when each is NULL, added to t.
+ */
+static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, void *arg)
 {
+	struct table_sink ts = {.t = t};
+	struct sink s = {.each = each ? each : table_add, .arg = each ? arg : &ts};
 	struct pc_buf b;
 
 	memset(t, 0, sizeof(*t));
@@ -1111,31 +1183,36 @@ static void emit(struct collect *c, struct pc_rb_table *t)
 	bprintf(&b, "table inet %s", c->table);
 	if (c->flags)
 		bprintf(&b, " { flags 0x%x; }", c->flags);
-	/* room for every object at once: a large set's are most of them */
-	t->cap = 1 + c->nsets + c->nchains + c->nrules;
-	for (size_t i = 0; i < c->nsets; i++)
-		for (size_t j = 0; j < c->sets[i].n; j++)
-			t->cap += !c->sets[i].elems[j].end;
-	t->objs = xreallocarray(NULL, t->cap, sizeof(*t->objs));
-	out_obj(t, PC_RB_TABLE, c->table, &b, c->comment, NULL);
-	qsort(c->sets, c->nsets, sizeof(*c->sets), set_order);
+	if (!each) {
+		/* room for every object at once: a large set's are most of them */
+		t->cap = 1 + c->nsets + c->nchains + c->nrules;
+		for (size_t i = 0; i < c->nsets; i++)
+			for (size_t j = 0; j < c->sets[i].n; j++)
+				t->cap += !c->sets[i].recs[j * rec_size(&c->sets[i]) + 1];
+		t->objs = xreallocarray(NULL, t->cap, sizeof(*t->objs));
+	}
+	out_obj(&s, PC_RB_TABLE, c->table, &b, c->comment, NULL, NULL);
+	if (c->nsets)
+		qsort(c->sets, c->nsets, sizeof(*c->sets), set_order);
 	for (size_t i = 0; i < c->nsets; i++) {
 		struct set *x = &c->sets[i];
-		struct elem_out eo = {.t = t};
 		if (x->flags & NFT_SET_ANONYMOUS)
 			continue;
 		set_text(&b, x);
-		out_obj(t, PC_RB_SET, x->name, &b, x->comment, NULL);
-		eo.set = t->objs[t->n - 1].owner;
-		elems_text(x, elem_each, &eo, &b);
+		out_obj(&s, PC_RB_SET, x->name, &b, x->comment, NULL, NULL);
+		s.set = x->name;
+		elems_text(x, elem_each, &s, &b);
 		elems_release(x); /* no rule writes a named set's elements out */
 	}
-	qsort(c->chains, c->nchains, sizeof(*c->chains), chain_order);
-	qsort(c->rules, c->nrules, sizeof(*c->rules), rule_order);
+	/* (qsort is given no null array, even of nothing) */
+	if (c->nchains)
+		qsort(c->chains, c->nchains, sizeof(*c->chains), chain_order);
+	if (c->nrules)
+		qsort(c->rules, c->nrules, sizeof(*c->rules), rule_order);
 	for (size_t i = 0; i < c->nchains; i++) {
 		const char *name = nftnl_chain_get_str(c->chains[i].c, NFTNL_CHAIN_NAME);
 		chain_text(&b, c->chains[i].c);
-		out_obj(t, PC_RB_CHAIN, name, &b, NULL, NULL);
+		out_obj(&s, PC_RB_CHAIN, name, &b, NULL, NULL, NULL);
 		for (size_t j = rules_of(c, name); j < c->nrules; j++) {
 			struct nftnl_rule *r = c->rules[j].r;
 			struct rule_text rt = {.c = c, .b = &b};
@@ -1155,8 +1232,8 @@ static void emit(struct collect *c, struct pc_rb_table *t)
 			u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 			comment = udata_comment(u, len, NFTNL_UDATA_RULE_COMMENT);
 			pc_buf_add(&rt.sets, "", 1);
-			out_obj(t, PC_RB_RULE, name, &b, comment, xstrdup(rt.sets.data));
-			t->objs[t->n - 1].nft = said ? xstrdup(nft.data) : NULL;
+			out_obj(&s, PC_RB_RULE, name, &b, comment, rt.sets.data,
+					said ? nft.data : NULL);
 			pc_buf_finish(&nft);
 			pc_buf_finish(&rt.sets);
 			free(comment);
@@ -1254,236 +1331,76 @@ void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t)
 		}
 		nlh = mnl_nlmsg_next(nlh, &left);
 	}
-	emit(&c, t);
+	emit(&c, t, NULL, NULL);
 	collect_finish(&c);
 }
 
 /* ---- the kernel ---- */
 
-/*
- * The size of the buffer a dump is read into.  The kernel makes each dump
- * message as large as the largest read so far allows (up to about 32 KiB),
- * and restarts a set's walk for every message: larger messages, fewer walks.
- */
-#define RECV_BUF (128 * 1024)
-
-struct reader {
-	struct mnl_socket *nl;
-	char *buf;
-	uint32_t seq;
-	struct collect *c;
-	uint32_t genid;
-};
-
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
+static void rd_begin(void *arg)
 {
-	return pc_nl_genid_parse(nlh, &((struct reader *)data)->genid);
+	struct collect *c = arg;
+	char *table = c->table;
+
+	c->table = NULL;
+	collect_finish(c);
+	c->table = table;
 }
 
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_table(void *arg, struct nftnl_table *x)
 {
-	struct reader *rd = data;
-	struct nftnl_table *x = nftnl_table_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_table_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_table_get_str(x, NFTNL_TABLE_NAME), rd->c->table) == 0)
-		table_take(rd->c, x);
-	nftnl_table_free(x);
-	return MNL_CB_OK;
+	table_take(arg, x);
+	return false;
 }
 
-static int set_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_set(void *arg, struct nftnl_set *x)
 {
-	struct reader *rd = data;
-	struct nftnl_set *x = nftnl_set_alloc();
+	struct collect *c = arg;
 
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_set_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_set_get_str(x, NFTNL_SET_TABLE), rd->c->table) == 0) {
-		set_take(rd->c, x);
-		rd->c->sets[rd->c->nsets - 1].has_id = false;
-	}
-	nftnl_set_free(x);
-	return MNL_CB_OK;
+	set_take(c, x);
+	c->sets[c->nsets - 1].has_id = false;
+	return false;
 }
 
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_elems(void *arg, struct nftnl_set *x)
 {
-	struct reader *rd = data;
-	struct nftnl_set *x = nftnl_set_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_set_elems_nlmsg_parse(nlh, x) == 0) {
-		nftnl_set_unset(x, NFTNL_SET_ID);
-		elems_take(rd->c, x);
-	}
-	nftnl_set_free(x);
-	return MNL_CB_OK;
+	nftnl_set_unset(x, NFTNL_SET_ID);
+	elems_take(arg, x);
+	return false;
 }
 
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_chain(void *arg, struct nftnl_chain *x)
 {
-	struct reader *rd = data;
-	struct nftnl_chain *x = nftnl_chain_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_chain_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_chain_get_str(x, NFTNL_CHAIN_TABLE), rd->c->table) == 0)
-		chain_take(rd->c, x);
-	else
-		nftnl_chain_free(x);
-	return MNL_CB_OK;
+	chain_take(arg, x);
+	return true;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static bool rd_rule(void *arg, struct nftnl_rule *x)
 {
-	struct reader *rd = data;
-	struct nftnl_rule *x = nftnl_rule_alloc();
-
-	if (!x)
-		pc_oom_size(0);
-	if (nftnl_rule_nlmsg_parse(nlh, x) == 0 &&
-			strcmp(nftnl_rule_get_str(x, NFTNL_RULE_TABLE), rd->c->table) == 0)
-		rule_take(rd->c, x);
-	else
-		nftnl_rule_free(x);
-	return MNL_CB_OK;
-}
-
-/* Sends the request in rd->buf and runs cb on its answers; -1 with errno on failure. */
-static int talk(struct reader *rd, mnl_cb_t cb)
-{
-	return pc_nlquery(rd->nl, (struct nlmsghdr *)rd->buf, rd->buf, RECV_BUF, cb, rd, NULL);
-}
-
-static struct nlmsghdr *hdr(struct reader *rd, uint16_t type, uint16_t flags)
-{
-	return nftnl_nlmsg_build_hdr(rd->buf, type, NFPROTO_INET, flags, rd->seq++);
-}
-
-/* One consistent dump of the table into rd->c; -1 with errno and *what on failure. */
-static int dump(struct reader *rd, uint32_t *gen_before, const char **what)
-{
-	struct collect *c = rd->c;
-	struct nlmsghdr *nlh;
-
-	*what = "read the generation";
-	nlh = nftnl_nlmsg_build_hdr(rd->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, rd->seq++);
-	if (talk(rd, gen_cb) < 0)
-		return -1;
-	*gen_before = rd->genid;
-
-	*what = "read the table";
-	nlh = hdr(rd, NFT_MSG_GETTABLE, NLM_F_ACK);
-	struct nftnl_table *t = nftnl_table_alloc();
-	if (!t)
-		pc_oom_size(0);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, c->table);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	if (talk(rd, table_cb) < 0)
-		return errno == ENOENT ? 0 : -1;
-
-	*what = "read the sets";
-	nlh = hdr(rd, NFT_MSG_GETSET, NLM_F_DUMP);
-	struct nftnl_set *s = nftnl_set_alloc();
-	if (!s)
-		pc_oom_size(0);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	if (talk(rd, set_cb) < 0)
-		return -1;
-
-	*what = "read the elements of a set";
-	for (size_t i = 0, n = c->nsets; i < n; i++) {
-		nlh = hdr(rd, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-		if (!(s = nftnl_set_alloc()))
-			pc_oom_size(0);
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, c->sets[i].name);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		nftnl_set_free(s);
-		if (talk(rd, elem_cb) < 0)
-			return -1;
-	}
-
-	*what = "read the chains";
-	nlh = hdr(rd, NFT_MSG_GETCHAIN, NLM_F_DUMP);
-	struct nftnl_chain *ch = nftnl_chain_alloc();
-	if (!ch)
-		pc_oom_size(0);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->table);
-	nftnl_chain_nlmsg_build_payload(nlh, ch);
-	nftnl_chain_free(ch);
-	if (talk(rd, chain_cb) < 0)
-		return -1;
-
-	*what = "read the rules";
-	nlh = hdr(rd, NFT_MSG_GETRULE, NLM_F_DUMP);
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	if (!r)
-		pc_oom_size(0);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, c->table);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	if (talk(rd, rule_cb) < 0)
-		return -1;
-
-	*what = "read the generation";
-	nftnl_nlmsg_build_hdr(rd->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, rd->seq++);
-	return talk(rd, gen_cb);
+	rule_take(arg, x);
+	return true;
 }
 
 int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_table *t, int *err,
 		const char **what)
 {
-	struct reader rd = {.seq = 1};
-	int ret = -1;
+	static const struct pc_dump_ops ops = {.begin = rd_begin,
+			.table = rd_table,
+			.set = rd_set,
+			.elems = rd_elems,
+			.chain = rd_chain,
+			.rule = rd_rule};
+	struct collect c = {.table = xstrdup(name)};
+	struct pc_dump_result r;
+	int ret = pc_dump_table(name, o->retries, &ops, &c, &r, err, what);
 
 	memset(t, 0, sizeof(*t));
-	rd.buf = xmalloc(RECV_BUF);
-	for (unsigned attempt = 0; attempt <= o->retries; attempt++) {
-		struct collect c = {.table = xstrdup(name)};
-		uint32_t before = 0;
-		rd.c = &c;
-		*what = "open a netlink socket";
-		rd.nl = mnl_socket_open(NETLINK_NETFILTER);
-		if (!rd.nl || mnl_socket_bind(rd.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-			*err = errno;
-			if (rd.nl)
-				mnl_socket_close(rd.nl);
-			collect_finish(&c);
-			break;
-		}
-		ret = dump(&rd, &before, what);
-		*err = ret < 0 ? errno : 0;
-		mnl_socket_close(rd.nl);
-		t->attempts = attempt + 1;
-		if (ret == 0 && before == rd.genid) {
-			emit(&c, t);
-			t->genid = rd.genid;
-			t->attempts = attempt + 1;
-			collect_finish(&c);
-			break;
-		}
-		collect_finish(&c);
-		/*
-		 * Interrupted by a concurrent change, the generation moved, or a
-		 * set the table named a moment ago is gone (ENOENT: the table was
-		 * replaced meanwhile): again.
-		 */
-		if (ret < 0 && *err != EINTR && *err != ENOENT)
-			break;
-		ret = -1;
-		*err = EINTR;
-		*what = "read a consistent table (it kept changing)";
+	if (ret == 0) {
+		c.exists = r.exists;
+		emit(&c, t, o->each, o->arg);
+		t->genid = r.genid;
 	}
-	free(rd.buf);
+	t->attempts = r.attempts;
+	collect_finish(&c);
 	return ret;
 }

@@ -104,6 +104,19 @@ struct pc_policy;
  */
 int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, size_t *warnings);
 
+/*
+ * The SHA-256 apply records of a policy, in hex: of the policy file when it
+ * includes nothing (the one `render` prints); else of the SHA-256 of every
+ * file it read, itself first then its includes in the order read, each in
+ * hex and followed by a newline.  Editing an include changes it.
+ */
+void cli_policy_sha256(const struct pc_policy *p, char hex[65]);
+/*
+ * The same of the policy at `path` as it reads now (loaded, not resolved);
+ * false when it cannot be read.
+ */
+bool cli_policy_path_sha256(const char *path, char hex[65]);
+
 struct pc_target;
 /* Prints the --target values of the targets `keep` keeps (NULL: all), each once, joined by ", ". */
 void cli_target_options(FILE *f, bool (*keep)(const struct pc_target *tg));
@@ -160,16 +173,18 @@ int cli_warn_coexist(
 		struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p, const char *table);
 
 struct pc_rb_table;
+struct pc_rb_obj;
 /*
  * Reads table inet `table` back from the kernel (drift.c); says why not on
- * ctx->err.  Returns PC_EXIT_OK (live->exists false when there is none) or
- * PC_EXIT_ENV.
+ * ctx->err.  With `each`, the objects are given to each(arg, ...) one at a
+ * time instead of kept in live (pc_rb_options.each).  Returns PC_EXIT_OK
+ * (live->exists false when there is none) or PC_EXIT_ENV.
  */
-int cli_read_live(
-		struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live);
+int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live,
+		void (*each)(void *arg, const struct pc_rb_obj *o), void *arg);
 
-/* Prints a table read back, one object a line, indented by what holds it. */
-void cli_print_live(FILE *f, const struct pc_rb_table *t);
+/* Prints one object read back on the FILE f, a line, indented by what holds it. */
+void cli_print_live(void *f, const struct pc_rb_obj *o);
 
 /*
  * Compares the live table --table with what the policy at `path` installs,

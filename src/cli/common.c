@@ -14,6 +14,7 @@
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
 #include "portcullis/targets.h"
+#include "sha256.h"
 #include "util.h"
 
 /* Diagnostics of a policy shown at most; the rest are counted. */
@@ -101,6 +102,45 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 out:
 	pc_diags_finish(&d);
 	return ret;
+}
+
+void cli_policy_sha256(const struct pc_policy *p, char hex[65])
+{
+	size_t n = pc_policy_file_count(p);
+	const char *text;
+	size_t len;
+	struct pc_sha256 all;
+
+	if (n <= 1) {
+		pc_policy_file(p, 0, &text, &len);
+		pc_sha256_of(text, len, hex);
+		return;
+	}
+	pc_sha256_init(&all);
+	for (size_t i = 0; i < n; i++) {
+		char one[65];
+		pc_policy_file(p, i, &text, &len);
+		pc_sha256_of(text, len, one);
+		one[64] = '\n';
+		pc_sha256_update(&all, one, sizeof(one));
+	}
+	pc_sha256_hex(&all, hex);
+}
+
+bool cli_policy_path_sha256(const char *path, char hex[65])
+{
+	struct pc_policy p;
+	struct pc_diags d;
+	bool ok;
+
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	ok = pc_policy_load(&p, path, &d) != PC_LOAD_UNREADABLE && pc_policy_file_count(&p) > 0;
+	if (ok)
+		cli_policy_sha256(&p, hex);
+	pc_diags_finish(&d);
+	pc_policy_finish(&p);
+	return ok;
 }
 
 bool cli_table_name_ok(struct cli_ctx *ctx, const char *cmd, const char *table)

@@ -20,9 +20,10 @@
 /* Dumps taken again when the ruleset changes during one, at most. */
 #define READ_RETRIES 8
 
-int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live)
+int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live,
+		pc_rb_each_fn *each, void *arg)
 {
-	struct pc_rb_options o = {.retries = READ_RETRIES};
+	struct pc_rb_options o = {.retries = READ_RETRIES, .each = each, .arg = arg};
 	const char *what = "";
 	int err = 0;
 
@@ -50,15 +51,13 @@ static void print_obj(FILE *f, const struct pc_rb_obj *o)
 		fprintf(f, " comment \"%s\"", o->comment);
 }
 
-void cli_print_live(FILE *f, const struct pc_rb_table *t)
+void cli_print_live(void *f, const struct pc_rb_obj *o)
 {
 	static const char *const indent[] = {"", "\t", "\t\t", "\t", "\t\t"};
 
-	for (size_t i = 0; i < t->n; i++) {
-		fputs(indent[t->objs[i].kind], f);
-		print_obj(f, &t->objs[i]);
-		fputc('\n', f);
-	}
+	fputs(indent[o->kind], f);
+	print_obj(f, o);
+	fputc('\n', f);
 }
 
 /* ---- diff ---- */
@@ -356,7 +355,7 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 	pc_rb_from_batch(&b, &want);
 	pc_nl_batch_finish(&b);
 
-	if ((ret = cli_read_live(ctx, cmd, table, &live)) != PC_EXIT_OK)
+	if ((ret = cli_read_live(ctx, cmd, table, &live, NULL, NULL)) != PC_EXIT_OK)
 		goto out;
 	struct change *ch;
 	size_t n = compare(&live, &want, &ch);

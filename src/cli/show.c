@@ -20,7 +20,9 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!cli_table_name_ok(ctx, "show", ctx->table))
 		return PC_EXIT_USAGE;
-	if ((ret = cli_read_live(ctx, "show", ctx->table, &live)) != PC_EXIT_OK)
+	/* Each object printed as it is made: a large set is never held as text. */
+	if ((ret = cli_read_live(ctx, "show", ctx->table, &live, cli_print_live, ctx->out)) !=
+			PC_EXIT_OK)
 		return ret;
 	if (!live.exists) {
 		fprintf(ctx->err,
@@ -28,8 +30,6 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 				"name another with --table\n",
 				ctx->prog, ctx->table);
 		ret = PC_EXIT_INVALID;
-	} else {
-		cli_print_live(ctx->out, &live);
 	}
 	pc_rb_finish(&live);
 	return ret;

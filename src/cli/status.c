@@ -77,6 +77,9 @@ static void judge(struct managed *m)
 	if (!t->path)
 		return;
 	m->file_err = hash_file(t->path, m->now);
+	/* What apply records: its includes too, when it has some. */
+	if (!m->file_err)
+		cli_policy_path_sha256(t->path, m->now);
 	m->file = m->file_err		    ? FILE_UNREADABLE
 		  : !strcmp(m->now, m->was) ? FILE_MATCHES
 					    : FILE_CHANGED;

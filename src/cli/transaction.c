@@ -15,7 +15,6 @@
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
-#include "sha256.h"
 #include "util.h"
 
 /* Errors printed; the rest are counted. */
@@ -201,18 +200,16 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 }
 
 /*
- * What the table records of its policy: the SHA-256 `render` prints for the
- * file, the time, and the file's absolute path (none for standard input).
- * The path is the caller's to free.
+ * What the table records of its policy: the SHA-256 of the files it read
+ * (cli_policy_sha256: `render`'s of the file when it includes none), the
+ * time, and the file's absolute path (none for standard input).  The path
+ * is the caller's to free.
  */
 static char *make_stamp(const struct pc_policy *p, const char *path, struct pc_nl_stamp *st)
 {
-	const char *text;
-	size_t len;
 	char hex[65];
 
-	pc_policy_file(p, 0, &text, &len);
-	pc_sha256_of(text, len, hex);
+	cli_policy_sha256(p, hex);
 	for (int i = 0; i < 32; i++) {
 		unsigned v;
 		sscanf(hex + 2 * i, "%2x", &v);

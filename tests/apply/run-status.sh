@@ -18,6 +18,9 @@
 # - Tables made and removed meanwhile: status reads again and succeeds.
 # - Other programs' names with control bytes (weird-names.py): escaped in
 #   the text, exact in the JSON.
+# - A policy with an include: the SHA-256 apply records covers both files
+#   (of their SHA-256s, in order), and editing or removing the include alone
+#   makes status say the policy changed.
 . "$(dirname "$0")/../lib.sh"
 w=${PC_TEST_WRAPPER:-}
 
@@ -238,5 +241,43 @@ ok = (r"table inet t\nx: policy a\x1b[31mb;" in text and r"chain c\nd: filter ho
 print("ok" if ok else text + err + json.dumps(d))
 PY
 check "names with control bytes: escaped in the text, exact in the JSON"
+
+# 5. A policy with an include: what apply records covers the include, and
+#    status sees the include change.
+mkdir "$tmp/inc"
+printf 'version: 1\npolicy: inc\ninclude: nets.yaml\nrules:\n  - allow: 88/tcp\n    from: lan\n' >"$tmp/inc/main.yaml"
+printf 'networks:\n  lan: [10.1.0.0/16]\n' >"$tmp/inc/nets.yaml"
+unshare -n sh -e -c '
+cd "$tmp/inc"
+$w "$bin" apply main.yaml >/dev/null 2>&1
+$w "$bin" status --json >s1.json
+echo "# edited" >>nets.yaml
+$w "$bin" status >s2.text
+$w "$bin" status --json >s2.json
+rm nets.yaml
+$w "$bin" status --json >s3.json
+' >"$tmp/inc.out" 2>&1 || { fail "a policy with an include: the namespace script"; cat "$tmp/inc.out"; }
+python3 - "$tmp/inc" >"$tmp/out" 2>&1 <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]
+def sha(b): return hashlib.sha256(b).hexdigest()
+main = open(d + "/main.yaml", "rb").read()
+nets = b"networks:\n  lan: [10.1.0.0/16]\n"
+want = sha((sha(main) + "\n" + sha(nets) + "\n").encode())
+edited = sha((sha(main) + "\n" + sha(nets + b"# edited\n") + "\n").encode())
+t1, t2, t3 = (json.load(open("%s/s%d.json" % (d, i)))["managed"][0] for i in (1, 2, 3))
+text = open(d + "/s2.text").read()
+problems = []
+if t1["sha256"] != want or t1["file"] != "matches" or t1["file_sha256"] != want:
+    problems.append("applied: %s" % t1)
+if t2["file"] != "changed" or t2["file_sha256"] != edited or t2["sha256"] != want:
+    problems.append("include edited: %s" % t2)
+if "which has changed since (sha256 now %s)" % edited not in text:
+    problems.append("text: " + text)
+if t3["file"] != "changed":
+    problems.append("include removed: %s" % t3)
+print("\n".join(problems) if problems else "ok")
+PY
+check "a policy with an include: apply records both files, status sees the include edited or gone"
 
 finish

@@ -19,8 +19,12 @@
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
 #include "portcullis/conntrack.h"
 #include "portcullis/netlink.h"
@@ -28,6 +32,7 @@
 #include "portcullis/policy.h"
 #include "portcullis/readback.h"
 #include "portcullis/route.h"
+#include "portcullis/snapshot.h"
 #include "portcullis/sockdiag.h"
 
 static bool in_netns;
@@ -905,12 +910,337 @@ static void test_readback_from_batch(void **state)
 	model_finish(&m);
 }
 
+/* One element for pc_nl_elems: key bytes, and a comment or none. */
+static struct nftnl_set_elem *key_elem(const void *key, uint32_t len, const char *comment)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	assert_non_null(e);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+	if (comment) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+		assert_non_null(u);
+		assert_true(nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment));
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+				nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	return e;
+}
+
+/*
+ * A set's elements read back from their packed records: keys shorter and
+ * longer than the set's length (the records widened for a 20-byte key after
+ * others were kept) sort by their bytes, then their length, and keep their
+ * comments.
+ */
+static void test_readback_packed_keys(void **state)
+{
+	static const uint8_t k9[] = {0, 0, 0, 9}, k5[] = {0, 5}, k1[] = {0, 0, 0, 1};
+	static const char *const want[] = {
+			"1", "9", "5", "0x0102030405060708090a0b0c0d0e0f1011121314"};
+	uint8_t k20[20];
+	struct pc_nl_options o = {.seq = 1, .commit = true};
+	struct pc_nl_batch b;
+	struct pc_rb_table t;
+	struct nlmsghdr *nlh;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(k20); i++)
+		k20[i] = (uint8_t)(i + 1);
+	pc_nl_batch_begin(&b, &o);
+	struct nftnl_table *nt = nftnl_table_alloc();
+	assert_non_null(nt);
+	nftnl_table_set_str(nt, NFTNL_TABLE_NAME, "pctest");
+	nlh = pc_nl_batch_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, "table", "pctest");
+	nftnl_table_nlmsg_build_payload(nlh, nt);
+	pc_nl_batch_msg_end(&b, nlh);
+	nftnl_table_free(nt);
+	struct nftnl_set *ns = nftnl_set_alloc();
+	assert_non_null(ns);
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, "pctest");
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, "odd");
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, 1);
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, 0);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, 4);
+	nlh = pc_nl_batch_msg(&b, NFT_MSG_NEWSET, NLM_F_CREATE, "set", "odd");
+	nftnl_set_nlmsg_build_payload(nlh, ns);
+	pc_nl_batch_msg_end(&b, nlh);
+	nftnl_set_free(ns);
+	struct pc_nl_elems w = {.b = &b, .table = "pctest", .name = "odd", .id = 1};
+	pc_nl_elems_add(&w, key_elem(k9, sizeof(k9), NULL));
+	pc_nl_elems_add(&w, key_elem(k20, sizeof(k20), "long"));
+	pc_nl_elems_add(&w, key_elem(k5, sizeof(k5), "short"));
+	pc_nl_elems_add(&w, key_elem(k1, sizeof(k1), NULL));
+	pc_nl_elems_flush(&w);
+	pc_nl_batch_end(&b, &o);
+
+	pc_rb_from_batch(&b, &t);
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.objs[i].kind != PC_RB_ELEM)
+			continue;
+		assert_true(n < PC_ARRAY_SIZE(want));
+		assert_string_equal(t.objs[i].owner, "odd");
+		assert_string_equal(t.objs[i].text, want[n]);
+		if (n == 2)
+			assert_string_equal(t.objs[i].comment, "short");
+		else if (n == 3)
+			assert_string_equal(t.objs[i].comment, "long");
+		else
+			assert_null(t.objs[i].comment);
+		n++;
+	}
+	assert_int_equal(n, PC_ARRAY_SIZE(want));
+	pc_rb_finish(&t);
+	pc_nl_batch_finish(&b);
+}
+
+/* ---- the restore of apply --confirm, without a kernel ---- */
+
+#define SNAP_ADDRS 1000 /* addresses, each an interval: a start and an end element */
+
+static uint32_t snap_key(size_t k)
+{
+	return htonl(0x0a000000u + (uint32_t)k);
+}
+
+/*
+ * Element k of the saved set, in key order: 10.0.0.0 + k, an even one the
+ * start of an interval, the odd one after it its end; each with a comment
+ * long enough that a message's list fills before its count does.
+ */
+static struct nftnl_set_elem *snap_elem(size_t k)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	uint32_t key = snap_key(k);
+	char comment[201];
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
+
+	assert_non_null(e);
+	assert_non_null(u);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
+	if (k % 2)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	memset(comment, 'c', sizeof(comment) - 1);
+	comment[sizeof(comment) - 1] = 0;
+	assert_true(nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment));
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+			nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return e;
+}
+
+/*
+ * A table as pc_snap_read() saves it: a set whose elements came in two dump
+ * messages, each from its highest element down (as the kernel dumps an
+ * interval set), a base chain and a regular one, three rules.
+ */
+static void snap_make(struct pc_snap *s)
+{
+	static const char *const rule_chain[] = {"input", "input", "r1"};
+
+	memset(s, 0, sizeof(*s));
+	s->name = strdup("pctest");
+	s->exists = true;
+	assert_non_null(s->table = nftnl_table_alloc());
+	nftnl_table_set_str(s->table, NFTNL_TABLE_NAME, "pctest");
+	nftnl_table_set_u32(s->table, NFTNL_TABLE_FLAGS, 0);
+
+	s->sets = calloc(1, sizeof(*s->sets));
+	assert_non_null(s->sets[0] = nftnl_set_alloc());
+	s->nsets = 1;
+	nftnl_set_set_str(s->sets[0], NFTNL_SET_TABLE, "pctest");
+	nftnl_set_set_str(s->sets[0], NFTNL_SET_NAME, "big");
+	nftnl_set_set_u32(s->sets[0], NFTNL_SET_ID, 1);
+	nftnl_set_set_u32(s->sets[0], NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
+	nftnl_set_set_u32(s->sets[0], NFTNL_SET_KEY_TYPE, PC_NFT_TYPE_IPADDR);
+	nftnl_set_set_u32(s->sets[0], NFTNL_SET_KEY_LEN, 4);
+
+	s->elems = calloc(2, sizeof(*s->elems));
+	s->nelems = 2;
+	for (size_t m = 0; m < 2; m++) {
+		assert_non_null(s->elems[m] = nftnl_set_alloc());
+		nftnl_set_set_str(s->elems[m], NFTNL_SET_TABLE, "pctest");
+		nftnl_set_set_str(s->elems[m], NFTNL_SET_NAME, "big");
+		/* message 0: the upper half, down; message 1: the lower half, down */
+		for (size_t j = 0; j < SNAP_ADDRS; j++)
+			nftnl_set_elem_add(s->elems[m], snap_elem((2 - m) * SNAP_ADDRS - 1 - j));
+	}
+
+	s->chains = calloc(2, sizeof(*s->chains));
+	s->nchains = 2;
+	for (size_t c = 0; c < 2; c++) {
+		assert_non_null(s->chains[c] = nftnl_chain_alloc());
+		nftnl_chain_set_str(s->chains[c], NFTNL_CHAIN_TABLE, "pctest");
+		nftnl_chain_set_str(s->chains[c], NFTNL_CHAIN_NAME, c ? "r1" : "input");
+	}
+	nftnl_chain_set_u32(s->chains[0], NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
+	nftnl_chain_set_s32(s->chains[0], NFTNL_CHAIN_PRIO, 0);
+	nftnl_chain_set_str(s->chains[0], NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(s->chains[0], NFTNL_CHAIN_POLICY, NF_DROP);
+
+	s->rules = calloc(3, sizeof(*s->rules));
+	s->nrules = 3;
+	for (size_t r = 0; r < 3; r++) {
+		assert_non_null(s->rules[r] = nftnl_rule_alloc());
+		nftnl_rule_set_str(s->rules[r], NFTNL_RULE_TABLE, "pctest");
+		nftnl_rule_set_str(s->rules[r], NFTNL_RULE_CHAIN, rule_chain[r]);
+		nftnl_rule_set_u32(s->rules[r], NFTNL_RULE_FAMILY, NFPROTO_INET);
+	}
+	s->genid = 42;
+}
+
+/* The attribute of `type` at the top of message nlh, after its nfgenmsg; NULL: none. */
+static const struct nlattr *msg_attr(const struct nlmsghdr *nlh, uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(
+			a, nlh, sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) == type) return a;
+	return NULL;
+}
+
+/* The elements of a NEWSETELEM message, walked: key order, the end flags, how many. */
+struct elem_walk {
+	uint32_t last; /* host order */
+	size_t n, starts;
+	bool ordered;
+};
+
+static void elems_walk(const struct nlmsghdr *nlh, struct elem_walk *w, size_t *in_msg)
+{
+	const struct nlattr *list = msg_attr(nlh, NFTA_SET_ELEM_LIST_ELEMENTS), *e, *a, *d;
+
+	assert_non_null(list);
+	/* the list's length is 16 bits: the kernel reads no more */
+	assert_true(mnl_attr_get_len(list) <= 65535);
+	*in_msg = 0;
+	mnl_attr_for_each_nested(e, list)
+	{
+		uint32_t key = 0, flags = 0;
+		mnl_attr_for_each_nested(a, e)
+		{
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_FLAGS)
+				flags = ntohl(mnl_attr_get_u32(a));
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_KEY)
+				mnl_attr_for_each_nested(
+						d, a) if (mnl_attr_get_type(d) == NFTA_DATA_VALUE)
+						key = ntohl(mnl_attr_get_u32(d));
+		}
+		if (w->n && key <= w->last)
+			w->ordered = false;
+		/* a start at an even address, its end at the odd one after it */
+		if (((key & 1) != 0) != ((flags & NFT_SET_ELEM_INTERVAL_END) != 0))
+			w->ordered = false;
+		w->last = key;
+		w->n++;
+		w->starts += !(flags & NFT_SET_ELEM_INTERVAL_END);
+		(*in_msg)++;
+	}
+}
+
+/*
+ * The transaction that puts a saved table back: begin with the saved
+ * generation, the table declared and deleted then created, its sets, its
+ * chains, the sets' elements from the lowest up (each interval's start
+ * before its end) in messages the kernel reads whole, then the rules in
+ * their order, and the end.  Without a saved table, only the delete.
+ */
+static void test_snapshot_restore_batch(void **state)
+{
+	struct pc_snap s;
+	struct pc_nl_batch b;
+	struct pc_nl_options o = {.seq = 100, .genid = 42, .commit = true, .lo_ifindex = 1};
+	struct elem_walk w = {.ordered = true};
+	size_t first_chain = 0, first_elem = 0, first_rule = 0, last_set = 0, last_chain = 0,
+	       last_elem = 0, elem_msgs = 0, rules = 0;
+	uint32_t genid;
+
+	(void)state;
+	snap_make(&s);
+	pc_snap_build(&s, &o, &b);
+	assert_int_equal(msg_at(&b, 0)->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	memcpy(&genid, b.buf + b.genid_off, sizeof(genid));
+	assert_int_equal(ntohl(genid), 42);
+	assert_int_equal(nft_type(msg_at(&b, 1)), NFT_MSG_NEWTABLE);
+	assert_int_equal(nft_type(msg_at(&b, 2)), NFT_MSG_DELTABLE);
+	assert_int_equal(nft_type(msg_at(&b, 3)), NFT_MSG_NEWTABLE);
+	assert_true(msg_at(&b, 3)->nlmsg_flags & NLM_F_EXCL);
+	assert_int_equal(msg_at(&b, b.n - 1)->nlmsg_type, NFNL_MSG_BATCH_END);
+	for (size_t i = 4; i + 1 < b.n; i++) {
+		const struct nlmsghdr *nlh = msg_at(&b, i);
+		size_t in_msg;
+		switch (nft_type(nlh)) {
+		case NFT_MSG_NEWSET:
+			last_set = i;
+			break;
+		case NFT_MSG_NEWCHAIN:
+			first_chain = first_chain ? first_chain : i;
+			last_chain = i;
+			break;
+		case NFT_MSG_NEWSETELEM:
+			first_elem = first_elem ? first_elem : i;
+			last_elem = i;
+			elem_msgs++;
+			/* named by the id of the set the transaction creates */
+			assert_non_null(msg_attr(nlh, NFTA_SET_ELEM_LIST_SET_ID));
+			assert_int_equal(ntohl(mnl_attr_get_u32(
+							 msg_attr(nlh, NFTA_SET_ELEM_LIST_SET_ID))),
+					1);
+			assert_string_equal(b.msgs[i].what, "elements of set");
+			assert_string_equal(b.msgs[i].name, "big");
+			elems_walk(nlh, &w, &in_msg);
+			assert_true(in_msg <= PC_NL_ELEMS_PER_MSG);
+			break;
+		case NFT_MSG_NEWRULE: {
+			struct nftnl_rule *r = nftnl_rule_alloc();
+			first_rule = first_rule ? first_rule : i;
+			assert_non_null(r);
+			assert_int_equal(nftnl_rule_nlmsg_parse(nlh, r), 0);
+			assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
+					nftnl_rule_get_str(s.rules[rules], NFTNL_RULE_CHAIN));
+			assert_true(nlh->nlmsg_flags & NLM_F_APPEND);
+			nftnl_rule_free(r);
+			rules++;
+			break;
+		}
+		default:
+			fail_msg("message %zu: type %u", i, nft_type(nlh));
+		}
+	}
+	assert_true(last_set < first_chain && last_chain < first_elem && last_elem < first_rule);
+	assert_int_equal(rules, 3);
+	/*
+	 * Every element, once, in order; their 200-byte comments fill a
+	 * message's list before PC_NL_ELEMS_PER_MSG elements do.
+	 */
+	assert_true(w.ordered);
+	assert_int_equal(w.n, 2 * SNAP_ADDRS);
+	assert_int_equal(w.starts, SNAP_ADDRS);
+	assert_int_equal(b.nelems, SNAP_ADDRS);
+	assert_true(elem_msgs > (2 * SNAP_ADDRS + PC_NL_ELEMS_PER_MSG - 1) / PC_NL_ELEMS_PER_MSG);
+	pc_nl_batch_finish(&b);
+
+	/* no table before: the table of that name removed, nothing else */
+	pc_snap_finish(&s);
+	pc_snap_build(&s, &o, &b);
+	assert_int_equal(b.n, 4);
+	assert_int_equal(nft_type(msg_at(&b, 1)), NFT_MSG_NEWTABLE);
+	assert_int_equal(nft_type(msg_at(&b, 2)), NFT_MSG_DELTABLE);
+	assert_int_equal(msg_at(&b, 3)->nlmsg_type, NFNL_MSG_BATCH_END);
+	pc_nl_batch_finish(&b);
+	free(s.name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_batch_shape),
 			cmocka_unit_test(test_batch_stamp),
 			cmocka_unit_test(test_readback_from_batch),
+			cmocka_unit_test(test_readback_packed_keys),
 			cmocka_unit_test(test_apply_check_replace),
 			cmocka_unit_test(test_foreign_table),
 			cmocka_unit_test(test_kernel_errors),
@@ -923,6 +1253,7 @@ int main(void)
 			cmocka_unit_test(test_many_errors),
 			cmocka_unit_test(test_remove_batch_shape),
 			cmocka_unit_test(test_remove),
+			cmocka_unit_test(test_snapshot_restore_batch),
 	};
 
 	in_netns = unshare(CLONE_NEWNET) == 0;

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one reader of nf_tables dumps: see dump.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "apply/dump.h"
+#include "apply/nlquery.h"
+#include "portcullis/netlink.h"
+#include "util.h"
+
+/*
+ * The size of the buffer a dump is read into.  The kernel makes each dump
+ * message as large as the largest read so far allows (up to about 32 KiB),
+ * and restarts a set's walk for every message: larger messages, fewer walks.
+ */
+#define DUMP_BUF (128 * 1024)
+
+int pc_dump_open(struct pc_dumper *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->seq = (uint32_t)time(NULL);
+	if (!(d->nl = pc_nlquery_open(NETLINK_NETFILTER)))
+		return -1;
+	d->buf = xmalloc(DUMP_BUF);
+	return 0;
+}
+
+int pc_dump_close(struct pc_dumper *d, int ret, int err)
+{
+	free(d->buf);
+	d->buf = NULL;
+	ret = pc_nlquery_close(d->nl, ret, err);
+	d->nl = NULL;
+	return ret;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return pc_nl_genid_parse(nlh, data);
+}
+
+int pc_dump_genid(struct pc_dumper *d, uint32_t *genid)
+{
+	struct nlmsghdr *nlh;
+
+	memset(d->buf, 0, 4096);
+	nlh = nftnl_nlmsg_build_hdr(d->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, d->seq++);
+	return pc_nlquery(d->nl, nlh, d->buf, DUMP_BUF, gen_cb, genid, NULL);
+}
+
+struct list {
+	uint16_t type;
+	const char *table;
+	const struct pc_dump_ops *ops;
+	void *arg;
+};
+
+/* Whether an object of table `of` is one asked for. */
+static bool ours(const struct list *l, const char *of)
+{
+	return !l->table || (of && strcmp(of, l->table) == 0);
+}
+
+static int list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct list *l = data;
+	const struct pc_dump_ops *ops = l->ops;
+
+	switch (l->type) {
+	case NFT_MSG_GETTABLE: {
+		struct nftnl_table *x = nftnl_table_alloc();
+		if (!x)
+			pc_oom_size(0);
+		if (nftnl_table_nlmsg_parse(nlh, x) == 0 &&
+				ours(l, nftnl_table_get_str(x, NFTNL_TABLE_NAME)) &&
+				ops->table(l->arg, x))
+			break;
+		nftnl_table_free(x);
+		break;
+	}
+	case NFT_MSG_GETSET:
+	case NFT_MSG_GETSETELEM: {
+		struct nftnl_set *x = nftnl_set_alloc();
+		if (!x)
+			pc_oom_size(0);
+		int r = l->type == NFT_MSG_GETSET ? nftnl_set_nlmsg_parse(nlh, x)
+						  : nftnl_set_elems_nlmsg_parse(nlh, x);
+		if (r == 0 && ours(l, nftnl_set_get_str(x, NFTNL_SET_TABLE)) &&
+				(l->type == NFT_MSG_GETSET ? ops->set : ops->elems)(l->arg, x))
+			break;
+		nftnl_set_free(x);
+		break;
+	}
+	case NFT_MSG_GETCHAIN: {
+		struct nftnl_chain *x = nftnl_chain_alloc();
+		if (!x)
+			pc_oom_size(0);
+		if (nftnl_chain_nlmsg_parse(nlh, x) == 0 &&
+				ours(l, nftnl_chain_get_str(x, NFTNL_CHAIN_TABLE)) &&
+				ops->chain(l->arg, x))
+			break;
+		nftnl_chain_free(x);
+		break;
+	}
+	case NFT_MSG_GETRULE: {
+		if (ops->count_rules) {
+			ops->rule(l->arg, NULL);
+			break;
+		}
+		struct nftnl_rule *x = nftnl_rule_alloc();
+		if (!x)
+			pc_oom_size(0);
+		if (nftnl_rule_nlmsg_parse(nlh, x) == 0 &&
+				ours(l, nftnl_rule_get_str(x, NFTNL_RULE_TABLE)) &&
+				ops->rule(l->arg, x))
+			break;
+		nftnl_rule_free(x);
+		break;
+	}
+	}
+	return MNL_CB_OK;
+}
+
+/* The request's payload: the table (and set) it is about. */
+static void payload(struct nlmsghdr *nlh, uint16_t type, const char *table, const char *set)
+{
+	if (type == NFT_MSG_GETTABLE) {
+		struct nftnl_table *x = nftnl_table_alloc();
+		if (!x)
+			pc_oom_size(0);
+		nftnl_table_set_str(x, NFTNL_TABLE_NAME, table);
+		nftnl_table_nlmsg_build_payload(nlh, x);
+		nftnl_table_free(x);
+	} else if (type == NFT_MSG_GETSET || type == NFT_MSG_GETSETELEM) {
+		struct nftnl_set *x = nftnl_set_alloc();
+		if (!x)
+			pc_oom_size(0);
+		nftnl_set_set_str(x, NFTNL_SET_TABLE, table);
+		if (type == NFT_MSG_GETSETELEM) {
+			nftnl_set_set_str(x, NFTNL_SET_NAME, set);
+			nftnl_set_elems_nlmsg_build_payload(nlh, x);
+		} else {
+			nftnl_set_nlmsg_build_payload(nlh, x);
+		}
+		nftnl_set_free(x);
+	} else if (type == NFT_MSG_GETCHAIN) {
+		struct nftnl_chain *x = nftnl_chain_alloc();
+		if (!x)
+			pc_oom_size(0);
+		nftnl_chain_set_str(x, NFTNL_CHAIN_TABLE, table);
+		nftnl_chain_nlmsg_build_payload(nlh, x);
+		nftnl_chain_free(x);
+	} else if (type == NFT_MSG_GETRULE) {
+		struct nftnl_rule *x = nftnl_rule_alloc();
+		if (!x)
+			pc_oom_size(0);
+		nftnl_rule_set_str(x, NFTNL_RULE_TABLE, table);
+		nftnl_rule_nlmsg_build_payload(nlh, x);
+		nftnl_rule_free(x);
+	}
+}
+
+/* One request: a dump, or (`one`) table `table` alone. */
+static int request(struct pc_dumper *d, uint16_t type, uint32_t family, const char *table,
+		const char *set, bool one, const struct pc_dump_ops *ops, void *arg)
+{
+	struct list l = {.type = type, .table = table, .ops = ops, .arg = arg};
+	struct nlmsghdr *nlh;
+
+	memset(d->buf, 0, 4096);
+	nlh = nftnl_nlmsg_build_hdr(
+			d->buf, type, (uint16_t)family, one ? NLM_F_ACK : NLM_F_DUMP, d->seq++);
+	if (table)
+		payload(nlh, type, table, set);
+	return pc_nlquery(d->nl, nlh, d->buf, DUMP_BUF, list_cb, &l, NULL);
+}
+
+int pc_dump_list(struct pc_dumper *d, uint16_t type, uint32_t family, const char *table,
+		const char *set, const struct pc_dump_ops *ops, void *arg)
+{
+	return request(d, type, family, table, set, false, ops, arg);
+}
+
+/* The names of the sets of the table being read, for their elements. */
+struct names {
+	const struct pc_dump_ops *ops;
+	void *arg;
+	char **v;
+	size_t n;
+	bool exists;
+};
+
+static bool name_table(void *arg, struct nftnl_table *t)
+{
+	struct names *nm = arg;
+	nm->exists = true;
+	return nm->ops->table ? nm->ops->table(nm->arg, t) : false;
+}
+
+static bool name_set(void *arg, struct nftnl_set *s)
+{
+	struct names *nm = arg;
+	nm->v = xreallocarray(nm->v, nm->n + 1, sizeof(*nm->v));
+	nm->v[nm->n++] = xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
+	return nm->ops->set ? nm->ops->set(nm->arg, s) : false;
+}
+
+/* One dump of the whole table; -1 with errno and *what on failure. */
+static int table_once(struct pc_dumper *d, const char *name, const struct pc_dump_ops *ops,
+		void *arg, struct pc_dump_result *r, uint32_t *before, const char **what)
+{
+	struct names nm = {.ops = ops, .arg = arg};
+	struct pc_dump_ops first = {.table = name_table, .set = name_set};
+	int ret;
+
+	*what = "read the generation";
+	if (pc_dump_genid(d, before) < 0)
+		return -1;
+	r->genid = *before;
+	*what = "read the table";
+	if (request(d, NFT_MSG_GETTABLE, NFPROTO_INET, name, NULL, true, &first, &nm) < 0)
+		return errno == ENOENT ? 0 : -1;
+	r->exists = nm.exists;
+	*what = "read the sets";
+	ret = pc_dump_list(d, NFT_MSG_GETSET, NFPROTO_INET, name, NULL, &first, &nm);
+	*what = "read the elements of a set";
+	for (size_t i = 0; ret == 0 && i < nm.n; i++)
+		if (ops->elems)
+			ret = pc_dump_list(d, NFT_MSG_GETSETELEM, NFPROTO_INET, name, nm.v[i], ops,
+					arg);
+	for (size_t i = 0; i < nm.n; i++)
+		free(nm.v[i]);
+	free(nm.v);
+	if (ret < 0)
+		return -1;
+	*what = "read the chains";
+	if (ops->chain && pc_dump_list(d, NFT_MSG_GETCHAIN, NFPROTO_INET, name, NULL, ops, arg) < 0)
+		return -1;
+	*what = "read the rules";
+	if (ops->rule && pc_dump_list(d, NFT_MSG_GETRULE, NFPROTO_INET, name, NULL, ops, arg) < 0)
+		return -1;
+	*what = "read the generation";
+	return pc_dump_genid(d, &r->genid);
+}
+
+int pc_dump_table(const char *name, unsigned retries, const struct pc_dump_ops *ops, void *arg,
+		struct pc_dump_result *r, int *err, const char **what)
+{
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	for (unsigned attempt = 0; attempt <= retries; attempt++) {
+		struct pc_dumper d;
+		uint32_t before = 0;
+		if (ops->begin)
+			ops->begin(arg);
+		r->exists = false;
+		*what = "open a netlink socket";
+		if (pc_dump_open(&d) < 0) {
+			*err = errno;
+			return -1;
+		}
+		ret = table_once(&d, name, ops, arg, r, &before, what);
+		*err = ret < 0 ? errno : 0;
+		pc_dump_close(&d, 0, 0);
+		r->attempts = attempt + 1;
+		if (ret == 0 && before == r->genid)
+			return 0;
+		/*
+		 * Interrupted by a concurrent change, the generation moved, or a
+		 * set the table named a moment ago is gone (ENOENT: the table was
+		 * replaced meanwhile): again.
+		 */
+		if (ret < 0 && *err != EINTR && *err != ENOENT)
+			return -1;
+		ret = -1;
+		*err = EINTR;
+		*what = "read a consistent table (it kept changing)";
+	}
+	return ret;
+}
