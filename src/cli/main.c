@@ -40,6 +40,7 @@ enum {
 	OPT_PACKETS = 1u << 18,
 	OPT_DRY_RUN = 1u << 19,
 	OPT_CONFIRM = 1u << 20,
+	OPT_SARIF = 1u << 21,
 };
 
 struct option_def;
@@ -131,6 +132,9 @@ static const struct option_def options[] = {
 				NULL, NULL},
 		{OPT_JSON, "json", 'j', NULL, set_flag, FIELD(json), "print JSON instead of text",
 				NULL, NULL},
+		{OPT_SARIF, "sarif", 0, NULL, set_flag, FIELD(sarif),
+				"print a SARIF 2.1.0 log instead of text, for code review tools",
+				NULL, NULL},
 		{OPT_STRICT, "strict", 0, NULL, set_flag, FIELD(strict), "treat warnings as errors",
 				NULL, NULL},
 		{OPT_WNO, "Wno-CODE", 0, NULL, set_append, FIELD(wno),
@@ -195,7 +199,8 @@ struct command {
 static const struct command commands[] = {
 		{"check", cmd_check,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
-						OPT_WNO | OPT_KERNEL | OPT_TABLE,
+						OPT_WNO | OPT_KERNEL | OPT_TABLE | OPT_JSON |
+						OPT_SARIF,
 				"POLICY...",
 				"check policies: every service and network resolved, every problem reported"},
 		{"explain", cmd_explain,
