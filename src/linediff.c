@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A unified diff of two texts, line by line (portcullis/linediff.h).
+ *
+ * Lines become numbers first (equal lines, equal numbers, through one hash
+ * table), so the search compares words.  The search is Myers' "An O(ND)
+ * Difference Algorithm and Its Variations" (1986), section 4b: the middle
+ * snake of an optimal path is found by searching forward from the start and
+ * backward from the end at once, and the two halves around it are diffed the
+ * same way.  Each part first sets aside its common head and tail.
+ */
+#include "portcullis/linediff.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portcullis/diag.h"
+#include "util.h"
+
+struct pc_line *pc_lines_split(const char *text, size_t len, size_t *n)
+{
+	size_t count = 0, cap = 0, at = 0;
+	struct pc_line *v = NULL;
+
+	while (at < len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) + 1 : len;
+		if (count == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[count++] = (struct pc_line){text + at, end - at};
+		at = end;
+	}
+	*n = count;
+	return v;
+}
+
+struct search {
+	const uint32_t *a, *b; /* the lines as numbers */
+	unsigned char *del, *ins; /* per line of a (b): removed (added) */
+	ptrdiff_t *v1, *v2; /* the furthest x per diagonal, forward and backward */
+};
+
+static uint64_t hash_line(const struct pc_line *l)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < l->len; i++)
+		h = (h ^ (unsigned char)l->s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Numbers the lines of a and b: equal lines get equal numbers. */
+static void number_lines(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
+		uint32_t *ida, uint32_t *idb)
+{
+	size_t cap = 16, total = na + nb;
+	const struct pc_line **slot;
+	uint32_t *slot_id, next = 0;
+
+	while (cap < 2 * total)
+		cap *= 2;
+	slot = xcalloc(cap, sizeof(*slot));
+	slot_id = xcalloc(cap, sizeof(*slot_id));
+	for (size_t i = 0; i < total; i++) {
+		const struct pc_line *l = i < na ? &a[i] : &b[i - na];
+		size_t h = (size_t)hash_line(l) & (cap - 1);
+		while (slot[h] && !(slot[h]->len == l->len && !memcmp(slot[h]->s, l->s, l->len)))
+			h = (h + 1) & (cap - 1);
+		if (!slot[h]) {
+			slot[h] = l;
+			slot_id[h] = next++;
+		}
+		if (i < na)
+			ida[i] = slot_id[h];
+		else
+			idb[i - na] = slot_id[h];
+	}
+	free(slot);
+	free(slot_id);
+}
+
+static void mark_all(struct search *s, size_t alo, size_t ahi, size_t blo, size_t bhi)
+{
+	memset(s->del + alo, 1, ahi - alo);
+	memset(s->ins + blo, 1, bhi - blo);
+}
+
+/*
+ * The middle snake of a[alo, alo + n) against b[blo, blo + m) (neither
+ * empty, their heads and tails differing): a point (*x, *y) on an optimal
+ * path, relative to alo and blo.  Returns false when the parts differ by
+ * more than PC_LINEDIFF_MAX_COST edits.
+ */
+static bool middle(struct search *s, size_t alo, ptrdiff_t n, size_t blo, ptrdiff_t m,
+		ptrdiff_t *px, ptrdiff_t *py)
+{
+	ptrdiff_t max = (n + m + 1) / 2, delta = n - m;
+	bool front = delta % 2 != 0;
+	ptrdiff_t k1start = 0, k1end = 0, k2start = 0, k2end = 0;
+
+	if (max > PC_LINEDIFF_MAX_COST)
+		max = PC_LINEDIFF_MAX_COST;
+	ptrdiff_t off = max + 1, len = 2 * max + 3;
+	ptrdiff_t *v1 = s->v1, *v2 = s->v2;
+	for (ptrdiff_t i = 0; i < len; i++)
+		v1[i] = v2[i] = -1;
+	v1[off + 1] = 0;
+	v2[off + 1] = 0;
+	for (ptrdiff_t d = 0; d <= max; d++) {
+		/* Forward: the furthest x on each diagonal k = x - y after d edits. */
+		for (ptrdiff_t k = -d + k1start; k <= d - k1end; k += 2) {
+			ptrdiff_t x;
+			if (k == -d || (k != d && v1[off + k - 1] < v1[off + k + 1]))
+				x = v1[off + k + 1];
+			else
+				x = v1[off + k - 1] + 1;
+			ptrdiff_t y = x - k;
+			while (x < n && y < m && s->a[alo + (size_t)x] == s->b[blo + (size_t)y])
+				x++, y++;
+			v1[off + k] = x;
+			if (x > n) {
+				k1end += 2; /* off the right edge: no need to look further right */
+			} else if (y > m) {
+				k1start += 2; /* off the bottom edge */
+			} else if (front) {
+				ptrdiff_t k2 = delta - k;
+				if (off + k2 >= 0 && off + k2 < len && v2[off + k2] != -1 &&
+						x >= n - v2[off + k2]) {
+					*px = x;
+					*py = y;
+					return true;
+				}
+			}
+		}
+		/* Backward, from the ends, in mirrored coordinates. */
+		for (ptrdiff_t k = -d + k2start; k <= d - k2end; k += 2) {
+			ptrdiff_t x;
+			if (k == -d || (k != d && v2[off + k - 1] < v2[off + k + 1]))
+				x = v2[off + k + 1];
+			else
+				x = v2[off + k - 1] + 1;
+			ptrdiff_t y = x - k;
+			while (x < n && y < m &&
+					s->a[alo + (size_t)(n - x - 1)] ==
+							s->b[blo + (size_t)(m - y - 1)])
+				x++, y++;
+			v2[off + k] = x;
+			if (x > n) {
+				k2end += 2;
+			} else if (y > m) {
+				k2start += 2;
+			} else if (!front) {
+				ptrdiff_t k1 = delta - k;
+				if (off + k1 >= 0 && off + k1 < len && v1[off + k1] != -1) {
+					ptrdiff_t x1 = v1[off + k1];
+					if (x1 >= n - x) {
+						*px = x1;
+						*py = x1 - k1;
+						return true;
+					}
+				}
+			}
+		}
+	}
+	return false;
+}
+
+static void diff_range(struct search *s, size_t alo, size_t ahi, size_t blo, size_t bhi)
+{
+	while (alo < ahi && blo < bhi && s->a[alo] == s->b[blo])
+		alo++, blo++;
+	while (alo < ahi && blo < bhi && s->a[ahi - 1] == s->b[bhi - 1])
+		ahi--, bhi--;
+	if (alo == ahi || blo == bhi) {
+		mark_all(s, alo, ahi, blo, bhi);
+		return;
+	}
+	ptrdiff_t x, y;
+	if (!middle(s, alo, (ptrdiff_t)(ahi - alo), blo, (ptrdiff_t)(bhi - blo), &x, &y) ||
+			(x == 0 && y == 0) || ((size_t)x == ahi - alo && (size_t)y == bhi - blo)) {
+		/* Too costly to search (or no progress): the part replaced whole. */
+		mark_all(s, alo, ahi, blo, bhi);
+		return;
+	}
+	diff_range(s, alo, alo + (size_t)x, blo, blo + (size_t)y);
+	diff_range(s, alo + (size_t)x, ahi, blo + (size_t)y, bhi);
+}
+
+static void print_label(FILE *out, const char *mark, const char *label)
+{
+	fputs(mark, out);
+	pc_fputs_escaped(label, out);
+	fputc('\n', out);
+}
+
+/* "L,N" of a hunk's side, as diff -u writes it: N left out when 1, L the line before when 0. */
+static void print_range(FILE *out, size_t start, size_t count)
+{
+	if (count == 1)
+		fprintf(out, "%zu", start + 1);
+	else
+		fprintf(out, "%zu,%zu", count ? start + 1 : start, count);
+}
+
+static void print_line(FILE *out, char mark, const struct pc_line *l)
+{
+	fputc(mark, out);
+	fwrite(l->s, 1, l->len, out);
+	if (!l->len || l->s[l->len - 1] != '\n')
+		fputs("\n\\ No newline at end of file\n", out);
+}
+
+size_t pc_linediff(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
+		const char *label_a, const char *label_b, unsigned context, FILE *out)
+{
+	struct search s;
+	size_t hunks = 0, i = 0, j = 0;
+	ptrdiff_t vlen = 2 * PC_LINEDIFF_MAX_COST + 3;
+
+	s.a = xcalloc(na + 1, sizeof(uint32_t));
+	s.b = xcalloc(nb + 1, sizeof(uint32_t));
+	number_lines(a, na, b, nb, (uint32_t *)s.a, (uint32_t *)s.b);
+	s.del = xcalloc(na + 1, 1);
+	s.ins = xcalloc(nb + 1, 1);
+	if ((size_t)vlen > na + nb + 5)
+		vlen = (ptrdiff_t)(na + nb + 5);
+	s.v1 = xcalloc((size_t)vlen, sizeof(*s.v1));
+	s.v2 = xcalloc((size_t)vlen, sizeof(*s.v2));
+	diff_range(&s, 0, na, 0, nb);
+
+	/* The hunks: changes closer than 2 * context lines of each other share one. */
+	while (i < na || j < nb) {
+		if ((i < na && s.del[i]) || (j < nb && s.ins[j])) {
+			/* The hunk's end: past the changes, and the equal runs too short to split
+			 * on. */
+			size_t ei = i, ej = j, gap = 0;
+			while (ei < na || ej < nb) {
+				if ((ei < na && s.del[ei]) || (ej < nb && s.ins[ej])) {
+					while (ei < na && s.del[ei])
+						ei++;
+					while (ej < nb && s.ins[ej])
+						ej++;
+					gap = 0;
+					continue;
+				}
+				size_t run = 0;
+				while (ei + run < na && ej + run < nb && !s.del[ei + run] &&
+						!s.ins[ej + run])
+					run++;
+				if ((ei + run < na || ej + run < nb) &&
+						run <= 2 * (size_t)context) {
+					ei += run;
+					ej += run;
+					continue;
+				}
+				gap = run;
+				break;
+			}
+			size_t lead = i < context ? i : context;
+			lead = j < lead ? j : lead;
+			size_t trail = gap < context ? gap : context;
+			size_t si = i - lead, sj = j - lead, ti = ei + trail, tj = ej + trail;
+			if (!hunks) {
+				print_label(out, "--- ", label_a);
+				print_label(out, "+++ ", label_b);
+			}
+			hunks++;
+			fputs("@@ -", out);
+			print_range(out, si, ti - si);
+			fputs(" +", out);
+			print_range(out, sj, tj - sj);
+			fputs(" @@\n", out);
+			i = si;
+			j = sj;
+			while (i < ti || j < tj) {
+				if (i < ti && s.del[i]) {
+					print_line(out, '-', &a[i++]);
+				} else if (j < tj && s.ins[j]) {
+					print_line(out, '+', &b[j++]);
+				} else {
+					print_line(out, ' ', &a[i]);
+					i++;
+					j++;
+				}
+			}
+			continue;
+		}
+		i++;
+		j++;
+	}
+	free((void *)s.a);
+	free((void *)s.b);
+	free(s.del);
+	free(s.ins);
+	free(s.v1);
+	free(s.v2);
+	return hunks;
+}
+
+size_t pc_linediff_text(const char *a, size_t alen, const char *b, size_t blen, const char *label_a,
+		const char *label_b, unsigned context, FILE *out)
+{
+	size_t na, nb, hunks;
+	struct pc_line *la = pc_lines_split(a, alen, &na), *lb = pc_lines_split(b, blen, &nb);
+
+	hunks = pc_linediff(la, na, lb, nb, label_a, label_b, context, out);
+	free(la);
+	free(lb);
+	return hunks;
+}
