@@ -44,6 +44,11 @@ struct search {
 	ptrdiff_t *v1, *v2; /* the furthest x per diagonal, forward and backward */
 };
 
+static bool same(const struct pc_line *x, const struct pc_line *y)
+{
+	return x->len == y->len && !memcmp(x->s, y->s, x->len);
+}
+
 static uint64_t hash_line(const struct pc_line *l)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -68,7 +73,7 @@ static void number_lines(const struct pc_line *a, size_t na, const struct pc_lin
 	for (size_t i = 0; i < total; i++) {
 		const struct pc_line *l = i < na ? &a[i] : &b[i - na];
 		size_t h = (size_t)hash_line(l) & (cap - 1);
-		while (slot[h] && !(slot[h]->len == l->len && !memcmp(slot[h]->s, l->s, l->len)))
+		while (slot[h] && !same(slot[h], l))
 			h = (h + 1) & (cap - 1);
 		if (!slot[h]) {
 			slot[h] = l;
@@ -92,12 +97,15 @@ static void mark_all(struct search *s, size_t alo, size_t ahi, size_t blo, size_
 /*
  * The middle snake of a[alo, alo + n) against b[blo, blo + m) (neither
  * empty, their heads and tails differing): a point (*x, *y) on an optimal
- * path, relative to alo and blo.  Returns false when the parts differ by
- * more than PC_LINEDIFF_MAX_COST edits.
+ * path, relative to alo and blo.  When the parts differ by more than
+ * 2 * PC_LINEDIFF_MAX_COST edits, the point is the furthest (x + y largest)
+ * the forward search reached: a split that keeps the diff correct, not
+ * always shortest, and the time bounded.
  */
-static bool middle(struct search *s, size_t alo, ptrdiff_t n, size_t blo, ptrdiff_t m,
+static void middle(struct search *s, size_t alo, ptrdiff_t n, size_t blo, ptrdiff_t m,
 		ptrdiff_t *px, ptrdiff_t *py)
 {
+	ptrdiff_t bx = 0, by = 0;
 	ptrdiff_t max = (n + m + 1) / 2, delta = n - m;
 	bool front = delta % 2 != 0;
 	ptrdiff_t k1start = 0, k1end = 0, k2start = 0, k2end = 0;
@@ -126,13 +134,15 @@ static bool middle(struct search *s, size_t alo, ptrdiff_t n, size_t blo, ptrdif
 				k1end += 2; /* off the right edge: no need to look further right */
 			} else if (y > m) {
 				k1start += 2; /* off the bottom edge */
-			} else if (front) {
+			} else {
 				ptrdiff_t k2 = delta - k;
-				if (off + k2 >= 0 && off + k2 < len && v2[off + k2] != -1 &&
-						x >= n - v2[off + k2]) {
+				if (x + y > bx + by)
+					bx = x, by = y;
+				if (front && off + k2 >= 0 && off + k2 < len &&
+						v2[off + k2] != -1 && x >= n - v2[off + k2]) {
 					*px = x;
 					*py = y;
-					return true;
+					return;
 				}
 			}
 		}
@@ -160,13 +170,14 @@ static bool middle(struct search *s, size_t alo, ptrdiff_t n, size_t blo, ptrdif
 					if (x1 >= n - x) {
 						*px = x1;
 						*py = x1 - k1;
-						return true;
+						return;
 					}
 				}
 			}
 		}
 	}
-	return false;
+	*px = bx;
+	*py = by;
 }
 
 static void diff_range(struct search *s, size_t alo, size_t ahi, size_t blo, size_t bhi)
@@ -180,9 +191,9 @@ static void diff_range(struct search *s, size_t alo, size_t ahi, size_t blo, siz
 		return;
 	}
 	ptrdiff_t x, y;
-	if (!middle(s, alo, (ptrdiff_t)(ahi - alo), blo, (ptrdiff_t)(bhi - blo), &x, &y) ||
-			(x == 0 && y == 0) || ((size_t)x == ahi - alo && (size_t)y == bhi - blo)) {
-		/* Too costly to search (or no progress): the part replaced whole. */
+	middle(s, alo, (ptrdiff_t)(ahi - alo), blo, (ptrdiff_t)(bhi - blo), &x, &y);
+	if ((x == 0 && y == 0) || ((size_t)x == ahi - alo && (size_t)y == bhi - blo)) {
+		/* No split that makes progress (never met): the part replaced whole. */
 		mark_all(s, alo, ahi, blo, bhi);
 		return;
 	}
@@ -221,16 +232,23 @@ size_t pc_linediff(const struct pc_line *a, size_t na, const struct pc_line *b, 
 	size_t hunks = 0, i = 0, j = 0;
 	ptrdiff_t vlen = 2 * PC_LINEDIFF_MAX_COST + 3;
 
+	/* The common head and tail are set aside first: only the rest is numbered and searched. */
+	size_t head = 0, tail = 0;
+	while (head < na && head < nb && same(&a[head], &b[head]))
+		head++;
+	while (tail < na - head && tail < nb - head && same(&a[na - 1 - tail], &b[nb - 1 - tail]))
+		tail++;
 	s.a = xcalloc(na + 1, sizeof(uint32_t));
 	s.b = xcalloc(nb + 1, sizeof(uint32_t));
-	number_lines(a, na, b, nb, (uint32_t *)s.a, (uint32_t *)s.b);
+	number_lines(a + head, na - head - tail, b + head, nb - head - tail, (uint32_t *)s.a + head,
+			(uint32_t *)s.b + head);
 	s.del = xcalloc(na + 1, 1);
 	s.ins = xcalloc(nb + 1, 1);
 	if ((size_t)vlen > na + nb + 5)
 		vlen = (ptrdiff_t)(na + nb + 5);
 	s.v1 = xcalloc((size_t)vlen, sizeof(*s.v1));
 	s.v2 = xcalloc((size_t)vlen, sizeof(*s.v2));
-	diff_range(&s, 0, na, 0, nb);
+	diff_range(&s, head, na - tail, head, nb - tail);
 
 	/* The hunks: changes closer than 2 * context lines of each other share one. */
 	while (i < na || j < nb) {

@@ -8,9 +8,9 @@
  * middle snake, divide and conquer), after the common head and tail are
  * set aside: memory is a few words per line whatever the texts, and the
  * same inputs give the same bytes.  Where a part of the texts differs by
- * more than PC_LINEDIFF_MAX_COST edits, that part is given as removed and
- * added whole (a correct diff, not a shortest one), so time stays bounded
- * too.
+ * more than 2 * PC_LINEDIFF_MAX_COST edits, it is split where the forward
+ * search got furthest (a correct diff, not always a shortest one), so time
+ * stays bounded too.
  *
  * Ownership: nothing is kept; the caller owns the texts and the stream.
  */
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* The edits searched for at most in one part before it is given whole. */
+/* The edits each way the search of one part takes at most before it splits it. */
 #define PC_LINEDIFF_MAX_COST 4096
 
 /* One line: its bytes, with its newline when it has one. */

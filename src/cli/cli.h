@@ -59,6 +59,7 @@ struct cli_ctx {
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
 	bool sarif; /* check --sarif */
+	const char *check_dir; /* render --check-up-to-date DIR */
 	/*
 	 * Not NULL: the diagnostics of the registry and the policy loaded
 	 * (acknowledged ones too) are moved here instead of printed as text,

@@ -41,6 +41,7 @@ enum {
 	OPT_DRY_RUN = 1u << 19,
 	OPT_CONFIRM = 1u << 20,
 	OPT_SARIF = 1u << 21,
+	OPT_CHECK_UP_TO_DATE = 1u << 22,
 };
 
 struct option_def;
@@ -156,6 +157,10 @@ static const struct option_def options[] = {
 				NULL, NULL},
 		{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
 				"write each target's file into DIR", target_files, NULL},
+		{OPT_CHECK_UP_TO_DATE, "check-up-to-date", 0, "DIR", set_value, FIELD(check_dir),
+				"write nothing: compare what --out-dir DIR would write with the files "
+				"there, and show a diff of each that is not up to date",
+				NULL, NULL},
 		{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
 				"replace (apply) or delete (remove) a table of that name portcullis does not manage",
 				NULL, NULL},
@@ -211,7 +216,8 @@ static const struct command commands[] = {
 		{"render", cmd_render,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
 						OPT_WNO | OPT_TARGET | OPT_TABLE | OPT_OUTPUT |
-						OPT_FAMILY | OPT_OUT_DIR | OPT_NO_JUMP,
+						OPT_FAMILY | OPT_OUT_DIR | OPT_NO_JUMP |
+						OPT_CHECK_UP_TO_DATE,
 				"POLICY",
 				"print the ruleset a policy becomes (nftables, iptables, pf), for review"},
 		{"apply", cmd_apply,

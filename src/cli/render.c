@@ -4,6 +4,7 @@
  * names the portcullis version and the SHA-256 of every input (the policy
  * files and the registry layers), and nothing that changes from run to run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "pathwalk.h"
 #include "pc-version.h"
+#include "portcullis/linediff.h"
 #include "portcullis/nft.h"
 #include "portcullis/targets.h"
 #include "sha256.h"
@@ -400,6 +402,11 @@ static char *header_line(char *s)
 	return s;
 }
 
+static int cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
 static void print_target(const struct pc_target *tg, const struct pc_nft_table *t,
 		const char *policy, bool jumps, char **common, size_t ncommon, FILE *out)
 {
@@ -469,6 +476,268 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 	return ok ? PC_EXIT_OK : PC_EXIT_ENV;
 }
 
+/* The largest committed rendering read back (the 50 000-rule policy's nft script is 13 MB). */
+#define CHECK_MAX_FILE (256u << 20)
+
+/* A word of a command line, quoted for sh when it needs it, control bytes escaped. */
+static void shell_word(FILE *f, const char *w)
+{
+	if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "_./=:,@%+-") == strlen(w)) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (const char *c = w; *c; c++) {
+		if (*c == '\'')
+			fputs("'\\''", f);
+		else {
+			char one[2] = {*c, 0};
+			pc_fputs_escaped(one, f);
+		}
+	}
+	fputc('\'', f);
+}
+
+/* The command that writes what --check-up-to-date compares with: render --out-dir. */
+static void regenerate_command(struct cli_ctx *ctx, FILE *f, char **policies, int n)
+{
+	fprintf(f, "%s render --target %s", ctx->prog, ctx->target ? ctx->target : "all");
+	if (ctx->table_given) {
+		fputs(" --table ", f);
+		shell_word(f, ctx->table);
+	}
+	if (ctx->no_jump)
+		fputs(" --no-jump", f);
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
+		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+		if (!ctx->layer_file[k])
+			continue;
+		if (k == PC_LAYER_SYSTEM && (ctx->layer_optional & (1u << k))) {
+			fputs(" --system", f);
+			continue;
+		}
+		fputs(k == PC_LAYER_IANA ? " --registry " : " --services ", f);
+		shell_word(f, ctx->layer_file[k]);
+		(void)def;
+	}
+	for (size_t i = 0; i < ctx->defines.n; i++) {
+		fputs(" --define ", f);
+		shell_word(f, ctx->defines.v[i]);
+	}
+	fputs(" --out-dir ", f);
+	shell_word(f, ctx->check_dir);
+	for (int i = 0; i < n; i++) {
+		fputc(' ', f);
+		shell_word(f, policies[i]);
+	}
+}
+
+/*
+ * The diff of one file of DIR, from `before` (committed; NULL: missing) to
+ * `after` (rendered now; NULL: not written now), under a line that says what
+ * it is: PATH then `what` (freed here).  The headers are
+ * git's (a/ and b/ before a relative path), so `git apply` or `patch -p1`
+ * in the working directory brings DIR up to date.  Returns whether they
+ * differ (nothing is printed when not).
+ */
+static bool show_diff(struct cli_ctx *ctx, const char *path, const char *before, size_t blen,
+		const char *after, size_t alen, char *what)
+{
+	bool rel = path[0] != '/';
+	char *la = before ? xasprintf("%s%s", rel ? "a/" : "", path) : xstrdup("/dev/null");
+	char *lb = after ? xasprintf("%s%s", rel ? "b/" : "", path) : xstrdup("/dev/null");
+	char *text = NULL;
+	size_t len = 0, hunks;
+	FILE *m;
+
+	if (before && after && blen == alen && !memcmp(before, after, alen)) {
+		free(la);
+		free(lb);
+		free(what);
+		return false;
+	}
+	m = open_memstream(&text, &len);
+	hunks = pc_linediff_text(
+			before ? before : "", blen, after ? after : "", alen, la, lb, 3, m);
+	fclose(m);
+	if (hunks) {
+		pc_fputs_escaped(path, ctx->out);
+		fputc(' ', ctx->out);
+		pc_fputs_escaped(what, ctx->out);
+		fputs(":\n", ctx->out);
+		fwrite(text, 1, len, ctx->out);
+	}
+	free(what);
+	free(text);
+	free(la);
+	free(lb);
+	return hunks != 0;
+}
+
+/* How the files of one --check-up-to-date compare. */
+struct check_count {
+	size_t files, differ, missing, extra;
+};
+
+/*
+ * The files of DIR that portcullis rendered from `policy_file` (their header
+ * names it) under a name it does not write now: left over, stale.  Each is
+ * shown as removed.  Returns PC_EXIT_OK or PC_EXIT_ENV.
+ */
+static int check_extra(struct cli_ctx *ctx, const char *policy_file, char *const *expected,
+		size_t nexpected, struct check_count *c)
+{
+	DIR *d = opendir(ctx->check_dir);
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+
+	if (!d && errno == ENOENT)
+		return PC_EXIT_OK; /* no directory: every file is missing, none left over */
+	if (!d) {
+		fprintf(ctx->err, "%s render: cannot read the directory ", ctx->prog);
+		pc_fputs_escaped(ctx->check_dir, ctx->err);
+		fprintf(ctx->err, ": %s\n", strerror(errno));
+		return PC_EXIT_ENV;
+	}
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		bool ours = false;
+		for (size_t k = 0; k < pc_ntargets && !ours; k++) {
+			size_t sl = strlen(pc_targets[k].suffix);
+			ours = len > sl && !strcmp(e->d_name + len - sl, pc_targets[k].suffix);
+		}
+		for (size_t k = 0; k < nexpected && ours; k++)
+			ours = strcmp(e->d_name, expected[k]) != 0;
+		if (!ours)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+	char *mark = header_line(xasprintf("policy %s sha256 ", policy_file));
+	for (size_t i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", ctx->check_dir, names[i]);
+		struct pc_buf b;
+		if (pc_read_file(path, CHECK_MAX_FILE, &b) == 0) {
+			/* The header is in the first lines of every target. */
+			size_t head = b.len < 4096 ? b.len : 4096;
+			char saved = b.data[head];
+			b.data[head] = '\0';
+			bool from_policy = strstr(b.data, "generated by portcullis") &&
+					   strstr(b.data, mark);
+			b.data[head] = saved;
+			if (from_policy &&
+					show_diff(ctx, path, b.data, b.len, NULL, 0,
+							xasprintf("was rendered from %s, which no "
+								  "longer writes it (remove it)",
+									policy_file)))
+				c->extra++;
+			pc_buf_finish(&b);
+		}
+		free(path);
+		free(names[i]);
+	}
+	free(mark);
+	free(names);
+	return PC_EXIT_OK;
+}
+
+/*
+ * render --check-up-to-date DIR: renders what --out-dir DIR would write and
+ * compares it with the files there, printing a unified diff for each that
+ * differs, is missing, or is left over from this policy under a name not
+ * written now.  Returns PC_EXIT_OK when every file is what the policy renders
+ * now, PC_EXIT_INVALID when one is not, PC_EXIT_ENV when one cannot be read.
+ */
+static int check_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_nft_table *t,
+		const char *policy, char **header, size_t nh, const char *table,
+		const char *policy_file, struct check_count *c)
+{
+	/* The names of every target's file: those --target leaves out are not left over. */
+	char **expected = xcalloc(pc_ntargets, sizeof(*expected));
+	int ret = PC_EXIT_OK;
+
+	for (size_t k = 0; k < pc_ntargets; k++)
+		expected[k] = xasprintf("%s%s", table, pc_targets[k].suffix);
+	for (size_t k = 0; k < pc_ntargets && ret == PC_EXIT_OK; k++) {
+		if (!want[k])
+			continue;
+		char *path = xasprintf("%s/%s", ctx->check_dir, expected[k]);
+		char *now = NULL;
+		size_t nowlen = 0;
+		FILE *m = open_memstream(&now, &nowlen);
+		struct pc_buf old;
+
+		print_target(&pc_targets[k], t, policy, !ctx->no_jump, header, nh, m);
+		fclose(m);
+		c->files++;
+		if (pc_read_file(path, CHECK_MAX_FILE, &old) == 0) {
+			if (show_diff(ctx, path, old.data, old.len, now, nowlen,
+					    xasprintf("is not what %s renders now (- committed, + "
+						      "rendered now)",
+							    policy_file)))
+				c->differ++;
+			pc_buf_finish(&old);
+		} else if (errno == ENOENT) {
+			c->missing++;
+			show_diff(ctx, path, NULL, 0, now, nowlen,
+					xasprintf("is missing: %s renders it", policy_file));
+		} else {
+			fprintf(ctx->err, "%s render: cannot read ", ctx->prog);
+			pc_fputs_escaped(path, ctx->err);
+			fprintf(ctx->err, ": %s\n",
+					errno == EINVAL ? "not a regular file" : strerror(errno));
+			ret = PC_EXIT_ENV;
+		}
+		free(now);
+		free(path);
+	}
+	if (ret == PC_EXIT_OK)
+		ret = check_extra(ctx, policy_file, expected, pc_ntargets, c);
+	for (size_t i = 0; i < pc_ntargets; i++)
+		free(expected[i]);
+	free(expected);
+	return ret;
+}
+
+/* The summary of --check-up-to-date, on standard error; the status to end with. */
+static int check_summary(
+		struct cli_ctx *ctx, int ret, const struct check_count *c, char **policies, int n)
+{
+	size_t stale = c->differ + c->missing + c->extra;
+
+	if (ret != PC_EXIT_OK)
+		return ret;
+	if (!stale) {
+		fprintf(ctx->err, "%s render: the %zu file%s in ", ctx->prog, c->files,
+				c->files == 1 ? "" : "s");
+		pc_fputs_escaped(ctx->check_dir, ctx->err);
+		fputs(" are what the policy renders now\n", ctx->err);
+		return PC_EXIT_OK;
+	}
+	fprintf(ctx->err, "%s render: ", ctx->prog);
+	pc_fputs_escaped(ctx->check_dir, ctx->err);
+	fputs(" is not up to date:", ctx->err);
+	if (c->differ)
+		fprintf(ctx->err, " %zu of %zu file%s differ%s", c->differ, c->files,
+				c->files == 1 ? "" : "s", c->differ == 1 ? "s" : "");
+	if (c->missing)
+		fprintf(ctx->err, "%s %zu %s missing", c->differ ? "," : "", c->missing,
+				c->missing == 1 ? "is" : "are");
+	if (c->extra)
+		fprintf(ctx->err, "%s %zu left over from the policy under a name no longer written",
+				c->differ || c->missing ? "," : "", c->extra);
+	fputs(" (the diff above: - committed, + rendered now). Regenerate with:\n  ", ctx->err);
+	regenerate_command(ctx, ctx->err, policies, n);
+	fputc('\n', ctx->err);
+	if (c->extra)
+		fputs("  and remove the files left over\n", ctx->err);
+	return PC_EXIT_INVALID;
+}
+
 int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pc_policy p;
@@ -485,8 +754,25 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
+	if (ctx->check_dir && (ctx->out_dir || ctx->output)) {
+		fprintf(ctx->err,
+				"%s render: --check-up-to-date DIR compares, it writes nothing: "
+				"leave out %s\n",
+				ctx->prog, ctx->out_dir ? "--out-dir" : "-o");
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->check_dir) {
+		/* What `render --target all --out-dir DIR` writes, unless --target says otherwise.
+		 */
+		if (!ctx->target)
+			ctx->target = "all";
+		ctx->out_dir = ctx->check_dir;
+	}
 	want = xcalloc(pc_ntargets, sizeof(*want));
-	if ((ret = choose_targets(ctx, table, want)) != PC_EXIT_OK) {
+	ret = choose_targets(ctx, table, want);
+	if (ctx->check_dir)
+		ctx->out_dir = NULL;
+	if (ret != PC_EXIT_OK) {
 		free(want);
 		return ret;
 	}
@@ -544,7 +830,14 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 		free(h);
 	}
 
-	if (!ctx->out_dir && !ctx->output) {
+	if (ctx->check_dir) {
+		struct check_count c = {0, 0, 0, 0};
+		const char *text;
+		size_t len;
+		const char *file = pc_policy_file(&p, 0, &text, &len);
+		ret = check_outputs(ctx, want, &t, p.name, header, nh, table, file, &c);
+		ret = check_summary(ctx, ret, &c, argv, argc);
+	} else if (!ctx->out_dir && !ctx->output) {
 		for (size_t k = 0; k < pc_ntargets; k++)
 			if (want[k])
 				print_target(&pc_targets[k], &t, p.name, !ctx->no_jump, header, nh,
