@@ -68,11 +68,11 @@ static void target_values(FILE *f)
 	fputs(", all", f);
 }
 
-/* " (TABLE.nft, .nft.json, ...)": the files --out-dir holds. */
+/* " (POLICY.nft, .nft.json, ...)": the files --out-dir holds. */
 static void target_files(FILE *f)
 {
 	for (size_t i = 0; i < pc_ntargets; i++)
-		fprintf(f, "%s%s", i ? ", " : " (TABLE", pc_targets[i].suffix);
+		fprintf(f, "%s%s", i ? ", " : " (POLICY", pc_targets[i].suffix);
 	fputc(')', f);
 }
 
@@ -156,7 +156,8 @@ static const struct option_def options[] = {
 				"write to FILE (replaced all at once) instead of standard output",
 				NULL, NULL},
 		{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
-				"write each target's file into DIR", target_files, NULL},
+				"write each target's file into DIR, named after the policy file",
+				target_files, NULL},
 		{OPT_CHECK_UP_TO_DATE, "check-up-to-date", 0, "DIR", set_value, FIELD(check_dir),
 				"write nothing: compare what --out-dir DIR would write with the files "
 				"there, and show a diff of each that is not up to date",
@@ -218,7 +219,7 @@ static const struct command commands[] = {
 						OPT_WNO | OPT_TARGET | OPT_TABLE | OPT_OUTPUT |
 						OPT_FAMILY | OPT_OUT_DIR | OPT_NO_JUMP |
 						OPT_CHECK_UP_TO_DATE,
-				"POLICY",
+				"POLICY...",
 				"print the ruleset a policy becomes (nftables, iptables, pf), for review"},
 		{"apply", cmd_apply,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |

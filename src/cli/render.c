@@ -429,7 +429,7 @@ static void print_target(const struct pc_target *tg, const struct pc_nft_table *
  * can still leave some files new and others old.)
  */
 static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_nft_table *t,
-		const char *policy, char **header, size_t nh, const char *table)
+		const char *policy, char **header, size_t nh, const char *base)
 {
 	struct output *o = xcalloc(pc_ntargets, sizeof(*o));
 	const struct pc_target **kind = xcalloc(pc_ntargets, sizeof(*kind));
@@ -442,7 +442,7 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 	for (size_t k = 0; k < pc_ntargets && ok; k++) {
 		if (!want[k])
 			continue;
-		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table,
+		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, base,
 							    pc_targets[k].suffix)
 					  : xstrdup(ctx->output);
 		kind[n] = &pc_targets[k];
@@ -653,7 +653,7 @@ static int check_extra(struct cli_ctx *ctx, const char *policy_file, char *const
  * now, PC_EXIT_INVALID when one is not, PC_EXIT_ENV when one cannot be read.
  */
 static int check_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_nft_table *t,
-		const char *policy, char **header, size_t nh, const char *table,
+		const char *policy, char **header, size_t nh, const char *base,
 		const char *policy_file, struct check_count *c)
 {
 	/* The names of every target's file: those --target leaves out are not left over. */
@@ -661,7 +661,7 @@ static int check_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 	int ret = PC_EXIT_OK;
 
 	for (size_t k = 0; k < pc_ntargets; k++)
-		expected[k] = xasprintf("%s%s", table, pc_targets[k].suffix);
+		expected[k] = xasprintf("%s%s", base, pc_targets[k].suffix);
 	for (size_t k = 0; k < pc_ntargets && ret == PC_EXIT_OK; k++) {
 		if (!want[k])
 			continue;
@@ -709,13 +709,14 @@ static int check_summary(
 {
 	size_t stale = c->differ + c->missing + c->extra;
 
-	if (ret != PC_EXIT_OK)
+	if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && !stale))
 		return ret;
 	if (!stale) {
 		fprintf(ctx->err, "%s render: the %zu file%s in ", ctx->prog, c->files,
 				c->files == 1 ? "" : "s");
 		pc_fputs_escaped(ctx->check_dir, ctx->err);
-		fputs(" are what the policy renders now\n", ctx->err);
+		fprintf(ctx->err, " %s what the %s now\n", c->files == 1 ? "is" : "are",
+				n == 1 ? "policy renders" : "policies render");
 		return PC_EXIT_OK;
 	}
 	fprintf(ctx->err, "%s render: ", ctx->prog);
@@ -738,50 +739,79 @@ static int check_summary(
 	return PC_EXIT_INVALID;
 }
 
-int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
+/*
+ * What the files of a policy are named after in a directory: the policy
+ * file's base name without .yaml (or .yml); for standard input, NULL (the
+ * policy's own name, once read).
+ */
+static char *file_base(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *b = slash ? slash + 1 : path;
+	size_t n = strlen(b);
+
+	if (!strcmp(path, "-"))
+		return NULL;
+	if (n > 5 && !strcmp(b + n - 5, ".yaml"))
+		n -= 5;
+	else if (n > 4 && !strcmp(b + n - 4, ".yml"))
+		n -= 4;
+	return xstrndup(b, n);
+}
+
+/*
+ * The base names of the policies given with --out-dir or
+ * --check-up-to-date, each once: two policies named alike would write the
+ * same files.  Returns PC_EXIT_OK, or PC_EXIT_USAGE after saying why.
+ */
+static int check_bases(struct cli_ctx *ctx, char **bases, char **argv, int argc)
+{
+	for (int i = 0; i < argc; i++) {
+		if (bases[i] && (!*bases[i] || !strcmp(bases[i], ".") || !strcmp(bases[i], ".."))) {
+			fprintf(ctx->err, "%s render: cannot name the files of '", ctx->prog);
+			pc_fputs_escaped(argv[i], ctx->err);
+			fputs("' after it: give the policy file a name (kdc-primary.yaml writes "
+			      "kdc-primary.nft, ...)\n",
+					ctx->err);
+			return PC_EXIT_USAGE;
+		}
+		for (int k = 0; k < i; k++) {
+			if (!bases[i] || !bases[k] || strcmp(bases[i], bases[k]))
+				continue;
+			fprintf(ctx->err, "%s render: '", ctx->prog);
+			pc_fputs_escaped(argv[k], ctx->err);
+			fputs("' and '", ctx->err);
+			pc_fputs_escaped(argv[i], ctx->err);
+			fputs("' would both write ", ctx->err);
+			pc_fputs_escaped(bases[i], ctx->err);
+			fputs(".nft, ... in one directory: render them into different "
+			      "directories, or rename one\n",
+					ctx->err);
+			return PC_EXIT_USAGE;
+		}
+	}
+	return PC_EXIT_OK;
+}
+
+/*
+ * One policy rendered: printed, written (-o, --out-dir, as `base`.SUFFIX),
+ * or compared (--check-up-to-date, counted in c).  Returns the exit status.
+ */
+static int render_one(struct cli_ctx *ctx, const char *path, const bool *want, const char *base,
+		struct check_count *c)
 {
 	struct pc_policy p;
 	struct pc_nft_table t;
 	struct pc_diags d;
 	const char *table = ctx->table;
-	bool *want = NULL;
 	int ret;
 
-	if (argc != 1) {
-		fprintf(ctx->err,
-				"%s render: name one policy file, e.g. '%s render "
-				"policies/kdc-primary.yaml'\n",
-				ctx->prog, ctx->prog);
-		return PC_EXIT_USAGE;
-	}
-	if (ctx->check_dir && (ctx->out_dir || ctx->output)) {
-		fprintf(ctx->err,
-				"%s render: --check-up-to-date DIR compares, it writes nothing: "
-				"leave out %s\n",
-				ctx->prog, ctx->out_dir ? "--out-dir" : "-o");
-		return PC_EXIT_USAGE;
-	}
-	if (ctx->check_dir) {
-		/* What `render --target all --out-dir DIR` writes, unless --target says otherwise.
-		 */
-		if (!ctx->target)
-			ctx->target = "all";
-		ctx->out_dir = ctx->check_dir;
-	}
-	want = xcalloc(pc_ntargets, sizeof(*want));
-	ret = choose_targets(ctx, table, want);
-	if (ctx->check_dir)
-		ctx->out_dir = NULL;
-	if (ret != PC_EXIT_OK) {
-		free(want);
-		return ret;
-	}
-	ret = cli_load_policy(ctx, argv[0], &p, NULL);
+	ret = cli_load_policy(ctx, path, &p, NULL);
 	if (ret != PC_EXIT_OK) {
 		pc_policy_finish(&p);
-		free(want);
 		return ret;
 	}
+	if (!base)
+		base = p.name; /* standard input: the policy's own name, a safe file name */
 	pc_diags_init(&d);
 	bool printable = pc_nft_lower(&p, table, &t, &d) == 0;
 	for (size_t k = 0; k < pc_ntargets && printable; k++)
@@ -831,19 +861,17 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 	}
 
 	if (ctx->check_dir) {
-		struct check_count c = {0, 0, 0, 0};
 		const char *text;
 		size_t len;
 		const char *file = pc_policy_file(&p, 0, &text, &len);
-		ret = check_outputs(ctx, want, &t, p.name, header, nh, table, file, &c);
-		ret = check_summary(ctx, ret, &c, argv, argc);
+		ret = check_outputs(ctx, want, &t, p.name, header, nh, base, file, c);
 	} else if (!ctx->out_dir && !ctx->output) {
 		for (size_t k = 0; k < pc_ntargets; k++)
 			if (want[k])
 				print_target(&pc_targets[k], &t, p.name, !ctx->no_jump, header, nh,
 						ctx->out);
 	} else {
-		ret = write_outputs(ctx, want, &t, p.name, header, nh, table);
+		ret = write_outputs(ctx, want, &t, p.name, header, nh, base);
 	}
 	for (size_t i = 0; i < nh; i++)
 		free(header[i]);
@@ -852,6 +880,61 @@ out:
 	pc_nft_table_finish(&t);
 	pc_diags_finish(&d);
 	pc_policy_finish(&p);
+	return ret;
+}
+
+int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct check_count c = {0, 0, 0, 0};
+	char **bases = NULL;
+	bool *want = NULL;
+	int ret, worst = PC_EXIT_OK;
+
+	if (argc < 1 || (argc > 1 && !ctx->out_dir && !ctx->check_dir)) {
+		fprintf(ctx->err,
+				"%s render: name one policy file, e.g. '%s render "
+				"policies/kdc-primary.yaml' (several with --out-dir or "
+				"--check-up-to-date)\n",
+				ctx->prog, ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->check_dir && (ctx->out_dir || ctx->output)) {
+		fprintf(ctx->err,
+				"%s render: --check-up-to-date DIR compares, it writes nothing: "
+				"leave out %s\n",
+				ctx->prog, ctx->out_dir ? "--out-dir" : "-o");
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->check_dir) {
+		/* What `render --target all --out-dir DIR` writes, unless --target says otherwise.
+		 */
+		if (!ctx->target)
+			ctx->target = "all";
+		ctx->out_dir = ctx->check_dir;
+	}
+	want = xcalloc(pc_ntargets, sizeof(*want));
+	ret = choose_targets(ctx, ctx->table, want);
+	if (ctx->check_dir)
+		ctx->out_dir = NULL;
+	if (ret == PC_EXIT_OK && (ctx->out_dir || ctx->check_dir)) {
+		/* Files named after each policy: kdc-primary.yaml writes kdc-primary.nft, ... */
+		bases = xcalloc((size_t)argc, sizeof(*bases));
+		for (int i = 0; i < argc; i++)
+			bases[i] = file_base(argv[i]);
+		ret = check_bases(ctx, bases, argv, argc);
+	}
+	for (int i = 0; ret == PC_EXIT_OK && i < argc; i++) {
+		int r = render_one(ctx, argv[i], want, bases ? bases[i] : NULL, &c);
+		if (r == PC_EXIT_ENV || (r != PC_EXIT_OK && worst == PC_EXIT_OK))
+			worst = r;
+	}
+	if (ret == PC_EXIT_OK)
+		ret = worst;
+	if (ctx->check_dir && ret != PC_EXIT_USAGE)
+		ret = check_summary(ctx, ret, &c, argv, argc);
+	for (int i = 0; bases && i < argc; i++)
+		free(bases[i]);
+	free(bases);
 	free(want);
 	return ret;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The review workflow: `render --check-up-to-date DIR` against a directory
+# The review workflow: `render --out-dir` and `--check-up-to-date` with one
+# policy and several, files named after each; `--check-up-to-date DIR` against a directory
 # of renderings (identical, stale, missing, left over, unreadable, several
 # options), its diff brought back with `git apply`; and `check --sarif` on a
 # file name that needs escaping, checked by tests/cli/sarif-check.py (which
@@ -129,6 +130,51 @@ run usage-output 2 render --check-up-to-date rendered -o x.nft policies/kdc-prim
 printf 'version: 1\npolicy: bad\nrules:\n  - allow: kerbros\n' >bad.yaml
 run bad-policy 1 render --check-up-to-date rendered bad.yaml &&
     expect bad-policy "" "$tmp/out" "unknown service 'kerbros'" "$tmp/err"
+
+# Several policies into one directory, each under its own file name.
+mkdir multi
+if run several 0 render --target all --out-dir multi policies/kdc-primary.yaml policies/kdc-replica.yaml &&
+    [ "$(ls multi | tr '\n' ' ')" = "kdc-primary.ip6tables kdc-primary.iptables kdc-primary.nft kdc-primary.nft.json kdc-primary.pf kdc-replica.ip6tables kdc-replica.iptables kdc-replica.nft kdc-replica.nft.json kdc-replica.pf " ]; then
+    pass "several policies: named after each"
+else
+    fail "several policies: named after each"; ls multi
+fi
+(cd "$root" && "$bin" render policies/kdc-replica.yaml 2>/dev/null) >"$tmp/replica.nft"
+cmp -s multi/kdc-replica.nft "$tmp/replica.nft" && pass "several policies: the same text as one" ||
+    fail "several policies: the same text as one"
+run several-check 0 render --check-up-to-date multi policies/kdc-primary.yaml policies/kdc-replica.yaml &&
+    expect several-check "" "$tmp/out" "the 10 files in multi are what the policies render now" "$tmp/err"
+sed 's/^description: .*/description: changed/' policies/kdc-replica.yaml >p.yaml && mv p.yaml policies/kdc-replica.yaml
+if run several-stale 1 render --check-up-to-date multi policies/kdc-primary.yaml policies/kdc-replica.yaml; then
+    if [ "$(grep -c '^multi/kdc-replica\.' "$tmp/out")" -ge 1 ] && ! grep -q '^multi/kdc-primary\.' "$tmp/out" &&
+        grep -q -- "--out-dir multi policies/kdc-primary.yaml policies/kdc-replica.yaml$" "$tmp/err"; then
+        pass "several policies: only the stale one's files"
+    else
+        fail "several policies: only the stale one's files"; grep -v '^[-+ @]' "$tmp/out"; cat "$tmp/err"
+    fi
+fi
+"$bin" render --target all --out-dir multi policies/kdc-replica.yaml 2>/dev/null
+# The names of earlier builds (the table's): left over from the policy.
+cp multi/kdc-primary.nft multi/portcullis.nft
+run old-names 1 render --check-up-to-date multi policies/kdc-primary.yaml policies/kdc-replica.yaml &&
+    grep -q "^multi/portcullis.nft was rendered from policies/kdc-primary.yaml, which no longer writes it" "$tmp/out" &&
+    pass "old-names: the table-named file is left over" || fail "old-names: the table-named file is left over"
+rm multi/portcullis.nft
+# Two policies named alike would write the same files: refused, nothing written.
+mkdir other dup
+cp policies/kdc-replica.yaml other/
+run same-name 2 render --target all --out-dir dup policies/kdc-replica.yaml other/kdc-replica.yaml &&
+    expect same-name "" "$tmp/out" "'policies/kdc-replica.yaml' and 'other/kdc-replica.yaml' would both write kdc-replica.nft" "$tmp/err" &&
+    [ -z "$(ls dup)" ] && pass "same-name: nothing written"
+run same-name-check 2 render --check-up-to-date multi policies/kdc-replica.yaml other/kdc-replica.yaml &&
+    pass "same-name-check"
+# Several policies without a directory: a usage error.
+run several-stdout 2 render policies/kdc-primary.yaml policies/kdc-replica.yaml &&
+    expect several-stdout "" "$tmp/out" "several with --out-dir" "$tmp/err"
+# Standard input: named after the policy's own name.
+mkdir stdin
+(cd "$tmp/w" && "$bin" render --target nft --out-dir stdin - <policies/kdc-primary.yaml) 2>/dev/null &&
+    [ "$(ls stdin)" = kdc-primary.nft ] && pass "stdin: named after the policy" || fail "stdin: named after the policy"
 
 # check --sarif and --json on a file whose name holds a tab, a quote and a
 # backslash: valid JSON, and a URI with them percent-encoded.
