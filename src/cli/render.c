@@ -616,7 +616,8 @@ static int check_extra(struct cli_ctx *ctx, const char *policy_file, char *const
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	char *mark = header_line(xasprintf("policy %s sha256 ", policy_file));
 	for (size_t i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", ctx->check_dir, names[i]);
