@@ -58,8 +58,8 @@ static uint64_t hash_line(const struct pc_line *l)
 	return h;
 }
 
-/* Numbers the lines of a and b: equal lines get equal numbers. */
-static void number_lines(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
+/* Numbers the lines of a and b: equal lines get equal numbers.  Returns how many numbers. */
+static uint32_t number_lines(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
 		uint32_t *ida, uint32_t *idb)
 {
 	size_t cap = 16, total = na + nb;
@@ -86,6 +86,7 @@ static void number_lines(const struct pc_line *a, size_t na, const struct pc_lin
 	}
 	free(slot);
 	free(slot_id);
+	return next;
 }
 
 static void mark_all(struct search *s, size_t alo, size_t ahi, size_t blo, size_t bhi)
@@ -225,30 +226,92 @@ static void print_line(FILE *out, char mark, const struct pc_line *l)
 		fputs("\n\\ No newline at end of file\n", out);
 }
 
+/*
+ * The lines of `a` that `side` (a or b) keeps when `keep[id]` & `bit`, as
+ * numbers in `ids` and their places in `at`; the others are marked in
+ * `mark` (removed, or added).  Returns how many are kept.
+ */
+static size_t keep_shared(const uint32_t *id, size_t n, size_t first, const unsigned char *seen,
+		unsigned bit, uint32_t *ids, size_t *at, unsigned char *mark)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (seen[id[i]] & bit) {
+			ids[k] = id[i];
+			at[k++] = first + i;
+		} else {
+			mark[first + i] = 1;
+		}
+	}
+	return k;
+}
+
+/*
+ * Marks the lines of a removed (del) and of b added (ins).  The common head
+ * and tail are set aside first, then, as diff does, the lines only one side
+ * holds (removed or added whatever the rest, so the shortest diff is the
+ * same): only the others are numbered into the search.
+ */
+static void find_changes(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
+		unsigned char *del, unsigned char *ins)
+{
+	size_t head = 0, tail = 0;
+
+	while (head < na && head < nb && same(&a[head], &b[head]))
+		head++;
+	while (tail < na - head && tail < nb - head && same(&a[na - 1 - tail], &b[nb - 1 - tail]))
+		tail++;
+	size_t ma = na - head - tail, mb = nb - head - tail;
+	uint32_t *ida = xcalloc(ma + 1, sizeof(*ida)), *idb = xcalloc(mb + 1, sizeof(*idb));
+	uint32_t nids = number_lines(a + head, ma, b + head, mb, ida, idb);
+	unsigned char *seen = xcalloc((size_t)nids + 1, 1);
+	for (size_t i = 0; i < ma; i++)
+		seen[ida[i]] |= 1;
+	for (size_t i = 0; i < mb; i++)
+		seen[idb[i]] |= 2;
+	uint32_t *ca = xcalloc(ma + 1, sizeof(*ca)), *cb = xcalloc(mb + 1, sizeof(*cb));
+	size_t *at_a = xcalloc(ma + 1, sizeof(*at_a)), *at_b = xcalloc(mb + 1, sizeof(*at_b));
+	size_t nca = keep_shared(ida, ma, head, seen, 2, ca, at_a, del);
+	size_t ncb = keep_shared(idb, mb, head, seen, 1, cb, at_b, ins);
+	free(ida);
+	free(idb);
+	free(seen);
+
+	struct search s;
+	ptrdiff_t vlen = 2 * PC_LINEDIFF_MAX_COST + 3;
+	if ((size_t)vlen > nca + ncb + 5)
+		vlen = (ptrdiff_t)(nca + ncb + 5);
+	s.a = ca;
+	s.b = cb;
+	s.del = xcalloc(nca + 1, 1);
+	s.ins = xcalloc(ncb + 1, 1);
+	s.v1 = xcalloc((size_t)vlen, sizeof(*s.v1));
+	s.v2 = xcalloc((size_t)vlen, sizeof(*s.v2));
+	diff_range(&s, 0, nca, 0, ncb);
+	for (size_t k = 0; k < nca; k++)
+		del[at_a[k]] |= s.del[k];
+	for (size_t k = 0; k < ncb; k++)
+		ins[at_b[k]] |= s.ins[k];
+	free(ca);
+	free(cb);
+	free(at_a);
+	free(at_b);
+	free(s.del);
+	free(s.ins);
+	free(s.v1);
+	free(s.v2);
+}
+
 size_t pc_linediff(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
 		const char *label_a, const char *label_b, unsigned context, FILE *out)
 {
 	struct search s;
 	size_t hunks = 0, i = 0, j = 0;
-	ptrdiff_t vlen = 2 * PC_LINEDIFF_MAX_COST + 3;
 
-	/* The common head and tail are set aside first: only the rest is numbered and searched. */
-	size_t head = 0, tail = 0;
-	while (head < na && head < nb && same(&a[head], &b[head]))
-		head++;
-	while (tail < na - head && tail < nb - head && same(&a[na - 1 - tail], &b[nb - 1 - tail]))
-		tail++;
-	s.a = xcalloc(na + 1, sizeof(uint32_t));
-	s.b = xcalloc(nb + 1, sizeof(uint32_t));
-	number_lines(a + head, na - head - tail, b + head, nb - head - tail, (uint32_t *)s.a + head,
-			(uint32_t *)s.b + head);
 	s.del = xcalloc(na + 1, 1);
 	s.ins = xcalloc(nb + 1, 1);
-	if ((size_t)vlen > na + nb + 5)
-		vlen = (ptrdiff_t)(na + nb + 5);
-	s.v1 = xcalloc((size_t)vlen, sizeof(*s.v1));
-	s.v2 = xcalloc((size_t)vlen, sizeof(*s.v2));
-	diff_range(&s, head, na - tail, head, nb - tail);
+	find_changes(a, na, b, nb, s.del, s.ins);
 
 	/* The hunks: changes closer than 2 * context lines of each other share one. */
 	while (i < na || j < nb) {
@@ -310,12 +373,8 @@ size_t pc_linediff(const struct pc_line *a, size_t na, const struct pc_line *b, 
 		i++;
 		j++;
 	}
-	free((void *)s.a);
-	free((void *)s.b);
 	free(s.del);
 	free(s.ins);
-	free(s.v1);
-	free(s.v2);
 	return hunks;
 }
 
