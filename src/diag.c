@@ -307,6 +307,7 @@ static void release(struct pc_diag *r)
 	free(r->file);
 	free(r->msg);
 	free(r->hint);
+	free(r->reason);
 }
 
 void pc_diags_init(struct pc_diags *d)
@@ -373,6 +374,7 @@ struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const cha
 	r->msg = vformat(fmt, ap);
 	r->hint = NULL;
 	r->acknowledged = false;
+	r->reason = NULL;
 	return r;
 }
 
@@ -387,6 +389,15 @@ void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev)
 	count(d, d->v[i].sev, -1);
 	d->v[i].sev = sev;
 	count(d, sev, 1);
+}
+
+bool pc_diags_acknowledge_because(struct pc_diags *d, size_t i, const char *reason)
+{
+	if (!pc_diags_acknowledge(d, i))
+		return false;
+	if (reason && !d->v[i].reason)
+		d->v[i].reason = xstrdup(reason);
+	return true;
 }
 
 bool pc_diags_acknowledge(struct pc_diags *d, size_t i)

@@ -29,6 +29,7 @@ struct pc_diag {
 	char *msg;
 	char *hint; /* NULL, or a suggestion printed on its own line */
 	bool acknowledged; /* the policy acknowledges it: not counted, not shown */
+	char *reason; /* acknowledged: the reason the policy gives, or NULL */
 };
 
 struct pc_diags {
@@ -103,6 +104,12 @@ void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev);
  * out of range), true otherwise.
  */
 bool pc_diags_acknowledge(struct pc_diags *d, size_t i);
+
+/*
+ * The same, keeping `reason` (copied; may be NULL) with the record when it
+ * has none yet, for reports that say why a finding is acknowledged.
+ */
+bool pc_diags_acknowledge_because(struct pc_diags *d, size_t i, const char *reason);
 
 /*
  * Applies the command line's choices to the records, in order: acknowledged

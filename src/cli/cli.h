@@ -193,7 +193,8 @@ struct pc_json;
 struct pc_diag;
 /*
  * Writes one diagnostic as a JSON object (report.c): severity, code, file,
- * line, column, message, hint, acknowledged; what is unknown is null.
+ * line, column, message, hint, acknowledged and its reason; what is unknown is
+ * null.
  */
 void cli_json_diag(struct pc_json *j, const struct pc_diag *r);
 

@@ -40,6 +40,8 @@ void cli_json_diag(struct pc_json *j, const struct pc_diag *r)
 	pc_json_string_or_null(j, r->hint);
 	pc_json_key(j, "acknowledged");
 	pc_json_bool(j, r->acknowledged);
+	pc_json_key(j, "reason");
+	pc_json_string_or_null(j, r->acknowledged ? r->reason : NULL);
 	pc_json_end_object(j);
 }
 
@@ -280,6 +282,10 @@ static void sarif_result(struct pc_json *j, const struct pc_diag *r, unsigned ch
 		pc_json_begin_object(j);
 		pc_json_key(j, "kind");
 		pc_json_string(j, "inSource");
+		if (r->reason) {
+			pc_json_key(j, "justification");
+			pc_json_string(j, r->reason);
+		}
 		pc_json_end_object(j);
 		pc_json_end_array(j);
 	}
