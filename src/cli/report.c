@@ -61,7 +61,6 @@ struct entry {
 	int status;
 	size_t rules; /* meaningful when status is PC_EXIT_OK */
 	struct pc_diags diags;
-	unsigned *chars; /* per record: its column in characters (SARIF), 0 when unknown */
 };
 
 struct cli_report {
@@ -81,29 +80,10 @@ void cli_report_destroy(struct cli_report *rep)
 	for (size_t i = 0; i < rep->n; i++) {
 		free(rep->v[i].file);
 		free(rep->v[i].policy);
-		free(rep->v[i].chars);
 		pc_diags_finish(&rep->v[i].diags);
 	}
 	free(rep->v);
 	free(rep);
-}
-
-/*
- * A byte column as the characters before it on its source line count it, plus
- * one: SARIF's default columnKind counts code points.  0 when the line is not
- * one of the policy's.
- */
-static unsigned char_column(const struct pc_policy *p, const struct pc_diag *r)
-{
-	size_t len, chars = 0;
-	const char *line;
-
-	if (!p || !r->file || !r->line || !r->col ||
-			!(line = pc_policy_source_line(p, r->file, r->line, &len)))
-		return 0;
-	for (size_t i = 0; i + 1 < r->col && i < len; i++)
-		chars += ((unsigned char)line[i] & 0xc0) != 0x80;
-	return (unsigned)chars + 1 + (r->col - 1 > len ? r->col - 1 - (unsigned)len : 0);
 }
 
 void cli_report_add(struct cli_report *rep, const char *file, const struct pc_policy *p, int status,
@@ -120,9 +100,6 @@ void cli_report_add(struct cli_report *rep, const char *file, const struct pc_po
 	e->rules = p ? p->nrules : 0;
 	pc_diags_init(&e->diags);
 	pc_diags_take(&e->diags, d);
-	e->chars = xcalloc(e->diags.n + 1, sizeof(*e->chars));
-	for (size_t i = 0; i < e->diags.n; i++)
-		e->chars[i] = char_column(p, &e->diags.v[i]);
 }
 
 static const char *result_name(int status)
@@ -225,7 +202,7 @@ static long rule_index(const bool *used, const char *code)
 	return -1;
 }
 
-static void sarif_result(struct pc_json *j, const struct pc_diag *r, unsigned chars, long rule)
+static void sarif_result(struct pc_json *j, const struct pc_diag *r, long rule)
 {
 	static const char *const levels[] = {[PC_SEV_NOTE] = "note",
 			[PC_SEV_WARNING] = "warning",
@@ -266,7 +243,7 @@ static void sarif_result(struct pc_json *j, const struct pc_diag *r, unsigned ch
 			pc_json_uint(j, r->line);
 			if (r->col) {
 				pc_json_key(j, "startColumn");
-				pc_json_uint(j, chars ? chars : r->col);
+				pc_json_uint(j, r->col);
 			}
 			pc_json_end_object(j);
 		}
@@ -352,7 +329,7 @@ static void print_sarif(const struct cli_report *rep, int status, FILE *out)
 	pc_json_begin_array(&j);
 	for (size_t i = 0; i < rep->n; i++)
 		for (size_t k = 0; k < rep->v[i].diags.n; k++)
-			sarif_result(&j, &rep->v[i].diags.v[k], rep->v[i].chars[k],
+			sarif_result(&j, &rep->v[i].diags.v[k],
 					rule_index(used, rep->v[i].diags.v[k].code));
 	pc_json_end_array(&j);
 	pc_json_end_object(&j);
