@@ -40,8 +40,8 @@ enum {
 	OPT_PACKETS = 1u << 18,
 	OPT_DRY_RUN = 1u << 19,
 	OPT_CONFIRM = 1u << 20,
-	OPT_SARIF = 1u << 21,
-	OPT_CHECK_UP_TO_DATE = 1u << 22,
+	OPT_SARIF = 1u << 23,
+	OPT_CHECK_UP_TO_DATE = 1u << 24,
 };
 
 struct option_def;
