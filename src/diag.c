@@ -129,6 +129,153 @@ const char *const pc_diag_codes[] = {
 };
 const size_t pc_diag_ncodes = PC_ARRAY_SIZE(pc_diag_codes);
 
+/*
+ * What each code is about, in one line, for reports that describe their
+ * rules (SARIF's shortDescription): the codes of pc_diag_codes, in its
+ * order (tests/cli/diag-codes.py checks it).
+ */
+const struct pc_diag_code_text pc_diag_code_texts[] = {
+		{"acknowledge-code", "An acknowledgement names a code no diagnostic carries"},
+		{"acknowledge-error",
+				"An acknowledgement covers an error, which cannot be acknowledged"},
+		{"acknowledge-reason", "An acknowledgement gives no reason"},
+		{"acknowledge-stale", "An acknowledgement covers no finding any more"},
+		{"address-host-bits", "A prefix has host bits set; read as its network"},
+		{"address-mapped", "An IPv4-mapped IPv6 address, which no packet carries"},
+		{"address-prefix", "A prefix length out of range for its family"},
+		{"address-syntax", "Not an IPv4 or IPv6 address or prefix"},
+		{"ambiguous-service", "Registry layers put the service name on different ports"},
+		{"anywhere-one-family",
+				"A source covers every address of one family and none of the other"},
+		{"contested", "The practice layer marks the service name contested"},
+		{"csv-columns", "An IANA CSV row with the wrong number of fields"},
+		{"csv-empty", "An empty IANA CSV"},
+		{"csv-empty-row", "An IANA CSV row with neither a name nor a port"},
+		{"csv-encoding", "An IANA CSV that is not valid UTF-8"},
+		{"csv-header", "An IANA CSV without the registry's header"},
+		{"csv-name", "An IANA CSV row with an unusable service name"},
+		{"csv-nul", "An IANA CSV with a NUL byte"},
+		{"csv-port", "An IANA CSV row with an unusable port"},
+		{"csv-protocol", "An IANA CSV row with an unusable transport protocol"},
+		{"csv-quote", "An IANA CSV with a misplaced quote"},
+		{"csv-stray-cr", "An IANA CSV with a carriage return without a line feed"},
+		{"csv-too-many-errors", "An IANA CSV with so many errors that reading stopped"},
+		{"csv-unterminated", "An IANA CSV with an unterminated quoted field"},
+		{"definition-alias", "A definition gives exactly the ports of one IANA service"},
+		{"definition-replaces", "A definition replaces what a lower registry layer says"},
+		{"duplicate-protocol", "A protocol listed twice"},
+		{"duplicate-row", "A registry row given twice; the second is ignored"},
+		{"duplicate-service", "A port already in the rule, from another service"},
+		{"historic-alias", "The service name is one of IANA's historic aliases"},
+		{"include-cycle", "An include that includes itself"},
+		{"include-depth", "Includes nested too deep"},
+		{"include-limit", "Includes past the limits on files, size or path components"},
+		{"include-read", "An include that cannot be read"},
+		{"include-refused",
+				"An include refused: a device, a planted link, or out of reach"},
+		{"include-scope", "An included file holds what belongs in the policy itself"},
+		{"io", "A file cannot be read"},
+		{"ipt-expanded", "iptables has no sets: a rule became several"},
+		{"ipt-family", "A rule of one family only: in the other family's iptables file"},
+		{"ipt-interface", "Interfaces iptables cannot express: the rule is left out"},
+		{"ipt-name", "The table name makes an iptables chain name too long"},
+		{"multi-port", "The deciding registry layer gives the service name several ports"},
+		{"name-conflict", "Another registry layer puts the same name on other ports"},
+		{"nd-dropped", "IPv6 neighbour discovery is dropped: IPv6 reaches no neighbour"},
+		{"network-cycle", "A network contains itself"},
+		{"network-duplicate", "A network defined twice"},
+		{"network-name", "A network name that cannot be used safely in a ruleset"},
+		{"network-overlap",
+				"An address already inside another of the same rule or network"},
+		{"network-unknown", "A network name the policy does not define"},
+		{"network-unused", "A network no rule uses"},
+		{"nft-name", "The table name cannot name an nft table"},
+		{"no-port", "The service name is registered without a port"},
+		{"open-to-anywhere", "A guarded administrative port is open to every address"},
+		{"override-duplicate", "A name given to --define twice"},
+		{"override-port", "A --define with a bad port"},
+		{"override-protocol", "A --define with an unknown protocol"},
+		{"override-syntax", "A malformed --define"},
+		{"pf-forward", "pf has no forward hook: a forward rule is left out"},
+		{"pf-interface", "Interfaces pf cannot express: the rule is left out"},
+		{"pf-proto", "pf matches ports of tcp and udp only: other ports are left out"},
+		{"policy-name", "A policy name that cannot be used safely in a ruleset"},
+		{"policy-owner", "A policy file owned by neither the caller nor root"},
+		{"policy-permissions", "A policy file every user may write"},
+		{"port-all", "A port range that opens every port"},
+		{"port-conflict", "Registry layers give the port to different services"},
+		{"port-protocol", "A port without a protocol"},
+		{"port-reserved", "IANA lists the port as Reserved"},
+		{"port-syntax", "Not a port or a port range"},
+		{"port-unassigned", "IANA lists the port as Unassigned"},
+		{"port-zero", "Port 0, which cannot be matched"},
+		{"practice-only",
+				"The daemon serves the port over some of the registry's protocols only"},
+		{"practice-source", "A practice-layer row without its source"},
+		{"protocol-conflict",
+				"A service written with a protocol the rule's protocol leaves out"},
+		{"protocol-implied", "A service name opened protocols the rule did not write"},
+		{"protocol-not-listed", "Nothing the service names is on the rule's protocol"},
+		{"protocol-unknown", "An unknown protocol"},
+		{"registry-conflict", "IANA assigns the resolved port to another service"},
+		{"replies-dropped", "The defaults drop the replies to what a rule accepts"},
+		{"rule-action", "A rule without exactly one action"},
+		{"rule-duplicate", "A rule repeats an earlier one"},
+		{"rule-interface", "An interface a rule cannot use"},
+		{"rule-limit", "Not a rate"},
+		{"rule-no-match", "A rule that matches no packet"},
+		{"rule-peer", "A rule names peers its direction does not have"},
+		{"rule-redundant", "A rule the default makes redundant"},
+		{"rule-shadowed", "An earlier rule matches every packet of this one"},
+		{"schema-empty", "An empty value where one is needed"},
+		{"schema-missing", "A required key is missing"},
+		{"schema-type", "A value of the wrong type"},
+		{"schema-unknown-key", "A key policies do not have"},
+		{"schema-value", "A value out of those allowed"},
+		{"schema-version", "An unsupported policy version"},
+		{"service-cycle", "A service group contains itself"},
+		{"service-duplicate", "A service defined twice"},
+		{"service-group-limit", "Service groups nested too deep or expanding too far"},
+		{"service-name", "A service name that cannot be used safely in a ruleset"},
+		{"service-port-duplicate", "A definition lists one port twice"},
+		{"service-unused", "A service definition no rule uses"},
+		{"services-encoding", "A services file line that is not valid UTF-8"},
+		{"services-syntax", "A services file line that cannot be used"},
+		{"unauthorized-use", "IANA reports unauthorized use of the port"},
+		{"unknown-service", "No registry layer knows the service name"},
+		{"yaml-anchor", "YAML anchors and aliases, not used in policies"},
+		{"yaml-character", "A character policies may not hold"},
+		{"yaml-complex-key", "A YAML key that is not a scalar"},
+		{"yaml-documents", "More than one YAML document"},
+		{"yaml-duplicate-key", "A key repeated in one mapping"},
+		{"yaml-empty", "An empty policy"},
+		{"yaml-encoding", "A policy that is not UTF-8"},
+		{"yaml-limit", "A policy past a limit on size, nesting or values"},
+		{"yaml-merge", "YAML merge keys, not used in policies"},
+		{"yaml-syntax", "Not readable YAML"},
+		{"yaml-tab", "Tabs used for indentation"},
+		{"yaml-tag", "YAML tags, not used in policies"},
+};
+_Static_assert(PC_ARRAY_SIZE(pc_diag_code_texts) == PC_ARRAY_SIZE(pc_diag_codes),
+		"every code has a description");
+
+const char *pc_diag_code_text(const char *code)
+{
+	size_t lo = 0, hi = PC_ARRAY_SIZE(pc_diag_code_texts);
+
+	while (code && lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(pc_diag_code_texts[mid].code, code);
+		if (c == 0)
+			return pc_diag_code_texts[mid].text;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 bool pc_diag_code_known(const char *code, const char **nearest)
 {
 	unsigned best = 3;
@@ -160,6 +307,7 @@ static void release(struct pc_diag *r)
 	free(r->file);
 	free(r->msg);
 	free(r->hint);
+	free(r->reason);
 }
 
 void pc_diags_init(struct pc_diags *d)
@@ -226,6 +374,7 @@ struct pc_diag *pc_diag_addv(struct pc_diags *d, enum pc_severity sev, const cha
 	r->msg = vformat(fmt, ap);
 	r->hint = NULL;
 	r->acknowledged = false;
+	r->reason = NULL;
 	return r;
 }
 
@@ -240,6 +389,15 @@ void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev)
 	count(d, d->v[i].sev, -1);
 	d->v[i].sev = sev;
 	count(d, sev, 1);
+}
+
+bool pc_diags_acknowledge_because(struct pc_diags *d, size_t i, const char *reason)
+{
+	if (!pc_diags_acknowledge(d, i))
+		return false;
+	if (reason && !d->v[i].reason)
+		d->v[i].reason = xstrdup(reason);
+	return true;
 }
 
 bool pc_diags_acknowledge(struct pc_diags *d, size_t i)
@@ -268,10 +426,16 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 		d->nwarnings = 0;
 	}
 	d->dropped = 0;
+	size_t kept_acks = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		struct pc_diag *x = &d->v[i];
-		bool silenced = x->acknowledged;
+		bool silenced = x->acknowledged && !d->keep_acknowledged;
 
+		if (x->acknowledged && !silenced) {
+			d->v[w++] = *x;
+			kept_acks++;
+			continue;
+		}
 		for (size_t k = 0; k < ncodes && x->sev == PC_SEV_WARNING; k++)
 			silenced |= x->code && !strcmp(x->code, codes[k]);
 		if (silenced) {
@@ -281,7 +445,7 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 		if (strict && x->sev == PC_SEV_WARNING)
 			x->sev = PC_SEV_ERROR;
 		count(d, x->sev, 1);
-		if (keep && w == keep) {
+		if (keep && w - kept_acks == keep) {
 			d->dropped++;
 			release(x);
 			continue;
@@ -289,6 +453,24 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 		d->v[w++] = *x;
 	}
 	d->n = w;
+}
+
+void pc_diags_take(struct pc_diags *to, struct pc_diags *from)
+{
+	if (from->n) {
+		to->v = xreallocarray(to->v, to->n + from->n, sizeof(*to->v));
+		memcpy(to->v + to->n, from->v, from->n * sizeof(*from->v));
+		to->n += from->n;
+		to->cap = to->n;
+	}
+	to->nerrors += from->nerrors;
+	to->nwarnings += from->nwarnings;
+	to->nacknowledged += from->nacknowledged;
+	to->dropped += from->dropped;
+	free(from->v);
+	from->v = NULL;
+	from->n = from->cap = 0;
+	from->nerrors = from->nwarnings = from->nacknowledged = from->dropped = 0;
 }
 
 void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
@@ -360,6 +542,8 @@ void pc_diags_print_with(const struct pc_diags *d, FILE *out,
 	for (size_t i = 0; i < d->n; i++) {
 		const struct pc_diag *r = &d->v[i];
 
+		if (r->acknowledged)
+			continue;
 		if (r->file) {
 			pc_fputs_escaped(r->file, out);
 			if (r->line)

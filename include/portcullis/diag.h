@@ -29,6 +29,7 @@ struct pc_diag {
 	char *msg;
 	char *hint; /* NULL, or a suggestion printed on its own line */
 	bool acknowledged; /* the policy acknowledges it: not counted, not shown */
+	char *reason; /* acknowledged: the reason the policy gives, or NULL */
 };
 
 struct pc_diags {
@@ -43,6 +44,11 @@ struct pc_diags {
 	 * suggestion searched over a registry: set it to what will be shown.
 	 */
 	size_t hints_max;
+	/*
+	 * pc_diags_filter() keeps the acknowledged records (still not counted,
+	 * and never printed as text), for reports that list them as such.
+	 */
+	bool keep_acknowledged;
 };
 
 /*
@@ -100,8 +106,15 @@ void pc_diags_set_severity(struct pc_diags *d, size_t i, enum pc_severity sev);
 bool pc_diags_acknowledge(struct pc_diags *d, size_t i);
 
 /*
+ * The same, keeping `reason` (copied; may be NULL) with the record when it
+ * has none yet, for reports that say why a finding is acknowledged.
+ */
+bool pc_diags_acknowledge_because(struct pc_diags *d, size_t i, const char *reason);
+
+/*
  * Applies the command line's choices to the records, in order: acknowledged
- * records are released (still counted in nacknowledged); warnings
+ * records are released (still counted in nacknowledged) unless
+ * keep_acknowledged, which keeps them past the `keep` limit too; warnings
  * whose code is one of `codes` are released and no longer counted; with
  * `strict`, the other warnings become errors (those dropped before, see
  * `max`, are counted as errors too); then records past the first `keep`
@@ -114,6 +127,25 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 /* Every code a diagnostic can carry, sorted by name. */
 extern const char *const pc_diag_codes[];
 extern const size_t pc_diag_ncodes;
+
+/* A code and what it is about, in one line (SARIF's shortDescription). */
+struct pc_diag_code_text {
+	const char *code;
+	const char *text;
+};
+
+/* One for every code of pc_diag_codes, in its order. */
+extern const struct pc_diag_code_text pc_diag_code_texts[];
+
+/* What `code` is about, in one line; NULL for a code not in pc_diag_codes. */
+const char *pc_diag_code_text(const char *code);
+
+/*
+ * Moves every record of `from` to the end of `to`, with its counters
+ * (errors, warnings, acknowledged, dropped); `from` is left empty, ready to
+ * be finished or used again.
+ */
+void pc_diags_take(struct pc_diags *to, struct pc_diags *from);
 
 /*
  * Whether `code` is in pc_diag_codes.  If not, `*nearest` (when not NULL)
@@ -129,8 +161,8 @@ void pc_diag_hint(struct pc_diag *diag, const char *fmt, ...)
 		;
 
 /*
- * Prints every record as `file:line:col: severity: message [code]`, then the
- * hint.  Control characters, escape sequences and invalid UTF-8 that came
+ * Prints every record but the acknowledged ones as `file:line:col: severity:
+ * message [code]`, then the hint.  Control characters, escape sequences and invalid UTF-8 that came
  * from input are shown as \n, \x1b, ... so no input can alter the terminal.
  */
 void pc_diags_print(const struct pc_diags *d, FILE *out);

@@ -32,6 +32,8 @@ static int coexist(struct cli_ctx *ctx, const struct pc_policy *p)
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
 	int worst = PC_EXIT_OK;
+	struct cli_report *rep = NULL;
+	struct pc_diags collected;
 
 	if (argc < 1) {
 		fprintf(ctx->err,
@@ -39,10 +41,33 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 				ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
+	if (ctx->json && ctx->sarif) {
+		fprintf(ctx->err, "%s check: give --json or --sarif, not both\n", ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	if ((ctx->json || ctx->sarif) && ctx->kernel) {
+		fprintf(ctx->err,
+				"%s check: --kernel reports as text only; leave out --%s, or run "
+				"check --%s and check --kernel apart\n",
+				ctx->prog, ctx->json ? "json" : "sarif",
+				ctx->json ? "json" : "sarif");
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->json || ctx->sarif) {
+		/* Every diagnostic goes into the report instead of standard error. */
+		rep = cli_report_create();
+		pc_diags_init(&collected);
+		ctx->collect = &collected;
+	}
 	for (int i = 0; i < argc; i++) {
 		int ret;
 
-		if (ctx->kernel) {
+		if (rep) {
+			struct pc_policy p;
+			ret = cli_load_policy(ctx, argv[i], &p, NULL);
+			cli_report_add(rep, argv[i], &p, ret, &collected);
+			pc_policy_finish(&p);
+		} else if (ctx->kernel) {
 			/* The same checks, then the kernel's on the whole table. */
 			ret = cli_send_table(ctx, "check", argv[i], false, coexist);
 		} else {
@@ -55,6 +80,12 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && worst == PC_EXIT_OK))
 			worst = ret;
+	}
+	if (rep) {
+		cli_report_print(rep, ctx->sarif, worst, ctx->out);
+		cli_report_destroy(rep);
+		pc_diags_finish(&collected);
+		ctx->collect = NULL;
 	}
 	return worst;
 }

@@ -60,6 +60,14 @@ struct cli_ctx {
 	bool all; /* registry audit --all */
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
+	bool sarif; /* check --sarif */
+	const char *check_dir; /* render --check-up-to-date DIR */
+	/*
+	 * Not NULL: the diagnostics of the registry and the policy loaded
+	 * (acknowledged ones too) are moved here instead of printed as text,
+	 * for a report in JSON or SARIF.
+	 */
+	struct pc_diags *collect;
 };
 
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
@@ -207,5 +215,29 @@ int cli_confirm_before(struct cli_ctx *ctx);
 int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds);
 /* Whether a confirmation of `table` is pending: 1 with its deadline and watcher, else 0. */
 int cli_confirm_status(const char *table, long long *deadline, long *pid);
+
+struct pc_json;
+struct pc_diag;
+/*
+ * Writes one diagnostic as a JSON object (report.c): severity, code, file,
+ * line, column, message, hint, acknowledged and its reason; what is unknown is
+ * null.
+ */
+void cli_json_diag(struct pc_json *j, const struct pc_diag *r);
+
+/* Writes `key`: an array of every record of `d`, in order (report.c). */
+void cli_json_diags(struct pc_json *j, const char *key, const struct pc_diags *d);
+
+/*
+ * check --json and --sarif (report.c): each policy's status and the records
+ * collected while it was loaded are added, in the order given, then printed
+ * at once as one JSON object or one SARIF log.
+ */
+struct cli_report;
+struct cli_report *cli_report_create(void);
+void cli_report_add(struct cli_report *rep, const char *file, const struct pc_policy *p, int status,
+		struct pc_diags *d);
+void cli_report_print(const struct cli_report *rep, bool sarif, int status, FILE *out);
+void cli_report_destroy(struct cli_report *rep);
 
 #endif

@@ -57,7 +57,10 @@ int cli_open_registry(struct cli_ctx *ctx)
 		if (pc_registry_add_override(ctx->reg, ctx->defines.v[i], "--define",
 				    (unsigned)i + 1, &diags) < 0)
 			ret = PC_EXIT_USAGE;
-	pc_diags_print(&diags, ctx->err);
+	if (ctx->collect)
+		pc_diags_take(ctx->collect, &diags);
+	else
+		pc_diags_print(&diags, ctx->err);
 	pc_diags_finish(&diags);
 	return ret;
 }
@@ -69,6 +72,7 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 
 	pc_diags_init(&d);
 	d.hints_max = MAX_PRINTED; /* no suggestion is searched for an error never shown */
+	d.keep_acknowledged = ctx->collect != NULL;
 	pc_policy_init(p);
 	/* Each policy gets the registry afresh: a policy may take layers out of it. */
 	pc_registry_destroy(ctx->reg);
@@ -94,11 +98,14 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 	pc_diags_filter(&d, ctx->wno.v, ctx->wno.n, ctx->strict, MAX_PRINTED);
 	if (warnings)
 		*warnings = d.nwarnings;
-	pc_policy_print_diags(p, &d, ctx->err);
 	if (st == PC_LOAD_UNREADABLE)
 		ret = PC_EXIT_ENV;
 	else if (d.nerrors)
 		ret = PC_EXIT_INVALID;
+	if (ctx->collect)
+		pc_diags_take(ctx->collect, &d);
+	else
+		pc_policy_print_diags(p, &d, ctx->err);
 out:
 	pc_diags_finish(&d);
 	return ret;

@@ -661,7 +661,7 @@ static void json_rule(struct pc_json *j, const struct pc_registry *reg, const st
 }
 
 static void json_explain(FILE *out, const struct pc_policy *p, const struct pc_registry *reg,
-		const char *path, const struct pc_nft_table *t)
+		const char *path, const struct pc_nft_table *t, const struct pc_diags *diags)
 {
 	struct pc_json j;
 
@@ -716,6 +716,30 @@ static void json_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 	pc_json_uint(&j, nc.walk);
 	pc_json_end_object(&j);
 	json_acknowledged(&j, p);
+	cli_json_diags(&j, "diagnostics", diags);
+	pc_json_end_object(&j);
+	pc_json_finish(&j);
+}
+
+/*
+ * explain --json of a policy with errors (or one that cannot be read): what
+ * check --json says of it, the file, the policy's name, the status and every
+ * diagnostic.
+ */
+static void json_failed(FILE *out, const struct pc_policy *p, const char *path, int status,
+		const struct pc_diags *diags)
+{
+	struct pc_json j;
+
+	pc_json_init(&j, out);
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "policy");
+	pc_json_string_or_null(&j, p->name);
+	pc_json_key(&j, "file");
+	pc_json_string(&j, strcmp(path, "-") ? path : "<stdin>");
+	pc_json_key(&j, "status");
+	pc_json_int(&j, status);
+	cli_json_diags(&j, "diagnostics", diags);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);
 }
@@ -1099,27 +1123,42 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		free(pkts);
 		return PC_EXIT_USAGE;
 	}
+	/* The policy in JSON carries its diagnostics (a packet's answer does not). */
+	struct pc_diags collected;
+	pc_diags_init(&collected);
+	if (ctx->json && !ctx->packets.n && !ctx->packet_files.n)
+		ctx->collect = &collected;
 	ret = cli_load_policy(ctx, argv[0], &p, NULL);
 	if (ret == PC_EXIT_OK)
 		ret = resolve_packets(ctx, &p, pkts);
+	else if (ctx->collect)
+		json_failed(ctx->out, &p, argv[0], ret, &collected);
 	if (ret == PC_EXIT_OK) {
 		struct pc_nft_table t;
 		struct pc_diags d;
 		pc_diags_init(&d);
 		/* What will be emitted comes from the same model `render` prints. */
 		if (pc_nft_lower(&p, ctx->table, &t, &d) < 0) {
-			pc_policy_print_diags(&p, &d, ctx->err);
 			ret = PC_EXIT_INVALID;
+			if (ctx->collect) {
+				pc_diags_take(&collected, &d);
+				json_failed(ctx->out, &p, argv[0], ret, &collected);
+			} else {
+				pc_policy_print_diags(&p, &d, ctx->err);
+			}
 		} else if (ctx->packets.n || ctx->packet_files.n) {
 			ret = explain_packets(ctx, &p, pkts, &t);
 		} else if (ctx->json) {
-			json_explain(ctx->out, &p, ctx->reg, argv[0], &t);
+			pc_diags_take(&collected, &d);
+			json_explain(ctx->out, &p, ctx->reg, argv[0], &t, &collected);
 		} else {
 			text_explain(ctx->out, &p, ctx->reg, argv[0], &t);
 		}
 		pc_nft_table_finish(&t);
 		pc_diags_finish(&d);
 	}
+	ctx->collect = NULL;
+	pc_diags_finish(&collected);
 	pc_policy_finish(&p);
 	free(pkts);
 	return ret;

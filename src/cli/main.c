@@ -42,6 +42,8 @@ enum {
 	OPT_CONFIRM = 1u << 20,
 	OPT_NO_SERVICES = 1u << 21,
 	OPT_ALL = 1u << 22,
+	OPT_SARIF = 1u << 23,
+	OPT_CHECK_UP_TO_DATE = 1u << 24,
 };
 
 struct option_def;
@@ -68,11 +70,11 @@ static void target_values(FILE *f)
 	fputs(", all", f);
 }
 
-/* " (TABLE.nft, .nft.json, ...)": the files --out-dir holds. */
+/* " (POLICY.nft, .nft.json, ...)": the files --out-dir holds. */
 static void target_files(FILE *f)
 {
 	for (size_t i = 0; i < pc_ntargets; i++)
-		fprintf(f, "%s%s", i ? ", " : " (TABLE", pc_targets[i].suffix);
+		fprintf(f, "%s%s", i ? ", " : " (POLICY", pc_targets[i].suffix);
 	fputc(')', f);
 }
 
@@ -133,6 +135,9 @@ static const struct option_def options[] = {
 				NULL, NULL},
 		{OPT_JSON, "json", 'j', NULL, set_flag, FIELD(json), "print JSON instead of text",
 				NULL, NULL},
+		{OPT_SARIF, "sarif", 0, NULL, set_flag, FIELD(sarif),
+				"print a SARIF 2.1.0 log instead of text, for code review tools",
+				NULL, NULL},
 		{OPT_STRICT, "strict", 0, NULL, set_flag, FIELD(strict), "treat warnings as errors",
 				NULL, NULL},
 		{OPT_WNO, "Wno-CODE", 0, NULL, set_append, FIELD(wno),
@@ -153,7 +158,12 @@ static const struct option_def options[] = {
 				"write to FILE (replaced all at once) instead of standard output",
 				NULL, NULL},
 		{OPT_OUT_DIR, "out-dir", 0, "DIR", set_value, FIELD(out_dir),
-				"write each target's file into DIR", target_files, NULL},
+				"write each target's file into DIR, named after the policy file",
+				target_files, NULL},
+		{OPT_CHECK_UP_TO_DATE, "check-up-to-date", 0, "DIR", set_value, FIELD(check_dir),
+				"write nothing: compare what --out-dir DIR would write with the files "
+				"there, and show a diff of each that is not up to date",
+				NULL, NULL},
 		{OPT_FORCE, "force", 0, NULL, set_flag, FIELD(force),
 				"replace (apply) or delete (remove) a table of that name portcullis does not manage",
 				NULL, NULL},
@@ -234,7 +244,8 @@ static const struct command_group groups[] = {
 static const struct command commands[] = {
 		{"check", cmd_check,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
-						OPT_WNO | OPT_KERNEL | OPT_TABLE,
+						OPT_WNO | OPT_KERNEL | OPT_TABLE | OPT_JSON |
+						OPT_SARIF,
 				"POLICY...",
 				"check policies: every service and network resolved, every problem reported"},
 		{"explain", cmd_explain,
@@ -245,8 +256,9 @@ static const struct command commands[] = {
 		{"render", cmd_render,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
 						OPT_WNO | OPT_TARGET | OPT_TABLE | OPT_OUTPUT |
-						OPT_FAMILY | OPT_OUT_DIR | OPT_NO_JUMP,
-				"POLICY",
+						OPT_FAMILY | OPT_OUT_DIR | OPT_NO_JUMP |
+						OPT_CHECK_UP_TO_DATE,
+				"POLICY...",
 				"print the ruleset a policy becomes (nftables, iptables, pf), for review"},
 		{"apply", cmd_apply,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |

@@ -4,6 +4,7 @@
  * names the portcullis version and the SHA-256 of every input (the policy
  * files and the registry layers), and nothing that changes from run to run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "pathwalk.h"
 #include "pc-version.h"
+#include "portcullis/linediff.h"
 #include "portcullis/nft.h"
 #include "portcullis/targets.h"
 #include "sha256.h"
@@ -400,6 +402,11 @@ static char *header_line(char *s)
 	return s;
 }
 
+static int cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
 static void print_target(const struct pc_target *tg, const struct pc_nft_table *t,
 		const char *policy, bool jumps, char **common, size_t ncommon, FILE *out)
 {
@@ -422,7 +429,7 @@ static void print_target(const struct pc_target *tg, const struct pc_nft_table *
  * can still leave some files new and others old.)
  */
 static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_nft_table *t,
-		const char *policy, char **header, size_t nh, const char *table)
+		const char *policy, char **header, size_t nh, const char *base)
 {
 	struct output *o = xcalloc(pc_ntargets, sizeof(*o));
 	const struct pc_target **kind = xcalloc(pc_ntargets, sizeof(*kind));
@@ -435,7 +442,7 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 	for (size_t k = 0; k < pc_ntargets && ok; k++) {
 		if (!want[k])
 			continue;
-		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, table,
+		char *path = ctx->out_dir ? xasprintf("%s/%s%s", ctx->out_dir, base,
 							    pc_targets[k].suffix)
 					  : xstrdup(ctx->output);
 		kind[n] = &pc_targets[k];
@@ -469,33 +476,367 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 	return ok ? PC_EXIT_OK : PC_EXIT_ENV;
 }
 
-int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
+/* The largest committed rendering read back (the 50 000-rule policy's nft script is 13 MB). */
+#define CHECK_MAX_FILE (256u << 20)
+
+/* A word of a command line, quoted for sh when it needs it, control bytes escaped. */
+static void shell_word(FILE *f, const char *w)
+{
+	if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "_./=:,@%+-") == strlen(w)) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (const char *c = w; *c; c++) {
+		if (*c == '\'')
+			fputs("'\\''", f);
+		else {
+			char one[2] = {*c, 0};
+			pc_fputs_escaped(one, f);
+		}
+	}
+	fputc('\'', f);
+}
+
+/* The command that writes what --check-up-to-date compares with: render --out-dir. */
+static void regenerate_command(struct cli_ctx *ctx, FILE *f, char **policies, int n)
+{
+	fprintf(f, "%s render --target %s", ctx->prog, ctx->target ? ctx->target : "all");
+	if (ctx->table_given) {
+		fputs(" --table ", f);
+		shell_word(f, ctx->table);
+	}
+	if (ctx->no_jump)
+		fputs(" --no-jump", f);
+	for (int k = 0; k < PC_LAYER_COUNT; k++) {
+		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
+		if (!ctx->layer_file[k])
+			continue;
+		if (k == PC_LAYER_SYSTEM && (ctx->layer_optional & (1u << k))) {
+			fputs(" --system", f);
+			continue;
+		}
+		fputs(k == PC_LAYER_IANA ? " --registry " : " --services ", f);
+		shell_word(f, ctx->layer_file[k]);
+		(void)def;
+	}
+	for (size_t i = 0; i < ctx->defines.n; i++) {
+		fputs(" --define ", f);
+		shell_word(f, ctx->defines.v[i]);
+	}
+	fputs(" --out-dir ", f);
+	shell_word(f, ctx->check_dir);
+	for (int i = 0; i < n; i++) {
+		fputc(' ', f);
+		shell_word(f, policies[i]);
+	}
+}
+
+/*
+ * The diff of one file of DIR, from `before` (committed; NULL: missing) to
+ * `after` (rendered now; NULL: not written now), under a line that says what
+ * it is: PATH then `what` (freed here).  The headers are
+ * git's (a/ and b/ before a relative path), so `git apply` or `patch -p1`
+ * in the working directory brings DIR up to date.  Returns whether they
+ * differ (nothing is printed when not).
+ */
+static bool show_diff(struct cli_ctx *ctx, const char *path, const char *before, size_t blen,
+		const char *after, size_t alen, char *what)
+{
+	bool rel = path[0] != '/';
+	char *la = before ? xasprintf("%s%s", rel ? "a/" : "", path) : xstrdup("/dev/null");
+	char *lb = after ? xasprintf("%s%s", rel ? "b/" : "", path) : xstrdup("/dev/null");
+	char *text = NULL;
+	size_t len = 0, hunks;
+	FILE *m;
+
+	if (before && after && blen == alen && !memcmp(before, after, alen)) {
+		free(la);
+		free(lb);
+		free(what);
+		return false;
+	}
+	m = open_memstream(&text, &len);
+	hunks = pc_linediff_text(
+			before ? before : "", blen, after ? after : "", alen, la, lb, 3, m);
+	fclose(m);
+	if (hunks) {
+		pc_fputs_escaped(path, ctx->out);
+		fputc(' ', ctx->out);
+		pc_fputs_escaped(what, ctx->out);
+		fputs(":\n", ctx->out);
+		fwrite(text, 1, len, ctx->out);
+	}
+	free(what);
+	free(text);
+	free(la);
+	free(lb);
+	return hunks != 0;
+}
+
+/* How the files of one --check-up-to-date compare. */
+struct check_count {
+	size_t files, differ, missing, extra;
+};
+
+/*
+ * Whether the file at `path` (a regular file) begins with a header of
+ * portcullis naming `mark` ("policy FILE sha256 "), within the first
+ * size - 1 bytes, where every target writes its header; read into buf.
+ */
+static bool read_head(const char *path, const char *mark, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	ssize_t got = 0, r;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	while ((size_t)got < size - 1 && (r = read(fd, buf + got, size - 1 - (size_t)got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		got += r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return strstr(buf, "generated by portcullis") && strstr(buf, mark);
+}
+
+/*
+ * The files of DIR that portcullis rendered from `policy_file` (their header
+ * names it) under a name it does not write now: left over, stale.  Each is
+ * shown as removed.  Returns PC_EXIT_OK or PC_EXIT_ENV.
+ */
+static int check_extra(struct cli_ctx *ctx, const char *policy_file, char *const *expected,
+		size_t nexpected, struct check_count *c)
+{
+	DIR *d = opendir(ctx->check_dir);
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+
+	if (!d && errno == ENOENT)
+		return PC_EXIT_OK; /* no directory: every file is missing, none left over */
+	if (!d) {
+		fprintf(ctx->err, "%s render: cannot read the directory ", ctx->prog);
+		pc_fputs_escaped(ctx->check_dir, ctx->err);
+		fprintf(ctx->err, ": %s\n", strerror(errno));
+		return PC_EXIT_ENV;
+	}
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		bool ours = false;
+		for (size_t k = 0; k < pc_ntargets && !ours; k++) {
+			size_t sl = strlen(pc_targets[k].suffix);
+			ours = len > sl && !strcmp(e->d_name + len - sl, pc_targets[k].suffix);
+		}
+		for (size_t k = 0; k < nexpected && ours; k++)
+			ours = strcmp(e->d_name, expected[k]) != 0;
+		if (!ours)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	char *mark = header_line(xasprintf("policy %s sha256 ", policy_file));
+	for (size_t i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", ctx->check_dir, names[i]);
+		struct pc_buf b;
+		char head[4097];
+		/* Only a rendering of this policy is read whole. */
+		if (read_head(path, mark, head, sizeof(head)) &&
+				pc_read_file(path, CHECK_MAX_FILE, &b) == 0) {
+			if (show_diff(ctx, path, b.data, b.len, NULL, 0,
+					    xasprintf("was rendered from %s, which no "
+						      "longer writes it (remove it)",
+							    policy_file)))
+				c->extra++;
+			pc_buf_finish(&b);
+		}
+		free(path);
+		free(names[i]);
+	}
+	free(mark);
+	free(names);
+	return PC_EXIT_OK;
+}
+
+/*
+ * render --check-up-to-date DIR: renders what --out-dir DIR would write and
+ * compares it with the files there, printing a unified diff for each that
+ * differs, is missing, or is left over from this policy under a name not
+ * written now.  Returns PC_EXIT_OK when every file is what the policy renders
+ * now, PC_EXIT_INVALID when one is not, PC_EXIT_ENV when one cannot be read.
+ */
+static int check_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_nft_table *t,
+		const char *policy, char **header, size_t nh, const char *base,
+		const char *policy_file, struct check_count *c)
+{
+	/* The names of every target's file: those --target leaves out are not left over. */
+	char **expected = xcalloc(pc_ntargets, sizeof(*expected));
+	int ret = PC_EXIT_OK;
+
+	for (size_t k = 0; k < pc_ntargets; k++)
+		expected[k] = xasprintf("%s%s", base, pc_targets[k].suffix);
+	for (size_t k = 0; k < pc_ntargets && ret == PC_EXIT_OK; k++) {
+		if (!want[k])
+			continue;
+		char *path = xasprintf("%s/%s", ctx->check_dir, expected[k]);
+		char *now = NULL;
+		size_t nowlen = 0;
+		FILE *m = open_memstream(&now, &nowlen);
+		struct pc_buf old;
+
+		print_target(&pc_targets[k], t, policy, !ctx->no_jump, header, nh, m);
+		fclose(m);
+		c->files++;
+		if (pc_read_file(path, CHECK_MAX_FILE, &old) == 0) {
+			if (show_diff(ctx, path, old.data, old.len, now, nowlen,
+					    xasprintf("is not what %s renders now (- committed, + "
+						      "rendered now)",
+							    policy_file)))
+				c->differ++;
+			pc_buf_finish(&old);
+		} else if (errno == ENOENT) {
+			c->missing++;
+			show_diff(ctx, path, NULL, 0, now, nowlen,
+					xasprintf("is missing: %s renders it", policy_file));
+		} else {
+			fprintf(ctx->err, "%s render: cannot read ", ctx->prog);
+			pc_fputs_escaped(path, ctx->err);
+			fprintf(ctx->err, ": %s\n",
+					errno == EINVAL ? "not a regular file" : strerror(errno));
+			ret = PC_EXIT_ENV;
+		}
+		free(now);
+		free(path);
+	}
+	if (ret == PC_EXIT_OK)
+		ret = check_extra(ctx, policy_file, expected, pc_ntargets, c);
+	for (size_t i = 0; i < pc_ntargets; i++)
+		free(expected[i]);
+	free(expected);
+	return ret;
+}
+
+/* The summary of --check-up-to-date, on standard error; the status to end with. */
+static int check_summary(
+		struct cli_ctx *ctx, int ret, const struct check_count *c, char **policies, int n)
+{
+	size_t stale = c->differ + c->missing + c->extra;
+
+	if (ret == PC_EXIT_ENV || (ret != PC_EXIT_OK && !stale))
+		return ret;
+	if (!stale) {
+		fprintf(ctx->err, "%s render: the %zu file%s in ", ctx->prog, c->files,
+				c->files == 1 ? "" : "s");
+		pc_fputs_escaped(ctx->check_dir, ctx->err);
+		fprintf(ctx->err, " %s what the %s now\n", c->files == 1 ? "is" : "are",
+				n == 1 ? "policy renders" : "policies render");
+		return PC_EXIT_OK;
+	}
+	fprintf(ctx->err, "%s render: ", ctx->prog);
+	pc_fputs_escaped(ctx->check_dir, ctx->err);
+	fputs(" is not up to date:", ctx->err);
+	if (c->differ)
+		fprintf(ctx->err, " %zu of %zu file%s differ%s", c->differ, c->files,
+				c->files == 1 ? "" : "s", c->differ == 1 ? "s" : "");
+	if (c->missing)
+		fprintf(ctx->err, "%s %zu %s missing", c->differ ? "," : "", c->missing,
+				c->missing == 1 ? "is" : "are");
+	if (c->extra)
+		fprintf(ctx->err, "%s %zu left over from the policy under a name no longer written",
+				c->differ || c->missing ? "," : "", c->extra);
+	fputs(" (the diff above: - committed, + rendered now). Regenerate with:\n  ", ctx->err);
+	regenerate_command(ctx, ctx->err, policies, n);
+	fputc('\n', ctx->err);
+	if (c->extra)
+		fputs("  and remove the files left over\n", ctx->err);
+	return PC_EXIT_INVALID;
+}
+
+/*
+ * What the files of a policy are named after in a directory: the policy
+ * file's base name without .yaml (or .yml); for standard input, NULL (the
+ * policy's own name, once read).
+ */
+static char *file_base(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *b = slash ? slash + 1 : path;
+	size_t n = strlen(b);
+
+	if (!strcmp(path, "-"))
+		return NULL;
+	if (n > 5 && !strcmp(b + n - 5, ".yaml"))
+		n -= 5;
+	else if (n > 4 && !strcmp(b + n - 4, ".yml"))
+		n -= 4;
+	return xstrndup(b, n);
+}
+
+/*
+ * The base names of the policies given with --out-dir or
+ * --check-up-to-date, each once: two policies named alike would write the
+ * same files.  Returns PC_EXIT_OK, or PC_EXIT_USAGE after saying why.
+ */
+static int check_bases(struct cli_ctx *ctx, char **bases, char **argv, int argc)
+{
+	for (int i = 0; i < argc; i++) {
+		if (bases[i] && (!*bases[i] || !strcmp(bases[i], ".") || !strcmp(bases[i], ".."))) {
+			fprintf(ctx->err, "%s render: cannot name the files of '", ctx->prog);
+			pc_fputs_escaped(argv[i], ctx->err);
+			fputs("' after it: give the policy file a name (kdc-primary.yaml writes "
+			      "kdc-primary.nft, ...)\n",
+					ctx->err);
+			return PC_EXIT_USAGE;
+		}
+		for (int k = 0; k < i; k++) {
+			if (!bases[i] || !bases[k] || strcmp(bases[i], bases[k]))
+				continue;
+			fprintf(ctx->err, "%s render: '", ctx->prog);
+			pc_fputs_escaped(argv[k], ctx->err);
+			fputs("' and '", ctx->err);
+			pc_fputs_escaped(argv[i], ctx->err);
+			fputs("' would both write ", ctx->err);
+			pc_fputs_escaped(bases[i], ctx->err);
+			fputs(".nft, ... in one directory: render them into different "
+			      "directories, or rename one\n",
+					ctx->err);
+			return PC_EXIT_USAGE;
+		}
+	}
+	return PC_EXIT_OK;
+}
+
+/*
+ * One policy rendered: printed, written (-o, --out-dir, as `base`.SUFFIX),
+ * or compared (--check-up-to-date, counted in c).  Returns the exit status.
+ */
+static int render_one(struct cli_ctx *ctx, const char *path, const bool *want, const char *base,
+		struct check_count *c)
 {
 	struct pc_policy p;
 	struct pc_nft_table t;
 	struct pc_diags d;
 	const char *table = ctx->table;
-	bool *want = NULL;
 	int ret;
 
-	if (argc != 1) {
-		fprintf(ctx->err,
-				"%s render: name one policy file, e.g. '%s render "
-				"policies/kdc-primary.yaml'\n",
-				ctx->prog, ctx->prog);
-		return PC_EXIT_USAGE;
-	}
-	want = xcalloc(pc_ntargets, sizeof(*want));
-	if ((ret = choose_targets(ctx, table, want)) != PC_EXIT_OK) {
-		free(want);
-		return ret;
-	}
-	ret = cli_load_policy(ctx, argv[0], &p, NULL);
+	ret = cli_load_policy(ctx, path, &p, NULL);
 	if (ret != PC_EXIT_OK) {
 		pc_policy_finish(&p);
-		free(want);
 		return ret;
 	}
+	if (!base)
+		base = p.name; /* standard input: the policy's own name, a safe file name */
 	pc_diags_init(&d);
 	bool printable = pc_nft_lower(&p, table, &t, &d) == 0;
 	for (size_t k = 0; k < pc_ntargets && printable; k++)
@@ -544,13 +885,18 @@ int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
 		free(h);
 	}
 
-	if (!ctx->out_dir && !ctx->output) {
+	if (ctx->check_dir) {
+		const char *text;
+		size_t len;
+		const char *file = pc_policy_file(&p, 0, &text, &len);
+		ret = check_outputs(ctx, want, &t, p.name, header, nh, base, file, c);
+	} else if (!ctx->out_dir && !ctx->output) {
 		for (size_t k = 0; k < pc_ntargets; k++)
 			if (want[k])
 				print_target(&pc_targets[k], &t, p.name, !ctx->no_jump, header, nh,
 						ctx->out);
 	} else {
-		ret = write_outputs(ctx, want, &t, p.name, header, nh, table);
+		ret = write_outputs(ctx, want, &t, p.name, header, nh, base);
 	}
 	for (size_t i = 0; i < nh; i++)
 		free(header[i]);
@@ -559,6 +905,61 @@ out:
 	pc_nft_table_finish(&t);
 	pc_diags_finish(&d);
 	pc_policy_finish(&p);
+	return ret;
+}
+
+int cmd_render(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct check_count c = {0, 0, 0, 0};
+	char **bases = NULL;
+	bool *want = NULL;
+	int ret, worst = PC_EXIT_OK;
+
+	if (argc < 1 || (argc > 1 && !ctx->out_dir && !ctx->check_dir)) {
+		fprintf(ctx->err,
+				"%s render: name one policy file, e.g. '%s render "
+				"policies/kdc-primary.yaml' (several with --out-dir or "
+				"--check-up-to-date)\n",
+				ctx->prog, ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->check_dir && (ctx->out_dir || ctx->output)) {
+		fprintf(ctx->err,
+				"%s render: --check-up-to-date DIR compares, it writes nothing: "
+				"leave out %s\n",
+				ctx->prog, ctx->out_dir ? "--out-dir" : "-o");
+		return PC_EXIT_USAGE;
+	}
+	if (ctx->check_dir) {
+		/* What `render --target all --out-dir DIR` writes, unless --target says otherwise.
+		 */
+		if (!ctx->target)
+			ctx->target = "all";
+		ctx->out_dir = ctx->check_dir;
+	}
+	want = xcalloc(pc_ntargets, sizeof(*want));
+	ret = choose_targets(ctx, ctx->table, want);
+	if (ctx->check_dir)
+		ctx->out_dir = NULL;
+	if (ret == PC_EXIT_OK && (ctx->out_dir || ctx->check_dir)) {
+		/* Files named after each policy: kdc-primary.yaml writes kdc-primary.nft, ... */
+		bases = xcalloc((size_t)argc, sizeof(*bases));
+		for (int i = 0; i < argc; i++)
+			bases[i] = file_base(argv[i]);
+		ret = check_bases(ctx, bases, argv, argc);
+	}
+	for (int i = 0; ret == PC_EXIT_OK && i < argc; i++) {
+		int r = render_one(ctx, argv[i], want, bases ? bases[i] : NULL, &c);
+		if (r == PC_EXIT_ENV || (r != PC_EXIT_OK && worst == PC_EXIT_OK))
+			worst = r;
+	}
+	if (ret == PC_EXIT_OK)
+		ret = worst;
+	if (ctx->check_dir && ret != PC_EXIT_USAGE)
+		ret = check_summary(ctx, ret, &c, argv, argc);
+	for (int i = 0; bases && i < argc; i++)
+		free(bases[i]);
+	free(bases);
 	free(want);
 	return ret;
 }

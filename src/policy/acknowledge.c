@@ -46,7 +46,7 @@ static void apply(struct pc_policy *p, struct acks *x, struct pc_diags *diags, s
 
 	if (strcmp(r->code, a->code))
 		return;
-	if (pc_diags_acknowledge(diags, i))
+	if (pc_diags_acknowledge_because(diags, i, a->reason))
 		a->matched++;
 	else if (!x->error[a - p->acks])
 		x->error[a - p->acks] = i + 1;

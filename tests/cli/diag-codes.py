@@ -102,5 +102,15 @@ for c in sorted(set(table) - set(used)):
 if table != sorted(table) or len(set(table)) != len(table):
     print("src/diag.c: pc_diag_codes is not sorted, or lists a code twice")
     bad = 1
+# What each code is about (SARIF's rule descriptions): one line per code, in the table's order.
+m = re.search(r"pc_diag_code_texts\[\]\s*=\s*\{(.*?)\n\};", diag, re.S)
+described = re.findall(r'\{\s*"([^"]+)",\s*"', m.group(1)) if m else []
+if described != table:
+    for c in sorted(set(table) - set(described)):
+        print("src/diag.c: pc_diag_code_texts does not describe '%s'" % c)
+    for c in sorted(set(described) - set(table)):
+        print("src/diag.c: pc_diag_code_texts describes '%s', not in pc_diag_codes" % c)
+    print("src/diag.c: pc_diag_code_texts must list the codes of pc_diag_codes, in its order")
+    bad = 1
 print("%d codes, from %d functions taking one" % (len(used), len(takes)))
 sys.exit(bad)

@@ -77,6 +77,21 @@ check check-device 3 check /dev/zero
 check check-no-file 2 check
 check explain-kdc-primary 0 explain policies/kdc-primary.yaml
 check explain-json 0 explain --json policies/kdc-primary.yaml
+# Diagnostics for programs: every record with its code, severity, place,
+# message and hint, acknowledged ones marked; the exit status as without.
+check check-json 0 check --json policies/kdc-primary.yaml
+check check-json-several 3 check --json tests/policies/bad/service-unknown.yaml \
+    tests/policies/bad/lint-unused.yaml policies/kdc-primary.yaml policies/no-such-policy.yaml
+check check-json-escape 1 check --json tests/cli/report-escape.yaml
+check check-sarif 3 check --sarif tests/policies/bad/service-unknown.yaml \
+    tests/policies/bad/lint-unused.yaml policies/kdc-primary.yaml policies/no-such-policy.yaml
+check check-sarif-escape 1 check --sarif tests/cli/report-escape.yaml
+check check-sarif-strict 1 check --sarif --strict tests/policies/bad/lint-unused.yaml
+check check-json-and-sarif 2 check --json --sarif policies/kdc-primary.yaml
+check check-json-kernel 2 check --json --kernel policies/kdc-primary.yaml
+check explain-json-errors 1 explain --json tests/policies/bad/service-unknown.yaml
+check explain-json-warning 0 explain --json tests/policies/bad/lint-unused.yaml
+check explain-json-escape 1 explain --json tests/cli/report-escape.yaml
 check packet-kerberos-v4 0 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 88'
 check packet-kerberos-v6 0 explain policies/kdc-primary.yaml --packet 'udp 2001:db8::5 -> 88'
 check packet-kadmin-outsider 0 explain policies/kdc-primary.yaml --packet 'tcp 192.0.2.11 -> 749'
@@ -214,7 +229,12 @@ fi
 if command -v python3 >/dev/null 2>&1; then
     if python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' \
         "$golden/json-krb5_prop.out" "$golden/explain-json.out" "$golden/packet-json.out" \
-        "$golden/packet-twice-json.out" "$golden/packets-file-json.out"; then
+        "$golden/packet-twice-json.out" "$golden/packets-file-json.out" \
+        "$golden/check-json.out" "$golden/check-json-several.out" "$golden/check-json-escape.out" \
+        "$golden/explain-json-errors.out" "$golden/explain-json-warning.out" \
+        "$golden/explain-json-escape.out" &&
+        python3 "$dir/sarif-check.py" "$golden/check-sarif.out" "$golden/check-sarif-escape.out" \
+        "$golden/check-sarif-strict.out"; then
         passed=$((passed + 1)); echo "ok json-valid"
     else
         failed=$((failed + 1)); echo "FAIL json-valid"

@@ -77,11 +77,11 @@ if [ $is_root = 1 ]; then
         fail "a link owned by its directory's owner is followed (status $rc)"
     # --out-dir: the same walk for every file written.
     echo "root's own file" >"$tmp/victim"
-    ln -s "$tmp/victim" "$tmp/sticky/portcullis.nft"
-    chown -h $other "$tmp/sticky/portcullis.nft"
+    ln -s "$tmp/victim" "$tmp/sticky/kdc-replica.nft"
+    chown -h $other "$tmp/sticky/kdc-replica.nft"
     run render --target all --out-dir "$tmp/sticky" "$policy"
     [ $rc = 3 ] && [ "$(cat "$tmp/victim")" = "root's own file" ] &&
-        grep -q "cannot write $tmp/sticky/portcullis.nft: it is a symbolic link owned by uid $other" "$tmp/err" &&
+        grep -q "cannot write $tmp/sticky/kdc-replica.nft: it is a symbolic link owned by uid $other" "$tmp/err" &&
         pass "--out-dir with a planted link" || fail "--out-dir with a planted link (status $rc)"
     # A planted link as a directory of the path, not its last component:
     # refused the same way, for -o and for --out-dir, in a sticky directory
@@ -130,24 +130,26 @@ fi
 mkdir "$tmp/od"
 "$bin" render --target all --out-dir "$tmp/od" "$policy" 2>/dev/null || fail "--out-dir: the first rendering"
 for f in "$tmp/od"/*; do cp "$f" "$f.before"; done
-sed 's/^policy: .*/policy: second/' "$policy" >"$tmp/new.yaml"
-rm "$tmp/od/portcullis.iptables" "$tmp/od/portcullis.iptables.before"
-mkdir "$tmp/od/portcullis.iptables"
-run render --target all --out-dir "$tmp/od" "$tmp/new.yaml"
+# The new policy has the same file name (files are named after it).
+mkdir "$tmp/new"
+sed 's/^policy: .*/policy: second/' "$policy" >"$tmp/new/kdc-replica.yaml"
+rm "$tmp/od/kdc-replica.iptables" "$tmp/od/kdc-replica.iptables.before"
+mkdir "$tmp/od/kdc-replica.iptables"
+run render --target all --out-dir "$tmp/od" "$tmp/new/kdc-replica.yaml"
 same=1
 for f in nft nft.json ip6tables pf; do
-    cmp -s "$tmp/od/portcullis.$f" "$tmp/od/portcullis.$f.before" || same=0
+    cmp -s "$tmp/od/kdc-replica.$f" "$tmp/od/kdc-replica.$f.before" || same=0
 done
 if [ $rc = 3 ] && [ $same = 1 ] && [ "$(ls -A "$tmp/od" | wc -l)" = 9 ] &&
-    grep -q "cannot write $tmp/od/portcullis.iptables: it is a directory" "$tmp/err" &&
+    grep -q "cannot write $tmp/od/kdc-replica.iptables: it is a directory" "$tmp/err" &&
     grep -q "none of the 5 files was replaced" "$tmp/err"; then
     pass "--out-dir: a failure replaces no file"
 else
     fail "--out-dir: a failure replaces no file (status $rc, unchanged $same)"; cat "$tmp/err"; ls -A "$tmp/od"
 fi
-rmdir "$tmp/od/portcullis.iptables"
-run render --target all --out-dir "$tmp/od" "$tmp/new.yaml"
-[ $rc = 0 ] && [ "$(grep -l 'policy second' "$tmp/od"/portcullis.* | wc -l)" = 5 ] &&
+rmdir "$tmp/od/kdc-replica.iptables"
+run render --target all --out-dir "$tmp/od" "$tmp/new/kdc-replica.yaml"
+[ $rc = 0 ] && [ "$(grep -l 'policy second' "$tmp/od"/kdc-replica.* | wc -l)" = 5 ] &&
     pass "--out-dir: every file replaced" || fail "--out-dir: every file replaced (status $rc)"
 
 # ---- the mode of what render -o writes ----------------------------------------

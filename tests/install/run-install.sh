@@ -84,7 +84,8 @@ for page in man8/portcullis.8 man5/portcullis-policy.5; do
     fi
 done
 for word in remove apply render explain lookup check SSH_CONNECTION EXAMPLES FILES ENVIRONMENT \
-    --allow-lockout --kernel --packets --out-dir --no-jump --force --table --version; do
+    --allow-lockout --kernel --packets --out-dir --no-jump --force --table --version \
+    --sarif --check-up-to-date; do
     MANWIDTH=200 man -l "$prefix/share/man/man8/portcullis.8" 2>/dev/null | grep -q -e "$word" ||
         { fail "portcullis(8) says $word"; continue; }
 done
@@ -119,6 +120,8 @@ check_offer "portcullis reg -> registry" registry portcullis reg
 check_offer "portcullis registry a -> audit" audit portcullis registry a
 check_offer "portcullis registry audit --no -> --no-services" --no-services portcullis registry audit --no
 check_offer "portcullis registry u -> update" update portcullis registry u
+check_offer "portcullis check --sa -> --sarif" --sarif portcullis check --sa
+check_offer "portcullis render --check -> --check-up-to-date" --check-up-to-date portcullis render --check
 if [ "$(complete portcullis lo)" = lookup ]; then pass "completion: lo offers lookup only"; else fail "completion: lo offers lookup only"; fi
 
 # The unit.

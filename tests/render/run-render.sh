@@ -82,13 +82,13 @@ text_policy() {
             diff -u "$g" "$o" | head -30
         fi
     done
-    # --target all --out-dir: the same five files.
+    # --target all --out-dir: the same five files, named after the policy file.
     rm -rf "$tmp/all" && mkdir "$tmp/all"
     if (cd "$root" && "$bin" render --target all --out-dir "$tmp/all" "$rel") 2>/dev/null &&
-        cmp -s "$tmp/all/portcullis.nft" "$out" && cmp -s "$tmp/all/portcullis.nft.json" "$json" &&
-        cmp -s "$tmp/all/portcullis.iptables" "$tmp/$name.iptables" &&
-        cmp -s "$tmp/all/portcullis.ip6tables" "$tmp/$name.ip6tables" &&
-        cmp -s "$tmp/all/portcullis.pf" "$tmp/$name.pf" && [ "$(ls "$tmp/all" | wc -l)" = 5 ]; then
+        cmp -s "$tmp/all/$name.nft" "$out" && cmp -s "$tmp/all/$name.nft.json" "$json" &&
+        cmp -s "$tmp/all/$name.iptables" "$tmp/$name.iptables" &&
+        cmp -s "$tmp/all/$name.ip6tables" "$tmp/$name.ip6tables" &&
+        cmp -s "$tmp/all/$name.pf" "$tmp/$name.pf" && [ "$(ls "$tmp/all" | wc -l)" = 5 ]; then
         pass "$name all targets into a directory"
     else
         fail "$name all targets into a directory"

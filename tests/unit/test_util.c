@@ -218,6 +218,68 @@ static void test_diag_filter(void **state)
 	pc_diags_finish(&d);
 }
 
+/*
+ * Acknowledged records kept for a report (keep_acknowledged): with their
+ * reason, not counted, left warnings by --strict, past the limit, never
+ * printed; moved whole, counters too, by pc_diags_take().
+ */
+static void test_diag_keep_acknowledged(void **state)
+{
+	struct pc_diags d, to;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	pc_diags_init(&d);
+	d.keep_acknowledged = true;
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 1, 1, "acknowledged");
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 2, 1, "shown");
+	pc_diag_add(&d, PC_SEV_ERROR, "loud", "f", 3, 1, "an error");
+	assert_true(pc_diags_acknowledge_because(&d, 0, "known"));
+	assert_true(pc_diags_acknowledge_because(&d, 0, "a second reason is not kept"));
+	assert_false(pc_diags_acknowledge_because(&d, 2, "errors are not acknowledged"));
+	assert_null(d.v[2].reason);
+	pc_diags_filter(&d, NULL, 0, true, 2);
+	assert_int_equal(d.n, 3);
+	assert_true(d.v[0].acknowledged);
+	assert_int_equal(d.v[0].sev, PC_SEV_WARNING);
+	assert_string_equal(d.v[0].reason, "known");
+	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.nwarnings, 0);
+	assert_int_equal(d.nacknowledged, 1);
+	assert_int_equal(d.dropped, 0);
+	FILE *f = open_memstream(&text, &len);
+	pc_diags_print(&d, f);
+	fclose(f);
+	assert_null(strstr(text, "acknowledged"));
+	assert_non_null(strstr(text, "f:2:1: error: shown [loud]"));
+	free(text);
+
+	pc_diags_init(&to);
+	pc_diag_add(&to, PC_SEV_NOTE, NULL, "g", 1, 1, "first");
+	pc_diags_take(&to, &d);
+	assert_int_equal(to.n, 4);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(to.nerrors, 2);
+	assert_int_equal(to.nacknowledged, 1);
+	assert_string_equal(to.v[1].reason, "known");
+	pc_diags_finish(&d);
+	pc_diags_finish(&to);
+}
+
+/* Every code has a description, looked up by the code. */
+static void test_diag_code_texts(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < pc_diag_ncodes; i++) {
+		assert_string_equal(pc_diag_code_texts[i].code, pc_diag_codes[i]);
+		assert_ptr_equal(pc_diag_code_text(pc_diag_codes[i]), pc_diag_code_texts[i].text);
+		assert_true(strlen(pc_diag_code_texts[i].text) > 8);
+	}
+	assert_null(pc_diag_code_text("no-such-code"));
+	assert_null(pc_diag_code_text(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +292,8 @@ int main(void)
 			cmocka_unit_test(test_diag_filter),
 			cmocka_unit_test(test_diag_limit),
 			cmocka_unit_test(test_json_strings),
+			cmocka_unit_test(test_diag_keep_acknowledged),
+			cmocka_unit_test(test_diag_code_texts),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
