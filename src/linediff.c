@@ -303,6 +303,14 @@ static void find_changes(const struct pc_line *a, size_t na, const struct pc_lin
 	free(s.v2);
 }
 
+void pc_linediff_marks(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
+		unsigned char *del, unsigned char *ins)
+{
+	memset(del, 0, na);
+	memset(ins, 0, nb);
+	find_changes(a, na, b, nb, del, ins);
+}
+
 size_t pc_linediff(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
 		const char *label_a, const char *label_b, unsigned context, FILE *out)
 {
@@ -311,7 +319,7 @@ size_t pc_linediff(const struct pc_line *a, size_t na, const struct pc_line *b, 
 
 	s.del = xcalloc(na + 1, 1);
 	s.ins = xcalloc(nb + 1, 1);
-	find_changes(a, na, b, nb, s.del, s.ins);
+	pc_linediff_marks(a, na, b, nb, s.del, s.ins);
 
 	/* The hunks: changes closer than 2 * context lines of each other share one. */
 	while (i < na || j < nb) {

@@ -46,6 +46,15 @@ struct pc_line *pc_lines_split(const char *text, size_t len, size_t *n);
 size_t pc_linediff(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
 		const char *label_a, const char *label_b, unsigned context, FILE *out);
 
+/*
+ * The changes alone: `del[i]` is set to 1 for each line of `a` the diff
+ * removes and `ins[j]` for each line of `b` it adds (arrays of `na` and `nb`
+ * bytes the caller owns, zeroed first); the lines left unmarked are the
+ * common subsequence, in order.
+ */
+void pc_linediff_marks(const struct pc_line *a, size_t na, const struct pc_line *b, size_t nb,
+		unsigned char *del, unsigned char *ins);
+
 /* The same for two buffers, split as pc_lines_split() splits them. */
 size_t pc_linediff_text(const char *a, size_t alen, const char *b, size_t blen, const char *label_a,
 		const char *label_b, unsigned context, FILE *out);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "json.h"
 #include "portcullis/audit.h"
+#include "portcullis/linediff.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
 #include "util.h"
@@ -272,82 +273,6 @@ static size_t rule_changes(const struct pc_rule *a, const struct pc_rule *b, str
 }
 
 /* One line of a rendering. */
-struct line {
-	const char *s;
-	size_t len;
-	size_t at; /* its place in the rendering */
-	bool both; /* matched by a line of the other rendering */
-};
-
-static struct line *split_lines(const char *text, size_t *n)
-{
-	struct line *v = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (const char *p = text; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (*n == cap)
-			v = xreallocarray(v, cap = cap ? cap * 2 : 64, sizeof(*v));
-		v[*n] = (struct line){p, len, *n, false};
-		(*n)++;
-		p = nl ? nl + 1 : p + len;
-	}
-	return v;
-}
-
-static int cmp_line(const struct line *x, const struct line *y)
-{
-	int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
-
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-static int cmp_line_text(const void *a, const void *b)
-{
-	const struct line *x = *(const struct line *const *)a, *y = *(const struct line *const *)b;
-	int c = cmp_line(x, y);
-
-	return c ? c : (x->at < y->at ? -1 : x->at > y->at);
-}
-
-static struct line **sorted(struct line *v, size_t n)
-{
-	struct line **s = xcalloc(n + 1, sizeof(*s));
-
-	for (size_t i = 0; i < n; i++)
-		s[i] = &v[i];
-	qsort(s, n, sizeof(*s), cmp_line_text);
-	return s;
-}
-
-/*
- * The lines of `a` that `b` does not hold (as often), and those of `b` that
- * `a` does not: a multiset difference, not a diff (no order), each line
- * marked `both` when matched.  The unified line diff can take its place.
- */
-static void line_changes(struct line *a, size_t na, struct line *b, size_t nb)
-{
-	struct line **sa = sorted(a, na), **sb = sorted(b, nb);
-
-	for (size_t i = 0, k = 0; i < na && k < nb;) {
-		int c = cmp_line(sa[i], sb[k]);
-		if (c == 0) {
-			sa[i++]->both = true;
-			sb[k++]->both = true;
-		} else if (c < 0) {
-			i++;
-		} else {
-			k++;
-		}
-	}
-	free(sa);
-	free(sb);
-}
-
 /* What one policy does under each registry. */
 struct verdict {
 	const char *path;
@@ -355,7 +280,8 @@ struct verdict {
 	struct named *rules; /* the services that resolve differently */
 	size_t *rule_of; /* their rules' indexes */
 	size_t nrules;
-	struct line *la, *lb;
+	struct pc_line *la, *lb; /* the two nft renderings, by lines */
+	unsigned char *del, *ins; /* the lines only the old one, only the new one holds */
 	size_t na, nb, removed, added;
 	bool affected;
 };
@@ -384,13 +310,15 @@ static void judge(struct cli_ctx *ctx, const char *path, const char *old_iana, c
 		free(x);
 	}
 	v->affected = v->nrules > 0;
-	v->la = split_lines(v->old.text, &v->na);
-	v->lb = split_lines(v->new.text, &v->nb);
-	line_changes(v->la, v->na, v->lb, v->nb);
+	v->la = pc_lines_split(v->old.text, v->old.text ? strlen(v->old.text) : 0, &v->na);
+	v->lb = pc_lines_split(v->new.text, v->new.text ? strlen(v->new.text) : 0, &v->nb);
+	v->del = xcalloc(v->na + 1, 1);
+	v->ins = xcalloc(v->nb + 1, 1);
+	pc_linediff_marks(v->la, v->na, v->lb, v->nb, v->del, v->ins);
 	for (size_t i = 0; i < v->na; i++)
-		v->removed += !v->la[i].both;
+		v->removed += v->del[i];
 	for (size_t i = 0; i < v->nb; i++)
-		v->added += !v->lb[i].both;
+		v->added += v->ins[i];
 }
 
 static void verdict_finish(struct verdict *v)
@@ -403,6 +331,8 @@ static void verdict_finish(struct verdict *v)
 	free(v->rule_of);
 	free(v->la);
 	free(v->lb);
+	free(v->del);
+	free(v->ins);
 	side_finish(&v->old);
 	side_finish(&v->new);
 }
@@ -455,23 +385,23 @@ static void text_verdict(struct cli_ctx *ctx, const struct verdict *v)
 	}
 	if (!v->removed && !v->added)
 		return;
-	fputs("  nft (- with the old registry only, + with the new only):\n", out);
-	for (size_t i = 0; i < v->na; i++)
-		if (!v->la[i].both)
-			fprintf(out, "  -%.*s\n", (int)v->la[i].len, v->la[i].s);
-	for (size_t i = 0; i < v->nb; i++)
-		if (!v->lb[i].both)
-			fprintf(out, "  +%.*s\n", (int)v->lb[i].len, v->lb[i].s);
+	pc_linediff(v->la, v->na, v->lb, v->nb, "nft with the old registry",
+			"nft with the new registry", 1, out);
 }
 
-static void json_lines(struct pc_json *j, const char *key, const struct line *v, size_t n)
+/* The lines of `v` that `mark` sets, without their newlines. */
+static void json_lines(struct pc_json *j, const char *key, const struct pc_line *v,
+		const unsigned char *mark, size_t n)
 {
 	pc_json_key(j, key);
 	pc_json_begin_array(j);
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].both)
+		if (!mark[i])
 			continue;
-		char *s = xstrndup(v[i].s, v[i].len);
+		size_t len = v[i].len;
+		if (len && v[i].s[len - 1] == '\n')
+			len--;
+		char *s = xstrndup(v[i].s, len);
 		pc_json_string(j, s);
 		free(s);
 	}
@@ -515,8 +445,8 @@ static void json_verdict(struct pc_json *j, const struct verdict *v)
 		pc_json_end_object(j);
 	}
 	pc_json_end_array(j);
-	json_lines(j, "removed_lines", v->la, v->na);
-	json_lines(j, "added_lines", v->lb, v->nb);
+	json_lines(j, "removed_lines", v->la, v->del, v->na);
+	json_lines(j, "added_lines", v->lb, v->ins, v->nb);
 	pc_json_end_object(j);
 }
 
