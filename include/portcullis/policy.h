@@ -391,6 +391,15 @@ enum pc_unusable pc_policy_reply_path(const struct pc_policy *p, enum pc_directi
 enum pc_unusable pc_policy_reject_path(const struct pc_policy *p, enum pc_direction dir,
 		enum pc_proto proto, int family, const char *iface);
 
+/*
+ * What keeps the packet a decision answered from being of use: for a
+ * reject, whether its answer gets out (*reply is output); for an accept,
+ * whether its replies come back (pc_policy_reply_path()); PC_USABLE for a
+ * drop.  `pkt` gives the direction, protocol, family and interface.
+ */
+enum pc_unusable pc_decision_unusable(const struct pc_policy *p, const struct pc_packet *pkt,
+		const struct pc_decision *dec, enum pc_direction *reply);
+
 /* The diagnostic code that says `why` ("replies-dropped", "nd-dropped"); NULL for PC_USABLE. */
 const char *pc_unusable_code(enum pc_unusable why);
 

@@ -56,6 +56,7 @@ struct cli_ctx {
 	bool kernel; /* check --kernel */
 	bool dry_run; /* apply --dry-run */
 	const char *confirm; /* apply --confirm SECONDS */
+	const char *only; /* compare --only accept|drop */
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
 };
@@ -71,6 +72,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_diff(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_confirm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_compare(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the

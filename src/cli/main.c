@@ -40,6 +40,7 @@ enum {
 	OPT_PACKETS = 1u << 18,
 	OPT_DRY_RUN = 1u << 19,
 	OPT_CONFIRM = 1u << 20,
+	OPT_ONLY = 1u << 21,
 };
 
 struct option_def;
@@ -178,6 +179,9 @@ static const struct option_def options[] = {
 				"roll back to the table loaded before unless '"
 				"confirm' is run within SECONDS (root)",
 				NULL, NULL},
+		{OPT_ONLY, "only", 0, "accept|drop", set_value, FIELD(only),
+				"list only what opens (accept) or only what closes (drop)", NULL,
+				NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -233,6 +237,12 @@ static const struct command commands[] = {
 				"keep the table an apply --confirm loaded: no rollback (root)"},
 		{"rollback", cmd_rollback, OPT_TABLE, "",
 				"undo an apply --confirm now: the table loaded before put back (root)"},
+		{"compare", cmd_compare,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
+						OPT_STRICT | OPT_WNO | OPT_ONLY,
+				"OLD NEW",
+				"what a change of policy does to packets: the verdicts that changed, "
+				"and the rules deciding them"},
 		{"lookup", cmd_lookup,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 				"NAME|PORT[/PROTO]...",
