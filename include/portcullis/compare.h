@@ -84,6 +84,12 @@ int pc_compare_policies(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare *out);
 void pc_compare_finish(struct pc_compare *c);
 
+/*
+ * The class of interface `name` in direction `dir`: an index into c->ifaces,
+ * or SIZE_MAX when c has none for it.
+ */
+size_t pc_compare_iface_class(const struct pc_compare *c, enum pc_direction dir, const char *name);
+
 /* Whether the side accepts packets that are of use (what "opens" means). */
 bool pc_compare_side_open(const struct pc_compare_side *s);
 

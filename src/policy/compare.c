@@ -263,6 +263,26 @@ static void make_classes(
 	free(names.v);
 }
 
+size_t pc_compare_iface_class(const struct pc_compare *c, enum pc_direction dir, const char *name)
+{
+	size_t best = SIZE_MAX, other = SIZE_MAX;
+
+	for (size_t i = 0; i < c->nifaces; i++) {
+		const struct pc_compare_iface *x = &c->ifaces[i];
+		if (x->direction != dir)
+			continue;
+		if (!x->name)
+			other = i;
+		else if (!pc_ifname_wild(x->name) && !strcmp(x->name, name))
+			return i;
+		else if (pc_ifname_wild(x->name) && !strncmp(x->name, name, stem_len(x->name)) &&
+				(best == SIZE_MAX ||
+						stem_len(x->name) > stem_len(c->ifaces[best].name)))
+			best = i;
+	}
+	return best != SIZE_MAX ? best : other;
+}
+
 /* ---- cells and their merging ------------------------------------------------ */
 
 struct cell {
