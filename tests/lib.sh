@@ -52,13 +52,13 @@ expect() {
     fi
 }
 # check NAME EXPECTED_STATUS ARGS...: runs the binary from the source root
-# with ARGS and compares its stdout, stderr and exit status with
+# (or $check_dir when set) with ARGS and compares its stdout, stderr and exit status with
 # $golden/NAME.out and NAME.err; PC_UPDATE_GOLDEN=1 rewrites those first.
 check() {
     name=$1 want=$2
     shift 2
     # shellcheck disable=SC2086
-    (cd "$root" && timeout 60 ${PC_TEST_WRAPPER:-} "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
+    (cd "${check_dir:-$root}" && timeout 60 ${PC_TEST_WRAPPER:-} "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
     rc=$?
     if [ "${PC_UPDATE_GOLDEN:-0}" = 1 ]; then
         cp "$tmp/out" "$golden/$name.out"

@@ -269,6 +269,25 @@ void pc_policy_finish(struct pc_policy *p);
  */
 int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags);
 /*
+ * Reads a file of a policy for pc_policy_load_with(): `path` as the policy
+ * names it (an include joined to its including file's name).  Returns 0
+ * with the text in `out` (initialised by the caller, owned by the loader)
+ * and in `real` (PATH_MAX bytes) the name that tells one file from
+ * another (for cycles and repeats), or -1 with errno set.
+ */
+struct pc_buf;
+typedef int pc_policy_reader(void *arg, const char *path, char *real, struct pc_buf *out);
+
+/*
+ * The same as pc_policy_load(), every file (the policy and its includes)
+ * read through `reader` instead of the file system: a policy as a revision
+ * of a repository holds it.  PC_LOAD_UNREADABLE when the reader cannot
+ * give the policy itself.
+ */
+int pc_policy_load_with(struct pc_policy *p, const char *path, pc_policy_reader *reader, void *arg,
+		struct pc_diags *diags);
+
+/*
  * The same from memory (never PC_LOAD_UNREADABLE); includes are read
  * relative to `label`'s directory.
  */

@@ -11,6 +11,8 @@
 
 #include "portcullis/registry.h"
 
+struct pc_buf;
+
 /* Exit statuses, documented in docs/cli.md and portcullis(8). */
 enum pc_exit {
 	PC_EXIT_OK = 0,
@@ -57,6 +59,10 @@ struct cli_ctx {
 	bool dry_run; /* apply --dry-run */
 	const char *confirm; /* apply --confirm SECONDS */
 	const char *only; /* compare --only accept|drop */
+	const char *git; /* compare --git REV */
+	/* When set, cli_load_policy() reads the policy and its includes through it. */
+	int (*reader)(void *arg, const char *path, char *real, struct pc_buf *out);
+	void *reader_arg;
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
 };
@@ -182,5 +188,22 @@ int cli_confirm_before(struct cli_ctx *ctx);
 int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds);
 /* Whether a confirmation of `table` is pending: 1 with its deadline and watcher, else 0. */
 int cli_confirm_status(const char *table, long long *deadline, long *pid);
+
+/* A policy read from a git revision (gitrev.c). */
+struct cli_git {
+	char *commit; /* the revision resolved */
+	char *label; /* "REV:", which the names of its files start with */
+	char *path; /* the policy's name: "REV:PATH", PATH from the repository's root */
+};
+
+/*
+ * Resolves --git REV and finds the policy `path` (relative to the current
+ * directory) in it; on PC_EXIT_OK sets ctx->reader so that the next
+ * cli_load_policy() of g->path reads from the revision, and the caller
+ * closes g.  Otherwise says why (not a repository, an unknown revision,
+ * no such file there) and returns the exit status.
+ */
+int cli_git_open(struct cli_ctx *ctx, const char *rev, const char *path, struct cli_git *g);
+void cli_git_close(struct cli_git *g);
 
 #endif

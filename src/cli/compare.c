@@ -572,6 +572,7 @@ int cmd_compare(struct cli_ctx *ctx, int argc, char **argv)
 	struct pc_policy pol[2];
 	const struct pc_policy *const cpol[2] = {&pol[0], &pol[1]};
 	struct pc_registry *old_reg = NULL;
+	struct cli_git git = {NULL, NULL, NULL};
 	const char *names[2];
 	int ret;
 
@@ -584,16 +585,30 @@ int cmd_compare(struct cli_ctx *ctx, int argc, char **argv)
 		fputs("'\n", ctx->err);
 		return PC_EXIT_USAGE;
 	}
-	if (argc != 2) {
-		fprintf(ctx->err,
-				"%s compare: name the old policy and the new one, e.g. '%s compare "
-				"old.yaml policies/kdc-primary.yaml'\n",
-				ctx->prog, ctx->prog);
+	if (argc != (ctx->git ? 1 : 2)) {
+		if (ctx->git)
+			fprintf(ctx->err,
+					"%s compare: --git REV takes one policy, compared as REV "
+					"holds it with the file as it is now, e.g. '%s compare "
+					"--git main policies/kdc-primary.yaml'\n",
+					ctx->prog, ctx->prog);
+		else
+			fprintf(ctx->err,
+					"%s compare: name the old policy and the new one, e.g. '%s "
+					"compare old.yaml policies/kdc-primary.yaml'\n",
+					ctx->prog, ctx->prog);
 		return PC_EXIT_USAGE;
 	}
 	names[0] = argv[0];
-	names[1] = argv[1];
+	names[1] = argv[ctx->git ? 0 : 1];
+	if (ctx->git) {
+		ret = cli_git_open(ctx, ctx->git, argv[0], &git);
+		if (ret != PC_EXIT_OK)
+			return ret;
+		names[0] = git.path;
+	}
 	ret = cli_load_policy(ctx, names[0], &pol[0], NULL);
+	ctx->reader = NULL;
 	/* The old policy keeps its registry: its rules point into it. */
 	old_reg = ctx->reg;
 	ctx->reg = NULL;
@@ -605,5 +620,6 @@ int cmd_compare(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	pc_policy_finish(&pol[0]);
 	pc_registry_destroy(old_reg);
+	cli_git_close(&git);
 	return ret;
 }

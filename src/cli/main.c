@@ -41,6 +41,7 @@ enum {
 	OPT_DRY_RUN = 1u << 19,
 	OPT_CONFIRM = 1u << 20,
 	OPT_ONLY = 1u << 21,
+	OPT_GIT = 1u << 22,
 };
 
 struct option_def;
@@ -182,6 +183,10 @@ static const struct option_def options[] = {
 		{OPT_ONLY, "only", 0, "accept|drop", set_value, FIELD(only),
 				"list only what opens (accept) or only what closes (drop)", NULL,
 				NULL},
+		{OPT_GIT, "git", 0, "REV", set_value, FIELD(git),
+				"compare POLICY as it is in git revision REV (its includes too) with "
+				"the file as it is now",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -239,8 +244,8 @@ static const struct command commands[] = {
 				"undo an apply --confirm now: the table loaded before put back (root)"},
 		{"compare", cmd_compare,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
-						OPT_STRICT | OPT_WNO | OPT_ONLY,
-				"OLD NEW",
+						OPT_STRICT | OPT_WNO | OPT_ONLY | OPT_GIT,
+				"OLD NEW | --git REV POLICY",
 				"what a change of policy does to packets: the verdicts that changed, "
 				"and the rules deciding them"},
 		{"lookup", cmd_lookup,

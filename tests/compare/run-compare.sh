@@ -36,4 +36,43 @@ check one-policy 2 compare $primary
 check missing 3 compare $primary policies/no-such-policy.yaml
 check invalid 1 compare $primary tests/policies/bad/service-unknown.yaml
 
+# --git REV POLICY: the policy and its includes as a throwaway repository's
+# revisions hold them, against the files as they are now.
+if ! command -v git >/dev/null 2>&1; then
+    skip git-cases git
+    finish
+    exit
+fi
+repo=$tmp/repo
+export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org \
+    GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
+mkdir -p "$repo/policies" "$repo/examples/include" "$tmp/elsewhere"
+cp "$root/policies/kdc-iprop.yaml" "$repo/policies/"
+git -C "$repo" init -q
+# A revision whose include is missing, one whose policy is broken, then the good one.
+git -C "$repo" add policies && git -C "$repo" commit -q -m one && git -C "$repo" tag no-include
+sed 's/allow: iprop/allow: ipropp/' "$root/policies/kdc-iprop.yaml" >"$repo/policies/kdc-iprop.yaml"
+cp "$root/examples/include/example-networks.yaml" "$repo/examples/include/"
+git -C "$repo" add . && git -C "$repo" commit -q -m two && git -C "$repo" tag broken
+cp "$root/policies/kdc-iprop.yaml" "$repo/policies/"
+git -C "$repo" commit -q -a -m three && git -C "$repo" tag good
+check_dir=$repo
+check git-same 0 compare --git good policies/kdc-iprop.yaml
+# A replica added in the include, in the working tree only.
+sed 's/replicas: \[/replicas: [192.0.2.99, /' "$root/examples/include/example-networks.yaml" \
+    >"$repo/examples/include/example-networks.yaml"
+check git-include-changed 1 compare --git good policies/kdc-iprop.yaml
+check git-broken 1 compare --git broken policies/kdc-iprop.yaml
+check git-no-include 1 compare --git no-include policies/kdc-iprop.yaml
+check git-unknown-revision 3 compare --git nosuch policies/kdc-iprop.yaml
+check git-absent 3 compare --git good policies/nope.yaml
+check git-option-revision 2 compare --git --output=x policies/kdc-iprop.yaml
+check git-two-policies 2 compare --git good policies/kdc-iprop.yaml policies/kdc-iprop.yaml
+check git-outside 2 compare --git good ../x.yaml
+check_dir=$repo/policies
+check git-subdirectory 1 compare --git good kdc-iprop.yaml
+check_dir=$tmp/elsewhere
+check git-not-a-repository 3 compare --git good x.yaml
+check_dir=
+
 finish
