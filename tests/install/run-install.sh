@@ -115,6 +115,9 @@ check_offer "portcullis lookup kerb -> kerberos" kerberos portcullis lookup kerb
 check_offer "portcullis lookup krb5 -> krb5_prop (practice)" krb5_prop portcullis lookup krb5
 check_offer "portcullis remove --f -> --force" --force portcullis remove --f
 check_offer "portcullis render --target nft-j -> nft-json" nft-json portcullis render --target nft-j
+check_offer "portcullis comp -> compare" compare portcullis comp
+check_offer "portcullis compare --g -> --git" --git portcullis compare --g
+check_offer "portcullis compare --only d -> drop" drop portcullis compare --only d
 if [ "$(complete portcullis lo)" = lookup ]; then pass "completion: lo offers lookup only"; else fail "completion: lo offers lookup only"; fi
 
 # The unit.
