@@ -76,7 +76,8 @@ static const char *network_of(
 struct span_text {
 	struct pc_prefix *v;
 	size_t n;
-	bool except; /* the prefixes are what is left out of every address of the family */
+	bool except; /* the prefixes are what is left out of `within` */
+	struct pc_prefix within;
 	const char *network; /* the new policy's name for them, else the old one's */
 };
 
@@ -94,34 +95,48 @@ static void prefixes_of(
 	}
 }
 
+/* The smallest prefix that holds lo..hi, as its first and last address. */
+static void covering(int family, pc_addr128 lo, pc_addr128 hi, struct pc_compare_span *out)
+{
+	pc_addr128 mask = 0;
+
+	/* The bits above the highest one where lo and hi differ are the prefix. */
+	for (pc_addr128 diff = lo ^ hi; diff; diff >>= 1)
+		mask = (mask << 1) | 1;
+	out->lo = lo & ~mask;
+	out->hi = (lo | mask) & pc_addr128_max(family);
+}
+
 /*
- * The sources (or destinations) of a region as prefixes, or as every
- * address but some when that is shorter.
+ * The sources (or destinations) of a region as prefixes, or, when that is
+ * shorter, as the smallest prefix holding them except some.
  */
 static void span_of(const struct pc_policy *const pol[2], int family,
 		const struct pc_compare_span *v, size_t n, struct span_text *out)
 {
-	struct pc_compare_span *gaps = xcalloc(n + 1, sizeof(*gaps));
-	struct span_text rest = {NULL, 0, true, NULL};
+	struct pc_compare_span *gaps = xcalloc(n + 1, sizeof(*gaps)), all;
+	struct span_text rest = {NULL, 0, true, {0}, NULL};
 	size_t ngaps = 0;
-	pc_addr128 at = 0, max = pc_addr128_max(family);
-	bool open_end = true;
 
 	memset(out, 0, sizeof(*out));
 	prefixes_of(family, v, n, out);
+	covering(family, v[0].lo, v[n - 1].hi, &all);
+	pc_addr128 at = all.lo;
+	bool open_end = true;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].lo > at)
 			gaps[ngaps++] = (struct pc_compare_span){at, v[i].lo - 1};
-		if (v[i].hi == max)
+		if (v[i].hi == all.hi)
 			open_end = false;
 		else
 			at = v[i].hi + 1;
 	}
 	if (open_end)
-		gaps[ngaps++] = (struct pc_compare_span){at, max};
+		gaps[ngaps++] = (struct pc_compare_span){at, all.hi};
 	prefixes_of(family, gaps, ngaps, &rest);
 	free(gaps);
-	if (ngaps && rest.n < out->n) {
+	if (ngaps && rest.n + 1 < out->n) {
+		pc_addr128_prefixes(family, all.lo, all.hi, &rest.within);
 		free(out->v);
 		*out = rest;
 	} else {
@@ -155,8 +170,10 @@ static void print_span(FILE *f, const char *before, int family, const struct spa
 	char text[PC_ADDR_TEXT_MAX + 4];
 
 	fputs(before, f);
-	if (s->except)
-		fprintf(f, "%s except ", family == 4 ? "0.0.0.0/0" : "::/0");
+	if (s->except) {
+		pc_prefix_text(text, &s->within);
+		fprintf(f, "%s except ", text);
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		pc_prefix_text(text, &s->v[i]);
 		fprintf(f, "%s%s", i ? ", " : "", text);

@@ -509,6 +509,7 @@ struct sub {
 	struct pc_policy p;
 	struct pc_rule *rules;
 	size_t *map;
+	size_t *mbase; /* the index of its first match in the whole rule */
 };
 
 static void sub_init(struct sub *s, const struct pc_policy *whole)
@@ -516,6 +517,7 @@ static void sub_init(struct sub *s, const struct pc_policy *whole)
 	s->p = *whole;
 	s->rules = xcalloc(whole->nrules + 1, sizeof(*s->rules));
 	s->map = xcalloc(whole->nrules + 1, sizeof(*s->map));
+	s->mbase = xcalloc(whole->nrules + 1, sizeof(*s->mbase));
 	s->p.rules = s->rules;
 	s->p.nrules = 0;
 }
@@ -524,39 +526,101 @@ static void sub_finish(struct sub *s)
 {
 	free(s->rules);
 	free(s->map);
+	free(s->mbase);
 }
 
-/* Whether rule r can decide packets of `proto` to ports lo..hi on interface `iface`. */
-static bool rule_can_match(const struct pc_rule *r, enum pc_direction dir, enum pc_proto proto,
-		uint16_t lo, uint16_t hi, const char *iface)
+/* Rule indexes in policy order, each once, and the first match of each that counts. */
+struct ilist {
+	size_t *v, *m;
+	size_t n, cap;
+};
+
+static void ilist_add(struct ilist *l, size_t x, size_t match)
 {
-	if (r->direction != dir)
-		return false;
-	if (r->interface.n && !pc_ifaces_match(&r->interface, iface))
-		return false;
-	for (size_t k = 0; k < r->nmatches; k++)
-		if (r->matches[k].proto == proto && r->matches[k].lo <= lo &&
-				hi <= r->matches[k].hi)
-			return true;
-	return false;
+	if (l->n && l->v[l->n - 1] == x)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 4;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+		l->m = xreallocarray(l->m, l->cap, sizeof(*l->m));
+	}
+	l->m[l->n] = match;
+	l->v[l->n++] = x;
 }
 
-static void sub_fill(struct sub *s, const struct pc_policy *whole, enum pc_direction dir,
-		enum pc_proto proto, uint16_t lo, uint16_t hi, const char *iface)
+static struct ilist *ilists(size_t n)
+{
+	return xcalloc(n + 1, sizeof(struct ilist));
+}
+
+static void ilists_free(struct ilist *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].v);
+		free(v[i].m);
+	}
+	free(v);
+}
+
+/* The interval of sorted bounds b (b->v[0] at most x) that holds x. */
+static size_t interval_of(const struct bounds *b, pc_addr128 x)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - 1;
+}
+
+/*
+ * s: the rules of policy p listed in `a` (for a run of ports), each with
+ * the one match that counts there (the first of its matches that holds the
+ * run: the evaluator stops at it), those that name an interface only if
+ * `iface` is one.  A rule of many ports costs one match per packet.
+ */
+static void sub_fill(
+		struct sub *s, const struct pc_policy *p, const struct ilist *a, const char *iface)
 {
 	s->p.nrules = 0;
-	for (size_t i = 0; i < whole->nrules; i++) {
-		if (!rule_can_match(&whole->rules[i], dir, proto, lo, hi, iface))
+	for (size_t i = 0; i < a->n; i++) {
+		const struct pc_rule *r = &p->rules[a->v[i]];
+		if (r->interface.n && !pc_ifaces_match(&r->interface, iface))
 			continue;
-		s->rules[s->p.nrules] = whole->rules[i];
-		s->map[s->p.nrules++] = i;
+		s->rules[s->p.nrules] = *r;
+		s->rules[s->p.nrules].matches = &r->matches[a->m[i]];
+		s->rules[s->p.nrules].nmatches = 1;
+		s->mbase[s->p.nrules] = a->m[i];
+		s->map[s->p.nrules++] = a->v[i];
 	}
 }
 
+/* s: the rules of the part `from` listed in `a` or `b` (each sorted), in order. */
+static void sub_part(
+		struct sub *s, const struct sub *from, const struct ilist *a, const struct ilist *b)
+{
+	size_t i = 0, k = 0;
+
+	s->p.nrules = 0;
+	while (i < a->n || k < b->n) {
+		size_t x = k >= b->n || (i < a->n && a->v[i] < b->v[k]) ? a->v[i++] : b->v[k++];
+		s->rules[s->p.nrules] = from->p.rules[x];
+		s->mbase[s->p.nrules] = from->mbase[x];
+		s->map[s->p.nrules++] = from->map[x];
+	}
+}
+
+/* A side decided in part s, its rule and match as the whole policy numbers them. */
 static void sub_side(const struct sub *s, struct pc_compare_side *side)
 {
-	if (side->by_rule)
-		side->rule = s->map[side->rule];
+	if (!side->by_rule)
+		return;
+	side->match += s->mbase[side->rule];
+	side->rule = s->map[side->rule];
 }
 
 /* The name the deciding rule gave these ports: the new policy's, else the old one's. */
@@ -572,31 +636,66 @@ static const char *service_of(const struct pc_policy *const pol[2], const struct
 
 struct sweep {
 	const struct pc_policy *pol[2];
-	struct sub sub[2];
+	struct sub sub[2]; /* the rules that can decide a run of ports on an interface */
+	struct sub part[2]; /* of those, the ones that can decide a span of sources */
 	struct pc_compare *c;
 	struct cells all; /* merged per run of ports */
 	struct cells run; /* the cells of one run */
 };
 
-/* Every cell of one run of ports on one interface class: the addresses cut and evaluated. */
+/*
+ * The rules of sub s listed per span of sources (`lists`, one per interval
+ * of `src`) and those that take every source (`every`): a rule whose
+ * prefixes of the family hold the span, found by the spans each prefix
+ * covers, so that a cell is evaluated with only the rules that can match it.
+ */
+static void by_source(const struct sub *s, int family, const struct bounds *src,
+		struct ilist *lists, struct ilist *every)
+{
+	for (size_t k = 0; k < s->p.nrules; k++) {
+		const struct pc_rule *r = &s->p.rules[k];
+		if (!r->nfrom || r->src.any) {
+			ilist_add(every, k, 0);
+			continue;
+		}
+		const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+		size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+		for (size_t i = 0; i < n; i++) {
+			pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
+			size_t last = interval_of(src, span_end(family, lo, v[i].len));
+			for (size_t j = interval_of(src, lo); j <= last; j++)
+				ilist_add(&lists[j], k, 0);
+		}
+	}
+}
+
+/*
+ * Every cell of one run of ports on one interface class (the rules that can
+ * decide there listed in `cand`, per policy): sources cut at the bounds of
+ * those rules, then per span of sources the destinations at the bounds of
+ * the rules that can match it, and one packet of each cell evaluated.
+ */
 static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
-		size_t iface, uint16_t lo, uint16_t hi)
+		size_t iface, uint16_t lo, uint16_t hi, const struct ilist *const cand[2])
 {
 	const char *name = sw->c->ifaces[iface].sample;
 	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0};
+	struct ilist *lists[2], every[2];
 
 	for (int s = 0; s < 2; s++) {
-		sub_fill(&sw->sub[s], sw->pol[s], dir, proto, lo, hi, name);
+		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name);
 		for (size_t i = 0; i < sw->sub[s].p.nrules; i++) {
 			const struct pc_rule *r = &sw->sub[s].p.rules[i];
 			addr_bounds(&src, &r->src, r->nfrom, family);
-			addr_bounds(&dst, &r->dst, r->nto, family);
 		}
 	}
 	bounds_add(&src, 0);
-	bounds_add(&dst, 0);
 	bounds_sort(&src);
-	bounds_sort(&dst);
+	for (int s = 0; s < 2; s++) {
+		lists[s] = ilists(src.n);
+		memset(&every[s], 0, sizeof(every[s]));
+		by_source(&sw->sub[s], family, &src, lists[s], &every[s]);
+	}
 
 	struct pc_packet pkt;
 	memset(&pkt, 0, sizeof(pkt));
@@ -608,18 +707,28 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 	sw->run.n = 0;
 	for (size_t a = 0; a < src.n; a++) {
+		dst.n = 0;
+		for (int s = 0; s < 2; s++) {
+			sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a]);
+			for (size_t i = 0; i < sw->part[s].p.nrules; i++) {
+				const struct pc_rule *r = &sw->part[s].p.rules[i];
+				addr_bounds(&dst, &r->dst, r->nto, family);
+			}
+		}
+		bounds_add(&dst, 0);
+		bounds_sort(&dst);
 		pc_addr128_bytes(family, src.v[a], pkt.src);
 		for (size_t b = 0; b < dst.n; b++) {
 			struct cell c;
 			memset(&c, 0, sizeof(c));
 			pc_addr128_bytes(family, dst.v[b], pkt.dst);
-			pc_compare_packet(&sw->sub[0].p, &pkt, &c.r.old);
-			pc_compare_packet(&sw->sub[1].p, &pkt, &c.r.new);
+			pc_compare_packet(&sw->part[0].p, &pkt, &c.r.old);
+			pc_compare_packet(&sw->part[1].p, &pkt, &c.r.new);
 			sw->c->cells++;
 			if (pc_compare_side_same(&c.r.old, &c.r.new))
 				continue;
-			sub_side(&sw->sub[0], &c.r.old);
-			sub_side(&sw->sub[1], &c.r.new);
+			sub_side(&sw->part[0], &c.r.old);
+			sub_side(&sw->part[1], &c.r.new);
 			c.r.direction = dir;
 			c.r.proto = proto;
 			c.r.family = (uint8_t)family;
@@ -638,6 +747,10 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	size_t n = merge_all(sw->run.v, sw->run.n, addr_dims, PC_ARRAY_SIZE(addr_dims));
 	for (size_t i = 0; i < n; i++)
 		cells_add(&sw->all, &sw->run.v[i]);
+	for (int s = 0; s < 2; s++) {
+		ilists_free(lists[s], src.n);
+		free(every[s].v);
+	}
 	free(src.v);
 	free(dst.v);
 }
@@ -663,6 +776,28 @@ static void port_bounds(const struct pc_policy *const pol[2], enum pc_direction 
 			}
 		}
 	bounds_sort(b);
+}
+
+/* The rules of p that can decide each run of ports of `ports`, for `proto` in `dir`. */
+static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
+		const struct bounds *ports)
+{
+	struct ilist *lists = ilists(ports->n);
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		if (r->direction != dir)
+			continue;
+		for (size_t k = 0; k < r->nmatches; k++) {
+			const struct pc_match *m = &r->matches[k];
+			if (m->proto != proto)
+				continue;
+			size_t last = interval_of(ports, m->hi);
+			for (size_t j = interval_of(ports, m->lo ? m->lo : 1); j <= last; j++)
+				ilist_add(&lists[j], i, k);
+		}
+	}
+	return lists;
 }
 
 /* ---- regions from cells -------------------------------------------------------- */
@@ -848,24 +983,36 @@ int pc_compare_policies(
 	sw.c = out;
 	sub_init(&sw.sub[0], old);
 	sub_init(&sw.sub[1], new);
+	sub_init(&sw.part[0], old);
+	sub_init(&sw.part[1], new);
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
 		make_classes(out, sw.pol, (enum pc_direction)d);
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
-			port_bounds(sw.pol, (enum pc_direction)d, (enum pc_proto)proto, &ports);
+			enum pc_direction dir = (enum pc_direction)d;
+			port_bounds(sw.pol, dir, (enum pc_proto)proto, &ports);
+			struct ilist *lists[2] = {
+					by_port(old, dir, (enum pc_proto)proto, &ports),
+					by_port(new, dir, (enum pc_proto)proto, &ports),
+			};
 			size_t first = sw.all.n;
 			for (int family = 4; family <= 6; family += 2)
 				for (size_t k = 0; k < out->nifaces; k++) {
-					if (out->ifaces[k].direction != (enum pc_direction)d)
+					if (out->ifaces[k].direction != dir)
 						continue;
-					for (size_t b = 0; b < ports.n; b++)
-						sweep_run(&sw, (enum pc_direction)d,
-								(enum pc_proto)proto, family, k,
+					for (size_t b = 0; b < ports.n; b++) {
+						const struct ilist *const cand[2] = {
+								&lists[0][b], &lists[1][b]};
+						sweep_run(&sw, dir, (enum pc_proto)proto, family, k,
 								(uint16_t)ports.v[b],
 								b + 1 < ports.n ? (uint16_t)(ports.v[b + 1] -
 												  1)
-										: 65535);
+										: 65535,
+								cand);
+					}
 				}
+			ilists_free(lists[0], ports.n);
+			ilists_free(lists[1], ports.n);
 			static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
 			sw.all.n = first + merge_all(sw.all.v + first, sw.all.n - first, dims,
 							   PC_ARRAY_SIZE(dims));
@@ -876,6 +1023,8 @@ int pc_compare_policies(
 	free(sw.run.v);
 	sub_finish(&sw.sub[0]);
 	sub_finish(&sw.sub[1]);
+	sub_finish(&sw.part[0]);
+	sub_finish(&sw.part[1]);
 	return 0;
 }
 
