@@ -750,6 +750,7 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	for (int s = 0; s < 2; s++) {
 		ilists_free(lists[s], src.n);
 		free(every[s].v);
+		free(every[s].m);
 	}
 	free(src.v);
 	free(dst.v);
