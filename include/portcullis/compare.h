@@ -114,7 +114,8 @@ size_t pc_addr128_prefixes(int family, pc_addr128 lo, pc_addr128 hi, struct pc_p
 
 /*
  * What changed in the text of the policy and moved no verdict: rules
- * added, removed, moved, and whose comment changed (compared by what they
+ * added, removed, changed (one in place of another, between the same rules
+ * that kept their place), moved, and whose comment changed (compared by what they
  * resolve to, their comments aside), networks added, removed, renamed (the
  * same addresses under another name) and changed, defaults changed.
  */
@@ -123,6 +124,8 @@ struct pc_compare_text {
 	size_t nadded;
 	size_t *removed; /* into old's rules */
 	size_t nremoved;
+	size_t (*changed)[2]; /* old's rule, new's rule */
+	size_t nchanged;
 	size_t *moved; /* into new's rules */
 	size_t nmoved;
 	size_t *comments; /* into new's rules */

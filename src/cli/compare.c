@@ -315,10 +315,21 @@ static void print_text_change(
 {
 	bool first = true, any = false;
 
-	if (t->nadded || t->nremoved || t->nmoved) {
+	if (t->nadded || t->nremoved || t->nmoved || t->nchanged) {
 		fputs("  rules: ", f);
 		print_list(f, "added", pol[1], false, t->added, t->nadded, &first);
 		print_list(f, "removed", pol[0], false, t->removed, t->nremoved, &first);
+		if (t->nchanged) {
+			fprintf(f, "%s%zu changed (", first ? "" : ", ", t->nchanged);
+			for (size_t i = 0; i < t->nchanged; i++) {
+				fputs(i ? ", " : "", f);
+				print_loc(f, &pol[0]->rules[t->changed[i][0]].loc);
+				fputs(" -> ", f);
+				print_loc(f, &pol[1]->rules[t->changed[i][1]].loc);
+			}
+			fputc(')', f);
+			first = false;
+		}
 		print_list(f, "moved", pol[1], false, t->moved, t->nmoved, &first);
 		fputc('\n', f);
 		any = true;
@@ -513,6 +524,22 @@ static void json_text(struct pc_json *j, const struct pc_policy *const pol[2],
 	pc_json_begin_object(j);
 	json_rules(j, "rules_added", pol[1], t->added, t->nadded);
 	json_rules(j, "rules_removed", pol[0], t->removed, t->nremoved);
+	pc_json_key(j, "rules_changed");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < t->nchanged; i++) {
+		pc_json_begin_object(j);
+		for (int s = 0; s < 2; s++) {
+			size_t r = t->changed[i][s];
+			pc_json_key(j, s ? "new" : "old");
+			pc_json_begin_object(j);
+			pc_json_key(j, "number");
+			pc_json_uint(j, r + 1);
+			json_loc(j, &pol[s]->rules[r].loc);
+			pc_json_end_object(j);
+		}
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
 	json_rules(j, "rules_moved", pol[1], t->moved, t->nmoved);
 	json_rules(j, "comments_changed", pol[1], t->comments, t->ncomments);
 	json_networks(j, "networks_added", pol[1], t->net_added, t->nnet_added);

@@ -1255,6 +1255,43 @@ static void compare_networks(
 	free(renamed);
 }
 
+/*
+ * A new rule without an equal old one, where an old rule of the same
+ * direction without an equal new one stands between the same rules that
+ * kept their place, changed: the two are paired (pair[j] is then the old
+ * index plus old->nrules, so that the caller tells them apart).
+ */
+static void changed_rules(const struct pc_policy *old, const struct pc_policy *new, size_t *pair,
+		const bool *keep, bool *paired, struct pc_compare_text *t)
+{
+	size_t *next = xcalloc(new->nrules + 1, sizeof(*next)), lo = 0;
+
+	next[new->nrules] = old->nrules;
+	for (size_t j = new->nrules; j-- > 0;)
+		next[j] = keep[j] ? pair[j] : next[j + 1];
+	for (size_t j = 0; j < new->nrules; j++) {
+		if (keep[j]) {
+			lo = pair[j] + 1;
+			continue;
+		}
+		if (pair[j] != SIZE_MAX)
+			continue;
+		for (size_t i = lo; i < next[j]; i++) {
+			if (paired[i] || old->rules[i].direction != new->rules[j].direction)
+				continue;
+			paired[i] = true;
+			pair[j] = i + old->nrules;
+			t->changed = xreallocarray(
+					t->changed, t->nchanged + 1, sizeof(*t->changed));
+			t->changed[t->nchanged][0] = i;
+			t->changed[t->nchanged++][1] = j;
+			lo = i + 1;
+			break;
+		}
+	}
+	free(next);
+}
+
 void pc_compare_text(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare_text *t)
 {
@@ -1266,11 +1303,17 @@ void pc_compare_text(
 	memset(t, 0, sizeof(*t));
 	pair_rules(old, new, pair);
 	keep_order(pair, new->nrules, keep);
+	for (size_t j = 0; j < new->nrules; j++)
+		if (pair[j] != SIZE_MAX)
+			paired[pair[j]] = true;
+	changed_rules(old, new, pair, keep, paired, t);
 	for (size_t j = 0; j < new->nrules; j++) {
 		if (pair[j] == SIZE_MAX) {
 			push(&t->added, &t->nadded, j);
 			continue;
 		}
+		if (pair[j] >= old->nrules)
+			continue; /* changed */
 		paired[pair[j]] = true;
 		if (!keep[j])
 			push(&t->moved, &t->nmoved, j);
@@ -1280,6 +1323,9 @@ void pc_compare_text(
 	for (size_t i = 0; i < old->nrules; i++)
 		if (!paired[i])
 			push(&t->removed, &t->nremoved, i);
+	for (size_t j = 0; j < new->nrules; j++)
+		if (pair[j] != SIZE_MAX && pair[j] >= old->nrules)
+			pair[j] -= old->nrules;
 	compare_networks(old, new, t);
 	t->defaults = a->input != b->input || a->output != b->output || a->forward != b->forward ||
 		      a->established != b->established || a->loopback != b->loopback ||
@@ -1299,5 +1345,6 @@ void pc_compare_text_finish(struct pc_compare_text *t)
 	free(t->net_removed);
 	free(t->net_changed);
 	free(t->net_renamed);
+	free(t->changed);
 	memset(t, 0, sizeof(*t));
 }

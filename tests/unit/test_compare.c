@@ -506,7 +506,7 @@ static void test_same(void **state)
 		pc_compare_policies(&l.p, &l.p, &c);
 		assert_int_equal(c.nregions, 0);
 		pc_compare_text(&l.p, &l.p, &t);
-		assert_int_equal(t.nadded + t.nremoved + t.nmoved + t.ncomments, 0);
+		assert_int_equal(t.nadded + t.nremoved + t.nchanged + t.nmoved + t.ncomments, 0);
 		assert_int_equal(
 				t.nnet_added + t.nnet_removed + t.nnet_renamed + t.nnet_changed, 0);
 		assert_false(t.defaults);
