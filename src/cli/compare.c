@@ -310,6 +310,39 @@ static void print_list(FILE *f, const char *what, const struct pc_policy *p, boo
 	*first = false;
 }
 
+/* "  defaults: icmp essential -> none, ...": each default that changed, old and new. */
+static void print_defaults(FILE *f, const struct pc_defaults *a, const struct pc_defaults *b)
+{
+	static const char *const verdicts[] = {"accept", "drop"};
+	static const char *const icmp[] = {"essential", "all", "none"};
+	static const char *const conntrack[] = {"none", "accept"};
+	const struct {
+		const char *name;
+		unsigned old, new;
+		const char *const *words;
+	} v[] = {
+			{"input", a->input, b->input, verdicts},
+			{"output", a->output, b->output, verdicts},
+			{"forward", a->forward, b->forward, verdicts},
+			{"established", a->established, b->established, conntrack},
+			{"loopback", a->loopback, b->loopback, conntrack},
+			{"icmp", a->icmp, b->icmp, icmp},
+			{"neighbour-discovery", !a->neighbour_discovery, !b->neighbour_discovery,
+					verdicts},
+	};
+	bool first = true;
+
+	fputs("  defaults: ", f);
+	for (size_t i = 0; i < PC_ARRAY_SIZE(v); i++) {
+		if (v[i].old == v[i].new)
+			continue;
+		fprintf(f, "%s%s %s -> %s", first ? "" : ", ", v[i].name, v[i].words[v[i].old],
+				v[i].words[v[i].new]);
+		first = false;
+	}
+	fputc('\n', f);
+}
+
 static void print_text_change(
 		FILE *f, const struct pc_policy *const pol[2], const struct pc_compare_text *t)
 {
@@ -362,7 +395,7 @@ static void print_text_change(
 		any = true;
 	}
 	if (t->defaults) {
-		fputs("  defaults: changed\n", f);
+		print_defaults(f, &pol[0]->defaults, &pol[1]->defaults);
 		any = true;
 	}
 	if (!any)

@@ -24,6 +24,7 @@ check comment 0 compare $primary $cases/comment.yaml
 check split 0 compare $primary $cases/split.yaml
 check renamed 0 compare $primary $cases/renamed.yaml
 check moved 0 compare $primary $cases/moved.yaml
+check icmp-none 0 compare $primary $cases/icmp-none.yaml
 # --only: what opens, what closes.
 check only-accept-opens 1 compare --only accept $primary $cases/open-749.yaml
 check only-drop-opens 0 compare --only drop $primary $cases/open-749.yaml
