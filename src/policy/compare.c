@@ -903,7 +903,8 @@ static bool family_pair(const struct pc_compare_region *a, const struct pc_compa
 
 static void make_regions(struct pc_compare *c, struct cells *cs)
 {
-	qsort(cs->v, cs->n, sizeof(*cs->v), cmp_iface_last);
+	if (cs->n)
+		qsort(cs->v, cs->n, sizeof(*cs->v), cmp_iface_last);
 	c->regions = xcalloc(cs->n + 1, sizeof(*c->regions));
 	for (size_t i = 0; i < cs->n;) {
 		size_t k = i + 1;
