@@ -62,6 +62,8 @@ struct pc_compare_region {
 	 */
 	struct pc_compare_span *srcs;
 	size_t nsrcs;
+	struct pc_compare_span *dsts; /* the same for the destinations */
+	size_t ndsts;
 	size_t *ifaces; /* indexes into pc_compare.ifaces; NULL: every interface */
 	size_t nifaces;
 	const char *service; /* the name the deciding rule used for these ports, or NULL */

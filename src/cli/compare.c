@@ -152,15 +152,16 @@ static void span_finish(struct span_text *s)
 	free(s->v);
 }
 
-/* The sources of a region as spans: its list, or its one span. */
-static const struct pc_compare_span *srcs_of(
-		const struct pc_compare_region *r, struct pc_compare_span *one, size_t *n)
+/* The sources (or destinations) of a region as spans: its list, or its one span. */
+static const struct pc_compare_span *spans_of(
+		const struct pc_compare_region *r, bool dst, struct pc_compare_span *one, size_t *n)
 {
-	if (r->srcs) {
-		*n = r->nsrcs;
-		return r->srcs;
+	if (dst ? r->dsts : r->srcs) {
+		*n = dst ? r->ndsts : r->nsrcs;
+		return dst ? r->dsts : r->srcs;
 	}
-	*one = (struct pc_compare_span){r->src_lo, r->src_hi};
+	*one = dst ? (struct pc_compare_span){r->dst_lo, r->dst_hi}
+		   : (struct pc_compare_span){r->src_lo, r->src_hi};
 	*n = 1;
 	return one;
 }
@@ -226,8 +227,8 @@ static void print_ifaces(FILE *f, const struct pc_compare *c, const struct pc_co
 static bool shows_src(const struct pc_compare_region *r)
 {
 	pc_addr128 max = pc_addr128_max(r->family);
-	bool src_all = r->src_lo == 0 && r->src_hi == max;
-	bool dst_all = r->dst_lo == 0 && r->dst_hi == max;
+	bool src_all = !r->srcs && r->src_lo == 0 && r->src_hi == max;
+	bool dst_all = !r->dsts && r->dst_lo == 0 && r->dst_hi == max;
 
 	/* One family over every address still says which: "from 0.0.0.0/0". */
 	return r->family && (!src_all || dst_all);
@@ -235,7 +236,8 @@ static bool shows_src(const struct pc_compare_region *r)
 
 static bool shows_dst(const struct pc_compare_region *r)
 {
-	return r->family && !(r->dst_lo == 0 && r->dst_hi == pc_addr128_max(r->family));
+	return r->family &&
+	       (r->dsts || !(r->dst_lo == 0 && r->dst_hi == pc_addr128_max(r->family)));
 }
 
 static void print_region(FILE *f, const struct pc_policy *const pol[2], const struct pc_compare *c,
@@ -254,14 +256,16 @@ static void print_region(FILE *f, const struct pc_policy *const pol[2], const st
 	if (shows_src(r)) {
 		struct pc_compare_span one;
 		size_t n;
-		const struct pc_compare_span *v = srcs_of(r, &one, &n);
+		const struct pc_compare_span *v = spans_of(r, false, &one, &n);
 		span_of(pol, r->family, v, n, &span);
 		print_span(f, " from ", r->family, &span);
 		span_finish(&span);
 	}
 	if (shows_dst(r)) {
-		struct pc_compare_span one = {r->dst_lo, r->dst_hi};
-		span_of(pol, r->family, &one, 1, &span);
+		struct pc_compare_span one;
+		size_t n;
+		const struct pc_compare_span *v = spans_of(r, true, &one, &n);
+		span_of(pol, r->family, v, n, &span);
 		print_span(f, " to ", r->family, &span);
 		span_finish(&span);
 	}
@@ -451,9 +455,9 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 		const struct pc_policy *const pol[2], const struct pc_compare_region *r, bool src)
 {
 	struct span_text span;
-	struct pc_compare_span one = {r->dst_lo, r->dst_hi};
-	const struct pc_compare_span *v = &one;
-	size_t n = 1;
+	struct pc_compare_span one;
+	size_t n;
+	const struct pc_compare_span *v;
 	char text[PC_ADDR_TEXT_MAX + 4];
 
 	pc_json_key(j, key);
@@ -463,8 +467,7 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 		pc_json_null(j);
 		return;
 	}
-	if (src)
-		v = srcs_of(r, &one, &n);
+	v = spans_of(r, !src, &one, &n);
 	/* Always the prefixes themselves: a program needs no "except". */
 	memset(&span, 0, sizeof(span));
 	prefixes_of(r->family, v, n, &span);

@@ -835,7 +835,8 @@ static bool whole_family(const struct pc_compare_region *r)
 {
 	pc_addr128 max = pc_addr128_max(r->family);
 
-	return !r->srcs && r->src_lo == 0 && r->src_hi == max && r->dst_lo == 0 && r->dst_hi == max;
+	return !r->srcs && !r->dsts && r->src_lo == 0 && r->src_hi == max && r->dst_lo == 0 &&
+	       r->dst_hi == max;
 }
 
 static int cmp_ifaces(const struct pc_compare_region *a, const struct pc_compare_region *b)
@@ -844,6 +845,18 @@ static int cmp_ifaces(const struct pc_compare_region *a, const struct pc_compare
 	CMP(a->nifaces, b->nifaces);
 	for (size_t i = 0; i < a->nifaces; i++)
 		CMP(a->ifaces[i], b->ifaces[i]);
+	return 0;
+}
+
+static int cmp_spans(const struct pc_compare_span *a, size_t na, const struct pc_compare_span *b,
+		size_t nb)
+{
+	CMP(a != NULL, b != NULL);
+	CMP(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		CMP(a[i].lo, b[i].lo);
+		CMP(a[i].hi, b[i].hi);
+	}
 	return 0;
 }
 
@@ -868,28 +881,92 @@ static int cmp_region(const void *pa, const void *pb)
 		return d;
 	if ((d = cmp_side(&a->old, &b->old)))
 		return d;
-	return cmp_side(&a->new, &b->new);
+	if ((d = cmp_side(&a->new, &b->new)))
+		return d;
+	if ((d = cmp_spans(a->srcs, a->nsrcs, b->srcs, b->nsrcs)))
+		return d;
+	return cmp_spans(a->dsts, a->ndsts, b->dsts, b->ndsts);
 }
 
-/* Orders regions by all but their sources, then by where those start. */
-static int cmp_except_src(const struct pc_compare_region *a, const struct pc_compare_region *b)
+/* Orders regions by all but their sources (or destinations), then by where those start. */
+static int cmp_except(
+		const struct pc_compare_region *a, const struct pc_compare_region *b, bool dst)
 {
 	struct pc_compare_region x = *a;
 
-	x.src_lo = b->src_lo;
-	x.src_hi = b->src_hi;
+	if (dst) {
+		x.dst_lo = b->dst_lo;
+		x.dst_hi = b->dst_hi;
+	} else {
+		x.src_lo = b->src_lo;
+		x.src_hi = b->src_hi;
+	}
 	return cmp_region(&x, b);
 }
 
 static int cmp_but_src(const void *pa, const void *pb)
 {
 	const struct pc_compare_region *a = pa, *b = pb;
-	int d = cmp_except_src(a, b);
+	int d = cmp_except(a, b, false);
 
 	if (d)
 		return d;
 	CMP(a->src_lo, b->src_lo);
 	return 0;
+}
+
+static int cmp_but_dst(const void *pa, const void *pb)
+{
+	const struct pc_compare_region *a = pa, *b = pb;
+	int d = cmp_except(a, b, true);
+
+	if (d)
+		return d;
+	CMP(a->dst_lo, b->dst_lo);
+	return 0;
+}
+
+/*
+ * The same change over several spans of destinations (dst) or sources: one
+ * region, its spans listed, its hull from the first one's start to the last
+ * one's end.
+ */
+static void group_spans(struct pc_compare *c, bool dst)
+{
+	size_t w = 0;
+
+	qsort(c->regions, c->nregions, sizeof(*c->regions), dst ? cmp_but_dst : cmp_but_src);
+	for (size_t i = 0; i < c->nregions;) {
+		size_t k = i + 1;
+		while (k < c->nregions && !cmp_except(&c->regions[i], &c->regions[k], dst))
+			k++;
+		struct pc_compare_region r = c->regions[i];
+		if (k - i > 1) {
+			struct pc_compare_span *v = xcalloc(k - i, sizeof(*v));
+			for (size_t j = i; j < k; j++) {
+				const struct pc_compare_region *x = &c->regions[j];
+				v[j - i] = dst ? (struct pc_compare_span){x->dst_lo, x->dst_hi}
+					       : (struct pc_compare_span){x->src_lo, x->src_hi};
+				if (j > i) {
+					free(x->ifaces);
+					if (!dst)
+						free(x->dsts);
+				}
+			}
+			if (dst) {
+				r.dsts = v;
+				r.ndsts = k - i;
+				r.dst_hi = c->regions[k - 1].dst_hi;
+			} else {
+				r.srcs = v;
+				r.nsrcs = k - i;
+				r.src_hi = c->regions[k - 1].src_hi;
+			}
+		}
+		c->regions[w++] = r;
+		i = k;
+	}
+	c->nregions = w;
 }
 
 /* The same change but for the family, over every address of both: written once. */
@@ -920,29 +997,8 @@ static void make_regions(struct pc_compare *c, struct cells *cs)
 		}
 		i = k;
 	}
-	qsort(c->regions, c->nregions, sizeof(*c->regions), cmp_but_src);
-	/* The same change from several spans of sources: one region, its spans listed. */
-	size_t w = 0;
-	for (size_t i = 0; i < c->nregions;) {
-		size_t k = i + 1;
-		while (k < c->nregions && !cmp_except_src(&c->regions[i], &c->regions[k]))
-			k++;
-		struct pc_compare_region r = c->regions[i];
-		if (k - i > 1) {
-			r.nsrcs = k - i;
-			r.srcs = xcalloc(r.nsrcs, sizeof(*r.srcs));
-			for (size_t j = i; j < k; j++) {
-				r.srcs[j - i] = (struct pc_compare_span){
-						c->regions[j].src_lo, c->regions[j].src_hi};
-				if (j > i)
-					free(c->regions[j].ifaces);
-			}
-			r.src_hi = c->regions[k - 1].src_hi;
-		}
-		c->regions[w++] = r;
-		i = k;
-	}
-	c->nregions = w;
+	group_spans(c, true);
+	group_spans(c, false);
 	qsort(c->regions, c->nregions, sizeof(*c->regions), cmp_region);
 	/* A v4 region over every address and its v6 twin (among the same ports) become one. */
 	bool *gone = xcalloc(c->nregions + 1, sizeof(*gone));
@@ -960,12 +1016,15 @@ static void make_regions(struct pc_compare *c, struct cells *cs)
 			break;
 		}
 	}
-	w = 0;
+	size_t w = 0;
 	for (size_t i = 0; i < c->nregions; i++) {
-		if (gone[i])
+		if (gone[i]) {
 			free(c->regions[i].ifaces);
-		else
+			free(c->regions[i].srcs);
+			free(c->regions[i].dsts);
+		} else {
 			c->regions[w++] = c->regions[i];
+		}
 	}
 	c->nregions = w;
 	free(gone);
@@ -1035,6 +1094,7 @@ void pc_compare_finish(struct pc_compare *c)
 	for (size_t i = 0; i < c->nregions; i++) {
 		free(c->regions[i].ifaces);
 		free(c->regions[i].srcs);
+		free(c->regions[i].dsts);
 	}
 	free(c->regions);
 	free(c->ifaces);

@@ -18,6 +18,9 @@ check input-accept 1 compare $primary $cases/input-accept.yaml
 check iprop-replica 1 compare policies/kdc-iprop.yaml $cases/iprop-replica.yaml
 # The other way round: what opened now closes.
 check open-749-back 1 compare $cases/open-749.yaml $primary
+# Two unrelated policies: interfaces and wildcards, destinations, rejects,
+# what is of no use (IPv6 without neighbour discovery).
+check features-interfaces 1 compare tests/render/features.yaml tests/render/probe-interfaces.yaml
 # Changes that move none: exit 0, and what changed in the text.
 check same 0 compare $primary $primary
 check comment 0 compare $primary $cases/comment.yaml

@@ -313,7 +313,11 @@ static void region_bounds(const struct pc_compare *c, const struct pc_policy *ol
 		if (r->family && r->family != family)
 			continue;
 		pc_addr128 max = pc_addr128_max(family);
-		pc_addr128 dsts[2] = {r->family ? r->dst_lo : 0, r->family ? r->dst_hi : max};
+		struct pc_compare_span whole = {0, max}, dst_one = {r->dst_lo, r->dst_hi};
+		const struct pc_compare_span *dsts = !r->family ? &whole
+						     : r->dsts	? r->dsts
+								: &dst_one;
+		size_t ndsts = r->dsts ? r->ndsts : 1;
 		for (size_t k = 0; k < c->nifaces; k++) {
 			bool in = !r->ifaces && c->ifaces[k].direction == r->direction;
 			for (size_t j = 0; r->ifaces && j < r->nifaces; j++)
@@ -322,7 +326,7 @@ static void region_bounds(const struct pc_compare *c, const struct pc_policy *ol
 				continue;
 			for (size_t s = 0; s < nsrcs; s++)
 				for (int e = 0; e < 2; e++)
-					for (int d = 0; d < 2; d++)
+					for (size_t t = 0; t < 2 * ndsts; t++)
 						for (int q = 0; q < 2; q++) {
 							struct pc_packet pkt;
 							pc_addr128 src =
@@ -330,7 +334,9 @@ static void region_bounds(const struct pc_compare *c, const struct pc_policy *ol
 										       : srcs[s].lo)
 										  : (e ? max : 0);
 							packet(&pkt, r->direction, r->proto, family,
-									ports[q], src, dsts[d],
+									ports[q], src,
+									t % 2 ? dsts[t / 2].hi
+									      : dsts[t / 2].lo,
 									c->ifaces[k].sample);
 							check_in(old, new, r, &pkt);
 						}
@@ -356,7 +362,10 @@ static bool contains(const struct pc_compare *c, const struct pc_compare_region 
 		return true;
 	pc_addr128 src = pc_addr128_from(pkt->family, pkt->src);
 	pc_addr128 dst = pc_addr128_from(pkt->family, pkt->dst);
-	if (dst < r->dst_lo || dst > r->dst_hi)
+	bool dst_in = !r->dsts && dst >= r->dst_lo && dst <= r->dst_hi;
+	for (size_t s = 0; r->dsts && s < r->ndsts; s++)
+		dst_in |= dst >= r->dsts[s].lo && dst <= r->dsts[s].hi;
+	if (!dst_in)
 		return false;
 	if (!r->srcs)
 		return src >= r->src_lo && src <= r->src_hi;
