@@ -40,8 +40,8 @@ enum {
 	OPT_PACKETS = 1u << 18,
 	OPT_DRY_RUN = 1u << 19,
 	OPT_CONFIRM = 1u << 20,
-	OPT_ONLY = 1u << 21,
-	OPT_GIT = 1u << 22,
+	OPT_ONLY = 1u << 25,
+	OPT_GIT = 1u << 26,
 };
 
 struct option_def;
