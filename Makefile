@@ -44,6 +44,7 @@ demo: build
 update-golden: build
 	PC_UPDATE_GOLDEN=1 PC_SOURCE_ROOT=$(CURDIR) sh tests/cli/run-lookup.sh $(CURDIR)/$(BUILD)/portcullis $(CURDIR)/tests/cli
 	PC_UPDATE_GOLDEN=1 PC_SOURCE_ROOT=$(CURDIR) sh tests/render/run-render.sh $(CURDIR)/$(BUILD)/portcullis $(CURDIR)/tests/render
+	PC_UPDATE_GOLDEN=1 PC_SOURCE_ROOT=$(CURDIR) sh tests/compare/run-compare.sh $(CURDIR)/$(BUILD)/portcullis $(CURDIR)/tests/compare
 
 # Every test: the suites as built, again under ASan+UBSan, again under valgrind,
 # and a short fuzzing run of every parser when clang is there.

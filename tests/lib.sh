@@ -51,3 +51,27 @@ expect() {
         cat "$3" ${5:+"$5"}
     fi
 }
+# check NAME EXPECTED_STATUS ARGS...: runs the binary from the source root
+# (or $check_dir when set) with ARGS and compares its stdout, stderr and exit status with
+# $golden/NAME.out and NAME.err; PC_UPDATE_GOLDEN=1 rewrites those first.
+check() {
+    name=$1 want=$2
+    shift 2
+    # shellcheck disable=SC2086
+    (cd "${check_dir:-$root}" && timeout 60 ${PC_TEST_WRAPPER:-} "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "${PC_UPDATE_GOLDEN:-0}" = 1 ]; then
+        cp "$tmp/out" "$golden/$name.out"
+        cp "$tmp/err" "$golden/$name.err"
+    fi
+    ok=1
+    [ "$rc" = "$want" ] || { echo "$name: exit status $rc, expected $want"; ok=0; }
+    for s in out err; do
+        if ! cmp -s "$tmp/$s" "$golden/$name.$s"; then
+            echo "$name: std$s differs from $golden/$name.$s:"
+            diff -u "$golden/$name.$s" "$tmp/$s" | head -40
+            ok=0
+        fi
+    done
+    if [ $ok = 1 ]; then pass "$name"; else fail "$name"; fi
+}

@@ -269,6 +269,25 @@ void pc_policy_finish(struct pc_policy *p);
  */
 int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags);
 /*
+ * Reads a file of a policy for pc_policy_load_with(): `path` as the policy
+ * names it (an include joined to its including file's name).  Returns 0
+ * with the text in `out` (initialised by the caller, owned by the loader)
+ * and in `real` (PATH_MAX bytes) the name that tells one file from
+ * another (for cycles and repeats), or -1 with errno set.
+ */
+struct pc_buf;
+typedef int pc_policy_reader(void *arg, const char *path, char *real, struct pc_buf *out);
+
+/*
+ * The same as pc_policy_load(), every file (the policy and its includes)
+ * read through `reader` instead of the file system: a policy as a revision
+ * of a repository holds it.  PC_LOAD_UNREADABLE when the reader cannot
+ * give the policy itself.
+ */
+int pc_policy_load_with(struct pc_policy *p, const char *path, pc_policy_reader *reader, void *arg,
+		struct pc_diags *diags);
+
+/*
  * The same from memory (never PC_LOAD_UNREADABLE); includes are read
  * relative to `label`'s directory.
  */
@@ -390,6 +409,15 @@ enum pc_unusable pc_policy_reply_path(const struct pc_policy *p, enum pc_directi
  */
 enum pc_unusable pc_policy_reject_path(const struct pc_policy *p, enum pc_direction dir,
 		enum pc_proto proto, int family, const char *iface);
+
+/*
+ * What keeps the packet a decision answered from being of use: for a
+ * reject, whether its answer gets out (*reply is output); for an accept,
+ * whether its replies come back (pc_policy_reply_path()); PC_USABLE for a
+ * drop.  `pkt` gives the direction, protocol, family and interface.
+ */
+enum pc_unusable pc_decision_unusable(const struct pc_policy *p, const struct pc_packet *pkt,
+		const struct pc_decision *dec, enum pc_direction *reply);
 
 /* The diagnostic code that says `why` ("replies-dropped", "nd-dropped"); NULL for PC_USABLE. */
 const char *pc_unusable_code(enum pc_unusable why);

@@ -11,6 +11,8 @@
 
 #include "portcullis/registry.h"
 
+struct pc_buf;
+
 /* Exit statuses, documented in docs/cli.md and portcullis(8). */
 enum pc_exit {
 	PC_EXIT_OK = 0,
@@ -58,6 +60,11 @@ struct cli_ctx {
 	const char *confirm; /* apply --confirm SECONDS */
 	bool no_services; /* registry audit --no-services */
 	bool all; /* registry audit --all */
+	const char *only; /* compare --only accept|drop */
+	const char *git; /* compare --git REV */
+	/* When set, cli_load_policy() reads the policy and its includes through it. */
+	int (*reader)(void *arg, const char *path, char *real, struct pc_buf *out);
+	void *reader_arg;
 	struct pc_registry *reg;
 	bool out_reported; /* a failed write to out was reported; the status stands */
 	bool sarif; /* check --sarif */
@@ -83,6 +90,7 @@ int cmd_confirm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_registry_audit(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_registry_update(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_compare(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * What the commands share (common.c, transaction.c).  The files of the
@@ -239,5 +247,21 @@ void cli_report_add(struct cli_report *rep, const char *file, const struct pc_po
 		struct pc_diags *d);
 void cli_report_print(const struct cli_report *rep, bool sarif, int status, FILE *out);
 void cli_report_destroy(struct cli_report *rep);
+/* A policy read from a git revision (gitrev.c). */
+struct cli_git {
+	char *commit; /* the revision resolved */
+	char *label; /* "REV:", which the names of its files start with */
+	char *path; /* the policy's name: "REV:PATH", PATH from the repository's root */
+};
+
+/*
+ * Resolves --git REV and finds the policy `path` (relative to the current
+ * directory) in it; on PC_EXIT_OK sets ctx->reader so that the next
+ * cli_load_policy() of g->path reads from the revision, and the caller
+ * closes g.  Otherwise says why (not a repository, an unknown revision,
+ * no such file there) and returns the exit status.
+ */
+int cli_git_open(struct cli_ctx *ctx, const char *rev, const char *path, struct cli_git *g);
+void cli_git_close(struct cli_git *g);
 
 #endif

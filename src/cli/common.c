@@ -83,7 +83,8 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 	if (!strcmp(path, "-") && isatty(STDIN_FILENO))
 		fprintf(ctx->err, "%s: reading the policy from the terminal; end it with Ctrl-D\n",
 				ctx->prog);
-	int st = pc_policy_load(p, path, &d);
+	int st = ctx->reader ? pc_policy_load_with(p, path, ctx->reader, ctx->reader_arg, &d)
+			     : pc_policy_load(p, path, &d);
 	if (st == PC_LOAD_OK) {
 		/* `registry.layers: [..., system]` asks for the host's services file. */
 		for (int k = 0; k < PC_LAYER_COUNT; k++) {

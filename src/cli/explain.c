@@ -764,15 +764,7 @@ static void passed_over(FILE *out, size_t n, const char *what, const char *how)
 static enum pc_unusable unusable_of(const struct pc_policy *p, const struct pc_packet *pkt,
 		const struct pc_decision *dec, enum pc_direction *reply)
 {
-	*reply = pkt->direction;
-	if (dec->by_rule && dec->action == PC_ACTION_REJECT) {
-		*reply = PC_DIR_OUTPUT;
-		return pc_policy_reject_path(
-				p, pkt->direction, pkt->proto, pkt->family, pkt->iface);
-	}
-	if (dec->verdict != PC_VERDICT_ACCEPT)
-		return PC_USABLE;
-	return pc_policy_reply_path(p, pkt->direction, pkt->family, pkt->iface, reply);
+	return pc_decision_unusable(p, pkt, dec, reply);
 }
 
 static void explain_unusable(struct cli_ctx *ctx, const struct pc_policy *p,

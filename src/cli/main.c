@@ -44,6 +44,8 @@ enum {
 	OPT_ALL = 1u << 22,
 	OPT_SARIF = 1u << 23,
 	OPT_CHECK_UP_TO_DATE = 1u << 24,
+	OPT_ONLY = 1u << 25,
+	OPT_GIT = 1u << 26,
 };
 
 struct option_def;
@@ -197,6 +199,13 @@ static const struct option_def options[] = {
 				"also list the protocols IANA lists that a layer leaves out (counted "
 				"without it)",
 				NULL, NULL},
+		{OPT_ONLY, "only", 0, "accept|drop", set_value, FIELD(only),
+				"list only what opens (accept) or only what closes (drop)", NULL,
+				NULL},
+		{OPT_GIT, "git", 0, "REV", set_value, FIELD(git),
+				"compare POLICY as it is in git revision REV (its includes too) with "
+				"the file as it is now",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -284,6 +293,12 @@ static const struct command commands[] = {
 				"keep the table an apply --confirm loaded: no rollback (root)"},
 		{"rollback", cmd_rollback, OPT_TABLE, "",
 				"undo an apply --confirm now: the table loaded before put back (root)"},
+		{"compare", cmd_compare,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
+						OPT_STRICT | OPT_WNO | OPT_ONLY | OPT_GIT,
+				"OLD NEW | --git REV POLICY",
+				"what a change of policy does to packets: the verdicts that changed, "
+				"and the rules deciding them"},
 		{"lookup", cmd_lookup,
 				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
 				"NAME|PORT[/PROTO]...",

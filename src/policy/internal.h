@@ -52,6 +52,8 @@ struct pc_policy_state {
 	size_t listings; /* include listings met, the whole policy together */
 	unsigned steps; /* path components walked for includes, together */
 	bool io_error; /* the policy itself could not be read */
+	pc_policy_reader *reader; /* pc_policy_load_with(): files read through it */
+	void *reader_arg;
 };
 
 struct loader {

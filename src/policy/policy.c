@@ -1283,6 +1283,83 @@ static char *include_refused(const struct stat *st, const struct pc_walk *w,
 }
 
 /*
+
+ * Whether the include `real` was met before: -2 when it is being read (a
+ * cycle, said), 1 when it was read (a diamond: nothing to do again), -1 past
+ * the number of files (said); 0 to read it.
+ */
+static int read_before(struct pc_policy_state *st, const char *path, const char *real,
+		struct pc_diags *diags, const struct pc_ynode *from, const char *from_file)
+{
+	/* A file already on the way here includes itself, through however many others. */
+	for (size_t i = 0; i < st->nopen; i++) {
+		if (strcmp(st->open[i], real))
+			continue;
+		pc_diag_add(diags, PC_SEV_ERROR, "include-cycle", from_file, from->line, from->col,
+				"'%s' is already being read: includes must not form a cycle", path);
+		return -2;
+	}
+	/* Read already: its networks and services are in (a diamond). */
+	for (size_t i = 0; i < st->nseen; i++)
+		if (!strcmp(st->seen[i], real))
+			return 1;
+	if (st->nseen >= MAX_FILES) {
+		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from_file,
+				from->line, from->col,
+				"'%s' would be file %d of this policy: a policy and its includes "
+				"are at most %d files",
+				path, MAX_FILES + 1, MAX_FILES);
+		pc_diag_hint(d, "merge small includes into fewer files");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads the policy or an include through the caller's reader (a revision
+ * in git): no file system, so no owners, modes or links to judge; cycles,
+ * repeats and the limits as for files.  Returns as read_include().
+ */
+static int read_through(struct pc_policy_state *st, const char *path, char *real,
+		struct pc_buf *buf, struct pc_diags *diags, const struct pc_ynode *from,
+		const char *from_file)
+{
+	int r;
+
+	pc_buf_init(buf);
+	if (st->reader(st->reader_arg, path, real, buf) < 0) {
+		int err = errno;
+		pc_buf_finish(buf);
+		if (!from) {
+			pc_diag_add(diags, PC_SEV_ERROR, "io", path, 0, 0,
+					"cannot read the policy: %s", strerror(err));
+			st->io_error = true;
+		} else {
+			include_error(NULL, diags, "include-read", from, from_file,
+					xasprintf("cannot read '%s': %s", path, strerror(err)),
+					NULL);
+		}
+		return -1;
+	}
+	if (from && (r = read_before(st, path, real, diags, from, from_file)) != 0) {
+		pc_buf_finish(buf);
+		return r > 0 ? 1 : -1;
+	}
+	if (buf->len > MAX_TOTAL_BYTES - st->bytes) {
+		pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from ? from_file : path,
+				from ? from->line : 0, from ? from->col : 0,
+				"'%s' (%zu bytes) would bring the policy and its includes past "
+				"%u MiB together",
+				path, buf->len, MAX_TOTAL_BYTES >> 20);
+		pc_buf_finish(buf);
+		return -1;
+	}
+	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
+	st->seen[st->nseen++] = xstrdup(real);
+	return 0;
+}
+
+/*
  * Reads an include into `buf`, its real path into `real` and its author into
  * `author`.  Returns 0; 1 for an include read before (nothing to do again);
  * -1 after a diagnostic.  The include is resolved once per way of writing
@@ -1400,36 +1477,12 @@ static int read_include(struct pc_policy_state *st, const char *path, char *real
 	pc_walk_finish(&w);
 
 resolved:
-	/* A file already on the way here includes itself, through however many others. */
-	for (size_t i = 0; i < st->nopen; i++) {
-		if (strcmp(st->open[i], real))
-			continue;
-		pc_diag_add(diags, PC_SEV_ERROR, "include-cycle", from_file, from->line, from->col,
-				"'%s' is already being read: includes must not form a cycle", path);
-		if (!m->real)
+	if ((r = read_before(st, path, real, diags, from, from_file)) != 0) {
+		if (r != -1 && !m->real)
 			m->real = xstrdup(real);
 		if (fd >= 0)
 			close(fd);
-		return -1;
-	}
-	/* Read already: its networks and services are in (a diamond). */
-	for (size_t i = 0; i < st->nseen; i++)
-		if (!strcmp(st->seen[i], real)) {
-			if (!m->real)
-				m->real = xstrdup(real);
-			if (fd >= 0)
-				close(fd);
-			return 1;
-		}
-	if (st->nseen >= MAX_FILES) {
-		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from_file,
-				from->line, from->col,
-				"'%s' would be file %d of this policy: a policy and its includes "
-				"are at most %d files",
-				path, MAX_FILES + 1, MAX_FILES);
-		pc_diag_hint(d, "merge small includes into fewer files");
-		close(fd);
-		return -1;
+		return r > 0 ? 1 : -1;
 	}
 	if ((uintmax_t)fst.st_size > PC_YAML_MAX_BYTES) {
 		err = EFBIG;
@@ -1547,9 +1600,10 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 		snprintf(real, sizeof(real), "<stdin>");
 		author.kind = AUTHOR_STDIN;
 	} else if (!data) {
-		int r = from ? read_include(st, path, real, &buf, &author, diags, from, from_file,
-					       from_author)
-			     : read_policy(st, path, real, &buf, &author, diags);
+		int r = st->reader ? read_through(st, path, real, &buf, diags, from, from_file)
+			: from ? read_include(st, path, real, &buf, &author, diags, from, from_file,
+						 from_author)
+			       : read_policy(st, path, real, &buf, &author, diags);
 		if (r != 0)
 			return r > 0 ? 0 : -1;
 		data = buf.data;
@@ -1588,6 +1642,17 @@ int pc_policy_load(struct pc_policy *p, const char *path, struct pc_diags *diags
 {
 	size_t before = diags->nerrors;
 
+	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL, NULL);
+	return load_status(p, diags, before);
+}
+
+int pc_policy_load_with(struct pc_policy *p, const char *path, pc_policy_reader *reader, void *arg,
+		struct pc_diags *diags)
+{
+	size_t before = diags->nerrors;
+
+	p->state->reader = reader;
+	p->state->reader_arg = arg;
 	load_file(p, path, NULL, 0, false, 0, diags, NULL, NULL, NULL);
 	return load_status(p, diags, before);
 }

@@ -63,6 +63,20 @@ enum pc_unusable pc_policy_reject_path(const struct pc_policy *p, enum pc_direct
 	return p->defaults.icmp == PC_ICMP_NONE ? PC_UNUSABLE_ICMP_ERROR : PC_USABLE;
 }
 
+enum pc_unusable pc_decision_unusable(const struct pc_policy *p, const struct pc_packet *pkt,
+		const struct pc_decision *dec, enum pc_direction *reply)
+{
+	*reply = pkt->direction;
+	if (dec->by_rule && dec->action == PC_ACTION_REJECT) {
+		*reply = PC_DIR_OUTPUT;
+		return pc_policy_reject_path(
+				p, pkt->direction, pkt->proto, pkt->family, pkt->iface);
+	}
+	if (dec->verdict != PC_VERDICT_ACCEPT)
+		return PC_USABLE;
+	return pc_policy_reply_path(p, pkt->direction, pkt->family, pkt->iface, reply);
+}
+
 const char *pc_unusable_code(enum pc_unusable why)
 {
 	return why == PC_UNUSABLE_ND ? "nd-dropped" : why ? "replies-dropped" : NULL;

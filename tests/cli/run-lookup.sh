@@ -7,36 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 golden=$dir/golden
 
-# check NAME EXPECTED_STATUS ARGS...
-check() {
-    name=$1 want=$2
-    shift 2
-    # shellcheck disable=SC2086
-    (cd "$root" && timeout 60 ${PC_TEST_WRAPPER:-} "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    printf '%s\n' "$rc" >"$tmp/rc"
-    if [ "${PC_UPDATE_GOLDEN:-0}" = 1 ]; then
-        cp "$tmp/out" "$golden/$name.out"
-        cp "$tmp/err" "$golden/$name.err"
-    fi
-    ok=1
-    [ "$rc" = "$want" ] || { echo "$name: exit status $rc, expected $want"; ok=0; }
-    for s in out err; do
-        if ! cmp -s "$tmp/$s" "$golden/$name.$s"; then
-            echo "$name: std$s differs from $golden/$name.$s:"
-            diff -u "$golden/$name.$s" "$tmp/$s" | head -40
-            ok=0
-        fi
-    done
-    if [ $ok = 1 ]; then
-        passed=$((passed + 1))
-        echo "ok $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-}
-
+# check NAME EXPECTED_STATUS ARGS... (tests/lib.sh)
 check kerberos-adm 0 lookup kerberos-adm
 check krb5_prop 0 lookup krb5_prop
 check krb5_prop-system 0 lookup --services tests/data/services krb5_prop

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Policies: YAML, the schema, resolution against the embedded registry, and
- * the printing of every diagnostic with its source line and caret.
+ * the printing of every diagnostic with its source line and caret; a policy
+ * that resolves is compared with itself, which must change no verdict.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "portcullis/compare.h"
 #include "portcullis/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,7 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				.src = {192, 0, 2, 11},
 				.port = 754};
 		struct pc_decision dec;
+		struct pc_compare c;
 		pc_policy_evaluate(&p, &pkt, &dec);
+		pc_compare_policies(&p, &p, &c);
+		if (c.nregions)
+			abort();
+		pc_compare_finish(&c);
 	}
 	if (sink)
 		pc_policy_print_diags(&p, &d, sink);

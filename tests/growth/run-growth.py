@@ -77,6 +77,12 @@ CASES = {
     "unknown-vs-known": ("unknown", ["check"], "versus known", 1),
     "longline-bytes": ("longline", ["check"], "stderr", 1),
     "longline-writes": ("longline", ["check"], "writes", 1),
+    # compare POLICY POLICY: the packet space cut at every bound of both.
+    "hosts-compare": ("hosts", ["compare", "POLICY"], "cpu", 0),
+    "denies-compare": ("denies", ["compare", "POLICY"], "cpu", 0),
+    "ports-compare": ("ports", ["compare", "POLICY"], "cpu", 0),
+    "wide-compare": ("wide", ["compare", "POLICY"], "cpu", 0),
+    "twoports-compare": ("twoports", ["compare", "POLICY"], "cpu", 0),
 }
 
 
@@ -85,7 +91,8 @@ def cost(pc, path, case, want=None):
     want = status_want if want is None else want
     best = None
     for _ in range(RUNS if measure == "cpu" else 1):
-        status, cpu, rss, nbytes, writes = run([pc] + cmd + [path])
+        status, cpu, rss, nbytes, writes = run([pc] + [path if a == "POLICY" else a for a in cmd]
+                                               + [path])
         if status != want:
             raise SystemExit("%s: %s exited %d, expected %d" % (case, path, status, want))
         v = {"cpu": cpu, "rss": rss, "stderr": nbytes, "writes": writes}[measure.split()[0]

@@ -122,6 +122,9 @@ check_offer "portcullis registry audit --no -> --no-services" --no-services port
 check_offer "portcullis registry u -> update" update portcullis registry u
 check_offer "portcullis check --sa -> --sarif" --sarif portcullis check --sa
 check_offer "portcullis render --check -> --check-up-to-date" --check-up-to-date portcullis render --check
+check_offer "portcullis comp -> compare" compare portcullis comp
+check_offer "portcullis compare --g -> --git" --git portcullis compare --g
+check_offer "portcullis compare --only d -> drop" drop portcullis compare --only d
 if [ "$(complete portcullis lo)" = lookup ]; then pass "completion: lo offers lookup only"; else fail "completion: lo offers lookup only"; fi
 
 # The unit.

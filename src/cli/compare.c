@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * portcullis compare OLD NEW: what a change of policy does to packets, the
+ * regions whose verdict changed, with the rules that decide on both sides;
+ * or, when no verdict moved, what changed in the text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "portcullis/compare.h"
+#include "portcullis/nft.h"
+#include "portcullis/policy.h"
+#include "util.h"
+
+static const char *dir_name(enum pc_direction d)
+{
+	return pc_nft_hook_name(pc_nft_hook_of(d));
+}
+
+/* "accept", "drop", "reject", as explain says them, and what makes one of no use. */
+static const char *outcome_name(const struct pc_compare_side *s)
+{
+	return s->reject ? "reject" : s->verdict == PC_VERDICT_ACCEPT ? "accept" : "drop";
+}
+
+static void print_outcome(FILE *f, const struct pc_compare_side *s)
+{
+	fputs(outcome_name(s), f);
+	if (s->unusable != PC_USABLE)
+		fprintf(f, "%s [%s]",
+				s->verdict == PC_VERDICT_ACCEPT ? ", but unusable"
+								: ", but its answer is dropped",
+				pc_unusable_code(s->unusable));
+}
+
+static void print_loc(FILE *f, const struct pc_loc *loc)
+{
+	pc_fputs_escaped(loc->file ? loc->file : "", f);
+	fprintf(f, ":%u:%u", loc->line, loc->col);
+}
+
+/* Who decides on one side: a rule, the loopback default, or the direction's default. */
+static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compare_side *s,
+		enum pc_direction dir)
+{
+	if (s->by_rule) {
+		fprintf(f, "rule %zu at ", s->rule + 1);
+		print_loc(f, &p->rules[s->rule].loc);
+	} else if (s->by_loopback) {
+		fputs("loopback: accept (defaults.loopback)", f);
+	} else {
+		fprintf(f, "the default (defaults.%s)", dir_name(dir));
+	}
+}
+
+/* A network of p whose addresses in `family` are exactly `v`, or NULL. */
+static const char *network_of(
+		const struct pc_policy *p, int family, const struct pc_prefix *v, size_t n)
+{
+	for (size_t i = 0; i < p->nnetworks; i++) {
+		const struct pc_addrset *s = &p->networks[i].set;
+		const struct pc_prefix *w = family == 4 ? s->v4 : s->v6;
+		size_t m = family == 4 ? s->nv4 : s->nv6;
+		bool same = m == n;
+		for (size_t k = 0; same && k < n; k++)
+			same = w[k].len == v[k].len && !memcmp(w[k].bytes, v[k].bytes, 16);
+		if (same)
+			return p->networks[i].name;
+	}
+	return NULL;
+}
+
+/* Addresses written as prefixes, the fewest, and the network they make up, if one does. */
+struct span_text {
+	struct pc_prefix *v;
+	size_t n;
+	bool except; /* the prefixes are what is left out of `within` */
+	struct pc_prefix within;
+	const char *network; /* the new policy's name for them, else the old one's */
+};
+
+/* The prefixes of spans v[0..n), appended to out->v. */
+static void prefixes_of(
+		int family, const struct pc_compare_span *v, size_t n, struct span_text *out)
+{
+	struct pc_prefix one[256];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = pc_addr128_prefixes(family, v[i].lo, v[i].hi, one);
+		out->v = xreallocarray(out->v, out->n + k, sizeof(*out->v));
+		memcpy(out->v + out->n, one, k * sizeof(*one));
+		out->n += k;
+	}
+}
+
+/* The smallest prefix that holds lo..hi, as its first and last address. */
+static void covering(int family, pc_addr128 lo, pc_addr128 hi, struct pc_compare_span *out)
+{
+	pc_addr128 mask = 0;
+
+	/* The bits above the highest one where lo and hi differ are the prefix. */
+	for (pc_addr128 diff = lo ^ hi; diff; diff >>= 1)
+		mask = (mask << 1) | 1;
+	out->lo = lo & ~mask;
+	out->hi = (lo | mask) & pc_addr128_max(family);
+}
+
+/*
+ * The sources (or destinations) of a region as prefixes, or, when that is
+ * shorter, as the smallest prefix holding them except some.
+ */
+static void span_of(const struct pc_policy *const pol[2], int family,
+		const struct pc_compare_span *v, size_t n, struct span_text *out)
+{
+	struct pc_compare_span *gaps = xcalloc(n + 1, sizeof(*gaps)), all;
+	struct span_text rest = {NULL, 0, true, {0}, NULL};
+	size_t ngaps = 0;
+
+	memset(out, 0, sizeof(*out));
+	prefixes_of(family, v, n, out);
+	covering(family, v[0].lo, v[n - 1].hi, &all);
+	pc_addr128 at = all.lo;
+	bool open_end = true;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].lo > at)
+			gaps[ngaps++] = (struct pc_compare_span){at, v[i].lo - 1};
+		if (v[i].hi == all.hi)
+			open_end = false;
+		else
+			at = v[i].hi + 1;
+	}
+	if (open_end)
+		gaps[ngaps++] = (struct pc_compare_span){at, all.hi};
+	prefixes_of(family, gaps, ngaps, &rest);
+	free(gaps);
+	if (ngaps && rest.n + 1 < out->n) {
+		pc_addr128_prefixes(family, all.lo, all.hi, &rest.within);
+		free(out->v);
+		*out = rest;
+	} else {
+		free(rest.v);
+	}
+	out->network = network_of(pol[1], family, out->v, out->n);
+	if (!out->network)
+		out->network = network_of(pol[0], family, out->v, out->n);
+}
+
+static void span_finish(struct span_text *s)
+{
+	free(s->v);
+}
+
+/* The sources (or destinations) of a region as spans: its list, or its one span. */
+static const struct pc_compare_span *spans_of(
+		const struct pc_compare_region *r, bool dst, struct pc_compare_span *one, size_t *n)
+{
+	if (dst ? r->dsts : r->srcs) {
+		*n = dst ? r->ndsts : r->nsrcs;
+		return dst ? r->dsts : r->srcs;
+	}
+	*one = dst ? (struct pc_compare_span){r->dst_lo, r->dst_hi}
+		   : (struct pc_compare_span){r->src_lo, r->src_hi};
+	*n = 1;
+	return one;
+}
+
+static void print_span(FILE *f, const char *before, int family, const struct span_text *s)
+{
+	char text[PC_ADDR_TEXT_MAX + 4];
+
+	fputs(before, f);
+	if (s->except) {
+		pc_prefix_text(text, &s->within);
+		fprintf(f, "%s except ", text);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		pc_prefix_text(text, &s->v[i]);
+		fprintf(f, "%s%s", i ? ", " : "", text);
+	}
+	if (s->network) {
+		fputs(" (", f);
+		pc_fputs_escaped(s->network, f);
+		fputc(')', f);
+	}
+}
+
+static void iface_text(FILE *f, const struct pc_compare_iface *x)
+{
+	if (!x->name)
+		fputs("other interfaces", f);
+	else
+		fprintf(f, "%s%s", x->name, x->others ? " (others)" : "");
+}
+
+/*
+ * A region's interfaces: the classes listed, or, when it holds most of
+ * them, the policy's own "not {...}" with the others.
+ */
+static void print_ifaces(FILE *f, const struct pc_compare *c, const struct pc_compare_region *r)
+{
+	size_t all = 0, shown = 0, *v = xcalloc(c->nifaces + 1, sizeof(*v));
+	bool negate;
+
+	for (size_t i = 0; i < c->nifaces; i++)
+		all += c->ifaces[i].direction == r->direction;
+	negate = 2 * r->nifaces >= all;
+	for (size_t i = 0, k = 0; i < c->nifaces; i++) {
+		bool in = k < r->nifaces && r->ifaces[k] == i;
+		k += in;
+		if (c->ifaces[i].direction == r->direction && in != negate)
+			v[shown++] = i;
+	}
+	fputs(r->direction == PC_DIR_OUTPUT ? " out " : " in ", f);
+	fputs(negate ? "not " : "", f);
+	fputs(shown > 1 ? "{" : "", f);
+	for (size_t i = 0; i < shown; i++) {
+		fputs(i ? ", " : "", f);
+		iface_text(f, &c->ifaces[v[i]]);
+	}
+	fputs(shown > 1 ? "}" : "", f);
+	free(v);
+}
+
+/* Whether a region's sources and destinations are written: not when they are every address. */
+static bool shows_src(const struct pc_compare_region *r)
+{
+	pc_addr128 max = pc_addr128_max(r->family);
+	bool src_all = !r->srcs && r->src_lo == 0 && r->src_hi == max;
+	bool dst_all = !r->dsts && r->dst_lo == 0 && r->dst_hi == max;
+
+	/* One family over every address still says which: "from 0.0.0.0/0". */
+	return r->family && (!src_all || dst_all);
+}
+
+static bool shows_dst(const struct pc_compare_region *r)
+{
+	return r->family &&
+	       (r->dsts || !(r->dst_lo == 0 && r->dst_hi == pc_addr128_max(r->family)));
+}
+
+static void print_region(FILE *f, const struct pc_policy *const pol[2], const struct pc_compare *c,
+		const struct pc_compare_region *r)
+{
+	struct span_text span;
+
+	fprintf(f, "%s %s %u", dir_name(r->direction), pc_proto_name(r->proto), r->lo);
+	if (r->hi != r->lo)
+		fprintf(f, "-%u", r->hi);
+	if (r->service) {
+		fputs(" (", f);
+		pc_fputs_escaped(r->service, f);
+		fputc(')', f);
+	}
+	if (shows_src(r)) {
+		struct pc_compare_span one;
+		size_t n;
+		const struct pc_compare_span *v = spans_of(r, false, &one, &n);
+		span_of(pol, r->family, v, n, &span);
+		print_span(f, " from ", r->family, &span);
+		span_finish(&span);
+	}
+	if (shows_dst(r)) {
+		struct pc_compare_span one;
+		size_t n;
+		const struct pc_compare_span *v = spans_of(r, true, &one, &n);
+		span_of(pol, r->family, v, n, &span);
+		print_span(f, " to ", r->family, &span);
+		span_finish(&span);
+	}
+	if (r->ifaces)
+		print_ifaces(f, c, r);
+	fputs(": ", f);
+	print_outcome(f, &r->old);
+	fputs(" -> ", f);
+	print_outcome(f, &r->new);
+	fputs("   was ", f);
+	print_who(f, pol[0], &r->old, r->direction);
+	fputs(", now ", f);
+	print_who(f, pol[1], &r->new, r->direction);
+	fputc('\n', f);
+}
+
+/* --only: what opens (accept), what closes (drop), or everything (NULL). */
+static bool kept(const char *only, const struct pc_compare_region *r)
+{
+	bool was = pc_compare_side_open(&r->old), is = pc_compare_side_open(&r->new);
+
+	if (!only)
+		return true;
+	return !strcmp(only, "accept") ? !was && is : was && !is;
+}
+
+/*
+ * "2 added (new.yaml:30:5, new.yaml:34:5)": a count and the rules' places,
+ * or with `nets` the networks' names.
+ */
+static void print_list(FILE *f, const char *what, const struct pc_policy *p, bool nets,
+		const size_t *v, size_t n, bool *first)
+{
+	if (!n)
+		return;
+	fprintf(f, "%s%zu %s (", *first ? "" : ", ", n, what);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		if (nets)
+			pc_fputs_escaped(p->networks[v[i]].name, f);
+		else
+			print_loc(f, &p->rules[v[i]].loc);
+	}
+	fputc(')', f);
+	*first = false;
+}
+
+/* "  defaults: icmp essential -> none, ...": each default that changed, old and new. */
+static void print_defaults(FILE *f, const struct pc_defaults *a, const struct pc_defaults *b)
+{
+	static const char *const verdicts[] = {"accept", "drop"};
+	static const char *const icmp[] = {"essential", "all", "none"};
+	static const char *const conntrack[] = {"none", "accept"};
+	const struct {
+		const char *name;
+		unsigned old, new;
+		const char *const *words;
+	} v[] = {
+			{"input", a->input, b->input, verdicts},
+			{"output", a->output, b->output, verdicts},
+			{"forward", a->forward, b->forward, verdicts},
+			{"established", a->established, b->established, conntrack},
+			{"loopback", a->loopback, b->loopback, conntrack},
+			{"icmp", a->icmp, b->icmp, icmp},
+			{"neighbour-discovery", !a->neighbour_discovery, !b->neighbour_discovery,
+					verdicts},
+	};
+	bool first = true;
+
+	fputs("  defaults: ", f);
+	for (size_t i = 0; i < PC_ARRAY_SIZE(v); i++) {
+		if (v[i].old == v[i].new)
+			continue;
+		fprintf(f, "%s%s %s -> %s", first ? "" : ", ", v[i].name, v[i].words[v[i].old],
+				v[i].words[v[i].new]);
+		first = false;
+	}
+	fputc('\n', f);
+}
+
+static void print_text_change(
+		FILE *f, const struct pc_policy *const pol[2], const struct pc_compare_text *t)
+{
+	bool first = true, any = false;
+
+	if (t->nadded || t->nremoved || t->nmoved || t->nchanged) {
+		fputs("  rules: ", f);
+		print_list(f, "added", pol[1], false, t->added, t->nadded, &first);
+		print_list(f, "removed", pol[0], false, t->removed, t->nremoved, &first);
+		if (t->nchanged) {
+			fprintf(f, "%s%zu changed (", first ? "" : ", ", t->nchanged);
+			for (size_t i = 0; i < t->nchanged; i++) {
+				fputs(i ? ", " : "", f);
+				print_loc(f, &pol[0]->rules[t->changed[i][0]].loc);
+				fputs(" -> ", f);
+				print_loc(f, &pol[1]->rules[t->changed[i][1]].loc);
+			}
+			fputc(')', f);
+			first = false;
+		}
+		print_list(f, "moved", pol[1], false, t->moved, t->nmoved, &first);
+		fputc('\n', f);
+		any = true;
+	}
+	if (t->ncomments) {
+		first = true;
+		fputs("  comments: ", f);
+		print_list(f, "changed", pol[1], false, t->comments, t->ncomments, &first);
+		fputc('\n', f);
+		any = true;
+	}
+	if (t->nnet_added || t->nnet_removed || t->nnet_renamed || t->nnet_changed) {
+		first = true;
+		fputs("  networks: ", f);
+		print_list(f, "added", pol[1], true, t->net_added, t->nnet_added, &first);
+		print_list(f, "removed", pol[0], true, t->net_removed, t->nnet_removed, &first);
+		if (t->nnet_renamed) {
+			fprintf(f, "%s%zu renamed (", first ? "" : ", ", t->nnet_renamed);
+			for (size_t i = 0; i < t->nnet_renamed; i++) {
+				fputs(i ? ", " : "", f);
+				pc_fputs_escaped(pol[0]->networks[t->net_renamed[i][0]].name, f);
+				fputs(" -> ", f);
+				pc_fputs_escaped(pol[1]->networks[t->net_renamed[i][1]].name, f);
+			}
+			fputc(')', f);
+			first = false;
+		}
+		print_list(f, "changed", pol[1], true, t->net_changed, t->nnet_changed, &first);
+		fputc('\n', f);
+		any = true;
+	}
+	if (t->defaults) {
+		print_defaults(f, &pol[0]->defaults, &pol[1]->defaults);
+		any = true;
+	}
+	if (!any)
+		fputs("  rules, networks and defaults: the same\n", f);
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+static void json_loc(struct pc_json *j, const struct pc_loc *loc)
+{
+	pc_json_key(j, "file");
+	pc_json_string(j, loc->file ? loc->file : "");
+	pc_json_key(j, "line");
+	pc_json_uint(j, loc->line);
+	pc_json_key(j, "col");
+	pc_json_uint(j, loc->col);
+}
+
+static void json_side(struct pc_json *j, const struct pc_policy *p, const struct pc_compare_side *s,
+		enum pc_direction dir)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, "verdict");
+	pc_json_string(j, outcome_name(s));
+	pc_json_key(j, "unusable");
+	pc_json_string_or_null(j, pc_unusable_code(s->unusable));
+	pc_json_key(j, "by");
+	pc_json_string(j, s->by_rule ? "rule" : s->by_loopback ? "loopback" : "default");
+	pc_json_key(j, "rule");
+	if (s->by_rule) {
+		pc_json_begin_object(j);
+		pc_json_key(j, "number");
+		pc_json_uint(j, s->rule + 1);
+		json_loc(j, &p->rules[s->rule].loc);
+		pc_json_end_object(j);
+	} else {
+		pc_json_null(j);
+	}
+	pc_json_key(j, "default");
+	if (s->by_rule)
+		pc_json_null(j);
+	else if (s->by_loopback)
+		pc_json_string(j, "defaults.loopback");
+	else {
+		char key[32];
+		snprintf(key, sizeof(key), "defaults.%s", dir_name(dir));
+		pc_json_string(j, key);
+	}
+	pc_json_end_object(j);
+}
+
+static void json_span(struct pc_json *j, const char *key, const char *net_key,
+		const struct pc_policy *const pol[2], const struct pc_compare_region *r, bool src)
+{
+	struct span_text span;
+	struct pc_compare_span one;
+	size_t n;
+	const struct pc_compare_span *v;
+	char text[PC_ADDR_TEXT_MAX + 4];
+
+	pc_json_key(j, key);
+	if (!r->family) {
+		pc_json_null(j);
+		pc_json_key(j, net_key);
+		pc_json_null(j);
+		return;
+	}
+	v = spans_of(r, !src, &one, &n);
+	/* Always the prefixes themselves: a program needs no "except". */
+	memset(&span, 0, sizeof(span));
+	prefixes_of(r->family, v, n, &span);
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < span.n; i++) {
+		char full[PC_ADDR_TEXT_MAX + 8];
+		pc_prefix_addr(text, &span.v[i]);
+		snprintf(full, sizeof(full), "%s/%u", text, span.v[i].len);
+		pc_json_string(j, full);
+	}
+	pc_json_end_array(j);
+	pc_json_key(j, net_key);
+	const char *net = network_of(pol[1], r->family, span.v, span.n);
+	pc_json_string_or_null(j, net ? net : network_of(pol[0], r->family, span.v, span.n));
+	span_finish(&span);
+}
+
+static void json_region(struct pc_json *j, const struct pc_policy *const pol[2],
+		const struct pc_compare *c, const struct pc_compare_region *r)
+{
+	pc_json_begin_object(j);
+	pc_json_key(j, "direction");
+	pc_json_string(j, dir_name(r->direction));
+	pc_json_key(j, "protocol");
+	pc_json_string(j, pc_proto_name(r->proto));
+	pc_json_key(j, "port_low");
+	pc_json_uint(j, r->lo);
+	pc_json_key(j, "port_high");
+	pc_json_uint(j, r->hi);
+	pc_json_key(j, "service");
+	pc_json_string_or_null(j, r->service);
+	pc_json_key(j, "family");
+	if (r->family)
+		pc_json_uint(j, r->family);
+	else
+		pc_json_null(j);
+	json_span(j, "from", "from_network", pol, r, true);
+	json_span(j, "to", "to_network", pol, r, false);
+	pc_json_key(j, "interfaces");
+	if (r->ifaces) {
+		pc_json_begin_array(j);
+		for (size_t i = 0; i < r->nifaces; i++) {
+			const struct pc_compare_iface *x = &c->ifaces[r->ifaces[i]];
+			pc_json_begin_object(j);
+			pc_json_key(j, "name");
+			pc_json_string_or_null(j, x->name);
+			pc_json_key(j, "others");
+			pc_json_bool(j, x->others);
+			pc_json_end_object(j);
+		}
+		pc_json_end_array(j);
+	} else {
+		pc_json_null(j);
+	}
+	pc_json_key(j, "old");
+	json_side(j, pol[0], &r->old, r->direction);
+	pc_json_key(j, "new");
+	json_side(j, pol[1], &r->new, r->direction);
+	pc_json_end_object(j);
+}
+
+static void json_rules(struct pc_json *j, const char *key, const struct pc_policy *p,
+		const size_t *v, size_t n)
+{
+	pc_json_key(j, key);
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < n; i++) {
+		pc_json_begin_object(j);
+		pc_json_key(j, "number");
+		pc_json_uint(j, v[i] + 1);
+		json_loc(j, &p->rules[v[i]].loc);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
+}
+
+static void json_networks(struct pc_json *j, const char *key, const struct pc_policy *p,
+		const size_t *v, size_t n)
+{
+	pc_json_key(j, key);
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		pc_json_string(j, p->networks[v[i]].name);
+	pc_json_end_array(j);
+}
+
+static void json_text(struct pc_json *j, const struct pc_policy *const pol[2],
+		const struct pc_compare_text *t)
+{
+	pc_json_begin_object(j);
+	json_rules(j, "rules_added", pol[1], t->added, t->nadded);
+	json_rules(j, "rules_removed", pol[0], t->removed, t->nremoved);
+	pc_json_key(j, "rules_changed");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < t->nchanged; i++) {
+		pc_json_begin_object(j);
+		for (int s = 0; s < 2; s++) {
+			size_t r = t->changed[i][s];
+			pc_json_key(j, s ? "new" : "old");
+			pc_json_begin_object(j);
+			pc_json_key(j, "number");
+			pc_json_uint(j, r + 1);
+			json_loc(j, &pol[s]->rules[r].loc);
+			pc_json_end_object(j);
+		}
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
+	json_rules(j, "rules_moved", pol[1], t->moved, t->nmoved);
+	json_rules(j, "comments_changed", pol[1], t->comments, t->ncomments);
+	json_networks(j, "networks_added", pol[1], t->net_added, t->nnet_added);
+	json_networks(j, "networks_removed", pol[0], t->net_removed, t->nnet_removed);
+	pc_json_key(j, "networks_renamed");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < t->nnet_renamed; i++) {
+		pc_json_begin_object(j);
+		pc_json_key(j, "old");
+		pc_json_string(j, pol[0]->networks[t->net_renamed[i][0]].name);
+		pc_json_key(j, "new");
+		pc_json_string(j, pol[1]->networks[t->net_renamed[i][1]].name);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
+	json_networks(j, "networks_changed", pol[1], t->net_changed, t->nnet_changed);
+	pc_json_key(j, "defaults_changed");
+	pc_json_bool(j, t->defaults);
+	pc_json_end_object(j);
+}
+
+/* ---- the command ----------------------------------------------------------------- */
+
+static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], const char *names[2])
+{
+	struct pc_compare c;
+	struct pc_compare_text t;
+	size_t shown = 0;
+
+	pc_compare_policies(pol[0], pol[1], &c);
+	pc_compare_text(pol[0], pol[1], &t);
+	for (size_t i = 0; i < c.nregions; i++)
+		shown += kept(ctx->only, &c.regions[i]);
+	if (ctx->json) {
+		struct pc_json j;
+		pc_json_init(&j, ctx->out);
+		pc_json_begin_object(&j);
+		pc_json_key(&j, "old");
+		pc_json_string(&j, names[0]);
+		pc_json_key(&j, "new");
+		pc_json_string(&j, names[1]);
+		pc_json_key(&j, "only");
+		pc_json_string_or_null(&j, ctx->only);
+		pc_json_key(&j, "changed");
+		pc_json_bool(&j, shown != 0);
+		pc_json_key(&j, "changes");
+		pc_json_begin_array(&j);
+		for (size_t i = 0; i < c.nregions; i++)
+			if (kept(ctx->only, &c.regions[i]))
+				json_region(&j, pol, &c, &c.regions[i]);
+		pc_json_end_array(&j);
+		pc_json_key(&j, "text");
+		json_text(&j, pol, &t);
+		pc_json_end_object(&j);
+		pc_json_finish(&j);
+	} else if (shown) {
+		for (size_t i = 0; i < c.nregions; i++)
+			if (kept(ctx->only, &c.regions[i]))
+				print_region(ctx->out, pol, &c, &c.regions[i]);
+	} else {
+		fprintf(ctx->out, "no change in verdicts%s\n",
+				!ctx->only		       ? ""
+				: !strcmp(ctx->only, "accept") ? " that opens"
+							       : " that closes");
+		print_text_change(ctx->out, pol, &t);
+	}
+	pc_compare_text_finish(&t);
+	pc_compare_finish(&c);
+	return shown ? PC_EXIT_INVALID : PC_EXIT_OK;
+}
+
+int cmd_compare(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct pc_policy pol[2];
+	const struct pc_policy *const cpol[2] = {&pol[0], &pol[1]};
+	struct pc_registry *old_reg = NULL;
+	struct cli_git git = {NULL, NULL, NULL};
+	const char *names[2];
+	int ret;
+
+	if (ctx->only && strcmp(ctx->only, "accept") && strcmp(ctx->only, "drop")) {
+		fprintf(ctx->err,
+				"%s compare: --only takes 'accept' (what opens) or 'drop' (what "
+				"closes), not '",
+				ctx->prog);
+		pc_fputs_escaped(ctx->only, ctx->err);
+		fputs("'\n", ctx->err);
+		return PC_EXIT_USAGE;
+	}
+	if (argc != (ctx->git ? 1 : 2)) {
+		if (ctx->git)
+			fprintf(ctx->err,
+					"%s compare: --git REV takes one policy, compared as REV "
+					"holds it with the file as it is now, e.g. '%s compare "
+					"--git main policies/kdc-primary.yaml'\n",
+					ctx->prog, ctx->prog);
+		else
+			fprintf(ctx->err,
+					"%s compare: name the old policy and the new one, e.g. '%s "
+					"compare old.yaml policies/kdc-primary.yaml'\n",
+					ctx->prog, ctx->prog);
+		return PC_EXIT_USAGE;
+	}
+	names[0] = argv[0];
+	names[1] = argv[ctx->git ? 0 : 1];
+	if (ctx->git) {
+		ret = cli_git_open(ctx, ctx->git, argv[0], &git);
+		if (ret != PC_EXIT_OK)
+			return ret;
+		names[0] = git.path;
+	}
+	ret = cli_load_policy(ctx, names[0], &pol[0], NULL);
+	ctx->reader = NULL;
+	/* The old policy keeps its registry: its rules point into it. */
+	old_reg = ctx->reg;
+	ctx->reg = NULL;
+	if (ret == PC_EXIT_OK) {
+		ret = cli_load_policy(ctx, names[1], &pol[1], NULL);
+		if (ret == PC_EXIT_OK)
+			ret = report(ctx, cpol, names);
+		pc_policy_finish(&pol[1]);
+	}
+	pc_policy_finish(&pol[0]);
+	pc_registry_destroy(old_reg);
+	cli_git_close(&git);
+	return ret;
+}

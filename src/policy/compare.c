@@ -1,0 +1,1411 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Two policies compared by their verdicts.  The packet space of each
+ * direction, protocol, family and class of interfaces is cut at every
+ * boundary either policy writes (port range ends, then, for each run of
+ * ports, the prefix bounds of the rules that can decide there); one packet
+ * of each cell is given to the evaluator with both policies, and the cells
+ * whose outcome differs are merged, along each dimension in turn, into as
+ * few regions as the same change and the same deciding rules allow.
+ *
+ * The evaluator is the semantics: a cell's policies are the two policies
+ * with only the rules that can match its ports and interface left in, which
+ * changes no verdict (a rule that cannot match is passed over) and keeps the
+ * cost of a cell to the rules that matter there.
+ */
+#include "portcullis/compare.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static unsigned bits_of(int family)
+{
+	return family == 4 ? 32 : 128;
+}
+
+pc_addr128 pc_addr128_max(int family)
+{
+	return family == 4 ? (pc_addr128)0xffffffffu : ~(pc_addr128)0;
+}
+
+pc_addr128 pc_addr128_from(int family, const uint8_t *bytes)
+{
+	pc_addr128 a = 0;
+
+	for (unsigned i = 0; i < bits_of(family) / 8; i++)
+		a = (a << 8) | bytes[i];
+	return a;
+}
+
+void pc_addr128_bytes(int family, pc_addr128 a, uint8_t *bytes)
+{
+	unsigned n = bits_of(family) / 8;
+
+	for (unsigned i = 0; i < n; i++)
+		bytes[n - 1 - i] = (uint8_t)(a >> (8 * i));
+}
+
+/* The last address of a prefix of `len` bits starting at `lo`. */
+static pc_addr128 span_end(int family, pc_addr128 lo, unsigned len)
+{
+	unsigned host = bits_of(family) - len;
+
+	if (host >= bits_of(family))
+		return pc_addr128_max(family);
+	return lo + (((pc_addr128)1 << host) - 1);
+}
+
+size_t pc_addr128_prefixes(int family, pc_addr128 lo, pc_addr128 hi, struct pc_prefix *out)
+{
+	unsigned bits = bits_of(family);
+	size_t n = 0;
+
+	for (;;) {
+		unsigned host = 0;
+		/* The largest aligned block at lo that ends within hi. */
+		while (host < bits && !(lo & ((pc_addr128)1 << host)) &&
+				span_end(family, lo, bits - host - 1) <= hi)
+			host++;
+		struct pc_prefix *x = &out[n++];
+		memset(x, 0, sizeof(*x));
+		x->family = (uint8_t)family;
+		x->len = (uint8_t)(bits - host);
+		pc_addr128_bytes(family, lo, x->bytes);
+		pc_addr128 end = span_end(family, lo, bits - host);
+		if (end >= hi)
+			return n;
+		lo = end + 1;
+	}
+}
+
+/* ---- one packet ----------------------------------------------------------- */
+
+void pc_compare_packet(
+		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_compare_side *out)
+{
+	struct pc_decision dec;
+	enum pc_direction reply;
+
+	pc_policy_evaluate(p, pkt, &dec);
+	memset(out, 0, sizeof(*out));
+	out->verdict = dec.verdict;
+	out->reject = dec.by_rule && dec.action == PC_ACTION_REJECT;
+	out->by_rule = dec.by_rule;
+	out->by_loopback = dec.by_loopback;
+	out->rule = dec.rule;
+	out->match = dec.match;
+	out->unusable = pc_decision_unusable(p, pkt, &dec, &reply);
+}
+
+bool pc_compare_side_same(const struct pc_compare_side *a, const struct pc_compare_side *b)
+{
+	return a->verdict == b->verdict && a->reject == b->reject && a->unusable == b->unusable;
+}
+
+bool pc_compare_side_open(const struct pc_compare_side *s)
+{
+	return s->verdict == PC_VERDICT_ACCEPT && s->unusable == PC_USABLE;
+}
+
+/* ---- interface classes ------------------------------------------------------- */
+
+struct names {
+	const char **v;
+	size_t n;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every interface name or wildcard the rules of `dir` write, in both policies, sorted, once each.
+ */
+static void collect_names(
+		const struct pc_policy *const pol[2], enum pc_direction dir, struct names *out)
+{
+	size_t cap = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < pol[s]->nrules; i++)
+			if (pol[s]->rules[i].direction == dir)
+				cap += pol[s]->rules[i].interface.n;
+	if (dir != PC_DIR_FORWARD)
+		cap++;
+	out->v = xcalloc(cap + 1, sizeof(*out->v));
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < pol[s]->nrules; i++) {
+			const struct pc_rule *r = &pol[s]->rules[i];
+			if (r->direction != dir)
+				continue;
+			for (size_t k = 0; k < r->interface.n; k++)
+				out->v[out->n++] = r->interface.names[k];
+		}
+	/* lo: `loopback: accept` decides there before any rule. */
+	if (dir != PC_DIR_FORWARD)
+		out->v[out->n++] = "lo";
+	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	size_t w = 0;
+	for (size_t i = 0; i < out->n; i++)
+		if (!w || strcmp(out->v[w - 1], out->v[i]))
+			out->v[w++] = out->v[i];
+	out->n = w;
+}
+
+static size_t stem_len(const char *pat)
+{
+	return strlen(pat) - pc_ifname_wild(pat);
+}
+
+/* The longest wildcard among `names` whose stem begins `name`, or NULL. */
+static const char *longest_stem(const struct names *names, const char *name)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < names->n; i++) {
+		const char *p = names->v[i];
+		if (pc_ifname_wild(p) && !strncmp(p, name, stem_len(p)) &&
+				(!best || stem_len(p) > stem_len(best)))
+			best = p;
+	}
+	return best;
+}
+
+static bool is_exact(const struct names *names, const char *name)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (!strcmp(names->v[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * A name of the class of wildcard `wild` (NULL: of no wildcard): written by
+ * neither policy, its longest wildcard `wild`.  Returns false when none is
+ * found in the names tried.
+ */
+static bool class_sample(const struct names *names, const char *wild, char sample[16])
+{
+	static const char chars[] = "0123456789abcdefghijklmnopqrstuvwxyz._-";
+	size_t base = wild ? stem_len(wild) : 0;
+
+	for (size_t a = 0; a <= sizeof(chars) - 1; a++)
+		for (size_t b = 0; b <= sizeof(chars) - 1; b++) {
+			char name[32];
+			size_t n = 0;
+			if (base)
+				memcpy(name, wild, base);
+			n = base;
+			if (a < sizeof(chars) - 1)
+				name[n++] = chars[a];
+			if (b < sizeof(chars) - 1 && a < sizeof(chars) - 1)
+				name[n++] = chars[b];
+			else if (b < sizeof(chars) - 1)
+				continue;
+			name[n] = '\0';
+			if (!n || n > 15 || is_exact(names, name))
+				continue;
+			const char *l = longest_stem(names, name);
+			if ((l == NULL) != (wild == NULL) || (l && strcmp(l, wild)))
+				continue;
+			memcpy(sample, name, n + 1);
+			return true;
+		}
+	return false;
+}
+
+/* Whether some other name or wildcard lies within wildcard `wild`: its class is "the others". */
+static bool has_inner(const struct names *names, const char *wild)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (strcmp(names->v[i], wild) && !strncmp(names->v[i], wild, stem_len(wild)))
+			return true;
+	return false;
+}
+
+static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *name, bool others,
+		const char *sample)
+{
+	struct pc_compare_iface *x;
+
+	c->ifaces = xreallocarray(c->ifaces, c->nifaces + 1, sizeof(*c->ifaces));
+	x = &c->ifaces[c->nifaces++];
+	memset(x, 0, sizeof(*x));
+	x->direction = dir;
+	x->name = name;
+	x->others = others;
+	snprintf(x->sample, sizeof(x->sample), "%s", sample);
+}
+
+/* The classes of interfaces of `dir`: each name written, each wildcard's others, every other. */
+static void make_classes(
+		struct pc_compare *c, const struct pc_policy *const pol[2], enum pc_direction dir)
+{
+	struct names names;
+	char sample[16];
+
+	collect_names(pol, dir, &names);
+	for (size_t i = 0; i < names.n; i++) {
+		const char *p = names.v[i];
+		if (!pc_ifname_wild(p))
+			add_iface(c, dir, p, false, p);
+		else if (class_sample(&names, p, sample))
+			add_iface(c, dir, p, has_inner(&names, p), sample);
+	}
+	if (class_sample(&names, NULL, sample))
+		add_iface(c, dir, NULL, true, sample);
+	free(names.v);
+}
+
+size_t pc_compare_iface_class(const struct pc_compare *c, enum pc_direction dir, const char *name)
+{
+	size_t best = SIZE_MAX, other = SIZE_MAX;
+
+	for (size_t i = 0; i < c->nifaces; i++) {
+		const struct pc_compare_iface *x = &c->ifaces[i];
+		if (x->direction != dir)
+			continue;
+		if (!x->name)
+			other = i;
+		else if (!pc_ifname_wild(x->name) && !strcmp(x->name, name))
+			return i;
+		else if (pc_ifname_wild(x->name) && !strncmp(x->name, name, stem_len(x->name)) &&
+				(best == SIZE_MAX ||
+						stem_len(x->name) > stem_len(c->ifaces[best].name)))
+			best = i;
+	}
+	return best != SIZE_MAX ? best : other;
+}
+
+/* ---- cells and their merging ------------------------------------------------ */
+
+struct cell {
+	struct pc_compare_region r;
+	size_t iface; /* class index */
+};
+
+struct cells {
+	struct cell *v;
+	size_t n, cap;
+};
+
+static void cells_add(struct cells *cs, const struct cell *c)
+{
+	if (cs->n == cs->cap) {
+		cs->cap = cs->cap ? 2 * cs->cap : 64;
+		cs->v = xreallocarray(cs->v, cs->cap, sizeof(*cs->v));
+	}
+	cs->v[cs->n++] = *c;
+}
+
+#define CMP(a, b)                                                                                  \
+	do {                                                                                       \
+		if ((a) != (b))                                                                    \
+			return (a) < (b) ? -1 : 1;                                                 \
+	} while (0)
+
+static int cmp_side(const struct pc_compare_side *a, const struct pc_compare_side *b)
+{
+	CMP(a->verdict, b->verdict);
+	CMP(a->reject, b->reject);
+	CMP(a->unusable, b->unusable);
+	CMP(a->by_rule, b->by_rule);
+	CMP(a->by_loopback, b->by_loopback);
+	CMP(a->rule, b->rule);
+	return 0;
+}
+
+static int cmp_name(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* What a region is about, its extent aside. */
+static int cmp_key(const struct cell *a, const struct cell *b)
+{
+	int d;
+
+	CMP(a->r.direction, b->r.direction);
+	CMP(a->r.proto, b->r.proto);
+	CMP(a->r.family, b->r.family);
+	CMP(a->iface, b->iface);
+	if ((d = cmp_name(a->r.service, b->r.service)))
+		return d;
+	if ((d = cmp_side(&a->r.old, &b->r.old)))
+		return d;
+	return cmp_side(&a->r.new, &b->r.new);
+}
+
+enum dim {
+	DIM_PORT,
+	DIM_SRC,
+	DIM_DST,
+	DIM_COUNT
+};
+
+static pc_addr128 dim_lo(const struct cell *c, enum dim d)
+{
+	return d == DIM_PORT ? c->r.lo : d == DIM_SRC ? c->r.src_lo : c->r.dst_lo;
+}
+
+static pc_addr128 dim_hi(const struct cell *c, enum dim d)
+{
+	return d == DIM_PORT ? c->r.hi : d == DIM_SRC ? c->r.src_hi : c->r.dst_hi;
+}
+
+/* Orders by the key, then the other dimensions, then `along`: neighbours along it come together. */
+static int cmp_along(const struct cell *a, const struct cell *b, enum dim along)
+{
+	int d = cmp_key(a, b);
+
+	if (d)
+		return d;
+	for (int k = 0; k < DIM_COUNT; k++) {
+		if (k == (int)along)
+			continue;
+		CMP(dim_lo(a, (enum dim)k), dim_lo(b, (enum dim)k));
+		CMP(dim_hi(a, (enum dim)k), dim_hi(b, (enum dim)k));
+	}
+	CMP(dim_lo(a, along), dim_lo(b, along));
+	return 0;
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+	return cmp_along(a, b, DIM_PORT);
+}
+
+static int cmp_src(const void *a, const void *b)
+{
+	return cmp_along(a, b, DIM_SRC);
+}
+
+static int cmp_dst(const void *a, const void *b)
+{
+	return cmp_along(a, b, DIM_DST);
+}
+
+static int (*const dim_cmp[DIM_COUNT])(const void *, const void *) = {
+		[DIM_PORT] = cmp_port,
+		[DIM_SRC] = cmp_src,
+		[DIM_DST] = cmp_dst,
+};
+
+static void set_dim(struct cell *c, enum dim d, pc_addr128 lo, pc_addr128 hi)
+{
+	if (d == DIM_PORT) {
+		c->r.lo = (uint16_t)lo;
+		c->r.hi = (uint16_t)hi;
+	} else if (d == DIM_SRC) {
+		c->r.src_lo = lo;
+		c->r.src_hi = hi;
+	} else {
+		c->r.dst_lo = lo;
+		c->r.dst_hi = hi;
+	}
+}
+
+/* Whether b is a's neighbour along `d`: the same but for `d`, starting where a ends. */
+static bool joins(const struct cell *a, const struct cell *b, enum dim d)
+{
+	struct cell probe = *b;
+
+	if (dim_hi(a, d) + 1 != dim_lo(b, d))
+		return false;
+	set_dim(&probe, d, dim_lo(a, d), dim_hi(a, d));
+	return !cmp_along(a, &probe, DIM_COUNT);
+}
+
+/* Joins neighbours along `d` in v[0..n); returns the number left. */
+static size_t merge_along(struct cell *v, size_t n, enum dim d)
+{
+	size_t w = 0;
+
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof(*v), dim_cmp[d]);
+	for (size_t i = 0; i < n; i++) {
+		if (w && joins(&v[w - 1], &v[i], d)) {
+			set_dim(&v[w - 1], d, dim_lo(&v[w - 1], d), dim_hi(&v[i], d));
+			continue;
+		}
+		v[w++] = v[i];
+	}
+	return w;
+}
+
+/* Merges along every dimension until nothing more joins. */
+static size_t merge_all(struct cell *v, size_t n, const enum dim *order, size_t norder)
+{
+	for (size_t before = 0; n != before;) {
+		before = n;
+		for (size_t k = 0; k < norder; k++)
+			n = merge_along(v, n, order[k]);
+	}
+	return n;
+}
+
+/* ---- the sweep ------------------------------------------------------------------ */
+
+struct bounds {
+	pc_addr128 *v;
+	size_t n, cap;
+};
+
+static void bounds_add(struct bounds *b, pc_addr128 x)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 16;
+		b->v = xreallocarray(b->v, b->cap, sizeof(*b->v));
+	}
+	b->v[b->n++] = x;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	pc_addr128 x = *(const pc_addr128 *)a, y = *(const pc_addr128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void bounds_sort(struct bounds *b)
+{
+	size_t w = 0;
+
+	qsort(b->v, b->n, sizeof(*b->v), cmp_addr);
+	for (size_t i = 0; i < b->n; i++)
+		if (!w || b->v[w - 1] != b->v[i])
+			b->v[w++] = b->v[i];
+	b->n = w;
+}
+
+/* The cuts of one side of a rule's addresses in `family`. */
+static void addr_bounds(struct bounds *b, const struct pc_addrset *set, size_t npeers, int family)
+{
+	const struct pc_prefix *v = family == 4 ? set->v4 : set->v6;
+	size_t n = family == 4 ? set->nv4 : set->nv6;
+
+	if (!npeers || set->any)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
+		pc_addr128 hi = span_end(family, lo, v[i].len);
+		bounds_add(b, lo);
+		if (hi != pc_addr128_max(family))
+			bounds_add(b, hi + 1);
+	}
+}
+
+/* A policy with only some of its rules: `map` gives each one's index in the whole. */
+struct sub {
+	struct pc_policy p;
+	struct pc_rule *rules;
+	size_t *map;
+	size_t *mbase; /* the index of its first match in the whole rule */
+};
+
+static void sub_init(struct sub *s, const struct pc_policy *whole)
+{
+	s->p = *whole;
+	s->rules = xcalloc(whole->nrules + 1, sizeof(*s->rules));
+	s->map = xcalloc(whole->nrules + 1, sizeof(*s->map));
+	s->mbase = xcalloc(whole->nrules + 1, sizeof(*s->mbase));
+	s->p.rules = s->rules;
+	s->p.nrules = 0;
+}
+
+static void sub_finish(struct sub *s)
+{
+	free(s->rules);
+	free(s->map);
+	free(s->mbase);
+}
+
+/* Rule indexes in policy order, each once, and the first match of each that counts. */
+struct ilist {
+	size_t *v, *m;
+	size_t n, cap;
+};
+
+static void ilist_add(struct ilist *l, size_t x, size_t match)
+{
+	if (l->n && l->v[l->n - 1] == x)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 4;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+		l->m = xreallocarray(l->m, l->cap, sizeof(*l->m));
+	}
+	l->m[l->n] = match;
+	l->v[l->n++] = x;
+}
+
+static struct ilist *ilists(size_t n)
+{
+	return xcalloc(n + 1, sizeof(struct ilist));
+}
+
+static void ilists_free(struct ilist *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].v);
+		free(v[i].m);
+	}
+	free(v);
+}
+
+/* The interval of sorted bounds b (b->v[0] at most x) that holds x. */
+static size_t interval_of(const struct bounds *b, pc_addr128 x)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - 1;
+}
+
+/*
+ * s: the rules of policy p listed in `a` (for a run of ports), each with
+ * the one match that counts there (the first of its matches that holds the
+ * run: the evaluator stops at it), those that name an interface only if
+ * `iface` is one.  A rule of many ports costs one match per packet.
+ */
+static void sub_fill(
+		struct sub *s, const struct pc_policy *p, const struct ilist *a, const char *iface)
+{
+	s->p.nrules = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct pc_rule *r = &p->rules[a->v[i]];
+		if (r->interface.n && !pc_ifaces_match(&r->interface, iface))
+			continue;
+		s->rules[s->p.nrules] = *r;
+		s->rules[s->p.nrules].matches = &r->matches[a->m[i]];
+		s->rules[s->p.nrules].nmatches = 1;
+		s->mbase[s->p.nrules] = a->m[i];
+		s->map[s->p.nrules++] = a->v[i];
+	}
+}
+
+/* s: the rules of the part `from` listed in `a` or `b` (each sorted), in order. */
+static void sub_part(
+		struct sub *s, const struct sub *from, const struct ilist *a, const struct ilist *b)
+{
+	size_t i = 0, k = 0;
+
+	s->p.nrules = 0;
+	while (i < a->n || k < b->n) {
+		size_t x = k >= b->n || (i < a->n && a->v[i] < b->v[k]) ? a->v[i++] : b->v[k++];
+		s->rules[s->p.nrules] = from->p.rules[x];
+		s->mbase[s->p.nrules] = from->mbase[x];
+		s->map[s->p.nrules++] = from->map[x];
+	}
+}
+
+/* A side decided in part s, its rule and match as the whole policy numbers them. */
+static void sub_side(const struct sub *s, struct pc_compare_side *side)
+{
+	if (!side->by_rule)
+		return;
+	side->match += s->mbase[side->rule];
+	side->rule = s->map[side->rule];
+}
+
+/* The name the deciding rule gave these ports: the new policy's, else the old one's. */
+static const char *service_of(const struct pc_policy *const pol[2], const struct pc_compare_side *o,
+		const struct pc_compare_side *n)
+{
+	if (n->by_rule)
+		return pol[1]->rules[n->rule].matches[n->match].service;
+	if (o->by_rule)
+		return pol[0]->rules[o->rule].matches[o->match].service;
+	return NULL;
+}
+
+struct sweep {
+	const struct pc_policy *pol[2];
+	struct sub sub[2]; /* the rules that can decide a run of ports on an interface */
+	struct sub part[2]; /* of those, the ones that can decide a span of sources */
+	struct pc_compare *c;
+	struct cells all; /* merged per run of ports */
+	struct cells run; /* the cells of one run */
+};
+
+/*
+ * The rules of sub s listed per span of sources (`lists`, one per interval
+ * of `src`) and those that take every source (`every`): a rule whose
+ * prefixes of the family hold the span, found by the spans each prefix
+ * covers, so that a cell is evaluated with only the rules that can match it.
+ */
+static void by_source(const struct sub *s, int family, const struct bounds *src,
+		struct ilist *lists, struct ilist *every)
+{
+	for (size_t k = 0; k < s->p.nrules; k++) {
+		const struct pc_rule *r = &s->p.rules[k];
+		if (!r->nfrom || r->src.any) {
+			ilist_add(every, k, 0);
+			continue;
+		}
+		const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+		size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+		for (size_t i = 0; i < n; i++) {
+			pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
+			size_t last = interval_of(src, span_end(family, lo, v[i].len));
+			for (size_t j = interval_of(src, lo); j <= last; j++)
+				ilist_add(&lists[j], k, 0);
+		}
+	}
+}
+
+/*
+ * Every cell of one run of ports on one interface class (the rules that can
+ * decide there listed in `cand`, per policy): sources cut at the bounds of
+ * those rules, then per span of sources the destinations at the bounds of
+ * the rules that can match it, and one packet of each cell evaluated.
+ */
+static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
+		size_t iface, uint16_t lo, uint16_t hi, const struct ilist *const cand[2])
+{
+	const char *name = sw->c->ifaces[iface].sample;
+	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0};
+	struct ilist *lists[2], every[2];
+
+	for (int s = 0; s < 2; s++) {
+		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name);
+		for (size_t i = 0; i < sw->sub[s].p.nrules; i++) {
+			const struct pc_rule *r = &sw->sub[s].p.rules[i];
+			addr_bounds(&src, &r->src, r->nfrom, family);
+		}
+	}
+	bounds_add(&src, 0);
+	bounds_sort(&src);
+	for (int s = 0; s < 2; s++) {
+		lists[s] = ilists(src.n);
+		memset(&every[s], 0, sizeof(every[s]));
+		by_source(&sw->sub[s], family, &src, lists[s], &every[s]);
+	}
+
+	struct pc_packet pkt;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.direction = dir;
+	pkt.proto = proto;
+	pkt.family = (uint8_t)family;
+	pkt.has_src = pkt.has_dst = true;
+	pkt.port = lo;
+	snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
+	sw->run.n = 0;
+	for (size_t a = 0; a < src.n; a++) {
+		dst.n = 0;
+		for (int s = 0; s < 2; s++) {
+			sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a]);
+			for (size_t i = 0; i < sw->part[s].p.nrules; i++) {
+				const struct pc_rule *r = &sw->part[s].p.rules[i];
+				addr_bounds(&dst, &r->dst, r->nto, family);
+			}
+		}
+		bounds_add(&dst, 0);
+		bounds_sort(&dst);
+		pc_addr128_bytes(family, src.v[a], pkt.src);
+		for (size_t b = 0; b < dst.n; b++) {
+			struct cell c;
+			memset(&c, 0, sizeof(c));
+			pc_addr128_bytes(family, dst.v[b], pkt.dst);
+			pc_compare_packet(&sw->part[0].p, &pkt, &c.r.old);
+			pc_compare_packet(&sw->part[1].p, &pkt, &c.r.new);
+			sw->c->cells++;
+			if (pc_compare_side_same(&c.r.old, &c.r.new))
+				continue;
+			sub_side(&sw->part[0], &c.r.old);
+			sub_side(&sw->part[1], &c.r.new);
+			c.r.direction = dir;
+			c.r.proto = proto;
+			c.r.family = (uint8_t)family;
+			c.r.lo = lo;
+			c.r.hi = hi;
+			c.r.src_lo = src.v[a];
+			c.r.src_hi = a + 1 < src.n ? src.v[a + 1] - 1 : pc_addr128_max(family);
+			c.r.dst_lo = dst.v[b];
+			c.r.dst_hi = b + 1 < dst.n ? dst.v[b + 1] - 1 : pc_addr128_max(family);
+			c.r.service = service_of(sw->pol, &c.r.old, &c.r.new);
+			c.iface = iface;
+			cells_add(&sw->run, &c);
+		}
+	}
+	static const enum dim addr_dims[] = {DIM_DST, DIM_SRC};
+	size_t n = merge_all(sw->run.v, sw->run.n, addr_dims, PC_ARRAY_SIZE(addr_dims));
+	for (size_t i = 0; i < n; i++)
+		cells_add(&sw->all, &sw->run.v[i]);
+	for (int s = 0; s < 2; s++) {
+		ilists_free(lists[s], src.n);
+		free(every[s].v);
+		free(every[s].m);
+	}
+	free(src.v);
+	free(dst.v);
+}
+
+/* The cuts of the port range for `proto` in `dir`: every match's ends, in both policies. */
+static void port_bounds(const struct pc_policy *const pol[2], enum pc_direction dir,
+		enum pc_proto proto, struct bounds *b)
+{
+	b->n = 0;
+	bounds_add(b, 1);
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < pol[s]->nrules; i++) {
+			const struct pc_rule *r = &pol[s]->rules[i];
+			if (r->direction != dir)
+				continue;
+			for (size_t k = 0; k < r->nmatches; k++) {
+				if (r->matches[k].proto != proto)
+					continue;
+				if (r->matches[k].lo > 1)
+					bounds_add(b, r->matches[k].lo);
+				if (r->matches[k].hi < 65535)
+					bounds_add(b, (pc_addr128)r->matches[k].hi + 1);
+			}
+		}
+	bounds_sort(b);
+}
+
+/* The rules of p that can decide each run of ports of `ports`, for `proto` in `dir`. */
+static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
+		const struct bounds *ports)
+{
+	struct ilist *lists = ilists(ports->n);
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		if (r->direction != dir)
+			continue;
+		for (size_t k = 0; k < r->nmatches; k++) {
+			const struct pc_match *m = &r->matches[k];
+			if (m->proto != proto)
+				continue;
+			size_t last = interval_of(ports, m->hi);
+			for (size_t j = interval_of(ports, m->lo ? m->lo : 1); j <= last; j++)
+				ilist_add(&lists[j], i, k);
+		}
+	}
+	return lists;
+}
+
+/* ---- regions from cells -------------------------------------------------------- */
+
+static int cmp_but_iface(const struct cell *a, const struct cell *b)
+{
+	struct cell x = *a;
+
+	x.iface = b->iface;
+	return cmp_along(&x, b, DIM_COUNT);
+}
+
+static int cmp_iface_last(const void *pa, const void *pb)
+{
+	const struct cell *a = pa, *b = pb;
+	int d = cmp_but_iface(a, b);
+
+	if (d)
+		return d;
+	CMP(a->iface, b->iface);
+	return 0;
+}
+
+static size_t classes_of(const struct pc_compare *c, enum pc_direction dir)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nifaces; i++)
+		n += c->ifaces[i].direction == dir;
+	return n;
+}
+
+static bool whole_family(const struct pc_compare_region *r)
+{
+	pc_addr128 max = pc_addr128_max(r->family);
+
+	return !r->srcs && !r->dsts && r->src_lo == 0 && r->src_hi == max && r->dst_lo == 0 &&
+	       r->dst_hi == max;
+}
+
+static int cmp_ifaces(const struct pc_compare_region *a, const struct pc_compare_region *b)
+{
+	CMP(a->ifaces != NULL, b->ifaces != NULL);
+	CMP(a->nifaces, b->nifaces);
+	for (size_t i = 0; i < a->nifaces; i++)
+		CMP(a->ifaces[i], b->ifaces[i]);
+	return 0;
+}
+
+static int cmp_spans(const struct pc_compare_span *a, size_t na, const struct pc_compare_span *b,
+		size_t nb)
+{
+	CMP(a != NULL, b != NULL);
+	CMP(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		CMP(a[i].lo, b[i].lo);
+		CMP(a[i].hi, b[i].hi);
+	}
+	return 0;
+}
+
+/* The canonical order of the regions printed. */
+static int cmp_region(const void *pa, const void *pb)
+{
+	const struct pc_compare_region *a = pa, *b = pb;
+	int d;
+
+	CMP(a->direction, b->direction);
+	CMP(a->proto, b->proto);
+	CMP(a->lo, b->lo);
+	CMP(a->hi, b->hi);
+	CMP(a->family, b->family);
+	CMP(a->src_lo, b->src_lo);
+	CMP(a->src_hi, b->src_hi);
+	CMP(a->dst_lo, b->dst_lo);
+	CMP(a->dst_hi, b->dst_hi);
+	if ((d = cmp_ifaces(a, b)))
+		return d;
+	if ((d = cmp_name(a->service, b->service)))
+		return d;
+	if ((d = cmp_side(&a->old, &b->old)))
+		return d;
+	if ((d = cmp_side(&a->new, &b->new)))
+		return d;
+	if ((d = cmp_spans(a->srcs, a->nsrcs, b->srcs, b->nsrcs)))
+		return d;
+	return cmp_spans(a->dsts, a->ndsts, b->dsts, b->ndsts);
+}
+
+/* Orders regions by all but their sources (or destinations), then by where those start. */
+static int cmp_except(
+		const struct pc_compare_region *a, const struct pc_compare_region *b, bool dst)
+{
+	struct pc_compare_region x = *a;
+
+	if (dst) {
+		x.dst_lo = b->dst_lo;
+		x.dst_hi = b->dst_hi;
+	} else {
+		x.src_lo = b->src_lo;
+		x.src_hi = b->src_hi;
+	}
+	return cmp_region(&x, b);
+}
+
+static int cmp_but_src(const void *pa, const void *pb)
+{
+	const struct pc_compare_region *a = pa, *b = pb;
+	int d = cmp_except(a, b, false);
+
+	if (d)
+		return d;
+	CMP(a->src_lo, b->src_lo);
+	return 0;
+}
+
+static int cmp_but_dst(const void *pa, const void *pb)
+{
+	const struct pc_compare_region *a = pa, *b = pb;
+	int d = cmp_except(a, b, true);
+
+	if (d)
+		return d;
+	CMP(a->dst_lo, b->dst_lo);
+	return 0;
+}
+
+/*
+ * The same change over several spans of destinations (dst) or sources: one
+ * region, its spans listed, its hull from the first one's start to the last
+ * one's end.
+ */
+static void group_spans(struct pc_compare *c, bool dst)
+{
+	size_t w = 0;
+
+	qsort(c->regions, c->nregions, sizeof(*c->regions), dst ? cmp_but_dst : cmp_but_src);
+	for (size_t i = 0; i < c->nregions;) {
+		size_t k = i + 1;
+		while (k < c->nregions && !cmp_except(&c->regions[i], &c->regions[k], dst))
+			k++;
+		struct pc_compare_region r = c->regions[i];
+		if (k - i > 1) {
+			struct pc_compare_span *v = xcalloc(k - i, sizeof(*v));
+			for (size_t j = i; j < k; j++) {
+				const struct pc_compare_region *x = &c->regions[j];
+				v[j - i] = dst ? (struct pc_compare_span){x->dst_lo, x->dst_hi}
+					       : (struct pc_compare_span){x->src_lo, x->src_hi};
+				if (j > i) {
+					free(x->ifaces);
+					if (!dst)
+						free(x->dsts);
+				}
+			}
+			if (dst) {
+				r.dsts = v;
+				r.ndsts = k - i;
+				r.dst_hi = c->regions[k - 1].dst_hi;
+			} else {
+				r.srcs = v;
+				r.nsrcs = k - i;
+				r.src_hi = c->regions[k - 1].src_hi;
+			}
+		}
+		c->regions[w++] = r;
+		i = k;
+	}
+	c->nregions = w;
+}
+
+/* The same change but for the family, over every address of both: written once. */
+static bool family_pair(const struct pc_compare_region *a, const struct pc_compare_region *b)
+{
+	return a->family == 4 && b->family == 6 && whole_family(a) && whole_family(b) &&
+	       a->direction == b->direction && a->proto == b->proto && a->lo == b->lo &&
+	       a->hi == b->hi && !cmp_ifaces(a, b) && !cmp_name(a->service, b->service) &&
+	       !cmp_side(&a->old, &b->old) && !cmp_side(&a->new, &b->new);
+}
+
+static void make_regions(struct pc_compare *c, struct cells *cs)
+{
+	if (cs->n)
+		qsort(cs->v, cs->n, sizeof(*cs->v), cmp_iface_last);
+	c->regions = xcalloc(cs->n + 1, sizeof(*c->regions));
+	for (size_t i = 0; i < cs->n;) {
+		size_t k = i + 1;
+		while (k < cs->n && !cmp_but_iface(&cs->v[i], &cs->v[k]))
+			k++;
+		struct pc_compare_region *r = &c->regions[c->nregions++];
+		*r = cs->v[i].r;
+		if (k - i < classes_of(c, r->direction)) {
+			r->nifaces = k - i;
+			r->ifaces = xcalloc(r->nifaces, sizeof(*r->ifaces));
+			for (size_t j = i; j < k; j++)
+				r->ifaces[j - i] = cs->v[j].iface;
+		}
+		i = k;
+	}
+	group_spans(c, true);
+	group_spans(c, false);
+	qsort(c->regions, c->nregions, sizeof(*c->regions), cmp_region);
+	/* A v4 region over every address and its v6 twin (among the same ports) become one. */
+	bool *gone = xcalloc(c->nregions + 1, sizeof(*gone));
+	for (size_t i = 0; i < c->nregions; i++) {
+		struct pc_compare_region *r = &c->regions[i];
+		for (size_t k = i + 1; k < c->nregions && c->regions[k].direction == r->direction &&
+				       c->regions[k].proto == r->proto &&
+				       c->regions[k].lo == r->lo && c->regions[k].hi == r->hi;
+				k++) {
+			if (gone[k] || !family_pair(r, &c->regions[k]))
+				continue;
+			gone[k] = true;
+			r->family = 0;
+			r->src_hi = r->dst_hi = pc_addr128_max(6);
+			break;
+		}
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < c->nregions; i++) {
+		if (gone[i]) {
+			free(c->regions[i].ifaces);
+			free(c->regions[i].srcs);
+			free(c->regions[i].dsts);
+		} else {
+			c->regions[w++] = c->regions[i];
+		}
+	}
+	c->nregions = w;
+	free(gone);
+	qsort(c->regions, c->nregions, sizeof(*c->regions), cmp_region);
+}
+
+int pc_compare_policies(
+		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare *out)
+{
+	struct sweep sw;
+	struct bounds ports = {NULL, 0, 0};
+
+	memset(out, 0, sizeof(*out));
+	memset(&sw, 0, sizeof(sw));
+	sw.pol[0] = old;
+	sw.pol[1] = new;
+	sw.c = out;
+	sub_init(&sw.sub[0], old);
+	sub_init(&sw.sub[1], new);
+	sub_init(&sw.part[0], old);
+	sub_init(&sw.part[1], new);
+	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
+		make_classes(out, sw.pol, (enum pc_direction)d);
+	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
+		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
+			enum pc_direction dir = (enum pc_direction)d;
+			port_bounds(sw.pol, dir, (enum pc_proto)proto, &ports);
+			struct ilist *lists[2] = {
+					by_port(old, dir, (enum pc_proto)proto, &ports),
+					by_port(new, dir, (enum pc_proto)proto, &ports),
+			};
+			size_t first = sw.all.n;
+			for (int family = 4; family <= 6; family += 2)
+				for (size_t k = 0; k < out->nifaces; k++) {
+					if (out->ifaces[k].direction != dir)
+						continue;
+					for (size_t b = 0; b < ports.n; b++) {
+						const struct ilist *const cand[2] = {
+								&lists[0][b], &lists[1][b]};
+						sweep_run(&sw, dir, (enum pc_proto)proto, family, k,
+								(uint16_t)ports.v[b],
+								b + 1 < ports.n ? (uint16_t)(ports.v[b + 1] -
+												  1)
+										: 65535,
+								cand);
+					}
+				}
+			ilists_free(lists[0], ports.n);
+			ilists_free(lists[1], ports.n);
+			static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
+			sw.all.n = first + merge_all(sw.all.v + first, sw.all.n - first, dims,
+							   PC_ARRAY_SIZE(dims));
+		}
+	make_regions(out, &sw.all);
+	free(ports.v);
+	free(sw.all.v);
+	free(sw.run.v);
+	sub_finish(&sw.sub[0]);
+	sub_finish(&sw.sub[1]);
+	sub_finish(&sw.part[0]);
+	sub_finish(&sw.part[1]);
+	return 0;
+}
+
+void pc_compare_finish(struct pc_compare *c)
+{
+	for (size_t i = 0; i < c->nregions; i++) {
+		free(c->regions[i].ifaces);
+		free(c->regions[i].srcs);
+		free(c->regions[i].dsts);
+	}
+	free(c->regions);
+	free(c->ifaces);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- the textual change ------------------------------------------------------------ */
+
+static bool prefixes_equal(
+		const struct pc_prefix *a, size_t na, const struct pc_prefix *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].len != b[i].len || memcmp(a[i].bytes, b[i].bytes, sizeof(a[i].bytes)))
+			return false;
+	return true;
+}
+
+static bool sets_equal(
+		const struct pc_addrset *a, size_t npa, const struct pc_addrset *b, size_t npb)
+{
+	bool any_a = !npa || a->any, any_b = !npb || b->any;
+
+	if (any_a || any_b)
+		return any_a == any_b;
+	return prefixes_equal(a->v4, a->nv4, b->v4, b->nv4) &&
+	       prefixes_equal(a->v6, a->nv6, b->v6, b->nv6);
+}
+
+static bool ifaces_equal(const struct pc_ifaces *a, const struct pc_ifaces *b)
+{
+	if (a->n != b->n || a->negate != b->negate)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->names[i], b->names[i]))
+			return false;
+	return true;
+}
+
+/* Whether two rules resolve to the same thing, their comments and places aside. */
+static bool rules_equal(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->direction != b->direction || a->action != b->action || a->flags != b->flags ||
+			a->limit_rate != b->limit_rate || a->nmatches != b->nmatches ||
+			cmp_name(a->limit_unit, b->limit_unit) ||
+			!ifaces_equal(&a->interface, &b->interface) ||
+			!sets_equal(&a->src, a->nfrom, &b->src, b->nfrom) ||
+			!sets_equal(&a->dst, a->nto, &b->dst, b->nto))
+		return false;
+	for (size_t k = 0; k < a->nmatches; k++) {
+		const struct pc_match *x = &a->matches[k], *y = &b->matches[k];
+		if (x->proto != y->proto || x->lo != y->lo || x->hi != y->hi)
+			return false;
+	}
+	return true;
+}
+
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+	return (h ^ v) * 16777619u;
+}
+
+static uint32_t set_hash(uint32_t h, const struct pc_addrset *s, size_t npeers)
+{
+	if (!npeers || s->any)
+		return mix(h, 1);
+	h = mix(h, (uint32_t)(s->nv4 * 31 + s->nv6));
+	for (size_t i = 0; i < s->nv4; i++)
+		h = mix(h, ((uint32_t)s->v4[i].bytes[0] << 24 | (uint32_t)s->v4[i].bytes[1] << 16 |
+					   (uint32_t)s->v4[i].bytes[2] << 8 | s->v4[i].bytes[3]) ^
+						s->v4[i].len);
+	return h;
+}
+
+static uint32_t rule_hash(const struct pc_rule *r)
+{
+	uint32_t h = 2166136261u;
+
+	h = mix(h, (uint32_t)r->direction * 7 + (uint32_t)r->action);
+	for (size_t k = 0; k < r->nmatches; k++)
+		h = mix(h, ((uint32_t)r->matches[k].proto << 24) ^
+						((uint32_t)r->matches[k].lo << 8) ^
+						r->matches[k].hi);
+	h = set_hash(h, &r->src, r->nfrom);
+	return set_hash(h, &r->dst, r->nto);
+}
+
+struct keyed {
+	uint32_t hash;
+	size_t index;
+};
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+	const struct keyed *a = pa, *b = pb;
+
+	CMP(a->hash, b->hash);
+	CMP(a->index, b->index);
+	return 0;
+}
+
+static void push(size_t **v, size_t *n, size_t x)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = x;
+}
+
+/*
+ * Pairs each rule of new with the first unpaired equal rule of old
+ * (pair[j], or SIZE_MAX), through the old rules sorted by hash.
+ */
+static void pair_rules(const struct pc_policy *old, const struct pc_policy *new, size_t *pair)
+{
+	struct keyed *k = xcalloc(old->nrules + 1, sizeof(*k));
+	bool *used = xcalloc(old->nrules + 1, sizeof(*used));
+
+	for (size_t i = 0; i < old->nrules; i++)
+		k[i] = (struct keyed){rule_hash(&old->rules[i]), i};
+	qsort(k, old->nrules, sizeof(*k), cmp_keyed);
+	for (size_t j = 0; j < new->nrules; j++) {
+		struct keyed probe = {rule_hash(&new->rules[j]), 0};
+		size_t lo = 0, hi = old->nrules;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (cmp_keyed(&k[mid], &probe) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		pair[j] = SIZE_MAX;
+		for (; lo < old->nrules && k[lo].hash == probe.hash; lo++)
+			if (!used[k[lo].index] &&
+					rules_equal(&old->rules[k[lo].index], &new->rules[j])) {
+				used[k[lo].index] = true;
+				pair[j] = k[lo].index;
+				break;
+			}
+	}
+	free(k);
+	free(used);
+}
+
+/*
+ * The paired rules that keep their order (a longest increasing run of old
+ * indexes, in new's order) get keep[j]; the others moved.
+ */
+static void keep_order(const size_t *pair, size_t n, bool *keep)
+{
+	size_t *tail = xcalloc(n + 1, sizeof(*tail)), *prev = xcalloc(n + 1, sizeof(*prev));
+	size_t len = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		if (pair[j] == SIZE_MAX)
+			continue;
+		size_t lo = 0, hi = len;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (pair[tail[mid]] < pair[j])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		prev[j] = lo ? tail[lo - 1] : SIZE_MAX;
+		tail[lo] = j;
+		if (lo == len)
+			len++;
+	}
+	for (size_t j = len ? tail[len - 1] : SIZE_MAX; j != SIZE_MAX; j = prev[j])
+		keep[j] = true;
+	free(tail);
+	free(prev);
+}
+
+static const struct pc_network *network_named(
+		const struct pc_policy *p, const char *name, size_t *at)
+{
+	for (size_t i = 0; i < p->nnetworks; i++)
+		if (!strcmp(p->networks[i].name, name)) {
+			*at = i;
+			return &p->networks[i];
+		}
+	return NULL;
+}
+
+static void compare_networks(
+		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare_text *t)
+{
+	bool *renamed = xcalloc(new->nnetworks + 1, sizeof(*renamed));
+	size_t at;
+
+	for (size_t i = 0; i < new->nnetworks; i++) {
+		const struct pc_network *o = network_named(old, new->networks[i].name, &at);
+		if (o && !sets_equal(&o->set, 1, &new->networks[i].set, 1))
+			push(&t->net_changed, &t->nnet_changed, i);
+	}
+	for (size_t i = 0; i < old->nnetworks; i++) {
+		const struct pc_network *o = &old->networks[i];
+		if (network_named(new, o->name, &at))
+			continue;
+		size_t k = 0;
+		for (; k < new->nnetworks; k++)
+			if (!renamed[k] && !network_named(old, new->networks[k].name, &at) &&
+					sets_equal(&o->set, 1, &new->networks[k].set, 1))
+				break;
+		if (k == new->nnetworks) {
+			push(&t->net_removed, &t->nnet_removed, i);
+			continue;
+		}
+		renamed[k] = true;
+		t->net_renamed = xreallocarray(
+				t->net_renamed, t->nnet_renamed + 1, sizeof(*t->net_renamed));
+		t->net_renamed[t->nnet_renamed][0] = i;
+		t->net_renamed[t->nnet_renamed++][1] = k;
+	}
+	for (size_t i = 0; i < new->nnetworks; i++)
+		if (!renamed[i] && !network_named(old, new->networks[i].name, &at))
+			push(&t->net_added, &t->nnet_added, i);
+	free(renamed);
+}
+
+/*
+ * A new rule without an equal old one, where an old rule of the same
+ * direction without an equal new one stands between the same rules that
+ * kept their place, changed: the two are paired (pair[j] is then the old
+ * index plus old->nrules, so that the caller tells them apart).
+ */
+static void changed_rules(const struct pc_policy *old, const struct pc_policy *new, size_t *pair,
+		const bool *keep, bool *paired, struct pc_compare_text *t)
+{
+	size_t *next = xcalloc(new->nrules + 1, sizeof(*next)), lo = 0;
+
+	next[new->nrules] = old->nrules;
+	for (size_t j = new->nrules; j-- > 0;)
+		next[j] = keep[j] ? pair[j] : next[j + 1];
+	for (size_t j = 0; j < new->nrules; j++) {
+		if (keep[j]) {
+			lo = pair[j] + 1;
+			continue;
+		}
+		if (pair[j] != SIZE_MAX)
+			continue;
+		for (size_t i = lo; i < next[j]; i++) {
+			if (paired[i] || old->rules[i].direction != new->rules[j].direction)
+				continue;
+			paired[i] = true;
+			pair[j] = i + old->nrules;
+			t->changed = xreallocarray(
+					t->changed, t->nchanged + 1, sizeof(*t->changed));
+			t->changed[t->nchanged][0] = i;
+			t->changed[t->nchanged++][1] = j;
+			lo = i + 1;
+			break;
+		}
+	}
+	free(next);
+}
+
+void pc_compare_text(
+		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare_text *t)
+{
+	size_t *pair = xcalloc(new->nrules + 1, sizeof(*pair));
+	bool *keep = xcalloc(new->nrules + 1, sizeof(*keep));
+	bool *paired = xcalloc(old->nrules + 1, sizeof(*paired));
+	const struct pc_defaults *a = &old->defaults, *b = &new->defaults;
+
+	memset(t, 0, sizeof(*t));
+	pair_rules(old, new, pair);
+	keep_order(pair, new->nrules, keep);
+	for (size_t j = 0; j < new->nrules; j++)
+		if (pair[j] != SIZE_MAX)
+			paired[pair[j]] = true;
+	changed_rules(old, new, pair, keep, paired, t);
+	for (size_t j = 0; j < new->nrules; j++) {
+		if (pair[j] == SIZE_MAX) {
+			push(&t->added, &t->nadded, j);
+			continue;
+		}
+		if (pair[j] >= old->nrules)
+			continue; /* changed */
+		paired[pair[j]] = true;
+		if (!keep[j])
+			push(&t->moved, &t->nmoved, j);
+		if (cmp_name(old->rules[pair[j]].comment, new->rules[j].comment))
+			push(&t->comments, &t->ncomments, j);
+	}
+	for (size_t i = 0; i < old->nrules; i++)
+		if (!paired[i])
+			push(&t->removed, &t->nremoved, i);
+	for (size_t j = 0; j < new->nrules; j++)
+		if (pair[j] != SIZE_MAX && pair[j] >= old->nrules)
+			pair[j] -= old->nrules;
+	compare_networks(old, new, t);
+	t->defaults = a->input != b->input || a->output != b->output || a->forward != b->forward ||
+		      a->established != b->established || a->loopback != b->loopback ||
+		      a->icmp != b->icmp || a->neighbour_discovery != b->neighbour_discovery;
+	free(pair);
+	free(keep);
+	free(paired);
+}
+
+void pc_compare_text_finish(struct pc_compare_text *t)
+{
+	free(t->added);
+	free(t->removed);
+	free(t->moved);
+	free(t->comments);
+	free(t->net_added);
+	free(t->net_removed);
+	free(t->net_changed);
+	free(t->net_renamed);
+	free(t->changed);
+	memset(t, 0, sizeof(*t));
+}

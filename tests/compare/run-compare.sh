@@ -1,0 +1,83 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# End-to-end tests of `portcullis compare`: realistic changes of the shipped
+# policies (tests/compare/cases/), each compared with the original by the real
+# binary from the source root; stdout, stderr and the exit status are checked
+# against tests/compare/golden/.  PC_UPDATE_GOLDEN=1 rewrites the goldens after
+# an intentional change (review the diff before committing).
+. "$(dirname "$0")/../lib.sh"
+golden=$dir/golden
+cases=tests/compare/cases
+
+primary=policies/kdc-primary.yaml
+# Changes that move verdicts: exit 1, one line per region.
+check open-749 1 compare $primary $cases/open-749.yaml
+check no-kpasswd-tcp 1 compare $primary $cases/no-kpasswd-tcp.yaml
+check deny-inserted 1 compare $primary $cases/deny-inserted.yaml
+check input-accept 1 compare $primary $cases/input-accept.yaml
+check iprop-replica 1 compare policies/kdc-iprop.yaml $cases/iprop-replica.yaml
+# The other way round: what opened now closes.
+check open-749-back 1 compare $cases/open-749.yaml $primary
+# Two unrelated policies: interfaces and wildcards, destinations, rejects,
+# what is of no use (IPv6 without neighbour discovery).
+check features-interfaces 1 compare tests/render/features.yaml tests/render/probe-interfaces.yaml
+# Changes that move none: exit 0, and what changed in the text.
+check same 0 compare $primary $primary
+check comment 0 compare $primary $cases/comment.yaml
+check split 0 compare $primary $cases/split.yaml
+check renamed 0 compare $primary $cases/renamed.yaml
+check moved 0 compare $primary $cases/moved.yaml
+check icmp-none 0 compare $primary $cases/icmp-none.yaml
+# --only: what opens, what closes.
+check only-accept-opens 1 compare --only accept $primary $cases/open-749.yaml
+check only-drop-opens 0 compare --only drop $primary $cases/open-749.yaml
+check only-drop-closes 1 compare --only drop $primary $cases/no-kpasswd-tcp.yaml
+# --json
+check json-open-749 1 compare --json $primary $cases/open-749.yaml
+check json-renamed 0 compare --json $primary $cases/renamed.yaml
+# Usage, unreadable and invalid policies.
+check only-bad 2 compare --only open $primary $primary
+check one-policy 2 compare $primary
+check missing 3 compare $primary policies/no-such-policy.yaml
+check invalid 1 compare $primary tests/policies/bad/service-unknown.yaml
+
+# --git REV POLICY: the policy and its includes as a throwaway repository's
+# revisions hold them, against the files as they are now.
+if ! command -v git >/dev/null 2>&1; then
+    skip git-cases git
+    finish
+    exit
+fi
+repo=$tmp/repo
+export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org \
+    GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
+mkdir -p "$repo/policies" "$repo/examples/include" "$tmp/elsewhere"
+cp "$root/policies/kdc-iprop.yaml" "$repo/policies/"
+git -C "$repo" init -q
+# A revision whose include is missing, one whose policy is broken, then the good one.
+git -C "$repo" add policies && git -C "$repo" commit -q -m one && git -C "$repo" tag no-include
+sed 's/allow: iprop/allow: ipropp/' "$root/policies/kdc-iprop.yaml" >"$repo/policies/kdc-iprop.yaml"
+cp "$root/examples/include/example-networks.yaml" "$repo/examples/include/"
+git -C "$repo" add . && git -C "$repo" commit -q -m two && git -C "$repo" tag broken
+cp "$root/policies/kdc-iprop.yaml" "$repo/policies/"
+git -C "$repo" commit -q -a -m three && git -C "$repo" tag good
+check_dir=$repo
+check git-same 0 compare --git good policies/kdc-iprop.yaml
+# A replica added in the include, in the working tree only.
+sed 's/replicas: \[/replicas: [192.0.2.99, /' "$root/examples/include/example-networks.yaml" \
+    >"$repo/examples/include/example-networks.yaml"
+check git-include-changed 1 compare --git good policies/kdc-iprop.yaml
+check git-broken 1 compare --git broken policies/kdc-iprop.yaml
+check git-no-include 1 compare --git no-include policies/kdc-iprop.yaml
+check git-unknown-revision 3 compare --git nosuch policies/kdc-iprop.yaml
+check git-absent 3 compare --git good policies/nope.yaml
+check git-option-revision 2 compare --git --output=x policies/kdc-iprop.yaml
+check git-two-policies 2 compare --git good policies/kdc-iprop.yaml policies/kdc-iprop.yaml
+check git-outside 2 compare --git good ../x.yaml
+check_dir=$repo/policies
+check git-subdirectory 1 compare --git good kdc-iprop.yaml
+check_dir=$tmp/elsewhere
+check git-not-a-repository 3 compare --git good x.yaml
+check_dir=
+
+finish
