@@ -103,16 +103,24 @@ changed=0
 
 # The review comment: Markdown, one section per step.
 note() { printf '%s\n' "$*" >>"$work/comment"; }
+# md NAME: a file or revision name fit for inline code in Markdown: what is not
+# printable (a newline, a tab) becomes '?', and a backquote a quote, so a name
+# cannot end the code span or start a line of its own.
+md() { printf '%s' "$1" | tr -c '[:print:]' '?' | tr '`' "'"; }
+# fenced FILE: FILE in a code block whose fence is longer than any run of
+# backquotes in it, so nothing in it can close the block early.
 fenced() {
-	note '```'
+	fence=$(awk '{ while (match($0, /`+/)) { if (RLENGTH > n) n = RLENGTH; $0 = substr($0, RSTART + RLENGTH) } }
+		END { n = n < 3 ? 3 : n + 1; s = ""; while (n-- > 0) s = s "`"; print s }' "$1")
+	note "$fence"
 	cat "$1" >>"$work/comment"
-	note '```'
+	note "$fence"
 }
 
 echo "== portcullis check --strict"
-note "## portcullis review against \`$base\`"
+note "## portcullis review against \`$(md "$base")\`"
 note ""
-if "$pc" check --strict "$@" >"$work/check" 2>&1; then
+if "$pc" check --strict -- "$@" >"$work/check" 2>&1; then
 	cat "$work/check"
 	note "**check --strict:** passed."
 else
@@ -126,27 +134,35 @@ echo "== portcullis compare --git $base"
 note ""
 note "### What the change does to packets"
 for f in "$@"; do
-	rel=$(git ls-files --full-name --error-unmatch -- "$f" 2>/dev/null || printf '%s' "$f")
-	if ! git cat-file -e "$base:$rel" 2>/dev/null; then
+	# The policy in the base revision: REV:./PATH is relative to the current
+	# directory, whatever characters the name holds.
+	case $f in
+	/*)
+		top=$(git rev-parse --show-toplevel)
+		spec="$base:${f#"$top"/}"
+		;;
+	*) spec="$base:./$f" ;;
+	esac
+	if ! git cat-file -e "$spec" 2>/dev/null; then
 		echo "$f: new policy (not in $base)"
 		note ""
-		note "\`$f\`: a new policy, not in \`$base\`: review it whole."
+		note "\`$(md "$f")\`: a new policy, not in \`$(md "$base")\`: review it whole."
 		continue
 	fi
-	"$pc" compare --git "$base" "$f" >"$work/compare" 2>&1
+	"$pc" compare --git "$base" -- "$f" >"$work/compare" 2>&1
 	rc=$?
 	echo "-- $f"
 	cat "$work/compare"
 	note ""
 	case $rc in
-	0) note "\`$f\`: no change in verdicts." ;;
+	0) note "\`$(md "$f")\`: no change in verdicts." ;;
 	1)
-		note "\`$f\`: **verdicts change**:"
+		note "\`$(md "$f")\`: **verdicts change**:"
 		fenced "$work/compare"
 		changed=$((changed + 1))
 		;;
 	*)
-		note "\`$f\`: **compare failed** (exit $rc):"
+		note "\`$(md "$f")\`: **compare failed** (exit $rc):"
 		fenced "$work/compare"
 		status=1
 		;;
@@ -159,12 +175,12 @@ fi
 if [ -n "$rendered" ]; then
 	echo "== portcullis render --check-up-to-date $rendered"
 	note ""
-	if "$pc" render --check-up-to-date "$rendered" "$@" >"$work/render" 2>&1; then
+	if "$pc" render --check-up-to-date "$rendered" -- "$@" >"$work/render" 2>&1; then
 		cat "$work/render"
-		note "**Renderings in \`$rendered\`:** up to date."
+		note "**Renderings in \`$(md "$rendered")\`:** up to date."
 	else
 		cat "$work/render"
-		note "**Renderings in \`$rendered\` are stale:**"
+		note "**Renderings in \`$(md "$rendered")\` are stale:**"
 		fenced "$work/render"
 		status=1
 	fi

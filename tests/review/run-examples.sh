@@ -135,7 +135,43 @@ git add README
 git commit -q -m 'a readme' >"$tmp/out" 2>&1 && [ ! -s "$tmp/out" ] && pass 'hook: other files pass' ||
     { fail 'hook: other files pass'; cat "$tmp/out"; }
 
-# 7. Usage and environment.
+# 7. Names git quotes (not ASCII) and names that are Markdown: compared all
+#    the same, and the comment keeps them inline.
+git checkout -q main
+cafe=$(printf 'policies/kdc-caf\303\251.yaml')
+cp policies/kdc-replica.yaml "$cafe"
+tick='policies/a`b.yaml'
+cp policies/kdc-replica.yaml "$tick"
+git add policies && git commit -q --no-verify -m 'two more replicas'
+git checkout -q -b names
+for f in "$cafe" "$tick"; do
+    sed -i 's|^  primary: \[192.0.2.10, "2001:db8:10::10"\]$|  primary: [192.0.2.10, 192.0.2.99, "2001:db8:10::10"]|' "$f"
+done
+git commit -q --no-verify -am 'a second primary'
+review --base main "$cafe" "$tick"
+has 'quoted name: compared' 'review: .*2 of 2 policies change verdicts' "$tmp/out"
+if grep -q 'a new policy' "$tmp/comment"; then fail 'quoted name: taken for a new policy'; cat "$tmp/comment"; else pass 'quoted name: not a new policy'; fi
+has 'backquote: inline and closed' "^\`policies/a'b.yaml\`: \*\*verdicts change" "$tmp/comment"
+
+# 8. The hook runs for an include outside policies/ and for a deleted
+#    rendering.
+git checkout -q main
+mkdir -p shared
+printf 'networks:\n  extra: [203.0.113.0/24]\n' >shared/nets.yaml
+git add shared && git commit -q --no-verify -m 'a shared file'
+echo '# changed' >>shared/nets.yaml
+git add shared/nets.yaml
+git commit -q -m 'shared file changed' >"$tmp/out" 2>&1
+has 'hook: runs for any YAML file' '== portcullis check --strict' "$tmp/out"
+git rm -q rendered/kdc-replica.nft
+if git commit -q -m 'a rendering deleted' >"$tmp/out" 2>&1; then
+    fail 'hook: a deleted rendering was committed'
+else
+    has 'hook: a deleted rendering refused' 'are stale\|FAILED' "$tmp/out"
+fi
+git reset -q --hard
+
+# 9. Usage and environment.
 sh "$review" --bogus >"$tmp/out" 2>&1
 rc=$?
 status 'bad option' 2
@@ -151,7 +187,7 @@ status 'no portcullis' 3
 rc=$?
 status 'not a repository' 3
 
-# 8. The CI files run only options that exist: each `portcullis CMD --opt` and
+# 10. The CI files run only options that exist: each `portcullis CMD --opt` and
 #    each option given to review.sh there.
 for f in "$root/examples/review/github-actions.yml" "$root/examples/review/gitlab-ci.yml"; do
     name=$(basename "$f")
@@ -161,12 +197,18 @@ for f in "$root/examples/review/github-actions.yml" "$root/examples/review/gitla
     while read -r _ cmd opt; do
         portcullis "$cmd" --help 2>&1 | grep -q -- "$opt\b" || bad="$bad portcullis $cmd $opt"
     done <"$tmp/uses"
-    grep -o 'REVIEW_SH" --[a-z-]\+\( [^ ]*\)\? --[a-z-]\+' "$f" | grep -o -- '--[a-z-]\+' | sort -u >"$tmp/opts"
+    grep -o 'review.sh"\? --[a-z-]\+\( [^ ]*\)\? --[a-z-]\+' "$f" | grep -o -- '--[a-z-]\+' | sort -u >"$tmp/opts"
     [ -s "$tmp/opts" ] || bad="$bad no review.sh call"
     while read -r opt; do
         sh "$review" --help | grep -q -- "$opt\b" || bad="$bad review.sh $opt"
     done <"$tmp/opts"
     if [ -z "$bad" ]; then pass "$name: the options exist"; else fail "$name:$bad"; fi
+    # The gate is the target branch's review.sh, not the one under review.
+    if grep -q 'git show "origin/[^"]*:$REVIEW_SH" >' "$f" && ! grep -q 'sh "$REVIEW_SH"' "$f"; then
+        pass "$name: review.sh from the target branch"
+    else
+        fail "$name: review.sh from the change under review"
+    fi
 done
 
 finish
