@@ -118,6 +118,9 @@ static bool line_bytes_ok(struct reader *r, const struct file_state *f, const ch
 					(unsigned)i + 1, "control character 0x%02x", ch);
 			if (ch == '\r')
 				pc_diag_hint(d, "a carriage return may only end a line (CRLF)");
+			else
+				pc_diag_hint(d, "a profile holds text: only tabs and line ends are "
+						"allowed among the control characters");
 			return false;
 		}
 		if (ch >= 0x80) {
@@ -144,7 +147,7 @@ static char *join_dir(const char *file, const char *name)
 
 	if (name[0] == '/' || !slash)
 		return xstrdup(name);
-	return xasprintf("%.*s/%s", (int)(slash - file + 1), file, name);
+	return xasprintf("%.*s/%s", (int)(slash - file), file, name);
 }
 
 static const char *errno_text(int err)
@@ -305,8 +308,10 @@ static void close_open(struct reader *r, struct file_state *f, const char *why, 
 	for (struct pc_profile_node *g = f->group; g && g->parent; g = g->parent) {
 		struct pc_diag *d = problem(r, "profile-syntax", g->file, g->line, g->col,
 				"the subsection '%s' is never closed", g->name);
-		pc_diag_hint(d, "close it with '}' before %s%s%u", why, line ? " at line " : "",
-				line);
+		if (line)
+			pc_diag_hint(d, "close it with '}' before %s at line %u", why, line);
+		else
+			pc_diag_hint(d, "close it with '}' before %s", why);
 	}
 	f->group = f->section;
 	f->level = 0;
