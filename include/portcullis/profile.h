@@ -31,6 +31,7 @@
 #include <stddef.h>
 
 #include "portcullis/diag.h"
+#include "sha256.h"
 #include "util.h"
 
 /* The limits: every input is bounded. */
@@ -62,6 +63,7 @@ struct pc_profile {
 	const char *files[PC_PROFILE_MAX_FILES]; /* the files read, in order */
 	size_t nfiles;
 	size_t total; /* bytes read */
+	struct pc_sha256 digest; /* of every file read, in order: its name, NUL, its text, NUL */
 };
 
 void pc_profile_init(struct pc_profile *p);

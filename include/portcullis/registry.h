@@ -238,7 +238,8 @@ const char *pc_registry_iana_file(const struct pc_registry *reg);
 /* The date of a PC_LAYER_F_SNAPSHOT layer ("" for the others or when absent). */
 const char *pc_registry_layer_date(const struct pc_registry *reg, enum pc_layer_kind kind);
 /* Where a layer came from ("" when absent), and for the embedded layers the
- * SHA-256 of their source file (NULL for layers read at run time). */
+ * SHA-256 of their source file (NULL for layers read at run time, but for the
+ * kdc-conf layer: of its files, each name, NUL, text, NUL, in the order read). */
 const char *pc_registry_layer_file(const struct pc_registry *reg, enum pc_layer_kind kind);
 const char *pc_registry_layer_sha256(const struct pc_registry *reg, enum pc_layer_kind kind);
 

@@ -563,7 +563,11 @@ static int build(struct pc_registry *reg, struct kdc *kp, int st)
 		pc_profile_finish(&k.prof);
 		return PC_LOAD_INVALID;
 	}
-	pc_registry_put_layer(reg, PC_LAYER_KDC, pc_builder_build(&k.b, k.diags));
+	struct pc_layer *l = pc_builder_build(&k.b, k.diags);
+	char hex[65];
+	pc_sha256_hex(&k.prof.digest, hex);
+	l->sha256 = xstrdup(hex); /* of the files read, for a rendering's header */
+	pc_registry_put_layer(reg, PC_LAYER_KDC, l);
 	pc_builder_finish(&k.b);
 	pc_profile_finish(&k.prof);
 	return PC_LOAD_OK;

@@ -310,6 +310,7 @@ void pc_layer_destroy(struct pc_layer *l)
 	if (!l || !l->owned)
 		return;
 	free((void *)l->file);
+	free((void *)l->sha256); /* NULL but for the kdc-conf layer's */
 	free((void *)l->strtab);
 	free((void *)l->entries);
 	free((void *)l->names);

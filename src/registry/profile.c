@@ -604,9 +604,13 @@ static void read_text(struct reader *r, struct file_state *f, char *text, size_t
 		close_open(r, f, "the end of the file", 0);
 }
 
-static const char *keep_label(struct reader *r, const char *label)
+static const char *keep_label(struct reader *r, const char *label, const char *text, size_t len)
 {
 	const char *l = pc_arena_strndup(&r->p->arena, label, strlen(label));
+
+	pc_sha256_update(&r->p->digest, l, strlen(l) + 1);
+	pc_sha256_update(&r->p->digest, text, len);
+	pc_sha256_update(&r->p->digest, "", 1);
 
 	if (r->p->nfiles < PC_PROFILE_MAX_FILES)
 		r->p->files[r->p->nfiles++] = l;
@@ -676,7 +680,7 @@ static void read_file(struct reader *r, const char *path, const char *label,
 		return;
 	}
 	r->p->total += text.len;
-	struct file_state f = {.label = keep_label(r, label), .path = path};
+	struct file_state f = {.label = keep_label(r, label, text.data, text.len), .path = path};
 	r->stack[r->depth++] = (struct open_file){st.st_dev, st.st_ino, f.label};
 	read_text(r, &f, text.data, text.len);
 	r->depth--;
@@ -687,6 +691,7 @@ void pc_profile_init(struct pc_profile *p)
 {
 	memset(p, 0, sizeof(*p));
 	pc_arena_init(&p->arena);
+	pc_sha256_init(&p->digest);
 }
 
 void pc_profile_finish(struct pc_profile *p)
@@ -711,7 +716,7 @@ int pc_profile_load_mem(struct pc_profile *p, const char *label, const char *dat
 		struct pc_diags *diags)
 {
 	struct reader r = {.p = p, .diags = diags};
-	struct file_state f = {.label = keep_label(&r, label)};
+	struct file_state f = {.label = keep_label(&r, label, data, len)};
 
 	if (len > PC_PROFILE_MAX_BYTES) {
 		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "profile-limit", label, 0, 0,
