@@ -17,7 +17,8 @@
 struct listen {
 	uint16_t ports[32];
 	size_t nports;
-	char addrs[256]; /* canonical, ", "-separated; "" for every address */
+	char addrs[32][160]; /* each port's: canonical, ", "-separated */
+	bool any[32]; /* the port on every address (an item without one) */
 	bool disabled; /* the value is empty: the daemon does not listen */
 	bool bad;
 };
@@ -85,13 +86,19 @@ static bool port_ok(const char *s, size_t n, uint16_t *port)
 	return pc_parse_port_range(s, n, &lo, &hi) == 0 && lo == hi && lo != 0 && (*port = lo);
 }
 
-static void add_addr(struct listen *l, const char *text)
+static void add_addr(struct listen *l, size_t i, const char *text)
 {
-	size_t len = strlen(l->addrs);
+	char *a = l->addrs[i];
+	size_t len = strlen(a);
 
-	if (strstr(l->addrs, text))
-		return;
-	snprintf(l->addrs + len, sizeof(l->addrs) - len, "%s%s", len ? ", " : "", text);
+	for (const char *c = a; *c;) {
+		size_t n = strcspn(c, ",");
+		if (n == strlen(text) && !memcmp(c, text, n))
+			return;
+		c += n;
+		c += strspn(c, ", ");
+	}
+	snprintf(a + len, sizeof(l->addrs[i]) - len, "%s%s", len ? ", " : "", text);
 }
 
 /* An address as written; its canonical text into `out`; false if it is none. */
@@ -111,13 +118,15 @@ static bool addr_ok(const char *s, size_t n, char out[INET6_ADDRSTRLEN])
 	return false;
 }
 
-static void add_port(struct listen *l, uint16_t port)
+/* The index of `port` in `l`, added if new (the last one when `l` is full). */
+static size_t add_port(struct listen *l, uint16_t port)
 {
 	for (size_t i = 0; i < l->nports; i++)
 		if (l->ports[i] == port)
-			return;
+			return i;
 	if (l->nports < PC_ARRAY_SIZE(l->ports))
 		l->ports[l->nports++] = port;
+	return l->nports - 1;
 }
 
 static size_t colons(const char *s, size_t n)
@@ -161,15 +170,14 @@ static void mit_item(struct kdc *k, const struct pc_profile_node *at, const char
 	} else if (strspn(s, "0123456789") >= n) {
 		if (!port_ok(s, n, &p))
 			goto bad;
-		add_port(l, p);
+		l->any[add_port(l, p)] = true;
 		return;
 	}
 	if (!addr_ok(a, an, addr))
 		goto bad;
 	if (port && !port_ok(port, pn, &p))
 		goto bad;
-	add_port(l, port ? p : def);
-	add_addr(l, addr);
+	add_addr(l, add_port(l, port ? p : def), addr);
 	return;
 bad:
 	l->bad = true;
@@ -310,7 +318,8 @@ static void add_rows(struct kdc *k, const char *service, enum pc_proto proto,
 		else
 			snprintf(desc, sizeof(desc), "%s: nothing set%s", deflabel, where);
 		col[COL_DESC] = pc_builder_str(&k->b, desc, strlen(desc));
-		col[COL_NOTES] = pc_builder_str(&k->b, l->addrs, strlen(l->addrs));
+		const char *addrs = l->disabled || l->any[i] ? "" : l->addrs[i];
+		col[COL_NOTES] = pc_builder_str(&k->b, addrs, strlen(addrs));
 		const char *file = at ? at->file : deflabel;
 		col[COL_REFERENCE] = pc_builder_str(&k->b, file, strlen(file));
 		const char *al = aliases_of(service);
@@ -418,7 +427,8 @@ static void heimdal(struct kdc *k)
 						"2001:db8::10");
 				return;
 			}
-			add_addr(&l, addr);
+			for (size_t i = 0; i < l.nports; i++)
+				add_addr(&l, i, addr);
 			s += n;
 		}
 	}
