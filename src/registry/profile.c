@@ -617,6 +617,20 @@ static const char *keep_label(struct reader *r, const char *label, const char *t
 	return l;
 }
 
+/* Whether a file name can be printed as it is (it lands in provenance). */
+static bool name_safe(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		bool unsafe = false;
+		i += pc_text_char((const unsigned char *)s + i, n - i, &unsafe);
+		if (unsafe)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Reads one file: the profile itself (`from` NULL; *status gets
  * PC_LOAD_UNREADABLE when it cannot be read) or an include named at `from`.
@@ -632,6 +646,16 @@ static void read_file(struct reader *r, const char *path, const char *label,
 	memset(&st, 0, sizeof(st));
 	if (r->stopped)
 		return;
+	if (!name_safe(label)) {
+		struct pc_diag *d = problem(r, "profile-include", at_file, at_line, at_col,
+				"the file name '%s' holds a control, invisible or invalid character",
+				label);
+		pc_diag_hint(d, "it would be printed where its file and line are cited: rename "
+				"the file");
+		if (!from && status)
+			*status = PC_LOAD_INVALID;
+		return;
+	}
 	if (r->depth > PC_PROFILE_MAX_INCLUDE_DEPTH) {
 		struct pc_diag *d = problem(r, "profile-include", at_file, at_line, at_col,
 				"includes nested deeper than %d", PC_PROFILE_MAX_INCLUDE_DEPTH);

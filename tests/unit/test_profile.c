@@ -467,6 +467,14 @@ static void test_include_hostile(void **state)
 		assert_int_equal(d.v[i].line, i + 2);
 	assert_non_null(strstr(d.v[1].msg, "directory"));
 	done(&p, &d);
+	/* A file name that would carry an escape sequence into provenance. */
+	mkdir_in("odd");
+	put("odd/\x1b[2J.conf", "[s]\nx = 1\n");
+	put("odd.conf", "includedir odd\n");
+	assert_int_equal(load_file(&p, &d, "odd.conf"), PC_LOAD_INVALID);
+	assert_diag_at(&d, "profile-include", 1, 12);
+	done(&p, &d);
+
 	/* The profile itself: unreadable, not invalid. */
 	assert_int_equal(load_file(&p, &d, "none.conf"), PC_LOAD_UNREADABLE);
 	assert_diag_at(&d, "io", 0, 0);
