@@ -299,9 +299,11 @@ static void add_rows(struct kdc *k, const char *service, enum pc_proto proto,
 		bool seen = false;
 		for (uint32_t e = 0; e < k->b.n && !seen; e++) {
 			const struct pc_entry *x = &k->b.entries[e];
-			seen = !strcmp(k->b.strs.data + x->row, service) && x->proto == proto &&
+			/* The numbers first: most rows differ there. */
+			seen = x->proto == proto &&
 			       (l->disabled ? !(x->flags & PC_ENTRY_F_PORT)
-					    : x->port_lo == l->ports[i]);
+					    : x->port_lo == l->ports[i]) &&
+			       !strcmp(k->b.strs.data + x->row, service);
 		}
 		if (seen)
 			continue;
@@ -440,40 +442,59 @@ static void heimdal(struct kdc *k)
 	 */
 }
 
-/* The realms of [realms], each once, in order. */
-static size_t realm_names(struct kdc *k, const char **out, size_t max)
+/* Realms read at most: each costs a pass over the layer's rows. */
+#define KDC_MAX_REALMS 256
+
+/*
+ * The realms of [realms], each once, in order, into `out` (KDC_MAX_REALMS
+ * room); returns how many there are, KDC_MAX_REALMS + 1 when there are more.
+ */
+static size_t realm_names(struct kdc *k, const char **out)
 {
 	const char *path[] = {"realms"};
-	const struct pc_profile_node *secs[16];
-	size_t nsec = pc_profile_find(&k->prof, path, 1, secs, 16), n = 0;
+	size_t nsec = pc_profile_find(&k->prof, path, 1, NULL, 0), n = 0;
+	const struct pc_profile_node **secs = xcalloc(nsec + 1, sizeof(*secs));
 
-	for (size_t i = 0; i < nsec && i < 16; i++) {
-		for (const struct pc_profile_node *r = secs[i]->first; r; r = r->next) {
+	pc_profile_find(&k->prof, path, 1, secs, nsec);
+	for (size_t i = 0; i < nsec && n <= KDC_MAX_REALMS; i++) {
+		for (const struct pc_profile_node *r = secs[i]->first; r && n <= KDC_MAX_REALMS;
+				r = r->next) {
 			bool seen = false;
 			if (r->value)
 				continue;
-			for (size_t j = 0; j < n && j < max && !seen; j++)
+			for (size_t j = 0; j < n && !seen; j++)
 				seen = !strcmp(out[j], r->name);
-			if (!seen && n++ < max)
-				out[n - 1] = r->name;
+			if (seen)
+				continue;
+			if (n < KDC_MAX_REALMS)
+				out[n] = r->name;
+			n++;
 		}
 	}
+	free(secs);
 	return n;
 }
 
 static void mit(struct kdc *k)
 {
-	const char *realms[64];
-	size_t n = realm_names(k, realms, PC_ARRAY_SIZE(realms));
+	const char *realms[KDC_MAX_REALMS];
+	size_t n = realm_names(k, realms);
 
+	if (n > KDC_MAX_REALMS) {
+		struct pc_diag *d = kdc_diag(k, PC_SEV_ERROR, "profile-limit", NULL,
+				"more than %d realms in [realms]", KDC_MAX_REALMS);
+		pc_diag_hint(d, "the layer is not made of a part of them: split the "
+				"configuration");
+		return;
+	}
 	if (k->src->realm) {
 		bool found = false;
-		for (size_t i = 0; i < n && i < PC_ARRAY_SIZE(realms) && !found; i++)
+		for (size_t i = 0; i < n && !found; i++)
 			found = !strcmp(realms[i], k->src->realm);
 		if (!found) {
 			struct pc_buf b;
 			pc_buf_init(&b);
-			for (size_t i = 0; i < n && i < PC_ARRAY_SIZE(realms); i++)
+			for (size_t i = 0; i < n; i++)
 				pc_buf_printf(&b, "%s%s", i ? ", " : "", realms[i]);
 			struct pc_diag *d = kdc_diag(k, PC_SEV_ERROR, "kdc-conf-realm", NULL,
 					"the realm '%s' is not in [realms]", k->src->realm);
@@ -486,8 +507,6 @@ static void mit(struct kdc *k)
 		mit_realm(k);
 		return;
 	}
-	if (n > PC_ARRAY_SIZE(realms))
-		n = PC_ARRAY_SIZE(realms);
 	if (n > 1) {
 		struct pc_buf b;
 		pc_buf_init(&b);

@@ -121,6 +121,18 @@ static void test_realms(void **state)
 	pc_diags_finish(&d);
 	pc_registry_destroy(reg);
 
+	/* More realms than the limit: an error, never a part of them taken silently. */
+	struct pc_buf b;
+	pc_buf_init(&b);
+	pc_buf_adds(&b, "[realms]\n");
+	for (int i = 0; i < 257; i++)
+		pc_buf_printf(&b, "  R%d.ORG = {\n    kdc_ports = %d\n  }\n", i, 1000 + i);
+	reg = load(b.data, PC_KDC_MIT, NULL, &d, PC_LOAD_INVALID);
+	assert_non_null(find_diag(&d, "profile-limit"));
+	pc_diags_finish(&d);
+	pc_registry_destroy(reg);
+	pc_buf_finish(&b);
+
 	/* A realm the file does not have. */
 	reg = load(conf, PC_KDC_MIT, "C.ORG", &d, PC_LOAD_INVALID);
 	assert_non_null(find_diag(&d, "kdc-conf-realm"));
