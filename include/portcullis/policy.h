@@ -152,6 +152,8 @@ struct pc_match {
 	struct pc_loc loc; /* where the policy names it */
 	const char *iana; /* IANA's other view of the port (struct pc_port) */
 	const char *group; /* the group the rule names, when the service is a member; else NULL */
+	const char *listen; /* kdc-conf: the addresses the daemon listens on (", "-separated);
+			     * NULL or "": every address */
 };
 
 /* A service as a rule writes it: a name, PORT/PROTO, or LOW-HIGH/PROTO. */
@@ -246,6 +248,10 @@ struct pc_policy {
 	struct pc_loc loc;
 	unsigned layers; /* bits 1 << enum pc_layer_kind asked for */
 	bool layers_given;
+	/* registry.kdc-conf or heimdal-conf, and realm (kdc.path NULL: none); the
+	 * caller loads it into the registry (pc_registry_load_kdc) before resolving */
+	struct pc_kdc_source kdc;
+	struct pc_loc kdc_loc;
 	struct pc_service_def *services;
 	size_t nservices;
 	struct pc_network *networks;

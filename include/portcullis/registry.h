@@ -52,9 +52,10 @@ enum pc_layer_kind {
 	PC_LAYER_IANA,
 	PC_LAYER_PRACTICE,
 	PC_LAYER_SYSTEM,
+	PC_LAYER_KDC, /* the ports a KDC's own configuration sets (kdc.conf) */
 	PC_LAYER_OVERRIDE,
 };
-#define PC_LAYER_COUNT 4
+#define PC_LAYER_COUNT 5
 
 enum {
 	PC_ENTRY_F_HISTORIC = 1u << 0, /* IANA: "This entry is an alias to X ... now historic" */
@@ -63,6 +64,8 @@ enum {
 	PC_ENTRY_F_ONLY = 1u << 3, /* practice: the daemon serves the port over the protocols of
 				    * the layer's rows for the name only; the layers below
 				    * add none */
+	PC_ENTRY_F_DISABLED = 1u << 4, /* kdc-conf: the configuration turns the service off on
+					* the row's protocol (a port set to ""); no port */
 };
 
 #define PC_MAX_ALIASES 16
@@ -147,6 +150,10 @@ enum {
 					* service code and unauthorized use */
 	PC_LAYER_F_DEFINED = 1u << 2, /* definitions of the policy or the command line,
 				       * not a file's rows */
+	PC_LAYER_F_CONFIG = 1u << 3, /* a daemon's own configuration: the final word for its
+				      * names, as a definition is (several ports allowed,
+				      * the layers below add no protocols); its rows name
+				      * their own file (an include) */
 };
 
 struct pc_buf;
@@ -189,6 +196,34 @@ int pc_registry_load(struct pc_registry *reg, enum pc_layer_kind kind, const cha
 int pc_registry_load_mem(struct pc_registry *reg, enum pc_layer_kind kind, const char *label,
 		const char *data, size_t len, struct pc_diags *diags);
 
+/*
+ * The kdc-conf layer, from a KDC's configuration: MIT's kdc.conf (the
+ * relations of [kdcdefaults] and [realms]) or Heimdal's ([kdc] ports and
+ * addresses).  `kerberos`, `kpasswd`, `kerberos-adm` and `iprop` get the
+ * ports it sets, per protocol, each row with the file and line of the
+ * relation (or "MIT default"/"Heimdal default" and line 0), its listen
+ * addresses in the row's notes (", "-separated; "" for every address).  With
+ * several realms and none named, the ports of all are taken, with a note.
+ * Returns a pc_load_status: PC_LOAD_UNREADABLE when `path` cannot be read,
+ * PC_LOAD_INVALID with the profile's errors or bad values (the registry is
+ * then unchanged).
+ */
+enum pc_kdc_flavor {
+	PC_KDC_MIT,
+	PC_KDC_HEIMDAL,
+};
+struct pc_kdc_source {
+	const char *path; /* to open */
+	const char *label; /* in provenance: the path as the user wrote it */
+	const char *realm; /* NULL: every realm */
+	enum pc_kdc_flavor flavor;
+};
+int pc_registry_load_kdc(
+		struct pc_registry *reg, const struct pc_kdc_source *src, struct pc_diags *diags);
+/* The same from memory (src->path unused; include lines are errors there). */
+int pc_registry_load_kdc_mem(struct pc_registry *reg, const struct pc_kdc_source *src,
+		const char *data, size_t len, struct pc_diags *diags);
+
 bool pc_registry_has_layer(const struct pc_registry *reg, enum pc_layer_kind kind);
 /* Takes a layer out (a policy may ask for fewer layers). */
 void pc_registry_remove_layer(struct pc_registry *reg, enum pc_layer_kind kind);
@@ -203,7 +238,8 @@ const char *pc_registry_iana_file(const struct pc_registry *reg);
 /* The date of a PC_LAYER_F_SNAPSHOT layer ("" for the others or when absent). */
 const char *pc_registry_layer_date(const struct pc_registry *reg, enum pc_layer_kind kind);
 /* Where a layer came from ("" when absent), and for the embedded layers the
- * SHA-256 of their source file (NULL for layers read at run time). */
+ * SHA-256 of their source file (NULL for layers read at run time, but for the
+ * kdc-conf layer: of its files, each name, NUL, text, NUL, in the order read). */
 const char *pc_registry_layer_file(const struct pc_registry *reg, enum pc_layer_kind kind);
 const char *pc_registry_layer_sha256(const struct pc_registry *reg, enum pc_layer_kind kind);
 

@@ -41,6 +41,7 @@ struct cli_ctx {
 	bool json;
 	const char *layer_file[PC_LAYER_COUNT]; /* read into that registry layer */
 	unsigned layer_optional; /* bit 1 << kind: a missing file is a warning (--system) */
+	struct pc_kdc_source kdc; /* --kdc-conf, --heimdal-conf, --realm (path NULL: none) */
 	struct cli_list defines; /* --define */
 	bool strict; /* warnings are errors */
 	struct cli_list wno; /* --Wno-CODE: warning codes to leave out */

@@ -53,6 +53,13 @@ int cli_open_registry(struct cli_ctx *ctx)
 			ret = load_status(st);
 		}
 	}
+	if (ret == PC_EXIT_OK && ctx->kdc.realm && !ctx->kdc.path) {
+		fprintf(ctx->err, "%s: --realm names a realm of --kdc-conf FILE: give the file\n",
+				ctx->prog);
+		ret = PC_EXIT_USAGE;
+	} else if (ret == PC_EXIT_OK && ctx->kdc.path) {
+		ret = load_status(pc_registry_load_kdc(ctx->reg, &ctx->kdc, &diags));
+	}
 	for (size_t i = 0; ret == PC_EXIT_OK && i < ctx->defines.n; i++)
 		if (pc_registry_add_override(ctx->reg, ctx->defines.v[i], "--define",
 				    (unsigned)i + 1, &diags) < 0)
@@ -93,7 +100,21 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 					!pc_registry_has_layer(ctx->reg, def->kind))
 				pc_registry_load(ctx->reg, def->kind, def->default_path, &d);
 		}
-		pc_policy_resolve(p, ctx->reg, &d);
+		int kst = p->kdc.path ? pc_registry_load_kdc(ctx->reg, &p->kdc, &d) : PC_LOAD_OK;
+		if (kst == PC_LOAD_OK) {
+			pc_policy_resolve(p, ctx->reg, &d);
+		} else {
+			struct pc_diag *e = pc_diag_add(&d, PC_SEV_ERROR, "kdc-conf-read",
+					p->kdc_loc.file, p->kdc_loc.line, p->kdc_loc.col,
+					"the KDC configuration '%s' %s", p->kdc.label,
+					kst == PC_LOAD_UNREADABLE ? "cannot be read"
+								  : "has errors");
+			pc_diag_hint(e,
+					"the policy is not resolved without it: fix it, or take "
+					"registry.%s out",
+					p->kdc.flavor == PC_KDC_HEIMDAL ? "heimdal-conf"
+									: "kdc-conf");
+		}
 	}
 	/* --Wno-CODE silences warnings, --strict makes the rest errors; MAX_PRINTED are shown. */
 	pc_diags_filter(&d, ctx->wno.v, ctx->wno.n, ctx->strict, MAX_PRINTED);

@@ -74,7 +74,11 @@ static void print_row(FILE *out, const struct pc_record *r)
 	char port[32], src[512];
 
 	record_port(port, sizeof(port), r);
-	snprintf(src, sizeof(src), "%s:%u", r->file, r->line);
+	/* A daemon's default has no line: "MIT default". */
+	if (r->line)
+		snprintf(src, sizeof(src), "%s:%u", r->file, r->line);
+	else
+		snprintf(src, sizeof(src), "%s", r->file);
 	const char *name = *r->name ? r->name : "-";
 	size_t width = strlen(name);
 

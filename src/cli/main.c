@@ -46,6 +46,9 @@ enum {
 	OPT_CHECK_UP_TO_DATE = 1u << 24,
 	OPT_ONLY = 1u << 25,
 	OPT_GIT = 1u << 26,
+	OPT_KDC_CONF = 1u << 27,
+	OPT_HEIMDAL_CONF = 1u << 28,
+	OPT_REALM = 1u << 29,
 };
 
 struct option_def;
@@ -113,6 +116,13 @@ static void set_system(struct cli_ctx *ctx, const struct option_def *o, const ch
 	set_services(ctx, o, pc_layer_def(PC_LAYER_SYSTEM)->default_path);
 	(void)arg;
 	ctx->layer_optional |= 1u << PC_LAYER_SYSTEM;
+}
+
+/* --kdc-conf, --heimdal-conf: the KDC's configuration file, and its flavor. */
+static void set_kdc_conf(struct cli_ctx *ctx, const struct option_def *o, const char *arg)
+{
+	ctx->kdc.path = ctx->kdc.label = arg;
+	ctx->kdc.flavor = o->id == OPT_HEIMDAL_CONF ? PC_KDC_HEIMDAL : PC_KDC_MIT;
 }
 
 /* The argument, added to the struct cli_list at o->field (a repeatable option). */
@@ -205,6 +215,15 @@ static const struct option_def options[] = {
 		{OPT_GIT, "git", 0, "REV", set_value, FIELD(git),
 				"compare POLICY as it is in git revision REV (its includes too) with "
 				"the file as it is now",
+				NULL, NULL},
+		{OPT_KDC_CONF, "kdc-conf", 0, "FILE", set_kdc_conf, 0,
+				"add a kdc-conf layer: the ports MIT's kdc.conf FILE sets", NULL,
+				NULL},
+		{OPT_HEIMDAL_CONF, "heimdal-conf", 0, "FILE", set_kdc_conf, 0,
+				"the same from Heimdal's kdc.conf FILE ([kdc] ports, addresses)",
+				NULL, NULL},
+		{OPT_REALM, "realm", 0, "REALM", set_value, FIELD(kdc.realm),
+				"with --kdc-conf: that realm's ports only (default: every realm's)",
 				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
@@ -300,7 +319,8 @@ static const struct command commands[] = {
 				"what a change of policy does to packets: the verdicts that changed, "
 				"and the rules deciding them"},
 		{"lookup", cmd_lookup,
-				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE,
+				OPT_JSON | OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE |
+						OPT_KDC_CONF | OPT_HEIMDAL_CONF | OPT_REALM,
 				"NAME|PORT[/PROTO]...",
 				"show what every registry layer says about service names or ports"},
 };

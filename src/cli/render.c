@@ -31,6 +31,8 @@ static char *layer_hash(const struct pc_registry *reg, enum pc_layer_kind kind)
 	struct pc_buf b;
 	char hex[65];
 
+	if (embedded && !(pc_layer_def(kind)->flags & PC_LAYER_F_EMBEDDED))
+		return xasprintf("%s sha256 %s (its files as read)", file, embedded);
 	if (embedded)
 		return xasprintf("%s sha256 %s (compiled in)", file, embedded);
 	if (pc_read_file(file, 64u << 20, &b) < 0)

@@ -557,9 +557,58 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 	}
 }
 
+static char *dir_join(const char *base_file, const char *rel);
+
+/*
+ * registry.kdc-conf (MIT) or registry.heimdal-conf: the KDC's configuration,
+ * a relative path taken relative to the policy file; registry.realm: the
+ * realm whose ports count.
+ */
+static void read_kdc_conf(struct loader *l, const struct pc_ynode *map, bool included)
+{
+	const struct pc_ynode *mit = pc_ynode_get(map, "kdc-conf");
+	const struct pc_ynode *heimdal = pc_ynode_get(map, "heimdal-conf");
+	const struct pc_ynode *realm = pc_ynode_get(map, "realm");
+	const struct pc_ynode *conf = mit ? mit : heimdal;
+
+	if (included && (conf || realm)) {
+		pol_diag(l, PC_SEV_ERROR, "include-scope", conf ? conf : realm,
+				"the KDC configuration belongs in the policy itself, not in an "
+				"included file");
+		return;
+	}
+	if (mit && heimdal) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-value", heimdal,
+				"registry has kdc-conf already: one KDC configuration per policy");
+		pc_diag_hint(d, "kdc-conf is MIT's kdc.conf, heimdal-conf Heimdal's: keep one");
+		return;
+	}
+	if (realm && !conf) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-missing", realm,
+				"registry.realm names a realm of the KDC configuration, and there is "
+				"none");
+		pc_diag_hint(d, "add registry.kdc-conf: /etc/krb5kdc/kdc.conf");
+		return;
+	}
+	if (!conf)
+		return;
+	const char *path = want_text(l, conf, conf == mit ? "kdc-conf" : "heimdal-conf");
+	const char *r = realm ? want_text(l, realm, "realm") : NULL;
+	if (!path || (realm && !r))
+		return;
+	char *joined = dir_join(l->doc->file, path);
+	l->p->kdc.path = adup(l, joined);
+	free(joined);
+	l->p->kdc.label = path;
+	l->p->kdc.realm = r;
+	l->p->kdc.flavor = conf == mit ? PC_KDC_MIT : PC_KDC_HEIMDAL;
+	l->p->kdc_loc = loc_of(l, conf);
+}
+
 static void read_registry(struct loader *l, const struct pc_ynode *map, bool included)
 {
-	static const char *const keys[] = {"layers", "services", NULL};
+	static const char *const keys[] = {
+			"heimdal-conf", "kdc-conf", "layers", "realm", "services", NULL};
 	/* The layers a policy may choose: every one but its own definitions. */
 	const char *layer_names[PC_LAYER_COUNT + 1] = {NULL};
 	enum pc_layer_kind layer_kinds[PC_LAYER_COUNT];
@@ -567,7 +616,7 @@ static void read_registry(struct loader *l, const struct pc_ynode *map, bool inc
 
 	for (int k = 0; k < PC_LAYER_COUNT; k++) {
 		const struct pc_layer_def *def = pc_layer_def((enum pc_layer_kind)k);
-		if (!(def->flags & PC_LAYER_F_DEFINED)) {
+		if (!(def->flags & (PC_LAYER_F_DEFINED | PC_LAYER_F_CONFIG))) {
 			layer_kinds[nlayers] = (enum pc_layer_kind)k;
 			layer_names[nlayers++] = def->name;
 		}
@@ -593,6 +642,7 @@ static void read_registry(struct loader *l, const struct pc_ynode *map, bool inc
 	const struct pc_ynode *services = pc_ynode_get(map, "services");
 	if (services)
 		read_services(l, services);
+	read_kdc_conf(l, map, included);
 }
 
 /* NAME: {members: [...], acknowledge: {...}}: the members, or NULL after an error. */

@@ -713,7 +713,7 @@ static void resolve_raw_port(struct resolver *r, struct pc_rule *rule,
 		/* A group's port cites the group's line, as a definition's port does. */
 		const struct pc_loc *src = r->group ? r->member : &s->loc;
 		struct pc_match m = {(enum pc_proto)p, lo, hi, NULL, PC_LAYER_OVERRIDE, src->file,
-				src->line, s->loc, NULL, NULL};
+				src->line, s->loc, NULL, NULL, NULL};
 		add_match(r, rule, &m);
 	}
 }
@@ -1168,7 +1168,7 @@ static void resolve_service(
 				continue;
 			struct pc_match m = {(enum pc_proto)p, pt->lo, pt->hi, s->text,
 					pt->src.layer, pt->src.file, pt->src.line, s->loc, pt->iana,
-					NULL};
+					NULL, pt->src.layer == PC_LAYER_KDC ? pt->src.notes : NULL};
 			add_match(r, rule, &m);
 		}
 	}
@@ -1184,7 +1184,8 @@ static void resolve_service(
 		if (!strcmp(f->code, "practice-only") && rule->protos)
 			continue; /* the rule says its protocols itself */
 		if (!strcmp(f->code, "name-conflict") &&
-				!(pc_layer_def(res.layer)->flags & PC_LAYER_F_DEFINED)) {
+				!(pc_layer_def(res.layer)->flags &
+						(PC_LAYER_F_DEFINED | PC_LAYER_F_CONFIG))) {
 			d = rdiag(r, PC_SEV_ERROR, "ambiguous-service", &s->loc,
 					"'%s' is ambiguous: %s", s->text, f->msg);
 			pc_diag_hint(d,
@@ -1945,6 +1946,151 @@ static void check_shadowing(struct resolver *r)
 	free(x.ifrules);
 }
 
+/* ---- the KDC configuration's listen addresses ----------------------- */
+
+/* Whether the address `x` lies in `set` (the destinations a rule wrote). */
+static bool set_holds(const struct pc_addrset *set, const struct pc_prefix *x)
+{
+	const struct pc_prefix *v = x->family == 4 ? set->v4 : set->v6;
+	size_t n = x->family == 4 ? set->nv4 : set->nv6;
+
+	if (set->any)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (prefix_covers(&v[i], x))
+			return true;
+	return false;
+}
+
+/* Whether the ", "-separated `list` holds the `len` bytes at `item`. */
+static bool list_has(const char *list, const char *item, size_t len)
+{
+	while (list && *list) {
+		size_t n = strcspn(list, ",");
+		if (n == len && !memcmp(list, item, len))
+			return true;
+		list += n;
+		list += strspn(list, ", ");
+	}
+	return false;
+}
+
+/*
+ * An input rule whose services all come from the kdc-conf layer with the same
+ * listen addresses: those addresses become its destinations (as if it had
+ * `to:` them), within the `to:` it has.
+ */
+static void narrow_to_listen(struct resolver *r, struct pc_rule *rule)
+{
+	const struct pc_match *first = NULL;
+	struct pc_buf all;
+
+	if (rule->direction != PC_DIR_INPUT || rule->action != PC_ACTION_ALLOW)
+		return;
+	for (size_t i = 0; i < rule->nmatches && !first; i++)
+		if (rule->matches[i].listen && *rule->matches[i].listen)
+			first = &rule->matches[i];
+	if (!first)
+		return;
+	/* The union of what each listens on: every one must name its addresses. */
+	pc_buf_init(&all);
+	for (size_t i = 0; i < rule->nmatches; i++) {
+		const struct pc_match *m = &rule->matches[i];
+		if (m->listen && *m->listen) {
+			for (const char *c = m->listen; *c;) {
+				size_t len = strcspn(c, ",");
+				if (!list_has(all.data, c, len))
+					pc_buf_printf(&all, "%s%.*s", all.len ? ", " : "", (int)len,
+							c);
+				c += len;
+				c += strspn(c, ", ");
+			}
+			continue;
+		}
+		struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "kdc-conf-addresses", &first->loc,
+				"'%s' listens on %s only (%s:%u), but '%s' on every address: the "
+				"rule is not narrowed to those addresses",
+				first->service, first->listen, first->src_file, first->src_line,
+				m->service ? m->service : "a port");
+		pc_diag_hint(d, "write the services that listen on every address in a rule of "
+				"their own");
+		pc_buf_finish(&all);
+		return;
+	}
+	size_t n = 1;
+	for (const char *c = all.data; *c; c++)
+		n += *c == ',';
+	struct pc_peer *peers = ralloc(r, n * sizeof(*peers));
+	struct pc_buf kept_text;
+	size_t kept = 0;
+	pc_buf_init(&kept_text);
+	for (const char *c = all.data; *c;) {
+		size_t len = strcspn(c, ",");
+		struct pc_peer peer = {pc_arena_strndup(&r->p->state->arena, c, len), first->loc};
+		struct pc_prefix x;
+		if (parse_prefix(r, &peer, &x) == 0 && (!rule->nto || set_holds(&rule->dst, &x))) {
+			pc_buf_printf(&kept_text, "%s%s", kept ? ", " : "", peer.text);
+			peers[kept++] = peer;
+		}
+		c += len;
+		c += strspn(c, ", ");
+	}
+	if (!kept) {
+		struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "kdc-conf-addresses", &rule->to[0].loc,
+				"none of this rule's destinations is an address its services listen "
+				"on (%s, %s:%u): the rule matches nothing",
+				all.data, first->src_file, first->src_line);
+		pc_diag_hint(d, "add one of those addresses to `to:`, or leave `to:` out");
+	} else {
+		rdiag(r, PC_SEV_NOTE, "kdc-conf-addresses", &first->loc,
+				"the KDC configuration (%s:%u) says where these services listen: "
+				"the rule's destinations are %s%s",
+				first->src_file, first->src_line, kept_text.data,
+				rule->nto ? ", within its `to:`" : " (as if it had `to:` them)");
+		rule->to = peers;
+		rule->nto = kept;
+		resolve_rule_peers(r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
+	}
+	pc_buf_finish(&kept_text);
+	pc_buf_finish(&all);
+}
+
+/*
+ * iprop_enable = true in the KDC configuration and no rule allowing iprop:
+ * the replicas cannot pull the updates.
+ */
+static void check_iprop(struct resolver *r)
+{
+	struct pc_records rows;
+	const struct pc_record *row = NULL;
+
+	pc_records_init(&rows);
+	pc_registry_find_name(r->reg, "iprop", &rows);
+	for (size_t i = 0; i < rows.n && !row; i++)
+		if (rows.v[i].layer == PC_LAYER_KDC && (rows.v[i].flags & PC_ENTRY_F_PORT))
+			row = &rows.v[i];
+	for (size_t i = 0; row && i < r->p->nrules; i++) {
+		const struct pc_rule *rule = &r->p->rules[i];
+		if (rule->action != PC_ACTION_ALLOW || rule->direction != PC_DIR_INPUT)
+			continue;
+		for (size_t k = 0; k < rule->nmatches && row; k++) {
+			const struct pc_match *m = &rule->matches[k];
+			if (m->proto == row->proto && m->lo <= row->port_lo &&
+					row->port_lo <= m->hi)
+				row = NULL;
+		}
+	}
+	if (row) {
+		struct pc_diag *d = pc_diag_add(r->diags, PC_SEV_WARNING, "kdc-conf-iprop",
+				row->file, row->line, 0,
+				"incremental propagation is enabled (iprop on %u/%s) but no rule "
+				"allows it: the replicas cannot ask for updates",
+				row->port_lo, pc_proto_name(row->proto));
+		pc_diag_hint(d, "allow: iprop, from: the replicas");
+	}
+	pc_records_finish(&rows);
+}
+
 /* ---- entry point ------------------------------------------------------ */
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
@@ -1982,7 +2128,9 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		}
 		for (size_t k = 0; k < rule->nservices; k++)
 			resolve_service(&r, rule, &rule->services[k]);
+		narrow_to_listen(&r, rule);
 	}
+	check_iprop(&r);
 	free(r.mslots);
 	free(r.hints);
 	free(r.unions);

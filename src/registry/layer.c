@@ -310,6 +310,7 @@ void pc_layer_destroy(struct pc_layer *l)
 	if (!l || !l->owned)
 		return;
 	free((void *)l->file);
+	free((void *)l->sha256); /* NULL but for the kdc-conf layer's */
 	free((void *)l->strtab);
 	free((void *)l->entries);
 	free((void *)l->names);
@@ -354,6 +355,11 @@ void pc_layer_record(const struct pc_layer *l, const struct pc_entry *e, struct 
 	r->unauthorized = col[COL_UNAUTH];
 	r->unauth_port = e->unauth_port;
 	r->notes = col[COL_NOTES];
+	/* The kdc-conf layer's rows name their own file: the profile or an include. */
+	if (l->kind == PC_LAYER_KDC && *r->reference) {
+		r->file = r->reference;
+		r->reference = "";
+	}
 	r->alias_of = e->state == PC_STATE_CONTESTED ? "" : pc_layer_str(l, e->extra);
 	r->instead = e->state == PC_STATE_CONTESTED ? pc_layer_str(l, e->extra) : "";
 }

@@ -186,6 +186,9 @@ int pc_parse_port_range(const char *s, size_t n, uint16_t *lo, uint16_t *hi);
 extern const struct pc_layer pc_embedded_iana;
 extern const struct pc_layer pc_embedded_practice;
 
+/* Replaces the layer `kind` of `reg` with `l` (taken). */
+void pc_registry_put_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct pc_layer *l);
+
 /* Fills a public record from a layer row. */
 void pc_layer_record(const struct pc_layer *l, const struct pc_entry *e, struct pc_record *r);
 

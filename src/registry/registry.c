@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "layer.h"
+#include "portcullis/profile.h"
 
 struct pc_registry {
 	const struct pc_layer *layers[PC_LAYER_COUNT]; /* NULL when absent */
@@ -57,6 +58,8 @@ static const struct pc_layer_def layer_defs[] = {
 				&pc_embedded_practice},
 		{PC_LAYER_SYSTEM, "system", "system", "the services file", "/etc/services",
 				"comment", "notes", 0, PC_SERVICES_MAX_BYTES, system_parse, NULL},
+		{PC_LAYER_KDC, "kdc-conf", "kdc.conf", "the KDC configuration", NULL, "relation",
+				"listens on", PC_LAYER_F_CONFIG, PC_PROFILE_MAX_BYTES, NULL, NULL},
 		{PC_LAYER_OVERRIDE, "override", "policy", "the definitions", NULL, "description",
 				"notes", PC_LAYER_F_DEFINED, 0, NULL, NULL},
 };
@@ -103,6 +106,11 @@ static void set_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct p
 	reg->layers[kind] = l;
 	free(reg->reach[kind]);
 	reg->reach[kind] = ranges_reach(l);
+}
+
+void pc_registry_put_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct pc_layer *l)
+{
+	set_layer(reg, kind, l);
 }
 
 void pc_registry_destroy(struct pc_registry *reg)
@@ -1168,6 +1176,38 @@ static void note_practice_only(struct pc_resolution *res, const char *name,
 			name, pc_layer_name(layer), left, kept, only->file, only->line, name);
 }
 
+/* A daemon's configuration that turns the name off on a protocol: what the rule opens there. */
+static void disabled_checks(struct pc_resolution *res, const char *name)
+{
+	for (size_t i = 0; i < res->rows.n; i++) {
+		const struct pc_record *r = &res->rows.v[i];
+		char ports[256] = "";
+		size_t pl = 0;
+
+		if (!(r->flags & PC_ENTRY_F_DISABLED))
+			continue;
+		for (size_t k = 0; k < res->nports; k++) {
+			const struct pc_port *p = &res->ports[k];
+			char one[32];
+			if (p->proto != r->proto)
+				continue;
+			format_port(one, sizeof(one), p->lo, p->hi, p->proto);
+			pl += (size_t)snprintf(ports + pl, sizeof(ports) - pl, "%s%s",
+					pl ? ", " : "", one);
+			if (pl >= sizeof(ports))
+				break;
+		}
+		struct pc_diag *d = pc_diag_add(&res->findings, PC_SEV_WARNING, "kdc-conf-disabled",
+				r->file, r->line, 0,
+				"'%s' over %s is turned off by the KDC configuration (%s)%s%s%s",
+				name, pc_proto_name(r->proto), r->description,
+				*ports ? ": the rule opens " : "", ports,
+				*ports ? " where nothing listens" : "");
+		pc_diag_hint(d, "leave '%s' out of the rule, or set the port in the configuration",
+				name);
+	}
+}
+
 enum pc_resolve_status pc_registry_resolve(
 		const struct pc_registry *reg, const char *name, struct pc_resolution *res)
 {
@@ -1218,8 +1258,12 @@ enum pc_resolve_status pc_registry_resolve(
 			add_port(res, r);
 	}
 	size_t decided = res->nports;
-	/* A definition is the final word for its name: the layers below add nothing. */
-	bool defined = (pc_layer_def(decider->layer)->flags & PC_LAYER_F_DEFINED) != 0;
+	/*
+	 * A definition is the final word for its name: the layers below add
+	 * nothing.  So is a daemon's own configuration (the kdc-conf layer).
+	 */
+	bool config = (pc_layer_def(decider->layer)->flags & PC_LAYER_F_CONFIG) != 0;
+	bool defined = config || (pc_layer_def(decider->layer)->flags & PC_LAYER_F_DEFINED);
 	for (int k = PC_LAYER_COUNT - 1; k >= 0; k--) {
 		char other[256] = "", replaced[256] = "", left[256] = "";
 		size_t ol = 0, rl = 0, ll = 0;
@@ -1257,8 +1301,9 @@ enum pc_resolve_status pc_registry_resolve(
 		}
 		if (first) {
 			decided_ports(res, decided, ports, sizeof(ports));
-			pc_diag_add(&res->findings, PC_SEV_WARNING, "name-conflict", first->file,
-					first->line, 0,
+			/* A configuration setting other ports than the registry is its purpose. */
+			pc_diag_add(&res->findings, config ? PC_SEV_NOTE : PC_SEV_WARNING,
+					"name-conflict", first->file, first->line, 0,
 					"'%s' is %s in the %s layer but %s in the %s layer (%s:%u)",
 					name, ports, pc_layer_name(decider->layer), other,
 					pc_layer_name((enum pc_layer_kind)k), first->file,
@@ -1270,9 +1315,9 @@ enum pc_resolve_status pc_registry_resolve(
 			decided_ports(res, decided, ports, sizeof(ports));
 			pc_diag_add(&res->findings, PC_SEV_NOTE, "definition-replaces",
 					decider->file, decider->line, 0,
-					"%s: the definition (%s) replaces what the %s layer says (%s)",
-					name, ports, pc_layer_name((enum pc_layer_kind)k),
-					replaced);
+					"%s: %s (%s) replaces what the %s layer says (%s)", name,
+					config ? "the daemon's configuration" : "the definition",
+					ports, pc_layer_name((enum pc_layer_kind)k), replaced);
 		}
 	}
 	if (res->nports > 1)
@@ -1314,6 +1359,7 @@ enum pc_resolve_status pc_registry_resolve(
 		pc_diag_hint(d, "use '%s'", r->alias_of);
 		break;
 	}
+	disabled_checks(res, name);
 	iana_checks(reg, res, name);
 	return res->status;
 }

@@ -56,6 +56,10 @@ LINKS = [("pcA0", ["10.99.0.1", "fd00:99::1"]), ("pcB0", ["10.98.0.1", "fd00:98:
          ("xC0", ["10.97.0.1", "fd00:97::1"])]
 LINK_SOURCES = ["198.51.100.7", "203.0.113.50", "2001:db8:ad::7", "2001:db8:99::50"]
 TIMEOUT = 1.0
+# PC_PROBE_PORTS="tcp/8888 udp/8888 ...": probe these ports instead, for a
+# policy of its own (tests/kdcconf); the listener inherits it.
+if os.environ.get("PC_PROBE_PORTS"):
+    PORTS = [(w.split("/")[0], int(w.split("/")[1])) for w in os.environ["PC_PROBE_PORTS"].split()]
 
 
 def serve(addresses):
@@ -288,6 +292,16 @@ def main():
     if unusable:
         print("explain: %s packets whose answers are dropped (%s): expected to get none" % (
             sum(unusable.values()), ", ".join("%s %d" % kv for kv in sorted(unusable.items()))))
+    # PC_PROBE_ACCEPT="tcp/10.99.0.1/8888 ...": exactly these (protocol, server
+    # address, port) must be what the policy accepts, from every source.
+    want = os.environ.get("PC_PROBE_ACCEPT")
+    if want is not None:
+        said = sorted({"%s/%s/%d" % (p[0], p[2], p[3])
+                       for p, (v, _) in zip(probes, expected) if v == "accept"})
+        if said != sorted(want.split()):
+            print("FAIL explain: the policy accepts %s, expected %s" % (" ".join(said), want))
+            return 1
+        print("ok explain: the policy accepts exactly %s" % " ".join(said))
     excused = left_out(binary, policy)
     failures = 0
     for name, loads in STACKS:
