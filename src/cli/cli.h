@@ -75,6 +75,7 @@ struct cli_ctx {
 	 * for a report in JSON or SARIF.
 	 */
 	struct pc_diags *collect;
+	bool listening; /* check --listening */
 };
 
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
@@ -247,6 +248,12 @@ void cli_report_add(struct cli_report *rep, const char *file, const struct pc_po
 		struct pc_diags *d);
 void cli_report_print(const struct cli_report *rep, bool sarif, int status, FILE *out);
 void cli_report_destroy(struct cli_report *rep);
+/*
+ * check --listening --json: the sockets seen, printed as the report's
+ * `listening` array (not owned: the caller keeps them until printed).
+ */
+struct pc_listeners;
+void cli_report_listening(struct cli_report *rep, const struct pc_listeners *l);
 /* A policy read from a git revision (gitrev.c). */
 struct cli_git {
 	char *commit; /* the revision resolved */

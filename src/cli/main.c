@@ -46,6 +46,7 @@ enum {
 	OPT_CHECK_UP_TO_DATE = 1u << 24,
 	OPT_ONLY = 1u << 25,
 	OPT_GIT = 1u << 26,
+	OPT_LISTENING = 1u << 28,
 };
 
 struct option_def;
@@ -206,6 +207,10 @@ static const struct option_def options[] = {
 				"compare POLICY as it is in git revision REV (its includes too) with "
 				"the file as it is now",
 				NULL, NULL},
+		{OPT_LISTENING, "listening", 0, NULL, set_flag, FIELD(listening),
+				"also compare the host's listening sockets with the policy: what it "
+				"allows where nothing listens, what listens where it drops",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -254,7 +259,7 @@ static const struct command commands[] = {
 		{"check", cmd_check,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
 						OPT_WNO | OPT_KERNEL | OPT_TABLE | OPT_JSON |
-						OPT_SARIF,
+						OPT_SARIF | OPT_LISTENING,
 				"POLICY...",
 				"check policies: every service and network resolved, every problem reported"},
 		{"explain", cmd_explain,
