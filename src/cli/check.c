@@ -59,7 +59,7 @@ static int listening(struct cli_ctx *ctx, const struct pc_policy *p, const struc
 		pc_diag_add(&d, PC_SEV_WARNING, "listening-owner", NULL, 0, 0,
 				"%zu sockets past the first %u were not read", l->truncated,
 				(unsigned)PC_LISTENERS_MAX);
-	pc_diags_filter(&d, ctx->wno.v, ctx->wno.n, ctx->strict, 0);
+	pc_diags_filter(&d, ctx->wno.v, ctx->wno.n, ctx->strict, CLI_MAX_PRINTED);
 	*nw += d.nwarnings;
 	if (d.nerrors)
 		ret = PC_EXIT_INVALID;

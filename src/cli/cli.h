@@ -25,6 +25,9 @@ enum pc_exit {
 	PC_EXIT_ROLLED_BACK = 6, /* confirm too late: the apply was rolled back */
 };
 
+/* Diagnostics shown at most for one policy (the rest are counted). */
+#define CLI_MAX_PRINTED 200
+
 /* The nft table (iptables chains, pf anchor) portcullis owns unless --table names another. */
 #define CLI_DEFAULT_TABLE "portcullis"
 
