@@ -166,7 +166,8 @@ static bool is_pid(const char *s)
 	return true;
 }
 
-/* The process's name from PROC/PID/comm, without its newline; "" when it cannot be read. */
+/* The process's name from PROC/PID/comm, without the newline that ends it; "" when it cannot be
+ * read. */
 static void read_comm(int pidfd, char comm[16])
 {
 	char buf[64] = {0};
@@ -178,7 +179,8 @@ static void read_comm(int pidfd, char comm[16])
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	if (n > 0 && buf[n - 1] == '\n') /* the kernel's end of line; a name may hold others */
+		buf[n - 1] = '\0';
 	buf[15] = '\0';
 	memcpy(comm, buf, 16);
 }

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Opens the sockets a KDC would, as named on the command line
 # (PROTO:ADDR:PORT, ADDR in brackets for IPv6; a final :v6only makes an
-# IPv6 socket take IPv6 only), names itself krb5kdc, prints "ready" and
-# waits until its standard input closes, 60 seconds at most.
+# IPv6 socket take IPv6 only), names itself krb5kdc (or $PC_COMM, bytes
+# escaped as in Python), prints "ready" and waits until its standard input
+# closes, 60 seconds at most.
+import os
 import select
 import socket
 import sys
@@ -25,7 +27,8 @@ for spec in sys.argv[1:]:
     if proto == "tcp":
         s.listen(4)
     socks.append(s)
-with open("/proc/self/comm", "w") as f:
-    f.write("krb5kdc")
+comm = os.environ.get("PC_COMM", "krb5kdc").encode().decode("unicode_escape").encode("latin-1")
+with open("/proc/self/comm", "wb") as f:
+    f.write(comm)
 print("ready", flush=True)
 select.select([sys.stdin], [], [], 60)

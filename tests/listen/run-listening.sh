@@ -99,6 +99,29 @@ else
     cat "$tmp/u.out" "$tmp/u.err"
 fi
 
+# A process whose name holds an escape sequence and a newline: escaped in
+# the text, exact in the JSON.
+mkfifo "$tmp/hold3"
+PC_COMM='\x1b[2Jev\nil' python3 "$dir/listeners.py" tcp:10.1.0.1:4000 <"$tmp/hold3" >"$tmp/ready3" 2>&1 &
+lpid3=$!
+exec 7>"$tmp/hold3"
+i=0
+while [ "$(cat "$tmp/ready3")" != ready ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+(cd "$dir" && "$bin" check --listening kdc.yaml) >/dev/null 2>"$tmp/e3"
+(cd "$dir" && "$bin" check --listening --json kdc.yaml) >"$tmp/j3" 2>&1
+if grep -q 'tcp port 4000 on 10.1.0.1 (\\x1b\[2Jev\\nil, pid' "$tmp/e3" && ! grep -q "$(printf '\033')" "$tmp/e3" &&
+    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert any(s["process"] == "\x1b[2Jev\nil" for s in j["listening"])' "$tmp/j3"; then
+    pass "process names escaped"
+else
+    fail "process names escaped"
+    cat "$tmp/e3"
+fi
+exec 7>&-
+wait $lpid3
+
 # 250 more sockets that input drops: 200 findings shown, the rest counted.
 mkfifo "$tmp/hold2"
 ports=""

@@ -151,6 +151,36 @@ static void test_listening_families(void **state)
 	done(&c);
 }
 
+/* A socket bound to an interface meets the rules of that interface; one bound to lo is not checked.
+ */
+static void test_listening_interface(void **state)
+{
+	struct checked c;
+	struct pc_listener v[] = {
+			sock(PC_PROTO_TCP, "0.0.0.0", 754),
+			sock(PC_PROTO_TCP, "0.0.0.0", 755),
+			sock(PC_PROTO_TCP, "0.0.0.0", 756),
+	};
+
+	(void)state;
+	memcpy(v[0].ifname, "eth1", 5);
+	v[0].ifindex = 3;
+	memcpy(v[1].ifname, "eth2", 5);
+	v[1].ifindex = 4;
+	memcpy(v[2].ifname, "lo", 3);
+	v[2].ifindex = 1;
+	check_text(&c, H "defaults:\n  input: drop\n"
+			 "rules:\n"
+			 "  - allow: [754/tcp, 755/tcp]\n    interface: eth1\n");
+	pc_policy_check_listening(&c.p, v, PC_ARRAY_SIZE(v), &c.d);
+	assert_null(find(&c.d, "listening-dropped", "754"));
+	const struct pc_diag *r = find(&c.d, "listening-dropped", "tcp port 755");
+	assert_non_null(r);
+	assert_non_null(strstr(r->msg, "(bound to eth2)"));
+	assert_null(find(&c.d, "listening-dropped", "756"));
+	done(&c);
+}
+
 /* A /proc of one process holding two sockets, and one whose descriptors are not shown. */
 static void test_owners(void **state)
 {
@@ -220,6 +250,7 @@ int main(void)
 			cmocka_unit_test(test_allowed_not_listening),
 			cmocka_unit_test(test_listening_dropped),
 			cmocka_unit_test(test_listening_families),
+			cmocka_unit_test(test_listening_interface),
 			cmocka_unit_test(test_owners),
 	};
 
