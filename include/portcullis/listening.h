@@ -31,6 +31,12 @@ struct pc_listener {
 	char ifname[16]; /* its name, "" for none or when it is gone */
 	uint32_t uid;
 	uint64_t inode;
+	/*
+	 * UDP on a port of the kernel's ephemeral range
+	 * (net.ipv4.ip_local_port_range): most likely a client's, whose
+	 * replies `established` passes, not a server's; not reported as dropped.
+	 */
+	bool ephemeral;
 	long pid; /* the first process found holding it (lowest pid); 0: not found */
 	char comm[16]; /* that process's name, as /proc/PID/comm gives it */
 };
@@ -90,7 +96,7 @@ struct pc_policy;
  * - listening-restricted (note): one accepted only from the sources some
  *   rules name.
  * Each packet is given to pc_policy_evaluate().  Sockets on loopback only
- * are left out.
+ * are left out, and so are `ephemeral` ones from the last two.
  */
 void pc_policy_check_listening(const struct pc_policy *p, const struct pc_listener *v, size_t n,
 		struct pc_diags *diags);

@@ -141,6 +141,16 @@ int pc_listeners_read(struct pc_listeners *l)
 			}
 		}
 	if (ret == 0) {
+		unsigned lo = 32768, hi = 60999; /* the kernel's default */
+		FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+		if (f) {
+			if (fscanf(f, "%u %u", &lo, &hi) != 2)
+				lo = 32768, hi = 60999;
+			fclose(f);
+		}
+		for (size_t i = 0; i < l->n; i++)
+			l->v[i].ephemeral = l->v[i].proto == PC_PROTO_UDP && l->v[i].port >= lo &&
+					    l->v[i].port <= hi;
 		pc_listeners_owners(l, "/proc");
 		pc_listeners_sort(l);
 	}

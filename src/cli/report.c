@@ -133,6 +133,8 @@ static void json_listening(struct pc_json *j, const struct pc_listeners *l)
 		pc_json_bool(j, s->v6only);
 		pc_json_key(j, "loopback");
 		pc_json_bool(j, pc_listener_loopback(s));
+		pc_json_key(j, "ephemeral");
+		pc_json_bool(j, s->ephemeral);
 		pc_json_key(j, "uid");
 		pc_json_uint(j, s->uid);
 		pc_json_key(j, "inode");

@@ -197,7 +197,8 @@ static void check_sockets(const struct pc_policy *p, const struct pc_listener *v
 	for (size_t i = 0; i < n; i++) {
 		const struct pc_listener *s = &v[i];
 		if ((s->proto != PC_PROTO_TCP && s->proto != PC_PROTO_UDP) ||
-				pc_listener_loopback(s) || (i && same_place(&v[i - 1], s)))
+				pc_listener_loopback(s) || s->ephemeral ||
+				(i && same_place(&v[i - 1], s)))
 			continue;
 		/* An IPv6 wildcard that is not IPv6-only takes IPv4 too. */
 		int fams[2] = {s->family, 0};

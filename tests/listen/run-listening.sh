@@ -4,7 +4,8 @@
 # of its own (unshare -n) with a veth pair holding 10.1.0.1 and
 # 2001:db8:1::1: listeners.py opens a KDC's sockets (88 and 464 on TCP and
 # UDP, 749, 754 on 10.1.0.1; 2121 on every IPv6 address, IPv6 only; 8888 on
-# 127.0.0.1) and names itself krb5kdc.
+# 127.0.0.1; 45000/udp, a client's port of the ephemeral range) and names
+# itself krb5kdc.
 # - kdc.yaml: allowed-not-listening for 2222/tcp, listening-dropped for 754
 #   (the replicas) and 2121, a note for 749 (admins only), nothing of 8888;
 #   the process named; --strict fails (1); --Wno-listening-dropped.
@@ -35,7 +36,7 @@ ip link set pcl1 up
 
 mkfifo "$tmp/hold"
 python3 "$dir/listeners.py" tcp:10.1.0.1:88 udp:10.1.0.1:88 tcp:10.1.0.1:464 udp:10.1.0.1:464 \
-    tcp:10.1.0.1:749 tcp:10.1.0.1:754 'tcp:[::]:2121:v6only' tcp:127.0.0.1:8888 \
+    tcp:10.1.0.1:749 tcp:10.1.0.1:754 'tcp:[::]:2121:v6only' tcp:127.0.0.1:8888 udp:0.0.0.0:45000 \
     <"$tmp/hold" >"$tmp/ready" 2>&1 &
 lpid=$!
 exec 9>"$tmp/hold" # the listeners live while this is open
@@ -63,7 +64,9 @@ if python3 - "$tmp/j" <<'PY'; then pass "json sockets and codes"; else fail "jso
 import json, sys
 j = json.load(open(sys.argv[1]))
 socks = {(s["protocol"], s["address"], s["port"]): s for s in j["listening"]}
-assert len(socks) == 8, socks
+assert len(socks) == 9, socks
+assert socks[("udp", "0.0.0.0", 45000)]["ephemeral"] is True
+assert not any("45000" in d["message"] for d in j["policies"][0]["diagnostics"])
 assert socks[("tcp", "127.0.0.1", 8888)]["loopback"] is True
 assert socks[("tcp", "10.1.0.1", 754)]["process"] == "krb5kdc"
 assert isinstance(socks[("tcp", "10.1.0.1", 754)]["pid"], int)
@@ -144,7 +147,7 @@ if python3 - "$tmp/j2" <<'PY'; then pass "at most 200 shown"; else fail "at most
 import json, sys
 j = json.load(open(sys.argv[1]))
 p = j["policies"][0]
-assert len(j["listening"]) == 258, len(j["listening"])
+assert len(j["listening"]) == 259, len(j["listening"])
 assert len(p["diagnostics"]) == 201, len(p["diagnostics"])  # practice-only, then 200
 assert p["not_shown"] == 52 + 2, p["not_shown"]
 assert p["warnings"] == 253, p["warnings"]

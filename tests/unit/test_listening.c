@@ -133,12 +133,13 @@ static void test_listening_families(void **state)
 	struct checked c;
 	struct pc_listener v[] = {
 			sock(PC_PROTO_UDP, "::", 88), /* dual-stack: IPv4 reaches it */
-			sock(PC_PROTO_UDP, "::", 464),
-			sock(PC_PROTO_TCP, "2001:db8::1", 749),
+			sock(PC_PROTO_UDP, "::", 464), sock(PC_PROTO_TCP, "2001:db8::1", 749),
+			sock(PC_PROTO_UDP, "0.0.0.0", 40000), /* a client's, most likely */
 	};
 
 	(void)state;
 	v[1].v6only = true;
+	v[3].ephemeral = true;
 	check_text(&c, H "defaults:\n  input: drop\n"
 			 "rules:\n"
 			 "  - allow: [88/udp, 464/udp]\n    from: 0.0.0.0/0\n"
