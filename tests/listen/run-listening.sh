@@ -34,19 +34,31 @@ ip -6 addr add 2001:db8:1::1/64 dev pcl0 nodad
 ip link set pcl0 up
 ip link set pcl1 up
 
-mkfifo "$tmp/hold"
-python3 "$dir/listeners.py" tcp:10.1.0.1:88 udp:10.1.0.1:88 tcp:10.1.0.1:464 udp:10.1.0.1:464 \
-    tcp:10.1.0.1:749 tcp:10.1.0.1:754 'tcp:[::]:2121:v6only' tcp:127.0.0.1:8888 udp:0.0.0.0:45000 \
-    <"$tmp/hold" >"$tmp/ready" 2>&1 &
-lpid=$!
-exec 9>"$tmp/hold" # the listeners live while this is open
-trap 'exec 9>&-; kill $lpid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-i=0
-while [ "$(cat "$tmp/ready")" != ready ] && [ $i -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
-[ "$(cat "$tmp/ready")" = ready ] || { cat "$tmp/ready"; echo "FAIL: the listeners did not start"; exit 1; }
+# start ARGS...: listeners.py ARGS, its pid in $last, once it is ready.
+pids=""
+n=0
+trap 'kill $pids 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+start() {
+    n=$((n + 1))
+    ready=$tmp/ready$n
+    python3 "$dir/listeners.py" "$@" </dev/null >"$ready" 2>&1 &
+    last=$!
+    pids="$pids $last"
+    i=0
+    while [ "$(cat "$ready" 2>/dev/null)" != ready ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$(cat "$ready")" = ready ] || { cat "$ready"; echo "FAIL: the listeners did not start"; exit 1; }
+}
+# stop: ends the listeners start started last.
+stop() {
+    kill "$last"
+    wait "$last" 2>/dev/null
+}
+
+start tcp:10.1.0.1:88 udp:10.1.0.1:88 tcp:10.1.0.1:464 udp:10.1.0.1:464 \
+    tcp:10.1.0.1:749 tcp:10.1.0.1:754 'tcp:[::]:2121:v6only' tcp:127.0.0.1:8888 udp:0.0.0.0:45000
 
 # Each case checked against its golden, run from this directory, with pids and inodes written as N.
 check_dir=$dir
@@ -104,15 +116,9 @@ fi
 
 # A process whose name holds an escape sequence and a newline: escaped in
 # the text, exact in the JSON.
-mkfifo "$tmp/hold3"
-PC_COMM='\x1b[2Jev\nil' python3 "$dir/listeners.py" tcp:10.1.0.1:4000 <"$tmp/hold3" >"$tmp/ready3" 2>&1 &
-lpid3=$!
-exec 7>"$tmp/hold3"
-i=0
-while [ "$(cat "$tmp/ready3")" != ready ] && [ $i -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+export PC_COMM='\x1b[2Jev\nil'
+start tcp:10.1.0.1:4000
+unset PC_COMM
 (cd "$dir" && "$bin" check --listening kdc.yaml) >/dev/null 2>"$tmp/e3"
 (cd "$dir" && "$bin" check --listening --json kdc.yaml) >"$tmp/j3" 2>&1
 if grep -q 'tcp port 4000 on 10.1.0.1 (\\x1b\[2Jev\\nil, pid' "$tmp/e3" && ! grep -q "$(printf '\033')" "$tmp/e3" &&
@@ -122,11 +128,9 @@ else
     fail "process names escaped"
     cat "$tmp/e3"
 fi
-exec 7>&-
-wait $lpid3
+stop
 
 # 250 more sockets that input drops: 200 findings shown, the rest counted.
-mkfifo "$tmp/hold2"
 ports=""
 p=30000
 while [ $p -lt 30250 ]; do
@@ -134,14 +138,7 @@ while [ $p -lt 30250 ]; do
     p=$((p + 1))
 done
 # shellcheck disable=SC2086
-python3 "$dir/listeners.py" $ports <"$tmp/hold2" >"$tmp/ready2" 2>&1 &
-lpid2=$!
-exec 8>"$tmp/hold2"
-i=0
-while [ "$(cat "$tmp/ready2")" != ready ] && [ $i -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+start $ports
 (cd "$dir" && "$bin" check --listening --json kdc.yaml) >"$tmp/j2" 2>&1
 if python3 - "$tmp/j2" <<'PY'; then pass "at most 200 shown"; else fail "at most 200 shown"; head -c 2000 "$tmp/j2"; fi
 import json, sys
@@ -152,6 +149,5 @@ assert len(p["diagnostics"]) == 201, len(p["diagnostics"])  # practice-only, the
 assert p["not_shown"] == 52 + 2, p["not_shown"]
 assert p["warnings"] == 253, p["warnings"]
 PY
-exec 8>&-
-wait $lpid2
+stop
 finish
