@@ -54,12 +54,19 @@ expect() {
 # check NAME EXPECTED_STATUS ARGS...: runs the binary from the source root
 # (or $check_dir when set) with ARGS and compares its stdout, stderr and exit status with
 # $golden/NAME.out and NAME.err; PC_UPDATE_GOLDEN=1 rewrites those first.
+# With $check_sed set, both are passed through `sed -E "$check_sed"` first
+# (what varies from run to run, such as pids, written as N).
 check() {
     name=$1 want=$2
     shift 2
     # shellcheck disable=SC2086
     (cd "${check_dir:-$root}" && timeout 60 ${PC_TEST_WRAPPER:-} "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
     rc=$?
+    if [ -n "${check_sed:-}" ]; then
+        for s in out err; do
+            sed -E "$check_sed" "$tmp/$s" >"$tmp/$s.sed" && mv "$tmp/$s.sed" "$tmp/$s"
+        done
+    fi
     if [ "${PC_UPDATE_GOLDEN:-0}" = 1 ]; then
         cp "$tmp/out" "$golden/$name.out"
         cp "$tmp/err" "$golden/$name.err"

@@ -25,6 +25,9 @@ enum pc_exit {
 	PC_EXIT_ROLLED_BACK = 6, /* confirm too late: the apply was rolled back */
 };
 
+/* Diagnostics shown at most for one policy (the rest are counted). */
+#define CLI_MAX_PRINTED 200
+
 /* The nft table (iptables chains, pf anchor) portcullis owns unless --table names another. */
 #define CLI_DEFAULT_TABLE "portcullis"
 
@@ -76,6 +79,7 @@ struct cli_ctx {
 	 * for a report in JSON or SARIF.
 	 */
 	struct pc_diags *collect;
+	bool listening; /* check --listening */
 };
 
 int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv);
@@ -248,6 +252,12 @@ void cli_report_add(struct cli_report *rep, const char *file, const struct pc_po
 		struct pc_diags *d);
 void cli_report_print(const struct cli_report *rep, bool sarif, int status, FILE *out);
 void cli_report_destroy(struct cli_report *rep);
+/*
+ * check --listening --json: the sockets seen, printed as the report's
+ * `listening` array (not owned: the caller keeps them until printed).
+ */
+struct pc_listeners;
+void cli_report_listening(struct cli_report *rep, const struct pc_listeners *l);
 /* A policy read from a git revision (gitrev.c). */
 struct cli_git {
 	char *commit; /* the revision resolved */

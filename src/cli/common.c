@@ -18,7 +18,7 @@
 #include "util.h"
 
 /* Diagnostics of a policy shown at most; the rest are counted. */
-#define MAX_PRINTED 200
+#define MAX_PRINTED CLI_MAX_PRINTED
 
 /* A registry file with errors is invalid input; one that cannot be read, the environment. */
 static int load_status(int st)

@@ -49,6 +49,7 @@ enum {
 	OPT_KDC_CONF = 1u << 27,
 	OPT_HEIMDAL_CONF = 1u << 28,
 	OPT_REALM = 1u << 29,
+	OPT_LISTENING = 1u << 30,
 };
 
 struct option_def;
@@ -225,6 +226,10 @@ static const struct option_def options[] = {
 		{OPT_REALM, "realm", 0, "REALM", set_value, FIELD(kdc.realm),
 				"with --kdc-conf: that realm's ports only (default: every realm's)",
 				NULL, NULL},
+		{OPT_LISTENING, "listening", 0, NULL, set_flag, FIELD(listening),
+				"also compare the host's listening sockets with the policy: what it "
+				"allows where nothing listens, what listens where it drops",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -273,7 +278,7 @@ static const struct command commands[] = {
 		{"check", cmd_check,
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
 						OPT_WNO | OPT_KERNEL | OPT_TABLE | OPT_JSON |
-						OPT_SARIF,
+						OPT_SARIF | OPT_LISTENING,
 				"POLICY...",
 				"check policies: every service and network resolved, every problem reported"},
 		{"explain", cmd_explain,

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "json.h"
 #include "pc-version.h"
+#include "portcullis/listening.h"
 #include "portcullis/policy.h"
 #include "util.h"
 
@@ -66,6 +67,7 @@ struct entry {
 struct cli_report {
 	struct entry *v;
 	size_t n;
+	const struct pc_listeners *listening; /* check --listening; else NULL */
 };
 
 struct cli_report *cli_report_create(void)
@@ -100,6 +102,53 @@ void cli_report_add(struct cli_report *rep, const char *file, const struct pc_po
 	e->rules = p ? p->nrules : 0;
 	pc_diags_init(&e->diags);
 	pc_diags_take(&e->diags, d);
+}
+
+void cli_report_listening(struct cli_report *rep, const struct pc_listeners *l)
+{
+	rep->listening = l;
+}
+
+/* check --listening: every socket seen, as `listening`. */
+static void json_listening(struct pc_json *j, const struct pc_listeners *l)
+{
+	pc_json_key(j, "listening");
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pc_listener *s = &l->v[i];
+		char addr[46];
+		pc_listener_addr(addr, s);
+		pc_json_begin_object(j);
+		pc_json_key(j, "protocol");
+		pc_json_string(j, pc_proto_name(s->proto));
+		pc_json_key(j, "family");
+		pc_json_uint(j, s->family);
+		pc_json_key(j, "address");
+		pc_json_string(j, addr);
+		pc_json_key(j, "port");
+		pc_json_uint(j, s->port);
+		pc_json_key(j, "interface");
+		pc_json_string_or_null(j, s->ifname[0] ? s->ifname : NULL);
+		pc_json_key(j, "v6only");
+		pc_json_bool(j, s->v6only);
+		pc_json_key(j, "loopback");
+		pc_json_bool(j, pc_listener_loopback(s));
+		pc_json_key(j, "ephemeral");
+		pc_json_bool(j, s->ephemeral);
+		pc_json_key(j, "uid");
+		pc_json_uint(j, s->uid);
+		pc_json_key(j, "inode");
+		pc_json_uint(j, s->inode);
+		pc_json_key(j, "pid");
+		if (s->pid)
+			pc_json_int(j, s->pid);
+		else
+			pc_json_null(j);
+		pc_json_key(j, "process");
+		pc_json_string_or_null(j, s->pid ? s->comm : NULL);
+		pc_json_end_object(j);
+	}
+	pc_json_end_array(j);
 }
 
 static const char *result_name(int status)
@@ -159,6 +208,8 @@ static void print_json(const struct cli_report *rep, int status, FILE *out)
 		pc_json_end_object(&j);
 	}
 	pc_json_end_array(&j);
+	if (rep->listening)
+		json_listening(&j, rep->listening);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # A test that cannot run says so: the kernel runners (render-kernel, apply,
-# remove), run by a user who is
+# remove, listening), run by a user who is
 # not root (as root this test drops to nobody with setpriv), exit 77, which
 # meson shows as SKIP, and under CI (CI=true) they fail (exit 1) instead.
 # The runners are copied where that user can read them; they stop before
@@ -13,6 +13,8 @@ cp "$dir/../lib.sh" "$tmp/t/"
 cp "$dir/../render/run-render.sh" "$tmp/t/render/"
 cp "$dir/../apply/run-apply.sh" "$tmp/t/apply/"
 cp "$dir/../apply/run-remove.sh" "$tmp/t/apply/"
+mkdir -p "$tmp/t/listen"
+cp "$dir/../listen/run-listening.sh" "$tmp/t/listen/"
 chmod -R a+rX "$tmp"
 if [ "$(id -u)" = 0 ]; then
     command -v setpriv >/dev/null 2>&1 || cannot_run "setpriv (util-linux), to drop to nobody"
@@ -48,5 +50,9 @@ check "remove, not root" 77 "" "$tmp/t/apply/run-remove.sh" "$bin" "$tmp/t/apply
 grep -q '^skipped: it needs root' "$tmp/out" && pass "remove: says why it skips" ||
     fail "remove: says why it skips"
 check "remove, not root, under CI" 1 true "$tmp/t/apply/run-remove.sh" "$bin" "$tmp/t/apply" /nonexistent
+check "listening, not root" 77 "" "$tmp/t/listen/run-listening.sh" "$bin" "$tmp/t/listen"
+grep -q '^skipped: it needs root' "$tmp/out" && pass "listening: says why it skips" ||
+    fail "listening: says why it skips"
+check "listening, not root, under CI" 1 true "$tmp/t/listen/run-listening.sh" "$bin" "$tmp/t/listen"
 
 finish
