@@ -92,6 +92,11 @@ check packets-file 1 explain tests/cli/multihomed.yaml --packets tests/cli/packe
 # A definition that clashes with a --define option names the option, not a line of the policy.
 check define-clash 1 check --define mysvc=7001/tcp tests/cli/define-clash.yaml
 check define-clash-twice 2 check --define mysvc=7001/tcp --define MYsvc=7002/tcp tests/cli/define-clash.yaml
+# On lo under `loopback: accept`: that default decides, before the rules that name lo.
+check packet-loopback 0 explain tests/cli/loopback.yaml --packet 'tcp 10.0.0.1 -> 91 in lo' \
+    --packet 'tcp -> 10.0.0.1 91 out lo' --packet 'tcp 10.0.0.1 -> 91 in eth0'
+check packet-loopback-json 0 explain --json tests/cli/loopback.yaml --packet 'tcp 10.0.0.1 -> 91 in lo' \
+    --packet 'tcp -> 10.0.0.1 91 out lo' --packet 'tcp 10.0.0.1 -> 91 in eth0'
 check packets-file-json 1 explain --json tests/cli/multihomed.yaml --packet 'tcp 198.51.100.7 -> 22' \
     --packets tests/cli/packets.txt
 check packets-missing 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file
