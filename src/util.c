@@ -222,16 +222,6 @@ char *pc_arena_strndup(struct pc_arena *a, const char *s, size_t n)
 	return p;
 }
 
-int pc_read_file(const char *path, size_t max, struct pc_buf *out)
-{
-	pc_buf_init(out);
-	if (pc_read_file_append(path, max, out) < 0)
-		return -1;
-	if (!out->data)
-		pc_buf_add(out, "", 0);
-	return 0;
-}
-
 int pc_read_stream(FILE *f, size_t max, struct pc_buf *out)
 {
 	pc_buf_init(out);
@@ -258,14 +248,14 @@ int pc_read_stream(FILE *f, size_t max, struct pc_buf *out)
 	}
 }
 
-int pc_read_file_append(const char *path, size_t max, struct pc_buf *out)
+static int read_file_append(const char *path, int flags, size_t max, struct pc_buf *out)
 {
 	struct stat st;
 	size_t base = out->len;
 	int fd, err = 0;
 
 	/* O_NONBLOCK so that opening a FIFO never waits for a writer. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0) {
@@ -316,6 +306,31 @@ out:
 		return -1;
 	}
 	return 0;
+}
+
+int pc_read_file_append(const char *path, size_t max, struct pc_buf *out)
+{
+	return read_file_append(path, 0, max, out);
+}
+
+static int read_file(const char *path, int flags, size_t max, struct pc_buf *out)
+{
+	pc_buf_init(out);
+	if (read_file_append(path, flags, max, out) < 0)
+		return -1;
+	if (!out->data)
+		pc_buf_add(out, "", 0);
+	return 0;
+}
+
+int pc_read_file(const char *path, size_t max, struct pc_buf *out)
+{
+	return read_file(path, 0, max, out);
+}
+
+int pc_read_file_nofollow(const char *path, size_t max, struct pc_buf *out)
+{
+	return read_file(path, O_NOFOLLOW, max, out);
 }
 
 int pc_strcasecmp(const char *a, const char *b)

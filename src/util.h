@@ -75,6 +75,12 @@ char *pc_arena_strndup(struct pc_arena *a, const char *s, size_t n);
  * file is larger than `max`, EINVAL when it is not a regular file).
  */
 int pc_read_file(const char *path, size_t max, struct pc_buf *out);
+/*
+ * The same, but a symbolic link as the last component is not followed
+ * (ELOOP): for files whose contents are printed, which a link could point
+ * anywhere else.
+ */
+int pc_read_file_nofollow(const char *path, size_t max, struct pc_buf *out);
 /* Reads a stream (standard input) to its end, at most `max` bytes (else EFBIG). */
 int pc_read_stream(FILE *f, size_t max, struct pc_buf *out);
 /* The same, appending to `out` (left as it was on failure). */

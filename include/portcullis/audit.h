@@ -88,6 +88,13 @@ struct pc_change {
 	const char *name; /* names: as the first row that has it writes it; state: "" */
 	char *old_ports, *new_ports; /* "464/tcp, 464/udp" ("" none); state: the ports */
 	struct pc_record old_row, new_row; /* the first row of each side; line 0: none */
+	/*
+	 * The lines of old_row.file that gave the ports lost, and of
+	 * new_row.file those gained (every row of a name added or removed), in
+	 * order, each once; none for a side that neither lost nor gained.
+	 */
+	uint32_t *lost_lines, *gained_lines;
+	size_t nlost_lines, ngained_lines;
 	uint16_t lo, hi; /* state: the ports */
 	enum pc_proto proto;
 	unsigned old_state, new_state; /* state: pc_state or PC_STATE_UNLISTED */

@@ -62,10 +62,15 @@ struct pc_inventory {
 /* Also count what managed tables hold (their rules, sets and elements): a dump of each. */
 #define PC_INV_F_COUNTS (1u << 0)
 
+/* How many times the inventory is read, at most, while the ruleset keeps changing. */
+#define PC_INVENTORY_READS 9
+
 /*
- * Reads the inventory.  Returns 0, or -1 with errno set (EPERM without
- * CAP_NET_ADMIN) and *what saying what was being read; inv is then
- * partial, and still the caller's to finish.
+ * Reads the inventory, all of it from one generation of the ruleset.
+ * Returns 0, or -1 with errno set (EPERM without CAP_NET_ADMIN; EINTR when
+ * the ruleset changed during each of PC_INVENTORY_READS reads) and *what
+ * saying what was being read; inv is then partial, and still the caller's
+ * to finish.
  */
 int pc_inventory_read(struct pc_inventory *inv, unsigned flags, const char **what);
 void pc_inventory_finish(struct pc_inventory *inv);

@@ -306,14 +306,19 @@ static int read_once(struct pc_inventory *inv, unsigned flags, const char **what
 
 /*
  * The dumps are several requests: a table removed between two of them
- * (ENOENT), or a ruleset changed during one (NLM_F_DUMP_INTR, EINTR), has
- * the whole inventory read again, a few times at most.
+ * (ENOENT), a ruleset changed during one (NLM_F_DUMP_INTR, EINTR), or the
+ * generation moved between the first and the last (EINTR: a table replaced
+ * between its sets' dumps is counted half old, half new, and no single dump
+ * says so) has the whole inventory read again, as pc_dump_table() does, at
+ * most PC_INVENTORY_READS times in all.
  */
 int pc_inventory_read(struct pc_inventory *inv, unsigned flags, const char **what)
 {
 	int ret = read_once(inv, flags, what);
 
-	for (int again = 0; ret < 0 && (errno == ENOENT || errno == EINTR) && again < 3; again++) {
+	for (int again = 1; ret < 0 && (errno == ENOENT || errno == EINTR) &&
+			    again < PC_INVENTORY_READS;
+			again++) {
 		pc_inventory_finish(inv);
 		ret = read_once(inv, flags, what);
 	}
@@ -323,14 +328,20 @@ int pc_inventory_read(struct pc_inventory *inv, unsigned flags, const char **wha
 static int read_once(struct pc_inventory *inv, unsigned flags, const char **what)
 {
 	struct reader rd = {.inv = inv};
+	uint32_t before = 0, after = 0;
 	int ret, err = 0;
 
 	memset(inv, 0, sizeof(*inv));
 	*what = "open a netlink socket";
 	if (pc_dump_open(&rd.d) < 0)
 		return -1;
-	*what = "list the tables";
-	ret = pc_dump_list(&rd.d, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, &inv_ops, &rd);
+	*what = "read the generation";
+	ret = pc_dump_genid(&rd.d, &before);
+	if (ret == 0) {
+		*what = "list the tables";
+		ret = pc_dump_list(
+				&rd.d, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, &inv_ops, &rd);
+	}
 	if (ret == 0) {
 		*what = "list the chains";
 		ret = pc_dump_list(
@@ -347,6 +358,14 @@ static int read_once(struct pc_inventory *inv, unsigned flags, const char **what
 		if (ret == 0 && it->managed) {
 			*what = "list the sets";
 			ret = count_sets(&rd, it);
+		}
+	}
+	if (ret == 0) {
+		*what = "read the generation";
+		ret = pc_dump_genid(&rd.d, &after);
+		if (ret == 0 && after != before) {
+			ret = -1;
+			errno = EINTR;
 		}
 	}
 	if (ret == 0)

@@ -822,6 +822,9 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_key(j, "verdict");
 		pc_json_string(j, r && r->action == PC_ACTION_REJECT ? "reject"
 								     : verdict_names[dec.verdict]);
+		/* What decided: a rule, `loopback: accept`, or the direction's default. */
+		pc_json_key(j, "by");
+		pc_json_string(j, r ? "rule" : dec.by_loopback ? "loopback" : "default");
 		pc_json_key(j, "rule");
 		if (r) {
 			struct emit_index emits;
@@ -869,6 +872,10 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 					"  (up to %u/%s; beyond that rate, later rules and the default "
 					"decide)\n",
 					r->limit_rate, r->limit_unit);
+	} else if (dec.by_loopback) {
+		fputs("  by loopback: accept (defaults.loopback): a packet on lo is accepted "
+		      "before any rule\n",
+				ctx->out);
 	} else {
 		fprintf(ctx->out, "  no rule matches; the %s default is %s\n",
 				dir_name(pkt->direction), verdict_names[dec.verdict]);

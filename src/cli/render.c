@@ -50,7 +50,8 @@ static char *layer_hash(const struct pc_registry *reg, enum pc_layer_kind kind)
  * open descriptor named as /dev/stdout, /dev/stderr, /dev/fd/N or
  * /proc/self/fd/N are written in place, never truncated or renamed (so
  * `-o /dev/stdout >>log` appends to log).  A symbolic link as the last
- * component is followed only where no other user could have planted it:
+ * component of -o FILE (in --out-dir's directory, a link is replaced by the
+ * file) is followed only where no other user could have planted it:
  * links owned by another user in a sticky, group- or world-writable
  * directory are refused, as fs.protected_symlinks refuses them, whatever
  * that setting says.  A directory, a socket, a FIFO nobody reads and a link
@@ -135,9 +136,12 @@ static bool link_ok(const struct stat *link, const struct stat *dir, void *arg)
  * or the file itself when it is written in place.  Every component of the
  * path is walked through directory descriptors, and every link met (in the
  * directory part as well as at the end) is followed only if it is not planted
- * (pc_walk_link_planted()). Nothing that exists is changed here.
+ * (pc_walk_link_planted()), except that a link as the last component of
+ * `own_name` (a name --out-dir makes, not one the user gave) is not followed
+ * at all: the new file is renamed over the link, whose target is left as it
+ * is (a planted one is refused all the same).  Nothing that exists is changed here.
  */
-static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
+static int output_open(struct cli_ctx *ctx, const char *path, bool own_name, struct output *o)
 {
 	struct pc_walk w;
 	struct stat st;
@@ -179,6 +183,15 @@ static int output_open(struct cli_ctx *ctx, const char *path, struct output *o)
 		}
 		if (!S_ISLNK(st.st_mode))
 			break;
+		if (own_name && !followed && !pc_walk_link_planted(&st, &w.dir)) {
+			/*
+			 * A name portcullis gives (--out-dir): the link itself is
+			 * replaced, unless another user planted it (refused below).
+			 */
+			if ((fd = make_temp(w.dirfd, w.name, &o->tmp, NULL)) < 0)
+				err = errno;
+			goto opened;
+		}
 	}
 	if (r == PC_WALK_LINK) {
 		const char *dir = w.shown.len ? w.shown.data : ".";
@@ -440,6 +453,17 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 
 	for (size_t k = 0; k < pc_ntargets; k++)
 		nwant += want[k];
+	/* The directory itself, one level, as mkdir makes it (its parent must exist). */
+	if (ctx->out_dir && mkdir(ctx->out_dir, 0755) < 0 && errno != EEXIST) {
+		int err = errno;
+		fprintf(ctx->err, "%s render: cannot make the directory ", ctx->prog);
+		pc_fputs_escaped(ctx->out_dir, ctx->err);
+		fprintf(ctx->err, ": %s%s\n", strerror(err),
+				err == ENOENT ? " (its parent directory does not exist: "
+						"make it first)"
+					      : "");
+		ok = false;
+	}
 	/* The first file that cannot be opened ends the opening: one message. */
 	for (size_t k = 0; k < pc_ntargets && ok; k++) {
 		if (!want[k])
@@ -448,7 +472,7 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 							    pc_targets[k].suffix)
 					  : xstrdup(ctx->output);
 		kind[n] = &pc_targets[k];
-		if (output_open(ctx, path, &o[n]) < 0)
+		if (output_open(ctx, path, ctx->out_dir != NULL, &o[n]) < 0)
 			ok = false;
 		n++;
 		free(path);
@@ -577,6 +601,25 @@ static bool show_diff(struct cli_ctx *ctx, const char *path, const char *before,
 	return hunks != 0;
 }
 
+/*
+ * A file of DIR that is a symbolic link: said so with where it points, and
+ * not read.  render --out-dir replaces the link with the file.
+ */
+static void not_regular(struct cli_ctx *ctx, const char *path)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+	pc_fputs_escaped(path, ctx->out);
+	fputs(" is not a regular file (a symlink", ctx->out);
+	if (n >= 0) {
+		target[n] = '\0';
+		fputs(" to ", ctx->out);
+		pc_fputs_escaped(target, ctx->out);
+	}
+	fputs("): replace it with the rendering\n", ctx->out);
+}
+
 /* How the files of one --check-up-to-date compare. */
 struct check_count {
 	size_t files, differ, missing, extra;
@@ -589,7 +632,7 @@ struct check_count {
  */
 static bool read_head(const char *path, const char *mark, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	ssize_t got = 0, r;
 
@@ -656,7 +699,7 @@ static int check_extra(struct cli_ctx *ctx, const char *policy_file, char *const
 		char head[4097];
 		/* Only a rendering of this policy is read whole. */
 		if (read_head(path, mark, head, sizeof(head)) &&
-				pc_read_file(path, CHECK_MAX_FILE, &b) == 0) {
+				pc_read_file_nofollow(path, CHECK_MAX_FILE, &b) == 0) {
 			if (show_diff(ctx, path, b.data, b.len, NULL, 0,
 					    xasprintf("was rendered from %s, which no "
 						      "longer writes it (remove it)",
@@ -701,13 +744,17 @@ static int check_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 		print_target(&pc_targets[k], t, policy, !ctx->no_jump, header, nh, m);
 		fclose(m);
 		c->files++;
-		if (pc_read_file(path, CHECK_MAX_FILE, &old) == 0) {
+		if (pc_read_file_nofollow(path, CHECK_MAX_FILE, &old) == 0) {
 			if (show_diff(ctx, path, old.data, old.len, now, nowlen,
 					    xasprintf("is not what %s renders now (- committed, + "
 						      "rendered now)",
 							    policy_file)))
 				c->differ++;
 			pc_buf_finish(&old);
+		} else if (errno == ELOOP) {
+			/* Never read: a link could show any file's contents in the diff. */
+			c->differ++;
+			not_regular(ctx, path);
 		} else if (errno == ENOENT) {
 			c->missing++;
 			show_diff(ctx, path, NULL, 0, now, nowlen,

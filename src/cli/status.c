@@ -269,7 +269,14 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		return PC_EXIT_USAGE;
 	if (pc_inventory_read(&inv, PC_INV_F_COUNTS, &what) < 0) {
 		int err = errno;
-		fprintf(ctx->err, "%s status: cannot %s: %s\n", ctx->prog, what, strerror(err));
+		if (err == EINTR)
+			fprintf(ctx->err,
+					"%s status: cannot read the ruleset whole: another program "
+					"changed it during each of %d reads; try again\n",
+					ctx->prog, PC_INVENTORY_READS);
+		else
+			fprintf(ctx->err, "%s status: cannot %s: %s\n", ctx->prog, what,
+					strerror(err));
 		if (err == EPERM || err == EACCES)
 			fprintf(ctx->err,
 					"%s status: status needs CAP_NET_ADMIN (run it as root)\n",

@@ -28,6 +28,24 @@ static void print_row_ref(FILE *out, const struct pc_record *r)
 	fprintf(out, ":%u)", r->line);
 }
 
+/*
+ * "(h2.csv:15377)", "(h2.csv:946, 15377)": the rows of the ports a side lost
+ * or gained, each its own; the side's first row when it did neither.
+ */
+static void print_rows_ref(
+		FILE *out, const struct pc_record *first, const uint32_t *lines, size_t n)
+{
+	if (!n) {
+		print_row_ref(out, first);
+		return;
+	}
+	fputs(" (", out);
+	pc_fputs_escaped(first->file, out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%u", i ? ", " : ":", lines[i]);
+	fputc(')', out);
+}
+
 static void print_change(FILE *out, const struct pc_change *c)
 {
 	if (c->kind == PC_CHANGE_STATE) {
@@ -45,13 +63,13 @@ static void print_change(FILE *out, const struct pc_change *c)
 	fprintf(out, "  %-16s ", c->name);
 	if (c->kind != PC_CHANGE_ADDED) {
 		fputs(c->old_ports, out);
-		print_row_ref(out, &c->old_row);
+		print_rows_ref(out, &c->old_row, c->lost_lines, c->nlost_lines);
 	}
 	if (c->kind != PC_CHANGE_ADDED && c->kind != PC_CHANGE_REMOVED)
 		fputs(" -> ", out);
 	if (c->kind != PC_CHANGE_REMOVED) {
 		fputs(c->new_ports, out);
-		print_row_ref(out, &c->new_row);
+		print_rows_ref(out, &c->new_row, c->gained_lines, c->ngained_lines);
 	}
 	fputc('\n', out);
 }
@@ -89,6 +107,15 @@ static void json_row_ref(struct pc_json *j, const char *key, const struct pc_rec
 		cli_json_record(j, r);
 	else
 		pc_json_null(j);
+}
+
+static void json_line_numbers(struct pc_json *j, const char *key, const uint32_t *v, size_t n)
+{
+	pc_json_key(j, key);
+	pc_json_begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		pc_json_uint(j, v[i]);
+	pc_json_end_array(j);
 }
 
 static void json_changes(struct pc_json *j, const struct pc_registry *old, const char *new_path,
@@ -141,6 +168,9 @@ static void json_changes(struct pc_json *j, const struct pc_registry *old, const
 		pc_json_string_or_null(j, state ? pc_port_state_name(ch->new_state) : NULL);
 		json_row_ref(j, "old_row", &ch->old_row);
 		json_row_ref(j, "new_row", &ch->new_row);
+		/* The lines of the rows of the ports lost (old file) and gained (new file). */
+		json_line_numbers(j, "lost_lines", ch->lost_lines, ch->nlost_lines);
+		json_line_numbers(j, "gained_lines", ch->gained_lines, ch->ngained_lines);
 		pc_json_end_object(j);
 	}
 	pc_json_end_array(j);

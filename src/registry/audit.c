@@ -333,6 +333,8 @@ void pc_changes_finish(struct pc_changes *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].old_ports);
 		free(c->v[i].new_ports);
+		free(c->v[i].lost_lines);
+		free(c->v[i].gained_lines);
 	}
 	free(c->v);
 	pc_changes_init(c);
@@ -447,6 +449,34 @@ static const struct pc_record *np_first(
 	return &rows->v[row];
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The lines of the rows of v[0..n) whose port `other` (of nother) does not
+ * have, in order, each once; the count in *count.
+ */
+static uint32_t *np_lines(const struct name_port *v, size_t n, const struct pc_records *rows,
+		const struct name_port *other, size_t nother, size_t *count)
+{
+	uint32_t *lines = xcalloc(n + 1, sizeof(*lines));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!np_has(other, nother, &v[i]))
+			lines[k++] = rows->v[v[i].row].line;
+	if (k)
+		qsort(lines, k, sizeof(*lines), cmp_u32);
+	*count = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!*count || lines[*count - 1] != lines[i])
+			lines[(*count)++] = lines[i];
+	return lines;
+}
+
 /* The changes of one name: a group of old rows (no is 0 when none) and of new ones. */
 static void compare_name(struct pc_changes *c, const struct name_port *o, size_t no,
 		const struct pc_records *orows, const struct name_port *nw, size_t nn,
@@ -479,6 +509,8 @@ static void compare_name(struct pc_changes *c, const struct name_port *o, size_t
 		ch->old_row = *np_first(o, no, orows);
 	if (nn)
 		ch->new_row = *np_first(nw, nn, nrows);
+	ch->lost_lines = np_lines(o, no, orows, nw, nn, &ch->nlost_lines);
+	ch->gained_lines = np_lines(nw, nn, nrows, o, no, &ch->ngained_lines);
 }
 
 /* The rank of a state where rows overlap: a name wins over a reservation, and so on. */

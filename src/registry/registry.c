@@ -382,9 +382,31 @@ static int parse_override_item(struct pc_layer_builder *b, uint32_t row, const c
 	return 0;
 }
 
-/* NAME=PORTS/PROTOS[;PORTS/PROTOS...] -> one row per port and protocol. */
+/*
+ * Where the definition that made row `row` of the override layer came from:
+ * the spec added k-th began at row starts[k].  A --define option is named
+ * whole ("--define mysvc=7001/tcp": its index is no line of any file), a
+ * policy's definition by file:line.
+ */
+static char *override_where(
+		const struct pc_registry *reg, const uint32_t *starts, size_t n, uint32_t row)
+{
+	size_t k = 0;
+
+	while (k + 1 < n && starts[k + 1] <= row)
+		k++;
+	if (!strcmp(reg->override_origins[k], "--define"))
+		return xasprintf("--define %s", reg->override_specs[k]);
+	return xasprintf("%s:%u", reg->override_origins[k], reg->override_index[k]);
+}
+
+/*
+ * NAME=PORTS/PROTOS[;PORTS/PROTOS...] -> one row per port and protocol.
+ * reg's first nprior specs, whose rows begin at starts[], are in b already.
+ */
 static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned index,
-		struct pc_diags *diags, const char *origin)
+		struct pc_diags *diags, const char *origin, const struct pc_registry *reg,
+		const uint32_t *starts, size_t nprior)
 {
 	const char *eq = strchr(spec, '=');
 	const char *slash = eq ? strchr(eq, '/') : NULL;
@@ -426,9 +448,10 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 		while (k < nlen && other[k] && pc_fold(other[k]) == pc_fold(spec[k]))
 			k++;
 		if (k == nlen && !other[k]) {
+			char *where = override_where(reg, starts, nprior, i);
 			pc_diag_add(diags, PC_SEV_ERROR, "override-duplicate", origin, index, 0,
-					"'%.*s' is already defined (%s:%u)", (int)nlen, spec,
-					b->file, b->entries[i].line);
+					"'%.*s' is already defined (%s)", (int)nlen, spec, where);
+			free(where);
 			return -1;
 		}
 	}
@@ -449,14 +472,18 @@ int pc_registry_add_override(struct pc_registry *reg, const char *spec, const ch
 		unsigned index, struct pc_diags *diags)
 {
 	struct pc_layer_builder b;
+	uint32_t *starts = xcalloc(reg->noverrides + 1, sizeof(*starts));
 	int ret = 0;
 
 	pc_builder_init(&b, PC_LAYER_OVERRIDE, origin);
-	for (size_t i = 0; i < reg->noverrides && ret == 0; i++)
+	for (size_t i = 0; i < reg->noverrides && ret == 0; i++) {
+		starts[i] = b.n;
 		ret = parse_override(&b, reg->override_specs[i], reg->override_index[i], diags,
-				reg->override_origins[i]);
+				reg->override_origins[i], reg, starts, i);
+	}
 	if (ret == 0)
-		ret = parse_override(&b, spec, index, diags, origin);
+		ret = parse_override(&b, spec, index, diags, origin, reg, starts, reg->noverrides);
+	free(starts);
 	if (ret == 0) {
 		size_t n = reg->noverrides + 1;
 		reg->override_specs = xreallocarray(reg->override_specs, n, sizeof(char *));

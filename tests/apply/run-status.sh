@@ -16,6 +16,8 @@
 #   --kernel says the same.
 # - Without CAP_NET_ADMIN: exit 3; usage errors: exit 2.
 # - Tables made and removed meanwhile: status reads again and succeeds.
+# - A table replaced while status reads it: counted whole, one table or
+#   the other (the generation checked), or exit 3 saying so.
 # - Other programs' names with control bytes (weird-names.py): escaped in
 #   the text, exact in the JSON.
 # - A policy with an include: the SHA-256 apply records covers both files
@@ -279,5 +281,45 @@ if t3["file"] != "changed":
 print("\n".join(problems) if problems else "ok")
 PY
 check "a policy with an include: apply records both files, status sees the include edited or gone"
+
+# 5. Status while another process replaces a table of 50 000 addresses with
+#    one of 50 001 (and back): every status that succeeds counts the elements
+#    of one table or the other, never part of each; one that cannot get a
+#    consistent read says so, exit 3.
+mkdir "$tmp/race"
+for n in 50000 50001; do
+    awk -v n=$n 'BEGIN {
+        print "version: 1\npolicy: big\nnetworks:\n  many:"
+        for (i = 0; i < n; i++) {
+            a = 2 * i
+            printf "    - 10.%d.%d.%d\n", int(a / 65536), int(a / 256) % 256, a % 256
+        }
+        print "defaults: {input: drop}\nrules:\n  - allow: 88/tcp\n    from: many"
+    }' >"$tmp/race/big$n.yaml"
+done
+unshare -n sh -c '
+cd "$tmp/race"
+"$bin" apply big50001.yaml >/dev/null 2>&1
+"$bin" status | sed -n "s/.* \([0-9]*\) elements$/\1/p" >want
+"$bin" apply big50000.yaml >/dev/null 2>&1
+"$bin" status | sed -n "s/.* \([0-9]*\) elements$/\1/p" >>want
+( i=0; while [ $i -lt 6 ]; do "$bin" apply big50001.yaml >/dev/null 2>&1; sleep 1
+    "$bin" apply big50000.yaml >/dev/null 2>&1; sleep 1; i=$((i + 1)); done ) &
+writer=$!
+n=0 torn=0 failed=0 good=0
+while [ $n -lt 12 ] && kill -0 $writer 2>/dev/null; do
+    $w "$bin" status >out 2>err; rc=$?
+    count=$(sed -n "s/.* \([0-9]*\) elements$/\1/p" out)
+    if [ $rc = 0 ]; then
+        if grep -qx "$count" want; then good=$((good + 1)); else torn=$((torn + 1)); echo "torn: $count"; fi
+    elif [ $rc != 3 ] || ! grep -q "changed it during each of 9 reads" err; then
+        failed=$((failed + 1)); cat err
+    fi
+    n=$((n + 1))
+done
+wait $writer
+[ $torn = 0 ] && [ $failed = 0 ] && [ $good -gt 0 ] && [ "$(wc -l <want)" = 2 ] && echo ok || { echo "good $good"; cat want; }
+' >"$tmp/out" 2>&1
+check "status while the table is replaced: the counts of one table or the other"
 
 finish

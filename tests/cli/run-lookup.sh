@@ -89,6 +89,14 @@ check packet-service 0 explain examples/kdc-with-metrics.yaml --packet 'tcp 203.
     --packet 'tcp 203.0.113.7 -> kdc-metrics' --packet 'udp -> 192.0.2.1 kerberos out eth0'
 check packet-service-range 1 explain examples/kdc-with-metrics.yaml --packet 'tcp 192.0.2.7 -> x11'
 check packets-file 1 explain tests/cli/multihomed.yaml --packets tests/cli/packets.txt
+# A definition that clashes with a --define option names the option, not a line of the policy.
+check define-clash 1 check --define mysvc=7001/tcp tests/cli/define-clash.yaml
+check define-clash-twice 2 check --define mysvc=7001/tcp --define MYsvc=7002/tcp tests/cli/define-clash.yaml
+# On lo under `loopback: accept`: that default decides, before the rules that name lo.
+check packet-loopback 0 explain tests/cli/loopback.yaml --packet 'tcp 10.0.0.1 -> 91 in lo' \
+    --packet 'tcp -> 10.0.0.1 91 out lo' --packet 'tcp 10.0.0.1 -> 91 in eth0'
+check packet-loopback-json 0 explain --json tests/cli/loopback.yaml --packet 'tcp 10.0.0.1 -> 91 in lo' \
+    --packet 'tcp -> 10.0.0.1 91 out lo' --packet 'tcp 10.0.0.1 -> 91 in eth0'
 check packets-file-json 1 explain --json tests/cli/multihomed.yaml --packet 'tcp 198.51.100.7 -> 22' \
     --packets tests/cli/packets.txt
 check packets-missing 3 explain tests/cli/multihomed.yaml --packets tests/cli/no-such-file

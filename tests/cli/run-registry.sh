@@ -89,6 +89,9 @@ assert new[-1] == b""
 new[-1:] = [b"newsvc,4711,tcp,A service registered after the snapshot,,,2026-03-01,,,,,\r", b""]
 open(work + "/new.csv", "wb").write(b"\n".join(new))
 open(work + "/bad.csv", "wb").write(b"\n".join(bad))
+# kpasswd keeps 464 and gains 4005/tcp, in a row at the end of the file.
+added = rows[:-1] + [b"kpasswd,4005,tcp,Password Server,,,2026-03-01,,,,,\r", b""]
+open(work + "/added.csv", "wb").write(b"\n".join(added))
 PY
 run update-policies 1 registry update new.csv policies/kdc-primary.yaml policies/kdc-replica.yaml update-iana.yaml
 run update-moved 1 registry update new.csv update-iana.yaml
@@ -98,6 +101,8 @@ run update-same 0 registry update same.csv policies/kdc-primary.yaml update-iana
 run update-reverse 1 registry update --registry new.csv same.csv update-iana.yaml
 run update-json 1 registry update --json new.csv update-iana.yaml policies/kdc-primary.yaml
 run update-bad-csv 3 registry update bad.csv update-iana.yaml
+# Each port gained cited by its own row, not the name's first.
+run update-ports-added 0 registry update added.csv
 run update-missing 3 registry update no-such.csv update-iana.yaml
 run update-policy-missing 3 registry update new.csv no-such.yaml
 run update-no-file 2 registry update

@@ -494,7 +494,12 @@ static void test_override_defined_twice(void **state)
 	assert_int_equal(pc_registry_add_override(f->reg, "foo=81/tcp", "--define", 2, &f->diags),
 			-1);
 	assert_diag_at(&f->diags, "override-duplicate", 2, 0);
-	assert_non_null(strstr(f->diags.v[0].msg, "already defined (--define:1)"));
+	assert_non_null(strstr(f->diags.v[0].msg, "already defined (--define Foo=80/tcp)"));
+	/* A policy's definition is named by its file and line. */
+	assert_int_equal(pc_registry_add_override(f->reg, "bar=83/tcp", "p.yaml", 5, &f->diags), 0);
+	assert_int_equal(pc_registry_add_override(f->reg, "BAR=84/tcp", "--define", 4, &f->diags),
+			-1);
+	assert_non_null(strstr(f->diags.v[1].msg, "already defined (p.yaml:5)"));
 	assert_int_equal(
 			pc_registry_add_override(f->reg, "foobar=82/tcp", "--define", 3, &f->diags),
 			0);
