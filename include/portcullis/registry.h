@@ -63,6 +63,8 @@ enum {
 	PC_ENTRY_F_ONLY = 1u << 3, /* practice: the daemon serves the port over the protocols of
 				    * the layer's rows for the name only; the layers below
 				    * add none */
+	PC_ENTRY_F_CLAIM = 1u << 4, /* practice: the row's names mean its port, whatever IANA
+				     * says of them elsewhere (cifs: 445, IANA's 3020) */
 };
 
 #define PC_MAX_ALIASES 16

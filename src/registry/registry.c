@@ -1255,7 +1255,25 @@ enum pc_resolve_status pc_registry_resolve(
 			if (!first)
 				first = r;
 		}
-		if (first) {
+		if (first && decider->layer == PC_LAYER_PRACTICE && k == PC_LAYER_IANA &&
+				(decider->flags & PC_ENTRY_F_CLAIM)) {
+			/* A `claim` row of the practice layer vouches for the name people
+			 * use (cifs: 445, where IANA's cifs is 3020): it decides, and IANA's
+			 * meaning is said.  Without `claim` (IANA moved a name the practice
+			 * layer lists) the layers disagree: a name-conflict. */
+			char desc[128];
+			decided_ports(res, decided, ports, sizeof(ports));
+			short_desc(desc, sizeof(desc), first->description);
+			struct pc_diag *d = pc_diag_add(&res->findings, PC_SEV_WARNING,
+					"registry-conflict", decider->file, decider->line, 0,
+					"%s resolves to %s from the practice layer; IANA gives the "
+					"name %s to %s (\"%s\", %s:%u)",
+					name, ports, name, other, desc, first->file, first->line);
+			pc_diag_hint(d,
+					"the practice row names its source; `portcullis lookup %s` "
+					"shows both",
+					name);
+		} else if (first) {
 			decided_ports(res, decided, ports, sizeof(ports));
 			pc_diag_add(&res->findings, PC_SEV_WARNING, "name-conflict", first->file,
 					first->line, 0,
