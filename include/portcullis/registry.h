@@ -45,6 +45,7 @@ enum pc_state {
 	PC_STATE_RESERVED,
 	PC_STATE_UNASSIGNED,
 	PC_STATE_CONTESTED, /* practice: a name people use for different ports */
+	PC_STATE_DAEMON, /* practice: a daemon's name; `instead` lists the services it serves */
 };
 
 /* The layers, in precedence order: see pc_layer_defs() below. */

@@ -5,7 +5,10 @@
  * The same syntax carries the practice layer shipped with portcullis, where
  * the comment is the mandatory source note and two more forms exist:
  *   `name contested name1,name2 # why`
- * marking a name that people use for different ports, and
+ * marking a name that people use for different ports,
+ *   `daemon-name daemon service1,service2 # source`
+ * naming the services a daemon serves (never resolved; a did-you-mean for
+ * the daemon's name), and
  *   `name port/protocol [only] [claim] [alias ...] # source`
  * saying that the daemon serves the port over the protocols of the name's
  * practice rows only (`only`), and that the row's names mean the port
@@ -173,13 +176,15 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 	uint32_t cols[COL_COUNT] = {0};
 	cols[COL_NAME] = (uint32_t)(tok[0] - base);
 
-	if (s->mode == PC_SERVICES_PRACTICE && !strcmp(tok[1], "contested")) {
+	bool daemon = s->mode == PC_SERVICES_PRACTICE && !strcmp(tok[1], "daemon");
+	if (daemon || (s->mode == PC_SERVICES_PRACTICE && !strcmp(tok[1], "contested"))) {
 		if (ntok != 3) {
 			svc_problem(s, line, col[1], "services-syntax",
-					"expected: name contested name1,name2 # why");
+					"expected: name %s name1,name2 # %s", tok[1],
+					daemon ? "source" : "why");
 			return;
 		}
-		e.state = PC_STATE_CONTESTED;
+		e.state = daemon ? PC_STATE_DAEMON : PC_STATE_CONTESTED;
 		e.extra = (uint32_t)(tok[2] - base);
 		ntok = 2; /* no aliases */
 	} else {

@@ -28,6 +28,9 @@ check winrm 0 lookup winrm winrm-https
 check msrpc-dynamic 0 lookup msrpc-dynamic 50000/tcp
 check ad-dc-family 0 lookup ldap ldaps gc gc-ssl msrpc smb netbios-ns netbios-dgm netbios-ssn dns ntp adws
 check json-cifs 0 lookup --json cifs
+# A daemon's name never resolves; its did-you-mean names the services it serves.
+check daemon-names 1 lookup krb5kdc kadmind kadmin kpropd kprop ipropd-master netbios samba smbd nmbd
+check json-daemon 1 lookup --json kadmind
 check unknown-name 1 lookup kerbros
 check mixed-known-unknown 1 lookup kpasswd kpaswd
 check bad-port 1 lookup 99999
