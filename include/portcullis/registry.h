@@ -45,6 +45,7 @@ enum pc_state {
 	PC_STATE_RESERVED,
 	PC_STATE_UNASSIGNED,
 	PC_STATE_CONTESTED, /* practice: a name people use for different ports */
+	PC_STATE_DAEMON, /* practice: a daemon's name; `instead` lists the services it serves */
 };
 
 /* The layers, in precedence order: see pc_layer_defs() below. */
@@ -66,6 +67,8 @@ enum {
 				    * add none */
 	PC_ENTRY_F_DISABLED = 1u << 4, /* kdc-conf: the configuration turns the service off on
 					* the row's protocol (a port set to ""); no port */
+	PC_ENTRY_F_CLAIM = 1u << 5, /* practice: the row's names mean its port, whatever IANA
+				     * says of them elsewhere (cifs: 445, IANA's 3020) */
 };
 
 #define PC_MAX_ALIASES 16

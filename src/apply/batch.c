@@ -286,10 +286,12 @@ void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e)
 
 /*
  * One element: a key, and for an interval set's end the flag; for a map a
- * verdict (accept, drop, or a jump to `chain`); a comment.
+ * verdict (accept, drop, or a jump to `chain`); a comment; and, for the start
+ * of an interval that runs to the largest key (no end element follows), the
+ * open-interval flag in its user data after the comment, as nft sends it.
  */
-static void elem_add(struct pc_nl_elems *so, const void *key, uint32_t key_len, bool end,
-		int verdict, const char *chain, const char *comment)
+static void elem_add_open(struct pc_nl_elems *so, const void *key, uint32_t key_len, bool end,
+		bool open, int verdict, const char *chain, const char *comment)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	if (!e)
@@ -303,13 +305,24 @@ static void elem_add(struct pc_nl_elems *so, const void *key, uint32_t key_len, 
 	} else if (verdict >= 0) {
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)verdict);
 	}
-	if (comment && !end) {
-		struct nftnl_udata_buf *u = udata_str(NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+	if ((comment || open) && !end) {
+		struct nftnl_udata_buf *u =
+				comment ? udata_str(NFTNL_UDATA_SET_ELEM_COMMENT, comment)
+					: nftnl_udata_buf_alloc(64);
+		if (!u || (open && !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS,
+						   NFTNL_SET_ELEM_F_INTERVAL_OPEN)))
+			pc_oom_size(0);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
 				nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
 	}
 	pc_nl_elems_add(so, e);
+}
+
+static void elem_add(struct pc_nl_elems *so, const void *key, uint32_t key_len, bool end,
+		int verdict, const char *chain, const char *comment)
+{
+	elem_add_open(so, key, key_len, end, false, verdict, chain, comment);
 }
 
 /* key + 1 in place (big-endian); false when it wrapped past the largest key. */
@@ -332,8 +345,8 @@ static bool key_zero(const uint8_t *key, uint32_t len)
 /*
  * An interval [lo, hi] as nft sends it: a start element carrying the
  * verdict and comment, and an end element just past hi (none when hi is the
- * largest key).  Before the first interval, when it does not start at zero,
- * an end element at zero.
+ * largest key: then the start is flagged open).  Before the first interval, when it does not start
+ * at zero, an end element at zero.
  */
 static void interval_add(struct pc_nl_elems *so, bool first, const uint8_t *lo, const uint8_t *hi,
 		uint32_t len, int verdict, const char *chain, const char *comment)
@@ -344,9 +357,10 @@ static void interval_add(struct pc_nl_elems *so, bool first, const uint8_t *lo, 
 		memset(k, 0, len);
 		elem_add(so, k, len, true, -1, NULL, NULL);
 	}
-	elem_add(so, lo, len, false, verdict, chain, comment);
 	memcpy(k, hi, len);
-	if (key_next(k, len))
+	bool closed = key_next(k, len);
+	elem_add_open(so, lo, len, false, !closed, verdict, chain, comment);
+	if (closed)
 		elem_add(so, k, len, true, -1, NULL, NULL);
 }
 

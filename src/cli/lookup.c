@@ -105,6 +105,10 @@ static void print_row(FILE *out, const struct pc_record *r)
 		print_text(out, "protocols",
 				"only those this layer lists for the name here; the layers below "
 				"add none");
+	if (r->flags & PC_ENTRY_F_CLAIM)
+		print_text(out, "names",
+				"mean this port, whatever IANA says of them elsewhere (a "
+				"registry-conflict, not a name-conflict)");
 	if (r->state == PC_STATE_CONTESTED)
 		print_text(out, "use instead", r->instead);
 	if (*r->reference)

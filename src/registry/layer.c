@@ -6,7 +6,8 @@
 #include <string.h>
 
 static const char *const proto_names[PC_PROTO_COUNT] = {"", "tcp", "udp", "sctp", "dccp"};
-static const char *const state_names[] = {"assigned", "reserved", "unassigned", "contested"};
+static const char *const state_names[] = {
+		"assigned", "reserved", "unassigned", "contested", "daemon"};
 
 const char *pc_proto_name(enum pc_proto proto)
 {
@@ -360,8 +361,9 @@ void pc_layer_record(const struct pc_layer *l, const struct pc_entry *e, struct 
 		r->file = r->reference;
 		r->reference = "";
 	}
-	r->alias_of = e->state == PC_STATE_CONTESTED ? "" : pc_layer_str(l, e->extra);
-	r->instead = e->state == PC_STATE_CONTESTED ? pc_layer_str(l, e->extra) : "";
+	bool instead = e->state == PC_STATE_CONTESTED || e->state == PC_STATE_DAEMON;
+	r->alias_of = instead ? "" : pc_layer_str(l, e->extra);
+	r->instead = instead ? pc_layer_str(l, e->extra) : "";
 }
 
 int pc_parse_port_range(const char *s, size_t n, uint16_t *lo, uint16_t *hi)

@@ -550,11 +550,14 @@ size_t pc_registry_find_name(
 			continue;
 		uint32_t *idx = xcalloc(cap, sizeof(*idx));
 		for (; r; r = r->next ? &l->names[r->next - 1] : NULL) {
+			if (l->entries[r->entry].state == PC_STATE_DAEMON)
+				continue; /* a daemon's name is no service: a suggestion only */
 			if (n == cap)
 				idx = xreallocarray(idx, cap *= 2, sizeof(*idx));
 			idx[n++] = r->entry;
 		}
-		push_rows(l, idx, n, out);
+		if (n)
+			push_rows(l, idx, n, out);
 		free(idx);
 	}
 	return out->n - before;
@@ -655,13 +658,60 @@ static uint64_t char_set(const char *s, size_t *len)
 	return set;
 }
 
+/* The name a layer gives `name` (its own spelling), or NULL if no layer has it. */
+static const char *registry_name(const struct pc_registry *reg, const char *name)
+{
+	for (int k = PC_LAYER_COUNT - 1; k >= 0; k--) {
+		const struct pc_layer *l = reg->layers[k];
+		const struct pc_nameref *r = l ? pc_layer_find(l, name) : NULL;
+		if (r && l->entries[r->entry].state != PC_STATE_DAEMON)
+			return pc_layer_str(l, r->name);
+	}
+	return NULL;
+}
+
+/*
+ * The services a `daemon` row of the practice layer says `name` serves
+ * (`kadmind`: kerberos-adm, kpasswd), those some layer knows, in the row's
+ * order, into out[stored..max).
+ */
+static size_t daemon_services(const struct pc_registry *reg, const char *name, const char **out,
+		size_t stored, size_t max)
+{
+	const struct pc_layer *l = reg->layers[PC_LAYER_PRACTICE];
+	const struct pc_nameref *r = l ? pc_layer_find(l, name) : NULL;
+
+	for (; r && stored < max; r = r->next ? &l->names[r->next - 1] : NULL) {
+		const struct pc_entry *e = &l->entries[r->entry];
+		if (e->state != PC_STATE_DAEMON)
+			continue;
+		const char *p = pc_layer_str(l, e->extra);
+		while (*p && stored < max) {
+			char one[PC_MAX_NAME];
+			size_t n = strcspn(p, ",");
+			if (n < sizeof(one)) {
+				memcpy(one, p, n);
+				one[n] = '\0';
+				const char *known = registry_name(reg, one);
+				if (known)
+					out[stored++] = known;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
+	return stored;
+}
+
 size_t pc_registry_suggest(
 		const struct pc_registry *reg, const char *name, const char **out, size_t max)
 {
-	size_t len, n = 0, cap = 0, stored = 0;
+	size_t len, n = 0, cap = 0, stored = daemon_services(reg, name, out, 0, max);
 	uint64_t set = char_set(name, &len);
 	unsigned limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
 	struct suggestion *v = NULL;
+
+	if (stored)
+		return stored; /* a daemon's name: the services it serves, nothing near */
 
 	for (int k = 0; k < PC_LAYER_COUNT; k++) {
 		const struct pc_layer *l = reg->layers[k];
@@ -670,7 +720,10 @@ size_t pc_registry_suggest(
 		for (uint32_t i = 0; i < l->nslots; i++) {
 			if (!l->slots[i])
 				continue;
-			const char *cand = pc_layer_str(l, l->names[l->slots[i] - 1].name);
+			const struct pc_nameref *ref = &l->names[l->slots[i] - 1];
+			if (l->entries[ref->entry].state == PC_STATE_DAEMON)
+				continue; /* not a service: never suggested */
+			const char *cand = pc_layer_str(l, ref->name);
 			size_t clen;
 			uint64_t cset = char_set(cand, &clen);
 			/* Most names are too far by length or letters alone: no table to fill. */
@@ -1326,7 +1379,25 @@ enum pc_resolve_status pc_registry_resolve(
 			if (!first)
 				first = r;
 		}
-		if (first) {
+		if (first && decider->layer == PC_LAYER_PRACTICE && k == PC_LAYER_IANA &&
+				(decider->flags & PC_ENTRY_F_CLAIM)) {
+			/* A `claim` row of the practice layer vouches for the name people
+			 * use (cifs: 445, where IANA's cifs is 3020): it decides, and IANA's
+			 * meaning is said.  Without `claim` (IANA moved a name the practice
+			 * layer lists) the layers disagree: a name-conflict. */
+			char desc[128];
+			decided_ports(res, decided, ports, sizeof(ports));
+			short_desc(desc, sizeof(desc), first->description);
+			struct pc_diag *d = pc_diag_add(&res->findings, PC_SEV_WARNING,
+					"registry-conflict", decider->file, decider->line, 0,
+					"%s resolves to %s from the practice layer; IANA gives the "
+					"name %s to %s (\"%s\", %s:%u)",
+					name, ports, name, other, desc, first->file, first->line);
+			pc_diag_hint(d,
+					"the practice row names its source; `portcullis lookup %s` "
+					"shows both",
+					name);
+		} else if (first) {
 			decided_ports(res, decided, ports, sizeof(ports));
 			/* A configuration setting other ports than the registry is its purpose. */
 			pc_diag_add(&res->findings, config ? PC_SEV_NOTE : PC_SEV_WARNING,

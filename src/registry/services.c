@@ -5,10 +5,15 @@
  * The same syntax carries the practice layer shipped with portcullis, where
  * the comment is the mandatory source note and two more forms exist:
  *   `name contested name1,name2 # why`
- * marking a name that people use for different ports, and
- *   `name port/protocol only [alias ...] # source`
+ * marking a name that people use for different ports,
+ *   `daemon-name daemon service1,service2 # source`
+ * naming the services a daemon serves (never resolved; a did-you-mean for
+ * the daemon's name), and
+ *   `name port/protocol [only] [claim] [alias ...] # source`
  * saying that the daemon serves the port over the protocols of the name's
- * practice rows only.
+ * practice rows only (`only`), and that the row's names mean the port
+ * whatever IANA says of them elsewhere (`claim`).  A practice row may give a range of ports
+ * (`49152-65535/tcp`), as IANA's rows do.
  *
  * In system mode a line that cannot be used is skipped with a warning, as
  * the C library skips it; protocols that are not IP transports (ddp) are
@@ -75,16 +80,25 @@ static bool check_name(
 
 /*
  * Practice: `name port/proto only [aliases]` says the daemon serves the port
- * over the protocols of the name's practice rows only.  Returns the index of
- * the first alias.
+ * over the protocols of the name's practice rows only; `claim` (after `only`
+ * if both) says the row's names mean this port, whatever IANA says of them
+ * elsewhere.  Returns the index of the first alias.
  */
 static unsigned practice_only(struct svc *s, struct pc_entry *e, char **tok, unsigned ntok)
 {
-	if (s->mode != PC_SERVICES_PRACTICE || ntok < 3 || strcmp(tok[2], "only") ||
-			!(e->flags & PC_ENTRY_F_PORT))
-		return 2;
-	e->flags |= PC_ENTRY_F_ONLY;
-	return 3;
+	unsigned i = 2;
+
+	if (s->mode != PC_SERVICES_PRACTICE || !(e->flags & PC_ENTRY_F_PORT))
+		return i;
+	if (i < ntok && !strcmp(tok[i], "only")) {
+		e->flags |= PC_ENTRY_F_ONLY;
+		i++;
+	}
+	if (i < ntok && !strcmp(tok[i], "claim")) {
+		e->flags |= PC_ENTRY_F_CLAIM;
+		i++;
+	}
+	return i;
 }
 
 /* One line, already NUL-terminated at `text` (the string table at `base`). */
@@ -162,13 +176,15 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 	uint32_t cols[COL_COUNT] = {0};
 	cols[COL_NAME] = (uint32_t)(tok[0] - base);
 
-	if (s->mode == PC_SERVICES_PRACTICE && !strcmp(tok[1], "contested")) {
+	bool daemon = s->mode == PC_SERVICES_PRACTICE && !strcmp(tok[1], "daemon");
+	if (daemon || (s->mode == PC_SERVICES_PRACTICE && !strcmp(tok[1], "contested"))) {
 		if (ntok != 3) {
 			svc_problem(s, line, col[1], "services-syntax",
-					"expected: name contested name1,name2 # why");
+					"expected: name %s name1,name2 # %s", tok[1],
+					daemon ? "source" : "why");
 			return;
 		}
-		e.state = PC_STATE_CONTESTED;
+		e.state = daemon ? PC_STATE_DAEMON : PC_STATE_CONTESTED;
 		e.extra = (uint32_t)(tok[2] - base);
 		ntok = 2; /* no aliases */
 	} else {
@@ -190,10 +206,16 @@ static void parse_line(struct svc *s, char *base, uint32_t text, uint32_t len, u
 					proto);
 			return;
 		}
+		/* A range (LOW-HIGH, as IANA's x11 6000-6063) only in practice mode. */
 		if (pc_parse_port_range(tok[1], strlen(tok[1]), &e.port_lo, &e.port_hi) < 0 ||
-				e.port_lo != e.port_hi) {
+				(e.port_lo != e.port_hi && s->mode != PC_SERVICES_PRACTICE)) {
 			svc_problem(s, line, col[1], "services-syntax",
-					"bad port '%s': expected a number from 0 to 65535", tok[1]);
+					s->mode == PC_SERVICES_PRACTICE
+							? "bad port '%s': expected a number from 0 "
+							  "to 65535 or a range LOW-HIGH"
+							: "bad port '%s': expected a number from 0 "
+							  "to 65535",
+					tok[1]);
 			return;
 		}
 		if (e.port_lo == 0) {

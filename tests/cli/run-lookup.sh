@@ -21,6 +21,16 @@ check kdc-defined 0 lookup --define kdc=88/tcp,udp kdc
 check x11-range 0 lookup x11
 check npp-multi-port 0 lookup npp
 check kerberos-family 0 lookup kerberos kpasswd kerberos-adm krb5_prop kerberos-iv iprop
+# Active Directory and Samba DCs: the names people use, the dynamic RPC range,
+# and the names IANA gives to other ports (cifs: 3020, winrm: 47001).
+check cifs 0 lookup cifs
+check winrm 0 lookup winrm winrm-https
+check msrpc-dynamic 0 lookup msrpc-dynamic 50000/tcp
+check ad-dc-family 0 lookup ldap ldaps gc gc-ssl msrpc smb netbios-ns netbios-dgm netbios-ssn dns ntp adws
+check json-cifs 0 lookup --json cifs
+# A daemon's name never resolves; its did-you-mean names the services it serves.
+check daemon-names 1 lookup krb5kdc kadmind kadmin kpropd kprop ipropd-master netbios samba smbd nmbd
+check json-daemon 1 lookup --json kadmind
 check unknown-name 1 lookup kerbros
 check mixed-known-unknown 1 lookup kpasswd kpaswd
 check bad-port 1 lookup 99999

@@ -31,6 +31,9 @@ discovery and ARP: no static entries, and both namespaces forget them after
 each load, so none learnt under an earlier load hides what this one does.
 The namespaces are removed on exit; nothing outside them is touched.
 
+A policy may name its own ports and sources in comment lines
+(`# probe-ports: tcp/445 udp/53`, `# probe-sources: 192.0.2.11 ...`).
+
 usage: probe.py PORTCULLIS POLICY [--links]   (as root, from the source root)
 """
 import errno
@@ -60,6 +63,19 @@ TIMEOUT = 1.0
 # policy of its own (tests/kdcconf); the listener inherits it.
 if os.environ.get("PC_PROBE_PORTS"):
     PORTS = [(w.split("/")[0], int(w.split("/")[1])) for w in os.environ["PC_PROBE_PORTS"].split()]
+
+
+def load_overrides(policy):
+    """A policy may name its own probes: `# probe-ports: tcp/445 udp/53 ...`
+    and `# probe-sources: ADDRESS ...` lines replace PORTS and SOURCES."""
+    global PORTS, SOURCES
+    with open(policy, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"#\s*probe-(ports|sources):(.*)$", line)
+            if m and m.group(1) == "ports":
+                PORTS = [(w.split("/")[0], int(w.split("/")[1])) for w in m.group(2).split()]
+            elif m:
+                SOURCES = m.group(2).split()
 
 
 def serve(addresses):
@@ -220,7 +236,8 @@ def run_stack(binary, policy, tag, loads, probes, expected, links, excused):
                   LINK_SOURCES if links else SOURCES)
         addresses = [a for _, link in (LINKS if links else ONE_LINK) for a in link]
         listener = subprocess.Popen(["ip", "netns", "exec", srv, sys.executable, me, "serve",
-                                     json.dumps(addresses)], stdout=subprocess.PIPE, text=True)
+                                     json.dumps(addresses), policy],
+                                    stdout=subprocess.PIPE, text=True)
         if listener.stdout.readline().strip() != "ready":
             print("FAIL: the listener did not start")
             return 1
@@ -276,10 +293,13 @@ def left_out(binary, policy):
 
 def main():
     if len(sys.argv) > 2 and sys.argv[1] == "serve":
+        if len(sys.argv) > 3:
+            load_overrides(sys.argv[3])
         return serve(json.loads(sys.argv[2]))
     if len(sys.argv) > 2 and sys.argv[1] == "probe":
         return probe(sys.argv[2])
     binary, policy = sys.argv[1], sys.argv[2]
+    load_overrides(policy)
     links = "--links" in sys.argv[3:]
     probes = probe_packets(links)
     expected, unusable = [], {}

@@ -357,6 +357,51 @@ static void test_unknown_and_suggestions(void **state)
 	assert_int_equal(pc_registry_suggest(f->reg, "zzzzzzzzzzzz", s, 3), 0);
 }
 
+/*
+ * A daemon's name (a `daemon` row of the practice layer) never resolves; its
+ * suggestions are the services it serves, every one of which resolves, and
+ * it is never suggested for a name near it.
+ */
+static void test_daemon_suggestions(void **state)
+{
+	struct fixture *f = *state;
+	const char *s[3];
+	static const struct {
+		const char *daemon, *want[3];
+	} cases[] = {
+			{"kadmind", {"kerberos-adm", "kpasswd"}},
+			{"KPROPD", {"krb5_prop"}},
+			{"kprop", {"krb5_prop"}},
+			{"krb5kdc", {"kerberos"}},
+			{"netbios", {"netbios-ns", "netbios-dgm", "netbios-ssn"}},
+			{"smbd", {"microsoft-ds", "netbios-ssn"}},
+			{"samba", {"microsoft-ds", "kerberos", "ldap"}},
+			{"ipropd-slave", {"iprop"}},
+	};
+
+	for (size_t i = 0; i < PC_ARRAY_SIZE(cases); i++) {
+		pc_resolution_finish(&f->res);
+		pc_resolution_init(&f->res);
+		assert_int_equal(pc_registry_resolve(f->reg, cases[i].daemon, &f->res),
+				PC_RESOLVE_UNKNOWN);
+		size_t n = pc_registry_suggest(f->reg, cases[i].daemon, s, 3);
+		size_t want = 0;
+		while (want < 3 && cases[i].want[want])
+			want++;
+		assert_int_equal(n, want);
+		for (size_t k = 0; k < n; k++) {
+			assert_string_equal(s[k], cases[i].want[k]);
+			pc_resolution_finish(&f->res);
+			pc_resolution_init(&f->res);
+			assert_int_equal(pc_registry_resolve(f->reg, s[k], &f->res), PC_RESOLVE_OK);
+		}
+	}
+	/* kadmin is a daemon row too; kadmind, one edit away, is never offered. */
+	size_t n = pc_registry_suggest(f->reg, "kadmindd", s, 3);
+	for (size_t k = 0; k < n; k++)
+		assert_string_not_equal(s[k], "kadmind");
+}
+
 static void test_port_findings(void **state)
 {
 	struct fixture *f = *state;
@@ -732,6 +777,7 @@ int main(void)
 			cmocka_unit_test_setup_teardown(test_case_folding, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_unknown_and_suggestions, setup, teardown),
+			cmocka_unit_test_setup_teardown(test_daemon_suggestions, setup, teardown),
 			cmocka_unit_test_setup_teardown(test_port_findings, setup, teardown),
 			cmocka_unit_test_setup_teardown(
 					test_find_port_ranges_and_protocols, setup, teardown),

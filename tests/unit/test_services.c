@@ -218,6 +218,62 @@ static void test_practice_mode(void **state)
 	pc_diags_finish(&d);
 }
 
+/* A range of ports: a practice row may give one (the dynamic RPC ports), a services file may not.
+ */
+static void test_practice_range(void **state)
+{
+	struct pc_diags d;
+	struct pc_layer *l;
+	struct pc_record r;
+
+	(void)state;
+	l = parse_mode("msrpc-dynamic 49152-65535/tcp only rpc-dynamic # a source\n",
+			PC_SERVICES_PRACTICE, &d, 0);
+	assert_int_equal(d.n, 0);
+	pc_layer_record(l, &l->entries[0], &r);
+	assert_int_equal(r.port_lo, 49152);
+	assert_int_equal(r.port_hi, 65535);
+	assert_true(r.flags & PC_ENTRY_F_ONLY);
+	assert_string_equal(r.aliases[0], "rpc-dynamic");
+	pc_layer_destroy(l);
+	pc_diags_finish(&d);
+
+	l = parse_ok("msrpc-dynamic 49152-65535/tcp\nok 7/tcp\n", &d);
+	assert_int_equal(l->nentries, 1);
+	assert_diag_at(&d, "services-syntax", 1, 15);
+	assert_string_equal(
+			d.v[0].msg, "bad port '49152-65535': expected a number from 0 to 65535");
+	pc_layer_destroy(l);
+	pc_diags_finish(&d);
+
+	/* `claim` after the port (after `only` if both); then the aliases. */
+	l = parse_mode("microsoft-ds 445/tcp only claim smb cifs # a source\n"
+		       "winrm 5985/tcp claim # a source\n",
+			PC_SERVICES_PRACTICE, &d, 0);
+	pc_layer_record(l, &l->entries[0], &r);
+	assert_true(r.flags & PC_ENTRY_F_ONLY);
+	assert_true(r.flags & PC_ENTRY_F_CLAIM);
+	assert_int_equal(r.naliases, 2);
+	assert_string_equal(r.aliases[1], "cifs");
+	pc_layer_record(l, &l->entries[1], &r);
+	assert_false(r.flags & PC_ENTRY_F_ONLY);
+	assert_true(r.flags & PC_ENTRY_F_CLAIM);
+	assert_int_equal(r.naliases, 0);
+	pc_layer_destroy(l);
+	pc_diags_finish(&d);
+
+	/* Backwards, past 65535, or from 0: errors in the practice layer. */
+	static const char *const bad[] = {
+			"x 200-100/tcp # s\n", "x 65535-65536/tcp # s\n", "x 0-10/tcp # s\n"};
+	for (size_t i = 0; i < PC_ARRAY_SIZE(bad); i++) {
+		l = parse_mode(bad[i], PC_SERVICES_PRACTICE, &d, -1);
+		assert_null(l);
+		assert_int_equal(d.nerrors, 1);
+		assert_int_equal(d.v[0].col, 3);
+		pc_diags_finish(&d);
+	}
+}
+
 static void test_shipped_practice_file(void **state)
 {
 	struct pc_buf text;
@@ -248,6 +304,28 @@ static void test_shipped_practice_file(void **state)
 			{"kerberos-master", 751, PC_PROTO_UDP},
 			{"iprop", 2121, PC_PROTO_TCP},
 			{"krb524", 4444, PC_PROTO_UDP},
+			/* Active Directory and Samba domain controllers */
+			{"ldap", 389, PC_PROTO_UDP},
+			{"ldaps", 636, PC_PROTO_TCP},
+			{"msft-gc", 3268, PC_PROTO_TCP},
+			{"gc", 3268, PC_PROTO_TCP},
+			{"msft-gc-ssl", 3269, PC_PROTO_TCP},
+			{"epmap", 135, PC_PROTO_TCP},
+			{"msrpc", 135, PC_PROTO_TCP},
+			{"msrpc-dynamic", 49152, PC_PROTO_TCP},
+			{"rpc-dynamic", 49152, PC_PROTO_TCP},
+			{"microsoft-ds", 445, PC_PROTO_TCP},
+			{"smb", 445, PC_PROTO_TCP},
+			{"cifs", 445, PC_PROTO_TCP},
+			{"netbios-ns", 137, PC_PROTO_UDP},
+			{"netbios-dgm", 138, PC_PROTO_UDP},
+			{"netbios-ssn", 139, PC_PROTO_TCP},
+			{"dns", 53, PC_PROTO_UDP},
+			{"ntp", 123, PC_PROTO_UDP},
+			{"adws", 9389, PC_PROTO_TCP},
+			{"winrm", 5985, PC_PROTO_TCP},
+			{"winrm-https", 5986, PC_PROTO_TCP},
+			{"winrms", 5986, PC_PROTO_TCP},
 	};
 	for (size_t i = 0; i < PC_ARRAY_SIZE(want); i++) {
 		const struct pc_nameref *ref = pc_layer_find(l, want[i].name);
@@ -286,6 +364,7 @@ int main(void)
 			cmocka_unit_test(test_too_many_aliases),
 			cmocka_unit_test(test_port_zero),
 			cmocka_unit_test(test_practice_mode),
+			cmocka_unit_test(test_practice_range),
 			cmocka_unit_test(test_shipped_practice_file),
 	};
 
