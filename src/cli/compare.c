@@ -25,7 +25,23 @@ static const char *outcome_name(const struct pc_compare_side *s)
 	return s->reject ? "reject" : s->verdict == PC_VERDICT_ACCEPT ? "accept" : "drop";
 }
 
-static void print_outcome(FILE *f, const struct pc_compare_side *s)
+/* What a side does beyond the rate of its limit, as a side of its own. */
+static struct pc_compare_side beyond_of(const struct pc_compare_side *s)
+{
+	struct pc_compare_side b;
+
+	memset(&b, 0, sizeof(b));
+	b.verdict = s->over.verdict;
+	b.reject = s->over.reject;
+	b.unusable = s->over.unusable;
+	b.by_rule = s->over.by_rule;
+	b.by_loopback = s->over.by_loopback;
+	b.rule = s->over.rule;
+	b.match = s->over.match;
+	return b;
+}
+
+static void print_one_outcome(FILE *f, const struct pc_compare_side *s)
 {
 	fputs(outcome_name(s), f);
 	if (s->unusable != PC_USABLE)
@@ -35,6 +51,18 @@ static void print_outcome(FILE *f, const struct pc_compare_side *s)
 				pc_unusable_code(s->unusable));
 }
 
+/* "accept", or with a limit "accept (up to 10/minute; beyond: drop)". */
+static void print_outcome(FILE *f, const struct pc_compare_side *s)
+{
+	print_one_outcome(f, s);
+	if (s->limited) {
+		struct pc_compare_side b = beyond_of(s);
+		fprintf(f, " (up to %u/%s; beyond: ", s->limit_rate, s->limit_unit);
+		print_one_outcome(f, &b);
+		fputc(')', f);
+	}
+}
+
 static void print_loc(FILE *f, const struct pc_loc *loc)
 {
 	pc_fputs_escaped(loc->file ? loc->file : "", f);
@@ -42,7 +70,7 @@ static void print_loc(FILE *f, const struct pc_loc *loc)
 }
 
 /* Who decides on one side: a rule, the loopback default, or the direction's default. */
-static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compare_side *s,
+static void print_one_who(FILE *f, const struct pc_policy *p, const struct pc_compare_side *s,
 		enum pc_direction dir)
 {
 	if (s->by_rule) {
@@ -52,6 +80,19 @@ static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compar
 		fputs("loopback: accept (defaults.loopback)", f);
 	} else {
 		fprintf(f, "the default (defaults.%s)", dir_name(dir));
+	}
+}
+
+/* "rule 1 at a.yaml:4:5", and with a limit who decides beyond its rate. */
+static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compare_side *s,
+		enum pc_direction dir)
+{
+	print_one_who(f, p, s, dir);
+	if (s->limited) {
+		struct pc_compare_side b = beyond_of(s);
+		fputs(" (beyond: ", f);
+		print_one_who(f, p, &b, dir);
+		fputc(')', f);
 	}
 }
 
@@ -285,11 +326,18 @@ static void print_region(FILE *f, const struct pc_policy *const pol[2], const st
 /* --only: what opens (accept), what closes (drop), or everything (NULL). */
 static bool kept(const char *only, const struct pc_compare_region *r)
 {
-	bool was = pc_compare_side_open(&r->old), is = pc_compare_side_open(&r->new);
+	bool accept = only && !strcmp(only, "accept");
 
 	if (!only)
 		return true;
-	return !strcmp(only, "accept") ? !was && is : was && !is;
+	/* Within the rate of a limit or beyond it. */
+	for (int beyond = 0; beyond < 2; beyond++) {
+		bool was = pc_compare_side_open(&r->old, beyond);
+		bool is = pc_compare_side_open(&r->new, beyond);
+		if (accept ? !was && is : was && !is)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -418,10 +466,9 @@ static void json_loc(struct pc_json *j, const struct pc_loc *loc)
 	pc_json_uint(j, loc->col);
 }
 
-static void json_side(struct pc_json *j, const struct pc_policy *p, const struct pc_compare_side *s,
-		enum pc_direction dir)
+static void json_one_side(struct pc_json *j, const struct pc_policy *p,
+		const struct pc_compare_side *s, enum pc_direction dir)
 {
-	pc_json_begin_object(j);
 	pc_json_key(j, "verdict");
 	pc_json_string(j, outcome_name(s));
 	pc_json_key(j, "unusable");
@@ -447,6 +494,37 @@ static void json_side(struct pc_json *j, const struct pc_policy *p, const struct
 		char key[32];
 		snprintf(key, sizeof(key), "defaults.%s", dir_name(dir));
 		pc_json_string(j, key);
+	}
+}
+
+/*
+ * A side: its outcome, and "limit" ({"rate", "unit"}, or null) with
+ * "beyond", the outcome beyond that rate (null without a limit).
+ */
+static void json_side(struct pc_json *j, const struct pc_policy *p, const struct pc_compare_side *s,
+		enum pc_direction dir)
+{
+	pc_json_begin_object(j);
+	json_one_side(j, p, s, dir);
+	pc_json_key(j, "limit");
+	if (s->limited) {
+		pc_json_begin_object(j);
+		pc_json_key(j, "rate");
+		pc_json_uint(j, s->limit_rate);
+		pc_json_key(j, "unit");
+		pc_json_string(j, s->limit_unit);
+		pc_json_end_object(j);
+	} else {
+		pc_json_null(j);
+	}
+	pc_json_key(j, "beyond");
+	if (s->limited) {
+		struct pc_compare_side b = beyond_of(s);
+		pc_json_begin_object(j);
+		json_one_side(j, p, &b, dir);
+		pc_json_end_object(j);
+	} else {
+		pc_json_null(j);
 	}
 	pc_json_end_object(j);
 }

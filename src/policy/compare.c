@@ -84,8 +84,9 @@ size_t pc_addr128_prefixes(int family, pc_addr128 lo, pc_addr128 hi, struct pc_p
 
 /* ---- one packet ----------------------------------------------------------- */
 
-void pc_compare_packet(
-		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_compare_side *out)
+/* One decision of the evaluator as an outcome. */
+static void outcome_of(const struct pc_policy *p, const struct pc_packet *pkt,
+		struct pc_compare_beyond *out)
 {
 	struct pc_decision dec;
 	enum pc_direction reply;
@@ -101,13 +102,60 @@ void pc_compare_packet(
 	out->unusable = pc_decision_unusable(p, pkt, &dec, &reply);
 }
 
-bool pc_compare_side_same(const struct pc_compare_side *a, const struct pc_compare_side *b)
+void pc_compare_packet(
+		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_compare_side *out)
+{
+	struct pc_compare_beyond in;
+
+	memset(out, 0, sizeof(*out));
+	outcome_of(p, pkt, &in);
+	out->verdict = in.verdict;
+	out->reject = in.reject;
+	out->unusable = in.unusable;
+	out->by_rule = in.by_rule;
+	out->by_loopback = in.by_loopback;
+	out->rule = in.rule;
+	out->match = in.match;
+	out->over = in;
+	if (in.by_rule && (p->rules[in.rule].flags & PC_RULE_F_LIMIT)) {
+		/* No rule before it matched: beyond its rate, the rules after it decide. */
+		struct pc_packet over = *pkt;
+		over.over_limit = true;
+		out->limited = true;
+		out->limit_rate = p->rules[in.rule].limit_rate;
+		out->limit_unit = p->rules[in.rule].limit_unit;
+		outcome_of(p, &over, &out->over);
+	}
+}
+
+static bool beyond_same(const struct pc_compare_beyond *a, const struct pc_compare_beyond *b)
 {
 	return a->verdict == b->verdict && a->reject == b->reject && a->unusable == b->unusable;
 }
 
-bool pc_compare_side_open(const struct pc_compare_side *s)
+/* Whether the side's limit shows: beyond its rate the packet gets another outcome. */
+static bool limit_shows(const struct pc_compare_side *s)
 {
+	return s->limited && (s->verdict != s->over.verdict || s->reject != s->over.reject ||
+					     s->unusable != s->over.unusable);
+}
+
+bool pc_compare_side_same(const struct pc_compare_side *a, const struct pc_compare_side *b)
+{
+	if (a->verdict != b->verdict || a->reject != b->reject || a->unusable != b->unusable ||
+			!beyond_same(&a->over, &b->over))
+		return false;
+	/* Where the rate decides, a packet between two rates changes. */
+	if (!limit_shows(a))
+		return true;
+	return a->limit_rate == b->limit_rate && a->limit_unit && b->limit_unit &&
+	       !strcmp(a->limit_unit, b->limit_unit);
+}
+
+bool pc_compare_side_open(const struct pc_compare_side *s, bool beyond)
+{
+	if (beyond)
+		return s->over.verdict == PC_VERDICT_ACCEPT && s->over.unusable == PC_USABLE;
 	return s->verdict == PC_VERDICT_ACCEPT && s->unusable == PC_USABLE;
 }
 
@@ -310,14 +358,28 @@ static void cells_add(struct cells *cs, const struct cell *c)
 			return (a) < (b) ? -1 : 1;                                                 \
 	} while (0)
 
+static int cmp_name(const char *a, const char *b);
+
 static int cmp_side(const struct pc_compare_side *a, const struct pc_compare_side *b)
 {
+	int d;
+
 	CMP(a->verdict, b->verdict);
 	CMP(a->reject, b->reject);
 	CMP(a->unusable, b->unusable);
 	CMP(a->by_rule, b->by_rule);
 	CMP(a->by_loopback, b->by_loopback);
 	CMP(a->rule, b->rule);
+	CMP(a->limited, b->limited);
+	CMP(a->limit_rate, b->limit_rate);
+	if ((d = cmp_name(a->limit_unit, b->limit_unit)))
+		return d;
+	CMP(a->over.verdict, b->over.verdict);
+	CMP(a->over.reject, b->over.reject);
+	CMP(a->over.unusable, b->over.unusable);
+	CMP(a->over.by_rule, b->over.by_rule);
+	CMP(a->over.by_loopback, b->over.by_loopback);
+	CMP(a->over.rule, b->over.rule);
 	return 0;
 }
 
@@ -617,6 +679,10 @@ static void sub_part(
 /* A side decided in part s, its rule and match as the whole policy numbers them. */
 static void sub_side(const struct sub *s, struct pc_compare_side *side)
 {
+	if (side->over.by_rule) {
+		side->over.match += s->mbase[side->over.rule];
+		side->over.rule = s->map[side->over.rule];
+	}
 	if (!side->by_rule)
 		return;
 	side->match += s->mbase[side->rule];

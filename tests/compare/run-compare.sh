@@ -21,6 +21,14 @@ check open-749-back 1 compare $cases/open-749.yaml $primary
 # Two unrelated policies: interfaces and wildcards, destinations, rejects,
 # what is of no use (IPv6 without neighbour discovery).
 check features-interfaces 1 compare tests/render/features.yaml tests/render/probe-interfaces.yaml
+# A limit: beyond its rate later rules and the default decide, a change too.
+check limit-added 1 compare $cases/limit-0.yaml $cases/limit-1.yaml
+check limit-beyond 1 compare $cases/limit-1.yaml $cases/limit-2.yaml
+check limit-rate 1 compare $cases/limit-1.yaml $cases/limit-rate.yaml
+check limit-only-accept 1 compare --only accept $cases/limit-1.yaml $cases/limit-2.yaml
+check limit-only-drop 0 compare --only drop $cases/limit-1.yaml $cases/limit-2.yaml
+check limit-same-beyond 0 compare $cases/limit-2.yaml $cases/limit-0.yaml
+check json-limit-beyond 1 compare --json $cases/limit-1.yaml $cases/limit-2.yaml
 # Changes that move none: exit 0, and what changed in the text.
 check same 0 compare $primary $primary
 check comment 0 compare $primary $cases/comment.yaml
