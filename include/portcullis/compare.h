@@ -63,6 +63,13 @@ struct pc_compare_iface {
 	const char *name;
 	bool others;
 	char sample[16];
+	/*
+	 * With `others`, the names and wildcards written in this direction
+	 * that the class leaves out (within the wildcard `name`, or all of
+	 * them), sorted.
+	 */
+	const char **except;
+	size_t nexcept;
 };
 
 /* Addresses lo..hi of a family, inclusive. */

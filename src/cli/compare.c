@@ -229,10 +229,18 @@ static void print_span(FILE *f, const char *before, int family, const struct spa
 
 static void iface_text(FILE *f, const struct pc_compare_iface *x)
 {
-	if (!x->name)
+	if (!x->name) {
 		fputs("other interfaces", f);
-	else
-		fprintf(f, "%s%s", x->name, x->others ? " (others)" : "");
+		return;
+	}
+	fputs(x->name, f);
+	/* A wildcard's others: "eth* except eth0", "eth* except {eth0, eth1}". */
+	if (x->others && x->nexcept) {
+		fprintf(f, " except %s", x->nexcept > 1 ? "{" : "");
+		for (size_t i = 0; i < x->nexcept; i++)
+			fprintf(f, "%s%s", i ? ", " : "", x->except[i]);
+		fputs(x->nexcept > 1 ? "}" : "", f);
+	}
 }
 
 /*
@@ -247,6 +255,13 @@ static void print_ifaces(FILE *f, const struct pc_compare *c, const struct pc_co
 	for (size_t i = 0; i < c->nifaces; i++)
 		all += c->ifaces[i].direction == r->direction;
 	negate = 2 * r->nifaces >= all;
+	/* "not" is said only of names: never "not other interfaces". */
+	for (size_t i = 0, k = 0; negate && i < c->nifaces; i++) {
+		bool in = k < r->nifaces && r->ifaces[k] == i;
+		k += in;
+		if (c->ifaces[i].direction == r->direction && !in && !c->ifaces[i].name)
+			negate = false;
+	}
 	for (size_t i = 0, k = 0; i < c->nifaces; i++) {
 		bool in = k < r->nifaces && r->ifaces[k] == i;
 		k += in;
@@ -594,6 +609,11 @@ static void json_region(struct pc_json *j, const struct pc_policy *const pol[2],
 			pc_json_string_or_null(j, x->name);
 			pc_json_key(j, "others");
 			pc_json_bool(j, x->others);
+			pc_json_key(j, "except");
+			pc_json_begin_array(j);
+			for (size_t k = 0; k < x->nexcept; k++)
+				pc_json_string(j, x->except[k]);
+			pc_json_end_array(j);
 			pc_json_end_object(j);
 		}
 		pc_json_end_array(j);

@@ -278,7 +278,7 @@ static bool has_inner(const struct names *names, const char *wild)
 }
 
 static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *name, bool others,
-		const char *sample)
+		const char *sample, const struct names *names)
 {
 	struct pc_compare_iface *x;
 
@@ -289,6 +289,14 @@ static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *n
 	x->name = name;
 	x->others = others;
 	snprintf(x->sample, sizeof(x->sample), "%s", sample);
+	if (!others)
+		return;
+	/* What the class leaves out: every name written, or those within the wildcard. */
+	x->except = xcalloc(names->n + 1, sizeof(*x->except));
+	for (size_t i = 0; i < names->n; i++)
+		if (!name || (strcmp(names->v[i], name) &&
+					     !strncmp(names->v[i], name, stem_len(name))))
+			x->except[x->nexcept++] = names->v[i];
 }
 
 /* The classes of interfaces of `dir`: each name written, each wildcard's others, every other. */
@@ -302,12 +310,12 @@ static void make_classes(
 	for (size_t i = 0; i < names.n; i++) {
 		const char *p = names.v[i];
 		if (!pc_ifname_wild(p))
-			add_iface(c, dir, p, false, p);
+			add_iface(c, dir, p, false, p, &names);
 		else if (class_sample(&names, p, sample))
-			add_iface(c, dir, p, has_inner(&names, p), sample);
+			add_iface(c, dir, p, has_inner(&names, p), sample, &names);
 	}
 	if (class_sample(&names, NULL, sample))
-		add_iface(c, dir, NULL, true, sample);
+		add_iface(c, dir, NULL, true, sample, &names);
 	free(names.v);
 }
 
@@ -1163,6 +1171,8 @@ void pc_compare_finish(struct pc_compare *c)
 		free(c->regions[i].dsts);
 	}
 	free(c->regions);
+	for (size_t i = 0; i < c->nifaces; i++)
+		free(c->ifaces[i].except);
 	free(c->ifaces);
 	memset(c, 0, sizeof(*c));
 }

@@ -29,6 +29,10 @@ check limit-only-accept 1 compare --only accept $cases/limit-1.yaml $cases/limit
 check limit-only-drop 0 compare --only drop $cases/limit-1.yaml $cases/limit-2.yaml
 check limit-same-beyond 0 compare $cases/limit-2.yaml $cases/limit-0.yaml
 check json-limit-beyond 1 compare --json $cases/limit-1.yaml $cases/limit-2.yaml
+# Interfaces: lo alone when no rule names one; the classes in JSON name what they leave out.
+check loopback-none 1 compare $cases/limit-0.yaml $cases/loopback-none.yaml
+check json-loopback-none 1 compare --json --only drop $cases/limit-0.yaml $cases/loopback-none.yaml
+check json-features-interfaces 1 compare --json --only accept tests/render/features.yaml tests/render/probe-interfaces.yaml
 # Changes that move none: exit 0, and what changed in the text.
 check same 0 compare $primary $primary
 check comment 0 compare $primary $cases/comment.yaml
