@@ -153,7 +153,8 @@ size_t pc_addr128_prefixes(int family, pc_addr128 lo, pc_addr128 hi, struct pc_p
  * added, removed, changed (one in place of another, between the same rules
  * that kept their place), moved, and whose comment changed (compared by what they
  * resolve to, their comments aside), networks added, removed, renamed (the
- * same addresses under another name) and changed, defaults changed.
+ * same addresses under another name), changed and rewritten, defaults
+ * changed.  Addresses are compared by what they cover, however written.
  */
 struct pc_compare_text {
 	size_t *added; /* indexes into new's rules */
@@ -168,6 +169,9 @@ struct pc_compare_text {
 	size_t ncomments;
 	size_t *net_added, *net_removed, *net_changed; /* into new, old, new's networks */
 	size_t nnet_added, nnet_removed, nnet_changed;
+	/* into new's networks: written otherwise, the same addresses (a /24 as two /25) */
+	size_t *net_rewritten;
+	size_t nnet_rewritten;
 	size_t (*net_renamed)[2]; /* old's network, new's network */
 	size_t nnet_renamed;
 	bool defaults; /* a default (or established, loopback, icmp, nd) changed */

@@ -441,7 +441,8 @@ static void print_text_change(
 		fputc('\n', f);
 		any = true;
 	}
-	if (t->nnet_added || t->nnet_removed || t->nnet_renamed || t->nnet_changed) {
+	if (t->nnet_added || t->nnet_removed || t->nnet_renamed || t->nnet_changed ||
+			t->nnet_rewritten) {
 		first = true;
 		fputs("  networks: ", f);
 		print_list(f, "added", pol[1], true, t->net_added, t->nnet_added, &first);
@@ -458,6 +459,8 @@ static void print_text_change(
 			first = false;
 		}
 		print_list(f, "changed", pol[1], true, t->net_changed, t->nnet_changed, &first);
+		print_list(f, "rewritten, same addresses", pol[1], true, t->net_rewritten,
+				t->nnet_rewritten, &first);
 		fputc('\n', f);
 		any = true;
 	}
@@ -690,6 +693,7 @@ static void json_text(struct pc_json *j, const struct pc_policy *const pol[2],
 	}
 	pc_json_end_array(j);
 	json_networks(j, "networks_changed", pol[1], t->net_changed, t->nnet_changed);
+	json_networks(j, "networks_rewritten", pol[1], t->net_rewritten, t->nnet_rewritten);
 	pc_json_key(j, "defaults_changed");
 	pc_json_bool(j, t->defaults);
 	pc_json_end_object(j);

@@ -1179,15 +1179,51 @@ void pc_compare_finish(struct pc_compare *c)
 
 /* ---- the textual change ------------------------------------------------------------ */
 
-static bool prefixes_equal(
-		const struct pc_prefix *a, size_t na, const struct pc_prefix *b, size_t nb)
+static int cmp_span(const void *pa, const void *pb)
 {
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (a[i].len != b[i].len || memcmp(a[i].bytes, b[i].bytes, sizeof(a[i].bytes)))
-			return false;
-	return true;
+	const struct pc_compare_span *a = pa, *b = pb;
+
+	return a->lo < b->lo ? -1 : a->lo > b->lo ? 1 : 0;
+}
+
+/* The addresses of prefixes v[0..n) as the fewest spans, in order, into out (n entries). */
+static size_t spans_of_prefixes(
+		int family, const struct pc_prefix *v, size_t n, struct pc_compare_span *out)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i].lo = pc_addr128_from(family, v[i].bytes);
+		out[i].hi = span_end(family, out[i].lo, v[i].len);
+	}
+	if (n)
+		qsort(out, n, sizeof(*out), cmp_span);
+	for (size_t i = 0; i < n; i++) {
+		/* Overlapping or adjacent: one span. */
+		if (w && (out[w - 1].hi == pc_addr128_max(family) ||
+					 out[i].lo <= out[w - 1].hi + 1)) {
+			if (out[i].hi > out[w - 1].hi)
+				out[w - 1].hi = out[i].hi;
+			continue;
+		}
+		out[w++] = out[i];
+	}
+	return w;
+}
+
+/* Whether two lists of prefixes cover the same addresses, however they are written. */
+static bool prefixes_equal(int family, const struct pc_prefix *a, size_t na,
+		const struct pc_prefix *b, size_t nb)
+{
+	struct pc_compare_span *x = xcalloc(na + 1, sizeof(*x)), *y = xcalloc(nb + 1, sizeof(*y));
+	size_t nx = spans_of_prefixes(family, a, na, x), ny = spans_of_prefixes(family, b, nb, y);
+	bool same = nx == ny;
+
+	for (size_t i = 0; same && i < nx; i++)
+		same = x[i].lo == y[i].lo && x[i].hi == y[i].hi;
+	free(x);
+	free(y);
+	return same;
 }
 
 static bool sets_equal(
@@ -1197,8 +1233,8 @@ static bool sets_equal(
 
 	if (any_a || any_b)
 		return any_a == any_b;
-	return prefixes_equal(a->v4, a->nv4, b->v4, b->nv4) &&
-	       prefixes_equal(a->v6, a->nv6, b->v6, b->nv6);
+	return prefixes_equal(4, a->v4, a->nv4, b->v4, b->nv4) &&
+	       prefixes_equal(6, a->v6, a->nv6, b->v6, b->nv6);
 }
 
 static bool ifaces_equal(const struct pc_ifaces *a, const struct pc_ifaces *b)
@@ -1238,11 +1274,17 @@ static uint32_t set_hash(uint32_t h, const struct pc_addrset *s, size_t npeers)
 {
 	if (!npeers || s->any)
 		return mix(h, 1);
-	h = mix(h, (uint32_t)(s->nv4 * 31 + s->nv6));
-	for (size_t i = 0; i < s->nv4; i++)
-		h = mix(h, ((uint32_t)s->v4[i].bytes[0] << 24 | (uint32_t)s->v4[i].bytes[1] << 16 |
-					   (uint32_t)s->v4[i].bytes[2] << 8 | s->v4[i].bytes[3]) ^
-						s->v4[i].len);
+	/* The addresses covered, as prefixes_equal() compares them, not as written. */
+	for (int family = 4; family <= 6; family += 2) {
+		const struct pc_prefix *v = family == 4 ? s->v4 : s->v6;
+		size_t n = family == 4 ? s->nv4 : s->nv6;
+		struct pc_compare_span *x = xcalloc(n + 1, sizeof(*x));
+		size_t nx = spans_of_prefixes(family, v, n, x);
+		h = mix(h, (uint32_t)nx * 2 + (family == 6));
+		for (size_t i = 0; i < nx; i++)
+			h = mix(mix(h, (uint32_t)x[i].lo), (uint32_t)x[i].hi);
+		free(x);
+	}
 	return h;
 }
 
@@ -1356,6 +1398,17 @@ static const struct pc_network *network_named(
 	return NULL;
 }
 
+/* Whether two networks are written alike: the same members, in the same order. */
+static bool written_same(const struct pc_network *a, const struct pc_network *b)
+{
+	if (a->nmembers != b->nmembers)
+		return false;
+	for (size_t i = 0; i < a->nmembers; i++)
+		if (cmp_name(a->members[i].text, b->members[i].text))
+			return false;
+	return true;
+}
+
 static void compare_networks(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare_text *t)
 {
@@ -1364,8 +1417,11 @@ static void compare_networks(
 
 	for (size_t i = 0; i < new->nnetworks; i++) {
 		const struct pc_network *o = network_named(old, new->networks[i].name, &at);
-		if (o && !sets_equal(&o->set, 1, &new->networks[i].set, 1))
+		const struct pc_addrset *x = o ? &o->set : NULL, *y = &new->networks[i].set;
+		if (o && !sets_equal(x, 1, y, 1))
 			push(&t->net_changed, &t->nnet_changed, i);
+		else if (o && !written_same(o, &new->networks[i]))
+			push(&t->net_rewritten, &t->nnet_rewritten, i);
 	}
 	for (size_t i = 0; i < old->nnetworks; i++) {
 		const struct pc_network *o = &old->networks[i];
@@ -1481,6 +1537,7 @@ void pc_compare_text_finish(struct pc_compare_text *t)
 	free(t->net_added);
 	free(t->net_removed);
 	free(t->net_changed);
+	free(t->net_rewritten);
 	free(t->net_renamed);
 	free(t->changed);
 	memset(t, 0, sizeof(*t));

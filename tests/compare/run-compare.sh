@@ -40,6 +40,11 @@ check split 0 compare $primary $cases/split.yaml
 check renamed 0 compare $primary $cases/renamed.yaml
 check moved 0 compare $primary $cases/moved.yaml
 check icmp-none 0 compare $primary $cases/icmp-none.yaml
+# The same addresses written otherwise: neither a rule nor a network changed.
+check net-halves 0 compare $cases/net-24.yaml $cases/net-halves.yaml
+check net-inside 0 compare $cases/net-24.yaml $cases/net-inside.yaml
+check net-rule-halves 0 compare $cases/net-24.yaml $cases/net-rule-halves.yaml
+check json-net-halves 0 compare --json $cases/net-24.yaml $cases/net-halves.yaml
 # --only: what opens, what closes.
 check only-accept-opens 1 compare --only accept $primary $cases/open-749.yaml
 check only-drop-opens 0 compare --only drop $primary $cases/open-749.yaml
