@@ -286,14 +286,20 @@ static bool shows_src(const struct pc_compare_region *r)
 	bool src_all = !r->srcs && r->src_lo == 0 && r->src_hi == max;
 	bool dst_all = !r->dsts && r->dst_lo == 0 && r->dst_hi == max;
 
-	/* One family over every address still says which: "from 0.0.0.0/0". */
-	return r->family && (!src_all || dst_all);
+	/*
+	 * One family over every address still says which: "from 0.0.0.0/0";
+	 * on output, where the source is this host, "to ::/0".
+	 */
+	return r->family && (!src_all || (dst_all && r->direction != PC_DIR_OUTPUT));
 }
 
 static bool shows_dst(const struct pc_compare_region *r)
 {
-	return r->family &&
-	       (r->dsts || !(r->dst_lo == 0 && r->dst_hi == pc_addr128_max(r->family)));
+	pc_addr128 max = pc_addr128_max(r->family);
+	bool src_all = !r->srcs && r->src_lo == 0 && r->src_hi == max;
+	bool dst_all = !r->dsts && r->dst_lo == 0 && r->dst_hi == max;
+
+	return r->family && (!dst_all || (src_all && r->direction == PC_DIR_OUTPUT));
 }
 
 static void print_region(FILE *f, const struct pc_policy *const pol[2], const struct pc_compare *c,

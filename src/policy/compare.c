@@ -697,15 +697,20 @@ static void sub_side(const struct sub *s, struct pc_compare_side *side)
 	side->rule = s->map[side->rule];
 }
 
-/* The name the deciding rule gave these ports: the new policy's, else the old one's. */
+/*
+ * The name a deciding rule gave these ports: the new policy's, else the old
+ * one's (a rule of numbers on one side, of a name on the other: the name).
+ */
 static const char *service_of(const struct pc_policy *const pol[2], const struct pc_compare_side *o,
 		const struct pc_compare_side *n)
 {
+	const char *name = NULL;
+
 	if (n->by_rule)
-		return pol[1]->rules[n->rule].matches[n->match].service;
-	if (o->by_rule)
-		return pol[0]->rules[o->rule].matches[o->match].service;
-	return NULL;
+		name = pol[1]->rules[n->rule].matches[n->match].service;
+	if (!name && o->by_rule)
+		name = pol[0]->rules[o->rule].matches[o->match].service;
+	return name;
 }
 
 struct sweep {

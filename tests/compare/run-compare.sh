@@ -33,6 +33,8 @@ check json-limit-beyond 1 compare --json $cases/limit-1.yaml $cases/limit-2.yaml
 check loopback-none 1 compare $cases/limit-0.yaml $cases/loopback-none.yaml
 check json-loopback-none 1 compare --json --only drop $cases/limit-0.yaml $cases/loopback-none.yaml
 check json-features-interfaces 1 compare --json --only accept tests/render/features.yaml tests/render/probe-interfaces.yaml
+# A rule of numbers in place of one of a name keeps the name; output says its destinations.
+check service-kept 1 compare $cases/svc-named.yaml $cases/svc-numbers.yaml
 # Changes that move none: exit 0, and what changed in the text.
 check same 0 compare $primary $primary
 check comment 0 compare $primary $cases/comment.yaml
