@@ -302,12 +302,12 @@ static bool shows_dst(const struct pc_compare_region *r)
 	return r->family && (!dst_all || (src_all && r->direction == PC_DIR_OUTPUT));
 }
 
-static void print_region(FILE *f, const struct pc_policy *const pol[2], const struct pc_compare *c,
-		const struct pc_compare_region *r)
+static void print_region(FILE *f, const char *indent, const struct pc_policy *const pol[2],
+		const struct pc_compare *c, const struct pc_compare_region *r)
 {
 	struct span_text span;
 
-	fprintf(f, "%s %s %u", dir_name(r->direction), pc_proto_name(r->proto), r->lo);
+	fprintf(f, "%s%s %s %u", indent, dir_name(r->direction), pc_proto_name(r->proto), r->lo);
 	if (r->hi != r->lo)
 		fprintf(f, "-%u", r->hi);
 	if (r->service) {
@@ -342,6 +342,28 @@ static void print_region(FILE *f, const struct pc_policy *const pol[2], const st
 	fputs(", now ", f);
 	print_who(f, pol[1], &r->new, r->direction);
 	fputc('\n', f);
+}
+
+static void fold_reason(struct pc_compare_side *s)
+{
+	if (s->unusable != PC_USABLE)
+		s->unusable = PC_UNUSABLE_REPLIES;
+	if (s->over.unusable != PC_USABLE)
+		s->over.unusable = PC_UNUSABLE_REPLIES;
+}
+
+/*
+ * Whether only the reason the packets are of no use changed (`accept, but
+ * unusable [replies-dropped] -> accept, but unusable [nd-dropped]`): of no
+ * use before and after, no verdict moved.
+ */
+static bool reason_only(const struct pc_compare_region *r)
+{
+	struct pc_compare_side a = r->old, b = r->new;
+
+	fold_reason(&a);
+	fold_reason(&b);
+	return pc_compare_side_same(&a, &b);
 }
 
 /* --only: what opens (accept), what closes (drop), or everything (NULL). */
@@ -588,9 +610,11 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 }
 
 static void json_region(struct pc_json *j, const struct pc_policy *const pol[2],
-		const struct pc_compare *c, const struct pc_compare_region *r)
+		const struct pc_compare *c, const struct pc_compare_region *r, bool verdict)
 {
 	pc_json_begin_object(j);
+	pc_json_key(j, "verdict_changed");
+	pc_json_bool(j, verdict);
 	pc_json_key(j, "direction");
 	pc_json_string(j, dir_name(r->direction));
 	pc_json_key(j, "protocol");
@@ -715,8 +739,12 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 
 	pc_compare_policies(pol[0], pol[1], &c);
 	pc_compare_text(pol[0], pol[1], &t);
-	for (size_t i = 0; i < c.nregions; i++)
-		shown += kept(ctx->only, &c.regions[i]);
+	size_t notes = 0;
+	for (size_t i = 0; i < c.nregions; i++) {
+		bool note = reason_only(&c.regions[i]);
+		shown += kept(ctx->only, &c.regions[i]) && !note;
+		notes += !ctx->only && note;
+	}
 	if (ctx->json) {
 		struct pc_json j;
 		pc_json_init(&j, ctx->out);
@@ -733,22 +761,32 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 		pc_json_begin_array(&j);
 		for (size_t i = 0; i < c.nregions; i++)
 			if (kept(ctx->only, &c.regions[i]))
-				json_region(&j, pol, &c, &c.regions[i]);
+				json_region(&j, pol, &c, &c.regions[i],
+						!reason_only(&c.regions[i]));
 		pc_json_end_array(&j);
 		pc_json_key(&j, "text");
 		json_text(&j, pol, &t);
 		pc_json_end_object(&j);
 		pc_json_finish(&j);
-	} else if (shown) {
-		for (size_t i = 0; i < c.nregions; i++)
-			if (kept(ctx->only, &c.regions[i]))
-				print_region(ctx->out, pol, &c, &c.regions[i]);
 	} else {
-		fprintf(ctx->out, "no change in verdicts%s\n",
-				!ctx->only		       ? ""
-				: !strcmp(ctx->only, "accept") ? " that opens"
-							       : " that closes");
-		print_text_change(ctx->out, pol, &t);
+		if (shown) {
+			for (size_t i = 0; i < c.nregions; i++)
+				if (kept(ctx->only, &c.regions[i]) && !reason_only(&c.regions[i]))
+					print_region(ctx->out, "", pol, &c, &c.regions[i]);
+		} else {
+			fprintf(ctx->out, "no change in verdicts%s\n",
+					!ctx->only		       ? ""
+					: !strcmp(ctx->only, "accept") ? " that opens"
+								       : " that closes");
+			print_text_change(ctx->out, pol, &t);
+		}
+		if (notes)
+			fputs("of no use before and after, only the reason changed (no verdict "
+			      "change):\n",
+					ctx->out);
+		for (size_t i = 0; notes && i < c.nregions; i++)
+			if (reason_only(&c.regions[i]))
+				print_region(ctx->out, "  ", pol, &c, &c.regions[i]);
 	}
 	pc_compare_text_finish(&t);
 	pc_compare_finish(&c);
