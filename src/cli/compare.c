@@ -113,6 +113,35 @@ static const char *network_of(
 	return NULL;
 }
 
+/* Whether p has a network called `name` whose addresses in `family` are not `v`. */
+static bool names_other(const struct pc_policy *p, const char *name, int family,
+		const struct pc_prefix *v, size_t n)
+{
+	for (size_t i = 0; i < p->nnetworks; i++)
+		if (!strcmp(p->networks[i].name, name))
+			return network_of(p, family, v, n) != p->networks[i].name;
+	return false;
+}
+
+/*
+ * The name of a network that is exactly these addresses: the new policy's,
+ * else the old one's; *side says whose (1 new, 0 old), *ambiguous whether
+ * the other policy gives that name to other addresses.
+ */
+static const char *network_label(const struct pc_policy *const pol[2], int family,
+		const struct pc_prefix *v, size_t n, int *side, bool *ambiguous)
+{
+	for (*side = 1; *side >= 0; (*side)--) {
+		const char *name = network_of(pol[*side], family, v, n);
+		if (name) {
+			*ambiguous = names_other(pol[!*side], name, family, v, n);
+			return name;
+		}
+	}
+	*ambiguous = false;
+	return NULL;
+}
+
 /* Addresses written as prefixes, the fewest, and the network they make up, if one does. */
 struct span_text {
 	struct pc_prefix *v;
@@ -120,6 +149,8 @@ struct span_text {
 	bool except; /* the prefixes are what is left out of `within` */
 	struct pc_prefix within;
 	const char *network; /* the new policy's name for them, else the old one's */
+	int side; /* whose network: 1 new, 0 old */
+	bool ambiguous; /* the other policy's network of that name is other addresses */
 };
 
 /* The prefixes of spans v[0..n), appended to out->v. */
@@ -156,7 +187,7 @@ static void span_of(const struct pc_policy *const pol[2], int family,
 		const struct pc_compare_span *v, size_t n, struct span_text *out)
 {
 	struct pc_compare_span *gaps = xcalloc(n + 1, sizeof(*gaps)), all;
-	struct span_text rest = {NULL, 0, true, {0}, NULL};
+	struct span_text rest = {NULL, 0, true, {0}, NULL, 0, false};
 	size_t ngaps = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -183,9 +214,7 @@ static void span_of(const struct pc_policy *const pol[2], int family,
 	} else {
 		free(rest.v);
 	}
-	out->network = network_of(pol[1], family, out->v, out->n);
-	if (!out->network)
-		out->network = network_of(pol[0], family, out->v, out->n);
+	out->network = network_label(pol, family, out->v, out->n, &out->side, &out->ambiguous);
 }
 
 static void span_finish(struct span_text *s)
@@ -223,6 +252,9 @@ static void print_span(FILE *f, const char *before, int family, const struct spa
 	if (s->network) {
 		fputs(" (", f);
 		pc_fputs_escaped(s->network, f);
+		/* One name, two meanings in one report: say whose. */
+		if (s->ambiguous)
+			fputs(s->side ? " in new" : " in old", f);
 		fputc(')', f);
 	}
 }
@@ -586,8 +618,12 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 
 	pc_json_key(j, key);
 	if (!r->family) {
+		char in_key[32];
 		pc_json_null(j);
 		pc_json_key(j, net_key);
+		pc_json_null(j);
+		snprintf(in_key, sizeof(in_key), "%s_in", net_key);
+		pc_json_key(j, in_key);
 		pc_json_null(j);
 		return;
 	}
@@ -603,9 +639,16 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 		pc_json_string(j, full);
 	}
 	pc_json_end_array(j);
+	int side;
+	bool ambiguous;
+	const char *net = network_label(pol, r->family, span.v, span.n, &side, &ambiguous);
+	char in_key[32];
 	pc_json_key(j, net_key);
-	const char *net = network_of(pol[1], r->family, span.v, span.n);
-	pc_json_string_or_null(j, net ? net : network_of(pol[0], r->family, span.v, span.n));
+	pc_json_string_or_null(j, net);
+	/* "from_network_in": whose network that is, "old" or "new" (null: none). */
+	snprintf(in_key, sizeof(in_key), "%s_in", net_key);
+	pc_json_key(j, in_key);
+	pc_json_string_or_null(j, !net ? NULL : side ? "new" : "old");
 	span_finish(&span);
 }
 

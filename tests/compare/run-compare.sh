@@ -35,6 +35,9 @@ check json-loopback-none 1 compare --json --only drop $cases/limit-0.yaml $cases
 check json-features-interfaces 1 compare --json --only accept tests/render/features.yaml tests/render/probe-interfaces.yaml
 # A rule of numbers in place of one of a name keeps the name; output says its destinations.
 check service-kept 1 compare $cases/svc-named.yaml $cases/svc-numbers.yaml
+# A network redefined: each label says whose network it is.
+check network-redefined 1 compare $cases/admins-old.yaml $cases/admins-new.yaml
+check json-network-redefined 1 compare --json $cases/admins-old.yaml $cases/admins-new.yaml
 # Of no use before and after, for another reason: a note, no verdict change.
 check reason-only 0 compare $cases/reason-replies.yaml $cases/reason-nd.yaml
 check json-reason-only 0 compare --json $cases/reason-replies.yaml $cases/reason-nd.yaml
