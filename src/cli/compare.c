@@ -841,7 +841,7 @@ int cmd_compare(struct cli_ctx *ctx, int argc, char **argv)
 	struct pc_policy pol[2];
 	const struct pc_policy *const cpol[2] = {&pol[0], &pol[1]};
 	struct pc_registry *old_reg = NULL;
-	struct cli_git git = {NULL, NULL, NULL};
+	struct cli_git git = {NULL, NULL, NULL, NULL};
 	const char *names[2];
 	int ret;
 

@@ -99,6 +99,14 @@ check git-absent 3 compare --git good policies/nope.yaml
 check git-option-revision 2 compare --git --output=x policies/kdc-iprop.yaml
 check git-two-policies 2 compare --git good policies/kdc-iprop.yaml policies/kdc-iprop.yaml
 check git-outside 2 compare --git good ../x.yaml
+# Symbolic links the revision holds: followed inside the repository, not out of it, not forever.
+ln -s kdc-iprop.yaml "$repo/policies/link.yaml"
+ln -s ../../x.yaml "$repo/policies/out.yaml"
+ln -s loop.yaml "$repo/policies/loop.yaml"
+git -C "$repo" add policies && git -C "$repo" commit -q -m links && git -C "$repo" tag links
+check git-symlink 1 compare --git links policies/link.yaml
+check git-symlink-outside 3 compare --git links policies/out.yaml
+check git-symlink-loop 3 compare --git links policies/loop.yaml
 check_dir=$repo/policies
 check git-subdirectory 1 compare --git good kdc-iprop.yaml
 check_dir=$tmp/elsewhere
