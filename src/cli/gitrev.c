@@ -220,6 +220,36 @@ static char *first_line(struct pc_buf *b)
 	return s;
 }
 
+/*
+ * `path` (absolute, or one that leaves the repository's directory and comes
+ * back) from the repository's root, by the real directories it names: NULL
+ * when its directory does not exist or is outside the repository.
+ */
+static char *path_in_top(const char *path)
+{
+	char *top_args[] = {"git", "rev-parse", "--show-toplevel", NULL};
+	struct pc_buf b;
+	char top[PATH_MAX], dir[PATH_MAX], *out = NULL;
+
+	pc_buf_init(&b);
+	int st = run_git(top_args, &b, 1 << 16);
+	char *line = first_line(&b);
+	pc_buf_finish(&b);
+	const char *slash = strrchr(path, '/');
+	char *d = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
+	const char *base = slash ? slash + 1 : path;
+	if (st == 0 && realpath(line, top) && realpath(d, dir) && *base) {
+		size_t n = strlen(top);
+		if (!strcmp(dir, top))
+			out = xstrdup(base);
+		else if (!strncmp(dir, top, n) && dir[n] == '/')
+			out = xasprintf("%s/%s", dir + n + 1, base);
+	}
+	free(line);
+	free(d);
+	return out;
+}
+
 int cli_git_open(struct cli_ctx *ctx, const char *rev, const char *path, struct cli_git *g)
 {
 	struct pc_buf b;
@@ -271,6 +301,10 @@ int cli_git_open(struct cli_ctx *ctx, const char *rev, const char *path, struct 
 	char *plain = joined ? plain_path(joined) : NULL;
 	free(joined);
 	free(prefix);
+	if (!plain || !*plain) {
+		free(plain);
+		plain = path_in_top(path);
+	}
 	if (!plain || !*plain) {
 		fprintf(ctx->err, "%s compare: --git: '", ctx->prog);
 		pc_fputs_escaped(path, ctx->err);

@@ -109,6 +109,16 @@ check git-symlink-outside 3 compare --git links policies/out.yaml
 check git-symlink-loop 3 compare --git links policies/loop.yaml
 check_dir=$repo/policies
 check git-subdirectory 1 compare --git good kdc-iprop.yaml
+# Paths that leave the repository's directory and come back, or absolute, inside it.
+check git-reentering 1 compare --git good ../../repo/policies/kdc-iprop.yaml
+# (its output names the temporary directory: the status and the first line only)
+abs_out=$(cd "$repo/policies" && "$bin" compare --git good "$repo/policies/kdc-iprop.yaml" 2>&1)
+abs_st=$?
+case "$abs_st $abs_out" in
+"1 input tcp 2121 (iprop) from 192.0.2.99 in not lo: drop -> accept"*) pass git-absolute ;;
+*) fail git-absolute; printf '%s\n' "exit $abs_st: $abs_out" | head -5 ;;
+esac
+check git-reentering-outside 2 compare --git good ../../elsewhere/x.yaml
 check_dir=$tmp/elsewhere
 check git-not-a-repository 3 compare --git good x.yaml
 check_dir=
