@@ -130,8 +130,8 @@ static int follow_links(const struct cli_git *g, char **plain)
 {
 	for (int hops = 0;; hops++) {
 		struct pc_buf b;
-		char *args[] = {"git", "--literal-pathspecs", "ls-tree", "-z", g->commit, "--",
-				*plain, NULL};
+		char *args[] = {"git", "--literal-pathspecs", "ls-tree", "--full-tree", "-z",
+				g->commit, "--", *plain, NULL};
 		pc_buf_init(&b);
 		int st = run_git(args, &b, 1 << 16);
 		bool link = st == 0 && b.len > 7 && !memcmp(b.data, "120000 ", 7);

@@ -109,6 +109,7 @@ check git-symlink-outside 3 compare --git links policies/out.yaml
 check git-symlink-loop 3 compare --git links policies/loop.yaml
 check_dir=$repo/policies
 check git-subdirectory 1 compare --git good kdc-iprop.yaml
+check git-symlink-subdirectory 1 compare --git links link.yaml
 # Paths that leave the repository's directory and come back, or absolute, inside it.
 check git-reentering 1 compare --git good ../../repo/policies/kdc-iprop.yaml
 # (its output names the temporary directory: the status and the first line only)
