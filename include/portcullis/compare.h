@@ -18,6 +18,15 @@
 
 #include "portcullis/policy.h"
 
+/* What one policy does with the packets of a region beyond the rate of every `limit:`. */
+struct pc_compare_beyond {
+	enum pc_verdict verdict;
+	bool reject;
+	enum pc_unusable unusable;
+	bool by_rule, by_loopback;
+	size_t rule, match;
+};
+
 /* What one policy does with the packets of a region. */
 struct pc_compare_side {
 	enum pc_verdict verdict;
@@ -27,6 +36,17 @@ struct pc_compare_side {
 	bool by_loopback;
 	size_t rule; /* index into the policy's rules when by_rule */
 	size_t match; /* index into that rule's matches */
+	/*
+	 * The deciding rule has a `limit:` of limit_rate per limit_unit: what
+	 * comes beyond that rate goes on to later rules and the default.  `over`
+	 * is what the policy does with a packet beyond the rate of every rule
+	 * with a limit (the evaluator with pc_packet.over_limit); without a
+	 * limit, the same as the fields above.
+	 */
+	bool limited;
+	unsigned limit_rate;
+	const char *limit_unit;
+	struct pc_compare_beyond over;
 };
 
 /* Addresses as 128-bit numbers: an IPv4 address in the low 32 bits. */
@@ -43,6 +63,13 @@ struct pc_compare_iface {
 	const char *name;
 	bool others;
 	char sample[16];
+	/*
+	 * With `others`, the names and wildcards written in this direction
+	 * that the class leaves out (within the wildcard `name`, or all of
+	 * them), sorted.
+	 */
+	const char **except;
+	size_t nexcept;
 };
 
 /* Addresses lo..hi of a family, inclusive. */
@@ -80,7 +107,8 @@ struct pc_compare {
 
 /*
  * Compares `old` with `new`: every region where the outcome (verdict, a
- * reject, and whether an accepted packet is of use) differs.  Returns 0.
+ * reject, and whether an accepted packet is of use, within the rate of a
+ * `limit:` and beyond it) differs.  Returns 0.
  */
 int pc_compare_policies(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare *out);
@@ -92,10 +120,16 @@ void pc_compare_finish(struct pc_compare *c);
  */
 size_t pc_compare_iface_class(const struct pc_compare *c, enum pc_direction dir, const char *name);
 
-/* Whether the side accepts packets that are of use (what "opens" means). */
-bool pc_compare_side_open(const struct pc_compare_side *s);
+/*
+ * Whether the side accepts packets that are of use (what "opens" means):
+ * within the rate of its limit, or with `beyond`, beyond it.
+ */
+bool pc_compare_side_open(const struct pc_compare_side *s, bool beyond);
 
-/* Whether two sides give the same outcome (the deciding rules aside). */
+/*
+ * Whether two sides give the same outcome (the deciding rules aside):
+ * within the rate and beyond it, and the same rate where those differ.
+ */
 bool pc_compare_side_same(const struct pc_compare_side *a, const struct pc_compare_side *b);
 
 /* What policy p does with `pkt` (an address given on both sides) as a side. */
@@ -119,7 +153,8 @@ size_t pc_addr128_prefixes(int family, pc_addr128 lo, pc_addr128 hi, struct pc_p
  * added, removed, changed (one in place of another, between the same rules
  * that kept their place), moved, and whose comment changed (compared by what they
  * resolve to, their comments aside), networks added, removed, renamed (the
- * same addresses under another name) and changed, defaults changed.
+ * same addresses under another name), changed and rewritten, defaults
+ * changed.  Addresses are compared by what they cover, however written.
  */
 struct pc_compare_text {
 	size_t *added; /* indexes into new's rules */
@@ -134,6 +169,9 @@ struct pc_compare_text {
 	size_t ncomments;
 	size_t *net_added, *net_removed, *net_changed; /* into new, old, new's networks */
 	size_t nnet_added, nnet_removed, nnet_changed;
+	/* into new's networks: written otherwise, the same addresses (a /24 as two /25) */
+	size_t *net_rewritten;
+	size_t nnet_rewritten;
 	size_t (*net_renamed)[2]; /* old's network, new's network */
 	size_t nnet_renamed;
 	bool defaults; /* a default (or established, loopback, icmp, nd) changed */

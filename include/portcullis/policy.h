@@ -338,6 +338,8 @@ struct pc_packet {
 			   leaves by (output); "" when unknown */
 	char service[64]; /* the service named instead of a port, or "" */
 	unsigned service_col; /* its column in the text */
+	bool over_limit; /* it comes beyond the rate of every rule with a `limit:`: those rules
+			    pass it over, and later rules and the default decide */
 };
 
 /* Why a packet's text was refused: the message and its column (from 1). */
@@ -384,7 +386,8 @@ int pc_packet_resolve(
  * output) `loopback: accept` accepts first, as its rule comes before the
  * policy's; with no interface, rules that name one are passed over and
  * counted.  A rule with destinations is passed over and counted the same
- * way when the packet gives no destination address.
+ * way when the packet gives no destination address.  With pkt->over_limit,
+ * the rules with a `limit:` are passed over (the packet exceeds their rate).
  */
 void pc_policy_evaluate(
 		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out);

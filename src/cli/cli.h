@@ -263,6 +263,7 @@ struct cli_git {
 	char *commit; /* the revision resolved */
 	char *label; /* "REV:", which the names of its files start with */
 	char *path; /* the policy's name: "REV:PATH", PATH from the repository's root */
+	FILE *err; /* where a symbolic link that cannot be followed is said */
 };
 
 /*

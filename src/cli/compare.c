@@ -25,7 +25,23 @@ static const char *outcome_name(const struct pc_compare_side *s)
 	return s->reject ? "reject" : s->verdict == PC_VERDICT_ACCEPT ? "accept" : "drop";
 }
 
-static void print_outcome(FILE *f, const struct pc_compare_side *s)
+/* What a side does beyond the rate of its limit, as a side of its own. */
+static struct pc_compare_side beyond_of(const struct pc_compare_side *s)
+{
+	struct pc_compare_side b;
+
+	memset(&b, 0, sizeof(b));
+	b.verdict = s->over.verdict;
+	b.reject = s->over.reject;
+	b.unusable = s->over.unusable;
+	b.by_rule = s->over.by_rule;
+	b.by_loopback = s->over.by_loopback;
+	b.rule = s->over.rule;
+	b.match = s->over.match;
+	return b;
+}
+
+static void print_one_outcome(FILE *f, const struct pc_compare_side *s)
 {
 	fputs(outcome_name(s), f);
 	if (s->unusable != PC_USABLE)
@@ -35,6 +51,18 @@ static void print_outcome(FILE *f, const struct pc_compare_side *s)
 				pc_unusable_code(s->unusable));
 }
 
+/* "accept", or with a limit "accept (up to 10/minute; beyond: drop)". */
+static void print_outcome(FILE *f, const struct pc_compare_side *s)
+{
+	print_one_outcome(f, s);
+	if (s->limited) {
+		struct pc_compare_side b = beyond_of(s);
+		fprintf(f, " (up to %u/%s; beyond: ", s->limit_rate, s->limit_unit);
+		print_one_outcome(f, &b);
+		fputc(')', f);
+	}
+}
+
 static void print_loc(FILE *f, const struct pc_loc *loc)
 {
 	pc_fputs_escaped(loc->file ? loc->file : "", f);
@@ -42,7 +70,7 @@ static void print_loc(FILE *f, const struct pc_loc *loc)
 }
 
 /* Who decides on one side: a rule, the loopback default, or the direction's default. */
-static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compare_side *s,
+static void print_one_who(FILE *f, const struct pc_policy *p, const struct pc_compare_side *s,
 		enum pc_direction dir)
 {
 	if (s->by_rule) {
@@ -52,6 +80,19 @@ static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compar
 		fputs("loopback: accept (defaults.loopback)", f);
 	} else {
 		fprintf(f, "the default (defaults.%s)", dir_name(dir));
+	}
+}
+
+/* "rule 1 at a.yaml:4:5", and with a limit who decides beyond its rate. */
+static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compare_side *s,
+		enum pc_direction dir)
+{
+	print_one_who(f, p, s, dir);
+	if (s->limited) {
+		struct pc_compare_side b = beyond_of(s);
+		fputs(" (beyond: ", f);
+		print_one_who(f, p, &b, dir);
+		fputc(')', f);
 	}
 }
 
@@ -72,6 +113,35 @@ static const char *network_of(
 	return NULL;
 }
 
+/* Whether p has a network called `name` whose addresses in `family` are not `v`. */
+static bool names_other(const struct pc_policy *p, const char *name, int family,
+		const struct pc_prefix *v, size_t n)
+{
+	for (size_t i = 0; i < p->nnetworks; i++)
+		if (!strcmp(p->networks[i].name, name))
+			return network_of(p, family, v, n) != p->networks[i].name;
+	return false;
+}
+
+/*
+ * The name of a network that is exactly these addresses: the new policy's,
+ * else the old one's; *side says whose (1 new, 0 old), *ambiguous whether
+ * the other policy gives that name to other addresses.
+ */
+static const char *network_label(const struct pc_policy *const pol[2], int family,
+		const struct pc_prefix *v, size_t n, int *side, bool *ambiguous)
+{
+	for (*side = 1; *side >= 0; (*side)--) {
+		const char *name = network_of(pol[*side], family, v, n);
+		if (name) {
+			*ambiguous = names_other(pol[!*side], name, family, v, n);
+			return name;
+		}
+	}
+	*ambiguous = false;
+	return NULL;
+}
+
 /* Addresses written as prefixes, the fewest, and the network they make up, if one does. */
 struct span_text {
 	struct pc_prefix *v;
@@ -79,6 +149,8 @@ struct span_text {
 	bool except; /* the prefixes are what is left out of `within` */
 	struct pc_prefix within;
 	const char *network; /* the new policy's name for them, else the old one's */
+	int side; /* whose network: 1 new, 0 old */
+	bool ambiguous; /* the other policy's network of that name is other addresses */
 };
 
 /* The prefixes of spans v[0..n), appended to out->v. */
@@ -115,7 +187,7 @@ static void span_of(const struct pc_policy *const pol[2], int family,
 		const struct pc_compare_span *v, size_t n, struct span_text *out)
 {
 	struct pc_compare_span *gaps = xcalloc(n + 1, sizeof(*gaps)), all;
-	struct span_text rest = {NULL, 0, true, {0}, NULL};
+	struct span_text rest = {NULL, 0, true, {0}, NULL, 0, false};
 	size_t ngaps = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -142,9 +214,7 @@ static void span_of(const struct pc_policy *const pol[2], int family,
 	} else {
 		free(rest.v);
 	}
-	out->network = network_of(pol[1], family, out->v, out->n);
-	if (!out->network)
-		out->network = network_of(pol[0], family, out->v, out->n);
+	out->network = network_label(pol, family, out->v, out->n, &out->side, &out->ambiguous);
 }
 
 static void span_finish(struct span_text *s)
@@ -182,16 +252,27 @@ static void print_span(FILE *f, const char *before, int family, const struct spa
 	if (s->network) {
 		fputs(" (", f);
 		pc_fputs_escaped(s->network, f);
+		/* One name, two meanings in one report: say whose. */
+		if (s->ambiguous)
+			fputs(s->side ? " in new" : " in old", f);
 		fputc(')', f);
 	}
 }
 
 static void iface_text(FILE *f, const struct pc_compare_iface *x)
 {
-	if (!x->name)
+	if (!x->name) {
 		fputs("other interfaces", f);
-	else
-		fprintf(f, "%s%s", x->name, x->others ? " (others)" : "");
+		return;
+	}
+	fputs(x->name, f);
+	/* A wildcard's others: "eth* except eth0", "eth* except {eth0, eth1}". */
+	if (x->others && x->nexcept) {
+		fprintf(f, " except %s", x->nexcept > 1 ? "{" : "");
+		for (size_t i = 0; i < x->nexcept; i++)
+			fprintf(f, "%s%s", i ? ", " : "", x->except[i]);
+		fputs(x->nexcept > 1 ? "}" : "", f);
+	}
 }
 
 /*
@@ -206,6 +287,13 @@ static void print_ifaces(FILE *f, const struct pc_compare *c, const struct pc_co
 	for (size_t i = 0; i < c->nifaces; i++)
 		all += c->ifaces[i].direction == r->direction;
 	negate = 2 * r->nifaces >= all;
+	/* "not" is said only of names: never "not other interfaces". */
+	for (size_t i = 0, k = 0; negate && i < c->nifaces; i++) {
+		bool in = k < r->nifaces && r->ifaces[k] == i;
+		k += in;
+		if (c->ifaces[i].direction == r->direction && !in && !c->ifaces[i].name)
+			negate = false;
+	}
 	for (size_t i = 0, k = 0; i < c->nifaces; i++) {
 		bool in = k < r->nifaces && r->ifaces[k] == i;
 		k += in;
@@ -230,22 +318,28 @@ static bool shows_src(const struct pc_compare_region *r)
 	bool src_all = !r->srcs && r->src_lo == 0 && r->src_hi == max;
 	bool dst_all = !r->dsts && r->dst_lo == 0 && r->dst_hi == max;
 
-	/* One family over every address still says which: "from 0.0.0.0/0". */
-	return r->family && (!src_all || dst_all);
+	/*
+	 * One family over every address still says which: "from 0.0.0.0/0";
+	 * on output, where the source is this host, "to ::/0".
+	 */
+	return r->family && (!src_all || (dst_all && r->direction != PC_DIR_OUTPUT));
 }
 
 static bool shows_dst(const struct pc_compare_region *r)
 {
-	return r->family &&
-	       (r->dsts || !(r->dst_lo == 0 && r->dst_hi == pc_addr128_max(r->family)));
+	pc_addr128 max = pc_addr128_max(r->family);
+	bool src_all = !r->srcs && r->src_lo == 0 && r->src_hi == max;
+	bool dst_all = !r->dsts && r->dst_lo == 0 && r->dst_hi == max;
+
+	return r->family && (!dst_all || (src_all && r->direction == PC_DIR_OUTPUT));
 }
 
-static void print_region(FILE *f, const struct pc_policy *const pol[2], const struct pc_compare *c,
-		const struct pc_compare_region *r)
+static void print_region(FILE *f, const char *indent, const struct pc_policy *const pol[2],
+		const struct pc_compare *c, const struct pc_compare_region *r)
 {
 	struct span_text span;
 
-	fprintf(f, "%s %s %u", dir_name(r->direction), pc_proto_name(r->proto), r->lo);
+	fprintf(f, "%s%s %s %u", indent, dir_name(r->direction), pc_proto_name(r->proto), r->lo);
 	if (r->hi != r->lo)
 		fprintf(f, "-%u", r->hi);
 	if (r->service) {
@@ -282,14 +376,43 @@ static void print_region(FILE *f, const struct pc_policy *const pol[2], const st
 	fputc('\n', f);
 }
 
+static void fold_reason(struct pc_compare_side *s)
+{
+	if (s->unusable != PC_USABLE)
+		s->unusable = PC_UNUSABLE_REPLIES;
+	if (s->over.unusable != PC_USABLE)
+		s->over.unusable = PC_UNUSABLE_REPLIES;
+}
+
+/*
+ * Whether only the reason the packets are of no use changed (`accept, but
+ * unusable [replies-dropped] -> accept, but unusable [nd-dropped]`): of no
+ * use before and after, no verdict moved.
+ */
+static bool reason_only(const struct pc_compare_region *r)
+{
+	struct pc_compare_side a = r->old, b = r->new;
+
+	fold_reason(&a);
+	fold_reason(&b);
+	return pc_compare_side_same(&a, &b);
+}
+
 /* --only: what opens (accept), what closes (drop), or everything (NULL). */
 static bool kept(const char *only, const struct pc_compare_region *r)
 {
-	bool was = pc_compare_side_open(&r->old), is = pc_compare_side_open(&r->new);
+	bool accept = only && !strcmp(only, "accept");
 
 	if (!only)
 		return true;
-	return !strcmp(only, "accept") ? !was && is : was && !is;
+	/* Within the rate of a limit or beyond it. */
+	for (int beyond = 0; beyond < 2; beyond++) {
+		bool was = pc_compare_side_open(&r->old, beyond);
+		bool is = pc_compare_side_open(&r->new, beyond);
+		if (accept ? !was && is : was && !is)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -378,7 +501,8 @@ static void print_text_change(
 		fputc('\n', f);
 		any = true;
 	}
-	if (t->nnet_added || t->nnet_removed || t->nnet_renamed || t->nnet_changed) {
+	if (t->nnet_added || t->nnet_removed || t->nnet_renamed || t->nnet_changed ||
+			t->nnet_rewritten) {
 		first = true;
 		fputs("  networks: ", f);
 		print_list(f, "added", pol[1], true, t->net_added, t->nnet_added, &first);
@@ -395,6 +519,8 @@ static void print_text_change(
 			first = false;
 		}
 		print_list(f, "changed", pol[1], true, t->net_changed, t->nnet_changed, &first);
+		print_list(f, "rewritten, same addresses", pol[1], true, t->net_rewritten,
+				t->nnet_rewritten, &first);
 		fputc('\n', f);
 		any = true;
 	}
@@ -418,10 +544,9 @@ static void json_loc(struct pc_json *j, const struct pc_loc *loc)
 	pc_json_uint(j, loc->col);
 }
 
-static void json_side(struct pc_json *j, const struct pc_policy *p, const struct pc_compare_side *s,
-		enum pc_direction dir)
+static void json_one_side(struct pc_json *j, const struct pc_policy *p,
+		const struct pc_compare_side *s, enum pc_direction dir)
 {
-	pc_json_begin_object(j);
 	pc_json_key(j, "verdict");
 	pc_json_string(j, outcome_name(s));
 	pc_json_key(j, "unusable");
@@ -448,6 +573,37 @@ static void json_side(struct pc_json *j, const struct pc_policy *p, const struct
 		snprintf(key, sizeof(key), "defaults.%s", dir_name(dir));
 		pc_json_string(j, key);
 	}
+}
+
+/*
+ * A side: its outcome, and "limit" ({"rate", "unit"}, or null) with
+ * "beyond", the outcome beyond that rate (null without a limit).
+ */
+static void json_side(struct pc_json *j, const struct pc_policy *p, const struct pc_compare_side *s,
+		enum pc_direction dir)
+{
+	pc_json_begin_object(j);
+	json_one_side(j, p, s, dir);
+	pc_json_key(j, "limit");
+	if (s->limited) {
+		pc_json_begin_object(j);
+		pc_json_key(j, "rate");
+		pc_json_uint(j, s->limit_rate);
+		pc_json_key(j, "unit");
+		pc_json_string(j, s->limit_unit);
+		pc_json_end_object(j);
+	} else {
+		pc_json_null(j);
+	}
+	pc_json_key(j, "beyond");
+	if (s->limited) {
+		struct pc_compare_side b = beyond_of(s);
+		pc_json_begin_object(j);
+		json_one_side(j, p, &b, dir);
+		pc_json_end_object(j);
+	} else {
+		pc_json_null(j);
+	}
 	pc_json_end_object(j);
 }
 
@@ -462,8 +618,12 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 
 	pc_json_key(j, key);
 	if (!r->family) {
+		char in_key[32];
 		pc_json_null(j);
 		pc_json_key(j, net_key);
+		pc_json_null(j);
+		snprintf(in_key, sizeof(in_key), "%s_in", net_key);
+		pc_json_key(j, in_key);
 		pc_json_null(j);
 		return;
 	}
@@ -479,16 +639,25 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 		pc_json_string(j, full);
 	}
 	pc_json_end_array(j);
+	int side;
+	bool ambiguous;
+	const char *net = network_label(pol, r->family, span.v, span.n, &side, &ambiguous);
+	char in_key[32];
 	pc_json_key(j, net_key);
-	const char *net = network_of(pol[1], r->family, span.v, span.n);
-	pc_json_string_or_null(j, net ? net : network_of(pol[0], r->family, span.v, span.n));
+	pc_json_string_or_null(j, net);
+	/* "from_network_in": whose network that is, "old" or "new" (null: none). */
+	snprintf(in_key, sizeof(in_key), "%s_in", net_key);
+	pc_json_key(j, in_key);
+	pc_json_string_or_null(j, !net ? NULL : side ? "new" : "old");
 	span_finish(&span);
 }
 
 static void json_region(struct pc_json *j, const struct pc_policy *const pol[2],
-		const struct pc_compare *c, const struct pc_compare_region *r)
+		const struct pc_compare *c, const struct pc_compare_region *r, bool verdict)
 {
 	pc_json_begin_object(j);
+	pc_json_key(j, "verdict_changed");
+	pc_json_bool(j, verdict);
 	pc_json_key(j, "direction");
 	pc_json_string(j, dir_name(r->direction));
 	pc_json_key(j, "protocol");
@@ -516,6 +685,11 @@ static void json_region(struct pc_json *j, const struct pc_policy *const pol[2],
 			pc_json_string_or_null(j, x->name);
 			pc_json_key(j, "others");
 			pc_json_bool(j, x->others);
+			pc_json_key(j, "except");
+			pc_json_begin_array(j);
+			for (size_t k = 0; k < x->nexcept; k++)
+				pc_json_string(j, x->except[k]);
+			pc_json_end_array(j);
 			pc_json_end_object(j);
 		}
 		pc_json_end_array(j);
@@ -592,6 +766,7 @@ static void json_text(struct pc_json *j, const struct pc_policy *const pol[2],
 	}
 	pc_json_end_array(j);
 	json_networks(j, "networks_changed", pol[1], t->net_changed, t->nnet_changed);
+	json_networks(j, "networks_rewritten", pol[1], t->net_rewritten, t->nnet_rewritten);
 	pc_json_key(j, "defaults_changed");
 	pc_json_bool(j, t->defaults);
 	pc_json_end_object(j);
@@ -607,8 +782,12 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 
 	pc_compare_policies(pol[0], pol[1], &c);
 	pc_compare_text(pol[0], pol[1], &t);
-	for (size_t i = 0; i < c.nregions; i++)
-		shown += kept(ctx->only, &c.regions[i]);
+	size_t notes = 0;
+	for (size_t i = 0; i < c.nregions; i++) {
+		bool note = reason_only(&c.regions[i]);
+		shown += kept(ctx->only, &c.regions[i]) && !note;
+		notes += !ctx->only && note;
+	}
 	if (ctx->json) {
 		struct pc_json j;
 		pc_json_init(&j, ctx->out);
@@ -625,22 +804,32 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 		pc_json_begin_array(&j);
 		for (size_t i = 0; i < c.nregions; i++)
 			if (kept(ctx->only, &c.regions[i]))
-				json_region(&j, pol, &c, &c.regions[i]);
+				json_region(&j, pol, &c, &c.regions[i],
+						!reason_only(&c.regions[i]));
 		pc_json_end_array(&j);
 		pc_json_key(&j, "text");
 		json_text(&j, pol, &t);
 		pc_json_end_object(&j);
 		pc_json_finish(&j);
-	} else if (shown) {
-		for (size_t i = 0; i < c.nregions; i++)
-			if (kept(ctx->only, &c.regions[i]))
-				print_region(ctx->out, pol, &c, &c.regions[i]);
 	} else {
-		fprintf(ctx->out, "no change in verdicts%s\n",
-				!ctx->only		       ? ""
-				: !strcmp(ctx->only, "accept") ? " that opens"
-							       : " that closes");
-		print_text_change(ctx->out, pol, &t);
+		if (shown) {
+			for (size_t i = 0; i < c.nregions; i++)
+				if (kept(ctx->only, &c.regions[i]) && !reason_only(&c.regions[i]))
+					print_region(ctx->out, "", pol, &c, &c.regions[i]);
+		} else {
+			fprintf(ctx->out, "no change in verdicts%s\n",
+					!ctx->only		       ? ""
+					: !strcmp(ctx->only, "accept") ? " that opens"
+								       : " that closes");
+			print_text_change(ctx->out, pol, &t);
+		}
+		if (notes)
+			fputs("of no use before and after, only the reason changed (no verdict "
+			      "change):\n",
+					ctx->out);
+		for (size_t i = 0; notes && i < c.nregions; i++)
+			if (reason_only(&c.regions[i]))
+				print_region(ctx->out, "  ", pol, &c, &c.regions[i]);
 	}
 	pc_compare_text_finish(&t);
 	pc_compare_finish(&c);
@@ -652,7 +841,7 @@ int cmd_compare(struct cli_ctx *ctx, int argc, char **argv)
 	struct pc_policy pol[2];
 	const struct pc_policy *const cpol[2] = {&pol[0], &pol[1]};
 	struct pc_registry *old_reg = NULL;
-	struct cli_git git = {NULL, NULL, NULL};
+	struct cli_git git = {NULL, NULL, NULL, NULL};
 	const char *names[2];
 	int ret;
 

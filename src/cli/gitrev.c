@@ -104,6 +104,76 @@ static char *plain_path(const char *path)
 	return out;
 }
 
+#define LINKS_MAX 8 /* symbolic links followed for one file */
+
+static void say_outside(const struct cli_git *g, const char *plain, const char *target)
+{
+	if (!g->err)
+		return;
+	pc_fputs_escaped(g->label, g->err);
+	pc_fputs_escaped(plain, g->err);
+	fputs(": a symbolic link to '", g->err);
+	pc_fputs_escaped(target ? target : "", g->err);
+	fputs("', outside the repository (an absolute target, or one that leaves it): it is not "
+	      "followed\n",
+			g->err);
+}
+
+/*
+ * Follows `*plain` (a path from the repository's root) while the commit
+ * holds a symbolic link there (mode 120000): its target, relative to the
+ * link's directory, in place of it.  Returns 0, or -1 with errno set: ELOOP
+ * after LINKS_MAX links, EXDEV for a target that is absolute or leaves
+ * the repository.
+ */
+static int follow_links(const struct cli_git *g, char **plain)
+{
+	for (int hops = 0;; hops++) {
+		struct pc_buf b;
+		char *args[] = {"git", "--literal-pathspecs", "ls-tree", "--full-tree", "-z",
+				g->commit, "--", *plain, NULL};
+		pc_buf_init(&b);
+		int st = run_git(args, &b, 1 << 16);
+		bool link = st == 0 && b.len > 7 && !memcmp(b.data, "120000 ", 7);
+		pc_buf_finish(&b);
+		if (!link)
+			return 0;
+		if (hops == LINKS_MAX) {
+			errno = ELOOP;
+			return -1;
+		}
+		char *object = xasprintf("%s:%s", g->commit, *plain);
+		char *blob_args[] = {"git", "cat-file", "blob", object, NULL};
+		pc_buf_init(&b);
+		st = run_git(blob_args, &b, PATH_MAX);
+		free(object);
+		size_t len = b.len;
+		char *target = st == 0 ? xstrndup(b.data ? b.data : "", len) : NULL;
+		pc_buf_finish(&b);
+		if (!target || !*target || target[0] == '/' || strlen(target) != len) {
+			say_outside(g, *plain, target);
+			free(target);
+			errno = EXDEV;
+			return -1;
+		}
+		const char *slash = strrchr(*plain, '/');
+		char *joined = xasprintf("%.*s%s%s", slash ? (int)(slash - *plain) : 0, *plain,
+				slash ? "/" : "", target);
+		char *next = plain_path(joined);
+		free(joined);
+		if (!next || !*next) {
+			say_outside(g, *plain, target);
+			free(target);
+			free(next);
+			errno = EXDEV;
+			return -1;
+		}
+		free(target);
+		free(*plain);
+		*plain = next;
+	}
+}
+
 /* The reader of pc_policy_load_with(): "REV:PATH" read from the commit. */
 static int read_blob(void *arg, const char *path, char *real, struct pc_buf *out)
 {
@@ -119,6 +189,12 @@ static int read_blob(void *arg, const char *path, char *real, struct pc_buf *out
 	if (!plain || !*plain) {
 		free(plain);
 		errno = ENOENT;
+		return -1;
+	}
+	if (follow_links(g, &plain) < 0) {
+		int e = errno;
+		free(plain);
+		errno = e;
 		return -1;
 	}
 	char *object = xasprintf("%s:%s", g->commit, plain);
@@ -142,6 +218,36 @@ static char *first_line(struct pc_buf *b)
 
 	s[strcspn(s, "\n")] = '\0';
 	return s;
+}
+
+/*
+ * `path` (absolute, or one that leaves the repository's directory and comes
+ * back) from the repository's root, by the real directories it names: NULL
+ * when its directory does not exist or is outside the repository.
+ */
+static char *path_in_top(const char *path)
+{
+	char *top_args[] = {"git", "rev-parse", "--show-toplevel", NULL};
+	struct pc_buf b;
+	char top[PATH_MAX], dir[PATH_MAX], *out = NULL;
+
+	pc_buf_init(&b);
+	int st = run_git(top_args, &b, 1 << 16);
+	char *line = first_line(&b);
+	pc_buf_finish(&b);
+	const char *slash = strrchr(path, '/');
+	char *d = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
+	const char *base = slash ? slash + 1 : path;
+	if (st == 0 && realpath(line, top) && realpath(d, dir) && *base) {
+		size_t n = strlen(top);
+		if (!strcmp(dir, top))
+			out = xstrdup(base);
+		else if (!strncmp(dir, top, n) && dir[n] == '/')
+			out = xasprintf("%s/%s", dir + n + 1, base);
+	}
+	free(line);
+	free(d);
+	return out;
 }
 
 int cli_git_open(struct cli_ctx *ctx, const char *rev, const char *path, struct cli_git *g)
@@ -196,6 +302,10 @@ int cli_git_open(struct cli_ctx *ctx, const char *rev, const char *path, struct 
 	free(joined);
 	free(prefix);
 	if (!plain || !*plain) {
+		free(plain);
+		plain = path_in_top(path);
+	}
+	if (!plain || !*plain) {
 		fprintf(ctx->err, "%s compare: --git: '", ctx->prog);
 		pc_fputs_escaped(path, ctx->err);
 		fputs("' is not a path inside the repository: name the policy relative to the "
@@ -222,6 +332,7 @@ int cli_git_open(struct cli_ctx *ctx, const char *rev, const char *path, struct 
 		return PC_EXIT_ENV;
 	}
 	free(plain);
+	g->err = ctx->err;
 	ctx->reader = read_blob;
 	ctx->reader_arg = g;
 	return PC_EXIT_OK;

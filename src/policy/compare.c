@@ -84,8 +84,9 @@ size_t pc_addr128_prefixes(int family, pc_addr128 lo, pc_addr128 hi, struct pc_p
 
 /* ---- one packet ----------------------------------------------------------- */
 
-void pc_compare_packet(
-		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_compare_side *out)
+/* One decision of the evaluator as an outcome. */
+static void outcome_of(const struct pc_policy *p, const struct pc_packet *pkt,
+		struct pc_compare_beyond *out)
 {
 	struct pc_decision dec;
 	enum pc_direction reply;
@@ -101,13 +102,60 @@ void pc_compare_packet(
 	out->unusable = pc_decision_unusable(p, pkt, &dec, &reply);
 }
 
-bool pc_compare_side_same(const struct pc_compare_side *a, const struct pc_compare_side *b)
+void pc_compare_packet(
+		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_compare_side *out)
+{
+	struct pc_compare_beyond in;
+
+	memset(out, 0, sizeof(*out));
+	outcome_of(p, pkt, &in);
+	out->verdict = in.verdict;
+	out->reject = in.reject;
+	out->unusable = in.unusable;
+	out->by_rule = in.by_rule;
+	out->by_loopback = in.by_loopback;
+	out->rule = in.rule;
+	out->match = in.match;
+	out->over = in;
+	if (in.by_rule && (p->rules[in.rule].flags & PC_RULE_F_LIMIT)) {
+		/* No rule before it matched: beyond its rate, the rules after it decide. */
+		struct pc_packet over = *pkt;
+		over.over_limit = true;
+		out->limited = true;
+		out->limit_rate = p->rules[in.rule].limit_rate;
+		out->limit_unit = p->rules[in.rule].limit_unit;
+		outcome_of(p, &over, &out->over);
+	}
+}
+
+static bool beyond_same(const struct pc_compare_beyond *a, const struct pc_compare_beyond *b)
 {
 	return a->verdict == b->verdict && a->reject == b->reject && a->unusable == b->unusable;
 }
 
-bool pc_compare_side_open(const struct pc_compare_side *s)
+/* Whether the side's limit shows: beyond its rate the packet gets another outcome. */
+static bool limit_shows(const struct pc_compare_side *s)
 {
+	return s->limited && (s->verdict != s->over.verdict || s->reject != s->over.reject ||
+					     s->unusable != s->over.unusable);
+}
+
+bool pc_compare_side_same(const struct pc_compare_side *a, const struct pc_compare_side *b)
+{
+	if (a->verdict != b->verdict || a->reject != b->reject || a->unusable != b->unusable ||
+			!beyond_same(&a->over, &b->over))
+		return false;
+	/* Where the rate decides, a packet between two rates changes. */
+	if (!limit_shows(a))
+		return true;
+	return a->limit_rate == b->limit_rate && a->limit_unit && b->limit_unit &&
+	       !strcmp(a->limit_unit, b->limit_unit);
+}
+
+bool pc_compare_side_open(const struct pc_compare_side *s, bool beyond)
+{
+	if (beyond)
+		return s->over.verdict == PC_VERDICT_ACCEPT && s->over.unusable == PC_USABLE;
 	return s->verdict == PC_VERDICT_ACCEPT && s->unusable == PC_USABLE;
 }
 
@@ -230,7 +278,7 @@ static bool has_inner(const struct names *names, const char *wild)
 }
 
 static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *name, bool others,
-		const char *sample)
+		const char *sample, const struct names *names)
 {
 	struct pc_compare_iface *x;
 
@@ -241,6 +289,14 @@ static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *n
 	x->name = name;
 	x->others = others;
 	snprintf(x->sample, sizeof(x->sample), "%s", sample);
+	if (!others)
+		return;
+	/* What the class leaves out: every name written, or those within the wildcard. */
+	x->except = xcalloc(names->n + 1, sizeof(*x->except));
+	for (size_t i = 0; i < names->n; i++)
+		if (!name || (strcmp(names->v[i], name) &&
+					     !strncmp(names->v[i], name, stem_len(name))))
+			x->except[x->nexcept++] = names->v[i];
 }
 
 /* The classes of interfaces of `dir`: each name written, each wildcard's others, every other. */
@@ -254,12 +310,12 @@ static void make_classes(
 	for (size_t i = 0; i < names.n; i++) {
 		const char *p = names.v[i];
 		if (!pc_ifname_wild(p))
-			add_iface(c, dir, p, false, p);
+			add_iface(c, dir, p, false, p, &names);
 		else if (class_sample(&names, p, sample))
-			add_iface(c, dir, p, has_inner(&names, p), sample);
+			add_iface(c, dir, p, has_inner(&names, p), sample, &names);
 	}
 	if (class_sample(&names, NULL, sample))
-		add_iface(c, dir, NULL, true, sample);
+		add_iface(c, dir, NULL, true, sample, &names);
 	free(names.v);
 }
 
@@ -310,14 +366,28 @@ static void cells_add(struct cells *cs, const struct cell *c)
 			return (a) < (b) ? -1 : 1;                                                 \
 	} while (0)
 
+static int cmp_name(const char *a, const char *b);
+
 static int cmp_side(const struct pc_compare_side *a, const struct pc_compare_side *b)
 {
+	int d;
+
 	CMP(a->verdict, b->verdict);
 	CMP(a->reject, b->reject);
 	CMP(a->unusable, b->unusable);
 	CMP(a->by_rule, b->by_rule);
 	CMP(a->by_loopback, b->by_loopback);
 	CMP(a->rule, b->rule);
+	CMP(a->limited, b->limited);
+	CMP(a->limit_rate, b->limit_rate);
+	if ((d = cmp_name(a->limit_unit, b->limit_unit)))
+		return d;
+	CMP(a->over.verdict, b->over.verdict);
+	CMP(a->over.reject, b->over.reject);
+	CMP(a->over.unusable, b->over.unusable);
+	CMP(a->over.by_rule, b->over.by_rule);
+	CMP(a->over.by_loopback, b->over.by_loopback);
+	CMP(a->over.rule, b->over.rule);
 	return 0;
 }
 
@@ -617,21 +687,30 @@ static void sub_part(
 /* A side decided in part s, its rule and match as the whole policy numbers them. */
 static void sub_side(const struct sub *s, struct pc_compare_side *side)
 {
+	if (side->over.by_rule) {
+		side->over.match += s->mbase[side->over.rule];
+		side->over.rule = s->map[side->over.rule];
+	}
 	if (!side->by_rule)
 		return;
 	side->match += s->mbase[side->rule];
 	side->rule = s->map[side->rule];
 }
 
-/* The name the deciding rule gave these ports: the new policy's, else the old one's. */
+/*
+ * The name a deciding rule gave these ports: the new policy's, else the old
+ * one's (a rule of numbers on one side, of a name on the other: the name).
+ */
 static const char *service_of(const struct pc_policy *const pol[2], const struct pc_compare_side *o,
 		const struct pc_compare_side *n)
 {
+	const char *name = NULL;
+
 	if (n->by_rule)
-		return pol[1]->rules[n->rule].matches[n->match].service;
-	if (o->by_rule)
-		return pol[0]->rules[o->rule].matches[o->match].service;
-	return NULL;
+		name = pol[1]->rules[n->rule].matches[n->match].service;
+	if (!name && o->by_rule)
+		name = pol[0]->rules[o->rule].matches[o->match].service;
+	return name;
 }
 
 struct sweep {
@@ -1097,21 +1176,59 @@ void pc_compare_finish(struct pc_compare *c)
 		free(c->regions[i].dsts);
 	}
 	free(c->regions);
+	for (size_t i = 0; i < c->nifaces; i++)
+		free(c->ifaces[i].except);
 	free(c->ifaces);
 	memset(c, 0, sizeof(*c));
 }
 
 /* ---- the textual change ------------------------------------------------------------ */
 
-static bool prefixes_equal(
-		const struct pc_prefix *a, size_t na, const struct pc_prefix *b, size_t nb)
+static int cmp_span(const void *pa, const void *pb)
 {
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (a[i].len != b[i].len || memcmp(a[i].bytes, b[i].bytes, sizeof(a[i].bytes)))
-			return false;
-	return true;
+	const struct pc_compare_span *a = pa, *b = pb;
+
+	return a->lo < b->lo ? -1 : a->lo > b->lo ? 1 : 0;
+}
+
+/* The addresses of prefixes v[0..n) as the fewest spans, in order, into out (n entries). */
+static size_t spans_of_prefixes(
+		int family, const struct pc_prefix *v, size_t n, struct pc_compare_span *out)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i].lo = pc_addr128_from(family, v[i].bytes);
+		out[i].hi = span_end(family, out[i].lo, v[i].len);
+	}
+	if (n)
+		qsort(out, n, sizeof(*out), cmp_span);
+	for (size_t i = 0; i < n; i++) {
+		/* Overlapping or adjacent: one span. */
+		if (w && (out[w - 1].hi == pc_addr128_max(family) ||
+					 out[i].lo <= out[w - 1].hi + 1)) {
+			if (out[i].hi > out[w - 1].hi)
+				out[w - 1].hi = out[i].hi;
+			continue;
+		}
+		out[w++] = out[i];
+	}
+	return w;
+}
+
+/* Whether two lists of prefixes cover the same addresses, however they are written. */
+static bool prefixes_equal(int family, const struct pc_prefix *a, size_t na,
+		const struct pc_prefix *b, size_t nb)
+{
+	struct pc_compare_span *x = xcalloc(na + 1, sizeof(*x)), *y = xcalloc(nb + 1, sizeof(*y));
+	size_t nx = spans_of_prefixes(family, a, na, x), ny = spans_of_prefixes(family, b, nb, y);
+	bool same = nx == ny;
+
+	for (size_t i = 0; same && i < nx; i++)
+		same = x[i].lo == y[i].lo && x[i].hi == y[i].hi;
+	free(x);
+	free(y);
+	return same;
 }
 
 static bool sets_equal(
@@ -1121,8 +1238,8 @@ static bool sets_equal(
 
 	if (any_a || any_b)
 		return any_a == any_b;
-	return prefixes_equal(a->v4, a->nv4, b->v4, b->nv4) &&
-	       prefixes_equal(a->v6, a->nv6, b->v6, b->nv6);
+	return prefixes_equal(4, a->v4, a->nv4, b->v4, b->nv4) &&
+	       prefixes_equal(6, a->v6, a->nv6, b->v6, b->nv6);
 }
 
 static bool ifaces_equal(const struct pc_ifaces *a, const struct pc_ifaces *b)
@@ -1162,11 +1279,17 @@ static uint32_t set_hash(uint32_t h, const struct pc_addrset *s, size_t npeers)
 {
 	if (!npeers || s->any)
 		return mix(h, 1);
-	h = mix(h, (uint32_t)(s->nv4 * 31 + s->nv6));
-	for (size_t i = 0; i < s->nv4; i++)
-		h = mix(h, ((uint32_t)s->v4[i].bytes[0] << 24 | (uint32_t)s->v4[i].bytes[1] << 16 |
-					   (uint32_t)s->v4[i].bytes[2] << 8 | s->v4[i].bytes[3]) ^
-						s->v4[i].len);
+	/* The addresses covered, as prefixes_equal() compares them, not as written. */
+	for (int family = 4; family <= 6; family += 2) {
+		const struct pc_prefix *v = family == 4 ? s->v4 : s->v6;
+		size_t n = family == 4 ? s->nv4 : s->nv6;
+		struct pc_compare_span *x = xcalloc(n + 1, sizeof(*x));
+		size_t nx = spans_of_prefixes(family, v, n, x);
+		h = mix(h, (uint32_t)nx * 2 + (family == 6));
+		for (size_t i = 0; i < nx; i++)
+			h = mix(mix(h, (uint32_t)x[i].lo), (uint32_t)x[i].hi);
+		free(x);
+	}
 	return h;
 }
 
@@ -1280,6 +1403,17 @@ static const struct pc_network *network_named(
 	return NULL;
 }
 
+/* Whether two networks are written alike: the same members, in the same order. */
+static bool written_same(const struct pc_network *a, const struct pc_network *b)
+{
+	if (a->nmembers != b->nmembers)
+		return false;
+	for (size_t i = 0; i < a->nmembers; i++)
+		if (cmp_name(a->members[i].text, b->members[i].text))
+			return false;
+	return true;
+}
+
 static void compare_networks(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare_text *t)
 {
@@ -1288,8 +1422,11 @@ static void compare_networks(
 
 	for (size_t i = 0; i < new->nnetworks; i++) {
 		const struct pc_network *o = network_named(old, new->networks[i].name, &at);
-		if (o && !sets_equal(&o->set, 1, &new->networks[i].set, 1))
+		const struct pc_addrset *x = o ? &o->set : NULL, *y = &new->networks[i].set;
+		if (o && !sets_equal(x, 1, y, 1))
 			push(&t->net_changed, &t->nnet_changed, i);
+		else if (o && !written_same(o, &new->networks[i]))
+			push(&t->net_rewritten, &t->nnet_rewritten, i);
 	}
 	for (size_t i = 0; i < old->nnetworks; i++) {
 		const struct pc_network *o = &old->networks[i];
@@ -1405,6 +1542,7 @@ void pc_compare_text_finish(struct pc_compare_text *t)
 	free(t->net_added);
 	free(t->net_removed);
 	free(t->net_changed);
+	free(t->net_rewritten);
 	free(t->net_renamed);
 	free(t->changed);
 	memset(t, 0, sizeof(*t));

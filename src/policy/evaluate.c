@@ -60,7 +60,8 @@ void pc_policy_evaluate(
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
 
-		if (r->direction != pkt->direction)
+		if (r->direction != pkt->direction ||
+				(pkt->over_limit && (r->flags & PC_RULE_F_LIMIT)))
 			continue;
 		int src = set_has(&r->src, r->nfrom, pkt, pkt->has_src, pkt->src);
 		int dst = set_has(&r->dst, r->nto, pkt, pkt->has_dst, pkt->dst);

@@ -21,6 +21,26 @@ check open-749-back 1 compare $cases/open-749.yaml $primary
 # Two unrelated policies: interfaces and wildcards, destinations, rejects,
 # what is of no use (IPv6 without neighbour discovery).
 check features-interfaces 1 compare tests/render/features.yaml tests/render/probe-interfaces.yaml
+# A limit: beyond its rate later rules and the default decide, a change too.
+check limit-added 1 compare $cases/limit-0.yaml $cases/limit-1.yaml
+check limit-beyond 1 compare $cases/limit-1.yaml $cases/limit-2.yaml
+check limit-rate 1 compare $cases/limit-1.yaml $cases/limit-rate.yaml
+check limit-only-accept 1 compare --only accept $cases/limit-1.yaml $cases/limit-2.yaml
+check limit-only-drop 0 compare --only drop $cases/limit-1.yaml $cases/limit-2.yaml
+check limit-same-beyond 0 compare $cases/limit-2.yaml $cases/limit-0.yaml
+check json-limit-beyond 1 compare --json $cases/limit-1.yaml $cases/limit-2.yaml
+# Interfaces: lo alone when no rule names one; the classes in JSON name what they leave out.
+check loopback-none 1 compare $cases/limit-0.yaml $cases/loopback-none.yaml
+check json-loopback-none 1 compare --json --only drop $cases/limit-0.yaml $cases/loopback-none.yaml
+check json-features-interfaces 1 compare --json --only accept tests/render/features.yaml tests/render/probe-interfaces.yaml
+# A rule of numbers in place of one of a name keeps the name; output says its destinations.
+check service-kept 1 compare $cases/svc-named.yaml $cases/svc-numbers.yaml
+# A network redefined: each label says whose network it is.
+check network-redefined 1 compare $cases/admins-old.yaml $cases/admins-new.yaml
+check json-network-redefined 1 compare --json $cases/admins-old.yaml $cases/admins-new.yaml
+# Of no use before and after, for another reason: a note, no verdict change.
+check reason-only 0 compare $cases/reason-replies.yaml $cases/reason-nd.yaml
+check json-reason-only 0 compare --json $cases/reason-replies.yaml $cases/reason-nd.yaml
 # Changes that move none: exit 0, and what changed in the text.
 check same 0 compare $primary $primary
 check comment 0 compare $primary $cases/comment.yaml
@@ -28,6 +48,11 @@ check split 0 compare $primary $cases/split.yaml
 check renamed 0 compare $primary $cases/renamed.yaml
 check moved 0 compare $primary $cases/moved.yaml
 check icmp-none 0 compare $primary $cases/icmp-none.yaml
+# The same addresses written otherwise: neither a rule nor a network changed.
+check net-halves 0 compare $cases/net-24.yaml $cases/net-halves.yaml
+check net-inside 0 compare $cases/net-24.yaml $cases/net-inside.yaml
+check net-rule-halves 0 compare $cases/net-24.yaml $cases/net-rule-halves.yaml
+check json-net-halves 0 compare --json $cases/net-24.yaml $cases/net-halves.yaml
 # --only: what opens, what closes.
 check only-accept-opens 1 compare --only accept $primary $cases/open-749.yaml
 check only-drop-opens 0 compare --only drop $primary $cases/open-749.yaml
@@ -74,8 +99,27 @@ check git-absent 3 compare --git good policies/nope.yaml
 check git-option-revision 2 compare --git --output=x policies/kdc-iprop.yaml
 check git-two-policies 2 compare --git good policies/kdc-iprop.yaml policies/kdc-iprop.yaml
 check git-outside 2 compare --git good ../x.yaml
+# Symbolic links the revision holds: followed inside the repository, not out of it, not forever.
+ln -s kdc-iprop.yaml "$repo/policies/link.yaml"
+ln -s ../../x.yaml "$repo/policies/out.yaml"
+ln -s loop.yaml "$repo/policies/loop.yaml"
+git -C "$repo" add policies && git -C "$repo" commit -q -m links && git -C "$repo" tag links
+check git-symlink 1 compare --git links policies/link.yaml
+check git-symlink-outside 3 compare --git links policies/out.yaml
+check git-symlink-loop 3 compare --git links policies/loop.yaml
 check_dir=$repo/policies
 check git-subdirectory 1 compare --git good kdc-iprop.yaml
+check git-symlink-subdirectory 1 compare --git links link.yaml
+# Paths that leave the repository's directory and come back, or absolute, inside it.
+check git-reentering 1 compare --git good ../../repo/policies/kdc-iprop.yaml
+# (its output names the temporary directory: the status and the first line only)
+abs_out=$(cd "$repo/policies" && "$bin" compare --git good "$repo/policies/kdc-iprop.yaml" 2>&1)
+abs_st=$?
+case "$abs_st $abs_out" in
+"1 input tcp 2121 (iprop) from 192.0.2.99 in not lo: drop -> accept"*) pass git-absolute ;;
+*) fail git-absolute; printf '%s\n' "exit $abs_st: $abs_out" | head -5 ;;
+esac
+check git-reentering-outside 2 compare --git good ../../elsewhere/x.yaml
 check_dir=$tmp/elsewhere
 check git-not-a-repository 3 compare --git good x.yaml
 check_dir=

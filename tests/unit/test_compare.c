@@ -133,7 +133,7 @@ static bool mutate(struct mutant *m)
 	size_t i = below(p->nrules);
 	struct pc_rule *r = p->nrules ? &p->rules[i] : NULL;
 
-	switch (below(8)) {
+	switch (below(9)) {
 	case 0: /* a port added */
 		if (!r || !r->nmatches)
 			return false;
@@ -255,6 +255,21 @@ static bool mutate(struct mutant *m)
 		}
 		m->what = "a default changed";
 		return true;
+	case 8: /* a limit added or removed */
+		if (!r)
+			return false;
+		if (r->flags & PC_RULE_F_LIMIT) {
+			r->flags &= ~(unsigned)PC_RULE_F_LIMIT;
+			r->limit_rate = 0;
+			r->limit_unit = NULL;
+			m->what = "a limit removed";
+		} else {
+			r->flags |= PC_RULE_F_LIMIT;
+			r->limit_rate = (unsigned)(1 + below(20));
+			r->limit_unit = below(2) ? "minute" : "second";
+			m->what = "a limit added";
+		}
+		return true;
 	default: /* a rule's direction changed */
 		if (!r)
 			return false;
@@ -269,7 +284,76 @@ static bool mutate(struct mutant *m)
 static bool same_side(const struct pc_compare_side *a, const struct pc_compare_side *b)
 {
 	return pc_compare_side_same(a, b) && a->by_rule == b->by_rule &&
-	       a->by_loopback == b->by_loopback && (!a->by_rule || a->rule == b->rule);
+	       a->by_loopback == b->by_loopback && (!a->by_rule || a->rule == b->rule) &&
+	       a->limited == b->limited && a->over.by_rule == b->over.by_rule &&
+	       (!a->over.by_rule || a->over.rule == b->over.rule);
+}
+
+/*
+ * The evaluator itself on the packet within the rate and beyond it (every
+ * rule with a limit passed over), against what a side says of both.
+ */
+static bool oracle_agrees(const struct pc_policy *p, const struct pc_packet *pkt,
+		const struct pc_compare_side *s)
+{
+	struct pc_packet over = *pkt;
+	struct pc_decision in, out;
+
+	over.over_limit = true;
+	pc_policy_evaluate(p, pkt, &in);
+	pc_policy_evaluate(p, &over, &out);
+	bool limited = in.by_rule && (p->rules[in.rule].flags & PC_RULE_F_LIMIT);
+	return in.verdict == s->verdict && limited == s->limited &&
+	       out.verdict == s->over.verdict && (limited || out.verdict == in.verdict) &&
+	       out.by_rule == s->over.by_rule && (!out.by_rule || out.rule == s->over.rule);
+}
+
+/* One outcome as the evaluator gives it: verdict, a reject, of use or not, and the limit. */
+struct outcome {
+	enum pc_verdict verdict;
+	bool reject;
+	enum pc_unusable unusable;
+	unsigned rate;
+	const char *unit;
+};
+
+static void evaluate(const struct pc_policy *p, const struct pc_packet *pkt, struct outcome *o)
+{
+	struct pc_decision d;
+	enum pc_direction reply;
+
+	pc_policy_evaluate(p, pkt, &d);
+	o->verdict = d.verdict;
+	o->reject = d.by_rule && d.action == PC_ACTION_REJECT;
+	o->unusable = pc_decision_unusable(p, pkt, &d, &reply);
+	bool limited = d.by_rule && (p->rules[d.rule].flags & PC_RULE_F_LIMIT);
+	o->rate = limited ? p->rules[d.rule].limit_rate : 0;
+	o->unit = limited ? p->rules[d.rule].limit_unit : "";
+}
+
+/*
+ * Whether both policies give the packet the same outcome, by the evaluator
+ * alone: within the rate, beyond the rate of every limit, and where those
+ * differ, at the same rate.
+ */
+static bool oracle_same(const struct pc_policy *old, const struct pc_policy *new,
+		const struct pc_packet *pkt)
+{
+	struct pc_packet over = *pkt;
+	struct outcome a, b, ao, bo;
+
+	over.over_limit = true;
+	evaluate(old, pkt, &a);
+	evaluate(new, pkt, &b);
+	evaluate(old, &over, &ao);
+	evaluate(new, &over, &bo);
+	if (a.verdict != b.verdict || a.reject != b.reject || a.unusable != b.unusable ||
+			ao.verdict != bo.verdict || ao.reject != bo.reject ||
+			ao.unusable != bo.unusable)
+		return false;
+	if (a.verdict == ao.verdict && a.reject == ao.reject && a.unusable == ao.unusable)
+		return true;
+	return a.rate == b.rate && !strcmp(a.unit, b.unit);
 }
 
 static void packet(struct pc_packet *pkt, enum pc_direction dir, enum pc_proto proto, int family,
@@ -296,6 +380,10 @@ static void check_in(const struct pc_policy *old, const struct pc_policy *new,
 
 	pc_compare_packet(old, pkt, &a);
 	pc_compare_packet(new, pkt, &b);
+	if (!oracle_agrees(old, pkt, &r->old) || !oracle_agrees(new, pkt, &r->new) ||
+			oracle_same(old, new, pkt))
+		fail_msg("%s: port %u on %s: a region's outcome is not the evaluator's", what_now,
+				pkt->port, pkt->iface);
 	if (!same_side(&a, &r->old) || !same_side(&b, &r->new))
 		fail_msg("%s: port %u on %s: a packet of a region gets another outcome", what_now,
 				pkt->port, pkt->iface);
@@ -452,7 +540,10 @@ static void random_packets(const struct pc_compare *c, const struct pc_policy *o
 		struct pc_compare_side a, b;
 		pc_compare_packet(old, &pkt, &a);
 		pc_compare_packet(new, &pkt, &b);
-		if (!pc_compare_side_same(&a, &b))
+		if (!oracle_agrees(old, &pkt, &a) || !oracle_agrees(new, &pkt, &b))
+			fail_msg("%s: port %u on %s: an outcome is not the evaluator's", what_now,
+					pkt.port, pkt.iface);
+		if (!pc_compare_side_same(&a, &b) || !oracle_same(old, new, &pkt))
 			fail_msg("%s: %s %s port %u on %s: changed, outside every region", what_now,
 					dir == PC_DIR_INPUT    ? "input"
 					: dir == PC_DIR_OUTPUT ? "output"
