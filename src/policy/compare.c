@@ -1154,8 +1154,9 @@ int pc_compare_policies(
 			ilists_free(lists[0], ports.n);
 			ilists_free(lists[1], ports.n);
 			static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
-			sw.all.n = first + merge_all(sw.all.v + first, sw.all.n - first, dims,
-							   PC_ARRAY_SIZE(dims));
+			if (sw.all.n > first) /* none yet: no array to offset */
+				sw.all.n = first + merge_all(sw.all.v + first, sw.all.n - first,
+								   dims, PC_ARRAY_SIZE(dims));
 		}
 	make_regions(out, &sw.all);
 	free(ports.v);
