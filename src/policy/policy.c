@@ -1773,7 +1773,12 @@ static void print_source(const struct pc_diag *r, FILE *out, void *arg)
 
 	if (!src || !len)
 		return;
-	size_t at = r->col > 1 ? r->col - 1 : 0, from = 0, to = len;
+	/* The column counts characters (as the YAML reader does); `at` is its byte. */
+	size_t at = 0, from = 0, to = len;
+	for (unsigned c = 1; c < r->col && at < len; c++) {
+		size_t n = pc_utf8_seq((const unsigned char *)src + at, len - at);
+		at += n ? n : 1;
+	}
 	if (at > len)
 		at = len;
 	if (len > EXCERPT_WHOLE) {
@@ -1795,8 +1800,10 @@ static void print_source(const struct pc_diag *r, FILE *out, void *arg)
 	fputs(shown, out);
 	pc_fputs_escaped(rest, out);
 	fputs(to < len ? "...\n" : "\n", out);
-	memset(shown, ' ', width);
-	fputs(shown, out);
+	/* One space per character printed: UTF-8 continuation bytes take none. */
+	for (size_t i = 0; i < width; i++)
+		if (((unsigned char)shown[i] & 0xc0) != 0x80)
+			fputc(' ', out);
 	fputs("^\n", out);
 	free(shown);
 	free(before);
