@@ -49,7 +49,7 @@ ns() { unshare -n sh -c "$1"; }
 # 1. apply == nft -f of the rendering, attribute by attribute.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
     "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml \
-    "$root"/tests/render/probe-interfaces.yaml; do
+    "$root"/tests/render/probe-interfaces.yaml "$root"/tests/render/probe-sets.yaml; do
     name=$(basename "$yaml" .yaml)
     rel=${yaml#"$root"/}
     (cd "$root" && "$bin" render "$rel") >"$tmp/r.nft" 2>/dev/null || { fail "$name: render"; continue; }
