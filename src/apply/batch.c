@@ -156,7 +156,11 @@ static void table_msgs(
 {
 	static const uint16_t types[3] = {NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_NEWTABLE};
 
+	b->clear_off = b->len;
+	b->nclear = 2;
 	for (int i = 0; i < 3; i++) {
+		if (i == 2)
+			b->clear_len = b->len - b->clear_off;
 		struct nftnl_table *nt = nftnl_table_alloc();
 		if (!nt)
 			pc_oom_size(0);
