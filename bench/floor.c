@@ -10,8 +10,9 @@
  * sent in one sendmsg(), its send buffer raised to hold it.  No chain, no
  * rule, no generation check.  bench/apply.py writes the policy of the same
  * addresses (bench_addresses() there).  Prints the messages and bytes sent;
- * exits 1 when the kernel refused the batch.  A benchmark tool, never part
- * of the tests.
+ * exits 1 when the kernel refused the batch, 2 (sending nothing) when run
+ * in the network namespace of process 1.  A benchmark tool, never part of
+ * the tests.
  *
  * usage: pc-bench-floor N hosts|prefixes [ELEMENTS_PER_MESSAGE]
  *   ELEMENTS_PER_MESSAGE: as many as fit in a message (the default), or as
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -43,9 +45,11 @@ static uint32_t seq;
 static struct nlmsghdr *msg(uint16_t type, uint16_t flags, uint8_t family)
 {
 	if (cap - len < 128 * 1024) {
+		size_t old = cap;
 		cap = cap ? cap * 2 : 1u << 20;
 		if (!(buf = realloc(buf, cap)))
 			exit(2);
+		memset(buf + old, 0, cap - old); /* attribute padding is sent too */
 	}
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + len);
 	nlh->nlmsg_type = type;
@@ -141,6 +145,19 @@ int main(int argc, char **argv)
 	if (!n || n > (prefixes ? 1u << 21 : 1u << 24) - 1 || !w.per_msg) {
 		fprintf(stderr, "pc-bench-floor: N from 1 to %u\n",
 				(prefixes ? 1u << 21 : 1u << 24) - 1);
+		return 2;
+	}
+
+	/*
+	 * It makes table inet portcullis: never in the initial network namespace
+	 * (its inode number is fixed, PROC_NET_INIT_INO) or in process 1's.
+	 */
+	struct stat self, init;
+	if (stat("/proc/self/ns/net", &self) < 0 || self.st_ino == 0xEFFFFFF9u ||
+			(stat("/proc/1/ns/net", &init) == 0 && self.st_dev == init.st_dev &&
+					self.st_ino == init.st_ino)) {
+		fprintf(stderr, "pc-bench-floor: run it in a network namespace of its own "
+				"(unshare -n): it makes table inet portcullis\n");
 		return 2;
 	}
 
