@@ -75,6 +75,9 @@ CASES = {
     "unknown-check": ("unknown", ["check"], "cpu", 1),
     # Linear either way: each unknown name against a known one, at the large size.
     "unknown-vs-known": ("unknown", ["check"], "versus known", 1),
+    # The same service in every rule against a distinct port in each.
+    "hosts-vs-hostports": ("hosts", ["check"], "versus hostports", 0),
+    "hosts-vs-hostports-render": ("hosts", ["render", "-o", "/dev/null"], "versus hostports", 0),
     "longline-bytes": ("longline", ["check"], "stderr", 1),
     "longline-writes": ("longline", ["check"], "writes", 1),
     # compare POLICY POLICY: the packet space cut at every bound of both.

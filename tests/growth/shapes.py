@@ -17,6 +17,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   wide      n rules allowing 8080/tcp, each from its own 17 hosts (more than
             the 16 that are indexed one by one; 20 would pass the policy's
             limit of 1 000 000 values at 40 000 rules)
+  hostports n rules, each allowing its own port from its own host (what
+            `hosts` is compared with: the same rules, a distinct port each)
   longline  one rule whose source list is one line of about n * 12 bytes,
             with one bad address in its middle
 """
@@ -60,6 +62,9 @@ def write(path, shape, n):
             for i in range(n):
                 f.write("  - allow: 8080/tcp\n    from: [%s]\n" % ", ".join(
                     host(17 * i + k + 1) for k in range(17)))
+        elif shape == "hostports":
+            for i in range(n):
+                f.write("  - allow: %d/tcp\n    from: %s\n" % (1 + i % 65535, host(i + 1)))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"
