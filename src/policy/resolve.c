@@ -1376,7 +1376,11 @@ struct prefix_entry {
 	struct prefix_key key;
 	bool used;
 	struct rule_list rules;
-	struct rule_list wides; /* wide sets holding the prefix: their ids */
+};
+
+/* A prefix of a wide set: the set's id, and its place in the set (IPv4 first). */
+struct wide_ref {
+	uint32_t id, i;
 };
 
 /* A wide set, by its arrays (rules naming one network share them), side and direction. */
@@ -1408,6 +1412,9 @@ struct shadow_index {
 	size_t nwides, wcap;
 	uint32_t *wslots; /* open addressing on wide_key: id + 1, 0 empty */
 	size_t nwslots;
+	struct wide_ref *wrefs[2][3]; /* per side and direction: every wide set's prefixes,
+				       * sorted by family, address and length */
+	size_t nwrefs[2][3];
 	struct list_refs refs[2]; /* per side, reused */
 };
 
@@ -1457,7 +1464,7 @@ static void prefix_key_make(struct prefix_key *k, int side, int direction,
 }
 
 static void index_prefix(struct shadow_index *x, int side, int direction, const struct pc_prefix *p,
-		uint32_t rule, bool wide)
+		uint32_t rule)
 {
 	struct prefix_key k;
 
@@ -1478,7 +1485,7 @@ static void index_prefix(struct shadow_index *x, int side, int direction, const 
 		e->key = k;
 		x->nprefixes++;
 	}
-	rule_list_add(wide ? &e->wides : &e->rules, rule);
+	rule_list_add(&e->rules, rule);
 	x->lens[side][direction][p->family == 6][p->len / 64] |= 1ull << (p->len % 64);
 }
 
@@ -1506,7 +1513,7 @@ static uint32_t *wide_slot(
 	return &v[i];
 }
 
-/* The id of a wide set, made (and its prefixes indexed) the first time it is seen. */
+/* The id of a wide set, made the first time it is seen. */
 static uint32_t wide_id(
 		struct shadow_index *x, int side, int direction, const struct pc_addrset *set)
 {
@@ -1527,17 +1534,97 @@ static uint32_t wide_id(
 	if (x->nwides == x->wcap) {
 		x->wcap = x->wcap ? 2 * x->wcap : 16;
 		x->wkeys = xreallocarray(x->wkeys, x->wcap, sizeof(*x->wkeys));
-		x->wrules = xreallocarray(x->wrules, x->wcap, sizeof(*x->wrules));
 	}
 	uint32_t id = (uint32_t)x->nwides++;
 	x->wkeys[id] = k;
-	memset(&x->wrules[id], 0, sizeof(x->wrules[id]));
 	*slot = id + 1;
-	for (size_t i = 0; i < set->nv4; i++)
-		index_prefix(x, side, direction, &set->v4[i], id, true);
-	for (size_t i = 0; i < set->nv6; i++)
-		index_prefix(x, side, direction, &set->v6[i], id, true);
 	return id;
+}
+
+static const struct pc_prefix *wide_prefix(const struct shadow_index *x, const struct wide_ref *w)
+{
+	const struct wide_key *k = &x->wkeys[w->id];
+
+	return w->i < k->nv4 ? &k->v4[w->i] : &k->v6[w->i - k->nv4];
+}
+
+static int cmp_key_prefix(const struct prefix_key *k, const struct pc_prefix *p)
+{
+	if (k->family != p->family)
+		return k->family < p->family ? -1 : 1;
+	int c = memcmp(k->bytes, p->bytes, 16);
+	return c ? c : (int)k->len - (int)p->len;
+}
+
+static int cmp_wide_refs(const void *a, const void *b, void *arg)
+{
+	const struct pc_prefix *x = wide_prefix(arg, a), *y = wide_prefix(arg, b);
+	const struct wide_ref *wa = a, *wb = b;
+	int c = x->family != y->family ? (x->family < y->family ? -1 : 1) : cmp_prefix(x, y);
+
+	return c ? c : wa->id != wb->id ? (wa->id < wb->id ? -1 : 1) : 0;
+}
+
+/*
+ * The wide sets of every rule, known before the walk: their prefixes are
+ * held once per set, as a reference into the set's own sorted array, in one
+ * sorted array per side and direction (8 bytes a prefix, where a hash entry
+ * took about ten times that).  A set is found by binary search; the rules
+ * that use it are listed as the walk indexes them, so a set no earlier rule
+ * uses names none.
+ */
+static void index_wides(struct shadow_index *x, const struct pc_policy *p)
+{
+	size_t n[2][3] = {{0}};
+
+	for (size_t j = 0; j < p->nrules; j++)
+		for (int side = 0; side < 2; side++) {
+			const struct pc_rule *a = &p->rules[j];
+			const struct pc_addrset *set = side ? &a->dst : &a->src;
+			size_t npeers = side ? a->nto : a->nfrom;
+			if (npeers == 0 || set->any || set->nv4 + set->nv6 <= SHADOW_SET_WIDE)
+				continue;
+			size_t before = x->nwides;
+			wide_id(x, side, a->direction, set);
+			if (x->nwides > before)
+				n[side][a->direction] += set->nv4 + set->nv6;
+		}
+	for (int side = 0; side < 2; side++)
+		for (int d = 0; d < 3; d++)
+			if (n[side][d])
+				x->wrefs[side][d] = xcalloc(n[side][d], sizeof(struct wide_ref));
+	for (uint32_t id = 0; id < x->nwides; id++) {
+		const struct wide_key *k = &x->wkeys[id];
+		for (uint32_t i = 0; i < k->nv4 + k->nv6; i++) {
+			const struct pc_prefix *q = i < k->nv4 ? &k->v4[i] : &k->v6[i - k->nv4];
+			x->wrefs[k->side][k->direction][x->nwrefs[k->side][k->direction]++] =
+					(struct wide_ref){id, i};
+			x->lens[k->side][k->direction][q->family == 6][q->len / 64] |=
+					1ull << (q->len % 64);
+		}
+	}
+	for (int side = 0; side < 2; side++)
+		for (int d = 0; d < 3; d++)
+			if (x->nwrefs[side][d] > 1)
+				qsort_r(x->wrefs[side][d], x->nwrefs[side][d],
+						sizeof(struct wide_ref), cmp_wide_refs, x);
+	x->wrules = xcalloc(x->nwides ? x->nwides : 1, sizeof(*x->wrules));
+}
+
+/* The first of the wide sets' prefixes equal to `k` or after it. */
+static size_t wide_lower(
+		const struct shadow_index *x, int side, int direction, const struct prefix_key *k)
+{
+	size_t lo = 0, hi = x->nwrefs[side][direction];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_key_prefix(k, wide_prefix(x, &x->wrefs[side][direction][mid])) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static void index_side(struct shadow_index *x, int side, const struct pc_rule *a, uint32_t rule)
@@ -1550,14 +1637,13 @@ static void index_side(struct shadow_index *x, int side, const struct pc_rule *a
 		return;
 	}
 	if (set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
-		uint32_t id = wide_id(x, side, a->direction, set); /* may move x->wrules */
-		rule_list_add(&x->wrules[id], rule);
+		rule_list_add(&x->wrules[wide_id(x, side, a->direction, set)], rule);
 		return;
 	}
 	for (size_t i = 0; i < set->nv4; i++)
-		index_prefix(x, side, a->direction, &set->v4[i], rule, false);
+		index_prefix(x, side, a->direction, &set->v4[i], rule);
 	for (size_t i = 0; i < set->nv6; i++)
-		index_prefix(x, side, a->direction, &set->v6[i], rule, false);
+		index_prefix(x, side, a->direction, &set->v6[i], rule);
 }
 
 static void refs_add(struct list_refs *r, const struct rule_list *l)
@@ -1589,7 +1675,7 @@ static size_t side_candidates(
 	if (npeers == 0 || set->any)
 		return total;
 	const struct pc_prefix *first = set->nv4 ? &set->v4[0] : set->nv6 ? &set->v6[0] : NULL;
-	if (!first || !x->cap)
+	if (!first || (!x->cap && !x->nwrefs[side][b->direction]))
 		return first ? total : SIZE_MAX;
 	const uint64_t *lens = x->lens[side][b->direction][first->family == 6];
 	for (unsigned len = 0; len <= first->len; len++) {
@@ -1597,16 +1683,19 @@ static size_t side_candidates(
 			continue;
 		struct prefix_key k;
 		prefix_key_make(&k, side, b->direction, first, len);
-		const struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
-		if (!e->used)
-			continue;
-		if (e->rules.n) {
+		const struct prefix_entry *e = x->cap ? prefix_slot(x->prefixes, x->cap, &k) : NULL;
+		if (e && e->used && e->rules.n) {
 			refs_add(out, &e->rules);
 			total += e->rules.n;
 		}
-		for (size_t i = 0; i < e->wides.n && total <= enough; i++) {
-			refs_add(out, &x->wrules[rule_list_items(&e->wides)[i]]);
-			total += x->wrules[rule_list_items(&e->wides)[i]].n;
+		const struct wide_ref *w = x->wrefs[side][b->direction];
+		size_t nw = x->nwrefs[side][b->direction];
+		for (size_t i = nw ? wide_lower(x, side, b->direction, &k) : 0;
+				i < nw && total <= enough &&
+				!cmp_key_prefix(&k, wide_prefix(x, &w[i]));
+				i++) {
+			refs_add(out, &x->wrules[w[i].id]);
+			total += x->wrules[w[i].id].n;
 		}
 		if (total > enough)
 			return SIZE_MAX;
@@ -1866,6 +1955,7 @@ static void check_shadowing(struct resolver *r)
 	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
 	x.ghash = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ghash));
 	x.ifrules = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ifrules));
+	index_wides(&x, p);
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
 		x.ghash[j] = geometry_hash(b);
@@ -1921,10 +2011,11 @@ static void check_shadowing(struct resolver *r)
 	for (size_t i = 0; i < nlists; i++)
 		rule_list_finish(&x.ports[i]);
 	free(x.ports);
-	for (size_t i = 0; i < x.cap; i++) {
+	for (size_t i = 0; i < x.cap; i++)
 		rule_list_finish(&x.prefixes[i].rules);
-		rule_list_finish(&x.prefixes[i].wides);
-	}
+	for (int s = 0; s < 2; s++)
+		for (int d = 0; d < 3; d++)
+			free(x.wrefs[s][d]);
 	for (size_t i = 0; i < x.nwides; i++)
 		rule_list_finish(&x.wrules[i]);
 	free(x.wrules);
