@@ -250,9 +250,12 @@ static bool prefix_covers(const struct pc_prefix *outer, const struct pc_prefix 
 /* Sorts, drops duplicates and prefixes inside others (with a warning naming both). */
 static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const char *what)
 {
-	size_t w = 0;
+	size_t w = 0, sorted = 1;
 
-	if (*n > 1)
+	while (sorted < *n && cmp_prefix(&v[sorted - 1], &v[sorted]) <= 0)
+		sorted++;
+	/* Lists are often written in order: then no sort (nor its copy of the array). */
+	if (sorted < *n)
 		qsort(v, *n, sizeof(*v), cmp_prefix);
 	for (size_t i = 0; i < *n; i++) {
 		if (w && prefix_covers(&v[w - 1], &v[i])) {
@@ -277,27 +280,61 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 	*n = w;
 }
 
-static void add_prefix(struct resolver *r, struct pc_addrset *set, const struct pc_prefix *x)
+/*
+ * Adds a prefix to a set being built (every member of a network, of a rule's
+ * peers, goes in through here): the arrays grow on the heap, doubling at each
+ * power of two, until set_done() sorts them and gives them their final size.
+ */
+static void add_prefix(struct pc_addrset *set, const struct pc_prefix *x)
 {
 	struct pc_prefix **v = x->family == 4 ? &set->v4 : &set->v6;
 	size_t *n = x->family == 4 ? &set->nv4 : &set->nv6;
 
-	/* Capacity doubles at each power of two (the arena keeps the old copy). */
-	if ((*n & (*n - 1)) == 0) {
-		struct pc_prefix *grown = ralloc(r, (*n ? 2 * *n : 1) * sizeof(**v));
-		if (*n)
-			memcpy(grown, *v, *n * sizeof(**v));
-		*v = grown;
-	}
+	if ((*n & (*n - 1)) == 0)
+		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
 	(*v)[(*n)++] = *x;
 }
 
-static void add_set(struct resolver *r, struct pc_addrset *to, const struct pc_addrset *from)
+/*
+ * One array of a set made final: a small one moves into the policy's arena,
+ * a large one is cut to its size where it is (no copy) and kept by the
+ * policy, so that no prefix is ever held twice.
+ */
+static struct pc_prefix *array_done(struct resolver *r, struct pc_prefix *v, size_t n)
+{
+	struct pc_policy_state *st = r->p->state;
+
+	if (n == 0) {
+		free(v);
+		return NULL;
+	}
+	if (n * sizeof(*v) <= PC_POLICY_BLOCK_MIN) {
+		struct pc_prefix *a = ralloc(r, n * sizeof(*v));
+		memcpy(a, v, n * sizeof(*v));
+		free(v);
+		return a;
+	}
+	st->blocks = xreallocarray(st->blocks, st->nblocks + 1, sizeof(*st->blocks));
+	st->blocks[st->nblocks++] = v = xreallocarray(v, n, sizeof(*v));
+	return v;
+}
+
+/* A set's prefixes sorted, merged (with the warnings) and given their final size. */
+static void set_done(struct resolver *r, struct pc_addrset *set, const char *what)
+{
+	normalise(r, set->v4, &set->nv4, what);
+	normalise(r, set->v6, &set->nv6, what);
+	set->v4 = array_done(r, set->v4, set->nv4);
+	set->v6 = array_done(r, set->v6, set->nv6);
+	set->any = set->nv4 && set->v4[0].len == 0 && set->nv6 && set->v6[0].len == 0;
+}
+
+static void add_set(struct pc_addrset *to, const struct pc_addrset *from)
 {
 	for (size_t i = 0; i < from->nv4; i++)
-		add_prefix(r, to, &from->v4[i]);
+		add_prefix(to, &from->v4[i]);
 	for (size_t i = 0; i < from->nv6; i++)
-		add_prefix(r, to, &from->v6[i]);
+		add_prefix(to, &from->v6[i]);
 }
 
 /* The slot of `name` in the network index: where it is, or the empty slot it would take. */
@@ -375,13 +412,19 @@ static void resolve_network(struct resolver *r, struct pc_network *net);
 static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 		struct pc_addrset *set, const char *what)
 {
+	if (set->nv4 || set->nv6) {
+		/* Added to (destinations narrowed): its arrays may be shared, and final. */
+		struct pc_addrset had = *set;
+		memset(set, 0, sizeof(*set));
+		add_set(set, &had);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct pc_peer *m = &peers[i];
 		struct pc_prefix x;
 
 		if (looks_like_address(m->text)) {
 			if (parse_prefix(r, m, &x) == 0)
-				add_prefix(r, set, &x);
+				add_prefix(set, &x);
 			continue;
 		}
 		struct pc_network *net = find_network(r, m->text);
@@ -396,11 +439,9 @@ static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_
 			continue;
 		}
 		resolve_network(r, net);
-		add_set(r, set, &net->set);
+		add_set(set, &net->set);
 	}
-	normalise(r, set->v4, &set->nv4, what);
-	normalise(r, set->v6, &set->nv6, what);
-	set->any = set->nv4 && set->v4[0].len == 0 && set->nv6 && set->v6[0].len == 0;
+	set_done(r, set, what);
 }
 
 static void resolve_network(struct resolver *r, struct pc_network *net)
