@@ -163,7 +163,7 @@ static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct p
 	struct pc_diag *d;
 
 	memset(out, 0, sizeof(*out));
-	out->loc = peer->loc;
+	out->loc = &peer->loc;
 	if (alen >= sizeof(addr) || memchr(s, '%', alen)) {
 		d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc, "'%s' is not an address%s",
 				s,
@@ -262,14 +262,12 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 			char a[64], b[64];
 			format_prefix(a, sizeof(a), &v[i]);
 			format_prefix(b, sizeof(b), &v[w - 1]);
-			if (v[i].loc.file && v[w - 1].loc.file &&
-					(v[i].loc.line != v[w - 1].loc.line ||
-							v[i].loc.col != v[w - 1].loc.col)) {
-				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap",
-						&v[i].loc,
+			const struct pc_loc *at = v[i].loc, *in = v[w - 1].loc;
+			if (at && at->file && in && in->file &&
+					(at->line != in->line || at->col != in->col)) {
+				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap", at,
 						"%s is already inside %s (%s:%u:%u) in %s", a, b,
-						v[w - 1].loc.file, v[w - 1].loc.line,
-						v[w - 1].loc.col, what);
+						in->file, in->line, in->col, what);
 				pc_diag_hint(d, "remove the narrower entry");
 				r->overlaps++;
 			}

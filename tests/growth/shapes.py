@@ -19,6 +19,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             limit of 1 000 000 values at 40 000 rules)
   longline  one rule whose source list is one line of about n * 12 bytes,
             with one bad address in its middle
+  bignet    one network of n host addresses, one line, that 10 rules use
+            (as bench/render.py writes it)
 """
 
 HEAD = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
@@ -60,6 +62,9 @@ def write(path, shape, n):
             for i in range(n):
                 f.write("  - allow: 8080/tcp\n    from: [%s]\n" % ", ".join(
                     host(17 * i + k + 1) for k in range(17)))
+        elif shape == "bignet":
+            f.write("".join("  - allow: %d/tcp\n    from: big\n" % (1024 + i) for i in range(10)))
+            f.write("networks:\n  big: [%s]\n" % ", ".join(host(i + 1) for i in range(n)))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"
