@@ -1454,6 +1454,8 @@ struct shadow_index {
 	struct wide_ref *wrefs[2][3]; /* per side and direction: every wide set's prefixes,
 				       * sorted by family, address and length */
 	size_t nwrefs[2][3];
+	uint32_t wsolo[2][3]; /* the one wide set of a side and direction, + 1: searched in
+			       * its own arrays (IPv4 then IPv6, each sorted), no wrefs */
 	struct list_refs refs[2]; /* per side, reused */
 };
 
@@ -1608,13 +1610,14 @@ static int cmp_wide_refs(const void *a, const void *b, void *arg)
  * The wide sets of every rule, known before the walk: their prefixes are
  * held once per set, as a reference into the set's own sorted array, in one
  * sorted array per side and direction (8 bytes a prefix, where a hash entry
- * took about ten times that).  A set is found by binary search; the rules
- * that use it are listed as the walk indexes them, so a set no earlier rule
- * uses names none.
+ * took about ten times that); a side and direction of one wide set (one large
+ * network) needs none, its own arrays are searched.  A set is found by binary
+ * search; the rules that use it are listed as the walk indexes them, so a set
+ * no earlier rule uses names none.
  */
 static void index_wides(struct shadow_index *x, const struct pc_policy *p)
 {
-	size_t n[2][3] = {{0}};
+	size_t n[2][3] = {{0}}, sets[2][3] = {{0}};
 
 	for (size_t j = 0; j < p->nrules; j++)
 		for (int side = 0; side < 2; side++) {
@@ -1625,29 +1628,42 @@ static void index_wides(struct shadow_index *x, const struct pc_policy *p)
 				continue;
 			size_t before = x->nwides;
 			wide_id(x, side, a->direction, set);
-			if (x->nwides > before)
+			if (x->nwides > before) {
 				n[side][a->direction] += set->nv4 + set->nv6;
+				sets[side][a->direction]++;
+			}
 		}
 	for (int side = 0; side < 2; side++)
 		for (int d = 0; d < 3; d++)
-			if (n[side][d])
+			if (sets[side][d] > 1)
 				x->wrefs[side][d] = xcalloc(n[side][d], sizeof(struct wide_ref));
 	for (uint32_t id = 0; id < x->nwides; id++) {
 		const struct wide_key *k = &x->wkeys[id];
+		if (sets[k->side][k->direction] == 1)
+			x->wsolo[k->side][k->direction] = id + 1;
 		for (uint32_t i = 0; i < k->nv4 + k->nv6; i++) {
 			const struct pc_prefix *q = i < k->nv4 ? &k->v4[i] : &k->v6[i - k->nv4];
-			x->wrefs[k->side][k->direction][x->nwrefs[k->side][k->direction]++] =
-					(struct wide_ref){id, i};
+			size_t at = x->nwrefs[k->side][k->direction]++;
+			if (x->wrefs[k->side][k->direction])
+				x->wrefs[k->side][k->direction][at] = (struct wide_ref){id, i};
 			x->lens[k->side][k->direction][q->family == 6][q->len / 64] |=
 					1ull << (q->len % 64);
 		}
 	}
 	for (int side = 0; side < 2; side++)
 		for (int d = 0; d < 3; d++)
-			if (x->nwrefs[side][d] > 1)
+			if (x->wrefs[side][d] && x->nwrefs[side][d] > 1)
 				qsort_r(x->wrefs[side][d], x->nwrefs[side][d],
 						sizeof(struct wide_ref), cmp_wide_refs, x);
 	x->wrules = xcalloc(x->nwides ? x->nwides : 1, sizeof(*x->wrules));
+}
+
+/* The i-th of the wide sets' prefixes of a side and direction, in order. */
+static struct wide_ref wide_at(const struct shadow_index *x, int side, int direction, size_t i)
+{
+	uint32_t solo = x->wsolo[side][direction];
+
+	return solo ? (struct wide_ref){solo - 1, (uint32_t)i} : x->wrefs[side][direction][i];
 }
 
 /* The first of the wide sets' prefixes equal to `k` or after it. */
@@ -1658,7 +1674,8 @@ static size_t wide_lower(
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cmp_key_prefix(k, wide_prefix(x, &x->wrefs[side][direction][mid])) > 0)
+		struct wide_ref w = wide_at(x, side, direction, mid);
+		if (cmp_key_prefix(k, wide_prefix(x, &w)) > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -1727,14 +1744,14 @@ static size_t side_candidates(
 			refs_add(out, &e->rules);
 			total += e->rules.n;
 		}
-		const struct wide_ref *w = x->wrefs[side][b->direction];
 		size_t nw = x->nwrefs[side][b->direction];
 		for (size_t i = nw ? wide_lower(x, side, b->direction, &k) : 0;
-				i < nw && total <= enough &&
-				!cmp_key_prefix(&k, wide_prefix(x, &w[i]));
-				i++) {
-			refs_add(out, &x->wrules[w[i].id]);
-			total += x->wrules[w[i].id].n;
+				i < nw && total <= enough; i++) {
+			struct wide_ref w = wide_at(x, side, b->direction, i);
+			if (cmp_key_prefix(&k, wide_prefix(x, &w)))
+				break;
+			refs_add(out, &x->wrules[w.id]);
+			total += x->wrules[w.id].n;
 		}
 		if (total > enough)
 			return SIZE_MAX;

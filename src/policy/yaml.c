@@ -13,18 +13,23 @@ void pc_ydoc_init(struct pc_ydoc *doc)
 	pc_arena_init(&doc->nodes);
 }
 
-void pc_ydoc_finish(struct pc_ydoc *doc)
-{
-	pc_arena_finish(&doc->arena);
-	pc_arena_finish(&doc->nodes);
-	free(doc->owned);
-	memset(doc, 0, sizeof(*doc));
-}
-
 void pc_ydoc_drop_tree(struct pc_ydoc *doc)
 {
 	pc_arena_finish(&doc->nodes);
+	for (size_t i = 0; i < doc->nlists; i++)
+		free(doc->lists[i]);
+	free(doc->lists);
+	doc->lists = NULL;
+	doc->nlists = 0;
 	doc->root = NULL;
+}
+
+void pc_ydoc_finish(struct pc_ydoc *doc)
+{
+	pc_ydoc_drop_tree(doc);
+	pc_arena_finish(&doc->arena);
+	free(doc->owned);
+	memset(doc, 0, sizeof(*doc));
 }
 
 const struct pc_ynode *pc_ynode_get(const struct pc_ynode *map, const char *key)
@@ -221,14 +226,26 @@ static void check_duplicates(struct reader *r, const struct pc_ynode *map)
 	free(keys);
 }
 
+/* The items of a container of at least this many bytes stay in the array they were read into. */
+#define LIST_KEPT (16u << 10)
+
 static void close_container(struct reader *r)
 {
 	struct frame *f = &r->stack[--r->depth];
 	struct pc_ynode *n = f->node;
 
-	n->items = pc_arena_alloc(&r->doc->nodes, (f->n ? f->n : 1) * sizeof(*n->items));
-	if (f->n)
-		memcpy(n->items, f->items, f->n * sizeof(*n->items));
+	if (f->n * sizeof(*n->items) >= LIST_KEPT) {
+		/* A long list (a network's addresses) keeps its array, cut to its size. */
+		struct pc_ydoc *doc = r->doc;
+		doc->lists = xreallocarray(doc->lists, doc->nlists + 1, sizeof(*doc->lists));
+		doc->lists[doc->nlists++] = n->items =
+				xreallocarray(f->items, f->n, sizeof(*n->items));
+		f->items = NULL;
+	} else {
+		n->items = pc_arena_alloc(&r->doc->nodes, (f->n ? f->n : 1) * sizeof(*n->items));
+		if (f->n)
+			memcpy(n->items, f->items, f->n * sizeof(*n->items));
+	}
 	n->n = (uint32_t)(n->kind == PC_Y_MAP ? f->n / 2 : f->n);
 	free(f->items);
 	memset(f, 0, sizeof(*f));
@@ -289,7 +306,7 @@ static void on_scalar(struct reader *r, const yaml_event_t *e)
 		rerror(r, "yaml-merge", m, false, "merge keys (<<) are not supported in policies");
 	struct pc_ynode *n = new_node(r, PC_Y_SCALAR, m);
 	n->str = pc_arena_strndup(&r->doc->arena, v, len);
-	n->len = (uint32_t)len;
+	n->len = (uint16_t)len;
 	n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	attach(r, n);
 }

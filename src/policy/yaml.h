@@ -38,14 +38,14 @@ enum pc_ynode_kind {
 	PC_Y_MAP,
 };
 
-/* Packed: a policy of many addresses holds one node per address while it is read. */
+/* Packed (32 bytes): a policy of many addresses holds one node per address while it is read. */
 struct pc_ynode {
-	enum pc_ynode_kind kind;
 	unsigned line, col;
-	uint32_t len; /* scalar: of str (at most PC_YAML_MAX_SCALAR) */
 	uint32_t n; /* entries: items, or key/value pairs (at most PC_YAML_MAX_NODES) */
-	bool plain; /* scalar: unquoted: `022`, `yes`, `~` are still just text here */
-	bool flow; /* container: written [a, b] or {a: b} */
+	uint16_t len; /* scalar: of str (at most PC_YAML_MAX_SCALAR) */
+	uint8_t kind; /* enum pc_ynode_kind */
+	bool plain : 1; /* scalar: unquoted: `022`, `yes`, `~` are still just text here */
+	bool flow : 1; /* container: written [a, b] or {a: b} */
 	const char *str; /* scalar: NUL-terminated; never holds a NUL itself */
 	/* sequence: items[i]; mapping: items[2i] is a key (a scalar), items[2i+1] its value */
 	struct pc_ynode **items;
@@ -59,6 +59,8 @@ struct pc_ydoc {
 	const char *text; /* the source, for context lines (owned by the document) */
 	size_t text_len;
 	char *owned; /* the text when it was handed over (pc_yaml_parse_buf()) */
+	struct pc_ynode ***lists; /* the items of long containers, on the heap: not copied */
+	size_t nlists;
 };
 
 /* The value for `key` in a mapping node, or NULL. */

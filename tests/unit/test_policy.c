@@ -1702,6 +1702,26 @@ static void test_shadowing_wide_sets(void **state)
 	assert_int_equal(c.d.v[3].line, 24);
 	assert_non_null(strstr(c.d.v[3].msg, "p.yaml:10:5"));
 	done(&c);
+	/* One wide set alone on its side and direction: searched in its own arrays. */
+	b.len = 0;
+	pc_buf_adds(&b, H "networks:\n  big: [");
+	for (int i = 1; i <= 20; i++)
+		pc_buf_printf(&b, "10.0.%d.0/24, ", i * 2);
+	pc_buf_adds(&b, "\"2001:db8:1::/48\"]\n"
+			"rules:\n"
+			"  - allow: 22/tcp\n    from: big\n" /* line 6 */
+			"  - allow: 22/tcp\n    from: 10.0.9.1\n" /* line 8: between */
+			"  - allow: 22/tcp\n    from: \"2001:db8:1:5::/64\"\n" /* line 10 */
+			"  - allow: 22/tcp\n    from: 10.0.40.7\n"); /* line 12 */
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	leave_out_port_findings(&c);
+	assert_int_equal(c.d.n, 2);
+	assert_int_equal(c.d.v[0].line, 10);
+	assert_non_null(strstr(c.d.v[0].msg, "p.yaml:6:5"));
+	assert_int_equal(c.d.v[1].line, 12);
+	assert_non_null(strstr(c.d.v[1].msg, "p.yaml:6:5"));
+	done(&c);
 	pc_buf_finish(&b);
 }
 
