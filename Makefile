@@ -113,6 +113,7 @@ bench: build bench-deps
 	@python3 bench/contention.py $(BUILD)
 	meson compile -C $(BUILD) pc-bench-dump
 	@python3 bench/readback.py $(BUILD)
+	@python3 bench/memory.py $(BUILD)
 
 install: build
 	meson install -C $(BUILD)
