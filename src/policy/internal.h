@@ -54,7 +54,12 @@ struct pc_policy_state {
 	bool io_error; /* the policy itself could not be read */
 	pc_policy_reader *reader; /* pc_policy_load_with(): files read through it */
 	void *reader_arg;
+	void **blocks; /* large arrays kept on the heap rather than copied into the arena */
+	size_t nblocks;
 };
+
+/* Arrays of at least this many bytes stay in blocks of their own (pc_policy_state.blocks). */
+#define PC_POLICY_BLOCK_MIN (16u << 10)
 
 struct loader {
 	struct pc_policy *p;

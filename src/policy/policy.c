@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,6 +54,9 @@ void pc_policy_finish(struct pc_policy *p)
 		free(p->state->memo[i].hint);
 	}
 	free(p->state->memo);
+	for (size_t i = 0; i < p->state->nblocks; i++)
+		free(p->state->blocks[i]);
+	free(p->state->blocks);
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
 	free(p->rules);
@@ -1667,12 +1673,20 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 	st->docs = xreallocarray(st->docs, st->ndocs + 1, sizeof(*st->docs));
 	st->docs[st->ndocs++] = doc;
 	size_t before = diags->nerrors;
-	if (pc_yaml_parse(doc, path, data, len, diags) < 0)
+	/* The file read is handed to the document, not copied. */
+	if ((data == buf.data ? pc_yaml_parse_buf(doc, path, &buf, diags)
+			      : pc_yaml_parse(doc, path, data, len, diags)) < 0)
 		goto out;
 	st->open = xreallocarray(st->open, st->nopen + 1, sizeof(*st->open));
 	st->open[st->nopen++] = xstrdup(real);
 	struct loader l = {p, doc, diags, depth, author};
 	read_document(&l, doc->root, included);
+	/* Everything read is in the policy now: the nodes go, the strings stay. */
+	pc_ydoc_drop_tree(doc);
+#ifdef __GLIBC__
+	/* Their pages lie between the strings': given back, not only kept for reuse. */
+	malloc_trim(0);
+#endif
 	free(st->open[--st->nopen]);
 	ret = diags->nerrors == before ? 0 : -1;
 out:

@@ -21,6 +21,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             `hosts` is compared with: the same rules, a distinct port each)
   longline  one rule whose source list is one line of about n * 12 bytes,
             with one bad address in its middle
+  bignet    one network of n host addresses, one line, that 10 rules use
+            (as bench/render.py writes it)
 """
 
 HEAD = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
@@ -65,6 +67,9 @@ def write(path, shape, n):
         elif shape == "hostports":
             for i in range(n):
                 f.write("  - allow: %d/tcp\n    from: %s\n" % (1 + i % 65535, host(i + 1)))
+        elif shape == "bignet":
+            f.write("".join("  - allow: %d/tcp\n    from: big\n" % (1024 + i) for i in range(10)))
+            f.write("networks:\n  big: [%s]\n" % ", ".join(host(i + 1) for i in range(n)))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"
