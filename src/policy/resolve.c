@@ -410,12 +410,6 @@ static void resolve_network(struct resolver *r, struct pc_network *net);
 static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 		struct pc_addrset *set, const char *what)
 {
-	if (set->nv4 || set->nv6) {
-		/* Added to (destinations narrowed): its arrays may be shared, and final. */
-		struct pc_addrset had = *set;
-		memset(set, 0, sizeof(*set));
-		add_set(set, &had);
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct pc_peer *m = &peers[i];
 		struct pc_prefix x;
@@ -2196,6 +2190,8 @@ static void narrow_to_listen(struct resolver *r, struct pc_rule *rule)
 				rule->nto ? ", within its `to:`" : " (as if it had `to:` them)");
 		rule->to = peers;
 		rule->nto = kept;
+		/* The kept addresses replace the destinations: each lies within them. */
+		memset(&rule->dst, 0, sizeof(rule->dst));
 		resolve_rule_peers(r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
 	}
 	pc_buf_finish(&kept_text);

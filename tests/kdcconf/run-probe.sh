@@ -29,4 +29,14 @@ else
     cat "$tmp/probe"
 fi
 grep -E '^(ok|FAIL|explain)' "$tmp/probe"
+# The same services with a `to:` wider than the listen address: narrowed to
+# it, never the whole `to:` (10.99.0.2 is in the /24 and must stay closed).
+if (cd "$root" && PC_PROBE_PORTS=$ports PC_PROBE_ACCEPT=$accept timeout 240 \
+    python3 tests/render/probe.py "$bin" "$rel/probe/probe-kdc-to.yaml") >"$tmp/probe" 2>&1; then
+    pass "kdc.conf verdict probes, narrowed within to:"
+else
+    fail "kdc.conf verdict probes, narrowed within to:"
+    cat "$tmp/probe"
+fi
+grep -E '^(ok|FAIL|explain)' "$tmp/probe"
 finish
