@@ -32,6 +32,7 @@ struct resolver {
 	uint32_t *defs; /* open addressing on definition names: index + 1, 0 empty */
 	size_t ndslots; /* a power of two, more than twice the definitions */
 	size_t expanded; /* group members resolved so far, the whole policy together */
+	bool *erred; /* per rule: its own resolution gave an error (NULL: none did) */
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
@@ -1981,6 +1982,9 @@ static size_t group_cover(struct shadow_index *x, const struct pc_policy *p, siz
 static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t ai, size_t bi)
 {
 	const struct pc_rule *a = &r->p->rules[ai], *b = &r->p->rules[bi];
+	/* What a rule with errors matches is not what its author wrote: nothing to say. */
+	if (r->erred && (r->erred[ai] || r->erred[bi]))
+		return;
 	bool same = a->direction == b->direction && matches_cover(b, sorted_of(x, r->p, bi), a) &&
 		    set_covers(&b->src, b->nfrom, &a->src, a->nfrom) &&
 		    set_covers(&b->dst, b->nto, &a->dst, a->nto) && a->action == b->action &&
@@ -2239,7 +2243,7 @@ static void check_iprop(struct resolver *r)
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
 	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL,
-			NULL, NULL, 0, NULL, 0, 0};
+			NULL, NULL, 0, NULL, 0, 0, NULL};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {
@@ -2260,6 +2264,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		resolve_network(&r, &p->networks[i]);
 	for (size_t i = 0; i < p->nrules; i++) {
 		struct pc_rule *rule = &p->rules[i];
+		size_t errors = diags->nerrors;
 		resolve_rule_peers(&r, rule->from, rule->nfrom, &rule->src, "this rule's sources");
 		resolve_rule_peers(&r, rule->to, rule->nto, &rule->dst, "this rule's destinations");
 		/* A new mark empties the match index for this rule. */
@@ -2272,12 +2277,18 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 		for (size_t k = 0; k < rule->nservices; k++)
 			resolve_service(&r, rule, &rule->services[k]);
 		narrow_to_listen(&r, rule);
+		if (diags->nerrors != errors) {
+			if (!r.erred)
+				r.erred = xcalloc(p->nrules, sizeof(*r.erred));
+			r.erred[i] = true;
+		}
 	}
 	check_iprop(&r);
 	free(r.mslots);
 	free(r.hints);
 	free(r.unions);
 	check_shadowing(&r);
+	free(r.erred);
 	pc_policy_check_replies(p, diags);
 	pol_lint(p, diags, diags->nerrors == before);
 	pc_policy_acknowledge(p, diags, r.about, r.nabout < diags->n ? r.nabout : diags->n);
