@@ -119,6 +119,14 @@ EOF
         [ -n "$deb" ] || cp "$bin" /usr/sbin/portcullis || exit 1
         exec /usr/sbin/sshd -D -E "$d/sshd.log" -f "$d/sshd_config"
     ' sh "$d" "$bin" "$deb" &
+    # ip netns exec, unshare and sh each exec the next: this is sshd
+    echo $! >"$d/pid"
+}
+# in_host HOST CMD...: CMD in that KDC's network and mount namespaces.
+in_host() {
+    h=$1
+    shift
+    nsenter -t "$(cat "$tmp/$h/pid")" -m -n "$@"
 }
 for n in $hosts; do start_host "$n" || exit 1; done
 for n in $hosts; do
@@ -246,9 +254,10 @@ else
     tail -c 6000 "$tmp/site1.out"
 fi
 if [ -n "$deb" ]; then
-    if ip netns exec "$K1" true && [ "$(field site1 'Install the package' changed)" = "kdc1 true
+    if [ "$(field site1 'Install the package' changed)" = "kdc1 true
 kdc2 true
-kdc3 true" ]; then
+kdc3 true" ] && [ "$(in_host "$K2" dpkg-query -W -f '${db:Status-Status}' portcullis)" = installed ] &&
+        [ "$(dpkg-query -W -f '${db:Status-Status}' portcullis 2>/dev/null)" != installed ]; then
         pass "the role installs the package"
     else
         fail "the role installs the package"
@@ -328,7 +337,8 @@ else
 fi
 play site4 "$site"
 rc=$?
-if [ $rc = 0 ] && [ "$(stats site4)" = "$want" ]; then
+if [ $rc = 0 ] && [ "$(stats site4)" = "$want" ] &&
+    in_host "$K3" cat /etc/portcullis/policy.yaml | cmp -s - "$tmp/work/kdc-replica.yaml"; then
     pass "after the rollback SSH answers and the host's policy file is the old one (changed=0)"
 else
     fail "after the rollback SSH answers and the host's policy file is the old one (status $rc)"
