@@ -322,11 +322,15 @@ play lockout "$here/lockout.yml" -e "target=kdc3 policy=$here/policies/no-ssh.ya
 rc=$?
 t1=$(date +%s)
 rolled=$(field lockout 'Apply the policy without SSH' rolled_back)
-if [ $rc != 0 ] && [ "$rolled" = "kdc3 true" ] && [ $((t1 - t0)) -le 60 ]; then
-    pass "a policy without SSH: rolled_back ($((t1 - t0)) s)"
+status=$(field lockout 'Apply the policy without SSH' status)
+if [ $rc != 0 ] && [ "$rolled" = "kdc3 true" ] && [ $((t1 - t0)) -le 60 ] &&
+    echo "$status" | grep -q '"policy": "kdc-replica"' && echo "$status" | grep -q '"file": "matches"' &&
+    echo "$status" | grep -q '"confirm_deadline": null'; then
+    pass "a policy without SSH: rolled_back, status says kdc-replica, matching its file ($((t1 - t0)) s)"
 else
     fail "a policy without SSH: rolled_back (status $rc, $((t1 - t0)) s)"
     echo "$rolled"
+    echo "$status"
     field lockout 'Apply the policy without SSH' msg
     tail -c 3000 "$tmp/lockout.out"
 fi

@@ -517,17 +517,19 @@ class Host(object):
         self.fail("portcullis confirm failed (exit status %d)" % rc, rc, out, err)
 
     # After the deadline, over a new connection: `confirm` says whether the host rolled
-    # back (6) or still waits (0: reachable now, so it is confirmed); `status --json`
-    # shows what is loaded.
+    # back (6) or still waits (0: reachable now, so it is confirmed); `status --json`,
+    # read once the files are put back, shows what is loaded and that it matches them.
     def verify(self):
         rc, out, err = self.run(["confirm"] + self.table_args())
+        if rc == 6:
+            self.restore(self.backup_dir())
+        elif rc == 0:
+            self.drop_backup()
         src, sout, serr = self.run(["status", "--json"] + self.table_args())
         status = json.loads(sout) if src in (0, 1) and sout else None
         if rc == 6:
-            self.restore(self.backup_dir())
             self.module.exit_json(changed=False, confirmed=False, rolled_back=True, generation=generation_of(err), stderr=err, status=status, warnings=self.warnings)
         if rc == 0:
-            self.drop_backup()
             self.module.exit_json(changed=True, confirmed=True, rolled_back=False, stdout=out, status=status, warnings=self.warnings)
         self.fail("portcullis confirm after the deadline failed (exit status %d)" % rc, rc, out, err, status=status)
 
