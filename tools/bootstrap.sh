@@ -42,6 +42,10 @@ cmd ansible-playbook   ansible-core
 cmd sshd               openssh-server
 cmd ssh                openssh-client
 cmd ssh-keygen         openssh-client
+cmd dpkg-buildpackage  dpkg-dev
+cmd dh                 debhelper
+cmd lintian            lintian
+cmd deb-systemd-helper init-system-helpers
 '
 
 if [ "${1:-}" = --list ]; then
