@@ -42,6 +42,7 @@ deb=${PC_ANSIBLE_DEB:-}
 if [ -z "$deb" ] && [ -n "${3:-}" ]; then
     for f in "$3"/deb/portcullis_*.deb; do [ -f "$f" ] && deb=$f; done
 fi
+[ -z "$deb" ] || deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
 
 id=$$
 BR=pcabr$id CTL=pcactl$id K1=pcak1$id K2=pcak2$id K3=pcak3$id CLI=pcacli$id
