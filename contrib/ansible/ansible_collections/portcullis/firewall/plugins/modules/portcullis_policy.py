@@ -531,6 +531,12 @@ class Host(object):
             self.module.exit_json(changed=False, confirmed=False, rolled_back=True, generation=generation_of(err), stderr=err, status=status, warnings=self.warnings)
         if rc == 0:
             self.module.exit_json(changed=True, confirmed=True, rolled_back=False, stdout=out, status=status, warnings=self.warnings)
+        if rc == 3:
+            self.fail(
+                "after the deadline nothing waits for confirmation and nothing was rolled back: the apply did not "
+                "happen, or another session confirmed or rolled it back; see status",
+                rc, out, err, status=status,
+            )
         self.fail("portcullis confirm after the deadline failed (exit status %d)" % rc, rc, out, err, status=status)
 
     def absent(self):

@@ -44,7 +44,8 @@ def fail_json(self, **kwargs):
 
 
 # The stand-in: answers from the environment (FAKE_DIFF_RC, FAKE_APPLY_RC, FAKE_CONFIRM_RC,
-# FAKE_REMOVED) and logs each call's arguments to FAKE_LOG.
+# FAKE_REMOVED; with FAKE_DEST, status shows the policy file there as it reads it) and logs
+# each call's arguments to FAKE_LOG.
 FAKE = r"""#!/bin/sh
 echo "$*" >>"$FAKE_LOG"
 case $1 in
@@ -69,7 +70,10 @@ confirm)
     rc=${FAKE_CONFIRM_RC:-0}
     [ "$rc" = 6 ] && echo "portcullis confirm: too late: rolled back (generation 8 -> 9)" >&2
     exit "$rc" ;;
-status) echo '{"managed": [], "others": []}'; exit 0 ;;
+status)
+    if [ -n "${FAKE_DEST:-}" ]; then printf '{"policy_file": "%s"}\n' "$(cat "$FAKE_DEST/policy.yaml")"
+    else echo '{"managed": [], "others": []}'; fi
+    exit 0 ;;
 remove)
     if [ -n "${FAKE_REMOVED:-}" ]; then echo "table inet portcullis removed; generation 7 -> 8"
     else echo "table inet portcullis is not loaded; nothing was removed"; fi
@@ -244,6 +248,38 @@ class ModuleCase(unittest.TestCase):
         with open(os.path.join(self.dest, "policy.yaml"), "rb") as f:
             self.assertEqual(f.read(), b"old\n")
         self.assertFalse(os.path.exists(os.path.join(self.dest, "extra")))
+
+    def test_status_is_read_once_the_files_are_back(self):
+        os.makedirs(self.dest)
+        with open(os.path.join(self.dest, "policy.yaml"), "wb") as f:
+            f.write(b"old")
+        os.environ["FAKE_DIFF_RC"] = "1"
+        self.run_module(src="p.yaml", _files=self.files(b"new"))
+        os.environ["FAKE_CONFIRM_RC"] = "6"
+        os.environ["FAKE_DEST"] = self.dest
+        e = self.run_module(src="p.yaml", _phase="verify")
+        self.assertEqual(e.result["status"], {"policy_file": "old"})
+        self.assertEqual([c[0] for c in self.calls()[-2:]], ["confirm", "status"])
+
+    def test_confirm_too_late_restores(self):
+        os.makedirs(self.dest)
+        with open(os.path.join(self.dest, "policy.yaml"), "wb") as f:
+            f.write(b"old")
+        os.environ["FAKE_DIFF_RC"] = "1"
+        self.run_module(src="p.yaml", _files=self.files(b"new"))
+        os.environ["FAKE_CONFIRM_RC"] = "6"
+        e = self.run_module(src="p.yaml", _phase="confirm")
+        self.assertFalse(e.failed)
+        self.assertTrue(e.result["rolled_back"])
+        with open(os.path.join(self.dest, "policy.yaml"), "rb") as f:
+            self.assertEqual(f.read(), b"old")
+
+    def test_verify_with_nothing_pending(self):
+        os.environ["FAKE_CONFIRM_RC"] = "3"
+        e = self.run_module(src="p.yaml", _phase="verify")
+        self.assertTrue(e.failed)
+        self.assertEqual(e.result["rc"], 3)
+        self.assertIn("nothing waits for confirmation and nothing was rolled back", e.result["msg"])
 
     def test_apply_failure_carries_the_status_and_restores(self):
         os.environ["FAKE_DIFF_RC"] = "1"
