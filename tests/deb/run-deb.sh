@@ -109,7 +109,8 @@ for f in /usr/sbin/portcullis /usr/share/man/man8/portcullis.8.gz \
     /usr/share/doc/portcullis/examples/policy.yaml /usr/share/doc/portcullis/examples/kdc-primary.yaml \
     /usr/share/doc/portcullis/examples/kdc-replica.yaml \
     /usr/share/portcullis/data/service-names-port-numbers.csv /usr/share/portcullis/data/practice.services \
-    /usr/share/doc/portcullis/copyright /usr/share/doc/portcullis/changelog.gz; do
+    /usr/share/doc/portcullis/copyright /usr/share/doc/portcullis/changelog.gz \
+    /usr/share/doc/portcullis/README.Debian; do
     grep -q " \.$f\$" "$tmp/contents" || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
