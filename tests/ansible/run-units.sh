@@ -11,11 +11,13 @@ if [ ! -x $py ] || ! $py -c 'import ansible.module_utils.basic, yaml' 2>/dev/nul
     cannot_run "ansible-core (Debian's, for /usr/bin/python3)"
 fi
 cd "$root/contrib/ansible" || exit 1
-# One process each: once ansible.plugins is imported, Ansible's collection
+# Ansible's files under $tmp, not in the home directory.  One process each:
+# once ansible.plugins is imported, Ansible's collection
 # loader answers for ansible_collections, as it does under ansible-test.
 rc=0
 for kind in modules action; do
-    LC_ALL=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 $py -m unittest -v \
+    LC_ALL=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 HOME="$tmp" ANSIBLE_HOME="$tmp/ansible" \
+        ANSIBLE_LOCAL_TEMP="$tmp/ansible-local" $py -m unittest -v \
         ansible_collections/portcullis/firewall/tests/unit/plugins/$kind/test_portcullis_policy.py >>"$tmp/log" 2>&1 || rc=1
 done
 cat "$tmp/log"
