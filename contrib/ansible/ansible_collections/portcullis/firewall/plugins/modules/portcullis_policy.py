@@ -160,10 +160,16 @@ files_changed:
   returned: state is present
   type: bool
 diff:
-  description: Before and after as nft text, the lines that differ grouped under the policy rule they belong to (shown with C(--diff)).
-  returned: state is present and the table differed
-  type: dict
-  sample: {"before": "added by hand (no portcullis comment):\n\trule input: tcp dport 3306 accept\n", "after": "added by hand (no portcullis comment):\n"}
+  description:
+    - Shown with C(--diff). First, when the table differed, the live table (before) and the policy's
+      (after) as nft text, the lines that differ grouped under the policy rule they belong to; then,
+      for each file under C(dest) that differed, its content before and after.
+  returned: state is present and something differed
+  type: list
+  elements: dict
+  sample: [{"before_header": "table inet portcullis (live)", "after_header": "table inet portcullis (/etc/portcullis/policy.yaml)",
+            "before": "added by hand (no portcullis comment):\n\trule input: tcp dport 3306 accept\n",
+            "after": "added by hand (no portcullis comment):\n"}]
 diff_text:
   description: The report of C(portcullis diff), as printed.
   returned: state is present
@@ -310,6 +316,21 @@ def grouped_diff(text):
     return {"before": "\n".join(before) + "\n", "after": "\n".join(after) + "\n"}
 
 
+def file_diff(path, old, new):
+    """A policy file's before and after for --diff; a file that is not text, or larger
+    than 1 MiB, is described instead."""
+
+    def shown(data):
+        if data is None:
+            return ""
+        if len(data) > 1 << 20 or b"\0" in data:
+            return "(%d bytes)\n" % len(data)
+        return data.decode("utf-8", "replace")
+
+    return dict(before_header=path if old is not None else "%s (absent)" % path, after_header=path,
+                before=shown(old), after=shown(new))
+
+
 def generation_of(text):
     m = None
     for m in GENERATION_RE.finditer(text):
@@ -374,15 +395,18 @@ class Host(object):
         self.install_registry(base)
 
     def differs(self, files):
+        """The files whose content under dest is not the controller's: [(rel, old or None, new)]."""
         dest = self.p["dest"]
-        for rel, data in files.items():
+        out = []
+        for rel in sorted(files):
             try:
                 with open(os.path.join(dest, rel), "rb") as f:
-                    if f.read() != data:
-                        return True
+                    old = f.read()
             except (IOError, OSError):
-                return True
-        return False
+                old = None
+            if old != files[rel]:
+                out.append((rel, old, files[rel]))
+        return out
 
     def present(self):
         files = self.files()
@@ -404,7 +428,8 @@ class Host(object):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         table_changed = rc == 1
-        files_changed = self.differs(files)
+        changed_files = self.differs(files)
+        files_changed = bool(changed_files)
         result = dict(
             changed=table_changed or files_changed,
             table_changed=table_changed,
@@ -415,8 +440,14 @@ class Host(object):
             rolled_back=False,
             confirmed=False,
         )
+        diffs = []
         if table_changed:
-            result["diff"] = grouped_diff(text)
+            diffs.append(dict(grouped_diff(text), before_header="table inet %s (live)" % self.p["table"],
+                              after_header="table inet %s (%s)" % (self.p["table"], os.path.join(dest, self.p["policy_name"]))))
+        for rel, old, new in changed_files:
+            diffs.append(file_diff(os.path.join(dest, rel), old, new))
+        if diffs:
+            result["diff"] = diffs
         if self.module.check_mode or not result["changed"]:
             result["warnings"] = self.warnings
             self.module.exit_json(**result)

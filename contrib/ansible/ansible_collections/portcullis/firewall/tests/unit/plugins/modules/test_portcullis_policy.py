@@ -206,13 +206,32 @@ class ModuleCase(unittest.TestCase):
         self.assertTrue(e.result["table_changed"])
         self.assertFalse(os.path.exists(self.dest))
         self.assertEqual([c[0] for c in self.calls()], ["check", "diff", "diff"])
-        diff = e.result["diff"]
+        diff = e.result["diff"][0]
+        self.assertEqual(diff["before_header"], "table inet portcullis (live)")
+        self.assertEqual(diff["after_header"], "table inet portcullis (%s/policy.yaml)" % self.dest)
         self.assertIn("added by hand (no portcullis comment):\n\trule input: tcp dport 3306 accept\n", diff["before"])
         self.assertNotIn("3306", diff["after"])
         self.assertIn("\telement input_tcp: 88 : accept", diff["after"])
         # the staging directory is named as the destination
         self.assertIn("rule r1 (%s/policy.yaml:20):" % self.dest, diff["after"])
         self.assertEqual(e.result["changes"][0]["text"], "tcp dport 3306 accept")
+        # then each file that differs, here absent before
+        self.assertEqual([d["after_header"] for d in e.result["diff"][1:]],
+                         [self.dest + "/networks", self.dest + "/policy.yaml"])
+        self.assertEqual(e.result["diff"][1]["before_header"], self.dest + "/networks (absent)")
+        self.assertEqual(e.result["diff"][1]["after"], "n\n")
+
+    def test_a_file_alone_differs(self):
+        os.makedirs(self.dest)
+        with open(os.path.join(self.dest, "policy.yaml"), "wb") as f:
+            f.write(b"version: 1\n# old\n")
+        e = self.run_module(check_mode=True, src="p.yaml", _files=self.files())
+        self.assertTrue(e.result["changed"])
+        self.assertFalse(e.result["table_changed"])
+        self.assertTrue(e.result["files_changed"])
+        self.assertEqual(e.result["diff"], [{
+            "before_header": self.dest + "/policy.yaml", "after_header": self.dest + "/policy.yaml",
+            "before": "version: 1\n# old\n", "after": "version: 1\n"}])
 
     def test_apply_confirm_and_files(self):
         os.environ["FAKE_DIFF_RC"] = "1"
