@@ -38,6 +38,10 @@ cmd clang-format       clang-format
 cmd git                git
 cmd man                man-db
 cmd systemd-analyze    systemd
+cmd ansible-playbook   ansible-core
+cmd sshd               openssh-server
+cmd ssh                openssh-client
+cmd ssh-keygen         openssh-client
 cmd dpkg-buildpackage  dpkg-dev
 cmd dh                 debhelper
 cmd lintian            lintian
@@ -105,8 +109,22 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "bootstrap: installing $packages"
 $sudo apt-get update -qq
+# openssh-server (the Ansible test's sshd, started only inside the test's
+# network namespaces) must not start a daemon on this machine: while it is
+# installed, a policy-rc.d that denies every service start (exit 101) stands
+# in /usr/sbin, made here and removed after, unless one was there before.
+rcd=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    rcd=/usr/sbin/policy-rc.d
+    trap '$sudo rm -f "$rcd"' EXIT
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$rcd" >/dev/null
+    $sudo chmod 755 "$rcd"
+fi
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages
+if [ -n "$rcd" ]; then
+    $sudo rm -f "$rcd"
+fi
 
 survey
 if [ -n "$packages" ]; then
