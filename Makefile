@@ -59,7 +59,7 @@ check-asan: deps
 	   -Dc_args=-fno-sanitize-recover=all; fi
 	meson compile -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  meson test -C $(ASAN_BUILD) --print-errorlogs
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite deb --no-suite ansible
 
 check-valgrind: build
 	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 \
