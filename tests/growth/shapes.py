@@ -25,7 +25,7 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             (as bench/render.py writes it)
 """
 
-HEAD = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
+PREAMBLE = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
         "  established: accept\nrules:\n")
 
 
@@ -35,7 +35,7 @@ def host(i):
 
 def write(path, shape, n):
     with open(path, "w") as f:
-        f.write(HEAD)
+        f.write(PREAMBLE)
         if shape == "hosts":
             for i in range(n):
                 f.write("  - allow: kerberos\n    from: %s\n" % host(i + 1))
