@@ -40,7 +40,7 @@ def main():
     quiet = ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1']
     rows = []
     for n in sizes:
-        d = tempfile.mkdtemp(prefix="pc-bench-")
+        d = tempfile.mkdtemp(prefix="pc-delta-")
         render.write_policy(d, 10, n)
         base = os.path.join(d, "gen.yaml")
         plus = os.path.join(d, "plus.yaml")
@@ -82,7 +82,7 @@ def main():
         finally:
             for ns in ns_made:
                 subprocess.run([ip, "netns", "del", ns], check=False)
-            shutil.rmtree(d)
+            shutil.rmtree(d, ignore_errors=True)
         rows.append((n, res, out))
         print("done: %d addresses" % n, file=sys.stderr)
 

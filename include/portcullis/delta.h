@@ -79,6 +79,8 @@ struct pc_dl_state {
 	uint8_t table_sha256[32]; /* the stamp the live table carries (its last replace) */
 	uint64_t table_time;
 	uint8_t policy_sha256[32]; /* the policy installed since (by a replace or deltas) */
+	char *policy_path; /* its absolute path; NULL: none (standard input); owned */
+	uint64_t policy_time; /* when it was applied */
 	uint32_t genid; /* the generation after the last apply */
 	struct pc_dl_set *sets;
 	size_t nsets, setcap;

@@ -50,6 +50,7 @@ void pc_dl_state_finish(struct pc_dl_state *s)
 	free(s->sets);
 	free(s->chains);
 	free(s->bytes);
+	free(s->policy_path);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -580,6 +581,10 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
 	wr(&b, s->table_sha256, 32);
 	wr(&b, &s->table_time, 8);
 	wr(&b, s->policy_sha256, 32);
+	wr(&b, &s->policy_time, 8);
+	wr_u32(&b, s->policy_path ? (uint32_t)strlen(s->policy_path) + 1 : 0);
+	if (s->policy_path)
+		wr(&b, s->policy_path, strlen(s->policy_path) + 1);
 	wr_u32(&b, s->genid);
 	wr_u32(&b, (uint32_t)s->nsets);
 	wr_u32(&b, (uint32_t)s->nchains);
@@ -795,6 +800,13 @@ int pc_dl_read(const char *path, const char *table, const char *version, struct 
 		memcpy(&s->table_time, p, 8);
 	if ((p = rd_take(&r, 32)))
 		memcpy(s->policy_sha256, p, 32);
+	if ((p = rd_take(&r, 8)))
+		memcpy(&s->policy_time, p, 8);
+	uint32_t plen = rd_u32(&r);
+	if (plen && plen <= 4096 && (p = rd_take(&r, plen)) && !p[plen - 1])
+		s->policy_path = xstrdup((const char *)p);
+	else if (plen)
+		r.short_ = true;
 	s->genid = rd_u32(&r);
 	uint32_t nsets = rd_u32(&r), nchains = rd_u32(&r);
 	if (nsets > r.len || nchains > r.len)

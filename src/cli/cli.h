@@ -7,6 +7,7 @@
 #define PC_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "portcullis/registry.h"
@@ -224,6 +225,15 @@ struct cli_apply_preview {
 			chains_deleted, chains_rebuilt, policies_changed;
 	char why[512]; /* a replace: why no delta ("" when there is no table or record) */
 };
+/*
+ * The SHA-256, time and path (*path freed and replaced: the caller's to
+ * free) of the policy installed in table inet `table` whose stamp is
+ * (stamp, *time): those the last apply recorded, when its record names that
+ * stamp (deltas since leave the stamp as the last replace made it); else
+ * left as they are.  Whether the record was used.
+ */
+bool cli_installed_policy(const char *table, const uint8_t stamp[32], uint64_t *time,
+		uint8_t sha256[32], char **path);
 /* Works out, sending nothing, whether apply would send a delta for t and how large. */
 void cli_apply_preview(
 		struct cli_ctx *ctx, const struct pc_nft_table *t, struct cli_apply_preview *pv);

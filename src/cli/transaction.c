@@ -422,6 +422,28 @@ static int plan_delta(struct cli_ctx *ctx, const struct pc_nft_table *t, struct 
 	return 0;
 }
 
+bool cli_installed_policy(const char *table, const uint8_t stamp[32], uint64_t *time,
+		uint8_t sha256[32], char **path)
+{
+	char file[4096], why[512];
+	struct pc_dl_state s;
+	bool used = false;
+
+	cli_state_path(file, sizeof(file), table, "installed");
+	if (pc_dl_read(file, table, PC_VERSION, &s, why, sizeof(why)) != 0)
+		return false;
+	if (!memcmp(s.table_sha256, stamp, 32) && s.table_time == *time) {
+		memcpy(sha256, s.policy_sha256, 32);
+		*time = s.policy_time;
+		free(*path);
+		*path = s.policy_path;
+		s.policy_path = NULL;
+		used = true;
+	}
+	pc_dl_state_finish(&s);
+	return used;
+}
+
 void cli_apply_preview(
 		struct cli_ctx *ctx, const struct pc_nft_table *t, struct cli_apply_preview *pv)
 {
@@ -473,6 +495,9 @@ static void record_installed(struct cli_ctx *ctx, const char *cmd, struct pc_dl_
 	memcpy(s->table_sha256, table_stamp->sha256, 32);
 	s->table_time = table_stamp->time;
 	memcpy(s->policy_sha256, stamp->sha256, 32);
+	free(s->policy_path);
+	s->policy_path = stamp->path ? xstrdup(stamp->path) : NULL;
+	s->policy_time = stamp->time;
 	s->genid = genid;
 	cli_state_path(path, sizeof(path), ctx->table, "installed");
 	if (pc_dl_read_handles(s, genid) < 0) {

@@ -13,7 +13,8 @@
 #    --dry-run say whether apply would send a delta and how large (--json too).
 # 2. Counters: a rule with `counter` sees real packets (TCP SYNs from $C)
 #    before and after a delta that changes other rules, elements and a
-#    default policy: its counter goes on from where it was.
+#    default policy: its counter goes on from where it was.  status then
+#    names the policy the delta installed (hash and file).
 # 3. Drift: an element deleted by hand, an element added by hand, a rule
 #    added by hand (nft), a rule deleted and added again (the same count), a
 #    chain policy changed by hand, a set added: seen, said on standard
@@ -182,6 +183,15 @@ else
     fail "a counter of a rule the delta leaves alone goes on ($p1, $p2 after the delta, $p3)"
 fi
 same "counters: after the delta" "$tmp/c2.yaml"
+# status names the policy the delta installed, not the one the table was made from.
+in_s "$bin" status >"$tmp/status" 2>&1
+sum=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$tmp/c2.yaml")
+if grep -q "^  sha256 $sum$" "$tmp/status" && grep -q "^  from $tmp/c2.yaml, which still matches$" "$tmp/status"; then
+    pass "status after a delta: the policy it installed, which still matches"
+else
+    fail "status after a delta: the policy it installed, which still matches"
+    cat "$tmp/status"
+fi
 # 4. --full starts them again.
 in_s "$bin" apply --full "$tmp/c2.yaml" >"$tmp/out" 2>&1
 p4=$(packets)
