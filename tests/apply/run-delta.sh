@@ -19,6 +19,9 @@
 #    added by hand (nft), a rule deleted and added again (the same count), a
 #    chain policy changed by hand, a set added: seen, said on standard
 #    error, the table replaced whole; the result is a fresh apply's.
+#    Between apply's reading and its sending (restart_shim.so), an element
+#    the delta deletes deleted by hand: the kernel refuses the delta, said,
+#    and the whole table is replaced.
 # 4. --full replaces the whole table (counters start again).
 # 5. The state file refused, said, and the table replaced whole, when it is
 #    truncated, of another model version (checksum made right), of another
@@ -235,6 +238,26 @@ drift "a chain policy changed by hand" \
     'nft add chain inet portcullis input "{ policy accept; }"' "the policy of chain input is not the state's"
 drift "a set added by hand" \
     'nft add set inet portcullis extra "{ type ipv4_addr; }"' "it holds a set extra the state does not"
+
+# 3b. A change by hand between apply's reading and its sending (restart_shim.so:
+#     an element the delta deletes is deleted first): the kernel refuses the
+#     delta (ENOENT), which is said, and the whole table is replaced.
+shim=$(dirname "$nldump")/restart_shim.so
+in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>&1
+sed 's/198.51.100.7/198.51.100.8/' "$tmp/c1.yaml" >"$tmp/c3.yaml"
+in_s env LD_PRELOAD="$shim" PC_SHIM=command \
+    PC_SHIM_COMMAND='nft delete element inet portcullis n_admins_v4 "{ 198.51.100.7 }"' \
+    "$bin" apply "$tmp/c3.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && grep -q "applied: .* in one transaction" "$tmp/out" &&
+    [ "$(wc -l <"$tmp/err")" = 1 ] &&
+    grep -q "^portcullis apply: replacing the whole table: the kernel refused the delta (the elements of set n_admins_v4: No such file or directory): the table changed since the last apply$" "$tmp/err"; then
+    pass "a delta the kernel refuses (an element it deletes is gone): said, replaced whole"
+else
+    fail "a delta the kernel refuses (an element it deletes is gone): said, replaced whole (rc $rc)"
+    cat "$tmp/out" "$tmp/err"
+fi
+same "a delta the kernel refused" "$tmp/c3.yaml"
 
 # 5. The state file refused.
 state=$(ls "$PORTCULLIS_STATE_DIR"/portcullis@*.installed)
