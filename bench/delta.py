@@ -8,11 +8,15 @@ network namespace made for the run (ip netns): one for portcullis, one for
 nft, both loaded by apply first.
 
 The policy is one network of N IPv4 addresses that 10 rules use (as
-bench/render.py makes it); the change adds one address to it, and the next
-run takes it away again, so every run is a one-address delta (add, remove)
-from the table the run before left.  Each command runs PC_BENCH_RUNS times
+bench/render.py makes it); the change adds one address to it, or takes it
+away again (each command toggles it, whatever ran before), so every run of
+apply is a one-address delta and every run of nft -f a two-line script of
+one `add element` or `delete element`.  Each command runs PC_BENCH_RUNS times
 (3), interleaved by bench/spawn.c; the median is shown with the peak
-resident memory, and the ratios of the replace and of nft -f to the delta.
+resident memory, and the ratios of the replace and of nft -f to the delta;
+and `render` of the same policy, which reads, resolves and lowers it as
+apply does before any delta is worked out: the floor of a delta from a
+policy file.
 
 usage: bench/delta.py [BUILD_DIR] [N...]   (as root; N: 200000 1000000)
 """
@@ -67,18 +71,29 @@ def main():
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             inpc = [ip, "netns", "exec", NS_PC]
             innft = [ip, "netns", "exec", NS_NFT]
-            # The order is kept in every run: each leaves the table as the next expects.
+            # pc-bench-spawn shuffles the commands of each round: each command
+            # toggles the address (a marker file says whether it is in), so
+            # every run is a one-address change whatever ran before it.
             os.environ["PORTCULLIS_STATE_DIR"] = state
+            pm, nm = os.path.join(d, "pc.in"), os.path.join(d, "nft.in")
+            # sh -c TOGGLE MARKER OFF ON CMD...: CMD OFF or CMD ON, by the marker.
+            tog = ["/bin/sh", "-c", 'm=$1 off=$2 on=$3; shift 3; '
+                   'if [ -e "$m" ]; then rm "$m"; "$@" "$off"; else : >"$m"; "$@" "$on"; fi '
+                   '>/dev/null 2>&1', "sh"]
+            # sh -c SAME MARKER OFF ON CMD...: CMD of what is in now (the table unchanged).
+            same = ["/bin/sh", "-c", 'm=$1 off=$2 on=$3; shift 3; '
+                    'if [ -e "$m" ]; then "$@" "$on"; else "$@" "$off"; fi >/dev/null 2>&1',
+                    "sh"]
             res = render.spawn(build, [
-                ("delta add", quiet + inpc + [pc, "apply", plus]),
-                ("delta remove", quiet + inpc + [pc, "apply", base]),
-                ("full", quiet + inpc + [pc, "apply", "--full", base]),
-                ("nft add", quiet + innft + [nft, "-f", os.path.join(d, "add.nft")]),
-                ("nft remove", quiet + innft + [nft, "-f", os.path.join(d, "del.nft")]),
+                ("delta", tog + [pm, base, plus] + inpc + [pc, "apply"]),
+                ("full", same + [pm, base, plus] + inpc + [pc, "apply", "--full"]),
+                ("render", quiet + [pc, "render", "-o", os.devnull, plus]),
+                ("nft", tog + [nm, os.path.join(d, "del.nft"), os.path.join(d, "add.nft")] +
+                 innft + [nft, "-f"]),
             ])
-            # What the last delta sent, for the table.
-            out = subprocess.run(inpc + [pc, "apply", plus], capture_output=True, text=True,
-                                 env=env).stdout.strip()
+            # What a delta sends, for the table.
+            out = subprocess.run(inpc + [pc, "apply", base if os.path.exists(pm) else plus],
+                                 capture_output=True, text=True, env=env).stdout.strip()
         finally:
             for ns in ns_made:
                 subprocess.run([ip, "netns", "del", ns], check=False)
@@ -88,15 +103,15 @@ def main():
 
     print("one-address delta: median of %d runs, interleaved, and peak RSS; %d cores, %s" % (
         render.RUNS, os.cpu_count(), os.uname().release))
-    print("| addresses | delta add | RSS | delta remove | RSS | full replace | RSS | full/delta "
-          "| nft -f add | RSS | nft -f delete | RSS | nft/delta |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| addresses | delta | RSS | full replace | RSS | full/delta | nft -f | RSS "
+          "| nft/delta | render | delta/render |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n, r, _ in rows:
-        print("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            n, *render.fmt(r["delta add"]), *render.fmt(r["delta remove"]),
-            *render.fmt(r["full"]), render.ratio(r["delta add"], r["full"]),
-            *render.fmt(r["nft add"]), *render.fmt(r["nft remove"]),
-            render.ratio(r["delta add"], r["nft add"])))
+        print("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, *render.fmt(r["delta"]), *render.fmt(r["full"]),
+            render.ratio(r["delta"], r["full"]), *render.fmt(r["nft"]),
+            render.ratio(r["delta"], r["nft"]), render.fmt(r["render"])[0],
+            render.ratio(r["render"], r["delta"])))
     for n, _, out in rows:
         print("%d: %s" % (n, out))
 
