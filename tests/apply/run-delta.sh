@@ -208,20 +208,25 @@ fi
 # 3. Drift.
 # drift NAME NFT-COMMAND: after `apply c1`, NFT-COMMAND by hand, then `apply c2`:
 # said on standard error, replaced whole, a fresh apply's table.
-drift() {
-    in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>&1
-    in_s sh -c "$2" || fail "$1: the change by hand"
+# replaced NAME WHY: `apply c2` replaced the whole table (exit 0), said in one
+# line on standard error that ends in WHY, and the table is a fresh apply's.
+replaced() {
     in_s $w "$bin" apply "$tmp/c2.yaml" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     if [ $rc = 0 ] && grep -q "applied: .* in one transaction" "$tmp/out" &&
         [ "$(wc -l <"$tmp/err")" = 1 ] &&
-        grep -q "^portcullis apply: replacing the whole table: table inet portcullis changed since the last apply: $3" "$tmp/err"; then
-        pass "$1: seen, said, replaced whole"
+        grep -q "^portcullis apply: replacing the whole table: .*$2" "$tmp/err"; then
+        pass "$1: said, replaced whole"
     else
-        fail "$1: seen, said, replaced whole (rc $rc)"
+        fail "$1: said, replaced whole (rc $rc)"
         cat "$tmp/out" "$tmp/err"
     fi
     same "$1" "$tmp/c2.yaml"
+}
+drift() {
+    in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>&1
+    in_s sh -c "$2" || fail "$1: the change by hand"
+    replaced "$1" "table inet portcullis changed since the last apply: $3"
 }
 drift "an element deleted by hand" \
     'nft delete element inet portcullis n_admins_v4 "{ 198.51.100.7 }"' "set n_admins_v4 holds other elements"
@@ -266,17 +271,7 @@ refused() {
     in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>&1
     state=$(ls "$PORTCULLIS_STATE_DIR"/portcullis@*.installed)
     eval "$2"
-    in_s $w "$bin" apply "$tmp/c2.yaml" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    if [ $rc = 0 ] && grep -q "applied: .* in one transaction" "$tmp/out" &&
-        [ "$(wc -l <"$tmp/err")" = 1 ] &&
-        grep -q "^portcullis apply: replacing the whole table: .*$3" "$tmp/err"; then
-        pass "a state file $1: refused, said, replaced whole"
-    else
-        fail "a state file $1: refused, said, replaced whole (rc $rc)"
-        cat "$tmp/out" "$tmp/err"
-    fi
-    same "a state file $1" "$tmp/c2.yaml"
+    replaced "a state file $1, refused" "$3"
     rm -f "$state"
 }
 refused "truncated" 'truncate -s -9 "$state"' "truncated or damaged"
