@@ -141,6 +141,28 @@ void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e);
 /* Writes the elements not yet in a message. */
 void pc_nl_elems_flush(struct pc_nl_elems *w);
 
+/* One element given as it is sent: the attributes inside its NFTA_LIST_ELEM. */
+struct pc_nl_raw_elem {
+	const void *data;
+	uint32_t len;
+};
+
+/*
+ * Writes elements given raw to set `set` of table `table` in messages of
+ * `type` (NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM) and `flags`, cut as
+ * pc_nl_elems cuts them; `table` and `set` must outlive the batch.
+ */
+void pc_nl_elems_raw(struct pc_nl_batch *b, uint16_t type, uint16_t flags, const char *table,
+		const char *set, const struct pc_nl_raw_elem *e, size_t n);
+
+/*
+ * Appends a copy of message `src` of another batch (of this table) with the
+ * next sequence number and `flags` added; `what` and `name` describe it
+ * and must outlive the batch.
+ */
+void pc_nl_batch_copy(struct pc_nl_batch *b, const struct nlmsghdr *src, uint16_t flags,
+		const char *what, const char *name);
+
 /* One error the kernel reported, in the order of the batch. */
 struct pc_nl_error {
 	int err; /* errno */

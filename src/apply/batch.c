@@ -1039,3 +1039,50 @@ void pc_nl_batch_finish(struct pc_nl_batch *b)
 	free(b->msgs);
 	memset(b, 0, sizeof(*b));
 }
+
+void pc_nl_elems_raw(struct pc_nl_batch *b, uint16_t type, uint16_t flags, const char *table,
+		const char *set, const struct pc_nl_raw_elem *e, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		struct nlmsghdr *nlh = nft_msg(b, type, flags, "elements of set", set, NULL);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+		struct nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+		size_t k = 0, bytes = 0;
+		for (; i < n && k < PC_NL_ELEMS_PER_MSG &&
+				(!k || bytes + e[i].len + ELEM_OVERHEAD <= PC_NL_ELEMS_BYTES);
+				i++, k++) {
+			struct nlattr *el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+			memcpy(mnl_nlmsg_get_payload_tail(nlh), e[i].data, e[i].len);
+			nlh->nlmsg_len += MNL_ALIGN(e[i].len);
+			mnl_attr_nest_end(nlh, el);
+			bytes += e[i].len + ELEM_OVERHEAD;
+		}
+		mnl_attr_nest_end(nlh, list);
+		msg_end(b, nlh);
+		if (type == NFT_MSG_NEWSETELEM)
+			b->nelems += k;
+	}
+}
+
+void pc_nl_batch_copy(struct pc_nl_batch *b, const struct nlmsghdr *src, uint16_t flags,
+		const char *what, const char *name)
+{
+	struct nlmsghdr *nlh = msg_begin(b, what, name, NULL);
+
+	memcpy(nlh, src, src->nlmsg_len);
+	nlh->nlmsg_seq = next_seq(b);
+	nlh->nlmsg_flags |= flags;
+	switch (nlh->nlmsg_type & 0xff) {
+	case NFT_MSG_NEWRULE:
+		b->nrules++;
+		break;
+	case NFT_MSG_NEWSET:
+		b->nsets++;
+		break;
+	case NFT_MSG_NEWCHAIN:
+		b->nchains++;
+		break;
+	}
+	msg_end(b, nlh);
+}

@@ -7,6 +7,7 @@
 #define PC_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "portcullis/registry.h"
@@ -61,6 +62,7 @@ struct cli_ctx {
 	bool allow_lockout; /* apply --allow-lockout */
 	bool kernel; /* check --kernel */
 	bool dry_run; /* apply --dry-run */
+	bool full; /* apply --full: no delta */
 	const char *confirm; /* apply --confirm SECONDS */
 	bool no_services; /* registry audit --no-services */
 	bool all; /* registry audit --all */
@@ -215,6 +217,27 @@ void cli_print_live(void *f, const struct pc_rb_obj *o);
  */
 int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path);
 
+/* What apply would send for a table (transaction.c), for `diff` and `apply --dry-run`. */
+struct cli_apply_preview {
+	bool delta; /* a delta of the last apply; else the whole table replaced */
+	size_t objects; /* a delta: the objects it changes; a replace: those it makes */
+	size_t elems_added, elems_deleted, sets_created, sets_deleted, chains_created,
+			chains_deleted, chains_rebuilt, policies_changed;
+	char why[512]; /* a replace: why no delta ("" when there is no table or record) */
+};
+/*
+ * The SHA-256, time and path (*path freed and replaced: the caller's to
+ * free) of the policy installed in table inet `table` whose stamp is
+ * (stamp, *time): those the last apply recorded, when its record names that
+ * stamp (deltas since leave the stamp as the last replace made it); else
+ * left as they are.  Whether the record was used.
+ */
+bool cli_installed_policy(const char *table, const uint8_t stamp[32], uint64_t *time,
+		uint8_t sha256[32], char **path);
+/* Works out, sending nothing, whether apply would send a delta for t and how large. */
+void cli_apply_preview(
+		struct cli_ctx *ctx, const struct pc_nft_table *t, struct cli_apply_preview *pv);
+
 /*
  * apply --confirm (confirm.c).  cli_confirm_pending(): PC_EXIT_OK, or
  * PC_EXIT_KERNEL after saying that a confirmation of ctx->table is pending.
@@ -226,6 +249,17 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path);
 int cli_confirm_pending(struct cli_ctx *ctx, const char *cmd);
 int cli_confirm_before(struct cli_ctx *ctx);
 int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds);
+/*
+ * The state directory ($PORTCULLIS_STATE_DIR, else /run/portcullis), shared
+ * by confirm and delta apply: cli_state_path() names TABLE's file SUFFIX in
+ * it (one per network namespace); cli_state_dir_make() makes it (0700) and
+ * checks it is a directory of this user no one else may use (0, or -1 with
+ * errno); cli_state_forget() deletes the record of what the last apply
+ * installed, so the next apply replaces the table whole.
+ */
+void cli_state_path(char *buf, size_t size, const char *table, const char *suffix);
+int cli_state_dir_make(void);
+void cli_state_forget(const char *table);
 /* Whether a confirmation of `table` is pending: 1 with its deadline and watcher, else 0. */
 int cli_confirm_status(const char *table, long long *deadline, long *pid);
 

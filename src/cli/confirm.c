@@ -121,15 +121,18 @@ static void unlink_state(const char *table, const char *suffix)
 	unlink(path);
 }
 
-/*
- * Takes the pending slot for `table`: the state directory made (0700, a
- * directory owned by root and no link), then the pending file created
- * exclusively.  Returns 0, 1 when another confirmation is pending (p
- * filled), -1 with errno.
- */
-static int take_pending(const char *table, struct pending *p)
+void cli_state_path(char *buf, size_t size, const char *table, const char *suffix)
 {
-	char path[4096];
+	state_path(buf, size, table, suffix);
+}
+
+void cli_state_forget(const char *table)
+{
+	unlink_state(table, "installed");
+}
+
+int cli_state_dir_make(void)
+{
 	struct stat st;
 	const char *dir = state_dir();
 
@@ -141,6 +144,21 @@ static int take_pending(const char *table, struct pending *p)
 		errno = EPERM;
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Takes the pending slot for `table`: the state directory made (0700, a
+ * directory owned by root and no link), then the pending file created
+ * exclusively.  Returns 0, 1 when another confirmation is pending (p
+ * filled), -1 with errno.
+ */
+static int take_pending(const char *table, struct pending *p)
+{
+	char path[4096];
+
+	if (cli_state_dir_make() < 0)
+		return -1;
 	state_path(path, sizeof(path), table, "pending");
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -233,6 +251,8 @@ static void watch(const char *table, const struct timespec *end)
 			.build_arg = &cs.snap};
 	struct pc_nl_batch b;
 	struct pc_nl_result r;
+	/* What the last apply installed no longer stands: the next apply replaces. */
+	cli_state_forget(table);
 	pc_nl_apply(NULL, &o, &b, &r);
 	char text[512];
 	const char *what = r.outcome == PC_NL_COMMITTED ? (cs.snap.exists ? "restored" : "removed")

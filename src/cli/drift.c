@@ -212,6 +212,24 @@ static const char *const group_key[] = {
 		[G_ORDER] = "order",
 };
 
+/* What apply would send, the last line of the text. */
+static void print_preview(FILE *f, const struct cli_apply_preview *pv)
+{
+	if (pv->delta && !pv->objects)
+		fprintf(f, "apply would send nothing: a delta of the last apply changes nothing\n");
+	else if (pv->delta)
+		fprintf(f,
+				"apply would send a delta of the last apply: %zu objects (%zu elements "
+				"added, %zu deleted; %zu sets and maps created, %zu deleted; %zu chains "
+				"created, %zu deleted, %zu rebuilt; %zu policies changed)\n",
+				pv->objects, pv->elems_added, pv->elems_deleted, pv->sets_created,
+				pv->sets_deleted, pv->chains_created, pv->chains_deleted,
+				pv->chains_rebuilt, pv->policies_changed);
+	else
+		fprintf(f, "apply would replace the whole table: %zu objects%s%s\n", pv->objects,
+				pv->why[0] ? "; no delta: " : "", pv->why);
+}
+
 static void print_text(struct cli_ctx *ctx, const char *table, const char *path,
 		const struct pc_policy *p, const struct pc_rb_table *live, const struct change *ch,
 		size_t n)
@@ -257,7 +275,8 @@ static void print_text(struct cli_ctx *ctx, const char *table, const char *path,
 }
 
 static void print_json(struct cli_ctx *ctx, const char *table, const char *path,
-		const struct pc_rb_table *live, const struct change *ch, size_t n)
+		const struct pc_rb_table *live, const struct change *ch, size_t n,
+		const struct cli_apply_preview *pv)
 {
 	struct pc_json j;
 
@@ -301,6 +320,18 @@ static void print_json(struct cli_ctx *ctx, const char *table, const char *path,
 		pc_json_end_object(&j);
 	}
 	pc_json_end_array(&j);
+	pc_json_key(&j, "apply");
+	pc_json_begin_object(&j);
+	pc_json_key(&j, "sends");
+	pc_json_string(&j, pv->delta ? "delta" : "replace");
+	pc_json_key(&j, "objects");
+	pc_json_uint(&j, pv->objects);
+	pc_json_key(&j, "no_delta_because");
+	if (!pv->delta && pv->why[0])
+		pc_json_string(&j, pv->why);
+	else
+		pc_json_null(&j);
+	pc_json_end_object(&j);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);
 }
@@ -359,10 +390,14 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 		goto out;
 	struct change *ch;
 	size_t n = compare(&live, &want, &ch);
-	if (ctx->json)
-		print_json(ctx, table, path, &live, ch, n);
-	else
+	struct cli_apply_preview pv;
+	cli_apply_preview(ctx, &t, &pv);
+	if (ctx->json) {
+		print_json(ctx, table, path, &live, ch, n, &pv);
+	} else {
 		print_text(ctx, table, path, &p, &live, ch, n);
+		print_preview(ctx->out, &pv);
+	}
 	free(ch);
 	ret = n || !live.exists ? PC_EXIT_INVALID : PC_EXIT_OK;
 out:

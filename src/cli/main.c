@@ -51,6 +51,8 @@ enum {
 	OPT_REALM = 1u << 29,
 	OPT_LISTENING = 1u << 30,
 };
+/* Past what an enumerator may hold (int). */
+#define OPT_FULL (1u << 31)
 
 struct option_def;
 /* An option's setter: stores what it says in the context. */
@@ -230,6 +232,10 @@ static const struct option_def options[] = {
 				"also compare the host's listening sockets with the policy: what it "
 				"allows where nothing listens, what listens where it drops",
 				NULL, NULL},
+		{OPT_FULL, "full", 0, NULL, set_flag, FIELD(full),
+				"replace the whole table, even where a delta of the last apply would do "
+				"(counters and limits start again)",
+				NULL, NULL},
 		{OPT_HELP, "help", 'h', NULL, NULL, 0, "show this help", NULL, NULL},
 };
 
@@ -297,7 +303,7 @@ static const struct command commands[] = {
 				OPT_REGISTRY | OPT_SERVICES | OPT_SYSTEM | OPT_DEFINE | OPT_STRICT |
 						OPT_WNO | OPT_TABLE | OPT_FORCE |
 						OPT_ALLOW_LOCKOUT | OPT_DRY_RUN | OPT_JSON |
-						OPT_CONFIRM,
+						OPT_FULL | OPT_CONFIRM,
 				"POLICY",
 				"replace the policy's nftables table in the kernel, all at once (root)"},
 		{"remove", cmd_remove, OPT_TABLE | OPT_FORCE, "",

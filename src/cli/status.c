@@ -292,6 +292,10 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 				(ctx->table_given && (t->family != NFPROTO_INET ||
 								     strcmp(t->name, ctx->table))))
 			continue;
+		/* After deltas, the policy installed is the record's, not the table's stamp. */
+		if (t->stamped && t->family == NFPROTO_INET)
+			cli_installed_policy(t->name, t->sha256, &inv.tables[i].time,
+					inv.tables[i].sha256, &inv.tables[i].path);
 		m[nm].t = t;
 		judge(&m[nm++]);
 	}

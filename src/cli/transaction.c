@@ -6,12 +6,15 @@
  * became of the transaction is said once, and decides the exit status.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "pc-version.h"
+#include "portcullis/delta.h"
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
@@ -222,12 +225,68 @@ static char *make_stamp(const struct pc_policy *p, const char *path, struct pc_n
 }
 
 /*
+ * An apply that keeps what it installed (see apply_table()): in, the delta
+ * to send instead of the table (NULL: the table); out, what became of it.
+ */
+struct sent {
+	struct pc_dl_plan *plan;
+	bool refused; /* the kernel refused the delta: nothing said yet */
+	char why[256]; /* then its first error */
+	bool committed;
+	uint32_t genid_after;
+	bool table_existed;
+	struct pc_dl_state installed; /* a replace committed: its objects */
+};
+
+/*
+ * A report that cannot be written (a closed pipe, a full disk, a closed
+ * descriptor) is said on standard error, with the outcome when the table
+ * was `done` (applied, removed); the status stays the outcome's.
+ */
+static void report_unwritten(struct cli_ctx *ctx, const char *cmd, int ret, const char *done,
+		uint32_t genid_before, uint32_t genid_after)
+{
+	if (fflush(ctx->out) == 0 && !ferror(ctx->out))
+		return;
+	int err = errno;
+	if (ret == PC_EXIT_OK)
+		fprintf(ctx->err,
+				"%s %s: cannot write the report to standard output (%s); table inet "
+				"%s was %s (generation %u -> %u)\n",
+				ctx->prog, cmd, strerror(err), ctx->table, done, genid_before,
+				genid_after);
+	else
+		fprintf(ctx->err, "%s %s: cannot write to standard output (%s)\n", ctx->prog, cmd,
+				strerror(err));
+	ctx->out_reported = true;
+}
+
+/* Says what a committed delta changed. */
+static void report_delta(struct cli_ctx *ctx, const struct pc_policy *p, const char *table,
+		const struct pc_dl_plan *d, const struct pc_nl_batch *b,
+		const struct pc_nl_result *r)
+{
+	fprintf(ctx->out,
+			"%s: table inet %s updated in place: %zu elements added, %zu deleted; "
+			"%zu sets and maps created, %zu deleted; %zu chains created, %zu "
+			"deleted, %zu rebuilt (%zu rules), %zu policies changed; other chains "
+			"kept their rules and counters; one transaction of %zu messages (%zu "
+			"bytes); generation %u -> %u\n",
+			p->name, table, d->elems_added, d->elems_deleted, d->sets_created,
+			d->sets_deleted, d->chains_created, d->chains_deleted, d->chains_rebuilt,
+			d->rules_sent, d->policies_changed, b->n, b->len, r->genid_before,
+			r->genid_after);
+}
+
+/*
  * Sends the transaction for t (NULL: the removal of table ctx->table), with
  * what the table records of its policy (`stamp`, NULL for none), and says
- * what became of it; returns the exit status.
+ * what became of it; returns the exit status.  With `sent` and its plan,
+ * the delta is sent instead of t, and a refusal is left to the caller.
  */
 static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
-		const struct pc_nft_table *t, bool commit, const struct pc_nl_stamp *stamp)
+		const struct pc_nft_table *t, bool commit, const struct pc_nl_stamp *stamp,
+		struct sent *sent)
 {
 	const char *table = ctx->table;
 	int ret;
@@ -252,27 +311,43 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	pc_nl_apply(t, &o, &b, &r);
-	ret = report(ctx, cmd, p, table, &b, &r, commit);
+	if (sent && sent->plan) {
+		o.build = pc_dl_build;
+		o.build_arg = sent->plan;
+		pc_nl_apply(NULL, &o, &b, &r);
+	} else {
+		pc_nl_apply(t, &o, &b, &r);
+	}
+	if (sent) {
+		sent->committed = r.outcome == PC_NL_COMMITTED;
+		sent->genid_after = r.genid_after;
+		sent->table_existed = r.table_exists;
+	}
+	if (sent && sent->plan && r.outcome == PC_NL_REFUSED && r.nerrors) {
+		const struct pc_nl_msg *m = &b.msgs[r.errors[0].msg];
+		sent->refused = true;
+		snprintf(sent->why, sizeof(sent->why), "the %s %s: %s", m->what, m->name,
+				strerror(r.errors[0].err));
+		ret = PC_EXIT_KERNEL;
+	} else if (sent && sent->plan && r.outcome == PC_NL_COMMITTED) {
+		report_delta(ctx, p, table, sent->plan, &b, &r);
+		ret = PC_EXIT_OK;
+	} else {
+		if (sent && r.outcome == PC_NL_COMMITTED) {
+			pc_dl_from_batch(&b, table, &sent->installed);
+			sent->installed.batch = NULL;
+		}
+		ret = report(ctx, cmd, p, table, &b, &r, commit);
+	}
 	/*
 	 * The kernel decided the outcome, not the printing: a report that cannot
 	 * be written (a closed pipe, a full disk, a closed descriptor) is said on
 	 * standard error and the status stays the outcome's.  SIGPIPE is ignored
 	 * (main), so a closed pipe is an error here, not the end of the process.
 	 */
-	if ((fflush(ctx->out) != 0 || ferror(ctx->out)) && commit) {
-		int err = errno;
-		if (ret == PC_EXIT_OK)
-			fprintf(ctx->err,
-					"%s %s: cannot write the report to standard output (%s); "
-					"table inet %s was %s (generation %u -> %u)\n",
-					ctx->prog, cmd, strerror(err), table,
-					p ? "applied" : "removed", r.genid_before, r.genid_after);
-		else
-			fprintf(ctx->err, "%s %s: cannot write to standard output (%s)\n",
-					ctx->prog, cmd, strerror(err));
-		ctx->out_reported = true;
-	}
+	if (commit && !(sent && sent->refused))
+		report_unwritten(ctx, cmd, ret, p ? "applied" : "removed", r.genid_before,
+				r.genid_after);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(r.errors);
 	pc_nl_batch_finish(&b);
@@ -303,6 +378,218 @@ int cli_lower_policy(struct cli_ctx *ctx, const char *cmd, const char *path, str
 	return ret;
 }
 
+/*
+ * Whether a delta can take the live table to t: the state file of the last
+ * apply read, checked against the live table, and the delta planned from
+ * the transaction that would replace the table.  0 with `d` filled (its
+ * states and the full batch `full` the caller's to finish); 1 with why
+ * (empty: nothing to say, there is no table); 2 when there is no record.
+ */
+static int plan_delta(struct cli_ctx *ctx, const struct pc_nft_table *t, struct pc_dl_state *old,
+		struct pc_dl_state *new, struct pc_nl_batch *full, struct pc_dl_plan *d,
+		uint32_t *genid, char *why, size_t size)
+{
+	char path[4096];
+	int r;
+
+	why[0] = '\0';
+	cli_state_path(path, sizeof(path), ctx->table, "installed");
+	r = pc_dl_read(path, ctx->table, PC_VERSION, old, why, size);
+	if (r == 1)
+		return 2;
+	if (r != 0)
+		return 1;
+	/* The kernel keeps a table's user data from its creation: a new comment needs a new table.
+	 */
+	if (strcmp(old->comment, t->comment)) {
+		snprintf(why, size,
+				"its comment changes (the policy's name), which the kernel "
+				"keeps from the table's creation");
+		pc_dl_state_finish(old);
+		return 1;
+	}
+	r = pc_dl_live_matches(old, genid, why, size);
+	if (r != 1) {
+		if (r == 2)
+			why[0] = '\0'; /* no table: nothing to keep */
+		pc_dl_state_finish(old);
+		return 1;
+	}
+	unsigned lo = if_nametoindex("lo");
+	struct pc_nl_options bo = {.commit = true, .lo_ifindex = lo ? lo : 1};
+	pc_nl_build(t, &bo, full);
+	pc_dl_from_batch(full, ctx->table, new);
+	pc_dl_plan(old, new, d);
+	return 0;
+}
+
+bool cli_installed_policy(const char *table, const uint8_t stamp[32], uint64_t *time,
+		uint8_t sha256[32], char **path)
+{
+	char file[4096], why[512];
+	struct pc_dl_state s;
+	bool used = false;
+
+	cli_state_path(file, sizeof(file), table, "installed");
+	if (pc_dl_read(file, table, PC_VERSION, &s, why, sizeof(why)) != 0)
+		return false;
+	if (!memcmp(s.table_sha256, stamp, 32) && s.table_time == *time) {
+		memcpy(sha256, s.policy_sha256, 32);
+		*time = s.policy_time;
+		free(*path);
+		*path = s.policy_path;
+		s.policy_path = NULL;
+		used = true;
+	}
+	pc_dl_state_finish(&s);
+	return used;
+}
+
+void cli_apply_preview(
+		struct cli_ctx *ctx, const struct pc_nft_table *t, struct cli_apply_preview *pv)
+{
+	struct pc_dl_state old, new;
+	struct pc_nl_batch full = {0};
+	struct pc_dl_plan d;
+	uint32_t genid;
+
+	memset(pv, 0, sizeof(*pv));
+	pc_dl_state_init(&old);
+	pc_dl_state_init(&new);
+	int r = ctx->full ? 1
+			  : plan_delta(ctx, t, &old, &new, &full, &d, &genid, pv->why,
+					    sizeof(pv->why));
+	if (r == 0) {
+		pv->delta = true;
+		pv->objects = pc_dl_plan_size(&d);
+		pv->elems_added = d.elems_added;
+		pv->elems_deleted = d.elems_deleted;
+		pv->sets_created = d.sets_created;
+		pv->sets_deleted = d.sets_deleted;
+		pv->chains_created = d.chains_created;
+		pv->chains_deleted = d.chains_deleted;
+		pv->chains_rebuilt = d.chains_rebuilt;
+		pv->policies_changed = d.policies_changed;
+		pc_dl_plan_finish(&d);
+		pc_dl_state_finish(&old);
+		pc_dl_state_finish(&new);
+		pc_nl_batch_finish(&full);
+		return;
+	}
+	if (ctx->full)
+		snprintf(pv->why, sizeof(pv->why), "--full");
+	unsigned lo = if_nametoindex("lo");
+	struct pc_nl_options bo = {.commit = true, .lo_ifindex = lo ? lo : 1};
+	pc_nl_build(t, &bo, &full);
+	pv->objects = full.nchains + full.nrules + full.nsets + full.nelems;
+	pc_nl_batch_finish(&full);
+}
+
+/* Records what was installed for the next apply's delta; a failure is said, not fatal. */
+static void record_installed(struct cli_ctx *ctx, const char *cmd, struct pc_dl_state *s,
+		const char *comment, const struct pc_nl_stamp *table_stamp,
+		const struct pc_nl_stamp *stamp, uint32_t genid)
+{
+	char path[4096];
+
+	snprintf(s->comment, sizeof(s->comment), "%s", comment);
+	memcpy(s->table_sha256, table_stamp->sha256, 32);
+	s->table_time = table_stamp->time;
+	memcpy(s->policy_sha256, stamp->sha256, 32);
+	free(s->policy_path);
+	s->policy_path = stamp->path ? xstrdup(stamp->path) : NULL;
+	s->policy_time = stamp->time;
+	s->genid = genid;
+	cli_state_path(path, sizeof(path), ctx->table, "installed");
+	if (pc_dl_read_handles(s, genid) < 0) {
+		fprintf(ctx->err,
+				"%s %s: warning: cannot record what was installed: the ruleset "
+				"changed again right after (or cannot be read); the next apply "
+				"replaces the whole table\n",
+				ctx->prog, cmd);
+		return;
+	}
+	if (cli_state_dir_make() < 0 || pc_dl_write(s, path, PC_VERSION) < 0)
+		fprintf(ctx->err,
+				"%s %s: warning: cannot record what was installed in %s (%s); the "
+				"next apply replaces the whole table\n",
+				ctx->prog, cmd, path, strerror(errno));
+}
+
+/*
+ * apply: a delta of the last apply when the live table is the one it
+ * installed, else (or with --full, or when the kernel refuses the delta:
+ * the table drifted) the whole table replaced; said on standard error
+ * when a delta could not be used.  What was installed is recorded after.
+ */
+static int apply_table(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
+		const struct pc_nft_table *t, const struct pc_nl_stamp *stamp)
+{
+	struct sent sent = {0};
+	struct pc_dl_state old, new;
+	struct pc_nl_batch full = {0};
+	struct pc_dl_plan d;
+	char why[512] = "";
+	uint32_t genid = 0;
+	int ret;
+
+	pc_dl_state_init(&old);
+	pc_dl_state_init(&new);
+	int planned = ctx->full ? 1
+				: plan_delta(ctx, t, &old, &new, &full, &d, &genid, why,
+						  sizeof(why));
+	if (planned == 0) {
+		struct pc_nl_stamp table_stamp = {.time = old.table_time};
+		memcpy(table_stamp.sha256, old.table_sha256, 32);
+		sent.plan = &d;
+		cli_state_forget(ctx->table);
+		if (!pc_dl_plan_size(&d)) {
+			/* Nothing to change: a transaction would not even move the generation. */
+			fprintf(ctx->out,
+					"%s: table inet %s holds what this policy installs already; "
+					"nothing was sent (generation %u)\n",
+					p->name, ctx->table, genid);
+			sent.committed = true;
+			sent.genid_after = genid;
+			ret = PC_EXIT_OK;
+			report_unwritten(ctx, cmd, ret, "applied", genid, genid);
+		} else {
+			ret = transact(ctx, cmd, p, t, true, stamp, &sent);
+		}
+		if (sent.committed)
+			record_installed(ctx, cmd, &new, t->comment, &table_stamp, stamp,
+					sent.genid_after);
+		pc_dl_plan_finish(&d);
+		pc_dl_state_finish(&old);
+		pc_dl_state_finish(&new);
+		pc_nl_batch_finish(&full);
+		if (!sent.refused)
+			return ret;
+		snprintf(why, sizeof(why),
+				"the kernel refused the delta (%s): the table changed since the "
+				"last apply",
+				sent.why);
+		sent = (struct sent){0};
+	}
+	if (why[0])
+		fprintf(ctx->err, "%s %s: replacing the whole table: %s\n", ctx->prog, cmd, why);
+	cli_state_forget(ctx->table);
+	ret = transact(ctx, cmd, p, t, true, stamp, &sent);
+	if (planned == 2 && sent.committed && sent.table_existed) {
+		char path[4096];
+		cli_state_path(path, sizeof(path), ctx->table, "installed");
+		fprintf(ctx->err,
+				"%s %s: replaced the whole table: there was no record of what the "
+				"last apply installed (%s)\n",
+				ctx->prog, cmd, path);
+	}
+	if (sent.committed)
+		record_installed(ctx, cmd, &sent.installed, t->comment, stamp, stamp,
+				sent.genid_after);
+	pc_dl_state_finish(&sent.installed);
+	return ret;
+}
+
 int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool commit,
 		int (*before)(struct cli_ctx *ctx, const struct pc_policy *p))
 {
@@ -317,7 +604,10 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 
 	struct pc_nl_stamp stamp;
 	char *abs = make_stamp(&p, path, &stamp);
-	ret = transact(ctx, cmd, &p, &t, commit, &stamp);
+	if (commit)
+		ret = apply_table(ctx, cmd, &p, &t, &stamp);
+	else
+		ret = transact(ctx, cmd, &p, &t, commit, &stamp, NULL);
 	free(abs);
 out:
 	pc_nft_table_finish(&t);
@@ -329,5 +619,6 @@ int cli_remove_table(struct cli_ctx *ctx, const char *cmd)
 {
 	if (!cli_table_name_ok(ctx, cmd, ctx->table))
 		return PC_EXIT_USAGE;
-	return transact(ctx, cmd, NULL, NULL, true, NULL);
+	cli_state_forget(ctx->table);
+	return transact(ctx, cmd, NULL, NULL, true, NULL, NULL);
 }

@@ -23,6 +23,9 @@
  *   "retry-error"     another program's commit before the first transaction
  *                     only (ERESTART); then the request that starts the
  *                     retry (the generation's) cannot be sent (EIO).
+ *   "command"         just before the first transaction only, the shell
+ *                     command PC_SHIM_COMMAND runs (a change by hand made
+ *                     between apply's reading and its sending).
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -105,6 +108,15 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		commit_another(0, "shim");
 		watch_fd = fd;
 		requests = 0;
+	}
+	if (batch && is(mode, "command") && !commits++ && getenv("PC_SHIM_COMMAND")) {
+		/* The command's own programs (nft) are not to meet the shim. */
+		unsetenv("LD_PRELOAD");
+		unsetenv("PC_SHIM");
+		int st = system(getenv("PC_SHIM_COMMAND"));
+		setenv("PC_SHIM", "command", 1);
+		if (st != 0)
+			return -1;
 	}
 	if (batch && is(mode, "send-error")) {
 		errno = ENOBUFS;

@@ -42,6 +42,9 @@ fi
 export bin nldump w tmp root
 # A developer's SSH session must not change what apply is asked (see 6.).
 unset SSH_CONNECTION
+# What apply records of the table it installed goes here, not to /run.
+export PORTCULLIS_STATE_DIR="$tmp/state"
+mkdir -m 700 "$PORTCULLIS_STATE_DIR"
 
 # ns SCRIPT: runs SCRIPT (sh) in a new network namespace.
 ns() { unshare -n sh -c "$1"; }

@@ -22,6 +22,9 @@ if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 
 fi
 export bin nldump w tmp root
 unset SSH_CONNECTION
+# What apply records of the table it installed goes here, not to /run.
+export PORTCULLIS_STATE_DIR="$tmp/state"
+mkdir -m 700 "$PORTCULLIS_STATE_DIR"
 pol=policies/kdc-primary.yaml
 export pol
 

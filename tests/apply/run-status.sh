@@ -31,6 +31,9 @@ if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 
 fi
 export bin w tmp root
 unset SSH_CONNECTION
+# What apply records of the table it installed goes here, not to /run.
+export PORTCULLIS_STATE_DIR="$tmp/state"
+mkdir -m 700 "$PORTCULLIS_STATE_DIR"
 
 # check NAME: passes when the namespace script's output ($tmp/out) is exactly "ok".
 check() {

@@ -222,6 +222,9 @@ if [ "$mode" = kernel ]; then
 # dynamic RPC range's ends open and the port below it closed;
     # probe-interfaces.yaml over three links (pcA0, pcB0, xC0), each probe on
     # each link: rules on interface lists, wildcards and negations.
+    # What apply records of the table it installed goes here, not to /run.
+    export PORTCULLIS_STATE_DIR="$tmp/state"
+    mkdir -p -m 700 "$PORTCULLIS_STATE_DIR"
     for yaml in "$dir"/probe*.yaml; do
         name=$(basename "$yaml" .yaml)
         links=

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""delta-state.py model|cut FILE: damages a state file of delta apply
+(src/apply/delta.c) and makes its checksum right again, so only the check
+after the checksum can refuse it: `model` writes another model version,
+`cut` leaves out the last bytes of its records."""
+import sys
+
+M = (1 << 64) - 1
+
+
+def checksum(b):
+    h = 0xcbf29ce484222325
+    i = 0
+    while i + 8 <= len(b):
+        h = ((h ^ int.from_bytes(b[i:i + 8], sys.byteorder)) * 0x100000001b3) & M
+        h ^= h >> 29
+        i += 8
+    for c in b[i:]:
+        h = ((h ^ c) * 0x100000001b3) & M
+    return h ^ (h >> 32)
+
+
+what, path = sys.argv[1], sys.argv[2]
+with open(path, "rb") as f:
+    data = bytearray(f.read()[:-8])
+if what == "model":
+    # magic (8), format (4), then the model version
+    data[12:16] = (99).to_bytes(4, sys.byteorder)
+else:
+    data = data[:-5]
+with open(path, "wb") as f:
+    f.write(data + checksum(bytes(data)).to_bytes(8, sys.byteorder))
