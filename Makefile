@@ -110,6 +110,7 @@ bench: build bench-deps
 	@sh bench/registry.sh $(BUILD)
 	@python3 bench/render.py $(BUILD)
 	@python3 bench/includes.py $(BUILD)
+	@python3 bench/listfile.py $(BUILD)
 	@python3 bench/contention.py $(BUILD)
 	meson compile -C $(BUILD) pc-bench-dump
 	@python3 bench/readback.py $(BUILD)
