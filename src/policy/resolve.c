@@ -1322,6 +1322,13 @@ static bool matches_cover(
 #define SHADOW_BUCKETS (65536 >> SHADOW_BUCKET_SHIFT)
 #define SHADOW_WIDE 64
 #define SHADOW_SET_WIDE 16
+/*
+ * A wide set of more prefixes than this (a network read from a list file) is
+ * not indexed prefix by prefix: it is searched (sorted, no prefix inside
+ * another) for each rule that could be under it.  There are at most a few:
+ * each takes that many addresses of the policy.
+ */
+#define SHADOW_SET_HUGE 4096
 
 /* Rule numbers in order; one is held in place (most prefixes name one rule). */
 struct rule_list {
@@ -1399,6 +1406,7 @@ struct shadow_index {
 	size_t ngroups, gcap;
 	uint32_t *ghash; /* per rule: geometry_hash() */
 	struct rule_list *ifrules; /* per group's first rule: members on interfaces not plain */
+	struct rule_list huge[2][3]; /* per side and direction: the wide sets not indexed */
 	struct wide_key *wkeys; /* per wide set */
 	struct rule_list *wrules; /* per wide set: the rules that use it */
 	size_t nwides, wcap;
@@ -1529,6 +1537,10 @@ static uint32_t wide_id(
 	x->wkeys[id] = k;
 	memset(&x->wrules[id], 0, sizeof(x->wrules[id]));
 	*slot = id + 1;
+	if (set->nv4 + set->nv6 > SHADOW_SET_HUGE) {
+		rule_list_add(&x->huge[side][direction], id);
+		return id;
+	}
 	for (size_t i = 0; i < set->nv4; i++)
 		index_prefix(x, side, direction, &set->v4[i], id, true);
 	for (size_t i = 0; i < set->nv6; i++)
@@ -1572,6 +1584,22 @@ static void refs_add(struct list_refs *r, const struct rule_list *l)
  * they hold, or SIZE_MAX when b's side gives nothing to look up or they hold
  * more than `enough` (another list is shorter: gathering stops there).
  */
+/* Whether a prefix of the wide set covers `first`: the last that starts at or before it. */
+static bool wide_holds(const struct wide_key *w, const struct pc_prefix *first)
+{
+	const struct pc_prefix *v = first->family == 4 ? w->v4 : w->v6;
+	size_t lo = 0, hi = first->family == 4 ? w->nv4 : w->nv6;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(v[mid].bytes, first->bytes, sizeof(first->bytes)) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && prefix_covers(&v[lo - 1], first);
+}
+
 static size_t side_candidates(
 		struct shadow_index *x, int side, const struct pc_rule *b, size_t enough)
 {
@@ -1585,8 +1613,20 @@ static size_t side_candidates(
 	if (npeers == 0 || set->any)
 		return total;
 	const struct pc_prefix *first = set->nv4 ? &set->v4[0] : set->nv6 ? &set->v6[0] : NULL;
-	if (!first || !x->cap)
-		return first ? total : SIZE_MAX;
+	if (!first)
+		return SIZE_MAX;
+	const struct rule_list *huge = &x->huge[side][b->direction];
+	for (size_t i = 0; i < huge->n; i++) {
+		uint32_t id = rule_list_items(huge)[i];
+		if (!wide_holds(&x->wkeys[id], first))
+			continue;
+		refs_add(out, &x->wrules[id]);
+		total += x->wrules[id].n;
+		if (total > enough)
+			return SIZE_MAX;
+	}
+	if (!x->cap)
+		return total;
 	const uint64_t *lens = x->lens[side][b->direction][first->family == 6];
 	for (unsigned len = 0; len <= first->len; len++) {
 		if (!(lens[len / 64] >> (len % 64) & 1))
@@ -1930,8 +1970,10 @@ static void check_shadowing(struct resolver *r)
 		free(x.refs[s].v);
 	free(x.prefixes);
 	for (int s = 0; s < 2; s++)
-		for (int d = 0; d < 3; d++)
+		for (int d = 0; d < 3; d++) {
 			rule_list_finish(&x.any[s][d]);
+			rule_list_finish(&x.huge[s][d]);
+		}
 	for (size_t i = 0; i < p->nrules; i++)
 		free(x.sorted[i].v);
 	free(x.sorted);

@@ -272,6 +272,67 @@ static void test_fd(void **state)
 	close(fd);
 }
 
+/*
+ * A policy whose network reads a list file: its addresses resolved with
+ * their lines, and a rule under a network of thousands of listed prefixes
+ * (searched, not indexed one by one) still found shadowed.
+ */
+static void test_policy_list(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pc-listpolicy-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *list = xasprintf("%s/bad.txt", dir), *label = xasprintf("%s/p.yaml", dir);
+	FILE *f = fopen(list, "w");
+	assert_non_null(f);
+	fprintf(f, "# listed\n");
+	for (unsigned i = 0; i < 5000; i++)
+		fprintf(f, "10.%u.%u.%u\n", i >> 16 & 255, i >> 8 & 255, (i & 255) ^ 1);
+	fprintf(f, "2001:db8::/32\n");
+	fclose(f);
+	static const char text[] = "version: 1\n"
+				   "policy: t\n"
+				   "networks:\n"
+				   "  bad: {file: bad.txt, members: [192.0.2.0/24]}\n"
+				   "rules:\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: bad\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: 10.0.19.134\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: 10.0.20.1\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: \"2001:db8:1::1\"\n";
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg = pc_registry_create();
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load_mem(&p, label, text, sizeof(text) - 1, &d), PC_LOAD_OK);
+	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
+	const struct pc_network *n = &p.networks[0];
+	assert_int_equal(n->set.nv4, 5001);
+	assert_int_equal(n->set.nv6, 1);
+	assert_string_equal(n->set.v4[0].loc.file, list);
+	assert_int_equal(n->set.v4[0].loc.line, 3); /* 10.0.0.0, the second listed */
+	assert_int_equal(n->set.v6[0].loc.line, 5002);
+	/* 10.0.19.134 is listed (line 5001), 10.0.20.1 is not; 2001:db8:1::1 is. */
+	assert_int_equal(count_diag(&d, "rule-shadowed"), 2);
+	const struct pc_diag *s = find_diag(&d, "rule-shadowed");
+	assert_int_equal(s->line, 8);
+	char hex[65];
+	assert_int_equal(pc_policy_list_count(&p), 1);
+	assert_string_equal(pc_policy_list(&p, 0, hex), list);
+	assert_int_equal(strlen(hex), 64);
+	pc_diags_finish(&d);
+	pc_policy_finish(&p);
+	pc_registry_destroy(reg);
+	unlink(list);
+	rmdir(dir);
+	free(list);
+	free(label);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +341,7 @@ int main(void)
 			cmocka_unit_test(test_diagnostics),
 			cmocka_unit_test(test_limits),
 			cmocka_unit_test(test_fd),
+			cmocka_unit_test(test_policy_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
