@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portcullis/listfile.h"
@@ -333,6 +334,61 @@ static void test_policy_list(void **state)
 	free(label);
 }
 
+/*
+ * A list file is opened as an include is: one every user can write is a
+ * warning at its `file:`; a link to a device is refused; a FIFO is not
+ * waited on.
+ */
+static void test_policy_list_checks(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pc-listchecks-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *open_list = xasprintf("%s/open.txt", dir), *link = xasprintf("%s/zero.txt", dir);
+	char *fifo = xasprintf("%s/fifo.txt", dir), *label = xasprintf("%s/p.yaml", dir);
+	FILE *f = fopen(open_list, "w");
+	assert_non_null(f);
+	fputs("192.0.2.1\n", f);
+	fclose(f);
+	assert_int_equal(chmod(open_list, 0666), 0);
+	assert_int_equal(symlink("/dev/zero", link), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	static const char text[] = "version: 1\n"
+				   "policy: t\n"
+				   "networks:\n"
+				   "  open: {file: open.txt}\n"
+				   "  zero: {file: zero.txt}\n"
+				   "  fifo: {file: fifo.txt}\n"
+				   "rules:\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: [open, zero, fifo]\n";
+	struct pc_policy p;
+	struct pc_diags d;
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(
+			pc_policy_load_mem(&p, label, text, sizeof(text) - 1, &d), PC_LOAD_INVALID);
+	const struct pc_diag *w = find_diag(&d, "policy-permissions");
+	assert_non_null(w);
+	assert_int_equal(w->line, 4);
+	assert_int_equal(w->col, 16);
+	const struct pc_diag *z = find_diag(&d, "include-refused");
+	assert_non_null(z);
+	assert_int_equal(z->line, 5);
+	assert_int_equal(count_diag(&d, "include-read"), 1);
+	assert_int_equal(find_diag(&d, "include-read")->line, 6);
+	pc_diags_finish(&d);
+	pc_policy_finish(&p);
+	unlink(open_list);
+	unlink(link);
+	unlink(fifo);
+	rmdir(dir);
+	free(open_list);
+	free(link);
+	free(fifo);
+	free(label);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +398,7 @@ int main(void)
 			cmocka_unit_test(test_limits),
 			cmocka_unit_test(test_fd),
 			cmocka_unit_test(test_policy_list),
+			cmocka_unit_test(test_policy_list_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
