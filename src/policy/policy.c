@@ -1903,8 +1903,10 @@ int pol_list_read(struct pc_policy *p, size_t i, pc_listfile_add *add, void *arg
 	ls->hashed = r == 0;
 	ls->failed = r != 0;
 	ls->addresses = lf.addresses;
-	ls->kept = lf.nkept ? xmalloc(lf.nkept * sizeof(*ls->kept)) : NULL;
-	memcpy(ls->kept, lf.kept, lf.nkept * sizeof(*ls->kept));
+	if (lf.nkept) {
+		ls->kept = xmalloc(lf.nkept * sizeof(*ls->kept));
+		memcpy(ls->kept, lf.kept, lf.nkept * sizeof(*ls->kept));
+	}
 	ls->nkept = lf.nkept;
 	lf.nkept = 0;
 	pc_listfile_finish(&lf);
