@@ -389,6 +389,51 @@ static void test_policy_list_checks(void **state)
 	free(label);
 }
 
+/* A list file that changes between its opening (load) and its reading (resolve): an error. */
+static void test_policy_list_changed(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pc-listchanged-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *list = xasprintf("%s/l.txt", dir), *label = xasprintf("%s/p.yaml", dir);
+	FILE *f = fopen(list, "w");
+	assert_non_null(f);
+	fputs("192.0.2.1\n", f);
+	fclose(f);
+	static const char text[] = "version: 1\n"
+				   "policy: t\n"
+				   "networks:\n"
+				   "  l: {file: l.txt}\n"
+				   "rules:\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: l\n";
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg = pc_registry_create();
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load_mem(&p, label, text, sizeof(text) - 1, &d), PC_LOAD_OK);
+	f = fopen(list, "a");
+	assert_non_null(f);
+	fputs("192.0.2.2\n", f);
+	fclose(f);
+	assert_int_equal(pc_policy_resolve(&p, reg, &d), -1);
+	const struct pc_diag *c = find_diag(&d, "list-read");
+	assert_non_null(c);
+	assert_int_equal(c->line, 4);
+	assert_non_null(strstr(c->msg, "changed while it was read"));
+	char hex[65];
+	pc_policy_list(&p, 0, hex);
+	assert_string_equal(hex, "");
+	pc_diags_finish(&d);
+	pc_policy_finish(&p);
+	pc_registry_destroy(reg);
+	unlink(list);
+	rmdir(dir);
+	free(list);
+	free(label);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +444,7 @@ int main(void)
 			cmocka_unit_test(test_fd),
 			cmocka_unit_test(test_policy_list),
 			cmocka_unit_test(test_policy_list_checks),
+			cmocka_unit_test(test_policy_list_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
