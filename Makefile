@@ -114,6 +114,9 @@ bench: build bench-deps
 	@python3 bench/contention.py $(BUILD)
 	meson compile -C $(BUILD) pc-bench-dump
 	@python3 bench/readback.py $(BUILD)
+	meson compile -C $(BUILD) pc-bench-floor
+	@python3 bench/apply.py $(BUILD)
+	@python3 bench/memory.py $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

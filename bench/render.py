@@ -164,10 +164,33 @@ def shape_table(build, pc):
         print("| %s | %s | %s | %s |" % (shape, cmd, cells, ratio(r[0], r[-1])))
 
 
+def one_service_table(build, pc, n=50000):
+    """The same service in n rules (each from its own host) against n rules of
+    a distinct port each (from its own host too): check and render, interleaved,
+    and the ratio, whose target is 2x at most."""
+    d = tempfile.mkdtemp(prefix="pc-bench-")
+    commands = []
+    for shape in ("hosts", "hostports"):
+        path = os.path.join(d, "%s.yaml" % shape)
+        shapes.write(path, shape, n)
+        commands.append(("%s check" % shape, [pc, "check", path]))
+        commands.append(("%s render" % shape, [pc, "render", "-o", os.devnull, path]))
+    res = spawn(build, commands)
+    shutil.rmtree(d)
+    print("one service in %d rules against a distinct port each: median of %d runs, "
+          "interleaved (target: 2x at most)" % (n, RUNS))
+    print("| command | one service | RSS | distinct ports | RSS | ratio |")
+    print("|---|---|---|---|---|---|")
+    for cmd in ("check", "render"):
+        a, b = res["hosts %s" % cmd], res["hostports %s" % cmd]
+        print("| %s | %s | %s | %s | %s | %s |" % (cmd, *fmt(a), *fmt(b), ratio(b, a)))
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
     if os.environ.get("PC_BENCH_ONLY") == "shapes":
         shape_table(build, os.path.abspath(os.path.join(build, "portcullis")))
+        one_service_table(build, os.path.abspath(os.path.join(build, "portcullis")))
         return
     pc = os.path.abspath(os.path.join(build, "portcullis"))
     root = os.getuid() == 0 and shutil.which("nft") and shutil.which("unshare")
@@ -256,6 +279,7 @@ def main():
 
     print()
     shape_table(build, pc)
+    one_service_table(build, pc)
 
 
 if __name__ == "__main__":

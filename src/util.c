@@ -189,6 +189,7 @@ void pc_arena_finish(struct pc_arena *a)
 void *pc_arena_alloc(struct pc_arena *a, size_t n)
 {
 	n = (n + 7) & ~(size_t)7;
+	a->used = (a->used + 7) & ~(size_t)7; /* after a string (blocks are multiples of 8) */
 	if (!a->head || a->size - a->used < n) {
 		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
 		struct pc_arena_block *b = xmalloc(sizeof(*b) + size);
@@ -215,7 +216,16 @@ void *pc_arena_alloc(struct pc_arena *a, size_t n)
 
 char *pc_arena_strndup(struct pc_arena *a, const char *s, size_t n)
 {
-	char *p = pc_arena_alloc(a, n + 1);
+	char *p;
+
+	/* Strings need no alignment: packed, a network's addresses take 11 bytes each, not 16. */
+	if (a->head && a->size - a->used > n) {
+		p = (char *)a->head->data + a->used;
+		a->used += n + 1;
+		a->total += n + 1;
+	} else {
+		p = pc_arena_alloc(a, n + 1);
+	}
 
 	memcpy(p, s, n);
 	p[n] = '\0';

@@ -55,7 +55,8 @@ void pc_buf_printf(struct pc_buf *b, const char *fmt, ...) PC_PRINTF(2, 3);
 
 /*
  * An arena: many small allocations released in one call.  Memory is
- * zeroed; alignment is 8 bytes.  pc_arena_finish() accepts an empty arena.
+ * zeroed; alignment is 8 bytes (strings are packed, unaligned).
+ * pc_arena_finish() accepts an empty arena.
  */
 struct pc_arena {
 	struct pc_arena_block *head;

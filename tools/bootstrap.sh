@@ -38,6 +38,10 @@ cmd clang-format       clang-format
 cmd git                git
 cmd man                man-db
 cmd systemd-analyze    systemd
+cmd dpkg-buildpackage  dpkg-dev
+cmd dh                 debhelper
+cmd lintian            lintian
+cmd deb-systemd-helper init-system-helpers
 '
 
 if [ "${1:-}" = --list ]; then

@@ -48,7 +48,7 @@ enum pc_addr_status {
  */
 enum pc_addr_status pc_prefix_parse(const char *s, size_t n, struct pc_prefix *out);
 
-/* A parsed address, handed to the caller; `x` is valid during the call. */
+/* A parsed address, handed to the caller; `x` and its location are valid during the call. */
 typedef void pc_listfile_add(void *arg, const struct pc_prefix *x);
 
 struct pc_listfile_line {

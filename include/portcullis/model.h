@@ -50,6 +50,14 @@ struct pc_nft_set {
 	 * makes loading quadratic.
 	 */
 	bool literal;
+	/*
+	 * Whether the kernel gets an interval set (`flags interval`) or a plain
+	 * hash set: an address set whose every prefix is one address (/32,
+	 * /128) is a hash set, which loads 4-5x faster; any shorter prefix
+	 * makes the whole set an interval set (see pc_model_set_interval).
+	 * Port sets are interval sets.
+	 */
+	bool interval;
 };
 
 enum pc_nft_rule_kind {
@@ -256,6 +264,13 @@ void pc_nft_table_finish(struct pc_nft_table *t);
  * with "..." when longer.
  */
 void pc_nft_comment(char out[PC_NFT_COMMENT_MAX + 1], const char *in);
+
+/*
+ * Whether a set of these n prefixes needs an interval set: true when one
+ * of them is shorter than its family's full length (or n is 0), false
+ * when all are single addresses, which a hash set holds.
+ */
+bool pc_model_set_interval(const struct pc_prefix *v, size_t n);
 
 /* Whether an element's range is one prefix (then *x is it), or needs "LO-HI". */
 bool pc_nft_addr_elem_prefix(const struct pc_nft_addr_elem *e, struct pc_prefix *x);

@@ -49,6 +49,14 @@ struct pc_nl_batch {
 	size_t n, msgcap;
 	size_t nsets, nelems, nchains, nrules; /* what it creates */
 	size_t genid_off; /* where in buf the begin's generation is */
+	/*
+	 * The bytes of the messages that declare and delete the table, which
+	 * pc_nl_apply() leaves out when the table does not exist (0: none): a
+	 * deleted table is freed by the kernel after the commit, and closing
+	 * the socket waits for that (about 10 ms).
+	 */
+	size_t clear_off, clear_len;
+	size_t nclear; /* how many messages they are */
 };
 
 /*
@@ -176,6 +184,7 @@ struct pc_nl_result {
 	bool send_tried; /* the transaction was built and its sending tried */
 	bool sent; /* the transaction reached the kernel */
 	unsigned attempts; /* transactions sent (more than one after ERESTART) */
+	size_t sent_msgs, sent_bytes; /* of the last transaction sent (the batch's, or fewer) */
 	bool committed; /* the generation moved on with no error */
 };
 

@@ -25,12 +25,17 @@ struct pc_loc {
 	unsigned line, col;
 };
 
-/* An address prefix; `bytes` holds 4 (IPv4) or 16 (IPv6) bytes, host bits zero. */
+/*
+ * An address prefix; `bytes` holds 4 (IPv4) or 16 (IPv6) bytes, host bits
+ * zero.  `loc` points at where the policy writes it (the location of its
+ * struct pc_peer, owned by the policy), NULL for a prefix made otherwise:
+ * a network of many addresses holds one of these per address.
+ */
 struct pc_prefix {
 	uint8_t family; /* 4 or 6 */
 	uint8_t len;
 	uint8_t bytes[16];
-	struct pc_loc loc;
+	const struct pc_loc *loc;
 };
 
 /* Text of an address: fits the longest IPv6 form (INET6_ADDRSTRLEN). */

@@ -156,7 +156,11 @@ static void table_msgs(
 {
 	static const uint16_t types[3] = {NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_NEWTABLE};
 
+	b->clear_off = b->len;
+	b->nclear = 2;
 	for (int i = 0; i < 3; i++) {
+		if (i == 2)
+			b->clear_len = b->len - b->clear_off;
 		struct nftnl_table *nt = nftnl_table_alloc();
 		if (!nt)
 			pc_oom_size(0);
@@ -378,14 +382,16 @@ static struct nftnl_udata_buf *set_udata(bool vmap, const char *comment)
 	return u;
 }
 
+/* A named set or, with NFT_SET_MAP in flags, a verdict map. */
 static void named_set(struct pc_nl_batch *b, const char *table, const char *name, uint32_t id,
-		uint32_t key_type, uint32_t key_len, bool vmap, size_t size, const char *comment,
-		struct pc_nl_elems *so)
+		uint32_t flags, uint32_t key_type, uint32_t key_len, size_t size,
+		const char *comment, struct pc_nl_elems *so)
 {
+	bool vmap = flags & NFT_SET_MAP;
 	struct nftnl_udata_buf *u = set_udata(vmap, comment);
 
-	set_msg(b, table, name, id, NFT_SET_INTERVAL | (vmap ? NFT_SET_MAP : 0), key_type, key_len,
-			vmap, size, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+	set_msg(b, table, name, id, flags, key_type, key_len, vmap, size, nftnl_udata_buf_data(u),
+			nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
 	*so = (struct pc_nl_elems){
 			.b = b, .table = table, .name = name, .id = id, .flags = NLM_F_CREATE};
@@ -397,11 +403,17 @@ static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
 	struct pc_nl_elems so;
 
-	named_set(b, t->name, s->name, id, len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len,
-			false, s->size, s->comment, &so);
+	named_set(b, t->name, s->name, id, s->interval ? NFT_SET_INTERVAL : 0,
+			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, s->size,
+			s->comment, &so);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct pc_prefix *x = &s->prefixes[i];
 		uint8_t hi[16];
+		if (!s->interval) {
+			/* A hash set: its keys, no interval ends. */
+			elem_add(&so, x->bytes, len, false, -1, NULL, NULL);
+			continue;
+		}
 		pc_nft_prefix_last(x, hi);
 		interval_add(&so, i == 0, x->bytes, hi, len, -1, NULL, NULL);
 	}
@@ -413,7 +425,8 @@ static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 {
 	struct pc_nl_elems so;
 
-	named_set(b, t->name, m->name, id, PC_NFT_TYPE_INET_SERVICE, 2, true, m->size, NULL, &so);
+	named_set(b, t->name, m->name, id, NFT_SET_INTERVAL | NFT_SET_MAP, PC_NFT_TYPE_INET_SERVICE,
+			2, m->size, NULL, &so);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct pc_nft_segment *s = &m->segs[i];
 		uint8_t lo[2] = {(uint8_t)(s->lo >> 8), (uint8_t)s->lo};
@@ -432,8 +445,9 @@ static void address_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 	uint32_t len = family == 4 ? 4 : 16;
 	struct pc_nl_elems so;
 
-	named_set(b, t->name, m->name, id, len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len,
-			true, m->size, NULL, &so);
+	named_set(b, t->name, m->name, id, NFT_SET_INTERVAL | NFT_SET_MAP,
+			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, m->size, NULL,
+			&so);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct pc_nft_addr_elem *e = &m->elems[i];
 		interval_add(&so, i == 0, e->lo, e->hi, len,

@@ -246,18 +246,28 @@ static int read_table(struct talk *tk, const char *name, uint32_t seq, struct pc
 #define ERROR_COST 1024
 #define RCVBUF_MAX (256 << 20)
 
-/* The send buffer must hold the whole batch: it is never split. */
-static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b, int rcvbuf)
+/*
+ * The send buffer must hold the whole batch: it is never split.  With
+ * `clear` false, the table's declare and delete are left out (the table does
+ * not exist at the generation the batch is checked against).
+ */
+static int send_batch(struct mnl_socket *nl, const struct pc_nl_batch *b, int rcvbuf, bool clear,
+		struct pc_nl_result *r)
 {
 	int fd = mnl_socket_get_fd(nl), size = 0;
 	socklen_t len = sizeof(size);
 	struct sockaddr_nl snl = {.nl_family = AF_NETLINK};
-	struct iovec iov = {b->buf, b->len};
+	bool skip = !clear && b->clear_len;
+	struct iovec iov[2] = {{b->buf, skip ? b->clear_off : b->len},
+			{b->buf + b->clear_off + b->clear_len,
+					b->len - b->clear_off - b->clear_len}};
 	struct msghdr msg = {.msg_name = &snl,
 			.msg_namelen = sizeof(snl),
-			.msg_iov = &iov,
-			.msg_iovlen = 1};
+			.msg_iov = iov,
+			.msg_iovlen = skip ? 2 : 1};
 
+	r->sent_msgs = b->n - (skip ? b->nclear : 0);
+	r->sent_bytes = b->len - (skip ? b->clear_len : 0);
 	if (b->len > (size_t)INT32_MAX / 2)
 		return -EMSGSIZE;
 	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len);
@@ -369,7 +379,10 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	 * Built once: a retry writes the new generation into the batch and sends
 	 * it again.  The batch never depends on what the kernel holds (it
 	 * declares, deletes and creates the whole table), so only the generation
-	 * and the check for a foreign table are done again.  Requests are
+	 * and the check for a foreign table are done again.  When the table does
+	 * not exist, its declare and delete are left out of the sending: a table
+	 * made meanwhile moves the generation, and the kernel refuses the batch
+	 * (ERESTART), so the next attempt reads it.  Requests are
 	 * numbered after the batch, so an answer is never taken for an error.
 	 */
 	unsigned lo = if_nametoindex("lo");
@@ -420,7 +433,7 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		if (o->before_send)
 			o->before_send(o->arg);
 		r->send_tried = true;
-		ret = send_batch(tk.nl, b, o->rcvbuf);
+		ret = send_batch(tk.nl, b, o->rcvbuf, r->table_exists, r);
 		if (ret < 0) {
 			/* The kernel takes a batch whole inside sendmsg(), or not at all. */
 			fail(r, -ret, "send the transaction");

@@ -23,6 +23,13 @@ static const char *dir_name(enum pc_direction d)
 	return pc_nft_hook_name(pc_nft_hook_of(d));
 }
 
+/* FILE:LINE of a source, the file name escaped as every name is, then `end`. */
+static void put_file_line(FILE *out, const char *file, unsigned line, const char *end)
+{
+	pc_fputs_escaped(file ? file : "?", out);
+	fprintf(out, ":%u%s", line, end);
+}
+
 static void port_text(char *buf, size_t n, const struct pc_match *m)
 {
 	if (m->lo == m->hi)
@@ -205,10 +212,10 @@ static void print_service_table(FILE *out, const struct pc_policy *p, size_t nma
 		port_text(port, sizeof(port), v[i]);
 		fputs("  ", out);
 		pc_fputs_escaped(v[i]->service, out);
-		fprintf(out, "%*s %-14s %-9s %s:%u\n",
+		fprintf(out, "%*s %-14s %-9s ",
 				(int)(strlen(v[i]->service) < 16 ? 16 - strlen(v[i]->service) : 0),
-				"", port, pc_layer_name(v[i]->layer), v[i]->src_file,
-				v[i]->src_line);
+				"", port, pc_layer_name(v[i]->layer));
+		put_file_line(out, v[i]->src_file, v[i]->src_line, "\n");
 	}
 	free(v);
 }
@@ -461,16 +468,21 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		fputs(": ", out);
 		pc_fputs_escaped(p->description, out);
 	}
-	fprintf(out, "\nfile: %s\nregistry:", path);
+	fputs("\nfile: ", out);
+	pc_fputs_escaped(path, out);
+	fputs("\nregistry:", out);
 	for (int k = 0, first = 1; k < PC_LAYER_COUNT; k++) {
 		if (!pc_registry_has_layer(reg, (enum pc_layer_kind)k))
 			continue;
 		fprintf(out, "%s %s", first ? "" : ",", pc_layer_name((enum pc_layer_kind)k));
 		first = 0;
-		if (pc_layer_def((enum pc_layer_kind)k)->flags & PC_LAYER_F_SNAPSHOT)
-			fprintf(out, " (%s, %s)",
-					pc_registry_layer_file(reg, (enum pc_layer_kind)k),
-					pc_registry_layer_date(reg, (enum pc_layer_kind)k));
+		if (pc_layer_def((enum pc_layer_kind)k)->flags & PC_LAYER_F_SNAPSHOT) {
+			fputs(" (", out);
+			pc_fputs_escaped(pc_registry_layer_file(reg, (enum pc_layer_kind)k), out);
+			fputs(", ", out);
+			pc_fputs_escaped(pc_registry_layer_date(reg, (enum pc_layer_kind)k), out);
+			fputc(')', out);
+		}
 	}
 	fprintf(out,
 			"\ndefaults: input %s, forward %s, output %s; established %s, loopback %s, "
@@ -482,8 +494,10 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 		fputs("  neighbour discovery: drop (IPv6 finds no neighbour)\n", out);
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
-		fprintf(out, "\nrule %zu  %s:%u:%u  %s %s", i + 1, r->loc.file, r->loc.line,
-				r->loc.col, action_names[r->action], dir_name(r->direction));
+		fprintf(out, "\nrule %zu  ", i + 1);
+		pc_fputs_escaped(r->loc.file, out);
+		fprintf(out, ":%u:%u  %s %s", r->loc.line, r->loc.col, action_names[r->action],
+				dir_name(r->direction));
 		pc_ifaces_print(out, " on ", &r->interface);
 		if (r->flags & PC_RULE_F_LIMIT)
 			fprintf(out, ", at most %u/%s", r->limit_rate, r->limit_unit);
@@ -506,13 +520,13 @@ static void text_explain(FILE *out, const struct pc_policy *p, const struct pc_r
 			print_group(out, "        ", m, k ? &r->matches[k - 1] : NULL);
 			fputs(m->group ? "          " : "        ", out);
 			pc_fputs_escaped(m->service ? m->service : "(port)", out);
-			fprintf(out, "%*s %-14s %-9s %s:%u\n",
+			fprintf(out, "%*s %-14s %-9s ",
 					(int)(m->service && strlen(m->service) < w
 									? w - strlen(m->service)
 							: m->service ? 0
 								     : w - 6),
-					"", port, m->service ? pc_layer_name(m->layer) : "policy",
-					m->src_file, m->src_line);
+					"", port, m->service ? pc_layer_name(m->layer) : "policy");
+			put_file_line(out, m->src_file, m->src_line, "\n");
 			print_port_layers(out, "          ", reg, m);
 		}
 		nmatch += r->nmatches;
@@ -819,12 +833,12 @@ static void print_peer_found(FILE *out, const char *label, const struct pc_addrs
 	const struct pc_prefix *x = peer_found(set, npeers, pkt, given, addr);
 	char buf[PC_ADDR_TEXT_MAX + 4];
 
-	if (!x || !x->loc.file)
+	if (!x || !x->loc || !x->loc->file)
 		return;
 	pc_prefix_text(buf, x);
 	fprintf(out, "    %s %s, written at ", label, buf);
-	pc_fputs_escaped(x->loc.file, out);
-	fprintf(out, ":%u\n", x->loc.line);
+	pc_fputs_escaped(x->loc->file, out);
+	fprintf(out, ":%u\n", x->loc->line);
 }
 
 static void json_peer_found(struct pc_json *j, const char *key, const struct pc_addrset *set,
@@ -843,12 +857,12 @@ static void json_peer_found(struct pc_json *j, const char *key, const struct pc_
 	pc_json_key(j, "prefix");
 	pc_json_string(j, buf);
 	pc_json_key(j, "file");
-	if (x->loc.file)
-		pc_json_string(j, x->loc.file);
+	if (x->loc && x->loc->file)
+		pc_json_string(j, x->loc->file);
 	else
 		pc_json_null(j);
 	pc_json_key(j, "line");
-	pc_json_uint(j, x->loc.line);
+	pc_json_uint(j, x->loc ? x->loc->line : 0);
 	pc_json_end_object(j);
 }
 
@@ -909,8 +923,9 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 	if (r) {
 		char port[32];
 		port_text(port, sizeof(port), m);
-		fprintf(ctx->out, "  by rule %zu at %s:%u:%u: %s ", dec.rule + 1, r->loc.file,
-				r->loc.line, r->loc.col, action_names[r->action]);
+		fprintf(ctx->out, "  by rule %zu at ", dec.rule + 1);
+		pc_fputs_escaped(r->loc.file, ctx->out);
+		fprintf(ctx->out, ":%u:%u: %s ", r->loc.line, r->loc.col, action_names[r->action]);
 		if (m->group) {
 			pc_fputs_escaped(m->group, ctx->out);
 			fputs(": ", ctx->out);
@@ -919,9 +934,8 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 			pc_fputs_escaped(m->service, ctx->out);
 			fputc(' ', ctx->out);
 		}
-		fprintf(ctx->out, "%s (%s %s:%u)\n", port,
-				m->service ? pc_layer_name(m->layer) : "policy", m->src_file,
-				m->src_line);
+		fprintf(ctx->out, "%s (%s ", port, m->service ? pc_layer_name(m->layer) : "policy");
+		put_file_line(ctx->out, m->src_file, m->src_line, ")\n");
 		print_port_layers(ctx->out, "    ", ctx->reg, m);
 		print_peer_found(ctx->out, "from", &r->src, r->nfrom, pkt, pkt->has_src, pkt->src);
 		print_peer_found(ctx->out, "to", &r->dst, r->nto, pkt, pkt->has_dst, pkt->dst);

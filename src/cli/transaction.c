@@ -107,7 +107,8 @@ static int report(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *
 				"%s: table inet %s %s: %zu chains, %zu rules, %zu sets and maps, "
 				"%zu elements in one transaction of %zu messages (%zu bytes); ",
 				p->name, table, commit ? "applied" : "accepted by the kernel",
-				b->nchains, b->nrules, b->nsets, b->nelems, b->n, b->len);
+				b->nchains, b->nrules, b->nsets, b->nelems, r->sent_msgs,
+				r->sent_bytes);
 		if (commit)
 			fprintf(ctx->out, "generation %u -> %u\n", r->genid_before, r->genid_after);
 		else

@@ -83,6 +83,16 @@ size_t pc_model_declared_size(size_t n)
 	return s;
 }
 
+bool pc_model_set_interval(const struct pc_prefix *v, size_t n)
+{
+	if (!n)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].len != (v[i].family == 4 ? 32 : 128))
+			return true;
+	return false;
+}
+
 /* The slot of `name` in the set index: where it is, or the empty slot it would take. */
 static size_t set_slot(const struct pc_nft_table *t, const char *name)
 {
@@ -152,6 +162,7 @@ static size_t addr_set(struct pc_nft_table *t, const struct pc_peer *peers, size
 		s->prefixes = v;
 		s->n = n;
 		s->literal = n == 1;
+		s->interval = pc_model_set_interval(v, n);
 		s->size = pc_model_declared_size(n);
 		char text[256];
 		if (name[0] == 'n')
@@ -202,6 +213,7 @@ static size_t port_set(
 	}
 	s->n = w;
 	s->literal = w == 1;
+	s->interval = true;
 	s->size = pc_model_declared_size(w);
 	/* No comment: nft holds the ports in its verdict maps, iptables and pf in their rules. */
 	return (size_t)(s - t->sets) + 1;

@@ -74,7 +74,12 @@ struct pc_policy_state {
 	void *reader_arg;
 	struct list_src *lists; /* every list file named, in policy order */
 	size_t nlists;
+	void **blocks; /* large arrays kept on the heap rather than copied into the arena */
+	size_t nblocks;
 };
+
+/* Arrays of at least this many bytes stay in blocks of their own (pc_policy_state.blocks). */
+#define PC_POLICY_BLOCK_MIN (16u << 10)
 
 struct loader {
 	struct pc_policy *p;

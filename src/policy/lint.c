@@ -493,14 +493,14 @@ static const struct pc_loc *family_used(const struct pc_policy *p, uint8_t famil
 	for (size_t i = 0; i < p->nnetworks; i++) {
 		const struct pc_addrset *s = &p->networks[i].set;
 		if (family == 4 ? s->nv4 : s->nv6)
-			return family == 4 ? &s->v4[0].loc : &s->v6[0].loc;
+			return family == 4 ? s->v4[0].loc : s->v6[0].loc;
 	}
 	for (size_t i = 0; i < p->nrules; i++)
 		for (int side = 0; side < 2; side++) {
 			const struct pc_addrset *s = side ? &p->rules[i].dst : &p->rules[i].src;
 			size_t n = side ? p->rules[i].nto : p->rules[i].nfrom;
 			if (n && !s->any && (family == 4 ? s->nv4 : s->nv6))
-				return family == 4 ? &s->v4[0].loc : &s->v6[0].loc;
+				return family == 4 ? s->v4[0].loc : s->v6[0].loc;
 		}
 	return NULL;
 }

@@ -55,7 +55,7 @@ enum pc_addr_status pc_prefix_parse(const char *s, size_t n, struct pc_prefix *o
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const char *slash = memchr(s, '/', n);
 	size_t alen = slash ? (size_t)(slash - s) : n;
-	struct pc_loc loc = out->loc;
+	const struct pc_loc *loc = out->loc;
 	char addr[INET6_ADDRSTRLEN];
 
 	memset(out, 0, sizeof(*out));
@@ -271,7 +271,8 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 	shown = tn > TOKEN_SHOWN ? TOKEN_SHOWN : (int)tn;
 	const char *more = tn > TOKEN_SHOWN ? "..." : "";
 	struct pc_prefix x;
-	x.loc = (struct pc_loc){lf->file, lf->line, col};
+	struct pc_loc at = {lf->file, lf->line, col};
+	x.loc = &at;
 	enum pc_addr_status st = pc_prefix_parse(t, tn, &x);
 	switch (st) {
 	case PC_ADDR_OK:

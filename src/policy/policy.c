@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -62,6 +65,9 @@ void pc_policy_finish(struct pc_policy *p)
 		free(ls->kept);
 	}
 	free(p->state->lists);
+	for (size_t i = 0; i < p->state->nblocks; i++)
+		free(p->state->blocks[i]);
+	free(p->state->blocks);
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
 	free(p->rules);
@@ -1801,12 +1807,20 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 	st->docs = xreallocarray(st->docs, st->ndocs + 1, sizeof(*st->docs));
 	st->docs[st->ndocs++] = doc;
 	size_t before = diags->nerrors;
-	if (pc_yaml_parse(doc, path, data, len, diags) < 0)
+	/* The file read is handed to the document, not copied. */
+	if ((data == buf.data ? pc_yaml_parse_buf(doc, path, &buf, diags)
+			      : pc_yaml_parse(doc, path, data, len, diags)) < 0)
 		goto out;
 	st->open = xreallocarray(st->open, st->nopen + 1, sizeof(*st->open));
 	st->open[st->nopen++] = xstrdup(real);
 	struct loader l = {p, doc, diags, depth, author};
 	read_document(&l, doc->root, included);
+	/* Everything read is in the policy now: the nodes go, the strings stay. */
+	pc_ydoc_drop_tree(doc);
+#ifdef __GLIBC__
+	/* Their pages lie between the strings': given back, not only kept for reuse. */
+	malloc_trim(0);
+#endif
 	free(st->open[--st->nopen]);
 	ret = diags->nerrors == before ? 0 : -1;
 out:
@@ -2001,7 +2015,12 @@ static void print_source(const struct pc_diag *r, FILE *out, void *arg)
 
 	if (!src || !len)
 		return;
-	size_t at = r->col > 1 ? r->col - 1 : 0, from = 0, to = len;
+	/* The column counts characters (as the YAML reader does); `at` is its byte. */
+	size_t at = 0, from = 0, to = len;
+	for (unsigned c = 1; c < r->col && at < len; c++) {
+		size_t n = pc_utf8_seq((const unsigned char *)src + at, len - at);
+		at += n ? n : 1;
+	}
 	if (at > len)
 		at = len;
 	if (len > EXCERPT_WHOLE) {
@@ -2023,8 +2042,10 @@ static void print_source(const struct pc_diag *r, FILE *out, void *arg)
 	fputs(shown, out);
 	pc_fputs_escaped(rest, out);
 	fputs(to < len ? "...\n" : "\n", out);
-	memset(shown, ' ', width);
-	fputs(shown, out);
+	/* One space per character printed: UTF-8 continuation bytes take none. */
+	for (size_t i = 0; i < width; i++)
+		if (((unsigned char)shown[i] & 0xc0) != 0x80)
+			fputc(' ', out);
 	fputs("^\n", out);
 	free(shown);
 	free(before);

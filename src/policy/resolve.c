@@ -160,7 +160,7 @@ static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct p
 	const char *s = peer->text;
 	struct pc_diag *d;
 
-	out->loc = peer->loc;
+	out->loc = &peer->loc;
 	switch (pc_prefix_parse(s, strlen(s), out)) {
 	case PC_ADDR_OK:
 		return 0;
@@ -221,23 +221,24 @@ static bool prefix_covers(const struct pc_prefix *outer, const struct pc_prefix 
 /* Sorts, drops duplicates and prefixes inside others (with a warning naming both). */
 static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const char *what)
 {
-	size_t w = 0;
+	size_t w = 0, sorted = 1;
 
-	if (*n > 1)
+	while (sorted < *n && cmp_prefix(&v[sorted - 1], &v[sorted]) <= 0)
+		sorted++;
+	/* Lists are often written in order: then no sort (nor its copy of the array). */
+	if (sorted < *n)
 		qsort(v, *n, sizeof(*v), cmp_prefix);
 	for (size_t i = 0; i < *n; i++) {
 		if (w && prefix_covers(&v[w - 1], &v[i])) {
 			char a[64], b[64];
 			format_prefix(a, sizeof(a), &v[i]);
 			format_prefix(b, sizeof(b), &v[w - 1]);
-			if (v[i].loc.file && v[w - 1].loc.file &&
-					(v[i].loc.line != v[w - 1].loc.line ||
-							v[i].loc.col != v[w - 1].loc.col)) {
-				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap",
-						&v[i].loc,
+			const struct pc_loc *at = v[i].loc, *in = v[w - 1].loc;
+			if (at && at->file && in && in->file &&
+					(at->line != in->line || at->col != in->col)) {
+				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap", at,
 						"%s is already inside %s (%s:%u:%u) in %s", a, b,
-						v[w - 1].loc.file, v[w - 1].loc.line,
-						v[w - 1].loc.col, what);
+						in->file, in->line, in->col, what);
 				pc_diag_hint(d, "remove the narrower entry");
 				r->overlaps++;
 			}
@@ -248,27 +249,61 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 	*n = w;
 }
 
-static void add_prefix(struct resolver *r, struct pc_addrset *set, const struct pc_prefix *x)
+/*
+ * Adds a prefix to a set being built (every member of a network, of a rule's
+ * peers, goes in through here): the arrays grow on the heap, doubling at each
+ * power of two, until set_done() sorts them and gives them their final size.
+ */
+static void add_prefix(struct pc_addrset *set, const struct pc_prefix *x)
 {
 	struct pc_prefix **v = x->family == 4 ? &set->v4 : &set->v6;
 	size_t *n = x->family == 4 ? &set->nv4 : &set->nv6;
 
-	/* Capacity doubles at each power of two (the arena keeps the old copy). */
-	if ((*n & (*n - 1)) == 0) {
-		struct pc_prefix *grown = ralloc(r, (*n ? 2 * *n : 1) * sizeof(**v));
-		if (*n)
-			memcpy(grown, *v, *n * sizeof(**v));
-		*v = grown;
-	}
+	if ((*n & (*n - 1)) == 0)
+		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
 	(*v)[(*n)++] = *x;
 }
 
-static void add_set(struct resolver *r, struct pc_addrset *to, const struct pc_addrset *from)
+/*
+ * One array of a set made final: a small one moves into the policy's arena,
+ * a large one is cut to its size where it is (no copy) and kept by the
+ * policy, so that no prefix is ever held twice.
+ */
+static struct pc_prefix *array_done(struct resolver *r, struct pc_prefix *v, size_t n)
+{
+	struct pc_policy_state *st = r->p->state;
+
+	if (n == 0) {
+		free(v);
+		return NULL;
+	}
+	if (n * sizeof(*v) <= PC_POLICY_BLOCK_MIN) {
+		struct pc_prefix *a = ralloc(r, n * sizeof(*v));
+		memcpy(a, v, n * sizeof(*v));
+		free(v);
+		return a;
+	}
+	st->blocks = xreallocarray(st->blocks, st->nblocks + 1, sizeof(*st->blocks));
+	st->blocks[st->nblocks++] = v = xreallocarray(v, n, sizeof(*v));
+	return v;
+}
+
+/* A set's prefixes sorted, merged (with the warnings) and given their final size. */
+static void set_done(struct resolver *r, struct pc_addrset *set, const char *what)
+{
+	normalise(r, set->v4, &set->nv4, what);
+	normalise(r, set->v6, &set->nv6, what);
+	set->v4 = array_done(r, set->v4, set->nv4);
+	set->v6 = array_done(r, set->v6, set->nv6);
+	set->any = set->nv4 && set->v4[0].len == 0 && set->nv6 && set->v6[0].len == 0;
+}
+
+static void add_set(struct pc_addrset *to, const struct pc_addrset *from)
 {
 	for (size_t i = 0; i < from->nv4; i++)
-		add_prefix(r, to, &from->v4[i]);
+		add_prefix(to, &from->v4[i]);
 	for (size_t i = 0; i < from->nv6; i++)
-		add_prefix(r, to, &from->v6[i]);
+		add_prefix(to, &from->v6[i]);
 }
 
 /* The slot of `name` in the network index: where it is, or the empty slot it would take. */
@@ -343,7 +378,24 @@ static void unknown_network(struct resolver *r, const struct pc_peer *peer)
 static void resolve_network(struct resolver *r, struct pc_network *net);
 
 /* A list of members (addresses and group names) into a set. */
+static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
+		struct pc_addrset *set, const char *what);
+
 static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
+		struct pc_addrset *set, const char *what)
+{
+	if (set->nv4 || set->nv6) {
+		/* Added to (destinations narrowed): its arrays may be shared, and final. */
+		struct pc_addrset had = *set;
+		memset(set, 0, sizeof(*set));
+		add_set(set, &had);
+	}
+	add_peers(r, peers, n, set, what);
+	set_done(r, set, what);
+}
+
+/* The members into a set still being built (its arrays on the heap). */
+static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 		struct pc_addrset *set, const char *what)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -352,7 +404,7 @@ static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_
 
 		if (looks_like_address(m->text)) {
 			if (parse_prefix(r, m, &x) == 0)
-				add_prefix(r, set, &x);
+				add_prefix(set, &x);
 			continue;
 		}
 		struct pc_network *net = find_network(r, m->text);
@@ -367,11 +419,8 @@ static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_
 			continue;
 		}
 		resolve_network(r, net);
-		add_set(r, set, &net->set);
+		add_set(set, &net->set);
 	}
-	normalise(r, set->v4, &set->nv4, what);
-	normalise(r, set->v6, &set->nv6, what);
-	set->any = set->nv4 && set->v4[0].len == 0 && set->nv6 && set->v6[0].len == 0;
 }
 
 /* A list file's address, into the network being resolved (struct list_sink). */
@@ -383,8 +432,12 @@ struct list_sink {
 static void list_add(void *arg, const struct pc_prefix *x)
 {
 	struct list_sink *k = arg;
+	struct pc_loc *loc = ralloc(k->r, sizeof(*loc));
+	struct pc_prefix y = *x;
 
-	add_prefix(k->r, k->set, x);
+	*loc = *x->loc; /* the line it is on: explain and the diagnostics name it */
+	y.loc = loc;
+	add_prefix(k->set, &y);
 }
 
 static void resolve_network(struct resolver *r, struct pc_network *net)
@@ -396,7 +449,8 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 	size_t before = r->diags->nerrors;
 	bool listed = net->list &&
 		      pol_list_read(r->p, net->list - 1, list_add, &sink, r->diags) == 0;
-	resolve_peers(r, net->members, net->nmembers, &net->set, net->name);
+	add_peers(r, net->members, net->nmembers, &net->set, net->name);
+	set_done(r, &net->set, net->name);
 	if (listed && r->diags->nerrors == before && !net->set.nv4 && !net->set.nv6) {
 		char hex[65];
 		const char *file = pc_policy_list(r->p, net->list - 1, hex);
@@ -1322,13 +1376,6 @@ static bool matches_cover(
 #define SHADOW_BUCKETS (65536 >> SHADOW_BUCKET_SHIFT)
 #define SHADOW_WIDE 64
 #define SHADOW_SET_WIDE 16
-/*
- * A wide set of more prefixes than this (a network read from a list file) is
- * not indexed prefix by prefix: it is searched (sorted, no prefix inside
- * another) for each rule that could be under it.  There are at most a few:
- * each takes that many addresses of the policy.
- */
-#define SHADOW_SET_HUGE 4096
 
 /* Rule numbers in order; one is held in place (most prefixes name one rule). */
 struct rule_list {
@@ -1379,7 +1426,11 @@ struct prefix_entry {
 	struct prefix_key key;
 	bool used;
 	struct rule_list rules;
-	struct rule_list wides; /* wide sets holding the prefix: their ids */
+};
+
+/* A prefix of a wide set: the set's id, and its place in the set (IPv4 first). */
+struct wide_ref {
+	uint32_t id, i;
 };
 
 /* A wide set, by its arrays (rules naming one network share them), side and direction. */
@@ -1406,12 +1457,16 @@ struct shadow_index {
 	size_t ngroups, gcap;
 	uint32_t *ghash; /* per rule: geometry_hash() */
 	struct rule_list *ifrules; /* per group's first rule: members on interfaces not plain */
-	struct rule_list huge[2][3]; /* per side and direction: the wide sets not indexed */
 	struct wide_key *wkeys; /* per wide set */
 	struct rule_list *wrules; /* per wide set: the rules that use it */
 	size_t nwides, wcap;
 	uint32_t *wslots; /* open addressing on wide_key: id + 1, 0 empty */
 	size_t nwslots;
+	struct wide_ref *wrefs[2][3]; /* per side and direction: every wide set's prefixes,
+				       * sorted by family, address and length */
+	size_t nwrefs[2][3];
+	uint32_t wsolo[2][3]; /* the one wide set of a side and direction, + 1: searched in
+			       * its own arrays (IPv4 then IPv6, each sorted), no wrefs */
 	struct list_refs refs[2]; /* per side, reused */
 };
 
@@ -1461,7 +1516,7 @@ static void prefix_key_make(struct prefix_key *k, int side, int direction,
 }
 
 static void index_prefix(struct shadow_index *x, int side, int direction, const struct pc_prefix *p,
-		uint32_t rule, bool wide)
+		uint32_t rule)
 {
 	struct prefix_key k;
 
@@ -1482,7 +1537,7 @@ static void index_prefix(struct shadow_index *x, int side, int direction, const 
 		e->key = k;
 		x->nprefixes++;
 	}
-	rule_list_add(wide ? &e->wides : &e->rules, rule);
+	rule_list_add(&e->rules, rule);
 	x->lens[side][direction][p->family == 6][p->len / 64] |= 1ull << (p->len % 64);
 }
 
@@ -1510,7 +1565,7 @@ static uint32_t *wide_slot(
 	return &v[i];
 }
 
-/* The id of a wide set, made (and its prefixes indexed) the first time it is seen. */
+/* The id of a wide set, made the first time it is seen. */
 static uint32_t wide_id(
 		struct shadow_index *x, int side, int direction, const struct pc_addrset *set)
 {
@@ -1531,21 +1586,112 @@ static uint32_t wide_id(
 	if (x->nwides == x->wcap) {
 		x->wcap = x->wcap ? 2 * x->wcap : 16;
 		x->wkeys = xreallocarray(x->wkeys, x->wcap, sizeof(*x->wkeys));
-		x->wrules = xreallocarray(x->wrules, x->wcap, sizeof(*x->wrules));
 	}
 	uint32_t id = (uint32_t)x->nwides++;
 	x->wkeys[id] = k;
-	memset(&x->wrules[id], 0, sizeof(x->wrules[id]));
 	*slot = id + 1;
-	if (set->nv4 + set->nv6 > SHADOW_SET_HUGE) {
-		rule_list_add(&x->huge[side][direction], id);
-		return id;
-	}
-	for (size_t i = 0; i < set->nv4; i++)
-		index_prefix(x, side, direction, &set->v4[i], id, true);
-	for (size_t i = 0; i < set->nv6; i++)
-		index_prefix(x, side, direction, &set->v6[i], id, true);
 	return id;
+}
+
+static const struct pc_prefix *wide_prefix(const struct shadow_index *x, const struct wide_ref *w)
+{
+	const struct wide_key *k = &x->wkeys[w->id];
+
+	return w->i < k->nv4 ? &k->v4[w->i] : &k->v6[w->i - k->nv4];
+}
+
+static int cmp_key_prefix(const struct prefix_key *k, const struct pc_prefix *p)
+{
+	if (k->family != p->family)
+		return k->family < p->family ? -1 : 1;
+	int c = memcmp(k->bytes, p->bytes, 16);
+	return c ? c : (int)k->len - (int)p->len;
+}
+
+static int cmp_wide_refs(const void *a, const void *b, void *arg)
+{
+	const struct pc_prefix *x = wide_prefix(arg, a), *y = wide_prefix(arg, b);
+	const struct wide_ref *wa = a, *wb = b;
+	int c = x->family != y->family ? (x->family < y->family ? -1 : 1) : cmp_prefix(x, y);
+
+	return c ? c : wa->id != wb->id ? (wa->id < wb->id ? -1 : 1) : 0;
+}
+
+/*
+ * The wide sets of every rule, known before the walk: their prefixes are
+ * held once per set, as a reference into the set's own sorted array, in one
+ * sorted array per side and direction (8 bytes a prefix, where a hash entry
+ * took about ten times that); a side and direction of one wide set (one large
+ * network) needs none, its own arrays are searched.  A set is found by binary
+ * search; the rules that use it are listed as the walk indexes them, so a set
+ * no earlier rule uses names none.
+ */
+static void index_wides(struct shadow_index *x, const struct pc_policy *p)
+{
+	size_t n[2][3] = {{0}}, sets[2][3] = {{0}};
+
+	for (size_t j = 0; j < p->nrules; j++)
+		for (int side = 0; side < 2; side++) {
+			const struct pc_rule *a = &p->rules[j];
+			const struct pc_addrset *set = side ? &a->dst : &a->src;
+			size_t npeers = side ? a->nto : a->nfrom;
+			if (npeers == 0 || set->any || set->nv4 + set->nv6 <= SHADOW_SET_WIDE)
+				continue;
+			size_t before = x->nwides;
+			wide_id(x, side, a->direction, set);
+			if (x->nwides > before) {
+				n[side][a->direction] += set->nv4 + set->nv6;
+				sets[side][a->direction]++;
+			}
+		}
+	for (int side = 0; side < 2; side++)
+		for (int d = 0; d < 3; d++)
+			if (sets[side][d] > 1)
+				x->wrefs[side][d] = xcalloc(n[side][d], sizeof(struct wide_ref));
+	for (uint32_t id = 0; id < x->nwides; id++) {
+		const struct wide_key *k = &x->wkeys[id];
+		if (sets[k->side][k->direction] == 1)
+			x->wsolo[k->side][k->direction] = id + 1;
+		for (uint32_t i = 0; i < k->nv4 + k->nv6; i++) {
+			const struct pc_prefix *q = i < k->nv4 ? &k->v4[i] : &k->v6[i - k->nv4];
+			size_t at = x->nwrefs[k->side][k->direction]++;
+			if (x->wrefs[k->side][k->direction])
+				x->wrefs[k->side][k->direction][at] = (struct wide_ref){id, i};
+			x->lens[k->side][k->direction][q->family == 6][q->len / 64] |=
+					1ull << (q->len % 64);
+		}
+	}
+	for (int side = 0; side < 2; side++)
+		for (int d = 0; d < 3; d++)
+			if (x->wrefs[side][d] && x->nwrefs[side][d] > 1)
+				qsort_r(x->wrefs[side][d], x->nwrefs[side][d],
+						sizeof(struct wide_ref), cmp_wide_refs, x);
+	x->wrules = xcalloc(x->nwides ? x->nwides : 1, sizeof(*x->wrules));
+}
+
+/* The i-th of the wide sets' prefixes of a side and direction, in order. */
+static struct wide_ref wide_at(const struct shadow_index *x, int side, int direction, size_t i)
+{
+	uint32_t solo = x->wsolo[side][direction];
+
+	return solo ? (struct wide_ref){solo - 1, (uint32_t)i} : x->wrefs[side][direction][i];
+}
+
+/* The first of the wide sets' prefixes equal to `k` or after it. */
+static size_t wide_lower(
+		const struct shadow_index *x, int side, int direction, const struct prefix_key *k)
+{
+	size_t lo = 0, hi = x->nwrefs[side][direction];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct wide_ref w = wide_at(x, side, direction, mid);
+		if (cmp_key_prefix(k, wide_prefix(x, &w)) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static void index_side(struct shadow_index *x, int side, const struct pc_rule *a, uint32_t rule)
@@ -1558,14 +1704,13 @@ static void index_side(struct shadow_index *x, int side, const struct pc_rule *a
 		return;
 	}
 	if (set->nv4 + set->nv6 > SHADOW_SET_WIDE) {
-		uint32_t id = wide_id(x, side, a->direction, set); /* may move x->wrules */
-		rule_list_add(&x->wrules[id], rule);
+		rule_list_add(&x->wrules[wide_id(x, side, a->direction, set)], rule);
 		return;
 	}
 	for (size_t i = 0; i < set->nv4; i++)
-		index_prefix(x, side, a->direction, &set->v4[i], rule, false);
+		index_prefix(x, side, a->direction, &set->v4[i], rule);
 	for (size_t i = 0; i < set->nv6; i++)
-		index_prefix(x, side, a->direction, &set->v6[i], rule, false);
+		index_prefix(x, side, a->direction, &set->v6[i], rule);
 }
 
 static void refs_add(struct list_refs *r, const struct rule_list *l)
@@ -1584,22 +1729,6 @@ static void refs_add(struct list_refs *r, const struct rule_list *l)
  * they hold, or SIZE_MAX when b's side gives nothing to look up or they hold
  * more than `enough` (another list is shorter: gathering stops there).
  */
-/* Whether a prefix of the wide set covers `first`: the last that starts at or before it. */
-static bool wide_holds(const struct wide_key *w, const struct pc_prefix *first)
-{
-	const struct pc_prefix *v = first->family == 4 ? w->v4 : w->v6;
-	size_t lo = 0, hi = first->family == 4 ? w->nv4 : w->nv6;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (memcmp(v[mid].bytes, first->bytes, sizeof(first->bytes)) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo && prefix_covers(&v[lo - 1], first);
-}
-
 static size_t side_candidates(
 		struct shadow_index *x, int side, const struct pc_rule *b, size_t enough)
 {
@@ -1613,36 +1742,27 @@ static size_t side_candidates(
 	if (npeers == 0 || set->any)
 		return total;
 	const struct pc_prefix *first = set->nv4 ? &set->v4[0] : set->nv6 ? &set->v6[0] : NULL;
-	if (!first)
-		return SIZE_MAX;
-	const struct rule_list *huge = &x->huge[side][b->direction];
-	for (size_t i = 0; i < huge->n; i++) {
-		uint32_t id = rule_list_items(huge)[i];
-		if (!wide_holds(&x->wkeys[id], first))
-			continue;
-		refs_add(out, &x->wrules[id]);
-		total += x->wrules[id].n;
-		if (total > enough)
-			return SIZE_MAX;
-	}
-	if (!x->cap)
-		return total;
+	if (!first || (!x->cap && !x->nwrefs[side][b->direction]))
+		return first ? total : SIZE_MAX;
 	const uint64_t *lens = x->lens[side][b->direction][first->family == 6];
 	for (unsigned len = 0; len <= first->len; len++) {
 		if (!(lens[len / 64] >> (len % 64) & 1))
 			continue;
 		struct prefix_key k;
 		prefix_key_make(&k, side, b->direction, first, len);
-		const struct prefix_entry *e = prefix_slot(x->prefixes, x->cap, &k);
-		if (!e->used)
-			continue;
-		if (e->rules.n) {
+		const struct prefix_entry *e = x->cap ? prefix_slot(x->prefixes, x->cap, &k) : NULL;
+		if (e && e->used && e->rules.n) {
 			refs_add(out, &e->rules);
 			total += e->rules.n;
 		}
-		for (size_t i = 0; i < e->wides.n && total <= enough; i++) {
-			refs_add(out, &x->wrules[rule_list_items(&e->wides)[i]]);
-			total += x->wrules[rule_list_items(&e->wides)[i]].n;
+		size_t nw = x->nwrefs[side][b->direction];
+		for (size_t i = nw ? wide_lower(x, side, b->direction, &k) : 0;
+				i < nw && total <= enough; i++) {
+			struct wide_ref w = wide_at(x, side, b->direction, i);
+			if (cmp_key_prefix(&k, wide_prefix(x, &w)))
+				break;
+			refs_add(out, &x->wrules[w.id]);
+			total += x->wrules[w.id].n;
 		}
 		if (total > enough)
 			return SIZE_MAX;
@@ -1902,6 +2022,7 @@ static void check_shadowing(struct resolver *r)
 	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
 	x.ghash = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ghash));
 	x.ifrules = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ifrules));
+	index_wides(&x, p);
 	for (size_t j = 0; j < p->nrules; j++) {
 		const struct pc_rule *b = &p->rules[j];
 		x.ghash[j] = geometry_hash(b);
@@ -1957,10 +2078,11 @@ static void check_shadowing(struct resolver *r)
 	for (size_t i = 0; i < nlists; i++)
 		rule_list_finish(&x.ports[i]);
 	free(x.ports);
-	for (size_t i = 0; i < x.cap; i++) {
+	for (size_t i = 0; i < x.cap; i++)
 		rule_list_finish(&x.prefixes[i].rules);
-		rule_list_finish(&x.prefixes[i].wides);
-	}
+	for (int s = 0; s < 2; s++)
+		for (int d = 0; d < 3; d++)
+			free(x.wrefs[s][d]);
 	for (size_t i = 0; i < x.nwides; i++)
 		rule_list_finish(&x.wrules[i]);
 	free(x.wrules);
@@ -1972,7 +2094,6 @@ static void check_shadowing(struct resolver *r)
 	for (int s = 0; s < 2; s++)
 		for (int d = 0; d < 3; d++) {
 			rule_list_finish(&x.any[s][d]);
-			rule_list_finish(&x.huge[s][d]);
 		}
 	for (size_t i = 0; i < p->nrules; i++)
 		free(x.sorted[i].v);

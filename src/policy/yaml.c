@@ -10,11 +10,25 @@ void pc_ydoc_init(struct pc_ydoc *doc)
 {
 	memset(doc, 0, sizeof(*doc));
 	pc_arena_init(&doc->arena);
+	pc_arena_init(&doc->nodes);
+}
+
+void pc_ydoc_drop_tree(struct pc_ydoc *doc)
+{
+	pc_arena_finish(&doc->nodes);
+	for (size_t i = 0; i < doc->nlists; i++)
+		free(doc->lists[i]);
+	free(doc->lists);
+	doc->lists = NULL;
+	doc->nlists = 0;
+	doc->root = NULL;
 }
 
 void pc_ydoc_finish(struct pc_ydoc *doc)
 {
+	pc_ydoc_drop_tree(doc);
 	pc_arena_finish(&doc->arena);
+	free(doc->owned);
 	memset(doc, 0, sizeof(*doc));
 }
 
@@ -148,7 +162,7 @@ static PC_PRINTF(5, 6) struct pc_diag *rerror(struct reader *r, const char *code
 
 static struct pc_ynode *new_node(struct reader *r, enum pc_ynode_kind kind, yaml_mark_t mark)
 {
-	struct pc_ynode *n = pc_arena_alloc(&r->doc->arena, sizeof(*n));
+	struct pc_ynode *n = pc_arena_alloc(&r->doc->nodes, sizeof(*n));
 
 	n->kind = kind;
 	n->line = (unsigned)mark.line + 1;
@@ -212,15 +226,27 @@ static void check_duplicates(struct reader *r, const struct pc_ynode *map)
 	free(keys);
 }
 
+/* The items of a container of at least this many bytes stay in the array they were read into. */
+#define LIST_KEPT (16u << 10)
+
 static void close_container(struct reader *r)
 {
 	struct frame *f = &r->stack[--r->depth];
 	struct pc_ynode *n = f->node;
 
-	n->items = pc_arena_alloc(&r->doc->arena, (f->n ? f->n : 1) * sizeof(*n->items));
-	if (f->n)
-		memcpy(n->items, f->items, f->n * sizeof(*n->items));
-	n->n = n->kind == PC_Y_MAP ? f->n / 2 : f->n;
+	if (f->n * sizeof(*n->items) >= LIST_KEPT) {
+		/* A long list (a network's addresses) keeps its array, cut to its size. */
+		struct pc_ydoc *doc = r->doc;
+		doc->lists = xreallocarray(doc->lists, doc->nlists + 1, sizeof(*doc->lists));
+		doc->lists[doc->nlists++] = n->items =
+				xreallocarray(f->items, f->n, sizeof(*n->items));
+		f->items = NULL;
+	} else {
+		n->items = pc_arena_alloc(&r->doc->nodes, (f->n ? f->n : 1) * sizeof(*n->items));
+		if (f->n)
+			memcpy(n->items, f->items, f->n * sizeof(*n->items));
+	}
+	n->n = (uint32_t)(n->kind == PC_Y_MAP ? f->n / 2 : f->n);
 	free(f->items);
 	memset(f, 0, sizeof(*f));
 	if (n->kind == PC_Y_MAP)
@@ -280,7 +306,7 @@ static void on_scalar(struct reader *r, const yaml_event_t *e)
 		rerror(r, "yaml-merge", m, false, "merge keys (<<) are not supported in policies");
 	struct pc_ynode *n = new_node(r, PC_Y_SCALAR, m);
 	n->str = pc_arena_strndup(&r->doc->arena, v, len);
-	n->len = len;
+	n->len = (uint16_t)len;
 	n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	attach(r, n);
 }
@@ -370,28 +396,19 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 	}
 }
 
-int pc_yaml_parse(struct pc_ydoc *doc, const char *file, const char *data, size_t len,
-		struct pc_diags *diags)
+/* Parses doc->text, set by the caller. */
+static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 {
 	struct reader r;
 	yaml_parser_t parser;
 	yaml_event_t event;
 	int docs = 0;
-	size_t before = diags->nerrors;
+	size_t before = diags->nerrors, len = doc->text_len;
+	const char *text = doc->text;
 
 	memset(&r, 0, sizeof(r));
 	r.doc = doc;
 	r.diags = diags;
-	doc->file = pc_arena_strndup(&doc->arena, file, strlen(file));
-	doc->root = NULL;
-	if (len > PC_YAML_MAX_BYTES) {
-		pc_diag_add(diags, PC_SEV_ERROR, "yaml-limit", file, 0, 0,
-				"the policy is larger than %u bytes", PC_YAML_MAX_BYTES);
-		return -1;
-	}
-	char *text = pc_arena_strndup(&doc->arena, data, len);
-	doc->text = text;
-	doc->text_len = len;
 	if (prescan(doc->file, (const unsigned char *)text, len, diags) < 0)
 		return -1;
 
@@ -456,4 +473,41 @@ int pc_yaml_parse(struct pc_ydoc *doc, const char *file, const char *data, size_
 		return -1;
 	}
 	return 0;
+}
+
+/* The file's name, and whether the text is within the size limit. */
+static int parse_start(struct pc_ydoc *doc, const char *file, size_t len, struct pc_diags *diags)
+{
+	doc->file = pc_arena_strndup(&doc->arena, file, strlen(file));
+	doc->root = NULL;
+	if (len > PC_YAML_MAX_BYTES) {
+		pc_diag_add(diags, PC_SEV_ERROR, "yaml-limit", file, 0, 0,
+				"the policy is larger than %u bytes", PC_YAML_MAX_BYTES);
+		return -1;
+	}
+	return 0;
+}
+
+int pc_yaml_parse(struct pc_ydoc *doc, const char *file, const char *data, size_t len,
+		struct pc_diags *diags)
+{
+	if (parse_start(doc, file, len, diags) < 0)
+		return -1;
+	doc->text = pc_arena_strndup(&doc->arena, data, len);
+	doc->text_len = len;
+	return parse(doc, diags);
+}
+
+int pc_yaml_parse_buf(
+		struct pc_ydoc *doc, const char *file, struct pc_buf *buf, struct pc_diags *diags)
+{
+	if (parse_start(doc, file, buf->len, diags) < 0)
+		return -1;
+	if (!buf->data)
+		pc_buf_add(buf, "", 0);
+	doc->owned = buf->data;
+	doc->text = buf->data;
+	doc->text_len = buf->len;
+	pc_buf_init(buf);
+	return parse(doc, diags);
 }

@@ -21,6 +21,7 @@ struct listen {
 	bool any[32]; /* the port on every address (an item without one) */
 	bool disabled; /* the value is empty: the daemon does not listen */
 	bool bad;
+	bool full; /* more ports than `ports` holds were listed */
 };
 
 /* One service of the layer on one protocol: the relations that set it, in precedence order. */
@@ -53,6 +54,19 @@ static const char *aliases_of(const char *service)
 	return !strcmp(service, "kerberos") ? "kerberos5\0krb5\0" : "";
 }
 
+/* The services the layer has rows for: an index into the counts of struct kdc. */
+static const char *const kdc_services[] = {"kerberos", "kerberos-adm", "kpasswd", "iprop"};
+#define KDC_SERVICES PC_ARRAY_SIZE(kdc_services)
+
+static size_t service_index(const char *service)
+{
+	size_t i = 0;
+
+	while (i + 1 < KDC_SERVICES && strcmp(kdc_services[i], service))
+		i++;
+	return i;
+}
+
 struct kdc {
 	const struct pc_kdc_source *src;
 	struct pc_profile prof;
@@ -60,6 +74,15 @@ struct kdc {
 	struct pc_diags *diags;
 	unsigned nerr;
 	const char *realm; /* the realm being read; NULL: none */
+	/*
+	 * What the rows hold, so that each new row is checked in constant time
+	 * (256 realms of 32 ports each took seconds when every row was compared
+	 * with all the earlier ones): per service and protocol, how many port
+	 * rows and "turned off" rows there are, and the set of port rows.
+	 */
+	unsigned nports[KDC_SERVICES][PC_PROTO_COUNT], noff[KDC_SERVICES][PC_PROTO_COUNT];
+	uint32_t *seen; /* open addressing on row_key() + 1; 0 is empty */
+	size_t seen_cap, nseen;
 };
 
 static struct pc_diag *kdc_diag(struct kdc *k, enum pc_severity sev, const char *code,
@@ -118,14 +141,17 @@ static bool addr_ok(const char *s, size_t n, char out[INET6_ADDRSTRLEN])
 	return false;
 }
 
-/* The index of `port` in `l`, added if new (the last one when `l` is full). */
+/* The index of `port` in `l`, added if new; SIZE_MAX when `l` is full (marked so). */
 static size_t add_port(struct listen *l, uint16_t port)
 {
 	for (size_t i = 0; i < l->nports; i++)
 		if (l->ports[i] == port)
 			return i;
-	if (l->nports < PC_ARRAY_SIZE(l->ports))
-		l->ports[l->nports++] = port;
+	if (l->nports == PC_ARRAY_SIZE(l->ports)) {
+		l->full = true;
+		return SIZE_MAX;
+	}
+	l->ports[l->nports++] = port;
 	return l->nports - 1;
 }
 
@@ -170,14 +196,18 @@ static void mit_item(struct kdc *k, const struct pc_profile_node *at, const char
 	} else if (strspn(s, "0123456789") >= n) {
 		if (!port_ok(s, n, &p))
 			goto bad;
-		l->any[add_port(l, p)] = true;
+		size_t i = add_port(l, p);
+		if (i != SIZE_MAX)
+			l->any[i] = true;
 		return;
 	}
 	if (!addr_ok(a, an, addr))
 		goto bad;
 	if (port && !port_ok(port, pn, &p))
 		goto bad;
-	add_addr(l, add_port(l, port ? p : def), addr);
+	size_t i = add_port(l, port ? p : def);
+	if (i != SIZE_MAX)
+		add_addr(l, i, addr);
 	return;
 bad:
 	l->bad = true;
@@ -231,6 +261,16 @@ static void read_list(struct kdc *k, const struct pc_profile_node *at, uint16_t 
 		s += n;
 	}
 	l->disabled = !any;
+	if (l->full) {
+		l->bad = true;
+		struct pc_diag *d = kdc_diag(k, PC_SEV_ERROR, "kdc-conf-value", at,
+				"%s: more than %zu different ports in one relation", at->name,
+				PC_ARRAY_SIZE(l->ports));
+		pc_diag_hint(d,
+				"list the ports the daemon listens on, at most %zu (a range is not "
+				"written here)",
+				PC_ARRAY_SIZE(l->ports));
+	}
 }
 
 /* The first node of `section` (or the current realm's subsection) named `tag`. */
@@ -260,25 +300,54 @@ static bool row_is(const struct kdc *k, const struct pc_entry *e, const char *se
 	return e->proto == proto && !strcmp(k->b.strs.data + e->row, service);
 }
 
-static bool has_port(const struct kdc *k, const char *service, enum pc_proto proto)
-{
-	for (uint32_t e = 0; e < k->b.n; e++)
-		if (row_is(k, &k->b.entries[e], service, proto) &&
-				(k->b.entries[e].flags & PC_ENTRY_F_PORT))
-			return true;
-	return false;
-}
-
 /* Another realm listens where one turned the service off: the port stands. */
 static void drop_disabled(struct kdc *k, const char *service, enum pc_proto proto)
 {
 	uint32_t w = 0;
 
+	if (!k->noff[service_index(service)][proto])
+		return;
+	k->noff[service_index(service)][proto] = 0;
 	for (uint32_t e = 0; e < k->b.n; e++)
 		if (!row_is(k, &k->b.entries[e], service, proto) ||
 				!(k->b.entries[e].flags & PC_ENTRY_F_DISABLED))
 			k->b.entries[w++] = k->b.entries[e];
 	k->b.n = w;
+}
+
+/* A port row's key in the set of rows: service, protocol and port. */
+static uint32_t row_key(size_t service, enum pc_proto proto, uint16_t port)
+{
+	return (uint32_t)service << 20 | (uint32_t)proto << 16 | port;
+}
+
+/* Whether the row of `key` is there; added when not. */
+static bool seen_add(struct kdc *k, uint32_t key)
+{
+	if (2 * (k->nseen + 1) > k->seen_cap) {
+		size_t cap = k->seen_cap ? 2 * k->seen_cap : 64;
+		uint32_t *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < k->seen_cap; i++) {
+			if (!k->seen[i])
+				continue;
+			size_t j = (k->seen[i] * 2654435761u) & (cap - 1);
+			while (v[j])
+				j = (j + 1) & (cap - 1);
+			v[j] = k->seen[i];
+		}
+		free(k->seen);
+		k->seen = v;
+		k->seen_cap = cap;
+	}
+	size_t j = ((key + 1) * 2654435761u) & (k->seen_cap - 1);
+	while (k->seen[j]) {
+		if (k->seen[j] == key + 1)
+			return true;
+		j = (j + 1) & (k->seen_cap - 1);
+	}
+	k->seen[j] = key + 1;
+	k->nseen++;
+	return false;
 }
 
 /* Appends the rows of one service on one protocol. */
@@ -294,23 +363,20 @@ static void add_rows(struct kdc *k, const char *service, enum pc_proto proto,
 		snprintf(where, sizeof(where), " ([%s])", at->parent->name);
 	else if (k->realm)
 		snprintf(where, sizeof(where), " (realm %s)", k->realm);
+	size_t svc = service_index(service);
 	for (size_t i = 0; i < (l->disabled ? 1 : l->nports); i++) {
 		/* The same port from another realm, or another relation: once. */
-		bool seen = false;
-		for (uint32_t e = 0; e < k->b.n && !seen; e++) {
-			const struct pc_entry *x = &k->b.entries[e];
-			/* The numbers first: most rows differ there. */
-			seen = x->proto == proto &&
-			       (l->disabled ? !(x->flags & PC_ENTRY_F_PORT)
-					    : x->port_lo == l->ports[i]) &&
-			       !strcmp(k->b.strs.data + x->row, service);
-		}
-		if (seen)
+		if (l->disabled ? k->noff[svc][proto] > 0
+				: seen_add(k, row_key(svc, proto, l->ports[i])))
 			continue;
 		if (!l->disabled)
 			drop_disabled(k, service, proto);
-		else if (has_port(k, service, proto))
+		else if (k->nports[svc][proto])
 			continue; /* another realm listens: the union has that port */
+		if (l->disabled)
+			k->noff[svc][proto]++;
+		else
+			k->nports[svc][proto]++;
 		uint32_t col[COL_COUNT] = {0};
 		char desc[512];
 		col[COL_NAME] = pc_builder_str(&k->b, service, strlen(service));
@@ -587,6 +653,7 @@ static int build(struct pc_registry *reg, struct kdc *kp, int st)
 		mit(&k);
 	}
 	kerberos4_notes(&k);
+	free(k.seen);
 	if (k.nerr) {
 		pc_builder_finish(&k.b);
 		pc_profile_finish(&k.prof);

@@ -93,10 +93,12 @@ static void set_command(struct pc_json *j, const struct pc_nft_table *t, const s
 	begin_object_in(j, "set", t);
 	key_string(j, "name", s->name);
 	key_string(j, "type", types[s->type]);
-	pc_json_key(j, "flags");
-	pc_json_begin_array(j);
-	pc_json_string(j, "interval");
-	pc_json_end_array(j);
+	if (s->interval) {
+		pc_json_key(j, "flags");
+		pc_json_begin_array(j);
+		pc_json_string(j, "interval");
+		pc_json_end_array(j);
+	}
 	pc_json_key(j, "size");
 	pc_json_uint(j, s->size);
 	if (s->comment[0])

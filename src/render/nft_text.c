@@ -28,8 +28,8 @@ static void print_set(FILE *out, const struct pc_nft_set *s)
 {
 	static const char *const types[] = {"ipv4_addr", "ipv6_addr", "inet_service"};
 
-	fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\tsize %zu\n", s->name,
-			types[s->type], s->size);
+	fprintf(out, "\tset %s {\n\t\ttype %s\n%s\t\tsize %zu\n", s->name, types[s->type],
+			s->interval ? "\t\tflags interval\n" : "", s->size);
 	if (s->comment[0])
 		fprintf(out, "\t\tcomment \"%s\"\n", s->comment);
 	fputs("\t\telements = { ", out);

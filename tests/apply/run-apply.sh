@@ -49,7 +49,7 @@ ns() { unshare -n sh -c "$1"; }
 # 1. apply == nft -f of the rendering, attribute by attribute.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
     "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml \
-    "$root"/tests/render/probe-interfaces.yaml; do
+    "$root"/tests/render/probe-interfaces.yaml "$root"/tests/render/probe-sets.yaml; do
     name=$(basename "$yaml" .yaml)
     rel=${yaml#"$root"/}
     (cd "$root" && "$bin" render "$rel") >"$tmp/r.nft" 2>/dev/null || { fail "$name: render"; continue; }
@@ -95,6 +95,33 @@ expect "apply replaces its table, leaves a foreign one; check --kernel changes n
 # check --kernel on a host without the table: accepted, and still no table.
 ns 'cd "$root"; $w "$bin" check --kernel "$pol" >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/chk" 2>&1
 expect "check --kernel leaves nothing behind" 'rc 0' "$tmp/chk"
+
+# A fresh apply leaves out the declare and delete of a table that is not
+# there (closing the socket would wait for the kernel to free it): no table
+# deleted, two messages fewer than the replace that follows, the same table.
+ns '
+cd "$root"
+timeout 20 nft monitor tables >"$tmp/events" 2>&1 &
+mon=$!
+sleep 0.3
+$w "$bin" apply "$pol" >"$tmp/fresh" 2>&1; echo "fresh rc $?"
+"$nldump" portcullis >"$tmp/t1"
+sleep 0.3
+kill $mon
+wait $mon 2>/dev/null
+$w "$bin" apply "$pol" >"$tmp/again" 2>&1; echo "replace rc $?"
+"$nldump" portcullis | cmp -s - "$tmp/t1" || echo "the tables differ"
+a=$(sed -n "s/.* of \([0-9]*\) messages.*/\1/p" "$tmp/fresh")
+b=$(sed -n "s/.* of \([0-9]*\) messages.*/\1/p" "$tmp/again")
+echo "replace - fresh: $((b - a)) messages"
+' >"$tmp/fresh-out" 2>&1
+expect "a fresh apply deletes no table and sends two messages fewer than a replace" \
+    'fresh rc 0\nreplace rc 0\nreplace - fresh: 2 messages' "$tmp/fresh-out" \
+    '^add table inet portcullis' "$tmp/events"
+if grep -q 'delete table' "$tmp/events"; then
+    fail "a fresh apply deletes no table"
+    cat "$tmp/events"
+fi
 
 # --table: another name, the default table untouched.
 ns 'cd "$root"; $w "$bin" apply --table kdc "$pol" >/dev/null 2>&1; echo "rc $?"; nft list tables' >"$tmp/tbl" 2>&1

@@ -225,7 +225,8 @@ else
     cat "$tmp/out"
 fi
 
-# 6. A large saved table: rollback puts a set of 200 000 addresses back whole.
+# 6. A large saved table: rollback puts a set of 200 000 addresses back whole
+# (a hash set), and a set of 1 000 prefixes (an interval set) beside it.
 n=200000
 [ -n "$w" ] && n=5000
 python3 - "$n" "$tmp/big.yaml" <<'PY'
@@ -233,10 +234,12 @@ import sys
 n, path = int(sys.argv[1]), sys.argv[2]
 with open(path, "w") as f:
     f.write("version: 1\npolicy: big\ndefaults:\n  input: drop\n  established: accept\n"
-            "networks:\n  big: [%s]\nrules:\n  - allow: 88/tcp\n    from: big\n"
-            "  - allow: 88/tcp\n    from: 192.0.2.0/24\n"
-            % ", ".join("10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255)
-                        for a in range(1, 2 * n, 2)))
+            "networks:\n  big: [%s]\n  nets: [%s]\nrules:\n  - allow: 88/tcp\n    from: big\n"
+            "  - allow: 88/tcp\n    from: 192.0.2.0/24\n  - allow: 89/tcp\n    from: nets\n"
+            % (", ".join("10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255)
+                         for a in range(1, 2 * n, 2)),
+               ", ".join("172.16.%d.%d/30" % (a >> 8 & 255, a & 255)
+                         for a in range(0, 8000, 8))))
 PY
 run apply "$tmp/big.yaml" >/dev/null 2>&1
 run show >"$tmp/before"
@@ -247,10 +250,11 @@ rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 run show >"$tmp/after"
 elems=$(grep -c '^		10\.' "$tmp/after")
-if [ $rc = 0 ] && [ "$elems" = "$n" ] && cmp -s "$tmp/before" "$tmp/after" && [ "$(probe)" = accepted ]; then
-    pass "a saved set of $n addresses put back whole by rollback (apply --confirm and rollback: $ms ms)"
+nets=$(grep -c '^		172\.16\..*-172\.16\.' "$tmp/after")
+if [ $rc = 0 ] && [ "$elems" = "$n" ] && [ "$nets" = 1000 ] && cmp -s "$tmp/before" "$tmp/after" && [ "$(probe)" = accepted ]; then
+    pass "a saved hash set of $n addresses and an interval set of $nets prefixes put back whole by rollback (apply --confirm and rollback: $ms ms)"
 else
-    fail "a saved set of $n addresses put back: rollback rc $rc, $elems elements"
+    fail "a saved set of $n addresses put back: rollback rc $rc, $elems elements, $nets prefixes"
     cat "$tmp/out"
     diff "$tmp/before" "$tmp/after" | head -n 20
 fi

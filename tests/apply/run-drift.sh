@@ -38,7 +38,7 @@ changes() {
 # 1. Equal after apply and after nft -f; show the same for both.
 for yaml in "$root"/policies/*.yaml "$root"/examples/*.yaml "$root"/tests/render/features.yaml \
     "$root"/tests/render/injection.yaml "$root"/tests/render/probe.yaml \
-    "$root"/tests/render/probe-interfaces.yaml; do
+    "$root"/tests/render/probe-interfaces.yaml "$root"/tests/render/probe-sets.yaml; do
     name=$(basename "$yaml" .yaml)
     rel=${yaml#"$root"/}
     export rel

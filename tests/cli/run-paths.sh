@@ -394,5 +394,30 @@ run check "$tmp/pad/p.yaml"
 [ $rc = 0 ] && pass "a chain of 40 links listed 1001 times" ||
     { fail "a chain of 40 links listed 1001 times (status $rc)"; head -5 "$tmp/err"; }
 
+# ---- file names that hold line breaks ---------------------------------------------
+# explain prints every file name escaped, as the diagnostics do: a policy or a
+# services file whose name holds a newline cannot start a line of its own.
+mkdir "$tmp/nl"
+nlpol="$tmp/nl/$(printf 'a\nrule 9  b.yaml')"
+nlsvc="$tmp/nl/$(printf 's\nkdcx 9 tcp')"
+printf 'version: 1\npolicy: x\nrules:\n  - allow: kdcx\n    from: 192.0.2.1\n' >"$nlpol"
+printf 'kdcx 88/tcp\n' >"$nlsvc"
+run explain --services "$nlsvc" "$nlpol"
+if [ $rc = 0 ] && ! grep -q '^rule 9\|^kdcx 9' "$tmp/out" &&
+    grep -q '^file: .*/nl/a\\nrule 9  b.yaml$' "$tmp/out" &&
+    grep -q "^rule 1  .*/nl/a\\\\nrule 9  b.yaml:4:5  allow input$" "$tmp/out" &&
+    grep -q "system    .*/nl/s\\\\nkdcx 9 tcp:1$" "$tmp/out"; then
+    run explain --services "$nlsvc" "$nlpol" --packet 'tcp 192.0.2.1 -> 192.0.2.9 88'
+    if [ $rc = 0 ] && [ "$(wc -l <"$tmp/out")" = 3 ] &&
+        grep -q "by rule 1 at .*/nl/a\\\\nrule 9  b.yaml:4:5: allow kdcx 88/tcp (system .*/nl/s\\\\nkdcx 9 tcp:1)$" "$tmp/out" &&
+        grep -q "^    from 192.0.2.1, written at .*/nl/a\\\\nrule 9  b.yaml:5$" "$tmp/out"; then
+        pass "explain escapes the file names it prints"
+    else
+        fail "explain --packet escapes the file names it prints (status $rc)"; cat "$tmp/out"
+    fi
+else
+    fail "explain escapes the file names it prints (status $rc)"; cat "$tmp/out"
+fi
+
 [ "$passed" = 0 ] && [ "$failed" = 0 ] && exit 77
 finish

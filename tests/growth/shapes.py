@@ -17,11 +17,15 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   wide      n rules allowing 8080/tcp, each from its own 17 hosts (more than
             the 16 that are indexed one by one; 20 would pass the policy's
             limit of 1 000 000 values at 40 000 rules)
+  hostports n rules, each allowing its own port from its own host (what
+            `hosts` is compared with: the same rules, a distinct port each)
   longline  one rule whose source list is one line of about n * 12 bytes,
             with one bad address in its middle
   listfile  one rule denying kerberos from a network read from a list file
             (PATH.txt, next to the policy) of n lines: hosts, every tenth
             an IPv6 prefix, every hundredth a comment
+  bignet    one network of n host addresses, one line, that 10 rules use
+            (as bench/render.py writes it)
 """
 import os
 
@@ -75,6 +79,12 @@ def write(path, shape, n):
                         lst.write("2001:db8:%x::/48\n" % i)
                     else:
                         lst.write("%s  # host %d\n" % (host(i + 1), i))
+        elif shape == "hostports":
+            for i in range(n):
+                f.write("  - allow: %d/tcp\n    from: %s\n" % (1 + i % 65535, host(i + 1)))
+        elif shape == "bignet":
+            f.write("".join("  - allow: %d/tcp\n    from: big\n" % (1024 + i) for i in range(10)))
+            f.write("networks:\n  big: [%s]\n" % ", ".join(host(i + 1) for i in range(n)))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"

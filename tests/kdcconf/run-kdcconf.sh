@@ -45,6 +45,7 @@ names="kerberos kpasswd kerberos-adm iprop"
     check includedir lookup --kdc-conf "$rel/conf/include-main.conf" $names
     check json lookup --json --kdc-conf "$rel/conf/mit-listen.conf" kerberos
     check missing lookup --kdc-conf "$rel/conf/no-such-file.conf" kerberos
+    check ports-32 lookup --kdc-conf "$rel/conf/ports-32.conf" kerberos
 }
 for p in "$dir"/policies/*.yaml; do
     n=$(basename "$p" .yaml)

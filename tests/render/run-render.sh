@@ -216,6 +216,8 @@ if [ "$mode" = kernel ]; then
     # `explain --packet` says;
     # probe-nd*.yaml: neighbour discovery kept under `icmp: none`, and dropped;
     # probe-replies.yaml: replies dropped by output, `established: none`;
+    # probe-sets.yaml: hash sets (single addresses) and interval sets (prefixes,
+    # mixed), sources inside and next to each;
 # probe-samba.yaml: a Samba AD DC, its own ports (`# probe-ports:`), the
 # dynamic RPC range's ends open and the port below it closed;
     # probe-interfaces.yaml over three links (pcA0, pcB0, xC0), each probe on

@@ -133,6 +133,38 @@ static void test_realms(void **state)
 	pc_registry_destroy(reg);
 	pc_buf_finish(&b);
 
+	/*
+	 * The most realms, 32 ports each, half of them shared with the realm
+	 * before: each port once in the union (the rows are found through a set,
+	 * not compared with every earlier one).  A realm that turns kpasswd off
+	 * takes nothing away from the others.
+	 */
+	pc_buf_init(&b);
+	pc_buf_adds(&b, "[realms]\n");
+	for (int i = 0; i < 256; i++) {
+		pc_buf_printf(&b, "  R%d.ORG = {\n    kdc_ports = ", i);
+		for (int k = 0; k < 32; k++)
+			pc_buf_printf(&b, "%s%d", k ? "," : "", 1000 + 16 * i + k);
+		pc_buf_printf(&b, "\n    kpasswd_port = %s\n  }\n", i % 2 ? "\"\"" : "464");
+	}
+	reg = load(b.data, PC_KDC_MIT, NULL, &d, PC_LOAD_OK);
+	pc_resolution_init(&res);
+	pc_registry_resolve(reg, "kerberos", &res);
+	/* 16 x 256 + 16 ports on udp; 88 on tcp (nothing set there). */
+	assert_int_equal(res.nports, 16 * 256 + 16 + 1);
+	for (size_t i = 1; i < res.nports; i++)
+		assert_true(res.ports[i].proto != res.ports[i - 1].proto ||
+				res.ports[i].lo > res.ports[i - 1].lo);
+	pc_resolution_finish(&res);
+	assert_string_equal(ports_of(reg, "kpasswd", buf, sizeof(buf)), "464/tcp 464/udp");
+	pc_resolution_init(&res);
+	pc_registry_resolve(reg, "kpasswd", &res);
+	assert_int_equal(count_diag(&res.findings, "kdc-conf-disabled"), 0);
+	pc_resolution_finish(&res);
+	pc_diags_finish(&d);
+	pc_registry_destroy(reg);
+	pc_buf_finish(&b);
+
 	/* A realm the file does not have. */
 	reg = load(conf, PC_KDC_MIT, "C.ORG", &d, PC_LOAD_INVALID);
 	assert_non_null(find_diag(&d, "kdc-conf-realm"));

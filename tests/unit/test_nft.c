@@ -45,6 +45,30 @@ static void test_names(void **state)
 	assert_false(pc_nft_name_ok("abcdefghijklmnopqrstuvwxyz0123456")); /* 33 */
 }
 
+/* Loads, resolves and lowers a policy's text into table "tbl", each step asserted. */
+static void lower_text(struct pc_policy *p, struct pc_diags *d, struct pc_registry *reg,
+		struct pc_nft_table *t, const char *text, size_t len)
+{
+	pc_policy_init(p);
+	pc_diags_init(d);
+	assert_int_equal(pc_policy_load_mem(p, "t.yaml", text, len, d), 0);
+	assert_int_equal(pc_policy_resolve(p, reg, d), 0);
+	assert_int_equal(pc_nft_lower(p, "tbl", t, d), 0);
+}
+
+/* The nft text of a table, the caller's to free. */
+static char *print_table(const struct pc_nft_table *t)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	assert_non_null(mem);
+	pc_nft_print(t, NULL, 0, mem);
+	fclose(mem);
+	return out;
+}
+
 static void test_lowering(void **state)
 {
 	static const char text[] =
@@ -76,11 +100,7 @@ static void test_lowering(void **state)
 	struct pc_nft_table t;
 
 	(void)state;
-	pc_policy_init(&p);
-	pc_diags_init(&d);
-	assert_int_equal(pc_policy_load_mem(&p, "t.yaml", text, sizeof(text) - 1, &d), 0);
-	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
-	assert_int_equal(pc_nft_lower(&p, "tbl", &t, &d), 0);
+	lower_text(&p, &d, reg, &t, text, sizeof(text) - 1);
 
 	/* Networks named once, shared by the rules that name them. */
 	size_t admins4 = 0;
@@ -118,11 +138,7 @@ static void test_lowering(void **state)
 	assert_int_equal(r3->policy_rule, 2);
 	assert_true(r3->dport->literal);
 	assert_int_equal(r3->dport->ports[0].lo, 25);
-	char *text_out = NULL;
-	size_t text_len = 0;
-	FILE *mem = open_memstream(&text_out, &text_len);
-	pc_nft_print(&t, NULL, 0, mem);
-	fclose(mem);
+	char *text_out = print_table(&t);
 	/*
 	 * The packet path: one verdict map per protocol.  Port 22 is named by
 	 * rules 1 and 2: a chain of both, in policy order; 6000-6021 by rule 1
@@ -495,6 +511,63 @@ static void test_options_decide(void **state)
 }
 
 /* One name per hook, each direction filtered at its own hook, ICMP types listed once per family. */
+/*
+ * The kernel object by content: single addresses only (/32, /128) make a
+ * hash set, any prefix among them an interval set, and the renderings say
+ * `flags interval` for those only.
+ */
+static void test_set_kind(void **state)
+{
+	static const char text[] =
+			"version: 1\n"
+			"policy: t\n"
+			"networks:\n"
+			"  hosts: [192.0.2.1, 192.0.2.9/32, \"2001:db8::1\", \"2001:db8::2/128\"]\n"
+			"  nets: [198.51.100.0/24, 203.0.113.0/25, \"2001:db8:1::/64\", \"2001:db8:2::/64\"]\n"
+			"  mixed: [192.0.2.77, 203.0.113.128/25, \"2001:db8::7\", \"2001:db8:3::/127\"]\n"
+			"rules:\n"
+			"  - allow: 22/tcp\n"
+			"    from: hosts\n"
+			"  - allow: 22/tcp\n"
+			"    from: nets\n"
+			"  - allow: 22/tcp\n"
+			"    from: mixed\n";
+	static const struct {
+		const char *name;
+		bool interval;
+	} want[] = {{"n_hosts_v4", false}, {"n_hosts_v6", false}, {"n_nets_v4", true},
+			{"n_nets_v6", true}, {"n_mixed_v4", true}, {"n_mixed_v6", true}};
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg = pc_registry_create();
+	struct pc_nft_table t;
+
+	(void)state;
+	lower_text(&p, &d, reg, &t, text, sizeof(text) - 1);
+	for (size_t k = 0; k < PC_ARRAY_SIZE(want); k++) {
+		const struct pc_nft_set *s = NULL;
+		for (size_t i = 0; i < t.nsets; i++)
+			if (!strcmp(t.sets[i].name, want[k].name))
+				s = &t.sets[i];
+		assert_non_null(s);
+		assert_int_equal(s->n, 2);
+		assert_int_equal(s->interval, want[k].interval);
+		assert_true(s->size >= 2 * s->n);
+	}
+	assert_false(pc_model_set_interval(t.sets[0].prefixes, t.sets[0].n));
+	assert_true(pc_model_set_interval(NULL, 0));
+
+	char *out = print_table(&t);
+	assert_non_null(strstr(out, "set n_hosts_v4 {\n\t\ttype ipv4_addr\n\t\tsize 16\n"));
+	assert_non_null(strstr(out, "set n_nets_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"));
+	assert_non_null(strstr(out, "set n_mixed_v6 {\n\t\ttype ipv6_addr\n\t\tflags interval\n"));
+	free(out);
+	pc_nft_table_finish(&t);
+	pc_policy_finish(&p);
+	pc_diags_finish(&d);
+	pc_registry_destroy(reg);
+}
+
 static void test_hooks_and_icmp(void **state)
 {
 	size_t n4, n6;
@@ -526,6 +599,7 @@ int main(void)
 			cmocka_unit_test(test_lowering),
 			cmocka_unit_test(test_source_maps),
 			cmocka_unit_test(test_options_decide),
+			cmocka_unit_test(test_set_kind),
 			cmocka_unit_test(test_hooks_and_icmp),
 	};
 

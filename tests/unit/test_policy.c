@@ -1653,6 +1653,79 @@ static void test_rule_sets_shared(void **state)
 	done(&c);
 }
 
+/*
+ * Sets of more than 16 prefixes are looked up by binary search in one sorted
+ * array of every wide set's prefixes: a rule inside one (a host, a smaller
+ * set, an IPv6 prefix) is shadowed by the earlier rule that uses it, never
+ * by a later one, and two wide sets holding the same prefix are both found.
+ */
+static void test_shadowing_wide_sets(void **state)
+{
+	struct pc_buf b;
+	struct checked c;
+
+	(void)state;
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "networks:\n  big: [");
+	for (int i = 1; i <= 20; i++)
+		pc_buf_printf(&b, "10.0.%d.0/24, ", i * 2);
+	pc_buf_adds(&b, "\"2001:db8:1::/48\"]\n  half: [");
+	for (int i = 1; i <= 17; i++)
+		pc_buf_printf(&b, "10.0.%d.0/24, ", i * 2);
+	pc_buf_adds(&b, "10.9.0.1]\n  other: [");
+	for (int i = 1; i <= 17; i++)
+		pc_buf_printf(&b, "10.1.%d.0/24, ", i);
+	pc_buf_adds(&b, "10.0.40.0/24]\n"
+			"rules:\n"
+			"  - allow: 22/tcp\n    from: 10.0.8.9\n" /* 0, line 8: before big's rule */
+			"  - allow: 22/tcp\n    from: big\n" /* 1, line 10 */
+			"  - allow: 22/tcp\n    from: 10.0.8.9\n" /* 2, line 12: repeats rule 0 */
+			"  - allow: 22/tcp\n    from: \"2001:db8:1:5::/64\"\n" /* 3, line 14 */
+			"  - allow: 22/tcp\n    from: 10.0.9.1\n" /* 4, line 16: between */
+			"  - allow: 22/tcp\n    from: half\n" /* 5, line 18: 10.9.0.1 is out */
+			"  - allow: 80/tcp\n    from: other\n" /* 6, line 20 */
+			"  - allow: 80/tcp\n    from: 10.0.40.7\n" /* 7, line 22: other holds it */
+			"  - allow: 22/tcp\n    from: 10.0.40.7\n"); /* 8, line 24: big holds it */
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	leave_out_port_findings(&c);
+	assert_int_equal(c.d.n, 4);
+	assert_string_equal(c.d.v[0].code, "rule-duplicate");
+	assert_int_equal(c.d.v[0].line, 12);
+	assert_non_null(strstr(c.d.v[0].msg, "p.yaml:8:5"));
+	assert_string_equal(c.d.v[1].code, "rule-shadowed");
+	assert_int_equal(c.d.v[1].line, 14);
+	assert_non_null(strstr(c.d.v[1].msg, "p.yaml:10:5"));
+	assert_string_equal(c.d.v[2].code, "rule-shadowed");
+	assert_int_equal(c.d.v[2].line, 22);
+	assert_non_null(strstr(c.d.v[2].msg, "p.yaml:20:5"));
+	assert_string_equal(c.d.v[3].code, "rule-shadowed");
+	assert_int_equal(c.d.v[3].line, 24);
+	assert_non_null(strstr(c.d.v[3].msg, "p.yaml:10:5"));
+	done(&c);
+	/* One wide set alone on its side and direction: searched in its own arrays. */
+	b.len = 0;
+	pc_buf_adds(&b, H "networks:\n  big: [");
+	for (int i = 1; i <= 20; i++)
+		pc_buf_printf(&b, "10.0.%d.0/24, ", i * 2);
+	pc_buf_adds(&b, "\"2001:db8:1::/48\"]\n"
+			"rules:\n"
+			"  - allow: 22/tcp\n    from: big\n" /* line 6 */
+			"  - allow: 22/tcp\n    from: 10.0.9.1\n" /* line 8: between */
+			"  - allow: 22/tcp\n    from: \"2001:db8:1:5::/64\"\n" /* line 10 */
+			"  - allow: 22/tcp\n    from: 10.0.40.7\n"); /* line 12 */
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	leave_out_port_findings(&c);
+	assert_int_equal(c.d.n, 2);
+	assert_int_equal(c.d.v[0].line, 10);
+	assert_non_null(strstr(c.d.v[0].msg, "p.yaml:6:5"));
+	assert_int_equal(c.d.v[1].line, 12);
+	assert_non_null(strstr(c.d.v[1].msg, "p.yaml:6:5"));
+	done(&c);
+	pc_buf_finish(&b);
+}
+
 /* Interface lists, wildcards and negation, matched as the kernel matches iifname. */
 static void test_evaluate_interface_sets(void **state)
 {
@@ -2214,6 +2287,7 @@ int main(void)
 			cmocka_unit_test(test_shadowing_by_address_at_scale),
 			cmocka_unit_test(test_shadowing_same_geometry),
 			cmocka_unit_test(test_rule_sets_shared),
+			cmocka_unit_test(test_shadowing_wide_sets),
 			cmocka_unit_test(test_hints_where_shown),
 			cmocka_unit_test(test_load_status),
 	};

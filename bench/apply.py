@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Applying one large network, side by side in one run: `portcullis apply`,
+the floor (bench/floor.c: the same table, set and elements as raw netlink
+attributes in one sendmsg(), nothing else), the floor with apply's 256
+elements a message, and `nft -f` of portcullis's rendering, each process in
+a fresh network namespace of its own (unshare -n), interleaved by
+bench/spawn.c (PC_BENCH_RUNS times, 3; the median and the peak RSS).
+
+The policy: one network `big` of N addresses that one rule names, as the
+floor builds it: hosts (10.0.0.1, 10.0.0.2, ...: a hash set) or prefixes
+(10.0.0.0/30, 10.0.0.8/30, ...: an interval set).  Sizes in
+PC_BENCH_APPLY_SIZES (10000 200000 1000000), kinds in PC_BENCH_APPLY_KINDS
+(hosts prefixes).  Prints the ratios apply/floor (time and peak RSS) and
+nft -f/apply; for hosts, also apply of the same hosts with one prefix added
+(the network then is one interval set) against the hash set.  Above 900 000
+addresses the policy takes them from a list file (`file:`); a build that
+cannot read one says "policy not loaded" and measures the floor alone.
+
+usage: bench/apply.py [BUILD_DIR]   (as root)
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import render  # noqa: E402  (spawn, fmt, ratio)
+
+SIZES = [int(x) for x in os.environ.get("PC_BENCH_APPLY_SIZES", "10000 200000 1000000").split()]
+KINDS = os.environ.get("PC_BENCH_APPLY_KINDS", "hosts prefixes").split()
+
+
+def bench_addresses(n, kind):
+    """The addresses bench/floor.c sends for N and KIND, as the policy writes them."""
+    if kind == "hosts":
+        return ("10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255) for a in range(1, n + 1))
+    return ("10.%d.%d.%d/30" % (a >> 16 & 255, a >> 8 & 255, a & 255)
+            for a in range(0, 8 * n, 8))
+
+
+# A policy holds at most 1 000 000 YAML values: above this, the addresses go
+# into a list file (`networks: {big: {file: big.txt}}`).
+YAML_MAX = 900000
+
+
+def write_policy(path, n, kind, extra=()):
+    with open(path, "w") as f:
+        f.write("version: 1\npolicy: gen\ndefaults:\n  icmp: none\n  loopback: none\n"
+                "  established: accept\nnetworks:\n")
+        if n > YAML_MAX:
+            lst = os.path.join(os.path.dirname(path), "big.txt")
+            with open(lst, "w") as g:
+                g.write("\n".join(list(bench_addresses(n, kind)) + list(extra)) + "\n")
+            f.write("  big: {file: %s}\n" % lst)
+        else:
+            f.write("  big: [%s]\n" % ", ".join(list(bench_addresses(n, kind)) + list(extra)))
+        f.write("rules:\n  - allow: 88/tcp\n    from: big\n")
+
+
+def times(a, b):
+    """b against a as a factor (b / a), two decimals: the targets are 1.2x and 2x."""
+    if a[0] is None or b[0] is None:
+        return "-"
+    return "%.2fx" % (b[0] / max(a[0], 1e-6))
+
+
+def rss_times(a, b):
+    if a[0] is None or b[0] is None:
+        return "-"
+    return "%.2fx" % (b[1] / max(a[1], 1))
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    unshare, nft = shutil.which("unshare"), shutil.which("nft")
+    if os.getuid() != 0 or not unshare or not nft:
+        print("bench/apply.py: needs root, nft and unshare (network namespaces)")
+        return
+    if subprocess.run([unshare, "-n", "true"], check=False).returncode != 0:
+        print("bench/apply.py: cannot make a network namespace (unshare -n)")
+        return
+    os.environ.pop("SSH_CONNECTION", None)
+    pc = os.path.abspath(os.path.join(build, "portcullis"))
+    floor = os.path.abspath(os.path.join(build, "pc-bench-floor"))
+    quiet = ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1']
+    rows = []
+    for kind in KINDS:
+        for n in SIZES:
+            d = tempfile.mkdtemp(prefix="pc-bench-")
+            try:
+                pol, rendered = os.path.join(d, "gen.yaml"), os.path.join(d, "gen.nft")
+                write_policy(pol, n, kind)
+                with open(rendered, "w") as f:
+                    ok = subprocess.run([pc, "render", pol], stdout=f,
+                                        stderr=subprocess.DEVNULL).returncode == 0
+                cmds = [("floor", quiet + [unshare, "-n", floor, str(n), kind]),
+                        ("floor256", quiet + [unshare, "-n", floor, str(n), kind, "256"])]
+                if ok:
+                    cmds += [("apply", quiet + [unshare, "-n", pc, "apply", pol]),
+                             ("nft", quiet + [unshare, "-n", nft, "-f", rendered])]
+                if ok and kind == "hosts":
+                    # The same hosts and one prefix: one interval set, as before hash sets.
+                    mixed = os.path.join(d, "mixed.yaml")
+                    write_policy(mixed, n, kind, ["10.255.255.0/30"])
+                    cmds.append(("interval", quiet + [unshare, "-n", pc, "apply", mixed]))
+                res = render.spawn(build, cmds)
+                for label in ("apply", "nft", "interval"):
+                    res.setdefault(label, (None, "policy not loaded"))
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+            rows.append((kind, n, res))
+            print("  %s %d done" % (kind, n), file=sys.stderr)
+
+    print("| network | apply | RSS | floor | RSS | floor, 256 elements a message | nft -f "
+          "| RSS | apply / floor (time) | apply / floor (RSS) | nft -f / apply |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for kind, n, r in rows:
+        a, f, f256, x = r["apply"], r["floor"], r["floor256"], r["nft"]
+        print("| %d %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, kind, *render.fmt(a), *render.fmt(f), render.fmt(f256)[0], *render.fmt(x),
+            times(f, a), rss_times(f, a), times(a, x)))
+    print()
+    print("| hosts | apply, a hash set | apply, the same hosts and one prefix (an interval set) "
+          "| interval / hash |")
+    print("|---|---|---|---|")
+    for kind, n, r in rows:
+        if kind == "hosts":
+            print("| %d | %s | %s | %s |" % (n, render.fmt(r["apply"])[0],
+                                              render.fmt(r["interval"])[0],
+                                              times(r["apply"], r["interval"])))
+
+
+if __name__ == "__main__":
+    main()

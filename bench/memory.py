@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Peak memory of one large network, side by side in one run: `check`,
+`render`, `apply` and `diff` (against the table apply loaded) of the policy
+bench/render.py writes for N addresses (one network of N IPv4 host addresses
+that 10 rules use), for each build directory given (say, a build of the
+branch before and one after), interleaved by bench/spawn.c, PC_BENCH_RUNS
+times each (3): the median time and the peak resident memory of each, and the
+ratio of each build's memory to the first's.
+
+`apply` and `diff` need root and run in a network namespace made for the run
+(ip netns), one per build, removed at the end; `diff` up to 200 000 addresses
+(PC_BENCH_MEM_DIFF_MAX): reading a large set back is quadratic in the kernel.  A policy holds at most
+1 000 000 YAML values: the largest size that fits is 999 000 addresses.
+
+usage: bench/memory.py BUILD_DIR [BUILD_DIR...]
+       PC_BENCH_MEM_SIZES="200000 999000" (the default) picks the sizes.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import render  # noqa: E402  (write_policy, spawn, fmt)
+
+SIZES = [int(x) for x in os.environ.get("PC_BENCH_MEM_SIZES", "200000 999000").split()]
+COMMANDS = ["check", "render", "apply", "diff"]
+# Reading a set back is quadratic in the kernel (docs: BENCHMARKS.md): diff of 999 000
+# addresses takes minutes a run, so it runs up to this size.
+DIFF_MAX = int(os.environ.get("PC_BENCH_MEM_DIFF_MAX", "200000"))
+
+
+def main():
+    builds = sys.argv[1:] or ["build"]
+    kernel = os.getuid() == 0 and shutil.which("ip")
+    ip = shutil.which("ip")
+    quiet = ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1; [ $? -le 1 ]']
+    rows = []
+    for n in SIZES:
+        d = tempfile.mkdtemp(prefix="pc-bench-")
+        render.write_policy(d, 10, n)
+        pol = os.path.join(d, "gen.yaml")
+        spaces = []
+        try:
+            cmds = []
+            for k, b in enumerate(builds):
+                pc = os.path.abspath(os.path.join(b, "portcullis"))
+                cmds.append(("%d check" % k, quiet + [pc, "check", pol]))
+                cmds.append(("%d render" % k, quiet + [pc, "render", "-o", "/dev/null", pol]))
+                if not kernel:
+                    continue
+                ns = "pc-bench-mem%d" % k
+                subprocess.run([ip, "netns", "add", ns], check=True)
+                spaces.append(ns)
+                inns = [ip, "netns", "exec", ns]
+                subprocess.run(inns + [ip, "link", "set", "lo", "up"], check=True)
+                subprocess.run(inns + [pc, "apply", pol], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                cmds.append(("%d apply" % k, quiet + inns + [pc, "apply", pol]))
+                if n <= DIFF_MAX:
+                    cmds.append(("%d diff" % k, quiet + inns + [pc, "diff", pol]))
+            # pc-bench-spawn from the first build that has it (an older one may not)
+            res = render.spawn(next((b for b in builds if os.path.exists(
+                os.path.join(b, "pc-bench-spawn"))), builds[0]), cmds)
+        finally:
+            for ns in spaces:
+                subprocess.run([ip, "netns", "del", ns], check=False)
+            shutil.rmtree(d)
+        rows.append((n, res))
+        print("done: %d addresses" % n, file=sys.stderr)
+
+    print("peak RSS: median of %d runs, interleaved; %d cores, %s" % (
+        render.RUNS, os.cpu_count(), os.uname().release))
+    for k, b in enumerate(builds):
+        print("build %d: %s" % (k, b))
+    print("| addresses | command | " + " | ".join(
+        "build %d | RSS%s" % (k, "" if k == 0 else " | /build 0") for k in range(len(builds)))
+        + " |")
+    print("|---|---|" + "---|---|" * len(builds) + "---|" * (len(builds) - 1))
+    for n, res in rows:
+        for c in COMMANDS:
+            if "0 %s" % c not in res:
+                continue
+            cells = []
+            for k in range(len(builds)):
+                r = res["%d %s" % (k, c)]
+                cells += list(render.fmt(r))
+                if k:
+                    a = res["0 %s" % c]
+                    cells.append("-" if a[0] is None or r[0] is None
+                                 else "%.2fx" % (r[1] / max(a[1], 1)))
+            print("| %d | %s | %s |" % (n, c, " | ".join(cells)))
+
+
+if __name__ == "__main__":
+    main()
