@@ -281,7 +281,7 @@ static void test_fd(void **state)
 /*
  * A policy whose network reads a list file: its addresses resolved with
  * their lines, and a rule under a network of thousands of listed prefixes
- * (searched, not indexed one by one) still found shadowed.
+ * (a wide set, in the shadowing check's sorted references) found shadowed.
  */
 static void test_policy_list(void **state)
 {
