@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = iana_csv services profile policy packet render
+FUZZ_TARGETS = iana_csv services profile policy packet render listfile
 FUZZ_SEEDS_policy = policies/*.yaml examples/*.yaml tests/policies/bad/*.yaml
 MESON_OPTS ?=
 VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
@@ -110,6 +110,7 @@ bench: build bench-deps
 	@sh bench/registry.sh $(BUILD)
 	@python3 bench/render.py $(BUILD)
 	@python3 bench/includes.py $(BUILD)
+	@python3 bench/listfile.py $(BUILD)
 	@python3 bench/contention.py $(BUILD)
 	meson compile -C $(BUILD) pc-bench-dump
 	@python3 bench/readback.py $(BUILD)

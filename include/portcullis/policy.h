@@ -69,6 +69,14 @@ struct pc_addrset {
 	bool any;
 };
 
+/*
+ * The first prefix of `set` of the family (4 or 6) that holds `addr` (4 or
+ * 16 bytes), or NULL; its location says where the policy, or a list file,
+ * writes it.
+ */
+const struct pc_prefix *pc_addrset_find(
+		const struct pc_addrset *set, int family, const uint8_t *addr);
+
 /* A named address group, resolved to prefixes split per family. */
 struct pc_network {
 	const char *name;
@@ -77,6 +85,7 @@ struct pc_network {
 	size_t nmembers;
 	struct pc_addrset set; /* resolved */
 	int state; /* resolution: 0 new, 1 in progress, 2 done */
+	size_t list; /* `file:`: its index in pc_policy_list() + 1; 0: none */
 };
 
 /* One port or range of a service definition, on the protocols in `protos`. */
@@ -453,6 +462,15 @@ void pc_policy_check_replies(const struct pc_policy *p, struct pc_diags *diags);
 /* The files read for the policy (itself first, then its includes), with their text. */
 size_t pc_policy_file_count(const struct pc_policy *p);
 const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **text, size_t *len);
+
+/*
+ * The list files the policy's networks read (`file:`), in policy order:
+ * the name as the policy's diagnostics give it, and in `hex` its SHA-256
+ * (the bytes read when it was resolved; before, read for it), or "" when it
+ * cannot be read.
+ */
+size_t pc_policy_list_count(const struct pc_policy *p);
+const char *pc_policy_list(const struct pc_policy *p, size_t i, char hex[65]);
 
 /* Whether the policy file itself could not be read (an environment error). */
 bool pc_policy_io_error(const struct pc_policy *p);

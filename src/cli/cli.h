@@ -130,8 +130,9 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 /*
  * The SHA-256 apply records of a policy, in hex: of the policy file when it
  * includes nothing (the one `render` prints); else of the SHA-256 of every
- * file it read, itself first then its includes in the order read, each in
- * hex and followed by a newline.  Editing an include changes it.
+ * file it read, itself first then its includes in the order read, then the
+ * list files its networks read (pc_policy_list()), each in hex and followed
+ * by a newline.  Editing an include or a list file changes it.
  */
 void cli_policy_sha256(const struct pc_policy *p, char hex[65]);
 /*

@@ -140,7 +140,7 @@ void cli_policy_sha256(const struct pc_policy *p, char hex[65])
 	size_t len;
 	struct pc_sha256 all;
 
-	if (n <= 1) {
+	if (n <= 1 && !pc_policy_list_count(p)) {
 		pc_policy_file(p, 0, &text, &len);
 		pc_sha256_of(text, len, hex);
 		return;
@@ -150,6 +150,13 @@ void cli_policy_sha256(const struct pc_policy *p, char hex[65])
 		char one[65];
 		pc_policy_file(p, i, &text, &len);
 		pc_sha256_of(text, len, one);
+		one[64] = '\n';
+		pc_sha256_update(&all, one, sizeof(one));
+	}
+	/* The list files after them (their digests are what their lines in the header say). */
+	for (size_t i = 0; i < pc_policy_list_count(p); i++) {
+		char one[65];
+		pc_policy_list(p, i, one);
 		one[64] = '\n';
 		pc_sha256_update(&all, one, sizeof(one));
 	}

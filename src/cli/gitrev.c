@@ -180,12 +180,17 @@ static int read_blob(void *arg, const char *path, char *real, struct pc_buf *out
 	struct cli_git *g = arg;
 	size_t n = strlen(g->label);
 
-	/* An include joined to "REV:dir/file" starts so; an absolute one does not. */
+	/* An include joined to "REV:dir/file" starts so; an absolute one does not.  One
+	 * joined to "REV:file" (a policy at the top of the tree) has lost the "REV:". */
+	const char *in = path + n;
 	if (strncmp(path, g->label, n)) {
-		errno = ENOENT;
-		return -1;
+		if (path[0] == '/') {
+			errno = ENOENT;
+			return -1;
+		}
+		in = path;
 	}
-	char *plain = plain_path(path + n);
+	char *plain = plain_path(in);
 	if (!plain || !*plain) {
 		free(plain);
 		errno = ENOENT;

@@ -905,7 +905,7 @@ static int render_one(struct cli_ctx *ctx, const char *path, const bool *want, c
 	}
 
 	/* What produced the files, and nothing that changes between runs. */
-	size_t nh = 0, cap = 8 + pc_policy_file_count(&p);
+	size_t nh = 0, cap = 8 + pc_policy_file_count(&p) + pc_policy_list_count(&p);
 	char **header = xcalloc(cap, sizeof(*header));
 	for (size_t i = 0; i < pc_policy_file_count(&p) && nh < 60; i++) {
 		const char *text;
@@ -915,6 +915,11 @@ static int render_one(struct cli_ctx *ctx, const char *path, const bool *want, c
 		pc_sha256_of(text, len, hex);
 		header[nh++] = header_line(
 				xasprintf("%s %s sha256 %s", i ? "include" : "policy", file, hex));
+	}
+	for (size_t i = 0; i < pc_policy_list_count(&p) && nh < 60; i++) {
+		char hex[65];
+		const char *file = pc_policy_list(&p, i, hex);
+		header[nh++] = header_line(xasprintf("list %s sha256 %s", file, hex));
 	}
 	for (int k = 0; k < PC_LAYER_COUNT; k++) {
 		if (!pc_registry_has_layer(ctx->reg, (enum pc_layer_kind)k))

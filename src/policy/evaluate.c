@@ -20,6 +20,18 @@ static bool prefix_has(const struct pc_prefix *x, const uint8_t *addr)
 	return true;
 }
 
+const struct pc_prefix *pc_addrset_find(
+		const struct pc_addrset *set, int family, const uint8_t *addr)
+{
+	const struct pc_prefix *v = family == 4 ? set->v4 : set->v6;
+	size_t n = family == 4 ? set->nv4 : set->nv6;
+
+	for (size_t i = 0; i < n; i++)
+		if (prefix_has(&v[i], addr))
+			return &v[i];
+	return NULL;
+}
+
 /* Whether one side of a rule lets the packet through: 1, 0, or -1 when the packet gives no address
  * there. */
 static int set_has(const struct pc_addrset *set, size_t npeers, const struct pc_packet *pkt,
@@ -29,12 +41,7 @@ static int set_has(const struct pc_addrset *set, size_t npeers, const struct pc_
 		return 1;
 	if (!given)
 		return -1;
-	const struct pc_prefix *v = pkt->family == 4 ? set->v4 : set->v6;
-	size_t n = pkt->family == 4 ? set->nv4 : set->nv6;
-	for (size_t i = 0; i < n; i++)
-		if (prefix_has(&v[i], addr))
-			return 1;
-	return 0;
+	return pc_addrset_find(set, pkt->family, addr) != NULL;
 }
 
 /* Whether the packet is on the rule's interfaces: 1, 0, or -1 when its interface is unknown. */

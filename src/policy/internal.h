@@ -4,9 +4,11 @@
 #define PC_POLICY_INTERNAL_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "policy/yaml.h"
+#include "portcullis/listfile.h"
 #include "portcullis/policy.h"
 #include "util.h"
 
@@ -38,6 +40,22 @@ struct include_memo {
 	char *msg, *hint;
 };
 
+/* A list file a network reads (`file:`): opened when the policy is loaded, read when resolved. */
+struct list_src {
+	const char *path; /* joined to the naming file's directory (arena): its label */
+	struct pc_loc loc; /* of the `file:` value */
+	int fd; /* opened and checked as an include is; -1: read through the reader, or failed */
+	struct stat st; /* as opened */
+	struct pc_buf text; /* read through the policy's reader (pc_policy_load_with) */
+	bool through, failed, read, hashed;
+	char sha256[65];
+	size_t addresses;
+	struct pc_listfile_line *kept; /* the lines its diagnostics are on */
+	size_t nkept;
+};
+
+#define PC_LIST_MAX_FILES 64 /* list files a policy reads */
+
 struct pc_policy_state {
 	struct pc_arena arena;
 	struct pc_ydoc **docs; /* every file read, for source lines */
@@ -54,6 +72,8 @@ struct pc_policy_state {
 	bool io_error; /* the policy itself could not be read */
 	pc_policy_reader *reader; /* pc_policy_load_with(): files read through it */
 	void *reader_arg;
+	struct list_src *lists; /* every list file named, in policy order */
+	size_t nlists;
 	void **blocks; /* large arrays kept on the heap rather than copied into the arena */
 	size_t nblocks;
 };
@@ -79,6 +99,14 @@ int pol_limit(struct loader *l, const struct pc_ynode *n, unsigned *rate, const 
  * The findings about resolved rules (lint.c); the checks that need every
  * address resolved wait for `resolved`, so that an error is not said twice.
  */
+/*
+ * Reads list file `i` of the policy (once), each address to `add`, its
+ * problems to `diags`.  Returns 0; -1 when it could not be read whole
+ * (said).
+ */
+int pol_list_read(struct pc_policy *p, size_t i, pc_listfile_add *add, void *arg,
+		struct pc_diags *diags);
+
 void pol_lint(struct pc_policy *p, struct pc_diags *diags, bool resolved);
 
 #endif

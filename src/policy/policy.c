@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "pathwalk.h"
+#include "sha256.h"
 #include "policy/internal.h"
 #include "util.h"
 
@@ -54,6 +55,16 @@ void pc_policy_finish(struct pc_policy *p)
 		free(p->state->memo[i].hint);
 	}
 	free(p->state->memo);
+	for (size_t i = 0; i < p->state->nlists; i++) {
+		struct list_src *ls = &p->state->lists[i];
+		if (ls->fd >= 0)
+			close(ls->fd);
+		pc_buf_finish(&ls->text);
+		for (size_t k = 0; k < ls->nkept; k++)
+			free(ls->kept[k].text);
+		free(ls->kept);
+	}
+	free(p->state->lists);
 	for (size_t i = 0; i < p->state->nblocks; i++)
 		free(p->state->blocks[i]);
 	free(p->state->blocks);
@@ -651,24 +662,112 @@ static void read_registry(struct loader *l, const struct pc_ynode *map, bool inc
 	read_kdc_conf(l, map, included);
 }
 
-/* NAME: {members: [...], acknowledge: {...}}: the members, or NULL after an error. */
-static const struct pc_ynode *network_members(
-		struct loader *l, const struct pc_ynode *k, const struct pc_ynode *v)
+/*
+ * NAME: {members: [...], file: PATH, acknowledge: {...}}: the members (NULL
+ * when there are none, or after an error), and in `*file` the list file's
+ * node (NULL: none).
+ */
+static const struct pc_ynode *network_members(struct loader *l, const struct pc_ynode *k,
+		const struct pc_ynode *v, const struct pc_ynode **file)
 {
-	static const char *const keys[] = {"acknowledge", "members", NULL};
+	static const char *const keys[] = {"acknowledge", "file", "members", NULL};
 	const struct pc_ynode *members = pc_ynode_get(v, "members");
 	const struct pc_ynode *ack = pc_ynode_get(v, "acknowledge");
 
+	*file = pc_ynode_get(v, "file");
 	check_keys(l, v, keys, "a network");
 	if (ack)
 		read_acks(l, ack, k, v, NULL);
-	if (!members) {
+	if (!members && !*file) {
 		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "schema-missing", k,
-				"network '%s' needs its members", k->str);
-		pc_diag_hint(d, "write %s: {members: [192.0.2.0/24]}, or just %s: [192.0.2.0/24]",
-				k->str, k->str);
+				"network '%s' needs its members or a list file", k->str);
+		pc_diag_hint(d,
+				"write %s: {members: [192.0.2.0/24]}, %s: [192.0.2.0/24], or %s: "
+				"{file: lists/%s.txt}",
+				k->str, k->str, k->str, k->str);
 	}
 	return members;
+}
+
+static int open_named(struct pc_policy_state *st, const char *path, char *real, struct stat *fst,
+		struct include_memo *m, struct pc_diags *diags, const struct pc_ynode *from,
+		const char *from_file, const struct author *from_author);
+static const char *unreadable_why(int err);
+static const char *special_dir(const char *path);
+static void check_owner(const struct stat *st, const char *path, struct pc_diags *diags,
+		const struct pc_ynode *from, const char *from_file);
+
+/*
+ * A network's `file:`: the list file is opened now, checked as an include
+ * is (owner, permissions, links, special files), and read when the policy
+ * is resolved.  Returns its index + 1 (one that failed too: said, and then
+ * read as empty), or 0 when the value is not a path.
+ */
+static size_t open_list(struct loader *l, const struct pc_ynode *n)
+{
+	struct pc_policy_state *st = l->p->state;
+	const char *text = want_text(l, n, "file");
+	char real[PATH_MAX];
+	const char *sp;
+
+	if (!text)
+		return 0;
+	if (st->nlists >= PC_LIST_MAX_FILES) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "list-limit", n,
+				"more than %d list files: a policy reads at most %d",
+				PC_LIST_MAX_FILES, PC_LIST_MAX_FILES);
+		pc_diag_hint(d, "join lists into fewer files");
+		return 0;
+	}
+	st->lists = xreallocarray(st->lists, st->nlists + 1, sizeof(*st->lists));
+	struct list_src *ls = &st->lists[st->nlists++];
+	char *path = dir_join(l->doc->file, text);
+	memset(ls, 0, sizeof(*ls));
+	ls->path = adup(l, path);
+	ls->loc = loc_of(l, n);
+	ls->fd = -1;
+	pc_buf_init(&ls->text);
+	free(path);
+	if (st->reader) {
+		ls->through = true;
+		if (st->reader(st->reader_arg, ls->path, real, &ls->text) < 0) {
+			pol_diag(l, PC_SEV_ERROR, "include-read", n, "cannot read '%s': %s",
+					ls->path, strerror(errno));
+			ls->failed = true;
+		} else if (ls->text.len > PC_LIST_MAX_BYTES) {
+			pol_diag(l, PC_SEV_ERROR, "list-limit", n,
+					"'%s' is larger than %u MiB: a list file holds at most that",
+					ls->path, PC_LIST_MAX_BYTES >> 20);
+			ls->failed = true;
+		}
+	} else if ((sp = special_dir(ls->path))) {
+		struct pc_diag *d = pol_diag(l, PC_SEV_ERROR, "include-refused", n,
+				"'%s' is not read: it is under %s: list files are read from "
+				"ordinary files only",
+				ls->path, sp);
+		pc_diag_hint(d, "copy the list into a file of its own");
+		ls->failed = true;
+	} else {
+		ls->fd = open_named(st, ls->path, real, &ls->st, NULL, l->diags, n, l->doc->file,
+				&l->author);
+		if (ls->fd < 0) {
+			ls->failed = true;
+		} else if ((uintmax_t)ls->st.st_size > PC_LIST_MAX_BYTES) {
+			pol_diag(l, PC_SEV_ERROR, "list-limit", n,
+					"'%s' is larger than %u MiB: a list file holds at most that",
+					ls->path, PC_LIST_MAX_BYTES >> 20);
+			ls->failed = true;
+		} else {
+			check_owner(&ls->st, ls->path, l->diags, n, l->doc->file);
+		}
+	}
+	if (ls->failed) {
+		if (ls->fd >= 0)
+			close(ls->fd);
+		ls->fd = -1;
+		pc_buf_finish(&ls->text);
+	}
+	return st->nlists;
 }
 
 static void read_networks(struct loader *l, const struct pc_ynode *map)
@@ -699,12 +798,19 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 					l->p->networks[j].loc.col);
 			goto next;
 		}
-		const struct pc_ynode *list = v->kind == PC_Y_MAP ? network_members(l, k, v) : v;
+		const struct pc_ynode *file = NULL;
+		const struct pc_ynode *list =
+				v->kind == PC_Y_MAP ? network_members(l, k, v, &file) : v;
 		const struct pc_ynode *const *items =
 				list ? want_items(l, list, "a network", &n) : NULL;
-		if (!items)
+		if (!items && (list || !file))
 			continue;
-		struct pc_network net = {.name = adup(l, k->str), .loc = loc_of(l, k)};
+		if (!items)
+			n = 0;
+		size_t li = file ? open_list(l, file) : 0;
+		if (file && !li)
+			continue;
+		struct pc_network net = {.name = adup(l, k->str), .loc = loc_of(l, k), .list = li};
 		net.members = aalloc(l, n * sizeof(*net.members));
 		for (size_t j = 0; j < n; j++)
 			net.members[j] = (struct pc_peer){items[j]->str, loc_of(l, items[j])};
@@ -1415,53 +1521,37 @@ static int read_through(struct pc_policy_state *st, const char *path, char *real
 	return 0;
 }
 
+/* Why a file could not be read, as the diagnostics say it. */
+static const char *unreadable_why(int err)
+{
+	return err == EFBIG    ? "larger than 16 MiB"
+	       : err == EINVAL ? "not a regular file"
+	       : err == EAGAIN ? "it changed while it was opened"
+			       : strerror(err);
+}
+
 /*
- * Reads an include into `buf`, its real path into `real` and its author into
- * `author`.  Returns 0; 1 for an include read before (nothing to do again);
- * -1 after a diagnostic.  The include is resolved once per way of writing
- * it (and author), one component at a time through directory descriptors
- * with a bounded number of components and links, and opened once, the
- * last component without following a link, and checked through that
- * descriptor.
+ * Opens a file a policy names (an include, a list file) for reading, as
+ * read_include() says: returns the descriptor, with the file as opened in
+ * `fst` and its real path in `real`, or -1 after a diagnostic (kept in `m`
+ * when given).
  */
-static int read_include(struct pc_policy_state *st, const char *path, char *real,
-		struct pc_buf *buf, struct author *author, struct pc_diags *diags,
-		const struct pc_ynode *from, const char *from_file,
-		const struct author *from_author)
+static int open_named(struct pc_policy_state *st, const char *path, char *real, struct stat *fst,
+		struct include_memo *m, struct pc_diags *diags, const struct pc_ynode *from,
+		const char *from_file, const struct author *from_author)
 {
 	static const char *const not_mine = "include a file of your own, readable by the author "
 					    "of the including file";
 	static const char *const special = "copy what the policy needs into a file of its own";
-	struct include_memo *m;
 	struct include_links links = {.n = 0};
 	struct pc_walk w;
-	struct stat lst, fst;
+	struct stat lst;
 	const char *sp;
 	int err = 0, fd = -1, r;
 	char *refusal = NULL;
 
 	memset(&w, 0, sizeof(w));
 	w.dirfd = -1;
-	pc_buf_init(buf);
-	if ((sp = special_dir(path))) {
-		include_error(NULL, diags, "include-refused", from, from_file,
-				xasprintf("'%s' is not read: it is under %s: includes are read from "
-					  "ordinary files only",
-						path, sp),
-				special);
-		return -1;
-	}
-	m = memo_find(st, path, from_author);
-	if (m && m->msg) {
-		include_error(NULL, diags, m->code, from, from_file, xstrdup(m->msg), m->hint);
-		return -1;
-	}
-	if (m && m->real) {
-		snprintf(real, PATH_MAX, "%s", m->real);
-		goto resolved;
-	}
-	if (!m)
-		m = memo_add(st, path, from_author);
 	unsigned budget = st->steps < MAX_INCLUDE_STEPS ? MAX_INCLUDE_STEPS - st->steps : 0;
 	for (r = pc_walk_start(&w, path, true,
 			     budget < PC_WALK_MAX_STEPS ? budget : PC_WALK_MAX_STEPS,
@@ -1520,17 +1610,80 @@ static int read_include(struct pc_policy_state *st, const char *path, char *real
 		goto unreadable;
 	}
 	fd = openat(w.dirfd, w.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &fst) < 0) {
+	if (fd < 0 || fstat(fd, fst) < 0) {
 		err = errno;
 		goto unreadable;
 	}
-	if (!S_ISREG(fst.st_mode) || fst.st_dev != lst.st_dev || fst.st_ino != lst.st_ino) {
+	if (!S_ISREG(fst->st_mode) || fst->st_dev != lst.st_dev || fst->st_ino != lst.st_ino) {
 		err = EAGAIN;
 		goto unreadable;
 	}
-	if ((refusal = include_refused(&fst, &w, &links, from_author)))
+	if ((refusal = include_refused(fst, &w, &links, from_author)))
 		goto refused;
 	pc_walk_finish(&w);
+	return fd;
+
+refused:
+	pc_walk_finish(&w);
+	if (fd >= 0)
+		close(fd);
+	include_error(m, diags, "include-refused", from, from_file,
+			xasprintf("'%s' is not read: %s", path, refusal), not_mine);
+	free(refusal);
+	return -1;
+
+unreadable:
+	pc_walk_finish(&w);
+	if (fd >= 0)
+		close(fd);
+	include_error(m, diags, "include-read", from, from_file,
+			xasprintf("cannot read '%s': %s", path, unreadable_why(err)), NULL);
+	return -1;
+}
+
+/*
+ * Reads an include into `buf`, its real path into `real` and its author into
+ * `author`.  Returns 0; 1 for an include read before (nothing to do again);
+ * -1 after a diagnostic.  The include is resolved once per way of writing
+ * it (and author), one component at a time through directory descriptors
+ * with a bounded number of components and links, and opened once, the
+ * last component without following a link, and checked through that
+ * descriptor.
+ */
+static int read_include(struct pc_policy_state *st, const char *path, char *real,
+		struct pc_buf *buf, struct author *author, struct pc_diags *diags,
+		const struct pc_ynode *from, const char *from_file,
+		const struct author *from_author)
+{
+	static const char *const special = "copy what the policy needs into a file of its own";
+	struct include_memo *m;
+	struct stat fst;
+	const char *sp;
+	int err = 0, fd = -1, r;
+
+	pc_buf_init(buf);
+	if ((sp = special_dir(path))) {
+		include_error(NULL, diags, "include-refused", from, from_file,
+				xasprintf("'%s' is not read: it is under %s: includes are read from "
+					  "ordinary files only",
+						path, sp),
+				special);
+		return -1;
+	}
+	m = memo_find(st, path, from_author);
+	if (m && m->msg) {
+		include_error(NULL, diags, m->code, from, from_file, xstrdup(m->msg), m->hint);
+		return -1;
+	}
+	if (m && m->real) {
+		snprintf(real, PATH_MAX, "%s", m->real);
+		goto resolved;
+	}
+	if (!m)
+		m = memo_add(st, path, from_author);
+	fd = open_named(st, path, real, &fst, m, diags, from, from_file, from_author);
+	if (fd < 0)
+		return -1;
 
 resolved:
 	if ((r = read_before(st, path, real, diags, from, from_file)) != 0) {
@@ -1542,23 +1695,19 @@ resolved:
 	}
 	if ((uintmax_t)fst.st_size > PC_YAML_MAX_BYTES) {
 		err = EFBIG;
-		m = NULL;
 		goto unreadable;
 	}
 	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		err = errno;
-		m = NULL;
 		goto unreadable;
 	}
 	fd = -1;
 	if (pc_read_stream(f, PC_YAML_MAX_BYTES, buf) < 0)
 		err = errno;
 	fclose(f);
-	if (err) {
-		m = NULL;
+	if (err)
 		goto unreadable;
-	}
 	if (buf->len > MAX_TOTAL_BYTES - st->bytes) {
 		struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "include-limit", from_file,
 				from->line, from->col,
@@ -1576,26 +1725,11 @@ resolved:
 	m->real = xstrdup(real);
 	return 0;
 
-refused:
-	pc_walk_finish(&w);
-	if (fd >= 0)
-		close(fd);
-	include_error(m, diags, "include-refused", from, from_file,
-			xasprintf("'%s' is not read: %s", path, refusal), not_mine);
-	free(refusal);
-	return -1;
-
 unreadable:
-	pc_walk_finish(&w);
 	if (fd >= 0)
 		close(fd);
-	include_error(m, diags, "include-read", from, from_file,
-			xasprintf("cannot read '%s': %s", path,
-					err == EFBIG	? "larger than 16 MiB"
-					: err == EINVAL ? "not a regular file"
-					: err == EAGAIN ? "it changed while it was opened"
-							: strerror(err)),
-			NULL);
+	include_error(NULL, diags, "include-read", from, from_file,
+			xasprintf("cannot read '%s': %s", path, unreadable_why(err)), NULL);
 	pc_buf_finish(buf);
 	return -1;
 }
@@ -1744,6 +1878,89 @@ const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **tex
 	return doc->file ? doc->file : "";
 }
 
+int pol_list_read(struct pc_policy *p, size_t i, pc_listfile_add *add, void *arg,
+		struct pc_diags *diags)
+{
+	struct list_src *ls = &p->state->lists[i];
+	struct pc_listfile lf;
+	struct stat now;
+	int r;
+
+	if (ls->failed || ls->read)
+		return ls->failed ? -1 : 0;
+	ls->read = true;
+	pc_listfile_init(&lf, ls->path, diags, add, arg);
+	if (ls->through) {
+		pc_listfile_feed(&lf, ls->text.data, ls->text.len);
+		r = pc_listfile_end(&lf, ls->sha256);
+		pc_buf_finish(&ls->text);
+	} else {
+		r = pc_listfile_read_fd(&lf, ls->fd, ls->sha256);
+		if (r == -2) {
+			pc_diag_add(diags, PC_SEV_ERROR, "include-read", ls->loc.file, ls->loc.line,
+					ls->loc.col, "cannot read '%s': %s", ls->path,
+					unreadable_why(errno));
+		} else if (fstat(ls->fd, &now) < 0 || now.st_size != ls->st.st_size ||
+				now.st_mtim.tv_sec != ls->st.st_mtim.tv_sec ||
+				now.st_mtim.tv_nsec != ls->st.st_mtim.tv_nsec ||
+				(uint64_t)lf.bytes != (uint64_t)now.st_size) {
+			struct pc_diag *d = pc_diag_add(diags, PC_SEV_ERROR, "list-read",
+					ls->loc.file, ls->loc.line, ls->loc.col,
+					"'%s' changed while it was read", ls->path);
+			pc_diag_hint(d, "replace a list whole: write a new file, then rename it "
+					"over the old one");
+			r = -1;
+		}
+		close(ls->fd);
+		ls->fd = -1;
+	}
+	ls->hashed = r == 0;
+	ls->failed = r != 0;
+	ls->addresses = lf.addresses;
+	if (lf.nkept) {
+		ls->kept = xmalloc(lf.nkept * sizeof(*ls->kept));
+		memcpy(ls->kept, lf.kept, lf.nkept * sizeof(*ls->kept));
+	}
+	ls->nkept = lf.nkept;
+	lf.nkept = 0;
+	pc_listfile_finish(&lf);
+	return r == 0 ? 0 : -1;
+}
+
+size_t pc_policy_list_count(const struct pc_policy *p)
+{
+	return p->state ? p->state->nlists : 0;
+}
+
+const char *pc_policy_list(const struct pc_policy *p, size_t i, char hex[65])
+{
+	struct list_src *ls = &p->state->lists[i];
+
+	if (!ls->hashed && !ls->failed && !ls->read) {
+		/* Not resolved: the file as it is now, hashed alone. */
+		struct pc_sha256 s;
+		char *block = xmalloc(1u << 16);
+		off_t at = 0;
+		ssize_t got;
+		pc_sha256_init(&s);
+		if (ls->through)
+			pc_sha256_update(&s, ls->text.data, ls->text.len);
+		while (!ls->through && (got = pread(ls->fd, block, 1u << 16, at)) > 0 &&
+				(uint64_t)at < PC_LIST_MAX_BYTES) {
+			pc_sha256_update(&s, block, (size_t)got);
+			at += got;
+		}
+		free(block);
+		pc_sha256_hex(&s, ls->sha256);
+		ls->hashed = true;
+	}
+	if (!ls->hashed)
+		hex[0] = '\0';
+	else
+		memcpy(hex, ls->sha256, 65);
+	return ls->path;
+}
+
 bool pc_policy_io_error(const struct pc_policy *p)
 {
 	return p->state && p->state->io_error;
@@ -1759,6 +1976,17 @@ const char *pc_policy_source_line(
 	for (size_t i = 0; i < p->state->ndocs; i++)
 		if (p->state->docs[i]->file && !strcmp(p->state->docs[i]->file, file))
 			return pc_ydoc_line(p->state->docs[i], line, len);
+	for (size_t i = 0; i < p->state->nlists; i++) {
+		const struct list_src *ls = &p->state->lists[i];
+		if (strcmp(ls->path, file))
+			continue;
+		for (size_t k = 0; k < ls->nkept; k++) {
+			if (ls->kept[k].line == line) {
+				*len = ls->kept[k].len;
+				return ls->kept[k].text;
+			}
+		}
+	}
 	return NULL;
 }
 

@@ -155,77 +155,48 @@ static void format_prefix(char *buf, size_t n, const struct pc_prefix *x)
 	snprintf(buf, n, "%s/%u", a, x->len);
 }
 
-/* Parses an address or prefix literal, strictly (inet_pton: no 010.0.0.1, no 10.1). */
+/* Parses an address or prefix literal, strictly (pc_prefix_parse: no 010.0.0.1, no 10.1). */
 static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct pc_prefix *out)
 {
-	const char *s = peer->text, *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	char addr[INET6_ADDRSTRLEN + 8];
+	const char *s = peer->text;
 	struct pc_diag *d;
 
-	memset(out, 0, sizeof(*out));
 	out->loc = &peer->loc;
-	if (alen >= sizeof(addr) || memchr(s, '%', alen)) {
-		d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc, "'%s' is not an address%s",
-				s,
-				memchr(s, '%', alen) ? ": zone indexes (%eth0) are not allowed"
-						     : "");
-		return -1;
-	}
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, out->bytes) == 1) {
-		out->family = 4;
-	} else if (inet_pton(AF_INET6, addr, out->bytes) == 1) {
-		out->family = 6;
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		if (!memcmp(out->bytes, mapped, 12)) {
-			d = rdiag(r, PC_SEV_ERROR, "address-mapped", &peer->loc,
-					"'%s' is an IPv4-mapped IPv6 address", s);
-			pc_diag_hint(d, "write the IPv4 address itself: %u.%u.%u.%u",
-					out->bytes[12], out->bytes[13], out->bytes[14],
-					out->bytes[15]);
-			return -1;
-		}
-	} else {
-		d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc,
-				"'%s' is not an IPv4 or IPv6 address", s);
-		pc_diag_hint(d, "IPv4 in dotted decimal without leading zeros (192.0.2.1), IPv6 as "
-				"in RFC 4291 (2001:db8::1), each with an optional /prefix");
-		return -1;
-	}
-	unsigned max = out->family == 4 ? 32 : 128;
-	out->len = (uint8_t)max;
-	if (slash) {
-		const char *q = slash + 1;
-		unsigned long v = 0;
-		size_t nd = strspn(q, "0123456789");
-		if (nd == 0 || nd > 3 || q[nd] || (q[0] == '0' && nd > 1) ||
-				(v = strtoul(q, NULL, 10)) > max) {
-			rdiag(r, PC_SEV_ERROR, "address-prefix", &peer->loc,
-					"'%s': the prefix length must be 0 to %u for IPv%u", s, max,
-					out->family);
-			return -1;
-		}
-		out->len = (uint8_t)v;
-	}
-	/* Host bits set: said, and cleared (nft and iptables clear them silently). */
-	bool host = false;
-	for (unsigned bit = out->len; bit < max; bit++) {
-		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
-		if (out->bytes[bit / 8] & m) {
-			host = true;
-			out->bytes[bit / 8] &= (uint8_t)~m;
-		}
-	}
-	if (host) {
+	switch (pc_prefix_parse(s, strlen(s), out)) {
+	case PC_ADDR_OK:
+		return 0;
+	case PC_ADDR_HOST_BITS: {
+		/* Said, and cleared (nft and iptables clear them silently). */
 		char norm[64];
 		format_prefix(norm, sizeof(norm), out);
 		d = rdiag(r, PC_SEV_WARNING, "address-host-bits", &peer->loc,
 				"'%s' has host bits set; it means %s", s, norm);
 		pc_diag_hint(d, "write %s", norm);
+		return 0;
 	}
-	return 0;
+	case PC_ADDR_ZONE:
+		rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc,
+				"'%s' is not an address: zone indexes (%%eth0) are not allowed", s);
+		return -1;
+	case PC_ADDR_MAPPED:
+		d = rdiag(r, PC_SEV_ERROR, "address-mapped", &peer->loc,
+				"'%s' is an IPv4-mapped IPv6 address", s);
+		pc_diag_hint(d, "write the IPv4 address itself: %u.%u.%u.%u", out->bytes[12],
+				out->bytes[13], out->bytes[14], out->bytes[15]);
+		return -1;
+	case PC_ADDR_PREFIX:
+		rdiag(r, PC_SEV_ERROR, "address-prefix", &peer->loc,
+				"'%s': the prefix length must be 0 to %u for IPv%u", s,
+				out->family == 4 ? 32 : 128, out->family);
+		return -1;
+	case PC_ADDR_SYNTAX:
+		break;
+	}
+	d = rdiag(r, PC_SEV_ERROR, "address-syntax", &peer->loc,
+			"'%s' is not an IPv4 or IPv6 address", s);
+	pc_diag_hint(d, "IPv4 in dotted decimal without leading zeros (192.0.2.1), IPv6 as in "
+			"RFC 4291 (2001:db8::1), each with an optional /prefix");
+	return -1;
 }
 
 static int cmp_prefix(const void *a, const void *b)
@@ -408,7 +379,18 @@ static void unknown_network(struct resolver *r, const struct pc_peer *peer)
 static void resolve_network(struct resolver *r, struct pc_network *net);
 
 /* A list of members (addresses and group names) into a set. */
+static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
+		struct pc_addrset *set, const char *what);
+
 static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
+		struct pc_addrset *set, const char *what)
+{
+	add_peers(r, peers, n, set, what);
+	set_done(r, set, what);
+}
+
+/* The members into a set still being built (its arrays on the heap). */
+static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 		struct pc_addrset *set, const char *what)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -434,7 +416,23 @@ static void resolve_peers(struct resolver *r, const struct pc_peer *peers, size_
 		resolve_network(r, net);
 		add_set(set, &net->set);
 	}
-	set_done(r, set, what);
+}
+
+/* A list file's address, into the network being resolved (struct list_sink). */
+struct list_sink {
+	struct resolver *r;
+	struct pc_addrset *set;
+};
+
+static void list_add(void *arg, const struct pc_prefix *x)
+{
+	struct list_sink *k = arg;
+	struct pc_loc *loc = ralloc(k->r, sizeof(*loc));
+	struct pc_prefix y = *x;
+
+	*loc = *x->loc; /* the line it is on: explain and the diagnostics name it */
+	y.loc = loc;
+	add_prefix(k->set, &y);
 }
 
 static void resolve_network(struct resolver *r, struct pc_network *net)
@@ -442,7 +440,20 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 	if (net->state == 2)
 		return;
 	net->state = 1;
-	resolve_peers(r, net->members, net->nmembers, &net->set, net->name);
+	struct list_sink sink = {r, &net->set};
+	size_t before = r->diags->nerrors;
+	bool listed = net->list &&
+		      pol_list_read(r->p, net->list - 1, list_add, &sink, r->diags) == 0;
+	add_peers(r, net->members, net->nmembers, &net->set, net->name);
+	set_done(r, &net->set, net->name);
+	if (listed && r->diags->nerrors == before && !net->set.nv4 && !net->set.nv6) {
+		char hex[65];
+		const char *file = pc_policy_list(r->p, net->list - 1, hex);
+		struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "list-empty", &net->loc,
+				"network '%s' has no address: '%s' holds none", net->name, file);
+		pc_diag_hint(d, "a rule from or to no address would match nothing; remove the "
+				"rule, or keep one address in the list");
+	}
 	net->state = 2;
 }
 
@@ -2079,8 +2090,9 @@ static void check_shadowing(struct resolver *r)
 		free(x.refs[s].v);
 	free(x.prefixes);
 	for (int s = 0; s < 2; s++)
-		for (int d = 0; d < 3; d++)
+		for (int d = 0; d < 3; d++) {
 			rule_list_finish(&x.any[s][d]);
+		}
 	for (size_t i = 0; i < p->nrules; i++)
 		free(x.sorted[i].v);
 	free(x.sorted);

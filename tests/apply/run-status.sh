@@ -285,6 +285,40 @@ print("\n".join(problems) if problems else "ok")
 PY
 check "a policy with an include: apply records both files, status sees the include edited or gone"
 
+# 5b. A network from a list file: what apply records covers the list after
+#     the policy's files, and status sees the list change or go.
+mkdir "$tmp/lst"
+printf 'version: 1\npolicy: lst\nnetworks:\n  bad: {file: bad.txt}\nrules:\n  - reject: 88/tcp\n    from: bad\n' >"$tmp/lst/main.yaml"
+printf '192.0.2.7\n' >"$tmp/lst/bad.txt"
+unshare -n sh -e -c '
+cd "$tmp/lst"
+$w "$bin" apply main.yaml >/dev/null 2>&1
+$w "$bin" status --json >s1.json
+echo "192.0.2.8 # edited" >>bad.txt
+$w "$bin" status --json >s2.json
+rm bad.txt
+$w "$bin" status --json >s3.json
+' >"$tmp/lst.out" 2>&1 || { fail "a policy with a list file: the namespace script"; cat "$tmp/lst.out"; }
+python3 - "$tmp/lst" >"$tmp/out" 2>&1 <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]
+def sha(b): return hashlib.sha256(b).hexdigest()
+main = open(d + "/main.yaml", "rb").read()
+bad = b"192.0.2.7\n"
+want = sha((sha(main) + "\n" + sha(bad) + "\n").encode())
+edited = sha((sha(main) + "\n" + sha(bad + b"192.0.2.8 # edited\n") + "\n").encode())
+t1, t2, t3 = (json.load(open("%s/s%d.json" % (d, i)))["managed"][0] for i in (1, 2, 3))
+problems = []
+if t1["sha256"] != want or t1["file"] != "matches":
+    problems.append("applied: %s" % t1)
+if t2["file"] != "changed" or t2["file_sha256"] != edited:
+    problems.append("list edited: %s" % t2)
+if t3["file"] != "changed":
+    problems.append("list removed: %s" % t3)
+print("\n".join(problems) if problems else "ok")
+PY
+check "a policy with a list file: apply records it, status sees the list edited or gone"
+
 # 5. Status while another process replaces a table of 50 000 addresses with
 #    one of 50 001 (and back): every status that succeeds counts the elements
 #    of one table or the other, never part of each; one that cannot get a

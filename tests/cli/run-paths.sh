@@ -408,8 +408,9 @@ if [ $rc = 0 ] && ! grep -q '^rule 9\|^kdcx 9' "$tmp/out" &&
     grep -q "^rule 1  .*/nl/a\\\\nrule 9  b.yaml:4:5  allow input$" "$tmp/out" &&
     grep -q "system    .*/nl/s\\\\nkdcx 9 tcp:1$" "$tmp/out"; then
     run explain --services "$nlsvc" "$nlpol" --packet 'tcp 192.0.2.1 -> 192.0.2.9 88'
-    if [ $rc = 0 ] && [ "$(wc -l <"$tmp/out")" = 2 ] &&
-        grep -q "by rule 1 at .*/nl/a\\\\nrule 9  b.yaml:4:5: allow kdcx 88/tcp (system .*/nl/s\\\\nkdcx 9 tcp:1)$" "$tmp/out"; then
+    if [ $rc = 0 ] && [ "$(wc -l <"$tmp/out")" = 3 ] &&
+        grep -q "by rule 1 at .*/nl/a\\\\nrule 9  b.yaml:4:5: allow kdcx 88/tcp (system .*/nl/s\\\\nkdcx 9 tcp:1)$" "$tmp/out" &&
+        grep -q "^    from 192.0.2.1, written at .*/nl/a\\\\nrule 9  b.yaml:5$" "$tmp/out"; then
         pass "explain escapes the file names it prints"
     else
         fail "explain --packet escapes the file names it prints (status $rc)"; cat "$tmp/out"

@@ -3,7 +3,7 @@
 # The review workflow: `render --out-dir` and `--check-up-to-date` with one
 # policy and several, files named after each; `--check-up-to-date DIR` against a directory
 # of renderings (identical, stale, missing, left over, unreadable, several
-# options), its diff brought back with `git apply`; and `check --sarif` on a
+# options, a network's list file edited), its diff brought back with `git apply`; and `check --sarif` on a
 # file name that needs escaping, checked by tests/cli/sarif-check.py (which
 # must refuse a broken log).
 . "$(dirname "$0")/../lib.sh"
@@ -221,6 +221,27 @@ run several-stdout 2 render policies/kdc-primary.yaml policies/kdc-replica.yaml 
 mkdir stdin
 (cd "$tmp/w" && "$bin" render --target nft --out-dir stdin - <policies/kdc-primary.yaml) 2>/dev/null &&
     [ "$(ls stdin)" = kdc-primary.nft ] && pass "stdin: named after the policy" || fail "stdin: named after the policy"
+
+# A network read from a list file: the list's SHA-256 is in every header, so
+# a list edited after the rendering makes the renderings stale (the policy
+# itself unchanged), and the diff shows the header line and the element.
+mkdir -p "$tmp/w/lst/lists" "$tmp/w/lst/out"
+cp "$root/examples/kdc-blocklist.yaml" "$tmp/w/lst/"
+cp -R "$root/examples/include" "$tmp/w/lst/"
+cp "$root/examples/lists/blocklist.txt" "$tmp/w/lst/lists/"
+"$bin" render --target all --out-dir lst/out lst/kdc-blocklist.yaml 2>/dev/null || fail "list: render --out-dir"
+if run list-identical 0 render --check-up-to-date lst/out lst/kdc-blocklist.yaml; then
+    pass "list: up to date"
+fi
+echo "192.0.2.77" >>"$tmp/w/lst/lists/blocklist.txt"
+if run list-stale 1 render --check-up-to-date lst/out lst/kdc-blocklist.yaml; then
+    if grep -q '^-# list lst/lists/blocklist.txt sha256 ' "$tmp/out" &&
+        grep -q '^+# list lst/lists/blocklist.txt sha256 ' "$tmp/out" && grep -q '192.0.2.77' "$tmp/out"; then
+        pass "list: an edited list makes the renderings stale"
+    else
+        fail "list: an edited list makes the renderings stale"; head -20 "$tmp/out"
+    fi
+fi
 
 # check --sarif and --json on a file whose name holds a tab, a quote and a
 # backslash: valid JSON, and a URI with them percent-encoded.

@@ -122,6 +122,24 @@ esac
 check git-reentering-outside 2 compare --git good ../../elsewhere/x.yaml
 check_dir=$tmp/elsewhere
 check git-not-a-repository 3 compare --git good x.yaml
+# A network read from a list file: the revision's list (read through git, as
+# includes are) against the working tree's; the same at the top of the tree,
+# where the policy's files are joined to "REV:FILE".
+check_dir=$repo
+mkdir -p "$repo/examples/lists" "$repo/lists"
+cp "$root/examples/kdc-blocklist.yaml" "$repo/examples/"
+cp "$root/examples/lists/blocklist.txt" "$repo/examples/lists/"
+printf '%s\n' 'version: 1' 'policy: top' 'networks:' '  blocklist: {file: lists/top.txt}' \
+    'rules:' '  - reject: kerberos' '    from: blocklist' '  - allow: kerberos' >"$repo/top.yaml"
+printf '192.0.2.5\n' >"$repo/lists/top.txt"
+git -C "$repo" add . && git -C "$repo" commit -q -m lists && git -C "$repo" tag lists
+check git-list-same 0 compare --git lists examples/kdc-blocklist.yaml
+printf '192.0.2.99  # added in the working tree\n' >>"$repo/examples/lists/blocklist.txt"
+printf '192.0.2.6\n' >>"$repo/lists/top.txt"
+check git-list-changed 1 compare --git lists examples/kdc-blocklist.yaml
+check git-list-top 1 compare --git lists top.yaml
+rm "$repo/lists/top.txt"
+check git-list-missing 1 compare --git lists top.yaml
 check_dir=
 
 finish

@@ -92,6 +92,10 @@ CASES = {
     "ports-compare": ("ports", ["compare", "POLICY"], "cpu", 0),
     "wide-compare": ("wide", ["compare", "POLICY"], "cpu", 0),
     "twoports-compare": ("twoports", ["compare", "POLICY"], "cpu", 0),
+    # A network read from a list file: streamed, its addresses resolved once.
+    "listfile-check": ("listfile", ["check"], "cpu", 0),
+    "listfile-render": ("listfile", ["render", "-o", "/dev/null"], "cpu", 0),
+    "listfile-memory": ("listfile", ["check"], "rss", 0),
 }
 
 

@@ -21,9 +21,13 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             `hosts` is compared with: the same rules, a distinct port each)
   longline  one rule whose source list is one line of about n * 12 bytes,
             with one bad address in its middle
+  listfile  one rule denying kerberos from a network read from a list file
+            (PATH.txt, next to the policy) of n lines: hosts, every tenth
+            an IPv6 prefix, every hundredth a comment
   bignet    one network of n host addresses, one line, that 10 rules use
             (as bench/render.py writes it)
 """
+import os
 
 PREAMBLE = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: none\n"
         "  established: accept\nrules:\n")
@@ -64,6 +68,17 @@ def write(path, shape, n):
             for i in range(n):
                 f.write("  - allow: 8080/tcp\n    from: [%s]\n" % ", ".join(
                     host(17 * i + k + 1) for k in range(17)))
+        elif shape == "listfile":
+            f.write("  - deny: kerberos\n    from: listed\nnetworks:\n  listed: {file: %s}\n"
+                    % (os.path.basename(path) + ".txt"))
+            with open(path + ".txt", "w") as lst:
+                for i in range(n):
+                    if i % 100 == 99:
+                        lst.write("# a comment line\n")
+                    elif i % 10 == 9:
+                        lst.write("2001:db8:%x::/48\n" % i)
+                    else:
+                        lst.write("%s  # host %d\n" % (host(i + 1), i))
         elif shape == "hostports":
             for i in range(n):
                 f.write("  - allow: %d/tcp\n    from: %s\n" % (1 + i % 65535, host(i + 1)))

@@ -1124,7 +1124,8 @@ static void test_acknowledge(void **state)
 	done(&c);
 	check_text(&c, H "networks:\n  lab: {acknowledge: {network-overlap: x}}\nrules:\n"
 			 "  - allow: ssh\n");
-	assert_one(&c.d, "schema-missing", PC_SEV_ERROR, 4, 3, "network 'lab' needs its members");
+	assert_one(&c.d, "schema-missing", PC_SEV_ERROR, 4, 3,
+			"network 'lab' needs its members or a list file");
 	done(&c);
 }
 

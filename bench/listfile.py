@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Address list files: one network of N hosts read from a list file
+(`networks: {listed: {file: ...}}`), `check` (read, parse, resolve, the
+checks) against `apply` of the same policy in a fresh network namespace
+(`unshare -n`), at 200 000 and 1 000 000 addresses; and the same 200 000
+hosts written in the YAML, for comparison.  Each command runs
+PC_BENCH_RUNS times (3) through bench/spawn.c, interleaved; medians and peak
+RSS are printed, and the ratios measured in this one run.  The target: the
+1 000 000-address list parsed and resolved in under a tenth of the apply.
+Needs root (apply, in namespaces it makes; the host's ruleset is untouched).
+
+usage: bench/listfile.py [BUILD_DIR]
+"""
+import os
+import shutil
+import sys
+import tempfile
+
+from render import RUNS, fmt, spawn
+
+SIZES = [200000, 1000000]
+HEAD = "version: 1\npolicy: listed\n"
+RULES = ("rules:\n  - deny: [kerberos, kpasswd]\n    from: listed\n"
+         "  - allow: [kerberos, kpasswd]\n")
+
+
+def host(i):
+    a = 2 * i + 1
+    return "10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255)
+
+
+def write_list(d, n):
+    with open(os.path.join(d, "list%d.txt" % n), "w") as f:
+        f.write("# %d hosts, one a line\n" % n)
+        f.writelines("%s\n" % host(i) for i in range(n))
+    path = os.path.join(d, "list%d.yaml" % n)
+    with open(path, "w") as f:
+        f.write(HEAD + "networks:\n  listed: {file: list%d.txt}\n" % n + RULES)
+    return path
+
+
+def write_yaml(d, n):
+    path = os.path.join(d, "yaml%d.yaml" % n)
+    with open(path, "w") as f:
+        f.write(HEAD + "networks:\n  listed:\n")
+        f.writelines("    - %s\n" % host(i) for i in range(n))
+        f.write(RULES)
+    return path
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    pc = os.path.abspath(os.path.join(build, "portcullis"))
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        print("listfile: apply needs root and unshare; skipped")
+        return
+    d = tempfile.mkdtemp(prefix="pc-bench-list-")
+    commands = []
+    for n in SIZES:
+        p = write_list(d, n)
+        commands.append(("check list %d" % n, [pc, "check", p]))
+        commands.append(("apply list %d" % n, ["unshare", "-n", pc, "apply", p]))
+    commands.append(("check yaml %d" % SIZES[0], [pc, "check", write_yaml(d, SIZES[0])]))
+    res = spawn(build, commands)
+    shutil.rmtree(d)
+    print("listfile: median of %d runs, interleaved, and peak RSS; %d cores, %s" % (
+        RUNS, os.cpu_count(), os.uname().release))
+    print("| addresses | written as | check (read, parse, resolve) | RSS | apply | RSS | check / apply |")
+    print("|---|---|---|---|---|---|---|")
+    for n in SIZES:
+        c, a = res["check list %d" % n], res["apply list %d" % n]
+        r = "-" if c[0] is None or a[0] is None else "%.2f" % (c[0] / a[0])
+        print("| %d | list file | %s | %s | %s | %s | %s |" % (n, *fmt(c), *fmt(a), r))
+    y = res["check yaml %d" % SIZES[0]]
+    print("| %d | YAML | %s | %s | | | |" % (SIZES[0], *fmt(y)))
+    c = res["check list %d" % SIZES[0]]
+    if c[0] is not None and y[0] is not None:
+        print("YAML / list file, check of %d: %.2fx time, %.2fx RSS" % (
+            SIZES[0], y[0] / c[0], y[1] / c[1]))
+
+
+if __name__ == "__main__":
+    main()
