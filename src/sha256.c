@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sha256.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define PC_SHA256_X86 1
+#endif
+
+int pc_sha256_portable;
 
 static const uint32_t K[64] = {
 		0x428a2f98,
@@ -76,7 +85,7 @@ static uint32_t ror(uint32_t x, int n)
 	return (x >> n) | (x << (32 - n));
 }
 
-static void compress(struct pc_sha256 *s, const uint8_t *p)
+static void compress_one(uint32_t *hs, const uint8_t *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, h;
 
@@ -88,8 +97,8 @@ static void compress(struct pc_sha256 *s, const uint8_t *p)
 		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
-	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-	e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	a = hs[0], b = hs[1], c = hs[2], d = hs[3];
+	e = hs[4], f = hs[5], g = hs[6], h = hs[7];
 	for (int i = 0; i < 64; i++) {
 		uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +
 			      K[i] + w[i];
@@ -97,8 +106,84 @@ static void compress(struct pc_sha256 *s, const uint8_t *p)
 		h = g, g = f, f = e, e = d + t1;
 		d = c, c = b, b = a, a = t1 + t2;
 	}
-	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
-	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+	hs[0] += a, hs[1] += b, hs[2] += c, hs[3] += d;
+	hs[4] += e, hs[5] += f, hs[6] += g, hs[7] += h;
+}
+
+#ifdef PC_SHA256_X86
+/*
+ * The same compression with the CPU's SHA instructions (SHA-NI: Intel since
+ * Goldmont and Ice Lake, AMD since Zen), several times faster: hashing a
+ * list file of a million addresses was a third of reading it.  The state
+ * lives as two vectors, ABEF and CDGH, the order sha256rnds2 works in; each
+ * step of four rounds takes four message words plus their constants, the
+ * words past the sixteenth made by sha256msg1/msg2 from the four steps before.
+ */
+__attribute__((target("sha,sse4.1"))) static void compress_ni(
+		uint32_t *hs, const uint8_t *p, size_t nblocks)
+{
+	const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i dcba = _mm_loadu_si128((const __m128i *)(const void *)&hs[0]);
+	__m128i hgfe = _mm_loadu_si128((const __m128i *)(const void *)&hs[4]);
+	__m128i badc = _mm_shuffle_epi32(dcba, 0xb1);
+	__m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+	__m128i abef = _mm_alignr_epi8(badc, efgh, 8);
+	__m128i cdgh = _mm_blend_epi16(efgh, badc, 0xf0);
+
+	for (; nblocks; nblocks--, p += 64) {
+		__m128i w[4], abef0 = abef, cdgh0 = cdgh;
+		for (int t = 0; t < 16; t++) {
+			__m128i m;
+			if (t < 4) {
+				m = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * t));
+				m = _mm_shuffle_epi8(m, swap);
+			} else {
+				/* w[i-16] + s0(w[i-15]) + w[i-7], then + s1(w[i-2]). */
+				m = _mm_sha256msg1_epu32(w[t & 3], w[(t + 1) & 3]);
+				m = _mm_add_epi32(m,
+						_mm_alignr_epi8(w[(t + 3) & 3], w[(t + 2) & 3], 4));
+				m = _mm_sha256msg2_epu32(m, w[(t + 3) & 3]);
+			}
+			w[t & 3] = m;
+			__m128i k = _mm_add_epi32(m,
+					_mm_loadu_si128((const __m128i *)(const void *)&K[4 * t]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(k, 0x0e));
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	__m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+	__m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+	_mm_storeu_si128((__m128i *)(void *)&hs[0], _mm_blend_epi16(feba, dchg, 0xf0));
+	_mm_storeu_si128((__m128i *)(void *)&hs[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+/* Whether the CPU has the SHA extensions and SSE4.1 (asked once). */
+static bool have_sha_ni(void)
+{
+	static int known = -1;
+	unsigned a, b, c, d;
+
+	if (known < 0) {
+		known = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) && (c & bit_SSSE3) &&
+			__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+	}
+	return known;
+}
+#endif
+
+/* `n` whole blocks at `p` into the state. */
+static void compress(uint32_t *hs, const uint8_t *p, size_t n)
+{
+#ifdef PC_SHA256_X86
+	if (!pc_sha256_portable && have_sha_ni()) {
+		compress_ni(hs, p, n);
+		return;
+	}
+#endif
+	for (; n; n--, p += 64)
+		compress_one(hs, p);
 }
 
 void pc_sha256_init(struct pc_sha256 *s)
@@ -115,18 +200,29 @@ void pc_sha256_update(struct pc_sha256 *s, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
+	if (!len)
+		return;
 	s->bytes += len;
-	while (len) {
+	if (s->used) {
 		size_t n = 64 - s->used < len ? 64 - s->used : len;
 		memcpy(s->block + s->used, p, n);
 		s->used += n;
 		p += n;
 		len -= n;
-		if (s->used == 64) {
-			compress(s, s->block);
-			s->used = 0;
-		}
+		if (s->used < 64)
+			return;
+		compress(s->h, s->block, 1);
+		s->used = 0;
 	}
+	/* Whole blocks straight from the input, then what is left kept for later. */
+	if (len >= 64) {
+		compress(s->h, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
+	if (len)
+		memcpy(s->block, p, len);
+	s->used = len;
 }
 
 void pc_sha256_hex(struct pc_sha256 *s, char out[65])

@@ -14,6 +14,7 @@
 
 #include "json.h"
 #include "portcullis/diag.h"
+#include "sha256.h"
 #include "util.h"
 
 static void test_fold_compare(void **state)
@@ -280,12 +281,79 @@ static void test_diag_code_texts(void **state)
 	assert_null(pc_diag_code_text(NULL));
 }
 
+/* FIPS 180-4's examples, and a million 'a' fed in pieces of every size. */
+static void test_sha256_vectors(void **state)
+{
+	char hex[65];
+	struct pc_sha256 s;
+	static char a[1000];
+
+	(void)state;
+	for (int portable = 0; portable < 2; portable++) {
+		pc_sha256_portable = portable;
+		pc_sha256_of("", 0, hex);
+		assert_string_equal(hex,
+				"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+		pc_sha256_of("abc", 3, hex);
+		assert_string_equal(hex,
+				"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+		pc_sha256_of(m, strlen(m), hex);
+		assert_string_equal(hex,
+				"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+		memset(a, 'a', sizeof(a));
+		pc_sha256_init(&s);
+		for (size_t done = 0, step = 1; done < 1000000; step = step % 997 + 1) {
+			size_t n = 1000000 - done < step ? 1000000 - done : step;
+			pc_sha256_update(&s, a, n);
+			done += n;
+		}
+		pc_sha256_hex(&s, hex);
+		assert_string_equal(hex,
+				"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	}
+	pc_sha256_portable = 0;
+}
+
+/*
+ * The CPU's SHA instructions (where there are) and the portable code give
+ * the same digest for every length around the block size and for any split
+ * of the input into updates.
+ */
+static void test_sha256_paths_agree(void **state)
+{
+	uint8_t buf[1200];
+	char fast[65], slow[65];
+	uint32_t x = 2463534242u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+	for (size_t len = 0; len < sizeof(buf); len += len < 200 ? 1 : 37) {
+		for (int portable = 0; portable < 2; portable++) {
+			struct pc_sha256 s;
+			size_t cut = len ? (x ^= x << 13, x ^= x >> 17, x ^= x << 5) % len : 0;
+			pc_sha256_portable = portable;
+			pc_sha256_init(&s);
+			pc_sha256_update(&s, buf, cut);
+			pc_sha256_update(&s, buf + cut, len - cut);
+			pc_sha256_hex(&s, portable ? slow : fast);
+		}
+		assert_string_equal(fast, slow);
+	}
+	pc_sha256_portable = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_fold_compare),
 			cmocka_unit_test(test_utf8),
 			cmocka_unit_test(test_edit_distance),
+			cmocka_unit_test(test_sha256_vectors),
+			cmocka_unit_test(test_sha256_paths_agree),
 			cmocka_unit_test(test_read_file_refuses_non_regular),
 			cmocka_unit_test(test_escaping_for_terminals),
 			cmocka_unit_test(test_diag_print_format),
