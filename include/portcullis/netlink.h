@@ -192,6 +192,8 @@ enum pc_nl_outcome {
 	PC_NL_NOT_SENT, /* r->sys_err sending a transaction, or preparing a retry after
 			 * refused attempts: nothing changed */
 	PC_NL_ABSENT, /* removing: there is no table of that name, nothing was sent */
+	PC_NL_STALE, /* o->genid_expected set, and the generation was another before the
+		      * sending, or moved before the commit (ERESTART): nothing changed */
 };
 
 struct pc_nl_result {
@@ -228,6 +230,13 @@ struct pc_nl_apply_options {
 	 */
 	void (*build)(void *build_arg, const struct pc_nl_options *o, struct pc_nl_batch *b);
 	void *build_arg;
+	/*
+	 * A transaction planned from what the kernel held at one generation (a
+	 * delta): sent only at that generation, never retried at another
+	 * (PC_NL_STALE instead).
+	 */
+	bool genid_fixed;
+	uint32_t genid_expected;
 };
 
 /*

@@ -1467,10 +1467,25 @@ int pc_dl_live_matches(const struct pc_dl_state *s, uint32_t *genid_now, char *w
 		if (!same)
 			differs(&l, "set", s->sets[i].name, " holds other elements");
 	}
-	ret = l.what[0] ? 0 : 1;
-	if (!ret)
+	/*
+	 * What the reading above compares (chains, their policies, rule handles,
+	 * sets, element keys) leaves out what a change by hand can alter and
+	 * keep: a rule replaced in place (same handle), a map element's verdict,
+	 * the table's flags (dormant: nothing filtered).  So the generation having
+	 * moved at all means a replace; the reading names the change when it
+	 * sees one.
+	 */
+	ret = 0;
+	if (l.what[0])
 		snprintf(why, size, "table inet %s changed since the last apply: %s", s->table,
 				l.what);
+	else
+		snprintf(why, size,
+				"the ruleset changed since the last apply (generation %u, now %u), "
+				"and a change to table inet %s that keeps its rules' handles "
+				"(a rule replaced in place, a verdict, the table's flags) cannot be "
+				"told apart",
+				s->genid, genid, s->table);
 out:
 	free(l.chains.slot);
 	free(l.sets.slot);

@@ -415,6 +415,10 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 			r->outcome = unsent;
 			break;
 		}
+		if (o->genid_fixed && r->genid_before != o->genid_expected) {
+			r->outcome = PC_NL_STALE;
+			break;
+		}
 		ret = read_table(&tk, o->table, seq++, r);
 		if (ret < 0) {
 			fail(r, -ret, "read the current table");
@@ -456,6 +460,10 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 		bool restart = false;
 		for (size_t i = 0; i < r->nerrors; i++)
 			restart |= r->errors[i].err == ERESTART;
+		if (restart && o->genid_fixed) {
+			r->outcome = PC_NL_STALE;
+			break;
+		}
 		if (restart) {
 			bool in_time = !o->retry_ms || ms_since(&start) < o->retry_ms;
 			if (interrupted()) {

@@ -231,6 +231,7 @@ static char *make_stamp(const struct pc_policy *p, const char *path, struct pc_n
 struct sent {
 	struct pc_dl_plan *plan;
 	bool refused; /* the kernel refused the delta: nothing said yet */
+	bool stale; /* refused as the generation moved after it was planned */
 	char why[256]; /* then its first error */
 	bool committed;
 	uint32_t genid_after;
@@ -286,7 +287,7 @@ static void report_delta(struct cli_ctx *ctx, const struct pc_policy *p, const c
  */
 static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy *p,
 		const struct pc_nft_table *t, bool commit, const struct pc_nl_stamp *stamp,
-		struct sent *sent)
+		struct sent *sent, uint32_t genid)
 {
 	const char *table = ctx->table;
 	int ret;
@@ -314,6 +315,9 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 	if (sent && sent->plan) {
 		o.build = pc_dl_build;
 		o.build_arg = sent->plan;
+		/* Planned from the table at that generation: sent at it or not at all. */
+		o.genid_fixed = true;
+		o.genid_expected = genid;
 		pc_nl_apply(NULL, &o, &b, &r);
 	} else {
 		pc_nl_apply(t, &o, &b, &r);
@@ -323,7 +327,14 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 		sent->genid_after = r.genid_after;
 		sent->table_existed = r.table_exists;
 	}
-	if (sent && sent->plan && r.outcome == PC_NL_REFUSED && r.nerrors) {
+	if (sent && sent->plan && r.outcome == PC_NL_STALE) {
+		sent->refused = sent->stale = true;
+		snprintf(sent->why, sizeof(sent->why),
+				"the ruleset changed between reading the table (generation %u) and "
+				"sending",
+				genid);
+		ret = PC_EXIT_KERNEL;
+	} else if (sent && sent->plan && r.outcome == PC_NL_REFUSED && r.nerrors) {
 		const struct pc_nl_msg *m = &b.msgs[r.errors[0].msg];
 		sent->refused = true;
 		snprintf(sent->why, sizeof(sent->why), "the %s %s: %s", m->what, m->name,
@@ -554,7 +565,7 @@ static int apply_table(struct cli_ctx *ctx, const char *cmd, const struct pc_pol
 			ret = PC_EXIT_OK;
 			report_unwritten(ctx, cmd, ret, "applied", genid, genid);
 		} else {
-			ret = transact(ctx, cmd, p, t, true, stamp, &sent);
+			ret = transact(ctx, cmd, p, t, true, stamp, &sent, genid);
 		}
 		if (sent.committed)
 			record_installed(ctx, cmd, &new, t->comment, &table_stamp, stamp,
@@ -565,16 +576,19 @@ static int apply_table(struct cli_ctx *ctx, const char *cmd, const struct pc_pol
 		pc_nl_batch_finish(&full);
 		if (!sent.refused)
 			return ret;
-		snprintf(why, sizeof(why),
-				"the kernel refused the delta (%s): the table changed since the "
-				"last apply",
-				sent.why);
+		if (sent.stale)
+			snprintf(why, sizeof(why), "%s: the delta was not sent", sent.why);
+		else
+			snprintf(why, sizeof(why),
+					"the kernel refused the delta (%s): the table changed "
+					"since the last apply",
+					sent.why);
 		sent = (struct sent){0};
 	}
 	if (why[0])
 		fprintf(ctx->err, "%s %s: replacing the whole table: %s\n", ctx->prog, cmd, why);
 	cli_state_forget(ctx->table);
-	ret = transact(ctx, cmd, p, t, true, stamp, &sent);
+	ret = transact(ctx, cmd, p, t, true, stamp, &sent, 0);
 	if (planned == 2 && sent.committed && sent.table_existed) {
 		char path[4096];
 		cli_state_path(path, sizeof(path), ctx->table, "installed");
@@ -607,7 +621,7 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 	if (commit)
 		ret = apply_table(ctx, cmd, &p, &t, &stamp);
 	else
-		ret = transact(ctx, cmd, &p, &t, commit, &stamp, NULL);
+		ret = transact(ctx, cmd, &p, &t, commit, &stamp, NULL, 0);
 	free(abs);
 out:
 	pc_nft_table_finish(&t);
@@ -620,5 +634,5 @@ int cli_remove_table(struct cli_ctx *ctx, const char *cmd)
 	if (!cli_table_name_ok(ctx, cmd, ctx->table))
 		return PC_EXIT_USAGE;
 	cli_state_forget(ctx->table);
-	return transact(ctx, cmd, NULL, NULL, true, NULL, NULL);
+	return transact(ctx, cmd, NULL, NULL, true, NULL, NULL, 0);
 }

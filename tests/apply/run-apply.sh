@@ -101,7 +101,7 @@ expect "check --kernel leaves nothing behind" 'rc 0' "$tmp/chk"
 
 # A fresh apply leaves out the declare and delete of a table that is not
 # there (closing the socket would wait for the kernel to free it): no table
-# deleted, two messages fewer than the replace that follows, the same table.
+# deleted, two messages fewer than the replace (--full) that follows, the same table.
 ns '
 cd "$root"
 timeout 20 nft monitor tables >"$tmp/events" 2>&1 &
@@ -112,7 +112,7 @@ $w "$bin" apply "$pol" >"$tmp/fresh" 2>&1; echo "fresh rc $?"
 sleep 0.3
 kill $mon
 wait $mon 2>/dev/null
-$w "$bin" apply "$pol" >"$tmp/again" 2>&1; echo "replace rc $?"
+$w "$bin" apply --full "$pol" >"$tmp/again" 2>&1; echo "replace rc $?"
 "$nldump" portcullis | cmp -s - "$tmp/t1" || echo "the tables differ"
 a=$(sed -n "s/.* of \([0-9]*\) messages.*/\1/p" "$tmp/fresh")
 b=$(sed -n "s/.* of \([0-9]*\) messages.*/\1/p" "$tmp/again")
