@@ -57,7 +57,8 @@ def collect(policy):
     """Every file the policy reads, as {path relative to the policy's directory: bytes}; the
     policy itself is '.'. A file outside that directory is refused: the host gets the tree
     under its destination directory, with the same relative paths."""
-    top = os.path.dirname(os.path.abspath(policy))
+    policy = os.path.realpath(policy)
+    top = os.path.dirname(policy)
     files = {}
     seen = set()
     todo = [(os.path.abspath(policy), None, True)]
@@ -72,6 +73,14 @@ def collect(policy):
         if rel in seen:
             continue
         seen.add(rel)
+        if os.path.realpath(path) != path:
+            # portcullis resolves `dir/../x` through the link; the host gets files, not
+            # links, and would resolve it by text: the two could be different files.
+            raise PolicyError(
+                "%s%s goes through a symbolic link: the host gets the files, not the links, "
+                "so it could read another file than the controller checked (name the file "
+                "by its real path under %s)" % (path, " (named by %s)" % named_by if named_by else "", top)
+            )
         try:
             with open(path, "rb") as f:
                 data = f.read()

@@ -381,6 +381,11 @@ class Host(object):
             norm = safe_relpath(rel)
             if norm is None or norm.split("/")[0] == BACKUP_DIR:
                 self.fail("the file '%s' would land outside %s" % (rel, self.p["dest"]))
+            if norm == self.p["policy_name"]:
+                self.fail(
+                    "the policy names '%s', which is also where the policy itself goes under %s "
+                    "(policy_name): rename that file, or set policy_name" % (rel, self.p["dest"])
+                )
             out[norm] = data
         return out
 

@@ -94,6 +94,26 @@ class ActionCase(unittest.TestCase):
         self.assertIn("p.yaml:3:12: error: unknown service 'kerberoz'", r["msg"])
         self.assertEqual(self.calls, [])
 
+    def test_a_path_through_a_link_is_refused(self):
+        # q/sub links outside; sub/../x.yaml is else/a/x.yaml to portcullis, q/x.yaml by text.
+        for d in ("else/a/b", "q"):
+            os.makedirs(os.path.join(self.tmp, d))
+        os.symlink(os.path.join(self.tmp, "else/a/b"), os.path.join(self.tmp, "q/sub"))
+        for rel, text in (("else/a/x.yaml", "networks: {hs: [10.9.9.9]}\n"),
+                          ("q/x.yaml", "networks: {hs: [0.0.0.0/0]}\n"),
+                          ("else/a/b/y.yaml", "networks: {other: [10.0.0.1]}\n"),
+                          ("q/main.yaml", "version: 1\ninclude: [sub/y.yaml, sub/../x.yaml]\n")):
+            with open(os.path.join(self.tmp, rel), "w") as f:
+                f.write(text)
+        if act.yaml is None:
+            self.skipTest("PyYAML")
+        with self.assertRaises(act.PolicyError) as e:
+            act.collect(os.path.join(self.tmp, "q/main.yaml"))
+        self.assertIn("goes through a symbolic link", str(e.exception))
+        r = self.action(src=os.path.join(self.tmp, "q/main.yaml")).run(task_vars={})
+        self.assertTrue(r["failed"])
+        self.assertEqual(self.calls, [])
+
     def test_no_portcullis_on_the_controller(self):
         a = self.action(src=self.policy())
         a._task.args["controller_portcullis"] = "portcullis-not-here"

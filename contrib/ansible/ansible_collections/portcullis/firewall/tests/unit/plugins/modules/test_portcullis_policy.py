@@ -317,6 +317,12 @@ class ModuleCase(unittest.TestCase):
         self.assertTrue(e.failed)
         self.assertIn("would land outside", e.result["msg"])
 
+    def test_a_file_named_like_the_policy_is_refused(self):
+        e = self.run_module(src="p.yaml", _files=self.files(**{"policy.yaml": b"networks: {}\n"}))
+        self.assertTrue(e.failed)
+        self.assertIn("which is also where the policy itself goes", e.result["msg"])
+        self.assertFalse(os.path.exists(os.path.join(self.dest, "policy.yaml")))
+
     def test_absent(self):
         e = self.run_module(state="absent")
         self.assertFalse(e.result["changed"])
