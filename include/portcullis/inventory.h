@@ -35,6 +35,7 @@ struct pc_inv_table {
 	uint8_t sha256[32];
 	uint64_t time; /* seconds since 1970 */
 	char *path; /* NULL: not recorded */
+	bool dormant; /* flags dormant: its base chains are unhooked, it filters nothing */
 	/* Managed tables, with PC_INV_F_COUNTS: what they hold. */
 	size_t nchains, nrules, nsets, nelems;
 };

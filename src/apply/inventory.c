@@ -94,6 +94,8 @@ static bool table_cb(void *data, struct nftnl_table *nt)
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(nftnl_table_get_str(nt, NFTNL_TABLE_NAME));
 	t->family = nftnl_table_get_u32(nt, NFTNL_TABLE_FAMILY);
+	t->dormant = nftnl_table_is_set(nt, NFTNL_TABLE_FLAGS) &&
+		     (nftnl_table_get_u32(nt, NFTNL_TABLE_FLAGS) & NFT_TABLE_F_DORMANT);
 	const void *u = nftnl_table_get_data(nt, NFTNL_TABLE_USERDATA, &len);
 	if (u)
 		nftnl_udata_parse(u, len, udata_cb, t);

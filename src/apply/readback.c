@@ -1181,7 +1181,9 @@ static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, 
 		return;
 	pc_buf_init(&b);
 	bprintf(&b, "table inet %s", c->table);
-	if (c->flags)
+	if (c->flags == NFT_TABLE_F_DORMANT)
+		bprintf(&b, " { flags dormant; }");
+	else if (c->flags)
 		bprintf(&b, " { flags 0x%x; }", c->flags);
 	if (!each) {
 		/* room for every object at once: a large set's are most of them */

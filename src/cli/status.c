@@ -112,6 +112,12 @@ static void print_text(struct cli_ctx *ctx, const struct pc_inventory *inv, cons
 		}
 		fprintf(f, "  %zu chains, %zu rules, %zu sets and maps, %zu elements\n", t->nchains,
 				t->nrules, t->nsets, t->nelems);
+		if (t->dormant)
+			fprintf(f,
+					"  dormant: its base chains are unhooked and it filters nothing "
+					"(flags dormant, which portcullis never sets); '%s apply' "
+					"replaces the table\n",
+					ctx->prog);
 		long long deadline;
 		long pid;
 		if (t->family == NFPROTO_INET && cli_confirm_status(t->name, &deadline, &pid)) {
@@ -202,6 +208,8 @@ static void print_json(struct cli_ctx *ctx, const struct pc_inventory *inv, cons
 			pc_json_key(&j, keys[k]);
 			pc_json_uint(&j, v[k]);
 		}
+		pc_json_key(&j, "dormant");
+		pc_json_bool(&j, t->dormant);
 		long long deadline;
 		long pid;
 		pc_json_key(&j, "confirm_deadline");

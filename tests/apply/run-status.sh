@@ -359,4 +359,23 @@ wait $writer
 ' >"$tmp/out" 2>&1
 check "status while the table is replaced: the counts of one table or the other"
 
+# A table made dormant by hand filters nothing: status says so (text and
+# JSON), and show prints its flags as nft writes them.
+unshare -n sh -e -c '
+cd "$tmp"
+$w "$bin" apply a.yaml >/dev/null 2>&1
+nft add table inet portcullis "{ flags dormant; }"
+$w "$bin" status >st.out 2>&1
+$w "$bin" status --json >st.json 2>&1
+$w "$bin" show >show.out 2>&1
+grep -q "^  dormant: its base chains are unhooked and it filters nothing (flags dormant, which portcullis never sets); .portcullis apply. replaces the table$" st.out
+python3 -c "import json,sys; t=json.load(open(\"st.json\"))[\"managed\"][0]; sys.exit(0 if t[\"dormant\"] is True else 1)"
+grep -q "^table inet portcullis { flags dormant; }" show.out
+$w "$bin" apply a.yaml >/dev/null 2>&1
+$w "$bin" status --json >st.json 2>&1
+python3 -c "import json,sys; t=json.load(open(\"st.json\"))[\"managed\"][0]; sys.exit(0 if t[\"dormant\"] is False else 1)"
+echo ok
+' >"$tmp/out" 2>&1
+check "a dormant table: said by status, shown as nft writes it, and apply replaces it"
+
 finish
