@@ -20,7 +20,7 @@ import tempfile
 from render import RUNS, fmt, spawn
 
 SIZES = [200000, 1000000]
-HEAD = "version: 1\npolicy: listed\n"
+PREAMBLE = "version: 1\npolicy: listed\n"
 RULES = ("rules:\n  - deny: [kerberos, kpasswd]\n    from: listed\n"
          "  - allow: [kerberos, kpasswd]\n")
 
@@ -36,14 +36,14 @@ def write_list(d, n):
         f.writelines("%s\n" % host(i) for i in range(n))
     path = os.path.join(d, "list%d.yaml" % n)
     with open(path, "w") as f:
-        f.write(HEAD + "networks:\n  listed: {file: list%d.txt}\n" % n + RULES)
+        f.write(PREAMBLE + "networks:\n  listed: {file: list%d.txt}\n" % n + RULES)
     return path
 
 
 def write_yaml(d, n):
     path = os.path.join(d, "yaml%d.yaml" % n)
     with open(path, "w") as f:
-        f.write(HEAD + "networks:\n  listed:\n")
+        f.write(PREAMBLE + "networks:\n  listed:\n")
         f.writelines("    - %s\n" % host(i) for i in range(n))
         f.write(RULES)
     return path
