@@ -209,14 +209,14 @@ static int cmp_prefix(const void *a, const void *b)
 
 static bool prefix_covers(const struct pc_prefix *outer, const struct pc_prefix *inner)
 {
+	unsigned whole = outer->len / 8, rest = outer->len % 8;
+
 	if (outer->family != inner->family || outer->len > inner->len)
 		return false;
-	for (unsigned bit = 0; bit < outer->len; bit++) {
-		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
-		if ((outer->bytes[bit / 8] ^ inner->bytes[bit / 8]) & m)
-			return false;
-	}
-	return true;
+	/* The bytes the prefix covers whole, then the bits of the one it covers in part. */
+	if (memcmp(outer->bytes, inner->bytes, whole))
+		return false;
+	return !rest || !((outer->bytes[whole] ^ inner->bytes[whole]) & (uint8_t)(0xff00u >> rest));
 }
 
 /* Sorts, drops duplicates and prefixes inside others (with a warning naming both). */
