@@ -14,8 +14,8 @@
  * written as ranges "LO-HI".  A rule is its expressions as libnftnl prints
  * them, in order (and, to be read, in nft syntax: `nft`).
  *
- * Ownership: a struct pc_rb_table owns its objects and their strings;
- * pc_rb_finish() releases them.
+ * Ownership: a struct pc_rb_table owns its objects and their strings, and
+ * the elements it keeps packed; pc_rb_finish() releases them.
  */
 #ifndef PORTCULLIS_READBACK_H
 #define PORTCULLIS_READBACK_H

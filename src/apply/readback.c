@@ -1313,27 +1313,37 @@ static void keep_packed(struct pc_rb_table *t, struct set *x)
 	x->n = x->cap = x->nextras = x->extcap = 0;
 }
 
-void pc_rb_unpack(struct pc_rb_table *t)
+/* The elements t keeps packed released, not made objects. */
+static void packed_release(struct pc_rb_table *t)
 {
 	struct pc_rb_elems *k = t->elems;
+
+	for (size_t i = 0; k && i < k->n; i++) {
+		elems_release(&k->sets[i]);
+		free(k->sets[i].name);
+	}
+	if (k)
+		free(k->sets);
+	free(k);
+	t->elems = NULL;
+}
+
+void pc_rb_unpack(struct pc_rb_table *t)
+{
 	struct pc_buf b;
 
-	if (!k)
+	if (!t->elems)
 		return;
 	pc_buf_init(&b);
-	for (size_t i = 0; i < k->n; i++) {
-		struct set *x = &k->sets[i];
+	for (size_t i = 0; i < t->elems->n; i++) {
+		struct set *x = &t->elems->sets[i];
 		struct table_sink ts = {.t = t, .set = set_obj(t, x->name)};
 		struct sink s = {.each = table_add, .arg = &ts, .set = x->name};
 		if (ts.set < t->n)
 			elems_text(x, elem_each, &s, &b);
-		elems_release(x);
-		free(x->name);
 	}
 	pc_buf_finish(&b);
-	free(k->sets);
-	free(k);
-	t->elems = NULL;
+	packed_release(t);
 }
 
 /*
@@ -1441,7 +1451,7 @@ void pc_rb_finish(struct pc_rb_table *t)
 		free(t->objs[i].nft);
 	}
 	free(t->objs);
-	pc_rb_unpack(t);
+	packed_release(t);
 	memset(t, 0, sizeof(*t));
 }
 
