@@ -8,7 +8,8 @@ branch before and one after), interleaved by bench/spawn.c, PC_BENCH_RUNS
 times each (3): the median time and the peak resident memory of each, and the
 ratio of each build's memory to the first's.
 
-`apply` and `diff` need root and run in a network namespace made for the run
+`apply`, `diff`, `show` and `nft list table inet portcullis` (what diff
+reads, for comparison) need root and run in a network namespace made for the run
 (ip netns), one per build, removed at the end; `diff` up to 200 000 addresses
 (PC_BENCH_MEM_DIFF_MAX): reading a large set back is quadratic in the kernel.  A policy holds at most
 1 000 000 YAML values: the largest size that fits is 999 000 addresses.
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import render  # noqa: E402  (write_policy, spawn, fmt)
 
 SIZES = [int(x) for x in os.environ.get("PC_BENCH_MEM_SIZES", "200000 999000").split()]
-COMMANDS = ["check", "render", "apply", "diff"]
+COMMANDS = ["check", "render", "apply", "diff", "show", "nft list table"]
 # Reading a set back is quadratic in the kernel (docs: BENCHMARKS.md): diff of 999 000
 # addresses takes minutes a run, so it runs up to this size.
 DIFF_MAX = int(os.environ.get("PC_BENCH_MEM_DIFF_MAX", "200000"))
@@ -62,6 +63,11 @@ def main():
                 cmds.append(("%d apply" % k, quiet + inns + [pc, "apply", pol]))
                 if n <= DIFF_MAX:
                     cmds.append(("%d diff" % k, quiet + inns + [pc, "diff", pol]))
+                    # what diff reads, printed by show and by nft: diff's yardsticks
+                    cmds.append(("%d show" % k, quiet + inns + [pc, "show"]))
+                    if shutil.which("nft"):
+                        cmds.append(("%d nft list table" % k, quiet + inns + [
+                            shutil.which("nft"), "list", "table", "inet", "portcullis"]))
             # pc-bench-spawn from the first build that has it (an older one may not)
             res = render.spawn(next((b for b in builds if os.path.exists(
                 os.path.join(b, "pc-bench-spawn"))), builds[0]), cmds)

@@ -14,8 +14,8 @@
  * written as ranges "LO-HI".  A rule is its expressions as libnftnl prints
  * them, in order (and, to be read, in nft syntax: `nft`).
  *
- * Ownership: a struct pc_rb_table owns its objects and their strings;
- * pc_rb_finish() releases them.
+ * Ownership: a struct pc_rb_table owns its objects and their strings, and
+ * the elements it keeps packed; pc_rb_finish() releases them.
  */
 #ifndef PORTCULLIS_READBACK_H
 #define PORTCULLIS_READBACK_H
@@ -49,6 +49,9 @@ struct pc_rb_obj {
 	char *nft;
 };
 
+/* The elements of named sets kept packed, not as objects (pc_rb_from_batch_packed()). */
+struct pc_rb_elems;
+
 struct pc_rb_table {
 	bool exists;
 	struct pc_rb_obj *objs; /* table, then each set and its elements, then each chain and
@@ -56,6 +59,7 @@ struct pc_rb_table {
 	size_t n, cap;
 	uint32_t genid; /* read: the generation the dump was consistent with */
 	unsigned attempts; /* read: dumps taken (more than one after a concurrent change) */
+	struct pc_rb_elems *elems; /* NULL: every element is an object */
 };
 
 /*
@@ -74,6 +78,15 @@ struct pc_rb_options {
 	 */
 	pc_rb_each_fn *each;
 	void *arg;
+	/*
+	 * NULL, or a table that keeps its elements packed
+	 * (pc_rb_from_batch_packed()) to be compared with this one: the
+	 * elements both tables have alike (same set, same text) become objects
+	 * of neither, the others objects of each (those of `against` after its
+	 * other objects), and `against` keeps none packed after the call.  A
+	 * set of 200 000 addresses is compared without an object per address.
+	 */
+	struct pc_rb_table *against;
 };
 
 /*
@@ -87,6 +100,10 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 
 /* What the transaction b would leave in the kernel for its table. */
 void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t);
+/* The same, the elements of its named sets kept packed in t->elems. */
+void pc_rb_from_batch_packed(const struct pc_nl_batch *b, struct pc_rb_table *t);
+/* The elements t keeps packed made objects of t (after its others); none kept after. */
+void pc_rb_unpack(struct pc_rb_table *t);
 
 void pc_rb_finish(struct pc_rb_table *t);
 

@@ -55,6 +55,12 @@ struct set {
 	uint32_t klen; /* the key bytes of a record */
 	struct extra *extras;
 	size_t nextras, extcap;
+	bool sorted; /* the records are in the order of rec_cmp() */
+};
+
+struct pc_rb_elems {
+	struct set *sets;
+	size_t n;
 };
 
 static size_t rec_size(const struct set *x)
@@ -242,6 +248,7 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 
 	if (!x || !(it = nftnl_set_elems_iter_create(s)))
 		return;
+	x->sorted = false;
 	while ((e = nftnl_set_elems_iter_next(it))) {
 		uint32_t len = 0, ulen = 0;
 		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
@@ -523,50 +530,87 @@ static void key_prev(uint8_t *k, uint32_t len)
 			return;
 }
 
+/* One element of a set: its key, of an interval set the last key of its range, and its extra. */
+struct elem {
+	const uint8_t *key;
+	uint32_t len;
+	uint8_t hi[KEY_MAX];
+	const struct extra *ex;
+};
+
+/* The records of x in the order of rec_cmp(): a transaction's mostly are already. */
+static void elems_sort(struct set *x)
+{
+	size_t rs = rec_size(x), i = 1;
+
+	while (!x->sorted && i < x->n && rec_cmp(x->recs + (i - 1) * rs, x->recs + i * rs) <= 0)
+		i++;
+	if (!x->sorted && i < x->n)
+		qsort(x->recs, x->n, rs, rec_cmp);
+	x->sorted = true;
+}
+
+/* The element at record *i of x (sorted) or after it, *i moved past it; false after the last. */
+static bool elem_next(const struct set *x, size_t *i, struct elem *e)
+{
+	size_t rs = rec_size(x);
+	const uint8_t *r;
+
+	while (*i < x->n && x->recs[*i * rs + 1])
+		(*i)++;
+	if (*i == x->n)
+		return false;
+	r = x->recs + *i * rs;
+	e->len = r[0];
+	e->key = r + REC_HEAD;
+	e->ex = rec_extra(x, r);
+	if (x->flags & NFT_SET_INTERVAL) {
+		if (*i + 1 < x->n) {
+			memcpy(e->hi, r + rs + REC_HEAD, e->len);
+			key_prev(e->hi, e->len);
+		} else {
+			memset(e->hi, 0xff, e->len);
+		}
+	}
+	(*i)++;
+	return true;
+}
+
+/* The text of element e of x: a key (of an interval set, a range) and its data. */
+static void elem_text(struct pc_buf *b, const struct set *x, const struct elem *e)
+{
+	key_text(b, x->key_type, e->key, e->len);
+	if (x->flags & NFT_SET_INTERVAL) {
+		if (memcmp(e->hi, e->key, e->len) == 0) {
+		} else if (x->key_type == PC_NFT_TYPE_IFNAME &&
+				ifname_wild(e->key, e->hi, e->len)) {
+			b->len--; /* the closing quote */
+			bprintf(b, "*\"");
+		} else {
+			bprintf(b, "-");
+			key_text(b, x->key_type, e->hi, e->len);
+		}
+	}
+	if (e->ex && e->ex->verdict != -1000) {
+		bprintf(b, " : ");
+		verdict_text(b, e->ex->verdict, e->ex->chain);
+	}
+}
+
 /*
- * The text of the elements of x, one call of `each` per element: a key (of
- * an interval set, a range up to the next element) and its data.
+ * The text of the elements of x, one call of `each` per element, in the
+ * order of their keys.
  */
 static void elems_text(struct set *x,
 		void (*each)(void *arg, struct pc_buf *b, const char *comment), void *arg,
 		struct pc_buf *b)
 {
-	bool interval = x->flags & NFT_SET_INTERVAL;
+	struct elem e;
 
-	size_t rs = rec_size(x);
-
-	if (x->n)
-		qsort(x->recs, x->n, rs, rec_cmp);
-	for (size_t i = 0; i < x->n; i++) {
-		const uint8_t *r = x->recs + i * rs;
-		if (r[1])
-			continue;
-		uint32_t len = r[0];
-		const uint8_t *key = r + REC_HEAD;
-		const struct extra *ex = rec_extra(x, r);
-		key_text(b, x->key_type, key, len);
-		if (interval) {
-			uint8_t hi[KEY_MAX];
-			if (i + 1 < x->n) {
-				memcpy(hi, r + rs + REC_HEAD, len);
-				key_prev(hi, len);
-			} else {
-				memset(hi, 0xff, len);
-			}
-			if (memcmp(hi, key, len) == 0) {
-			} else if (x->key_type == PC_NFT_TYPE_IFNAME && ifname_wild(key, hi, len)) {
-				b->len--; /* the closing quote */
-				bprintf(b, "*\"");
-			} else {
-				bprintf(b, "-");
-				key_text(b, x->key_type, hi, len);
-			}
-		}
-		if (ex && ex->verdict != -1000) {
-			bprintf(b, " : ");
-			verdict_text(b, ex->verdict, ex->chain);
-		}
-		each(arg, b, ex ? ex->comment : NULL);
+	elems_sort(x);
+	for (size_t i = 0; elem_next(x, &i, &e);) {
+		elem_text(b, x, &e);
+		each(arg, b, e.ex ? e.ex->comment : NULL);
 	}
 }
 
@@ -1169,7 +1213,148 @@ static int set_order(const void *a, const void *b)
  * The objects of c, in the order of readback.h: given to `each` one at a
  * time, or, when each is NULL, added to t.
  */
-static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, void *arg)
+/* The object of the named set `name` in t: its index, or t->n. */
+static size_t set_obj(const struct pc_rb_table *t, const char *name)
+{
+	size_t i = 0;
+
+	while (i < t->n && !(t->objs[i].kind == PC_RB_SET && strcmp(t->objs[i].owner, name) == 0))
+		i++;
+	return i;
+}
+
+/* The set `name` t keeps packed, or NULL. */
+static struct set *packed_find(const struct pc_rb_table *t, const char *name)
+{
+	for (size_t i = 0; t->elems && i < t->elems->n; i++)
+		if (strcmp(t->elems->sets[i].name, name) == 0)
+			return &t->elems->sets[i];
+	return NULL;
+}
+
+static bool streq_null(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Whether e of x and f of y are the same element, written alike. */
+static bool elem_same(const struct set *x, const struct elem *e, const struct set *y,
+		const struct elem *f)
+{
+	const struct extra *a = e->ex, *b = f->ex;
+
+	if (e->len != f->len || memcmp(e->key, f->key, e->len) != 0)
+		return false;
+	if ((x->flags & NFT_SET_INTERVAL) && memcmp(e->hi, f->hi, e->len) != 0)
+		return false;
+	if (!a || !b)
+		return a == b;
+	return a->verdict == b->verdict && streq_null(a->chain, b->chain) &&
+	       streq_null(a->comment, b->comment);
+}
+
+static int elem_cmp(const struct elem *e, const struct elem *f)
+{
+	int d = memcmp(e->key, f->key, e->len < f->len ? e->len : f->len);
+
+	if (d)
+		return d;
+	return e->len < f->len ? -1 : e->len > f->len;
+}
+
+/*
+ * The elements of x (to s) and of y (to ys) but those they have alike, which
+ * neither is given; x and y print their elements alike.
+ */
+static void elems_merge(
+		struct set *x, struct sink *s, struct set *y, struct sink *ys, struct pc_buf *b)
+{
+	struct elem e, f;
+	size_t i = 0, j = 0;
+	bool he, hf;
+
+	elems_sort(x);
+	elems_sort(y);
+	he = elem_next(x, &i, &e);
+	hf = elem_next(y, &j, &f);
+	while (he || hf) {
+		int d = !he ? 1 : !hf ? -1 : elem_cmp(&e, &f);
+		if (d == 0 && elem_same(x, &e, y, &f)) {
+			he = elem_next(x, &i, &e);
+			hf = elem_next(y, &j, &f);
+		} else if (d <= 0) {
+			elem_text(b, x, &e);
+			elem_each(s, b, e.ex ? e.ex->comment : NULL);
+			he = elem_next(x, &i, &e);
+		} else {
+			elem_text(b, y, &f);
+			elem_each(ys, b, f.ex ? f.ex->comment : NULL);
+			hf = elem_next(y, &j, &f);
+		}
+	}
+}
+
+/* The set x's elements kept packed in t, x left without them. */
+static void keep_packed(struct pc_rb_table *t, struct set *x)
+{
+	struct pc_rb_elems *k = t->elems;
+	struct set *y;
+
+	if (!k)
+		k = t->elems = xcalloc(1, sizeof(*k));
+	k->sets = xreallocarray(k->sets, k->n + 1, sizeof(*k->sets));
+	y = &k->sets[k->n++];
+	elems_sort(x);
+	*y = *x;
+	y->name = xstrdup(x->name);
+	y->comment = NULL;
+	x->recs = NULL;
+	x->extras = NULL;
+	x->n = x->cap = x->nextras = x->extcap = 0;
+}
+
+/* The elements t keeps packed released, not made objects. */
+static void packed_release(struct pc_rb_table *t)
+{
+	struct pc_rb_elems *k = t->elems;
+
+	for (size_t i = 0; k && i < k->n; i++) {
+		elems_release(&k->sets[i]);
+		free(k->sets[i].name);
+	}
+	if (k)
+		free(k->sets);
+	free(k);
+	t->elems = NULL;
+}
+
+void pc_rb_unpack(struct pc_rb_table *t)
+{
+	struct pc_buf b;
+
+	if (!t->elems)
+		return;
+	pc_buf_init(&b);
+	for (size_t i = 0; i < t->elems->n; i++) {
+		struct set *x = &t->elems->sets[i];
+		struct table_sink ts = {.t = t, .set = set_obj(t, x->name)};
+		struct sink s = {.each = table_add, .arg = &ts, .set = x->name};
+		if (ts.set < t->n)
+			elems_text(x, elem_each, &s, &b);
+	}
+	pc_buf_finish(&b);
+	packed_release(t);
+}
+
+/*
+ * The objects of c, in the order of readback.h: given to `each` one at a
+ * time, or, when each is NULL, added to t.  With `keep`, the elements of
+ * named sets are kept packed in t->elems instead; with `against` (a table
+ * that keeps them), the elements both have alike are left out of both, and
+ * the others of `against` added to it.
+ */
+static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, void *arg,
+		bool keep, struct pc_rb_table *against)
 {
 	struct table_sink ts = {.t = t};
 	struct sink s = {.each = each ? each : table_add, .arg = each ? arg : &ts};
@@ -1185,7 +1370,7 @@ static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, 
 		bprintf(&b, " { flags dormant; }");
 	else if (c->flags)
 		bprintf(&b, " { flags 0x%x; }", c->flags);
-	if (!each) {
+	if (!each && !keep && !against) {
 		/* room for every object at once: a large set's are most of them */
 		t->cap = 1 + c->nsets + c->nchains + c->nrules;
 		for (size_t i = 0; i < c->nsets; i++)
@@ -1203,7 +1388,20 @@ static void emit(struct collect *c, struct pc_rb_table *t, pc_rb_each_fn *each, 
 		set_text(&b, x);
 		out_obj(&s, PC_RB_SET, x->name, &b, x->comment, NULL, NULL);
 		s.set = x->name;
-		elems_text(x, elem_each, &s, &b);
+		if (keep) {
+			keep_packed(t, x);
+			continue;
+		}
+		struct set *y = against ? packed_find(against, x->name) : NULL;
+		if (y && y->key_type == x->key_type &&
+				(y->flags & NFT_SET_INTERVAL) == (x->flags & NFT_SET_INTERVAL)) {
+			struct table_sink ys = {.t = against, .set = set_obj(against, y->name)};
+			struct sink yk = {.each = table_add, .arg = &ys, .set = y->name};
+			elems_merge(x, &s, y, &yk, &b);
+			elems_release(y);
+		} else {
+			elems_text(x, elem_each, &s, &b);
+		}
 		elems_release(x); /* no rule writes a named set's elements out */
 	}
 	/* (qsort is given no null array, even of nothing) */
@@ -1255,6 +1453,7 @@ void pc_rb_finish(struct pc_rb_table *t)
 		free(t->objs[i].nft);
 	}
 	free(t->objs);
+	packed_release(t);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -1281,7 +1480,19 @@ static int elems_parse(const struct nlmsghdr *nlh, struct nftnl_set *x)
 	return ret;
 }
 
+static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool keep);
+
 void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t)
+{
+	from_batch(b, t, false);
+}
+
+void pc_rb_from_batch_packed(const struct pc_nl_batch *b, struct pc_rb_table *t)
+{
+	from_batch(b, t, true);
+}
+
+static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool keep)
 {
 	struct collect c = {0};
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
@@ -1333,7 +1544,7 @@ void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t)
 		}
 		nlh = mnl_nlmsg_next(nlh, &left);
 	}
-	emit(&c, t, NULL, NULL);
+	emit(&c, t, NULL, NULL, keep, NULL);
 	collect_finish(&c);
 }
 
@@ -1399,9 +1610,11 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 	memset(t, 0, sizeof(*t));
 	if (ret == 0) {
 		c.exists = r.exists;
-		emit(&c, t, o->each, o->arg);
+		emit(&c, t, o->each, o->arg, false, o->each ? NULL : o->against);
 		t->genid = r.genid;
 	}
+	if (o->against)
+		pc_rb_unpack(o->against);
 	t->attempts = r.attempts;
 	collect_finish(&c);
 	return ret;

@@ -20,14 +20,13 @@
 /* Dumps taken again when the ruleset changes during one, at most. */
 #define READ_RETRIES 8
 
-int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live,
-		pc_rb_each_fn *each, void *arg)
+static int read_live(struct cli_ctx *ctx, const char *cmd, const char *table,
+		struct pc_rb_table *live, const struct pc_rb_options *o)
 {
-	struct pc_rb_options o = {.retries = READ_RETRIES, .each = each, .arg = arg};
 	const char *what = "";
 	int err = 0;
 
-	if (pc_rb_read(table, &o, live, &err, &what) == 0)
+	if (pc_rb_read(table, o, live, &err, &what) == 0)
 		return PC_EXIT_OK;
 	if (err == EPERM || err == EACCES)
 		fprintf(ctx->err,
@@ -42,6 +41,14 @@ int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struc
 	else
 		fprintf(ctx->err, "%s %s: cannot %s: %s\n", ctx->prog, cmd, what, strerror(err));
 	return PC_EXIT_ENV;
+}
+
+int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struct pc_rb_table *live,
+		pc_rb_each_fn *each, void *arg)
+{
+	struct pc_rb_options o = {.retries = READ_RETRIES, .each = each, .arg = arg};
+
+	return read_live(ctx, cmd, table, live, &o);
 }
 
 static void print_obj(FILE *f, const struct pc_rb_obj *o)
@@ -383,15 +390,19 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 	struct pc_nl_options bo = {.seq = 1, .commit = true, .lo_ifindex = lo ? lo : 1};
 	struct pc_nl_batch b;
 	pc_nl_build(&t, &bo, &b);
-	pc_rb_from_batch(&b, &want);
+	pc_rb_from_batch_packed(&b, &want);
 	pc_nl_batch_finish(&b);
+	/* What apply would send needs the model; then the records hold what is compared. */
+	struct cli_apply_preview pv;
+	cli_apply_preview(ctx, &t, &pv);
+	pc_nft_table_finish(&t);
 
-	if ((ret = cli_read_live(ctx, cmd, table, &live, NULL, NULL)) != PC_EXIT_OK)
+	/* the elements both have alike are left out of both: they make no change */
+	struct pc_rb_options o = {.retries = READ_RETRIES, .against = &want};
+	if ((ret = read_live(ctx, cmd, table, &live, &o)) != PC_EXIT_OK)
 		goto out;
 	struct change *ch;
 	size_t n = compare(&live, &want, &ch);
-	struct cli_apply_preview pv;
-	cli_apply_preview(ctx, &t, &pv);
 	if (ctx->json) {
 		print_json(ctx, table, path, &live, ch, n, &pv);
 	} else {
@@ -403,7 +414,6 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 out:
 	pc_rb_finish(&live);
 	pc_rb_finish(&want);
-	pc_nft_table_finish(&t);
 	pc_policy_finish(&p);
 	return ret;
 }

@@ -10,6 +10,7 @@
 # - diff says 1, under the right group, after a rule added by hand, a set
 #   element deleted, a chain policy changed, the table removed; --json says
 #   the same (read with python3).
+# - diff of ranges that share a start: each side's, the same ones left out.
 # - apply --dry-run prints the diff and sends nothing.
 # - show while another process replaces the table again and again: each
 #   output is the one table or the other, whole.
@@ -210,5 +211,34 @@ for args in "show x" "show --table 1bad" "diff" "diff $pol $pol" "diff --bogus $
     rc=$?
     if [ "$rc" = 2 ]; then pass "usage: $args"; else fail "usage: $args (rc $rc)"; fi
 done
+
+# 7. Elements that share a start and end elsewhere (a prefix widened or
+# narrowed), one only on each side, and the same ones kept: each range that
+# differs is said on its side, the rest not at all.
+cat >"$tmp/r1.yaml" <<'EOP'
+version: 1
+policy: ranges
+defaults:
+  icmp: none
+  loopback: none
+  established: accept
+networks:
+  admins: [10.0.0.0/30, 10.0.0.9, 192.0.2.0/24]
+rules:
+  - allow: 2222
+    protocol: tcp
+    from: admins
+EOP
+sed 's#\[10.0.0.0/30, 10.0.0.9, 192.0.2.0/24\]#[10.0.0.0/29, 10.0.0.9, 192.0.2.0/25, 198.51.100.1]#' \
+    "$tmp/r1.yaml" >"$tmp/r2.yaml"
+ns '
+cd "$tmp"
+"$bin" apply r1.yaml >/dev/null 2>&1 || echo "apply failed"
+$w "$bin" diff r1.yaml >/dev/null 2>&1; echo "same rc $?"
+$w "$bin" diff r2.yaml; echo "ranges rc $?"
+' >"$tmp/ranges" 2>&1
+expect "diff: ranges widened, narrowed, added; the same ones left out" \
+    'same rc 0\ntable inet portcullis differs from what r2.yaml installs: 5 changes (- live only, + r2.yaml only)\nrule r1 (r2.yaml:10):\n-\telement n_admins_v4: 10.0.0.0-10.0.0.3\n+\telement n_admins_v4: 10.0.0.0-10.0.0.7\n+\telement n_admins_v4: 192.0.2.0-192.0.2.127\n-\telement n_admins_v4: 192.0.2.0-192.0.2.255\n+\telement n_admins_v4: 198.51.100.1\nranges rc 1' \
+    "$tmp/ranges"
 
 finish
