@@ -389,13 +389,13 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 	unsigned lo = if_nametoindex("lo");
 	struct pc_nl_options bo = {.seq = 1, .commit = true, .lo_ifindex = lo ? lo : 1};
 	struct pc_nl_batch b;
-	pc_nl_build(&t, &bo, &b);
-	pc_rb_from_batch_packed(&b, &want);
-	pc_nl_batch_finish(&b);
-	/* What apply would send needs the model; then the records hold what is compared. */
+	/* What apply would send, first: its transaction is freed before diff's is built. */
 	struct cli_apply_preview pv;
 	cli_apply_preview(ctx, &t, &pv);
-	pc_nft_table_finish(&t);
+	pc_nl_build(&t, &bo, &b);
+	pc_nft_table_finish(&t); /* the batch holds what is compared: not both at once */
+	pc_rb_from_batch_packed(&b, &want);
+	pc_nl_batch_finish(&b);
 
 	/* the elements both have alike are left out of both: they make no change */
 	struct pc_rb_options o = {.retries = READ_RETRIES, .against = &want};

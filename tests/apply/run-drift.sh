@@ -238,7 +238,7 @@ $w "$bin" diff r1.yaml >/dev/null 2>&1; echo "same rc $?"
 $w "$bin" diff r2.yaml; echo "ranges rc $?"
 ' >"$tmp/ranges" 2>&1
 expect "diff: ranges widened, narrowed, added; the same ones left out" \
-    'same rc 0\ntable inet portcullis differs from what r2.yaml installs: 5 changes (- live only, + r2.yaml only)\nrule r1 (r2.yaml:10):\n-\telement n_admins_v4: 10.0.0.0-10.0.0.3\n+\telement n_admins_v4: 10.0.0.0-10.0.0.7\n+\telement n_admins_v4: 192.0.2.0-192.0.2.127\n-\telement n_admins_v4: 192.0.2.0-192.0.2.255\n+\telement n_admins_v4: 198.51.100.1\nranges rc 1' \
+    'same rc 0\ntable inet portcullis differs from what r2.yaml installs: 5 changes (- live only, + r2.yaml only)\nrule r1 (r2.yaml:10):\n-\telement n_admins_v4: 10.0.0.0-10.0.0.3\n+\telement n_admins_v4: 10.0.0.0-10.0.0.7\n+\telement n_admins_v4: 192.0.2.0-192.0.2.127\n-\telement n_admins_v4: 192.0.2.0-192.0.2.255\n+\telement n_admins_v4: 198.51.100.1\napply would send a delta of the last apply: 6 objects (4 elements added, 2 deleted; 0 sets and maps created, 0 deleted; 0 chains created, 0 deleted, 0 rebuilt; 0 policies changed)\nranges rc 1' \
     "$tmp/ranges"
 
 finish
