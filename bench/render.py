@@ -47,6 +47,15 @@ if os.environ.get("PC_BENCH_SHAPES"):
     SHAPE_CASES = [c for c in SHAPE_CASES if c[0] in os.environ["PC_BENCH_SHAPES"].split()]
 RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))
 
+# What apply records goes to a directory of the run's own, not the host's
+# /run/portcullis (each namespace's record would stay there, and a later
+# namespace given the same inode would read it); every bench imports this.
+if "PORTCULLIS_STATE_DIR" not in os.environ:
+    import atexit
+    _state = tempfile.mkdtemp(prefix="pc-bench-state-")
+    os.environ["PORTCULLIS_STATE_DIR"] = _state
+    atexit.register(shutil.rmtree, _state, True)
+
 
 def networks(n):
     k = max(1, n // 10)

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The start every shell test runner shares; sourced as `. lib.sh` with the
 # runner's arguments BIN DIR still in place.  Sets bin, dir, root (the source
-# root) and tmp (removed on exit), the C locale, and the counters that pass,
-# fail and finish keep.
+# root) and tmp (removed on exit), the C locale, PORTCULLIS_STATE_DIR (under
+# tmp), and the counters that pass, fail and finish keep.
 set -u
 bin=$1
 dir=$2
@@ -10,6 +10,10 @@ root=${PC_SOURCE_ROOT:-$(cd "$dir/../.." && pwd)}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 export LC_ALL=C
+# What apply records (and a pending confirmation) goes to a directory of the
+# runner's own, never the host's /run/portcullis; a runner may name another.
+export PORTCULLIS_STATE_DIR="$tmp/portcullis-state"
+mkdir -m 700 "$PORTCULLIS_STATE_DIR"
 # Files made as under the usual umask: a group-writable policy may include
 # only what every user can read and reach (docs/policy.md).
 umask 022
