@@ -42,7 +42,7 @@ def bench_addresses(n, kind):
 
 
 # A policy holds at most 1 000 000 YAML values: above this, the addresses go
-# into a list file (`networks: {big: {file: big.txt}}`).
+# into a list file of the policy's name (`networks: {big: {file: gen.txt}}`).
 YAML_MAX = 900000
 
 
@@ -51,7 +51,7 @@ def write_policy(path, n, kind, extra=()):
         f.write("version: 1\npolicy: gen\ndefaults:\n  icmp: none\n  loopback: none\n"
                 "  established: accept\nnetworks:\n")
         if n > YAML_MAX:
-            lst = os.path.join(os.path.dirname(path), "big.txt")
+            lst = os.path.splitext(path)[0] + ".txt"  # one per policy: gen.txt, mixed.txt
             with open(lst, "w") as g:
                 g.write("\n".join(list(bench_addresses(n, kind)) + list(extra)) + "\n")
             f.write("  big: {file: %s}\n" % lst)
