@@ -311,7 +311,7 @@ in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>&1
 in_s "$nldump" portcullis >"$tmp/saved"
 in_s $w "$bin" apply --confirm 30 "$tmp/c2.yaml" >"$tmp/out" 2>&1
 grep -q "updated in place" "$tmp/out" || { echo "not a delta:"; cat "$tmp/out"; }
-in_s "$bin" rollback >"$tmp/rb" 2>&1
+in_s $w "$bin" rollback >"$tmp/rb" 2>&1  # as apply ran: the watcher is known by its name
 in_s "$nldump" portcullis >"$tmp/after"
 if grep -q "updated in place" "$tmp/out" && cmp -s "$tmp/saved" "$tmp/after" &&
     [ -z "$(ls "$PORTCULLIS_STATE_DIR"/portcullis@*.installed 2>/dev/null)" ]; then
