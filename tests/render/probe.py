@@ -204,6 +204,11 @@ def add_links(srv, cli, tag, links, sources):
             # tested cannot resolve neighbours, and the first probes would
             # time out on the links made last
             in_ns(ns, "sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % k, check=True)
+        # A reject's ICMP error is rate-limited per destination (a burst of 6,
+        # then one a second): 32 probes at once from one source would see
+        # some rejects as drops. The limits are the namespace's own.
+        in_ns(ns, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", check=True)
+        in_ns(ns, "sysctl", "-qw", "net.ipv6.icmp.ratelimit=0", check=True)
         in_ns(ns, "ip", "link", "set", "lo", "up", check=True)
     for i, (name, addresses) in enumerate(links):
         peer = "v%d%s" % (i, tag)
