@@ -55,11 +55,9 @@ enum pc_addr_status pc_prefix_parse(const char *s, size_t n, struct pc_prefix *o
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const char *slash = memchr(s, '/', n);
 	size_t alen = slash ? (size_t)(slash - s) : n;
-	const struct pc_loc *loc = out->loc;
 	char addr[INET6_ADDRSTRLEN];
 
 	memset(out, 0, sizeof(*out));
-	out->loc = loc;
 	if (memchr(s, '%', alen))
 		return PC_ADDR_ZONE;
 	if (alen == 0 || alen >= sizeof(addr))
@@ -271,8 +269,6 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 	shown = tn > TOKEN_SHOWN ? TOKEN_SHOWN : (int)tn;
 	const char *more = tn > TOKEN_SHOWN ? "..." : "";
 	struct pc_prefix x;
-	struct pc_loc at = {lf->file, lf->line, col};
-	x.loc = &at;
 	enum pc_addr_status st = pc_prefix_parse(t, tn, &x);
 	switch (st) {
 	case PC_ADDR_OK:
@@ -323,6 +319,8 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 		pc_diag_hint(d, "write %s/%u", a, x.len);
 	}
 	lf->addresses++;
+	x.where = lf->line;
+	x.col = (uint16_t)col;
 	lf->add(lf->arg, &x);
 }
 
