@@ -1002,8 +1002,9 @@ static size_t elems_bytes(size_t elems, size_t per_elem)
 /*
  * What the transaction of t takes at most, near enough to reserve it once:
  * the elements of its sets and maps counted exactly as they are bounded,
- * and a generous allowance per rule and chain (a rule past it grows the
- * buffer, which only costs a copy).
+ * and an allowance per rule and chain of about twice what the project's
+ * policies take (450 to 600 bytes a rule with its chain and anonymous sets;
+ * a batch past it grows, which only costs a copy).
  */
 static size_t build_bytes(const struct pc_nft_table *t)
 {
@@ -1022,7 +1023,7 @@ static size_t build_bytes(const struct pc_nft_table *t)
 	for (size_t i = 0; i < t->nsubs; i++)
 		for (int f = 0; f < 2; f++)
 			bytes += elems_bytes(2 * t->subs[i].by_saddr[f].n + 1, ELEM_MAX_MAPPED);
-	return bytes + rules * (2u << 10);
+	return bytes + rules * (1u << 10);
 }
 
 void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, struct pc_nl_batch *b)
