@@ -57,6 +57,7 @@ struct pc_nl_batch {
 	 */
 	size_t clear_off, clear_len;
 	size_t nclear; /* how many messages they are */
+	size_t zeroed; /* buf is zero from len up to here */
 };
 
 /*
@@ -122,23 +123,29 @@ struct nftnl_set_elem;
 #define PC_NL_ELEMS_BYTES (60u << 10)
 
 /*
- * The elements of one set being added to a batch, a message at a time.
- * Set b, table, name (it describes the messages: it must outlive the
- * batch), id (the set's in this transaction; 0: none) and flags (each
- * message's NLM_F_*), the rest zero; add each element, then flush.
+ * The elements of one set being added to a batch, a message at a time,
+ * written into the batch's buffer as they come (the message being filled
+ * is the batch's last, open until flushed: nothing else may be added to
+ * the batch meanwhile).  Set b, table, name (it describes the messages: it
+ * must outlive the batch), id (the set's in this transaction; 0: none) and
+ * flags (each message's NLM_F_*), the rest zero; add each element, then
+ * flush.
  */
 struct pc_nl_elems {
 	struct pc_nl_batch *b;
 	const char *table, *name;
 	uint32_t id;
 	uint16_t flags;
-	struct nftnl_set *chunk; /* the message being filled */
-	size_t n, bytes;
+	size_t list; /* where the open message's element list starts in it; 0: none open */
+	size_t n, bytes; /* its elements, and the bytes counted against PC_NL_ELEMS_BYTES */
 };
 
-/* Adds e (taken: the batch's to free) to the set's elements; aborts only on allocation failure. */
+/*
+ * Adds e (taken: freed here) to the set's elements, written as libnftnl
+ * writes it; aborts only on allocation failure.
+ */
 void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e);
-/* Writes the elements not yet in a message. */
+/* Closes the message being filled, if any. */
 void pc_nl_elems_flush(struct pc_nl_elems *w);
 
 /* One element given as it is sent: the attributes inside its NFTA_LIST_ELEM. */

@@ -49,15 +49,28 @@ enum {
 
 static const uint8_t proto_numbers[PC_PROTO_COUNT] = {0, 6, 17, 132, 33};
 
+/*
+ * Room for `bytes` more from b->len on.  The buffer grows without being
+ * written: the bytes a message is written into are zeroed as it begins
+ * (attribute padding is sent as it is, libmnl 1.0.4 leaves it), so only
+ * what the batch uses is ever touched.
+ */
+static void reserve(struct pc_nl_batch *b, size_t bytes)
+{
+	if (b->cap - b->len < bytes) {
+		b->cap = b->cap * 2 > b->len + bytes ? b->cap * 2 : b->len + bytes;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+}
+
 static struct nlmsghdr *msg_begin(struct pc_nl_batch *b, const char *what, const char *name,
 		const struct pc_nft_rule *rule)
 {
-	if (b->cap - b->len < MSG_MAX) {
-		size_t old = b->cap;
-		b->cap = b->cap * 2 > b->len + MSG_MAX ? b->cap * 2 : b->len + MSG_MAX;
-		b->buf = xrealloc(b->buf, b->cap);
-		/* Attribute padding is sent as it is (libmnl 1.0.4 leaves it): zeroed once here. */
-		memset(b->buf + old, 0, b->cap - old);
+	reserve(b, MSG_MAX);
+	if (b->zeroed < b->len + MSG_MAX) {
+		size_t from = b->zeroed > b->len ? b->zeroed : b->len;
+		memset(b->buf + from, 0, b->len + MSG_MAX - from);
+		b->zeroed = b->len + MSG_MAX;
 	}
 	if (b->n == b->msgcap) {
 		b->msgcap = b->msgcap ? b->msgcap * 2 : 64;
@@ -252,40 +265,64 @@ static size_t elem_size(struct nftnl_set_elem *e)
 	return size;
 }
 
+static struct nlmsghdr *elems_msg(const struct pc_nl_elems *w)
+{
+	return (struct nlmsghdr *)(w->b->buf + w->b->len);
+}
+
 void pc_nl_elems_flush(struct pc_nl_elems *w)
 {
-	if (!w->chunk)
+	if (!w->list)
 		return;
-	struct nlmsghdr *nlh = nft_msg(
-			w->b, NFT_MSG_NEWSETELEM, w->flags, "elements of set", w->name, NULL);
-	nftnl_set_elems_nlmsg_build_payload(nlh, w->chunk);
-	nftnl_set_free(w->chunk);
-	w->chunk = NULL;
+	struct nlmsghdr *nlh = elems_msg(w);
+	mnl_attr_nest_end(nlh, (struct nlattr *)((char *)nlh + w->list));
+	w->list = 0;
 	w->n = w->bytes = 0;
 	msg_end(w->b, nlh);
 }
 
+/*
+ * The message the next element goes into, counting `size` bytes for it: the
+ * open one while the element fits, else a new one, its list begun as
+ * libnftnl begins it (the set's name, its id, the table).
+ */
+static struct nlmsghdr *elems_next(struct pc_nl_elems *w, size_t size)
+{
+	if (w->list && (w->n == PC_NL_ELEMS_PER_MSG || w->bytes + size > PC_NL_ELEMS_BYTES))
+		pc_nl_elems_flush(w);
+	if (!w->list) {
+		struct nlmsghdr *nlh = nft_msg(w->b, NFT_MSG_NEWSETELEM, w->flags,
+				"elements of set", w->name, NULL);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, w->name);
+		if (w->id)
+			mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(w->id));
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, w->table);
+		w->list = nlh->nlmsg_len;
+		mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	}
+	w->bytes += size;
+	return elems_msg(w);
+}
+
 void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e)
 {
-	size_t size = elem_size(e);
+	struct nlmsghdr *nlh = elems_next(w, elem_size(e));
 
-	if (w->chunk && w->bytes + size > PC_NL_ELEMS_BYTES)
-		pc_nl_elems_flush(w);
-	if (!w->chunk) {
-		if (!(w->chunk = nftnl_set_alloc()))
-			pc_oom_size(0);
-		nftnl_set_set_str(w->chunk, NFTNL_SET_TABLE, w->table);
-		nftnl_set_set_str(w->chunk, NFTNL_SET_NAME, w->name);
-		if (w->id)
-			nftnl_set_set_u32(w->chunk, NFTNL_SET_ID, w->id);
-	}
 	w->b->nelems += !(nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
 			  (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
 					  NFT_SET_ELEM_INTERVAL_END));
-	nftnl_set_elem_add(w->chunk, e);
-	w->bytes += size;
-	if (++w->n == PC_NL_ELEMS_PER_MSG)
-		pc_nl_elems_flush(w);
+	/* libnftnl numbers the elements of a list from 1, and so does elem_add_open() */
+	nftnl_set_elem_nlmsg_build(nlh, e, (int)++w->n);
+	nftnl_set_elem_free(e);
+}
+
+/* A nest of `type` holding one NFTA_DATA_VALUE: a key. */
+static void data_value(struct nlmsghdr *nlh, uint16_t type, const void *value, uint32_t len)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
+
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, len, value);
+	mnl_attr_nest_end(nlh, nest);
 }
 
 /*
@@ -293,34 +330,59 @@ void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e)
  * verdict (accept, drop, or a jump to `chain`); a comment; and, for the start
  * of an interval that runs to the largest key (no end element follows), the
  * open-interval flag in its user data after the comment, as nft sends it.
+ * Written straight into the message, attribute by attribute as libnftnl
+ * writes an element (flags, key, data, user data); the user data is laid
+ * out as libnftnl's udata buffer lays it out (type, length, value).
  */
 static void elem_add_open(struct pc_nl_elems *so, const void *key, uint32_t key_len, bool end,
 		bool open, int verdict, const char *chain, const char *comment)
 {
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	if (!e)
-		pc_oom_size(0);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);
-	if (end) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	} else if (chain) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
-		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
-	} else if (verdict >= 0) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)verdict);
+	uint8_t udata[2 + PC_NFT_COMMENT_MAX + 1 + 2 + sizeof(uint32_t)];
+	size_t ulen = 0, size = MNL_ATTR_HDRLEN + 2 * MNL_ATTR_HDRLEN + MNL_ALIGN(key_len);
+
+	if (!end && comment) {
+		size_t len = strlen(comment) + 1;
+		if (len > PC_NFT_COMMENT_MAX + 1)
+			abort(); /* the model holds no longer comment */
+		udata[ulen++] = NFTNL_UDATA_SET_ELEM_COMMENT;
+		udata[ulen++] = (uint8_t)len;
+		memcpy(udata + ulen, comment, len);
+		ulen += len;
 	}
-	if ((comment || open) && !end) {
-		struct nftnl_udata_buf *u =
-				comment ? udata_str(NFTNL_UDATA_SET_ELEM_COMMENT, comment)
-					: nftnl_udata_buf_alloc(64);
-		if (!u || (open && !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS,
-						   NFTNL_SET_ELEM_F_INTERVAL_OPEN)))
-			pc_oom_size(0);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
-				nftnl_udata_buf_len(u));
-		nftnl_udata_buf_free(u);
+	if (!end && open) {
+		uint32_t flag = NFTNL_SET_ELEM_F_INTERVAL_OPEN;
+		udata[ulen++] = NFTNL_UDATA_SET_ELEM_FLAGS;
+		udata[ulen++] = sizeof(flag);
+		memcpy(udata + ulen, &flag, sizeof(flag));
+		ulen += sizeof(flag);
 	}
-	pc_nl_elems_add(so, e);
+	if (end)
+		size += MNL_ATTR_HDRLEN + sizeof(uint32_t);
+	else if (chain || verdict >= 0)
+		size += 3 * MNL_ATTR_HDRLEN + sizeof(uint32_t) +
+			(chain ? MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(chain) + 1) : 0);
+	if (ulen)
+		size += MNL_ATTR_HDRLEN + MNL_ALIGN(ulen);
+
+	struct nlmsghdr *nlh = elems_next(so, size);
+	struct nlattr *elem = mnl_attr_nest_start(nlh, (uint16_t)++so->n);
+	if (end)
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
+	data_value(nlh, NFTA_SET_ELEM_KEY, key, key_len);
+	if (!end && (chain || verdict >= 0)) {
+		struct nlattr *data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		struct nlattr *v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE,
+				htonl(chain ? (uint32_t)NFT_JUMP : (uint32_t)verdict));
+		if (chain)
+			mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, chain);
+		mnl_attr_nest_end(nlh, v);
+		mnl_attr_nest_end(nlh, data);
+	}
+	if (ulen)
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, ulen, udata);
+	mnl_attr_nest_end(nlh, elem);
+	so->b->nelems += !end;
 }
 
 static void elem_add(struct pc_nl_elems *so, const void *key, uint32_t key_len, bool end,
@@ -917,6 +979,53 @@ static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_
 	rule_end(ro, chain, comment, r);
 }
 
+/*
+ * The most bytes the elements of a set of n (as address set: hosts or
+ * intervals; as map: intervals with verdicts, chains and comments) take
+ * with their messages' headers.
+ */
+#define ELEMS_MSG_HEAD                                                                             \
+	(NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + 3 * MNL_ATTR_HDRLEN +                 \
+			2 * MNL_ALIGN(PC_NFT_NAME_MAX + 1) + sizeof(uint32_t) + MNL_ATTR_HDRLEN)
+#define ELEM_MAX_HOST (3 * MNL_ATTR_HDRLEN + 16)
+#define ELEM_MAX_INTERVAL (ELEM_MAX_HOST + MNL_ATTR_HDRLEN + sizeof(uint32_t))
+#define ELEM_MAX_MAPPED                                                                            \
+	(ELEM_MAX_INTERVAL + 4 * MNL_ATTR_HDRLEN + sizeof(uint32_t) +                              \
+			MNL_ALIGN(PC_NFT_NAME_MAX + 1) + MNL_ATTR_HDRLEN +                         \
+			MNL_ALIGN(2 + PC_NFT_COMMENT_MAX + 1 + 2 + sizeof(uint32_t)))
+
+static size_t elems_bytes(size_t elems, size_t per_elem)
+{
+	return elems * per_elem + (elems / PC_NL_ELEMS_PER_MSG + 1) * ELEMS_MSG_HEAD;
+}
+
+/*
+ * What the transaction of t takes at most, near enough to reserve it once:
+ * the elements of its sets and maps counted exactly as they are bounded,
+ * and an allowance per rule and chain of about twice what the project's
+ * policies take (450 to 600 bytes a rule with its chain and anonymous sets;
+ * a batch past it grows, which only costs a copy).
+ */
+static size_t build_bytes(const struct pc_nft_table *t)
+{
+	size_t bytes = 64u << 10, rules = t->nsubs;
+
+	for (size_t i = 0; i < t->nsets; i++)
+		if (!t->sets[i].literal && t->sets[i].type != PC_NFT_SET_SERVICE)
+			bytes += t->sets[i].interval ? elems_bytes(2 * t->sets[i].n + 1,
+								       ELEM_MAX_INTERVAL)
+						     : elems_bytes(t->sets[i].n, ELEM_MAX_HOST);
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
+		rules += t->chains[k].n;
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			bytes += elems_bytes(2 * t->chains[k].maps[p].n + 1, ELEM_MAX_MAPPED);
+	}
+	for (size_t i = 0; i < t->nsubs; i++)
+		for (int f = 0; f < 2; f++)
+			bytes += elems_bytes(2 * t->subs[i].by_saddr[f].n + 1, ELEM_MAX_MAPPED);
+	return bytes + rules * (1u << 10);
+}
+
 void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, struct pc_nl_batch *b)
 {
 	static const int hooks[PC_NFT_HOOK_COUNT] = {
@@ -928,6 +1037,7 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 	uint32_t map_ids[PC_NFT_HOOK_COUNT][PC_PROTO_COUNT];
 
 	memset(b, 0, sizeof(*b));
+	reserve(b, build_bytes(t));
 	b->seq0 = o->seq;
 	batch_marker(b, NFNL_MSG_BATCH_BEGIN, o->genid);
 	table_msgs(b, t, o->stamp);
