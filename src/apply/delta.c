@@ -315,7 +315,7 @@ static void read_chain(struct reading *rd, const struct nlmsghdr *nlh)
 	}
 }
 
-static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off, size_t next)
+static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
 	struct pc_dl_state *s = rd->s;
 	const struct nlattr *flags = attr_of(nlh, NFTA_SET_FLAGS);
@@ -334,7 +334,6 @@ static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off,
 	attrs_but(nlh, NFTA_SET_ID, &rd->tmp);
 	x->decl = put(s, rd->tmp.data, rd->tmp.len);
 	x->msg_off = off;
-	x->msg_end = next;
 	if (s->nsets * 2 + 2 > rd->sets.mask) {
 		free(rd->sets.slot);
 		index_sets(&rd->sets, s);
@@ -343,33 +342,47 @@ static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off,
 	}
 }
 
-static void read_elems(struct reading *rd, const struct nlmsghdr *nlh, size_t off, size_t next)
+/* A rule's anonymous set's elements; a named set's come from the model (model_elems()). */
+static void read_elems(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
-	struct pc_dl_state *s = rd->s;
 	const char *name = str_of(nlh, NFTA_SET_ELEM_LIST_SET);
 
-	if (!strncmp(name, "__set", 5)) {
-		attrs_but(nlh, NFTA_SET_ELEM_LIST_SET_ID, &rd->anon);
-		if (rd->nanon == rd->anoncap) {
-			rd->anoncap = rd->anoncap ? 2 * rd->anoncap : 8;
-			rd->anon_msgs = xreallocarray(rd->anon_msgs, rd->anoncap, sizeof(size_t));
-		}
-		rd->anon_msgs[rd->nanon++] = off;
+	if (strncmp(name, "__set", 5))
 		return;
+	attrs_but(nlh, NFTA_SET_ELEM_LIST_SET_ID, &rd->anon);
+	if (rd->nanon == rd->anoncap) {
+		rd->anoncap = rd->anoncap ? 2 * rd->anoncap : 8;
+		rd->anon_msgs = xreallocarray(rd->anon_msgs, rd->anoncap, sizeof(size_t));
 	}
-	size_t i = s->nsets && !strcmp(s->sets[s->nsets - 1].name, name)
-				   ? s->nsets - 1
-				   : find_set(&rd->sets, s, name);
-	if (i == NONE)
-		return;
-	struct pc_dl_set *x = &s->sets[i];
-	if (x->msg_end == off)
-		x->msg_end = next;
-	const struct nlattr *list = attr_of(nlh, NFTA_SET_ELEM_LIST_ELEMENTS), *e;
-	if (!list)
-		return;
-	mnl_attr_for_each_nested(e, list)
-			elem_push(x, put(s, mnl_attr_get_payload(e), mnl_attr_get_payload_len(e)));
+	rd->anon_msgs[rd->nanon++] = off;
+}
+
+static size_t elem_make(int kind, const uint8_t *k, uint32_t klen, uint8_t out[64]);
+
+/* Where the model's walk puts a set's elements. */
+struct elem_sink {
+	struct pc_dl_state *s;
+	struct pc_dl_set *x;
+	struct pc_nl_batch scratch; /* the few elements that carry more than a key */
+};
+
+/*
+ * One element of the walk as the batch writes it: a key, or an interval's
+ * end, in the attributes the state file makes them of (elem_make(), what
+ * libnftnl writes); one that carries more (a verdict, a comment, the open
+ * flag) encoded by the batch's own writer.
+ */
+static void model_elem(void *arg, const struct pc_nl_elem *e)
+{
+	struct elem_sink *k = arg;
+	uint8_t buf[PC_NFT_COMMENT_MAX + PC_NFT_NAME_MAX + 256];
+	size_t len;
+
+	if (!e->open && e->verdict < 0 && !e->chain && (e->end || !e->comment) && e->key_len <= 16)
+		len = elem_make(e->end ? 2 : 1, e->key, e->key_len, buf);
+	else
+		len = pc_nl_elem_attrs(&k->scratch, k->s->table, e, buf, sizeof(buf));
+	elem_push(k->x, put(k->s, buf, len));
 }
 
 static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
@@ -394,7 +407,8 @@ static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off
 	c->nrules++;
 }
 
-void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s)
+void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
+		struct pc_dl_state *s)
 {
 	struct reading rd = {.s = s};
 
@@ -414,10 +428,10 @@ void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_
 				read_chain(&rd, nlh);
 				break;
 			case NFT_MSG_NEWSET:
-				read_set(&rd, nlh, off, next);
+				read_set(&rd, nlh, off);
 				break;
 			case NFT_MSG_NEWSETELEM:
-				read_elems(&rd, nlh, off, next);
+				read_elems(&rd, nlh, off);
 				break;
 			case NFT_MSG_NEWRULE:
 				read_rule(&rd, nlh, off);
@@ -426,6 +440,12 @@ void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_
 		}
 		off = next;
 	}
+	struct elem_sink k = {.s = s};
+	for (size_t i = 0; i < s->nsets; i++) {
+		k.x = &s->sets[i];
+		pc_nl_set_elems(t, k.x->name, model_elem, &k);
+	}
+	pc_nl_batch_finish(&k.scratch);
 	for (size_t i = 0; i < s->nchains; i++) {
 		char hex[65];
 		pc_sha256_hex(&rd.hash[i], hex);
@@ -1113,13 +1133,13 @@ void pc_dl_build(void *plan, const struct pc_nl_options *o, struct pc_nl_batch *
 		const struct pc_dl_set *x = &ns->sets[i];
 		if (!p->set_new[i])
 			continue;
-		for (size_t off = x->msg_off; off < x->msg_end;) {
-			const struct nlmsghdr *nlh = (const void *)(ns->batch->buf + off);
-			bool decl = (nlh->nlmsg_type & 0xff) == NFT_MSG_NEWSET;
-			pc_nl_batch_copy(b, nlh, decl ? NLM_F_EXCL : 0,
-					decl ? "set" : "elements of set", x->name);
-			off += NLMSG_ALIGN(nlh->nlmsg_len);
-		}
+		const struct nlmsghdr *nlh = (const void *)(ns->batch->buf + x->msg_off);
+		pc_nl_batch_copy(b, nlh, NLM_F_EXCL, "set", x->name);
+		size_t *all = xreallocarray(NULL, x->n ? x->n : 1, sizeof(*all));
+		for (size_t k = 0; k < x->n; k++)
+			all[k] = k;
+		elems_send(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, ns, x, all, x->n);
+		free(all);
 	}
 	for (size_t i = 0; i < ns->nsets; i++)
 		if (!p->set_new[i])

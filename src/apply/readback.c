@@ -239,6 +239,37 @@ static struct set *set_find(struct collect *c, const char *name, bool has_id, ui
 	return NULL;
 }
 
+/* One element appended to x's records; ex (verdict, chain, comment) taken when it carries any. */
+static void rec_add(struct set *x, const void *k, uint32_t len, bool end, struct extra ex)
+{
+	uint32_t ext = 0;
+	uint8_t *r;
+
+	if (len > KEY_MAX)
+		len = KEY_MAX;
+	if (len > x->klen)
+		recs_widen(x, len);
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 16;
+		x->recs = xreallocarray(x->recs, x->cap, rec_size(x));
+	}
+	r = x->recs + x->n++ * rec_size(x);
+	memset(r, 0, rec_size(x));
+	r[0] = (uint8_t)len;
+	r[1] = end;
+	if (k)
+		memcpy(r + REC_HEAD, k, len);
+	if (ex.verdict != -1000 || ex.chain || ex.comment) {
+		if (x->nextras == x->extcap) {
+			x->extcap = x->extcap ? 2 * x->extcap : 8;
+			x->extras = xreallocarray(x->extras, x->extcap, sizeof(*x->extras));
+		}
+		x->extras[x->nextras++] = ex;
+		ext = (uint32_t)x->nextras;
+	}
+	memcpy(r + 2, &ext, sizeof(ext));
+}
+
 static void elems_take(struct collect *c, struct nftnl_set *s)
 {
 	struct set *x = set_find(c, nftnl_set_get_str(s, NFTNL_SET_NAME),
@@ -253,41 +284,38 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 		uint32_t len = 0, ulen = 0;
 		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 		struct extra ex = {.verdict = -1000};
-		uint32_t ext = 0;
-		uint8_t *r;
-		if (len > KEY_MAX)
-			len = KEY_MAX;
-		if (len > x->klen)
-			recs_widen(x, len);
-		if (x->n == x->cap) {
-			x->cap = x->cap ? 2 * x->cap : 16;
-			x->recs = xreallocarray(x->recs, x->cap, rec_size(x));
-		}
-		r = x->recs + x->n++ * rec_size(x);
-		memset(r, 0, rec_size(x));
-		r[0] = (uint8_t)len;
-		r[1] = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-		       (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
-				       NFT_SET_ELEM_INTERVAL_END);
-		if (k)
-			memcpy(r + REC_HEAD, k, len);
+		bool end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+			   (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
+					   NFT_SET_ELEM_INTERVAL_END);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
 			ex.verdict = (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
 			ex.chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
 		const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
 		ex.comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-		if (ex.verdict != -1000 || ex.chain || ex.comment) {
-			if (x->nextras == x->extcap) {
-				x->extcap = x->extcap ? 2 * x->extcap : 8;
-				x->extras = xreallocarray(x->extras, x->extcap, sizeof(*x->extras));
-			}
-			x->extras[x->nextras++] = ex;
-			ext = (uint32_t)x->nextras;
-		}
-		memcpy(r + 2, &ext, sizeof(ext));
+		rec_add(x, k, len, end, ex);
 	}
 	nftnl_set_elems_iter_destroy(it);
+}
+
+/*
+ * An element of the model's walk (pc_nl_set_elems()) as elems_take() reads
+ * it off the message the batch makes of it: an end carries nothing else, a
+ * jump is the verdict NFT_JUMP and its chain.
+ */
+static void model_elem(void *arg, const struct pc_nl_elem *e)
+{
+	struct extra ex = {.verdict = -1000};
+
+	if (!e->end && e->chain) {
+		ex.verdict = NFT_JUMP;
+		ex.chain = xstrdup(e->chain);
+	} else if (!e->end && e->verdict >= 0) {
+		ex.verdict = e->verdict;
+	}
+	if (!e->end && e->comment)
+		ex.comment = xstrdup(e->comment);
+	rec_add(arg, e->key, e->key_len, e->end, ex);
 }
 
 static void chain_take(struct collect *c, struct nftnl_chain *ch)
@@ -1480,19 +1508,39 @@ static int elems_parse(const struct nlmsghdr *nlh, struct nftnl_set *x)
 	return ret;
 }
 
-static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool keep);
+static void from_batch(const struct pc_nft_table *m, const struct pc_nl_batch *b,
+		struct pc_rb_table *t, bool keep);
+
+/* Whether a NEWSETELEM message adds to a named set (not one of a rule's anonymous sets). */
+static bool named_elems(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+			return !strchr(mnl_attr_get_str(a), '%');
+	}
+	return false;
+}
 
 void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t)
 {
-	from_batch(b, t, false);
+	from_batch(NULL, b, t, false);
 }
 
-void pc_rb_from_batch_packed(const struct pc_nl_batch *b, struct pc_rb_table *t)
+void pc_rb_from_model_packed(
+		const struct pc_nft_table *m, const struct pc_nl_batch *b, struct pc_rb_table *t)
 {
-	from_batch(b, t, true);
+	from_batch(m, b, t, true);
 }
 
-static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool keep)
+/*
+ * With m, the elements of named sets come from the model's walk, and any
+ * the batch holds of them are passed over: b may be built with sets_empty.
+ */
+static void from_batch(const struct pc_nft_table *m, const struct pc_nl_batch *b,
+		struct pc_rb_table *t, bool keep)
 {
 	struct collect c = {0};
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
@@ -1518,7 +1566,7 @@ static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool 
 			if (nftnl_set_nlmsg_parse(nlh, x) == 0)
 				set_take(&c, x);
 			nftnl_set_free(x);
-		} else if (nft && type == NFT_MSG_NEWSETELEM) {
+		} else if (nft && type == NFT_MSG_NEWSETELEM && !(m && named_elems(nlh))) {
 			struct nftnl_set *x = nftnl_set_alloc();
 			if (!x)
 				pc_oom_size(0);
@@ -1544,6 +1592,9 @@ static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool 
 		}
 		nlh = mnl_nlmsg_next(nlh, &left);
 	}
+	for (size_t i = 0; m && i < c.nsets; i++)
+		if (!(c.sets[i].flags & NFT_SET_ANONYMOUS))
+			pc_nl_set_elems(m, c.sets[i].name, model_elem, &c.sets[i]);
 	emit(&c, t, NULL, NULL, keep, NULL);
 	collect_finish(&c);
 }
