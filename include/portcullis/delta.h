@@ -59,6 +59,13 @@ struct pc_dl_set {
 	struct pc_dl_span decl; /* its NEWSET attributes but its id */
 	struct pc_dl_span *elems; /* each element's attributes (inside NFTA_LIST_ELEM) */
 	size_t n, cap;
+	/*
+	 * While every element is a key alone or an interval's end (an address
+	 * set), elems is NULL and each is a record here instead: START (1) or
+	 * END (2), then the key in klen bytes, as the state file writes it.
+	 */
+	uint8_t *recs;
+	uint32_t klen;
 	size_t msg_off; /* from a batch: the message that declares it */
 };
 
