@@ -84,7 +84,9 @@ struct pc_rb_options {
 	 * elements both tables have alike (same set, same text) become objects
 	 * of neither, the others objects of each (those of `against` after its
 	 * other objects), and `against` keeps none packed after the call.  A
-	 * set of 200 000 addresses is compared without an object per address.
+	 * set of 200 000 addresses is compared without an object per address;
+	 * a hash set's elements are looked up in its records as they are read,
+	 * and only those not found there are kept of the kernel's.
 	 */
 	struct pc_rb_table *against;
 };
