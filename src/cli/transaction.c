@@ -569,13 +569,15 @@ static int apply_table(struct cli_ctx *ctx, const char *cmd, const struct pc_pol
 		} else {
 			ret = transact(ctx, cmd, p, t, true, stamp, &sent, genid);
 		}
+		/* What the delta was planned from is not held while the new record is written. */
+		pc_dl_plan_finish(&d);
+		pc_dl_state_finish(&old);
+		pc_nl_batch_finish(&full);
+		new.batch = NULL;
 		if (sent.committed)
 			record_installed(ctx, cmd, &new, t->comment, &table_stamp, stamp,
 					sent.genid_after);
-		pc_dl_plan_finish(&d);
-		pc_dl_state_finish(&old);
 		pc_dl_state_finish(&new);
-		pc_nl_batch_finish(&full);
 		if (!sent.refused)
 			return ret;
 		if (sent.stale)
