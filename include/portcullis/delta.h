@@ -4,8 +4,10 @@
  * file of the state directory), and the transaction that takes the live
  * table from it to a new policy's table without replacing it.  Both are
  * read off the transaction that would replace the table (pc_nl_build()),
- * so every object is compared exactly as the kernel would be sent it, and
- * whatever kind of set the batch makes, a delta makes the same.
+ * its sets' elements off the model by the walk that batch writes them from
+ * (pc_nl_set_elems()), never built into messages and read back, so every
+ * object is compared as the kernel would be sent it, and whatever kind of
+ * set the batch makes, a delta makes the same.
  *
  * The delta, one generation-guarded transaction:
  *   - chains that are new are created (NLM_F_EXCL), base chains whose
@@ -57,7 +59,14 @@ struct pc_dl_set {
 	struct pc_dl_span decl; /* its NEWSET attributes but its id */
 	struct pc_dl_span *elems; /* each element's attributes (inside NFTA_LIST_ELEM) */
 	size_t n, cap;
-	size_t msg_off, msg_end; /* from a batch: the messages that create it */
+	/*
+	 * While every element is a key alone or an interval's end (an address
+	 * set), elems is NULL and each is a record here instead: START (1) or
+	 * END (2), then the key in klen bytes, as the state file writes it.
+	 */
+	uint8_t *recs;
+	uint32_t klen;
+	size_t msg_off; /* from a batch: the message that declares it */
 };
 
 struct pc_dl_chain {
@@ -94,8 +103,14 @@ struct pc_dl_state {
 void pc_dl_state_init(struct pc_dl_state *s);
 void pc_dl_state_finish(struct pc_dl_state *s);
 
-/* Reads the objects of the transaction that replaces table `table` (pc_nl_build). */
-void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s);
+/*
+ * Reads the objects of the transaction that replaces table `table` with
+ * model t: the declarations, chains and rules off b (pc_nl_build() of t,
+ * with or without sets_empty), the elements of named sets off the model by
+ * the walk the batch writes them from (pc_nl_set_elems()), never from b.
+ */
+void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
+		struct pc_dl_state *s);
 
 /*
  * Writes s to `path` whole (a new file of mode 0600, synced, renamed over

@@ -84,6 +84,12 @@ struct pc_nl_options {
 	bool commit; /* false: leave out the batch end (the kernel checks, then aborts) */
 	unsigned lo_ifindex; /* the interface index "lo" has */
 	const struct pc_nl_stamp *stamp; /* recorded in the table; NULL: none */
+	/*
+	 * The named sets and maps declared without their elements (counted in
+	 * nelems all the same): for what reads the transaction's other objects
+	 * and takes the elements from pc_nl_set_elems(), never sent.
+	 */
+	bool sets_empty;
 };
 
 /* Builds the transaction that replaces table t; aborts only on allocation failure. */
@@ -147,6 +153,39 @@ struct pc_nl_elems {
 void pc_nl_elems_add(struct pc_nl_elems *w, struct nftnl_set_elem *e);
 /* Closes the message being filled, if any. */
 void pc_nl_elems_flush(struct pc_nl_elems *w);
+
+/*
+ * One element of a named set or map, as the batch makes it of the model:
+ * a key; for an interval set, whether it ends an interval, or starts one
+ * that runs to the largest key (open); for a map, a verdict or a jump; a
+ * comment.  Pointers valid during the call only.
+ */
+struct pc_nl_elem {
+	const uint8_t *key;
+	uint32_t key_len;
+	bool end, open;
+	int verdict; /* NF_ACCEPT, NF_DROP; -1: none; with chain, a jump to it */
+	const char *chain, *comment; /* NULL: none */
+};
+
+typedef void pc_nl_elem_fn(void *arg, const struct pc_nl_elem *e);
+
+/*
+ * Gives fn each element of the named set or map `name` of t, in the order
+ * pc_nl_build() sends them: the one walk of the model both the batch and
+ * what reads it without building it (readback, delta) take elements from.
+ * Returns false when t has no such named set or map.
+ */
+bool pc_nl_set_elems(const struct pc_nft_table *t, const char *name, pc_nl_elem_fn *fn, void *arg);
+
+/*
+ * The attributes inside NFTA_LIST_ELEM that pc_nl_build() writes for e
+ * (of a set of table `table`), into out (at most cap bytes); their length.
+ * `scratch` (zeroed before the first call) holds the message they are
+ * written in; the caller finishes it (pc_nl_batch_finish()).
+ */
+size_t pc_nl_elem_attrs(struct pc_nl_batch *scratch, const char *table, const struct pc_nl_elem *e,
+		uint8_t *out, size_t cap);
 
 /* One element given as it is sent: the attributes inside its NFTA_LIST_ELEM. */
 struct pc_nl_raw_elem {

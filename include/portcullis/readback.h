@@ -49,7 +49,7 @@ struct pc_rb_obj {
 	char *nft;
 };
 
-/* The elements of named sets kept packed, not as objects (pc_rb_from_batch_packed()). */
+/* The elements of named sets kept packed, not as objects (pc_rb_from_model_packed()). */
 struct pc_rb_elems;
 
 struct pc_rb_table {
@@ -80,11 +80,13 @@ struct pc_rb_options {
 	void *arg;
 	/*
 	 * NULL, or a table that keeps its elements packed
-	 * (pc_rb_from_batch_packed()) to be compared with this one: the
+	 * (pc_rb_from_model_packed()) to be compared with this one: the
 	 * elements both tables have alike (same set, same text) become objects
 	 * of neither, the others objects of each (those of `against` after its
 	 * other objects), and `against` keeps none packed after the call.  A
-	 * set of 200 000 addresses is compared without an object per address.
+	 * set of 200 000 addresses is compared without an object per address;
+	 * a hash set's elements are looked up in its records as they are read,
+	 * and only those not found there are kept of the kernel's.
 	 */
 	struct pc_rb_table *against;
 };
@@ -100,8 +102,13 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 
 /* What the transaction b would leave in the kernel for its table. */
 void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t);
-/* The same, the elements of its named sets kept packed in t->elems. */
-void pc_rb_from_batch_packed(const struct pc_nl_batch *b, struct pc_rb_table *t);
+/*
+ * The same for the transaction of model m (b: pc_nl_build() of m, with or
+ * without sets_empty), the elements of its named sets taken from the
+ * model's walk (pc_nl_set_elems()), not from b, and kept packed in t->elems.
+ */
+void pc_rb_from_model_packed(
+		const struct pc_nft_table *m, const struct pc_nl_batch *b, struct pc_rb_table *t);
 /* The elements t keeps packed made objects of t (after its others); none kept after. */
 void pc_rb_unpack(struct pc_rb_table *t);
 

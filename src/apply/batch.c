@@ -408,26 +408,36 @@ static bool key_zero(const uint8_t *key, uint32_t len)
 	return true;
 }
 
+/* One element given to the walk's sink (struct pc_nl_elem). */
+static void elem_to(pc_nl_elem_fn *fn, void *arg, const uint8_t *key, uint32_t len, bool end,
+		bool open, int verdict, const char *chain, const char *comment)
+{
+	struct pc_nl_elem e = {key, len, end, open, verdict, chain, comment};
+
+	fn(arg, &e);
+}
+
 /*
  * An interval [lo, hi] as nft sends it: a start element carrying the
  * verdict and comment, and an end element just past hi (none when hi is the
  * largest key: then the start is flagged open).  Before the first interval, when it does not start
  * at zero, an end element at zero.
  */
-static void interval_add(struct pc_nl_elems *so, bool first, const uint8_t *lo, const uint8_t *hi,
-		uint32_t len, int verdict, const char *chain, const char *comment)
+static void interval_add(pc_nl_elem_fn *fn, void *arg, bool first, const uint8_t *lo,
+		const uint8_t *hi, uint32_t len, int verdict, const char *chain,
+		const char *comment)
 {
 	uint8_t k[16];
 
 	if (first && !key_zero(lo, len)) {
 		memset(k, 0, len);
-		elem_add(so, k, len, true, -1, NULL, NULL);
+		elem_to(fn, arg, k, len, true, false, -1, NULL, NULL);
 	}
 	memcpy(k, hi, len);
 	bool closed = key_next(k, len);
-	elem_add_open(so, lo, len, false, !closed, verdict, chain, comment);
+	elem_to(fn, arg, lo, len, false, !closed, verdict, chain, comment);
 	if (closed)
-		elem_add(so, k, len, true, -1, NULL, NULL);
+		elem_to(fn, arg, k, len, true, false, -1, NULL, NULL);
 }
 
 static struct nftnl_udata_buf *set_udata(bool vmap, const char *comment)
@@ -459,64 +469,169 @@ static void named_set(struct pc_nl_batch *b, const char *table, const char *name
 			.b = b, .table = table, .name = name, .id = id, .flags = NLM_F_CREATE};
 }
 
-static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
-		const struct pc_nft_set *s, uint32_t id)
+/* The elements of an address set, each given to fn. */
+static void address_set_elems(const struct pc_nft_set *s, pc_nl_elem_fn *fn, void *arg)
 {
 	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
-	struct pc_nl_elems so;
 
-	named_set(b, t->name, s->name, id, s->interval ? NFT_SET_INTERVAL : 0,
-			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, s->size,
-			s->comment, &so);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct pc_prefix *x = &s->prefixes[i];
 		uint8_t hi[16];
 		if (!s->interval) {
 			/* A hash set: its keys, no interval ends. */
-			elem_add(&so, x->bytes, len, false, -1, NULL, NULL);
+			elem_to(fn, arg, x->bytes, len, false, false, -1, NULL, NULL);
 			continue;
 		}
 		pc_nft_prefix_last(x, hi);
-		interval_add(&so, i == 0, x->bytes, hi, len, -1, NULL, NULL);
+		interval_add(fn, arg, i == 0, x->bytes, hi, len, -1, NULL, NULL);
 	}
-	pc_nl_elems_flush(&so);
 }
 
-static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
-		const struct pc_nft_map *m, uint32_t id)
+/* The elements of a verdict map by port. */
+static void port_map_elems(const struct pc_nft_table *t, const struct pc_nft_map *m,
+		pc_nl_elem_fn *fn, void *arg)
 {
-	struct pc_nl_elems so;
-
-	named_set(b, t->name, m->name, id, NFT_SET_INTERVAL | NFT_SET_MAP, PC_NFT_TYPE_INET_SERVICE,
-			2, m->size, NULL, &so);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct pc_nft_segment *s = &m->segs[i];
 		uint8_t lo[2] = {(uint8_t)(s->lo >> 8), (uint8_t)s->lo};
 		uint8_t hi[2] = {(uint8_t)(s->hi >> 8), (uint8_t)s->hi};
 		int verdict = s->direct && s->rule->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT;
-		interval_add(&so, i == 0, lo, hi, 2, verdict,
+		interval_add(fn, arg, i == 0, lo, hi, 2, verdict,
 				s->direct ? NULL : t->subs[s->sub].name,
 				s->rule ? s->rule->comment : NULL);
 	}
+}
+
+/* The elements of a verdict map by source address. */
+static void address_map_elems(
+		const struct pc_nft_addr_map *m, int family, pc_nl_elem_fn *fn, void *arg)
+{
+	uint32_t len = family == 4 ? 4 : 16;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct pc_nft_addr_elem *e = &m->elems[i];
+		interval_add(fn, arg, i == 0, e->lo, e->hi, len,
+				e->rule->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT, NULL,
+				e->rule->comment);
+	}
+}
+
+/* The batch's sink: each element into the set's messages. */
+static void batch_elem(void *arg, const struct pc_nl_elem *e)
+{
+	elem_add_open(arg, e->key, e->key_len, e->end, e->open, e->verdict, e->chain, e->comment);
+}
+
+/* The elements counted, not sent (pc_nl_options.sets_empty): starts of intervals and keys. */
+static void count_elem(void *arg, const struct pc_nl_elem *e)
+{
+	*(size_t *)arg += !e->end;
+}
+
+/* The sink a named set's elements go to: its messages, or with sets_empty a count. */
+static pc_nl_elem_fn *set_sink(const struct pc_nl_options *o, struct pc_nl_elems *so, void **arg)
+{
+	*arg = o->sets_empty ? (void *)&so->b->nelems : (void *)so;
+	return o->sets_empty ? count_elem : batch_elem;
+}
+
+static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
+		const struct pc_nft_set *s, uint32_t id, const struct pc_nl_options *o)
+{
+	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
+	struct pc_nl_elems so;
+	void *arg;
+
+	named_set(b, t->name, s->name, id, s->interval ? NFT_SET_INTERVAL : 0,
+			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, s->size,
+			s->comment, &so);
+	pc_nl_elem_fn *fn = set_sink(o, &so, &arg);
+	address_set_elems(s, fn, arg);
+	pc_nl_elems_flush(&so);
+}
+
+static void port_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
+		const struct pc_nft_map *m, uint32_t id, const struct pc_nl_options *o)
+{
+	struct pc_nl_elems so;
+	void *arg;
+
+	named_set(b, t->name, m->name, id, NFT_SET_INTERVAL | NFT_SET_MAP, PC_NFT_TYPE_INET_SERVICE,
+			2, m->size, NULL, &so);
+	pc_nl_elem_fn *fn = set_sink(o, &so, &arg);
+	port_map_elems(t, m, fn, arg);
 	pc_nl_elems_flush(&so);
 }
 
 static void address_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
-		const struct pc_nft_addr_map *m, int family, uint32_t id)
+		const struct pc_nft_addr_map *m, int family, uint32_t id,
+		const struct pc_nl_options *o)
 {
 	uint32_t len = family == 4 ? 4 : 16;
 	struct pc_nl_elems so;
+	void *arg;
 
 	named_set(b, t->name, m->name, id, NFT_SET_INTERVAL | NFT_SET_MAP,
 			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, m->size, NULL,
 			&so);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct pc_nft_addr_elem *e = &m->elems[i];
-		interval_add(&so, i == 0, e->lo, e->hi, len,
-				e->rule->verdict == PC_NFT_DROP ? NF_DROP : NF_ACCEPT, NULL,
-				e->rule->comment);
-	}
+	pc_nl_elem_fn *fn = set_sink(o, &so, &arg);
+	address_map_elems(m, family, fn, arg);
 	pc_nl_elems_flush(&so);
+}
+
+bool pc_nl_set_elems(const struct pc_nft_table *t, const char *name, pc_nl_elem_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < t->nsets; i++) {
+		const struct pc_nft_set *s = &t->sets[i];
+		if (!s->literal && s->type != PC_NFT_SET_SERVICE && !strcmp(s->name, name)) {
+			address_set_elems(s, fn, arg);
+			return true;
+		}
+	}
+	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
+		for (int p = 0; p < PC_PROTO_COUNT; p++)
+			if (t->chains[k].maps[p].n && !strcmp(t->chains[k].maps[p].name, name)) {
+				port_map_elems(t, &t->chains[k].maps[p], fn, arg);
+				return true;
+			}
+	for (size_t i = 0; i < t->nsubs; i++)
+		for (int f = 0; f < 2; f++) {
+			const struct pc_nft_addr_map *m = &t->subs[i].by_saddr[f];
+			if (t->subs[i].mapped && m->n && !strcmp(m->name, name)) {
+				address_map_elems(m, f ? 6 : 4, fn, arg);
+				return true;
+			}
+		}
+	return false;
+}
+
+size_t pc_nl_elem_attrs(struct pc_nl_batch *scratch, const char *table, const struct pc_nl_elem *e,
+		uint8_t *out, size_t cap)
+{
+	struct pc_nl_elems so = {.b = scratch, .table = table, .name = "", .flags = 0};
+
+	/* One message each time, over the bytes of the last: zeroed (padding is sent as it is). */
+	if (scratch->buf)
+		memset(scratch->buf, 0, scratch->len);
+	scratch->len = scratch->n = 0;
+	elem_add_open(&so, e->key, e->key_len, e->end, e->open, e->verdict, e->chain, e->comment);
+	pc_nl_elems_flush(&so);
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)scratch->buf;
+	const struct nlattr *a, *x;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(x, a)
+		{
+			size_t len = mnl_attr_get_payload_len(x);
+			if (len > cap)
+				abort(); /* an element larger than any the model makes: a bug */
+			memcpy(out, mnl_attr_get_payload(x), len);
+			return len;
+		}
+	}
+	abort(); /* the message holds the element just added */
 }
 
 /* ---- rules ---- */
@@ -1050,17 +1165,17 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 	/* Sets and maps in the order the text declares them. */
 	for (size_t i = 0; i < t->nsets; i++)
 		if (!t->sets[i].literal && t->sets[i].type != PC_NFT_SET_SERVICE)
-			address_set(b, t, &t->sets[i], set_id(t, &t->sets[i]));
+			address_set(b, t, &t->sets[i], set_id(t, &t->sets[i]), o);
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (t->chains[k].maps[p].n)
-				port_map(b, t, &t->chains[k].maps[p], map_ids[k][p] = next_id++);
+				port_map(b, t, &t->chains[k].maps[p], map_ids[k][p] = next_id++, o);
 	uint32_t *sub_ids = xcalloc(t->nsubs * 2 + 1, sizeof(*sub_ids));
 	for (size_t i = 0; i < t->nsubs; i++)
 		for (int f = 0; f < 2; f++)
 			if (t->subs[i].mapped && t->subs[i].by_saddr[f].n)
 				address_map(b, t, &t->subs[i].by_saddr[f], f ? 6 : 4,
-						sub_ids[2 * i + (size_t)f] = next_id++);
+						sub_ids[2 * i + (size_t)f] = next_id++, o);
 
 	struct rule_out ro = {.b = b, .t = t, .o = o, .next_id = &next_id};
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {

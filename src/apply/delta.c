@@ -41,8 +41,10 @@ void pc_dl_state_init(struct pc_dl_state *s)
 
 void pc_dl_state_finish(struct pc_dl_state *s)
 {
-	for (size_t i = 0; i < s->nsets; i++)
+	for (size_t i = 0; i < s->nsets; i++) {
 		free(s->sets[i].elems);
+		free(s->sets[i].recs);
+	}
 	for (size_t i = 0; i < s->nchains; i++) {
 		free(s->chains[i].msgs);
 		free(s->chains[i].handles);
@@ -115,6 +117,95 @@ static void elem_push(struct pc_dl_set *x, struct pc_dl_span sp)
 		x->elems = xreallocarray(x->elems, x->cap, sizeof(*x->elems));
 	}
 	x->elems[x->n++] = sp;
+}
+
+/*
+ * Element kinds in the file and in a set's records: the attributes as they
+ * are (RAW, never a record), or only a key (START) or a key flagged as an
+ * interval's end (END), the attributes made again from it (elem_make()).
+ */
+enum {
+	RAW,
+	START,
+	END
+};
+
+static size_t elem_make(int kind, const uint8_t *k, uint32_t klen, uint8_t out[64]);
+
+static size_t rec_len(const struct pc_dl_set *x)
+{
+	return 1 + (size_t)x->klen;
+}
+
+/* The set's records made spans of attributes: it is given an element records cannot hold. */
+static void recs_unpack(struct pc_dl_state *s, struct pc_dl_set *x)
+{
+	uint8_t made[64];
+	uint8_t *recs = x->recs;
+	size_t n = x->n;
+
+	x->recs = NULL;
+	x->n = x->cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *r = recs + i * (1 + (size_t)x->klen);
+		elem_push(x, put(s, made, elem_make(r[0], r + 1, x->klen, made)));
+	}
+	free(recs);
+}
+
+/* An element of its attributes (a span of s). */
+static void elem_raw(struct pc_dl_state *s, struct pc_dl_set *x, struct pc_dl_span sp)
+{
+	if (x->recs)
+		recs_unpack(s, x);
+	elem_push(x, sp);
+}
+
+/* An element that is a key alone (START) or an interval's end (END). */
+static void elem_plain(struct pc_dl_state *s, struct pc_dl_set *x, int kind, const uint8_t *k,
+		uint32_t klen)
+{
+	if (x->elems || klen > 16 || !klen || (x->n && klen != x->klen)) {
+		uint8_t made[64];
+		elem_raw(s, x, put(s, made, elem_make(kind, k, klen, made)));
+		return;
+	}
+	x->klen = klen;
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 64;
+		x->recs = xreallocarray(x->recs, x->cap, rec_len(x));
+	}
+	uint8_t *r = x->recs + x->n++ * rec_len(x);
+	r[0] = (uint8_t)kind;
+	memcpy(r + 1, k, klen);
+}
+
+/* Element i of x as its attributes: in s's bytes, or made in buf from its record. */
+static const uint8_t *elem_at(const struct pc_dl_state *s, const struct pc_dl_set *x, size_t i,
+		uint8_t buf[64], uint32_t *len)
+{
+	if (!x->elems) {
+		const uint8_t *r = x->recs + i * rec_len(x);
+		*len = (uint32_t)elem_make(r[0], r + 1, x->klen, buf);
+		return buf;
+	}
+	*len = x->elems[i].len;
+	return at(s, x->elems[i]);
+}
+
+/*
+ * What compares element i of x: its record when `recs` (both sets compared
+ * keep records of one key length: records are alike exactly when the
+ * attributes made of them are), else its attributes.
+ */
+static const uint8_t *elem_cmpable(const struct pc_dl_state *s, const struct pc_dl_set *x, size_t i,
+		bool recs, uint8_t buf[64], uint32_t *len)
+{
+	if (recs) {
+		*len = (uint32_t)rec_len(x);
+		return x->recs + i * rec_len(x);
+	}
+	return elem_at(s, x, i, buf, len);
 }
 
 static void msg_push(struct pc_dl_chain *c, size_t off)
@@ -315,7 +406,7 @@ static void read_chain(struct reading *rd, const struct nlmsghdr *nlh)
 	}
 }
 
-static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off, size_t next)
+static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
 	struct pc_dl_state *s = rd->s;
 	const struct nlattr *flags = attr_of(nlh, NFTA_SET_FLAGS);
@@ -334,7 +425,6 @@ static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off,
 	attrs_but(nlh, NFTA_SET_ID, &rd->tmp);
 	x->decl = put(s, rd->tmp.data, rd->tmp.len);
 	x->msg_off = off;
-	x->msg_end = next;
 	if (s->nsets * 2 + 2 > rd->sets.mask) {
 		free(rd->sets.slot);
 		index_sets(&rd->sets, s);
@@ -343,33 +433,46 @@ static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off,
 	}
 }
 
-static void read_elems(struct reading *rd, const struct nlmsghdr *nlh, size_t off, size_t next)
+/* A rule's anonymous set's elements; a named set's come from the model (model_elems()). */
+static void read_elems(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
-	struct pc_dl_state *s = rd->s;
 	const char *name = str_of(nlh, NFTA_SET_ELEM_LIST_SET);
 
-	if (!strncmp(name, "__set", 5)) {
-		attrs_but(nlh, NFTA_SET_ELEM_LIST_SET_ID, &rd->anon);
-		if (rd->nanon == rd->anoncap) {
-			rd->anoncap = rd->anoncap ? 2 * rd->anoncap : 8;
-			rd->anon_msgs = xreallocarray(rd->anon_msgs, rd->anoncap, sizeof(size_t));
-		}
-		rd->anon_msgs[rd->nanon++] = off;
+	if (strncmp(name, "__set", 5))
+		return;
+	attrs_but(nlh, NFTA_SET_ELEM_LIST_SET_ID, &rd->anon);
+	if (rd->nanon == rd->anoncap) {
+		rd->anoncap = rd->anoncap ? 2 * rd->anoncap : 8;
+		rd->anon_msgs = xreallocarray(rd->anon_msgs, rd->anoncap, sizeof(size_t));
+	}
+	rd->anon_msgs[rd->nanon++] = off;
+}
+
+/* Where the model's walk puts a set's elements. */
+struct elem_sink {
+	struct pc_dl_state *s;
+	struct pc_dl_set *x;
+	struct pc_nl_batch scratch; /* the few elements that carry more than a key */
+};
+
+/*
+ * One element of the walk as the batch writes it: a key, or an interval's
+ * end, in the attributes the state file makes them of (elem_make(), what
+ * libnftnl writes); one that carries more (a verdict, a comment, the open
+ * flag) encoded by the batch's own writer.
+ */
+static void model_elem(void *arg, const struct pc_nl_elem *e)
+{
+	struct elem_sink *k = arg;
+	uint8_t buf[PC_NFT_COMMENT_MAX + PC_NFT_NAME_MAX + 256];
+	size_t len;
+
+	if (!e->open && e->verdict < 0 && !e->chain && (e->end || !e->comment)) {
+		elem_plain(k->s, k->x, e->end ? END : START, e->key, e->key_len);
 		return;
 	}
-	size_t i = s->nsets && !strcmp(s->sets[s->nsets - 1].name, name)
-				   ? s->nsets - 1
-				   : find_set(&rd->sets, s, name);
-	if (i == NONE)
-		return;
-	struct pc_dl_set *x = &s->sets[i];
-	if (x->msg_end == off)
-		x->msg_end = next;
-	const struct nlattr *list = attr_of(nlh, NFTA_SET_ELEM_LIST_ELEMENTS), *e;
-	if (!list)
-		return;
-	mnl_attr_for_each_nested(e, list)
-			elem_push(x, put(s, mnl_attr_get_payload(e), mnl_attr_get_payload_len(e)));
+	len = pc_nl_elem_attrs(&k->scratch, k->s->table, e, buf, sizeof(buf));
+	elem_raw(k->s, k->x, put(k->s, buf, len));
 }
 
 static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
@@ -394,7 +497,8 @@ static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off
 	c->nrules++;
 }
 
-void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s)
+void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
+		struct pc_dl_state *s)
 {
 	struct reading rd = {.s = s};
 
@@ -414,10 +518,10 @@ void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_
 				read_chain(&rd, nlh);
 				break;
 			case NFT_MSG_NEWSET:
-				read_set(&rd, nlh, off, next);
+				read_set(&rd, nlh, off);
 				break;
 			case NFT_MSG_NEWSETELEM:
-				read_elems(&rd, nlh, off, next);
+				read_elems(&rd, nlh, off);
 				break;
 			case NFT_MSG_NEWRULE:
 				read_rule(&rd, nlh, off);
@@ -426,6 +530,12 @@ void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_
 		}
 		off = next;
 	}
+	struct elem_sink k = {.s = s};
+	for (size_t i = 0; i < s->nsets; i++) {
+		k.x = &s->sets[i];
+		pc_nl_set_elems(t, k.x->name, model_elem, &k);
+	}
+	pc_nl_batch_finish(&k.scratch);
 	for (size_t i = 0; i < s->nchains; i++) {
 		char hex[65];
 		pc_sha256_hex(&rd.hash[i], hex);
@@ -478,17 +588,6 @@ static uint32_t key_len(const struct pc_dl_state *s, const struct pc_dl_set *x)
 	}
 	return 0;
 }
-
-/*
- * Element kinds in the file: the attributes as they are (RAW), or only a
- * key (START) or a key flagged as an interval's end (END), the attributes
- * made again from it on reading.
- */
-enum {
-	RAW,
-	START,
-	END
-};
 
 /* The attributes of a START or END element of key k into out; their length. */
 static size_t elem_make(int kind, const uint8_t *k, uint32_t klen, uint8_t out[64])
@@ -543,9 +642,14 @@ static void wr_elems(struct pc_buf *b, const struct pc_dl_state *s, const struct
 
 	wr_u32(b, (uint32_t)x->n);
 	wr_u32(b, klen);
+	if (!x->elems && x->n && x->klen == klen) {
+		wr(b, x->recs, x->n * rec_len(x)); /* as the file writes them */
+		return;
+	}
 	for (size_t i = 0; i < x->n; i++) {
-		const uint8_t *p = at(s, x->elems[i]);
-		uint32_t len = x->elems[i].len;
+		uint8_t buf[64];
+		uint32_t len;
+		const uint8_t *p = elem_at(s, x, i, buf, &len);
 		uint8_t kind = RAW;
 		if (klen && klen <= 16) {
 			if (len == elem_make(START, p + 8, klen, made) && !memcmp(p, made, len))
@@ -559,8 +663,10 @@ static void wr_elems(struct pc_buf *b, const struct pc_dl_state *s, const struct
 			wr(b, p + 8, klen);
 		else if (kind == END)
 			wr(b, p + 16, klen);
-		else
-			wr_span(b, s, x->elems[i]);
+		else {
+			wr_u32(b, len);
+			wr(b, p, len);
+		}
 	}
 }
 
@@ -692,20 +798,17 @@ static struct pc_dl_span rd_span(struct rd *r, struct pc_dl_state *s)
 static void rd_elems(struct rd *r, struct pc_dl_state *s, struct pc_dl_set *x)
 {
 	uint32_t n = rd_u32(r), klen = rd_u32(r);
-	uint8_t made[64];
 
 	if (klen > 16 || n > r->len - r->pos) {
 		r->short_ = true;
 		return;
 	}
-	x->elems = xreallocarray(NULL, n ? n : 1, sizeof(*x->elems));
-	x->cap = n ? n : 1;
 	for (uint32_t i = 0; i < n && !r->short_; i++) {
 		const uint8_t *kind = rd_take(r, 1);
 		if (!kind)
 			return;
 		if (*kind == RAW) {
-			elem_push(x, rd_span(r, s));
+			elem_raw(s, x, rd_span(r, s));
 			continue;
 		}
 		const uint8_t *k = *kind <= END && klen ? rd_take(r, klen) : NULL;
@@ -713,7 +816,7 @@ static void rd_elems(struct rd *r, struct pc_dl_state *s, struct pc_dl_set *x)
 			r->short_ = true;
 			return;
 		}
-		elem_push(x, put(s, made, elem_make(*kind, k, klen, made)));
+		elem_plain(s, x, *kind, k, klen);
 	}
 }
 
@@ -880,6 +983,18 @@ static uint32_t elem_hash(const uint8_t *p, size_t n)
 	return h;
 }
 
+/* Whether element i of a is element j of b (see elem_cmpable()). */
+static bool elems_eq(const struct pc_dl_state *os, const struct pc_dl_set *a, size_t i,
+		const struct pc_dl_state *ns, const struct pc_dl_set *b, size_t j, bool recs)
+{
+	uint8_t ba[64], bb[64];
+	uint32_t la, lb;
+	const uint8_t *pa = elem_cmpable(os, a, i, recs, ba, &la);
+	const uint8_t *pb = elem_cmpable(ns, b, j, recs, bb, &lb);
+
+	return la == lb && !memcmp(pa, pb, la);
+}
+
 /*
  * The elements of old set a and new set b compared: the common start and
  * end are skipped (a change of a few elements leaves most of a set where
@@ -891,10 +1006,14 @@ static void elems_diff(const struct pc_dl_state *os, const struct pc_dl_set *a,
 		size_t *nadds, size_t *addcap, size_t **dels, size_t *ndels, size_t *delcap)
 {
 	size_t lo = 0, ha = a->n, hb = b->n;
+	bool recs = !a->elems && !b->elems && a->klen == b->klen;
+	uint8_t ba[64], bb[64];
+	uint32_t la, lb;
+	const uint8_t *pa, *pb;
 
-	while (lo < ha && lo < hb && span_eq(os, a->elems[lo], ns, b->elems[lo]))
+	while (lo < ha && lo < hb && elems_eq(os, a, lo, ns, b, lo, recs))
 		lo++;
-	while (ha > lo && hb > lo && span_eq(os, a->elems[ha - 1], ns, b->elems[hb - 1]))
+	while (ha > lo && hb > lo && elems_eq(os, a, ha - 1, ns, b, hb - 1, recs))
 		ha--, hb--;
 	size_t na = ha - lo, nb = hb - lo;
 	uint8_t *seen = xcalloc(na + 1, 1);
@@ -903,22 +1022,24 @@ static void elems_diff(const struct pc_dl_state *os, const struct pc_dl_set *a,
 		cap *= 2;
 	size_t *slot = xcalloc(cap, sizeof(*slot));
 	for (size_t i = 0; i < na; i++) {
-		struct pc_dl_span e = a->elems[lo + i];
-		size_t k = elem_hash(at(os, e), e.len) & (cap - 1);
+		pa = elem_cmpable(os, a, lo + i, recs, ba, &la);
+		size_t k = elem_hash(pa, la) & (cap - 1);
 		while (slot[k])
 			k = (k + 1) & (cap - 1);
 		slot[k] = i + 1;
 	}
 	for (size_t j = 0; j < nb; j++) {
-		struct pc_dl_span e = b->elems[lo + j];
-		size_t k = elem_hash(at(ns, e), e.len) & (cap - 1);
+		pb = elem_cmpable(ns, b, lo + j, recs, bb, &lb);
+		size_t k = elem_hash(pb, lb) & (cap - 1);
 		bool found = false;
-		for (; slot[k]; k = (k + 1) & (cap - 1))
-			if (span_eq(os, a->elems[lo + slot[k] - 1], ns, e)) {
+		for (; slot[k]; k = (k + 1) & (cap - 1)) {
+			pa = elem_cmpable(os, a, lo + slot[k] - 1, recs, ba, &la);
+			if (la == lb && !memcmp(pa, pb, la)) {
 				seen[slot[k] - 1] = 1;
 				found = true;
 				break;
 			}
+		}
 		if (found)
 			continue;
 		if (*nadds == *addcap) {
@@ -1071,9 +1192,14 @@ static void elems_send(struct pc_nl_batch *b, uint16_t type, uint16_t flags,
 	if (!n)
 		return;
 	struct pc_nl_raw_elem *e = xreallocarray(NULL, n, sizeof(*e));
-	for (size_t i = 0; i < n; i++)
-		e[i] = (struct pc_nl_raw_elem){at(s, x->elems[idx[i]]), x->elems[idx[i]].len};
+	uint8_t *made = x->elems ? NULL : xreallocarray(NULL, n, 64);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t len;
+		const uint8_t *p = elem_at(s, x, idx[i], made ? made + 64 * i : NULL, &len);
+		e[i] = (struct pc_nl_raw_elem){p, len};
+	}
 	pc_nl_elems_raw(b, type, flags, s->table, x->name, e, n);
+	free(made);
 	free(e);
 }
 
@@ -1113,13 +1239,13 @@ void pc_dl_build(void *plan, const struct pc_nl_options *o, struct pc_nl_batch *
 		const struct pc_dl_set *x = &ns->sets[i];
 		if (!p->set_new[i])
 			continue;
-		for (size_t off = x->msg_off; off < x->msg_end;) {
-			const struct nlmsghdr *nlh = (const void *)(ns->batch->buf + off);
-			bool decl = (nlh->nlmsg_type & 0xff) == NFT_MSG_NEWSET;
-			pc_nl_batch_copy(b, nlh, decl ? NLM_F_EXCL : 0,
-					decl ? "set" : "elements of set", x->name);
-			off += NLMSG_ALIGN(nlh->nlmsg_len);
-		}
+		const struct nlmsghdr *nlh = (const void *)(ns->batch->buf + x->msg_off);
+		pc_nl_batch_copy(b, nlh, NLM_F_EXCL, "set", x->name);
+		size_t *all = xreallocarray(NULL, x->n ? x->n : 1, sizeof(*all));
+		for (size_t k = 0; k < x->n; k++)
+			all[k] = k;
+		elems_send(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, ns, x, all, x->n);
+		free(all);
 	}
 	for (size_t i = 0; i < ns->nsets; i++)
 		if (!p->set_new[i])
@@ -1347,7 +1473,10 @@ static int check_elems(struct pc_dumper *d, const struct pc_dl_state *s, const s
 	ec.seen = xcalloc(x->n + 1, 1);
 	for (size_t i = 0; i < x->n; i++) {
 		uint8_t *id = ec.ids + 81 * i;
-		size_t len = elem_id(at(s, x->elems[i]), x->elems[i].len, id + 1);
+		uint8_t buf[64];
+		uint32_t alen;
+		const uint8_t *p = elem_at(s, x, i, buf, &alen);
+		size_t len = elem_id(p, alen, id + 1);
 		id[0] = (uint8_t)len;
 		size_t k = id_slot(&ec, id + 1, len);
 		if (!ec.slot[k])

@@ -56,6 +56,12 @@ struct set {
 	struct extra *extras;
 	size_t nextras, extcap;
 	bool sorted; /* the records are in the order of rec_cmp() */
+	/*
+	 * Kept packed, a hash set: per record, whether the kernel's set holds
+	 * it alike (struct collect.against); NULL: none yet.  Such records
+	 * are passed over as if they were not there.
+	 */
+	uint8_t *seen;
 };
 
 struct pc_rb_elems {
@@ -112,6 +118,12 @@ struct collect {
 	size_t nchains, chaincap;
 	struct rule *rules;
 	size_t nrules, rulecap;
+	/*
+	 * Reading the kernel: the table whose packed hash sets the elements
+	 * are matched against as they arrive (pc_rb_options.against); an
+	 * element found there alike is marked seen in it and not kept.
+	 */
+	struct pc_rb_table *against;
 };
 
 const char *pc_rb_kind_name(enum pc_rb_kind k)
@@ -128,8 +140,10 @@ static void elems_release(struct set *x)
 	}
 	free(x->extras);
 	free(x->recs);
+	free(x->seen);
 	x->extras = NULL;
 	x->recs = NULL;
+	x->seen = NULL;
 	x->n = x->cap = x->nextras = x->extcap = 0;
 }
 
@@ -239,6 +253,40 @@ static struct set *set_find(struct collect *c, const char *name, bool has_id, ui
 	return NULL;
 }
 
+/* One element appended to x's records; ex (verdict, chain, comment) taken when it carries any. */
+static void rec_add(struct set *x, const void *k, uint32_t len, bool end, struct extra ex)
+{
+	uint32_t ext = 0;
+	uint8_t *r;
+
+	if (len > KEY_MAX)
+		len = KEY_MAX;
+	if (len > x->klen)
+		recs_widen(x, len);
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 16;
+		x->recs = xreallocarray(x->recs, x->cap, rec_size(x));
+	}
+	r = x->recs + x->n++ * rec_size(x);
+	memset(r, 0, rec_size(x));
+	r[0] = (uint8_t)len;
+	r[1] = end;
+	if (k)
+		memcpy(r + REC_HEAD, k, len);
+	if (ex.verdict != -1000 || ex.chain || ex.comment) {
+		if (x->nextras == x->extcap) {
+			x->extcap = x->extcap ? 2 * x->extcap : 8;
+			x->extras = xreallocarray(x->extras, x->extcap, sizeof(*x->extras));
+		}
+		x->extras[x->nextras++] = ex;
+		ext = (uint32_t)x->nextras;
+	}
+	memcpy(r + 2, &ext, sizeof(ext));
+}
+
+static bool matched_packed(struct collect *c, const struct set *x, const void *k, uint32_t len,
+		const struct extra *ex);
+
 static void elems_take(struct collect *c, struct nftnl_set *s)
 {
 	struct set *x = set_find(c, nftnl_set_get_str(s, NFTNL_SET_NAME),
@@ -253,41 +301,43 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 		uint32_t len = 0, ulen = 0;
 		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 		struct extra ex = {.verdict = -1000};
-		uint32_t ext = 0;
-		uint8_t *r;
-		if (len > KEY_MAX)
-			len = KEY_MAX;
-		if (len > x->klen)
-			recs_widen(x, len);
-		if (x->n == x->cap) {
-			x->cap = x->cap ? 2 * x->cap : 16;
-			x->recs = xreallocarray(x->recs, x->cap, rec_size(x));
-		}
-		r = x->recs + x->n++ * rec_size(x);
-		memset(r, 0, rec_size(x));
-		r[0] = (uint8_t)len;
-		r[1] = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-		       (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
-				       NFT_SET_ELEM_INTERVAL_END);
-		if (k)
-			memcpy(r + REC_HEAD, k, len);
+		bool end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+			   (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
+					   NFT_SET_ELEM_INTERVAL_END);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
 			ex.verdict = (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
 			ex.chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
 		const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
 		ex.comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-		if (ex.verdict != -1000 || ex.chain || ex.comment) {
-			if (x->nextras == x->extcap) {
-				x->extcap = x->extcap ? 2 * x->extcap : 8;
-				x->extras = xreallocarray(x->extras, x->extcap, sizeof(*x->extras));
-			}
-			x->extras[x->nextras++] = ex;
-			ext = (uint32_t)x->nextras;
+		if (!end && c->against && matched_packed(c, x, k, len, &ex)) {
+			free(ex.chain);
+			free(ex.comment);
+			continue;
 		}
-		memcpy(r + 2, &ext, sizeof(ext));
+		rec_add(x, k, len, end, ex);
 	}
 	nftnl_set_elems_iter_destroy(it);
+}
+
+/*
+ * An element of the model's walk (pc_nl_set_elems()) as elems_take() reads
+ * it off the message the batch makes of it: an end carries nothing else, a
+ * jump is the verdict NFT_JUMP and its chain.
+ */
+static void model_elem(void *arg, const struct pc_nl_elem *e)
+{
+	struct extra ex = {.verdict = -1000};
+
+	if (!e->end && e->chain) {
+		ex.verdict = NFT_JUMP;
+		ex.chain = xstrdup(e->chain);
+	} else if (!e->end && e->verdict >= 0) {
+		ex.verdict = e->verdict;
+	}
+	if (!e->end && e->comment)
+		ex.comment = xstrdup(e->comment);
+	rec_add(arg, e->key, e->key_len, e->end, ex);
 }
 
 static void chain_take(struct collect *c, struct nftnl_chain *ch)
@@ -556,7 +606,7 @@ static bool elem_next(const struct set *x, size_t *i, struct elem *e)
 	size_t rs = rec_size(x);
 	const uint8_t *r;
 
-	while (*i < x->n && x->recs[*i * rs + 1])
+	while (*i < x->n && (x->recs[*i * rs + 1] || (x->seen && x->seen[*i])))
 		(*i)++;
 	if (*i == x->n)
 		return false;
@@ -1237,6 +1287,55 @@ static bool streq_null(const char *a, const char *b)
 	return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
+static bool extra_same(const struct extra *a, const struct extra *b)
+{
+	if (!a || !b)
+		return a == b;
+	return a->verdict == b->verdict && streq_null(a->chain, b->chain) &&
+	       streq_null(a->comment, b->comment);
+}
+
+/*
+ * Whether the element of the kernel's hash set x of key k and extra ex is
+ * one of the set `against` keeps packed under x's name, alike: then it is
+ * marked seen there.  A set of 200 000 addresses is compared as it is read,
+ * without a record of the kernel's for each element.
+ */
+static bool matched_packed(struct collect *c, const struct set *x, const void *k, uint32_t len,
+		const struct extra *ex)
+{
+	struct set *y = packed_find(c->against, x->name);
+	uint8_t key[REC_HEAD + KEY_MAX] = {0};
+
+	if (!y || !k || !y->n || len > y->klen || y->key_type != x->key_type ||
+			((x->flags | y->flags) & NFT_SET_INTERVAL))
+		return false;
+	size_t rs = rec_size(y), lo = 0, hi = y->n;
+	key[0] = (uint8_t)len;
+	memcpy(key + REC_HEAD, k, len);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rec_cmp(y->recs + mid * rs, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	bool has = ex->verdict != -1000 || ex->chain || ex->comment;
+	for (; lo < y->n; lo++) {
+		const uint8_t *r = y->recs + lo * rs;
+		if (r[0] != len || memcmp(r + REC_HEAD, k, len))
+			return false;
+		if (r[1] || (y->seen && y->seen[lo]) ||
+				!extra_same(rec_extra(y, r), has ? ex : NULL))
+			continue;
+		if (!y->seen)
+			y->seen = xcalloc(y->n, 1);
+		y->seen[lo] = 1;
+		return true;
+	}
+	return false;
+}
+
 /* Whether e of x and f of y are the same element, written alike. */
 static bool elem_same(const struct set *x, const struct elem *e, const struct set *y,
 		const struct elem *f)
@@ -1247,10 +1346,7 @@ static bool elem_same(const struct set *x, const struct elem *e, const struct se
 		return false;
 	if ((x->flags & NFT_SET_INTERVAL) && memcmp(e->hi, f->hi, e->len) != 0)
 		return false;
-	if (!a || !b)
-		return a == b;
-	return a->verdict == b->verdict && streq_null(a->chain, b->chain) &&
-	       streq_null(a->comment, b->comment);
+	return extra_same(a, b);
 }
 
 static int elem_cmp(const struct elem *e, const struct elem *f)
@@ -1480,19 +1576,39 @@ static int elems_parse(const struct nlmsghdr *nlh, struct nftnl_set *x)
 	return ret;
 }
 
-static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool keep);
+static void from_batch(const struct pc_nft_table *m, const struct pc_nl_batch *b,
+		struct pc_rb_table *t, bool keep);
+
+/* Whether a NEWSETELEM message adds to a named set (not one of a rule's anonymous sets). */
+static bool named_elems(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+			return !strchr(mnl_attr_get_str(a), '%');
+	}
+	return false;
+}
 
 void pc_rb_from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t)
 {
-	from_batch(b, t, false);
+	from_batch(NULL, b, t, false);
 }
 
-void pc_rb_from_batch_packed(const struct pc_nl_batch *b, struct pc_rb_table *t)
+void pc_rb_from_model_packed(
+		const struct pc_nft_table *m, const struct pc_nl_batch *b, struct pc_rb_table *t)
 {
-	from_batch(b, t, true);
+	from_batch(m, b, t, true);
 }
 
-static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool keep)
+/*
+ * With m, the elements of named sets come from the model's walk, and any
+ * the batch holds of them are passed over: b may be built with sets_empty.
+ */
+static void from_batch(const struct pc_nft_table *m, const struct pc_nl_batch *b,
+		struct pc_rb_table *t, bool keep)
 {
 	struct collect c = {0};
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
@@ -1518,7 +1634,7 @@ static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool 
 			if (nftnl_set_nlmsg_parse(nlh, x) == 0)
 				set_take(&c, x);
 			nftnl_set_free(x);
-		} else if (nft && type == NFT_MSG_NEWSETELEM) {
+		} else if (nft && type == NFT_MSG_NEWSETELEM && !(m && named_elems(nlh))) {
 			struct nftnl_set *x = nftnl_set_alloc();
 			if (!x)
 				pc_oom_size(0);
@@ -1544,6 +1660,9 @@ static void from_batch(const struct pc_nl_batch *b, struct pc_rb_table *t, bool 
 		}
 		nlh = mnl_nlmsg_next(nlh, &left);
 	}
+	for (size_t i = 0; m && i < c.nsets; i++)
+		if (!(c.sets[i].flags & NFT_SET_ANONYMOUS))
+			pc_nl_set_elems(m, c.sets[i].name, model_elem, &c.sets[i]);
 	emit(&c, t, NULL, NULL, keep, NULL);
 	collect_finish(&c);
 }
@@ -1554,10 +1673,17 @@ static void rd_begin(void *arg)
 {
 	struct collect *c = arg;
 	char *table = c->table;
+	struct pc_rb_table *against = c->against;
 
 	c->table = NULL;
 	collect_finish(c);
 	c->table = table;
+	/* a dump taken again: what the last one matched is not */
+	c->against = against;
+	for (size_t i = 0; against && against->elems && i < against->elems->n; i++) {
+		free(against->elems->sets[i].seen);
+		against->elems->sets[i].seen = NULL;
+	}
 }
 
 static bool rd_table(void *arg, struct nftnl_table *x)
@@ -1603,7 +1729,7 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 			.elems = rd_elems,
 			.chain = rd_chain,
 			.rule = rd_rule};
-	struct collect c = {.table = xstrdup(name)};
+	struct collect c = {.table = xstrdup(name), .against = o->each ? NULL : o->against};
 	struct pc_dump_result r;
 	int ret = pc_dump_table(name, o->retries, &ops, &c, &r, err, what);
 

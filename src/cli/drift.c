@@ -392,10 +392,12 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 	/* What apply would send, first: its transaction is freed before diff's is built. */
 	struct cli_apply_preview pv;
 	cli_apply_preview(ctx, &t, &pv);
+	/* The sets' elements are read off the model, not written into the batch and read back. */
+	bo.sets_empty = true;
 	pc_nl_build(&t, &bo, &b);
-	pc_nft_table_finish(&t); /* the batch holds what is compared: not both at once */
-	pc_rb_from_batch_packed(&b, &want);
+	pc_rb_from_model_packed(&t, &b, &want);
 	pc_nl_batch_finish(&b);
+	pc_nft_table_finish(&t);
 
 	/* the elements both have alike are left out of both: they make no change */
 	struct pc_rb_options o = {.retries = READ_RETRIES, .against = &want};

@@ -345,7 +345,7 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 		ret = PC_EXIT_OK;
 	} else {
 		if (sent && r.outcome == PC_NL_COMMITTED) {
-			pc_dl_from_batch(&b, table, &sent->installed);
+			pc_dl_from_model(t, &b, table, &sent->installed);
 			sent->installed.batch = NULL;
 		}
 		ret = report(ctx, cmd, p, table, &b, &r, commit);
@@ -427,9 +427,10 @@ static int plan_delta(struct cli_ctx *ctx, const struct pc_nft_table *t, struct 
 		return 1;
 	}
 	unsigned lo = if_nametoindex("lo");
-	struct pc_nl_options bo = {.commit = true, .lo_ifindex = lo ? lo : 1};
+	/* The elements come from the model: a delta sends only those that change. */
+	struct pc_nl_options bo = {.commit = true, .lo_ifindex = lo ? lo : 1, .sets_empty = true};
 	pc_nl_build(t, &bo, full);
-	pc_dl_from_batch(full, ctx->table, new);
+	pc_dl_from_model(t, full, ctx->table, new);
 	pc_dl_plan(old, new, d);
 	return 0;
 }
@@ -490,7 +491,8 @@ void cli_apply_preview(
 	if (ctx->full)
 		snprintf(pv->why, sizeof(pv->why), "--full");
 	unsigned lo = if_nametoindex("lo");
-	struct pc_nl_options bo = {.commit = true, .lo_ifindex = lo ? lo : 1};
+	/* Counted, not built: the elements are walked, not written. */
+	struct pc_nl_options bo = {.commit = true, .lo_ifindex = lo ? lo : 1, .sets_empty = true};
 	pc_nl_build(t, &bo, &full);
 	pv->objects = full.nchains + full.nrules + full.nsets + full.nelems;
 	pc_nl_batch_finish(&full);
@@ -567,13 +569,15 @@ static int apply_table(struct cli_ctx *ctx, const char *cmd, const struct pc_pol
 		} else {
 			ret = transact(ctx, cmd, p, t, true, stamp, &sent, genid);
 		}
+		/* What the delta was planned from is not held while the new record is written. */
+		pc_dl_plan_finish(&d);
+		pc_dl_state_finish(&old);
+		pc_nl_batch_finish(&full);
+		new.batch = NULL;
 		if (sent.committed)
 			record_installed(ctx, cmd, &new, t->comment, &table_stamp, stamp,
 					sent.genid_after);
-		pc_dl_plan_finish(&d);
-		pc_dl_state_finish(&old);
 		pc_dl_state_finish(&new);
-		pc_nl_batch_finish(&full);
 		if (!sent.refused)
 			return ret;
 		if (sent.stale)
