@@ -241,6 +241,16 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* Hands an address of the current line to the caller, at column `col`. */
+static void add_address(struct pc_listfile *lf, struct pc_prefix *x, unsigned col)
+{
+	struct pc_loc at = {lf->file, lf->line, col};
+
+	x->loc = &at;
+	lf->addresses++;
+	lf->add(lf->arg, x);
+}
+
 static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 {
 	const char *line = s;
@@ -270,9 +280,7 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 	unsigned col = (unsigned)start + 1;
 	shown = tn > TOKEN_SHOWN ? TOKEN_SHOWN : (int)tn;
 	const char *more = tn > TOKEN_SHOWN ? "..." : "";
-	struct pc_prefix x;
-	struct pc_loc at = {lf->file, lf->line, col};
-	x.loc = &at;
+	struct pc_prefix x = {.loc = NULL};
 	enum pc_addr_status st = pc_prefix_parse(t, tn, &x);
 	switch (st) {
 	case PC_ADDR_OK:
@@ -322,8 +330,65 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 				x.len);
 		pc_diag_hint(d, "write %s/%u", a, x.len);
 	}
-	lf->addresses++;
-	lf->add(lf->arg, &x);
+	add_address(lf, &x, col);
+}
+
+/*
+ * The common line, read where it lies in the block: an IPv4 address in
+ * dotted decimal at the line's start, an optional /LEN, optional blanks and
+ * a comment, the line's end in the block.  Returns the bytes of the line
+ * with its newline, or 0 for any other line (or one this does not accept
+ * whole: host bits, a NUL, past the length limit), which the strict parser
+ * then reads and says what is wrong with: only a line it would read without
+ * a word is taken here.
+ */
+static size_t quick_line(const char *s, size_t n, struct pc_prefix *x)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	uint32_t a = 0, v;
+	unsigned len = 32;
+
+	for (int part = 0; part < 4; part++) {
+		if (part && (p == e || *p++ != '.'))
+			return 0;
+		if (p == e || (v = *p - '0') > 9)
+			return 0;
+		/* at most three digits, none after a leading zero: a fourth is refused below */
+		if (++p < e && v && (unsigned)(*p - '0') <= 9) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9)
+				v = v * 10 + (unsigned)(*p++ - '0');
+		}
+		if (v > 255)
+			return 0;
+		a = a << 8 | v;
+	}
+	if (p < e && *p == '/') {
+		if (++p == e || (len = (unsigned)(*p - '0')) > 9)
+			return 0;
+		if (++p < e && len && (unsigned)(*p - '0') <= 9)
+			len = len * 10 + (unsigned)(*p++ - '0');
+		if (len > 32 || (len < 32 && (a & (0xffffffffu >> len))))
+			return 0;
+	}
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	if (p < e && *p == '#') {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (!nl || memchr(p, '\0', (size_t)(nl - p)))
+			return 0;
+		p = nl;
+	}
+	if (p == e || *p != '\n' || (size_t)(p - (const unsigned char *)s) >= PC_LIST_MAX_LINE)
+		return 0;
+	x->family = 4;
+	x->len = (uint8_t)len;
+	memset(x->bytes, 0, sizeof(x->bytes));
+	x->bytes[0] = (uint8_t)(a >> 24);
+	x->bytes[1] = (uint8_t)(a >> 16);
+	x->bytes[2] = (uint8_t)(a >> 8);
+	x->bytes[3] = (uint8_t)a;
+	return (size_t)(p - (const unsigned char *)s) + 1;
 }
 
 /* Begins a line; false when the file has too many. */
@@ -357,6 +422,17 @@ int pc_listfile_feed(struct pc_listfile *lf, const char *data, size_t n)
 	pc_sha256_update(&lf->sha, data, n);
 	lf->bytes += n;
 	while (n && !lf->stopped) {
+		if (lf->len == 0 && !lf->skipping) {
+			struct pc_prefix x;
+			size_t used = quick_line(data, n, &x);
+			if (used) {
+				if (next_line(lf))
+					add_address(lf, &x, 1);
+				data += used;
+				n -= used;
+				continue;
+			}
+		}
 		const char *nl = memchr(data, '\n', n);
 		size_t take = nl ? (size_t)(nl - data) : n;
 		if (lf->skipping) {

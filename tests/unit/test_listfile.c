@@ -439,11 +439,206 @@ static void test_policy_list_changed(void **state)
 	free(label);
 }
 
+/*
+ * What the reader makes of one document, fed in blocks that end at `cut`
+ * and then every `block` bytes: the addresses with their places, and every
+ * diagnostic with its message and hint, as one text.
+ */
+static char *outcome(const char *text, size_t len, size_t cut, size_t block)
+{
+	struct pc_listfile lf;
+	struct pc_diags d;
+	struct got g;
+	struct pc_buf b;
+	char hex[65];
+
+	memset(&g, 0, sizeof(g));
+	pc_diags_init(&d);
+	pc_buf_init(&b);
+	pc_listfile_init(&lf, "l.txt", &d, collect, &g);
+	if (cut > len)
+		cut = len;
+	pc_listfile_feed(&lf, text, cut);
+	for (size_t at = cut; at < len; at += block)
+		pc_listfile_feed(&lf, text + at, len - at < block ? len - at : block);
+	pc_buf_printf(&b, "end %d lines %u addresses %zu\n", pc_listfile_end(&lf, hex), lf.line,
+			lf.addresses);
+	for (size_t i = 0; i < g.n; i++) {
+		pc_buf_printf(&b, "v%u/%u %u:%u", g.v[i].family, g.v[i].len, g.v[i].loc->line,
+				g.v[i].loc->col);
+		for (size_t k = 0; k < 16; k++)
+			pc_buf_printf(&b, " %u", g.v[i].bytes[k]);
+		pc_buf_adds(&b, "\n");
+	}
+	for (size_t i = 0; i < d.n; i++)
+		pc_buf_printf(&b, "%d %s %u:%u %s | %s\n", d.v[i].sev, d.v[i].code, d.v[i].line,
+				d.v[i].col, d.v[i].msg, d.v[i].hint ? d.v[i].hint : "-");
+	pc_buf_printf(&b, "%s\n", hex);
+	pc_listfile_finish(&lf);
+	pc_diags_finish(&d);
+	return b.data;
+}
+
+/*
+ * One line, in a document of its own: fed whole (each whole line in a block
+ * may take the reader's quick path) and a byte at a time (no line is whole
+ * in a block: every line takes the strict parser), and cut at every byte
+ * of it, the result is the same; and it is what pc_prefix_parse() says of
+ * the line's value.
+ */
+static void same_both_ways(const char *line, size_t n, const char *value, size_t vn)
+{
+	char text[PC_LIST_MAX_LINE + 64];
+	size_t len = 0;
+
+	/* the line after one that is read, and before another */
+	static const char before[] = "192.0.2.1\n", after[] = "\n198.51.100.7\n";
+	assert_true(n + sizeof(before) + sizeof(after) < sizeof(text));
+	memcpy(text, before, sizeof(before) - 1);
+	len = sizeof(before) - 1;
+	memcpy(text + len, line, n);
+	len += n;
+	for (int last = 0; last < 2; last++) {
+		size_t total = len;
+		if (!last) {
+			memcpy(text + len, after, sizeof(after) - 1);
+			total += sizeof(after) - 1;
+		}
+		char *whole = outcome(text, total, total, 1);
+		char *strict = outcome(text, total, 0, 1);
+		if (strcmp(whole, strict))
+			fail_msg("'%.*s': read whole\n%s\nbut a byte at a time\n%s", (int)n, line,
+					whole, strict);
+		size_t step = n > 64 ? n / 16 : 1;
+		for (size_t cut = sizeof(before) - 1; cut <= len; cut += step) {
+			char *split = outcome(text, total, cut, 4096);
+			if (strcmp(whole, split))
+				fail_msg("'%.*s' cut at %zu:\n%s\nbut whole\n%s", (int)n, line, cut,
+						split, whole);
+			free(split);
+		}
+		free(strict);
+		if (value) {
+			struct pc_prefix x = {0};
+			enum pc_addr_status st = pc_prefix_parse(value, vn, &x);
+			bool read = st <= PC_ADDR_HOST_BITS;
+			char want[256];
+			int w = snprintf(want, sizeof(want), "v%u/%u 2:1", x.family, x.len);
+			for (size_t k = 0; k < 16; k++)
+				w += snprintf(want + w, sizeof(want) - (size_t)w, " %u",
+						x.bytes[k]);
+			if (read != (strstr(whole, want) != NULL))
+				fail_msg("'%.*s' (%d) read as\n%s", (int)n, line, st, whole);
+		}
+		free(whole);
+	}
+}
+
+static void test_quick_strict(void **state)
+{
+	(void)state;
+	static const char *const octets[] = {"0", "1", "9", "10", "11", "19", "99", "100", "101",
+			"199", "200", "249", "250", "251", "255", "256", "259", "260", "299", "300",
+			"999", "1000", "2550", "00", "01", "09", "010", "001", "000", "0255",
+			"00000", "", "a", "1a", "-1", "+1", " 1", "0x1", "٣"};
+	static const char *const lens[] = {"", "/0", "/1", "/7", "/8", "/9", "/15", "/16", "/23",
+			"/24", "/25", "/30", "/31", "/32", "/33", "/39", "/40", "/99", "/100",
+			"/128", "/129", "/320", "/00", "/08", "/032", "/", "//8", "/ 8", "/8/8",
+			"/-1", "/+8", "/8a", "/0x8"};
+#define T(s)                                                                                       \
+	{                                                                                          \
+		s, sizeof(s) - 1                                                                   \
+	}
+	static const struct {
+		const char *s;
+		size_t n;
+	} tails[] = {T(""), T("\r"), T(" "), T("\t"), T("  \t \r"), T(" # a comment"), T("#c"),
+			T("\t#\r"), T(" #"), T(" x"), T("x"), T(","), T(";"), T("-10.0.0.9"),
+			T("%eth0"), T("."), T(".1"), T(":"), T("::1"), T(" 10.0.0.1"), T(" #a\0b"),
+			T("\0"), T("\v"), T("\f"), T("\xc2\xa0"), T("\r\r"), T(" \r#x\r"),
+			T("# \xc3\xa9\xff")};
+#undef T
+	static const char *const leads[] = {"", " ", "\t", "\r", "#", "\xef\xbb\xbf"};
+	static const char *const ends[] = {"", "\n", "\r\n"};
+	char line[PC_LIST_MAX_LINE + 8], value[128];
+	int n, vn;
+
+	/* Each octet in each place, the others plain. */
+	for (size_t place = 0; place < 4; place++) {
+		for (size_t o = 0; o < PC_ARRAY_SIZE(octets); o++) {
+			const char *q[4] = {"192", "0", "2", "1"};
+			q[place] = octets[o];
+			vn = snprintf(value, sizeof(value), "%s.%s.%s.%s", q[0], q[1], q[2], q[3]);
+			n = snprintf(line, sizeof(line), "%s\n", value);
+			same_both_ways(line, (size_t)n, value, (size_t)vn);
+		}
+	}
+	/* Every length on addresses with and without host bits past it. */
+	static const char *const addrs[] = {"0.0.0.0", "10.0.0.0", "10.1.0.0", "192.0.2.0",
+			"192.0.2.128", "192.0.2.255", "255.255.255.255", "128.0.0.0", "1.0.0.0",
+			"0.0.0.1", "10.0.0"};
+	for (size_t a = 0; a < PC_ARRAY_SIZE(addrs); a++) {
+		for (size_t l = 0; l < PC_ARRAY_SIZE(lens); l++) {
+			vn = snprintf(value, sizeof(value), "%s%s", addrs[a], lens[l]);
+			n = snprintf(line, sizeof(line), "%s\n", value);
+			same_both_ways(line, (size_t)n, value, (size_t)vn);
+		}
+	}
+	/* What may come before and after it, and how the line ends. */
+	static const char *const values[] = {"192.0.2.1", "10.0.0.0/8", "10.0.0.1/8", "010.0.0.1",
+			"1.2.3.4.5", "256.0.0.1", "10.1", "2001:db8::1", "::ffff:10.0.0.1",
+			"fe80::1%eth0", "0.0.0.0/0", "1.2.3.4/33"};
+	for (size_t v = 0; v < PC_ARRAY_SIZE(values); v++)
+		for (size_t l = 0; l < PC_ARRAY_SIZE(leads); l++)
+			for (size_t t = 0; t < PC_ARRAY_SIZE(tails); t++)
+				for (size_t e = 0; e < PC_ARRAY_SIZE(ends); e++) {
+					n = snprintf(line, sizeof(line), "%s%s", leads[l],
+							values[v]);
+					memcpy(line + n, tails[t].s, tails[t].n);
+					n += (int)tails[t].n;
+					n += snprintf(line + n, sizeof(line) - (size_t)n, "%s",
+							ends[e]);
+					same_both_ways(line, (size_t)n, NULL, 0);
+				}
+	/* Lines about the length limit: 1024 bytes with their line end is the most. */
+	for (size_t total = PC_LIST_MAX_LINE - 2; total <= PC_LIST_MAX_LINE + 2; total++) {
+		for (int comment = 0; comment < 2; comment++) {
+			for (int crlf = 0; crlf < 2; crlf++) {
+				n = snprintf(line, sizeof(line), "192.0.2.1%s",
+						comment ? " #" : "");
+				while ((size_t)n < total - 1 - (size_t)crlf)
+					line[n++] = comment ? 'c' : ' ';
+				if (crlf)
+					line[n++] = '\r';
+				line[n++] = '\n';
+				same_both_ways(line, (size_t)n, NULL, 0);
+			}
+		}
+	}
+	/* Generated: any octets and lengths, some with a tail. */
+	uint32_t seed = 12345;
+	for (unsigned k = 0; k < 2000; k++) {
+		unsigned r[8];
+		for (size_t i = 0; i < 8; i++) {
+			seed = seed * 1103515245u + 12345u;
+			r[i] = seed >> 16;
+		}
+		vn = snprintf(value, sizeof(value), "%s.%s.%s.%s%s",
+				octets[r[0] % PC_ARRAY_SIZE(octets)], octets[r[1] % 16],
+				octets[r[2] % 16], octets[r[3] % PC_ARRAY_SIZE(octets)],
+				lens[r[4] % PC_ARRAY_SIZE(lens)]);
+		n = snprintf(line, sizeof(line), "%s%s\n", value,
+				r[5] % 4 ? "" : tails[r[6] % 12].s);
+		same_both_ways(line, (size_t)n, r[5] % 4 ? value : NULL, (size_t)vn);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_lines),
 			cmocka_unit_test(test_parse),
+			cmocka_unit_test(test_quick_strict),
 			cmocka_unit_test(test_diagnostics),
 			cmocka_unit_test(test_limits),
 			cmocka_unit_test(test_fd),
