@@ -333,43 +333,138 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 	add_address(lf, &x, col);
 }
 
-/*
- * The common line, read where it lies in the block: an IPv4 address in
- * dotted decimal at the line's start, an optional /LEN, optional blanks and
- * a comment, the line's end in the block.  Returns the bytes of the line
- * with its newline, or 0 for any other line (or one this does not accept
- * whole: host bits, a NUL, past the length limit), which the strict parser
- * then reads and says what is wrong with: only a line it would read without
- * a word is taken here.
- */
-static size_t quick_line(const char *s, size_t n, struct pc_prefix *x)
+/* Four decimal numbers of at most 255, none with a leading zero; `*pp` moved past them. */
+static bool quick_ipv4(const unsigned char **pp, const unsigned char *e, uint8_t out[16])
 {
-	const unsigned char *p = (const unsigned char *)s, *e = p + n;
-	uint32_t a = 0, v;
-	unsigned len = 32;
+	const unsigned char *p = *pp;
+	unsigned v;
 
 	for (int part = 0; part < 4; part++) {
 		if (part && (p == e || *p++ != '.'))
-			return 0;
-		if (p == e || (v = *p - '0') > 9)
-			return 0;
-		/* at most three digits, none after a leading zero: a fourth is refused below */
+			return false;
+		if (p == e || (v = (unsigned)(*p - '0')) > 9)
+			return false;
+		/* at most three digits, none after a leading zero: a fourth is refused later */
 		if (++p < e && v && (unsigned)(*p - '0') <= 9) {
 			v = v * 10 + (unsigned)(*p++ - '0');
 			if (p < e && (unsigned)(*p - '0') <= 9)
 				v = v * 10 + (unsigned)(*p++ - '0');
 		}
 		if (v > 255)
-			return 0;
-		a = a << 8 | v;
+			return false;
+		out[part] = (uint8_t)v;
 	}
+	*pp = p;
+	return true;
+}
+
+static int hex_value(unsigned char c)
+{
+	if ((unsigned)(c - '0') <= 9)
+		return c - '0';
+	c |= 0x20;
+	return (unsigned)(c - 'a') < 6 ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Groups of one to four hex digits, eight of them or fewer around one `::`
+ * standing for one group at least, without an IPv4 tail: the forms
+ * inet_pton() reads that lists hold.  Not an IPv4-mapped address (refused,
+ * with a hint, by the strict parser).
+ */
+static bool quick_ipv6(const unsigned char **pp, const unsigned char *e, uint8_t out[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const unsigned char *p = *pp;
+	unsigned group[8];
+	int ng = 0, gap = -1;
+	bool need = true; /* a group must come next */
+
+	if (p < e && *p == ':') {
+		if (p + 1 == e || p[1] != ':')
+			return false;
+		gap = 0;
+		need = false;
+		p += 2;
+	}
+	for (;;) {
+		unsigned v = 0, nd = 0;
+		int h;
+		while (p < e && nd < 5 && (h = hex_value(*p)) >= 0) {
+			v = v << 4 | (unsigned)h;
+			p++;
+			nd++;
+		}
+		if (nd == 0) {
+			if (need)
+				return false;
+			break;
+		}
+		if (nd > 4 || ng == 8)
+			return false;
+		group[ng++] = v;
+		if (p == e || *p != ':')
+			break;
+		if (++p < e && *p == ':') {
+			if (gap >= 0)
+				return false;
+			gap = ng;
+			need = false;
+			p++;
+		} else {
+			need = true;
+		}
+	}
+	if (gap < 0 ? ng != 8 : ng > 7)
+		return false;
+	for (int i = 0; i < ng; i++) {
+		int at = gap >= 0 && i >= gap ? 8 - ng + i : i;
+		out[2 * at] = (uint8_t)(group[i] >> 8);
+		out[2 * at + 1] = (uint8_t)group[i];
+	}
+	if (!memcmp(out, mapped, sizeof(mapped)))
+		return false;
+	*pp = p;
+	return true;
+}
+
+/*
+ * The common line, read where it lies in the block: an address at the
+ * line's start (IPv4 in dotted decimal, IPv6 in groups), an optional /LEN,
+ * optional blanks and a comment, the line's end in the block.  Returns the
+ * bytes of the line with its newline, or 0 for any other line (or one this
+ * does not accept whole: host bits, a NUL, past the length limit), which
+ * the strict parser then reads and says what is wrong with: only a line it
+ * would read without a word is taken here.
+ */
+static size_t quick_line(const char *s, size_t n, struct pc_prefix *x)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	unsigned len, max;
+
+	memset(x->bytes, 0, sizeof(x->bytes));
+	if (quick_ipv4(&p, e, x->bytes)) {
+		max = 32;
+	} else {
+		memset(x->bytes, 0, sizeof(x->bytes));
+		if (!quick_ipv6(&p, e, x->bytes))
+			return 0;
+		max = 128;
+	}
+	len = max;
 	if (p < e && *p == '/') {
 		if (++p == e || (len = (unsigned)(*p - '0')) > 9)
 			return 0;
-		if (++p < e && len && (unsigned)(*p - '0') <= 9)
+		/* two more digits at most, none after a leading zero: another is refused below */
+		p++;
+		for (int more = 0; more < 2 && len && p < e && (unsigned)(*p - '0') <= 9; more++)
 			len = len * 10 + (unsigned)(*p++ - '0');
-		if (len > 32 || (len < 32 && (a & (0xffffffffu >> len))))
+		if (len > max)
 			return 0;
+		/* host bits: the strict parser warns of them */
+		for (unsigned i = len / 8; i < max / 8; i++)
+			if (x->bytes[i] & (uint8_t) ~(i == len / 8 ? 0xff00u >> (len % 8) : 0))
+				return 0;
 	}
 	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
 		p++;
@@ -381,13 +476,8 @@ static size_t quick_line(const char *s, size_t n, struct pc_prefix *x)
 	}
 	if (p == e || *p != '\n' || (size_t)(p - (const unsigned char *)s) >= PC_LIST_MAX_LINE)
 		return 0;
-	x->family = 4;
+	x->family = max == 32 ? 4 : 6;
 	x->len = (uint8_t)len;
-	memset(x->bytes, 0, sizeof(x->bytes));
-	x->bytes[0] = (uint8_t)(a >> 24);
-	x->bytes[1] = (uint8_t)(a >> 16);
-	x->bytes[2] = (uint8_t)(a >> 8);
-	x->bytes[3] = (uint8_t)a;
 	return (size_t)(p - (const unsigned char *)s) + 1;
 }
 

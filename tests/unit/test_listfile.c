@@ -615,6 +615,55 @@ static void test_quick_strict(void **state)
 			}
 		}
 	}
+	/* IPv6: groups, `::` and lengths, written the ways inet_pton reads and refuses. */
+	static const char *const v6[] = {"::", "::1", "1::", "1::1", "2001:db8::", "2001:db8::1",
+			"2001:DB8::A", "2001:db8:0:0:0:0:0:1", "1:2:3:4:5:6:7:8",
+			"1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7",
+			"1::2:3:4:5:6:7", "1:2:3:4:5:6::7:8", "::1:2:3:4:5:6:7:8",
+			"1:2:3:4::5:6:7:8", ":1::", "1:::2", "1::2::3", ":", ":::", "1:", ":1",
+			"1:2", "12345::", "ffff::", "FfFf::fFfF", "0000:0000::", "00000::1",
+			"::ffff:0:0", "::ffff:a00:1", "::fffe:a00:1", "0:0:0:0:0:ffff:a00:1",
+			"::ffff:10.0.0.1", "::10.0.0.1", "64:ff9b::192.0.2.1", "fe80::1%eth0",
+			"fe80::1%", "2001:db8::g", "2001:db8::-1", "g::", "::g",
+			"2001:db8:1:2:3:4:5:6", "a:b:c:d:e:f:a:b", "8000::", "::8000", "1::/",
+			"::1.2"};
+	static const char *const lens6[] = {"", "/0", "/1", "/15", "/16", "/17", "/32", "/48",
+			"/63", "/64", "/65", "/96", "/112", "/120", "/127", "/128", "/129", "/130",
+			"/200", "/999", "/1280", "/064", "/0128", "/", "/1a"};
+	for (size_t a = 0; a < PC_ARRAY_SIZE(v6); a++) {
+		for (size_t l = 0; l < PC_ARRAY_SIZE(lens6); l++) {
+			vn = snprintf(value, sizeof(value), "%s%s", v6[a], lens6[l]);
+			n = snprintf(line, sizeof(line), "%s\n", value);
+			same_both_ways(line, (size_t)n, value, (size_t)vn);
+		}
+	}
+	static const char *const groups[] = {"0", "1", "f", "F", "10", "ff", "fff", "ffff", "FFFF",
+			"0000", "00000", "10000", "abcd", "g", "", "ffff", "1.2.3.4"};
+	uint32_t seed6 = 777;
+	for (unsigned k = 0; k < 1500; k++) {
+		unsigned r[12];
+		for (size_t i = 0; i < 12; i++) {
+			seed6 = seed6 * 1103515245u + 12345u;
+			r[i] = seed6 >> 16;
+		}
+		unsigned ng = r[0] % 10, gap = r[1] % 12; /* no `::` past the groups */
+		vn = 0;
+		for (unsigned g = 0; g <= ng; g++) {
+			if (g == gap)
+				vn += snprintf(value + vn, sizeof(value) - (size_t)vn, "::");
+			else if (g)
+				vn += snprintf(value + vn, sizeof(value) - (size_t)vn, ":");
+			if (g < ng)
+				vn += snprintf(value + vn, sizeof(value) - (size_t)vn, "%s",
+						groups[r[2 + g % 8] %
+								(r[11] % 3 ? 13
+									   : PC_ARRAY_SIZE(groups))]);
+		}
+		vn += snprintf(value + vn, sizeof(value) - (size_t)vn, "%s",
+				lens6[r[10] % PC_ARRAY_SIZE(lens6)]);
+		n = snprintf(line, sizeof(line), "%s\n", value);
+		same_both_ways(line, (size_t)n, value, (size_t)vn);
+	}
 	/* Generated: any octets and lengths, some with a tail. */
 	uint32_t seed = 12345;
 	for (unsigned k = 0; k < 2000; k++) {
