@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Address list files, read as a stream: a line at most is held, whatever the
- * file's size, and each address goes to the caller as it is parsed.  IPv4 is
- * parsed by hand (most lists are IPv4, and a million lines is the use);
- * IPv6 through inet_pton, which is strict enough.
+ * file's size, and each address goes to the caller as it is parsed.  The
+ * common line (an address, maybe a length and a comment, nothing to say
+ * about it) is read where it lies in the block, in one pass; any other line
+ * goes to the strict parser, pc_prefix_parse(), which says what is wrong:
+ * IPv4 by hand, IPv6 through inet_pton, which is strict enough.  The unit
+ * tests and the fuzz target hold the two to the same answers.
  */
 #include "portcullis/listfile.h"
 

@@ -439,6 +439,15 @@ static void test_policy_list_changed(void **state)
 	free(label);
 }
 
+static void bytes_hex(char out[33], const uint8_t bytes[16])
+{
+	for (size_t k = 0; k < 16; k++) {
+		out[2 * k] = "0123456789abcdef"[bytes[k] >> 4];
+		out[2 * k + 1] = "0123456789abcdef"[bytes[k] & 15];
+	}
+	out[32] = '\0';
+}
+
 /*
  * What the reader makes of one document, fed in blocks that end at `cut`
  * and then every `block` bytes: the addresses with their places, and every
@@ -464,11 +473,10 @@ static char *outcome(const char *text, size_t len, size_t cut, size_t block)
 	pc_buf_printf(&b, "end %d lines %u addresses %zu\n", pc_listfile_end(&lf, hex), lf.line,
 			lf.addresses);
 	for (size_t i = 0; i < g.n; i++) {
-		pc_buf_printf(&b, "v%u/%u %u:%u", g.v[i].family, g.v[i].len, g.v[i].loc->line,
-				g.v[i].loc->col);
-		for (size_t k = 0; k < 16; k++)
-			pc_buf_printf(&b, " %u", g.v[i].bytes[k]);
-		pc_buf_adds(&b, "\n");
+		char hex16[33];
+		bytes_hex(hex16, g.v[i].bytes);
+		pc_buf_printf(&b, "v%u/%u %u:%u %s\n", g.v[i].family, g.v[i].len, g.v[i].loc->line,
+				g.v[i].loc->col, hex16);
 	}
 	for (size_t i = 0; i < d.n; i++)
 		pc_buf_printf(&b, "%d %s %u:%u %s | %s\n", d.v[i].sev, d.v[i].code, d.v[i].line,
@@ -509,8 +517,11 @@ static void same_both_ways(const char *line, size_t n, const char *value, size_t
 		if (strcmp(whole, strict))
 			fail_msg("'%.*s': read whole\n%s\nbut a byte at a time\n%s", (int)n, line,
 					whole, strict);
-		size_t step = n > 64 ? n / 16 : 1;
-		for (size_t cut = sizeof(before) - 1; cut <= len; cut += step) {
+		/* cut where the line begins, every eighth of it, just before its end */
+		size_t step = n > 8 ? n / 8 : 1, from = sizeof(before) - 1;
+		for (size_t cut = from; cut <= len; cut++) {
+			if (cut > from + 1 && cut + 2 < len && (cut - from) % step)
+				continue;
 			char *split = outcome(text, total, cut, 4096);
 			if (strcmp(whole, split))
 				fail_msg("'%.*s' cut at %zu:\n%s\nbut whole\n%s", (int)n, line, cut,
@@ -523,10 +534,9 @@ static void same_both_ways(const char *line, size_t n, const char *value, size_t
 			enum pc_addr_status st = pc_prefix_parse(value, vn, &x);
 			bool read = st <= PC_ADDR_HOST_BITS;
 			char want[256];
-			int w = snprintf(want, sizeof(want), "v%u/%u 2:1", x.family, x.len);
-			for (size_t k = 0; k < 16; k++)
-				w += snprintf(want + w, sizeof(want) - (size_t)w, " %u",
-						x.bytes[k]);
+			char hex16[33];
+			bytes_hex(hex16, x.bytes);
+			snprintf(want, sizeof(want), "v%u/%u 2:1 %s\n", x.family, x.len, hex16);
 			if (read != (strstr(whole, want) != NULL))
 				fail_msg("'%.*s' (%d) read as\n%s", (int)n, line, st, whole);
 		}
@@ -558,7 +568,7 @@ static void test_quick_strict(void **state)
 			T("\0"), T("\v"), T("\f"), T("\xc2\xa0"), T("\r\r"), T(" \r#x\r"),
 			T("# \xc3\xa9\xff")};
 #undef T
-	static const char *const leads[] = {"", " ", "\t", "\r", "#", "\xef\xbb\xbf"};
+	static const char *const leads[] = {"", "\t", "#", "\xef\xbb\xbf"};
 	static const char *const ends[] = {"", "\n", "\r\n"};
 	char line[PC_LIST_MAX_LINE + 8], value[128];
 	int n, vn;
@@ -640,7 +650,7 @@ static void test_quick_strict(void **state)
 	static const char *const groups[] = {"0", "1", "f", "F", "10", "ff", "fff", "ffff", "FFFF",
 			"0000", "00000", "10000", "abcd", "g", "", "ffff", "1.2.3.4"};
 	uint32_t seed6 = 777;
-	for (unsigned k = 0; k < 1500; k++) {
+	for (unsigned k = 0; k < 800; k++) {
 		unsigned r[12];
 		for (size_t i = 0; i < 12; i++) {
 			seed6 = seed6 * 1103515245u + 12345u;
@@ -666,7 +676,7 @@ static void test_quick_strict(void **state)
 	}
 	/* Generated: any octets and lengths, some with a tail. */
 	uint32_t seed = 12345;
-	for (unsigned k = 0; k < 2000; k++) {
+	for (unsigned k = 0; k < 1000; k++) {
 		unsigned r[8];
 		for (size_t i = 0; i < 8; i++) {
 			seed = seed * 1103515245u + 12345u;
