@@ -43,12 +43,15 @@ enum pc_addr_status {
  * Parses `n` bytes of `s` (no NUL needed) as an address or prefix, strictly:
  * IPv4 as four decimal numbers without leading zeros (010.0.0.1, 10.1 and
  * 0x0a.0.0.1 are refused: inet_aton reads them otherwise), IPv6 as RFC 4291
- * writes it, each with an optional /LEN without leading zeros.  out->loc is
- * left alone.
+ * writes it, each with an optional /LEN without leading zeros.  Sets the
+ * whole of `out`, `where` and `col` to 0.
  */
 enum pc_addr_status pc_prefix_parse(const char *s, size_t n, struct pc_prefix *out);
 
-/* A parsed address, handed to the caller; `x` and its location are valid during the call. */
+/*
+ * A parsed address, handed to the caller, valid during the call: its line is
+ * in `where` (never more than PC_WHERE_LINE_MASK) and its column in `col`.
+ */
 typedef void pc_listfile_add(void *arg, const struct pc_prefix *x);
 
 struct pc_listfile_line {

@@ -35,8 +35,23 @@ struct pc_prefix {
 	uint8_t family; /* 4 or 6 */
 	uint8_t len;
 	uint8_t bytes[16];
-	const struct pc_loc *loc;
+	/*
+	 * Where it is written, in 6 bytes rather than a pointer (a large
+	 * network holds one prefix an address): 0 for nowhere; with
+	 * PC_WHERE_LINE, a file's index (bits 24-30: a list file's below
+	 * PC_WHERE_DOCS, past it a policy file's) and its line (bits 0-23),
+	 * and `col`; else the index + 1 of a location the policy keeps.
+	 * pc_policy_prefix_loc() gives it back.
+	 */
+	uint16_t col;
+	uint32_t where;
 };
+
+#define PC_WHERE_LINE 0x80000000u
+#define PC_WHERE_FILE_SHIFT 24
+#define PC_WHERE_LINE_MASK 0x00ffffffu
+#define PC_WHERE_DOCS 64u /* the first file index of a policy file */
+_Static_assert(sizeof(struct pc_prefix) == 24, "a prefix is held once an address: keep it small");
 
 /* Text of an address: fits the longest IPv6 form (INET6_ADDRSTRLEN). */
 #define PC_ADDR_TEXT_MAX 46
@@ -76,6 +91,13 @@ struct pc_addrset {
  */
 const struct pc_prefix *pc_addrset_find(
 		const struct pc_addrset *set, int family, const uint8_t *addr);
+
+/*
+ * Where the policy, or one of its list files, writes `x` (a prefix of one of
+ * its resolved sets): false when nowhere (a prefix the program made).
+ */
+struct pc_policy;
+bool pc_policy_prefix_loc(const struct pc_policy *p, const struct pc_prefix *x, struct pc_loc *out);
 
 /* A named address group, resolved to prefixes split per family. */
 struct pc_network {

@@ -827,25 +827,29 @@ static const struct pc_prefix *peer_found(const struct pc_addrset *set, size_t n
 	return pc_addrset_find(set, pkt->family, addr);
 }
 
-static void print_peer_found(FILE *out, const char *label, const struct pc_addrset *set,
-		size_t npeers, const struct pc_packet *pkt, bool given, const uint8_t *addr)
+static void print_peer_found(FILE *out, const struct pc_policy *p, const char *label,
+		const struct pc_addrset *set, size_t npeers, const struct pc_packet *pkt,
+		bool given, const uint8_t *addr)
 {
 	const struct pc_prefix *x = peer_found(set, npeers, pkt, given, addr);
 	char buf[PC_ADDR_TEXT_MAX + 4];
+	struct pc_loc at;
 
-	if (!x || !x->loc || !x->loc->file)
+	if (!x || !pc_policy_prefix_loc(p, x, &at))
 		return;
 	pc_prefix_text(buf, x);
 	fprintf(out, "    %s %s, written at ", label, buf);
-	pc_fputs_escaped(x->loc->file, out);
-	fprintf(out, ":%u\n", x->loc->line);
+	pc_fputs_escaped(at.file, out);
+	fprintf(out, ":%u\n", at.line);
 }
 
-static void json_peer_found(struct pc_json *j, const char *key, const struct pc_addrset *set,
-		size_t npeers, const struct pc_packet *pkt, bool given, const uint8_t *addr)
+static void json_peer_found(struct pc_json *j, const struct pc_policy *p, const char *key,
+		const struct pc_addrset *set, size_t npeers, const struct pc_packet *pkt,
+		bool given, const uint8_t *addr)
 {
 	const struct pc_prefix *x = peer_found(set, npeers, pkt, given, addr);
 	char buf[PC_ADDR_TEXT_MAX + 4];
+	struct pc_loc at;
 
 	pc_json_key(j, key);
 	if (!x) {
@@ -856,13 +860,14 @@ static void json_peer_found(struct pc_json *j, const char *key, const struct pc_
 	pc_json_begin_object(j);
 	pc_json_key(j, "prefix");
 	pc_json_string(j, buf);
+	bool known = pc_policy_prefix_loc(p, x, &at);
 	pc_json_key(j, "file");
-	if (x->loc && x->loc->file)
-		pc_json_string(j, x->loc->file);
+	if (known)
+		pc_json_string(j, at.file);
 	else
 		pc_json_null(j);
 	pc_json_key(j, "line");
-	pc_json_uint(j, x->loc ? x->loc->line : 0);
+	pc_json_uint(j, known ? at.line : 0);
 	pc_json_end_object(j);
 }
 
@@ -900,9 +905,9 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		} else {
 			pc_json_null(j);
 		}
-		json_peer_found(j, "source_prefix", r ? &r->src : NULL, r ? r->nfrom : 0, pkt,
+		json_peer_found(j, p, "source_prefix", r ? &r->src : NULL, r ? r->nfrom : 0, pkt,
 				pkt->has_src, pkt->src);
-		json_peer_found(j, "destination_prefix", r ? &r->dst : NULL, r ? r->nto : 0, pkt,
+		json_peer_found(j, p, "destination_prefix", r ? &r->dst : NULL, r ? r->nto : 0, pkt,
 				pkt->has_dst, pkt->dst);
 		pc_json_key(j, "skipped_interface_rules");
 		pc_json_uint(j, dec.skipped_interface);
@@ -937,8 +942,9 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		fprintf(ctx->out, "%s (%s ", port, m->service ? pc_layer_name(m->layer) : "policy");
 		put_file_line(ctx->out, m->src_file, m->src_line, ")\n");
 		print_port_layers(ctx->out, "    ", ctx->reg, m);
-		print_peer_found(ctx->out, "from", &r->src, r->nfrom, pkt, pkt->has_src, pkt->src);
-		print_peer_found(ctx->out, "to", &r->dst, r->nto, pkt, pkt->has_dst, pkt->dst);
+		print_peer_found(ctx->out, p, "from", &r->src, r->nfrom, pkt, pkt->has_src,
+				pkt->src);
+		print_peer_found(ctx->out, p, "to", &r->dst, r->nto, pkt, pkt->has_dst, pkt->dst);
 		if (r->flags & PC_RULE_F_LIMIT)
 			fprintf(ctx->out,
 					"  (up to %u/%s; beyond that rate, later rules and the default "

@@ -76,6 +76,8 @@ struct pc_policy_state {
 	size_t nlists;
 	void **blocks; /* large arrays kept on the heap rather than copied into the arena */
 	size_t nblocks;
+	const struct pc_loc **wheres; /* prefixes' locations in the policy: pc_prefix.where - 1 */
+	size_t nwheres;
 };
 
 /* Arrays of at least this many bytes stay in blocks of their own (pc_policy_state.blocks). */

@@ -487,22 +487,22 @@ static void check_unused(struct pc_diags *diags, const struct pc_policy *p)
 
 /* ---- anywhere on one family of a dual-stack policy --------------------- */
 
-/* Where the policy first writes an address of `family`, or NULL. */
-static const struct pc_loc *family_used(const struct pc_policy *p, uint8_t family)
+/* Where the policy first writes an address of `family`: false when nowhere. */
+static bool family_used(const struct pc_policy *p, uint8_t family, struct pc_loc *at)
 {
 	for (size_t i = 0; i < p->nnetworks; i++) {
 		const struct pc_addrset *s = &p->networks[i].set;
 		if (family == 4 ? s->nv4 : s->nv6)
-			return family == 4 ? s->v4[0].loc : s->v6[0].loc;
+			return pc_policy_prefix_loc(p, family == 4 ? s->v4 : s->v6, at);
 	}
 	for (size_t i = 0; i < p->nrules; i++)
 		for (int side = 0; side < 2; side++) {
 			const struct pc_addrset *s = side ? &p->rules[i].dst : &p->rules[i].src;
 			size_t n = side ? p->rules[i].nto : p->rules[i].nfrom;
 			if (n && !s->any && (family == 4 ? s->nv4 : s->nv6))
-				return family == 4 ? s->v4[0].loc : s->v6[0].loc;
+				return pc_policy_prefix_loc(p, family == 4 ? s->v4 : s->v6, at);
 		}
-	return NULL;
+	return false;
 }
 
 /*
@@ -511,9 +511,9 @@ static const struct pc_loc *family_used(const struct pc_policy *p, uint8_t famil
  */
 static void check_one_family(struct pc_diags *diags, const struct pc_policy *p)
 {
-	const struct pc_loc *v4 = family_used(p, 4), *v6 = family_used(p, 6);
+	struct pc_loc v4, v6;
 
-	if (!v4 || !v6)
+	if (!family_used(p, 4, &v4) || !family_used(p, 6, &v6))
 		return;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
@@ -521,7 +521,7 @@ static void check_one_family(struct pc_diags *diags, const struct pc_policy *p)
 		unsigned held = families_held(&r->src, r->nfrom);
 		if (fams != held || (fams != 1 && fams != 2))
 			continue;
-		const struct pc_loc *other = fams == 1 ? v6 : v4;
+		const struct pc_loc *other = fams == 1 ? &v6 : &v4;
 		struct pc_diag *d = ldiag(diags, PC_SEV_WARNING, "anywhere-one-family",
 				&r->from[0].loc,
 				"`from:` covers every %s address and no %s one, but this policy "

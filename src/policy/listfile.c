@@ -58,11 +58,9 @@ enum pc_addr_status pc_prefix_parse(const char *s, size_t n, struct pc_prefix *o
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const char *slash = memchr(s, '/', n);
 	size_t alen = slash ? (size_t)(slash - s) : n;
-	const struct pc_loc *loc = out->loc;
 	char addr[INET6_ADDRSTRLEN];
 
 	memset(out, 0, sizeof(*out));
-	out->loc = loc;
 	if (memchr(s, '%', alen))
 		return PC_ADDR_ZONE;
 	if (alen == 0 || alen >= sizeof(addr))
@@ -247,10 +245,9 @@ static bool is_blank(char c)
 /* Hands an address of the current line to the caller, at column `col`. */
 static void add_address(struct pc_listfile *lf, struct pc_prefix *x, unsigned col)
 {
-	struct pc_loc at = {lf->file, lf->line, col};
-
-	x->loc = &at;
 	lf->addresses++;
+	x->where = lf->line;
+	x->col = (uint16_t)col;
 	lf->add(lf->arg, x);
 }
 
@@ -283,7 +280,7 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 	unsigned col = (unsigned)start + 1;
 	shown = tn > TOKEN_SHOWN ? TOKEN_SHOWN : (int)tn;
 	const char *more = tn > TOKEN_SHOWN ? "..." : "";
-	struct pc_prefix x = {.loc = NULL};
+	struct pc_prefix x;
 	enum pc_addr_status st = pc_prefix_parse(t, tn, &x);
 	switch (st) {
 	case PC_ADDR_OK:

@@ -68,6 +68,7 @@ void pc_policy_finish(struct pc_policy *p)
 	for (size_t i = 0; i < p->state->nblocks; i++)
 		free(p->state->blocks[i]);
 	free(p->state->blocks);
+	free(p->state->wheres);
 	pc_arena_finish(&p->state->arena);
 	free(p->state);
 	free(p->rules);
@@ -1930,6 +1931,32 @@ int pol_list_read(struct pc_policy *p, size_t i, pc_listfile_add *add, void *arg
 size_t pc_policy_list_count(const struct pc_policy *p)
 {
 	return p->state ? p->state->nlists : 0;
+}
+
+_Static_assert(PC_LIST_MAX_FILES <= PC_WHERE_DOCS, "a list file's index fits pc_prefix.where");
+_Static_assert(PC_LIST_MAX_LINES <= PC_WHERE_LINE_MASK, "a list file's line fits pc_prefix.where");
+
+bool pc_policy_prefix_loc(const struct pc_policy *p, const struct pc_prefix *x, struct pc_loc *out)
+{
+	const struct pc_policy_state *st = p->state;
+
+	if (x->where & PC_WHERE_LINE) {
+		size_t i = (x->where & ~PC_WHERE_LINE) >> PC_WHERE_FILE_SHIFT;
+		const char *file =
+				i < PC_WHERE_DOCS
+						? (i < st->nlists ? st->lists[i].path : NULL)
+						: (i - PC_WHERE_DOCS < st->ndocs ? st->docs[i - PC_WHERE_DOCS]
+												   ->file
+										 : NULL);
+		if (!file)
+			return false;
+		*out = (struct pc_loc){file, x->where & PC_WHERE_LINE_MASK, x->col};
+		return true;
+	}
+	if (x->where == 0 || x->where > st->nwheres || !st->wheres[x->where - 1]->file)
+		return false;
+	*out = *st->wheres[x->where - 1];
+	return true;
 }
 
 const char *pc_policy_list(const struct pc_policy *p, size_t i, char hex[65])

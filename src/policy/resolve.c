@@ -34,6 +34,7 @@ struct resolver {
 	size_t ndslots; /* a power of two, more than twice the definitions */
 	size_t expanded; /* group members resolved so far, the whole policy together */
 	bool *erred; /* per rule: its own resolution gave an error (NULL: none did) */
+	size_t where_doc; /* the policy file the last address was written in (set_where) */
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
@@ -156,13 +157,40 @@ static void format_prefix(char *buf, size_t n, const struct pc_prefix *x)
 	snprintf(buf, n, "%s/%u", a, x->len);
 }
 
+/*
+ * A prefix's `where` and `col` for a peer written in the policy: its file's
+ * index and its line, or where that does not fit, its location kept by index.
+ */
+static void set_where(struct resolver *r, struct pc_prefix *x, const struct pc_loc *loc)
+{
+	struct pc_policy_state *st = r->p->state;
+	size_t d = r->where_doc;
+
+	if (loc->file && loc->line <= PC_WHERE_LINE_MASK && loc->col <= UINT16_MAX) {
+		if (d >= st->ndocs || st->docs[d]->file != loc->file)
+			for (d = 0; d < st->ndocs && st->docs[d]->file != loc->file; d++)
+				;
+		if (d < st->ndocs && PC_WHERE_DOCS + d < (PC_WHERE_LINE >> PC_WHERE_FILE_SHIFT)) {
+			r->where_doc = d;
+			x->where = PC_WHERE_LINE |
+				   (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT | loc->line;
+			x->col = (uint16_t)loc->col;
+			return;
+		}
+	}
+	if ((st->nwheres & (st->nwheres - 1)) == 0)
+		st->wheres = xreallocarray(
+				st->wheres, st->nwheres ? 2 * st->nwheres : 1, sizeof(*st->wheres));
+	st->wheres[st->nwheres++] = loc;
+	x->where = (uint32_t)st->nwheres;
+}
+
 /* Parses an address or prefix literal, strictly (pc_prefix_parse: no 010.0.0.1, no 10.1). */
 static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct pc_prefix *out)
 {
 	const char *s = peer->text;
 	struct pc_diag *d;
 
-	out->loc = &peer->loc;
 	switch (pc_prefix_parse(s, strlen(s), out)) {
 	case PC_ADDR_OK:
 		return 0;
@@ -252,12 +280,14 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 			char a[64], b[64];
 			format_prefix(a, sizeof(a), &v[i]);
 			format_prefix(b, sizeof(b), &v[w - 1]);
-			const struct pc_loc *at = v[i].loc, *in = v[w - 1].loc;
-			if (at && at->file && in && in->file &&
-					(at->line != in->line || at->col != in->col)) {
-				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap", at,
+			struct pc_loc at, in;
+			if (pc_policy_prefix_loc(r->p, &v[i], &at) &&
+					pc_policy_prefix_loc(r->p, &v[w - 1], &in) &&
+					(at.file != in.file || at.line != in.line ||
+							at.col != in.col)) {
+				struct pc_diag *d = rdiag(r, PC_SEV_WARNING, "network-overlap", &at,
 						"%s is already inside %s (%s:%u:%u) in %s", a, b,
-						in->file, in->line, in->col, what);
+						in.file, in.line, in.col, what);
 				pc_diag_hint(d, "remove the narrower entry");
 				r->overlaps++;
 			}
@@ -416,8 +446,10 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 		struct pc_prefix x;
 
 		if (looks_like_address(m->text)) {
-			if (parse_prefix(r, m, &x) == 0)
+			if (parse_prefix(r, m, &x) == 0) {
+				set_where(r, &x, &m->loc);
 				add_prefix(set, &x);
+			}
 			continue;
 		}
 		struct pc_network *net = find_network(r, m->text);
@@ -438,18 +470,18 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 
 /* A list file's address, into the network being resolved (struct list_sink). */
 struct list_sink {
-	struct resolver *r;
 	struct pc_addrset *set;
+	uint32_t list; /* the file's index, as pc_prefix.where holds it */
 };
 
 static void list_add(void *arg, const struct pc_prefix *x)
 {
 	struct list_sink *k = arg;
-	struct pc_loc *loc = ralloc(k->r, sizeof(*loc));
 	struct pc_prefix y = *x;
 
-	*loc = *x->loc; /* the line it is on: explain and the diagnostics name it */
-	y.loc = loc;
+	/* The line it is on (the reader gives it in `where`): explain and the diagnostics name it.
+	 */
+	y.where = PC_WHERE_LINE | k->list | (x->where & PC_WHERE_LINE_MASK);
 	add_prefix(k->set, &y);
 }
 
@@ -458,7 +490,8 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 	if (net->state == 2)
 		return;
 	net->state = 1;
-	struct list_sink sink = {r, &net->set};
+	struct list_sink sink = {&net->set, (uint32_t)(net->list ? net->list - 1 : 0)
+							    << PC_WHERE_FILE_SHIFT};
 	size_t before = r->diags->nerrors;
 	bool listed = net->list &&
 		      pol_list_read(r->p, net->list - 1, list_add, &sink, r->diags) == 0;
@@ -2273,7 +2306,7 @@ static void check_iprop(struct resolver *r)
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
 	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL,
-			NULL, NULL, 0, NULL, 0, 0, NULL};
+			NULL, NULL, 0, NULL, 0, 0, NULL, 0};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {

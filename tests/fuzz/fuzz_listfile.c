@@ -43,7 +43,7 @@ static void add(void *arg, const struct pc_prefix *x)
 
 	check_prefix(x);
 	s->n++;
-	s->sum = s->sum * 1099511628211u + x->len + x->loc->line * 131u + x->loc->col;
+	s->sum = s->sum * 1099511628211u + x->len + x->where * 131u + x->col;
 	for (size_t i = 0; i < 16; i++)
 		s->sum = s->sum * 31u + x->bytes[i];
 }

@@ -82,6 +82,11 @@ def write(path, shape, n):
         elif shape == "hostports":
             for i in range(n):
                 f.write("  - allow: %d/tcp\n    from: %s\n" % (1 + i % 65535, host(i + 1)))
+        elif shape == "biglist":
+            f.write("".join("  - allow: %d/tcp\n    from: big\n" % (1024 + i) for i in range(10)))
+            f.write("networks:\n  big: {file: %s}\n" % (os.path.basename(path) + ".txt"))
+            with open(path + ".txt", "w") as lst:
+                lst.write("".join("%s\n" % host(i + 1) for i in range(n)))
         elif shape == "bignet":
             f.write("".join("  - allow: %d/tcp\n    from: big\n" % (1024 + i) for i in range(10)))
             f.write("networks:\n  big: [%s]\n" % ", ".join(host(i + 1) for i in range(n)))

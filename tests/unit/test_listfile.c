@@ -19,9 +19,8 @@ static void collect(void *arg, const struct pc_prefix *x)
 	struct got *g = arg;
 
 	if (g->n < PC_ARRAY_SIZE(g->v)) {
-		g->locs[g->n] = *x->loc;
+		g->locs[g->n] = (struct pc_loc){"l.txt", x->where, x->col};
 		g->v[g->n] = *x;
-		g->v[g->n].loc = &g->locs[g->n];
 		g->n++;
 	}
 }
@@ -75,9 +74,9 @@ static void test_lines(void **state)
 		for (size_t i = 0; i < g.n; i++) {
 			text_of(&g.v[i], buf);
 			assert_string_equal(buf, want[i]);
-			assert_int_equal(g.v[i].loc->line, lines[i]);
-			assert_int_equal(g.v[i].loc->col, cols[i]);
-			assert_string_equal(g.v[i].loc->file, "l.txt");
+			assert_int_equal(g.locs[i].line, lines[i]);
+			assert_int_equal(g.locs[i].col, cols[i]);
+			assert_string_equal(g.locs[i].file, "l.txt");
 		}
 		if (!first[0])
 			memcpy(first, hex, sizeof(first));
@@ -203,7 +202,7 @@ static void test_limits(void **state)
 	assert_int_equal(d.v[0].line, 1);
 	assert_int_equal(d.v[0].col, PC_LIST_MAX_LINE + 1);
 	assert_int_equal(g.n, 1);
-	assert_int_equal(g.v[0].loc->line, 2);
+	assert_int_equal(g.locs[0].line, 2);
 	pc_diags_finish(&d);
 	pc_buf_finish(&b);
 
@@ -319,9 +318,17 @@ static void test_policy_list(void **state)
 	const struct pc_network *n = &p.networks[0];
 	assert_int_equal(n->set.nv4, 5001);
 	assert_int_equal(n->set.nv6, 1);
-	assert_string_equal(n->set.v4[0].loc->file, list);
-	assert_int_equal(n->set.v4[0].loc->line, 3); /* 10.0.0.0, the second listed */
-	assert_int_equal(n->set.v6[0].loc->line, 5002);
+	struct pc_loc at;
+	assert_true(pc_policy_prefix_loc(&p, &n->set.v4[0], &at));
+	assert_string_equal(at.file, list);
+	assert_int_equal(at.line, 3); /* 10.0.0.0, the second listed */
+	assert_int_equal(at.col, 1);
+	assert_true(pc_policy_prefix_loc(&p, &n->set.v6[0], &at));
+	assert_int_equal(at.line, 5002);
+	/* The member written in the policy: its location there. */
+	assert_true(pc_policy_prefix_loc(&p, &n->set.v4[n->set.nv4 - 1], &at));
+	assert_string_equal(at.file, label);
+	assert_int_equal(at.line, 4);
 	/* 10.0.19.134 is listed (line 5001), 10.0.20.1 is not; 2001:db8:1::1 is. */
 	assert_int_equal(count_diag(&d, "rule-shadowed"), 2);
 	const struct pc_diag *s = find_diag(&d, "rule-shadowed");
@@ -337,6 +344,47 @@ static void test_policy_list(void **state)
 	rmdir(dir);
 	free(list);
 	free(label);
+}
+
+/*
+ * Where a prefix is written, kept in its 6 bytes: the policy's file and line
+ * with the column, or past a column of 65 535 (one long line) a location the
+ * policy keeps; and nowhere for a prefix the program made.
+ */
+static void test_prefix_where(void **state)
+{
+	(void)state;
+	size_t pad = 70000;
+	struct pc_buf text;
+	pc_buf_init(&text);
+	pc_buf_printf(&text, "version: 1\npolicy: t\nnetworks:\n  near: [192.0.2.0/24]\n  far: [");
+	for (size_t i = 0; i < pad; i++)
+		pc_buf_add(&text, " ", 1);
+	pc_buf_printf(&text, "198.51.100.7]\nrules:\n  - allow: 88/tcp\n    from: [near, far]\n");
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg = pc_registry_create();
+	pc_policy_init(&p);
+	pc_diags_init(&d);
+	assert_int_equal(pc_policy_load_mem(&p, "w.yaml", text.data, text.len, &d), PC_LOAD_OK);
+	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
+	struct pc_loc at;
+	const struct pc_addrset *both = &p.rules[0].src;
+	assert_int_equal(both->nv4, 2);
+	assert_true(pc_policy_prefix_loc(&p, &both->v4[0], &at));
+	assert_string_equal(at.file, "w.yaml");
+	assert_int_equal(at.line, 4);
+	assert_int_equal(at.col, 10);
+	assert_true(pc_policy_prefix_loc(&p, &both->v4[1], &at));
+	assert_string_equal(at.file, "w.yaml");
+	assert_int_equal(at.line, 5);
+	assert_int_equal(at.col, 9 + pad);
+	struct pc_prefix made = {.family = 4, .len = 32};
+	assert_false(pc_policy_prefix_loc(&p, &made, &at));
+	pc_diags_finish(&d);
+	pc_policy_finish(&p);
+	pc_registry_destroy(reg);
+	pc_buf_finish(&text);
 }
 
 /*
@@ -475,8 +523,8 @@ static char *outcome(const char *text, size_t len, size_t cut, size_t block)
 	for (size_t i = 0; i < g.n; i++) {
 		char hex16[33];
 		bytes_hex(hex16, g.v[i].bytes);
-		pc_buf_printf(&b, "v%u/%u %u:%u %s\n", g.v[i].family, g.v[i].len, g.v[i].loc->line,
-				g.v[i].loc->col, hex16);
+		pc_buf_printf(&b, "v%u/%u %u:%u %s\n", g.v[i].family, g.v[i].len, g.v[i].where,
+				g.v[i].col, hex16);
 	}
 	for (size_t i = 0; i < d.n; i++)
 		pc_buf_printf(&b, "%d %s %u:%u %s | %s\n", d.v[i].sev, d.v[i].code, d.v[i].line,
@@ -705,6 +753,7 @@ int main(void)
 			cmocka_unit_test(test_limits),
 			cmocka_unit_test(test_fd),
 			cmocka_unit_test(test_policy_list),
+			cmocka_unit_test(test_prefix_where),
 			cmocka_unit_test(test_policy_list_checks),
 			cmocka_unit_test(test_policy_list_changed),
 	};
