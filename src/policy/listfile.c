@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Address list files, read as a stream: a line at most is held, whatever the
- * file's size, and each address goes to the caller as it is parsed.  IPv4 is
- * parsed by hand (most lists are IPv4, and a million lines is the use);
- * IPv6 through inet_pton, which is strict enough.
+ * file's size, and each address goes to the caller as it is parsed.  The
+ * common line (an address, maybe a length and a comment, nothing to say
+ * about it) is read where it lies in the block, in one pass; any other line
+ * goes to the strict parser, pc_prefix_parse(), which says what is wrong:
+ * IPv4 by hand, IPv6 through inet_pton, which is strict enough.  The unit
+ * tests and the fuzz target hold the two to the same answers.
  */
 #include "portcullis/listfile.h"
 
@@ -239,6 +242,15 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* Hands an address of the current line to the caller, at column `col`. */
+static void add_address(struct pc_listfile *lf, struct pc_prefix *x, unsigned col)
+{
+	lf->addresses++;
+	x->where = lf->line;
+	x->col = (uint16_t)col;
+	lf->add(lf->arg, x);
+}
+
 static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 {
 	const char *line = s;
@@ -318,10 +330,155 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 				x.len);
 		pc_diag_hint(d, "write %s/%u", a, x.len);
 	}
-	lf->addresses++;
-	x.where = lf->line;
-	x.col = (uint16_t)col;
-	lf->add(lf->arg, &x);
+	add_address(lf, &x, col);
+}
+
+/* Four decimal numbers of at most 255, none with a leading zero; `*pp` moved past them. */
+static bool quick_ipv4(const unsigned char **pp, const unsigned char *e, uint8_t out[16])
+{
+	const unsigned char *p = *pp;
+	unsigned v;
+
+	for (int part = 0; part < 4; part++) {
+		if (part && (p == e || *p++ != '.'))
+			return false;
+		if (p == e || (v = (unsigned)(*p - '0')) > 9)
+			return false;
+		/* at most three digits, none after a leading zero: a fourth is refused later */
+		if (++p < e && v && (unsigned)(*p - '0') <= 9) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9)
+				v = v * 10 + (unsigned)(*p++ - '0');
+		}
+		if (v > 255)
+			return false;
+		out[part] = (uint8_t)v;
+	}
+	*pp = p;
+	return true;
+}
+
+static int hex_value(unsigned char c)
+{
+	if ((unsigned)(c - '0') <= 9)
+		return c - '0';
+	c |= 0x20;
+	return (unsigned)(c - 'a') < 6 ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Groups of one to four hex digits, eight of them or fewer around one `::`
+ * standing for one group at least, without an IPv4 tail: the forms
+ * inet_pton() reads that lists hold.  Not an IPv4-mapped address (refused,
+ * with a hint, by the strict parser).
+ */
+static bool quick_ipv6(const unsigned char **pp, const unsigned char *e, uint8_t out[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const unsigned char *p = *pp;
+	unsigned group[8];
+	int ng = 0, gap = -1;
+	bool need = true; /* a group must come next */
+
+	if (p < e && *p == ':') {
+		if (p + 1 == e || p[1] != ':')
+			return false;
+		gap = 0;
+		need = false;
+		p += 2;
+	}
+	for (;;) {
+		unsigned v = 0, nd = 0;
+		int h;
+		while (p < e && nd < 5 && (h = hex_value(*p)) >= 0) {
+			v = v << 4 | (unsigned)h;
+			p++;
+			nd++;
+		}
+		if (nd == 0) {
+			if (need)
+				return false;
+			break;
+		}
+		if (nd > 4 || ng == 8)
+			return false;
+		group[ng++] = v;
+		if (p == e || *p != ':')
+			break;
+		if (++p < e && *p == ':') {
+			if (gap >= 0)
+				return false;
+			gap = ng;
+			need = false;
+			p++;
+		} else {
+			need = true;
+		}
+	}
+	if (gap < 0 ? ng != 8 : ng > 7)
+		return false;
+	for (int i = 0; i < ng; i++) {
+		int at = gap >= 0 && i >= gap ? 8 - ng + i : i;
+		out[2 * at] = (uint8_t)(group[i] >> 8);
+		out[2 * at + 1] = (uint8_t)group[i];
+	}
+	if (!memcmp(out, mapped, sizeof(mapped)))
+		return false;
+	*pp = p;
+	return true;
+}
+
+/*
+ * The common line, read where it lies in the block: an address at the
+ * line's start (IPv4 in dotted decimal, IPv6 in groups), an optional /LEN,
+ * optional blanks and a comment, the line's end in the block.  Returns the
+ * bytes of the line with its newline, or 0 for any other line (or one this
+ * does not accept whole: host bits, a NUL, past the length limit), which
+ * the strict parser then reads and says what is wrong with: only a line it
+ * would read without a word is taken here.
+ */
+static size_t quick_line(const char *s, size_t n, struct pc_prefix *x)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	unsigned len, max;
+
+	memset(x->bytes, 0, sizeof(x->bytes));
+	if (quick_ipv4(&p, e, x->bytes)) {
+		max = 32;
+	} else {
+		memset(x->bytes, 0, sizeof(x->bytes));
+		if (!quick_ipv6(&p, e, x->bytes))
+			return 0;
+		max = 128;
+	}
+	len = max;
+	if (p < e && *p == '/') {
+		if (++p == e || (len = (unsigned)(*p - '0')) > 9)
+			return 0;
+		/* two more digits at most, none after a leading zero: another is refused below */
+		p++;
+		for (int more = 0; more < 2 && len && p < e && (unsigned)(*p - '0') <= 9; more++)
+			len = len * 10 + (unsigned)(*p++ - '0');
+		if (len > max)
+			return 0;
+		/* host bits: the strict parser warns of them */
+		for (unsigned i = len / 8; i < max / 8; i++)
+			if (x->bytes[i] & (uint8_t) ~(i == len / 8 ? 0xff00u >> (len % 8) : 0))
+				return 0;
+	}
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	if (p < e && *p == '#') {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (!nl || memchr(p, '\0', (size_t)(nl - p)))
+			return 0;
+		p = nl;
+	}
+	if (p == e || *p != '\n' || (size_t)(p - (const unsigned char *)s) >= PC_LIST_MAX_LINE)
+		return 0;
+	x->family = max == 32 ? 4 : 6;
+	x->len = (uint8_t)len;
+	return (size_t)(p - (const unsigned char *)s) + 1;
 }
 
 /* Begins a line; false when the file has too many. */
@@ -355,6 +512,17 @@ int pc_listfile_feed(struct pc_listfile *lf, const char *data, size_t n)
 	pc_sha256_update(&lf->sha, data, n);
 	lf->bytes += n;
 	while (n && !lf->stopped) {
+		if (lf->len == 0 && !lf->skipping) {
+			struct pc_prefix x;
+			size_t used = quick_line(data, n, &x);
+			if (used) {
+				if (next_line(lf))
+					add_address(lf, &x, 1);
+				data += used;
+				n -= used;
+				continue;
+			}
+		}
 		const char *nl = memchr(data, '\n', n);
 		size_t take = nl ? (size_t)(nl - data) : n;
 		if (lf->skipping) {

@@ -5,6 +5,7 @@
  * services open to anywhere).  Every diagnostic points at the policy.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,24 +228,41 @@ static int parse_prefix(struct resolver *r, const struct pc_peer *peer, struct p
 	return -1;
 }
 
+/* Bytes 8k to 8k+7 of an address as a number: comparing two compares the bytes in order. */
+static uint64_t addr_word(const struct pc_prefix *x, int k)
+{
+	uint64_t v;
+
+	memcpy(&v, x->bytes + 8 * k, sizeof(v));
+	return be64toh(v);
+}
+
 static int cmp_prefix(const void *a, const void *b)
 {
 	const struct pc_prefix *x = a, *y = b;
-	int c = memcmp(x->bytes, y->bytes, 16);
 
-	return c ? c : (int)x->len - (int)y->len;
+	for (int k = 0; k < 2; k++) {
+		uint64_t u = addr_word(x, k), v = addr_word(y, k);
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
+	return (int)x->len - (int)y->len;
 }
 
 static bool prefix_covers(const struct pc_prefix *outer, const struct pc_prefix *inner)
 {
-	unsigned whole = outer->len / 8, rest = outer->len % 8;
+	unsigned len = outer->len;
 
-	if (outer->family != inner->family || outer->len > inner->len)
+	if (outer->family != inner->family || len > inner->len)
 		return false;
-	/* The bytes the prefix covers whole, then the bits of the one it covers in part. */
-	if (memcmp(outer->bytes, inner->bytes, whole))
-		return false;
-	return !rest || !((outer->bytes[whole] ^ inner->bytes[whole]) & (uint8_t)(0xff00u >> rest));
+	/* The first `len` bits, in the two words. */
+	for (int k = 0; k < 2 && len > 64u * (unsigned)k; k++) {
+		unsigned bits = len - 64u * (unsigned)k;
+		uint64_t mask = bits >= 64 ? ~(uint64_t)0 : ~(~(uint64_t)0 >> bits);
+		if ((addr_word(outer, k) ^ addr_word(inner, k)) & mask)
+			return false;
+	}
+	return true;
 }
 
 /* Sorts, drops duplicates and prefixes inside others (with a warning naming both). */

@@ -487,11 +487,268 @@ static void test_policy_list_changed(void **state)
 	free(label);
 }
 
+static void bytes_hex(char out[33], const uint8_t bytes[16])
+{
+	for (size_t k = 0; k < 16; k++) {
+		out[2 * k] = "0123456789abcdef"[bytes[k] >> 4];
+		out[2 * k + 1] = "0123456789abcdef"[bytes[k] & 15];
+	}
+	out[32] = '\0';
+}
+
+/*
+ * What the reader makes of one document, fed in blocks that end at `cut`
+ * and then every `block` bytes: the addresses with their places, and every
+ * diagnostic with its message and hint, as one text.
+ */
+static char *outcome(const char *text, size_t len, size_t cut, size_t block)
+{
+	struct pc_listfile lf;
+	struct pc_diags d;
+	struct got g;
+	struct pc_buf b;
+	char hex[65];
+
+	memset(&g, 0, sizeof(g));
+	pc_diags_init(&d);
+	pc_buf_init(&b);
+	pc_listfile_init(&lf, "l.txt", &d, collect, &g);
+	if (cut > len)
+		cut = len;
+	pc_listfile_feed(&lf, text, cut);
+	for (size_t at = cut; at < len; at += block)
+		pc_listfile_feed(&lf, text + at, len - at < block ? len - at : block);
+	pc_buf_printf(&b, "end %d lines %u addresses %zu\n", pc_listfile_end(&lf, hex), lf.line,
+			lf.addresses);
+	for (size_t i = 0; i < g.n; i++) {
+		char hex16[33];
+		bytes_hex(hex16, g.v[i].bytes);
+		pc_buf_printf(&b, "v%u/%u %u:%u %s\n", g.v[i].family, g.v[i].len, g.v[i].where,
+				g.v[i].col, hex16);
+	}
+	for (size_t i = 0; i < d.n; i++)
+		pc_buf_printf(&b, "%d %s %u:%u %s | %s\n", d.v[i].sev, d.v[i].code, d.v[i].line,
+				d.v[i].col, d.v[i].msg, d.v[i].hint ? d.v[i].hint : "-");
+	pc_buf_printf(&b, "%s\n", hex);
+	pc_listfile_finish(&lf);
+	pc_diags_finish(&d);
+	return b.data;
+}
+
+/*
+ * One line, in a document of its own: fed whole (each whole line in a block
+ * may take the reader's quick path) and a byte at a time (no line is whole
+ * in a block: every line takes the strict parser), and cut at every byte
+ * of it, the result is the same; and it is what pc_prefix_parse() says of
+ * the line's value.
+ */
+static void same_both_ways(const char *line, size_t n, const char *value, size_t vn)
+{
+	char text[PC_LIST_MAX_LINE + 64];
+	size_t len = 0;
+
+	/* the line after one that is read, and before another */
+	static const char before[] = "192.0.2.1\n", after[] = "\n198.51.100.7\n";
+	assert_true(n + sizeof(before) + sizeof(after) < sizeof(text));
+	memcpy(text, before, sizeof(before) - 1);
+	len = sizeof(before) - 1;
+	memcpy(text + len, line, n);
+	len += n;
+	for (int last = 0; last < 2; last++) {
+		size_t total = len;
+		if (!last) {
+			memcpy(text + len, after, sizeof(after) - 1);
+			total += sizeof(after) - 1;
+		}
+		char *whole = outcome(text, total, total, 1);
+		char *strict = outcome(text, total, 0, 1);
+		if (strcmp(whole, strict))
+			fail_msg("'%.*s': read whole\n%s\nbut a byte at a time\n%s", (int)n, line,
+					whole, strict);
+		/* cut where the line begins, every eighth of it, just before its end */
+		size_t step = n > 8 ? n / 8 : 1, from = sizeof(before) - 1;
+		for (size_t cut = from; cut <= len; cut++) {
+			if (cut > from + 1 && cut + 2 < len && (cut - from) % step)
+				continue;
+			char *split = outcome(text, total, cut, 4096);
+			if (strcmp(whole, split))
+				fail_msg("'%.*s' cut at %zu:\n%s\nbut whole\n%s", (int)n, line, cut,
+						split, whole);
+			free(split);
+		}
+		free(strict);
+		if (value) {
+			struct pc_prefix x = {0};
+			enum pc_addr_status st = pc_prefix_parse(value, vn, &x);
+			bool read = st <= PC_ADDR_HOST_BITS;
+			char want[256];
+			char hex16[33];
+			bytes_hex(hex16, x.bytes);
+			snprintf(want, sizeof(want), "v%u/%u 2:1 %s\n", x.family, x.len, hex16);
+			if (read != (strstr(whole, want) != NULL))
+				fail_msg("'%.*s' (%d) read as\n%s", (int)n, line, st, whole);
+		}
+		free(whole);
+	}
+}
+
+/* `n` numbers of a fixed sequence, the same on any host. */
+static void draw(uint32_t *seed, unsigned *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		*seed = *seed * 1103515245u + 12345u;
+		r[i] = *seed >> 16;
+	}
+}
+
+static void test_quick_strict(void **state)
+{
+	(void)state;
+	static const char *const octets[] = {"0", "1", "9", "10", "11", "19", "99", "100", "101",
+			"199", "200", "249", "250", "251", "255", "256", "259", "260", "299", "300",
+			"999", "1000", "2550", "00", "01", "09", "010", "001", "000", "0255",
+			"00000", "", "a", "1a", "-1", "+1", " 1", "0x1", "٣"};
+	static const char *const lens[] = {"", "/0", "/1", "/7", "/8", "/9", "/15", "/16", "/23",
+			"/24", "/25", "/30", "/31", "/32", "/33", "/39", "/40", "/99", "/100",
+			"/128", "/129", "/320", "/00", "/08", "/032", "/", "//8", "/ 8", "/8/8",
+			"/-1", "/+8", "/8a", "/0x8"};
+#define T(s)                                                                                       \
+	{                                                                                          \
+		s, sizeof(s) - 1                                                                   \
+	}
+	static const struct {
+		const char *s;
+		size_t n;
+	} tails[] = {T(""), T("\r"), T(" "), T("\t"), T("  \t \r"), T(" # a comment"), T("#c"),
+			T("\t#\r"), T(" #"), T(" x"), T("x"), T(","), T(";"), T("-10.0.0.9"),
+			T("%eth0"), T("."), T(".1"), T(":"), T("::1"), T(" 10.0.0.1"), T(" #a\0b"),
+			T("\0"), T("\v"), T("\f"), T("\xc2\xa0"), T("\r\r"), T(" \r#x\r"),
+			T("# \xc3\xa9\xff")};
+#undef T
+	static const char *const leads[] = {"", "\t", "#", "\xef\xbb\xbf"};
+	static const char *const ends[] = {"", "\n", "\r\n"};
+	char line[PC_LIST_MAX_LINE + 8], value[128];
+	int n, vn;
+
+	/* Each octet in each place, the others plain. */
+	for (size_t place = 0; place < 4; place++) {
+		for (size_t o = 0; o < PC_ARRAY_SIZE(octets); o++) {
+			const char *q[4] = {"192", "0", "2", "1"};
+			q[place] = octets[o];
+			vn = snprintf(value, sizeof(value), "%s.%s.%s.%s", q[0], q[1], q[2], q[3]);
+			n = snprintf(line, sizeof(line), "%s\n", value);
+			same_both_ways(line, (size_t)n, value, (size_t)vn);
+		}
+	}
+	/* Every length on addresses with and without host bits past it. */
+	static const char *const addrs[] = {"0.0.0.0", "10.0.0.0", "10.1.0.0", "192.0.2.0",
+			"192.0.2.128", "192.0.2.255", "255.255.255.255", "128.0.0.0", "1.0.0.0",
+			"0.0.0.1", "10.0.0"};
+	for (size_t a = 0; a < PC_ARRAY_SIZE(addrs); a++) {
+		for (size_t l = 0; l < PC_ARRAY_SIZE(lens); l++) {
+			vn = snprintf(value, sizeof(value), "%s%s", addrs[a], lens[l]);
+			n = snprintf(line, sizeof(line), "%s\n", value);
+			same_both_ways(line, (size_t)n, value, (size_t)vn);
+		}
+	}
+	/* What may come before and after it, and how the line ends. */
+	static const char *const values[] = {"192.0.2.1", "10.0.0.0/8", "10.0.0.1/8", "010.0.0.1",
+			"1.2.3.4.5", "256.0.0.1", "10.1", "2001:db8::1", "::ffff:10.0.0.1",
+			"fe80::1%eth0", "0.0.0.0/0", "1.2.3.4/33"};
+	for (size_t v = 0; v < PC_ARRAY_SIZE(values); v++)
+		for (size_t l = 0; l < PC_ARRAY_SIZE(leads); l++)
+			for (size_t t = 0; t < PC_ARRAY_SIZE(tails); t++)
+				for (size_t e = 0; e < PC_ARRAY_SIZE(ends); e++) {
+					n = snprintf(line, sizeof(line), "%s%s", leads[l],
+							values[v]);
+					memcpy(line + n, tails[t].s, tails[t].n);
+					n += (int)tails[t].n;
+					n += snprintf(line + n, sizeof(line) - (size_t)n, "%s",
+							ends[e]);
+					same_both_ways(line, (size_t)n, NULL, 0);
+				}
+	/* Lines about the length limit: 1024 bytes with their line end is the most. */
+	for (size_t total = PC_LIST_MAX_LINE - 2; total <= PC_LIST_MAX_LINE + 2; total++) {
+		for (int comment = 0; comment < 2; comment++) {
+			for (int crlf = 0; crlf < 2; crlf++) {
+				n = snprintf(line, sizeof(line), "192.0.2.1%s",
+						comment ? " #" : "");
+				while ((size_t)n < total - 1 - (size_t)crlf)
+					line[n++] = comment ? 'c' : ' ';
+				if (crlf)
+					line[n++] = '\r';
+				line[n++] = '\n';
+				same_both_ways(line, (size_t)n, NULL, 0);
+			}
+		}
+	}
+	/* IPv6: groups, `::` and lengths, written the ways inet_pton reads and refuses. */
+	static const char *const v6[] = {"::", "::1", "1::", "1::1", "2001:db8::", "2001:db8::1",
+			"2001:DB8::A", "2001:db8:0:0:0:0:0:1", "1:2:3:4:5:6:7:8",
+			"1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7",
+			"1::2:3:4:5:6:7", "1:2:3:4:5:6::7:8", "::1:2:3:4:5:6:7:8",
+			"1:2:3:4::5:6:7:8", ":1::", "1:::2", "1::2::3", ":", ":::", "1:", ":1",
+			"1:2", "12345::", "ffff::", "FfFf::fFfF", "0000:0000::", "00000::1",
+			"::ffff:0:0", "::ffff:a00:1", "::fffe:a00:1", "0:0:0:0:0:ffff:a00:1",
+			"::ffff:10.0.0.1", "::10.0.0.1", "64:ff9b::192.0.2.1", "fe80::1%eth0",
+			"fe80::1%", "2001:db8::g", "2001:db8::-1", "g::", "::g",
+			"2001:db8:1:2:3:4:5:6", "a:b:c:d:e:f:a:b", "8000::", "::8000", "1::/",
+			"::1.2"};
+	static const char *const lens6[] = {"", "/0", "/1", "/15", "/16", "/17", "/32", "/48",
+			"/63", "/64", "/65", "/96", "/112", "/120", "/127", "/128", "/129", "/130",
+			"/200", "/999", "/1280", "/064", "/0128", "/", "/1a"};
+	for (size_t a = 0; a < PC_ARRAY_SIZE(v6); a++) {
+		for (size_t l = 0; l < PC_ARRAY_SIZE(lens6); l++) {
+			vn = snprintf(value, sizeof(value), "%s%s", v6[a], lens6[l]);
+			n = snprintf(line, sizeof(line), "%s\n", value);
+			same_both_ways(line, (size_t)n, value, (size_t)vn);
+		}
+	}
+	static const char *const groups[] = {"0", "1", "f", "F", "10", "ff", "fff", "ffff", "FFFF",
+			"0000", "00000", "10000", "abcd", "g", "", "ffff", "1.2.3.4"};
+	uint32_t seed = 777;
+	for (unsigned k = 0; k < 800; k++) {
+		unsigned r[12];
+		draw(&seed, r, PC_ARRAY_SIZE(r));
+		unsigned ng = r[0] % 10, gap = r[1] % 12; /* no `::` past the groups */
+		vn = 0;
+		for (unsigned g = 0; g <= ng; g++) {
+			if (g == gap)
+				vn += snprintf(value + vn, sizeof(value) - (size_t)vn, "::");
+			else if (g)
+				vn += snprintf(value + vn, sizeof(value) - (size_t)vn, ":");
+			if (g < ng)
+				vn += snprintf(value + vn, sizeof(value) - (size_t)vn, "%s",
+						groups[r[2 + g % 8] %
+								(r[11] % 3 ? 13
+									   : PC_ARRAY_SIZE(groups))]);
+		}
+		vn += snprintf(value + vn, sizeof(value) - (size_t)vn, "%s",
+				lens6[r[10] % PC_ARRAY_SIZE(lens6)]);
+		n = snprintf(line, sizeof(line), "%s\n", value);
+		same_both_ways(line, (size_t)n, value, (size_t)vn);
+	}
+	/* Generated: any octets and lengths, some with a tail. */
+	seed = 12345;
+	for (unsigned k = 0; k < 1000; k++) {
+		unsigned r[8];
+		draw(&seed, r, PC_ARRAY_SIZE(r));
+		vn = snprintf(value, sizeof(value), "%s.%s.%s.%s%s",
+				octets[r[0] % PC_ARRAY_SIZE(octets)], octets[r[1] % 16],
+				octets[r[2] % 16], octets[r[3] % PC_ARRAY_SIZE(octets)],
+				lens[r[4] % PC_ARRAY_SIZE(lens)]);
+		n = snprintf(line, sizeof(line), "%s%s\n", value,
+				r[5] % 4 ? "" : tails[r[6] % 12].s);
+		same_both_ways(line, (size_t)n, r[5] % 4 ? value : NULL, (size_t)vn);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_lines),
 			cmocka_unit_test(test_parse),
+			cmocka_unit_test(test_quick_strict),
 			cmocka_unit_test(test_diagnostics),
 			cmocka_unit_test(test_limits),
 			cmocka_unit_test(test_fd),
