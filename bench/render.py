@@ -114,6 +114,32 @@ def write_policy(d, n, addresses=0):
             f.write("}\n")
 
 
+def addresses(n, kind="hosts"):
+    """N IPv4 addresses as the benchmarks write them: hosts 10.0.0.1, 10.0.0.2,
+    ... (a hash set), or prefixes 10.0.0.0/30, 10.0.0.8/30, ... (an interval
+    set), as bench/floor.c sends them."""
+    if kind == "hosts":
+        return ("10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255) for a in range(1, n + 1))
+    return ("10.%d.%d.%d/30" % (a >> 16 & 255, a >> 8 & 255, a & 255)
+            for a in range(0, 8 * n, 8))
+
+
+def write_list_policy(d, n, count, kind="hosts", name="list"):
+    """The policy write_policy makes for N rules and COUNT addresses, its
+    network read from a list file, as a large network is written:
+    D/NAME.yaml names `big: {file: NAME.txt}`, one address a line.  Returns
+    the paths of the policy and of the list."""
+    lst, pol = os.path.join(d, name + ".txt"), os.path.join(d, name + ".yaml")
+    with open(lst, "w") as f:
+        f.writelines("%s\n" % a for a in addresses(count, kind))
+    with open(pol, "w") as f:
+        f.write("version: 1\npolicy: gen\ndefaults:\n  icmp: none\n  loopback: none\n"
+                "  established: accept\nnetworks:\n  big: {file: %s.txt}\nrules:\n" % name)
+        for i in range(n):
+            f.write("  - allow: %d/tcp\n    from: big\n" % (1024 + i))
+    return pol, lst
+
+
 def spawn(build, commands):
     """Runs the commands RUNS times each, interleaved, with pc-bench-spawn: each
     process timed on its own and its own peak RSS read with wait4().  Returns
@@ -173,10 +199,10 @@ def shape_table(build, pc):
         print("| %s | %s | %s | %s |" % (shape, cmd, cells, ratio(r[0], r[-1])))
 
 
-def one_service_table(build, pc, n=50000):
+def one_service(build, pc, n=50000):
     """The same service in n rules (each from its own host) against n rules of
-    a distinct port each (from its own host too): check and render, interleaved,
-    and the ratio, whose target is 2x at most."""
+    a distinct port each (from its own host too): check and render, interleaved;
+    render.spawn's results, labelled "hosts check", "hostports render"..."""
     d = tempfile.mkdtemp(prefix="pc-bench-")
     commands = []
     for shape in ("hosts", "hostports"):
@@ -184,8 +210,15 @@ def one_service_table(build, pc, n=50000):
         shapes.write(path, shape, n)
         commands.append(("%s check" % shape, [pc, "check", path]))
         commands.append(("%s render" % shape, [pc, "render", "-o", os.devnull, path]))
-    res = spawn(build, commands)
-    shutil.rmtree(d)
+    try:
+        return spawn(build, commands)
+    finally:
+        shutil.rmtree(d)
+
+
+def one_service_table(build, pc, n=50000):
+    """one_service's table, with the ratio, whose target is 2x at most."""
+    res = one_service(build, pc, n)
     print("one service in %d rules against a distinct port each: median of %d runs, "
           "interleaved (target: 2x at most)" % (n, RUNS))
     print("| command | one service | RSS | distinct ports | RSS | ratio |")
