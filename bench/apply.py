@@ -105,13 +105,14 @@ def measure(build, kinds=None, sizes=None):
                 cmds = [("floor", quiet + [unshare, "-n", floor, str(n), kind]),
                         ("floor256", quiet + [unshare, "-n", floor, str(n), kind, "256"])]
                 if ok:
-                    cmds += [("apply", quiet + [unshare, "-n", pc, "apply", pol]),
+                    cmds += [("apply", render.FRESH + [unshare, "-n", pc, "apply", pol]),
                              ("nft", quiet + [unshare, "-n", nft, "-f", rendered])]
                 if ok and kind == "hosts":
                     # The same hosts and one prefix: one interval set, as before hash sets.
                     mixed = os.path.join(d, "mixed.yaml")
                     write_policy(mixed, n, kind, ["10.255.255.0/30"])
-                    cmds.append(("interval", quiet + [unshare, "-n", pc, "apply", mixed]))
+                    cmds.append(("interval",
+                                 render.FRESH + [unshare, "-n", pc, "apply", mixed]))
                 listed = n <= YAML_MAX  # above it, apply and nft already are the list form
                 if listed:
                     lpol, lrendered = os.path.join(d, "list.yaml"), os.path.join(d, "list.nft")
@@ -120,7 +121,8 @@ def measure(build, kinds=None, sizes=None):
                         lok = subprocess.run([pc, "render", lpol], stdout=f,
                                              stderr=subprocess.DEVNULL).returncode == 0
                     if lok:
-                        cmds += [("apply list", quiet + [unshare, "-n", pc, "apply", lpol]),
+                        cmds += [("apply list",
+                                  render.FRESH + [unshare, "-n", pc, "apply", lpol]),
                                  ("nft list", quiet + [unshare, "-n", nft, "-f", lrendered])]
                 res = render.spawn(build, cmds)
                 for label in ("apply", "nft", "interval"):

@@ -23,7 +23,9 @@ are in a list file (`networks: {big: {file: list.txt}}`): one line appended
 to the file, then removed again (the file cut back to its size), and apply
 run; for hosts (a hash set) and for prefixes (10.0.0.0/30, 10.0.0.8/30, ...:
 an interval set, which nft -f reads back whole before it changes it, so its
-nft -f runs only up to PC_BENCH_DELTA_NFT_INTERVAL_MAX addresses, 200000).
+nft -f runs only up to PC_BENCH_DELTA_NFT_INTERVAL_MAX addresses, 1000000:
+at 1 000 000 it takes about 80 s and 1.3 GB a run).
+PC_BENCH_DELTA_FORMS picks some of yaml-hosts, list-hosts, list-prefixes.
 The YAML rows stop at 990 000 addresses (a policy holds at most 1 000 000
 YAML values).
 
@@ -42,9 +44,13 @@ import render  # noqa: E402  (write_policy, spawn, fmt, ratio)
 # Of this run's own (several runs may share a machine).
 NS_PC, NS_NFT = "pc-bench-delta-%d" % os.getpid(), "pc-bench-delta-nft-%d" % os.getpid()
 YAML_MAX = 990000
-NFT_INTERVAL_MAX = int(os.environ.get("PC_BENCH_DELTA_NFT_INTERVAL_MAX", "200000"))
+NFT_INTERVAL_MAX = int(os.environ.get("PC_BENCH_DELTA_NFT_INTERVAL_MAX", "1000000"))
 # The forms measured: (written as, kind); the first is the YAML of bench/render.py.
+# PC_BENCH_DELTA_FORMS picks some: yaml-hosts list-hosts list-prefixes.
 FORMS = [("YAML", "hosts"), ("list file", "hosts"), ("list file", "prefixes")]
+if os.environ.get("PC_BENCH_DELTA_FORMS"):
+    FORMS = [f for f in FORMS if "%s-%s" % ("yaml" if f[0] == "YAML" else "list", f[1])
+             in os.environ["PC_BENCH_DELTA_FORMS"].split()]
 
 
 def one(build, n, form, kind):

@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 
-from render import RUNS, fmt, spawn
+from render import FRESH, RUNS, fmt, spawn
 
 SIZES = [int(x) for x in os.environ.get("PC_BENCH_LIST_SIZES", "200000 1000000").split()]
 PREAMBLE = "version: 1\npolicy: listed\n"
@@ -63,7 +63,7 @@ def measure(build, sizes=None):
     for n in sizes:
         p = write_list(d, n)
         commands.append(("check list %d" % n, [pc, "check", p]))
-        commands.append(("apply list %d" % n, ["unshare", "-n", pc, "apply", p]))
+        commands.append(("apply list %d" % n, FRESH + ["unshare", "-n", pc, "apply", p]))
     commands.append(("check yaml %d" % sizes[0], [pc, "check", write_yaml(d, sizes[0])]))
     try:
         return spawn(build, commands)

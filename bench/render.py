@@ -57,6 +57,15 @@ if "PORTCULLIS_STATE_DIR" not in os.environ:
     atexit.register(shutil.rmtree, _state, True)
 
 
+# A command run quietly with a state directory of its own run: an `apply` in
+# a fresh namespace (unshare -n) must not find the record a namespace gone
+# before it left under the same inode (it would read it, find no table, and
+# replace the table anyway, having paid for the reading).  apply makes the
+# directory ($$: the shell's pid, one a run).
+FRESH = ["/bin/sh", "-c",
+         'PORTCULLIS_STATE_DIR="$PORTCULLIS_STATE_DIR/$$" "$0" "$@" >/dev/null 2>&1']
+
+
 def networks(n):
     k = max(1, n // 10)
     return [("net%d" % i, "10.%d.%d.0/24" % (i // 256 % 256, i % 256), "2001:db8:%x::/48" % i)

@@ -44,6 +44,15 @@ for n in "100 hosts" "300 prefixes"; do
         fail "apply: $n in the YAML and in a list file"
     fi
 done
+# each apply in a fresh namespace had a state directory of its own: none
+# read the record a namespace gone before left under the same inode
+if ! ls "$PORTCULLIS_STATE_DIR"/*.installed >/dev/null 2>&1 &&
+    ls "$PORTCULLIS_STATE_DIR"/*/*.installed >/dev/null 2>&1; then
+    pass "apply: a state directory for each apply"
+else
+    fail "apply: a state directory for each apply"
+    ls -R "$PORTCULLIS_STATE_DIR"
+fi
 run delta python3 "$root/bench/delta.py" "$build" 200
 # each form's delta really was one: 1 element for a host, 2 for a prefix
 for f in "200: " "200 hosts, list file: " "200 prefixes, list file: "; do
