@@ -117,6 +117,7 @@ bench: build bench-deps
 	meson compile -C $(BUILD) pc-bench-floor
 	@python3 bench/apply.py $(BUILD)
 	@python3 bench/memory.py $(BUILD)
+	@python3 bench/targets.py $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

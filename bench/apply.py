@@ -16,6 +16,9 @@ nft -f/apply; for hosts, also apply of the same hosts with one prefix added
 (the network then is one interval set) against the hash set.  Above 900 000
 addresses the policy takes them from a list file (`file:`); a build that
 cannot read one says "policy not loaded" and measures the floor alone.
+Then the same network written as users write a large one, in a list file
+(`networks: {big: {file: gen.txt}}`), at every size, beside the YAML row:
+apply, nft -f of its rendering, and the same ratios for both forms.
 
 usage: bench/apply.py [BUILD_DIR]   (as root)
 """
@@ -35,10 +38,7 @@ KINDS = os.environ.get("PC_BENCH_APPLY_KINDS", "hosts prefixes").split()
 
 def bench_addresses(n, kind):
     """The addresses bench/floor.c sends for N and KIND, as the policy writes them."""
-    if kind == "hosts":
-        return ("10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255) for a in range(1, n + 1))
-    return ("10.%d.%d.%d/30" % (a >> 16 & 255, a >> 8 & 255, a & 255)
-            for a in range(0, 8 * n, 8))
+    return render.addresses(n, kind)
 
 
 # A policy holds at most 1 000 000 YAML values: above this, the addresses go
@@ -46,11 +46,13 @@ def bench_addresses(n, kind):
 YAML_MAX = 900000
 
 
-def write_policy(path, n, kind, extra=()):
+def write_policy(path, n, kind, extra=(), listfile=False):
+    """The policy of PATH: its network in the YAML up to YAML_MAX addresses,
+    else (or with LISTFILE) in a list file beside it."""
     with open(path, "w") as f:
         f.write("version: 1\npolicy: gen\ndefaults:\n  icmp: none\n  loopback: none\n"
                 "  established: accept\nnetworks:\n")
-        if n > YAML_MAX:
+        if n > YAML_MAX or listfile:
             lst = os.path.splitext(path)[0] + ".txt"  # one per policy: gen.txt, mixed.txt
             with open(lst, "w") as g:
                 g.write("\n".join(list(bench_addresses(n, kind)) + list(extra)) + "\n")
@@ -73,22 +75,26 @@ def rss_times(a, b):
     return "%.2fx" % (b[1] / max(a[1], 1))
 
 
-def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+def measure(build, kinds=None, sizes=None):
+    """Runs the benchmark for each kind and size; returns [(kind, n, results)],
+    results as render.spawn gives them (label: (median s, peak KiB)): floor,
+    floor256, apply, nft, interval (the YAML form, or the list file above
+    YAML_MAX), and "apply list", "nft list" (the list-file form), or None when
+    this cannot run here (not root, no nft or unshare)."""
     unshare, nft = shutil.which("unshare"), shutil.which("nft")
     if os.getuid() != 0 or not unshare or not nft:
         print("bench/apply.py: needs root, nft and unshare (network namespaces)")
-        return
+        return None
     if subprocess.run([unshare, "-n", "true"], check=False).returncode != 0:
         print("bench/apply.py: cannot make a network namespace (unshare -n)")
-        return
+        return None
     os.environ.pop("SSH_CONNECTION", None)
     pc = os.path.abspath(os.path.join(build, "portcullis"))
     floor = os.path.abspath(os.path.join(build, "pc-bench-floor"))
     quiet = ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1']
     rows = []
-    for kind in KINDS:
-        for n in SIZES:
+    for kind in kinds or KINDS:
+        for n in sizes or SIZES:
             d = tempfile.mkdtemp(prefix="pc-bench-")
             try:
                 pol, rendered = os.path.join(d, "gen.yaml"), os.path.join(d, "gen.nft")
@@ -99,21 +105,40 @@ def main():
                 cmds = [("floor", quiet + [unshare, "-n", floor, str(n), kind]),
                         ("floor256", quiet + [unshare, "-n", floor, str(n), kind, "256"])]
                 if ok:
-                    cmds += [("apply", quiet + [unshare, "-n", pc, "apply", pol]),
+                    cmds += [("apply", render.FRESH + [unshare, "-n", pc, "apply", pol]),
                              ("nft", quiet + [unshare, "-n", nft, "-f", rendered])]
                 if ok and kind == "hosts":
                     # The same hosts and one prefix: one interval set, as before hash sets.
                     mixed = os.path.join(d, "mixed.yaml")
                     write_policy(mixed, n, kind, ["10.255.255.0/30"])
-                    cmds.append(("interval", quiet + [unshare, "-n", pc, "apply", mixed]))
+                    cmds.append(("interval",
+                                 render.FRESH + [unshare, "-n", pc, "apply", mixed]))
+                listed = n <= YAML_MAX  # above it, apply and nft already are the list form
+                if listed:
+                    lpol, lrendered = os.path.join(d, "list.yaml"), os.path.join(d, "list.nft")
+                    write_policy(lpol, n, kind, listfile=True)
+                    with open(lrendered, "w") as f:
+                        lok = subprocess.run([pc, "render", lpol], stdout=f,
+                                             stderr=subprocess.DEVNULL).returncode == 0
+                    if lok:
+                        cmds += [("apply list",
+                                  render.FRESH + [unshare, "-n", pc, "apply", lpol]),
+                                 ("nft list", quiet + [unshare, "-n", nft, "-f", lrendered])]
                 res = render.spawn(build, cmds)
                 for label in ("apply", "nft", "interval"):
+                    res.setdefault(label, (None, "policy not loaded"))
+                if not listed:
+                    res["apply list"], res["nft list"] = res["apply"], res["nft"]
+                for label in ("apply list", "nft list"):
                     res.setdefault(label, (None, "policy not loaded"))
             finally:
                 shutil.rmtree(d, ignore_errors=True)
             rows.append((kind, n, res))
             print("  %s %d done" % (kind, n), file=sys.stderr)
+    return rows
 
+
+def report(rows):
     print("| network | apply | RSS | floor | RSS | floor, 256 elements a message | nft -f "
           "| RSS | apply / floor (time) | apply / floor (RSS) | nft -f / apply |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -131,6 +156,27 @@ def main():
             print("| %d | %s | %s | %s |" % (n, render.fmt(r["apply"])[0],
                                               render.fmt(r["interval"])[0],
                                               times(r["apply"], r["interval"])))
+    print()
+    print("the same network written in the YAML and in a list file "
+          "(`networks: {big: {file: gen.txt}}`), in the same run:")
+    print("| network | written as | apply | RSS | floor | RSS | nft -f | RSS "
+          "| apply / floor (time) | apply / floor (RSS) | nft -f / apply |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for kind, n, r in rows:
+        forms = ([("YAML", "apply", "nft")] if n <= YAML_MAX else []) + \
+            [("list file", "apply list", "nft list")]
+        for form, a, x in forms:
+            a, f, x = r[a], r["floor"], r[x]
+            print("| %d %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                n, kind, form, *render.fmt(a), *render.fmt(f), *render.fmt(x),
+                times(f, a), rss_times(f, a), times(a, x)))
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    rows = measure(build)
+    if rows is not None:
+        report(rows)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,12 @@ reads, for comparison) need root and run in a network namespace made for the run
 (PC_BENCH_MEM_DIFF_MAX): reading a large set back is quadratic in the kernel.  A policy holds at most
 1 000 000 YAML values: the largest size that fits is 999 000 addresses.
 
+Then the same policy as users write a large network, its addresses in a list
+file (`networks: {big: {file: list.txt}}`): check, render, apply, diff, show
+and nft list table of it, each build in a namespace of its own, in a second
+table; and for each form the ratio of diff's memory to nft list table's
+(issue 14's target: a tenth).
+
 usage: bench/memory.py BUILD_DIR [BUILD_DIR...]
        PC_BENCH_MEM_SIZES="200000 999000" (the default) picks the sizes.
 """
@@ -34,54 +40,58 @@ COMMANDS = ["check", "render", "apply", "diff", "show", "nft list table"]
 DIFF_MAX = int(os.environ.get("PC_BENCH_MEM_DIFF_MAX", "200000"))
 
 
-def main():
-    builds = sys.argv[1:] or ["build"]
+def measure(builds, sizes=None):
+    """Runs both forms at each size; returns [(n, YAML results, list-file
+    results)], results keyed "K COMMAND" (K the build's index) as
+    render.spawn gives them."""
     kernel = os.getuid() == 0 and shutil.which("ip")
     ip = shutil.which("ip")
     quiet = ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1; [ $? -le 1 ]']
+    # pc-bench-spawn from the first build that has it (an older one may not)
+    spawner = next((b for b in builds if os.path.exists(os.path.join(b, "pc-bench-spawn"))),
+                   builds[0])
     rows = []
-    for n in SIZES:
+    for n in sizes or SIZES:
         d = tempfile.mkdtemp(prefix="pc-bench-")
         render.write_policy(d, 10, n)
-        pol = os.path.join(d, "gen.yaml")
+        forms = [os.path.join(d, "gen.yaml"), render.write_list_policy(d, 10, n)[0]]
         spaces = []
+        found = []
         try:
-            cmds = []
-            for k, b in enumerate(builds):
-                pc = os.path.abspath(os.path.join(b, "portcullis"))
-                cmds.append(("%d check" % k, quiet + [pc, "check", pol]))
-                cmds.append(("%d render" % k, quiet + [pc, "render", "-o", "/dev/null", pol]))
-                if not kernel:
-                    continue
-                ns = "pc-bench-mem%d" % k
-                subprocess.run([ip, "netns", "add", ns], check=True)
-                spaces.append(ns)
-                inns = [ip, "netns", "exec", ns]
-                subprocess.run(inns + [ip, "link", "set", "lo", "up"], check=True)
-                subprocess.run(inns + [pc, "apply", pol], check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                cmds.append(("%d apply" % k, quiet + inns + [pc, "apply", pol]))
-                if n <= DIFF_MAX:
-                    cmds.append(("%d diff" % k, quiet + inns + [pc, "diff", pol]))
-                    # what diff reads, printed by show and by nft: diff's yardsticks
-                    cmds.append(("%d show" % k, quiet + inns + [pc, "show"]))
-                    if shutil.which("nft"):
-                        cmds.append(("%d nft list table" % k, quiet + inns + [
-                            shutil.which("nft"), "list", "table", "inet", "portcullis"]))
-            # pc-bench-spawn from the first build that has it (an older one may not)
-            res = render.spawn(next((b for b in builds if os.path.exists(
-                os.path.join(b, "pc-bench-spawn"))), builds[0]), cmds)
+            for form, pol in enumerate(forms):
+                cmds = []
+                for k, b in enumerate(builds):
+                    pc = os.path.abspath(os.path.join(b, "portcullis"))
+                    cmds.append(("%d check" % k, quiet + [pc, "check", pol]))
+                    cmds.append(("%d render" % k, quiet + [pc, "render", "-o", "/dev/null", pol]))
+                    if not kernel:
+                        continue
+                    ns = "pc-bench-mem%s%d-%d" % ("list" if form else "", k, os.getpid())
+                    subprocess.run([ip, "netns", "add", ns], check=True)
+                    spaces.append(ns)
+                    inns = [ip, "netns", "exec", ns]
+                    subprocess.run(inns + [ip, "link", "set", "lo", "up"], check=True)
+                    subprocess.run(inns + [pc, "apply", pol], check=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    cmds.append(("%d apply" % k, quiet + inns + [pc, "apply", pol]))
+                    if n <= DIFF_MAX:
+                        cmds.append(("%d diff" % k, quiet + inns + [pc, "diff", pol]))
+                        # what diff reads, printed by show and by nft: diff's yardsticks
+                        cmds.append(("%d show" % k, quiet + inns + [pc, "show"]))
+                        if shutil.which("nft"):
+                            cmds.append(("%d nft list table" % k, quiet + inns + [
+                                shutil.which("nft"), "list", "table", "inet", "portcullis"]))
+                found.append(render.spawn(spawner, cmds))
         finally:
             for ns in spaces:
                 subprocess.run([ip, "netns", "del", ns], check=False)
             shutil.rmtree(d)
-        rows.append((n, res))
+        rows.append((n, found[0], found[1]))
         print("done: %d addresses" % n, file=sys.stderr)
+    return rows
 
-    print("peak RSS: median of %d runs, interleaved; %d cores, %s" % (
-        render.RUNS, os.cpu_count(), os.uname().release))
-    for k, b in enumerate(builds):
-        print("build %d: %s" % (k, b))
+
+def table(builds, rows):
     print("| addresses | command | " + " | ".join(
         "build %d | RSS%s" % (k, "" if k == 0 else " | /build 0") for k in range(len(builds)))
         + " |")
@@ -99,6 +109,39 @@ def main():
                     cells.append("-" if a[0] is None or r[0] is None
                                  else "%.2fx" % (r[1] / max(a[1], 1)))
             print("| %d | %s | %s |" % (n, c, " | ".join(cells)))
+
+
+def diff_share(res, k=0):
+    """diff's peak RSS over nft list table's, of build K, or None."""
+    a, b = res.get("%d diff" % k), res.get("%d nft list table" % k)
+    if not a or not b or a[0] is None or b[0] is None:
+        return None
+    return a[1] / max(b[1], 1)
+
+
+def report(builds, rows):
+    print("peak RSS: median of %d runs, interleaved; %d cores, %s" % (
+        render.RUNS, os.cpu_count(), os.uname().release))
+    for k, b in enumerate(builds):
+        print("build %d: %s" % (k, b))
+    table(builds, [(n, y) for n, y, _ in rows])
+    print()
+    print("the same policy, its addresses in a list file (`networks: {big: {file: list.txt}}`):")
+    table(builds, [(n, x) for n, _, x in rows])
+    print()
+    for n, y, x in rows:
+        for k in range(len(builds)):
+            shares = [(f, diff_share(r, k)) for f, r in (("YAML", y), ("list file", x))]
+            if all(s is None for _, s in shares):
+                continue
+            print("%d addresses, build %d: diff / nft list table (peak RSS): %s (target 0.10)" % (
+                n, k, ", ".join("%s %s" % (f, "-" if s is None else "%.2f" % s)
+                                for f, s in shares)))
+
+
+def main():
+    builds = sys.argv[1:] or ["build"]
+    report(builds, measure(builds))
 
 
 if __name__ == "__main__":

@@ -50,11 +50,23 @@ RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))
 # What apply records goes to a directory of the run's own, not the host's
 # /run/portcullis (each namespace's record would stay there, and a later
 # namespace given the same inode would read it); every bench imports this.
+# On a tmpfs when there is one, as /run is on a host: a disk would add the cost
+# of writing the record (apply's own is what is measured).
+STATE_PARENT = "/dev/shm" if os.path.isdir("/dev/shm") else None
 if "PORTCULLIS_STATE_DIR" not in os.environ:
     import atexit
-    _state = tempfile.mkdtemp(prefix="pc-bench-state-")
+    _state = tempfile.mkdtemp(prefix="pc-bench-state-", dir=STATE_PARENT)
     os.environ["PORTCULLIS_STATE_DIR"] = _state
     atexit.register(shutil.rmtree, _state, True)
+
+
+# A command run quietly with a state directory of its own run: an `apply` in
+# a fresh namespace (unshare -n) must not find the record a namespace gone
+# before it left under the same inode (it would read it, find no table, and
+# replace the table anyway, having paid for the reading).  apply makes the
+# directory ($$: the shell's pid, one a run).
+FRESH = ["/bin/sh", "-c",
+         'PORTCULLIS_STATE_DIR="$PORTCULLIS_STATE_DIR/$$" "$0" "$@" >/dev/null 2>&1']
 
 
 def networks(n):
@@ -112,6 +124,32 @@ def write_policy(d, n, addresses=0):
                     f.write("  saddr (%s) proto tcp dport %d ACCEPT;\n"
                             % (" ".join(byname[net]), port))
             f.write("}\n")
+
+
+def addresses(n, kind="hosts"):
+    """N IPv4 addresses as the benchmarks write them: hosts 10.0.0.1, 10.0.0.2,
+    ... (a hash set), or prefixes 10.0.0.0/30, 10.0.0.8/30, ... (an interval
+    set), as bench/floor.c sends them."""
+    if kind == "hosts":
+        return ("10.%d.%d.%d" % (a >> 16 & 255, a >> 8 & 255, a & 255) for a in range(1, n + 1))
+    return ("10.%d.%d.%d/30" % (a >> 16 & 255, a >> 8 & 255, a & 255)
+            for a in range(0, 8 * n, 8))
+
+
+def write_list_policy(d, n, count, kind="hosts", name="list"):
+    """The policy write_policy makes for N rules and COUNT addresses, its
+    network read from a list file, as a large network is written:
+    D/NAME.yaml names `big: {file: NAME.txt}`, one address a line.  Returns
+    the paths of the policy and of the list."""
+    lst, pol = os.path.join(d, name + ".txt"), os.path.join(d, name + ".yaml")
+    with open(lst, "w") as f:
+        f.writelines("%s\n" % a for a in addresses(count, kind))
+    with open(pol, "w") as f:
+        f.write("version: 1\npolicy: gen\ndefaults:\n  icmp: none\n  loopback: none\n"
+                "  established: accept\nnetworks:\n  big: {file: %s.txt}\nrules:\n" % name)
+        for i in range(n):
+            f.write("  - allow: %d/tcp\n    from: big\n" % (1024 + i))
+    return pol, lst
 
 
 def spawn(build, commands):
@@ -173,10 +211,10 @@ def shape_table(build, pc):
         print("| %s | %s | %s | %s |" % (shape, cmd, cells, ratio(r[0], r[-1])))
 
 
-def one_service_table(build, pc, n=50000):
+def one_service(build, pc, n=50000):
     """The same service in n rules (each from its own host) against n rules of
-    a distinct port each (from its own host too): check and render, interleaved,
-    and the ratio, whose target is 2x at most."""
+    a distinct port each (from its own host too): check and render, interleaved;
+    render.spawn's results, labelled "hosts check", "hostports render"..."""
     d = tempfile.mkdtemp(prefix="pc-bench-")
     commands = []
     for shape in ("hosts", "hostports"):
@@ -184,8 +222,15 @@ def one_service_table(build, pc, n=50000):
         shapes.write(path, shape, n)
         commands.append(("%s check" % shape, [pc, "check", path]))
         commands.append(("%s render" % shape, [pc, "render", "-o", os.devnull, path]))
-    res = spawn(build, commands)
-    shutil.rmtree(d)
+    try:
+        return spawn(build, commands)
+    finally:
+        shutil.rmtree(d)
+
+
+def one_service_table(build, pc, n=50000):
+    """one_service's table, with the ratio, whose target is 2x at most."""
+    res = one_service(build, pc, n)
     print("one service in %d rules against a distinct port each: median of %d runs, "
           "interleaved (target: 2x at most)" % (n, RUNS))
     print("| command | one service | RSS | distinct ports | RSS | ratio |")
