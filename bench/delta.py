@@ -136,6 +136,7 @@ def one(build, n, form, kind):
             subprocess.run([ip, "netns", "del", ns], check=False)
         shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(state, ignore_errors=True)
+    return res, out
 
 
 def measure(build, sizes, forms=None):
