@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -751,7 +752,26 @@ struct rd {
 	const uint8_t *p;
 	size_t len, pos;
 	bool short_;
+	size_t given; /* bytes from p given back (mapped: see rd_give_back) */
+	bool mapped;
 };
+
+/*
+ * A large record is read into pages of its own, which are given back as the
+ * elements are copied out of them: the record and its elements are not held
+ * whole at once (diff's peak is when the record is read beside the policy).
+ */
+#define RD_MAP_MIN (256u << 10)
+
+static void rd_give_back(struct rd *r)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), upto = r->pos / page * page;
+
+	if (!r->mapped || upto < r->given + RD_MAP_MIN)
+		return;
+	madvise((void *)(r->p + r->given), upto - r->given, MADV_DONTNEED);
+	r->given = upto;
+}
 
 static const uint8_t *rd_take(struct rd *r, size_t n)
 {
@@ -822,6 +842,8 @@ static void rd_elems(struct rd *r, struct pc_dl_state *s, struct pc_dl_set *x)
 			return;
 		}
 		elem_plain(s, x, *kind, k, klen);
+		if ((i & 4095) == 4095)
+			rd_give_back(r);
 	}
 }
 
@@ -857,7 +879,13 @@ int pc_dl_read(const char *path, const char *table, const char *version, struct 
 		close(fd);
 		return -1;
 	}
-	uint8_t *buf = xmalloc((size_t)st.st_size + 1);
+	size_t cap = (size_t)st.st_size + 1;
+	bool mapped = cap >= RD_MAP_MIN;
+	uint8_t *buf = mapped ? mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+						-1, 0)
+			      : xmalloc(cap);
+	if (buf == MAP_FAILED)
+		pc_oom_size(cap);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
@@ -868,7 +896,7 @@ int pc_dl_read(const char *path, const char *table, const char *version, struct 
 		got += (size_t)n;
 	}
 	close(fd);
-	struct rd r = {buf, got, 0, false};
+	struct rd r = {buf, got, 0, false, 0, mapped};
 	char ver[VERSION_MAX] = {0}, name[PC_NFT_NAME_MAX + 1];
 	uint64_t sum;
 	const uint8_t *m = rd_take(&r, sizeof(magic));
@@ -948,7 +976,10 @@ int pc_dl_read(const char *path, const char *table, const char *version, struct 
 	if (r.short_ || r.pos != r.len)
 		bad = "truncated or damaged (its records do not add up)";
 out:
-	free(buf);
+	if (mapped)
+		munmap(buf, cap);
+	else
+		free(buf);
 	if (bad) {
 		snprintf(why, size, "%s: %s", path, bad);
 		pc_dl_state_finish(s);
