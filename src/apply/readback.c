@@ -62,7 +62,19 @@ struct set {
 	 * are passed over as if they were not there.
 	 */
 	uint8_t *seen;
+	/*
+	 * Kept packed and large: where the records of each value of the 16
+	 * key bits after the prefix they all share begin (RB_INDEX_SLOTS + 1
+	 * of them; NULL: none made), so that a kernel element is looked for
+	 * among a few records rather than in the whole array (whose random
+	 * reads cost more than the kernel's dump of it).
+	 */
+	uint32_t *index;
+	uint32_t index_at; /* the bit where the indexed 16 begin: the shared prefix's length */
 };
+
+#define RB_INDEX_SLOTS 65536u
+#define RB_INDEX_MIN 4096u /* records: fewer are searched whole */
 
 struct pc_rb_elems {
 	struct set *sets;
@@ -141,9 +153,11 @@ static void elems_release(struct set *x)
 	free(x->extras);
 	free(x->recs);
 	free(x->seen);
+	free(x->index);
 	x->extras = NULL;
 	x->recs = NULL;
 	x->seen = NULL;
+	x->index = NULL;
 	x->n = x->cap = x->nextras = x->extcap = 0;
 }
 
@@ -1295,6 +1309,60 @@ static bool extra_same(const struct extra *a, const struct extra *b)
 	       streq_null(a->comment, b->comment);
 }
 
+/* The 16 bits of the big-endian key k (len bytes) from bit `at` on; 0 past its end. */
+static uint32_t key_bits16(const uint8_t *k, uint32_t len, uint32_t at)
+{
+	uint32_t v = 0;
+
+	for (uint32_t i = 0; i < 3; i++) {
+		uint32_t byte = at / 8 + i;
+		v = v << 8 | (byte < len ? k[byte] : 0);
+	}
+	return v >> (8 - at % 8) & 0xffff;
+}
+
+/* The bits k shares with the first record of y (all of y's records share at least y->index_at). */
+static bool key_shares_prefix(const struct set *y, const uint8_t *k)
+{
+	const uint8_t *first = y->recs + REC_HEAD;
+	uint32_t whole = y->index_at / 8, rest = y->index_at % 8;
+
+	return !memcmp(first, k, whole) &&
+	       (!rest || !((first[whole] ^ k[whole]) & (uint8_t)(0xff00u >> rest)));
+}
+
+/*
+ * y's index (struct set.index), made when y is large and every record has a
+ * key of y->klen bytes; false when it has none.  The records are sorted:
+ * past the prefix they all share, their next 16 bits never decrease.
+ */
+static bool index_made(struct set *y)
+{
+	size_t rs = rec_size(y);
+
+	if (y->index)
+		return true;
+	if (y->n < RB_INDEX_MIN || y->n > UINT32_MAX)
+		return false;
+	for (size_t i = 0; i < y->n; i++)
+		if (y->recs[i * rs] != y->klen)
+			return false;
+	const uint8_t *a = y->recs + REC_HEAD, *b = y->recs + (y->n - 1) * rs + REC_HEAD;
+	uint32_t at = 0;
+	while (at < 8 * y->klen && !((a[at / 8] ^ b[at / 8]) & (0x80u >> at % 8)))
+		at++;
+	y->index_at = at;
+	y->index = xreallocarray(NULL, RB_INDEX_SLOTS + 1, sizeof(*y->index));
+	size_t i = 0;
+	for (uint32_t v = 0; v < RB_INDEX_SLOTS; v++) {
+		while (i < y->n && key_bits16(y->recs + i * rs + REC_HEAD, y->klen, at) < v)
+			i++;
+		y->index[v] = (uint32_t)i;
+	}
+	y->index[RB_INDEX_SLOTS] = (uint32_t)y->n;
+	return true;
+}
+
 /*
  * Whether the element of the kernel's hash set x of key k and extra ex is
  * one of the set `against` keeps packed under x's name, alike: then it is
@@ -1313,6 +1381,13 @@ static bool matched_packed(struct collect *c, const struct set *x, const void *k
 	size_t rs = rec_size(y), lo = 0, hi = y->n;
 	key[0] = (uint8_t)len;
 	memcpy(key + REC_HEAD, k, len);
+	if (len == y->klen && index_made(y)) {
+		if (!key_shares_prefix(y, key + REC_HEAD))
+			return false;
+		uint32_t v = key_bits16(key + REC_HEAD, len, y->index_at);
+		lo = y->index[v];
+		hi = y->index[v + 1];
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (rec_cmp(y->recs + mid * rs, key) < 0)
