@@ -44,6 +44,24 @@ cannot_run() {
     echo "skipped: it needs $1"
     exit 77
 }
+# kernel_peak SPAWN: the start of a runner that measures peak memory in
+# network namespaces: root, nft and namespaces (else cannot_run), SPAWN
+# (bench/spawn.c) to take each peak (a process forked from python3 starts
+# with python's memory, which Linux counts in the peak of what it runs: a
+# floor of about 10 MiB), and no MALLOC_PERTURB_ (meson's fills what malloc
+# hands out, spare room included).  Exports bin, tmp and spawn.
+kernel_peak() {
+    if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
+        cannot_run "root, nft and network namespaces"
+    fi
+    spawn=$1
+    if [ ! -x "$spawn" ]; then
+        echo "FAIL: no pc-bench-spawn given ($spawn)"
+        exit 1
+    fi
+    unset MALLOC_PERTURB_
+    export bin tmp spawn
+}
 # expect NAME WANT OUT [PATTERN FILE]: passes when OUT holds exactly WANT (a
 # printf format) and, if given, a line of FILE matches PATTERN.
 expect() {

@@ -17,14 +17,7 @@
 # usage: run-delta-cost.sh PORTCULLIS DIR SPAWN
 . "$(dirname "$0")/../lib.sh"
 
-spawn=$3
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
-    cannot_run "root, nft and network namespaces"
-fi
-[ -x "$spawn" ] || fail "no pc-bench-spawn given ($spawn)"
-# meson's MALLOC_PERTURB_ fills what malloc hands out, spare room included.
-unset MALLOC_PERTURB_
-export bin tmp spawn
+kernel_peak "$3"
 
 python3 -c "
 import sys

@@ -23,14 +23,7 @@
 # about 10 MiB, above check's own).
 . "$(dirname "$0")/../lib.sh"
 
-spawn=$3
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
-    cannot_run "root, nft and network namespaces"
-fi
-[ -x "$spawn" ] || fail "no pc-bench-spawn given ($spawn)"
-# meson's MALLOC_PERTURB_ fills what malloc hands out, spare room included.
-unset MALLOC_PERTURB_
-export bin tmp spawn
+kernel_peak "$3"
 
 # ns SCRIPT: runs SCRIPT (sh) in a new network namespace, its loopback up.
 ns() { unshare -n sh -c "ip link set lo up; $1"; }
