@@ -347,6 +347,88 @@ static void test_policy_list(void **state)
 }
 
 /*
+ * A network's prefixes sorted in place whatever the order they are listed
+ * in (descending, organ pipe, one value repeated, a fixed shuffle): each
+ * distinct address once, in order, and of two equal ones the first listed
+ * kept (the warning is said at the second, naming the first).
+ */
+static void test_prefix_sort(void **state)
+{
+	(void)state;
+	enum {
+		N = 30000
+	};
+	static uint32_t v[N];
+	for (int shape = 0; shape < 4; shape++) {
+		char dir[] = "/tmp/pc-listsort-XXXXXX";
+		assert_non_null(mkdtemp(dir));
+		char *list = xasprintf("%s/l.txt", dir), *label = xasprintf("%s/p.yaml", dir);
+		uint32_t seed = 14;
+		for (uint32_t i = 0; i < N; i++) {
+			switch (shape) {
+			case 0: /* descending */
+				v[i] = N - i;
+				break;
+			case 1: /* up, then down */
+				v[i] = i < N / 2 ? i + 1 : N - i;
+				break;
+			case 2: /* few values, each many times */
+				v[i] = 1 + i % 7;
+				break;
+			default: /* a shuffle of 1..N */
+				v[i] = i + 1;
+				break;
+			}
+		}
+		for (uint32_t i = N - 1; shape == 3 && i > 0; i--) {
+			seed = seed * 1103515245u + 12345u;
+			uint32_t k = seed % (i + 1), t = v[i];
+			v[i] = v[k];
+			v[k] = t;
+		}
+		FILE *f = fopen(list, "w");
+		assert_non_null(f);
+		for (uint32_t i = 0; i < N; i++)
+			fprintf(f, "10.%u.%u.%u\n", v[i] >> 16 & 255, v[i] >> 8 & 255, v[i] & 255);
+		fclose(f);
+		static const char text[] = "version: 1\npolicy: t\nnetworks:\n  n: {file: l.txt}\n"
+					   "rules:\n  - allow: 88/tcp\n    from: n\n";
+		struct pc_policy p;
+		struct pc_diags d;
+		struct pc_registry *reg = pc_registry_create();
+		pc_policy_init(&p);
+		pc_diags_init(&d);
+		assert_int_equal(pc_policy_load_mem(&p, label, text, sizeof(text) - 1, &d),
+				PC_LOAD_OK);
+		assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
+		const struct pc_addrset *set = &p.networks[0].set;
+		size_t distinct = shape == 1 ? N / 2 : shape == 2 ? 7 : N;
+		assert_int_equal(set->nv4, distinct);
+		for (size_t i = 0; i < set->nv4; i++) {
+			uint32_t a = (uint32_t)set->v4[i].bytes[1] << 16 |
+				     (uint32_t)set->v4[i].bytes[2] << 8 | set->v4[i].bytes[3];
+			assert_int_equal(a, i + 1);
+		}
+		if (shape == 2) {
+			/* 10.0.0.3 is first listed on line 3: kept, and each later one named. */
+			struct pc_loc at;
+			assert_true(pc_policy_prefix_loc(&p, &set->v4[2], &at));
+			assert_int_equal(at.line, 3);
+			const struct pc_diag *w = find_diag(&d, "network-overlap");
+			assert_non_null(w);
+			assert_int_equal(w->line, 8); /* 10.0.0.1 again, inside line 1's */
+		}
+		pc_diags_finish(&d);
+		pc_policy_finish(&p);
+		pc_registry_destroy(reg);
+		unlink(list);
+		rmdir(dir);
+		free(list);
+		free(label);
+	}
+}
+
+/*
  * Where a prefix is written, kept in its 6 bytes: the policy's file and line
  * with the column, or past a column of 65 535 (one long line) a location the
  * policy keeps; and nowhere for a prefix the program made.
@@ -754,6 +836,7 @@ int main(void)
 			cmocka_unit_test(test_fd),
 			cmocka_unit_test(test_policy_list),
 			cmocka_unit_test(test_prefix_where),
+			cmocka_unit_test(test_prefix_sort),
 			cmocka_unit_test(test_policy_list_checks),
 			cmocka_unit_test(test_policy_list_changed),
 	};
