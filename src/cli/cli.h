@@ -225,6 +225,12 @@ struct cli_apply_preview {
 	size_t elems_added, elems_deleted, sets_created, sets_deleted, chains_created,
 			chains_deleted, chains_rebuilt, policies_changed;
 	char why[512]; /* a replace: why no delta ("" when there is no table or record) */
+	/*
+	 * diff: the delta contradicts what diff read (nothing to send to a
+	 * table that differs, or changes to one that does not): the record of
+	 * the last apply does not hold what the table holds.
+	 */
+	bool record_wrong;
 };
 /*
  * The SHA-256, time and path (*path freed and replaced: the caller's to

@@ -235,6 +235,12 @@ static void print_preview(FILE *f, const struct cli_apply_preview *pv)
 	else
 		fprintf(f, "apply would replace the whole table: %zu objects%s%s\n", pv->objects,
 				pv->why[0] ? "; no delta: " : "", pv->why);
+	if (pv->record_wrong)
+		fprintf(f,
+				"warning: the record of the last apply does not hold what the table "
+				"holds (a delta would %s): `apply --full` replaces the table whole\n",
+				pv->objects ? "change a table that is already what the policy installs"
+					    : "send nothing to a table that differs");
 }
 
 static void print_text(struct cli_ctx *ctx, const char *table, const char *path,
@@ -338,6 +344,8 @@ static void print_json(struct cli_ctx *ctx, const char *table, const char *path,
 		pc_json_string(&j, pv->why);
 	else
 		pc_json_null(&j);
+	pc_json_key(&j, "record_matches_table");
+	pc_json_bool(&j, !pv->record_wrong);
 	pc_json_end_object(&j);
 	pc_json_end_object(&j);
 	pc_json_finish(&j);
@@ -405,6 +413,9 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 		goto out;
 	struct change *ch;
 	size_t n = compare(&live, &want, &ch);
+	/* A delta is planned from the record of the last apply, trusted while the generation holds.
+	 */
+	pv.record_wrong = pv.delta && live.exists && (n != 0) != (pv.objects != 0);
 	if (ctx->json) {
 		print_json(ctx, table, path, &live, ch, n, &pv);
 	} else {

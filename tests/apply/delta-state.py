@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""delta-state.py model|cut FILE: damages a state file of delta apply
-(src/apply/delta.c) and makes its checksum right again, so only the check
-after the checksum can refuse it: `model` writes another model version,
-`cut` leaves out the last bytes of its records."""
+"""delta-state.py model|cut FILE, or key FILE ADDR ADDR: damages a state file
+of delta apply (src/apply/delta.c) and makes its checksum right again, so only
+the check after the checksum can refuse it: `model` writes another model
+version, `cut` leaves out the last bytes of its records, `key` writes the
+second IPv4 address where the first is (a record that no longer holds what
+the table holds, whole and well formed)."""
 import sys
 
 M = (1 << 64) - 1
@@ -24,7 +26,13 @@ def checksum(b):
 what, path = sys.argv[1], sys.argv[2]
 with open(path, "rb") as f:
     data = bytearray(f.read()[:-8])
-if what == "model":
+if what == "key":
+    old, new = (bytes(int(x) for x in a.split(".")) for a in sys.argv[3:5])
+    at = data.find(old)
+    if at < 0:
+        sys.exit("delta-state.py: %s is not in %s" % (sys.argv[3], path))
+    data[at:at + 4] = new
+elif what == "model":
     # magic (8), format (4), then the model version
     data[12:16] = (99).to_bytes(4, sys.byteorder)
 else:

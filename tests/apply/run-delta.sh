@@ -301,6 +301,24 @@ refused "of another table" \
     'in_s "$bin" apply --table other --full "$tmp/c1.yaml" >/dev/null 2>&1 &&
      mv "$PORTCULLIS_STATE_DIR"/other@*.installed "$state" &&
      in_s "$bin" remove --table other >/dev/null 2>&1' "of another table"
+# A record whole and well formed that no longer holds what the table holds (it
+# says 198.51.100.6 where the table holds 198.51.100.7): diff, which reads the
+# table, says the delta planned from it contradicts what it read.
+in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>&1
+state=$(ls "$PORTCULLIS_STATE_DIR"/portcullis@*.installed)
+python3 "$dir/delta-state.py" key "$state" 198.51.100.7 198.51.100.6
+in_s "$bin" diff "$tmp/c1.yaml" >"$tmp/out" 2>/dev/null
+rc=$?
+in_s "$bin" diff --json "$tmp/c1.yaml" 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["apply"]["record_matches_table"])' >"$tmp/json"
+if [ $rc = 0 ] && grep -q "^warning: the record of the last apply does not hold what the table holds (a delta would change a table that is already what the policy installs)" "$tmp/out" &&
+    [ "$(cat "$tmp/json")" = False ]; then
+    pass "a record that no longer holds what the table holds: diff says so"
+else
+    fail "a record that no longer holds what the table holds: diff says so (rc $rc)"
+    cat "$tmp/out" "$tmp/json"
+fi
+rm -f "$state"
 refused "owned by another user" 'chown 65534 "$state"' "owned by another user"
 refused "readable by others" 'chmod 644 "$state"' "others may read or write it"
 refused "that is a symbolic link" 'mv "$state" "$state.real" && ln -s "$state.real" "$state"' \
