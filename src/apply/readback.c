@@ -298,8 +298,8 @@ static void rec_add(struct set *x, const void *k, uint32_t len, bool end, struct
 	memcpy(r + 2, &ext, sizeof(ext));
 }
 
-static bool matched_packed(struct collect *c, const struct set *x, const void *k, uint32_t len,
-		const struct extra *ex);
+static struct set *packed_for(const struct collect *c, const struct set *x);
+static bool matched_packed(struct set *y, const void *k, uint32_t len, const struct extra *ex);
 
 static void elems_take(struct collect *c, struct nftnl_set *s)
 {
@@ -311,6 +311,8 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 	if (!x || !(it = nftnl_set_elems_iter_create(s)))
 		return;
 	x->sorted = false;
+	/* Looked up once a message, not once an element. */
+	struct set *y = packed_for(c, x);
 	while ((e = nftnl_set_elems_iter_next(it))) {
 		uint32_t len = 0, ulen = 0;
 		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
@@ -324,7 +326,7 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 			ex.chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
 		const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
 		ex.comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-		if (!end && c->against && matched_packed(c, x, k, len, &ex)) {
+		if (!end && y && matched_packed(y, k, len, &ex)) {
 			free(ex.chain);
 			free(ex.comment);
 			continue;
@@ -1364,19 +1366,29 @@ static bool index_made(struct set *y)
 }
 
 /*
- * Whether the element of the kernel's hash set x of key k and extra ex is
- * one of the set `against` keeps packed under x's name, alike: then it is
- * marked seen there.  A set of 200 000 addresses is compared as it is read,
- * without a record of the kernel's for each element.
+ * The set `against` keeps packed under the name of the kernel's hash set x,
+ * when x's elements can be matched in it as they are read: NULL otherwise.
  */
-static bool matched_packed(struct collect *c, const struct set *x, const void *k, uint32_t len,
-		const struct extra *ex)
+static struct set *packed_for(const struct collect *c, const struct set *x)
 {
-	struct set *y = packed_find(c->against, x->name);
+	struct set *y = c->against ? packed_find(c->against, x->name) : NULL;
+
+	if (!y || !y->n || y->key_type != x->key_type || ((x->flags | y->flags) & NFT_SET_INTERVAL))
+		return NULL;
+	return y;
+}
+
+/*
+ * Whether the kernel's element of key k and extra ex is one of y's
+ * (packed_for()), alike: then it is marked seen there.  A set of 200 000
+ * addresses is compared as it is read, without a record of the kernel's for
+ * each element.
+ */
+static bool matched_packed(struct set *y, const void *k, uint32_t len, const struct extra *ex)
+{
 	uint8_t key[REC_HEAD + KEY_MAX] = {0};
 
-	if (!y || !k || !y->n || len > y->klen || y->key_type != x->key_type ||
-			((x->flags | y->flags) & NFT_SET_INTERVAL))
+	if (!k || len > y->klen)
 		return false;
 	size_t rs = rec_size(y), lo = 0, hi = y->n;
 	key[0] = (uint8_t)len;
