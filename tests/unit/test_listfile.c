@@ -278,6 +278,35 @@ static void test_fd(void **state)
 }
 
 /*
+ * A policy loaded from memory, with its diagnostics and the registry it is
+ * resolved against.
+ */
+struct loaded {
+	struct pc_policy p;
+	struct pc_diags d;
+	struct pc_registry *reg;
+};
+
+/* Loads `len` bytes of `text` as `label` (it must load) and, with `resolve`, resolves it (it must).
+ */
+static void load(struct loaded *l, const char *label, const char *text, size_t len, bool resolve)
+{
+	l->reg = pc_registry_create();
+	pc_policy_init(&l->p);
+	pc_diags_init(&l->d);
+	assert_int_equal(pc_policy_load_mem(&l->p, label, text, len, &l->d), PC_LOAD_OK);
+	if (resolve)
+		assert_int_equal(pc_policy_resolve(&l->p, l->reg, &l->d), 0);
+}
+
+static void unload(struct loaded *l)
+{
+	pc_diags_finish(&l->d);
+	pc_policy_finish(&l->p);
+	pc_registry_destroy(l->reg);
+}
+
+/*
  * A policy whose network reads a list file: its addresses resolved with
  * their lines, and a rule under a network of thousands of listed prefixes
  * (a wide set, in the shadowing check's sorted references) found shadowed.
@@ -287,7 +316,7 @@ static void test_policy_list(void **state)
 	(void)state;
 	char dir[] = "/tmp/pc-listpolicy-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char *list = xasprintf("%s/bad.txt", dir), *label = xasprintf("%s/p.yaml", dir);
+	char *list = xasprintf("%s/bad.txt", dir), *label = xasprintf("%s/l.p.yaml", dir);
 	FILE *f = fopen(list, "w");
 	assert_non_null(f);
 	fprintf(f, "# listed\n");
@@ -308,38 +337,31 @@ static void test_policy_list(void **state)
 				   "    from: 10.0.20.1\n"
 				   "  - deny: 88/tcp\n"
 				   "    from: \"2001:db8:1::1\"\n";
-	struct pc_policy p;
-	struct pc_diags d;
-	struct pc_registry *reg = pc_registry_create();
-	pc_policy_init(&p);
-	pc_diags_init(&d);
-	assert_int_equal(pc_policy_load_mem(&p, label, text, sizeof(text) - 1, &d), PC_LOAD_OK);
-	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
-	const struct pc_network *n = &p.networks[0];
+	struct loaded l;
+	load(&l, label, text, sizeof(text) - 1, true);
+	const struct pc_network *n = &l.p.networks[0];
 	assert_int_equal(n->set.nv4, 5001);
 	assert_int_equal(n->set.nv6, 1);
 	struct pc_loc at;
-	assert_true(pc_policy_prefix_loc(&p, &n->set.v4[0], &at));
+	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v4[0], &at));
 	assert_string_equal(at.file, list);
 	assert_int_equal(at.line, 3); /* 10.0.0.0, the second listed */
 	assert_int_equal(at.col, 1);
-	assert_true(pc_policy_prefix_loc(&p, &n->set.v6[0], &at));
+	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v6[0], &at));
 	assert_int_equal(at.line, 5002);
 	/* The member written in the policy: its location there. */
-	assert_true(pc_policy_prefix_loc(&p, &n->set.v4[n->set.nv4 - 1], &at));
+	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v4[n->set.nv4 - 1], &at));
 	assert_string_equal(at.file, label);
 	assert_int_equal(at.line, 4);
 	/* 10.0.19.134 is listed (line 5001), 10.0.20.1 is not; 2001:db8:1::1 is. */
-	assert_int_equal(count_diag(&d, "rule-shadowed"), 2);
-	const struct pc_diag *s = find_diag(&d, "rule-shadowed");
+	assert_int_equal(count_diag(&l.d, "rule-shadowed"), 2);
+	const struct pc_diag *s = find_diag(&l.d, "rule-shadowed");
 	assert_int_equal(s->line, 8);
 	char hex[65];
-	assert_int_equal(pc_policy_list_count(&p), 1);
-	assert_string_equal(pc_policy_list(&p, 0, hex), list);
+	assert_int_equal(pc_policy_list_count(&l.p), 1);
+	assert_string_equal(pc_policy_list(&l.p, 0, hex), list);
 	assert_int_equal(strlen(hex), 64);
-	pc_diags_finish(&d);
-	pc_policy_finish(&p);
-	pc_registry_destroy(reg);
+	unload(&l);
 	unlink(list);
 	rmdir(dir);
 	free(list);
@@ -362,7 +384,7 @@ static void test_prefix_sort(void **state)
 	for (int shape = 0; shape < 4; shape++) {
 		char dir[] = "/tmp/pc-listsort-XXXXXX";
 		assert_non_null(mkdtemp(dir));
-		char *list = xasprintf("%s/l.txt", dir), *label = xasprintf("%s/p.yaml", dir);
+		char *list = xasprintf("%s/l.txt", dir), *label = xasprintf("%s/l.p.yaml", dir);
 		uint32_t seed = 14;
 		for (uint32_t i = 0; i < N; i++) {
 			switch (shape) {
@@ -393,15 +415,9 @@ static void test_prefix_sort(void **state)
 		fclose(f);
 		static const char text[] = "version: 1\npolicy: t\nnetworks:\n  n: {file: l.txt}\n"
 					   "rules:\n  - allow: 88/tcp\n    from: n\n";
-		struct pc_policy p;
-		struct pc_diags d;
-		struct pc_registry *reg = pc_registry_create();
-		pc_policy_init(&p);
-		pc_diags_init(&d);
-		assert_int_equal(pc_policy_load_mem(&p, label, text, sizeof(text) - 1, &d),
-				PC_LOAD_OK);
-		assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
-		const struct pc_addrset *set = &p.networks[0].set;
+		struct loaded l;
+		load(&l, label, text, sizeof(text) - 1, true);
+		const struct pc_addrset *set = &l.p.networks[0].set;
 		size_t distinct = shape == 1 ? N / 2 : shape == 2 ? 7 : N;
 		assert_int_equal(set->nv4, distinct);
 		for (size_t i = 0; i < set->nv4; i++) {
@@ -412,15 +428,13 @@ static void test_prefix_sort(void **state)
 		if (shape == 2) {
 			/* 10.0.0.3 is first listed on line 3: kept, and each later one named. */
 			struct pc_loc at;
-			assert_true(pc_policy_prefix_loc(&p, &set->v4[2], &at));
+			assert_true(pc_policy_prefix_loc(&l.p, &set->v4[2], &at));
 			assert_int_equal(at.line, 3);
-			const struct pc_diag *w = find_diag(&d, "network-overlap");
+			const struct pc_diag *w = find_diag(&l.d, "network-overlap");
 			assert_non_null(w);
 			assert_int_equal(w->line, 8); /* 10.0.0.1 again, inside line 1's */
 		}
-		pc_diags_finish(&d);
-		pc_policy_finish(&p);
-		pc_registry_destroy(reg);
+		unload(&l);
 		unlink(list);
 		rmdir(dir);
 		free(list);
@@ -443,29 +457,22 @@ static void test_prefix_where(void **state)
 	for (size_t i = 0; i < pad; i++)
 		pc_buf_add(&text, " ", 1);
 	pc_buf_printf(&text, "198.51.100.7]\nrules:\n  - allow: 88/tcp\n    from: [near, far]\n");
-	struct pc_policy p;
-	struct pc_diags d;
-	struct pc_registry *reg = pc_registry_create();
-	pc_policy_init(&p);
-	pc_diags_init(&d);
-	assert_int_equal(pc_policy_load_mem(&p, "w.yaml", text.data, text.len, &d), PC_LOAD_OK);
-	assert_int_equal(pc_policy_resolve(&p, reg, &d), 0);
+	struct loaded l;
+	load(&l, "w.yaml", text.data, text.len, true);
 	struct pc_loc at;
-	const struct pc_addrset *both = &p.rules[0].src;
+	const struct pc_addrset *both = &l.p.rules[0].src;
 	assert_int_equal(both->nv4, 2);
-	assert_true(pc_policy_prefix_loc(&p, &both->v4[0], &at));
+	assert_true(pc_policy_prefix_loc(&l.p, &both->v4[0], &at));
 	assert_string_equal(at.file, "w.yaml");
 	assert_int_equal(at.line, 4);
 	assert_int_equal(at.col, 10);
-	assert_true(pc_policy_prefix_loc(&p, &both->v4[1], &at));
+	assert_true(pc_policy_prefix_loc(&l.p, &both->v4[1], &at));
 	assert_string_equal(at.file, "w.yaml");
 	assert_int_equal(at.line, 5);
 	assert_int_equal(at.col, 9 + pad);
 	struct pc_prefix made = {.family = 4, .len = 32};
-	assert_false(pc_policy_prefix_loc(&p, &made, &at));
-	pc_diags_finish(&d);
-	pc_policy_finish(&p);
-	pc_registry_destroy(reg);
+	assert_false(pc_policy_prefix_loc(&l.p, &made, &at));
+	unload(&l);
 	pc_buf_finish(&text);
 }
 
@@ -530,7 +537,7 @@ static void test_policy_list_changed(void **state)
 	(void)state;
 	char dir[] = "/tmp/pc-listchanged-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char *list = xasprintf("%s/l.txt", dir), *label = xasprintf("%s/p.yaml", dir);
+	char *list = xasprintf("%s/l.txt", dir), *label = xasprintf("%s/l.p.yaml", dir);
 	FILE *f = fopen(list, "w");
 	assert_non_null(f);
 	fputs("192.0.2.1\n", f);
@@ -542,27 +549,21 @@ static void test_policy_list_changed(void **state)
 				   "rules:\n"
 				   "  - deny: 88/tcp\n"
 				   "    from: l\n";
-	struct pc_policy p;
-	struct pc_diags d;
-	struct pc_registry *reg = pc_registry_create();
-	pc_policy_init(&p);
-	pc_diags_init(&d);
-	assert_int_equal(pc_policy_load_mem(&p, label, text, sizeof(text) - 1, &d), PC_LOAD_OK);
+	struct loaded l;
+	load(&l, label, text, sizeof(text) - 1, false);
 	f = fopen(list, "a");
 	assert_non_null(f);
 	fputs("192.0.2.2\n", f);
 	fclose(f);
-	assert_int_equal(pc_policy_resolve(&p, reg, &d), -1);
-	const struct pc_diag *c = find_diag(&d, "list-read");
+	assert_int_equal(pc_policy_resolve(&l.p, l.reg, &l.d), -1);
+	const struct pc_diag *c = find_diag(&l.d, "list-read");
 	assert_non_null(c);
 	assert_int_equal(c->line, 4);
 	assert_non_null(strstr(c->msg, "changed while it was read"));
 	char hex[65];
-	pc_policy_list(&p, 0, hex);
+	pc_policy_list(&l.p, 0, hex);
 	assert_string_equal(hex, "");
-	pc_diags_finish(&d);
-	pc_policy_finish(&p);
-	pc_registry_destroy(reg);
+	unload(&l);
 	unlink(list);
 	rmdir(dir);
 	free(list);
