@@ -15,7 +15,7 @@
 #define PC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #if defined(__GNUC__)
-#define PC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define PC_PRINTF(f, a) __attribute__((format(printf, f, a), nonnull(f)))
 #define PC_NORETURN __attribute__((noreturn))
 #else
 #define PC_PRINTF(f, a)

@@ -78,7 +78,9 @@ static int named_fd(const char *path)
 		size_t n = strlen(dirs[i]);
 		if (strncmp(path, dirs[i], n))
 			continue;
-		size_t digits = strspn(path + n, "0123456789");
+		size_t digits = 0;
+		while (path[n + digits] >= '0' && path[n + digits] <= '9')
+			digits++;
 		if (digits == 0 || digits > 9 || path[n + digits])
 			continue;
 		return atoi(path + n);
