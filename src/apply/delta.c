@@ -363,6 +363,7 @@ static void rule_canonical(const struct nlmsghdr *nlh, struct pc_buf *out, struc
 
 struct reading {
 	struct pc_dl_state *s;
+	bool elems; /* named sets' elements read off the batch (pc_dl_from_batch()) */
 	struct index sets, chains;
 	struct pc_sha256 *hash; /* per chain */
 	struct pc_buf *refs; /* per chain */
@@ -434,13 +435,21 @@ static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 	}
 }
 
-/* A rule's anonymous set's elements; a named set's come from the model (model_elems()). */
+static void named_elems(struct reading *rd, const struct nlmsghdr *nlh, const char *name);
+
+/*
+ * A rule's anonymous set's elements; a named set's come from the model
+ * (model_elems()), or with rd->elems off the message (named_elems()).
+ */
 static void read_elems(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
 	const char *name = str_of(nlh, NFTA_SET_ELEM_LIST_SET);
 
-	if (strncmp(name, "__set", 5))
+	if (strncmp(name, "__set", 5)) {
+		if (rd->elems)
+			named_elems(rd, nlh, name);
 		return;
+	}
 	attrs_but(nlh, NFTA_SET_ELEM_LIST_SET_ID, &rd->anon);
 	if (rd->nanon == rd->anoncap) {
 		rd->anoncap = rd->anoncap ? 2 * rd->anoncap : 8;
@@ -476,6 +485,54 @@ static void model_elem(void *arg, const struct pc_nl_elem *e)
 	elem_raw(k->s, k->x, put(k->s, buf, len));
 }
 
+/*
+ * A named set's elements as the batch wrote them, kept as model_elem()
+ * keeps them: those whose attributes are what elem_make() makes of their
+ * key (a key alone, an interval's end) as records, the others as their
+ * attributes.  The batch writes the walk's elements (one writer for both),
+ * so the set is the one model_elem() makes.
+ */
+static void named_elems(struct reading *rd, const struct nlmsghdr *nlh, const char *name)
+{
+	size_t i = find_set(&rd->sets, rd->s, name);
+	const struct nlattr *list = attr_of(nlh, NFTA_SET_ELEM_LIST_ELEMENTS), *e, *a, *v;
+
+	if (i == NONE || !list)
+		return;
+	struct pc_dl_set *x = &rd->s->sets[i];
+	mnl_attr_for_each_nested(e, list)
+	{
+		const uint8_t *attrs = mnl_attr_get_payload(e);
+		size_t len = mnl_attr_get_payload_len(e);
+		const uint8_t *key = NULL;
+		uint32_t klen = 0;
+		mnl_attr_for_each_nested(a, e)
+		{
+			if (mnl_attr_get_type(a) != NFTA_SET_ELEM_KEY)
+				continue;
+			mnl_attr_for_each_nested(v, a)
+			{
+				if (mnl_attr_get_type(v) == NFTA_DATA_VALUE) {
+					key = mnl_attr_get_payload(v);
+					klen = (uint32_t)mnl_attr_get_payload_len(v);
+				}
+			}
+		}
+		uint8_t made[64];
+		int kind = START;
+		if (key && klen <= 16) {
+			for (; kind <= END; kind++)
+				if (elem_make(kind, key, klen, made) == len &&
+						!memcmp(made, attrs, len))
+					break;
+		}
+		if (key && klen <= 16 && kind <= END)
+			elem_plain(rd->s, x, kind, key, klen);
+		else
+			elem_raw(rd->s, x, put(rd->s, attrs, len));
+	}
+}
+
 static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
 	struct pc_dl_state *s = rd->s;
@@ -498,10 +555,11 @@ static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off
 	c->nrules++;
 }
 
-void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
-		struct pc_dl_state *s)
+/* pc_dl_from_model(), or with t NULL pc_dl_from_batch(). */
+static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_batch *b,
+		const char *table, struct pc_dl_state *s)
 {
-	struct reading rd = {.s = s};
+	struct reading rd = {.s = s, .elems = !t};
 
 	pc_dl_state_init(s);
 	snprintf(s->table, sizeof(s->table), "%s", table);
@@ -532,7 +590,7 @@ void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b,
 		off = next;
 	}
 	struct elem_sink k = {.s = s};
-	for (size_t i = 0; i < s->nsets; i++) {
+	for (size_t i = 0; t && i < s->nsets; i++) {
 		k.x = &s->sets[i];
 		pc_nl_set_elems(t, k.x->name, model_elem, &k);
 	}
@@ -553,6 +611,17 @@ void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b,
 	free(rd.anon_msgs);
 	pc_buf_finish(&rd.anon);
 	pc_buf_finish(&rd.tmp);
+}
+
+void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
+		struct pc_dl_state *s)
+{
+	from_transaction(t, b, table, s);
+}
+
+void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s)
+{
+	from_transaction(NULL, b, table, s);
 }
 
 /* ---- the state file ---- */
