@@ -486,50 +486,61 @@ static void model_elem(void *arg, const struct pc_nl_elem *e)
 }
 
 /*
- * A named set's elements as the batch wrote them, kept as model_elem()
- * keeps them: those whose attributes are what elem_make() makes of their
- * key (a key alone, an interval's end) as records, the others as their
- * attributes.  The batch writes the walk's elements (one writer for both),
- * so the set is the one model_elem() makes.
+ * One element of a named set as the batch wrote it (its attributes),
+ * kept as model_elem() keeps it: one that is what elem_make() makes of its
+ * key (the key alone, or the interval-end flag and the key; read here
+ * without a call per attribute: a large set has a million) as a record,
+ * any other as its attributes.  The batch writes the walk's elements (one
+ * writer for both), so the set is the one model_elem() makes.
  */
+static void batch_elem(struct pc_dl_state *s, struct pc_dl_set *x, const uint8_t *a, size_t len)
+{
+	struct nlattr h[2];
+	size_t off = 0;
+	int kind = START;
+	uint32_t v;
+
+	if (len >= 8) {
+		memcpy(h, a, sizeof(h[0]));
+		memcpy(&v, a + 4, 4);
+		if (h[0].nla_len == 8 && h[0].nla_type == NFTA_SET_ELEM_FLAGS &&
+				v == htonl(NFT_SET_ELEM_INTERVAL_END)) {
+			kind = END;
+			off = 8;
+		}
+	}
+	if (len - off >= 8) {
+		memcpy(h, a + off, sizeof(h));
+		uint32_t klen = h[1].nla_len >= 4 ? h[1].nla_len - 4u : 0;
+		const uint8_t *k = a + off + 8;
+		static const uint8_t zero[4];
+		if (h[0].nla_type == (NFTA_SET_ELEM_KEY | NLA_F_NESTED) &&
+				h[0].nla_len == len - off && h[1].nla_type == NFTA_DATA_VALUE &&
+				klen && klen <= 16 && 8 + MNL_ALIGN(klen) == len - off &&
+				!memcmp(k + klen, zero, MNL_ALIGN(klen) - klen)) {
+			elem_plain(s, x, kind, k, klen);
+			return;
+		}
+	}
+	elem_raw(s, x, put(s, a, len));
+}
+
+/* A named set's elements off its NEWSETELEM message. */
 static void named_elems(struct reading *rd, const struct nlmsghdr *nlh, const char *name)
 {
 	size_t i = find_set(&rd->sets, rd->s, name);
-	const struct nlattr *list = attr_of(nlh, NFTA_SET_ELEM_LIST_ELEMENTS), *e, *a, *v;
+	const struct nlattr *list = attr_of(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 
 	if (i == NONE || !list)
 		return;
-	struct pc_dl_set *x = &rd->s->sets[i];
-	mnl_attr_for_each_nested(e, list)
-	{
-		const uint8_t *attrs = mnl_attr_get_payload(e);
-		size_t len = mnl_attr_get_payload_len(e);
-		const uint8_t *key = NULL;
-		uint32_t klen = 0;
-		mnl_attr_for_each_nested(a, e)
-		{
-			if (mnl_attr_get_type(a) != NFTA_SET_ELEM_KEY)
-				continue;
-			mnl_attr_for_each_nested(v, a)
-			{
-				if (mnl_attr_get_type(v) == NFTA_DATA_VALUE) {
-					key = mnl_attr_get_payload(v);
-					klen = (uint32_t)mnl_attr_get_payload_len(v);
-				}
-			}
-		}
-		uint8_t made[64];
-		int kind = START;
-		if (key && klen <= 16) {
-			for (; kind <= END; kind++)
-				if (elem_make(kind, key, klen, made) == len &&
-						!memcmp(made, attrs, len))
-					break;
-		}
-		if (key && klen <= 16 && kind <= END)
-			elem_plain(rd->s, x, kind, key, klen);
-		else
-			elem_raw(rd->s, x, put(rd->s, attrs, len));
+	const uint8_t *p = mnl_attr_get_payload(list), *end = p + mnl_attr_get_payload_len(list);
+	while (end - p >= 4) {
+		struct nlattr e;
+		memcpy(&e, p, sizeof(e));
+		if (e.nla_len < 4 || e.nla_len > end - p)
+			break;
+		batch_elem(rd->s, &rd->s->sets[i], p + 4, e.nla_len - 4u);
+		p += MNL_ALIGN(e.nla_len);
 	}
 }
 
