@@ -7,7 +7,10 @@
  * its sets' elements off the model by the walk that batch writes them from
  * (pc_nl_set_elems()), never built into messages and read back, so every
  * object is compared as the kernel would be sent it, and whatever kind of
- * set the batch makes, a delta makes the same.
+ * set the batch makes, a delta makes the same.  What a full replace
+ * installed is read off the batch it sent, elements too (pc_dl_from_batch():
+ * the model's prefixes were given back as that batch was written), which
+ * gives the same state.
  *
  * The delta, one generation-guarded transaction:
  *   - chains that are new are created (NLM_F_EXCL), base chains whose
@@ -111,6 +114,13 @@ void pc_dl_state_finish(struct pc_dl_state *s);
  */
 void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
 		struct pc_dl_state *s);
+/*
+ * The same state read off a batch that holds the elements (pc_nl_build()
+ * without sets_empty), its named sets' elements too: for a model whose
+ * prefixes were given back as the batch was built
+ * (pc_nl_options.release_prefixes).
+ */
+void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s);
 
 /*
  * Writes s to `path` whole (a new file of mode 0600, synced, renamed over

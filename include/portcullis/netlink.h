@@ -90,6 +90,16 @@ struct pc_nl_options {
 	 * and takes the elements from pc_nl_set_elems(), never sent.
 	 */
 	bool sets_empty;
+	/*
+	 * The last reading of the address sets' prefixes: each array a set
+	 * alone points at (no other set of the table shares its bytes) has
+	 * its pages given back to the system as its elements are written,
+	 * so the prefixes and the batch are not both held whole.  Those
+	 * prefixes read as zeros after: for a model, and a policy, that
+	 * nothing reads again but to free (apply; the record of what was
+	 * installed is then read off the batch, pc_dl_from_batch()).
+	 */
+	bool release_prefixes;
 };
 
 /* Builds the transaction that replaces table t; aborts only on allocation failure. */
@@ -283,6 +293,8 @@ struct pc_nl_apply_options {
 	 */
 	bool genid_fixed;
 	uint32_t genid_expected;
+	/* The model's prefixes read for the last time (pc_nl_options.release_prefixes). */
+	bool release_prefixes;
 };
 
 /*

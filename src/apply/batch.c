@@ -17,6 +17,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -469,14 +471,41 @@ static void named_set(struct pc_nl_batch *b, const char *table, const char *name
 			.b = b, .table = table, .name = name, .id = id, .flags = NLM_F_CREATE};
 }
 
-/* The elements of an address set, each given to fn. */
-static void address_set_elems(const struct pc_nft_set *s, pc_nl_elem_fn *fn, void *arg)
+/* Prefixes written between two givings back of their pages (about 96 KiB of them). */
+#define RELEASE_EVERY 4096
+
+/*
+ * The whole pages of the first n prefixes of v given back (they read as
+ * zeros after); `done` of them were already.  Only pages inside the array
+ * are: its first and last, shared with what lies around it, stay.
+ */
+static void release_prefixes(const struct pc_prefix *v, size_t done, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)(v + done) + page - 1) & ~(page - 1);
+	uintptr_t to = (uintptr_t)(v + n) & ~(page - 1);
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
+/*
+ * The elements of an address set, each given to fn; with `release`, the
+ * pages of its prefixes given back as they are written.
+ */
+static void address_set_elems(
+		const struct pc_nft_set *s, pc_nl_elem_fn *fn, void *arg, bool release)
 {
 	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
+	size_t released = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct pc_prefix *x = &s->prefixes[i];
 		uint8_t hi[16];
+		if (release && i - released == RELEASE_EVERY) {
+			release_prefixes(s->prefixes, released, i);
+			released = i;
+		}
 		if (!s->interval) {
 			/* A hash set: its keys, no interval ends. */
 			elem_to(fn, arg, x->bytes, len, false, false, -1, NULL, NULL);
@@ -485,6 +514,8 @@ static void address_set_elems(const struct pc_nft_set *s, pc_nl_elem_fn *fn, voi
 		pc_nft_prefix_last(x, hi);
 		interval_add(fn, arg, i == 0, x->bytes, hi, len, -1, NULL, NULL);
 	}
+	if (release)
+		release_prefixes(s->prefixes, released, s->n);
 }
 
 /* The elements of a verdict map by port. */
@@ -536,7 +567,8 @@ static pc_nl_elem_fn *set_sink(const struct pc_nl_options *o, struct pc_nl_elems
 }
 
 static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
-		const struct pc_nft_set *s, uint32_t id, const struct pc_nl_options *o)
+		const struct pc_nft_set *s, uint32_t id, const struct pc_nl_options *o,
+		bool release)
 {
 	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
 	struct pc_nl_elems so;
@@ -546,7 +578,7 @@ static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, s->size,
 			s->comment, &so);
 	pc_nl_elem_fn *fn = set_sink(o, &so, &arg);
-	address_set_elems(s, fn, arg);
+	address_set_elems(s, fn, arg, release);
 	pc_nl_elems_flush(&so);
 }
 
@@ -584,7 +616,7 @@ bool pc_nl_set_elems(const struct pc_nft_table *t, const char *name, pc_nl_elem_
 	for (size_t i = 0; i < t->nsets; i++) {
 		const struct pc_nft_set *s = &t->sets[i];
 		if (!s->literal && s->type != PC_NFT_SET_SERVICE && !strcmp(s->name, name)) {
-			address_set_elems(s, fn, arg);
+			address_set_elems(s, fn, arg, false);
 			return true;
 		}
 	}
@@ -1141,6 +1173,50 @@ static size_t build_bytes(const struct pc_nft_table *t)
 	return bytes + rules * (1u << 10);
 }
 
+struct prefix_span {
+	uintptr_t from, to;
+	size_t set;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct prefix_span *x = a, *y = b;
+
+	return x->from != y->from ? (x->from < y->from ? -1 : 1)
+				  : (x->set > y->set) - (x->set < y->set);
+}
+
+/*
+ * Which address sets of t may give their prefixes' pages back as they are
+ * written (pc_nl_options.release_prefixes): those whose array no other set
+ * of the table reaches into (rules that write the same peers share one
+ * array; a literal's prefix is read again by its rule).  NULL when none.
+ */
+static bool *releasable(const struct pc_nft_table *t)
+{
+	struct prefix_span *v = xcalloc(t->nsets + 1, sizeof(*v));
+	bool *ok = xcalloc(t->nsets + 1, sizeof(*ok));
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nsets; i++)
+		if (t->sets[i].type != PC_NFT_SET_SERVICE && t->sets[i].n)
+			v[n++] = (struct prefix_span){(uintptr_t)t->sets[i].prefixes,
+					(uintptr_t)(t->sets[i].prefixes + t->sets[i].n), i};
+	qsort(v, n, sizeof(*v), cmp_span);
+	/* A run of spans each starting before the furthest end of those before it overlaps. */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		uintptr_t end = v[i].to;
+		for (; j < n && v[j].from < end; j++)
+			end = v[j].to > end ? v[j].to : end;
+		if (j == i + 1 && !t->sets[v[i].set].literal)
+			ok[v[i].set] = true;
+		i = j;
+	}
+	free(v);
+	return ok;
+}
+
 void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, struct pc_nl_batch *b)
 {
 	static const int hooks[PC_NFT_HOOK_COUNT] = {
@@ -1163,9 +1239,12 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 		chain_msg(b, t->name, t->subs[i].name, -1, 0);
 
 	/* Sets and maps in the order the text declares them. */
+	bool *release = o->release_prefixes && !o->sets_empty ? releasable(t) : NULL;
 	for (size_t i = 0; i < t->nsets; i++)
 		if (!t->sets[i].literal && t->sets[i].type != PC_NFT_SET_SERVICE)
-			address_set(b, t, &t->sets[i], set_id(t, &t->sets[i]), o);
+			address_set(b, t, &t->sets[i], set_id(t, &t->sets[i]), o,
+					release && release[i]);
+	free(release);
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (t->chains[k].maps[p].n)

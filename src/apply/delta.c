@@ -363,6 +363,7 @@ static void rule_canonical(const struct nlmsghdr *nlh, struct pc_buf *out, struc
 
 struct reading {
 	struct pc_dl_state *s;
+	bool elems; /* named sets' elements read off the batch (pc_dl_from_batch()) */
 	struct index sets, chains;
 	struct pc_sha256 *hash; /* per chain */
 	struct pc_buf *refs; /* per chain */
@@ -434,13 +435,21 @@ static void read_set(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 	}
 }
 
-/* A rule's anonymous set's elements; a named set's come from the model (model_elems()). */
+static void named_elems(struct reading *rd, const struct nlmsghdr *nlh, const char *name);
+
+/*
+ * A rule's anonymous set's elements; a named set's come from the model
+ * (model_elems()), or with rd->elems off the message (named_elems()).
+ */
 static void read_elems(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
 	const char *name = str_of(nlh, NFTA_SET_ELEM_LIST_SET);
 
-	if (strncmp(name, "__set", 5))
+	if (strncmp(name, "__set", 5)) {
+		if (rd->elems)
+			named_elems(rd, nlh, name);
 		return;
+	}
 	attrs_but(nlh, NFTA_SET_ELEM_LIST_SET_ID, &rd->anon);
 	if (rd->nanon == rd->anoncap) {
 		rd->anoncap = rd->anoncap ? 2 * rd->anoncap : 8;
@@ -476,6 +485,65 @@ static void model_elem(void *arg, const struct pc_nl_elem *e)
 	elem_raw(k->s, k->x, put(k->s, buf, len));
 }
 
+/*
+ * One element of a named set as the batch wrote it (its attributes),
+ * kept as model_elem() keeps it: one that is what elem_make() makes of its
+ * key (the key alone, or the interval-end flag and the key; read here
+ * without a call per attribute: a large set has a million) as a record,
+ * any other as its attributes.  The batch writes the walk's elements (one
+ * writer for both), so the set is the one model_elem() makes.
+ */
+static void batch_elem(struct pc_dl_state *s, struct pc_dl_set *x, const uint8_t *a, size_t len)
+{
+	struct nlattr h[2];
+	size_t off = 0;
+	int kind = START;
+	uint32_t v;
+
+	if (len >= 8) {
+		memcpy(h, a, sizeof(h[0]));
+		memcpy(&v, a + 4, 4);
+		if (h[0].nla_len == 8 && h[0].nla_type == NFTA_SET_ELEM_FLAGS &&
+				v == htonl(NFT_SET_ELEM_INTERVAL_END)) {
+			kind = END;
+			off = 8;
+		}
+	}
+	if (len - off >= 8) {
+		memcpy(h, a + off, sizeof(h));
+		uint32_t klen = h[1].nla_len >= 4 ? h[1].nla_len - 4u : 0;
+		const uint8_t *k = a + off + 8;
+		static const uint8_t zero[4];
+		if (h[0].nla_type == (NFTA_SET_ELEM_KEY | NLA_F_NESTED) &&
+				h[0].nla_len == len - off && h[1].nla_type == NFTA_DATA_VALUE &&
+				klen && klen <= 16 && 8 + MNL_ALIGN(klen) == len - off &&
+				!memcmp(k + klen, zero, MNL_ALIGN(klen) - klen)) {
+			elem_plain(s, x, kind, k, klen);
+			return;
+		}
+	}
+	elem_raw(s, x, put(s, a, len));
+}
+
+/* A named set's elements off its NEWSETELEM message. */
+static void named_elems(struct reading *rd, const struct nlmsghdr *nlh, const char *name)
+{
+	size_t i = find_set(&rd->sets, rd->s, name);
+	const struct nlattr *list = attr_of(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+
+	if (i == NONE || !list)
+		return;
+	const uint8_t *p = mnl_attr_get_payload(list), *end = p + mnl_attr_get_payload_len(list);
+	while (end - p >= 4) {
+		struct nlattr e;
+		memcpy(&e, p, sizeof(e));
+		if (e.nla_len < 4 || e.nla_len > end - p)
+			break;
+		batch_elem(rd->s, &rd->s->sets[i], p + 4, e.nla_len - 4u);
+		p += MNL_ALIGN(e.nla_len);
+	}
+}
+
 static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off)
 {
 	struct pc_dl_state *s = rd->s;
@@ -498,10 +566,11 @@ static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off
 	c->nrules++;
 }
 
-void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
-		struct pc_dl_state *s)
+/* pc_dl_from_model(), or with t NULL pc_dl_from_batch(). */
+static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_batch *b,
+		const char *table, struct pc_dl_state *s)
 {
-	struct reading rd = {.s = s};
+	struct reading rd = {.s = s, .elems = !t};
 
 	pc_dl_state_init(s);
 	snprintf(s->table, sizeof(s->table), "%s", table);
@@ -532,7 +601,7 @@ void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b,
 		off = next;
 	}
 	struct elem_sink k = {.s = s};
-	for (size_t i = 0; i < s->nsets; i++) {
+	for (size_t i = 0; t && i < s->nsets; i++) {
 		k.x = &s->sets[i];
 		pc_nl_set_elems(t, k.x->name, model_elem, &k);
 	}
@@ -553,6 +622,17 @@ void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b,
 	free(rd.anon_msgs);
 	pc_buf_finish(&rd.anon);
 	pc_buf_finish(&rd.tmp);
+}
+
+void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
+		struct pc_dl_state *s)
+{
+	from_transaction(t, b, table, s);
+}
+
+void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s)
+{
+	from_transaction(NULL, b, table, s);
 }
 
 /* ---- the state file ---- */

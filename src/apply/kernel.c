@@ -389,7 +389,8 @@ int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *
 	struct pc_nl_options bo = {.seq = (uint32_t)time(NULL) << 8,
 			.commit = o->commit || !t,
 			.lo_ifindex = lo ? lo : 1,
-			.stamp = o->stamp};
+			.stamp = o->stamp,
+			.release_prefixes = o->release_prefixes};
 	if (t)
 		pc_nl_build(t, &bo, b);
 	else if (o->build)

@@ -320,6 +320,12 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 		o.genid_expected = genid;
 		pc_nl_apply(NULL, &o, &b, &r);
 	} else {
+		/*
+		 * Applied: nothing reads the model's prefixes after the batch
+		 * but to free them (the record comes off the batch), so their
+		 * pages go back as the elements are written.
+		 */
+		o.release_prefixes = sent != NULL;
 		pc_nl_apply(t, &o, &b, &r);
 	}
 	if (sent) {
@@ -345,7 +351,7 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 		ret = PC_EXIT_OK;
 	} else {
 		if (sent && r.outcome == PC_NL_COMMITTED) {
-			pc_dl_from_model(t, &b, table, &sent->installed);
+			pc_dl_from_batch(&b, table, &sent->installed);
 			sent->installed.batch = NULL;
 		}
 		ret = report(ctx, cmd, p, table, &b, &r, commit);

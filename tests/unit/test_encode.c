@@ -20,6 +20,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 
+#include "portcullis/delta.h"
 #include "portcullis/netlink.h"
 #include "portcullis/nft.h"
 #include "portcullis/policy.h"
@@ -248,6 +249,43 @@ static void compare_model(struct model *m, struct seen *s)
 	pc_nl_batch_finish(&b);
 }
 
+/*
+ * Calls fn with the model of every policy of the project that lowers
+ * (policies/, examples/, tests/render/); returns how many.
+ */
+static size_t each_policy(void (*fn)(struct model *m, void *arg), void *arg)
+{
+	static const char *const dirs[] = {"policies", "examples", "tests/render"};
+	struct model m;
+	size_t policies = 0;
+
+	for (size_t k = 0; k < PC_ARRAY_SIZE(dirs); k++) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", src_path(dirs[k]));
+		DIR *d = opendir(dir);
+		assert_non_null(d);
+		for (struct dirent *de; (de = readdir(d));) {
+			size_t len = strlen(de->d_name);
+			if (len < 6 || strcmp(de->d_name + len - 5, ".yaml"))
+				continue;
+			char path[8192];
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (model_load(&m, path, NULL, 0)) {
+				fn(&m, arg);
+				policies++;
+			}
+			model_finish(&m);
+		}
+		closedir(d);
+	}
+	return policies;
+}
+
+static void compare_each(struct model *m, void *arg)
+{
+	compare_model(m, arg);
+}
+
 static void test_elements_as_libnftnl_writes_them(void **state)
 {
 	struct model m;
@@ -262,28 +300,137 @@ static void test_elements_as_libnftnl_writes_them(void **state)
 			s.open);
 
 	/* every policy of the project that lowers */
-	static const char *const dirs[] = {"policies", "examples", "tests/render"};
-	size_t policies = 0;
-	for (size_t k = 0; k < PC_ARRAY_SIZE(dirs); k++) {
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s", src_path(dirs[k]));
-		DIR *d = opendir(dir);
-		assert_non_null(d);
-		for (struct dirent *de; (de = readdir(d));) {
-			size_t len = strlen(de->d_name);
-			if (len < 6 || strcmp(de->d_name + len - 5, ".yaml"))
-				continue;
-			char path[8192];
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if (model_load(&m, path, NULL, 0)) {
-				compare_model(&m, &s);
-				policies++;
-			}
-			model_finish(&m);
-		}
-		closedir(d);
-	}
-	assert_true(policies >= 10);
+	assert_true(each_policy(compare_each, &s) >= 10);
+}
+
+/* ---- prefixes given back as the batch is written ---- */
+
+/* A policy of n hosts that one rule names, and n / 100 ports each with a comment (map elements). */
+static char *big_policy(size_t n, size_t *len)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	assert_non_null(f);
+	fputs("version: 1\npolicy: big\nnetworks:\n  big: [", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s10.%zu.%zu.%zu", i ? ", " : "", (i + 1) >> 16 & 255,
+				(i + 1) >> 8 & 255, (i + 1) & 255);
+	fputs("]\nrules:\n  - allow: 88/tcp\n    from: big\n", f);
+	for (size_t i = 0; i < n / 100; i++)
+		fprintf(f, "  - allow: %zu-%zu/udp\n    comment: range %zu\n", 2 * i + 1000,
+				2 * i + 1000, i);
+	fclose(f);
+	*len = size;
+	return text;
+}
+
+/* The state file of s, read whole into a malloc'd buffer; its length in *len. */
+static char *state_bytes(const struct pc_dl_state *s, const char *dir, size_t *len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/installed", dir);
+	assert_int_equal(pc_dl_write(s, path, "test"), 0);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *text = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&text, &size);
+	assert_non_null(m);
+	for (int c; (c = fgetc(f)) != EOF;)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	unlink(path);
+	*len = size;
+	return text;
+}
+
+/*
+ * The batch built giving the prefixes' pages back is the batch built
+ * without, byte for byte, and the record read off it is the record read
+ * off the model.  Returns whether some prefix read as zero after: its page
+ * was given back.
+ */
+static bool compare_release(struct model *m, const char *dir)
+{
+	struct pc_nl_batch full, released;
+	struct pc_nl_options o = {.seq = 1, .commit = true, .lo_ifindex = 1};
+	struct pc_dl_state from_model, from_batch;
+	size_t la, lb;
+
+	pc_nl_build(&m->t, &o, &full);
+	pc_dl_from_model(&m->t, &full, "pctest", &from_model);
+	from_model.batch = NULL;
+	char *a = state_bytes(&from_model, dir, &la);
+	o.release_prefixes = true;
+	pc_nl_build(&m->t, &o, &released);
+	assert_int_equal(full.len, released.len);
+	assert_memory_equal(full.buf, released.buf, full.len);
+	pc_dl_from_batch(&released, "pctest", &from_batch);
+	from_batch.batch = NULL;
+	char *b = state_bytes(&from_batch, dir, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	bool zero = false;
+	static const uint8_t none[16];
+	for (size_t i = 0; i < m->t.nsets; i++)
+		for (size_t k = 0; k < m->t.sets[i].n && m->t.sets[i].type != PC_NFT_SET_SERVICE;
+				k++)
+			zero |= !memcmp(m->t.sets[i].prefixes[k].bytes, none, 16) &&
+				m->t.sets[i].prefixes[k].family == 0;
+	free(a);
+	free(b);
+	pc_dl_state_finish(&from_model);
+	pc_dl_state_finish(&from_batch);
+	pc_nl_batch_finish(&full);
+	pc_nl_batch_finish(&released);
+	return zero;
+}
+
+static void release_each(struct model *m, void *dir)
+{
+	compare_release(m, dir);
+}
+
+static void test_release_prefixes(void **state)
+{
+	struct model m;
+	char dir[] = "/tmp/pc-test-encode-XXXXXX";
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_true(model_load(&m, "every-kind.yaml", every_kind, sizeof(every_kind) - 1));
+	compare_release(&m, dir);
+	model_finish(&m);
+	/* Two rules that write the same peers share one array: neither gives it back. */
+	char *text = big_policy(20000, &len);
+	char *shared = malloc(len + 200);
+	assert_non_null(shared);
+	int slen = sprintf(shared,
+			"%.*s]\n  ssh: [192.0.2.0/24]\nrules:\n  - allow: 22/tcp\n    from: [big, ssh]\n"
+			"  - allow: 25/tcp\n    from: [big, ssh]\n",
+			(int)(strstr(text, "]\nrules:") - text), text);
+	assert_true(model_load(&m, "shared.yaml", shared, (size_t)slen));
+	bool same = false;
+	for (size_t i = 0; i < m.t.nsets; i++)
+		for (size_t k = 0; k < i; k++)
+			same |= m.t.sets[i].n > 1000 &&
+				m.t.sets[i].prefixes == m.t.sets[k].prefixes;
+	assert_true(same);
+	assert_false(compare_release(&m, dir));
+	model_finish(&m);
+	free(shared);
+	/* A large network's pages go back. */
+	assert_true(model_load(&m, "big.yaml", text, len));
+	assert_true(compare_release(&m, dir));
+	model_finish(&m);
+	free(text);
+
+	assert_true(each_policy(release_each, dir) >= 10);
+	rmdir(dir);
 }
 
 /* ---- allocations ---- */
@@ -336,27 +483,6 @@ void free(void *p)
 	__libc_free(p);
 }
 
-/* A policy of n hosts that one rule names, and n / 100 ports each with a comment (map elements). */
-static char *big_policy(size_t n, size_t *len)
-{
-	char *text = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
-
-	assert_non_null(f);
-	fputs("version: 1\npolicy: big\nnetworks:\n  big: [", f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s10.%zu.%zu.%zu", i ? ", " : "", (i + 1) >> 16 & 255,
-				(i + 1) >> 8 & 255, (i + 1) & 255);
-	fputs("]\nrules:\n  - allow: 88/tcp\n    from: big\n", f);
-	for (size_t i = 0; i < n / 100; i++)
-		fprintf(f, "  - allow: %zu-%zu/udp\n    comment: range %zu\n", 2 * i + 1000,
-				2 * i + 1000, i);
-	fclose(f);
-	*len = size;
-	return text;
-}
-
 /* The allocations pc_nl_build() makes for the big policy of n. */
 static size_t build_allocs(size_t n)
 {
@@ -403,6 +529,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_elements_as_libnftnl_writes_them),
 			cmocka_unit_test(test_allocations_flat),
+			cmocka_unit_test(test_release_prefixes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
