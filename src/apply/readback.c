@@ -136,6 +136,8 @@ struct collect {
 	 * element found there alike is marked seen in it and not kept.
 	 */
 	struct pc_rb_table *against;
+	/* Reading the kernel: the set whose elements the dump is giving, and its packed peer. */
+	struct set *cur, *cur_y;
 };
 
 const char *pc_rb_kind_name(enum pc_rb_kind k)
@@ -301,6 +303,23 @@ static void rec_add(struct set *x, const void *k, uint32_t len, bool end, struct
 static struct set *packed_for(const struct collect *c, const struct set *x);
 static bool matched_packed(struct set *y, const void *k, uint32_t len, const struct extra *ex);
 
+/* One element of set x, read off a message; y: the packed set it is matched in (packed_for()). */
+static void elem_take(struct set *x, struct set *y, const struct pc_dump_elem *e)
+{
+	struct extra ex = {.verdict = e->has_verdict ? e->verdict : -1000};
+	bool end = e->has_flags && (e->flags & NFT_SET_ELEM_INTERVAL_END);
+
+	ex.chain = e->chain ? xstrdup(e->chain) : NULL;
+	ex.comment = udata_comment(e->udata, e->udata_len, NFTNL_UDATA_SET_ELEM_COMMENT);
+	if (!end && y && matched_packed(y, e->key, e->key_len, &ex)) {
+		free(ex.chain);
+		free(ex.comment);
+		return;
+	}
+	rec_add(x, e->key, e->key_len, end, ex);
+}
+
+/* The elements of a transaction's message, as libnftnl reads them. */
 static void elems_take(struct collect *c, struct nftnl_set *s)
 {
 	struct set *x = set_find(c, nftnl_set_get_str(s, NFTNL_SET_NAME),
@@ -314,24 +333,17 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 	/* Looked up once a message, not once an element. */
 	struct set *y = packed_for(c, x);
 	while ((e = nftnl_set_elems_iter_next(it))) {
-		uint32_t len = 0, ulen = 0;
-		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		struct extra ex = {.verdict = -1000};
-		bool end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-			   (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
-					   NFT_SET_ELEM_INTERVAL_END);
-		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
-			ex.verdict = (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
+		struct pc_dump_elem d = {0};
+		d.key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &d.key_len);
+		d.has_flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS);
+		d.flags = d.has_flags ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
+		d.has_verdict = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT);
+		d.verdict = d.has_verdict ? (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT)
+					  : 0;
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
-			ex.chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
-		const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
-		ex.comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-		if (!end && y && matched_packed(y, k, len, &ex)) {
-			free(ex.chain);
-			free(ex.comment);
-			continue;
-		}
-		rec_add(x, k, len, end, ex);
+			d.chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
+		d.udata = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &d.udata_len);
+		elem_take(x, y, &d);
 	}
 	nftnl_set_elems_iter_destroy(it);
 }
@@ -1788,11 +1800,23 @@ static bool rd_set(void *arg, struct nftnl_set *x)
 	return false;
 }
 
-static bool rd_elems(void *arg, struct nftnl_set *x)
+static void rd_elem_set(void *arg, const char *name)
 {
-	nftnl_set_unset(x, NFTNL_SET_ID);
-	elems_take(arg, x);
-	return false;
+	struct collect *c = arg;
+
+	c->cur = set_find(c, name, false, 0);
+	if (c->cur)
+		c->cur->sorted = false;
+	/* Looked up once a message, not once an element. */
+	c->cur_y = c->cur ? packed_for(c, c->cur) : NULL;
+}
+
+static void rd_elem(void *arg, const struct pc_dump_elem *e)
+{
+	struct collect *c = arg;
+
+	if (c->cur)
+		elem_take(c->cur, c->cur_y, e);
 }
 
 static bool rd_chain(void *arg, struct nftnl_chain *x)
@@ -1813,7 +1837,8 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 	static const struct pc_dump_ops ops = {.begin = rd_begin,
 			.table = rd_table,
 			.set = rd_set,
-			.elems = rd_elems,
+			.elem_set = rd_elem_set,
+			.elem = rd_elem,
 			.chain = rd_chain,
 			.rule = rd_rule};
 	struct collect c = {.table = xstrdup(name), .against = o->each ? NULL : o->against};
