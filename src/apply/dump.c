@@ -76,6 +76,28 @@ static bool ours(const struct list *l, const char *of)
 	return !l->table || (of && strcmp(of, l->table) == 0);
 }
 
+void pc_dump_elem_from_nftnl(const struct nftnl_set_elem *x, struct pc_dump_elem *e)
+{
+	struct nftnl_set_elem *y = (struct nftnl_set_elem *)x; /* its getters take no const */
+
+	memset(e, 0, sizeof(*e));
+	e->key = nftnl_set_elem_get(y, NFTNL_SET_ELEM_KEY, &e->key_len);
+	e->key_end = nftnl_set_elem_get(y, NFTNL_SET_ELEM_KEY_END, &e->key_end_len);
+	e->has_flags = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_FLAGS);
+	e->flags = e->has_flags ? nftnl_set_elem_get_u32(y, NFTNL_SET_ELEM_FLAGS) : 0;
+	e->has_verdict = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_VERDICT);
+	e->verdict = e->has_verdict ? (int)nftnl_set_elem_get_u32(y, NFTNL_SET_ELEM_VERDICT) : 0;
+	if (nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_CHAIN))
+		e->chain = nftnl_set_elem_get_str(y, NFTNL_SET_ELEM_CHAIN);
+	e->data = nftnl_set_elem_get(y, NFTNL_SET_ELEM_DATA, &e->data_len);
+	e->udata = nftnl_set_elem_get(y, NFTNL_SET_ELEM_USERDATA, &e->udata_len);
+	e->has_timeout = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_TIMEOUT);
+	e->timeout = e->has_timeout ? nftnl_set_elem_get_u64(y, NFTNL_SET_ELEM_TIMEOUT) : 0;
+	e->has_expiration = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_EXPIRATION);
+	e->expiration = e->has_expiration ? nftnl_set_elem_get_u64(y, NFTNL_SET_ELEM_EXPIRATION)
+					  : 0;
+}
+
 /* A nest of NFTA_DATA_*: the value, or the verdict and its chain; -1 when malformed. */
 static int data_parse(
 		const struct nlattr *nest, const void **v, uint32_t *len, struct pc_dump_elem *e)

@@ -40,6 +40,11 @@ struct pc_dump_elem {
 	uint64_t timeout, expiration; /* milliseconds, host order */
 };
 
+struct nftnl_set_elem;
+/* The same element read from a libnftnl object (a transaction's, or libnftnl's reading); e borrows
+ * x's. */
+void pc_dump_elem_from_nftnl(const struct nftnl_set_elem *x, struct pc_dump_elem *e);
+
 /* What a reader takes from a dump; a NULL callback: that kind is not asked for. */
 struct pc_dump_ops {
 	/* Called before each attempt of pc_dump_table(): what an earlier one read is let go. */

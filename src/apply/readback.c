@@ -352,16 +352,8 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 	/* Looked up once a message, not once an element. */
 	struct set *y = packed_for(c, x);
 	while ((e = nftnl_set_elems_iter_next(it))) {
-		struct pc_dump_elem d = {0};
-		d.key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &d.key_len);
-		d.has_flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS);
-		d.flags = d.has_flags ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
-		d.has_verdict = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT);
-		d.verdict = d.has_verdict ? (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT)
-					  : 0;
-		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
-			d.chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
-		d.udata = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &d.udata_len);
+		struct pc_dump_elem d;
+		pc_dump_elem_from_nftnl(e, &d);
 		elem_take(x, y, &d);
 	}
 	nftnl_set_elems_iter_destroy(it);

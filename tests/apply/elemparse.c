@@ -82,21 +82,8 @@ static bool lib_elems(void *arg, struct nftnl_set *s)
 	struct nftnl_set_elem *x;
 
 	while (it && (x = nftnl_set_elems_iter_next(it))) {
-		struct pc_dump_elem e = {0};
-		e.key = nftnl_set_elem_get(x, NFTNL_SET_ELEM_KEY, &e.key_len);
-		e.key_end = nftnl_set_elem_get(x, NFTNL_SET_ELEM_KEY_END, &e.key_end_len);
-		e.has_flags = nftnl_set_elem_is_set(x, NFTNL_SET_ELEM_FLAGS);
-		e.flags = e.has_flags ? nftnl_set_elem_get_u32(x, NFTNL_SET_ELEM_FLAGS) : 0;
-		e.has_verdict = nftnl_set_elem_is_set(x, NFTNL_SET_ELEM_VERDICT);
-		e.verdict = e.has_verdict ? (int)nftnl_set_elem_get_u32(x, NFTNL_SET_ELEM_VERDICT)
-					  : 0;
-		if (nftnl_set_elem_is_set(x, NFTNL_SET_ELEM_CHAIN))
-			e.chain = nftnl_set_elem_get_str(x, NFTNL_SET_ELEM_CHAIN);
-		e.data = nftnl_set_elem_get(x, NFTNL_SET_ELEM_DATA, &e.data_len);
-		e.udata = nftnl_set_elem_get(x, NFTNL_SET_ELEM_USERDATA, &e.udata_len);
-		e.has_timeout = nftnl_set_elem_is_set(x, NFTNL_SET_ELEM_TIMEOUT);
-		e.timeout = e.has_timeout ? nftnl_set_elem_get_u64(x, NFTNL_SET_ELEM_TIMEOUT) : 0;
-		e.has_expiration = nftnl_set_elem_is_set(x, NFTNL_SET_ELEM_EXPIRATION);
+		struct pc_dump_elem e;
+		pc_dump_elem_from_nftnl(x, &e);
 		line(t->f, set, &e);
 	}
 	if (it)
