@@ -2,6 +2,7 @@
 /* The one reader of nf_tables dumps: see dump.h. */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -98,20 +99,62 @@ void pc_dump_elem_from_nftnl(const struct nftnl_set_elem *x, struct pc_dump_elem
 					  : 0;
 }
 
+/*
+ * The attributes nested in an element, walked inline rather than through a
+ * call into libmnl for each step (a large set is a few attributes each of
+ * hundreds of thousands of elements): as mnl_attr_for_each_nested(), the
+ * walk ends at the first attribute that does not fit in its nest.
+ */
+static inline bool attr_fits(const struct nlattr *a, const char *end)
+{
+	return end - (const char *)a >= (ptrdiff_t)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       (ptrdiff_t)a->nla_len <= end - (const char *)a;
+}
+
+static inline const struct nlattr *attr_next(const struct nlattr *a)
+{
+	return (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len));
+}
+
+static inline uint16_t attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline uint32_t attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+static inline const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+/* As mnl_attr_validate(a, MNL_TYPE_NESTED): empty, or room for an attribute. */
+static inline bool nest_ok(const struct nlattr *a)
+{
+	return attr_len(a) == 0 || attr_len(a) >= NLA_HDRLEN;
+}
+
+#define attr_each(a, nest)                                                                         \
+	for (a = (const struct nlattr *)attr_data(nest);                                           \
+			attr_fits(a, (const char *)(nest) + (nest)->nla_len); a = attr_next(a))
+
 /* A nest of NFTA_DATA_*: the value, or the verdict and its chain; -1 when malformed. */
 static int data_parse(
 		const struct nlattr *nest, const void **v, uint32_t *len, struct pc_dump_elem *e)
 {
 	const struct nlattr *a, *b;
 
-	mnl_attr_for_each_nested(a, nest)
+	attr_each(a, nest)
 	{
-		switch (mnl_attr_get_type(a)) {
+		switch (attr_type(a)) {
 		case NFTA_DATA_VALUE:
-			if (mnl_attr_get_payload_len(a) > 64)
+			if (attr_len(a) > 64)
 				return -1;
-			*v = mnl_attr_get_payload(a);
-			*len = mnl_attr_get_payload_len(a);
+			*v = attr_data(a);
+			*len = attr_len(a);
 			break;
 		case NFTA_DATA_VERDICT:
 			if (!e || mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
@@ -158,25 +201,19 @@ static int elem_parse(const struct nlattr *nest, struct pc_dump_elem *e)
 	int ret = 0;
 
 	memset(e, 0, sizeof(*e));
-	if (mnl_attr_get_type(nest) != NFTA_LIST_ELEM)
+	if (attr_type(nest) != NFTA_LIST_ELEM)
 		return -1;
-	mnl_attr_for_each_nested(a, nest)
+	attr_each(a, nest)
 	{
-		switch (mnl_attr_get_type(a)) {
+		switch (attr_type(a)) {
 		case NFTA_SET_ELEM_KEY:
-			ret = mnl_attr_validate(a, MNL_TYPE_NESTED) < 0
-					      ? -1
-					      : data_parse(a, &e->key, &e->key_len, NULL);
+			ret = !nest_ok(a) ? -1 : data_parse(a, &e->key, &e->key_len, NULL);
 			break;
 		case NFTA_SET_ELEM_KEY_END:
-			ret = mnl_attr_validate(a, MNL_TYPE_NESTED) < 0
-					      ? -1
-					      : data_parse(a, &e->key_end, &e->key_end_len, NULL);
+			ret = !nest_ok(a) ? -1 : data_parse(a, &e->key_end, &e->key_end_len, NULL);
 			break;
 		case NFTA_SET_ELEM_DATA:
-			ret = mnl_attr_validate(a, MNL_TYPE_NESTED) < 0
-					      ? -1
-					      : data_parse(a, &e->data, &e->data_len, e);
+			ret = !nest_ok(a) ? -1 : data_parse(a, &e->data, &e->data_len, e);
 			break;
 		case NFTA_SET_ELEM_FLAGS:
 			ret = mnl_attr_validate(a, MNL_TYPE_U32);
@@ -233,10 +270,10 @@ static void elems_raw(const struct nlmsghdr *nlh, const char *table, const struc
 	if (!set || (table && (!of || strcmp(of, table) != 0)))
 		return;
 	if (list)
-		mnl_attr_for_each_nested(e, list) if (elem_parse(e, &el) < 0) return;
+		attr_each(e, list) if (elem_parse(e, &el) < 0) return;
 	ops->elem_set(arg, set);
 	if (list)
-		mnl_attr_for_each_nested(e, list)
+		attr_each(e, list)
 		{
 			elem_parse(e, &el);
 			ops->elem(arg, &el);
