@@ -152,20 +152,28 @@ def write_list_policy(d, n, count, kind="hosts", name="list"):
     return pol, lst
 
 
-def spawn(build, commands):
-    """Runs the commands RUNS times each, interleaved, with pc-bench-spawn: each
-    process timed on its own and its own peak RSS read with wait4().  Returns
-    {label: (median seconds, peak KiB)} or (None, why) for a command that failed."""
-    argv = [os.path.join(build, "pc-bench-spawn"), str(RUNS)]
+def spawn_full(build, commands, prefix=()):
+    """As spawn(), each result (median seconds, peak KiB, median CPU seconds:
+    user and system), or (None, "failed", None); PREFIX runs pc-bench-spawn
+    itself (`ip netns exec NS`), so that nothing stands between it and what
+    it measures."""
+    argv = list(prefix) + [os.path.join(build, "pc-bench-spawn"), str(RUNS)]
     for label, cmd in commands:
         argv += ["--", label] + cmd
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     result = {}
     for line in out.splitlines():
-        label, median, _, _, _, rss, failures = line.split("\t")
-        result[label] = ((None, "failed") if int(failures)
-                         else (int(median) / 1e6, int(rss)))
+        label, median, _, _, _, rss, failures, cpu = line.split("\t")[:8]
+        result[label] = ((None, "failed", None) if int(failures)
+                         else (int(median) / 1e6, int(rss), int(cpu) / 1e6))
     return result
+
+
+def spawn(build, commands):
+    """Runs the commands RUNS times each, interleaved, with pc-bench-spawn: each
+    process timed on its own and its own peak RSS read with wait4().  Returns
+    {label: (median seconds, peak KiB)} or (None, why) for a command that failed."""
+    return {k: v[:2] for k, v in spawn_full(build, commands).items()}
 
 
 def fmt(r):

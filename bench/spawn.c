@@ -9,7 +9,8 @@
  *
  * usage: pc-bench-spawn N -- LABEL CMD [ARGS...] -- LABEL CMD [ARGS...] ...
  * Output: one tab-separated line per command:
- *   label  median_us  mean_us  p10_us  p90_us  maxrss_kib  failures
+ *   label  median_us  mean_us  p10_us  p90_us  maxrss_kib  failures  cpu_median_us
+ * (the last: the median of the CPU time, user and system, of each run).
  */
 #include <fcntl.h>
 #include <spawn.h>
@@ -27,7 +28,7 @@ extern char **environ;
 struct cmd {
 	const char *label;
 	char **argv;
-	double *us;
+	double *us, *cpu;
 	long maxrss;
 	int failures;
 };
@@ -71,9 +72,10 @@ int main(int argc, char **argv)
 		if (i < argc)
 			argv[i++] = NULL;
 		c->us = calloc((size_t)runs, sizeof(double));
+		c->cpu = calloc((size_t)runs, sizeof(double));
 		c->maxrss = 0;
 		c->failures = 0;
-		if (!c->us || !c->argv[0]) {
+		if (!c->us || !c->cpu || !c->argv[0]) {
 			fprintf(stderr, "pc-bench-spawn: bad command %s\n", c->label);
 			return 2;
 		}
@@ -97,7 +99,7 @@ int main(int argc, char **argv)
 		}
 		for (int o = 0; o < ncmds; o++) {
 			struct cmd *c = &cmds[order[o]];
-			struct rusage ru;
+			struct rusage ru = {0};
 			int status;
 			pid_t pid;
 			double t0 = now_us();
@@ -111,6 +113,8 @@ int main(int argc, char **argv)
 					WEXITSTATUS(status) != 0)
 				c->failures++;
 			c->us[r] = now_us() - t0;
+			c->cpu[r] = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+				    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 			if (ru.ru_maxrss > c->maxrss)
 				c->maxrss = ru.ru_maxrss;
 		}
@@ -122,10 +126,12 @@ int main(int argc, char **argv)
 		for (int r = 0; r < runs; r++)
 			sum += c->us[r];
 		qsort(c->us, (size_t)runs, sizeof(double), cmp_double);
-		printf("%s\t%.0f\t%.0f\t%.0f\t%.0f\t%ld\t%d\n", c->label, c->us[runs / 2],
+		qsort(c->cpu, (size_t)runs, sizeof(double), cmp_double);
+		printf("%s\t%.0f\t%.0f\t%.0f\t%.0f\t%ld\t%d\t%.0f\n", c->label, c->us[runs / 2],
 				sum / runs, c->us[runs / 10], c->us[runs * 9 / 10], c->maxrss,
-				c->failures);
+				c->failures, c->cpu[runs / 2]);
 		free(c->us);
+		free(c->cpu);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	return 0;

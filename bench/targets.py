@@ -5,7 +5,8 @@ command: bench/apply.py (apply against the floor and against nft -f, the
 network in the YAML and in a list file), bench/delta.py (a one-address
 change: delta, full replace, nft -f; hosts and prefixes from a list file,
 hosts in the YAML), bench/memory.py (diff's peak memory against nft list
-table's, both forms), bench/listfile.py (check of a list file against its
+table's, both forms), bench/readback.py (diff and show against a bare dump
+of the table, both forms), bench/listfile.py (check of a list file against its
 apply) and the one-service shape of bench/render.py, each as those scripts
 measure it (side by side, interleaved, PC_BENCH_RUNS times, 3; medians and
 peak RSS), in namespaces and a state directory of their own.  Prints each
@@ -32,6 +33,7 @@ import apply  # noqa: E402
 import delta  # noqa: E402
 import listfile  # noqa: E402
 import memory  # noqa: E402
+import readback  # noqa: E402
 
 SIZES = [int(x) for x in
          os.environ.get("PC_BENCH_TARGET_SIZES", "10000 200000 1000000").split()]
@@ -84,10 +86,10 @@ def main():
         print("bench/targets.py: needs root, nft, ip and unshare (network namespaces)",
               file=sys.stderr)
         return 2
-    for prog in ("portcullis", "pc-bench-spawn", "pc-bench-floor"):
+    for prog in ("portcullis", "pc-bench-spawn", "pc-bench-floor", "pc-bench-dump"):
         if not os.access(os.path.join(build, prog), os.X_OK):
             print("bench/targets.py: no %s in %s (meson compile -C %s pc-bench-spawn "
-                  "pc-bench-floor)" % (prog, build, build), file=sys.stderr)
+                  "pc-bench-floor pc-bench-dump)" % (prog, build, build), file=sys.stderr)
             return 2
     small, large, huge = SIZES
     pc = os.path.abspath(os.path.join(build, "portcullis"))
@@ -97,7 +99,9 @@ def main():
     me = memory.measure([build], [large])
     lf = listfile.measure(build, [large, huge])
     one = render.one_service(build, pc, RULES)
-    if ap is None or de is None or lf is None:
+    readback.SIZES = [RULES, large]
+    rb = readback.measure(build)
+    if ap is None or de is None or lf is None or rb is None:
         return 1
 
     print("## bench/apply.py")
@@ -111,6 +115,9 @@ def main():
     print()
     print("## bench/listfile.py")
     listfile.report(lf, [large, huge])
+    print()
+    print("## bench/readback.py")
+    readback.report(rb)
     print()
     print("## one service in %d rules against a distinct port each" % RULES)
     print("| command | one service | RSS | distinct ports | RSS | ratio |")
@@ -155,6 +162,11 @@ def main():
         for form, res in (("YAML", y), ("list file", x)):
             t.add(14, "diff / nft list table, peak RSS", "%d addresses, %s" % (n, form),
                   memory.diff_share(res), 0.1, unit="")
+    for label, form, r in rb:
+        if label.endswith("addresses, 10 rules"):
+            for cmd in ("diff", "show"):
+                t.add(14, "%s / bare dump, time" % cmd, "%s, %s" % (label.split(",")[0], form),
+                      readback.share(r[cmd], r["dump"]), 1.2)
     print("## targets: %d runs each, %d cores, %s" % (render.RUNS, os.cpu_count(),
                                                       os.uname().release))
     t.print()

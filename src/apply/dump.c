@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one reader of nf_tables dumps: see dump.h. */
+#include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <arpa/inet.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -73,6 +77,209 @@ static bool ours(const struct list *l, const char *of)
 	return !l->table || (of && strcmp(of, l->table) == 0);
 }
 
+void pc_dump_elem_from_nftnl(const struct nftnl_set_elem *x, struct pc_dump_elem *e)
+{
+	struct nftnl_set_elem *y = (struct nftnl_set_elem *)x; /* its getters take no const */
+
+	memset(e, 0, sizeof(*e));
+	e->key = nftnl_set_elem_get(y, NFTNL_SET_ELEM_KEY, &e->key_len);
+	e->key_end = nftnl_set_elem_get(y, NFTNL_SET_ELEM_KEY_END, &e->key_end_len);
+	e->has_flags = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_FLAGS);
+	e->flags = e->has_flags ? nftnl_set_elem_get_u32(y, NFTNL_SET_ELEM_FLAGS) : 0;
+	e->has_verdict = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_VERDICT);
+	e->verdict = e->has_verdict ? (int)nftnl_set_elem_get_u32(y, NFTNL_SET_ELEM_VERDICT) : 0;
+	if (nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_CHAIN))
+		e->chain = nftnl_set_elem_get_str(y, NFTNL_SET_ELEM_CHAIN);
+	e->data = nftnl_set_elem_get(y, NFTNL_SET_ELEM_DATA, &e->data_len);
+	e->udata = nftnl_set_elem_get(y, NFTNL_SET_ELEM_USERDATA, &e->udata_len);
+	e->has_timeout = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_TIMEOUT);
+	e->timeout = e->has_timeout ? nftnl_set_elem_get_u64(y, NFTNL_SET_ELEM_TIMEOUT) : 0;
+	e->has_expiration = nftnl_set_elem_is_set(y, NFTNL_SET_ELEM_EXPIRATION);
+	e->expiration = e->has_expiration ? nftnl_set_elem_get_u64(y, NFTNL_SET_ELEM_EXPIRATION)
+					  : 0;
+}
+
+/*
+ * The attributes nested in an element, walked inline rather than through a
+ * call into libmnl for each step (a large set is a few attributes each of
+ * hundreds of thousands of elements): as mnl_attr_for_each_nested(), the
+ * walk ends at the first attribute that does not fit in its nest.
+ */
+static inline bool attr_fits(const struct nlattr *a, const char *end)
+{
+	return end - (const char *)a >= (ptrdiff_t)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       (ptrdiff_t)a->nla_len <= end - (const char *)a;
+}
+
+static inline const struct nlattr *attr_next(const struct nlattr *a)
+{
+	return (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len));
+}
+
+static inline uint16_t attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline uint32_t attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+static inline const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+/* As mnl_attr_validate(a, MNL_TYPE_NESTED): empty, or room for an attribute. */
+static inline bool nest_ok(const struct nlattr *a)
+{
+	return attr_len(a) == 0 || attr_len(a) >= NLA_HDRLEN;
+}
+
+#define attr_each(a, nest)                                                                         \
+	for (a = (const struct nlattr *)attr_data(nest);                                           \
+			attr_fits(a, (const char *)(nest) + (nest)->nla_len); a = attr_next(a))
+
+/* A nest of NFTA_DATA_*: the value, or the verdict and its chain; -1 when malformed. */
+static int data_parse(
+		const struct nlattr *nest, const void **v, uint32_t *len, struct pc_dump_elem *e)
+{
+	const struct nlattr *a, *b;
+
+	attr_each(a, nest)
+	{
+		switch (attr_type(a)) {
+		case NFTA_DATA_VALUE:
+			if (attr_len(a) > 64)
+				return -1;
+			*v = attr_data(a);
+			*len = attr_len(a);
+			break;
+		case NFTA_DATA_VERDICT:
+			if (!e || mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+				return -1;
+			mnl_attr_for_each_nested(b, a)
+			{
+				if (mnl_attr_get_type(b) == NFTA_VERDICT_CODE) {
+					if (mnl_attr_validate(b, MNL_TYPE_U32) < 0)
+						return -1;
+					e->verdict = (int)ntohl(mnl_attr_get_u32(b));
+					e->has_verdict = true;
+				} else if (mnl_attr_get_type(b) == NFTA_VERDICT_CHAIN) {
+					if (mnl_attr_validate(b, MNL_TYPE_NUL_STRING) < 0)
+						return -1;
+					e->chain = mnl_attr_get_str(b);
+				}
+			}
+			/* as libnftnl: a code it knows, a chain only to jump or go to */
+			if (!e->has_verdict)
+				return -1;
+			if (e->verdict != NFT_JUMP && e->verdict != NFT_GOTO)
+				e->chain = NULL;
+			else if (!e->chain)
+				return -1;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int u64_attr(const struct nlattr *a, uint64_t *v, bool *has)
+{
+	if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+		return -1;
+	*v = be64toh(mnl_attr_get_u64(a));
+	*has = true;
+	return 0;
+}
+
+/* One NFTA_LIST_ELEM nest into e; -1 when malformed. */
+static int elem_parse(const struct nlattr *nest, struct pc_dump_elem *e)
+{
+	const struct nlattr *a;
+	int ret = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (attr_type(nest) != NFTA_LIST_ELEM)
+		return -1;
+	attr_each(a, nest)
+	{
+		switch (attr_type(a)) {
+		case NFTA_SET_ELEM_KEY:
+			ret = !nest_ok(a) ? -1 : data_parse(a, &e->key, &e->key_len, NULL);
+			break;
+		case NFTA_SET_ELEM_KEY_END:
+			ret = !nest_ok(a) ? -1 : data_parse(a, &e->key_end, &e->key_end_len, NULL);
+			break;
+		case NFTA_SET_ELEM_DATA:
+			ret = !nest_ok(a) ? -1 : data_parse(a, &e->data, &e->data_len, e);
+			break;
+		case NFTA_SET_ELEM_FLAGS:
+			ret = mnl_attr_validate(a, MNL_TYPE_U32);
+			e->flags = ret < 0 ? 0 : ntohl(mnl_attr_get_u32(a));
+			e->has_flags = ret == 0;
+			break;
+		case NFTA_SET_ELEM_TIMEOUT:
+			ret = u64_attr(a, &e->timeout, &e->has_timeout);
+			break;
+		case NFTA_SET_ELEM_EXPIRATION:
+			ret = u64_attr(a, &e->expiration, &e->has_expiration);
+			break;
+		case NFTA_SET_ELEM_USERDATA:
+			if ((ret = mnl_attr_validate(a, MNL_TYPE_BINARY)) == 0) {
+				e->udata = mnl_attr_get_payload(a);
+				e->udata_len = mnl_attr_get_payload_len(a);
+			}
+			break;
+		}
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A NEWSETELEM answer given to ops->elem_set and ops->elem, when it is of
+ * the table asked for; nothing of an answer with a malformed element (the
+ * whole message is checked first, as libnftnl refuses it whole).
+ */
+static void elems_raw(const struct nlmsghdr *nlh, const char *table, const struct pc_dump_ops *ops,
+		void *arg)
+{
+	const struct nlattr *a, *list = NULL, *e;
+	const char *of = NULL, *set = NULL;
+	struct pc_dump_elem el;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
+		uint16_t type = mnl_attr_get_type(a);
+		if (type == NFTA_SET_ELEM_LIST_TABLE || type == NFTA_SET_ELEM_LIST_SET) {
+			if (mnl_attr_validate(a, MNL_TYPE_STRING) < 0)
+				return;
+			if (type == NFTA_SET_ELEM_LIST_TABLE)
+				of = mnl_attr_get_str(a);
+			else
+				set = mnl_attr_get_str(a);
+		} else if (type == NFTA_SET_ELEM_LIST_ELEMENTS) {
+			if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+				return;
+			list = a;
+		}
+	}
+	if (!set || (table && (!of || strcmp(of, table) != 0)))
+		return;
+	if (list)
+		attr_each(e, list) if (elem_parse(e, &el) < 0) return;
+	ops->elem_set(arg, set);
+	if (list)
+		attr_each(e, list)
+		{
+			elem_parse(e, &el);
+			ops->elem(arg, &el);
+		}
+}
+
 static int list_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct list *l = data;
@@ -90,8 +297,13 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_table_free(x);
 		break;
 	}
-	case NFT_MSG_GETSET:
-	case NFT_MSG_GETSETELEM: {
+	case NFT_MSG_GETSETELEM:
+		if (ops->elem) {
+			elems_raw(nlh, l->table, ops, l->arg);
+			break;
+		}
+		/* fall through */
+	case NFT_MSG_GETSET: {
 		struct nftnl_set *x = nftnl_set_alloc();
 		if (!x)
 			pc_oom_size(0);
@@ -237,7 +449,7 @@ static int table_once(struct pc_dumper *d, const char *name, const struct pc_dum
 	ret = pc_dump_list(d, NFT_MSG_GETSET, NFPROTO_INET, name, NULL, &first, &nm);
 	*what = "read the elements of a set";
 	for (size_t i = 0; ret == 0 && i < nm.n; i++)
-		if (ops->elems)
+		if (ops->elems || ops->elem)
 			ret = pc_dump_list(d, NFT_MSG_GETSETELEM, NFPROTO_INET, name, nm.v[i], ops,
 					arg);
 	for (size_t i = 0; i < nm.n; i++)

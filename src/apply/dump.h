@@ -23,6 +23,28 @@ struct nftnl_set;
 struct nftnl_chain;
 struct nftnl_rule;
 
+/*
+ * One element of a NEWSETELEM answer, read straight off the message (libmnl,
+ * no libnftnl object): the pointers are into the message, valid during the
+ * callback only.  What is absent is NULL, 0 or false.
+ */
+struct pc_dump_elem {
+	const void *key, *key_end, *data; /* NFTA_DATA_VALUE of each */
+	uint32_t key_len, key_end_len, data_len;
+	const void *udata; /* NFTA_SET_ELEM_USERDATA */
+	uint32_t udata_len;
+	uint32_t flags; /* NFTA_SET_ELEM_FLAGS, host order */
+	bool has_flags, has_verdict, has_timeout, has_expiration;
+	int verdict; /* NFTA_VERDICT_CODE, host order, with has_verdict */
+	const char *chain; /* NFTA_VERDICT_CHAIN */
+	uint64_t timeout, expiration; /* milliseconds, host order */
+};
+
+struct nftnl_set_elem;
+/* The same element read from a libnftnl object (a transaction's, or libnftnl's reading); e borrows
+ * x's. */
+void pc_dump_elem_from_nftnl(const struct nftnl_set_elem *x, struct pc_dump_elem *e);
+
 /* What a reader takes from a dump; a NULL callback: that kind is not asked for. */
 struct pc_dump_ops {
 	/* Called before each attempt of pc_dump_table(): what an earlier one read is let go. */
@@ -31,6 +53,13 @@ struct pc_dump_ops {
 	bool (*set)(void *arg, struct nftnl_set *s);
 	/* The elements of one answer (a set object holding them, named). */
 	bool (*elems)(void *arg, struct nftnl_set *s);
+	/*
+	 * Instead of elems: the elements of one answer parsed without libnftnl,
+	 * elem_set told the name of their set, then elem given each.  An answer
+	 * libnftnl would refuse gives none.
+	 */
+	void (*elem_set)(void *arg, const char *set);
+	void (*elem)(void *arg, const struct pc_dump_elem *e);
 	bool (*chain)(void *arg, struct nftnl_chain *c);
 	/* Rules; with count_rules, called with NULL for each rule, none parsed. */
 	bool (*rule)(void *arg, struct nftnl_rule *r);

@@ -71,6 +71,17 @@ struct set {
 	 */
 	uint32_t *index;
 	uint32_t index_at; /* the bit where the indexed 16 begin: the shared prefix's length */
+	/*
+	 * Reading the kernel, a hash set matched against a packed one: the
+	 * keys of its bare elements (nothing but a key as long as the packed
+	 * set's), klen bytes each as they arrive, sorted and merged with the
+	 * packed records once the dump is read (bare_merge()): sequential
+	 * reads, where a lookup per element read the records at random.
+	 */
+	uint8_t *bare;
+	size_t nbare, barecap;
+	uint32_t bare_len;
+	int uniform; /* 1 when every record's key is klen bytes, -1 not, 0 not known (uniform()) */
 };
 
 #define RB_INDEX_SLOTS 65536u
@@ -136,6 +147,8 @@ struct collect {
 	 * element found there alike is marked seen in it and not kept.
 	 */
 	struct pc_rb_table *against;
+	/* Reading the kernel: the set whose elements the dump is giving, and its packed peer. */
+	struct set *cur, *cur_y;
 };
 
 const char *pc_rb_kind_name(enum pc_rb_kind k)
@@ -154,6 +167,9 @@ static void elems_release(struct set *x)
 	free(x->recs);
 	free(x->seen);
 	free(x->index);
+	free(x->bare);
+	x->bare = NULL;
+	x->nbare = x->barecap = 0;
 	x->extras = NULL;
 	x->recs = NULL;
 	x->seen = NULL;
@@ -282,6 +298,7 @@ static void rec_add(struct set *x, const void *k, uint32_t len, bool end, struct
 		x->recs = xreallocarray(x->recs, x->cap, rec_size(x));
 	}
 	r = x->recs + x->n++ * rec_size(x);
+	x->uniform = 0;
 	memset(r, 0, rec_size(x));
 	r[0] = (uint8_t)len;
 	r[1] = end;
@@ -299,8 +316,29 @@ static void rec_add(struct set *x, const void *k, uint32_t len, bool end, struct
 }
 
 static struct set *packed_for(const struct collect *c, const struct set *x);
+static bool bare_keep(struct set *x, struct set *y, const void *k, uint32_t len);
 static bool matched_packed(struct set *y, const void *k, uint32_t len, const struct extra *ex);
 
+/* One element of set x, read off a message; y: the packed set it is matched in (packed_for()). */
+static void elem_take(struct set *x, struct set *y, const struct pc_dump_elem *e)
+{
+	struct extra ex = {.verdict = e->has_verdict ? e->verdict : -1000};
+	bool end = e->has_flags && (e->flags & NFT_SET_ELEM_INTERVAL_END);
+
+	ex.chain = e->chain ? xstrdup(e->chain) : NULL;
+	ex.comment = udata_comment(e->udata, e->udata_len, NFTNL_UDATA_SET_ELEM_COMMENT);
+	if (!end && y && e->key && ex.verdict == -1000 && !ex.chain && !ex.comment &&
+			bare_keep(x, y, e->key, e->key_len))
+		return;
+	if (!end && y && matched_packed(y, e->key, e->key_len, &ex)) {
+		free(ex.chain);
+		free(ex.comment);
+		return;
+	}
+	rec_add(x, e->key, e->key_len, end, ex);
+}
+
+/* The elements of a transaction's message, as libnftnl reads them. */
 static void elems_take(struct collect *c, struct nftnl_set *s)
 {
 	struct set *x = set_find(c, nftnl_set_get_str(s, NFTNL_SET_NAME),
@@ -314,24 +352,9 @@ static void elems_take(struct collect *c, struct nftnl_set *s)
 	/* Looked up once a message, not once an element. */
 	struct set *y = packed_for(c, x);
 	while ((e = nftnl_set_elems_iter_next(it))) {
-		uint32_t len = 0, ulen = 0;
-		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		struct extra ex = {.verdict = -1000};
-		bool end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-			   (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
-					   NFT_SET_ELEM_INTERVAL_END);
-		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
-			ex.verdict = (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
-		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
-			ex.chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
-		const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
-		ex.comment = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-		if (!end && y && matched_packed(y, k, len, &ex)) {
-			free(ex.chain);
-			free(ex.comment);
-			continue;
-		}
-		rec_add(x, k, len, end, ex);
+		struct pc_dump_elem d;
+		pc_dump_elem_from_nftnl(e, &d);
+		elem_take(x, y, &d);
 	}
 	nftnl_set_elems_iter_destroy(it);
 }
@@ -500,7 +523,17 @@ static void key_text(struct pc_buf *b, uint32_t type, const uint8_t *k, uint32_t
 	char a[INET6_ADDRSTRLEN];
 
 	if (type == PC_NFT_TYPE_IPADDR && len == 4) {
-		bprintf(b, "%s", inet_ntop(AF_INET, k, a, sizeof(a)));
+		/* as inet_ntop() writes it, without its printf: a large set is most of show */
+		char *p = a;
+		for (uint32_t i = 0; i < 4; i++) {
+			if (k[i] >= 100)
+				*p++ = (char)('0' + k[i] / 100);
+			if (k[i] >= 10)
+				*p++ = (char)('0' + k[i] / 10 % 10);
+			*p++ = (char)('0' + k[i] % 10);
+			*p++ = '.';
+		}
+		pc_buf_add(b, a, (size_t)(p - a - 1));
 	} else if (type == PC_NFT_TYPE_IP6ADDR && len == 16) {
 		bprintf(b, "%s", inet_ntop(AF_INET6, k, a, sizeof(a)));
 	} else if ((type == PC_NFT_TYPE_INET_PROTOCOL || type == PC_NFT_TYPE_ICMP_TYPE ||
@@ -604,15 +637,46 @@ struct elem {
 	const struct extra *ex;
 };
 
-/* The records of x in the order of rec_cmp(): a transaction's mostly are already. */
+/* Whether every record of y has a key of y->klen bytes (cached in y->uniform; rec_add() forgets).
+ */
+static bool uniform(struct set *y)
+{
+	size_t rs = rec_size(y);
+
+	if (!y->uniform) {
+		y->uniform = 1;
+		for (size_t i = 0; i < y->n && y->uniform > 0; i++)
+			if (y->recs[i * rs] != y->klen)
+				y->uniform = -1;
+	}
+	return y->uniform > 0;
+}
+
+static void keys_sort(uint8_t *v, size_t n, size_t size, uint32_t off, uint32_t len, uint32_t at);
+static void rec_swap(uint8_t *a, uint8_t *b, size_t size);
+
+/*
+ * The records of x in the order of rec_cmp(): a transaction's mostly are
+ * already.  Keys all of one length (a kernel's hash set comes in the order
+ * of its hash) are sorted in place by their bytes, then an end put before a
+ * start of the same key; others by qsort().
+ */
 static void elems_sort(struct set *x)
 {
 	size_t rs = rec_size(x), i = 1;
 
 	while (!x->sorted && i < x->n && rec_cmp(x->recs + (i - 1) * rs, x->recs + i * rs) <= 0)
 		i++;
-	if (!x->sorted && i < x->n)
+	if (!x->sorted && i < x->n && uniform(x)) {
+		keys_sort(x->recs, x->n, rs, REC_HEAD, x->klen, 0);
+		for (i = 1; i < x->n; i++)
+			for (size_t j = i; j > 0 &&
+					   rec_cmp(x->recs + (j - 1) * rs, x->recs + j * rs) > 0;
+					j--)
+				rec_swap(x->recs + (j - 1) * rs, x->recs + j * rs, rs);
+	} else if (!x->sorted && i < x->n) {
 		qsort(x->recs, x->n, rs, rec_cmp);
+	}
 	x->sorted = true;
 }
 
@@ -1423,6 +1487,110 @@ static bool matched_packed(struct set *y, const void *k, uint32_t len, const str
 	return false;
 }
 
+/*
+ * Whether the bare element of key k (len bytes) of the kernel's hash set x
+ * is kept in x->bare, to be matched with the packed set y's records when
+ * the dump is read (bare_merge()): when y's keys are all as long as k.
+ */
+static bool bare_keep(struct set *x, struct set *y, const void *k, uint32_t len)
+{
+	if (len != y->klen || !len || !uniform(y))
+		return false;
+	if (x->nbare == x->barecap) {
+		/* as many as the policy has, first: a set alike needs no more */
+		x->barecap = x->barecap ? x->barecap + x->barecap / 2 : (y->n > 16 ? y->n : 16);
+		x->bare = xreallocarray(x->bare, x->barecap, len);
+	}
+	x->bare_len = len;
+	memcpy(x->bare + x->nbare++ * len, k, len);
+	return true;
+}
+
+static void rec_swap(uint8_t *a, uint8_t *b, size_t size)
+{
+	uint8_t t[REC_HEAD + KEY_MAX];
+
+	memcpy(t, a, size);
+	memcpy(a, b, size);
+	memcpy(b, t, size);
+}
+
+/*
+ * n records of `size` bytes at v, their keys of len bytes at `off`, all
+ * alike before key byte `at`, sorted in place by their keys' bytes (a
+ * most-significant-byte radix sort: a bucket per byte value, each record
+ * swapped straight into its bucket; no copy of the array).
+ */
+static void keys_sort(uint8_t *v, size_t n, size_t size, uint32_t off, uint32_t len, uint32_t at)
+{
+	size_t count[256] = {0}, next[256], end[256], s = 0;
+
+	if (n < 2 || at >= len)
+		return;
+	if (n <= 16) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = i; j > 0 &&
+					   memcmp(v + (j - 1) * size + off + at,
+							   v + j * size + off + at, len - at) > 0;
+					j--)
+				rec_swap(v + (j - 1) * size, v + j * size, size);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		count[v[i * size + off + at]]++;
+	for (unsigned b = 0; b < 256; b++) {
+		next[b] = s;
+		s += count[b];
+		end[b] = s;
+	}
+	for (unsigned b = 0; b < 256; b++)
+		while (next[b] < end[b]) {
+			uint8_t *p = v + next[b] * size;
+			if (p[off + at] == b)
+				next[b]++;
+			else
+				rec_swap(p, v + next[p[off + at]]++ * size, size);
+		}
+	for (unsigned b = 0; b < 256; b++)
+		if (count[b] > 1)
+			keys_sort(v + (end[b] - count[b]) * size, count[b], size, off, len, at + 1);
+}
+
+/*
+ * The bare keys of the kernel's set x merged with the records of the packed
+ * set y, both in order: a key a record without extra holds alike marks it
+ * seen, as matched_packed() would have; the others become x's records.
+ */
+static void bare_merge(struct set *x, struct set *y)
+{
+	uint32_t len = x->bare_len;
+	size_t rs = rec_size(y), j = 0;
+
+	keys_sort(x->bare, x->nbare, len, 0, len, 0);
+	for (size_t i = 0; i < x->nbare; i++) {
+		const uint8_t *k = x->bare + i * len;
+		bool found = false;
+		while (j < y->n && memcmp(y->recs + j * rs + REC_HEAD, k, len) < 0)
+			j++;
+		for (size_t m = j; m < y->n && !found; m++) {
+			const uint8_t *r = y->recs + m * rs;
+			if (memcmp(r + REC_HEAD, k, len) != 0)
+				break;
+			if (r[1] || (y->seen && y->seen[m]) || rec_extra(y, r))
+				continue;
+			if (!y->seen)
+				y->seen = xcalloc(y->n, 1);
+			y->seen[m] = 1;
+			found = true;
+		}
+		if (!found)
+			rec_add(x, k, len, false, (struct extra){.verdict = -1000});
+	}
+	free(x->bare);
+	x->bare = NULL;
+	x->nbare = x->barecap = 0;
+}
+
 /* Whether e of x and f of y are the same element, written alike. */
 static bool elem_same(const struct set *x, const struct elem *e, const struct set *y,
 		const struct elem *f)
@@ -1788,11 +1956,23 @@ static bool rd_set(void *arg, struct nftnl_set *x)
 	return false;
 }
 
-static bool rd_elems(void *arg, struct nftnl_set *x)
+static void rd_elem_set(void *arg, const char *name)
 {
-	nftnl_set_unset(x, NFTNL_SET_ID);
-	elems_take(arg, x);
-	return false;
+	struct collect *c = arg;
+
+	c->cur = set_find(c, name, false, 0);
+	if (c->cur)
+		c->cur->sorted = false;
+	/* Looked up once a message, not once an element. */
+	c->cur_y = c->cur ? packed_for(c, c->cur) : NULL;
+}
+
+static void rd_elem(void *arg, const struct pc_dump_elem *e)
+{
+	struct collect *c = arg;
+
+	if (c->cur)
+		elem_take(c->cur, c->cur_y, e);
 }
 
 static bool rd_chain(void *arg, struct nftnl_chain *x)
@@ -1813,7 +1993,8 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 	static const struct pc_dump_ops ops = {.begin = rd_begin,
 			.table = rd_table,
 			.set = rd_set,
-			.elems = rd_elems,
+			.elem_set = rd_elem_set,
+			.elem = rd_elem,
 			.chain = rd_chain,
 			.rule = rd_rule};
 	struct collect c = {.table = xstrdup(name), .against = o->each ? NULL : o->against};
@@ -1821,6 +2002,11 @@ int pc_rb_read(const char *name, const struct pc_rb_options *o, struct pc_rb_tab
 	int ret = pc_dump_table(name, o->retries, &ops, &c, &r, err, what);
 
 	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; ret == 0 && i < c.nsets; i++) {
+		struct set *y = c.sets[i].nbare ? packed_for(&c, &c.sets[i]) : NULL;
+		if (y)
+			bare_merge(&c.sets[i], y);
+	}
 	if (ret == 0) {
 		c.exists = r.exists;
 		emit(&c, t, o->each, o->arg, false, o->each ? NULL : o->against);

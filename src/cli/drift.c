@@ -53,7 +53,7 @@ int cli_read_live(struct cli_ctx *ctx, const char *cmd, const char *table, struc
 
 static void print_obj(FILE *f, const struct pc_rb_obj *o)
 {
-	fprintf(f, "%s", o->nft ? o->nft : o->text);
+	fputs(o->nft ? o->nft : o->text, f);
 	if (o->comment)
 		fprintf(f, " comment \"%s\"", o->comment);
 }

@@ -241,4 +241,68 @@ expect "diff: ranges widened, narrowed, added; the same ones left out" \
     'same rc 0\ntable inet portcullis differs from what r2.yaml installs: 5 changes (- live only, + r2.yaml only)\nrule r1 (r2.yaml:10):\n-\telement n_admins_v4: 10.0.0.0-10.0.0.3\n+\telement n_admins_v4: 10.0.0.0-10.0.0.7\n+\telement n_admins_v4: 192.0.2.0-192.0.2.127\n-\telement n_admins_v4: 192.0.2.0-192.0.2.255\n+\telement n_admins_v4: 198.51.100.1\napply would send a delta of the last apply: 6 objects (4 elements added, 2 deleted; 0 sets and maps created, 0 deleted; 0 chains created, 0 deleted, 0 rebuilt; 0 policies changed)\nranges rc 1' \
     "$tmp/ranges"
 
+# 8. Large hash sets (5 000 IPv4 and 5 000 IPv6 hosts from a list file,
+# listed shuffled), their kernel elements sorted and merged with the
+# policy's rather than looked up one by one: edits by hand at the first and
+# last keys, between and beyond them, and an element given a comment, each
+# said once on its side and nothing else.
+python3 -c "
+import random, sys
+hosts = ['10.0.%d.%d' % (a >> 8, a & 255) for a in range(1, 5001)]
+hosts += ['2001:db8::%x' % a for a in range(1, 5001)]
+random.Random(8).shuffle(hosts)
+open(sys.argv[1], 'w').write('\\n'.join(hosts) + '\\n')
+" "$tmp/hosts.txt"
+sed -e "s#admins: \[.*\]#admins: {file: hosts.txt}#" "$tmp/r1.yaml" >"$tmp/h.yaml"
+ns '
+cd "$tmp"
+"$bin" apply h.yaml >/dev/null 2>&1 || echo "apply failed"
+$w "$bin" diff h.yaml >/dev/null 2>&1; echo "same rc $?"
+nft delete element inet portcullis n_admins_v4 "{ 10.0.0.1, 10.0.19.136, 10.0.9.9, 10.0.5.5 }"
+nft add element inet portcullis n_admins_v4 "{ 9.255.255.255, 10.0.0.0, 10.255.0.1, 10.0.19.137 }"
+nft add element inet portcullis n_admins_v4 "{ 10.0.5.5 comment \"by hand\" }"
+nft delete element inet portcullis n_admins_v6 "{ 2001:db8::1, 2001:db8::1388 }"
+nft add element inet portcullis n_admins_v6 "{ ::1, 2001:db8::1389, 2001:db8::ffff:1 }"
+$w "$bin" diff h.yaml 2>/dev/null; echo "edits rc $?"
+' >"$tmp/hashed" 2>&1
+expect "diff of large hash sets: each edit by hand said once" \
+    'same rc 0\ntable inet portcullis differs from what h.yaml installs: 14 changes (- live only, + h.yaml only)\nrule r1 (h.yaml:10):\n-\telement n_admins_v4: 10.0.0.0\n+\telement n_admins_v4: 10.0.0.1\n+\telement n_admins_v4: 10.0.19.136\n-\telement n_admins_v4: 10.0.19.137\n-\telement n_admins_v4: 10.0.5.5 comment "by hand"\n+\telement n_admins_v4: 10.0.5.5\n+\telement n_admins_v4: 10.0.9.9\n-\telement n_admins_v4: 10.255.0.1\n-\telement n_admins_v4: 9.255.255.255\n+\telement n_admins_v6: 2001:db8::1\n+\telement n_admins_v6: 2001:db8::1388\n-\telement n_admins_v6: 2001:db8::1389\n-\telement n_admins_v6: 2001:db8::ffff:1\n-\telement n_admins_v6: ::1\napply would replace the whole table: 10029 objects; no delta: table inet portcullis changed since the last apply: set n_admins_v4 holds other elements\nedits rc 1' \
+    "$tmp/hashed"
+
+# 9. With the large table loaded, a policy that does not load says so
+# (exit 1) and a missing one exit 3; and while another program changes the
+# large table over and over, each diff is of one table or the other, whole
+# (a dump the change interrupts is taken again, its kept keys let go), or
+# says the ruleset kept changing.  What apply would send is left out: it is
+# planned from the record of the last apply, read before the table, which
+# the writer may change between the two.
+printf 'version: 1\npolicy: bad\nrules:\n  - allow: nosuchservice\n' >"$tmp/bad.yaml"
+sed 's/^  - allow: 2222$/  - allow: 2223/' "$tmp/h.yaml" >"$tmp/h2.yaml"
+ns '
+cd "$tmp"
+"$bin" apply h.yaml >/dev/null 2>&1 || echo "apply failed"
+$w "$bin" diff bad.yaml >/dev/null 2>"$tmp/bad.err"; echo "bad rc $?"
+grep -c "unknown service .nosuchservice." "$tmp/bad.err"
+$w "$bin" diff nowhere.yaml >/dev/null 2>&1; echo "missing rc $?"
+"$bin" apply h2.yaml >/dev/null 2>&1; "$bin" diff h.yaml >"$tmp/dB"
+"$bin" apply h.yaml >/dev/null 2>&1; "$bin" diff h.yaml >"$tmp/dA"
+( i=0; while [ $i -lt 40 ]; do "$bin" apply h2.yaml >/dev/null 2>&1; "$bin" apply h.yaml >/dev/null 2>&1; i=$((i + 1)); done ) &
+writer=$!
+i=0 torn=0 failed=0
+while [ $i -lt 20 ]; do
+    $w "$bin" diff h.yaml >"$tmp/dX" 2>"$tmp/dE"; rc=$?
+    if [ $rc = 0 ] || [ $rc = 1 ]; then
+        for f in dX dA dB; do grep -v "^apply would\|^warning: the record" "$tmp/$f" >"$tmp/${f}1"; done
+        cmp -s "$tmp/dX1" "$tmp/dA1" || cmp -s "$tmp/dX1" "$tmp/dB1" || torn=$((torn + 1))
+    elif [ $rc != 3 ] || ! grep -q "changed the ruleset during each of 9 reads" "$tmp/dE"; then
+        failed=$((failed + 1))
+    fi
+    i=$((i + 1))
+done
+wait $writer
+echo "torn $torn failed $failed"
+' >"$tmp/thread" 2>&1
+expect "diff: a policy that does not load, and reads while the large table changes, each whole" \
+    'bad rc 1\n1\nmissing rc 3\ntorn 0 failed 0' "$tmp/thread"
+
 finish

@@ -14,7 +14,7 @@ for c in nft ip unshare python3; do
     command -v "$c" >/dev/null 2>&1 || cannot_run "$c"
 done
 unshare -n true 2>/dev/null || cannot_run "network namespaces (unshare -n)"
-for p in portcullis pc-bench-spawn pc-bench-floor; do
+for p in portcullis pc-bench-spawn pc-bench-floor pc-bench-dump; do
     [ -x "$build/$p" ] || { fail "$build/$p is built"; finish; exit; }
 done
 export PC_BENCH_RUNS=1
@@ -71,13 +71,23 @@ else
     fail "memory: diff of both forms, two builds"
 fi
 run listfile env PC_BENCH_LIST_SIZES="200 500" python3 "$root/bench/listfile.py" "$build"
+run readback env PC_BENCH_READBACK_SIZES="100 300" python3 "$root/bench/readback.py" "$build"
+# both forms of the large set, each with its ratios to the bare dump
+for f in "YAML" "list file"; do
+    if grep -Eq "^\| 300 addresses, 10 rules \| $f \|.*\| [0-9.]+x \| [0-9.]+x \| [0-9.]+x \| [0-9.]+x \|\$" "$tmp/readback.out"; then
+        pass "readback: 300 addresses, $f, against the bare dump"
+    else
+        fail "readback: 300 addresses, $f, against the bare dump"
+    fi
+done
 
 run targets env PC_BENCH_TARGET_SIZES="100 200 400" PC_BENCH_TARGET_RULES=100 \
     python3 "$root/bench/targets.py" "$build"
 for t in "apply / floor, time" "apply / floor, peak RSS" "nft -f of the rendering / apply" \
     "full replace / one-address delta" "nft -f of the change / one-address delta" \
     "check, one service / distinct ports" "render, one service / distinct ports" \
-    "check (read, parse, resolve) / apply" "diff / nft list table, peak RSS"; do
+    "check (read, parse, resolve) / apply" "diff / nft list table, peak RSS" \
+    "diff / bare dump, time" "show / bare dump, time"; do
     if grep -F "| $t |" "$tmp/targets.out" | grep -Eq '\| (met|missed) \|$'; then
         pass "targets: $t"
     else
