@@ -53,6 +53,15 @@ static void emit_u32s(
 	fputs(n ? "\n};\n\n" : "0};\n\n", out);
 }
 
+static void emit_u16s(
+		FILE *out, const char *prefix, const char *what, const uint16_t *v, uint32_t n)
+{
+	fprintf(out, "static const uint16_t %s_%s[%u] = {", prefix, what, n ? n : 1);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(out, "%s%s%u", i ? "," : "", i % 16 ? "" : "\n\t", v[i]);
+	fputs(n ? "\n};\n\n" : "0};\n\n", out);
+}
+
 static void emit_layer(FILE *out, const char *prefix, const char *kind, const struct pc_layer *l,
 		const char *sha256)
 {
@@ -78,6 +87,9 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind, const st
 
 	emit_u32s(out, prefix, "ports", l->ports, l->nports);
 	emit_u32s(out, prefix, "ranges", l->ranges, l->nranges);
+	emit_u16s(out, prefix, "port_keys", l->port_keys, l->nports);
+	emit_u16s(out, prefix, "range_keys", l->range_keys, l->nranges);
+	emit_u16s(out, prefix, "reach", l->reach, l->nranges);
 
 	fprintf(out,
 			"const struct pc_layer pc_embedded_%s = {\n"
@@ -98,10 +110,13 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind, const st
 			"\t.ports = %s_ports,\n"
 			"\t.ranges = %s_ranges,\n"
 			"\t.slots = %s_slots,\n"
+			"\t.port_keys = %s_port_keys,\n"
+			"\t.range_keys = %s_range_keys,\n"
+			"\t.reach = %s_reach,\n"
 			"};\n\n",
 			prefix, kind, l->file, prefix, (unsigned)(l->date - l->strtab), sha256,
 			prefix, l->strtab_len, l->nentries, l->nnames, l->nports, l->nranges,
-			l->nslots, prefix, prefix, prefix, prefix, prefix);
+			l->nslots, prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix);
 }
 
 /* Provenance names the file as it sits in the source tree. */

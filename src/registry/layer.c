@@ -205,6 +205,26 @@ static bool dup_check(const struct pc_layer_builder *b, const struct pc_nameref 
 	return false;
 }
 
+/* The keys a port lookup searches (see struct pc_layer). */
+static void port_index(struct pc_layer *l)
+{
+	uint16_t *pk = xcalloc(l->nports ? l->nports : 1, sizeof(*pk));
+	uint16_t *rk = xcalloc(l->nranges ? l->nranges : 1, sizeof(*rk));
+	uint16_t *reach = xcalloc(l->nranges ? l->nranges : 1, sizeof(*reach)), top = 0;
+
+	for (uint32_t i = 0; i < l->nports; i++)
+		pk[i] = l->entries[l->ports[i]].port_lo;
+	for (uint32_t r = 0; r < l->nranges; r++) {
+		const struct pc_entry *e = &l->entries[l->ranges[r]];
+
+		rk[r] = e->port_lo;
+		reach[r] = top = e->port_hi > top ? e->port_hi : top;
+	}
+	l->port_keys = pk;
+	l->range_keys = rk;
+	l->reach = reach;
+}
+
 /* Duplicate rows are reported a few at a time. */
 #define DUP_REPORTED 5
 
@@ -299,6 +319,7 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 	l->nports = nports;
 	l->ranges = ranges;
 	l->nranges = nranges;
+	port_index(l);
 	b->file = NULL;
 	b->entries = NULL;
 	b->n = b->cap = 0;
@@ -318,6 +339,9 @@ void pc_layer_destroy(struct pc_layer *l)
 	free((void *)l->slots);
 	free((void *)l->ports);
 	free((void *)l->ranges);
+	free((void *)l->port_keys);
+	free((void *)l->range_keys);
+	free((void *)l->reach);
 	free(l);
 }
 

@@ -76,6 +76,15 @@ struct pc_layer {
 	const uint32_t *slots; /* hash of the folded name -> 1 + first ref; 0: empty */
 	const uint32_t *ports; /* entries with one port, sorted by port, then entry */
 	const uint32_t *ranges; /* entries with a port range, by first port */
+	/*
+	 * What a port lookup searches, apart from the rows: the port of each of
+	 * `ports`, the first port of each of `ranges`, and per range the highest
+	 * last port among the ranges up to it (a lookup walks back from the
+	 * ranges that start at or before its port only while one may still
+	 * reach it).  A search touches these small arrays and the rows it finds,
+	 * not the pages of every row it passes.
+	 */
+	const uint16_t *port_keys, *range_keys, *reach;
 };
 
 static inline const char *pc_layer_str(const struct pc_layer *l, uint32_t off)
