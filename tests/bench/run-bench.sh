@@ -71,6 +71,7 @@ else
     fail "memory: diff of both forms, two builds"
 fi
 run listfile env PC_BENCH_LIST_SIZES="200 500" python3 "$root/bench/listfile.py" "$build"
+run fixedmem env PC_BENCH_FIXEDMEM_SIZE=100 python3 "$root/bench/fixedmem.py" "$build" "$build"
 
 run targets env PC_BENCH_TARGET_SIZES="100 200 400" PC_BENCH_TARGET_RULES=100 \
     python3 "$root/bench/targets.py" "$build"
