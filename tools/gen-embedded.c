@@ -22,11 +22,13 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static void emit_strtab(FILE *out, const char *prefix, const struct pc_layer *l)
+/* `len` bytes of text (NULs among them) as a char array of len + 1. */
+static void emit_chars(
+		FILE *out, const char *prefix, const char *what, const char *text, uint32_t len)
 {
-	fprintf(out, "static const char %s_strtab[%u] =\n\t\"", prefix, l->strtab_len + 1);
-	for (uint32_t i = 0, col = 0; i < l->strtab_len; i++, col++) {
-		unsigned char c = (unsigned char)l->strtab[i];
+	fprintf(out, "static const char %s_%s[%u] =\n\t\"", prefix, what, len + 1);
+	for (uint32_t i = 0, col = 0; i < len; i++, col++) {
+		unsigned char c = (unsigned char)text[i];
 
 		if (col >= 96 && c != 0) {
 			fputs("\"\n\t\"", out);
@@ -62,10 +64,28 @@ static void emit_u16s(
 	fputs(n ? "\n};\n\n" : "0};\n\n", out);
 }
 
+static void emit_u64s(
+		FILE *out, const char *prefix, const char *what, const uint64_t *v, uint32_t n)
+{
+	fprintf(out, "static const uint64_t %s_%s[%u] = {", prefix, what, n ? n : 1);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(out, "%s%s0x%llxu", i ? "," : "", i % 8 ? "" : "\n\t",
+				(unsigned long long)v[i]);
+	fputs(n ? "\n};\n\n" : "0};\n\n", out);
+}
+
+static void emit_u8s(FILE *out, const char *prefix, const char *what, const uint8_t *v, uint32_t n)
+{
+	fprintf(out, "static const uint8_t %s_%s[%u] = {", prefix, what, n ? n : 1);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(out, "%s%s%u", i ? "," : "", i % 24 ? "" : "\n\t", v[i]);
+	fputs(n ? "\n};\n\n" : "0};\n\n", out);
+}
+
 static void emit_layer(FILE *out, const char *prefix, const char *kind, const struct pc_layer *l,
 		const char *sha256)
 {
-	emit_strtab(out, prefix, l);
+	emit_chars(out, prefix, "strtab", l->strtab, l->strtab_len);
 
 	fprintf(out, "static const struct pc_entry %s_entries[%u] = {\n", prefix,
 			l->nentries ? l->nentries : 1);
@@ -90,6 +110,10 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind, const st
 	emit_u16s(out, prefix, "port_keys", l->port_keys, l->nports);
 	emit_u16s(out, prefix, "range_keys", l->range_keys, l->nranges);
 	emit_u16s(out, prefix, "reach", l->reach, l->nranges);
+	emit_u64s(out, prefix, "name_sets", l->name_sets, l->nnames);
+	emit_u8s(out, prefix, "name_lens", l->name_lens, l->nnames);
+	emit_chars(out, prefix, "name_text", l->name_text, l->name_text_len);
+	emit_u32s(out, prefix, "name_offs", l->name_offs, l->nnames);
 
 	fprintf(out,
 			"const struct pc_layer pc_embedded_%s = {\n"
@@ -113,10 +137,16 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind, const st
 			"\t.port_keys = %s_port_keys,\n"
 			"\t.range_keys = %s_range_keys,\n"
 			"\t.reach = %s_reach,\n"
+			"\t.name_sets = %s_name_sets,\n"
+			"\t.name_lens = %s_name_lens,\n"
+			"\t.name_text = %s_name_text,\n"
+			"\t.name_offs = %s_name_offs,\n"
+			"\t.name_text_len = %u,\n"
 			"};\n\n",
 			prefix, kind, l->file, prefix, (unsigned)(l->date - l->strtab), sha256,
 			prefix, l->strtab_len, l->nentries, l->nnames, l->nports, l->nranges,
-			l->nslots, prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix);
+			l->nslots, prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix,
+			prefix, prefix, prefix, prefix, l->name_text_len);
 }
 
 /* Provenance names the file as it sits in the source tree. */

@@ -223,6 +223,33 @@ static void port_index(struct pc_layer *l)
 	l->port_keys = pk;
 	l->range_keys = rk;
 	l->reach = reach;
+
+	uint64_t *sets = xcalloc(l->nnames ? l->nnames : 1, sizeof(*sets));
+	uint8_t *lens = xcalloc(l->nnames ? l->nnames : 1, sizeof(*lens));
+	for (uint32_t i = 0; i < l->nnames; i++) {
+		size_t n;
+
+		sets[i] = pc_name_char_set(l->strtab + l->names[i].name, &n);
+		lens[i] = l->entries[l->names[i].entry].state == PC_STATE_DAEMON
+					  ? PC_NAME_LEN_DAEMON
+			  : n < PC_NAME_LEN_LONG ? (uint8_t)n
+						 : PC_NAME_LEN_LONG;
+	}
+	l->name_sets = sets;
+	l->name_lens = lens;
+
+	struct pc_buf text;
+	uint32_t *offs = xcalloc(l->nnames ? l->nnames : 1, sizeof(*offs));
+	pc_buf_init(&text);
+	for (uint32_t i = 0; i < l->nnames; i++) {
+		const char *name = l->strtab + l->names[i].name;
+
+		offs[i] = (uint32_t)pc_buf_add(&text, name, strlen(name) + 1);
+	}
+	pc_buf_add(&text, "", 1); /* never empty */
+	l->name_text_len = (uint32_t)text.len;
+	l->name_text = text.data;
+	l->name_offs = offs;
 }
 
 /* Duplicate rows are reported a few at a time. */
@@ -342,6 +369,10 @@ void pc_layer_destroy(struct pc_layer *l)
 	free((void *)l->port_keys);
 	free((void *)l->range_keys);
 	free((void *)l->reach);
+	free((void *)l->name_sets);
+	free((void *)l->name_lens);
+	free((void *)l->name_text);
+	free((void *)l->name_offs);
 	free(l);
 }
 

@@ -85,7 +85,44 @@ struct pc_layer {
 	 * not the pages of every row it passes.
 	 */
 	const uint16_t *port_keys, *range_keys, *reach;
+	/*
+	 * Per name ref, what the did-you-mean search filters on before it reads
+	 * a name: its characters as a set of bits (pc_name_char_set()) and its
+	 * length (PC_NAME_LEN_LONG: that or more; PC_NAME_LEN_DAEMON: a daemon's
+	 * name, never suggested).  The search reads these and the few names
+	 * they let through, not every name and row of the layer.
+	 */
+	const uint64_t *name_sets;
+	const uint8_t *name_lens;
+	/*
+	 * The names again, one after the other (`name_text` + `name_offs[ref]`),
+	 * so that the search reads the names it measures from a few pages,
+	 * rather than from wherever their rows put them.
+	 */
+	const char *name_text;
+	const uint32_t *name_offs;
+	uint32_t name_text_len;
 };
+
+#define PC_NAME_LEN_LONG 254
+#define PC_NAME_LEN_DAEMON 255
+
+/*
+ * The characters of a name as a set of bits (case folded; letters and digits
+ * each their own bit), and its length.  Every edit changes at most two bits
+ * of the set, so half the bits two names do not share is a lower bound of
+ * their distance.
+ */
+static inline uint64_t pc_name_char_set(const char *s, size_t *len)
+{
+	uint64_t set = 0;
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		set |= UINT64_C(1) << ((unsigned char)pc_fold(s[n]) % 64);
+	*len = n;
+	return set;
+}
 
 static inline const char *pc_layer_str(const struct pc_layer *l, uint32_t off)
 {

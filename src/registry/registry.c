@@ -617,22 +617,6 @@ static int cmp_suggestion(const void *a, const void *b)
 	return pc_strcasecmp(x->name, y->name);
 }
 
-/*
- * The characters of a name as a set of bits (case folded; letters and digits
- * each their own bit).  Every edit changes at most two bits of the set, so
- * half the bits two names do not share is a lower bound of their distance.
- */
-static uint64_t char_set(const char *s, size_t *len)
-{
-	uint64_t set = 0;
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		set |= UINT64_C(1) << ((unsigned char)pc_fold(s[n]) % 64);
-	*len = n;
-	return set;
-}
-
 /* The name a layer gives `name` (its own spelling), or NULL if no layer has it. */
 static const char *registry_name(const struct pc_registry *reg, const char *name)
 {
@@ -681,7 +665,7 @@ size_t pc_registry_suggest(
 		const struct pc_registry *reg, const char *name, const char **out, size_t max)
 {
 	size_t len, n = 0, cap = 0, stored = daemon_services(reg, name, out, 0, max);
-	uint64_t set = char_set(name, &len);
+	uint64_t set = pc_name_char_set(name, &len);
 	unsigned limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
 	struct suggestion *v = NULL;
 
@@ -695,16 +679,21 @@ size_t pc_registry_suggest(
 		for (uint32_t i = 0; i < l->nslots; i++) {
 			if (!l->slots[i])
 				continue;
-			const struct pc_nameref *ref = &l->names[l->slots[i] - 1];
-			if (l->entries[ref->entry].state == PC_STATE_DAEMON)
+			uint32_t r = l->slots[i] - 1;
+			size_t clen = l->name_lens[r];
+			if (clen == PC_NAME_LEN_DAEMON)
 				continue; /* not a service: never suggested */
-			const char *cand = pc_layer_str(l, ref->name);
-			size_t clen;
-			uint64_t cset = char_set(cand, &clen);
-			/* Most names are too far by length or letters alone: no table to fill. */
+			if (clen == PC_NAME_LEN_LONG)
+				clen = strlen(l->name_text + l->name_offs[r]);
+			/*
+			 * Most names are too far by length or letters alone: their
+			 * text is not read, nor a table filled.
+			 */
 			if ((clen > len ? clen - len : len - clen) > limit ||
-					(unsigned)__builtin_popcountll(set ^ cset) > 2 * limit)
+					(unsigned)__builtin_popcountll(set ^ l->name_sets[r]) >
+							2 * limit)
 				continue;
+			const char *cand = l->name_text + l->name_offs[r];
 			unsigned d = pc_edit_distance(name, cand, limit);
 			if (d > limit || d == 0)
 				continue;
