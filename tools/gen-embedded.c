@@ -46,39 +46,19 @@ static void emit_chars(
 	fputs("\";\n\n", out);
 }
 
-static void emit_u32s(
-		FILE *out, const char *prefix, const char *what, const uint32_t *v, uint32_t n)
+/* An array of `n` unsigned integers of `size` bytes each, as C of `type`. */
+static void emit_uints(FILE *out, const char *prefix, const char *what, const char *type,
+		const void *v, size_t size, uint32_t n)
 {
-	fprintf(out, "static const uint32_t %s_%s[%u] = {", prefix, what, n ? n : 1);
-	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "%s%s%u", i ? "," : "", i % 16 ? "" : "\n\t", v[i]);
-	fputs(n ? "\n};\n\n" : "0};\n\n", out);
-}
-
-static void emit_u16s(
-		FILE *out, const char *prefix, const char *what, const uint16_t *v, uint32_t n)
-{
-	fprintf(out, "static const uint16_t %s_%s[%u] = {", prefix, what, n ? n : 1);
-	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "%s%s%u", i ? "," : "", i % 16 ? "" : "\n\t", v[i]);
-	fputs(n ? "\n};\n\n" : "0};\n\n", out);
-}
-
-static void emit_u64s(
-		FILE *out, const char *prefix, const char *what, const uint64_t *v, uint32_t n)
-{
-	fprintf(out, "static const uint64_t %s_%s[%u] = {", prefix, what, n ? n : 1);
-	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "%s%s0x%llxu", i ? "," : "", i % 8 ? "" : "\n\t",
-				(unsigned long long)v[i]);
-	fputs(n ? "\n};\n\n" : "0};\n\n", out);
-}
-
-static void emit_u8s(FILE *out, const char *prefix, const char *what, const uint8_t *v, uint32_t n)
-{
-	fprintf(out, "static const uint8_t %s_%s[%u] = {", prefix, what, n ? n : 1);
-	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "%s%s%u", i ? "," : "", i % 24 ? "" : "\n\t", v[i]);
+	fprintf(out, "static const %s %s_%s[%u] = {", type, prefix, what, n ? n : 1);
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned long long x = size == 1   ? ((const uint8_t *)v)[i]
+				       : size == 2 ? ((const uint16_t *)v)[i]
+				       : size == 4 ? ((const uint32_t *)v)[i]
+						   : ((const uint64_t *)v)[i];
+		fprintf(out, "%s%s%llu%s", i ? "," : "", i % 16 ? "" : "\n\t", x,
+				size == 8 ? "ull" : "");
+	}
 	fputs(n ? "\n};\n\n" : "0};\n\n", out);
 }
 
@@ -103,17 +83,17 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind, const st
 		fprintf(out, "\t{%u,%u,%u,%u},\n", l->names[i].name, l->names[i].entry,
 				l->names[i].next, l->names[i].hash);
 	fputs(l->nnames ? "};\n\n" : "\t{0,0,0,0}\n};\n\n", out);
-	emit_u32s(out, prefix, "slots", l->slots, l->nslots);
+	emit_uints(out, prefix, "slots", "uint32_t", l->slots, 4, l->nslots);
 
-	emit_u32s(out, prefix, "ports", l->ports, l->nports);
-	emit_u32s(out, prefix, "ranges", l->ranges, l->nranges);
-	emit_u16s(out, prefix, "port_keys", l->port_keys, l->nports);
-	emit_u16s(out, prefix, "range_keys", l->range_keys, l->nranges);
-	emit_u16s(out, prefix, "reach", l->reach, l->nranges);
-	emit_u64s(out, prefix, "name_sets", l->name_sets, l->nnames);
-	emit_u8s(out, prefix, "name_lens", l->name_lens, l->nnames);
+	emit_uints(out, prefix, "ports", "uint32_t", l->ports, 4, l->nports);
+	emit_uints(out, prefix, "ranges", "uint32_t", l->ranges, 4, l->nranges);
+	emit_uints(out, prefix, "port_keys", "uint16_t", l->port_keys, 2, l->nports);
+	emit_uints(out, prefix, "range_keys", "uint16_t", l->range_keys, 2, l->nranges);
+	emit_uints(out, prefix, "reach", "uint16_t", l->reach, 2, l->nranges);
+	emit_uints(out, prefix, "name_sets", "uint64_t", l->name_sets, 8, l->nnames);
+	emit_uints(out, prefix, "name_lens", "uint8_t", l->name_lens, 1, l->nnames);
 	emit_chars(out, prefix, "name_text", l->name_text, l->name_text_len);
-	emit_u32s(out, prefix, "name_offs", l->name_offs, l->nnames);
+	emit_uints(out, prefix, "name_offs", "uint32_t", l->name_offs, 4, l->nnames);
 
 	fprintf(out,
 			"const struct pc_layer pc_embedded_%s = {\n"
