@@ -22,11 +22,13 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static void emit_strtab(FILE *out, const char *prefix, const struct pc_layer *l)
+/* `len` bytes of text (NULs among them) as a char array of len + 1. */
+static void emit_chars(
+		FILE *out, const char *prefix, const char *what, const char *text, uint32_t len)
 {
-	fprintf(out, "static const char %s_strtab[%u] =\n\t\"", prefix, l->strtab_len + 1);
-	for (uint32_t i = 0, col = 0; i < l->strtab_len; i++, col++) {
-		unsigned char c = (unsigned char)l->strtab[i];
+	fprintf(out, "static const char %s_%s[%u] =\n\t\"", prefix, what, len + 1);
+	for (uint32_t i = 0, col = 0; i < len; i++, col++) {
+		unsigned char c = (unsigned char)text[i];
 
 		if (col >= 96 && c != 0) {
 			fputs("\"\n\t\"", out);
@@ -44,19 +46,26 @@ static void emit_strtab(FILE *out, const char *prefix, const struct pc_layer *l)
 	fputs("\";\n\n", out);
 }
 
-static void emit_u32s(
-		FILE *out, const char *prefix, const char *what, const uint32_t *v, uint32_t n)
+/* An array of `n` unsigned integers of `size` bytes each, as C of `type`. */
+static void emit_uints(FILE *out, const char *prefix, const char *what, const char *type,
+		const void *v, size_t size, uint32_t n)
 {
-	fprintf(out, "static const uint32_t %s_%s[%u] = {", prefix, what, n ? n : 1);
-	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "%s%s%u", i ? "," : "", i % 16 ? "" : "\n\t", v[i]);
+	fprintf(out, "static const %s %s_%s[%u] = {", type, prefix, what, n ? n : 1);
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned long long x = size == 1   ? ((const uint8_t *)v)[i]
+				       : size == 2 ? ((const uint16_t *)v)[i]
+				       : size == 4 ? ((const uint32_t *)v)[i]
+						   : ((const uint64_t *)v)[i];
+		fprintf(out, "%s%s%llu%s", i ? "," : "", i % 16 ? "" : "\n\t", x,
+				size == 8 ? "ull" : "");
+	}
 	fputs(n ? "\n};\n\n" : "0};\n\n", out);
 }
 
 static void emit_layer(FILE *out, const char *prefix, const char *kind, const struct pc_layer *l,
 		const char *sha256)
 {
-	emit_strtab(out, prefix, l);
+	emit_chars(out, prefix, "strtab", l->strtab, l->strtab_len);
 
 	fprintf(out, "static const struct pc_entry %s_entries[%u] = {\n", prefix,
 			l->nentries ? l->nentries : 1);
@@ -74,10 +83,17 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind, const st
 		fprintf(out, "\t{%u,%u,%u,%u},\n", l->names[i].name, l->names[i].entry,
 				l->names[i].next, l->names[i].hash);
 	fputs(l->nnames ? "};\n\n" : "\t{0,0,0,0}\n};\n\n", out);
-	emit_u32s(out, prefix, "slots", l->slots, l->nslots);
+	emit_uints(out, prefix, "slots", "uint32_t", l->slots, 4, l->nslots);
 
-	emit_u32s(out, prefix, "ports", l->ports, l->nports);
-	emit_u32s(out, prefix, "ranges", l->ranges, l->nranges);
+	emit_uints(out, prefix, "ports", "uint32_t", l->ports, 4, l->nports);
+	emit_uints(out, prefix, "ranges", "uint32_t", l->ranges, 4, l->nranges);
+	emit_uints(out, prefix, "port_keys", "uint16_t", l->port_keys, 2, l->nports);
+	emit_uints(out, prefix, "range_keys", "uint16_t", l->range_keys, 2, l->nranges);
+	emit_uints(out, prefix, "reach", "uint16_t", l->reach, 2, l->nranges);
+	emit_uints(out, prefix, "name_sets", "uint64_t", l->name_sets, 8, l->nnames);
+	emit_uints(out, prefix, "name_lens", "uint8_t", l->name_lens, 1, l->nnames);
+	emit_chars(out, prefix, "name_text", l->name_text, l->name_text_len);
+	emit_uints(out, prefix, "name_offs", "uint32_t", l->name_offs, 4, l->nnames);
 
 	fprintf(out,
 			"const struct pc_layer pc_embedded_%s = {\n"
@@ -98,10 +114,19 @@ static void emit_layer(FILE *out, const char *prefix, const char *kind, const st
 			"\t.ports = %s_ports,\n"
 			"\t.ranges = %s_ranges,\n"
 			"\t.slots = %s_slots,\n"
+			"\t.port_keys = %s_port_keys,\n"
+			"\t.range_keys = %s_range_keys,\n"
+			"\t.reach = %s_reach,\n"
+			"\t.name_sets = %s_name_sets,\n"
+			"\t.name_lens = %s_name_lens,\n"
+			"\t.name_text = %s_name_text,\n"
+			"\t.name_offs = %s_name_offs,\n"
+			"\t.name_text_len = %u,\n"
 			"};\n\n",
 			prefix, kind, l->file, prefix, (unsigned)(l->date - l->strtab), sha256,
 			prefix, l->strtab_len, l->nentries, l->nnames, l->nports, l->nranges,
-			l->nslots, prefix, prefix, prefix, prefix, prefix);
+			l->nslots, prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix,
+			prefix, prefix, prefix, prefix, l->name_text_len);
 }
 
 /* Provenance names the file as it sits in the source tree. */

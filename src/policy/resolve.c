@@ -1584,6 +1584,8 @@ struct list_refs {
 
 struct shadow_index {
 	struct rule_list *ports; /* 3 directions x protocols x (buckets + the wide list) */
+	uint32_t *ports_used; /* the lists of `ports` not empty: only their pages are touched */
+	size_t nports_used, ports_used_cap;
 	struct prefix_entry *prefixes; /* open addressing on prefix_key */
 	size_t nprefixes, cap;
 	struct rule_list any[2][3]; /* per side and direction: any address, or many */
@@ -1605,6 +1607,19 @@ struct shadow_index {
 			       * its own arrays (IPv4 then IPv6, each sorted), no wrefs */
 	struct list_refs refs[2]; /* per side, reused */
 };
+
+static void port_list_add(struct shadow_index *x, size_t i, uint32_t rule)
+{
+	if (!x->ports[i].n) {
+		if (x->nports_used == x->ports_used_cap) {
+			x->ports_used_cap = x->ports_used_cap ? 2 * x->ports_used_cap : 16;
+			x->ports_used = xreallocarray(
+					x->ports_used, x->ports_used_cap, sizeof(*x->ports_used));
+		}
+		x->ports_used[x->nports_used++] = (uint32_t)i;
+	}
+	rule_list_add(&x->ports[i], rule);
+}
 
 /* Rule i's sorted matches, for a rule of many (NULL for the others). */
 static const struct sorted_matches *sorted_of(
@@ -2205,17 +2220,18 @@ static void check_shadowing(struct resolver *r)
 			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT;
 			unsigned hi = m->hi >> SHADOW_BUCKET_SHIFT;
 			if (hi - lo >= SHADOW_WIDE) {
-				rule_list_add(&x.ports[base + SHADOW_BUCKETS], (uint32_t)j);
+				port_list_add(&x, base + SHADOW_BUCKETS, (uint32_t)j);
 				continue;
 			}
 			for (unsigned u = lo; u <= hi; u++)
-				rule_list_add(&x.ports[base + u], (uint32_t)j);
+				port_list_add(&x, base + u, (uint32_t)j);
 		}
 		index_side(&x, 0, b, (uint32_t)j);
 		index_side(&x, 1, b, (uint32_t)j);
 	}
-	for (size_t i = 0; i < nlists; i++)
-		rule_list_finish(&x.ports[i]);
+	for (size_t i = 0; i < x.nports_used; i++)
+		rule_list_finish(&x.ports[x.ports_used[i]]);
+	free(x.ports_used);
 	free(x.ports);
 	for (size_t i = 0; i < x.cap; i++)
 		rule_list_finish(&x.prefixes[i].rules);

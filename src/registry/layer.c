@@ -205,6 +205,53 @@ static bool dup_check(const struct pc_layer_builder *b, const struct pc_nameref 
 	return false;
 }
 
+/* The keys a port lookup searches (see struct pc_layer). */
+static void port_index(struct pc_layer *l)
+{
+	uint16_t *pk = xcalloc(l->nports ? l->nports : 1, sizeof(*pk));
+	uint16_t *rk = xcalloc(l->nranges ? l->nranges : 1, sizeof(*rk));
+	uint16_t *reach = xcalloc(l->nranges ? l->nranges : 1, sizeof(*reach)), top = 0;
+
+	for (uint32_t i = 0; i < l->nports; i++)
+		pk[i] = l->entries[l->ports[i]].port_lo;
+	for (uint32_t r = 0; r < l->nranges; r++) {
+		const struct pc_entry *e = &l->entries[l->ranges[r]];
+
+		rk[r] = e->port_lo;
+		reach[r] = top = e->port_hi > top ? e->port_hi : top;
+	}
+	l->port_keys = pk;
+	l->range_keys = rk;
+	l->reach = reach;
+
+	uint64_t *sets = xcalloc(l->nnames ? l->nnames : 1, sizeof(*sets));
+	uint8_t *lens = xcalloc(l->nnames ? l->nnames : 1, sizeof(*lens));
+	for (uint32_t i = 0; i < l->nnames; i++) {
+		size_t n;
+
+		sets[i] = pc_name_char_set(l->strtab + l->names[i].name, &n);
+		lens[i] = l->entries[l->names[i].entry].state == PC_STATE_DAEMON
+					  ? PC_NAME_LEN_DAEMON
+			  : n < PC_NAME_LEN_LONG ? (uint8_t)n
+						 : PC_NAME_LEN_LONG;
+	}
+	l->name_sets = sets;
+	l->name_lens = lens;
+
+	struct pc_buf text;
+	uint32_t *offs = xcalloc(l->nnames ? l->nnames : 1, sizeof(*offs));
+	pc_buf_init(&text);
+	for (uint32_t i = 0; i < l->nnames; i++) {
+		const char *name = l->strtab + l->names[i].name;
+
+		offs[i] = (uint32_t)pc_buf_add(&text, name, strlen(name) + 1);
+	}
+	pc_buf_add(&text, "", 1); /* never empty */
+	l->name_text_len = (uint32_t)text.len;
+	l->name_text = text.data;
+	l->name_offs = offs;
+}
+
 /* Duplicate rows are reported a few at a time. */
 #define DUP_REPORTED 5
 
@@ -299,6 +346,7 @@ struct pc_layer *pc_builder_build(struct pc_layer_builder *b, struct pc_diags *d
 	l->nports = nports;
 	l->ranges = ranges;
 	l->nranges = nranges;
+	port_index(l);
 	b->file = NULL;
 	b->entries = NULL;
 	b->n = b->cap = 0;
@@ -318,6 +366,13 @@ void pc_layer_destroy(struct pc_layer *l)
 	free((void *)l->slots);
 	free((void *)l->ports);
 	free((void *)l->ranges);
+	free((void *)l->port_keys);
+	free((void *)l->range_keys);
+	free((void *)l->reach);
+	free((void *)l->name_sets);
+	free((void *)l->name_lens);
+	free((void *)l->name_text);
+	free((void *)l->name_offs);
 	free(l);
 }
 

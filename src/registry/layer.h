@@ -76,7 +76,53 @@ struct pc_layer {
 	const uint32_t *slots; /* hash of the folded name -> 1 + first ref; 0: empty */
 	const uint32_t *ports; /* entries with one port, sorted by port, then entry */
 	const uint32_t *ranges; /* entries with a port range, by first port */
+	/*
+	 * What a port lookup searches, apart from the rows: the port of each of
+	 * `ports`, the first port of each of `ranges`, and per range the highest
+	 * last port among the ranges up to it (a lookup walks back from the
+	 * ranges that start at or before its port only while one may still
+	 * reach it).  A search touches these small arrays and the rows it finds,
+	 * not the pages of every row it passes.
+	 */
+	const uint16_t *port_keys, *range_keys, *reach;
+	/*
+	 * Per name ref, what the did-you-mean search filters on before it reads
+	 * a name: its characters as a set of bits (pc_name_char_set()) and its
+	 * length (PC_NAME_LEN_LONG: that or more; PC_NAME_LEN_DAEMON: a daemon's
+	 * name, never suggested).  The search reads these and the few names
+	 * they let through, not every name and row of the layer.
+	 */
+	const uint64_t *name_sets;
+	const uint8_t *name_lens;
+	/*
+	 * The names again, one after the other (`name_text` + `name_offs[ref]`),
+	 * so that the search reads the names it measures from a few pages,
+	 * rather than from wherever their rows put them.
+	 */
+	const char *name_text;
+	const uint32_t *name_offs;
+	uint32_t name_text_len;
 };
+
+#define PC_NAME_LEN_LONG 254
+#define PC_NAME_LEN_DAEMON 255
+
+/*
+ * The characters of a name as a set of bits (case folded; letters and digits
+ * each their own bit), and its length.  Every edit changes at most two bits
+ * of the set, so half the bits two names do not share is a lower bound of
+ * their distance.
+ */
+static inline uint64_t pc_name_char_set(const char *s, size_t *len)
+{
+	uint64_t set = 0;
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		set |= UINT64_C(1) << ((unsigned char)pc_fold(s[n]) % 64);
+	*len = n;
+	return set;
+}
 
 static inline const char *pc_layer_str(const struct pc_layer *l, uint32_t off)
 {

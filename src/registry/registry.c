@@ -9,12 +9,6 @@
 struct pc_registry {
 	const struct pc_layer *layers[PC_LAYER_COUNT]; /* NULL when absent */
 	struct pc_layer *owned[PC_LAYER_COUNT];
-	/*
-	 * Per layer, for its ranges in order of first port: the highest last
-	 * port among the ranges up to each (a lookup walks back from the ranges
-	 * that start at or before its port only while one may still reach it).
-	 */
-	uint16_t *reach[PC_LAYER_COUNT];
 	char **override_specs; /* re-parsed on every addition */
 	char **override_origins;
 	unsigned *override_index;
@@ -75,27 +69,12 @@ const char *pc_layer_name(enum pc_layer_kind kind)
 	return (unsigned)kind < PC_LAYER_COUNT ? layer_defs[kind].name : "?";
 }
 
-/* The reach of a layer's ranges (see struct pc_registry), or NULL for none. */
-static uint16_t *ranges_reach(const struct pc_layer *l)
-{
-	if (!l || !l->nranges)
-		return NULL;
-	uint16_t *v = xcalloc(l->nranges, sizeof(*v)), top = 0;
-	for (uint32_t r = 0; r < l->nranges; r++) {
-		uint16_t hi = l->entries[l->ranges[r]].port_hi;
-		v[r] = top = hi > top ? hi : top;
-	}
-	return v;
-}
-
 struct pc_registry *pc_registry_create(void)
 {
 	struct pc_registry *reg = xcalloc(1, sizeof(*reg));
 
-	for (int k = 0; k < PC_LAYER_COUNT; k++) {
+	for (int k = 0; k < PC_LAYER_COUNT; k++)
 		reg->layers[k] = layer_defs[k].embedded;
-		reg->reach[k] = ranges_reach(reg->layers[k]);
-	}
 	return reg;
 }
 
@@ -104,8 +83,6 @@ static void set_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct p
 	pc_layer_destroy(reg->owned[kind]);
 	reg->owned[kind] = l;
 	reg->layers[kind] = l;
-	free(reg->reach[kind]);
-	reg->reach[kind] = ranges_reach(l);
 }
 
 void pc_registry_put_layer(struct pc_registry *reg, enum pc_layer_kind kind, struct pc_layer *l)
@@ -117,10 +94,8 @@ void pc_registry_destroy(struct pc_registry *reg)
 {
 	if (!reg)
 		return;
-	for (int i = 0; i < PC_LAYER_COUNT; i++) {
+	for (int i = 0; i < PC_LAYER_COUNT; i++)
 		pc_layer_destroy(reg->owned[i]);
-		free(reg->reach[i]);
-	}
 	for (size_t i = 0; i < reg->noverrides; i++) {
 		free(reg->override_specs[i]);
 		free(reg->override_origins[i]);
@@ -577,18 +552,18 @@ static void layer_rows_overlapping(const struct pc_registry *reg, enum pc_layer_
 		uint16_t hi, enum pc_proto proto, struct pc_records *out)
 {
 	const struct pc_layer *l = reg->layers[k];
-	const uint16_t *reach = reg->reach[k];
+	const uint16_t *reach = l->reach;
 	uint32_t a = 0, b = l->nports, n = 0, cap = 16;
 	uint32_t *idx = xcalloc(cap, sizeof(*idx));
 
 	while (a < b) {
 		uint32_t mid = a + (b - a) / 2;
-		if (l->entries[l->ports[mid]].port_lo < lo)
+		if (l->port_keys[mid] < lo)
 			a = mid + 1;
 		else
 			b = mid;
 	}
-	for (; a < l->nports && l->entries[l->ports[a]].port_lo <= hi; a++) {
+	for (; a < l->nports && l->port_keys[a] <= hi; a++) {
 		const struct pc_entry *e = &l->entries[l->ports[a]];
 		if (!proto_matches(e->proto, proto))
 			continue;
@@ -600,7 +575,7 @@ static void layer_rows_overlapping(const struct pc_registry *reg, enum pc_layer_
 	b = l->nranges;
 	while (a < b) { /* the first range that starts after hi */
 		uint32_t mid = a + (b - a) / 2;
-		if (l->entries[l->ranges[mid]].port_lo <= hi)
+		if (l->range_keys[mid] <= hi)
 			a = mid + 1;
 		else
 			b = mid;
@@ -640,22 +615,6 @@ static int cmp_suggestion(const void *a, const void *b)
 	if (x->dist != y->dist)
 		return x->dist < y->dist ? -1 : 1;
 	return pc_strcasecmp(x->name, y->name);
-}
-
-/*
- * The characters of a name as a set of bits (case folded; letters and digits
- * each their own bit).  Every edit changes at most two bits of the set, so
- * half the bits two names do not share is a lower bound of their distance.
- */
-static uint64_t char_set(const char *s, size_t *len)
-{
-	uint64_t set = 0;
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		set |= UINT64_C(1) << ((unsigned char)pc_fold(s[n]) % 64);
-	*len = n;
-	return set;
 }
 
 /* The name a layer gives `name` (its own spelling), or NULL if no layer has it. */
@@ -706,7 +665,7 @@ size_t pc_registry_suggest(
 		const struct pc_registry *reg, const char *name, const char **out, size_t max)
 {
 	size_t len, n = 0, cap = 0, stored = daemon_services(reg, name, out, 0, max);
-	uint64_t set = char_set(name, &len);
+	uint64_t set = pc_name_char_set(name, &len);
 	unsigned limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
 	struct suggestion *v = NULL;
 
@@ -720,16 +679,21 @@ size_t pc_registry_suggest(
 		for (uint32_t i = 0; i < l->nslots; i++) {
 			if (!l->slots[i])
 				continue;
-			const struct pc_nameref *ref = &l->names[l->slots[i] - 1];
-			if (l->entries[ref->entry].state == PC_STATE_DAEMON)
+			uint32_t r = l->slots[i] - 1;
+			size_t clen = l->name_lens[r];
+			if (clen == PC_NAME_LEN_DAEMON)
 				continue; /* not a service: never suggested */
-			const char *cand = pc_layer_str(l, ref->name);
-			size_t clen;
-			uint64_t cset = char_set(cand, &clen);
-			/* Most names are too far by length or letters alone: no table to fill. */
+			if (clen == PC_NAME_LEN_LONG)
+				clen = strlen(l->name_text + l->name_offs[r]);
+			/*
+			 * Most names are too far by length or letters alone: their
+			 * text is not read, nor a table filled.
+			 */
 			if ((clen > len ? clen - len : len - clen) > limit ||
-					(unsigned)__builtin_popcountll(set ^ cset) > 2 * limit)
+					(unsigned)__builtin_popcountll(set ^ l->name_sets[r]) >
+							2 * limit)
 				continue;
+			const char *cand = l->name_text + l->name_offs[r];
 			unsigned d = pc_edit_distance(name, cand, limit);
 			if (d > limit || d == 0)
 				continue;

@@ -80,6 +80,7 @@ for f in "YAML" "list file"; do
         fail "readback: 300 addresses, $f, against the bare dump"
     fi
 done
+run fixedmem env PC_BENCH_FIXEDMEM_SIZE=100 python3 "$root/bench/fixedmem.py" "$build" "$build"
 
 run targets env PC_BENCH_TARGET_SIZES="100 200 400" PC_BENCH_TARGET_RULES=100 \
     python3 "$root/bench/targets.py" "$build"

@@ -1,0 +1,88 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The fixed memory every command pays: the peak RSS of `portcullis
+# --version`, of `check` of a one-host policy and of the same policy naming
+# a service no layer knows (the did-you-mean search) against a C program
+# that does nothing (pc-minimal), measured side by side in one run: RUNS
+# rounds (PC_FIXEDMEM_RUNS, 9), each running the four once in a shuffled order
+# through pc-bench-spawn, the median of each compared.  Ratios, never
+# sizes: the C library, the kernel and its page cache differ from host to
+# host.  Before the registry's tables stopped being scanned at start-up and
+# were mapped in small pieces, --version took 2.1-2.3x the minimal program
+# and check 2.4-2.9x (after: 1.6-1.7x and 1.9-2.05x); the unknown name 3.2-3.4x
+# when the search read every name where its row put it (after: 2.1-2.2x).
+# usage: run-fixedmem.sh PORTCULLIS DIR SPAWN MINIMAL
+. "$(dirname "$0")/../lib.sh"
+spawn=$3
+minimal=$4
+
+# Under valgrind or a sanitizer the memory is theirs.
+if [ -n "${PC_TEST_WRAPPER:-}" ] || [ -n "${ASAN_OPTIONS:-}" ]; then
+    echo "skipped: peak memory is measured without a wrapper or sanitizer"
+    exit 77
+fi
+for f in "$spawn" "$minimal"; do
+    if [ ! -x "$f" ]; then
+        echo "FAIL: $f is not built"
+        exit 1
+    fi
+done
+# meson's MALLOC_PERTURB_ fills what malloc hands out, which no user's run does.
+unset MALLOC_PERTURB_
+
+# At most this many times the minimal program's peak RSS (x100).
+max_version=190
+max_check=225
+max_unknown=260
+
+runs=${PC_FIXEDMEM_RUNS:-9}
+cat >"$tmp/one.yaml" <<'YAML'
+version: 1
+policy: one
+networks:
+  host: [192.0.2.1]
+rules:
+  - allow: kerberos
+    from: host
+YAML
+sed 's/allow: kerberos/allow: kerbros/' "$tmp/one.yaml" >"$tmp/unknown.yaml"
+if ! "$bin" check "$tmp/one.yaml" >/dev/null 2>&1 ||
+    ! "$bin" check "$tmp/unknown.yaml" 2>&1 | grep -q "did you mean 'kerberos'"; then
+    fail "check of the one-host policies"
+    finish
+    exit
+fi
+i=0
+while [ "$i" -lt "$runs" ]; do
+    "$spawn" 1 -- minimal "$minimal" -- version "$bin" --version \
+        -- check "$bin" check "$tmp/one.yaml" \
+        -- unknown "$bin" check "$tmp/unknown.yaml" >>"$tmp/peaks" || {
+        fail "pc-bench-spawn"
+        finish
+        exit
+    }
+    i=$((i + 1))
+done
+# median LABEL: the median peak RSS (KiB) of LABEL's runs (those that
+# succeeded; the unknown name's all fail, as they must).
+median() {
+    awk -v l="$1" '$1 == l && ($7 == 0 || l == "unknown") { print $6 }' "$tmp/peaks" | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+base=$(median minimal)
+for what in version check unknown; do
+    peak=$(median "$what")
+    eval max=\$max_$what
+    if [ -z "$base" ] || [ -z "$peak" ]; then
+        fail "$what: no peak measured"
+        continue
+    fi
+    ratio=$((peak * 100 / base))
+    msg="$what: peak RSS ${peak} KiB, $(awk -v r="$ratio" 'BEGIN { printf "%.2f", r / 100 }')x the minimal program's ${base} KiB (at most $(awk -v r="$max" 'BEGIN { printf "%.2f", r / 100 }')x)"
+    if [ "$ratio" -le "$max" ]; then
+        pass "$msg"
+    else
+        fail "$msg"
+    fi
+done
+finish
