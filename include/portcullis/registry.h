@@ -109,14 +109,6 @@ struct pc_registry;
 
 /* A registry holding the embedded iana and practice layers. */
 struct pc_registry *pc_registry_create(void);
-/*
- * Bounds what reading the embedded layers (and running the program's code)
- * adds to the process's resident memory to the few pages around what is
- * read (src/registry/sparse.c), for the process's life: called once, at
- * start-up.  Never fails: where the kernel refuses, the program stays mapped
- * as it was.
- */
-void pc_registry_map_sparse(void);
 void pc_registry_destroy(struct pc_registry *reg);
 
 /* The loaders below return a pc_load_status (portcullis/diag.h). */

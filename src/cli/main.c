@@ -12,7 +12,6 @@
 #include "cli.h"
 #include "pc-version.h"
 #include "portcullis/diag.h"
-#include "portcullis/registry.h"
 #include "portcullis/targets.h"
 #include "util.h"
 
@@ -570,7 +569,6 @@ int main(int argc, char **argv)
 	 * escaped and per space under its caret.  A line at a time instead.
 	 */
 	setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
-	pc_registry_map_sparse();
 
 	if (argc < 2) {
 		usage(stderr, prog);
