@@ -163,6 +163,11 @@ def main():
             t.add(14, "diff / nft list table, peak RSS", "%d addresses, %s" % (n, form),
                   memory.diff_share(res), 0.1, unit="")
     for label, form, r in rb:
+        if label.endswith(" rules") and "addresses" not in label:
+            # apply of a table already loaded with the policy: the whole read
+            # and lowering of it, and a transaction of nothing
+            t.add(14, "diff / apply (again), time", "%s, %s" % (label, form),
+                  readback.share(r["diff"], r["apply"]), 2)
         if label.endswith("addresses, 10 rules"):
             for cmd in ("diff", "show"):
                 t.add(14, "%s / bare dump, time" % cmd, "%s, %s" % (label.split(",")[0], form),
