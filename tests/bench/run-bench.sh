@@ -88,7 +88,7 @@ for t in "apply / floor, time" "apply / floor, peak RSS" "nft -f of the renderin
     "full replace / one-address delta" "nft -f of the change / one-address delta" \
     "check, one service / distinct ports" "render, one service / distinct ports" \
     "check (read, parse, resolve) / apply" "diff / nft list table, peak RSS" \
-    "diff / bare dump, time" "show / bare dump, time"; do
+    "diff / bare dump, time" "show / bare dump, time" "diff / apply (again), time"; do
     if grep -F "| $t |" "$tmp/targets.out" | grep -Eq '\| (met|missed) \|$'; then
         pass "targets: $t"
     else
