@@ -175,6 +175,19 @@ static int data_parse(
 			/* as libnftnl: a code it knows, a chain only to jump or go to */
 			if (!e->has_verdict)
 				return -1;
+			switch (e->verdict) {
+			case NF_ACCEPT:
+			case NF_DROP:
+			case NF_QUEUE:
+			case NFT_CONTINUE:
+			case NFT_BREAK:
+			case NFT_RETURN:
+			case NFT_JUMP:
+			case NFT_GOTO:
+				break;
+			default:
+				return -1;
+			}
 			if (e->verdict != NFT_JUMP && e->verdict != NFT_GOTO)
 				e->chain = NULL;
 			else if (!e->chain)
@@ -255,7 +268,7 @@ static void elems_raw(const struct nlmsghdr *nlh, const char *table, const struc
 	{
 		uint16_t type = mnl_attr_get_type(a);
 		if (type == NFTA_SET_ELEM_LIST_TABLE || type == NFTA_SET_ELEM_LIST_SET) {
-			if (mnl_attr_validate(a, MNL_TYPE_STRING) < 0)
+			if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
 				return;
 			if (type == NFTA_SET_ELEM_LIST_TABLE)
 				of = mnl_attr_get_str(a);
