@@ -78,6 +78,9 @@ def one(build, n, form, kind):
     state = tempfile.mkdtemp(prefix="pc-delta-state-", dir=render.STATE_PARENT)
     env = dict(os.environ, PORTCULLIS_STATE_DIR=state)
     ns_made = []
+    # what the caller's later commands see, put back at the end: they must
+    # not make this directory again once it is removed
+    before = os.environ.get("PORTCULLIS_STATE_DIR")
     try:
         for ns in (NS_PC, NS_NFT):
             subprocess.run([ip, "netns", "add", ns], check=True)
@@ -132,6 +135,10 @@ def one(build, n, form, kind):
         out = subprocess.run(inpc + [pc, "apply", target],
                              capture_output=True, text=True, env=env).stdout.strip()
     finally:
+        if before is None:
+            os.environ.pop("PORTCULLIS_STATE_DIR", None)
+        else:
+            os.environ["PORTCULLIS_STATE_DIR"] = before
         for ns in ns_made:
             subprocess.run([ip, "netns", "del", ns], check=False)
         shutil.rmtree(d, ignore_errors=True)
