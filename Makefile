@@ -7,7 +7,9 @@ FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = iana_csv services profile policy packet render listfile
 FUZZ_SEEDS_policy = policies/*.yaml examples/*.yaml tests/policies/bad/*.yaml
 MESON_OPTS ?=
-VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
+# --vgdb=no: no gdbserver files in /tmp, where one a killed run left (by
+# process id) stops a later run of the same id under another user.
+VALGRIND = valgrind --quiet --error-exitcode=99 --vgdb=no --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible
 
 .PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz bench bench-deps \
