@@ -1190,7 +1190,7 @@ static int cmp_span(const void *a, const void *b)
  * Which address sets of t may give their prefixes' pages back as they are
  * written (pc_nl_options.release_prefixes): those whose array no other set
  * of the table reaches into (rules that write the same peers share one
- * array; a literal's prefix is read again by its rule).  NULL when none.
+ * array; a literal's prefix is read again by its rule): a flag per set.
  */
 static bool *releasable(const struct pc_nft_table *t)
 {
