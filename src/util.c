@@ -284,8 +284,13 @@ static int read_file_append(const char *path, int flags, size_t max, struct pc_b
 		err = EFBIG;
 		goto out;
 	}
-	/* One allocation of the right size; growth only if the file grows meanwhile. */
-	pc_buf_reserve(out, (size_t)st.st_size + 1);
+	/* One allocation of the right size, a byte over to see the end in (a power of two
+	 * would be up to twice the file); growth only if the file grows meanwhile. */
+	size_t need = out->len + (size_t)st.st_size + 2;
+	if (need > out->cap) {
+		out->data = xrealloc(out->data, need);
+		out->cap = need;
+	}
 	for (;;) {
 		if (out->len - base > max) {
 			err = EFBIG;

@@ -40,7 +40,9 @@ struct pc_prefix {
 	 * network holds one prefix an address): 0 for nowhere; with
 	 * PC_WHERE_LINE, a file's index (bits 24-30: a list file's below
 	 * PC_WHERE_DOCS, past it a policy file's) and its line (bits 0-23),
-	 * and `col`; else the index + 1 of a location the policy keeps.
+	 * and `col`; or, `col` 0, a policy file's index and the byte offset
+	 * (bits 0-23) of a value whose column `col` cannot hold (a long list on
+	 * one line); else the index + 1 of a location the policy keeps.
 	 * pc_policy_prefix_loc() gives it back.
 	 */
 	uint16_t col;
@@ -105,6 +107,9 @@ struct pc_network {
 	struct pc_loc loc;
 	struct pc_peer *members; /* addresses and names of other groups, as written */
 	size_t nmembers;
+	/* A long list of addresses as the YAML holds it, read when resolved (src/policy/yaml.h):
+	 * then the network's members, and `members` is empty. */
+	const struct pc_yrun *run;
 	struct pc_addrset set; /* resolved */
 	int state; /* resolution: 0 new, 1 in progress, 2 done */
 	size_t list; /* `file:`: its index in pc_policy_list() + 1; 0: none */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/yaml.h"
 #include "util.h"
 
 /* ---- addresses ---------------------------------------------------------- */
@@ -1404,15 +1405,51 @@ static const struct pc_network *network_named(
 	return NULL;
 }
 
+/* A network's members as written, one at a time: its run's items, then the others. */
+struct written {
+	const struct pc_network *net;
+	struct pc_yrun_it it;
+	size_t i;
+};
+
+static void written_begin(struct written *w, const struct pc_network *net)
+{
+	w->net = net;
+	w->i = 0;
+	if (net->run)
+		pc_yrun_begin(&w->it, net->run);
+}
+
+static bool written_next(struct written *w, const char **s, size_t *len)
+{
+	struct pc_yitem x;
+
+	if (w->net->run && pc_yrun_next(&w->it, &x)) {
+		*s = x.s;
+		*len = x.len;
+		return true;
+	}
+	if (w->i == w->net->nmembers)
+		return false;
+	*s = w->net->members[w->i].text;
+	*len = strlen(*s);
+	w->i++;
+	return true;
+}
+
 /* Whether two networks are written alike: the same members, in the same order. */
 static bool written_same(const struct pc_network *a, const struct pc_network *b)
 {
-	if (a->nmembers != b->nmembers)
-		return false;
-	for (size_t i = 0; i < a->nmembers; i++)
-		if (cmp_name(a->members[i].text, b->members[i].text))
+	struct written x, y;
+	const char *s, *t;
+	size_t m, n;
+
+	written_begin(&x, a);
+	written_begin(&y, b);
+	while (written_next(&x, &s, &m))
+		if (!written_next(&y, &t, &n) || m != n || memcmp(s, t, m))
 			return false;
-	return true;
+	return !written_next(&y, &t, &n);
 }
 
 static void compare_networks(

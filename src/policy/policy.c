@@ -199,6 +199,8 @@ static const struct pc_ynode *const *want_items(
 	}
 	if (!want(l, n, PC_Y_SEQ, what))
 		return NULL;
+	if (n->packed)
+		pc_ydoc_unpack(l->doc, (struct pc_ynode *)n);
 	if (n->n == 0) {
 		pol_diag(l, PC_SEV_ERROR, "schema-empty", n, "%s is an empty list", what);
 		return NULL;
@@ -368,6 +370,8 @@ static unsigned last_line(const struct pc_ynode *n)
 {
 	unsigned last = n->line;
 
+	if (n->packed)
+		return n->run->end_line;
 	for (size_t i = 0; i < n->n; i++) {
 		unsigned l = last_line(n->items[i]);
 		last = l > last ? l : last;
@@ -802,16 +806,23 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 		const struct pc_ynode *file = NULL;
 		const struct pc_ynode *list =
 				v->kind == PC_Y_MAP ? network_members(l, k, v, &file) : v;
+		/* A run stays as the text holds it: no node or string per address. */
+		const struct pc_yrun *run = list && list->packed ? list->run : NULL;
 		const struct pc_ynode *const *items =
-				list ? want_items(l, list, "a network", &n) : NULL;
-		if (!items && (list || !file))
+				list && !run ? want_items(l, list, "a network", &n) : NULL;
+		if (run)
+			n = 0;
+		else if (!items && (list || !file))
 			continue;
 		if (!items)
 			n = 0;
 		size_t li = file ? open_list(l, file) : 0;
 		if (file && !li)
 			continue;
-		struct pc_network net = {.name = adup(l, k->str), .loc = loc_of(l, k), .list = li};
+		struct pc_network net = {.name = adup(l, k->str),
+				.loc = loc_of(l, k),
+				.list = li,
+				.run = run};
 		net.members = aalloc(l, n * sizeof(*net.members));
 		for (size_t j = 0; j < n; j++)
 			net.members[j] = (struct pc_peer){items[j]->str, loc_of(l, items[j])};
@@ -1093,6 +1104,8 @@ static void read_rules(struct loader *l, const struct pc_ynode *list)
 				"rule, or remove the policy");
 		return;
 	}
+	if (list->packed)
+		pc_ydoc_unpack(l->doc, (struct pc_ynode *)list);
 	for (size_t i = 0; i < list->n; i++)
 		read_rule(l, list->items[i]);
 }
@@ -1935,6 +1948,8 @@ size_t pc_policy_list_count(const struct pc_policy *p)
 
 _Static_assert(PC_LIST_MAX_FILES <= PC_WHERE_DOCS, "a list file's index fits pc_prefix.where");
 _Static_assert(PC_LIST_MAX_LINES <= PC_WHERE_LINE_MASK, "a list file's line fits pc_prefix.where");
+_Static_assert(PC_YAML_MAX_BYTES <= PC_WHERE_LINE_MASK + 1u,
+		"a policy's offset fits pc_prefix.where");
 
 bool pc_policy_prefix_loc(const struct pc_policy *p, const struct pc_prefix *x, struct pc_loc *out)
 {
@@ -1951,6 +1966,9 @@ bool pc_policy_prefix_loc(const struct pc_policy *p, const struct pc_prefix *x, 
 		if (!file)
 			return false;
 		*out = (struct pc_loc){file, x->where & PC_WHERE_LINE_MASK, x->col};
+		if (x->col == 0 && i >= PC_WHERE_DOCS)
+			pc_ydoc_locate(st->docs[i - PC_WHERE_DOCS], x->where & PC_WHERE_LINE_MASK,
+					&out->line, &out->col);
 		return true;
 	}
 	if (x->where == 0 || x->where > st->nwheres || !st->wheres[x->where - 1]->file)

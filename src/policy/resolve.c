@@ -558,6 +558,49 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 	}
 }
 
+/*
+ * A run of the YAML (only addresses: yaml.h), as add_peers() would read its
+ * items.  An item past the column `col` holds (a long list on one line) is
+ * placed by its offset in the text, not by a location kept for it.
+ */
+static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_addrset *set,
+		const char *what)
+{
+	struct pc_policy_state *st = r->p->state;
+	size_t d = 0;
+	struct pc_yrun_it it;
+	struct pc_yitem x;
+	char text[PC_YAML_RUN_ITEM + 1];
+
+	while (d < st->ndocs && st->docs[d]->file != run->file)
+		d++;
+	bool offsets = d < st->ndocs && PC_WHERE_DOCS + d < (PC_WHERE_LINE >> PC_WHERE_FILE_SHIFT);
+	pc_yrun_begin(&it, run);
+	while (pc_yrun_next(&it, &x)) {
+		struct pc_peer peer = {text, {run->file, x.line, x.col}};
+		struct pc_prefix p;
+		memcpy(text, x.s, x.len);
+		text[x.len] = '\0';
+		if (parse_prefix(r, &peer, &p) < 0)
+			continue;
+		if (offsets && x.col <= UINT16_MAX && x.line <= PC_WHERE_LINE_MASK) {
+			set_where(r, &p, &peer.loc);
+		} else if (offsets) {
+			size_t at = (size_t)(x.s - x.quoted - st->docs[d]->text);
+			p.where = PC_WHERE_LINE |
+				  (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT |
+				  (uint32_t)at;
+			p.col = 0;
+		} else {
+			/* Kept: set_where() keeps a pointer to it. */
+			struct pc_loc *loc = ralloc(r, sizeof(*loc));
+			*loc = peer.loc;
+			set_where(r, &p, loc);
+		}
+		add_prefix(set, &p);
+	}
+}
+
 /* A list file's address, into the network being resolved (struct list_sink). */
 struct list_sink {
 	struct pc_addrset *set;
@@ -585,6 +628,8 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 	size_t before = r->diags->nerrors;
 	bool listed = net->list &&
 		      pol_list_read(r->p, net->list - 1, list_add, &sink, r->diags) == 0;
+	if (net->run)
+		add_run(r, net->run, &net->set, net->name);
 	add_peers(r, net->members, net->nmembers, &net->set, net->name);
 	set_done(r, &net->set, net->name);
 	if (listed && r->diags->nerrors == before && !net->set.nv4 && !net->set.nv6) {

@@ -6,11 +6,15 @@
 #include <string.h>
 #include <yaml.h>
 
+/* The items of a container of at least this many bytes stay in the array they were read into. */
+#define LIST_KEPT (16u << 10)
+
 void pc_ydoc_init(struct pc_ydoc *doc)
 {
 	memset(doc, 0, sizeof(*doc));
 	pc_arena_init(&doc->arena);
 	pc_arena_init(&doc->nodes);
+	doc->run_min = PC_YAML_RUN_MIN;
 }
 
 void pc_ydoc_drop_tree(struct pc_ydoc *doc)
@@ -27,6 +31,7 @@ void pc_ydoc_drop_tree(struct pc_ydoc *doc)
 void pc_ydoc_finish(struct pc_ydoc *doc)
 {
 	pc_ydoc_drop_tree(doc);
+	free(doc->line_starts);
 	pc_arena_finish(&doc->arena);
 	free(doc->owned);
 	memset(doc, 0, sizeof(*doc));
@@ -40,6 +45,32 @@ const struct pc_ynode *pc_ynode_get(const struct pc_ynode *map, const char *key)
 		if (!strcmp(map->items[2 * i]->str, key))
 			return map->items[2 * i + 1];
 	return NULL;
+}
+
+void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned *col)
+{
+	if (!doc->line_starts) {
+		size_t cap = 64;
+		doc->line_starts = xcalloc(cap, sizeof(*doc->line_starts));
+		doc->nlines = 1;
+		for (const char *p = doc->text, *end = p + doc->text_len;
+				(p = memchr(p, '\n', (size_t)(end - p))); p++) {
+			if (doc->nlines == cap)
+				doc->line_starts = xreallocarray(doc->line_starts, cap *= 2,
+						sizeof(*doc->line_starts));
+			doc->line_starts[doc->nlines++] = (uint32_t)(p + 1 - doc->text);
+		}
+	}
+	size_t lo = 0, hi = doc->nlines;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (doc->line_starts[mid] <= offset)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*line = (unsigned)lo + 1;
+	*col = (unsigned)(offset - doc->line_starts[lo]) + 1;
 }
 
 const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
@@ -81,6 +112,11 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 		return -1;
 	}
 	for (size_t i = 0; i < len && bad < 20;) {
+		/* Printable ASCII, the bulk of any policy, needs no look. */
+		while (i < len && s[i] >= 0x20 && s[i] < 0x7f)
+			i++;
+		if (i == len)
+			break;
 		unsigned col = (unsigned)(i - line_start + 1);
 		unsigned char c = s[i];
 		size_t n = pc_utf8_seq(s + i, len - i);
@@ -127,6 +163,412 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 	return bad ? -1 : 0;
 }
 
+/* ---- runs: long lists of addresses, cut out of libyaml's text ----------- */
+
+/*
+ * One run: the bytes [from, to) of the document are replaced by `repl` in the
+ * text libyaml reads, which keeps the sequence's brackets: the items of a flow
+ * sequence go, and a block sequence's lines become "[]" on the first one,
+ * indented past its dash (a value there is still that key's, or that item's).
+ */
+struct cut {
+	size_t from, to;
+	unsigned spaces; /* the replacement: this many spaces, then "[]" (block); none (flow) */
+	bool block;
+	unsigned line, col; /* 0-based: the node (its '[' or first '-') */
+	struct pc_yrun run;
+	/* In libyaml's text. */
+	size_t mod_open; /* the '[' */
+	size_t mod_at; /* the first byte after the replacement: the document's `to` */
+	size_t mod_line, mod_col; /* of mod_at */
+	size_t col_at; /* the document's column of `to` */
+	size_t d_index, d_line; /* from libyaml's text to the document's, from mod_at on */
+};
+
+struct finder {
+	const char *t;
+	size_t len;
+	size_t min;
+	struct cut *cuts;
+	size_t n, cap;
+};
+
+/* The characters of a run's items: 0-9 a-f A-F . : / */
+static const uint32_t addr_chars[8] = {0, 0x07ffc000, 0x0000007e, 0x0000007e};
+
+static bool addr_char(unsigned char c)
+{
+	return addr_chars[c >> 5] >> (c & 31) & 1;
+}
+
+/*
+ * The token at p: an item's characters, plain or in quotes without escapes.
+ * Returns its end (after a closing quote), or NULL if it is not an item as a
+ * run holds it: one that reads as an address (a digit first, or a ':'), and
+ * as plain YAML reads it alone (no ':' first or last, where it would be an
+ * indicator).
+ */
+static const char *scan_item(const char *p, const char *end, struct pc_yitem *it)
+{
+	char q = *p == '"' || *p == '\'' ? *p : 0;
+	const char *s = p + (q != 0), *e = s;
+
+	while (e < end && e - s <= PC_YAML_RUN_ITEM && addr_char((unsigned char)*e))
+		e++;
+	size_t n = (size_t)(e - s);
+	if (n == 0 || n > PC_YAML_RUN_ITEM)
+		return NULL;
+	if (q && (e == end || *e != q))
+		return NULL;
+	if (!q && (s[0] == ':' || s[n - 1] == ':'))
+		return NULL;
+	if (!(s[0] >= '0' && s[0] <= '9') && !memchr(s, ':', n))
+		return NULL;
+	it->s = s;
+	it->len = n;
+	it->quoted = q != 0;
+	return q ? e + 1 : e;
+}
+
+static void add_cut(struct finder *f, const struct cut *c)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 8;
+		f->cuts = xreallocarray(f->cuts, f->cap, sizeof(*f->cuts));
+	}
+	f->cuts[f->n++] = *c;
+}
+
+/*
+ * A flow sequence opening at t[b] ('[' on line `line`, which starts at ls and
+ * is indented by `indent`): its run if every item is one, else nothing.
+ * Returns where the search goes on: after its ']', or where it stopped.
+ */
+static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, size_t indent)
+{
+	const char *t = f->t, *end = t + f->len, *p = t + b + 1;
+	const char *first = NULL, *last = NULL, *lstart = t + ls;
+	unsigned l = line, first_line = 0, first_col = 0, last_line = 0;
+	uint32_t n = 0;
+	bool want_item = true;
+
+	for (;;) {
+		if (p == end)
+			return f->len;
+		char c = *p;
+		if (c == ' ') {
+			p++;
+		} else if (c == '\n' || (c == '\r' && p + 1 < end && p[1] == '\n')) {
+			p += c == '\r' ? 2 : 1;
+			l++;
+			lstart = p;
+			/* Continuation lines indented past the line of the '[' only. */
+			const char *q = p;
+			while (q < end && *q == ' ')
+				q++;
+			if (q < end && *q != '\n' && *q != '\r' && (size_t)(q - p) <= indent)
+				return (size_t)(q - t);
+		} else if (want_item) {
+			struct pc_yitem it;
+			const char *e = scan_item(p, end, &it);
+			if (!e)
+				return (size_t)(p - t);
+			if (!first) {
+				first = p;
+				first_line = l;
+				first_col = (unsigned)(p - lstart);
+			}
+			last = e;
+			last_line = l;
+			n++;
+			p = e;
+			want_item = false;
+		} else if (c == ',') {
+			want_item = true;
+			p++;
+		} else if (c == ']') {
+			break;
+		} else {
+			return (size_t)(p - t);
+		}
+	}
+	/* A comma before ']' (an empty last item) is left to libyaml. */
+	if (want_item || n < f->min)
+		return (size_t)(p - t) + 1;
+	struct cut c = {.from = b + 1,
+			.to = (size_t)(p - t),
+			.line = line,
+			.col = (unsigned)(b - ls),
+			.col_at = (size_t)(p - lstart)};
+	c.run = (struct pc_yrun){NULL, first, (size_t)(last - first), first_line + 1, first_col + 1,
+			last_line + 1, n};
+	add_cut(f, &c);
+	return (size_t)(p - t) + 1;
+}
+
+/* A line of a block sequence that a run can hold: `- ITEM`, blanks and a comment after it. */
+static bool block_item(const char *p, const char *e, size_t *dash, struct pc_yitem *it,
+		const char **item_end)
+{
+	const char *q = p;
+
+	while (q < e && *q == ' ')
+		q++;
+	if (q + 2 >= e || q[0] != '-' || q[1] != ' ')
+		return false;
+	*dash = (size_t)(q - p);
+	q += 2;
+	while (q < e && *q == ' ')
+		q++;
+	if (q == e)
+		return false;
+	const char *x = scan_item(q, e, it);
+	if (!x)
+		return false;
+	*item_end = x;
+	const char *b = x;
+	while (x < e && *x == ' ')
+		x++;
+	return x == e || (*x == '#' && x > b);
+}
+
+struct block {
+	bool open;
+	size_t indent; /* of the dashes */
+	size_t from; /* the first item line's start */
+	unsigned line, n;
+	const char *first, *last;
+	unsigned first_line, first_col, last_line;
+	size_t last_eol; /* the end of the last item line: its '\n' (or '\r\n'), or the text's end
+			  */
+	size_t last_ls;
+};
+
+static void block_close(struct finder *f, struct block *k, bool keep)
+{
+	if (k->open && keep && k->n >= f->min) {
+		struct cut c = {.from = k->from,
+				.to = k->last_eol,
+				.spaces = (unsigned)k->indent + 1,
+				.block = true,
+				.line = k->line,
+				.col = (unsigned)k->indent,
+				.col_at = k->last_eol - k->last_ls};
+		c.run = (struct pc_yrun){NULL, k->first, (size_t)(k->last - k->first),
+				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n};
+		add_cut(f, &c);
+	}
+	k->open = false;
+}
+
+/*
+ * Finds the runs of the text: line by line, block sequences of item lines,
+ * and flow sequences after `KEY: `, `- ` or indentation.  What it takes for
+ * one libyaml must confirm (parse()), so a '[' in a quoted value, a comment or
+ * a block scalar costs a second read, never a wrong one.  A block run starts
+ * where a sequence starts: after a line less indented, or as indented and
+ * not an item (`key:` of a compact list); it ends where the sequence ends:
+ * before a line less indented, or as indented and not an item.
+ */
+static void find_runs(struct finder *f)
+{
+	const char *t = f->t;
+	struct block k = {0};
+	/* The last significant line (not blank, not a comment): its indentation and whether a
+	 * dash starts it; -1: none yet; -2: not known (skipped inside a flow sequence). */
+	long prev = -1;
+	bool prev_dash = false;
+	unsigned line = 0;
+
+	for (size_t ls = 0; ls < f->len;) {
+		const char *nl = memchr(t + ls, '\n', f->len - ls);
+		size_t le = nl ? (size_t)(nl - t) : f->len, eol = le;
+		if (eol > ls && t[eol - 1] == '\r')
+			eol--;
+		const char *p = t + ls, *e = t + eol, *q = p;
+		while (q < e && *q == ' ')
+			q++;
+		size_t indent = (size_t)(q - p), dash, resume = SIZE_MAX;
+		struct pc_yitem it;
+		const char *item_end;
+
+		if (q == e || *q == '#') {
+			/* Blank or a comment: nothing for either. */
+		} else if (block_item(p, e, &dash, &it, &item_end)) {
+			if (k.open && k.indent != dash)
+				block_close(f, &k, dash < k.indent);
+			if (!k.open && (prev == -1 || (prev >= 0 && ((size_t)prev < dash ||
+										    ((size_t)prev == dash &&
+												    !prev_dash)))))
+				k = (struct block){true, dash, ls, line, 0, it.s - it.quoted, NULL,
+						line, (unsigned)(it.s - it.quoted - p), 0, 0, 0};
+			if (k.open) {
+				k.n++;
+				k.last = item_end;
+				k.last_line = line;
+				k.last_eol = eol;
+				k.last_ls = ls;
+			}
+			prev = (long)dash;
+			prev_dash = true;
+		} else {
+			block_close(f, &k, indent < k.indent || (indent == k.indent && *q != '-'));
+			prev = (long)indent;
+			prev_dash = *q == '-';
+			/* Flow sequences on the line. */
+			for (size_t b = (size_t)(q - t); b < eol;) {
+				const char *o = memchr(t + b, '[', eol - b);
+				if (!o)
+					break;
+				b = (size_t)(o - t);
+				const char *w = o;
+				while (w > p && w[-1] == ' ')
+					w--;
+				if (!(w == p || (w < o && (w[-1] == ':' ||
+									  (w[-1] == '-' &&
+											  w - 1 == q))))) {
+					b++;
+					continue;
+				}
+				b = flow_run(f, b, ls, line, indent);
+				if (b >= le) {
+					resume = b;
+					break;
+				}
+			}
+		}
+		if (resume == SIZE_MAX) {
+			ls = le + 1;
+			line++;
+			continue;
+		}
+		/* A sequence ran past the line: on from the line after the one it stopped on. */
+		while (ls <= resume && ls < f->len) {
+			const char *x = memchr(t + ls, '\n', f->len - ls);
+			if (!x) {
+				ls = f->len;
+				break;
+			}
+			ls = (size_t)(x - t) + 1;
+			line++;
+		}
+		prev = -2;
+	}
+	block_close(f, &k, true);
+}
+
+/*
+ * Builds libyaml's text: the document with the runs cut out, and for each cut
+ * where it lands there.
+ */
+static char *cut_text(const struct pc_ydoc *doc, struct cut *cuts, size_t ncuts, size_t *len)
+{
+	const char *t = doc->text;
+	struct pc_buf b;
+	size_t at = 0, lines = 0;
+
+	pc_buf_init(&b);
+	for (size_t i = 0; i < ncuts; i++) {
+		struct cut *c = &cuts[i];
+		pc_buf_add(&b, t + at, c->from - at);
+		for (const char *x = t + c->from; (x = memchr(x, '\n', (size_t)(t + c->to - x)));
+				x++)
+			lines++;
+		if (c->block) {
+			for (unsigned s = 0; s < c->spaces; s++)
+				pc_buf_add(&b, " ", 1);
+			c->mod_open = b.len;
+			pc_buf_add(&b, "[]", 2);
+		} else {
+			c->mod_open = b.len - 1;
+		}
+		c->mod_at = b.len;
+		c->d_index = c->to - c->mod_at;
+		c->d_line = lines;
+		at = c->to;
+	}
+	pc_buf_add(&b, t + at, doc->text_len - at);
+	/* The line and column of each cut's end in this text. */
+	size_t line = 0, ls = 0, pos = 0;
+	for (size_t i = 0; i < ncuts; i++) {
+		struct cut *c = &cuts[i];
+		for (const char *x; pos < c->mod_at &&
+				    (x = memchr(b.data + pos, '\n', c->mod_at - pos));
+				pos = ls) {
+			line++;
+			ls = (size_t)(x - b.data) + 1;
+		}
+		pos = c->mod_at;
+		c->mod_line = line;
+		c->mod_col = c->mod_at - ls;
+	}
+	*len = b.len;
+	return b.data;
+}
+
+void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run)
+{
+	it->run = run;
+	it->at = run->text;
+	it->line = run->line;
+	it->line_start = run->text - (run->col - 1);
+}
+
+bool pc_yrun_next(struct pc_yrun_it *it, struct pc_yitem *item)
+{
+	const char *end = it->run->text + it->run->len, *p = it->at;
+
+	/* Between items: blanks, commas, line ends, dashes, comments (the run holds no more). */
+	while (p < end && !addr_char((unsigned char)*p) && *p != '"' && *p != '\'') {
+		if (*p == '\n') {
+			it->line++;
+			it->line_start = p + 1;
+		} else if (*p == '#') {
+			while (p + 1 < end && p[1] != '\n')
+				p++;
+		}
+		p++;
+	}
+	if (p == end)
+		return false;
+	it->at = scan_item(p, end, item);
+	item->line = it->line;
+	item->col = (unsigned)(p - it->line_start) + 1;
+	return true;
+}
+
+void pc_ydoc_unpack(struct pc_ydoc *doc, struct pc_ynode *seq)
+{
+	const struct pc_yrun *run = seq->run;
+	struct pc_yrun_it it;
+	struct pc_yitem x;
+	struct pc_ynode **items =
+			run->n * sizeof(*items) >= LIST_KEPT
+					? xcalloc(run->n, sizeof(*items))
+					: pc_arena_alloc(&doc->nodes, run->n * sizeof(*items));
+	uint32_t i = 0;
+
+	if (run->n * sizeof(*items) >= LIST_KEPT) {
+		doc->lists = xreallocarray(doc->lists, doc->nlists + 1, sizeof(*doc->lists));
+		doc->lists[doc->nlists++] = items;
+	}
+	pc_yrun_begin(&it, run);
+	while (i < run->n && pc_yrun_next(&it, &x)) {
+		struct pc_ynode *n = pc_arena_alloc(&doc->nodes, sizeof(*n));
+		memset(n, 0, sizeof(*n));
+		n->kind = PC_Y_SCALAR;
+		n->line = x.line;
+		n->col = x.col;
+		n->str = pc_arena_strndup(&doc->arena, x.s, x.len);
+		n->len = (uint16_t)x.len;
+		n->plain = !x.quoted;
+		items[i++] = n;
+	}
+	seq->packed = false;
+	seq->items = items;
+	seq->n = i;
+}
+
 /* ---- the event stream ------------------------------------------------- */
 
 struct frame {
@@ -138,12 +580,37 @@ struct frame {
 struct reader {
 	struct pc_ydoc *doc;
 	struct pc_diags *diags;
+	const char *text; /* what libyaml reads: the document's, or it with the runs cut out */
+	struct cut *cuts; /* sorted; NULL: none */
+	size_t ncuts, next; /* next: the first cut not yet met */
 	struct frame stack[PC_YAML_MAX_DEPTH + 1];
 	int depth; /* open containers */
 	size_t nodes;
 	int errors;
 	bool stop; /* a problem after which the rest cannot be trusted */
 };
+
+/* Where a mark of libyaml's text is in the document (0-based, as libyaml counts). */
+static yaml_mark_t mark_in_doc(const struct reader *r, yaml_mark_t m)
+{
+	size_t lo = 0, hi = r->ncuts;
+
+	/* The last cut whose text ends at or before the mark. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->cuts[mid].mod_at <= m.index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return m;
+	const struct cut *c = &r->cuts[lo - 1];
+	yaml_mark_t o = {m.index + c->d_index, m.line + c->d_line, m.column};
+	if (m.line == c->mod_line)
+		o.column = c->col_at + (m.column - c->mod_col);
+	return o;
+}
 
 static PC_PRINTF(5, 6) struct pc_diag *rerror(struct reader *r, const char *code, yaml_mark_t mark,
 		bool stop, const char *fmt, ...)
@@ -226,15 +693,14 @@ static void check_duplicates(struct reader *r, const struct pc_ynode *map)
 	free(keys);
 }
 
-/* The items of a container of at least this many bytes stay in the array they were read into. */
-#define LIST_KEPT (16u << 10)
-
 static void close_container(struct reader *r)
 {
 	struct frame *f = &r->stack[--r->depth];
 	struct pc_ynode *n = f->node;
 
-	if (f->n * sizeof(*n->items) >= LIST_KEPT) {
+	if (n->packed) {
+		/* Its items are the run's. */
+	} else if (f->n * sizeof(*n->items) >= LIST_KEPT) {
 		/* A long list (a network's addresses) keeps its array, cut to its size. */
 		struct pc_ydoc *doc = r->doc;
 		doc->lists = xreallocarray(doc->lists, doc->nlists + 1, sizeof(*doc->lists));
@@ -246,7 +712,10 @@ static void close_container(struct reader *r)
 		if (f->n)
 			memcpy(n->items, f->items, f->n * sizeof(*n->items));
 	}
-	n->n = (uint32_t)(n->kind == PC_Y_MAP ? f->n / 2 : f->n);
+	if (!n->packed)
+		n->n = (uint32_t)(n->kind == PC_Y_MAP ? f->n / 2 : f->n);
+	else
+		n->n = n->run->n;
 	free(f->items);
 	memset(f, 0, sizeof(*f));
 	if (n->kind == PC_Y_MAP)
@@ -311,7 +780,9 @@ static void on_scalar(struct reader *r, const yaml_event_t *e)
 	attach(r, n);
 }
 
-static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind kind)
+/* A container opens; `c`: the cut whose '[' it is. */
+static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind kind,
+		const struct cut *c)
 {
 	yaml_mark_t m = e->start_mark;
 	const yaml_char_t *anchor = kind == PC_Y_MAP ? e->data.mapping_start.anchor
@@ -336,6 +807,21 @@ static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind 
 	struct pc_ynode *n = new_node(r, kind, m);
 	n->flow = kind == PC_Y_MAP ? e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
 				   : e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+	if (c) {
+		/* A run: the sequence libyaml read empty holds its items. */
+		struct pc_yrun *run = pc_arena_alloc(&r->doc->arena, sizeof(*run));
+		*run = c->run;
+		run->file = r->doc->file;
+		n->line = c->line + 1;
+		n->col = c->col + 1;
+		n->flow = !c->block;
+		n->packed = true;
+		n->run = run;
+		r->nodes += run->n;
+		if (r->nodes > PC_YAML_MAX_NODES)
+			rerror(r, "yaml-limit", m, true, "more than %u values in one policy",
+					PC_YAML_MAX_NODES);
+	}
 	r->stack[r->depth++] = (struct frame){n, NULL, 0, 0};
 }
 
@@ -344,7 +830,7 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 {
 	const char *problem = p->problem ? p->problem : "unknown problem";
 	const char *context = p->context ? p->context : "";
-	yaml_mark_t m = p->problem_mark;
+	yaml_mark_t m = mark_in_doc(r, p->problem_mark);
 	struct pc_diag *d;
 
 	if (p->error == YAML_MEMORY_ERROR)
@@ -361,7 +847,7 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 	} else if (strstr(problem, "found unexpected end of stream") &&
 			strstr(context, "quoted scalar")) {
 		/* Said where the quote opens: the end of the file is no help. */
-		d = rerror(r, "yaml-syntax", p->context_mark, true,
+		d = rerror(r, "yaml-syntax", mark_in_doc(r, p->context_mark), true,
 				"unterminated quoted string: it runs to the end of the file");
 		pc_diag_hint(d, "close the quote");
 	} else if ((strstr(problem, "mapping values are not allowed") ||
@@ -396,22 +882,25 @@ static void parser_error(struct reader *r, const yaml_parser_t *p)
 	}
 }
 
-/* Parses doc->text, set by the caller. */
-static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
+/*
+ * Reads `text` (the document's, or it with the cuts made) into doc->root.
+ * Returns 0, or -1 with the problems in `diags`.
+ */
+static int read_text(struct pc_ydoc *doc, struct pc_diags *diags, const char *text, size_t len,
+		struct cut *cuts, size_t ncuts)
 {
 	struct reader r;
 	yaml_parser_t parser;
 	yaml_event_t event;
 	int docs = 0;
-	size_t before = diags->nerrors, len = doc->text_len;
-	const char *text = doc->text;
+	size_t before = diags->nerrors;
 
 	memset(&r, 0, sizeof(r));
 	r.doc = doc;
 	r.diags = diags;
-	if (prescan(doc->file, (const unsigned char *)text, len, diags) < 0)
-		return -1;
-
+	r.text = text;
+	r.cuts = cuts;
+	r.ncuts = ncuts;
 	if (!yaml_parser_initialize(&parser))
 		pc_oom_size(sizeof(parser));
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -422,6 +911,12 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 			break;
 		}
 		yaml_event_type_t type = event.type;
+		const struct cut *c = NULL;
+		if (r.next < r.ncuts && type == YAML_SEQUENCE_START_EVENT &&
+				event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE &&
+				event.start_mark.index == r.cuts[r.next].mod_open)
+			c = &r.cuts[r.next++];
+		event.start_mark = mark_in_doc(&r, event.start_mark);
 		switch (type) {
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1)
@@ -442,10 +937,10 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 			on_scalar(&r, &event);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
-			on_open(&r, &event, PC_Y_SEQ);
+			on_open(&r, &event, PC_Y_SEQ, c);
 			break;
 		case YAML_MAPPING_START_EVENT:
-			on_open(&r, &event, PC_Y_MAP);
+			on_open(&r, &event, PC_Y_MAP, NULL);
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
@@ -468,11 +963,38 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 		pc_diag_add(diags, PC_SEV_ERROR, "yaml-empty", doc->file, 1, 1,
 				"the policy is empty");
 	}
-	if (diags->nerrors != before) {
+	/* A cut libyaml did not read as a sequence of its own: the text is read whole. */
+	if (diags->nerrors != before || r.next != r.ncuts) {
 		doc->root = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+/* Parses doc->text, set by the caller: with its runs cut out when it has some (see yaml.h). */
+static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
+{
+	if (prescan(doc->file, (const unsigned char *)doc->text, doc->text_len, diags) < 0)
+		return -1;
+	struct finder f = {doc->text, doc->text_len, doc->run_min, NULL, 0, 0};
+	if (doc->run_min != SIZE_MAX)
+		find_runs(&f);
+	if (f.n) {
+		size_t len;
+		char *text = cut_text(doc, f.cuts, f.n, &len);
+		struct pc_diags quiet;
+		pc_diags_init(&quiet);
+		int ret = read_text(doc, &quiet, text, len, f.cuts, f.n);
+		free(text);
+		free(f.cuts);
+		if (ret == 0)
+			pc_diags_take(diags, &quiet);
+		pc_diags_finish(&quiet);
+		if (ret == 0)
+			return 0;
+		pc_ydoc_drop_tree(doc);
+	}
+	return read_text(doc, diags, doc->text, doc->text_len, NULL, 0);
 }
 
 /* The file's name, and whether the text is within the size limit. */

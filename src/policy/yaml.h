@@ -9,6 +9,15 @@
  * documents, NUL bytes, invalid UTF-8, tab indentation.  Every problem found
  * is reported; a document with any error yields no tree.
  *
+ * A long list of addresses is the bulk of a large policy, and libyaml's cost
+ * is per value: a flow or block sequence of at least `run_min` items, each a
+ * token of address characters (struct pc_yrun), is cut out of the text
+ * libyaml reads and kept as a run that the caller reads item by item
+ * (pc_yrun_next()), with no node or string per item.  libyaml still reads
+ * the sequence itself, emptied, so the document's shape is its; a cut it
+ * does not confirm as a sequence, or any problem, and the whole document is
+ * read again without cuts: the diagnostics are always the ones of that read.
+ *
  * Ownership: the text and the strings of the scalars live in the document's
  * arena, the nodes in an arena of their own: pc_ydoc_drop_tree() releases the
  * nodes as soon as the document has been read (the strings stay), and
@@ -32,6 +41,44 @@
 #define PC_YAML_MAX_KEY 1024
 #define PC_YAML_MAX_NODES 1000000
 
+/* Sequences of at least this many addresses are read as runs. */
+#define PC_YAML_RUN_MIN 64
+/* An item of a run: at most this many bytes (the longest IPv6 prefix is 43). */
+#define PC_YAML_RUN_ITEM 64
+
+/*
+ * The items of a sequence cut out of libyaml's text: `text` holds them as
+ * written, between the brackets of a flow sequence or on the lines of a
+ * block one (dashes, commas, blanks, comments between them).  Each item is
+ * a plain or quoted token of the characters 0-9 a-f A-F . : / that starts
+ * with a digit or holds a ':' (it reads as an address, never a name).
+ */
+struct pc_yrun {
+	const char *file; /* the document's name, for locations */
+	const char *text; /* from the first item to the end of the last one */
+	size_t len;
+	unsigned line, col; /* of text[0] */
+	unsigned end_line; /* of the last item */
+	uint32_t n; /* items */
+};
+
+struct pc_yrun_it {
+	const struct pc_yrun *run;
+	const char *at, *line_start;
+	unsigned line;
+};
+
+struct pc_yitem {
+	const char *s; /* not NUL-terminated */
+	size_t len; /* at most PC_YAML_RUN_ITEM */
+	unsigned line, col;
+	bool quoted;
+};
+
+void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run);
+/* The next item; false after the last. */
+bool pc_yrun_next(struct pc_yrun_it *it, struct pc_yitem *item);
+
 enum pc_ynode_kind {
 	PC_Y_SCALAR,
 	PC_Y_SEQ,
@@ -46,9 +93,14 @@ struct pc_ynode {
 	uint8_t kind; /* enum pc_ynode_kind */
 	bool plain : 1; /* scalar: unquoted: `022`, `yes`, `~` are still just text here */
 	bool flow : 1; /* container: written [a, b] or {a: b} */
+	bool packed : 1; /* sequence: its items are `run`, not nodes (pc_ydoc_unpack()) */
 	const char *str; /* scalar: NUL-terminated; never holds a NUL itself */
-	/* sequence: items[i]; mapping: items[2i] is a key (a scalar), items[2i+1] its value */
-	struct pc_ynode **items;
+	union {
+		/* sequence: items[i]; mapping: items[2i] is a key (a scalar), items[2i+1] its value
+		 */
+		struct pc_ynode **items;
+		const struct pc_yrun *run; /* a packed sequence */
+	};
 };
 
 struct pc_ydoc {
@@ -61,6 +113,9 @@ struct pc_ydoc {
 	char *owned; /* the text when it was handed over (pc_yaml_parse_buf()) */
 	struct pc_ynode ***lists; /* the items of long containers, on the heap: not copied */
 	size_t nlists;
+	size_t run_min; /* sequences of this many addresses are runs (SIZE_MAX: none) */
+	uint32_t *line_starts; /* made by pc_ydoc_locate() when first asked */
+	size_t nlines;
 };
 
 /* The value for `key` in a mapping node, or NULL. */
@@ -69,7 +124,10 @@ const struct pc_ynode *pc_ynode_get(const struct pc_ynode *map, const char *key)
 void pc_ydoc_init(struct pc_ydoc *doc);
 void pc_ydoc_finish(struct pc_ydoc *doc);
 
-/* Releases the tree (every node), keeping the text and the strings of the scalars. */
+/* Gives a packed sequence nodes for its items, as if it had been read without a cut. */
+void pc_ydoc_unpack(struct pc_ydoc *doc, struct pc_ynode *seq);
+
+/* Releases the tree (every node), keeping the text, the strings of the scalars and the runs. */
 void pc_ydoc_drop_tree(struct pc_ydoc *doc);
 
 /*
@@ -82,6 +140,9 @@ int pc_yaml_parse(struct pc_ydoc *doc, const char *file, const char *data, size_
 /* The same for the text of `buf`, which the document takes over (no copy); `buf` is left empty. */
 int pc_yaml_parse_buf(
 		struct pc_ydoc *doc, const char *file, struct pc_buf *buf, struct pc_diags *diags);
+
+/* The line and column (1-based) of byte `offset` of the text. */
+void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned *col);
 
 /* The source line `line` (1-based) of a document, without its end; NULL if none. */
 const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len);

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "policy/yaml.h"
+#include "yamlsame.h"
 
 struct result {
 	struct pc_ydoc doc;
@@ -363,6 +364,163 @@ static void test_size_limits(void **state)
 	pc_buf_finish(&b);
 }
 
+/* Runs: the same tree and diagnostics as without them, and taken where expected. */
+static void test_runs_change_nothing_but_the_cost(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t runs; /* with run_min 2 */
+	} cases[] = {
+			{"big: [10.0.0.1, 10.0.0.2, 10.0.0.3]\n", 1},
+			{"networks:\n  big: [10.0.0.1,\n    10.0.0.2 ,  10.0.0.3/32\n    ]\nx: 1\n",
+					1},
+			{"big: [\"2001:db8::1\", '2001:db8::2', 2001:db8::3/128]\n", 1},
+			{"big:\n  - 10.0.0.1   # one\n\n  # between\n  - \"2001:db8::1\"\n  - 10.0.0.3\nx: 1\n",
+					1},
+			{"big:\r\n  - 10.0.0.1\r\n  - 10.0.0.2\r\nx: [1.1.1.1, 2.2.2.2]\r\n", 2},
+			{"big:\n- 1.1.1.1\n- 1.1.1.2\nother: x\n", 1},
+			{"- big:\n    - 1.1.1.1\n    - 1.1.1.2\n- 3.3.3.3\n", 1},
+			{"-\n  - 1.1.1.1\n  - 1.1.1.2\n", 1},
+			{"{a: [1.1.1.1, 2.2.2.2]}\n", 1},
+			{"a: {x: [1.1.1.1, 2.2.2.2], y: [3.3.3.3, 4.4.4.4]}\nb: [1.1.1.1, 2.2.2.2] x\n",
+					0},
+			{"a: {x: [1.1.1.1, 2.2.2.2], y: [3.3.3.3, 4.4.4.4]}\nb: [1.1.1.1, 2.2.2.2]\n",
+					3},
+			/* Not runs, or not confirmed: read again whole. */
+			{"note: \"a: [1.1.1.1, 2.2.2.2]\"\n", 0},
+			{"note: 'a: [1.1.1.1, 2.2.2.2]\n  - 1.1.1.1\n  - 1.1.1.2'\n", 0},
+			{"text: |\n  - 1.1.1.1\n  - 1.1.1.2\nx: [1.1.1.1, 2.2.2.2]\n", 0},
+			{"text: >\n  a: [1.1.1.1, 2.2.2.2]\n", 0},
+			{"- a b\n  - 1.1.1.1\n  - 2.2.2.2\n", 0},
+			{"-\n- 1.1.1.1\n- 1.1.1.2\n", 0},
+			{"- x\n- 1.1.1.1\n- 1.1.1.2\n", 0},
+			{"a: x\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
+			{"big:\n  - 1.1.1.1\n  - 1.1.1.2\n    more\n", 0},
+			{"big:\n  - 1.1.1.1\n  - 1.1.1.2\n\n    more\n", 0},
+			{"big:\n  - 1.1.1.1\n  - 1.1.1.2\n  - office\n", 0},
+			{"big: [1.1.1.1, 2.2.2.2,]\n", 0},
+			{"big: [fe80::, 1.1.1.1]\n", 0},
+			{"big: [::1, 1.1.1.1]\n", 0},
+			{"big: [1.1.1.1,\t2.2.2.2]\n", 0},
+			{"big: [1.1.1.1,\n2.2.2.2]\n", 0},
+			{"big: &a [1.1.1.1, 2.2.2.2]\n", 0},
+			{"big: !!seq [1.1.1.1, 2.2.2.2]\n", 0},
+			{"---\n- 1.1.1.1\n- 2.2.2.2\n", 0},
+			{"[1.1.1.1, 2.2.2.2]: x\n", 0},
+			{"? [1.1.1.1, 2.2.2.2]\n: x\n", 0},
+			{"big: [dead, beef]\n", 0},
+			{"big: [1.1.1.1 2.2.2.2, 3.3.3.3]\n", 0},
+			{"# [1.1.1.1, 2.2.2.2]\nbig: [1.1.1.1, 2.2.2.2] # [3.3.3.3, 4.4.4.4]\n", 1},
+			/* Errors after runs, on their line and later: placed in the document's
+			   text. */
+			{"big: [1.1.1.1, 2.2.2.2]\nbad: [\n", 0},
+			{"big: [1.1.1.1, 2.2.2.2], x\n", 0},
+			{"a: [1.1.1.1, 2.2.2.2]\na: [3.3.3.3, 4.4.4.4]\n", 0},
+			{"a: [1.1.1.1,\n   2.2.2.2]\nb: {c: d, c: e}\n", 0},
+			{"a:\n  - 1.1.1.1\n  - 1.1.1.2\nb: \"\\x01\"\nc: *x\n", 0},
+			{"a:\n  - 1.1.1.1\n  - 1.1.1.2\nb:\tc\n", 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t runs = yaml_same(cases[i].text, strlen(cases[i].text), 2);
+		if (runs != cases[i].runs)
+			fail_msg("case %zu: %zu runs, expected %zu", i, runs, cases[i].runs);
+	}
+}
+
+/*
+ * Texts made at random: mostly well-formed documents of runs and near-runs
+ * (mappings, flow and block sequences, comments, quotes), with a piece that
+ * breaks them dropped in now and then.
+ */
+#ifndef ROUNDS
+#define ROUNDS 20000
+#endif
+static void test_runs_against_random_texts(void **state)
+{
+	static const char *const items[] = {"1.1.1.1", "10.0.0.0/8", "2001:db8::1", "fe80::", "::1",
+			"\"2001:db8::2\"", "'3.3.3.3'", "dead", "a b", "\"x\"", "1.1.1.1:", "0:1",
+			"9"};
+	static const char *const breaks[] = {"[", "]", "{", "}", ",", ": ", "- ", "\n", "\n  ", " ",
+			"# c", "|", ">", "\"", "'", "&a ", "*a", "!!seq ", "? ", "---", "\r\n",
+			"\t", "x y", "\n-", "\n  -"};
+	unsigned seed = 12345;
+	char text[1024];
+	size_t taken = 0;
+
+#define RND(n) ((seed = seed * 1103515245u + 12345u), (seed >> 16) % (n))
+#define PUT(s)                                                                                     \
+	do {                                                                                       \
+		const char *s_ = (s);                                                              \
+		size_t m_ = strlen(s_);                                                            \
+		if (len + m_ < sizeof(text)) {                                                     \
+			memcpy(text + len, s_, m_);                                                \
+			len += m_;                                                                 \
+		}                                                                                  \
+	} while (0)
+#define ITEM() (RND(4) ? items[RND(3)] : items[RND(sizeof(items) / sizeof(items[0]))])
+
+	(void)state;
+	for (int round = 0; round < ROUNDS; round++) {
+		size_t len = 0;
+		unsigned entries = 1 + RND(4);
+		for (unsigned e = 0; e < entries; e++) {
+			static const char *const indents[] = {"", "  ", "    "};
+			const char *ind = indents[RND(3)];
+			PUT(ind);
+			PUT(RND(5) ? "k" : "- k");
+			PUT(e % 2 ? "a: " : "b: ");
+			unsigned n = 1 + RND(4);
+			if (RND(2)) {
+				PUT("[");
+				for (unsigned i = 0; i < n; i++) {
+					if (i)
+						PUT(RND(6) ? ", " : RND(2) ? ",\n     " : ",\n");
+					PUT(ITEM());
+				}
+				PUT(RND(8) ? "]" : ",]");
+			} else {
+				for (unsigned i = 0; i < n; i++) {
+					PUT("\n");
+					PUT(ind);
+					PUT(RND(4) ? "  " : "");
+					if (!RND(8))
+						PUT("# note\n  ");
+					PUT("- ");
+					PUT(ITEM());
+					if (!RND(6))
+						PUT("  # c");
+				}
+			}
+			if (!RND(6))
+				PUT(breaks[RND(sizeof(breaks) / sizeof(breaks[0]))]);
+			PUT(RND(10) ? "\n" : "\r\n");
+		}
+		taken += yaml_same(text, len, 1 + (size_t)round % 3);
+	}
+#undef RND
+#undef PUT
+#undef ITEM
+	/* Many of them must have been runs, or this tested nothing. */
+	assert_true(taken > 1000);
+}
+
+/* More values than a policy may hold, some in a run: the same error. */
+static void test_runs_count_toward_the_limit(void **state)
+{
+	size_t n = PC_YAML_MAX_NODES + 1, len = 0;
+	char *text = malloc(2 * n + 16);
+
+	(void)state;
+	len += (size_t)sprintf(text, "a: [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, i ? ",1" : "1");
+	len += (size_t)sprintf(text + len, "]\n");
+	assert_int_equal(yaml_same(text, len, 2), 0);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +538,9 @@ int main(void)
 			cmocka_unit_test(test_bytes_libyaml_would_misplace),
 			cmocka_unit_test(test_escapes_cannot_smuggle_controls),
 			cmocka_unit_test(test_size_limits),
+			cmocka_unit_test(test_runs_change_nothing_but_the_cost),
+			cmocka_unit_test(test_runs_against_random_texts),
+			cmocka_unit_test(test_runs_count_toward_the_limit),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

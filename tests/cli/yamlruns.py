@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Long lists of addresses in the YAML (runs, src/policy/yaml.h), end to end.
+
+usage: yamlruns.py PORTCULLIS DIR
+
+The same network written as a block list (comments, blank lines, quoted
+IPv6), a flow list over many lines, a flow list on one line wider than a
+column can be held in (past 65 535), and a list file: the four render the
+same ruleset, and the same network written short of a run (63 addresses
+and a name) renders as the list file does.  A duplicate and a bad address
+in each YAML form are said at their exact line and column.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+BIN = sys.argv[1]
+failed = 0
+
+
+def check(ok, what):
+    global failed
+    print(("ok: " if ok else "FAIL: ") + what)
+    if not ok:
+        failed += 1
+
+
+def run(*args):
+    p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def rules(text):
+    """A rendering without its header comments (they name the file and its hash)."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
+def addresses(n):
+    out = []
+    for i in range(n):
+        if i % 7 == 3:
+            out.append("2001:db8::%x" % (i + 1))
+        elif i % 11 == 5:
+            out.append("10.%d.%d.0/24" % (100 + i // 256 % 100, i % 256))
+        else:
+            out.append("10.%d.%d.%d" % ((i + 1) >> 16, ((i + 1) >> 8) & 255, (i + 1) & 255))
+    return out
+
+
+HEAD = "version: 1\npolicy: runs\ndefaults:\n  icmp: none\nnetworks:\n"
+TAIL = "rules:\n  - allow: 88/tcp\n    from: big\n"
+
+
+def block(addrs, extra=()):
+    lines = ["  big:"]
+    pos = {}
+    for i, a in enumerate(list(addrs) + list(extra)):
+        if i % 50 == 0:
+            lines.append("    # a comment among them")
+        if i % 70 == 0:
+            lines.append("")
+        item = '"%s"' % a if ":" in a and i % 2 else a
+        lines.append("    - " + item + ("   # note" if i % 9 == 0 else ""))
+        pos[i] = (HEAD.count("\n") + len(lines), 7)
+    return HEAD + "\n".join(lines) + "\n" + TAIL, pos
+
+
+def flow_lines(addrs, extra=()):
+    items = ['"%s"' % a if ":" in a else a for a in list(addrs) + list(extra)]
+    rows = [", ".join(items[i:i + 8]) for i in range(0, len(items), 8)]
+    return HEAD + "  big: [" + ",\n     ".join(rows) + "]\n" + TAIL
+
+
+def flow_line(addrs, extra=()):
+    items = ['"%s"' % a if ":" in a else a for a in list(addrs) + list(extra)]
+    text = "  big: ["
+    pos = {}
+    for i, item in enumerate(items):
+        if i:
+            text += ", "
+        pos[i] = (HEAD.count("\n") + 1, len(text) + 1)
+        text += item
+    return HEAD + text + "]\n" + TAIL, pos
+
+
+with tempfile.TemporaryDirectory() as d:
+    def write(name, text):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    addrs = addresses(6000)
+    listed = write("big.txt", "\n".join(addrs) + "\n")
+    files = {
+        "list file": write("list.yaml", HEAD + "  big: {file: big.txt}\n" + TAIL),
+        "block list": write("block.yaml", block(addrs)[0]),
+        "flow list over lines": write("lines.yaml", flow_lines(addrs)),
+        "flow list on one line": write("line.yaml", flow_line(addrs)[0]),
+    }
+    out = {}
+    for what, path in files.items():
+        rc, o, e = run("render", path)
+        check(rc == 0 and "n_big_v4" in o, "%s renders (%d)" % (what, rc))
+        out[what] = rules(o)
+    for what in files:
+        check(out[what] == out["list file"], "%s renders as the list file does" % what)
+
+    # Short of a run: 63 addresses and a network's name, read by libyaml alone.
+    few = addresses(63)
+    write("few.txt", "\n".join(few + ["192.0.2.1"]) + "\n")
+    rc, a, _ = run("render", write("few-list.yaml", HEAD + "  big: {file: few.txt}\n" + TAIL))
+    rc2, b, _ = run("render", write("few.yaml", HEAD + "  other: [192.0.2.1]\n" + flow_line(few, ["other"])[0][len(HEAD):]))
+    check(rc == 0 and rc2 == 0 and rules(a) == rules(b), "a list short of a run renders as the list file does")
+
+    # A duplicate at the end of each form: said at its own line and column.
+    for what, make in (("block list", block), ("flow list on one line", flow_line)):
+        text, pos = make(addrs, [addrs[12]])
+        path = write("dup.yaml", text)
+        rc, o, e = run("check", path)
+        line, col = pos[len(addrs)]
+        want = "%s:%d:%d: warning: %s/32 is already inside" % (path, line, col, addrs[12])
+        check(rc == 0 and want in e, "%s: the duplicate is placed at %d:%d" % (what, line, col))
+        if want not in e:
+            print(e[:2000])
+
+    # A bad address deep in each form: the error at its place, exit 1.
+    for what, make in (("block list", block), ("flow list on one line", flow_line)):
+        bad = list(addrs)
+        bad[5000] = "10.0.0.300"
+        text, pos = make(bad)
+        path = write("bad.yaml", text)
+        rc, o, e = run("check", path)
+        line, col = pos[5000]
+        want = "%s:%d:%d: error: '10.0.0.300' is not an IPv4 or IPv6 address" % (path, line, col)
+        check(rc == 1 and want in e, "%s: a bad address is said at %d:%d" % (what, line, col))
+        if want not in e:
+            print(e[:2000])
+
+sys.exit(1 if failed else 0)
