@@ -159,24 +159,46 @@ static void format_prefix(char *buf, size_t n, const struct pc_prefix *x)
 
 /*
  * A prefix's `where` and `col` for a peer written in the policy: its file's
- * index and its line, or where that does not fit, its location kept by index.
+ * index and its line, or in a file with a value past the column `col` holds
+ * (pc_ydoc.wide), its offset; or where that does not fit, its location kept by
+ * index (`loc` must then outlive the policy).  Returns the file's index, or
+ * SIZE_MAX.
  */
-static void set_where(struct resolver *r, struct pc_prefix *x, const struct pc_loc *loc)
+static size_t doc_index(struct resolver *r, const char *file)
 {
 	struct pc_policy_state *st = r->p->state;
 	size_t d = r->where_doc;
 
-	if (loc->file && loc->line <= PC_WHERE_LINE_MASK && loc->col <= UINT16_MAX) {
-		if (d >= st->ndocs || st->docs[d]->file != loc->file)
-			for (d = 0; d < st->ndocs && st->docs[d]->file != loc->file; d++)
-				;
-		if (d < st->ndocs && PC_WHERE_DOCS + d < (PC_WHERE_LINE >> PC_WHERE_FILE_SHIFT)) {
-			r->where_doc = d;
-			x->where = PC_WHERE_LINE |
-				   (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT | loc->line;
-			x->col = (uint16_t)loc->col;
-			return;
-		}
+	if (d >= st->ndocs || st->docs[d]->file != file)
+		for (d = 0; d < st->ndocs && st->docs[d]->file != file; d++)
+			;
+	if (d == st->ndocs || PC_WHERE_DOCS + d >= (PC_WHERE_LINE >> PC_WHERE_FILE_SHIFT))
+		return SIZE_MAX;
+	r->where_doc = d;
+	return d;
+}
+
+static void set_where_offset(struct pc_prefix *x, size_t d, size_t offset)
+{
+	x->where = PC_WHERE_LINE | (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT |
+		   (uint32_t)offset;
+	x->col = 0;
+}
+
+static void set_where(struct resolver *r, struct pc_prefix *x, const struct pc_loc *loc)
+{
+	struct pc_policy_state *st = r->p->state;
+	size_t d = loc->file ? doc_index(r, loc->file) : SIZE_MAX;
+
+	if (d != SIZE_MAX && st->docs[d]->wide) {
+		set_where_offset(x, d, pc_ydoc_offset(st->docs[d], loc->line, loc->col));
+		return;
+	}
+	if (d != SIZE_MAX && loc->line <= PC_WHERE_LINE_MASK && loc->col <= UINT16_MAX) {
+		x->where = PC_WHERE_LINE | (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT |
+			   loc->line;
+		x->col = (uint16_t)loc->col;
+		return;
 	}
 	if ((st->nwheres & (st->nwheres - 1)) == 0)
 		st->wheres = xreallocarray(
@@ -558,23 +580,16 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 	}
 }
 
-/*
- * A run of the YAML (only addresses: yaml.h), as add_peers() would read its
- * items.  An item past the column `col` holds (a long list on one line) is
- * placed by its offset in the text, not by a location kept for it.
- */
+/* A run of the YAML (only addresses: yaml.h), as add_peers() would read its items. */
 static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_addrset *set,
 		const char *what)
 {
 	struct pc_policy_state *st = r->p->state;
-	size_t d = 0;
+	size_t d = doc_index(r, run->file);
 	struct pc_yrun_it it;
 	struct pc_yitem x;
 	char text[PC_YAML_RUN_ITEM + 1];
 
-	while (d < st->ndocs && st->docs[d]->file != run->file)
-		d++;
-	bool offsets = d < st->ndocs && PC_WHERE_DOCS + d < (PC_WHERE_LINE >> PC_WHERE_FILE_SHIFT);
 	pc_yrun_begin(&it, run);
 	while (pc_yrun_next(&it, &x)) {
 		struct pc_peer peer = {text, {run->file, x.line, x.col}};
@@ -583,16 +598,11 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 		text[x.len] = '\0';
 		if (parse_prefix(r, &peer, &p) < 0)
 			continue;
-		if (offsets && x.col <= UINT16_MAX && x.line <= PC_WHERE_LINE_MASK) {
-			set_where(r, &p, &peer.loc);
-		} else if (offsets) {
-			size_t at = (size_t)(x.s - x.quoted - st->docs[d]->text);
-			p.where = PC_WHERE_LINE |
-				  (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT |
-				  (uint32_t)at;
-			p.col = 0;
+		if (d != SIZE_MAX && st->docs[d]->wide) {
+			set_where_offset(&p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
+		} else if (d != SIZE_MAX && x.line <= PC_WHERE_LINE_MASK) {
+			set_where(r, &p, &peer.loc); /* held in `where` and `col`: not kept */
 		} else {
-			/* Kept: set_where() keeps a pointer to it. */
 			struct pc_loc *loc = ralloc(r, sizeof(*loc));
 			*loc = peer.loc;
 			set_where(r, &p, loc);

@@ -47,7 +47,7 @@ const struct pc_ynode *pc_ynode_get(const struct pc_ynode *map, const char *key)
 	return NULL;
 }
 
-void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned *col)
+static void line_index(struct pc_ydoc *doc)
 {
 	if (!doc->line_starts) {
 		size_t cap = 64;
@@ -61,6 +61,17 @@ void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned
 			doc->line_starts[doc->nlines++] = (uint32_t)(p + 1 - doc->text);
 		}
 	}
+}
+
+size_t pc_ydoc_offset(struct pc_ydoc *doc, unsigned line, unsigned col)
+{
+	line_index(doc);
+	return line && line <= doc->nlines ? doc->line_starts[line - 1] + (size_t)col - 1 : 0;
+}
+
+void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned *col)
+{
+	line_index(doc);
 	size_t lo = 0, hi = doc->nlines;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -634,6 +645,7 @@ static struct pc_ynode *new_node(struct reader *r, enum pc_ynode_kind kind, yaml
 	n->kind = kind;
 	n->line = (unsigned)mark.line + 1;
 	n->col = (unsigned)mark.column + 1;
+	r->doc->wide |= n->col > UINT16_MAX;
 	return n;
 }
 
@@ -817,6 +829,7 @@ static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind 
 		n->flow = !c->block;
 		n->packed = true;
 		n->run = run;
+		r->doc->wide |= c->col_at >= UINT16_MAX;
 		r->nodes += run->n;
 		if (r->nodes > PC_YAML_MAX_NODES)
 			rerror(r, "yaml-limit", m, true, "more than %u values in one policy",

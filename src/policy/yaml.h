@@ -114,8 +114,11 @@ struct pc_ydoc {
 	struct pc_ynode ***lists; /* the items of long containers, on the heap: not copied */
 	size_t nlists;
 	size_t run_min; /* sequences of this many addresses are runs (SIZE_MAX: none) */
-	uint32_t *line_starts; /* made by pc_ydoc_locate() when first asked */
+	uint32_t *line_starts; /* made by pc_ydoc_locate() or pc_ydoc_offset() when first asked */
 	size_t nlines;
+	/* A value starts past column 65 535: the prefixes written in this document are
+	 * placed by their offset (pc_prefix.where), not by line and column. */
+	bool wide;
 };
 
 /* The value for `key` in a mapping node, or NULL. */
@@ -141,8 +144,9 @@ int pc_yaml_parse(struct pc_ydoc *doc, const char *file, const char *data, size_
 int pc_yaml_parse_buf(
 		struct pc_ydoc *doc, const char *file, struct pc_buf *buf, struct pc_diags *diags);
 
-/* The line and column (1-based) of byte `offset` of the text. */
+/* The line and column (1-based) of byte `offset` of the text, and back. */
 void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned *col);
+size_t pc_ydoc_offset(struct pc_ydoc *doc, unsigned line, unsigned col);
 
 /* The source line `line` (1-based) of a document, without its end; NULL if none. */
 const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len);

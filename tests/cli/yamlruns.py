@@ -122,10 +122,26 @@ with tempfile.TemporaryDirectory() as d:
         path = write("dup.yaml", text)
         rc, o, e = run("check", path)
         line, col = pos[len(addrs)]
-        want = "%s:%d:%d: warning: %s/32 is already inside" % (path, line, col, addrs[12])
+        want = "%s:%d:%d: warning: %s/32 is already inside %s/32 (%s:%d:%d)" % (
+            path, line, col, addrs[12], addrs[12], path, pos[12][0], pos[12][1])
         check(rc == 0 and want in e, "%s: the duplicate is placed at %d:%d" % (what, line, col))
         if want not in e:
             print(e[:2000])
+
+    # Written first past column 65 535, again in a rule on a later line: the
+    # one in the rule is the one named, the first one is kept.
+    text, pos = flow_line(addrs)
+    text = text.replace("    from: big\n", "    from: [big, %s]\n" % addrs[5990])
+    path = write("later.yaml", text)
+    rc, o, e = run("check", path)
+    rule_line = text.count("\n", 0, text.index("from: [big")) + 1
+    first = pos[5990]
+    want = "%s:%d:%d: warning: %s/32 is already inside %s/32 (%s:%d:%d)" % (
+        path, rule_line, 17, addrs[5990], addrs[5990], path, first[0], first[1])
+    check(first[1] > 65535 and want in e,
+          "the address written first, past column 65 535, is the one kept")
+    if want not in e:
+        print(e[:2000])
 
     # A bad address deep in each form: the error at its place, exit 1.
     for what, make in (("block list", block), ("flow list on one line", flow_line)):
