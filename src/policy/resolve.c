@@ -594,10 +594,13 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 	while (pc_yrun_next(&it, &x)) {
 		struct pc_peer peer = {text, {run->file, x.line, x.col}};
 		struct pc_prefix p;
-		memcpy(text, x.s, x.len);
-		text[x.len] = '\0';
-		if (parse_prefix(r, &peer, &p) < 0)
-			continue;
+		/* What is not an address as written goes where add_peers() sends it, to be said. */
+		if (pc_prefix_parse(x.s, x.len, &p) != PC_ADDR_OK) {
+			memcpy(text, x.s, x.len);
+			text[x.len] = '\0';
+			if (parse_prefix(r, &peer, &p) < 0)
+				continue;
+		}
 		if (d != SIZE_MAX && st->docs[d]->wide) {
 			set_where_offset(&p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
 		} else if (d != SIZE_MAX && x.line <= PC_WHERE_LINE_MASK) {

@@ -223,9 +223,11 @@ static const char *scan_item(const char *p, const char *end, struct pc_yitem *it
 {
 	char q = *p == '"' || *p == '\'' ? *p : 0;
 	const char *s = p + (q != 0), *e = s;
+	const char *stop = (size_t)(end - s) > PC_YAML_RUN_ITEM ? s + PC_YAML_RUN_ITEM + 1 : end;
+	bool colon = false;
 
-	while (e < end && e - s <= PC_YAML_RUN_ITEM && addr_char((unsigned char)*e))
-		e++;
+	while (e < stop && addr_char((unsigned char)*e))
+		colon |= *e++ == ':';
 	size_t n = (size_t)(e - s);
 	if (n == 0 || n > PC_YAML_RUN_ITEM)
 		return NULL;
@@ -233,7 +235,7 @@ static const char *scan_item(const char *p, const char *end, struct pc_yitem *it
 		return NULL;
 	if (!q && (s[0] == ':' || s[n - 1] == ':'))
 		return NULL;
-	if (!(s[0] >= '0' && s[0] <= '9') && !memchr(s, ':', n))
+	if (!(s[0] >= '0' && s[0] <= '9') && !colon)
 		return NULL;
 	it->s = s;
 	it->len = n;
