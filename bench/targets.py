@@ -172,6 +172,15 @@ def main():
             for cmd in ("diff", "show"):
                 t.add(14, "%s / bare dump, time" % cmd, "%s, %s" % (label.split(",")[0], form),
                       readback.share(r[cmd], r["dump"]), 1.2)
+    # The most apply can reach against nft -f: a program that only sends the
+    # batch (the floor) against nft -f, measured in the same run.
+    for kind, n, r in ap:
+        if kind == "hosts" and n == large:
+            for form, _, x in forms:
+                c = share(r[x], r["floor"])
+                print("ceiling of nft -f / apply, %d hosts, %s: nft -f / floor = %s" % (
+                    n, form, "-" if c is None else "%.2fx" % c))
+    print()
     print("## targets: %d runs each, %d cores, %s" % (render.RUNS, os.cpu_count(),
                                                       os.uname().release))
     t.print()
