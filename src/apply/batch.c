@@ -578,7 +578,11 @@ static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, s->size,
 			s->comment, &so);
 	pc_nl_elem_fn *fn = set_sink(o, &so, &arg);
-	address_set_elems(s, fn, arg, release);
+	/* Counted, every prefix is one key or one interval's start: no walk. */
+	if (o->sets_empty && !release)
+		b->nelems += s->n;
+	else
+		address_set_elems(s, fn, arg, release);
 	pc_nl_elems_flush(&so);
 }
 
