@@ -633,6 +633,29 @@ static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_ba
 	struct elem_sink k = {.s = s};
 	for (size_t i = 0; t && i < s->nsets; i++) {
 		k.x = &s->sets[i];
+		const struct pc_prefix *v;
+		size_t n;
+		uint32_t klen;
+		if (pc_nl_set_keys(t, k.x->name, &v, &n, &klen) && klen <= 16) {
+			/* Keys alone: their records made in one loop, no call per element. */
+			struct pc_dl_set *x = k.x;
+			if (n) {
+				x->klen = klen;
+				recs_reserve(x, n);
+			}
+			for (size_t j = 0; j < n && klen == 4; j++) {
+				uint8_t *r = x->recs + j * 5;
+				r[0] = START;
+				memcpy(r + 1, v[j].bytes, 4); /* a constant length: no call */
+			}
+			for (size_t j = 0; j < n && klen != 4; j++) {
+				uint8_t *r = x->recs + j * rec_len(x);
+				r[0] = START;
+				memcpy(r + 1, v[j].bytes, klen);
+			}
+			x->n = n;
+			continue;
+		}
 		pc_nl_set_elems(t, k.x->name, model_elem, &k);
 	}
 	pc_nl_batch_finish(&k.scratch);
