@@ -69,6 +69,7 @@ struct pc_dl_set {
 	 */
 	uint8_t *recs;
 	uint32_t klen;
+	bool mapped; /* recs point into the state's mapping of its file (read-only), not owned */
 	size_t msg_off; /* from a batch: the message that declares it */
 };
 
@@ -101,6 +102,8 @@ struct pc_dl_state {
 	uint8_t *bytes;
 	size_t len, cap;
 	const struct pc_nl_batch *batch; /* made from it; NULL when read from a file */
+	void *map; /* read from a file: the file mapped, where sets' records are (mapped) */
+	size_t maplen;
 };
 
 void pc_dl_state_init(struct pc_dl_state *s);
@@ -135,7 +138,9 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
  * another user than the effective one, readable or writable by others,
  * truncated, of another format, model version, program version or table,
  * or whose checksum does not match is refused.  Returns 0, 1 when there is
- * none, -1 with a reason in why.
+ * none, -1 with a reason in why.  A large file is mapped (it is only ever
+ * replaced by a rename, never written in place), and the records of a set
+ * that holds nothing else are used where they lie in it.
  */
 int pc_dl_read(const char *path, const char *table, const char *version, struct pc_dl_state *s,
 		char *why, size_t size);

@@ -189,6 +189,15 @@ typedef void pc_nl_elem_fn(void *arg, const struct pc_nl_elem *e);
 bool pc_nl_set_elems(const struct pc_nft_table *t, const char *name, pc_nl_elem_fn *fn, void *arg);
 
 /*
+ * When `name` is a named set of addresses whose elements are keys alone (a
+ * hash set, no intervals): its prefixes, each element the first key_len
+ * bytes of one, in the order pc_nl_set_elems() gives them; for a reader
+ * that copies keys by the hundred thousand.  Else false.
+ */
+bool pc_nl_set_keys(const struct pc_nft_table *t, const char *name, const struct pc_prefix **v,
+		size_t *n, uint32_t *key_len);
+
+/*
  * The attributes inside NFTA_LIST_ELEM that pc_nl_build() writes for e
  * (of a set of table `table`), into out (at most cap bytes); their length.
  * `scratch` (zeroed before the first call) holds the message they are

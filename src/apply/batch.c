@@ -578,7 +578,11 @@ static void address_set(struct pc_nl_batch *b, const struct pc_nft_table *t,
 			len == 4 ? PC_NFT_TYPE_IPADDR : PC_NFT_TYPE_IP6ADDR, len, s->size,
 			s->comment, &so);
 	pc_nl_elem_fn *fn = set_sink(o, &so, &arg);
-	address_set_elems(s, fn, arg, release);
+	/* Counted, every prefix is one key or one interval's start: no walk. */
+	if (o->sets_empty && !release)
+		b->nelems += s->n;
+	else
+		address_set_elems(s, fn, arg, release);
 	pc_nl_elems_flush(&so);
 }
 
@@ -611,14 +615,38 @@ static void address_map(struct pc_nl_batch *b, const struct pc_nft_table *t,
 	pc_nl_elems_flush(&so);
 }
 
-bool pc_nl_set_elems(const struct pc_nft_table *t, const char *name, pc_nl_elem_fn *fn, void *arg)
+/* The named set of addresses `name` of t, or NULL. */
+static const struct pc_nft_set *address_set_named(const struct pc_nft_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->nsets; i++) {
 		const struct pc_nft_set *s = &t->sets[i];
-		if (!s->literal && s->type != PC_NFT_SET_SERVICE && !strcmp(s->name, name)) {
-			address_set_elems(s, fn, arg, false);
-			return true;
-		}
+		if (!s->literal && s->type != PC_NFT_SET_SERVICE && !strcmp(s->name, name))
+			return s;
+	}
+	return NULL;
+}
+
+bool pc_nl_set_keys(const struct pc_nft_table *t, const char *name, const struct pc_prefix **v,
+		size_t *n, uint32_t *key_len)
+{
+	const struct pc_nft_set *s = address_set_named(t, name);
+
+	/* A hash set: address_set_elems() gives each prefix's key, nothing more. */
+	if (!s || s->interval)
+		return false;
+	*v = s->prefixes;
+	*n = s->n;
+	*key_len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
+	return true;
+}
+
+bool pc_nl_set_elems(const struct pc_nft_table *t, const char *name, pc_nl_elem_fn *fn, void *arg)
+{
+	const struct pc_nft_set *s = address_set_named(t, name);
+
+	if (s) {
+		address_set_elems(s, fn, arg, false);
+		return true;
 	}
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++)

@@ -32,7 +32,7 @@
 #define NONE ((size_t)-1)
 
 static const char magic[8] = {'p', 'c', 'd', 'e', 'l', 't', 'a', '\n'};
-#define FORMAT 1
+#define FORMAT 2 /* 1: a checksum of one sum */
 #define VERSION_MAX 32
 
 void pc_dl_state_init(struct pc_dl_state *s)
@@ -44,8 +44,11 @@ void pc_dl_state_finish(struct pc_dl_state *s)
 {
 	for (size_t i = 0; i < s->nsets; i++) {
 		free(s->sets[i].elems);
-		free(s->sets[i].recs);
+		if (!s->sets[i].mapped)
+			free(s->sets[i].recs);
 	}
+	if (s->map)
+		munmap(s->map, s->maplen);
 	for (size_t i = 0; i < s->nchains; i++) {
 		free(s->chains[i].msgs);
 		free(s->chains[i].handles);
@@ -151,7 +154,9 @@ static void recs_unpack(struct pc_dl_state *s, struct pc_dl_set *x)
 		const uint8_t *r = recs + i * (1 + (size_t)x->klen);
 		elem_push(x, put(s, made, elem_make(r[0], r + 1, x->klen, made)));
 	}
-	free(recs);
+	if (!x->mapped)
+		free(recs);
+	x->mapped = false;
 }
 
 /* An element of its attributes (a span of s). */
@@ -160,6 +165,26 @@ static void elem_raw(struct pc_dl_state *s, struct pc_dl_set *x, struct pc_dl_sp
 	if (x->recs)
 		recs_unpack(s, x);
 	elem_push(x, sp);
+}
+
+/* Room in x's records for `more` of them (x->klen set): doubled, at least 64. */
+static void recs_reserve(struct pc_dl_set *x, size_t more)
+{
+	if (x->cap - x->n >= more)
+		return;
+	size_t cap = x->cap ? 2 * x->cap : 64;
+	while (cap - x->n < more)
+		cap *= 2;
+	if (x->mapped) {
+		/* Records in the file's mapping: copied out before they grow. */
+		uint8_t *v = xreallocarray(NULL, cap, rec_len(x));
+		memcpy(v, x->recs, x->n * rec_len(x));
+		x->recs = v;
+		x->mapped = false;
+	} else {
+		x->recs = xreallocarray(x->recs, cap, rec_len(x));
+	}
+	x->cap = cap;
 }
 
 /* An element that is a key alone (START) or an interval's end (END). */
@@ -172,10 +197,7 @@ static void elem_plain(struct pc_dl_state *s, struct pc_dl_set *x, int kind, con
 		return;
 	}
 	x->klen = klen;
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 64;
-		x->recs = xreallocarray(x->recs, x->cap, rec_len(x));
-	}
+	recs_reserve(x, 1);
 	uint8_t *r = x->recs + x->n++ * rec_len(x);
 	r[0] = (uint8_t)kind;
 	memcpy(r + 1, k, klen);
@@ -478,7 +500,15 @@ static void model_elem(void *arg, const struct pc_nl_elem *e)
 	size_t len;
 
 	if (!e->open && e->verdict < 0 && !e->chain && (e->end || !e->comment)) {
-		elem_plain(k->s, k->x, e->end ? END : START, e->key, e->key_len);
+		struct pc_dl_set *x = k->x;
+		/* A key of the length of those before, and room for it: a record, in place. */
+		if (x->recs && x->n < x->cap && e->key_len == x->klen) {
+			uint8_t *r = x->recs + x->n++ * rec_len(x);
+			r[0] = e->end ? END : START;
+			memcpy(r + 1, e->key, e->key_len);
+			return;
+		}
+		elem_plain(k->s, x, e->end ? END : START, e->key, e->key_len);
 		return;
 	}
 	len = pc_nl_elem_attrs(&k->scratch, k->s->table, e, buf, sizeof(buf));
@@ -603,6 +633,29 @@ static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_ba
 	struct elem_sink k = {.s = s};
 	for (size_t i = 0; t && i < s->nsets; i++) {
 		k.x = &s->sets[i];
+		const struct pc_prefix *v;
+		size_t n;
+		uint32_t klen;
+		if (pc_nl_set_keys(t, k.x->name, &v, &n, &klen) && klen <= 16) {
+			/* Keys alone: their records made in one loop, no call per element. */
+			struct pc_dl_set *x = k.x;
+			if (n) {
+				x->klen = klen;
+				recs_reserve(x, n);
+			}
+			for (size_t j = 0; j < n && klen == 4; j++) {
+				uint8_t *r = x->recs + j * 5;
+				r[0] = START;
+				memcpy(r + 1, v[j].bytes, 4); /* a constant length: no call */
+			}
+			for (size_t j = 0; j < n && klen != 4; j++) {
+				uint8_t *r = x->recs + j * rec_len(x);
+				r[0] = START;
+				memcpy(r + 1, v[j].bytes, klen);
+			}
+			x->n = n;
+			continue;
+		}
 		pc_nl_set_elems(t, k.x->name, model_elem, &k);
 	}
 	pc_nl_batch_finish(&k.scratch);
@@ -637,21 +690,83 @@ void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_
 
 /* ---- the state file ---- */
 
-/* A checksum against a file cut or damaged (the file is root's alone). */
+/*
+ * A checksum against a file cut or damaged (the file is root's alone):
+ * its 32-byte blocks, a word to each of four sums (independent, so the
+ * processor works on them at once), the sums folded into one, then the
+ * words and bytes after the last block; taken in as the file is written in
+ * pieces (sum_add()) or read whole (checksum()).
+ */
+#define SUM_PRIME 0x100000001b3u
+
+struct sum {
+	uint64_t h[4];
+	uint8_t w[32]; /* the bytes of a block not yet whole */
+	size_t nw;
+};
+
+static void sum_init(struct sum *c)
+{
+	for (int j = 0; j < 4; j++)
+		c->h[j] = 0xcbf29ce484222325u ^ (uint64_t)j;
+	c->nw = 0;
+}
+
+static uint64_t sum_mix(uint64_t h, const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	h = (h ^ w) * SUM_PRIME;
+	return h ^ (h >> 29);
+}
+
+static void sum_block(struct sum *c, const uint8_t *p)
+{
+	for (int j = 0; j < 4; j++)
+		c->h[j] = sum_mix(c->h[j], p + 8 * j);
+}
+
+static void sum_add(struct sum *c, const uint8_t *p, size_t n)
+{
+	for (; n && c->nw; n--) {
+		c->w[c->nw++] = *p++;
+		if (c->nw == 32) {
+			sum_block(c, c->w);
+			c->nw = 0;
+		}
+	}
+	if (!n)
+		return;
+	for (; n >= 32; p += 32, n -= 32)
+		sum_block(c, p);
+	memcpy(c->w, p, n);
+	c->nw = n;
+}
+
+static uint64_t sum_end(struct sum *c)
+{
+	uint64_t h = c->h[0];
+	size_t i = 0;
+	uint8_t lanes[24];
+
+	memcpy(lanes, &c->h[1], 24);
+	for (int j = 0; j < 3; j++)
+		h = sum_mix(h, lanes + 8 * j);
+	for (; i + 8 <= c->nw; i += 8)
+		h = sum_mix(h, c->w + i);
+	for (; i < c->nw; i++)
+		h = (h ^ c->w[i]) * SUM_PRIME;
+	return h ^ (h >> 32);
+}
+
 static uint64_t checksum(const uint8_t *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325u;
-	size_t i = 0;
+	struct sum c;
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x100000001b3u;
-		h ^= h >> 29;
-	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3u;
-	return h ^ (h >> 32);
+	sum_init(&c);
+	sum_add(&c, p, n);
+	return sum_end(&c);
 }
 
 /* The key length a set declares (NFTA_SET_KEY_LEN); 0 when it cannot be read. */
@@ -716,15 +831,48 @@ static void wr_name(struct pc_buf *b, const char *name)
 	wr(b, name, n);
 }
 
-static void wr_elems(struct pc_buf *b, const struct pc_dl_state *s, const struct pc_dl_set *x)
+/*
+ * The file as it is written: pieces of b (by offset: b grows) and, between
+ * them, sets' records where they are (a large set's are not copied).
+ */
+struct out {
+	struct pc_buf b;
+	struct piece {
+		const uint8_t *at; /* NULL: b's bytes from off */
+		size_t off, len;
+	} * v;
+	size_t n, cap, from; /* from: b's first byte in no piece yet */
+};
+
+static void piece(struct out *o, const uint8_t *at, size_t off, size_t len)
 {
+	if (!len)
+		return;
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 16;
+		o->v = xreallocarray(o->v, o->cap, sizeof(*o->v));
+	}
+	o->v[o->n++] = (struct piece){at, off, len};
+}
+
+/* b's bytes since the last piece made a piece, then p's n bytes one as they are. */
+static void wr_ref(struct out *o, const uint8_t *p, size_t n)
+{
+	piece(o, NULL, o->from, o->b.len - o->from);
+	o->from = o->b.len;
+	piece(o, p, 0, n);
+}
+
+static void wr_elems(struct out *o, const struct pc_dl_state *s, const struct pc_dl_set *x)
+{
+	struct pc_buf *b = &o->b;
 	uint32_t klen = key_len(s, x);
 	uint8_t made[64];
 
 	wr_u32(b, (uint32_t)x->n);
 	wr_u32(b, klen);
 	if (!x->elems && x->n && x->klen == klen) {
-		wr(b, x->recs, x->n * rec_len(x)); /* as the file writes them */
+		wr_ref(o, x->recs, x->n * rec_len(x)); /* as the file writes them */
 		return;
 	}
 	for (size_t i = 0; i < x->n; i++) {
@@ -753,63 +901,78 @@ static void wr_elems(struct pc_buf *b, const struct pc_dl_state *s, const struct
 
 int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *version)
 {
-	struct pc_buf b;
+	struct out o = {0};
+	struct pc_buf *b = &o.b;
 	char ver[VERSION_MAX] = {0};
 	char tmp[4200];
 
-	pc_buf_init(&b);
-	wr(&b, magic, sizeof(magic));
-	wr_u32(&b, FORMAT);
-	wr_u32(&b, PC_DL_MODEL_VERSION);
+	pc_buf_init(b);
+	wr(b, magic, sizeof(magic));
+	wr_u32(b, FORMAT);
+	wr_u32(b, PC_DL_MODEL_VERSION);
 	snprintf(ver, sizeof(ver), "%s", version);
-	wr(&b, ver, sizeof(ver));
-	wr_name(&b, s->table);
-	wr_name(&b, s->comment);
-	wr(&b, s->table_sha256, 32);
-	wr(&b, &s->table_time, 8);
-	wr(&b, s->policy_sha256, 32);
-	wr(&b, &s->policy_time, 8);
-	wr_u32(&b, s->policy_path ? (uint32_t)strlen(s->policy_path) + 1 : 0);
+	wr(b, ver, sizeof(ver));
+	wr_name(b, s->table);
+	wr_name(b, s->comment);
+	wr(b, s->table_sha256, 32);
+	wr(b, &s->table_time, 8);
+	wr(b, s->policy_sha256, 32);
+	wr(b, &s->policy_time, 8);
+	wr_u32(b, s->policy_path ? (uint32_t)strlen(s->policy_path) + 1 : 0);
 	if (s->policy_path)
-		wr(&b, s->policy_path, strlen(s->policy_path) + 1);
-	wr_u32(&b, s->genid);
-	wr_u32(&b, (uint32_t)s->nsets);
-	wr_u32(&b, (uint32_t)s->nchains);
+		wr(b, s->policy_path, strlen(s->policy_path) + 1);
+	wr_u32(b, s->genid);
+	wr_u32(b, (uint32_t)s->nsets);
+	wr_u32(b, (uint32_t)s->nchains);
 	for (size_t i = 0; i < s->nsets; i++) {
-		wr_name(&b, s->sets[i].name);
-		wr_span(&b, s, s->sets[i].decl);
-		wr_elems(&b, s, &s->sets[i]);
+		wr_name(b, s->sets[i].name);
+		wr_span(b, s, s->sets[i].decl);
+		wr_elems(&o, s, &s->sets[i]);
 	}
 	for (size_t i = 0; i < s->nchains; i++) {
 		const struct pc_dl_chain *c = &s->chains[i];
-		wr_name(&b, c->name);
-		wr_span(&b, s, c->decl);
-		wr(&b, c->rules, 32);
-		wr_u32(&b, c->nrules);
-		wr(&b, &c->policy, 4);
-		wr_span(&b, s, c->refs);
-		wr_u32(&b, (uint32_t)c->nhandles);
-		wr(&b, c->handles, c->nhandles * sizeof(*c->handles));
+		wr_name(b, c->name);
+		wr_span(b, s, c->decl);
+		wr(b, c->rules, 32);
+		wr_u32(b, c->nrules);
+		wr(b, &c->policy, 4);
+		wr_span(b, s, c->refs);
+		wr_u32(b, (uint32_t)c->nhandles);
+		wr(b, c->handles, c->nhandles * sizeof(*c->handles));
 	}
-	uint64_t sum = checksum((const uint8_t *)b.data, b.len);
-	wr(&b, &sum, 8);
+	wr_ref(&o, NULL, 0);
+	struct sum c;
+	sum_init(&c);
+	for (size_t i = 0; i < o.n; i++)
+		sum_add(&c, o.v[i].at ? o.v[i].at : (const uint8_t *)b->data + o.v[i].off,
+				o.v[i].len);
+	uint64_t sum = sum_end(&c);
+	wr(b, &sum, 8);
+	wr_ref(&o, NULL, 0);
 
 	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		pc_buf_finish(&b);
+		pc_buf_finish(b);
+		free(o.v);
 		return -1;
 	}
-	size_t done = 0;
-	while (done < b.len) {
-		ssize_t n = write(fd, b.data + done, b.len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
+	int err = 0;
+	errno = 0;
+	for (size_t i = 0; i < o.n && !err; i++) {
+		const uint8_t *p = o.v[i].at ? o.v[i].at : (const uint8_t *)b->data + o.v[i].off;
+		size_t done = 0;
+		while (done < o.v[i].len) {
+			ssize_t n = write(fd, p + done, o.v[i].len - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			done += (size_t)n;
+		}
+		if (done < o.v[i].len)
+			err = errno ? errno : EIO;
 	}
-	int err = done == b.len ? 0 : (errno ? errno : EIO);
 	/*
 	 * No fsync: the record only saves the next apply from replacing the
 	 * whole table.  One a crash cut short is refused by its checksum, one
@@ -823,7 +986,8 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
 		err = errno;
 	if (err)
 		unlink(tmp);
-	pc_buf_finish(&b);
+	pc_buf_finish(b);
+	free(o.v);
 	errno = err;
 	return err ? -1 : 0;
 }
@@ -834,6 +998,7 @@ struct rd {
 	bool short_;
 	size_t given; /* bytes from p given back (mapped: see rd_give_back) */
 	bool mapped;
+	bool lent; /* a set's records point into p: nothing more is given back */
 };
 
 /*
@@ -847,7 +1012,7 @@ static void rd_give_back(struct rd *r)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), upto = r->pos / page * page;
 
-	if (!r->mapped || upto < r->given + RD_MAP_MIN)
+	if (!r->mapped || r->lent || upto < r->given + RD_MAP_MIN)
 		return;
 	madvise((void *)(r->p + r->given), upto - r->given, MADV_DONTNEED);
 	r->given = upto;
@@ -908,7 +1073,44 @@ static void rd_elems(struct rd *r, struct pc_dl_state *s, struct pc_dl_set *x)
 		r->short_ = true;
 		return;
 	}
+	size_t rl = 1 + (size_t)klen;
+	if (r->mapped && klen && !x->n && !x->elems && n <= (r->len - r->pos) / rl) {
+		/* Records alone (an address set): used where they lie in the mapped file. */
+		const uint8_t *p = r->p + r->pos;
+		size_t i = 0;
+		while (i < n && (p[i * rl] == START || p[i * rl] == END))
+			i++;
+		if (i == n) {
+			x->recs = (uint8_t *)rd_take(r, n * rl);
+			x->n = x->cap = n;
+			x->klen = klen;
+			x->mapped = r->lent = true;
+			return;
+		}
+	}
 	for (uint32_t i = 0; i < n && !r->short_; i++) {
+		/*
+		 * A run of records (a START or END and a key each) is what the
+		 * set keeps: copied as it is, 4096 at most between givings back.
+		 */
+		size_t run = 0, room = (r->len - r->pos) / rl;
+		if (klen && !x->elems && (!x->n || x->klen == klen)) {
+			const uint8_t *p = r->p + r->pos;
+			size_t most = n - i < 4096 ? n - i : 4096;
+			if (most > room)
+				most = room;
+			while (run < most && (p[run * rl] == START || p[run * rl] == END))
+				run++;
+		}
+		if (run) {
+			x->klen = klen;
+			recs_reserve(x, run);
+			memcpy(x->recs + x->n * rl, rd_take(r, run * rl), run * rl);
+			x->n += run;
+			i += (uint32_t)run - 1;
+			rd_give_back(r);
+			continue;
+		}
 		const uint8_t *kind = rd_take(r, 1);
 		if (!kind)
 			return;
@@ -959,14 +1161,22 @@ int pc_dl_read(const char *path, const char *table, const char *version, struct 
 		close(fd);
 		return -1;
 	}
-	size_t cap = (size_t)st.st_size + 1;
+	size_t cap = (size_t)st.st_size + 1, got = 0;
+	/*
+	 * A large file is mapped: its pages are the page cache's, neither
+	 * copied nor zeroed first.  Only a rename replaces it, so it is never
+	 * cut short while mapped.
+	 */
 	bool mapped = cap >= RD_MAP_MIN;
-	uint8_t *buf = mapped ? mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-						-1, 0)
+	uint8_t *buf = mapped ? mmap(NULL, cap - 1, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
 			      : xmalloc(cap);
-	if (buf == MAP_FAILED)
-		pc_oom_size(cap);
-	size_t got = 0;
+	if (buf == MAP_FAILED) {
+		snprintf(why, size, "cannot map %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (mapped)
+		got = (size_t)st.st_size;
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n < 0 && errno == EINTR)
@@ -976,7 +1186,7 @@ int pc_dl_read(const char *path, const char *table, const char *version, struct 
 		got += (size_t)n;
 	}
 	close(fd);
-	struct rd r = {buf, got, 0, false, 0, mapped};
+	struct rd r = {buf, got, 0, false, 0, mapped, false};
 	char ver[VERSION_MAX] = {0}, name[PC_NFT_NAME_MAX + 1];
 	uint64_t sum;
 	const uint8_t *m = rd_take(&r, sizeof(magic));
@@ -1056,10 +1266,14 @@ int pc_dl_read(const char *path, const char *table, const char *version, struct 
 	if (r.short_ || r.pos != r.len)
 		bad = "truncated or damaged (its records do not add up)";
 out:
-	if (mapped)
-		munmap(buf, cap);
-	else
+	if (r.lent && !bad) {
+		s->map = buf;
+		s->maplen = cap - 1;
+	} else if (mapped) {
+		munmap(buf, cap - 1); /* records in it are not freed (pc_dl_set.mapped) */
+	} else {
 		free(buf);
+	}
 	if (bad) {
 		snprintf(why, size, "%s: %s", path, bad);
 		pc_dl_state_finish(s);
@@ -1112,6 +1326,30 @@ static bool elems_eq(const struct pc_dl_state *os, const struct pc_dl_set *a, si
 }
 
 /*
+ * How many of the first n records (rl bytes each) of x and y are alike;
+ * with `back`, of the last n.  Compared a block of records at a time.
+ */
+static size_t same_run(const uint8_t *x, const uint8_t *y, size_t n, size_t rl, bool back)
+{
+	size_t done = 0, block = 4096;
+
+	while (done < n) {
+		size_t k = n - done < block ? n - done : block;
+		size_t from = back ? n - done - k : done;
+		if (memcmp(x + from * rl, y + from * rl, k * rl)) {
+			/* The first unlike record of the block, from the side walked from. */
+			for (size_t i = 0; i < k; i++) {
+				size_t at = back ? from + k - 1 - i : from + i;
+				if (memcmp(x + at * rl, y + at * rl, rl))
+					return done + i;
+			}
+		}
+		done += k;
+	}
+	return n;
+}
+
+/*
  * The elements of old set a and new set b compared: the common start and
  * end are skipped (a change of a few elements leaves most of a set where
  * it was), the middles compared through a hash index.  Indices of b's
@@ -1127,6 +1365,16 @@ static void elems_diff(const struct pc_dl_state *os, const struct pc_dl_set *a,
 	uint32_t la, lb;
 	const uint8_t *pa, *pb;
 
+	if (recs) {
+		/* Records of one length: the common start and end found by memcmp over runs. */
+		size_t rl = rec_len(a), most = ha < hb ? ha : hb;
+		lo = same_run(a->recs, b->recs, most, rl, false);
+		size_t rest = most - lo;
+		size_t end = same_run(a->recs + (ha - rest) * rl, b->recs + (hb - rest) * rl, rest,
+				rl, true);
+		ha -= end;
+		hb -= end;
+	}
 	while (lo < ha && lo < hb && elems_eq(os, a, lo, ns, b, lo, recs))
 		lo++;
 	while (ha > lo && hb > lo && elems_eq(os, a, ha - 1, ns, b, hb - 1, recs))

@@ -11,16 +11,29 @@ import sys
 M = (1 << 64) - 1
 
 
+def mix(h, w):
+    h = ((h ^ w) * 0x100000001b3) & M
+    return h ^ (h >> 29)
+
+
 def checksum(b):
-    h = 0xcbf29ce484222325
+    """The state file's: four sums over the 32-byte blocks (a word each),
+    folded, then the words and bytes after the last block."""
+    h = [0xcbf29ce484222325 ^ j for j in range(4)]
     i = 0
+    while i + 32 <= len(b):
+        for j in range(4):
+            h[j] = mix(h[j], int.from_bytes(b[i + 8 * j:i + 8 * j + 8], sys.byteorder))
+        i += 32
+    s = h[0]
+    for j in range(1, 4):
+        s = mix(s, h[j])
     while i + 8 <= len(b):
-        h = ((h ^ int.from_bytes(b[i:i + 8], sys.byteorder)) * 0x100000001b3) & M
-        h ^= h >> 29
+        s = mix(s, int.from_bytes(b[i:i + 8], sys.byteorder))
         i += 8
     for c in b[i:]:
-        h = ((h ^ c) * 0x100000001b3) & M
-    return h ^ (h >> 32)
+        s = ((s ^ c) * 0x100000001b3) & M
+    return s ^ (s >> 32)
 
 
 what, path = sys.argv[1], sys.argv[2]

@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The benchmarks at tiny sizes, so that they cannot rot: each script's own
-# entry point (bench/apply.py, delta.py, memory.py with two build directories,
-# listfile.py) and bench/targets.py, which runs them all, one run each, in the
-# namespaces and the state directory they make.  Times are not judged: every
+# entry point (bench/apply.py, delta.py, delta_builds.py and memory.py with
+# two build directories, listfile.py) and bench/targets.py, which runs them
+# all, one run each, in the namespaces and the state directory they make.  Times are not judged: every
 # command must have run, every table row been measured, every target of
 # targets.py's table have a ratio.  Root only (else SKIP); a few seconds.
 # usage: run-bench.sh PORTCULLIS DIR BUILD_DIR
@@ -62,6 +62,13 @@ for f in "200: " "200 hosts, list file: " "200 prefixes, list file: "; do
         fail "delta: $f a delta"
     fi
 done
+run delta_builds python3 "$root/bench/delta_builds.py" "$build" "$build" 200
+# both builds' adds were deltas
+if [ "$(grep -c '^\(old\|new\), an add: .*updated in place: 1 elements added, 0 deleted' "$tmp/delta_builds.out")" = 2 ]; then
+    pass "delta_builds: an add by each build, a delta"
+else
+    fail "delta_builds: an add by each build, a delta"
+fi
 run memory env PC_BENCH_MEM_SIZES=200 python3 "$root/bench/memory.py" "$build" "$build"
 if [ "$(grep -c '^| 200 | diff |' "$tmp/memory.out")" = 2 ] &&
     grep -q '^200 addresses, build 1: diff / nft list table (peak RSS): YAML [0-9.]*, list file [0-9.]*' \
