@@ -926,10 +926,14 @@ static int read_text(struct pc_ydoc *doc, struct pc_diags *diags, const char *te
 			break;
 		}
 		yaml_event_type_t type = event.type;
+		/* A cut: the sequence libyaml starts at its '['.  A block one inside a flow
+		 * collection was dashes there, an error libyaml's text no longer holds. */
 		const struct cut *c = NULL;
 		if (r.next < r.ncuts && type == YAML_SEQUENCE_START_EVENT &&
 				event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE &&
-				event.start_mark.index == r.cuts[r.next].mod_open)
+				event.start_mark.index == r.cuts[r.next].mod_open &&
+				!(r.cuts[r.next].block && r.depth > 0 &&
+						r.stack[r.depth - 1].node->flow))
 			c = &r.cuts[r.next++];
 		event.start_mark = mark_in_doc(&r, event.start_mark);
 		switch (type) {

@@ -410,6 +410,10 @@ static void test_runs_change_nothing_but_the_cost(void **state)
 			{"? [1.1.1.1, 2.2.2.2]\n: x\n", 0},
 			{"big: [dead, beef]\n", 0},
 			{"big: [1.1.1.1 2.2.2.2, 3.3.3.3]\n", 0},
+			/* Dashes inside a flow collection: an error, never a list of its own. */
+			{"a: [x,\n- 1.1.1.1\n- 1.1.1.2\n]\n", 0},
+			{"a: {b:\n- 1.1.1.1\n- 1.1.1.2\n}\n", 0},
+			{"a: [x, [y,\n  - 1.1.1.1\n  - 1.1.1.2\n  ]]\n", 0},
 			{"# [1.1.1.1, 2.2.2.2]\nbig: [1.1.1.1, 2.2.2.2] # [3.3.3.3, 4.4.4.4]\n", 1},
 			/* Errors after runs, on their line and later: placed in the document's
 			   text. */
