@@ -111,7 +111,8 @@ const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
  * characters through.  Every such byte is reported here at its own line and
  * column, and libyaml never sees the text.
  */
-static int prescan(const char *file, const unsigned char *s, size_t len, struct pc_diags *d)
+static int prescan(const char *file, const unsigned char *s, size_t len, struct pc_diags *d,
+		bool *multibyte)
 {
 	unsigned line = 1;
 	size_t line_start = 0;
@@ -130,6 +131,7 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 			break;
 		unsigned col = (unsigned)(i - line_start + 1);
 		unsigned char c = s[i];
+		*multibyte |= c >= 0x80;
 		size_t n = pc_utf8_seq(s + i, len - i);
 
 		if (c == '\n') {
@@ -188,7 +190,7 @@ struct cut {
 	bool block;
 	unsigned line, col; /* 0-based: the node (its '[' or first '-') */
 	struct pc_yrun run;
-	/* In libyaml's text. */
+	/* In libyaml's text; indexes and columns in its units (cuts_in_chars()). */
 	size_t mod_open; /* the '[' */
 	size_t mod_at; /* the first byte after the replacement: the document's `to` */
 	size_t mod_line, mod_col; /* of mod_at */
@@ -314,7 +316,7 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 			.col = (unsigned)(b - ls),
 			.col_at = (size_t)(p - lstart)};
 	c.run = (struct pc_yrun){NULL, first, (size_t)(last - first), first_line + 1, first_col + 1,
-			last_line + 1, n};
+			last_line + 1, n, 0};
 	add_cut(f, &c);
 	return (size_t)(p - t) + 1;
 }
@@ -368,7 +370,7 @@ static void block_close(struct finder *f, struct block *k, bool keep)
 				.col = (unsigned)k->indent,
 				.col_at = k->last_eol - k->last_ls};
 		c.run = (struct pc_yrun){NULL, k->first, (size_t)(k->last - k->first),
-				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n};
+				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n, 0};
 		add_cut(f, &c);
 	}
 	k->open = false;
@@ -519,6 +521,51 @@ static char *cut_text(const struct pc_ydoc *doc, struct cut *cuts, size_t ncuts,
 	return b.data;
 }
 
+/* Characters as libyaml counts them (a UTF-8 sequence is one), through a text, forward only. */
+struct counter {
+	const char *t;
+	size_t at, cont; /* continuation bytes before `at` */
+	size_t ls, ls_cont; /* the start of at's line, and continuation bytes before it */
+};
+
+static size_t count_to(struct counter *k, size_t to)
+{
+	for (; k->at < to; k->at++) {
+		unsigned char c = (unsigned char)k->t[k->at];
+		if (c == '\n') {
+			k->ls = k->at + 1;
+			k->ls_cont = k->cont;
+		}
+		k->cont += (c & 0xc0) == 0x80;
+	}
+	return (k->at - k->ls) - (k->cont - k->ls_cont); /* the column, 0-based */
+}
+
+/*
+ * libyaml's marks count characters: in a text with some of several bytes,
+ * each cut's places (found in bytes) are given in characters, the document's
+ * and those of libyaml's text `mod`.
+ */
+static void cuts_in_chars(const char *doc, const char *mod, struct cut *cuts, size_t ncuts)
+{
+	struct counter d = {doc, 0, 0, 0, 0}, m = {mod, 0, 0, 0, 0};
+
+	for (size_t i = 0; i < ncuts; i++) {
+		struct cut *c = &cuts[i];
+		if (!c->block)
+			c->col = (unsigned)count_to(&d, c->from - 1);
+		size_t first = (size_t)(c->run.text - doc);
+		c->run.skew = c->run.col - 1 - (unsigned)count_to(&d, first);
+		c->col_at = count_to(&d, c->to);
+		size_t to = c->to - d.cont;
+		count_to(&m, c->mod_open);
+		c->mod_open -= m.cont;
+		c->mod_col = count_to(&m, c->mod_at);
+		c->mod_at -= m.cont;
+		c->d_index = to - c->mod_at;
+	}
+}
+
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run)
 {
 	it->run = run;
@@ -546,7 +593,8 @@ bool pc_yrun_next(struct pc_yrun_it *it, struct pc_yitem *item)
 		return false;
 	it->at = scan_item(p, end, item);
 	item->line = it->line;
-	item->col = (unsigned)(p - it->line_start) + 1;
+	item->col = (unsigned)(p - it->line_start) + 1 -
+		    (it->line == it->run->line ? it->run->skew : 0);
 	return true;
 }
 
@@ -993,7 +1041,9 @@ static int read_text(struct pc_ydoc *doc, struct pc_diags *diags, const char *te
 /* Parses doc->text, set by the caller: with its runs cut out when it has some (see yaml.h). */
 static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 {
-	if (prescan(doc->file, (const unsigned char *)doc->text, doc->text_len, diags) < 0)
+	bool multibyte = false;
+	if (prescan(doc->file, (const unsigned char *)doc->text, doc->text_len, diags, &multibyte) <
+			0)
 		return -1;
 	struct finder f = {doc->text, doc->text_len, doc->run_min, NULL, 0, 0};
 	if (doc->run_min != SIZE_MAX)
@@ -1001,6 +1051,8 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 	if (f.n) {
 		size_t len;
 		char *text = cut_text(doc, f.cuts, f.n, &len);
+		if (multibyte)
+			cuts_in_chars(doc->text, text, f.cuts, f.n);
 		struct pc_diags quiet;
 		pc_diags_init(&quiet);
 		int ret = read_text(doc, &quiet, text, len, f.cuts, f.n);

@@ -386,6 +386,20 @@ static void test_runs_change_nothing_but_the_cost(void **state)
 					0},
 			{"a: {x: [1.1.1.1, 2.2.2.2], y: [3.3.3.3, 4.4.4.4]}\nb: [1.1.1.1, 2.2.2.2]\n",
 					3},
+			/* Characters of several bytes before, around and after runs: libyaml
+			   counts them as one. */
+			{"# caf\xc3\xa9\nbig: [1.1.1.1, 2.2.2.2]\n", 1},
+			{"\xef\xbb\xbf"
+			 "big: [1.1.1.1, 2.2.2.2]\n",
+					1},
+			{"caf\xc3\xa9: [1.1.1.1, 2.2.2.2]\n", 1},
+			{"{\xc3\xa9: [1.1.1.1,\n  2.2.2.2], b: c}\n", 1},
+			{"{\xc3\xa9: [\n  1.1.1.1, 2.2.2.2], \xc3\xa9\xc3\xa9: c}\n", 1},
+			{"big:\n  - 1.1.1.1 # \xc3\xa9\n  - 2.2.2.2 # \xc3\xa9\nx: [1.1.1.1, 2.2.2.2]\n",
+					2},
+			{"a: \xc3\xa9\nb: [1.1.1.1, 2.2.2.2] # \xc3\xa9\nc: [3.3.3.3, 4.4.4.4]\n",
+					2},
+			{"- [1.1.1.1, 2.2.2.2]\n- \xc3\xa9 [3.3.3.3, 4.4.4.4]\n", 1},
 			/* Not runs, or not confirmed: read again whole. */
 			{"note: \"a: [1.1.1.1, 2.2.2.2]\"\n", 0},
 			{"note: 'a: [1.1.1.1, 2.2.2.2]\n  - 1.1.1.1\n  - 1.1.1.2'\n", 0},
