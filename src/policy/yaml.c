@@ -195,6 +195,8 @@ struct cut {
 	size_t mod_at; /* the first byte after the replacement: the document's `to` */
 	size_t mod_line, mod_col; /* of mod_at */
 	size_t col_at; /* the document's column of `to` */
+	/* The largest column an item starts at: on the first item's line (in bytes), after it. */
+	unsigned far_first, far;
 	size_t d_index, d_line; /* from libyaml's text to the document's, from mod_at on */
 };
 
@@ -263,7 +265,8 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 {
 	const char *t = f->t, *end = t + f->len, *p = t + b + 1;
 	const char *first = NULL, *last = NULL, *lstart = t + ls;
-	unsigned l = line, first_line = 0, first_col = 0, last_line = 0;
+	unsigned l = line, first_line = 0, first_col = 0, last_line = 0, far_first = 0,
+		 far_later = 0;
 	uint32_t n = 0;
 	bool want_item = true;
 
@@ -293,6 +296,9 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 				first_line = l;
 				first_col = (unsigned)(p - lstart);
 			}
+			unsigned *far = l == first_line ? &far_first : &far_later;
+			if ((unsigned)(p - lstart) > *far)
+				*far = (unsigned)(p - lstart);
 			last = e;
 			last_line = l;
 			n++;
@@ -314,7 +320,9 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 			.to = (size_t)(p - t),
 			.line = line,
 			.col = (unsigned)(b - ls),
-			.col_at = (size_t)(p - lstart)};
+			.col_at = (size_t)(p - lstart),
+			.far_first = far_first,
+			.far = far_later};
 	c.run = (struct pc_yrun){NULL, first, (size_t)(last - first), first_line + 1, first_col + 1,
 			last_line + 1, n, 0};
 	add_cut(f, &c);
@@ -357,6 +365,7 @@ struct block {
 	size_t last_eol; /* the end of the last item line: its '\n' (or '\r\n'), or the text's end
 			  */
 	size_t last_ls;
+	unsigned far; /* the largest column an item starts at */
 };
 
 static void block_close(struct finder *f, struct block *k, bool keep)
@@ -368,7 +377,8 @@ static void block_close(struct finder *f, struct block *k, bool keep)
 				.block = true,
 				.line = k->line,
 				.col = (unsigned)k->indent,
-				.col_at = k->last_eol - k->last_ls};
+				.col_at = k->last_eol - k->last_ls,
+				.far = k->far};
 		c.run = (struct pc_yrun){NULL, k->first, (size_t)(k->last - k->first),
 				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n, 0};
 		add_cut(f, &c);
@@ -416,13 +426,15 @@ static void find_runs(struct finder *f)
 										    ((size_t)prev == dash &&
 												    !prev_dash)))))
 				k = (struct block){true, dash, ls, line, 0, it.s - it.quoted, NULL,
-						line, (unsigned)(it.s - it.quoted - p), 0, 0, 0};
+						line, (unsigned)(it.s - it.quoted - p), 0, 0, 0, 0};
 			if (k.open) {
 				k.n++;
 				k.last = item_end;
 				k.last_line = line;
 				k.last_eol = eol;
 				k.last_ls = ls;
+				if ((unsigned)(it.s - it.quoted - p) > k.far)
+					k.far = (unsigned)(it.s - it.quoted - p);
 			}
 			prev = (long)dash;
 			prev_dash = true;
@@ -879,7 +891,8 @@ static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind 
 		n->flow = !c->block;
 		n->packed = true;
 		n->run = run;
-		r->doc->wide |= c->col_at >= UINT16_MAX;
+		/* An item past column 65 535, as new_node() would have seen it. */
+		r->doc->wide |= c->far >= UINT16_MAX || c->far_first - c->run.skew >= UINT16_MAX;
 		r->nodes += run->n;
 		if (r->nodes > PC_YAML_MAX_NODES)
 			rerror(r, "yaml-limit", m, true, "more than %u values in one policy",
@@ -1064,6 +1077,7 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 		if (ret == 0)
 			return 0;
 		pc_ydoc_drop_tree(doc);
+		doc->wide = false;
 	}
 	return read_text(doc, diags, doc->text, doc->text_len, NULL, 0);
 }

@@ -539,6 +539,40 @@ static void test_runs_count_toward_the_limit(void **state)
 	free(text);
 }
 
+/* Items past column 65 535 (the document is then "wide") on a line before a run's last one. */
+static void test_runs_far_columns(void **state)
+{
+	/* Each text: before and after the blanks that push it far. */
+	static const char *const shapes[][2] = {
+			/* the first line far, the last short */
+			{"a: [", "1.1.1.1, 1.1.1.2,\n  1.1.1.3]\n"},
+			/* only the ']' far */
+			{"a: [1.1.1.1, 1.1.1.2,\n  1.1.1.3", "]\n"},
+			/* an item far after a character of two bytes */
+			{"\xc3\xa9: [", "1.1.1.1,\n  1.1.1.2]\n"},
+			/* a block item far, the last one near */
+			{"a:\n  - ", "1.1.1.1\n  - 1.1.1.2\n"},
+	};
+	size_t pad = 65535 - 4;
+	struct pc_buf b;
+
+	(void)state;
+	pc_buf_init(&b);
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		for (size_t k = pad - 2; k <= pad + 1; k++) {
+			b.len = 0;
+			pc_buf_adds(&b, shapes[i][0]);
+			for (size_t j = 0; j < k; j++)
+				pc_buf_add(&b, " ", 1);
+			pc_buf_adds(&b, shapes[i][1]);
+			size_t runs = yaml_same(b.data, b.len, 2);
+			if (runs != 1)
+				fail_msg("shape %zu, %zu blanks: %zu runs", i, k, runs);
+		}
+	}
+	pc_buf_finish(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +593,7 @@ int main(void)
 			cmocka_unit_test(test_runs_change_nothing_but_the_cost),
 			cmocka_unit_test(test_runs_against_random_texts),
 			cmocka_unit_test(test_runs_count_toward_the_limit),
+			cmocka_unit_test(test_runs_far_columns),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
