@@ -440,7 +440,15 @@ static void find_runs(struct finder *f)
 			prev_dash = true;
 		} else {
 			block_close(f, &k, indent < k.indent || (indent == k.indent && *q != '-'));
-			prev = (long)indent;
+			/* `- - x` opens a list at each dash: the last one's goes on below it. */
+			size_t last = indent;
+			for (const char *x = q; x < e && *x == '-' &&
+						(x + 1 == e || x[1] == ' ' || x[1] == '\t');) {
+				last = (size_t)(x - p);
+				for (x++; x < e && (*x == ' ' || *x == '\t'); x++)
+					;
+			}
+			prev = (long)last;
 			prev_dash = *q == '-';
 			/* Flow sequences on the line. */
 			for (size_t b = (size_t)(q - t); b < eol;) {

@@ -424,6 +424,13 @@ static void test_runs_change_nothing_but_the_cost(void **state)
 			{"? [1.1.1.1, 2.2.2.2]\n: x\n", 0},
 			{"big: [dead, beef]\n", 0},
 			{"big: [1.1.1.1 2.2.2.2, 3.3.3.3]\n", 0},
+			/* Dashes after a line of several: the list of the last one goes on. */
+			{"- -\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
+			{"- - # c\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
+			{"- -\t# c\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
+			{"- - - # c\n    - 1.1.1.1\n    - 1.1.1.2\n", 0},
+			{"- - k:\n    - 1.1.1.1\n    - 1.1.1.2\n", 1},
+			{"- -\n    - 1.1.1.1\n    - 1.1.1.2\n", 1},
 			/* Dashes inside a flow collection: an error, never a list of its own. */
 			{"a: [x,\n- 1.1.1.1\n- 1.1.1.2\n]\n", 0},
 			{"a: {b:\n- 1.1.1.1\n- 1.1.1.2\n}\n", 0},
