@@ -108,8 +108,9 @@ const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
 /*
  * libyaml reports encoding errors at 0:0, counts U+0085, U+2028, U+2029 and a
  * lone CR as line breaks (so its lines would not be ours), and lets format
- * characters through.  Every such byte is reported here at its own line and
- * column, and libyaml never sees the text.
+ * characters through; what it refuses (U+FFFE, U+FFFF) must be found here
+ * too, as a comment in a run's cut never reaches it.  Every such byte is reported here at its own
+ * line and column, and libyaml never sees the text.
  */
 static int prescan(const char *file, const unsigned char *s, size_t len, struct pc_diags *d,
 		bool *multibyte)
@@ -164,6 +165,8 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 			what = "a bidirectional isolate character";
 		else if (n == 3 && c == 0xef && s[i + 1] == 0xbb && s[i + 2] == 0xbf && i != 0)
 			what = "a byte order mark inside the text";
+		else if (n == 3 && c == 0xef && s[i + 1] == 0xbf && s[i + 2] >= 0xbe)
+			what = "a noncharacter (U+FFFE or U+FFFF)";
 		if (what) {
 			struct pc_diag *x = pc_diag_add(d, PC_SEV_ERROR, "yaml-character", file,
 					line, col, "%s is not allowed in a policy", what);

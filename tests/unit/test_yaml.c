@@ -299,6 +299,8 @@ static void test_bytes_libyaml_would_misplace(void **state)
 			"yaml-character", 1, 8); /* zero width */
 	EXPECT_ERROR("a: 1\rb: 2\r", "yaml-character", 1, 5); /* old Mac line ends */
 	EXPECT_ERROR("a: x\x1b[31my\n", "yaml-character", 1, 5);
+	EXPECT_ERROR("a: 1 # \xef\xbf\xbf\n", "yaml-character", 1, 8); /* U+FFFF */
+	EXPECT_ERROR("a: \xef\xbf\xbe\n", "yaml-character", 1, 4); /* U+FFFE */
 }
 
 static void test_escapes_cannot_smuggle_controls(void **state)
@@ -424,6 +426,8 @@ static void test_runs_change_nothing_but_the_cost(void **state)
 			{"? [1.1.1.1, 2.2.2.2]\n: x\n", 0},
 			{"big: [dead, beef]\n", 0},
 			{"big: [1.1.1.1 2.2.2.2, 3.3.3.3]\n", 0},
+			/* What libyaml refuses in a comment a run's cut takes out. */
+			{"a:\n  - 1.1.1.1 # \xef\xbf\xbf\n  - 1.1.1.2\n", 0},
 			/* Dashes after a line of several: the list of the last one goes on. */
 			{"- -\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
 			{"- - # c\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
