@@ -603,7 +603,7 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 		}
 		if (d != SIZE_MAX && st->docs[d]->wide) {
 			set_where_offset(&p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
-		} else if (d != SIZE_MAX && x.line <= PC_WHERE_LINE_MASK) {
+		} else if (d != SIZE_MAX && x.line <= PC_WHERE_LINE_MASK && x.col <= UINT16_MAX) {
 			set_where(r, &p, &peer.loc); /* held in `where` and `col`: not kept */
 		} else {
 			struct pc_loc *loc = ralloc(r, sizeof(*loc));

@@ -108,10 +108,12 @@ const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
 /*
  * libyaml reports encoding errors at 0:0, counts U+0085, U+2028, U+2029 and a
  * lone CR as line breaks (so its lines would not be ours), and lets format
- * characters through.  Every such byte is reported here at its own line and
- * column, and libyaml never sees the text.
+ * characters through; what it refuses (U+FFFE, U+FFFF) must be found here
+ * too, as a comment in a run's cut never reaches it.  Every such byte is reported here at its own
+ * line and column, and libyaml never sees the text.
  */
-static int prescan(const char *file, const unsigned char *s, size_t len, struct pc_diags *d)
+static int prescan(const char *file, const unsigned char *s, size_t len, struct pc_diags *d,
+		bool *multibyte)
 {
 	unsigned line = 1;
 	size_t line_start = 0;
@@ -130,6 +132,7 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 			break;
 		unsigned col = (unsigned)(i - line_start + 1);
 		unsigned char c = s[i];
+		*multibyte |= c >= 0x80;
 		size_t n = pc_utf8_seq(s + i, len - i);
 
 		if (c == '\n') {
@@ -162,6 +165,8 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 			what = "a bidirectional isolate character";
 		else if (n == 3 && c == 0xef && s[i + 1] == 0xbb && s[i + 2] == 0xbf && i != 0)
 			what = "a byte order mark inside the text";
+		else if (n == 3 && c == 0xef && s[i + 1] == 0xbf && s[i + 2] >= 0xbe)
+			what = "a noncharacter (U+FFFE or U+FFFF)";
 		if (what) {
 			struct pc_diag *x = pc_diag_add(d, PC_SEV_ERROR, "yaml-character", file,
 					line, col, "%s is not allowed in a policy", what);
@@ -188,11 +193,13 @@ struct cut {
 	bool block;
 	unsigned line, col; /* 0-based: the node (its '[' or first '-') */
 	struct pc_yrun run;
-	/* In libyaml's text. */
+	/* In libyaml's text; indexes and columns in its units (cuts_in_chars()). */
 	size_t mod_open; /* the '[' */
 	size_t mod_at; /* the first byte after the replacement: the document's `to` */
 	size_t mod_line, mod_col; /* of mod_at */
 	size_t col_at; /* the document's column of `to` */
+	/* The largest column an item starts at: on the first item's line (in bytes), after it. */
+	unsigned far_first, far;
 	size_t d_index, d_line; /* from libyaml's text to the document's, from mod_at on */
 };
 
@@ -261,7 +268,8 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 {
 	const char *t = f->t, *end = t + f->len, *p = t + b + 1;
 	const char *first = NULL, *last = NULL, *lstart = t + ls;
-	unsigned l = line, first_line = 0, first_col = 0, last_line = 0;
+	unsigned l = line, first_line = 0, first_col = 0, last_line = 0, far_first = 0,
+		 far_later = 0;
 	uint32_t n = 0;
 	bool want_item = true;
 
@@ -291,6 +299,9 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 				first_line = l;
 				first_col = (unsigned)(p - lstart);
 			}
+			unsigned *far = l == first_line ? &far_first : &far_later;
+			if ((unsigned)(p - lstart) > *far)
+				*far = (unsigned)(p - lstart);
 			last = e;
 			last_line = l;
 			n++;
@@ -312,9 +323,11 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 			.to = (size_t)(p - t),
 			.line = line,
 			.col = (unsigned)(b - ls),
-			.col_at = (size_t)(p - lstart)};
+			.col_at = (size_t)(p - lstart),
+			.far_first = far_first,
+			.far = far_later};
 	c.run = (struct pc_yrun){NULL, first, (size_t)(last - first), first_line + 1, first_col + 1,
-			last_line + 1, n};
+			last_line + 1, n, 0};
 	add_cut(f, &c);
 	return (size_t)(p - t) + 1;
 }
@@ -355,6 +368,7 @@ struct block {
 	size_t last_eol; /* the end of the last item line: its '\n' (or '\r\n'), or the text's end
 			  */
 	size_t last_ls;
+	unsigned far; /* the largest column an item starts at */
 };
 
 static void block_close(struct finder *f, struct block *k, bool keep)
@@ -366,9 +380,10 @@ static void block_close(struct finder *f, struct block *k, bool keep)
 				.block = true,
 				.line = k->line,
 				.col = (unsigned)k->indent,
-				.col_at = k->last_eol - k->last_ls};
+				.col_at = k->last_eol - k->last_ls,
+				.far = k->far};
 		c.run = (struct pc_yrun){NULL, k->first, (size_t)(k->last - k->first),
-				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n};
+				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n, 0};
 		add_cut(f, &c);
 	}
 	k->open = false;
@@ -414,19 +429,29 @@ static void find_runs(struct finder *f)
 										    ((size_t)prev == dash &&
 												    !prev_dash)))))
 				k = (struct block){true, dash, ls, line, 0, it.s - it.quoted, NULL,
-						line, (unsigned)(it.s - it.quoted - p), 0, 0, 0};
+						line, (unsigned)(it.s - it.quoted - p), 0, 0, 0, 0};
 			if (k.open) {
 				k.n++;
 				k.last = item_end;
 				k.last_line = line;
 				k.last_eol = eol;
 				k.last_ls = ls;
+				if ((unsigned)(it.s - it.quoted - p) > k.far)
+					k.far = (unsigned)(it.s - it.quoted - p);
 			}
 			prev = (long)dash;
 			prev_dash = true;
 		} else {
 			block_close(f, &k, indent < k.indent || (indent == k.indent && *q != '-'));
-			prev = (long)indent;
+			/* `- - x` opens a list at each dash: the last one's goes on below it. */
+			size_t last = indent;
+			for (const char *x = q; x < e && *x == '-' &&
+						(x + 1 == e || x[1] == ' ' || x[1] == '\t');) {
+				last = (size_t)(x - p);
+				for (x++; x < e && (*x == ' ' || *x == '\t'); x++)
+					;
+			}
+			prev = (long)last;
 			prev_dash = *q == '-';
 			/* Flow sequences on the line. */
 			for (size_t b = (size_t)(q - t); b < eol;) {
@@ -519,6 +544,51 @@ static char *cut_text(const struct pc_ydoc *doc, struct cut *cuts, size_t ncuts,
 	return b.data;
 }
 
+/* Characters as libyaml counts them (a UTF-8 sequence is one), through a text, forward only. */
+struct counter {
+	const char *t;
+	size_t at, cont; /* continuation bytes before `at` */
+	size_t ls, ls_cont; /* the start of at's line, and continuation bytes before it */
+};
+
+static size_t count_to(struct counter *k, size_t to)
+{
+	for (; k->at < to; k->at++) {
+		unsigned char c = (unsigned char)k->t[k->at];
+		if (c == '\n') {
+			k->ls = k->at + 1;
+			k->ls_cont = k->cont;
+		}
+		k->cont += (c & 0xc0) == 0x80;
+	}
+	return (k->at - k->ls) - (k->cont - k->ls_cont); /* the column, 0-based */
+}
+
+/*
+ * libyaml's marks count characters: in a text with some of several bytes,
+ * each cut's places (found in bytes) are given in characters, the document's
+ * and those of libyaml's text `mod`.
+ */
+static void cuts_in_chars(const char *doc, const char *mod, struct cut *cuts, size_t ncuts)
+{
+	struct counter d = {doc, 0, 0, 0, 0}, m = {mod, 0, 0, 0, 0};
+
+	for (size_t i = 0; i < ncuts; i++) {
+		struct cut *c = &cuts[i];
+		if (!c->block)
+			c->col = (unsigned)count_to(&d, c->from - 1);
+		size_t first = (size_t)(c->run.text - doc);
+		c->run.skew = c->run.col - 1 - (unsigned)count_to(&d, first);
+		c->col_at = count_to(&d, c->to);
+		size_t to = c->to - d.cont;
+		count_to(&m, c->mod_open);
+		c->mod_open -= m.cont;
+		c->mod_col = count_to(&m, c->mod_at);
+		c->mod_at -= m.cont;
+		c->d_index = to - c->mod_at;
+	}
+}
+
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run)
 {
 	it->run = run;
@@ -546,7 +616,8 @@ bool pc_yrun_next(struct pc_yrun_it *it, struct pc_yitem *item)
 		return false;
 	it->at = scan_item(p, end, item);
 	item->line = it->line;
-	item->col = (unsigned)(p - it->line_start) + 1;
+	item->col = (unsigned)(p - it->line_start) + 1 -
+		    (it->line == it->run->line ? it->run->skew : 0);
 	return true;
 }
 
@@ -831,7 +902,8 @@ static void on_open(struct reader *r, const yaml_event_t *e, enum pc_ynode_kind 
 		n->flow = !c->block;
 		n->packed = true;
 		n->run = run;
-		r->doc->wide |= c->col_at >= UINT16_MAX;
+		/* An item past column 65 535, as new_node() would have seen it. */
+		r->doc->wide |= c->far >= UINT16_MAX || c->far_first - c->run.skew >= UINT16_MAX;
 		r->nodes += run->n;
 		if (r->nodes > PC_YAML_MAX_NODES)
 			rerror(r, "yaml-limit", m, true, "more than %u values in one policy",
@@ -926,10 +998,14 @@ static int read_text(struct pc_ydoc *doc, struct pc_diags *diags, const char *te
 			break;
 		}
 		yaml_event_type_t type = event.type;
+		/* A cut: the sequence libyaml starts at its '['.  A block one inside a flow
+		 * collection was dashes there, an error libyaml's text no longer holds. */
 		const struct cut *c = NULL;
 		if (r.next < r.ncuts && type == YAML_SEQUENCE_START_EVENT &&
 				event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE &&
-				event.start_mark.index == r.cuts[r.next].mod_open)
+				event.start_mark.index == r.cuts[r.next].mod_open &&
+				!(r.cuts[r.next].block && r.depth > 0 &&
+						r.stack[r.depth - 1].node->flow))
 			c = &r.cuts[r.next++];
 		event.start_mark = mark_in_doc(&r, event.start_mark);
 		switch (type) {
@@ -989,7 +1065,9 @@ static int read_text(struct pc_ydoc *doc, struct pc_diags *diags, const char *te
 /* Parses doc->text, set by the caller: with its runs cut out when it has some (see yaml.h). */
 static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 {
-	if (prescan(doc->file, (const unsigned char *)doc->text, doc->text_len, diags) < 0)
+	bool multibyte = false;
+	if (prescan(doc->file, (const unsigned char *)doc->text, doc->text_len, diags, &multibyte) <
+			0)
 		return -1;
 	struct finder f = {doc->text, doc->text_len, doc->run_min, NULL, 0, 0};
 	if (doc->run_min != SIZE_MAX)
@@ -997,6 +1075,8 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 	if (f.n) {
 		size_t len;
 		char *text = cut_text(doc, f.cuts, f.n, &len);
+		if (multibyte)
+			cuts_in_chars(doc->text, text, f.cuts, f.n);
 		struct pc_diags quiet;
 		pc_diags_init(&quiet);
 		int ret = read_text(doc, &quiet, text, len, f.cuts, f.n);
@@ -1008,6 +1088,7 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 		if (ret == 0)
 			return 0;
 		pc_ydoc_drop_tree(doc);
+		doc->wide = false;
 	}
 	return read_text(doc, diags, doc->text, doc->text_len, NULL, 0);
 }

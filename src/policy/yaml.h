@@ -60,6 +60,9 @@ struct pc_yrun {
 	unsigned line, col; /* of text[0] */
 	unsigned end_line; /* of the last item */
 	uint32_t n; /* items */
+	/* Bytes past characters before text[0] on its line: columns count characters, as libyaml's
+	 * do (a UTF-8 sequence is one). */
+	unsigned skew;
 };
 
 struct pc_yrun_it {

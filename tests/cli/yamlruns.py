@@ -143,6 +143,29 @@ with tempfile.TemporaryDirectory() as d:
     if want not in e:
         print(e[:2000])
 
+    # A flow list whose first line runs past column 65 535 and whose last one
+    # is short: a duplicate on the last line is said against the far one,
+    # which explain names as written in the file.
+    text, pos = flow_line(addrs)
+    far = addrs[5990]
+    text = text.replace(", %s, " % addrs[5996], ",\n    %s, " % addrs[5996], 1)
+    text = text.replace("]\n", ", %s]\n" % far, 1)
+    path = write("far.yaml", text)
+    rc, o, e = run("check", path)
+    last = text.count("\n", 0, text.index("]\n")) + 1
+    col = len(text[:text.index("]\n")].rsplit("\n", 1)[1]) - len(far) + 1
+    want = "%s:%d:%d: warning: %s/32 is already inside %s/32 (%s:%d:%d)" % (
+        path, last, col, far, far, path, pos[5990][0], pos[5990][1])
+    check(rc == 0 and pos[5990][1] > 65535 and last > pos[5990][0] and want in e,
+          "a far address on a line before the last of a flow list: its duplicate is said")
+    if want not in e:
+        print(e[:2000])
+    rc, o, e = run("explain", path, "--packet", "tcp %s -> 192.0.2.1 88" % far)
+    want = "written at %s:%d" % (path, pos[5990][0])
+    check(rc == 0 and want in o, "a far address on a line before the last: explain names it")
+    if want not in o:
+        print(o[:2000])
+
     # A bad address deep in each form: the error at its place, exit 1.
     for what, make in (("block list", block), ("flow list on one line", flow_line)):
         bad = list(addrs)

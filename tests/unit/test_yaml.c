@@ -299,6 +299,8 @@ static void test_bytes_libyaml_would_misplace(void **state)
 			"yaml-character", 1, 8); /* zero width */
 	EXPECT_ERROR("a: 1\rb: 2\r", "yaml-character", 1, 5); /* old Mac line ends */
 	EXPECT_ERROR("a: x\x1b[31my\n", "yaml-character", 1, 5);
+	EXPECT_ERROR("a: 1 # \xef\xbf\xbf\n", "yaml-character", 1, 8); /* U+FFFF */
+	EXPECT_ERROR("a: \xef\xbf\xbe\n", "yaml-character", 1, 4); /* U+FFFE */
 }
 
 static void test_escapes_cannot_smuggle_controls(void **state)
@@ -386,6 +388,20 @@ static void test_runs_change_nothing_but_the_cost(void **state)
 					0},
 			{"a: {x: [1.1.1.1, 2.2.2.2], y: [3.3.3.3, 4.4.4.4]}\nb: [1.1.1.1, 2.2.2.2]\n",
 					3},
+			/* Characters of several bytes before, around and after runs: libyaml
+			   counts them as one. */
+			{"# caf\xc3\xa9\nbig: [1.1.1.1, 2.2.2.2]\n", 1},
+			{"\xef\xbb\xbf"
+			 "big: [1.1.1.1, 2.2.2.2]\n",
+					1},
+			{"caf\xc3\xa9: [1.1.1.1, 2.2.2.2]\n", 1},
+			{"{\xc3\xa9: [1.1.1.1,\n  2.2.2.2], b: c}\n", 1},
+			{"{\xc3\xa9: [\n  1.1.1.1, 2.2.2.2], \xc3\xa9\xc3\xa9: c}\n", 1},
+			{"big:\n  - 1.1.1.1 # \xc3\xa9\n  - 2.2.2.2 # \xc3\xa9\nx: [1.1.1.1, 2.2.2.2]\n",
+					2},
+			{"a: \xc3\xa9\nb: [1.1.1.1, 2.2.2.2] # \xc3\xa9\nc: [3.3.3.3, 4.4.4.4]\n",
+					2},
+			{"- [1.1.1.1, 2.2.2.2]\n- \xc3\xa9 [3.3.3.3, 4.4.4.4]\n", 1},
 			/* Not runs, or not confirmed: read again whole. */
 			{"note: \"a: [1.1.1.1, 2.2.2.2]\"\n", 0},
 			{"note: 'a: [1.1.1.1, 2.2.2.2]\n  - 1.1.1.1\n  - 1.1.1.2'\n", 0},
@@ -410,6 +426,19 @@ static void test_runs_change_nothing_but_the_cost(void **state)
 			{"? [1.1.1.1, 2.2.2.2]\n: x\n", 0},
 			{"big: [dead, beef]\n", 0},
 			{"big: [1.1.1.1 2.2.2.2, 3.3.3.3]\n", 0},
+			/* What libyaml refuses in a comment a run's cut takes out. */
+			{"a:\n  - 1.1.1.1 # \xef\xbf\xbf\n  - 1.1.1.2\n", 0},
+			/* Dashes after a line of several: the list of the last one goes on. */
+			{"- -\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
+			{"- - # c\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
+			{"- -\t# c\n  - 1.1.1.1\n  - 1.1.1.2\n", 0},
+			{"- - - # c\n    - 1.1.1.1\n    - 1.1.1.2\n", 0},
+			{"- - k:\n    - 1.1.1.1\n    - 1.1.1.2\n", 1},
+			{"- -\n    - 1.1.1.1\n    - 1.1.1.2\n", 1},
+			/* Dashes inside a flow collection: an error, never a list of its own. */
+			{"a: [x,\n- 1.1.1.1\n- 1.1.1.2\n]\n", 0},
+			{"a: {b:\n- 1.1.1.1\n- 1.1.1.2\n}\n", 0},
+			{"a: [x, [y,\n  - 1.1.1.1\n  - 1.1.1.2\n  ]]\n", 0},
 			{"# [1.1.1.1, 2.2.2.2]\nbig: [1.1.1.1, 2.2.2.2] # [3.3.3.3, 4.4.4.4]\n", 1},
 			/* Errors after runs, on their line and later: placed in the document's
 			   text. */
@@ -521,6 +550,40 @@ static void test_runs_count_toward_the_limit(void **state)
 	free(text);
 }
 
+/* Items past column 65 535 (the document is then "wide") on a line before a run's last one. */
+static void test_runs_far_columns(void **state)
+{
+	/* Each text: before and after the blanks that push it far. */
+	static const char *const shapes[][2] = {
+			/* the first line far, the last short */
+			{"a: [", "1.1.1.1, 1.1.1.2,\n  1.1.1.3]\n"},
+			/* only the ']' far */
+			{"a: [1.1.1.1, 1.1.1.2,\n  1.1.1.3", "]\n"},
+			/* an item far after a character of two bytes */
+			{"\xc3\xa9: [", "1.1.1.1,\n  1.1.1.2]\n"},
+			/* a block item far, the last one near */
+			{"a:\n  - ", "1.1.1.1\n  - 1.1.1.2\n"},
+	};
+	size_t pad = 65535 - 4;
+	struct pc_buf b;
+
+	(void)state;
+	pc_buf_init(&b);
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		for (size_t k = pad - 2; k <= pad + 1; k++) {
+			b.len = 0;
+			pc_buf_adds(&b, shapes[i][0]);
+			for (size_t j = 0; j < k; j++)
+				pc_buf_add(&b, " ", 1);
+			pc_buf_adds(&b, shapes[i][1]);
+			size_t runs = yaml_same(b.data, b.len, 2);
+			if (runs != 1)
+				fail_msg("shape %zu, %zu blanks: %zu runs", i, k, runs);
+		}
+	}
+	pc_buf_finish(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +604,7 @@ int main(void)
 			cmocka_unit_test(test_runs_change_nothing_but_the_cost),
 			cmocka_unit_test(test_runs_against_random_texts),
 			cmocka_unit_test(test_runs_count_toward_the_limit),
+			cmocka_unit_test(test_runs_far_columns),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

@@ -84,6 +84,8 @@ static size_t yaml_same(const char *text, size_t len, size_t run_min)
 			yaml_differ(y->code, y->line, y->col);
 	}
 	yaml_same_node(&a, a.root, b.root, &runs);
+	if (a.wide != b.wide)
+		yaml_differ("a value past column 65 535", 0, 0);
 	pc_diags_finish(&da);
 	pc_diags_finish(&db);
 	pc_ydoc_finish(&a);
