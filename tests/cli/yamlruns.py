@@ -50,8 +50,8 @@ def addresses(n):
     return out
 
 
-HEAD = "version: 1\npolicy: runs\ndefaults:\n  icmp: none\nnetworks:\n"
-TAIL = "rules:\n  - allow: 88/tcp\n    from: big\n"
+PROLOGUE = "version: 1\npolicy: runs\ndefaults:\n  icmp: none\nnetworks:\n"
+EPILOGUE = "rules:\n  - allow: 88/tcp\n    from: big\n"
 
 
 def block(addrs, extra=()):
@@ -64,14 +64,14 @@ def block(addrs, extra=()):
             lines.append("")
         item = '"%s"' % a if ":" in a and i % 2 else a
         lines.append("    - " + item + ("   # note" if i % 9 == 0 else ""))
-        pos[i] = (HEAD.count("\n") + len(lines), 7)
-    return HEAD + "\n".join(lines) + "\n" + TAIL, pos
+        pos[i] = (PROLOGUE.count("\n") + len(lines), 7)
+    return PROLOGUE + "\n".join(lines) + "\n" + EPILOGUE, pos
 
 
 def flow_lines(addrs, extra=()):
     items = ['"%s"' % a if ":" in a else a for a in list(addrs) + list(extra)]
     rows = [", ".join(items[i:i + 8]) for i in range(0, len(items), 8)]
-    return HEAD + "  big: [" + ",\n     ".join(rows) + "]\n" + TAIL
+    return PROLOGUE + "  big: [" + ",\n     ".join(rows) + "]\n" + EPILOGUE
 
 
 def flow_line(addrs, extra=()):
@@ -81,9 +81,9 @@ def flow_line(addrs, extra=()):
     for i, item in enumerate(items):
         if i:
             text += ", "
-        pos[i] = (HEAD.count("\n") + 1, len(text) + 1)
+        pos[i] = (PROLOGUE.count("\n") + 1, len(text) + 1)
         text += item
-    return HEAD + text + "]\n" + TAIL, pos
+    return PROLOGUE + text + "]\n" + EPILOGUE, pos
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -96,7 +96,7 @@ with tempfile.TemporaryDirectory() as d:
     addrs = addresses(6000)
     listed = write("big.txt", "\n".join(addrs) + "\n")
     files = {
-        "list file": write("list.yaml", HEAD + "  big: {file: big.txt}\n" + TAIL),
+        "list file": write("list.yaml", PROLOGUE + "  big: {file: big.txt}\n" + EPILOGUE),
         "block list": write("block.yaml", block(addrs)[0]),
         "flow list over lines": write("lines.yaml", flow_lines(addrs)),
         "flow list on one line": write("line.yaml", flow_line(addrs)[0]),
@@ -112,8 +112,8 @@ with tempfile.TemporaryDirectory() as d:
     # Short of a run: 63 addresses and a network's name, read by libyaml alone.
     few = addresses(63)
     write("few.txt", "\n".join(few + ["192.0.2.1"]) + "\n")
-    rc, a, _ = run("render", write("few-list.yaml", HEAD + "  big: {file: few.txt}\n" + TAIL))
-    rc2, b, _ = run("render", write("few.yaml", HEAD + "  other: [192.0.2.1]\n" + flow_line(few, ["other"])[0][len(HEAD):]))
+    rc, a, _ = run("render", write("few-list.yaml", PROLOGUE + "  big: {file: few.txt}\n" + EPILOGUE))
+    rc2, b, _ = run("render", write("few.yaml", PROLOGUE + "  other: [192.0.2.1]\n" + flow_line(few, ["other"])[0][len(PROLOGUE):]))
     check(rc == 0 and rc2 == 0 and rules(a) == rules(b), "a list short of a run renders as the list file does")
 
     # A duplicate at the end of each form: said at its own line and column.
