@@ -175,6 +175,14 @@ def main():
             else:
                 ratio = b / max(a, 1e-3)
                 ok = ratio < MAX_RATIO
+                if not ok and measure == "cpu":
+                    # Over the line once, on a machine busy with other tests: both sizes
+                    # measured again, the least of each kept.  Growth of n^2 (16x from
+                    # the small size to the large) still fails.
+                    a = min(a, cost(pc, small, case))
+                    b = min(b, cost(pc, large, case))
+                    ratio = b / max(a, 1e-3)
+                    ok = ratio < MAX_RATIO
             print("%-16s %-6s %d: %-10.4g %d: %-10.4g ratio %.2f%s" % (
                 case, measure.split()[0], SMALL, a, LARGE, b, ratio, "" if ok else "  FAIL"))
             failed += not ok
