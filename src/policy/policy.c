@@ -810,9 +810,7 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 		const struct pc_yrun *run = list && list->packed ? list->run : NULL;
 		const struct pc_ynode *const *items =
 				list && !run ? want_items(l, list, "a network", &n) : NULL;
-		if (run)
-			n = 0;
-		else if (!items && (list || !file))
+		if (!run && !items && (list || !file))
 			continue;
 		if (!items)
 			n = 0;

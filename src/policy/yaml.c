@@ -182,14 +182,14 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 /* ---- runs: long lists of addresses, cut out of libyaml's text ----------- */
 
 /*
- * One run: the bytes [from, to) of the document are replaced by `repl` in the
- * text libyaml reads, which keeps the sequence's brackets: the items of a flow
+ * One run: the bytes [from, to) of the document are replaced in the text
+ * libyaml reads, which keeps the sequence's brackets: the items of a flow
  * sequence go, and a block sequence's lines become "[]" on the first one,
- * indented past its dash (a value there is still that key's, or that item's).
+ * indented one past its dash (a value there is still that key's, or that
+ * item's).
  */
 struct cut {
 	size_t from, to;
-	unsigned spaces; /* the replacement: this many spaces, then "[]" (block); none (flow) */
 	bool block;
 	unsigned line, col; /* 0-based: the node (its '[' or first '-') */
 	struct pc_yrun run;
@@ -376,7 +376,6 @@ static void block_close(struct finder *f, struct block *k, bool keep)
 	if (k->open && keep && k->n >= f->min) {
 		struct cut c = {.from = k->from,
 				.to = k->last_eol,
-				.spaces = (unsigned)k->indent + 1,
 				.block = true,
 				.line = k->line,
 				.col = (unsigned)k->indent,
@@ -513,7 +512,7 @@ static char *cut_text(const struct pc_ydoc *doc, struct cut *cuts, size_t ncuts,
 				x++)
 			lines++;
 		if (c->block) {
-			for (unsigned s = 0; s < c->spaces; s++)
+			for (unsigned s = 0; s <= c->col; s++) /* col: the dash's, in bytes */
 				pc_buf_add(&b, " ", 1);
 			c->mod_open = b.len;
 			pc_buf_add(&b, "[]", 2);
@@ -626,20 +625,18 @@ void pc_ydoc_unpack(struct pc_ydoc *doc, struct pc_ynode *seq)
 	const struct pc_yrun *run = seq->run;
 	struct pc_yrun_it it;
 	struct pc_yitem x;
-	struct pc_ynode **items =
-			run->n * sizeof(*items) >= LIST_KEPT
-					? xcalloc(run->n, sizeof(*items))
-					: pc_arena_alloc(&doc->nodes, run->n * sizeof(*items));
+	bool kept = run->n * sizeof(struct pc_ynode *) >= LIST_KEPT;
+	struct pc_ynode **items = kept ? xcalloc(run->n, sizeof(*items))
+				       : pc_arena_alloc(&doc->nodes, run->n * sizeof(*items));
 	uint32_t i = 0;
 
-	if (run->n * sizeof(*items) >= LIST_KEPT) {
+	if (kept) {
 		doc->lists = xreallocarray(doc->lists, doc->nlists + 1, sizeof(*doc->lists));
 		doc->lists[doc->nlists++] = items;
 	}
 	pc_yrun_begin(&it, run);
 	while (i < run->n && pc_yrun_next(&it, &x)) {
-		struct pc_ynode *n = pc_arena_alloc(&doc->nodes, sizeof(*n));
-		memset(n, 0, sizeof(*n));
+		struct pc_ynode *n = pc_arena_alloc(&doc->nodes, sizeof(*n)); /* zeroed */
 		n->kind = PC_Y_SCALAR;
 		n->line = x.line;
 		n->col = x.col;
@@ -664,7 +661,6 @@ struct frame {
 struct reader {
 	struct pc_ydoc *doc;
 	struct pc_diags *diags;
-	const char *text; /* what libyaml reads: the document's, or it with the runs cut out */
 	struct cut *cuts; /* sorted; NULL: none */
 	size_t ncuts, next; /* next: the first cut not yet met */
 	struct frame stack[PC_YAML_MAX_DEPTH + 1];
@@ -985,7 +981,6 @@ static int read_text(struct pc_ydoc *doc, struct pc_diags *diags, const char *te
 	memset(&r, 0, sizeof(r));
 	r.doc = doc;
 	r.diags = diags;
-	r.text = text;
 	r.cuts = cuts;
 	r.ncuts = ncuts;
 	if (!yaml_parser_initialize(&parser))
@@ -1084,7 +1079,7 @@ static int parse(struct pc_ydoc *doc, struct pc_diags *diags)
 		free(f.cuts);
 		if (ret == 0)
 			pc_diags_take(diags, &quiet);
-		pc_diags_finish(&quiet);
+		pc_diags_finish(&quiet); /* a read given up: what it said is not kept */
 		if (ret == 0)
 			return 0;
 		pc_ydoc_drop_tree(doc);
