@@ -387,6 +387,27 @@ static void elem_add_open(struct pc_nl_elems *so, const void *key, uint32_t key_
 	so->b->nelems += !end;
 }
 
+/*
+ * A hash set's element, its key alone: the bytes elem_add_open() writes for
+ * an element with no flag, data or user data, written in one go (a large
+ * network is one such element per address).
+ */
+static void elem_key(struct pc_nl_elems *so, const uint8_t *key, uint32_t key_len)
+{
+	uint16_t size = (uint16_t)(3 * MNL_ATTR_HDRLEN + MNL_ALIGN(key_len));
+	struct nlmsghdr *nlh = elems_next(so, size);
+	struct nlattr *a = (struct nlattr *)((char *)nlh + MNL_ALIGN(nlh->nlmsg_len));
+
+	a[0] = (struct nlattr){size, (uint16_t)(NLA_F_NESTED | (uint16_t)++so->n)};
+	a[1] = (struct nlattr){
+			(uint16_t)(size - MNL_ATTR_HDRLEN), NLA_F_NESTED | NFTA_SET_ELEM_KEY};
+	a[2] = (struct nlattr){(uint16_t)(MNL_ATTR_HDRLEN + key_len), NFTA_DATA_VALUE};
+	memcpy(a + 3, key, key_len);
+	memset((char *)(a + 3) + key_len, 0, MNL_ALIGN(key_len) - key_len);
+	nlh->nlmsg_len = MNL_ALIGN(nlh->nlmsg_len) + size;
+	so->b->nelems++;
+}
+
 static void elem_add(struct pc_nl_elems *so, const void *key, uint32_t key_len, bool end,
 		int verdict, const char *chain, const char *comment)
 {
@@ -489,6 +510,8 @@ static void release_prefixes(const struct pc_prefix *v, size_t done, size_t n)
 		madvise((void *)from, to - from, MADV_DONTNEED);
 }
 
+static void batch_elem(void *arg, const struct pc_nl_elem *e);
+
 /*
  * The elements of an address set, each given to fn; with `release`, the
  * pages of its prefixes given back as they are written.
@@ -508,7 +531,10 @@ static void address_set_elems(
 		}
 		if (!s->interval) {
 			/* A hash set: its keys, no interval ends. */
-			elem_to(fn, arg, x->bytes, len, false, false, -1, NULL, NULL);
+			if (fn == batch_elem)
+				elem_key(arg, x->bytes, len);
+			else
+				elem_to(fn, arg, x->bytes, len, false, false, -1, NULL, NULL);
 			continue;
 		}
 		pc_nft_prefix_last(x, hi);
