@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,22 @@ void *xcalloc(size_t n, size_t size)
 	if (!p)
 		pc_oom_size(n * size);
 	return p;
+}
+
+void *pc_zpages(size_t size)
+{
+	void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+
+	if (p == MAP_FAILED)
+		pc_oom_size(size);
+	return p;
+}
+
+void pc_zpages_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size ? size : 1);
 }
 
 void *xrealloc(void *p, size_t size)

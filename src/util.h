@@ -34,6 +34,14 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
+/*
+ * Zeroed memory straight from the kernel, for a large table of which few
+ * entries are written: only the pages written are ever touched (calloc()
+ * clears the whole of a block the heap had used before).  Given back with
+ * pc_zpages_free() and the same size.
+ */
+void *pc_zpages(size_t size);
+void pc_zpages_free(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PC_PRINTF(1, 2);

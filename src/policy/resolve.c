@@ -2230,7 +2230,8 @@ static void check_shadowing(struct resolver *r)
 	struct shadow_index x;
 
 	memset(&x, 0, sizeof(x));
-	x.ports = xcalloc(nlists, sizeof(*x.ports));
+	/* 246 KB of lists of which a policy writes a few: only their pages are touched */
+	x.ports = pc_zpages(nlists * sizeof(*x.ports));
 	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
 	x.ghash = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ghash));
 	x.ifrules = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ifrules));
@@ -2290,7 +2291,7 @@ static void check_shadowing(struct resolver *r)
 	for (size_t i = 0; i < x.nports_used; i++)
 		rule_list_finish(&x.ports[x.ports_used[i]]);
 	free(x.ports_used);
-	free(x.ports);
+	pc_zpages_free(x.ports, nlists * sizeof(*x.ports));
 	for (size_t i = 0; i < x.cap; i++)
 		rule_list_finish(&x.prefixes[i].rules);
 	for (int s = 0; s < 2; s++)
