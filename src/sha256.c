@@ -6,9 +6,19 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
 #include <immintrin.h>
 #define PC_SHA256_X86 1
+/*
+ * What the C library learnt of the CPU at start-up where it says (glibc
+ * 2.33 and later): a CPUID instruction of our own traps to the hypervisor
+ * in a virtual machine, tens of microseconds a process.
+ */
+#if defined(__has_include) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#define PC_SHA256_LIBC_CPU 1
+#else
+#include <cpuid.h>
+#endif
 #endif
 
 int pc_sha256_portable;
@@ -163,11 +173,16 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(
 static bool have_sha_ni(void)
 {
 	static int known = -1;
-	unsigned a, b, c, d;
 
 	if (known < 0) {
+#ifdef PC_SHA256_LIBC_CPU
+		known = CPU_FEATURE_ACTIVE(SSE4_1) && CPU_FEATURE_ACTIVE(SSSE3) &&
+			CPU_FEATURE_ACTIVE(SHA);
+#else
+		unsigned a, b, c, d;
 		known = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) && (c & bit_SSSE3) &&
 			__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+#endif
 	}
 	return known;
 }
