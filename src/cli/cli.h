@@ -266,6 +266,11 @@ int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds);
  */
 void cli_state_path(char *buf, size_t size, const char *table, const char *suffix);
 int cli_state_dir_make(void);
+/*
+ * Why cli_state_dir_make() failed with `err`, for a message: what is wrong
+ * with the directory and how to mend it when it refused it, else strerror().
+ */
+void cli_state_dir_why(char *buf, size_t size, int err);
 void cli_state_forget(const char *table);
 /* Whether a confirmation of `table` is pending: 1 with its deadline and watcher, else 0. */
 int cli_confirm_status(const char *table, long long *deadline, long *pid);

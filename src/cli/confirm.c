@@ -147,6 +147,23 @@ int cli_state_dir_make(void)
 	return 0;
 }
 
+void cli_state_dir_why(char *buf, size_t size, int err)
+{
+	struct stat st;
+	const char *dir = state_dir();
+
+	if (err != EPERM || lstat(dir, &st) < 0)
+		snprintf(buf, size, "%s", strerror(err));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(buf, size, "'%s' is not a directory", dir);
+	else if (st.st_uid != geteuid())
+		snprintf(buf, size, "'%s' belongs to uid %u, not to uid %u that runs portcullis",
+				dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	else
+		snprintf(buf, size, "'%s' has mode %04o; it must be 0700: 'chmod 700 %s'", dir,
+				(unsigned)(st.st_mode & 07777), dir);
+}
+
 /*
  * Takes the pending slot for `table`: the state directory made (0700, a
  * directory owned by root and no link), then the pending file created
@@ -385,11 +402,12 @@ int cli_confirm_before(struct cli_ctx *ctx)
 	if (taken == 1)
 		return refuse_pending(ctx, "apply", &p);
 	if (taken < 0) {
+		char why[4200];
+		cli_state_dir_why(why, sizeof(why), errno);
 		fprintf(ctx->err,
-				"%s apply: cannot keep the confirmation in %s (%s); nothing was "
-				"changed. It must be a directory only root can read (mode 0700), "
-				"or set PORTCULLIS_STATE_DIR\n",
-				ctx->prog, state_dir(), strerror(errno));
+				"%s apply: cannot keep the confirmation in %s: %s; nothing was "
+				"changed (PORTCULLIS_STATE_DIR names another directory)\n",
+				ctx->prog, state_dir(), why);
 		return PC_EXIT_ENV;
 	}
 	cs.pending_taken = true;

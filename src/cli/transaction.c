@@ -528,11 +528,16 @@ static void record_installed(struct cli_ctx *ctx, const char *cmd, struct pc_dl_
 				ctx->prog, cmd);
 		return;
 	}
-	if (cli_state_dir_make() < 0 || pc_dl_write(s, path, PC_VERSION) < 0)
+	char why[4200] = "";
+	if (cli_state_dir_make() < 0)
+		cli_state_dir_why(why, sizeof(why), errno);
+	else if (pc_dl_write(s, path, PC_VERSION) < 0)
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	if (why[0])
 		fprintf(ctx->err,
-				"%s %s: warning: cannot record what was installed in %s (%s); the "
+				"%s %s: warning: cannot record what was installed in %s: %s; the "
 				"next apply replaces the whole table\n",
-				ctx->prog, cmd, path, strerror(errno));
+				ctx->prog, cmd, path, why);
 }
 
 /*

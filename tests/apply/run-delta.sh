@@ -324,6 +324,22 @@ refused "readable by others" 'chmod 644 "$state"' "others may read or write it"
 refused "that is a symbolic link" 'mv "$state" "$state.real" && ln -s "$state.real" "$state"' \
     "is a symbolic link"
 
+# A state directory others may reach: apply works and says what to mend; --confirm refuses.
+mkdir -m 755 "$tmp/open"
+PORTCULLIS_STATE_DIR="$tmp/open" in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+PORTCULLIS_STATE_DIR="$tmp/open" in_s "$bin" apply --confirm 30 "$tmp/c2.yaml" >/dev/null 2>"$tmp/err2"
+rc2=$?
+if [ $rc = 0 ] && grep -q "^portcullis apply: warning: cannot record what was installed in $tmp/open/portcullis@[0-9]*.installed: '$tmp/open' has mode 0755; it must be 0700: 'chmod 700 $tmp/open'; the next apply replaces the whole table$" "$tmp/err" &&
+    [ $rc2 = 3 ] && grep -q "^portcullis apply: cannot keep the confirmation in $tmp/open: '$tmp/open' has mode 0755; it must be 0700: 'chmod 700 $tmp/open'; nothing was changed" "$tmp/err2" &&
+    [ -z "$(ls "$tmp/open")" ]; then
+    pass "a state directory others may reach: said, with the mend; --confirm refused"
+else
+    fail "a state directory others may reach: said, with the mend; --confirm refused (rc $rc, $rc2)"
+    cat "$tmp/err" "$tmp/err2"
+fi
+same "a state directory others may reach" "$tmp/c1.yaml"
+
 # 6. --confirm with a delta, rolled back.
 in_s "$bin" apply --full "$tmp/c1.yaml" >/dev/null 2>&1
 in_s "$nldump" portcullis >"$tmp/saved"
