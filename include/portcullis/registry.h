@@ -293,6 +293,8 @@ struct pc_resolution {
 	const char *canonical; /* the deciding row's primary name */
 	struct pc_port *ports; /* sorted by proto, then port */
 	size_t nports, cap;
+	uint64_t *known; /* once there are many ports: a hash of theirs (port_key() + 1) */
+	size_t nknown;
 	struct pc_records rows; /* every row of every layer with this name */
 	struct pc_diags findings; /* disagreements, each with a stable code */
 };

@@ -445,28 +445,62 @@ static void port_duplicate(struct loader *l, const struct pc_service_def *def,
 			n->str, had, o->loc.line, o->loc.col);
 }
 
+/* Ports a list may have before read_def_ports() stops comparing each with those before it. */
+#define DEF_PORTS_COMPARED 32
+
+/*
+ * The first of def's ports that pt overlaps on a protocol of pt's, or NULL.
+ * With `owner` (a list of many ports): only the ports of the list being
+ * read can (the lists read before it are on other protocols), and owner[p]
+ * holds the index + 1 in def->ports of the one that has port p.
+ */
+static struct pc_service_port *def_overlap(
+		struct pc_service_def *def, const struct pc_service_port *pt, const uint32_t *owner)
+{
+	if (!owner) {
+		for (size_t j = 0; j < def->nports; j++) {
+			struct pc_service_port *o = &def->ports[j];
+			if (o->lo <= pt->hi && pt->lo <= o->hi && (o->protos & pt->protos))
+				return o;
+		}
+		return NULL;
+	}
+	uint32_t first = 0;
+	for (uint32_t p = pt->lo; p <= pt->hi; p++)
+		if (owner[p] && (!first || owner[p] < first))
+			first = owner[p];
+	return first ? &def->ports[first - 1] : NULL;
+}
+
 /* A port, a range, or a list of them, each on the protocols `protos`; false after an error. */
 static bool read_def_ports(struct loader *l, const struct pc_ynode *n, unsigned protos,
 		struct pc_service_def *def)
 {
-	size_t k;
+	size_t k, size = 65536 * sizeof(uint32_t);
 	const struct pc_ynode *const *items = want_items(l, n, "port", &k);
+	/* Many ports: each is looked up by its numbers, not compared with every other. */
+	uint32_t *owner = items && k > DEF_PORTS_COMPARED ? pc_zpages(size) : NULL;
+	bool ok = items != NULL;
 
-	for (size_t i = 0; items && i < k; i++) {
+	for (size_t i = 0; ok && i < k; i++) {
 		struct pc_service_port pt = {.protos = protos, .loc = loc_of(l, items[i])};
-		if (pol_port_range(l, items[i], &pt.lo, &pt.hi) < 0)
-			return false;
-		for (size_t j = 0; j < def->nports; j++) {
-			struct pc_service_port *o = &def->ports[j];
-			if (o->lo > pt.hi || pt.lo > o->hi || !(o->protos & protos))
-				continue;
+		if (pol_port_range(l, items[i], &pt.lo, &pt.hi) < 0) {
+			ok = false;
+			break;
+		}
+		const struct pc_service_port *o = def_overlap(def, &pt, owner);
+		if (o) {
 			port_duplicate(l, def, items[i], o);
-			return false;
+			ok = false;
+			break;
 		}
 		def->ports = grow(def->ports, def->nports, sizeof(*def->ports));
 		def->ports[def->nports++] = pt;
+		for (uint32_t p = pt.lo; owner && p <= pt.hi; p++)
+			owner[p] = (uint32_t)def->nports;
 	}
-	return items != NULL;
+	pc_zpages_free(owner, size);
+	return ok;
 }
 
 /* {port: P | [P, ...], protocol: ...} or {tcp: P | [P, ...], udp: ...}; false after an error. */

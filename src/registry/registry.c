@@ -744,6 +744,7 @@ void pc_resolution_init(struct pc_resolution *res)
 void pc_resolution_finish(struct pc_resolution *res)
 {
 	free(res->ports);
+	free(res->known);
 	pc_records_finish(&res->rows);
 	pc_diags_finish(&res->findings);
 	pc_resolution_init(res);
@@ -780,13 +781,61 @@ static void format_port(char *buf, size_t n, uint16_t lo, uint16_t hi, enum pc_p
 		snprintf(buf + w, n - (size_t)w, "/%s", pc_proto_name(proto));
 }
 
+/* Ports a name has before add_port() stops scanning them and hashes them. */
+#define PORTS_SCANNED 32
+
+static uint64_t port_key(uint16_t lo, uint16_t hi, enum pc_proto proto)
+{
+	return (uint64_t)lo | (uint64_t)hi << 16 | (uint64_t)proto << 32;
+}
+
+/* The slot of `key` in res->known: where it is, or the empty one it would go in. */
+static uint64_t *known_slot(uint64_t *v, size_t cap, uint64_t key)
+{
+	size_t mask = cap - 1, i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+
+	while (v[i] && v[i] != key + 1)
+		i = (i + 1) & mask;
+	return &v[i];
+}
+
+/*
+ * Whether res has a port of key, else records it as had: a scan of the
+ * ports while they are few, a hash of them after (a definition may list
+ * thousands; a scan each would be quadratic in them).
+ */
+static bool port_known(struct pc_resolution *res, uint64_t key)
+{
+	if (res->nports < PORTS_SCANNED) {
+		for (size_t i = 0; i < res->nports; i++)
+			if (port_key(res->ports[i].lo, res->ports[i].hi, res->ports[i].proto) ==
+					key)
+				return true;
+		return false;
+	}
+	if (4 * (res->nports + 1) > 3 * res->nknown) { /* at most three quarters full */
+		size_t cap = res->nknown ? 2 * res->nknown : 4 * PORTS_SCANNED;
+		uint64_t *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < res->nports; i++) {
+			const struct pc_port *p = &res->ports[i];
+			uint64_t k = port_key(p->lo, p->hi, p->proto);
+			*known_slot(v, cap, k) = k + 1;
+		}
+		free(res->known);
+		res->known = v;
+		res->nknown = cap;
+	}
+	uint64_t *slot = known_slot(res->known, res->nknown, key);
+	if (*slot)
+		return true;
+	*slot = key + 1;
+	return false;
+}
+
 static void add_port(struct pc_resolution *res, const struct pc_record *r)
 {
-	for (size_t i = 0; i < res->nports; i++) {
-		struct pc_port *p = &res->ports[i];
-		if (p->lo == r->port_lo && p->hi == r->port_hi && p->proto == r->proto)
-			return; /* a higher layer already gave it */
-	}
+	if (port_known(res, port_key(r->port_lo, r->port_hi, r->proto)))
+		return; /* a higher layer already gave it */
 	if (res->nports == res->cap) {
 		res->cap = res->cap ? res->cap * 2 : 4;
 		res->ports = xreallocarray(res->ports, res->cap, sizeof(*res->ports));

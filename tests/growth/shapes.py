@@ -26,6 +26,9 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             an IPv6 prefix, every hundredth a comment
   bignet    one network of n host addresses, one line, that 10 rules use
             (as bench/render.py writes it)
+  defports  one service the policy defines with n ports (tcp, then udp past
+            65 535; each port listed alone, ports every fourth one a range of
+            two), that one rule allows
 """
 import os
 
@@ -90,6 +93,12 @@ def write(path, shape, n):
         elif shape == "bignet":
             f.write("".join("  - allow: %d/tcp\n    from: big\n" % (1024 + i) for i in range(10)))
             f.write("networks:\n  big: [%s]\n" % ", ".join(host(i + 1) for i in range(n)))
+        elif shape == "defports":
+            tcp = ["%d-%d" % (1 + i, 1 + i) if i % 4 == 3 else "%d" % (1 + i)
+                   for i in range(min(n, 65535))]
+            udp = ["%d" % (1 + i) for i in range(n - len(tcp))]
+            f.write("  - allow: big\nregistry:\n  services:\n    big: {tcp: [%s]%s}\n" % (
+                ", ".join(tcp), ", udp: [%s]" % ", ".join(udp) if udp else ""))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"

@@ -865,6 +865,50 @@ static void test_definition_ports(void **state)
 			 "rules:\n  - allow: ssh\n");
 	assert_diag_at(&c.d, "schema-unknown-key", 5, 30);
 	done(&c);
+
+	/*
+	 * A list of more than 32 ports (looked up by number, not compared with
+	 * each before it): the overlap named is still the first port listed that
+	 * it overlaps (85, not 82), a port twice is said as such, and a list on
+	 * another protocol overlaps nothing.
+	 */
+	struct pc_buf b = {0}, u = {0};
+	for (unsigned i = 0; i < 40; i++)
+		pc_buf_printf(&b, "%s%u", i ? ", " : "", i == 3 ? 85 : i == 10 ? 82 : 2000 + i);
+	pc_buf_printf(&u, "%s", b.data);
+	pc_buf_printf(&b, ", 80-90, 3000");
+	char *text = xasprintf(H "registry:\n  services:\n    kdc: {tcp: [%s]}\n"
+				 "rules:\n  - allow: ssh\n",
+			b.data);
+	check_text(&c, text);
+	unsigned col = (unsigned)(strstr(text, "80-90") - strstr(text, "    kdc:")) + 1;
+	unsigned col85 = (unsigned)(strstr(text, "85,") - strstr(text, "    kdc:")) + 1;
+	char *want = xasprintf(
+			"'kdc' lists 80-90, which overlaps 85 (at 5:%u), for one protocol", col85);
+	assert_one(&c.d, "service-port-duplicate", PC_SEV_ERROR, 5, col, want);
+	done(&c);
+	free(want);
+	free(text);
+	text = xasprintf(H "registry:\n  services:\n    kdc: {tcp: [%s, 2039]}\n"
+			   "rules:\n  - allow: ssh\n",
+			u.data);
+	check_text(&c, text);
+	col = (unsigned)(strstr(text, "2039]") - strstr(text, "    kdc:")) + 1;
+	assert_one(&c.d, "service-port-duplicate", PC_SEV_ERROR, 5, col,
+			"'kdc' lists 2039 twice for one protocol");
+	done(&c);
+	free(text);
+	text = xasprintf(H "registry:\n  services:\n    kdc: {tcp: 1-65535, udp: [%s]}\n"
+			   "rules:\n  - allow: kdc\n    from: 192.0.2.1\n",
+			u.data);
+	check_text(&c, text);
+	assert_null(find_diag(&c.d, "service-port-duplicate"));
+	assert_int_equal(protos_on(&c.p.rules[0], 2039), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	assert_int_equal(protos_on(&c.p.rules[0], 85), 1u << PC_PROTO_TCP | 1u << PC_PROTO_UDP);
+	done(&c);
+	free(text);
+	pc_buf_finish(&b);
+	pc_buf_finish(&u);
 }
 
 /*
