@@ -143,6 +143,14 @@ int pc_registry_load_services_mem(struct pc_registry *reg, const char *label, co
  */
 int pc_registry_add_override(struct pc_registry *reg, const char *spec, const char *origin,
 		unsigned index, struct pc_diags *diags);
+/*
+ * Adds n definitions in one go (a policy's): specs[i] from origins[i] at
+ * index[i], as pc_registry_add_override() would one after the other, the
+ * layer built once.  A definition refused says why in diags[i] and is left
+ * out; the others are taken.  Returns how many were refused.
+ */
+size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *const *specs,
+		const char *const *origins, const unsigned *index, struct pc_diags *const *diags);
 
 /* What a layer is (struct pc_layer_def.flags). */
 enum {

@@ -1281,25 +1281,11 @@ static void check_group(struct resolver *r, struct pc_service_def *g)
 	group_ok(r, g, chain, 0);
 }
 
-/*
- * A definition of ports joins the override layer as NAME=P/PROTO[,PROTO][;...]:
- * every port on the definition's line.
- */
-static void define_service(struct resolver *r, const struct pc_service_def *s)
+/* A definition of ports as the override layer takes it: NAME=P/PROTO[,PROTO][;...]. */
+static char *def_spec(const struct pc_service_def *s)
 {
 	struct pc_buf spec;
-	struct pc_diags tmp;
 
-	/* Two definitions of ports meet in the override layer; a group meets no layer. */
-	const struct pc_service_def *o = find_def(r, s->name);
-	if (o != s && (o->members || s->members)) {
-		rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc,
-				"'%s' is already defined (%s:%u)", s->name, o->loc.file,
-				o->loc.line);
-		return;
-	}
-	if (s->members)
-		return;
 	pc_buf_init(&spec);
 	pc_buf_printf(&spec, "%s=", s->name);
 	for (size_t i = 0; i < s->nports; i++) {
@@ -1314,13 +1300,66 @@ static void define_service(struct resolver *r, const struct pc_service_def *s)
 				first = 0;
 			}
 	}
-	pc_diags_init(&tmp);
-	if (pc_registry_add_override(r->reg, spec.data, s->loc.file, s->loc.line, &tmp) < 0) {
-		for (size_t k = 0; k < tmp.n; k++)
-			rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc, "%s", tmp.v[k].msg);
+	return spec.data;
+}
+
+/*
+ * The policy's definitions of ports join the override layer, every port on
+ * its definition's line, all in one build of the layer (one build each made
+ * a policy of thousands of definitions take minutes); what is refused is
+ * said at each definition, in the order they are written.
+ */
+static void define_services(struct resolver *r)
+{
+	const struct pc_policy *p = r->p;
+	size_t n = 0, ns = p->nservices ? p->nservices : 1;
+	char **specs = xcalloc(ns, sizeof(*specs));
+	const char **origins = xcalloc(ns, sizeof(*origins));
+	unsigned *lines = xcalloc(ns, sizeof(*lines));
+	struct pc_diags *tmp = xcalloc(ns, sizeof(*tmp));
+	struct pc_diags **each = xcalloc(ns, sizeof(*each));
+	size_t *spec_of = xcalloc(ns, sizeof(*spec_of)); /* + 1; 0: none */
+	const struct pc_service_def **dup = xcalloc(ns, sizeof(*dup));
+
+	for (size_t i = 0; i < p->nservices; i++) {
+		const struct pc_service_def *s = &p->services[i];
+		/* Two definitions of ports meet in the override layer; a group meets no layer. */
+		const struct pc_service_def *o = find_def(r, s->name);
+		if (o != s && (o->members || s->members)) {
+			dup[i] = o;
+			continue;
+		}
+		if (s->members)
+			continue;
+		specs[n] = def_spec(s);
+		origins[n] = s->loc.file;
+		lines[n] = s->loc.line;
+		pc_diags_init(&tmp[n]);
+		each[n] = &tmp[n];
+		spec_of[i] = ++n;
 	}
-	pc_diags_finish(&tmp);
-	pc_buf_finish(&spec);
+	pc_registry_add_overrides(r->reg, n, (const char *const *)specs, origins, lines, each);
+	for (size_t i = 0; i < p->nservices; i++) {
+		const struct pc_service_def *s = &p->services[i];
+		if (dup[i])
+			rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc,
+					"'%s' is already defined (%s:%u)", s->name,
+					dup[i]->loc.file, dup[i]->loc.line);
+		for (size_t k = 0; spec_of[i] && k < tmp[spec_of[i] - 1].n; k++)
+			rdiag(r, PC_SEV_ERROR, "service-duplicate", &s->loc, "%s",
+					tmp[spec_of[i] - 1].v[k].msg);
+	}
+	for (size_t k = 0; k < n; k++) {
+		free(specs[k]);
+		pc_diags_finish(&tmp[k]);
+	}
+	free(specs);
+	free(origins);
+	free(lines);
+	free(tmp);
+	free(each);
+	free(spec_of);
+	free(dup);
 }
 
 static void resolve_service(
@@ -2481,8 +2520,7 @@ int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_di
 				pc_registry_remove_layer(reg, (enum pc_layer_kind)k);
 	}
 	index_defs(&r);
-	for (size_t i = 0; i < p->nservices; i++)
-		define_service(&r, &p->services[i]);
+	define_services(&r);
 	for (size_t i = 0; i < p->nservices; i++)
 		report_replaced(&r, &p->services[i]);
 	for (size_t i = 0; i < p->nservices; i++)

@@ -366,22 +366,85 @@ static int parse_override_item(struct pc_layer_builder *b, uint32_t row, const c
 static char *override_where(
 		const struct pc_registry *reg, const uint32_t *starts, size_t n, uint32_t row)
 {
-	size_t k = 0;
+	size_t k = 0, hi = n; /* the last k with starts[k] <= row */
 
-	while (k + 1 < n && starts[k + 1] <= row)
-		k++;
+	while (hi - k > 1) {
+		size_t mid = k + (hi - k) / 2;
+		if (starts[mid] <= row)
+			k = mid;
+		else
+			hi = mid;
+	}
 	if (!strcmp(reg->override_origins[k], "--define"))
 		return xasprintf("--define %s", reg->override_specs[k]);
 	return xasprintf("%s:%u", reg->override_origins[k], reg->override_index[k]);
 }
 
 /*
+ * The names an override layer being built defines: open addressing on the
+ * folded name's hash, each slot the index + 1 of the first row of its
+ * definition (0: empty).  A definition is looked up once, not compared with
+ * every row before it.
+ */
+struct def_names {
+	uint32_t *slot;
+	size_t cap, n;
+};
+
+static uint32_t fold_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)pc_fold(s[i])) * 16777619u;
+	return h;
+}
+
+/* The slot of the name s (n bytes): the one holding it, or the empty one it would take. */
+static uint32_t *def_names_slot(const struct def_names *x, const struct pc_layer_builder *b,
+		const char *s, size_t n)
+{
+	size_t mask = x->cap - 1, i = fold_hash(s, n) & mask;
+
+	for (; x->slot[i]; i = (i + 1) & mask) {
+		const char *other = b->strs.data + b->entries[x->slot[i] - 1].row;
+		size_t k = 0;
+		while (k < n && other[k] && pc_fold(other[k]) == pc_fold(s[k]))
+			k++;
+		if (k == n && !other[k])
+			break;
+	}
+	return &x->slot[i];
+}
+
+/* Row `first` begins a definition that was taken: its name is had. */
+static void def_names_add(struct def_names *x, const struct pc_layer_builder *b, uint32_t first)
+{
+	if (4 * (x->n + 1) > 3 * x->cap) { /* at most three quarters full */
+		struct def_names y = {xcalloc(x->cap ? 2 * x->cap : 64, sizeof(uint32_t)),
+				x->cap ? 2 * x->cap : 64, x->n};
+		for (size_t i = 0; i < x->cap; i++) {
+			if (!x->slot[i])
+				continue;
+			const char *name = b->strs.data + b->entries[x->slot[i] - 1].row;
+			*def_names_slot(&y, b, name, strlen(name)) = x->slot[i];
+		}
+		free(x->slot);
+		*x = y;
+	}
+	const char *name = b->strs.data + b->entries[first].row;
+	*def_names_slot(x, b, name, strlen(name)) = first + 1;
+	x->n++;
+}
+
+/*
  * NAME=PORTS/PROTOS[;PORTS/PROTOS...] -> one row per port and protocol.
- * reg's first nprior specs, whose rows begin at starts[], are in b already.
+ * reg's first nprior specs, whose rows begin at starts[], are in b already,
+ * their names in `names`.
  */
 static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned index,
 		struct pc_diags *diags, const char *origin, const struct pc_registry *reg,
-		const uint32_t *starts, size_t nprior)
+		const uint32_t *starts, size_t nprior, const struct def_names *names)
 {
 	const char *eq = strchr(spec, '=');
 	const char *slash = eq ? strchr(eq, '/') : NULL;
@@ -417,18 +480,13 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 		return -1;
 	}
 	/* One definition per name (ASCII case folded): a second one is a mistake. */
-	for (uint32_t i = 0; i < b->n; i++) {
-		const char *other = b->strs.data + b->entries[i].row;
-		size_t k = 0;
-		while (k < nlen && other[k] && pc_fold(other[k]) == pc_fold(spec[k]))
-			k++;
-		if (k == nlen && !other[k]) {
-			char *where = override_where(reg, starts, nprior, i);
-			pc_diag_add(diags, PC_SEV_ERROR, "override-duplicate", origin, index, 0,
-					"'%.*s' is already defined (%s)", (int)nlen, spec, where);
-			free(where);
-			return -1;
-		}
+	const uint32_t *had = names->cap ? def_names_slot(names, b, spec, nlen) : NULL;
+	if (had && *had) {
+		char *where = override_where(reg, starts, nprior, *had - 1);
+		pc_diag_add(diags, PC_SEV_ERROR, "override-duplicate", origin, index, 0,
+				"'%.*s' is already defined (%s)", (int)nlen, spec, where);
+		free(where);
+		return -1;
 	}
 	uint32_t col[COL_COUNT] = {pc_builder_str(b, spec, nlen)};
 	uint32_t row = pc_builder_row(b, col), first = b->n;
@@ -443,35 +501,72 @@ static int parse_override(struct pc_layer_builder *b, const char *spec, unsigned
 	}
 }
 
+/* The override layer's specs one longer, spec taken in. */
+static void override_keep(
+		struct pc_registry *reg, const char *spec, const char *origin, unsigned index)
+{
+	size_t n = reg->noverrides + 1;
+
+	reg->override_specs = xreallocarray(reg->override_specs, n, sizeof(char *));
+	reg->override_origins = xreallocarray(reg->override_origins, n, sizeof(char *));
+	reg->override_index = xreallocarray(reg->override_index, n, sizeof(unsigned));
+	reg->override_specs[n - 1] = xstrdup(spec);
+	reg->override_origins[n - 1] = xstrdup(origin);
+	reg->override_index[n - 1] = index;
+	reg->noverrides = n;
+}
+
+size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *const *specs,
+		const char *const *origins, const unsigned *index, struct pc_diags *const *diags)
+{
+	struct pc_layer_builder b;
+	struct def_names names = {0};
+	size_t had = reg->noverrides, refused = 0;
+	const char *file = NULL; /* the layer's: the origin of the last definition taken */
+
+	if (n == 0)
+		return 0;
+	uint32_t *starts = xcalloc(had + n + 1, sizeof(*starts));
+	pc_builder_init(&b, PC_LAYER_OVERRIDE, origins[n - 1]);
+	/* The specs taken before: each was taken once, so each is again. */
+	for (size_t i = 0; i < had; i++) {
+		starts[i] = b.n;
+		if (parse_override(&b, reg->override_specs[i], reg->override_index[i], diags[0],
+				    reg->override_origins[i], reg, starts, i, &names) == 0)
+			def_names_add(&names, &b, starts[i]);
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint32_t rows = b.n;
+		size_t strs = b.strs.len;
+		starts[reg->noverrides] = rows;
+		if (parse_override(&b, specs[k], index[k], diags[k], origins[k], reg, starts,
+				    reg->noverrides, &names) < 0) {
+			/* What it added goes: the layer is as if it had not been given. */
+			b.n = rows;
+			b.strs.len = strs;
+			b.strs.data[strs] = '\0';
+			refused++;
+			continue;
+		}
+		def_names_add(&names, &b, rows);
+		override_keep(reg, specs[k], origins[k], index[k]);
+		file = origins[k];
+	}
+	if (file) {
+		free(b.file);
+		b.file = xstrdup(file);
+		set_layer(reg, PC_LAYER_OVERRIDE, pc_builder_build(&b, diags[n - 1]));
+	}
+	pc_builder_finish(&b);
+	free(names.slot);
+	free(starts);
+	return refused;
+}
+
 int pc_registry_add_override(struct pc_registry *reg, const char *spec, const char *origin,
 		unsigned index, struct pc_diags *diags)
 {
-	struct pc_layer_builder b;
-	uint32_t *starts = xcalloc(reg->noverrides + 1, sizeof(*starts));
-	int ret = 0;
-
-	pc_builder_init(&b, PC_LAYER_OVERRIDE, origin);
-	for (size_t i = 0; i < reg->noverrides && ret == 0; i++) {
-		starts[i] = b.n;
-		ret = parse_override(&b, reg->override_specs[i], reg->override_index[i], diags,
-				reg->override_origins[i], reg, starts, i);
-	}
-	if (ret == 0)
-		ret = parse_override(&b, spec, index, diags, origin, reg, starts, reg->noverrides);
-	free(starts);
-	if (ret == 0) {
-		size_t n = reg->noverrides + 1;
-		reg->override_specs = xreallocarray(reg->override_specs, n, sizeof(char *));
-		reg->override_origins = xreallocarray(reg->override_origins, n, sizeof(char *));
-		reg->override_index = xreallocarray(reg->override_index, n, sizeof(unsigned));
-		reg->override_specs[n - 1] = xstrdup(spec);
-		reg->override_origins[n - 1] = xstrdup(origin);
-		reg->override_index[n - 1] = index;
-		reg->noverrides = n;
-		set_layer(reg, PC_LAYER_OVERRIDE, pc_builder_build(&b, diags));
-	}
-	pc_builder_finish(&b);
-	return ret;
+	return pc_registry_add_overrides(reg, 1, &spec, &origin, &index, &diags) ? -1 : 0;
 }
 
 bool pc_service_name_ok(const char *s)

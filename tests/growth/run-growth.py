@@ -122,6 +122,8 @@ CASES = {
     "listfile-check": ("listfile", ["check"], "cpu", 0),
     "listfile-render": ("listfile", ["render", "-o", "/dev/null"], "cpu", 0),
     "listfile-memory": ("listfile", ["check"], "rss", 0),
+    # Many services defined: the override layer built once, not once per definition.
+    "defs-check": ("defs", ["check"], "cpu", 0),
     # One service defined with many ports: each looked up, not compared with every other.
     "defports-check": ("defports", ["check"], "cpu", 0),
     "defports-render": ("defports", ["render", "-o", "/dev/null"], "cpu", 0),

@@ -26,6 +26,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             an IPv6 prefix, every hundredth a comment
   bignet    one network of n host addresses, one line, that 10 rules use
             (as bench/render.py writes it)
+  defs      n services the policy defines, one port each, each allowed by
+            its own rule from its own host
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -93,6 +95,12 @@ def write(path, shape, n):
         elif shape == "bignet":
             f.write("".join("  - allow: %d/tcp\n    from: big\n" % (1024 + i) for i in range(10)))
             f.write("networks:\n  big: [%s]\n" % ", ".join(host(i + 1) for i in range(n)))
+        elif shape == "defs":
+            for i in range(n):
+                f.write("  - allow: s%d\n    from: %s\n" % (i, host(i + 1)))
+            f.write("registry:\n  services:\n")
+            for i in range(n):
+                f.write("    s%d: {port: %d, protocol: tcp}\n" % (i, 1 + i % 65535))
         elif shape == "defports":
             tcp = ["%d-%d" % (1 + i, 1 + i) if i % 4 == 3 else "%d" % (1 + i)
                    for i in range(min(n, 65535))]
