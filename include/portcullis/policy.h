@@ -141,6 +141,8 @@ struct pc_service_def {
 
 /* Groups nest at most this deep; a policy's groups expand to this many services at most. */
 #define PC_GROUP_MAX_DEPTH 16
+/* Networks naming networks nest at most this deep (a chain is copied into every level). */
+#define PC_NETWORK_MAX_DEPTH 16
 #define PC_GROUP_MAX_EXPANSION 1000000
 
 /*

@@ -35,6 +35,8 @@ struct resolver {
 	size_t expanded; /* group members resolved so far, the whole policy together */
 	bool *erred; /* per rule: its own resolution gave an error (NULL: none did) */
 	size_t where_doc; /* the policy file the last address was written in (set_where) */
+	const struct pc_network *netchain[PC_NETWORK_MAX_DEPTH]; /* networks being resolved */
+	size_t netdepth;
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
@@ -635,7 +637,18 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 {
 	if (net->state == 2)
 		return;
+	if (r->netdepth == PC_NETWORK_MAX_DEPTH) {
+		/* Each level holds every address below it: a long chain is quadratic, and deep. */
+		rdiag(r, PC_SEV_ERROR, "network-limit", &net->loc,
+				"networks nest at most %d deep: '%s' is the %dth of a chain that "
+				"starts at '%s'",
+				PC_NETWORK_MAX_DEPTH, net->name, PC_NETWORK_MAX_DEPTH + 1,
+				r->netchain[0]->name);
+		net->state = 2;
+		return;
+	}
 	net->state = 1;
+	r->netchain[r->netdepth++] = net;
 	struct list_sink sink = {&net->set, (uint32_t)(net->list ? net->list - 1 : 0)
 							    << PC_WHERE_FILE_SHIFT};
 	size_t before = r->diags->nerrors;
@@ -653,6 +666,7 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 		pc_diag_hint(d, "a rule from or to no address would match nothing; remove the "
 				"rule, or keep one address in the list");
 	}
+	r->netdepth--;
 	net->state = 2;
 }
 
@@ -2509,8 +2523,7 @@ static void check_iprop(struct resolver *r)
 
 int pc_policy_resolve(struct pc_policy *p, struct pc_registry *reg, struct pc_diags *diags)
 {
-	struct resolver r = {p, reg, diags, NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL,
-			NULL, NULL, 0, NULL, 0, 0, NULL, 0};
+	struct resolver r = {.p = p, .reg = reg, .diags = diags};
 	size_t before = diags->nerrors;
 
 	if (p->layers_given) {

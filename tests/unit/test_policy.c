@@ -148,6 +148,43 @@ static const struct diag_case {
 				PC_SEV_ERROR, 6, 12},
 };
 
+/* Networks naming networks: 16 deep is fine, the 17th is an error at its definition; no depth
+ * crashes. */
+static void test_network_depth(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = {16, 17, 20000};
+	for (size_t k = 0; k < PC_ARRAY_SIZE(sizes); k++) {
+		size_t n = sizes[k];
+		struct pc_buf b = {0};
+		pc_buf_printf(&b, H "networks:\n");
+		for (size_t i = 0; i + 1 < n; i++)
+			pc_buf_printf(&b, "  n%zu: [n%zu, 10.0.%zu.%zu]\n", i, i + 1, i / 256 % 256,
+					i % 256);
+		pc_buf_printf(&b, "  n%zu: [10.255.0.1]\nrules:\n  - allow: ssh\n    from: n0\n",
+				n - 1);
+		struct checked c;
+		check_text(&c, b.data);
+		const struct pc_diag *d = find_diag(&c.d, "network-limit");
+		if (n == 16) {
+			assert_int_equal(c.rc, 0);
+			assert_null(d);
+			/* n0 holds every address of the chain */
+			assert_int_equal(c.p.rules[0].src.nv4, 16);
+		} else {
+			assert_int_equal(c.rc, -1);
+			assert_non_null(d);
+			assert_int_equal(d->line, 4 + 16); /* n16's definition */
+			assert_int_equal(d->col, 3);
+			assert_string_equal(d->msg,
+					"networks nest at most 16 deep: 'n16' is the 17th "
+					"of a chain that starts at 'n0'");
+		}
+		done(&c);
+		pc_buf_finish(&b);
+	}
+}
+
 static void test_every_diagnostic(void **state)
 {
 	(void)state;
@@ -2297,6 +2334,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_every_diagnostic),
+			cmocka_unit_test(test_network_depth),
 			cmocka_unit_test(test_open_per_family),
 			cmocka_unit_test(test_rule_no_match),
 			cmocka_unit_test(test_literal_port_findings),
