@@ -130,6 +130,13 @@ size_t pc_utf8_seq(const unsigned char *s, size_t n);
  */
 size_t pc_text_char(const unsigned char *s, size_t n, bool *unsafe);
 
+/*
+ * Gives the whole pages inside [p, p + len) back to the system (their first
+ * and last, shared with what lies around them, stay): they read as zeros
+ * after.  For memory of one owner that is read no more before it is freed.
+ */
+void pc_pages_release(const void *p, size_t len);
+
 /* Optimal string alignment distance, stopping early above `limit`. */
 unsigned pc_edit_distance(const char *a, const char *b, unsigned limit);
 

@@ -124,6 +124,14 @@ void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b,
  * (pc_nl_options.release_prefixes).
  */
 void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s);
+/*
+ * pc_dl_from_batch() of a batch read for the last time (apply, after the
+ * commit): the pages of its named sets' element messages are given back
+ * as they are read, so the batch and the records made of it are not both
+ * held whole.  After it, b's messages are for their counts and pc_nl_msg
+ * entries only (the elements' bytes read as zeros), and s->batch is NULL.
+ */
+void pc_dl_from_sent_batch(struct pc_nl_batch *b, const char *table, struct pc_dl_state *s);
 
 /*
  * Writes s to `path` whole (a new file of mode 0600, synced, renamed over

@@ -17,7 +17,6 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -502,12 +501,7 @@ static void named_set(struct pc_nl_batch *b, const char *table, const char *name
  */
 static void release_prefixes(const struct pc_prefix *v, size_t done, size_t n)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t from = ((uintptr_t)(v + done) + page - 1) & ~(page - 1);
-	uintptr_t to = (uintptr_t)(v + n) & ~(page - 1);
-
-	if (to > from)
-		madvise((void *)from, to - from, MADV_DONTNEED);
+	pc_pages_release(v + done, (n - done) * sizeof(*v));
 }
 
 static void batch_elem(void *arg, const struct pc_nl_elem *e);

@@ -394,7 +394,38 @@ struct reading {
 	size_t *anon_msgs;
 	size_t nanon, anoncap;
 	struct pc_buf tmp;
+	/*
+	 * pc_dl_from_sent_batch(): the batch's bytes, and the run of named
+	 * sets' element messages read off them and not given back yet.
+	 */
+	const uint8_t *give;
+	size_t give_lo, give_hi;
 };
+
+/* A run of element messages given back after this many bytes (and at the end). */
+#define GIVE_EVERY (64u << 10)
+
+static void give_back(struct reading *rd)
+{
+	if (rd->give_hi > rd->give_lo)
+		pc_pages_release(rd->give + rd->give_lo, rd->give_hi - rd->give_lo);
+	rd->give_lo = rd->give_hi = 0;
+}
+
+/*
+ * The element message at off..next was read whole into the state: its bytes
+ * are read no more (an anonymous set's, whose offset a chain keeps, is not).
+ */
+static void given(struct reading *rd, size_t off, size_t next)
+{
+	if (rd->give_hi != off) {
+		give_back(rd);
+		rd->give_lo = off;
+	}
+	rd->give_hi = next;
+	if (rd->give_hi - rd->give_lo >= GIVE_EVERY)
+		give_back(rd);
+}
 
 static void read_chain(struct reading *rd, const struct nlmsghdr *nlh)
 {
@@ -470,6 +501,8 @@ static void read_elems(struct reading *rd, const struct nlmsghdr *nlh, size_t of
 	if (strncmp(name, "__set", 5)) {
 		if (rd->elems)
 			named_elems(rd, nlh, name);
+		if (rd->elems && rd->give)
+			given(rd, off, off + NLMSG_ALIGN(nlh->nlmsg_len));
 		return;
 	}
 	attrs_but(nlh, NFTA_SET_ELEM_LIST_SET_ID, &rd->anon);
@@ -596,11 +629,14 @@ static void read_rule(struct reading *rd, const struct nlmsghdr *nlh, size_t off
 	c->nrules++;
 }
 
-/* pc_dl_from_model(), or with t NULL pc_dl_from_batch(). */
+/*
+ * pc_dl_from_model(), or with t NULL pc_dl_from_batch(); with `give`, the
+ * batch's named element messages given back as they are read.
+ */
 static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_batch *b,
-		const char *table, struct pc_dl_state *s)
+		const char *table, struct pc_dl_state *s, bool give)
 {
-	struct reading rd = {.s = s, .elems = !t};
+	struct reading rd = {.s = s, .elems = !t, .give = give ? (const uint8_t *)b->buf : NULL};
 
 	pc_dl_state_init(s);
 	snprintf(s->table, sizeof(s->table), "%s", table);
@@ -630,6 +666,7 @@ static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_ba
 		}
 		off = next;
 	}
+	give_back(&rd);
 	struct elem_sink k = {.s = s};
 	for (size_t i = 0; t && i < s->nsets; i++) {
 		k.x = &s->sets[i];
@@ -680,12 +717,18 @@ static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_ba
 void pc_dl_from_model(const struct pc_nft_table *t, const struct pc_nl_batch *b, const char *table,
 		struct pc_dl_state *s)
 {
-	from_transaction(t, b, table, s);
+	from_transaction(t, b, table, s, false);
 }
 
 void pc_dl_from_batch(const struct pc_nl_batch *b, const char *table, struct pc_dl_state *s)
 {
-	from_transaction(NULL, b, table, s);
+	from_transaction(NULL, b, table, s, false);
+}
+
+void pc_dl_from_sent_batch(struct pc_nl_batch *b, const char *table, struct pc_dl_state *s)
+{
+	from_transaction(NULL, b, table, s, true);
+	s->batch = NULL;
 }
 
 /* ---- the state file ---- */

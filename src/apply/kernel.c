@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -50,7 +51,11 @@ struct talk {
 	int err; /* its error */
 	uint32_t genid; /* from a generation answer */
 	struct nftnl_table *table; /* from a table answer */
-	char buf[1 << 16]; /* one read */
+	/*
+	 * One read: last, and left as it is (not zeroed), so that only the
+	 * pages an answer is written into are touched.
+	 */
+	char buf[1 << 16];
 };
 
 static int fail(struct pc_nl_result *r, int err, const char *what)
@@ -356,9 +361,11 @@ static unsigned ms_since(const struct timespec *start)
 int pc_nl_apply(const struct pc_nft_table *t, const struct pc_nl_apply_options *o,
 		struct pc_nl_batch *b, struct pc_nl_result *r)
 {
-	struct talk tk = {.r = r};
+	struct talk tk;
 	int one = 1, ret;
 
+	memset(&tk, 0, offsetof(struct talk, buf));
+	tk.r = r;
 	memset(r, 0, sizeof(*r));
 	memset(b, 0, sizeof(*b));
 	tk.nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);

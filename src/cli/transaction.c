@@ -351,8 +351,7 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 		ret = PC_EXIT_OK;
 	} else {
 		if (sent && r.outcome == PC_NL_COMMITTED) {
-			pc_dl_from_batch(&b, table, &sent->installed);
-			sent->installed.batch = NULL;
+			pc_dl_from_sent_batch(&b, table, &sent->installed);
 		}
 		ret = report(ctx, cmd, p, table, &b, &r, commit);
 	}

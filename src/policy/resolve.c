@@ -2492,6 +2492,8 @@ static void check_iprop(struct resolver *r)
 	struct pc_records rows;
 	const struct pc_record *row = NULL;
 
+	if (!pc_registry_has_layer(r->reg, PC_LAYER_KDC))
+		return; /* only a KDC configuration's row is asked: no name table is read */
 	pc_records_init(&rows);
 	pc_registry_find_name(r->reg, "iprop", &rows);
 	for (size_t i = 0; i < rows.n && !row; i++)

@@ -15,10 +15,14 @@
 # megabyte with the address the binary is loaded at and with how the page
 # cache holds the file (check of one host 2.3-2.8x, the unknown name
 # 2.3-2.9x, from one run of this script to the next).
-# usage: run-fixedmem.sh PORTCULLIS DIR SPAWN MINIMAL
+# LINKED_IN: the libraries the build linked in (-Dstatic_deps; meson
+# passes them): the program must load no shared copy of any, which would
+# map its pages and bind its symbols at every start.
+# usage: run-fixedmem.sh PORTCULLIS DIR SPAWN MINIMAL [LINKED_IN]
 . "$(dirname "$0")/../lib.sh"
 spawn=$3
 minimal=$4
+linked_in=${5:-}
 
 # Under valgrind or a sanitizer the memory is theirs.
 if [ -n "${PC_TEST_WRAPPER:-}" ] || [ -n "${ASAN_OPTIONS:-}" ]; then
@@ -33,6 +37,16 @@ for f in "$spawn" "$minimal"; do
 done
 # meson's MALLOC_PERTURB_ fills what malloc hands out, which no user's run does.
 unset MALLOC_PERTURB_
+
+# The dynamic loader lists what it would load, and runs nothing.
+LD_TRACE_LOADED_OBJECTS=1 "$bin" >"$tmp/loaded" 2>&1
+for lib in $linked_in; do
+    if grep -q "$lib[.-]" "$tmp/loaded"; then
+        fail "$lib is linked in (-Dstatic_deps), yet the program loads it: $(grep "$lib" "$tmp/loaded")"
+    else
+        pass "$lib is linked in: the program loads no shared copy of it"
+    fi
+done
 
 # At most this many times the minimal program's peak RSS (x100).
 max_version=190

@@ -2,12 +2,15 @@
 /* Policies: every diagnostic with its code, severity, line and column; what resolution yields. */
 #include "testutil.h"
 
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "portcullis/policy.h"
 #include "portcullis/registry.h"
 #include "portcullis/session.h"
+#include "registry/layer.h"
 
 struct checked {
 	struct pc_policy p;
@@ -2042,6 +2045,92 @@ static void test_hints_where_shown(void **state)
  * that was read but is wrong PC_LOAD_INVALID; an include that cannot be read
  * is the including file's error.
  */
+/*
+ * A policy that names only ports reads no layer's name tables: resolved
+ * with the pages wholly inside the embedded layers' name tables made
+ * unreadable, a read of one is a fault, caught and said here.  (The check
+ * of a KDC configuration's iprop row looked "iprop" up in every layer.)
+ */
+static sigjmp_buf name_fault_jmp;
+static volatile uintptr_t name_fault_addr;
+
+static void on_name_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	name_fault_addr = (uintptr_t)si->si_addr;
+	siglongjmp(name_fault_jmp, 1);
+}
+
+struct name_table {
+	const char *what;
+	uintptr_t lo, hi; /* the pages wholly inside it */
+};
+
+static size_t name_tables(const struct pc_layer *l, struct name_table *out)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const struct {
+		const char *what;
+		const void *p;
+		size_t len;
+	} t[] = {
+			{"slots", l->slots, l->nslots * sizeof(*l->slots)},
+			{"names", l->names, l->nnames * sizeof(*l->names)},
+			{"name_text", l->name_text, l->name_text_len},
+			{"name_offs", l->name_offs, l->nnames * sizeof(*l->name_offs)},
+			{"name_sets", l->name_sets, l->nnames * sizeof(*l->name_sets)},
+			{"name_lens", l->name_lens, l->nnames * sizeof(*l->name_lens)},
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uintptr_t lo = ((uintptr_t)t[i].p + page - 1) & ~(page - 1);
+		uintptr_t hi = ((uintptr_t)t[i].p + t[i].len) & ~(page - 1);
+		if (t[i].p && lo < hi)
+			out[n++] = (struct name_table){t[i].what, lo, hi};
+	}
+	return n;
+}
+
+static void test_ports_read_no_name_table(void **state)
+{
+	struct name_table tabs[12];
+	size_t n = name_tables(&pc_embedded_iana, tabs);
+	n += name_tables(&pc_embedded_practice, tabs + n);
+	struct sigaction sa = {0}, old_segv, old_bus;
+	struct checked c;
+	volatile int faulted = 0;
+
+	(void)state;
+	assert_true(n >= 4); /* the IANA layer's tables span many pages */
+	sa.sa_sigaction = on_name_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(mprotect((void *)tabs[i].lo, tabs[i].hi - tabs[i].lo, PROT_NONE),
+				0);
+	if (sigsetjmp(name_fault_jmp, 1) == 0)
+		check_text(&c, H "rules:\n  - allow: [88/tcp, 749/tcp, 464/udp]\n"
+				 "    from: 192.0.2.1\n");
+	else
+		faulted = 1;
+	for (size_t i = 0; i < n; i++)
+		mprotect((void *)tabs[i].lo, tabs[i].hi - tabs[i].lo, PROT_READ);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	if (faulted) {
+		for (size_t i = 0; i < n; i++)
+			if (name_fault_addr >= tabs[i].lo && name_fault_addr < tabs[i].hi)
+				fail_msg("a port-only policy read the name table %s", tabs[i].what);
+		fail_msg("a fault at %#lx", (unsigned long)name_fault_addr);
+	}
+	assert_int_equal(c.rc, 0);
+	done(&c);
+}
+
 static void test_load_status(void **state)
 {
 	char dir[] = "/tmp/pc-load-XXXXXX";
@@ -2372,6 +2461,7 @@ int main(void)
 			cmocka_unit_test(test_shadowing_wide_sets),
 			cmocka_unit_test(test_hints_where_shown),
 			cmocka_unit_test(test_load_status),
+			cmocka_unit_test(test_ports_read_no_name_table),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
