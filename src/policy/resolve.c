@@ -373,6 +373,52 @@ static void sort_prefixes(struct pc_prefix *v, size_t n, unsigned depth)
 			swap_prefix(&v[k], &v[k - 1]);
 }
 
+static void sort_all(struct pc_prefix *v, size_t n)
+{
+	unsigned depth = 0;
+
+	for (size_t k = n; k; k >>= 1)
+		depth += 2;
+	sort_prefixes(v, n, depth);
+}
+
+/*
+ * Sorts v, sorted up to `sorted`, when few prefixes are out of order (a list
+ * kept in order, an address added at its start, middle or end): those few are
+ * taken aside (at most n / 32), the rest closed up in order, and the two
+ * merged from the end, in linear time.  Past that many it gives up and sorts
+ * the whole array.
+ */
+static void sort_nearly(struct pc_prefix *v, size_t n, size_t sorted)
+{
+	size_t cap = n / 32 > 16 ? n / 32 : 16, s = 0, m = sorted - 1;
+	struct pc_prefix *side = xcalloc(cap, sizeof(*side));
+
+	/* v[0, m) is kept; v[m] is out of order with v[m + 1]. */
+	for (size_t i = m; i < n; i++) {
+		if ((m == 0 || cmp_prefix_at(&v[m - 1], &v[i]) <= 0) &&
+				(i + 1 == n || cmp_prefix_at(&v[i], &v[i + 1]) <= 0)) {
+			v[m++] = v[i];
+			continue;
+		}
+		if (s == cap) {
+			memcpy(v + m, side, s * sizeof(*side)); /* into v[m, i) */
+			free(side);
+			sort_all(v, n);
+			return;
+		}
+		side[s++] = v[i];
+	}
+	sort_all(side, s);
+	for (size_t w = n; s > 0; w--) {
+		if (m > 0 && cmp_prefix_at(&v[m - 1], &side[s - 1]) > 0)
+			v[w - 1] = v[--m];
+		else
+			v[w - 1] = side[--s];
+	}
+	free(side);
+}
+
 /* Sorts, drops duplicates and prefixes inside others (with a warning naming both). */
 static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const char *what)
 {
@@ -380,13 +426,9 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 
 	while (sorted < *n && cmp_prefix_at(&v[sorted - 1], &v[sorted]) <= 0)
 		sorted++;
-	/* Lists are often written in order: then no sort. */
-	if (sorted < *n) {
-		unsigned depth = 0;
-		for (size_t k = *n; k; k >>= 1)
-			depth += 2;
-		sort_prefixes(v, *n, depth);
-	}
+	/* Lists are often written in order: then no sort, or a merge of the few out of it. */
+	if (sorted < *n)
+		sort_nearly(v, *n, sorted);
 	for (size_t i = 0; i < *n; i++) {
 		if (w && prefix_covers(&v[w - 1], &v[i])) {
 			char a[64], b[64];

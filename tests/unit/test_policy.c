@@ -1654,6 +1654,120 @@ static void test_rule_sets_shared(void **state)
 }
 
 /*
+ * A network's list mostly in order (addresses added at its start, middle or
+ * end, written twice, or many out of order) resolves to the sorted set, and
+ * of two equal addresses the later one is said.
+ */
+static void near_sorted_case(const uint32_t *vals, size_t n)
+{
+	struct pc_buf b;
+	struct checked c;
+	uint32_t *want = calloc(n, sizeof(*want));
+	unsigned *dup_lines = calloc(n, sizeof(*dup_lines));
+	size_t nwant = 0, ndup = 0;
+
+	assert_non_null(want);
+	assert_non_null(dup_lines);
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "networks:\n  big:\n");
+	for (size_t i = 0; i < n; i++)
+		pc_buf_printf(&b, "    - 10.%u.%u.%u\n", vals[i] >> 16 & 255, vals[i] >> 8 & 255,
+				vals[i] & 255);
+	pc_buf_adds(&b, "rules:\n  - allow: 22/tcp\n    from: big\n");
+	/* The distinct values in order, and each repeat's line (of its second writing on). */
+	for (uint32_t v = 0, left = (uint32_t)n; left; v++) {
+		bool seen = false;
+		for (size_t i = 0; i < n; i++) {
+			if (vals[i] != v)
+				continue;
+			left--;
+			if (seen)
+				dup_lines[ndup++] = (unsigned)i + 5;
+			else
+				want[nwant++] = v;
+			seen = true;
+		}
+	}
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	const struct pc_addrset *set = &c.p.networks[0].set;
+	assert_int_equal(set->nv4, nwant);
+	for (size_t i = 0; i < nwant; i++) {
+		const uint8_t *a = set->v4[i].bytes;
+		assert_int_equal((uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3], want[i]);
+	}
+	leave_out_port_findings(&c);
+	size_t k = 0;
+	for (size_t i = 0; i < c.d.n; i++) {
+		if (strcmp(c.d.v[i].code, "network-overlap"))
+			continue;
+		assert_true(k < ndup);
+		assert_int_equal(c.d.v[i].line, dup_lines[k++]);
+	}
+	assert_int_equal(k, ndup);
+	done(&c);
+	pc_buf_finish(&b);
+	free(want);
+	free(dup_lines);
+}
+
+static void test_network_nearly_sorted(void **state)
+{
+	enum {
+		N = 1000
+	};
+	uint32_t v[N + 64];
+
+	(void)state;
+	for (unsigned shape = 0; shape < 9; shape++) {
+		size_t n = 0;
+		for (uint32_t i = 0; i < N; i++)
+			v[n++] = 10 * i + 5;
+		switch (shape) {
+		case 0: /* a larger address at the start */
+			memmove(v + 1, v, n++ * sizeof(*v));
+			v[0] = 99999;
+			break;
+		case 1: /* a smaller one at the end */
+			v[n++] = 1;
+			break;
+		case 2: /* a larger and a smaller in the middle */
+			memmove(v + 502, v + 500, (n - 500) * sizeof(*v));
+			n += 2;
+			v[500] = 99999;
+			v[501] = 2;
+			break;
+		case 3: /* one written twice: first at the start */
+			memmove(v + 1, v, n++ * sizeof(*v));
+			v[0] = 10 * 700 + 5;
+			break;
+		case 4: /* twice: again at the end, and two adjacent swapped */
+			v[n++] = 10 * 3 + 5;
+			v[10] = 10 * 11 + 5;
+			v[11] = 10 * 10 + 5;
+			break;
+		case 5: /* 20 out of order: few enough to be taken aside */
+		case 6: /* 60: too many, the whole list sorted */
+			for (uint32_t i = 0; i < (shape == 5 ? 20u : 60u); i++)
+				v[(i * 47 + 3) % N] = (i * 7919) % (10 * N);
+			break;
+		case 7: /* in reverse */
+			for (size_t i = 0; i < n / 2; i++) {
+				uint32_t t = v[i];
+				v[i] = v[n - 1 - i];
+				v[n - 1 - i] = t;
+			}
+			break;
+		case 8: /* two halves swapped */
+			for (size_t i = 0; i < n; i++)
+				v[i] = 10 * (uint32_t)((i + N / 2) % N) + 5;
+			break;
+		}
+		near_sorted_case(v, n);
+	}
+}
+
+/*
  * Sets of more than 16 prefixes are looked up by binary search in one sorted
  * array of every wide set's prefixes: a rule inside one (a host, a smaller
  * set, an IPv6 prefix) is shadowed by the earlier rule that uses it, never
@@ -2288,6 +2402,7 @@ int main(void)
 			cmocka_unit_test(test_shadowing_same_geometry),
 			cmocka_unit_test(test_rule_sets_shared),
 			cmocka_unit_test(test_shadowing_wide_sets),
+			cmocka_unit_test(test_network_nearly_sorted),
 			cmocka_unit_test(test_hints_where_shown),
 			cmocka_unit_test(test_load_status),
 	};
