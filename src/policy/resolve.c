@@ -185,6 +185,16 @@ static void set_where_offset(struct pc_prefix *x, size_t d, size_t offset)
 	x->col = 0;
 }
 
+/* The line and column, in a file that is not wide, when they fit; false when they do not. */
+static bool set_where_line(struct pc_prefix *x, size_t d, unsigned line, unsigned col)
+{
+	if (line > PC_WHERE_LINE_MASK || col > UINT16_MAX)
+		return false;
+	x->where = PC_WHERE_LINE | (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT | line;
+	x->col = (uint16_t)col;
+	return true;
+}
+
 static void set_where(struct resolver *r, struct pc_prefix *x, const struct pc_loc *loc)
 {
 	struct pc_policy_state *st = r->p->state;
@@ -194,12 +204,8 @@ static void set_where(struct resolver *r, struct pc_prefix *x, const struct pc_l
 		set_where_offset(x, d, pc_ydoc_offset(st->docs[d], loc->line, loc->col));
 		return;
 	}
-	if (d != SIZE_MAX && loc->line <= PC_WHERE_LINE_MASK && loc->col <= UINT16_MAX) {
-		x->where = PC_WHERE_LINE | (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT |
-			   loc->line;
-		x->col = (uint16_t)loc->col;
+	if (d != SIZE_MAX && set_where_line(x, d, loc->line, loc->col))
 		return;
-	}
 	if ((st->nwheres & (st->nwheres - 1)) == 0)
 		st->wheres = xreallocarray(
 				st->wheres, st->nwheres ? 2 * st->nwheres : 1, sizeof(*st->wheres));
@@ -632,24 +638,30 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 	struct pc_yitem x;
 	char text[PC_YAML_RUN_ITEM + 1];
 
+	bool wide = d != SIZE_MAX && st->docs[d]->wide;
+
 	pc_yrun_begin(&it, run);
 	while (pc_yrun_next(&it, &x)) {
-		struct pc_peer peer = {text, {run->file, x.line, x.col}};
 		struct pc_prefix p;
 		/* What is not an address as written goes where add_peers() sends it, to be said. */
-		if (pc_prefix_parse(x.s, x.len, &p) != PC_ADDR_OK) {
+		if (x.quad) {
+			/* As pc_prefix_parse() reads it: PC_ADDR_OK, a /32. */
+			memset(&p, 0, sizeof(p));
+			p.family = 4;
+			p.len = 32;
+			memcpy(p.bytes, x.v4, sizeof(x.v4));
+		} else if (pc_prefix_parse(x.s, x.len, &p) != PC_ADDR_OK) {
+			struct pc_peer peer = {text, {run->file, x.line, x.col}};
 			memcpy(text, x.s, x.len);
 			text[x.len] = '\0';
 			if (parse_prefix(r, &peer, &p) < 0)
 				continue;
 		}
-		if (d != SIZE_MAX && st->docs[d]->wide) {
+		if (wide) {
 			set_where_offset(&p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
-		} else if (d != SIZE_MAX && x.line <= PC_WHERE_LINE_MASK && x.col <= UINT16_MAX) {
-			set_where(r, &p, &peer.loc); /* held in `where` and `col`: not kept */
-		} else {
+		} else if (d == SIZE_MAX || !set_where_line(&p, d, x.line, x.col)) {
 			struct pc_loc *loc = ralloc(r, sizeof(*loc));
-			*loc = peer.loc;
+			*loc = (struct pc_loc){run->file, x.line, x.col};
 			set_where(r, &p, loc);
 		}
 		add_prefix(set, &p);

@@ -211,12 +211,19 @@ struct finder {
 	size_t n, cap;
 };
 
-/* The characters of a run's items: 0-9 a-f A-F . : / */
-static const uint32_t addr_chars[8] = {0, 0x07ffc000, 0x0000007e, 0x0000007e};
+/* The characters of a run's items: 0-9 a-f A-F . : / (a byte each: one load a character). */
+#define A1(c) [c] = true
+#define A10(c)                                                                                     \
+	A1(c), A1(c + 1), A1(c + 2), A1(c + 3), A1(c + 4), A1(c + 5), A1(c + 6), A1(c + 7),        \
+			A1(c + 8), A1(c + 9)
+static const bool addr_chars[256] = {A1('.'), A1('/'), A10('0'), A1(':'), A1('a'), A1('b'), A1('c'),
+		A1('d'), A1('e'), A1('f'), A1('A'), A1('B'), A1('C'), A1('D'), A1('E'), A1('F')};
+#undef A10
+#undef A1
 
 static bool addr_char(unsigned char c)
 {
-	return addr_chars[c >> 5] >> (c & 31) & 1;
+	return addr_chars[c];
 }
 
 /*
@@ -231,10 +238,9 @@ static const char *scan_item(const char *p, const char *end, struct pc_yitem *it
 	char q = *p == '"' || *p == '\'' ? *p : 0;
 	const char *s = p + (q != 0), *e = s;
 	const char *stop = (size_t)(end - s) > PC_YAML_RUN_ITEM ? s + PC_YAML_RUN_ITEM + 1 : end;
-	bool colon = false;
 
 	while (e < stop && addr_char((unsigned char)*e))
-		colon |= *e++ == ':';
+		e++;
 	size_t n = (size_t)(e - s);
 	if (n == 0 || n > PC_YAML_RUN_ITEM)
 		return NULL;
@@ -242,7 +248,7 @@ static const char *scan_item(const char *p, const char *end, struct pc_yitem *it
 		return NULL;
 	if (!q && (s[0] == ':' || s[n - 1] == ':'))
 		return NULL;
-	if (!(s[0] >= '0' && s[0] <= '9') && !colon)
+	if (!(s[0] >= '0' && s[0] <= '9') && !memchr(s, ':', n))
 		return NULL;
 	it->s = s;
 	it->len = n;
@@ -588,6 +594,28 @@ static void cuts_in_chars(const char *doc, const char *mod, struct cut *cuts, si
 	}
 }
 
+/*
+ * The item at p when it is a dotted quad (the common item, read in one pass):
+ * its end, the numbers in v4; NULL for any other item, which scan_item() reads.
+ */
+static const char *scan_quad(const char *p, const char *end, uint8_t v4[4])
+{
+	for (int part = 0; part < 4; part++) {
+		unsigned v, d;
+		if (part && (p == end || *p++ != '.'))
+			return NULL;
+		if (p == end || (v = (unsigned)(*p++ - '0')) > 9)
+			return NULL;
+		for (int more = 0; more < 2 && v && p < end && (d = (unsigned)(*p - '0')) <= 9;
+				more++, p++)
+			v = v * 10 + d;
+		if (v > 255)
+			return NULL;
+		v4[part] = (uint8_t)v;
+	}
+	return p < end && addr_char((unsigned char)*p) ? NULL : p;
+}
+
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run)
 {
 	it->run = run;
@@ -613,7 +641,16 @@ bool pc_yrun_next(struct pc_yrun_it *it, struct pc_yitem *item)
 	}
 	if (p == end)
 		return false;
-	it->at = scan_item(p, end, item);
+	const char *q = scan_quad(p, end, item->v4);
+	item->quad = q != NULL;
+	if (q) {
+		item->s = p;
+		item->len = (size_t)(q - p);
+		item->quoted = false;
+		it->at = q;
+	} else {
+		it->at = scan_item(p, end, item);
+	}
 	item->line = it->line;
 	item->col = (unsigned)(p - it->line_start) + 1 -
 		    (it->line == it->run->line ? it->run->skew : 0);

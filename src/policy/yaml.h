@@ -76,6 +76,9 @@ struct pc_yitem {
 	size_t len; /* at most PC_YAML_RUN_ITEM */
 	unsigned line, col;
 	bool quoted;
+	/* Plain, four numbers of at most 255 without leading zeros and no more: they, in v4. */
+	bool quad;
+	uint8_t v4[4];
 };
 
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run);
