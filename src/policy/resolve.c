@@ -628,6 +628,17 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 	}
 }
 
+/* The next prefix of a set being built, written in place: its array grows as add_prefix()'s. */
+static struct pc_prefix *next_prefix(struct pc_addrset *set, unsigned family)
+{
+	struct pc_prefix **v = family == 4 ? &set->v4 : &set->v6;
+	size_t *n = family == 4 ? &set->nv4 : &set->nv6;
+
+	if ((*n & (*n - 1)) == 0)
+		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
+	return &(*v)[(*n)++];
+}
+
 /* A run of the YAML (only addresses: yaml.h), as add_peers() would read its items. */
 static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_addrset *set,
 		const char *what)
@@ -642,29 +653,35 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 
 	pc_yrun_begin(&it, run);
 	while (pc_yrun_next(&it, &x)) {
-		struct pc_prefix p;
-		/* What is not an address as written goes where add_peers() sends it, to be said. */
+		struct pc_prefix *p, y;
 		if (x.quad) {
-			/* As pc_prefix_parse() reads it: PC_ADDR_OK, a /32. */
-			memset(&p, 0, sizeof(p));
-			p.family = 4;
-			p.len = 32;
-			memcpy(p.bytes, x.v4, sizeof(x.v4));
-		} else if (pc_prefix_parse(x.s, x.len, &p) != PC_ADDR_OK) {
-			struct pc_peer peer = {text, {run->file, x.line, x.col}};
-			memcpy(text, x.s, x.len);
-			text[x.len] = '\0';
-			if (parse_prefix(r, &peer, &p) < 0)
-				continue;
+			/* As pc_prefix_parse() reads it (PC_ADDR_OK, a /32), written where it is
+			 * kept. */
+			p = next_prefix(set, 4);
+			memset(p, 0, sizeof(*p));
+			p->family = 4;
+			p->len = 32;
+			memcpy(p->bytes, x.v4, sizeof(x.v4));
+		} else {
+			/* What is not an address as written goes where add_peers() sends it, to be
+			 * said. */
+			if (pc_prefix_parse(x.s, x.len, &y) != PC_ADDR_OK) {
+				struct pc_peer peer = {text, {run->file, x.line, x.col}};
+				memcpy(text, x.s, x.len);
+				text[x.len] = '\0';
+				if (parse_prefix(r, &peer, &y) < 0)
+					continue;
+			}
+			p = next_prefix(set, y.family);
+			*p = y;
 		}
 		if (wide) {
-			set_where_offset(&p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
-		} else if (d == SIZE_MAX || !set_where_line(&p, d, x.line, x.col)) {
+			set_where_offset(p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
+		} else if (d == SIZE_MAX || !set_where_line(p, d, x.line, x.col)) {
 			struct pc_loc *loc = ralloc(r, sizeof(*loc));
 			*loc = (struct pc_loc){run->file, x.line, x.col};
-			set_where(r, &p, loc);
+			set_where(r, p, loc);
 		}
-		add_prefix(set, &p);
 	}
 }
 
