@@ -655,26 +655,73 @@ static const char *scan_quad(const char *p, const char *end, uint8_t v4[4])
 
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run)
 {
+	memset(it, 0, sizeof(*it));
 	it->run = run;
 	it->at = run->text;
 	it->line = run->line;
 	it->line_start = run->text - (run->col - 1);
 }
 
+/* Whether the bytes at p are the last separator's, an item after them: one comparison. */
+static bool same_sep(const struct pc_yrun_it *it, const char *p, const char *end)
+{
+	uint64_t a, b;
+
+	if (it->sep_len == 0 || end - p <= 16)
+		return false;
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 8);
+	return !(((a ^ it->sep[0]) & it->mask[0]) | ((b ^ it->sep[1]) & it->mask[1])) &&
+	       addr_char((unsigned char)p[it->sep_len]);
+}
+
+/* Keeps the separator [from, p) for same_sep(), when it can hold it. */
+static void keep_sep(struct pc_yrun_it *it, const char *from, const char *p, const char *end,
+		unsigned lines, bool comment)
+{
+	size_t n = (size_t)(p - from);
+	unsigned char m[16] = {0};
+
+	it->sep_len = 0;
+	if (comment || n == 0 || n > 16 || end - from < 16 || p == end ||
+			!addr_char((unsigned char)*p))
+		return;
+	memset(m, 0xff, n);
+	memcpy(it->sep, from, 16);
+	memcpy(it->mask, m, 16);
+	it->sep_len = n;
+	it->sep_lines = lines;
+	it->sep_tail = (size_t)(p - it->line_start);
+}
+
 bool pc_yrun_next(struct pc_yrun_it *it, struct pc_yitem *item)
 {
 	const char *end = it->run->text + it->run->len, *p = it->at;
 
-	/* Between items: blanks, commas, line ends, dashes, comments (the run holds no more). */
-	while (p < end && !addr_char((unsigned char)*p) && *p != '"' && *p != '\'') {
-		if (*p == '\n') {
-			it->line++;
-			it->line_start = p + 1;
-		} else if (*p == '#') {
-			while (p + 1 < end && p[1] != '\n')
-				p++;
+	if (same_sep(it, p, end)) {
+		p += it->sep_len;
+		it->line += it->sep_lines;
+		if (it->sep_lines)
+			it->line_start = p - it->sep_tail;
+	} else {
+		/* Between items: blanks, commas, line ends, dashes, comments (the run holds no
+		 * more). */
+		const char *from = p;
+		unsigned lines = 0;
+		bool comment = false;
+		while (p < end && !addr_char((unsigned char)*p) && *p != '"' && *p != '\'') {
+			if (*p == '\n') {
+				it->line++;
+				lines++;
+				it->line_start = p + 1;
+			} else if (*p == '#') {
+				comment = true;
+				while (p + 1 < end && p[1] != '\n')
+					p++;
+			}
+			p++;
 		}
-		p++;
+		keep_sep(it, from, p, end, lines, comment);
 	}
 	if (p == end)
 		return false;

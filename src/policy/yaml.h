@@ -69,6 +69,10 @@ struct pc_yrun_it {
 	const struct pc_yrun *run;
 	const char *at, *line_start;
 	unsigned line;
+	/* The bytes between the last two items (at most 16, no comment), and the lines they end. */
+	uint64_t sep[2], mask[2];
+	size_t sep_len, sep_tail;
+	unsigned sep_lines;
 };
 
 struct pc_yitem {
