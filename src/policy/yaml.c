@@ -213,6 +213,7 @@ struct cut {
 	/* The largest column an item starts at: on the first item's line (in bytes), after it. */
 	unsigned far_first, far;
 	size_t d_index, d_line; /* from libyaml's text to the document's, from mod_at on */
+	size_t lines; /* the line breaks in [from, to) */
 };
 
 struct finder {
@@ -368,7 +369,8 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 			.col = (unsigned)(b - ls),
 			.col_at = (size_t)(p - lstart),
 			.far_first = far_first,
-			.far = far_later};
+			.far = far_later,
+			.lines = l - line};
 	c.run = (struct pc_yrun){NULL, first, (size_t)(last - first), first_line + 1, first_col + 1,
 			last_line + 1, n, 0};
 	add_cut(f, &c);
@@ -423,7 +425,8 @@ static void block_close(struct finder *f, struct block *k, bool keep)
 				.line = k->line,
 				.col = (unsigned)k->indent,
 				.col_at = k->last_eol - k->last_ls,
-				.far = k->far};
+				.far = k->far,
+				.lines = k->last_line - k->line};
 		c.run = (struct pc_yrun){NULL, k->first, (size_t)(k->last - k->first),
 				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n, 0};
 		add_cut(f, &c);
@@ -551,9 +554,7 @@ static char *cut_text(const struct pc_ydoc *doc, struct cut *cuts, size_t ncuts,
 	for (size_t i = 0; i < ncuts; i++) {
 		struct cut *c = &cuts[i];
 		pc_buf_add(&b, t + at, c->from - at);
-		for (const char *x = t + c->from; (x = memchr(x, '\n', (size_t)(t + c->to - x)));
-				x++)
-			lines++;
+		lines += c->lines;
 		if (c->block) {
 			for (unsigned s = 0; s <= c->col; s++) /* col: the dash's, in bytes */
 				pc_buf_add(&b, " ", 1);
