@@ -650,9 +650,16 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 	char text[PC_YAML_RUN_ITEM + 1];
 
 	bool wide = d != SIZE_MAX && st->docs[d]->wide;
+	/* With release_texts, the pages of the items read are given back as it goes. */
+	struct pc_ydoc *doc = r->p->release_texts && d != SIZE_MAX ? st->docs[d] : NULL;
+	const char *given = run->text;
+	uint32_t k = 0;
 
 	pc_yrun_begin(&it, run);
 	while (pc_yrun_next(&it, &x)) {
+		if (doc && ++k % 4096 == 0)
+			given = pol_text_release(
+					doc, run, given, x.s - x.quoted, x.s - x.quoted, x.line);
 		struct pc_prefix *p, y;
 		if (x.quad) {
 			/* As pc_prefix_parse() reads it (PC_ADDR_OK, a /32), written where it is
@@ -683,6 +690,9 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 			set_where(r, p, loc);
 		}
 	}
+	if (doc)
+		pol_text_release(doc, run, given, run->text + run->len, run->text + run->len,
+				run->end_line);
 }
 
 /* A list file's address, into the network being resolved (struct list_sink). */

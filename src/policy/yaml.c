@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* The items of a container of at least this many bytes stay in the array they were read into. */
@@ -33,6 +35,7 @@ void pc_ydoc_finish(struct pc_ydoc *doc)
 {
 	pc_ydoc_drop_tree(doc);
 	free(doc->line_starts);
+	free(doc->gone);
 	pc_arena_finish(&doc->arena);
 	free(doc->owned);
 	memset(doc, 0, sizeof(*doc));
@@ -85,13 +88,75 @@ void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned
 	*col = (unsigned)(offset - doc->line_starts[lo]) + 1;
 }
 
+static unsigned count_nl(const char *p, const char *end)
+{
+	unsigned n = 0;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+const char *pc_ydoc_give_back(struct pc_ydoc *doc, const struct pc_yrun *run, const char *from,
+		const char *to, const char *at, unsigned at_line)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const char *a = (const char *)(((uintptr_t)from + page - 1) & ~(page - 1));
+	const char *b = (const char *)((uintptr_t)to & ~(page - 1));
+
+	if (b <= a || !doc->owned)
+		return from;
+	madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+	unsigned last = at_line - count_nl(b, at); /* a few bytes: those after b */
+	/* In the text's order (runs are read in the order networks are resolved). */
+	size_t k = 0, at_a = (size_t)(a - doc->text);
+	while (k < doc->ngone && doc->gone[k].from < at_a)
+		k++;
+	if (k && doc->gone[k - 1].to == at_a) {
+		doc->gone[k - 1].to = (size_t)(b - doc->text);
+		doc->gone[k - 1].last = last;
+	} else {
+		doc->gone = xreallocarray(doc->gone, doc->ngone + 1, sizeof(*doc->gone));
+		memmove(doc->gone + k + 1, doc->gone + k, (doc->ngone++ - k) * sizeof(*doc->gone));
+		doc->gone[k] = (struct pc_ygone){at_a, (size_t)(b - doc->text),
+				run->line + count_nl(run->text, a), last};
+	}
+	return b;
+}
+
+bool pc_ydoc_line_gone(const struct pc_ydoc *doc, unsigned line)
+{
+	for (size_t i = 0; i < doc->ngone; i++)
+		if (line >= doc->gone[i].first && line <= doc->gone[i].last)
+			return true;
+	return false;
+}
+
+void pc_ydoc_restored(struct pc_ydoc *doc)
+{
+	free(doc->gone);
+	doc->gone = NULL;
+	doc->ngone = 0;
+}
+
 const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
 {
 	const char *p = doc->text, *end = doc->text + doc->text_len;
+	unsigned from = 1;
 
-	if (!p || line == 0)
+	if (!p || line == 0 || pc_ydoc_line_gone(doc, line))
 		return NULL;
-	for (unsigned l = 1; l < line; l++) {
+	/* Bytes given back are passed by their lines, to the line after the last they touch. */
+	for (size_t i = 0; i < doc->ngone && line > doc->gone[i].last; i++) {
+		p = memchr(doc->text + doc->gone[i].to, '\n', doc->text_len - doc->gone[i].to);
+		if (!p)
+			return NULL;
+		p++;
+		from = doc->gone[i].last + 1;
+	}
+	for (unsigned l = from; l < line; l++) {
 		p = memchr(p, '\n', (size_t)(end - p));
 		if (!p)
 			return NULL;
