@@ -304,6 +304,15 @@ struct pc_policy {
 	size_t nrules;
 	struct pc_ack *acks; /* in policy order */
 	size_t nacks;
+	/*
+	 * Set by the caller before pc_policy_resolve(): the pages of the policy
+	 * files' texts that hold long lists of addresses are given back as the
+	 * addresses are read (a large network's text and its addresses are never
+	 * held whole together), the files' digests taken first.  A source line
+	 * asked for afterwards reads the file again, and is shown only when the
+	 * file still holds what was read (its digest).
+	 */
+	bool release_texts;
 };
 
 void pc_policy_init(struct pc_policy *p);
@@ -488,9 +497,15 @@ void pc_unusable_text(const struct pc_policy *p, enum pc_unusable why, enum pc_d
  */
 void pc_policy_check_replies(const struct pc_policy *p, struct pc_diags *diags);
 
-/* The files read for the policy (itself first, then its includes), with their text. */
+/*
+ * The files read for the policy (itself first, then its includes), with
+ * their text (a text given back in part, pc_policy.release_texts, is read
+ * again; "" when the file no longer holds it), and the SHA-256 of each as
+ * it was read.
+ */
 size_t pc_policy_file_count(const struct pc_policy *p);
 const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **text, size_t *len);
+void pc_policy_file_sha256(const struct pc_policy *p, size_t i, char hex[65]);
 
 /*
  * The list files the policy's networks read (`file:`), in policy order:

@@ -81,6 +81,8 @@ struct cli_ctx {
 	 * for a report in JSON or SARIF.
 	 */
 	struct pc_diags *collect;
+	/* The policy's long address lists given back as they are read (pc_policy.release_texts) */
+	bool release_texts;
 	bool listening; /* check --listening */
 };
 

@@ -81,6 +81,7 @@ int cli_load_policy(struct cli_ctx *ctx, const char *path, struct pc_policy *p, 
 	d.hints_max = MAX_PRINTED; /* no suggestion is searched for an error never shown */
 	d.keep_acknowledged = ctx->collect != NULL;
 	pc_policy_init(p);
+	p->release_texts = ctx->release_texts;
 	/* Each policy gets the registry afresh: a policy may take layers out of it. */
 	pc_registry_destroy(ctx->reg);
 	ctx->reg = NULL;
@@ -136,20 +137,16 @@ out:
 void cli_policy_sha256(const struct pc_policy *p, char hex[65])
 {
 	size_t n = pc_policy_file_count(p);
-	const char *text;
-	size_t len;
 	struct pc_sha256 all;
 
 	if (n <= 1 && !pc_policy_list_count(p)) {
-		pc_policy_file(p, 0, &text, &len);
-		pc_sha256_of(text, len, hex);
+		pc_policy_file_sha256(p, 0, hex);
 		return;
 	}
 	pc_sha256_init(&all);
 	for (size_t i = 0; i < n; i++) {
 		char one[65];
-		pc_policy_file(p, i, &text, &len);
-		pc_sha256_of(text, len, one);
+		pc_policy_file_sha256(p, i, one);
 		one[64] = '\n';
 		pc_sha256_update(&all, one, sizeof(one));
 	}

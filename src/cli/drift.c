@@ -391,6 +391,7 @@ int cli_diff(struct cli_ctx *ctx, const char *cmd, const char *path)
 	struct pc_rb_table live = {0}, want = {0};
 	int ret;
 
+	ctx->release_texts = true; /* the text is not held with the addresses it holds */
 	if ((ret = cli_lower_policy(ctx, cmd, path, &p, &t)) != PC_EXIT_OK)
 		return ret;
 

@@ -625,6 +625,7 @@ int cli_send_table(struct cli_ctx *ctx, const char *cmd, const char *path, bool 
 	struct pc_nft_table t;
 	int ret;
 
+	ctx->release_texts = true; /* the text is not held with the addresses it holds */
 	if ((ret = cli_lower_policy(ctx, cmd, path, &p, &t)) != PC_EXIT_OK)
 		return ret;
 	if (before && (ret = before(ctx, &p)) != PC_EXIT_OK)

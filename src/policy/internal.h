@@ -91,6 +91,17 @@ struct loader {
 	struct author author; /* of the file read: its includes are read on that word */
 };
 
+/*
+ * Gives back the whole pages of doc's text in [from, to), items of `run`
+ * already read, before `at` on line `at_line` (pc_policy.release_texts;
+ * pc_ydoc_give_back()): the first time, the text's digest is taken and a
+ * wide document's lines indexed.  Returns the next call's `from`: `from`
+ * when no page was given back, or when the text cannot be read again (not a
+ * file of the policy read by its name).
+ */
+const char *pol_text_release(struct pc_ydoc *doc, const struct pc_yrun *run, const char *from,
+		const char *to, const char *at, unsigned at_line);
+
 struct pc_diag *pol_diag(struct loader *l, enum pc_severity sev, const char *code,
 		const struct pc_ynode *n, const char *fmt, ...) PC_PRINTF(5, 6);
 int pol_port_range(struct loader *l, const struct pc_ynode *n, uint16_t *lo, uint16_t *hi);

@@ -1854,6 +1854,9 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 	st->docs[st->ndocs++] = doc;
 	size_t before = diags->nerrors;
 	/* The file read is handed to the document, not copied. */
+	/* A file read by its name can be read again (pol_text_release()). */
+	if (data == buf.data && !st->reader && author.kind != AUTHOR_STDIN)
+		doc->real = pc_arena_strndup(&doc->arena, real, strlen(real));
 	if ((data == buf.data ? pc_yaml_parse_buf(doc, path, &buf, diags)
 			      : pc_yaml_parse(doc, path, data, len, diags)) < 0)
 		goto out;
@@ -1915,9 +1918,67 @@ size_t pc_policy_file_count(const struct pc_policy *p)
 	return p->state ? p->state->ndocs : 0;
 }
 
-const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **text, size_t *len)
+const char *pol_text_release(struct pc_ydoc *doc, const struct pc_yrun *run, const char *from,
+		const char *to, const char *at, unsigned at_line)
+{
+	if (!doc->real || !doc->owned)
+		return from;
+	if (!doc->released) {
+		if (doc->wide)
+			pc_ydoc_offset(doc, 1, 1); /* its lines indexed while they can be */
+		pc_sha256_of(doc->text, doc->text_len, doc->sha256);
+		doc->released = true;
+	}
+	return pc_ydoc_give_back(doc, run, from, to, at, at_line);
+}
+
+/*
+ * A text given back in part, read again: kept only when the file holds what
+ * was read (its digest), else its lines are not shown.  Returns whether the
+ * text is whole.
+ */
+static bool text_back(struct pc_ydoc *doc)
+{
+	struct pc_buf buf;
+	char hex[65];
+	bool same;
+
+	if (!doc->released)
+		return true;
+	pc_buf_init(&buf);
+	same = pc_read_file(doc->real, PC_YAML_MAX_BYTES, &buf) == 0 && buf.len == doc->text_len;
+	if (same) {
+		pc_sha256_of(buf.data, buf.len, hex);
+		same = !strcmp(hex, doc->sha256);
+	}
+	if (same) {
+		memcpy(doc->owned, buf.data, buf.len);
+		doc->released = false;
+		pc_ydoc_restored(doc);
+	}
+	pc_buf_finish(&buf);
+	return same;
+}
+
+void pc_policy_file_sha256(const struct pc_policy *p, size_t i, char hex[65])
 {
 	const struct pc_ydoc *doc = p->state->docs[i];
+
+	if (doc->released)
+		memcpy(hex, doc->sha256, 65);
+	else
+		pc_sha256_of(doc->text ? doc->text : "", doc->text_len, hex);
+}
+
+const char *pc_policy_file(const struct pc_policy *p, size_t i, const char **text, size_t *len)
+{
+	struct pc_ydoc *doc = p->state->docs[i];
+
+	if (!text_back(doc)) {
+		*text = "";
+		*len = 0;
+		return doc->file ? doc->file : "";
+	}
 
 	*text = doc->text ? doc->text : "";
 	*len = doc->text_len;
@@ -2052,7 +2113,10 @@ const char *pc_policy_source_line(
 		return NULL;
 	for (size_t i = 0; i < p->state->ndocs; i++)
 		if (p->state->docs[i]->file && !strcmp(p->state->docs[i]->file, file))
-			return pc_ydoc_line(p->state->docs[i], line, len);
+			return !pc_ydoc_line_gone(p->state->docs[i], line) ||
+							       text_back(p->state->docs[i])
+					       ? pc_ydoc_line(p->state->docs[i], line, len)
+					       : NULL;
 	for (size_t i = 0; i < p->state->nlists; i++) {
 		const struct list_src *ls = &p->state->lists[i];
 		if (strcmp(ls->path, file))

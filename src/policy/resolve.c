@@ -187,6 +187,16 @@ static void set_where_offset(struct pc_prefix *x, size_t d, size_t offset)
 	x->col = 0;
 }
 
+/* The line and column, in a file that is not wide, when they fit; false when they do not. */
+static bool set_where_line(struct pc_prefix *x, size_t d, unsigned line, unsigned col)
+{
+	if (line > PC_WHERE_LINE_MASK || col > UINT16_MAX)
+		return false;
+	x->where = PC_WHERE_LINE | (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT | line;
+	x->col = (uint16_t)col;
+	return true;
+}
+
 static void set_where(struct resolver *r, struct pc_prefix *x, const struct pc_loc *loc)
 {
 	struct pc_policy_state *st = r->p->state;
@@ -196,12 +206,8 @@ static void set_where(struct resolver *r, struct pc_prefix *x, const struct pc_l
 		set_where_offset(x, d, pc_ydoc_offset(st->docs[d], loc->line, loc->col));
 		return;
 	}
-	if (d != SIZE_MAX && loc->line <= PC_WHERE_LINE_MASK && loc->col <= UINT16_MAX) {
-		x->where = PC_WHERE_LINE | (uint32_t)(PC_WHERE_DOCS + d) << PC_WHERE_FILE_SHIFT |
-			   loc->line;
-		x->col = (uint16_t)loc->col;
+	if (d != SIZE_MAX && set_where_line(x, d, loc->line, loc->col))
 		return;
-	}
 	if ((st->nwheres & (st->nwheres - 1)) == 0)
 		st->wheres = xreallocarray(
 				st->wheres, st->nwheres ? 2 * st->nwheres : 1, sizeof(*st->wheres));
@@ -375,6 +381,52 @@ static void sort_prefixes(struct pc_prefix *v, size_t n, unsigned depth)
 			swap_prefix(&v[k], &v[k - 1]);
 }
 
+static void sort_all(struct pc_prefix *v, size_t n)
+{
+	unsigned depth = 0;
+
+	for (size_t k = n; k; k >>= 1)
+		depth += 2;
+	sort_prefixes(v, n, depth);
+}
+
+/*
+ * Sorts v, sorted up to `sorted`, when few prefixes are out of order (a list
+ * kept in order, an address added at its start, middle or end): those few are
+ * taken aside (at most n / 32), the rest closed up in order, and the two
+ * merged from the end, in linear time.  Past that many it gives up and sorts
+ * the whole array.
+ */
+static void sort_nearly(struct pc_prefix *v, size_t n, size_t sorted)
+{
+	size_t cap = n / 32 > 16 ? n / 32 : 16, s = 0, m = sorted - 1;
+	struct pc_prefix *side = xcalloc(cap, sizeof(*side));
+
+	/* v[0, m) is kept; v[m] is out of order with v[m + 1]. */
+	for (size_t i = m; i < n; i++) {
+		if ((m == 0 || cmp_prefix_at(&v[m - 1], &v[i]) <= 0) &&
+				(i + 1 == n || cmp_prefix_at(&v[i], &v[i + 1]) <= 0)) {
+			v[m++] = v[i];
+			continue;
+		}
+		if (s == cap) {
+			memcpy(v + m, side, s * sizeof(*side)); /* into v[m, i) */
+			free(side);
+			sort_all(v, n);
+			return;
+		}
+		side[s++] = v[i];
+	}
+	sort_all(side, s);
+	for (size_t w = n; s > 0; w--) {
+		if (m > 0 && cmp_prefix_at(&v[m - 1], &side[s - 1]) > 0)
+			v[w - 1] = v[--m];
+		else
+			v[w - 1] = side[--s];
+	}
+	free(side);
+}
+
 /* Sorts, drops duplicates and prefixes inside others (with a warning naming both). */
 static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const char *what)
 {
@@ -382,13 +434,9 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 
 	while (sorted < *n && cmp_prefix_at(&v[sorted - 1], &v[sorted]) <= 0)
 		sorted++;
-	/* Lists are often written in order: then no sort. */
-	if (sorted < *n) {
-		unsigned depth = 0;
-		for (size_t k = *n; k; k >>= 1)
-			depth += 2;
-		sort_prefixes(v, *n, depth);
-	}
+	/* Lists are often written in order: then no sort, or a merge of the few out of it. */
+	if (sorted < *n)
+		sort_nearly(v, *n, sorted);
 	for (size_t i = 0; i < *n; i++) {
 		if (w && prefix_covers(&v[w - 1], &v[i])) {
 			char a[64], b[64];
@@ -582,6 +630,17 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 	}
 }
 
+/* The next prefix of a set being built, written in place: its array grows as add_prefix()'s. */
+static struct pc_prefix *next_prefix(struct pc_addrset *set, unsigned family)
+{
+	struct pc_prefix **v = family == 4 ? &set->v4 : &set->v6;
+	size_t *n = family == 4 ? &set->nv4 : &set->nv6;
+
+	if ((*n & (*n - 1)) == 0)
+		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
+	return &(*v)[(*n)++];
+}
+
 /* A run of the YAML (only addresses: yaml.h), as add_peers() would read its items. */
 static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_addrset *set,
 		const char *what)
@@ -592,28 +651,50 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 	struct pc_yitem x;
 	char text[PC_YAML_RUN_ITEM + 1];
 
+	bool wide = d != SIZE_MAX && st->docs[d]->wide;
+	/* With release_texts, the pages of the items read are given back as it goes. */
+	struct pc_ydoc *doc = r->p->release_texts && d != SIZE_MAX ? st->docs[d] : NULL;
+	const char *given = run->text;
+	uint32_t k = 0;
+
 	pc_yrun_begin(&it, run);
 	while (pc_yrun_next(&it, &x)) {
-		struct pc_peer peer = {text, {run->file, x.line, x.col}};
-		struct pc_prefix p;
-		/* What is not an address as written goes where add_peers() sends it, to be said. */
-		if (pc_prefix_parse(x.s, x.len, &p) != PC_ADDR_OK) {
-			memcpy(text, x.s, x.len);
-			text[x.len] = '\0';
-			if (parse_prefix(r, &peer, &p) < 0)
-				continue;
-		}
-		if (d != SIZE_MAX && st->docs[d]->wide) {
-			set_where_offset(&p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
-		} else if (d != SIZE_MAX && x.line <= PC_WHERE_LINE_MASK && x.col <= UINT16_MAX) {
-			set_where(r, &p, &peer.loc); /* held in `where` and `col`: not kept */
+		if (doc && ++k % 4096 == 0)
+			given = pol_text_release(
+					doc, run, given, x.s - x.quoted, x.s - x.quoted, x.line);
+		struct pc_prefix *p, y;
+		if (x.quad) {
+			/* As pc_prefix_parse() reads it (PC_ADDR_OK, a /32), written where it is
+			 * kept. */
+			p = next_prefix(set, 4);
+			memset(p, 0, sizeof(*p));
+			p->family = 4;
+			p->len = 32;
+			memcpy(p->bytes, x.v4, sizeof(x.v4));
 		} else {
-			struct pc_loc *loc = ralloc(r, sizeof(*loc));
-			*loc = peer.loc;
-			set_where(r, &p, loc);
+			/* What is not an address as written goes where add_peers() sends it, to be
+			 * said. */
+			if (pc_prefix_parse(x.s, x.len, &y) != PC_ADDR_OK) {
+				struct pc_peer peer = {text, {run->file, x.line, x.col}};
+				memcpy(text, x.s, x.len);
+				text[x.len] = '\0';
+				if (parse_prefix(r, &peer, &y) < 0)
+					continue;
+			}
+			p = next_prefix(set, y.family);
+			*p = y;
 		}
-		add_prefix(set, &p);
+		if (wide) {
+			set_where_offset(p, d, (size_t)(x.s - x.quoted - st->docs[d]->text));
+		} else if (d == SIZE_MAX || !set_where_line(p, d, x.line, x.col)) {
+			struct pc_loc *loc = ralloc(r, sizeof(*loc));
+			*loc = (struct pc_loc){run->file, x.line, x.col};
+			set_where(r, p, loc);
+		}
 	}
+	if (doc)
+		pol_text_release(doc, run, given, run->text + run->len, run->text + run->len,
+				run->end_line);
 }
 
 /* A list file's address, into the network being resolved (struct list_sink). */

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "yaml.h"
 
+#include <endian.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* The items of a container of at least this many bytes stay in the array they were read into. */
@@ -32,6 +35,7 @@ void pc_ydoc_finish(struct pc_ydoc *doc)
 {
 	pc_ydoc_drop_tree(doc);
 	free(doc->line_starts);
+	free(doc->gone);
 	pc_arena_finish(&doc->arena);
 	free(doc->owned);
 	memset(doc, 0, sizeof(*doc));
@@ -84,13 +88,75 @@ void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned
 	*col = (unsigned)(offset - doc->line_starts[lo]) + 1;
 }
 
+static unsigned count_nl(const char *p, const char *end)
+{
+	unsigned n = 0;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+const char *pc_ydoc_give_back(struct pc_ydoc *doc, const struct pc_yrun *run, const char *from,
+		const char *to, const char *at, unsigned at_line)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const char *a = (const char *)(((uintptr_t)from + page - 1) & ~(page - 1));
+	const char *b = (const char *)((uintptr_t)to & ~(page - 1));
+
+	if (b <= a || !doc->owned)
+		return from;
+	madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+	unsigned last = at_line - count_nl(b, at); /* a few bytes: those after b */
+	/* In the text's order (runs are read in the order networks are resolved). */
+	size_t k = 0, at_a = (size_t)(a - doc->text);
+	while (k < doc->ngone && doc->gone[k].from < at_a)
+		k++;
+	if (k && doc->gone[k - 1].to == at_a) {
+		doc->gone[k - 1].to = (size_t)(b - doc->text);
+		doc->gone[k - 1].last = last;
+	} else {
+		doc->gone = xreallocarray(doc->gone, doc->ngone + 1, sizeof(*doc->gone));
+		memmove(doc->gone + k + 1, doc->gone + k, (doc->ngone++ - k) * sizeof(*doc->gone));
+		doc->gone[k] = (struct pc_ygone){at_a, (size_t)(b - doc->text),
+				run->line + count_nl(run->text, a), last};
+	}
+	return b;
+}
+
+bool pc_ydoc_line_gone(const struct pc_ydoc *doc, unsigned line)
+{
+	for (size_t i = 0; i < doc->ngone; i++)
+		if (line >= doc->gone[i].first && line <= doc->gone[i].last)
+			return true;
+	return false;
+}
+
+void pc_ydoc_restored(struct pc_ydoc *doc)
+{
+	free(doc->gone);
+	doc->gone = NULL;
+	doc->ngone = 0;
+}
+
 const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
 {
 	const char *p = doc->text, *end = doc->text + doc->text_len;
+	unsigned from = 1;
 
-	if (!p || line == 0)
+	if (!p || line == 0 || pc_ydoc_line_gone(doc, line))
 		return NULL;
-	for (unsigned l = 1; l < line; l++) {
+	/* Bytes given back are passed by their lines, to the line after the last they touch. */
+	for (size_t i = 0; i < doc->ngone && line > doc->gone[i].last; i++) {
+		p = memchr(doc->text + doc->gone[i].to, '\n', doc->text_len - doc->gone[i].to);
+		if (!p)
+			return NULL;
+		p++;
+		from = doc->gone[i].last + 1;
+	}
+	for (unsigned l = from; l < line; l++) {
 		p = memchr(p, '\n', (size_t)(end - p));
 		if (!p)
 			return NULL;
@@ -112,6 +178,14 @@ const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
  * too, as a comment in a run's cut never reaches it.  Every such byte is reported here at its own
  * line and column, and libyaml never sees the text.
  */
+/* Whether a byte of w is outside printable ASCII (0x20-0x7e); exact for the word, not the byte. */
+static bool unusual(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+
+	return (((w - 0x20 * ones) & ~w) | (w + ones) | w) & high;
+}
+
 static int prescan(const char *file, const unsigned char *s, size_t len, struct pc_diags *d,
 		bool *multibyte)
 {
@@ -125,7 +199,10 @@ static int prescan(const char *file, const unsigned char *s, size_t len, struct 
 		return -1;
 	}
 	for (size_t i = 0; i < len && bad < 20;) {
-		/* Printable ASCII, the bulk of any policy, needs no look. */
+		/* Printable ASCII, the bulk of any policy, needs no look: passed 8 bytes at a time.
+		 */
+		for (uint64_t w; i + 8 <= len && (memcpy(&w, s + i, 8), !unusual(w));)
+			i += 8;
 		while (i < len && s[i] >= 0x20 && s[i] < 0x7f)
 			i++;
 		if (i == len)
@@ -201,6 +278,7 @@ struct cut {
 	/* The largest column an item starts at: on the first item's line (in bytes), after it. */
 	unsigned far_first, far;
 	size_t d_index, d_line; /* from libyaml's text to the document's, from mod_at on */
+	size_t lines; /* the line breaks in [from, to) */
 };
 
 struct finder {
@@ -211,12 +289,43 @@ struct finder {
 	size_t n, cap;
 };
 
-/* The characters of a run's items: 0-9 a-f A-F . : / */
-static const uint32_t addr_chars[8] = {0, 0x07ffc000, 0x0000007e, 0x0000007e};
+/* The characters of a run's items: 0-9 a-f A-F . : / (a byte each: one load a character). */
+#define A1(c) [c] = true
+#define A10(c)                                                                                     \
+	A1(c), A1(c + 1), A1(c + 2), A1(c + 3), A1(c + 4), A1(c + 5), A1(c + 6), A1(c + 7),        \
+			A1(c + 8), A1(c + 9)
+static const bool addr_chars[256] = {A1('.'), A1('/'), A10('0'), A1(':'), A1('a'), A1('b'), A1('c'),
+		A1('d'), A1('e'), A1('f'), A1('A'), A1('B'), A1('C'), A1('D'), A1('E'), A1('F')};
+#undef A10
+#undef A1
 
 static bool addr_char(unsigned char c)
 {
-	return addr_chars[c >> 5] >> (c & 31) & 1;
+	return addr_chars[c];
+}
+
+/*
+ * The first byte from p on that is not one of . / 0-9 : (0x2e-0x3a, most of
+ * an item's characters), or the last 8 bytes before `stop`: read 8 bytes at a
+ * time, without a branch a byte (an item's length varies, and a branch on each
+ * of its bytes is mispredicted once an item).
+ */
+static const char *digits_end(const char *p, const char *stop)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu, high = 0x8080808080808080u;
+	const uint64_t ones = 0x0101010101010101u;
+
+	for (uint64_t w; stop - p >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		w = le64toh(w);
+		/* A byte's top bit: set when it is below 0x2e, or above 0x3a (no carry between
+		 * bytes). */
+		uint64_t below = ~(((w & low7) + (0x80 - 0x2e) * ones) | w) & high;
+		uint64_t above = (((w & low7) + (0x7f - 0x3a) * ones) | w) & high;
+		if (below | above)
+			return p + __builtin_ctzll(below | above) / 8;
+	}
+	return p;
 }
 
 /*
@@ -231,10 +340,10 @@ static const char *scan_item(const char *p, const char *end, struct pc_yitem *it
 	char q = *p == '"' || *p == '\'' ? *p : 0;
 	const char *s = p + (q != 0), *e = s;
 	const char *stop = (size_t)(end - s) > PC_YAML_RUN_ITEM ? s + PC_YAML_RUN_ITEM + 1 : end;
-	bool colon = false;
 
+	e = digits_end(e, stop);
 	while (e < stop && addr_char((unsigned char)*e))
-		colon |= *e++ == ':';
+		e++;
 	size_t n = (size_t)(e - s);
 	if (n == 0 || n > PC_YAML_RUN_ITEM)
 		return NULL;
@@ -242,7 +351,7 @@ static const char *scan_item(const char *p, const char *end, struct pc_yitem *it
 		return NULL;
 	if (!q && (s[0] == ':' || s[n - 1] == ':'))
 		return NULL;
-	if (!(s[0] >= '0' && s[0] <= '9') && !colon)
+	if (!(s[0] >= '0' && s[0] <= '9') && !memchr(s, ':', n))
 		return NULL;
 	it->s = s;
 	it->len = n;
@@ -325,7 +434,8 @@ static size_t flow_run(struct finder *f, size_t b, size_t ls, unsigned line, siz
 			.col = (unsigned)(b - ls),
 			.col_at = (size_t)(p - lstart),
 			.far_first = far_first,
-			.far = far_later};
+			.far = far_later,
+			.lines = l - line};
 	c.run = (struct pc_yrun){NULL, first, (size_t)(last - first), first_line + 1, first_col + 1,
 			last_line + 1, n, 0};
 	add_cut(f, &c);
@@ -380,7 +490,8 @@ static void block_close(struct finder *f, struct block *k, bool keep)
 				.line = k->line,
 				.col = (unsigned)k->indent,
 				.col_at = k->last_eol - k->last_ls,
-				.far = k->far};
+				.far = k->far,
+				.lines = k->last_line - k->line};
 		c.run = (struct pc_yrun){NULL, k->first, (size_t)(k->last - k->first),
 				k->first_line + 1, k->first_col + 1, k->last_line + 1, k->n, 0};
 		add_cut(f, &c);
@@ -508,9 +619,7 @@ static char *cut_text(const struct pc_ydoc *doc, struct cut *cuts, size_t ncuts,
 	for (size_t i = 0; i < ncuts; i++) {
 		struct cut *c = &cuts[i];
 		pc_buf_add(&b, t + at, c->from - at);
-		for (const char *x = t + c->from; (x = memchr(x, '\n', (size_t)(t + c->to - x)));
-				x++)
-			lines++;
+		lines += c->lines;
 		if (c->block) {
 			for (unsigned s = 0; s <= c->col; s++) /* col: the dash's, in bytes */
 				pc_buf_add(&b, " ", 1);
@@ -588,32 +697,110 @@ static void cuts_in_chars(const char *doc, const char *mod, struct cut *cuts, si
 	}
 }
 
+/*
+ * The item at p when it is a dotted quad (the common item, read in one pass):
+ * its end, the numbers in v4; NULL for any other item, which scan_item() reads.
+ */
+static const char *scan_quad(const char *p, const char *end, uint8_t v4[4])
+{
+	for (int part = 0; part < 4; part++) {
+		unsigned v, d;
+		if (part && (p == end || *p++ != '.'))
+			return NULL;
+		if (p == end || (v = (unsigned)(*p++ - '0')) > 9)
+			return NULL;
+		for (int more = 0; more < 2 && v && p < end && (d = (unsigned)(*p - '0')) <= 9;
+				more++, p++)
+			v = v * 10 + d;
+		if (v > 255)
+			return NULL;
+		v4[part] = (uint8_t)v;
+	}
+	return p < end && addr_char((unsigned char)*p) ? NULL : p;
+}
+
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run)
 {
+	memset(it, 0, sizeof(*it));
 	it->run = run;
 	it->at = run->text;
 	it->line = run->line;
 	it->line_start = run->text - (run->col - 1);
 }
 
+/* Whether the bytes at p are the last separator's, an item after them: one comparison. */
+static bool same_sep(const struct pc_yrun_it *it, const char *p, const char *end)
+{
+	uint64_t a, b;
+
+	if (it->sep_len == 0 || end - p <= 16)
+		return false;
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 8);
+	return !(((a ^ it->sep[0]) & it->mask[0]) | ((b ^ it->sep[1]) & it->mask[1])) &&
+	       addr_char((unsigned char)p[it->sep_len]);
+}
+
+/* Keeps the separator [from, p) for same_sep(), when it can hold it. */
+static void keep_sep(struct pc_yrun_it *it, const char *from, const char *p, const char *end,
+		unsigned lines, bool comment)
+{
+	size_t n = (size_t)(p - from);
+	unsigned char m[16] = {0};
+
+	it->sep_len = 0;
+	if (comment || n == 0 || n > 16 || end - from < 16 || p == end ||
+			!addr_char((unsigned char)*p))
+		return;
+	memset(m, 0xff, n);
+	memcpy(it->sep, from, 16);
+	memcpy(it->mask, m, 16);
+	it->sep_len = n;
+	it->sep_lines = lines;
+	it->sep_tail = (size_t)(p - it->line_start);
+}
+
 bool pc_yrun_next(struct pc_yrun_it *it, struct pc_yitem *item)
 {
 	const char *end = it->run->text + it->run->len, *p = it->at;
 
-	/* Between items: blanks, commas, line ends, dashes, comments (the run holds no more). */
-	while (p < end && !addr_char((unsigned char)*p) && *p != '"' && *p != '\'') {
-		if (*p == '\n') {
-			it->line++;
-			it->line_start = p + 1;
-		} else if (*p == '#') {
-			while (p + 1 < end && p[1] != '\n')
-				p++;
+	if (same_sep(it, p, end)) {
+		p += it->sep_len;
+		it->line += it->sep_lines;
+		if (it->sep_lines)
+			it->line_start = p - it->sep_tail;
+	} else {
+		/* Between items: blanks, commas, line ends, dashes, comments (the run holds no
+		 * more). */
+		const char *from = p;
+		unsigned lines = 0;
+		bool comment = false;
+		while (p < end && !addr_char((unsigned char)*p) && *p != '"' && *p != '\'') {
+			if (*p == '\n') {
+				it->line++;
+				lines++;
+				it->line_start = p + 1;
+			} else if (*p == '#') {
+				comment = true;
+				while (p + 1 < end && p[1] != '\n')
+					p++;
+			}
+			p++;
 		}
-		p++;
+		keep_sep(it, from, p, end, lines, comment);
 	}
 	if (p == end)
 		return false;
-	it->at = scan_item(p, end, item);
+	const char *q = scan_quad(p, end, item->v4);
+	item->quad = q != NULL;
+	if (q) {
+		item->s = p;
+		item->len = (size_t)(q - p);
+		item->quoted = false;
+		it->at = q;
+	} else {
+		it->at = scan_item(p, end, item);
+	}
 	item->line = it->line;
 	item->col = (unsigned)(p - it->line_start) + 1 -
 		    (it->line == it->run->line ? it->run->skew : 0);

@@ -69,6 +69,10 @@ struct pc_yrun_it {
 	const struct pc_yrun *run;
 	const char *at, *line_start;
 	unsigned line;
+	/* The bytes between the last two items (at most 16, no comment), and the lines they end. */
+	uint64_t sep[2], mask[2];
+	size_t sep_len, sep_tail;
+	unsigned sep_lines;
 };
 
 struct pc_yitem {
@@ -76,6 +80,9 @@ struct pc_yitem {
 	size_t len; /* at most PC_YAML_RUN_ITEM */
 	unsigned line, col;
 	bool quoted;
+	/* Plain, four numbers of at most 255 without leading zeros and no more: they, in v4. */
+	bool quad;
+	uint8_t v4[4];
 };
 
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run);
@@ -122,6 +129,20 @@ struct pc_ydoc {
 	/* A value starts past column 65 535: the prefixes written in this document are
 	 * placed by their offset (pc_prefix.where), not by line and column. */
 	bool wide;
+	/* Pages of the text inside its runs were given back once read (they read as zeros)
+	 * until the file is read again (pol_text_release()): `sha256` is the text's digest,
+	 * `real` the file (NULL: a text that cannot be read again, never given back). */
+	bool released;
+	char sha256[65];
+	const char *real;
+	struct pc_ygone *gone; /* the ranges given back (pc_ydoc_give_back()), in order */
+	size_t ngone;
+};
+
+/* Bytes of a text given back, and the lines they touch (first and last, in part or whole). */
+struct pc_ygone {
+	size_t from, to;
+	unsigned first, last;
 };
 
 /* The value for `key` in a mapping node, or NULL. */
@@ -135,6 +156,19 @@ void pc_ydoc_unpack(struct pc_ydoc *doc, struct pc_ynode *seq);
 
 /* Releases the tree (every node), keeping the text, the strings of the scalars and the runs. */
 void pc_ydoc_drop_tree(struct pc_ydoc *doc);
+
+/*
+ * Gives back the whole pages of the handed-over text in [from, to), bytes
+ * of `run` before `at` (which is on line `at_line`): they read as zeros
+ * after, and pc_ydoc_line() no longer gives the lines they touch
+ * (pc_ydoc_line_gone()), the others still.  Returns where the pages given
+ * back end, the next call's `from`, or `from` when none were.
+ */
+const char *pc_ydoc_give_back(struct pc_ydoc *doc, const struct pc_yrun *run, const char *from,
+		const char *to, const char *at, unsigned at_line);
+bool pc_ydoc_line_gone(const struct pc_ydoc *doc, unsigned line);
+/* The text is whole again (its bytes written back by the caller). */
+void pc_ydoc_restored(struct pc_ydoc *doc);
 
 /*
  * Parses `data` (which need not be NUL-terminated) as one YAML document.

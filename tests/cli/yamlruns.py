@@ -179,4 +179,40 @@ with tempfile.TemporaryDirectory() as d:
         if want not in e:
             print(e[:2000])
 
+    # Items near a dotted quad, each in a run and in the same list that a
+    # network's name keeps from being one: the same diagnostics at the same
+    # places, and the same ruleset (the name's network holds an address of the list).
+    near = ["01.2.3.4", "256.1.1.1", "1.2.3.4/32", "1.2.3.4/33", "1.2.3.4.5", "1.2.3",
+            "1.2.3.4:80", "1.2.3.04", "10.0.0.1a", "1.2.3.5/24", "0.0.0.0", "255.255.255.255",
+            "1.2.3.4/", "1.2.3..4", "1.2.3.4.", "1000.1.1.1", "0.0.0.00", '"1.2.3.7"',
+            "0.1.2.3", '::ffff:1.2.3.4', "1.2.3.4/032", "9.8.7.6", "99.199.249.255",
+            "1.2.3.0/24", "10.0.0.1", "10.0.0.1/32"]
+    items = addresses(100)[:80] + near
+    said = {}
+    for what, extra in (("a run", []), ("no run", ["other"])):
+        text = flow_line(items, extra)[0]
+        text = text.replace(EPILOGUE, "  other: [198.51.100.1]\n" + EPILOGUE)
+        path = write("near.yaml", text)
+        rc, _, e = run("check", path)
+        # the diagnostics and their hints (an excerpt of the line shows the name)
+        said[what] = (rc, "\n".join(x for x in e.splitlines()
+                                    if (x.startswith(path) or x.startswith("  hint:")) and
+                                    "198.51.100.1" not in x))
+    check(said["a run"][0] == 1 and said["a run"][1].count("error:") == 15 and
+          said["a run"] == said["no run"],
+          "items near a dotted quad are said alike in a run and out of one")
+    if said["a run"] != said["no run"]:
+        print(said["a run"][1][:3000])
+        print(said["no run"][1][:3000])
+    good = addresses(100) + ["0.0.0.1", "255.255.255.255", "99.199.249.254", '"1.2.3.7"',
+                             "1.2.3.4/32", "1.2.3.5/24", "0.1.2.3"]
+    out = {}
+    for what, extra in (("a run", []), ("no run", ["other"])):
+        text = flow_line(good, extra)[0]
+        text = text.replace(EPILOGUE, "  other: [%s]\n" % good[0] + EPILOGUE)
+        rc, o, _ = run("render", write("near.yaml", text))
+        out[what] = (rc, rules(o))
+    check(out["a run"][0] == 0 and out["a run"] == out["no run"],
+          "dotted quads render alike in a run and out of one")
+
 sys.exit(1 if failed else 0)

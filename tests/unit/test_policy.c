@@ -11,6 +11,8 @@
 #include "portcullis/registry.h"
 #include "portcullis/session.h"
 #include "registry/layer.h"
+#include "policy/internal.h"
+#include "sha256.h"
 
 struct checked {
 	struct pc_policy p;
@@ -1262,6 +1264,117 @@ static void test_unused_across_includes(void **state)
 	free(b);
 }
 
+/*
+ * The diagnostics of `path` resolved, printed (unless `print` is false); with
+ * `release`, the texts given back as read.
+ */
+static char *printed(const char *path, bool release, bool print, struct checked *c)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	pc_policy_init(&c->p);
+	pc_diags_init(&c->d);
+	c->reg = pc_registry_create();
+	c->p.release_texts = release;
+	assert_int_equal(pc_policy_load(&c->p, path, &c->d), 0);
+	pc_policy_resolve(&c->p, c->reg, &c->d);
+	if (print)
+		pc_policy_print_diags(&c->p, &c->d, f);
+	fclose(f);
+	return out;
+}
+
+/*
+ * With release_texts, the pages of long address lists go back as they are
+ * read: what is printed is what a reading that keeps them prints (a line in
+ * them read from the file again, a far column placed), the digest is the
+ * text's as read, and a line in them whose file changed since is not shown.
+ */
+static void test_texts_released(void **state)
+{
+	char dir[] = "/tmp/pc-release-XXXXXX";
+	struct pc_buf b;
+	struct checked keep, give;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "networks:\n  big: [");
+	for (int i = 0; i < 20000; i++)
+		pc_buf_printf(&b, "10.0.%d.%d, ", i / 250, i % 250 + 1);
+	pc_buf_adds(&b, "10.0.7.7]\n  blk:\n"); /* a duplicate past column 65 535 */
+	for (int i = 0; i < 20000; i++)
+		pc_buf_printf(&b, "    - 10.1.%d.%d\n", i / 250, i % 250 + 1);
+	pc_buf_adds(&b, "    - 10.1.70.7\n" /* line 20006: a duplicate */
+			"rules:\n  - allow: 1024/tcp\n    from: big\n" /* line 20008: a warning */
+			"  - allow: 88/tcp\n    from: blk\n");
+	char *path = write_file(dir, "p.yaml", b.data);
+	char *a = printed(path, false, true, &keep);
+	char *g = printed(path, true, true, &give);
+	const struct pc_ydoc *doc = give.p.state->docs[0];
+	assert_true(doc->wide);
+	assert_int_equal(count_diag(&give.d, "network-overlap"), 2);
+	assert_string_equal(a, g); /* the run's lines read again: the digest held */
+	assert_false(doc->released);
+	free(g);
+	done(&give);
+
+	/* Given back, then the file changed: the lines outside the lists are still shown. */
+	g = printed(path, true, false, &give);
+	doc = give.p.state->docs[0];
+	assert_true(doc->released);
+	assert_true(doc->ngone == 2);
+	char hex[65], want[65];
+	pc_sha256_of(b.data, b.len, want);
+	pc_policy_file_sha256(&give.p, 0, hex);
+	assert_string_equal(hex, want);
+	free(g);
+	size_t len;
+	const char *line = pc_policy_source_line(&give.p, path, 20008, &len);
+	assert_non_null(line);
+	assert_int_equal(len, strlen("  - allow: 1024/tcp"));
+	assert_memory_equal(line, "  - allow: 1024/tcp", len);
+	line = pc_policy_source_line(&give.p, path, 3, &len);
+	assert_non_null(line);
+	assert_memory_equal(line, "networks:", len);
+	assert_true(doc->released); /* read from what is kept, not from the file */
+	b.data[b.len - 20] = 'x';
+	unlink(path);
+	free(write_file(dir, "p.yaml", b.data));
+	assert_null(pc_policy_source_line(&give.p, path, 4, &len));
+	assert_null(pc_policy_source_line(&give.p, path, 15000, &len));
+	line = pc_policy_source_line(&give.p, path, 20006, &len); /* on a page kept */
+	assert_non_null(line);
+	assert_memory_equal(line, "    - 10.1.70.7", len);
+	line = pc_policy_source_line(&give.p, path, 20010, &len);
+	assert_non_null(line);
+	assert_memory_equal(line, "  - allow: 88/tcp", len);
+	pc_policy_file_sha256(&give.p, 0, hex);
+	assert_string_equal(hex, want);
+	/* Where each address is written: as the reading that kept its text says. */
+	for (size_t n = 0; n < 2; n++) {
+		const struct pc_addrset *k = &keep.p.networks[n].set, *v = &give.p.networks[n].set;
+		assert_int_equal(k->nv4, v->nv4);
+		for (size_t i = 0; i < k->nv4; i += 997) {
+			struct pc_loc x, y;
+			assert_true(pc_policy_prefix_loc(&keep.p, &k->v4[i], &x));
+			assert_true(pc_policy_prefix_loc(&give.p, &v->v4[i], &y));
+			assert_int_equal(x.line, y.line);
+			assert_int_equal(x.col, y.col);
+		}
+	}
+	done(&give);
+	done(&keep);
+	free(a);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	pc_buf_finish(&b);
+}
+
 static void test_includes(void **state)
 {
 	char dir[] = "/tmp/pc-include-XXXXXX";
@@ -1735,6 +1848,120 @@ static void test_rule_sets_shared(void **state)
 	assert_string_equal(c.d.v[1].code, "network-overlap");
 	assert_int_equal(c.d.v[1].line, 17);
 	done(&c);
+}
+
+/*
+ * A network's list mostly in order (addresses added at its start, middle or
+ * end, written twice, or many out of order) resolves to the sorted set, and
+ * of two equal addresses the later one is said.
+ */
+static void near_sorted_case(const uint32_t *vals, size_t n)
+{
+	struct pc_buf b;
+	struct checked c;
+	uint32_t *want = calloc(n, sizeof(*want));
+	unsigned *dup_lines = calloc(n, sizeof(*dup_lines));
+	size_t nwant = 0, ndup = 0;
+
+	assert_non_null(want);
+	assert_non_null(dup_lines);
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "networks:\n  big:\n");
+	for (size_t i = 0; i < n; i++)
+		pc_buf_printf(&b, "    - 10.%u.%u.%u\n", vals[i] >> 16 & 255, vals[i] >> 8 & 255,
+				vals[i] & 255);
+	pc_buf_adds(&b, "rules:\n  - allow: 22/tcp\n    from: big\n");
+	/* The distinct values in order, and each repeat's line (of its second writing on). */
+	for (uint32_t v = 0, left = (uint32_t)n; left; v++) {
+		bool seen = false;
+		for (size_t i = 0; i < n; i++) {
+			if (vals[i] != v)
+				continue;
+			left--;
+			if (seen)
+				dup_lines[ndup++] = (unsigned)i + 5;
+			else
+				want[nwant++] = v;
+			seen = true;
+		}
+	}
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	const struct pc_addrset *set = &c.p.networks[0].set;
+	assert_int_equal(set->nv4, nwant);
+	for (size_t i = 0; i < nwant; i++) {
+		const uint8_t *a = set->v4[i].bytes;
+		assert_int_equal((uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3], want[i]);
+	}
+	leave_out_port_findings(&c);
+	size_t k = 0;
+	for (size_t i = 0; i < c.d.n; i++) {
+		if (strcmp(c.d.v[i].code, "network-overlap"))
+			continue;
+		assert_true(k < ndup);
+		assert_int_equal(c.d.v[i].line, dup_lines[k++]);
+	}
+	assert_int_equal(k, ndup);
+	done(&c);
+	pc_buf_finish(&b);
+	free(want);
+	free(dup_lines);
+}
+
+static void test_network_nearly_sorted(void **state)
+{
+	enum {
+		N = 1000
+	};
+	uint32_t v[N + 64];
+
+	(void)state;
+	for (unsigned shape = 0; shape < 9; shape++) {
+		size_t n = 0;
+		for (uint32_t i = 0; i < N; i++)
+			v[n++] = 10 * i + 5;
+		switch (shape) {
+		case 0: /* a larger address at the start */
+			memmove(v + 1, v, n++ * sizeof(*v));
+			v[0] = 99999;
+			break;
+		case 1: /* a smaller one at the end */
+			v[n++] = 1;
+			break;
+		case 2: /* a larger and a smaller in the middle */
+			memmove(v + 502, v + 500, (n - 500) * sizeof(*v));
+			n += 2;
+			v[500] = 99999;
+			v[501] = 2;
+			break;
+		case 3: /* one written twice: first at the start */
+			memmove(v + 1, v, n++ * sizeof(*v));
+			v[0] = 10 * 700 + 5;
+			break;
+		case 4: /* twice: again at the end, and two adjacent swapped */
+			v[n++] = 10 * 3 + 5;
+			v[10] = 10 * 11 + 5;
+			v[11] = 10 * 10 + 5;
+			break;
+		case 5: /* 20 out of order: few enough to be taken aside */
+		case 6: /* 60: too many, the whole list sorted */
+			for (uint32_t i = 0; i < (shape == 5 ? 20u : 60u); i++)
+				v[(i * 47 + 3) % N] = (i * 7919) % (10 * N);
+			break;
+		case 7: /* in reverse */
+			for (size_t i = 0; i < n / 2; i++) {
+				uint32_t t = v[i];
+				v[i] = v[n - 1 - i];
+				v[n - 1 - i] = t;
+			}
+			break;
+		case 8: /* two halves swapped */
+			for (size_t i = 0; i < n; i++)
+				v[i] = 10 * (uint32_t)((i + N / 2) % N) + 5;
+			break;
+		}
+		near_sorted_case(v, n);
+	}
 }
 
 /*
@@ -2459,6 +2686,8 @@ int main(void)
 			cmocka_unit_test(test_shadowing_same_geometry),
 			cmocka_unit_test(test_rule_sets_shared),
 			cmocka_unit_test(test_shadowing_wide_sets),
+			cmocka_unit_test(test_network_nearly_sorted),
+			cmocka_unit_test(test_texts_released),
 			cmocka_unit_test(test_hints_where_shown),
 			cmocka_unit_test(test_load_status),
 			cmocka_unit_test(test_ports_read_no_name_table),

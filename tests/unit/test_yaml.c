@@ -303,6 +303,43 @@ static void test_bytes_libyaml_would_misplace(void **state)
 	EXPECT_ERROR("a: \xef\xbf\xbe\n", "yaml-character", 1, 4); /* U+FFFE */
 }
 
+/*
+ * Printable ASCII is passed 8 bytes at a time: a byte outside it is found at
+ * every place in a word and at the text's end, and the bytes at its edges
+ * (0x20, 0x7e) and past them (0x1f, 0x7f, 0x80 on) are told apart.
+ */
+static void test_prescan_every_place(void **state)
+{
+	static const unsigned char bad[] = {0x01, 0x1f, 0x7f, 0xff, 0x80};
+	char text[128];
+	struct result r;
+
+	(void)state;
+	for (size_t b = 0; b < sizeof(bad); b++) {
+		for (size_t at = 3; at < 3 + 19; at++) {
+			for (size_t len = at + 1; len <= at + 10; len += 9) {
+				memcpy(text, "a: 1\n", 5);
+				memset(text + 5, 'x', len);
+				memcpy(text + 5, "k: ", 3);
+				text[5 + at] = (char)bad[b];
+				expect_error(text, 5 + len,
+						bad[b] >= 0x80 ? "yaml-encoding" : "yaml-character",
+						2, (unsigned)at + 1);
+			}
+		}
+	}
+	/* Every printable byte, in a comment: read. */
+	size_t n = 0;
+	n += (size_t)snprintf(text, sizeof(text), "a: 1 # ");
+	for (int c = 0x20; c <= 0x7e; c++)
+		text[n++] = (char)c;
+	text[n++] = '\n';
+	parse_n(&r, text, n);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.diags.n, 0);
+	done(&r);
+}
+
 static void test_escapes_cannot_smuggle_controls(void **state)
 {
 	struct result r;
@@ -599,6 +636,7 @@ int main(void)
 			cmocka_unit_test(test_nesting_limits),
 			cmocka_unit_test(test_complex_keys_and_tags),
 			cmocka_unit_test(test_bytes_libyaml_would_misplace),
+			cmocka_unit_test(test_prescan_every_place),
 			cmocka_unit_test(test_escapes_cannot_smuggle_controls),
 			cmocka_unit_test(test_size_limits),
 			cmocka_unit_test(test_runs_change_nothing_but_the_cost),
