@@ -19,6 +19,8 @@ cannot read one says "policy not loaded" and measures the floor alone.
 Then the same network written as users write a large one, in a list file
 (`networks: {big: {file: gen.txt}}`), at every size, beside the YAML row:
 apply, nft -f of its rendering, and the same ratios for both forms.
+Both programs run from copies, as installed (render.installed()): a binary
+the linker has just written reads about 1 MiB more peak RSS for minutes.
 
 usage: bench/apply.py [BUILD_DIR]   (as root)
 """
@@ -89,8 +91,9 @@ def measure(build, kinds=None, sizes=None):
         print("bench/apply.py: cannot make a network namespace (unshare -n)")
         return None
     os.environ.pop("SSH_CONNECTION", None)
-    pc = os.path.abspath(os.path.join(build, "portcullis"))
-    floor = os.path.abspath(os.path.join(build, "pc-bench-floor"))
+    bindir = tempfile.mkdtemp(prefix="pc-bench-bin-")
+    pc = render.installed(build, "portcullis", bindir)
+    floor = render.installed(build, "pc-bench-floor", bindir)
     quiet = ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1']
     rows = []
     for kind in kinds or KINDS:
@@ -135,6 +138,7 @@ def measure(build, kinds=None, sizes=None):
                 shutil.rmtree(d, ignore_errors=True)
             rows.append((kind, n, res))
             print("  %s %d done" % (kind, n), file=sys.stderr)
+    shutil.rmtree(bindir, ignore_errors=True)
     return rows
 
 
