@@ -209,6 +209,24 @@ static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_n
 	fputs(" }\n\t}\n", out);
 }
 
+/* The policy rules of a protocol without its map, in order, with their ports: one rule per range.
+ */
+static void print_inline(FILE *out, const struct pc_nft_chain *c, enum pc_proto proto)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pc_nft_rule *r = &c->rules[i];
+		if (r->kind != PC_NFT_POLICY_RULE || r->proto != proto)
+			continue;
+		for (size_t k = 0; k < r->dport->n; k++) {
+			fprintf(out, "\t\t%s dport ", pc_proto_name(proto));
+			pc_nft_print_ports(out, &r->dport->ports[k], '-');
+			fputc(' ', out);
+			pc_nft_print_rule_as(c, r, r->comment, out);
+			fputc('\n', out);
+		}
+	}
+}
+
 void pc_nft_print(
 		const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out)
 {
@@ -249,6 +267,8 @@ void pc_nft_print(
 			if (c->maps[p].n)
 				fprintf(out, "\t\t%s dport vmap @%s\n",
 						pc_proto_name((enum pc_proto)p), c->maps[p].name);
+			else if (c->inline_rules[p])
+				print_inline(out, c, (enum pc_proto)p);
 		fputs("\t}\n", out);
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {
