@@ -1164,7 +1164,7 @@ static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_
 		address(ro, r->family, false, r->saddr);
 	if (r->daddr)
 		address(ro, r->family, true, r->daddr);
-	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP && !port)
 		l4proto(ro, 6);
 	if (r->limit_rate)
 		limit(ro, r->limit_rate, pc_limit_seconds(r->limit_unit));

@@ -394,11 +394,8 @@ static char **emitted(
 			fprintf(f, "map %s: ", it->amap->name);
 			pc_nft_print_addr_element(it->elem, f);
 		} else if (it->kind == EMIT_INLINE) {
-			fprintf(f, "%s: %s dport ", pc_nft_hook_name(it->chain->hook),
-					pc_proto_name(it->rule->proto));
-			pc_nft_print_ports(f, it->port, '-');
-			fputc(' ', f);
-			pc_nft_print_rule(it->chain, it->rule, f);
+			fprintf(f, "%s: ", pc_nft_hook_name(it->chain->hook));
+			pc_nft_print_rule_port(it->chain, it->rule, it->port, f);
 		} else {
 			fprintf(f, "%s: ", it->sc->name);
 			pc_nft_print_rule_as(&t->chains[it->sc->base], it->rule,

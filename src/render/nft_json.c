@@ -335,7 +335,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	if (r->family && !r->saddr && !r->daddr)
 		match_string(j, META, "nfproto", NULL, r->family == 4 ? "ipv4" : "ipv6");
 	/* The verdict map matched protocol and port; a TCP reset names its protocol. */
-	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP && !port)
 		match_string(j, META, "l4proto", NULL, "tcp");
 	if (r->limit_rate)
 		limit(j, r->limit_rate, r->limit_unit);
