@@ -232,7 +232,24 @@ struct pc_nft_chain {
 	struct pc_nft_rule *rules; /* the defaults, then the policy rules in order */
 	size_t n, cap;
 	struct pc_nft_map maps[PC_PROTO_COUNT];
+	/*
+	 * The protocols whose map would cost more than its budget (the rules
+	 * covering each port segment, summed, past PC_NFT_MAP_BUDGET): no map;
+	 * their policy rules are written in this chain in policy order, one
+	 * rule per port range with the port match in it
+	 * (`tcp dport 1-30000 ip saddr 10.0.0.1 accept`), so what is written
+	 * stays linear in the policy whatever the ranges' overlaps.
+	 */
+	bool inline_rules[PC_PROTO_COUNT];
 };
+
+/*
+ * The budget of one verdict map: the rules the jump chains of its segments
+ * hold, summed, may be at most PC_NFT_MAP_BUDGET_PER_RULE times the map's
+ * rules plus PC_NFT_MAP_BUDGET_BASE.
+ */
+#define PC_NFT_MAP_BUDGET_PER_RULE 8
+#define PC_NFT_MAP_BUDGET_BASE 256
 
 struct pc_nft_table {
 	char name[PC_NFT_NAME_MAX + 1];

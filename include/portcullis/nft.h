@@ -38,6 +38,14 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
 		const char *comment, FILE *out);
 
+/*
+ * A policy rule as it stands in its base chain when its map is past its
+ * budget (pc_nft_chain.inline_rules): with one of its port ranges, `port`,
+ * matched first (`tcp dport 1-30000 ip saddr 10.0.0.1 accept comment ...`).
+ */
+void pc_nft_print_rule_port(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
+		const struct pc_nft_port_range *port, FILE *out);
+
 /* A port or range: "88", or "749-750" in nft and "749:750" in iptables and pf (`sep`). */
 void pc_nft_print_ports(FILE *out, const struct pc_nft_port_range *r, char sep);
 

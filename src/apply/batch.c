@@ -1127,10 +1127,27 @@ static void ifname(struct rule_out *ro, uint32_t key, const struct pc_ifaces *s)
 }
 
 /* A policy rule as it stands in its jump chain, under `comment`. */
+/*
+ * A policy rule: in a jump chain the map matched its ports; in its base
+ * chain (pc_nft_chain.inline_rules) it matches `port` first, as nft
+ * compiles `tcp dport 1-30000`: the protocol, then the port compared with
+ * each end.
+ */
 static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_nft_rule *r,
-		const char *comment)
+		const char *comment, const struct pc_nft_port_range *port)
 {
 	rule_begin(ro, chain);
+	if (port) {
+		uint16_t lo = htons(port->lo), hi = htons(port->hi);
+		l4proto(ro, proto_numbers[r->proto]);
+		payload(ro, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		if (port->lo == port->hi) {
+			cmp(ro, NFT_CMP_EQ, &lo, sizeof(lo));
+		} else {
+			cmp(ro, NFT_CMP_GTE, &lo, sizeof(lo));
+			cmp(ro, NFT_CMP_LTE, &hi, sizeof(hi));
+		}
+	}
 	if (r->iifname)
 		ifname(ro, NFT_META_IIFNAME, r->iifname);
 	if (r->oifname)
@@ -1141,7 +1158,7 @@ static void policy_rule(struct rule_out *ro, const char *chain, const struct pc_
 		address(ro, r->family, false, r->saddr);
 	if (r->daddr)
 		address(ro, r->family, true, r->daddr);
-	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP && !port)
 		l4proto(ro, 6);
 	if (r->limit_rate)
 		limit(ro, r->limit_rate, pc_limit_seconds(r->limit_unit));
@@ -1312,6 +1329,13 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
 				default_rule(&ro, c, &c->rules[i]);
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
+			for (size_t i = 0; c->inline_rules[p] && i < c->n; i++) {
+				const struct pc_nft_rule *r = &c->rules[i];
+				if (r->kind != PC_NFT_POLICY_RULE || r->proto != (enum pc_proto)p)
+					continue;
+				for (size_t q = 0; q < r->dport->n; q++)
+					policy_rule(&ro, chain, r, r->comment, &r->dport->ports[q]);
+			}
 			if (!c->maps[p].n)
 				continue;
 			rule_begin(&ro, chain);
@@ -1335,7 +1359,7 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 		}
 		for (size_t k = 0; !sc->mapped && k < sc->n; k++) {
 			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
-			policy_rule(&ro, sc->name, r, sc->shared ? sc->comment : r->comment);
+			policy_rule(&ro, sc->name, r, sc->shared ? sc->comment : r->comment, NULL);
 		}
 	}
 	free(sub_ids);

@@ -926,6 +926,8 @@ struct syn {
 	int l4, nf; /* -1: not matched */
 	char pending[300]; /* "meta l4proto tcp": left out when a tcp match follows */
 	bool pending_nf;
+	uint8_t low[2]; /* a port compared `gte`: the range's start, until its `lte` */
+	bool has_low;
 };
 
 static void syn_term(struct syn *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1052,6 +1054,22 @@ static void syn_implied(struct syn *s, const char *lhs)
 		s->pending[0] = 0;
 }
 
+/* A port range as nft compiles `tcp dport 1-30000`: compared `gte` the start, then `lte` the end.
+ */
+static bool syn_port_range(struct syn *s, const char *lhs, uint32_t op, const uint8_t *d)
+{
+	if (op == NFT_CMP_GTE) {
+		memcpy(s->low, d, 2);
+		s->has_low = true;
+		return true;
+	}
+	s->has_low = false;
+	syn_implied(s, lhs);
+	syn_term(s, "%s %u-%u", lhs, (unsigned)s->low[0] << 8 | s->low[1],
+			(unsigned)d[0] << 8 | d[1]);
+	return true;
+}
+
 static bool syn_cmp(struct syn *s, struct nftnl_expr *e)
 {
 	char buf[64], val[256];
@@ -1060,6 +1078,9 @@ static bool syn_cmp(struct syn *s, struct nftnl_expr *e)
 	const char *lhs = syn_lhs(s, buf, sizeof(buf));
 	struct pc_buf v;
 
+	if (lhs && d && len == 2 && s->load == L_PAYLOAD && !s->masked &&
+			(op == NFT_CMP_GTE || (op == NFT_CMP_LTE && s->has_low)))
+		return syn_port_range(s, lhs, op, d);
 	if (!lhs || !d || (op != NFT_CMP_EQ && op != NFT_CMP_NEQ))
 		return false;
 	if (s->load == L_CT) { /* ct state: a mask of states, compared with zero */

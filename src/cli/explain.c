@@ -268,7 +268,8 @@ struct emit_item {
 	enum {
 		EMIT_SEGMENT,
 		EMIT_ADDR,
-		EMIT_RULE
+		EMIT_RULE,
+		EMIT_INLINE
 	} kind;
 	const struct pc_nft_map *map; /* EMIT_SEGMENT */
 	const struct pc_nft_segment *seg;
@@ -276,6 +277,8 @@ struct emit_item {
 	const struct pc_nft_addr_elem *elem;
 	const struct pc_nft_subchain *sc; /* EMIT_RULE */
 	const struct pc_nft_rule *rule;
+	const struct pc_nft_chain *chain; /* EMIT_INLINE: a rule in its base chain, */
+	const struct pc_nft_port_range *port; /* with one of its port ranges */
 };
 
 /*
@@ -304,11 +307,21 @@ static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item
 	} while (0)
 	for (int k = 0; t && k < 3; k++)
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
-			const struct pc_nft_map *m = &t->chains[k].maps[p];
+			const struct pc_nft_chain *c = &t->chains[k];
+			const struct pc_nft_map *m = &c->maps[p];
 			for (size_t i = 0; i < m->n; i++)
 				if (m->segs[i].rule)
 					EMIT(m->segs[i].rule->policy_rule, EMIT_SEGMENT, m,
-							&m->segs[i], NULL, NULL, NULL, NULL);
+							&m->segs[i], NULL, NULL, NULL, NULL, NULL,
+							NULL);
+			for (size_t i = 0; c->inline_rules[p] && i < c->n; i++) {
+				const struct pc_nft_rule *r = &c->rules[i];
+				if (r->kind != PC_NFT_POLICY_RULE || r->proto != (enum pc_proto)p)
+					continue;
+				for (size_t q = 0; q < r->dport->n; q++)
+					EMIT(r->policy_rule, EMIT_INLINE, NULL, NULL, NULL, NULL,
+							NULL, r, c, &r->dport->ports[q]);
+			}
 		}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
@@ -316,7 +329,7 @@ static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item
 			for (size_t k = 0; k < sc->by_saddr[f].n; k++) {
 				const struct pc_nft_addr_elem *e = &sc->by_saddr[f].elems[k];
 				EMIT(e->rule->policy_rule, EMIT_ADDR, NULL, NULL, &sc->by_saddr[f],
-						e, NULL, NULL);
+						e, NULL, NULL, NULL, NULL);
 			}
 	}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
@@ -328,14 +341,15 @@ static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item
 			/* Each rule is its own policy rule's, and that rule is among the users. */
 			for (size_t k = 0; k < sc->n; k++) {
 				const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
-				EMIT(r->policy_rule, EMIT_RULE, NULL, NULL, NULL, NULL, sc, r);
+				EMIT(r->policy_rule, EMIT_RULE, NULL, NULL, NULL, NULL, sc, r, NULL,
+						NULL);
 			}
 			continue;
 		}
 		for (size_t u = 0; u < sc->nusers; u++)
 			for (size_t k = 0; k < sc->n; k++)
 				EMIT(sc->users[u], EMIT_RULE, NULL, NULL, NULL, NULL, sc,
-						&c->rules[sc->rules[k]]);
+						&c->rules[sc->rules[k]], NULL, NULL);
 	}
 #undef EMIT
 }
@@ -379,6 +393,9 @@ static char **emitted(
 		} else if (it->kind == EMIT_ADDR) {
 			fprintf(f, "map %s: ", it->amap->name);
 			pc_nft_print_addr_element(it->elem, f);
+		} else if (it->kind == EMIT_INLINE) {
+			fprintf(f, "%s: ", pc_nft_hook_name(it->chain->hook));
+			pc_nft_print_rule_port(it->chain, it->rule, it->port, f);
 		} else {
 			fprintf(f, "%s: ", it->sc->name);
 			pc_nft_print_rule_as(&t->chains[it->sc->base], it->rule,
@@ -415,7 +432,9 @@ static void nft_counts(const struct pc_nft_table *t, struct nft_counts *n)
 	for (int k = 0; k < 3; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		for (size_t i = 0; i < c->n; i++)
-			base[k] += c->rules[i].kind != PC_NFT_POLICY_RULE;
+			base[k] += c->rules[i].kind != PC_NFT_POLICY_RULE ? 1
+				   : c->inline_rules[c->rules[i].proto]	  ? c->rules[i].dport->n
+									  : 0;
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
 			if (!c->maps[p].n)
 				continue;

@@ -270,6 +270,37 @@ static void shared_comment(struct pc_nft_subchain *sc, const struct pc_policy *p
 }
 
 /*
+ * Whether the jump chains of a map would hold more rules than its budget
+ * (portcullis/model.h): the rules covering each segment covered by several,
+ * summed, counted from the sorted events alone.  A rule with a limit and
+ * several ranges keeps the map: written once per range, it would get a
+ * limit per range.
+ */
+static bool over_budget(const struct pc_nft_chain *c, enum pc_proto proto,
+		const struct port_event *ev, size_t nev)
+{
+	size_t rules = 0, cost = 0, active = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pc_nft_rule *r = &c->rules[i];
+		if (r->kind != PC_NFT_POLICY_RULE || r->proto != proto)
+			continue;
+		if (r->limit_rate && r->dport->n > 1)
+			return false;
+		rules++;
+	}
+	size_t budget = PC_NFT_MAP_BUDGET_PER_RULE * rules + PC_NFT_MAP_BUDGET_BASE;
+	for (size_t e = 0; e < nev;) {
+		uint32_t at = ev[e].at;
+		for (; e < nev && ev[e].at == at; e++)
+			active += ev[e].start ? 1 : (size_t)-1;
+		if (active > 1 && e < nev && (cost += active) > budget)
+			return true;
+	}
+	return false;
+}
+
+/*
  * The verdict map of one base chain and protocol: the elementary port ranges
  * of its rules, found by a sweep over the ranges' ends, each with the rules
  * covering it in policy order.
@@ -299,6 +330,11 @@ static void compile_map(
 	if (!nev)
 		return;
 	qsort(ev, nev, sizeof(*ev), cmp_event);
+	if (over_budget(c, proto, ev, nev)) {
+		c->inline_rules[proto] = true;
+		free(ev);
+		return;
+	}
 	snprintf(m->name, sizeof(m->name), "%s_%s", pc_nft_hook_name(c->hook),
 			pc_proto_name(proto));
 

@@ -266,9 +266,13 @@ static void icmp_rules(struct pc_json *j, const struct pc_nft_table *t,
 	}
 }
 
+/*
+ * One rule; a policy rule in a jump chain leaves its ports to the map, one
+ * in its base chain (`port`, see pc_nft_chain.inline_rules) matches them.
+ */
 static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 		const struct pc_nft_chain *c, const char *chain, const struct pc_nft_rule *r,
-		const char *comment)
+		const char *comment, const struct pc_nft_port_range *port)
 {
 	bool output = c->hook == PC_NFT_HOOK_OUTPUT;
 	char setref[PC_NFT_NAME_MAX + 2];
@@ -308,6 +312,11 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 
 	const char *fam = r->family == 4 ? "ip" : "ip6";
 	begin_rule(j, t, chain, comment);
+	if (port) {
+		begin_match(j, "==", PAYLOAD, pc_proto_name(r->proto), "dport");
+		ports_value(j, port);
+		end_match(j);
+	}
 	match_ifnames(j, "iifname", r->iifname);
 	match_ifnames(j, "oifname", r->oifname);
 	for (int side = 0; side < 2; side++) {
@@ -326,7 +335,7 @@ static void rule_command(struct pc_json *j, const struct pc_nft_table *t,
 	if (r->family && !r->saddr && !r->daddr)
 		match_string(j, META, "nfproto", NULL, r->family == 4 ? "ipv4" : "ipv6");
 	/* The verdict map matched protocol and port; a TCP reset names its protocol. */
-	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP && !port)
 		match_string(j, META, "l4proto", NULL, "tcp");
 	if (r->limit_rate)
 		limit(j, r->limit_rate, r->limit_unit);
@@ -541,11 +550,21 @@ void pc_nft_print_json(
 		const char *chain = pc_nft_hook_name(c->hook);
 		for (size_t i = 0; i < c->n; i++)
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
-				rule_command(&j, t, c, chain, &c->rules[i], NULL);
+				rule_command(&j, t, c, chain, &c->rules[i], NULL, NULL);
 		for (int p = 0; p < PC_PROTO_COUNT; p++)
 			if (c->maps[p].n)
 				vmap_rule(&j, t, chain, pc_proto_name((enum pc_proto)p), "dport",
 						c->maps[p].name);
+			else if (c->inline_rules[p])
+				for (size_t i = 0; i < c->n; i++) {
+					const struct pc_nft_rule *r = &c->rules[i];
+					if (r->kind != PC_NFT_POLICY_RULE ||
+							r->proto != (enum pc_proto)p)
+						continue;
+					for (size_t q = 0; q < r->dport->n; q++)
+						rule_command(&j, t, c, chain, r, r->comment,
+								&r->dport->ports[q]);
+				}
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];
@@ -556,7 +575,8 @@ void pc_nft_print_json(
 						sc->by_saddr[f].name);
 		for (size_t k = 0; !sc->mapped && k < sc->n; k++) {
 			const struct pc_nft_rule *r = &c->rules[sc->rules[k]];
-			rule_command(&j, t, c, sc->name, r, sc->shared ? sc->comment : r->comment);
+			rule_command(&j, t, c, sc->name, r, sc->shared ? sc->comment : r->comment,
+					NULL);
 		}
 	}
 	pc_json_end_array(&j);

@@ -91,8 +91,9 @@ void pc_nft_print_rule(const struct pc_nft_chain *c, const struct pc_nft_rule *r
 	pc_nft_print_rule_as(c, r, r->comment, out);
 }
 
-void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
-		const char *comment, FILE *out)
+/* A rule; `port`, for a policy rule: the port range it matches first (NULL: the map's). */
+static void print_rule_body(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
+		const char *comment, const struct pc_nft_port_range *port, FILE *out)
 {
 	bool output = c->hook == PC_NFT_HOOK_OUTPUT;
 
@@ -124,6 +125,11 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 		break;
 	}
 	const char *fam = r->family == 4 ? "ip" : "ip6";
+	if (port) {
+		fprintf(out, "%s dport ", pc_proto_name(r->proto));
+		pc_nft_print_ports(out, port, '-');
+		fputc(' ', out);
+	}
 	print_ifnames(out, "iifname", r->iifname);
 	print_ifnames(out, "oifname", r->oifname);
 	for (int side = 0; side < 2; side++) {
@@ -139,8 +145,9 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 	}
 	if (r->family && !r->saddr && !r->daddr)
 		fprintf(out, "meta nfproto %s ", r->family == 4 ? "ipv4" : "ipv6");
-	/* The verdict map matched protocol and port; a TCP reset names its protocol. */
-	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP)
+	/* The verdict map (or the port match) matched protocol and port; a TCP reset names its
+	 * protocol. */
+	if (r->verdict == PC_NFT_REJECT && r->proto == PC_PROTO_TCP && !port)
 		fputs("meta l4proto tcp ", out);
 	if (r->limit_rate)
 		fprintf(out, "limit rate %u/%s ", r->limit_rate, r->limit_unit);
@@ -153,6 +160,18 @@ void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule
 	else
 		fputs(r->verdict == PC_NFT_ACCEPT ? "accept" : "drop", out);
 	fprintf(out, " comment \"%s\"", comment);
+}
+
+void pc_nft_print_rule_as(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
+		const char *comment, FILE *out)
+{
+	print_rule_body(c, r, comment, NULL, out);
+}
+
+void pc_nft_print_rule_port(const struct pc_nft_chain *c, const struct pc_nft_rule *r,
+		const struct pc_nft_port_range *port, FILE *out)
+{
+	print_rule_body(c, r, r->comment, port, out);
 }
 
 void pc_nft_print_element(const struct pc_nft_table *t, const struct pc_nft_segment *s, FILE *out)
@@ -209,6 +228,22 @@ static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_n
 	fputs(" }\n\t}\n", out);
 }
 
+/* The policy rules of a protocol without its map, in order, with their ports: one rule per range.
+ */
+static void print_inline(FILE *out, const struct pc_nft_chain *c, enum pc_proto proto)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pc_nft_rule *r = &c->rules[i];
+		if (r->kind != PC_NFT_POLICY_RULE || r->proto != proto)
+			continue;
+		for (size_t k = 0; k < r->dport->n; k++) {
+			fputs("\t\t", out);
+			pc_nft_print_rule_port(c, r, &r->dport->ports[k], out);
+			fputc('\n', out);
+		}
+	}
+}
+
 void pc_nft_print(
 		const struct pc_nft_table *t, const char *const *header, size_t nheader, FILE *out)
 {
@@ -249,6 +284,8 @@ void pc_nft_print(
 			if (c->maps[p].n)
 				fprintf(out, "\t\t%s dport vmap @%s\n",
 						pc_proto_name((enum pc_proto)p), c->maps[p].name);
+			else if (c->inline_rules[p])
+				print_inline(out, c, (enum pc_proto)p);
 		fputs("\t}\n", out);
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {

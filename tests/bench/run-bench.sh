@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The benchmarks at tiny sizes, so that they cannot rot: each script's own
 # entry point (bench/apply.py, delta.py, delta_builds.py and memory.py with
-# two build directories, listfile.py) and bench/targets.py, which runs them
+# two build directories, listfile.py, ranges.py) and bench/targets.py, which runs them
 # all, one run each, in the namespaces and the state directory they make.  Times are not judged: every
 # command must have run, every table row been measured, every target of
 # targets.py's table have a ratio.  Root only (else SKIP); a few seconds.
@@ -87,6 +87,7 @@ for f in "YAML" "list file"; do
         fail "readback: 300 addresses, $f, against the bare dump"
     fi
 done
+run ranges python3 "$root/bench/ranges.py" "$build/portcullis" "$build/portcullis" 100
 run fixedmem env PC_BENCH_FIXEDMEM_SIZE=100 python3 "$root/bench/fixedmem.py" "$build" "$build"
 
 run targets env PC_BENCH_TARGET_SIZES="100 200 400" PC_BENCH_TARGET_RULES=100 \

@@ -28,6 +28,9 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             (as bench/render.py writes it)
   defs      n services the policy defines, one port each, each allowed by
             its own rule from its own host
+  ranges    n rules, each allowing its own port range from its own host,
+            the ranges overlapping (rule i: (1+i)-(30000+i)/tcp, i counted
+            modulo 30 000)
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -107,6 +110,10 @@ def write(path, shape, n):
             udp = ["%d" % (1 + i) for i in range(n - len(tcp))]
             f.write("  - allow: big\nregistry:\n  services:\n    big: {tcp: [%s]%s}\n" % (
                 ", ".join(tcp), ", udp: [%s]" % ", ".join(udp) if udp else ""))
+        elif shape == "ranges":
+            for i in range(n):
+                f.write("  - allow: %d-%d/tcp\n    from: %s\n" % (
+                    1 + i % 30000, 30000 + i % 30000, host(i + 1)))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"

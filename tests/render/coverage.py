@@ -13,7 +13,7 @@ name.  What a target cannot express must be named by a warning of the render
 on that rule's line (pf: forward rules, sctp ports); it is then not required.
 
 Targets: nft (read through nft-json: verdict map elements and the rules of
-the chains they jump to), iptables (the IPv4 and the IPv6 file;
+the chains they jump to, or the rules of a base chain that match their ports), iptables (the IPv4 and the IPv6 file;
 iptables counts every rule, so `counter` is not asked of it), pf (read with
 pfcheck.py; pf counts every rule too).
 
@@ -171,6 +171,9 @@ def nft_rules(binary, policy):
     for target, (base, proto, ports) in jumps.items():
         for x in chains.get(target, []):
             rules.append(dict(x, chain=base, proto=proto, dport=ports))
+    # A map past its budget: its rules are in the base chain, each matching its ports.
+    for base in ("input", "forward", "output"):
+        rules.extend(x for x in chains.get(base, []) if "dport" in x)
     return rules, err
 
 

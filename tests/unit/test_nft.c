@@ -292,6 +292,82 @@ static void test_source_maps(void **state)
 }
 
 /*
+ * A policy of n rules allowing overlapping TCP ranges, rule i (1+i)-(100+i)
+ * from 10.0.0.(i+1), or 1-100 for every rule when `same`; then 88/udp, and,
+ * when `limited`, a rule with a limit and two ranges.
+ */
+static char *ranges_policy(int n, bool same, bool limited)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	fputs("version: 1\npolicy: t\nrules:\n", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  - allow: %d-%d/tcp\n    from: 10.0.0.%d\n", same ? 1 : 1 + i,
+				same ? 100 : 100 + i, i + 1);
+	fputs("  - allow: 88/udp\n", f);
+	if (limited)
+		fputs("  - allow: [5000/tcp, 5002/tcp]\n    limit: 10/second\n", f);
+	fclose(f);
+	return text;
+}
+
+/*
+ * Overlapping ranges past the map's budget: the TCP rules are written in
+ * order in the base chain, one per range, and UDP keeps its map; the same
+ * ranges in every rule (one segment), a few rules, or a rule with a limit
+ * and several ranges keep the map.
+ */
+static void test_map_budget(void **state)
+{
+	static const struct {
+		int n;
+		bool same, limited, inlined;
+	} cases[] = {{200, false, false, true}, {200, true, false, false},
+			{10, false, false, false}, {200, false, true, false}};
+	struct pc_registry *reg = pc_registry_create();
+
+	(void)state;
+	for (size_t k = 0; k < PC_ARRAY_SIZE(cases); k++) {
+		char *text = ranges_policy(cases[k].n, cases[k].same, cases[k].limited);
+		struct pc_policy p;
+		struct pc_diags d;
+		struct pc_nft_table t;
+		lower_text(&p, &d, reg, &t, text, strlen(text));
+		const struct pc_nft_chain *in = &t.chains[PC_NFT_HOOK_INPUT];
+		assert_int_equal(in->inline_rules[PC_PROTO_TCP], cases[k].inlined);
+		assert_int_equal(in->maps[PC_PROTO_TCP].n == 0, cases[k].inlined);
+		assert_false(in->inline_rules[PC_PROTO_UDP]);
+		assert_int_equal(in->maps[PC_PROTO_UDP].n, 1);
+		char *out = print_table(&t);
+		if (cases[k].inlined) {
+			assert_int_equal(t.nsubs, 0);
+			assert_null(strstr(out, "tcp dport vmap"));
+			assert_non_null(strstr(out,
+					"\t\ttcp dport 1-100 ip saddr 10.0.0.1 accept comment "
+					"\"r1 port 1-100/tcp; from 10.0.0.1\"\n"
+					"\t\ttcp dport 2-101 ip saddr 10.0.0.2 accept"));
+			assert_non_null(strstr(out,
+					"\t\ttcp dport 200-299 ip saddr 10.0.0.200 "
+					"accept comment \"r200 port 200-299/tcp; "
+					"from 10.0.0.200\"\n\t\tudp dport vmap @input_udp\n"));
+			/* Linear: one line per rule, not one per rule and segment covered. */
+			assert_true(strlen(out) < 200 * 120 + 4096);
+		} else {
+			assert_non_null(strstr(out, "\t\ttcp dport vmap @input_tcp\n"));
+		}
+		free(out);
+		pc_nft_table_finish(&t);
+		pc_policy_finish(&p);
+		pc_diags_finish(&d);
+		free(text);
+	}
+	pc_registry_destroy(reg);
+}
+
+/*
  * A rule's match options, one row each: a new field of struct pc_nft_match
  * is a new row (the sizes below must add up to the struct).
  */
@@ -598,6 +674,7 @@ int main(void)
 			cmocka_unit_test(test_names),
 			cmocka_unit_test(test_lowering),
 			cmocka_unit_test(test_source_maps),
+			cmocka_unit_test(test_map_budget),
 			cmocka_unit_test(test_options_decide),
 			cmocka_unit_test(test_set_kind),
 			cmocka_unit_test(test_hooks_and_icmp),
