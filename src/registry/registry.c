@@ -9,7 +9,7 @@
 struct pc_registry {
 	const struct pc_layer *layers[PC_LAYER_COUNT]; /* NULL when absent */
 	struct pc_layer *owned[PC_LAYER_COUNT];
-	char **override_specs; /* re-parsed on every addition */
+	char **override_specs; /* re-parsed on every addition of a batch */
 	char **override_origins;
 	unsigned *override_index;
 	size_t noverrides;
@@ -507,9 +507,13 @@ static void override_keep(
 {
 	size_t n = reg->noverrides + 1;
 
-	reg->override_specs = xreallocarray(reg->override_specs, n, sizeof(char *));
-	reg->override_origins = xreallocarray(reg->override_origins, n, sizeof(char *));
-	reg->override_index = xreallocarray(reg->override_index, n, sizeof(unsigned));
+	/* Doubling at each power of two: a policy adds thousands (ASan's realloc copies). */
+	if ((reg->noverrides & (reg->noverrides - 1)) == 0) {
+		size_t cap = reg->noverrides ? 2 * reg->noverrides : 1;
+		reg->override_specs = xreallocarray(reg->override_specs, cap, sizeof(char *));
+		reg->override_origins = xreallocarray(reg->override_origins, cap, sizeof(char *));
+		reg->override_index = xreallocarray(reg->override_index, cap, sizeof(unsigned));
+	}
 	reg->override_specs[n - 1] = xstrdup(spec);
 	reg->override_origins[n - 1] = xstrdup(origin);
 	reg->override_index[n - 1] = index;
