@@ -110,6 +110,16 @@ static inline uint32_t pc_name_hash(const char *s)
 	return h;
 }
 
+/* The same of the n bytes at s (a name inside a longer text). */
+static inline uint32_t pc_name_hash_n(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)pc_fold(s[i])) * 16777619u;
+	return h;
+}
+
 /* ASCII case-insensitive comparison, independent of the locale. */
 int pc_strcasecmp(const char *a, const char *b);
 bool pc_streq_fold(const char *a, const char *b);

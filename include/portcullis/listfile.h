@@ -49,6 +49,14 @@ enum pc_addr_status {
 enum pc_addr_status pc_prefix_parse(const char *s, size_t n, struct pc_prefix *out);
 
 /*
+ * The fast read of the common address, from *pp (before e): four decimal
+ * numbers of at most 255, none with a leading zero, into out[0..3], *pp moved
+ * past them; false for anything else (what follows is the caller's to look
+ * at: pc_prefix_parse() reads every form).
+ */
+bool pc_ipv4_quad(const unsigned char **pp, const unsigned char *e, uint8_t out[4]);
+
+/*
  * A parsed address, handed to the caller, valid during the call: its line is
  * in `where` (never more than PC_WHERE_LINE_MASK) and its column in `col`.
  */

@@ -251,6 +251,14 @@ struct pc_nft_chain {
 #define PC_NFT_MAP_BUDGET_PER_RULE 8
 #define PC_NFT_MAP_BUDGET_BASE 256
 
+/*
+ * The rules of chain c written in place of protocol p's map (inline_rules[p]),
+ * one per port range, in policy order: from *i = *q = 0, each call gives the
+ * next rule and range; false after the last (or when p has its map).
+ */
+bool pc_nft_inline_next(const struct pc_nft_chain *c, enum pc_proto p, size_t *i, size_t *q,
+		const struct pc_nft_rule **r, const struct pc_nft_port_range **port);
+
 struct pc_nft_table {
 	char name[PC_NFT_NAME_MAX + 1];
 	char comment[PC_NFT_COMMENT_MAX + 1];

@@ -146,11 +146,12 @@ int pc_registry_add_override(struct pc_registry *reg, const char *spec, const ch
 /*
  * Adds n definitions in one go (a policy's): specs[i] from origins[i] at
  * index[i], as pc_registry_add_override() would one after the other, the
- * layer built once.  A definition refused says why in diags[i] and is left
+ * layer built once.  A definition refused says why in diags[i] (one for each
+ * definition) and is left
  * out; the others are taken.  Returns how many were refused.
  */
 size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *const *specs,
-		const char *const *origins, const unsigned *index, struct pc_diags *const *diags);
+		const char *const *origins, const unsigned *index, struct pc_diags *diags);
 
 /* What a layer is (struct pc_layer_def.flags). */
 enum {

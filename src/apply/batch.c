@@ -1126,7 +1126,6 @@ static void ifname(struct rule_out *ro, uint32_t key, const struct pc_ifaces *s)
 	free(names);
 }
 
-/* A policy rule as it stands in its jump chain, under `comment`. */
 /*
  * A policy rule: in a jump chain the map matched its ports; in its base
  * chain (pc_nft_chain.inline_rules) it matches `port` first, as nft
@@ -1329,13 +1328,11 @@ void pc_nl_build(const struct pc_nft_table *t, const struct pc_nl_options *o, st
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
 				default_rule(&ro, c, &c->rules[i]);
 		for (int p = 0; p < PC_PROTO_COUNT; p++) {
-			for (size_t i = 0; c->inline_rules[p] && i < c->n; i++) {
-				const struct pc_nft_rule *r = &c->rules[i];
-				if (r->kind != PC_NFT_POLICY_RULE || r->proto != (enum pc_proto)p)
-					continue;
-				for (size_t q = 0; q < r->dport->n; q++)
-					policy_rule(&ro, chain, r, r->comment, &r->dport->ports[q]);
-			}
+			const struct pc_nft_rule *r;
+			const struct pc_nft_port_range *port;
+			for (size_t i = 0, q = 0;
+					pc_nft_inline_next(c, (enum pc_proto)p, &i, &q, &r, &port);)
+				policy_rule(&ro, chain, r, r->comment, port);
 			if (!c->maps[p].n)
 				continue;
 			rule_begin(&ro, chain);

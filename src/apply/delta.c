@@ -1057,7 +1057,7 @@ static void rd_give_back(struct rd *r)
 
 	if (!r->mapped || r->lent || upto < r->given + RD_MAP_MIN)
 		return;
-	madvise((void *)(r->p + r->given), upto - r->given, MADV_DONTNEED);
+	pc_pages_release(r->p + r->given, upto - r->given);
 	r->given = upto;
 }
 

@@ -314,14 +314,12 @@ static void emit_walk(const struct pc_nft_table *t, size_t *at, struct emit_item
 					EMIT(m->segs[i].rule->policy_rule, EMIT_SEGMENT, m,
 							&m->segs[i], NULL, NULL, NULL, NULL, NULL,
 							NULL);
-			for (size_t i = 0; c->inline_rules[p] && i < c->n; i++) {
-				const struct pc_nft_rule *r = &c->rules[i];
-				if (r->kind != PC_NFT_POLICY_RULE || r->proto != (enum pc_proto)p)
-					continue;
-				for (size_t q = 0; q < r->dport->n; q++)
-					EMIT(r->policy_rule, EMIT_INLINE, NULL, NULL, NULL, NULL,
-							NULL, r, c, &r->dport->ports[q]);
-			}
+			const struct pc_nft_rule *r;
+			const struct pc_nft_port_range *port;
+			for (size_t i = 0, q = 0;
+					pc_nft_inline_next(c, (enum pc_proto)p, &i, &q, &r, &port);)
+				EMIT(r->policy_rule, EMIT_INLINE, NULL, NULL, NULL, NULL, NULL, r,
+						c, port);
 		}
 	for (size_t i = 0; t && i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];

@@ -635,3 +635,17 @@ void pc_model_compile_paths(struct pc_nft_table *t, const struct pc_policy *p)
 		map_by_saddr(&t->subs[i], &t->chains[t->subs[i].base]);
 	}
 }
+
+bool pc_nft_inline_next(const struct pc_nft_chain *c, enum pc_proto p, size_t *i, size_t *q,
+		const struct pc_nft_rule **r, const struct pc_nft_port_range **port)
+{
+	for (; c->inline_rules[p] && *i < c->n; (*i)++, *q = 0) {
+		const struct pc_nft_rule *x = &c->rules[*i];
+		if (x->kind != PC_NFT_POLICY_RULE || x->proto != p || *q >= x->dport->n)
+			continue;
+		*r = x;
+		*port = &x->dport->ports[(*q)++];
+		return true;
+	}
+	return false;
+}

@@ -333,8 +333,7 @@ static void parse_line(struct pc_listfile *lf, const char *s, size_t n)
 	add_address(lf, &x, col);
 }
 
-/* Four decimal numbers of at most 255, none with a leading zero; `*pp` moved past them. */
-static bool quick_ipv4(const unsigned char **pp, const unsigned char *e, uint8_t out[16])
+bool pc_ipv4_quad(const unsigned char **pp, const unsigned char *e, uint8_t out[4])
 {
 	const unsigned char *p = *pp;
 	unsigned v;
@@ -443,7 +442,7 @@ static size_t quick_line(const char *s, size_t n, struct pc_prefix *x)
 	unsigned len, max;
 
 	memset(x->bytes, 0, sizeof(x->bytes));
-	if (quick_ipv4(&p, e, x->bytes)) {
+	if (pc_ipv4_quad(&p, e, x->bytes)) {
 		max = 32;
 	} else {
 		memset(x->bytes, 0, sizeof(x->bytes));

@@ -1945,6 +1945,8 @@ static bool text_back(struct pc_ydoc *doc)
 
 	if (!doc->released)
 		return true;
+	if (doc->lost)
+		return false; /* a file that changed is read once, not once a line shown */
 	pc_buf_init(&buf);
 	same = pc_read_file(doc->real, PC_YAML_MAX_BYTES, &buf) == 0 && buf.len == doc->text_len;
 	if (same) {
@@ -1956,6 +1958,7 @@ static bool text_back(struct pc_ydoc *doc)
 		doc->released = false;
 		pc_ydoc_restored(doc);
 	}
+	doc->lost = !same;
 	pc_buf_finish(&buf);
 	return same;
 }
@@ -2112,11 +2115,12 @@ const char *pc_policy_source_line(
 	if (!file || !p->state)
 		return NULL;
 	for (size_t i = 0; i < p->state->ndocs; i++)
-		if (p->state->docs[i]->file && !strcmp(p->state->docs[i]->file, file))
-			return !pc_ydoc_line_gone(p->state->docs[i], line) ||
-							       text_back(p->state->docs[i])
-					       ? pc_ydoc_line(p->state->docs[i], line, len)
-					       : NULL;
+		if (p->state->docs[i]->file && !strcmp(p->state->docs[i]->file, file)) {
+			/* A line given back is read again with its file (or not shown). */
+			if (pc_ydoc_line_gone(p->state->docs[i], line))
+				text_back(p->state->docs[i]);
+			return pc_ydoc_line(p->state->docs[i], line, len);
+		}
 	for (size_t i = 0; i < p->state->nlists; i++) {
 		const struct list_src *ls = &p->state->lists[i];
 		if (strcmp(ls->path, file))

@@ -35,8 +35,8 @@ struct resolver {
 	size_t expanded; /* group members resolved so far, the whole policy together */
 	bool *erred; /* per rule: its own resolution gave an error (NULL: none did) */
 	size_t where_doc; /* the policy file the last address was written in (set_where) */
-	const struct pc_network *netchain[PC_NETWORK_MAX_DEPTH]; /* networks being resolved */
-	size_t netdepth;
+	const struct pc_network *netstart; /* the network whose resolution the others are in */
+	size_t netdepth; /* networks being resolved, one in another */
 };
 
 /* A union of peers naming networks, resolved once and shared by the rules that write it. */
@@ -461,18 +461,25 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
 }
 
 /*
- * Adds a prefix to a set being built (every member of a network, of a rule's
- * peers, goes in through here): the arrays grow on the heap, doubling at each
- * power of two, until set_done() sorts them and gives them their final size.
+ * The next prefix of a set being built, to be written in place (every member
+ * of a network, of a rule's peers, goes in through here): the arrays grow on
+ * the heap, doubling at each power of two, until set_done() sorts them and
+ * gives them their final size.
  */
-static void add_prefix(struct pc_addrset *set, const struct pc_prefix *x)
+static struct pc_prefix *next_prefix(struct pc_addrset *set, unsigned family)
 {
-	struct pc_prefix **v = x->family == 4 ? &set->v4 : &set->v6;
-	size_t *n = x->family == 4 ? &set->nv4 : &set->nv6;
+	struct pc_prefix **v = family == 4 ? &set->v4 : &set->v6;
+	size_t *n = family == 4 ? &set->nv4 : &set->nv6;
 
 	if ((*n & (*n - 1)) == 0)
 		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
-	(*v)[(*n)++] = *x;
+	return &(*v)[(*n)++];
+}
+
+/* Adds a prefix to a set being built. */
+static void add_prefix(struct pc_addrset *set, const struct pc_prefix *x)
+{
+	*next_prefix(set, x->family) = *x;
 }
 
 /*
@@ -630,17 +637,6 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 	}
 }
 
-/* The next prefix of a set being built, written in place: its array grows as add_prefix()'s. */
-static struct pc_prefix *next_prefix(struct pc_addrset *set, unsigned family)
-{
-	struct pc_prefix **v = family == 4 ? &set->v4 : &set->v6;
-	size_t *n = family == 4 ? &set->nv4 : &set->nv6;
-
-	if ((*n & (*n - 1)) == 0)
-		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
-	return &(*v)[(*n)++];
-}
-
 /* A run of the YAML (only addresses: yaml.h), as add_peers() would read its items. */
 static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_addrset *set,
 		const char *what)
@@ -724,12 +720,13 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 				"networks nest at most %d deep: '%s' is the %dth of a chain that "
 				"starts at '%s'",
 				PC_NETWORK_MAX_DEPTH, net->name, PC_NETWORK_MAX_DEPTH + 1,
-				r->netchain[0]->name);
+				r->netstart->name);
 		net->state = 2;
 		return;
 	}
 	net->state = 1;
-	r->netchain[r->netdepth++] = net;
+	if (r->netdepth++ == 0)
+		r->netstart = net;
 	struct list_sink sink = {&net->set, (uint32_t)(net->list ? net->list - 1 : 0)
 							    << PC_WHERE_FILE_SHIFT};
 	size_t before = r->diags->nerrors;
@@ -1412,7 +1409,6 @@ static void define_services(struct resolver *r)
 	const char **origins = xcalloc(ns, sizeof(*origins));
 	unsigned *lines = xcalloc(ns, sizeof(*lines));
 	struct pc_diags *tmp = xcalloc(ns, sizeof(*tmp));
-	struct pc_diags **each = xcalloc(ns, sizeof(*each));
 	size_t *spec_of = xcalloc(ns, sizeof(*spec_of)); /* + 1; 0: none */
 	const struct pc_service_def **dup = xcalloc(ns, sizeof(*dup));
 
@@ -1430,10 +1426,9 @@ static void define_services(struct resolver *r)
 		origins[n] = s->loc.file;
 		lines[n] = s->loc.line;
 		pc_diags_init(&tmp[n]);
-		each[n] = &tmp[n];
 		spec_of[i] = ++n;
 	}
-	pc_registry_add_overrides(r->reg, n, (const char *const *)specs, origins, lines, each);
+	pc_registry_add_overrides(r->reg, n, (const char *const *)specs, origins, lines, tmp);
 	for (size_t i = 0; i < p->nservices; i++) {
 		const struct pc_service_def *s = &p->services[i];
 		if (dup[i])
@@ -1452,7 +1447,6 @@ static void define_services(struct resolver *r)
 	free(origins);
 	free(lines);
 	free(tmp);
-	free(each);
 	free(spec_of);
 	free(dup);
 }

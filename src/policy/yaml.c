@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "yaml.h"
 
+#include "portcullis/listfile.h"
+
 #include <endian.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -108,7 +109,7 @@ const char *pc_ydoc_give_back(struct pc_ydoc *doc, const struct pc_yrun *run, co
 
 	if (b <= a || !doc->owned)
 		return from;
-	madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+	pc_pages_release(a, (size_t)(b - a));
 	unsigned last = at_line - count_nl(b, at); /* a few bytes: those after b */
 	/* In the text's order (runs are read in the order networks are resolved). */
 	size_t k = 0, at_a = (size_t)(a - doc->text);
@@ -703,20 +704,11 @@ static void cuts_in_chars(const char *doc, const char *mod, struct cut *cuts, si
  */
 static const char *scan_quad(const char *p, const char *end, uint8_t v4[4])
 {
-	for (int part = 0; part < 4; part++) {
-		unsigned v, d;
-		if (part && (p == end || *p++ != '.'))
-			return NULL;
-		if (p == end || (v = (unsigned)(*p++ - '0')) > 9)
-			return NULL;
-		for (int more = 0; more < 2 && v && p < end && (d = (unsigned)(*p - '0')) <= 9;
-				more++, p++)
-			v = v * 10 + d;
-		if (v > 255)
-			return NULL;
-		v4[part] = (uint8_t)v;
-	}
-	return p < end && addr_char((unsigned char)*p) ? NULL : p;
+	const unsigned char *q = (const unsigned char *)p, *e = (const unsigned char *)end;
+
+	if (!pc_ipv4_quad(&q, e, v4))
+		return NULL;
+	return q < e && addr_char(*q) ? NULL : (const char *)q;
 }
 
 void pc_yrun_begin(struct pc_yrun_it *it, const struct pc_yrun *run)

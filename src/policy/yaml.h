@@ -133,6 +133,7 @@ struct pc_ydoc {
 	 * until the file is read again (pol_text_release()): `sha256` is the text's digest,
 	 * `real` the file (NULL: a text that cannot be read again, never given back). */
 	bool released;
+	bool lost; /* read again once, and the file no longer held what was read */
 	char sha256[65];
 	const char *real;
 	struct pc_ygone *gone; /* the ranges given back (pc_ydoc_give_back()), in order */

@@ -391,20 +391,11 @@ struct def_names {
 	size_t cap, n;
 };
 
-static uint32_t fold_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)pc_fold(s[i])) * 16777619u;
-	return h;
-}
-
 /* The slot of the name s (n bytes): the one holding it, or the empty one it would take. */
 static uint32_t *def_names_slot(const struct def_names *x, const struct pc_layer_builder *b,
 		const char *s, size_t n)
 {
-	size_t mask = x->cap - 1, i = fold_hash(s, n) & mask;
+	size_t mask = x->cap - 1, i = pc_name_hash_n(s, n) & mask;
 
 	for (; x->slot[i]; i = (i + 1) & mask) {
 		const char *other = b->strs.data + b->entries[x->slot[i] - 1].row;
@@ -521,7 +512,7 @@ static void override_keep(
 }
 
 size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *const *specs,
-		const char *const *origins, const unsigned *index, struct pc_diags *const *diags)
+		const char *const *origins, const unsigned *index, struct pc_diags *diags)
 {
 	struct pc_layer_builder b;
 	struct def_names names = {0};
@@ -535,7 +526,7 @@ size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *
 	/* The specs taken before: each was taken once, so each is again. */
 	for (size_t i = 0; i < had; i++) {
 		starts[i] = b.n;
-		if (parse_override(&b, reg->override_specs[i], reg->override_index[i], diags[0],
+		if (parse_override(&b, reg->override_specs[i], reg->override_index[i], &diags[0],
 				    reg->override_origins[i], reg, starts, i, &names) == 0)
 			def_names_add(&names, &b, starts[i]);
 	}
@@ -543,7 +534,7 @@ size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *
 		uint32_t rows = b.n;
 		size_t strs = b.strs.len;
 		starts[reg->noverrides] = rows;
-		if (parse_override(&b, specs[k], index[k], diags[k], origins[k], reg, starts,
+		if (parse_override(&b, specs[k], index[k], &diags[k], origins[k], reg, starts,
 				    reg->noverrides, &names) < 0) {
 			/* What it added goes: the layer is as if it had not been given. */
 			b.n = rows;
@@ -559,7 +550,7 @@ size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *
 	if (file) {
 		free(b.file);
 		b.file = xstrdup(file);
-		set_layer(reg, PC_LAYER_OVERRIDE, pc_builder_build(&b, diags[n - 1]));
+		set_layer(reg, PC_LAYER_OVERRIDE, pc_builder_build(&b, &diags[n - 1]));
 	}
 	pc_builder_finish(&b);
 	free(names.slot);
@@ -570,7 +561,7 @@ size_t pc_registry_add_overrides(struct pc_registry *reg, size_t n, const char *
 int pc_registry_add_override(struct pc_registry *reg, const char *spec, const char *origin,
 		unsigned index, struct pc_diags *diags)
 {
-	return pc_registry_add_overrides(reg, 1, &spec, &origin, &index, &diags) ? -1 : 0;
+	return pc_registry_add_overrides(reg, 1, &spec, &origin, &index, diags) ? -1 : 0;
 }
 
 bool pc_service_name_ok(const char *s)

@@ -548,6 +548,8 @@ void pc_nft_print_json(
 	for (int k = 0; k < PC_NFT_HOOK_COUNT; k++) {
 		const struct pc_nft_chain *c = &t->chains[k];
 		const char *chain = pc_nft_hook_name(c->hook);
+		const struct pc_nft_rule *r;
+		const struct pc_nft_port_range *port;
 		for (size_t i = 0; i < c->n; i++)
 			if (c->rules[i].kind != PC_NFT_POLICY_RULE)
 				rule_command(&j, t, c, chain, &c->rules[i], NULL, NULL);
@@ -555,16 +557,10 @@ void pc_nft_print_json(
 			if (c->maps[p].n)
 				vmap_rule(&j, t, chain, pc_proto_name((enum pc_proto)p), "dport",
 						c->maps[p].name);
-			else if (c->inline_rules[p])
-				for (size_t i = 0; i < c->n; i++) {
-					const struct pc_nft_rule *r = &c->rules[i];
-					if (r->kind != PC_NFT_POLICY_RULE ||
-							r->proto != (enum pc_proto)p)
-						continue;
-					for (size_t q = 0; q < r->dport->n; q++)
-						rule_command(&j, t, c, chain, r, r->comment,
-								&r->dport->ports[q]);
-				}
+			else
+				for (size_t i = 0, q = 0; pc_nft_inline_next(
+						     c, (enum pc_proto)p, &i, &q, &r, &port);)
+					rule_command(&j, t, c, chain, r, r->comment, port);
 	}
 	for (size_t i = 0; i < t->nsubs; i++) {
 		const struct pc_nft_subchain *sc = &t->subs[i];

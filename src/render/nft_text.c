@@ -232,15 +232,13 @@ static void print_map(FILE *out, const struct pc_nft_table *t, const struct pc_n
  */
 static void print_inline(FILE *out, const struct pc_nft_chain *c, enum pc_proto proto)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const struct pc_nft_rule *r = &c->rules[i];
-		if (r->kind != PC_NFT_POLICY_RULE || r->proto != proto)
-			continue;
-		for (size_t k = 0; k < r->dport->n; k++) {
-			fputs("\t\t", out);
-			pc_nft_print_rule_port(c, r, &r->dport->ports[k], out);
-			fputc('\n', out);
-		}
+	const struct pc_nft_rule *r;
+	const struct pc_nft_port_range *port;
+
+	for (size_t i = 0, q = 0; pc_nft_inline_next(c, proto, &i, &q, &r, &port);) {
+		fputs("\t\t", out);
+		pc_nft_print_rule_port(c, r, port, out);
+		fputc('\n', out);
 	}
 }
 
