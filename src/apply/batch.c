@@ -491,8 +491,8 @@ static void named_set(struct pc_nl_batch *b, const char *table, const char *name
 			.b = b, .table = table, .name = name, .id = id, .flags = NLM_F_CREATE};
 }
 
-/* Prefixes written between two givings back of their pages (about 96 KiB of them). */
-#define RELEASE_EVERY 4096
+/* Prefixes written between two givings back of their pages (PC_RELEASE_STEP of them). */
+#define RELEASE_EVERY (PC_RELEASE_STEP / sizeof(struct pc_prefix))
 
 /*
  * The whole pages of the first n prefixes of v given back (they read as
@@ -508,7 +508,8 @@ static void batch_elem(void *arg, const struct pc_nl_elem *e);
 
 /*
  * The elements of an address set, each given to fn; with `release`, the
- * pages of its prefixes given back as they are written.
+ * pages of its prefixes given back as they are written, a step at a time
+ * (the rest, less than a step, is kept).
  */
 static void address_set_elems(
 		const struct pc_nft_set *s, pc_nl_elem_fn *fn, void *arg, bool release)
@@ -534,8 +535,6 @@ static void address_set_elems(
 		pc_nft_prefix_last(x, hi);
 		interval_add(fn, arg, i == 0, x->bytes, hi, len, -1, NULL, NULL);
 	}
-	if (release)
-		release_prefixes(s->prefixes, released, s->n);
 }
 
 /* The elements of a verdict map by port. */

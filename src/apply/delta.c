@@ -402,12 +402,10 @@ struct reading {
 	size_t give_lo, give_hi;
 };
 
-/* A run of element messages given back after this many bytes (and at the end). */
-#define GIVE_EVERY (64u << 10)
-
+/* A run of element messages is given back when it is PC_RELEASE_STEP long; a shorter one is kept. */
 static void give_back(struct reading *rd)
 {
-	if (rd->give_hi > rd->give_lo)
+	if (rd->give_hi - rd->give_lo >= PC_RELEASE_STEP)
 		pc_pages_release(rd->give + rd->give_lo, rd->give_hi - rd->give_lo);
 	rd->give_lo = rd->give_hi = 0;
 }
@@ -423,7 +421,7 @@ static void given(struct reading *rd, size_t off, size_t next)
 		rd->give_lo = off;
 	}
 	rd->give_hi = next;
-	if (rd->give_hi - rd->give_lo >= GIVE_EVERY)
+	if (rd->give_hi - rd->give_lo >= PC_RELEASE_STEP)
 		give_back(rd);
 }
 

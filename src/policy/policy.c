@@ -1865,10 +1865,16 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 	struct loader l = {p, doc, diags, depth, author};
 	read_document(&l, doc->root, included);
 	/* Everything read is in the policy now: the nodes go, the strings stay. */
-	pc_ydoc_drop_tree(doc);
+	size_t tree = pc_ydoc_drop_tree(doc);
 #ifdef __GLIBC__
-	/* Their pages lie between the strings': given back, not only kept for reuse. */
-	malloc_trim(0);
+	/*
+	 * Their pages lie between the strings': given back, not only kept for
+	 * reuse, when there are enough of them to pay for it.
+	 */
+	if (tree >= PC_RELEASE_STEP)
+		malloc_trim(0);
+#else
+	(void)tree;
 #endif
 	free(st->open[--st->nopen]);
 	ret = diags->nerrors == before ? 0 : -1;

@@ -648,14 +648,13 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 	char text[PC_YAML_RUN_ITEM + 1];
 
 	bool wide = d != SIZE_MAX && st->docs[d]->wide;
-	/* With release_texts, the pages of the items read are given back as it goes. */
+	/* With release_texts, the pages of the items read are given back as it goes, a step at a time. */
 	struct pc_ydoc *doc = r->p->release_texts && d != SIZE_MAX ? st->docs[d] : NULL;
 	const char *given = run->text;
-	uint32_t k = 0;
 
 	pc_yrun_begin(&it, run);
 	while (pc_yrun_next(&it, &x)) {
-		if (doc && ++k % 4096 == 0)
+		if (doc && (size_t)(x.s - given) >= PC_RELEASE_STEP)
 			given = pol_text_release(
 					doc, run, given, x.s - x.quoted, x.s - x.quoted, x.line);
 		struct pc_prefix *p, y;
@@ -688,7 +687,7 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 			set_where(r, p, loc);
 		}
 	}
-	if (doc)
+	if (doc && (size_t)(run->text + run->len - given) >= PC_RELEASE_STEP)
 		pol_text_release(doc, run, given, run->text + run->len, run->text + run->len,
 				run->end_line);
 }

@@ -21,8 +21,10 @@ void pc_ydoc_init(struct pc_ydoc *doc)
 	doc->run_min = PC_YAML_RUN_MIN;
 }
 
-void pc_ydoc_drop_tree(struct pc_ydoc *doc)
+size_t pc_ydoc_drop_tree(struct pc_ydoc *doc)
 {
+	size_t bytes = doc->nodes.total;
+
 	pc_arena_finish(&doc->nodes);
 	for (size_t i = 0; i < doc->nlists; i++)
 		free(doc->lists[i]);
@@ -30,6 +32,7 @@ void pc_ydoc_drop_tree(struct pc_ydoc *doc)
 	doc->lists = NULL;
 	doc->nlists = 0;
 	doc->root = NULL;
+	return bytes;
 }
 
 void pc_ydoc_finish(struct pc_ydoc *doc)

@@ -155,8 +155,11 @@ void pc_ydoc_finish(struct pc_ydoc *doc);
 /* Gives a packed sequence nodes for its items, as if it had been read without a cut. */
 void pc_ydoc_unpack(struct pc_ydoc *doc, struct pc_ynode *seq);
 
-/* Releases the tree (every node), keeping the text, the strings of the scalars and the runs. */
-void pc_ydoc_drop_tree(struct pc_ydoc *doc);
+/*
+ * Releases the tree (every node), keeping the text, the strings of the
+ * scalars and the runs; the bytes its nodes took.
+ */
+size_t pc_ydoc_drop_tree(struct pc_ydoc *doc);
 
 /*
  * Gives back the whole pages of the handed-over text in [from, to), bytes

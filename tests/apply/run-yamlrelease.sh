@@ -14,10 +14,14 @@ fi
 pol=$tmp/p.yaml
 python3 - "$pol" <<'PY'
 import sys
-flow = ["10.0.%d.%d" % (i // 250, i % 250 + 1) for i in range(7000)]
-flow.insert(6000, flow[10])  # a duplicate past column 65 535
-block = ["10.1.%d.%d" % (i // 250, i % 250 + 1) for i in range(7000)]
-block.insert(3500, block[20])  # a duplicate in the middle of the lines
+# Each list is about 1.3 MB of text: its pages go back in steps of 512 KiB.
+N = 100000
+def host(net, i):
+    return "10.%d.%d.%d" % (net, i // 250, i % 250 + 1)
+flow = [host(i // 50000, i % 50000) for i in range(N)]
+flow.insert(6000, flow[10])  # a duplicate past column 65 535, in the first step given back
+block = [host(8 + i // 50000, i % 50000) for i in range(N)]
+block.insert(3500, block[20])  # a duplicate in the middle of the lines, in the first step
 with open(sys.argv[1], "w") as f:
     f.write("version: 1\npolicy: release\nnetworks:\n  big: [%s]\n  blk:\n" % ", ".join(flow))
     f.writelines("    - %s\n" % a for a in block)
@@ -42,5 +46,5 @@ for cmd in apply diff; do
         diff "$tmp/check.err" "$tmp/$cmd.err" | head -20
     fi
 done
-expect "the table holds every address of the flow list" "7000" "$tmp/count"
+expect "the table holds every address of the flow list" "100000" "$tmp/count"
 finish
