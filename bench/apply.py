@@ -21,9 +21,14 @@ Then the same network written as users write a large one, in a list file
 apply, nft -f of its rendering, and the same ratios for both forms.
 Both programs run from copies, as installed (render.installed()): a binary
 the linker has just written reads about 1 MiB more peak RSS for minutes.
+The hooks are warm (hooks_warm()): a namespace kept for the run holds a
+table with the same base chains and conntrack rules, as on any host whose
+firewall is loaded.  PC_BENCH_HOOKS=cold measures without it, each apply
+and nft -f then paying for the first hooks on the machine.
 
 usage: bench/apply.py [BUILD_DIR]   (as root)
 """
+import atexit
 import os
 import shutil
 import subprocess
@@ -77,6 +82,46 @@ def rss_times(a, b):
     return "%.2fx" % (b[1] / max(a[1], 1))
 
 
+def hooks_warm(pc, nft, unshare):
+    """Netfilter's hooks sit behind static keys that the kernel patches into
+    its code when the first hook of a kind is registered on the machine, and
+    out again when the last goes (jump labels: every CPU stops while its text
+    is rewritten).  In the fresh namespaces of this benchmark, on a host with
+    no firewall loaded, every apply and every nft -f paid for that (3-4 ms on
+    a virtual machine of 2 CPUs, the floor none, having no chain): no host
+    that runs a firewall does.  This keeps a namespace for the rest of the
+    run whose table has the base chains and conntrack rules of the policies
+    measured (the rendering of a one-host one), and returns the process that
+    holds it (None with PC_BENCH_HOOKS=cold, or when it cannot be made)."""
+    if os.environ.get("PC_BENCH_HOOKS") == "cold":
+        return None
+    d = tempfile.mkdtemp(prefix="pc-bench-hooks-")
+    try:
+        pol, rendered = os.path.join(d, "one.yaml"), os.path.join(d, "one.nft")
+        write_policy(pol, 1, "hosts")
+        with open(rendered, "w") as f:
+            if subprocess.run([pc, "render", pol], stdout=f, stderr=subprocess.DEVNULL,
+                              check=False).returncode != 0:
+                return None
+        holder = subprocess.Popen([unshare, "-n", "/bin/sh", "-c",
+                                   '"$0" -f "$1" && echo ready && exec sleep 86400',
+                                   nft, rendered], stdout=subprocess.PIPE, text=True)
+        if holder.stdout.readline().strip() != "ready":
+            holder.wait()
+            return None
+        atexit.register(hooks_cold, holder)
+        return holder
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def hooks_cold(holder):
+    """The namespace of hooks_warm() let go (its process ended)."""
+    if holder is not None and holder.poll() is None:
+        holder.terminate()
+        holder.wait()
+
+
 def measure(build, kinds=None, sizes=None):
     """Runs the benchmark for each kind and size; returns [(kind, n, results)],
     results as render.spawn gives them (label: (median s, peak KiB)): floor,
@@ -94,6 +139,9 @@ def measure(build, kinds=None, sizes=None):
     bindir = tempfile.mkdtemp(prefix="pc-bench-bin-")
     pc = render.installed(build, "portcullis", bindir)
     floor = render.installed(build, "pc-bench-floor", bindir)
+    holder = hooks_warm(pc, nft, unshare)
+    print("  hooks %s" % ("warm (a namespace holds a table's chains)" if holder else "cold"),
+          file=sys.stderr)
     quiet = ["/bin/sh", "-c", '"$0" "$@" >/dev/null 2>&1']
     rows = []
     for kind in kinds or KINDS:
@@ -138,6 +186,7 @@ def measure(build, kinds=None, sizes=None):
                 shutil.rmtree(d, ignore_errors=True)
             rows.append((kind, n, res))
             print("  %s %d done" % (kind, n), file=sys.stderr)
+    hooks_cold(holder)
     shutil.rmtree(bindir, ignore_errors=True)
     return rows
 
