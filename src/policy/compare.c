@@ -670,16 +670,32 @@ static void sub_fill(
 	}
 }
 
-/* s: the rules of the part `from` listed in `a` or `b` (each sorted), in order. */
-static void sub_part(
-		struct sub *s, const struct sub *from, const struct ilist *a, const struct ilist *b)
+/*
+ * s: the rules of the part `from` listed in `a` or `b` (each sorted), in
+ * order.  A rule of `b` (sources per span, `b->m` the prefix of `family`
+ * that holds the span) keeps that prefix alone: it matches the span's
+ * packets as the whole list does, in one step instead of a walk of the list.
+ */
+static void sub_part(struct sub *s, const struct sub *from, const struct ilist *a,
+		const struct ilist *b, int family)
 {
 	size_t i = 0, k = 0;
 
 	s->p.nrules = 0;
 	while (i < a->n || k < b->n) {
-		size_t x = k >= b->n || (i < a->n && a->v[i] < b->v[k]) ? a->v[i++] : b->v[k++];
-		s->rules[s->p.nrules] = from->p.rules[x];
+		bool one = !(k >= b->n || (i < a->n && a->v[i] < b->v[k]));
+		size_t x = one ? b->v[k] : a->v[i];
+		struct pc_rule *r = &s->rules[s->p.nrules];
+		*r = from->p.rules[x];
+		if (one) {
+			struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+			r->src.v4 = r->src.v6 = &v[b->m[k]];
+			r->src.nv4 = family == 4;
+			r->src.nv6 = family == 6;
+			k++;
+		} else {
+			i++;
+		}
 		s->mbase[s->p.nrules] = from->mbase[x];
 		s->map[s->p.nrules++] = from->map[x];
 	}
@@ -735,7 +751,8 @@ struct sweep {
  * The rules of sub s listed per span of sources (`lists`, one per interval
  * of `src`) and those that take every source (`every`): a rule whose
  * prefixes of the family hold the span, found by the spans each prefix
- * covers, so that a cell is evaluated with only the rules that can match it.
+ * covers, so that a cell is evaluated with only the rules that can match it
+ * (each listed with that prefix's index in its match's place).
  */
 static void by_source(const struct sub *s, int family, const struct bounds *src,
 		struct ilist *lists, struct ilist *every)
@@ -752,7 +769,7 @@ static void by_source(const struct sub *s, int family, const struct bounds *src,
 			pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
 			size_t last = interval_of(src, span_end(family, lo, v[i].len));
 			for (size_t j = interval_of(src, lo); j <= last; j++)
-				ilist_add(&lists[j], k, 0);
+				ilist_add(&lists[j], k, i);
 		}
 	}
 }
@@ -812,7 +829,7 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	for (size_t a = 0; a < src.n; a++) {
 		dst.n = 0;
 		for (int s = 0; s < 2; s++) {
-			sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a]);
+			sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a], family);
 			for (size_t i = 0; i < sw->part[s].p.nrules; i++) {
 				const struct pc_rule *r = &sw->part[s].p.rules[i];
 				addr_bounds(&dst, &r->dst, r->nto, family);
