@@ -1020,8 +1020,8 @@ static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, e
 }
 
 /* Every run of ports `ports` of `proto` in `dir`, in one family, for the rules near the area. */
-static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto proto,
-		int family, const struct bounds *ports, const struct area *near)
+static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
+		const struct bounds *ports, const struct area *near)
 {
 	struct ilist *lists[2] = {
 			by_port(sw->pol[0], dir, proto, ports, near, family),
