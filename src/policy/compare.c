@@ -670,16 +670,32 @@ static void sub_fill(
 	}
 }
 
-/* s: the rules of the part `from` listed in `a` or `b` (each sorted), in order. */
-static void sub_part(
-		struct sub *s, const struct sub *from, const struct ilist *a, const struct ilist *b)
+/*
+ * s: the rules of the part `from` listed in `a` or `b` (each sorted), in
+ * order.  A rule of `b` (sources per span, `b->m` the prefix of `family`
+ * that holds the span) keeps that prefix alone: it matches the span's
+ * packets as the whole list does, in one step instead of a walk of the list.
+ */
+static void sub_part(struct sub *s, const struct sub *from, const struct ilist *a,
+		const struct ilist *b, int family)
 {
 	size_t i = 0, k = 0;
 
 	s->p.nrules = 0;
 	while (i < a->n || k < b->n) {
-		size_t x = k >= b->n || (i < a->n && a->v[i] < b->v[k]) ? a->v[i++] : b->v[k++];
-		s->rules[s->p.nrules] = from->p.rules[x];
+		bool one = !(k >= b->n || (i < a->n && a->v[i] < b->v[k]));
+		size_t x = one ? b->v[k] : a->v[i];
+		struct pc_rule *r = &s->rules[s->p.nrules];
+		*r = from->p.rules[x];
+		if (one) {
+			struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+			r->src.v4 = r->src.v6 = &v[b->m[k]];
+			r->src.nv4 = family == 4;
+			r->src.nv6 = family == 6;
+			k++;
+		} else {
+			i++;
+		}
 		s->mbase[s->p.nrules] = from->mbase[x];
 		s->map[s->p.nrules++] = from->map[x];
 	}
@@ -721,13 +737,22 @@ struct sweep {
 	struct pc_compare *c;
 	struct cells all; /* merged per run of ports */
 	struct cells run; /* the cells of one run */
+	/*
+	 * differs[s][i]: rule i of policy s has no equal rule in the other
+	 * kept in the same order.  A packet no such rule matches meets the same
+	 * rules in the same order in both, so gets the same outcome, unless the
+	 * defaults differ (everywhere: every packet may change).
+	 */
+	bool *differs[2];
+	bool everywhere;
 };
 
 /*
  * The rules of sub s listed per span of sources (`lists`, one per interval
  * of `src`) and those that take every source (`every`): a rule whose
  * prefixes of the family hold the span, found by the spans each prefix
- * covers, so that a cell is evaluated with only the rules that can match it.
+ * covers, so that a cell is evaluated with only the rules that can match it
+ * (each listed with that prefix's index in its match's place).
  */
 static void by_source(const struct sub *s, int family, const struct bounds *src,
 		struct ilist *lists, struct ilist *every)
@@ -744,9 +769,21 @@ static void by_source(const struct sub *s, int family, const struct bounds *src,
 			pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
 			size_t last = interval_of(src, span_end(family, lo, v[i].len));
 			for (size_t j = interval_of(src, lo); j <= last; j++)
-				ilist_add(&lists[j], k, 0);
+				ilist_add(&lists[j], k, i);
 		}
 	}
+}
+
+/* Whether a rule of the run's parts differs: else no cell of the run can. */
+static bool sub_differs(const struct sweep *sw)
+{
+	if (sw->everywhere)
+		return true;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sw->sub[s].p.nrules; i++)
+			if (sw->differs[s][sw->sub[s].map[i]])
+				return true;
+	return false;
 }
 
 /*
@@ -762,8 +799,11 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0};
 	struct ilist *lists[2], every[2];
 
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < 2; s++)
 		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name);
+	if (!sub_differs(sw))
+		return;
+	for (int s = 0; s < 2; s++) {
 		for (size_t i = 0; i < sw->sub[s].p.nrules; i++) {
 			const struct pc_rule *r = &sw->sub[s].p.rules[i];
 			addr_bounds(&src, &r->src, r->nfrom, family);
@@ -789,7 +829,7 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	for (size_t a = 0; a < src.n; a++) {
 		dst.n = 0;
 		for (int s = 0; s < 2; s++) {
-			sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a]);
+			sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a], family);
 			for (size_t i = 0; i < sw->part[s].p.nrules; i++) {
 				const struct pc_rule *r = &sw->part[s].p.rules[i];
 				addr_bounds(&dst, &r->dst, r->nto, family);
@@ -836,6 +876,101 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	free(dst.v);
 }
 
+/*
+ * The sources, in one family, where a packet of `proto` in `dir` can change:
+ * the prefixes of the differing rules there, sorted, nested ones in the one
+ * holding them (prefixes nest or are apart); `all` when one of them takes
+ * every source, or every packet can change.
+ */
+struct area {
+	bool all;
+	struct pc_compare_span *v;
+	size_t n, cap;
+};
+
+static int cmp_span(const void *pa, const void *pb);
+
+static bool has_proto(const struct pc_rule *r, enum pc_proto proto)
+{
+	for (size_t k = 0; k < r->nmatches; k++)
+		if (r->matches[k].proto == proto)
+			return true;
+	return false;
+}
+
+static void area_add(struct area *a, int family, const struct pc_prefix *x)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 16;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n].lo = pc_addr128_from(family, x->bytes);
+	a->v[a->n].hi = span_end(family, a->v[a->n].lo, x->len);
+	a->n++;
+}
+
+static void area_make(const struct sweep *sw, enum pc_direction dir, enum pc_proto proto,
+		int family, struct area *a)
+{
+	size_t w = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->all = sw->everywhere;
+	for (int s = 0; s < 2 && !a->all; s++)
+		for (size_t i = 0; i < sw->pol[s]->nrules; i++) {
+			const struct pc_rule *r = &sw->pol[s]->rules[i];
+			if (!sw->differs[s][i] || r->direction != dir || !has_proto(r, proto))
+				continue;
+			if (!r->nfrom || r->src.any) {
+				a->all = true;
+				break;
+			}
+			const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+			size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+			for (size_t k = 0; k < n; k++)
+				area_add(a, family, &v[k]);
+		}
+	if (a->n)
+		qsort(a->v, a->n, sizeof(*a->v), cmp_span);
+	for (size_t i = 0; i < a->n; i++)
+		if (!w || a->v[i].lo > a->v[w - 1].hi)
+			a->v[w++] = a->v[i];
+		else if (a->v[i].hi > a->v[w - 1].hi)
+			a->v[w - 1].hi = a->v[i].hi;
+	a->n = w;
+}
+
+/*
+ * Whether rule r can decide a packet whose source is in the area.  One
+ * whose sources are all outside it decides none, and cuts the sources
+ * nowhere inside it (its prefixes end where the area's do, or apart): left
+ * out, the cells in the area are the same, each decided the same way.
+ */
+static bool area_near(const struct area *a, const struct pc_rule *r, int family)
+{
+	const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+	size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+
+	if (a->all || !r->nfrom || r->src.any)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
+		pc_addr128 hi = span_end(family, lo, v[i].len);
+		size_t l = 0, h = a->n;
+		/* The first span of the area that ends at lo or after. */
+		while (l < h) {
+			size_t mid = l + (h - l) / 2;
+			if (a->v[mid].hi < lo)
+				l = mid + 1;
+			else
+				h = mid;
+		}
+		if (l < a->n && a->v[l].lo <= hi)
+			return true;
+	}
+	return false;
+}
+
 /* The cuts of the port range for `proto` in `dir`: every match's ends, in both policies. */
 static void port_bounds(const struct pc_policy *const pol[2], enum pc_direction dir,
 		enum pc_proto proto, struct bounds *b)
@@ -859,15 +994,18 @@ static void port_bounds(const struct pc_policy *const pol[2], enum pc_direction 
 	bounds_sort(b);
 }
 
-/* The rules of p that can decide each run of ports of `ports`, for `proto` in `dir`. */
+/*
+ * The rules of p that can decide each run of ports of `ports`, for `proto` in
+ * `dir`, of those near the area in `family`.
+ */
 static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
-		const struct bounds *ports)
+		const struct bounds *ports, const struct area *near, int family)
 {
 	struct ilist *lists = ilists(ports->n);
 
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
-		if (r->direction != dir)
+		if (r->direction != dir || !area_near(near, r, family))
 			continue;
 		for (size_t k = 0; k < r->nmatches; k++) {
 			const struct pc_match *m = &r->matches[k];
@@ -879,6 +1017,61 @@ static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, e
 		}
 	}
 	return lists;
+}
+
+/* Every run of ports `ports` of `proto` in `dir`, in one family, for the rules near the area. */
+static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
+		const struct bounds *ports, const struct area *near)
+{
+	struct ilist *lists[2] = {
+			by_port(sw->pol[0], dir, proto, ports, near, family),
+			by_port(sw->pol[1], dir, proto, ports, near, family),
+	};
+
+	for (size_t k = 0; k < sw->c->nifaces; k++) {
+		if (sw->c->ifaces[k].direction != dir)
+			continue;
+		for (size_t b = 0; b < ports->n; b++) {
+			const struct ilist *const cand[2] = {&lists[0][b], &lists[1][b]};
+			uint16_t hi = b + 1 < ports->n ? (uint16_t)(ports->v[b + 1] - 1) : 65535;
+			sweep_run(sw, dir, proto, family, k, (uint16_t)ports->v[b], hi, cand);
+		}
+	}
+	ilists_free(lists[0], ports->n);
+	ilists_free(lists[1], ports->n);
+}
+
+static bool defaults_same(const struct pc_defaults *a, const struct pc_defaults *b)
+{
+	return a->input == b->input && a->output == b->output && a->forward == b->forward &&
+	       a->established == b->established && a->loopback == b->loopback &&
+	       a->icmp == b->icmp && a->neighbour_discovery == b->neighbour_discovery;
+}
+
+static void pair_rules(const struct pc_policy *old, const struct pc_policy *new, size_t *pair);
+static void keep_order(const size_t *pair, size_t n, bool *keep);
+
+/* sw->differs: the rules of either policy left when the equal ones kept in order are paired. */
+static void mark_differing(struct sweep *sw)
+{
+	const struct pc_policy *old = sw->pol[0], *new = sw->pol[1];
+	size_t *pair = xcalloc(new->nrules + 1, sizeof(*pair));
+	bool *keep = xcalloc(new->nrules + 1, sizeof(*keep));
+
+	for (int s = 0; s < 2; s++) {
+		sw->differs[s] = xcalloc(sw->pol[s]->nrules + 1, sizeof(*sw->differs[s]));
+		memset(sw->differs[s], 1, sw->pol[s]->nrules * sizeof(*sw->differs[s]));
+	}
+	pair_rules(old, new, pair);
+	keep_order(pair, new->nrules, keep);
+	for (size_t j = 0; j < new->nrules; j++)
+		if (keep[j]) {
+			sw->differs[1][j] = false;
+			sw->differs[0][pair[j]] = false;
+		}
+	sw->everywhere = !defaults_same(&old->defaults, &new->defaults);
+	free(pair);
+	free(keep);
 }
 
 /* ---- regions from cells -------------------------------------------------------- */
@@ -1126,34 +1319,22 @@ int pc_compare_policies(
 	sub_init(&sw.sub[1], new);
 	sub_init(&sw.part[0], old);
 	sub_init(&sw.part[1], new);
+	mark_differing(&sw);
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
 		make_classes(out, sw.pol, (enum pc_direction)d);
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
 			enum pc_direction dir = (enum pc_direction)d;
-			port_bounds(sw.pol, dir, (enum pc_proto)proto, &ports);
-			struct ilist *lists[2] = {
-					by_port(old, dir, (enum pc_proto)proto, &ports),
-					by_port(new, dir, (enum pc_proto)proto, &ports),
-			};
 			size_t first = sw.all.n;
-			for (int family = 4; family <= 6; family += 2)
-				for (size_t k = 0; k < out->nifaces; k++) {
-					if (out->ifaces[k].direction != dir)
-						continue;
-					for (size_t b = 0; b < ports.n; b++) {
-						const struct ilist *const cand[2] = {
-								&lists[0][b], &lists[1][b]};
-						sweep_run(&sw, dir, (enum pc_proto)proto, family, k,
-								(uint16_t)ports.v[b],
-								b + 1 < ports.n ? (uint16_t)(ports.v[b + 1] -
-												  1)
-										: 65535,
-								cand);
-					}
-				}
-			ilists_free(lists[0], ports.n);
-			ilists_free(lists[1], ports.n);
+			port_bounds(sw.pol, dir, (enum pc_proto)proto, &ports);
+			for (int family = 4; family <= 6; family += 2) {
+				struct area near;
+				area_make(&sw, dir, (enum pc_proto)proto, family, &near);
+				if (near.all || near.n)
+					sweep_family(&sw, dir, (enum pc_proto)proto, family, &ports,
+							&near);
+				free(near.v);
+			}
 			static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
 			if (sw.all.n > first) /* none yet: no array to offset */
 				sw.all.n = first + merge_all(sw.all.v + first, sw.all.n - first,
@@ -1167,6 +1348,8 @@ int pc_compare_policies(
 	sub_finish(&sw.sub[1]);
 	sub_finish(&sw.part[0]);
 	sub_finish(&sw.part[1]);
+	free(sw.differs[0]);
+	free(sw.differs[1]);
 	return 0;
 }
 
@@ -1563,9 +1746,7 @@ void pc_compare_text(
 		if (pair[j] != SIZE_MAX && pair[j] >= old->nrules)
 			pair[j] -= old->nrules;
 	compare_networks(old, new, t);
-	t->defaults = a->input != b->input || a->output != b->output || a->forward != b->forward ||
-		      a->established != b->established || a->loopback != b->loopback ||
-		      a->icmp != b->icmp || a->neighbour_discovery != b->neighbour_discovery;
+	t->defaults = !defaults_same(a, b);
 	free(pair);
 	free(keep);
 	free(paired);

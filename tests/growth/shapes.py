@@ -31,6 +31,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   ranges    n rules, each allowing its own port range from its own host,
             the ranges overlapping (rule i: (1+i)-(30000+i)/tcp, i counted
             modulo 30 000)
+  rangesone ranges, but rule n/2 denies its range: `ranges` with one rule
+            changed in the middle
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -110,9 +112,10 @@ def write(path, shape, n):
             udp = ["%d" % (1 + i) for i in range(n - len(tcp))]
             f.write("  - allow: big\nregistry:\n  services:\n    big: {tcp: [%s]%s}\n" % (
                 ", ".join(tcp), ", udp: [%s]" % ", ".join(udp) if udp else ""))
-        elif shape == "ranges":
+        elif shape in ("ranges", "rangesone"):
             for i in range(n):
-                f.write("  - allow: %d-%d/tcp\n    from: %s\n" % (
+                f.write("  - %s: %d-%d/tcp\n    from: %s\n" % (
+                    "deny" if shape == "rangesone" and i == n // 2 else "allow",
                     1 + i % 30000, 30000 + i % 30000, host(i + 1)))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
