@@ -6,9 +6,11 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "portcullis/policy.h"
+#include "util.h"
 
 static bool prefix_has(const struct pc_prefix *x, const uint8_t *addr)
 {
@@ -99,6 +101,191 @@ void pc_policy_evaluate(
 	out->verdict = pkt->direction == PC_DIR_INPUT	 ? p->defaults.input
 		       : pkt->direction == PC_DIR_OUTPUT ? p->defaults.output
 							 : p->defaults.forward;
+}
+
+/* ---- many sources, the rest of the packet fixed ---------------------- */
+
+/* A prefix of the sources of a rule that can decide, and the first such rule's place. */
+struct src_key {
+	uint8_t bytes[16];
+	uint8_t len;
+	size_t pos;
+};
+
+struct pc_source_index {
+	const struct pc_policy *p;
+	struct pc_packet pkt;
+	bool loopback;
+	size_t *rules, *match, n; /* the rules that can decide, in order, and their match */
+	size_t every; /* the first of them that holds every source (n: none) */
+	struct src_key *keys;
+	size_t nkeys;
+	size_t group[130]; /* keys[group[g]..group[g + 1]) have the g-th length of lens */
+	uint8_t lens[129];
+	size_t nlens;
+};
+
+static void mask_to(uint8_t *out, const uint8_t *in, unsigned len)
+{
+	memset(out, 0, 16);
+	memcpy(out, in, len / 8);
+	if (len % 8)
+		out[len / 8] = in[len / 8] & (uint8_t)(0xffu << (8 - len % 8));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct src_key *x = a, *y = b;
+	int c = memcmp(x->bytes, y->bytes, 16);
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (c)
+		return c;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Whether rule `r` matches the packet whatever its source: its match in *k. */
+static bool decides_but_source(const struct pc_rule *r, const struct pc_packet *pkt, size_t *k)
+{
+	if (r->direction != pkt->direction || (pkt->over_limit && (r->flags & PC_RULE_F_LIMIT)))
+		return false;
+	if (set_has(&r->dst, r->nto, pkt, pkt->has_dst, pkt->dst) != 1)
+		return false;
+	for (*k = 0; *k < r->nmatches; (*k)++) {
+		const struct pc_match *m = &r->matches[*k];
+		if (m->proto == pkt->proto && pkt->port >= m->lo && pkt->port <= m->hi)
+			return on_interface(r, pkt) == 1;
+	}
+	return false;
+}
+
+static void add_keys(struct pc_source_index *x, const struct pc_addrset *set, size_t pos)
+{
+	const struct pc_prefix *v = x->pkt.family == 4 ? set->v4 : set->v6;
+	size_t n = x->pkt.family == 4 ? set->nv4 : set->nv6;
+
+	x->keys = xreallocarray(x->keys, x->nkeys + n + 1, sizeof(*x->keys));
+	for (size_t i = 0; i < n; i++) {
+		struct src_key *key = &x->keys[x->nkeys++];
+		mask_to(key->bytes, v[i].bytes, v[i].len);
+		key->len = v[i].len;
+		key->pos = pos;
+	}
+}
+
+/* The keys sorted by length, address and place, one per prefix (its first place), grouped. */
+static void group_keys(struct pc_source_index *x)
+{
+	size_t w = 0;
+
+	qsort(x->keys, x->nkeys, sizeof(*x->keys), key_cmp);
+	for (size_t i = 0; i < x->nkeys; i++) {
+		const struct src_key *k = &x->keys[i];
+		if (w && x->keys[w - 1].len == k->len && !memcmp(x->keys[w - 1].bytes, k->bytes, 16))
+			continue;
+		if (!w || x->keys[w - 1].len != k->len) {
+			x->lens[x->nlens] = k->len;
+			x->group[x->nlens++] = w;
+		}
+		x->keys[w++] = *k;
+	}
+	x->nkeys = w;
+	x->group[x->nlens] = w;
+}
+
+struct pc_source_index *pc_source_index_create(
+		const struct pc_policy *p, const struct pc_packet *pkt)
+{
+	struct pc_source_index *x = xcalloc(1, sizeof(*x));
+
+	x->p = p;
+	x->pkt = *pkt;
+	x->pkt.has_src = true;
+	x->loopback = pkt->iface[0] && pkt->direction != PC_DIR_FORWARD && p->defaults.loopback &&
+		      !strcmp(pkt->iface, "lo");
+	x->rules = xcalloc(p->nrules + 1, sizeof(*x->rules));
+	x->match = xcalloc(p->nrules + 1, sizeof(*x->match));
+	for (size_t i = 0; !x->loopback && i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		size_t k;
+		if (!decides_but_source(r, &x->pkt, &k))
+			continue;
+		x->rules[x->n] = i;
+		x->match[x->n] = k;
+		if (r->nfrom == 0 || r->src.any) {
+			x->n++;
+			break; /* it decides every source the rules before it leave */
+		}
+		add_keys(x, &r->src, x->n++);
+	}
+	x->every = x->n && (!p->rules[x->rules[x->n - 1]].nfrom ||
+				   p->rules[x->rules[x->n - 1]].src.any)
+			   ? x->n - 1
+			   : x->n;
+	group_keys(x);
+	return x;
+}
+
+/* The place of the first rule whose sources hold `src` among the keys of length group g. */
+static size_t find_in_group(const struct pc_source_index *x, size_t g, const uint8_t *src)
+{
+	struct src_key want;
+	size_t lo = x->group[g], hi = x->group[g + 1];
+
+	mask_to(want.bytes, src, x->lens[g]);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(x->keys[mid].bytes, want.bytes, 16);
+		if (!c)
+			return x->keys[mid].pos;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return x->n;
+}
+
+void pc_source_index_evaluate(
+		const struct pc_source_index *x, const uint8_t *src, struct pc_decision *out)
+{
+	const struct pc_policy *p = x->p;
+	size_t best = x->every;
+
+	memset(out, 0, sizeof(*out));
+	if (x->loopback) {
+		out->by_loopback = true;
+		out->verdict = PC_VERDICT_ACCEPT;
+		return;
+	}
+	for (size_t g = 0; g < x->nlens; g++) {
+		size_t pos = find_in_group(x, g, src);
+		if (pos < best)
+			best = pos;
+	}
+	if (best < x->n) {
+		const struct pc_rule *r = &p->rules[x->rules[best]];
+		out->by_rule = true;
+		out->rule = x->rules[best];
+		out->match = x->match[best];
+		out->action = r->action;
+		out->verdict = r->action == PC_ACTION_ALLOW ? PC_VERDICT_ACCEPT : PC_VERDICT_DROP;
+		return;
+	}
+	out->verdict = x->pkt.direction == PC_DIR_INPUT	 ? p->defaults.input
+		       : x->pkt.direction == PC_DIR_OUTPUT ? p->defaults.output
+							   : p->defaults.forward;
+}
+
+void pc_source_index_destroy(struct pc_source_index *x)
+{
+	if (!x)
+		return;
+	free(x->rules);
+	free(x->match);
+	free(x->keys);
+	free(x);
 }
 
 /* ---- the packet's text ------------------------------------------------ */

@@ -133,6 +133,10 @@ CASES = {
     "ranges-render": ("ranges", ["render", "-o", "/dev/null"], "cpu", 0),
     "ranges-explain": ("ranges", ["explain"], "cpu", 0),
     "ranges-bytes": ("ranges", ["render"], "stdout", 0),
+    # check --listening: each source a rule names asked through an index of the sources
+    # of the rules that can decide the socket's packets (run by tests/apply/run-listening-growth.sh
+    # in a namespace with a socket no rule allows; on its own it reads the host's sockets).
+    "hosts-listening": ("hosts", ["check", "--listening"], "cpu", 0),
 }
 
 
