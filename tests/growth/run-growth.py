@@ -133,6 +133,9 @@ CASES = {
     "ranges-render": ("ranges", ["render", "-o", "/dev/null"], "cpu", 0),
     "ranges-explain": ("ranges", ["explain"], "cpu", 0),
     "ranges-bytes": ("ranges", ["render"], "stdout", 0),
+    # A warning for each of many rules, each with its source line: found through an index
+    # of the lines, not by counting the file's lines from its start each time.
+    "wildifaces-pf": ("wildifaces", ["render", "-t", "pf", "-o", "/dev/null"], "cpu", 0),
     # check --listening: each source a rule names asked through an index of the sources
     # of the rules that can decide the socket's packets (run by tests/apply/run-listening-growth.sh
     # in a namespace with a socket no rule allows; on its own it reads the host's sockets).

@@ -34,6 +34,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
+  wildifaces n rules allowing 8080/tcp from their own host, each on its own
+            interfaces, one a wildcard (pf has none: a warning a rule)
 """
 import os
 
@@ -114,6 +116,10 @@ def write(path, shape, n):
             for i in range(n):
                 f.write("  - allow: %d-%d/tcp\n    from: %s\n" % (
                     1 + i % 30000, 30000 + i % 30000, host(i + 1)))
+        elif shape == "wildifaces":
+            for i in range(n):
+                f.write("  - allow: 8080/tcp\n    from: %s\n    interface: [e%d, g%d*]\n" % (
+                    host(i + 1), i, i))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"
