@@ -445,6 +445,22 @@ void pc_policy_evaluate(
 		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out);
 
 /*
+ * Many packets against one policy: the rules are indexed by their sources
+ * (each distinct set of sources once, its prefixes by family, length and
+ * address), so a packet with a source meets only the rules whose sources
+ * hold it and those from anywhere, in order.  pc_eval_index_evaluate()
+ * decides exactly as pc_policy_evaluate() does, the skipped_* counts
+ * included (a packet without a source is evaluated by it).  The index
+ * keeps `p`, which must outlive it; destroy accepts NULL.  Allocation
+ * failure ends the process (xmalloc).
+ */
+struct pc_eval_index;
+struct pc_eval_index *pc_eval_index_create(const struct pc_policy *p);
+void pc_eval_index_evaluate(
+		const struct pc_eval_index *x, const struct pc_packet *pkt, struct pc_decision *out);
+void pc_eval_index_destroy(struct pc_eval_index *x);
+
+/*
  * Many packets alike but for their source, asked at the cost of a lookup
  * each: the rules that match `pkt` whatever its source are found once, and
  * their source prefixes (of pkt->family) indexed by length and address.

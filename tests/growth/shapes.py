@@ -34,6 +34,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
+  hostpackets the rules of `hosts`, and a file of n packets (PATH.packets),
+            each from its own host to 8080/tcp, which no rule allows
   wildifaces n rules allowing 8080/tcp from their own host, each on its own
             interfaces, one a wildcard (pf has none: a warning a rule)
 """
@@ -50,9 +52,12 @@ def host(i):
 def write(path, shape, n):
     with open(path, "w") as f:
         f.write(PREAMBLE)
-        if shape == "hosts":
+        if shape in ("hosts", "hostpackets"):
             for i in range(n):
                 f.write("  - allow: kerberos\n    from: %s\n" % host(i + 1))
+            if shape == "hostpackets":
+                with open(path + ".packets", "w") as pk:
+                    pk.write("".join("tcp %s -> 8080\n" % host(i + 1) for i in range(n)))
         elif shape == "denies":
             for i in range(n):
                 f.write("  - deny: 8080/tcp\n    from: %s\n" % host(i + 1))
