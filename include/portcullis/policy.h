@@ -456,8 +456,8 @@ void pc_policy_evaluate(
  */
 struct pc_eval_index;
 struct pc_eval_index *pc_eval_index_create(const struct pc_policy *p);
-void pc_eval_index_evaluate(
-		const struct pc_eval_index *x, const struct pc_packet *pkt, struct pc_decision *out);
+void pc_eval_index_evaluate(const struct pc_eval_index *x, const struct pc_packet *pkt,
+		struct pc_decision *out);
 void pc_eval_index_destroy(struct pc_eval_index *x);
 
 /*

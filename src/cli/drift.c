@@ -134,11 +134,13 @@ static const struct pc_rb_obj **sorted(const struct pc_rb_table *t)
  * it).  Found once for all the changes: looked for anew for each, a table
  * of many elements all changed cost elements times objects.
  */
+struct set_rule {
+	const char *name; /* in a rule's `sets`, followed by a space */
+	size_t len, rule;
+};
+
 struct set_rules {
-	struct set_rule {
-		const char *name; /* in a rule's `sets`, followed by a space */
-		size_t len, rule;
-	} *v;
+	struct set_rule *v;
 	size_t mask;
 };
 
@@ -153,8 +155,8 @@ static struct set_rule *set_rule_slot(const struct set_rules *m, const char *nam
 
 /* The sets the rules with a policy rule's comment look up, in order: entered into m (when
  * given), each the first time; returns how many uses there are. */
-static size_t each_set_use(const struct pc_rb_table *a, const struct pc_rb_table *b,
-		struct set_rules *m)
+static size_t each_set_use(
+		const struct pc_rb_table *a, const struct pc_rb_table *b, struct set_rules *m)
 {
 	const struct pc_rb_table *ts[2] = {a, b};
 	size_t n = 0;

@@ -1088,8 +1088,8 @@ static int read_packet_line(FILE *f, char *buf, size_t *len)
  * PC_EXIT_INVALID when a line was refused, PC_EXIT_ENV when the file could
  * not be read to its end.  `path` "-" is standard input.
  */
-static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
-		struct answers *a, const char *path, struct pc_json *j)
+static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p, struct answers *a,
+		const char *path, struct pc_json *j)
 {
 	bool std = !strcmp(path, "-");
 	const char *label = std ? "<stdin>" : path;

@@ -105,9 +105,9 @@ static bool on_loopback(const struct pc_policy *p, const struct pc_packet *pkt)
 
 static enum pc_verdict default_of(const struct pc_policy *p, enum pc_direction dir)
 {
-	return dir == PC_DIR_INPUT ? p->defaults.input
+	return dir == PC_DIR_INPUT    ? p->defaults.input
 	       : dir == PC_DIR_OUTPUT ? p->defaults.output
-				       : p->defaults.forward;
+				      : p->defaults.forward;
 }
 
 void pc_policy_evaluate(
@@ -223,7 +223,8 @@ static void eval_groups(struct pc_eval_index *x)
 		x->group[f][x->nlens[f]++] = i;
 	}
 	for (int f = 0; f < 2; f++) {
-		/* Each group ends where the next begins; the last of a family where the family does. */
+		/* Each group ends where the next begins; the last of a family where the family
+		 * does. */
 		size_t end = f ? x->nkeys : (x->nlens[1] ? x->group[1][0] : x->nkeys);
 		x->group[f][x->nlens[f]] = end;
 	}
@@ -317,8 +318,8 @@ void pc_eval_index_evaluate(
 		uint32_t s = sets[k];
 		if (k && s == sets[k - 1])
 			continue;
-		runs[nruns++] = (struct eval_run){
-				x->users + x->set_start[s], 0, x->set_start[s + 1] - x->set_start[s]};
+		runs[nruns++] = (struct eval_run){x->users + x->set_start[s], 0,
+				x->set_start[s + 1] - x->set_start[s]};
 	}
 	free(sets);
 	memset(out, 0, sizeof(*out));
@@ -423,7 +424,8 @@ static void group_keys(struct pc_source_index *x)
 	qsort(x->keys, x->nkeys, sizeof(*x->keys), key_cmp);
 	for (size_t i = 0; i < x->nkeys; i++) {
 		const struct src_key *k = &x->keys[i];
-		if (w && x->keys[w - 1].len == k->len && !memcmp(x->keys[w - 1].bytes, k->bytes, 16))
+		if (w && x->keys[w - 1].len == k->len &&
+				!memcmp(x->keys[w - 1].bytes, k->bytes, 16))
 			continue;
 		if (!w || x->keys[w - 1].len != k->len) {
 			x->lens[x->nlens] = k->len;
@@ -460,9 +462,9 @@ struct pc_source_index *pc_source_index_create(
 		add_keys(x, &r->src, x->n++);
 	}
 	x->every = x->n && (!p->rules[x->rules[x->n - 1]].nfrom ||
-				   p->rules[x->rules[x->n - 1]].src.any)
-			   ? x->n - 1
-			   : x->n;
+					   p->rules[x->rules[x->n - 1]].src.any)
+				   ? x->n - 1
+				   : x->n;
 	group_keys(x);
 	return x;
 }

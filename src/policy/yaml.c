@@ -164,7 +164,8 @@ static void shown_segment(struct pc_ydoc *doc, size_t k, size_t *cap)
 	unsigned line = 1, stop = k < doc->ngone ? doc->gone[k].first : UINT_MAX;
 
 	if (k) {
-		/* Bytes given back are passed by their lines, to the line after the last they touch. */
+		/* Bytes given back are passed by their lines, to the line after the last they
+		 * touch. */
 		p = memchr(doc->text + doc->gone[k - 1].to, '\n',
 				doc->text_len - doc->gone[k - 1].to);
 		if (!p)

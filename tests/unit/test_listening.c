@@ -199,28 +199,32 @@ static void test_source_index(void **state)
 	struct checked c;
 
 	(void)state;
-	check_text(&c, H "defaults: {input: drop, loopback: accept}\n"
-			 "rules:\n"
-			 "  - deny: 88/tcp\n    from: [10.0.0.2, \"2001:db8::1\"]\n"
-			 "  - reject: [22/tcp, 88/tcp]\n    from: 10.0.0.0/24\n    interface: eth1\n"
-			 "  - allow: 88/tcp\n    from: [10.0.0.0/8, \"2001:db8::/32\"]\n"
-			 "    to: 192.0.2.1\n"
-			 "  - allow: 1-100/tcp\n    from: 10.0.0.0/16\n    limit: 5/second\n"
-			 "  - allow: 88/tcp\n    from: [10.0.0.0/16, 10.1.0.0/16, \"2001:db8:1::/48\"]\n"
-			 "  - deny: 749/tcp\n    from: [0.0.0.0/0]\n"
-			 "  - allow: [22/tcp, 749/tcp]\n    from: [10.0.0.0/8, \"2001:db8:2::/48\"]\n"
-			 "    interface: [eth0]\n"
-			 "  - allow: 1000/tcp\n"
-			 "  - deny: 1000/tcp\n    from: 10.0.0.1\n");
+	check_text(&c, H
+			"defaults: {input: drop, loopback: accept}\n"
+			"rules:\n"
+			"  - deny: 88/tcp\n    from: [10.0.0.2, \"2001:db8::1\"]\n"
+			"  - reject: [22/tcp, 88/tcp]\n    from: 10.0.0.0/24\n    interface: eth1\n"
+			"  - allow: 88/tcp\n    from: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+			"    to: 192.0.2.1\n"
+			"  - allow: 1-100/tcp\n    from: 10.0.0.0/16\n    limit: 5/second\n"
+			"  - allow: 88/tcp\n    from: [10.0.0.0/16, 10.1.0.0/16, \"2001:db8:1::/48\"]\n"
+			"  - deny: 749/tcp\n    from: [0.0.0.0/0]\n"
+			"  - allow: [22/tcp, 749/tcp]\n    from: [10.0.0.0/8, \"2001:db8:2::/48\"]\n"
+			"    interface: [eth0]\n"
+			"  - allow: 1000/tcp\n"
+			"  - deny: 1000/tcp\n    from: 10.0.0.1\n");
 	for (size_t f = 0; f < 2; f++)
 		for (size_t i = 0; i < sizeof(ifaces) / sizeof(*ifaces); i++)
 			for (size_t k = 0; k < sizeof(ports) / sizeof(*ports); k++)
 				for (int d = 0; d < 2; d++)
 					for (int lim = 0; lim < 2; lim++) {
 						struct pc_packet pkt = {.direction = PC_DIR_INPUT,
-								.proto = PC_PROTO_TCP, .port = ports[k],
-								.family = f ? 6 : 4, .has_src = true,
-								.has_dst = d, .over_limit = lim};
+								.proto = PC_PROTO_TCP,
+								.port = ports[k],
+								.family = f ? 6 : 4,
+								.has_src = true,
+								.has_dst = d,
+								.over_limit = lim};
 						snprintf(pkt.iface, sizeof(pkt.iface), "%s",
 								ifaces[i]);
 						if (d)
@@ -230,8 +234,8 @@ static void test_source_index(void **state)
 						for (size_t s = 0; s < sizeof(srcs) / sizeof(*srcs);
 								s++) {
 							struct pc_decision want, got;
-							if (inet_pton(f ? AF_INET6 : AF_INET, srcs[s],
-									    pkt.src) != 1)
+							if (inet_pton(f ? AF_INET6 : AF_INET,
+									    srcs[s], pkt.src) != 1)
 								continue;
 							pc_policy_evaluate(&c.p, &pkt, &want);
 							pc_source_index_evaluate(x, pkt.src, &got);
@@ -266,21 +270,22 @@ static void test_eval_index(void **state)
 	struct checked c;
 
 	(void)state;
-	check_text(&c, H "defaults: {input: drop, loopback: accept}\n"
-			 "networks:\n  lab: [10.0.0.0/8, \"2001:db8::/32\"]\n"
-			 "rules:\n"
-			 "  - deny: 88/tcp\n    from: [10.0.0.2, \"2001:db8::1\"]\n"
-			 "  - reject: [22/tcp, 88/tcp]\n    from: 10.0.0.0/24\n    interface: eth1\n"
-			 "  - allow: 88/tcp\n    from: lab\n    to: 192.0.2.1\n"
-			 "  - allow: 1-100/tcp\n    from: lab\n    limit: 5/second\n"
-			 "  - allow: 88/tcp\n    direction: output\n    to: 192.0.2.1\n"
-			 "  - allow: 88/tcp\n    direction: forward\n    from: lab\n"
-			 "    to: [192.0.2.9, \"2001:db8::10\"]\n"
-			 "  - allow: 88/tcp\n    from: [10.0.0.0/16, \"2001:db8:1::/48\"]\n"
-			 "  - deny: 749/tcp\n    from: [0.0.0.0/0]\n"
-			 "  - allow: [22/tcp, 749/tcp]\n    from: [10.0.0.0/8]\n    interface: [eth0]\n"
-			 "  - allow: 1000/tcp\n    interface: eth0\n"
-			 "  - deny: 1000/tcp\n    from: 10.0.0.1\n");
+	check_text(&c, H
+			"defaults: {input: drop, loopback: accept}\n"
+			"networks:\n  lab: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+			"rules:\n"
+			"  - deny: 88/tcp\n    from: [10.0.0.2, \"2001:db8::1\"]\n"
+			"  - reject: [22/tcp, 88/tcp]\n    from: 10.0.0.0/24\n    interface: eth1\n"
+			"  - allow: 88/tcp\n    from: lab\n    to: 192.0.2.1\n"
+			"  - allow: 1-100/tcp\n    from: lab\n    limit: 5/second\n"
+			"  - allow: 88/tcp\n    direction: output\n    to: 192.0.2.1\n"
+			"  - allow: 88/tcp\n    direction: forward\n    from: lab\n"
+			"    to: [192.0.2.9, \"2001:db8::10\"]\n"
+			"  - allow: 88/tcp\n    from: [10.0.0.0/16, \"2001:db8:1::/48\"]\n"
+			"  - deny: 749/tcp\n    from: [0.0.0.0/0]\n"
+			"  - allow: [22/tcp, 749/tcp]\n    from: [10.0.0.0/8]\n    interface: [eth0]\n"
+			"  - allow: 1000/tcp\n    interface: eth0\n"
+			"  - deny: 1000/tcp\n    from: 10.0.0.1\n");
 	struct pc_eval_index *x = pc_eval_index_create(&c.p);
 	for (size_t a = 0; a < sizeof(srcs) / sizeof(*srcs); a++)
 		for (size_t b = 0; b < sizeof(dsts) / sizeof(*dsts); b++)
@@ -288,7 +293,8 @@ static void test_eval_index(void **state)
 				for (size_t k = 0; k < sizeof(ports) / sizeof(*ports); k++)
 					for (size_t d = 0; d < 3; d++) {
 						struct pc_packet pkt = {.direction = dirs[d],
-								.proto = PC_PROTO_TCP, .port = ports[k]};
+								.proto = PC_PROTO_TCP,
+								.port = ports[k]};
 						struct pc_decision want, got;
 						uint8_t f = 0;
 						snprintf(pkt.iface, sizeof(pkt.iface), "%s",
