@@ -444,6 +444,39 @@ int pc_packet_resolve(
 void pc_policy_evaluate(
 		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out);
 
+/*
+ * Many packets against one policy: the rules are indexed by their sources
+ * (each distinct set of sources once, its prefixes by family, length and
+ * address), so a packet with a source meets only the rules whose sources
+ * hold it and those from anywhere, in order.  pc_eval_index_evaluate()
+ * decides exactly as pc_policy_evaluate() does, the skipped_* counts
+ * included (a packet without a source is evaluated by it).  The index
+ * keeps `p`, which must outlive it; destroy accepts NULL.  Allocation
+ * failure ends the process (xmalloc).
+ */
+struct pc_eval_index;
+struct pc_eval_index *pc_eval_index_create(const struct pc_policy *p);
+void pc_eval_index_evaluate(const struct pc_eval_index *x, const struct pc_packet *pkt,
+		struct pc_decision *out);
+void pc_eval_index_destroy(struct pc_eval_index *x);
+
+/*
+ * Many packets alike but for their source, asked at the cost of a lookup
+ * each: the rules that match `pkt` whatever its source are found once, and
+ * their source prefixes (of pkt->family) indexed by length and address.
+ * pc_source_index_evaluate() then decides as pc_policy_evaluate() does for
+ * `pkt` from `src` (4 or 16 bytes): the same rule, match, action, verdict
+ * and loopback, but the skipped_* counts left 0.  `p` and `pkt` are read
+ * at create (the index keeps `p`, which must outlive it); destroy accepts
+ * NULL.  Allocation failure ends the process (xmalloc).
+ */
+struct pc_source_index;
+struct pc_source_index *pc_source_index_create(
+		const struct pc_policy *p, const struct pc_packet *pkt);
+void pc_source_index_evaluate(
+		const struct pc_source_index *x, const uint8_t *src, struct pc_decision *out);
+void pc_source_index_destroy(struct pc_source_index *x);
+
 /* What keeps a packet the policy accepts from being of use, if anything. */
 enum pc_unusable {
 	PC_USABLE,

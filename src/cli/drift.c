@@ -128,34 +128,86 @@ static const struct pc_rb_obj **sorted(const struct pc_rb_table *t)
 	return v;
 }
 
-/* The policy rule of the rules (of either table) that look up set `name`; 0 if none. */
-static size_t set_rule(const struct pc_rb_table *a, const struct pc_rb_table *b, const char *name)
+/*
+ * Each named set's policy rule: that of the first rule, of live's objects
+ * then want's, that looks it up (a change of a set's elements goes under
+ * it).  Found once for all the changes: looked for anew for each, a table
+ * of many elements all changed cost elements times objects.
+ */
+struct set_rule {
+	const char *name; /* in a rule's `sets`, followed by a space */
+	size_t len, rule;
+};
+
+struct set_rules {
+	struct set_rule *v;
+	size_t mask;
+};
+
+static struct set_rule *set_rule_slot(const struct set_rules *m, const char *name, size_t len)
+{
+	size_t h = pc_name_hash_n(name, len) & m->mask;
+
+	while (m->v[h].name && (m->v[h].len != len || memcmp(m->v[h].name, name, len)))
+		h = (h + 1) & m->mask;
+	return &m->v[h];
+}
+
+/* The sets the rules with a policy rule's comment look up, in order: entered into m (when
+ * given), each the first time; returns how many uses there are. */
+static size_t each_set_use(
+		const struct pc_rb_table *a, const struct pc_rb_table *b, struct set_rules *m)
 {
 	const struct pc_rb_table *ts[2] = {a, b};
-	size_t len = strlen(name);
+	size_t n = 0;
 
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < ts[k]->n; i++) {
 			const struct pc_rb_obj *o = &ts[k]->objs[i];
-			const char *s = o->sets;
 			size_t r = comment_rule(o->comment);
-			if (o->kind != PC_RB_RULE || !s || !r)
+			if (o->kind != PC_RB_RULE || !o->sets || !r)
 				continue;
-			for (const char *p = strstr(s, name); p; p = strstr(p + 1, name))
-				if ((p == s || p[-1] == ' ') && p[len] == ' ')
-					return r;
+			for (const char *p = o->sets, *e; (e = strchr(p, ' ')); p = e + 1) {
+				if (e == p)
+					continue;
+				n++;
+				if (!m)
+					continue;
+				struct set_rule *slot = set_rule_slot(m, p, (size_t)(e - p));
+				if (!slot->name)
+					*slot = (struct set_rule){p, (size_t)(e - p), r};
+			}
 		}
-	return 0;
+	return n;
 }
 
-static void classify(
-		struct change *c, const struct pc_rb_table *live, const struct pc_rb_table *want)
+static void set_rules_init(
+		struct set_rules *m, const struct pc_rb_table *a, const struct pc_rb_table *b)
+{
+	size_t cap = 16, n = each_set_use(a, b, NULL);
+
+	while (cap < 2 * n)
+		cap *= 2;
+	m->v = xcalloc(cap, sizeof(*m->v));
+	m->mask = cap - 1;
+	each_set_use(a, b, m);
+}
+
+/* The policy rule of the rules (of either table) that look up set `name`; 0 if none. */
+static size_t set_rule(const struct set_rules *m, const char *name)
+{
+	const struct set_rule *slot = set_rule_slot(m, name, strlen(name));
+
+	return slot->name ? slot->rule : 0;
+}
+
+static void classify(struct change *c, const struct set_rules *m)
 {
 	const struct pc_rb_obj *o = c->o;
 
 	c->rule = comment_rule(o->comment);
 	if (!c->rule && (o->kind == PC_RB_ELEM || o->kind == PC_RB_SET))
-		c->rule = set_rule(live, want, o->owner);
+		c->rule = set_rule(m, o->owner);
 	if (c->rule)
 		c->group = G_RULE;
 	else if (o->kind == PC_RB_TABLE)
@@ -357,8 +409,10 @@ static size_t compare(
 {
 	const struct pc_rb_obj **a = sorted(live), **b = sorted(want);
 	struct change *ch = xcalloc(live->n + want->n + 1, sizeof(*ch));
+	struct set_rules m;
 	size_t i = 0, j = 0, n = 0;
 
+	set_rules_init(&m, live, want);
 	while (i < live->n || j < want->n) {
 		int d = i == live->n ? 1 : j == want->n ? -1 : obj_cmp(a[i], b[j]);
 		if (d == 0) {
@@ -368,7 +422,7 @@ static size_t compare(
 		ch[n].op = d < 0 ? '-' : '+';
 		ch[n].o = d < 0 ? a[i++] : b[j++];
 		ch[n].seq = n;
-		classify(&ch[n], live, want);
+		classify(&ch[n], &m);
 		n++;
 	}
 	if (n == 0 && (ch[n].o = moved_rule(live, want))) {
@@ -377,6 +431,7 @@ static size_t compare(
 		n++;
 	}
 	qsort(ch, n, sizeof(*ch), change_cmp);
+	free(m.v);
 	free(a);
 	free(b);
 	*out = ch;

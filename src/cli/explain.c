@@ -888,15 +888,30 @@ static void json_peer_found(struct pc_json *j, const struct pc_policy *p, const 
 	pc_json_end_object(j);
 }
 
+/*
+ * What answering packets keeps from one to the next: the table, the rules
+ * indexed by their sources when there may be many packets, and (--json)
+ * what each rule emits, made when a packet first needs it.
+ */
+struct answers {
+	const struct pc_nft_table *t;
+	struct pc_eval_index *ix;
+	struct emit_index emits;
+	bool emits_made;
+};
+
 /* One packet's answer: as text, or as an object written into `j` (non-NULL with --json). */
 static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
-		const struct pc_packet *pkt, const char *spec, const struct pc_nft_table *t,
-		struct pc_json *j)
+		const struct pc_packet *pkt, const char *spec, struct answers *a, struct pc_json *j)
 {
+	const struct pc_nft_table *t = a->t;
 	struct pc_decision dec;
 	enum pc_direction reply;
 
-	pc_policy_evaluate(p, pkt, &dec);
+	if (a->ix)
+		pc_eval_index_evaluate(a->ix, pkt, &dec);
+	else
+		pc_policy_evaluate(p, pkt, &dec);
 	const struct pc_rule *r = dec.by_rule ? &p->rules[dec.rule] : NULL;
 	const struct pc_match *m = r ? &r->matches[dec.match] : NULL;
 	if (j) {
@@ -915,10 +930,10 @@ static void explain_packet(struct cli_ctx *ctx, const struct pc_policy *p,
 		pc_json_string(j, r ? "rule" : dec.by_loopback ? "loopback" : "default");
 		pc_json_key(j, "rule");
 		if (r) {
-			struct emit_index emits;
-			emit_index_init(&emits, t, p->nrules);
-			json_rule(j, ctx->reg, r, dec.rule, t, &emits);
-			emit_index_finish(&emits);
+			if (!a->emits_made)
+				emit_index_init(&a->emits, t, p->nrules);
+			a->emits_made = true;
+			json_rule(j, ctx->reg, r, dec.rule, t, &a->emits);
 		} else {
 			pc_json_null(j);
 		}
@@ -1073,8 +1088,8 @@ static int read_packet_line(FILE *f, char *buf, size_t *len)
  * PC_EXIT_INVALID when a line was refused, PC_EXIT_ENV when the file could
  * not be read to its end.  `path` "-" is standard input.
  */
-static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
-		const struct pc_nft_table *t, const char *path, struct pc_json *j)
+static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p, struct answers *a,
+		const char *path, struct pc_json *j)
 {
 	bool std = !strcmp(path, "-");
 	const char *label = std ? "<stdin>" : path;
@@ -1121,7 +1136,7 @@ static int explain_packet_file(struct cli_ctx *ctx, const struct pc_policy *p,
 			ret = PC_EXIT_INVALID;
 			continue;
 		}
-		explain_packet(ctx, p, &pkt, buf + lead, t, j);
+		explain_packet(ctx, p, &pkt, buf + lead, a, j);
 	}
 	if (ferror(f)) {
 		int err = errno;
@@ -1146,7 +1161,12 @@ static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 {
 	struct pc_json j;
 	bool array = ctx->packets.n > 1 || ctx->packet_files.n;
+	struct answers a = {.t = t};
 	int ret = PC_EXIT_OK;
+
+	/* Many packets each walking every rule cost packets times rules: past one, indexed. */
+	if (array)
+		a.ix = pc_eval_index_create(p);
 
 	if (ctx->json) {
 		pc_json_init(&j, ctx->out);
@@ -1154,10 +1174,10 @@ static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 			pc_json_begin_array(&j);
 	}
 	for (size_t i = 0; i < ctx->packets.n; i++)
-		explain_packet(ctx, p, &pkts[i], ctx->packets.v[i], t, ctx->json ? &j : NULL);
+		explain_packet(ctx, p, &pkts[i], ctx->packets.v[i], &a, ctx->json ? &j : NULL);
 	for (size_t i = 0; i < ctx->packet_files.n; i++) {
 		int r = explain_packet_file(
-				ctx, p, t, ctx->packet_files.v[i], ctx->json ? &j : NULL);
+				ctx, p, &a, ctx->packet_files.v[i], ctx->json ? &j : NULL);
 		if (r != PC_EXIT_OK && ret != PC_EXIT_ENV)
 			ret = r;
 	}
@@ -1166,6 +1186,9 @@ static int explain_packets(struct cli_ctx *ctx, const struct pc_policy *p,
 			pc_json_end_array(&j);
 		pc_json_finish(&j);
 	}
+	if (a.emits_made)
+		emit_index_finish(&a.emits);
+	pc_eval_index_destroy(a.ix);
 	return ret;
 }
 

@@ -6,9 +6,11 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "portcullis/policy.h"
+#include "util.h"
 
 static bool prefix_has(const struct pc_prefix *x, const uint8_t *addr)
 {
@@ -54,51 +56,476 @@ static int on_interface(const struct pc_rule *r, const struct pc_packet *pkt)
 	return pc_ifaces_match(&r->interface, pkt->iface);
 }
 
+static void mask_to(uint8_t *out, const uint8_t *in, unsigned len)
+{
+	memset(out, 0, 16);
+	memcpy(out, in, len / 8);
+	if (len % 8)
+		out[len / 8] = in[len / 8] & (uint8_t)(0xffu << (8 - len % 8));
+}
+
+/* Whether rule `r` decides the packet (out filled), or passes it over (counted when it must). */
+static bool rule_decides(const struct pc_rule *r, size_t i, const struct pc_packet *pkt,
+		struct pc_decision *out)
+{
+	if (r->direction != pkt->direction || (pkt->over_limit && (r->flags & PC_RULE_F_LIMIT)))
+		return false;
+	int src = set_has(&r->src, r->nfrom, pkt, pkt->has_src, pkt->src);
+	int dst = set_has(&r->dst, r->nto, pkt, pkt->has_dst, pkt->dst);
+	if (src == 0 || dst == 0)
+		return false;
+	for (size_t k = 0; k < r->nmatches; k++) {
+		const struct pc_match *m = &r->matches[k];
+		if (m->proto != pkt->proto || pkt->port < m->lo || pkt->port > m->hi)
+			continue;
+		int on = on_interface(r, pkt);
+		if (on < 0)
+			out->skipped_interface++;
+		if (on <= 0)
+			return false;
+		if (src < 0 || dst < 0) {
+			out->skipped_destination++;
+			return false;
+		}
+		out->by_rule = true;
+		out->rule = i;
+		out->match = k;
+		out->action = r->action;
+		out->verdict = r->action == PC_ACTION_ALLOW ? PC_VERDICT_ACCEPT : PC_VERDICT_DROP;
+		return true;
+	}
+	return false;
+}
+
+static bool on_loopback(const struct pc_policy *p, const struct pc_packet *pkt)
+{
+	return pkt->iface[0] && pkt->direction != PC_DIR_FORWARD && p->defaults.loopback &&
+	       !strcmp(pkt->iface, "lo");
+}
+
+static enum pc_verdict default_of(const struct pc_policy *p, enum pc_direction dir)
+{
+	return dir == PC_DIR_INPUT    ? p->defaults.input
+	       : dir == PC_DIR_OUTPUT ? p->defaults.output
+				      : p->defaults.forward;
+}
+
 void pc_policy_evaluate(
 		const struct pc_policy *p, const struct pc_packet *pkt, struct pc_decision *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (pkt->iface[0] && pkt->direction != PC_DIR_FORWARD && p->defaults.loopback &&
-			!strcmp(pkt->iface, "lo")) {
+	if (on_loopback(p, pkt)) {
 		out->by_loopback = true;
 		out->verdict = PC_VERDICT_ACCEPT;
 		return;
 	}
+	for (size_t i = 0; i < p->nrules; i++)
+		if (rule_decides(&p->rules[i], i, pkt, out))
+			return;
+	out->verdict = default_of(p, pkt->direction);
+}
+
+/* ---- many packets: the rules each may meet, found by its source ------- */
+
+/* A source prefix of one distinct set of sources (rules naming one network share it). */
+struct eval_key {
+	uint8_t bytes[16];
+	uint8_t family, len;
+	uint32_t set;
+};
+
+/* A rule's sources, found by their arrays: rules with the same arrays share a set. */
+struct eval_user {
+	const void *v4, *v6;
+	size_t rule;
+};
+
+struct pc_eval_index {
+	const struct pc_policy *p;
+	size_t *every, nevery; /* the rules that hold every source, in order */
+	size_t *users, *set_start; /* set s: its rules users[set_start[s]..set_start[s + 1]) */
+	size_t nsets;
+	struct eval_key *keys;
+	size_t nkeys;
+	size_t group[2][130]; /* keys of family 4 (0) or 6 (1) and the g-th length of lens */
+	uint8_t lens[2][129];
+	size_t nlens[2];
+};
+
+static int user_cmp(const void *a, const void *b)
+{
+	const struct eval_user *x = a, *y = b;
+
+	if (x->v4 != y->v4)
+		return (uintptr_t)x->v4 < (uintptr_t)y->v4 ? -1 : 1;
+	if (x->v6 != y->v6)
+		return (uintptr_t)x->v6 < (uintptr_t)y->v6 ? -1 : 1;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+static int eval_key_cmp(const void *a, const void *b)
+{
+	const struct eval_key *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	int c = memcmp(x->bytes, y->bytes, 16);
+	if (c)
+		return c;
+	return (x->set > y->set) - (x->set < y->set);
+}
+
+static void eval_keys_of(struct pc_eval_index *x, const struct pc_addrset *set, uint32_t id)
+{
+	x->keys = xreallocarray(x->keys, x->nkeys + set->nv4 + set->nv6 + 1, sizeof(*x->keys));
+	for (int f = 0; f < 2; f++) {
+		const struct pc_prefix *v = f ? set->v6 : set->v4;
+		size_t n = f ? set->nv6 : set->nv4;
+		for (size_t i = 0; i < n; i++) {
+			struct eval_key *k = &x->keys[x->nkeys++];
+			mask_to(k->bytes, v[i].bytes, v[i].len);
+			k->family = f ? 6 : 4;
+			k->len = v[i].len;
+			k->set = id;
+		}
+	}
+}
+
+/* The distinct sets of sources, each with its rules in order, and their prefixes as keys. */
+static void eval_sets(struct pc_eval_index *x, struct eval_user *u, size_t nu)
+{
+	const struct pc_policy *p = x->p;
+
+	qsort(u, nu, sizeof(*u), user_cmp);
+	x->users = xcalloc(nu + 1, sizeof(*x->users));
+	x->set_start = xcalloc(nu + 1, sizeof(*x->set_start));
+	for (size_t i = 0; i < nu; i++) {
+		if (!i || u[i].v4 != u[i - 1].v4 || u[i].v6 != u[i - 1].v6) {
+			x->set_start[x->nsets] = i;
+			eval_keys_of(x, &p->rules[u[i].rule].src, (uint32_t)x->nsets++);
+		}
+		x->users[i] = u[i].rule;
+	}
+	x->set_start[x->nsets] = nu;
+}
+
+static void eval_groups(struct pc_eval_index *x)
+{
+	qsort(x->keys, x->nkeys, sizeof(*x->keys), eval_key_cmp);
+	for (size_t i = 0; i < x->nkeys; i++) {
+		const struct eval_key *k = &x->keys[i];
+		int f = k->family == 6;
+		if (i && x->keys[i - 1].family == k->family && x->keys[i - 1].len == k->len)
+			continue;
+		x->lens[f][x->nlens[f]] = k->len;
+		x->group[f][x->nlens[f]++] = i;
+	}
+	for (int f = 0; f < 2; f++) {
+		/* Each group ends where the next begins; the last of a family where the family
+		 * does. */
+		size_t end = f ? x->nkeys : (x->nlens[1] ? x->group[1][0] : x->nkeys);
+		x->group[f][x->nlens[f]] = end;
+	}
+}
+
+struct pc_eval_index *pc_eval_index_create(const struct pc_policy *p)
+{
+	struct pc_eval_index *x = xcalloc(1, sizeof(*x));
+	struct eval_user *u = xcalloc(p->nrules + 1, sizeof(*u));
+	size_t nu = 0;
+
+	x->p = p;
+	x->every = xcalloc(p->nrules + 1, sizeof(*x->every));
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pc_rule *r = &p->rules[i];
+		if (!r->nfrom || r->src.any)
+			x->every[x->nevery++] = i;
+		else
+			u[nu++] = (struct eval_user){r->src.v4, r->src.v6, i};
+	}
+	eval_sets(x, u, nu);
+	free(u);
+	eval_groups(x);
+	return x;
+}
 
-		if (r->direction != pkt->direction ||
-				(pkt->over_limit && (r->flags & PC_RULE_F_LIMIT)))
+/* The keys of family f, length group g, equal to `src` masked: [*lo, *hi). */
+static void eval_find(const struct pc_eval_index *x, int f, size_t g, const uint8_t *src,
+		size_t *from, size_t *to)
+{
+	uint8_t want[16];
+	size_t lo = x->group[f][g], hi = x->group[f][g + 1];
+
+	mask_to(want, src, x->lens[f][g]);
+	while (lo < hi) { /* the first key not below */
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(x->keys[mid].bytes, want, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*from = lo;
+	hi = x->group[f][g + 1];
+	while (lo < hi && !memcmp(x->keys[lo].bytes, want, 16))
+		lo++;
+	*to = lo;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A list of rules in order, walked in step with the others: a run of users, or `every`. */
+struct eval_run {
+	const size_t *v;
+	size_t at, n;
+};
+
+void pc_eval_index_evaluate(
+		const struct pc_eval_index *x, const struct pc_packet *pkt, struct pc_decision *out)
+{
+	const struct pc_policy *p = x->p;
+	int f = pkt->family == 6;
+
+	if (!pkt->has_src || on_loopback(p, pkt) || (pkt->family != 4 && pkt->family != 6)) {
+		pc_policy_evaluate(p, pkt, out);
+		return;
+	}
+	/* The rules whose sources hold the packet's: those of each set a key of it names, and
+	 * those that hold every source; no other rule can match it, nor be counted. */
+	size_t nsets = 0, cap = 8;
+	uint32_t *sets = xcalloc(cap, sizeof(*sets));
+	for (size_t g = 0; g < x->nlens[f]; g++) {
+		size_t from, to;
+		eval_find(x, f, g, pkt->src, &from, &to);
+		for (size_t k = from; k < to; k++) {
+			if (nsets == cap)
+				sets = xreallocarray(sets, cap *= 2, sizeof(*sets));
+			sets[nsets++] = x->keys[k].set;
+		}
+	}
+	/* A set whose prefixes nest names the packet once: each rule is met once. */
+	qsort(sets, nsets, sizeof(*sets), u32_cmp);
+	struct eval_run *runs = xcalloc(nsets + 1, sizeof(*runs));
+	size_t nruns = 1;
+	runs[0] = (struct eval_run){x->every, 0, x->nevery};
+	for (size_t k = 0; k < nsets; k++) {
+		uint32_t s = sets[k];
+		if (k && s == sets[k - 1])
 			continue;
-		int src = set_has(&r->src, r->nfrom, pkt, pkt->has_src, pkt->src);
-		int dst = set_has(&r->dst, r->nto, pkt, pkt->has_dst, pkt->dst);
-		if (src == 0 || dst == 0)
-			continue;
-		for (size_t k = 0; k < r->nmatches; k++) {
-			const struct pc_match *m = &r->matches[k];
-			if (m->proto != pkt->proto || pkt->port < m->lo || pkt->port > m->hi)
-				continue;
-			int on = on_interface(r, pkt);
-			if (on < 0)
-				out->skipped_interface++;
-			if (on <= 0)
-				break;
-			if (src < 0 || dst < 0) {
-				out->skipped_destination++;
-				break;
+		runs[nruns++] = (struct eval_run){x->users + x->set_start[s], 0,
+				x->set_start[s + 1] - x->set_start[s]};
+	}
+	free(sets);
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		size_t best = SIZE_MAX, at = 0;
+		for (size_t k = 0; k < nruns; k++)
+			if (runs[k].at < runs[k].n && runs[k].v[runs[k].at] < best) {
+				best = runs[k].v[runs[k].at];
+				at = k;
 			}
-			out->by_rule = true;
-			out->rule = i;
-			out->match = k;
-			out->action = r->action;
-			out->verdict = r->action == PC_ACTION_ALLOW ? PC_VERDICT_ACCEPT
-								    : PC_VERDICT_DROP;
+		if (best == SIZE_MAX)
+			break;
+		runs[at].at++;
+		if (rule_decides(&p->rules[best], best, pkt, out)) {
+			free(runs);
 			return;
 		}
 	}
-	out->verdict = pkt->direction == PC_DIR_INPUT	 ? p->defaults.input
-		       : pkt->direction == PC_DIR_OUTPUT ? p->defaults.output
-							 : p->defaults.forward;
+	free(runs);
+	out->verdict = default_of(p, pkt->direction);
+}
+
+void pc_eval_index_destroy(struct pc_eval_index *x)
+{
+	if (!x)
+		return;
+	free(x->every);
+	free(x->users);
+	free(x->set_start);
+	free(x->keys);
+	free(x);
+}
+
+/* ---- many sources, the rest of the packet fixed ---------------------- */
+
+/* A prefix of the sources of a rule that can decide, and the first such rule's place. */
+struct src_key {
+	uint8_t bytes[16];
+	uint8_t len;
+	size_t pos;
+};
+
+struct pc_source_index {
+	const struct pc_policy *p;
+	struct pc_packet pkt;
+	bool loopback;
+	size_t *rules, *match, n; /* the rules that can decide, in order, and their match */
+	size_t every; /* the first of them that holds every source (n: none) */
+	struct src_key *keys;
+	size_t nkeys;
+	size_t group[130]; /* keys[group[g]..group[g + 1]) have the g-th length of lens */
+	uint8_t lens[129];
+	size_t nlens;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct src_key *x = a, *y = b;
+	int c = memcmp(x->bytes, y->bytes, 16);
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (c)
+		return c;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Whether rule `r` matches the packet whatever its source: its match in *k. */
+static bool decides_but_source(const struct pc_rule *r, const struct pc_packet *pkt, size_t *k)
+{
+	if (r->direction != pkt->direction || (pkt->over_limit && (r->flags & PC_RULE_F_LIMIT)))
+		return false;
+	if (set_has(&r->dst, r->nto, pkt, pkt->has_dst, pkt->dst) != 1)
+		return false;
+	for (*k = 0; *k < r->nmatches; (*k)++) {
+		const struct pc_match *m = &r->matches[*k];
+		if (m->proto == pkt->proto && pkt->port >= m->lo && pkt->port <= m->hi)
+			return on_interface(r, pkt) == 1;
+	}
+	return false;
+}
+
+static void add_keys(struct pc_source_index *x, const struct pc_addrset *set, size_t pos)
+{
+	const struct pc_prefix *v = x->pkt.family == 4 ? set->v4 : set->v6;
+	size_t n = x->pkt.family == 4 ? set->nv4 : set->nv6;
+
+	x->keys = xreallocarray(x->keys, x->nkeys + n + 1, sizeof(*x->keys));
+	for (size_t i = 0; i < n; i++) {
+		struct src_key *key = &x->keys[x->nkeys++];
+		mask_to(key->bytes, v[i].bytes, v[i].len);
+		key->len = v[i].len;
+		key->pos = pos;
+	}
+}
+
+/* The keys sorted by length, address and place, one per prefix (its first place), grouped. */
+static void group_keys(struct pc_source_index *x)
+{
+	size_t w = 0;
+
+	qsort(x->keys, x->nkeys, sizeof(*x->keys), key_cmp);
+	for (size_t i = 0; i < x->nkeys; i++) {
+		const struct src_key *k = &x->keys[i];
+		if (w && x->keys[w - 1].len == k->len &&
+				!memcmp(x->keys[w - 1].bytes, k->bytes, 16))
+			continue;
+		if (!w || x->keys[w - 1].len != k->len) {
+			x->lens[x->nlens] = k->len;
+			x->group[x->nlens++] = w;
+		}
+		x->keys[w++] = *k;
+	}
+	x->nkeys = w;
+	x->group[x->nlens] = w;
+}
+
+struct pc_source_index *pc_source_index_create(
+		const struct pc_policy *p, const struct pc_packet *pkt)
+{
+	struct pc_source_index *x = xcalloc(1, sizeof(*x));
+
+	x->p = p;
+	x->pkt = *pkt;
+	x->pkt.has_src = true;
+	x->loopback = on_loopback(p, pkt);
+	x->rules = xcalloc(p->nrules + 1, sizeof(*x->rules));
+	x->match = xcalloc(p->nrules + 1, sizeof(*x->match));
+	for (size_t i = 0; !x->loopback && i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		size_t k;
+		if (!decides_but_source(r, &x->pkt, &k))
+			continue;
+		x->rules[x->n] = i;
+		x->match[x->n] = k;
+		if (r->nfrom == 0 || r->src.any) {
+			x->n++;
+			break; /* it decides every source the rules before it leave */
+		}
+		add_keys(x, &r->src, x->n++);
+	}
+	x->every = x->n && (!p->rules[x->rules[x->n - 1]].nfrom ||
+					   p->rules[x->rules[x->n - 1]].src.any)
+				   ? x->n - 1
+				   : x->n;
+	group_keys(x);
+	return x;
+}
+
+/* The place of the first rule whose sources hold `src` among the keys of length group g. */
+static size_t find_in_group(const struct pc_source_index *x, size_t g, const uint8_t *src)
+{
+	struct src_key want;
+	size_t lo = x->group[g], hi = x->group[g + 1];
+
+	mask_to(want.bytes, src, x->lens[g]);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(x->keys[mid].bytes, want.bytes, 16);
+		if (!c)
+			return x->keys[mid].pos;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return x->n;
+}
+
+void pc_source_index_evaluate(
+		const struct pc_source_index *x, const uint8_t *src, struct pc_decision *out)
+{
+	const struct pc_policy *p = x->p;
+	size_t best = x->every;
+
+	memset(out, 0, sizeof(*out));
+	if (x->loopback) {
+		out->by_loopback = true;
+		out->verdict = PC_VERDICT_ACCEPT;
+		return;
+	}
+	for (size_t g = 0; g < x->nlens; g++) {
+		size_t pos = find_in_group(x, g, src);
+		if (pos < best)
+			best = pos;
+	}
+	if (best < x->n) {
+		const struct pc_rule *r = &p->rules[x->rules[best]];
+		out->by_rule = true;
+		out->rule = x->rules[best];
+		out->match = x->match[best];
+		out->action = r->action;
+		out->verdict = r->action == PC_ACTION_ALLOW ? PC_VERDICT_ACCEPT : PC_VERDICT_DROP;
+		return;
+	}
+	out->verdict = default_of(p, x->pkt.direction);
+}
+
+void pc_source_index_destroy(struct pc_source_index *x)
+{
+	if (!x)
+		return;
+	free(x->rules);
+	free(x->match);
+	free(x->keys);
+	free(x);
 }
 
 /* ---- the packet's text ------------------------------------------------ */

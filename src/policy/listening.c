@@ -137,43 +137,62 @@ static void outsider(const struct pc_policy *p, int family, uint8_t addr[16])
 	}
 }
 
+/* The packet to socket `s` (as `family`), its source not yet given. */
+static void packet_to(const struct pc_listener *s, int family, struct pc_packet *pkt)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->direction = PC_DIR_INPUT;
+	pkt->proto = s->proto;
+	pkt->family = (uint8_t)family;
+	pkt->has_src = true;
+	pkt->has_dst = !pc_listener_wildcard(s);
+	if (pkt->has_dst)
+		memcpy(pkt->dst, s->addr, family == 4 ? 4 : 16);
+	pkt->port = s->port;
+	snprintf(pkt->iface, sizeof(pkt->iface), "%s", s->ifname);
+}
+
 /* The packet to socket `s` (as `family`) from `src`, and what input does with it. */
 static void ask(const struct pc_policy *p, const struct pc_listener *s, int family,
 		const uint8_t *src, struct pc_decision *dec)
 {
-	struct pc_packet pkt = {.direction = PC_DIR_INPUT, .proto = s->proto};
+	struct pc_packet pkt;
 
-	pkt.family = (uint8_t)family;
-	pkt.has_src = true;
+	packet_to(s, family, &pkt);
 	memcpy(pkt.src, src, family == 4 ? 4 : 16);
-	pkt.has_dst = !pc_listener_wildcard(s);
-	if (pkt.has_dst)
-		memcpy(pkt.dst, s->addr, family == 4 ? 4 : 16);
-	pkt.port = s->port;
-	snprintf(pkt.iface, sizeof(pkt.iface), "%s", s->ifname);
 	pc_policy_evaluate(p, &pkt, dec);
 }
 
-/* Whether a source some input rule names gets to `s`: the first such rule in *rule. */
+/*
+ * Whether a source some input rule names gets to `s`: the first such rule in
+ * *rule.  Every prefix of every rule is a packet to ask: through an index of
+ * the sources of the rules that can decide it, not the whole policy each.
+ */
 static bool some_source_accepted(
 		const struct pc_policy *p, const struct pc_listener *s, int family, size_t *rule)
 {
-	for (size_t i = 0; i < p->nrules; i++) {
+	struct pc_packet pkt;
+	bool found = false;
+
+	packet_to(s, family, &pkt);
+	struct pc_source_index *x = pc_source_index_create(p, &pkt);
+	for (size_t i = 0; i < p->nrules && !found; i++) {
 		const struct pc_rule *r = &p->rules[i];
 		if (r->direction != PC_DIR_INPUT || !r->nfrom || r->src.any)
 			continue;
-		const struct pc_prefix *x = family == 4 ? r->src.v4 : r->src.v6;
-		size_t nx = family == 4 ? r->src.nv4 : r->src.nv6;
-		for (size_t j = 0; j < nx; j++) {
+		const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+		size_t nv = family == 4 ? r->src.nv4 : r->src.nv6;
+		for (size_t j = 0; j < nv && !found; j++) {
 			struct pc_decision dec;
-			ask(p, s, family, x[j].bytes, &dec);
+			pc_source_index_evaluate(x, v[j].bytes, &dec);
 			if (dec.verdict == PC_VERDICT_ACCEPT) {
 				*rule = dec.by_rule ? dec.rule : i;
-				return true;
+				found = true;
 			}
 		}
 	}
-	return false;
+	pc_source_index_destroy(x);
+	return found;
 }
 
 static bool same_place(const struct pc_listener *a, const struct pc_listener *b)

@@ -4,6 +4,7 @@
 #include "portcullis/listfile.h"
 
 #include <endian.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ void pc_ydoc_finish(struct pc_ydoc *doc)
 	pc_ydoc_drop_tree(doc);
 	free(doc->line_starts);
 	free(doc->gone);
+	free(doc->shown);
 	pc_arena_finish(&doc->arena);
 	free(doc->owned);
 	memset(doc, 0, sizeof(*doc));
@@ -103,6 +105,13 @@ static unsigned count_nl(const char *p, const char *end)
 	return n;
 }
 
+static void shown_reset(struct pc_ydoc *doc)
+{
+	free(doc->shown);
+	doc->shown = NULL;
+	doc->nshown = 0;
+}
+
 const char *pc_ydoc_give_back(struct pc_ydoc *doc, const struct pc_yrun *run, const char *from,
 		const char *to, const char *at, unsigned at_line)
 {
@@ -113,6 +122,7 @@ const char *pc_ydoc_give_back(struct pc_ydoc *doc, const struct pc_yrun *run, co
 	if (b <= a || !doc->owned)
 		return from;
 	pc_pages_release(a, (size_t)(b - a));
+	shown_reset(doc);
 	unsigned last = at_line - count_nl(b, at); /* a few bytes: those after b */
 	/* In the text's order (runs are read in the order networks are resolved). */
 	size_t k = 0, at_a = (size_t)(a - doc->text);
@@ -140,32 +150,72 @@ bool pc_ydoc_line_gone(const struct pc_ydoc *doc, unsigned line)
 
 void pc_ydoc_restored(struct pc_ydoc *doc)
 {
+	shown_reset(doc);
 	free(doc->gone);
 	doc->gone = NULL;
 	doc->ngone = 0;
 }
 
-const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len)
+/*
+ * The lines of segment `k` of the text (before the first range given back,
+ * between two, or after the last) start where the one before it ends and
+ * end where the next begins; one of a range is never indexed.
+ */
+static void shown_segment(struct pc_ydoc *doc, size_t k, size_t *cap)
 {
 	const char *p = doc->text, *end = doc->text + doc->text_len;
-	unsigned from = 1;
+	unsigned line = 1, stop = k < doc->ngone ? doc->gone[k].first : UINT_MAX;
 
-	if (!p || line == 0 || pc_ydoc_line_gone(doc, line))
-		return NULL;
-	/* Bytes given back are passed by their lines, to the line after the last they touch. */
-	for (size_t i = 0; i < doc->ngone && line > doc->gone[i].last; i++) {
-		p = memchr(doc->text + doc->gone[i].to, '\n', doc->text_len - doc->gone[i].to);
+	if (k) {
+		/* Bytes given back are passed by their lines, to the line after the last they
+		 * touch. */
+		p = memchr(doc->text + doc->gone[k - 1].to, '\n',
+				doc->text_len - doc->gone[k - 1].to);
 		if (!p)
-			return NULL;
+			return;
 		p++;
-		from = doc->gone[i].last + 1;
+		line = doc->gone[k - 1].last + 1;
 	}
-	for (unsigned l = from; l < line; l++) {
+	for (; line < stop; line++) {
+		if (line > doc->nshown) {
+			if (line > *cap)
+				doc->shown = xreallocarray(doc->shown, *cap = 2 * line + 64,
+						sizeof(*doc->shown));
+			for (size_t l = doc->nshown; l < line; l++)
+				doc->shown[l] = UINT32_MAX;
+			doc->nshown = line;
+		}
+		doc->shown[line - 1] = (uint32_t)(p - doc->text);
 		p = memchr(p, '\n', (size_t)(end - p));
 		if (!p)
-			return NULL;
+			return;
 		p++;
 	}
+}
+
+/* Where each line begins, found in one pass (a line a time, every line shown cost the file). */
+static void shown_index(struct pc_ydoc *doc)
+{
+	size_t cap = 0;
+
+	doc->nshown = 0;
+	for (size_t k = 0; k <= doc->ngone; k++)
+		shown_segment(doc, k, &cap);
+	if (!doc->shown) /* indexed, if with no line */
+		doc->shown = xcalloc(1, sizeof(*doc->shown));
+}
+
+const char *pc_ydoc_line(struct pc_ydoc *doc, unsigned line, size_t *len)
+{
+	const char *end = doc->text + doc->text_len;
+
+	if (!doc->text || line == 0 || pc_ydoc_line_gone(doc, line))
+		return NULL;
+	if (!doc->shown)
+		shown_index(doc);
+	if (line > doc->nshown || doc->shown[line - 1] == UINT32_MAX)
+		return NULL;
+	const char *p = doc->text + doc->shown[line - 1];
 	const char *e = memchr(p, '\n', (size_t)(end - p));
 	*len = (size_t)((e ? e : end) - p);
 	if (*len && p[*len - 1] == '\r')

@@ -138,6 +138,10 @@ struct pc_ydoc {
 	const char *real;
 	struct pc_ygone *gone; /* the ranges given back (pc_ydoc_give_back()), in order */
 	size_t ngone;
+	/* Where each line pc_ydoc_line() can give begins (UINT32_MAX: a line given back),
+	 * made when a line is first asked for and again after the text changes. */
+	uint32_t *shown;
+	size_t nshown;
 };
 
 /* Bytes of a text given back, and the lines they touch (first and last, in part or whole). */
@@ -190,6 +194,6 @@ void pc_ydoc_locate(struct pc_ydoc *doc, size_t offset, unsigned *line, unsigned
 size_t pc_ydoc_offset(struct pc_ydoc *doc, unsigned line, unsigned col);
 
 /* The source line `line` (1-based) of a document, without its end; NULL if none. */
-const char *pc_ydoc_line(const struct pc_ydoc *doc, unsigned line, size_t *len);
+const char *pc_ydoc_line(struct pc_ydoc *doc, unsigned line, size_t *len);
 
 #endif

@@ -142,12 +142,27 @@ CASES = {
     # size (here one rule changed in the middle), given before the policy.
     "ranges-compare": ("ranges", ["compare", "POLICY"], "cpu", 0),
     "ranges-compare-one": ("ranges", ["compare", "WITH=rangesone"], "cpu", 1),
+    # A warning for each of many rules, each with its source line: found through an index
+    # of the lines, not by counting the file's lines from its start each time.
+    "wildifaces-pf": ("wildifaces", ["render", "-t", "pf", "-o", "/dev/null"], "cpu", 0),
+    # explain --packets: each packet meets the rules whose sources hold its source (and
+    # those from anywhere), not every rule.
+    "hostpackets-explain": ("hostpackets", ["explain", "--packets", "POLICY.packets"], "cpu", 0),
+    "hostpackets-json": ("hostpackets", ["explain", "--json", "--packets", "POLICY.packets"],
+                         "cpu", 0),
+    # check --listening: each source a rule names asked through an index of the sources
+    # of the rules that can decide the socket's packets (run by tests/apply/run-listening-growth.sh
+    # in a namespace with a socket no rule allows; on its own it reads the host's sockets).
+    "hosts-listening": ("hosts", ["check", "--listening"], "cpu", 0),
 }
 
 
 def with_path(path, arg):
-    """The file of argument WITH=SHAPE next to policy `path`; any other argument as it is."""
-    return path + "." + arg[len("WITH="):] if arg.startswith("WITH=") else arg
+    """The file of argument WITH=SHAPE next to policy `path`; any other argument with
+    POLICY in it replaced by `path`."""
+    if arg.startswith("WITH="):
+        return path + "." + arg[len("WITH="):]
+    return arg.replace("POLICY", path)
 
 
 def write(path, case, n):
@@ -165,7 +180,7 @@ def cost(pc, path, case, want=None):
     for _ in range(RUNS if measure == "cpu" else 1):
         with tempfile.TemporaryFile() as out:
             status, cpu, rss, nbytes, writes = run(
-                [pc] + [path if a == "POLICY" else with_path(path, a) for a in cmd] + [path],
+                [pc] + [with_path(path, a) for a in cmd] + [path],
                 measure.startswith("rss"), out if measure == "stdout" else None)
             out.seek(0, os.SEEK_END)
             written = out.tell()

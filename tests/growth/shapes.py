@@ -36,6 +36,10 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
+  hostpackets the rules of `hosts`, and a file of n packets (PATH.packets),
+            each from its own host to 8080/tcp, which no rule allows
+  wildifaces n rules allowing 8080/tcp from their own host, each on its own
+            interfaces, one a wildcard (pf has none: a warning a rule)
 """
 import os
 
@@ -50,9 +54,12 @@ def host(i):
 def write(path, shape, n):
     with open(path, "w") as f:
         f.write(PREAMBLE)
-        if shape == "hosts":
+        if shape in ("hosts", "hostpackets"):
             for i in range(n):
                 f.write("  - allow: kerberos\n    from: %s\n" % host(i + 1))
+            if shape == "hostpackets":
+                with open(path + ".packets", "w") as pk:
+                    pk.write("".join("tcp %s -> 8080\n" % host(i + 1) for i in range(n)))
         elif shape == "denies":
             for i in range(n):
                 f.write("  - deny: 8080/tcp\n    from: %s\n" % host(i + 1))
@@ -117,6 +124,10 @@ def write(path, shape, n):
                 f.write("  - %s: %d-%d/tcp\n    from: %s\n" % (
                     "deny" if shape == "rangesone" and i == n // 2 else "allow",
                     1 + i % 30000, 30000 + i % 30000, host(i + 1)))
+        elif shape == "wildifaces":
+            for i in range(n):
+                f.write("  - allow: 8080/tcp\n    from: %s\n    interface: [e%d, g%d*]\n" % (
+                    host(i + 1), i, i))
         elif shape == "longline":
             hosts = [host(i + 1) for i in range(n)]
             hosts[n // 2] = "10.0.0.256"

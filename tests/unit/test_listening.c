@@ -183,6 +183,147 @@ static void test_listening_interface(void **state)
 }
 
 /* A /proc of one process holding two sockets, and one whose descriptors are not shown. */
+/*
+ * The source index decides as the evaluator does: for many sources against
+ * rules of every kind (deny and reject before allow, nested prefixes of both
+ * families, destinations, interfaces, limits, a rule from anywhere), each
+ * packet kind, with and without an interface.
+ */
+static void test_source_index(void **state)
+{
+	static const char *const srcs[] = {"10.0.0.1", "10.0.0.2", "10.0.1.9", "10.1.2.3",
+			"192.0.2.77", "198.51.100.7", "0.0.0.0", "255.255.255.255", "2001:db8::1",
+			"2001:db8:1::5", "2001:db8:2::", "fe80::1", "::"};
+	static const char *const ifaces[] = {"", "eth0", "eth1", "lo"};
+	static const uint16_t ports[] = {22, 88, 100, 749, 1000};
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H
+			"defaults: {input: drop, loopback: accept}\n"
+			"rules:\n"
+			"  - deny: 88/tcp\n    from: [10.0.0.2, \"2001:db8::1\"]\n"
+			"  - reject: [22/tcp, 88/tcp]\n    from: 10.0.0.0/24\n    interface: eth1\n"
+			"  - allow: 88/tcp\n    from: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+			"    to: 192.0.2.1\n"
+			"  - allow: 1-100/tcp\n    from: 10.0.0.0/16\n    limit: 5/second\n"
+			"  - allow: 88/tcp\n    from: [10.0.0.0/16, 10.1.0.0/16, \"2001:db8:1::/48\"]\n"
+			"  - deny: 749/tcp\n    from: [0.0.0.0/0]\n"
+			"  - allow: [22/tcp, 749/tcp]\n    from: [10.0.0.0/8, \"2001:db8:2::/48\"]\n"
+			"    interface: [eth0]\n"
+			"  - allow: 1000/tcp\n"
+			"  - deny: 1000/tcp\n    from: 10.0.0.1\n");
+	for (size_t f = 0; f < 2; f++)
+		for (size_t i = 0; i < sizeof(ifaces) / sizeof(*ifaces); i++)
+			for (size_t k = 0; k < sizeof(ports) / sizeof(*ports); k++)
+				for (int d = 0; d < 2; d++)
+					for (int lim = 0; lim < 2; lim++) {
+						struct pc_packet pkt = {.direction = PC_DIR_INPUT,
+								.proto = PC_PROTO_TCP,
+								.port = ports[k],
+								.family = f ? 6 : 4,
+								.has_src = true,
+								.has_dst = d,
+								.over_limit = lim};
+						snprintf(pkt.iface, sizeof(pkt.iface), "%s",
+								ifaces[i]);
+						if (d)
+							inet_pton(AF_INET, "192.0.2.1", pkt.dst);
+						struct pc_source_index *x =
+								pc_source_index_create(&c.p, &pkt);
+						for (size_t s = 0; s < sizeof(srcs) / sizeof(*srcs);
+								s++) {
+							struct pc_decision want, got;
+							if (inet_pton(f ? AF_INET6 : AF_INET,
+									    srcs[s], pkt.src) != 1)
+								continue;
+							pc_policy_evaluate(&c.p, &pkt, &want);
+							pc_source_index_evaluate(x, pkt.src, &got);
+							assert_int_equal(got.by_rule, want.by_rule);
+							assert_int_equal(got.rule, want.rule);
+							assert_int_equal(got.match, want.match);
+							assert_int_equal(got.action, want.action);
+							assert_int_equal(got.verdict, want.verdict);
+							assert_int_equal(got.by_loopback,
+									want.by_loopback);
+						}
+						pc_source_index_destroy(x);
+					}
+	pc_source_index_destroy(NULL);
+	done(&c);
+}
+
+/*
+ * The index explain --packets asks decides as the evaluator does, the
+ * rules passed over counted too: packets with and without a source or a
+ * destination, on an interface or none, of each direction and family,
+ * against rules whose sources nest, are shared, or are anywhere.
+ */
+static void test_eval_index(void **state)
+{
+	static const char *const srcs[] = {"", "10.0.0.1", "10.0.0.2", "10.1.2.3", "192.0.2.77",
+			"2001:db8::1", "2001:db8:1::5", "fe80::1"};
+	static const char *const dsts[] = {"", "192.0.2.1", "192.0.2.9", "2001:db8::10"};
+	static const char *const ifaces[] = {"", "eth0", "eth1", "lo"};
+	static const uint16_t ports[] = {22, 88, 100, 749, 1000};
+	static const enum pc_direction dirs[] = {PC_DIR_INPUT, PC_DIR_OUTPUT, PC_DIR_FORWARD};
+	struct checked c;
+
+	(void)state;
+	check_text(&c, H
+			"defaults: {input: drop, loopback: accept}\n"
+			"networks:\n  lab: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+			"rules:\n"
+			"  - deny: 88/tcp\n    from: [10.0.0.2, \"2001:db8::1\"]\n"
+			"  - reject: [22/tcp, 88/tcp]\n    from: 10.0.0.0/24\n    interface: eth1\n"
+			"  - allow: 88/tcp\n    from: lab\n    to: 192.0.2.1\n"
+			"  - allow: 1-100/tcp\n    from: lab\n    limit: 5/second\n"
+			"  - allow: 88/tcp\n    direction: output\n    to: 192.0.2.1\n"
+			"  - allow: 88/tcp\n    direction: forward\n    from: lab\n"
+			"    to: [192.0.2.9, \"2001:db8::10\"]\n"
+			"  - allow: 88/tcp\n    from: [10.0.0.0/16, \"2001:db8:1::/48\"]\n"
+			"  - deny: 749/tcp\n    from: [0.0.0.0/0]\n"
+			"  - allow: [22/tcp, 749/tcp]\n    from: [10.0.0.0/8]\n    interface: [eth0]\n"
+			"  - allow: 1000/tcp\n    interface: eth0\n"
+			"  - deny: 1000/tcp\n    from: 10.0.0.1\n");
+	struct pc_eval_index *x = pc_eval_index_create(&c.p);
+	for (size_t a = 0; a < sizeof(srcs) / sizeof(*srcs); a++)
+		for (size_t b = 0; b < sizeof(dsts) / sizeof(*dsts); b++)
+			for (size_t i = 0; i < sizeof(ifaces) / sizeof(*ifaces); i++)
+				for (size_t k = 0; k < sizeof(ports) / sizeof(*ports); k++)
+					for (size_t d = 0; d < 3; d++) {
+						struct pc_packet pkt = {.direction = dirs[d],
+								.proto = PC_PROTO_TCP,
+								.port = ports[k]};
+						struct pc_decision want, got;
+						uint8_t f = 0;
+						snprintf(pkt.iface, sizeof(pkt.iface), "%s",
+								ifaces[i]);
+						if (srcs[a][0]) {
+							f = strchr(srcs[a], ':') ? 6 : 4;
+							inet_pton(f == 6 ? AF_INET6 : AF_INET,
+									srcs[a], pkt.src);
+							pkt.has_src = true;
+						}
+						if (dsts[b][0]) {
+							uint8_t g = strchr(dsts[b], ':') ? 6 : 4;
+							if (f && g != f)
+								continue;
+							f = g;
+							inet_pton(g == 6 ? AF_INET6 : AF_INET,
+									dsts[b], pkt.dst);
+							pkt.has_dst = true;
+						}
+						pkt.family = f;
+						pc_policy_evaluate(&c.p, &pkt, &want);
+						pc_eval_index_evaluate(x, &pkt, &got);
+						assert_memory_equal(&got, &want, sizeof(got));
+					}
+	pc_eval_index_destroy(x);
+	pc_eval_index_destroy(NULL);
+	done(&c);
+}
+
 static void test_owners(void **state)
 {
 	char dir[] = "/tmp/pc-proc-XXXXXX", path[256];
@@ -253,6 +394,8 @@ int main(void)
 			cmocka_unit_test(test_listening_families),
 			cmocka_unit_test(test_listening_interface),
 			cmocka_unit_test(test_owners),
+			cmocka_unit_test(test_source_index),
+			cmocka_unit_test(test_eval_index),
 	};
 
 	return cmocka_run_group_tests_name("listening", tests, NULL, NULL);
