@@ -1577,14 +1577,47 @@ static void keep_order(const size_t *pair, size_t n, bool *keep)
 	free(prev);
 }
 
-static const struct pc_network *network_named(
-		const struct pc_policy *p, const char *name, size_t *at)
+/* A policy's networks by name: their indexes, sorted by name (names are unique). */
+struct netnames {
+	const struct pc_policy *p;
+	size_t *v;
+};
+
+static const struct pc_policy *netnames_sorting; /* qsort() passes no argument */
+
+static int cmp_named(const void *pa, const void *pb)
 {
+	const struct pc_network *n = netnames_sorting->networks;
+
+	return strcmp(n[*(const size_t *)pa].name, n[*(const size_t *)pb].name);
+}
+
+static void netnames_init(struct netnames *x, const struct pc_policy *p)
+{
+	x->p = p;
+	x->v = xcalloc(p->nnetworks + 1, sizeof(*x->v));
 	for (size_t i = 0; i < p->nnetworks; i++)
-		if (!strcmp(p->networks[i].name, name)) {
-			*at = i;
-			return &p->networks[i];
-		}
+		x->v[i] = i;
+	netnames_sorting = p;
+	qsort(x->v, p->nnetworks, sizeof(*x->v), cmp_named);
+	netnames_sorting = NULL;
+}
+
+/* The network of that name, or NULL. */
+static const struct pc_network *network_named(const struct netnames *x, const char *name)
+{
+	size_t lo = 0, hi = x->p->nnetworks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(x->p->networks[x->v[mid]].name, name);
+		if (!d)
+			return &x->p->networks[x->v[mid]];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -1639,25 +1672,46 @@ static void compare_networks(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare_text *t)
 {
 	bool *renamed = xcalloc(new->nnetworks + 1, sizeof(*renamed));
-	size_t at;
+	bool *fresh = xcalloc(new->nnetworks + 1, sizeof(*fresh)); /* a name old lacks */
+	struct keyed *by_set = xcalloc(new->nnetworks + 1, sizeof(*by_set));
+	struct netnames in_old, in_new;
+	size_t nfresh = 0;
 
+	netnames_init(&in_old, old);
+	netnames_init(&in_new, new);
 	for (size_t i = 0; i < new->nnetworks; i++) {
-		const struct pc_network *o = network_named(old, new->networks[i].name, &at);
-		const struct pc_addrset *x = o ? &o->set : NULL, *y = &new->networks[i].set;
-		if (o && !sets_equal(x, 1, y, 1))
+		const struct pc_network *o = network_named(&in_old, new->networks[i].name);
+		const struct pc_addrset *y = &new->networks[i].set;
+		if (!o) {
+			fresh[i] = true;
+			by_set[nfresh++] = (struct keyed){set_hash(0, y, 1), i};
+		} else if (!sets_equal(&o->set, 1, y, 1)) {
 			push(&t->net_changed, &t->nnet_changed, i);
-		else if (o && !written_same(o, &new->networks[i]))
+		} else if (!written_same(o, &new->networks[i])) {
 			push(&t->net_rewritten, &t->nnet_rewritten, i);
+		}
 	}
+	/* A new name holding what an old one gone held: the first such, in the new order. */
+	qsort(by_set, nfresh, sizeof(*by_set), cmp_keyed);
 	for (size_t i = 0; i < old->nnetworks; i++) {
 		const struct pc_network *o = &old->networks[i];
-		if (network_named(new, o->name, &at))
+		if (network_named(&in_new, o->name))
 			continue;
-		size_t k = 0;
-		for (; k < new->nnetworks; k++)
-			if (!renamed[k] && !network_named(old, new->networks[k].name, &at) &&
-					sets_equal(&o->set, 1, &new->networks[k].set, 1))
+		struct keyed probe = {set_hash(0, &o->set, 1), 0};
+		size_t lo = 0, hi = nfresh, k = new->nnetworks;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (cmp_keyed(&by_set[mid], &probe) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < nfresh && by_set[lo].hash == probe.hash; lo++)
+			if (!renamed[by_set[lo].index] &&
+					sets_equal(&o->set, 1, &new->networks[by_set[lo].index].set, 1)) {
+				k = by_set[lo].index;
 				break;
+			}
 		if (k == new->nnetworks) {
 			push(&t->net_removed, &t->nnet_removed, i);
 			continue;
@@ -1669,8 +1723,12 @@ static void compare_networks(
 		t->net_renamed[t->nnet_renamed++][1] = k;
 	}
 	for (size_t i = 0; i < new->nnetworks; i++)
-		if (!renamed[i] && !network_named(old, new->networks[i].name, &at))
+		if (!renamed[i] && fresh[i])
 			push(&t->net_added, &t->nnet_added, i);
+	free(in_old.v);
+	free(in_new.v);
+	free(by_set);
+	free(fresh);
 	free(renamed);
 }
 

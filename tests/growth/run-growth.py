@@ -142,6 +142,11 @@ CASES = {
     # size (here one rule changed in the middle), given before the policy.
     "ranges-compare": ("ranges", ["compare", "POLICY"], "cpu", 0),
     "ranges-compare-one": ("ranges", ["compare", "WITH=rangesone"], "cpu", 1),
+    # compare of many networks: each found by name through a sorted index, and a network
+    # gone paired with a new name holding the same addresses through a hash of them, not
+    # by walking every network for every network.
+    "smallnets-compare": ("smallnets", ["compare", "POLICY"], "cpu", 0),
+    "smallnets-compare-renamed": ("smallnets", ["compare", "WITH=renamednets"], "cpu", 0),
     # A warning for each of many rules, each with its source line: found through an index
     # of the lines, not by counting the file's lines from its start each time.
     "wildifaces-pf": ("wildifaces", ["render", "-t", "pf", "-o", "/dev/null"], "cpu", 0),

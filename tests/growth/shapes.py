@@ -40,6 +40,11 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             each from its own host to 8080/tcp, which no rule allows
   wildifaces n rules allowing 8080/tcp from their own host, each on its own
             interfaces, one a wildcard (pf has none: a warning a rule)
+  smallnets n rules allowing kerberos, each from its own network of two
+            hosts (n0, n1, ...)
+  renamednets smallnets with every network renamed (m0, m1, ...) and the
+            last two networks' addresses swapped: compare pairs each old
+            name with the new one that holds its addresses
 """
 import os
 
@@ -124,6 +129,14 @@ def write(path, shape, n):
                 f.write("  - %s: %d-%d/tcp\n    from: %s\n" % (
                     "deny" if shape == "rangesone" and i == n // 2 else "allow",
                     1 + i % 30000, 30000 + i % 30000, host(i + 1)))
+        elif shape in ("smallnets", "renamednets"):
+            name = "m" if shape == "renamednets" else "n"
+            for i in range(n):
+                f.write("  - allow: kerberos\n    from: %s%d\n" % (name, i))
+            f.write("networks:\n")
+            for i in range(n):
+                k = i ^ 1 if shape == "renamednets" and i >= n - 2 else i
+                f.write("  %s%d: [%s, %s]\n" % (name, i, host(2 * k + 1), host(2 * k + 2)))
         elif shape == "wildifaces":
             for i in range(n):
                 f.write("  - allow: 8080/tcp\n    from: %s\n    interface: [e%d, g%d*]\n" % (
