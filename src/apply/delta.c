@@ -402,7 +402,7 @@ struct reading {
 	size_t give_lo, give_hi;
 };
 
-/* A run of element messages is given back when it is PC_RELEASE_STEP long; a shorter one is kept. */
+/* A run of element messages is given back once PC_RELEASE_STEP long; a shorter one is kept. */
 static void give_back(struct reading *rd)
 {
 	if (rd->give_hi - rd->give_lo >= PC_RELEASE_STEP)

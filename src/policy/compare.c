@@ -1505,6 +1505,21 @@ static int cmp_keyed(const void *pa, const void *pb)
 	return 0;
 }
 
+/* The first of the n sorted by cmp_keyed() whose hash is at least `hash`. */
+static size_t keyed_first(const struct keyed *k, size_t n, uint32_t hash)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k[mid].hash < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void push(size_t **v, size_t *n, size_t x)
 {
 	*v = xreallocarray(*v, *n + 1, sizeof(**v));
@@ -1524,17 +1539,10 @@ static void pair_rules(const struct pc_policy *old, const struct pc_policy *new,
 		k[i] = (struct keyed){rule_hash(&old->rules[i]), i};
 	qsort(k, old->nrules, sizeof(*k), cmp_keyed);
 	for (size_t j = 0; j < new->nrules; j++) {
-		struct keyed probe = {rule_hash(&new->rules[j]), 0};
-		size_t lo = 0, hi = old->nrules;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (cmp_keyed(&k[mid], &probe) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		uint32_t hash = rule_hash(&new->rules[j]);
 		pair[j] = SIZE_MAX;
-		for (; lo < old->nrules && k[lo].hash == probe.hash; lo++)
+		for (size_t lo = keyed_first(k, old->nrules, hash);
+				lo < old->nrules && k[lo].hash == hash; lo++)
 			if (!used[k[lo].index] &&
 					rules_equal(&old->rules[k[lo].index], &new->rules[j])) {
 				used[k[lo].index] = true;
@@ -1697,18 +1705,13 @@ static void compare_networks(
 		const struct pc_network *o = &old->networks[i];
 		if (network_named(&in_new, o->name))
 			continue;
-		struct keyed probe = {set_hash(0, &o->set, 1), 0};
-		size_t lo = 0, hi = nfresh, k = new->nnetworks;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (cmp_keyed(&by_set[mid], &probe) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < nfresh && by_set[lo].hash == probe.hash; lo++)
+		uint32_t hash = set_hash(0, &o->set, 1);
+		size_t k = new->nnetworks;
+		for (size_t lo = keyed_first(by_set, nfresh, hash);
+				lo < nfresh && by_set[lo].hash == hash; lo++)
 			if (!renamed[by_set[lo].index] &&
-					sets_equal(&o->set, 1, &new->networks[by_set[lo].index].set, 1)) {
+					sets_equal(&o->set, 1, &new->networks[by_set[lo].index].set,
+							1)) {
 				k = by_set[lo].index;
 				break;
 			}

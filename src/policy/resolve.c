@@ -648,7 +648,7 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 	char text[PC_YAML_RUN_ITEM + 1];
 
 	bool wide = d != SIZE_MAX && st->docs[d]->wide;
-	/* With release_texts, the pages of the items read are given back as it goes, a step at a time. */
+	/* With release_texts, the items' pages are given back as it goes, a step at a time. */
 	struct pc_ydoc *doc = r->p->release_texts && d != SIZE_MAX ? st->docs[d] : NULL;
 	const char *given = run->text;
 
