@@ -65,6 +65,19 @@ addr_of() {
     "$K3") echo 192.0.2.12 ;; "$CLI") echo 203.0.113.50 ;;
     esac
 }
+# A run killed outright (SIGKILL: a timeout's second signal) could not clean
+# up: the namespaces of a run whose process is gone are removed first.
+for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    case $n in
+    pcabr*) pid=${n#pcabr} ;; pcactl*) pid=${n#pcactl} ;; pcacli*) pid=${n#pcacli} ;;
+    pcak[123]*) pid=${n#pcak?} ;;
+    *) continue ;;
+    esac
+    case $pid in '' | *[!0-9]*) continue ;; esac
+    [ "$pid" != "$id" ] && ! kill -0 "$pid" 2>/dev/null || continue
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    ip netns del "$n" 2>/dev/null
+done
 ip netns add $BR && ip -n $BR link add br0 type bridge && ip -n $BR link set br0 up || {
     fail namespaces
     finish
