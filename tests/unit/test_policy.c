@@ -1302,14 +1302,15 @@ static void test_texts_released(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	pc_buf_init(&b);
+	/* Lists of 1.3 and 1.7 MB: their pages go back in steps of PC_RELEASE_STEP. */
 	pc_buf_adds(&b, H "networks:\n  big: [");
-	for (int i = 0; i < 20000; i++)
-		pc_buf_printf(&b, "10.0.%d.%d, ", i / 250, i % 250 + 1);
+	for (int i = 0; i < 100000; i++)
+		pc_buf_printf(&b, "10.%d.%d.%d, ", i / 50000, i % 50000 / 250, i % 250 + 1);
 	pc_buf_adds(&b, "10.0.7.7]\n  blk:\n"); /* a duplicate past column 65 535 */
-	for (int i = 0; i < 20000; i++)
-		pc_buf_printf(&b, "    - 10.1.%d.%d\n", i / 250, i % 250 + 1);
-	pc_buf_adds(&b, "    - 10.1.70.7\n" /* line 20006: a duplicate */
-			"rules:\n  - allow: 1024/tcp\n    from: big\n" /* line 20008: a warning */
+	for (int i = 0; i < 100000; i++)
+		pc_buf_printf(&b, "    - 10.%d.%d.%d\n", 8 + i / 50000, i % 50000 / 250, i % 250 + 1);
+	pc_buf_adds(&b, "    - 10.8.70.7\n" /* line 100006: a duplicate */
+			"rules:\n  - allow: 1024/tcp\n    from: big\n" /* line 100008: a warning */
 			"  - allow: 88/tcp\n    from: blk\n");
 	char *path = write_file(dir, "p.yaml", b.data);
 	char *a = printed(path, false, true, &keep);
@@ -1333,7 +1334,7 @@ static void test_texts_released(void **state)
 	assert_string_equal(hex, want);
 	free(g);
 	size_t len;
-	const char *line = pc_policy_source_line(&give.p, path, 20008, &len);
+	const char *line = pc_policy_source_line(&give.p, path, 100008, &len);
 	assert_non_null(line);
 	assert_int_equal(len, strlen("  - allow: 1024/tcp"));
 	assert_memory_equal(line, "  - allow: 1024/tcp", len);
@@ -1346,10 +1347,10 @@ static void test_texts_released(void **state)
 	free(write_file(dir, "p.yaml", b.data));
 	assert_null(pc_policy_source_line(&give.p, path, 4, &len));
 	assert_null(pc_policy_source_line(&give.p, path, 15000, &len));
-	line = pc_policy_source_line(&give.p, path, 20006, &len); /* on a page kept */
+	line = pc_policy_source_line(&give.p, path, 100006, &len); /* on a page kept */
 	assert_non_null(line);
-	assert_memory_equal(line, "    - 10.1.70.7", len);
-	line = pc_policy_source_line(&give.p, path, 20010, &len);
+	assert_memory_equal(line, "    - 10.8.70.7", len);
+	line = pc_policy_source_line(&give.p, path, 100010, &len);
 	assert_non_null(line);
 	assert_memory_equal(line, "  - allow: 88/tcp", len);
 	pc_policy_file_sha256(&give.p, 0, hex);
