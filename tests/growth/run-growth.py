@@ -235,10 +235,13 @@ def main():
             else:
                 ratio = b / max(a, 1e-3)
                 ok = ratio < MAX_RATIO
-                if not ok and measure == "cpu":
-                    # Over the line once, on a machine busy with other tests: both sizes
-                    # measured again, the least of each kept.  Growth of n^2 (16x from
-                    # the small size to the large) still fails.
+                for _ in range(3 if measure == "cpu" else 0):
+                    # Over the line, on a machine busy with other tests (a CI run once
+                    # measured 6.41 for a shape that measures 3.5-4 alone): both sizes
+                    # measured again, up to three times, the least of each kept.  Growth
+                    # of n^2 (16x from the small size to the large) still fails.
+                    if ok:
+                        break
                     a = min(a, cost(pc, small, case))
                     b = min(b, cost(pc, large, case))
                     ratio = b / max(a, 1e-3)

@@ -1308,7 +1308,8 @@ static void test_texts_released(void **state)
 		pc_buf_printf(&b, "10.%d.%d.%d, ", i / 50000, i % 50000 / 250, i % 250 + 1);
 	pc_buf_adds(&b, "10.0.7.7]\n  blk:\n"); /* a duplicate past column 65 535 */
 	for (int i = 0; i < 100000; i++)
-		pc_buf_printf(&b, "    - 10.%d.%d.%d\n", 8 + i / 50000, i % 50000 / 250, i % 250 + 1);
+		pc_buf_printf(&b, "    - 10.%d.%d.%d\n", 8 + i / 50000, i % 50000 / 250,
+				i % 250 + 1);
 	pc_buf_adds(&b, "    - 10.8.70.7\n" /* line 100006: a duplicate */
 			"rules:\n  - allow: 1024/tcp\n    from: big\n" /* line 100008: a warning */
 			"  - allow: 88/tcp\n    from: blk\n");
