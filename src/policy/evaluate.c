@@ -213,7 +213,8 @@ static void eval_sets(struct pc_eval_index *x, struct eval_user *u, size_t nu)
 
 static void eval_groups(struct pc_eval_index *x)
 {
-	qsort(x->keys, x->nkeys, sizeof(*x->keys), eval_key_cmp);
+	if (x->nkeys) /* no prefix at all: no array either */
+		qsort(x->keys, x->nkeys, sizeof(*x->keys), eval_key_cmp);
 	for (size_t i = 0; i < x->nkeys; i++) {
 		const struct eval_key *k = &x->keys[i];
 		int f = k->family == 6;
@@ -421,7 +422,8 @@ static void group_keys(struct pc_source_index *x)
 {
 	size_t w = 0;
 
-	qsort(x->keys, x->nkeys, sizeof(*x->keys), key_cmp);
+	if (x->nkeys) /* no prefix at all: no array either */
+		qsort(x->keys, x->nkeys, sizeof(*x->keys), key_cmp);
 	for (size_t i = 0; i < x->nkeys; i++) {
 		const struct src_key *k = &x->keys[i];
 		if (w && x->keys[w - 1].len == k->len &&
