@@ -451,13 +451,14 @@ void pc_policy_evaluate(
  * hold it and those from anywhere, in order.  pc_eval_index_evaluate()
  * decides exactly as pc_policy_evaluate() does, the skipped_* counts
  * included (a packet without a source is evaluated by it).  The index
- * keeps `p`, which must outlive it; destroy accepts NULL.  Allocation
- * failure ends the process (xmalloc).
+ * keeps `p`, which must outlive it, and the room each packet's walk needs,
+ * reused from packet to packet (one index, one thread); destroy accepts
+ * NULL.  Allocation failure ends the process (xmalloc).
  */
 struct pc_eval_index;
 struct pc_eval_index *pc_eval_index_create(const struct pc_policy *p);
-void pc_eval_index_evaluate(const struct pc_eval_index *x, const struct pc_packet *pkt,
-		struct pc_decision *out);
+void pc_eval_index_evaluate(
+		struct pc_eval_index *x, const struct pc_packet *pkt, struct pc_decision *out);
 void pc_eval_index_destroy(struct pc_eval_index *x);
 
 /*

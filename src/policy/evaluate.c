@@ -140,6 +140,12 @@ struct eval_user {
 	size_t rule;
 };
 
+/* A list of rules in order, walked in step with the others: a run of users, or `every`. */
+struct eval_run {
+	const size_t *v;
+	size_t at, n;
+};
+
 struct pc_eval_index {
 	const struct pc_policy *p;
 	size_t *every, nevery; /* the rules that hold every source, in order */
@@ -150,6 +156,10 @@ struct pc_eval_index {
 	size_t group[2][130]; /* keys of family 4 (0) or 6 (1) and the g-th length of lens */
 	uint8_t lens[2][129];
 	size_t nlens[2];
+	/* A packet's sets and runs of rules, kept for the next: no allocation a packet. */
+	uint32_t *sets;
+	struct eval_run *runs;
+	size_t sets_cap, runs_cap;
 };
 
 static int user_cmp(const void *a, const void *b)
@@ -281,14 +291,8 @@ static int u32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* A list of rules in order, walked in step with the others: a run of users, or `every`. */
-struct eval_run {
-	const size_t *v;
-	size_t at, n;
-};
-
 void pc_eval_index_evaluate(
-		const struct pc_eval_index *x, const struct pc_packet *pkt, struct pc_decision *out)
+		struct pc_eval_index *x, const struct pc_packet *pkt, struct pc_decision *out)
 {
 	const struct pc_policy *p = x->p;
 	int f = pkt->family == 6;
@@ -299,20 +303,27 @@ void pc_eval_index_evaluate(
 	}
 	/* The rules whose sources hold the packet's: those of each set a key of it names, and
 	 * those that hold every source; no other rule can match it, nor be counted. */
-	size_t nsets = 0, cap = 8;
-	uint32_t *sets = xcalloc(cap, sizeof(*sets));
+	size_t nsets = 0;
 	for (size_t g = 0; g < x->nlens[f]; g++) {
 		size_t from, to;
 		eval_find(x, f, g, pkt->src, &from, &to);
 		for (size_t k = from; k < to; k++) {
-			if (nsets == cap)
-				sets = xreallocarray(sets, cap *= 2, sizeof(*sets));
-			sets[nsets++] = x->keys[k].set;
+			if (nsets == x->sets_cap) {
+				x->sets_cap = x->sets_cap ? 2 * x->sets_cap : 8;
+				x->sets = xreallocarray(x->sets, x->sets_cap, sizeof(*x->sets));
+			}
+			x->sets[nsets++] = x->keys[k].set;
 		}
 	}
+	uint32_t *sets = x->sets;
 	/* A set whose prefixes nest names the packet once: each rule is met once. */
-	qsort(sets, nsets, sizeof(*sets), u32_cmp);
-	struct eval_run *runs = xcalloc(nsets + 1, sizeof(*runs));
+	if (nsets)
+		qsort(sets, nsets, sizeof(*sets), u32_cmp);
+	if (x->runs_cap < nsets + 1) {
+		x->runs_cap = nsets + 1 > 2 * x->runs_cap ? nsets + 1 : 2 * x->runs_cap;
+		x->runs = xreallocarray(x->runs, x->runs_cap, sizeof(*x->runs));
+	}
+	struct eval_run *runs = x->runs;
 	size_t nruns = 1;
 	runs[0] = (struct eval_run){x->every, 0, x->nevery};
 	for (size_t k = 0; k < nsets; k++) {
@@ -322,7 +333,6 @@ void pc_eval_index_evaluate(
 		runs[nruns++] = (struct eval_run){x->users + x->set_start[s], 0,
 				x->set_start[s + 1] - x->set_start[s]};
 	}
-	free(sets);
 	memset(out, 0, sizeof(*out));
 	for (;;) {
 		size_t best = SIZE_MAX, at = 0;
@@ -334,12 +344,9 @@ void pc_eval_index_evaluate(
 		if (best == SIZE_MAX)
 			break;
 		runs[at].at++;
-		if (rule_decides(&p->rules[best], best, pkt, out)) {
-			free(runs);
+		if (rule_decides(&p->rules[best], best, pkt, out))
 			return;
-		}
 	}
-	free(runs);
 	out->verdict = default_of(p, pkt->direction);
 }
 
@@ -351,6 +358,8 @@ void pc_eval_index_destroy(struct pc_eval_index *x)
 	free(x->users);
 	free(x->set_start);
 	free(x->keys);
+	free(x->sets);
+	free(x->runs);
 	free(x);
 }
 
