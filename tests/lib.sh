@@ -68,6 +68,18 @@ kernel_peak() {
     bin=$tmp/portcullis
     export bin tmp spawn
 }
+# in_own_netns "$@": the runner, run again in a network namespace of its own
+# (unshare -n; PC_LISTEN_NS set there), unless it already is; root, ip and
+# namespaces, else cannot_run.  The first run's tmp is removed before.
+in_own_netns() {
+    [ -z "${PC_LISTEN_NS:-}" ] || return 0
+    if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
+        cannot_run "root, ip and network namespaces"
+    fi
+    rm -rf "$tmp"
+    trap - EXIT INT TERM
+    PC_LISTEN_NS=1 exec unshare -n sh "$0" "$@"
+}
 # expect NAME WANT OUT [PATTERN FILE]: passes when OUT holds exactly WANT (a
 # printf format) and, if given, a line of FILE matches PATTERN.
 expect() {

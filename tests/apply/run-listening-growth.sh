@@ -11,14 +11,7 @@
 # usage: run-listening-growth.sh PORTCULLIS DIR SPAWN
 . "$(dirname "$0")/../lib.sh"
 
-if [ -z "${PC_LISTEN_NS:-}" ]; then
-    if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
-        cannot_run "root, ip and network namespaces"
-    fi
-    rm -rf "$tmp"
-    trap - EXIT INT TERM
-    PC_LISTEN_NS=1 exec unshare -n sh "$0" "$@"
-fi
+in_own_netns "$@"
 spawn=$3
 
 ip link set lo up
