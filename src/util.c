@@ -493,3 +493,18 @@ void pc_pages_release(const void *p, size_t len)
 	if (to > from)
 		madvise((void *)from, to - from, MADV_DONTNEED);
 }
+
+void pc_pages_populate(void *p, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t to = ((uintptr_t)p + len) & ~(page - 1);
+
+#ifdef MADV_POPULATE_WRITE
+	if (to > from)
+		madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+#else
+	(void)from;
+	(void)to;
+#endif
+}

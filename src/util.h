@@ -156,6 +156,36 @@ void pc_pages_release(const void *p, size_t len);
  */
 #define PC_RELEASE_STEP (512u << 10)
 
+/*
+ * Makes the whole pages inside [p, p + len) present and writable in one
+ * call (MADV_POPULATE_WRITE), as a write to each would one fault at a time;
+ * nothing happens on a kernel without it.  For a large array about to be
+ * written in order: a fault a page cost 5-20 us here, in a virtual machine.
+ */
+void pc_pages_populate(void *p, size_t len);
+
+/*
+ * An array written in order from its start makes its pages present a step of
+ * this many bytes at a time (pc_pages_ahead()): its peak grows by no more.
+ */
+#define PC_POPULATE_STEP (128u << 10)
+
+/*
+ * For an array of `cap` bytes at `base`, written in order, whose written
+ * part grows from `before` to `after` bytes: when that crosses into a new
+ * step of PC_POPULATE_STEP, the step's pages are made present at once
+ * (pc_pages_populate()).  The first step is left to fault, as a small
+ * array's pages are.
+ */
+static inline void pc_pages_ahead(void *base, size_t before, size_t after, size_t cap)
+{
+	size_t step = after / PC_POPULATE_STEP * PC_POPULATE_STEP;
+
+	if (step > before && step < cap)
+		pc_pages_populate((char *)base + step,
+				(cap - step < PC_POPULATE_STEP ? cap - step : PC_POPULATE_STEP));
+}
+
 /* Optimal string alignment distance, stopping early above `limit`. */
 unsigned pc_edit_distance(const char *a, const char *b, unsigned limit);
 

@@ -70,6 +70,7 @@ static struct nlmsghdr *msg_begin(struct pc_nl_batch *b, const char *what, const
 	reserve(b, MSG_MAX);
 	if (b->zeroed < b->len + MSG_MAX) {
 		size_t from = b->zeroed > b->len ? b->zeroed : b->len;
+		pc_pages_ahead(b->buf, from, b->len + MSG_MAX, b->cap);
 		memset(b->buf + from, 0, b->len + MSG_MAX - from);
 		b->zeroed = b->len + MSG_MAX;
 	}

@@ -198,6 +198,8 @@ static void elem_plain(struct pc_dl_state *s, struct pc_dl_set *x, int kind, con
 	}
 	x->klen = klen;
 	recs_reserve(x, 1);
+	size_t at = x->n * rec_len(x);
+	pc_pages_ahead(x->recs, at, at + rec_len(x), x->cap * rec_len(x));
 	uint8_t *r = x->recs + x->n++ * rec_len(x);
 	r[0] = (uint8_t)kind;
 	memcpy(r + 1, k, klen);

@@ -473,6 +473,12 @@ static struct pc_prefix *next_prefix(struct pc_addrset *set, unsigned family)
 
 	if ((*n & (*n - 1)) == 0)
 		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
+	/* Its capacity is the power of two above n: a large array's pages come a step at a time. */
+	size_t at = *n * sizeof(**v);
+	if (at >= PC_POPULATE_STEP)
+		pc_pages_ahead(*v, at, at + sizeof(**v),
+				((size_t)2 << (63 - __builtin_clzll((unsigned long long)*n))) *
+						sizeof(**v));
 	return &(*v)[(*n)++];
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Helpers: case folding, UTF-8, edit distance, file reading, escaping, JSON. */
+/* Helpers: case folding, UTF-8, edit distance, file reading, escaping, JSON, pages. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,56 @@
 #include "portcullis/diag.h"
 #include "sha256.h"
 #include "util.h"
+
+/* Which of the n pages from p are present. */
+static void resident(const char *p, size_t n, unsigned char *v)
+{
+	assert_int_equal(mincore((void *)p, n * (size_t)sysconf(_SC_PAGESIZE), v), 0);
+	for (size_t i = 0; i < n; i++)
+		v[i] &= 1;
+}
+
+static void test_pages_ahead(void **state)
+{
+	(void)state;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), step = PC_POPULATE_STEP / page;
+	size_t len = 3 * PC_POPULATE_STEP + PC_POPULATE_STEP / 2, n = len / page;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char v[3 * PC_POPULATE_STEP / 4096 + PC_POPULATE_STEP / 8192];
+
+	assert_true(p != MAP_FAILED);
+	assert_true(n <= sizeof(v));
+#ifdef MADV_POPULATE_WRITE
+	if (madvise(p, page, MADV_POPULATE_WRITE) != 0) {
+		munmap(p, len);
+		skip(); /* a kernel before 5.14 */
+	}
+#endif
+	madvise(p, page, MADV_DONTNEED);
+	resident(p, n, v);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], 0);
+	/* Within the first step, and within a later one: nothing is made present. */
+	pc_pages_ahead(p, 0, 100, len);
+	pc_pages_ahead(p, PC_POPULATE_STEP + 8, PC_POPULATE_STEP + 100, len);
+	resident(p, n, v);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], 0);
+	/* Into the second step: its pages, and no other. */
+	pc_pages_ahead(p, PC_POPULATE_STEP - 10, PC_POPULATE_STEP + 14, len);
+	resident(p, n, v);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], i >= step && i < 2 * step);
+	/* Into the last, cut by the array's end. */
+	pc_pages_ahead(p, 3 * PC_POPULATE_STEP - 1, 3 * PC_POPULATE_STEP + 1, len);
+	resident(p, n, v);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], (i >= step && i < 2 * step) || i >= 3 * step);
+	/* Present and zero, as pages first written are. */
+	for (size_t i = step * page; i < 2 * step * page; i++)
+		assert_int_equal(p[i], 0);
+	munmap(p, len);
+}
 
 static void test_fold_compare(void **state)
 {
@@ -350,6 +401,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_fold_compare),
+			cmocka_unit_test(test_pages_ahead),
 			cmocka_unit_test(test_utf8),
 			cmocka_unit_test(test_edit_distance),
 			cmocka_unit_test(test_sha256_vectors),
