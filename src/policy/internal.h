@@ -120,6 +120,9 @@ int pol_limit(struct loader *l, const struct pc_ynode *n, unsigned *rate, const 
 int pol_list_read(struct pc_policy *p, size_t i, pc_listfile_add *add, void *arg,
 		struct pc_diags *diags);
 
+/* The size in bytes of list file `i` as it was opened (0 when it was not). */
+size_t pol_list_size(const struct pc_policy *p, size_t i);
+
 void pol_lint(struct pc_policy *p, struct pc_diags *diags, bool resolved);
 
 #endif

@@ -2043,6 +2043,15 @@ int pol_list_read(struct pc_policy *p, size_t i, pc_listfile_add *add, void *arg
 	return r == 0 ? 0 : -1;
 }
 
+size_t pol_list_size(const struct pc_policy *p, size_t i)
+{
+	const struct list_src *ls = &p->state->lists[i];
+
+	if (ls->through)
+		return ls->text.len;
+	return ls->fd >= 0 && ls->st.st_size > 0 ? (size_t)ls->st.st_size : 0;
+}
+
 size_t pc_policy_list_count(const struct pc_policy *p)
 {
 	return p->state ? p->state->nlists : 0;

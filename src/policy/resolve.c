@@ -466,20 +466,34 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
  * the heap, doubling at each power of two, until set_done() sorts them and
  * gives them their final size.
  */
+static struct pc_prefix *grow_prefix(struct pc_prefix **v, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 1;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	/* A large array's pages are made present a step at a time, not a fault a page. */
+	size_t at = *n * sizeof(**v);
+	if (at >= PC_POPULATE_STEP)
+		pc_pages_ahead(*v, at, at + sizeof(**v), *cap * sizeof(**v));
+	return &(*v)[(*n)++];
+}
+
+/* The room of an array of n prefixes grown by next_prefix(): the power of two from n up. */
+static size_t room_of(size_t n)
+{
+	if ((n & (n - 1)) == 0)
+		return n;
+	return (size_t)2 << (63 - __builtin_clzll((unsigned long long)n));
+}
+
 static struct pc_prefix *next_prefix(struct pc_addrset *set, unsigned family)
 {
 	struct pc_prefix **v = family == 4 ? &set->v4 : &set->v6;
 	size_t *n = family == 4 ? &set->nv4 : &set->nv6;
+	size_t cap = room_of(*n);
 
-	if ((*n & (*n - 1)) == 0)
-		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
-	/* Its capacity is the power of two above n: a large array's pages come a step at a time. */
-	size_t at = *n * sizeof(**v);
-	if (at >= PC_POPULATE_STEP)
-		pc_pages_ahead(*v, at, at + sizeof(**v),
-				((size_t)2 << (63 - __builtin_clzll((unsigned long long)*n))) *
-						sizeof(**v));
-	return &(*v)[(*n)++];
+	return grow_prefix(v, n, &cap);
 }
 
 /* Adds a prefix to a set being built. */
@@ -698,21 +712,61 @@ static void add_run(struct resolver *r, const struct pc_yrun *run, struct pc_add
 				run->end_line);
 }
 
-/* A list file's address, into the network being resolved (struct list_sink). */
+/*
+ * A list file's address, into the network being resolved (struct list_sink).
+ * Its IPv4 array is made as large as the file could hold (a line of an IPv4
+ * address takes 8 bytes at least) before it is read: an array that doubles
+ * is moved each time (mremap()), and each page moved is mapped again when
+ * it is next touched, which costs as much as its first write in a virtual
+ * machine.  What is never written costs address space, not memory.
+ */
 struct list_sink {
 	struct pc_addrset *set;
 	uint32_t list; /* the file's index, as pc_prefix.where holds it */
+	size_t cap[2]; /* the room of the set's IPv4 and IPv6 arrays */
 };
 
 static void list_add(void *arg, const struct pc_prefix *x)
 {
 	struct list_sink *k = arg;
-	struct pc_prefix y = *x;
+	bool v6 = x->family == 6;
+	struct pc_prefix *y = grow_prefix(v6 ? &k->set->v6 : &k->set->v4,
+			v6 ? &k->set->nv6 : &k->set->nv4, &k->cap[v6]);
 
+	*y = *x;
 	/* The line it is on (the reader gives it in `where`): explain and the diagnostics name it.
 	 */
-	y.where = PC_WHERE_LINE | k->list | (x->where & PC_WHERE_LINE_MASK);
-	add_prefix(k->set, &y);
+	y->where = PC_WHERE_LINE | k->list | (x->where & PC_WHERE_LINE_MASK);
+}
+
+/* A list file of `size` bytes about to be read into k's set, empty. */
+static void list_sink_reserve(struct list_sink *k, size_t size)
+{
+	size_t most = size / 8 + 1;
+
+	if (most > PC_LIST_MAX_LINES)
+		most = PC_LIST_MAX_LINES;
+	/* Small lists grow as any set does. */
+	if (most * sizeof(struct pc_prefix) < PC_POPULATE_STEP || k->set->nv4 || k->set->v4)
+		return;
+	k->set->v4 = xreallocarray(NULL, most, sizeof(struct pc_prefix));
+	k->cap[0] = most;
+}
+
+/* The set's arrays given the room next_prefix() expects of them, when the file is read. */
+static void list_sink_done(struct list_sink *k)
+{
+	struct pc_prefix **v[2] = {&k->set->v4, &k->set->v6};
+	size_t n[2] = {k->set->nv4, k->set->nv6};
+
+	for (int f = 0; f < 2; f++) {
+		if (!n[f]) {
+			free(*v[f]);
+			*v[f] = NULL;
+		} else if (room_of(n[f]) != k->cap[f]) {
+			*v[f] = xreallocarray(*v[f], room_of(n[f]), sizeof(**v[f]));
+		}
+	}
 }
 
 static void resolve_network(struct resolver *r, struct pc_network *net)
@@ -732,11 +786,16 @@ static void resolve_network(struct resolver *r, struct pc_network *net)
 	net->state = 1;
 	if (r->netdepth++ == 0)
 		r->netstart = net;
-	struct list_sink sink = {&net->set, (uint32_t)(net->list ? net->list - 1 : 0)
-							    << PC_WHERE_FILE_SHIFT};
+	struct list_sink sink = {&net->set,
+			(uint32_t)(net->list ? net->list - 1 : 0) << PC_WHERE_FILE_SHIFT,
+			{room_of(net->set.nv4), room_of(net->set.nv6)}};
 	size_t before = r->diags->nerrors;
-	bool listed = net->list &&
-		      pol_list_read(r->p, net->list - 1, list_add, &sink, r->diags) == 0;
+	bool listed = false;
+	if (net->list) {
+		list_sink_reserve(&sink, pol_list_size(r->p, net->list - 1));
+		listed = pol_list_read(r->p, net->list - 1, list_add, &sink, r->diags) == 0;
+		list_sink_done(&sink);
+	}
 	if (net->run)
 		add_run(r, net->run, &net->set, net->name);
 	add_peers(r, net->members, net->nmembers, &net->set, net->name);

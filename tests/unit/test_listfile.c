@@ -369,6 +369,59 @@ static void test_policy_list(void **state)
 }
 
 /*
+ * A list file large enough that its network's IPv4 array is made for the
+ * whole file before it is read (and cut to the room next_prefix() expects
+ * after): 65 536 hosts (a power of two, the array full), IPv6 prefixes
+ * that grow their own array, then members of the policy added after them.
+ */
+static void test_policy_list_large(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pc-listlarge-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *list = xasprintf("%s/big.txt", dir), *label = xasprintf("%s/l.p.yaml", dir);
+	FILE *f = fopen(list, "w");
+	assert_non_null(f);
+	for (unsigned i = 0; i < 65536; i++) {
+		fprintf(f, "10.%u.%u.%u\n", i >> 16 & 255, i >> 8 & 255, i & 255);
+		if (i % 20000 == 0)
+			fprintf(f, "2001:db8:%x::/48\n", i / 20000);
+	}
+	fclose(f);
+	static const char text[] = "version: 1\n"
+				   "policy: t\n"
+				   "networks:\n"
+				   "  big: {file: big.txt, members: [192.0.2.0/24, 198.51.100.7, "
+				   "\"2001:db8:ff::/48\"]}\n"
+				   "rules:\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: big\n";
+	struct loaded l;
+	load(&l, label, text, sizeof(text) - 1, true);
+	const struct pc_network *n = &l.p.networks[0];
+	assert_int_equal(n->set.nv4, 65536 + 2);
+	assert_int_equal(n->set.nv6, 4 + 1);
+	for (size_t i = 1; i < n->set.nv4; i++)
+		assert_true(memcmp(n->set.v4[i - 1].bytes, n->set.v4[i].bytes, 4) < 0);
+	struct pc_loc at;
+	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v4[65535], &at));
+	assert_string_equal(at.file, list);
+	assert_int_equal(at.line, 65536 + 4); /* 10.0.255.255, after 4 IPv6 lines */
+	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v4[65536], &at));
+	assert_string_equal(at.file, label); /* 192.0.2.0/24, a member */
+	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v6[3], &at));
+	assert_string_equal(at.file, list);
+	assert_int_equal(at.line, 60005); /* after the host of 60 000 and three IPv6 lines */
+	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v6[4], &at));
+	assert_string_equal(at.file, label);
+	unload(&l);
+	unlink(list);
+	rmdir(dir);
+	free(list);
+	free(label);
+}
+
+/*
  * A network's prefixes sorted in place whatever the order they are listed
  * in (descending, organ pipe, one value repeated, a fixed shuffle): each
  * distinct address once, in order, and of two equal ones the first listed
@@ -836,6 +889,7 @@ int main(void)
 			cmocka_unit_test(test_limits),
 			cmocka_unit_test(test_fd),
 			cmocka_unit_test(test_policy_list),
+			cmocka_unit_test(test_policy_list_large),
 			cmocka_unit_test(test_prefix_where),
 			cmocka_unit_test(test_prefix_sort),
 			cmocka_unit_test(test_policy_list_checks),
