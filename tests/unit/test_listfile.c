@@ -306,6 +306,31 @@ static void unload(struct loaded *l)
 	pc_registry_destroy(l->reg);
 }
 
+/* A list file in a directory of its own, open for writing, and a policy's label beside it. */
+struct listed {
+	char dir[32];
+	char *list, *label;
+	FILE *f;
+};
+
+static void listed_open(struct listed *x, const char *name)
+{
+	snprintf(x->dir, sizeof(x->dir), "/tmp/pc-listpolicy-XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	x->list = xasprintf("%s/%s", x->dir, name);
+	x->label = xasprintf("%s/l.p.yaml", x->dir);
+	x->f = fopen(x->list, "w");
+	assert_non_null(x->f);
+}
+
+static void listed_close(struct listed *x)
+{
+	unlink(x->list);
+	rmdir(x->dir);
+	free(x->list);
+	free(x->label);
+}
+
 /*
  * A policy whose network reads a list file: its addresses resolved with
  * their lines, and a rule under a network of thousands of listed prefixes
@@ -314,11 +339,10 @@ static void unload(struct loaded *l)
 static void test_policy_list(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/pc-listpolicy-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	char *list = xasprintf("%s/bad.txt", dir), *label = xasprintf("%s/l.p.yaml", dir);
-	FILE *f = fopen(list, "w");
-	assert_non_null(f);
+	struct listed x;
+	listed_open(&x, "bad.txt");
+	FILE *f = x.f;
+	const char *list = x.list, *label = x.label;
 	fprintf(f, "# listed\n");
 	for (unsigned i = 0; i < 5000; i++)
 		fprintf(f, "10.%u.%u.%u\n", i >> 16 & 255, i >> 8 & 255, (i & 255) ^ 1);
@@ -362,10 +386,7 @@ static void test_policy_list(void **state)
 	assert_string_equal(pc_policy_list(&l.p, 0, hex), list);
 	assert_int_equal(strlen(hex), 64);
 	unload(&l);
-	unlink(list);
-	rmdir(dir);
-	free(list);
-	free(label);
+	listed_close(&x);
 }
 
 /*
@@ -377,11 +398,10 @@ static void test_policy_list(void **state)
 static void test_policy_list_large(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/pc-listlarge-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	char *list = xasprintf("%s/big.txt", dir), *label = xasprintf("%s/l.p.yaml", dir);
-	FILE *f = fopen(list, "w");
-	assert_non_null(f);
+	struct listed x;
+	listed_open(&x, "big.txt");
+	FILE *f = x.f;
+	const char *list = x.list, *label = x.label;
 	for (unsigned i = 0; i < 65536; i++) {
 		fprintf(f, "10.%u.%u.%u\n", i >> 16 & 255, i >> 8 & 255, i & 255);
 		if (i % 20000 == 0)
@@ -415,10 +435,7 @@ static void test_policy_list_large(void **state)
 	assert_true(pc_policy_prefix_loc(&l.p, &n->set.v6[4], &at));
 	assert_string_equal(at.file, label);
 	unload(&l);
-	unlink(list);
-	rmdir(dir);
-	free(list);
-	free(label);
+	listed_close(&x);
 }
 
 /*
