@@ -494,6 +494,34 @@ void pc_pages_release(const void *p, size_t len)
 		madvise((void *)from, to - from, MADV_DONTNEED);
 }
 
+void pc_pages_release_upto(const void *p, size_t *done, size_t upto, size_t step, size_t align)
+{
+	if (upto - *done < step)
+		return;
+	uintptr_t at = (uintptr_t)p;
+	uintptr_t from = (at + *done + align - 1) & ~(align - 1);
+	uintptr_t to = (at + upto) & ~(align - 1);
+
+	if (to > from) {
+		madvise((void *)from, to - from, MADV_DONTNEED);
+		*done = to - at;
+	}
+}
+
+void pc_pages_huge(void *p, size_t len)
+{
+	uintptr_t from = ((uintptr_t)p + PC_HUGE_PAGE - 1) & ~(PC_HUGE_PAGE - 1);
+	uintptr_t to = ((uintptr_t)p + len) & ~(PC_HUGE_PAGE - 1);
+
+#ifdef MADV_HUGEPAGE
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)from;
+	(void)to;
+#endif
+}
+
 void pc_pages_populate(void *p, size_t len)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);

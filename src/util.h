@@ -148,6 +148,15 @@ size_t pc_text_char(const unsigned char *s, size_t n, bool *unsafe);
 void pc_pages_release(const void *p, size_t len);
 
 /*
+ * For memory at p given back in order as it is read: once [p + *done,
+ * p + upto) is at least `step` bytes, its whole units of `align` bytes (a
+ * page, or PC_HUGE_PAGE for an array of huge pages: giving back part of one
+ * frees nothing until the kernel splits it) are given back, and *done moves
+ * to the end of the last.
+ */
+void pc_pages_release_upto(const void *p, size_t *done, size_t upto, size_t step, size_t align);
+
+/*
  * What is read no more is given back in steps of at least this many bytes,
  * and a smaller rest is kept: each madvise() is a TLB flush, an interrupt to
  * every other CPU the process ran on (0.1-0.2 ms in a virtual machine).  In
@@ -163,6 +172,18 @@ void pc_pages_release(const void *p, size_t len);
  * written in order: a fault a page cost 5-20 us here, in a virtual machine.
  */
 void pc_pages_populate(void *p, size_t len);
+
+/*
+ * Asks for huge pages (MADV_HUGEPAGE) for the whole PC_HUGE_PAGE ranges inside
+ * [p, p + len): a page first written costs a fault, and in a virtual machine
+ * as much again for the host to map it (10-19 us here), so one for 2 MiB
+ * instead of one for 4 KiB.  For arrays of PC_HUGE_MIN bytes and more, where
+ * a last huge page partly used is small beside the whole; such an array is
+ * given back in whole huge pages (pc_pages_release_upto()).
+ */
+void pc_pages_huge(void *p, size_t len);
+#define PC_HUGE_PAGE ((size_t)2 << 20)
+#define PC_HUGE_MIN ((size_t)8 << 20)
 
 /*
  * An array written in order from its start makes its pages present a step of

@@ -492,19 +492,6 @@ static void named_set(struct pc_nl_batch *b, const char *table, const char *name
 			.b = b, .table = table, .name = name, .id = id, .flags = NLM_F_CREATE};
 }
 
-/* Prefixes written between two givings back of their pages (PC_RELEASE_STEP of them). */
-#define RELEASE_EVERY (PC_RELEASE_STEP / sizeof(struct pc_prefix))
-
-/*
- * The whole pages of the first n prefixes of v given back (they read as
- * zeros after); `done` of them were already.  Only pages inside the array
- * are: its first and last, shared with what lies around it, stay.
- */
-static void release_prefixes(const struct pc_prefix *v, size_t done, size_t n)
-{
-	pc_pages_release(v + done, (n - done) * sizeof(*v));
-}
-
 static void batch_elem(void *arg, const struct pc_nl_elem *e);
 
 /*
@@ -516,15 +503,17 @@ static void address_set_elems(
 		const struct pc_nft_set *s, pc_nl_elem_fn *fn, void *arg, bool release)
 {
 	uint32_t len = s->type == PC_NFT_SET_IPV4 ? 4 : 16;
-	size_t released = 0;
+	/* An array of huge pages (pc_pages_huge()) is given back a whole huge page at a time. */
+	bool huge = s->n * sizeof(*s->prefixes) >= PC_HUGE_MIN;
+	size_t step = huge ? PC_HUGE_PAGE : PC_RELEASE_STEP;
+	size_t align = huge ? PC_HUGE_PAGE : (size_t)sysconf(_SC_PAGESIZE);
+	size_t released = 0; /* bytes of the prefixes */
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct pc_prefix *x = &s->prefixes[i];
 		uint8_t hi[16];
-		if (release && i - released == RELEASE_EVERY) {
-			release_prefixes(s->prefixes, released, i);
-			released = i;
-		}
+		if (release && i * sizeof(*x) - released >= step)
+			pc_pages_release_upto(s->prefixes, &released, i * sizeof(*x), step, align);
 		if (!s->interval) {
 			/* A hash set: its keys, no interval ends. */
 			if (fn == batch_elem)

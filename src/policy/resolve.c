@@ -468,14 +468,26 @@ static void normalise(struct resolver *r, struct pc_prefix *v, size_t *n, const 
  */
 static struct pc_prefix *grow_prefix(struct pc_prefix **v, size_t *n, size_t *cap)
 {
+	size_t at = *n * sizeof(**v), room;
+
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 1;
 		*v = xreallocarray(*v, *cap, sizeof(**v));
+		if (at >= PC_HUGE_MIN)
+			pc_pages_huge((char *)*v + at, PC_HUGE_PAGE * 2);
 	}
-	/* A large array's pages are made present a step at a time, not a fault a page. */
-	size_t at = *n * sizeof(**v);
-	if (at >= PC_POPULATE_STEP)
-		pc_pages_ahead(*v, at, at + sizeof(**v), *cap * sizeof(**v));
+	room = *cap * sizeof(**v);
+	/*
+	 * Its first PC_HUGE_MIN bytes are made present a step at a time, not a
+	 * fault a page; past them, the pages it is about to be written into are
+	 * huge ones (one fault in 2 MiB), asked for a huge page ahead: only
+	 * large arrays take them, and only where they are written.
+	 */
+	if (at >= PC_POPULATE_STEP && at < PC_HUGE_MIN)
+		pc_pages_ahead(*v, at, at + sizeof(**v), room < PC_HUGE_MIN ? room : PC_HUGE_MIN);
+	else if (at >= PC_HUGE_MIN && at % PC_HUGE_PAGE < sizeof(**v))
+		pc_pages_huge((char *)*v + at,
+				room - at < 2 * PC_HUGE_PAGE ? room - at : 2 * PC_HUGE_PAGE);
 	return &(*v)[(*n)++];
 }
 

@@ -307,8 +307,9 @@ static void test_elements_as_libnftnl_writes_them(void **state)
 
 /* ---- prefixes given back as the batch is written ---- */
 
-/* A policy of n hosts that one rule names, and n / 100 ports each with a comment (map elements). */
-static char *big_policy(size_t n, size_t *len)
+/* A policy of n hosts that one rule names, and `ranges` ports each with a comment (map elements).
+ */
+static char *big_policy(size_t n, size_t ranges, size_t *len)
 {
 	char *text = NULL;
 	size_t size = 0;
@@ -320,7 +321,7 @@ static char *big_policy(size_t n, size_t *len)
 		fprintf(f, "%s10.%zu.%zu.%zu", i ? ", " : "", (i + 1) >> 16 & 255,
 				(i + 1) >> 8 & 255, (i + 1) & 255);
 	fputs("]\nrules:\n  - allow: 88/tcp\n    from: big\n", f);
-	for (size_t i = 0; i < n / 100; i++)
+	for (size_t i = 0; i < ranges; i++)
 		fprintf(f, "  - allow: %zu-%zu/udp\n    comment: range %zu\n", 2 * i + 1000,
 				2 * i + 1000, i);
 	fclose(f);
@@ -455,7 +456,7 @@ static void test_sent_batch_given_back(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	char *text = big_policy(150000, &len);
+	char *text = big_policy(150000, 1500, &len);
 	assert_true(model_load(&m, "big.yaml", text, len));
 	sent_each(&m, dir);
 	model_finish(&m);
@@ -476,7 +477,7 @@ static void test_release_prefixes(void **state)
 	compare_release(&m, dir);
 	model_finish(&m);
 	/* Two rules that write the same peers share one array: neither gives it back. */
-	char *text = big_policy(150000, &len);
+	char *text = big_policy(150000, 1500, &len);
 	char *shared = malloc(len + 200);
 	assert_non_null(shared);
 	int slen = sprintf(shared,
@@ -495,6 +496,12 @@ static void test_release_prefixes(void **state)
 	free(shared);
 	/* A large network's pages go back. */
 	assert_true(model_load(&m, "big.yaml", text, len));
+	assert_true(compare_release(&m, dir));
+	model_finish(&m);
+	free(text);
+	/* Past PC_HUGE_MIN of prefixes (of huge pages): given back in whole huge pages. */
+	text = big_policy(400000, 1, &len);
+	assert_true(model_load(&m, "huge.yaml", text, len));
 	assert_true(compare_release(&m, dir));
 	model_finish(&m);
 	free(text);
@@ -560,7 +567,7 @@ static size_t build_allocs(size_t n)
 	struct pc_nl_batch b;
 	struct pc_nl_options o = {.seq = 1, .commit = true, .lo_ifindex = 1};
 	size_t len, got;
-	char *text = big_policy(n, &len);
+	char *text = big_policy(n, n / 100, &len);
 
 	assert_true(model_load(&m, "big.yaml", text, len));
 	allocs = 0;

@@ -68,6 +68,95 @@ static void test_pages_ahead(void **state)
 	munmap(p, len);
 }
 
+/*
+ * Memory given back in order: nothing until a step is read, then whole units
+ * (pages here) up to where reading is, and `done` moved there; the pages past
+ * it stay.
+ */
+static void test_pages_release_upto(void **state)
+{
+	(void)state;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 64, len = n * page;
+	char *m = mmap(NULL, len + 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	unsigned char v[64];
+	size_t done = 0;
+
+	assert_true(m != MAP_FAILED);
+	/* Units of 4 pages are 4 pages apart in the address space: p starts one. */
+	char *p = (char *)(((uintptr_t)m + 4 * page - 1) & ~(uintptr_t)(4 * page - 1));
+	memset(p, 1, len);
+	/* Less than a step read: all kept. */
+	pc_pages_release_upto(p, &done, 7 * page + 100, 8 * page, page);
+	assert_int_equal(done, 0);
+	/* A step and a part of a page: the whole pages before it go, done stops at the page. */
+	pc_pages_release_upto(p, &done, 8 * page + 100, 8 * page, page);
+	assert_int_equal(done, 8 * page);
+	resident(p, n, v);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], i >= 8);
+	assert_int_equal(p[8 * page], 1);
+	assert_int_equal(p[page], 0); /* given back: zero when read again */
+	/* In units of 4 pages: from done to the last whole unit before 21 pages. */
+	pc_pages_release_upto(p, &done, 21 * page, 8 * page, 4 * page);
+	assert_int_equal(done, 20 * page);
+	resident(p, n, v);
+	for (size_t i = 9; i < n; i++)
+		assert_int_equal(v[i], i >= 20);
+	munmap(m, len + 4 * page);
+}
+
+/* Whether the mapping holding p is marked for huge pages (VmFlags "hg" in smaps). */
+static bool marked_huge(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, hg = false;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			hg = strstr(line, " hg") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return hg;
+}
+
+/* Huge pages asked for the whole 2 MiB ranges inside a range, and not outside them. */
+static void test_pages_huge(void **state)
+{
+	(void)state;
+	size_t len = 4 * PC_HUGE_PAGE;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(m != MAP_FAILED);
+	char *a = (char *)(((uintptr_t)m + PC_HUGE_PAGE - 1) & ~(PC_HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+	if (madvise(a, PC_HUGE_PAGE, MADV_HUGEPAGE) != 0) {
+		munmap(m, len);
+		skip(); /* a kernel without transparent huge pages */
+	}
+	madvise(a, PC_HUGE_PAGE, MADV_NOHUGEPAGE);
+#endif
+	/* Less than a whole aligned huge page: nothing asked. */
+	pc_pages_huge(a + 4096, PC_HUGE_PAGE);
+	assert_false(marked_huge(a + 8192));
+	/* From inside one to past the next: only the next, whole. */
+	pc_pages_huge(a + 4096, 2 * PC_HUGE_PAGE);
+	assert_false(marked_huge(a + 8192));
+	assert_true(marked_huge(a + PC_HUGE_PAGE));
+	assert_true(marked_huge(a + 2 * PC_HUGE_PAGE - 1));
+	assert_false(marked_huge(a + 2 * PC_HUGE_PAGE));
+	munmap(m, len);
+}
+
 static void test_fold_compare(void **state)
 {
 	(void)state;
@@ -402,6 +491,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_fold_compare),
 			cmocka_unit_test(test_pages_ahead),
+			cmocka_unit_test(test_pages_release_upto),
+			cmocka_unit_test(test_pages_huge),
 			cmocka_unit_test(test_utf8),
 			cmocka_unit_test(test_edit_distance),
 			cmocka_unit_test(test_sha256_vectors),
