@@ -152,7 +152,7 @@ struct pc_eval_index {
 	size_t *users, *set_start; /* set s: its rules users[set_start[s]..set_start[s + 1]) */
 	size_t nsets;
 	struct eval_key *keys;
-	size_t nkeys;
+	size_t nkeys, keys_cap;
 	size_t group[2][130]; /* keys of family 4 (0) or 6 (1) and the g-th length of lens */
 	uint8_t lens[2][129];
 	size_t nlens[2];
@@ -187,9 +187,27 @@ static int eval_key_cmp(const void *a, const void *b)
 	return (x->set > y->set) - (x->set < y->set);
 }
 
+/*
+ * Array v of *cap elements of `size` bytes with room for `more` past n:
+ * doubled when it has not.  Grown by each set's count alone, it was copied
+ * whole for each set where the allocator could not extend it in place (under
+ * ASan, always): n sets cost n times the keys.
+ */
+static void *keys_room(void *v, size_t *cap, size_t n, size_t more, size_t size)
+{
+	if (*cap - n >= more)
+		return v;
+	size_t c = *cap ? *cap : 64;
+	while (c - n < more)
+		c *= 2;
+	*cap = c;
+	return xreallocarray(v, c, size);
+}
+
 static void eval_keys_of(struct pc_eval_index *x, const struct pc_addrset *set, uint32_t id)
 {
-	x->keys = xreallocarray(x->keys, x->nkeys + set->nv4 + set->nv6 + 1, sizeof(*x->keys));
+	x->keys = keys_room(
+			x->keys, &x->keys_cap, x->nkeys, set->nv4 + set->nv6 + 1, sizeof(*x->keys));
 	for (int f = 0; f < 2; f++) {
 		const struct pc_prefix *v = f ? set->v6 : set->v4;
 		size_t n = f ? set->nv6 : set->nv4;
@@ -379,7 +397,7 @@ struct pc_source_index {
 	size_t *rules, *match, n; /* the rules that can decide, in order, and their match */
 	size_t every; /* the first of them that holds every source (n: none) */
 	struct src_key *keys;
-	size_t nkeys;
+	size_t nkeys, keys_cap;
 	size_t group[130]; /* keys[group[g]..group[g + 1]) have the g-th length of lens */
 	uint8_t lens[129];
 	size_t nlens;
@@ -417,7 +435,7 @@ static void add_keys(struct pc_source_index *x, const struct pc_addrset *set, si
 	const struct pc_prefix *v = x->pkt.family == 4 ? set->v4 : set->v6;
 	size_t n = x->pkt.family == 4 ? set->nv4 : set->nv6;
 
-	x->keys = xreallocarray(x->keys, x->nkeys + n + 1, sizeof(*x->keys));
+	x->keys = keys_room(x->keys, &x->keys_cap, x->nkeys, n + 1, sizeof(*x->keys));
 	for (size_t i = 0; i < n; i++) {
 		struct src_key *key = &x->keys[x->nkeys++];
 		mask_to(key->bytes, v[i].bytes, v[i].len);
