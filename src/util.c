@@ -484,55 +484,45 @@ size_t pc_text_char(const unsigned char *p, size_t n, bool *unsafe)
 	return len ? len : 1;
 }
 
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE 14
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* a kernel before 5.14 refuses it: nothing happens */
+#endif
+
+/* `advice` for the whole units of `align` bytes inside [p, p + len); the end of the last, or 0. */
+static uintptr_t advise_inside(const void *p, size_t len, uintptr_t align, int advice)
+{
+	uintptr_t from = ((uintptr_t)p + align - 1) & ~(align - 1);
+	uintptr_t to = ((uintptr_t)p + len) & ~(align - 1);
+
+	if (to <= from)
+		return 0;
+	madvise((void *)from, to - from, advice);
+	return to;
+}
+
 void pc_pages_release(const void *p, size_t len)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t to = ((uintptr_t)p + len) & ~(page - 1);
-
-	if (to > from)
-		madvise((void *)from, to - from, MADV_DONTNEED);
+	advise_inside(p, len, (uintptr_t)sysconf(_SC_PAGESIZE), MADV_DONTNEED);
 }
 
 void pc_pages_release_upto(const void *p, size_t *done, size_t upto, size_t step, size_t align)
 {
 	if (upto - *done < step)
 		return;
-	uintptr_t at = (uintptr_t)p;
-	uintptr_t from = (at + *done + align - 1) & ~(align - 1);
-	uintptr_t to = (at + upto) & ~(align - 1);
-
-	if (to > from) {
-		madvise((void *)from, to - from, MADV_DONTNEED);
-		*done = to - at;
-	}
+	uintptr_t to = advise_inside((const char *)p + *done, upto - *done, align, MADV_DONTNEED);
+	if (to)
+		*done = to - (uintptr_t)p;
 }
 
 void pc_pages_huge(void *p, size_t len)
 {
-	uintptr_t from = ((uintptr_t)p + PC_HUGE_PAGE - 1) & ~(PC_HUGE_PAGE - 1);
-	uintptr_t to = ((uintptr_t)p + len) & ~(PC_HUGE_PAGE - 1);
-
-#ifdef MADV_HUGEPAGE
-	if (to > from)
-		madvise((void *)from, to - from, MADV_HUGEPAGE);
-#else
-	(void)from;
-	(void)to;
-#endif
+	advise_inside(p, len, PC_HUGE_PAGE, MADV_HUGEPAGE);
 }
 
 void pc_pages_populate(void *p, size_t len)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t to = ((uintptr_t)p + len) & ~(page - 1);
-
-#ifdef MADV_POPULATE_WRITE
-	if (to > from)
-		madvise((void *)from, to - from, MADV_POPULATE_WRITE);
-#else
-	(void)from;
-	(void)to;
-#endif
+	advise_inside(p, len, (uintptr_t)sysconf(_SC_PAGESIZE), MADV_POPULATE_WRITE);
 }
