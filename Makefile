@@ -12,7 +12,7 @@ MESON_OPTS ?=
 VALGRIND = valgrind --quiet --error-exitcode=99 --vgdb=no --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible
 
-.PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz bench bench-deps \
+.PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz fuzz-build bench bench-deps \
 	update-golden install clean
 
 all: build
@@ -61,12 +61,15 @@ check-asan: deps
 	   -Dc_args=-fno-sanitize-recover=all; fi
 	meson compile -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite deb --no-suite ansible
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite deb --no-suite ansible --no-suite probe
 
 check-valgrind: build
 	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 \
 	  --wrapper "$(VALGRIND)" --suite unit
-	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --suite cli
+	@d=$$(mktemp -d) && PC_TEST_WRAPPER="$(CURDIR)/tests/wrap-sample.sh $$d $(VALGRIND) --" \
+	  meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --suite cli; \
+	  rc=$$?; echo "check-valgrind: $$(cat $$d/wrapped 2>/dev/null | wc -l) of $$(cat $$d/shape.* 2>/dev/null | wc -l)" \
+	    "commands under valgrind, $$(ls $$d | grep -c '^shape') shapes"; rm -rf $$d; exit $$rc
 	meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --wrapper "$(VALGRIND)" --suite fuzz
 
 # libFuzzer on every parser for FUZZ_SECONDS each (clang); the seeds are copied,
@@ -75,14 +78,18 @@ check-valgrind: build
 # with its input in $(FUZZ_BUILD)/artifacts.  Keep crashes as regression
 # inputs in tests/fuzz/corpus/TARGET/.  tests/fuzz/TARGET.dict, when there is one, is
 # its dictionary.
-fuzz: deps
+fuzz: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+fuzz-build: deps
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang meson setup $(FUZZ_BUILD) \
 	   -Dfuzz=true -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
 	   -Dc_args=-fno-sanitize-recover=all; fi
 	meson compile -C $(FUZZ_BUILD)
 	@mkdir -p $(FUZZ_BUILD)/artifacts
-	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* tests/fuzz/campaign/$$t/* $(FUZZ_BUILD)/corpus/$$t/; \
+
+# One target's run; `make -jN fuzz` runs N at once, each printing its lines together.
+fuzz-run-%: fuzz-build
+	@t=$*; mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* tests/fuzz/campaign/$$t/* $(FUZZ_BUILD)/corpus/$$t/; \
 	  dict=; test ! -f tests/fuzz/$$t.dict || dict=-dict=tests/fuzz/$$t.dict; \
 	  case $$t in policy|render) cp -n $(FUZZ_SEEDS_policy) $(FUZZ_BUILD)/corpus/$$t/; \
 	    dict=-dict=tests/fuzz/policy.dict;; \
@@ -92,11 +99,11 @@ fuzz: deps
 	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	    $(FUZZ_BUILD)/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
 	    || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
-	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(FUZZ_BUILD)/fuzz_$$t.log; \
-	done
+	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(FUZZ_BUILD)/fuzz_$$t.log
 
 check-fuzz:
-	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz; \
+	@if command -v clang >/dev/null 2>&1; then \
+	   $(MAKE) --no-print-directory -j$$(nproc) --output-sync=target fuzz; \
 	 else echo "check-fuzz: no clang here; the corpora were replayed by the suites"; fi
 
 # The peers the render benchmark measures.  ferm's package would load its

@@ -17,8 +17,12 @@
 # 6. A large saved table: a set of 200 000 addresses (5 000 under
 #    PC_TEST_WRAPPER) put back by rollback, `show` identical before and after.
 . "$(dirname "$0")/../lib.sh"
-# PC_TEST_WRAPPER (valgrind, say) runs every portcullis command under it.
+# PC_TEST_WRAPPER (valgrind, say) runs every portcullis command under it;
+# through tests/wrap-sample.sh too (PC_SAMPLE_EVERY=1): a pending
+# confirmation's watcher is known by its process name, which under valgrind
+# is valgrind's, so one command under it and the next not would not see it.
 w=${PC_TEST_WRAPPER:-}
+export PC_SAMPLE_EVERY=1
 
 if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 ||
     ! command -v python3 >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then

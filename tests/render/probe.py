@@ -135,7 +135,10 @@ def probe_one(proto, src, dst, port):
 def probe(args):
     """Runs the probes given as JSON [[proto, src, dst, port, ...], ...]; prints the outcomes."""
     probes = json.loads(args)
-    with ThreadPoolExecutor(max_workers=32) as pool:
+    # All at once: a dropped probe waits out TIMEOUT, and in rounds of a few
+    # dozen those waits added up to seconds a load (every listener's backlog
+    # holds them all).
+    with ThreadPoolExecutor(max_workers=max(1, min(len(probes), 512))) as pool:
         out = list(pool.map(lambda p: probe_one(*p[:4]), probes))
     print(json.dumps(out))
 
