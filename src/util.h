@@ -35,6 +35,16 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 /*
+ * Room for one more in an array of n grown only by this, one element at a
+ * time: the capacity doubles when n reaches a power of two, so that an
+ * array of many is not copied once per element (realloc() moves a block it
+ * cannot extend in place, and under ASan it always does).
+ */
+static inline void *pc_grow(void *v, size_t n, size_t size)
+{
+	return n & (n - 1) ? v : xreallocarray(v, n ? 2 * n : 1, size);
+}
+/*
  * Zeroed memory straight from the kernel, for a large table of which few
  * entries are written: only the pages written are ever touched (calloc()
  * clears the whole of a block the heap had used before).  Given back with

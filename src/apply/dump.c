@@ -437,7 +437,7 @@ static bool name_table(void *arg, struct nftnl_table *t)
 static bool name_set(void *arg, struct nftnl_set *s)
 {
 	struct names *nm = arg;
-	nm->v = xreallocarray(nm->v, nm->n + 1, sizeof(*nm->v));
+	nm->v = pc_grow(nm->v, nm->n, sizeof(*nm->v));
 	nm->v[nm->n++] = xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
 	return nm->ops->set ? nm->ops->set(nm->arg, s) : false;
 }

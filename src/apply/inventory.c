@@ -89,7 +89,7 @@ static bool table_cb(void *data, struct nftnl_table *nt)
 	struct pc_inventory *inv = rd->inv;
 	uint32_t len = 0;
 
-	inv->tables = xreallocarray(inv->tables, inv->ntables + 1, sizeof(*inv->tables));
+	inv->tables = pc_grow(inv->tables, inv->ntables, sizeof(*inv->tables));
 	struct pc_inv_table *t = &inv->tables[inv->ntables++];
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(nftnl_table_get_str(nt, NFTNL_TABLE_NAME));
@@ -127,7 +127,7 @@ static bool chain_cb(void *data, struct nftnl_chain *nc)
 	size_t t = find_table(inv, nftnl_chain_get_u32(nc, NFTNL_CHAIN_FAMILY),
 			nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE));
 	if (t != (size_t)-1) {
-		inv->chains = xreallocarray(inv->chains, inv->nchains + 1, sizeof(*inv->chains));
+		inv->chains = pc_grow(inv->chains, inv->nchains, sizeof(*inv->chains));
 		struct pc_inv_chain *c = &inv->chains[inv->nchains++];
 		memset(c, 0, sizeof(*c));
 		c->name = xstrdup(nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
@@ -200,7 +200,7 @@ static bool set_cb(void *data, struct nftnl_set *s)
 {
 	struct reader *rd = data;
 
-	rd->sets = xreallocarray(rd->sets, rd->nsets + 1, sizeof(*rd->sets));
+	rd->sets = pc_grow(rd->sets, rd->nsets, sizeof(*rd->sets));
 	rd->sets[rd->nsets++] = xstrdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
 	return false;
 }

@@ -1674,7 +1674,7 @@ static void keep_packed(struct pc_rb_table *t, struct set *x)
 
 	if (!k)
 		k = t->elems = xcalloc(1, sizeof(*k));
-	k->sets = xreallocarray(k->sets, k->n + 1, sizeof(*k->sets));
+	k->sets = pc_grow(k->sets, k->n, sizeof(*k->sets));
 	y = &k->sets[k->n++];
 	elems_sort(x);
 	*y = *x;

@@ -93,7 +93,7 @@ void cli_report_add(struct cli_report *rep, const char *file, const struct pc_po
 {
 	struct entry *e;
 
-	rep->v = xreallocarray(rep->v, rep->n + 1, sizeof(*rep->v));
+	rep->v = pc_grow(rep->v, rep->n, sizeof(*rep->v));
 	e = &rep->v[rep->n++];
 	memset(e, 0, sizeof(*e));
 	e->file = xstrdup(strcmp(file, "-") ? file : "<stdin>");

@@ -283,7 +283,7 @@ static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *n
 {
 	struct pc_compare_iface *x;
 
-	c->ifaces = xreallocarray(c->ifaces, c->nifaces + 1, sizeof(*c->ifaces));
+	c->ifaces = pc_grow(c->ifaces, c->nifaces, sizeof(*c->ifaces));
 	x = &c->ifaces[c->nifaces++];
 	memset(x, 0, sizeof(*x));
 	x->direction = dir;
@@ -1522,7 +1522,7 @@ static size_t keyed_first(const struct keyed *k, size_t n, uint32_t hash)
 
 static void push(size_t **v, size_t *n, size_t x)
 {
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	*v = pc_grow(*v, *n, sizeof(**v));
 	(*v)[(*n)++] = x;
 }
 
@@ -1720,8 +1720,7 @@ static void compare_networks(
 			continue;
 		}
 		renamed[k] = true;
-		t->net_renamed = xreallocarray(
-				t->net_renamed, t->nnet_renamed + 1, sizeof(*t->net_renamed));
+		t->net_renamed = pc_grow(t->net_renamed, t->nnet_renamed, sizeof(*t->net_renamed));
 		t->net_renamed[t->nnet_renamed][0] = i;
 		t->net_renamed[t->nnet_renamed++][1] = k;
 	}
@@ -1761,8 +1760,7 @@ static void changed_rules(const struct pc_policy *old, const struct pc_policy *n
 				continue;
 			paired[i] = true;
 			pair[j] = i + old->nrules;
-			t->changed = xreallocarray(
-					t->changed, t->nchanged + 1, sizeof(*t->changed));
+			t->changed = pc_grow(t->changed, t->nchanged, sizeof(*t->changed));
 			t->changed[t->nchanged][0] = i;
 			t->changed[t->nchanged++][1] = j;
 			lo = i + 1;

@@ -248,15 +248,6 @@ static void check_keys(struct loader *l, const struct pc_ynode *map, const char 
 	}
 }
 
-/*
- * Room for one more in an array of n: the capacity doubles when n reaches a
- * power of two, so a policy of many rules is not copied once per rule.
- */
-static void *grow(void *v, size_t n, size_t size)
-{
-	return n & (n - 1) ? v : xreallocarray(v, n ? 2 * n : 1, size);
-}
-
 static char *adup(struct loader *l, const char *s)
 {
 	return pc_arena_strndup(&l->p->state->arena, s, strlen(s));
@@ -418,7 +409,7 @@ static void read_acks(struct loader *l, const struct pc_ynode *n, const struct p
 			continue;
 		}
 		struct pc_ack a = {k->str, v->str, loc_of(l, k), on->line, last, service, 0};
-		l->p->acks = grow(l->p->acks, l->p->nacks, sizeof(*l->p->acks));
+		l->p->acks = pc_grow(l->p->acks, l->p->nacks, sizeof(*l->p->acks));
 		l->p->acks[l->p->nacks++] = a;
 	}
 }
@@ -494,7 +485,7 @@ static bool read_def_ports(struct loader *l, const struct pc_ynode *n, unsigned 
 			ok = false;
 			break;
 		}
-		def->ports = grow(def->ports, def->nports, sizeof(*def->ports));
+		def->ports = pc_grow(def->ports, def->nports, sizeof(*def->ports));
 		def->ports[def->nports++] = pt;
 		for (uint32_t p = pt.lo; owner && p <= pt.hi; p++)
 			owner[p] = (uint32_t)def->nports;
@@ -608,7 +599,7 @@ static void read_services(struct loader *l, const struct pc_ynode *map)
 		if (ack)
 			read_acks(l, ack, k, v, k->str);
 	keep:
-		l->p->services = grow(l->p->services, l->p->nservices, sizeof(*l->p->services));
+		l->p->services = pc_grow(l->p->services, l->p->nservices, sizeof(*l->p->services));
 		l->p->services[l->p->nservices++] = def;
 	}
 }
@@ -758,7 +749,7 @@ static size_t open_list(struct loader *l, const struct pc_ynode *n)
 		pc_diag_hint(d, "join lists into fewer files");
 		return 0;
 	}
-	st->lists = xreallocarray(st->lists, st->nlists + 1, sizeof(*st->lists));
+	st->lists = pc_grow(st->lists, st->nlists, sizeof(*st->lists));
 	struct list_src *ls = &st->lists[st->nlists++];
 	char *path = dir_join(l->doc->file, text);
 	memset(ls, 0, sizeof(*ls));
@@ -859,7 +850,7 @@ static void read_networks(struct loader *l, const struct pc_ynode *map)
 		for (size_t j = 0; j < n; j++)
 			net.members[j] = (struct pc_peer){items[j]->str, loc_of(l, items[j])};
 		net.nmembers = n;
-		l->p->networks = grow(l->p->networks, l->p->nnetworks, sizeof(*l->p->networks));
+		l->p->networks = pc_grow(l->p->networks, l->p->nnetworks, sizeof(*l->p->networks));
 		l->p->networks[l->p->nnetworks++] = net;
 	next:;
 	}
@@ -1121,7 +1112,7 @@ static void read_rule(struct loader *l, const struct pc_ynode *map)
 		read_acks(l, v, map, map, NULL);
 	if (!r.nservices)
 		return;
-	l->p->rules = grow(l->p->rules, l->p->nrules, sizeof(*l->p->rules));
+	l->p->rules = pc_grow(l->p->rules, l->p->nrules, sizeof(*l->p->rules));
 	l->p->rules[l->p->nrules++] = r;
 }
 
@@ -1374,7 +1365,7 @@ static struct include_memo *memo_find(
 static struct include_memo *memo_add(
 		struct pc_policy_state *st, const char *path, const struct author *author)
 {
-	st->memo = xreallocarray(st->memo, st->nmemo + 1, sizeof(*st->memo));
+	st->memo = pc_grow(st->memo, st->nmemo, sizeof(*st->memo));
 	struct include_memo *m = &st->memo[st->nmemo++];
 	*m = (struct include_memo){hash_of(path), xstrdup(path), *author, NULL, NULL, NULL, NULL};
 	return m;
@@ -1562,7 +1553,7 @@ static int read_through(struct pc_policy_state *st, const char *path, char *real
 		pc_buf_finish(buf);
 		return -1;
 	}
-	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
+	st->seen = pc_grow(st->seen, st->nseen, sizeof(*st->seen));
 	st->seen[st->nseen++] = xstrdup(real);
 	return 0;
 }
@@ -1766,7 +1757,7 @@ resolved:
 	}
 	*author = author_of(&fst);
 	check_owner(&fst, path, diags, from, from_file);
-	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
+	st->seen = pc_grow(st->seen, st->nseen, sizeof(*st->seen));
 	st->seen[st->nseen++] = xstrdup(real);
 	m->real = xstrdup(real);
 	return 0;
@@ -1800,7 +1791,7 @@ static int read_policy(struct pc_policy_state *st, const char *path, char *real,
 		*author = author_of(&fst);
 		check_owner(&fst, path, diags, NULL, NULL);
 	}
-	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
+	st->seen = pc_grow(st->seen, st->nseen, sizeof(*st->seen));
 	st->seen[st->nseen++] = xstrdup(real);
 	return 0;
 }
@@ -1850,7 +1841,7 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 	st->bytes += len;
 	struct pc_ydoc *doc = xcalloc(1, sizeof(*doc));
 	pc_ydoc_init(doc);
-	st->docs = xreallocarray(st->docs, st->ndocs + 1, sizeof(*st->docs));
+	st->docs = pc_grow(st->docs, st->ndocs, sizeof(*st->docs));
 	st->docs[st->ndocs++] = doc;
 	size_t before = diags->nerrors;
 	/* The file read is handed to the document, not copied. */
@@ -1860,7 +1851,7 @@ static int load_file(struct pc_policy *p, const char *path, const char *data, si
 	if ((data == buf.data ? pc_yaml_parse_buf(doc, path, &buf, diags)
 			      : pc_yaml_parse(doc, path, data, len, diags)) < 0)
 		goto out;
-	st->open = xreallocarray(st->open, st->nopen + 1, sizeof(*st->open));
+	st->open = pc_grow(st->open, st->nopen, sizeof(*st->open));
 	st->open[st->nopen++] = xstrdup(real);
 	struct loader l = {p, doc, diags, depth, author};
 	read_document(&l, doc->root, included);

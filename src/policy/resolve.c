@@ -533,7 +533,7 @@ static struct pc_prefix *array_done(struct resolver *r, struct pc_prefix *v, siz
 		free(v);
 		return a;
 	}
-	st->blocks = xreallocarray(st->blocks, st->nblocks + 1, sizeof(*st->blocks));
+	st->blocks = pc_grow(st->blocks, st->nblocks, sizeof(*st->blocks));
 	st->blocks[st->nblocks++] = v = xreallocarray(v, n, sizeof(*v));
 	return v;
 }

@@ -132,7 +132,7 @@ const char *pc_ydoc_give_back(struct pc_ydoc *doc, const struct pc_yrun *run, co
 		doc->gone[k - 1].to = (size_t)(b - doc->text);
 		doc->gone[k - 1].last = last;
 	} else {
-		doc->gone = xreallocarray(doc->gone, doc->ngone + 1, sizeof(*doc->gone));
+		doc->gone = pc_grow(doc->gone, doc->ngone, sizeof(*doc->gone));
 		memmove(doc->gone + k + 1, doc->gone + k, (doc->ngone++ - k) * sizeof(*doc->gone));
 		doc->gone[k] = (struct pc_ygone){at_a, (size_t)(b - doc->text),
 				run->line + count_nl(run->text, a), last};
@@ -863,7 +863,7 @@ void pc_ydoc_unpack(struct pc_ydoc *doc, struct pc_ynode *seq)
 	uint32_t i = 0;
 
 	if (kept) {
-		doc->lists = xreallocarray(doc->lists, doc->nlists + 1, sizeof(*doc->lists));
+		doc->lists = pc_grow(doc->lists, doc->nlists, sizeof(*doc->lists));
 		doc->lists[doc->nlists++] = items;
 	}
 	pc_yrun_begin(&it, run);
@@ -1016,7 +1016,7 @@ static void close_container(struct reader *r)
 	} else if (f->n * sizeof(*n->items) >= LIST_KEPT) {
 		/* A long list (a network's addresses) keeps its array, cut to its size. */
 		struct pc_ydoc *doc = r->doc;
-		doc->lists = xreallocarray(doc->lists, doc->nlists + 1, sizeof(*doc->lists));
+		doc->lists = pc_grow(doc->lists, doc->nlists, sizeof(*doc->lists));
 		doc->lists[doc->nlists++] = n->items =
 				xreallocarray(f->items, f->n, sizeof(*n->items));
 		f->items = NULL;
