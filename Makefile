@@ -4,6 +4,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
+# How many fuzz targets run at once under check-fuzz (default: the processors).
+FUZZ_JOBS ?=
 FUZZ_TARGETS = iana_csv services profile policy packet render listfile yamlruns
 FUZZ_SEEDS_policy = policies/*.yaml examples/*.yaml tests/policies/bad/*.yaml
 MESON_OPTS ?=
@@ -12,7 +14,7 @@ MESON_OPTS ?=
 VALGRIND = valgrind --quiet --error-exitcode=99 --vgdb=no --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible
 
-.PHONY: all deps build demo check check-plain check-asan check-valgrind check-fuzz fuzz fuzz-build bench bench-deps \
+.PHONY: all deps build demo check check-plain check-ansible check-asan check-valgrind check-fuzz fuzz fuzz-build bench bench-deps \
 	update-golden install clean
 
 all: build
@@ -50,10 +52,17 @@ update-golden: build
 
 # Every test: the suites as built, again under ASan+UBSan, again under valgrind,
 # and a short fuzzing run of every parser when clang is there.
-check: check-plain check-asan check-valgrind check-fuzz
+# The Ansible test (sshd, ansible-playbook and traffic, a few minutes, mostly
+# waiting on its hosts) runs last, beside the fuzzers taking one core.
+check: check-plain check-asan check-valgrind
+	$(MAKE) --no-print-directory -j2 --output-sync=target check-ansible check-fuzz FUZZ_JOBS=1
 
 check-plain: build
-	meson test -C $(BUILD) --print-errorlogs --verbose
+	meson test -C $(BUILD) --print-errorlogs --verbose --no-suite ansible
+
+# After check-plain, whose deb test leaves the package it installs on its hosts.
+check-ansible: build
+	meson test -C $(BUILD) --print-errorlogs --verbose --suite ansible
 
 check-asan: deps
 	@if [ ! -f $(ASAN_BUILD)/build.ninja ]; then meson setup $(ASAN_BUILD) $(MESON_OPTS) \
@@ -61,13 +70,13 @@ check-asan: deps
 	   -Dc_args=-fno-sanitize-recover=all; fi
 	meson compile -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite deb --no-suite ansible --no-suite probe
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite deb --no-suite ansible --no-suite probe --no-suite env
 
 check-valgrind: build
 	PC_TEST_WRAPPER="$(VALGRIND)" meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 \
 	  --wrapper "$(VALGRIND)" --suite unit
 	@d=$$(mktemp -d) && PC_TEST_WRAPPER="$(CURDIR)/tests/wrap-sample.sh $$d $(VALGRIND) --" \
-	  meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --suite cli; \
+	  meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --suite cli --no-suite netns-cli; \
 	  rc=$$?; echo "check-valgrind: $$(cat $$d/wrapped 2>/dev/null | wc -l) of $$(cat $$d/shape.* 2>/dev/null | wc -l)" \
 	    "commands under valgrind, $$(ls $$d | grep -c '^shape') shapes"; rm -rf $$d; exit $$rc
 	meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 4 --wrapper "$(VALGRIND)" --suite fuzz
@@ -103,7 +112,7 @@ fuzz-run-%: fuzz-build
 
 check-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
-	   $(MAKE) --no-print-directory -j$$(nproc) --output-sync=target fuzz; \
+	   $(MAKE) --no-print-directory -j$(if $(FUZZ_JOBS),$(FUZZ_JOBS),$$(nproc)) --output-sync=target fuzz; \
 	 else echo "check-fuzz: no clang here; the corpora were replayed by the suites"; fi
 
 # The peers the render benchmark measures.  ferm's package would load its
