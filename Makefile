@@ -52,10 +52,12 @@ update-golden: build
 
 # Every test: the suites as built, again under ASan+UBSan, again under valgrind,
 # and a short fuzzing run of every parser when clang is there.
-# The Ansible test (sshd, ansible-playbook and traffic, a few minutes, mostly
-# waiting on its hosts) runs last, beside the fuzzers taking one core.
+# The Ansible test (sshd, ansible-playbook and traffic, about four minutes)
+# runs last, beside the fuzzers taking one core: 10 s a target there, unless
+# FUZZ_SECONDS is given, so that the fuzzers (and their build) end first.
 check: check-plain check-asan check-valgrind
-	$(MAKE) --no-print-directory -j2 --output-sync=target check-ansible check-fuzz FUZZ_JOBS=1
+	$(MAKE) --no-print-directory -j2 --output-sync=target check-ansible check-fuzz FUZZ_JOBS=1 \
+	  FUZZ_SECONDS=$(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),10)
 
 check-plain: build
 	meson test -C $(BUILD) --print-errorlogs --verbose --no-suite ansible
