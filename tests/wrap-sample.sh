@@ -12,9 +12,8 @@
 # eighth...) or a multiple of PC_SAMPLE_EVERY (default 16): every shape is
 # checked, the common ones more than once.  DIR is an empty directory of the
 # run's where each command leaves a line in its shape's file (shape.*), and
-# each one wrapped a line in `wrapped`; commands of
-# one shape run at the same time may both take the same N, which only
-# changes which of them is checked.  Everything the sampler needs is in the
+# each one wrapped a line in `wrapped`; commands of one shape run at the same
+# time may both take the same N, which only changes which of them is checked.  Everything the sampler needs is in the
 # wrapper's words, so it survives a test that clears the environment.
 set -u
 if [ $# -lt 3 ]; then
@@ -33,15 +32,12 @@ if [ $# = 0 ] || [ -z "$wrapper" ] || [ ! -d "$dir" ]; then
     exit 2
 fi
 shift
+bin=$1
+shift
 
 shape=
 after_option=0
-first=1
 for a in "$@"; do
-    if [ $first = 1 ]; then
-        first=0
-        continue
-    fi
     case $a in
     -*)
         shape="$shape ${a%%=*}"
@@ -63,6 +59,6 @@ n=$(wc -l <"$f")
 every=${PC_SAMPLE_EVERY:-16}
 if [ $((n & (n - 1))) = 0 ] || [ $((n % every)) = 0 ]; then
     printf '%s\n' "$shape" >>"$dir/wrapped"
-    exec $wrapper "$@"
+    exec $wrapper "$bin" "$@"
 fi
-exec "$@"
+exec "$bin" "$@"
