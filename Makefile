@@ -55,12 +55,14 @@ update-golden: build
 # The Ansible test (sshd, ansible-playbook and traffic, about four minutes)
 # runs last, beside the fuzzers taking one core: 10 s a target there, unless
 # FUZZ_SECONDS is given, so that the fuzzers (and their build) end first.
+# The kernel CLI suite (netns-cli) runs in the ASan build there, not twice.
+check: PLAIN_SKIP = --no-suite netns-cli
 check: check-plain check-asan check-valgrind
 	$(MAKE) --no-print-directory -j2 --output-sync=target check-ansible check-fuzz FUZZ_JOBS=1 \
 	  FUZZ_SECONDS=$(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),10)
 
 check-plain: build
-	meson test -C $(BUILD) --print-errorlogs --verbose --no-suite ansible
+	meson test -C $(BUILD) --print-errorlogs --verbose --no-suite ansible $(PLAIN_SKIP)
 
 # After check-plain, whose deb test leaves the package it installs on its hosts.
 check-ansible: build

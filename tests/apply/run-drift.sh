@@ -166,7 +166,8 @@ ns '
 cd "$root"
 "$bin" apply "$other" >/dev/null 2>&1; "$bin" show >"$tmp/sB"
 "$bin" apply "$pol" >/dev/null 2>&1; "$bin" show >"$tmp/sA"
-( i=0; while [ $i -lt 60 ]; do "$bin" apply "$other" >/dev/null 2>&1; "$bin" apply "$pol" >/dev/null 2>&1; i=$((i + 1)); done ) &
+rm -f "$tmp/stop"
+( i=0; while [ $i -lt 60 ] && [ ! -e "$tmp/stop" ]; do "$bin" apply "$other" >/dev/null 2>&1; "$bin" apply "$pol" >/dev/null 2>&1; i=$((i + 1)); done ) &
 writer=$!
 i=0 torn=0 failed=0
 while [ $i -lt 40 ]; do
@@ -178,6 +179,7 @@ while [ $i -lt 40 ]; do
     fi
     i=$((i + 1))
 done
+touch "$tmp/stop"
 wait $writer
 echo "torn $torn failed $failed"
 ' >"$tmp/race" 2>&1
@@ -286,7 +288,8 @@ grep -c "unknown service .nosuchservice." "$tmp/bad.err"
 $w "$bin" diff nowhere.yaml >/dev/null 2>&1; echo "missing rc $?"
 "$bin" apply h2.yaml >/dev/null 2>&1; "$bin" diff h.yaml >"$tmp/dB"
 "$bin" apply h.yaml >/dev/null 2>&1; "$bin" diff h.yaml >"$tmp/dA"
-( i=0; while [ $i -lt 40 ]; do "$bin" apply h2.yaml >/dev/null 2>&1; "$bin" apply h.yaml >/dev/null 2>&1; i=$((i + 1)); done ) &
+rm -f "$tmp/stop"
+( i=0; while [ $i -lt 40 ] && [ ! -e "$tmp/stop" ]; do "$bin" apply h2.yaml >/dev/null 2>&1; "$bin" apply h.yaml >/dev/null 2>&1; i=$((i + 1)); done ) &
 writer=$!
 i=0 torn=0 failed=0
 while [ $i -lt 20 ]; do
@@ -299,6 +302,7 @@ while [ $i -lt 20 ]; do
     fi
     i=$((i + 1))
 done
+touch "$tmp/stop"
 wait $writer
 echo "torn $torn failed $failed"
 ' >"$tmp/thread" 2>&1

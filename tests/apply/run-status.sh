@@ -340,7 +340,7 @@ cd "$tmp/race"
 "$bin" status | sed -n "s/.* \([0-9]*\) elements$/\1/p" >want
 "$bin" apply big50000.yaml >/dev/null 2>&1
 "$bin" status | sed -n "s/.* \([0-9]*\) elements$/\1/p" >>want
-( i=0; while [ $i -lt 6 ]; do "$bin" apply big50001.yaml >/dev/null 2>&1; sleep 1
+( i=0; while [ $i -lt 6 ] && [ ! -e stop ]; do "$bin" apply big50001.yaml >/dev/null 2>&1; sleep 1
     "$bin" apply big50000.yaml >/dev/null 2>&1; sleep 1; i=$((i + 1)); done ) &
 writer=$!
 n=0 torn=0 failed=0 good=0
@@ -354,6 +354,7 @@ while [ $n -lt 12 ] && kill -0 $writer 2>/dev/null; do
     fi
     n=$((n + 1))
 done
+touch stop
 wait $writer
 [ $torn = 0 ] && [ $failed = 0 ] && [ $good -gt 0 ] && [ "$(wc -l <want)" = 2 ] && echo ok || { echo "good $good"; cat want; }
 ' >"$tmp/out" 2>&1

@@ -17,7 +17,8 @@ the chains they jump to, or the rules of a base chain that match their ports), i
 iptables counts every rule, so `counter` is not asked of it), pf (read with
 pfcheck.py; pf counts every rule too).
 
-usage: coverage.py PORTCULLIS POLICY [TARGET]   (run from the source root)
+usage: coverage.py PORTCULLIS POLICY [TARGET...]   (run from the source root;
+       `explain --json` is read once for all the targets)
 """
 import ipaddress
 import json
@@ -300,8 +301,17 @@ def excused(err, r, code):
 
 def main():
     binary, policy = sys.argv[1], sys.argv[2]
-    target = sys.argv[3] if len(sys.argv) > 3 else "nft"
-    explained = run([binary, "explain", "--json", policy])
+    targets = sys.argv[3:] or ["nft"]
+    explained = json.dumps(run([binary, "explain", "--json", policy]))
+    failed = 0
+    for target in targets:
+        # each target reads its own copy: the pf check takes matches out of rules
+        failed += check(binary, policy, target, json.loads(explained))
+    return 1 if failed else 0
+
+
+def check(binary, policy, target, explained):
+    """Prints the problems of one target, then its summary line; 1 if any."""
     rules, err = {"nft": nft_rules, "iptables": ipt_rules, "pf": pf_rules}[target](binary, policy)
     problems = []
     checked = 0
