@@ -651,11 +651,12 @@ static size_t interval_of(const struct bounds *b, pc_addr128 x)
 /*
  * s: the rules of policy p listed in `a` (for a run of ports), each with
  * the one match that counts there (the first of its matches that holds the
- * run: the evaluator stops at it), those that name an interface only if
- * `iface` is one.  A rule of many ports costs one match per packet.
+ * run: the evaluator stops at it), or with `whole` every match; those that
+ * name an interface only if `iface` is one.  A rule of many ports costs one
+ * match per packet.
  */
-static void sub_fill(
-		struct sub *s, const struct pc_policy *p, const struct ilist *a, const char *iface)
+static void sub_fill(struct sub *s, const struct pc_policy *p, const struct ilist *a,
+		const char *iface, bool whole)
 {
 	s->p.nrules = 0;
 	for (size_t i = 0; i < a->n; i++) {
@@ -663,9 +664,11 @@ static void sub_fill(
 		if (r->interface.n && !pc_ifaces_match(&r->interface, iface))
 			continue;
 		s->rules[s->p.nrules] = *r;
-		s->rules[s->p.nrules].matches = &r->matches[a->m[i]];
-		s->rules[s->p.nrules].nmatches = 1;
-		s->mbase[s->p.nrules] = a->m[i];
+		if (!whole) {
+			s->rules[s->p.nrules].matches = &r->matches[a->m[i]];
+			s->rules[s->p.nrules].nmatches = 1;
+		}
+		s->mbase[s->p.nrules] = whole ? 0 : a->m[i];
 		s->map[s->p.nrules++] = a->v[i];
 	}
 }
@@ -734,6 +737,7 @@ struct sweep {
 	const struct pc_policy *pol[2];
 	struct sub sub[2]; /* the rules that can decide a run of ports on an interface */
 	struct sub part[2]; /* of those, the ones that can decide a span of sources */
+	struct sub one[2]; /* sources first: of a span's rules, those of a run of ports */
 	struct pc_compare *c;
 	struct cells all; /* merged per run of ports */
 	struct cells run; /* the cells of one run */
@@ -774,16 +778,71 @@ static void by_source(const struct sub *s, int family, const struct bounds *src,
 	}
 }
 
-/* Whether a rule of the run's parts differs: else no cell of the run can. */
-static bool sub_differs(const struct sweep *sw)
+/*
+ * Whether a rule of the parts `sub` (the sweep's sub or part) differs, or
+ * every packet may change: else no cell they decide can.
+ */
+static bool sub_differs(const struct sweep *sw, const struct sub sub[2])
 {
 	if (sw->everywhere)
 		return true;
 	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < sw->sub[s].p.nrules; i++)
-			if (sw->differs[s][sw->sub[s].map[i]])
+		for (size_t i = 0; i < sub[s].p.nrules; i++)
+			if (sw->differs[s][sub[s].map[i]])
 				return true;
 	return false;
+}
+
+/* A packet of `proto` in `dir` and `family`, from and to an address (each set later). */
+static void packet_init(
+		struct pc_packet *pkt, enum pc_direction dir, enum pc_proto proto, int family)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->direction = dir;
+	pkt->proto = proto;
+	pkt->family = (uint8_t)family;
+	pkt->has_src = pkt->has_dst = true;
+}
+
+/*
+ * The cells of packet `pkt` (its direction, protocol, family, interface and
+ * port set; its source set here, the start of span `a` of `src`) for each
+ * span of destinations `dst`, decided by the parts `part`: each cell whose
+ * outcome differs, with its extent (ports lo to hi, span a, the span of
+ * destinations) and its sides as the whole policies number their rules, into
+ * sw->run.
+ */
+static void dst_cells(struct sweep *sw, const struct sub part[2], struct pc_packet *pkt,
+		size_t iface, uint16_t lo, uint16_t hi, const struct bounds *src, size_t a,
+		const struct bounds *dst)
+{
+	int family = pkt->family;
+
+	pc_addr128_bytes(family, src->v[a], pkt->src);
+	for (size_t b = 0; b < dst->n; b++) {
+		struct cell c;
+		memset(&c, 0, sizeof(c));
+		pc_addr128_bytes(family, dst->v[b], pkt->dst);
+		pc_compare_packet(&part[0].p, pkt, &c.r.old);
+		pc_compare_packet(&part[1].p, pkt, &c.r.new);
+		sw->c->cells++;
+		if (pc_compare_side_same(&c.r.old, &c.r.new))
+			continue;
+		sub_side(&part[0], &c.r.old);
+		sub_side(&part[1], &c.r.new);
+		c.r.direction = pkt->direction;
+		c.r.proto = pkt->proto;
+		c.r.family = (uint8_t)family;
+		c.r.lo = lo;
+		c.r.hi = hi;
+		c.r.src_lo = src->v[a];
+		c.r.src_hi = a + 1 < src->n ? src->v[a + 1] - 1 : pc_addr128_max(family);
+		c.r.dst_lo = dst->v[b];
+		c.r.dst_hi = b + 1 < dst->n ? dst->v[b + 1] - 1 : pc_addr128_max(family);
+		c.r.service = service_of(sw->pol, &c.r.old, &c.r.new);
+		c.iface = iface;
+		cells_add(&sw->run, &c);
+	}
 }
 
 /*
@@ -800,8 +859,8 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	struct ilist *lists[2], every[2];
 
 	for (int s = 0; s < 2; s++)
-		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name);
-	if (!sub_differs(sw))
+		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name, false);
+	if (!sub_differs(sw, sw->sub))
 		return;
 	for (int s = 0; s < 2; s++) {
 		for (size_t i = 0; i < sw->sub[s].p.nrules; i++) {
@@ -818,11 +877,7 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	}
 
 	struct pc_packet pkt;
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.direction = dir;
-	pkt.proto = proto;
-	pkt.family = (uint8_t)family;
-	pkt.has_src = pkt.has_dst = true;
+	packet_init(&pkt, dir, proto, family);
 	pkt.port = lo;
 	snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 	sw->run.n = 0;
@@ -837,31 +892,7 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 		}
 		bounds_add(&dst, 0);
 		bounds_sort(&dst);
-		pc_addr128_bytes(family, src.v[a], pkt.src);
-		for (size_t b = 0; b < dst.n; b++) {
-			struct cell c;
-			memset(&c, 0, sizeof(c));
-			pc_addr128_bytes(family, dst.v[b], pkt.dst);
-			pc_compare_packet(&sw->part[0].p, &pkt, &c.r.old);
-			pc_compare_packet(&sw->part[1].p, &pkt, &c.r.new);
-			sw->c->cells++;
-			if (pc_compare_side_same(&c.r.old, &c.r.new))
-				continue;
-			sub_side(&sw->part[0], &c.r.old);
-			sub_side(&sw->part[1], &c.r.new);
-			c.r.direction = dir;
-			c.r.proto = proto;
-			c.r.family = (uint8_t)family;
-			c.r.lo = lo;
-			c.r.hi = hi;
-			c.r.src_lo = src.v[a];
-			c.r.src_hi = a + 1 < src.n ? src.v[a + 1] - 1 : pc_addr128_max(family);
-			c.r.dst_lo = dst.v[b];
-			c.r.dst_hi = b + 1 < dst.n ? dst.v[b + 1] - 1 : pc_addr128_max(family);
-			c.r.service = service_of(sw->pol, &c.r.old, &c.r.new);
-			c.iface = iface;
-			cells_add(&sw->run, &c);
-		}
+		dst_cells(sw, sw->part, &pkt, iface, lo, hi, &src, a, &dst);
 	}
 	static const enum dim addr_dims[] = {DIM_DST, DIM_SRC};
 	size_t n = merge_all(sw->run.v, sw->run.n, addr_dims, PC_ARRAY_SIZE(addr_dims));
@@ -971,6 +1002,19 @@ static bool area_near(const struct area *a, const struct pc_rule *r, int family)
 	return false;
 }
 
+/* The cuts of the port range for `proto` that the ends of rule r's matches make. */
+static void match_bounds(struct bounds *b, const struct pc_rule *r, enum pc_proto proto)
+{
+	for (size_t k = 0; k < r->nmatches; k++) {
+		if (r->matches[k].proto != proto)
+			continue;
+		if (r->matches[k].lo > 1)
+			bounds_add(b, r->matches[k].lo);
+		if (r->matches[k].hi < 65535)
+			bounds_add(b, (pc_addr128)r->matches[k].hi + 1);
+	}
+}
+
 /* The cuts of the port range for `proto` in `dir`: every match's ends, in both policies. */
 static void port_bounds(const struct pc_policy *const pol[2], enum pc_direction dir,
 		enum pc_proto proto, struct bounds *b)
@@ -978,19 +1022,9 @@ static void port_bounds(const struct pc_policy *const pol[2], enum pc_direction 
 	b->n = 0;
 	bounds_add(b, 1);
 	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < pol[s]->nrules; i++) {
-			const struct pc_rule *r = &pol[s]->rules[i];
-			if (r->direction != dir)
-				continue;
-			for (size_t k = 0; k < r->nmatches; k++) {
-				if (r->matches[k].proto != proto)
-					continue;
-				if (r->matches[k].lo > 1)
-					bounds_add(b, r->matches[k].lo);
-				if (r->matches[k].hi < 65535)
-					bounds_add(b, (pc_addr128)r->matches[k].hi + 1);
-			}
-		}
+		for (size_t i = 0; i < pol[s]->nrules; i++)
+			if (pol[s]->rules[i].direction == dir)
+				match_bounds(b, &pol[s]->rules[i], proto);
 	bounds_sort(b);
 }
 
@@ -1039,6 +1073,205 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 	}
 	ilists_free(lists[0], ports->n);
 	ilists_free(lists[1], ports->n);
+}
+
+/*
+ * s: the rules of part `from` that hold port `port` of `proto`, each with
+ * the one match that counts there (the first that holds it), as sub_fill()
+ * makes them for a run of ports.
+ */
+static void sub_port(struct sub *s, const struct sub *from, enum pc_proto proto, uint16_t port)
+{
+	s->p.nrules = 0;
+	for (size_t i = 0; i < from->p.nrules; i++) {
+		const struct pc_rule *r = &from->p.rules[i];
+		for (size_t k = 0; k < r->nmatches; k++) {
+			const struct pc_match *m = &r->matches[k];
+			if (m->proto != proto || port < (m->lo ? m->lo : 1) || port > m->hi)
+				continue;
+			s->rules[s->p.nrules] = *r;
+			s->rules[s->p.nrules].matches = &r->matches[k];
+			s->rules[s->p.nrules].nmatches = 1;
+			s->mbase[s->p.nrules] = from->mbase[i] + k;
+			s->map[s->p.nrules++] = from->map[i];
+			break;
+		}
+	}
+}
+
+/* The rules of p in `dir` with a match of `proto`, of those near the area. */
+static void near_rules(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
+		const struct area *near, int family, struct ilist *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pc_rule *r = &p->rules[i];
+		if (r->direction == dir && has_proto(r, proto) && area_near(near, r, family))
+			ilist_add(out, i, 0);
+	}
+}
+
+/*
+ * What each order would cost, in packets of a cell's first step: by ports,
+ * each run of ports a match holds meets each of its rule's prefixes; by
+ * sources, each span of sources a prefix holds (every span, for a rule that
+ * takes every source) meets each of the rule's matches.  `src`: the cuts of
+ * the sources of the rules in `rel`.
+ */
+static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
+		const struct bounds *ports, const struct bounds *src, const struct ilist rel[2],
+		double *by_ports, double *by_sources)
+{
+	*by_ports = *by_sources = 0;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < rel[s].n; i++) {
+			const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
+			bool any = !r->nfrom || r->src.any;
+			const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+			size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+			double runs = 0, spans = 0, nm = 0;
+			for (size_t k = 0; k < r->nmatches; k++) {
+				const struct pc_match *m = &r->matches[k];
+				if (m->proto != proto)
+					continue;
+				nm++;
+				runs += (double)(interval_of(ports, m->hi) -
+						 interval_of(ports, m->lo ? m->lo : 1) + 1);
+			}
+			if (any) {
+				spans = (double)src->n;
+			} else {
+				for (size_t j = 0; j < n; j++) {
+					pc_addr128 lo = pc_addr128_from(family, v[j].bytes);
+					spans += (double)(interval_of(src,
+									  span_end(family, lo,
+											  v[j].len)) -
+							  interval_of(src, lo) + 1);
+				}
+			}
+			*by_ports += runs * (double)(any || !n ? 1 : n);
+			*by_sources += spans * nm;
+		}
+}
+
+/*
+ * The sweep with the sources first, in one family: each span of sources
+ * (cut at the sources of the rules near the area), then in it the runs of
+ * ports of the rules that hold it, then their destinations; one packet of
+ * each cell evaluated.  The same cells as sweep_family() finds, cut the
+ * other way.
+ */
+static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_proto proto,
+		int family, const struct bounds *src, const struct ilist rel[2])
+{
+	struct bounds ports = {NULL, 0, 0}, dst = {NULL, 0, 0};
+	struct pc_packet pkt;
+
+	packet_init(&pkt, dir, proto, family);
+	for (size_t iface = 0; iface < sw->c->nifaces; iface++) {
+		if (sw->c->ifaces[iface].direction != dir)
+			continue;
+		const char *name = sw->c->ifaces[iface].sample;
+		struct ilist *lists[2], every[2];
+		for (int s = 0; s < 2; s++)
+			sub_fill(&sw->sub[s], sw->pol[s], &rel[s], name, true);
+		if (!sub_differs(sw, sw->sub))
+			continue;
+		for (int s = 0; s < 2; s++) {
+			lists[s] = ilists(src->n);
+			memset(&every[s], 0, sizeof(every[s]));
+			by_source(&sw->sub[s], family, src, lists[s], &every[s]);
+		}
+		snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
+		for (size_t a = 0; a < src->n; a++) {
+			for (int s = 0; s < 2; s++)
+				sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a],
+						family);
+			if (!sub_differs(sw, sw->part))
+				continue;
+			ports.n = 0;
+			bounds_add(&ports, 1);
+			for (int s = 0; s < 2; s++)
+				for (size_t i = 0; i < sw->part[s].p.nrules; i++)
+					match_bounds(&ports, &sw->part[s].p.rules[i], proto);
+			bounds_sort(&ports);
+			sw->run.n = 0;
+			for (size_t b = 0; b < ports.n; b++) {
+				uint16_t lo = (uint16_t)ports.v[b];
+				uint16_t hi = b + 1 < ports.n ? (uint16_t)(ports.v[b + 1] - 1)
+							      : 65535;
+				dst.n = 0;
+				for (int s = 0; s < 2; s++) {
+					sub_port(&sw->one[s], &sw->part[s], proto, lo);
+					for (size_t i = 0; i < sw->one[s].p.nrules; i++) {
+						const struct pc_rule *r = &sw->one[s].p.rules[i];
+						addr_bounds(&dst, &r->dst, r->nto, family);
+					}
+				}
+				bounds_add(&dst, 0);
+				bounds_sort(&dst);
+				pkt.port = lo;
+				dst_cells(sw, sw->one, &pkt, iface, lo, hi, src, a, &dst);
+			}
+			static const enum dim span_dims[] = {DIM_DST, DIM_PORT};
+			size_t n = merge_all(
+					sw->run.v, sw->run.n, span_dims, PC_ARRAY_SIZE(span_dims));
+			for (size_t i = 0; i < n; i++)
+				cells_add(&sw->all, &sw->run.v[i]);
+		}
+		for (int s = 0; s < 2; s++) {
+			ilists_free(lists[s], src->n);
+			free(every[s].v);
+			free(every[s].m);
+		}
+	}
+	free(ports.v);
+	free(dst.v);
+}
+
+enum pc_compare_order pc_compare_order = PC_COMPARE_ORDER_AUTO;
+
+/*
+ * Every packet of `proto` in `dir`, in one family, that can change (those
+ * the area holds): by runs of ports first, or by spans of sources where
+ * that is far cheaper.  Below this many steps the order stays the ports'.
+ */
+#define ORDER_SOURCES_MIN 100000.0
+#define ORDER_SOURCES_GAIN 8.0
+
+static void sweep_area(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
+		const struct bounds *ports, const struct area *near)
+{
+	struct ilist rel[2];
+	struct bounds src = {NULL, 0, 0};
+	double by_ports, by_sources;
+	bool sources = pc_compare_order == PC_COMPARE_ORDER_SOURCES;
+
+	if (pc_compare_order != PC_COMPARE_ORDER_PORTS) {
+		for (int s = 0; s < 2; s++) {
+			near_rules(sw->pol[s], dir, proto, near, family, &rel[s]);
+			for (size_t i = 0; i < rel[s].n; i++) {
+				const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
+				addr_bounds(&src, &r->src, r->nfrom, family);
+			}
+		}
+		bounds_add(&src, 0);
+		bounds_sort(&src);
+		if (!sources) {
+			order_costs(sw, proto, family, ports, &src, rel, &by_ports, &by_sources);
+			sources = by_ports >= ORDER_SOURCES_MIN &&
+				  by_ports > ORDER_SOURCES_GAIN * by_sources;
+		}
+		if (sources)
+			sweep_family_src(sw, dir, proto, family, &src, rel);
+		for (int s = 0; s < 2; s++) {
+			free(rel[s].v);
+			free(rel[s].m);
+		}
+		free(src.v);
+	}
+	if (!sources)
+		sweep_family(sw, dir, proto, family, ports, near);
 }
 
 static bool defaults_same(const struct pc_defaults *a, const struct pc_defaults *b)
@@ -1319,6 +1552,8 @@ int pc_compare_policies(
 	sub_init(&sw.sub[1], new);
 	sub_init(&sw.part[0], old);
 	sub_init(&sw.part[1], new);
+	sub_init(&sw.one[0], old);
+	sub_init(&sw.one[1], new);
 	mark_differing(&sw);
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
 		make_classes(out, sw.pol, (enum pc_direction)d);
@@ -1331,7 +1566,7 @@ int pc_compare_policies(
 				struct area near;
 				area_make(&sw, dir, (enum pc_proto)proto, family, &near);
 				if (near.all || near.n)
-					sweep_family(&sw, dir, (enum pc_proto)proto, family, &ports,
+					sweep_area(&sw, dir, (enum pc_proto)proto, family, &ports,
 							&near);
 				free(near.v);
 			}
@@ -1348,6 +1583,8 @@ int pc_compare_policies(
 	sub_finish(&sw.sub[1]);
 	sub_finish(&sw.part[0]);
 	sub_finish(&sw.part[1]);
+	sub_finish(&sw.one[0]);
+	sub_finish(&sw.one[1]);
 	free(sw.differs[0]);
 	free(sw.differs[1]);
 	return 0;

@@ -33,6 +33,9 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             modulo 30 000)
   rangesone ranges, but rule n/2 denies its range: `ranges` with one rule
             changed in the middle
+  rangesdef ranges, but the input default is accept: every packet may change
+  rangesany ranges, but rule n/2 takes every source (no `from:`): every
+            source may change
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -58,7 +61,8 @@ def host(i):
 
 def write(path, shape, n):
     with open(path, "w") as f:
-        f.write(PREAMBLE)
+        f.write(PREAMBLE if shape != "rangesdef" else
+                PREAMBLE.replace("defaults:\n", "defaults:\n  input: accept\n"))
         if shape in ("hosts", "hostpackets"):
             for i in range(n):
                 f.write("  - allow: kerberos\n    from: %s\n" % host(i + 1))
@@ -124,11 +128,13 @@ def write(path, shape, n):
             udp = ["%d" % (1 + i) for i in range(n - len(tcp))]
             f.write("  - allow: big\nregistry:\n  services:\n    big: {tcp: [%s]%s}\n" % (
                 ", ".join(tcp), ", udp: [%s]" % ", ".join(udp) if udp else ""))
-        elif shape in ("ranges", "rangesone"):
+        elif shape in ("ranges", "rangesone", "rangesdef", "rangesany"):
             for i in range(n):
-                f.write("  - %s: %d-%d/tcp\n    from: %s\n" % (
+                f.write("  - %s: %d-%d/tcp\n" % (
                     "deny" if shape == "rangesone" and i == n // 2 else "allow",
-                    1 + i % 30000, 30000 + i % 30000, host(i + 1)))
+                    1 + i % 30000, 30000 + i % 30000))
+                if shape != "rangesany" or i != n // 2:
+                    f.write("    from: %s\n" % host(i + 1))
         elif shape in ("smallnets", "renamednets"):
             name = "m" if shape == "renamednets" else "n"
             for i in range(n):

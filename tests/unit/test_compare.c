@@ -13,6 +13,8 @@
 #include "portcullis/compare.h"
 #include "portcullis/policy.h"
 
+#include <unistd.h>
+
 static const char *const shipped[] = {
 		"policies/kdc-primary.yaml",
 		"policies/kdc-replica.yaml",
@@ -58,7 +60,8 @@ static void load(struct loaded *l, const char *rel)
 	pc_diags_init(&d);
 	pc_policy_init(&l->p);
 	l->reg = pc_registry_create();
-	assert_int_equal(pc_policy_load(&l->p, src_path(rel), &d), PC_LOAD_OK);
+	assert_int_equal(
+			pc_policy_load(&l->p, rel[0] == '/' ? rel : src_path(rel), &d), PC_LOAD_OK);
 	pc_policy_resolve(&l->p, l->reg, &d);
 	if (d.nerrors)
 		fail_msg("%s does not resolve", rel);
@@ -552,16 +555,27 @@ static void random_packets(const struct pc_compare *c, const struct pc_policy *o
 	}
 }
 
+/*
+ * The pair compared with the sweep in each order (runs of ports first, as
+ * the default takes for policies this small, and spans of sources first):
+ * each order's regions hold the packets that change, and no others.
+ */
 static void check_pair(const struct pc_policy *old, const struct pc_policy *new, size_t *regions)
 {
-	struct pc_compare c;
+	static const enum pc_compare_order orders[] = {
+			PC_COMPARE_ORDER_AUTO, PC_COMPARE_ORDER_SOURCES};
 
-	assert_int_equal(pc_compare_policies(old, new, &c), 0);
-	for (size_t i = 0; i < c.nregions; i++)
-		region_bounds(&c, old, new, &c.regions[i]);
-	random_packets(&c, old, new);
-	*regions += c.nregions;
-	pc_compare_finish(&c);
+	for (size_t k = 0; k < PC_ARRAY_SIZE(orders); k++) {
+		struct pc_compare c;
+		pc_compare_order = orders[k];
+		assert_int_equal(pc_compare_policies(old, new, &c), 0);
+		pc_compare_order = PC_COMPARE_ORDER_AUTO;
+		for (size_t i = 0; i < c.nregions; i++)
+			region_bounds(&c, old, new, &c.regions[i]);
+		random_packets(&c, old, new);
+		*regions += c.nregions;
+		pc_compare_finish(&c);
+	}
 }
 
 static void test_mutants(void **state)
@@ -592,6 +606,72 @@ static void test_mutants(void **state)
 	}
 	print_message("%zu pairs compared, %zu regions checked\n", pairs, regions);
 	assert_true(regions > 0);
+}
+
+/*
+ * n rules on overlapping ranges of ports, each from its own host (rule i:
+ * ports 1+i to 3000+i), into a file of its own: with `input: accept`, or
+ * with rule n/2 from every source (no `from:`).
+ */
+static void write_ranges(char *path, size_t n, bool accept, bool any)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	assert_non_null(f);
+	fprintf(f,
+			"version: 1\npolicy: ranges\ndefaults:\n  input: %s\n  icmp: none\n"
+			"  loopback: none\n  established: accept\nrules:\n",
+			accept ? "accept" : "drop");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "  - allow: %zu-%zu/tcp\n", 1 + i, 3000 + i);
+		if (!any || i != n / 2)
+			fprintf(f, "    from: 10.0.%zu.%zu\n", (i + 1) >> 8, (i + 1) & 255);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Where every packet may change (a default changed, a rule changed to take
+ * every source) among rules on overlapping ranges of ports, each from its
+ * own host: the sweep takes the sources first, a few cells a rule (by runs
+ * of ports, each run held every rule's host: n * n), and its regions hold
+ * exactly the packets that change.
+ */
+static void test_ranges_everywhere(void **state)
+{
+	enum {
+		N = 300
+	};
+	char base[] = "/tmp/pc-compare-XXXXXX", def[] = "/tmp/pc-compare-XXXXXX",
+	     any[] = "/tmp/pc-compare-XXXXXX";
+	struct loaded l[3];
+
+	(void)state;
+	write_ranges(base, N, false, false);
+	write_ranges(def, N, true, false);
+	write_ranges(any, N, false, true);
+	load(&l[0], base);
+	load(&l[1], def);
+	load(&l[2], any);
+	for (int k = 1; k < 3; k++) {
+		struct pc_compare c;
+		what_now = k == 1 ? "ranges, the input default changed"
+				  : "ranges, a rule from anywhere";
+		assert_int_equal(pc_compare_policies(&l[0].p, &l[k].p, &c), 0);
+		print_message("%s: %zu regions, %zu cells\n", what_now, c.nregions, c.cells);
+		assert_true(c.nregions >= N);
+		assert_true(c.cells < 40 * N);
+		for (size_t i = 0; i < c.nregions; i++)
+			region_bounds(&c, &l[0].p, &l[k].p, &c.regions[i]);
+		random_packets(&c, &l[0].p, &l[k].p);
+		pc_compare_finish(&c);
+	}
+	for (int k = 0; k < 3; k++)
+		unload(&l[k]);
+	unlink(base);
+	unlink(def);
+	unlink(any);
 }
 
 /* A policy against itself: nothing changes, and the text is the same. */
@@ -642,6 +722,7 @@ int main(void)
 			cmocka_unit_test(test_prefixes),
 			cmocka_unit_test(test_same),
 			cmocka_unit_test(test_mutants),
+			cmocka_unit_test(test_ranges_everywhere),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
