@@ -73,26 +73,25 @@ static int read_pending(const char *table, struct pending *p)
 	return 1;
 }
 
-/* Whether pid is a live process of this program (not a recycled number). */
-static bool watcher_alive(long pid)
+/*
+ * Whether TABLE's pending slot is held: a write lock on TABLE@NETNS.lock,
+ * an open file description's (F_OFD_SETLK), which the apply that took the
+ * slot hands on to its watcher by fork() and the kernel lets go when the
+ * last of them ends, however it ends.  A pid written in the pending file
+ * alone could name another process once the watcher is gone, even one of
+ * this program's name; the lock cannot outlive the watcher.
+ */
+static bool slot_held(const char *table)
 {
-	char path[64], comm[64] = "", self[64] = "";
-	FILE *f;
-
-	if (pid <= 1 || kill((pid_t)pid, 0) < 0)
+	char path[4096];
+	state_path(path, sizeof(path), table, "lock");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	if ((f = fopen(path, "re"))) {
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = '\0';
-		fclose(f);
-	}
-	if ((f = fopen("/proc/self/comm", "re"))) {
-		if (!fgets(self, sizeof(self), f))
-			self[0] = '\0';
-		fclose(f);
-	}
-	return comm[0] && !strcmp(comm, self);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	bool held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
 }
 
 /* Writes "TEXT" into TABLE's file SUFFIX whole (a new file renamed over it). */
@@ -166,39 +165,42 @@ void cli_state_dir_why(char *buf, size_t size, int err)
 
 /*
  * Takes the pending slot for `table`: the state directory made (0700, a
- * directory owned by root and no link), then the pending file created
- * exclusively.  Returns 0, 1 when another confirmation is pending (p
- * filled), -1 with errno.
+ * directory owned by root and no link), the slot's lock taken (slot_held()),
+ * then the pending file written with this process's pid and no deadline yet
+ * (one a watcher that died left is replaced).  Returns the lock's
+ * descriptor, -2 when another confirmation is pending (p filled, its pid 0
+ * while that apply has not written it), -1 with errno.
  */
 static int take_pending(const char *table, struct pending *p)
 {
-	char path[4096];
+	char path[4096], text[64];
 
 	if (cli_state_dir_make() < 0)
 		return -1;
-	state_path(path, sizeof(path), table, "pending");
-	for (int attempt = 0; attempt < 2; attempt++) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			char text[64];
-			int len = snprintf(text, sizeof(text), "%ld 0 0\n", (long)getpid());
-			bool ok = write(fd, text, (size_t)len) == len;
-			close(fd);
-			if (!ok) {
-				unlink(path);
-				return -1;
-			}
-			return 0;
-		}
-		if (errno != EEXIST)
+	state_path(path, sizeof(path), table, "lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+		int err = errno;
+		close(fd);
+		if (err != EAGAIN && err != EACCES) {
+			errno = err;
 			return -1;
-		if (read_pending(table, p) > 0 && watcher_alive(p->pid))
-			return 1;
-		/* Left by a watcher that died (a reboot of /run does not need this). */
-		unlink(path);
+		}
+		if (read_pending(table, p) <= 0)
+			memset(p, 0, sizeof(*p));
+		return -2;
 	}
-	errno = EEXIST;
-	return -1;
+	snprintf(text, sizeof(text), "%ld 0 0\n", (long)getpid());
+	if (write_state(table, "pending", text) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 /* The saved table, for before_confirm() and the watcher. */
@@ -206,6 +208,7 @@ struct confirm_state {
 	struct pc_snap snap;
 	bool saved;
 	bool pending_taken;
+	int lock; /* the slot's lock (take_pending()), the watcher's once it starts */
 };
 static struct confirm_state cs;
 
@@ -338,8 +341,9 @@ static int start_watcher(const char *table, long long deadline, unsigned seconds
 			_exit(1);
 		umask(077);
 		long max = sysconf(_SC_OPEN_MAX);
+		/* The slot's lock stays open here: it is held as long as this process lives. */
 		for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-			if (fd != fds[1])
+			if (fd != fds[1] && fd != cs.lock)
 				close((int)fd);
 		char text[96];
 		snprintf(text, sizeof(text), "%ld %lld %u\n", (long)getpid(), deadline, genid);
@@ -370,6 +374,14 @@ static int start_watcher(const char *table, long long deadline, unsigned seconds
 static int refuse_pending(struct cli_ctx *ctx, const char *cmd, const struct pending *p)
 {
 	char when[40];
+	if (!p->deadline) {
+		fprintf(ctx->err,
+				"%s %s: another apply --confirm of table inet %s is under way "
+				"(process %ld); nothing was changed. Try again when it has started "
+				"its rollback timer\n",
+				ctx->prog, cmd, ctx->table, p->pid);
+		return PC_EXIT_KERNEL;
+	}
 	utc(p->deadline, when, sizeof(when));
 	fprintf(ctx->err,
 			"%s %s: an apply of table inet %s waits for confirmation until %s (process "
@@ -386,9 +398,11 @@ static int refuse_pending(struct cli_ctx *ctx, const char *cmd, const struct pen
 int cli_confirm_pending(struct cli_ctx *ctx, const char *cmd)
 {
 	struct pending p;
-	if (read_pending(ctx->table, &p) > 0 && watcher_alive(p.pid))
-		return refuse_pending(ctx, cmd, &p);
-	return PC_EXIT_OK;
+	if (!slot_held(ctx->table))
+		return PC_EXIT_OK;
+	if (read_pending(ctx->table, &p) <= 0)
+		memset(&p, 0, sizeof(p));
+	return refuse_pending(ctx, cmd, &p);
 }
 
 /* Before the transaction: the pending slot taken, the live table saved. */
@@ -399,7 +413,7 @@ int cli_confirm_before(struct cli_ctx *ctx)
 	const char *what;
 
 	int taken = take_pending(ctx->table, &p);
-	if (taken == 1)
+	if (taken == -2)
 		return refuse_pending(ctx, "apply", &p);
 	if (taken < 0) {
 		char why[4200];
@@ -411,11 +425,13 @@ int cli_confirm_before(struct cli_ctx *ctx)
 		return PC_EXIT_ENV;
 	}
 	cs.pending_taken = true;
+	cs.lock = taken;
 	if (pc_snap_read(ctx->table, 100, &cs.snap, &err, &what) < 0) {
 		fprintf(ctx->err,
 				"%s apply: cannot save the live table to roll back to: cannot %s: %s; nothing was changed\n",
 				ctx->prog, what, strerror(err));
 		unlink_state(ctx->table, "pending");
+		close(cs.lock);
 		cs.pending_taken = false;
 		return PC_EXIT_ENV;
 	}
@@ -449,6 +465,9 @@ int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds)
 	} else if (cs.pending_taken) {
 		unlink_state(ctx->table, "pending");
 	}
+	/* The watcher holds the slot's lock now, if it started: this copy is let go. */
+	if (cs.pending_taken)
+		close(cs.lock);
 	if (cs.saved) {
 		pc_snap_finish(&cs.snap);
 		free(cs.snap.name);
@@ -465,7 +484,7 @@ static bool wait_gone(const char *table)
 		if (read_pending(table, &p) <= 0)
 			return true;
 		/* It may have ended between the two looks. */
-		if (!watcher_alive(p.pid))
+		if (!slot_held(table))
 			return read_pending(table, &p) <= 0;
 		struct timespec ts = {0, 10000000L};
 		nanosleep(&ts, NULL);
@@ -533,6 +552,25 @@ static int report_rollback(struct cli_ctx *ctx, const char *cmd, bool now)
 	return !strcmp(what, "unknown") ? PC_EXIT_UNKNOWN : PC_EXIT_KERNEL;
 }
 
+/*
+ * Whether TABLE has a watcher, its pid in p: the slot held and the pending
+ * file written by the watcher (with its deadline), waited for (bounded)
+ * while the apply that holds the slot has not started it.  Never the pid of
+ * the apply itself, nor one the pending file names once the slot is let go.
+ */
+static bool wait_watcher(const char *table, struct pending *p)
+{
+	for (int ms = 0; ms < ANSWER_MS; ms += 10) {
+		if (!slot_held(table))
+			return false;
+		if (read_pending(table, p) > 0 && p->deadline && p->pid > 1)
+			return slot_held(table);
+		struct timespec ts = {0, 10000000L};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
 static int signal_watcher(struct cli_ctx *ctx, const char *cmd, int sig, struct pending *p)
 {
 	if (!cli_table_name_ok(ctx, cmd, ctx->table))
@@ -543,7 +581,7 @@ static int signal_watcher(struct cli_ctx *ctx, const char *cmd, int sig, struct 
 				cmd, strerror(errno));
 		return PC_EXIT_ENV;
 	}
-	if (found == 0 || !watcher_alive(p->pid))
+	if (found == 0 || !wait_watcher(ctx->table, p))
 		return -1;
 	if (kill((pid_t)p->pid, sig) < 0) {
 		fprintf(ctx->err, "%s %s: cannot signal process %ld: %s (run it as root)\n",
@@ -602,7 +640,8 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
 int cli_confirm_status(const char *table, long long *deadline, long *pid)
 {
 	struct pending p;
-	if (read_pending(table, &p) > 0 && watcher_alive(p.pid)) {
+	/* Not while the apply that holds the slot has not started its watcher. */
+	if (slot_held(table) && read_pending(table, &p) > 0 && p.deadline) {
 		*deadline = p.deadline;
 		*pid = p.pid;
 		return 1;

@@ -16,13 +16,13 @@
 # 5. Usage: --confirm 0 (2), confirm with nothing pending (3), an argument (2).
 # 6. A large saved table: a set of 200 000 addresses (5 000 under
 #    PC_TEST_WRAPPER) put back by rollback, `show` identical before and after.
+# 7. A pending file that names a live process of this program's name but no
+#    lock held (a watcher that died, its number taken again): nothing is
+#    pending, confirm and rollback signal nothing (exit 3), status shows
+#    none, and apply goes on.
 . "$(dirname "$0")/../lib.sh"
-# PC_TEST_WRAPPER (valgrind, say) runs every portcullis command under it;
-# through tests/wrap-sample.sh too (PC_SAMPLE_EVERY=1): a pending
-# confirmation's watcher is known by its process name, which under valgrind
-# is valgrind's, so one command under it and the next not would not see it.
+# PC_TEST_WRAPPER (valgrind, say) runs the portcullis commands under it.
 w=${PC_TEST_WRAPPER:-}
-export PC_SAMPLE_EVERY=1
 
 if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 ||
     ! command -v python3 >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
@@ -277,5 +277,33 @@ if [ $r1 = 2 ] && grep -q 'seconds' "$tmp/err" && [ $r2 = 3 ] &&
 else
     fail "usage: $r1 $r2 $r3"
     cat "$tmp/err" "$tmp/err2"
+fi
+
+# 7. A pid that is no watcher's: a process named portcullis (sleep under that
+#    name), which holds no lock.
+cp "$(command -v sleep)" "$tmp/portcullis"
+"$tmp/portcullis" 60 &
+fake=$!
+ino=$(in_s stat -L -c %i /proc/self/ns/net)
+echo "$fake $(($(date +%s) + 60)) 1" >"$PORTCULLIS_STATE_DIR/portcullis@$ino.pending"
+rm -f "$PORTCULLIS_STATE_DIR"/*.rolledback
+run confirm >/dev/null 2>"$tmp/err"
+r1=$?
+run rollback >/dev/null 2>"$tmp/err2"
+r2=$?
+run status >"$tmp/st" 2>&1
+run apply "$tmp/open.yaml" >/dev/null 2>"$tmp/err3"
+r3=$?
+sleep 0.2
+alive=dead
+kill -0 $fake 2>/dev/null && alive=alive
+kill $fake 2>/dev/null
+wait $fake 2>/dev/null
+if [ $r1 = 3 ] && [ $r2 = 3 ] && [ $alive = alive ] && [ $r3 = 0 ] &&
+    grep -q 'no confirmation is pending' "$tmp/err2" && ! grep -q 'waits for confirmation' "$tmp/st"; then
+    pass "a pending file naming a live process of this name, no lock held: nothing pending, nothing signalled"
+else
+    fail "a pending file naming a process that is no watcher: confirm $r1, rollback $r2, apply $r3, the process $alive"
+    cat "$tmp/err" "$tmp/err2" "$tmp/err3" "$tmp/st"
 fi
 finish
