@@ -36,13 +36,16 @@ A policy may name its own ports and sources in comment lines
 
 usage: probe.py PORTCULLIS POLICY [--links]   (as root, from the source root)
 """
+import atexit
 import errno
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -307,6 +310,12 @@ def main():
     if len(sys.argv) > 2 and sys.argv[1] == "probe":
         return probe(sys.argv[2])
     binary, policy = sys.argv[1], sys.argv[2]
+    # What apply records goes to a directory of this run's, never the host's
+    # /run/portcullis, when the caller names none (a run by hand).
+    if not os.environ.get("PORTCULLIS_STATE_DIR"):
+        state = tempfile.mkdtemp(prefix="pc-probe-state-")
+        os.environ["PORTCULLIS_STATE_DIR"] = state
+        atexit.register(shutil.rmtree, state, True)
     load_overrides(policy)
     links = "--links" in sys.argv[3:]
     probes = probe_packets(links)

@@ -556,16 +556,17 @@ static void random_packets(const struct pc_compare *c, const struct pc_policy *o
 }
 
 /*
- * The pair compared with the sweep in each order (runs of ports first, as
- * the default takes for policies this small, and spans of sources first):
- * each order's regions hold the packets that change, and no others.
+ * The pair compared with the sweep by runs of ports first (as the default
+ * takes for policies this small), and with `both` by spans of sources first
+ * too: each order's regions hold the packets that change, and no others.
  */
-static void check_pair(const struct pc_policy *old, const struct pc_policy *new, size_t *regions)
+static void check_pair(const struct pc_policy *old, const struct pc_policy *new, size_t *regions,
+		bool both)
 {
 	static const enum pc_compare_order orders[] = {
 			PC_COMPARE_ORDER_AUTO, PC_COMPARE_ORDER_SOURCES};
 
-	for (size_t k = 0; k < PC_ARRAY_SIZE(orders); k++) {
+	for (size_t k = 0; k < (both ? 2 : 1); k++) {
 		struct pc_compare c;
 		pc_compare_order = orders[k];
 		assert_int_equal(pc_compare_policies(old, new, &c), 0);
@@ -597,8 +598,10 @@ static void test_mutants(void **state)
 			snprintf(what, sizeof(what), "%s, mutant %d (%s%s)", shipped[f], k,
 					m.what ? m.what : "none", done > 1 ? " and more" : "");
 			what_now = what;
-			check_pair(&l.p, &m.p, &regions);
-			check_pair(&m.p, &l.p, &regions);
+			/* The sources first too for one mutant in four (the suite runs under
+			 * valgrind too). */
+			check_pair(&l.p, &m.p, &regions, k % 4 == 0);
+			check_pair(&m.p, &l.p, &regions, k % 4 == 0);
 			pairs += 2;
 			mutant_finish(&m);
 		}
