@@ -14,7 +14,7 @@ MESON_OPTS ?=
 VALGRIND = valgrind --quiet --error-exitcode=99 --vgdb=no --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible
 
-.PHONY: all deps build demo check check-plain check-ansible check-asan check-valgrind check-fuzz fuzz fuzz-build bench bench-deps \
+.PHONY: all deps build demo check check-plain check-ansible check-asan check-valgrind check-fuzz check-sanitizers check-ansible-fuzz fuzz fuzz-build bench bench-deps \
 	update-golden install clean
 
 all: build
@@ -52,14 +52,23 @@ update-golden: build
 
 # Every test: the suites as built, again under ASan+UBSan, again under valgrind,
 # and a short fuzzing run of every parser when clang is there.
-# The Ansible test (sshd, ansible-playbook and traffic, about four minutes)
-# runs last, beside the fuzzers taking one core: 10 s a target there, unless
-# FUZZ_SECONDS is given, so that the fuzzers (and their build) end first.
+# After the plain run, two lines side by side: the sanitizer and valgrind
+# runs, one after the other; and the Ansible test (sshd, ansible-playbook and
+# traffic, three to five minutes, much of it waiting on its hosts), then the
+# fuzzers one at a time, 10 s a target there unless FUZZ_SECONDS is given.
 # The kernel CLI suite (netns-cli) runs in the ASan build there, not twice.
 check: PLAIN_SKIP = --no-suite netns-cli
-check: check-plain check-asan check-valgrind
-	$(MAKE) --no-print-directory -j2 --output-sync=target check-ansible check-fuzz FUZZ_JOBS=1 \
+check: check-plain
+	$(MAKE) --no-print-directory -j2 --output-sync=target check-sanitizers check-ansible-fuzz \
 	  FUZZ_SECONDS=$(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),10)
+
+check-sanitizers:
+	$(MAKE) --no-print-directory check-asan
+	$(MAKE) --no-print-directory check-valgrind
+
+check-ansible-fuzz:
+	$(MAKE) --no-print-directory check-ansible
+	$(MAKE) --no-print-directory check-fuzz FUZZ_JOBS=1
 
 check-plain: build
 	meson test -C $(BUILD) --print-errorlogs --verbose --no-suite ansible $(PLAIN_SKIP)
