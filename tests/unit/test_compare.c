@@ -665,7 +665,8 @@ static void test_ranges_everywhere(void **state)
 		print_message("%s: %zu regions, %zu cells\n", what_now, c.nregions, c.cells);
 		assert_true(c.nregions >= N);
 		assert_true(c.cells < 40 * N);
-		for (size_t i = 0; i < c.nregions; i++)
+		/* Every third region's bounds (each packet meets 300 rules twice). */
+		for (size_t i = 0; i < c.nregions; i += 3)
 			region_bounds(&c, &l[0].p, &l[k].p, &c.regions[i]);
 		random_packets(&c, &l[0].p, &l[k].p);
 		pc_compare_finish(&c);
