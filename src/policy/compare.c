@@ -1158,8 +1158,8 @@ static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
  * The sweep with the sources first, in one family: each span of sources
  * (cut at the sources of the rules near the area), then in it the runs of
  * ports of the rules that hold it, then their destinations; one packet of
- * each cell evaluated.  The same cells as sweep_family() finds, cut the
- * other way.
+ * each cell evaluated.  The same packets change as sweep_family() finds,
+ * in cells cut the other way (so merged into other regions).
  */
 static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_proto proto,
 		int family, const struct bounds *src, const struct ilist rel[2])
