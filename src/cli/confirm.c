@@ -55,10 +55,11 @@ struct pending {
 	unsigned genid;
 };
 
-/* Reads TABLE's pending file: 1 found, 0 none, -1 unreadable (errno). */
+/* Reads TABLE's pending file: 1 found, 0 none, -1 unreadable (errno); p zero but when found. */
 static int read_pending(const char *table, struct pending *p)
 {
 	char path[4096];
+	memset(p, 0, sizeof(*p));
 	state_path(path, sizeof(path), table, "pending");
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -67,7 +68,6 @@ static int read_pending(const char *table, struct pending *p)
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	memset(p, 0, sizeof(*p));
 	if (sscanf(buf, "%ld %lld %u", &p->pid, &p->deadline, &p->genid) < 2)
 		p->pid = 0;
 	return 1;
@@ -189,8 +189,7 @@ static int take_pending(const char *table, struct pending *p)
 			errno = err;
 			return -1;
 		}
-		if (read_pending(table, p) <= 0)
-			memset(p, 0, sizeof(*p));
+		read_pending(table, p);
 		return -2;
 	}
 	snprintf(text, sizeof(text), "%ld 0 0\n", (long)getpid());
@@ -400,8 +399,7 @@ int cli_confirm_pending(struct cli_ctx *ctx, const char *cmd)
 	struct pending p;
 	if (!slot_held(ctx->table))
 		return PC_EXIT_OK;
-	if (read_pending(ctx->table, &p) <= 0)
-		memset(&p, 0, sizeof(p));
+	read_pending(ctx->table, &p);
 	return refuse_pending(ctx, cmd, &p);
 }
 

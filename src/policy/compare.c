@@ -778,6 +778,61 @@ static void by_source(const struct sub *s, int family, const struct bounds *src,
 	}
 }
 
+/* The rules of sub s per span of sources `src` (by_source()), and those of every source. */
+struct by_src {
+	struct ilist *lists[2], every[2];
+	size_t n;
+};
+
+static void by_src_make(
+		struct by_src *x, const struct sub sub[2], int family, const struct bounds *src)
+{
+	x->n = src->n;
+	for (int s = 0; s < 2; s++) {
+		x->lists[s] = ilists(src->n);
+		memset(&x->every[s], 0, sizeof(x->every[s]));
+		by_source(&sub[s], family, src, x->lists[s], &x->every[s]);
+	}
+}
+
+static void by_src_free(struct by_src *x)
+{
+	for (int s = 0; s < 2; s++) {
+		ilists_free(x->lists[s], x->n);
+		free(x->every[s].v);
+		free(x->every[s].m);
+	}
+}
+
+/*
+ * b: the cuts of the sources (or with `dst` the destinations) of the rules
+ * of parts `sub`, in `family`, and 0, sorted.
+ */
+static void sub_bounds(struct bounds *b, const struct sub sub[2], int family, bool dst)
+{
+	b->n = 0;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sub[s].p.nrules; i++) {
+			const struct pc_rule *r = &sub[s].p.rules[i];
+			if (dst)
+				addr_bounds(b, &r->dst, r->nto, family);
+			else
+				addr_bounds(b, &r->src, r->nfrom, family);
+		}
+	bounds_add(b, 0);
+	bounds_sort(b);
+}
+
+/* The cells of sw->run merged along d0 and d1, into sw->all. */
+static void keep_run(struct sweep *sw, enum dim d0, enum dim d1)
+{
+	const enum dim dims[] = {d0, d1};
+	size_t n = merge_all(sw->run.v, sw->run.n, dims, PC_ARRAY_SIZE(dims));
+
+	for (size_t i = 0; i < n; i++)
+		cells_add(&sw->all, &sw->run.v[i]);
+}
+
 /*
  * Whether a rule of the parts `sub` (the sweep's sub or part) differs, or
  * every packet may change: else no cell they decide can.
@@ -856,25 +911,14 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 {
 	const char *name = sw->c->ifaces[iface].sample;
 	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0};
-	struct ilist *lists[2], every[2];
+	struct by_src x;
 
 	for (int s = 0; s < 2; s++)
 		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name, false);
 	if (!sub_differs(sw, sw->sub))
 		return;
-	for (int s = 0; s < 2; s++) {
-		for (size_t i = 0; i < sw->sub[s].p.nrules; i++) {
-			const struct pc_rule *r = &sw->sub[s].p.rules[i];
-			addr_bounds(&src, &r->src, r->nfrom, family);
-		}
-	}
-	bounds_add(&src, 0);
-	bounds_sort(&src);
-	for (int s = 0; s < 2; s++) {
-		lists[s] = ilists(src.n);
-		memset(&every[s], 0, sizeof(every[s]));
-		by_source(&sw->sub[s], family, &src, lists[s], &every[s]);
-	}
+	sub_bounds(&src, sw->sub, family, false);
+	by_src_make(&x, sw->sub, family, &src);
 
 	struct pc_packet pkt;
 	packet_init(&pkt, dir, proto, family);
@@ -882,27 +926,13 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 	sw->run.n = 0;
 	for (size_t a = 0; a < src.n; a++) {
-		dst.n = 0;
-		for (int s = 0; s < 2; s++) {
-			sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a], family);
-			for (size_t i = 0; i < sw->part[s].p.nrules; i++) {
-				const struct pc_rule *r = &sw->part[s].p.rules[i];
-				addr_bounds(&dst, &r->dst, r->nto, family);
-			}
-		}
-		bounds_add(&dst, 0);
-		bounds_sort(&dst);
+		for (int s = 0; s < 2; s++)
+			sub_part(&sw->part[s], &sw->sub[s], &x.every[s], &x.lists[s][a], family);
+		sub_bounds(&dst, sw->part, family, true);
 		dst_cells(sw, sw->part, &pkt, iface, lo, hi, &src, a, &dst);
 	}
-	static const enum dim addr_dims[] = {DIM_DST, DIM_SRC};
-	size_t n = merge_all(sw->run.v, sw->run.n, addr_dims, PC_ARRAY_SIZE(addr_dims));
-	for (size_t i = 0; i < n; i++)
-		cells_add(&sw->all, &sw->run.v[i]);
-	for (int s = 0; s < 2; s++) {
-		ilists_free(lists[s], src.n);
-		free(every[s].v);
-		free(every[s].m);
-	}
+	keep_run(sw, DIM_DST, DIM_SRC);
+	by_src_free(&x);
 	free(src.v);
 	free(dst.v);
 }
@@ -1155,6 +1185,36 @@ static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
 }
 
 /*
+ * The cells of span `a` of sources `src` on interface class `iface` (pkt's
+ * interface set), by the sweep's parts, with the sources first: the runs
+ * of ports of the rules that hold the span, then their destinations.
+ * `ports` and `dst` are room to work in.
+ */
+static void sweep_span(struct sweep *sw, struct pc_packet *pkt, size_t iface,
+		const struct bounds *src, size_t a, struct bounds *ports, struct bounds *dst)
+{
+	enum pc_proto proto = pkt->proto;
+
+	ports->n = 0;
+	bounds_add(ports, 1);
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sw->part[s].p.nrules; i++)
+			match_bounds(ports, &sw->part[s].p.rules[i], proto);
+	bounds_sort(ports);
+	sw->run.n = 0;
+	for (size_t b = 0; b < ports->n; b++) {
+		uint16_t lo = (uint16_t)ports->v[b];
+		uint16_t hi = b + 1 < ports->n ? (uint16_t)(ports->v[b + 1] - 1) : 65535;
+		for (int s = 0; s < 2; s++)
+			sub_port(&sw->one[s], &sw->part[s], proto, lo);
+		sub_bounds(dst, sw->one, pkt->family, true);
+		pkt->port = lo;
+		dst_cells(sw, sw->one, pkt, iface, lo, hi, src, a, dst);
+	}
+	keep_run(sw, DIM_DST, DIM_PORT);
+}
+
+/*
  * The sweep with the sources first, in one family: each span of sources
  * (cut at the sources of the rules near the area), then in it the runs of
  * ports of the rules that hold it, then their destinations; one packet of
@@ -1172,58 +1232,21 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 		if (sw->c->ifaces[iface].direction != dir)
 			continue;
 		const char *name = sw->c->ifaces[iface].sample;
-		struct ilist *lists[2], every[2];
+		struct by_src x;
 		for (int s = 0; s < 2; s++)
 			sub_fill(&sw->sub[s], sw->pol[s], &rel[s], name, true);
 		if (!sub_differs(sw, sw->sub))
 			continue;
-		for (int s = 0; s < 2; s++) {
-			lists[s] = ilists(src->n);
-			memset(&every[s], 0, sizeof(every[s]));
-			by_source(&sw->sub[s], family, src, lists[s], &every[s]);
-		}
+		by_src_make(&x, sw->sub, family, src);
 		snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 		for (size_t a = 0; a < src->n; a++) {
 			for (int s = 0; s < 2; s++)
-				sub_part(&sw->part[s], &sw->sub[s], &every[s], &lists[s][a],
+				sub_part(&sw->part[s], &sw->sub[s], &x.every[s], &x.lists[s][a],
 						family);
-			if (!sub_differs(sw, sw->part))
-				continue;
-			ports.n = 0;
-			bounds_add(&ports, 1);
-			for (int s = 0; s < 2; s++)
-				for (size_t i = 0; i < sw->part[s].p.nrules; i++)
-					match_bounds(&ports, &sw->part[s].p.rules[i], proto);
-			bounds_sort(&ports);
-			sw->run.n = 0;
-			for (size_t b = 0; b < ports.n; b++) {
-				uint16_t lo = (uint16_t)ports.v[b];
-				uint16_t hi = b + 1 < ports.n ? (uint16_t)(ports.v[b + 1] - 1)
-							      : 65535;
-				dst.n = 0;
-				for (int s = 0; s < 2; s++) {
-					sub_port(&sw->one[s], &sw->part[s], proto, lo);
-					for (size_t i = 0; i < sw->one[s].p.nrules; i++) {
-						const struct pc_rule *r = &sw->one[s].p.rules[i];
-						addr_bounds(&dst, &r->dst, r->nto, family);
-					}
-				}
-				bounds_add(&dst, 0);
-				bounds_sort(&dst);
-				pkt.port = lo;
-				dst_cells(sw, sw->one, &pkt, iface, lo, hi, src, a, &dst);
-			}
-			static const enum dim span_dims[] = {DIM_DST, DIM_PORT};
-			size_t n = merge_all(
-					sw->run.v, sw->run.n, span_dims, PC_ARRAY_SIZE(span_dims));
-			for (size_t i = 0; i < n; i++)
-				cells_add(&sw->all, &sw->run.v[i]);
+			if (sub_differs(sw, sw->part))
+				sweep_span(sw, &pkt, iface, src, a, &ports, &dst);
 		}
-		for (int s = 0; s < 2; s++) {
-			ilists_free(lists[s], src->n);
-			free(every[s].v);
-			free(every[s].m);
-		}
+		by_src_free(&x);
 	}
 	free(ports.v);
 	free(dst.v);
