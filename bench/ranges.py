@@ -6,7 +6,9 @@ shape of tests/growth/shapes.py), and the same n rules with one range for
 all (`1-30000/tcp`: one map segment, the map kept).  For each size, each
 binary's `render` (bytes written, CPU) and `explain` (CPU), PC_BENCH_RUNS
 times (3) interleaved, the median CPU shown, and the ratio before/after.
-A command past 40 s of CPU is run once.
+Then `compare` of the same rules with sources that hold one another
+(`nested`) against them with the input default changed (`nesteddef`):
+CPU and peak RSS.  A command past 40 s of CPU is run once.
 
 usage: bench/ranges.py BEFORE AFTER [N...]   (binaries; N: 1000 2000 5000)
 """
@@ -24,9 +26,10 @@ RUNS = int(os.environ.get("PC_BENCH_RUNS", "3"))
 LIMIT = 120  # CPU seconds over RUNS: past it, one run
 
 
-def cpu_of(argv):
-    """Median CPU seconds of argv over RUNS, and its stdout bytes (None: cut)."""
-    times, size = [], None
+def cpu_of(argv, rss=None):
+    """Median CPU seconds of argv over RUNS, and its stdout bytes; with `rss` (a
+    list), its largest peak RSS (KiB) appended."""
+    times, size, peak = [], None, 0
     for _ in range(RUNS):
         with tempfile.TemporaryFile() as out:
             pid = os.fork()
@@ -42,8 +45,11 @@ def cpu_of(argv):
             out.seek(0, os.SEEK_END)
             size = out.tell()
             times.append(ru.ru_utime + ru.ru_stime)
+            peak = max(peak, ru.ru_maxrss)
             if times[-1] > LIMIT / RUNS:
                 break
+    if rss is not None:
+        rss.append(peak)
     return statistics.median(times), size
 
 
@@ -70,6 +76,19 @@ def main():
                     print("| %s | %d | %s | %d | %d | %.3f | %.3f | %.1fx |" % (
                         shape, n, cmd, ab, bb, a, b, a / max(b, 1e-3)))
                     sys.stdout.flush()
+        print("\n| shapes | n | CPU s before | CPU s after | before/after "
+              "| peak RSS before | peak RSS after |")
+        print("|---|---|---|---|---|---|---|")
+        for n in sizes:
+            base, dflt = (os.path.join(d, "%s%d.yaml" % (s, n)) for s in ("nested", "nesteddef"))
+            shapes.write(base, "nested", n)
+            shapes.write(dflt, "nesteddef", n)
+            rss = []
+            a, _ = cpu_of([before, "compare", base, dflt], rss)
+            b, _ = cpu_of([after, "compare", base, dflt], rss)
+            print("| nested / nesteddef | %d | %.3f | %.3f | %.1fx | %d MiB | %d MiB |" % (
+                n, a, b, a / max(b, 1e-3), rss[0] // 1024, rss[1] // 1024))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ static int socket_msg(const struct nlmsghdr *nlh, void *data)
 		l->truncated++;
 		return MNL_CB_OK;
 	}
-	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v = pc_grow(l->v, l->n, sizeof(*l->v));
 	struct pc_listener *s = &l->v[l->n++];
 	memset(s, 0, sizeof(*s));
 	s->proto = r->proto;

@@ -893,12 +893,14 @@ static int render_one(struct cli_ctx *ctx, const char *path, const bool *want, c
 	for (size_t k = 0; k < pc_ntargets && printable; k++)
 		if (want[k] && pc_targets[k].check && pc_targets[k].check(&t, &p, &d) < 0)
 			printable = false;
+	/* As the policy's own: --Wno-CODE silences warnings, the first CLI_MAX_PRINTED are shown
+	 * (--strict is said below, of the warnings left). */
+	pc_diags_filter(&d, ctx->wno.v, ctx->wno.n, false, CLI_MAX_PRINTED);
+	pc_policy_print_diags(&p, &d, ctx->err);
 	if (!printable) {
-		pc_policy_print_diags(&p, &d, ctx->err);
 		ret = PC_EXIT_INVALID;
 		goto out;
 	}
-	pc_policy_print_diags(&p, &d, ctx->err);
 	if (ctx->strict && d.nwarnings) {
 		fprintf(ctx->err, "%s render: --strict: %zu warning%s about the rendering\n",
 				ctx->prog, d.nwarnings, d.nwarnings == 1 ? "" : "s");

@@ -309,7 +309,7 @@ struct verdict {
 	struct side old, new;
 	struct named *rules; /* the services that resolve differently */
 	size_t *rule_of; /* their rules' indexes */
-	size_t nrules;
+	size_t nrules, rules_cap;
 	struct pc_line *la, *lb; /* the two nft renderings, by lines */
 	unsigned char *del, *ins; /* the lines only the old one, only the new one holds */
 	size_t na, nb, removed, added;
@@ -331,8 +331,12 @@ static void judge(struct cli_ctx *ctx, const char *path, const char *old_iana, c
 	for (size_t i = 0; i < v->old.p.nrules && i < v->new.p.nrules; i++) {
 		struct named *x = NULL;
 		size_t n = rule_changes(&v->old.p.rules[i], &v->new.p.rules[i], &x);
-		v->rules = xreallocarray(v->rules, v->nrules + n + 1, sizeof(*v->rules));
-		v->rule_of = xreallocarray(v->rule_of, v->nrules + n + 1, sizeof(*v->rule_of));
+		if (v->rules_cap < v->nrules + n + 1) {
+			/* Doubled, not grown by each rule's count: copied a few times in all. */
+			v->rules_cap = 2 * (v->nrules + n + 1);
+			v->rules = xreallocarray(v->rules, v->rules_cap, sizeof(*v->rules));
+			v->rule_of = xreallocarray(v->rule_of, v->rules_cap, sizeof(*v->rule_of));
+		}
 		for (size_t k = 0; k < n; k++) {
 			v->rule_of[v->nrules] = i;
 			v->rules[v->nrules++] = x[k];

@@ -674,18 +674,32 @@ static void sub_fill(struct sub *s, const struct pc_policy *p, const struct ilis
 }
 
 /*
+ * Whether rule r, of a part whose rules each hold a cell's sources, ports
+ * and interface, decides every packet of the cell: unless it names
+ * destinations, or has a limit (beyond its rate the rules after it decide).
+ * No rule after it can decide any packet there: the part ends with it.
+ */
+static bool decides_all(const struct pc_rule *r)
+{
+	return (!r->nto || r->dst.any) && !(r->flags & PC_RULE_F_LIMIT);
+}
+
+/*
  * s: the rules of the part `from` listed in `a` or `b` (each sorted), in
  * order.  A rule of `b` (sources per span, `b->m` the prefix of `family`
  * that holds the span) keeps that prefix alone: it matches the span's
  * packets as the whole list does, in one step instead of a walk of the list.
+ * With `cut` (each rule of `from` holds the cell's ports), none after the
+ * first that decides every packet of the cell.
  */
 static void sub_part(struct sub *s, const struct sub *from, const struct ilist *a,
-		const struct ilist *b, int family)
+		const struct ilist *b, int family, bool cut)
 {
 	size_t i = 0, k = 0;
 
 	s->p.nrules = 0;
-	while (i < a->n || k < b->n) {
+	while ((i < a->n || k < b->n) &&
+			!(cut && s->p.nrules && decides_all(&s->rules[s->p.nrules - 1]))) {
 		bool one = !(k >= b->n || (i < a->n && a->v[i] < b->v[k]));
 		size_t x = one ? b->v[k] : a->v[i];
 		struct pc_rule *r = &s->rules[s->p.nrules];
@@ -733,11 +747,40 @@ static const char *service_of(const struct pc_policy *const pol[2], const struct
 	return name;
 }
 
+/*
+ * Where a rule starts to hold a run of ports or a span of sources, or
+ * stops (one past its end): the rule's index in its part, its side (0 old,
+ * 1 new) and, for a span, the index of the prefix that holds it.
+ */
+struct edge {
+	uint32_t at;
+	uint32_t rule;
+	uint32_t what;
+	uint8_t side;
+	int8_t step; /* +1 or -1 */
+};
+
+/*
+ * The edges of a sweep along one dimension, and per side the rules that
+ * hold where it is: a run of ports or a span of sources costs the rules
+ * that hold it, not every rule of the part.
+ */
+struct holding {
+	struct edge *v;
+	size_t n, cap, at; /* the edges, and the first not yet applied */
+	uint32_t *count[2]; /* per rule of the part: its matches (or prefixes) that hold */
+	uint32_t *what[2]; /* per rule: the prefix that holds the span */
+	uint64_t *on[2]; /* a bit per rule of the part: it holds */
+	uint64_t *sum[2]; /* a bit per word of `on`: not zero (a sparse one walked quickly) */
+};
+
 struct sweep {
 	const struct pc_policy *pol[2];
 	struct sub sub[2]; /* the rules that can decide a run of ports on an interface */
 	struct sub part[2]; /* of those, the ones that can decide a span of sources */
 	struct sub one[2]; /* sources first: of a span's rules, those of a run of ports */
+	struct holding by_span; /* the rules of sub that hold each span of sources */
+	struct holding by_port; /* sources first: of part, those that hold each run of ports */
 	struct pc_compare *c;
 	struct cells all; /* merged per run of ports */
 	struct cells run; /* the cells of one run */
@@ -751,56 +794,183 @@ struct sweep {
 	bool everywhere;
 };
 
+static void holding_init(struct holding *h, const struct pc_policy *const pol[2])
+{
+	memset(h, 0, sizeof(*h));
+	for (int s = 0; s < 2; s++) {
+		h->count[s] = xcalloc(pol[s]->nrules + 1, sizeof(*h->count[s]));
+		h->what[s] = xcalloc(pol[s]->nrules + 1, sizeof(*h->what[s]));
+		h->on[s] = xcalloc(pol[s]->nrules / 64 + 1, sizeof(*h->on[s]));
+		h->sum[s] = xcalloc(pol[s]->nrules / 4096 + 1, sizeof(*h->sum[s]));
+	}
+}
+
+static void holding_finish(struct holding *h)
+{
+	free(h->v);
+	for (int s = 0; s < 2; s++) {
+		free(h->count[s]);
+		free(h->what[s]);
+		free(h->on[s]);
+		free(h->sum[s]);
+	}
+}
+
+static int cmp_edge(const void *pa, const void *pb)
+{
+	const struct edge *a = pa, *b = pb;
+
+	return (a->at > b->at) - (a->at < b->at);
+}
+
+/* Rule `rule` of side `side` holds from `lo` to `hi` (`what`: the prefix that does). */
+static void edges_add(struct holding *h, uint32_t lo, uint32_t hi, uint32_t end, size_t rule,
+		int side, uint32_t what)
+{
+	if (h->cap - h->n < 2) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
+	}
+	h->v[h->n++] = (struct edge){lo, (uint32_t)rule, what, (uint8_t)side, 1};
+	if (hi < end)
+		h->v[h->n++] = (struct edge){hi + 1, (uint32_t)rule, what, (uint8_t)side, -1};
+}
+
+/* The edges added, sorted, none applied yet. */
+static void edges_sort(struct holding *h)
+{
+	if (h->n)
+		qsort(h->v, h->n, sizeof(*h->v), cmp_edge);
+	h->at = 0;
+}
+
+/* The edges at `at` applied: their rules hold from there (or no longer). */
+static void edges_apply(struct holding *h, uint32_t at)
+{
+	for (; h->at < h->n && h->v[h->at].at == at; h->at++) {
+		const struct edge *e = &h->v[h->at];
+		uint32_t *c = &h->count[e->side][e->rule];
+		uint64_t *w = &h->on[e->side][e->rule / 64];
+		uint64_t *sum = &h->sum[e->side][e->rule / 4096];
+		uint64_t bit = (uint64_t)1 << (e->rule % 64),
+			 wbit = (uint64_t)1 << (e->rule / 64 % 64);
+		*c += (uint32_t)e->step;
+		if (e->step > 0)
+			h->what[e->side][e->rule] = e->what;
+		if (*c)
+			*w |= bit;
+		else
+			*w &= ~bit;
+		if (*w)
+			*sum |= wbit;
+		else
+			*sum &= ~wbit;
+	}
+}
+
+/* The first rule of side s at `from` or after (of the part's n) that holds, or n. */
+static size_t holding_next(const struct holding *h, int s, size_t from, size_t n)
+{
+	const uint64_t *on = h->on[s], *sum = h->sum[s];
+
+	if (from >= n)
+		return n;
+	uint64_t bits = on[from / 64] & (~(uint64_t)0 << (from % 64));
+	if (bits)
+		return from / 64 * 64 + (size_t)__builtin_ctzll(bits);
+	/* The next word not zero, found by the summary's bits. */
+	size_t word = from / 64 + 1;
+	for (size_t g = word / 64; g <= (n - 1) / 4096; g++) {
+		uint64_t wb = sum[g];
+		if (g == word / 64)
+			wb &= word % 64 ? ~(uint64_t)0 << (word % 64) : ~(uint64_t)0;
+		if (wb) {
+			size_t w = g * 64 + (size_t)__builtin_ctzll(wb);
+			return w * 64 + (size_t)__builtin_ctzll(on[w]);
+		}
+	}
+	return n;
+}
+
+/* Where the next edge is, or `end`. */
+static uint32_t edges_next(const struct holding *h, uint32_t end)
+{
+	return h->at < h->n ? h->v[h->at].at : end;
+}
+
+/* Every rule of the parts `sub` off, and the edges gone: for the next sweep. */
+static void edges_clear(struct holding *h, const struct sub sub[2])
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sub[s].p.nrules; i++) {
+			h->count[s][i] = 0;
+			h->on[s][i / 64] = 0;
+			h->sum[s][i / 4096] = 0;
+		}
+	h->n = h->at = 0;
+}
+
 /*
- * The rules of sub s listed per span of sources (`lists`, one per interval
- * of `src`) and those that take every source (`every`): a rule whose
- * prefixes of the family hold the span, found by the spans each prefix
- * covers, so that a cell is evaluated with only the rules that can match it
- * (each listed with that prefix's index in its match's place).
+ * The sweep of the spans of sources `src` begun, for the rules of the parts
+ * `sub`: in `every` those that take every source, the others in the
+ * sweep's by_span from the span each prefix of the family starts to the
+ * one it ends in (spans are cut at every prefix's ends).
  */
-static void by_source(const struct sub *s, int family, const struct bounds *src,
-		struct ilist *lists, struct ilist *every)
+static void spans_begin(struct sweep *sw, const struct sub sub[2], int family,
+		const struct bounds *src, struct ilist every[2])
 {
-	for (size_t k = 0; k < s->p.nrules; k++) {
-		const struct pc_rule *r = &s->p.rules[k];
-		if (!r->nfrom || r->src.any) {
-			ilist_add(every, k, 0);
-			continue;
+	struct holding *h = &sw->by_span;
+
+	for (int s = 0; s < 2; s++) {
+		memset(&every[s], 0, sizeof(every[s]));
+		for (size_t k = 0; k < sub[s].p.nrules; k++) {
+			const struct pc_rule *r = &sub[s].p.rules[k];
+			if (!r->nfrom || r->src.any) {
+				ilist_add(&every[s], k, 0);
+				continue;
+			}
+			const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
+			size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+			for (size_t i = 0; i < n; i++) {
+				pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
+				edges_add(h, (uint32_t)interval_of(src, lo),
+						(uint32_t)interval_of(src,
+								span_end(family, lo, v[i].len)),
+						(uint32_t)src->n - 1, k, s, (uint32_t)i);
+			}
 		}
-		const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
-		size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
-		for (size_t i = 0; i < n; i++) {
-			pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
-			size_t last = interval_of(src, span_end(family, lo, v[i].len));
-			for (size_t j = interval_of(src, lo); j <= last; j++)
-				ilist_add(&lists[j], k, i);
-		}
+	}
+	edges_sort(h);
+}
+
+/*
+ * Of the parts `sub`, the rules whose prefixes hold span `a` (the next of
+ * the sweep spans_begin() began), in order, each with the index of that
+ * prefix: into `held`.
+ */
+static void spans_next(struct sweep *sw, const struct sub sub[2], size_t a, struct ilist held[2])
+{
+	struct holding *h = &sw->by_span;
+
+	edges_apply(h, (uint32_t)a);
+	for (int s = 0; s < 2; s++) {
+		size_t n = sub[s].p.nrules;
+		held[s].n = 0;
+		for (size_t k = holding_next(h, s, 0, n); k < n; k = holding_next(h, s, k + 1, n))
+			ilist_add(&held[s], k, h->what[s][k]);
 	}
 }
 
-/* The rules of sub s per span of sources `src` (by_source()), and those of every source. */
-struct by_src {
-	struct ilist *lists[2], every[2];
-	size_t n;
-};
-
-static void by_src_make(
-		struct by_src *x, const struct sub sub[2], int family, const struct bounds *src)
+/* The sweep spans_begin() began, ended. */
+static void spans_end(struct sweep *sw, const struct sub sub[2], struct ilist every[2],
+		struct ilist held[2])
 {
-	x->n = src->n;
+	edges_clear(&sw->by_span, sub);
 	for (int s = 0; s < 2; s++) {
-		x->lists[s] = ilists(src->n);
-		memset(&x->every[s], 0, sizeof(x->every[s]));
-		by_source(&sub[s], family, src, x->lists[s], &x->every[s]);
-	}
-}
-
-static void by_src_free(struct by_src *x)
-{
-	for (int s = 0; s < 2; s++) {
-		ilists_free(x->lists[s], x->n);
-		free(x->every[s].v);
-		free(x->every[s].m);
+		free(every[s].v);
+		free(every[s].m);
+		free(held[s].v);
+		free(held[s].m);
 	}
 }
 
@@ -911,14 +1081,14 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 {
 	const char *name = sw->c->ifaces[iface].sample;
 	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0};
-	struct by_src x;
+	struct ilist every[2], held[2] = {{0}};
 
 	for (int s = 0; s < 2; s++)
 		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name, false);
 	if (!sub_differs(sw, sw->sub))
 		return;
 	sub_bounds(&src, sw->sub, family, false);
-	by_src_make(&x, sw->sub, family, &src);
+	spans_begin(sw, sw->sub, family, &src, every);
 
 	struct pc_packet pkt;
 	packet_init(&pkt, dir, proto, family);
@@ -926,13 +1096,14 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 	sw->run.n = 0;
 	for (size_t a = 0; a < src.n; a++) {
+		spans_next(sw, sw->sub, a, held);
 		for (int s = 0; s < 2; s++)
-			sub_part(&sw->part[s], &sw->sub[s], &x.every[s], &x.lists[s][a], family);
+			sub_part(&sw->part[s], &sw->sub[s], &every[s], &held[s], family, true);
 		sub_bounds(&dst, sw->part, family, true);
 		dst_cells(sw, sw->part, &pkt, iface, lo, hi, &src, a, &dst);
 	}
 	keep_run(sw, DIM_DST, DIM_SRC);
-	by_src_free(&x);
+	spans_end(sw, sw->sub, every, held);
 	free(src.v);
 	free(dst.v);
 }
@@ -1003,17 +1174,20 @@ static void area_make(const struct sweep *sw, enum pc_direction dir, enum pc_pro
 
 /*
  * Whether rule r can decide a packet whose source is in the area.  One
- * whose sources are all outside it decides none, and cuts the sources
- * nowhere inside it (its prefixes end where the area's do, or apart): left
- * out, the cells in the area are the same, each decided the same way.
+ * whose sources are all outside it (or all of the other family) decides
+ * none, and cuts the sources nowhere inside it (its prefixes end where the
+ * area's do, or apart): left out, the cells in the area are the same, each
+ * decided the same way.
  */
 static bool area_near(const struct area *a, const struct pc_rule *r, int family)
 {
 	const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
 	size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
 
-	if (a->all || !r->nfrom || r->src.any)
+	if (!r->nfrom || r->src.any)
 		return true;
+	if (a->all)
+		return n > 0; /* none of the family: it matches no packet of it */
 	for (size_t i = 0; i < n; i++) {
 		pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
 		pc_addr128 hi = span_end(family, lo, v[i].len);
@@ -1045,16 +1219,19 @@ static void match_bounds(struct bounds *b, const struct pc_rule *r, enum pc_prot
 	}
 }
 
-/* The cuts of the port range for `proto` in `dir`: every match's ends, in both policies. */
-static void port_bounds(const struct pc_policy *const pol[2], enum pc_direction dir,
+/*
+ * The cuts of the port range for `proto`: the ends of the matches of the
+ * rules listed in `rel`, per policy (those that can decide in the area:
+ * another rule's ends cut it nowhere a packet's outcome changes).
+ */
+static void port_bounds(const struct pc_policy *const pol[2], const struct ilist rel[2],
 		enum pc_proto proto, struct bounds *b)
 {
 	b->n = 0;
 	bounds_add(b, 1);
 	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < pol[s]->nrules; i++)
-			if (pol[s]->rules[i].direction == dir)
-				match_bounds(b, &pol[s]->rules[i], proto);
+		for (size_t i = 0; i < rel[s].n; i++)
+			match_bounds(b, &pol[s]->rules[rel[s].v[i]], proto);
 	bounds_sort(b);
 }
 
@@ -1105,30 +1282,6 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 	ilists_free(lists[1], ports->n);
 }
 
-/*
- * s: the rules of part `from` that hold port `port` of `proto`, each with
- * the one match that counts there (the first that holds it), as sub_fill()
- * makes them for a run of ports.
- */
-static void sub_port(struct sub *s, const struct sub *from, enum pc_proto proto, uint16_t port)
-{
-	s->p.nrules = 0;
-	for (size_t i = 0; i < from->p.nrules; i++) {
-		const struct pc_rule *r = &from->p.rules[i];
-		for (size_t k = 0; k < r->nmatches; k++) {
-			const struct pc_match *m = &r->matches[k];
-			if (m->proto != proto || port < (m->lo ? m->lo : 1) || port > m->hi)
-				continue;
-			s->rules[s->p.nrules] = *r;
-			s->rules[s->p.nrules].matches = &r->matches[k];
-			s->rules[s->p.nrules].nmatches = 1;
-			s->mbase[s->p.nrules] = from->mbase[i] + k;
-			s->map[s->p.nrules++] = from->map[i];
-			break;
-		}
-	}
-}
-
 /* The rules of p in `dir` with a match of `proto`, of those near the area. */
 static void near_rules(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
 		const struct area *near, int family, struct ilist *out)
@@ -1142,11 +1295,11 @@ static void near_rules(const struct pc_policy *p, enum pc_direction dir, enum pc
 }
 
 /*
- * What each order would cost, in packets of a cell's first step: by ports,
- * each run of ports a match holds meets each of its rule's prefixes; by
- * sources, each span of sources a prefix holds (every span, for a rule that
- * takes every source) meets each of the rule's matches.  `src`: the cuts of
- * the sources of the rules in `rel`.
+ * What each order would cost, in steps: by ports, each run of ports a match
+ * holds meets each span of sources its rule's prefixes hold (a rule that
+ * takes every source, once); by sources, each span of sources a prefix
+ * holds (every span, for a rule that takes every source) meets each of the
+ * rule's matches.  `src`: the cuts of the sources of the rules in `rel`.
  */
 static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
 		const struct bounds *ports, const struct bounds *src, const struct ilist rel[2],
@@ -1179,38 +1332,81 @@ static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
 							  interval_of(src, lo) + 1);
 				}
 			}
-			*by_ports += runs * (double)(any || !n ? 1 : n);
+			*by_ports += runs * (any ? 1 : spans);
 			*by_sources += spans * nm;
 		}
 }
 
 /*
+ * s: the rules of part `from` that hold port `port` of `proto` (those `h`
+ * says hold on `side`, walked by their bits: not every rule of the part), each with the
+ * one match that counts there (the first that holds it), as sub_fill()
+ * makes them for a run of ports; none after the first that decides every
+ * packet of the cell.
+ */
+static void sub_port(struct sub *s, const struct sub *from, enum pc_proto proto, uint16_t port,
+		const struct holding *h, int side)
+{
+	size_t n = from->p.nrules;
+
+	s->p.nrules = 0;
+	for (size_t i = holding_next(h, side, 0, n); i < n; i = holding_next(h, side, i + 1, n)) {
+		const struct pc_rule *r = &from->p.rules[i];
+		size_t k = 0;
+		while (k < r->nmatches &&
+				(r->matches[k].proto != proto ||
+						port < (r->matches[k].lo ? r->matches[k].lo : 1) ||
+						port > r->matches[k].hi))
+			k++;
+		if (k == r->nmatches)
+			continue; /* not reached: a rule is on while a match holds */
+		s->rules[s->p.nrules] = *r;
+		s->rules[s->p.nrules].matches = &r->matches[k];
+		s->rules[s->p.nrules].nmatches = 1;
+		s->mbase[s->p.nrules] = from->mbase[i] + k;
+		s->map[s->p.nrules++] = from->map[i];
+		if (decides_all(r))
+			return;
+	}
+}
+
+/*
  * The cells of span `a` of sources `src` on interface class `iface` (pkt's
  * interface set), by the sweep's parts, with the sources first: the runs
- * of ports of the rules that hold the span, then their destinations.
- * `ports` and `dst` are room to work in.
+ * of ports of the rules that hold the span, each with the rules that hold
+ * it (kept from run to run as matches start and end: a run costs the rules
+ * that can decide it, not every rule of the span), then their
+ * destinations.  `dst` is room to work in.
  */
 static void sweep_span(struct sweep *sw, struct pc_packet *pkt, size_t iface,
-		const struct bounds *src, size_t a, struct bounds *ports, struct bounds *dst)
+		const struct bounds *src, size_t a, struct bounds *dst)
 {
 	enum pc_proto proto = pkt->proto;
+	struct holding *h = &sw->by_port;
 
-	ports->n = 0;
-	bounds_add(ports, 1);
 	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < sw->part[s].p.nrules; i++)
-			match_bounds(ports, &sw->part[s].p.rules[i], proto);
-	bounds_sort(ports);
+		for (size_t i = 0; i < sw->part[s].p.nrules; i++) {
+			const struct pc_rule *r = &sw->part[s].p.rules[i];
+			for (size_t k = 0; k < r->nmatches; k++) {
+				const struct pc_match *m = &r->matches[k];
+				uint32_t lo = m->lo ? m->lo : 1;
+				if (m->proto == proto && m->hi >= lo)
+					edges_add(h, lo, m->hi, 65535, i, s, 0);
+			}
+		}
+	edges_sort(h);
 	sw->run.n = 0;
-	for (size_t b = 0; b < ports->n; b++) {
-		uint16_t lo = (uint16_t)ports->v[b];
-		uint16_t hi = b + 1 < ports->n ? (uint16_t)(ports->v[b + 1] - 1) : 65535;
+	for (uint32_t lo = 1; lo <= 65535;) {
+		edges_apply(h, lo);
+		uint32_t next = edges_next(h, 65536);
 		for (int s = 0; s < 2; s++)
-			sub_port(&sw->one[s], &sw->part[s], proto, lo);
+			sub_port(&sw->one[s], &sw->part[s], proto, (uint16_t)lo, h, s);
 		sub_bounds(dst, sw->one, pkt->family, true);
-		pkt->port = lo;
-		dst_cells(sw, sw->one, pkt, iface, lo, hi, src, a, dst);
+		pkt->port = (uint16_t)lo;
+		dst_cells(sw, sw->one, pkt, iface, (uint16_t)lo, (uint16_t)(next - 1), src, a, dst);
+		lo = next;
 	}
+	edges_clear(h, sw->part);
 	keep_run(sw, DIM_DST, DIM_PORT);
 }
 
@@ -1224,7 +1420,7 @@ static void sweep_span(struct sweep *sw, struct pc_packet *pkt, size_t iface,
 static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_proto proto,
 		int family, const struct bounds *src, const struct ilist rel[2])
 {
-	struct bounds ports = {NULL, 0, 0}, dst = {NULL, 0, 0};
+	struct bounds dst = {NULL, 0, 0};
 	struct pc_packet pkt;
 
 	packet_init(&pkt, dir, proto, family);
@@ -1232,23 +1428,23 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 		if (sw->c->ifaces[iface].direction != dir)
 			continue;
 		const char *name = sw->c->ifaces[iface].sample;
-		struct by_src x;
+		struct ilist every[2], held[2] = {{0}};
 		for (int s = 0; s < 2; s++)
 			sub_fill(&sw->sub[s], sw->pol[s], &rel[s], name, true);
 		if (!sub_differs(sw, sw->sub))
 			continue;
-		by_src_make(&x, sw->sub, family, src);
+		spans_begin(sw, sw->sub, family, src, every);
 		snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 		for (size_t a = 0; a < src->n; a++) {
+			spans_next(sw, sw->sub, a, held);
 			for (int s = 0; s < 2; s++)
-				sub_part(&sw->part[s], &sw->sub[s], &x.every[s], &x.lists[s][a],
-						family);
+				sub_part(&sw->part[s], &sw->sub[s], &every[s], &held[s], family,
+						false);
 			if (sub_differs(sw, sw->part))
-				sweep_span(sw, &pkt, iface, src, a, &ports, &dst);
+				sweep_span(sw, &pkt, iface, src, a, &dst);
 		}
-		by_src_free(&x);
+		spans_end(sw, sw->sub, every, held);
 	}
-	free(ports.v);
 	free(dst.v);
 }
 
@@ -1263,38 +1459,38 @@ enum pc_compare_order pc_compare_order = PC_COMPARE_ORDER_AUTO;
 #define ORDER_SOURCES_GAIN 8.0
 
 static void sweep_area(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
-		const struct bounds *ports, const struct area *near)
+		const struct area *near)
 {
 	struct ilist rel[2];
-	struct bounds src = {NULL, 0, 0};
+	struct bounds src = {NULL, 0, 0}, ports = {NULL, 0, 0};
 	double by_ports, by_sources;
 	bool sources = pc_compare_order == PC_COMPARE_ORDER_SOURCES;
 
-	if (pc_compare_order != PC_COMPARE_ORDER_PORTS) {
-		for (int s = 0; s < 2; s++) {
-			near_rules(sw->pol[s], dir, proto, near, family, &rel[s]);
-			for (size_t i = 0; i < rel[s].n; i++) {
-				const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
-				addr_bounds(&src, &r->src, r->nfrom, family);
-			}
+	for (int s = 0; s < 2; s++) {
+		near_rules(sw->pol[s], dir, proto, near, family, &rel[s]);
+		for (size_t i = 0; i < rel[s].n; i++) {
+			const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
+			addr_bounds(&src, &r->src, r->nfrom, family);
 		}
-		bounds_add(&src, 0);
-		bounds_sort(&src);
-		if (!sources) {
-			order_costs(sw, proto, family, ports, &src, rel, &by_ports, &by_sources);
-			sources = by_ports >= ORDER_SOURCES_MIN &&
-				  by_ports > ORDER_SOURCES_GAIN * by_sources;
-		}
-		if (sources)
-			sweep_family_src(sw, dir, proto, family, &src, rel);
-		for (int s = 0; s < 2; s++) {
-			free(rel[s].v);
-			free(rel[s].m);
-		}
-		free(src.v);
 	}
-	if (!sources)
-		sweep_family(sw, dir, proto, family, ports, near);
+	bounds_add(&src, 0);
+	bounds_sort(&src);
+	port_bounds(sw->pol, rel, proto, &ports);
+	if (pc_compare_order == PC_COMPARE_ORDER_AUTO) {
+		order_costs(sw, proto, family, &ports, &src, rel, &by_ports, &by_sources);
+		sources = by_ports >= ORDER_SOURCES_MIN &&
+			  by_ports > ORDER_SOURCES_GAIN * by_sources;
+	}
+	if (sources)
+		sweep_family_src(sw, dir, proto, family, &src, rel);
+	else
+		sweep_family(sw, dir, proto, family, &ports, near);
+	for (int s = 0; s < 2; s++) {
+		free(rel[s].v);
+		free(rel[s].m);
+	}
+	free(src.v);
+	free(ports.v);
 }
 
 static bool defaults_same(const struct pc_defaults *a, const struct pc_defaults *b)
@@ -1564,7 +1760,6 @@ int pc_compare_policies(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare *out)
 {
 	struct sweep sw;
-	struct bounds ports = {NULL, 0, 0};
 
 	memset(out, 0, sizeof(*out));
 	memset(&sw, 0, sizeof(sw));
@@ -1577,6 +1772,8 @@ int pc_compare_policies(
 	sub_init(&sw.part[1], new);
 	sub_init(&sw.one[0], old);
 	sub_init(&sw.one[1], new);
+	holding_init(&sw.by_span, sw.pol);
+	holding_init(&sw.by_port, sw.pol);
 	mark_differing(&sw);
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
 		make_classes(out, sw.pol, (enum pc_direction)d);
@@ -1584,13 +1781,11 @@ int pc_compare_policies(
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
 			enum pc_direction dir = (enum pc_direction)d;
 			size_t first = sw.all.n;
-			port_bounds(sw.pol, dir, (enum pc_proto)proto, &ports);
 			for (int family = 4; family <= 6; family += 2) {
 				struct area near;
 				area_make(&sw, dir, (enum pc_proto)proto, family, &near);
 				if (near.all || near.n)
-					sweep_area(&sw, dir, (enum pc_proto)proto, family, &ports,
-							&near);
+					sweep_area(&sw, dir, (enum pc_proto)proto, family, &near);
 				free(near.v);
 			}
 			static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
@@ -1599,7 +1794,6 @@ int pc_compare_policies(
 								   dims, PC_ARRAY_SIZE(dims));
 		}
 	make_regions(out, &sw.all);
-	free(ports.v);
 	free(sw.all.v);
 	free(sw.run.v);
 	sub_finish(&sw.sub[0]);
@@ -1608,6 +1802,8 @@ int pc_compare_policies(
 	sub_finish(&sw.part[1]);
 	sub_finish(&sw.one[0]);
 	sub_finish(&sw.one[1]);
+	holding_finish(&sw.by_span);
+	holding_finish(&sw.by_port);
 	free(sw.differs[0]);
 	free(sw.differs[1]);
 	return 0;

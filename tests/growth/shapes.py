@@ -36,6 +36,10 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   rangesdef ranges, but the input default is accept: every packet may change
   rangesany ranges, but rule n/2 takes every source (no `from:`): every
             source may change
+  nested    ranges, but rule i of i % 10 == 5 is from 10.0.0.0/8 and of
+            i % 10 == 0 from 10.0.0.0/16: sources that hold one another, a
+            tenth of the rules holding every host
+  nesteddef nested, but the input default is accept: every packet may change
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -61,7 +65,7 @@ def host(i):
 
 def write(path, shape, n):
     with open(path, "w") as f:
-        f.write(PREAMBLE if shape != "rangesdef" else
+        f.write(PREAMBLE if shape not in ("rangesdef", "nesteddef") else
                 PREAMBLE.replace("defaults:\n", "defaults:\n  input: accept\n"))
         if shape in ("hosts", "hostpackets"):
             for i in range(n):
@@ -135,6 +139,12 @@ def write(path, shape, n):
                     1 + i % 30000, 30000 + i % 30000))
                 if shape != "rangesany" or i != n // 2:
                     f.write("    from: %s\n" % host(i + 1))
+        elif shape in ("nested", "nesteddef"):
+            for i in range(n):
+                f.write("  - allow: %d-%d/tcp\n    from: %s\n" % (
+                    1 + i % 30000, 30000 + i % 30000,
+                    "10.0.0.0/8" if i % 10 == 5 else "10.0.0.0/16" if i % 10 == 0
+                    else host(i + 1)))
         elif shape in ("smallnets", "renamednets"):
             name = "m" if shape == "renamednets" else "n"
             for i in range(n):

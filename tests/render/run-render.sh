@@ -271,6 +271,44 @@ done
 rc=$?
 [ $rc = 3 ] && pass "--out-dir missing" || fail "--out-dir missing (status $rc)"
 
+# The rendering's own warnings are said as the policy's: at most 200, the rest
+# counted; --Wno-CODE leaves them out; --strict still counts every one.
+{
+    printf 'version: 1\npolicy: wild\ndefaults:\n  icmp: none\n  loopback: none\nrules:\n'
+    i=0
+    while [ $i -lt 250 ]; do
+        printf '  - allow: 8080/tcp\n    from: 10.0.%d.%d\n    interface: [e%d, g%d*]\n' \
+            $((i / 256)) $((i % 256 + 1)) $i $i
+        i=$((i + 1))
+    done
+} >"$tmp/wild.yaml"
+"$bin" render --target pf -o "$tmp/wild.pf" "$tmp/wild.yaml" 2>"$tmp/wild.err"
+rc=$?
+if [ $rc = 0 ] && [ "$(grep -c '\[pf-interface\]$' "$tmp/wild.err")" = 200 ] &&
+    grep -qx '(51 more diagnostics not shown)' "$tmp/wild.err"; then
+    pass "rendering warnings: 200 shown, the rest counted"
+else
+    fail "rendering warnings: 200 shown, the rest counted (status $rc)"
+    tail -3 "$tmp/wild.err"
+fi
+"$bin" render --target pf --Wno-pf-interface -o "$tmp/wild.pf" "$tmp/wild.yaml" 2>"$tmp/wild.err"
+rc=$?
+if [ $rc = 0 ] && ! grep -q 'pf-interface' "$tmp/wild.err" && grep -q '\[pf-forward\]$' "$tmp/wild.err"; then
+    pass "rendering warnings: --Wno-pf-interface"
+else
+    fail "rendering warnings: --Wno-pf-interface (status $rc)"
+    head -3 "$tmp/wild.err"
+fi
+"$bin" render --target pf --strict -o "$tmp/wild-strict.pf" "$tmp/wild.yaml" 2>"$tmp/wild.err"
+rc=$?
+if [ $rc = 1 ] && [ ! -e "$tmp/wild-strict.pf" ] &&
+    grep -q -- '--strict: 250 warnings about the rendering' "$tmp/wild.err"; then
+    pass "rendering warnings: --strict counts those not shown"
+else
+    fail "rendering warnings: --strict counts those not shown (status $rc)"
+    tail -2 "$tmp/wild.err"
+fi
+
 # A file name is printed in every header: a line break or backslash in it
 # stays inside the comment.
 mkdir -p "$tmp/hdr"

@@ -614,9 +614,13 @@ static void test_mutants(void **state)
 /*
  * n rules on overlapping ranges of ports, each from its own host (rule i:
  * ports 1+i to 3000+i), into a file of its own: with `input: accept`, or
- * with rule n/2 from every source (no `from:`).
+ * with rule n/2 from every source (no `from:`).  With `nested`, rule i
+ * of i % 10 == 5 is from 10.0.0.0/8 (every 20th of those with a limit),
+ * and of i % 10 == 0 from 10.0.0.0/16 to 192.0.2.0/24: sources that hold
+ * one another, and rules that hold a cell's sources and ports but do not
+ * decide every packet of it.
  */
-static void write_ranges(char *path, size_t n, bool accept, bool any)
+static void write_ranges(char *path, size_t n, bool accept, bool any, bool nested)
 {
 	int fd = mkstemp(path);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
@@ -628,10 +632,43 @@ static void write_ranges(char *path, size_t n, bool accept, bool any)
 			accept ? "accept" : "drop");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "  - allow: %zu-%zu/tcp\n", 1 + i, 3000 + i);
-		if (!any || i != n / 2)
+		if (any && i == n / 2)
+			continue;
+		if (nested && i % 10 == 5)
+			fprintf(f, "    from: 10.0.0.0/8\n%s",
+					i % 20 == 15 ? "    limit: 5/second\n" : "");
+		else if (nested && i % 10 == 0)
+			fprintf(f, "    from: 10.0.0.0/16\n    to: 192.0.2.0/24\n");
+		else
 			fprintf(f, "    from: 10.0.%zu.%zu\n", (i + 1) >> 8, (i + 1) & 255);
 	}
 	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * The three policies of write_ranges() loaded: as written, with the
+ * input default changed, with rule n/2 from every source.
+ */
+struct ranges3 {
+	char path[3][32];
+	struct loaded l[3];
+};
+
+static void ranges_load(struct ranges3 *r, size_t n, bool nested)
+{
+	for (int k = 0; k < 3; k++) {
+		snprintf(r->path[k], sizeof(r->path[k]), "/tmp/pc-compare-XXXXXX");
+		write_ranges(r->path[k], n, k == 1, k == 2, nested);
+		load(&r->l[k], r->path[k]);
+	}
+}
+
+static void ranges_unload(struct ranges3 *r)
+{
+	for (int k = 0; k < 3; k++) {
+		unload(&r->l[k]);
+		unlink(r->path[k]);
+	}
 }
 
 /*
@@ -646,17 +683,11 @@ static void test_ranges_everywhere(void **state)
 	enum {
 		N = 300
 	};
-	char base[] = "/tmp/pc-compare-XXXXXX", def[] = "/tmp/pc-compare-XXXXXX",
-	     any[] = "/tmp/pc-compare-XXXXXX";
-	struct loaded l[3];
+	struct ranges3 r;
+	struct loaded *l = r.l;
 
 	(void)state;
-	write_ranges(base, N, false, false);
-	write_ranges(def, N, true, false);
-	write_ranges(any, N, false, true);
-	load(&l[0], base);
-	load(&l[1], def);
-	load(&l[2], any);
+	ranges_load(&r, N, false);
 	for (int k = 1; k < 3; k++) {
 		struct pc_compare c;
 		what_now = k == 1 ? "ranges, the input default changed"
@@ -671,11 +702,43 @@ static void test_ranges_everywhere(void **state)
 		random_packets(&c, &l[0].p, &l[k].p);
 		pc_compare_finish(&c);
 	}
-	for (int k = 0; k < 3; k++)
-		unload(&l[k]);
-	unlink(base);
-	unlink(def);
-	unlink(any);
+	ranges_unload(&r);
+}
+
+/*
+ * The same where sources hold one another: rules from a /8 (some with a
+ * limit) and from a /16 to some destinations among the hosts' rules.  Each
+ * span of sources is held by a tenth of the rules, and a cell's ports by
+ * most of those: the sweep meets, per cell, only the rules up to the first
+ * that decides all of it.  Each order (the ports first, the sources first,
+ * and the one chosen) finds exactly the packets that change.
+ */
+static void test_ranges_nested(void **state)
+{
+	static const enum pc_compare_order orders[] = {
+			PC_COMPARE_ORDER_AUTO, PC_COMPARE_ORDER_PORTS, PC_COMPARE_ORDER_SOURCES};
+	struct ranges3 r;
+	struct loaded *l = r.l;
+
+	(void)state;
+	ranges_load(&r, 150, true);
+	for (int k = 1; k < 3; k++)
+		for (size_t o = 0; o < PC_ARRAY_SIZE(orders); o++) {
+			struct pc_compare c;
+			what_now = k == 1 ? "nested ranges, the input default changed"
+					  : "nested ranges, a rule from anywhere";
+			pc_compare_order = orders[o];
+			assert_int_equal(pc_compare_policies(&l[0].p, &l[k].p, &c), 0);
+			pc_compare_order = PC_COMPARE_ORDER_AUTO;
+			print_message("%s, order %zu: %zu regions, %zu cells\n", what_now, o,
+					c.nregions, c.cells);
+			assert_true(c.nregions > 0);
+			for (size_t i = 0; i < c.nregions; i++)
+				region_bounds(&c, &l[0].p, &l[k].p, &c.regions[i]);
+			random_packets(&c, &l[0].p, &l[k].p);
+			pc_compare_finish(&c);
+		}
+	ranges_unload(&r);
 }
 
 /* A policy against itself: nothing changes, and the text is the same. */
@@ -727,6 +790,7 @@ int main(void)
 			cmocka_unit_test(test_same),
 			cmocka_unit_test(test_mutants),
 			cmocka_unit_test(test_ranges_everywhere),
+			cmocka_unit_test(test_ranges_nested),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
