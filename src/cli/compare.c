@@ -96,31 +96,134 @@ static void print_who(FILE *f, const struct pc_policy *p, const struct pc_compar
 	}
 }
 
-/* A network of p whose addresses in `family` are exactly `v`, or NULL. */
-static const char *network_of(
-		const struct pc_policy *p, int family, const struct pc_prefix *v, size_t n)
+/*
+ * A policy's networks found by their addresses in each family (a hash of
+ * them, sorted, and the networks in policy order where hashes are equal)
+ * and by name: a line of the answer names the network of its addresses
+ * without walking every network.
+ */
+struct net_key {
+	uint64_t hash;
+	size_t net;
+};
+
+struct net_index {
+	const struct pc_policy *p;
+	struct net_key *by_addr[2]; /* IPv4, IPv6 */
+	size_t *by_name;
+};
+
+struct pair {
+	const struct pc_policy *pol[2];
+	struct net_index idx[2];
+};
+
+static uint64_t prefixes_hash(const struct pc_prefix *v, size_t n)
 {
-	for (size_t i = 0; i < p->nnetworks; i++) {
-		const struct pc_addrset *s = &p->networks[i].set;
-		const struct pc_prefix *w = family == 4 ? s->v4 : s->v6;
-		size_t m = family == 4 ? s->nv4 : s->nv6;
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (size_t k = 0; k < n; k++) {
+		h = (h ^ v[k].len) * 0x100000001b3u;
+		for (int b = 0; b < 16; b++)
+			h = (h ^ v[k].bytes[b]) * 0x100000001b3u;
+	}
+	return h;
+}
+
+static const struct pc_prefix *family_of(const struct pc_addrset *s, int family, size_t *n)
+{
+	*n = family == 4 ? s->nv4 : s->nv6;
+	return family == 4 ? s->v4 : s->v6;
+}
+
+static int cmp_net_key(const void *pa, const void *pb)
+{
+	const struct net_key *a = pa, *b = pb;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return (a->net > b->net) - (a->net < b->net);
+}
+
+static int cmp_net_name(const void *pa, const void *pb, void *arg)
+{
+	const struct pc_policy *p = arg;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	int c = strcmp(p->networks[a].name, p->networks[b].name);
+
+	return c ? c : (a > b) - (a < b);
+}
+
+static void net_index_init(struct net_index *x, const struct pc_policy *p)
+{
+	x->p = p;
+	for (int f = 0; f < 2; f++) {
+		x->by_addr[f] = xcalloc(p->nnetworks + 1, sizeof(*x->by_addr[f]));
+		for (size_t i = 0; i < p->nnetworks; i++) {
+			size_t n;
+			const struct pc_prefix *v = family_of(&p->networks[i].set, f ? 6 : 4, &n);
+			x->by_addr[f][i] = (struct net_key){prefixes_hash(v, n), i};
+		}
+		qsort(x->by_addr[f], p->nnetworks, sizeof(*x->by_addr[f]), cmp_net_key);
+	}
+	x->by_name = xcalloc(p->nnetworks + 1, sizeof(*x->by_name));
+	for (size_t i = 0; i < p->nnetworks; i++)
+		x->by_name[i] = i;
+	qsort_r(x->by_name, p->nnetworks, sizeof(*x->by_name), cmp_net_name, (void *)p);
+}
+
+static void net_index_finish(struct net_index *x)
+{
+	free(x->by_addr[0]);
+	free(x->by_addr[1]);
+	free(x->by_name);
+}
+
+/* The first network of x's policy whose addresses in `family` are exactly `v`, or NULL. */
+static const char *network_of(
+		const struct net_index *x, int family, const struct pc_prefix *v, size_t n)
+{
+	const struct pc_policy *p = x->p;
+	const struct net_key *keys = x->by_addr[family == 6];
+	uint64_t h = prefixes_hash(v, n);
+	size_t lo = 0, hi = p->nnetworks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (keys[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->nnetworks && keys[lo].hash == h; lo++) {
+		size_t m;
+		const struct pc_prefix *w = family_of(&p->networks[keys[lo].net].set, family, &m);
 		bool same = m == n;
 		for (size_t k = 0; same && k < n; k++)
 			same = w[k].len == v[k].len && !memcmp(w[k].bytes, v[k].bytes, 16);
 		if (same)
-			return p->networks[i].name;
+			return p->networks[keys[lo].net].name;
 	}
 	return NULL;
 }
 
-/* Whether p has a network called `name` whose addresses in `family` are not `v`. */
-static bool names_other(const struct pc_policy *p, const char *name, int family,
+/* Whether x's policy has a network called `name` whose addresses in `family` are not `v`. */
+static bool names_other(const struct net_index *x, const char *name, int family,
 		const struct pc_prefix *v, size_t n)
 {
-	for (size_t i = 0; i < p->nnetworks; i++)
-		if (!strcmp(p->networks[i].name, name))
-			return network_of(p, family, v, n) != p->networks[i].name;
-	return false;
+	const struct pc_policy *p = x->p;
+	size_t lo = 0, hi = p->nnetworks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(p->networks[x->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == p->nnetworks || strcmp(p->networks[x->by_name[lo]].name, name))
+		return false;
+	return network_of(x, family, v, n) != p->networks[x->by_name[lo]].name;
 }
 
 /*
@@ -128,13 +231,13 @@ static bool names_other(const struct pc_policy *p, const char *name, int family,
  * else the old one's; *side says whose (1 new, 0 old), *ambiguous whether
  * the other policy gives that name to other addresses.
  */
-static const char *network_label(const struct pc_policy *const pol[2], int family,
-		const struct pc_prefix *v, size_t n, int *side, bool *ambiguous)
+static const char *network_label(const struct pair *pr, int family, const struct pc_prefix *v,
+		size_t n, int *side, bool *ambiguous)
 {
 	for (*side = 1; *side >= 0; (*side)--) {
-		const char *name = network_of(pol[*side], family, v, n);
+		const char *name = network_of(&pr->idx[*side], family, v, n);
 		if (name) {
-			*ambiguous = names_other(pol[!*side], name, family, v, n);
+			*ambiguous = names_other(&pr->idx[!*side], name, family, v, n);
 			return name;
 		}
 	}
@@ -183,8 +286,8 @@ static void covering(int family, pc_addr128 lo, pc_addr128 hi, struct pc_compare
  * The sources (or destinations) of a region as prefixes, or, when that is
  * shorter, as the smallest prefix holding them except some.
  */
-static void span_of(const struct pc_policy *const pol[2], int family,
-		const struct pc_compare_span *v, size_t n, struct span_text *out)
+static void span_of(const struct pair *pr, int family, const struct pc_compare_span *v, size_t n,
+		struct span_text *out)
 {
 	struct pc_compare_span *gaps = xcalloc(n + 1, sizeof(*gaps)), all;
 	struct span_text rest = {NULL, 0, true, {0}, NULL, 0, false};
@@ -214,7 +317,7 @@ static void span_of(const struct pc_policy *const pol[2], int family,
 	} else {
 		free(rest.v);
 	}
-	out->network = network_label(pol, family, out->v, out->n, &out->side, &out->ambiguous);
+	out->network = network_label(pr, family, out->v, out->n, &out->side, &out->ambiguous);
 }
 
 static void span_finish(struct span_text *s)
@@ -334,9 +437,10 @@ static bool shows_dst(const struct pc_compare_region *r)
 	return r->family && (!dst_all || (src_all && r->direction == PC_DIR_OUTPUT));
 }
 
-static void print_region(FILE *f, const char *indent, const struct pc_policy *const pol[2],
+static void print_region(FILE *f, const char *indent, const struct pair *pr,
 		const struct pc_compare *c, const struct pc_compare_region *r)
 {
+	const struct pc_policy *const *pol = pr->pol;
 	struct span_text span;
 
 	fprintf(f, "%s%s %s %u", indent, dir_name(r->direction), pc_proto_name(r->proto), r->lo);
@@ -351,7 +455,7 @@ static void print_region(FILE *f, const char *indent, const struct pc_policy *co
 		struct pc_compare_span one;
 		size_t n;
 		const struct pc_compare_span *v = spans_of(r, false, &one, &n);
-		span_of(pol, r->family, v, n, &span);
+		span_of(pr, r->family, v, n, &span);
 		print_span(f, " from ", r->family, &span);
 		span_finish(&span);
 	}
@@ -359,7 +463,7 @@ static void print_region(FILE *f, const char *indent, const struct pc_policy *co
 		struct pc_compare_span one;
 		size_t n;
 		const struct pc_compare_span *v = spans_of(r, true, &one, &n);
-		span_of(pol, r->family, v, n, &span);
+		span_of(pr, r->family, v, n, &span);
 		print_span(f, " to ", r->family, &span);
 		span_finish(&span);
 	}
@@ -608,7 +712,7 @@ static void json_side(struct pc_json *j, const struct pc_policy *p, const struct
 }
 
 static void json_span(struct pc_json *j, const char *key, const char *net_key,
-		const struct pc_policy *const pol[2], const struct pc_compare_region *r, bool src)
+		const struct pair *pr, const struct pc_compare_region *r, bool src)
 {
 	struct span_text span;
 	struct pc_compare_span one;
@@ -641,7 +745,7 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 	pc_json_end_array(j);
 	int side;
 	bool ambiguous;
-	const char *net = network_label(pol, r->family, span.v, span.n, &side, &ambiguous);
+	const char *net = network_label(pr, r->family, span.v, span.n, &side, &ambiguous);
 	char in_key[32];
 	pc_json_key(j, net_key);
 	pc_json_string_or_null(j, net);
@@ -652,9 +756,10 @@ static void json_span(struct pc_json *j, const char *key, const char *net_key,
 	span_finish(&span);
 }
 
-static void json_region(struct pc_json *j, const struct pc_policy *const pol[2],
-		const struct pc_compare *c, const struct pc_compare_region *r, bool verdict)
+static void json_region(struct pc_json *j, const struct pair *pr, const struct pc_compare *c,
+		const struct pc_compare_region *r, bool verdict)
 {
+	const struct pc_policy *const *pol = pr->pol;
 	pc_json_begin_object(j);
 	pc_json_key(j, "verdict_changed");
 	pc_json_bool(j, verdict);
@@ -673,8 +778,8 @@ static void json_region(struct pc_json *j, const struct pc_policy *const pol[2],
 		pc_json_uint(j, r->family);
 	else
 		pc_json_null(j);
-	json_span(j, "from", "from_network", pol, r, true);
-	json_span(j, "to", "to_network", pol, r, false);
+	json_span(j, "from", "from_network", pr, r, true);
+	json_span(j, "to", "to_network", pr, r, false);
 	pc_json_key(j, "interfaces");
 	if (r->ifaces) {
 		pc_json_begin_array(j);
@@ -778,8 +883,11 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 {
 	struct pc_compare c;
 	struct pc_compare_text t;
+	struct pair pr = {{pol[0], pol[1]}, {{0}, {0}}};
 	size_t shown = 0;
 
+	net_index_init(&pr.idx[0], pol[0]);
+	net_index_init(&pr.idx[1], pol[1]);
 	pc_compare_policies(pol[0], pol[1], &c);
 	pc_compare_text(pol[0], pol[1], &t);
 	size_t notes = 0;
@@ -804,7 +912,7 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 		pc_json_begin_array(&j);
 		for (size_t i = 0; i < c.nregions; i++)
 			if (kept(ctx->only, &c.regions[i]))
-				json_region(&j, pol, &c, &c.regions[i],
+				json_region(&j, &pr, &c, &c.regions[i],
 						!reason_only(&c.regions[i]));
 		pc_json_end_array(&j);
 		pc_json_key(&j, "text");
@@ -815,7 +923,7 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 		if (shown) {
 			for (size_t i = 0; i < c.nregions; i++)
 				if (kept(ctx->only, &c.regions[i]) && !reason_only(&c.regions[i]))
-					print_region(ctx->out, "", pol, &c, &c.regions[i]);
+					print_region(ctx->out, "", &pr, &c, &c.regions[i]);
 		} else {
 			fprintf(ctx->out, "no change in verdicts%s\n",
 					!ctx->only		       ? ""
@@ -829,10 +937,12 @@ static int report(struct cli_ctx *ctx, const struct pc_policy *const pol[2], con
 					ctx->out);
 		for (size_t i = 0; notes && i < c.nregions; i++)
 			if (reason_only(&c.regions[i]))
-				print_region(ctx->out, "  ", pol, &c, &c.regions[i]);
+				print_region(ctx->out, "  ", &pr, &c, &c.regions[i]);
 	}
 	pc_compare_text_finish(&t);
 	pc_compare_finish(&c);
+	net_index_finish(&pr.idx[0]);
+	net_index_finish(&pr.idx[1]);
 	return shown ? PC_EXIT_INVALID : PC_EXIT_OK;
 }
 

@@ -162,6 +162,10 @@ CASES = {
     # by walking every network for every network.
     "smallnets-compare": ("smallnets", ["compare", "POLICY"], "cpu", 0),
     "smallnets-compare-renamed": ("smallnets", ["compare", "WITH=renamednets"], "cpu", 0),
+    # ... and with a host added to every network: each line of the answer names the network
+    # of its addresses, found through a hash of each network's addresses, not by walking
+    # every network for every line.
+    "smallnets-compare-grown": ("smallnets", ["compare", "WITH=grownnets"], "cpu", 1),
     # A warning for each of many rules, each with its source line: found through an index
     # of the lines, not by counting the file's lines from its start each time.
     "wildifaces-pf": ("wildifaces", ["render", "-t", "pf", "-o", "/dev/null"], "cpu", 0),

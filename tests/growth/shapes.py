@@ -52,6 +52,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   renamednets smallnets with every network renamed (m0, m1, ...) and the
             last two networks' addresses swapped: compare pairs each old
             name with the new one that holds its addresses
+  grownnets smallnets with a host added to every network: each line of
+            compare's answer names its network, found by its addresses
 """
 import os
 
@@ -145,14 +147,16 @@ def write(path, shape, n):
                     1 + i % 30000, 30000 + i % 30000,
                     "10.0.0.0/8" if i % 10 == 5 else "10.0.0.0/16" if i % 10 == 0
                     else host(i + 1)))
-        elif shape in ("smallnets", "renamednets"):
+        elif shape in ("smallnets", "renamednets", "grownnets"):
             name = "m" if shape == "renamednets" else "n"
             for i in range(n):
                 f.write("  - allow: kerberos\n    from: %s%d\n" % (name, i))
             f.write("networks:\n")
             for i in range(n):
                 k = i ^ 1 if shape == "renamednets" and i >= n - 2 else i
-                f.write("  %s%d: [%s, %s]\n" % (name, i, host(2 * k + 1), host(2 * k + 2)))
+                f.write("  %s%d: [%s, %s%s]\n" % (
+                    name, i, host(3 * k + 1), host(3 * k + 2),
+                    ", " + host(3 * k + 3) if shape == "grownnets" else ""))
         elif shape == "wildifaces":
             for i in range(n):
                 f.write("  - allow: 8080/tcp\n    from: %s\n    interface: [e%d, g%d*]\n" % (
