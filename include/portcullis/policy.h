@@ -141,9 +141,18 @@ struct pc_service_def {
 
 /* Groups nest at most this deep; a policy's groups expand to this many services at most. */
 #define PC_GROUP_MAX_DEPTH 16
+#define PC_GROUP_MAX_EXPANSION 1000000
 /* Networks naming networks nest at most this deep (a chain is copied into every level). */
 #define PC_NETWORK_MAX_DEPTH 16
-#define PC_GROUP_MAX_EXPANSION 1000000
+/*
+ * The addresses copied from one network into another that names it, or into
+ * the union of a rule that names a network among other peers, the whole
+ * policy together: each copy is held (and rendered) again, so n networks each
+ * naming one of n addresses hold n * n.  As many as the lines of the longest
+ * list file.  A rule naming one network alone shares its arrays and copies
+ * none.
+ */
+#define PC_NETWORK_MAX_COPIED 4000000
 
 /*
  * A finding the policy acknowledges where it is written (`acknowledge:

@@ -33,6 +33,7 @@ struct resolver {
 	uint32_t *defs; /* open addressing on definition names: index + 1, 0 empty */
 	size_t ndslots; /* a power of two, more than twice the definitions */
 	size_t expanded; /* group members resolved so far, the whole policy together */
+	size_t copied; /* addresses copied from networks into sets (PC_NETWORK_MAX_COPIED) */
 	bool *erred; /* per rule: its own resolution gave an error (NULL: none did) */
 	size_t where_doc; /* the policy file the last address was written in (set_where) */
 	const struct pc_network *netstart; /* the network whose resolution the others are in */
@@ -665,6 +666,21 @@ static void add_peers(struct resolver *r, const struct pc_peer *peers, size_t n,
 			continue;
 		}
 		resolve_network(r, net);
+		size_t more = net->set.nv4 + net->set.nv6;
+		if (r->copied <= PC_NETWORK_MAX_COPIED &&
+				more > PC_NETWORK_MAX_COPIED - r->copied) {
+			struct pc_diag *d = rdiag(r, PC_SEV_ERROR, "network-limit", &m->loc,
+					"'%s' would copy %zu more addresses into '%s': the "
+					"networks named by other networks and by rules among other "
+					"peers hold at most %d addresses in all",
+					net->name, more, what, PC_NETWORK_MAX_COPIED);
+			pc_diag_hint(d, "name a large network alone in a rule (its set is "
+					"shared, not copied), or write the addresses into one "
+					"network or list file");
+		}
+		r->copied += more;
+		if (r->copied > PC_NETWORK_MAX_COPIED)
+			continue; /* said once; nothing more is copied */
 		add_set(set, &net->set);
 	}
 }

@@ -166,6 +166,11 @@ CASES = {
     # of its addresses, found through a hash of each network's addresses, not by walking
     # every network for every line.
     "smallnets-compare-grown": ("smallnets", ["compare", "WITH=grownnets"], "cpu", 1),
+    # Networks each naming one large network: each copies it (n * n addresses), up to the
+    # policy's limit on addresses copied, then an error (network-limit), not minutes and
+    # gigabytes.
+    "bignets-check": ("bignets", ["check"], "cpu", 1),
+    "bignets-memory": ("bignets", ["check"], "rss", 1),
     # A warning for each of many rules, each with its source line: found through an index
     # of the lines, not by counting the file's lines from its start each time.
     "wildifaces-pf": ("wildifaces", ["render", "-t", "pf", "-o", "/dev/null"], "cpu", 0),

@@ -52,6 +52,9 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   renamednets smallnets with every network renamed (m0, m1, ...) and the
             last two networks' addresses swapped: compare pairs each old
             name with the new one that holds its addresses
+  bignets   one network `big` of n hosts, and n networks each naming it and
+            a host of its own, each allowed by its own rule: n * n addresses
+            copied, past the policy's limit of 4 000 000 (network-limit)
   grownnets smallnets with a host added to every network: each line of
             compare's answer names its network, found by its addresses
 """
@@ -147,6 +150,13 @@ def write(path, shape, n):
                     1 + i % 30000, 30000 + i % 30000,
                     "10.0.0.0/8" if i % 10 == 5 else "10.0.0.0/16" if i % 10 == 0
                     else host(i + 1)))
+        elif shape == "bignets":
+            f.write("".join("  - allow: %d/tcp\n    from: m%d\n" % (1024 + i % 60000, i)
+                            for i in range(n)))
+            f.write("networks:\n  big: [%s]\n" % ", ".join(
+                "172.%d.%d.%d" % (16 + (i >> 16 & 15), i >> 8 & 255, i & 255)
+                for i in range(1, n + 1)))
+            f.write("".join("  m%d: [big, %s]\n" % (i, host(i + 1)) for i in range(n)))
         elif shape in ("smallnets", "renamednets", "grownnets"):
             name = "m" if shape == "renamednets" else "n"
             for i in range(n):
