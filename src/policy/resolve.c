@@ -1771,10 +1771,13 @@ static bool matches_cover(
  * Which earlier rule first covers each rule (matches every packet of it).
  * Three indexes each give a superset of the candidates, and the smallest is
  * walked in policy order:
- *  - ports: a rule that covers rule b covers b's first port, so an index by
+ *  - ports: a rule that covers rule b holds b's first match, so an index by
  *    (direction, protocol, port / 64) holds every rule under each bucket its
- *    matches touch (a match wider than 64 buckets goes on a list checked
- *    always);
+ *    matches touch; a match wider than 64 buckets goes instead under the
+ *    bucket of its first port, each such bucket with the highest last port
+ *    of its matches, and b looks at those of its first port's bucket or
+ *    below that reach its match's end (overlapping ranges that hold one
+ *    another nowhere are not walked each time);
  *  - sources and destinations: a rule that covers b holds b's first address
  *    in one of its prefixes, so an index by (side, direction, prefix) holds
  *    every rule under each of its prefixes, and b looks up each prefix
@@ -1861,7 +1864,8 @@ struct list_refs {
 };
 
 struct shadow_index {
-	struct rule_list *ports; /* 3 directions x protocols x (buckets + the wide list) */
+	struct rule_list *ports; /* 3 directions x protocols x (buckets, then wide by first port) */
+	uint32_t *wide_hi; /* per list of `ports`: the highest last port of its wide matches */
 	uint32_t *ports_used; /* the lists of `ports` not empty: only their pages are touched */
 	size_t nports_used, ports_used_cap;
 	struct prefix_entry *prefixes; /* open addressing on prefix_key */
@@ -1883,7 +1887,7 @@ struct shadow_index {
 	size_t nwrefs[2][3];
 	uint32_t wsolo[2][3]; /* the one wide set of a side and direction, + 1: searched in
 			       * its own arrays (IPv4 then IPv6, each sorted), no wrefs */
-	struct list_refs refs[2]; /* per side, reused */
+	struct list_refs refs[3]; /* per side, then the ports' lists; reused */
 };
 
 static void port_list_add(struct shadow_index *x, size_t i, uint32_t rule)
@@ -2149,6 +2153,31 @@ static void refs_add(struct list_refs *r, const struct rule_list *l)
 		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
 	}
 	r->v[r->n++] = l;
+}
+
+/*
+ * The lists of rules that may cover b's ports: those under the bucket of its
+ * first match's first port, and of the wide ones those under that bucket or
+ * below that reach the match's end.  Returns how many rules they hold.
+ */
+static size_t port_candidates(struct shadow_index *x, const struct pc_rule *b)
+{
+	const struct pc_match *m = &b->matches[0];
+	size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) * (2 * SHADOW_BUCKETS);
+	struct list_refs *out = &x->refs[2];
+	size_t total = 0;
+
+	out->n = 0;
+	refs_add(out, &x->ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)]);
+	total += out->v[0]->n;
+	for (unsigned u = 0; u <= (unsigned)m->lo >> SHADOW_BUCKET_SHIFT; u++) {
+		size_t i = base + SHADOW_BUCKETS + u;
+		if (x->ports[i].n && x->wide_hi[i] >= m->hi) {
+			refs_add(out, &x->ports[i]);
+			total += x->ports[i].n;
+		}
+	}
+	return total;
 }
 
 /*
@@ -2446,12 +2475,13 @@ static void report_shadowed(struct resolver *r, struct shadow_index *x, size_t a
 static void check_shadowing(struct resolver *r)
 {
 	struct pc_policy *p = r->p;
-	size_t nlists = 3 * PC_PROTO_COUNT * (SHADOW_BUCKETS + 1);
+	size_t nlists = 3 * PC_PROTO_COUNT * (2 * SHADOW_BUCKETS);
 	struct shadow_index x;
 
 	memset(&x, 0, sizeof(x));
-	/* 246 KB of lists of which a policy writes a few: only their pages are touched */
+	/* 590 KB of lists of which a policy writes a few: only their pages are touched */
 	x.ports = pc_zpages(nlists * sizeof(*x.ports));
+	x.wide_hi = pc_zpages(nlists * sizeof(*x.wide_hi));
 	x.sorted = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.sorted));
 	x.ghash = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ghash));
 	x.ifrules = xcalloc(p->nrules ? p->nrules : 1, sizeof(*x.ifrules));
@@ -2460,14 +2490,9 @@ static void check_shadowing(struct resolver *r)
 		const struct pc_rule *b = &p->rules[j];
 		x.ghash[j] = geometry_hash(b);
 		if (b->nmatches) {
-			const struct pc_match *m = &b->matches[0];
-			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
-				      (SHADOW_BUCKETS + 1);
-			const struct rule_list *by_port[2], **cand = by_port;
-			size_t ncand = 2;
-			by_port[0] = &x.ports[base + (m->lo >> SHADOW_BUCKET_SHIFT)];
-			by_port[1] = &x.ports[base + SHADOW_BUCKETS];
-			size_t best = by_port[0]->n + by_port[1]->n;
+			size_t best = port_candidates(&x, b);
+			size_t ncand = x.refs[2].n;
+			const struct rule_list **cand = x.refs[2].v;
 			for (int s = 0; s < 2; s++) {
 				size_t n = side_candidates(&x, s, b, best);
 				if (n < best) {
@@ -2495,11 +2520,14 @@ static void check_shadowing(struct resolver *r)
 		for (size_t k = 0; k < b->nmatches; k++) {
 			const struct pc_match *m = &b->matches[k];
 			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
-				      (SHADOW_BUCKETS + 1);
+				      (2 * SHADOW_BUCKETS);
 			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT;
 			unsigned hi = m->hi >> SHADOW_BUCKET_SHIFT;
 			if (hi - lo >= SHADOW_WIDE) {
-				port_list_add(&x, base + SHADOW_BUCKETS, (uint32_t)j);
+				size_t w = base + SHADOW_BUCKETS + lo;
+				port_list_add(&x, w, (uint32_t)j);
+				if (x.wide_hi[w] < m->hi)
+					x.wide_hi[w] = m->hi;
 				continue;
 			}
 			for (unsigned u = lo; u <= hi; u++)
@@ -2512,6 +2540,7 @@ static void check_shadowing(struct resolver *r)
 		rule_list_finish(&x.ports[x.ports_used[i]]);
 	free(x.ports_used);
 	pc_zpages_free(x.ports, nlists * sizeof(*x.ports));
+	pc_zpages_free(x.wide_hi, nlists * sizeof(*x.wide_hi));
 	for (size_t i = 0; i < x.cap; i++)
 		rule_list_finish(&x.prefixes[i].rules);
 	for (int s = 0; s < 2; s++)
@@ -2522,7 +2551,7 @@ static void check_shadowing(struct resolver *r)
 	free(x.wrules);
 	free(x.wkeys);
 	free(x.wslots);
-	for (int s = 0; s < 2; s++)
+	for (int s = 0; s < 3; s++)
 		free(x.refs[s].v);
 	free(x.prefixes);
 	for (int s = 0; s < 2; s++)

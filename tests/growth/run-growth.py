@@ -146,6 +146,11 @@ CASES = {
     # once per port segment covering them.
     "ranges-render": ("ranges", ["render", "-o", "/dev/null"], "cpu", 0),
     "ranges-explain": ("ranges", ["explain"], "cpu", 0),
+    # Wide overlapping ranges from anywhere: the shadowing check looks a rule up against the
+    # wide rules that start at or below its first port and reach its end, not every earlier
+    # one.
+    "wideranges-check": ("wideranges", ["check"], "cpu", 0),
+    "wideranges-render": ("wideranges", ["render", "-o", "/dev/null"], "cpu", 0),
     "ranges-bytes": ("ranges", ["render"], "stdout", 0),
     # compare of overlapping port ranges: only the rules near a rule that differs are
     # swept, not every rule for every run of ports.  WITH=SHAPE: that shape at the same

@@ -31,6 +31,9 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   ranges    n rules, each allowing its own port range from its own host,
             the ranges overlapping (rule i: (1+i)-(30000+i)/tcp, i counted
             modulo 30 000)
+  wideranges n rules, each allowing its own range of 20 000 ports from anywhere
+            (rule i: (1+i)-(20000+i)/tcp, i counted modulo 45 000): none
+            holds another
   rangesone ranges, but rule n/2 denies its range: `ranges` with one rule
             changed in the middle
   rangesdef ranges, but the input default is accept: every packet may change
@@ -144,6 +147,9 @@ def write(path, shape, n):
                     1 + i % 30000, 30000 + i % 30000))
                 if shape != "rangesany" or i != n // 2:
                     f.write("    from: %s\n" % host(i + 1))
+        elif shape == "wideranges":
+            f.write("".join("  - allow: %d-%d/tcp\n" % (1 + i % 45000, 20000 + i % 45000)
+                            for i in range(n)))
         elif shape in ("nested", "nesteddef"):
             for i in range(n):
                 f.write("  - allow: %d-%d/tcp\n    from: %s\n" % (

@@ -1773,6 +1773,54 @@ static void test_shadowing_at_scale(void **state)
 }
 
 /*
+ * Overlapping wide ranges of ports from anywhere, none holding another: no
+ * rule is shadowed, and each is looked up against the wide rules whose
+ * first port is at or below its own and that reach its end, not against
+ * every earlier one.  A later range (or port) held by an earlier wide one,
+ * whatever bucket each starts in, is still found, by its first such rule.
+ */
+static void test_shadowing_wide_ranges(void **state)
+{
+	struct pc_buf b;
+	struct checked c;
+	size_t lines[8], n = 0;
+	const char *by[8];
+
+	(void)state;
+	pc_buf_init(&b);
+	pc_buf_adds(&b, H "rules:\n  - allow: 30000-40000/tcp\n"); /* line 4 */
+	for (int i = 0; i < 3000; i++) { /* lines 5-3004 */
+		char line[64];
+		snprintf(line, sizeof(line), "  - allow: %d-%d/tcp\n", 1 + i, 20000 + i);
+		pc_buf_adds(&b, line);
+	}
+	pc_buf_adds(&b, "  - allow: 31000-40000/tcp\n" /* 3005: under line 4, the same end */
+			"  - allow: 410-20400/tcp\n" /* 3006: under 401-20400 (line 405), one bucket
+						      */
+			"  - allow: 2-20002/tcp\n" /* 3007: held by none */
+			"  - allow: 40001-50000/tcp\n" /* 3008: held by none */
+			"  - allow: 35000/tcp\n"); /* 3009: under line 4 */
+	check_text(&c, b.data);
+	assert_int_equal(c.rc, 0);
+	for (size_t i = 0; i < c.d.n; i++)
+		if (!strcmp(c.d.v[i].code, "rule-shadowed") ||
+				!strcmp(c.d.v[i].code, "rule-duplicate")) {
+			assert_true(n < 8);
+			lines[n] = c.d.v[i].line;
+			by[n++] = c.d.v[i].msg;
+		}
+	assert_int_equal(n, 3);
+	assert_int_equal(lines[0], 3005);
+	assert_non_null(strstr(by[0], "p.yaml:4:5"));
+	assert_int_equal(lines[1], 3006);
+	assert_non_null(strstr(by[1], "p.yaml:405:5"));
+	assert_int_equal(lines[2], 3009);
+	assert_non_null(strstr(by[2], "p.yaml:4:5"));
+	done(&c);
+	pc_buf_finish(&b);
+}
+
+/*
  * Many rules on one port, each from its own host: the rule that covers a
  * later one is found by its prefix, whatever lies between; the union of
  * earlier hosts covers nothing (one earlier rule must match every packet).
@@ -2685,6 +2733,7 @@ int main(void)
 			cmocka_unit_test(test_include_work),
 			cmocka_unit_test(test_shadowing_at_scale),
 			cmocka_unit_test(test_shadowing_by_address_at_scale),
+			cmocka_unit_test(test_shadowing_wide_ranges),
 			cmocka_unit_test(test_shadowing_same_geometry),
 			cmocka_unit_test(test_rule_sets_shared),
 			cmocka_unit_test(test_shadowing_wide_sets),
