@@ -1109,16 +1109,38 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 }
 
 /*
- * The sources, in one family, where a packet of `proto` in `dir` can change:
- * the prefixes of the differing rules there, sorted, nested ones in the one
- * holding them (prefixes nest or are apart); `all` when one of them takes
- * every source, or every packet can change.
+ * The sources (or destinations), in one family, where a packet of `proto`
+ * in `dir` can change: the prefixes of the differing rules there, sorted,
+ * nested ones in the one holding them (prefixes nest or are apart); `all`
+ * when one of them takes every source, or every packet can change.
  */
 struct area {
 	bool all;
 	struct pc_compare_span *v;
 	size_t n, cap;
 };
+
+/*
+ * Both: a packet that changes is matched by a differing rule, so its source
+ * is in the one and its destination in the other.
+ */
+struct areas {
+	struct area src, dst;
+};
+
+/*
+ * A rule's sources, or with `dst` its destinations, in `family` (perhaps
+ * none); false when it takes every address.
+ */
+static bool side_of(const struct pc_rule *r, bool dst, int family, const struct pc_prefix **v,
+		size_t *n)
+{
+	const struct pc_addrset *set = dst ? &r->dst : &r->src;
+
+	*v = family == 4 ? set->v4 : set->v6;
+	*n = family == 4 ? set->nv4 : set->nv6;
+	return (dst ? r->nto : r->nfrom) && !set->any;
+}
 
 static int cmp_span(const void *pa, const void *pb);
 
@@ -1142,7 +1164,7 @@ static void area_add(struct area *a, int family, const struct pc_prefix *x)
 }
 
 static void area_make(const struct sweep *sw, enum pc_direction dir, enum pc_proto proto,
-		int family, struct area *a)
+		int family, bool dst, struct area *a)
 {
 	size_t w = 0;
 
@@ -1153,12 +1175,12 @@ static void area_make(const struct sweep *sw, enum pc_direction dir, enum pc_pro
 			const struct pc_rule *r = &sw->pol[s]->rules[i];
 			if (!sw->differs[s][i] || r->direction != dir || !has_proto(r, proto))
 				continue;
-			if (!r->nfrom || r->src.any) {
+			const struct pc_prefix *v;
+			size_t n;
+			if (!side_of(r, dst, family, &v, &n)) {
 				a->all = true;
 				break;
 			}
-			const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
-			size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
 			for (size_t k = 0; k < n; k++)
 				area_add(a, family, &v[k]);
 		}
@@ -1172,19 +1194,13 @@ static void area_make(const struct sweep *sw, enum pc_direction dir, enum pc_pro
 	a->n = w;
 }
 
-/*
- * Whether rule r can decide a packet whose source is in the area.  One
- * whose sources are all outside it (or all of the other family) decides
- * none, and cuts the sources nowhere inside it (its prefixes end where the
- * area's do, or apart): left out, the cells in the area are the same, each
- * decided the same way.
- */
-static bool area_near(const struct area *a, const struct pc_rule *r, int family)
+/* Whether rule r's sources (or destinations) meet the area. */
+static bool side_near(const struct area *a, const struct pc_rule *r, bool dst, int family)
 {
-	const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
-	size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+	const struct pc_prefix *v;
+	size_t n;
 
-	if (!r->nfrom || r->src.any)
+	if (!side_of(r, dst, family, &v, &n))
 		return true;
 	if (a->all)
 		return n > 0; /* none of the family: it matches no packet of it */
@@ -1204,6 +1220,20 @@ static bool area_near(const struct area *a, const struct pc_rule *r, int family)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Whether rule r can decide a packet whose source and destination are in
+ * the areas.  One whose sources (or destinations) are all outside them (or
+ * all of the other family) decides none, and cuts them nowhere inside (its
+ * prefixes end where the area's do, or apart): left out, the cells in the
+ * areas are the same, each decided the same way.  Outside them no differing
+ * rule matches: the rules left meet a packet there in the same order in
+ * both policies, as the whole ones do.
+ */
+static bool area_near(const struct areas *a, const struct pc_rule *r, int family)
+{
+	return side_near(&a->src, r, false, family) && side_near(&a->dst, r, true, family);
 }
 
 /* The cuts of the port range for `proto` that the ends of rule r's matches make. */
@@ -1240,7 +1270,7 @@ static void port_bounds(const struct pc_policy *const pol[2], const struct ilist
  * `dir`, of those near the area in `family`.
  */
 static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
-		const struct bounds *ports, const struct area *near, int family)
+		const struct bounds *ports, const struct areas *near, int family)
 {
 	struct ilist *lists = ilists(ports->n);
 
@@ -1262,7 +1292,7 @@ static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, e
 
 /* Every run of ports `ports` of `proto` in `dir`, in one family, for the rules near the area. */
 static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
-		const struct bounds *ports, const struct area *near)
+		const struct bounds *ports, const struct areas *near)
 {
 	struct ilist *lists[2] = {
 			by_port(sw->pol[0], dir, proto, ports, near, family),
@@ -1284,7 +1314,7 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 
 /* The rules of p in `dir` with a match of `proto`, of those near the area. */
 static void near_rules(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
-		const struct area *near, int family, struct ilist *out)
+		const struct areas *near, int family, struct ilist *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < p->nrules; i++) {
@@ -1459,7 +1489,7 @@ enum pc_compare_order pc_compare_order = PC_COMPARE_ORDER_AUTO;
 #define ORDER_SOURCES_GAIN 8.0
 
 static void sweep_area(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
-		const struct area *near)
+		const struct areas *near)
 {
 	struct ilist rel[2];
 	struct bounds src = {NULL, 0, 0}, ports = {NULL, 0, 0};
@@ -1782,11 +1812,13 @@ int pc_compare_policies(
 			enum pc_direction dir = (enum pc_direction)d;
 			size_t first = sw.all.n;
 			for (int family = 4; family <= 6; family += 2) {
-				struct area near;
-				area_make(&sw, dir, (enum pc_proto)proto, family, &near);
-				if (near.all || near.n)
+				struct areas near;
+				area_make(&sw, dir, (enum pc_proto)proto, family, false, &near.src);
+				area_make(&sw, dir, (enum pc_proto)proto, family, true, &near.dst);
+				if ((near.src.all || near.src.n) && (near.dst.all || near.dst.n))
 					sweep_area(&sw, dir, (enum pc_proto)proto, family, &near);
-				free(near.v);
+				free(near.src.v);
+				free(near.dst.v);
 			}
 			static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
 			if (sw.all.n > first) /* none yet: no array to offset */

@@ -162,6 +162,9 @@ CASES = {
     # each run of ports with the spans of every rule there (1 500: 3.9 s, 6 000: 72 s).
     "ranges-compare-default": ("ranges", ["compare", "WITH=rangesdef"], "cpu", 1),
     "ranges-compare-any": ("ranges", ["compare", "WITH=rangesany"], "cpu", 1),
+    # compare of rules to their own hosts, one changed: only the rules whose destinations
+    # meet the changed rule's are swept, as for sources.
+    "tohosts-compare-one": ("tohosts", ["compare", "WITH=tohostsone"], "cpu", 1),
     # compare of many networks: each found by name through a sorted index, and a network
     # gone paired with a new name holding the same addresses through a hash of them, not
     # by walking every network for every network.

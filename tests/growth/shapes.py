@@ -31,6 +31,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   ranges    n rules, each allowing its own port range from its own host,
             the ranges overlapping (rule i: (1+i)-(30000+i)/tcp, i counted
             modulo 30 000)
+  tohosts   n rules `allow: kerberos`, each to its own host
+  tohostsone tohosts, but rule n/2 to another host: one rule changed
   wideranges n rules, each allowing its own range of 20 000 ports from anywhere
             (rule i: (1+i)-(20000+i)/tcp, i counted modulo 45 000): none
             holds another
@@ -147,6 +149,11 @@ def write(path, shape, n):
                     1 + i % 30000, 30000 + i % 30000))
                 if shape != "rangesany" or i != n // 2:
                     f.write("    from: %s\n" % host(i + 1))
+        elif shape in ("tohosts", "tohostsone"):
+            for i in range(n):
+                f.write("  - allow: kerberos\n    to: %s\n" % (
+                    "192.0.2.77" if shape == "tohostsone" and i == n // 2 else
+                    "172.%d.%d.%d" % (16 + (i + 1 >> 16 & 15), i + 1 >> 8 & 255, i + 1 & 255)))
         elif shape == "wideranges":
             f.write("".join("  - allow: %d-%d/tcp\n" % (1 + i % 45000, 20000 + i % 45000)
                             for i in range(n)))
