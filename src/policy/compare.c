@@ -911,6 +911,20 @@ static void edges_clear(struct holding *h, const struct sub sub[2])
 }
 
 /*
+ * A rule's sources, or with `dst` its destinations, in `family` (perhaps
+ * none); false when it takes every address.
+ */
+static bool side_of(const struct pc_rule *r, bool dst, int family, const struct pc_prefix **v,
+		size_t *n)
+{
+	const struct pc_addrset *set = dst ? &r->dst : &r->src;
+
+	*v = family == 4 ? set->v4 : set->v6;
+	*n = family == 4 ? set->nv4 : set->nv6;
+	return (dst ? r->nto : r->nfrom) && !set->any;
+}
+
+/*
  * The sweep of the spans of sources `src` begun, for the rules of the parts
  * `sub`: in `every` those that take every source, the others in the
  * sweep's by_span from the span each prefix of the family starts to the
@@ -924,13 +938,12 @@ static void spans_begin(struct sweep *sw, const struct sub sub[2], int family,
 	for (int s = 0; s < 2; s++) {
 		memset(&every[s], 0, sizeof(every[s]));
 		for (size_t k = 0; k < sub[s].p.nrules; k++) {
-			const struct pc_rule *r = &sub[s].p.rules[k];
-			if (!r->nfrom || r->src.any) {
+			const struct pc_prefix *v;
+			size_t n;
+			if (!side_of(&sub[s].p.rules[k], false, family, &v, &n)) {
 				ilist_add(&every[s], k, 0);
 				continue;
 			}
-			const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
-			size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
 			for (size_t i = 0; i < n; i++) {
 				pc_addr128 lo = pc_addr128_from(family, v[i].bytes);
 				edges_add(h, (uint32_t)interval_of(src, lo),
@@ -1127,20 +1140,6 @@ struct area {
 struct areas {
 	struct area src, dst;
 };
-
-/*
- * A rule's sources, or with `dst` its destinations, in `family` (perhaps
- * none); false when it takes every address.
- */
-static bool side_of(const struct pc_rule *r, bool dst, int family, const struct pc_prefix **v,
-		size_t *n)
-{
-	const struct pc_addrset *set = dst ? &r->dst : &r->src;
-
-	*v = family == 4 ? set->v4 : set->v6;
-	*n = family == 4 ? set->nv4 : set->nv6;
-	return (dst ? r->nto : r->nfrom) && !set->any;
-}
 
 static int cmp_span(const void *pa, const void *pb);
 
@@ -1339,9 +1338,9 @@ static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
 	for (int s = 0; s < 2; s++)
 		for (size_t i = 0; i < rel[s].n; i++) {
 			const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
-			bool any = !r->nfrom || r->src.any;
-			const struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
-			size_t n = family == 4 ? r->src.nv4 : r->src.nv6;
+			const struct pc_prefix *v;
+			size_t n;
+			bool any = !side_of(r, false, family, &v, &n);
 			double runs = 0, spans = 0, nm = 0;
 			for (size_t k = 0; k < r->nmatches; k++) {
 				const struct pc_match *m = &r->matches[k];

@@ -1890,6 +1890,12 @@ struct shadow_index {
 	struct list_refs refs[3]; /* per side, then the ports' lists; reused */
 };
 
+/* The first of the lists of `ports` for a direction and protocol. */
+static size_t ports_base(enum pc_direction dir, enum pc_proto proto)
+{
+	return ((size_t)dir * PC_PROTO_COUNT + proto) * (2 * SHADOW_BUCKETS);
+}
+
 static void port_list_add(struct shadow_index *x, size_t i, uint32_t rule)
 {
 	if (!x->ports[i].n) {
@@ -2163,7 +2169,7 @@ static void refs_add(struct list_refs *r, const struct rule_list *l)
 static size_t port_candidates(struct shadow_index *x, const struct pc_rule *b)
 {
 	const struct pc_match *m = &b->matches[0];
-	size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) * (2 * SHADOW_BUCKETS);
+	size_t base = ports_base(b->direction, m->proto);
 	struct list_refs *out = &x->refs[2];
 	size_t total = 0;
 
@@ -2519,8 +2525,7 @@ static void check_shadowing(struct resolver *r)
 			continue;
 		for (size_t k = 0; k < b->nmatches; k++) {
 			const struct pc_match *m = &b->matches[k];
-			size_t base = ((size_t)b->direction * PC_PROTO_COUNT + m->proto) *
-				      (2 * SHADOW_BUCKETS);
+			size_t base = ports_base(b->direction, m->proto);
 			unsigned lo = m->lo >> SHADOW_BUCKET_SHIFT;
 			unsigned hi = m->hi >> SHADOW_BUCKET_SHIFT;
 			if (hi - lo >= SHADOW_WIDE) {
