@@ -1614,6 +1614,21 @@ static int cmp_spans(const struct pc_compare_span *a, size_t na, const struct pc
 	return 0;
 }
 
+/* Regions by their interfaces, service and what each side decides: all cmp_region() orders
+ * by after their addresses, and what a v4 region over every address and its v6 twin share. */
+static int cmp_twin(const struct pc_compare_region *a, const struct pc_compare_region *b)
+{
+	int d;
+
+	if ((d = cmp_ifaces(a, b)))
+		return d;
+	if ((d = cmp_name(a->service, b->service)))
+		return d;
+	if ((d = cmp_side(&a->old, &b->old)))
+		return d;
+	return cmp_side(&a->new, &b->new);
+}
+
 /* The canonical order of the regions printed. */
 static int cmp_region(const void *pa, const void *pb)
 {
@@ -1629,13 +1644,7 @@ static int cmp_region(const void *pa, const void *pb)
 	CMP(a->src_hi, b->src_hi);
 	CMP(a->dst_lo, b->dst_lo);
 	CMP(a->dst_hi, b->dst_hi);
-	if ((d = cmp_ifaces(a, b)))
-		return d;
-	if ((d = cmp_name(a->service, b->service)))
-		return d;
-	if ((d = cmp_side(&a->old, &b->old)))
-		return d;
-	if ((d = cmp_side(&a->new, &b->new)))
+	if ((d = cmp_twin(a, b)))
 		return d;
 	if ((d = cmp_spans(a->srcs, a->nsrcs, b->srcs, b->nsrcs)))
 		return d;
@@ -1723,13 +1732,42 @@ static void group_spans(struct pc_compare *c, bool dst)
 	c->nregions = w;
 }
 
-/* The same change but for the family, over every address of both: written once. */
-static bool family_pair(const struct pc_compare_region *a, const struct pc_compare_region *b)
+/* The next region of family `fam` over every address at or after i, before end. */
+static size_t next_whole(const struct pc_compare *c, size_t i, size_t end, unsigned fam)
 {
-	return a->family == 4 && b->family == 6 && whole_family(a) && whole_family(b) &&
-	       a->direction == b->direction && a->proto == b->proto && a->lo == b->lo &&
-	       a->hi == b->hi && !cmp_ifaces(a, b) && !cmp_name(a->service, b->service) &&
-	       !cmp_side(&a->old, &b->old) && !cmp_side(&a->new, &b->new);
+	while (i < end && !(c->regions[i].family == fam && whole_family(&c->regions[i])))
+		i++;
+	return i;
+}
+
+/* A v4 region over every address and its v6 twin (among the same ports) become one.  In
+ * cmp_region()'s order each family's whole regions of a run of the same ports are sorted
+ * by cmp_twin(), so the twins are found by one merge of the two, not a walk of the run
+ * for each region (which was quadratic in the rules of one port). */
+static void pair_families(struct pc_compare *c, bool *gone)
+{
+	for (size_t i = 0, end; i < c->nregions; i = end) {
+		const struct pc_compare_region *g = &c->regions[i];
+		for (end = i + 1; end < c->nregions && c->regions[end].direction == g->direction &&
+				  c->regions[end].proto == g->proto &&
+				  c->regions[end].lo == g->lo && c->regions[end].hi == g->hi;
+				end++)
+			;
+		size_t p = next_whole(c, i, end, 4), q = next_whole(c, i, end, 6);
+		while (p < end && q < end) {
+			int d = cmp_twin(&c->regions[p], &c->regions[q]);
+			if (d == 0) {
+				struct pc_compare_region *r = &c->regions[p];
+				gone[q] = true;
+				r->family = 0;
+				r->src_hi = r->dst_hi = pc_addr128_max(6);
+			}
+			if (d <= 0)
+				p = next_whole(c, p + 1, end, 4);
+			if (d >= 0)
+				q = next_whole(c, q + 1, end, 6);
+		}
+	}
 }
 
 static void make_regions(struct pc_compare *c, struct cells *cs)
@@ -1754,22 +1792,8 @@ static void make_regions(struct pc_compare *c, struct cells *cs)
 	group_spans(c, true);
 	group_spans(c, false);
 	qsort(c->regions, c->nregions, sizeof(*c->regions), cmp_region);
-	/* A v4 region over every address and its v6 twin (among the same ports) become one. */
 	bool *gone = xcalloc(c->nregions + 1, sizeof(*gone));
-	for (size_t i = 0; i < c->nregions; i++) {
-		struct pc_compare_region *r = &c->regions[i];
-		for (size_t k = i + 1; k < c->nregions && c->regions[k].direction == r->direction &&
-				       c->regions[k].proto == r->proto &&
-				       c->regions[k].lo == r->lo && c->regions[k].hi == r->hi;
-				k++) {
-			if (gone[k] || !family_pair(r, &c->regions[k]))
-				continue;
-			gone[k] = true;
-			r->family = 0;
-			r->src_hi = r->dst_hi = pc_addr128_max(6);
-			break;
-		}
-	}
+	pair_families(c, gone);
 	size_t w = 0;
 	for (size_t i = 0; i < c->nregions; i++) {
 		if (gone[i]) {
