@@ -102,6 +102,9 @@ struct pc_compare {
 	size_t nregions;
 	struct pc_compare_iface *ifaces;
 	size_t nifaces;
+	/* The classes of each direction (PC_DIR_*): nclasses[d] of them from
+	 * ifaces[class_first[d]]. */
+	size_t class_first[3], nclasses[3];
 	size_t cells; /* packets evaluated (each with both policies), for measuring */
 };
 

@@ -384,34 +384,34 @@ static void iface_text(FILE *f, const struct pc_compare_iface *x)
  */
 static void print_ifaces(FILE *f, const struct pc_compare *c, const struct pc_compare_region *r)
 {
-	size_t all = 0, shown = 0, *v = xcalloc(c->nifaces + 1, sizeof(*v));
-	bool negate;
+	size_t first = c->class_first[r->direction], all = c->nclasses[r->direction];
+	bool negate = 2 * r->nifaces >= all;
 
-	for (size_t i = 0; i < c->nifaces; i++)
-		all += c->ifaces[i].direction == r->direction;
-	negate = 2 * r->nifaces >= all;
 	/* "not" is said only of names: never "not other interfaces". */
-	for (size_t i = 0, k = 0; negate && i < c->nifaces; i++) {
+	for (size_t i = first, k = 0; negate && i < first + all; i++) {
 		bool in = k < r->nifaces && r->ifaces[k] == i;
 		k += in;
-		if (c->ifaces[i].direction == r->direction && !in && !c->ifaces[i].name)
+		if (!in && !c->ifaces[i].name)
 			negate = false;
-	}
-	for (size_t i = 0, k = 0; i < c->nifaces; i++) {
-		bool in = k < r->nifaces && r->ifaces[k] == i;
-		k += in;
-		if (c->ifaces[i].direction == r->direction && in != negate)
-			v[shown++] = i;
 	}
 	fputs(r->direction == PC_DIR_OUTPUT ? " out " : " in ", f);
 	fputs(negate ? "not " : "", f);
+	/* Those left out (at most half the direction's classes), or the region's own. */
+	size_t shown = negate ? all - r->nifaces : r->nifaces;
 	fputs(shown > 1 ? "{" : "", f);
-	for (size_t i = 0; i < shown; i++) {
-		fputs(i ? ", " : "", f);
-		iface_text(f, &c->ifaces[v[i]]);
+	for (size_t i = first, k = 0, n = 0; negate && i < first + all; i++) {
+		bool in = k < r->nifaces && r->ifaces[k] == i;
+		k += in;
+		if (!in) {
+			fputs(n++ ? ", " : "", f);
+			iface_text(f, &c->ifaces[i]);
+		}
+	}
+	for (size_t k = 0; !negate && k < r->nifaces; k++) {
+		fputs(k ? ", " : "", f);
+		iface_text(f, &c->ifaces[r->ifaces[k]]);
 	}
 	fputs(shown > 1 ? "}" : "", f);
-	free(v);
 }
 
 /* Whether a region's sources and destinations are written: not when they are every address. */

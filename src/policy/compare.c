@@ -212,26 +212,69 @@ static size_t stem_len(const char *pat)
 	return strlen(pat) - pc_ifname_wild(pat);
 }
 
-/* The longest wildcard among `names` whose stem begins `name`, or NULL. */
+/* The longest interface name or wildcard a policy takes ('*' counted), as the kernel's. */
+#define IFNAME_LEN 15
+
+/* The first of the sorted `names` at or after `key` (its first `len` bytes), or names->n. */
+static size_t names_from(const struct names *names, const char *key, size_t len)
+{
+	size_t lo = 0, hi = names->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *v = names->v[mid];
+		int d = strncmp(v, key, len);
+		/* v holds key's `len` bytes and goes on: it sorts after them. */
+		if (d < 0 || (d == 0 && strlen(v) < len))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether names->v[i] is the name of `len` bytes `name`. */
+static bool names_is(const struct names *names, size_t i, const char *name, size_t len)
+{
+	return i < names->n && !strncmp(names->v[i], name, len) && names->v[i][len] == '\0';
+}
+
+/*
+ * The longest wildcard among `names` whose stem begins `name`, or NULL: of
+ * each stem the name begins with, from the longest, the wildcard found by a
+ * binary search.
+ */
 static const char *longest_stem(const struct names *names, const char *name)
 {
-	const char *best = NULL;
+	size_t n = strlen(name);
+	char pat[IFNAME_LEN + 2];
 
-	for (size_t i = 0; i < names->n; i++) {
-		const char *p = names->v[i];
-		if (pc_ifname_wild(p) && !strncmp(p, name, stem_len(p)) &&
-				(!best || stem_len(p) > stem_len(best)))
-			best = p;
+	for (size_t len = n < IFNAME_LEN ? n : IFNAME_LEN;; len--) {
+		memcpy(pat, name, len);
+		pat[len] = '*';
+		size_t i = names_from(names, pat, len + 1);
+		if (names_is(names, i, pat, len + 1))
+			return names->v[i];
+		if (!len)
+			return NULL;
 	}
-	return best;
 }
 
 static bool is_exact(const struct names *names, const char *name)
 {
-	for (size_t i = 0; i < names->n; i++)
-		if (!strcmp(names->v[i], name))
-			return true;
-	return false;
+	size_t n = strlen(name);
+
+	return names_is(names, names_from(names, name, n), name, n);
+}
+
+/* The names within wildcard `wild` (those its stem begins), wild among them: [*from, *to). */
+static void names_within(const struct names *names, const char *wild, size_t *from, size_t *to)
+{
+	size_t len = stem_len(wild);
+
+	*from = *to = names_from(names, wild, len);
+	while (*to < names->n && !strncmp(names->v[*to], wild, len))
+		++*to;
 }
 
 /*
@@ -272,10 +315,10 @@ static bool class_sample(const struct names *names, const char *wild, char sampl
 /* Whether some other name or wildcard lies within wildcard `wild`: its class is "the others". */
 static bool has_inner(const struct names *names, const char *wild)
 {
-	for (size_t i = 0; i < names->n; i++)
-		if (strcmp(names->v[i], wild) && !strncmp(names->v[i], wild, stem_len(wild)))
-			return true;
-	return false;
+	size_t len = stem_len(wild), from = names_from(names, wild, len);
+
+	/* Those the stem begins sort together, wild one of them: another is first or next. */
+	return from + 1 < names->n && !strncmp(names->v[from + 1], wild, len);
 }
 
 static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *name, bool others,
@@ -293,31 +336,42 @@ static void add_iface(struct pc_compare *c, enum pc_direction dir, const char *n
 	if (!others)
 		return;
 	/* What the class leaves out: every name written, or those within the wildcard. */
-	x->except = xcalloc(names->n + 1, sizeof(*x->except));
-	for (size_t i = 0; i < names->n; i++)
-		if (!name || (strcmp(names->v[i], name) &&
-					     !strncmp(names->v[i], name, stem_len(name))))
+	size_t from = 0, to = names->n;
+	if (name)
+		names_within(names, name, &from, &to);
+	x->except = xcalloc(to - from + 1, sizeof(*x->except));
+	for (size_t i = from; i < to; i++)
+		if (!name || strcmp(names->v[i], name))
 			x->except[x->nexcept++] = names->v[i];
 }
 
-/* The classes of interfaces of `dir`: each name written, each wildcard's others, every other. */
-static void make_classes(
-		struct pc_compare *c, const struct pc_policy *const pol[2], enum pc_direction dir)
+/*
+ * The classes of interfaces of `dir`: each name written, each wildcard's
+ * others, every other.  `names`: the names and wildcards written, sorted;
+ * class_of[i]: the class of names->v[i], or SIZE_MAX (a wildcard whose
+ * names are all others').
+ */
+static void make_classes(struct pc_compare *c, const struct pc_policy *const pol[2],
+		enum pc_direction dir, struct names *names, size_t **class_of)
 {
-	struct names names;
 	char sample[16];
 
-	collect_names(pol, dir, &names);
-	for (size_t i = 0; i < names.n; i++) {
-		const char *p = names.v[i];
+	collect_names(pol, dir, names);
+	*class_of = xcalloc(names->n + 1, sizeof(**class_of));
+	c->class_first[dir] = c->nifaces;
+	for (size_t i = 0; i < names->n; i++) {
+		const char *p = names->v[i];
+		(*class_of)[i] = c->nifaces;
 		if (!pc_ifname_wild(p))
-			add_iface(c, dir, p, false, p, &names);
-		else if (class_sample(&names, p, sample))
-			add_iface(c, dir, p, has_inner(&names, p), sample, &names);
+			add_iface(c, dir, p, false, p, names);
+		else if (class_sample(names, p, sample))
+			add_iface(c, dir, p, has_inner(names, p), sample, names);
+		else
+			(*class_of)[i] = SIZE_MAX;
 	}
-	if (class_sample(&names, NULL, sample))
-		add_iface(c, dir, NULL, true, sample, &names);
-	free(names.v);
+	if (class_sample(names, NULL, sample))
+		add_iface(c, dir, NULL, true, sample, names);
+	c->nclasses[dir] = c->nifaces - c->class_first[dir];
 }
 
 size_t pc_compare_iface_class(const struct pc_compare *c, enum pc_direction dir, const char *name)
@@ -648,28 +702,72 @@ static size_t interval_of(const struct bounds *b, pc_addr128 x)
 	return lo - 1;
 }
 
+/* Whether rule r applies on the interfaces it names only (no `not:`): those classes list it. */
+static bool names_ifaces(const struct pc_rule *r)
+{
+	return r->interface.n && !r->interface.negate;
+}
+
 /*
- * s: the rules of policy p listed in `a` (for a run of ports), each with
- * the one match that counts there (the first of its matches that holds the
- * run: the evaluator stops at it), or with `whole` every match; those that
- * name an interface only if `iface` is one.  A rule of many ports costs one
- * match per packet.
+ * A list `a` of rules of policy p made ready for sub_fill() on each class:
+ * pos[i] is 1 + rule i's place in a (0: not in it), and `any` the places
+ * of a's rules that no class lists (those on every interface, or with
+ * `not:`).  places_end() clears pos again.
+ */
+static void places_begin(
+		const struct pc_policy *p, const struct ilist *a, size_t *pos, struct ilist *any)
+{
+	any->n = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		pos[a->v[i]] = i + 1;
+		if (!names_ifaces(&p->rules[a->v[i]]))
+			ilist_add(any, i, 0);
+	}
+}
+
+static void places_end(const struct ilist *a, size_t *pos)
+{
+	for (size_t i = 0; i < a->n; i++)
+		pos[a->v[i]] = 0;
+}
+
+/*
+ * s: the rules of policy p listed in `a` (for a run of ports) that apply
+ * on interface class `named` lists the rules of (its sample `iface`), each
+ * with the one match that counts there (the first of its matches that
+ * holds the run: the evaluator stops at it), or with `whole` every match.
+ * `pos` and `any` are places_begin()'s for `a`: the rules walked are a's
+ * on every interface and the class's own, merged in policy order, not
+ * every rule of `a` for every class.  A rule of many ports costs one match
+ * per packet.
  */
 static void sub_fill(struct sub *s, const struct pc_policy *p, const struct ilist *a,
+		const struct ilist *any, const size_t *pos, const struct ilist *named,
 		const char *iface, bool whole)
 {
+	size_t i = 0, j = 0;
+
 	s->p.nrules = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct pc_rule *r = &p->rules[a->v[i]];
+	for (;;) {
+		while (j < named->n && !pos[named->v[j]])
+			j++;
+		size_t xa = i < any->n ? any->v[i] : SIZE_MAX;
+		size_t xn = j < named->n ? pos[named->v[j]] - 1 : SIZE_MAX;
+		if (xa == SIZE_MAX && xn == SIZE_MAX)
+			break;
+		size_t x = xa < xn ? xa : xn;
+		i += xa < xn;
+		j += xn < xa;
+		const struct pc_rule *r = &p->rules[a->v[x]];
 		if (r->interface.n && !pc_ifaces_match(&r->interface, iface))
 			continue;
 		s->rules[s->p.nrules] = *r;
 		if (!whole) {
-			s->rules[s->p.nrules].matches = &r->matches[a->m[i]];
+			s->rules[s->p.nrules].matches = &r->matches[a->m[x]];
 			s->rules[s->p.nrules].nmatches = 1;
 		}
-		s->mbase[s->p.nrules] = whole ? 0 : a->m[i];
-		s->map[s->p.nrules++] = a->v[i];
+		s->mbase[s->p.nrules] = whole ? 0 : a->m[x];
+		s->map[s->p.nrules++] = a->v[x];
 	}
 }
 
@@ -792,6 +890,13 @@ struct sweep {
 	 */
 	bool *differs[2];
 	bool everywhere;
+	/*
+	 * named[s][k]: the rules of policy s whose names (or wildcards) hold
+	 * interface class k, in policy order (index_named()); pos[s]: room for
+	 * places_begin().
+	 */
+	struct ilist *named[2];
+	size_t *pos[2];
 };
 
 static void holding_init(struct holding *h, const struct pc_policy *const pol[2])
@@ -1090,14 +1195,16 @@ static void dst_cells(struct sweep *sw, const struct sub part[2], struct pc_pack
  * the rules that can match it, and one packet of each cell evaluated.
  */
 static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
-		size_t iface, uint16_t lo, uint16_t hi, const struct ilist *const cand[2])
+		size_t iface, uint16_t lo, uint16_t hi, const struct ilist *const cand[2],
+		const struct ilist any[2])
 {
 	const char *name = sw->c->ifaces[iface].sample;
 	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0};
 	struct ilist every[2], held[2] = {{0}};
 
 	for (int s = 0; s < 2; s++)
-		sub_fill(&sw->sub[s], sw->pol[s], cand[s], name, false);
+		sub_fill(&sw->sub[s], sw->pol[s], cand[s], &any[s], sw->pos[s],
+				&sw->named[s][iface], name, false);
 	if (!sub_differs(sw, sw->sub))
 		return;
 	sub_bounds(&src, sw->sub, family, false);
@@ -1298,14 +1405,22 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 			by_port(sw->pol[1], dir, proto, ports, near, family),
 	};
 
-	for (size_t k = 0; k < sw->c->nifaces; k++) {
-		if (sw->c->ifaces[k].direction != dir)
-			continue;
-		for (size_t b = 0; b < ports->n; b++) {
-			const struct ilist *const cand[2] = {&lists[0][b], &lists[1][b]};
-			uint16_t hi = b + 1 < ports->n ? (uint16_t)(ports->v[b + 1] - 1) : 65535;
-			sweep_run(sw, dir, proto, family, k, (uint16_t)ports->v[b], hi, cand);
-		}
+	struct ilist any[2] = {{0}};
+	size_t first = sw->c->class_first[dir];
+
+	for (size_t b = 0; b < ports->n; b++) {
+		const struct ilist *const cand[2] = {&lists[0][b], &lists[1][b]};
+		uint16_t hi = b + 1 < ports->n ? (uint16_t)(ports->v[b + 1] - 1) : 65535;
+		for (int s = 0; s < 2; s++)
+			places_begin(sw->pol[s], cand[s], sw->pos[s], &any[s]);
+		for (size_t k = first; k < first + sw->c->nclasses[dir]; k++)
+			sweep_run(sw, dir, proto, family, k, (uint16_t)ports->v[b], hi, cand, any);
+		for (int s = 0; s < 2; s++)
+			places_end(cand[s], sw->pos[s]);
+	}
+	for (int s = 0; s < 2; s++) {
+		free(any[s].v);
+		free(any[s].m);
 	}
 	ilists_free(lists[0], ports->n);
 	ilists_free(lists[1], ports->n);
@@ -1452,14 +1567,18 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 	struct bounds dst = {NULL, 0, 0};
 	struct pc_packet pkt;
 
+	struct ilist any[2] = {{0}};
+	size_t first = sw->c->class_first[dir];
+
 	packet_init(&pkt, dir, proto, family);
-	for (size_t iface = 0; iface < sw->c->nifaces; iface++) {
-		if (sw->c->ifaces[iface].direction != dir)
-			continue;
+	for (int s = 0; s < 2; s++)
+		places_begin(sw->pol[s], &rel[s], sw->pos[s], &any[s]);
+	for (size_t iface = first; iface < first + sw->c->nclasses[dir]; iface++) {
 		const char *name = sw->c->ifaces[iface].sample;
 		struct ilist every[2], held[2] = {{0}};
 		for (int s = 0; s < 2; s++)
-			sub_fill(&sw->sub[s], sw->pol[s], &rel[s], name, true);
+			sub_fill(&sw->sub[s], sw->pol[s], &rel[s], &any[s], sw->pos[s],
+					&sw->named[s][iface], name, true);
 		if (!sub_differs(sw, sw->sub))
 			continue;
 		spans_begin(sw, sw->sub, family, src, every);
@@ -1473,6 +1592,12 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 				sweep_span(sw, &pkt, iface, src, a, &dst);
 		}
 		spans_end(sw, sw->sub, every, held);
+	}
+	for (int s = 0; s < 2; s++)
+		places_end(&rel[s], sw->pos[s]);
+	for (int s = 0; s < 2; s++) {
+		free(any[s].v);
+		free(any[s].m);
 	}
 	free(dst.v);
 }
@@ -1555,6 +1680,41 @@ static void mark_differing(struct sweep *sw)
 	free(keep);
 }
 
+/*
+ * Each rule of `dir` that names its interfaces (no `not:`) in sw->named of
+ * every class they hold: a name's own, and those of the names a wildcard's
+ * stem begins (`names` sorted, class_of[] each one's class).  A name lies
+ * within a wildcard of each of its at most 15 stems, so the lists hold at
+ * most 15 entries per name a rule writes, however many classes there are.
+ */
+static void index_named(struct sweep *sw, enum pc_direction dir, const struct names *names,
+		const size_t *class_of)
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sw->pol[s]->nrules; i++) {
+			const struct pc_rule *r = &sw->pol[s]->rules[i];
+			if (r->direction != dir || !names_ifaces(r))
+				continue;
+			for (size_t k = 0; k < r->interface.n; k++) {
+				const char *x = r->interface.names[k];
+				size_t from, to;
+				if (pc_ifname_wild(x)) {
+					names_within(names, x, &from, &to);
+				} else {
+					from = names_from(names, x, strlen(x));
+					to = from + names_is(names, from, x, strlen(x));
+				}
+				for (size_t j = from; j < to; j++) {
+					if (class_of[j] == SIZE_MAX)
+						continue;
+					struct ilist *l = &sw->named[s][class_of[j]];
+					if (!l->n || l->v[l->n - 1] != i)
+						ilist_add(l, i, 0);
+				}
+			}
+		}
+}
+
 /* ---- regions from cells -------------------------------------------------------- */
 
 static int cmp_but_iface(const struct cell *a, const struct cell *b)
@@ -1574,15 +1734,6 @@ static int cmp_iface_last(const void *pa, const void *pb)
 		return d;
 	CMP(a->iface, b->iface);
 	return 0;
-}
-
-static size_t classes_of(const struct pc_compare *c, enum pc_direction dir)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->nifaces; i++)
-		n += c->ifaces[i].direction == dir;
-	return n;
 }
 
 static bool whole_family(const struct pc_compare_region *r)
@@ -1781,7 +1932,7 @@ static void make_regions(struct pc_compare *c, struct cells *cs)
 			k++;
 		struct pc_compare_region *r = &c->regions[c->nregions++];
 		*r = cs->v[i].r;
-		if (k - i < classes_of(c, r->direction)) {
+		if (k - i < c->nclasses[r->direction]) {
 			r->nifaces = k - i;
 			r->ifaces = xcalloc(r->nifaces, sizeof(*r->ifaces));
 			for (size_t j = i; j < k; j++)
@@ -1828,8 +1979,19 @@ int pc_compare_policies(
 	holding_init(&sw.by_span, sw.pol);
 	holding_init(&sw.by_port, sw.pol);
 	mark_differing(&sw);
+	struct names names[3];
+	size_t *class_of[3];
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
-		make_classes(out, sw.pol, (enum pc_direction)d);
+		make_classes(out, sw.pol, (enum pc_direction)d, &names[d], &class_of[d]);
+	for (int s = 0; s < 2; s++) {
+		sw.named[s] = ilists(out->nifaces);
+		sw.pos[s] = xcalloc(sw.pol[s]->nrules + 1, sizeof(*sw.pos[s]));
+	}
+	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++) {
+		index_named(&sw, (enum pc_direction)d, &names[d], class_of[d]);
+		free(names[d].v);
+		free(class_of[d]);
+	}
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++)
 		for (int proto = PC_PROTO_TCP; proto < PC_PROTO_COUNT; proto++) {
 			enum pc_direction dir = (enum pc_direction)d;
@@ -1859,8 +2021,11 @@ int pc_compare_policies(
 	sub_finish(&sw.one[1]);
 	holding_finish(&sw.by_span);
 	holding_finish(&sw.by_port);
-	free(sw.differs[0]);
-	free(sw.differs[1]);
+	for (int s = 0; s < 2; s++) {
+		free(sw.differs[s]);
+		ilists_free(sw.named[s], out->nifaces);
+		free(sw.pos[s]);
+	}
 	return 0;
 }
 

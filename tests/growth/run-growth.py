@@ -49,7 +49,8 @@ PER_ADDRESS = {"biglist-memory"}
 # fixed, measured at sizes where the old cost still shows (16x for 4x) in
 # minutes: (small, large), unless PC_GROWTH_SIZES says otherwise.
 CASE_SIZES = {"ranges-compare": (1500, 6000), "ranges-compare-one": (1500, 6000),
-              "ranges-compare-default": (1500, 6000), "ranges-compare-any": (1500, 6000)}
+              "ranges-compare-default": (1500, 6000), "ranges-compare-any": (1500, 6000),
+              "wildifaces-compare-default": (2500, 10000)}
 RUNS = int(os.environ.get("PC_GROWTH_RUNS", "1" if ASAN else "3"))
 # ASan keeps what is freed in a quarantine (256 MiB by default), which a peak
 # RSS would count as the program's: a small one leaves the program's own.
@@ -174,6 +175,12 @@ CASES = {
     # of its addresses, found through a hash of each network's addresses, not by walking
     # every network for every line.
     "smallnets-compare-grown": ("smallnets", ["compare", "WITH=grownnets"], "cpu", 1),
+    # Rules each on their own interfaces (a name, and a wildcard holding others'), the
+    # default changed: every class of interfaces swept with its own rules and those on
+    # every interface, found through an index of the names (not every rule for each class,
+    # nor every name for each class's sample), and each line naming its classes alone.
+    "sameports-compare-default": ("sameports", ["compare", "WITH=sameportsdef"], "cpu", 1),
+    "wildifaces-compare-default": ("wildifaces", ["compare", "WITH=wildifacesdef"], "cpu", 1),
     # Networks each naming one large network: each copies it (n * n addresses), up to the
     # policy's limit on addresses copied, then an error (network-limit), not minutes and
     # gigabytes.

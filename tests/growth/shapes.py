@@ -45,6 +45,8 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             i % 10 == 0 from 10.0.0.0/16: sources that hold one another, a
             tenth of the rules holding every host
   nesteddef nested, but the input default is accept: every packet may change
+  sameportsdef, wildifacesdef
+            sameports and wildifaces, the input default accept
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -69,13 +71,17 @@ PREAMBLE = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: non
         "  established: accept\nrules:\n")
 
 
+# The shapes written with the input default accept (another shape's rules).
+DEFAULT_ACCEPT = ("rangesdef", "nesteddef", "sameportsdef", "wildifacesdef")
+
+
 def host(i):
     return "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
 
 
 def write(path, shape, n):
     with open(path, "w") as f:
-        f.write(PREAMBLE if shape not in ("rangesdef", "nesteddef") else
+        f.write(PREAMBLE if shape not in DEFAULT_ACCEPT else
                 PREAMBLE.replace("defaults:\n", "defaults:\n  input: accept\n"))
         if shape in ("hosts", "hostpackets"):
             for i in range(n):
@@ -101,7 +107,7 @@ def write(path, shape, n):
             for i in range(n):
                 f.write("  - allow: %d/tcp\n    from: %s\n" % (
                     1 + i % 65535, "[big0, 192.0.2.1]" if i % 2 else "big0"))
-        elif shape == "sameports":
+        elif shape in ("sameports", "sameportsdef"):
             for i in range(n):
                 f.write("  - allow: 8080/tcp\n    from: 10.0.0.1\n    interface: e%d\n" % i)
         elif shape == "wide":
@@ -180,7 +186,7 @@ def write(path, shape, n):
                 f.write("  %s%d: [%s, %s%s]\n" % (
                     name, i, host(3 * k + 1), host(3 * k + 2),
                     ", " + host(3 * k + 3) if shape == "grownnets" else ""))
-        elif shape == "wildifaces":
+        elif shape in ("wildifaces", "wildifacesdef"):
             for i in range(n):
                 f.write("  - allow: 8080/tcp\n    from: %s\n    interface: [e%d, g%d*]\n" % (
                     host(i + 1), i, i))

@@ -127,7 +127,9 @@ static void clear_host_bits(struct pc_prefix *x)
 		x->bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
 }
 
-static const char *const iface_names[] = {"eth0", "eth1", "eth*", "wlan0", "lo", "br-*"};
+/* Names and wildcards within one another: classes of names a wildcard leaves to others. */
+static const char *const iface_names[] = {"eth0", "eth1", "eth*", "eth1*", "eth10", "wlan0", "lo",
+		"br-*", "br-a*", "br-ab", "v*"};
 
 /* One random change of m; returns false when the policy offers none of that kind. */
 static bool mutate(struct mutant *m)
@@ -229,10 +231,19 @@ static bool mutate(struct mutant *m)
 		if (!r)
 			return false;
 		{
-			const char **names = own(m, 2 * sizeof(*names));
-			names[0] = iface_names[below(PC_ARRAY_SIZE(iface_names))];
+			/* One to three names, none twice. */
+			const char **names = own(m, 4 * sizeof(*names));
+			size_t n = 1 + below(3), k = 0;
+			for (size_t t = 0; t < n; t++) {
+				const char *x = iface_names[below(PC_ARRAY_SIZE(iface_names))];
+				bool seen = false;
+				for (size_t j = 0; j < k; j++)
+					seen |= !strcmp(names[j], x);
+				if (!seen)
+					names[k++] = x;
+			}
 			r->interface.names = names;
-			r->interface.n = 1;
+			r->interface.n = k;
 			r->interface.negate = below(3) == 0;
 		}
 		m->what = "an interface named";
@@ -517,7 +528,8 @@ static void random_packets(const struct pc_compare *c, const struct pc_policy *o
 		const struct pc_policy *new)
 {
 	const struct pc_policy *const pol[2] = {old, new};
-	static const char *const more[] = {"eth0", "eth1", "eth9", "lo", "wlan0", "br-x", "x"};
+	static const char *const more[] = {"eth0", "eth1", "eth9", "eth10", "eth11", "lo", "wlan0",
+			"br-x", "br-ab", "br-abc", "br-b", "v0", "x"};
 
 	for (int n = 0; n < RANDOM_PACKETS; n++) {
 		struct pc_packet pkt;
