@@ -7,7 +7,8 @@ all (`1-30000/tcp`: one map segment, the map kept).  For each size, each
 binary's `render` (bytes written, CPU) and `explain` (CPU), PC_BENCH_RUNS
 times (3) interleaved, the median CPU shown, and the ratio before/after.
 Then `compare` of the same rules with sources that hold one another
-(`nested`) against them with the input default changed (`nesteddef`):
+(`nested`) against them with the input default changed (`nesteddef`), and
+of the ranges each to its own host (`rangesto`, against `rangestodef`):
 CPU and peak RSS.  A command past 40 s of CPU is run once.
 
 usage: bench/ranges.py BEFORE AFTER [N...]   (binaries; N: 1000 2000 5000)
@@ -79,16 +80,19 @@ def main():
         print("\n| shapes | n | CPU s before | CPU s after | before/after "
               "| peak RSS before | peak RSS after |")
         print("|---|---|---|---|---|---|---|")
-        for n in sizes:
-            base, dflt = (os.path.join(d, "%s%d.yaml" % (s, n)) for s in ("nested", "nesteddef"))
-            shapes.write(base, "nested", n)
-            shapes.write(dflt, "nesteddef", n)
-            rss = []
-            a, _ = cpu_of([before, "compare", base, dflt], rss)
-            b, _ = cpu_of([after, "compare", base, dflt], rss)
-            print("| nested / nesteddef | %d | %.3f | %.3f | %.1fx | %d MiB | %d MiB |" % (
-                n, a, b, a / max(b, 1e-3), rss[0] // 1024, rss[1] // 1024))
-            sys.stdout.flush()
+        for shape in ("nested", "rangesto"):
+            for n in sizes:
+                base, dflt = (os.path.join(d, "%s%d.yaml" % (s, n))
+                              for s in (shape, shape + "def"))
+                shapes.write(base, shape, n)
+                shapes.write(dflt, shape + "def", n)
+                rss = []
+                a, _ = cpu_of([before, "compare", base, dflt], rss)
+                b, _ = cpu_of([after, "compare", base, dflt], rss)
+                print("| %s / %sdef | %d | %.3f | %.3f | %.1fx | %d MiB | %d MiB |" % (
+                    shape, shape, n, a, b, a / max(b, 1e-3), rss[0] // 1024,
+                    rss[1] // 1024))
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -119,17 +119,18 @@ int pc_compare_policies(
 /*
  * The order the sweep cuts packets in, per direction, protocol and family:
  * runs of ports, then in each the spans of sources of the rules there; or
- * spans of sources, then in each the runs of ports of the rules there.
- * AUTO (the default) counts what each would cost and takes the sources first
- * only where that is far cheaper (rules on overlapping ranges of ports, each
- * from its own sources, with every packet open to change: a default changed,
- * or a changed rule that takes every source).  The others are for tests:
- * both orders find the same packets changed.
+ * spans of sources (or of destinations), then in each the runs of ports of
+ * the rules there.  AUTO (the default) counts what each would cost and takes
+ * an address first only where that is far cheaper (rules on overlapping
+ * ranges of ports, each from or to its own hosts, with every packet open to
+ * change: a default changed, or a changed rule that takes every address).
+ * The others are for tests: every order finds the same packets changed.
  */
 enum pc_compare_order {
-	PC_COMPARE_ORDER_AUTO,
 	PC_COMPARE_ORDER_PORTS,
 	PC_COMPARE_ORDER_SOURCES,
+	PC_COMPARE_ORDER_DESTINATIONS,
+	PC_COMPARE_ORDER_AUTO,
 };
 extern enum pc_compare_order pc_compare_order;
 void pc_compare_finish(struct pc_compare *c);

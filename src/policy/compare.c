@@ -776,37 +776,42 @@ static void sub_fill(struct sub *s, const struct pc_policy *p, const struct ilis
  * and interface, decides every packet of the cell: unless it names
  * destinations, or has a limit (beyond its rate the rules after it decide).
  * No rule after it can decide any packet there: the part ends with it.
+ * With `src` the mirror: the part's rules hold the cell's destinations,
+ * and r must take every source.
  */
-static bool decides_all(const struct pc_rule *r)
+static bool decides_all(const struct pc_rule *r, bool src)
 {
-	return (!r->nto || r->dst.any) && !(r->flags & PC_RULE_F_LIMIT);
+	bool every = src ? !r->nfrom || r->src.any : !r->nto || r->dst.any;
+
+	return every && !(r->flags & PC_RULE_F_LIMIT);
 }
 
 /*
  * s: the rules of the part `from` listed in `a` or `b` (each sorted), in
- * order.  A rule of `b` (sources per span, `b->m` the prefix of `family`
- * that holds the span) keeps that prefix alone: it matches the span's
+ * order.  A rule of `b` (sources per span, or with `dst` destinations;
+ * `b->m` the prefix of `family` that holds the span) keeps that prefix alone: it matches the span's
  * packets as the whole list does, in one step instead of a walk of the list.
  * With `cut` (each rule of `from` holds the cell's ports), none after the
  * first that decides every packet of the cell.
  */
 static void sub_part(struct sub *s, const struct sub *from, const struct ilist *a,
-		const struct ilist *b, int family, bool cut)
+		const struct ilist *b, int family, bool cut, bool dst)
 {
 	size_t i = 0, k = 0;
 
 	s->p.nrules = 0;
 	while ((i < a->n || k < b->n) &&
-			!(cut && s->p.nrules && decides_all(&s->rules[s->p.nrules - 1]))) {
+			!(cut && s->p.nrules && decides_all(&s->rules[s->p.nrules - 1], false))) {
 		bool one = !(k >= b->n || (i < a->n && a->v[i] < b->v[k]));
 		size_t x = one ? b->v[k] : a->v[i];
 		struct pc_rule *r = &s->rules[s->p.nrules];
 		*r = from->p.rules[x];
 		if (one) {
-			struct pc_prefix *v = family == 4 ? r->src.v4 : r->src.v6;
-			r->src.v4 = r->src.v6 = &v[b->m[k]];
-			r->src.nv4 = family == 4;
-			r->src.nv6 = family == 6;
+			struct pc_addrset *set = dst ? &r->dst : &r->src;
+			struct pc_prefix *v = family == 4 ? set->v4 : set->v6;
+			set->v4 = set->v6 = &v[b->m[k]];
+			set->nv4 = family == 4;
+			set->nv6 = family == 6;
 			k++;
 		} else {
 			i++;
@@ -879,6 +884,9 @@ struct sweep {
 	struct sub one[2]; /* sources first: of a span's rules, those of a run of ports */
 	struct holding by_span; /* the rules of sub that hold each span of sources */
 	struct holding by_port; /* sources first: of part, those that hold each run of ports */
+	struct holding by_across; /* of a span's rules, those that hold each span across it */
+	struct ilist across_every[2], across_held[2]; /* cells_across()'s, kept for the next */
+	struct sub cell[2]; /* of those, the ones that can decide one cell */
 	struct pc_compare *c;
 	struct cells all; /* merged per run of ports */
 	struct cells run; /* the cells of one run */
@@ -1030,22 +1038,21 @@ static bool side_of(const struct pc_rule *r, bool dst, int family, const struct 
 }
 
 /*
- * The sweep of the spans of sources `src` begun, for the rules of the parts
- * `sub`: in `every` those that take every source, the others in the
- * sweep's by_span from the span each prefix of the family starts to the
- * one it ends in (spans are cut at every prefix's ends).
+ * The sweep of the spans of sources `src` (with `dst` of destinations)
+ * begun, for the rules of the parts `sub`: in `every` (emptied first, its
+ * room kept) those that take every source, the others in `h` from the span
+ * each prefix of the family starts to the one it ends in (spans are cut at
+ * every prefix's ends).
  */
-static void spans_begin(struct sweep *sw, const struct sub sub[2], int family,
-		const struct bounds *src, struct ilist every[2])
+static void spans_begin(struct holding *h, const struct sub sub[2], int family,
+		const struct bounds *src, bool dst, struct ilist every[2])
 {
-	struct holding *h = &sw->by_span;
-
 	for (int s = 0; s < 2; s++) {
-		memset(&every[s], 0, sizeof(every[s]));
+		every[s].n = 0;
 		for (size_t k = 0; k < sub[s].p.nrules; k++) {
 			const struct pc_prefix *v;
 			size_t n;
-			if (!side_of(&sub[s].p.rules[k], false, family, &v, &n)) {
+			if (!side_of(&sub[s].p.rules[k], dst, family, &v, &n)) {
 				ilist_add(&every[s], k, 0);
 				continue;
 			}
@@ -1066,10 +1073,8 @@ static void spans_begin(struct sweep *sw, const struct sub sub[2], int family,
  * the sweep spans_begin() began), in order, each with the index of that
  * prefix: into `held`.
  */
-static void spans_next(struct sweep *sw, const struct sub sub[2], size_t a, struct ilist held[2])
+static void spans_next(struct holding *h, const struct sub sub[2], size_t a, struct ilist held[2])
 {
-	struct holding *h = &sw->by_span;
-
 	edges_apply(h, (uint32_t)a);
 	for (int s = 0; s < 2; s++) {
 		size_t n = sub[s].p.nrules;
@@ -1080,10 +1085,10 @@ static void spans_next(struct sweep *sw, const struct sub sub[2], size_t a, stru
 }
 
 /* The sweep spans_begin() began, ended. */
-static void spans_end(struct sweep *sw, const struct sub sub[2], struct ilist every[2],
+static void spans_end(struct holding *h, const struct sub sub[2], struct ilist every[2],
 		struct ilist held[2])
 {
-	edges_clear(&sw->by_span, sub);
+	edges_clear(h, sub);
 	for (int s = 0; s < 2; s++) {
 		free(every[s].v);
 		free(every[s].m);
@@ -1147,45 +1152,68 @@ static void packet_init(
 	pkt->has_src = pkt->has_dst = true;
 }
 
+/* Up to this many spans across, cells_across() gives each packet the whole part. */
+#define ACROSS_DIRECT 16
+
 /*
  * The cells of packet `pkt` (its direction, protocol, family, interface and
- * port set; its source set here, the start of span `a` of `src`) for each
- * span of destinations `dst`, decided by the parts `part`: each cell whose
+ * port set; its source set here, the start of span `a` of `at`) for each
+ * span of destinations `across`, decided by the parts `part`: each cell whose
  * outcome differs, with its extent (ports lo to hi, span a, the span of
  * destinations) and its sides as the whole policies number their rules, into
- * sw->run.
+ * sw->run.  With `src` the other way round: `at` destinations, `across`
+ * sources.  A cell's packet meets the rules of `part` that take every
+ * address across and those whose prefixes hold its span (kept from span to
+ * span in sw->by_across as prefixes start and end), not every rule of `part`:
+ * many rules each to its own host cost each cell its own rule.
  */
-static void dst_cells(struct sweep *sw, const struct sub part[2], struct pc_packet *pkt,
-		size_t iface, uint16_t lo, uint16_t hi, const struct bounds *src, size_t a,
-		const struct bounds *dst)
+static void cells_across(struct sweep *sw, const struct sub part[2], struct pc_packet *pkt,
+		size_t iface, uint16_t lo, uint16_t hi, const struct bounds *at, size_t a,
+		const struct bounds *across, bool src)
 {
 	int family = pkt->family;
+	struct ilist *every = sw->across_every, *held = sw->across_held;
+	bool direct = across->n <= ACROSS_DIRECT;
+	const struct sub *cell = direct ? part : sw->cell;
+	pc_addr128 at_hi = a + 1 < at->n ? at->v[a + 1] - 1 : pc_addr128_max(family);
 
-	pc_addr128_bytes(family, src->v[a], pkt->src);
-	for (size_t b = 0; b < dst->n; b++) {
+	pc_addr128_bytes(family, at->v[a], src ? pkt->dst : pkt->src);
+	if (!direct)
+		spans_begin(&sw->by_across, part, family, across, !src, every);
+	for (size_t b = 0; b < across->n; b++) {
 		struct cell c;
+		pc_addr128 b_hi = b + 1 < across->n ? across->v[b + 1] - 1 : pc_addr128_max(family);
+		if (!direct) {
+			/* Those that take every address across, and those that hold the span. */
+			spans_next(&sw->by_across, part, b, held);
+			for (int s = 0; s < 2; s++)
+				sub_part(&sw->cell[s], &part[s], &every[s], &held[s], family, true,
+						!src);
+		}
 		memset(&c, 0, sizeof(c));
-		pc_addr128_bytes(family, dst->v[b], pkt->dst);
-		pc_compare_packet(&part[0].p, pkt, &c.r.old);
-		pc_compare_packet(&part[1].p, pkt, &c.r.new);
+		pc_addr128_bytes(family, across->v[b], src ? pkt->src : pkt->dst);
+		pc_compare_packet(&cell[0].p, pkt, &c.r.old);
+		pc_compare_packet(&cell[1].p, pkt, &c.r.new);
 		sw->c->cells++;
 		if (pc_compare_side_same(&c.r.old, &c.r.new))
 			continue;
-		sub_side(&part[0], &c.r.old);
-		sub_side(&part[1], &c.r.new);
+		sub_side(&cell[0], &c.r.old);
+		sub_side(&cell[1], &c.r.new);
 		c.r.direction = pkt->direction;
 		c.r.proto = pkt->proto;
 		c.r.family = (uint8_t)family;
 		c.r.lo = lo;
 		c.r.hi = hi;
-		c.r.src_lo = src->v[a];
-		c.r.src_hi = a + 1 < src->n ? src->v[a + 1] - 1 : pc_addr128_max(family);
-		c.r.dst_lo = dst->v[b];
-		c.r.dst_hi = b + 1 < dst->n ? dst->v[b + 1] - 1 : pc_addr128_max(family);
+		c.r.src_lo = src ? across->v[b] : at->v[a];
+		c.r.src_hi = src ? b_hi : at_hi;
+		c.r.dst_lo = src ? at->v[a] : across->v[b];
+		c.r.dst_hi = src ? at_hi : b_hi;
 		c.r.service = service_of(sw->pol, &c.r.old, &c.r.new);
 		c.iface = iface;
 		cells_add(&sw->run, &c);
 	}
+	if (!direct)
+		edges_clear(&sw->by_across, part);
 }
 
 /*
@@ -1200,7 +1228,7 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 {
 	const char *name = sw->c->ifaces[iface].sample;
 	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0};
-	struct ilist every[2], held[2] = {{0}};
+	struct ilist every[2] = {{0}}, held[2] = {{0}};
 
 	for (int s = 0; s < 2; s++)
 		sub_fill(&sw->sub[s], sw->pol[s], cand[s], &any[s], sw->pos[s],
@@ -1208,7 +1236,7 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	if (!sub_differs(sw, sw->sub))
 		return;
 	sub_bounds(&src, sw->sub, family, false);
-	spans_begin(sw, sw->sub, family, &src, every);
+	spans_begin(&sw->by_span, sw->sub, family, &src, false, every);
 
 	struct pc_packet pkt;
 	packet_init(&pkt, dir, proto, family);
@@ -1216,14 +1244,15 @@ static void sweep_run(struct sweep *sw, enum pc_direction dir, enum pc_proto pro
 	snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 	sw->run.n = 0;
 	for (size_t a = 0; a < src.n; a++) {
-		spans_next(sw, sw->sub, a, held);
+		spans_next(&sw->by_span, sw->sub, a, held);
 		for (int s = 0; s < 2; s++)
-			sub_part(&sw->part[s], &sw->sub[s], &every[s], &held[s], family, true);
+			sub_part(&sw->part[s], &sw->sub[s], &every[s], &held[s], family, true,
+					false);
 		sub_bounds(&dst, sw->part, family, true);
-		dst_cells(sw, sw->part, &pkt, iface, lo, hi, &src, a, &dst);
+		cells_across(sw, sw->part, &pkt, iface, lo, hi, &src, a, &dst, false);
 	}
 	keep_run(sw, DIM_DST, DIM_SRC);
-	spans_end(sw, sw->sub, every, held);
+	spans_end(&sw->by_span, sw->sub, every, held);
 	free(src.v);
 	free(dst.v);
 }
@@ -1438,47 +1467,107 @@ static void near_rules(const struct pc_policy *p, enum pc_direction dir, enum pc
 	}
 }
 
-/*
- * What each order would cost, in steps: by ports, each run of ports a match
- * holds meets each span of sources its rule's prefixes hold (a rule that
- * takes every source, once); by sources, each span of sources a prefix
- * holds (every span, for a rule that takes every source) meets each of the
- * rule's matches.  `src`: the cuts of the sources of the rules in `rel`.
- */
-static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
-		const struct bounds *ports, const struct bounds *src, const struct ilist rel[2],
-		double *by_ports, double *by_sources)
+/* The matches of `proto` rule r has. */
+static double matches_of(const struct pc_rule *r, enum pc_proto proto)
 {
-	*by_ports = *by_sources = 0;
+	double nm = 0;
+
+	for (size_t k = 0; k < r->nmatches; k++)
+		nm += r->matches[k].proto == proto;
+	return nm;
+}
+
+/*
+ * What the sweep with one side's addresses first (`dst`: the destinations)
+ * would cost, in steps: in each span of that side's cuts `b`, the runs of
+ * ports of the rules that hold it (each of their matches) times the cuts
+ * across it: two for each of those rules that names addresses on the other
+ * side, at most the cuts `other` of all of them there.  Each
+ * rule adds itself to the spans its prefixes hold (a difference array, then
+ * its running sums), or to every span when it takes every address.
+ */
+static double first_cost(const struct sweep *sw, enum pc_proto proto, int family,
+		const struct bounds *b, const struct bounds *other, bool dst,
+		const struct ilist rel[2])
+{
+	double *runs = xcalloc(b->n + 1, sizeof(*runs)),
+	       *across = xcalloc(b->n + 1, sizeof(*across));
+	double all_runs = 0, all_across = 0, cost = 0;
+
 	for (int s = 0; s < 2; s++)
 		for (size_t i = 0; i < rel[s].n; i++) {
 			const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
-			const struct pc_prefix *v;
-			size_t n;
-			bool any = !side_of(r, false, family, &v, &n);
-			double runs = 0, spans = 0, nm = 0;
+			const struct pc_prefix *v, *u;
+			size_t n, nu;
+			double nm = matches_of(r, proto);
+			double names = side_of(r, !dst, family, &u, &nu) ? 1 : 0;
+			if (!side_of(r, dst, family, &v, &n)) {
+				all_runs += nm;
+				all_across += names;
+				continue;
+			}
+			for (size_t j = 0; j < n; j++) {
+				pc_addr128 lo = pc_addr128_from(family, v[j].bytes);
+				size_t from = interval_of(b, lo);
+				size_t to = interval_of(b, span_end(family, lo, v[j].len)) + 1;
+				runs[from] += nm;
+				runs[to] -= nm;
+				across[from] += names;
+				across[to] -= names;
+			}
+		}
+	double w = all_runs, o = all_across;
+	for (size_t a = 0; a < b->n; a++) {
+		w += runs[a];
+		o += across[a];
+		cost += w * (1 + (2 * o < (double)other->n ? 2 * o : (double)other->n));
+	}
+	free(runs);
+	free(across);
+	return cost;
+}
+
+/*
+ * What each order would cost, in steps: by ports, each run of ports a match
+ * holds meets each span of sources its rule's prefixes hold, and each of
+ * destinations (a rule that takes every address of a side, once); by
+ * sources or destinations, first_cost().  `src`, `dst`: the cuts of the
+ * sources and destinations of the rules in `rel`.
+ */
+static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
+		const struct bounds *ports, const struct bounds *src, const struct bounds *dst,
+		const struct ilist rel[2], double cost[3])
+{
+	cost[PC_COMPARE_ORDER_PORTS] = 0;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < rel[s].n; i++) {
+			const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
+			double runs = 0, spans = 1;
 			for (size_t k = 0; k < r->nmatches; k++) {
 				const struct pc_match *m = &r->matches[k];
-				if (m->proto != proto)
-					continue;
-				nm++;
-				runs += (double)(interval_of(ports, m->hi) -
-						 interval_of(ports, m->lo ? m->lo : 1) + 1);
+				if (m->proto == proto)
+					runs += (double)(interval_of(ports, m->hi) -
+							 interval_of(ports, m->lo ? m->lo : 1) + 1);
 			}
-			if (any) {
-				spans = (double)src->n;
-			} else {
+			for (int side = 0; side < 2; side++) {
+				const struct bounds *b = side ? dst : src;
+				const struct pc_prefix *v;
+				size_t n;
+				double held = 0;
+				if (!side_of(r, side, family, &v, &n))
+					continue;
 				for (size_t j = 0; j < n; j++) {
 					pc_addr128 lo = pc_addr128_from(family, v[j].bytes);
-					spans += (double)(interval_of(src,
-									  span_end(family, lo,
-											  v[j].len)) -
-							  interval_of(src, lo) + 1);
+					held += (double)(interval_of(b, span_end(family, lo,
+											v[j].len)) -
+							 interval_of(b, lo) + 1);
 				}
+				spans *= held;
 			}
-			*by_ports += runs * (any ? 1 : spans);
-			*by_sources += spans * nm;
+			cost[PC_COMPARE_ORDER_PORTS] += runs * spans;
 		}
+	cost[PC_COMPARE_ORDER_SOURCES] = first_cost(sw, proto, family, src, dst, false, rel);
+	cost[PC_COMPARE_ORDER_DESTINATIONS] = first_cost(sw, proto, family, dst, src, true, rel);
 }
 
 /*
@@ -1486,10 +1575,11 @@ static void order_costs(const struct sweep *sw, enum pc_proto proto, int family,
  * says hold on `side`, walked by their bits: not every rule of the part), each with the
  * one match that counts there (the first that holds it), as sub_fill()
  * makes them for a run of ports; none after the first that decides every
- * packet of the cell.
+ * packet of the cell (with `src`, where the part's rules hold its
+ * destinations and its sources are cut: decides_all()).
  */
 static void sub_port(struct sub *s, const struct sub *from, enum pc_proto proto, uint16_t port,
-		const struct holding *h, int side)
+		const struct holding *h, int side, bool src)
 {
 	size_t n = from->p.nrules;
 
@@ -1509,7 +1599,7 @@ static void sub_port(struct sub *s, const struct sub *from, enum pc_proto proto,
 		s->rules[s->p.nrules].nmatches = 1;
 		s->mbase[s->p.nrules] = from->mbase[i] + k;
 		s->map[s->p.nrules++] = from->map[i];
-		if (decides_all(r))
+		if (decides_all(r, src))
 			return;
 	}
 }
@@ -1520,10 +1610,12 @@ static void sub_port(struct sub *s, const struct sub *from, enum pc_proto proto,
  * of ports of the rules that hold the span, each with the rules that hold
  * it (kept from run to run as matches start and end: a run costs the rules
  * that can decide it, not every rule of the span), then their
- * destinations.  `dst` is room to work in.
+ * destinations.  With `by_dst` destinations first: `src` holds the spans
+ * of destinations, and the sources are cut in each run.  `dst` is room to
+ * work in.
  */
 static void sweep_span(struct sweep *sw, struct pc_packet *pkt, size_t iface,
-		const struct bounds *src, size_t a, struct bounds *dst)
+		const struct bounds *src, size_t a, struct bounds *dst, bool by_dst)
 {
 	enum pc_proto proto = pkt->proto;
 	struct holding *h = &sw->by_port;
@@ -1544,25 +1636,28 @@ static void sweep_span(struct sweep *sw, struct pc_packet *pkt, size_t iface,
 		edges_apply(h, lo);
 		uint32_t next = edges_next(h, 65536);
 		for (int s = 0; s < 2; s++)
-			sub_port(&sw->one[s], &sw->part[s], proto, (uint16_t)lo, h, s);
-		sub_bounds(dst, sw->one, pkt->family, true);
+			sub_port(&sw->one[s], &sw->part[s], proto, (uint16_t)lo, h, s, by_dst);
+		sub_bounds(dst, sw->one, pkt->family, !by_dst);
 		pkt->port = (uint16_t)lo;
-		dst_cells(sw, sw->one, pkt, iface, (uint16_t)lo, (uint16_t)(next - 1), src, a, dst);
+		cells_across(sw, sw->one, pkt, iface, (uint16_t)lo, (uint16_t)(next - 1), src, a,
+				dst, by_dst);
 		lo = next;
 	}
 	edges_clear(h, sw->part);
-	keep_run(sw, DIM_DST, DIM_PORT);
+	keep_run(sw, by_dst ? DIM_SRC : DIM_DST, DIM_PORT);
 }
 
 /*
  * The sweep with the sources first, in one family: each span of sources
  * (cut at the sources of the rules near the area), then in it the runs of
  * ports of the rules that hold it, then their destinations; one packet of
- * each cell evaluated.  The same packets change as sweep_family() finds,
- * in cells cut the other way (so merged into other regions).
+ * each cell evaluated.  With `by_dst` the destinations first, the mirror:
+ * `src` holds the cuts of their destinations.  The same packets change as
+ * sweep_family() finds, in cells cut the other way (so merged into other
+ * regions).
  */
 static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_proto proto,
-		int family, const struct bounds *src, const struct ilist rel[2])
+		int family, const struct bounds *src, const struct ilist rel[2], bool by_dst)
 {
 	struct bounds dst = {NULL, 0, 0};
 	struct pc_packet pkt;
@@ -1575,23 +1670,23 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 		places_begin(sw->pol[s], &rel[s], sw->pos[s], &any[s]);
 	for (size_t iface = first; iface < first + sw->c->nclasses[dir]; iface++) {
 		const char *name = sw->c->ifaces[iface].sample;
-		struct ilist every[2], held[2] = {{0}};
+		struct ilist every[2] = {{0}}, held[2] = {{0}};
 		for (int s = 0; s < 2; s++)
 			sub_fill(&sw->sub[s], sw->pol[s], &rel[s], &any[s], sw->pos[s],
 					&sw->named[s][iface], name, true);
 		if (!sub_differs(sw, sw->sub))
 			continue;
-		spans_begin(sw, sw->sub, family, src, every);
+		spans_begin(&sw->by_span, sw->sub, family, src, by_dst, every);
 		snprintf(pkt.iface, sizeof(pkt.iface), "%s", name);
 		for (size_t a = 0; a < src->n; a++) {
-			spans_next(sw, sw->sub, a, held);
+			spans_next(&sw->by_span, sw->sub, a, held);
 			for (int s = 0; s < 2; s++)
 				sub_part(&sw->part[s], &sw->sub[s], &every[s], &held[s], family,
-						false);
+						false, by_dst);
 			if (sub_differs(sw, sw->part))
-				sweep_span(sw, &pkt, iface, src, a, &dst);
+				sweep_span(sw, &pkt, iface, src, a, &dst, by_dst);
 		}
-		spans_end(sw, sw->sub, every, held);
+		spans_end(&sw->by_span, sw->sub, every, held);
 	}
 	for (int s = 0; s < 2; s++)
 		places_end(&rel[s], sw->pos[s]);
@@ -1616,34 +1711,45 @@ static void sweep_area(struct sweep *sw, enum pc_direction dir, enum pc_proto pr
 		const struct areas *near)
 {
 	struct ilist rel[2];
-	struct bounds src = {NULL, 0, 0}, ports = {NULL, 0, 0};
-	double by_ports, by_sources;
-	bool sources = pc_compare_order == PC_COMPARE_ORDER_SOURCES;
+	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0}, ports = {NULL, 0, 0};
+	enum pc_compare_order order = pc_compare_order;
 
 	for (int s = 0; s < 2; s++) {
 		near_rules(sw->pol[s], dir, proto, near, family, &rel[s]);
 		for (size_t i = 0; i < rel[s].n; i++) {
 			const struct pc_rule *r = &sw->pol[s]->rules[rel[s].v[i]];
 			addr_bounds(&src, &r->src, r->nfrom, family);
+			addr_bounds(&dst, &r->dst, r->nto, family);
 		}
 	}
 	bounds_add(&src, 0);
 	bounds_sort(&src);
+	bounds_add(&dst, 0);
+	bounds_sort(&dst);
 	port_bounds(sw->pol, rel, proto, &ports);
-	if (pc_compare_order == PC_COMPARE_ORDER_AUTO) {
-		order_costs(sw, proto, family, &ports, &src, rel, &by_ports, &by_sources);
-		sources = by_ports >= ORDER_SOURCES_MIN &&
-			  by_ports > ORDER_SOURCES_GAIN * by_sources;
+	if (order == PC_COMPARE_ORDER_AUTO) {
+		double cost[3];
+		order_costs(sw, proto, family, &ports, &src, &dst, rel, cost);
+		/* The cheaper address first, the sources where they cost the same. */
+		order = cost[PC_COMPARE_ORDER_DESTINATIONS] < cost[PC_COMPARE_ORDER_SOURCES]
+					? PC_COMPARE_ORDER_DESTINATIONS
+					: PC_COMPARE_ORDER_SOURCES;
+		if (cost[PC_COMPARE_ORDER_PORTS] < ORDER_SOURCES_MIN ||
+				cost[PC_COMPARE_ORDER_PORTS] <= ORDER_SOURCES_GAIN * cost[order])
+			order = PC_COMPARE_ORDER_PORTS;
 	}
-	if (sources)
-		sweep_family_src(sw, dir, proto, family, &src, rel);
-	else
+	if (order == PC_COMPARE_ORDER_PORTS)
 		sweep_family(sw, dir, proto, family, &ports, near);
+	else
+		sweep_family_src(sw, dir, proto, family,
+				order == PC_COMPARE_ORDER_SOURCES ? &src : &dst, rel,
+				order == PC_COMPARE_ORDER_DESTINATIONS);
 	for (int s = 0; s < 2; s++) {
 		free(rel[s].v);
 		free(rel[s].m);
 	}
 	free(src.v);
+	free(dst.v);
 	free(ports.v);
 }
 
@@ -1976,8 +2082,11 @@ int pc_compare_policies(
 	sub_init(&sw.part[1], new);
 	sub_init(&sw.one[0], old);
 	sub_init(&sw.one[1], new);
+	sub_init(&sw.cell[0], old);
+	sub_init(&sw.cell[1], new);
 	holding_init(&sw.by_span, sw.pol);
 	holding_init(&sw.by_port, sw.pol);
+	holding_init(&sw.by_across, sw.pol);
 	mark_differing(&sw);
 	struct names names[3];
 	size_t *class_of[3];
@@ -2019,11 +2128,18 @@ int pc_compare_policies(
 	sub_finish(&sw.part[1]);
 	sub_finish(&sw.one[0]);
 	sub_finish(&sw.one[1]);
+	sub_finish(&sw.cell[0]);
+	sub_finish(&sw.cell[1]);
 	holding_finish(&sw.by_span);
 	holding_finish(&sw.by_port);
+	holding_finish(&sw.by_across);
 	for (int s = 0; s < 2; s++) {
 		free(sw.differs[s]);
 		ilists_free(sw.named[s], out->nifaces);
+		free(sw.across_every[s].v);
+		free(sw.across_every[s].m);
+		free(sw.across_held[s].v);
+		free(sw.across_held[s].m);
 		free(sw.pos[s]);
 	}
 	return 0;

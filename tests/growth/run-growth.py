@@ -50,7 +50,8 @@ PER_ADDRESS = {"biglist-memory"}
 # minutes: (small, large), unless PC_GROWTH_SIZES says otherwise.
 CASE_SIZES = {"ranges-compare": (1500, 6000), "ranges-compare-one": (1500, 6000),
               "ranges-compare-default": (1500, 6000), "ranges-compare-any": (1500, 6000),
-              "wildifaces-compare-default": (2500, 10000)}
+              "wildifaces-compare-default": (2500, 10000),
+              "rangesto-compare-default": (1500, 6000)}
 RUNS = int(os.environ.get("PC_GROWTH_RUNS", "1" if ASAN else "3"))
 # ASan keeps what is freed in a quarantine (256 MiB by default), which a peak
 # RSS would count as the program's: a small one leaves the program's own.
@@ -166,6 +167,11 @@ CASES = {
     # compare of rules to their own hosts, one changed: only the rules whose destinations
     # meet the changed rule's are swept, as for sources.
     "tohosts-compare-one": ("tohosts", ["compare", "WITH=tohostsone"], "cpu", 1),
+    # The same with the input default changed: every packet may change, and each cell
+    # of destinations meets the rules that hold it (not every rule to a host); on
+    # overlapping ranges, the destinations swept first (the mirror of the sources).
+    "tohosts-compare-default": ("tohosts", ["compare", "WITH=tohostsdef"], "cpu", 1),
+    "rangesto-compare-default": ("rangesto", ["compare", "WITH=rangestodef"], "cpu", 1),
     # compare of many networks: each found by name through a sorted index, and a network
     # gone paired with a new name holding the same addresses through a hash of them, not
     # by walking every network for every network.

@@ -45,8 +45,10 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
             i % 10 == 0 from 10.0.0.0/16: sources that hold one another, a
             tenth of the rules holding every host
   nesteddef nested, but the input default is accept: every packet may change
-  sameportsdef, wildifacesdef
-            sameports and wildifaces, the input default accept
+  sameportsdef, wildifacesdef, tohostsdef
+            sameports, wildifaces and tohosts, the input default accept
+  rangesto  ranges, but each rule to its own host (`to:`), none `from:`
+  rangestodef rangesto, the input default accept
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -72,7 +74,8 @@ PREAMBLE = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: non
 
 
 # The shapes written with the input default accept (another shape's rules).
-DEFAULT_ACCEPT = ("rangesdef", "nesteddef", "sameportsdef", "wildifacesdef")
+DEFAULT_ACCEPT = ("rangesdef", "nesteddef", "sameportsdef", "wildifacesdef", "tohostsdef",
+                  "rangestodef")
 
 
 def host(i):
@@ -148,14 +151,16 @@ def write(path, shape, n):
             udp = ["%d" % (1 + i) for i in range(n - len(tcp))]
             f.write("  - allow: big\nregistry:\n  services:\n    big: {tcp: [%s]%s}\n" % (
                 ", ".join(tcp), ", udp: [%s]" % ", ".join(udp) if udp else ""))
-        elif shape in ("ranges", "rangesone", "rangesdef", "rangesany"):
+        elif shape in ("ranges", "rangesone", "rangesdef", "rangesany", "rangesto",
+                       "rangestodef"):
             for i in range(n):
                 f.write("  - %s: %d-%d/tcp\n" % (
                     "deny" if shape == "rangesone" and i == n // 2 else "allow",
                     1 + i % 30000, 30000 + i % 30000))
                 if shape != "rangesany" or i != n // 2:
-                    f.write("    from: %s\n" % host(i + 1))
-        elif shape in ("tohosts", "tohostsone"):
+                    f.write("    %s: %s\n" % ("to" if shape.startswith("rangesto") else "from",
+                                             host(i + 1)))
+        elif shape in ("tohosts", "tohostsone", "tohostsdef"):
             for i in range(n):
                 f.write("  - allow: kerberos\n    to: %s\n" % (
                     "192.0.2.77" if shape == "tohostsone" and i == n // 2 else

@@ -570,15 +570,16 @@ static void random_packets(const struct pc_compare *c, const struct pc_policy *o
 /*
  * The pair compared with the sweep by runs of ports first (as the default
  * takes for policies this small), and with `both` by spans of sources first
- * too: each order's regions hold the packets that change, and no others.
+ * and of destinations first too: each order's regions hold the packets that
+ * change, and no others.
  */
 static void check_pair(const struct pc_policy *old, const struct pc_policy *new, size_t *regions,
 		bool both)
 {
-	static const enum pc_compare_order orders[] = {
-			PC_COMPARE_ORDER_AUTO, PC_COMPARE_ORDER_SOURCES};
+	static const enum pc_compare_order orders[] = {PC_COMPARE_ORDER_AUTO,
+			PC_COMPARE_ORDER_SOURCES, PC_COMPARE_ORDER_DESTINATIONS};
 
-	for (size_t k = 0; k < (both ? 2 : 1); k++) {
+	for (size_t k = 0; k < (both ? PC_ARRAY_SIZE(orders) : 1); k++) {
 		struct pc_compare c;
 		pc_compare_order = orders[k];
 		assert_int_equal(pc_compare_policies(old, new, &c), 0);
@@ -630,10 +631,13 @@ static void test_mutants(void **state)
  * of i % 10 == 5 is from 10.0.0.0/8 (every 20th of those with a limit),
  * and of i % 10 == 0 from 10.0.0.0/16 to 192.0.2.0/24: sources that hold
  * one another, and rules that hold a cell's sources and ports but do not
- * decide every packet of it.
+ * decide every packet of it.  With `to` the mirror: each `from:` a `to:`,
+ * and the other way round.
  */
-static void write_ranges(char *path, size_t n, bool accept, bool any, bool nested)
+static void write_ranges(char *path, size_t n, bool accept, bool any, bool nested, bool to)
 {
+	const char *from = to ? "to" : "from", *dest = to ? "from" : "to";
+
 	int fd = mkstemp(path);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 
@@ -647,12 +651,12 @@ static void write_ranges(char *path, size_t n, bool accept, bool any, bool neste
 		if (any && i == n / 2)
 			continue;
 		if (nested && i % 10 == 5)
-			fprintf(f, "    from: 10.0.0.0/8\n%s",
+			fprintf(f, "    %s: 10.0.0.0/8\n%s", from,
 					i % 20 == 15 ? "    limit: 5/second\n" : "");
 		else if (nested && i % 10 == 0)
-			fprintf(f, "    from: 10.0.0.0/16\n    to: 192.0.2.0/24\n");
+			fprintf(f, "    %s: 10.0.0.0/16\n    %s: 192.0.2.0/24\n", from, dest);
 		else
-			fprintf(f, "    from: 10.0.%zu.%zu\n", (i + 1) >> 8, (i + 1) & 255);
+			fprintf(f, "    %s: 10.0.%zu.%zu\n", from, (i + 1) >> 8, (i + 1) & 255);
 	}
 	assert_int_equal(fclose(f), 0);
 }
@@ -666,11 +670,11 @@ struct ranges3 {
 	struct loaded l[3];
 };
 
-static void ranges_load(struct ranges3 *r, size_t n, bool nested)
+static void ranges_load(struct ranges3 *r, size_t n, bool nested, bool to)
 {
 	for (int k = 0; k < 3; k++) {
 		snprintf(r->path[k], sizeof(r->path[k]), "/tmp/pc-compare-XXXXXX");
-		write_ranges(r->path[k], n, k == 1, k == 2, nested);
+		write_ranges(r->path[k], n, k == 1, k == 2, nested, to);
 		load(&r->l[k], r->path[k]);
 	}
 }
@@ -699,7 +703,7 @@ static void test_ranges_everywhere(void **state)
 	struct loaded *l = r.l;
 
 	(void)state;
-	ranges_load(&r, N, false);
+	ranges_load(&r, N, false, false);
 	for (int k = 1; k < 3; k++) {
 		struct pc_compare c;
 		what_now = k == 1 ? "ranges, the input default changed"
@@ -718,6 +722,39 @@ static void test_ranges_everywhere(void **state)
 }
 
 /*
+ * The nested ranges of write_ranges() (with `to` their mirror), each change
+ * compared in each order: the one chosen, the ports first, the sources
+ * first and the destinations first, every region checked.
+ */
+static void ranges_orders(bool to)
+{
+	static const enum pc_compare_order orders[] = {PC_COMPARE_ORDER_AUTO,
+			PC_COMPARE_ORDER_PORTS, PC_COMPARE_ORDER_SOURCES,
+			PC_COMPARE_ORDER_DESTINATIONS};
+	struct ranges3 r;
+	struct loaded *l = r.l;
+
+	ranges_load(&r, 150, true, to);
+	for (int k = 1; k < 3; k++)
+		for (size_t o = 0; o < PC_ARRAY_SIZE(orders); o++) {
+			struct pc_compare c;
+			what_now = k == 1 ? "nested ranges, the input default changed"
+					  : "nested ranges, a rule from anywhere";
+			pc_compare_order = orders[o];
+			assert_int_equal(pc_compare_policies(&l[0].p, &l[k].p, &c), 0);
+			pc_compare_order = PC_COMPARE_ORDER_AUTO;
+			print_message("%s%s, order %zu: %zu regions, %zu cells\n", what_now,
+					to ? " (to)" : "", o, c.nregions, c.cells);
+			assert_true(c.nregions > 0);
+			for (size_t i = 0; i < c.nregions; i++)
+				region_bounds(&c, &l[0].p, &l[k].p, &c.regions[i]);
+			random_packets(&c, &l[0].p, &l[k].p);
+			pc_compare_finish(&c);
+		}
+	ranges_unload(&r);
+}
+
+/*
  * The same where sources hold one another: rules from a /8 (some with a
  * limit) and from a /16 to some destinations among the hosts' rules.  Each
  * span of sources is held by a tenth of the rules, and a cell's ports by
@@ -727,29 +764,34 @@ static void test_ranges_everywhere(void **state)
  */
 static void test_ranges_nested(void **state)
 {
-	static const enum pc_compare_order orders[] = {
-			PC_COMPARE_ORDER_AUTO, PC_COMPARE_ORDER_PORTS, PC_COMPARE_ORDER_SOURCES};
+	(void)state;
+	ranges_orders(false);
+}
+
+/*
+ * The mirror, each rule to its own host (and the wide ones to a /8 and a
+ * /16 from a /24): every order finds exactly the packets that change, and
+ * the one chosen for 300 rules each to its own host, the destinations
+ * first, evaluates about one cell per rule and run (the ports first met
+ * each run's hosts with each run's rules: n^3).
+ */
+static void test_ranges_to(void **state)
+{
 	struct ranges3 r;
-	struct loaded *l = r.l;
+	struct pc_compare c;
 
 	(void)state;
-	ranges_load(&r, 150, true);
-	for (int k = 1; k < 3; k++)
-		for (size_t o = 0; o < PC_ARRAY_SIZE(orders); o++) {
-			struct pc_compare c;
-			what_now = k == 1 ? "nested ranges, the input default changed"
-					  : "nested ranges, a rule from anywhere";
-			pc_compare_order = orders[o];
-			assert_int_equal(pc_compare_policies(&l[0].p, &l[k].p, &c), 0);
-			pc_compare_order = PC_COMPARE_ORDER_AUTO;
-			print_message("%s, order %zu: %zu regions, %zu cells\n", what_now, o,
-					c.nregions, c.cells);
-			assert_true(c.nregions > 0);
-			for (size_t i = 0; i < c.nregions; i++)
-				region_bounds(&c, &l[0].p, &l[k].p, &c.regions[i]);
-			random_packets(&c, &l[0].p, &l[k].p);
-			pc_compare_finish(&c);
-		}
+	ranges_orders(true);
+	ranges_load(&r, 300, false, true);
+	what_now = "ranges to hosts, the input default changed";
+	assert_int_equal(pc_compare_policies(&r.l[0].p, &r.l[1].p, &c), 0);
+	print_message("%s: %zu regions, %zu cells\n", what_now, c.nregions, c.cells);
+	assert_true(c.nregions >= 300);
+	assert_true(c.cells < 40 * 300);
+	for (size_t i = 0; i < c.nregions; i += 3)
+		region_bounds(&c, &r.l[0].p, &r.l[1].p, &c.regions[i]);
+	random_packets(&c, &r.l[0].p, &r.l[1].p);
+	pc_compare_finish(&c);
 	ranges_unload(&r);
 }
 
@@ -803,6 +845,7 @@ int main(void)
 			cmocka_unit_test(test_mutants),
 			cmocka_unit_test(test_ranges_everywhere),
 			cmocka_unit_test(test_ranges_nested),
+			cmocka_unit_test(test_ranges_to),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
