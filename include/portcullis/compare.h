@@ -132,7 +132,10 @@ enum pc_compare_order {
 	PC_COMPARE_ORDER_DESTINATIONS,
 	PC_COMPARE_ORDER_AUTO,
 };
-extern enum pc_compare_order pc_compare_order;
+
+/* pc_compare_policies() with the sweep in `order` (pc_compare_policies(): AUTO). */
+int pc_compare_policies_in(const struct pc_policy *old, const struct pc_policy *new,
+		enum pc_compare_order order, struct pc_compare *out);
 void pc_compare_finish(struct pc_compare *c);
 
 /*

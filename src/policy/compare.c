@@ -898,6 +898,7 @@ struct sweep {
 	 */
 	bool *differs[2];
 	bool everywhere;
+	enum pc_compare_order order; /* the sweep's order, or AUTO: sweep_area() counts */
 	/*
 	 * named[s][k]: the rules of policy s whose names (or wildcards) hold
 	 * interface class k, in policy order (index_named()); pos[s]: room for
@@ -1697,8 +1698,6 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 	free(dst.v);
 }
 
-enum pc_compare_order pc_compare_order = PC_COMPARE_ORDER_AUTO;
-
 /*
  * Every packet of `proto` in `dir`, in one family, that can change (those
  * the area holds): by runs of ports first, or by spans of sources where
@@ -1712,7 +1711,7 @@ static void sweep_area(struct sweep *sw, enum pc_direction dir, enum pc_proto pr
 {
 	struct ilist rel[2];
 	struct bounds src = {NULL, 0, 0}, dst = {NULL, 0, 0}, ports = {NULL, 0, 0};
-	enum pc_compare_order order = pc_compare_order;
+	enum pc_compare_order order = sw->order;
 
 	for (int s = 0; s < 2; s++) {
 		near_rules(sw->pol[s], dir, proto, near, family, &rel[s]);
@@ -2069,10 +2068,17 @@ static void make_regions(struct pc_compare *c, struct cells *cs)
 int pc_compare_policies(
 		const struct pc_policy *old, const struct pc_policy *new, struct pc_compare *out)
 {
+	return pc_compare_policies_in(old, new, PC_COMPARE_ORDER_AUTO, out);
+}
+
+int pc_compare_policies_in(const struct pc_policy *old, const struct pc_policy *new,
+		enum pc_compare_order order, struct pc_compare *out)
+{
 	struct sweep sw;
 
 	memset(out, 0, sizeof(*out));
 	memset(&sw, 0, sizeof(sw));
+	sw.order = order;
 	sw.pol[0] = old;
 	sw.pol[1] = new;
 	sw.c = out;

@@ -581,9 +581,7 @@ static void check_pair(const struct pc_policy *old, const struct pc_policy *new,
 
 	for (size_t k = 0; k < (both ? PC_ARRAY_SIZE(orders) : 1); k++) {
 		struct pc_compare c;
-		pc_compare_order = orders[k];
-		assert_int_equal(pc_compare_policies(old, new, &c), 0);
-		pc_compare_order = PC_COMPARE_ORDER_AUTO;
+		assert_int_equal(pc_compare_policies_in(old, new, orders[k], &c), 0);
 		for (size_t i = 0; i < c.nregions; i++)
 			region_bounds(&c, old, new, &c.regions[i]);
 		random_packets(&c, old, new);
@@ -740,9 +738,8 @@ static void ranges_orders(bool to)
 			struct pc_compare c;
 			what_now = k == 1 ? "nested ranges, the input default changed"
 					  : "nested ranges, a rule from anywhere";
-			pc_compare_order = orders[o];
-			assert_int_equal(pc_compare_policies(&l[0].p, &l[k].p, &c), 0);
-			pc_compare_order = PC_COMPARE_ORDER_AUTO;
+			assert_int_equal(
+					pc_compare_policies_in(&l[0].p, &l[k].p, orders[o], &c), 0);
 			print_message("%s%s, order %zu: %zu regions, %zu cells\n", what_now,
 					to ? " (to)" : "", o, c.nregions, c.cells);
 			assert_true(c.nregions > 0);
