@@ -2007,6 +2007,8 @@ int pol_list_read(struct pc_policy *p, size_t i, pc_listfile_add *add, void *arg
 			pc_diag_add(diags, PC_SEV_ERROR, "include-read", ls->loc.file, ls->loc.line,
 					ls->loc.col, "cannot read '%s': %s", ls->path,
 					unreadable_why(errno));
+		} else if (lf.stopped) {
+			/* A limit ended the reading (said): what was not read did not change. */
 		} else if (fstat(ls->fd, &now) < 0 || now.st_size != ls->st.st_size ||
 				now.st_mtim.tv_sec != ls->st.st_mtim.tv_sec ||
 				now.st_mtim.tv_nsec != ls->st.st_mtim.tv_nsec ||

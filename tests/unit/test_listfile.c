@@ -640,6 +640,44 @@ static void test_policy_list_changed(void **state)
 	free(label);
 }
 
+/*
+ * A list file whose errors stop its reading before its end: the limit is
+ * said, and the bytes left unread are not taken for a change (list-read).
+ */
+static void test_policy_list_stopped(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pc-liststopped-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *list = xasprintf("%s/l.txt", dir), *label = xasprintf("%s/l.p.yaml", dir);
+	FILE *f = fopen(list, "w");
+	assert_non_null(f);
+	for (unsigned i = 0; i < PC_LIST_MAX_ERRORS + 10; i++)
+		fputs("x\n", f);
+	/* Past any one read of the file: its end is never reached. */
+	for (unsigned i = 0; i < 100000; i++)
+		fprintf(f, "10.%u.%u.%u\n", i >> 16, (i >> 8) & 255, i & 255);
+	fclose(f);
+	static const char text[] = "version: 1\n"
+				   "policy: t\n"
+				   "networks:\n"
+				   "  l: {file: l.txt}\n"
+				   "rules:\n"
+				   "  - deny: 88/tcp\n"
+				   "    from: l\n";
+	struct loaded l;
+	load(&l, label, text, sizeof(text) - 1, false);
+	assert_int_equal(pc_policy_resolve(&l.p, l.reg, &l.d), -1);
+	assert_int_equal(count_diag(&l.d, "list-limit"), 1);
+	assert_int_equal(count_diag(&l.d, "address-syntax"), PC_LIST_MAX_ERRORS + 1);
+	assert_null(find_diag(&l.d, "list-read"));
+	unload(&l);
+	unlink(list);
+	rmdir(dir);
+	free(list);
+	free(label);
+}
+
 static void bytes_hex(char out[33], const uint8_t bytes[16])
 {
 	for (size_t k = 0; k < 16; k++) {
@@ -911,6 +949,7 @@ int main(void)
 			cmocka_unit_test(test_prefix_sort),
 			cmocka_unit_test(test_policy_list_checks),
 			cmocka_unit_test(test_policy_list_changed),
+			cmocka_unit_test(test_policy_list_stopped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
