@@ -461,44 +461,61 @@ bool pc_diags_acknowledge(struct pc_diags *d, size_t i)
 	return true;
 }
 
+/* Whether record x is silenced: acknowledged (unless kept as such), or a warning of `codes`. */
+static bool silenced_by(const struct pc_diags *d, const struct pc_diag *x, const char *const *codes,
+		size_t ncodes)
+{
+	if (x->acknowledged)
+		return !d->keep_acknowledged;
+	for (size_t k = 0; k < ncodes && x->sev == PC_SEV_WARNING; k++)
+		if (x->code && !strcmp(x->code, codes[k]))
+			return true;
+	return false;
+}
+
 void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes, bool strict,
 		size_t keep)
 {
-	size_t w = 0;
+	size_t w = 0, errors = 0;
 
 	/* What remains of the counters once every stored record is taken out: the dropped. */
-	for (size_t i = 0; i < d->n; i++)
-		if (!d->v[i].acknowledged)
-			count(d, d->v[i].sev, -1);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct pc_diag *x = &d->v[i];
+		if (!x->acknowledged)
+			count(d, x->sev, -1);
+		if (!x->acknowledged && !silenced_by(d, x, codes, ncodes))
+			errors += x->sev == PC_SEV_ERROR || (strict && x->sev == PC_SEV_WARNING);
+	}
 	if (strict) {
 		d->nerrors += d->nwarnings;
 		d->nwarnings = 0;
 	}
 	d->dropped = 0;
-	size_t kept_acks = 0;
+	/* Of the `keep` shown, the errors first: warnings never hide one. */
+	size_t room_errors = keep && errors > keep ? keep : errors;
+	size_t room_others = keep ? keep - room_errors : SIZE_MAX;
 	for (size_t i = 0; i < d->n; i++) {
 		struct pc_diag *x = &d->v[i];
-		bool silenced = x->acknowledged && !d->keep_acknowledged;
 
-		if (x->acknowledged && !silenced) {
+		if (x->acknowledged && !silenced_by(d, x, codes, ncodes)) {
 			d->v[w++] = *x;
-			kept_acks++;
 			continue;
 		}
-		for (size_t k = 0; k < ncodes && x->sev == PC_SEV_WARNING; k++)
-			silenced |= x->code && !strcmp(x->code, codes[k]);
-		if (silenced) {
+		if (silenced_by(d, x, codes, ncodes)) {
 			release(x);
 			continue;
 		}
 		if (strict && x->sev == PC_SEV_WARNING)
 			x->sev = PC_SEV_ERROR;
 		count(d, x->sev, 1);
-		if (keep && w - kept_acks == keep) {
+		size_t *room = x->sev == PC_SEV_ERROR ? &room_errors : &room_others;
+		if (keep && !*room) {
 			d->dropped++;
 			release(x);
 			continue;
 		}
+		if (keep)
+			--*room;
 		d->v[w++] = *x;
 	}
 	d->n = w;

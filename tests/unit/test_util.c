@@ -345,6 +345,35 @@ static void test_diag_filter(void **state)
 	assert_int_equal(d.dropped, 1);
 	pc_diags_finish(&d);
 
+	/* Warnings never hide an error past the limit: the errors are shown first. */
+	pc_diags_init(&d);
+	for (unsigned i = 1; i <= 5; i++)
+		pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", i, 1, "many");
+	pc_diag_add(&d, PC_SEV_ERROR, "bad", "f", 6, 1, "the one error");
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 7, 1, "after it");
+	pc_diags_filter(&d, NULL, 0, false, 3);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.v[0].line, 1);
+	assert_int_equal(d.v[1].line, 2);
+	assert_int_equal(d.v[2].line, 6);
+	assert_int_equal(d.v[2].sev, PC_SEV_ERROR);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.nwarnings, 6);
+	assert_int_equal(d.dropped, 4);
+	pc_diags_finish(&d);
+
+	/* More errors than the limit: the first errors, no warning. */
+	pc_diags_init(&d);
+	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 1, 1, "a warning");
+	for (unsigned i = 2; i <= 5; i++)
+		pc_diag_add(&d, PC_SEV_ERROR, "bad", "f", i, 1, "an error");
+	pc_diags_filter(&d, NULL, 0, false, 2);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.v[0].line, 2);
+	assert_int_equal(d.v[1].line, 3);
+	assert_int_equal(d.dropped, 3);
+	pc_diags_finish(&d);
+
 	pc_diags_init(&d);
 	d.max = 1;
 	pc_diag_add(&d, PC_SEV_WARNING, "loud", "f", 1, 1, "kept");
