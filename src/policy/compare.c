@@ -906,6 +906,8 @@ struct sweep {
 	 */
 	struct ilist *named[2];
 	size_t *pos[2];
+	/* rule_classes[s][i]: the classes rule i of policy s names (or with `not:` leaves out). */
+	struct ilist *rule_classes[2];
 };
 
 static void holding_init(struct holding *h, const struct pc_policy *const pol[2])
@@ -1426,6 +1428,136 @@ static struct ilist *by_port(const struct pc_policy *p, enum pc_direction dir, e
 	return lists;
 }
 
+/*
+ * Past this many classes of interfaces in a direction, the classes no rule
+ * of a run of ports writes (names, or leaves out with `not:`) share one
+ * sweep of the run: each would meet the same rules (those on every
+ * interface, and those with `not:` that leave it in), so get the same
+ * outcomes.  The class of every other interface sweeps for them; the
+ * cells it finds, merged over every run, are each such class's, cut where
+ * the class was swept alone.  Below, each class sweeps each run (as the
+ * answer for a few interfaces was always cut).
+ */
+#define CLASSES_SHARED 16
+
+struct shared {
+	bool on;
+	size_t first, n; /* the direction's classes */
+	size_t rep; /* the class that sweeps for the others: every other interface */
+	size_t lo; /* the class of `lo` (decided by `loopback:`), swept alone; or SIZE_MAX */
+	size_t *last; /* per class of the direction: the last run it was swept alone in, + 1 */
+	struct ilist *runs; /* per class of the direction: the runs it was swept alone in */
+	struct ilist now; /* the classes swept alone in this run */
+	struct cells generic; /* rep's cells */
+};
+
+static void shared_begin(struct sweep *sw, enum pc_direction dir, struct shared *sh)
+{
+	size_t first = sw->c->class_first[dir], n = sw->c->nclasses[dir];
+
+	memset(sh, 0, sizeof(*sh));
+	sh->first = first;
+	sh->n = n;
+	sh->rep = sh->lo = SIZE_MAX;
+	for (size_t k = first; k < first + n; k++) {
+		const char *name = sw->c->ifaces[k].name;
+		if (!name)
+			sh->rep = k;
+		else if (!strcmp(name, "lo"))
+			sh->lo = k;
+	}
+	sh->on = n > CLASSES_SHARED && sh->rep != SIZE_MAX;
+	if (!sh->on)
+		return;
+	sh->last = xcalloc(n + 1, sizeof(*sh->last));
+	sh->runs = ilists(n);
+}
+
+/* A class swept alone in run b: once. */
+static void shared_alone(struct sweep *sw, struct shared *sh, size_t k, size_t b)
+{
+	size_t i = k - sh->first;
+
+	if (sh->last[i] == b + 1)
+		return;
+	sh->last[i] = b + 1;
+	ilist_add(&sh->runs[i], b, 0);
+	ilist_add(&sh->now, k, 0);
+}
+
+/* sh->now: the classes the rules of run b (`cand`) write, and lo. */
+static void shared_run(
+		struct sweep *sw, struct shared *sh, const struct ilist *const cand[2], size_t b)
+{
+	sh->now.n = 0;
+	if (sh->lo != SIZE_MAX)
+		shared_alone(sw, sh, sh->lo, b);
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < cand[s]->n; i++) {
+			const struct ilist *c = &sw->rule_classes[s][cand[s]->v[i]];
+			for (size_t k = 0; k < c->n; k++)
+				shared_alone(sw, sh, c->v[k], b);
+		}
+}
+
+/*
+ * Every class but lo its share of the cells rep found, merged over the runs:
+ * each cell cut out of the runs the class was swept alone in (sorted).
+ */
+static void shared_end(struct sweep *sw, struct shared *sh, const struct bounds *ports)
+{
+	static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
+	size_t n = sh->generic.n ? merge_all(sh->generic.v, sh->generic.n, dims,
+						   PC_ARRAY_SIZE(dims))
+				 : 0;
+
+	for (size_t i = 0; i < sh->n; i++) {
+		const struct ilist *runs = &sh->runs[i];
+		if (sh->first + i == sh->lo)
+			continue;
+		for (size_t g = 0; g < n; g++) {
+			struct cell c = sh->generic.v[g];
+			uint32_t at = c.r.lo, end = c.r.hi;
+			/* The first run the class was alone in that ends at or after the cell
+			 * starts. */
+			size_t lo = 0, hi = runs->n;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				size_t b = runs->v[mid];
+				uint32_t b_end = b + 1 < ports->n ? ports->v[b + 1] - 1 : 65535;
+				if (b_end < at)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			c.iface = sh->first + i;
+			for (size_t j = lo; j < runs->n && at <= end; j++) {
+				size_t b = runs->v[j];
+				uint32_t b_lo = (uint32_t)ports->v[b];
+				uint32_t b_end = b + 1 < ports->n ? ports->v[b + 1] - 1 : 65535;
+				if (b_lo > end)
+					break;
+				if (b_lo > at) {
+					c.r.lo = (uint16_t)at;
+					c.r.hi = (uint16_t)(b_lo - 1);
+					cells_add(&sw->all, &c);
+				}
+				at = b_end + 1;
+			}
+			if (at <= end) {
+				c.r.lo = (uint16_t)at;
+				c.r.hi = (uint16_t)end;
+				cells_add(&sw->all, &c);
+			}
+		}
+	}
+	free(sh->generic.v);
+	free(sh->last);
+	ilists_free(sh->runs, sh->n);
+	free(sh->now.v);
+	free(sh->now.m);
+}
+
 /* Every run of ports `ports` of `proto` in `dir`, in one family, for the rules near the area. */
 static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto proto, int family,
 		const struct bounds *ports, const struct areas *near)
@@ -1434,20 +1566,36 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 			by_port(sw->pol[0], dir, proto, ports, near, family),
 			by_port(sw->pol[1], dir, proto, ports, near, family),
 	};
-
 	struct ilist any[2] = {{0}};
-	size_t first = sw->c->class_first[dir];
+	size_t first = sw->c->class_first[dir], n = sw->c->nclasses[dir];
+	struct shared sh;
 
+	shared_begin(sw, dir, &sh);
 	for (size_t b = 0; b < ports->n; b++) {
 		const struct ilist *const cand[2] = {&lists[0][b], &lists[1][b]};
+		uint16_t lo = (uint16_t)ports->v[b];
 		uint16_t hi = b + 1 < ports->n ? (uint16_t)(ports->v[b + 1] - 1) : 65535;
 		for (int s = 0; s < 2; s++)
 			places_begin(sw->pol[s], cand[s], sw->pos[s], &any[s]);
-		for (size_t k = first; k < first + sw->c->nclasses[dir]; k++)
-			sweep_run(sw, dir, proto, family, k, (uint16_t)ports->v[b], hi, cand, any);
+		if (!sh.on) {
+			for (size_t k = first; k < first + n; k++)
+				sweep_run(sw, dir, proto, family, k, lo, hi, cand, any);
+		} else {
+			/* The classes a rule of the run writes, each alone; the others once. */
+			shared_run(sw, &sh, cand, b);
+			for (size_t i = 0; i < sh.now.n; i++)
+				sweep_run(sw, dir, proto, family, sh.now.v[i], lo, hi, cand, any);
+			struct cells all = sw->all;
+			sw->all = sh.generic;
+			sweep_run(sw, dir, proto, family, sh.rep, lo, hi, cand, any);
+			sh.generic = sw->all;
+			sw->all = all;
+		}
 		for (int s = 0; s < 2; s++)
 			places_end(cand[s], sw->pos[s]);
 	}
+	if (sh.on)
+		shared_end(sw, &sh, ports);
 	for (int s = 0; s < 2; s++) {
 		free(any[s].v);
 		free(any[s].m);
@@ -1455,7 +1603,6 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 	ilists_free(lists[0], ports->n);
 	ilists_free(lists[1], ports->n);
 }
-
 /* The rules of p in `dir` with a match of `proto`, of those near the area. */
 static void near_rules(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
 		const struct areas *near, int family, struct ilist *out)
@@ -1791,6 +1938,8 @@ static void mark_differing(struct sweep *sw)
  * stem begins (`names` sorted, class_of[] each one's class).  A name lies
  * within a wildcard of each of its at most 15 stems, so the lists hold at
  * most 15 entries per name a rule writes, however many classes there are.
+ * Those classes of every rule that writes interfaces (with `not:`, those it
+ * leaves out) in sw->rule_classes.
  */
 static void index_named(struct sweep *sw, enum pc_direction dir, const struct names *names,
 		const size_t *class_of)
@@ -1798,7 +1947,8 @@ static void index_named(struct sweep *sw, enum pc_direction dir, const struct na
 	for (int s = 0; s < 2; s++)
 		for (size_t i = 0; i < sw->pol[s]->nrules; i++) {
 			const struct pc_rule *r = &sw->pol[s]->rules[i];
-			if (r->direction != dir || !names_ifaces(r))
+			struct ilist *mine = &sw->rule_classes[s][i];
+			if (r->direction != dir || !r->interface.n)
 				continue;
 			for (size_t k = 0; k < r->interface.n; k++) {
 				const char *x = r->interface.names[k];
@@ -1809,17 +1959,17 @@ static void index_named(struct sweep *sw, enum pc_direction dir, const struct na
 					from = names_from(names, x, strlen(x));
 					to = from + names_is(names, from, x, strlen(x));
 				}
-				for (size_t j = from; j < to; j++) {
-					if (class_of[j] == SIZE_MAX)
-						continue;
-					struct ilist *l = &sw->named[s][class_of[j]];
-					if (!l->n || l->v[l->n - 1] != i)
-						ilist_add(l, i, 0);
-				}
+				for (size_t j = from; j < to; j++)
+					if (class_of[j] != SIZE_MAX)
+						ilist_add(mine, class_of[j], 0);
+			}
+			for (size_t k = 0; names_ifaces(r) && k < mine->n; k++) {
+				struct ilist *l = &sw->named[s][mine->v[k]];
+				if (!l->n || l->v[l->n - 1] != i)
+					ilist_add(l, i, 0);
 			}
 		}
 }
-
 /* ---- regions from cells -------------------------------------------------------- */
 
 static int cmp_but_iface(const struct cell *a, const struct cell *b)
@@ -2100,6 +2250,7 @@ int pc_compare_policies_in(const struct pc_policy *old, const struct pc_policy *
 		make_classes(out, sw.pol, (enum pc_direction)d, &names[d], &class_of[d]);
 	for (int s = 0; s < 2; s++) {
 		sw.named[s] = ilists(out->nifaces);
+		sw.rule_classes[s] = ilists(sw.pol[s]->nrules);
 		sw.pos[s] = xcalloc(sw.pol[s]->nrules + 1, sizeof(*sw.pos[s]));
 	}
 	for (int d = PC_DIR_INPUT; d <= PC_DIR_FORWARD; d++) {
@@ -2142,6 +2293,7 @@ int pc_compare_policies_in(const struct pc_policy *old, const struct pc_policy *
 	for (int s = 0; s < 2; s++) {
 		free(sw.differs[s]);
 		ilists_free(sw.named[s], out->nifaces);
+		ilists_free(sw.rule_classes[s], sw.pol[s]->nrules);
 		free(sw.across_every[s].v);
 		free(sw.across_every[s].m);
 		free(sw.across_held[s].v);

@@ -524,6 +524,33 @@ static uint16_t some_port(const struct pc_policy *const pol[2])
 	return (uint16_t)(1 + below(65535));
 }
 
+/* The packet gets its region's outcomes, or, outside every region, the same from both. */
+static void check_packet(const struct pc_compare *c, const struct pc_policy *old,
+		const struct pc_policy *new, const struct pc_packet *pkt)
+{
+	const struct pc_compare_region *in = NULL;
+
+	for (size_t i = 0; i < c->nregions && !in; i++)
+		if (contains(c, &c->regions[i], pkt))
+			in = &c->regions[i];
+	if (in) {
+		check_in(old, new, in, pkt);
+		return;
+	}
+	struct pc_compare_side a, b;
+	pc_compare_packet(old, pkt, &a);
+	pc_compare_packet(new, pkt, &b);
+	if (!oracle_agrees(old, pkt, &a) || !oracle_agrees(new, pkt, &b))
+		fail_msg("%s: port %u on %s: an outcome is not the evaluator's", what_now,
+				pkt->port, pkt->iface);
+	if (!pc_compare_side_same(&a, &b) || !oracle_same(old, new, pkt))
+		fail_msg("%s: %s %s port %u on %s: changed, outside every region", what_now,
+				pkt->direction == PC_DIR_INPUT	  ? "input"
+				: pkt->direction == PC_DIR_OUTPUT ? "output"
+								  : "forward",
+				pc_proto_name(pkt->proto), pkt->port, pkt->iface);
+}
+
 static void random_packets(const struct pc_compare *c, const struct pc_policy *old,
 		const struct pc_policy *new)
 {
@@ -544,26 +571,7 @@ static void random_packets(const struct pc_compare *c, const struct pc_policy *o
 		packet(&pkt, dir, (enum pc_proto)(1 + below(PC_PROTO_COUNT - 1)), family,
 				some_port(pol), some_addr(pol, family), some_addr(pol, family),
 				iface);
-		const struct pc_compare_region *in = NULL;
-		for (size_t i = 0; i < c->nregions && !in; i++)
-			if (contains(c, &c->regions[i], &pkt))
-				in = &c->regions[i];
-		if (in) {
-			check_in(old, new, in, &pkt);
-			continue;
-		}
-		struct pc_compare_side a, b;
-		pc_compare_packet(old, &pkt, &a);
-		pc_compare_packet(new, &pkt, &b);
-		if (!oracle_agrees(old, &pkt, &a) || !oracle_agrees(new, &pkt, &b))
-			fail_msg("%s: port %u on %s: an outcome is not the evaluator's", what_now,
-					pkt.port, pkt.iface);
-		if (!pc_compare_side_same(&a, &b) || !oracle_same(old, new, &pkt))
-			fail_msg("%s: %s %s port %u on %s: changed, outside every region", what_now,
-					dir == PC_DIR_INPUT    ? "input"
-					: dir == PC_DIR_OUTPUT ? "output"
-							       : "forward",
-					pc_proto_name(pkt.proto), pkt.port, pkt.iface);
+		check_packet(c, old, new, &pkt);
 	}
 }
 
@@ -799,6 +807,96 @@ static void test_ranges_to(void **state)
 	ranges_unload(&r);
 }
 
+/*
+ * Many classes of interfaces (past the 16 where the classes no rule of a
+ * run writes share one sweep of it): rules each on their own port, on a
+ * name, a wildcard, a name and a wildcard, or every interface but one
+ * (`not:`), some from a host, some on `lo`; in a file of its own, with
+ * `input: accept` when `accept`, or with rule 7 on another port when `moved`.
+ */
+static void write_classes(char *path, bool accept, bool moved)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	assert_non_null(f);
+	fprintf(f,
+			"version: 1\npolicy: classes\ndefaults:\n  input: %s\n  icmp: none\n"
+			"  loopback: %s\n  established: accept\nrules:\n",
+			accept ? "accept" : "drop", accept ? "accept" : "none");
+	for (unsigned i = 0; i < 60; i++) {
+		fprintf(f, "  - %s: %u/tcp\n", i % 7 == 3 ? "deny" : "allow",
+				moved && i == 7 ? 4000u : 1000 + i / 2);
+		if (i % 5 == 0)
+			fprintf(f, "    from: 10.0.0.%u\n", i + 1);
+		switch (i % 6) {
+		case 0:
+			fprintf(f, "    interface: e%u\n", i);
+			break;
+		case 1:
+			fprintf(f, "    interface: w%u*\n", i);
+			break;
+		case 2:
+			fprintf(f, "    interface: [e%u, w%u*]\n", i, i - 1);
+			break;
+		case 3:
+			fprintf(f, "    interface: {not: [e%u]}\n", i - 3);
+			break;
+		case 4:
+			fprintf(f, "    interface: lo\n");
+			break;
+		default:
+			break;
+		}
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_many_classes(void **state)
+{
+	char path[3][32];
+	struct loaded l[3];
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		snprintf(path[k], sizeof(path[k]), "/tmp/pc-compare-XXXXXX");
+		write_classes(path[k], k == 1, k == 2);
+		load(&l[k], path[k]);
+	}
+	for (int k = 1; k < 3; k++)
+		for (int way = 0; way < 2; way++) {
+			const struct pc_policy *a = &l[way ? k : 0].p, *b = &l[way ? 0 : k].p;
+			struct pc_compare c;
+			what_now = k == 1 ? "many classes, the defaults changed"
+					  : "many classes, a rule moved";
+			assert_int_equal(pc_compare_policies(a, b, &c), 0);
+			print_message("%s: %zu classes, %zu regions, %zu cells\n", what_now,
+					c.nifaces, c.nregions, c.cells);
+			assert_true(c.nclasses[PC_DIR_INPUT] > 16);
+			assert_true(c.nregions > 0);
+			for (size_t i = 0; i < c.nregions; i++)
+				region_bounds(&c, a, b, &c.regions[i]);
+			random_packets(&c, a, b);
+			/* Every class on every rule's port, from a rule's host and another. */
+			for (size_t x = 0; x < c.nifaces; x++)
+				for (unsigned port = 999; port <= 1031; port++)
+					for (unsigned h = 0; h < 2; h++) {
+						struct pc_packet pkt;
+						uint8_t src[16] = {10, 0, 0, (uint8_t)(h ? 99 : 1)};
+						packet(&pkt, c.ifaces[x].direction, PC_PROTO_TCP, 4,
+								(uint16_t)port,
+								pc_addr128_from(4, src), 0,
+								c.ifaces[x].sample);
+						check_packet(&c, a, b, &pkt);
+					}
+			pc_compare_finish(&c);
+		}
+	for (int k = 0; k < 3; k++) {
+		unload(&l[k]);
+		unlink(path[k]);
+	}
+}
+
 /* A policy against itself: nothing changes, and the text is the same. */
 static void test_same(void **state)
 {
@@ -850,6 +948,7 @@ int main(void)
 			cmocka_unit_test(test_ranges_everywhere),
 			cmocka_unit_test(test_ranges_nested),
 			cmocka_unit_test(test_ranges_to),
+			cmocka_unit_test(test_many_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
