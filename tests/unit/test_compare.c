@@ -631,6 +631,23 @@ static void test_mutants(void **state)
 }
 
 /*
+ * A policy file made from template `path` (mkstemp), open for its rules:
+ * its name, the input and loopback defaults, and `rules:` written.
+ */
+static FILE *policy_file(char *path, const char *name, const char *input, const char *loopback)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	assert_non_null(f);
+	fprintf(f,
+			"version: 1\npolicy: %s\ndefaults:\n  input: %s\n  icmp: none\n"
+			"  loopback: %s\n  established: accept\nrules:\n",
+			name, input, loopback);
+	return f;
+}
+
+/*
  * n rules on overlapping ranges of ports, each from its own host (rule i:
  * ports 1+i to 3000+i), into a file of its own: with `input: accept`, or
  * with rule n/2 from every source (no `from:`).  With `nested`, rule i
@@ -643,15 +660,8 @@ static void test_mutants(void **state)
 static void write_ranges(char *path, size_t n, bool accept, bool any, bool nested, bool to)
 {
 	const char *from = to ? "to" : "from", *dest = to ? "from" : "to";
+	FILE *f = policy_file(path, "ranges", accept ? "accept" : "drop", "none");
 
-	int fd = mkstemp(path);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-
-	assert_non_null(f);
-	fprintf(f,
-			"version: 1\npolicy: ranges\ndefaults:\n  input: %s\n  icmp: none\n"
-			"  loopback: none\n  established: accept\nrules:\n",
-			accept ? "accept" : "drop");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "  - allow: %zu-%zu/tcp\n", 1 + i, 3000 + i);
 		if (any && i == n / 2)
@@ -816,14 +826,9 @@ static void test_ranges_to(void **state)
  */
 static void write_classes(char *path, bool accept, bool moved)
 {
-	int fd = mkstemp(path);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	FILE *f = policy_file(
+			path, "classes", accept ? "accept" : "drop", accept ? "accept" : "none");
 
-	assert_non_null(f);
-	fprintf(f,
-			"version: 1\npolicy: classes\ndefaults:\n  input: %s\n  icmp: none\n"
-			"  loopback: %s\n  established: accept\nrules:\n",
-			accept ? "accept" : "drop", accept ? "accept" : "none");
 	for (unsigned i = 0; i < 60; i++) {
 		fprintf(f, "  - %s: %u/tcp\n", i % 7 == 3 ? "deny" : "allow",
 				moved && i == 7 ? 4000u : 1000 + i / 2);
