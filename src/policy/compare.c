@@ -738,9 +738,13 @@ static void places_end(const struct ilist *a, size_t *pos)
  * holds the run: the evaluator stops at it), or with `whole` every match.
  * `pos` and `any` are places_begin()'s for `a`: the rules walked are a's
  * on every interface and the class's own, merged in policy order, not
- * every rule of `a` for every class.  A rule of many ports costs one match
- * per packet.
+ * every rule of `a` for every class; for a run, none after the first that
+ * decides every packet of it (many rules each on every interface but its
+ * own cost each class the first of them).  A rule of many ports costs one
+ * match per packet.
  */
+static bool decides_all(const struct pc_rule *r, bool src);
+
 static void sub_fill(struct sub *s, const struct pc_policy *p, const struct ilist *a,
 		const struct ilist *any, const size_t *pos, const struct ilist *named,
 		const char *iface, bool whole)
@@ -768,6 +772,9 @@ static void sub_fill(struct sub *s, const struct pc_policy *p, const struct ilis
 		}
 		s->mbase[s->p.nrules] = whole ? 0 : a->m[x];
 		s->map[s->p.nrules++] = a->v[x];
+		/* One that takes every address and has no limit decides the run: none after. */
+		if (!whole && decides_all(r, false) && decides_all(r, true))
+			break;
 	}
 }
 

@@ -192,6 +192,10 @@ CASES = {
     # runs: 1 000 rules took 5 s and 800 MB).  CPU and memory.
     "ownifaces-compare-default": ("ownifaces", ["compare", "WITH=ownifacesdef"], "cpu", 1),
     "ownifaces-compare-memory": ("ownifaces", ["compare", "WITH=ownifacesdef"], "rss", 1),
+    # Each rule on every interface but its own, the default changed: each class such a rule
+    # leaves out is swept alone, and meets the rules up to the first that decides the
+    # whole run (not every rule of the run).
+    "notifaces-compare-default": ("notifaces", ["compare", "WITH=notifacesdef"], "cpu", 1),
     # Networks each naming one large network: each copies it (n * n addresses), up to the
     # policy's limit on addresses copied, then an error (network-limit), not minutes and
     # gigabytes.

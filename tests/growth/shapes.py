@@ -52,6 +52,9 @@ write(path, shape, n) writes one policy of `n` items of `shape`:
   ownifaces n rules, each allowing its own port on its own interface (rule i:
             (1000+i)/tcp on e<i>, i counted modulo 50 000)
   ownifacesdef ownifaces, the input default accept
+  notifaces n rules allowing 8080/tcp, each on every interface but its own
+            (`interface: {not: [e<i>]}`)
+  notifacesdef notifaces, the input default accept
   defports  one service the policy defines with n ports (tcp, then udp past
             65 535; each port listed alone, ports every fourth one a range of
             two), that one rule allows
@@ -78,7 +81,7 @@ PREAMBLE = ("version: 1\npolicy: shape\ndefaults:\n  icmp: none\n  loopback: non
 
 # The shapes written with the input default accept (another shape's rules).
 DEFAULT_ACCEPT = ("rangesdef", "nesteddef", "sameportsdef", "wildifacesdef", "tohostsdef",
-                  "rangestodef", "ownifacesdef")
+                  "rangestodef", "ownifacesdef", "notifacesdef")
 
 
 def host(i):
@@ -194,6 +197,9 @@ def write(path, shape, n):
                 f.write("  %s%d: [%s, %s%s]\n" % (
                     name, i, host(3 * k + 1), host(3 * k + 2),
                     ", " + host(3 * k + 3) if shape == "grownnets" else ""))
+        elif shape in ("notifaces", "notifacesdef"):
+            for i in range(n):
+                f.write("  - allow: 8080/tcp\n    interface: {not: [e%d]}\n" % i)
         elif shape in ("ownifaces", "ownifacesdef"):
             for i in range(n):
                 f.write("  - allow: %d/tcp\n    interface: e%d\n" % (1000 + i % 50000, i))
