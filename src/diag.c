@@ -496,12 +496,13 @@ void pc_diags_filter(struct pc_diags *d, const char *const *codes, size_t ncodes
 	size_t room_others = keep ? keep - room_errors : SIZE_MAX;
 	for (size_t i = 0; i < d->n; i++) {
 		struct pc_diag *x = &d->v[i];
+		bool silenced = silenced_by(d, x, codes, ncodes);
 
-		if (x->acknowledged && !silenced_by(d, x, codes, ncodes)) {
+		if (x->acknowledged && !silenced) {
 			d->v[w++] = *x;
 			continue;
 		}
-		if (silenced_by(d, x, codes, ncodes)) {
+		if (silenced) {
 			release(x);
 			continue;
 		}

@@ -399,17 +399,20 @@ static void print_ifaces(FILE *f, const struct pc_compare *c, const struct pc_co
 	/* Those left out (at most half the direction's classes), or the region's own. */
 	size_t shown = negate ? all - r->nifaces : r->nifaces;
 	fputs(shown > 1 ? "{" : "", f);
-	for (size_t i = first, k = 0, n = 0; negate && i < first + all; i++) {
-		bool in = k < r->nifaces && r->ifaces[k] == i;
-		k += in;
-		if (!in) {
-			fputs(n++ ? ", " : "", f);
-			iface_text(f, &c->ifaces[i]);
+	if (negate) {
+		for (size_t i = first, k = 0, n = 0; i < first + all; i++) {
+			bool in = k < r->nifaces && r->ifaces[k] == i;
+			k += in;
+			if (!in) {
+				fputs(n++ ? ", " : "", f);
+				iface_text(f, &c->ifaces[i]);
+			}
 		}
-	}
-	for (size_t k = 0; !negate && k < r->nifaces; k++) {
-		fputs(k ? ", " : "", f);
-		iface_text(f, &c->ifaces[r->ifaces[k]]);
+	} else {
+		for (size_t k = 0; k < r->nifaces; k++) {
+			fputs(k ? ", " : "", f);
+			iface_text(f, &c->ifaces[r->ifaces[k]]);
+		}
 	}
 	fputs(shown > 1 ? "}" : "", f);
 }

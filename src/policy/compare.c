@@ -678,13 +678,25 @@ static struct ilist *ilists(size_t n)
 	return xcalloc(n + 1, sizeof(struct ilist));
 }
 
+/* What list l holds, freed: l is empty again. */
+static void ilist_release(struct ilist *l)
+{
+	free(l->v);
+	free(l->m);
+	memset(l, 0, sizeof(*l));
+}
+
 static void ilists_free(struct ilist *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].v);
-		free(v[i].m);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		ilist_release(&v[i]);
 	free(v);
+}
+
+/* The last value of interval i of sorted bounds b: up to the next bound, or `max`. */
+static pc_addr128 bound_end(const struct bounds *b, size_t i, pc_addr128 max)
+{
+	return i + 1 < b->n ? b->v[i + 1] - 1 : max;
 }
 
 /* The interval of sorted bounds b (b->v[0] at most x) that holds x. */
@@ -796,8 +808,9 @@ static bool decides_all(const struct pc_rule *r, bool src)
 /*
  * s: the rules of the part `from` listed in `a` or `b` (each sorted), in
  * order.  A rule of `b` (sources per span, or with `dst` destinations;
- * `b->m` the prefix of `family` that holds the span) keeps that prefix alone: it matches the span's
- * packets as the whole list does, in one step instead of a walk of the list.
+ * `b->m` the prefix of `family` that holds the span) keeps that prefix
+ * alone: it matches the span's packets as the whole list does, in one step
+ * instead of a walk of the list.
  * With `cut` (each rule of `from` holds the cell's ports), none after the
  * first that decides every packet of the cell.
  */
@@ -1100,10 +1113,8 @@ static void spans_end(struct holding *h, const struct sub sub[2], struct ilist e
 {
 	edges_clear(h, sub);
 	for (int s = 0; s < 2; s++) {
-		free(every[s].v);
-		free(every[s].m);
-		free(held[s].v);
-		free(held[s].m);
+		ilist_release(&every[s]);
+		ilist_release(&held[s]);
 	}
 }
 
@@ -1185,14 +1196,14 @@ static void cells_across(struct sweep *sw, const struct sub part[2], struct pc_p
 	struct ilist *every = sw->across_every, *held = sw->across_held;
 	bool direct = across->n <= ACROSS_DIRECT;
 	const struct sub *cell = direct ? part : sw->cell;
-	pc_addr128 at_hi = a + 1 < at->n ? at->v[a + 1] - 1 : pc_addr128_max(family);
+	pc_addr128 at_hi = bound_end(at, a, pc_addr128_max(family));
 
 	pc_addr128_bytes(family, at->v[a], src ? pkt->dst : pkt->src);
 	if (!direct)
 		spans_begin(&sw->by_across, part, family, across, !src, every);
 	for (size_t b = 0; b < across->n; b++) {
 		struct cell c;
-		pc_addr128 b_hi = b + 1 < across->n ? across->v[b + 1] - 1 : pc_addr128_max(family);
+		pc_addr128 b_hi = bound_end(across, b, pc_addr128_max(family));
 		if (!direct) {
 			/* Those that take every address across, and those that hold the span. */
 			spans_next(&sw->by_across, part, b, held);
@@ -1481,7 +1492,7 @@ static void shared_begin(struct sweep *sw, enum pc_direction dir, struct shared 
 }
 
 /* A class swept alone in run b: once. */
-static void shared_alone(struct sweep *sw, struct shared *sh, size_t k, size_t b)
+static void shared_alone(struct shared *sh, size_t k, size_t b)
 {
 	size_t i = k - sh->first;
 
@@ -1498,12 +1509,12 @@ static void shared_run(
 {
 	sh->now.n = 0;
 	if (sh->lo != SIZE_MAX)
-		shared_alone(sw, sh, sh->lo, b);
+		shared_alone(sh, sh->lo, b);
 	for (int s = 0; s < 2; s++)
 		for (size_t i = 0; i < cand[s]->n; i++) {
 			const struct ilist *c = &sw->rule_classes[s][cand[s]->v[i]];
 			for (size_t k = 0; k < c->n; k++)
-				shared_alone(sw, sh, c->v[k], b);
+				shared_alone(sh, c->v[k], b);
 		}
 }
 
@@ -1514,9 +1525,7 @@ static void shared_run(
 static void shared_end(struct sweep *sw, struct shared *sh, const struct bounds *ports)
 {
 	static const enum dim dims[] = {DIM_PORT, DIM_DST, DIM_SRC};
-	size_t n = sh->generic.n ? merge_all(sh->generic.v, sh->generic.n, dims,
-						   PC_ARRAY_SIZE(dims))
-				 : 0;
+	size_t n = merge_all(sh->generic.v, sh->generic.n, dims, PC_ARRAY_SIZE(dims));
 
 	for (size_t i = 0; i < sh->n; i++) {
 		const struct ilist *runs = &sh->runs[i];
@@ -1525,14 +1534,12 @@ static void shared_end(struct sweep *sw, struct shared *sh, const struct bounds 
 		for (size_t g = 0; g < n; g++) {
 			struct cell c = sh->generic.v[g];
 			uint32_t at = c.r.lo, end = c.r.hi;
-			/* The first run the class was alone in that ends at or after the cell
-			 * starts. */
+			/* Of the class's own runs, the first that ends where the cell starts or
+			 * later. */
 			size_t lo = 0, hi = runs->n;
 			while (lo < hi) {
 				size_t mid = lo + (hi - lo) / 2;
-				size_t b = runs->v[mid];
-				uint32_t b_end = b + 1 < ports->n ? ports->v[b + 1] - 1 : 65535;
-				if (b_end < at)
+				if (bound_end(ports, runs->v[mid], 65535) < at)
 					lo = mid + 1;
 				else
 					hi = mid;
@@ -1541,7 +1548,6 @@ static void shared_end(struct sweep *sw, struct shared *sh, const struct bounds 
 			for (size_t j = lo; j < runs->n && at <= end; j++) {
 				size_t b = runs->v[j];
 				uint32_t b_lo = (uint32_t)ports->v[b];
-				uint32_t b_end = b + 1 < ports->n ? ports->v[b + 1] - 1 : 65535;
 				if (b_lo > end)
 					break;
 				if (b_lo > at) {
@@ -1549,7 +1555,7 @@ static void shared_end(struct sweep *sw, struct shared *sh, const struct bounds 
 					c.r.hi = (uint16_t)(b_lo - 1);
 					cells_add(&sw->all, &c);
 				}
-				at = b_end + 1;
+				at = (uint32_t)bound_end(ports, b, 65535) + 1;
 			}
 			if (at <= end) {
 				c.r.lo = (uint16_t)at;
@@ -1561,8 +1567,7 @@ static void shared_end(struct sweep *sw, struct shared *sh, const struct bounds 
 	free(sh->generic.v);
 	free(sh->last);
 	ilists_free(sh->runs, sh->n);
-	free(sh->now.v);
-	free(sh->now.m);
+	ilist_release(&sh->now);
 }
 
 /* Every run of ports `ports` of `proto` in `dir`, in one family, for the rules near the area. */
@@ -1581,7 +1586,7 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 	for (size_t b = 0; b < ports->n; b++) {
 		const struct ilist *const cand[2] = {&lists[0][b], &lists[1][b]};
 		uint16_t lo = (uint16_t)ports->v[b];
-		uint16_t hi = b + 1 < ports->n ? (uint16_t)(ports->v[b + 1] - 1) : 65535;
+		uint16_t hi = (uint16_t)bound_end(ports, b, 65535);
 		for (int s = 0; s < 2; s++)
 			places_begin(sw->pol[s], cand[s], sw->pos[s], &any[s]);
 		if (!sh.on) {
@@ -1603,13 +1608,12 @@ static void sweep_family(struct sweep *sw, enum pc_direction dir, enum pc_proto 
 	}
 	if (sh.on)
 		shared_end(sw, &sh, ports);
-	for (int s = 0; s < 2; s++) {
-		free(any[s].v);
-		free(any[s].m);
-	}
+	for (int s = 0; s < 2; s++)
+		ilist_release(&any[s]);
 	ilists_free(lists[0], ports->n);
 	ilists_free(lists[1], ports->n);
 }
+
 /* The rules of p in `dir` with a match of `proto`, of those near the area. */
 static void near_rules(const struct pc_policy *p, enum pc_direction dir, enum pc_proto proto,
 		const struct areas *near, int family, struct ilist *out)
@@ -1637,9 +1641,9 @@ static double matches_of(const struct pc_rule *r, enum pc_proto proto)
  * would cost, in steps: in each span of that side's cuts `b`, the runs of
  * ports of the rules that hold it (each of their matches) times the cuts
  * across it: two for each of those rules that names addresses on the other
- * side, at most the cuts `other` of all of them there.  Each
- * rule adds itself to the spans its prefixes hold (a difference array, then
- * its running sums), or to every span when it takes every address.
+ * side, at most the cuts `other` of all of them there.  Each rule adds
+ * itself to the spans its prefixes hold (a difference array, then its
+ * running sums), or to every span when it takes every address.
  */
 static double first_cost(const struct sweep *sw, enum pc_proto proto, int family,
 		const struct bounds *b, const struct bounds *other, bool dst,
@@ -1816,7 +1820,6 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 {
 	struct bounds dst = {NULL, 0, 0};
 	struct pc_packet pkt;
-
 	struct ilist any[2] = {{0}};
 	size_t first = sw->c->class_first[dir];
 
@@ -1843,11 +1846,9 @@ static void sweep_family_src(struct sweep *sw, enum pc_direction dir, enum pc_pr
 		}
 		spans_end(&sw->by_span, sw->sub, every, held);
 	}
-	for (int s = 0; s < 2; s++)
-		places_end(&rel[s], sw->pos[s]);
 	for (int s = 0; s < 2; s++) {
-		free(any[s].v);
-		free(any[s].m);
+		places_end(&rel[s], sw->pos[s]);
+		ilist_release(&any[s]);
 	}
 	free(dst.v);
 }
@@ -1897,10 +1898,8 @@ static void sweep_area(struct sweep *sw, enum pc_direction dir, enum pc_proto pr
 		sweep_family_src(sw, dir, proto, family,
 				order == PC_COMPARE_ORDER_SOURCES ? &src : &dst, rel,
 				order == PC_COMPARE_ORDER_DESTINATIONS);
-	for (int s = 0; s < 2; s++) {
-		free(rel[s].v);
-		free(rel[s].m);
-	}
+	for (int s = 0; s < 2; s++)
+		ilist_release(&rel[s]);
 	free(src.v);
 	free(dst.v);
 	free(ports.v);
@@ -1977,6 +1976,7 @@ static void index_named(struct sweep *sw, enum pc_direction dir, const struct na
 			}
 		}
 }
+
 /* ---- regions from cells -------------------------------------------------------- */
 
 static int cmp_but_iface(const struct cell *a, const struct cell *b)
@@ -2027,8 +2027,11 @@ static int cmp_spans(const struct pc_compare_span *a, size_t na, const struct pc
 	return 0;
 }
 
-/* Regions by their interfaces, service and what each side decides: all cmp_region() orders
- * by after their addresses, and what a v4 region over every address and its v6 twin share. */
+/*
+ * Regions by their interfaces, service and what each side decides: all
+ * cmp_region() orders by after their addresses, and what a v4 region over
+ * every address and its v6 twin share.
+ */
 static int cmp_twin(const struct pc_compare_region *a, const struct pc_compare_region *b)
 {
 	int d;
@@ -2153,10 +2156,13 @@ static size_t next_whole(const struct pc_compare *c, size_t i, size_t end, unsig
 	return i;
 }
 
-/* A v4 region over every address and its v6 twin (among the same ports) become one.  In
- * cmp_region()'s order each family's whole regions of a run of the same ports are sorted
- * by cmp_twin(), so the twins are found by one merge of the two, not a walk of the run
- * for each region (which was quadratic in the rules of one port). */
+/*
+ * A v4 region over every address and its v6 twin (among the same ports)
+ * become one.  In cmp_region()'s order each family's whole regions of a run
+ * of the same ports are sorted by cmp_twin(), so the twins are found by one
+ * merge of the two, not a walk of the run for each region (which was
+ * quadratic in the rules of one port).
+ */
 static void pair_families(struct pc_compare *c, bool *gone)
 {
 	for (size_t i = 0, end; i < c->nregions; i = end) {
@@ -2301,10 +2307,8 @@ int pc_compare_policies_in(const struct pc_policy *old, const struct pc_policy *
 		free(sw.differs[s]);
 		ilists_free(sw.named[s], out->nifaces);
 		ilists_free(sw.rule_classes[s], sw.pol[s]->nrules);
-		free(sw.across_every[s].v);
-		free(sw.across_every[s].m);
-		free(sw.across_held[s].v);
-		free(sw.across_held[s].m);
+		ilist_release(&sw.across_every[s]);
+		ilist_release(&sw.across_held[s]);
 		free(sw.pos[s]);
 	}
 	return 0;

@@ -601,6 +601,15 @@ static void test_policy_list_checks(void **state)
 	free(label);
 }
 
+/* A policy denying 88/tcp from the network of list file l.txt, beside it. */
+static const char list_policy[] = "version: 1\n"
+				  "policy: t\n"
+				  "networks:\n"
+				  "  l: {file: l.txt}\n"
+				  "rules:\n"
+				  "  - deny: 88/tcp\n"
+				  "    from: l\n";
+
 /* A list file that changes between its opening (load) and its reading (resolve): an error. */
 static void test_policy_list_changed(void **state)
 {
@@ -612,15 +621,8 @@ static void test_policy_list_changed(void **state)
 	assert_non_null(f);
 	fputs("192.0.2.1\n", f);
 	fclose(f);
-	static const char text[] = "version: 1\n"
-				   "policy: t\n"
-				   "networks:\n"
-				   "  l: {file: l.txt}\n"
-				   "rules:\n"
-				   "  - deny: 88/tcp\n"
-				   "    from: l\n";
 	struct loaded l;
-	load(&l, label, text, sizeof(text) - 1, false);
+	load(&l, label, list_policy, sizeof(list_policy) - 1, false);
 	f = fopen(list, "a");
 	assert_non_null(f);
 	fputs("192.0.2.2\n", f);
@@ -658,15 +660,8 @@ static void test_policy_list_stopped(void **state)
 	for (unsigned i = 0; i < 100000; i++)
 		fprintf(f, "10.%u.%u.%u\n", i >> 16, (i >> 8) & 255, i & 255);
 	fclose(f);
-	static const char text[] = "version: 1\n"
-				   "policy: t\n"
-				   "networks:\n"
-				   "  l: {file: l.txt}\n"
-				   "rules:\n"
-				   "  - deny: 88/tcp\n"
-				   "    from: l\n";
 	struct loaded l;
-	load(&l, label, text, sizeof(text) - 1, false);
+	load(&l, label, list_policy, sizeof(list_policy) - 1, false);
 	assert_int_equal(pc_policy_resolve(&l.p, l.reg, &l.d), -1);
 	assert_int_equal(count_diag(&l.d, "list-limit"), 1);
 	assert_int_equal(count_diag(&l.d, "address-syntax"), PC_LIST_MAX_ERRORS + 1);
