@@ -68,6 +68,14 @@ struct pc_dl_set {
 	 * END (2), then the key in klen bytes, as the state file writes it.
 	 */
 	uint8_t *recs;
+	/*
+	 * Or, in a state made from the model, a set of keys alone: each key read
+	 * where the model keeps it (klen bytes at keys + i * kstride), every
+	 * element a START record that is never made (the model outlives the
+	 * state); recs is then NULL.
+	 */
+	const uint8_t *keys;
+	size_t kstride;
 	uint32_t klen;
 	bool mapped; /* recs point into the state's mapping of its file (read-only), not owned */
 	size_t msg_off; /* from a batch: the message that declares it */

@@ -141,28 +141,38 @@ static size_t rec_len(const struct pc_dl_set *x)
 	return 1 + (size_t)x->klen;
 }
 
+/* Record i of x, which keeps records or keys: where it is, or made in buf. */
+static const uint8_t *rec_at(const struct pc_dl_set *x, size_t i, uint8_t buf[17])
+{
+	if (!x->keys)
+		return x->recs + i * rec_len(x);
+	buf[0] = START;
+	memcpy(buf + 1, x->keys + i * x->kstride, x->klen);
+	return buf;
+}
+
 /* The set's records made spans of attributes: it is given an element records cannot hold. */
 static void recs_unpack(struct pc_dl_state *s, struct pc_dl_set *x)
 {
-	uint8_t made[64];
-	uint8_t *recs = x->recs;
-	size_t n = x->n;
+	uint8_t made[64], rec[17];
+	struct pc_dl_set was = *x;
 
 	x->recs = NULL;
+	x->keys = NULL;
 	x->n = x->cap = 0;
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *r = recs + i * (1 + (size_t)x->klen);
+	for (size_t i = 0; i < was.n; i++) {
+		const uint8_t *r = rec_at(&was, i, rec);
 		elem_push(x, put(s, made, elem_make(r[0], r + 1, x->klen, made)));
 	}
-	if (!x->mapped)
-		free(recs);
+	if (!was.mapped)
+		free(was.recs);
 	x->mapped = false;
 }
 
 /* An element of its attributes (a span of s). */
 static void elem_raw(struct pc_dl_state *s, struct pc_dl_set *x, struct pc_dl_span sp)
 {
-	if (x->recs)
+	if (x->recs || x->keys)
 		recs_unpack(s, x);
 	elem_push(x, sp);
 }
@@ -175,7 +185,14 @@ static void recs_reserve(struct pc_dl_set *x, size_t more)
 	size_t cap = x->cap ? 2 * x->cap : 64;
 	while (cap - x->n < more)
 		cap *= 2;
-	if (x->mapped) {
+	if (x->keys) {
+		/* Keys where the model keeps them: made records before they grow. */
+		uint8_t *v = xreallocarray(NULL, cap, rec_len(x));
+		for (size_t i = 0; i < x->n; i++)
+			rec_at(x, i, v + i * rec_len(x));
+		x->recs = v;
+		x->keys = NULL;
+	} else if (x->mapped) {
 		/* Records in the file's mapping: copied out before they grow. */
 		uint8_t *v = xreallocarray(NULL, cap, rec_len(x));
 		memcpy(v, x->recs, x->n * rec_len(x));
@@ -210,7 +227,8 @@ static const uint8_t *elem_at(const struct pc_dl_state *s, const struct pc_dl_se
 		uint8_t buf[64], uint32_t *len)
 {
 	if (!x->elems) {
-		const uint8_t *r = x->recs + i * rec_len(x);
+		uint8_t rec[17];
+		const uint8_t *r = rec_at(x, i, rec);
 		*len = (uint32_t)elem_make(r[0], r + 1, x->klen, buf);
 		return buf;
 	}
@@ -228,7 +246,7 @@ static const uint8_t *elem_cmpable(const struct pc_dl_state *s, const struct pc_
 {
 	if (recs) {
 		*len = (uint32_t)rec_len(x);
-		return x->recs + i * rec_len(x);
+		return rec_at(x, i, buf);
 	}
 	return elem_at(s, x, i, buf, len);
 }
@@ -674,21 +692,15 @@ static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_ba
 		size_t n;
 		uint32_t klen;
 		if (pc_nl_set_keys(t, k.x->name, &v, &n, &klen) && klen <= 16) {
-			/* Keys alone: their records made in one loop, no call per element. */
+			/*
+			 * Keys alone: read where the model keeps them, no record made
+			 * (a large set's would be as many new pages, each first written).
+			 */
 			struct pc_dl_set *x = k.x;
 			if (n) {
 				x->klen = klen;
-				recs_reserve(x, n);
-			}
-			for (size_t j = 0; j < n && klen == 4; j++) {
-				uint8_t *r = x->recs + j * 5;
-				r[0] = START;
-				memcpy(r + 1, v[j].bytes, 4); /* a constant length: no call */
-			}
-			for (size_t j = 0; j < n && klen != 4; j++) {
-				uint8_t *r = x->recs + j * rec_len(x);
-				r[0] = START;
-				memcpy(r + 1, v[j].bytes, klen);
+				x->keys = v[0].bytes;
+				x->kstride = sizeof(*v);
 			}
 			x->n = n;
 			continue;
@@ -875,35 +887,65 @@ static void wr_name(struct pc_buf *b, const char *name)
 }
 
 /*
- * The file as it is written: pieces of b (by offset: b grows) and, between
- * them, sets' records where they are (a large set's are not copied).
+ * The file as it is written: the small fields gathered in b, written
+ * before what comes next (a set's records, written from where they are:
+ * a large set's are not copied), the checksum taken in as the bytes go.
  */
 struct out {
 	struct pc_buf b;
-	struct piece {
-		const uint8_t *at; /* NULL: b's bytes from off */
-		size_t off, len;
-	} * v;
-	size_t n, cap, from; /* from: b's first byte in no piece yet */
+	int fd;
+	int err; /* the first write's error: nothing is written after it */
+	struct sum sum;
 };
 
-static void piece(struct out *o, const uint8_t *at, size_t off, size_t len)
+static void out_write(struct out *o, const uint8_t *p, size_t n)
 {
-	if (!len)
-		return;
-	if (o->n == o->cap) {
-		o->cap = o->cap ? 2 * o->cap : 16;
-		o->v = xreallocarray(o->v, o->cap, sizeof(*o->v));
+	sum_add(&o->sum, p, n);
+	while (n && !o->err) {
+		ssize_t w = write(o->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			o->err = w < 0 && errno ? errno : EIO;
+			break;
+		}
+		p += w;
+		n -= (size_t)w;
 	}
-	o->v[o->n++] = (struct piece){at, off, len};
 }
 
-/* b's bytes since the last piece made a piece, then p's n bytes one as they are. */
+/* b's bytes written, then p's n bytes as they are. */
 static void wr_ref(struct out *o, const uint8_t *p, size_t n)
 {
-	piece(o, NULL, o->from, o->b.len - o->from);
-	o->from = o->b.len;
-	piece(o, p, 0, n);
+	out_write(o, (const uint8_t *)o->b.data, o->b.len);
+	o->b.len = 0;
+	if (n)
+		out_write(o, p, n);
+}
+
+/* Records made of keys at a time, in a buffer used again. */
+#define KEYS_BLOCK 4096
+
+static void wr_keys(struct out *o, const struct pc_dl_set *x)
+{
+	size_t rl = rec_len(x);
+	uint8_t *blk = xreallocarray(NULL, KEYS_BLOCK, rl);
+
+	for (size_t i = 0; i < x->n;) {
+		size_t k = x->n - i < KEYS_BLOCK ? x->n - i : KEYS_BLOCK;
+		for (size_t j = 0; j < k; j++) {
+			uint8_t *r = blk + j * rl;
+			const uint8_t *key = x->keys + (i + j) * x->kstride;
+			r[0] = START;
+			if (x->klen == 4)
+				memcpy(r + 1, key, 4); /* a constant length: no call */
+			else
+				memcpy(r + 1, key, x->klen);
+		}
+		wr_ref(o, blk, k * rl);
+		i += k;
+	}
+	free(blk);
 }
 
 static void wr_elems(struct out *o, const struct pc_dl_state *s, const struct pc_dl_set *x)
@@ -915,7 +957,10 @@ static void wr_elems(struct out *o, const struct pc_dl_state *s, const struct pc
 	wr_u32(b, (uint32_t)x->n);
 	wr_u32(b, klen);
 	if (!x->elems && x->n && x->klen == klen) {
-		wr_ref(o, x->recs, x->n * rec_len(x)); /* as the file writes them */
+		if (x->keys)
+			wr_keys(o, x);
+		else
+			wr_ref(o, x->recs, x->n * rec_len(x)); /* as the file writes them */
 		return;
 	}
 	for (size_t i = 0; i < x->n; i++) {
@@ -944,12 +989,17 @@ static void wr_elems(struct out *o, const struct pc_dl_state *s, const struct pc
 
 int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *version)
 {
-	struct out o = {0};
+	struct out o = {.fd = -1};
 	struct pc_buf *b = &o.b;
 	char ver[VERSION_MAX] = {0};
 	char tmp[4200];
 
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (o.fd < 0)
+		return -1;
 	pc_buf_init(b);
+	sum_init(&o.sum);
 	wr(b, magic, sizeof(magic));
 	wr_u32(b, FORMAT);
 	wr_u32(b, PC_DL_MODEL_VERSION);
@@ -984,38 +1034,9 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
 		wr(b, c->handles, c->nhandles * sizeof(*c->handles));
 	}
 	wr_ref(&o, NULL, 0);
-	struct sum c;
-	sum_init(&c);
-	for (size_t i = 0; i < o.n; i++)
-		sum_add(&c, o.v[i].at ? o.v[i].at : (const uint8_t *)b->data + o.v[i].off,
-				o.v[i].len);
-	uint64_t sum = sum_end(&c);
-	wr(b, &sum, 8);
-	wr_ref(&o, NULL, 0);
-
-	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		pc_buf_finish(b);
-		free(o.v);
-		return -1;
-	}
-	int err = 0;
-	errno = 0;
-	for (size_t i = 0; i < o.n && !err; i++) {
-		const uint8_t *p = o.v[i].at ? o.v[i].at : (const uint8_t *)b->data + o.v[i].off;
-		size_t done = 0;
-		while (done < o.v[i].len) {
-			ssize_t n = write(fd, p + done, o.v[i].len - done);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			done += (size_t)n;
-		}
-		if (done < o.v[i].len)
-			err = errno ? errno : EIO;
-	}
+	uint64_t sum = sum_end(&o.sum);
+	out_write(&o, (const uint8_t *)&sum, 8);
+	int err = o.err;
 	/*
 	 * No fsync: the record only saves the next apply from replacing the
 	 * whole table.  One a crash cut short is refused by its checksum, one
@@ -1023,14 +1044,13 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
 	 * replaces the table; and it lives under /run, a tmpfs no reboot keeps.
 	 * On a disk, fsync took 1.7 to 47 ms of a delta that takes 30.
 	 */
-	if (close(fd) < 0 && !err)
+	if (close(o.fd) < 0 && !err)
 		err = errno;
 	if (!err && rename(tmp, path) < 0)
 		err = errno;
 	if (err)
 		unlink(tmp);
 	pc_buf_finish(b);
-	free(o.v);
 	errno = err;
 	return err ? -1 : 0;
 }
@@ -1392,6 +1412,44 @@ static size_t same_run(const uint8_t *x, const uint8_t *y, size_t n, size_t rl, 
 	return n;
 }
 
+/* Whether record r is the START record of key k (klen bytes). */
+static bool rec_is_key(const uint8_t *r, const uint8_t *k, uint32_t klen)
+{
+	if (r[0] != START)
+		return false;
+	return klen == 4 ? !memcmp(r + 1, k, 4) : !memcmp(r + 1, k, klen);
+}
+
+/*
+ * How many of the n records of x from record xi and of y from yi are alike
+ * (of one length); with `back`, counted from the last.  Two sets of records
+ * are compared a block at a time (same_run()), records and keys one by one.
+ */
+static size_t same_recs(const struct pc_dl_set *x, size_t xi, const struct pc_dl_set *y, size_t yi,
+		size_t n, bool back)
+{
+	size_t rl = rec_len(x);
+	uint8_t bx[17], by[17];
+
+	if (!x->keys && !y->keys)
+		return same_run(x->recs + xi * rl, y->recs + yi * rl, n, rl, back);
+	for (size_t i = 0; i < n; i++) {
+		size_t at = back ? n - 1 - i : i;
+		bool same;
+		if (!x->keys)
+			same = rec_is_key(x->recs + (xi + at) * rl,
+					y->keys + (yi + at) * y->kstride, y->klen);
+		else if (!y->keys)
+			same = rec_is_key(y->recs + (yi + at) * rl,
+					x->keys + (xi + at) * x->kstride, x->klen);
+		else
+			same = !memcmp(rec_at(x, xi + at, bx), rec_at(y, yi + at, by), rl);
+		if (!same)
+			return i;
+	}
+	return n;
+}
+
 /*
  * The elements of old set a and new set b compared: the common start and
  * end are skipped (a change of a few elements leaves most of a set where
@@ -1410,11 +1468,10 @@ static void elems_diff(const struct pc_dl_state *os, const struct pc_dl_set *a,
 
 	if (recs) {
 		/* Records of one length: the common start and end found by memcmp over runs. */
-		size_t rl = rec_len(a), most = ha < hb ? ha : hb;
-		lo = same_run(a->recs, b->recs, most, rl, false);
+		size_t most = ha < hb ? ha : hb;
+		lo = same_recs(a, 0, b, 0, most, false);
 		size_t rest = most - lo;
-		size_t end = same_run(a->recs + (ha - rest) * rl, b->recs + (hb - rest) * rl, rest,
-				rl, true);
+		size_t end = same_recs(a, ha - rest, b, hb - rest, rest, true);
 		ha -= end;
 		hb -= end;
 	}

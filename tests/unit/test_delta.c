@@ -2,8 +2,9 @@
 /*
  * Delta apply's record and plan without a kernel: a set's elements kept as
  * records, written and read back (runs of records copied whole, an element
- * of its own attributes among them), and the elements two records differ
- * by (the common start and end skipped a block of records at a time).
+ * of its own attributes among them, keys read where the model keeps them),
+ * and the elements two records differ by (the common start and end skipped
+ * a block of records at a time), records and keys compared either way.
  */
 #include "testutil.h"
 
@@ -36,11 +37,16 @@ static void key_of(uint32_t v, uint8_t out[4])
 	memcpy(out, &be, 4);
 }
 
+/* Where a state made of keys keeps them (as the model would): the caller frees it. */
+static uint8_t *kept;
+
 /*
  * A state of table "t" with one set "s" of n IPv4 keys, keys[i] each
- * (records: START and the key).
+ * (records: START and the key); with `as_keys`, the keys read where they
+ * are kept, as a state made from the model reads them (24 bytes apart,
+ * at an odd offset, other bytes between them).
  */
-static void make_state(struct pc_dl_state *s, const uint32_t *keys, size_t n)
+static void make_state_as(struct pc_dl_state *s, const uint32_t *keys, size_t n, bool as_keys)
 {
 	pc_dl_state_init(s);
 	snprintf(s->table, sizeof(s->table), "t");
@@ -57,12 +63,27 @@ static void make_state(struct pc_dl_state *s, const uint32_t *keys, size_t n)
 	memcpy(decl + 4, &four, 4);
 	x->decl = add_bytes(s, decl, sizeof(decl));
 	x->klen = 4;
-	x->n = x->cap = n;
+	x->n = n;
+	if (as_keys && n) {
+		kept = xmalloc(24 * n + 3);
+		memset(kept, 0xa5, 24 * n + 3);
+		x->keys = kept + 3;
+		x->kstride = 24;
+		for (size_t i = 0; i < n; i++)
+			key_of(keys[i], kept + 3 + 24 * i);
+		return;
+	}
+	x->cap = n;
 	x->recs = xmalloc(n ? 5 * n : 1);
 	for (size_t i = 0; i < n; i++) {
 		x->recs[5 * i] = 1; /* START */
 		key_of(keys[i], x->recs + 5 * i + 1);
 	}
+}
+
+static void make_state(struct pc_dl_state *s, const uint32_t *keys, size_t n)
+{
+	make_state_as(s, keys, n, false);
 }
 
 static uint32_t *range(size_t n)
@@ -73,16 +94,33 @@ static uint32_t *range(size_t n)
 	return v;
 }
 
+/*
+ * How the states of plan_of() keep their elements: as records both, or
+ * the new one (as apply makes it from the model), the old one or both as
+ * keys.
+ */
+static int form;
+
 /* The plan from keys a (na) to keys b (nb): the indices it adds and deletes. */
 static void plan_of(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t *nadd,
 		size_t *add0, size_t *ndel, size_t *del0)
 {
 	struct pc_dl_state o, n;
 	struct pc_dl_plan p;
+	uint8_t *ko, *kn;
 
-	make_state(&o, a, na);
-	make_state(&n, b, nb);
+	kept = NULL;
+	make_state_as(&o, a, na, form & 2);
+	ko = kept;
+	kept = NULL;
+	make_state_as(&n, b, nb, form & 1);
+	kn = kept;
 	pc_dl_plan(&o, &n, &p);
+	/* Each change is of the elements that differ, as the other forms find them. */
+	for (size_t i = 0; i < p.elems_added; i++)
+		assert_true(p.adds[i] < nb);
+	for (size_t i = 0; i < p.elems_deleted; i++)
+		assert_true(p.dels[i] < na);
 	*nadd = p.elems_added;
 	*ndel = p.elems_deleted;
 	*add0 = p.elems_added ? p.adds[0] : (size_t)-1;
@@ -90,12 +128,14 @@ static void plan_of(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, 
 	pc_dl_plan_finish(&p);
 	pc_dl_state_finish(&o);
 	pc_dl_state_finish(&n);
+	free(ko);
+	free(kn);
 }
 
 /* One key changed, added or taken away, anywhere, against blocks of 4096 records. */
 static void test_plan_edges(void **state)
 {
-	(void)state;
+	form = *(const int *)*state;
 	const size_t n = 10000;
 	uint32_t *a = range(n), *b = range(n + 1);
 	size_t nadd, add0, ndel, del0;
@@ -185,10 +225,11 @@ static void test_record_round_trip(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(one, sizeof(one), "%s/one", dir);
 	snprintf(two, sizeof(two), "%s/two", dir);
-	for (int raw = 0; raw < 2; raw++) {
+	for (int raw = 0; raw < 3; raw++) {
 		struct pc_dl_state s, r;
-		make_state(&s, keys, n);
-		if (raw) {
+		kept = NULL;
+		make_state_as(&s, keys, n, raw == 2);
+		if (raw == 1) {
 			/* Every element as its attributes; element 5000 carries a verdict too. */
 			struct pc_dl_set *x = &s.sets[0];
 			x->elems = xcalloc(n, sizeof(*x->elems));
@@ -218,9 +259,16 @@ static void test_record_round_trip(void **state)
 		assert_int_equal(r.sets[0].n, n);
 		/* Records alone come back as records, one element of its own makes them attributes.
 		 */
-		assert_true(raw ? r.sets[0].elems != NULL : r.sets[0].recs != NULL);
-		if (!raw)
+		assert_true(raw == 1 ? r.sets[0].elems != NULL : r.sets[0].recs != NULL);
+		if (!raw) {
 			assert_memory_equal(r.sets[0].recs, s.sets[0].recs, 5 * n);
+		} else if (raw == 2) {
+			/* Keys kept elsewhere are written as the records they stand for. */
+			struct pc_dl_state m;
+			make_state(&m, keys, n);
+			assert_memory_equal(r.sets[0].recs, m.sets[0].recs, 5 * n);
+			pc_dl_state_finish(&m);
+		}
 		assert_int_equal(pc_dl_write(&r, two, VERSION), 0);
 		size_t l1, l2;
 		char *b1 = read_all(one, &l1), *b2 = read_all(two, &l2);
@@ -230,6 +278,7 @@ static void test_record_round_trip(void **state)
 		free(b2);
 		pc_dl_state_finish(&s);
 		pc_dl_state_finish(&r);
+		free(kept);
 	}
 	unlink(one);
 	unlink(two);
@@ -239,8 +288,12 @@ static void test_record_round_trip(void **state)
 
 int main(void)
 {
+	static int forms[] = {0, 1, 2, 3};
 	const struct CMUnitTest tests[] = {
-			cmocka_unit_test(test_plan_edges),
+			cmocka_unit_test_prestate(test_plan_edges, &forms[0]),
+			cmocka_unit_test_prestate(test_plan_edges, &forms[1]),
+			cmocka_unit_test_prestate(test_plan_edges, &forms[2]),
+			cmocka_unit_test_prestate(test_plan_edges, &forms[3]),
 			cmocka_unit_test(test_record_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
