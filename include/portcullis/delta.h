@@ -72,7 +72,8 @@ struct pc_dl_set {
 	 * Or, in a state made from the model, a set of keys alone: each key read
 	 * where the model keeps it (klen bytes at keys + i * kstride), every
 	 * element a START record that is never made (the model outlives the
-	 * state); recs is then NULL.
+	 * state); recs is then NULL, and cap is n (one more element makes them
+	 * records).
 	 */
 	const uint8_t *keys;
 	size_t kstride;

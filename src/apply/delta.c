@@ -702,7 +702,7 @@ static void from_transaction(const struct pc_nft_table *t, const struct pc_nl_ba
 				x->keys = v[0].bytes;
 				x->kstride = sizeof(*v);
 			}
-			x->n = n;
+			x->n = x->cap = n; /* full: one more makes them records (recs_reserve()) */
 			continue;
 		}
 		pc_nl_set_elems(t, k.x->name, model_elem, &k);

@@ -63,7 +63,7 @@ static void make_state_as(struct pc_dl_state *s, const uint32_t *keys, size_t n,
 	memcpy(decl + 4, &four, 4);
 	x->decl = add_bytes(s, decl, sizeof(decl));
 	x->klen = 4;
-	x->n = n;
+	x->n = x->cap = n;
 	if (as_keys && n) {
 		kept = xmalloc(24 * n + 3);
 		memset(kept, 0xa5, 24 * n + 3);
@@ -73,7 +73,6 @@ static void make_state_as(struct pc_dl_state *s, const uint32_t *keys, size_t n,
 			key_of(keys[i], kept + 3 + 24 * i);
 		return;
 	}
-	x->cap = n;
 	x->recs = xmalloc(n ? 5 * n : 1);
 	for (size_t i = 0; i < n; i++) {
 		x->recs[5 * i] = 1; /* START */
