@@ -24,6 +24,14 @@ pass() { passed=$((passed + 1)); echo "ok $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 # skip NAME WHY: a case that cannot run here (not root, say).
 skip() { skipped=$((skipped + 1)); echo "skip $1: it needs $2"; }
+# wide_policy NAME N: policy NAME with 200 networks (n0 is 10.0.0.0/16, ...,
+# n199) and N rules, rule i allowing 2000+i/tcp from network n(i mod 200).
+wide_policy() {
+    echo "version: 1"; echo "policy: $1"; echo "networks:"
+    i=0; while [ $i -lt 200 ]; do echo "  n$i: [10.$i.0.0/16]"; i=$((i + 1)); done
+    echo "rules:"
+    i=0; while [ $i -lt "$2" ]; do printf '  - allow: %d/tcp\n    from: n%d\n' $((2000 + i)) $((i % 200)); i=$((i + 1)); done
+}
 # The summary line, and the runner's status: 0 only when nothing failed and
 # nothing was skipped; 77 (SKIP) when a case could not run and none failed,
 # except under CI (CI=true), where every case must run.

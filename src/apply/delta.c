@@ -26,6 +26,7 @@
 
 #include "apply/dump.h"
 #include "portcullis/delta.h"
+#include "newfile.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -992,12 +993,12 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
 	struct out o = {.fd = -1};
 	struct pc_buf *b = &o.b;
 	char ver[VERSION_MAX] = {0};
-	char tmp[4200];
+	struct pc_newfile nf;
 
-	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (o.fd < 0)
+	/* Without a name until it is whole: an apply killed meanwhile leaves nothing. */
+	if (pc_newfile_open(&nf, AT_FDCWD, path, 0600) < 0)
 		return -1;
+	o.fd = nf.fd;
 	pc_buf_init(b);
 	sum_init(&o.sum);
 	wr(b, magic, sizeof(magic));
@@ -1044,12 +1045,13 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
 	 * replaces the table; and it lives under /run, a tmpfs no reboot keeps.
 	 * On a disk, fsync took 1.7 to 47 ms of a delta that takes 30.
 	 */
-	if (close(o.fd) < 0 && !err)
+	if (!err && pc_newfile_link(&nf) < 0)
 		err = errno;
-	if (!err && rename(tmp, path) < 0)
+	if (pc_newfile_close(&nf) < 0 && !err)
 		err = errno;
-	if (err)
-		unlink(tmp);
+	if (!err && pc_newfile_commit(&nf) < 0)
+		err = errno;
+	pc_newfile_finish(&nf);
 	pc_buf_finish(b);
 	errno = err;
 	return err ? -1 : 0;

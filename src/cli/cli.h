@@ -6,6 +6,7 @@
 #ifndef PC_CLI_H
 #define PC_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -268,6 +269,14 @@ int cli_confirm_after(struct cli_ctx *ctx, int ret, unsigned seconds);
  */
 void cli_state_path(char *buf, size_t size, const char *table, const char *suffix);
 int cli_state_dir_make(void);
+/*
+ * Interrupts (SIGINT, SIGTERM, SIGHUP, SIGQUIT) held back while something
+ * must not be cut short (a transaction until its outcome is said, files
+ * being put in place), and honoured when cli_interrupts_restore() gives the
+ * mask of before back.
+ */
+void cli_interrupts_hold(sigset_t *was);
+void cli_interrupts_restore(const sigset_t *was);
 /*
  * Why cli_state_dir_make() failed with `err`, for a message: what is wrong
  * with the directory and how to mend it when it refused it, else strerror().

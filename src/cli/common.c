@@ -272,3 +272,20 @@ void cli_json_record(struct pc_json *j, const struct pc_record *r)
 	}
 	pc_json_end_object(j);
 }
+
+void cli_interrupts_hold(sigset_t *was)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, was);
+}
+
+void cli_interrupts_restore(const sigset_t *was)
+{
+	sigprocmask(SIG_SETMASK, was, NULL);
+}

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "newfile.h"
 #include "portcullis/netlink.h"
 #include "portcullis/snapshot.h"
 #include "util.h"
@@ -97,20 +98,17 @@ static bool slot_held(const char *table)
 /* Writes "TEXT" into TABLE's file SUFFIX whole (a new file renamed over it). */
 static int write_state(const char *table, const char *suffix, const char *text)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
+	struct pc_newfile nf;
 	state_path(path, sizeof(path), table, suffix);
-	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (pc_newfile_open(&nf, AT_FDCWD, path, 0600) < 0)
 		return -1;
 	size_t len = strlen(text);
-	bool ok = write(fd, text, len) == (ssize_t)len;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	bool ok = write(nf.fd, text, len) == (ssize_t)len && pc_newfile_link(&nf) == 0;
+	ok = pc_newfile_close(&nf) == 0 && ok;
+	ok = ok && pc_newfile_commit(&nf) == 0;
+	pc_newfile_finish(&nf);
+	return ok ? 0 : -1;
 }
 
 static void unlink_state(const char *table, const char *suffix)

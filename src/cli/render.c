@@ -10,11 +10,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "newfile.h"
 #include "pathwalk.h"
 #include "pc-version.h"
 #include "portcullis/linediff.h"
@@ -61,9 +61,14 @@ struct output {
 	FILE *f;
 	char *path; /* as given, for messages */
 	int dirfd; /* the directory of the name replaced; -1 when written in place */
-	char *name; /* that name, in dirfd */
-	char *tmp; /* the temporary file, in dirfd */
+	struct pc_newfile nf; /* the file that replaces it (nf.name NULL: none) */
 };
+
+/* Whether o replaces a name (else it is written in place). */
+static bool replaces(const struct output *o)
+{
+	return o->nf.name != NULL;
+}
 
 /* The descriptor a path names by number (/dev/stdout, /dev/fd/1, ...), or -1. */
 static int named_fd(const char *path)
@@ -89,42 +94,29 @@ static int named_fd(const char *path)
 }
 
 /*
- * A new file named after `name` in dirfd, made by this process alone.  It
- * gets the mode a new file gets from `>` (0666 less the umask), or, when it
- * replaces a file (`old`), that file's permissions and, for root, its owner.
+ * The file that replaces `name` in dirfd (pc_newfile_open(): without a name
+ * until it is whole where the filesystem can, so that a render killed
+ * meanwhile leaves nothing).  It gets the mode a new file gets from `>`
+ * (0666 less the umask), or, when it replaces a file (`old`), that file's
+ * permissions and, for root, its owner.  A descriptor of it for the caller's
+ * stream, or -1 with errno (nothing made).
  */
-static int make_temp(int dirfd, const char *name, char **tmp, const struct stat *old)
+static int make_temp(struct pc_newfile *nf, int dirfd, const char *name, const struct stat *old)
 {
-	static const char chars[] =
-			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned char r[6];
-		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-			return -1;
-		*tmp = xasprintf("%s.tmp-XXXXXX", name);
-		char *x = *tmp + strlen(*tmp) - 6;
-		for (size_t i = 0; i < sizeof(r); i++)
-			x[i] = chars[r[i] % (sizeof(chars) - 1)];
-		int fd = openat(dirfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				old ? 0600 : 0666);
-		if (fd >= 0 && old) {
-			if (geteuid() == 0)
-				(void)!fchown(fd, old->st_uid, old->st_gid);
-			(void)!fchmod(fd, old->st_mode & 0777);
-		}
-		if (fd >= 0)
-			return fd;
-		int err = errno;
-		free(*tmp);
-		*tmp = NULL;
-		if (err != EEXIST) {
-			errno = err;
-			return -1;
-		}
+	if (pc_newfile_open(nf, dirfd, name, old ? 0600 : 0666) < 0)
+		return -1;
+	if (old) {
+		if (geteuid() == 0)
+			(void)!fchown(nf->fd, old->st_uid, old->st_gid);
+		(void)!fchmod(nf->fd, old->st_mode & 0777);
 	}
-	errno = EEXIST;
-	return -1;
+	int fd = fcntl(nf->fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0) {
+		int err = errno;
+		pc_newfile_finish(nf);
+		errno = err;
+	}
+	return fd;
 }
 
 static bool link_ok(const struct stat *link, const struct stat *dir, void *arg)
@@ -179,7 +171,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, bool own_name, str
 				err = errno;
 			else if (followed)
 				why = xstrdup("it is a symbolic link to nothing");
-			else if ((fd = make_temp(w.dirfd, w.name, &o->tmp, NULL)) < 0)
+			else if ((fd = make_temp(&o->nf, w.dirfd, w.name, NULL)) < 0)
 				err = errno;
 			goto opened;
 		}
@@ -190,7 +182,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, bool own_name, str
 			 * A name portcullis gives (--out-dir): the link itself is
 			 * replaced, unless another user planted it (refused below).
 			 */
-			if ((fd = make_temp(w.dirfd, w.name, &o->tmp, NULL)) < 0)
+			if ((fd = make_temp(&o->nf, w.dirfd, w.name, NULL)) < 0)
 				err = errno;
 			goto opened;
 		}
@@ -217,7 +209,7 @@ static int output_open(struct cli_ctx *ctx, const char *path, bool own_name, str
 		goto opened;
 	}
 	if (S_ISREG(st.st_mode)) {
-		if ((fd = make_temp(w.dirfd, w.name, &o->tmp, &st)) < 0)
+		if ((fd = make_temp(&o->nf, w.dirfd, w.name, &st)) < 0)
 			err = errno;
 	} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
 		/* O_NONBLOCK: a FIFO that nobody reads is refused at once (ENXIO). */
@@ -238,17 +230,15 @@ static int output_open(struct cli_ctx *ctx, const char *path, bool own_name, str
 opened:
 	if (!why && !err && fd >= 0 && !(o->f = fdopen(fd, "w")))
 		err = errno;
-	if (o->f && o->tmp) {
-		/* The temporary file is renamed (or removed) through this descriptor. */
+	if (o->f && replaces(o)) {
+		/* The new file is named, renamed (or removed) through this descriptor. */
 		o->dirfd = w.dirfd;
-		o->name = w.name;
 		w.dirfd = -1;
-		w.name = NULL;
 	} else if (!o->f) {
 		if (fd >= 0)
 			close(fd);
-		if (o->tmp)
-			unlinkat(w.dirfd, o->tmp, 0);
+		if (replaces(o))
+			pc_newfile_finish(&o->nf);
 		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, path,
 				why ? why : strerror(err));
 	}
@@ -269,14 +259,19 @@ static int output_flush(struct cli_ctx *ctx, struct output *o)
 		return -1;
 	if (fflush(o->f) != 0 || ferror(o->f))
 		saved = errno ? errno : EIO;
-	if (!saved && o->tmp && fsync(fileno(o->f)) < 0)
+	if (!saved && replaces(o) && fsync(o->nf.fd) < 0)
 		saved = errno;
 	if (fclose(o->f) != 0 && !saved)
 		saved = errno;
 	o->f = NULL;
+	/* Whole: named now, next to the name it replaces, until output_end() renames it. */
+	if (!saved && replaces(o) && pc_newfile_link(&o->nf) < 0)
+		saved = errno;
+	if (replaces(o) && pc_newfile_close(&o->nf) < 0 && !saved)
+		saved = errno;
 	if (saved && saved != EPIPE)
 		fprintf(ctx->err, "%s: cannot write %s: %s%s\n", ctx->prog, o->path,
-				strerror(saved), o->tmp ? " (nothing was changed)" : "");
+				strerror(saved), replaces(o) ? " (nothing was changed)" : "");
 	return saved ? -1 : 0;
 }
 
@@ -292,17 +287,14 @@ static int output_end(struct cli_ctx *ctx, struct output *o, bool keep)
 		fclose(o->f);
 		o->f = NULL;
 	}
-	if (o->tmp && keep && renameat(o->dirfd, o->tmp, o->dirfd, o->name) < 0) {
+	if (replaces(o) && keep && pc_newfile_commit(&o->nf) < 0) {
 		fprintf(ctx->err, "%s: cannot write %s: %s\n", ctx->prog, o->path, strerror(errno));
 		ret = -1;
-		keep = false;
 	}
-	if (o->tmp && !keep)
-		unlinkat(o->dirfd, o->tmp, 0);
+	if (replaces(o))
+		pc_newfile_finish(&o->nf); /* not kept: its temporary name removed */
 	if (o->dirfd >= 0)
 		close(o->dirfd);
-	free(o->tmp);
-	free(o->name);
 	free(o->path);
 	memset(o, 0, sizeof(*o));
 	o->dirfd = -1;
@@ -481,6 +473,12 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 	}
 	for (size_t i = 0; ok && i < n; i++)
 		print_target(kind[i], t, policy, !ctx->no_jump, header, nh, o[i].f);
+	/*
+	 * From the first file named (output_flush()) to the last renamed, an
+	 * interrupt waits: a render stopped between would leave temporary names.
+	 */
+	sigset_t was;
+	cli_interrupts_hold(&was);
 	for (size_t i = 0; ok && i < n; i++)
 		if (output_flush(ctx, &o[i]) < 0)
 			ok = false;
@@ -491,6 +489,7 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 		else if (keep)
 			renamed++;
 	}
+	cli_interrupts_restore(&was);
 	if (!ok && nwant > 1 && renamed)
 		fprintf(ctx->err,
 				"%s render: %zu of the %zu files were replaced before that "

@@ -305,13 +305,8 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 	 * transaction is all or nothing in the kernel, and what happened is said
 	 * before the signal ends the process (when unblocked below).
 	 */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	sigset_t old;
+	cli_interrupts_hold(&old);
 	if (sent && sent->plan) {
 		o.build = pc_dl_build;
 		o.build_arg = sent->plan;
@@ -364,7 +359,7 @@ static int transact(struct cli_ctx *ctx, const char *cmd, const struct pc_policy
 	if (commit && !(sent && sent->refused))
 		report_unwritten(ctx, cmd, ret, p ? "applied" : "removed", r.genid_before,
 				r.genid_after);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	cli_interrupts_restore(&old);
 	free(r.errors);
 	pc_nl_batch_finish(&b);
 	return ret;
@@ -528,10 +523,14 @@ static void record_installed(struct cli_ctx *ctx, const char *cmd, struct pc_dl_
 		return;
 	}
 	char why[4200] = "";
+	/* The record is made without a name, named and renamed: an interrupt waits for it. */
+	sigset_t was;
+	cli_interrupts_hold(&was);
 	if (cli_state_dir_make() < 0)
 		cli_state_dir_why(why, sizeof(why), errno);
 	else if (pc_dl_write(s, path, PC_VERSION) < 0)
 		snprintf(why, sizeof(why), "%s", strerror(errno));
+	cli_interrupts_restore(&was);
 	if (why[0])
 		fprintf(ctx->err,
 				"%s %s: warning: cannot record what was installed in %s: %s; the "

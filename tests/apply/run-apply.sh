@@ -528,18 +528,14 @@ for c in "0.0.0.0 192.0.2.1" ":: 192.0.2.1" ":: 2001:db8::1" ":: fe80::2%pcc0"; 
 done
 
 # 7. Killed at random points (SIGKILL, SIGTERM) while replacing a table:
-#    the kernel holds the old table or the new one, never a mix.
-{
-    echo "version: 1"; echo "policy: many"; echo "networks:"
-    i=0; while [ $i -lt 200 ]; do echo "  n$i: [10.$i.0.0/16]"; i=$((i + 1)); done
-    echo "rules:"
-    i=0; while [ $i -lt 3000 ]; do printf '  - allow: %d/tcp\n    from: n%d\n' $((2000 + i)) $((i % 200)); i=$((i + 1)); done
-} >"$tmp/many.yaml"
+#    the kernel holds the old table or the new one, never a mix; SIGTERM
+#    leaves no temporary record of what was applied in the state directory.
+wide_policy many 3000 >"$tmp/many.yaml"
 ns '
 cd "$root"
 "$bin" apply "$tmp/many.yaml" >/dev/null 2>&1 && "$nldump" portcullis >"$tmp/new"
 "$bin" apply "$pol" >/dev/null 2>&1 && "$nldump" portcullis >"$tmp/old"
-old=0 new=0 other=0 i=0
+old=0 new=0 other=0 left=0 i=0
 while [ $i -lt 24 ]; do
     sig=KILL; [ $((i % 2)) = 1 ] && sig=TERM
     "$bin" apply "$tmp/many.yaml" >/dev/null 2>&1 &
@@ -547,16 +543,21 @@ while [ $i -lt 24 ]; do
     sleep "0.0$((i % 10))$((i * 7 % 10))"
     kill -$sig $pid 2>/dev/null
     wait $pid 2>/dev/null
+    # The record of what was applied: whole or not there, never a temporary file.
+    if [ $sig = TERM ] && ls -A "$PORTCULLIS_STATE_DIR" | grep -q "[.]tmp-\\|[.]installed[.][0-9]"; then
+        left=$((left + 1))
+    fi
+    find "$PORTCULLIS_STATE_DIR" -name "*.tmp-*" -delete
     "$nldump" portcullis >"$tmp/now"
     if cmp -s "$tmp/now" "$tmp/old"; then old=$((old + 1))
     elif cmp -s "$tmp/now" "$tmp/new"; then new=$((new + 1)); "$bin" apply "$pol" >/dev/null 2>&1
     else other=$((other + 1)); fi
     i=$((i + 1))
 done
-echo "old $old new $new other $other"
+echo "old $old new $new other $other left $left"
 ' >"$tmp/killed" 2>&1
-if grep -q '^old [0-9]* new [0-9]* other 0$' "$tmp/killed" && [ -s "$tmp/old" ] && [ -s "$tmp/new" ]; then
-    pass "killed while applying: the old table or the new one, never a mix ($(cat "$tmp/killed"))"
+if grep -q '^old [0-9]* new [0-9]* other 0 left 0$' "$tmp/killed" && [ -s "$tmp/old" ] && [ -s "$tmp/new" ]; then
+    pass "killed while applying: the old table or the new one, never a mix, no temporary record left ($(cat "$tmp/killed"))"
 else
     fail "killed while applying: the old table or the new one, never a mix"
     cat "$tmp/killed"

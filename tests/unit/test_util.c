@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Helpers: case folding, UTF-8, edit distance, file reading, escaping, JSON, pages. */
+/*
+ * Helpers: case folding, UTF-8, edit distance, file reading, escaping, JSON,
+ * pages, files replaced whole.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +16,12 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+
 #include "json.h"
+#include "newfile.h"
 #include "portcullis/diag.h"
 #include "sha256.h"
 #include "util.h"
@@ -515,6 +523,163 @@ static void test_sha256_paths_agree(void **state)
 	pc_sha256_portable = 0;
 }
 
+/* The names in directory d but "." and "..", sorted, joined by spaces ("" when none). */
+static char *names_in(const char *d)
+{
+	struct dirent **v;
+	int n = scandir(d, &v, NULL, alphasort);
+	struct pc_buf b;
+
+	assert_true(n >= 0);
+	pc_buf_init(&b);
+	pc_buf_adds(&b, "");
+	for (int i = 0; i < n; i++) {
+		if (strcmp(v[i]->d_name, ".") && strcmp(v[i]->d_name, "..")) {
+			if (b.len)
+				pc_buf_adds(&b, " ");
+			pc_buf_adds(&b, v[i]->d_name);
+		}
+		free(v[i]);
+	}
+	free(v);
+	return b.data;
+}
+
+static void assert_names(const char *d, const char *want)
+{
+	char *got = names_in(d);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Whether the one name in d other than `name` is `name`.tmp-XXXXXX (six letters or digits). */
+static bool temp_beside(const char *d, const char *name)
+{
+	char *got = names_in(d), want[64];
+	snprintf(want, sizeof(want), "%s %s.tmp-", name, name);
+	bool ok = strlen(got) == strlen(want) + 6 && !strncmp(got, want, strlen(want));
+	for (size_t i = strlen(want); ok && got[i]; i++)
+		ok = (got[i] >= 'a' && got[i] <= 'z') || (got[i] >= 'A' && got[i] <= 'Z') ||
+		     (got[i] >= '0' && got[i] <= '9');
+	free(got);
+	return ok;
+}
+
+static void file_is(const char *path, const char *want)
+{
+	struct pc_buf b;
+	pc_buf_init(&b);
+	assert_int_equal(pc_read_file(path, 1 << 20, &b), 0);
+	assert_string_equal(b.data, want);
+	pc_buf_finish(&b);
+}
+
+static void put(struct pc_newfile *f, const char *text)
+{
+	assert_int_equal(write(f->fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/*
+ * A file replaced whole: without a name while it is written (nothing to
+ * leave behind), a temporary name beside the old one once linked, then
+ * renamed over it; dropped before or after it is named, the old file stays
+ * and nothing else is left; the named form (where O_TMPFILE is not had) has
+ * its temporary name from the start; a rename that fails removes it.
+ */
+static void test_newfile(void **state)
+{
+	(void)state;
+	char d[] = "/tmp/pc-test-newfile-XXXXXX", path[128], sub[160];
+	struct pc_newfile f;
+
+	assert_non_null(mkdtemp(d));
+	snprintf(path, sizeof(path), "%s/f", d);
+	FILE *o = fopen(path, "w");
+	assert_non_null(o);
+	fputs("old\n", o);
+	fclose(o);
+	/* Made and written: no new name yet, then one beside f once linked, then f. */
+	assert_int_equal(pc_newfile_open(&f, AT_FDCWD, path, 0600), 0);
+	put(&f, "new\n");
+	assert_names(d, "f");
+	assert_int_equal(pc_newfile_link(&f), 0);
+	assert_true(temp_beside(d, "f"));
+	assert_int_equal(pc_newfile_link(&f), 0); /* once */
+	assert_true(temp_beside(d, "f"));
+	assert_int_equal(pc_newfile_close(&f), 0);
+	assert_int_equal(pc_newfile_commit(&f), 0);
+	pc_newfile_finish(&f);
+	assert_names(d, "f");
+	file_is(path, "new\n");
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* Dropped unnamed, and dropped named: f as it was, nothing else. */
+	assert_int_equal(pc_newfile_open(&f, AT_FDCWD, path, 0600), 0);
+	put(&f, "lost\n");
+	pc_newfile_finish(&f);
+	assert_names(d, "f");
+	assert_int_equal(pc_newfile_open(&f, AT_FDCWD, path, 0600), 0);
+	put(&f, "lost\n");
+	assert_int_equal(pc_newfile_link(&f), 0);
+	pc_newfile_finish(&f);
+	assert_names(d, "f");
+	file_is(path, "new\n");
+	/* Named from the start; committed without a separate close (the descriptor still open). */
+	assert_int_equal(pc_newfile_open_named(&f, AT_FDCWD, path, 0600), 0);
+	assert_true(temp_beside(d, "f"));
+	put(&f, "named\n");
+	assert_int_equal(pc_newfile_commit(&f), 0);
+	pc_newfile_finish(&f);
+	assert_names(d, "f");
+	file_is(path, "named\n");
+	assert_int_equal(pc_newfile_open_named(&f, AT_FDCWD, path, 0600), 0);
+	pc_newfile_finish(&f);
+	assert_names(d, "f");
+	/* Through a directory's descriptor, a bare name. */
+	int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(pc_newfile_open(&f, dfd, "g", 0644), 0);
+	put(&f, "g\n");
+	assert_int_equal(pc_newfile_commit(&f), 0);
+	pc_newfile_finish(&f);
+	assert_names(d, "f g");
+	/* A rename that fails (a directory holding a file at the name): the new file removed. */
+	snprintf(sub, sizeof(sub), "%s/h", d);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/h/x", d);
+	o = fopen(sub, "w");
+	assert_non_null(o);
+	fclose(o);
+	for (int named = 0; named < 2; named++) {
+		assert_int_equal((named ? pc_newfile_open_named : pc_newfile_open)(
+						 &f, dfd, "h", 0600),
+				0);
+		put(&f, "h\n");
+		errno = 0;
+		assert_int_equal(pc_newfile_commit(&f), -1);
+		assert_true(errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST);
+		pc_newfile_finish(&f);
+		assert_names(d, "f g h");
+	}
+	/* No such directory: nothing made, errno said. */
+	snprintf(sub, sizeof(sub), "%s/none/f", d);
+	errno = 0;
+	assert_int_equal(pc_newfile_open(&f, AT_FDCWD, sub, 0600), -1);
+	assert_int_equal(errno, ENOENT);
+	pc_newfile_finish(&f);
+	close(dfd);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/h/x", d);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/h", d);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/g", d);
+	unlink(sub);
+	unlink(path);
+	assert_int_equal(rmdir(d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +699,7 @@ int main(void)
 			cmocka_unit_test(test_json_strings),
 			cmocka_unit_test(test_diag_keep_acknowledged),
 			cmocka_unit_test(test_diag_code_texts),
+			cmocka_unit_test(test_newfile),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "newfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define TEMP_TRIES 100
+
+/* NAME.tmp-XXXXXX, six letters or digits drawn at random; NULL when none can be drawn. */
+static char *temp_name(const char *name)
+{
+	static const char chars[] =
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return NULL;
+	char *tmp = xasprintf("%s.tmp-XXXXXX", name);
+	char *x = tmp + strlen(tmp) - sizeof(r);
+	for (size_t i = 0; i < sizeof(r); i++)
+		x[i] = chars[r[i] % (sizeof(chars) - 1)];
+	return tmp;
+}
+
+/* The directory `name` is in, as a path from the same place: "." for a bare name. */
+static char *dir_of(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	return slash == name ? xstrdup("/") : xstrndup(name, (size_t)(slash - name));
+}
+
+/*
+ * f->tmp drawn at random and `make` tried with it until the name is not
+ * taken already: 0, or -1 with errno (f->tmp NULL).
+ */
+static int at_temp_name(struct pc_newfile *f, const char *name,
+		int (*make)(struct pc_newfile *f, mode_t mode), mode_t mode)
+{
+	for (int tries = 0; tries < TEMP_TRIES; tries++) {
+		if (!(f->tmp = temp_name(name)))
+			return -1;
+		if (make(f, mode) == 0)
+			return 0;
+		int err = errno;
+		free(f->tmp);
+		f->tmp = NULL;
+		if (err != EEXIST) {
+			errno = err;
+			return -1;
+		}
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* A new file at f->tmp, made by this process alone. */
+static int create_at(struct pc_newfile *f, mode_t mode)
+{
+	f->fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			mode);
+	return f->fd < 0 ? -1 : 0;
+}
+
+/*
+ * The file without a name linked as f->tmp: through /proc, as open(2)
+ * shows for O_TMPFILE (a descriptor linked itself, AT_EMPTY_PATH, needs
+ * CAP_DAC_READ_SEARCH on kernels before 6.10), or that way where /proc is
+ * not mounted.
+ */
+static int link_at(struct pc_newfile *f, mode_t mode)
+{
+	char proc[64];
+
+	(void)mode;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	if (linkat(AT_FDCWD, proc, f->dirfd, f->tmp, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	return linkat(f->fd, "", f->dirfd, f->tmp, AT_EMPTY_PATH);
+}
+
+int pc_newfile_open_named(struct pc_newfile *f, int dirfd, const char *name, mode_t mode)
+{
+	f->dirfd = dirfd;
+	f->tmp = f->name = NULL;
+	f->fd = -1;
+	if (at_temp_name(f, name, create_at, mode) < 0)
+		return -1;
+	f->name = xstrdup(name);
+	return 0;
+}
+
+int pc_newfile_open(struct pc_newfile *f, int dirfd, const char *name, mode_t mode)
+{
+	char *dir = dir_of(name);
+
+	f->dirfd = dirfd;
+	f->tmp = f->name = NULL;
+	/* O_TMPFILE fails on a filesystem without it (EOPNOTSUPP) or an old kernel (EISDIR). */
+	f->fd = openat(dirfd, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	free(dir);
+	if (f->fd < 0)
+		return pc_newfile_open_named(f, dirfd, name, mode);
+	f->name = xstrdup(name);
+	return 0;
+}
+
+int pc_newfile_link(struct pc_newfile *f)
+{
+	if (f->tmp)
+		return 0;
+	if (f->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return at_temp_name(f, f->name, link_at, 0);
+}
+
+int pc_newfile_close(struct pc_newfile *f)
+{
+	int fd = f->fd;
+
+	f->fd = -1;
+	return fd < 0 ? 0 : close(fd);
+}
+
+int pc_newfile_commit(struct pc_newfile *f)
+{
+	if (pc_newfile_link(f) < 0)
+		return -1;
+	if (renameat(f->dirfd, f->tmp, f->dirfd, f->name) < 0) {
+		int err = errno;
+		unlinkat(f->dirfd, f->tmp, 0);
+		free(f->tmp);
+		f->tmp = NULL;
+		errno = err;
+		return -1;
+	}
+	free(f->tmp);
+	f->tmp = NULL;
+	return 0;
+}
+
+void pc_newfile_finish(struct pc_newfile *f)
+{
+	if (f->tmp)
+		unlinkat(f->dirfd, f->tmp, 0);
+	pc_newfile_close(f);
+	free(f->tmp);
+	free(f->name);
+	f->tmp = f->name = NULL;
+}
