@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -71,23 +72,38 @@ static int create_at(struct pc_newfile *f, mode_t mode)
 	return f->fd < 0 ? -1 : 0;
 }
 
+/* The path of descriptor fd through /proc. */
+static void proc_fd(int fd, char out[64])
+{
+	snprintf(out, 64, "/proc/self/fd/%d", fd);
+}
+
 /*
- * The file without a name linked as f->tmp: through /proc, as open(2)
- * shows for O_TMPFILE (a descriptor linked itself, AT_EMPTY_PATH, needs
- * CAP_DAC_READ_SEARCH on kernels before 6.10), or that way where /proc is
- * not mounted.
+ * The file without a name linked as f->tmp: the descriptor itself
+ * (AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH on kernels before 6.10),
+ * else through /proc, as open(2) shows for O_TMPFILE.  What /proc linked
+ * must be this very file: a /proc that is not the kernel's (a directory of
+ * a chroot, say) could name another.
  */
 static int link_at(struct pc_newfile *f, mode_t mode)
 {
 	char proc[64];
+	struct stat a, b;
 
 	(void)mode;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-	if (linkat(AT_FDCWD, proc, f->dirfd, f->tmp, AT_SYMLINK_FOLLOW) == 0)
+	if (linkat(f->fd, "", f->dirfd, f->tmp, AT_EMPTY_PATH) == 0)
 		return 0;
 	if (errno == EEXIST)
 		return -1;
-	return linkat(f->fd, "", f->dirfd, f->tmp, AT_EMPTY_PATH);
+	proc_fd(f->fd, proc);
+	if (linkat(AT_FDCWD, proc, f->dirfd, f->tmp, AT_SYMLINK_FOLLOW) < 0)
+		return -1;
+	if (fstat(f->fd, &a) == 0 && fstatat(f->dirfd, f->tmp, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+			a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return 0;
+	unlinkat(f->dirfd, f->tmp, 0);
+	errno = EXDEV;
+	return -1;
 }
 
 int pc_newfile_open_named(struct pc_newfile *f, int dirfd, const char *name, mode_t mode)
@@ -103,13 +119,20 @@ int pc_newfile_open_named(struct pc_newfile *f, int dirfd, const char *name, mod
 
 int pc_newfile_open(struct pc_newfile *f, int dirfd, const char *name, mode_t mode)
 {
-	char *dir = dir_of(name);
-
 	f->dirfd = dirfd;
 	f->tmp = f->name = NULL;
-	/* O_TMPFILE fails on a filesystem without it (EOPNOTSUPP) or an old kernel (EISDIR). */
-	f->fd = openat(dirfd, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
-	free(dir);
+	f->fd = -1;
+	/*
+	 * Without a name only where it can be given one for sure: /proc
+	 * mounted (else an older kernel links a descriptor only for
+	 * CAP_DAC_READ_SEARCH).  O_TMPFILE fails on a filesystem without it
+	 * (EOPNOTSUPP) and on an old kernel (EISDIR).
+	 */
+	if (access("/proc/self/fd", X_OK) == 0) {
+		char *dir = dir_of(name);
+		f->fd = openat(dirfd, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+		free(dir);
+	}
 	if (f->fd < 0)
 		return pc_newfile_open_named(f, dirfd, name, mode);
 	f->name = xstrdup(name);

@@ -44,8 +44,9 @@ static char *layer_hash(const struct pc_registry *reg, enum pc_layer_kind kind)
 
 /*
  * An output file.  A regular file, or a name not yet taken, is replaced all
- * at once or not at all: the text goes to a temporary file made next to it
- * (O_EXCL, through the directory's descriptor), which is flushed to disk and
+ * at once or not at all: the text goes to a new file made in its directory
+ * (through the directory's descriptor; pc_newfile_open(): without a name
+ * where the filesystem can), which is flushed to disk, named next to it and
  * renamed over the name.  A character device, a FIFO with a reader, and an
  * open descriptor named as /dev/stdout, /dev/stderr, /dev/fd/N or
  * /proc/self/fd/N are written in place, never truncated or renamed (so
@@ -248,8 +249,9 @@ opened:
 }
 
 /*
- * Ends the writing of an output: flushed, and a temporary file synced to
- * disk and closed.  Says why on failure.
+ * Ends the writing of an output: flushed and its stream closed, and a new
+ * file synced to disk (its own descriptor stays open for output_name()).
+ * Says why on failure.
  */
 static int output_flush(struct cli_ctx *ctx, struct output *o)
 {
@@ -264,14 +266,30 @@ static int output_flush(struct cli_ctx *ctx, struct output *o)
 	if (fclose(o->f) != 0 && !saved)
 		saved = errno;
 	o->f = NULL;
-	/* Whole: named now, next to the name it replaces, until output_end() renames it. */
-	if (!saved && replaces(o) && pc_newfile_link(&o->nf) < 0)
-		saved = errno;
-	if (replaces(o) && pc_newfile_close(&o->nf) < 0 && !saved)
-		saved = errno;
 	if (saved && saved != EPIPE)
 		fprintf(ctx->err, "%s: cannot write %s: %s%s\n", ctx->prog, o->path,
 				strerror(saved), replaces(o) ? " (nothing was changed)" : "");
+	return saved ? -1 : 0;
+}
+
+/*
+ * A flushed output that replaces a name given its temporary name next to
+ * it (until output_end() renames it) and its descriptor closed.  Says why
+ * on failure.
+ */
+static int output_name(struct cli_ctx *ctx, struct output *o)
+{
+	int saved = 0;
+
+	if (!replaces(o))
+		return 0;
+	if (pc_newfile_link(&o->nf) < 0)
+		saved = errno;
+	if (pc_newfile_close(&o->nf) < 0 && !saved)
+		saved = errno;
+	if (saved)
+		fprintf(ctx->err, "%s: cannot write %s: %s (nothing was changed)\n", ctx->prog,
+				o->path, strerror(saved));
 	return saved ? -1 : 0;
 }
 
@@ -473,14 +491,17 @@ static int write_outputs(struct cli_ctx *ctx, const bool *want, const struct pc_
 	}
 	for (size_t i = 0; ok && i < n; i++)
 		print_target(kind[i], t, policy, !ctx->no_jump, header, nh, o[i].f);
+	for (size_t i = 0; ok && i < n; i++)
+		if (output_flush(ctx, &o[i]) < 0)
+			ok = false;
 	/*
-	 * From the first file named (output_flush()) to the last renamed, an
-	 * interrupt waits: a render stopped between would leave temporary names.
+	 * From the first file named to the last renamed, an interrupt waits: a
+	 * render stopped between would leave temporary names.
 	 */
 	sigset_t was;
 	cli_interrupts_hold(&was);
 	for (size_t i = 0; ok && i < n; i++)
-		if (output_flush(ctx, &o[i]) < 0)
+		if (output_name(ctx, &o[i]) < 0)
 			ok = false;
 	for (size_t i = 0; i < n; i++) {
 		bool keep = ok;

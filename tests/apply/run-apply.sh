@@ -562,6 +562,29 @@ else
     fail "killed while applying: the old table or the new one, never a mix"
     cat "$tmp/killed"
 fi
+# 7b. The record is put in place whole even when an interrupt comes as it is
+#     renamed: the rename held back 300 ms (slow_rename.so, preloaded) and
+#     SIGTERM sent in that wait: apply ends with status 143 after the rename,
+#     no temporary file is left, and the next apply of the same policy finds
+#     the table as the record says (nothing to send).
+slow=$(dirname "$nldump")/slow_rename.so
+export slow
+ns '
+cd "$root"
+rm -f "$tmp/mark"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD="$slow" \
+    PC_SLOW_RENAME_MARK="$tmp/mark" PC_SLOW_RENAME_MS=300 "$bin" apply "$tmp/many.yaml" >/dev/null 2>&1 &
+pid=$!
+n=0
+while [ ! -e "$tmp/mark" ] && [ $n -lt 1000 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; n=$((n + 1)); done
+kill -TERM $pid
+wait $pid 2>/dev/null
+echo "apply rc $?"
+ls -A "$PORTCULLIS_STATE_DIR" | grep -c "[.]tmp-"
+"$bin" apply "$tmp/many.yaml" 2>/dev/null | grep -c "holds what this policy installs already; nothing was sent"
+' >"$tmp/held" 2>&1
+expect "SIGTERM while the record is renamed: it is put in place whole first (status 143)" \
+    'apply rc 143\n0\n1' "$tmp/held"
 
 # 8. Hundreds of messages refused (a same-named table another program owns:
 #    `flags owner`, held by `nft -i`; replaced with --force): every error is

@@ -422,62 +422,113 @@ fi
 # ---- render -o interrupted ---------------------------------------------------
 # The new file has no name until it is whole (O_TMPFILE), and from its naming
 # to its rename an interrupt waits: render stopped at any point leaves the old
-# file or the new one and nothing beside it.  SIGTERM and SIGINT at 30 points
-# spread from 60 % to 120 % of the time a render of 5 000 rules takes; SIGKILL
-# at 10 more, where only the file is checked (a kill between the naming and the
-# rename, microseconds apart, would leave the temporary name).  Before, the
-# output's temporary name was made when it was opened, and a kill while it was
-# written (about the last tenth of the render) left it behind.
+# file or the new one and nothing beside it.  Background jobs of a script
+# start with SIGINT ignored, so each render runs through `env
+# --default-signal=INT`.  Where the test directory cannot hold a file without
+# a name, render names it from the start (as before) and these cases cannot
+# hold: skipped there.
 wide_policy big 5000 >"$tmp/big.yaml"
 mkdir "$tmp/killed"
 out=$tmp/killed/out.nft
 "$bin" render -o "$tmp/big.nft" "$tmp/big.yaml" 2>/dev/null || fail "render of 5 000 rules"
-t0=$(date +%s%N)
-"$bin" render -o "$out" "$tmp/big.yaml" 2>/dev/null
-took=$((($(date +%s%N) - t0) / 1000000))
-old=0 new=0 other=0 left=0 i=0
-echo old >"$out"
-while [ $i -lt 40 ]; do
-    case $((i % 4)) in 0|2) sig=TERM ;; 1) sig=INT ;; 3) sig=KILL ;; esac
-    # from 60 % of the time a render takes to 120 %
-    ms=$((took * (60 + 60 * i / 40) / 100))
-    "$bin" render -o "$out" "$tmp/big.yaml" 2>/dev/null &
-    pid=$!
-    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-    kill -$sig $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    if [ "$(cat "$out")" = old ]; then old=$((old + 1))
-    elif cmp -s "$out" "$tmp/big.nft"; then new=$((new + 1)); echo old >"$out"
-    else other=$((other + 1)); fi
-    if [ "$(ls -A "$tmp/killed")" != out.nft ]; then
-        [ $sig = KILL ] || left=$((left + 1))
-        find "$tmp/killed" -name 'out.nft.tmp-*' -delete
-    fi
-    i=$((i + 1))
-done
-if [ $other = 0 ] && [ $left = 0 ] && [ $old -gt 0 ]; then
-    pass "render -o interrupted at 40 points: the old file or the new, nothing left beside it (old $old, new $new; a render takes $took ms)"
+if ! python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600))' \
+    "$tmp/killed" 2>/dev/null; then
+    skip "render -o interrupted" "a test directory on a filesystem with O_TMPFILE"
 else
-    fail "render -o interrupted at 40 points: old $old new $new other $other, temporary files left by SIGTERM/SIGINT $left (a render takes $took ms)"
-fi
-# The same, SIGTERM sent the moment a temporary name shows in the directory
-# (watched until the render ends): 10 renders.
-seen=0 left=0 i=0
-while [ $i -lt 10 ]; do
-    "$bin" render -o "$out" "$tmp/big.yaml" 2>/dev/null &
-    pid=$!
-    while kill -0 $pid 2>/dev/null; do
-        case "$(ls -A "$tmp/killed")" in
-        *.tmp-*) kill -TERM $pid 2>/dev/null; seen=$((seen + 1)); break ;;
-        esac
+    # SIGTERM, SIGINT and SIGHUP at 30 points spread from 30 % to 120 % of the
+    # least time of three renders of 5 000 rules; SIGKILL at 10 more, where
+    # only the file is checked (a kill between the naming and the rename,
+    # microseconds apart, would leave the temporary name).  Before, the
+    # output's temporary name was made when it was opened, and a kill while
+    # it was written (about the last tenth of the render) left it behind.
+    took=
+    for i in 1 2 3; do
+        t0=$(date +%s%N)
+        "$bin" render -o "$out" "$tmp/big.yaml" 2>/dev/null
+        t=$((($(date +%s%N) - t0) / 1000000))
+        [ -z "$took" ] || [ $t -lt "$took" ] && took=$t
     done
-    wait $pid 2>/dev/null
-    [ "$(ls -A "$tmp/killed")" = out.nft ] || left=$((left + 1))
-    find "$tmp/killed" -name 'out.nft.tmp-*' -delete
-    i=$((i + 1))
-done
-[ $left = 0 ] && pass "render -o stopped as soon as a temporary name shows: nothing left ($seen of 10 seen)" ||
-    fail "render -o stopped as soon as a temporary name shows: $left of 10 left one"
+    old=0 new=0 other=0 left=0 i=0
+    echo old >"$out"
+    while [ $i -lt 40 ]; do
+        case $((i % 4)) in 0) sig=TERM ;; 1) sig=INT ;; 2) sig=HUP ;; 3) sig=KILL ;; esac
+        ms=$((took * (30 + 90 * i / 40) / 100))
+        env --default-signal=INT "$bin" render -o "$out" "$tmp/big.yaml" 2>/dev/null &
+        pid=$!
+        sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+        kill -$sig $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        if [ "$(cat "$out")" = old ]; then old=$((old + 1))
+        elif cmp -s "$out" "$tmp/big.nft"; then new=$((new + 1)); echo old >"$out"
+        else other=$((other + 1)); fi
+        if [ "$(ls -A "$tmp/killed")" != out.nft ]; then
+            [ $sig = KILL ] || left=$((left + 1))
+            find "$tmp/killed" -name 'out.nft.tmp-*' -delete
+        fi
+        i=$((i + 1))
+    done
+    if [ $other = 0 ] && [ $left = 0 ] && [ $old -gt 0 ]; then
+        pass "render -o interrupted at 40 points: the old file or the new, nothing left beside it (old $old, new $new; a render takes $took ms)"
+    else
+        fail "render -o interrupted at 40 points: old $old new $new other $other, temporary files left by SIGTERM/SIGINT/SIGHUP $left (a render takes $took ms)"
+    fi
+    # The same, SIGTERM sent the moment a temporary name shows in the
+    # directory (watched until the render ends): 10 renders.
+    seen=0 left=0 i=0
+    while [ $i -lt 10 ]; do
+        "$bin" render -o "$out" "$tmp/big.yaml" 2>/dev/null &
+        pid=$!
+        while kill -0 $pid 2>/dev/null; do
+            case "$(ls -A "$tmp/killed")" in
+            *.tmp-*) kill -TERM $pid 2>/dev/null; seen=$((seen + 1)); break ;;
+            esac
+        done
+        wait $pid 2>/dev/null
+        [ "$(ls -A "$tmp/killed")" = out.nft ] || left=$((left + 1))
+        find "$tmp/killed" -name 'out.nft.tmp-*' -delete
+        i=$((i + 1))
+    done
+    [ $left = 0 ] && pass "render -o stopped as soon as a temporary name shows: nothing left ($seen of 10 seen)" ||
+        fail "render -o stopped as soon as a temporary name shows: $left of 10 left one"
+    # The rename held back 300 ms (slow_rename.so, preloaded) and SIGTERM,
+    # SIGINT or SIGHUP sent in that wait: the signal waits, the new file is
+    # put in place, then the signal ends the render (status 128 + its number).
+    slow=$(dirname "$bin")/tests/slow_rename.so
+    for sig in TERM:143 INT:130 HUP:129; do
+        echo old >"$out"
+        rm -f "$tmp/mark"
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD="$slow" \
+            PC_SLOW_RENAME_MARK="$tmp/mark" PC_SLOW_RENAME_MS=300 \
+            env --default-signal=INT "$bin" render -o "$out" "$tmp/big.yaml" 2>/dev/null &
+        pid=$!
+        n=0
+        while [ ! -e "$tmp/mark" ] && [ $n -lt 1000 ] && kill -0 $pid 2>/dev/null; do
+            sleep 0.01; n=$((n + 1))
+        done
+        kill -"${sig%:*}" $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        rc=$?
+        if [ -e "$tmp/mark" ] && [ $rc = "${sig#*:}" ] && cmp -s "$out" "$tmp/big.nft" &&
+            [ "$(ls -A "$tmp/killed")" = out.nft ]; then
+            pass "SIG${sig%:*} between the naming and the rename waits for the rename (status $rc)"
+        else
+            fail "SIG${sig%:*} between the naming and the rename waits for the rename (status $rc, want ${sig#*:}; in the directory: $(ls -A "$tmp/killed" | tr '\n' ' '))"
+            find "$tmp/killed" -name 'out.nft.tmp-*' -delete
+        fi
+    done
+fi
+# Without /proc (a chroot, a mount namespace), where an older kernel would not
+# let a file without a name be named, render names it from the start and
+# still replaces the file.  As root; not in the sanitizer build, whose
+# runtime reads its options and the leaks at exit through /proc.
+if [ $is_root = 1 ] && ! grep -q __asan_init "$bin" 2>/dev/null; then
+    echo old >"$out"
+    unshare -m sh -c 'umount -l /proc && exec "$0" render -o "$1" "$2"' "$bin" "$out" "$tmp/big.yaml" \
+        >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc = 0 ] && cmp -s "$out" "$tmp/big.nft" && [ "$(ls -A "$tmp/killed")" = out.nft ] &&
+        pass "render -o without /proc" || { fail "render -o without /proc (status $rc)"; cat "$tmp/err"; }
+fi
 
 [ "$passed" = 0 ] && [ "$failed" = 0 ] && exit 77
 finish
