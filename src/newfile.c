@@ -175,6 +175,23 @@ int pc_newfile_commit(struct pc_newfile *f)
 	return 0;
 }
 
+int pc_newfile_done(struct pc_newfile *f, bool keep)
+{
+	int err = 0;
+
+	if (keep && pc_newfile_link(f) < 0)
+		err = errno;
+	if (pc_newfile_close(f) < 0 && !err)
+		err = errno;
+	if (keep && !err && pc_newfile_commit(f) < 0)
+		err = errno;
+	pc_newfile_finish(f);
+	if (!keep)
+		return -1;
+	errno = err;
+	return err ? -1 : 0;
+}
+
 void pc_newfile_finish(struct pc_newfile *f)
 {
 	if (f->tmp)

@@ -10,6 +10,7 @@
 #ifndef PC_NEWFILE_H
 #define PC_NEWFILE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct pc_newfile {
@@ -42,5 +43,12 @@ int pc_newfile_commit(struct pc_newfile *f);
 
 /* Its temporary name removed if it still has one, its descriptor closed, all freed. */
 void pc_newfile_finish(struct pc_newfile *f);
+
+/*
+ * With `keep`, named, closed and renamed over its name; then finished (without
+ * `keep`, or when one of those fails, nothing is left of it).  0, or -1 with
+ * errno; always -1 without `keep`.
+ */
+int pc_newfile_done(struct pc_newfile *f, bool keep);
 
 #endif

@@ -147,8 +147,12 @@ static const uint8_t *rec_at(const struct pc_dl_set *x, size_t i, uint8_t buf[17
 {
 	if (!x->keys)
 		return x->recs + i * rec_len(x);
+	const uint8_t *key = x->keys + i * x->kstride;
 	buf[0] = START;
-	memcpy(buf + 1, x->keys + i * x->kstride, x->klen);
+	if (x->klen == 4)
+		memcpy(buf + 1, key, 4); /* a constant length: no call */
+	else
+		memcpy(buf + 1, key, x->klen);
 	return buf;
 }
 
@@ -934,15 +938,8 @@ static void wr_keys(struct out *o, const struct pc_dl_set *x)
 
 	for (size_t i = 0; i < x->n;) {
 		size_t k = x->n - i < KEYS_BLOCK ? x->n - i : KEYS_BLOCK;
-		for (size_t j = 0; j < k; j++) {
-			uint8_t *r = blk + j * rl;
-			const uint8_t *key = x->keys + (i + j) * x->kstride;
-			r[0] = START;
-			if (x->klen == 4)
-				memcpy(r + 1, key, 4); /* a constant length: no call */
-			else
-				memcpy(r + 1, key, x->klen);
-		}
+		for (size_t j = 0; j < k; j++)
+			rec_at(x, i + j, blk + j * rl);
 		wr_ref(o, blk, k * rl);
 		i += k;
 	}
@@ -1045,13 +1042,8 @@ int pc_dl_write(const struct pc_dl_state *s, const char *path, const char *versi
 	 * replaces the table; and it lives under /run, a tmpfs no reboot keeps.
 	 * On a disk, fsync took 1.7 to 47 ms of a delta that takes 30.
 	 */
-	if (!err && pc_newfile_link(&nf) < 0)
+	if (pc_newfile_done(&nf, !err) < 0 && !err)
 		err = errno;
-	if (pc_newfile_close(&nf) < 0 && !err)
-		err = errno;
-	if (!err && pc_newfile_commit(&nf) < 0)
-		err = errno;
-	pc_newfile_finish(&nf);
 	pc_buf_finish(b);
 	errno = err;
 	return err ? -1 : 0;

@@ -104,11 +104,8 @@ static int write_state(const char *table, const char *suffix, const char *text)
 	if (pc_newfile_open(&nf, AT_FDCWD, path, 0600) < 0)
 		return -1;
 	size_t len = strlen(text);
-	bool ok = write(nf.fd, text, len) == (ssize_t)len && pc_newfile_link(&nf) == 0;
-	ok = pc_newfile_close(&nf) == 0 && ok;
-	ok = ok && pc_newfile_commit(&nf) == 0;
-	pc_newfile_finish(&nf);
-	return ok ? 0 : -1;
+	bool ok = write(nf.fd, text, len) == (ssize_t)len;
+	return pc_newfile_done(&nf, ok) == 0 && ok ? 0 : -1;
 }
 
 static void unlink_state(const char *table, const char *suffix)

@@ -642,6 +642,17 @@ static void test_newfile(void **state)
 	assert_int_equal(pc_newfile_open_named(&f, AT_FDCWD, path, 0600), 0);
 	pc_newfile_finish(&f);
 	assert_names(d, "f");
+	/* Ended in one call: kept (named, closed, renamed), or dropped. */
+	assert_int_equal(pc_newfile_open(&f, AT_FDCWD, path, 0600), 0);
+	put(&f, "done\n");
+	assert_int_equal(pc_newfile_done(&f, true), 0);
+	assert_names(d, "f");
+	file_is(path, "done\n");
+	assert_int_equal(pc_newfile_open(&f, AT_FDCWD, path, 0600), 0);
+	put(&f, "lost\n");
+	assert_int_equal(pc_newfile_done(&f, false), -1);
+	assert_names(d, "f");
+	file_is(path, "done\n");
 	/* Through a directory's descriptor, a bare name. */
 	int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(dfd >= 0);
